@@ -1,0 +1,22 @@
+// Command bots is ChatSphere's bot management service: `bots serve` runs the API, `bots
+// migrate` applies the database migrations and `bots token` prints a bearer token.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/chatsphere/bots/internal/app"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := app.Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bots:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,210 @@
+// Package app is the bots command: it parses the command line, loads the configuration and
+// runs the server, the migrations or the token printer.
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/config"
+	"github.com/chatsphere/bots/internal/httpapi"
+	"github.com/chatsphere/bots/internal/migrate"
+)
+
+// Run runs the bots command with its arguments (without the program name). It returns when
+// the command is done or, for serve, when ctx is cancelled and the server has shut down.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		usage(stderr)
+		return errors.New("no command given")
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serve(ctx, rest, getenv, stdout)
+	case "migrate":
+		return runMigrate(ctx, rest, getenv, stdout)
+	case "token":
+		return token(rest, getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		usage(stdout)
+		return nil
+	default:
+		usage(stderr)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: bots <command>
+
+commands:
+  serve                         apply pending migrations, then serve the API
+  migrate                       apply pending migrations and exit
+  token --user <uuid> [--ttl 1h]  print a bearer token signed with JWT_SECRET
+
+environment:
+`)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, s := range config.Settings {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, s.Default, s.Meaning)
+	}
+	_ = tw.Flush()
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if err := flag.NewFlagSet("serve", flag.ContinueOnError).Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv, true)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stdout, cfg.LogLevel)
+
+	pool, err := connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := applyMigrations(ctx, pool, logger); err != nil {
+		return err
+	}
+
+	svc := bots.NewService(pool)
+	handler, err := httpapi.NewServer(httpapi.Deps{
+		Bots: svc, Pool: pool, Verifier: auth.NewVerifier(cfg.JWTSecret), Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+	}
+	logger.Info("listening", slog.String("addr", ln.Addr().String()))
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if err := flag.NewFlagSet("migrate", flag.ContinueOnError).Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv, false)
+	if err != nil {
+		return err
+	}
+	pool, err := connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return applyMigrations(ctx, pool, newLogger(stdout, cfg.LogLevel))
+}
+
+// connect opens the pool and checks that the database answers, explaining the usual reasons
+// it does not.
+func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.NewWithConfig(ctx, cfg.Pool)
+	if err != nil {
+		return nil, fmt.Errorf("open the database pool: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		where := fmt.Sprintf("%s:%d/%s", cfg.Pool.ConnConfig.Host, cfg.Pool.ConnConfig.Port, cfg.Pool.ConnConfig.Database)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
+			return nil, fmt.Errorf("database %q does not exist at %s: create it (createdb -h %s -U postgres %s) or run `go tool task run`",
+				cfg.Pool.ConnConfig.Database, where, cfg.Pool.ConnConfig.Host, cfg.Pool.ConnConfig.Database)
+		}
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s (%w); start it, for example with `pg_ctlcluster --skip-systemctl-redirect 15 main start`, or set DATABASE_URL", where, err)
+	}
+	return pool, nil
+}
+
+// applyMigrations runs the migrations on one connection of the pool, under the migration
+// lock, so that replicas starting together apply each migration once.
+func applyMigrations(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Release()
+	applied, err := migrate.Up(ctx, conn.Conn())
+	if err != nil {
+		return err
+	}
+	logger.Info("migrations applied", slog.Any("applied", applied))
+	return nil
+}
+
+func token(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	user := fs.String("user", "", "the user's UUID (required)")
+	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	id, err := uuid.Parse(strings.TrimSpace(*user))
+	if err != nil || len(strings.TrimSpace(*user)) != 36 {
+		return errors.New("token: --user must be a UUID such as 3f0c6b0e-8a5e-4d4c-9d0b-6b1f2f1f6d2a")
+	}
+	if *ttl <= 0 {
+		return errors.New("token: --ttl must be positive, for example 1h")
+	}
+	cfg, err := config.Load(getenv, true)
+	if err != nil {
+		return err
+	}
+	tok, err := auth.Issue(cfg.JWTSecret, id, *ttl, time.Now())
+	if err != nil {
+		return fmt.Errorf("token: %w", err)
+	}
+	_, err = fmt.Fprintln(stdout, tok)
+	return err
+}

@@ -1,0 +1,424 @@
+package bots
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/chatsphere/bots/gen/db"
+)
+
+// MaxNameLength is the longest bot name, in Unicode code points.
+const MaxNameLength = 100
+
+// nameConstraint is the partial unique index that keeps names unique per owner.
+const nameConstraint = "bots_owner_name_key"
+
+// Service implements the bot operations for one caller at a time.
+type Service struct {
+	pool *pgxpool.Pool
+	q    *db.Queries
+
+	// knownUsers remembers the users whose row exists, so that a request costs no extra
+	// round trip once its user has been seen by this process.
+	knownUsers sync.Map
+}
+
+// NewService returns a Service on the pool.
+func NewService(pool *pgxpool.Pool) *Service {
+	return &Service{pool: pool, q: db.New()}
+}
+
+// Ping reports whether the database answers.
+func (s *Service) Ping(ctx context.Context) error {
+	return s.pool.Ping(ctx)
+}
+
+// EnsureUser creates the user's row on their first request.
+func (s *Service) EnsureUser(ctx context.Context, user uuid.UUID) error {
+	if _, ok := s.knownUsers.Load(user); ok {
+		return nil
+	}
+	if err := s.q.UserEnsure(ctx, s.pool, user); err != nil {
+		return fmt.Errorf("ensure user: %w", err)
+	}
+	s.knownUsers.Store(user, struct{}{})
+	return nil
+}
+
+// Create stores a new bot owned by caller, in status training.
+func (s *Service) Create(ctx context.Context, caller uuid.UUID, p CreateParams) (Bot, error) {
+	var v ValidationError
+	name := normalizeName(&v, "name", p.Name)
+	checkText(&v, "description", p.Description)
+	checkModel(&v, p.Model)
+	checkText(&v, "system_prompt", &p.SystemPrompt)
+	if err := v.err(); err != nil {
+		return Bot{}, err
+	}
+	row, err := s.q.BotCreate(ctx, s.pool, db.BotCreateParams{
+		ID:           uuid.New(),
+		OwnerID:      caller,
+		Name:         name,
+		Description:  p.Description,
+		Model:        p.Model,
+		Temperature:  p.Temperature,
+		SystemPrompt: p.SystemPrompt,
+		IsPublic:     p.IsPublic,
+	})
+	if err != nil {
+		return Bot{}, writeError("create bot", err)
+	}
+	return fromDB(row), nil
+}
+
+// Get returns a bot the caller owns, or any public bot.
+func (s *Service) Get(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
+	row, err := s.q.BotGet(ctx, s.pool, db.BotGetParams{ID: id, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Bot{}, ErrNotFound
+	}
+	if err != nil {
+		return Bot{}, fmt.Errorf("get bot: %w", err)
+	}
+	return fromDB(row), nil
+}
+
+// Update changes the fields that p sets, as one statement.
+func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
+	var v ValidationError
+	if p.Name != nil {
+		name := normalizeName(&v, "name", *p.Name)
+		p.Name = &name
+	}
+	checkText(&v, "description", p.Description)
+	if p.Model != nil {
+		checkModel(&v, *p.Model)
+	}
+	checkText(&v, "system_prompt", p.SystemPrompt)
+	if err := v.err(); err != nil {
+		return Bot{}, err
+	}
+	row, err := s.q.BotUpdate(ctx, s.pool, db.BotUpdateParams{
+		ID:             id,
+		Caller:         caller,
+		Name:           p.Name,
+		SetDescription: p.SetDescription,
+		Description:    p.Description,
+		Model:          p.Model,
+		Temperature:    p.Temperature,
+		SystemPrompt:   p.SystemPrompt,
+		IsPublic:       p.IsPublic,
+		CheckVersion:   p.Precondition.Required,
+		Versions:       p.Precondition.versions(),
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Bot{}, s.explainMiss(ctx, caller, id, false)
+	}
+	if err != nil {
+		return Bot{}, writeError("update bot", err)
+	}
+	return fromDB(row), nil
+}
+
+// Delete soft-deletes a bot: it disappears from every read and frees its name, but its owner
+// can restore it.
+func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondition) (Deleted, error) {
+	row, err := s.q.BotDelete(ctx, s.pool, db.BotDeleteParams{
+		ID:           id,
+		Caller:       caller,
+		CheckVersion: pre.Required,
+		Versions:     pre.versions(),
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Deleted{}, s.explainMiss(ctx, caller, id, false)
+	}
+	if err != nil {
+		return Deleted{}, fmt.Errorf("delete bot: %w", err)
+	}
+	return Deleted{ID: row.ID, DeletedAt: row.DeletedAt}, nil
+}
+
+// Restore brings back one of the caller's deleted bots, with the status it had.
+func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
+	row, err := s.q.BotRestore(ctx, s.pool, db.BotRestoreParams{ID: id, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Bot{}, s.explainMiss(ctx, caller, id, true)
+	}
+	if err != nil {
+		return Bot{}, writeError("restore bot", err)
+	}
+	return fromDB(row), nil
+}
+
+// Train puts the bot (back) into training.
+func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
+	row, err := s.q.BotTrain(ctx, s.pool, db.BotTrainParams{ID: id, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Bot{}, s.explainMiss(ctx, caller, id, false)
+	}
+	if err != nil {
+		return Bot{}, fmt.Errorf("train bot: %w", err)
+	}
+	return fromDB(row), nil
+}
+
+// copyNameBatch is how many default copy names are tried per query.
+const copyNameBatch = 50
+
+// Duplicate copies the configuration of a bot the caller may see into a new private bot of
+// the caller's, in training. Without a name, the copy gets the first free of
+// "<name> (copy)", "<name> (copy 2)", ...; the caller's row lock serialises concurrent
+// duplicates so that they pick different names.
+func (s *Service) Duplicate(ctx context.Context, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
+	var v ValidationError
+	var name string
+	if p.Name != nil {
+		name = normalizeName(&v, "name", *p.Name)
+	}
+	if err := v.err(); err != nil {
+		return Bot{}, err
+	}
+	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
+		src, err := s.q.BotGet(ctx, tx, db.BotGetParams{ID: id, Caller: caller})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Bot{}, ErrNotFound
+		}
+		if err != nil {
+			return Bot{}, fmt.Errorf("get source bot: %w", err)
+		}
+		if p.Name == nil {
+			if err := s.q.UserLock(ctx, tx, caller); err != nil {
+				return Bot{}, fmt.Errorf("lock user: %w", err)
+			}
+			if name, err = s.freeCopyName(ctx, tx, caller, src.Name); err != nil {
+				return Bot{}, err
+			}
+		}
+		row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
+			ID:           uuid.New(),
+			OwnerID:      caller,
+			Name:         name,
+			Description:  src.Description,
+			Model:        src.Model,
+			Temperature:  src.Temperature,
+			SystemPrompt: src.SystemPrompt,
+			IsPublic:     p.IsPublic,
+		})
+		if err != nil {
+			return Bot{}, writeError("create copy", err)
+		}
+		return fromDB(row), nil
+	})
+}
+
+// freeCopyName finds the first default copy name of source that the owner does not use.
+func (s *Service) freeCopyName(ctx context.Context, tx pgx.Tx, owner uuid.UUID, source string) (string, error) {
+	for first := 1; ; first += copyNameBatch {
+		candidates := make([]string, copyNameBatch)
+		for i := range candidates {
+			candidates[i] = CopyName(source, first+i)
+		}
+		name, err := s.q.BotFirstFreeName(ctx, tx, db.BotFirstFreeNameParams{Candidates: candidates, OwnerID: owner})
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("find a free copy name: %w", err)
+		}
+		return name, nil
+	}
+}
+
+// CopyName is the n-th default name of a copy of a bot named source: "<source> (copy)" for
+// n = 1, "<source> (copy n)" after that, with source shortened so that the whole stays
+// within MaxNameLength code points.
+func CopyName(source string, n int) string {
+	suffix := " (copy)"
+	if n > 1 {
+		suffix = " (copy " + strconv.Itoa(n) + ")"
+	}
+	keep := MaxNameLength - utf8.RuneCountInString(suffix)
+	if utf8.RuneCountInString(source) > keep {
+		source = strings.TrimRightFunc(string([]rune(source)[:keep]), unicode.IsSpace)
+	}
+	return source + suffix
+}
+
+// ListParams selects and orders a page of the caller's bots. Nil filters match everything.
+type ListParams struct {
+	Status   *Status
+	Model    *string
+	IsPublic *bool
+	Q        *string
+	Sort     Sort
+	Skip     int32
+	Limit    int32
+}
+
+// Sort is a list order; a leading "-" means descending.
+type Sort string
+
+// The list orders.
+const (
+	SortCreatedAsc  Sort = "created_at"
+	SortCreatedDesc Sort = "-created_at"
+	SortUpdatedAsc  Sort = "updated_at"
+	SortUpdatedDesc Sort = "-updated_at"
+	SortNameAsc     Sort = "name"
+	SortNameDesc    Sort = "-name"
+)
+
+// Page is one page of a list and the number of bots over all pages.
+type Page struct {
+	Items []Bot
+	Total int64
+}
+
+// List returns a page of the caller's bots that are not deleted.
+func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Page, error) {
+	var v ValidationError
+	checkText(&v, "q", p.Q)
+	checkText(&v, "model", p.Model)
+	if err := v.err(); err != nil {
+		return Page{}, err
+	}
+	f := db.BotCountParams{Caller: caller, Model: p.Model, IsPublic: p.IsPublic, Q: p.Q}
+	if p.Status != nil {
+		f.Status = db.NullBotStatus{BotStatus: db.BotStatus(*p.Status), Valid: true}
+	}
+	total, err := s.q.BotCount(ctx, s.pool, f)
+	if err != nil {
+		return Page{}, fmt.Errorf("count bots: %w", err)
+	}
+	page := Page{Items: []Bot{}, Total: total}
+	if int64(p.Skip) >= total {
+		return page, nil
+	}
+	args := db.BotListCreatedDescParams{
+		Caller: f.Caller, Status: f.Status, Model: f.Model, IsPublic: f.IsPublic, Q: f.Q,
+		Off: p.Skip, Lim: p.Limit,
+	}
+	var rows []db.Bot
+	switch p.Sort {
+	case SortCreatedAsc:
+		rows, err = s.q.BotListCreatedAsc(ctx, s.pool, db.BotListCreatedAscParams(args))
+	case SortUpdatedAsc:
+		rows, err = s.q.BotListUpdatedAsc(ctx, s.pool, db.BotListUpdatedAscParams(args))
+	case SortUpdatedDesc:
+		rows, err = s.q.BotListUpdatedDesc(ctx, s.pool, db.BotListUpdatedDescParams(args))
+	case SortNameAsc:
+		rows, err = s.q.BotListNameAsc(ctx, s.pool, db.BotListNameAscParams(args))
+	case SortNameDesc:
+		rows, err = s.q.BotListNameDesc(ctx, s.pool, db.BotListNameDescParams(args))
+	case SortCreatedDesc, "":
+		rows, err = s.q.BotListCreatedDesc(ctx, s.pool, args)
+	default:
+		return Page{}, &ValidationError{Fields: []FieldError{{Field: "sort", Message: "unknown sort order"}}}
+	}
+	if err != nil {
+		return Page{}, fmt.Errorf("list bots: %w", err)
+	}
+	for _, r := range rows {
+		page.Items = append(page.Items, fromDB(r))
+	}
+	return page, nil
+}
+
+// StatusCounts returns how many bots that are not deleted are in each status.
+func (s *Service) StatusCounts(ctx context.Context) (map[Status]int64, error) {
+	rows, err := s.q.BotCountByStatus(ctx, s.pool)
+	if err != nil {
+		return nil, fmt.Errorf("count bots by status: %w", err)
+	}
+	counts := make(map[Status]int64, len(rows))
+	for _, r := range rows {
+		counts[Status(r.Status)] = r.Bots
+	}
+	return counts, nil
+}
+
+// explainMiss says why a write scoped to the caller's bot matched no row, without revealing
+// a bot the caller may not see: the lookup itself is scoped to what the caller may see.
+func (s *Service) explainMiss(ctx context.Context, caller, id uuid.UUID, restoring bool) error {
+	acc, err := s.q.BotAccess(ctx, s.pool, db.BotAccessParams{ID: id, Caller: caller})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return ErrNotFound
+	case err != nil:
+		return fmt.Errorf("check bot access: %w", err)
+	case !acc.Owned:
+		return ErrForbidden
+	case restoring && !acc.Deleted:
+		return ErrNotDeleted
+	case acc.Deleted != restoring:
+		return ErrNotFound
+	default:
+		// The caller's own live bot, so the version did not match (or the bot changed
+		// between the write and this look, which a retry resolves the same way).
+		return ErrPreconditionFailed
+	}
+}
+
+// writeError turns a failed write into ErrNameTaken or a ValidationError where the
+// database's constraints explain it.
+func writeError(op string, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "23505" && pgErr.ConstraintName == nameConstraint:
+			return ErrNameTaken
+		case pgErr.Code == "23514" && strings.HasPrefix(pgErr.ConstraintName, "bots_"):
+			// A CHECK constraint repeats one of the contract's bounds; name the field.
+			field := strings.TrimSuffix(strings.TrimPrefix(pgErr.ConstraintName, "bots_"), "_check")
+			return &ValidationError{Fields: []FieldError{{Field: field, Message: "is out of bounds"}}}
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// versions returns the versions to compare against, never nil (the query takes an array).
+func (p Precondition) versions() []int64 {
+	if p.Versions == nil {
+		return []int64{}
+	}
+	return p.Versions
+}
+
+// normalizeName trims surrounding whitespace and checks what the schema cannot: that
+// something is left and that it holds no NUL.
+func normalizeName(v *ValidationError, field, name string) string {
+	name = strings.TrimSpace(name)
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0:
+		v.add(field, "must not be blank")
+	case n > MaxNameLength:
+		v.add(field, "must be at most %d characters", MaxNameLength)
+	}
+	checkText(v, field, &name)
+	return name
+}
+
+// checkText refuses NUL characters, which PostgreSQL text cannot store.
+func checkText(v *ValidationError, field string, s *string) {
+	if s != nil && strings.ContainsRune(*s, 0) {
+		v.add(field, "must not contain NUL characters")
+	}
+}
+
+// checkModel requires a model id from the catalog.
+func checkModel(v *ValidationError, id string) {
+	if _, ok := LookupModel(id); !ok {
+		v.add("model", "unknown model %q; GET /api/v1/models lists the models", id)
+	}
+}

@@ -1,0 +1,88 @@
+// Package dbtest gives each test its own PostgreSQL database, cloned from a template that has
+// every migration applied, so that tests against the real database can all run in parallel.
+package dbtest
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver pgtestdb connects with
+	"github.com/peterldowns/pgtestdb"
+
+	"github.com/chatsphere/bots/internal/migrate"
+)
+
+// Config is the server the test databases are made on: TEST_DATABASE_HOST and
+// TEST_DATABASE_PORT, by default the local PostgreSQL at 127.0.0.1:5432 as postgres.
+func Config() pgtestdb.Config {
+	host, port := os.Getenv("TEST_DATABASE_HOST"), os.Getenv("TEST_DATABASE_PORT")
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	if port == "" {
+		port = "5432"
+	}
+	return pgtestdb.Config{
+		DriverName: "pgx",
+		Host:       host,
+		Port:       port,
+		User:       "postgres",
+		Database:   "postgres",
+		Options:    "sslmode=disable",
+		// A test that ends while a connection is still open must not fail the next one.
+		ForceTerminateConnections: true,
+	}
+}
+
+// URL returns the connection string of a fresh, migrated database for t, dropped when t ends.
+func URL(t testing.TB) string {
+	t.Helper()
+	return pgtestdb.Custom(t, Config(), migrator{}).URL()
+}
+
+// Pool returns a pool on a fresh, migrated database for t; both are closed when t ends.
+func Pool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), URL(t))
+	if err != nil {
+		t.Fatalf("open test pool: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// migrator applies the embedded migrations to pgtestdb's template database.
+type migrator struct{}
+
+// Hash identifies the template by the content of every migration, so that a changed
+// migration gets a new template.
+func (migrator) Hash() (string, error) {
+	all, err := migrate.All()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, m := range all {
+		h.Write([]byte(m.Name))
+		h.Write([]byte{0})
+		h.Write([]byte(m.SQL))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (migrator) Migrate(ctx context.Context, _ *sql.DB, conf pgtestdb.Config) error {
+	conn, err := pgx.Connect(ctx, conf.URL())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = migrate.Up(ctx, conn)
+	return err
+}

@@ -1,0 +1,386 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/labstack/echo/v4"
+
+	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/auth"
+)
+
+// MaxBodyBytes is the largest request body the API reads (64 KiB).
+const MaxBodyBytes = 64 << 10
+
+// operation is one operation of openapi.yaml, ready for request validation.
+type operation struct {
+	route   *routers.Route
+	secured bool
+}
+
+// contract enforces openapi.yaml on every request that matches one of its operations:
+// authentication where the operation asks for it, then the body's media type, size and
+// encoding, then every parameter and the body against their schemas. Handlers only ever see
+// requests that passed.
+type contract struct {
+	ops      map[string]operation // by method and Echo path, "GET /api/v1/bots/:bot_id"
+	verifier *auth.Verifier
+	users    userEnsurer
+	options  *openapi3filter.Options
+}
+
+func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer) (*contract, error) {
+	c := &contract{
+		ops:      make(map[string]operation),
+		verifier: verifier,
+		users:    users,
+		options: &openapi3filter.Options{
+			MultiError:         true,
+			KeepValidatedValue: true,
+			// Authentication is done by the middleware itself, before validation.
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{
+				openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
+			},
+		},
+	}
+	for path, item := range spec.Paths.Map() {
+		echoPath := pathParam.ReplaceAllString(path, ":$1")
+		for method, op := range item.Operations() {
+			security := spec.Security
+			if op.Security != nil {
+				security = *op.Security
+			}
+			c.ops[method+" "+echoPath] = operation{
+				route: &routers.Route{
+					Spec: spec, Path: path, PathItem: item, Method: method, Operation: op,
+				},
+				secured: len(security) > 0,
+			}
+		}
+	}
+	if len(c.ops) == 0 {
+		return nil, errors.New("the OpenAPI document has no operations")
+	}
+	return c, nil
+}
+
+// pathParam matches an OpenAPI path template parameter such as {bot_id}.
+var pathParam = regexp.MustCompile(`\{([^}]+)\}`)
+
+// middleware applies the contract; requests that match no operation (unknown paths, other
+// methods, /metrics, /docs) pass through untouched.
+func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		op, ok := ct.ops[req.Method+" "+c.Path()]
+		if !ok {
+			return next(c)
+		}
+		ctx := req.Context()
+		if op.secured {
+			c.Response().Header().Set("Cache-Control", "no-store")
+			user, err := ct.authenticate(req)
+			if err != nil {
+				p := fail(ctx, kindUnauthorized, err.Error())
+				p.header = http.Header{"Www-Authenticate": {wwwAuthenticate(err)}}
+				return p
+			}
+			ctx = auth.WithUser(ctx, user)
+			c.SetRequest(req.WithContext(ctx))
+			if err := ct.users.EnsureUser(ctx, user); err != nil {
+				return err
+			}
+		}
+		if err := checkQuery(c); err != nil {
+			return err
+		}
+		if op.route.Operation.RequestBody != nil {
+			if err := readBody(c); err != nil {
+				return err
+			}
+		}
+		params := make(map[string]string, len(c.ParamNames()))
+		for i, name := range c.ParamNames() {
+			params[name] = c.ParamValues()[i]
+		}
+		req = c.Request()
+		input := &openapi3filter.RequestValidationInput{
+			Request:    req,
+			PathParams: params,
+			Route:      op.route,
+			Options:    ct.options,
+		}
+		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
+			return validationError(ctx, err)
+		}
+		return next(c)
+	}
+}
+
+// authenticate returns the user of the request's bearer token. Tokens are only taken from
+// the Authorization header, never from the query string.
+func (ct *contract) authenticate(req *http.Request) (uuid.UUID, error) {
+	header := req.Header.Get("Authorization")
+	scheme, token, found := strings.Cut(header, " ")
+	if header == "" {
+		return uuid.Nil, errNoToken
+	}
+	if !found || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return uuid.Nil, fmt.Errorf("%w: the Authorization header must be \"Bearer <token>\"", auth.ErrInvalidToken)
+	}
+	return ct.verifier.Verify(strings.TrimSpace(token))
+}
+
+// errNoToken is the reason given when no Authorization header was sent.
+var errNoToken = errors.New("this operation needs an Authorization: Bearer <token> header")
+
+// wwwAuthenticate is the challenge of RFC 6750: bare when no token was sent, with
+// error="invalid_token" when one was refused.
+func wwwAuthenticate(err error) string {
+	if errors.Is(err, errNoToken) {
+		return `Bearer realm="chatsphere"`
+	}
+	return `Bearer realm="chatsphere", error="invalid_token"`
+}
+
+// checkQuery refuses query values that no text column could hold: invalid UTF-8 and NUL.
+func checkQuery(c echo.Context) error {
+	for name, values := range c.Request().URL.Query() {
+		for _, v := range append(values, name) {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				return fail(c.Request().Context(), kindBadRequest,
+					"the query string must be UTF-8 text without NUL characters")
+			}
+		}
+	}
+	return nil
+}
+
+// readBody reads a body of at most MaxBodyBytes, checks that it is JSON text that every JSON
+// parser reads the same way (I-JSON, RFC 7493: UTF-8, no lone surrogates), and puts it back
+// for the validator. An empty body passes; the schema says whether one is required.
+func readBody(c echo.Context) error {
+	req := c.Request()
+	ctx := req.Context()
+	if req.ContentLength > MaxBodyBytes {
+		return fail(ctx, kindPayloadTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
+	if err != nil {
+		return fail(ctx, kindBadRequest, "the request body could not be read")
+	}
+	if len(body) > MaxBodyBytes {
+		return fail(ctx, kindPayloadTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+	if len(body) == 0 {
+		return nil
+	}
+	mediaType, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	if err != nil || mediaType != "application/json" {
+		return fail(ctx, kindUnsupportedMedia, "the request body must be application/json")
+	}
+	if !utf8.Valid(body) {
+		return fail(ctx, kindBadRequest, "the request body is not valid UTF-8")
+	}
+	if err := checkSurrogates(body); err != nil {
+		return fail(ctx, kindBadRequest, err.Error())
+	}
+	return nil
+}
+
+// checkSurrogates refuses \u escapes of UTF-16 surrogates that do not form a pair, which
+// decoders would otherwise silently replace with U+FFFD.
+func checkSurrogates(body []byte) error {
+	pendingHigh := false
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' || i+1 >= len(body) {
+			if pendingHigh {
+				return errLoneSurrogate
+			}
+			continue
+		}
+		if body[i+1] != 'u' || i+5 >= len(body) {
+			if pendingHigh {
+				return errLoneSurrogate
+			}
+			i++ // skip the escaped character, which may be a backslash
+			continue
+		}
+		r, err := strconv.ParseUint(string(body[i+2:i+6]), 16, 16)
+		if err != nil {
+			return nil // not an escape JSON accepts; the decoder reports it
+		}
+		switch {
+		case r >= 0xD800 && r <= 0xDBFF:
+			if pendingHigh {
+				return errLoneSurrogate
+			}
+			pendingHigh = true
+		case r >= 0xDC00 && r <= 0xDFFF:
+			if !pendingHigh {
+				return errLoneSurrogate
+			}
+			pendingHigh = false
+		default:
+			if pendingHigh {
+				return errLoneSurrogate
+			}
+		}
+		i += 5
+	}
+	if pendingHigh {
+		return errLoneSurrogate
+	}
+	return nil
+}
+
+var errLoneSurrogate = errors.New(`the request body has a \u escape of a lone UTF-16 surrogate`)
+
+// userEnsurer creates a user's row on first use.
+type userEnsurer interface {
+	EnsureUser(ctx context.Context, user uuid.UUID) error
+}
+
+// validationError turns a failure of openapi3filter into a problem: 400 when the body is not
+// JSON at all, 422 listing every offending field otherwise.
+func validationError(ctx context.Context, err error) error {
+	var fields []api.FieldError
+	var walk func(error)
+	walk = func(err error) {
+		// Type switches, not errors.As: a MultiError answers As for its first element only.
+		switch e := err.(type) {
+		case openapi3.MultiError:
+			for _, inner := range e {
+				walk(inner)
+			}
+		case *openapi3filter.RequestError:
+			switch {
+			case e.Parameter != nil:
+				fields = append(fields, api.FieldError{
+					Location: api.FieldErrorLocation(e.Parameter.In), Field: e.Parameter.Name, Message: parameterMessage(e),
+				})
+			case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
+				fields = append(fields, api.FieldError{Location: api.Body, Field: "", Message: "a JSON body is required"})
+			default:
+				walk(e.Err)
+			}
+		default:
+			fields = append(fields, schemaFieldError(err))
+		}
+	}
+
+	var reqErr *openapi3filter.RequestError
+	var parseErr *openapi3filter.ParseError
+	if errors.As(err, &reqErr) && reqErr.RequestBody != nil && errors.As(reqErr.Err, &parseErr) {
+		return fail(ctx, kindBadRequest, "the request body is not valid JSON")
+	}
+	walk(err)
+	return invalid(ctx, fields)
+}
+
+// parameterMessage explains a parameter's failure without echoing its value.
+func parameterMessage(err *openapi3filter.RequestError) string {
+	var schemaErr *openapi3.SchemaError
+	if errors.As(err.Err, &schemaErr) {
+		return schemaMessage(schemaErr)
+	}
+	if errors.Is(err.Err, openapi3filter.ErrInvalidRequired) {
+		return "is required"
+	}
+	var parseErr *openapi3filter.ParseError
+	if errors.As(err.Err, &parseErr) {
+		switch t := err.Parameter.Schema.Value.Type; {
+		case t.Is("integer"):
+			return "must be an integer"
+		case t.Is("boolean"):
+			return "must be true or false"
+		case t.Is("number"):
+			return "must be a number"
+		}
+	}
+	return "is invalid"
+}
+
+// schemaFieldError names the body field a schema error is about.
+func schemaFieldError(err error) api.FieldError {
+	var schemaErr *openapi3.SchemaError
+	if !errors.As(err, &schemaErr) {
+		return api.FieldError{Location: api.Body, Field: "", Message: "is invalid"}
+	}
+	field := strings.Join(schemaErr.JSONPointer(), ".")
+	msg := schemaMessage(schemaErr)
+	if m := unsupportedProperty.FindStringSubmatch(schemaErr.Reason); m != nil {
+		field = strings.TrimPrefix(field+"."+m[1], ".")
+		msg = "is not a field that can be set here (unknown or read-only)"
+	}
+	if m := missingProperty.FindStringSubmatch(schemaErr.Reason); m != nil {
+		field = strings.TrimPrefix(field+"."+m[1], ".")
+		msg = "is required"
+	}
+	return api.FieldError{Location: api.Body, Field: field, Message: msg}
+}
+
+var (
+	unsupportedProperty = regexp.MustCompile(`^property "(.+)" is unsupported$`)
+	missingProperty     = regexp.MustCompile(`^property "(.+)" is missing$`)
+)
+
+// schemaMessage phrases a schema error for a person, from the keyword that failed.
+func schemaMessage(e *openapi3.SchemaError) string {
+	s := e.Schema
+	switch e.SchemaField {
+	case "type":
+		if s.Type.Is("integer") {
+			return "must be an integer"
+		}
+		if s.Type != nil && len(*s.Type) > 0 {
+			return "must be a JSON " + (*s.Type)[0]
+		}
+	case "nullable":
+		return "must not be null"
+	case "minLength":
+		if s.MinLength == 1 {
+			return "must not be empty"
+		}
+		return fmt.Sprintf("must be at least %d characters", s.MinLength)
+	case "maxLength":
+		return fmt.Sprintf("must be at most %d characters", *s.MaxLength)
+	case "minimum":
+		return fmt.Sprintf("must be at least %g", *s.Min)
+	case "maximum":
+		return fmt.Sprintf("must be at most %g", *s.Max)
+	case "enum":
+		vals := make([]string, len(s.Enum))
+		for i, v := range s.Enum {
+			vals[i] = fmt.Sprint(v)
+		}
+		return "must be one of: " + strings.Join(vals, ", ")
+	case "pattern":
+		if msg, ok := s.Extensions["x-pattern-message"].(string); ok {
+			return msg
+		}
+		return "has the wrong format"
+	case "format":
+		return "must be a " + s.Format
+	case "minProperties":
+		return "must set at least one field"
+	}
+	return e.Reason
+}

@@ -1,0 +1,336 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/bots"
+)
+
+// Handler implements the operations of openapi.yaml on the bot service. Each method decodes
+// its request, calls the service once and maps the result; expected outcomes are typed
+// responses, anything else is returned as an error for the error handler.
+type Handler struct {
+	bots *bots.Service
+}
+
+var _ api.StrictServerInterface = (*Handler)(nil)
+
+// ListBots lists a page of the caller's bots.
+func (h *Handler) ListBots(ctx context.Context, req api.ListBotsRequestObject) (api.ListBotsResponseObject, error) {
+	p := req.Params
+	params := bots.ListParams{
+		Model:    p.Model,
+		IsPublic: p.IsPublic,
+		Q:        p.Q,
+		Skip:     deref(p.Skip),
+		Limit:    deref(p.Limit),
+		Sort:     bots.Sort(deref(p.Sort)),
+	}
+	if p.Status != nil {
+		s := bots.Status(*p.Status)
+		params.Status = &s
+	}
+	page, err := h.bots.List(ctx, auth.User(ctx), params)
+	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
+		return api.ListBots422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Query, v)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	list := api.BotList{Items: make([]api.BotResponse, len(page.Items)), Total: page.Total, Skip: params.Skip, Limit: params.Limit}
+	for i, b := range page.Items {
+		list.Items[i] = toAPI(b)
+	}
+	return api.ListBots200JSONResponse{Body: list}, nil
+}
+
+// CreateBot creates a bot for the caller.
+func (h *Handler) CreateBot(ctx context.Context, req api.CreateBotRequestObject) (api.CreateBotResponseObject, error) {
+	b := req.Body
+	bot, err := h.bots.Create(ctx, auth.User(ctx), bots.CreateParams{
+		Name:         b.Name,
+		Description:  optional(b.Description),
+		Model:        b.Model,
+		Temperature:  deref(b.Temperature),
+		SystemPrompt: deref(b.SystemPrompt),
+		IsPublic:     deref(b.IsPublic),
+	})
+	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
+		return api.CreateBot422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Body, v)}, nil
+	}
+	switch {
+	case errors.Is(err, bots.ErrNameTaken):
+		return api.CreateBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: nameTaken(ctx, b.Name)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.CreateBot201JSONResponse{
+		Body:    toAPI(bot),
+		Headers: api.CreateBot201ResponseHeaders{Location: ptr(location(bot)), ETag: ptr(etag(bot.Version))},
+	}, nil
+}
+
+// GetBot returns a bot the caller may see.
+func (h *Handler) GetBot(ctx context.Context, req api.GetBotRequestObject) (api.GetBotResponseObject, error) {
+	bot, err := h.bots.Get(ctx, auth.User(ctx), req.BotId)
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.GetBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.GetBot200JSONResponse{Body: toAPI(bot), Headers: api.GetBot200ResponseHeaders{ETag: ptr(etag(bot.Version))}}, nil
+}
+
+// UpdateBot changes the fields the body sets.
+func (h *Handler) UpdateBot(ctx context.Context, req api.UpdateBotRequestObject) (api.UpdateBotResponseObject, error) {
+	b := req.Body
+	params := bots.UpdateParams{
+		Name:           b.Name,
+		SetDescription: b.Description.IsSpecified(),
+		Description:    optional(b.Description),
+		Model:          b.Model,
+		Temperature:    b.Temperature,
+		SystemPrompt:   b.SystemPrompt,
+		IsPublic:       b.IsPublic,
+		Precondition:   ifMatch(req.Params.IfMatch),
+	}
+	bot, err := h.bots.Update(ctx, auth.User(ctx), req.BotId, params)
+	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
+		return api.UpdateBot422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Body, v)}, nil
+	}
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.UpdateBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
+	case errors.Is(err, bots.ErrForbidden):
+		return api.UpdateBot403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx)}, nil
+	case errors.Is(err, bots.ErrPreconditionFailed):
+		return api.UpdateBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx)}, nil
+	case errors.Is(err, bots.ErrNameTaken):
+		return api.UpdateBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: nameTaken(ctx, deref(b.Name))}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.UpdateBot200JSONResponse{Body: toAPI(bot), Headers: api.UpdateBot200ResponseHeaders{ETag: ptr(etag(bot.Version))}}, nil
+}
+
+// DeleteBot soft-deletes a bot, once the caller has confirmed it.
+func (h *Handler) DeleteBot(ctx context.Context, req api.DeleteBotRequestObject) (api.DeleteBotResponseObject, error) {
+	if req.Params.IfMatch == nil && !deref(req.Params.Confirm) {
+		return api.DeleteBot428ApplicationProblemPlusJSONResponse{PreconditionRequiredApplicationProblemPlusJSONResponse: api.PreconditionRequiredApplicationProblemPlusJSONResponse(
+			newProblem(ctx, kindConfirmationRequired, "confirm the deletion: send If-Match with the bot's current ETag, or add ?confirm=true"))}, nil
+	}
+	del, err := h.bots.Delete(ctx, auth.User(ctx), req.BotId, ifMatch(req.Params.IfMatch))
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.DeleteBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
+	case errors.Is(err, bots.ErrForbidden):
+		return api.DeleteBot403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx)}, nil
+	case errors.Is(err, bots.ErrPreconditionFailed):
+		return api.DeleteBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.DeleteBot200JSONResponse{Body: api.BotDeleted{Id: del.ID, Deleted: true, DeletedAt: del.DeletedAt}}, nil
+}
+
+// RestoreBot brings back one of the caller's deleted bots.
+func (h *Handler) RestoreBot(ctx context.Context, req api.RestoreBotRequestObject) (api.RestoreBotResponseObject, error) {
+	bot, err := h.bots.Restore(ctx, auth.User(ctx), req.BotId)
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.RestoreBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
+	case errors.Is(err, bots.ErrForbidden):
+		return api.RestoreBot403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx)}, nil
+	case errors.Is(err, bots.ErrNotDeleted):
+		return api.RestoreBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: api.ConflictApplicationProblemPlusJSONResponse(
+			newProblem(ctx, kindConflict, "the bot is not deleted"))}, nil
+	case errors.Is(err, bots.ErrNameTaken):
+		return api.RestoreBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: api.ConflictApplicationProblemPlusJSONResponse(
+			newProblem(ctx, kindNameTaken, "another of your bots now has this bot's name; rename it first"))}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.RestoreBot200JSONResponse{Body: toAPI(bot), Headers: api.RestoreBot200ResponseHeaders{ETag: ptr(etag(bot.Version))}}, nil
+}
+
+// DuplicateBot copies a bot the caller may see into a new bot of the caller's.
+func (h *Handler) DuplicateBot(ctx context.Context, req api.DuplicateBotRequestObject) (api.DuplicateBotResponseObject, error) {
+	var params bots.DuplicateParams
+	if b := req.Body; b != nil {
+		params = bots.DuplicateParams{Name: b.Name, IsPublic: deref(b.IsPublic)}
+	}
+	bot, err := h.bots.Duplicate(ctx, auth.User(ctx), req.BotId, params)
+	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
+		return api.DuplicateBot422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Body, v)}, nil
+	}
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.DuplicateBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
+	case errors.Is(err, bots.ErrNameTaken):
+		return api.DuplicateBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: nameTaken(ctx, deref(params.Name))}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.DuplicateBot201JSONResponse{
+		Body:    toAPI(bot),
+		Headers: api.DuplicateBot201ResponseHeaders{Location: ptr(location(bot)), ETag: ptr(etag(bot.Version))},
+	}, nil
+}
+
+// TrainBot puts the bot (back) into training.
+func (h *Handler) TrainBot(ctx context.Context, req api.TrainBotRequestObject) (api.TrainBotResponseObject, error) {
+	bot, err := h.bots.Train(ctx, auth.User(ctx), req.BotId)
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.TrainBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
+	case errors.Is(err, bots.ErrForbidden):
+		return api.TrainBot403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.TrainBot202JSONResponse{Body: toAPI(bot), Headers: api.TrainBot202ResponseHeaders{ETag: ptr(etag(bot.Version))}}, nil
+}
+
+// ListModels returns the model catalog.
+func (h *Handler) ListModels(ctx context.Context, _ api.ListModelsRequestObject) (api.ListModelsResponseObject, error) {
+	models := bots.Models()
+	out := api.ModelList{Items: make([]api.Model, len(models))}
+	for i, m := range models {
+		out.Items[i] = api.Model{
+			Id:             m.ID,
+			DisplayName:    m.DisplayName,
+			Provider:       m.Provider,
+			ContextWindow:  m.ContextWindow,
+			MaxTemperature: m.MaxTemperature,
+			Retired:        m.Retired,
+		}
+	}
+	return api.ListModels200JSONResponse{Body: out}, nil
+}
+
+// GetHealth answers while the process runs.
+func (h *Handler) GetHealth(context.Context, api.GetHealthRequestObject) (api.GetHealthResponseObject, error) {
+	return api.GetHealth200JSONResponse{Status: api.Ok}, nil
+}
+
+// GetReadiness answers 200 when the database answers.
+func (h *Handler) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObject) (api.GetReadinessResponseObject, error) {
+	if err := h.bots.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+	}
+	return api.GetReadiness200JSONResponse{Status: api.Ok}, nil
+}
+
+// toAPI converts a bot to its representation.
+func toAPI(b bots.Bot) api.BotResponse {
+	out := api.BotResponse{
+		Id:           b.ID,
+		OwnerId:      b.OwnerID,
+		Name:         b.Name,
+		Model:        b.Model,
+		Temperature:  b.Temperature,
+		SystemPrompt: b.SystemPrompt,
+		IsPublic:     b.IsPublic,
+		Status:       api.BotStatus(b.Status),
+		CreatedAt:    b.CreatedAt,
+		UpdatedAt:    b.UpdatedAt,
+	}
+	out.Description.SetNull()
+	if b.Description != nil {
+		out.Description.Set(*b.Description)
+	}
+	out.StatusMessage.SetNull()
+	if b.StatusMessage != nil {
+		out.StatusMessage.Set(*b.StatusMessage)
+	}
+	return out
+}
+
+// etag is the strong entity tag of a bot version.
+func etag(version int64) string {
+	return `"` + strconv.FormatInt(version, 10) + `"`
+}
+
+// ifMatch turns an If-Match header into a precondition. "*" matches any current bot; other
+// entity tags are compared strongly (RFC 9110), so weak tags and tags this server never
+// issued match nothing.
+func ifMatch(header *string) bots.Precondition {
+	if header == nil || strings.TrimSpace(*header) == "*" {
+		return bots.Precondition{}
+	}
+	pre := bots.Precondition{Required: true}
+	for tag := range strings.SplitSeq(*header, ",") {
+		tag = strings.TrimSpace(tag)
+		if len(tag) < 2 || tag[0] != '"' || tag[len(tag)-1] != '"' {
+			continue
+		}
+		opaque := tag[1 : len(tag)-1]
+		v, err := strconv.ParseInt(opaque, 10, 64)
+		if err == nil && strconv.FormatInt(v, 10) == opaque {
+			pre.Versions = append(pre.Versions, v)
+		}
+	}
+	return pre
+}
+
+func location(b bots.Bot) string {
+	return "/api/v1/bots/" + b.ID.String()
+}
+
+func notFound(ctx context.Context) api.NotFoundApplicationProblemPlusJSONResponse {
+	return api.NotFoundApplicationProblemPlusJSONResponse(newProblem(ctx, kindNotFound, "no bot with this id"))
+}
+
+func forbidden(ctx context.Context) api.ForbiddenApplicationProblemPlusJSONResponse {
+	return api.ForbiddenApplicationProblemPlusJSONResponse(newProblem(ctx, kindForbidden, "only the owner of this bot may change it"))
+}
+
+func preconditionFailed(ctx context.Context) api.PreconditionFailedApplicationProblemPlusJSONResponse {
+	return api.PreconditionFailedApplicationProblemPlusJSONResponse(newProblem(ctx, kindPreconditionFailed,
+		"the bot has changed since you read it (If-Match does not match its ETag); fetch it again and retry"))
+}
+
+func nameTaken(ctx context.Context, name string) api.ConflictApplicationProblemPlusJSONResponse {
+	detail := "you already have a bot with this name"
+	if name = strings.TrimSpace(name); name != "" {
+		detail = fmt.Sprintf("you already have a bot named %q (names are compared ignoring case)", name)
+	}
+	return api.ConflictApplicationProblemPlusJSONResponse(newProblem(ctx, kindNameTaken, detail))
+}
+
+func unprocessable(ctx context.Context, loc api.FieldErrorLocation, v *bots.ValidationError) api.UnprocessableEntityApplicationProblemPlusJSONResponse {
+	fields := make([]api.FieldError, len(v.Fields))
+	for i, f := range v.Fields {
+		fields[i] = api.FieldError{Location: loc, Field: f.Field, Message: f.Message}
+	}
+	return api.UnprocessableEntityApplicationProblemPlusJSONResponse(invalid(ctx, fields).problem)
+}
+
+// optional returns the value of a nullable field, or nil when it is null or not sent.
+func optional[T any](n nullable.Nullable[T]) *T {
+	if v, err := n.Get(); err == nil {
+		return &v
+	}
+	return nil
+}
+
+// deref returns *p, or the zero value for nil. Defaults come from openapi.yaml: the request
+// validator fills them in before a handler runs.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
+func ptr[T any](v T) *T { return &v }

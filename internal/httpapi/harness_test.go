@@ -1,0 +1,237 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/dbtest"
+	"github.com/chatsphere/bots/internal/httpapi"
+)
+
+var testSecret = []byte("test-secret-test-secret-test-secret!")
+
+// env is one test's server on its own database.
+type env struct {
+	t       *testing.T
+	handler http.Handler
+	pool    *pgxpool.Pool
+}
+
+// setup starts the real handler on a fresh database. Every response it returns is checked
+// against openapi.yaml.
+func setup(t *testing.T) *env {
+	t.Helper()
+	pool := dbtest.Pool(t)
+	handler, err := httpapi.NewServer(httpapi.Deps{
+		Bots:     bots.NewService(pool),
+		Pool:     pool,
+		Verifier: auth.NewVerifier(testSecret),
+		Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	})
+	require.NoError(t, err)
+	return &env{t: t, handler: handler, pool: pool}
+}
+
+// user is a caller with a valid token.
+type user struct {
+	id    uuid.UUID
+	token string
+}
+
+func newUser(t *testing.T) user {
+	t.Helper()
+	id := uuid.New()
+	tok, err := auth.Issue(testSecret, id, time.Hour, time.Now())
+	require.NoError(t, err)
+	return user{id: id, token: tok}
+}
+
+// request describes one call; zero fields are left out.
+type request struct {
+	method, path string
+	as           *user
+	body         any // a string or []byte is sent as is, anything else as JSON
+	contentType  string
+	header       map[string]string
+}
+
+type response struct {
+	code   int
+	header http.Header
+	body   []byte
+}
+
+// do sends r through the handler and validates the response against the spec.
+func (e *env) do(r request) *response {
+	e.t.Helper()
+	var body io.Reader
+	switch b := r.body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		require.NoError(e.t, err)
+		body = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(r.method, r.path, body)
+	if r.body != nil {
+		ct := r.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	if r.as != nil {
+		req.Header.Set("Authorization", "Bearer "+r.as.token)
+	}
+	for k, v := range r.header {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, req)
+	res := &response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	checkResponse(e.t, req, res)
+	return res
+}
+
+// Shorthands for the common calls.
+func (e *env) get(u user, path string) *response {
+	e.t.Helper()
+	return e.do(request{method: http.MethodGet, path: path, as: &u})
+}
+
+func (e *env) post(u user, path string, body any) *response {
+	e.t.Helper()
+	return e.do(request{method: http.MethodPost, path: path, as: &u, body: body})
+}
+
+func (e *env) put(u user, path string, body any, header map[string]string) *response {
+	e.t.Helper()
+	return e.do(request{method: http.MethodPut, path: path, as: &u, body: body, header: header})
+}
+
+func (e *env) delete(u user, path string, header map[string]string) *response {
+	e.t.Helper()
+	return e.do(request{method: http.MethodDelete, path: path, as: &u, header: header})
+}
+
+// createBot creates a bot and fails the test unless it gets 201.
+func (e *env) createBot(u user, body map[string]any) api.BotResponse {
+	e.t.Helper()
+	if _, ok := body["model"]; !ok {
+		body["model"] = "gpt-4o-mini"
+	}
+	res := e.post(u, "/api/v1/bots", body)
+	require.Equal(e.t, http.StatusCreated, res.code, string(res.body))
+	var bot api.BotResponse
+	res.decode(e.t, &bot)
+	return bot
+}
+
+func botPath(id uuid.UUID, suffix ...string) string {
+	return "/api/v1/bots/" + id.String() + strings.Join(suffix, "")
+}
+
+func (r *response) decode(t *testing.T, v any) {
+	t.Helper()
+	require.NoError(t, json.Unmarshal(r.body, v), string(r.body))
+}
+
+// problem decodes a problem body and checks that it is one, with the expected status.
+func (r *response) problem(t *testing.T, status int) api.Problem {
+	t.Helper()
+	require.Equal(t, status, r.code, string(r.body))
+	require.Equal(t, "application/problem+json", r.header.Get("Content-Type"))
+	var p api.Problem
+	r.decode(t, &p)
+	require.Equal(t, int32(status), p.Status)
+	require.NotEmpty(t, p.Type)
+	require.NotEmpty(t, p.Title)
+	require.NotEmpty(t, p.Detail)
+	return p
+}
+
+// fieldsOf lists the "location:field" pairs of a validation problem.
+func fieldsOf(p api.Problem) []string {
+	var out []string
+	if p.Errors != nil {
+		for _, f := range *p.Errors {
+			out = append(out, string(f.Location)+":"+f.Field)
+		}
+	}
+	return out
+}
+
+var (
+	specOnce   sync.Once
+	spec       *openapi3.T
+	specRouter routers.Router
+)
+
+// checkResponse fails the test when a response breaks openapi.yaml.
+func checkResponse(t *testing.T, req *http.Request, res *response) {
+	t.Helper()
+	require.NoError(t, responseError(req, res), "%s %s answered %d %s", req.Method, req.URL, res.code, res.body)
+}
+
+// responseError validates a response against openapi.yaml: an operation's response must be
+// one it documents, with the documented headers and body; anything else (unknown paths,
+// other methods) must be a Problem.
+func responseError(req *http.Request, res *response) error {
+	specOnce.Do(func() {
+		var err error
+		spec, err = api.GetSwagger()
+		if err == nil {
+			specRouter, err = legacy.NewRouter(spec)
+		}
+		if err != nil {
+			panic(err)
+		}
+	})
+	route, params, err := specRouter.FindRoute(req)
+	if err != nil {
+		if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
+			return fmt.Errorf("an answer outside the spec has content type %q, not a problem", ct)
+		}
+		var v any
+		if err := json.Unmarshal(res.body, &v); err != nil {
+			return err
+		}
+		return spec.Components.Schemas["Problem"].Value.VisitJSON(v)
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		},
+		Status:  res.code,
+		Header:  res.header,
+		Body:    io.NopCloser(bytes.NewReader(res.body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	return openapi3filter.ValidateResponse(context.Background(), input)
+}

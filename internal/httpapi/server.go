@@ -1,0 +1,212 @@
+// Package httpapi serves the bot API over HTTP: the operations of openapi.yaml through the
+// generated strict-server interface, problem responses for every error, request logs,
+// Prometheus metrics and the API's own documentation.
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+
+	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/bots"
+)
+
+// Deps are what the server needs to run.
+type Deps struct {
+	Bots     *bots.Service
+	Pool     *pgxpool.Pool
+	Verifier *auth.Verifier
+	Logger   *slog.Logger
+}
+
+// server holds what the middleware and the error handler share.
+type server struct {
+	logger  *slog.Logger
+	metrics *metrics
+}
+
+// NewServer returns the HTTP handler of the whole service.
+func NewServer(d Deps) (http.Handler, error) {
+	spec, err := api.GetSwagger()
+	if err != nil {
+		return nil, fmt.Errorf("load the embedded OpenAPI document: %w", err)
+	}
+	ct, err := newContract(spec, d.Verifier, d.Bots)
+	if err != nil {
+		return nil, err
+	}
+	docs, err := newDocs(spec)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{logger: d.Logger, metrics: newMetrics(d.Pool, d.Bots, d.Logger)}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.observe, ct.middleware)
+	api.RegisterHandlers(e, api.NewStrictHandler(&Handler{bots: d.Bots}, nil))
+	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
+	docs.register(e)
+	return e, nil
+}
+
+// maxRequestIDLength bounds a client's X-Request-Id; a longer or non-printable one is
+// replaced, so that logs stay readable.
+const maxRequestIDLength = 128
+
+// observe gives each request an id, answers every error it ends with, and logs and counts it.
+func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		start := time.Now()
+		req := c.Request()
+		id := req.Header.Get(echo.HeaderXRequestID)
+		if !printable(id) || len(id) > maxRequestIDLength {
+			id = uuid.NewString()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		c.SetRequest(req.WithContext(withRequestInfo(req.Context(), requestInfo{id: id, path: req.URL.Path})))
+
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v", r)
+			}
+			if err != nil {
+				c.Error(err)
+			}
+			route := c.Path()
+			if route == "" || c.Response().Status == http.StatusNotFound && route == "/*" {
+				route = "unmatched"
+			}
+			status := c.Response().Status
+			elapsed := time.Since(start)
+			s.metrics.observe(req.Method, route, status, elapsed)
+			s.logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+				slog.String("method", req.Method),
+				slog.String("route", route),
+				slog.Int("status", status),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+				slog.String("user_id", userID(c)),
+				slog.String("request_id", id),
+			)
+			err = nil
+		}()
+		return next(c)
+	}
+}
+
+// userID is the authenticated user of the request, or "" for anonymous requests.
+func userID(c echo.Context) string {
+	if u := auth.User(c.Request().Context()); u != uuid.Nil {
+		return u.String()
+	}
+	return ""
+}
+
+func printable(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// errUnavailable marks a failure to reach the database.
+var errUnavailable = errors.New("database unavailable")
+
+// handleError answers every error that reaches Echo with a problem: problems raised by the
+// middleware as they are, Echo's own errors (unknown path, other method) by their status,
+// database outages as 503, and anything else as a 500 that is logged but not explained.
+func (s *server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	ctx := c.Request().Context()
+	var pe *problemError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &pe):
+	case errors.As(err, &he):
+		pe = fromHTTPError(c, he)
+	case unavailable(err):
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "database unavailable",
+			slog.String("error", err.Error()), slog.String("request_id", requestID(c)))
+		pe = fail(ctx, kindUnavailable, "the database cannot be reached right now; nothing was changed, retry later")
+		pe.header = http.Header{"Retry-After": {"1"}}
+	default:
+		s.logger.LogAttrs(ctx, slog.LevelError, "unexpected error",
+			slog.String("error", err.Error()), slog.String("request_id", requestID(c)))
+		pe = fail(ctx, kindInternal, "an unexpected error occurred; nothing was changed. Quote the request id when reporting it")
+	}
+	for k, v := range pe.header {
+		c.Response().Header()[k] = v
+	}
+	body, _ := json.Marshal(pe.problem)
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(int(pe.problem.Status))
+		return
+	}
+	_ = c.Blob(int(pe.problem.Status), "application/problem+json", body)
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+// fromHTTPError maps Echo's own errors, which carry only a status.
+func fromHTTPError(c echo.Context, he *echo.HTTPError) *problemError {
+	ctx := c.Request().Context()
+	switch he.Code {
+	case http.StatusNotFound:
+		return fail(ctx, kindNotFound, "there is no resource at this path")
+	case http.StatusMethodNotAllowed:
+		return fail(ctx, kindMethodNotAllowed, fmt.Sprintf("this path does not support %s; see the Allow header", c.Request().Method))
+	case http.StatusRequestEntityTooLarge:
+		return fail(ctx, kindPayloadTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
+	case http.StatusUnsupportedMediaType:
+		return fail(ctx, kindUnsupportedMedia, "the request body must be application/json")
+	case http.StatusRequestHeaderFieldsTooLarge:
+		return fail(ctx, kindHeaderTooLarge, "the request headers are too large")
+	}
+	if he.Code >= 400 && he.Code < 500 {
+		return fail(ctx, kindBadRequest, "the request cannot be read")
+	}
+	return fail(ctx, kindInternal, "an unexpected error occurred; quote the request id when reporting it")
+}
+
+// unavailable reports whether err means the database could not be reached, as opposed to a
+// query that failed.
+func unavailable(err error) bool {
+	var connectErr *pgconn.ConnectError
+	var pgErr *pgconn.PgError
+	var netErr net.Error
+	switch {
+	case errors.Is(err, errUnavailable), errors.As(err, &connectErr):
+		return true
+	case errors.As(err, &pgErr):
+		// Class 08 is connection exceptions; 57P01-57P03 are shutdowns and start-ups.
+		return pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	case errors.As(err, &netErr), errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	}
+	return false
+}

@@ -1,0 +1,97 @@
+// Package migrate applies the embedded SQL migrations to a database.
+//
+// Migrations are the files of sql/migrations, applied once each in the order of their names,
+// each in its own transaction together with its row in schema_migrations. The whole run holds
+// a PostgreSQL advisory lock, so that several replicas starting at once apply every migration
+// exactly once: the first one migrates, the others wait and then find nothing left to do.
+package migrate
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/chatsphere/bots/sql/migrations"
+)
+
+// lockKey identifies the advisory lock held while migrating ("chatsphere bots" in ASCII,
+// folded into an int64); any constant works as long as every replica uses the same one.
+const lockKey int64 = 0x63687473_626f7473
+
+// Migration is one schema change.
+type Migration struct {
+	Name string
+	SQL  string
+}
+
+// All returns the embedded migrations in the order they apply.
+func All() ([]Migration, error) {
+	names, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	out := make([]Migration, 0, len(names))
+	for _, name := range names {
+		body, err := fs.ReadFile(migrations.FS, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Migration{Name: strings.TrimSuffix(name, ".sql"), SQL: string(body)})
+	}
+	return out, nil
+}
+
+// Up applies every migration that the database has not seen yet and returns the names of
+// those it applied. It runs on one connection because advisory locks belong to a session.
+func Up(ctx context.Context, conn *pgx.Conn) ([]string, error) {
+	all, err := All()
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockKey); err != nil {
+		return nil, fmt.Errorf("take the migration lock: %w", err)
+	}
+	defer func() {
+		// A failed unlock ends with the session anyway; the caller closes the connection.
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockKey)
+	}()
+
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name       text PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now()
+	)`); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	rows, err := conn.Query(ctx, "SELECT name FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	done, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+
+	var applied []string
+	for _, m := range all {
+		if slices.Contains(done, m.Name) {
+			continue
+		}
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (name) VALUES ($1)", m.Name)
+			return err
+		})
+		if err != nil {
+			return applied, fmt.Errorf("apply migration %s: %w", m.Name, err)
+		}
+		applied = append(applied, m.Name)
+	}
+	return applied, nil
+}

@@ -1,0 +1,69 @@
+-- Every query is scoped to the caller in its WHERE clause: a bot the caller may not see is
+-- never loaded. Reads see the caller's bots and public bots; writes only the caller's.
+
+-- name: BotCreate :one
+INSERT INTO bots (id, owner_id, name, description, model, temperature, system_prompt, is_public)
+VALUES (@id, @owner_id, @name, @description, @model, @temperature, @system_prompt, @is_public)
+RETURNING *;
+
+-- name: BotGet :one
+SELECT * FROM bots
+WHERE id = @id AND deleted_at IS NULL AND (owner_id = @caller OR is_public);
+
+-- name: BotUpdate :one
+-- A NULL parameter keeps the column; description has its own flag because null clears it.
+-- A change of model or system prompt sends the bot back to training. When check_version is
+-- set, the row is changed only if its version is one of versions (If-Match).
+UPDATE bots SET
+    name          = COALESCE(sqlc.narg(name), name),
+    description   = CASE WHEN @set_description::boolean THEN sqlc.narg(description) ELSE description END,
+    model         = COALESCE(sqlc.narg(model), model),
+    temperature   = COALESCE(sqlc.narg(temperature), temperature),
+    system_prompt = COALESCE(sqlc.narg(system_prompt), system_prompt),
+    is_public     = COALESCE(sqlc.narg(is_public), is_public),
+    status        = CASE WHEN sqlc.narg(model) <> model OR sqlc.narg(system_prompt) <> system_prompt
+                         THEN 'training' ELSE status END,
+    status_message = CASE WHEN sqlc.narg(model) <> model OR sqlc.narg(system_prompt) <> system_prompt
+                         THEN NULL ELSE status_message END,
+    version       = version + 1,
+    updated_at    = now()
+WHERE id = @id AND owner_id = @caller AND deleted_at IS NULL
+  AND (NOT @check_version::boolean OR version = ANY (@versions::bigint[]))
+RETURNING *;
+
+-- name: BotDelete :one
+UPDATE bots SET deleted_at = now(), updated_at = now(), version = version + 1
+WHERE id = @id AND owner_id = @caller AND deleted_at IS NULL
+  AND (NOT @check_version::boolean OR version = ANY (@versions::bigint[]))
+RETURNING id, deleted_at::timestamptz AS deleted_at;
+
+-- name: BotRestore :one
+UPDATE bots SET deleted_at = NULL, updated_at = now(), version = version + 1
+WHERE id = @id AND owner_id = @caller AND deleted_at IS NOT NULL
+RETURNING *;
+
+-- name: BotTrain :one
+UPDATE bots SET status = 'training', status_message = NULL, updated_at = now(), version = version + 1
+WHERE id = @id AND owner_id = @caller AND deleted_at IS NULL
+RETURNING *;
+
+-- name: BotAccess :one
+-- Explains why a write matched no row, for a bot the caller may see: owned is false for
+-- another user's public bot. Nothing is returned for a bot the caller may not see.
+SELECT (owner_id = @caller)::boolean AS owned, (deleted_at IS NOT NULL)::boolean AS deleted, version
+FROM bots
+WHERE id = @id AND (owner_id = @caller OR (is_public AND deleted_at IS NULL));
+
+-- name: BotFirstFreeName :one
+-- The first of the candidate names that none of the owner's bots uses, ignoring case.
+SELECT c.name::text AS name
+FROM unnest(@candidates::text[]) WITH ORDINALITY AS c (name, n)
+WHERE NOT EXISTS (
+    SELECT 1 FROM bots b
+    WHERE b.owner_id = @owner_id AND b.deleted_at IS NULL AND lower(b.name) = lower(c.name)
+)
+ORDER BY c.n
+LIMIT 1;
+
+-- name: BotCountByStatus :many
+SELECT status, count(*) AS bots FROM bots WHERE deleted_at IS NULL GROUP BY status;
