@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -146,6 +147,10 @@ func (s *server) handleError(err error, c echo.Context) {
 	case errors.As(err, &pe):
 	case errors.As(err, &he):
 		pe = fromHTTPError(c, he)
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		// The client went away; nobody reads the answer, and it is no server fault.
+		s.logger.LogAttrs(ctx, slog.LevelInfo, "request cancelled by the client", slog.String("request_id", requestID(c)))
+		pe = fail(ctx, kindUnavailable, "the request was cancelled")
 	case unavailable(err):
 		s.logger.LogAttrs(ctx, slog.LevelWarn, "database unavailable",
 			slog.String("error", err.Error()), slog.String("request_id", requestID(c)))

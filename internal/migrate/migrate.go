@@ -76,7 +76,7 @@ func Up(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 		return nil, fmt.Errorf("read schema_migrations: %w", err)
 	}
 
-	var applied []string
+	applied := []string{}
 	for _, m := range all {
 		if slices.Contains(done, m.Name) {
 			continue
