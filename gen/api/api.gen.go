@@ -42,19 +42,19 @@ func (e BotDeletedDeleted) Valid() bool {
 
 // Defines values for BotStatus.
 const (
-	Active   BotStatus = "active"
-	Error    BotStatus = "error"
-	Training BotStatus = "training"
+	BotStatusActive   BotStatus = "active"
+	BotStatusError    BotStatus = "error"
+	BotStatusTraining BotStatus = "training"
 )
 
 // Valid indicates whether the value is a known member of the BotStatus enum.
 func (e BotStatus) Valid() bool {
 	switch e {
-	case Active:
+	case BotStatusActive:
 		return true
-	case Error:
+	case BotStatusError:
 		return true
-	case Training:
+	case BotStatusTraining:
 		return true
 	default:
 		return false
@@ -94,6 +94,27 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case Ok:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for StatusEventFromStatus.
+const (
+	StatusEventFromStatusActive   StatusEventFromStatus = "active"
+	StatusEventFromStatusError    StatusEventFromStatus = "error"
+	StatusEventFromStatusTraining StatusEventFromStatus = "training"
+)
+
+// Valid indicates whether the value is a known member of the StatusEventFromStatus enum.
+func (e StatusEventFromStatus) Valid() bool {
+	switch e {
+	case StatusEventFromStatusActive:
+		return true
+	case StatusEventFromStatusError:
+		return true
+	case StatusEventFromStatusTraining:
 		return true
 	default:
 		return false
@@ -416,11 +437,57 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// StatusEvent One change of a bot's status.
+type StatusEvent struct {
+	BotId     openapi_types.UUID `json:"bot_id"`
+	CreatedAt time.Time          `json:"created_at"`
+
+	// FromStatus The status before; `null` for the bot's first status.
+	//
+	// Example: training
+	FromStatus nullable.Nullable[StatusEventFromStatus] `json:"from_status"`
+
+	// Id Increases with every event; the `id` of stream events.
+	//
+	// Example: 42
+	Id int64 `json:"id"`
+
+	// Message The bot's `status_message` after the change (why it is in `error`).
+	Message nullable.Nullable[string] `json:"message"`
+
+	// ToStatus `training` while the bot is being prepared (every new, duplicated or retrained bot
+	// starts here), `active` when it is ready, `error` when training failed
+	// (`status_message` says why).
+	//
+	//
+	// Example: training
+	ToStatus BotStatus `json:"to_status"`
+}
+
+// StatusEventFromStatus The status before; `null` for the bot's first status.
+//
+// Example: training
+type StatusEventFromStatus string
+
+// StatusEventList One page of a bot's status history, newest first.
+type StatusEventList struct {
+	Items []StatusEvent `json:"items"`
+	Limit int32         `json:"limit"`
+	Skip  int32         `json:"skip"`
+	Total int64         `json:"total"`
+}
+
 // BotId defines model for BotId.
 type BotId = openapi_types.UUID
 
 // IfMatch defines model for IfMatch.
 type IfMatch = string
+
+// Limit defines model for Limit.
+type Limit = int32
+
+// Skip defines model for Skip.
+type Skip = int32
 
 // BadRequest An RFC 9457 problem detail.
 type BadRequest = Problem
@@ -460,11 +527,11 @@ type UnsupportedMediaType = Problem
 
 // ListBotsParams defines parameters for ListBots.
 type ListBotsParams struct {
-	// Skip How many matching bots to skip before the page starts.
-	Skip *int32 `form:"skip,omitempty" json:"skip,omitempty"`
+	// Skip How many items to skip before the page starts.
+	Skip *Skip `form:"skip,omitempty" json:"skip,omitempty"`
 
-	// Limit The largest number of bots on the page.
-	Limit *int32 `form:"limit,omitempty" json:"limit,omitempty"`
+	// Limit The largest number of items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Status Only bots in this status.
 	Status *BotStatus `form:"status,omitempty" json:"status,omitempty"`
@@ -501,6 +568,21 @@ type UpdateBotParams struct {
 	// IfMatch One or more ETags (or `*`). The write happens only if the bot's current ETag is one of
 	// them, compared strongly: weak ETags (`W/"..."`) never match.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListBotStatusEventsParams defines parameters for ListBotStatusEvents.
+type ListBotStatusEventsParams struct {
+	// Skip How many items to skip before the page starts.
+	Skip *Skip `form:"skip,omitempty" json:"skip,omitempty"`
+
+	// Limit The largest number of items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// StreamBotStatusParams defines parameters for StreamBotStatus.
+type StreamBotStatusParams struct {
+	// LastEventID The `id` of the last event received; the stream resumes after it.
+	LastEventID *int64 `json:"Last-Event-ID,omitempty"`
 }
 
 // CreateBotJSONRequestBody defines body for CreateBot for application/json ContentType.
@@ -690,6 +772,36 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/restore (the `RestoreBot` operationId).
 	RestoreBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListBotStatusEvents A bot's status history
+	//
+	// Every status change of the bot, newest first: creation (`from_status` is `null`),
+	// training finished (`active` or `error`), retraining. Visible to whoever may see the bot.
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/status-events (the `ListBotStatusEvents` operationId).
+	ListBotStatusEvents(ctx context.Context, botId BotId, params *ListBotStatusEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// StreamBotStatus Watch a bot's status live
+	//
+	// A [Server-Sent Events](https://html.spec.whatwg.org/multipage/server-sent-events.html)
+	// stream. It starts with the bot's latest status event, then sends one `status` event per
+	// status change, as it happens, whichever server or worker made it. A comment line
+	// (`: heartbeat`) every 15 seconds keeps idle connections open. When the bot is deleted
+	// or stops being visible to the caller, a `gone` event ends the stream.
+	//
+	// Each `status` event carries the event's `id` (send it back as `Last-Event-ID` when
+	// reconnecting to receive only what was missed) and a `StatusEvent` as JSON `data`:
+	//
+	// ```
+	// id: 42
+	// event: status
+	// data: {"id":42,"bot_id":"3f0c…","from_status":"training","to_status":"active","message":null,"created_at":"2026-11-25T09:41:07.123Z"}
+	// ```
+	//
+	// Try it with `curl -N -H "Authorization: Bearer $T" $API/bots/$ID/status/stream`.
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/status/stream (the `StreamBotStatus` operationId).
+	StreamBotStatus(ctx context.Context, botId BotId, params *StreamBotStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TrainBot Train a bot again
 	//
@@ -916,6 +1028,56 @@ func (c *Client) DuplicateBot(ctx context.Context, botId BotId, body DuplicateBo
 // Corresponds with POST /api/v1/bots/{bot_id}/restore (the `RestoreBot` operationId).
 func (c *Client) RestoreBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewRestoreBotRequest(c.Server, botId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListBotStatusEvents A bot's status history
+//
+// Every status change of the bot, newest first: creation (`from_status` is `null`),
+// training finished (`active` or `error`), retraining. Visible to whoever may see the bot.
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/status-events (the `ListBotStatusEvents` operationId).
+func (c *Client) ListBotStatusEvents(ctx context.Context, botId BotId, params *ListBotStatusEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBotStatusEventsRequest(c.Server, botId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// StreamBotStatus Watch a bot's status live
+//
+// A [Server-Sent Events](https://html.spec.whatwg.org/multipage/server-sent-events.html)
+// stream. It starts with the bot's latest status event, then sends one `status` event per
+// status change, as it happens, whichever server or worker made it. A comment line
+// (`: heartbeat`) every 15 seconds keeps idle connections open. When the bot is deleted
+// or stops being visible to the caller, a `gone` event ends the stream.
+//
+// Each `status` event carries the event's `id` (send it back as `Last-Event-ID` when
+// reconnecting to receive only what was missed) and a `StatusEvent` as JSON `data`:
+//
+// ```
+// id: 42
+// event: status
+// data: {"id":42,"bot_id":"3f0c…","from_status":"training","to_status":"active","message":null,"created_at":"2026-11-25T09:41:07.123Z"}
+// ```
+//
+// Try it with `curl -N -H "Authorization: Bearer $T" $API/bots/$ID/status/stream`.
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/status/stream (the `StreamBotStatus` operationId).
+func (c *Client) StreamBotStatus(ctx context.Context, botId BotId, params *StreamBotStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewStreamBotStatusRequest(c.Server, botId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1414,6 +1576,128 @@ func NewRestoreBotRequest(server string, botId BotId) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListBotStatusEventsRequest constructs an http.Request for the ListBotStatusEvents method
+func NewListBotStatusEventsRequest(server string, botId BotId, params *ListBotStatusEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/status-events", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Skip != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "skip", *params.Skip, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewStreamBotStatusRequest constructs an http.Request for the StreamBotStatus method
+func NewStreamBotStatusRequest(server string, botId BotId, params *StreamBotStatusParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/status/stream", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.LastEventID != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewTrainBotRequest constructs an http.Request for the TrainBot method
 func NewTrainBotRequest(server string, botId BotId) (*http.Request, error) {
 	var err error
@@ -1685,6 +1969,40 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/restore (the `RestoreBot` operationId).
 	RestoreBotWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*RestoreBotResponse, error)
+
+	// ListBotStatusEventsWithResponse A bot's status history
+	//
+	// Every status change of the bot, newest first: creation (`from_status` is `null`),
+	// training finished (`active` or `error`), retraining. Visible to whoever may see the bot.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/status-events (the `ListBotStatusEvents` operationId).
+	ListBotStatusEventsWithResponse(ctx context.Context, botId BotId, params *ListBotStatusEventsParams, reqEditors ...RequestEditorFn) (*ListBotStatusEventsResponse, error)
+
+	// StreamBotStatusWithResponse Watch a bot's status live
+	//
+	// A [Server-Sent Events](https://html.spec.whatwg.org/multipage/server-sent-events.html)
+	// stream. It starts with the bot's latest status event, then sends one `status` event per
+	// status change, as it happens, whichever server or worker made it. A comment line
+	// (`: heartbeat`) every 15 seconds keeps idle connections open. When the bot is deleted
+	// or stops being visible to the caller, a `gone` event ends the stream.
+	//
+	// Each `status` event carries the event's `id` (send it back as `Last-Event-ID` when
+	// reconnecting to receive only what was missed) and a `StatusEvent` as JSON `data`:
+	//
+	// ```
+	// id: 42
+	// event: status
+	// data: {"id":42,"bot_id":"3f0c…","from_status":"training","to_status":"active","message":null,"created_at":"2026-11-25T09:41:07.123Z"}
+	// ```
+	//
+	// Try it with `curl -N -H "Authorization: Bearer $T" $API/bots/$ID/status/stream`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/status/stream (the `StreamBotStatus` operationId).
+	StreamBotStatusWithResponse(ctx context.Context, botId BotId, params *StreamBotStatusParams, reqEditors ...RequestEditorFn) (*StreamBotStatusResponse, error)
 
 	// TrainBotWithResponse Train a bot again
 	//
@@ -2557,6 +2875,207 @@ func (r RestoreBotResponse) ContentType() string {
 	return ""
 }
 
+// ListBotStatusEventsResponse200Headers the declared response headers of an HTTP 200 response for ListBotStatusEvents
+type ListBotStatusEventsResponse200Headers struct {
+	CacheControl *string
+}
+
+// ListBotStatusEventsResponse401Headers the declared response headers of an HTTP 401 response for ListBotStatusEvents
+type ListBotStatusEventsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListBotStatusEventsResponse503Headers the declared response headers of an HTTP 503 response for ListBotStatusEvents
+type ListBotStatusEventsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListBotStatusEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusEventList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListBotStatusEventsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListBotStatusEventsResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListBotStatusEventsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBotStatusEventsResponse) GetJSON200() *StatusEventList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListBotStatusEventsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListBotStatusEventsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListBotStatusEventsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListBotStatusEventsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListBotStatusEventsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListBotStatusEventsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBotStatusEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBotStatusEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBotStatusEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBotStatusEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// StreamBotStatusResponse200Headers the declared response headers of an HTTP 200 response for StreamBotStatus
+type StreamBotStatusResponse200Headers struct {
+	CacheControl *string
+}
+
+// StreamBotStatusResponse401Headers the declared response headers of an HTTP 401 response for StreamBotStatus
+type StreamBotStatusResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// StreamBotStatusResponse503Headers the declared response headers of an HTTP 503 response for StreamBotStatus
+type StreamBotStatusResponse503Headers struct {
+	RetryAfter *int
+}
+
+type StreamBotStatusResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *StreamBotStatusResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *StreamBotStatusResponse401Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *StreamBotStatusResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r StreamBotStatusResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r StreamBotStatusResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r StreamBotStatusResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r StreamBotStatusResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r StreamBotStatusResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r StreamBotStatusResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r StreamBotStatusResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r StreamBotStatusResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r StreamBotStatusResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r StreamBotStatusResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // TrainBotResponse202Headers the declared response headers of an HTTP 202 response for TrainBot
 type TrainBotResponse202Headers struct {
 	CacheControl *string
@@ -3012,6 +3531,52 @@ func (c *ClientWithResponses) RestoreBotWithResponse(ctx context.Context, botId 
 		return nil, err
 	}
 	return ParseRestoreBotResponse(rsp)
+}
+
+// ListBotStatusEventsWithResponse A bot's status history
+//
+// Every status change of the bot, newest first: creation (`from_status` is `null`),
+// training finished (`active` or `error`), retraining. Visible to whoever may see the bot.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/status-events (the `ListBotStatusEvents` operationId).
+func (c *ClientWithResponses) ListBotStatusEventsWithResponse(ctx context.Context, botId BotId, params *ListBotStatusEventsParams, reqEditors ...RequestEditorFn) (*ListBotStatusEventsResponse, error) {
+	rsp, err := c.ListBotStatusEvents(ctx, botId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBotStatusEventsResponse(rsp)
+}
+
+// StreamBotStatusWithResponse Watch a bot's status live
+//
+// A [Server-Sent Events](https://html.spec.whatwg.org/multipage/server-sent-events.html)
+// stream. It starts with the bot's latest status event, then sends one `status` event per
+// status change, as it happens, whichever server or worker made it. A comment line
+// (`: heartbeat`) every 15 seconds keeps idle connections open. When the bot is deleted
+// or stops being visible to the caller, a `gone` event ends the stream.
+//
+// Each `status` event carries the event's `id` (send it back as `Last-Event-ID` when
+// reconnecting to receive only what was missed) and a `StatusEvent` as JSON `data`:
+//
+// ```
+// id: 42
+// event: status
+// data: {"id":42,"bot_id":"3f0c…","from_status":"training","to_status":"active","message":null,"created_at":"2026-11-25T09:41:07.123Z"}
+// ```
+//
+// Try it with `curl -N -H "Authorization: Bearer $T" $API/bots/$ID/status/stream`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/status/stream (the `StreamBotStatus` operationId).
+func (c *ClientWithResponses) StreamBotStatusWithResponse(ctx context.Context, botId BotId, params *StreamBotStatusParams, reqEditors ...RequestEditorFn) (*StreamBotStatusResponse, error) {
+	rsp, err := c.StreamBotStatus(ctx, botId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseStreamBotStatusResponse(rsp)
 }
 
 // TrainBotWithResponse Train a bot again
@@ -3929,6 +4494,201 @@ func ParseRestoreBotResponse(rsp *http.Response) (*RestoreBotResponse, error) {
 	return response, nil
 }
 
+// ParseListBotStatusEventsResponse parses an HTTP response from a ListBotStatusEventsWithResponse call
+func ParseListBotStatusEventsResponse(rsp *http.Response) (*ListBotStatusEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBotStatusEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusEventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListBotStatusEventsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListBotStatusEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListBotStatusEventsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseStreamBotStatusResponse parses an HTTP response from a StreamBotStatusWithResponse call
+func ParseStreamBotStatusResponse(rsp *http.Response) (*StreamBotStatusResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &StreamBotStatusResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers StreamBotStatusResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers StreamBotStatusResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 503:
+		var headers StreamBotStatusResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseTrainBotResponse parses an HTTP response from a TrainBotWithResponse call
 func ParseTrainBotResponse(rsp *http.Response) (*TrainBotResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -4209,6 +4969,12 @@ type ServerInterface interface {
 	// RestoreBot Restore a deleted bot
 	// (POST /api/v1/bots/{bot_id}/restore)
 	RestoreBot(ctx echo.Context, botId BotId) error
+	// ListBotStatusEvents A bot's status history
+	// (GET /api/v1/bots/{bot_id}/status-events)
+	ListBotStatusEvents(ctx echo.Context, botId BotId, params ListBotStatusEventsParams) error
+	// StreamBotStatus Watch a bot's status live
+	// (GET /api/v1/bots/{bot_id}/status/stream)
+	StreamBotStatus(ctx echo.Context, botId BotId, params StreamBotStatusParams) error
 	// TrainBot Train a bot again
 	// (POST /api/v1/bots/{bot_id}/train)
 	TrainBot(ctx echo.Context, botId BotId) error
@@ -4423,6 +5189,74 @@ func (w *ServerInterfaceWrapper) RestoreBot(ctx echo.Context) error {
 	return err
 }
 
+// ListBotStatusEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListBotStatusEvents(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListBotStatusEventsParams
+	// ------------- Optional query parameter "skip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "skip", ctx.QueryParams(), &params.Skip, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter skip: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListBotStatusEvents(ctx, botId, params)
+	return err
+}
+
+// StreamBotStatus converts echo context to params.
+func (w *ServerInterfaceWrapper) StreamBotStatus(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params StreamBotStatusParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Last-Event-ID" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Last-Event-ID")]; found {
+		var LastEventID int64
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Last-Event-ID, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Last-Event-ID", valueList[0], &LastEventID, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: "int64"})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Last-Event-ID: %s", err))
+		}
+
+		params.LastEventID = &LastEventID
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.StreamBotStatus(ctx, botId, params)
+	return err
+}
+
 // TrainBot converts echo context to params.
 func (w *ServerInterfaceWrapper) TrainBot(ctx echo.Context) error {
 	var err error
@@ -4521,6 +5355,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/v1/bots/:bot_id/restore", wrapper.RestoreBot, options.OperationMiddlewares["restoreBot"]...)
 	router.POST(options.BaseURL+"/api/v1/bots/:bot_id/duplicate", wrapper.DuplicateBot, options.OperationMiddlewares["duplicateBot"]...)
 	router.POST(options.BaseURL+"/api/v1/bots/:bot_id/train", wrapper.TrainBot, options.OperationMiddlewares["trainBot"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/status-events", wrapper.ListBotStatusEvents, options.OperationMiddlewares["listBotStatusEvents"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/status/stream", wrapper.StreamBotStatus, options.OperationMiddlewares["streamBotStatus"]...)
 	router.GET(options.BaseURL+"/api/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
@@ -5759,6 +6595,303 @@ func (response RestoreBot503ApplicationProblemPlusJSONResponse) VisitRestoreBotR
 	return err
 }
 
+type ListBotStatusEventsRequestObject struct {
+	BotId  BotId `json:"bot_id"`
+	Params ListBotStatusEventsParams
+}
+
+type ListBotStatusEventsResponseObject interface {
+	VisitListBotStatusEventsResponse(w http.ResponseWriter) error
+}
+
+type ListBotStatusEvents200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type ListBotStatusEvents200JSONResponse struct {
+	Body    StatusEventList
+	Headers ListBotStatusEvents200ResponseHeaders
+}
+
+func (response ListBotStatusEvents200JSONResponse) VisitListBotStatusEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotStatusEvents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotStatusEvents400ApplicationProblemPlusJSONResponse) VisitListBotStatusEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotStatusEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotStatusEvents401ApplicationProblemPlusJSONResponse) VisitListBotStatusEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotStatusEvents404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotStatusEvents404ApplicationProblemPlusJSONResponse) VisitListBotStatusEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotStatusEvents422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotStatusEvents422ApplicationProblemPlusJSONResponse) VisitListBotStatusEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotStatusEvents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotStatusEvents500ApplicationProblemPlusJSONResponse) VisitListBotStatusEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotStatusEvents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotStatusEvents503ApplicationProblemPlusJSONResponse) VisitListBotStatusEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamBotStatusRequestObject struct {
+	BotId  BotId `json:"bot_id"`
+	Params StreamBotStatusParams
+}
+
+type StreamBotStatusResponseObject interface {
+	VisitStreamBotStatusResponse(w http.ResponseWriter) error
+}
+
+type StreamBotStatus200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type StreamBotStatus200TexteventStreamResponse struct {
+	Body          io.Reader
+	Headers       StreamBotStatus200ResponseHeaders
+	ContentLength int64
+}
+
+func (response StreamBotStatus200TexteventStreamResponse) VisitStreamBotStatusResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		// If w doesn't support flushing, fall back to io.Copy.
+		_, err := io.Copy(w, response.Body)
+		return err
+	}
+	// text/event-stream messages are typically small; use a
+	// modest buffer and flush after each chunk so clients see
+	// events immediately instead of waiting on OS buffering.
+	buf := make([]byte, 4096)
+	for {
+		n, err := response.Body.Read(buf)
+		if n > 0 {
+			if _, writeErr := w.Write(buf[:n]); writeErr != nil {
+				return writeErr
+			}
+			flusher.Flush()
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+type StreamBotStatus400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response StreamBotStatus400ApplicationProblemPlusJSONResponse) VisitStreamBotStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamBotStatus401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response StreamBotStatus401ApplicationProblemPlusJSONResponse) VisitStreamBotStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamBotStatus404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response StreamBotStatus404ApplicationProblemPlusJSONResponse) VisitStreamBotStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamBotStatus422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response StreamBotStatus422ApplicationProblemPlusJSONResponse) VisitStreamBotStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamBotStatus500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response StreamBotStatus500ApplicationProblemPlusJSONResponse) VisitStreamBotStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamBotStatus503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response StreamBotStatus503ApplicationProblemPlusJSONResponse) VisitStreamBotStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TrainBotRequestObject struct {
 	BotId BotId `json:"bot_id"`
 }
@@ -6079,6 +7212,12 @@ type StrictServerInterface interface {
 	// RestoreBot Restore a deleted bot
 	// (POST /api/v1/bots/{bot_id}/restore)
 	RestoreBot(ctx context.Context, request RestoreBotRequestObject) (RestoreBotResponseObject, error)
+	// ListBotStatusEvents A bot's status history
+	// (GET /api/v1/bots/{bot_id}/status-events)
+	ListBotStatusEvents(ctx context.Context, request ListBotStatusEventsRequestObject) (ListBotStatusEventsResponseObject, error)
+	// StreamBotStatus Watch a bot's status live
+	// (GET /api/v1/bots/{bot_id}/status/stream)
+	StreamBotStatus(ctx context.Context, request StreamBotStatusRequestObject) (StreamBotStatusResponseObject, error)
 	// TrainBot Train a bot again
 	// (POST /api/v1/bots/{bot_id}/train)
 	TrainBot(ctx context.Context, request TrainBotRequestObject) (TrainBotResponseObject, error)
@@ -6352,6 +7491,58 @@ func (sh *strictHandler) RestoreBot(ctx echo.Context, botId BotId) error {
 	return nil
 }
 
+// ListBotStatusEvents operation middleware
+func (sh *strictHandler) ListBotStatusEvents(ctx echo.Context, botId BotId, params ListBotStatusEventsParams) error {
+	var request ListBotStatusEventsRequestObject
+
+	request.BotId = botId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListBotStatusEvents(ctx.Request().Context(), request.(ListBotStatusEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListBotStatusEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListBotStatusEventsResponseObject); ok {
+		return validResponse.VisitListBotStatusEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// StreamBotStatus operation middleware
+func (sh *strictHandler) StreamBotStatus(ctx echo.Context, botId BotId, params StreamBotStatusParams) error {
+	var request StreamBotStatusRequestObject
+
+	request.BotId = botId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StreamBotStatus(ctx.Request().Context(), request.(StreamBotStatusRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StreamBotStatus")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(StreamBotStatusResponseObject); ok {
+		return validResponse.VisitStreamBotStatusResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // TrainBot operation middleware
 func (sh *strictHandler) TrainBot(ctx echo.Context, botId BotId) error {
 	var request TrainBotRequestObject
@@ -6451,114 +7642,130 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F2Nc9u2kv9XMHx3U/seJcuK0yby3Nw4bdKmlyaZxJ7cTZUJIXIl4ZkCWAC0otf4f7/ZBcAPkfJH4iSX",
-	"u76ZzrMkElgs9nt/QP6MUrUqlARpTTT5M1oCz0DTnz/ydAk/Kmm1yvFzBibVorBCyWgSnUizBm2YVYyX",
-	"dgnSipRbyJiGP0ow1jCugUm4AM1SHCkbRnFk0iWsOI4GslxFk98jqQbGKg3R2ziymwKiSWSsFnIRXV7G",
-	"0eNTvujOfboENlP2O8OM1UouGM5uN8zyxTETlqVLLhdg2FrYJUMKNv4rpubMupeRGnjPV0WOU06jw2nU",
-	"oq9LyzOVckdAHz1nr56F0SWsuzMc8EIcXBwezJQ1B/fmo/T72QgGD/h9GBxlR+ngYTaaDb6fHc7H88P5",
-	"99mYX0nNZRwVXPMVWL9Zj5R9ml3FKZG16bkhCQJHKbhdRnEk+QrfnCn7TmRRHOFOCw1ZNLG6hCa5c6VX",
-	"3EaTqCzpyS4zn85/4zZddil+IYEpzVZKA8PdN2xPaZb8W7I/ZLiatRYW2JIXBUjDlMw3TFSb+p1haak1",
-	"SEvvMoFP4K5PpV3CKmYo7FxD5gUn30zYGvh5mCl5czCNhsPhNEr2veyukMzhVG6Jyz0SF+KOU5maP0/n",
-	"A7e2JkdW/P0zkAu7jCaHo/FR3LejGkyhpAG3oTx75TQJP6VKWpD0Jy+KXDhJPCi0muWw+vs/jBPLikLk",
-	"quUijyYRssbrJJupbINMkcqyC56LjP36+sXzCSslvC8gRfUFmaEc4/dMyKK0uAzLbWmiydFoFEdWWOLB",
-	"I56xQGG1nECROZjxbOCnjS6bnPgXDfNoEv3toDY8B+5Xc/DSve3Y0ZXksIyUS1zBDL/hGdtb8RwlDtxy",
-	"YiakW9zZ6ZPBg/0hzv+jkvNcpJ/KzI0qGc9x1g1b8gtgHMWO4c5nbBq9LotCacu4McJYLq0zKhX7Htbs",
-	"qwjq4R0ON7D8HOSdsQ6HxJ2nUWPUMNswotwCyxQ4weB5rtb0sypAE2+IhU+UnoksA/mJPCSdpeHXErQz",
-	"msIQH1e8stSiLXj3as7VdPSwbl79eFecQ7qEYVwquwTNSgP6O8OKcpaLFH889kbIGr+g1iKIc0+lBS15",
-	"/lhrpW/BvU+m/0Q2VXvORV5qGLLnyi6FXLA1N57SjOh8ruwTVcrsEzdYKmIaeV/aWvIB9V4e1Xv5XFnm",
-	"puxTA2UHc/rxLvbyuWKmTJdIGsk/OgaUwpTnud81lH4DQLx4yTe54tmpUs+4XsCX3DUndc5S5zg5KiuX",
-	"7Psj9p/ikaNOQ6pkJvCNJ1zkkN2Bl8BNW9YiwYyQKTA0eWRmhT1mc7DpEkMsvuBCMi4x3rN609zfw3G9",
-	"v006mSe0Z6eLxmODuXvsLvY8Cb44qc0bOfQdAUOHt6+qEOeTuJsqORd6RbNmkAO+OGEGfW2gMKhLIAvJ",
-	"ITnlWcb+ww/w7xhoNXk9frCD1xXhPdz2gxH5gyqIuwt+n7jVAVuVhvyznwoyt7zGfmBQ11xVQrx/DfpC",
-	"pHAm+QUXOZ/lX1zxMm75jBtoBxmYvzAtFkvLpFr3WtBjpwks5xY0xtqNVOoV/jI4mVvQ3Yj3NW0bZVJr",
-	"LnDGOQa/NJqQi2FfIiCkhQVoXMRlHJ1JTMGUFv+8GzsAXKPNUecgySDA+8LLUm3ED2vBa03fI29l8/c7",
-	"MuUuwGtRinthQNot3r9582Zw0shQe1LZfM03hiWPaLQkrlVRAzdKsvUSJOM901yRoNG2FFqlYAzK8WNK",
-	"Ue8wlseNGVeh7lxAnhlMUjDGMNHk9z8j+g7fghUFcqVG25FXaWyETiaKoxWSiC4uCmrLLVspY9k4uozr",
-	"cVYqg/yaEUp5LtVaMnqWTaNFYQcPp9Ex+lX28+NTFvJgesBEl2+b1mzcFKoG85jnXo9w0fIdOXdjwWi1",
-	"MavSa7RUTpzYTAM/Ny5qUNJqntpjljiOJywXxhqGtgJjCzJnZ9K4jACy3yAT/JSo/zqRBBqzpDkbzoJW",
-	"t2JbKCT8qMHrCc+cO+H5S43JgBWYnM55bqDLuFD2YC8wHk4w40goQkhorxMqCAV3g9pTNMbc0smrV/xI",
-	"2Z8aT1/GkTDvXETuRprzMrc7CH2zBArkXV0Iw3k09SSfSGxWOg5Bs1DkpW6mVA6cJnS6cD2dv9Fzl6E4",
-	"cO3zz/Ex3JGNsbB6V2i1KmxrUZhRtlf0VBqryxQ/GbYQFyDRlyD5Tgu9Q/GFMCUvQBsSgWNWFvjo4Wg0",
-	"QjeGAg3atAtF/40pr8ZMd64FyCzfMBPS3AUGTnMMUiRmQUICM0tV4ACtggfVDdoWMm6ZpeYCR8Mftlf4",
-	"GolBf9t4J2YjpB1NYJqXRlwAeeBSS8gYvOepzTeMe4a0lkQTVCWqTJUYZhDFYlWuosk4jlZCur9rwmW5",
-	"mpHHbRa+fnf7GuShrmGq2T8gpcoHCSsGRTvKc6q0qVpRaZL78KlPOaoRfOEUY6a3fZLpH33HbasSl3EL",
-	"AyuI2M5WiOxmVbvmwumRQFdr2p1caCl4mxNnJIj3W3JI4W8iyzxP2iIZas/kCEnq+UyVlimNTj9kJaWW",
-	"ZksS76Mg4oAusnRlyw43kNZgBW5pBV8Ujp65L7CkqtgcoxVZMlW4Mbqb+xHGK4yNht2922+mbmV1Lvv3",
-	"7Zkwtr9OW3BXUp8pa3qWZWHV/uMaKl75+mdUE8K15hv8nIuVsP0KlNBvSVVIQqqQmkqchbT3xlFDqQ/j",
-	"ThwdR+ZcFDsmwJ9uM/6ob3yrLO/po/yi1mzF5YaY2EhO5yL3OnABmvE8p3nN9sTfH10z8bbW0l4Eavyq",
-	"A3t3KO5vwdf1VOpd6V1khsIfyNhsw5JunLelwBgVHqkB0t1xFbSc6nO/ej73Yt0m6ND7soYJYXtnUqQq",
-	"Q23JgBVKSGv2YwqGqGy3XgoLpuApHDNTaq1KmVFiV30/lcIwq8VqBdmQnUnxRwmMrxR6o1DE/M647bNL",
-	"bl3fS1lvy7OYiYVUSDxLuYHtVkKnZHwtQwpuLWhc8HT6umOm4+j9wD8x2ArsfTo7y7k894ysVK6bFLlY",
-	"7jEFDRQTs1lpacmQCUtRuZJg0AJp4NkA2dk1AinFksEbdYyZDFGWy6Tdw2yvGnC/Je9X+rBPix+v6Z1t",
-	"k3TrPto1vrUTwX57ESspwrtdjBRZsBVE/3qpUHNMtf07+ftwNoaj+Q/p4DC7xwdHcH82eJB+nw1+gAfz",
-	"h3w0O0zH2U34G5LMa9fz2j1YvfKu0qLuvmwq+oVhQvpcMDn2UQujlsFaGNhe37UxSCf+v45qev6le7wb",
-	"XF/z9mnj6cs4KovsZkqbc2OrcvFHaG1fSFnJURxi6yYBcVWFaFc12vxqqlO19Z0NjZvWqbXqHY7wdSVD",
-	"W2Vmq7mQQi4S9Bs5NKViBmj5Cw2u77znlFjCOq4VN8NAVwONgi5U2ak0lmtr2BI07Mcs4akVF5C4UpSw",
-	"wepu4iBz7pdACHNF9KncS9qLTpjhG8PWy82+90QehxHejOLIzRVqSciMWh0bj/U55pYYdvj0jSaqWwrS",
-	"LeD+L8pOidozkuRbpi6nFHRC7irRTqljxi3LAbVcSRiyJ+531yeTlp0DFLh/QrMLnpdgjqcymTYHnkYT",
-	"5mxhmgPXxrdAqt+dEK6EbNJ3+DlrQ/8HakFfzhf0pYQkBFUru71RvlT85y7Z6q+rIj/autw27h2NzHdC",
-	"sd6gwfQJFMaswhkJb+R8ufqPEqhl6XFNHsDztmeihu+vietWya9zbBW9sedQPXKfq/kFeG6XXe7WMUxY",
-	"kDrvx801J/dv9U20I7M7YTmXixKze2eYHcoFVUOXaEB74nwlLby379ZCZmp9RZpLTRTTMProxgzyUsm0",
-	"LQWH4wdkkDuJdje5zoQpcr55FzSr3qyfX54OjhTzqeaOyldXWsmcOY/hkwBfxb4qke2KD3//zl7lOnCq",
-	"pVgswdim92iwx7uwtq8b93mIjicotLoQmWs51iS/KECePO2jVoMNve42la/cD44iB+z02f6cApc5aJCY",
-	"QUtYu5bvonTAIRPaqKWhRa36LGhvYbG5oY2lxNuS1mVyvZCdIh9KWp9SsKqsebtU1Vtv6SMktG16kLXs",
-	"1ZMf2cOj+z8w3xFirgPYVxd2ncGuGeSWrdFFrwkgW2NxfPsw9rJdgDaKwjDUw2GfWISO4vYcT5RmydF4",
-	"nMTef6r5HFz1hIwcDnYjTjYcSk/lT2AoLNMdyoMmPGSWfmm7cbf9Qk8v7UxcQ7tVZDHjuVEu8OGGJf81",
-	"8PDHwdMsOWZ/lMoChuYUiGtArUVe8LCJw6vT0u7Uv5yevmTuASpftRZGzdIbWEbfT+2aeLPEyNiUqxWn",
-	"vSMWngsH/2yQXLPy6pZso7Hju5w9Irk1voeHGbaHIRcS4ApL3BWarCq2qgG9fd/rHCD9GjjRSAe98nSV",
-	"E/cF0lILu3mNMup0zYENTkrnmd2nJ2EDfn1z2unL/fJ6fP979uubUw9+MeUsYXuhBvKdYWdnT3/ady1S",
-	"eF8kFaKArCONX69taW3hWrxCzlVwudwhWj3y+Mclt68LioBcORL4qlMai1x7N64MNcRkzWOq6zWy0jiA",
-	"eVw/hVD6rDFFuuQWp4npAQMwlWsfT/OQ/TqkrFW44uFUTuXf/sYaYAxMEKQrMSZeUZMadcokQGZYcuLR",
-	"I9zBphxMg03L0ehe+uubU/oDkkmF0DBiIQPiiPYgRsqUAb8Fac7FisCwFfzvO+Oif9wRWs56KdIlS7nW",
-	"AgxmjbRD7tUhO2ErYYyQi3gqPTiGIIVVuSfAMhxBBB81a9AVDupodOh749vwlLC+ZDiVT8hEY/CYMwP6",
-	"AnTMErezNO5gQEQ7TpSlyDwrWKGFtIR9D0wn82oCs8mkI1nJLvhBwvZ+D17o7R4Kn5kcHKzX66GepwOU",
-	"FKWHSi8O9DzF//C5/f3hVCYorwmF9KbPpByzWnPDd4btkSPZJ0Hs9yZMyKkMWAt3FKAyIpsCKCqZ4GI/",
-	"0Gf2IVjOD2wFnGoiH6byw2AwqP7DZ5NexHrCPrCj0Yh9aPqVLdj5hF0JO2fbwzdRUG78Q/aByV4o0/a7",
-	"FarZvXjPE+aVzGW3MdXnr8Iid4atALZu2CNHD6FkNRhV6hSugcp2hlyBXapsgCMTjjys9b4nmfw1vBcG",
-	"7QZFufRCDc8kT5Cc4LvJfpfiChnvhn3oh/WU1dB8422QD3y4w+h3xks9Cr89mucrkiMk4x4g75o7SJhp",
-	"o+M7o/bAWWmCwzH7wG6LSe2O7pDJA6vUgODBbuxaKBzeh/qGDjLcI4sVLmmwgkzwgdNaHOf+1jj9uKHO",
-	"kLVW0zBjXCq/JZiqd3s6SFU3/gMa33so3GVV2ivxpX0KGUCmOOT9Sq12Q0BbGM/OgMLD/N1oaD14H/4+",
-	"hIpJHXom20GjU9apPNk6daDFBYoiYdjD6qlgTM6ES4Y+B+W0Ei3SNVcXzfPKDU1lhXE0qBfJ0egocTmB",
-	"s75OLSdMKpIDTP1z4Fp6LaApnRqzUuZgaCM3ZBpQgYUNjudHJZ00p5vgffBdDYUGDKWdBlWONpzoS1D0",
-	"kyF7DTJDbsx4ek4dlsYOS5a8PDslPzqVyU+Pnz0+fZxgsLHi585gucNilS7yfOLL5F7JQ+tCSDYDuwaQ",
-	"zig5NpGDPDocJ1OJ3JUe8ysMjWtBhjW+cEVEmbn+8lS6DviSyjj/9I6eviLz9M/E7zTLxQVIZJ4LsXgm",
-	"8FPsH16B1SI1ifP9ZipfaoX7AqVh/rfwqCpA8kIMN3yVh+ddcJ2ptFxRylIRkSkctMYyUAm2OpfUiiHZ",
-	"iku+ABrg5OXTKI4uQBvfbh+OhiPq/LnJo0l0bzga3vOFNYqZW9nX5M9oAT1tgWckRq1gTK3lVR11FcAn",
-	"JItWrGDIEoI0JCxVJcY+JMZTiWugMcjE+pCkwlYY5cAd7O+MEBA+lGJ+KAwc6A0NzSNAxDR2KnBLhBMm",
-	"g7tJ8CMidqbJjc82LBFZQvOseX4uPGaAkBzsQhgRCPX65NoCVAijTalczNPM8+mRS2Obhz9/31lrozXj",
-	"pD5mZLRW32UJhDDXaRqG44yhOOpzCg8QqaGoNU6vDwITuhSHo/C/6+ApfZkvuTVjmatlBYgRanygehe5",
-	"DsjSS+/4OoKvRgh1KSWcKxFGUiCMDzl3srLqQ94I19voRV81N0m3K8s6IlzdcPu8b7tS2UdeaKzuOLR6",
-	"HTBnB43+oNxeQk5434WT+L13ZXsJdaOS/QpF1kdbq527DbpvFBJ3s8klgBQEKt3sQFH0wYX09tLCe7sN",
-	"2WHJv3oj/g59gQZvTTKWCwua5/lmG9bj46sdy/ljF5vHH8Hm05b9OcaMkTzJgiWDhH4xtF6XTQ3Zc0rN",
-	"6I32MneJrVtHj0ZFg1YDPTQlWl8OdvXY42jQ+uQrvQP6/56mxtutA9Lj0egKKP3tIPQB5dgDoW/iHFsu",
-	"Kojr9o0Jg8aVCX1z+ucPWtcr0MRHbkV9L1UrP2icC6dXDq9/5Wzr/M3ReHyTl7qHVy7j6P5NaGyfd6W3",
-	"7l3/Vs/ZL6rEuQql939so0rNQjGXL4xr61kTvb2Mo0L1QVVdwStkhJgYE0yx3s0he2q9G0RT7gsHNapj",
-	"yM78sZYQpxHMZSp9v9wdbJiXpq7vUFm8KkxgVCtSy/aSaTQa/jCNkpBZce/j9l0VzeOGhJlKnqZQEDYE",
-	"bRhG5kljWUlfgOAW+kjZqKprP1LZ5gZq4g2X6+GWOQlvzfgGCBAjQJ6XsPtCkJuBshtNeY9G8F30LUfl",
-	"bVAfSnKrLf6x+I9Wf240vIcyR3EA3+LCi3BuPSSi9aGriiW3XMTl5eUtogF/LueyXd9Gv3rZsY2Hd2kb",
-	"a2D27iPyDfzm3VnF+gKYq96hZ7YuaLnq+eq5L2t1Rw+vf6m6FQJfOLyB0dw+pk7v3b8JdT0n075h3+B0",
-	"w5n4rme4jNv37/zp7rC5rI/WdO2ZO7TjvUbsGwKuI9EsS/lj3CAoNWyUJ7bOc/uS3lRSTQ+teetQd3Jc",
-	"FbH8UNt1iPEDX/Z2KS1IlgnDiwK4NlM512rlU0n0TzHVgCnanUGqMOCbawDnZOryMIGdrMhzNtO+7ESF",
-	"FiRlKpOXL17XQP4W4w58P6jXDTnOOTe0laj27XL9yEG4Fagb5Lr0IXDetE7Su5qOVE3ui/qQbl9M68fp",
-	"D2u9Q+pkF585Ag2nxK4xsr4I8o2GnjdR9ifNO1yORkfXv1FdXELm7wYWrOf+jE80fkfjB7eb9lXj4oWv",
-	"aTl/8k3efssZ95fsXrlIzofUjQ6MWkt3bo/LTeOSnGHHSPwMNgSqn0+lbhC4fJ1g5cvq3G016BuNAX4G",
-	"u1uMb+eI3HV6aPGLsi+j9BcMopCbcmbAhvJAdTbK5QbHAVK9GzId+/7F7WDTjEigIo8/XY8hRSslSlhR",
-	"WkM335GW+haKVa3M1uV2rhJTXZyIr9B9OOxN+9oW1x5xT0/l7lv4KMhxkUUovO9RK6XGSOz3hQ4Ouf5J",
-	"ocPbT8l9idtbB5UbQSb+ur0VOzNi3D+XqgVUaj3SK/quktZqAB+eVOa1kSkSrLGUWwM9hzVz202hXRND",
-	"uhc2fqHAuN23qjohst+cti+VXkJesLQ0Vq0wf3e5OyNA35A9AowYYd6TQI9vl9T6swo3Smq/qG/wxcn/",
-	"Lz7i88dlt89/Pz6Q+yt1vkXq7PBBt0ydD7LmFQkf7V37C7aqEFBBQ2o0ubsjY1fEiT+2gs7YeTsebqaZ",
-	"yt7a72nzLgXflfKYhqQqU/pzczXCjzCPoWQ8lU2X+sYn8txfghO3rmugaTM2jVyvGZ9wsD22h4/sT6PY",
-	"pfe7nmBjfMZhEoxiSsYOywsy9JcddMul/y43Bsggow6w5RtK74XcOirfm8mHPf7UmrLPrU3beZ1U/KZ1",
-	"VRUT/zTzLaHgpi790amsM4rb8noQ7ht981DraDq7RunZHb7dVZ5lF+NbVmjra0Muuzf6fuGibOMW6r+K",
-	"sZ+eE/1Vvf2cNYjqoOVtvZCvQ969D3qkhVz4sFnJbvu3gb0zjRsDfe9QWLbk2ZAlR6OHSQtzRteJtMFM",
-	"2l8w6OFFfY1mZpU6r2u6HnW0Ai6tWMFU7rkkw4FBkNy50Mb2plivHMe+fvHFb91fEfbXi7C/UXPhRbiN",
-	"gL2F0aBY7e5NxsvSNi40Qcuxv11viV09h86FyQ3bvpzB9WdCFQbVnaowU3ka7nXQpTRB/XGGBd1YNGGF",
-	"yvNqbozzCITrmz/19RFKh/si+kwDzdJrGMZfzDCEha55dVYRsuMWIr2C6MtmJesvC3IHFuQbNQgkNT41",
-	"pJvJrzQG/urZXXBkB0Btnn833QPw7KR9LLy68bqOFQzdizbshfH+5kj4jA64Pue8w/06mGjKLc/V4q67",
-	"iR8h3h8jP114WHVwvokP8184IfCo/J3bH3BMyXg0at7n44WeLDD9K0PVEQurSn96J5wc6W13+VsdPuOe",
-	"+xl2bHhYgDCM5+IChq2DrtHk97dtbrqjCQ02Os55NrqTDDfmog+Aq6M1DtlgYpbcH91rdAV6OfcqnIz4",
-	"eswzzgT562H0RXUq0Ay/kvHbsW9NXnU3rv1i+0zz72/pMm46Z9p3rCCwwf1zFLb3lAluX6nzaBIdUKDk",
-	"KegbqspvwjniYeufmDLRrqMB11jmLUB73zjPeo/d0HlSMMdMKn8M05XNGiN6Rl6+vfyfAAAA//8=",
+	"7H2Nchs38ueroGZzFel2SFG07NhUXV3JiZ0o59guSz7fncflAWdAEqshMAEwormxqu5p7sHuSf7V3Zgv",
+	"zlCUbNlZ/zdblVqLnAEajUZ//Lob/CNI9DLXSihng8kfwULwVBj85488WYgftXJGZ/B3KmxiZO6kVsEk",
+	"OFF2JYxlTjNeuIVQTibciZQZ8XshrLOMG8GUuBSGJTBSOgzCwCYLseQwmlDFMpi8DZQeWKeNCN6FgVvn",
+	"IpgE1hmp5sHVVRg8Oefz7tznC8Gm2n1vmXVGqzmD2d2aOT4/ZtKxZMHVXFi2km7BgIK1/4jpGXP0MlAj",
+	"PvBlnsGUUXAYBS36urQ80wknAvroef3qWTm6EqvuDAc8lweXhwdT7ezBvdkoeTAdicFDfl8MjtKjZPAo",
+	"HU0HD6aHs/HscPYgHfNrqbkKg5wbvhTOb9Zj7U7T6zgl0zY9NyRBwig5d4sgDBRfwptT7d7LNAgD2Glp",
+	"RBpMnClEk9yZNkvugklQFPhkl5mns9+4SxZdil8owbRhS20Eg923bE8bFv/XeH/IYDUrI51gC57nQlmm",
+	"VbZmstrU7y1LCmOEcvguk/AE7Hqk3EIsQwbCzo1IveBk6wlbCX5RzhS/OYiC4XAYBfG+l90lkDmM1Ia4",
+	"3ENxQe7Qkan5czob0NqaHFnyD8+EmrtFMDkcjY/6WPJMLqXr38KMm7mwjqliORUG5Ew6sYTF4cpzPhfD",
+	"kpzfC2HWNTUZjtokJRUzXmQumIxHYb1TUrl74yAEQuUSjubhaBQGS6n8XxXFUjkxFwZJPruQeZfiX/SK",
+	"LblaeyKdZvZC5mwqZrCpJcHMOm6c3UY3vNJP9i6q/f8axI96iL8C+bW5VlbQAeLpK9Jc8FeilRMK/8nz",
+	"PJN08g9yo6eZWP79H5bUQCURQJ7jMgsmAazP60A21ekahFBpxy55JlP269mL5xNWKPEhFwmoS6FS2E/4",
+	"nEmVF7hXjrvCBpMjWIWTDmXuMU9ZSWG1npIiezDl6cBPG1w1+fadEbNgEvztoFb0B/StPXhJbxM7umJX",
+	"LiPhClYwhU94yvaWPIMdELSckElFi3t9/nTwcH8I8/+o1SyTyecyc60LxjOYdc0W/FIwDsecgYykLArO",
+	"ijzXxjFurbSOK0dKvGLfo5p9FUE9vIPhBo5fCHVnrIMhYedx1BA0mmsYLe4ES7UgweBZplf4tc6FQd4g",
+	"C59qM5VpKtRn8hB1JA6/UqQ83EJa5OOSV5ZRtgXvXs25mo4e1s2qL++Kc0CXtIwr7RbCsMIK871leTHN",
+	"ZAJfHnul76xfUGsRyLlT5YRRPHtijDa34N5n03+imkd7xmVWGDFkz7VbSDVnK249pSnS+Vy7p7pQ6Wdu",
+	"sNLINPR2cGvR5tZ7eVTv5XPtGE3Zdwy0G8zwy7vYy+ea2SJZAGko/2CIQQoTnmV+10D6rRDIi5d8nWme",
+	"nmv9DIzd19w1kjrS1Ghp4bByxR4csf8hHxN1RiRapRLeeMplJtI7sBKwaYtaJJiVKhEMVB6qWemO2Uy4",
+	"ZAEuLZ9zqRhX4F87tJPV/h6O6/1t0sk8oT07nTceG8zosbvY87j0feJavaEDtcVB6/D2VeVSfhZ3E61m",
+	"0ixx1lRkAl6cMAu2tqSwPC4lWUAOyilPU/bf/QD/DRzbJq/HD7fwuiK8h9t+MCR/UDnNd8HvE1qdYMvC",
+	"on32U4mUltfYD3Cim6uKkfdnwlzKRLxW/JLLjE+zr37wUu74lFvRdjIgXmRGzheOKb3q1aDHdBJYxp0w",
+	"4EU2QtdX8M3gZOaE6bqnZ7ht6JeuuHSlX4qjSTUf9gVeDb/xKgxeKwh5tZH/vBs9ILgBnaMvhEKFID7k",
+	"XpZqJX5YC15r+h55K5rf35EqJwevRSnshRXKbfD+zZs3g5MGItADHWQrvrYsfoyjxWF9FI3gViu2WgjF",
+	"eM801wTEuC250YmwFuT4CUICd+jLw8aMK1d3JkWWWggKwcewweTtHwF+Bm+JJTpyhQHdkVWwQQBGBoIV",
+	"IBFMXFAeW+7YUlvHxsFVWI+z1KnIdoxQqAulV4rhsywK5rkbPIqCY7Cr7Ocn56zEHfABG1y9a2qzcVOo",
+	"Gsxjnns9woXLJ3LuRoPhakNWwRmgqUic2NQIfmHJa9DKGZ64YxYTx2OWSessA10BvgWqs9fKUkQg0t9E",
+	"Kvk5Uv/neBKgzOLmbDALaN2KbSVw86MR/pzwlMwJz14aCAachOB0xjMruowrYSb2AvzhGCKOGD2EGPc6",
+	"RgCuNDdwevLGmBtn8voVP9bup8bTV2Eg7XvyyFuReS+hbxYCHXnC4cCdB1WP8gnEpgVxSDSBOS91U60z",
+	"wXFCOgu76fwNn7sqYYSdzz+Hx2BH1taJ5fvc6GXuWouCiLK9olNlnSkS+MuyubwUCmwJkE+n0BsUDzxq",
+	"dSmMRRE4ZkUOjx6ORiMwYyDQwtg2MPe/IeQ1EOnOjBQqzdbMlmHuHBynGTgpCqIgqQSzC50PCQGpAabR",
+	"qAMwhS211MJThj9srvAMiAF723gnZCOgHVRgkhVWXgq0wIVRImXiA09ctmbcM6S1JJyggmxSXYCb0cBs",
+	"xr1QDWFdAQE1pVf4lva1lIcaM9bTf4gEkQ8UVnCKtsChunCJXiIUzL371Hc4qhE8UA0+07s+yfSPvueu",
+	"hXym3ImBk0hsZytkejOUtLlwfKSkqzXtVi60DnibE69REO+35BDd31gVWRa3RbLE+tEQotTzqS4c0waM",
+	"fhmVFEbZDUm8D4IIA5JnSTBxhxtAa6kFbqkFX+REz8wDLInO18egRRZM5zRGd3M/QXmVY4Nip3f71dSt",
+	"tM5V/749k9b14+IIm+oZrM/2LMuJZfsfO6h45fHPoCaEG8PX8He2HYyO8bu4ApJK9LkLyl4DHocE8PZP",
+	"AF/dZvxR3/hOO55dA04DExvB6Uxm/gxcCsN4luG8dnPiB0c7Jt48tbgXJTVhCWsTe7cc3N9KW9eTGaFU",
+	"h0wtuj8iZdM1i7t+3sYBBq/wSA+A7o6pwOVUf/cfz+derNsEHXpb1lAhbO+1kolO4bSkguVaKmf3Q3SG",
+	"ELZbLaQTNueJOGa2MEYXKsXArvo8UtIyZ+RyKdIhe63k74VgfKnBGpUg5veWts8tuKM8o3Zel6chk3Ol",
+	"gXiWcCs2UzcdyHgnQ3LunDCw4Cg666jpMPgw8E8MNhx7H85OM64uPCOrI9cNisiXe4JOA/rEbFo4XLJI",
+	"pUOvXCthQQMZwdMBsLOrBBL0JUtr1FFmqvSyKJKmh9leNeB+S96vtWGf5z/uyFVuknTrvOUO29rxYL89",
+	"jxUPwvttjJRpqSuQ/tVCw8mx1fZv5e+j6VgczX5IBofpPT44Eveng4fJg3Twg3g4e8RH08NknN6Ev2WQ",
+	"uXM9Z/Rg9cr76hR192Vd0S8tk8rHgvGx91oYpgxW0orN9e30QTr+/y6q8fmX9HjXud7x9nnj6aswKPL0",
+	"Zoc249ZVcPEnnNo+l7KSo7D0rZsEhBUK0UY12vxqHqdq6zsbGja1U2vVWwzhWSVDGzCzM1wqqeYx2I1M",
+	"NKViKkDz50ZQnn+PDrESq7A+uCk4ukbgKGBCtYsUZaPZQhixH7KYJ05eipigKOlKrbsOS5mjb0pCGIHo",
+	"kdqL24uOmeVry1aL9b63RL7upXwzCAOaq8SSgBn1cWw81meYW2LY4dM3GqhuHJAugPsvFJ0ita9Rkm8Z",
+	"upyj0ykyQqLpUIeMO5YJOOVaiSF7St9Tnkw5diFEDvsnDbvkWSHscaTiqDlwFEwY6cIkE9xYnwKpvich",
+	"XErVpO/wS2JD/wmwoK9nC/pCQhSCKpXd3igPFf+xTbb6cVXgR/sst5V750RmW0vf3oDC9AEU+KySlIRX",
+	"ch6uLkt7fB2ZL5h61zNRw/bXxHVR8l2GraI39ByqR+4zNb8InrlFl7u1D1MuSF/01yk2J/dv9U20JbI7",
+	"YRlX8wKie1LMVOUCR8MUoEB7/HytnPjg3q+kSvXqmjAXkyi2ofTBjFngpVZJWwoOxw9RIXcC7W5wnUqb",
+	"Z3z9vjxZ9Wb9/PJ8cKSZDzW3IF9daUV1RhbDBwEexb4ukO2KD//w3l1nOmCqhZwvhHVN69FgjzdhbVs3",
+	"7rMQHUuQG30pU0o51iS/yIU6Oe2j1ghX5rrbVL6iL4giKqT10f4MHZeZMEJBBK3EilK+84IKh2yZRi0s",
+	"LmrZp0F7gcXmhjaWEm5KWpfJ9UK2inwJaX0OYFVp8zZU1Yu39BFSpm16KpnZq6c/skdH939gPiPEKAPY",
+	"hwtTZrCrBrljKzDRKyxIrmtxfPow9LKdC2M1umFwDod9YlFmFDfneKoNi4/G4zj09lPPZoLQE1RyWEl5",
+	"E042DEoP8ifBFVbJlsMDKryMLP3Sttc59ws9vrQ1cC3TrTINGc+sJseHWxb/r4EvfxycpvEx+73QToBr",
+	"jo64EXBqgRe83MTh9WFpd+pfzs9fMnoA4avWwjBZegPN6POpXRVvF+AZ22K55Lh3yMILSeWfDZJrVl6f",
+	"km0kdnyWs0ckN8b35WGW7YHLBQQQsMQJaHI630ADevO+uwwgfltyohEO+sPTdzgp0nty6ZO0XeCzrt/n",
+	"jSrKogcG9+Xpu/Mr4QZYdjPYa2b08v11UuQFiGKrCpmYtSpAZ9JY11jBpweFO4GNvnN2qmDltt0hIYD5",
+	"x0hkLFOE360zgi/pG7txGnpg8e5h2Arl1FhfJ17mM1cmXGjP91aLtQ/Ba8jnZqiO0+9vjUP1Wceq5aG5",
+	"+83h66W2pGqHqO/O9LSFnS2kddqsQzD8oCRRjj43E9Q8e9dlgj4xv/OpaZuvmHUBakVSGOnWZ8AUr0iw",
+	"POmkoMiA/npaEvXrm/NOXcAvZ+P7D9ivb8598Z0tpjHbKzHY7y17/fr0p30q0RAf8riqaELvDMevT9HC",
+	"uZxKTKSa6dLl51RR73skflxwd5ZjBEbpEMGXHWg+oPKSsHIURYjeZIh5hQYqFpbFhJTPxa4s1pgiWXAH",
+	"04T4gBUiUisfz/MSfaNKfadhxcNIRepvf2ONYjCpVaQoxRF7RyGuq96ZEiK1LD7x1WucyjapTIxFxWh0",
+	"L/n1zTn+Q8STqkLMyrkqKx5xD0KgTFvhtyDJuFxiMX5Vfvy9JfQBdgSXs1rIZMESbowUlnFFO0SvDtkJ",
+	"W0prpZqHkfLFeVjSXMHNZVkYEYTl63YlTFWHeTQ69LU5m+Vx5friYaSeoosIwWvGrDCXwoQspp3FcQcD",
+	"JJo4AUbNs4LlRiqHvU4l09G9syWzUWcCWfG28qeY7b0tveB3eyB8dnJwsFqthmaWDEBStBlqMz8wswT+",
+	"g+f294eRikFeY4QUbJ9Lc8xqz6H8zLI9dGT3URD7vVkmVaTKWi9q/aqcmHUuMCqawGI/4t/sY6kjP7Kl",
+	"4IjJfozUx8FgUP0Hz8a9HTMx+8iORiP2senXbrS9TNi1bS9sc/hmFSaNf8g+MtVbSrn5btVVQS/e84T5",
+	"Q0boWoj5wet6ITrDVgX+NOwR0YNV+kZYXZhE7CjV7wy5FG6h0wGMjH0s5Vrve5IxXhAfpAW9gVE2vlCX",
+	"h6MnGp/Au/F+l+KqM4eGfeSH9ZTVrUHW6yAfeHHqEeqMl/guoPZonq9AjlSM+wYdSi4DYbbdndMZtaec",
+	"Hic4HLOP7LY18d3RqTNi4LQeYHsCjV0LBdUbYt0CtSz0yGJVFzlYilTyAZ1aGOf+xjj9dYudIetTjcOM",
+	"Yan8lsWcvdvTqZSn8R/i+N5CwS7rwl1b3953IMsidxjyfnWstpegt2rMOwNK32ZEo4H24H39P2WoGteh",
+	"b7wZtNJhjdTJRteTkZcgithDU64eE1ZoTLhiYHNATivRwrNGeZksq8xQpKoaawvnIj4aHcWESZD2pWM5",
+	"YUqjHCRcsUxwo/wpwCnpGLNCZcLiRq5RNcABlq40PD9qRdKcrEvrA+8akRsBoTydoMrQlh3cMYh+PGRn",
+	"QqXAjSlPLtDdb+ywYvHL1+doRyMV//Tk2ZPzJzE4G0t+QQqLmoOrs8iziU/T+UNepk6lYlPhVkIoUkrE",
+	"JjSQR4fjOFLAXeV7DqTFcZ1Q5RpfUBJDpVTfEimqwFkgjPxPb+jxI1RP/4z9TrNMXgoFzCMXi6cS/gr9",
+	"w0vhjExsTLbfRuql0bAvorDMf1c+qnOheC6Ha77MyucpuE91UiwRMqmISDUMWtdSYQqo6ots+ZBsyRWf",
+	"Cxzg5OVpEAaXwlhf7jMcDUdYeUCTB5Pg3nA0vOeBffSZW+jP5I9gLnoCnGcoRi1nTK/UdRU9ugyJUBYh",
+	"NB+yGJ37mCW6AN8HxThSsAYcA1Wsd0mq2i6rqbiM/Z1hLOBdKeaHAscB3zCi2YKITGPnErZEkjBZ2E0s",
+	"f0RipwbN+HSNoTPOs+LZhfQ1S1hJxi6llSWh/jxRWhKBeNyUysScpp5PjwlGazb7v+0P5+pHDrAt+yrc",
+	"+Rx1nMODmxFo5uvjcLmyCbb09mpXCf8bFdC3gu3tc+M2Uv6DiCCAfvMig3ZKoI+8soJhSzf+rgq4LTT6",
+	"jtS9GK3NPvlN8LnX2Xsxpn3j/apcs4+2Vt3EZndLA7HfziaKdNDb0aaZ6kUzy6XyisGJD26zNo7F/8Vr",
+	"q/eg9IzwxyZlmXTC8Cxbb9bPeUdiy3J+38bm8Sew+bx10I4hNEKVOWfxIMZvLK6XwoYhe44xCL7RXuY2",
+	"saV19FwxEAxalSolPNf6cLCtmCUMBq2/fEplgP/fkz18t3ETwXg0uqZn5Xa9KmU5cU+vShNmauniUlw3",
+	"r4IZNO6C6ZvTP3/QujcGJz6iFfW9VK38oHEBA75yuPuV1xuNbkfj8U1e6naJXYXB/ZvQ2G4sx7fu7X6r",
+	"p8kSISdKBXhFz9a6MKzMmvC5pfy5s8G7qzDIdR9SSMhOGfpABIj1wPVuDtmp8/dsgCr3EXJdPjVkr33/",
+	"WOmQYD1ZpHxhCnUQzQpbAxmYf6oicHDfZOLYXhwFo+EPURCXIQT3l5XsE1zkYXBpI8WTRORYhAU6DFzQ",
+	"uLGsuM8S0kIfaxdUCaTHOl3f4Jh4xUXFEkWGwlszvlFtC64Ozwqx/aajm3U/NKpffNmPL1fZMFReB/WV",
+	"I2/Un3xqoVUrET4a3gOZQwyVb3DhRXlBRBlx1d2NFUtuuYirq6tbeAO+Ae6qDeOCXb3q6MbDu9SNdQfE",
+	"9rsoGoXSd6cV65utrnsHn9m4eeq656vnvq7WHT3a/VJ1/Qq8cHgDpbl5HwS+d/8m1PW0gH7DtoHOBqn4",
+	"rmW4CtsXi/1Bmaqruoetq8+oO85bjdAj3wS9N/EXf1+CkBgDNeLwjYsTPHYVKQSvQJu3bk+Ijyu0xg+1",
+	"GXCPH3p8l2I3oVgqLc9zwY2N1MzopY+ZwD6FCHaitzsViQaHb2aEICNT46BYVehklrGp8fgKIgpASqTi",
+	"ly/O6o6ZFuMOfOKj1wwR58gM3S4iK6876zq5FD6UnLetKysIvFC6yX1Zd8P3+bR+nH631hukTnTxhT3Q",
+	"sh1zh5L10f436nre5LA/bV6WdDQ62v1GdUMQqr8baLCei2o+U/kdjR/ebtpXjRtO/kzN+ZPPZvZrzrAf",
+	"m3pFnpx3qRupBr1S1CDL1bpxG9WwoyR+Fq50VL/ckbqB4/LnOCtf98zd9gR9oz7Az8JtF+PbGSK6JxQ0",
+	"fl70RZT+5lQQcltMrXAlPFA1IVJscFz2LmzvTQg9UH+7/gSGJCDI46+xAJeiFRLFLC+cxSs98ZT6XIHT",
+	"rciWYjtCYqobYeEVvHiKvWnfj0R5AHo6UtuvF0UnhzyLEmHew5xBXQyw3+c6UIvIZ7kO7z4n9kVub9wI",
+	"0HAy4dvNrdgaEcP+UahWln/XI73CzypprQbw7kmlXhuRItYPF2pjoOdixWi70bVrFmvvlRs/18LS7jtd",
+	"tWLtN6ftC6UXIstZUlinlxC/U+xOd5UO2WMBHqOY9QTQ49sFtb4p6EZB7Ve1DR6c/HexEV/eL7t9/Pvp",
+	"jtxfofMtQmcqhLll6HyQNu8i+WTr2g/Y6lyKqgaibtuoSj17PU74suV0hmTteHkFVKR6sd/z5qUlPivl",
+	"k/dxBVP6BtW6lA2L+0rIOFJNk/rGB/Lc3zYVtu5FwWlTFgWUVIUnqD6N7cEj+1EQUni/7Qk2hmco+W41",
+	"0yqkonmhykQq1ShR+E+xsRCpSPGKacfXGN5LtXEnRW8kX+7x52LKPra2beN1UvEb11UhJv5p5lNCpZm6",
+	"8j2KaWcU2vJ6EO4TfbMS62gauwb0TPXQ2+BZdjm+JUJb389z1b06+yuDso3r9f8CYz8/JvoLvf2SGETV",
+	"0XxbK+RxyLu3QY+NVHPvNmvVTf82isxs42pOnzuUji14OmTx0ehR3Cquwnt72lU7xt/k6eto+hLNzGl9",
+	"UWO6vrxmKbhycikitUdBBhWDALnY8tAbYr0ijv354Ivfur887D/Pw/5G1YUX4Xap5y2UBh3SATVsba2/",
+	"I2SkbHTc/GGcdnPRhHKf4KPuxY3uJ0xEUFJ/P4xUfQ+KVNIuRMr2qitUtKmatsLy1hWs1/mf0sppJvAi",
+	"5oX2v7ZC9aTl/Q/bq+IaXUtfvEDuS+ZHNtvBblCp47vAvtVEyb8JaHvS27p3dwjuDiVwQM2bW5XACXt7",
+	"hi1GgzPsPMCDVHf+LNwyG9pcJMPVgrvVHHt/lkXmJEjiAXUnDaxQzmubIbyxHymatll4tJEvzrgTVfMr",
+	"9Zb6uNAKldIPNsWlksGvWS4MXtBU66uQce+LIFDrs9ioQog0dD60uUCdkmKBOjthiV5iaXMmFfgW8YQt",
+	"BDduKriL932W+fA+s/6G+AshcstkmmG4roS/SUnnQg1Z62IuWflNkdKGWafz8iqqy1rL1d5PCDH0XCtR",
+	"LhGXTn4W8i9SkXrCk8UmK8rCeYTk4ZPvLbXr7tlm5Ty3LH7GrRvgvg5OfyJfLVKIKuFKIKTWzIhEyEtR",
+	"Xs7IKRW7lNaKlFoVOYsbOiqGofHHiuKUOx5jC1Ycx5GS6YQdjSOFVE38/kYKnpqwP6JAphH2DUe+mzYK",
+	"JhHe5vf//+//g7C/2VuL35WGAr+sWm3xKzIt+IXvu40Ilg6jRpEmPjoejR8MDg8H4/vno0eTo8PJ6Ifh",
+	"4fje/4mCK094pM4NNhhThVtSmIwNnrPBLywK+lsRvzuPAvbdyctTOnnfnf7UPnS9xQNn+FVd+9w59z0X",
+	"ofo+bIc/AUadcsqVe5YeNwQGnM5iKaxvn5Z1gcDmz5O1xCLo/dW2G3Xc7jaKTnxwB0jyoFZGdSUxCszh",
+	"LoE57ArMrusfe6TJy0ZbiloCdns5ejB89PCQ5OgzpP8TFvNVjkakGsoRxblZUNL+PY1NM3JMt/KThkBl",
+	"i+0UrKFHSjXSc0lHf1BFok9yhD/yaB3ilrlQrFBOZqRdM4laMtNWWH8K/vKR/mV9pDfYB7lxyUFG9158",
+	"aTcJz9DdwysvC9e4ZRWM8f5mbjqk3DdeVqPWnRswqJatzFhLR0nnIZgpH2SZQtkSKoEZ5niN8oTlOsuq",
+	"uZ32nXm+UI71BGR9dgpn6QVRxl8NRCkXCr6Ix+ZLc1e2qVael2pm/f9CW+4AbflGlQlKjU+j4c+lXQuc",
+	"+N/D2RYe0a+uNi/ls91b+dhJ+6666me4alzV4mXtw14U4zci4QuCC/Xla1usKrXUJdzxTM/v2lh+gnh/",
+	"ivx0W2mq2/yavTT+AxIC36q7PTr2PR/xeDRqXjLshR41MHohVd+104Vv6S/byXtLA/1Vk19wz/0MWza8",
+	"XAD4Y2Boh63bb4LJ23dtblK/coONxDnPRmpvvjEXfcBc9dtTFbgNWXx/dK9RQdXLuVdlu/SfxzxLKsjf",
+	"WWsuq6tC7PBPUn5b9q3Jq+7GtV9sX3T09h3+Qhi69NvCUo+wYEqmr/Uctq8wWTAJDtBR8hT0DVXlgsrL",
+	"hYat3xm3QX9X6E7NvNH82zfOs95efLxkRthjprS/m4VKDBojekZevbv6jwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -47,7 +47,7 @@ func (q *Queries) BotCount(ctx context.Context, db DBTX, arg BotCountParams) (in
 }
 
 const botListCreatedAsc = `-- name: BotListCreatedAsc :many
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at FROM bots
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
 WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
@@ -100,6 +100,7 @@ func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCre
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.PreparedConfig,
 		); err != nil {
 			return nil, err
 		}
@@ -112,7 +113,7 @@ func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCre
 }
 
 const botListCreatedDesc = `-- name: BotListCreatedDesc :many
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at FROM bots
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
 WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
@@ -165,6 +166,7 @@ func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCr
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.PreparedConfig,
 		); err != nil {
 			return nil, err
 		}
@@ -177,7 +179,7 @@ func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCr
 }
 
 const botListNameAsc = `-- name: BotListNameAsc :many
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at FROM bots
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
 WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
@@ -231,6 +233,7 @@ func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAs
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.PreparedConfig,
 		); err != nil {
 			return nil, err
 		}
@@ -243,7 +246,7 @@ func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAs
 }
 
 const botListNameDesc = `-- name: BotListNameDesc :many
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at FROM bots
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
 WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
@@ -296,6 +299,7 @@ func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameD
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.PreparedConfig,
 		); err != nil {
 			return nil, err
 		}
@@ -308,7 +312,7 @@ func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameD
 }
 
 const botListUpdatedAsc = `-- name: BotListUpdatedAsc :many
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at FROM bots
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
 WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
@@ -361,6 +365,7 @@ func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpd
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.PreparedConfig,
 		); err != nil {
 			return nil, err
 		}
@@ -373,7 +378,7 @@ func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpd
 }
 
 const botListUpdatedDesc = `-- name: BotListUpdatedDesc :many
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at FROM bots
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
 WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
@@ -426,6 +431,7 @@ func (q *Queries) BotListUpdatedDesc(ctx context.Context, db DBTX, arg BotListUp
 			&i.CreatedAt,
 			&i.UpdatedAt,
 			&i.DeletedAt,
+			&i.PreparedConfig,
 		); err != nil {
 			return nil, err
 		}

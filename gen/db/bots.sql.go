@@ -71,7 +71,7 @@ const botCreate = `-- name: BotCreate :one
 
 INSERT INTO bots (id, owner_id, name, description, model, temperature, system_prompt, is_public)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config
 `
 
 type BotCreateParams struct {
@@ -114,6 +114,7 @@ func (q *Queries) BotCreate(ctx context.Context, db DBTX, arg BotCreateParams) (
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.PreparedConfig,
 	)
 	return i, err
 }
@@ -174,7 +175,7 @@ func (q *Queries) BotFirstFreeName(ctx context.Context, db DBTX, arg BotFirstFre
 }
 
 const botGet = `-- name: BotGet :one
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at FROM bots
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
 WHERE id = $1 AND deleted_at IS NULL AND (owner_id = $2 OR is_public)
 `
 
@@ -201,14 +202,17 @@ func (q *Queries) BotGet(ctx context.Context, db DBTX, arg BotGetParams) (Bot, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.PreparedConfig,
 	)
 	return i, err
 }
 
 const botRestore = `-- name: BotRestore :one
-UPDATE bots SET deleted_at = NULL, updated_at = now(), version = version + 1
+UPDATE bots SET deleted_at = NULL, updated_at = now(), version = version + 1,
+    status = CASE WHEN status = 'active' THEN status ELSE 'training' END,
+    status_message = CASE WHEN status = 'active' THEN status_message END
 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NOT NULL
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config
 `
 
 type BotRestoreParams struct {
@@ -216,6 +220,8 @@ type BotRestoreParams struct {
 	Caller uuid.UUID
 }
 
+// A restored bot that was not active is trained again: its training may have been dropped
+// while it was deleted.
 func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams) (Bot, error) {
 	row := db.QueryRow(ctx, botRestore, arg.ID, arg.Caller)
 	var i Bot
@@ -234,6 +240,7 @@ func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams)
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.PreparedConfig,
 	)
 	return i, err
 }
@@ -241,7 +248,7 @@ func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams)
 const botTrain = `-- name: BotTrain :one
 UPDATE bots SET status = 'training', status_message = NULL, updated_at = now(), version = version + 1
 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config
 `
 
 type BotTrainParams struct {
@@ -267,6 +274,7 @@ func (q *Queries) BotTrain(ctx context.Context, db DBTX, arg BotTrainParams) (Bo
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.PreparedConfig,
 	)
 	return i, err
 }
@@ -287,7 +295,7 @@ UPDATE bots SET
     updated_at    = now()
 WHERE id = $8 AND owner_id = $9 AND deleted_at IS NULL
   AND (NOT $10::boolean OR version = ANY ($11::bigint[]))
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config
 `
 
 type BotUpdateParams struct {
@@ -337,6 +345,7 @@ func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
+		&i.PreparedConfig,
 	)
 	return i, err
 }

@@ -74,20 +74,30 @@ func AllBotStatusValues() []BotStatus {
 }
 
 type Bot struct {
-	ID            uuid.UUID
-	OwnerID       uuid.UUID
-	Name          string
-	Description   *string
-	Model         string
-	Temperature   float64
-	SystemPrompt  string
-	IsPublic      bool
-	Status        BotStatus
-	StatusMessage *string
-	Version       int64
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	DeletedAt     *time.Time
+	ID             uuid.UUID
+	OwnerID        uuid.UUID
+	Name           string
+	Description    *string
+	Model          string
+	Temperature    float64
+	SystemPrompt   string
+	IsPublic       bool
+	Status         BotStatus
+	StatusMessage  *string
+	Version        int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	DeletedAt      *time.Time
+	PreparedConfig []byte
+}
+
+type BotStatusEvent struct {
+	ID         int64
+	BotID      uuid.UUID
+	FromStatus NullBotStatus
+	ToStatus   BotStatus
+	Message    *string
+	CreatedAt  time.Time
 }
 
 type User struct {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -24,6 +25,8 @@ import (
 	"github.com/chatsphere/bots/internal/config"
 	"github.com/chatsphere/bots/internal/httpapi"
 	"github.com/chatsphere/bots/internal/migrate"
+	"github.com/chatsphere/bots/internal/statusfeed"
+	"github.com/chatsphere/bots/internal/training"
 )
 
 // Run runs the bots command with its arguments (without the program name). It returns when
@@ -36,6 +39,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
 		return serve(ctx, rest, getenv, stdout)
+	case "worker":
+		return worker(ctx, rest, getenv, stdout)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout)
 	case "token":
@@ -53,7 +58,9 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: bots <command>
 
 commands:
-  serve                         apply pending migrations, then serve the API
+  serve [--no-workers]          apply pending migrations, then serve the API and work
+                                training jobs (--no-workers: serve only)
+  worker                        apply pending migrations, then work training jobs only
   migrate                       apply pending migrations and exit
   token --user <uuid> [--ttl 1h]  print a bearer token signed with JWT_SECRET
 
@@ -71,27 +78,40 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if err := flag.NewFlagSet("serve", flag.ContinueOnError).Parse(args); err != nil {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	noWorkers := fs.Bool("no-workers", false, "serve the API only; training jobs are worked by `bots worker`")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg, err := config.Load(getenv, true)
 	if err != nil {
 		return err
 	}
+	if *noWorkers {
+		cfg.Training.Workers = 0
+	}
 	logger := newLogger(stdout, cfg.LogLevel)
-
-	pool, err := connect(ctx, cfg)
+	rt, err := start(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	if err := applyMigrations(ctx, pool, logger); err != nil {
-		return err
-	}
+	defer rt.pool.Close()
 
-	svc := bots.NewService(pool)
+	feed := statusfeed.New(func(ctx context.Context) (*pgx.Conn, error) {
+		return pgx.ConnectConfig(ctx, cfg.Pool.ConnConfig.Copy())
+	}, logger)
+	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
+	feedDone := make(chan struct{})
+	go func() {
+		defer close(feedDone)
+		_ = feed.Run(feedCtx)
+	}()
+	defer func() { stopFeed(); <-feedDone }()
+
+	stopping := make(chan struct{})
 	handler, err := httpapi.NewServer(httpapi.Deps{
-		Bots: svc, Pool: pool, Verifier: auth.NewVerifier(cfg.JWTSecret), Logger: logger,
+		Bots: rt.svc, Pool: rt.pool, Verifier: auth.NewVerifier(cfg.JWTSecret), Logger: logger,
+		Feed: feed, Stopping: stopping,
 	})
 	if err != nil {
 		return err
@@ -105,11 +125,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(func() { close(stopping) })
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
-	logger.Info("listening", slog.String("addr", ln.Addr().String()))
+	if err := rt.jobs.Start(ctx, rt.svc); err != nil {
+		return fmt.Errorf("start training workers: %w", err)
+	}
+	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Int("training_workers", cfg.Training.Workers))
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -124,8 +148,68 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
+	if err := rt.jobs.Stop(shutdownCtx); err != nil {
+		return fmt.Errorf("stop training workers: %w", err)
+	}
 	logger.Info("stopped")
 	return nil
+}
+
+// worker works training jobs until ctx is cancelled, without serving the API.
+func worker(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if err := flag.NewFlagSet("worker", flag.ContinueOnError).Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv, false)
+	if err != nil {
+		return err
+	}
+	if cfg.Training.Workers == 0 {
+		return errors.New("TRAINING_WORKERS is 0: a worker needs at least 1")
+	}
+	logger := newLogger(stdout, cfg.LogLevel)
+	rt, err := start(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer rt.pool.Close()
+	if err := rt.jobs.Start(ctx, rt.svc); err != nil {
+		return fmt.Errorf("start training workers: %w", err)
+	}
+	logger.Info("working", slog.Int("training_workers", cfg.Training.Workers))
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := rt.jobs.Stop(stopCtx); err != nil {
+		return fmt.Errorf("stop training workers: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// runtime is what serve and worker share: the pool, the job client and the bot service.
+type runtime struct {
+	pool *pgxpool.Pool
+	jobs *training.Client
+	svc  *bots.Service
+}
+
+// start connects, migrates and builds the bot service with its training job client.
+func start(ctx context.Context, cfg config.Config, logger *slog.Logger) (runtime, error) {
+	pool, err := connect(ctx, cfg)
+	if err != nil {
+		return runtime{}, err
+	}
+	if err := applyMigrations(ctx, pool, logger); err != nil {
+		pool.Close()
+		return runtime{}, err
+	}
+	jobs, err := training.NewClient(pool, training.CatalogTrainer{}, training.Config(cfg.Training), logger)
+	if err != nil {
+		pool.Close()
+		return runtime{}, err
+	}
+	return runtime{pool: pool, jobs: jobs, svc: bots.NewService(pool, jobs)}, nil
 }
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {

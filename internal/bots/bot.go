@@ -76,6 +76,9 @@ var (
 	ErrPreconditionFailed = errors.New("bot has changed")
 	// ErrNotDeleted means a restore was asked for a bot that is not deleted.
 	ErrNotDeleted = errors.New("bot is not deleted")
+	// ErrInvalidTransition means a status change the lifecycle does not allow; the database
+	// refuses it.
+	ErrInvalidTransition = errors.New("status transition not allowed")
 )
 
 // FieldError is one invalid input field, named as in the API.

@@ -24,19 +24,42 @@ const MaxNameLength = 100
 // nameConstraint is the partial unique index that keeps names unique per owner.
 const nameConstraint = "bots_owner_name_key"
 
+// transitionConstraint names the trigger check that refuses status changes the lifecycle
+// does not have.
+const transitionConstraint = "bots_status_transition"
+
+// TrainingQueue queues the training of one version of a bot inside the transaction that
+// put the bot into training, so that a committed bot in training always has its job and a
+// rolled-back write never leaves one behind.
+type TrainingQueue interface {
+	QueueTraining(ctx context.Context, tx pgx.Tx, bot uuid.UUID, version int64) error
+}
+
 // Service implements the bot operations for one caller at a time.
 type Service struct {
-	pool *pgxpool.Pool
-	q    *db.Queries
+	pool  *pgxpool.Pool
+	q     *db.Queries
+	queue TrainingQueue
 
 	// knownUsers remembers the users whose row exists, so that a request costs no extra
 	// round trip once its user has been seen by this process.
 	knownUsers sync.Map
 }
 
-// NewService returns a Service on the pool.
-func NewService(pool *pgxpool.Pool) *Service {
-	return &Service{pool: pool, q: db.New()}
+// NewService returns a Service on the pool that queues training on queue.
+func NewService(pool *pgxpool.Pool, queue TrainingQueue) *Service {
+	return &Service{pool: pool, q: db.New(), queue: queue}
+}
+
+// written finishes a write that returned row inside tx: a bot left in training gets a
+// training job for its new version.
+func (s *Service) written(ctx context.Context, tx pgx.Tx, row db.Bot) (Bot, error) {
+	if row.Status == db.BotStatusTraining {
+		if err := s.queue.QueueTraining(ctx, tx, row.ID, row.Version); err != nil {
+			return Bot{}, fmt.Errorf("queue training: %w", err)
+		}
+	}
+	return fromDB(row), nil
 }
 
 // Ping reports whether the database answers.
@@ -66,20 +89,22 @@ func (s *Service) Create(ctx context.Context, caller uuid.UUID, p CreateParams) 
 	if err := v.err(); err != nil {
 		return Bot{}, err
 	}
-	row, err := s.q.BotCreate(ctx, s.pool, db.BotCreateParams{
-		ID:           uuid.New(),
-		OwnerID:      caller,
-		Name:         name,
-		Description:  p.Description,
-		Model:        p.Model,
-		Temperature:  p.Temperature,
-		SystemPrompt: p.SystemPrompt,
-		IsPublic:     p.IsPublic,
+	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
+		row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
+			ID:           uuid.New(),
+			OwnerID:      caller,
+			Name:         name,
+			Description:  p.Description,
+			Model:        p.Model,
+			Temperature:  p.Temperature,
+			SystemPrompt: p.SystemPrompt,
+			IsPublic:     p.IsPublic,
+		})
+		if err != nil {
+			return Bot{}, writeError("create bot", err)
+		}
+		return s.written(ctx, tx, row)
 	})
-	if err != nil {
-		return Bot{}, writeError("create bot", err)
-	}
-	return fromDB(row), nil
 }
 
 // Get returns a bot the caller owns, or any public bot.
@@ -109,7 +134,13 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 	if err := v.err(); err != nil {
 		return Bot{}, err
 	}
-	row, err := s.q.BotUpdate(ctx, s.pool, db.BotUpdateParams{
+	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
+		return s.update(ctx, tx, caller, id, p)
+	})
+}
+
+func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
+	row, err := s.q.BotUpdate(ctx, tx, db.BotUpdateParams{
 		ID:             id,
 		Caller:         caller,
 		Name:           p.Name,
@@ -123,12 +154,12 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 		Versions:       p.Precondition.versions(),
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Bot{}, s.explainMiss(ctx, caller, id, false)
+		return Bot{}, s.explainMiss(ctx, tx, caller, id, false)
 	}
 	if err != nil {
 		return Bot{}, writeError("update bot", err)
 	}
-	return fromDB(row), nil
+	return s.written(ctx, tx, row)
 }
 
 // Delete soft-deletes a bot: it disappears from every read and frees its name, but its owner
@@ -141,7 +172,7 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 		Versions:     pre.versions(),
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Deleted{}, s.explainMiss(ctx, caller, id, false)
+		return Deleted{}, s.explainMiss(ctx, s.pool, caller, id, false)
 	}
 	if err != nil {
 		return Deleted{}, fmt.Errorf("delete bot: %w", err)
@@ -151,26 +182,30 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 
 // Restore brings back one of the caller's deleted bots, with the status it had.
 func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
-	row, err := s.q.BotRestore(ctx, s.pool, db.BotRestoreParams{ID: id, Caller: caller})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Bot{}, s.explainMiss(ctx, caller, id, true)
-	}
-	if err != nil {
-		return Bot{}, writeError("restore bot", err)
-	}
-	return fromDB(row), nil
+	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
+		row, err := s.q.BotRestore(ctx, tx, db.BotRestoreParams{ID: id, Caller: caller})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Bot{}, s.explainMiss(ctx, tx, caller, id, true)
+		}
+		if err != nil {
+			return Bot{}, writeError("restore bot", err)
+		}
+		return s.written(ctx, tx, row)
+	})
 }
 
 // Train puts the bot (back) into training.
 func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
-	row, err := s.q.BotTrain(ctx, s.pool, db.BotTrainParams{ID: id, Caller: caller})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Bot{}, s.explainMiss(ctx, caller, id, false)
-	}
-	if err != nil {
-		return Bot{}, fmt.Errorf("train bot: %w", err)
-	}
-	return fromDB(row), nil
+	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
+		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{ID: id, Caller: caller})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Bot{}, s.explainMiss(ctx, tx, caller, id, false)
+		}
+		if err != nil {
+			return Bot{}, fmt.Errorf("train bot: %w", err)
+		}
+		return s.written(ctx, tx, row)
+	})
 }
 
 // copyNameBatch is how many default copy names are tried per query.
@@ -218,7 +253,7 @@ func (s *Service) Duplicate(ctx context.Context, caller, id uuid.UUID, p Duplica
 		if err != nil {
 			return Bot{}, writeError("create copy", err)
 		}
-		return fromDB(row), nil
+		return s.written(ctx, tx, row)
 	})
 }
 
@@ -350,8 +385,8 @@ func (s *Service) StatusCounts(ctx context.Context) (map[Status]int64, error) {
 
 // explainMiss says why a write scoped to the caller's bot matched no row, without revealing
 // a bot the caller may not see: the lookup itself is scoped to what the caller may see.
-func (s *Service) explainMiss(ctx context.Context, caller, id uuid.UUID, restoring bool) error {
-	acc, err := s.q.BotAccess(ctx, s.pool, db.BotAccessParams{ID: id, Caller: caller})
+func (s *Service) explainMiss(ctx context.Context, dbtx db.DBTX, caller, id uuid.UUID, restoring bool) error {
+	acc, err := s.q.BotAccess(ctx, dbtx, db.BotAccessParams{ID: id, Caller: caller})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return ErrNotFound
@@ -378,6 +413,8 @@ func writeError(op string, err error) error {
 		switch {
 		case pgErr.Code == "23505" && pgErr.ConstraintName == nameConstraint:
 			return ErrNameTaken
+		case pgErr.Code == "23514" && pgErr.ConstraintName == transitionConstraint:
+			return fmt.Errorf("%s: %w", op, ErrInvalidTransition)
 		case pgErr.Code == "23514" && strings.HasPrefix(pgErr.ConstraintName, "bots_"):
 			// A CHECK constraint repeats one of the contract's bounds; name the field.
 			field := strings.TrimSuffix(strings.TrimPrefix(pgErr.ConstraintName, "bots_"), "_check")

@@ -28,6 +28,18 @@ type Config struct {
 	JWTSecret       []byte
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+	Training        Training
+}
+
+// Training configures the training jobs.
+type Training struct {
+	// Workers is how many training jobs a process works at once.
+	Workers      int
+	MaxAttempts  int
+	RetryBackoff time.Duration
+	JobTimeout   time.Duration
+	RescueAfter  time.Duration
+	MinDuration  time.Duration
 }
 
 // Setting documents one environment variable for `bots help`.
@@ -42,6 +54,12 @@ var Settings = []Setting{
 	{"JWT_SECRET", "(required)", fmt.Sprintf("HS256 key that signs and verifies bearer tokens; at least %d bytes", MinSecretLength)},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long a stopping server lets in-flight requests finish"},
+	{"TRAINING_WORKERS", "4", "training jobs worked at once by `bots serve` (unless --no-workers) and `bots worker`"},
+	{"TRAINING_MAX_ATTEMPTS", "5", "attempts of a training job before its bot goes to error"},
+	{"TRAINING_RETRY_BACKOFF", "1s", "wait before a failed training is retried; doubles with each attempt (at most 1m)"},
+	{"TRAINING_JOB_TIMEOUT", "30s", "how long one training attempt may run"},
+	{"TRAINING_RESCUE_AFTER", "1m", "when a training left running by a crashed process runs again; more than TRAINING_JOB_TIMEOUT"},
+	{"TRAINING_MIN_DURATION", "0s", "the least time a training takes; for demonstrations and crash drills"},
 }
 
 // Load reads and checks the settings; needSecret is false for commands that sign nothing.
@@ -91,5 +109,40 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 	}
 	c.ShutdownTimeout = timeout
 
+	c.Training = Training{
+		Workers:      positiveInt(&errs, get, "TRAINING_WORKERS", "4", 0),
+		MaxAttempts:  positiveInt(&errs, get, "TRAINING_MAX_ATTEMPTS", "5", 1),
+		RetryBackoff: duration(&errs, get, "TRAINING_RETRY_BACKOFF", "1s", false),
+		JobTimeout:   duration(&errs, get, "TRAINING_JOB_TIMEOUT", "30s", false),
+		RescueAfter:  duration(&errs, get, "TRAINING_RESCUE_AFTER", "1m", false),
+		MinDuration:  duration(&errs, get, "TRAINING_MIN_DURATION", "0s", true),
+	}
+	if c.Training.RescueAfter <= c.Training.JobTimeout {
+		errs = append(errs, fmt.Errorf("TRAINING_RESCUE_AFTER (%s) must be longer than TRAINING_JOB_TIMEOUT (%s), or running jobs would be run twice",
+			c.Training.RescueAfter, c.Training.JobTimeout))
+	}
+	if c.Training.MinDuration >= c.Training.JobTimeout {
+		errs = append(errs, fmt.Errorf("TRAINING_MIN_DURATION (%s) must be shorter than TRAINING_JOB_TIMEOUT (%s)",
+			c.Training.MinDuration, c.Training.JobTimeout))
+	}
+
 	return c, errors.Join(errs...)
+}
+
+// positiveInt reads an integer setting of at least least.
+func positiveInt(errs *[]error, get func(string, string) string, name, def string, least int) int {
+	n, err := strconv.Atoi(get(name, def))
+	if err != nil || n < least {
+		*errs = append(*errs, fmt.Errorf("%s must be a whole number of at least %d", name, least))
+	}
+	return n
+}
+
+// duration reads a duration setting; zero is allowed only where zeroOK.
+func duration(errs *[]error, get func(string, string) string, name, def string, zeroOK bool) time.Duration {
+	d, err := time.ParseDuration(get(name, def))
+	if err != nil || d < 0 || (d == 0 && !zeroOK) {
+		*errs = append(*errs, fmt.Errorf("%s must be a positive duration such as %s", name, def))
+	}
+	return d
 }

@@ -4,9 +4,7 @@ package dbtest
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"os"
 	"testing"
 
@@ -60,21 +58,10 @@ func Pool(t testing.TB) *pgxpool.Pool {
 // migrator applies the embedded migrations to pgtestdb's template database.
 type migrator struct{}
 
-// Hash identifies the template by the content of every migration, so that a changed
-// migration gets a new template.
+// Hash identifies the template by the schema it holds, so that a changed migration (ours or
+// the job queue's) gets a new template.
 func (migrator) Hash() (string, error) {
-	all, err := migrate.All()
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	for _, m := range all {
-		h.Write([]byte(m.Name))
-		h.Write([]byte{0})
-		h.Write([]byte(m.SQL))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return migrate.Fingerprint()
 }
 
 func (migrator) Migrate(ctx context.Context, _ *sql.DB, conf pgtestdb.Config) error {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/oapi-codegen/nullable"
 
@@ -18,7 +20,11 @@ import (
 // its request, calls the service once and maps the result; expected outcomes are typed
 // responses, anything else is returned as an error for the error handler.
 type Handler struct {
-	bots *bots.Service
+	bots      *bots.Service
+	feed      feed
+	heartbeat time.Duration
+	stopping  <-chan struct{}
+	logger    *slog.Logger
 }
 
 var _ api.StrictServerInterface = (*Handler)(nil)

@@ -19,6 +19,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -27,6 +28,8 @@ import (
 	"github.com/chatsphere/bots/internal/bots"
 	"github.com/chatsphere/bots/internal/dbtest"
 	"github.com/chatsphere/bots/internal/httpapi"
+	"github.com/chatsphere/bots/internal/statusfeed"
+	"github.com/chatsphere/bots/internal/training"
 )
 
 var testSecret = []byte("test-secret-test-secret-test-secret!")
@@ -36,21 +39,67 @@ type env struct {
 	t       *testing.T
 	handler http.Handler
 	pool    *pgxpool.Pool
+	svc     *bots.Service
+	jobs    *training.Client
+	feed    *statusfeed.Feed
 }
 
-// setup starts the real handler on a fresh database. Every response it returns is checked
-// against openapi.yaml.
+// setup starts the real handler on a fresh database, with training jobs queued but not
+// worked. Every response it returns is checked against openapi.yaml.
 func setup(t *testing.T) *env {
 	t.Helper()
+	return setupTraining(t, nil, training.Config{})
+}
+
+// testTraining is a training configuration with short waits, for tests that work jobs.
+var testTraining = training.Config{
+	Workers:      2,
+	MaxAttempts:  3,
+	RetryBackoff: 10 * time.Millisecond,
+	JobTimeout:   10 * time.Second,
+	RescueAfter:  time.Minute,
+}
+
+// setupTraining is setup with training jobs worked by trainer (none when trainer is nil).
+func setupTraining(t *testing.T, trainer training.Trainer, cfg training.Config) *env {
+	t.Helper()
 	pool := dbtest.Pool(t)
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	if trainer == nil {
+		cfg = training.Config{MaxAttempts: 1, JobTimeout: time.Second, RescueAfter: time.Minute}
+	}
+	jobs, err := training.NewClient(pool, trainer, cfg, logger)
+	require.NoError(t, err)
+	svc := bots.NewService(pool, jobs)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	feed := statusfeed.New(func(ctx context.Context) (*pgx.Conn, error) {
+		return pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+	}, logger)
+	feedDone := make(chan struct{})
+	go func() {
+		defer close(feedDone)
+		_ = feed.Run(ctx)
+	}()
+	require.NoError(t, jobs.Start(ctx, svc))
+	t.Cleanup(func() {
+		stopCtx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+		defer stop()
+		_ = jobs.Stop(stopCtx)
+		cancel()
+		<-feedDone
+	})
+
 	handler, err := httpapi.NewServer(httpapi.Deps{
-		Bots:     bots.NewService(pool),
-		Pool:     pool,
-		Verifier: auth.NewVerifier(testSecret),
-		Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Bots:      svc,
+		Pool:      pool,
+		Verifier:  auth.NewVerifier(testSecret),
+		Logger:    logger,
+		Feed:      feed,
+		Heartbeat: 50 * time.Millisecond,
 	})
 	require.NoError(t, err)
-	return &env{t: t, handler: handler, pool: pool}
+	return &env{t: t, handler: handler, pool: pool, svc: svc, jobs: jobs, feed: feed}
 }
 
 // user is a caller with a valid token.

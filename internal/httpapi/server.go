@@ -23,6 +23,7 @@ import (
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
 	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/statusfeed"
 )
 
 // Deps are what the server needs to run.
@@ -31,6 +32,13 @@ type Deps struct {
 	Pool     *pgxpool.Pool
 	Verifier *auth.Verifier
 	Logger   *slog.Logger
+	// Feed wakes status streams up on status changes.
+	Feed *statusfeed.Feed
+	// Heartbeat is how often an idle status stream sends a comment; 15s when zero.
+	Heartbeat time.Duration
+	// Stopping is closed when the server starts shutting down: open status streams end, so
+	// that shutdown does not wait for clients that never leave.
+	Stopping <-chan struct{}
 }
 
 // server holds what the middleware and the error handler share.
@@ -60,7 +68,12 @@ func NewServer(d Deps) (http.Handler, error) {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.observe, ct.middleware)
-	api.RegisterHandlers(e, api.NewStrictHandler(&Handler{bots: d.Bots}, nil))
+	heartbeat := d.Heartbeat
+	if heartbeat <= 0 {
+		heartbeat = 15 * time.Second
+	}
+	handler := &Handler{bots: d.Bots, feed: d.Feed, heartbeat: heartbeat, stopping: d.Stopping, logger: d.Logger}
+	api.RegisterHandlers(e, api.NewStrictHandler(handler, nil))
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
 	docs.register(e)
 	return e, nil

@@ -1,19 +1,24 @@
 // Package migrate applies the embedded SQL migrations to a database.
 //
 // Migrations are the files of sql/migrations, applied once each in the order of their names,
-// each in its own transaction together with its row in schema_migrations. The whole run holds
+// each in its own transaction together with its row in schema_migrations, followed by the
+// migrations of River, the job queue, which keeps its own record. The whole run holds
 // a PostgreSQL advisory lock, so that several replicas starting at once apply every migration
 // exactly once: the first one migrates, the others wait and then find nothing left to do.
 package migrate
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/chatsphere/bots/sql/migrations"
 )
@@ -93,5 +98,49 @@ func Up(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 		}
 		applied = append(applied, m.Name)
 	}
+
+	queue, err := rivermigrate.New(riverpgxv5.New(nil), nil)
+	if err != nil {
+		return applied, fmt.Errorf("prepare job queue migrations: %w", err)
+	}
+	// One version per transaction: some of River's migrations add an enum value that the
+	// next one uses, which PostgreSQL allows only after a commit.
+	for {
+		var res *rivermigrate.MigrateResult
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			res, err = queue.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1})
+			return err
+		})
+		if err != nil {
+			return applied, fmt.Errorf("apply job queue migrations: %w", err)
+		}
+		if len(res.Versions) == 0 {
+			break
+		}
+		for _, v := range res.Versions {
+			applied = append(applied, fmt.Sprintf("river_%03d_%s", v.Version, v.Name))
+		}
+	}
 	return applied, nil
+}
+
+// Fingerprint identifies the schema that Up produces: it changes with any of our migrations
+// and with the job queue's. Test templates are keyed by it.
+func Fingerprint() (string, error) {
+	all, err := All()
+	if err != nil {
+		return "", err
+	}
+	queue, err := rivermigrate.New(riverpgxv5.New(nil), nil)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, m := range all {
+		fmt.Fprintf(h, "%s\x00%s\x00", m.Name, m.SQL)
+	}
+	for _, m := range queue.AllVersions() {
+		fmt.Fprintf(h, "river %d\x00%s\x00", m.Version, m.SQLUp)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -38,7 +38,11 @@ WHERE id = @id AND owner_id = @caller AND deleted_at IS NULL
 RETURNING id, deleted_at::timestamptz AS deleted_at;
 
 -- name: BotRestore :one
-UPDATE bots SET deleted_at = NULL, updated_at = now(), version = version + 1
+-- A restored bot that was not active is trained again: its training may have been dropped
+-- while it was deleted.
+UPDATE bots SET deleted_at = NULL, updated_at = now(), version = version + 1,
+    status = CASE WHEN status = 'active' THEN status ELSE 'training' END,
+    status_message = CASE WHEN status = 'active' THEN status_message END
 WHERE id = @id AND owner_id = @caller AND deleted_at IS NOT NULL
 RETURNING *;
 

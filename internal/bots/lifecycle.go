@@ -1,0 +1,119 @@
+package bots
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/chatsphere/bots/gen/db"
+)
+
+// TrainingTarget returns the bot that a training job for version of bot id should train,
+// and false when the job is stale: the bot is gone, deleted, no longer in training, or was
+// changed after the job was queued (a newer job trains the newer version).
+func (s *Service) TrainingTarget(ctx context.Context, id uuid.UUID, version int64) (Bot, bool, error) {
+	row, err := s.q.BotForTraining(ctx, s.pool, id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Bot{}, false, nil
+	}
+	if err != nil {
+		return Bot{}, false, fmt.Errorf("load bot for training: %w", err)
+	}
+	if row.DeletedAt != nil || row.Version != version || row.Status != db.BotStatusTraining {
+		return Bot{}, false, nil
+	}
+	return fromDB(row), true, nil
+}
+
+// Outcome is the result of training one version of a bot.
+type Outcome struct {
+	// Status is StatusActive or StatusError.
+	Status Status
+	// Message says what to fix, for StatusError.
+	Message *string
+	// Prepared is the runtime configuration (JSON), for StatusActive.
+	Prepared []byte
+}
+
+// FinishTraining records the outcome of training version of bot id. It reports false, and
+// changes nothing, when the bot moved on meanwhile: the stale result is dropped.
+func (s *Service) FinishTraining(ctx context.Context, id uuid.UUID, version int64, o Outcome) (bool, error) {
+	_, err := s.q.BotFinishTraining(ctx, s.pool, db.BotFinishTrainingParams{
+		ID:             id,
+		Version:        version,
+		Status:         db.BotStatus(o.Status),
+		StatusMessage:  o.Message,
+		PreparedConfig: o.Prepared,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, writeError("finish training", err)
+	}
+	return true, nil
+}
+
+// StatusEvent is one change of a bot's status.
+type StatusEvent struct {
+	ID    int64
+	BotID uuid.UUID
+	// From is nil for the bot's first status.
+	From      *Status
+	To        Status
+	Message   *string
+	CreatedAt time.Time
+}
+
+// EventPage is one page of a bot's status history and the number of events in all.
+type EventPage struct {
+	Items []StatusEvent
+	Total int64
+}
+
+// StatusEvents returns a bot's status history, newest first, to whoever may see the bot.
+func (s *Service) StatusEvents(ctx context.Context, caller, id uuid.UUID, skip, limit int32) (EventPage, error) {
+	// Reading the bot first decides visibility, so that an empty page of a visible bot is
+	// told apart from a bot the caller may not see.
+	if _, err := s.Get(ctx, caller, id); err != nil {
+		return EventPage{}, err
+	}
+	total, err := s.q.BotStatusEventCount(ctx, s.pool, id)
+	if err != nil {
+		return EventPage{}, fmt.Errorf("count status events: %w", err)
+	}
+	rows, err := s.q.BotStatusEventList(ctx, s.pool, db.BotStatusEventListParams{BotID: id, Caller: caller, Off: skip, Lim: limit})
+	if err != nil {
+		return EventPage{}, fmt.Errorf("list status events: %w", err)
+	}
+	return EventPage{Items: eventsFromDB(rows), Total: total}, nil
+}
+
+// StatusEventsAfter returns the bot's status changes after event id after, oldest first (at
+// most 100), to whoever may see the bot.
+func (s *Service) StatusEventsAfter(ctx context.Context, caller, id uuid.UUID, after int64) ([]StatusEvent, error) {
+	if _, err := s.Get(ctx, caller, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.q.BotStatusEventsAfter(ctx, s.pool, db.BotStatusEventsAfterParams{BotID: id, After: after, Caller: caller})
+	if err != nil {
+		return nil, fmt.Errorf("list status events: %w", err)
+	}
+	return eventsFromDB(rows), nil
+}
+
+func eventsFromDB(rows []db.BotStatusEvent) []StatusEvent {
+	out := make([]StatusEvent, len(rows))
+	for i, r := range rows {
+		out[i] = StatusEvent{ID: r.ID, BotID: r.BotID, To: Status(r.ToStatus), Message: r.Message, CreatedAt: r.CreatedAt}
+		if r.FromStatus.Valid {
+			from := Status(r.FromStatus.BotStatus)
+			out[i].From = &from
+		}
+	}
+	return out
+}

@@ -1,0 +1,160 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/statusfeed"
+)
+
+// ListBotStatusEvents returns a bot's status history.
+func (h *Handler) ListBotStatusEvents(ctx context.Context, req api.ListBotStatusEventsRequestObject) (api.ListBotStatusEventsResponseObject, error) {
+	skip, limit := deref(req.Params.Skip), deref(req.Params.Limit)
+	page, err := h.bots.StatusEvents(ctx, auth.User(ctx), req.BotId, skip, limit)
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.ListBotStatusEvents404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	out := api.StatusEventList{Items: make([]api.StatusEvent, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
+	for i, e := range page.Items {
+		out.Items[i] = eventToAPI(e)
+	}
+	return api.ListBotStatusEvents200JSONResponse{Body: out}, nil
+}
+
+// StreamBotStatus answers with a Server-Sent Events stream of the bot's status changes.
+func (h *Handler) StreamBotStatus(ctx context.Context, req api.StreamBotStatusRequestObject) (api.StreamBotStatusResponseObject, error) {
+	caller := auth.User(ctx)
+	// Subscribe before reading, so that no change falls between the read and the stream.
+	wake, unsubscribe := h.feed.Subscribe(req.BotId)
+	after := deref(req.Params.LastEventID)
+	var first []bots.StatusEvent
+	var err error
+	if req.Params.LastEventID != nil {
+		first, err = h.bots.StatusEventsAfter(ctx, caller, req.BotId, after)
+	} else {
+		var page bots.EventPage
+		page, err = h.bots.StatusEvents(ctx, caller, req.BotId, 0, 1)
+		first = page.Items
+	}
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		unsubscribe()
+		return api.StreamBotStatus404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
+	case err != nil:
+		unsubscribe()
+		return nil, err
+	}
+	return &statusStream{
+		ctx: ctx, h: h, caller: caller, bot: req.BotId,
+		wake: wake, unsubscribe: unsubscribe, first: first, after: after,
+	}, nil
+}
+
+// statusStream writes one bot's status events until the client leaves.
+type statusStream struct {
+	ctx         context.Context
+	h           *Handler
+	caller, bot uuid.UUID
+	wake        <-chan struct{}
+	unsubscribe func()
+	first       []bots.StatusEvent
+	after       int64
+}
+
+// VisitStreamBotStatusResponse implements api.StreamBotStatusResponseObject.
+func (s *statusStream) VisitStreamBotStatusResponse(w http.ResponseWriter) error {
+	defer s.unsubscribe()
+	rc := http.NewResponseController(w)
+	// The server's write timeout is for ordinary answers; a stream lives as long as its client.
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if err := s.send(w, rc, s.first); err != nil {
+		return nil // the client left
+	}
+
+	heartbeat := time.NewTicker(s.h.heartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return nil
+		case <-s.h.stopping:
+			return nil
+		case <-heartbeat.C:
+			if _, err := fmt.Fprint(w, ": heartbeat\n\n"); err != nil {
+				return nil
+			}
+			if err := rc.Flush(); err != nil {
+				return nil
+			}
+		case <-s.wake:
+			events, err := s.h.bots.StatusEventsAfter(s.ctx, s.caller, s.bot, s.after)
+			if errors.Is(err, bots.ErrNotFound) {
+				_, _ = fmt.Fprintf(w, "event: gone\ndata: {\"bot_id\":%q}\n\n", s.bot)
+				_ = rc.Flush()
+				return nil
+			}
+			if err != nil {
+				if s.ctx.Err() != nil {
+					return nil
+				}
+				// The database hiccupped; the next wake-up or reconnect catches up.
+				s.h.logger.Warn("status stream read", "error", err.Error(), "bot_id", s.bot.String())
+				continue
+			}
+			if err := s.send(w, rc, events); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+func (s *statusStream) send(w http.ResponseWriter, rc *http.ResponseController, events []bots.StatusEvent) error {
+	for _, e := range events {
+		data, err := json.Marshal(eventToAPI(e))
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "id: %d\nevent: status\ndata: %s\n\n", e.ID, data); err != nil {
+			return err
+		}
+		s.after = e.ID
+	}
+	return rc.Flush()
+}
+
+func eventToAPI(e bots.StatusEvent) api.StatusEvent {
+	out := api.StatusEvent{Id: e.ID, BotId: e.BotID, ToStatus: api.BotStatus(e.To), CreatedAt: e.CreatedAt}
+	out.FromStatus.SetNull()
+	if e.From != nil {
+		out.FromStatus.Set(api.StatusEventFromStatus(*e.From))
+	}
+	out.Message.SetNull()
+	if e.Message != nil {
+		out.Message.Set(*e.Message)
+	}
+	return out
+}
+
+// feed is what status streams need of statusfeed.Feed.
+type feed interface {
+	Subscribe(bot uuid.UUID) (<-chan struct{}, func())
+}
+
+var _ feed = (*statusfeed.Feed)(nil)

@@ -1,0 +1,120 @@
+// Package statusfeed wakes up this process's status streams when a bot's status changes in
+// any process. One connection LISTENs on the bot_status channel that the database's status
+// trigger notifies at commit, and fans the notifications out in memory, so that idle streams
+// hold no database connection.
+//
+// A notification only says "this bot changed": streams read the changes themselves from the
+// status history, so none is lost when notifications are coalesced or the connection drops.
+package statusfeed
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgxlisten"
+)
+
+// Channel is the PostgreSQL notification channel of status changes.
+const Channel = "bot_status"
+
+// Feed dispatches status change notifications to subscribers by bot.
+type Feed struct {
+	listener pgxlisten.Listener
+	logger   *slog.Logger
+
+	mu   sync.Mutex
+	subs map[uuid.UUID]map[chan struct{}]struct{}
+}
+
+// New returns a Feed that listens on connections made by connect.
+func New(connect func(context.Context) (*pgx.Conn, error), logger *slog.Logger) *Feed {
+	f := &Feed{logger: logger, subs: make(map[uuid.UUID]map[chan struct{}]struct{})}
+	f.listener = pgxlisten.Listener{
+		Connect: connect,
+		LogError: func(ctx context.Context, err error) {
+			logger.LogAttrs(ctx, slog.LevelWarn, "status feed", slog.String("error", err.Error()))
+		},
+		ReconnectDelay: time.Second,
+	}
+	f.listener.Handle(Channel, f)
+	return f
+}
+
+// Run listens until ctx ends, reconnecting after connection losses.
+func (f *Feed) Run(ctx context.Context) error {
+	return f.listener.Listen(ctx)
+}
+
+// Subscribe returns a channel that receives a signal whenever the bot's status may have
+// changed, and a function that ends the subscription. Signals are coalesced: one pending
+// signal stands for any number of changes.
+func (f *Feed) Subscribe(bot uuid.UUID) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	f.mu.Lock()
+	if f.subs[bot] == nil {
+		f.subs[bot] = make(map[chan struct{}]struct{})
+	}
+	f.subs[bot][ch] = struct{}{}
+	f.mu.Unlock()
+	return ch, func() {
+		f.mu.Lock()
+		delete(f.subs[bot], ch)
+		if len(f.subs[bot]) == 0 {
+			delete(f.subs, bot)
+		}
+		f.mu.Unlock()
+	}
+}
+
+// Subscribers returns how many subscriptions are open.
+func (f *Feed) Subscribers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, s := range f.subs {
+		n += len(s)
+	}
+	return n
+}
+
+// HandleNotification implements pgxlisten.Handler.
+func (f *Feed) HandleNotification(_ context.Context, n *pgconn.Notification, _ *pgx.Conn) error {
+	var payload struct {
+		BotID uuid.UUID `json:"bot_id"`
+	}
+	if err := json.Unmarshal([]byte(n.Payload), &payload); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ch := range f.subs[payload.BotID] {
+		signal(ch)
+	}
+	return nil
+}
+
+// HandleBacklog implements pgxlisten.BacklogHandler: after a (re)connection, changes may have
+// been missed, so every subscriber looks again.
+func (f *Feed) HandleBacklog(context.Context, string, *pgx.Conn) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, subs := range f.subs {
+		for ch := range subs {
+			signal(ch)
+		}
+	}
+	return nil
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,189 @@
+package training
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/chatsphere/bots/internal/bots"
+)
+
+// QueueName is the River queue of training jobs.
+const QueueName = "training"
+
+// Args is the training job of one version of a bot.
+type Args struct {
+	BotID   uuid.UUID `json:"bot_id"`
+	Version int64     `json:"version"`
+}
+
+// Kind implements river.JobArgs.
+func (Args) Kind() string { return "train_bot" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (Args) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueName} }
+
+// Config tunes the training jobs.
+type Config struct {
+	// Workers is how many jobs this process works at once; 0 means it only queues jobs.
+	Workers int
+	// MaxAttempts is how often a job runs before its bot goes to error.
+	MaxAttempts int
+	// RetryBackoff is the wait before the second attempt; it doubles with each attempt.
+	RetryBackoff time.Duration
+	// JobTimeout bounds one attempt.
+	JobTimeout time.Duration
+	// RescueAfter is when a job left running by a crashed process is run again.
+	RescueAfter time.Duration
+	// MinDuration is the least time a training takes (0 in production); it makes the
+	// training status observable in demonstrations and crash tests.
+	MinDuration time.Duration
+}
+
+// worker works training jobs with a Trainer.
+type worker struct {
+	river.WorkerDefaults[Args]
+	svc     *bots.Service
+	trainer Trainer
+	cfg     Config
+	logger  *slog.Logger
+}
+
+// Work trains the job's bot version, unless the bot moved on, and records the outcome.
+func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
+	bot, current, err := w.svc.TrainingTarget(ctx, job.Args.BotID, job.Args.Version)
+	if err != nil {
+		return err
+	}
+	if !current {
+		w.logger.Debug("stale training job dropped", slog.String("bot_id", job.Args.BotID.String()), slog.Int64("version", job.Args.Version))
+		return nil
+	}
+	if w.cfg.MinDuration > 0 {
+		select {
+		case <-time.After(w.cfg.MinDuration):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+
+	prepared, err := w.trainer.Prepare(ctx, bot)
+	var outcome bots.Outcome
+	switch {
+	case IsConfigError(err):
+		msg := err.Error()
+		outcome = bots.Outcome{Status: bots.StatusError, Message: &msg}
+	case err != nil && job.Attempt < job.MaxAttempts:
+		return err // River retries after NextRetry
+	case err != nil:
+		msg := fmt.Sprintf("training failed after %d attempts: %v", job.Attempt, err)
+		outcome = bots.Outcome{Status: bots.StatusError, Message: &msg}
+	default:
+		raw, err := json.Marshal(prepared)
+		if err != nil {
+			return fmt.Errorf("encode prepared configuration: %w", err)
+		}
+		outcome = bots.Outcome{Status: bots.StatusActive, Prepared: raw}
+	}
+	recorded, err := w.svc.FinishTraining(ctx, job.Args.BotID, job.Args.Version, outcome)
+	if err != nil {
+		return err
+	}
+	w.logger.Info("training finished", slog.String("bot_id", job.Args.BotID.String()),
+		slog.Int64("version", job.Args.Version), slog.String("status", string(outcome.Status)),
+		slog.Bool("recorded", recorded), slog.Int("attempt", job.Attempt))
+	return nil
+}
+
+// NextRetry backs off exponentially from RetryBackoff, up to a minute.
+func (w *worker) NextRetry(job *river.Job[Args]) time.Time {
+	wait := time.Duration(float64(w.cfg.RetryBackoff) * math.Pow(2, float64(job.Attempt-1)))
+	return time.Now().Add(min(wait, time.Minute))
+}
+
+// Timeout bounds one attempt.
+func (w *worker) Timeout(*river.Job[Args]) time.Duration { return w.cfg.JobTimeout }
+
+// Client is the River client of the service: it queues training jobs in the callers'
+// transactions and, when configured with workers, works them.
+type Client struct {
+	river  *river.Client[pgx.Tx]
+	worker *worker
+	cfg    Config
+}
+
+var _ bots.TrainingQueue = (*Client)(nil)
+
+// NewClient builds the River client on pool. The bot service that training reports to is
+// given to Start, since the service itself queues through this client.
+func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Logger) (*Client, error) {
+	w := &worker{trainer: trainer, cfg: cfg, logger: logger}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, w); err != nil {
+		return nil, err
+	}
+	rc := &river.Config{
+		Workers:              workers,
+		MaxAttempts:          cfg.MaxAttempts,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		Logger:               slog.New(warnings{logger.Handler()}).With(slog.String("component", "jobs")),
+	}
+	if cfg.Workers > 0 {
+		rc.Queues = map[string]river.QueueConfig{QueueName: {MaxWorkers: cfg.Workers}}
+	}
+	client, err := river.NewClient(riverpgxv5.New(pool), rc)
+	if err != nil {
+		return nil, fmt.Errorf("create the job client: %w", err)
+	}
+	return &Client{river: client, worker: w, cfg: cfg}, nil
+}
+
+// QueueTraining implements bots.TrainingQueue.
+func (c *Client) QueueTraining(ctx context.Context, tx pgx.Tx, bot uuid.UUID, version int64) error {
+	_, err := c.river.InsertTx(ctx, tx, Args{BotID: bot, Version: version}, nil)
+	return err
+}
+
+// Start starts working jobs for svc when the client has workers; it returns at once.
+func (c *Client) Start(ctx context.Context, svc *bots.Service) error {
+	if c.cfg.Workers == 0 {
+		return nil
+	}
+	c.worker.svc = svc
+	return c.river.Start(ctx)
+}
+
+// Stop stops fetching jobs and waits for the running ones to finish, until ctx ends; jobs
+// still running then are left for another process to rescue.
+func (c *Client) Stop(ctx context.Context) error {
+	if c.cfg.Workers == 0 {
+		return nil
+	}
+	return c.river.Stop(ctx)
+}
+
+// warnings passes on only warnings and errors: the job queue reports its routine work at
+// info level, which would drown the request logs.
+type warnings struct{ slog.Handler }
+
+func (h warnings) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnings) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return warnings{h.Handler.WithAttrs(attrs)}
+}
+
+func (h warnings) WithGroup(name string) slog.Handler {
+	return warnings{h.Handler.WithGroup(name)}
+}
