@@ -1,0 +1,237 @@
+package config_test
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/internal/config"
+)
+
+// configSecret is a valid JWT_SECRET (36 bytes).
+const configSecret = "config-test-secret-0123456789abcdefg"
+
+// configEnv returns a getenv that answers from vars and "" for anything else.
+func configEnv(vars map[string]string) func(string) string {
+	return func(name string) string { return vars[name] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+
+	cfg, err := config.Load(configEnv(nil), false)
+	require.NoError(t, err)
+	require.Equal(t, config.DefaultDatabaseURL, cfg.DatabaseURL)
+	require.Equal(t, "postgres://postgres@127.0.0.1:5432/chatsphere?sslmode=disable", cfg.DatabaseURL)
+	require.NotNil(t, cfg.Pool)
+	require.Equal(t, "chatsphere", cfg.Pool.ConnConfig.Database)
+	require.Equal(t, "127.0.0.1", cfg.Pool.ConnConfig.Host)
+	require.EqualValues(t, 5432, cfg.Pool.ConnConfig.Port)
+	require.Equal(t, ":8080", cfg.ListenAddr)
+	require.Equal(t, slog.LevelInfo, cfg.LogLevel)
+	require.Equal(t, 15*time.Second, cfg.ShutdownTimeout)
+	require.Empty(t, cfg.JWTSecret)
+}
+
+func TestLoadReadsEverySetting(t *testing.T) {
+	t.Parallel()
+
+	t.Run("GivenValuesReplaceTheDefaults", func(t *testing.T) {
+		t.Parallel()
+		cfg, err := config.Load(configEnv(map[string]string{
+			"DATABASE_URL":     "postgres://bots@db.internal:6543/botsdb?sslmode=disable",
+			"LISTEN_ADDR":      "127.0.0.1:9090",
+			"JWT_SECRET":       configSecret,
+			"LOG_LEVEL":        "debug",
+			"SHUTDOWN_TIMEOUT": "3s",
+		}), true)
+		require.NoError(t, err)
+		require.Equal(t, "postgres://bots@db.internal:6543/botsdb?sslmode=disable", cfg.DatabaseURL)
+		require.Equal(t, "db.internal", cfg.Pool.ConnConfig.Host)
+		require.EqualValues(t, 6543, cfg.Pool.ConnConfig.Port)
+		require.Equal(t, "botsdb", cfg.Pool.ConnConfig.Database)
+		require.Equal(t, "bots", cfg.Pool.ConnConfig.User)
+		require.Equal(t, "127.0.0.1:9090", cfg.ListenAddr)
+		require.Equal(t, []byte(configSecret), cfg.JWTSecret)
+		require.Equal(t, slog.LevelDebug, cfg.LogLevel)
+		require.Equal(t, 3*time.Second, cfg.ShutdownTimeout)
+	})
+
+	t.Run("PoolSettingsInTheDatabaseURLApply", func(t *testing.T) {
+		t.Parallel()
+		cfg, err := config.Load(configEnv(map[string]string{
+			"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/chatsphere?sslmode=disable&pool_max_conns=7",
+		}), false)
+		require.NoError(t, err)
+		require.EqualValues(t, 7, cfg.Pool.MaxConns)
+	})
+
+	t.Run("SurroundingWhitespaceIsIgnored", func(t *testing.T) {
+		t.Parallel()
+		cfg, err := config.Load(configEnv(map[string]string{
+			"LISTEN_ADDR":      "  127.0.0.1:9090\n",
+			"LOG_LEVEL":        " warn ",
+			"SHUTDOWN_TIMEOUT": "\t20s ",
+		}), false)
+		require.NoError(t, err)
+		require.Equal(t, "127.0.0.1:9090", cfg.ListenAddr)
+		require.Equal(t, slog.LevelWarn, cfg.LogLevel)
+		require.Equal(t, 20*time.Second, cfg.ShutdownTimeout)
+	})
+
+	t.Run("BlankValuesFallBackToTheDefaults", func(t *testing.T) {
+		t.Parallel()
+		cfg, err := config.Load(configEnv(map[string]string{
+			"DATABASE_URL":     "   ",
+			"LISTEN_ADDR":      " ",
+			"LOG_LEVEL":        "",
+			"SHUTDOWN_TIMEOUT": "\t",
+		}), false)
+		require.NoError(t, err)
+		require.Equal(t, config.DefaultDatabaseURL, cfg.DatabaseURL)
+		require.Equal(t, ":8080", cfg.ListenAddr)
+		require.Equal(t, slog.LevelInfo, cfg.LogLevel)
+		require.Equal(t, 15*time.Second, cfg.ShutdownTimeout)
+	})
+
+	t.Run("EveryLogLevelIsAccepted", func(t *testing.T) {
+		t.Parallel()
+		for level, want := range map[string]slog.Level{
+			"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
+		} {
+			cfg, err := config.Load(configEnv(map[string]string{"LOG_LEVEL": level}), false)
+			require.NoError(t, err, level)
+			require.Equal(t, want, cfg.LogLevel, level)
+		}
+	})
+}
+
+func TestLoadSecret(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name       string
+		secret     string
+		needSecret bool
+		// wantErr lists the parts the error must contain; empty means no error.
+		wantErr []string
+	}{
+		{name: "MissingSecretIsRequired", secret: "", needSecret: true, wantErr: []string{"JWT_SECRET", "required"}},
+		{name: "OneByteSecretIsTooShort", secret: "x", needSecret: true, wantErr: []string{"JWT_SECRET", "at least 32"}},
+		{name: "ThirtyOneByteSecretIsTooShort", secret: strings.Repeat("s", 31), needSecret: true, wantErr: []string{"JWT_SECRET", "at least 32"}},
+		{name: "ThirtyTwoByteSecretIsAccepted", secret: strings.Repeat("s", 32), needSecret: true},
+		{name: "LongSecretIsAccepted", secret: strings.Repeat("s", 512), needSecret: true},
+		// Bytes, not characters, make a key strong: 16 "é" are 32 bytes, 31 bytes is one short.
+		{name: "SixteenTwoByteCharactersAreThirtyTwoBytes", secret: strings.Repeat("é", 16), needSecret: true},
+		{name: "ThirtyOneBytesOfMultibyteCharactersAreTooShort", secret: strings.Repeat("é", 15) + "x", needSecret: true, wantErr: []string{"at least 32"}},
+		{name: "MissingSecretPassesWhenNoneIsNeeded", secret: "", needSecret: false},
+		{name: "ShortSecretPassesWhenNoneIsNeeded", secret: "x", needSecret: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := config.Load(configEnv(map[string]string{"JWT_SECRET": tt.secret}), tt.needSecret)
+			if len(tt.wantErr) == 0 {
+				require.NoError(t, err)
+				if tt.needSecret {
+					require.Equal(t, []byte(tt.secret), cfg.JWTSecret)
+				}
+				return
+			}
+			require.Error(t, err)
+			for _, part := range tt.wantErr {
+				require.Contains(t, err.Error(), part)
+			}
+		})
+	}
+
+	t.Run("ShortSecretIsNotEchoedInTheError", func(t *testing.T) {
+		t.Parallel()
+		secret := "hunter2-is-my-secret"
+		_, err := config.Load(configEnv(map[string]string{"JWT_SECRET": secret}), true)
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), secret)
+	})
+}
+
+func TestLoadRefusesBadSettings(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name     string
+		variable string
+		value    string
+		wantErr  []string
+	}{
+		{name: "ListenAddrWithoutPort", variable: "LISTEN_ADDR", value: "nonsense", wantErr: []string{"LISTEN_ADDR", "nonsense", "host:port"}},
+		{name: "ListenAddrWithPortAboveRange", variable: "LISTEN_ADDR", value: "127.0.0.1:65536", wantErr: []string{"LISTEN_ADDR", "65535"}},
+		{name: "ListenAddrWithNegativePort", variable: "LISTEN_ADDR", value: ":-1", wantErr: []string{"LISTEN_ADDR"}},
+		{name: "ListenAddrWithNamedPort", variable: "LISTEN_ADDR", value: ":http", wantErr: []string{"LISTEN_ADDR"}},
+		{name: "DatabaseURLThatIsNotAURL", variable: "DATABASE_URL", value: "://bad", wantErr: []string{"DATABASE_URL", "postgres://"}},
+		{name: "DatabaseURLWithBadPort", variable: "DATABASE_URL", value: "postgres://postgres@127.0.0.1:notaport/db", wantErr: []string{"DATABASE_URL"}},
+		{name: "DatabaseURLWithBadPoolSetting", variable: "DATABASE_URL", value: "postgres://postgres@127.0.0.1:5432/db?pool_max_conns=many", wantErr: []string{"DATABASE_URL"}},
+		{name: "UnknownLogLevel", variable: "LOG_LEVEL", value: "loud", wantErr: []string{"LOG_LEVEL", "debug, info, warn or error"}},
+		{name: "ShutdownTimeoutThatIsNotADuration", variable: "SHUTDOWN_TIMEOUT", value: "soon", wantErr: []string{"SHUTDOWN_TIMEOUT", "positive"}},
+		{name: "ShutdownTimeoutWithoutUnit", variable: "SHUTDOWN_TIMEOUT", value: "15", wantErr: []string{"SHUTDOWN_TIMEOUT"}},
+		{name: "ZeroShutdownTimeout", variable: "SHUTDOWN_TIMEOUT", value: "0s", wantErr: []string{"SHUTDOWN_TIMEOUT", "positive"}},
+		{name: "NegativeShutdownTimeout", variable: "SHUTDOWN_TIMEOUT", value: "-1s", wantErr: []string{"SHUTDOWN_TIMEOUT", "positive"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := config.Load(configEnv(map[string]string{"JWT_SECRET": configSecret, tt.variable: tt.value}), true)
+			require.Error(t, err)
+			for _, part := range tt.wantErr {
+				require.Contains(t, err.Error(), part)
+			}
+		})
+	}
+
+	t.Run("SeveralProblemsAreReportedTogether", func(t *testing.T) {
+		t.Parallel()
+		_, err := config.Load(configEnv(map[string]string{
+			"DATABASE_URL":     "://bad",
+			"LISTEN_ADDR":      "nonsense",
+			"JWT_SECRET":       "short",
+			"LOG_LEVEL":        "loud",
+			"SHUTDOWN_TIMEOUT": "soon",
+		}), true)
+		require.Error(t, err)
+		for _, name := range []string{"DATABASE_URL", "LISTEN_ADDR", "JWT_SECRET", "LOG_LEVEL", "SHUTDOWN_TIMEOUT"} {
+			require.Contains(t, err.Error(), name)
+		}
+		require.Contains(t, err.Error(), "at least 32")
+		// One problem per line, so that a person reads them as a list.
+		require.Len(t, strings.Split(err.Error(), "\n"), 5)
+	})
+
+	t.Run("MissingSecretIsReportedWithTheOtherProblems", func(t *testing.T) {
+		t.Parallel()
+		_, err := config.Load(configEnv(map[string]string{"LISTEN_ADDR": "nonsense"}), true)
+		require.Error(t, err)
+		require.Contains(t, err.Error(), "LISTEN_ADDR")
+		require.Contains(t, err.Error(), "JWT_SECRET")
+		require.Contains(t, err.Error(), "required")
+	})
+}
+
+func TestSettingsDocumentEveryVariable(t *testing.T) {
+	t.Parallel()
+
+	want := map[string]string{
+		"DATABASE_URL":     config.DefaultDatabaseURL,
+		"LISTEN_ADDR":      ":8080",
+		"JWT_SECRET":       "(required)",
+		"LOG_LEVEL":        "info",
+		"SHUTDOWN_TIMEOUT": "15s",
+	}
+	got := make(map[string]string, len(config.Settings))
+	for _, s := range config.Settings {
+		require.NotEmpty(t, s.Meaning, s.Name)
+		got[s.Name] = s.Default
+	}
+	require.Equal(t, want, got)
+}
