@@ -227,6 +227,13 @@ func TestSettingsDocumentEveryVariable(t *testing.T) {
 		"JWT_SECRET":       "(required)",
 		"LOG_LEVEL":        "info",
 		"SHUTDOWN_TIMEOUT": "15s",
+
+		"TRAINING_WORKERS":       "4",
+		"TRAINING_MAX_ATTEMPTS":  "5",
+		"TRAINING_RETRY_BACKOFF": "1s",
+		"TRAINING_JOB_TIMEOUT":   "30s",
+		"TRAINING_RESCUE_AFTER":  "1m",
+		"TRAINING_MIN_DURATION":  "0s",
 	}
 	got := make(map[string]string, len(config.Settings))
 	for _, s := range config.Settings {

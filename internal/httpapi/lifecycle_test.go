@@ -448,7 +448,7 @@ func TestRestoreBot(t *testing.T) {
 			"name": "Support", "description": "Orders.", "model": "claude-3-5-sonnet",
 			"temperature": 0.25, "system_prompt": "Be kind.", "is_public": true,
 		})
-		lifeSetStatus(t, e, bot.Id, "error", "the provider refused the prompt")
+		lifeSetStatus(t, e, bot.Id, "active", "")
 		before := e.get(u, botPath(bot.Id))
 		require.Equal(t, http.StatusOK, before.code)
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
@@ -458,7 +458,7 @@ func TestRestoreBot(t *testing.T) {
 		tag := lifeETag(t, res)
 		require.NotEqual(t, lifeETag(t, before), tag)
 		want, got := lifeJSON(t, before), lifeJSON(t, res)
-		require.Equal(t, "error", got["status"])
+		require.Equal(t, "active", got["status"])
 		delete(want, "updated_at")
 		delete(got, "updated_at")
 		require.Equal(t, want, got)
@@ -468,6 +468,21 @@ func TestRestoreBot(t *testing.T) {
 		require.Equal(t, tag, lifeETag(t, again))
 		require.Equal(t, []uuid.UUID{bot.Id}, lifeIDs(lifeList(t, e, u)))
 		require.Nil(t, lifeLoad(t, e, bot.Id).deletedAt)
+	})
+
+	t.Run("BotThatWasNotActiveComesBackInTraining", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		lifeSetStatus(t, e, bot.Id, "error", "the provider refused the prompt")
+		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
+
+		res := e.post(u, botPath(bot.Id, "/restore"), nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		got := lifeJSON(t, res)
+		require.Equal(t, "training", got["status"])
+		require.Nil(t, got["status_message"])
 	})
 
 	t.Run("NameTakenMeanwhileConflictsAndTheBotStaysDeleted", func(t *testing.T) {

@@ -118,7 +118,7 @@ func Up(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 			break
 		}
 		for _, v := range res.Versions {
-			applied = append(applied, fmt.Sprintf("river_%03d_%s", v.Version, v.Name))
+			applied = append(applied, riverStep(v.Version, v.Name))
 		}
 	}
 	return applied, nil
@@ -143,4 +143,29 @@ func Fingerprint() (string, error) {
 		fmt.Fprintf(h, "river %d\x00%s\x00", m.Version, m.SQLUp)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Steps names everything Up applies to an empty database, in order, as Up reports it: our
+// migrations, then the job queue's.
+func Steps() ([]string, error) {
+	all, err := All()
+	if err != nil {
+		return nil, err
+	}
+	queue, err := rivermigrate.New(riverpgxv5.New(nil), nil)
+	if err != nil {
+		return nil, err
+	}
+	steps := make([]string, 0, len(all))
+	for _, m := range all {
+		steps = append(steps, m.Name)
+	}
+	for _, m := range queue.AllVersions() {
+		steps = append(steps, riverStep(m.Version, m.Name))
+	}
+	return steps, nil
+}
+
+func riverStep(version int, name string) string {
+	return fmt.Sprintf("river_%03d_%s", version, name)
 }
