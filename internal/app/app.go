@@ -38,11 +38,11 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
-		return serve(ctx, rest, getenv, stdout)
+		return serve(ctx, rest, getenv, stdout, stderr)
 	case "worker":
-		return worker(ctx, rest, getenv, stdout)
+		return worker(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
-		return runMigrate(ctx, rest, getenv, stdout)
+		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return token(rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
@@ -73,12 +73,19 @@ environment:
 	_ = tw.Flush()
 }
 
+// newFlags returns a command's flag set, reporting its errors on stderr.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
 	noWorkers := fs.Bool("no-workers", false, "serve the API only; training jobs are worked by `bots worker`")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -156,8 +163,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 }
 
 // worker works training jobs until ctx is cancelled, without serving the API.
-func worker(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if err := flag.NewFlagSet("worker", flag.ContinueOnError).Parse(args); err != nil {
+func worker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if err := newFlags("worker", stderr).Parse(args); err != nil {
 		return err
 	}
 	cfg, err := config.Load(getenv, false)
@@ -212,8 +219,8 @@ func start(ctx context.Context, cfg config.Config, logger *slog.Logger) (runtime
 	return runtime{pool: pool, jobs: jobs, svc: bots.NewService(pool, jobs)}, nil
 }
 
-func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if err := flag.NewFlagSet("migrate", flag.ContinueOnError).Parse(args); err != nil {
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if err := newFlags("migrate", stderr).Parse(args); err != nil {
 		return err
 	}
 	cfg, err := config.Load(getenv, false)
@@ -267,8 +274,7 @@ func applyMigrations(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logge
 }
 
 func token(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("token", stderr)
 	user := fs.String("user", "", "the user's UUID (required)")
 	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
 	if err := fs.Parse(args); err != nil {
@@ -281,11 +287,12 @@ func token(args []string, getenv func(string) string, stdout, stderr io.Writer) 
 	if *ttl <= 0 {
 		return errors.New("token: --ttl must be positive, for example 1h")
 	}
-	cfg, err := config.Load(getenv, true)
+	// A token needs the secret and nothing else: other settings may be for another machine.
+	secret, err := config.Secret(getenv)
 	if err != nil {
 		return err
 	}
-	tok, err := auth.Issue(cfg.JWTSecret, id, *ttl, time.Now())
+	tok, err := auth.Issue(secret, id, *ttl, time.Now())
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}

@@ -91,11 +91,8 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 	}
 
 	if needSecret {
-		switch n := len(c.JWTSecret); {
-		case n == 0:
-			errs = append(errs, fmt.Errorf("JWT_SECRET is required: set it to a random string of at least %d bytes (for example: openssl rand -hex 32)", MinSecretLength))
-		case n < MinSecretLength:
-			errs = append(errs, fmt.Errorf("JWT_SECRET is %d bytes long; it must be at least %d", n, MinSecretLength))
+		if _, err := Secret(getenv); err != nil {
+			errs = append(errs, err)
 		}
 	}
 
@@ -145,4 +142,16 @@ func duration(errs *[]error, get func(string, string) string, name, def string, 
 		*errs = append(*errs, fmt.Errorf("%s must be a positive duration such as %s", name, def))
 	}
 	return d
+}
+
+// Secret reads and checks JWT_SECRET alone, for commands that need nothing else.
+func Secret(getenv func(string) string) ([]byte, error) {
+	secret := []byte(getenv("JWT_SECRET"))
+	switch n := len(secret); {
+	case n == 0:
+		return nil, fmt.Errorf("JWT_SECRET is required: set it to a random string of at least %d bytes (for example: openssl rand -hex 32)", MinSecretLength)
+	case n < MinSecretLength:
+		return nil, fmt.Errorf("JWT_SECRET is %d bytes long; it must be at least %d", n, MinSecretLength)
+	}
+	return secret, nil
 }

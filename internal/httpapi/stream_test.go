@@ -1,0 +1,224 @@
+package httpapi_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/gen/api"
+)
+
+// sse is one event or comment read from a status stream.
+type sse struct {
+	id, event, data, comment string
+}
+
+// openStream starts a status stream over real HTTP and returns its events as they come.
+func openStream(t *testing.T, srv *httptest.Server, u user, id uuid.UUID, header map[string]string) (*http.Response, <-chan sse, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+botPath(id, "/status/stream"), nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	events := make(chan sse, 100)
+	go func() {
+		defer close(events)
+		defer res.Body.Close()
+		sc := bufio.NewScanner(res.Body)
+		var cur sse
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				events <- cur
+				cur = sse{}
+			case strings.HasPrefix(line, ":"):
+				cur.comment = strings.TrimSpace(strings.TrimPrefix(line, ":"))
+			case strings.HasPrefix(line, "id: "):
+				cur.id = strings.TrimPrefix(line, "id: ")
+			case strings.HasPrefix(line, "event: "):
+				cur.event = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				cur.data = strings.TrimPrefix(line, "data: ")
+			}
+		}
+	}()
+	t.Cleanup(cancel)
+	return res, events, cancel
+}
+
+// nextStatus returns the next status event, skipping heartbeats.
+func nextStatus(t *testing.T, events <-chan sse) (sse, api.StatusEvent) {
+	t.Helper()
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case ev, ok := <-events:
+			require.True(t, ok, "the stream ended")
+			if ev.comment != "" {
+				continue
+			}
+			var se api.StatusEvent
+			if ev.event == "status" {
+				require.NoError(t, json.Unmarshal([]byte(ev.data), &se))
+			}
+			return ev, se
+		case <-timeout:
+			t.Fatal("no status event came")
+		}
+	}
+}
+
+func TestStatusStreamSendsTheCurrentStatusThenEveryChange(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	owner, viewer := newUser(t), newUser(t)
+	bot := e.createBot(owner, map[string]any{"name": "Watched", "is_public": true})
+
+	res, events, _ := openStream(t, srv, viewer, bot.Id, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, "text/event-stream", res.Header.Get("Content-Type"))
+	require.Equal(t, "no-store", res.Header.Get("Cache-Control"))
+
+	first, ev := nextStatus(t, events)
+	require.Equal(t, "status", first.event)
+	require.Equal(t, api.BotStatusTraining, ev.ToStatus)
+	require.False(t, ev.FromStatus.IsSpecified() && !ev.FromStatus.IsNull())
+
+	// A change committed by anyone, here straight in the database as a worker in another
+	// process would, reaches the stream through LISTEN/NOTIFY.
+	_, err := e.pool.Exec(context.Background(),
+		"UPDATE bots SET status = 'error', status_message = 'prompt too long' WHERE id = $1", bot.Id)
+	require.NoError(t, err)
+	second, ev := nextStatus(t, events)
+	require.Equal(t, api.BotStatusError, ev.ToStatus)
+	from, err := ev.FromStatus.Get()
+	require.NoError(t, err)
+	require.Equal(t, api.StatusEventFromStatusTraining, from)
+	msg, err := ev.Message.Get()
+	require.NoError(t, err)
+	require.Equal(t, "prompt too long", msg)
+	require.Greater(t, second.id, "")
+	require.NotEqual(t, first.id, second.id)
+
+	// Retraining through the API is the next event.
+	require.Equal(t, http.StatusAccepted, e.post(owner, botPath(bot.Id, "/train"), nil).code)
+	_, ev = nextStatus(t, events)
+	require.Equal(t, api.BotStatusTraining, ev.ToStatus)
+}
+
+func TestStatusStreamSendsHeartbeats(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Quiet"})
+	_, events, _ := openStream(t, srv, u, bot.Id, nil)
+	nextStatus(t, events)
+	timeout := time.After(15 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.comment == "heartbeat" {
+				return
+			}
+		case <-timeout:
+			t.Fatal("no heartbeat came")
+		}
+	}
+}
+
+func TestStatusStreamResumesAfterLastEventID(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Resumed"})
+	_, events, cancel := openStream(t, srv, u, bot.Id, nil)
+	first, _ := nextStatus(t, events)
+	cancel()
+
+	// Two changes while disconnected.
+	e.activate(bot.Id)
+	require.Equal(t, http.StatusAccepted, e.post(u, botPath(bot.Id, "/train"), nil).code)
+
+	_, events, _ = openStream(t, srv, u, bot.Id, map[string]string{"Last-Event-ID": first.id})
+	_, ev := nextStatus(t, events)
+	require.Equal(t, api.BotStatusActive, ev.ToStatus)
+	_, ev = nextStatus(t, events)
+	require.Equal(t, api.BotStatusTraining, ev.ToStatus)
+}
+
+func TestStatusStreamEndsWhenTheBotIsNoLongerVisible(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	owner, viewer := newUser(t), newUser(t)
+	bot := e.createBot(owner, map[string]any{"name": "Going private", "is_public": true})
+	_, events, _ := openStream(t, srv, viewer, bot.Id, nil)
+	nextStatus(t, events)
+
+	require.Equal(t, http.StatusOK, e.put(owner, botPath(bot.Id), map[string]any{"is_public": false}, nil).code)
+	e.activate(bot.Id) // the next change wakes the stream, which finds the bot hidden
+	ev, _ := nextStatus(t, events)
+	require.Equal(t, "gone", ev.event)
+	for range events {
+	} // and the stream ends
+}
+
+func TestStatusStreamOfABotTheCallerCannotSeeIsNotFound(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	owner, other := newUser(t), newUser(t)
+	bot := e.createBot(owner, map[string]any{"name": "Private"})
+	e.get(other, botPath(bot.Id, "/status/stream")).problem(t, http.StatusNotFound)
+	e.get(owner, botPath(uuid.New(), "/status/stream")).problem(t, http.StatusNotFound)
+	e.do(request{method: http.MethodGet, path: botPath(bot.Id, "/status/stream")}).problem(t, http.StatusUnauthorized)
+}
+
+func TestClosingAStreamFreesItsSubscription(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Short visit"})
+
+	const streams = 20
+	cancels := make([]context.CancelFunc, streams)
+	for i := range cancels {
+		var events <-chan sse
+		_, events, cancels[i] = openStream(t, srv, u, bot.Id, nil)
+		nextStatus(t, events)
+	}
+	require.Equal(t, streams, e.feed.Subscribers())
+	// Idle streams hold no database connection: the pool is not even near one per stream.
+	require.Less(t, int(e.pool.Stat().AcquiredConns()), streams)
+
+	for _, cancel := range cancels {
+		cancel()
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for e.feed.Subscribers() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.Zero(t, e.feed.Subscribers())
+}
