@@ -480,6 +480,9 @@ type StatusEventList struct {
 // BotId defines model for BotId.
 type BotId = openapi_types.UUID
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
 // IfMatch defines model for IfMatch.
 type IfMatch = string
 
@@ -515,6 +518,9 @@ type PreconditionRequired = Problem
 
 // ServiceUnavailable An RFC 9457 problem detail.
 type ServiceUnavailable = Problem
+
+// TooManyRequests An RFC 9457 problem detail.
+type TooManyRequests = Problem
 
 // Unauthorized An RFC 9457 problem detail.
 type Unauthorized = Problem
@@ -553,6 +559,17 @@ type ListBotsParams struct {
 // ListBotsParamsSort defines parameters for ListBots.
 type ListBotsParamsSort string
 
+// CreateBotParams defines parameters for CreateBot.
+type CreateBotParams struct {
+	// IdempotencyKey Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
+	// retry by the same user with the same key and the same request within 24 hours answers
+	// the first response again (status, body, `Location`) and creates nothing. The same key
+	// with a different request: `422`. A retry while the first request is still running:
+	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
+	// as a plain token or as a quoted string; use a fresh UUID per operation.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // DeleteBotParams defines parameters for DeleteBot.
 type DeleteBotParams struct {
 	// Confirm `true` confirms the deletion when no `If-Match` is sent.
@@ -568,6 +585,17 @@ type UpdateBotParams struct {
 	// IfMatch One or more ETags (or `*`). The write happens only if the bot's current ETag is one of
 	// them, compared strongly: weak ETags (`W/"..."`) never match.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// DuplicateBotParams defines parameters for DuplicateBot.
+type DuplicateBotParams struct {
+	// IdempotencyKey Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
+	// retry by the same user with the same key and the same request within 24 hours answers
+	// the first response again (status, body, `Location`) and creates nothing. The same key
+	// with a different request: `422`. A retry while the first request is still running:
+	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
+	// as a plain token or as a quoted string; use a fresh UUID per operation.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListBotStatusEventsParams defines parameters for ListBotStatusEvents.
@@ -686,7 +714,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/bots (the `CreateBot` operationId).
-	CreateBotWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateBotWithBody(ctx context.Context, params *CreateBotParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateBot Create a bot
 	//
@@ -697,7 +725,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v1/bots (the `CreateBot` operationId).
-	CreateBot(ctx context.Context, body CreateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateBot(ctx context.Context, params *CreateBotParams, body CreateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteBot Delete a bot
 	//
@@ -750,7 +778,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
-	DuplicateBotWithBody(ctx context.Context, botId BotId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DuplicateBotWithBody(ctx context.Context, botId BotId, params *DuplicateBotParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DuplicateBot Duplicate a bot
 	//
@@ -762,7 +790,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
-	DuplicateBot(ctx context.Context, botId BotId, body DuplicateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	DuplicateBot(ctx context.Context, botId BotId, params *DuplicateBotParams, body DuplicateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RestoreBot Restore a deleted bot
 	//
@@ -861,8 +889,8 @@ func (c *Client) ListBots(ctx context.Context, params *ListBotsParams, reqEditor
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/bots (the `CreateBot` operationId).
-func (c *Client) CreateBotWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateBotRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateBotWithBody(ctx context.Context, params *CreateBotParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBotRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -882,8 +910,8 @@ func (c *Client) CreateBotWithBody(ctx context.Context, contentType string, body
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/v1/bots (the `CreateBot` operationId).
-func (c *Client) CreateBot(ctx context.Context, body CreateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateBotRequest(c.Server, body)
+func (c *Client) CreateBot(ctx context.Context, params *CreateBotParams, body CreateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateBotRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -985,8 +1013,8 @@ func (c *Client) UpdateBot(ctx context.Context, botId BotId, params *UpdateBotPa
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
-func (c *Client) DuplicateBotWithBody(ctx context.Context, botId BotId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDuplicateBotRequestWithBody(c.Server, botId, contentType, body)
+func (c *Client) DuplicateBotWithBody(ctx context.Context, botId BotId, params *DuplicateBotParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDuplicateBotRequestWithBody(c.Server, botId, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1007,8 +1035,8 @@ func (c *Client) DuplicateBotWithBody(ctx context.Context, botId BotId, contentT
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
-func (c *Client) DuplicateBot(ctx context.Context, botId BotId, body DuplicateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewDuplicateBotRequest(c.Server, botId, body)
+func (c *Client) DuplicateBot(ctx context.Context, botId BotId, params *DuplicateBotParams, body DuplicateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDuplicateBotRequest(c.Server, botId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1284,18 +1312,18 @@ func NewListBotsRequest(server string, params *ListBotsParams) (*http.Request, e
 }
 
 // NewCreateBotRequest calls the generic CreateBot builder with application/json body
-func NewCreateBotRequest(server string, body CreateBotJSONRequestBody) (*http.Request, error) {
+func NewCreateBotRequest(server string, params *CreateBotParams, body CreateBotJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateBotRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateBotRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateBotRequestWithBody constructs an http.Request for the CreateBot method, with any body, and a specified content type
-func NewCreateBotRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateBotRequestWithBody(server string, params *CreateBotParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1319,6 +1347,21 @@ func NewCreateBotRequestWithBody(server string, contentType string, body io.Read
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -1496,18 +1539,18 @@ func NewUpdateBotRequestWithBody(server string, botId BotId, params *UpdateBotPa
 }
 
 // NewDuplicateBotRequest calls the generic DuplicateBot builder with application/json body
-func NewDuplicateBotRequest(server string, botId BotId, body DuplicateBotJSONRequestBody) (*http.Request, error) {
+func NewDuplicateBotRequest(server string, botId BotId, params *DuplicateBotParams, body DuplicateBotJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewDuplicateBotRequestWithBody(server, botId, "application/json", bodyReader)
+	return NewDuplicateBotRequestWithBody(server, botId, params, "application/json", bodyReader)
 }
 
 // NewDuplicateBotRequestWithBody constructs an http.Request for the DuplicateBot method, with any body, and a specified content type
-func NewDuplicateBotRequestWithBody(server string, botId BotId, contentType string, body io.Reader) (*http.Request, error) {
+func NewDuplicateBotRequestWithBody(server string, botId BotId, params *DuplicateBotParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1538,6 +1581,21 @@ func NewDuplicateBotRequestWithBody(server string, botId BotId, contentType stri
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -1877,7 +1935,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/bots (the `CreateBot` operationId).
-	CreateBotWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBotResponse, error)
+	CreateBotWithBodyWithResponse(ctx context.Context, params *CreateBotParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBotResponse, error)
 
 	// CreateBotWithResponse Create a bot
 	//
@@ -1888,7 +1946,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/bots (the `CreateBot` operationId).
-	CreateBotWithResponse(ctx context.Context, body CreateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBotResponse, error)
+	CreateBotWithResponse(ctx context.Context, params *CreateBotParams, body CreateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBotResponse, error)
 
 	// DeleteBotWithResponse Delete a bot
 	//
@@ -1945,7 +2003,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
-	DuplicateBotWithBodyWithResponse(ctx context.Context, botId BotId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DuplicateBotResponse, error)
+	DuplicateBotWithBodyWithResponse(ctx context.Context, botId BotId, params *DuplicateBotParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DuplicateBotResponse, error)
 
 	// DuplicateBotWithResponse Duplicate a bot
 	//
@@ -1957,7 +2015,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
-	DuplicateBotWithResponse(ctx context.Context, botId BotId, body DuplicateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*DuplicateBotResponse, error)
+	DuplicateBotWithResponse(ctx context.Context, botId BotId, params *DuplicateBotParams, body DuplicateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*DuplicateBotResponse, error)
 
 	// RestoreBotWithResponse Restore a deleted bot
 	//
@@ -2151,6 +2209,11 @@ type CreateBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateBotResponse429Headers the declared response headers of an HTTP 429 response for CreateBot
+type CreateBotResponse429Headers struct {
+	RetryAfter *int
+}
+
 // CreateBotResponse503Headers the declared response headers of an HTTP 503 response for CreateBot
 type CreateBotResponse503Headers struct {
 	RetryAfter *int
@@ -2173,6 +2236,8 @@ type CreateBotResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -2181,6 +2246,8 @@ type CreateBotResponse struct {
 	Headers201 *CreateBotResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateBotResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *CreateBotResponse503Headers
 }
@@ -2218,6 +2285,11 @@ func (r CreateBotResponse) GetApplicationproblemJSON415() *UnsupportedMediaType 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r CreateBotResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateBotResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -2269,6 +2341,11 @@ type DeleteBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteBotResponse429Headers the declared response headers of an HTTP 429 response for DeleteBot
+type DeleteBotResponse429Headers struct {
+	RetryAfter *int
+}
+
 // DeleteBotResponse503Headers the declared response headers of an HTTP 503 response for DeleteBot
 type DeleteBotResponse503Headers struct {
 	RetryAfter *int
@@ -2293,6 +2370,8 @@ type DeleteBotResponse struct {
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON428 the response for an HTTP 428 `application/problem+json` response
 	ApplicationproblemJSON428 *PreconditionRequired
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -2301,6 +2380,8 @@ type DeleteBotResponse struct {
 	Headers200 *DeleteBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteBotResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeleteBotResponse503Headers
 }
@@ -2343,6 +2424,11 @@ func (r DeleteBotResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 // GetApplicationproblemJSON428 returns the response for an HTTP 428 `application/problem+json` response
 func (r DeleteBotResponse) GetApplicationproblemJSON428() *PreconditionRequired {
 	return r.ApplicationproblemJSON428
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteBotResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -2500,6 +2586,11 @@ type UpdateBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateBotResponse429Headers the declared response headers of an HTTP 429 response for UpdateBot
+type UpdateBotResponse429Headers struct {
+	RetryAfter *int
+}
+
 // UpdateBotResponse503Headers the declared response headers of an HTTP 503 response for UpdateBot
 type UpdateBotResponse503Headers struct {
 	RetryAfter *int
@@ -2528,6 +2619,8 @@ type UpdateBotResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -2536,6 +2629,8 @@ type UpdateBotResponse struct {
 	Headers200 *UpdateBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateBotResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *UpdateBotResponse503Headers
 }
@@ -2590,6 +2685,11 @@ func (r UpdateBotResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdateBotResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r UpdateBotResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
@@ -2641,6 +2741,11 @@ type DuplicateBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DuplicateBotResponse429Headers the declared response headers of an HTTP 429 response for DuplicateBot
+type DuplicateBotResponse429Headers struct {
+	RetryAfter *int
+}
+
 // DuplicateBotResponse503Headers the declared response headers of an HTTP 503 response for DuplicateBot
 type DuplicateBotResponse503Headers struct {
 	RetryAfter *int
@@ -2665,6 +2770,8 @@ type DuplicateBotResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -2673,6 +2780,8 @@ type DuplicateBotResponse struct {
 	Headers201 *DuplicateBotResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DuplicateBotResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DuplicateBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DuplicateBotResponse503Headers
 }
@@ -2715,6 +2824,11 @@ func (r DuplicateBotResponse) GetApplicationproblemJSON415() *UnsupportedMediaTy
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r DuplicateBotResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DuplicateBotResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -2767,6 +2881,11 @@ type RestoreBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// RestoreBotResponse429Headers the declared response headers of an HTTP 429 response for RestoreBot
+type RestoreBotResponse429Headers struct {
+	RetryAfter *int
+}
+
 // RestoreBotResponse503Headers the declared response headers of an HTTP 503 response for RestoreBot
 type RestoreBotResponse503Headers struct {
 	RetryAfter *int
@@ -2789,6 +2908,8 @@ type RestoreBotResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -2797,6 +2918,8 @@ type RestoreBotResponse struct {
 	Headers200 *RestoreBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RestoreBotResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RestoreBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *RestoreBotResponse503Headers
 }
@@ -2834,6 +2957,11 @@ func (r RestoreBotResponse) GetApplicationproblemJSON409() *Conflict {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r RestoreBotResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RestoreBotResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -2989,6 +3117,11 @@ type StreamBotStatusResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// StreamBotStatusResponse429Headers the declared response headers of an HTTP 429 response for StreamBotStatus
+type StreamBotStatusResponse429Headers struct {
+	RetryAfter *int
+}
+
 // StreamBotStatusResponse503Headers the declared response headers of an HTTP 503 response for StreamBotStatus
 type StreamBotStatusResponse503Headers struct {
 	RetryAfter *int
@@ -3005,6 +3138,8 @@ type StreamBotStatusResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -3013,6 +3148,8 @@ type StreamBotStatusResponse struct {
 	Headers200 *StreamBotStatusResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *StreamBotStatusResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *StreamBotStatusResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *StreamBotStatusResponse503Headers
 }
@@ -3035,6 +3172,11 @@ func (r StreamBotStatusResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r StreamBotStatusResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r StreamBotStatusResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3087,6 +3229,11 @@ type TrainBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// TrainBotResponse429Headers the declared response headers of an HTTP 429 response for TrainBot
+type TrainBotResponse429Headers struct {
+	RetryAfter *int
+}
+
 // TrainBotResponse503Headers the declared response headers of an HTTP 503 response for TrainBot
 type TrainBotResponse503Headers struct {
 	RetryAfter *int
@@ -3107,6 +3254,8 @@ type TrainBotResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -3115,6 +3264,8 @@ type TrainBotResponse struct {
 	Headers202 *TrainBotResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *TrainBotResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *TrainBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *TrainBotResponse503Headers
 }
@@ -3147,6 +3298,11 @@ func (r TrainBotResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r TrainBotResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r TrainBotResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3386,8 +3542,8 @@ func (c *ClientWithResponses) ListBotsWithResponse(ctx context.Context, params *
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/bots (the `CreateBot` operationId).
-func (c *ClientWithResponses) CreateBotWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBotResponse, error) {
-	rsp, err := c.CreateBotWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateBotWithBodyWithResponse(ctx context.Context, params *CreateBotParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateBotResponse, error) {
+	rsp, err := c.CreateBotWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3403,8 +3559,8 @@ func (c *ClientWithResponses) CreateBotWithBodyWithResponse(ctx context.Context,
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/bots (the `CreateBot` operationId).
-func (c *ClientWithResponses) CreateBotWithResponse(ctx context.Context, body CreateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBotResponse, error) {
-	rsp, err := c.CreateBot(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateBotWithResponse(ctx context.Context, params *CreateBotParams, body CreateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateBotResponse, error) {
+	rsp, err := c.CreateBot(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3490,8 +3646,8 @@ func (c *ClientWithResponses) UpdateBotWithResponse(ctx context.Context, botId B
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
-func (c *ClientWithResponses) DuplicateBotWithBodyWithResponse(ctx context.Context, botId BotId, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DuplicateBotResponse, error) {
-	rsp, err := c.DuplicateBotWithBody(ctx, botId, contentType, body, reqEditors...)
+func (c *ClientWithResponses) DuplicateBotWithBodyWithResponse(ctx context.Context, botId BotId, params *DuplicateBotParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DuplicateBotResponse, error) {
+	rsp, err := c.DuplicateBotWithBody(ctx, botId, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3508,8 +3664,8 @@ func (c *ClientWithResponses) DuplicateBotWithBodyWithResponse(ctx context.Conte
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
-func (c *ClientWithResponses) DuplicateBotWithResponse(ctx context.Context, botId BotId, body DuplicateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*DuplicateBotResponse, error) {
-	rsp, err := c.DuplicateBot(ctx, botId, body, reqEditors...)
+func (c *ClientWithResponses) DuplicateBotWithResponse(ctx context.Context, botId BotId, params *DuplicateBotParams, body DuplicateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*DuplicateBotResponse, error) {
+	rsp, err := c.DuplicateBot(ctx, botId, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3797,6 +3953,13 @@ func ParseCreateBotResponse(rsp *http.Response) (*CreateBotResponse, error) {
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3848,6 +4011,16 @@ func ParseCreateBotResponse(rsp *http.Response) (*CreateBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers CreateBotResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateBotResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -3933,6 +4106,13 @@ func ParseDeleteBotResponse(rsp *http.Response) (*DeleteBotResponse, error) {
 		}
 		response.ApplicationproblemJSON428 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3970,6 +4150,16 @@ func ParseDeleteBotResponse(rsp *http.Response) (*DeleteBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteBotResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeleteBotResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4177,6 +4367,13 @@ func ParseUpdateBotResponse(rsp *http.Response) (*UpdateBotResponse, error) {
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4221,6 +4418,16 @@ func ParseUpdateBotResponse(rsp *http.Response) (*UpdateBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers UpdateBotResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateBotResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4306,6 +4513,13 @@ func ParseDuplicateBotResponse(rsp *http.Response) (*DuplicateBotResponse, error
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4357,6 +4571,16 @@ func ParseDuplicateBotResponse(rsp *http.Response) (*DuplicateBotResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers DuplicateBotResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers DuplicateBotResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4435,6 +4659,13 @@ func ParseRestoreBotResponse(rsp *http.Response) (*RestoreBotResponse, error) {
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4479,6 +4710,16 @@ func ParseRestoreBotResponse(rsp *http.Response) (*RestoreBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers RestoreBotResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers RestoreBotResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4637,6 +4878,13 @@ func ParseStreamBotStatusResponse(rsp *http.Response) (*StreamBotStatusResponse,
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4674,6 +4922,16 @@ func ParseStreamBotStatusResponse(rsp *http.Response) (*StreamBotStatusResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers StreamBotStatusResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers StreamBotStatusResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4745,6 +5003,13 @@ func ParseTrainBotResponse(rsp *http.Response) (*TrainBotResponse, error) {
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4789,6 +5054,16 @@ func ParseTrainBotResponse(rsp *http.Response) (*TrainBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers TrainBotResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers TrainBotResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4953,7 +5228,7 @@ type ServerInterface interface {
 	ListBots(ctx echo.Context, params ListBotsParams) error
 	// CreateBot Create a bot
 	// (POST /api/v1/bots)
-	CreateBot(ctx echo.Context) error
+	CreateBot(ctx echo.Context, params CreateBotParams) error
 	// DeleteBot Delete a bot
 	// (DELETE /api/v1/bots/{bot_id})
 	DeleteBot(ctx echo.Context, botId BotId, params DeleteBotParams) error
@@ -4965,7 +5240,7 @@ type ServerInterface interface {
 	UpdateBot(ctx echo.Context, botId BotId, params UpdateBotParams) error
 	// DuplicateBot Duplicate a bot
 	// (POST /api/v1/bots/{bot_id}/duplicate)
-	DuplicateBot(ctx echo.Context, botId BotId) error
+	DuplicateBot(ctx echo.Context, botId BotId, params DuplicateBotParams) error
 	// RestoreBot Restore a deleted bot
 	// (POST /api/v1/bots/{bot_id}/restore)
 	RestoreBot(ctx echo.Context, botId BotId) error
@@ -5058,8 +5333,28 @@ func (w *ServerInterfaceWrapper) ListBots(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) CreateBot(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateBotParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateBot(ctx)
+	err = w.Handler.CreateBot(ctx, params)
 	return err
 }
 
@@ -5168,8 +5463,28 @@ func (w *ServerInterfaceWrapper) DuplicateBot(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DuplicateBotParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.DuplicateBot(ctx, botId)
+	err = w.Handler.DuplicateBot(ctx, botId, params)
 	return err
 }
 
@@ -5388,6 +5703,15 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 	Headers ServiceUnavailableResponseHeaders
 }
 
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
+
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
 }
@@ -5520,7 +5844,8 @@ func (response ListBots503ApplicationProblemPlusJSONResponse) VisitListBotsRespo
 }
 
 type CreateBotRequestObject struct {
-	Body *CreateBotJSONRequestBody
+	Params CreateBotParams
+	Body   *CreateBotJSONRequestBody
 }
 
 type CreateBotResponseObject interface {
@@ -5654,6 +5979,25 @@ func (response CreateBot422ApplicationProblemPlusJSONResponse) VisitCreateBotRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateBot429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateBot429ApplicationProblemPlusJSONResponse) VisitCreateBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5837,6 +6181,25 @@ func (response DeleteBot428ApplicationProblemPlusJSONResponse) VisitDeleteBotRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBot429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBot429ApplicationProblemPlusJSONResponse) VisitDeleteBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6199,6 +6562,25 @@ func (response UpdateBot422ApplicationProblemPlusJSONResponse) VisitUpdateBotRes
 	return err
 }
 
+type UpdateBot429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateBot429ApplicationProblemPlusJSONResponse) VisitUpdateBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateBot500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -6235,8 +6617,9 @@ func (response UpdateBot503ApplicationProblemPlusJSONResponse) VisitUpdateBotRes
 }
 
 type DuplicateBotRequestObject struct {
-	BotId BotId `json:"bot_id"`
-	Body  *DuplicateBotJSONRequestBody
+	BotId  BotId `json:"bot_id"`
+	Params DuplicateBotParams
+	Body   *DuplicateBotJSONRequestBody
 }
 
 type DuplicateBotResponseObject interface {
@@ -6386,6 +6769,25 @@ func (response DuplicateBot422ApplicationProblemPlusJSONResponse) VisitDuplicate
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DuplicateBot429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DuplicateBot429ApplicationProblemPlusJSONResponse) VisitDuplicateBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6556,6 +6958,25 @@ func (response RestoreBot422ApplicationProblemPlusJSONResponse) VisitRestoreBotR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RestoreBot429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RestoreBot429ApplicationProblemPlusJSONResponse) VisitRestoreBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6857,6 +7278,25 @@ func (response StreamBotStatus422ApplicationProblemPlusJSONResponse) VisitStream
 	return err
 }
 
+type StreamBotStatus429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response StreamBotStatus429ApplicationProblemPlusJSONResponse) VisitStreamBotStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type StreamBotStatus500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7007,6 +7447,25 @@ func (response TrainBot422ApplicationProblemPlusJSONResponse) VisitTrainBotRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrainBot429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response TrainBot429ApplicationProblemPlusJSONResponse) VisitTrainBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7270,8 +7729,10 @@ func (sh *strictHandler) ListBots(ctx echo.Context, params ListBotsParams) error
 }
 
 // CreateBot operation middleware
-func (sh *strictHandler) CreateBot(ctx echo.Context) error {
+func (sh *strictHandler) CreateBot(ctx echo.Context, params CreateBotParams) error {
 	var request CreateBotRequestObject
+
+	request.Params = params
 
 	var body CreateBotJSONRequestBody
 	var err error
@@ -7416,10 +7877,11 @@ func (sh *strictHandler) UpdateBot(ctx echo.Context, botId BotId, params UpdateB
 }
 
 // DuplicateBot operation middleware
-func (sh *strictHandler) DuplicateBot(ctx echo.Context, botId BotId) error {
+func (sh *strictHandler) DuplicateBot(ctx echo.Context, botId BotId, params DuplicateBotParams) error {
 	var request DuplicateBotRequestObject
 
 	request.BotId = botId
+	request.Params = params
 
 	var body DuplicateBotJSONRequestBody
 	var err error
@@ -7642,130 +8104,140 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Nchs38ueroGZzFel2SFG07NhUXV3JiZ0o59guSz7fncflAWdAEqshMAEwormxqu5p7sHuSf7V3Zgv",
-	"zlCUbNlZ/zdblVqLnAEajUZ//Lob/CNI9DLXSihng8kfwULwVBj85488WYgftXJGZ/B3KmxiZO6kVsEk",
-	"OFF2JYxlTjNeuIVQTibciZQZ8XshrLOMG8GUuBSGJTBSOgzCwCYLseQwmlDFMpi8DZQeWKeNCN6FgVvn",
-	"IpgE1hmp5sHVVRg8Oefz7tznC8Gm2n1vmXVGqzmD2d2aOT4/ZtKxZMHVXFi2km7BgIK1/4jpGXP0MlAj",
-	"PvBlnsGUUXAYBS36urQ80wknAvroef3qWTm6EqvuDAc8lweXhwdT7ezBvdkoeTAdicFDfl8MjtKjZPAo",
-	"HU0HD6aHs/HscPYgHfNrqbkKg5wbvhTOb9Zj7U7T6zgl0zY9NyRBwig5d4sgDBRfwptT7d7LNAgD2Glp",
-	"RBpMnClEk9yZNkvugklQFPhkl5mns9+4SxZdil8owbRhS20Eg923bE8bFv/XeH/IYDUrI51gC57nQlmm",
-	"VbZmstrU7y1LCmOEcvguk/AE7Hqk3EIsQwbCzo1IveBk6wlbCX5RzhS/OYiC4XAYBfG+l90lkDmM1Ia4",
-	"3ENxQe7Qkan5czob0NqaHFnyD8+EmrtFMDkcjY/6WPJMLqXr38KMm7mwjqliORUG5Ew6sYTF4cpzPhfD",
-	"kpzfC2HWNTUZjtokJRUzXmQumIxHYb1TUrl74yAEQuUSjubhaBQGS6n8XxXFUjkxFwZJPruQeZfiX/SK",
-	"LblaeyKdZvZC5mwqZrCpJcHMOm6c3UY3vNJP9i6q/f8axI96iL8C+bW5VlbQAeLpK9Jc8FeilRMK/8nz",
-	"PJN08g9yo6eZWP79H5bUQCURQJ7jMgsmAazP60A21ekahFBpxy55JlP269mL5xNWKPEhFwmoS6FS2E/4",
-	"nEmVF7hXjrvCBpMjWIWTDmXuMU9ZSWG1npIiezDl6cBPG1w1+fadEbNgEvztoFb0B/StPXhJbxM7umJX",
-	"LiPhClYwhU94yvaWPIMdELSckElFi3t9/nTwcH8I8/+o1SyTyecyc60LxjOYdc0W/FIwDsecgYykLArO",
-	"ijzXxjFurbSOK0dKvGLfo5p9FUE9vIPhBo5fCHVnrIMhYedx1BA0mmsYLe4ES7UgweBZplf4tc6FQd4g",
-	"C59qM5VpKtRn8hB1JA6/UqQ83EJa5OOSV5ZRtgXvXs25mo4e1s2qL++Kc0CXtIwr7RbCsMIK871leTHN",
-	"ZAJfHnul76xfUGsRyLlT5YRRPHtijDa34N5n03+imkd7xmVWGDFkz7VbSDVnK249pSnS+Vy7p7pQ6Wdu",
-	"sNLINPR2cGvR5tZ7eVTv5XPtGE3Zdwy0G8zwy7vYy+ea2SJZAGko/2CIQQoTnmV+10D6rRDIi5d8nWme",
-	"nmv9DIzd19w1kjrS1Ghp4bByxR4csf8hHxN1RiRapRLeeMplJtI7sBKwaYtaJJiVKhEMVB6qWemO2Uy4",
-	"ZAEuLZ9zqRhX4F87tJPV/h6O6/1t0sk8oT07nTceG8zosbvY87j0feJavaEDtcVB6/D2VeVSfhZ3E61m",
-	"0ixx1lRkAl6cMAu2tqSwPC4lWUAOyilPU/bf/QD/DRzbJq/HD7fwuiK8h9t+MCR/UDnNd8HvE1qdYMvC",
-	"on32U4mUltfYD3Cim6uKkfdnwlzKRLxW/JLLjE+zr37wUu74lFvRdjIgXmRGzheOKb3q1aDHdBJYxp0w",
-	"4EU2QtdX8M3gZOaE6bqnZ7ht6JeuuHSlX4qjSTUf9gVeDb/xKgxeKwh5tZH/vBs9ILgBnaMvhEKFID7k",
-	"XpZqJX5YC15r+h55K5rf35EqJwevRSnshRXKbfD+zZs3g5MGItADHWQrvrYsfoyjxWF9FI3gViu2WgjF",
-	"eM801wTEuC250YmwFuT4CUICd+jLw8aMK1d3JkWWWggKwcewweTtHwF+Bm+JJTpyhQHdkVWwQQBGBoIV",
-	"IBFMXFAeW+7YUlvHxsFVWI+z1KnIdoxQqAulV4rhsywK5rkbPIqCY7Cr7Ocn56zEHfABG1y9a2qzcVOo",
-	"Gsxjnns9woXLJ3LuRoPhakNWwRmgqUic2NQIfmHJa9DKGZ64YxYTx2OWSessA10BvgWqs9fKUkQg0t9E",
-	"Kvk5Uv/neBKgzOLmbDALaN2KbSVw86MR/pzwlMwJz14aCAachOB0xjMruowrYSb2AvzhGCKOGD2EGPc6",
-	"RgCuNDdwevLGmBtn8voVP9bup8bTV2Eg7XvyyFuReS+hbxYCHXnC4cCdB1WP8gnEpgVxSDSBOS91U60z",
-	"wXFCOgu76fwNn7sqYYSdzz+Hx2BH1taJ5fvc6GXuWouCiLK9olNlnSkS+MuyubwUCmwJkE+n0BsUDzxq",
-	"dSmMRRE4ZkUOjx6ORiMwYyDQwtg2MPe/IeQ1EOnOjBQqzdbMlmHuHBynGTgpCqIgqQSzC50PCQGpAabR",
-	"qAMwhS211MJThj9srvAMiAF723gnZCOgHVRgkhVWXgq0wIVRImXiA09ctmbcM6S1JJyggmxSXYCb0cBs",
-	"xr1QDWFdAQE1pVf4lva1lIcaM9bTf4gEkQ8UVnCKtsChunCJXiIUzL371Hc4qhE8UA0+07s+yfSPvueu",
-	"hXym3ImBk0hsZytkejOUtLlwfKSkqzXtVi60DnibE69REO+35BDd31gVWRa3RbLE+tEQotTzqS4c0waM",
-	"fhmVFEbZDUm8D4IIA5JnSTBxhxtAa6kFbqkFX+REz8wDLInO18egRRZM5zRGd3M/QXmVY4Nip3f71dSt",
-	"tM5V/749k9b14+IIm+oZrM/2LMuJZfsfO6h45fHPoCaEG8PX8He2HYyO8bu4ApJK9LkLyl4DHocE8PZP",
-	"AF/dZvxR3/hOO55dA04DExvB6Uxm/gxcCsN4luG8dnPiB0c7Jt48tbgXJTVhCWsTe7cc3N9KW9eTGaFU",
-	"h0wtuj8iZdM1i7t+3sYBBq/wSA+A7o6pwOVUf/cfz+derNsEHXpb1lAhbO+1kolO4bSkguVaKmf3Q3SG",
-	"ELZbLaQTNueJOGa2MEYXKsXArvo8UtIyZ+RyKdIhe63k74VgfKnBGpUg5veWts8tuKM8o3Zel6chk3Ol",
-	"gXiWcCs2UzcdyHgnQ3LunDCw4Cg666jpMPgw8E8MNhx7H85OM64uPCOrI9cNisiXe4JOA/rEbFo4XLJI",
-	"pUOvXCthQQMZwdMBsLOrBBL0JUtr1FFmqvSyKJKmh9leNeB+S96vtWGf5z/uyFVuknTrvOUO29rxYL89",
-	"jxUPwvttjJRpqSuQ/tVCw8mx1fZv5e+j6VgczX5IBofpPT44Eveng4fJg3Twg3g4e8RH08NknN6Ev2WQ",
-	"uXM9Z/Rg9cr76hR192Vd0S8tk8rHgvGx91oYpgxW0orN9e30QTr+/y6q8fmX9HjXud7x9nnj6aswKPL0",
-	"Zoc249ZVcPEnnNo+l7KSo7D0rZsEhBUK0UY12vxqHqdq6zsbGja1U2vVWwzhWSVDGzCzM1wqqeYx2I1M",
-	"NKViKkDz50ZQnn+PDrESq7A+uCk4ukbgKGBCtYsUZaPZQhixH7KYJ05eipigKOlKrbsOS5mjb0pCGIHo",
-	"kdqL24uOmeVry1aL9b63RL7upXwzCAOaq8SSgBn1cWw81meYW2LY4dM3GqhuHJAugPsvFJ0ita9Rkm8Z",
-	"upyj0ykyQqLpUIeMO5YJOOVaiSF7St9Tnkw5diFEDvsnDbvkWSHscaTiqDlwFEwY6cIkE9xYnwKpvich",
-	"XErVpO/wS2JD/wmwoK9nC/pCQhSCKpXd3igPFf+xTbb6cVXgR/sst5V750RmW0vf3oDC9AEU+KySlIRX",
-	"ch6uLkt7fB2ZL5h61zNRw/bXxHVR8l2GraI39ByqR+4zNb8InrlFl7u1D1MuSF/01yk2J/dv9U20JbI7",
-	"YRlX8wKie1LMVOUCR8MUoEB7/HytnPjg3q+kSvXqmjAXkyi2ofTBjFngpVZJWwoOxw9RIXcC7W5wnUqb",
-	"Z3z9vjxZ9Wb9/PJ8cKSZDzW3IF9daUV1RhbDBwEexb4ukO2KD//w3l1nOmCqhZwvhHVN69FgjzdhbVs3",
-	"7rMQHUuQG30pU0o51iS/yIU6Oe2j1ghX5rrbVL6iL4giKqT10f4MHZeZMEJBBK3EilK+84IKh2yZRi0s",
-	"LmrZp0F7gcXmhjaWEm5KWpfJ9UK2inwJaX0OYFVp8zZU1Yu39BFSpm16KpnZq6c/skdH939gPiPEKAPY",
-	"hwtTZrCrBrljKzDRKyxIrmtxfPow9LKdC2M1umFwDod9YlFmFDfneKoNi4/G4zj09lPPZoLQE1RyWEl5",
-	"E042DEoP8ifBFVbJlsMDKryMLP3Sttc59ws9vrQ1cC3TrTINGc+sJseHWxb/r4EvfxycpvEx+73QToBr",
-	"jo64EXBqgRe83MTh9WFpd+pfzs9fMnoA4avWwjBZegPN6POpXRVvF+AZ22K55Lh3yMILSeWfDZJrVl6f",
-	"km0kdnyWs0ckN8b35WGW7YHLBQQQsMQJaHI630ADevO+uwwgfltyohEO+sPTdzgp0nty6ZO0XeCzrt/n",
-	"jSrKogcG9+Xpu/Mr4QZYdjPYa2b08v11UuQFiGKrCpmYtSpAZ9JY11jBpweFO4GNvnN2qmDltt0hIYD5",
-	"x0hkLFOE360zgi/pG7txGnpg8e5h2Arl1FhfJ17mM1cmXGjP91aLtQ/Ba8jnZqiO0+9vjUP1Wceq5aG5",
-	"+83h66W2pGqHqO/O9LSFnS2kddqsQzD8oCRRjj43E9Q8e9dlgj4xv/OpaZuvmHUBakVSGOnWZ8AUr0iw",
-	"POmkoMiA/npaEvXrm/NOXcAvZ+P7D9ivb8598Z0tpjHbKzHY7y17/fr0p30q0RAf8riqaELvDMevT9HC",
-	"uZxKTKSa6dLl51RR73skflxwd5ZjBEbpEMGXHWg+oPKSsHIURYjeZIh5hQYqFpbFhJTPxa4s1pgiWXAH",
-	"04T4gBUiUisfz/MSfaNKfadhxcNIRepvf2ONYjCpVaQoxRF7RyGuq96ZEiK1LD7x1WucyjapTIxFxWh0",
-	"L/n1zTn+Q8STqkLMyrkqKx5xD0KgTFvhtyDJuFxiMX5Vfvy9JfQBdgSXs1rIZMESbowUlnFFO0SvDtkJ",
-	"W0prpZqHkfLFeVjSXMHNZVkYEYTl63YlTFWHeTQ69LU5m+Vx5friYaSeoosIwWvGrDCXwoQspp3FcQcD",
-	"JJo4AUbNs4LlRiqHvU4l09G9syWzUWcCWfG28qeY7b0tveB3eyB8dnJwsFqthmaWDEBStBlqMz8wswT+",
-	"g+f294eRikFeY4QUbJ9Lc8xqz6H8zLI9dGT3URD7vVkmVaTKWi9q/aqcmHUuMCqawGI/4t/sY6kjP7Kl",
-	"4IjJfozUx8FgUP0Hz8a9HTMx+8iORiP2senXbrS9TNi1bS9sc/hmFSaNf8g+MtVbSrn5btVVQS/e84T5",
-	"Q0boWoj5wet6ITrDVgX+NOwR0YNV+kZYXZhE7CjV7wy5FG6h0wGMjH0s5Vrve5IxXhAfpAW9gVE2vlCX",
-	"h6MnGp/Au/F+l+KqM4eGfeSH9ZTVrUHW6yAfeHHqEeqMl/guoPZonq9AjlSM+wYdSi4DYbbdndMZtaec",
-	"Hic4HLOP7LY18d3RqTNi4LQeYHsCjV0LBdUbYt0CtSz0yGJVFzlYilTyAZ1aGOf+xjj9dYudIetTjcOM",
-	"Yan8lsWcvdvTqZSn8R/i+N5CwS7rwl1b3953IMsidxjyfnWstpegt2rMOwNK32ZEo4H24H39P2WoGteh",
-	"b7wZtNJhjdTJRteTkZcgithDU64eE1ZoTLhiYHNATivRwrNGeZksq8xQpKoaawvnIj4aHcWESZD2pWM5",
-	"YUqjHCRcsUxwo/wpwCnpGLNCZcLiRq5RNcABlq40PD9qRdKcrEvrA+8akRsBoTydoMrQlh3cMYh+PGRn",
-	"QqXAjSlPLtDdb+ywYvHL1+doRyMV//Tk2ZPzJzE4G0t+QQqLmoOrs8iziU/T+UNepk6lYlPhVkIoUkrE",
-	"JjSQR4fjOFLAXeV7DqTFcZ1Q5RpfUBJDpVTfEimqwFkgjPxPb+jxI1RP/4z9TrNMXgoFzCMXi6cS/gr9",
-	"w0vhjExsTLbfRuql0bAvorDMf1c+qnOheC6Ha77MyucpuE91UiwRMqmISDUMWtdSYQqo6ots+ZBsyRWf",
-	"Cxzg5OVpEAaXwlhf7jMcDUdYeUCTB5Pg3nA0vOeBffSZW+jP5I9gLnoCnGcoRi1nTK/UdRU9ugyJUBYh",
-	"NB+yGJ37mCW6AN8HxThSsAYcA1Wsd0mq2i6rqbiM/Z1hLOBdKeaHAscB3zCi2YKITGPnErZEkjBZ2E0s",
-	"f0RipwbN+HSNoTPOs+LZhfQ1S1hJxi6llSWh/jxRWhKBeNyUysScpp5PjwlGazb7v+0P5+pHDrAt+yrc",
-	"+Rx1nMODmxFo5uvjcLmyCbb09mpXCf8bFdC3gu3tc+M2Uv6DiCCAfvMig3ZKoI+8soJhSzf+rgq4LTT6",
-	"jtS9GK3NPvlN8LnX2Xsxpn3j/apcs4+2Vt3EZndLA7HfziaKdNDb0aaZ6kUzy6XyisGJD26zNo7F/8Vr",
-	"q/eg9IzwxyZlmXTC8Cxbb9bPeUdiy3J+38bm8Sew+bx10I4hNEKVOWfxIMZvLK6XwoYhe44xCL7RXuY2",
-	"saV19FwxEAxalSolPNf6cLCtmCUMBq2/fEplgP/fkz18t3ETwXg0uqZn5Xa9KmU5cU+vShNmauniUlw3",
-	"r4IZNO6C6ZvTP3/QujcGJz6iFfW9VK38oHEBA75yuPuV1xuNbkfj8U1e6naJXYXB/ZvQ2G4sx7fu7X6r",
-	"p8kSISdKBXhFz9a6MKzMmvC5pfy5s8G7qzDIdR9SSMhOGfpABIj1wPVuDtmp8/dsgCr3EXJdPjVkr33/",
-	"WOmQYD1ZpHxhCnUQzQpbAxmYf6oicHDfZOLYXhwFo+EPURCXIQT3l5XsE1zkYXBpI8WTRORYhAU6DFzQ",
-	"uLGsuM8S0kIfaxdUCaTHOl3f4Jh4xUXFEkWGwlszvlFtC64Ozwqx/aajm3U/NKpffNmPL1fZMFReB/WV",
-	"I2/Un3xqoVUrET4a3gOZQwyVb3DhRXlBRBlx1d2NFUtuuYirq6tbeAO+Ae6qDeOCXb3q6MbDu9SNdQfE",
-	"9rsoGoXSd6cV65utrnsHn9m4eeq656vnvq7WHT3a/VJ1/Qq8cHgDpbl5HwS+d/8m1PW0gH7DtoHOBqn4",
-	"rmW4CtsXi/1Bmaqruoetq8+oO85bjdAj3wS9N/EXf1+CkBgDNeLwjYsTPHYVKQSvQJu3bk+Ijyu0xg+1",
-	"GXCPH3p8l2I3oVgqLc9zwY2N1MzopY+ZwD6FCHaitzsViQaHb2aEICNT46BYVehklrGp8fgKIgpASqTi",
-	"ly/O6o6ZFuMOfOKj1wwR58gM3S4iK6876zq5FD6UnLetKysIvFC6yX1Zd8P3+bR+nH631hukTnTxhT3Q",
-	"sh1zh5L10f436nre5LA/bV6WdDQ62v1GdUMQqr8baLCei2o+U/kdjR/ebtpXjRtO/kzN+ZPPZvZrzrAf",
-	"m3pFnpx3qRupBr1S1CDL1bpxG9WwoyR+Fq50VL/ckbqB4/LnOCtf98zd9gR9oz7Az8JtF+PbGSK6JxQ0",
-	"fl70RZT+5lQQcltMrXAlPFA1IVJscFz2LmzvTQg9UH+7/gSGJCDI46+xAJeiFRLFLC+cxSs98ZT6XIHT",
-	"rciWYjtCYqobYeEVvHiKvWnfj0R5AHo6UtuvF0UnhzyLEmHew5xBXQyw3+c6UIvIZ7kO7z4n9kVub9wI",
-	"0HAy4dvNrdgaEcP+UahWln/XI73CzypprQbw7kmlXhuRItYPF2pjoOdixWi70bVrFmvvlRs/18LS7jtd",
-	"tWLtN6ftC6UXIstZUlinlxC/U+xOd5UO2WMBHqOY9QTQ49sFtb4p6EZB7Ve1DR6c/HexEV/eL7t9/Pvp",
-	"jtxfofMtQmcqhLll6HyQNu8i+WTr2g/Y6lyKqgaibtuoSj17PU74suV0hmTteHkFVKR6sd/z5qUlPivl",
-	"k/dxBVP6BtW6lA2L+0rIOFJNk/rGB/Lc3zYVtu5FwWlTFgWUVIUnqD6N7cEj+1EQUni/7Qk2hmco+W41",
-	"0yqkonmhykQq1ShR+E+xsRCpSPGKacfXGN5LtXEnRW8kX+7x52LKPra2beN1UvEb11UhJv5p5lNCpZm6",
-	"8j2KaWcU2vJ6EO4TfbMS62gauwb0TPXQ2+BZdjm+JUJb389z1b06+yuDso3r9f8CYz8/JvoLvf2SGETV",
-	"0XxbK+RxyLu3QY+NVHPvNmvVTf82isxs42pOnzuUji14OmTx0ehR3Cquwnt72lU7xt/k6eto+hLNzGl9",
-	"UWO6vrxmKbhycikitUdBBhWDALnY8tAbYr0ijv354Ivfur887D/Pw/5G1YUX4Xap5y2UBh3SATVsba2/",
-	"I2SkbHTc/GGcdnPRhHKf4KPuxY3uJ0xEUFJ/P4xUfQ+KVNIuRMr2qitUtKmatsLy1hWs1/mf0sppJvAi",
-	"5oX2v7ZC9aTl/Q/bq+IaXUtfvEDuS+ZHNtvBblCp47vAvtVEyb8JaHvS27p3dwjuDiVwQM2bW5XACXt7",
-	"hi1GgzPsPMCDVHf+LNwyG9pcJMPVgrvVHHt/lkXmJEjiAXUnDaxQzmubIbyxHymatll4tJEvzrgTVfMr",
-	"9Zb6uNAKldIPNsWlksGvWS4MXtBU66uQce+LIFDrs9ioQog0dD60uUCdkmKBOjthiV5iaXMmFfgW8YQt",
-	"BDduKriL932W+fA+s/6G+AshcstkmmG4roS/SUnnQg1Z62IuWflNkdKGWafz8iqqy1rL1d5PCDH0XCtR",
-	"LhGXTn4W8i9SkXrCk8UmK8rCeYTk4ZPvLbXr7tlm5Ty3LH7GrRvgvg5OfyJfLVKIKuFKIKTWzIhEyEtR",
-	"Xs7IKRW7lNaKlFoVOYsbOiqGofHHiuKUOx5jC1Ycx5GS6YQdjSOFVE38/kYKnpqwP6JAphH2DUe+mzYK",
-	"JhHe5vf//+//g7C/2VuL35WGAr+sWm3xKzIt+IXvu40Ilg6jRpEmPjoejR8MDg8H4/vno0eTo8PJ6Ifh",
-	"4fje/4mCK094pM4NNhhThVtSmIwNnrPBLywK+lsRvzuPAvbdyctTOnnfnf7UPnS9xQNn+FVd+9w59z0X",
-	"ofo+bIc/AUadcsqVe5YeNwQGnM5iKaxvn5Z1gcDmz5O1xCLo/dW2G3Xc7jaKTnxwB0jyoFZGdSUxCszh",
-	"LoE57ArMrusfe6TJy0ZbiloCdns5ejB89PCQ5OgzpP8TFvNVjkakGsoRxblZUNL+PY1NM3JMt/KThkBl",
-	"i+0UrKFHSjXSc0lHf1BFok9yhD/yaB3ilrlQrFBOZqRdM4laMtNWWH8K/vKR/mV9pDfYB7lxyUFG9158",
-	"aTcJz9DdwysvC9e4ZRWM8f5mbjqk3DdeVqPWnRswqJatzFhLR0nnIZgpH2SZQtkSKoEZ5niN8oTlOsuq",
-	"uZ32nXm+UI71BGR9dgpn6QVRxl8NRCkXCr6Ix+ZLc1e2qVael2pm/f9CW+4AbflGlQlKjU+j4c+lXQuc",
-	"+N/D2RYe0a+uNi/ls91b+dhJ+6666me4alzV4mXtw14U4zci4QuCC/Xla1usKrXUJdzxTM/v2lh+gnh/",
-	"ivx0W2mq2/yavTT+AxIC36q7PTr2PR/xeDRqXjLshR41MHohVd+104Vv6S/byXtLA/1Vk19wz/0MWza8",
-	"XAD4Y2Boh63bb4LJ23dtblK/coONxDnPRmpvvjEXfcBc9dtTFbgNWXx/dK9RQdXLuVdlu/SfxzxLKsjf",
-	"WWsuq6tC7PBPUn5b9q3Jq+7GtV9sX3T09h3+Qhi69NvCUo+wYEqmr/Uctq8wWTAJDtBR8hT0DVXlgsrL",
-	"hYat3xm3QX9X6E7NvNH82zfOs95efLxkRthjprS/m4VKDBojekZevbv6jwAAAP//",
+	"7H2LcttGtuCvdGGyFWkHpEhacmyqtrbkxJ54xnFclrze3cBrNIEm2VdgN9LdEM2JVbVfsx+2X3LrnNN4",
+	"EaAo2bJzcydTlRqLBLpPnz7vF38LEr3KtRLK2WD6W7AUPBUG//k9T5bie62c0Rn8nQqbGJk7qVUwDc6U",
+	"XQtjmdOMF24plJMJdyJlRvxaCOss40YwJa6EYQmslA6DMLDJUqw4rCZUsQqmvwRKD6zTRgTvwsBtchFM",
+	"A+uMVIvg+joMnl7wRXfvi6VgM+2+tcw6o9WCwe5uwxxfnDLpWLLkaiEsW0u3ZADBxn/E9Jw5ehmgER/4",
+	"Ks9gyygYR0ELvi4sL3TCCYA+eN68flGursS6u8MRz+XR1fhopp09ejAfJQ9nIzF4xE/E4Dg9TgaP09Fs",
+	"8HA2nk/m4/nDdMJvhOY6DHJu+Eo4f1lPtHue3oQpmbbhuSUIElbJuVsGYaD4Ct6cafdepkEYwE1LI9Jg",
+	"6kwhmuDOtVlxF0yDosAnu8h8nopVrp1QyeYfYtMF/Cd+KSxiMzGCO8EsnwsgNiOc2bCD508vnrHU8Llj",
+	"EZ6yseDgH2LDfry4eMV+RGpmz6TI0ig4nDIeKVpgtsHFLV8JVlhhiFaqjy7FhnGV1h94qsbHpGKTY7bU",
+	"hbGMExtECp6cS2MdM8LmWlnB+IJLxQ6s466wIZvpdBOyuCSj+BB3oONZpjQsvBiyiwYMkUKwOEvlfC6M",
+	"UK4EZMri48kkHrIzj5H1UmaCNaEggCUwicwyZgqlpFpMIxUfjx7Hp/49zlZ6BQtn3AlD69Gbbskdm3OZ",
+	"iZQhi24BCTha8Q2bCWaFcpHilnGWZ3Bopy+FYtow/OzXQjtcBK7/FPDNOJsbYZfszZvnP7BcGKZzYRAv",
+	"w0i1CPVk/igdJWMxeMC/mw2OZ4/E4PF8kg4eJmM+mT1IjtMTURIqSa+aVLeIosVSK/7hhVALtwymk5OT",
+	"MFhJVf49Bu5yThhY8//8EkUfJuNBFH347um7v37TT87zn7hLll06/lkJQMNKG8FAmFl2oA2L/2t8SEhc",
+	"G+kEW/I8F8oyrbINk5WM+taypDB47fAu3KWG9eZIbquQgezmhlCr1SLbTNla8Mtyp/jtURQMh8MoiA+9",
+	"KF4BmNsojoIHKP36cTgf0Nl2IG88mhz3oeSFXEnXL5EybhZAYapYzeDq50w6sYLD4clzvhDDEpxfC2E2",
+	"NTQZrtoEJRVzXmQumE5GYS14pHIPJkEIgMoVaJrxaIR37P+qIJbKiYUwCPL5pcy7EP+o12zF1cYD6TSz",
+	"lzJnMzGHSy0BZtZx4+wuuOGVfrD3Qe3/1wB+1AP8NYhjkjukD3j6mvgY/kq0ckLhP3meZ5Ik0FFu9CwT",
+	"q7/+myWtVlEEgOe4zIJpAOcrJQJIMCBCpR274plM2d/Pf345ZYUSH3KRAI8LlcJ9wudMqrzAu0IBGEyP",
+	"4RROOqS5JzxlJYTVeUqI7NGMpwO/bXDdxNs3RsyDafCXo9puOaJv7dErepvQ0SW78hgJV3CCGXzCU3aw",
+	"4hncgKDjhEwqOtybi2eDR4dD2P97reaZTD4XmRtdMJ7Brhu25FcgBmfaMaCRlEXBeZHn2jjGrZXWceXI",
+	"JqnQ97hGXwVQD+5guYHjl0LdG+pgSbh5XDUEieYaNhjo51STfmA8y/Qav65FOsDxTJuZTFOhPhOHKCNx",
+	"+bUi4eGW0iIeQRt5Q0+2Ce9Bjbkajh7Uzasv7wtzAJcEO0G7pTBoa3xrWV7MMpnAl6de6DvrD9Q6BGLu",
+	"uQJVxLOnxmhzB+x9NvxnqsnaYAoURgzZS7IC2JpbD2mKcL7U7pkuVPqZF6w0Is0bZBJM19ZdHtd3+VI7",
+	"Rlv2sYF2gzl+eR93+VIzWyRLAA3pHxQxmqc8y/ytAfVbIRAXr/gm0zy90PoFKLuveWtEdSSpUdMCs3LF",
+	"Hh6zf8gnBJ0RiVaphDeeoYV3D1oCLm1ZkwSzUiWCgchDMSvdKZsLlyzBQyPTGOxftEKb9zue1PfbhJN5",
+	"QHtuOm88NiCL9V7uPC5tn7gWb2hA7TDQOrh9XXlIn4XdRKu5NCvcNRWZgBenYHSnrISw9l8ILAAH6ZSn",
+	"KfvvfoH/Bn5aE9eTRztwXQHeg22/GII/qHzA+8D3GZ1OsFVhUT/7rURKx2vcBxjRzVPFiPtzYa5kIt4o",
+	"fsVlxmfZV2e8lDs+41a0jYxkKVJm5GLpmNLrXgla+mPkhgVhMxLzGr4ZnM2dMF3z9ByvDe3SNZeutEtx",
+	"NfDV+uIIDbvxOgwutP6Jq423xuznigKtyVxG18aW55KKjZklWFsk2DBqLrRmAAmrQOkhP8OdGKAbcE9U",
+	"d9EGmKyb8jOdC8UIWHCyBF/ZkM3R/pEWtfnXvas3ihduqY385/3IbMEN6Ad010F4iw+55/ta4Y7rG2pt",
+	"33M5RfP7e1K7ZIy3IAW+sUK5Ldy/fft2cNYIRvZELbM131gWP8HV4rAWm0ZwqxVbL4VivGebG2JxeC25",
+	"0YmwFmTOU4xG3qPfBRczqdySuRQZ8pAAe9AG019+C/AzeEus0OguDMj5rIpYBmAQgGMJIII5EpQilju2",
+	"0taxSXAd1uusdCqyPSsU6lLptWL4LIuCRe4Gj6PgFGwg9renF6wMeeIDNrh+12T7SZOoGshjHns9xIXH",
+	"J3DuR9vgaUNWRVKB84mc2MwIfukDkFo5wxN3ymLCeMwyaZ1lINfBDkTV80ZZ8t5E+pNIJb9A6H8fqw8U",
+	"T9zcDXYBDVmhrYwZf4/RRwQuJdXPs1cGHDcnhQ2mc55Z0UVcGeFmP4PvEoN3GKM1F+Ndxxj7L00D4J68",
+	"seYWT9584ifa/dB4+joMpH1P3lMritIL6NulQKeLUgAY5k24QvoEYNOCMCSaOQFPdTOtM8FxQ+KF/XD+",
+	"hM9dlyGfvc+/hMfgRjbWidX73OhV7lqHAu+/faLnyjpTJPCXZQt5JRToEgCfuNArFJ/z0OpKGIskcMqK",
+	"HB4dj0YjMDmAoIWx7ZzA/9IF3hxncyOFSrMNs2VIYgFGLig+rsBjlUowu9T5kKJVdTBwNOoEA8OWWGrF",
+	"vobfbZ/wHIAB26jxTshGADuIwCQrrLwSaFUURomUiQ88cdmGcY+Q1pFwgyq8luoCTMJGfG3SG1ajuGRA",
+	"QbXSgv+F7rWkhzpdpWf/JhKMUiGxggG7IxOjC5foFWahuDd1+5ijWsHnyMC+fddHmf7R99y1ki4pWEhO",
+	"IrCdq5Dp7RI0zYPjIyVcrW13YqHF4G1MvEFCPGnRIRpdsSqyLG6TZJlmREWIVM9nunBMG1D6pQdZGGW3",
+	"KPEECBEWJC+AMlQdbACspRS4oxT8OSd45j4Yluh8cwpSZMl0Tmt0L/cThFe5Ngh2erdfTN1J6lz339sL",
+	"aV1/DgND3HoO57M9x3Ji1f7HHihe+1h1UAPCjeEb+DvbnTiI8bu4CvqVmYJuAP2GQH9Iwfj+DeCru6w/",
+	"6lvfacezGxIJgMRGIGEuM88DV8IwnmW4r93e+OHxno23uRbvooQmLFMQhN4djPtTqet6sliUlpKpRfNH",
+	"pGy2YXHXzttiYLAKj/UA4O6oiu2kWx97vvRk3QZo7HVZQ4SwgzdKJjoFbkkFy7VUzh6GaAxhiHW9BPcu",
+	"54k4ZbYwRhcqRSe8+jxS0jJn5Gol0iF7o+SvhWB8pUEblQHnby1dH2ZHscRBOy/L05DJhdIAPEu4Fdtp",
+	"tk54fy9C6ixkFJ13xHQYfBj4JwZbhr0PPcwyri49IiuW6zpFZMs9RaMBbWI2KxweWaTSoVWulbAggYzg",
+	"6QDQ2RUClMkutVFHmKnSyqKoBz3MDqoFD1v0fqMO+zz7cU+ZxDZIdy6Z2KNbOxbsH89iRUZ4vwuRMi1l",
+	"BRVWLDVwjq2ufyd+H88m4nj+XTIYpw/44FiczAaPkofp4DvxaP6Yj2bjZJLeBr+lk7n3POf0YPXK+4qL",
+	"uveyqeCXlknlfcH41FstDNM7a2nF9vn22iAd+38f1Pj8K3q8a1zvefui8fR1GBR5ejumzbh1VWj/E7i2",
+	"z6Ss6CgsbesmAGEVhWhHNdr4arJTdfWdCw2b0ql16h2K8Lyioa2UgDNcKqkWcaPixlPFTIDkz42gmowD",
+	"YmIl1mHNuCkYukbgKqBCtYsUVQ6wpTDiMGQxT5y8EjGFoqQrpe4mLGmOvikB8SU6kTqI24eOmeUby9bL",
+	"zaHXRL7krnwzCAPaq4wlATJqdmw81qeYW2TYwdMf1FHdYpBuAPc/kHeK0L5BSr6j63KBRqfIKBJNTB0y",
+	"7lgmgMu1EkOqmbM+p6kcuxQih/uThl3xrBD2NFJx1Fw4CqaMZGGSCW6sT1dV3xMRrqRqwjf+krGh/wSx",
+	"oK+nC/pcQiSCquygfVE+VPzbLtrqj6sCPtq83BbuHY7MdlbdvgWB6R0osFklCQkv5Hy4uizD8iWsvrjt",
+	"Xc9GDd1fA9eNku9TbBW8ocdQvXKfqvlR8Mwtu9itbZjyQPqyv0S6ubl/q2+jHZ7dGcu4WhTg3ZNgpook",
+	"YA1TgADtsfO1cuKDe7+WKtXrG9xcTKLYhtAHNWYBl1olbSoYTx6hQO442l3nOpU2z/jmfclZ9WX97dXF",
+	"4Fgz72ruiHx1qRXFGWkM7wT4KPZNjmyXfPiH9+4m1QFbLeViiaW19YMN9HgV1tZ1kz4N0dEEudFXMqWU",
+	"Yw3yz7lQZ8/7oDXClXUJbShf0xcEEdXwe29/joYLViGDB63EmtLzi4KKvGyZ8i4sHmrVJ0F7A4vNC20c",
+	"JdymtC6S64PsJPkypPU5AatKmrdDVb3xlj5AyrRNTxMFe/3se/b4+OQ75jNCjDKAfXFhygx2xSB3bA0q",
+	"eo29EHXdlE8fhp62c2GsVlRDz9NhH1mUGcXtPZ5pQ/Xmodefej4XFD1BIYdVr7fBZEOh9ET+JJjCKtnB",
+	"PCDCS8/SH213i0U/0eNLOx3XqmQ+DRnPrCbDh1sW/8+Br0gYPE/jU6pnB9McDXEjgGsBF7y8xOHNbml3",
+	"a+xW8GUGiU7bwhGTpbeQjD6f2hXxdgmWsS1WK453hyi8lFSq2wC5RuXNKdlGYsdnOXtIcmt9X8pn2QGY",
+	"XAAABZY4BZqczreiAb15330KEL8tMdFwBz3z9DEneXpPr3ySthv4rFuHeKPitegJg/vOmP35lXArWHa7",
+	"sNfc6NX7m6jIExD5VlVkYt6q1qXukPoEn+4U7g1s9PHZcwUnt+3mLAHIP0UgY5li+J1qbegbu8UNPWHx",
+	"LjPsDOXUsb6Ov8znrky40J0frJcb74LXIZ/bRXWcfn/nOFSfdqy6rZq331y+PmqLqvaQ+v5MT5vY2VJa",
+	"p80mBMUPQhLp6HMzQU3euykT9In5nU9N23zFrAtAK5LCSLc5B6R4QYLlSWcFeQb017MSqL+/vejUBfx4",
+	"Pjl5yP7+9sIXStpiFrODMgb7rcU+K2o4i8WHPK4qmtA6w/VrLlo6l1OJiVRzXZr8nLoffD/L90vuznP0",
+	"wCgdIviqE5oPqLwkrAxFEaI1GWJeoREVC8vCT8rnYrcZa2yRLLmDbUJ8wAoRqbX353kZfaOuCqfhxMNI",
+	"Reovf2GNYjCpVaQoxRF7QyGuOxSYEiK1LD7z1WucSmypTIxFxWj0IPn72wv8h4inVYWYlQtVVqfiHYQA",
+	"mbbCX0GScbnCxomqVPxbKhukzjc4znopkyVLuDFSWMYV3RC9OmRnbCWtlWoRRsoX52H5eRVuLsvCCCBZ",
+	"tiRWNbPHo7GvzdkujyvPFw8j9QxNRHBeM2aFuRImZDHdLK47GCDQhAlQah4VLDdSOexLK5GO5p0tkY0y",
+	"E8CKd5U/xezgl9IKfncAxGenR0fr9Xpo5skAKEWboTaLIzNP4D947vBwGKkY6DXGkILtM2lOWW05lJ9Z",
+	"doCG7CESYr81y6SKVFnrRW16lRGzyQV6RVM47Ef8m30sZeRHthIcY7IfI/VxMBhU/8GzcW93U8w+suPR",
+	"iH1s2rVbLUpTdmOLEttevlmFSeuP2Uemekspt9+tOmDoxQceMM9kFF0LMT94U99KZ9mqGYOWPSZ4sKPC",
+	"CKsLk4g9bRWdJVfCLXU6gJWx56g864kHGf0F8UFakBvoZeMLdSk/WqLxGbwbH3YhrrqoaNnHflkPWd3G",
+	"Zb0M8o4Xp36uznqJ79hqr+bxCuBIxbhvpqLkMgBm251UnVVlo8P1UmwGUgGj1nvwVucyGeHxVltsXDcJ",
+	"lykMtP1F2tmup9MC9xpP2Ed213aJ7urUNDNwWg+wc4XWrmmQyhuxTIK6WXpIvyrDHKxEKvmAhASsc7K1",
+	"Tn+ZZGfJWojgMpMJovVutaN7782Iwnpc4gZoC3fuac1ReaTeo+90hfcSXadXg3Z5hMfweheIQxfuxg6L",
+	"zuLNSnxaE6m6v/6fbOu4UR4fl+0AnYXh/mGJga+471m8py7/lCUZaF4QIeTl9MjFsi8EljyppNvuro1W",
+	"W0b3Fn1nHq0GQpz3tcyVEYO4jkDE27EDkpmROttqFDTyCiQCtp2V14V5Q9TpXDFQ/SAuKpZDkUfpsSyr",
+	"rAE/SqAaaBAfj45jCg2REiTpOGVKI38kXLFMcKO8MMItSZqyQmXCIoHTBACQo9KV+v97rYjLk01pBMC7",
+	"RuRGWKEcCbLK3ilneMQgEuIhOxcqBWzMeHKJXleDJBWLX725QHMmUvEPT188vXgag8234pekN6ifvpJR",
+	"PJv6bKmXtWUGWyo2E24thCLdQGhCO+V4PIkjBdj14w7gU1jXCVWeEciYrLWUIQfYSMWvfj6vi6HAdvJ2",
+	"V+fzo9/Iq7s+qizgmPEkEblD+2+b7yNFkmWK4hynPfROq8CL255QsRDOsl3TKeicnRkUb5F1ffQX+Rtn",
+	"NKAJCPbT49gbl012PvTWucb3gEExtd3g0BJ7P1MmTqVUpBUpKiNbYi7knx5r+BHq2H/Gnk9YJq+EAtIj",
+	"P4GnEv4K/cMruJTExmTA2ki9MhqoWhSW+e/KRwE6nsvhhq+y8nlSjqlOCpyHUQORali0LgjEPGbViN1y",
+	"hEA48YXABc5ePQ/C4EoY62vWhqPhCMtnaPNgGjwYjoYPfHYKHb9WCHP6W7AQPV76C2TClkeh1+qmsjRd",
+	"+vXIyU6uxJDF6KHGLNEFGPAoBCIFZ8A1UHEL2y5QtJoqJNlfiS68P8D8UmD94htGNHueEWnsQsKVSGJF",
+	"C7eJNbwI7MygLTrbYPwH91nz7FL6wjssh2RX0soSUC+NKLeO2SS8lMpOep56PD2hWHBzWM4v/TGJ+pEj",
+	"nANxHe59jkZcwIPbYZTMF3nicWUzYtg7HKKqWrlVF0grYrR7b7xGSuIREJRl2h4E1M5r9YFXluHsGP+x",
+	"r4xzB4y+Bf4gRuPikIx/+NxrvIMYaxfiw6rmuA+2VvHPdotWI+20G03krqPJrk2zXgGNNy6VFwxOfHDb",
+	"BZ4s/i9eWr0HlWGEZxtQCk4YnmWb7SJQb57uOM6vO0fUfAKaL1qMdgr+PYrMBYsHMX5j8bzk+w7ZS3Sk",
+	"8Y32MXeRLZ2jZ6ZJMGiVW5Ux5taHg10VWWEwaP3l84ID/P+eFPi7rdEnk9HohsaruzVclTXxPQ1XzVhp",
+	"SxaX5Lo9Sm3QmKXWt6d//qg1dw03PqYT9b1UnfyoMfEFXxnvf+XNVrfm8WRym5e6rY7XYXByGxjbkyzw",
+	"rQf73+rp6sa4KeWzvKBnG10YVqb++MJSEYizwbvrMMh1X7j7e2/3kHGr14qK2uvbHLLnzg/2AVHurZm6",
+	"BnDI3vgmyNIgwaLISPnqKmqDm6PL5qNxmEStwkg4Eytx7CCOgtHwuyiIS8eU++lI3qryuRxpI0WGokhJ",
+	"XIIBHzeOFfdpQjroE+3urAq35rQRsyGVPdHp5hZ85iUflQwVGVJ/fXONmnOwlXhWiN2jBm/XA9SoAfPF",
+	"b75oa0vTeSHWV5S/VYX1qeWGrXKQ0fABEC1mEvgWFn4uR9qUHnrd41uh5I6HuL6+voM54dtAr9vJDFDM",
+	"1x3hOr5P4Vr3Ae2entNoF7g/sVqPlrzpHXxma/TjTc9Xz31dsT16vP+lamAUvDC+hdTdnmCD753cBrqe",
+	"RujPVC7Hk1uccHuMxe+slIinSLd0VdJ1GPRGBOoO0K4cpN5Sr65CnzeixFUzzucnwwiJzlcjfLI1IsaH",
+	"YiOFsVhQI605MfFpFRX0S23HSSaPfHaEnEahWCotz3PBjY3U3OiVd9ZAMYaYKkAzeyYSDZbm3AhB2q3O",
+	"ImBNLoWijQ+LYSAIQOkLsdShFJ827NV/hLlP0n9+sGPXuia/pcS8bQ3noZiT0k3sy3qWRJ8x7dfpt6e9",
+	"Iuu4NV/Y9C2bmfcIZx9m+IPavLdh9mfNsXDHo+P9b1Sz0FBs3kLy9Yzk+myh+ehu275uzHL6I0rcH3wN",
+	"Qb/EDfuDaa/JcvQ+QCPBp9eK2tK52jTm9Q07wuVvwpFk+ZKseAtD6fcxjr4ur96V8/6gDu3fhNtNxndT",
+	"YDQYHDRFXvS5wH5UOhC5LWZWuDKeUbX+ki9yWnYM7e4ICn1e5m5dQQxBwKiUHx4DpkjLBYtZXjg/Yxu4",
+	"1KeGnG654uRLUuioGgEPr+BoPva2PUGO0j70dKR2D2BG44gskjIkfoAporoE57DP5KDGrM8yOT7L10Zs",
+	"b83haBin8O32Vez0wOH+yDUsmy7qlV7jZxW1Vgt4s6YSrw3PFKv2C7W10EuxZnTdNHm90SJxUF78QgtL",
+	"t+901QB52Ny2z3VfiixnSWGdXgljfayApjkP2RMBlqaY9zjsk7s50b4V71ZO9FfVDT6a+q+iI768PXd3",
+	"f/vTDcA/XfWv4KpT2dodXfU6eY/9RZ+qlfsj0zqXoiohqpusqsLsXksVvmwZqyFpSV4ObItUb5D7ojli",
+	"yKfffI1HXIVTfTt5XXiKyf4yNh6ppip+6wMH3M+GC1tTjHDblEUBZY/hCaomZQfwyGEUhBRO2PUEm8Az",
+	"VLtgNdMqpBYXocqMMVUUUriBfHEhUpHi8H7HqyKJ9gSZ3shBece/e/DcBwNsW2ueVReGiKlCPP5p5pNn",
+	"pX689i3JaWcVopl6Ee5TovMyONPUso0YO7U/7IpDs6vJHUPR9Tiu6+6vGnzl6HPjh3z+jDp/vjP2Z5j6",
+	"P2LQpBp8cFf15wOu96/8nhipFt7O16qbYG8UQdrGBF+fnZWOLXk6ZPgrR63iPxzv1a6LMn7gr69U6kvl",
+	"M6f1ZR289gVMK8GVkysRqQPyiqjcpqo97fUJXxPGfv9okb+6P12C388l+BcTM5702yXMdxA2xNwD6gfd",
+	"WRlJIaCyj3r7J//avYtTSiqDUX0QN5orMVND5RaHYaTqMUtSSbsUKTuoJjRpU/WEhuVQJ6yk+h/SylmG",
+	"v1e3Xmr/w1tUJ12Ol9ldr9hoivzipYtfMoG03W16ixoq32T6R80k/YtEp896O4PvL1S9RwgcUTX5TiFw",
+	"xn45xw7GwTl2GiEj1Y2FS7fKhjYXyXC95G69wNbCVZE5CZR4RM2PAyuU89JmCG8cRoq2bZaEbSXUM+5E",
+	"1VtPrevekbVCpfTbfXEpZPBrlgtTFclXc7i8DYMRaZ/mRxFCoKHRos0lypQUGy/YGUv0in7FUSqwSeIp",
+	"Wwpu3ExwFx/6NPz4pOq4uRQit0ymGcYXlPCD2nQu1JC15v7Jyt6KlDbMOp2Xk+6uailXW00hOP0LrUR5",
+	"RDw62WeIv0hF6ilPltuoKBtCMPcAn3xraRrAgW12hHDL4hfcugHe6+D5D2TjRQrDZ3gStaAhJ4mQV6Kc",
+	"/copV72S1oqUOqE5ixsyKoal8Xfr4pQ7HmOHZxzHkZLplB1PIoVQTf39RgqemrLfokCmEY4liHyzfhRM",
+	"IxwW+v//7/+LgjBqtu7jd6WiwC+rTn78ilQLfuHb+iOKv4dRo3wWH52MJg8H4/FgcnIxejw9Hk9H3w3H",
+	"kwf/OwquPeCRujA4v4BqD5PCZGzwkg1+ZFHQ3+n8zUUUsG/OXj0nzvvm+Q9tpuutrjjHr+qq9A7f98xZ",
+	"9mMeHP4aJDXiYhsb3ll62iAYMFaLlbC+g0zWFRTbv1TZIoug9/dob9XQv18pOvHBHSHIg1oY1TXeSDDj",
+	"fQQz7hLMvumyPdTkaaNNRS0CuzsdPRw+fjQmOvoM6v+Ew3wV1ohUQzgiOTcrbto/17OtRk7pRz9IQqCw",
+	"xUYX1pAjpRjpmQHU74wR6RMd4c9XW4eB1lwoVignM5KumUQpmWkrrOeCP22k/3R+0lvsl96avZLROJ4v",
+	"bV4h791/OOdV4RrDn0GJH24n70MqDsAZWmrTGcxDRYJlSl86ysoPQb1558wUypahGdhhgdPdpyzXWVbt",
+	"7bTvVPUViKzHkevTb7hLb9Bm8tWCNuVBwYbxOYRSTZbt7JXFppplEX9Gd+4huvMvJoSQ2nyeEduEbwzU",
+	"+J/32uWO0Q9+N2eM2u6QUXbWHr1Z/QJkHf+1+NsTw96oyU8EwhcMZtSzJHdocWquTLjjmV7ct3L+BLb4",
+	"FPrpNlVVw0mbXVX+AyIC37S92xv3zTvxZDRqzkz3zIKSG62ean6B04UfGVKOZeitufSTc7/gnfsddlx4",
+	"eQCw/0BBD1vDvILpL+/a2KTO9QYaCXMejdTofmssege9mltBZfk2ZPHJ6EGjNK0Xc6/LxvnfD3mWRJAf",
+	"wW2uqslHdvg7Cb8d99bEVffi2i+257b98g5/8BBdiF1usI/oYOqobwgBXF9hsmAaHKGB5SHoW6rKWZWz",
+	"0oa1Y4wyu78/eK9k3moD71vnRe9UBpyZJewpU9qPmqIajMaKHpHX767/PQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -100,6 +100,17 @@ type BotStatusEvent struct {
 	CreatedAt  time.Time
 }
 
+type IdempotencyKey struct {
+	UserID         uuid.UUID
+	Key            string
+	RequestHash    []byte
+	ResponseStatus int32
+	ResponseBody   []byte
+	Location       *string
+	Etag           *string
+	CreatedAt      time.Time
+}
+
 type User struct {
 	ID        uuid.UUID
 	CreatedAt time.Time

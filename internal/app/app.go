@@ -118,7 +118,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	stopping := make(chan struct{})
 	handler, err := httpapi.NewServer(httpapi.Deps{
 		Bots: rt.svc, Pool: rt.pool, Verifier: auth.NewVerifier(cfg.JWTSecret), Logger: logger,
-		Feed: feed, Stopping: stopping,
+		Feed: feed, Stopping: stopping, Limits: httpapi.Limits(cfg.Limits),
 	})
 	if err != nil {
 		return err

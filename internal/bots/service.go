@@ -81,6 +81,13 @@ func (s *Service) EnsureUser(ctx context.Context, user uuid.UUID) error {
 
 // Create stores a new bot owned by caller, in status training.
 func (s *Service) Create(ctx context.Context, caller uuid.UUID, p CreateParams) (Bot, error) {
+	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
+		return s.CreateTx(ctx, tx, caller, p)
+	})
+}
+
+// CreateTx is Create inside the caller's transaction tx.
+func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p CreateParams) (Bot, error) {
 	var v ValidationError
 	name := normalizeName(&v, "name", p.Name)
 	checkText(&v, "description", p.Description)
@@ -89,22 +96,20 @@ func (s *Service) Create(ctx context.Context, caller uuid.UUID, p CreateParams) 
 	if err := v.err(); err != nil {
 		return Bot{}, err
 	}
-	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
-			ID:           uuid.New(),
-			OwnerID:      caller,
-			Name:         name,
-			Description:  p.Description,
-			Model:        p.Model,
-			Temperature:  p.Temperature,
-			SystemPrompt: p.SystemPrompt,
-			IsPublic:     p.IsPublic,
-		})
-		if err != nil {
-			return Bot{}, writeError("create bot", err)
-		}
-		return s.written(ctx, tx, row)
+	row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
+		ID:           uuid.New(),
+		OwnerID:      caller,
+		Name:         name,
+		Description:  p.Description,
+		Model:        p.Model,
+		Temperature:  p.Temperature,
+		SystemPrompt: p.SystemPrompt,
+		IsPublic:     p.IsPublic,
 	})
+	if err != nil {
+		return Bot{}, writeError("create bot", err)
+	}
+	return s.written(ctx, tx, row)
 }
 
 // Get returns a bot the caller owns, or any public bot.
@@ -216,6 +221,13 @@ const copyNameBatch = 50
 // "<name> (copy)", "<name> (copy 2)", ...; the caller's row lock serialises concurrent
 // duplicates so that they pick different names.
 func (s *Service) Duplicate(ctx context.Context, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
+	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
+		return s.DuplicateTx(ctx, tx, caller, id, p)
+	})
+}
+
+// DuplicateTx is Duplicate inside the caller's transaction tx.
+func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
 	var v ValidationError
 	var name string
 	if p.Name != nil {
@@ -224,37 +236,35 @@ func (s *Service) Duplicate(ctx context.Context, caller, id uuid.UUID, p Duplica
 	if err := v.err(); err != nil {
 		return Bot{}, err
 	}
-	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		src, err := s.q.BotGet(ctx, tx, db.BotGetParams{ID: id, Caller: caller})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return Bot{}, ErrNotFound
+	src, err := s.q.BotGet(ctx, tx, db.BotGetParams{ID: id, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Bot{}, ErrNotFound
+	}
+	if err != nil {
+		return Bot{}, fmt.Errorf("get source bot: %w", err)
+	}
+	if p.Name == nil {
+		if err := s.q.UserLock(ctx, tx, caller); err != nil {
+			return Bot{}, fmt.Errorf("lock user: %w", err)
 		}
-		if err != nil {
-			return Bot{}, fmt.Errorf("get source bot: %w", err)
+		if name, err = s.freeCopyName(ctx, tx, caller, src.Name); err != nil {
+			return Bot{}, err
 		}
-		if p.Name == nil {
-			if err := s.q.UserLock(ctx, tx, caller); err != nil {
-				return Bot{}, fmt.Errorf("lock user: %w", err)
-			}
-			if name, err = s.freeCopyName(ctx, tx, caller, src.Name); err != nil {
-				return Bot{}, err
-			}
-		}
-		row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
-			ID:           uuid.New(),
-			OwnerID:      caller,
-			Name:         name,
-			Description:  src.Description,
-			Model:        src.Model,
-			Temperature:  src.Temperature,
-			SystemPrompt: src.SystemPrompt,
-			IsPublic:     p.IsPublic,
-		})
-		if err != nil {
-			return Bot{}, writeError("create copy", err)
-		}
-		return s.written(ctx, tx, row)
+	}
+	row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
+		ID:           uuid.New(),
+		OwnerID:      caller,
+		Name:         name,
+		Description:  src.Description,
+		Model:        src.Model,
+		Temperature:  src.Temperature,
+		SystemPrompt: src.SystemPrompt,
+		IsPublic:     p.IsPublic,
 	})
+	if err != nil {
+		return Bot{}, writeError("create copy", err)
+	}
+	return s.written(ctx, tx, row)
 }
 
 // freeCopyName finds the first default copy name of source that the owner does not use.

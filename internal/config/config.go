@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -29,6 +30,19 @@ type Config struct {
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 	Training        Training
+	Limits          Limits
+}
+
+// Limits protect the service from slow clients and heavy users. They apply per process.
+type Limits struct {
+	// RequestTimeout bounds every request but status streams.
+	RequestTimeout time.Duration
+	// WriteRate is how many writes per second a user may make on average (0: unlimited),
+	// WriteBurst how many at once.
+	WriteRate  float64
+	WriteBurst int
+	// StreamsPerUser is how many status streams a user may hold open at once.
+	StreamsPerUser int
 }
 
 // Training configures the training jobs.
@@ -40,6 +54,10 @@ type Training struct {
 	JobTimeout   time.Duration
 	RescueAfter  time.Duration
 	MinDuration  time.Duration
+	// DeletedRetention is how long a deleted bot can be restored; PurgeInterval how often
+	// the purge of older ones runs.
+	DeletedRetention time.Duration
+	PurgeInterval    time.Duration
 }
 
 // Setting documents one environment variable for `bots help`.
@@ -60,6 +78,12 @@ var Settings = []Setting{
 	{"TRAINING_JOB_TIMEOUT", "30s", "how long one training attempt may run"},
 	{"TRAINING_RESCUE_AFTER", "1m", "when a training left running by a crashed process runs again; more than TRAINING_JOB_TIMEOUT"},
 	{"TRAINING_MIN_DURATION", "0s", "the least time a training takes; for demonstrations and crash drills"},
+	{"DELETED_RETENTION", "720h", "how long a deleted bot can be restored before it is purged for good"},
+	{"PURGE_INTERVAL", "1h", "how often deleted bots and expired idempotency keys are purged"},
+	{"REQUEST_TIMEOUT", "10s", "the longest a request (but a status stream) may take; then 503"},
+	{"WRITE_RATE", "10", "writes per second a user may make on average, per server process (0: unlimited)"},
+	{"WRITE_BURST", "20", "writes a user may make at once before WRITE_RATE applies"},
+	{"STREAMS_PER_USER", "5", "status streams a user may hold open at once, per server process"},
 }
 
 // Load reads and checks the settings; needSecret is false for commands that sign nothing.
@@ -83,6 +107,10 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		errs = append(errs, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL connection string (postgres://user@host:port/db?sslmode=disable): %w", err))
 	}
 	c.Pool = pool
+	if pool != nil && pool.ConnConfig.ConnectTimeout == 0 {
+		// While the database is unreachable, requests should fail fast rather than hang.
+		pool.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
 
 	if _, port, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		errs = append(errs, fmt.Errorf("LISTEN_ADDR %q must be host:port, for example :8080 or 127.0.0.1:8080", c.ListenAddr))
@@ -114,6 +142,19 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		RescueAfter:  duration(&errs, get, "TRAINING_RESCUE_AFTER", "1m", false),
 		MinDuration:  duration(&errs, get, "TRAINING_MIN_DURATION", "0s", true),
 	}
+	c.Training.DeletedRetention = duration(&errs, get, "DELETED_RETENTION", "720h", false)
+	c.Training.PurgeInterval = duration(&errs, get, "PURGE_INTERVAL", "1h", false)
+	c.Limits = Limits{
+		RequestTimeout: duration(&errs, get, "REQUEST_TIMEOUT", "10s", false),
+		WriteBurst:     positiveInt(&errs, get, "WRITE_BURST", "20", 1),
+		StreamsPerUser: positiveInt(&errs, get, "STREAMS_PER_USER", "5", 1),
+	}
+	rate, err := strconv.ParseFloat(get("WRITE_RATE", "10"), 64)
+	if err != nil || rate < 0 || math.IsInf(rate, 0) || math.IsNaN(rate) {
+		errs = append(errs, fmt.Errorf("WRITE_RATE must be a number of writes per second, 0 or more"))
+	}
+	c.Limits.WriteRate = rate
+
 	if c.Training.RescueAfter <= c.Training.JobTimeout {
 		errs = append(errs, fmt.Errorf("TRAINING_RESCUE_AFTER (%s) must be longer than TRAINING_JOB_TIMEOUT (%s), or running jobs would be run twice",
 			c.Training.RescueAfter, c.Training.JobTimeout))

@@ -234,6 +234,12 @@ func TestSettingsDocumentEveryVariable(t *testing.T) {
 		"TRAINING_JOB_TIMEOUT":   "30s",
 		"TRAINING_RESCUE_AFTER":  "1m",
 		"TRAINING_MIN_DURATION":  "0s",
+		"DELETED_RETENTION":      "720h",
+		"PURGE_INTERVAL":         "1h",
+		"REQUEST_TIMEOUT":        "10s",
+		"WRITE_RATE":             "10",
+		"WRITE_BURST":            "20",
+		"STREAMS_PER_USER":       "5",
 	}
 	got := make(map[string]string, len(config.Settings))
 	for _, s := range config.Settings {

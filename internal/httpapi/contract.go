@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -30,6 +32,11 @@ const MaxBodyBytes = 64 << 10
 type operation struct {
 	route   *routers.Route
 	secured bool
+	// write is true for operations that change something; they count against the rate limit.
+	write bool
+	// streaming operations answer a stream that lasts as long as the client wants; the
+	// request timeout does not apply to them.
+	streaming bool
 }
 
 // contract enforces openapi.yaml on every request that matches one of its operations:
@@ -41,13 +48,17 @@ type contract struct {
 	verifier *auth.Verifier
 	users    userEnsurer
 	options  *openapi3filter.Options
+	limits   Limits
+	writes   *writeLimiter
 }
 
-func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer) (*contract, error) {
+func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, limits Limits) (*contract, error) {
 	c := &contract{
 		ops:      make(map[string]operation),
 		verifier: verifier,
 		users:    users,
+		limits:   limits,
+		writes:   newWriteLimiter(limits.WriteRate, limits.WriteBurst),
 		options: &openapi3filter.Options{
 			MultiError:         true,
 			KeepValidatedValue: true,
@@ -69,7 +80,9 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer) (
 				route: &routers.Route{
 					Spec: spec, Path: path, PathItem: item, Method: method, Operation: op,
 				},
-				secured: len(security) > 0,
+				secured:   len(security) > 0,
+				write:     method != http.MethodGet && method != http.MethodHead,
+				streaming: streams(op),
 			}
 		}
 	}
@@ -77,6 +90,12 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer) (
 		return nil, errors.New("the OpenAPI document has no operations")
 	}
 	return c, nil
+}
+
+// streams reports whether an operation answers with an event stream.
+func streams(op *openapi3.Operation) bool {
+	ok := op.Responses.Status(http.StatusOK)
+	return ok != nil && ok.Value != nil && ok.Value.Content.Get("text/event-stream") != nil
 }
 
 // pathParam matches an OpenAPI path template parameter such as {bot_id}.
@@ -100,9 +119,24 @@ func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 				p.header = http.Header{"Www-Authenticate": {wwwAuthenticate(err)}}
 				return p
 			}
+			if op.write {
+				if ok, wait := ct.writes.allow(user, time.Now()); !ok {
+					secs := int(math.Ceil(wait.Seconds()))
+					p := fail(ctx, kindRateLimited, fmt.Sprintf("too many writes; retry in %d seconds", secs))
+					p.header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
+					return p
+				}
+			}
 			ctx = auth.WithUser(ctx, user)
-			c.SetRequest(req.WithContext(ctx))
-			if err := ct.users.EnsureUser(ctx, user); err != nil {
+		}
+		if !op.streaming {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, ct.limits.RequestTimeout)
+			defer cancel()
+		}
+		c.SetRequest(req.WithContext(ctx))
+		if op.secured {
+			if err := ct.users.EnsureUser(ctx, auth.User(ctx)); err != nil {
 				return err
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/chatsphere/bots/gen/api"
@@ -24,6 +25,7 @@ type Handler struct {
 	feed      feed
 	heartbeat time.Duration
 	stopping  <-chan struct{}
+	streams   *streamCounter
 	logger    *slog.Logger
 }
 
@@ -58,16 +60,20 @@ func (h *Handler) ListBots(ctx context.Context, req api.ListBotsRequestObject) (
 	return api.ListBots200JSONResponse{Body: list}, nil
 }
 
-// CreateBot creates a bot for the caller.
+// CreateBot creates a bot for the caller, once per Idempotency-Key.
 func (h *Handler) CreateBot(ctx context.Context, req api.CreateBotRequestObject) (api.CreateBotResponseObject, error) {
 	b := req.Body
-	bot, err := h.bots.Create(ctx, auth.User(ctx), bots.CreateParams{
+	params := bots.CreateParams{
 		Name:         b.Name,
 		Description:  optional(b.Description),
 		Model:        b.Model,
 		Temperature:  deref(b.Temperature),
 		SystemPrompt: deref(b.SystemPrompt),
 		IsPublic:     deref(b.IsPublic),
+	}
+	user := auth.User(ctx)
+	res, err := h.createOnce(ctx, req.Params.IdempotencyKey, requestHash("create", b), func(tx pgx.Tx) (bots.Bot, error) {
+		return h.bots.CreateTx(ctx, tx, user, params)
 	})
 	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
 		return api.CreateBot422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Body, v)}, nil
@@ -75,13 +81,14 @@ func (h *Handler) CreateBot(ctx context.Context, req api.CreateBotRequestObject)
 	switch {
 	case errors.Is(err, bots.ErrNameTaken):
 		return api.CreateBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: nameTaken(ctx, b.Name)}, nil
+	case errors.Is(err, bots.ErrKeyInFlight):
+		return api.CreateBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: keyInFlight(ctx)}, nil
+	case errors.Is(err, bots.ErrKeyReused):
+		return api.CreateBot422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: keyReused(ctx)}, nil
 	case err != nil:
 		return nil, err
 	}
-	return api.CreateBot201JSONResponse{
-		Body:    toAPI(bot),
-		Headers: api.CreateBot201ResponseHeaders{Location: ptr(location(bot)), ETag: ptr(etag(bot.Version))},
-	}, nil
+	return res, nil
 }
 
 // GetBot returns a bot the caller may see.
@@ -168,13 +175,18 @@ func (h *Handler) RestoreBot(ctx context.Context, req api.RestoreBotRequestObjec
 	return api.RestoreBot200JSONResponse{Body: toAPI(bot), Headers: api.RestoreBot200ResponseHeaders{ETag: ptr(etag(bot.Version))}}, nil
 }
 
-// DuplicateBot copies a bot the caller may see into a new bot of the caller's.
+// DuplicateBot copies a bot the caller may see into a new bot of the caller's, once per
+// Idempotency-Key.
 func (h *Handler) DuplicateBot(ctx context.Context, req api.DuplicateBotRequestObject) (api.DuplicateBotResponseObject, error) {
 	var params bots.DuplicateParams
 	if b := req.Body; b != nil {
 		params = bots.DuplicateParams{Name: b.Name, IsPublic: deref(b.IsPublic)}
 	}
-	bot, err := h.bots.Duplicate(ctx, auth.User(ctx), req.BotId, params)
+	user := auth.User(ctx)
+	hash := requestHash("duplicate "+req.BotId.String(), params)
+	res, err := h.createOnce(ctx, req.Params.IdempotencyKey, hash, func(tx pgx.Tx) (bots.Bot, error) {
+		return h.bots.DuplicateTx(ctx, tx, user, req.BotId, params)
+	})
 	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
 		return api.DuplicateBot422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Body, v)}, nil
 	}
@@ -183,13 +195,14 @@ func (h *Handler) DuplicateBot(ctx context.Context, req api.DuplicateBotRequestO
 		return api.DuplicateBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
 	case errors.Is(err, bots.ErrNameTaken):
 		return api.DuplicateBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: nameTaken(ctx, deref(params.Name))}, nil
+	case errors.Is(err, bots.ErrKeyInFlight):
+		return api.DuplicateBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: keyInFlight(ctx)}, nil
+	case errors.Is(err, bots.ErrKeyReused):
+		return api.DuplicateBot422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: keyReused(ctx)}, nil
 	case err != nil:
 		return nil, err
 	}
-	return api.DuplicateBot201JSONResponse{
-		Body:    toAPI(bot),
-		Headers: api.DuplicateBot201ResponseHeaders{Location: ptr(location(bot)), ETag: ptr(etag(bot.Version))},
-	}, nil
+	return res, nil
 }
 
 // TrainBot puts the bot (back) into training.

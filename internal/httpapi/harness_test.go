@@ -48,7 +48,17 @@ type env struct {
 // worked. Every response it returns is checked against openapi.yaml.
 func setup(t *testing.T) *env {
 	t.Helper()
-	return setupTraining(t, nil, training.Config{})
+	return setupWith(t, envConfig{})
+}
+
+// envConfig varies the server of a test; the zero value is setup's.
+type envConfig struct {
+	// trainer works training jobs with training; nil queues them only.
+	trainer  training.Trainer
+	training training.Config
+	limits   httpapi.Limits
+	// databaseURL is the database to use; a fresh one when empty.
+	databaseURL string
 }
 
 // testTraining is a training configuration with short waits, for tests that work jobs.
@@ -60,15 +70,27 @@ var testTraining = training.Config{
 	RescueAfter:  time.Minute,
 }
 
-// setupTraining is setup with training jobs worked by trainer (none when trainer is nil).
+// setupTraining is setup with training jobs worked by trainer.
 func setupTraining(t *testing.T, trainer training.Trainer, cfg training.Config) *env {
 	t.Helper()
-	pool := dbtest.Pool(t)
+	return setupWith(t, envConfig{trainer: trainer, training: cfg})
+}
+
+func setupWith(t *testing.T, c envConfig) *env {
+	t.Helper()
+	url := c.databaseURL
+	if url == "" {
+		url = dbtest.URL(t)
+	}
+	pool, err := pgxpool.New(context.Background(), url)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	if trainer == nil {
+	cfg := c.training
+	if c.trainer == nil {
 		cfg = training.Config{MaxAttempts: 1, JobTimeout: time.Second, RescueAfter: time.Minute}
 	}
-	jobs, err := training.NewClient(pool, trainer, cfg, logger)
+	jobs, err := training.NewClient(pool, c.trainer, cfg, logger)
 	require.NoError(t, err)
 	svc := bots.NewService(pool, jobs)
 
@@ -97,6 +119,7 @@ func setupTraining(t *testing.T, trainer training.Trainer, cfg training.Config) 
 		Logger:    logger,
 		Feed:      feed,
 		Heartbeat: 50 * time.Millisecond,
+		Limits:    c.limits,
 	})
 	require.NoError(t, err)
 	return &env{t: t, handler: handler, pool: pool, svc: svc, jobs: jobs, feed: feed}

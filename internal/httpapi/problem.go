@@ -31,6 +31,10 @@ var (
 	kindInternal             = problemKind{http.StatusInternalServerError, "/problems/internal"}
 	kindUnavailable          = problemKind{http.StatusServiceUnavailable, "/problems/unavailable"}
 	kindHeaderTooLarge       = problemKind{http.StatusRequestHeaderFieldsTooLarge, "/problems/bad-request"}
+	kindKeyInFlight          = problemKind{http.StatusConflict, "/problems/idempotency-key-in-use"}
+	kindKeyReused            = problemKind{http.StatusUnprocessableEntity, "/problems/idempotency-key-reused"}
+	kindRateLimited          = problemKind{http.StatusTooManyRequests, "/problems/rate-limited"}
+	kindTooManyStreams       = problemKind{http.StatusTooManyRequests, "/problems/too-many-streams"}
 )
 
 // problemError is an error that is answered with a problem; middleware returns it and the

@@ -36,6 +36,8 @@ type Deps struct {
 	Feed *statusfeed.Feed
 	// Heartbeat is how often an idle status stream sends a comment; 15s when zero.
 	Heartbeat time.Duration
+	// Limits are the request timeout and the per-user limits.
+	Limits Limits
 	// Stopping is closed when the server starts shutting down: open status streams end, so
 	// that shutdown does not wait for clients that never leave.
 	Stopping <-chan struct{}
@@ -53,7 +55,8 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the embedded OpenAPI document: %w", err)
 	}
-	ct, err := newContract(spec, d.Verifier, d.Bots)
+	limits := d.Limits.withDefaults()
+	ct, err := newContract(spec, d.Verifier, d.Bots, limits)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +75,10 @@ func NewServer(d Deps) (http.Handler, error) {
 	if heartbeat <= 0 {
 		heartbeat = 15 * time.Second
 	}
-	handler := &Handler{bots: d.Bots, feed: d.Feed, heartbeat: heartbeat, stopping: d.Stopping, logger: d.Logger}
+	handler := &Handler{
+		bots: d.Bots, feed: d.Feed, heartbeat: heartbeat, stopping: d.Stopping, logger: d.Logger,
+		streams: newStreamCounter(limits.StreamsPerUser),
+	}
 	api.RegisterHandlers(e, api.NewStrictHandler(handler, nil))
 	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
 	docs.register(e)

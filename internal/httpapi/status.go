@@ -36,8 +36,18 @@ func (h *Handler) ListBotStatusEvents(ctx context.Context, req api.ListBotStatus
 // StreamBotStatus answers with a Server-Sent Events stream of the bot's status changes.
 func (h *Handler) StreamBotStatus(ctx context.Context, req api.StreamBotStatusRequestObject) (api.StreamBotStatusResponseObject, error) {
 	caller := auth.User(ctx)
+	if !h.streams.acquire(caller) {
+		p := newProblem(ctx, kindTooManyStreams, "you have too many status streams open; close one first")
+		return api.StreamBotStatus429ApplicationProblemPlusJSONResponse{TooManyRequestsApplicationProblemPlusJSONResponse: api.TooManyRequestsApplicationProblemPlusJSONResponse{
+			Body: p, Headers: api.TooManyRequestsResponseHeaders{RetryAfter: ptr(5)},
+		}}, nil
+	}
 	// Subscribe before reading, so that no change falls between the read and the stream.
 	wake, unsubscribe := h.feed.Subscribe(req.BotId)
+	done := func() {
+		unsubscribe()
+		h.streams.release(caller)
+	}
 	after := deref(req.Params.LastEventID)
 	var first []bots.StatusEvent
 	var err error
@@ -50,15 +60,15 @@ func (h *Handler) StreamBotStatus(ctx context.Context, req api.StreamBotStatusRe
 	}
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
-		unsubscribe()
+		done()
 		return api.StreamBotStatus404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
 	case err != nil:
-		unsubscribe()
+		done()
 		return nil, err
 	}
 	return &statusStream{
 		ctx: ctx, h: h, caller: caller, bot: req.BotId,
-		wake: wake, unsubscribe: unsubscribe, first: first, after: after,
+		wake: wake, unsubscribe: done, first: first, after: after,
 	}, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/httpapi"
 )
 
 // sse is one event or comment read from a status stream.
@@ -199,14 +200,16 @@ func TestClosingAStreamFreesItsSubscription(t *testing.T) {
 	e := setup(t)
 	srv := httptest.NewServer(e.handler)
 	t.Cleanup(srv.Close)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Short visit"})
+	owner := newUser(t)
+	bot := e.createBot(owner, map[string]any{"name": "Short visit", "is_public": true})
 
+	// Four viewers with five streams each, the most one user may hold.
 	const streams = 20
 	cancels := make([]context.CancelFunc, streams)
+	viewers := []user{newUser(t), newUser(t), newUser(t), newUser(t)}
 	for i := range cancels {
 		var events <-chan sse
-		_, events, cancels[i] = openStream(t, srv, u, bot.Id, nil)
+		_, events, cancels[i] = openStream(t, srv, viewers[i%len(viewers)], bot.Id, nil)
 		nextStatus(t, events)
 	}
 	require.Equal(t, streams, e.feed.Subscribers())
@@ -221,4 +224,41 @@ func TestClosingAStreamFreesItsSubscription(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	require.Zero(t, e.feed.Subscribers())
+}
+
+func TestAUserMayHoldOnlySoManyStreams(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Popular", "is_public": true})
+
+	cancels := make([]context.CancelFunc, httpapi.DefaultLimits.StreamsPerUser)
+	for i := range cancels {
+		var events <-chan sse
+		_, events, cancels[i] = openStream(t, srv, u, bot.Id, nil)
+		nextStatus(t, events)
+	}
+	p := e.get(u, botPath(bot.Id, "/status/stream")).problem(t, http.StatusTooManyRequests)
+	require.Equal(t, "/problems/too-many-streams", p.Type)
+	// Another user is not affected.
+	res, events, _ := openStream(t, srv, newUser(t), bot.Id, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	nextStatus(t, events)
+
+	// Closing one stream frees its slot.
+	cancels[0]()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		res, events, cancel := openStream(t, srv, u, bot.Id, nil)
+		if res.StatusCode == http.StatusOK {
+			nextStatus(t, events)
+			cancel()
+			break
+		}
+		cancel()
+		require.True(t, time.Now().Before(deadline), "the slot was not freed")
+		time.Sleep(10 * time.Millisecond)
+	}
 }

@@ -1,6 +1,7 @@
 // Package training moves bots out of the training status: a durable River job per training
 // request prepares the bot's configuration for the chat runtime, then marks the bot active,
-// or in error with a message that says what to fix.
+// or in error with a message that says what to fix. The same workers run the periodic purge
+// of what is past keeping.
 package training
 
 import (

@@ -47,6 +47,10 @@ type Config struct {
 	// MinDuration is the least time a training takes (0 in production); it makes the
 	// training status observable in demonstrations and crash tests.
 	MinDuration time.Duration
+	// DeletedRetention is how long a deleted bot can be restored before it is purged.
+	DeletedRetention time.Duration
+	// PurgeInterval is how often the purge runs (on one worker process at a time).
+	PurgeInterval time.Duration
 }
 
 // worker works training jobs with a Trainer.
@@ -131,6 +135,10 @@ func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Log
 	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, err
 	}
+	purge := &purgeWorker{svc: func() *bots.Service { return w.svc }, retention: cfg.DeletedRetention, logger: logger}
+	if err := river.AddWorkerSafely(workers, purge); err != nil {
+		return nil, err
+	}
 	rc := &river.Config{
 		Workers:              workers,
 		MaxAttempts:          cfg.MaxAttempts,
@@ -140,6 +148,14 @@ func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Log
 	}
 	if cfg.Workers > 0 {
 		rc.Queues = map[string]river.QueueConfig{QueueName: {MaxWorkers: cfg.Workers}}
+		if cfg.PurgeInterval > 0 {
+			// Periodic jobs run on the elected leader only, whichever process that is.
+			rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
+				river.PeriodicInterval(cfg.PurgeInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return PurgeArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true},
+			)}
+		}
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), rc)
 	if err != nil {

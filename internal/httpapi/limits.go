@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/time/rate"
+)
+
+// Limits protect the service from slow clients and heavy users; each applies per process.
+// A zero RequestTimeout, WriteBurst or StreamsPerUser takes its value from DefaultLimits; a
+// zero WriteRate means writes are not limited.
+type Limits struct {
+	// RequestTimeout bounds every request but status streams.
+	RequestTimeout time.Duration
+	// WriteRate is how many writes per second a user may make on average; 0 disables the
+	// limit. WriteBurst is how many writes a user may make at once.
+	WriteRate  float64
+	WriteBurst int
+	// StreamsPerUser is how many status streams a user may hold open at once.
+	StreamsPerUser int
+}
+
+// DefaultLimits are the limits of a server configured with none.
+var DefaultLimits = Limits{RequestTimeout: 10 * time.Second, WriteRate: 10, WriteBurst: 20, StreamsPerUser: 5}
+
+func (l Limits) withDefaults() Limits {
+	if l.RequestTimeout <= 0 {
+		l.RequestTimeout = DefaultLimits.RequestTimeout
+	}
+	if l.WriteBurst <= 0 {
+		l.WriteBurst = DefaultLimits.WriteBurst
+	}
+	if l.StreamsPerUser <= 0 {
+		l.StreamsPerUser = DefaultLimits.StreamsPerUser
+	}
+	return l
+}
+
+// writeLimiter is a token bucket per user.
+type writeLimiter struct {
+	rate  rate.Limit
+	burst int
+
+	mu    sync.Mutex
+	users map[uuid.UUID]*userBucket
+}
+
+type userBucket struct {
+	limiter *rate.Limiter
+	seen    time.Time
+}
+
+// maxTrackedUsers bounds the buckets kept; beyond it, the idle ones are dropped.
+const maxTrackedUsers = 100_000
+
+func newWriteLimiter(perSecond float64, burst int) *writeLimiter {
+	return &writeLimiter{rate: rate.Limit(perSecond), burst: burst, users: make(map[uuid.UUID]*userBucket)}
+}
+
+// allow takes one write from the user's bucket, or says how long until one is available.
+func (l *writeLimiter) allow(user uuid.UUID, now time.Time) (bool, time.Duration) {
+	if l.rate == 0 {
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.users[user]
+	if !ok {
+		if len(l.users) >= maxTrackedUsers {
+			l.sweep(now)
+		}
+		b = &userBucket{limiter: rate.NewLimiter(l.rate, l.burst)}
+		l.users[user] = b
+	}
+	b.seen = now
+	r := b.limiter.ReserveN(now, 1)
+	if delay := r.DelayFrom(now); delay > 0 {
+		r.CancelAt(now)
+		return false, delay
+	}
+	return true, 0
+}
+
+// sweep drops the buckets that have been idle long enough to be full again.
+func (l *writeLimiter) sweep(now time.Time) {
+	full := time.Duration(float64(l.burst)/float64(l.rate)*float64(time.Second)) + time.Second
+	for id, b := range l.users {
+		if now.Sub(b.seen) > full {
+			delete(l.users, id)
+		}
+	}
+}
+
+// streamCounter caps the open status streams per user.
+type streamCounter struct {
+	max  int
+	mu   sync.Mutex
+	open map[uuid.UUID]int
+}
+
+func newStreamCounter(max int) *streamCounter {
+	return &streamCounter{max: max, open: make(map[uuid.UUID]int)}
+}
+
+// acquire takes a stream slot for user; release gives it back.
+func (c *streamCounter) acquire(user uuid.UUID) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open[user] >= c.max {
+		return false
+	}
+	c.open[user]++
+	return true
+}
+
+func (c *streamCounter) release(user uuid.UUID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open[user]--; c.open[user] <= 0 {
+		delete(c.open, user)
+	}
+}
