@@ -36,7 +36,7 @@ var testSecret = []byte("test-secret-test-secret-test-secret!")
 
 // env is one test's server on its own database.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	handler http.Handler
 	pool    *pgxpool.Pool
 	svc     *bots.Service
@@ -76,7 +76,7 @@ func setupTraining(t *testing.T, trainer training.Trainer, cfg training.Config) 
 	return setupWith(t, envConfig{trainer: trainer, training: cfg})
 }
 
-func setupWith(t *testing.T, c envConfig) *env {
+func setupWith(t testing.TB, c envConfig) *env {
 	t.Helper()
 	url := c.databaseURL
 	if url == "" {
@@ -131,7 +131,7 @@ type user struct {
 	token string
 }
 
-func newUser(t *testing.T) user {
+func newUser(t testing.TB) user {
 	t.Helper()
 	id := uuid.New()
 	tok, err := auth.Issue(testSecret, id, time.Hour, time.Now())
@@ -228,13 +228,13 @@ func botPath(id uuid.UUID, suffix ...string) string {
 	return "/api/v1/bots/" + id.String() + strings.Join(suffix, "")
 }
 
-func (r *response) decode(t *testing.T, v any) {
+func (r *response) decode(t testing.TB, v any) {
 	t.Helper()
 	require.NoError(t, json.Unmarshal(r.body, v), string(r.body))
 }
 
 // problem decodes a problem body and checks that it is one, with the expected status.
-func (r *response) problem(t *testing.T, status int) api.Problem {
+func (r *response) problem(t testing.TB, status int) api.Problem {
 	t.Helper()
 	require.Equal(t, status, r.code, string(r.body))
 	require.Equal(t, "application/problem+json", r.header.Get("Content-Type"))
@@ -265,7 +265,7 @@ var (
 )
 
 // checkResponse fails the test when a response breaks openapi.yaml.
-func checkResponse(t *testing.T, req *http.Request, res *response) {
+func checkResponse(t testing.TB, req *http.Request, res *response) {
 	t.Helper()
 	require.NoError(t, responseError(req, res), "%s %s answered %d %s", req.Method, req.URL, res.code, res.body)
 }
