@@ -193,6 +193,12 @@ func TestStatusStreamOfABotTheCallerCannotSeeIsNotFound(t *testing.T) {
 	e.get(other, botPath(bot.Id, "/status/stream")).problem(t, http.StatusNotFound)
 	e.get(owner, botPath(uuid.New(), "/status/stream")).problem(t, http.StatusNotFound)
 	e.do(request{method: http.MethodGet, path: botPath(bot.Id, "/status/stream")}).problem(t, http.StatusUnauthorized)
+
+	public := e.createBot(owner, map[string]any{"name": "Public then deleted", "is_public": true})
+	require.Equal(t, http.StatusOK, e.delete(owner, botPath(public.Id), map[string]string{"If-Match": "*"}).code)
+	for _, u := range []user{owner, other} {
+		e.get(u, botPath(public.Id, "/status/stream")).problem(t, http.StatusNotFound)
+	}
 }
 
 func TestClosingAStreamFreesItsSubscription(t *testing.T) {
