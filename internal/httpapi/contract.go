@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -143,10 +144,13 @@ func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := checkQuery(c); err != nil {
 			return err
 		}
+		var nulls []api.FieldError
 		if op.route.Operation.RequestBody != nil {
-			if err := readBody(c); err != nil {
+			body, err := readBody(c)
+			if err != nil {
 				return err
 			}
+			nulls = nullDefaults(body, op.route.Operation)
 		}
 		params := make(map[string]string, len(c.ParamNames()))
 		for i, name := range c.ParamNames() {
@@ -160,7 +164,10 @@ func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			Options:    ct.options,
 		}
 		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
-			return validationError(ctx, err)
+			return validationError(ctx, err, nulls...)
+		}
+		if len(nulls) > 0 {
+			return invalid(ctx, nulls)
 		}
 		return next(c)
 	}
@@ -205,38 +212,69 @@ func checkQuery(c echo.Context) error {
 	return nil
 }
 
-// readBody reads a body of at most MaxBodyBytes, checks that it is JSON text that every JSON
-// parser reads the same way (I-JSON, RFC 7493: UTF-8, no lone surrogates), and puts it back
-// for the validator. An empty body passes; the schema says whether one is required.
-func readBody(c echo.Context) error {
+// readBody reads a body of at most MaxBodyBytes, checks that it is one JSON value that every
+// JSON parser reads the same way (I-JSON, RFC 7493: UTF-8, no lone surrogates), puts it back
+// for the validator and returns it. An empty body passes; the schema says whether one is
+// required.
+func readBody(c echo.Context) ([]byte, error) {
 	req := c.Request()
 	ctx := req.Context()
 	if req.ContentLength > MaxBodyBytes {
-		return fail(ctx, kindPayloadTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
+		return nil, fail(ctx, kindPayloadTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
 	if err != nil {
-		return fail(ctx, kindBadRequest, "the request body could not be read")
+		return nil, fail(ctx, kindBadRequest, "the request body could not be read")
 	}
 	if len(body) > MaxBodyBytes {
-		return fail(ctx, kindPayloadTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
+		return nil, fail(ctx, kindPayloadTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.ContentLength = int64(len(body))
 	if len(body) == 0 {
-		return nil
+		return nil, nil
 	}
 	mediaType, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
 	if err != nil || mediaType != "application/json" {
-		return fail(ctx, kindUnsupportedMedia, "the request body must be application/json")
+		return nil, fail(ctx, kindUnsupportedMedia, "the request body must be application/json")
 	}
 	if !utf8.Valid(body) {
-		return fail(ctx, kindBadRequest, "the request body is not valid UTF-8")
+		return nil, fail(ctx, kindBadRequest, "the request body is not valid UTF-8")
 	}
 	if err := checkSurrogates(body); err != nil {
-		return fail(ctx, kindBadRequest, err.Error())
+		return nil, fail(ctx, kindBadRequest, err.Error())
 	}
-	return nil
+	if !json.Valid(body) {
+		// Also refuses what a lenient decoder would skip: data after the JSON value, and
+		// nesting deeper than 10000 levels.
+		return nil, fail(ctx, kindBadRequest, "the request body is not valid JSON")
+	}
+	return body, nil
+}
+
+// nullDefaults lists the top-level fields of an object body that are null although their
+// schema has a default and is not nullable. The validator would quietly replace such a null
+// with the default; the contract refuses it, as it refuses null anywhere it is not allowed.
+func nullDefaults(body []byte, op *openapi3.Operation) []api.FieldError {
+	if op.RequestBody == nil || op.RequestBody.Value == nil {
+		return nil
+	}
+	media := op.RequestBody.Value.Content.Get("application/json")
+	if media == nil || media.Schema == nil || media.Schema.Value == nil {
+		return nil
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return nil // not an object; the validator says so
+	}
+	var fields []api.FieldError
+	for name, raw := range top {
+		prop := media.Schema.Value.Properties[name]
+		if string(raw) == "null" && prop != nil && prop.Value != nil && prop.Value.Default != nil && !prop.Value.Nullable {
+			fields = append(fields, api.FieldError{Location: api.Body, Field: name, Message: "must not be null"})
+		}
+	}
+	return fields
 }
 
 // checkSurrogates refuses \u escapes of UTF-16 surrogates that do not form a pair, which
@@ -294,8 +332,8 @@ type userEnsurer interface {
 
 // validationError turns a failure of openapi3filter into a problem: 400 when the body is not
 // JSON at all, 422 listing every offending field otherwise.
-func validationError(ctx context.Context, err error) error {
-	var fields []api.FieldError
+func validationError(ctx context.Context, err error, also ...api.FieldError) error {
+	fields := also
 	var walk func(error)
 	walk = func(err error) {
 		// Type switches, not errors.As: a MultiError answers As for its first element only.
@@ -365,7 +403,10 @@ func schemaFieldError(err error) api.FieldError {
 		msg = "is not a field that can be set here (unknown or read-only)"
 	}
 	if m := missingProperty.FindStringSubmatch(schemaErr.Reason); m != nil {
-		field = strings.TrimPrefix(field+"."+m[1], ".")
+		// The pointer of a missing property already ends with its name.
+		if !strings.HasSuffix(field, m[1]) {
+			field = strings.TrimPrefix(field+"."+m[1], ".")
+		}
 		msg = "is required"
 	}
 	return api.FieldError{Location: api.Body, Field: field, Message: msg}
