@@ -1,0 +1,322 @@
+package bots_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/gen/db"
+	"github.com/chatsphere/bots/internal/dbtest"
+)
+
+// errExplained stands in for a query's result: the explainer ran EXPLAIN instead.
+var errExplained = errors.New("explained, not run")
+
+// explainer is a db.DBTX that, instead of running a query, runs EXPLAIN ANALYZE on it with
+// the same arguments and keeps the plan. Writes run inside the test's transaction, which is
+// rolled back.
+type explainer struct {
+	tx    pgx.Tx
+	plans []plan
+	name  string
+	// need is how many rows the next query must produce in order (offset + limit); 0 for
+	// queries that are not paged.
+	need float64
+}
+
+type plan struct {
+	name, sql string
+	root      planNode
+	need      float64
+}
+
+// planNode is the part of PostgreSQL's JSON plan that the checks read.
+type planNode struct {
+	NodeType     string     `json:"Node Type"`
+	RelationName string     `json:"Relation Name"`
+	IndexName    string     `json:"Index Name"`
+	ActualRows   float64    `json:"Actual Rows"`
+	ActualLoops  float64    `json:"Actual Loops"`
+	Plans        []planNode `json:"Plans"`
+}
+
+func (x *explainer) explain(ctx context.Context, sql string, args []any) {
+	var raw []byte
+	err := x.tx.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&raw)
+	if err != nil {
+		panic(fmt.Sprintf("explain %s: %v", x.name, err))
+	}
+	var out []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		panic(err)
+	}
+	x.plans = append(x.plans, plan{name: x.name, sql: sql, root: out[0].Plan, need: x.need})
+}
+
+func (x *explainer) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	x.explain(ctx, sql, args)
+	return pgconn.CommandTag{}, nil
+}
+
+func (x *explainer) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	x.explain(ctx, sql, args)
+	return nil, errExplained
+}
+
+func (x *explainer) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	x.explain(ctx, sql, args)
+	return explainedRow{}
+}
+
+type explainedRow struct{}
+
+func (explainedRow) Scan(...any) error { return errExplained }
+
+// problems lists what makes a plan slow as the tables grow: a sequential scan, or a sort of
+// more rows than the query returns. A paged query must produce offset + limit rows in order
+// whatever the plan; its sort may take up to twice that, which happens on deep pages with a
+// filter, where reading the matching rows and sorting them beats walking the index.
+func (p plan) problems() []string {
+	var out []string
+	returned := max(p.root.ActualRows, 2*p.need)
+	var walk func(n planNode)
+	walk = func(n planNode) {
+		switch n.NodeType {
+		case "Seq Scan":
+			out = append(out, "sequential scan of "+n.RelationName)
+		case "Sort", "Incremental Sort":
+			sorted := 0.0
+			for _, c := range n.Plans {
+				sorted += c.ActualRows * max(c.ActualLoops, 1)
+			}
+			if sorted > max(returned, 1) {
+				out = append(out, fmt.Sprintf("%s of %.0f rows to return %.0f", n.NodeType, sorted, returned))
+			}
+		}
+		for _, c := range n.Plans {
+			walk(c)
+		}
+	}
+	walk(p.root)
+	return out
+}
+
+// seed loads users and bots with COPY: a few users with thousands of bots, most with a
+// handful; some public, some deleted, statuses mixed; plus a status history.
+func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots int) (heavy, light uuid.UUID) {
+	t.Helper()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 2))
+	ids := make([]uuid.UUID, users)
+	userRows := make([][]any, users)
+	for i := range ids {
+		ids[i] = uuid.New()
+		userRows[i] = []any{ids[i]}
+	}
+	_, err := conn.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id"}, pgx.CopyFromRows(userRows))
+	require.NoError(t, err)
+
+	statuses := []string{"active", "active", "active", "training", "error"}
+	models := []string{"gpt-4o", "gpt-4o-mini", "claude-3-5-sonnet", "claude-3-haiku", "mistral-small"}
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var rows [][]any
+	for i, owner := range ids {
+		n := lightBots
+		if i < heavyUsers {
+			n = heavyBots
+		}
+		for j := range n {
+			created := start.Add(time.Duration(rng.Int64N(int64(300 * 24 * time.Hour))))
+			var deleted *time.Time
+			if rng.IntN(20) == 0 {
+				d := created.Add(time.Hour)
+				deleted = &d
+			}
+			rows = append(rows, []any{
+				uuid.New(), owner, fmt.Sprintf("Bot %d of user %d", j, i),
+				fmt.Sprintf("Answers questions about topic %d", rng.IntN(1000)),
+				models[rng.IntN(len(models))], float64(rng.IntN(21)) / 10,
+				strings.Repeat("You are helpful. ", rng.IntN(50)),
+				rng.IntN(10) == 0, statuses[rng.IntN(len(statuses))],
+				created, created.Add(time.Duration(rng.Int64N(int64(24 * time.Hour)))), deleted,
+			})
+		}
+	}
+	// The status trigger would notify once per row; the history is loaded in bulk below.
+	_, err = conn.Exec(ctx, "ALTER TABLE bots DISABLE TRIGGER bots_status_change")
+	require.NoError(t, err)
+	_, err = conn.CopyFrom(ctx, pgx.Identifier{"bots"},
+		[]string{"id", "owner_id", "name", "description", "model", "temperature", "system_prompt", "is_public", "status", "created_at", "updated_at", "deleted_at"},
+		pgx.CopyFromRows(rows))
+	require.NoError(t, err)
+	for _, sql := range []string{
+		"ALTER TABLE bots ENABLE TRIGGER bots_status_change",
+		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
+		 SELECT id, NULL, 'training', created_at FROM bots`,
+		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
+		 SELECT id, 'training', status, updated_at FROM bots WHERE status <> 'training'`,
+		// Idempotency keys of the last day.
+		`INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body)
+		 SELECT owner_id, id::text, '\x00', 201, '{}' FROM bots WHERE created_at > '2025-10-01'`,
+		"VACUUM ANALYZE",
+	} {
+		_, err := conn.Exec(ctx, sql)
+		require.NoError(t, err)
+	}
+	return ids[0], ids[users-1]
+}
+
+// TestQueryPlansStayFlatAsTablesGrow runs EXPLAIN ANALYZE on every query the API and the
+// worker run, on 200,000 bots over 2,000 users, and fails when a plan scans a table
+// sequentially or sorts more rows than it returns.
+func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 200,000 bots")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbtest.URL(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close(ctx) })
+	heavy, light := seed(t, conn, 2000, 20, 5000, 50)
+
+	var bot, deletedBot db.Bot
+	require.NoError(t, conn.QueryRow(ctx, "SELECT id, version FROM bots WHERE owner_id = $1 AND deleted_at IS NULL LIMIT 1", heavy).Scan(&bot.ID, &bot.Version))
+	require.NoError(t, conn.QueryRow(ctx, "SELECT id FROM bots WHERE owner_id = $1 AND deleted_at IS NOT NULL LIMIT 1", heavy).Scan(&deletedBot.ID))
+
+	tx, err := conn.Begin(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	x := &explainer{tx: tx}
+	q := db.New()
+	str := func(s string) *string { return &s }
+	yes := true
+	active := db.NullBotStatus{BotStatus: db.BotStatusActive, Valid: true}
+
+	run := func(name string, call func() error) {
+		x.name = name
+		err := call()
+		if err != nil && !errors.Is(err, errExplained) && !errors.Is(err, pgx.ErrNoRows) {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	for _, owner := range []struct {
+		name string
+		id   uuid.UUID
+	}{{"HeavyUser", heavy}, {"LightUser", light}} {
+		filters := map[string]db.BotCountParams{
+			"NoFilter":   {Caller: owner.id},
+			"Status":     {Caller: owner.id, Status: active},
+			"Model":      {Caller: owner.id, Model: str("gpt-4o")},
+			"Public":     {Caller: owner.id, IsPublic: &yes},
+			"Search":     {Caller: owner.id, Q: str("topic 12")},
+			"AllFilters": {Caller: owner.id, Status: active, Model: str("gpt-4o"), IsPublic: &yes, Q: str("bot")},
+		}
+		for fname, f := range filters {
+			for _, page := range []struct {
+				name     string
+				off, lim int32
+			}{{"FirstPage", 0, 20}, {"DeepPage", 2000, 20}} {
+				a := db.BotListCreatedDescParams{Caller: f.Caller, Status: f.Status, Model: f.Model, IsPublic: f.IsPublic, Q: f.Q, Off: page.off, Lim: page.lim}
+				x.need = float64(page.off + page.lim)
+				prefix := owner.name + "/" + fname + "/" + page.name + "/"
+				run(prefix+"CreatedDesc", func() error { _, err := q.BotListCreatedDesc(ctx, x, a); return err })
+				run(prefix+"CreatedAsc", func() error { _, err := q.BotListCreatedAsc(ctx, x, db.BotListCreatedAscParams(a)); return err })
+				run(prefix+"UpdatedDesc", func() error { _, err := q.BotListUpdatedDesc(ctx, x, db.BotListUpdatedDescParams(a)); return err })
+				run(prefix+"UpdatedAsc", func() error { _, err := q.BotListUpdatedAsc(ctx, x, db.BotListUpdatedAscParams(a)); return err })
+				run(prefix+"NameAsc", func() error { _, err := q.BotListNameAsc(ctx, x, db.BotListNameAscParams(a)); return err })
+				run(prefix+"NameDesc", func() error { _, err := q.BotListNameDesc(ctx, x, db.BotListNameDescParams(a)); return err })
+			}
+			x.need = 0
+			run(owner.name+"/"+fname+"/Count", func() error { _, err := q.BotCount(ctx, x, f); return err })
+		}
+	}
+	other := uuid.New()
+	run("Get", func() error { _, err := q.BotGet(ctx, x, db.BotGetParams{ID: bot.ID, Caller: heavy}); return err })
+	run("GetPublicOfOther", func() error { _, err := q.BotGet(ctx, x, db.BotGetParams{ID: bot.ID, Caller: other}); return err })
+	run("Access", func() error { _, err := q.BotAccess(ctx, x, db.BotAccessParams{ID: bot.ID, Caller: heavy}); return err })
+	run("Update", func() error {
+		_, err := q.BotUpdate(ctx, x, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Name: str("Renamed in a plan"), CheckVersion: true, Versions: []int64{bot.Version}})
+		return err
+	})
+	run("Train", func() error { _, err := q.BotTrain(ctx, x, db.BotTrainParams{ID: bot.ID, Caller: heavy}); return err })
+	run("Delete", func() error {
+		_, err := q.BotDelete(ctx, x, db.BotDeleteParams{ID: bot.ID, Caller: heavy, Versions: []int64{}})
+		return err
+	})
+	run("Restore", func() error {
+		_, err := q.BotRestore(ctx, x, db.BotRestoreParams{ID: deletedBot.ID, Caller: heavy})
+		return err
+	})
+	run("FirstFreeCopyName", func() error {
+		names := make([]string, 50)
+		for i := range names {
+			names[i] = fmt.Sprintf("Bot 1 of user 0 (copy %d)", i+1)
+		}
+		_, err := q.BotFirstFreeName(ctx, x, db.BotFirstFreeNameParams{Candidates: names, OwnerID: heavy})
+		return err
+	})
+	run("Create", func() error {
+		_, err := q.BotCreate(ctx, x, db.BotCreateParams{ID: uuid.New(), OwnerID: heavy, Name: "A new bot in a plan", Model: "gpt-4o", Temperature: 0.7})
+		return err
+	})
+	run("UserEnsure", func() error { return q.UserEnsure(ctx, x, other) })
+	run("UserLock", func() error { return q.UserLock(ctx, x, heavy) })
+	run("StatusEventList", func() error {
+		_, err := q.BotStatusEventList(ctx, x, db.BotStatusEventListParams{BotID: bot.ID, Caller: heavy, Lim: 20})
+		return err
+	})
+	run("StatusEventCount", func() error { _, err := q.BotStatusEventCount(ctx, x, bot.ID); return err })
+	run("StatusEventsAfter", func() error {
+		_, err := q.BotStatusEventsAfter(ctx, x, db.BotStatusEventsAfterParams{BotID: bot.ID, Caller: heavy})
+		return err
+	})
+	run("ForTraining", func() error { _, err := q.BotForTraining(ctx, x, bot.ID); return err })
+	run("FinishTraining", func() error {
+		_, err := q.BotFinishTraining(ctx, x, db.BotFinishTrainingParams{ID: bot.ID, Version: bot.Version, Status: db.BotStatusActive})
+		return err
+	})
+	run("IdempotencyGet", func() error {
+		_, err := q.IdempotencyGet(ctx, x, db.IdempotencyGetParams{UserID: heavy, Key: "k", TtlSeconds: 86400})
+		return err
+	})
+	run("PurgeDeleted", func() error {
+		_, err := q.BotPurgeDeleted(ctx, x, db.BotPurgeDeletedParams{RetentionSeconds: 30 * 86400, Batch: 1000})
+		return err
+	})
+
+	require.NotEmpty(t, x.plans)
+	for _, p := range x.plans {
+		if probs := p.problems(); len(probs) > 0 {
+			t.Errorf("%s: %s\n%s", p.name, strings.Join(probs, "; "), p.sql)
+		}
+	}
+	t.Logf("%d plans checked", len(x.plans))
+}
+
+// The checks themselves must catch what they look for.
+func TestPlanChecksCatchSlowPlans(t *testing.T) {
+	t.Parallel()
+	seq := plan{root: planNode{NodeType: "Limit", ActualRows: 20, Plans: []planNode{{NodeType: "Seq Scan", RelationName: "bots", ActualRows: 20}}}}
+	require.Equal(t, []string{"sequential scan of bots"}, seq.problems())
+	sort := plan{root: planNode{NodeType: "Limit", ActualRows: 20, Plans: []planNode{{NodeType: "Sort", ActualRows: 20,
+		Plans: []planNode{{NodeType: "Index Scan", ActualRows: 5000, ActualLoops: 1}}}}}}
+	require.Equal(t, []string{"Sort of 5000 rows to return 20"}, sort.problems())
+	fine := plan{root: planNode{NodeType: "Limit", ActualRows: 20, Plans: []planNode{{NodeType: "Index Scan", ActualRows: 20}}}}
+	require.Empty(t, fine.problems())
+	deep := sort
+	deep.need = 2520 // offset 2500, limit 20: 5000 rows is within twice that
+	require.Empty(t, deep.problems())
+}
