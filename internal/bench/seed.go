@@ -1,0 +1,136 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Words make descriptions and prompts read like real ones, and give q searches something
+// to find.
+var words = strings.Fields(`support sales returns orders billing travel booking recipes fitness
+	coaching legal contracts onboarding hiring tutoring math physics history language spanish
+	french code review python golang marketing copywriting research summaries customer friendly
+	concise patient expert assistant helper agent guide planner`)
+
+func phrase(rng *rand.Rand, maxChars int) string {
+	var b strings.Builder
+	for b.Len() < maxChars {
+		w := words[rng.IntN(len(words))]
+		if b.Len()+len(w)+1 > maxChars {
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	return b.String()
+}
+
+// seed fills the database with users and bots by COPY, unless it already holds exactly this
+// dataset: 1% of the users own 90% of the bots (thousands each), the rest a handful each.
+func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Writer) error {
+	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS bench_dataset (users int, bots int)`); err != nil {
+		return err
+	}
+	var haveUsers, haveBots int
+	err := pool.QueryRow(ctx, "SELECT users, bots FROM bench_dataset").Scan(&haveUsers, &haveBots)
+	if err == nil && haveUsers == users && haveBots == bots {
+		fmt.Fprintf(out, "dataset: %d users, %d bots (reused)\n", users, bots)
+		return nil
+	}
+	start := time.Now()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	rng := rand.New(rand.NewPCG(42, 7))
+	heavy := max(users/100, 1)
+	heavyBots := bots * 9 / 10 / heavy
+	lightBots := max((bots-heavyBots*heavy)/max(users-heavy, 1), 1)
+	if users == heavy {
+		heavyBots = bots / users
+	}
+
+	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		for _, sql := range []string{
+			"TRUNCATE bots, users, bot_status_events, idempotency_keys, bench_dataset CASCADE",
+			"DELETE FROM river_job",
+			"ALTER TABLE bots DISABLE TRIGGER bots_status_change",
+		} {
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return err
+			}
+		}
+		ids := make([][]any, users)
+		for i := range ids {
+			ids[i] = []any{uuid.New()}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id"}, pgx.CopyFromRows(ids)); err != nil {
+			return err
+		}
+		models := []string{"gpt-4o", "gpt-4o-mini", "claude-3-5-sonnet", "claude-3-haiku", "llama-3.1-70b-instruct", "mistral-small"}
+		epoch := time.Now().Add(-365 * 24 * time.Hour)
+		user, made, total := 0, 0, 0
+		src := pgx.CopyFromFunc(func() ([]any, error) {
+			for {
+				if user >= users || total >= bots {
+					return nil, nil
+				}
+				quota := lightBots
+				if user < heavy {
+					quota = heavyBots
+				}
+				if made < quota {
+					break
+				}
+				user, made = user+1, 0
+			}
+			made++
+			total++
+			created := epoch.Add(time.Duration(rng.Int64N(int64(364 * 24 * time.Hour))))
+			status := "active"
+			if rng.IntN(20) == 0 {
+				status = "error"
+			}
+			var deleted any
+			if rng.IntN(50) == 0 {
+				deleted = created.Add(time.Hour)
+			}
+			return []any{
+				uuid.New(), ids[user][0], fmt.Sprintf("%s %s %d", strings.ToUpper(phrase(rng, 12)[:1]), phrase(rng, 40), made),
+				phrase(rng, 20+rng.IntN(480)), models[rng.IntN(len(models))], float64(rng.IntN(21)) / 10,
+				phrase(rng, rng.IntN(1000)), rng.IntN(10) == 0, status, created, created, deleted,
+			}, nil
+		})
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"bots"},
+			[]string{"id", "owner_id", "name", "description", "model", "temperature", "system_prompt", "is_public", "status", "created_at", "updated_at", "deleted_at"},
+			src); err != nil {
+			return err
+		}
+		for _, sql := range []string{
+			"ALTER TABLE bots ENABLE TRIGGER bots_status_change",
+			`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at) SELECT id, NULL, 'training', created_at FROM bots`,
+			`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at) SELECT id, 'training', status, created_at FROM bots`,
+		} {
+			if _, err := tx.Exec(ctx, sql); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, "INSERT INTO bench_dataset VALUES ($1, $2)", users, bots)
+		if err == nil {
+			fmt.Fprintf(out, "dataset: %d users, %d bots (%d users with %d each, the rest %d each), loaded in %s\n",
+				users, total, heavy, heavyBots, lightBots, time.Since(start).Round(time.Second))
+		}
+		return err
+	})
+}

@@ -1,0 +1,75 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// Benchmarks of the request path through the real handler and database, one request at a
+// time: run with `go test -run='^$' -bench=. -benchmem ./internal/httpapi/`.
+
+func benchRequest(b *testing.B, e *env, u user, method, path, body string, want int) {
+	b.Helper()
+	b.ReportAllocs()
+	for b.Loop() {
+		var r *strings.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		req := httptest.NewRequest(method, path, nil)
+		if r != nil {
+			req = httptest.NewRequest(method, path, r)
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("Authorization", "Bearer "+u.token)
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		if rec.Code != want {
+			b.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body.Bytes())
+		}
+	}
+}
+
+func BenchmarkGetBot(b *testing.B) {
+	e := setupWith(b, envConfig{})
+	u := newUser(b)
+	bot := e.createBot(u, map[string]any{"name": "Benchmarked", "description": "A bot to read", "system_prompt": strings.Repeat("Be kind. ", 50)})
+	benchRequest(b, e, u, http.MethodGet, botPath(bot.Id), "", http.StatusOK)
+}
+
+func BenchmarkListBots(b *testing.B) {
+	e := setupWith(b, envConfig{})
+	u := newUser(b)
+	for i := range 50 {
+		e.createBot(u, map[string]any{"name": fmt.Sprintf("Listed %d", i), "description": "support bot"})
+	}
+	benchRequest(b, e, u, http.MethodGet, "/api/v1/bots?limit=20", "", http.StatusOK)
+}
+
+func BenchmarkCreateBot(b *testing.B) {
+	e := setupWith(b, envConfig{})
+	u := newUser(b)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		i++
+		body := fmt.Sprintf(`{"name":"Created %d","model":"gpt-4o-mini","description":"made in a benchmark"}`, i)
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/bots", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+u.token)
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusCreated {
+			b.Fatalf("%d %s", rec.Code, rec.Body.Bytes())
+		}
+	}
+}
+
+func BenchmarkValidationFailure(b *testing.B) {
+	e := setupWith(b, envConfig{})
+	u := newUser(b)
+	benchRequest(b, e, u, http.MethodPost, "/api/v1/bots", `{"name":"","model":"gpt-4o","temperature":3}`, http.StatusUnprocessableEntity)
+}
