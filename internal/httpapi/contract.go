@@ -24,6 +24,7 @@ import (
 
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/bots"
 )
 
 // MaxBodyBytes is the largest request body the API reads (64 KiB).
@@ -67,6 +68,14 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 			SchemaValidationOptions: []openapi3.SchemaValidationOption{
 				openapi3.WithStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC9562)),
+				// A bot's model is checked with the schema, so that an unknown model is listed
+				// next to every other invalid field.
+				openapi3.WithStringFormatValidator("bot-model", openapi3.NewCallbackValidator(func(id string) error {
+					if _, ok := bots.LookupModel(id); !ok {
+						return errUnknownModel
+					}
+					return nil
+				})),
 			},
 		},
 	}
@@ -323,6 +332,8 @@ func checkSurrogates(body []byte) error {
 	return nil
 }
 
+var errUnknownModel = errors.New("is not a known model; GET /api/v1/models lists the models")
+
 var errLoneSurrogate = errors.New(`the request body has a \u escape of a lone UTF-16 surrogate`)
 
 // userEnsurer creates a user's row on first use.
@@ -453,6 +464,9 @@ func schemaMessage(e *openapi3.SchemaError) string {
 		}
 		return "has the wrong format"
 	case "format":
+		if s.Format == "bot-model" {
+			return errUnknownModel.Error()
+		}
 		return "must be a " + s.Format
 	case "minProperties":
 		return "must set at least one field"
