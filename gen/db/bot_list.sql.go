@@ -33,6 +33,10 @@ type BotCountParams struct {
 // The list has one query per sort order, so that each can walk its own index instead of
 // sorting the caller's bots; the filters are the same in all of them and in BotCount.
 // q matches name or description, ignoring case, with % and _ taken literally.
+// Each page carries the number of matching bots (total), counted by a subquery that the
+// planner runs once, from the index alone where it can, so that a page costs one round trip.
+// (A window count over the page query would fetch every matching row.) BotCount is needed
+// only for a page past the end, which has no row to carry the total.
 func (q *Queries) BotCount(ctx context.Context, db DBTX, arg BotCountParams) (int64, error) {
 	row := db.QueryRow(ctx, botCount,
 		arg.Caller,
@@ -47,7 +51,15 @@ func (q *Queries) BotCount(ctx context.Context, db DBTX, arg BotCountParams) (in
 }
 
 const botListCreatedAsc = `-- name: BotListCreatedAsc :many
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (
+    SELECT count(*) FROM bots c
+    WHERE c.owner_id = $1 AND c.deleted_at IS NULL
+      AND ($2::bot_status IS NULL OR c.status = $2)
+      AND ($3::text IS NULL OR c.model = $3)
+      AND ($4::boolean IS NULL OR c.is_public = $4)
+      AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%'
+           OR c.description ILIKE '%' || like_escape($5) || '%')
+)::bigint AS total FROM bots
 WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
@@ -68,7 +80,12 @@ type BotListCreatedAscParams struct {
 	Lim      int32
 }
 
-func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCreatedAscParams) ([]Bot, error) {
+type BotListCreatedAscRow struct {
+	Bot   Bot
+	Total int64
+}
+
+func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCreatedAscParams) ([]BotListCreatedAscRow, error) {
 	rows, err := db.Query(ctx, botListCreatedAsc,
 		arg.Caller,
 		arg.Status,
@@ -82,25 +99,26 @@ func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCre
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Bot
+	var items []BotListCreatedAscRow
 	for rows.Next() {
-		var i Bot
+		var i BotListCreatedAscRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.OwnerID,
-			&i.Name,
-			&i.Description,
-			&i.Model,
-			&i.Temperature,
-			&i.SystemPrompt,
-			&i.IsPublic,
-			&i.Status,
-			&i.StatusMessage,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.DeletedAt,
-			&i.PreparedConfig,
+			&i.Bot.ID,
+			&i.Bot.OwnerID,
+			&i.Bot.Name,
+			&i.Bot.Description,
+			&i.Bot.Model,
+			&i.Bot.Temperature,
+			&i.Bot.SystemPrompt,
+			&i.Bot.IsPublic,
+			&i.Bot.Status,
+			&i.Bot.StatusMessage,
+			&i.Bot.Version,
+			&i.Bot.CreatedAt,
+			&i.Bot.UpdatedAt,
+			&i.Bot.DeletedAt,
+			&i.Bot.PreparedConfig,
+			&i.Total,
 		); err != nil {
 			return nil, err
 		}
@@ -113,7 +131,15 @@ func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCre
 }
 
 const botListCreatedDesc = `-- name: BotListCreatedDesc :many
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (
+    SELECT count(*) FROM bots c
+    WHERE c.owner_id = $1 AND c.deleted_at IS NULL
+      AND ($2::bot_status IS NULL OR c.status = $2)
+      AND ($3::text IS NULL OR c.model = $3)
+      AND ($4::boolean IS NULL OR c.is_public = $4)
+      AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%'
+           OR c.description ILIKE '%' || like_escape($5) || '%')
+)::bigint AS total FROM bots
 WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
@@ -134,7 +160,12 @@ type BotListCreatedDescParams struct {
 	Lim      int32
 }
 
-func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCreatedDescParams) ([]Bot, error) {
+type BotListCreatedDescRow struct {
+	Bot   Bot
+	Total int64
+}
+
+func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCreatedDescParams) ([]BotListCreatedDescRow, error) {
 	rows, err := db.Query(ctx, botListCreatedDesc,
 		arg.Caller,
 		arg.Status,
@@ -148,25 +179,26 @@ func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCr
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Bot
+	var items []BotListCreatedDescRow
 	for rows.Next() {
-		var i Bot
+		var i BotListCreatedDescRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.OwnerID,
-			&i.Name,
-			&i.Description,
-			&i.Model,
-			&i.Temperature,
-			&i.SystemPrompt,
-			&i.IsPublic,
-			&i.Status,
-			&i.StatusMessage,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.DeletedAt,
-			&i.PreparedConfig,
+			&i.Bot.ID,
+			&i.Bot.OwnerID,
+			&i.Bot.Name,
+			&i.Bot.Description,
+			&i.Bot.Model,
+			&i.Bot.Temperature,
+			&i.Bot.SystemPrompt,
+			&i.Bot.IsPublic,
+			&i.Bot.Status,
+			&i.Bot.StatusMessage,
+			&i.Bot.Version,
+			&i.Bot.CreatedAt,
+			&i.Bot.UpdatedAt,
+			&i.Bot.DeletedAt,
+			&i.Bot.PreparedConfig,
+			&i.Total,
 		); err != nil {
 			return nil, err
 		}
@@ -179,7 +211,15 @@ func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCr
 }
 
 const botListNameAsc = `-- name: BotListNameAsc :many
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (
+    SELECT count(*) FROM bots c
+    WHERE c.owner_id = $1 AND c.deleted_at IS NULL
+      AND ($2::bot_status IS NULL OR c.status = $2)
+      AND ($3::text IS NULL OR c.model = $3)
+      AND ($4::boolean IS NULL OR c.is_public = $4)
+      AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%'
+           OR c.description ILIKE '%' || like_escape($5) || '%')
+)::bigint AS total FROM bots
 WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
@@ -200,8 +240,13 @@ type BotListNameAscParams struct {
 	Lim      int32
 }
 
+type BotListNameAscRow struct {
+	Bot   Bot
+	Total int64
+}
+
 // Names are unique per owner ignoring case, so lower(name) alone is a total order.
-func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAscParams) ([]Bot, error) {
+func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAscParams) ([]BotListNameAscRow, error) {
 	rows, err := db.Query(ctx, botListNameAsc,
 		arg.Caller,
 		arg.Status,
@@ -215,25 +260,26 @@ func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAs
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Bot
+	var items []BotListNameAscRow
 	for rows.Next() {
-		var i Bot
+		var i BotListNameAscRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.OwnerID,
-			&i.Name,
-			&i.Description,
-			&i.Model,
-			&i.Temperature,
-			&i.SystemPrompt,
-			&i.IsPublic,
-			&i.Status,
-			&i.StatusMessage,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.DeletedAt,
-			&i.PreparedConfig,
+			&i.Bot.ID,
+			&i.Bot.OwnerID,
+			&i.Bot.Name,
+			&i.Bot.Description,
+			&i.Bot.Model,
+			&i.Bot.Temperature,
+			&i.Bot.SystemPrompt,
+			&i.Bot.IsPublic,
+			&i.Bot.Status,
+			&i.Bot.StatusMessage,
+			&i.Bot.Version,
+			&i.Bot.CreatedAt,
+			&i.Bot.UpdatedAt,
+			&i.Bot.DeletedAt,
+			&i.Bot.PreparedConfig,
+			&i.Total,
 		); err != nil {
 			return nil, err
 		}
@@ -246,7 +292,15 @@ func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAs
 }
 
 const botListNameDesc = `-- name: BotListNameDesc :many
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (
+    SELECT count(*) FROM bots c
+    WHERE c.owner_id = $1 AND c.deleted_at IS NULL
+      AND ($2::bot_status IS NULL OR c.status = $2)
+      AND ($3::text IS NULL OR c.model = $3)
+      AND ($4::boolean IS NULL OR c.is_public = $4)
+      AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%'
+           OR c.description ILIKE '%' || like_escape($5) || '%')
+)::bigint AS total FROM bots
 WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
@@ -267,7 +321,12 @@ type BotListNameDescParams struct {
 	Lim      int32
 }
 
-func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameDescParams) ([]Bot, error) {
+type BotListNameDescRow struct {
+	Bot   Bot
+	Total int64
+}
+
+func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameDescParams) ([]BotListNameDescRow, error) {
 	rows, err := db.Query(ctx, botListNameDesc,
 		arg.Caller,
 		arg.Status,
@@ -281,25 +340,26 @@ func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameD
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Bot
+	var items []BotListNameDescRow
 	for rows.Next() {
-		var i Bot
+		var i BotListNameDescRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.OwnerID,
-			&i.Name,
-			&i.Description,
-			&i.Model,
-			&i.Temperature,
-			&i.SystemPrompt,
-			&i.IsPublic,
-			&i.Status,
-			&i.StatusMessage,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.DeletedAt,
-			&i.PreparedConfig,
+			&i.Bot.ID,
+			&i.Bot.OwnerID,
+			&i.Bot.Name,
+			&i.Bot.Description,
+			&i.Bot.Model,
+			&i.Bot.Temperature,
+			&i.Bot.SystemPrompt,
+			&i.Bot.IsPublic,
+			&i.Bot.Status,
+			&i.Bot.StatusMessage,
+			&i.Bot.Version,
+			&i.Bot.CreatedAt,
+			&i.Bot.UpdatedAt,
+			&i.Bot.DeletedAt,
+			&i.Bot.PreparedConfig,
+			&i.Total,
 		); err != nil {
 			return nil, err
 		}
@@ -312,7 +372,15 @@ func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameD
 }
 
 const botListUpdatedAsc = `-- name: BotListUpdatedAsc :many
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (
+    SELECT count(*) FROM bots c
+    WHERE c.owner_id = $1 AND c.deleted_at IS NULL
+      AND ($2::bot_status IS NULL OR c.status = $2)
+      AND ($3::text IS NULL OR c.model = $3)
+      AND ($4::boolean IS NULL OR c.is_public = $4)
+      AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%'
+           OR c.description ILIKE '%' || like_escape($5) || '%')
+)::bigint AS total FROM bots
 WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
@@ -333,7 +401,12 @@ type BotListUpdatedAscParams struct {
 	Lim      int32
 }
 
-func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpdatedAscParams) ([]Bot, error) {
+type BotListUpdatedAscRow struct {
+	Bot   Bot
+	Total int64
+}
+
+func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpdatedAscParams) ([]BotListUpdatedAscRow, error) {
 	rows, err := db.Query(ctx, botListUpdatedAsc,
 		arg.Caller,
 		arg.Status,
@@ -347,25 +420,26 @@ func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpd
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Bot
+	var items []BotListUpdatedAscRow
 	for rows.Next() {
-		var i Bot
+		var i BotListUpdatedAscRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.OwnerID,
-			&i.Name,
-			&i.Description,
-			&i.Model,
-			&i.Temperature,
-			&i.SystemPrompt,
-			&i.IsPublic,
-			&i.Status,
-			&i.StatusMessage,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.DeletedAt,
-			&i.PreparedConfig,
+			&i.Bot.ID,
+			&i.Bot.OwnerID,
+			&i.Bot.Name,
+			&i.Bot.Description,
+			&i.Bot.Model,
+			&i.Bot.Temperature,
+			&i.Bot.SystemPrompt,
+			&i.Bot.IsPublic,
+			&i.Bot.Status,
+			&i.Bot.StatusMessage,
+			&i.Bot.Version,
+			&i.Bot.CreatedAt,
+			&i.Bot.UpdatedAt,
+			&i.Bot.DeletedAt,
+			&i.Bot.PreparedConfig,
+			&i.Total,
 		); err != nil {
 			return nil, err
 		}
@@ -378,7 +452,15 @@ func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpd
 }
 
 const botListUpdatedDesc = `-- name: BotListUpdatedDesc :many
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (
+    SELECT count(*) FROM bots c
+    WHERE c.owner_id = $1 AND c.deleted_at IS NULL
+      AND ($2::bot_status IS NULL OR c.status = $2)
+      AND ($3::text IS NULL OR c.model = $3)
+      AND ($4::boolean IS NULL OR c.is_public = $4)
+      AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%'
+           OR c.description ILIKE '%' || like_escape($5) || '%')
+)::bigint AS total FROM bots
 WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
@@ -399,7 +481,12 @@ type BotListUpdatedDescParams struct {
 	Lim      int32
 }
 
-func (q *Queries) BotListUpdatedDesc(ctx context.Context, db DBTX, arg BotListUpdatedDescParams) ([]Bot, error) {
+type BotListUpdatedDescRow struct {
+	Bot   Bot
+	Total int64
+}
+
+func (q *Queries) BotListUpdatedDesc(ctx context.Context, db DBTX, arg BotListUpdatedDescParams) ([]BotListUpdatedDescRow, error) {
 	rows, err := db.Query(ctx, botListUpdatedDesc,
 		arg.Caller,
 		arg.Status,
@@ -413,25 +500,26 @@ func (q *Queries) BotListUpdatedDesc(ctx context.Context, db DBTX, arg BotListUp
 		return nil, err
 	}
 	defer rows.Close()
-	var items []Bot
+	var items []BotListUpdatedDescRow
 	for rows.Next() {
-		var i Bot
+		var i BotListUpdatedDescRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.OwnerID,
-			&i.Name,
-			&i.Description,
-			&i.Model,
-			&i.Temperature,
-			&i.SystemPrompt,
-			&i.IsPublic,
-			&i.Status,
-			&i.StatusMessage,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.DeletedAt,
-			&i.PreparedConfig,
+			&i.Bot.ID,
+			&i.Bot.OwnerID,
+			&i.Bot.Name,
+			&i.Bot.Description,
+			&i.Bot.Model,
+			&i.Bot.Temperature,
+			&i.Bot.SystemPrompt,
+			&i.Bot.IsPublic,
+			&i.Bot.Status,
+			&i.Bot.StatusMessage,
+			&i.Bot.Version,
+			&i.Bot.CreatedAt,
+			&i.Bot.UpdatedAt,
+			&i.Bot.DeletedAt,
+			&i.Bot.PreparedConfig,
+			&i.Total,
 		); err != nil {
 			return nil, err
 		}

@@ -342,42 +342,62 @@ func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Pag
 	if p.Status != nil {
 		f.Status = db.NullBotStatus{BotStatus: db.BotStatus(*p.Status), Valid: true}
 	}
-	total, err := s.q.BotCount(ctx, s.pool, f)
-	if err != nil {
-		return Page{}, fmt.Errorf("count bots: %w", err)
-	}
-	page := Page{Items: []Bot{}, Total: total}
-	if int64(p.Skip) >= total {
-		return page, nil
-	}
 	args := db.BotListCreatedDescParams{
 		Caller: f.Caller, Status: f.Status, Model: f.Model, IsPublic: f.IsPublic, Q: f.Q,
 		Off: p.Skip, Lim: p.Limit,
 	}
-	var rows []db.Bot
+	var (
+		items []Bot
+		total int64
+		err   error
+	)
 	switch p.Sort {
 	case SortCreatedAsc:
-		rows, err = s.q.BotListCreatedAsc(ctx, s.pool, db.BotListCreatedAscParams(args))
+		items, total, err = page(s.q.BotListCreatedAsc(ctx, s.pool, db.BotListCreatedAscParams(args)))
 	case SortUpdatedAsc:
-		rows, err = s.q.BotListUpdatedAsc(ctx, s.pool, db.BotListUpdatedAscParams(args))
+		items, total, err = page(s.q.BotListUpdatedAsc(ctx, s.pool, db.BotListUpdatedAscParams(args)))
 	case SortUpdatedDesc:
-		rows, err = s.q.BotListUpdatedDesc(ctx, s.pool, db.BotListUpdatedDescParams(args))
+		items, total, err = page(s.q.BotListUpdatedDesc(ctx, s.pool, db.BotListUpdatedDescParams(args)))
 	case SortNameAsc:
-		rows, err = s.q.BotListNameAsc(ctx, s.pool, db.BotListNameAscParams(args))
+		items, total, err = page(s.q.BotListNameAsc(ctx, s.pool, db.BotListNameAscParams(args)))
 	case SortNameDesc:
-		rows, err = s.q.BotListNameDesc(ctx, s.pool, db.BotListNameDescParams(args))
+		items, total, err = page(s.q.BotListNameDesc(ctx, s.pool, db.BotListNameDescParams(args)))
 	case SortCreatedDesc, "":
-		rows, err = s.q.BotListCreatedDesc(ctx, s.pool, args)
+		items, total, err = page(s.q.BotListCreatedDesc(ctx, s.pool, args))
 	default:
 		return Page{}, &ValidationError{Fields: []FieldError{{Field: "sort", Message: "unknown sort order"}}}
 	}
 	if err != nil {
 		return Page{}, fmt.Errorf("list bots: %w", err)
 	}
-	for _, r := range rows {
-		page.Items = append(page.Items, fromDB(r))
+	if len(items) == 0 && p.Skip > 0 {
+		// A page past the end has no row to carry the total.
+		if total, err = s.q.BotCount(ctx, s.pool, f); err != nil {
+			return Page{}, fmt.Errorf("count bots: %w", err)
+		}
 	}
-	return page, nil
+	return Page{Items: items, Total: total}, nil
+}
+
+// listRow is a row of any of the list queries: a bot and the number of matching bots.
+type listRow interface {
+	db.BotListCreatedDescRow | db.BotListCreatedAscRow | db.BotListUpdatedDescRow |
+		db.BotListUpdatedAscRow | db.BotListNameAscRow | db.BotListNameDescRow
+}
+
+// page converts the rows of a list query.
+func page[R listRow](rows []R, err error) ([]Bot, int64, error) {
+	if err != nil {
+		return nil, 0, err
+	}
+	items := make([]Bot, len(rows))
+	var total int64
+	for i, r := range rows {
+		row := db.BotListCreatedDescRow(r)
+		items[i] = fromDB(row.Bot)
+		total = row.Total
+	}
+	return items, total, nil
 }
 
 // StatusCounts returns how many bots that are not deleted are in each status.

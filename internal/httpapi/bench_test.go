@@ -73,3 +73,24 @@ func BenchmarkValidationFailure(b *testing.B) {
 	u := newUser(b)
 	benchRequest(b, e, u, http.MethodPost, "/api/v1/bots", `{"name":"","model":"gpt-4o","temperature":3}`, http.StatusUnprocessableEntity)
 }
+
+// BenchmarkGetBotParallel reads one bot from many goroutines at once, as under load.
+func BenchmarkGetBotParallel(b *testing.B) {
+	e := setupWith(b, envConfig{})
+	u := newUser(b)
+	bot := e.createBot(u, map[string]any{"name": "Benchmarked", "description": "A bot to read", "system_prompt": strings.Repeat("Be kind. ", 50)})
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest(http.MethodGet, botPath(bot.Id), nil)
+			req.Header.Set("Authorization", "Bearer "+u.token)
+			rec := httptest.NewRecorder()
+			e.handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Errorf("%d", rec.Code)
+				return
+			}
+		}
+	})
+}

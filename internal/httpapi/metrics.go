@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -36,7 +37,7 @@ func newMetrics(pool *pgxpool.Pool, svc *bots.Service, logger *slog.Logger) *met
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		poolCollector{pool: pool},
-		statusCollector{svc: svc, logger: logger},
+		&statusCollector{svc: svc, logger: logger},
 	)
 	return m
 }
@@ -84,24 +85,36 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(poolAcquireWait, prometheus.CounterValue, s.AcquireDuration().Seconds())
 }
 
-// statusCollector counts bots by status at scrape time.
+// statusCollector counts bots by status. Counting reads every live bot, so a count is reused
+// for statusCountTTL: scrapes stay cheap however large the table grows.
 type statusCollector struct {
 	svc    *bots.Service
 	logger *slog.Logger
+
+	mu     sync.Mutex
+	at     time.Time
+	counts map[bots.Status]int64
 }
 
-func (c statusCollector) Describe(ch chan<- *prometheus.Desc) { ch <- botsByStatus }
+const statusCountTTL = 30 * time.Second
 
-func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	counts, err := c.svc.StatusCounts(ctx)
-	if err != nil {
-		// A scrape during a database outage still serves the other metrics.
-		c.logger.Warn("count bots by status for metrics", slog.String("error", err.Error()))
-		return
+func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) { ch <- botsByStatus }
+
+func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.counts == nil || time.Since(c.at) > statusCountTTL {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		counts, err := c.svc.StatusCounts(ctx)
+		if err != nil {
+			// A scrape during a database outage still serves the other metrics.
+			c.logger.Warn("count bots by status for metrics", slog.String("error", err.Error()))
+			return
+		}
+		c.counts, c.at = counts, time.Now()
 	}
 	for _, s := range []bots.Status{bots.StatusTraining, bots.StatusActive, bots.StatusError} {
-		ch <- prometheus.MustNewConstMetric(botsByStatus, prometheus.GaugeValue, float64(counts[s]), string(s))
+		ch <- prometheus.MustNewConstMetric(botsByStatus, prometheus.GaugeValue, float64(c.counts[s]), string(s))
 	}
 }

@@ -1,6 +1,10 @@
 -- The list has one query per sort order, so that each can walk its own index instead of
 -- sorting the caller's bots; the filters are the same in all of them and in BotCount.
 -- q matches name or description, ignoring case, with % and _ taken literally.
+-- Each page carries the number of matching bots (total), counted by a subquery that the
+-- planner runs once, from the index alone where it can, so that a page costs one round trip.
+-- (A window count over the page query would fetch every matching row.) BotCount is needed
+-- only for a page past the end, which has no row to carry the total.
 
 -- name: BotCount :one
 SELECT count(*) FROM bots
@@ -12,7 +16,15 @@ WHERE owner_id = @caller AND deleted_at IS NULL
        OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%');
 
 -- name: BotListCreatedDesc :many
-SELECT * FROM bots
+SELECT sqlc.embed(bots), (
+    SELECT count(*) FROM bots c
+    WHERE c.owner_id = @caller AND c.deleted_at IS NULL
+      AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
+      AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
+      AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
+      AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
+           OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+)::bigint AS total FROM bots
 WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
@@ -23,7 +35,15 @@ ORDER BY created_at DESC, id DESC
 LIMIT @lim OFFSET @off;
 
 -- name: BotListCreatedAsc :many
-SELECT * FROM bots
+SELECT sqlc.embed(bots), (
+    SELECT count(*) FROM bots c
+    WHERE c.owner_id = @caller AND c.deleted_at IS NULL
+      AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
+      AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
+      AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
+      AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
+           OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+)::bigint AS total FROM bots
 WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
@@ -34,7 +54,15 @@ ORDER BY created_at, id
 LIMIT @lim OFFSET @off;
 
 -- name: BotListUpdatedDesc :many
-SELECT * FROM bots
+SELECT sqlc.embed(bots), (
+    SELECT count(*) FROM bots c
+    WHERE c.owner_id = @caller AND c.deleted_at IS NULL
+      AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
+      AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
+      AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
+      AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
+           OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+)::bigint AS total FROM bots
 WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
@@ -45,7 +73,15 @@ ORDER BY updated_at DESC, id DESC
 LIMIT @lim OFFSET @off;
 
 -- name: BotListUpdatedAsc :many
-SELECT * FROM bots
+SELECT sqlc.embed(bots), (
+    SELECT count(*) FROM bots c
+    WHERE c.owner_id = @caller AND c.deleted_at IS NULL
+      AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
+      AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
+      AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
+      AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
+           OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+)::bigint AS total FROM bots
 WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
@@ -57,7 +93,15 @@ LIMIT @lim OFFSET @off;
 
 -- name: BotListNameAsc :many
 -- Names are unique per owner ignoring case, so lower(name) alone is a total order.
-SELECT * FROM bots
+SELECT sqlc.embed(bots), (
+    SELECT count(*) FROM bots c
+    WHERE c.owner_id = @caller AND c.deleted_at IS NULL
+      AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
+      AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
+      AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
+      AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
+           OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+)::bigint AS total FROM bots
 WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
@@ -68,7 +112,15 @@ ORDER BY lower(name)
 LIMIT @lim OFFSET @off;
 
 -- name: BotListNameDesc :many
-SELECT * FROM bots
+SELECT sqlc.embed(bots), (
+    SELECT count(*) FROM bots c
+    WHERE c.owner_id = @caller AND c.deleted_at IS NULL
+      AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
+      AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
+      AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
+      AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
+           OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+)::bigint AS total FROM bots
 WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
