@@ -33,8 +33,9 @@ type BotCountParams struct {
 // The list has one query per sort order, so that each can walk its own index instead of
 // sorting the caller's bots; the filters are the same in all of them and in BotCount.
 // q matches name or description, ignoring case, with % and _ taken literally.
-// Each page carries the number of matching bots (total), counted by a subquery that the
-// planner runs once, from the index alone where it can, so that a page costs one round trip.
+// Each page carries the number of matching bots (total), so that a page costs one round
+// trip: without filters it is the owner's live_bots counter; with filters a subquery that
+// the planner runs once counts from the index alone where it can.
 // (A window count over the page query would fetch every matching row.) BotCount is needed
 // only for a page past the end, which has no row to carry the total.
 func (q *Queries) BotCount(ctx context.Context, db DBTX, arg BotCountParams) (int64, error) {
@@ -51,31 +52,34 @@ func (q *Queries) BotCount(ctx context.Context, db DBTX, arg BotCountParams) (in
 }
 
 const botListCreatedAsc = `-- name: BotListCreatedAsc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (
-    SELECT count(*) FROM bots c
-    WHERE c.owner_id = $1 AND c.deleted_at IS NULL
-      AND ($2::bot_status IS NULL OR c.status = $2)
-      AND ($3::text IS NULL OR c.model = $3)
-      AND ($4::boolean IS NULL OR c.is_public = $4)
-      AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%'
-           OR c.description ILIKE '%' || like_escape($5) || '%')
-)::bigint AS total FROM bots
-WHERE owner_id = $1 AND deleted_at IS NULL
-  AND ($2::bot_status IS NULL OR status = $2)
-  AND ($3::text IS NULL OR model = $3)
-  AND ($4::boolean IS NULL OR is_public = $4)
-  AND ($5::text IS NULL OR name ILIKE '%' || like_escape($5) || '%'
-       OR description ILIKE '%' || like_escape($5) || '%')
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (CASE
+    WHEN $1::bot_status IS NULL AND $2::text IS NULL
+         AND $3::boolean IS NULL AND $4::text IS NULL
+    THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
+    ELSE (SELECT count(*) FROM bots c
+    WHERE c.owner_id = $5 AND c.deleted_at IS NULL
+      AND ($1::bot_status IS NULL OR c.status = $1)
+      AND ($2::text IS NULL OR c.model = $2)
+      AND ($3::boolean IS NULL OR c.is_public = $3)
+      AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
+           OR c.description ILIKE '%' || like_escape($4) || '%')
+) END)::bigint AS total FROM bots
+WHERE owner_id = $5 AND deleted_at IS NULL
+  AND ($1::bot_status IS NULL OR status = $1)
+  AND ($2::text IS NULL OR model = $2)
+  AND ($3::boolean IS NULL OR is_public = $3)
+  AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
+       OR description ILIKE '%' || like_escape($4) || '%')
 ORDER BY created_at, id
 LIMIT $7 OFFSET $6
 `
 
 type BotListCreatedAscParams struct {
-	Caller   uuid.UUID
 	Status   NullBotStatus
 	Model    *string
 	IsPublic *bool
 	Q        *string
+	Caller   uuid.UUID
 	Off      int32
 	Lim      int32
 }
@@ -87,11 +91,11 @@ type BotListCreatedAscRow struct {
 
 func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCreatedAscParams) ([]BotListCreatedAscRow, error) {
 	rows, err := db.Query(ctx, botListCreatedAsc,
-		arg.Caller,
 		arg.Status,
 		arg.Model,
 		arg.IsPublic,
 		arg.Q,
+		arg.Caller,
 		arg.Off,
 		arg.Lim,
 	)
@@ -131,31 +135,34 @@ func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCre
 }
 
 const botListCreatedDesc = `-- name: BotListCreatedDesc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (
-    SELECT count(*) FROM bots c
-    WHERE c.owner_id = $1 AND c.deleted_at IS NULL
-      AND ($2::bot_status IS NULL OR c.status = $2)
-      AND ($3::text IS NULL OR c.model = $3)
-      AND ($4::boolean IS NULL OR c.is_public = $4)
-      AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%'
-           OR c.description ILIKE '%' || like_escape($5) || '%')
-)::bigint AS total FROM bots
-WHERE owner_id = $1 AND deleted_at IS NULL
-  AND ($2::bot_status IS NULL OR status = $2)
-  AND ($3::text IS NULL OR model = $3)
-  AND ($4::boolean IS NULL OR is_public = $4)
-  AND ($5::text IS NULL OR name ILIKE '%' || like_escape($5) || '%'
-       OR description ILIKE '%' || like_escape($5) || '%')
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (CASE
+    WHEN $1::bot_status IS NULL AND $2::text IS NULL
+         AND $3::boolean IS NULL AND $4::text IS NULL
+    THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
+    ELSE (SELECT count(*) FROM bots c
+    WHERE c.owner_id = $5 AND c.deleted_at IS NULL
+      AND ($1::bot_status IS NULL OR c.status = $1)
+      AND ($2::text IS NULL OR c.model = $2)
+      AND ($3::boolean IS NULL OR c.is_public = $3)
+      AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
+           OR c.description ILIKE '%' || like_escape($4) || '%')
+) END)::bigint AS total FROM bots
+WHERE owner_id = $5 AND deleted_at IS NULL
+  AND ($1::bot_status IS NULL OR status = $1)
+  AND ($2::text IS NULL OR model = $2)
+  AND ($3::boolean IS NULL OR is_public = $3)
+  AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
+       OR description ILIKE '%' || like_escape($4) || '%')
 ORDER BY created_at DESC, id DESC
 LIMIT $7 OFFSET $6
 `
 
 type BotListCreatedDescParams struct {
-	Caller   uuid.UUID
 	Status   NullBotStatus
 	Model    *string
 	IsPublic *bool
 	Q        *string
+	Caller   uuid.UUID
 	Off      int32
 	Lim      int32
 }
@@ -167,11 +174,11 @@ type BotListCreatedDescRow struct {
 
 func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCreatedDescParams) ([]BotListCreatedDescRow, error) {
 	rows, err := db.Query(ctx, botListCreatedDesc,
-		arg.Caller,
 		arg.Status,
 		arg.Model,
 		arg.IsPublic,
 		arg.Q,
+		arg.Caller,
 		arg.Off,
 		arg.Lim,
 	)
@@ -211,31 +218,34 @@ func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCr
 }
 
 const botListNameAsc = `-- name: BotListNameAsc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (
-    SELECT count(*) FROM bots c
-    WHERE c.owner_id = $1 AND c.deleted_at IS NULL
-      AND ($2::bot_status IS NULL OR c.status = $2)
-      AND ($3::text IS NULL OR c.model = $3)
-      AND ($4::boolean IS NULL OR c.is_public = $4)
-      AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%'
-           OR c.description ILIKE '%' || like_escape($5) || '%')
-)::bigint AS total FROM bots
-WHERE owner_id = $1 AND deleted_at IS NULL
-  AND ($2::bot_status IS NULL OR status = $2)
-  AND ($3::text IS NULL OR model = $3)
-  AND ($4::boolean IS NULL OR is_public = $4)
-  AND ($5::text IS NULL OR name ILIKE '%' || like_escape($5) || '%'
-       OR description ILIKE '%' || like_escape($5) || '%')
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (CASE
+    WHEN $1::bot_status IS NULL AND $2::text IS NULL
+         AND $3::boolean IS NULL AND $4::text IS NULL
+    THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
+    ELSE (SELECT count(*) FROM bots c
+    WHERE c.owner_id = $5 AND c.deleted_at IS NULL
+      AND ($1::bot_status IS NULL OR c.status = $1)
+      AND ($2::text IS NULL OR c.model = $2)
+      AND ($3::boolean IS NULL OR c.is_public = $3)
+      AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
+           OR c.description ILIKE '%' || like_escape($4) || '%')
+) END)::bigint AS total FROM bots
+WHERE owner_id = $5 AND deleted_at IS NULL
+  AND ($1::bot_status IS NULL OR status = $1)
+  AND ($2::text IS NULL OR model = $2)
+  AND ($3::boolean IS NULL OR is_public = $3)
+  AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
+       OR description ILIKE '%' || like_escape($4) || '%')
 ORDER BY lower(name)
 LIMIT $7 OFFSET $6
 `
 
 type BotListNameAscParams struct {
-	Caller   uuid.UUID
 	Status   NullBotStatus
 	Model    *string
 	IsPublic *bool
 	Q        *string
+	Caller   uuid.UUID
 	Off      int32
 	Lim      int32
 }
@@ -248,11 +258,11 @@ type BotListNameAscRow struct {
 // Names are unique per owner ignoring case, so lower(name) alone is a total order.
 func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAscParams) ([]BotListNameAscRow, error) {
 	rows, err := db.Query(ctx, botListNameAsc,
-		arg.Caller,
 		arg.Status,
 		arg.Model,
 		arg.IsPublic,
 		arg.Q,
+		arg.Caller,
 		arg.Off,
 		arg.Lim,
 	)
@@ -292,31 +302,34 @@ func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAs
 }
 
 const botListNameDesc = `-- name: BotListNameDesc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (
-    SELECT count(*) FROM bots c
-    WHERE c.owner_id = $1 AND c.deleted_at IS NULL
-      AND ($2::bot_status IS NULL OR c.status = $2)
-      AND ($3::text IS NULL OR c.model = $3)
-      AND ($4::boolean IS NULL OR c.is_public = $4)
-      AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%'
-           OR c.description ILIKE '%' || like_escape($5) || '%')
-)::bigint AS total FROM bots
-WHERE owner_id = $1 AND deleted_at IS NULL
-  AND ($2::bot_status IS NULL OR status = $2)
-  AND ($3::text IS NULL OR model = $3)
-  AND ($4::boolean IS NULL OR is_public = $4)
-  AND ($5::text IS NULL OR name ILIKE '%' || like_escape($5) || '%'
-       OR description ILIKE '%' || like_escape($5) || '%')
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (CASE
+    WHEN $1::bot_status IS NULL AND $2::text IS NULL
+         AND $3::boolean IS NULL AND $4::text IS NULL
+    THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
+    ELSE (SELECT count(*) FROM bots c
+    WHERE c.owner_id = $5 AND c.deleted_at IS NULL
+      AND ($1::bot_status IS NULL OR c.status = $1)
+      AND ($2::text IS NULL OR c.model = $2)
+      AND ($3::boolean IS NULL OR c.is_public = $3)
+      AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
+           OR c.description ILIKE '%' || like_escape($4) || '%')
+) END)::bigint AS total FROM bots
+WHERE owner_id = $5 AND deleted_at IS NULL
+  AND ($1::bot_status IS NULL OR status = $1)
+  AND ($2::text IS NULL OR model = $2)
+  AND ($3::boolean IS NULL OR is_public = $3)
+  AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
+       OR description ILIKE '%' || like_escape($4) || '%')
 ORDER BY lower(name) DESC
 LIMIT $7 OFFSET $6
 `
 
 type BotListNameDescParams struct {
-	Caller   uuid.UUID
 	Status   NullBotStatus
 	Model    *string
 	IsPublic *bool
 	Q        *string
+	Caller   uuid.UUID
 	Off      int32
 	Lim      int32
 }
@@ -328,11 +341,11 @@ type BotListNameDescRow struct {
 
 func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameDescParams) ([]BotListNameDescRow, error) {
 	rows, err := db.Query(ctx, botListNameDesc,
-		arg.Caller,
 		arg.Status,
 		arg.Model,
 		arg.IsPublic,
 		arg.Q,
+		arg.Caller,
 		arg.Off,
 		arg.Lim,
 	)
@@ -372,31 +385,34 @@ func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameD
 }
 
 const botListUpdatedAsc = `-- name: BotListUpdatedAsc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (
-    SELECT count(*) FROM bots c
-    WHERE c.owner_id = $1 AND c.deleted_at IS NULL
-      AND ($2::bot_status IS NULL OR c.status = $2)
-      AND ($3::text IS NULL OR c.model = $3)
-      AND ($4::boolean IS NULL OR c.is_public = $4)
-      AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%'
-           OR c.description ILIKE '%' || like_escape($5) || '%')
-)::bigint AS total FROM bots
-WHERE owner_id = $1 AND deleted_at IS NULL
-  AND ($2::bot_status IS NULL OR status = $2)
-  AND ($3::text IS NULL OR model = $3)
-  AND ($4::boolean IS NULL OR is_public = $4)
-  AND ($5::text IS NULL OR name ILIKE '%' || like_escape($5) || '%'
-       OR description ILIKE '%' || like_escape($5) || '%')
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (CASE
+    WHEN $1::bot_status IS NULL AND $2::text IS NULL
+         AND $3::boolean IS NULL AND $4::text IS NULL
+    THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
+    ELSE (SELECT count(*) FROM bots c
+    WHERE c.owner_id = $5 AND c.deleted_at IS NULL
+      AND ($1::bot_status IS NULL OR c.status = $1)
+      AND ($2::text IS NULL OR c.model = $2)
+      AND ($3::boolean IS NULL OR c.is_public = $3)
+      AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
+           OR c.description ILIKE '%' || like_escape($4) || '%')
+) END)::bigint AS total FROM bots
+WHERE owner_id = $5 AND deleted_at IS NULL
+  AND ($1::bot_status IS NULL OR status = $1)
+  AND ($2::text IS NULL OR model = $2)
+  AND ($3::boolean IS NULL OR is_public = $3)
+  AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
+       OR description ILIKE '%' || like_escape($4) || '%')
 ORDER BY updated_at, id
 LIMIT $7 OFFSET $6
 `
 
 type BotListUpdatedAscParams struct {
-	Caller   uuid.UUID
 	Status   NullBotStatus
 	Model    *string
 	IsPublic *bool
 	Q        *string
+	Caller   uuid.UUID
 	Off      int32
 	Lim      int32
 }
@@ -408,11 +424,11 @@ type BotListUpdatedAscRow struct {
 
 func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpdatedAscParams) ([]BotListUpdatedAscRow, error) {
 	rows, err := db.Query(ctx, botListUpdatedAsc,
-		arg.Caller,
 		arg.Status,
 		arg.Model,
 		arg.IsPublic,
 		arg.Q,
+		arg.Caller,
 		arg.Off,
 		arg.Lim,
 	)
@@ -452,31 +468,34 @@ func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpd
 }
 
 const botListUpdatedDesc = `-- name: BotListUpdatedDesc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (
-    SELECT count(*) FROM bots c
-    WHERE c.owner_id = $1 AND c.deleted_at IS NULL
-      AND ($2::bot_status IS NULL OR c.status = $2)
-      AND ($3::text IS NULL OR c.model = $3)
-      AND ($4::boolean IS NULL OR c.is_public = $4)
-      AND ($5::text IS NULL OR c.name ILIKE '%' || like_escape($5) || '%'
-           OR c.description ILIKE '%' || like_escape($5) || '%')
-)::bigint AS total FROM bots
-WHERE owner_id = $1 AND deleted_at IS NULL
-  AND ($2::bot_status IS NULL OR status = $2)
-  AND ($3::text IS NULL OR model = $3)
-  AND ($4::boolean IS NULL OR is_public = $4)
-  AND ($5::text IS NULL OR name ILIKE '%' || like_escape($5) || '%'
-       OR description ILIKE '%' || like_escape($5) || '%')
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (CASE
+    WHEN $1::bot_status IS NULL AND $2::text IS NULL
+         AND $3::boolean IS NULL AND $4::text IS NULL
+    THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
+    ELSE (SELECT count(*) FROM bots c
+    WHERE c.owner_id = $5 AND c.deleted_at IS NULL
+      AND ($1::bot_status IS NULL OR c.status = $1)
+      AND ($2::text IS NULL OR c.model = $2)
+      AND ($3::boolean IS NULL OR c.is_public = $3)
+      AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
+           OR c.description ILIKE '%' || like_escape($4) || '%')
+) END)::bigint AS total FROM bots
+WHERE owner_id = $5 AND deleted_at IS NULL
+  AND ($1::bot_status IS NULL OR status = $1)
+  AND ($2::text IS NULL OR model = $2)
+  AND ($3::boolean IS NULL OR is_public = $3)
+  AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
+       OR description ILIKE '%' || like_escape($4) || '%')
 ORDER BY updated_at DESC, id DESC
 LIMIT $7 OFFSET $6
 `
 
 type BotListUpdatedDescParams struct {
-	Caller   uuid.UUID
 	Status   NullBotStatus
 	Model    *string
 	IsPublic *bool
 	Q        *string
+	Caller   uuid.UUID
 	Off      int32
 	Lim      int32
 }
@@ -488,11 +507,11 @@ type BotListUpdatedDescRow struct {
 
 func (q *Queries) BotListUpdatedDesc(ctx context.Context, db DBTX, arg BotListUpdatedDescParams) ([]BotListUpdatedDescRow, error) {
 	rows, err := db.Query(ctx, botListUpdatedDesc,
-		arg.Caller,
 		arg.Status,
 		arg.Model,
 		arg.IsPublic,
 		arg.Q,
+		arg.Caller,
 		arg.Off,
 		arg.Lim,
 	)

@@ -114,4 +114,5 @@ type IdempotencyKey struct {
 type User struct {
 	ID        uuid.UUID
 	CreatedAt time.Time
+	LiveBots  int64
 }

@@ -65,7 +65,7 @@ func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Write
 		for _, sql := range []string{
 			"TRUNCATE bots, users, bot_status_events, idempotency_keys, bench_dataset CASCADE",
 			"DELETE FROM river_job",
-			"ALTER TABLE bots DISABLE TRIGGER bots_status_change",
+			"ALTER TABLE bots DISABLE TRIGGER USER",
 		} {
 			if _, err := tx.Exec(ctx, sql); err != nil {
 				return err
@@ -118,7 +118,8 @@ func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Write
 			return err
 		}
 		for _, sql := range []string{
-			"ALTER TABLE bots ENABLE TRIGGER bots_status_change",
+			"ALTER TABLE bots ENABLE TRIGGER USER",
+			`UPDATE users u SET live_bots = c.n FROM (SELECT owner_id, count(*) AS n FROM bots WHERE deleted_at IS NULL GROUP BY owner_id) c WHERE c.owner_id = u.id`,
 			`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at) SELECT id, NULL, 'training', created_at FROM bots`,
 			`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at) SELECT id, 'training', status, created_at FROM bots`,
 		} {

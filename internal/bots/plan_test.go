@@ -154,15 +154,17 @@ func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots 
 			})
 		}
 	}
-	// The status trigger would notify once per row; the history is loaded in bulk below.
-	_, err = conn.Exec(ctx, "ALTER TABLE bots DISABLE TRIGGER bots_status_change")
+	// The triggers would notify and count once per row; history and counts are loaded in
+	// bulk below.
+	_, err = conn.Exec(ctx, "ALTER TABLE bots DISABLE TRIGGER USER")
 	require.NoError(t, err)
 	_, err = conn.CopyFrom(ctx, pgx.Identifier{"bots"},
 		[]string{"id", "owner_id", "name", "description", "model", "temperature", "system_prompt", "is_public", "status", "created_at", "updated_at", "deleted_at"},
 		pgx.CopyFromRows(rows))
 	require.NoError(t, err)
 	for _, sql := range []string{
-		"ALTER TABLE bots ENABLE TRIGGER bots_status_change",
+		"ALTER TABLE bots ENABLE TRIGGER USER",
+		`UPDATE users u SET live_bots = c.n FROM (SELECT owner_id, count(*) AS n FROM bots WHERE deleted_at IS NULL GROUP BY owner_id) c WHERE c.owner_id = u.id`,
 		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
 		 SELECT id, NULL, 'training', created_at FROM bots`,
 		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)

@@ -1,8 +1,9 @@
 -- The list has one query per sort order, so that each can walk its own index instead of
 -- sorting the caller's bots; the filters are the same in all of them and in BotCount.
 -- q matches name or description, ignoring case, with % and _ taken literally.
--- Each page carries the number of matching bots (total), counted by a subquery that the
--- planner runs once, from the index alone where it can, so that a page costs one round trip.
+-- Each page carries the number of matching bots (total), so that a page costs one round
+-- trip: without filters it is the owner's live_bots counter; with filters a subquery that
+-- the planner runs once counts from the index alone where it can.
 -- (A window count over the page query would fetch every matching row.) BotCount is needed
 -- only for a page past the end, which has no row to carry the total.
 
@@ -16,15 +17,18 @@ WHERE owner_id = @caller AND deleted_at IS NULL
        OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%');
 
 -- name: BotListCreatedDesc :many
-SELECT sqlc.embed(bots), (
-    SELECT count(*) FROM bots c
+SELECT sqlc.embed(bots), (CASE
+    WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
+         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
+    THEN (SELECT u.live_bots FROM users u WHERE u.id = @caller)
+    ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
       AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
            OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-)::bigint AS total FROM bots
+) END)::bigint AS total FROM bots
 WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
@@ -35,15 +39,18 @@ ORDER BY created_at DESC, id DESC
 LIMIT @lim OFFSET @off;
 
 -- name: BotListCreatedAsc :many
-SELECT sqlc.embed(bots), (
-    SELECT count(*) FROM bots c
+SELECT sqlc.embed(bots), (CASE
+    WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
+         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
+    THEN (SELECT u.live_bots FROM users u WHERE u.id = @caller)
+    ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
       AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
            OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-)::bigint AS total FROM bots
+) END)::bigint AS total FROM bots
 WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
@@ -54,15 +61,18 @@ ORDER BY created_at, id
 LIMIT @lim OFFSET @off;
 
 -- name: BotListUpdatedDesc :many
-SELECT sqlc.embed(bots), (
-    SELECT count(*) FROM bots c
+SELECT sqlc.embed(bots), (CASE
+    WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
+         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
+    THEN (SELECT u.live_bots FROM users u WHERE u.id = @caller)
+    ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
       AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
            OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-)::bigint AS total FROM bots
+) END)::bigint AS total FROM bots
 WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
@@ -73,15 +83,18 @@ ORDER BY updated_at DESC, id DESC
 LIMIT @lim OFFSET @off;
 
 -- name: BotListUpdatedAsc :many
-SELECT sqlc.embed(bots), (
-    SELECT count(*) FROM bots c
+SELECT sqlc.embed(bots), (CASE
+    WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
+         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
+    THEN (SELECT u.live_bots FROM users u WHERE u.id = @caller)
+    ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
       AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
            OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-)::bigint AS total FROM bots
+) END)::bigint AS total FROM bots
 WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
@@ -93,15 +106,18 @@ LIMIT @lim OFFSET @off;
 
 -- name: BotListNameAsc :many
 -- Names are unique per owner ignoring case, so lower(name) alone is a total order.
-SELECT sqlc.embed(bots), (
-    SELECT count(*) FROM bots c
+SELECT sqlc.embed(bots), (CASE
+    WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
+         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
+    THEN (SELECT u.live_bots FROM users u WHERE u.id = @caller)
+    ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
       AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
            OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-)::bigint AS total FROM bots
+) END)::bigint AS total FROM bots
 WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
@@ -112,15 +128,18 @@ ORDER BY lower(name)
 LIMIT @lim OFFSET @off;
 
 -- name: BotListNameDesc :many
-SELECT sqlc.embed(bots), (
-    SELECT count(*) FROM bots c
+SELECT sqlc.embed(bots), (CASE
+    WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
+         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
+    THEN (SELECT u.live_bots FROM users u WHERE u.id = @caller)
+    ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
       AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
            OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-)::bigint AS total FROM bots
+) END)::bigint AS total FROM bots
 WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
