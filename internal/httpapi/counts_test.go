@@ -73,4 +73,3 @@ func sendRaw(e *env, u user, method, path, body string) int {
 	e.handler.ServeHTTP(rec, req)
 	return rec.Code
 }
-
