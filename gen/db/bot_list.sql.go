@@ -63,15 +63,21 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($3::boolean IS NULL OR c.is_public = $3)
       AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
            OR c.description ILIKE '%' || like_escape($4) || '%')
-) END)::bigint AS total FROM bots
-WHERE owner_id = $5 AND deleted_at IS NULL
-  AND ($1::bot_status IS NULL OR status = $1)
-  AND ($2::text IS NULL OR model = $2)
-  AND ($3::boolean IS NULL OR is_public = $3)
-  AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
-       OR description ILIKE '%' || like_escape($4) || '%')
-ORDER BY created_at, id
-LIMIT $7 OFFSET $6
+) END)::bigint AS total
+FROM bots
+JOIN (
+    -- The page's ids, from the index alone where the filters allow.
+    SELECT id AS page_id FROM bots
+    WHERE owner_id = $5 AND deleted_at IS NULL
+      AND ($1::bot_status IS NULL OR status = $1)
+      AND ($2::text IS NULL OR model = $2)
+      AND ($3::boolean IS NULL OR is_public = $3)
+      AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
+           OR description ILIKE '%' || like_escape($4) || '%')
+    ORDER BY created_at, id
+    LIMIT $7 OFFSET $6
+) page ON page.page_id = bots.id
+ORDER BY bots.created_at, bots.id
 `
 
 type BotListCreatedAscParams struct {
@@ -146,15 +152,21 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($3::boolean IS NULL OR c.is_public = $3)
       AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
            OR c.description ILIKE '%' || like_escape($4) || '%')
-) END)::bigint AS total FROM bots
-WHERE owner_id = $5 AND deleted_at IS NULL
-  AND ($1::bot_status IS NULL OR status = $1)
-  AND ($2::text IS NULL OR model = $2)
-  AND ($3::boolean IS NULL OR is_public = $3)
-  AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
-       OR description ILIKE '%' || like_escape($4) || '%')
-ORDER BY created_at DESC, id DESC
-LIMIT $7 OFFSET $6
+) END)::bigint AS total
+FROM bots
+JOIN (
+    -- The page's ids, from the index alone where the filters allow.
+    SELECT id AS page_id FROM bots
+    WHERE owner_id = $5 AND deleted_at IS NULL
+      AND ($1::bot_status IS NULL OR status = $1)
+      AND ($2::text IS NULL OR model = $2)
+      AND ($3::boolean IS NULL OR is_public = $3)
+      AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
+           OR description ILIKE '%' || like_escape($4) || '%')
+    ORDER BY created_at DESC, id DESC
+    LIMIT $7 OFFSET $6
+) page ON page.page_id = bots.id
+ORDER BY bots.created_at DESC, bots.id DESC
 `
 
 type BotListCreatedDescParams struct {
@@ -229,15 +241,21 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($3::boolean IS NULL OR c.is_public = $3)
       AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
            OR c.description ILIKE '%' || like_escape($4) || '%')
-) END)::bigint AS total FROM bots
-WHERE owner_id = $5 AND deleted_at IS NULL
-  AND ($1::bot_status IS NULL OR status = $1)
-  AND ($2::text IS NULL OR model = $2)
-  AND ($3::boolean IS NULL OR is_public = $3)
-  AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
-       OR description ILIKE '%' || like_escape($4) || '%')
-ORDER BY lower(name)
-LIMIT $7 OFFSET $6
+) END)::bigint AS total
+FROM bots
+JOIN (
+    -- The page's ids, from the index alone where the filters allow.
+    SELECT id AS page_id FROM bots
+    WHERE owner_id = $5 AND deleted_at IS NULL
+      AND ($1::bot_status IS NULL OR status = $1)
+      AND ($2::text IS NULL OR model = $2)
+      AND ($3::boolean IS NULL OR is_public = $3)
+      AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
+           OR description ILIKE '%' || like_escape($4) || '%')
+    ORDER BY lower(name)
+    LIMIT $7 OFFSET $6
+) page ON page.page_id = bots.id
+ORDER BY lower(bots.name)
 `
 
 type BotListNameAscParams struct {
@@ -313,15 +331,21 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($3::boolean IS NULL OR c.is_public = $3)
       AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
            OR c.description ILIKE '%' || like_escape($4) || '%')
-) END)::bigint AS total FROM bots
-WHERE owner_id = $5 AND deleted_at IS NULL
-  AND ($1::bot_status IS NULL OR status = $1)
-  AND ($2::text IS NULL OR model = $2)
-  AND ($3::boolean IS NULL OR is_public = $3)
-  AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
-       OR description ILIKE '%' || like_escape($4) || '%')
-ORDER BY lower(name) DESC
-LIMIT $7 OFFSET $6
+) END)::bigint AS total
+FROM bots
+JOIN (
+    -- The page's ids, from the index alone where the filters allow.
+    SELECT id AS page_id FROM bots
+    WHERE owner_id = $5 AND deleted_at IS NULL
+      AND ($1::bot_status IS NULL OR status = $1)
+      AND ($2::text IS NULL OR model = $2)
+      AND ($3::boolean IS NULL OR is_public = $3)
+      AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
+           OR description ILIKE '%' || like_escape($4) || '%')
+    ORDER BY lower(name) DESC
+    LIMIT $7 OFFSET $6
+) page ON page.page_id = bots.id
+ORDER BY lower(bots.name) DESC
 `
 
 type BotListNameDescParams struct {
@@ -396,15 +420,21 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($3::boolean IS NULL OR c.is_public = $3)
       AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
            OR c.description ILIKE '%' || like_escape($4) || '%')
-) END)::bigint AS total FROM bots
-WHERE owner_id = $5 AND deleted_at IS NULL
-  AND ($1::bot_status IS NULL OR status = $1)
-  AND ($2::text IS NULL OR model = $2)
-  AND ($3::boolean IS NULL OR is_public = $3)
-  AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
-       OR description ILIKE '%' || like_escape($4) || '%')
-ORDER BY updated_at, id
-LIMIT $7 OFFSET $6
+) END)::bigint AS total
+FROM bots
+JOIN (
+    -- The page's ids, from the index alone where the filters allow.
+    SELECT id AS page_id FROM bots
+    WHERE owner_id = $5 AND deleted_at IS NULL
+      AND ($1::bot_status IS NULL OR status = $1)
+      AND ($2::text IS NULL OR model = $2)
+      AND ($3::boolean IS NULL OR is_public = $3)
+      AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
+           OR description ILIKE '%' || like_escape($4) || '%')
+    ORDER BY updated_at, id
+    LIMIT $7 OFFSET $6
+) page ON page.page_id = bots.id
+ORDER BY bots.updated_at, bots.id
 `
 
 type BotListUpdatedAscParams struct {
@@ -479,15 +509,21 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($3::boolean IS NULL OR c.is_public = $3)
       AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
            OR c.description ILIKE '%' || like_escape($4) || '%')
-) END)::bigint AS total FROM bots
-WHERE owner_id = $5 AND deleted_at IS NULL
-  AND ($1::bot_status IS NULL OR status = $1)
-  AND ($2::text IS NULL OR model = $2)
-  AND ($3::boolean IS NULL OR is_public = $3)
-  AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
-       OR description ILIKE '%' || like_escape($4) || '%')
-ORDER BY updated_at DESC, id DESC
-LIMIT $7 OFFSET $6
+) END)::bigint AS total
+FROM bots
+JOIN (
+    -- The page's ids, from the index alone where the filters allow.
+    SELECT id AS page_id FROM bots
+    WHERE owner_id = $5 AND deleted_at IS NULL
+      AND ($1::bot_status IS NULL OR status = $1)
+      AND ($2::text IS NULL OR model = $2)
+      AND ($3::boolean IS NULL OR is_public = $3)
+      AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
+           OR description ILIKE '%' || like_escape($4) || '%')
+    ORDER BY updated_at DESC, id DESC
+    LIMIT $7 OFFSET $6
+) page ON page.page_id = bots.id
+ORDER BY bots.updated_at DESC, bots.id DESC
 `
 
 type BotListUpdatedDescParams struct {

@@ -28,15 +28,21 @@ SELECT sqlc.embed(bots), (CASE
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
       AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
            OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-) END)::bigint AS total FROM bots
-WHERE owner_id = @caller AND deleted_at IS NULL
-  AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
-  AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
-  AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-  AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-       OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-ORDER BY created_at DESC, id DESC
-LIMIT @lim OFFSET @off;
+) END)::bigint AS total
+FROM bots
+JOIN (
+    -- The page's ids, from the index alone where the filters allow.
+    SELECT id AS page_id FROM bots
+    WHERE owner_id = @caller AND deleted_at IS NULL
+      AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
+      AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
+      AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
+      AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
+           OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+    ORDER BY created_at DESC, id DESC
+    LIMIT @lim OFFSET @off
+) page ON page.page_id = bots.id
+ORDER BY bots.created_at DESC, bots.id DESC;
 
 -- name: BotListCreatedAsc :many
 SELECT sqlc.embed(bots), (CASE
@@ -50,15 +56,21 @@ SELECT sqlc.embed(bots), (CASE
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
       AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
            OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-) END)::bigint AS total FROM bots
-WHERE owner_id = @caller AND deleted_at IS NULL
-  AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
-  AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
-  AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-  AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-       OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-ORDER BY created_at, id
-LIMIT @lim OFFSET @off;
+) END)::bigint AS total
+FROM bots
+JOIN (
+    -- The page's ids, from the index alone where the filters allow.
+    SELECT id AS page_id FROM bots
+    WHERE owner_id = @caller AND deleted_at IS NULL
+      AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
+      AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
+      AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
+      AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
+           OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+    ORDER BY created_at, id
+    LIMIT @lim OFFSET @off
+) page ON page.page_id = bots.id
+ORDER BY bots.created_at, bots.id;
 
 -- name: BotListUpdatedDesc :many
 SELECT sqlc.embed(bots), (CASE
@@ -72,15 +84,21 @@ SELECT sqlc.embed(bots), (CASE
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
       AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
            OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-) END)::bigint AS total FROM bots
-WHERE owner_id = @caller AND deleted_at IS NULL
-  AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
-  AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
-  AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-  AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-       OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-ORDER BY updated_at DESC, id DESC
-LIMIT @lim OFFSET @off;
+) END)::bigint AS total
+FROM bots
+JOIN (
+    -- The page's ids, from the index alone where the filters allow.
+    SELECT id AS page_id FROM bots
+    WHERE owner_id = @caller AND deleted_at IS NULL
+      AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
+      AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
+      AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
+      AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
+           OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+    ORDER BY updated_at DESC, id DESC
+    LIMIT @lim OFFSET @off
+) page ON page.page_id = bots.id
+ORDER BY bots.updated_at DESC, bots.id DESC;
 
 -- name: BotListUpdatedAsc :many
 SELECT sqlc.embed(bots), (CASE
@@ -94,15 +112,21 @@ SELECT sqlc.embed(bots), (CASE
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
       AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
            OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-) END)::bigint AS total FROM bots
-WHERE owner_id = @caller AND deleted_at IS NULL
-  AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
-  AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
-  AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-  AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-       OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-ORDER BY updated_at, id
-LIMIT @lim OFFSET @off;
+) END)::bigint AS total
+FROM bots
+JOIN (
+    -- The page's ids, from the index alone where the filters allow.
+    SELECT id AS page_id FROM bots
+    WHERE owner_id = @caller AND deleted_at IS NULL
+      AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
+      AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
+      AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
+      AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
+           OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+    ORDER BY updated_at, id
+    LIMIT @lim OFFSET @off
+) page ON page.page_id = bots.id
+ORDER BY bots.updated_at, bots.id;
 
 -- name: BotListNameAsc :many
 -- Names are unique per owner ignoring case, so lower(name) alone is a total order.
@@ -117,15 +141,21 @@ SELECT sqlc.embed(bots), (CASE
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
       AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
            OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-) END)::bigint AS total FROM bots
-WHERE owner_id = @caller AND deleted_at IS NULL
-  AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
-  AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
-  AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-  AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-       OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-ORDER BY lower(name)
-LIMIT @lim OFFSET @off;
+) END)::bigint AS total
+FROM bots
+JOIN (
+    -- The page's ids, from the index alone where the filters allow.
+    SELECT id AS page_id FROM bots
+    WHERE owner_id = @caller AND deleted_at IS NULL
+      AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
+      AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
+      AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
+      AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
+           OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+    ORDER BY lower(name)
+    LIMIT @lim OFFSET @off
+) page ON page.page_id = bots.id
+ORDER BY lower(bots.name);
 
 -- name: BotListNameDesc :many
 SELECT sqlc.embed(bots), (CASE
@@ -139,12 +169,18 @@ SELECT sqlc.embed(bots), (CASE
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
       AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
            OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-) END)::bigint AS total FROM bots
-WHERE owner_id = @caller AND deleted_at IS NULL
-  AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
-  AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
-  AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-  AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-       OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
-ORDER BY lower(name) DESC
-LIMIT @lim OFFSET @off;
+) END)::bigint AS total
+FROM bots
+JOIN (
+    -- The page's ids, from the index alone where the filters allow.
+    SELECT id AS page_id FROM bots
+    WHERE owner_id = @caller AND deleted_at IS NULL
+      AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
+      AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
+      AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
+      AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
+           OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+    ORDER BY lower(name) DESC
+    LIMIT @lim OFFSET @off
+) page ON page.page_id = bots.id
+ORDER BY lower(bots.name) DESC;
