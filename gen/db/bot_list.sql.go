@@ -18,8 +18,8 @@ WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
   AND ($4::boolean IS NULL OR is_public = $4)
-  AND ($5::text IS NULL OR name ILIKE '%' || like_escape($5) || '%'
-       OR description ILIKE '%' || like_escape($5) || '%')
+  AND ($5::text IS NULL OR strpos(name_search, lower($5)) > 0
+       OR strpos(description_search, lower($5)) > 0)
 `
 
 type BotCountParams struct {
@@ -32,7 +32,8 @@ type BotCountParams struct {
 
 // The list has one query per sort order, so that each can walk its own index instead of
 // sorting the caller's bots; the filters are the same in all of them and in BotCount.
-// q matches name or description, ignoring case, with % and _ taken literally.
+// q matches a substring of name or description, ignoring case; every character of q,
+// % and _ included, stands for itself.
 // Each page carries the number of matching bots (total), so that a page costs one round
 // trip: without filters it is the owner's live_bots counter; with filters a subquery that
 // the planner runs once counts from the index alone where it can.
@@ -52,7 +53,7 @@ func (q *Queries) BotCount(ctx context.Context, db DBTX, arg BotCountParams) (in
 }
 
 const botListCreatedAsc = `-- name: BotListCreatedAsc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
@@ -61,8 +62,8 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($1::bot_status IS NULL OR c.status = $1)
       AND ($2::text IS NULL OR c.model = $2)
       AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
-           OR c.description ILIKE '%' || like_escape($4) || '%')
+      AND ($4::text IS NULL OR strpos(c.name_search, lower($4)) > 0
+           OR strpos(c.description_search, lower($4)) > 0)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -72,8 +73,8 @@ JOIN (
       AND ($1::bot_status IS NULL OR status = $1)
       AND ($2::text IS NULL OR model = $2)
       AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
-           OR description ILIKE '%' || like_escape($4) || '%')
+      AND ($4::text IS NULL OR strpos(name_search, lower($4)) > 0
+           OR strpos(description_search, lower($4)) > 0)
     ORDER BY created_at, id
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -128,6 +129,8 @@ func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCre
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
 			&i.Bot.PreparedConfig,
+			&i.Bot.NameSearch,
+			&i.Bot.DescriptionSearch,
 			&i.Total,
 		); err != nil {
 			return nil, err
@@ -141,7 +144,7 @@ func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCre
 }
 
 const botListCreatedDesc = `-- name: BotListCreatedDesc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
@@ -150,8 +153,8 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($1::bot_status IS NULL OR c.status = $1)
       AND ($2::text IS NULL OR c.model = $2)
       AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
-           OR c.description ILIKE '%' || like_escape($4) || '%')
+      AND ($4::text IS NULL OR strpos(c.name_search, lower($4)) > 0
+           OR strpos(c.description_search, lower($4)) > 0)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -161,8 +164,8 @@ JOIN (
       AND ($1::bot_status IS NULL OR status = $1)
       AND ($2::text IS NULL OR model = $2)
       AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
-           OR description ILIKE '%' || like_escape($4) || '%')
+      AND ($4::text IS NULL OR strpos(name_search, lower($4)) > 0
+           OR strpos(description_search, lower($4)) > 0)
     ORDER BY created_at DESC, id DESC
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -217,6 +220,8 @@ func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCr
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
 			&i.Bot.PreparedConfig,
+			&i.Bot.NameSearch,
+			&i.Bot.DescriptionSearch,
 			&i.Total,
 		); err != nil {
 			return nil, err
@@ -230,7 +235,7 @@ func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCr
 }
 
 const botListNameAsc = `-- name: BotListNameAsc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
@@ -239,8 +244,8 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($1::bot_status IS NULL OR c.status = $1)
       AND ($2::text IS NULL OR c.model = $2)
       AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
-           OR c.description ILIKE '%' || like_escape($4) || '%')
+      AND ($4::text IS NULL OR strpos(c.name_search, lower($4)) > 0
+           OR strpos(c.description_search, lower($4)) > 0)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -250,8 +255,8 @@ JOIN (
       AND ($1::bot_status IS NULL OR status = $1)
       AND ($2::text IS NULL OR model = $2)
       AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
-           OR description ILIKE '%' || like_escape($4) || '%')
+      AND ($4::text IS NULL OR strpos(name_search, lower($4)) > 0
+           OR strpos(description_search, lower($4)) > 0)
     ORDER BY lower(name)
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -307,6 +312,8 @@ func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAs
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
 			&i.Bot.PreparedConfig,
+			&i.Bot.NameSearch,
+			&i.Bot.DescriptionSearch,
 			&i.Total,
 		); err != nil {
 			return nil, err
@@ -320,7 +327,7 @@ func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAs
 }
 
 const botListNameDesc = `-- name: BotListNameDesc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
@@ -329,8 +336,8 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($1::bot_status IS NULL OR c.status = $1)
       AND ($2::text IS NULL OR c.model = $2)
       AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
-           OR c.description ILIKE '%' || like_escape($4) || '%')
+      AND ($4::text IS NULL OR strpos(c.name_search, lower($4)) > 0
+           OR strpos(c.description_search, lower($4)) > 0)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -340,8 +347,8 @@ JOIN (
       AND ($1::bot_status IS NULL OR status = $1)
       AND ($2::text IS NULL OR model = $2)
       AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
-           OR description ILIKE '%' || like_escape($4) || '%')
+      AND ($4::text IS NULL OR strpos(name_search, lower($4)) > 0
+           OR strpos(description_search, lower($4)) > 0)
     ORDER BY lower(name) DESC
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -396,6 +403,8 @@ func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameD
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
 			&i.Bot.PreparedConfig,
+			&i.Bot.NameSearch,
+			&i.Bot.DescriptionSearch,
 			&i.Total,
 		); err != nil {
 			return nil, err
@@ -409,7 +418,7 @@ func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameD
 }
 
 const botListUpdatedAsc = `-- name: BotListUpdatedAsc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
@@ -418,8 +427,8 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($1::bot_status IS NULL OR c.status = $1)
       AND ($2::text IS NULL OR c.model = $2)
       AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
-           OR c.description ILIKE '%' || like_escape($4) || '%')
+      AND ($4::text IS NULL OR strpos(c.name_search, lower($4)) > 0
+           OR strpos(c.description_search, lower($4)) > 0)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -429,8 +438,8 @@ JOIN (
       AND ($1::bot_status IS NULL OR status = $1)
       AND ($2::text IS NULL OR model = $2)
       AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
-           OR description ILIKE '%' || like_escape($4) || '%')
+      AND ($4::text IS NULL OR strpos(name_search, lower($4)) > 0
+           OR strpos(description_search, lower($4)) > 0)
     ORDER BY updated_at, id
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -485,6 +494,8 @@ func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpd
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
 			&i.Bot.PreparedConfig,
+			&i.Bot.NameSearch,
+			&i.Bot.DescriptionSearch,
 			&i.Total,
 		); err != nil {
 			return nil, err
@@ -498,7 +509,7 @@ func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpd
 }
 
 const botListUpdatedDesc = `-- name: BotListUpdatedDesc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
@@ -507,8 +518,8 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($1::bot_status IS NULL OR c.status = $1)
       AND ($2::text IS NULL OR c.model = $2)
       AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR c.name ILIKE '%' || like_escape($4) || '%'
-           OR c.description ILIKE '%' || like_escape($4) || '%')
+      AND ($4::text IS NULL OR strpos(c.name_search, lower($4)) > 0
+           OR strpos(c.description_search, lower($4)) > 0)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -518,8 +529,8 @@ JOIN (
       AND ($1::bot_status IS NULL OR status = $1)
       AND ($2::text IS NULL OR model = $2)
       AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR name ILIKE '%' || like_escape($4) || '%'
-           OR description ILIKE '%' || like_escape($4) || '%')
+      AND ($4::text IS NULL OR strpos(name_search, lower($4)) > 0
+           OR strpos(description_search, lower($4)) > 0)
     ORDER BY updated_at DESC, id DESC
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -574,6 +585,8 @@ func (q *Queries) BotListUpdatedDesc(ctx context.Context, db DBTX, arg BotListUp
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
 			&i.Bot.PreparedConfig,
+			&i.Bot.NameSearch,
+			&i.Bot.DescriptionSearch,
 			&i.Total,
 		); err != nil {
 			return nil, err

@@ -71,7 +71,7 @@ const botCreate = `-- name: BotCreate :one
 
 INSERT INTO bots (id, owner_id, name, description, model, temperature, system_prompt, is_public)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search
 `
 
 type BotCreateParams struct {
@@ -115,6 +115,8 @@ func (q *Queries) BotCreate(ctx context.Context, db DBTX, arg BotCreateParams) (
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.PreparedConfig,
+		&i.NameSearch,
+		&i.DescriptionSearch,
 	)
 	return i, err
 }
@@ -175,7 +177,7 @@ func (q *Queries) BotFirstFreeName(ctx context.Context, db DBTX, arg BotFirstFre
 }
 
 const botGet = `-- name: BotGet :one
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config FROM bots
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search FROM bots
 WHERE id = $1 AND deleted_at IS NULL AND (owner_id = $2 OR is_public)
 `
 
@@ -203,6 +205,8 @@ func (q *Queries) BotGet(ctx context.Context, db DBTX, arg BotGetParams) (Bot, e
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.PreparedConfig,
+		&i.NameSearch,
+		&i.DescriptionSearch,
 	)
 	return i, err
 }
@@ -212,7 +216,7 @@ UPDATE bots SET deleted_at = NULL, updated_at = now(), version = version + 1,
     status = CASE WHEN status = 'active' THEN status ELSE 'training' END,
     status_message = CASE WHEN status = 'active' THEN status_message END
 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NOT NULL
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search
 `
 
 type BotRestoreParams struct {
@@ -241,6 +245,8 @@ func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams)
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.PreparedConfig,
+		&i.NameSearch,
+		&i.DescriptionSearch,
 	)
 	return i, err
 }
@@ -248,7 +254,7 @@ func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams)
 const botTrain = `-- name: BotTrain :one
 UPDATE bots SET status = 'training', status_message = NULL, updated_at = now(), version = version + 1
 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search
 `
 
 type BotTrainParams struct {
@@ -275,6 +281,8 @@ func (q *Queries) BotTrain(ctx context.Context, db DBTX, arg BotTrainParams) (Bo
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.PreparedConfig,
+		&i.NameSearch,
+		&i.DescriptionSearch,
 	)
 	return i, err
 }
@@ -295,7 +303,7 @@ UPDATE bots SET
     updated_at    = now()
 WHERE id = $8 AND owner_id = $9 AND deleted_at IS NULL
   AND (NOT $10::boolean OR version = ANY ($11::bigint[]))
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search
 `
 
 type BotUpdateParams struct {
@@ -346,6 +354,8 @@ func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.PreparedConfig,
+		&i.NameSearch,
+		&i.DescriptionSearch,
 	)
 	return i, err
 }

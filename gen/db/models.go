@@ -74,21 +74,23 @@ func AllBotStatusValues() []BotStatus {
 }
 
 type Bot struct {
-	ID             uuid.UUID
-	OwnerID        uuid.UUID
-	Name           string
-	Description    *string
-	Model          string
-	Temperature    float64
-	SystemPrompt   string
-	IsPublic       bool
-	Status         BotStatus
-	StatusMessage  *string
-	Version        int64
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	DeletedAt      *time.Time
-	PreparedConfig []byte
+	ID                uuid.UUID
+	OwnerID           uuid.UUID
+	Name              string
+	Description       *string
+	Model             string
+	Temperature       float64
+	SystemPrompt      string
+	IsPublic          bool
+	Status            BotStatus
+	StatusMessage     *string
+	Version           int64
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	DeletedAt         *time.Time
+	PreparedConfig    []byte
+	NameSearch        *string
+	DescriptionSearch *string
 }
 
 type BotStatusEvent struct {

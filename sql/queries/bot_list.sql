@@ -1,6 +1,7 @@
 -- The list has one query per sort order, so that each can walk its own index instead of
 -- sorting the caller's bots; the filters are the same in all of them and in BotCount.
--- q matches name or description, ignoring case, with % and _ taken literally.
+-- q matches a substring of name or description, ignoring case; every character of q,
+-- % and _ included, stands for itself.
 -- Each page carries the number of matching bots (total), so that a page costs one round
 -- trip: without filters it is the owner's live_bots counter; with filters a subquery that
 -- the planner runs once counts from the index alone where it can.
@@ -13,8 +14,8 @@ WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
   AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-  AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-       OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%');
+  AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
+       OR strpos(description_search, lower(sqlc.narg(q))) > 0);
 
 -- name: BotListCreatedDesc :many
 SELECT sqlc.embed(bots), (CASE
@@ -26,8 +27,8 @@ SELECT sqlc.embed(bots), (CASE
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-           OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+      AND (sqlc.narg(q)::text IS NULL OR strpos(c.name_search, lower(sqlc.narg(q))) > 0
+           OR strpos(c.description_search, lower(sqlc.narg(q))) > 0)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -37,8 +38,8 @@ JOIN (
       AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-           OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+      AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
+           OR strpos(description_search, lower(sqlc.narg(q))) > 0)
     ORDER BY created_at DESC, id DESC
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
@@ -54,8 +55,8 @@ SELECT sqlc.embed(bots), (CASE
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-           OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+      AND (sqlc.narg(q)::text IS NULL OR strpos(c.name_search, lower(sqlc.narg(q))) > 0
+           OR strpos(c.description_search, lower(sqlc.narg(q))) > 0)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -65,8 +66,8 @@ JOIN (
       AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-           OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+      AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
+           OR strpos(description_search, lower(sqlc.narg(q))) > 0)
     ORDER BY created_at, id
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
@@ -82,8 +83,8 @@ SELECT sqlc.embed(bots), (CASE
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-           OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+      AND (sqlc.narg(q)::text IS NULL OR strpos(c.name_search, lower(sqlc.narg(q))) > 0
+           OR strpos(c.description_search, lower(sqlc.narg(q))) > 0)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -93,8 +94,8 @@ JOIN (
       AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-           OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+      AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
+           OR strpos(description_search, lower(sqlc.narg(q))) > 0)
     ORDER BY updated_at DESC, id DESC
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
@@ -110,8 +111,8 @@ SELECT sqlc.embed(bots), (CASE
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-           OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+      AND (sqlc.narg(q)::text IS NULL OR strpos(c.name_search, lower(sqlc.narg(q))) > 0
+           OR strpos(c.description_search, lower(sqlc.narg(q))) > 0)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -121,8 +122,8 @@ JOIN (
       AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-           OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+      AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
+           OR strpos(description_search, lower(sqlc.narg(q))) > 0)
     ORDER BY updated_at, id
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
@@ -139,8 +140,8 @@ SELECT sqlc.embed(bots), (CASE
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-           OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+      AND (sqlc.narg(q)::text IS NULL OR strpos(c.name_search, lower(sqlc.narg(q))) > 0
+           OR strpos(c.description_search, lower(sqlc.narg(q))) > 0)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -150,8 +151,8 @@ JOIN (
       AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-           OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+      AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
+           OR strpos(description_search, lower(sqlc.narg(q))) > 0)
     ORDER BY lower(name)
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
@@ -167,8 +168,8 @@ SELECT sqlc.embed(bots), (CASE
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR c.name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-           OR c.description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+      AND (sqlc.narg(q)::text IS NULL OR strpos(c.name_search, lower(sqlc.narg(q))) > 0
+           OR strpos(c.description_search, lower(sqlc.narg(q))) > 0)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -178,8 +179,8 @@ JOIN (
       AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || like_escape(sqlc.narg(q)) || '%'
-           OR description ILIKE '%' || like_escape(sqlc.narg(q)) || '%')
+      AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
+           OR strpos(description_search, lower(sqlc.narg(q))) > 0)
     ORDER BY lower(name) DESC
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
