@@ -35,7 +35,7 @@ type BotCountParams struct {
 // q matches a substring of name or description, ignoring case; every character of q,
 // % and _ included, stands for itself.
 // Each page carries the number of matching bots (total), so that a page costs one round
-// trip: without filters it is the owner's live_bots counter; with filters a subquery that
+// trip: without filters it is the sum of the owner's bot_counts; with filters a subquery that
 // the planner runs once counts from the index alone where it can.
 // (A window count over the page query would fetch every matching row.) BotCount is needed
 // only for a page past the end, which has no row to carry the total.
@@ -56,7 +56,7 @@ const botListCreatedAsc = `-- name: BotListCreatedAsc :many
 SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
-    THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
+    THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = $5 AND c.deleted_at IS NULL
       AND ($1::bot_status IS NULL OR c.status = $1)
@@ -147,7 +147,7 @@ const botListCreatedDesc = `-- name: BotListCreatedDesc :many
 SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
-    THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
+    THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = $5 AND c.deleted_at IS NULL
       AND ($1::bot_status IS NULL OR c.status = $1)
@@ -238,7 +238,7 @@ const botListNameAsc = `-- name: BotListNameAsc :many
 SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
-    THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
+    THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = $5 AND c.deleted_at IS NULL
       AND ($1::bot_status IS NULL OR c.status = $1)
@@ -330,7 +330,7 @@ const botListNameDesc = `-- name: BotListNameDesc :many
 SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
-    THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
+    THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = $5 AND c.deleted_at IS NULL
       AND ($1::bot_status IS NULL OR c.status = $1)
@@ -421,7 +421,7 @@ const botListUpdatedAsc = `-- name: BotListUpdatedAsc :many
 SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
-    THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
+    THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = $5 AND c.deleted_at IS NULL
       AND ($1::bot_status IS NULL OR c.status = $1)
@@ -512,7 +512,7 @@ const botListUpdatedDesc = `-- name: BotListUpdatedDesc :many
 SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
-    THEN (SELECT u.live_bots FROM users u WHERE u.id = $5)
+    THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = $5 AND c.deleted_at IS NULL
       AND ($1::bot_status IS NULL OR c.status = $1)

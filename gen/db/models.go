@@ -93,6 +93,12 @@ type Bot struct {
 	DescriptionSearch *string
 }
 
+type BotCount struct {
+	OwnerID uuid.UUID
+	Shard   int16
+	Live    int64
+}
+
 type BotStatusEvent struct {
 	ID         int64
 	BotID      uuid.UUID
@@ -116,5 +122,4 @@ type IdempotencyKey struct {
 type User struct {
 	ID        uuid.UUID
 	CreatedAt time.Time
-	LiveBots  int64
 }

@@ -63,7 +63,7 @@ func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Write
 
 	return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		for _, sql := range []string{
-			"TRUNCATE bots, users, bot_status_events, idempotency_keys, bench_dataset CASCADE",
+			"TRUNCATE bots, users, bot_status_events, idempotency_keys, bot_counts, bench_dataset CASCADE",
 			"DELETE FROM river_job",
 			"ALTER TABLE bots DISABLE TRIGGER USER",
 		} {
@@ -119,7 +119,7 @@ func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Write
 		}
 		for _, sql := range []string{
 			"ALTER TABLE bots ENABLE TRIGGER USER",
-			`UPDATE users u SET live_bots = c.n FROM (SELECT owner_id, count(*) AS n FROM bots WHERE deleted_at IS NULL GROUP BY owner_id) c WHERE c.owner_id = u.id`,
+			`INSERT INTO bot_counts (owner_id, shard, live) SELECT owner_id, 0, count(*) FROM bots WHERE deleted_at IS NULL GROUP BY owner_id`,
 			`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at) SELECT id, NULL, 'training', created_at FROM bots`,
 			`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at) SELECT id, 'training', status, created_at FROM bots`,
 		} {

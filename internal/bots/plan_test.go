@@ -170,7 +170,7 @@ func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots 
 	require.NoError(t, err)
 	for _, sql := range []string{
 		"ALTER TABLE bots ENABLE TRIGGER USER",
-		`UPDATE users u SET live_bots = c.n FROM (SELECT owner_id, count(*) AS n FROM bots WHERE deleted_at IS NULL GROUP BY owner_id) c WHERE c.owner_id = u.id`,
+		`INSERT INTO bot_counts (owner_id, shard, live) SELECT owner_id, 0, count(*) FROM bots WHERE deleted_at IS NULL GROUP BY owner_id`,
 		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
 		 SELECT id, NULL, 'training', created_at FROM bots`,
 		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)

@@ -25,7 +25,7 @@ func TestTheLiveBotCounterMatchesTheBots(t *testing.T) {
 	check := func(step string) {
 		t.Helper()
 		var counter, live int64
-		require.NoError(t, e.pool.QueryRow(ctx, "SELECT live_bots FROM users WHERE id = $1", u.id).Scan(&counter))
+		require.NoError(t, e.pool.QueryRow(ctx, "SELECT coalesce(sum(live), 0) FROM bot_counts WHERE owner_id = $1", u.id).Scan(&counter))
 		require.NoError(t, e.pool.QueryRow(ctx, "SELECT count(*) FROM bots WHERE owner_id = $1 AND deleted_at IS NULL", u.id).Scan(&live))
 		require.Equal(t, live, counter, step)
 		var page api.BotList

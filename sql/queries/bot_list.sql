@@ -3,7 +3,7 @@
 -- q matches a substring of name or description, ignoring case; every character of q,
 -- % and _ included, stands for itself.
 -- Each page carries the number of matching bots (total), so that a page costs one round
--- trip: without filters it is the owner's live_bots counter; with filters a subquery that
+-- trip: without filters it is the sum of the owner's bot_counts; with filters a subquery that
 -- the planner runs once counts from the index alone where it can.
 -- (A window count over the page query would fetch every matching row.) BotCount is needed
 -- only for a page past the end, which has no row to carry the total.
@@ -21,7 +21,7 @@ WHERE owner_id = @caller AND deleted_at IS NULL
 SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
          AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
-    THEN (SELECT u.live_bots FROM users u WHERE u.id = @caller)
+    THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
@@ -49,7 +49,7 @@ ORDER BY bots.created_at DESC, bots.id DESC;
 SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
          AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
-    THEN (SELECT u.live_bots FROM users u WHERE u.id = @caller)
+    THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
@@ -77,7 +77,7 @@ ORDER BY bots.created_at, bots.id;
 SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
          AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
-    THEN (SELECT u.live_bots FROM users u WHERE u.id = @caller)
+    THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
@@ -105,7 +105,7 @@ ORDER BY bots.updated_at DESC, bots.id DESC;
 SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
          AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
-    THEN (SELECT u.live_bots FROM users u WHERE u.id = @caller)
+    THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
@@ -134,7 +134,7 @@ ORDER BY bots.updated_at, bots.id;
 SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
          AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
-    THEN (SELECT u.live_bots FROM users u WHERE u.id = @caller)
+    THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
@@ -162,7 +162,7 @@ ORDER BY lower(bots.name);
 SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
          AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
-    THEN (SELECT u.live_bots FROM users u WHERE u.id = @caller)
+    THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
