@@ -208,6 +208,7 @@ func printTable(out io.Writer, r Report) {
 // worker is one load goroutine's state: its random source and the bots whose ETag it tracks.
 type worker struct {
 	id      int
+	workers int // how many workers share the run
 	rng     *rand.Rand
 	owned   []ownedBot
 	created int
@@ -228,7 +229,7 @@ func drive(ctx context.Context, o Options, fn func(context.Context, *worker) err
 	start := time.Now()
 	for i := range o.Concurrency {
 		wg.Go(func() {
-			w := &worker{id: i, rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
+			w := &worker{id: i, workers: o.Concurrency, rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
 			for ctx.Err() == nil {
 				t0 := time.Now()
 				err := fn(ctx, w)
@@ -319,10 +320,10 @@ func loadSample(ctx context.Context, pool *pgxpool.Pool) (*sample, error) {
 
 func (s *sample) randomBot(w *worker) botRef { return s.bots[w.rng.IntN(len(s.bots))] }
 
-// ownedBots gives each worker its own bots to update, so that its ETags stay current.
-func (s *sample) ownedBots(w *worker, concurrency int) []ownedBot {
+// ownedBots gives each worker bots no other worker updates, so that its ETags stay current.
+func (s *sample) ownedBots(w *worker) []ownedBot {
 	if w.owned == nil {
-		for i := w.id; i < len(s.bots) && len(w.owned) < 200; i += concurrency * 2 {
+		for i := w.id; i < len(s.bots) && len(w.owned) < 200; i += w.workers {
 			w.owned = append(w.owned, ownedBot{bot: s.bots[i], version: -1})
 		}
 	}

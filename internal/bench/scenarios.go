@@ -89,7 +89,7 @@ func httpScenario(ctx context.Context, name, base string, data *sample, w *worke
 			map[string]any{"name": newName(w), "model": "gpt-4o-mini", "description": "made by the benchmark"}, nil, http.StatusCreated)
 		return err
 	case "update":
-		owned := data.ownedBots(w, 64)
+		owned := data.ownedBots(w)
 		o := &owned[w.rng.IntN(len(owned))]
 		url := base + "/api/v1/bots/" + o.bot.ID.String()
 		if o.version < 0 { // learn the current ETag once
@@ -179,7 +179,7 @@ func (c *ceiling) scenario(ctx context.Context, name string, data *sample, w *wo
 		_, err := c.svc.Create(ctx, b.Owner, bots.CreateParams{Name: newName(w), Model: "gpt-4o-mini", Description: &desc, Temperature: 0.7})
 		return err
 	case "update":
-		owned := data.ownedBots(w, 64)
+		owned := data.ownedBots(w)
 		o := &owned[w.rng.IntN(len(owned))]
 		if o.version < 0 {
 			bot, err := c.svc.Get(ctx, o.bot.Owner, o.bot.ID)
