@@ -13,6 +13,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver pgtestdb connects with
 	"github.com/peterldowns/pgtestdb"
 
+	"github.com/chatsphere/bots/internal/config"
 	"github.com/chatsphere/bots/internal/migrate"
 )
 
@@ -47,7 +48,18 @@ func URL(t testing.TB) string {
 // Pool returns a pool on a fresh, migrated database for t; both are closed when t ends.
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), URL(t))
+	return NewPool(t, URL(t))
+}
+
+// NewPool opens a pool on databaseURL configured as the service configures its own, closed
+// when t ends.
+func NewPool(t testing.TB, databaseURL string) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := config.PoolConfig(databaseURL)
+	if err != nil {
+		t.Fatalf("parse test database URL: %v", err)
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("open test pool: %v", err)
 	}

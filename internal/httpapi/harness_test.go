@@ -82,9 +82,7 @@ func setupWith(t testing.TB, c envConfig) *env {
 	if url == "" {
 		url = dbtest.URL(t)
 	}
-	pool, err := pgxpool.New(context.Background(), url)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
+	pool := dbtest.NewPool(t, url)
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	cfg := c.training
 	if c.trainer == nil {
