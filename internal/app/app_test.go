@@ -163,14 +163,18 @@ type appServer struct {
 }
 
 // startServer runs `serve` on a fresh migrated database and waits until it listens. The
-// server is stopped when t ends.
-func startServer(t *testing.T) *appServer {
+// server is stopped when t ends. extra adds settings.
+func startServer(t *testing.T, extra ...string) *appServer {
 	t.Helper()
-	env := appEnv(map[string]string{
+	vars := map[string]string{
 		"DATABASE_URL": dbtest.URL(t),
 		"LISTEN_ADDR":  "127.0.0.1:0",
 		"JWT_SECRET":   appSecret,
-	})
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		vars[extra[i]] = extra[i+1]
+	}
+	env := appEnv(vars)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &appServer{
 		env:    env,
@@ -368,6 +372,42 @@ func TestServe(t *testing.T) {
 	// Once Run has returned, nothing listens on the address any more.
 	_, err := net.DialTimeout("tcp", strings.TrimPrefix(s.base, "http://"), appWaitLimit)
 	require.Error(t, err, "the listener is still open after Run returned")
+}
+
+func TestServeProfiler(t *testing.T) {
+	t.Parallel()
+
+	t.Run("OffByDefault", func(t *testing.T) {
+		t.Parallel()
+		s := startServer(t)
+		require.NotContains(t, s.logs.text(), `"profiler listening"`)
+		res := s.call(t, http.MethodGet, "/debug/pprof/", "", "", nil)
+		require.Equal(t, http.StatusNotFound, res.code, "the profiler must not be served on the API's address")
+	})
+
+	t.Run("DebugAddrServesItOnItsOwnListener", func(t *testing.T) {
+		t.Parallel()
+		s := startServer(t, "DEBUG_ADDR", "127.0.0.1:0")
+		line := s.logs.waitFor(t, `"profiler listening"`, func(e map[string]any) bool { return e["msg"] == "profiler listening" })
+		addr, ok := line["addr"].(string)
+		require.True(t, ok, "the profiler line has no addr: %v", line)
+		require.NotEqual(t, strings.TrimPrefix(s.base, "http://"), addr)
+
+		res, err := s.client.Get("http://" + addr + "/debug/pprof/heap?debug=1")
+		require.NoError(t, err)
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.Contains(t, string(body), "heap profile")
+
+		api := s.call(t, http.MethodGet, "/debug/pprof/", "", "", nil)
+		require.Equal(t, http.StatusNotFound, api.code, "the profiler must not be served on the API's address")
+
+		require.NoError(t, s.stop(t))
+		_, err = net.DialTimeout("tcp", addr, appWaitLimit)
+		require.Error(t, err, "the profiler still listens after Run returned")
+	})
 }
 
 func TestServeRequestLogs(t *testing.T) {

@@ -26,9 +26,11 @@ const MinSecretLength = 32
 
 // Config is every setting of the service.
 type Config struct {
-	DatabaseURL     string
-	Pool            *pgxpool.Config
-	ListenAddr      string
+	DatabaseURL string
+	Pool        *pgxpool.Config
+	ListenAddr  string
+	// DebugAddr is where the profiler (net/http/pprof) listens; empty: nowhere.
+	DebugAddr       string
 	JWTSecret       []byte
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
@@ -72,6 +74,7 @@ type Setting struct {
 var Settings = []Setting{
 	{"DATABASE_URL", DefaultDatabaseURL, "PostgreSQL connection string; pgx pool settings such as pool_max_conns may be added to it"},
 	{"LISTEN_ADDR", ":8080", "host:port the HTTP server listens on"},
+	{"DEBUG_ADDR", "(off)", "host:port of the profiler (/debug/pprof/), for example 127.0.0.1:6060; keep it off public networks"},
 	{"JWT_SECRET", "(required)", fmt.Sprintf("HS256 key that signs and verifies bearer tokens; at least %d bytes", MinSecretLength)},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long a stopping server lets in-flight requests finish"},
@@ -102,6 +105,7 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 	c := Config{
 		DatabaseURL: get("DATABASE_URL", DefaultDatabaseURL),
 		ListenAddr:  get("LISTEN_ADDR", ":8080"),
+		DebugAddr:   get("DEBUG_ADDR", ""),
 		JWTSecret:   []byte(getenv("JWT_SECRET")),
 	}
 
@@ -110,15 +114,10 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		errs = append(errs, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL connection string (postgres://user@host:port/db?sslmode=disable): %w", err))
 	}
 	c.Pool = pool
-	if pool != nil && pool.ConnConfig.ConnectTimeout == 0 {
-		// While the database is unreachable, requests should fail fast rather than hang.
-		pool.ConnConfig.ConnectTimeout = 5 * time.Second
-	}
 
-	if _, port, err := net.SplitHostPort(c.ListenAddr); err != nil {
-		errs = append(errs, fmt.Errorf("LISTEN_ADDR %q must be host:port, for example :8080 or 127.0.0.1:8080", c.ListenAddr))
-	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		errs = append(errs, fmt.Errorf("LISTEN_ADDR %q has no valid port (0 to 65535)", c.ListenAddr))
+	checkAddr(&errs, "LISTEN_ADDR", c.ListenAddr, ":8080 or 127.0.0.1:8080")
+	if c.DebugAddr != "" {
+		checkAddr(&errs, "DEBUG_ADDR", c.DebugAddr, "127.0.0.1:6060")
 	}
 
 	if needSecret {
@@ -168,6 +167,15 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 	}
 
 	return c, errors.Join(errs...)
+}
+
+// checkAddr checks a host:port setting.
+func checkAddr(errs *[]error, name, addr, example string) {
+	if _, port, err := net.SplitHostPort(addr); err != nil {
+		*errs = append(*errs, fmt.Errorf("%s %q must be host:port, for example %s", name, addr, example))
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		*errs = append(*errs, fmt.Errorf("%s %q has no valid port (0 to 65535)", name, addr))
+	}
 }
 
 // positiveInt reads an integer setting of at least least.

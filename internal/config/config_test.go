@@ -31,6 +31,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, "127.0.0.1", cfg.Pool.ConnConfig.Host)
 	require.EqualValues(t, 5432, cfg.Pool.ConnConfig.Port)
 	require.Equal(t, ":8080", cfg.ListenAddr)
+	require.Empty(t, cfg.DebugAddr, "the profiler is off unless asked for")
 	require.Equal(t, slog.LevelInfo, cfg.LogLevel)
 	require.Equal(t, 15*time.Second, cfg.ShutdownTimeout)
 	require.Empty(t, cfg.JWTSecret)
@@ -44,6 +45,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		cfg, err := config.Load(configEnv(map[string]string{
 			"DATABASE_URL":     "postgres://bots@db.internal:6543/botsdb?sslmode=disable",
 			"LISTEN_ADDR":      "127.0.0.1:9090",
+			"DEBUG_ADDR":       "127.0.0.1:6060",
 			"JWT_SECRET":       configSecret,
 			"LOG_LEVEL":        "debug",
 			"SHUTDOWN_TIMEOUT": "3s",
@@ -55,6 +57,7 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		require.Equal(t, "botsdb", cfg.Pool.ConnConfig.Database)
 		require.Equal(t, "bots", cfg.Pool.ConnConfig.User)
 		require.Equal(t, "127.0.0.1:9090", cfg.ListenAddr)
+		require.Equal(t, "127.0.0.1:6060", cfg.DebugAddr)
 		require.Equal(t, []byte(configSecret), cfg.JWTSecret)
 		require.Equal(t, slog.LevelDebug, cfg.LogLevel)
 		require.Equal(t, 3*time.Second, cfg.ShutdownTimeout)
@@ -170,6 +173,8 @@ func TestLoadRefusesBadSettings(t *testing.T) {
 		{name: "ListenAddrWithPortAboveRange", variable: "LISTEN_ADDR", value: "127.0.0.1:65536", wantErr: []string{"LISTEN_ADDR", "65535"}},
 		{name: "ListenAddrWithNegativePort", variable: "LISTEN_ADDR", value: ":-1", wantErr: []string{"LISTEN_ADDR"}},
 		{name: "ListenAddrWithNamedPort", variable: "LISTEN_ADDR", value: ":http", wantErr: []string{"LISTEN_ADDR"}},
+		{name: "DebugAddrWithoutPort", variable: "DEBUG_ADDR", value: "localhost", wantErr: []string{"DEBUG_ADDR", "localhost", "host:port"}},
+		{name: "DebugAddrWithPortAboveRange", variable: "DEBUG_ADDR", value: "127.0.0.1:70000", wantErr: []string{"DEBUG_ADDR", "65535"}},
 		{name: "DatabaseURLThatIsNotAURL", variable: "DATABASE_URL", value: "://bad", wantErr: []string{"DATABASE_URL", "postgres://"}},
 		{name: "DatabaseURLWithBadPort", variable: "DATABASE_URL", value: "postgres://postgres@127.0.0.1:notaport/db", wantErr: []string{"DATABASE_URL"}},
 		{name: "DatabaseURLWithBadPoolSetting", variable: "DATABASE_URL", value: "postgres://postgres@127.0.0.1:5432/db?pool_max_conns=many", wantErr: []string{"DATABASE_URL"}},
@@ -224,6 +229,7 @@ func TestSettingsDocumentEveryVariable(t *testing.T) {
 	want := map[string]string{
 		"DATABASE_URL":     config.DefaultDatabaseURL,
 		"LISTEN_ADDR":      ":8080",
+		"DEBUG_ADDR":       "(off)",
 		"JWT_SECRET":       "(required)",
 		"LOG_LEVEL":        "info",
 		"SHUTDOWN_TIMEOUT": "15s",
