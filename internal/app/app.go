@@ -81,9 +81,6 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
-}
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
@@ -98,7 +95,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if *noWorkers {
 		cfg.Training.Workers = 0
 	}
-	logger := newLogger(stdout, cfg.LogLevel)
+	logger, closeLogs := newLogger(stdout, cfg.LogLevel)
+	defer closeLogs()
 	rt, err := start(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -201,7 +199,8 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 	if cfg.Training.Workers == 0 {
 		return errors.New("TRAINING_WORKERS is 0: a worker needs at least 1")
 	}
-	logger := newLogger(stdout, cfg.LogLevel)
+	logger, closeLogs := newLogger(stdout, cfg.LogLevel)
+	defer closeLogs()
 	rt, err := start(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -259,7 +258,9 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer pool.Close()
-	return applyMigrations(ctx, pool, newLogger(stdout, cfg.LogLevel))
+	logger, closeLogs := newLogger(stdout, cfg.LogLevel)
+	defer closeLogs()
+	return applyMigrations(ctx, pool, logger)
 }
 
 // connect opens the pool and checks that the database answers, explaining the usual reasons

@@ -1,0 +1,122 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// lockedBuffer is the log output under test, safe to read while the logger writes.
+type lockedBuffer struct {
+	mu     sync.Mutex
+	b      bytes.Buffer
+	writes int
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.writes++
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) lines() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Split(strings.TrimSuffix(l.b.String(), "\n"), "\n")
+}
+
+func (l *lockedBuffer) text() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestLogger(t *testing.T) {
+	t.Parallel()
+
+	t.Run("CloseWritesEveryLineInOrderInFewWrites", func(t *testing.T) {
+		t.Parallel()
+		out := &lockedBuffer{}
+		logger, closeLogs := newLogger(out, slog.LevelInfo)
+		for i := range 1000 {
+			logger.Info("request", slog.Int("n", i))
+		}
+		closeLogs()
+		lines := out.lines()
+		require.Len(t, lines, 1000)
+		for i, line := range lines {
+			var e map[string]any
+			require.NoError(t, json.Unmarshal([]byte(line), &e), "line %d is not JSON: %s", i, line)
+			require.EqualValues(t, i, e["n"])
+		}
+		require.Less(t, out.writes, 100, "1000 lines must be written in batches, not one write each")
+	})
+
+	t.Run("InfoLinesAreWrittenWithoutWaitingForMore", func(t *testing.T) {
+		t.Parallel()
+		out := &lockedBuffer{}
+		logger, closeLogs := newLogger(out, slog.LevelInfo)
+		defer closeLogs()
+		logger.Info("listening")
+		require.Eventually(t, func() bool { return strings.Contains(out.text(), `"listening"`) },
+			5*time.Second, 5*time.Millisecond, "a lone info line must be written by the flusher")
+	})
+
+	t.Run("WarningsAreWrittenAtOnceWithWhatCameBefore", func(t *testing.T) {
+		t.Parallel()
+		out := &lockedBuffer{}
+		logger, closeLogs := newLogger(out, slog.LevelInfo)
+		defer closeLogs()
+		logger.Info("before")
+		logger.With(slog.String("component", "db")).Warn("database unavailable")
+		text := out.text()
+		require.Contains(t, text, `"before"`)
+		require.Contains(t, text, `"database unavailable"`)
+		require.Contains(t, text, `"component":"db"`)
+	})
+
+	t.Run("TheLevelStillFilters", func(t *testing.T) {
+		t.Parallel()
+		out := &lockedBuffer{}
+		logger, closeLogs := newLogger(out, slog.LevelWarn)
+		logger.Info("hidden")
+		logger.WithGroup("g").Error("shown", slog.String("k", "v"))
+		closeLogs()
+		require.NotContains(t, out.text(), "hidden")
+		require.Contains(t, out.text(), `"g":{"k":"v"}`)
+	})
+
+	t.Run("ConcurrentLinesStayWhole", func(t *testing.T) {
+		t.Parallel()
+		out := &lockedBuffer{}
+		logger, closeLogs := newLogger(out, slog.LevelInfo)
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 200 {
+					logger.Info("request", slog.String("who", fmt.Sprintf("%d-%d", g, i)))
+				}
+			})
+		}
+		wg.Wait()
+		closeLogs()
+		closeLogs() // a second close is harmless
+		lines := out.lines()
+		require.Len(t, lines, 1600)
+		seen := make(map[string]bool)
+		for _, line := range lines {
+			var e map[string]any
+			require.NoError(t, json.Unmarshal([]byte(line), &e), "torn line: %s", line)
+			seen[e["who"].(string)] = true
+		}
+		require.Len(t, seen, 1600)
+	})
+}
