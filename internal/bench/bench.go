@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -31,6 +32,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/config"
 	"github.com/chatsphere/bots/internal/migrate"
 )
 
@@ -44,6 +46,8 @@ type Options struct {
 	DatabaseURL string
 	JSON        string
 	PoolSize    int
+	// Profile is a folder for the server's CPU profile of each scenario; empty: none.
+	Profile string
 }
 
 const secret = "benchmark-secret-benchmark-secret-0123"
@@ -64,6 +68,7 @@ func Run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&scenarios, "scenarios", strings.Join(allScenarios, ","), "scenarios to run")
 	fs.StringVar(&o.DatabaseURL, "database-url", "postgres://postgres@127.0.0.1:5432/chatsphere_bench?sslmode=disable", "the benchmark's own database (created if missing)")
 	fs.StringVar(&o.JSON, "json", "bench-results.json", "where to write the results as JSON")
+	fs.StringVar(&o.Profile, "profile", "", "folder to write the server's CPU profile of each scenario to (SCENARIO.cpu.pprof)")
 	fs.IntVar(&o.PoolSize, "pool", 0, "database pool size of the server and the ceiling (0: pgx's default)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -88,7 +93,7 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 	if err := createDatabase(ctx, dbURL); err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, dbURL)
+	pool, err := newPool(ctx, dbURL)
 	if err != nil {
 		return err
 	}
@@ -113,7 +118,12 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 		return err
 	}
 
-	srv, err := startServer(ctx, dbURL)
+	if o.Profile != "" {
+		if err := os.MkdirAll(o.Profile, 0o755); err != nil {
+			return err
+		}
+	}
+	srv, err := startServer(ctx, dbURL, o.Profile != "")
 	if err != nil {
 		return err
 	}
@@ -127,22 +137,42 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	defer ceiling.close()
 
+	conns := make([]*httpConn, o.Concurrency)
+	for i := range conns {
+		conns[i] = newHTTPConn(srv.base)
+	}
+	defer func() {
+		for _, c := range conns {
+			c.close()
+		}
+	}()
 	var results []Result
 	for _, name := range o.Scenarios {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		viaHTTP := func(ctx context.Context, w *worker) error { return httpScenario(ctx, name, srv.base, data, w) }
+		viaHTTP := func(ctx context.Context, w *worker) error { return httpScenario(ctx, name, conns[w.id], data, w) }
 		direct := func(ctx context.Context, w *worker) error { return ceiling.scenario(ctx, name, data, w) }
 		// Warm up caches, connections and tokens, then measure.
 		warm := o
 		warm.Duration = o.Warmup
 		drive(ctx, warm, viaHTTP)
-		cpuBefore := srv.cpu()
+		var profiled <-chan error
+		if o.Profile != "" {
+			profiled = srv.profile(ctx, o.Duration, filepath.Join(o.Profile, name+".cpu.pprof"))
+		}
+		before := sampleCPU(srv.cmd.Process.Pid)
 		svc := drive(ctx, o, viaHTTP)
-		svc.CPUPerRequest = time.Duration(float64(srv.cpu()-cpuBefore) / float64(max(svc.Requests, 1)))
+		svc.CPU = cpuBetween(before, sampleCPU(srv.cmd.Process.Pid), svc.Requests)
+		if profiled != nil {
+			if err := <-profiled; err != nil {
+				return fmt.Errorf("profile %s: %w", name, err)
+			}
+		}
 		drive(ctx, warm, direct)
+		before = sampleCPU(0)
 		ceil := drive(ctx, o, direct)
+		ceil.CPU = cpuBetween(before, sampleCPU(0), ceil.Requests)
 		results = append(results, Result{Scenario: name, Service: svc, Ceiling: ceil, Ratio: svc.RPS / max(ceil.RPS, 1)})
 		fmt.Fprintf(out, "  %-9s done: %.0f req/s (ceiling %.0f)\n", name, svc.RPS, ceil.RPS)
 	}
@@ -189,20 +219,36 @@ type Measure struct {
 	Errors         int
 	RPS            float64
 	P50, P99, P999 time.Duration
-	CPUPerRequest  time.Duration `json:",omitempty"`
+	CPU            CPU
+	// FirstError is one of the errors, to tell what went wrong.
+	FirstError string `json:",omitempty"`
 }
 
 func printTable(out io.Writer, r Report) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\treq/s\tp50\tp99\tp99.9\terrors\tceiling req/s\tceiling p99\tservice/ceiling\tCPU/req\t")
+	fmt.Fprintln(tw, "scenario\treq/s\tp50\tp99\tp99.9\terrors\tceiling req/s\tceiling p99\tservice/ceiling\t"+
+		"CPU/req: server\tdb\tload gen\tbusy\tceiling CPU/req: db\tclient\tbusy\t")
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+	us := func(d time.Duration) string { return fmt.Sprintf("%dµs", d.Microseconds()) }
+	pct := func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
 	for _, x := range r.Results {
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%d\t%.0f\t%s\t%.0f%%\t%dµs\t\n", x.Scenario, x.Service.RPS,
-			ms(x.Service.P50), ms(x.Service.P99), ms(x.Service.P999), x.Service.Errors,
-			x.Ceiling.RPS, ms(x.Ceiling.P99), 100*x.Ratio, x.Service.CPUPerRequest.Microseconds())
+		s, c := x.Service, x.Ceiling
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", x.Scenario, s.RPS,
+			ms(s.P50), ms(s.P99), ms(s.P999), s.Errors, c.RPS, ms(c.P99), pct(x.Ratio),
+			us(s.CPU.Server), us(s.CPU.DB), us(s.CPU.Client), pct(s.CPU.Busy),
+			us(c.CPU.DB), us(c.CPU.Client), pct(c.CPU.Busy))
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(out, "server peak RSS: %.1f MB\n", r.ServerPeakRSSMB)
+	for _, x := range r.Results {
+		for side, m := range map[string]Measure{"service": x.Service, "ceiling": x.Ceiling} {
+			if m.FirstError != "" {
+				fmt.Fprintf(out, "%s %s: %d errors, for example: %s\n", x.Scenario, side, m.Errors, m.FirstError)
+			}
+		}
+	}
+	fmt.Fprintln(out, "CPU/req is CPU time per answered request of the server, of all PostgreSQL processes and of this process\n"+
+		"(the load generator; at the ceiling, the client); busy is the share of both cores' time in use.")
 }
 
 // worker is one load goroutine's state: its random source and the bots whose ETag it tracks.
@@ -210,34 +256,33 @@ type worker struct {
 	id      int
 	workers int // how many workers share the run
 	rng     *rand.Rand
-	owned   []ownedBot
 	created int
-}
-
-type ownedBot struct {
-	bot     botRef
-	version int64
 }
 
 // drive runs fn from o.Concurrency goroutines for o.Duration and measures it.
 func drive(ctx context.Context, o Options, fn func(context.Context, *worker) error) Measure {
-	ctx, cancel := context.WithTimeout(ctx, o.Duration)
+	start := time.Now()
+	end := start.Add(o.Duration)
+	ctx, cancel := context.WithDeadline(ctx, end)
 	defer cancel()
 	lat := make([][]time.Duration, o.Concurrency)
 	errs := make([]int, o.Concurrency)
+	firstErr := make([]error, o.Concurrency)
 	var wg sync.WaitGroup
-	start := time.Now()
 	for i := range o.Concurrency {
 		wg.Go(func() {
 			w := &worker{id: i, workers: o.Concurrency, rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
 			for ctx.Err() == nil {
 				t0 := time.Now()
 				err := fn(ctx, w)
-				if ctx.Err() != nil {
+				if ctx.Err() != nil || !time.Now().Before(end) {
 					return // a request cut by the end of the run does not count
 				}
 				if err != nil {
 					errs[i]++
+					if firstErr[i] == nil {
+						firstErr[i] = err
+					}
 					continue
 				}
 				lat[i] = append(lat[i], time.Since(t0))
@@ -251,6 +296,9 @@ func drive(ctx context.Context, o Options, fn func(context.Context, *worker) err
 	for i := range lat {
 		all = append(all, lat[i]...)
 		m.Errors += errs[i]
+		if m.FirstError == "" && firstErr[i] != nil {
+			m.FirstError = firstErr[i].Error()
+		}
 	}
 	slices.Sort(all)
 	m.Requests = len(all)
@@ -272,9 +320,12 @@ type botRef struct {
 
 // sample is what the scenarios pick from.
 type sample struct {
-	bots   []botRef
-	heavy  []uuid.UUID // users with thousands of bots
-	tokens sync.Map    // user -> token
+	bots []botRef
+	// versions are the current versions of bots, for If-Match. Each is read and written
+	// only by the one worker that updates its bot (see owned).
+	versions []int64
+	heavy    []uuid.UUID // users with thousands of bots
+	tokens   sync.Map    // user -> token
 }
 
 func (s *sample) token(user uuid.UUID) string {
@@ -287,47 +338,48 @@ func (s *sample) token(user uuid.UUID) string {
 }
 
 func loadSample(ctx context.Context, pool *pgxpool.Pool) (*sample, error) {
-	rows, err := pool.Query(ctx, `SELECT id, owner_id FROM bots TABLESAMPLE SYSTEM (10) WHERE deleted_at IS NULL LIMIT 50000`)
-	if err != nil {
-		return nil, err
+	type row struct {
+		ID, Owner uuid.UUID
+		Version   int64
 	}
-	bots, err := pgx.CollectRows(rows, pgx.RowToStructByPos[botRef])
-	if err != nil {
-		return nil, err
-	}
-	if len(bots) < 1000 {
-		rows, err := pool.Query(ctx, `SELECT id, owner_id FROM bots WHERE deleted_at IS NULL ORDER BY random() LIMIT 50000`)
+	collect := func(sql string) ([]row, error) {
+		rows, err := pool.Query(ctx, sql)
 		if err != nil {
 			return nil, err
 		}
-		if bots, err = pgx.CollectRows(rows, pgx.RowToStructByPos[botRef]); err != nil {
-			return nil, err
-		}
+		return pgx.CollectRows(rows, pgx.RowToStructByPos[row])
 	}
-	rows, err = pool.Query(ctx, `SELECT owner_id FROM bots GROUP BY owner_id ORDER BY count(*) DESC LIMIT 20`)
+	sampled, err := collect(`SELECT id, owner_id, version FROM bots TABLESAMPLE SYSTEM (10) WHERE deleted_at IS NULL LIMIT 50000`)
+	if err == nil && len(sampled) < 1000 {
+		sampled, err = collect(`SELECT id, owner_id, version FROM bots WHERE deleted_at IS NULL ORDER BY random() LIMIT 50000`)
+	}
 	if err != nil {
 		return nil, err
 	}
-	heavy, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-	if err != nil {
-		return nil, err
-	}
-	if len(bots) == 0 {
+	if len(sampled) == 0 {
 		return nil, errors.New("the dataset has no bots")
 	}
-	return &sample{bots: bots, heavy: heavy}, nil
+	s := &sample{bots: make([]botRef, len(sampled)), versions: make([]int64, len(sampled))}
+	for i, r := range sampled {
+		s.bots[i], s.versions[i] = botRef{ID: r.ID, Owner: r.Owner}, r.Version
+	}
+	rows, err := pool.Query(ctx, `SELECT owner_id FROM bots GROUP BY owner_id ORDER BY count(*) DESC LIMIT 20`)
+	if err != nil {
+		return nil, err
+	}
+	if s.heavy, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func (s *sample) randomBot(w *worker) botRef { return s.bots[w.rng.IntN(len(s.bots))] }
 
-// ownedBots gives each worker bots no other worker updates, so that its ETags stay current.
-func (s *sample) ownedBots(w *worker) []ownedBot {
-	if w.owned == nil {
-		for i := w.id; i < len(s.bots) && len(w.owned) < 200; i += w.workers {
-			w.owned = append(w.owned, ownedBot{bot: s.bots[i], version: -1})
-		}
-	}
-	return w.owned
+// owned picks one of the bots that only w updates (every workers-th of the sample, starting
+// at its id), so that the version it knows for it stays current from run to run.
+func (s *sample) owned(w *worker) int {
+	n := (len(s.bots) - w.id + w.workers - 1) / w.workers
+	return w.id + w.rng.IntN(max(n, 1))*w.workers
 }
 
 // server is the `bots serve` process under test.
@@ -335,9 +387,11 @@ type server struct {
 	cmd  *exec.Cmd
 	base string
 	dir  string
+	// profiler is the host:port of the server's pprof listener, when it has one.
+	profiler string
 }
 
-func startServer(ctx context.Context, dbURL string) (*server, error) {
+func startServer(ctx context.Context, dbURL string, profiler bool) (*server, error) {
 	dir, err := os.MkdirTemp("", "bots-bench")
 	if err != nil {
 		return nil, err
@@ -351,6 +405,9 @@ func startServer(ctx context.Context, dbURL string) (*server, error) {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "LISTEN_ADDR=127.0.0.1:0", "JWT_SECRET="+secret,
 		"WRITE_RATE=0", "STREAMS_PER_USER=1000")
+	if profiler {
+		cmd.Env = append(cmd.Env, "DEBUG_ADDR=127.0.0.1:0")
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -365,7 +422,13 @@ func startServer(ctx context.Context, dbURL string) (*server, error) {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "listening" {
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				continue
+			}
+			if line["msg"] == "profiler listening" {
+				s.profiler, _ = line["addr"].(string)
+			}
+			if line["msg"] == "listening" {
 				addr <- line["addr"].(string)
 				break
 			}
@@ -394,17 +457,40 @@ func (s *server) stop() {
 	_ = os.RemoveAll(s.dir)
 }
 
-// cpu returns the server's user plus system CPU time so far.
-func (s *server) cpu() time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
-	if err != nil {
-		return 0
+// profile records the server's CPU profile for d into file, in the background.
+func (s *server) profile(ctx context.Context, d time.Duration, file string) <-chan error {
+	done := make(chan error, 1)
+	if s.profiler == "" {
+		done <- errors.New("the server has no profiler listening")
+		return done
 	}
-	// Fields after the command name (which may hold spaces) start after the last ')'.
-	fields := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / 100 // clock ticks of 1/100 s
+	go func() {
+		secs := max(1, int(d.Round(time.Second)/time.Second))
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+			fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.profiler, secs), nil)
+		if err != nil {
+			done <- err
+			return
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			done <- fmt.Errorf("the profiler answered %s", res.Status)
+			return
+		}
+		f, err := os.Create(file)
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = io.Copy(f, res.Body)
+		done <- errors.Join(err, f.Close())
+	}()
+	return done
 }
 
 // peakRSS returns the server's peak resident set in KiB.
@@ -420,6 +506,15 @@ func (s *server) peakRSS() int {
 		}
 	}
 	return 0
+}
+
+// newPool opens a pool configured as the server configures its own.
+func newPool(ctx context.Context, dbURL string) (*pgxpool.Pool, error) {
+	cfg, err := config.PoolConfig(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	return pgxpool.NewWithConfig(ctx, cfg)
 }
 
 func withPoolSize(dbURL string, size int) (string, error) {

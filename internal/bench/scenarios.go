@@ -1,13 +1,16 @@
 package bench
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,39 +20,93 @@ import (
 	"github.com/chatsphere/bots/internal/training"
 )
 
-var client = &http.Client{
-	Timeout:   30 * time.Second,
-	Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute},
+// httpConn is one load worker's keep-alive HTTP/1.1 connection to the server. The requests
+// are written by hand and the answers read with http.ReadResponse: net/http's client would
+// spend more CPU per request than the server's own handler (a transport with two goroutines
+// per connection), and on a shared machine every cycle the load generator spends is one the
+// server under test does not get.
+type httpConn struct {
+	addr     string // host:port
+	conn     net.Conn
+	r        *bufio.Reader
+	buf      []byte
+	deadline time.Time
 }
 
+func newHTTPConn(base string) *httpConn { return &httpConn{addr: strings.TrimPrefix(base, "http://")} }
+
 // call sends one request and fails unless it gets want; it returns the ETag of the answer.
-func call(ctx context.Context, method, url, token string, body any, header map[string]string, want int) (string, error) {
-	var r io.Reader
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		r = bytes.NewReader(raw)
+func (h *httpConn) call(ctx context.Context, method, path, token string, body any, header map[string]string, want int) (string, error) {
+	if h.conn == nil {
+		c, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			return "", err
+		}
+		h.conn, h.r, h.deadline = c, bufio.NewReaderSize(c, 16<<10), time.Time{}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, r)
-	if err != nil {
-		return "", err
+	if d, ok := ctx.Deadline(); ok && !d.Equal(h.deadline) {
+		// The end of the run ends a request in flight.
+		_ = h.conn.SetDeadline(d)
+		h.deadline = d
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	b := append(h.buf[:0], method...)
+	b = append(b, ' ')
+	b = append(b, path...)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, h.addr...)
+	b = append(b, "\r\nAuthorization: Bearer "...)
+	b = append(b, token...)
 	for k, v := range header {
-		req.Header.Set(k, v)
+		b = append(b, "\r\n"...)
+		b = append(b, k...)
+		b = append(b, ": "...)
+		b = append(b, v...)
 	}
-	res, err := client.Do(req)
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return "", err
+		}
+		b = append(b, "\r\nContent-Type: application/json\r\nContent-Length: "...)
+		b = strconv.AppendInt(b, int64(len(raw)), 10)
+		b = append(b, "\r\n\r\n"...)
+		b = append(b, raw...)
+	} else {
+		b = append(b, "\r\n\r\n"...)
+	}
+	h.buf = b
+	res, err := h.roundTrip(b, method)
 	if err != nil {
+		h.close()
 		return "", err
 	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
 	if res.StatusCode != want {
-		return "", fmt.Errorf("%s %s: %d", method, url, res.StatusCode)
+		return "", fmt.Errorf("%s %s: %d", method, path, res.StatusCode)
 	}
 	return res.Header.Get("ETag"), nil
+}
+
+func (h *httpConn) roundTrip(req []byte, method string) (*http.Response, error) {
+	if _, err := h.conn.Write(req); err != nil {
+		return nil, err
+	}
+	res, err := http.ReadResponse(h.r, &http.Request{Method: method})
+	if err != nil {
+		return nil, err
+	}
+	_, err = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if err == nil && res.Close {
+		err = errors.New("the server closed the connection")
+	}
+	return res, err
+}
+
+func (h *httpConn) close() {
+	if h.conn != nil {
+		_ = h.conn.Close()
+		h.conn = nil
+	}
 }
 
 // listQuery picks one of the list variants: the first page, a deep page, a filter, a search.
@@ -73,56 +130,55 @@ func newName(w *worker) string {
 }
 
 // httpScenario runs one request of a scenario against the server.
-func httpScenario(ctx context.Context, name, base string, data *sample, w *worker) error {
+func httpScenario(ctx context.Context, name string, h *httpConn, data *sample, w *worker) error {
 	switch name {
 	case "get":
 		b := data.randomBot(w)
-		_, err := call(ctx, http.MethodGet, base+"/api/v1/bots/"+b.ID.String(), data.token(b.Owner), nil, nil, http.StatusOK)
+		_, err := h.call(ctx, http.MethodGet, "/api/v1/bots/"+b.ID.String(), data.token(b.Owner), nil, nil, http.StatusOK)
 		return err
 	case "list":
 		owner, q := listQuery(w, data)
-		_, err := call(ctx, http.MethodGet, base+"/api/v1/bots?"+q, data.token(owner), nil, nil, http.StatusOK)
+		_, err := h.call(ctx, http.MethodGet, "/api/v1/bots?"+q, data.token(owner), nil, nil, http.StatusOK)
 		return err
 	case "create":
 		b := data.randomBot(w)
-		_, err := call(ctx, http.MethodPost, base+"/api/v1/bots", data.token(b.Owner),
+		_, err := h.call(ctx, http.MethodPost, "/api/v1/bots", data.token(b.Owner),
 			map[string]any{"name": newName(w), "model": "gpt-4o-mini", "description": "made by the benchmark"}, nil, http.StatusCreated)
 		return err
 	case "update":
-		owned := data.ownedBots(w)
-		o := &owned[w.rng.IntN(len(owned))]
-		url := base + "/api/v1/bots/" + o.bot.ID.String()
-		if o.version < 0 { // learn the current ETag once
-			tag, err := call(ctx, http.MethodGet, url, data.token(o.bot.Owner), nil, nil, http.StatusOK)
+		i := data.owned(w)
+		b, url := data.bots[i], "/api/v1/bots/"+data.bots[i].ID.String()
+		if data.versions[i] < 0 { // learn the current ETag after a failure
+			tag, err := h.call(ctx, http.MethodGet, url, data.token(b.Owner), nil, nil, http.StatusOK)
 			if err != nil {
 				return err
 			}
-			o.version, _ = strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
+			data.versions[i], _ = strconv.ParseInt(strings.Trim(tag, `"`), 10, 64)
 		}
-		tag, err := call(ctx, http.MethodPut, url, data.token(o.bot.Owner),
+		tag, err := h.call(ctx, http.MethodPut, url, data.token(b.Owner),
 			map[string]any{"temperature": float64(w.rng.IntN(21)) / 10, "description": "updated by the benchmark"},
-			map[string]string{"If-Match": `"` + strconv.FormatInt(o.version, 10) + `"`}, http.StatusOK)
+			map[string]string{"If-Match": `"` + strconv.FormatInt(data.versions[i], 10) + `"`}, http.StatusOK)
 		if err != nil {
-			o.version = -1
+			data.versions[i] = -1
 			return err
 		}
-		o.version, _ = strconv.ParseInt(tag[1:len(tag)-1], 10, 64)
+		data.versions[i], _ = strconv.ParseInt(strings.Trim(tag, `"`), 10, 64)
 		return nil
 	case "duplicate":
 		b := data.randomBot(w)
-		_, err := call(ctx, http.MethodPost, base+"/api/v1/bots/"+b.ID.String()+"/duplicate", data.token(b.Owner),
+		_, err := h.call(ctx, http.MethodPost, "/api/v1/bots/"+b.ID.String()+"/duplicate", data.token(b.Owner),
 			map[string]any{"name": newName(w)}, nil, http.StatusCreated)
 		return err
 	case "mixed":
 		switch r := w.rng.IntN(100); {
 		case r < 50:
-			return httpScenario(ctx, "get", base, data, w)
+			return httpScenario(ctx, "get", h, data, w)
 		case r < 80:
-			return httpScenario(ctx, "list", base, data, w)
+			return httpScenario(ctx, "list", h, data, w)
 		case r < 90:
-			return httpScenario(ctx, "create", base, data, w)
+			return httpScenario(ctx, "create", h, data, w)
 		default:
-			return httpScenario(ctx, "update", base, data, w)
+			return httpScenario(ctx, "update", h, data, w)
 		}
 	}
 	return fmt.Errorf("unknown scenario %q", name)
@@ -136,7 +192,7 @@ type ceiling struct {
 }
 
 func newCeiling(ctx context.Context, dbURL string) (*ceiling, error) {
-	pool, err := pgxpool.New(ctx, dbURL)
+	pool, err := newPool(ctx, dbURL)
 	if err != nil {
 		return nil, err
 	}
@@ -179,25 +235,25 @@ func (c *ceiling) scenario(ctx context.Context, name string, data *sample, w *wo
 		_, err := c.svc.Create(ctx, b.Owner, bots.CreateParams{Name: newName(w), Model: "gpt-4o-mini", Description: &desc, Temperature: 0.7})
 		return err
 	case "update":
-		owned := data.ownedBots(w)
-		o := &owned[w.rng.IntN(len(owned))]
-		if o.version < 0 {
-			bot, err := c.svc.Get(ctx, o.bot.Owner, o.bot.ID)
+		i := data.owned(w)
+		b := data.bots[i]
+		if data.versions[i] < 0 {
+			bot, err := c.svc.Get(ctx, b.Owner, b.ID)
 			if err != nil {
 				return err
 			}
-			o.version = bot.Version
+			data.versions[i] = bot.Version
 		}
 		temp, desc := float64(w.rng.IntN(21))/10, "updated by the benchmark"
-		bot, err := c.svc.Update(ctx, o.bot.Owner, o.bot.ID, bots.UpdateParams{
+		bot, err := c.svc.Update(ctx, b.Owner, b.ID, bots.UpdateParams{
 			Temperature: &temp, SetDescription: true, Description: &desc,
-			Precondition: bots.Precondition{Required: true, Versions: []int64{o.version}},
+			Precondition: bots.Precondition{Required: true, Versions: []int64{data.versions[i]}},
 		})
 		if err != nil {
-			o.version = -1
+			data.versions[i] = -1
 			return err
 		}
-		o.version = bot.Version
+		data.versions[i] = bot.Version
 		return nil
 	case "duplicate":
 		b := data.randomBot(w)
