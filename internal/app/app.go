@@ -81,7 +81,6 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
 	noWorkers := fs.Bool("no-workers", false, "serve the API only; training jobs are worked by `bots worker`")
