@@ -303,6 +303,7 @@ UPDATE bots SET
     updated_at    = now()
 WHERE id = $8 AND owner_id = $9 AND deleted_at IS NULL
   AND (NOT $10::boolean OR version = ANY ($11::bigint[]))
+  AND (NOT $12::boolean OR status <> 'training')
 RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search
 `
 
@@ -318,11 +319,13 @@ type BotUpdateParams struct {
 	Caller         uuid.UUID
 	CheckVersion   bool
 	Versions       []int64
+	SettledOnly    bool
 }
 
 // A NULL parameter keeps the column; description has its own flag because null clears it.
 // A change of model or system prompt sends the bot back to training. When check_version is
-// set, the row is changed only if its version is one of versions (If-Match).
+// set, the row is changed only if its version is one of versions (If-Match). When
+// settled_only is set, a bot in training is left alone: its new version would need a job.
 func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (Bot, error) {
 	row := db.QueryRow(ctx, botUpdate,
 		arg.Name,
@@ -336,6 +339,7 @@ func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (
 		arg.Caller,
 		arg.CheckVersion,
 		arg.Versions,
+		arg.SettledOnly,
 	)
 	var i Bot
 	err := row.Scan(

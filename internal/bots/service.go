@@ -139,13 +139,38 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 	if err := v.err(); err != nil {
 		return Bot{}, err
 	}
+	if p.Model == nil && p.SystemPrompt == nil {
+		// Nothing sent can start a training, so unless the bot is in training already (its
+		// new version would need a job of its own) the UPDATE is the whole write: one
+		// statement, one round trip, instead of BEGIN, UPDATE and COMMIT.
+		row, err := s.q.BotUpdate(ctx, s.pool, s.updateParams(caller, id, p, true))
+		if err == nil {
+			return fromDB(row), nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return Bot{}, writeError("update bot", err)
+		}
+		// Missing, not the caller's, a failed If-Match or in training: the transaction
+		// below tells which.
+	}
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
 		return s.update(ctx, tx, caller, id, p)
 	})
 }
 
 func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
-	row, err := s.q.BotUpdate(ctx, tx, db.BotUpdateParams{
+	row, err := s.q.BotUpdate(ctx, tx, s.updateParams(caller, id, p, false))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Bot{}, s.explainMiss(ctx, tx, caller, id, false)
+	}
+	if err != nil {
+		return Bot{}, writeError("update bot", err)
+	}
+	return s.written(ctx, tx, row)
+}
+
+func (s *Service) updateParams(caller, id uuid.UUID, p UpdateParams, settledOnly bool) db.BotUpdateParams {
+	return db.BotUpdateParams{
 		ID:             id,
 		Caller:         caller,
 		Name:           p.Name,
@@ -157,14 +182,8 @@ func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p
 		IsPublic:       p.IsPublic,
 		CheckVersion:   p.Precondition.Required,
 		Versions:       p.Precondition.versions(),
-	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Bot{}, s.explainMiss(ctx, tx, caller, id, false)
+		SettledOnly:    settledOnly,
 	}
-	if err != nil {
-		return Bot{}, writeError("update bot", err)
-	}
-	return s.written(ctx, tx, row)
 }
 
 // Delete soft-deletes a bot: it disappears from every read and frees its name, but its owner

@@ -68,6 +68,14 @@ func BenchmarkCreateBot(b *testing.B) {
 	}
 }
 
+func BenchmarkUpdateBot(b *testing.B) {
+	e := setupWith(b, envConfig{})
+	u := newUser(b)
+	bot := e.createBot(u, map[string]any{"name": "Updated", "description": "A bot to change"})
+	e.activate(bot.Id)
+	benchRequest(b, e, u, http.MethodPut, botPath(bot.Id), `{"temperature":0.4,"description":"changed in a benchmark"}`, http.StatusOK)
+}
+
 func BenchmarkValidationFailure(b *testing.B) {
 	e := setupWith(b, envConfig{})
 	u := newUser(b)

@@ -180,6 +180,33 @@ func TestEveryWriteThatNeedsTrainingQueuesAJob(t *testing.T) {
 	require.Equal(t, []int64{1, versionOf(t, res)}, e.jobsFor(copied.Id), "restore")
 }
 
+func TestAnUpdateOfABotInTrainingQueuesATrainingOfItsNewVersion(t *testing.T) {
+	t.Parallel()
+	e := setup(t) // jobs are queued, not worked
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Still training"})
+	require.Equal(t, []int64{1}, e.jobsFor(bot.Id))
+
+	// A rename changes nothing that training uses, but the running job trains version 1,
+	// whose result would be discarded: the new version needs its own job.
+	res := e.put(u, botPath(bot.Id), map[string]any{"name": "Renamed while training", "temperature": 0.3}, nil)
+	require.Equal(t, http.StatusOK, res.code)
+	var updated api.BotResponse
+	res.decode(t, &updated)
+	require.Equal(t, api.BotStatusTraining, updated.Status)
+	require.Equal(t, "Renamed while training", updated.Name)
+	require.Equal(t, []int64{1, versionOf(t, res)}, e.jobsFor(bot.Id))
+
+	// Once active, the same kind of update is one statement and queues nothing.
+	e.activate(bot.Id)
+	res = e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.9}, map[string]string{"If-Match": res.header.Get("ETag")})
+	require.Equal(t, http.StatusOK, res.code)
+	res.decode(t, &updated)
+	require.Equal(t, api.BotStatusActive, updated.Status)
+	require.Equal(t, 0.9, updated.Temperature)
+	require.Len(t, e.jobsFor(bot.Id), 2)
+}
+
 func TestAFailedWriteLeavesNoJobBehind(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
