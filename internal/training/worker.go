@@ -144,7 +144,12 @@ func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Log
 		MaxAttempts:          cfg.MaxAttempts,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
-		Logger:               slog.New(warnings{logger.Handler()}).With(slog.String("component", "jobs")),
+		// River fetches at most as many jobs as it has free workers, at most once per
+		// FetchCooldown (100 ms by default): 40 trainings a second for 4 workers, fewer than
+		// the creates one server answers, so the backlog grew under load. At 10 ms a server
+		// keeps up; with nothing queued, River fetches only when notified or polling.
+		FetchCooldown: 10 * time.Millisecond,
+		Logger:        slog.New(warnings{logger.Handler()}).With(slog.String("component", "jobs")),
 	}
 	if cfg.Workers > 0 {
 		rc.Queues = map[string]river.QueueConfig{QueueName: {MaxWorkers: cfg.Workers}}
