@@ -117,6 +117,9 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if len(data.bots) < o.Concurrency {
+		return fmt.Errorf("-concurrency %d is more than the %d live bots sampled: each worker updates bots of its own; use more bots", o.Concurrency, len(data.bots))
+	}
 
 	if o.Profile != "" {
 		if err := os.MkdirAll(o.Profile, 0o755); err != nil {
@@ -161,6 +164,9 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 		if o.Profile != "" {
 			profiled = srv.profile(ctx, o.Duration, filepath.Join(o.Profile, name+".cpu.pprof"))
 		}
+		if err := waitForTrainings(ctx, pool); err != nil {
+			return err
+		}
 		before := sampleCPU(srv.cmd.Process.Pid)
 		svc := drive(ctx, o, viaHTTP)
 		svc.CPU = cpuBetween(before, sampleCPU(srv.cmd.Process.Pid), svc.Requests)
@@ -170,10 +176,17 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 			}
 		}
 		drive(ctx, warm, direct)
+		if err := waitForTrainings(ctx, pool); err != nil {
+			return err
+		}
 		before = sampleCPU(0)
 		ceil := drive(ctx, o, direct)
 		ceil.CPU = cpuBetween(before, sampleCPU(0), ceil.Requests)
-		results = append(results, Result{Scenario: name, Service: svc, Ceiling: ceil, Ratio: svc.RPS / max(ceil.RPS, 1)})
+		r := Result{Scenario: name, Service: svc, Ceiling: ceil}
+		if ceil.RPS > 0 {
+			r.Ratio = svc.RPS / ceil.RPS
+		}
+		results = append(results, r)
 		fmt.Fprintf(out, "  %-9s done: %.0f req/s (ceiling %.0f)\n", name, svc.RPS, ceil.RPS)
 	}
 	report := Report{
@@ -209,7 +222,8 @@ type Result struct {
 	Scenario string
 	Service  Measure
 	Ceiling  Measure
-	// Ratio is service requests per second over ceiling requests per second.
+	// Ratio is service requests per second over ceiling requests per second; 0 when the
+	// ceiling answered nothing.
 	Ratio float64
 }
 
@@ -231,10 +245,16 @@ func printTable(out io.Writer, r Report) {
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
 	us := func(d time.Duration) string { return fmt.Sprintf("%dµs", d.Microseconds()) }
 	pct := func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
+	ratio := func(x Result) string {
+		if x.Ceiling.RPS == 0 {
+			return "n/a"
+		}
+		return pct(x.Ratio)
+	}
 	for _, x := range r.Results {
 		s, c := x.Service, x.Ceiling
 		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", x.Scenario, s.RPS,
-			ms(s.P50), ms(s.P99), ms(s.P999), s.Errors, c.RPS, ms(c.P99), pct(x.Ratio),
+			ms(s.P50), ms(s.P99), ms(s.P999), s.Errors, c.RPS, ms(c.P99), ratio(x),
 			us(s.CPU.Server), us(s.CPU.DB), us(s.CPU.Client), pct(s.CPU.Busy),
 			us(c.CPU.DB), us(c.CPU.Client), pct(c.CPU.Busy))
 	}
@@ -248,7 +268,7 @@ func printTable(out io.Writer, r Report) {
 		}
 	}
 	fmt.Fprintln(out, "CPU/req is CPU time per answered request of the server, of all PostgreSQL processes and of this process\n"+
-		"(the load generator; at the ceiling, the client); busy is the share of both cores' time in use.")
+		"(the load generator; at the ceiling, the client); busy is the share of all cores' time in use.")
 }
 
 // worker is one load goroutine's state: its random source and the bots whose ETag it tracks.
@@ -382,6 +402,29 @@ func (s *sample) owned(w *worker) int {
 	return w.id + w.rng.IntN(max(n, 1))*w.workers
 }
 
+// waitForTrainings waits until no training job is waiting or running, so that the trainings
+// that one measured run queued are not worked during the next one: the server works the jobs
+// of both sides, and each side's window should hold the work of its own writes only.
+func waitForTrainings(ctx context.Context, pool *pgxpool.Pool) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	for {
+		var pending int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable', 'scheduled')`).Scan(&pending)
+		if err != nil {
+			return fmt.Errorf("wait for the queued trainings: %w", err)
+		}
+		if pending == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d trainings still queued after 2 minutes", pending)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // server is the `bots serve` process under test.
 type server struct {
 	cmd  *exec.Cmd
@@ -391,11 +434,16 @@ type server struct {
 	profiler string
 }
 
-func startServer(ctx context.Context, dbURL string, profiler bool) (*server, error) {
+func startServer(ctx context.Context, dbURL string, profiler bool) (_ *server, err error) {
 	dir, err := os.MkdirTemp("", "bots-bench")
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(dir)
+		}
+	}()
 	bin := filepath.Join(dir, "bots")
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/chatsphere/bots/cmd/bots")
 	build.Stderr = os.Stderr
@@ -418,7 +466,9 @@ func startServer(ctx context.Context, dbURL string, profiler bool) (*server, err
 	}
 	s := &server{cmd: cmd, dir: dir}
 	addr := make(chan string, 1)
+	exited := make(chan struct{})
 	go func() {
+		defer close(exited)
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			var line map[string]any
@@ -439,9 +489,12 @@ func startServer(ctx context.Context, dbURL string, profiler bool) (*server, err
 	case a := <-addr:
 		s.base = "http://" + a
 		return s, nil
+	case <-exited:
+		s.stop()
+		return nil, errors.New("bots serve stopped before it listened; its errors are above")
 	case <-time.After(60 * time.Second):
 		s.stop()
-		return nil, errors.New("bots serve did not start")
+		return nil, errors.New("bots serve did not start within 60s")
 	}
 }
 

@@ -68,7 +68,7 @@ func procCPU(pid int) (time.Duration, string) {
 	}
 	// Fields after the command name (which may hold spaces) start after the last ')'.
 	fields := strings.Fields(text[end+2:])
-	if len(fields) < 13 {
+	if len(fields) < 15 {
 		return 0, ""
 	}
 	var sum int64

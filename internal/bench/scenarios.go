@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -38,14 +37,15 @@ func newHTTPConn(base string) *httpConn { return &httpConn{addr: strings.TrimPre
 // call sends one request and fails unless it gets want; it returns the ETag of the answer.
 func (h *httpConn) call(ctx context.Context, method, path, token string, body any, header map[string]string, want int) (string, error) {
 	if h.conn == nil {
-		c, err := net.Dial("tcp", h.addr)
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", h.addr)
 		if err != nil {
 			return "", err
 		}
 		h.conn, h.r, h.deadline = c, bufio.NewReaderSize(c, 16<<10), time.Time{}
 	}
-	if d, ok := ctx.Deadline(); ok && !d.Equal(h.deadline) {
-		// The end of the run ends a request in flight.
+	// The end of the run ends a request in flight; no deadline (the zero time) clears it.
+	if d, _ := ctx.Deadline(); !d.Equal(h.deadline) {
 		_ = h.conn.SetDeadline(d)
 		h.deadline = d
 	}
@@ -76,8 +76,10 @@ func (h *httpConn) call(ctx context.Context, method, path, token string, body an
 	}
 	h.buf = b
 	res, err := h.roundTrip(b, method)
+	if err != nil || res.Close {
+		h.close() // the next call connects again
+	}
 	if err != nil {
-		h.close()
 		return "", err
 	}
 	if res.StatusCode != want {
@@ -96,9 +98,6 @@ func (h *httpConn) roundTrip(req []byte, method string) (*http.Response, error) 
 	}
 	_, err = io.Copy(io.Discard, res.Body)
 	res.Body.Close()
-	if err == nil && res.Close {
-		err = errors.New("the server closed the connection")
-	}
 	return res, err
 }
 
