@@ -164,7 +164,7 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 		if o.Profile != "" {
 			profiled = srv.profile(ctx, o.Duration, filepath.Join(o.Profile, name+".cpu.pprof"))
 		}
-		if err := waitForTrainings(ctx, pool); err != nil {
+		if err := settle(ctx, pool); err != nil {
 			return err
 		}
 		before := sampleCPU(srv.cmd.Process.Pid)
@@ -176,7 +176,7 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 			}
 		}
 		drive(ctx, warm, direct)
-		if err := waitForTrainings(ctx, pool); err != nil {
+		if err := settle(ctx, pool); err != nil {
 			return err
 		}
 		before = sampleCPU(0)
@@ -402,10 +402,11 @@ func (s *sample) owned(w *worker) int {
 	return w.id + w.rng.IntN(max(n, 1))*w.workers
 }
 
-// waitForTrainings waits until no training job is waiting or running, so that the trainings
-// that one measured run queued are not worked during the next one: the server works the jobs
-// of both sides, and each side's window should hold the work of its own writes only.
-func waitForTrainings(ctx context.Context, pool *pgxpool.Pool) error {
+// settle waits until no training job is waiting or running, then vacuums the tables that
+// writes touch, so that each measured window holds the work of its own requests only: the
+// server works the trainings of both sides, and autovacuum would otherwise clean up after one
+// window during the next.
+func settle(ctx context.Context, pool *pgxpool.Pool) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	for {
@@ -415,7 +416,7 @@ func waitForTrainings(ctx context.Context, pool *pgxpool.Pool) error {
 			return fmt.Errorf("wait for the queued trainings: %w", err)
 		}
 		if pending == 0 {
-			return nil
+			break
 		}
 		select {
 		case <-ctx.Done():
@@ -423,6 +424,8 @@ func waitForTrainings(ctx context.Context, pool *pgxpool.Pool) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	_, err := pool.Exec(ctx, "VACUUM (ANALYZE) bots, bot_counts, bot_status_events, river_job, idempotency_keys")
+	return err
 }
 
 // server is the `bots serve` process under test.

@@ -44,7 +44,16 @@ func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Write
 	var haveUsers, haveBots int
 	err := pool.QueryRow(ctx, "SELECT users, bots FROM bench_dataset").Scan(&haveUsers, &haveBots)
 	if err == nil && haveUsers == users && haveBots == bots {
-		fmt.Fprintf(out, "dataset: %d users, %d bots (reused)\n", users, bots)
+		// Earlier runs' creates and copies (all named "bench ...", which no seeded name is)
+		// are removed, so that every run starts from the same data.
+		tag, err := pool.Exec(ctx, "DELETE FROM bots WHERE name LIKE 'bench %'")
+		if err != nil {
+			return err
+		}
+		if _, err := pool.Exec(ctx, "DELETE FROM river_job"); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "dataset: %d users, %d bots (reused; %d bots of earlier runs removed)\n", users, bots, tag.RowsAffected())
 		return nil
 	}
 	start := time.Now()
