@@ -156,32 +156,40 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 		}
 		viaHTTP := func(ctx context.Context, w *worker) error { return httpScenario(ctx, name, conns[w.id], data, w) }
 		direct := func(ctx context.Context, w *worker) error { return ceiling.scenario(ctx, name, data, w) }
-		// Warm up caches, connections and tokens, then measure.
-		warm := o
-		warm.Duration = o.Warmup
-		drive(ctx, warm, viaHTTP)
-		var profiled <-chan error
-		if o.Profile != "" {
-			profiled = srv.profile(ctx, o.Duration, filepath.Join(o.Profile, name+".cpu.pprof"))
-		}
-		if err := settle(ctx, pool); err != nil {
-			return err
-		}
-		before := sampleCPU(srv.cmd.Process.Pid)
-		svc := drive(ctx, o, viaHTTP)
-		svc.CPU = cpuBetween(before, sampleCPU(srv.cmd.Process.Pid), svc.Requests)
-		if profiled != nil {
-			if err := <-profiled; err != nil {
-				return fmt.Errorf("profile %s: %w", name, err)
+		// Each side is warmed up (caches, connections, tokens), settled, then measured.
+		measure := func(fn func(context.Context, *worker) error, pid int, profile string) (Measure, error) {
+			warm := o
+			warm.Duration = o.Warmup
+			drive(ctx, warm, fn)
+			if err := settle(ctx, pool); err != nil {
+				return Measure{}, err
 			}
+			var profiled <-chan error
+			if profile != "" {
+				profiled = srv.profile(ctx, o.Duration, profile)
+			}
+			before := sampleCPU(pid)
+			m := drive(ctx, o, fn)
+			m.CPU = cpuBetween(before, sampleCPU(pid), m.Requests)
+			if profiled != nil {
+				if err := <-profiled; err != nil {
+					return m, fmt.Errorf("profile %s: %w", name, err)
+				}
+			}
+			return m, nil
 		}
-		drive(ctx, warm, direct)
-		if err := settle(ctx, pool); err != nil {
+		profile := ""
+		if o.Profile != "" {
+			profile = filepath.Join(o.Profile, name+".cpu.pprof")
+		}
+		svc, err := measure(viaHTTP, srv.cmd.Process.Pid, profile)
+		if err != nil {
 			return err
 		}
-		before = sampleCPU(0)
-		ceil := drive(ctx, o, direct)
-		ceil.CPU = cpuBetween(before, sampleCPU(0), ceil.Requests)
+		ceil, err := measure(direct, 0, "")
+		if err != nil {
+			return err
+		}
 		r := Result{Scenario: name, Service: svc, Ceiling: ceil}
 		if ceil.RPS > 0 {
 			r.Ratio = svc.RPS / ceil.RPS
