@@ -120,3 +120,29 @@ func TestLogger(t *testing.T) {
 		require.Len(t, seen, 1600)
 	})
 }
+
+// countingWriter counts the writes that reach the log's output.
+type countingWriter struct{ writes int }
+
+func (c *countingWriter) Write(p []byte) (int, error) { c.writes++; return len(p), nil }
+
+// BenchmarkRequestLogLine writes the line the server logs for every request; writes/op shows
+// how many writes reach the output per line.
+func BenchmarkRequestLogLine(b *testing.B) {
+	out := &countingWriter{}
+	logger, closeLogs := newLogger(out, slog.LevelInfo)
+	ctx := b.Context()
+	b.ReportAllocs()
+	for b.Loop() {
+		logger.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String("method", "GET"),
+			slog.String("route", "/api/v1/bots/:bot_id"),
+			slog.Int("status", 200),
+			slog.Float64("duration_ms", 1.234),
+			slog.String("user_id", "3f0c6b0e-8a5e-4d4c-9d0b-6b1f2f1f6d2a"),
+			slog.String("request_id", "8b7a4c3e-2f1d-4e5c-9a8b-7c6d5e4f3a2b"),
+		)
+	}
+	closeLogs() // the flusher has stopped: writes can be read
+	b.ReportMetric(float64(out.writes)/float64(b.N), "writes/op")
+}
