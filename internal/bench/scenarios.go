@@ -184,26 +184,45 @@ func httpScenario(ctx context.Context, name string, h *httpConn, data *sample, w
 }
 
 // ceiling runs the database work of each scenario through the bot service on a pool of the
-// server's size: the same SQL in the same transactions, without HTTP.
+// server's size: the same SQL in the same transactions, without HTTP. Like the server it
+// trains the bots it creates, with as many workers on the same pool, on a queue of its own:
+// otherwise the server's workers would train them on connections of their own, and the
+// ceiling's writes would have more connections than the server's.
 type ceiling struct {
 	pool *pgxpool.Pool
 	svc  *bots.Service
+	jobs *training.Client
 }
+
+// ceilingQueue is the River queue of the trainings the ceiling queues.
+const ceilingQueue = "bench_ceiling"
 
 func newCeiling(ctx context.Context, dbURL string) (*ceiling, error) {
 	pool, err := newPool(ctx, dbURL)
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := training.NewClient(pool, nil, training.Config{MaxAttempts: 1, JobTimeout: time.Second, RescueAfter: time.Minute}, discardLogger())
+	jobs, err := training.NewClient(pool, training.CatalogTrainer{}, training.Config{
+		Workers: trainingWorkers, MaxAttempts: 5, RetryBackoff: time.Second, JobTimeout: 30 * time.Second, RescueAfter: time.Minute,
+	}, discardLogger(), training.OnQueue(ceilingQueue))
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	return &ceiling{pool: pool, svc: bots.NewService(pool, jobs)}, nil
+	c := &ceiling{pool: pool, svc: bots.NewService(pool, jobs), jobs: jobs}
+	if err := jobs.Start(ctx, c.svc); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
-func (c *ceiling) close() { c.pool.Close() }
+func (c *ceiling) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = c.jobs.Stop(ctx)
+	c.pool.Close()
+}
 
 func (c *ceiling) scenario(ctx context.Context, name string, data *sample, w *worker) error {
 	switch name {

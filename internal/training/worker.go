@@ -123,13 +123,28 @@ type Client struct {
 	river  *river.Client[pgx.Tx]
 	worker *worker
 	cfg    Config
+	insert *river.InsertOpts // the queue of the trainings this client queues
 }
 
 var _ bots.TrainingQueue = (*Client)(nil)
 
+// Option changes how NewClient builds a client.
+type Option func(*options)
+
+type options struct{ queue string }
+
+// OnQueue puts the client's trainings on queue instead of QueueName: they are worked only by
+// clients on the same queue. The benchmark's ceiling uses it, so that it trains its own
+// bots on its own pool while a server trains its bots on the server's.
+func OnQueue(queue string) Option { return func(o *options) { o.queue = queue } }
+
 // NewClient builds the River client on pool. The bot service that training reports to is
 // given to Start, since the service itself queues through this client.
-func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Logger) (*Client, error) {
+func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Logger, opts ...Option) (*Client, error) {
+	o := options{queue: QueueName}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	w := &worker{trainer: trainer, cfg: cfg, logger: logger}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {
@@ -152,7 +167,7 @@ func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Log
 		Logger:        slog.New(warnings{logger.Handler()}).With(slog.String("component", "jobs")),
 	}
 	if cfg.Workers > 0 {
-		rc.Queues = map[string]river.QueueConfig{QueueName: {MaxWorkers: cfg.Workers}}
+		rc.Queues = map[string]river.QueueConfig{o.queue: {MaxWorkers: cfg.Workers}}
 		if cfg.PurgeInterval > 0 {
 			// Periodic jobs run on the elected leader only, whichever process that is.
 			rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
@@ -166,12 +181,12 @@ func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("create the job client: %w", err)
 	}
-	return &Client{river: client, worker: w, cfg: cfg}, nil
+	return &Client{river: client, worker: w, cfg: cfg, insert: &river.InsertOpts{Queue: o.queue}}, nil
 }
 
 // QueueTraining implements bots.TrainingQueue.
 func (c *Client) QueueTraining(ctx context.Context, tx pgx.Tx, bot uuid.UUID, version int64) error {
-	_, err := c.river.InsertTx(ctx, tx, Args{BotID: bot, Version: version}, nil)
+	_, err := c.river.InsertTx(ctx, tx, Args{BotID: bot, Version: version}, c.insert)
 	return err
 }
 
