@@ -52,10 +52,6 @@ type Options struct {
 
 const secret = "benchmark-secret-benchmark-secret-0123"
 
-// trainingWorkers is how many trainings the server works at once (its default), and so the
-// ceiling too.
-const trainingWorkers = 4
-
 // allScenarios are the scenarios in the order they run.
 var allScenarios = []string{"get", "list", "create", "update", "duplicate", "mixed"}
 
@@ -283,7 +279,7 @@ func printTable(out io.Writer, r Report) {
 		"(the load generator; at the ceiling, the client); busy is the share of all cores' time in use.")
 }
 
-// worker is one load goroutine's state: its random source and the bots whose ETag it tracks.
+// worker is one load goroutine's state: its place among the workers and its random source.
 type worker struct {
 	id      int
 	workers int // how many workers share the run
@@ -467,7 +463,7 @@ func startServer(ctx context.Context, dbURL string, profiler bool) (_ *server, e
 	}
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "LISTEN_ADDR=127.0.0.1:0", "JWT_SECRET="+secret,
-		"WRITE_RATE=0", "STREAMS_PER_USER=1000", "TRAINING_WORKERS="+strconv.Itoa(trainingWorkers))
+		"WRITE_RATE=0", "STREAMS_PER_USER=1000")
 	if profiler {
 		cmd.Env = append(cmd.Env, "DEBUG_ADDR=127.0.0.1:0")
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/config"
 	"github.com/chatsphere/bots/internal/training"
 )
 
@@ -202,9 +204,15 @@ func newCeiling(ctx context.Context, dbURL string) (*ceiling, error) {
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := training.NewClient(pool, training.CatalogTrainer{}, training.Config{
-		Workers: trainingWorkers, MaxAttempts: 5, RetryBackoff: time.Second, JobTimeout: 30 * time.Second, RescueAfter: time.Minute,
-	}, discardLogger(), training.OnQueue(ceilingQueue))
+	// The server's training settings: its defaults, or what this environment (which the
+	// server inherits) sets. Purges are left to the server.
+	cfg, err := config.Load(os.Getenv, false)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	cfg.Training.PurgeInterval = 0
+	jobs, err := training.NewClient(pool, training.CatalogTrainer{}, training.Config(cfg.Training), discardLogger(), training.OnQueue(ceilingQueue))
 	if err != nil {
 		pool.Close()
 		return nil, err
