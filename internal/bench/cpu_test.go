@@ -140,7 +140,13 @@ func TestPostgresCPU(t *testing.T) {
 	t.Run("ThePostgreSQLProcessesOfThisMachineHaveSpentCPU", func(t *testing.T) {
 		t.Parallel()
 		if !postgresVisible() {
-			t.Skip("no process named postgres is visible in /proc: PostgreSQL runs elsewhere (another host, container or PID namespace)")
+			const why = "no process named postgres is visible in /proc: PostgreSQL runs elsewhere (another host, container or PID namespace), so the benchmark cannot account for its CPU"
+			// CI runs against this machine's own PostgreSQL; there a hidden server is a broken
+			// setup, not a reason to skip quietly.
+			if os.Getenv("CI") != "" {
+				t.Fatal(why)
+			}
+			t.Skip(why)
 		}
 		require.Positive(t, postgresCPU())
 	})

@@ -34,12 +34,16 @@ func TestTheLiveBotCounterMatchesTheBots(t *testing.T) {
 	}
 
 	var wg sync.WaitGroup
-	for i := range 20 {
+	codes := make([]int, 20)
+	for i := range codes {
 		wg.Go(func() {
-			sendRaw(e, u, http.MethodPost, "/api/v1/bots", fmt.Sprintf(`{"name":"Bot %d","model":"gpt-4o"}`, i))
+			codes[i] = sendRaw(e, u, http.MethodPost, "/api/v1/bots", fmt.Sprintf(`{"name":"Bot %d","model":"gpt-4o"}`, i))
 		})
 	}
 	wg.Wait()
+	for i, code := range codes {
+		require.Equal(t, http.StatusCreated, code, "create of Bot %d", i)
+	}
 	check("after concurrent creates")
 
 	first := e.createBot(u, map[string]any{"name": "First"})
