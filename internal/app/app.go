@@ -66,6 +66,8 @@ commands:
   token --user <uuid> [--ttl 1h]
                                 print a bearer token signed with JWT_SECRET
 
+bots <command> -h prints the command's flags.
+
 environment:
 `)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
