@@ -39,13 +39,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
-		return serve(ctx, rest, getenv, stdout, stderr)
+		return serve(ctx, rest, getenv, stdout)
 	case "worker":
-		return worker(ctx, rest, getenv, stdout, stderr)
+		return worker(ctx, rest, getenv, stdout)
 	case "migrate":
-		return runMigrate(ctx, rest, getenv, stdout, stderr)
+		return runMigrate(ctx, rest, getenv, stdout)
 	case "token":
-		return token(rest, getenv, stdout, stderr)
+		return token(rest, getenv, stdout)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return nil
@@ -63,7 +63,10 @@ commands:
                                 training jobs (--no-workers: serve only)
   worker                        apply pending migrations, then work training jobs only
   migrate                       apply pending migrations and exit
-  token --user <uuid> [--ttl 1h]  print a bearer token signed with JWT_SECRET
+  token --user <uuid> [--ttl 1h]
+                                print a bearer token signed with JWT_SECRET
+
+bots <command> -h prints the command's flags.
 
 environment:
 `)
@@ -74,17 +77,60 @@ environment:
 	_ = tw.Flush()
 }
 
-// newFlags returns a command's flag set, reporting its errors on stderr.
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+// synopses are the commands' usage lines, shown with their flags when a command line is wrong
+// or -h is given.
+var synopses = map[string]string{
+	"serve":   "bots serve [--no-workers]",
+	"worker":  "bots worker",
+	"migrate": "bots migrate",
+	"token":   "bots token --user <uuid> [--ttl 1h]",
+}
+
+// newFlags returns a command's flag set. The flag package's own messages are silenced:
+// parseFlags reports a wrong command line once, as the command's error, with its usage.
+func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	return fs
 }
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", stderr)
-	noWorkers := fs.Bool("no-workers", false, "serve the API only; training jobs are worked by `bots worker`")
-	if err := fs.Parse(args); err != nil {
+// parseFlags parses a command's arguments. With -h or --help it prints the command's usage on
+// stdout and returns done; a wrong command line is an error that carries the usage.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (done bool, err error) {
+	err = fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, commandUsage(fs))
+		return true, nil
+	case err != nil:
+		return true, fmt.Errorf("%s: %w\n%s", fs.Name(), err, strings.TrimRight(commandUsage(fs), "\n"))
+	case fs.NArg() > 0:
+		return true, fmt.Errorf("%s: unexpected argument %q\n%s", fs.Name(), fs.Arg(0), strings.TrimRight(commandUsage(fs), "\n"))
+	}
+	return false, nil
+}
+
+// commandUsage is a command's usage line followed by one line per flag.
+func commandUsage(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: %s\n", synopses[fs.Name()])
+	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
+	fs.VisitAll(func(f *flag.Flag) {
+		arg, usage := flag.UnquoteUsage(f)
+		if arg != "" {
+			arg = " <" + arg + ">"
+		}
+		fmt.Fprintf(tw, "  --%s%s\t%s\n", f.Name, arg, usage)
+	})
+	_ = tw.Flush()
+	return b.String()
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := newFlags("serve")
+	noWorkers := fs.Bool("no-workers", false, "serve the API only; training jobs are left to bots worker processes")
+	if done, err := parseFlags(fs, args, stdout); done {
 		return err
 	}
 	cfg, err := config.Load(getenv, true)
@@ -94,6 +140,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if *noWorkers {
 		cfg.Training.Workers = 0
 	}
+	// Bind first: a taken address is reported before the database is touched.
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+	}
+	defer ln.Close()
 	logger, closeLogs := newLogger(stdout, cfg.LogLevel)
 	defer closeLogs()
 	rt, err := start(ctx, cfg, logger)
@@ -131,10 +183,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(func() { close(stopping) })
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
-	}
 	if cfg.DebugAddr != "" {
 		stopProfiler, err := serveProfiler(cfg.DebugAddr, logger)
 		if err != nil {
@@ -187,8 +235,8 @@ func serveProfiler(addr string, logger *slog.Logger) (func(), error) {
 }
 
 // worker works training jobs until ctx is cancelled, without serving the API.
-func worker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if err := newFlags("worker", stderr).Parse(args); err != nil {
+func worker(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if done, err := parseFlags(newFlags("worker"), args, stdout); done {
 		return err
 	}
 	cfg, err := config.Load(getenv, false)
@@ -244,8 +292,8 @@ func start(ctx context.Context, cfg config.Config, logger *slog.Logger) (runtime
 	return runtime{pool: pool, jobs: jobs, svc: bots.NewService(pool, jobs)}, nil
 }
 
-func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if err := newFlags("migrate", stderr).Parse(args); err != nil {
+func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if done, err := parseFlags(newFlags("migrate"), args, stdout); done {
 		return err
 	}
 	cfg, err := config.Load(getenv, false)
@@ -262,8 +310,9 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	return applyMigrations(ctx, pool, logger)
 }
 
-// connect opens the pool and checks that the database answers, explaining the usual reasons
-// it does not.
+// connect opens the pool and checks that the database answers. When it does not, it tells a
+// server that cannot be reached from one that refuses the login or lacks the database, since
+// each has its own fix.
 func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 	pool, err := pgxpool.NewWithConfig(ctx, cfg.Pool)
 	if err != nil {
@@ -273,15 +322,31 @@ func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
-		where := fmt.Sprintf("%s:%d/%s", cfg.Pool.ConnConfig.Host, cfg.Pool.ConnConfig.Port, cfg.Pool.ConnConfig.Database)
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "3D000" {
-			return nil, fmt.Errorf("database %q does not exist at %s: create it (createdb -h %s -U postgres %s) or run `go tool task run`",
-				cfg.Pool.ConnConfig.Database, where, cfg.Pool.ConnConfig.Host, cfg.Pool.ConnConfig.Database)
-		}
-		return nil, fmt.Errorf("cannot reach PostgreSQL at %s (%w); start it, for example with `pg_ctlcluster --skip-systemctl-redirect 15 main start`, or set DATABASE_URL", where, err)
+		return nil, explainConnectError(cfg.Pool.ConnConfig, err)
 	}
 	return pool, nil
+}
+
+// explainConnectError says why PostgreSQL could not be used and what to do about it. An error
+// PostgreSQL sent (a PgError) means the server runs and answered: starting it is no advice then.
+func explainConnectError(c *pgx.ConnConfig, err error) error {
+	where := fmt.Sprintf("%s:%d/%s", c.Host, c.Port, c.Database)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return fmt.Errorf("cannot reach PostgreSQL at %s (%w); start it, for example with `pg_ctlcluster --skip-systemctl-redirect 15 main start`, or set DATABASE_URL", where, err)
+	}
+	switch {
+	case pgErr.Code == "3D000": // invalid_catalog_name
+		return fmt.Errorf("database %q does not exist at %s: create it (createdb -h %s -U postgres %s) or run `go tool task run`",
+			c.Database, where, c.Host, c.Database)
+	case pgErr.Code == "28P01": // invalid_password
+		return fmt.Errorf("PostgreSQL at %s refused the password of user %q (%s): check the password in DATABASE_URL", where, c.User, pgErr.Message)
+	case strings.HasPrefix(pgErr.Code, "28"): // invalid_authorization_specification: unknown role, pg_hba.conf
+		return fmt.Errorf("PostgreSQL at %s refused to log in user %q (%s): check the user in DATABASE_URL, create the role (createuser -h %s -U postgres %s) or allow it in pg_hba.conf",
+			where, c.User, pgErr.Message, c.Host, c.User)
+	default:
+		return fmt.Errorf("PostgreSQL at %s refused the connection: %w", where, err)
+	}
 }
 
 // applyMigrations runs the migrations on one connection of the pool, under the migration
@@ -300,26 +365,30 @@ func applyMigrations(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logge
 	return nil
 }
 
-func token(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("token", stderr)
-	user := fs.String("user", "", "the user's UUID (required)")
-	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
-	if err := fs.Parse(args); err != nil {
+func token(args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := newFlags("token")
+	user := fs.String("user", "", "the user's `uuid` (required)")
+	ttlText := fs.String("ttl", "1h", "how long the token is valid, a `duration` such as 30m or 24h (default 1h)")
+	if done, err := parseFlags(fs, args, stdout); done {
 		return err
 	}
 	id, err := uuid.Parse(strings.TrimSpace(*user))
 	if err != nil || len(strings.TrimSpace(*user)) != 36 {
 		return errors.New("token: --user must be a UUID such as 3f0c6b0e-8a5e-4d4c-9d0b-6b1f2f1f6d2a")
 	}
-	if *ttl <= 0 {
-		return errors.New("token: --ttl must be positive, for example 1h")
+	ttl, err := time.ParseDuration(strings.TrimSpace(*ttlText))
+	switch {
+	case err != nil:
+		return fmt.Errorf("token: --ttl %q is not a duration; give one, for example 24h or 30m", *ttlText)
+	case ttl <= 0:
+		return errors.New("token: --ttl must be positive, for example 24h")
 	}
 	// A token needs the secret and nothing else: other settings may be for another machine.
 	secret, err := config.Secret(getenv)
 	if err != nil {
 		return err
 	}
-	tok, err := auth.Issue(secret, id, *ttl, time.Now())
+	tok, err := auth.Issue(secret, id, ttl, time.Now())
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}

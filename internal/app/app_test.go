@@ -362,11 +362,13 @@ func TestServe(t *testing.T) {
 	s.logs.waitFor(t, `"shutting down"`, func(e map[string]any) bool { return e["msg"] == "shutting down" })
 	s.logs.waitFor(t, `"stopped"`, func(e map[string]any) bool { return e["msg"] == "stopped" })
 
-	// Every line on stdout is a JSON log entry with a time, a level and a message.
+	// Every line on stdout is a JSON log entry with a time, a level and a message. A normal
+	// run and stop warns of nothing.
 	for _, e := range s.logs.entries(t) {
 		require.Contains(t, e, "time")
 		require.Contains(t, e, "level")
 		require.Contains(t, e, "msg")
+		require.Contains(t, []any{"DEBUG", "INFO"}, e["level"], "a normal run and stop logged: %v", e)
 	}
 
 	// Once Run has returned, nothing listens on the address any more.

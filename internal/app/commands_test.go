@@ -17,15 +17,3 @@ func TestTokenNeedsOnlyTheSecret(t *testing.T) {
 	require.NoError(t, err)
 	require.Regexp(t, `^[\w-]+\.[\w-]+\.[\w-]+\n$`, stdout)
 }
-
-func TestFlagErrorsGoToTheCommandsStderr(t *testing.T) {
-	t.Parallel()
-	for _, cmd := range []string{"serve", "worker", "migrate", "token"} {
-		t.Run(cmd, func(t *testing.T) {
-			t.Parallel()
-			_, stderr, err := runCommand(t, appEnv(nil), cmd, "--no-such-flag")
-			require.Error(t, err)
-			require.Contains(t, stderr, "flag provided but not defined: -no-such-flag")
-		})
-	}
-}

@@ -90,6 +90,50 @@ func TestAWorkerNeedsAtLeastOneWorker(t *testing.T) {
 	require.ErrorContains(t, err, "TRAINING_WORKERS")
 }
 
+// buildBots builds the bots binary as dir/bin/bots, where the README's commands expect it,
+// and returns its path.
+func buildBots(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "bin", "bots")
+	build := exec.Command("go", "build", "-o", bin, "github.com/chatsphere/bots/cmd/bots")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+	return bin
+}
+
+// startBinary starts `bin serve` as a process with vars added to the environment, waits for
+// its "listening" line and returns the process and the server's base URL. The process is
+// killed when t ends.
+func startBinary(t *testing.T, bin string, vars map[string]string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = os.Environ()
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "listening" {
+				addr <- line["addr"].(string)
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		return cmd, "http://" + a
+	case <-time.After(appWaitLimit):
+		t.Fatal("the server did not start")
+		return nil, ""
+	}
+}
+
 // TestKilledServerLosesNoTraining kills a real `bots serve` process with SIGKILL while bots
 // are training, starts it again, and checks that every bot still finishes training, once.
 func TestKilledServerLosesNoTraining(t *testing.T) {
@@ -97,10 +141,7 @@ func TestKilledServerLosesNoTraining(t *testing.T) {
 		t.Skip("builds and runs the real binary")
 	}
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "bots")
-	build := exec.Command("go", "build", "-o", bin, "github.com/chatsphere/bots/cmd/bots")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
+	bin := buildBots(t, t.TempDir())
 
 	url := dbtest.URL(t)
 	vars := map[string]string{
@@ -112,34 +153,7 @@ func TestKilledServerLosesNoTraining(t *testing.T) {
 		"TRAINING_RESCUE_AFTER": "3s",
 		"TRAINING_WORKERS":      "2",
 	}
-	start := func() (*exec.Cmd, string) {
-		cmd := exec.Command(bin, "serve")
-		cmd.Env = os.Environ()
-		for k, v := range vars {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		out, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		addr := make(chan string, 1)
-		go func() {
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				var line map[string]any
-				if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "listening" {
-					addr <- line["addr"].(string)
-				}
-			}
-		}()
-		select {
-		case a := <-addr:
-			return cmd, "http://" + a
-		case <-time.After(appWaitLimit):
-			t.Fatal("the server did not start")
-			return nil, ""
-		}
-	}
+	start := func() (*exec.Cmd, string) { return startBinary(t, bin, vars) }
 
 	cmd, base := start()
 	srv := &appServer{base: base, client: &http.Client{Timeout: appWaitLimit}}

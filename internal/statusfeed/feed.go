@@ -38,6 +38,9 @@ func New(connect func(context.Context) (*pgx.Conn, error), logger *slog.Logger) 
 	f.listener = pgxlisten.Listener{
 		Connect: connect,
 		LogError: func(ctx context.Context, err error) {
+			if ctx.Err() != nil {
+				return // Run's context ended: the feed is stopping, not failing
+			}
 			logger.LogAttrs(ctx, slog.LevelWarn, "status feed", slog.String("error", err.Error()))
 		},
 		ReconnectDelay: time.Second,
