@@ -167,6 +167,39 @@ func TestStatusStreamResumesAfterLastEventID(t *testing.T) {
 	require.Equal(t, api.BotStatusTraining, ev.ToStatus)
 }
 
+func TestStatusStreamSendsEveryMissedEventAfterLastEventID(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Busy"})
+	// 249 changes after the first status, the last to active: 250 events, more than two
+	// pages of catching up.
+	_, err := e.pool.Exec(context.Background(), `DO $$ BEGIN
+		FOR i IN 1..249 LOOP
+			UPDATE bots SET status = CASE status WHEN 'training' THEN 'active' ELSE 'training' END::bot_status
+			WHERE id = '`+bot.Id.String()+`';
+		END LOOP;
+	END $$`)
+	require.NoError(t, err)
+
+	_, events, _ := openStream(t, srv, u, bot.Id, map[string]string{"Last-Event-ID": "0"})
+	var last int64
+	for i := range 250 {
+		ev, se := nextStatus(t, events)
+		require.Equal(t, "status", ev.event, "event %d", i)
+		require.Greater(t, se.Id, last, "events come in order, each once")
+		last = se.Id
+	}
+
+	// The stream is live after catching up: the next change follows.
+	require.Equal(t, http.StatusAccepted, e.post(u, botPath(bot.Id, "/train"), nil).code)
+	_, se := nextStatus(t, events)
+	require.Greater(t, se.Id, last)
+	require.Equal(t, api.BotStatusTraining, se.ToStatus)
+}
+
 func TestStatusStreamEndsWhenTheBotIsNoLongerVisible(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
