@@ -12,17 +12,26 @@ import (
 )
 
 const botStatusEventCount = `-- name: BotStatusEventCount :one
-SELECT count(*) FROM bot_status_events WHERE bot_id = $1
+SELECT (SELECT count(*) FROM bot_status_events e WHERE e.bot_id = b.id) AS total
+FROM bots b
+WHERE b.id = $1 AND b.deleted_at IS NULL AND (b.owner_id = $2 OR b.is_public)
 `
 
-func (q *Queries) BotStatusEventCount(ctx context.Context, db DBTX, botID uuid.UUID) (int64, error) {
-	row := db.QueryRow(ctx, botStatusEventCount, botID)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
+type BotStatusEventCountParams struct {
+	BotID  uuid.UUID
+	Caller uuid.UUID
+}
+
+// The number of events in a bot's status history; no row for a bot the caller may not see.
+func (q *Queries) BotStatusEventCount(ctx context.Context, db DBTX, arg BotStatusEventCountParams) (int64, error) {
+	row := db.QueryRow(ctx, botStatusEventCount, arg.BotID, arg.Caller)
+	var total int64
+	err := row.Scan(&total)
+	return total, err
 }
 
 const botStatusEventList = `-- name: BotStatusEventList :many
+
 SELECT e.id, e.bot_id, e.from_status, e.to_status, e.message, e.created_at FROM bot_status_events e
 JOIN bots b ON b.id = e.bot_id
 WHERE e.bot_id = $1 AND b.deleted_at IS NULL AND (b.owner_id = $2 OR b.is_public)
@@ -37,7 +46,9 @@ type BotStatusEventListParams struct {
 	Lim    int32
 }
 
-// A bot's status history, newest first, with the visibility of BotGet.
+// Every status-event query is scoped to the caller with the rule of BotGet: the bot is not
+// deleted, and the caller owns it or it is public. A bot the caller may not see gives no row.
+// A bot's status history, newest first.
 func (q *Queries) BotStatusEventList(ctx context.Context, db DBTX, arg BotStatusEventListParams) ([]BotStatusEvent, error) {
 	rows, err := db.Query(ctx, botStatusEventList,
 		arg.BotID,
@@ -75,18 +86,25 @@ SELECT e.id, e.bot_id, e.from_status, e.to_status, e.message, e.created_at FROM 
 JOIN bots b ON b.id = e.bot_id
 WHERE e.bot_id = $1 AND e.id > $2 AND b.deleted_at IS NULL AND (b.owner_id = $3 OR b.is_public)
 ORDER BY e.id
-LIMIT 100
+LIMIT $4
 `
 
 type BotStatusEventsAfterParams struct {
 	BotID  uuid.UUID
 	After  int64
 	Caller uuid.UUID
+	Lim    int32
 }
 
-// The changes after a given event, oldest first, for a status stream catching up.
+// The changes after a given event, oldest first, at most lim, for a status stream catching
+// up. No row either means nothing is new or that the caller may no longer see the bot.
 func (q *Queries) BotStatusEventsAfter(ctx context.Context, db DBTX, arg BotStatusEventsAfterParams) ([]BotStatusEvent, error) {
-	rows, err := db.Query(ctx, botStatusEventsAfter, arg.BotID, arg.After, arg.Caller)
+	rows, err := db.Query(ctx, botStatusEventsAfter,
+		arg.BotID,
+		arg.After,
+		arg.Caller,
+		arg.Lim,
+	)
 	if err != nil {
 		return nil, err
 	}

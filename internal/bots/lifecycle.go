@@ -77,12 +77,12 @@ type EventPage struct {
 
 // StatusEvents returns a bot's status history, newest first, to whoever may see the bot.
 func (s *Service) StatusEvents(ctx context.Context, caller, id uuid.UUID, skip, limit int32) (EventPage, error) {
-	// Reading the bot first decides visibility, so that an empty page of a visible bot is
-	// told apart from a bot the caller may not see.
-	if _, err := s.Get(ctx, caller, id); err != nil {
-		return EventPage{}, err
+	// The count decides visibility, so that an empty page of a visible bot is told apart
+	// from a bot the caller may not see.
+	total, err := s.q.BotStatusEventCount(ctx, s.pool, db.BotStatusEventCountParams{BotID: id, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return EventPage{}, ErrNotFound
 	}
-	total, err := s.q.BotStatusEventCount(ctx, s.pool, id)
 	if err != nil {
 		return EventPage{}, fmt.Errorf("count status events: %w", err)
 	}
@@ -93,15 +93,23 @@ func (s *Service) StatusEvents(ctx context.Context, caller, id uuid.UUID, skip, 
 	return EventPage{Items: eventsFromDB(rows), Total: total}, nil
 }
 
+// EventsAfterPage is the most events StatusEventsAfter returns at once: a caller catching up
+// asks again, after the last one, while it gets full pages.
+const EventsAfterPage = 100
+
 // StatusEventsAfter returns the bot's status changes after event id after, oldest first (at
-// most 100), to whoever may see the bot.
+// most EventsAfterPage), to whoever may see the bot; ErrNotFound when the caller may not see
+// it (any more).
 func (s *Service) StatusEventsAfter(ctx context.Context, caller, id uuid.UUID, after int64) ([]StatusEvent, error) {
-	if _, err := s.Get(ctx, caller, id); err != nil {
-		return nil, err
-	}
-	rows, err := s.q.BotStatusEventsAfter(ctx, s.pool, db.BotStatusEventsAfterParams{BotID: id, After: after, Caller: caller})
+	rows, err := s.q.BotStatusEventsAfter(ctx, s.pool, db.BotStatusEventsAfterParams{BotID: id, After: after, Caller: caller, Lim: EventsAfterPage})
 	if err != nil {
 		return nil, fmt.Errorf("list status events: %w", err)
+	}
+	if len(rows) == 0 {
+		// Nothing new, or nothing visible: only the bot itself tells.
+		if _, err := s.Get(ctx, caller, id); err != nil {
+			return nil, err
+		}
 	}
 	return eventsFromDB(rows), nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/db"
+	"github.com/chatsphere/bots/internal/bots"
 	"github.com/chatsphere/bots/internal/dbtest"
 )
 
@@ -286,9 +287,12 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		_, err := q.BotStatusEventList(ctx, x, db.BotStatusEventListParams{BotID: bot.ID, Caller: heavy, Lim: 20})
 		return err
 	})
-	run("StatusEventCount", func() error { _, err := q.BotStatusEventCount(ctx, x, bot.ID); return err })
+	run("StatusEventCount", func() error {
+		_, err := q.BotStatusEventCount(ctx, x, db.BotStatusEventCountParams{BotID: bot.ID, Caller: heavy})
+		return err
+	})
 	run("StatusEventsAfter", func() error {
-		_, err := q.BotStatusEventsAfter(ctx, x, db.BotStatusEventsAfterParams{BotID: bot.ID, Caller: heavy})
+		_, err := q.BotStatusEventsAfter(ctx, x, db.BotStatusEventsAfterParams{BotID: bot.ID, Caller: heavy, Lim: bots.EventsAfterPage})
 		return err
 	})
 	run("ForTraining", func() error { _, err := q.BotForTraining(ctx, x, bot.ID); return err })

@@ -97,6 +97,10 @@ func (s *statusStream) VisitStreamBotStatusResponse(w http.ResponseWriter) error
 	if err := s.send(w, rc, s.first); err != nil {
 		return nil // the client left
 	}
+	// A reconnecting client may have missed more than one page.
+	if len(s.first) == bots.EventsAfterPage && s.sendNew(w, rc) {
+		return nil
+	}
 
 	heartbeat := time.NewTicker(s.h.heartbeat)
 	defer heartbeat.Stop()
@@ -114,23 +118,39 @@ func (s *statusStream) VisitStreamBotStatusResponse(w http.ResponseWriter) error
 				return nil
 			}
 		case <-s.wake:
-			events, err := s.h.bots.StatusEventsAfter(s.ctx, s.caller, s.bot, s.after)
-			if errors.Is(err, bots.ErrNotFound) {
-				_, _ = fmt.Fprintf(w, "event: gone\ndata: {\"bot_id\":%q}\n\n", s.bot)
-				_ = rc.Flush()
+			// A wake-up is a status change or a change of who may see the bot: both are
+			// read again from the database, scoped to the caller.
+			if s.sendNew(w, rc) {
 				return nil
 			}
-			if err != nil {
-				if s.ctx.Err() != nil {
-					return nil
-				}
-				// The database hiccupped; the next wake-up or reconnect catches up.
-				s.h.logger.Warn("status stream read", "error", err.Error(), "bot_id", s.bot.String())
-				continue
+		}
+	}
+}
+
+// sendNew sends every event after the last one sent, page by page, and reports whether the
+// stream is over: the client left, or the caller may no longer see the bot, which the stream
+// tells with a gone event.
+func (s *statusStream) sendNew(w http.ResponseWriter, rc *http.ResponseController) bool {
+	for {
+		events, err := s.h.bots.StatusEventsAfter(s.ctx, s.caller, s.bot, s.after)
+		if errors.Is(err, bots.ErrNotFound) {
+			_, _ = fmt.Fprintf(w, "event: gone\ndata: {\"bot_id\":%q}\n\n", s.bot)
+			_ = rc.Flush()
+			return true
+		}
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return true
 			}
-			if err := s.send(w, rc, events); err != nil {
-				return nil
-			}
+			// The database hiccupped; the next wake-up or reconnect catches up.
+			s.h.logger.Warn("status stream read", "error", err.Error(), "bot_id", s.bot.String())
+			return false
+		}
+		if err := s.send(w, rc, events); err != nil {
+			return true
+		}
+		if len(events) < bots.EventsAfterPage {
+			return false
 		}
 	}
 }

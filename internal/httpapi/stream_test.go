@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/dbtest"
 	"github.com/chatsphere/bots/internal/httpapi"
 )
 
@@ -167,22 +168,123 @@ func TestStatusStreamResumesAfterLastEventID(t *testing.T) {
 	require.Equal(t, api.BotStatusTraining, ev.ToStatus)
 }
 
-func TestStatusStreamEndsWhenTheBotIsNoLongerVisible(t *testing.T) {
+func TestStatusStreamSendsEveryMissedEventAfterLastEventID(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	srv := httptest.NewServer(e.handler)
 	t.Cleanup(srv.Close)
-	owner, viewer := newUser(t), newUser(t)
-	bot := e.createBot(owner, map[string]any{"name": "Going private", "is_public": true})
-	_, events, _ := openStream(t, srv, viewer, bot.Id, nil)
-	nextStatus(t, events)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Busy"})
+	// 249 changes after the first status, the last to active: 250 events, more than two
+	// pages of catching up.
+	_, err := e.pool.Exec(context.Background(), `DO $$ BEGIN
+		FOR i IN 1..249 LOOP
+			UPDATE bots SET status = CASE status WHEN 'training' THEN 'active' ELSE 'training' END::bot_status
+			WHERE id = '`+bot.Id.String()+`';
+		END LOOP;
+	END $$`)
+	require.NoError(t, err)
 
-	require.Equal(t, http.StatusOK, e.put(owner, botPath(bot.Id), map[string]any{"is_public": false}, nil).code)
-	e.activate(bot.Id) // the next change wakes the stream, which finds the bot hidden
+	_, events, _ := openStream(t, srv, u, bot.Id, map[string]string{"Last-Event-ID": "0"})
+	var last int64
+	for i := range 250 {
+		ev, se := nextStatus(t, events)
+		require.Equal(t, "status", ev.event, "event %d", i)
+		require.Greater(t, se.Id, last, "events come in order, each once")
+		last = se.Id
+	}
+
+	// The stream is live after catching up: the next change follows.
+	require.Equal(t, http.StatusAccepted, e.post(u, botPath(bot.Id, "/train"), nil).code)
+	_, se := nextStatus(t, events)
+	require.Greater(t, se.Id, last)
+	require.Equal(t, api.BotStatusTraining, se.ToStatus)
+}
+
+// replicas are two servers on one database, each with its own status feed, as two
+// processes behind a load balancer would be.
+func replicas(t *testing.T, limits httpapi.Limits) (a, b *env, srvB *httptest.Server) {
+	t.Helper()
+	url := dbtest.URL(t)
+	a = setupWith(t, envConfig{databaseURL: url, limits: limits})
+	b = setupWith(t, envConfig{databaseURL: url, limits: limits})
+	srvB = httptest.NewServer(b.handler)
+	t.Cleanup(srvB.Close)
+	return a, b, srvB
+}
+
+// requireGone reads a stream until its gone event for bot, and then until the stream ends.
+func requireGone(t *testing.T, events <-chan sse, bot uuid.UUID) {
+	t.Helper()
 	ev, _ := nextStatus(t, events)
 	require.Equal(t, "gone", ev.event)
-	for range events {
-	} // and the stream ends
+	require.JSONEq(t, `{"bot_id":"`+bot.String()+`"}`, ev.data)
+	for ev := range events {
+		require.NotEmpty(t, ev.comment, "nothing but heartbeats may follow the gone event: %+v", ev)
+	}
+}
+
+// requireStreamSlot waits until u may open a stream on srv again, which the end of an
+// earlier stream allows when u held all of its slots.
+func requireStreamSlot(t *testing.T, srv *httptest.Server, u user, bot uuid.UUID) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		res, events, cancel := openStream(t, srv, u, bot, nil)
+		if res.StatusCode == http.StatusOK {
+			nextStatus(t, events)
+			cancel()
+			return
+		}
+		cancel()
+		require.Equal(t, http.StatusTooManyRequests, res.StatusCode)
+		require.True(t, time.Now().Before(deadline), "the stream slot was not freed")
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestStatusStreamOnAnotherReplicaEndsWhenTheBotIsDeleted(t *testing.T) {
+	t.Parallel()
+	a, b, srvB := replicas(t, httpapi.Limits{StreamsPerUser: 1})
+	owner, viewer := newUser(t), newUser(t)
+	bot := a.createBot(owner, map[string]any{"name": "Deleted elsewhere", "is_public": true})
+	other := a.createBot(owner, map[string]any{"name": "Still here", "is_public": true})
+	_, ownerEvents, _ := openStream(t, srvB, owner, bot.Id, nil)
+	nextStatus(t, ownerEvents)
+	_, viewerEvents, _ := openStream(t, srvB, viewer, bot.Id, nil)
+	nextStatus(t, viewerEvents)
+	// Each holds the one stream a user may hold here.
+	b.get(owner, botPath(other.Id, "/status/stream")).problem(t, http.StatusTooManyRequests)
+
+	require.Equal(t, http.StatusOK, a.delete(owner, botPath(bot.Id), map[string]string{"If-Match": "*"}).code)
+	requireGone(t, ownerEvents, bot.Id)
+	requireGone(t, viewerEvents, bot.Id)
+
+	requireStreamSlot(t, srvB, owner, other.Id)
+	requireStreamSlot(t, srvB, viewer, other.Id)
+}
+
+func TestStatusStreamOnAnotherReplicaEndsForViewersWhenTheBotIsMadePrivate(t *testing.T) {
+	t.Parallel()
+	a, b, srvB := replicas(t, httpapi.Limits{StreamsPerUser: 1})
+	owner, viewer := newUser(t), newUser(t)
+	bot := a.createBot(owner, map[string]any{"name": "Going private", "is_public": true})
+	other := a.createBot(owner, map[string]any{"name": "Staying public", "is_public": true})
+	_, ownerEvents, _ := openStream(t, srvB, owner, bot.Id, nil)
+	nextStatus(t, ownerEvents)
+	_, viewerEvents, _ := openStream(t, srvB, viewer, bot.Id, nil)
+	nextStatus(t, viewerEvents)
+	b.get(viewer, botPath(other.Id, "/status/stream")).problem(t, http.StatusTooManyRequests)
+
+	require.Equal(t, http.StatusOK, a.put(owner, botPath(bot.Id), map[string]any{"is_public": false}, nil).code)
+	requireGone(t, viewerEvents, bot.Id)
+	requireStreamSlot(t, srvB, viewer, other.Id)
+
+	// The owner still sees the bot: the stream goes on with the next change.
+	a.activate(bot.Id)
+	ev, se := nextStatus(t, ownerEvents)
+	require.Equal(t, "status", ev.event)
+	require.Equal(t, api.BotStatusActive, se.ToStatus)
 }
 
 func TestStatusStreamOfABotTheCallerCannotSeeIsNotFound(t *testing.T) {

@@ -1,10 +1,12 @@
 // Package statusfeed wakes up this process's status streams when a bot's status changes in
-// any process. One connection LISTENs on the bot_status channel that the database's status
-// trigger notifies at commit, and fans the notifications out in memory, so that idle streams
-// hold no database connection.
+// any process, or when a change may have taken a caller's access to the bot away (a delete, a
+// public bot made private). One connection LISTENs on the bot_status channel that the
+// database's triggers notify at commit, and fans the notifications out in memory, so that
+// idle streams hold no database connection.
 //
 // A notification only says "this bot changed": streams read the changes themselves from the
-// status history, so none is lost when notifications are coalesced or the connection drops.
+// status history, scoped to their caller, so none is lost when notifications are coalesced or
+// the connection drops, and a stream whose caller may no longer see the bot ends.
 package statusfeed
 
 import (
@@ -20,7 +22,7 @@ import (
 	"github.com/jackc/pgxlisten"
 )
 
-// Channel is the PostgreSQL notification channel of status changes.
+// Channel is the PostgreSQL notification channel of status and access changes.
 const Channel = "bot_status"
 
 // Feed dispatches status change notifications to subscribers by bot.

@@ -3,6 +3,7 @@ package training
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/chatsphere/bots/internal/bots"
 )
@@ -86,11 +88,10 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	case IsConfigError(err):
 		msg := err.Error()
 		outcome = bots.Outcome{Status: bots.StatusError, Message: &msg}
-	case err != nil && job.Attempt < job.MaxAttempts:
-		return err // River retries after NextRetry
 	case err != nil:
-		msg := fmt.Sprintf("training failed after %d attempts: %v", job.Attempt, err)
-		outcome = bots.Outcome{Status: bots.StatusError, Message: &msg}
+		// River retries after NextRetry; after the last attempt, lastAttempt puts the bot in
+		// error.
+		return err
 	default:
 		raw, err := json.Marshal(prepared)
 		if err != nil {
@@ -106,6 +107,54 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		slog.Int64("version", job.Args.Version), slog.String("status", string(outcome.Status)),
 		slog.Bool("recorded", recorded), slog.Int("attempt", job.Attempt))
 	return nil
+}
+
+// lastAttempt is the River error handler that ends a training whose last attempt failed,
+// however it failed: an error, a timeout or a panic. River calls it after each failed attempt,
+// with a context that outlives the attempt's timeout, so the bot is put in error like any
+// final failure instead of staying in training once River discards the job.
+type lastAttempt struct{ w *worker }
+
+// HandleError implements river.ErrorHandler.
+func (h lastAttempt) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
+	reason := err.Error()
+	if errors.Is(err, context.DeadlineExceeded) {
+		reason = fmt.Sprintf("it took longer than %s", h.w.cfg.JobTimeout)
+	}
+	h.fail(ctx, job, reason)
+	return nil
+}
+
+// HandlePanic implements river.ErrorHandler.
+func (h lastAttempt) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
+	h.w.logger.LogAttrs(ctx, slog.LevelError, "training panicked", slog.Int64("job_id", job.ID),
+		slog.Int("attempt", job.Attempt), slog.String("panic", fmt.Sprint(panicVal)), slog.String("trace", trace))
+	h.fail(ctx, job, fmt.Sprintf("panic: %v", panicVal))
+	return nil
+}
+
+// fail puts the bot of a training job in error when the job has used up its attempts.
+func (h lastAttempt) fail(ctx context.Context, job *rivertype.JobRow, reason string) {
+	if job.Kind != (Args{}).Kind() || job.Attempt < job.MaxAttempts {
+		return
+	}
+	var args Args
+	if err := json.Unmarshal(job.EncodedArgs, &args); err != nil {
+		h.w.logger.LogAttrs(ctx, slog.LevelError, "decode failed training job", slog.Int64("job_id", job.ID), slog.String("error", err.Error()))
+		return
+	}
+	attempts := "attempts"
+	if job.Attempt == 1 {
+		attempts = "attempt"
+	}
+	msg := fmt.Sprintf("training failed after %d %s: %s", job.Attempt, attempts, reason)
+	recorded, err := h.w.svc.FinishTraining(ctx, args.BotID, args.Version, bots.Outcome{Status: bots.StatusError, Message: &msg})
+	if err != nil {
+		h.w.logger.LogAttrs(ctx, slog.LevelError, "record failed training", slog.String("bot_id", args.BotID.String()), slog.String("error", err.Error()))
+		return
+	}
+	h.w.logger.Info("training failed", slog.String("bot_id", args.BotID.String()),
+		slog.Int64("version", args.Version), slog.Bool("recorded", recorded), slog.Int("attempt", job.Attempt))
 }
 
 // NextRetry backs off exponentially from RetryBackoff, up to a minute.
@@ -156,6 +205,7 @@ func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Log
 	}
 	rc := &river.Config{
 		Workers:              workers,
+		ErrorHandler:         lastAttempt{w},
 		MaxAttempts:          cfg.MaxAttempts,
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,

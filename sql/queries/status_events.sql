@@ -1,5 +1,8 @@
+-- Every status-event query is scoped to the caller with the rule of BotGet: the bot is not
+-- deleted, and the caller owns it or it is public. A bot the caller may not see gives no row.
+
 -- name: BotStatusEventList :many
--- A bot's status history, newest first, with the visibility of BotGet.
+-- A bot's status history, newest first.
 SELECT e.* FROM bot_status_events e
 JOIN bots b ON b.id = e.bot_id
 WHERE e.bot_id = @bot_id AND b.deleted_at IS NULL AND (b.owner_id = @caller OR b.is_public)
@@ -7,12 +10,16 @@ ORDER BY e.id DESC
 LIMIT @lim OFFSET @off;
 
 -- name: BotStatusEventCount :one
-SELECT count(*) FROM bot_status_events WHERE bot_id = @bot_id;
+-- The number of events in a bot's status history; no row for a bot the caller may not see.
+SELECT (SELECT count(*) FROM bot_status_events e WHERE e.bot_id = b.id) AS total
+FROM bots b
+WHERE b.id = @bot_id AND b.deleted_at IS NULL AND (b.owner_id = @caller OR b.is_public);
 
 -- name: BotStatusEventsAfter :many
--- The changes after a given event, oldest first, for a status stream catching up.
+-- The changes after a given event, oldest first, at most lim, for a status stream catching
+-- up. No row either means nothing is new or that the caller may no longer see the bot.
 SELECT e.* FROM bot_status_events e
 JOIN bots b ON b.id = e.bot_id
 WHERE e.bot_id = @bot_id AND e.id > @after AND b.deleted_at IS NULL AND (b.owner_id = @caller OR b.is_public)
 ORDER BY e.id
-LIMIT 100;
+LIMIT @lim;

@@ -1,0 +1,108 @@
+package training_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/dbtest"
+	"github.com/chatsphere/bots/internal/training"
+)
+
+// setup works training jobs with trainer on a fresh database and returns the bot service.
+func setup(t *testing.T, trainer training.Trainer, cfg training.Config) *bots.Service {
+	t.Helper()
+	pool := dbtest.Pool(t)
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	jobs, err := training.NewClient(pool, trainer, cfg, logger)
+	require.NoError(t, err)
+	svc := bots.NewService(pool, jobs)
+	require.NoError(t, jobs.Start(context.Background(), svc))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = jobs.Stop(ctx)
+	})
+	return svc
+}
+
+// config works jobs at once, retrying after 10 ms, attempts times.
+func config(attempts int) training.Config {
+	return training.Config{Workers: 1, MaxAttempts: attempts, RetryBackoff: 10 * time.Millisecond,
+		JobTimeout: 10 * time.Second, RescueAfter: time.Minute}
+}
+
+// trainUntilSettled creates a bot, which queues its training, and waits until the training
+// has moved it out of training.
+func trainUntilSettled(t *testing.T, svc *bots.Service) bots.Bot {
+	t.Helper()
+	ctx := context.Background()
+	owner := uuid.New()
+	require.NoError(t, svc.EnsureUser(ctx, owner))
+	bot, err := svc.Create(ctx, owner, bots.CreateParams{Name: "Trained", Model: "gpt-4o-mini", Temperature: 0.7})
+	require.NoError(t, err)
+	deadline := time.Now().Add(15 * time.Second)
+	for bot.Status == bots.StatusTraining {
+		require.True(t, time.Now().Before(deadline), "the bot is still in training")
+		time.Sleep(10 * time.Millisecond)
+		bot, err = svc.Get(ctx, owner, bot.ID)
+		require.NoError(t, err)
+	}
+	return bot
+}
+
+// trainerFunc is a Trainer made of a function that counts its calls.
+type trainerFunc struct {
+	prepare func(ctx context.Context) (training.Prepared, error)
+	calls   atomic.Int32
+}
+
+func (f *trainerFunc) Prepare(ctx context.Context, _ bots.Bot) (training.Prepared, error) {
+	f.calls.Add(1)
+	return f.prepare(ctx)
+}
+
+func TestAPanickingTrainingIsRetriedThenPutsTheBotInError(t *testing.T) {
+	t.Parallel()
+	trainer := &trainerFunc{prepare: func(context.Context) (training.Prepared, error) {
+		panic("the model provider's client crashed")
+	}}
+	bot := trainUntilSettled(t, setup(t, trainer, config(2)))
+	require.Equal(t, bots.StatusError, bot.Status)
+	require.NotNil(t, bot.StatusMessage)
+	require.Equal(t, "training failed after 2 attempts: panic: the model provider's client crashed", *bot.StatusMessage)
+	require.Equal(t, int32(2), trainer.calls.Load())
+}
+
+func TestATrainingFailingOnItsOnlyAttemptPutsTheBotInError(t *testing.T) {
+	t.Parallel()
+	trainer := &trainerFunc{prepare: func(context.Context) (training.Prepared, error) {
+		return training.Prepared{}, errors.New("model provider unavailable")
+	}}
+	bot := trainUntilSettled(t, setup(t, trainer, config(1)))
+	require.Equal(t, bots.StatusError, bot.Status)
+	require.NotNil(t, bot.StatusMessage)
+	require.Equal(t, "training failed after 1 attempt: model provider unavailable", *bot.StatusMessage)
+}
+
+func TestATrainingTimingOutOnItsLastAttemptPutsTheBotInError(t *testing.T) {
+	t.Parallel()
+	trainer := &trainerFunc{prepare: func(ctx context.Context) (training.Prepared, error) {
+		<-ctx.Done() // a provider that never answers
+		return training.Prepared{}, ctx.Err()
+	}}
+	cfg := config(1)
+	cfg.JobTimeout = 100 * time.Millisecond
+	bot := trainUntilSettled(t, setup(t, trainer, cfg))
+	require.Equal(t, bots.StatusError, bot.Status)
+	require.NotNil(t, bot.StatusMessage)
+	require.Equal(t, "training failed after 1 attempt: it took longer than 100ms", *bot.StatusMessage)
+}
