@@ -486,6 +486,9 @@ type IdempotencyKey = string
 // IfMatch defines model for IfMatch.
 type IfMatch = string
 
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // Limit defines model for Limit.
 type Limit = int32
 
@@ -575,16 +578,47 @@ type DeleteBotParams struct {
 	// Confirm `true` confirms the deletion when no `If-Match` is sent.
 	Confirm *bool `form:"confirm,omitempty" json:"confirm,omitempty"`
 
-	// IfMatch One or more ETags (or `*`). The write happens only if the bot's current ETag is one of
-	// them, compared strongly: weak ETags (`W/"..."`) never match.
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetBotParams defines parameters for GetBot.
+type GetBotParams struct {
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // UpdateBotParams defines parameters for UpdateBot.
 type UpdateBotParams struct {
-	// IfMatch One or more ETags (or `*`). The write happens only if the bot's current ETag is one of
-	// them, compared strongly: weak ETags (`W/"..."`) never match.
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // DuplicateBotParams defines parameters for DuplicateBot.
@@ -732,24 +766,28 @@ type ClientInterface interface {
 	// Deletes a bot, which needs confirmation: send either `If-Match` with the bot's current
 	// ETag or `?confirm=true`; without either the answer is `428`. The bot then disappears
 	// from every read, its name becomes free, and its owner can still bring it back with
-	// `POST /api/v1/bots/{bot_id}/restore`.
+	// `POST /api/v1/bots/{bot_id}/restore`. `If-None-Match` makes the delete conditional too
+	// (`412` when it matches), but does not confirm it.
 	//
 	// Corresponds with DELETE /api/v1/bots/{bot_id} (the `DeleteBot` operationId).
 	DeleteBot(ctx context.Context, botId BotId, params *DeleteBotParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetBot Get a bot
 	//
-	// Returns a bot the caller owns, or any public bot.
+	// Returns a bot the caller owns, or any public bot. With `If-None-Match`, a bot whose ETag
+	// still matches is answered `304` without a body; with `If-Match`, a bot whose ETag does
+	// not match is answered `412`.
 	//
 	// Corresponds with GET /api/v1/bots/{bot_id} (the `GetBot` operationId).
-	GetBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetBot(ctx context.Context, botId BotId, params *GetBotParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateBotWithBody Change a bot
 	//
 	// Changes any subset of the editable fields; fields not sent keep their values, and
 	// `"description": null` clears the description. Changing `model` or `system_prompt` puts
 	// the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-	// happens only if the bot's ETag still matches (`412` otherwise).
+	// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+	// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -761,7 +799,8 @@ type ClientInterface interface {
 	// Changes any subset of the editable fields; fields not sent keep their values, and
 	// `"description": null` clears the description. Changing `model` or `system_prompt` puts
 	// the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-	// happens only if the bot's ETag still matches (`412` otherwise).
+	// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+	// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -927,7 +966,8 @@ func (c *Client) CreateBot(ctx context.Context, params *CreateBotParams, body Cr
 // Deletes a bot, which needs confirmation: send either `If-Match` with the bot's current
 // ETag or `?confirm=true`; without either the answer is `428`. The bot then disappears
 // from every read, its name becomes free, and its owner can still bring it back with
-// `POST /api/v1/bots/{bot_id}/restore`.
+// `POST /api/v1/bots/{bot_id}/restore`. `If-None-Match` makes the delete conditional too
+// (`412` when it matches), but does not confirm it.
 //
 // Corresponds with DELETE /api/v1/bots/{bot_id} (the `DeleteBot` operationId).
 func (c *Client) DeleteBot(ctx context.Context, botId BotId, params *DeleteBotParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -944,11 +984,13 @@ func (c *Client) DeleteBot(ctx context.Context, botId BotId, params *DeleteBotPa
 
 // GetBot Get a bot
 //
-// Returns a bot the caller owns, or any public bot.
+// Returns a bot the caller owns, or any public bot. With `If-None-Match`, a bot whose ETag
+// still matches is answered `304` without a body; with `If-Match`, a bot whose ETag does
+// not match is answered `412`.
 //
 // Corresponds with GET /api/v1/bots/{bot_id} (the `GetBot` operationId).
-func (c *Client) GetBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetBotRequest(c.Server, botId)
+func (c *Client) GetBot(ctx context.Context, botId BotId, params *GetBotParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBotRequest(c.Server, botId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -964,7 +1006,8 @@ func (c *Client) GetBot(ctx context.Context, botId BotId, reqEditors ...RequestE
 // Changes any subset of the editable fields; fields not sent keep their values, and
 // `"description": null` clears the description. Changing `model` or `system_prompt` puts
 // the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-// happens only if the bot's ETag still matches (`412` otherwise).
+// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 //
 // Takes any type of body and a specified content type.
 //
@@ -986,7 +1029,8 @@ func (c *Client) UpdateBotWithBody(ctx context.Context, botId BotId, params *Upd
 // Changes any subset of the editable fields; fields not sent keep their values, and
 // `"description": null` clears the description. Changing `model` or `system_prompt` puts
 // the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-// happens only if the bot's ETag still matches (`412` otherwise).
+// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1437,13 +1481,24 @@ func NewDeleteBotRequest(server string, botId BotId, params *DeleteBotParams) (*
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
 }
 
 // NewGetBotRequest constructs an http.Request for the GetBot method
-func NewGetBotRequest(server string, botId BotId) (*http.Request, error) {
+func NewGetBotRequest(server string, botId BotId, params *GetBotParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1471,6 +1526,32 @@ func NewGetBotRequest(server string, botId BotId) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -1531,6 +1612,17 @@ func NewUpdateBotRequestWithBody(server string, botId BotId, params *UpdateBotPa
 			}
 
 			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
 		}
 
 	}
@@ -1953,7 +2045,8 @@ type ClientWithResponsesInterface interface {
 	// Deletes a bot, which needs confirmation: send either `If-Match` with the bot's current
 	// ETag or `?confirm=true`; without either the answer is `428`. The bot then disappears
 	// from every read, its name becomes free, and its owner can still bring it back with
-	// `POST /api/v1/bots/{bot_id}/restore`.
+	// `POST /api/v1/bots/{bot_id}/restore`. `If-None-Match` makes the delete conditional too
+	// (`412` when it matches), but does not confirm it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1962,19 +2055,22 @@ type ClientWithResponsesInterface interface {
 
 	// GetBotWithResponse Get a bot
 	//
-	// Returns a bot the caller owns, or any public bot.
+	// Returns a bot the caller owns, or any public bot. With `If-None-Match`, a bot whose ETag
+	// still matches is answered `304` without a body; with `If-Match`, a bot whose ETag does
+	// not match is answered `412`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/bots/{bot_id} (the `GetBot` operationId).
-	GetBotWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*GetBotResponse, error)
+	GetBotWithResponse(ctx context.Context, botId BotId, params *GetBotParams, reqEditors ...RequestEditorFn) (*GetBotResponse, error)
 
 	// UpdateBotWithBodyWithResponse Change a bot
 	//
 	// Changes any subset of the editable fields; fields not sent keep their values, and
 	// `"description": null` clears the description. Changing `model` or `system_prompt` puts
 	// the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-	// happens only if the bot's ETag still matches (`412` otherwise).
+	// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+	// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1986,7 +2082,8 @@ type ClientWithResponsesInterface interface {
 	// Changes any subset of the editable fields; fields not sent keep their values, and
 	// `"description": null` clears the description. Changing `model` or `system_prompt` puts
 	// the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-	// happens only if the bot's ETag still matches (`412` otherwise).
+	// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+	// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2341,6 +2438,11 @@ type DeleteBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteBotResponse412Headers the declared response headers of an HTTP 412 response for DeleteBot
+type DeleteBotResponse412Headers struct {
+	ETag string
+}
+
 // DeleteBotResponse429Headers the declared response headers of an HTTP 429 response for DeleteBot
 type DeleteBotResponse429Headers struct {
 	RetryAfter *int
@@ -2380,6 +2482,8 @@ type DeleteBotResponse struct {
 	Headers200 *DeleteBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteBotResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteBotResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2476,9 +2580,20 @@ type GetBotResponse200Headers struct {
 	ETag         *string
 }
 
+// GetBotResponse304Headers the declared response headers of an HTTP 304 response for GetBot
+type GetBotResponse304Headers struct {
+	CacheControl *string
+	ETag         string
+}
+
 // GetBotResponse401Headers the declared response headers of an HTTP 401 response for GetBot
 type GetBotResponse401Headers struct {
 	WWWAuthenticate *string
+}
+
+// GetBotResponse412Headers the declared response headers of an HTTP 412 response for GetBot
+type GetBotResponse412Headers struct {
+	ETag string
 }
 
 // GetBotResponse503Headers the declared response headers of an HTTP 503 response for GetBot
@@ -2497,6 +2612,8 @@ type GetBotResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -2505,8 +2622,12 @@ type GetBotResponse struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetBotResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetBotResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetBotResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *GetBotResponse412Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetBotResponse503Headers
 }
@@ -2529,6 +2650,11 @@ func (r GetBotResponse) GetApplicationproblemJSON401() *Unauthorized {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetBotResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r GetBotResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -2586,6 +2712,11 @@ type UpdateBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateBotResponse412Headers the declared response headers of an HTTP 412 response for UpdateBot
+type UpdateBotResponse412Headers struct {
+	ETag string
+}
+
 // UpdateBotResponse429Headers the declared response headers of an HTTP 429 response for UpdateBot
 type UpdateBotResponse429Headers struct {
 	RetryAfter *int
@@ -2629,6 +2760,8 @@ type UpdateBotResponse struct {
 	Headers200 *UpdateBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateBotResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateBotResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3572,7 +3705,8 @@ func (c *ClientWithResponses) CreateBotWithResponse(ctx context.Context, params 
 // Deletes a bot, which needs confirmation: send either `If-Match` with the bot's current
 // ETag or `?confirm=true`; without either the answer is `428`. The bot then disappears
 // from every read, its name becomes free, and its owner can still bring it back with
-// `POST /api/v1/bots/{bot_id}/restore`.
+// `POST /api/v1/bots/{bot_id}/restore`. `If-None-Match` makes the delete conditional too
+// (`412` when it matches), but does not confirm it.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3587,13 +3721,15 @@ func (c *ClientWithResponses) DeleteBotWithResponse(ctx context.Context, botId B
 
 // GetBotWithResponse Get a bot
 //
-// Returns a bot the caller owns, or any public bot.
+// Returns a bot the caller owns, or any public bot. With `If-None-Match`, a bot whose ETag
+// still matches is answered `304` without a body; with `If-Match`, a bot whose ETag does
+// not match is answered `412`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/bots/{bot_id} (the `GetBot` operationId).
-func (c *ClientWithResponses) GetBotWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*GetBotResponse, error) {
-	rsp, err := c.GetBot(ctx, botId, reqEditors...)
+func (c *ClientWithResponses) GetBotWithResponse(ctx context.Context, botId BotId, params *GetBotParams, reqEditors ...RequestEditorFn) (*GetBotResponse, error) {
+	rsp, err := c.GetBot(ctx, botId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3605,7 +3741,8 @@ func (c *ClientWithResponses) GetBotWithResponse(ctx context.Context, botId BotI
 // Changes any subset of the editable fields; fields not sent keep their values, and
 // `"description": null` clears the description. Changing `model` or `system_prompt` puts
 // the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-// happens only if the bot's ETag still matches (`412` otherwise).
+// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3623,7 +3760,8 @@ func (c *ClientWithResponses) UpdateBotWithBodyWithResponse(ctx context.Context,
 // Changes any subset of the editable fields; fields not sent keep their values, and
 // `"description": null` clears the description. Changing `model` or `system_prompt` puts
 // the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-// happens only if the bot's ETag still matches (`412` otherwise).
+// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4150,6 +4288,16 @@ func ParseDeleteBotResponse(rsp *http.Response) (*DeleteBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteBotResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4196,6 +4344,9 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4216,6 +4367,13 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
@@ -4258,6 +4416,23 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetBotResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetBotResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -4268,6 +4443,16 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers GetBotResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetBotResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4418,6 +4603,16 @@ func ParseUpdateBotResponse(rsp *http.Response) (*UpdateBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateBotResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -5234,7 +5429,7 @@ type ServerInterface interface {
 	DeleteBot(ctx echo.Context, botId BotId, params DeleteBotParams) error
 	// GetBot Get a bot
 	// (GET /api/v1/bots/{bot_id})
-	GetBot(ctx echo.Context, botId BotId) error
+	GetBot(ctx echo.Context, botId BotId, params GetBotParams) error
 	// UpdateBot Change a bot
 	// (PUT /api/v1/bots/{bot_id})
 	UpdateBot(ctx echo.Context, botId BotId, params UpdateBotParams) error
@@ -5394,6 +5589,21 @@ func (w *ServerInterfaceWrapper) DeleteBot(ctx echo.Context) error {
 
 		params.IfMatch = &IfMatch
 	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.DeleteBot(ctx, botId, params)
@@ -5411,8 +5621,43 @@ func (w *ServerInterfaceWrapper) GetBot(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBotParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetBot(ctx, botId)
+	err = w.Handler.GetBot(ctx, botId, params)
 	return err
 }
 
@@ -5445,6 +5690,21 @@ func (w *ServerInterfaceWrapper) UpdateBot(ctx echo.Context) error {
 		}
 
 		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -5688,9 +5948,24 @@ type InternalErrorApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
+type NotModifiedResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+type NotModifiedResponse struct {
+	Headers NotModifiedResponseHeaders
+}
+
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
-type PreconditionFailedApplicationProblemPlusJSONResponse Problem
+type PreconditionFailedResponseHeaders struct {
+	ETag string
+}
+type PreconditionFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PreconditionFailedResponseHeaders
+}
 
 type PreconditionRequiredApplicationProblemPlusJSONResponse Problem
 
@@ -6144,10 +6419,11 @@ type DeleteBot412ApplicationProblemPlusJSONResponse struct {
 func (response DeleteBot412ApplicationProblemPlusJSONResponse) VisitDeleteBotResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6240,7 +6516,8 @@ func (response DeleteBot503ApplicationProblemPlusJSONResponse) VisitDeleteBotRes
 }
 
 type GetBotRequestObject struct {
-	BotId BotId `json:"bot_id"`
+	BotId  BotId `json:"bot_id"`
+	Params GetBotParams
 }
 
 type GetBotResponseObject interface {
@@ -6273,6 +6550,17 @@ func (response GetBot200JSONResponse) VisitGetBotResponse(w http.ResponseWriter)
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetBot304Response = NotModifiedResponse
+
+func (response GetBot304Response) VisitGetBotResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetBot400ApplicationProblemPlusJSONResponse struct {
@@ -6322,6 +6610,23 @@ func (response GetBot404ApplicationProblemPlusJSONResponse) VisitGetBotResponse(
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBot412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response GetBot412ApplicationProblemPlusJSONResponse) VisitGetBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6505,10 +6810,11 @@ type UpdateBot412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateBot412ApplicationProblemPlusJSONResponse) VisitUpdateBotResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7803,10 +8109,11 @@ func (sh *strictHandler) DeleteBot(ctx echo.Context, botId BotId, params DeleteB
 }
 
 // GetBot operation middleware
-func (sh *strictHandler) GetBot(ctx echo.Context, botId BotId) error {
+func (sh *strictHandler) GetBot(ctx echo.Context, botId BotId, params GetBotParams) error {
 	var request GetBotRequestObject
 
 	request.BotId = botId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetBot(ctx.Request().Context(), request.(GetBotRequestObject))
@@ -8104,145 +8411,157 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H0Nc9s4suBfQXHnauy3lCwpdiaR6+rKySQz2c1kUrFzubswL4RISMIzBXAI0Ip24qr7NXf/437K/ZJX",
-	"3Q3wQ6T8kTjJm7ezVVMbiyDQaDT6u5u/B4le5VoJZU0w/T1YCp6KAv/5mCdL8VgrW+gM/k6FSQqZW6lV",
-	"MA1OlFmLwjCrGS/tUigrE25FygrxWymMNYwXgilxIQqWwEzpMAgDkyzFisNsQpWrYPo2UHpgrC5E8C4M",
-	"7CYXwTQwtpBqEVxehsGTM77orn22FGym7feGGVtotWCwut0wyxfHTFqWLLlaCMPW0i4ZQLBxPzE9Z5Ze",
-	"BmjEB77KM1gyCsZR0IKvC8tznXACoA+e16+e+9mVWHdXOOC5PLgYH8y0NQf35qPk/mwkBg/4kRgcpofJ",
-	"4GE6mg3uz8bzyXw8v59O+JXQXIZBzgu+EtYd1iNtn6VXYUqmbXhuCIKEWXJul0EYKL6CN2favpdpEAZw",
-	"0rIQaTC1RSma4M51seI2mAZliSO7yHyWilWurVDJ5u9i0wX8F34uDGIzKQS3ghk+F0BshbDFhu09e3L2",
-	"lKUFn1sW4S4bEw7+Ljbs57Ozl+xnpGb2VIosjYL9KeORoglmG5zc8JVgpREF0Ur107nYMK7S+gdH1ThM",
-	"KjY5ZEtdFoZxugaRgpFzWRjLCmFyrYxgfMGlYnvGcluakM10uglZ7Mko3scVaHuGKQ0TL4bsrAFDpBAs",
-	"zlI5n4tCKOsBmbL4cDKJh+zEYWS9lJlgTSgIYAmXRGYZK0qlpFpMIxUfjh7Gx+49zlZ6BRNn3IqC5qM3",
-	"7ZJbNucyEynDK7oFJOBoxTdsJpgRykaKG8ZZnsGmrT4XiumC4W+/ldriJHD8x4Bvxtm8EGbJXr9+9iPL",
-	"RcF0LgrEyzBSLUI9mj9IR8lYDO7xH2aDw9kDMXg4n6SD+8mYT2b3ksP0SHhCJe5Vk+oWUbSu1Ip/eC7U",
-	"wi6D6eToKAxWUvm/x3C7rBUFzPmvb6Pow2Q8iKIPPzx599fv+sl5/gu3ybJLx78qAWhY6UIwYGaG7emC",
-	"xf8S7xMS14W0gi15ngtlmFbZhsmKR31vWFIWeOzwLpylhvnmSG6rkAHv5gWhVqtFtpmyteDnfqX4zUEU",
-	"DIfDKIj3HSteAZjbKI6Ce8j9+nE4H9DediBvPJoc9qHkuVxJ28+RMl4sgMJUuZrB0c+ZtGIFm8Od53wh",
-	"hh6c30pRbGpoMpy1CUoq5rzMbDCdjMKa8Uhl702CEACVK5A049EIz9j9VUEslRULUSDIp+cy70L8s16z",
-	"FVcbB6TVzJzLnM3EHA7VA8yM5YU1u+CGV/rBvg5q978G8KMe4C+BHRPfIXnA01d0j+GvRCsrFP6T53km",
-	"iQMd5IWeZWL1138zJNUqigDwLJdZMA1gf54jAAcDIlTasgueyZT97fTXF1NWKvEhFwnccaFSOE/4nUmV",
-	"l3hWyACD6SHswkqLNPeIp8xDWO3HQ2QOZjwduGWDyybevivEPJgGfzmo9ZYDemoOXtLbhI4u2fltJFzB",
-	"DmbwC0/Z3opncAKCthMyqWhzr8+eDh7sD2H9x1rNM5l8LjI3umQ8g1U3bMkvgA3OtGVAIymLgtMyz3Vh",
-	"GTdGGsuVJZ2kQt/DGn0VQD24g+kGlp8LdWeogynh5HHWEDiabehgIJ9TTfKB8SzTa3xcs3SA46kuZjJN",
-	"hfpMHCKPxOnXipiHXUqDeARp5BQ92Sa8ezXmajh6UDevHt4V5gAuCXqCtktRoK7xvWF5OctkAg+PHdO3",
-	"xm2otQnE3DMFoohnT4pCF7fA3mfDf6KaVxtUgbIQQ/aCtAC25sZBmiKcL7R9qkuVfuYBK41IcwqZBNW1",
-	"dZaH9Vm+0JbRkn3XQNvBHB/exVm+0MyUyRJAQ/oHQYzqKc8yd2pA/UYIxMVLvsk0T8+0fg7C7mueGlEd",
-	"cWqUtHBZuWL3D9nf5SOCrhCJVqmEN56ihncHUgIObVmTBDNSJYIBy0M2K+0xmwubLMFCI9UY9F/UQpvn",
-	"O57U59uEkzlAe046bwwbkMZ6J2cee90nrtkbKlA7FLQObl9VFtJnYTfRai6LFa6aikzAi1NQulPmIazt",
-	"FwILwEE65WnK/pub4L+CndbE9eTBDlxXgPdg202G4A8qG/Au8H1CuxNsVRqUz24pkdL2GucBSnRzVzHi",
-	"/lQUFzIRrxW/4DLjs+yrX7yUWz7jRrSVjGQpUlbIxdIypde9HNTbY2SGBWHTE/MKngxO5lYUXfX0FI8N",
-	"9dI1l9brpTgb2Gp9foSG3ngZBmda/8LVxmlj5nNZgdakLqNpY/y+pGJjZgjWFgk2lJozrRlAwipQesiv",
-	"4FYM0Ay4I6o7awNM2o3/TedCMQIWjCzBVyZkc9R/pEFp/nXP6rXipV3qQv7jbni24AXIBzTXgXmLD7m7",
-	"97XAHdcn1Fq+53DK5vM7ErukjLcghXtjhLJbuH/z5s3gpOGM7PFaZmu+MSx+hLPFYc02C8GNVmy9FIrx",
-	"nmWu8MXhseSFToQxwHOeoDfyDu0uOJhJZZbMpcjwDgnQB00wfft7gL/BW2KFSndZAJ/PKo9lAAoBGJYA",
-	"IqgjgWex3LKVNpZNgsuwnmelU5FdM0OpzpVeK4ZjWRQscjt4GAXHoAOxn56cMe/yxAEmuHzXvPaTJlE1",
-	"kMcc9nqIC7dP4NyNtMHdhqzypMLNJ3Jis0Lwc+eA1MoWPLHHLCaMxyyTxhoGfB30QBQ9r5Uh602kv4hU",
-	"8jOE/ttofSB44uZqsApIyApt3mf8GL2PCFxKop9nLwsw3KwUJpjOeWZEF3Hew81+BdslBuswRm0uxrOO",
-	"0ffvVQO4PXljzq07efWOH2n7Y2P0ZRhI856sp5YXpRfQN0uBRheFANDNm3CF9AnApiVhSDRjAo7qZlpn",
-	"guOCdBeuh/MXHHfpXT7Xjn8Bw+BENsaK1fu80KvctjYF1n97R8+UsUWZwF+GLeSFUCBLAHy6hU6guJiH",
-	"VheiMEgCx6zMYeh4NBqBygEELQrTjgn8T13iyXE2L6RQabZhxrskFqDkguDjCixWqQQzS50PyVtVOwNH",
-	"o7bz9F+j6MNo9O5fun7TMPgwcCMHW3wJCBguDhgJL14/bwAMCGsyuZYnbfjDNr5OYWugaTXeCdkIMAEM",
-	"NclKIy8E6ihloUTKxAee2GzDuENvC0G4QOWsS3UJCmbDWzfpddKRlzMgF523B94SlXjqqoNfevZvIkGf",
-	"F5I+qMM74jq6tIleYUyLO8W576pVM7iIG2jL7/ro3A19z20rhJOCvmUlArsl+sJApjcL9zQ3jkM8XK1l",
-	"d2KhxS7amHiNZH3UompU4WJVZlncJnAftESxineIz3RpmS5AhfD2aFkos0XXR0DWMCHZFBTv+sJkDjv3",
-	"HOqWHPrXnHY3d466ROebY+BwS6ZzmqNLKp/AWP3cIHTo3X4WeiuOeNlPBc+lsf3xFXS/6znsz/Rsy4pV",
-	"+x/XQPHK+dGDGhBeFHwDf2e7gxoxPosrh6SPYnSd+1cEIUIKFPQvAI9uM/+ob36rLc+uCHIAEhtOjrnM",
-	"3I26EAXjWYbrmu2F7x9es/A2D8Cz8NCEPjxC6N3BBn7xcrgnwkYhM5kaVM1EymYbFnd10JjtEdQsnmk7",
-	"IGVlv80jQI091APYTHOT1fiOwNsOHXaYpKfsDuhjJ5EbF5/tvVYy0Sncq1SwXEtlzX6IrAIdxeslGKk5",
-	"T8QxM2VR6FKl6Eqofo+UNMwWcrUS6ZC9VvK3UjC+0iAFvdv8e0MHjTFeTNTQ1smQNGRyoTQAzxJuxHaw",
-	"sBOkuBYhfXwyik4/nWfOBJtlXJ0zpYurGWh1l7uWICmwT1BTQkOAzUqLGBKptGiKaCUMsLZC8HQA2O9y",
-	"Fwrfe6HZ4ZLKq5bk6qHBbK+acL91ka4UtZ+nNF+TG7IN0q3zRK5RATpq+x9PTcd7834XImXqmRBlkyw1",
-	"XDRTHf9O/D6cTcTh/IdkME7v8cGhOJoNHiT308EP4sH8IR/NxskkvQl+vWV97X5OaWD1yvvqgnXPZVPB",
-	"Lw2TyhnA8bFTrhjGtNbSiO39batKXXC3jZ7roMbxL2l41wa45u2zxujLMCjz9GaXNuPGVvGMT7i1fZpv",
-	"RUehNwGaAISV66Xtymnjq3mdqqPvHGjY5E6tXe+QsKcVDW3FQWzBpZJqETfSjBxVzAQIirwQlIiyR5dY",
-	"iXVYX9wU9PFC4Cwgm7WNFKVLsKUoxH7IYp5YeSFi8r9J67nuJvQ0R088IC4vKVJ7cXvTMTN8Y9h6udl3",
-	"gsvlGfo3gzCgtbwDDZBRX8fGsD453iLDDp7+tM4JS2fbBvp/VJMcoX2N9+KWFtYZ6sYiI2c+sYiQccsy",
-	"ATxDKzGktEPjwsLKsnMhcqAGWbALnpXCHEcqjpoTR8GUEWdNMsEL4yJ+1XMi6ZVUTfjGX9K99p/Anfb1",
-	"JEuf5YpEUGVutA/Kedt/30Vb/a5pwEebM7RFRYdvZTsTl98A+3V2HmjAkliOY5nO4+8z2VwWsMsPfNez",
-	"UEOTqIHrBhquE5MVvKHDUD1zn+D6WfDMLrvYrTUivyF93p9l3lzcvdW30A4D9IRlXC1KvvBsnpK64GoU",
-	"JbDjHqtBKys+2PdrqVK9vsIaxziUaYgQEIoGcKlV0qaC8eQBsveOP6DrA0ilyTO+ee9vVn1YP708Gxxq",
-	"5ozfHe6+LrUiOyP540wKFwi4yrTukg//8N5eJTpgqaVcLDE7uR7YQI8TiG3JOemTEB1JkBf6QqYUta1B",
-	"/jUX6uRZH7SFsD61ow3lK3pAEFEZhHNKzFENwkRuMN+VWFOGw6KkPDnjswZKg5ta9XHQXm9q80AbWwm3",
-	"Ka2L5HojO0nee94+x69WcfO2R63XLdQHiI989dShsFdPH7OHh0c/MBdUYxRE7XOGU3C1ywa5ZWsQ0Wss",
-	"J6lTz1wENnS0nYvCaEVlCDwd9pGFD8pur/FUF5SyHzr5qedzQa4bZHKYOHwTTDYESo+DUoJirZIdlwdY",
-	"uLdT3dZ2V6n0Ez2+tNMMrqoO0pDxzGhSfLhh8f8YuKSOwbM0PqaSAFD0Ua0vBNxawAX3hzi82sjtLo0F",
-	"Hy5TI9FpmzlivPkGnNGFpLss3ixBzzblasXx7BCF55KynRsg16i8Oqpd78m6QHEPSW7N77IhDdsDlQsA",
-	"IDcVJ7eV1fmWb6E3dH6dAMSnHhMN49Jdnr7LSXbjkwsX5+76Z+vqK95IGi57vPWuuOj6oFK45Xq7mRNt",
-	"XujV+6uoyBEQWWqVn2PeSnimApt6B59uYl7rJum7Z88U7Ny069sEIP8YgYxlilECSleiJ2brNvR477uX",
-	"YadjqPYcdqxvPrc+LkRnvrdebpxBXzuQbuYjsvr9rb1afdKxKlhrnn5z+nqrLaq6htSvD0i1iZ0tpbG6",
-	"2IQg+IFJIh19bsCqefeuClh9YhjqU6NLXzE4BNCKpCyk3ZwCUhwjwQyvk5IsA/rrqQfqb2/OOqkVP59O",
-	"ju6zv705c7mmppzFbM97dL83WKpGNXux+JDHVVIYamc4f32LltbmlKUj1Vx7lZ9TAYkrCXq85PY0RwuM",
-	"YjGCrzqO/oAydMJKURQhapMhRikaPrbQ585SEBsL9lhjiWTJLSwT4gAjRKTWzp7n3pdHhSlWw46HkYrU",
-	"X/7CGvl0UqtIUcAkdopCXBd5MCVEalh84hIAOWUpU6Ydi8rR6F7ytzdn+A8RT6skOyMXyif44hmEAJk2",
-	"wh1BknG5wtqTKtv+e8q8pOJB2M56KZMlS3hRSGEYV3RC9OqQnbCVNEaqRRgpl9+IGfyV89pn1hFA0ld1",
-	"VmnHh6OxS2/azjD0+4uHkXqKKiIYrxkzorgQRYhhRuPmHQwQaMIECDWHCpYXUlks7fNIR/XOeGQjzwSw",
-	"4l0ZZDHbe+u14Hd7QHxmenCwXq+HxTwZAKXoYqiLxUExT+A/GLe/P4xUDPQao0vB9Kk0x6zWHPxvhu2h",
-	"IruPhNivzTKpIuXT5ajSsVJiNrlAq2gKm/2If7OPnkd+ZCvB0cP7MVIfB4NB9R+MjXsLxGL2kR2ORuxj",
-	"U6/dqvKasiurvNj29M1EVpp/zD4y1ZuNuv1uVUREL95zgLlLRt61EKONV5X+dKat6llo2kOCB4tSCmF0",
-	"WSTimsqUzpQrYZc6HcDMWLbl93rkQEZ7QXyQBvgGWtn4Ql0NgZpofALvxvtdiKtCNJr2oZvWQVZXwhnH",
-	"g5zhxakkrjNf4ore2rM5vAI4UjHu6tEosg2AmXYxWmdW2SgSPhebgVRwUes1eKv4m5TweKuyOK7rrH1A",
-	"BHV/kXaW6ylWwbXGE/aR3bbipDs71R0NrNYDLP6huWsapAxRzOaggqAe0q8yWQcrkUo+ICYB8xxtzdOf",
-	"adqZsmYiOM1kgmi9XfrttedWiNI4XOICqAt3zmnNUXikzqLvFNb3El2n3IVWeYDbcHIXiEOX9soilc7k",
-	"zWIGmhOpur+EgnTruFFhEPuKis7EcP4wxcAVLfRM3lPacMySDCQvsBCycnr4oi+tgSmPKu62u/ClVdnS",
-	"PUVX3EizARPnfVWH3mMQ1x6IeNt3QDwzUidbtZaFvACOgJV7/rgwCokynSsGoh/YRXXlkOVRsC3LKm3A",
-	"dWOoekLEh6PDmFxDJASJO06Z0ng/Eq5YJnihHDPCJYmbslJlwiCBUxMF4KPSevn/WCu65cnGKwHwbiHy",
-	"QhihLDGySt/xbVBiYAnxkJ0KlQI2Zjw5R6urQZKKxS9fn6E6E6n4xyfPn5w9iUHnW/FzkhvUkqDiUTyb",
-	"utir47U+Hi4Vmwm7FkKRbCA0oZ5yOJ7EkQLsuo4R8CvMa4XyewQyJm0tZXgDTKTil7+e1jlboDs5vavz",
-	"+8HvZNVdHlQacMx4kojcov63fe8jRZxliuwcG2b0NvzAg9tu8rEQ1rBdDT5on502Hm/w6jrvL95vbHOB",
-	"KiDoTw9jp1w2r/O+0841vgcXFAPljRvqsffzk5MfK2X8pydnMRwHiqZUJ+VKKEtTOe0M7wONK3Rpq4w5",
-	"r6eir67qZRLD7JVOOR6P2P/7vw+H94aTG+mW4/HoL0ZgFHyAb+3vT2GxSCGmecugQCBr8RDWJ+L2Dc9d",
-	"iQ/bIwIPWfyYqioGZyCZQjqC6kcKd8dsIS+kS3rL8Ce/a0QEpsClG4dyLDpON0Pm9k6yLVLOc9/qUBK6",
-	"0las/5CmClCDIkc49rLAi0qwQdzEes741qF6xNPe8afvTbVpPEXVCPo0QOROt5XEuyJFoflSuQpbYxs3",
-	"GsnQ08+vFMlVKWUYRoqyJZcYS/uHu3X4E+po/4gdn2WZvBAKWBfZmTyV8FfoBq/gUicmJsIykXpZaOCK",
-	"ojTMPfNDgbp5Locbvsr8+DYFN4BINUxa571iHLzqhdAypEG48YXACU5ePgvC4EIUxiVcDkfDESZz0eLB",
-	"NLg3HA3vuegmOg5aLvDp78FC9Hh5niMTb1mkeq2uyqnU3i+EksDKFRwkejhiOjFDdzVSsAecAxU/Ydp5",
-	"uEZTIjD7Kx2osyeZmwqsJ3yjEM22A4g0dibhSCSxcgOniYnvCOysQFtmtkH/Ia6z5tm5v0CY9csupJEe",
-	"UCfNiPSRMPFQqlvyLHV4ekSxhGa/qrf9Pq16yAG2YrkMrx1HXWZg4LYbLnO5zJ4v1v7a3v4sVQ7VjQqx",
-	"Wh7H3WvjMVIQmICgKOV2L652XLQPPJ8UtqMDz3U5yDtgdF0o9mJUTvfJeITfnca0F2PuS7xfpdb3wdZK",
-	"RduukmyELXejidw9aPLpopnv4tOMHGOw4oPdzk5m8X9x3Oo9qByFcNcGlAorCp5lm+0MZmfe7NjObzu7",
-	"RH0Cms9aF+2YcVAI0U0SD2J8YnC/5DsZshfoiME32tvcRba0j562QsGglfznYxStHwe78gPDYND6y8WV",
-	"B/j/PSkU77a6D01GoytqH29X8+hLP3pqHpu+9hYv9uS63c1w0Ghn2LemG3/Qan2ICx/SjvpeqnZ+0Gi6",
-	"hK+Mr3/l9VbB9OFkcpOXutXGl2FwdBMY281k8K1717/V01gB/e4UD3WMnm10WTAfOuYLQ0lE1gTvLsMg",
-	"133hksdObybjSK8V1W7Upzlkz6zrrQWs3ClOdUbqkL12dcheIcEU3Ui57DyqRJ2jye+8uRiEr9yQ2JYu",
-	"sWwvjoLR8Ico8Mof465BmVMRXSxQmkiRoSFSYpdgAMaNbcV9kpA2+kjbW4vCrVaJdNmQyh7pdHODe+Y4",
-	"H6WclRlSf31yjQoI0JV4Vord3T5vVjjXyCF0yZMu6W9L0jkm1ldRspXF96nJr610otHwHhAtRqL4FhZ+",
-	"9V2lvIenLrOvUHLLTVxeXt5CnXCV2JftYBgI5ssOcx3fJXOty912N7BqFK/cHVutu7te9Q6O2eq+etX4",
-	"atzXZdujh9e/VPVsgxfGN+C6202k8L2jm0DX04vgM4XL4eQGO9zuJPONhRLdKZItXZF0GQa9HqW6bLrL",
-	"B6kg24mr0MUdKfDZ9BO75kxCkt+ldr9tdWlyrvxIoS8fxEirVVN8XHkS3FTbfrbJAxddI6NRKJZKw/Nc",
-	"8MJEal7olTPWQDCG6KFANXsmEg2a5rwQgqRbHYXCnG4KZRTOrYqORAClz0VXu+Jc2LlX/hHmPkn+ud6q",
-	"Xe2a7BaPedPqj0U+S6Wb2Jd1O5c+ZdrN069PO0HWMWu+sOrrOwBcw5ydm+EPqvPe5LI/bXZmPBwdXv9G",
-	"1Y4Q2eYNOF9PV7zPZpoPbrfsq0Y7tT8ix/3R5aD0c9yw35n2ijRHZwM0AsR6raiXA1ebRsvMYYe5/CQs",
-	"cZYveRVvoCh9G+Xo697V2968P6hB+5Owu8n4dgKMevODpMjLPhPYfa0AiNyUMyOs92dUhehkixz7irPd",
-	"FWWhi+vdrqqMIQjolXL9m0AVaZlgMctL69rcwy11oUWrW6Y42ZLkOqq+wgCvYHdM9qbdxJGCPTQ6Urt7",
-	"oKNyRBqJd4nvYYixTuHa71M5qLDvs1SOz7K1EdtbzWsayik83T6KnRY4nB+Zhr5op57pFf5WUWs1gVNr",
-	"KvbasEyx6qNUWxO9EGtGx00fP2iU2Oz5g19oYej0ra7Kcfeby/aZ7kuR5SwpjdUrURjnK6CG6kP2SICm",
-	"KeY9Bvvkdka0K+W8kRH9VWWD86b+s8iIL6/P3d7e/nQF8E9T/SuY6pT2eEtTvU7+wPq0T5XK/Z5pnUtR",
-	"paDVRXpVYn+vpgoPW8pqSFKS+56Jkep1cp81O2m58JvLEYord6prblAnLmOyiPeNR6opit84xwF37RnD",
-	"VrMuXDZlUUDRYxhB2chsD4bsR0FI7oRdI9gExlDihdEMkyKWQMbKR4wpI5XcDWSLC5GKFL+fYXmVZNNu",
-	"f9TrOfBn/M2d584ZYNpS86Q6MERM5eJxo5kLnnn5eOlK2tPOLEQz9STchUTn3jnTlLINHzuVz+zyQ7OL",
-	"yS1d0XXXucvuh0W+sve58S2tP73On2+M/emm/o/oNKkaZ9xW/DmH690Lv0eFVAun52vVDbA3kmhNo4m2",
-	"i85Ky5Y8HTL80FgreRR707XzogrXc9tlKvWF8pnV+rx2XrsEppXgysqViNQeWUWUblPlLvfahK8IY9/e",
-	"W+SO7k+T4NuZBP9kbMaRfjsF/hbMhi73gOqJd2ZGkgvI1+Fvf3WzXfs6paAyKNV7caM4FyM1lG6xH0aq",
-	"bvollTRLkbK9ql+YLqqa4tC3GMNMqv8ujZxl+MnI9VK7b99Rnr1vT7Q7X7FRVPvFUxe/ZABpu1r5BjlU",
-	"rkj5jxpJ+ifxTp/0Vpbfnav6GiZwQFnqO5nACXt7ipUFg1OsVMOLVBcPLO0qG5pcJMP1ktv1AssHVmVm",
-	"JVDiARUlDIxQ1nGbIbyxHylatpkSthVQz7gVVW8Gan3gDFmDOfSgHMSeyeBjlouiysev+rg5HQY90i7M",
-	"jyyEQEOlRRfnyFNSLNxhJyzRK/qQqlSgk8RTthS8sDPBbbzvwvDjo6pi61yI3DCZZuhfUMK1DdS5UEPW",
-	"6kIpK30rUrpgxurc9128qLlcrTWFYPQvtBJ+i7j1urgAawCe8GS5jQpfUISxB/jle0PdJPZMs6KIGxY/",
-	"58YO8FwHz34kHS9S6D7DnagFNclJhLwQvnExp1j1ShojUqqk5yxu8KgYpsZPR8YptzzGCuE4jiMl0yk7",
-	"nEQKoZq6840UjJqy36NAphG2tYhcs4comEbYuvb//+//EwVh1Gz9gM+8oMCHVScIfESiBR+4thAR+d/D",
-	"qJE+i0Mno8n9wXg8mBydjR5OD8fT0Q/D8eTe/4qCSwd4pM4K7H9BuYdJWWRs8IINfmZR0F8p/91ZFLDv",
-	"Tl4+o5v33bMf25euN7viFB/VWemde9/TTty1CcHyGE6F3FgGiWeWHjcIBpTVciWMq0CUdQbF9sdiW2QR",
-	"9H4S+kYNIa4XilZ8sAcI8qBmRnWONxLM+DqCGXcJ5rpexz3U5GijTUUtArs9Hd0fPnwwJjr6DOr/hM18",
-	"lasRqQZzRHJuZty0v5i1LUaOqe6KOAQyW6qEavARz0Z6ekj1G2NE+kRH+AV5Y9HRmgvFSmVlRtw1k8gl",
-	"M22EcbfgTx3pP52d9Abr7bd692TUzulLq1d49+7enfOytI1W5CDE97eD9yElB2APNrXpNHaiJEEf0peW",
-	"ovJDEG/OOCtKZbxrBlZY4KcJpizXWVatbbWrdHYZiKzHkOuTb7hKr9Nm8tWcNn6joMO4GIIXk74dQqWx",
-	"qWZaxJ/enTvw7vyTMSGkNhdnxFLeKx017gt7u8wx+uZ+s0et6TapZSft1q3VR1hr/6/BT6wMe70mvxAI",
-	"X9CZUfci3SHFqbgy4ZZnenHXwvkTrsWn0E+3qKpqbtusqnI/EBG4ou3d1rgr3okno1Gzg7+7LMi5j30N",
-	"OXrnrS5dyxnf1qM359J1Xv6CZ+5W2HHgfgOg/4GAHraawQXTt+/a2KTK9QYaCXMOjVTofmMsOgO96nvi",
-	"ivhDFh+N7jVS03ox98oXzn875BliQa6Fe3FRdc4yw2/E/HacWxNX3YNrv9ju+/f2HX5zFE2IXWaw8+hg",
-	"6KivCQEcX1lkwTQ4QAXLQdA3VRWz8r32hrVhjDy7vz74Ws68VQbeN8/z3q4M2HNNmGOmtGtVRjkYjRkd",
-	"Ii/fXf57AAAA//8=",
+	"7L2Nkhs3kiD8Kogaf+HmTJFNsluyxI4vLlqyZGtGlhVS63R3Lq0KrAJJbBcBuoBqimN3xD3N3Xvco9yT",
+	"XGQmUP/sH6klrWe9Ed5Rs1BAIpHI/8z6LUj0eqOVUNYEs9+CleCpyPGfj3myEo+1srnO4O9UmCSXGyu1",
+	"CmbBqTJbkRtmNeOFXQllZcKtSFkufi2EsYbxXDAlLkTOEpgpHQVhYJKVWHOYTahiHcx+CZQeGqtzEbwL",
+	"A7vbiGAWGJtLtQwuL8PgcZHnQtknZ3zZBeFsJdhc228NS2gYMzbXaskAGLtjli9DgC8XNt+xrbQr/H+6",
+	"sCwXPJVqySxNwfiSSwUAig98vckAiig4joIgDGA/MhdpMLN5Iepb6IJ7HZwd+EbsVO1YsuJqKQBUDw/9",
+	"Ypi0IbM5lwqANZbbwvhnkZIqyYpUpKNItSCfIORXQfpcJ5zA64P2zavnTC8QGiW2AFETN4d8Iw8vJodz",
+	"bc3h0WKc3J+PxfABvyeGx+lxMnyYjufD+/PJYrqYLO6nU34lNJdhsOE5XwvrKO+Rts/Sq/Ao0yY8NwRB",
+	"wiwbbldBGCi+hjfn2r6X6ZXHvND5mttgFhQFjuwi81kq1htthUp2/xC7LuA/8XNhEJtJLrgVzPCFqCjz",
+	"4NmTs6cszfnCsgh3WZtw+A+xYz+enb1kP+LVZE+lyNIoGMwYjxRNMN/h5IavBSuMyInWy5/OxY5xlVY/",
+	"uCuKw6Ri02O20kVuGKc7HSkYuZC5gYtiNloZQTeEHRANhmyu013IYk9G8QBXoO0ZpjRMvByxsxoMkUKw",
+	"OEvlYiHwvjpAZiw+nk7jETv1d3UlM8HqUBDAEq6QzDKWFwquxCxS8fH4YXzi3uNsrdcwccatyGk+etOu",
+	"uGULLjORMuQ3LSABR2u+Y3PBjFA2UtwwzjYZbNrqc6GYzhn+9muhLU4Cx38C+GacLXJhVuzNm2ffs43I",
+	"md6IHPHSvpr3Fg/ScTIRwyP+3Xx4PH8ghg8X03R4P5nw6fwoOU7vCU+oxIorUm0RReNKrfmH50It7SqY",
+	"Te/dC4O1VP7vCdwua0UOc/7bL1H0YToZRtGH7568+9s3/eS8+InbZNWl45+VADSsdS4YsDoTskSv13xo",
+	"BFxgK9IQnsd/jQmptWNLeJ5LkTJgvlplOyYXntl9ayLlGTjMCsM1rIQj1rjGhueEc62W2W7GtoKfEwjs",
+	"IH57GAWj0SgK4oETOGuA/wQAiRT+WwBx75j4II0FVgocjf1sVyLfSkOURsQPi8fHk2kcVpfIAxfDgvEo",
+	"Uq9hEZ6x+NliiKiKWSaVMCzRhbJAJgB/Jo3tsuYjZM39B+xm23eyk/H0uP+8XmglPvnMaogG9GY7h9qj",
+	"KIiZx2JMfw9OIhX/tfq5i9y3K6GqE2ZXHjBn8Q9PzmJ2oPNIxT8+Of0+HsAgOhKRsvhofMxeaMt+0qlc",
+	"SJHG1enQqSD7UdrxJfiDs20uraDTdLyne5ohjgKoS3ZQP11A7B0fcTXlbc/5uVxL2y8WM54v4aapYj0H",
+	"/rNg0oo1AIl73vClGHmYfi1EvqtAynDWOiipWPAis8FsOg4r6SeVPZoGIQAq16C7TcZjZDTurxJiqaxY",
+	"ihxBfn0uN12If9RbtgaSISCtZuZcbthcLIBKPcCg7+TW7IMbXukH+zqo3f/VgB/3AH8JOgEJP1JKePqK",
+	"+Bn8lWhlhcJ/8s0mkyQGDze5nmdi/bd/N6RalWQB4Fkus2AW2BpnBHIFSlfasgueyZT9/fXPL2asUOLD",
+	"RiQgaIRK4TzhdybVpsCzQikczI5hF1ZaJLxHPGUewnI/HiJzOOfp0C0bXNbx9k0uFsEs+MthZQkc0lNz",
+	"+JLeJnR0yc5vI+EKdjAXqFizgzXP4AQEbSdkUtHm3pw9HT4YjGD9x1otMpl8KjJ3umA8g1V3bMUvQBaD",
+	"/gw0krIoeF1sNjqH+2qksVxZUoxL9D2s0FcC1IM7mG5o+blQd4Y6mBJOHmdFFmxrZgIoiakmJYXxLNNb",
+	"fFzpFQDHU53PZZoK9Yk4RHmM028VMQ+7kgbxCCqRs05kk/COKsxVcPSgblE+vCvMAVwoHDTIb1R4vzVs",
+	"U8wzmcDDE6dgWOM21NgEYu6ZAn2IZ0/yXOe3wN4nw3+q6lcb9NEiFyMQbSB72JZ78y5FOF9o+1QXKv3E",
+	"A0a5aL3IlGA/Nc7yuDpLELK0ZN810Ha4wId3cZYvNDNFsgLQkP5BoKKA5lnmTg2o3wjhceGl/01cAaho",
+	"lFpLU5Sf0Dp6Q2SfZBLeWOksNair0hQgeNrukGHNH9K3bTf+sOE7qTkGrnyn5utAdL3ku0zz9Ezr5yDe",
+	"vySdEj5JNqFuAeyJK3b/mP1DPsLzeJmLRKtUwhtP0bC6A7kIZLqqLgEzUiWCAZNHwSItO/BacsUf8ZTx",
+	"vgPuBidsIegHZ7SCNoj2YZ3oJ9OK6OtbYW4vPeS/qQ0bki15JxehZka09tSvP5PC3tJO4c0GI4mUQ+KJ",
+	"V5Gl2TMhqbA1Wv84cq2h51XpTfkkkki0Wsh8jWCnIhPw4gwM9JSVZFAq9rSvEkE8Tdl/cRP8/zYvRP30",
+	"pw/2nH4JeM/5u8kQ/GHpL7oLCjil3Qm2LgyqUW4pMMVgezUKgaOv7yrGy/ha5BcyEW8Uv+Ay4/Psi3OL",
+	"lFs+50Y0dcFkJVKWy+XKMqW3vYLO+27IZdOkw1fwZHi6sCLv8vzXeGxoPmy5tN58wNnAkOvzOdbU+8sw",
+	"ONP6J652Tmk2n8q/tCarBu1O4/clFZswQ7A2SLCme55pzQASVoLSQ35grA/RWrsjqjtrAkxKqP9Nb4Ty",
+	"Hmdjc8HXJmQLVFOlQaXry57VG8ULu9K5/OfdCBrBcxBq6NoDiSM+bNy9r/SiSXVCjeV7DqeoP78j7Yhs",
+	"pgakcG9MVzd5+/bt8LQWhekJ12RbvjMsfoSz1b1bueBGK7ZdCcV4zzJX+O3xWDa5ToQxwHOeYFzjDs1j",
+	"OJhpaT0upMjwDglQ200w++W3AH+Dt8QabaMiBz6fldGNALQYsP8BRNChAs9iuWVrbSybBpdhNc9apyK7",
+	"ZoZCnSu9VQzHsihYbuzwYRScgKrKfnhyxnx4BAeY4PJd/dpP60RVQx5z2OshLtw+gXM30gZ3G7Iy6gI3",
+	"n8iJzXPBz12wAvRXntgTFhPGY3R4GQZ8HdR1FD1vlCEjW6Q/iVTyM4T+66iqIHji+mqwCkjIEm0+vvQY",
+	"IxUIXEqin2cvc7CvrRQmmC14ZkQXcT4axn4GEzMGI55cjzGedYxBT68awO3Z1OZs3cmrd/xI2+9roy/D",
+	"QJr3ZOQ2nF29gL5dCbSNxYXIdxQSSrhC+gRg04IwJLzeNKqobq51JjguSHfhejh/wnGX3jN37fgXMAxO",
+	"ZGesWL/f5Hq9sY1NBUF7R8+UsXmRwF+GLeWFUD5cSrfQCRTacKLVhcgNksAJKzYwdDIej0HlAIIWuWnG",
+	"D/+7LvDkOFvkUqg02zHjPUdL0JJB8HHFtMqkEsys9GZETsXKZzseNwMt/xZFH8bjd3/txljC4MPQjRy2",
+	"+BIQMFwcMFtevHleAxgQVmdyDYfn6Ls2vl7D1jDCXb0TsjFgAhhqkhVGXgjUUYpciZSJDzyx2Y5xh94G",
+	"gnCB0qea6gIUzJpTddrrSyVndECeVG8P/EJU4qmrivrr+b+LBF2TSPqgDu8x9HVhE73G+AF3inPfVStn",
+	"cKkGoC2/66NzN/Q9t41wbwr6lpUIbEv0hYFMbxYarm8ch3i4GsvuxUKDXTQx8QbJ+l6DqskyVEWWxU0C",
+	"99kaKFbxDvE5huJyUCG8hVzkyrTo+h6QNUxINgXFxj8zmcPOPYe6JYf+eUO7Wzh/aqI3uxPgcCumNzRH",
+	"l1Q+grGW/iPpPY/9LPRWHPGynwqeS2P743oYJdEL2J/p2ZYV6+Y/roHilQt3BBUgPM/5Dv7O9seeYnwW",
+	"l35jH2zqxmCuiBWFFM/pXwAe3Wb+cd/8VlueXRGLAiTW3C4LmbkbdSFyxrMM1zXthe8fX7NwmwfgWXho",
+	"Qh/FIvTuYQM/eTncE9mlKLpMDapmImXzHQZTWzpozA4IahbPtR2SsjJo8ghQY4/1EDZT32Q5viPw2mkG",
+	"HSbpKbsD+sRJ5NrFZwdvlEx0CvcqFWyjpbJmECKrQH/+dgVG6oYn4oSZIs91oTCFq/o9UtIwm8v1WqQj",
+	"9kbJXwvB+Fq7PC8MBnxr6KAxHwQz1LR1MiQNmVwqDcCzhBvRDux2YknXIqSPT0bR64/nmXPB5hlX50zp",
+	"/GoGWt7lriVICuwT1JTQEGDzwiKGRCotmiJaCfSE54KnQ8B+l7tQqo8Xmh0uWcb+ydVDg9lBOeGgcZGu",
+	"FLWfpjRfk0fWBunWOWXXqAAdtf2Pp6bjvXm/D5Ey9UyIMs9WGi5a6Wnej9+H86k4XnyXDCfpER8ei3vz",
+	"4YPkfjr8TjxYPOTj+SSZpjfBr7esr93PaxpYvvK+vGDdc9mV8EvDpHIGcHzilCumy9Sh1v7aqlIX3LbR",
+	"cx3UOP4lDe/aANe8fVYbfRkGxSa92aXNuLFlEOYjbm2f5lvSUehNgDoAYel6abpymviqX6fy6DsHGta5",
+	"U2PXeyTs65KGWpEZn3sb11ISHVXMBQiKTS4oZeqALrES27C6uCno47nAWUA2axspymphK5GLQchinlh5",
+	"IWLyv0nrue4u9DRHT8okYIo7Reogbm46ZobvDNuudgMnuFyCtX8zCANayzvQABnVdawN65PjDTLs4OlP",
+	"65ywdNY20P+jmuQI7Ru8F7e0sM5QNxYZOfOJRYSMW5YJ4BlaiRGlKBsXvVeWnQuxAWqQObvgWSHMSaTi",
+	"qD5xFMwYcdYkEzw3LuJXPieSXktVh2/yOd1r/wLutC8nWfosVySCMsGmeVDO2/7bPtrqd00DPpqcoSkq",
+	"Onwr21vk8BbYr7PzQAOWxHIcy3Qef59w6CoGXC7nu56FappEBVw30HCdmCzhDR2Gqpn7BNePgmd21cVu",
+	"pRH5Denz/vKa+uLurb6F9higpyzjalnwpWfzlHsHVyMvgB33WA1aWfHBvt9KlertFdY4xqFMTYSAUDSA",
+	"S62SJhVMpg+QvXf8AV0fQCrNJuO79/5mVYf1w8uz4bFmzvjd4+7rUiuyM5I/zqRwgYCrTOsu+fAP7+1V",
+	"ogOWWsnlCisZqoE19DiB2JSc0z4J0ZEEm1xfyJSithXIP2+EOn3WB20urE/taEL5ih4QRFT/5ZwSC1SD",
+	"sOgDzHcltpThsCwondH4rIGCkvHXfRy015taP9DaVsI2pXWRXG1kL8l7z9un+NVKbt70qPW6hfoA8ZGv",
+	"ngI89urpY/bw+N53zAXVGAVR+5zhFFztskFu2RZE9BYL06oMQReBDR1tb0RutKKSJZ6O+sjCB2XbazzV",
+	"OZX3hE5+6sVCkOsGmRzmd98EkzWB0uOglKBYq2TP5QEW7u1Ut7X9FW39RI8v7TWDy1KXNGQ8M5oUH25Y",
+	"/N+GLqlj+CyNT6h8CBR9VOtzAbcWcMH9IY6uNnK7S2NxmK8N1GmTOWK8+Qac0YWkuyzerEDPNsV6zfHs",
+	"EIXnkpLSayBXqLw6ql3tybpAcQ9JtuZ3SauGHYDKBQCQm4qT28rqTcu30Bs6v04A4lOPiZpx6S5P3+Uk",
+	"u/HJhYtzd/2zLu0YI1VVbnfR4613hYjXB5XCluvtZk60Ra7X76+iIkdAZKmVfo5FIy+divGqHXy8iXmt",
+	"m6Tvnj1TsHMjDPEp4iYCkE8JvbFMMUpA6Ur0xLRuQ4/3vnsZ9jqGKs9hx/rmC+vjQnTmB9vVzhn0lQPp",
+	"Zj4iq9/f2qvVJx3L4tb66denr7baoKprSP36gFST2NlKGqvzXQiCH5gk0tGnBqzqd++qgNVHhqE+Nrr0",
+	"BYNDAK1Iilza3WtAimMkmOF1WpBlQH899UD9/e1ZJ7Xix9fTe/fZ39+euVxTU8xjduA9ut8aLGul+t5Y",
+	"fNjEZVIYamc4f3WLVtZuKEtHqoX2Kj+nOh9XufV4xe3rDVpgFIsRfN1x9AeUoROWiqIIUZsMMUpR87GF",
+	"PneWgthY3MtqSyQrbmEZqgo0QkRq6+x57n15VD9kNex4FKlI/eUvrJZPJ7WKFAVMYqcoxFUtDlNCpIbF",
+	"py4BkFOWMmXasagYj4+Sv789w3+IeFYm2Rm5VD7BF88gBMi0Ee4IkozLtU/apqKIbynzkgqNYTvblUxW",
+	"rrjWMK7ohOjVETtla2mMVMswUi6/EQstSue1z6wjgOoVl0QKx+OJS29qZxj6/cWjSD1FFRGM14wZkV+I",
+	"PMQwo3HzDocINGEChJpDBdvkUlmspPRIR/XOeGQjz8SK3H0ZZDE7+MVrwe8OgPjM7PBwu92O8kUyBErR",
+	"+Ujny8N8kcB/MG4wGEUqBnqN0aVg+lSaE1ZpDv43ww5QkR0gIfZrs0yqSPl0OaqCLpWY3UagVTSDzf6O",
+	"f7PfPY/8na0FRw/v75H6fTgclv/B2Li3ji9mv7Pj8Zj9XtdrW8V4M3ZlMR5rT19PZKX5J+x3pnqzUdvv",
+	"lrVe9OKRA8xdMvKuhRhtvKpCqzNtWXZE0x4TPFg7lAujizwR1xQQdaZcC7vS6RBmxuo6v9d7DmS0F7Cg",
+	"2YRkZeMLVX0GaqLxKbwbD7oQl/WCNO1DN62DrCpYNI4HOcOLU+ViZ77E1SY2Z3N4BXCkYtyVDVJkGwAz",
+	"zZrBzqyy1lDgXOyGUsFFrdbgjUYRpITHrS4EcdWTwQdEUPcXaWe5nvIZXGsyZb+zO6uB6S5LVVRDq/UQ",
+	"S5lo0Yo4KXUU0zyovKnnTpQprsO1SCUfEveAee615ulPQe1MWXEXnGY6RXzfLi/32gPNRWEcknEBVJI7",
+	"B7jlKFVSZ+p3unP0UmOnDoZWeYDbcALZN9u5qnqlM3m9yoHmRHLvr60gpTuulR7EvtSiMzGcP0wxdNUM",
+	"PZP31DycsCQDkQy8hcyfHobpa25gynsl29tfEdMoeemeoitOpdmAu/O+qlHvSogr10TcdioQM43UaatW",
+	"NpcXwCqw8tIfV0qNkFQKy4FOAHykvIvICykKl2WlmlBrq4BdXuLj8XFMPiOSjsQ2Z0xpvB8JVywTPFeO",
+	"S+GSxGZZoTJhkMCpEwswWGm9YvBYux4hCfWySXiykmrpNQWYJxebXBihLHG7UinyXZdc+45WxyXe6rdE",
+	"FWSzSNEGkN5cQ4nMaB/CLM16eMGbzrsqSntQixxbXUV5scGFNwWp60XI4pdvzpya9f2T50/OnqAVGzea",
+	"LP1GttwlZZiXfJRnZb+tSDlVaDIZs//zvydHN9KHJpPxX4zAyO1wcjQYoG4yrK7sjLkGIAcOi9QjRBqt",
+	"TkDpQ42c+ocMZg01pL/pS6TYzbqCnNTUVNeQhVp8UAGZNHg0VqgRey2ouRHMjTOV9aJznpwzrfowbDTR",
+	"IIylpjEgAahlCPcHDA9X/AJndqqEGnn8VJKnQhL2palQNGN7O6j0YA8ARYqA5bbN/im9fVNabWtu1CSF",
+	"toLi6mQPashpgUgfdXZ6VdOXBuWgZiAueFZgIgTZ/GVzFWqmohe1DRnhZF1PkxWA+qBBlBPAKYJd/3WK",
+	"mBZgCLUGh+7pAKF0xhxssWQUXbL0LWIMsAlXJQ4sLBWJTEVVV+wlHUDZ31mO1YtMKTRSoQavhlaOFbU0",
+	"WGCDB1ylSBTAWH2xHpEokM2eNkZNrswO0A8/PooHgFgvmzHY4ngsiFEyI1OGEthEKn758+sqmRRYkcN6",
+	"5/eSRR2WpnnMeJKIjUXDtK13RIpOe4Z6Ztmhr9O1DAVHu1PZUljD9nUpi1RvL7K3iDgXlkL9Ant1oW0K",
+	"ht1Dd18a6sTAuQ00vgcKAmbw1DQEj70fn5x+X3oJsJ2RVKQzpzop1kJZmsqZjSiPaVyuC1um8noDGqVN",
+	"2ZCNmiKxBod/ODoaTW/N5PGtAfHqSCGmecPTgUBW6mlYnYjbNzz3F/XAX5H4MZV7Dc9AMw7pCMofKQ8n",
+	"Zkt54e9Ghj/5XSMiMDc33Q3CejOnEXN7J906Ui6k2GizFrpGAViYBmzHZc6AdCYc1+jdTXvqJ9YLxluH",
+	"6hFPe8efvjXlpvEUVS0aXQORO6Nbku4UKcoZQnYGtGkIBJIzSIaefn6mFBOVUupzpCiNe4VB/n+6W4c/",
+	"ofH4z9jpeSyTF0KB6kT8CNiPMCZ0g9dwqRMTE2GZSL3MNWhlojDMPfNDgbr5Ro52fJ358U0KrgGRapi0",
+	"SsjHBJ2yl07DwwfKNV8KnOD05bMgDC5Eblwm+Gg8GmOWKS0ezIKj0Xh05NIu0KPZiM3NfguWosf9/ByV",
+	"yIarTG/VVcne2jusURO1cg0Hia7XmE7M0F2NFLFlbkvJ1ygQMJoqFNjf6ECdo4u5qUAa4Ru5qLetQaSx",
+	"M0mNPInQ4DSxIgeBnefoZJnvMLCB62x5du4vEJYjsAtppAfUadNE+kiYeCjlLXmWOjw9oiBnvenmL/3O",
+	"9mrIIbbyugyvHUddymBgOz6QuSILzxerQFJvf68yufNGFaKNUMj+tfEYKTuFgKD0iXZD0WbCRh94Plt1",
+	"Twe364oj9sDouhiB+VCIeEBeLfjdWWwHMSblxYOy5qcPtkaObLt8u5ZPsR9N5IdGX5TO64l4Pv/RMQYr",
+	"Pth22QSL/z/Hrd7HkQJKpmsDSoUF5S/btUsrnHtlz3Z+3dvq8iPQfNa4aKiFO40tHsb4xOB+yak7Yi/Q",
+	"Q4xvNLe5j2xpHz1t6YJhIyvZB08bPw73JS6HwbDxl0t4GeL/9uR2vWt1r5uOx1cUZd+uGNvXpPUUY9eD",
+	"gA1e7Mn1bhoqwcLHtKO+l8qdH9aa9uErk+tfedPq5HA8nd7kpW4bhMswuHcTGJvNyPCto+vf6un4ggFB",
+	"StRwjB4M2Jz5nBa+NJTdaE3w7jIMNrovjvvY6c1kjeitoqKy6jRH7Jl1vRmBlTvFqXJ4jNgb1yDBKyRY",
+	"OxAplzZMJfILdDm6MBNmB5XxEeytm1h2EEfBePQdmHTOscpdg0unIrokBWkiRYaGN6bATopr24r7JCFt",
+	"9JG2txaFrX7PdNmQyh7pdHeDe+Y4H+XCFhlSf3VytdIs0JV4Voj9/ddvVtFbS252Wd0uG7kl6RwT6yt1",
+	"a6UXf2xWfiPPcTw6AqLFEDlvYeFn35XQe5ir/h8lSm65icvLy1uoE65FxGUzSg+C+bLDXCd3yVyrOtz9",
+	"DRBrVXVfuk8ddfxqtpC/anw57suy7fHD618qe37CC5MbcN12Sz58795NoOtpkvKJwuV4eoMdtltcfWWh",
+	"RHeKZEtXJF2GQa9Hqern0OWD1CnCiavQJURQRkY9TuW6xglJfpfKSdlqH+dcf5FChyuIkUYPufik9CS4",
+	"qdqtw6cPXNjf+fIUS6Xhm43guYnUItdrZ6yBYAzRQ4Fq9lwkGjTNRS5cvKEKj2OxCcVYcxfWQc82gNLn",
+	"oqtccS4fpuPHjdm6/CaBi9bVYwpW60gdkHvUF6Y523dAAfwyMORb9EnbJ2PpdD5Kxrom9DewOOv9z7sK",
+	"P5lSHk7T6CVIm1O65bX2ra/69Hs3T7+K72Rrx9L6zNq475Zyjbxwno8/qBp+E/7ztN5s+Hh8fP0bZYdd",
+	"5OQ3YMY9bU8/mY8/uN2yr2qtJ/+IQuB7l6/XLwTCfv/eK1Jmu0ESvVXU94arXa0L9Ii99Z0za2wv9Pk2",
+	"6N8AHh8p4qzetdf+7EDlOuYuaNbqyNmdsub5da1p63NiWK2HVf4g7Jfkk5+ZJd1Ah/06eiuAc3RDzlD2",
+	"m/6ifO6PwbW+JgP5Qdj93ON214c+NQW3YVP0OUNcXgjwFlPMjbDes1X2SiGr9MQXRe8veg4p/H7LwmeG",
+	"IKB/0rUYBKW0YYzHbFNY99Um4ESoG0pldcMpQ14FciKW+S7wCnaArril52qYAI6jI7UCBVaZ7pd7iN81",
+	"OGiNQTYYr3+3UiWBRVY9jCx9zKebbkDZGQQK5jjXcw4GJy6KX0bB+3grVbp/cfb6sS4hJIVW87eaDQVP",
+	"23Sy11EExEUeDF/0Ws30Cn8rr1I5gVN1S5Fbc6Bg1WShWhO9EFtGtEgfGquVqB54qlyCxYCkaXWZKDWo",
+	"L9vnYVqJbMOSwli9FrlxLi36bsyIPRJgEIlFj19pejtfj2uFcCNfzxeVk87p/3Xl5b+Sjn97t9DHi9c/",
+	"PUpfwKNEmXq39ChVOUpY3/2xKkN/AEVvfDpZo8i9LIzrtV7gYcOACUmEc99zOFK9sZizeidKFyV2qbRx",
+	"6fV3zYGqTDHMafIhnEjV9YS3pblD7Y3DRrNLXDZlUUBJDjCCqnnYAQwZREFIXq99I9gUxlB+kNEMc3dW",
+	"QMbKJzZQRQd5xcg/I0QqUvxMmOVlLlizfWCv88mf8VeP8TgHkWlKzdPywBAxpSfSjWYuxuvl46VrCZN2",
+	"ZiGaqSbhLnK/8D7EupSthYKo/HRfuIRdTG8ZMam6tl52v5/2hYMkte/W/hkc+XQj889oyn9ER1rZeOq2",
+	"4s/FBe5e+D3KpVoan3jfzQOp1ZqY2kcoXBKBtGzF0xHDj/o2UuCxt2szfS9336xwCXV9GSfMan1exVhc",
+	"nt1acGXlWkTqgKwiygorS3wGfcLkFWGMRMnXtAjc0f1pEnw9k+A/GZtxpN+sFLsFs6HLPaR+HHsTeMk/",
+	"1fjGvb/TqA3Xe0fMKPcBlOqDuNbcAqN3lBU0CCNVNc2USpqVSNlBrRKr7MkR+hadmPD3X6WR8wxrw7Yr",
+	"7T4nTXUYvr3f/rTaWlOKz55h+zk9+O1uHzdI9XNNPv6o0cXbMo0/qOv8tLczy9350a9hAodUTLGXCZyy",
+	"X15jAczwNdYF4kWqalxWdp2NzEYko+2K2+0Sq1zWRWYlUOIh1c4MjVDWcZsRvDGIFC1bz1xs5X1k3Iqy",
+	"txG1DnKGrMFSD1AOYs9k8DHbiLwsGyn7oDodBt3lLhsFWQiBhkqLzs+Rp6RY38pO8XvsMGEmFegk8Yyt",
+	"BM/tXHAbD1y2yOReWdh8LsTGMJlm6F9QwrXd1Ruhmp9dB2boOHakdM6M1Rvft/ii4nKV1oRfYl9qJfwW",
+	"cetVDQyWqjzhyaqNinoJHf7yraFuTAeYdePzVbhh8XNu7BDPdfjse9LxIoXuM9yJWlKTuUTIC+Eb/3PK",
+	"X1hLY0Q6cF93j2s8Koap8QvZccotj7GKNY7jSMl0xo6nWM2r7Mydb6Rg1Iz9FgUyjbAtVOSaJUXBLMLW",
+	"7//3f/6vKAijeuskfOYFBT4sOynhIxIt+MC1VYrI/x5GtSxvHDodT+8PJ5Ph9N7Z+OHseDIbfzeaTI/+",
+	"RxRcOsAjdZZj/yiKpiRFnrHhCzb8kUVBf6eZb86igH1z+vIZ3bxvnn3fvHS9UefX+Kgqnujc+57Pcbg2",
+	"W1jFxakRCnYLwDNLT2oEA8pqsRbGFerLKqum/WH8Blk0kmtu11DpeqFoxQd7iCAPK2ZUlSIgwUyuI5hJ",
+	"l2Cu+1ZADzU52mhSUYPAbk9H90cPH0yIjj6B+j9iM1/kakSqxhyRnOtZWM0vTrbFyAmVBxKHQGZLBXs1",
+	"PuLZSE8Pxn5jjEif6OgEbqux6GjdCMUKZWVW/8A0dpIw7hb8qSP9y9lJbzHZp9X7LqN2iJ9bvcK7d/fu",
+	"nJeFrX3KA4T4oJ1ZEFLmAvYwVbtOY0TKZW331xiBeHPGWV4o410zsMISP+0zYxudZeXaVruGIC5RlvUY",
+	"cn3yDVfpddpMv5jTxm8UdBgXQ/Bi0ncNKjU2Vc/Z+NO7cwfenf9kTAipzcUZseL8SkeN+0LtPnPsDFW8",
+	"eo93023yzk6brc/Lj5g3WnvIFAuRul6TnwiEz+jMqHp575HiVAOccMszvbxr4fwR1+Jj6Kdb+1c2h68X",
+	"/7kfiAhcb4H91rirMYun43H9CzjusiDnPvGtDtA7b3XhWrb57lejvkRX9+WCz3jmboU9B+43APofCOhR",
+	"o5lqMPvlXROb1GChhkbCnEMj9WO4MRadgV62B3O9JkIW3xsf1RPZ+jD3yvd3+HrIM8SC3CdQ8ouy5ZMZ",
+	"fSXmt+fc6rjqHlzzxWbf3F/e4Te70YTYZwY7jw6Gjvp6ZcDxFXkWzIJDVLAcBH1TlTEr36t2VBnGyLP7",
+	"y9iv5cytbgV98zzvbR6CPUuFOWFKu1aflINRm9Eh8vLd5f8LAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -70,7 +70,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.observe, dropHeadBody, ct.middleware)
+	e.Use(s.observe, dropHeadBody, joinListHeaders, ct.middleware)
 	answerHeadLikeGet(e)
 	heartbeat := d.Heartbeat
 	if heartbeat <= 0 {
