@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/internal/httpapi"
@@ -188,4 +190,16 @@ func TestHeadOverTheWire(t *testing.T) {
 	require.Equal(t, int64(len(body)), head.ContentLength)
 	require.Equal(t, get.Header.Get("ETag"), head.Header.Get("ETag"))
 	require.Equal(t, get.Header.Get("Content-Type"), head.Header.Get("Content-Type"))
+}
+
+// A 405 lists HEAD among the methods of a path that answers GET.
+func TestHeadIsAnAllowedMethod(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := newUser(t)
+	for _, path := range []string{"/healthz", "/api/v1/models", botPath(uuid.New())} {
+		res := e.do(request{method: http.MethodPatch, path: path, as: &u})
+		res.problem(t, http.StatusMethodNotAllowed)
+		require.Contains(t, strings.Split(res.header.Get("Allow"), ", "), http.MethodHead, path)
+	}
 }
