@@ -20,7 +20,8 @@ import (
 var listHeaders = []string{"If-Match", "If-None-Match"}
 
 // joinListHeaders turns several lines of a list header into one, before the contract
-// validates the header and the generated server reads it (both would look at one line only).
+// validates the header and the generated server reads it: kin-openapi would validate the
+// first line only, and the generated server refuses a header sent on several lines (400).
 func joinListHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
