@@ -486,6 +486,9 @@ type IdempotencyKey = string
 // IfMatch defines model for IfMatch.
 type IfMatch = string
 
+// IfNoneMatch defines model for IfNoneMatch.
+type IfNoneMatch = string
+
 // Limit defines model for Limit.
 type Limit = int32
 
@@ -575,16 +578,47 @@ type DeleteBotParams struct {
 	// Confirm `true` confirms the deletion when no `If-Match` is sent.
 	Confirm *bool `form:"confirm,omitempty" json:"confirm,omitempty"`
 
-	// IfMatch One or more ETags (or `*`). The write happens only if the bot's current ETag is one of
-	// them, compared strongly: weak ETags (`W/"..."`) never match.
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetBotParams defines parameters for GetBot.
+type GetBotParams struct {
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // UpdateBotParams defines parameters for UpdateBot.
 type UpdateBotParams struct {
-	// IfMatch One or more ETags (or `*`). The write happens only if the bot's current ETag is one of
-	// them, compared strongly: weak ETags (`W/"..."`) never match.
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // DuplicateBotParams defines parameters for DuplicateBot.
@@ -732,24 +766,28 @@ type ClientInterface interface {
 	// Deletes a bot, which needs confirmation: send either `If-Match` with the bot's current
 	// ETag or `?confirm=true`; without either the answer is `428`. The bot then disappears
 	// from every read, its name becomes free, and its owner can still bring it back with
-	// `POST /api/v1/bots/{bot_id}/restore`.
+	// `POST /api/v1/bots/{bot_id}/restore`. `If-None-Match` makes the delete conditional too
+	// (`412` when it matches), but does not confirm it.
 	//
 	// Corresponds with DELETE /api/v1/bots/{bot_id} (the `DeleteBot` operationId).
 	DeleteBot(ctx context.Context, botId BotId, params *DeleteBotParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetBot Get a bot
 	//
-	// Returns a bot the caller owns, or any public bot.
+	// Returns a bot the caller owns, or any public bot. With `If-None-Match`, a bot whose ETag
+	// still matches is answered `304` without a body; with `If-Match`, a bot whose ETag does
+	// not match is answered `412`.
 	//
 	// Corresponds with GET /api/v1/bots/{bot_id} (the `GetBot` operationId).
-	GetBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	GetBot(ctx context.Context, botId BotId, params *GetBotParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// UpdateBotWithBody Change a bot
 	//
 	// Changes any subset of the editable fields; fields not sent keep their values, and
 	// `"description": null` clears the description. Changing `model` or `system_prompt` puts
 	// the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-	// happens only if the bot's ETag still matches (`412` otherwise).
+	// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+	// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -761,7 +799,8 @@ type ClientInterface interface {
 	// Changes any subset of the editable fields; fields not sent keep their values, and
 	// `"description": null` clears the description. Changing `model` or `system_prompt` puts
 	// the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-	// happens only if the bot's ETag still matches (`412` otherwise).
+	// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+	// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -927,7 +966,8 @@ func (c *Client) CreateBot(ctx context.Context, params *CreateBotParams, body Cr
 // Deletes a bot, which needs confirmation: send either `If-Match` with the bot's current
 // ETag or `?confirm=true`; without either the answer is `428`. The bot then disappears
 // from every read, its name becomes free, and its owner can still bring it back with
-// `POST /api/v1/bots/{bot_id}/restore`.
+// `POST /api/v1/bots/{bot_id}/restore`. `If-None-Match` makes the delete conditional too
+// (`412` when it matches), but does not confirm it.
 //
 // Corresponds with DELETE /api/v1/bots/{bot_id} (the `DeleteBot` operationId).
 func (c *Client) DeleteBot(ctx context.Context, botId BotId, params *DeleteBotParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -944,11 +984,13 @@ func (c *Client) DeleteBot(ctx context.Context, botId BotId, params *DeleteBotPa
 
 // GetBot Get a bot
 //
-// Returns a bot the caller owns, or any public bot.
+// Returns a bot the caller owns, or any public bot. With `If-None-Match`, a bot whose ETag
+// still matches is answered `304` without a body; with `If-Match`, a bot whose ETag does
+// not match is answered `412`.
 //
 // Corresponds with GET /api/v1/bots/{bot_id} (the `GetBot` operationId).
-func (c *Client) GetBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewGetBotRequest(c.Server, botId)
+func (c *Client) GetBot(ctx context.Context, botId BotId, params *GetBotParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBotRequest(c.Server, botId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -964,7 +1006,8 @@ func (c *Client) GetBot(ctx context.Context, botId BotId, reqEditors ...RequestE
 // Changes any subset of the editable fields; fields not sent keep their values, and
 // `"description": null` clears the description. Changing `model` or `system_prompt` puts
 // the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-// happens only if the bot's ETag still matches (`412` otherwise).
+// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 //
 // Takes any type of body and a specified content type.
 //
@@ -986,7 +1029,8 @@ func (c *Client) UpdateBotWithBody(ctx context.Context, botId BotId, params *Upd
 // Changes any subset of the editable fields; fields not sent keep their values, and
 // `"description": null` clears the description. Changing `model` or `system_prompt` puts
 // the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-// happens only if the bot's ETag still matches (`412` otherwise).
+// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1437,13 +1481,24 @@ func NewDeleteBotRequest(server string, botId BotId, params *DeleteBotParams) (*
 			req.Header.Set("If-Match", headerParam0)
 		}
 
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
 }
 
 // NewGetBotRequest constructs an http.Request for the GetBot method
-func NewGetBotRequest(server string, botId BotId) (*http.Request, error) {
+func NewGetBotRequest(server string, botId BotId, params *GetBotParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1471,6 +1526,32 @@ func NewGetBotRequest(server string, botId BotId) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -1531,6 +1612,17 @@ func NewUpdateBotRequestWithBody(server string, botId BotId, params *UpdateBotPa
 			}
 
 			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
 		}
 
 	}
@@ -1953,7 +2045,8 @@ type ClientWithResponsesInterface interface {
 	// Deletes a bot, which needs confirmation: send either `If-Match` with the bot's current
 	// ETag or `?confirm=true`; without either the answer is `428`. The bot then disappears
 	// from every read, its name becomes free, and its owner can still bring it back with
-	// `POST /api/v1/bots/{bot_id}/restore`.
+	// `POST /api/v1/bots/{bot_id}/restore`. `If-None-Match` makes the delete conditional too
+	// (`412` when it matches), but does not confirm it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1962,19 +2055,22 @@ type ClientWithResponsesInterface interface {
 
 	// GetBotWithResponse Get a bot
 	//
-	// Returns a bot the caller owns, or any public bot.
+	// Returns a bot the caller owns, or any public bot. With `If-None-Match`, a bot whose ETag
+	// still matches is answered `304` without a body; with `If-Match`, a bot whose ETag does
+	// not match is answered `412`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v1/bots/{bot_id} (the `GetBot` operationId).
-	GetBotWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*GetBotResponse, error)
+	GetBotWithResponse(ctx context.Context, botId BotId, params *GetBotParams, reqEditors ...RequestEditorFn) (*GetBotResponse, error)
 
 	// UpdateBotWithBodyWithResponse Change a bot
 	//
 	// Changes any subset of the editable fields; fields not sent keep their values, and
 	// `"description": null` clears the description. Changing `model` or `system_prompt` puts
 	// the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-	// happens only if the bot's ETag still matches (`412` otherwise).
+	// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+	// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1986,7 +2082,8 @@ type ClientWithResponsesInterface interface {
 	// Changes any subset of the editable fields; fields not sent keep their values, and
 	// `"description": null` clears the description. Changing `model` or `system_prompt` puts
 	// the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-	// happens only if the bot's ETag still matches (`412` otherwise).
+	// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+	// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2341,6 +2438,11 @@ type DeleteBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteBotResponse412Headers the declared response headers of an HTTP 412 response for DeleteBot
+type DeleteBotResponse412Headers struct {
+	ETag string
+}
+
 // DeleteBotResponse429Headers the declared response headers of an HTTP 429 response for DeleteBot
 type DeleteBotResponse429Headers struct {
 	RetryAfter *int
@@ -2380,6 +2482,8 @@ type DeleteBotResponse struct {
 	Headers200 *DeleteBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteBotResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteBotResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2476,9 +2580,20 @@ type GetBotResponse200Headers struct {
 	ETag         *string
 }
 
+// GetBotResponse304Headers the declared response headers of an HTTP 304 response for GetBot
+type GetBotResponse304Headers struct {
+	CacheControl *string
+	ETag         string
+}
+
 // GetBotResponse401Headers the declared response headers of an HTTP 401 response for GetBot
 type GetBotResponse401Headers struct {
 	WWWAuthenticate *string
+}
+
+// GetBotResponse412Headers the declared response headers of an HTTP 412 response for GetBot
+type GetBotResponse412Headers struct {
+	ETag string
 }
 
 // GetBotResponse503Headers the declared response headers of an HTTP 503 response for GetBot
@@ -2497,6 +2612,8 @@ type GetBotResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -2505,8 +2622,12 @@ type GetBotResponse struct {
 	ApplicationproblemJSON503 *ServiceUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetBotResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetBotResponse304Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetBotResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *GetBotResponse412Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetBotResponse503Headers
 }
@@ -2529,6 +2650,11 @@ func (r GetBotResponse) GetApplicationproblemJSON401() *Unauthorized {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetBotResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r GetBotResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -2586,6 +2712,11 @@ type UpdateBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateBotResponse412Headers the declared response headers of an HTTP 412 response for UpdateBot
+type UpdateBotResponse412Headers struct {
+	ETag string
+}
+
 // UpdateBotResponse429Headers the declared response headers of an HTTP 429 response for UpdateBot
 type UpdateBotResponse429Headers struct {
 	RetryAfter *int
@@ -2629,6 +2760,8 @@ type UpdateBotResponse struct {
 	Headers200 *UpdateBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateBotResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *UpdateBotResponse412Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3572,7 +3705,8 @@ func (c *ClientWithResponses) CreateBotWithResponse(ctx context.Context, params 
 // Deletes a bot, which needs confirmation: send either `If-Match` with the bot's current
 // ETag or `?confirm=true`; without either the answer is `428`. The bot then disappears
 // from every read, its name becomes free, and its owner can still bring it back with
-// `POST /api/v1/bots/{bot_id}/restore`.
+// `POST /api/v1/bots/{bot_id}/restore`. `If-None-Match` makes the delete conditional too
+// (`412` when it matches), but does not confirm it.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3587,13 +3721,15 @@ func (c *ClientWithResponses) DeleteBotWithResponse(ctx context.Context, botId B
 
 // GetBotWithResponse Get a bot
 //
-// Returns a bot the caller owns, or any public bot.
+// Returns a bot the caller owns, or any public bot. With `If-None-Match`, a bot whose ETag
+// still matches is answered `304` without a body; with `If-Match`, a bot whose ETag does
+// not match is answered `412`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v1/bots/{bot_id} (the `GetBot` operationId).
-func (c *ClientWithResponses) GetBotWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*GetBotResponse, error) {
-	rsp, err := c.GetBot(ctx, botId, reqEditors...)
+func (c *ClientWithResponses) GetBotWithResponse(ctx context.Context, botId BotId, params *GetBotParams, reqEditors ...RequestEditorFn) (*GetBotResponse, error) {
+	rsp, err := c.GetBot(ctx, botId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3605,7 +3741,8 @@ func (c *ClientWithResponses) GetBotWithResponse(ctx context.Context, botId BotI
 // Changes any subset of the editable fields; fields not sent keep their values, and
 // `"description": null` clears the description. Changing `model` or `system_prompt` puts
 // the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-// happens only if the bot's ETag still matches (`412` otherwise).
+// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3623,7 +3760,8 @@ func (c *ClientWithResponses) UpdateBotWithBodyWithResponse(ctx context.Context,
 // Changes any subset of the editable fields; fields not sent keep their values, and
 // `"description": null` clears the description. Changing `model` or `system_prompt` puts
 // the bot back into `training`. Every update changes the ETag. With `If-Match`, the update
-// happens only if the bot's ETag still matches (`412` otherwise).
+// happens only if the bot's ETag still matches; with `If-None-Match`, only if it matches
+// none of the tags (`If-None-Match: *` never updates an existing bot); `412` otherwise.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4150,6 +4288,16 @@ func ParseDeleteBotResponse(rsp *http.Response) (*DeleteBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteBotResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4196,6 +4344,9 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case rsp.StatusCode == 304:
+		break // No content-type
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest BadRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4216,6 +4367,13 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
@@ -4258,6 +4416,23 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 			headers.ETag = &value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetBotResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetBotResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -4268,6 +4443,16 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers GetBotResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetBotResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4418,6 +4603,16 @@ func ParseUpdateBotResponse(rsp *http.Response) (*UpdateBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers UpdateBotResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -5234,7 +5429,7 @@ type ServerInterface interface {
 	DeleteBot(ctx echo.Context, botId BotId, params DeleteBotParams) error
 	// GetBot Get a bot
 	// (GET /api/v1/bots/{bot_id})
-	GetBot(ctx echo.Context, botId BotId) error
+	GetBot(ctx echo.Context, botId BotId, params GetBotParams) error
 	// UpdateBot Change a bot
 	// (PUT /api/v1/bots/{bot_id})
 	UpdateBot(ctx echo.Context, botId BotId, params UpdateBotParams) error
@@ -5394,6 +5589,21 @@ func (w *ServerInterfaceWrapper) DeleteBot(ctx echo.Context) error {
 
 		params.IfMatch = &IfMatch
 	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.DeleteBot(ctx, botId, params)
@@ -5411,8 +5621,43 @@ func (w *ServerInterfaceWrapper) GetBot(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBotParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.GetBot(ctx, botId)
+	err = w.Handler.GetBot(ctx, botId, params)
 	return err
 }
 
@@ -5445,6 +5690,21 @@ func (w *ServerInterfaceWrapper) UpdateBot(ctx echo.Context) error {
 		}
 
 		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -5688,9 +5948,24 @@ type InternalErrorApplicationProblemPlusJSONResponse Problem
 
 type NotFoundApplicationProblemPlusJSONResponse Problem
 
+type NotModifiedResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+type NotModifiedResponse struct {
+	Headers NotModifiedResponseHeaders
+}
+
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
-type PreconditionFailedApplicationProblemPlusJSONResponse Problem
+type PreconditionFailedResponseHeaders struct {
+	ETag string
+}
+type PreconditionFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PreconditionFailedResponseHeaders
+}
 
 type PreconditionRequiredApplicationProblemPlusJSONResponse Problem
 
@@ -6144,10 +6419,11 @@ type DeleteBot412ApplicationProblemPlusJSONResponse struct {
 func (response DeleteBot412ApplicationProblemPlusJSONResponse) VisitDeleteBotResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6240,7 +6516,8 @@ func (response DeleteBot503ApplicationProblemPlusJSONResponse) VisitDeleteBotRes
 }
 
 type GetBotRequestObject struct {
-	BotId BotId `json:"bot_id"`
+	BotId  BotId `json:"bot_id"`
+	Params GetBotParams
 }
 
 type GetBotResponseObject interface {
@@ -6273,6 +6550,17 @@ func (response GetBot200JSONResponse) VisitGetBotResponse(w http.ResponseWriter)
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type GetBot304Response = NotModifiedResponse
+
+func (response GetBot304Response) VisitGetBotResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
 }
 
 type GetBot400ApplicationProblemPlusJSONResponse struct {
@@ -6322,6 +6610,23 @@ func (response GetBot404ApplicationProblemPlusJSONResponse) VisitGetBotResponse(
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBot412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response GetBot412ApplicationProblemPlusJSONResponse) VisitGetBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6505,10 +6810,11 @@ type UpdateBot412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateBot412ApplicationProblemPlusJSONResponse) VisitUpdateBotResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7803,10 +8109,11 @@ func (sh *strictHandler) DeleteBot(ctx echo.Context, botId BotId, params DeleteB
 }
 
 // GetBot operation middleware
-func (sh *strictHandler) GetBot(ctx echo.Context, botId BotId) error {
+func (sh *strictHandler) GetBot(ctx echo.Context, botId BotId, params GetBotParams) error {
 	var request GetBotRequestObject
 
 	request.BotId = botId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetBot(ctx.Request().Context(), request.(GetBotRequestObject))
@@ -8104,141 +8411,157 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H0Nc9s4suBfQXHnauy3lCwpdiaR6+rKmUl2sptJUrFzubswL4RISMIzBXAI0Ip24qr7NffD7pe86m6A",
-	"HyLlj8RJ3uzMVk1tLIJAo9Ho727+FiR6lWsllDXB9LdgKXgqCvznjzxZih+1soXO4O9UmKSQuZVaBdPg",
-	"RJm1KAyzmvHSLoWyMuFWpKwQv5bCWMN4IZgSF6JgCcyUDoMwMMlSrDjMJlS5CqZvA6UHxupCBO/CwG5y",
-	"EUwDYwupFsHlZRg8PuOL7tpnS8Fm2n5vmLGFVgsGq9sNs3xxzKRlyZKrhTBsLe2SAQQb9xPTc2bpZYBG",
-	"fOCrPIMlo2AcBS34urA80wknAPrgef3qmZ9diXV3hQOey4OL8cFMW3Nwbz5K7s9GYvCAH4nBYXqYDB6m",
-	"o9ng/mw8n8zH8/vphF8JzWUY5LzgK2HdYT3S9ml6FaZk2obnhiBImCXndhmEgeIreHOm7XuZBmEAJy0L",
-	"kQZTW5SiCe5cFytug2lQljiyi8ynqVjl2gqVbP4hNl3Af+HnwiA2k0JwK5jhcwHEVghbbNje08dnT1ha",
-	"8LllEe6yMeHgH2LDfj47e8l+RmpmT6TI0ijYnzIeKZpgtsHJDV8JVhpREK1UP52LDeMqrX9wVI3DpGKT",
-	"Q7bUZWEYp2sQKRg5l4WxrBAm18oIxhdcKrZnLLelCdlMp5uQxZ6M4n1cgbZnmNIw8WLIzhowRArB4iyV",
-	"87kohLIekCmLDyeTeMhOHEbWS5kJ1oSCAJZwSWSWsaJUSqrFNFLx4ehhfOze42ylVzBxxq0oaD560y65",
-	"ZXMuM5EyvKJbQAKOVnzDZoIZoWykuGGc5Rls2upzoZguGP72a6ktTgLHfwz4ZpzNC2GW7PXrpz+xXBRM",
-	"56JAvAwj1SLUo/mDdJSMxeAe/2E2OJw9EIOH80k6uJ+M+WR2LzlMj4QnVOJeNaluEUXrSq34h2dCLewy",
-	"mE6OjsJgJZX/ewy3y1pRwJz//jaKPkzGgyj68MPjd3/9rp+c579wmyy7dPxCCUDDSheCATMzbE8XLP63",
-	"eJ+QuC6kFWzJ81wow7TKNkxWPOp7w5KywGOHd+EsNcw3R3JbhQx4Ny8ItVotss2UrQU/9yvFbw6iYDgc",
-	"RkG871jxCsDcRnEU3EPu14/D+YD2tgN549HksA8lz+RK2n6OlPFiARSmytUMjn7OpBUr2BzuPOcLMfTg",
-	"/FqKYlNDk+GsTVBSMedlZoPpZBTWjEcqe28ShACoXIGkGY9GeMburwpiqaxYiAJBPj2XeRfin/Warbja",
-	"OCCtZuZc5mwm5nCoHmBmLC+s2QU3vNIP9nVQu/81gB/1AH8J7Jj4DskDnr6iewx/JVpZofCfPM8zSRzo",
-	"IC/0LBOrv/6HIalWUQSAZ7nMgmkA+/McATgYEKHSll3wTKbs76cvnk9ZqcSHXCRwx4VK4TzhdyZVXuJZ",
-	"IQMMpoewCyst0twjnjIPYbUfD5E5mPF04JYNLpt4+64Q82Aa/OWg1lsO6Kk5eElvEzq6ZOe3kXAFO5jB",
-	"LzxleyuewQkI2k7IpKLNvT57MniwP4T1f9Rqnsnkc5G50SXjGay6YUt+AWxwpi0DGklZFJyWea4Ly7gx",
-	"0liuLOkkFfoe1uirAOrBHUw3sPxcqDtDHUwJJ4+zhsDRbEMHA/mcapIPjGeZXuPjmqUDHE90MZNpKtRn",
-	"4hB5JE6/VsQ87FIaxCNII6foyTbh3asxV8PRg7p59fCuMAdwSdATtF2KAnWN7w3Ly1kmE3h47Ji+NW5D",
-	"rU0g5p4qEEU8e1wUurgF9j4b/hPVvNqgCpSFGLLnpAWwNTcO0hThfK7tE12q9DMPWGlEmlPIJKiurbM8",
-	"rM/yubaMluy7BtoO5vjwLs7yuWamTJYAGtI/CGJUT3mWuVMD6jdCIC5e8k2meXqm9TMQdl/z1IjqiFOj",
-	"pIXLyhW7f8j+IR8RdIVItEolvPEENbw7kBJwaMuaJJiRKhEMWB6yWWmP2VzYZAkWGqnGoP+iFto83/Gk",
-	"Pt8mnMwB2nPSeWPYgDTWOznz2Os+cc3eUIHaoaB1cPuqspA+C7uJVnNZrHDVVGQCXpyC0p0yD2FtvxBY",
-	"AA7SKU9T9j/cBP8d7LQmricPduC6ArwH224yBH9Q2YB3ge8T2p1gq9KgfHZLiZS21zgPUKKbu4oR96ei",
-	"uJCJeK34BZcZn2Vf/eKl3PIZN6KtZCRLkbJCLpaWKb3u5aDeHiMzLAibnphX8GRwMrei6Kqnp3hsqJeu",
-	"ubReL8XZwFbr8yM09MbLMDjT+heuNk4bM5/LCrQmdRlNG+P3JRUbM0OwtkiwodScac0AElaB0kN+Bbdi",
-	"gGbAHVHdWRtg0m78bzoXihGwYGQJvjIhm6P+Iw1K8697Vq8VL+1SF/Kfd8OzBS9APqC5DsxbfMjdva8F",
-	"7rg+odbyPYdTNp/fkdglZbwFKdwbI5Tdwv2bN28GJw1nZI/XMlvzjWHxI5wtDmu2WQhutGLrpVCM9yxz",
-	"hS8OjyUvdCKMAZ7zGL2Rd2h3wcFMKrNkLkWGd0iAPmiC6dvfAvwN3hIrVLrLAvh8VnksA1AIwLAEEEEd",
-	"CTyL5ZattLFsElyG9TwrnYrsmhlKda70WjEcy6JgkdvBwyg4Bh2I/e3xGfMuTxxggst3zWs/aRJVA3nM",
-	"Ya+HuHD7BM7dSBvcbcgqTyrcfCInNisEP3cOSK1swRN7zGLCeMwyaaxhwNdBD0TR81oZst5E+otIJT9D",
-	"6L+N1geCJ26uBquAhKzQ5n3GP6L3EYFLSfTz7GUBhpuVwgTTOc+M6CLOe7jZC7BdYrAOY9TmYjzrGH3/",
-	"XjWA25M35ty6k1fv+JG2PzVGX4aBNO/Jemp5UXoBfbMUaHRRCADdvAlXSJ8AbFoShkQzJuCobqZ1Jjgu",
-	"SHfhejh/wXGX3uVz7fjnMAxOZGOsWL3PC73KbWtTYP23d/RUGVuUCfxl2EJeCAWyBMCnW+gEiot5aHUh",
-	"CoMkcMzKHIaOR6MRqBxA0KIw7ZjA/9Ylnhxn80IKlWYbZrxLYgFKLgg+rsBilUows9T5kLxVtTNwNGo7",
-	"T/89ij6MRu/+res3DYMPAzdysMWXgIDh4oCR8Pz1swbAgLAmk2t50oY/bOPrFLYGmlbjnZCNABPAUJOs",
-	"NPJCoI5SFkqkTHzgic02jDv0thCEC1TOulSXoGA2vHWTXicdeTkDctF5e+AtUYmnrjr4pWf/IRL0eSHp",
-	"gzq8I66jS5voFca0uFOc+65aNYOLuIG2/K6Pzt3Q99y2Qjgp6FtWIrBboi8MZHqzcE9z4zjEw9VadicW",
-	"WuyijYnXSNZHLapGFS5WZZbFbQL3QUsUq3iH+EyXlukCVAhvj5aFMlt0fQRkDROSTUHxri9M5rBzz6Fu",
-	"yaFf5LS7uXPUJTrfHAOHWzKd0xxdUvkExurnBqFD7/az0FtxxMt+Kngmje2Pr6D7Xc9hf6ZnW1as2v+4",
-	"BopXzo8e1IDwouAb+DvbHdSI8VlcOSR9FKPr3L8iCBFSoKB/AXh0m/lHffNbbXl2RZADkNhwcsxl5m7U",
-	"hSgYzzJc12wvfP/wmoW3eQCehYcm9OERQu8ONvCLl8M9ETYKmcnUoGomUjbbsLirg8Zsj6Bm8UzbASkr",
-	"+20eAWrsoR7AZpqbrMZ3BN526LDDJD1ld0AfO4ncuPhs77WSiU7hXqWC5Voqa/ZDZBXoKF4vwUjNeSKO",
-	"mSmLQpcqRVdC9XukpGG2kKuVSIfstZK/loLxlQYp6N3m3xs6aIzxYqKGtk6GpCGTC6UBeJZwI7aDhZ0g",
-	"xbUI6eOTUXT66TxzJtgs4+qcKV1czUCru9y1BEmBfYyaEhoCbFZaxJBIpUVTRCthgLUVgqcDwH6Xu1D4",
-	"3gvNDpdUXrUkVw8NZnvVhPuti3SlqP08pfma3JBtkG6dJ3KNCtBR239/ajrem/e7EClTz4Qom2Sp4aKZ",
-	"6vh34vfhbCIO5z8kg3F6jw8OxdFs8CC5nw5+EA/mD/loNk4m6U3w6y3ra/dzSgOrV95XF6x7LpsKfmmY",
-	"VM4Ajo+dcsUwprWWRmzvb1tV6oK7bfRcBzWOf0nDuzbANW+fNUZfhkGZpze7tBk3topnfMKt7dN8KzoK",
-	"vQnQBCCsXC9tV04bX83rVB1950DDJndq7XqHhD2taGgrDmILLpVUi7iRZuSoYiZAUOSFoESUPbrESqzD",
-	"+uKmoI8XAmcB2axtpChdgi1FIfZDFvPEygsRk/9NWs91N6GnOXriAXF5SZHai9ubjpnhG8PWy82+E1wu",
-	"z9C/GYQBreUdaICM+jo2hvXJ8RYZdvD0p3VOWDrbNtD/q5rkCO1rvBe3tLDOUDcWGTnziUWEjFuWCeAZ",
-	"WokhpR0aFxZWlp0LkQM1yIJd8KwU5jhScdScOAqmjDhrkgleGBfxq54TSa+kasI3/pLutX8Bd9rXkyx9",
-	"lisSQZW50T4o523/bRdt9bumAR9tztAWFR2+le1MXH4D7NfZeaABS2I5jmU6j7/PZHNZwC4/8F3PQg1N",
-	"ogauG2i4TkxW8IYOQ/XMfYLrZ8Ezu+xit9aI/Ib0eX+WeXNx91bfQjsM0BOWcbUo+cKzeUrqgqtRlMCO",
-	"e6wGraz4YN+vpUr1+gprHONQpiFCQCgawKVWSZsKxpMHyN47/oCuDyCVJs/45r2/WfVh/e3l2eBQM2f8",
-	"7nD3dakV2RnJH2dSuEDAVaZ1l3z4h/f2KtEBSy3lYonZyfXABnqcQGxLzkmfhOhIgrzQFzKlqG0N8otc",
-	"qJOnfdAWwvrUjjaUr+gBQURlEM4pMUc1CBO5wXxXYk0ZDouS8uSMzxooDW5q1cdBe72pzQNtbCXcprQu",
-	"kuuN7CR573n7HL9axc3bHrVet1AfID7y1VOHwl49+ZE9PDz6gbmgGqMgap8znIKrXTbILVuDiF5jOUmd",
-	"euYisKGj7VwURisqQ+DpsI8sfFB2e40nuqCU/dDJTz2fC3LdIJPDxOGbYLIhUHoclBIUa5XsuDzAwr2d",
-	"6ra2u0qln+jxpZ1mcFV1kIaMZ0aT4sMNi//XwCV1DJ6m8TGVBICij2p9IeDWAi64P8Th1UZud2ks+HCZ",
-	"GolO28wR48034IwuJN1l8WYJerYpVyuOZ4coPJeU7dwAuUbl1VHtek/WBYp7SHJrfpcNadgeqFwAALmp",
-	"OLmtrM63fAu9ofPrBCA+9ZhoGJfu8vRdTrIbH1+4OHfXP1tXX/FG0nDZ4613xUXXB5XCLdfbzZxo80Kv",
-	"3l9FRY6AyFKr/BzzVsIzFdjUO/h0E/NaN0nfPXuqYOemXd8mAPnHCGQsU4wSULoSPTFbt6HHe9+9DDsd",
-	"Q7XnsGN987n1cSE68731cuMM+tqBdDMfkdXvb+3V6pOOVcFa8/Sb09dbbVHVNaR+fUCqTexsKY3VxSYE",
-	"wQ9MEunocwNWzbt3VcDqE8NQnxpd+orBIYBWJGUh7eYUkOIYCWZ4nZRkGdBfTzxQf39z1kmt+Pl0cnSf",
-	"/f3Nmcs1NeUsZnveo/u9wVI1qtmLxYc8rpLCUDvD+etbtLQ2pywdqebaq/ycCkhcSdCPS25Pc7TAKBYj",
-	"+Krj6A8oQyesFEURojYZYpSi4WMLfe4sBbGxYI81lkiW3MIyIQ4wQkRq7ex57n15VJhiNex4GKlI/eUv",
-	"rJFPJ7WKFAVMYqcoxHWRB1NCpIbFJy4BkFOWMmXasagcje4lf39zhv8Q8bRKsjNyoXyCL55BCJBpI9wR",
-	"JBmXK6w9qbLtv6fMSyoehO2slzJZsoQXhRSGcUUnRK8O2QlbSWOkWoSRcvmNmMFfOa99Zh0BJH1VZ5V2",
-	"fDgau/Sm7QxDv794GKknqCKC8ZoxI4oLUYQYZjRu3sEAgSZMgFBzqGB5IZXF0j6PdFTvjEc28kwAK96V",
-	"QRazvbdeC363B8RnpgcH6/V6WMyTAVCKLoa6WBwU8wT+g3H7+8NIxUCvMboUTJ9Kc8xqzcH/ZtgeKrL7",
-	"SIj92iyTKlI+XY4qHSslZpMLtIqmsNmP+Df76HnkR7YSHD28HyP1cTAYVP/B2Li3QCxmH9nhaMQ+NvXa",
-	"rSqvKbuyyottT99MZKX5x+wjU73ZqNvvVkVE9OI9B5i7ZORdCzHaeFXpT2faqp6Fpj0keLAopRBGl0Ui",
-	"rqlM6Uy5Enap0wHMjGVbfq9HDmS0F8QHaYBvoJWNL9TVEKiJxifwbrzfhbgqRKNpH7ppHWR1JZxxPMgZ",
-	"XpxK4jrzJa7orT2bwyuAIxXjrh6NItsAmGkXo3VmlY0i4XOxGUgFF7Veg7eKv0kJj7cqi+O6ztoHRFD3",
-	"F2lnuZ5iFVxrPGEf2W0rTrqzU93RwGo9wOIfmrumQcoQxWwOKgjqIf0qk3WwEqnkA2ISMM/R1jz9maad",
-	"KWsmgtNMJojW26XfXntuhSiNwyUugLpw55zWHIVH6iz6TmF9L9F1yl1olQe4DSd3gTh0aa8sUulM3ixm",
-	"oDmRqvtLKEi3jhsVBrGvqOhMDOcPUwxc0ULP5D2lDccsyUDyAgshK6eHL/rSGpjyqOJuuwtfWpUt3VN0",
-	"xY00GzBx3ld16D0Gce2BiLd9B8QzI3WyVWtZyAvgCFi5548Lo5Ao07liIPqBXVRXDlkeBduyrNIGXDeG",
-	"qidEfDg6jMk1REKQuOOUKY33I+GKZYIXyjEjXJK4KStVJgwSODVRAD4qrZf/P2pFtzzZeCUA3i1EXggj",
-	"lCVGVuk7vg1KDCwhHrJToVLAxown52h1NUhSsfjl6zNUZyIV//T42eOzxzHofCt+TnKDWhJUPIpnUxd7",
-	"dbzWx8OlYjNh10Iokg2EJtRTDseTOFKAXdcxAn6Fea1Qfo9AxqStpQxvgIlU/PLFaZ2zBbqT07s6vx/8",
-	"Rlbd5UGlAceMJ4nILep/2/c+UsRZpsjOsWFGb8MPPLjtJh8LYQ3b1eCD9tlp4/EGr67z/uL9xjYXqAKC",
-	"/vQwdspl8zrvO+1c43twQTFQ3rihHnsvKBKnUsoQixRluy0xFvJPhzX8CWXsP2N3T1gmL4QC0iM7gacS",
-	"/grd4BUcSmJiUmBNpF4WGqhalIa5Z34oQMdzOdzwVebHk3BMdVJiS5EaiFTDpHXeIsYxq1r2liEEzIkv",
-	"BE5w8vJpEAYXojAuYW44Go4wGYcWD6bBveFoeM9Fp9Dwa7kwp78FC9FjpT/DS9iyKPRaXZUTp71djzfZ",
-	"ypUYshgt1JglugQFHplApGAPOAcKbmHaeZRGUyIn+yvRhbMHmJsKtF98oxDNsnFEGjuTcCSSrqKB08TE",
-	"ZQR2VqAuOtug/wfXWfPsXLqsP8zaZBfSSA+o40YUW8doEh5KpSc9TR2eHpEvuNlv6G2/T6IecoCtNC7D",
-	"a8dRlxAYuO1GyVwuKm5XNj2Gvf01qhyYGxXStDxGu9fGY6QgHgFBUabtXkrtuFYfeD6pZ0cHletySHfA",
-	"6LoI7MWoXOyT8g+/O4m3F2PuQrxfpUb3wdZKJdqucmuEnXajicx1VNl10cxX8GkijjFY8cFuZ5ey+L85",
-	"bvUeREYh3LUBoWBFwbNss52B6tTTHdv5dWeXn09A81nroh2DfY8sc8HiQYxPDO6XbN8he46GNL7R3uYu",
-	"sqV99LSFCQat5C3vY279ONiV3xUGg9ZfLi44wP/vCYG/2+oeMxmNrqhdu13Nmk/d76lZa/pKW7zYk+t2",
-	"N7pBox1d35pu/EGrdR0ufEg76nup2vlBo2kOvjK+/pXXWwWvh5PJTV7qVotehsHRTWBsNwPBt+5d/1ZP",
-	"YTz6TSme5Rg92+iyYD70xxeGkkCsCd5dhkGu+9zdPzq9h5RbvVaUe1+f5pA9ta43ErByp83UGYVD9trV",
-	"kXqFBFMsI+Wyq6iScI4mm/PGYRC1ciNhW7HEsr04CkbDH6Ig9oYpdw2mnFblYjnSRIoURZESuwQFPm5s",
-	"K+6ThLTRR9reWhRutbqjy4ZU9kinmxvcM8f5KGWozJD665NrZLCDrsSzUuzu1nizwqdGDphLfnNJW1uS",
-	"zjGxvoqArSysT01ebKWDjIb3gGgxksC3sPDCdwXyFnpdJl2h5JabuLy8vIU64SppL9vBDBDMlx3mOr5L",
-	"5lqXK+1uQNQoPrg7tlp357zqHRyz1T3zqvHVuK/LtkcPr3+p6rkFL4xvwHW3mwDhe0c3ga6nlvwzhcvh",
-	"5AY73O4E8o2FEt0pki1dkXQZBr0egbrstcsHqaDWiavQxY0ocNX087nmOkKi8dVwn2x12XGu2EihLxbE",
-	"SKvVTnxceQXdVNt+kskDFx0ho1EolkrD81zwwkRqXuiVM9ZAMIYYKkA1eyYSDZrmvBCCpFsdRcCcXHJF",
-	"F84tho4gAKXPxVK7UlzYsFf+EeY+Sf653phd7ZrsFo950+pvRD4npZvYl3U7jj5l2s3Tr087QdYxa76w",
-	"6usruK9hzs7N8DvVeW9y2Z80O+sdjg6vf6NqJ4ds8wacr6er2WczzQe3W/ZVox3W75Hj/uRyCPo5btjv",
-	"THtFmqOzARoBPr1WVIvP1abR8nDYYS5/E5Y4y5e8ijdQlL6NcvR17+ptb97v1KD9m7C7yfh2Aox6q4Ok",
-	"yMs+E9h1mwciN+XMCOv9GVUhMdkix75iaHdFUOjiMrerCmIIAnqlXP8dUEVaJljM8tK6NuVwS11oyOqW",
-	"KU62JLmOqi768Ap2N2Rv2k34KOxDoyO1u4c1KkekkXiX+B6GiOoUnP0+lYMKsz5L5fgsWxuxvdV8pKGc",
-	"wtPto9hpgcP5kWnoiy7qmV7hbxW1VhM4taZirw3LFLP2S7U10XOxZnTc1Ly+USKx5w9+oYWh07e6Kqfc",
-	"by7bZ7ovRZazpDRWr0RhnK+AGmIP2SMBmqaY9xjsk9sZ0a4U70ZG9FeVDc6b+keREV9en7u9vf3pCuCf",
-	"pvpXMNUpbe2WpnodvMf6ok+Vyv2eaZ1LUaUQ1UVWVWJ2r6YKD1vKakhSkvued5HqdXKfNTshufCby/GI",
-	"K3eqK06vE08x2O9945FqiuI3znHAXXu9sNVsCZdNWRRQ9BhGUDYp24Mh+1EQkjth1wg2gTGUu2A00yqk",
-	"EhehfMSYMgrJ3UC2uBCpSPH7B5ZXSRLt9jW9ngN/xt/cee6cAaYtNU+qA0PEVC4eN5q54JmXj5euJDnt",
-	"zEI0U0/CXUh07p0zTSnb8LFT+cMuPzS7mNzSFV13DbvsfhjiK3ufG99C+tPr/PnG2J9u6v+KTpOq8cFt",
-	"xZ9zuN698HtUSLVwer5W3QB7IwnSNJogu+istGzJ0yHDD0W1kv+wt1g7L6pwPZNdplJfKJ9Zrc9r57VL",
-	"YFoJrqxciUjtkVVE6TZV7mmvTfiKMPbtvUXu6P40Cb6dSfAHYzOO9NspzLdgNnS5B1QPujMzklxAvo56",
-	"+6uJ7drFKQWVQaneixvFlRipoXSL/TBSddMmqaRZipTtVf2edFHVhIa+RRRmUv1PaeQsw0/+rZfafbuM",
-	"8qR9e5nd+YqNosgvnrr4JQNI29WmN8ihckWmv9dI0h/EO33SWxl8d67qa5jAAWWT72QCJ+ztKVYwDk6x",
-	"0ggvUl1YuLSrbGhykQzXS27XCywtXJWZlUCJB1T8ODBCWcdthvDGfqRo2WZK2FZAPeNWVLX1VLruDFkj",
-	"VEqfP4w9k8HHLBdFlSRf9eFyOgx6pF2YH1kIgYZKiy7OkaekWHjBTliiV/QhTKlAJ4mnbCl4YWeC23jf",
-	"heHHR1XFzbkQuWEyzdC/oIRr+6ZzoYas1UVQVvpWpHTBjNW575t3UXO5WmsKwehfaCX8FnHrpJ8h/iIV",
-	"qcc8WW6jwheEYOwBfvneUDeAPdOsCOGGxc+4sQM818HTn0jHixS6z3AnakFNThIhL4RvPMspVr2SxoiU",
-	"KqE5ixs8Koap8dN/ccotj7HCM47jSMl0yg4nkUKopu58IwWjpuy3KJBphG0JIlesHwXTCFuP/v//+/+i",
-	"IIyapfv4zAsKfFhV8uMjEi34wJX1R+R/D6NG+iwOnYwm9wfj8WBydDZ6OD0cT0c/DMeTe/8nCi4d4JE6",
-	"K7B/AeUeJmWRscFzNviZRUF/pfN3Z1HAvjt5+ZRu3ndPf2pfut7silN8VGeld+59Tzto1+bB4gc1qRAX",
-	"y9jwzNLjBsGAslquhHEVZLLOoNj+2GeLLILeT/reqKD/eqFoxQd7gCAPamZU53gjwYyvI5hxl2Cu61Xb",
-	"Q02ONtpU1CKw29PR/eHDB2Oio8+g/k/YzFe5GpFqMEck52bGTfuLR9ti5Ji+m0IcApktFrqwBh/xbKSn",
-	"B1C/MUakT3SEXwA3Fh2tuVCsVFZmxF0ziVwy00YYdwv+1JH+5eykN1gvvdV7JaN2PF9avcK7d/funJel",
-	"bbSSBiG+vx28Dyk5AHtoqU2nMQ8lCfqQvrQUlR+CeHPGWVEq410zsMICW8tPWa6zrFrbalep6jIQWY8h",
-	"1yffcJVep83kqzlt/EZBh3ExBC8mfTl7pbGpZlrEn96dO/Du/MGYEFKbizNimfCVjhr3hbRd5hh9M73Z",
-	"Y9R0m4yyk3brzeojmrX/1+AnMoa9XpNfCIQv6Myoe0nukOJUXJlwyzO9uGvh/AnX4lPop1tUVTUnbVZV",
-	"uR+ICFzR9m5r3BXvxJPRqNmB3V0W5Nyo9VT9C6wuXcsQ35ahN+fSdc79gmfuVthx4H4DoP+BgB62mnkF",
-	"07fv2tikyvUGGglzDo1U6H5jLDoDvepbQWn5JmTx0eheIzWtF3OvfOH8t0OeIRbkWnAXF1XnIzP8Rsxv",
-	"x7k1cdU9uPaL7b5tb9/hNyPRhNhlBjuPDoaO+poQwPGVRRZMgwNUsBwEfVNVMSvfK21YG8bIs/vrg6/l",
-	"zFtl4H3zPOvtyoA9s4Q5Zkq7VlOUg9GY0SHy8t3lfwYAAP//",
+	"7L2Nkhs3kiD8Kogaf+HmTJFNsluyxI4vLlqyZGtGlhVS63R3Lq0KrAJJbBcBuoBqimN3xD3N3Xvco9yT",
+	"XGQmUP/sH6klrWe9Ed5Rs1BAIpHI/8z6LUj0eqOVUNYEs9+CleCpyPGfj3myEo+1srnO4O9UmCSXGyu1",
+	"CmbBqTJbkRtmNeOFXQllZcKtSFkufi2EsYbxXDAlLkTOEpgpHQVhYJKVWHOYTahiHcx+CZQeGqtzEbwL",
+	"A7vbiGAWGJtLtQwuL8PgcZHnQtknZ3zZBeFsJdhc228NS2gYMzbXaskAGLtjli9DgC8XNt+xrbQr/H+6",
+	"sCwXPJVqySxNwfiSSwUAig98vckAiig4joIgDGA/MhdpMLN5Iepb6IJ7HZwd+EbsVO1YsuJqKQBUDw/9",
+	"Ypi0IbM5lwqANZbbwvhnkZIqyYpUpKNItSCfIORXQfpcJ5zA64P2zavnTC8QGiW2AFETN4d8Iw8vJodz",
+	"bc3h0WKc3J+PxfABvyeGx+lxMnyYjufD+/PJYrqYLO6nU34lNJdhsOE5XwvrKO+Rts/Sq/Ao0yY8NwRB",
+	"wiwbbldBGCi+hjfn2r6X6ZXHvND5mttgFhQFjuwi81kq1htthUp2/xC7LuA/8XNhEJtJLrgVzPCFqCjz",
+	"4NmTs6cszfnCsgh3WZtw+A+xYz+enb1kP+LVZE+lyNIoGMwYjxRNMN/h5IavBSuMyInWy5/OxY5xlVY/",
+	"uCuKw6Ri02O20kVuGKc7HSkYuZC5gYtiNloZQTeEHRANhmyu013IYk9G8QBXoO0ZpjRMvByxsxoMkUKw",
+	"OEvlYiHwvjpAZiw+nk7jETv1d3UlM8HqUBDAEq6QzDKWFwquxCxS8fH4YXzi3uNsrdcwccatyGk+etOu",
+	"uGULLjORMuQ3LSABR2u+Y3PBjFA2UtwwzjYZbNrqc6GYzhn+9muhLU4Cx38C+GacLXJhVuzNm2ffs43I",
+	"md6IHPHSvpr3Fg/ScTIRwyP+3Xx4PH8ghg8X03R4P5nw6fwoOU7vCU+oxIorUm0RReNKrfmH50It7SqY",
+	"Te/dC4O1VP7vCdwua0UOc/7bL1H0YToZRtGH7568+9s3/eS8+InbZNWl45+VADSsdS4YsDoTskSv13xo",
+	"BFxgK9IQnsd/jQmptWNLeJ5LkTJgvlplOyYXntl9ayLlGTjMCsM1rIQj1rjGhueEc62W2W7GtoKfEwjs",
+	"IH57GAWj0SgK4oETOGuA/wQAiRT+WwBx75j4II0FVgocjf1sVyLfSkOURsQPi8fHk2kcVpfIAxfDgvEo",
+	"Uq9hEZ6x+NliiKiKWSaVMCzRhbJAJgB/Jo3tsuYjZM39B+xm23eyk/H0uP+8XmglPvnMaogG9GY7h9qj",
+	"KIiZx2JMfw9OIhX/tfq5i9y3K6GqE2ZXHjBn8Q9PzmJ2oPNIxT8+Of0+HsAgOhKRsvhofMxeaMt+0qlc",
+	"SJHG1enQqSD7UdrxJfiDs20uraDTdLyne5ohjgKoS3ZQP11A7B0fcTXlbc/5uVxL2y8WM54v4aapYj0H",
+	"/rNg0oo1AIl73vClGHmYfi1EvqtAynDWOiipWPAis8FsOg4r6SeVPZoGIQAq16C7TcZjZDTurxJiqaxY",
+	"ihxBfn0uN12If9RbtgaSISCtZuZcbthcLIBKPcCg7+TW7IMbXukH+zqo3f/VgB/3AH8JOgEJP1JKePqK",
+	"+Bn8lWhlhcJ/8s0mkyQGDze5nmdi/bd/N6RalWQB4Fkus2AW2BpnBHIFSlfasgueyZT9/fXPL2asUOLD",
+	"RiQgaIRK4TzhdybVpsCzQikczI5hF1ZaJLxHPGUewnI/HiJzOOfp0C0bXNbx9k0uFsEs+MthZQkc0lNz",
+	"+JLeJnR0yc5vI+EKdjAXqFizgzXP4AQEbSdkUtHm3pw9HT4YjGD9x1otMpl8KjJ3umA8g1V3bMUvQBaD",
+	"/gw0krIoeF1sNjqH+2qksVxZUoxL9D2s0FcC1IM7mG5o+blQd4Y6mBJOHmdFFmxrZgIoiakmJYXxLNNb",
+	"fFzpFQDHU53PZZoK9Yk4RHmM028VMQ+7kgbxCCqRs05kk/COKsxVcPSgblE+vCvMAVwoHDTIb1R4vzVs",
+	"U8wzmcDDE6dgWOM21NgEYu6ZAn2IZ0/yXOe3wN4nw3+q6lcb9NEiFyMQbSB72JZ78y5FOF9o+1QXKv3E",
+	"A0a5aL3IlGA/Nc7yuDpLELK0ZN810Ha4wId3cZYvNDNFsgLQkP5BoKKA5lnmTg2o3wjhceGl/01cAaho",
+	"lFpLU5Sf0Dp6Q2SfZBLeWOksNair0hQgeNrukGHNH9K3bTf+sOE7qTkGrnyn5utAdL3ku0zz9Ezr5yDe",
+	"vySdEj5JNqFuAeyJK3b/mP1DPsLzeJmLRKtUwhtP0bC6A7kIZLqqLgEzUiWCAZNHwSItO/BacsUf8ZTx",
+	"vgPuBidsIegHZ7SCNoj2YZ3oJ9OK6OtbYW4vPeS/qQ0bki15JxehZka09tSvP5PC3tJO4c0GI4mUQ+KJ",
+	"V5Gl2TMhqbA1Wv84cq2h51XpTfkkkki0Wsh8jWCnIhPw4gwM9JSVZFAq9rSvEkE8Tdl/cRP8/zYvRP30",
+	"pw/2nH4JeM/5u8kQ/GHpL7oLCjil3Qm2LgyqUW4pMMVgezUKgaOv7yrGy/ha5BcyEW8Uv+Ay4/Psi3OL",
+	"lFs+50Y0dcFkJVKWy+XKMqW3vYLO+27IZdOkw1fwZHi6sCLv8vzXeGxoPmy5tN58wNnAkOvzOdbU+8sw",
+	"ONP6J652Tmk2n8q/tCarBu1O4/clFZswQ7A2SLCme55pzQASVoLSQ35grA/RWrsjqjtrAkxKqP9Nb4Ty",
+	"Hmdjc8HXJmQLVFOlQaXry57VG8ULu9K5/OfdCBrBcxBq6NoDiSM+bNy9r/SiSXVCjeV7DqeoP78j7Yhs",
+	"pgakcG9MVzd5+/bt8LQWhekJ12RbvjMsfoSz1b1bueBGK7ZdCcV4zzJX+O3xWDa5ToQxwHOeYFzjDs1j",
+	"OJhpaT0upMjwDglQ200w++W3AH+Dt8QabaMiBz6fldGNALQYsP8BRNChAs9iuWVrbSybBpdhNc9apyK7",
+	"ZoZCnSu9VQzHsihYbuzwYRScgKrKfnhyxnx4BAeY4PJd/dpP60RVQx5z2OshLtw+gXM30gZ3G7Iy6gI3",
+	"n8iJzXPBz12wAvRXntgTFhPGY3R4GQZ8HdR1FD1vlCEjW6Q/iVTyM4T+66iqIHji+mqwCkjIEm0+vvQY",
+	"IxUIXEqin2cvc7CvrRQmmC14ZkQXcT4axn4GEzMGI55cjzGedYxBT68awO3Z1OZs3cmrd/xI2+9roy/D",
+	"QJr3ZOQ2nF29gL5dCbSNxYXIdxQSSrhC+gRg04IwJLzeNKqobq51JjguSHfhejh/wnGX3jN37fgXMAxO",
+	"ZGesWL/f5Hq9sY1NBUF7R8+UsXmRwF+GLeWFUD5cSrfQCRTacKLVhcgNksAJKzYwdDIej0HlAIIWuWnG",
+	"D/+7LvDkOFvkUqg02zHjPUdL0JJB8HHFtMqkEsys9GZETsXKZzseNwMt/xZFH8bjd3/txljC4MPQjRy2",
+	"+BIQMFwcMFtevHleAxgQVmdyDYfn6Ls2vl7D1jDCXb0TsjFgAhhqkhVGXgjUUYpciZSJDzyx2Y5xh94G",
+	"gnCB0qea6gIUzJpTddrrSyVndECeVG8P/EJU4qmrivrr+b+LBF2TSPqgDu8x9HVhE73G+AF3inPfVStn",
+	"cKkGoC2/66NzN/Q9t41wbwr6lpUIbEv0hYFMbxYarm8ch3i4GsvuxUKDXTQx8QbJ+l6DqskyVEWWxU0C",
+	"99kaKFbxDvE5huJyUCG8hVzkyrTo+h6QNUxINgXFxj8zmcPOPYe6JYf+eUO7Wzh/aqI3uxPgcCumNzRH",
+	"l1Q+grGW/iPpPY/9LPRWHPGynwqeS2P743oYJdEL2J/p2ZYV6+Y/roHilQt3BBUgPM/5Dv7O9seeYnwW",
+	"l35jH2zqxmCuiBWFFM/pXwAe3Wb+cd/8VlueXRGLAiTW3C4LmbkbdSFyxrMM1zXthe8fX7NwmwfgWXho",
+	"Qh/FIvTuYQM/eTncE9mlKLpMDapmImXzHQZTWzpozA4IahbPtR2SsjJo8ghQY4/1EDZT32Q5viPw2mkG",
+	"HSbpKbsD+sRJ5NrFZwdvlEx0CvcqFWyjpbJmECKrQH/+dgVG6oYn4oSZIs91oTCFq/o9UtIwm8v1WqQj",
+	"9kbJXwvB+Fq7PC8MBnxr6KAxHwQz1LR1MiQNmVwqDcCzhBvRDux2YknXIqSPT0bR64/nmXPB5hlX50zp",
+	"/GoGWt7lriVICuwT1JTQEGDzwiKGRCotmiJaCfSE54KnQ8B+l7tQqo8Xmh0uWcb+ydVDg9lBOeGgcZGu",
+	"FLWfpjRfk0fWBunWOWXXqAAdtf2Pp6bjvXm/D5Ey9UyIMs9WGi5a6Wnej9+H86k4XnyXDCfpER8ei3vz",
+	"4YPkfjr8TjxYPOTj+SSZpjfBr7esr93PaxpYvvK+vGDdc9mV8EvDpHIGcHzilCumy9Sh1v7aqlIX3LbR",
+	"cx3UOP4lDe/aANe8fVYbfRkGxSa92aXNuLFlEOYjbm2f5lvSUehNgDoAYel6abpymviqX6fy6DsHGta5",
+	"U2PXeyTs65KGWpEZn3sb11ISHVXMBQiKTS4oZeqALrES27C6uCno47nAWUA2axspymphK5GLQchinlh5",
+	"IWLyv0nrue4u9DRHT8okYIo7Reogbm46ZobvDNuudgMnuFyCtX8zCANayzvQABnVdawN65PjDTLs4OlP",
+	"65ywdNY20P+jmuQI7Ru8F7e0sM5QNxYZOfOJRYSMW5YJ4BlaiRGlKBsXvVeWnQuxAWqQObvgWSHMSaTi",
+	"qD5xFMwYcdYkEzw3LuJXPieSXktVh2/yOd1r/wLutC8nWfosVySCMsGmeVDO2/7bPtrqd00DPpqcoSkq",
+	"Onwr21vk8BbYr7PzQAOWxHIcy3Qef59w6CoGXC7nu56FappEBVw30HCdmCzhDR2Gqpn7BNePgmd21cVu",
+	"pRH5Denz/vKa+uLurb6F9higpyzjalnwpWfzlHsHVyMvgB33WA1aWfHBvt9KlertFdY4xqFMTYSAUDSA",
+	"S62SJhVMpg+QvXf8AV0fQCrNJuO79/5mVYf1w8uz4bFmzvjd4+7rUiuyM5I/zqRwgYCrTOsu+fAP7+1V",
+	"ogOWWsnlCisZqoE19DiB2JSc0z4J0ZEEm1xfyJSithXIP2+EOn3WB20urE/taEL5ih4QRFT/5ZwSC1SD",
+	"sOgDzHcltpThsCwondH4rIGCkvHXfRy015taP9DaVsI2pXWRXG1kL8l7z9un+NVKbt70qPW6hfoA8ZGv",
+	"ngI89urpY/bw+N53zAXVGAVR+5zhFFztskFu2RZE9BYL06oMQReBDR1tb0RutKKSJZ6O+sjCB2XbazzV",
+	"OZX3hE5+6sVCkOsGmRzmd98EkzWB0uOglKBYq2TP5QEW7u1Ut7X9FW39RI8v7TWDy1KXNGQ8M5oUH25Y",
+	"/N+GLqlj+CyNT6h8CBR9VOtzAbcWcMH9IY6uNnK7S2NxmK8N1GmTOWK8+Qac0YWkuyzerEDPNsV6zfHs",
+	"EIXnkpLSayBXqLw6ql3tybpAcQ9JtuZ3SauGHYDKBQCQm4qT28rqTcu30Bs6v04A4lOPiZpx6S5P3+Uk",
+	"u/HJhYtzd/2zLu0YI1VVbnfR4613hYjXB5XCluvtZk60Ra7X76+iIkdAZKmVfo5FIy+divGqHXy8iXmt",
+	"m6Tvnj1TsHMjDPEp4iYCkE8JvbFMMUpA6Ur0xLRuQ4/3vnsZ9jqGKs9hx/rmC+vjQnTmB9vVzhn0lQPp",
+	"Zj4iq9/f2qvVJx3L4tb66denr7baoKprSP36gFST2NlKGqvzXQiCH5gk0tGnBqzqd++qgNVHhqE+Nrr0",
+	"BYNDAK1Iilza3WtAimMkmOF1WpBlQH899UD9/e1ZJ7Xix9fTe/fZ39+euVxTU8xjduA9ut8aLGul+t5Y",
+	"fNjEZVIYamc4f3WLVtZuKEtHqoX2Kj+nOh9XufV4xe3rDVpgFIsRfN1x9AeUoROWiqIIUZsMMUpR87GF",
+	"PneWgthY3MtqSyQrbmEZqgo0QkRq6+x57n15VD9kNex4FKlI/eUvrJZPJ7WKFAVMYqcoxFUtDlNCpIbF",
+	"py4BkFOWMmXasagYj4+Sv789w3+IeFYm2Rm5VD7BF88gBMi0Ee4IkozLtU/apqKIbynzkgqNYTvblUxW",
+	"rrjWMK7ohOjVETtla2mMVMswUi6/EQstSue1z6wjgOoVl0QKx+OJS29qZxj6/cWjSD1FFRGM14wZkV+I",
+	"PMQwo3HzDocINGEChJpDBdvkUlmspPRIR/XOeGQjz8SK3H0ZZDE7+MVrwe8OgPjM7PBwu92O8kUyBErR",
+	"+Ujny8N8kcB/MG4wGEUqBnqN0aVg+lSaE1ZpDv43ww5QkR0gIfZrs0yqSPl0OaqCLpWY3UagVTSDzf6O",
+	"f7PfPY/8na0FRw/v75H6fTgclv/B2Li3ji9mv7Pj8Zj9XtdrW8V4M3ZlMR5rT19PZKX5J+x3pnqzUdvv",
+	"lrVe9OKRA8xdMvKuhRhtvKpCqzNtWXZE0x4TPFg7lAujizwR1xQQdaZcC7vS6RBmxuo6v9d7DmS0F7Cg",
+	"2YRkZeMLVX0GaqLxKbwbD7oQl/WCNO1DN62DrCpYNI4HOcOLU+ViZ77E1SY2Z3N4BXCkYtyVDVJkGwAz",
+	"zZrBzqyy1lDgXOyGUsFFrdbgjUYRpITHrS4EcdWTwQdEUPcXaWe5nvIZXGsyZb+zO6uB6S5LVVRDq/UQ",
+	"S5lo0Yo4KXUU0zyovKnnTpQprsO1SCUfEveAee615ulPQe1MWXEXnGY6RXzfLi/32gPNRWEcknEBVJI7",
+	"B7jlKFVSZ+p3unP0UmOnDoZWeYDbcALZN9u5qnqlM3m9yoHmRHLvr60gpTuulR7EvtSiMzGcP0wxdNUM",
+	"PZP31DycsCQDkQy8hcyfHobpa25gynsl29tfEdMoeemeoitOpdmAu/O+qlHvSogr10TcdioQM43UaatW",
+	"NpcXwCqw8tIfV0qNkFQKy4FOAHykvIvICykKl2WlmlBrq4BdXuLj8XFMPiOSjsQ2Z0xpvB8JVywTPFeO",
+	"S+GSxGZZoTJhkMCpEwswWGm9YvBYux4hCfWySXiykmrpNQWYJxebXBihLHG7UinyXZdc+45WxyXe6rdE",
+	"FWSzSNEGkN5cQ4nMaB/CLM16eMGbzrsqSntQixxbXUV5scGFNwWp60XI4pdvzpya9f2T50/OnqAVGzea",
+	"LP1GttwlZZiXfJRnZb+tSDlVaDIZs//zvydHN9KHJpPxX4zAyO1wcjQYoG4yrK7sjLkGIAcOi9QjRBqt",
+	"TkDpQ42c+ocMZg01pL/pS6TYzbqCnNTUVNeQhVp8UAGZNHg0VqgRey2ouRHMjTOV9aJznpwzrfowbDTR",
+	"IIylpjEgAahlCPcHDA9X/AJndqqEGnn8VJKnQhL2palQNGN7O6j0YA8ARYqA5bbN/im9fVNabWtu1CSF",
+	"toLi6mQPashpgUgfdXZ6VdOXBuWgZiAueFZgIgTZ/GVzFWqmohe1DRnhZF1PkxWA+qBBlBPAKYJd/3WK",
+	"mBZgCLUGh+7pAKF0xhxssWQUXbL0LWIMsAlXJQ4sLBWJTEVVV+wlHUDZ31mO1YtMKTRSoQavhlaOFbU0",
+	"WGCDB1ylSBTAWH2xHpEokM2eNkZNrswO0A8/PooHgFgvmzHY4ngsiFEyI1OGEthEKn758+sqmRRYkcN6",
+	"5/eSRR2WpnnMeJKIjUXDtK13RIpOe4Z6Ztmhr9O1DAVHu1PZUljD9nUpi1RvL7K3iDgXlkL9Ant1oW0K",
+	"ht1Dd18a6sTAuQ00vgcKAmbw1DQEj70fn5x+X3oJsJ2RVKQzpzop1kJZmsqZjSiPaVyuC1um8noDGqVN",
+	"2ZCNmiKxBod/ODoaTW/N5PGtAfHqSCGmecPTgUBW6mlYnYjbNzz3F/XAX5H4MZV7Dc9AMw7pCMofKQ8n",
+	"Zkt54e9Ghj/5XSMiMDc33Q3CejOnEXN7J906Ui6k2GizFrpGAViYBmzHZc6AdCYc1+jdTXvqJ9YLxluH",
+	"6hFPe8efvjXlpvEUVS0aXQORO6Nbku4UKcoZQnYGtGkIBJIzSIaefn6mFBOVUupzpCiNe4VB/n+6W4c/",
+	"ofH4z9jpeSyTF0KB6kT8CNiPMCZ0g9dwqRMTE2GZSL3MNWhlojDMPfNDgbr5Ro52fJ358U0KrgGRapi0",
+	"SsjHBJ2yl07DwwfKNV8KnOD05bMgDC5Eblwm+Gg8GmOWKS0ezIKj0Xh05NIu0KPZiM3NfguWosf9/ByV",
+	"yIarTG/VVcne2jusURO1cg0Hia7XmE7M0F2NFLFlbkvJ1ygQMJoqFNjf6ECdo4u5qUAa4Ru5qLetQaSx",
+	"M0mNPInQ4DSxIgeBnefoZJnvMLCB62x5du4vEJYjsAtppAfUadNE+kiYeCjlLXmWOjw9oiBnvenmL/3O",
+	"9mrIIbbyugyvHUddymBgOz6QuSILzxerQFJvf68yufNGFaKNUMj+tfEYKTuFgKD0iXZD0WbCRh94Plt1",
+	"Twe364oj9sDouhiB+VCIeEBeLfjdWWwHMSblxYOy5qcPtkaObLt8u5ZPsR9N5IdGX5TO64l4Pv/RMQYr",
+	"Pth22QSL/z/Hrd7HkQJKpmsDSoUF5S/btUsrnHtlz3Z+3dvq8iPQfNa4aKiFO40tHsb4xOB+yak7Yi/Q",
+	"Q4xvNLe5j2xpHz1t6YJhIyvZB08bPw73JS6HwbDxl0t4GeL/9uR2vWt1r5uOx1cUZd+uGNvXpPUUY9eD",
+	"gA1e7Mn1bhoqwcLHtKO+l8qdH9aa9uErk+tfedPq5HA8nd7kpW4bhMswuHcTGJvNyPCto+vf6un4ggFB",
+	"StRwjB4M2Jz5nBa+NJTdaE3w7jIMNrovjvvY6c1kjeitoqKy6jRH7Jl1vRmBlTvFqXJ4jNgb1yDBKyRY",
+	"OxAplzZMJfILdDm6MBNmB5XxEeytm1h2EEfBePQdmHTOscpdg0unIrokBWkiRYaGN6bATopr24r7JCFt",
+	"9JG2txaFrX7PdNmQyh7pdHeDe+Y4H+XCFhlSf3VytdIs0JV4Voj9/ddvVtFbS252Wd0uG7kl6RwT6yt1",
+	"a6UXf2xWfiPPcTw6AqLFEDlvYeFn35XQe5ir/h8lSm65icvLy1uoE65FxGUzSg+C+bLDXCd3yVyrOtz9",
+	"DRBrVXVfuk8ddfxqtpC/anw57suy7fHD618qe37CC5MbcN12Sz58795NoOtpkvKJwuV4eoMdtltcfWWh",
+	"RHeKZEtXJF2GQa9Hqern0OWD1CnCiavQJURQRkY9TuW6xglJfpfKSdlqH+dcf5FChyuIkUYPufik9CS4",
+	"qdqtw6cPXNjf+fIUS6Xhm43guYnUItdrZ6yBYAzRQ4Fq9lwkGjTNRS5cvKEKj2OxCcVYcxfWQc82gNLn",
+	"oqtccS4fpuPHjdm6/CaBi9bVYwpW60gdkHvUF6Y523dAAfwyMORb9EnbJ2PpdD5Kxrom9DewOOv9z7sK",
+	"P5lSHk7T6CVIm1O65bX2ra/69Hs3T7+K72Rrx9L6zNq475Zyjbxwno8/qBp+E/7ztN5s+Hh8fP0bZYdd",
+	"5OQ3YMY9bU8/mY8/uN2yr2qtJ/+IQuB7l6/XLwTCfv/eK1Jmu0ESvVXU94arXa0L9Ii99Z0za2wv9Pk2",
+	"6N8AHh8p4qzetdf+7EDlOuYuaNbqyNmdsub5da1p63NiWK2HVf4g7Jfkk5+ZJd1Ah/06eiuAc3RDzlD2",
+	"m/6ifO6PwbW+JgP5Qdj93ON214c+NQW3YVP0OUNcXgjwFlPMjbDes1X2SiGr9MQXRe8veg4p/H7LwmeG",
+	"IKB/0rUYBKW0YYzHbFNY99Um4ESoG0pldcMpQ14FciKW+S7wCnaArril52qYAI6jI7UCBVaZ7pd7iN81",
+	"OGiNQTYYr3+3UiWBRVY9jCx9zKebbkDZGQQK5jjXcw4GJy6KX0bB+3grVbp/cfb6sS4hJIVW87eaDQVP",
+	"23Sy11EExEUeDF/0Ws30Cn8rr1I5gVN1S5Fbc6Bg1WShWhO9EFtGtEgfGquVqB54qlyCxYCkaXWZKDWo",
+	"L9vnYVqJbMOSwli9FrlxLi36bsyIPRJgEIlFj19pejtfj2uFcCNfzxeVk87p/3Xl5b+Sjn97t9DHi9c/",
+	"PUpfwKNEmXq39ChVOUpY3/2xKkN/AEVvfDpZo8i9LIzrtV7gYcOACUmEc99zOFK9sZizeidKFyV2qbRx",
+	"6fV3zYGqTDHMafIhnEjV9YS3pblD7Y3DRrNLXDZlUUBJDjCCqnnYAQwZREFIXq99I9gUxlB+kNEMc3dW",
+	"QMbKJzZQRQd5xcg/I0QqUvxMmOVlLlizfWCv88mf8VeP8TgHkWlKzdPywBAxpSfSjWYuxuvl46VrCZN2",
+	"ZiGaqSbhLnK/8D7EupSthYKo/HRfuIRdTG8ZMam6tl52v5/2hYMkte/W/hkc+XQj889oyn9ER1rZeOq2",
+	"4s/FBe5e+D3KpVoan3jfzQOp1ZqY2kcoXBKBtGzF0xHDj/o2UuCxt2szfS9336xwCXV9GSfMan1exVhc",
+	"nt1acGXlWkTqgKwiygorS3wGfcLkFWGMRMnXtAjc0f1pEnw9k+A/GZtxpN+sFLsFs6HLPaR+HHsTeMk/",
+	"1fjGvb/TqA3Xe0fMKPcBlOqDuNbcAqN3lBU0CCNVNc2USpqVSNlBrRKr7MkR+hadmPD3X6WR8wxrw7Yr",
+	"7T4nTXUYvr3f/rTaWlOKz55h+zk9+O1uHzdI9XNNPv6o0cXbMo0/qOv8tLczy9350a9hAodUTLGXCZyy",
+	"X15jAczwNdYF4kWqalxWdp2NzEYko+2K2+0Sq1zWRWYlUOIh1c4MjVDWcZsRvDGIFC1bz1xs5X1k3Iqy",
+	"txG1DnKGrMFSD1AOYs9k8DHbiLwsGyn7oDodBt3lLhsFWQiBhkqLzs+Rp6RY38pO8XvsMGEmFegk8Yyt",
+	"BM/tXHAbD1y2yOReWdh8LsTGMJlm6F9QwrXd1Ruhmp9dB2boOHakdM6M1Rvft/ii4nKV1oRfYl9qJfwW",
+	"cetVDQyWqjzhyaqNinoJHf7yraFuTAeYdePzVbhh8XNu7BDPdfjse9LxIoXuM9yJWlKTuUTIC+Eb/3PK",
+	"X1hLY0Q6cF93j2s8Koap8QvZccotj7GKNY7jSMl0xo6nWM2r7Mydb6Rg1Iz9FgUyjbAtVOSaJUXBLMLW",
+	"7//3f/6vKAijeuskfOYFBT4sOynhIxIt+MC1VYrI/x5GtSxvHDodT+8PJ5Ph9N7Z+OHseDIbfzeaTI/+",
+	"RxRcOsAjdZZj/yiKpiRFnrHhCzb8kUVBf6eZb86igH1z+vIZ3bxvnn3fvHS9UefX+Kgqnujc+57Pcbg2",
+	"W1jFxakRCnYLwDNLT2oEA8pqsRbGFerLKqum/WH8Blk0kmtu11DpeqFoxQd7iCAPK2ZUlSIgwUyuI5hJ",
+	"l2Cu+1ZADzU52mhSUYPAbk9H90cPH0yIjj6B+j9iM1/kakSqxhyRnOtZWM0vTrbFyAmVBxKHQGZLBXs1",
+	"PuLZSE8Pxn5jjEif6OgEbqux6GjdCMUKZWVW/8A0dpIw7hb8qSP9y9lJbzHZp9X7LqN2iJ9bvcK7d/fu",
+	"nJeFrX3KA4T4oJ1ZEFLmAvYwVbtOY0TKZW331xiBeHPGWV4o410zsMISP+0zYxudZeXaVruGIC5RlvUY",
+	"cn3yDVfpddpMv5jTxm8UdBgXQ/Bi0ncNKjU2Vc/Z+NO7cwfenf9kTAipzcUZseL8SkeN+0LtPnPsDFW8",
+	"eo93023yzk6brc/Lj5g3WnvIFAuRul6TnwiEz+jMqHp575HiVAOccMszvbxr4fwR1+Jj6Kdb+1c2h68X",
+	"/7kfiAhcb4H91rirMYun43H9CzjusiDnPvGtDtA7b3XhWrb57lejvkRX9+WCz3jmboU9B+43APofCOhR",
+	"o5lqMPvlXROb1GChhkbCnEMj9WO4MRadgV62B3O9JkIW3xsf1RPZ+jD3yvd3+HrIM8SC3CdQ8ouy5ZMZ",
+	"fSXmt+fc6rjqHlzzxWbf3F/e4Te70YTYZwY7jw6Gjvp6ZcDxFXkWzIJDVLAcBH1TlTEr36t2VBnGyLP7",
+	"y9iv5cytbgV98zzvbR6CPUuFOWFKu1aflINRm9Eh8vLd5f8LAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

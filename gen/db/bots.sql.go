@@ -125,14 +125,16 @@ const botDelete = `-- name: BotDelete :one
 UPDATE bots SET deleted_at = now(), updated_at = now(), version = version + 1
 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL
   AND (NOT $3::boolean OR version = ANY ($4::bigint[]))
+  AND version <> ALL ($5::bigint[])
 RETURNING id, deleted_at::timestamptz AS deleted_at
 `
 
 type BotDeleteParams struct {
-	ID           uuid.UUID
-	Caller       uuid.UUID
-	CheckVersion bool
-	Versions     []int64
+	ID             uuid.UUID
+	Caller         uuid.UUID
+	CheckVersion   bool
+	Versions       []int64
+	ExceptVersions []int64
 }
 
 type BotDeleteRow struct {
@@ -140,12 +142,14 @@ type BotDeleteRow struct {
 	DeletedAt time.Time
 }
 
+// The version checks are BotUpdate's.
 func (q *Queries) BotDelete(ctx context.Context, db DBTX, arg BotDeleteParams) (BotDeleteRow, error) {
 	row := db.QueryRow(ctx, botDelete,
 		arg.ID,
 		arg.Caller,
 		arg.CheckVersion,
 		arg.Versions,
+		arg.ExceptVersions,
 	)
 	var i BotDeleteRow
 	err := row.Scan(&i.ID, &i.DeletedAt)
@@ -303,7 +307,8 @@ UPDATE bots SET
     updated_at    = now()
 WHERE id = $8 AND owner_id = $9 AND deleted_at IS NULL
   AND (NOT $10::boolean OR version = ANY ($11::bigint[]))
-  AND (NOT $12::boolean OR status <> 'training')
+  AND version <> ALL ($12::bigint[])
+  AND (NOT $13::boolean OR status <> 'training')
 RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search
 `
 
@@ -319,13 +324,15 @@ type BotUpdateParams struct {
 	Caller         uuid.UUID
 	CheckVersion   bool
 	Versions       []int64
+	ExceptVersions []int64
 	SettledOnly    bool
 }
 
 // A NULL parameter keeps the column; description has its own flag because null clears it.
 // A change of model or system prompt sends the bot back to training. When check_version is
-// set, the row is changed only if its version is one of versions (If-Match). When
-// settled_only is set, a bot in training is left alone: its new version would need a job.
+// set, the row is changed only if its version is one of versions (If-Match); it is never
+// changed if its version is one of except_versions (If-None-Match). When settled_only is
+// set, a bot in training is left alone: its new version would need a job.
 func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (Bot, error) {
 	row := db.QueryRow(ctx, botUpdate,
 		arg.Name,
@@ -339,6 +346,7 @@ func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (
 		arg.Caller,
 		arg.CheckVersion,
 		arg.Versions,
+		arg.ExceptVersions,
 		arg.SettledOnly,
 	)
 	var i Bot

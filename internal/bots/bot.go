@@ -72,7 +72,8 @@ var (
 	ErrForbidden = errors.New("only the owner may change this bot")
 	// ErrNameTaken means another of the owner's live bots has the name, ignoring case.
 	ErrNameTaken = errors.New("name taken")
-	// ErrPreconditionFailed means the bot's version is not one the caller expected.
+	// ErrPreconditionFailed means the bot's version is not one the caller expected. The
+	// service returns it as a *PreconditionError, which carries the current version.
 	ErrPreconditionFailed = errors.New("bot has changed")
 	// ErrNotDeleted means a restore was asked for a bot that is not deleted.
 	ErrNotDeleted = errors.New("bot is not deleted")
@@ -113,12 +114,26 @@ func (e *ValidationError) err() error {
 	return e
 }
 
-// Precondition limits a write to some versions of the bot (HTTP If-Match). The zero value
-// allows any version; Required with no Versions allows none.
+// Precondition limits a write to some versions of the bot (HTTP If-Match and If-None-Match).
+// The zero value allows any version; Required with no Versions allows none; a version in
+// Except is never allowed.
 type Precondition struct {
 	Required bool
 	Versions []int64
+	Except   []int64
 }
+
+// PreconditionError is ErrPreconditionFailed with the bot's current version, so that the
+// caller can be told the current ETag and retry without reading the bot again. It is only
+// returned for a bot the caller owns.
+type PreconditionError struct {
+	Version int64
+}
+
+func (e *PreconditionError) Error() string { return ErrPreconditionFailed.Error() }
+
+// Is makes errors.Is(err, ErrPreconditionFailed) hold.
+func (e *PreconditionError) Is(target error) bool { return target == ErrPreconditionFailed }
 
 // CreateParams is a new bot. Defaults are the API's concern and are filled in before this.
 type CreateParams struct {

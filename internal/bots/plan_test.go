@@ -257,12 +257,12 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 	run("GetPublicOfOther", func() error { _, err := q.BotGet(ctx, x, db.BotGetParams{ID: bot.ID, Caller: other}); return err })
 	run("Access", func() error { _, err := q.BotAccess(ctx, x, db.BotAccessParams{ID: bot.ID, Caller: heavy}); return err })
 	run("Update", func() error {
-		_, err := q.BotUpdate(ctx, x, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Name: str("Renamed in a plan"), CheckVersion: true, Versions: []int64{bot.Version}})
+		_, err := q.BotUpdate(ctx, x, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Name: str("Renamed in a plan"), CheckVersion: true, Versions: []int64{bot.Version}, ExceptVersions: []int64{}})
 		return err
 	})
 	run("Train", func() error { _, err := q.BotTrain(ctx, x, db.BotTrainParams{ID: bot.ID, Caller: heavy}); return err })
 	run("Delete", func() error {
-		_, err := q.BotDelete(ctx, x, db.BotDeleteParams{ID: bot.ID, Caller: heavy, Versions: []int64{}})
+		_, err := q.BotDelete(ctx, x, db.BotDeleteParams{ID: bot.ID, Caller: heavy, Versions: []int64{}, ExceptVersions: []int64{}})
 		return err
 	})
 	run("Restore", func() error {

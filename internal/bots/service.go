@@ -182,6 +182,7 @@ func (s *Service) updateParams(caller, id uuid.UUID, p UpdateParams, settledOnly
 		IsPublic:       p.IsPublic,
 		CheckVersion:   p.Precondition.Required,
 		Versions:       p.Precondition.versions(),
+		ExceptVersions: p.Precondition.exceptVersions(),
 		SettledOnly:    settledOnly,
 	}
 }
@@ -190,10 +191,11 @@ func (s *Service) updateParams(caller, id uuid.UUID, p UpdateParams, settledOnly
 // can restore it.
 func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondition) (Deleted, error) {
 	row, err := s.q.BotDelete(ctx, s.pool, db.BotDeleteParams{
-		ID:           id,
-		Caller:       caller,
-		CheckVersion: pre.Required,
-		Versions:     pre.versions(),
+		ID:             id,
+		Caller:         caller,
+		CheckVersion:   pre.Required,
+		Versions:       pre.versions(),
+		ExceptVersions: pre.exceptVersions(),
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Deleted{}, s.explainMiss(ctx, s.pool, caller, id, false)
@@ -450,7 +452,7 @@ func (s *Service) explainMiss(ctx context.Context, dbtx db.DBTX, caller, id uuid
 	default:
 		// The caller's own live bot, so the version did not match (or the bot changed
 		// between the write and this look, which a retry resolves the same way).
-		return ErrPreconditionFailed
+		return &PreconditionError{Version: acc.Version}
 	}
 }
 
@@ -479,6 +481,15 @@ func (p Precondition) versions() []int64 {
 		return []int64{}
 	}
 	return p.Versions
+}
+
+// exceptVersions returns the versions that fail the precondition, never nil: a NULL array
+// would match no row at all.
+func (p Precondition) exceptVersions() []int64 {
+	if p.Except == nil {
+		return []int64{}
+	}
+	return p.Except
 }
 
 // normalizeName trims surrounding whitespace and checks what the schema cannot: that

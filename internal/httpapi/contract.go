@@ -86,13 +86,18 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 			if op.Security != nil {
 				security = *op.Security
 			}
-			c.ops[method+" "+echoPath] = operation{
+			o := operation{
 				route: &routers.Route{
 					Spec: spec, Path: path, PathItem: item, Method: method, Operation: op,
 				},
 				secured:   len(security) > 0,
 				write:     method != http.MethodGet && method != http.MethodHead,
 				streaming: streams(op),
+			}
+			c.ops[method+" "+echoPath] = o
+			if method == http.MethodGet {
+				// HEAD is the GET without its body (head.go), so it is checked as the GET.
+				c.ops[http.MethodHead+" "+echoPath] = o
 			}
 		}
 	}

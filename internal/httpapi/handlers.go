@@ -91,7 +91,8 @@ func (h *Handler) CreateBot(ctx context.Context, req api.CreateBotRequestObject)
 	return res, nil
 }
 
-// GetBot returns a bot the caller may see.
+// GetBot returns a bot the caller may see, unless its preconditions say otherwise. They are
+// evaluated on the bot the caller-scoped read returned, so they reveal nothing more.
 func (h *Handler) GetBot(ctx context.Context, req api.GetBotRequestObject) (api.GetBotResponseObject, error) {
 	bot, err := h.bots.Get(ctx, auth.User(ctx), req.BotId)
 	switch {
@@ -99,6 +100,13 @@ func (h *Handler) GetBot(ctx context.Context, req api.GetBotRequestObject) (api.
 		return api.GetBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
 	case err != nil:
 		return nil, err
+	}
+	cond := newConditions(req.Params.IfMatch, req.Params.IfNoneMatch)
+	switch {
+	case cond.ifMatchFails(bot.Version):
+		return api.GetBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx, cond, bot.Version)}, nil
+	case cond.ifNoneMatchFails(bot.Version):
+		return api.GetBot304Response{Headers: api.NotModifiedResponseHeaders{ETag: etag(bot.Version)}}, nil
 	}
 	return api.GetBot200JSONResponse{Body: toAPI(bot), Headers: api.GetBot200ResponseHeaders{ETag: ptr(etag(bot.Version))}}, nil
 }
@@ -114,19 +122,21 @@ func (h *Handler) UpdateBot(ctx context.Context, req api.UpdateBotRequestObject)
 		Temperature:    b.Temperature,
 		SystemPrompt:   b.SystemPrompt,
 		IsPublic:       b.IsPublic,
-		Precondition:   ifMatch(req.Params.IfMatch),
 	}
+	cond := newConditions(req.Params.IfMatch, req.Params.IfNoneMatch)
+	params.Precondition = cond.precondition()
 	bot, err := h.bots.Update(ctx, auth.User(ctx), req.BotId, params)
 	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
 		return api.UpdateBot422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Body, v)}, nil
+	}
+	if pe, ok := errors.AsType[*bots.PreconditionError](err); ok {
+		return api.UpdateBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx, cond, pe.Version)}, nil
 	}
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
 		return api.UpdateBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
 	case errors.Is(err, bots.ErrForbidden):
 		return api.UpdateBot403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx)}, nil
-	case errors.Is(err, bots.ErrPreconditionFailed):
-		return api.UpdateBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx)}, nil
 	case errors.Is(err, bots.ErrNameTaken):
 		return api.UpdateBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: nameTaken(ctx, deref(b.Name))}, nil
 	case err != nil:
@@ -141,14 +151,16 @@ func (h *Handler) DeleteBot(ctx context.Context, req api.DeleteBotRequestObject)
 		return api.DeleteBot428ApplicationProblemPlusJSONResponse{PreconditionRequiredApplicationProblemPlusJSONResponse: api.PreconditionRequiredApplicationProblemPlusJSONResponse(
 			newProblem(ctx, kindConfirmationRequired, "confirm the deletion: send If-Match with the bot's current ETag, or add ?confirm=true"))}, nil
 	}
-	del, err := h.bots.Delete(ctx, auth.User(ctx), req.BotId, ifMatch(req.Params.IfMatch))
+	cond := newConditions(req.Params.IfMatch, req.Params.IfNoneMatch)
+	del, err := h.bots.Delete(ctx, auth.User(ctx), req.BotId, cond.precondition())
+	if pe, ok := errors.AsType[*bots.PreconditionError](err); ok {
+		return api.DeleteBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx, cond, pe.Version)}, nil
+	}
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
 		return api.DeleteBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
 	case errors.Is(err, bots.ErrForbidden):
 		return api.DeleteBot403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx)}, nil
-	case errors.Is(err, bots.ErrPreconditionFailed):
-		return api.DeleteBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx)}, nil
 	case err != nil:
 		return nil, err
 	}
@@ -279,28 +291,6 @@ func etag(version int64) string {
 	return `"` + strconv.FormatInt(version, 10) + `"`
 }
 
-// ifMatch turns an If-Match header into a precondition. "*" matches any current bot; other
-// entity tags are compared strongly (RFC 9110), so weak tags and tags this server never
-// issued match nothing.
-func ifMatch(header *string) bots.Precondition {
-	if header == nil || strings.TrimSpace(*header) == "*" {
-		return bots.Precondition{}
-	}
-	pre := bots.Precondition{Required: true}
-	for tag := range strings.SplitSeq(*header, ",") {
-		tag = strings.TrimSpace(tag)
-		if len(tag) < 2 || tag[0] != '"' || tag[len(tag)-1] != '"' {
-			continue
-		}
-		opaque := tag[1 : len(tag)-1]
-		v, err := strconv.ParseInt(opaque, 10, 64)
-		if err == nil && strconv.FormatInt(v, 10) == opaque {
-			pre.Versions = append(pre.Versions, v)
-		}
-	}
-	return pre
-}
-
 func location(b bots.Bot) string {
 	return "/api/v1/bots/" + b.ID.String()
 }
@@ -311,11 +301,6 @@ func notFound(ctx context.Context) api.NotFoundApplicationProblemPlusJSONRespons
 
 func forbidden(ctx context.Context) api.ForbiddenApplicationProblemPlusJSONResponse {
 	return api.ForbiddenApplicationProblemPlusJSONResponse(newProblem(ctx, kindForbidden, "only the owner of this bot may change it"))
-}
-
-func preconditionFailed(ctx context.Context) api.PreconditionFailedApplicationProblemPlusJSONResponse {
-	return api.PreconditionFailedApplicationProblemPlusJSONResponse(newProblem(ctx, kindPreconditionFailed,
-		"the bot has changed since you read it (If-Match does not match its ETag); fetch it again and retry"))
 }
 
 func nameTaken(ctx context.Context, name string) api.ConflictApplicationProblemPlusJSONResponse {

@@ -70,7 +70,8 @@ func NewServer(d Deps) (http.Handler, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.observe, ct.middleware)
+	e.Use(s.observe, dropHeadBody, joinListHeaders, ct.middleware)
+	answerHeadLikeGet(e)
 	heartbeat := d.Heartbeat
 	if heartbeat <= 0 {
 		heartbeat = 15 * time.Second
@@ -184,10 +185,7 @@ func (s *server) handleError(err error, c echo.Context) {
 		c.Response().Header()[k] = v
 	}
 	body, _ := json.Marshal(pe.problem)
-	if c.Request().Method == http.MethodHead {
-		_ = c.NoContent(int(pe.problem.Status))
-		return
-	}
+	// A HEAD answer loses the body in dropHeadBody (or in net/http) and keeps the headers.
 	_ = c.Blob(int(pe.problem.Status), "application/problem+json", body)
 }
 

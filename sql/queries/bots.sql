@@ -13,8 +13,9 @@ WHERE id = @id AND deleted_at IS NULL AND (owner_id = @caller OR is_public);
 -- name: BotUpdate :one
 -- A NULL parameter keeps the column; description has its own flag because null clears it.
 -- A change of model or system prompt sends the bot back to training. When check_version is
--- set, the row is changed only if its version is one of versions (If-Match). When
--- settled_only is set, a bot in training is left alone: its new version would need a job.
+-- set, the row is changed only if its version is one of versions (If-Match); it is never
+-- changed if its version is one of except_versions (If-None-Match). When settled_only is
+-- set, a bot in training is left alone: its new version would need a job.
 UPDATE bots SET
     name          = COALESCE(sqlc.narg(name), name),
     description   = CASE WHEN @set_description::boolean THEN sqlc.narg(description) ELSE description END,
@@ -30,13 +31,16 @@ UPDATE bots SET
     updated_at    = now()
 WHERE id = @id AND owner_id = @caller AND deleted_at IS NULL
   AND (NOT @check_version::boolean OR version = ANY (@versions::bigint[]))
+  AND version <> ALL (@except_versions::bigint[])
   AND (NOT @settled_only::boolean OR status <> 'training')
 RETURNING *;
 
 -- name: BotDelete :one
+-- The version checks are BotUpdate's.
 UPDATE bots SET deleted_at = now(), updated_at = now(), version = version + 1
 WHERE id = @id AND owner_id = @caller AND deleted_at IS NULL
   AND (NOT @check_version::boolean OR version = ANY (@versions::bigint[]))
+  AND version <> ALL (@except_versions::bigint[])
 RETURNING id, deleted_at::timestamptz AS deleted_at;
 
 -- name: BotRestore :one

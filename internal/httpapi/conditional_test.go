@@ -1,0 +1,295 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/training"
+)
+
+// A bot read with If-None-Match is answered 304 when the client's copy is current, and with
+// If-Match 412 when it is not (RFC 9110 §13.1).
+func TestConditionalGet(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	cases := []struct {
+		name    string
+		header  func(current, stale string) map[string]string
+		want    int
+		because string
+	}{
+		{"IfNoneMatchWithTheCurrentETagIsNotModified", func(cur, _ string) map[string]string { return map[string]string{"If-None-Match": cur} }, http.StatusNotModified, ""},
+		{"IfNoneMatchComparesWeakly", func(cur, _ string) map[string]string { return map[string]string{"If-None-Match": "W/" + cur} }, http.StatusNotModified, ""},
+		{"IfNoneMatchWithAListHoldingTheCurrentETagIsNotModified", func(cur, stale string) map[string]string {
+			return map[string]string{"If-None-Match": stale + `, W/"999", ` + cur}
+		}, http.StatusNotModified, ""},
+		{"IfNoneMatchStarIsNotModified", func(string, string) map[string]string { return map[string]string{"If-None-Match": "*"} }, http.StatusNotModified, ""},
+		{"IfNoneMatchWithAStaleETagAnswersTheBot", func(_, stale string) map[string]string { return map[string]string{"If-None-Match": stale} }, http.StatusOK, ""},
+		{"IfMatchWithTheCurrentETagAnswersTheBot", func(cur, _ string) map[string]string { return map[string]string{"If-Match": cur} }, http.StatusOK, ""},
+		{"IfMatchWithAStaleETagFails", func(_, stale string) map[string]string { return map[string]string{"If-Match": stale} }, http.StatusPreconditionFailed, "If-Match"},
+		{"IfMatchComparesStrongly", func(cur, _ string) map[string]string { return map[string]string{"If-Match": "W/" + cur} }, http.StatusPreconditionFailed, "If-Match"},
+		{"IfMatchIsEvaluatedBeforeIfNoneMatch", func(cur, stale string) map[string]string {
+			return map[string]string{"If-Match": stale, "If-None-Match": cur}
+		}, http.StatusPreconditionFailed, "If-Match"},
+	}
+	for _, c := range cases {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			t.Run(c.name+"/"+method, func(t *testing.T) {
+				t.Parallel()
+				e := e.authzFor(t)
+				u := newUser(t)
+				bot, stale, current := condChangedBot(e, u)
+
+				res := e.do(request{method: method, path: botPath(bot), as: &u, header: c.header(current, stale)})
+				require.Equal(t, c.want, res.code, string(res.body))
+				require.Equal(t, current, res.header.Get("ETag"))
+				switch c.want {
+				case http.StatusNotModified:
+					require.Empty(t, res.body)
+					require.Equal(t, "no-store", res.header.Get("Cache-Control"))
+				case http.StatusPreconditionFailed:
+					if method == http.MethodGet {
+						p := res.problem(t, http.StatusPreconditionFailed)
+						require.Equal(t, "/problems/precondition-failed", p.Type)
+						require.Contains(t, p.Detail, c.because)
+					}
+				}
+			})
+		}
+	}
+
+	t.Run("AnotherUsersPublicBotIsNotModifiedEither", func(t *testing.T) {
+		t.Parallel()
+		e := e.authzFor(t)
+		owner, reader := newUser(t), newUser(t)
+		id := authzBot(e, owner, true, false)
+		current := e.get(reader, botPath(id)).header.Get("ETag")
+		res := e.do(request{method: http.MethodGet, path: botPath(id), as: &reader, header: map[string]string{"If-None-Match": current}})
+		require.Equal(t, http.StatusNotModified, res.code)
+	})
+	t.Run("APreconditionNeverRevealsABotTheCallerMayNotSee", func(t *testing.T) {
+		t.Parallel()
+		e := e.authzFor(t)
+		owner, stranger := newUser(t), newUser(t)
+		for _, id := range []uuid.UUID{authzBot(e, owner, false, false), authzBot(e, owner, true, true), uuid.New()} {
+			for _, h := range []map[string]string{{"If-None-Match": "*"}, {"If-Match": `"999"`}, {"If-Match": `"1"`}, {"If-None-Match": `"2"`}} {
+				res := e.do(request{method: http.MethodGet, path: botPath(id), as: &stranger, header: h})
+				require.Equal(t, "/problems/not-found", res.problem(t, http.StatusNotFound).Type, "%v", h)
+				require.Empty(t, res.header.Get("ETag"))
+			}
+		}
+	})
+}
+
+// condChangedBot creates a bot and changes it once: the ETag before the change is stale.
+func condChangedBot(e *env, u user) (id uuid.UUID, stale, current string) {
+	e.t.Helper()
+	created := e.post(u, "/api/v1/bots", map[string]any{"name": "Support", "model": "gpt-4o-mini"})
+	require.Equal(e.t, http.StatusCreated, created.code, string(created.body))
+	var bot struct{ Id uuid.UUID }
+	created.decode(e.t, &bot)
+	changed := e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.9}, nil)
+	require.Equal(e.t, http.StatusOK, changed.code, string(changed.body))
+	stale, current = created.header.Get("ETag"), changed.header.Get("ETag")
+	require.NotEmpty(e.t, stale)
+	require.NotEqual(e.t, stale, current)
+	return bot.Id, stale, current
+}
+
+// Writes honour If-None-Match as well as If-Match, and every 412 gives the bot's current
+// ETag, so that a client can retry without reading the bot again.
+func TestConditionalWrites(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	writes := map[string]func(e *env, u user, id uuid.UUID, h map[string]string) *response{
+		"Put": func(e *env, u user, id uuid.UUID, h map[string]string) *response {
+			return e.put(u, botPath(id), map[string]any{"name": "Renamed"}, h)
+		},
+		"Delete": func(e *env, u user, id uuid.UUID, h map[string]string) *response {
+			return e.delete(u, botPath(id, "?confirm=true"), h)
+		},
+	}
+	cases := []struct {
+		name    string
+		header  func(current, stale string) map[string]string
+		want    int
+		because string
+	}{
+		{"IfNoneMatchStarRefusesAnExistingBot", func(string, string) map[string]string { return map[string]string{"If-None-Match": "*"} }, http.StatusPreconditionFailed, "If-None-Match: *"},
+		{"IfNoneMatchWithTheCurrentETagFails", func(cur, _ string) map[string]string { return map[string]string{"If-None-Match": cur} }, http.StatusPreconditionFailed, "If-None-Match"},
+		{"IfNoneMatchComparesWeakly", func(cur, _ string) map[string]string { return map[string]string{"If-None-Match": `"999", W/` + cur} }, http.StatusPreconditionFailed, "If-None-Match"},
+		{"IfNoneMatchWithAStaleETagWrites", func(_, stale string) map[string]string { return map[string]string{"If-None-Match": stale} }, http.StatusOK, ""},
+		{"StaleIfMatchFailsWithTheCurrentETag", func(_, stale string) map[string]string { return map[string]string{"If-Match": stale} }, http.StatusPreconditionFailed, "If-Match"},
+		{"BothMatchingWrites", func(cur, stale string) map[string]string {
+			return map[string]string{"If-Match": cur, "If-None-Match": stale}
+		}, http.StatusOK, ""},
+		{"IfMatchStarAndIfNoneMatchStarFail", func(string, string) map[string]string {
+			return map[string]string{"If-Match": "*", "If-None-Match": "*"}
+		}, http.StatusPreconditionFailed, "If-None-Match: *"},
+	}
+	for name, write := range writes {
+		for _, c := range cases {
+			t.Run(name+"/"+c.name, func(t *testing.T) {
+				t.Parallel()
+				e := e.authzFor(t)
+				u := newUser(t)
+				bot, stale, current := condChangedBot(e, u)
+				before := lifeLoad(t, e, bot)
+
+				res := write(e, u, bot, c.header(current, stale))
+				if c.want == http.StatusOK {
+					require.Equal(t, http.StatusOK, res.code, string(res.body))
+					require.Equal(t, before.version+1, lifeLoad(t, e, bot).version)
+					return
+				}
+				p := res.problem(t, http.StatusPreconditionFailed)
+				require.Equal(t, "/problems/precondition-failed", p.Type)
+				require.Contains(t, p.Detail, c.because)
+				require.Equal(t, current, res.header.Get("ETag"), "a 412 gives the current ETag")
+				require.Equal(t, before, lifeLoad(t, e, bot), "a failed precondition changed the bot")
+			})
+		}
+	}
+
+	t.Run("TheETagOfA412IsEnoughToRetry", func(t *testing.T) {
+		t.Parallel()
+		e := e.authzFor(t)
+		u := newUser(t)
+		bot, stale, _ := condChangedBot(e, u)
+		failed := e.put(u, botPath(bot), map[string]any{"name": "Renamed"}, map[string]string{"If-Match": stale})
+		require.Equal(t, http.StatusPreconditionFailed, failed.code)
+		retried := e.put(u, botPath(bot), map[string]any{"name": "Renamed"}, map[string]string{"If-Match": failed.header.Get("ETag")})
+		require.Equal(t, http.StatusOK, retried.code, string(retried.body))
+	})
+	t.Run("IfNoneMatchStarNeverRevealsABotTheCallerMayNotChange", func(t *testing.T) {
+		t.Parallel()
+		e := e.authzFor(t)
+		owner, stranger := newUser(t), newUser(t)
+		subjects := map[uuid.UUID]int{
+			authzBot(e, owner, false, false): http.StatusNotFound,
+			authzBot(e, owner, true, true):   http.StatusNotFound,
+			uuid.New():                       http.StatusNotFound,
+			authzBot(e, owner, true, false):  http.StatusForbidden,
+		}
+		for id, want := range subjects {
+			for name, write := range writes {
+				res := write(e, stranger, id, map[string]string{"If-None-Match": "*"})
+				res.problem(t, want)
+				require.Empty(t, res.header.Get("ETag"), name)
+			}
+		}
+	})
+}
+
+// Several lines of If-Match or If-None-Match are one list (RFC 9110 §5.3), for the contract
+// and the handlers alike.
+func TestConditionalHeaderLinesAreOneList(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	cases := []struct {
+		name   string
+		method string
+		lines  func(current, stale string) http.Header
+		want   int
+	}{
+		{"GetWithTheCurrentETagOnASecondIfNoneMatchLine", http.MethodGet, func(cur, stale string) http.Header {
+			return http.Header{"If-None-Match": {stale, cur}}
+		}, http.StatusNotModified},
+		{"GetWithStaleETagsOnTwoIfNoneMatchLines", http.MethodGet, func(_, stale string) http.Header {
+			return http.Header{"If-None-Match": {stale, `"999"`}}
+		}, http.StatusOK},
+		{"GetWithStaleETagsOnTwoIfMatchLines", http.MethodGet, func(_, stale string) http.Header {
+			return http.Header{"If-Match": {stale, `"999"`}}
+		}, http.StatusPreconditionFailed},
+		{"PutWithTheCurrentETagOnASecondIfMatchLine", http.MethodPut, func(cur, stale string) http.Header {
+			return http.Header{"If-Match": {stale, cur}}
+		}, http.StatusOK},
+		{"PutWithStaleETagsOnTwoIfMatchLines", http.MethodPut, func(_, stale string) http.Header {
+			return http.Header{"If-Match": {stale, `"999"`}}
+		}, http.StatusPreconditionFailed},
+		{"PutWithTheCurrentETagOnASecondIfNoneMatchLine", http.MethodPut, func(cur, stale string) http.Header {
+			return http.Header{"If-None-Match": {stale, cur}}
+		}, http.StatusPreconditionFailed},
+		{"DeleteWithTheCurrentETagOnASecondIfMatchLine", http.MethodDelete, func(cur, _ string) http.Header {
+			return http.Header{"If-Match": {`"999"`, cur}}
+		}, http.StatusOK},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := e.authzFor(t)
+			u := newUser(t)
+			bot, stale, current := condChangedBot(e, u)
+			var body any
+			if c.method == http.MethodPut {
+				body = map[string]any{"name": "Renamed"}
+			}
+			res := condSend(e, u, c.method, botPath(bot), body, c.lines(current, stale))
+			require.Equal(t, c.want, res.code, string(res.body))
+		})
+	}
+	t.Run("TheJoinedListIsValidatedWhole", func(t *testing.T) {
+		t.Parallel()
+		e := e.authzFor(t)
+		u := newUser(t)
+		bot, _, current := condChangedBot(e, u)
+		long := bytes.Repeat([]byte(`"1", `), 150) // 750 characters a line, 1,500 joined
+		res := condSend(e, u, http.MethodGet, botPath(bot), nil, http.Header{"If-None-Match": {string(long) + current, string(long)}})
+		p := res.problem(t, http.StatusUnprocessableEntity)
+		require.Equal(t, []string{"header:If-None-Match"}, fieldsOf(p))
+	})
+}
+
+// condSend sends a request whose headers may have several lines, and checks the answer
+// against the spec.
+func condSend(e *env, u user, method, path string, body any, lines http.Header) *response {
+	e.t.Helper()
+	var r io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		require.NoError(e.t, err)
+		r = bytes.NewReader(raw)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	for name, values := range lines {
+		for _, v := range values {
+			req.Header.Add(name, v)
+		}
+	}
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, req)
+	res := &response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+	checkResponse(e.t, req, res)
+	return res
+}
+
+// Any change to a bot changes its ETag, a status change by training included, so a copy
+// read while the bot was training is not current once it is active.
+func TestConditionalTrainingChangesTheETag(t *testing.T) {
+	t.Parallel()
+	e := setupTraining(t, training.CatalogTrainer{}, testTraining)
+	u := newUser(t)
+	created := e.post(u, "/api/v1/bots", map[string]any{"name": "Support", "model": "gpt-4o-mini"})
+	require.Equal(t, http.StatusCreated, created.code, string(created.body))
+	var bot struct{ Id uuid.UUID }
+	created.decode(t, &bot)
+	e.waitForStatus(u, bot.Id, api.BotStatusActive)
+
+	res := e.do(request{method: http.MethodGet, path: botPath(bot.Id), as: &u, header: map[string]string{"If-None-Match": created.header.Get("ETag")}})
+	require.Equal(t, http.StatusOK, res.code, string(res.body))
+	require.NotEqual(t, created.header.Get("ETag"), res.header.Get("ETag"))
+	res = e.do(request{method: http.MethodGet, path: botPath(bot.Id), as: &u, header: map[string]string{"If-None-Match": res.header.Get("ETag")}})
+	require.Equal(t, http.StatusNotModified, res.code)
+}

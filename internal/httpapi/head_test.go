@@ -1,0 +1,205 @@
+package httpapi_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/internal/httpapi"
+)
+
+// Every GET route answers HEAD with the GET's status and headers and no body (RFC 9110
+// §9.3.2); Content-Length says how long the GET's body is.
+func TestHeadAnswersAsGetWithoutTheBody(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Support"})
+
+	// The operations of openapi.yaml, through the harness that checks answers against it.
+	spec := map[string]string{
+		"Health":       "/healthz",
+		"Readiness":    "/readyz",
+		"Models":       "/api/v1/models",
+		"BotList":      "/api/v1/bots?sort=name",
+		"Bot":          botPath(bot.Id),
+		"StatusEvents": botPath(bot.Id, "/status-events"),
+	}
+	for name, path := range spec {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := e.authzFor(t)
+			get := e.do(request{method: http.MethodGet, path: path, as: &u})
+			head := e.do(request{method: http.MethodHead, path: path, as: &u})
+			headMatchesGet(t, get, head)
+		})
+	}
+	// The routes outside the spec: documentation and metrics.
+	other := map[string]string{
+		"Document":      "/openapi.yaml",
+		"DocsPage":      "/docs",
+		"SwaggerBundle": "/docs/swagger-ui-bundle.js",
+	}
+	for name, path := range other {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			headMatchesGet(t, serve(e, http.MethodGet, path, nil), serve(e, http.MethodHead, path, nil))
+		})
+	}
+	t.Run("Metrics", func(t *testing.T) {
+		t.Parallel()
+		// The metrics change with every request, so only their headers are compared.
+		get, head := serve(e, http.MethodGet, "/metrics", nil), serve(e, http.MethodHead, "/metrics", nil)
+		require.Equal(t, http.StatusOK, head.code)
+		require.Empty(t, head.body)
+		require.Equal(t, get.header.Get("Content-Type"), head.header.Get("Content-Type"))
+		n, err := strconv.Atoi(head.header.Get("Content-Length"))
+		require.NoError(t, err)
+		require.Positive(t, n)
+	})
+}
+
+// headMatchesGet checks a HEAD answer against the GET's.
+func headMatchesGet(t *testing.T, get, head *response) {
+	t.Helper()
+	require.Equal(t, get.code, head.code, string(get.body))
+	require.Empty(t, head.body)
+	require.NotEmpty(t, get.body)
+	for _, name := range []string{"Content-Type", "ETag", "Cache-Control", "Location", "WWW-Authenticate"} {
+		require.Equal(t, get.header.Values(name), head.header.Values(name), name)
+	}
+	require.Equal(t, strconv.Itoa(len(get.body)), head.header.Get("Content-Length"))
+}
+
+// serve sends a request outside the harness, for the routes the spec does not describe.
+func serve(e *env, method, path string, header map[string]string) *response {
+	req := httptest.NewRequest(method, path, nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, req)
+	body, _ := io.ReadAll(rec.Result().Body)
+	return &response{code: rec.Code, header: rec.Header(), body: body}
+}
+
+// A HEAD of an operation is authenticated and validated exactly like its GET, and its
+// refusals are the GET's problems without their body.
+func TestHeadIsCheckedLikeGet(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	owner, stranger := newUser(t), newUser(t)
+	private := e.createBot(owner, map[string]any{"name": "Private"})
+	cases := map[string]request{
+		"NoToken":              {path: botPath(private.Id)},
+		"InvalidToken":         {path: "/api/v1/models", header: map[string]string{"Authorization": "Bearer garbage"}},
+		"AnotherUsersBot":      {path: botPath(private.Id), as: &stranger},
+		"InvalidBotID":         {path: "/api/v1/bots/not-a-uuid", as: &owner},
+		"InvalidQueryValue":    {path: "/api/v1/bots?limit=1000", as: &owner},
+		"UnknownPath":          {path: "/api/v1/nowhere", as: &owner},
+		"UnknownBotStatusPath": {path: botPath(private.Id, "/nowhere"), as: &owner},
+	}
+	for name, r := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := e.authzFor(t)
+			r.method = http.MethodGet
+			get := e.do(r)
+			require.GreaterOrEqual(t, get.code, 400)
+			r.method = http.MethodHead
+			head := e.do(r)
+			headMatchesGet(t, get, head)
+			require.Equal(t, "application/problem+json", head.header.Get("Content-Type"))
+		})
+	}
+}
+
+// A HEAD reads; it must not use up the user's writes.
+func TestHeadIsNotAWrite(t *testing.T) {
+	t.Parallel()
+	e := setupWith(t, envConfig{limits: httpapi.Limits{WriteRate: 0.001, WriteBurst: 1}})
+	u := newUser(t)
+	for range 3 {
+		require.Equal(t, http.StatusOK, e.do(request{method: http.MethodHead, path: "/api/v1/bots", as: &u}).code)
+	}
+	e.createBot(u, map[string]any{"name": "Support"})
+}
+
+// A HEAD of the status stream answers the stream's headers and ends at once, instead of
+// holding the connection (and one of the user's streams) open.
+func TestHeadOfTheStatusStreamEndsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := setupWith(t, envConfig{limits: httpapi.Limits{StreamsPerUser: 1}})
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Support"})
+	path := botPath(bot.Id, "/status/stream")
+
+	for range 2 { // the second finds the stream slot free again
+		req := httptest.NewRequest(http.MethodHead, path, nil)
+		req.Header.Set("Authorization", "Bearer "+u.token)
+		rec := httptest.NewRecorder()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			e.handler.ServeHTTP(rec, req)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("HEAD of the status stream is still running")
+		}
+		head := &response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+		checkResponse(t, req, head)
+		require.Equal(t, http.StatusOK, head.code)
+		require.Equal(t, "text/event-stream", head.header.Get("Content-Type"))
+		require.Empty(t, head.header.Get("Content-Length"), "a stream has no length")
+	}
+}
+
+// Over a real connection, the HEAD's Content-Length is the length of the GET's body.
+func TestHeadOverTheWire(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Support"})
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+
+	call := func(method string) (*http.Response, []byte) {
+		req, err := http.NewRequest(method, srv.URL+botPath(bot.Id), nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+u.token)
+		res, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		return res, body
+	}
+	get, body := call(http.MethodGet)
+	head, none := call(http.MethodHead)
+	require.Equal(t, http.StatusOK, head.StatusCode)
+	require.Empty(t, none)
+	require.Equal(t, int64(len(body)), head.ContentLength)
+	require.Equal(t, get.Header.Get("ETag"), head.Header.Get("ETag"))
+	require.Equal(t, get.Header.Get("Content-Type"), head.Header.Get("Content-Type"))
+}
+
+// A 405 lists HEAD among the methods of a path that answers GET.
+func TestHeadIsAnAllowedMethod(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := newUser(t)
+	for _, path := range []string{"/healthz", "/api/v1/models", botPath(uuid.New())} {
+		res := e.do(request{method: http.MethodPatch, path: path, as: &u})
+		res.problem(t, http.StatusMethodNotAllowed)
+		require.Contains(t, strings.Split(res.header.Get("Allow"), ", "), http.MethodHead, path)
+	}
+}
