@@ -3359,8 +3359,12 @@ type ListModelsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ModelList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -3374,9 +3378,19 @@ func (r ListModelsResponse) GetJSON200() *ModelList {
 	return r.JSON200
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListModelsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r ListModelsResponse) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListModelsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3418,11 +3432,25 @@ type GetHealthResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetHealthResponse) GetJSON200() *Health {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetHealthResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetHealthResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
 }
 
 // GetBody returns the raw response body bytes
@@ -3464,6 +3492,10 @@ type GetReadinessResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -3475,6 +3507,16 @@ type GetReadinessResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetReadinessResponse) GetJSON200() *Health {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetReadinessResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetReadinessResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -5100,12 +5142,26 @@ func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -5163,6 +5219,20 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	}
 
 	return response, nil
@@ -5188,6 +5258,20 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -7536,6 +7620,22 @@ func (response ListModels200JSONResponse) VisitListModelsResponse(w http.Respons
 	return err
 }
 
+type ListModels400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListModels400ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListModels401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -7551,6 +7651,22 @@ func (response ListModels401ApplicationProblemPlusJSONResponse) VisitListModelsR
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModels422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListModels422ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7592,6 +7708,38 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	return err
 }
 
+type GetHealth400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth400ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth422ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadinessRequestObject struct {
 }
 
@@ -7609,6 +7757,38 @@ func (response GetReadiness200JSONResponse) VisitGetReadinessResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness400ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness422ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8104,141 +8284,142 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H0Nc9s4suBfQXHnauy3lCwpdiaR6+rKmUl2sptJUrFzubswL4RISMIzBXAI0Ip24qr7NffD7pe86m6A",
-	"HyLlj8RJ3uzMVk1tLIJAo9Ho727+FiR6lWsllDXB9LdgKXgqCvznjzxZih+1soXO4O9UmKSQuZVaBdPg",
-	"RJm1KAyzmvHSLoWyMuFWpKwQv5bCWMN4IZgSF6JgCcyUDoMwMMlSrDjMJlS5CqZvA6UHxupCBO/CwG5y",
-	"EUwDYwupFsHlZRg8PuOL7tpnS8Fm2n5vmLGFVgsGq9sNs3xxzKRlyZKrhTBsLe2SAQQb9xPTc2bpZYBG",
-	"fOCrPIMlo2AcBS34urA80wknAPrgef3qmZ9diXV3hQOey4OL8cFMW3Nwbz5K7s9GYvCAH4nBYXqYDB6m",
-	"o9ng/mw8n8zH8/vphF8JzWUY5LzgK2HdYT3S9ml6FaZk2obnhiBImCXndhmEgeIreHOm7XuZBmEAJy0L",
-	"kQZTW5SiCe5cFytug2lQljiyi8ynqVjl2gqVbP4hNl3Af+HnwiA2k0JwK5jhcwHEVghbbNje08dnT1ha",
-	"8LllEe6yMeHgH2LDfj47e8l+RmpmT6TI0ijYnzIeKZpgtsHJDV8JVhpREK1UP52LDeMqrX9wVI3DpGKT",
-	"Q7bUZWEYp2sQKRg5l4WxrBAm18oIxhdcKrZnLLelCdlMp5uQxZ6M4n1cgbZnmNIw8WLIzhowRArB4iyV",
-	"87kohLIekCmLDyeTeMhOHEbWS5kJ1oSCAJZwSWSWsaJUSqrFNFLx4ehhfOze42ylVzBxxq0oaD560y65",
-	"ZXMuM5EyvKJbQAKOVnzDZoIZoWykuGGc5Rls2upzoZguGP72a6ktTgLHfwz4ZpzNC2GW7PXrpz+xXBRM",
-	"56JAvAwj1SLUo/mDdJSMxeAe/2E2OJw9EIOH80k6uJ+M+WR2LzlMj4QnVOJeNaluEUXrSq34h2dCLewy",
-	"mE6OjsJgJZX/ewy3y1pRwJz//jaKPkzGgyj68MPjd3/9rp+c579wmyy7dPxCCUDDSheCATMzbE8XLP63",
-	"eJ+QuC6kFWzJ81wow7TKNkxWPOp7w5KywGOHd+EsNcw3R3JbhQx4Ny8ItVotss2UrQU/9yvFbw6iYDgc",
-	"RkG871jxCsDcRnEU3EPu14/D+YD2tgN549HksA8lz+RK2n6OlPFiARSmytUMjn7OpBUr2BzuPOcLMfTg",
-	"/FqKYlNDk+GsTVBSMedlZoPpZBTWjEcqe28ShACoXIGkGY9GeMburwpiqaxYiAJBPj2XeRfin/Warbja",
-	"OCCtZuZc5mwm5nCoHmBmLC+s2QU3vNIP9nVQu/81gB/1AH8J7Jj4DskDnr6iewx/JVpZofCfPM8zSRzo",
-	"IC/0LBOrv/6HIalWUQSAZ7nMgmkA+/McATgYEKHSll3wTKbs76cvnk9ZqcSHXCRwx4VK4TzhdyZVXuJZ",
-	"IQMMpoewCyst0twjnjIPYbUfD5E5mPF04JYNLpt4+64Q82Aa/OWg1lsO6Kk5eElvEzq6ZOe3kXAFO5jB",
-	"LzxleyuewQkI2k7IpKLNvT57MniwP4T1f9Rqnsnkc5G50SXjGay6YUt+AWxwpi0DGklZFJyWea4Ly7gx",
-	"0liuLOkkFfoe1uirAOrBHUw3sPxcqDtDHUwJJ4+zhsDRbEMHA/mcapIPjGeZXuPjmqUDHE90MZNpKtRn",
-	"4hB5JE6/VsQ87FIaxCNII6foyTbh3asxV8PRg7p59fCuMAdwSdATtF2KAnWN7w3Ly1kmE3h47Ji+NW5D",
-	"rU0g5p4qEEU8e1wUurgF9j4b/hPVvNqgCpSFGLLnpAWwNTcO0hThfK7tE12q9DMPWGlEmlPIJKiurbM8",
-	"rM/yubaMluy7BtoO5vjwLs7yuWamTJYAGtI/CGJUT3mWuVMD6jdCIC5e8k2meXqm9TMQdl/z1IjqiFOj",
-	"pIXLyhW7f8j+IR8RdIVItEolvPEENbw7kBJwaMuaJJiRKhEMWB6yWWmP2VzYZAkWGqnGoP+iFto83/Gk",
-	"Pt8mnMwB2nPSeWPYgDTWOznz2Os+cc3eUIHaoaB1cPuqspA+C7uJVnNZrHDVVGQCXpyC0p0yD2FtvxBY",
-	"AA7SKU9T9j/cBP8d7LQmricPduC6ArwH224yBH9Q2YB3ge8T2p1gq9KgfHZLiZS21zgPUKKbu4oR96ei",
-	"uJCJeK34BZcZn2Vf/eKl3PIZN6KtZCRLkbJCLpaWKb3u5aDeHiMzLAibnphX8GRwMrei6Kqnp3hsqJeu",
-	"ubReL8XZwFbr8yM09MbLMDjT+heuNk4bM5/LCrQmdRlNG+P3JRUbM0OwtkiwodScac0AElaB0kN+Bbdi",
-	"gGbAHVHdWRtg0m78bzoXihGwYGQJvjIhm6P+Iw1K8697Vq8VL+1SF/Kfd8OzBS9APqC5DsxbfMjdva8F",
-	"7rg+odbyPYdTNp/fkdglZbwFKdwbI5Tdwv2bN28GJw1nZI/XMlvzjWHxI5wtDmu2WQhutGLrpVCM9yxz",
-	"hS8OjyUvdCKMAZ7zGL2Rd2h3wcFMKrNkLkWGd0iAPmiC6dvfAvwN3hIrVLrLAvh8VnksA1AIwLAEEEEd",
-	"CTyL5ZattLFsElyG9TwrnYrsmhlKda70WjEcy6JgkdvBwyg4Bh2I/e3xGfMuTxxggst3zWs/aRJVA3nM",
-	"Ya+HuHD7BM7dSBvcbcgqTyrcfCInNisEP3cOSK1swRN7zGLCeMwyaaxhwNdBD0TR81oZst5E+otIJT9D",
-	"6L+N1geCJ26uBquAhKzQ5n3GP6L3EYFLSfTz7GUBhpuVwgTTOc+M6CLOe7jZC7BdYrAOY9TmYjzrGH3/",
-	"XjWA25M35ty6k1fv+JG2PzVGX4aBNO/Jemp5UXoBfbMUaHRRCADdvAlXSJ8AbFoShkQzJuCobqZ1Jjgu",
-	"SHfhejh/wXGX3uVz7fjnMAxOZGOsWL3PC73KbWtTYP23d/RUGVuUCfxl2EJeCAWyBMCnW+gEiot5aHUh",
-	"CoMkcMzKHIaOR6MRqBxA0KIw7ZjA/9Ylnhxn80IKlWYbZrxLYgFKLgg+rsBilUows9T5kLxVtTNwNGo7",
-	"T/89ij6MRu/+res3DYMPAzdysMWXgIDh4oCR8Pz1swbAgLAmk2t50oY/bOPrFLYGmlbjnZCNABPAUJOs",
-	"NPJCoI5SFkqkTHzgic02jDv0thCEC1TOulSXoGA2vHWTXicdeTkDctF5e+AtUYmnrjr4pWf/IRL0eSHp",
-	"gzq8I66jS5voFca0uFOc+65aNYOLuIG2/K6Pzt3Q99y2Qjgp6FtWIrBboi8MZHqzcE9z4zjEw9VadicW",
-	"WuyijYnXSNZHLapGFS5WZZbFbQL3QUsUq3iH+EyXlukCVAhvj5aFMlt0fQRkDROSTUHxri9M5rBzz6Fu",
-	"yaFf5LS7uXPUJTrfHAOHWzKd0xxdUvkExurnBqFD7/az0FtxxMt+Kngmje2Pr6D7Xc9hf6ZnW1as2v+4",
-	"BopXzo8e1IDwouAb+DvbHdSI8VlcOSR9FKPr3L8iCBFSoKB/AXh0m/lHffNbbXl2RZADkNhwcsxl5m7U",
-	"hSgYzzJc12wvfP/wmoW3eQCehYcm9OERQu8ONvCLl8M9ETYKmcnUoGomUjbbsLirg8Zsj6Bm8UzbASkr",
-	"+20eAWrsoR7AZpqbrMZ3BN526LDDJD1ld0AfO4ncuPhs77WSiU7hXqWC5Voqa/ZDZBXoKF4vwUjNeSKO",
-	"mSmLQpcqRVdC9XukpGG2kKuVSIfstZK/loLxlQYp6N3m3xs6aIzxYqKGtk6GpCGTC6UBeJZwI7aDhZ0g",
-	"xbUI6eOTUXT66TxzJtgs4+qcKV1czUCru9y1BEmBfYyaEhoCbFZaxJBIpUVTRCthgLUVgqcDwH6Xu1D4",
-	"3gvNDpdUXrUkVw8NZnvVhPuti3SlqP08pfma3JBtkG6dJ3KNCtBR239/ajrem/e7EClTz4Qom2Sp4aKZ",
-	"6vh34vfhbCIO5z8kg3F6jw8OxdFs8CC5nw5+EA/mD/loNk4m6U3w6y3ra/dzSgOrV95XF6x7LpsKfmmY",
-	"VM4Ajo+dcsUwprWWRmzvb1tV6oK7bfRcBzWOf0nDuzbANW+fNUZfhkGZpze7tBk3topnfMKt7dN8KzoK",
-	"vQnQBCCsXC9tV04bX83rVB1950DDJndq7XqHhD2taGgrDmILLpVUi7iRZuSoYiZAUOSFoESUPbrESqzD",
-	"+uKmoI8XAmcB2axtpChdgi1FIfZDFvPEygsRk/9NWs91N6GnOXriAXF5SZHai9ubjpnhG8PWy82+E1wu",
-	"z9C/GYQBreUdaICM+jo2hvXJ8RYZdvD0p3VOWDrbNtD/q5rkCO1rvBe3tLDOUDcWGTnziUWEjFuWCeAZ",
-	"WokhpR0aFxZWlp0LkQM1yIJd8KwU5jhScdScOAqmjDhrkgleGBfxq54TSa+kasI3/pLutX8Bd9rXkyx9",
-	"lisSQZW50T4o523/bRdt9bumAR9tztAWFR2+le1MXH4D7NfZeaABS2I5jmU6j7/PZHNZwC4/8F3PQg1N",
-	"ogauG2i4TkxW8IYOQ/XMfYLrZ8Ezu+xit9aI/Ib0eX+WeXNx91bfQjsM0BOWcbUo+cKzeUrqgqtRlMCO",
-	"e6wGraz4YN+vpUr1+gprHONQpiFCQCgawKVWSZsKxpMHyN47/oCuDyCVJs/45r2/WfVh/e3l2eBQM2f8",
-	"7nD3dakV2RnJH2dSuEDAVaZ1l3z4h/f2KtEBSy3lYonZyfXABnqcQGxLzkmfhOhIgrzQFzKlqG0N8otc",
-	"qJOnfdAWwvrUjjaUr+gBQURlEM4pMUc1CBO5wXxXYk0ZDouS8uSMzxooDW5q1cdBe72pzQNtbCXcprQu",
-	"kuuN7CR573n7HL9axc3bHrVet1AfID7y1VOHwl49+ZE9PDz6gbmgGqMgap8znIKrXTbILVuDiF5jOUmd",
-	"euYisKGj7VwURisqQ+DpsI8sfFB2e40nuqCU/dDJTz2fC3LdIJPDxOGbYLIhUHoclBIUa5XsuDzAwr2d",
-	"6ra2u0qln+jxpZ1mcFV1kIaMZ0aT4sMNi//XwCV1DJ6m8TGVBICij2p9IeDWAi64P8Th1UZud2ks+HCZ",
-	"GolO28wR48034IwuJN1l8WYJerYpVyuOZ4coPJeU7dwAuUbl1VHtek/WBYp7SHJrfpcNadgeqFwAALmp",
-	"OLmtrM63fAu9ofPrBCA+9ZhoGJfu8vRdTrIbH1+4OHfXP1tXX/FG0nDZ4613xUXXB5XCLdfbzZxo80Kv",
-	"3l9FRY6AyFKr/BzzVsIzFdjUO/h0E/NaN0nfPXuqYOemXd8mAPnHCGQsU4wSULoSPTFbt6HHe9+9DDsd",
-	"Q7XnsGN987n1cSE68731cuMM+tqBdDMfkdXvb+3V6pOOVcFa8/Sb09dbbVHVNaR+fUCqTexsKY3VxSYE",
-	"wQ9MEunocwNWzbt3VcDqE8NQnxpd+orBIYBWJGUh7eYUkOIYCWZ4nZRkGdBfTzxQf39z1kmt+Pl0cnSf",
-	"/f3Nmcs1NeUsZnveo/u9wVI1qtmLxYc8rpLCUDvD+etbtLQ2pywdqebaq/ycCkhcSdCPS25Pc7TAKBYj",
-	"+Krj6A8oQyesFEURojYZYpSi4WMLfe4sBbGxYI81lkiW3MIyIQ4wQkRq7ex57n15VJhiNex4GKlI/eUv",
-	"rJFPJ7WKFAVMYqcoxHWRB1NCpIbFJy4BkFOWMmXasagcje4lf39zhv8Q8bRKsjNyoXyCL55BCJBpI9wR",
-	"JBmXK6w9qbLtv6fMSyoehO2slzJZsoQXhRSGcUUnRK8O2QlbSWOkWoSRcvmNmMFfOa99Zh0BJH1VZ5V2",
-	"fDgau/Sm7QxDv794GKknqCKC8ZoxI4oLUYQYZjRu3sEAgSZMgFBzqGB5IZXF0j6PdFTvjEc28kwAK96V",
-	"QRazvbdeC363B8RnpgcH6/V6WMyTAVCKLoa6WBwU8wT+g3H7+8NIxUCvMboUTJ9Kc8xqzcH/ZtgeKrL7",
-	"SIj92iyTKlI+XY4qHSslZpMLtIqmsNmP+Df76HnkR7YSHD28HyP1cTAYVP/B2Li3QCxmH9nhaMQ+NvXa",
-	"rSqvKbuyyottT99MZKX5x+wjU73ZqNvvVkVE9OI9B5i7ZORdCzHaeFXpT2faqp6Fpj0keLAopRBGl0Ui",
-	"rqlM6Uy5Enap0wHMjGVbfq9HDmS0F8QHaYBvoJWNL9TVEKiJxifwbrzfhbgqRKNpH7ppHWR1JZxxPMgZ",
-	"XpxK4jrzJa7orT2bwyuAIxXjrh6NItsAmGkXo3VmlY0i4XOxGUgFF7Veg7eKv0kJj7cqi+O6ztoHRFD3",
-	"F2lnuZ5iFVxrPGEf2W0rTrqzU93RwGo9wOIfmrumQcoQxWwOKgjqIf0qk3WwEqnkA2ISMM/R1jz9maad",
-	"KWsmgtNMJojW26XfXntuhSiNwyUugLpw55zWHIVH6iz6TmF9L9F1yl1olQe4DSd3gTh0aa8sUulM3ixm",
-	"oDmRqvtLKEi3jhsVBrGvqOhMDOcPUwxc0ULP5D2lDccsyUDyAgshK6eHL/rSGpjyqOJuuwtfWpUt3VN0",
-	"xY00GzBx3ld16D0Gce2BiLd9B8QzI3WyVWtZyAvgCFi5548Lo5Ao07liIPqBXVRXDlkeBduyrNIGXDeG",
-	"qidEfDg6jMk1REKQuOOUKY33I+GKZYIXyjEjXJK4KStVJgwSODVRAD4qrZf/P2pFtzzZeCUA3i1EXggj",
-	"lCVGVuk7vg1KDCwhHrJToVLAxown52h1NUhSsfjl6zNUZyIV//T42eOzxzHofCt+TnKDWhJUPIpnUxd7",
-	"dbzWx8OlYjNh10Iokg2EJtRTDseTOFKAXdcxAn6Fea1Qfo9AxqStpQxvgIlU/PLFaZ2zBbqT07s6vx/8",
-	"Rlbd5UGlAceMJ4nILep/2/c+UsRZpsjOsWFGb8MPPLjtJh8LYQ3b1eCD9tlp4/EGr67z/uL9xjYXqAKC",
-	"/vQwdspl8zrvO+1c43twQTFQ3rihHnsvKBKnUsoQixRluy0xFvJPhzX8CWXsP2N3T1gmL4QC0iM7gacS",
-	"/grd4BUcSmJiUmBNpF4WGqhalIa5Z34oQMdzOdzwVebHk3BMdVJiS5EaiFTDpHXeIsYxq1r2liEEzIkv",
-	"BE5w8vJpEAYXojAuYW44Go4wGYcWD6bBveFoeM9Fp9Dwa7kwp78FC9FjpT/DS9iyKPRaXZUTp71djzfZ",
-	"ypUYshgt1JglugQFHplApGAPOAcKbmHaeZRGUyIn+yvRhbMHmJsKtF98oxDNsnFEGjuTcCSSrqKB08TE",
-	"ZQR2VqAuOtug/wfXWfPsXLqsP8zaZBfSSA+o40YUW8doEh5KpSc9TR2eHpEvuNlv6G2/T6IecoCtNC7D",
-	"a8dRlxAYuO1GyVwuKm5XNj2Gvf01qhyYGxXStDxGu9fGY6QgHgFBUabtXkrtuFYfeD6pZ0cHletySHfA",
-	"6LoI7MWoXOyT8g+/O4m3F2PuQrxfpUb3wdZKJdqucmuEnXajicx1VNl10cxX8GkijjFY8cFuZ5ey+L85",
-	"bvUeREYh3LUBoWBFwbNss52B6tTTHdv5dWeXn09A81nroh2DfY8sc8HiQYxPDO6XbN8he46GNL7R3uYu",
-	"sqV99LSFCQat5C3vY279ONiV3xUGg9ZfLi44wP/vCYG/2+oeMxmNrqhdu13Nmk/d76lZa/pKW7zYk+t2",
-	"N7pBox1d35pu/EGrdR0ufEg76nup2vlBo2kOvjK+/pXXWwWvh5PJTV7qVotehsHRTWBsNwPBt+5d/1ZP",
-	"YTz6TSme5Rg92+iyYD70xxeGkkCsCd5dhkGu+9zdPzq9h5RbvVaUe1+f5pA9ta43ErByp83UGYVD9trV",
-	"kXqFBFMsI+Wyq6iScI4mm/PGYRC1ciNhW7HEsr04CkbDH6Ig9oYpdw2mnFblYjnSRIoURZESuwQFPm5s",
-	"K+6ThLTRR9reWhRutbqjy4ZU9kinmxvcM8f5KGWozJD665NrZLCDrsSzUuzu1nizwqdGDphLfnNJW1uS",
-	"zjGxvoqArSysT01ebKWDjIb3gGgxksC3sPDCdwXyFnpdJl2h5JabuLy8vIU64SppL9vBDBDMlx3mOr5L",
-	"5lqXK+1uQNQoPrg7tlp357zqHRyz1T3zqvHVuK/LtkcPr3+p6rkFL4xvwHW3mwDhe0c3ga6nlvwzhcvh",
-	"5AY73O4E8o2FEt0pki1dkXQZBr0egbrstcsHqaDWiavQxY0ocNX087nmOkKi8dVwn2x12XGu2EihLxbE",
-	"SKvVTnxceQXdVNt+kskDFx0ho1EolkrD81zwwkRqXuiVM9ZAMIYYKkA1eyYSDZrmvBCCpFsdRcCcXHJF",
-	"F84tho4gAKXPxVK7UlzYsFf+EeY+Sf653phd7ZrsFo950+pvRD4npZvYl3U7jj5l2s3Tr087QdYxa76w",
-	"6usruK9hzs7N8DvVeW9y2Z80O+sdjg6vf6NqJ4ds8wacr6er2WczzQe3W/ZVox3W75Hj/uRyCPo5btjv",
-	"THtFmqOzARoBPr1WVIvP1abR8nDYYS5/E5Y4y5e8ijdQlL6NcvR17+ptb97v1KD9m7C7yfh2Aox6q4Ok",
-	"yMs+E9h1mwciN+XMCOv9GVUhMdkix75iaHdFUOjiMrerCmIIAnqlXP8dUEVaJljM8tK6NuVwS11oyOqW",
-	"KU62JLmOqi768Ap2N2Rv2k34KOxDoyO1u4c1KkekkXiX+B6GiOoUnP0+lYMKsz5L5fgsWxuxvdV8pKGc",
-	"wtPto9hpgcP5kWnoiy7qmV7hbxW1VhM4taZirw3LFLP2S7U10XOxZnTc1Ly+USKx5w9+oYWh07e6Kqfc",
-	"by7bZ7ovRZazpDRWr0RhnK+AGmIP2SMBmqaY9xjsk9sZ0a4U70ZG9FeVDc6b+keREV9en7u9vf3pCuCf",
-	"pvpXMNUpbe2WpnodvMf6ok+Vyv2eaZ1LUaUQ1UVWVWJ2r6YKD1vKakhSkvued5HqdXKfNTshufCby/GI",
-	"K3eqK06vE08x2O9945FqiuI3znHAXXu9sNVsCZdNWRRQ9BhGUDYp24Mh+1EQkjth1wg2gTGUu2A00yqk",
-	"EhehfMSYMgrJ3UC2uBCpSPH7B5ZXSRLt9jW9ngN/xt/cee6cAaYtNU+qA0PEVC4eN5q54JmXj5euJDnt",
-	"zEI0U0/CXUh07p0zTSnb8LFT+cMuPzS7mNzSFV13DbvsfhjiK3ufG99C+tPr/PnG2J9u6v+KTpOq8cFt",
-	"xZ9zuN698HtUSLVwer5W3QB7IwnSNJogu+istGzJ0yHDD0W1kv+wt1g7L6pwPZNdplJfKJ9Zrc9r57VL",
-	"YFoJrqxciUjtkVVE6TZV7mmvTfiKMPbtvUXu6P40Cb6dSfAHYzOO9NspzLdgNnS5B1QPujMzklxAvo56",
-	"+6uJ7drFKQWVQaneixvFlRipoXSL/TBSddMmqaRZipTtVf2edFHVhIa+RRRmUv1PaeQsw0/+rZfafbuM",
-	"8qR9e5nd+YqNosgvnrr4JQNI29WmN8ihckWmv9dI0h/EO33SWxl8d67qa5jAAWWT72QCJ+ztKVYwDk6x",
-	"0ggvUl1YuLSrbGhykQzXS27XCywtXJWZlUCJB1T8ODBCWcdthvDGfqRo2WZK2FZAPeNWVLX1VLruDFkj",
-	"VEqfP4w9k8HHLBdFlSRf9eFyOgx6pF2YH1kIgYZKiy7OkaekWHjBTliiV/QhTKlAJ4mnbCl4YWeC23jf",
-	"heHHR1XFzbkQuWEyzdC/oIRr+6ZzoYas1UVQVvpWpHTBjNW575t3UXO5WmsKwehfaCX8FnHrpJ8h/iIV",
-	"qcc8WW6jwheEYOwBfvneUDeAPdOsCOGGxc+4sQM818HTn0jHixS6z3AnakFNThIhL4RvPMspVr2SxoiU",
-	"KqE5ixs8Koap8dN/ccotj7HCM47jSMl0yg4nkUKopu58IwWjpuy3KJBphG0JIlesHwXTCFuP/v//+/+i",
-	"IIyapfv4zAsKfFhV8uMjEi34wJX1R+R/D6NG+iwOnYwm9wfj8WBydDZ6OD0cT0c/DMeTe/8nCi4d4JE6",
-	"K7B/AeUeJmWRscFzNviZRUF/pfN3Z1HAvjt5+ZRu3ndPf2pfut7silN8VGeld+59Tzto1+bB4gc1qRAX",
-	"y9jwzNLjBsGAslquhHEVZLLOoNj+2GeLLILeT/reqKD/eqFoxQd7gCAPamZU53gjwYyvI5hxl2Cu61Xb",
-	"Q02ONtpU1CKw29PR/eHDB2Oio8+g/k/YzFe5GpFqMEck52bGTfuLR9ti5Ji+m0IcApktFrqwBh/xbKSn",
-	"B1C/MUakT3SEXwA3Fh2tuVCsVFZmxF0ziVwy00YYdwv+1JH+5eykN1gvvdV7JaN2PF9avcK7d/funJel",
-	"bbSSBiG+vx28Dyk5AHtoqU2nMQ8lCfqQvrQUlR+CeHPGWVEq410zsMICW8tPWa6zrFrbalep6jIQWY8h",
-	"1yffcJVep83kqzlt/EZBh3ExBC8mfTl7pbGpZlrEn96dO/Du/MGYEFKbizNimfCVjhr3hbRd5hh9M73Z",
-	"Y9R0m4yyk3brzeojmrX/1+AnMoa9XpNfCIQv6Myoe0nukOJUXJlwyzO9uGvh/AnX4lPop1tUVTUnbVZV",
-	"uR+ICFzR9m5r3BXvxJPRqNmB3V0W5Nyo9VT9C6wuXcsQ35ahN+fSdc79gmfuVthx4H4DoP+BgB62mnkF",
-	"07fv2tikyvUGGglzDo1U6H5jLDoDvepbQWn5JmTx0eheIzWtF3OvfOH8t0OeIRbkWnAXF1XnIzP8Rsxv",
-	"x7k1cdU9uPaL7b5tb9/hNyPRhNhlBjuPDoaO+poQwPGVRRZMgwNUsBwEfVNVMSvfK21YG8bIs/vrg6/l",
-	"zFtl4H3zPOvtyoA9s4Q5Zkq7VlOUg9GY0SHy8t3lfwYAAP//",
+	"7H0Nc9s4suBfQXHn1dhvKVmS7Uwi19WVM5PsZDeTScXO5e7CvBAiIQnPFMAhQCvaiavu19wPu19y1d0A",
+	"P0TKH4mTebMzWzW1sQgCjUajv7v5a5DoVa6VUNYE01+DpeCpKPCf3/NkKb7XyhY6g79TYZJC5lZqFUyD",
+	"U2XWojDMasZLuxTKyoRbkbJC/FIKYw3jhWBKXIqCJTBTOgzCwCRLseIwm1DlKpi+DZQeGKsLEbwLA7vJ",
+	"RTANjC2kWgRXV2Hw5JwvumufLwWbafutYcYWWi0YrG43zPLFCZOWJUuuFsKwtbRLBhBs3E9Mz5mllwEa",
+	"8YGv8gyWjIJxFLTg68LyXCecAOiD5/Wr5352JdbdFQ54Lg8uxwczbc3B4XyUPJiNxOAhPxaDo/QoGTxK",
+	"R7PBg9l4PpmP5w/SCb8WmqswyHnBV8K6w3qs7bP0OkzJtA3PLUGQMEvO7TIIA8VX8OZM2/cyDcIATloW",
+	"Ig2mtihFE9y5LlbcBtOgLHFkF5nPUrHKtRUq2fxDbLqA/8QvhEFsJoXgVjDD5wKIrRC22LC9Z0/On7K0",
+	"4HPLItxlY8LBP8SG/Xh+/pL9iNTMnkqRpVGwP2U8UjTBbIOTG74SrDSiIFqpfroQG8ZVWv/gqBqHScUm",
+	"R2ypy8IwTtcgUjByLgtjWSFMrpURjC+4VGzPWG5LE7KZTjchiz0Zxfu4Am3PMKVh4sWQnTdgiBSCxVkq",
+	"53NRCGU9IFMWH00m8ZCdOoyslzITrAkFASzhksgsY0WplFSLaaTio9Gj+MS9x9lKr2DijFtR0Hz0pl1y",
+	"y+ZcZiJleEW3gAQcrfiGzQQzQtlIccM4yzPYtNUXQjFdMPztl1JbnASO/wTwzTibF8Is2evXz35guSiY",
+	"zkWBeBlGqkWox/OH6SgZi8Eh/242OJo9FINH80k6eJCM+WR2mBylx8ITKnGvmlS3iKJ1pVb8w3OhFnYZ",
+	"TCfHx2Gwksr/PYbbZa0oYM7/eBtFHybjQRR9+O7Ju79+00/O85+4TZZdOv5ZCUDDSheCATMzbE8XLP73",
+	"eJ+QuC6kFWzJ81wow7TKNkxWPOpbw5KywGOHd+EsNcw3R3JbhQx4Ny8ItVotss2UrQW/8CvFbw6iYDgc",
+	"RkG871jxCsDcRnEUHCL368fhfEB724G88Why1IeS53IlbT9HynixAApT5WoGRz9n0ooVbA53nvOFGHpw",
+	"filFsamhyXDWJiipmPMys8F0MgprxiOVPZwEIQAqVyBpxqMRnrH7q4JYKisWokCQzy5k3oX4R71mK642",
+	"DkirmbmQOZuJORyqB5gZywtrdsENr/SDfRPU7n8N4Ec9wF8BOya+Q/KAp6/oHsNfiVZWKPwnz/NMEgc6",
+	"yAs9y8Tqr/9pSKpVFAHgWS6zYBrA/jxHAA4GRKi0ZZc8kyn7+9nPL6asVOJDLhK440KlcJ7wO5MqL/Gs",
+	"kAEG0yPYhZUWae4xT5mHsNqPh8gczHg6cMsGV028fVOIeTAN/nJQ6y0H9NQcvKS3CR1dsvPbSLiCHczg",
+	"F56yvRXP4AQEbSdkUtHmXp8/HTzcH8L632s1z2Tyucjc6JLxDFbdsCW/BDY405YBjaQsCs7KPNeFZdwY",
+	"aSxXlnSSCn2PavRVAPXgDqYbWH4h1L2hDqaEk8dZQ+BotqGDgXxONckHxrNMr/FxzdIBjqe6mMk0Feoz",
+	"cYg8EqdfK2IedikN4hGkkVP0ZJvwDmvM1XD0oG5ePbwvzAFcEvQEbZeiQF3jW8PycpbJBB6eOKZvjdtQ",
+	"axOIuWcKRBHPnhSFLu6Avc+G/1Q1rzaoAmUhhuwFaQFszY2DNEU4X2j7VJcq/cwDVhqR5hQyCapr6yyP",
+	"6rN8oS2jJfuugbaDOT68j7N8oZkpkyWAhvQPghjVU55l7tSA+o0QiIuXfJNpnp5r/RyE3dc8NaI64tQo",
+	"aeGycsUeHLF/yMcEXSESrVIJbzxFDe8epAQc2rImCWakSgQDlodsVtoTNhc2WYKFRqox6L+ohTbPdzyp",
+	"z7cJJ3OA9px03hg2II31Xs489rpPXLM3VKB2KGgd3L6qLKTPwm6i1VwWK1w1FZmAF6egdKfMQ1jbLwQW",
+	"gIN0ytOU/Xc3wX8DO62J68nDHbiuAO/BtpsMwR9UNuB94PuUdifYqjQon91SIqXtNc4DlOjmrmLE/Zko",
+	"LmUiXit+yWXGZ9lXv3gpt3zGjWgrGclSpKyQi6VlSq97Oai3x8gMC8KmJ+YVPBmczq0ouurpGR4b6qVr",
+	"Lq3XS3E2sNX6/AgNvfEqDM61/omrjdPGzOeyAq1JXUbTxvh9ScXGzBCsLRJsKDXnWjOAhFWg9JBfwa0Y",
+	"oBlwT1R33gaYtBv/m86FYgQsGFmCr0zI5qj/SIPS/Oue1WvFS7vUhfzn/fBswQuQD2iuA/MWH3J372uB",
+	"O65PqLV8z+GUzef3JHZJGW9BCvfGCGW3cP/mzZvBacMZ2eO1zNZ8Y1j8GGeLw5ptFoIbrdh6KRTjPctc",
+	"44vDY8kLnQhjgOc8QW/kPdpdcDCTyiyZS5HhHRKgD5pg+vbXAH+Dt8QKle6yAD6fVR7LABQCMCwBRFBH",
+	"As9iuWUrbSybBFdhPc9KpyK7YYZSXSi9VgzHsihY5HbwKApOQAdif3tyzrzLEweY4Opd89pPmkTVQB5z",
+	"2OshLtw+gXM/0gZ3G7LKkwo3n8iJzQrBL5wDUitb8MSesJgwHrNMGmsY8HXQA1H0vFaGrDeR/iRSyc8R",
+	"+t9G6wPBEzdXg1VAQlZo8z7j79H7iMClJPp59rIAw81KYYLpnGdGdBHnPdzsZ7BdYrAOY9TmYjzrGH3/",
+	"XjWA25M35ty6k9fv+LG2PzRGX4WBNO/Jemp5UXoBfbMUaHRRCADdvAlXSJ8AbFoShkQzJuCobqZ1Jjgu",
+	"SHfhZjh/wnFX3uVz4/gXMAxOZGOsWL3PC73KbWtTYP23d/RMGVuUCfxl2EJeCgWyBMCnW+gEiot5aHUp",
+	"CoMkcMLKHIaOR6MRqBxA0KIw7ZjA/9Ilnhxn80IKlWYbZrxLYgFKLgg+rsBilUows9T5kLxVtTNwNGo7",
+	"T/8jij6MRu/+ves3DYMPAzdysMWXgIDh4oCR8OL18wbAgLAmk2t50obfbePrDLYGmlbjnZCNABPAUJOs",
+	"NPJSoI5SFkqkTHzgic02jDv0thCEC1TOulSXoGA2vHWTXicdeTkDctF5e+AtUYmnrjr4pWf/KRL0eSHp",
+	"gzq8I66jS5voFca0uFOc+65aNYOLuIG2/K6Pzt3Q99y2Qjgp6FtWIrBboi8MZHq7cE9z4zjEw9VadicW",
+	"WuyijYnXSNbHLapGFS5WZZbFbQL3QUsUq3iH+EyXlukCVAhvj5aFMlt0fQxkDROSTUHxri9M5rBzz6Hu",
+	"yKF/zml3c+eoS3S+OQEOt2Q6pzm6pPIJjNXPDUKH3u1noXfiiFf9VPBcGtsfX0H3u57D/kzPtqxYtf9x",
+	"AxSvnB89qAHhRcE38He2O6gR47O4ckj6KEbXuX9NECKkQEH/AvDoLvOP+ua32vLsmiAHILHh5JjLzN2o",
+	"S1EwnmW4rtle+MHRDQtv8wA8Cw9N6MMjhN4dbOAnL4d7ImwUMpOpQdVMpGy2YXFXB43ZHkHN4pm2A1JW",
+	"9ts8AtTYIz2AzTQ3WY3vCLzt0GGHSXrK7oA+dhK5cfHZ3mslE53CvUoFy7VU1uyHyCrQUbxegpGa80Sc",
+	"MFMWhS5Viq6E6vdIScNsIVcrkQ7ZayV/KQXjKw1S0LvNvzV00BjjxUQNbZ0MSUMmF0oD8CzhRmwHCztB",
+	"ihsR0scno+js03nmTLBZxtUFU7q4noFWd7lrCZIC+wQ1JTQE2Ky0iCGRSoumiFbCAGsrBE8HgP0ud6Hw",
+	"vReaHS6pvGpJrh4azPaqCfdbF+laUft5SvMNuSHbIN05T+QGFaCjtv/+1HS8N+93IVKmnglRNslSw0Uz",
+	"1fHvxO+j2UQczb9LBuP0kA+OxPFs8DB5kA6+Ew/nj/hoNk4m6W3w6y3rG/dzRgOrV95XF6x7LpsKfmmY",
+	"VM4Ajk+ccsUwprWWRmzvb1tV6oK7bfTcBDWOf0nDuzbADW+fN0ZfhUGZp7e7tBk3topnfMKt7dN8KzoK",
+	"vQnQBCCsXC9tV04bX83rVB1950DDJndq7XqHhD2raGgrDmILLpVUi7iRZuSoYiZAUOSFoESUPbrESqzD",
+	"+uKmoI8XAmcB2axtpChdgi1FIfZDFvPEyksRk/9NWs91N6GnOXriAXF5SZHai9ubjpnhG8PWy82+E1wu",
+	"z9C/GYQBreUdaICM+jo2hvXJ8RYZdvD0p3VOWDrfNtD/q5rkCO1rvBd3tLDOUTcWGTnziUWEjFuWCeAZ",
+	"WokhpR0aFxZWll0IkQM1yIJd8qwU5iRScdScOAqmjDhrkgleGBfxq54TSa+kasI3/pLutX8Bd9rXkyx9",
+	"lisSQZW50T4o523/dRdt9bumAR9tztAWFR2+le1MXH4D7NfZeaABS2I5jmU6j7/PZHNZwC4/8F3PQg1N",
+	"ogauG2i4SUxW8IYOQ/XMfYLrR8Ezu+xit9aI/Ib0RX+WeXNx91bfQjsM0FOWcbUo+cKzeUrqgqtRlMCO",
+	"e6wGraz4YN+vpUr1+hprHONQpiFCQCgawKVWSZsKxpOHyN47/oCuDyCVJs/45r2/WfVh/e3l+eBIM2f8",
+	"7nD3dakV2RnJH2dSuEDAdaZ1l3z4h/f2OtEBSy3lYonZyfXABnqcQGxLzkmfhOhIgrzQlzKlqG0N8s+5",
+	"UKfP+qAthPWpHW0oX9EDgojKIJxTYo5qECZyg/muxJoyHBYl5ckZnzVQGtzUqo+D9npTmwfa2Eq4TWld",
+	"JNcb2Uny3vP2OX61ipu3PWq9bqE+QHzkq6cOhb16+j17dHT8HXNBNUZB1D5nOAVXu2yQW7YGEb3GcpI6",
+	"9cxFYENH27kojFZUhsDTYR9Z+KDs9hpPdUEp+6GTn3o+F+S6QSaHicO3wWRDoPQ4KCUo1irZcXmAhXs7",
+	"1W1td5VKP9HjSzvN4KrqIA0Zz4wmxYcbFv/PgUvqGDxL4xMqCQBFH9X6QsCtBVxwf4jD643c7tJY8OEy",
+	"NRKdtpkjxptvwRldSLrL4s0S9GxTrlYczw5ReCEp27kBco3K66Pa9Z6sCxT3kOTW/C4b0rA9ULkAAHJT",
+	"cXJbWZ1v+RZ6Q+c3CUB86jHRMC7d5em7nGQ3Prl0ce6uf7auvuKNpOGyx1vviotuDiqFW6632znR5oVe",
+	"vb+OihwBkaVW+TnmrYRnKrCpd/DpJuaNbpK+e/ZMwc5Nu75NAPJPEMhYphgloHQlemK2bkOP9757GXY6",
+	"hmrPYcf65nPr40J05nvr5cYZ9LUD6XY+Iqvf39mr1Scdq4K15uk3p6+32qKqG0j95oBUm9jZUhqri00I",
+	"gh+YJNLR5wasmnfvuoDVJ4ahPjW69BWDQwCtSMpC2s0ZIMUxEszwOi3JMqC/nnqg/v7mvJNa8ePZ5PgB",
+	"+/ubc5draspZzPa8R/dbg6VqVLMXiw95XCWFoXaG89e3aGltTlk6Us21V/k5FZC4kqDvl9ye5WiBUSxG",
+	"8FXH0R9Qhk5YKYoiRG0yxChFw8cW+txZCmJjwR5rLJEsuYVlQhxghIjU2tnz3PvyqDDFatjxMFKR+stf",
+	"WCOfTmoVKQqYxE5RiOsiD6aESA2LT10CIKcsZcq0Y1E5Gh0mf39zjv8Q8bRKsjNyoXyCL55BCJBpI9wR",
+	"JBmXK6w9qbLtv6XMSyoehO2slzJZsoQXhRSGcUUnRK8O2SlbSWOkWoSRcvmNmMFfOa99Zh0BJH1VZ5V2",
+	"fDQau/Sm7QxDv794GKmnqCKC8ZoxI4pLUYQYZjRu3sEAgSZMgFBzqGB5IZXF0j6PdFTvjEc28kwAK96V",
+	"QRazvbdeC363B8RnpgcH6/V6WMyTAVCKLoa6WBwU8wT+g3H7+8NIxUCvMboUTJ9Kc8JqzcH/ZtgeKrL7",
+	"SIj92iyTKlI+XY4qHSslZpMLtIqmsNmP+Df76HnkR7YSHD28HyP1cTAYVP/B2Li3QCxmH9nRaMQ+NvXa",
+	"rSqvKbu2yottT99MZKX5x+wjU73ZqNvvVkVE9OKhA8xdMvKuhRhtvK70pzNtVc9C0x4RPFiUUgijyyIR",
+	"N1SmdKZcCbvU6QBmxrItv9djBzLaC+KDNMA30MrGF+pqCNRE41N4N97vQlwVotG0j9y0DrK6Es44HuQM",
+	"L04lcZ35Elf01p7N4RXAkYpxV49GkW0AzLSL0TqzykaR8IXYDKSCi1qvwVvF36SEx1uVxXFdZ+0DIqj7",
+	"i7SzXE+xCq41nrCP7K4VJ93Zqe5oYLUeYPEPzV3TIGWIYjYHFQT1kH6VyTpYiVTyATEJmOd4a57+TNPO",
+	"lDUTwWkmE0TrXdNvOUNXZOOFpc5SshoLvmbxSQwECXz63w4fx/swn4vCrGWC9YtUaWm1vpEKClEadzII",
+	"LmrWnVNfcxRFqfMPdMr0e0m4UzxDqzxEpDgpDqSmS3ttyUtn8mZpBM2Jd6S/IIM09bhRrxD7+ozOxEBN",
+	"MMXAlUD0TN5TKHHCkgzkODAkspl6uKwv1IEpjyteubuMplUn0z1FVypJs4FI4H01jN7/ENf+jHjbE0Ec",
+	"OFKnW5WbhbwE/oJ1gP64MKaJGgJXDBQJYD7VBUYGSqG7LKt0C9fboeowER+NjmJyNJFIJV47ZUrjbUu4",
+	"YpnghXKsDZck3sxKlQmD14VaMgBXltZrE99rRTwj2XiVAt4tRF4II5QltlhpT76pSgwMJh6yM7hR0rIZ",
+	"Ty7QhmuQpGLxy9fnqBxFKv7hyfMn509i0CBX/IKkEDU4qDgez6Yukus4t4+uS8Vmwq6FUCRpCE2o9RyN",
+	"J3GkALuu/wT8CvNaofwegYxJ90sZ3gATqfjlz2d1BhhoYk6L6/x+8CvZiFcHlT4dM54kIreoTW7f+0gR",
+	"n5qicMD2G73tQ/DgtluGLIQ1bFe7ENpnpynIG7y6zpeM9xubZqBCCdrYo9ipqs3rvO90fY3vwQXFsHvj",
+	"hnrs/UxxPZVSvlmkKHduiZGVfzqs4U8osf8Zu3vCMmCvQHpkdfBUwl+hG7yCQ0lMTOqwidTLQgNVi9Iw",
+	"98wPBeh4Locbvsr8eBK1qU5KbFBSA5FqmLTOgsSoaFUZ3zKrgDnxhcAJTl8+C8LgUhTGpd8NR8MRpvbQ",
+	"4sE0OByOhocu1oVmZMshOv01WIgem/85XsKWfaLX6roMO+29BHiTrVyJIYvR3o1ZokswB5AJRAr2gHOg",
+	"GiBMOyvTaEoLZX8lunDWBXNTgS6NbxSiWYSOSGPnEo5E0lU0cJqYBo3AzgrUbGcb9CbhOmueXUiXQ4g5",
+	"oOxSGukBddyIIvUYm8JDqbSuZ6nD02PyLDe7F73t93DUQw6wMcdVeOM46jkCA7edMpnLbMXtyqb/sbdb",
+	"R5VRc6uynJb/affaeIwUEiQgKGa13ZmpHSXrA8+nCO3ox3JTRuoOGF1Pgr0YlYt9MiXgdyfx9mLMhIj3",
+	"q0TrPthaiUnbNXONINZuNJHxjwaALprZDz7pxDEGKz7Y7VxVFv+b41bvQWQUwl0bEApWFDzLNtv5rE7Z",
+	"3bGdX3b2DPoENJ+3LhootBmyzAWLBzE+MbhfsqSH7AWa5fhGe5u7yJb20dNkJhi0UsG8x7r142BXtlgY",
+	"DFp/uSjjAP+/J6D+bqsXzWQ0uqYS7m4VcL4QoKcCrul5bfFiT67bve0GjeZ2fWu68QetRni48BHtqO+l",
+	"aucHjRY8+Mr45ldeb5XPHk0mt3mpW3t6FQbHt4Gx3VoE3zq8+a2eMnv0wlJ0zDF6ttFlwXwgkS8MpZRY",
+	"E7y7CoNc9znPv3d6Dym3eq0ok78+zSF7Zl2nJWDlTpup8xOH7LWrSvUKCSZsRsrlalFd4hxNNufbw5Bs",
+	"5ZTCJmWJZXtxFIyG30VB7M1c7tpVOa3KRYakiRQpiiIldgkKfNzYVtwnCWmjj7W9syjcapxHlw2p7LFO",
+	"N7e4Z47zUQJSmSH11yfXyIcHXYlnpdjd+/F2ZVSNjDKXSudSwLYknWNiffUFWzldn5oK2UouGQ0PgWgx",
+	"LsG3sPCz7zHkLfS66LpCyR03cXV1dQd1wtXlXrVDIyCYrzrMdXyfzLUuftrdzqhRynB/bLXu9XndOzhm",
+	"qxfndeOrcV+XbY8e3fxS1cELXhjfgututxTC945vA11PZfpnCpejyS12uN1X5DcWSnSnSLZ0RdJVGPR6",
+	"BOoi2i4fpPJcJ65CF4WiMFjTz+da9QiJxlfDfbLVs8c5diOFnl0QI63GPfFJ5RV0U237SSYPXayFjEah",
+	"WCoNz3PBCxOpeaFXzlgDwRhi4AHV7JlINGia80IIkm51TAIzfMmxXTi3GDqCAJQ+F0vtSnFByF75R5j7",
+	"JPnnOm12tWuyWzzmTatbEvmclG5iX9bNPfqUaTdPvz7tBFnHrPnCqq+vB7+BOTs3w+9U573NZX/a7NN3",
+	"NDq6+Y2qOR2yzVtwvp4eaZ/NNB/ebdlXjeZav0eO+4PLSOjnuGG/M+0VaY7OBmiEC/VaUWU/V5tGA8Vh",
+	"h7n8TVjiLF/yKt5CUfptlKOve1fvevN+pwbt34TdTcZ3E2DUqR0kRV72mcCudz0QuSlnRljvz6jKkskW",
+	"OfH1R7vri0IXl7lbjRFDENAr5br5gCrSMsFilpfWNT2HW+pCQ1a3THGyJcl1VPXkh1ewVyJ7027pR2Ef",
+	"Gh2p3R2xUTkijcS7xPcwRFQn9Oz3qRxU5vVZKsdn2dqI7a1WJg3lFJ5uH8VOCxzOj0xDX8JRz/QKf6uo",
+	"tZrAqTUVe21YplgDUKqtiV6INaPjplb4jYKLPX/wCy0Mnb7VVXHmfnPZPtN9KbKcJaWxeiUK43wF1F57",
+	"yB4L0DTFvMdgn9zNiHaFfbcyor+qbHDe1D+KjPjy+tzd7e1PVwD/NNW/gqlOSXB3NNXr4D1WK32qVO73",
+	"TOtciiohqS7ZqtK8ezVVeNhSVkOSktx30ItUr5P7vNlXyYXfXI5HXLlTXal7ncaKwX7vG49UUxS/cY4D",
+	"7pr1ha3WTbhsyqKAoscwgnJT2R4M2Y+CkNwJu0awCYyh3AWjmVYhFcwI5SPGlJ9I7gayxYVIMRULQK6S",
+	"JNrNcHo9B/6Mf3PnuXMGmLbUPK0ODBFTuXjcaOaCZ14+XrkC57QzC9FMPQl3IdG5d840pWzDx07FFLv8",
+	"0OxyckdXdN2D7Kr7mYmv7H1ufFnpT6/z5xtjf7qp/ys6Tao2CncVf87hev/C73Eh1cLp+Vp1A+yNJEjT",
+	"aKnsorPSsiVPhww/O9VK/sNOZe28qMJ1YHaZSn2hfGa1vqid1y6BaSW4snIlIrVHVhGl21S5p7024SvC",
+	"2G/vLXJH96dJ8NuZBH8wNuNIv53CfAdmQ5d7QNWlOzMjyQXkq7K3v8HYroScUlAZlOq9uFGqiZEaSrfY",
+	"DyNVt4CSSpqlSNle1T1KF1WFaegbTmEm1f+QRs4y/IDgeqndl9AoT9o3q9mdr9gosfziqYtfMoC0Xbt6",
+	"ixwqV7L6e40k/UG806e9dcb356q+gQkcUDb5TiZwyt6eYT3k4AzrlvAi1WWKS7vKhiYXyXC95Ha9wELF",
+	"VZlZCZR4QKWUAyOUddxmCG/sR4qWbaaEbQXUM25FValPhfDOkDVCpfQxxdgzGXzMclFUSfJVVy+nw6BH",
+	"2oX5kYUQaKi06OICeUqKhRfslCV6RZ/VlAp0knjKloIXdia4jfddGH58XFXcXAiRGybTDP0LSrgmcjoX",
+	"ashaPQllpW9FShfMWJ37LnyXNZertaYQjP6FVsJvEbdO+hniL1KResKT5TYqfEEIxh7gl28N9RagGiuf",
+	"CMANi59zYwd4roNnP5COFyl0n+FO1IJapiRCXgrfxpZTrHoljREp1VVzFjd4VAxT44cE45RbHmO9aBzH",
+	"kZLplB1NIoVQTd35RgpGTdmvUSDTCJscRK70PwqmETYy/X//5/9GQRg1GwHgMy8o8GHVFwAfkWjBB65J",
+	"QET+9zBqpM/i0Mlo8mAwHg8mx+ejR9Oj8XT03XA8OfzfUXDlAI/UeYHdECj3MCmLjA1esMGPLAr666a/",
+	"OY8C9s3py2d087559kP70vVmV5zhozorvXPve5pLu6YRFj/PSWW9WMaGZ5aeNAgGlNVyJYyrIJN1BsX2",
+	"p0NbZBH0fiD4Vu0BbhaKVnywBwjyoGZGdY43Esz4JoIZdwnmps63PdTkaKNNRS0CuzsdPRg+ejgmOvoM",
+	"6v+EzXyVqxGpBnNEcm5m3LS/n7QtRk7oKyzEIZDZYqELa/ARz0Z6Ogr1G2NE+kRH+D1xY9HRmgvFSmVl",
+	"Rtw1k8glM22EcbfgTx3pX85OeoPV11udXDJq7vOl1Su8e/fvznlZ2kZjahDi+9vB+5CSA7C2Wm06bX4o",
+	"SdCH9KWlqPwQxJszzopSGe+agRUW2Kh+ynKdZdXaVrtKVZeByHoMuT75hqv0Om0mX81p4zcKOoyLIXgx",
+	"6YvjK41NNdMi/vTu3IN35w/GhJDaXJwRy4SvddS4763tMsfoC+zNjqWm27KUnbYbeVaf5Kz9vwY/uDHs",
+	"9Zr8RCB8QWdG3ZlyhxSn4sqEW57pxZ/lX7ch124NV9VZtVnE5X4gmnM14ruNf1crFE9Go2b7eAc0CgpU",
+	"sqp2CVaXrt+J7wLRm+Lp2v5+QRJzK+ygL78BUDdBHxgGn0gZn3zIjcZnwfTtu/bhUV1+49TooNypURn/",
+	"rQ/NuR+qrhxUdGBCFh+PDhuJd70H9cq3BfjtzsoQg3XtyovLqkuU+fqn9ptIkh1k0jyaLp20X2y31Hv7",
+	"Dj/nifbYLp+Cc49hHK6vowNQS1lkwTQ4QG3VQdA3VRUA9G3shrWXAQVgf7H1jWJuq6a+b57nvS0usJ2Z",
+	"MCdMadcFjBJaGjM6RF69u/r/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

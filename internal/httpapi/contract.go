@@ -39,6 +39,8 @@ type operation struct {
 	// streaming operations answer a stream that lasts as long as the client wants; the
 	// request timeout does not apply to them.
 	streaming bool
+	// single lists the query parameters that take one value; a repeat is refused.
+	single map[string]bool
 }
 
 // contract enforces openapi.yaml on every request that matches one of its operations:
@@ -93,6 +95,7 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 				secured:   len(security) > 0,
 				write:     method != http.MethodGet && method != http.MethodHead,
 				streaming: streams(op),
+				single:    singleValued(item, op),
 			}
 		}
 	}
@@ -150,17 +153,17 @@ func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 		}
-		if err := checkQuery(c); err != nil {
+		queryErrs, err := checkQuery(c, op.single)
+		if err != nil {
 			return err
 		}
-		var nulls []api.FieldError
+		var body []byte
 		if op.route.Operation.RequestBody != nil {
-			body, err := readBody(c)
-			if err != nil {
+			if body, err = readBody(c); err != nil {
 				return err
 			}
-			nulls = nullDefaults(body, op.route.Operation)
 		}
+		also := append(queryErrs, nullDefaults(body, op.route.Operation)...)
 		params := make(map[string]string, len(c.ParamNames()))
 		for i, name := range c.ParamNames() {
 			params[name] = c.ParamValues()[i]
@@ -173,10 +176,10 @@ func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			Options:    ct.options,
 		}
 		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
-			return validationError(ctx, err, nulls...)
+			return validationError(ctx, err, also...)
 		}
-		if len(nulls) > 0 {
-			return invalid(ctx, nulls)
+		if len(also) > 0 {
+			return invalid(ctx, also)
 		}
 		return next(c)
 	}
@@ -208,17 +211,16 @@ func wwwAuthenticate(err error) string {
 	return `Bearer realm="chatsphere", error="invalid_token"`
 }
 
-// checkQuery refuses query values that no text column could hold: invalid UTF-8 and NUL.
-func checkQuery(c echo.Context) error {
-	for name, values := range c.Request().URL.Query() {
-		for _, v := range append(values, name) {
-			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-				return fail(c.Request().Context(), kindBadRequest,
-					"the query string must be UTF-8 text without NUL characters")
-			}
-		}
+// checkQuery refuses a query string that no text column could hold (invalid UTF-8, NUL)
+// with 400, and lists the parameters it cannot read as sent (see queryFields), which are
+// refused with 422 next to every other invalid field.
+func checkQuery(c echo.Context, single map[string]bool) ([]api.FieldError, error) {
+	fields, readable := queryFields(c.Request().URL.RawQuery, single)
+	if !readable {
+		return nil, fail(c.Request().Context(), kindBadRequest,
+			"the query string must be UTF-8 text without NUL characters")
 	}
-	return nil
+	return fields, nil
 }
 
 // readBody reads a body of at most MaxBodyBytes, checks that it is one JSON value that every
@@ -265,7 +267,7 @@ func readBody(c echo.Context) ([]byte, error) {
 // schema has a default and is not nullable. The validator would quietly replace such a null
 // with the default; the contract refuses it, as it refuses null anywhere it is not allowed.
 func nullDefaults(body []byte, op *openapi3.Operation) []api.FieldError {
-	if op.RequestBody == nil || op.RequestBody.Value == nil {
+	if body == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
 		return nil
 	}
 	media := op.RequestBody.Value.Content.Get("application/json")
@@ -342,9 +344,21 @@ type userEnsurer interface {
 }
 
 // validationError turns a failure of openapi3filter into a problem: 400 when the body is not
-// JSON at all, 422 listing every offending field otherwise.
+// JSON at all, 422 listing every offending field otherwise. The contract's own findings come
+// first (also); the validator's errors about a field they already name are left out, since
+// the contract saw what the validator could not (a parameter given twice or that Go's query
+// parser drops, a null the validator would replace with the default).
 func validationError(ctx context.Context, err error, also ...api.FieldError) error {
 	fields := also
+	named := make(map[api.FieldError]bool, len(also))
+	for _, f := range also {
+		named[api.FieldError{Location: f.Location, Field: f.Field}] = true
+	}
+	add := func(f api.FieldError) {
+		if !named[api.FieldError{Location: f.Location, Field: f.Field}] {
+			fields = append(fields, f)
+		}
+	}
 	var walk func(error)
 	walk = func(err error) {
 		// Type switches, not errors.As: a MultiError answers As for its first element only.
@@ -356,16 +370,16 @@ func validationError(ctx context.Context, err error, also ...api.FieldError) err
 		case *openapi3filter.RequestError:
 			switch {
 			case e.Parameter != nil:
-				fields = append(fields, api.FieldError{
+				add(api.FieldError{
 					Location: api.FieldErrorLocation(e.Parameter.In), Field: e.Parameter.Name, Message: parameterMessage(e),
 				})
 			case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
-				fields = append(fields, api.FieldError{Location: api.Body, Field: "", Message: "a JSON body is required"})
+				add(api.FieldError{Location: api.Body, Field: "", Message: "a JSON body is required"})
 			default:
 				walk(e.Err)
 			}
 		default:
-			fields = append(fields, schemaFieldError(err))
+			add(schemaFieldError(err))
 		}
 	}
 
