@@ -224,9 +224,9 @@ func checkQuery(c echo.Context, single map[string]bool) ([]api.FieldError, error
 }
 
 // readBody reads a body of at most MaxBodyBytes, checks that it is one JSON value that every
-// JSON parser reads the same way (I-JSON, RFC 7493: UTF-8, no lone surrogates), puts it back
-// for the validator and returns it. An empty body passes; the schema says whether one is
-// required.
+// JSON parser reads the same way (I-JSON, RFC 7493: UTF-8, no lone surrogates, no
+// noncharacters, no member name twice), puts it back for the validator and returns it. An
+// empty body passes; the schema says whether one is required.
 func readBody(c echo.Context) ([]byte, error) {
 	req := c.Request()
 	ctx := req.Context()
@@ -258,7 +258,10 @@ func readBody(c echo.Context) ([]byte, error) {
 	if !json.Valid(body) {
 		// Also refuses what a lenient decoder would skip: data after the JSON value, and
 		// nesting deeper than 10000 levels.
-		return nil, fail(ctx, kindBadRequest, "the request body is not valid JSON")
+		return nil, fail(ctx, kindBadRequest, errNotJSON.Error())
+	}
+	if err := checkMembers(body); err != nil {
+		return nil, fail(ctx, kindBadRequest, err.Error())
 	}
 	return body, nil
 }
