@@ -2110,6 +2110,11 @@ type ListBotsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListBotsResponse415Headers the declared response headers of an HTTP 415 response for ListBots
+type ListBotsResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // ListBotsResponse503Headers the declared response headers of an HTTP 503 response for ListBots
 type ListBotsResponse503Headers struct {
 	RetryAfter *int
@@ -2124,6 +2129,10 @@ type ListBotsResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -2134,6 +2143,8 @@ type ListBotsResponse struct {
 	Headers200 *ListBotsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListBotsResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListBotsResponse415Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListBotsResponse503Headers
 }
@@ -2151,6 +2162,16 @@ func (r ListBotsResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r ListBotsResponse) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListBotsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListBotsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -2209,6 +2230,11 @@ type CreateBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateBotResponse415Headers the declared response headers of an HTTP 415 response for CreateBot
+type CreateBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // CreateBotResponse429Headers the declared response headers of an HTTP 429 response for CreateBot
 type CreateBotResponse429Headers struct {
 	RetryAfter *int
@@ -2246,6 +2272,8 @@ type CreateBotResponse struct {
 	Headers201 *CreateBotResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateBotResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2341,6 +2369,11 @@ type DeleteBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DeleteBotResponse415Headers the declared response headers of an HTTP 415 response for DeleteBot
+type DeleteBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // DeleteBotResponse429Headers the declared response headers of an HTTP 429 response for DeleteBot
 type DeleteBotResponse429Headers struct {
 	RetryAfter *int
@@ -2366,6 +2399,10 @@ type DeleteBotResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
 	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON428 the response for an HTTP 428 `application/problem+json` response
@@ -2380,6 +2417,8 @@ type DeleteBotResponse struct {
 	Headers200 *DeleteBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteBotResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *DeleteBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2414,6 +2453,16 @@ func (r DeleteBotResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
 func (r DeleteBotResponse) GetApplicationproblemJSON412() *PreconditionFailed {
 	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DeleteBotResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DeleteBotResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -2481,6 +2530,11 @@ type GetBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetBotResponse415Headers the declared response headers of an HTTP 415 response for GetBot
+type GetBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // GetBotResponse503Headers the declared response headers of an HTTP 503 response for GetBot
 type GetBotResponse503Headers struct {
 	RetryAfter *int
@@ -2497,6 +2551,10 @@ type GetBotResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -2507,6 +2565,8 @@ type GetBotResponse struct {
 	Headers200 *GetBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetBotResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetBotResponse415Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetBotResponse503Headers
 }
@@ -2529,6 +2589,16 @@ func (r GetBotResponse) GetApplicationproblemJSON401() *Unauthorized {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetBotResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetBotResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetBotResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -2586,6 +2656,11 @@ type UpdateBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// UpdateBotResponse415Headers the declared response headers of an HTTP 415 response for UpdateBot
+type UpdateBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // UpdateBotResponse429Headers the declared response headers of an HTTP 429 response for UpdateBot
 type UpdateBotResponse429Headers struct {
 	RetryAfter *int
@@ -2629,6 +2704,8 @@ type UpdateBotResponse struct {
 	Headers200 *UpdateBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *UpdateBotResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UpdateBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2741,6 +2818,11 @@ type DuplicateBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DuplicateBotResponse415Headers the declared response headers of an HTTP 415 response for DuplicateBot
+type DuplicateBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // DuplicateBotResponse429Headers the declared response headers of an HTTP 429 response for DuplicateBot
 type DuplicateBotResponse429Headers struct {
 	RetryAfter *int
@@ -2780,6 +2862,8 @@ type DuplicateBotResponse struct {
 	Headers201 *DuplicateBotResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DuplicateBotResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *DuplicateBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DuplicateBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2881,6 +2965,11 @@ type RestoreBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// RestoreBotResponse415Headers the declared response headers of an HTTP 415 response for RestoreBot
+type RestoreBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // RestoreBotResponse429Headers the declared response headers of an HTTP 429 response for RestoreBot
 type RestoreBotResponse429Headers struct {
 	RetryAfter *int
@@ -2906,6 +2995,10 @@ type RestoreBotResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -2918,6 +3011,8 @@ type RestoreBotResponse struct {
 	Headers200 *RestoreBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RestoreBotResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *RestoreBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RestoreBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2952,6 +3047,16 @@ func (r RestoreBotResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r RestoreBotResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RestoreBotResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RestoreBotResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -3013,6 +3118,11 @@ type ListBotStatusEventsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListBotStatusEventsResponse415Headers the declared response headers of an HTTP 415 response for ListBotStatusEvents
+type ListBotStatusEventsResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // ListBotStatusEventsResponse503Headers the declared response headers of an HTTP 503 response for ListBotStatusEvents
 type ListBotStatusEventsResponse503Headers struct {
 	RetryAfter *int
@@ -3029,6 +3139,10 @@ type ListBotStatusEventsResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -3039,6 +3153,8 @@ type ListBotStatusEventsResponse struct {
 	Headers200 *ListBotStatusEventsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListBotStatusEventsResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListBotStatusEventsResponse415Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListBotStatusEventsResponse503Headers
 }
@@ -3061,6 +3177,16 @@ func (r ListBotStatusEventsResponse) GetApplicationproblemJSON401() *Unauthorize
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r ListBotStatusEventsResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListBotStatusEventsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListBotStatusEventsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -3117,6 +3243,11 @@ type StreamBotStatusResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// StreamBotStatusResponse415Headers the declared response headers of an HTTP 415 response for StreamBotStatus
+type StreamBotStatusResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // StreamBotStatusResponse429Headers the declared response headers of an HTTP 429 response for StreamBotStatus
 type StreamBotStatusResponse429Headers struct {
 	RetryAfter *int
@@ -3136,6 +3267,10 @@ type StreamBotStatusResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -3148,6 +3283,8 @@ type StreamBotStatusResponse struct {
 	Headers200 *StreamBotStatusResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *StreamBotStatusResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *StreamBotStatusResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *StreamBotStatusResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3167,6 +3304,16 @@ func (r StreamBotStatusResponse) GetApplicationproblemJSON401() *Unauthorized {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r StreamBotStatusResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StreamBotStatusResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StreamBotStatusResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -3229,6 +3376,11 @@ type TrainBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// TrainBotResponse415Headers the declared response headers of an HTTP 415 response for TrainBot
+type TrainBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // TrainBotResponse429Headers the declared response headers of an HTTP 429 response for TrainBot
 type TrainBotResponse429Headers struct {
 	RetryAfter *int
@@ -3252,6 +3404,10 @@ type TrainBotResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -3264,6 +3420,8 @@ type TrainBotResponse struct {
 	Headers202 *TrainBotResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *TrainBotResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *TrainBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *TrainBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3293,6 +3451,16 @@ func (r TrainBotResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r TrainBotResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r TrainBotResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r TrainBotResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -3354,6 +3522,11 @@ type ListModelsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListModelsResponse415Headers the declared response headers of an HTTP 415 response for ListModels
+type ListModelsResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 type ListModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3363,6 +3536,10 @@ type ListModelsResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -3371,6 +3548,8 @@ type ListModelsResponse struct {
 	Headers200 *ListModelsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListModelsResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListModelsResponse415Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3386,6 +3565,16 @@ func (r ListModelsResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r ListModelsResponse) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListModelsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListModelsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -3427,6 +3616,11 @@ func (r ListModelsResponse) ContentType() string {
 	return ""
 }
 
+// GetHealthResponse415Headers the declared response headers of an HTTP 415 response for GetHealth
+type GetHealthResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 type GetHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3434,8 +3628,14 @@ type GetHealthResponse struct {
 	JSON200 *Health
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetHealthResponse415Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3446,6 +3646,16 @@ func (r GetHealthResponse) GetJSON200() *Health {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r GetHealthResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetHealthResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetHealthResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -3482,6 +3692,11 @@ func (r GetHealthResponse) ContentType() string {
 	return ""
 }
 
+// GetReadinessResponse415Headers the declared response headers of an HTTP 415 response for GetReadiness
+type GetReadinessResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // GetReadinessResponse503Headers the declared response headers of an HTTP 503 response for GetReadiness
 type GetReadinessResponse503Headers struct {
 	RetryAfter *int
@@ -3494,12 +3709,18 @@ type GetReadinessResponse struct {
 	JSON200 *Health
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetReadinessResponse415Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetReadinessResponse503Headers
 }
@@ -3512,6 +3733,16 @@ func (r GetReadinessResponse) GetJSON200() *Health {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r GetReadinessResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetReadinessResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetReadinessResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -3873,6 +4104,20 @@ func ParseListBotsResponse(rsp *http.Response) (*ListBotsResponse, error) {
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3917,6 +4162,16 @@ func ParseListBotsResponse(rsp *http.Response) (*ListBotsResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListBotsResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListBotsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4053,6 +4308,16 @@ func ParseCreateBotResponse(rsp *http.Response) (*CreateBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4134,6 +4399,20 @@ func ParseDeleteBotResponse(rsp *http.Response) (*DeleteBotResponse, error) {
 		}
 		response.ApplicationproblemJSON412 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4192,6 +4471,16 @@ func ParseDeleteBotResponse(rsp *http.Response) (*DeleteBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers DeleteBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4259,6 +4548,20 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4310,6 +4613,16 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetBotResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4460,6 +4773,16 @@ func ParseUpdateBotResponse(rsp *http.Response) (*UpdateBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers UpdateBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4613,6 +4936,16 @@ func ParseDuplicateBotResponse(rsp *http.Response) (*DuplicateBotResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers DuplicateBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers DuplicateBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4694,6 +5027,20 @@ func ParseRestoreBotResponse(rsp *http.Response) (*RestoreBotResponse, error) {
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4752,6 +5099,16 @@ func ParseRestoreBotResponse(rsp *http.Response) (*RestoreBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers RestoreBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers RestoreBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4819,6 +5176,20 @@ func ParseListBotStatusEventsResponse(rsp *http.Response) (*ListBotStatusEventsR
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4863,6 +5234,16 @@ func ParseListBotStatusEventsResponse(rsp *http.Response) (*ListBotStatusEventsR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListBotStatusEventsResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListBotStatusEventsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4912,6 +5293,20 @@ func ParseStreamBotStatusResponse(rsp *http.Response) (*StreamBotStatusResponse,
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
@@ -4964,6 +5359,16 @@ func ParseStreamBotStatusResponse(rsp *http.Response) (*StreamBotStatusResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers StreamBotStatusResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers StreamBotStatusResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -5038,6 +5443,20 @@ func ParseTrainBotResponse(rsp *http.Response) (*TrainBotResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5096,6 +5515,16 @@ func ParseTrainBotResponse(rsp *http.Response) (*TrainBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers TrainBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers TrainBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -5156,6 +5585,20 @@ func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5193,6 +5636,16 @@ func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListModelsResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	}
 
 	return response, nil
@@ -5226,6 +5679,20 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5233,6 +5700,19 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 415:
+		var headers GetHealthResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	}
 
 	return response, nil
@@ -5266,6 +5746,20 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5290,6 +5784,16 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 415:
+		var headers GetReadinessResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetReadinessResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -5807,7 +6311,14 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 
 type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
-type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+type UnsupportedMediaTypeResponseHeaders struct {
+	AcceptEncoding *string
+}
+type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnsupportedMediaTypeResponseHeaders
+}
 
 type ListBotsRequestObject struct {
 	Params ListBotsParams
@@ -5872,6 +6383,41 @@ func (response ListBots401ApplicationProblemPlusJSONResponse) VisitListBotsRespo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBots413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBots413ApplicationProblemPlusJSONResponse) VisitListBotsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBots415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBots415ApplicationProblemPlusJSONResponse) VisitListBotsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6042,10 +6588,13 @@ type CreateBot415ApplicationProblemPlusJSONResponse struct {
 func (response CreateBot415ApplicationProblemPlusJSONResponse) VisitCreateBotResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6237,6 +6786,41 @@ func (response DeleteBot412ApplicationProblemPlusJSONResponse) VisitDeleteBotRes
 	return err
 }
 
+type DeleteBot413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBot413ApplicationProblemPlusJSONResponse) VisitDeleteBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBot415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBot415ApplicationProblemPlusJSONResponse) VisitDeleteBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteBot422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableEntityApplicationProblemPlusJSONResponse
 }
@@ -6406,6 +6990,41 @@ func (response GetBot404ApplicationProblemPlusJSONResponse) VisitGetBotResponse(
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBot413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBot413ApplicationProblemPlusJSONResponse) VisitGetBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBot415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBot415ApplicationProblemPlusJSONResponse) VisitGetBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6621,10 +7240,13 @@ type UpdateBot415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateBot415ApplicationProblemPlusJSONResponse) VisitUpdateBotResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6832,10 +7454,13 @@ type DuplicateBot415ApplicationProblemPlusJSONResponse struct {
 func (response DuplicateBot415ApplicationProblemPlusJSONResponse) VisitDuplicateBotResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7030,6 +7655,41 @@ func (response RestoreBot409ApplicationProblemPlusJSONResponse) VisitRestoreBotR
 	return err
 }
 
+type RestoreBot413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RestoreBot413ApplicationProblemPlusJSONResponse) VisitRestoreBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RestoreBot415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RestoreBot415ApplicationProblemPlusJSONResponse) VisitRestoreBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RestoreBot422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableEntityApplicationProblemPlusJSONResponse
 }
@@ -7180,6 +7840,41 @@ func (response ListBotStatusEvents404ApplicationProblemPlusJSONResponse) VisitLi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotStatusEvents413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotStatusEvents413ApplicationProblemPlusJSONResponse) VisitListBotStatusEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotStatusEvents415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotStatusEvents415ApplicationProblemPlusJSONResponse) VisitListBotStatusEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7342,6 +8037,41 @@ func (response StreamBotStatus404ApplicationProblemPlusJSONResponse) VisitStream
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamBotStatus413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response StreamBotStatus413ApplicationProblemPlusJSONResponse) VisitStreamBotStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamBotStatus415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response StreamBotStatus415ApplicationProblemPlusJSONResponse) VisitStreamBotStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7519,6 +8249,41 @@ func (response TrainBot404ApplicationProblemPlusJSONResponse) VisitTrainBotRespo
 	return err
 }
 
+type TrainBot413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response TrainBot413ApplicationProblemPlusJSONResponse) VisitTrainBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrainBot415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response TrainBot415ApplicationProblemPlusJSONResponse) VisitTrainBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TrainBot422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableEntityApplicationProblemPlusJSONResponse
 }
@@ -7655,6 +8420,41 @@ func (response ListModels401ApplicationProblemPlusJSONResponse) VisitListModelsR
 	return err
 }
 
+type ListModels413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListModels413ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModels415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListModels415ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListModels422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableEntityApplicationProblemPlusJSONResponse
 }
@@ -7724,6 +8524,41 @@ func (response GetHealth400ApplicationProblemPlusJSONResponse) VisitGetHealthRes
 	return err
 }
 
+type GetHealth413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth413ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth415ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealth422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableEntityApplicationProblemPlusJSONResponse
 }
@@ -7773,6 +8608,41 @@ func (response GetReadiness400ApplicationProblemPlusJSONResponse) VisitGetReadin
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness413ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness415ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8284,143 +9154,146 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2LcttIkuCvVGB6o6UdkCJpyQ8qLi5ktz3tGbfbYcnnuzO8RhEokrUCq9CogmhOWxH3Nfdh9yUXmVmF",
-	"BwHqYcvu7eneiN6xSKAqKzMr35n8NUj0KtdKKGuC6a/BUvBUFPjPJzxZiida2UJn8HcqTFLI3Eqtgmlw",
-	"osxaFIZZzXhpl0JZmXArUlaIX0phrGG8EEyJC1GwBFZKh0EYmGQpVhxWE6pcBdN3gdIDY3UhgvdhYDe5",
-	"CKaBsYVUi+DyMgyenvFFd++zpWAzbb83zNhCqwWD3e2GWb44ZtKyZMnVQhi2lnbJAIKN+4jpObP0MkAj",
-	"PvJVnsGWUTCOghZ8XVhe6IQTAH3wvHn9wq+uxLq7wwHP5cHF+GCmrTm4Nx8l92cjMXjIj8TgMD1MBo/S",
-	"0WxwfzaeT+bj+f10wq+E5jIMcl7wlbCOWI+1fZ5ehSmZtuG5IQgSVsm5XQZhoPgK3pxp+0GmQRgApWUh",
-	"0mBqi1I0wZ3rYsVtMA3KEp/sIvN5Kla5tkIlm3+ITRfwn/i5MIjNpBDcCmb4XACzFcIWG7b3/OnZM5YW",
-	"fG5ZhKdsLDj4h9iwH8/OXrEfkZvZMymyNAr2p4xHihaYbXBxw1eClUYUxCvVR+diw7hK6w8cV+NjUrHJ",
-	"IVvqsjCM0zWIFDw5l4WxrBAm18oIxhdcKrZnLLelCdlMp5uQxZ6N4n3cgY5nmNKw8GLIzhowRArB4iyV",
-	"87kohLIekCmLDyeTeMhOHEbWS5kJ1oSCAJZwSWSWsaJUSqrFNFLx4ehRfOze42ylV7Bwxq0oaD160y65",
-	"ZXMuM5EyvKJbQAKOVnzDZoIZoWykuGGc5Rkc2upzoZguGH72S6ktLgLkPwZ8M87mhTBL9ubN8x9YLgqm",
-	"c1EgXoaRajHq0fxhOkrGYnCPP5gNDmcPxeDRfJIO7idjPpndSw7TI+EZlaRXzapbTNG6Uiv+8YVQC7sM",
-	"ppOjozBYSeX/HsPtslYUsOZ/vIuij5PxIIo+Pnj6/q/f9bPz/Cduk2WXj39WAtCw0oVgIMwM29MFi/89",
-	"3ickrgtpBVvyPBfKMK2yDZOVjPresKQskOzwLtBSw3pzZLdVyEB284JQq9Ui20zZWvBzv1P89iAKhsNh",
-	"FMT7ThSvAMxtFEfBPZR+/TicD+hsO5A3Hk0O+1DyQq6k7ZdIGS8WwGGqXM2A9HMmrVjB4fDkOV+IoQfn",
-	"l1IUmxqaDFdtgpKKOS8zG0wno7AWPFLZe5MgBEDlCjTNeDRCGru/KoilsmIhCgT59FzmXYh/1Gu24mrj",
-	"gLSamXOZs5mYA1E9wMxYXlizC254pR/s66B2/9cAftQD/CWIY5I7pA94+pruMfyVaGWFwn/yPM8kSaCD",
-	"vNCzTKz++p+GtFrFEQCe5TILpgGcz0sEkGDAhEpbdsEzmbK/n/78cspKJT7mIoE7LlQK9ITPmVR5ibRC",
-	"ARhMD+EUVlrkucc8ZR7C6jweInMw4+nAbRtcNvH2XSHmwTT4y0FttxzQt+bgFb1N6OiynT9GwhWcYAaf",
-	"8HTKVjwDCgg6TsikosO9OXs2eBjC9cXjoDx0p38+gI8itff62RP24PDRvSkIUoHsDBRndi0TwaSiCzv7",
-	"T5HYkHGWwZ+mLAq94FbAJ2+UTHQqmNIqWfKCJ1YU+3BBL8PgiVbzTCZfSsKNLhnP4KwbtuQXIHxn2iKc",
-	"KYuC0zLPdWEZN0Yay5UlS6gi2qOaaBVAPRSD5QaWnwt1ZwRDTErDcFUkhG1YfmAVpJq0EuNZptf4da1I",
-	"AI5nupjJNBXqC3GIkhmXXysSWXYpDeIRdKAzL2Wb3e/VmKvh6EHdvPryrjAHcEmwTrRdigItnO8Ny8tZ",
-	"JhP48tipGmvcgVqHQMw9V6AAefa0KHRxC+x9MfwnqilQwAApCzFkL8n2YGtuHKQpwvlS22e6VOkXElhp",
-	"RJozAyUYzC1aHta0fKktoy37roG2gzl+eRe0fKmZKZMlgIb8D+IDjWKeZY5qwP1GCMTFK77JNE/PtH4B",
-	"KvZbUo24jvQD6ne4rFyx+4fsH/IxQVeIRKtUwhvP0K68A90ERFvWLMGMVIlgIPJA4DFpj9lc2GQJfiEZ",
-	"5GB1o+3bpO94UtO3CSdzgPZQOm88NiA7+U5oHnuLK67FG5ptO8zCDm5fV37ZF2E30WouixXumopMwItT",
-	"MPVT5iGsvSYCC8BBPuVpyv67W+C/gXfYxPXk4Q5cV4D3YNsthuAPKs/zLvB9QqcTbFUatArcViKl4zXo",
-	"AaZ781Qx4v5UFBcyEW8Uv+Ay47Psm1+8lFs+40a0TZtkKVJWyMXSMqXXvRLUe4Hk/AVhM/7zGr4ZnMyt",
-	"KLpG8SmSDa3hNZfWW8O4GniIfdGLhrV6GQZnWv/E1cbZgOZLRYHWZKSjQ2X8uaRiY2YI1hYLNoyaM60Z",
-	"QMIqUHrYr+BWDND5uCOuO2sDTNaN/0znQjECFlw7wVcmZHO0f6RBbf5tafVG8dIudSH/eTcyW/AC9AMG",
-	"CUB4i4+5u/e1wh3XFGpt30Ocsvn9HaldcgFakMK9MULZLdy/fft2cNIIgfbESrM13xgWP8bV4rAWm4Xg",
-	"Riu2XgrFeM82V0QAkSx5oRNhDMicpxgDvUNvDwgzqZyhuRQZ3iEB9qAJpu9+DfAzeEus0OguC5DzWRUn",
-	"DcAgAHcWQARzJPAillu20saySXAZ1uusdCqya1Yo1bnSa8XwWRYFi9wOHkXBMdhA7G9Pz5gPtOIDJrh8",
-	"37z2kyZTNZDHHPZ6mAuPT+DcjbbB04asit/CzSd2YrNC8HMX9tTKgjd4zGLCeMwyaaxhINfBDkTV80YZ",
-	"8t5E+pNIJT9D6H8bqw8UT9zcDXYBDVmhzUeqn2DME4FLSfXz7FUBjpuVwgTTOc+M6CLOx9XZz+C7xOAd",
-	"xmjNxUjrGDMO3jSA25M31ty6k1ef+LG2PzSevgwDaT6Q99SK3fQC+nYp0OmixAMGlxOukD8B2LQkDIlm",
-	"JsJx3UzrTHDckO7C9XD+hM9d+kDTtc+/hMeAIhtjxepDXuhVbluHAu+/faLnytiiTOAvwxbyQijQJQA+",
-	"3UKnUFymRasLURhkgWNW5vDoeDQasSq8YdqZiP+lS6QcZ/NCCpVmG2Z8SGIBRi4oPq7AY5VKMLPU+ZBi",
-	"ZHUIcjRqh2z/I4o+jkbv/70brQ2DjwP35GBLLgEDw8UBJ+HlmxcNgAFhTSHXit8NH2zj6xSOBpZW452Q",
-	"jQATIFCTrDTyQqCNUhZKpEx85InNNow79LYQhBtUIcJUl2BgNmKEk97QIMVWAwoMen/gHXGJ56465UYR",
-	"Kjgmsj6YwzuySbq0iV5hJo07w7nvqlUruDwfWMvv+/jcPfqB21biKAV7y0oEdkv1hYFMb5Zkah4cH/Fw",
-	"tbbdiYWWuGhj4g2y9VGLq9GEi1WZZXGbwX2qFNUq3iE+06VlugATwvujZaHMFl8fAVvDguRTUJbtK7M5",
-	"nNxLqFtK6J9zOt3cBeoSnW+OQcItmc5pjS6rfIZg9WuD0qF3+0XorSTiZT8XvJDG9md1MOiv53A+03Ms",
-	"K1btf1wDxWsXvQ9qQHhR8A38ne1OpcT4XVwFJH3upJtSuCL1EVJ6on8D+Oo264/61rfa8uyK1AogsRHk",
-	"mMvM3agLUTCeZbiv2d74/uE1G2/LAKSFhyb0SRlC7w4x8JPXwz15PUrUydSgaSZSNtuwuGuDxmyPoGbx",
-	"TNsBGSv7bRkBZuyhHsBhmoesnu8ovO2EZUdIes7ugD52Grlx8dmeT0Pg/8u1VNbshygqMFC8XoKTmvNE",
-	"HFP6olQphhKqzyMlDbOFXK1EOmRvlPylFIyvNGhBHzb/3hChMZOC5SHaOh2ShkwulAbgWcKN2E5RdpIU",
-	"1yKkT05G0enny8yZYLOMq3OmdHG1AK3uctcTJAP2KVpK6AiwWWkRQyKVFl0RrYQB0VYIng4A+13pQkUD",
-	"Xml2pKTypiWFeuhhtlctuN+6SFeq2i8zmq+pSNkG6dbVKdeYAB2z/fdnpuO9+bALkTL1QohqWJYaLpqp",
-	"yL8Tv49mE3E4f5AMxuk9PjgUR7PBw+R+OnggHs4f8dFsnEzSm+DXe9bXnueUHqxe+VBdsC5dNhX80jCp",
-	"nAMcHzvjimFOay2N2D7ftqnUBXfb6bkOanz+FT3e9QGuefus8fRlGJR5erNLm3Fjq3zGZ9zaPsu34qPQ",
-	"uwBNAMIq9NIO5bTx1bxOFek7BA2b0ql16h0a9rTioa08iC24VFIt4kZxk+OKmQBFkReCyl/26BIrsQ7r",
-	"i5uCPV4IXAV0s7aRoiINthSF2A9ZzBMrL0RM8TdpvdTdhJ7n6BsPiKuGitRe3D50zAzfGLZebvad4nLV",
-	"jf7NIAxoLx9AA2TU17HxWJ8eb7FhB09/eueEpbNtB/2/qkuO0L7Be3FLD+sMbWORUTCfRETIuGWZAJmh",
-	"lRhSsaNxaWFl2bkQOXCDLNgFz0phjiMVR82Fo2DKSLImmeCFcRm/6nti6ZVUTfjGXzO89i8QTvt2mqXP",
-	"c0UmqCo32oRy0fZfd/FWf2ga8NGWDG1V0ZFb2c5y6bcgfp2fBxawJJHjRKaL+Pv6OVd77KoS3/ds1LAk",
-	"auC6iYbr1GQFb+gwVK/cp7h+FDyzyy52a4vIH0if99e2Nzd3b/VttMMBPWEZV4uSL7yYp6IuuBpFCeK4",
-	"x2vQyoqP9sNaqlSvr/DGMQ9lGioElKIBXGqVtLlgPHmI4r0TD+jGAFJp8oxvPvibVRPrb6/OBoeaOed3",
-	"R7ivy60ozkj/OJfCJQKucq277MM/frBXqQ7YaikXS6yJrh9soMcpxLbmnPRpiI4myAt9IVPK2tYg/5wL",
-	"dfK8D9pCWF/a0YbyNX1BEFHzhQtKzNEMwvJxcN+VWFOFw6KkOjnjqwZKg4da9UnQ3mhqk6CNo4TbnNZF",
-	"cn2QnSzvI29fElerpHk7otYbFuoDxGe+erpf2OtnT9ijw6MHzCXVGCVR+4LhlFztikFu2RpU9BqbWOrS",
-	"M5eBDR1v56IwWlHzA0+HfWzhk7LbezzTBTUKhE5/6vlcUOgGhRyWK98Ekw2F0hOglGBYq2TH5QER7v1U",
-	"d7TdvTH9TI8v7XSDq16HNGQ8M5oMH25Y/D8Hrqhj8DyNj6kRAQx9NOsLAbcWcME9EYdXO7ndrbHNxFVq",
-	"JDptC0fMN99AMrqUdFfEmyXY2aZcrTjSDlF4LqnGugFyjcqrs9r1maxLFPew5Nb6rhrSsD0wuQAAClNx",
-	"CltZnW/FFnpT59cpQPzWY6LhXLrL03c5yW98euHy3N34bN3zxRtFw2VPtN61NF2fVAq3Qm83C6LNC736",
-	"cBUXOQYiT62Kc8xbBc/U1lOf4PNdzGvDJH337LmCk5t2V50A5B8jkLFMMUtA5Ur0jdm6DT3R++5l2BkY",
-	"qiOHHe+bz63PCxHN99bLjXPo6wDSzWJEVn+4dVSrTztWbXJN6jeXr4/a4qprWP36hFSb2dlSGquLTQiK",
-	"H4Qk8tGXJqyad++qhNVnpqE+N7v0DZNDAK1IykLazSkgxQkSrPA6KckzoL+eeaD+/vasU1rx4+nk6D77",
-	"+9szV2tqylnM9nxE93uDDXLUKRiLj3lcFYWhdYbr17doaW1OVTpSzbU3+Tk1kLhGpCdLbk9z9MAoFyP4",
-	"qhPoD6hCJ6wMRRGiNRlilqIRYwt97SwlsbFNkDW2SJbcwjYhPmCEiNTa+fPcx/KoMcVqOPEwUpH6y19Y",
-	"o55OahUpSpjEzlCI6yYPpoRIDYtPXAEgpyplqrRjUTka3Uv+/vYM/yHiaVVkZ+RC+QJfpEEIkGkjHAmS",
-	"jMsV9p5U1fbfU+UltSzCcdZLmSxZwotCCsO4IgrRq0N2wlbSGKkWYaRcfSNW8FfBa19ZRwBJ30talR0f",
-	"jsauvGm7wtCfLx5G6hmaiOC8ZsyI4kIUIaYZjVt3MECgCROg1BwqWF5IZbGh0CMdzTvjkY0yE8CKd1WQ",
-	"xWzvnbeC3+8B85npwcF6vR4W82QAnKKLoS4WB8U8gf/guf39YaRi4NcYQwqmz6Q5ZrXl4D8zbA8N2X1k",
-	"xH5rlkkVKV8uR/2VlRGzyQV6RVM47Cf8m33yMvITWwmOEd5Pkfo0GAyq/+DZuLctLWaf2OFoxD417drb",
-	"9pbtaCxje3fZTca2T9Gsl6VjjNknpnqLXrffrXqV6MV77vzuLlMQL8Sk5lUdRp1lq7YZWvaQ4MHel0IY",
-	"XRaJuKYBprPkStilTgewMnaH+bMeOZDRLREfpQHxhM48vlA3XaDBG5/Au3EXiXW/Gy37yC3rIKsb7owT",
-	"dc6/49R511kvcb117dUcXgEcqRh3bW+UQAfATLvnrbOqbHRAn4vNQCqQB/UevNXZTrZ+vNU2HddN5D7v",
-	"gi6GSDvb9fTE4F7jCfvEbtvY0l2d2psGVusB9hjR2jUPUiEqFo1Q31EP61cFs4OVSCUfkCyCdY621ukv",
-	"aO0sWcsqXGYyQbTetsqXM4x4Nl5Y6iwl57TgaxYfx8CQoA7+7d7jeB/Wc8keEg7GNXRara/lgkKUxlEG",
-	"wUUDvkP1NUeNl7owRGcGQS8Ld3p0aJeHiBRnLACr6dJe2VnTWbzZgUFr4h3p7/sghyButEXEvg2kszBw",
-	"EywxcJ0WPYv39GMcsyQDcwEEErlmPVLW9wPBkkeVrNzdrdNqx+lS0XVk0mqgeXhfq6QPc8R12CTeDniQ",
-	"BI7UyVaDaCEvQL5gu6EnF6ZO0RDhioG9AsKnusAoQClDmGWVCeMGV1TjM+LD0WFM8SzS3CRrp0xpvG0J",
-	"VywTvFBOtOGWJJtZqTJh8LrQvAmQytJ6o+WJViQzko23XODdQuSFMEJZEouVkeYnxsQgYOIhO4UbJS2b",
-	"8eQcXcUGSyoWv3pzhjZYpOIfnr54evY0BkN1xc9JC9H0hkri8WzqEsZOcvskvlRsJuxaCEWahtCExtXh",
-	"eBJHCrDrhmvAp7CuFcqfEdiYTMyU4Q0wkYpf/XxaF5qBweeMxc7nB7+SK3p5UJntMeNJInKLRuv2vY8U",
-	"yakpKgecLdI7GwUJtz0PZSGsYbtmodA5OxNP3uLVdSFrvN84EQTtVjD6HsXOIm5e533nUmh8Dy4oZvcb",
-	"N9Rj72dKH6qUytoiRSV6S0zg/NNhDT9Cjf3P2N0TloF4BdYj54anEv4K3cMrIEpiYrK6TaReFRq4WpSG",
-	"ue/8owAdz+Vww1eZf55UbaqTEqev1ECkGhatiy0x+Vo14Le8NxBOfCFwgZNXz4MwuBCFcVV+w9FwhBVE",
-	"tHkwDe4NR8N7LqWG3mor7jr9NViIntDCC7yELTdIr9VVhXzaByPwJlu5EkMWo1sds0SX4HWgEIgUnAHX",
-	"QDNAmHbxp9FUfcr+SnzhnBjmlgKTHd8oRLPXHZHGziSQRNJVNEBNrLZGYGcFWrazDQatcJ81z86lK1XE",
-	"UlN2IY30gDppRAUBmAJDolRW1/PU4ekxBbCbo5ne9QdS6kcOcOrIZXjtczRQBR7cjv1kroAWjyubYc7e",
-	"USRV4c6Nun9aYa7deyMZKfNIQFBqbHvsVDsZ1weer0TaMWzmusLXHTC60Qd7MRoX++RKwOdO4+3FWHAR",
-	"71f13H2wteqftlvzGrmy3WiiGAM6ALpoFln42hYnGKz4aLdLYln8b05afQCVUQh3bUApWFHwLNtsl806",
-	"Y3fHcX7ZORDpM9B81rpoYNBmKDIXLB7E+I3B85LDPmQv0fvHN9rH3MW2dI6eCTrBoFVx5gPjrQ8Hu4rS",
-	"wmDQ+sslMwf4vz15+/dbg3Ymo9EVDXe3a7Tz/QY9jXbNAG9LFnt23R7cN2hM7uvb0z1/0Jryhxsf0on6",
-	"XqpOftCYL4SvjK9/5c1Wl+7hZHKTl7otrpdhcHQTGNsTTPCte9e/1dPNj8FeSsI5Qc82uiyYz1fyhaHK",
-	"FWuC95dhkOu+GP0TZ/eQcavXihoGamoO2XPrxkiBKHfWTF0GOWRvXPOrN0iwLjRSriSM2h/n6LK5ECJm",
-	"fqvYF05gSyzbi6NgNHwQBbF3c7mbxeWsKpeAkiZSZCiKlMQlGPBx41hxnyakgz7W9taqcGsqIF025LLH",
-	"Ot3c4J45yUd1TmWG3F9TrlF2D7YSz0qxe7Dlzbq1GoVrrmLPVZptaTonxPraGLZKxz634rJVwzIa3gOm",
-	"xfQH38LCz36UkffQ697uCiW3PMTl5eUtzAnX/nvZzsCAYr7sCNfxXQrXusdq99SkRsfE3YnVepDpVe/g",
-	"M1uDRq96vnru24rt0aPrX6oGhcEL4xtI3e3JRfje0U2g62mA/0Llcji5wQm3x5f8xkqJ7hTplq5KugyD",
-	"3ohA3avblYPUBezUVeiSXZRta8b53EQgIdH5aoRPtkYDucBupDCyC2qkNR8oPq6igm6p7TjJ5KFL6ZDT",
-	"KBRLpeF5LnhhIjUv9Mo5a6AYQ0w8oJk9E4kGS3NeCEHarc5JYCExBbYLFxbDQBCA0hdiqUMpLtfZq/8I",
-	"c5+l/9wY0a51TX6Lx7xpDWWimJPSTezLeoZInzHt1um3p50i67g1X9n09W3n1whnF2b4ndq8N7nsz5rj",
-	"AA9Hh9e/Uc3AQ7F5A8nXM4rti4Xmw9tt+7oxw+v3KHF/cIUP/RI37A+mvSbL0fkAjXShXisaIMDVpjGn",
-	"cdgRLn8TliTL17yKNzCUfhvj6Nve1dvevN+pQ/s3YXez8e0UGI2hB02Rl30usBvMD0xuypkR1sczqu5n",
-	"8kWOfZvT7jam0OVlbtfKxBAEjEq5oUFgirRcsJjlpXUT3eGWutSQ1S1XnHxJCh1VPzgAr+BIRva2PTmQ",
-	"0j70dKR2j/tG44gsEh8S38MUUV03tN9nclA32ReZHF/kayO2tyamNIxT+HabFDs9cKAfuYa+U6Re6TV+",
-	"VnFrtYAzayrx2vBMsdWgVFsLvRRrRuSmOf+Nvo49T/iFFoaob3XVA7rf3LbPdV+KLGdJaaxeicK4WAHN",
-	"Dh+yxwIsTTHvcdgnt3OiXf/gjZzob6obXDT1j6Ijvr49d3t/+/MNwD9d9W/gqlMR3C1d9Tp5j01Rn6uV",
-	"+yPTOpeiKkiqO8OqavJeSxW+bBmrIWlJ7gf1Rao3yH3WHN/k0m+uxiOuwqmuo76ulsVkv4+NR6qpit+6",
-	"wAF3MwHD1oQo3DZlUUDZY3iCSmDZHjyyHwUhhRN2PcEm8AzVLhjNtAqpL0conzGm+kQKN5AvLkSKpVgA",
-	"clUk0Z650xs58DT+zYPnLhhg2lrzpCIYIqYK8binmUueef146fqo084qxDP1ItylROc+ONPUso0YO/Vs",
-	"7IpDs4vJLUPR9aizy+5vaHzj6HPjZ6P+jDp/uTP2Z5j6v2LQpJrWcFv15wKud6/8HhdSLZydr1U3wd4o",
-	"gjSNyc0uOystW/J0yPA3tVrFfzgQrV0XVbhBz65SqS+Vz6zW53Xw2hUwrQRXVq5EpPbIK6Jym6r2tNcn",
-	"fE0Y++2jRY50f7oEv51L8AcTM4712yXMtxA2dLkH1MS6szKSQkC++Xv7BybbDZdTSiqDUb0XNzpCMVND",
-	"5Rb7YaTqSVNSSbMUKdurhlTpompkDf1cK6yk+h/SyFmGv464Xmr3M29UJ+1n4uyuV2x0cn710sWvmUDa",
-	"bpG9QQ2V64z9vWaS/iDR6ZPedua7C1VfIwQOqJp8pxA4Ye9Ose1ycIp9S3iR6m7IpV1lQ5OLZLhecrte",
-	"YD/kqsysBE48oI7NgRHKOmkzhDf2I0XbNkvCthLqGbeiGghA/fbOkTVCpfRLkbEXMvg1y0VRFclXw8Oc",
-	"DYMRaZfmRxFCoKHRootzlCkpNl6wE5boFf1mqFRgk8RTthS8sDPBbbzv0vDjo6rj5lyI3DCZZhhfUMLN",
-	"qtO5UEPWGn0oK3srUrpgxurcD/u7qKVcbTWF4PQvtBL+iHh0ss8Qf5GK1FOeLLdR4RtCMPcAn3xvaIQB",
-	"9Vj5QgBuWPyCGztAug6e/0A2XqQwfIYnUQuazJIIeSH8tFxOueqVNEak1L7NWdyQUTEsja2eccotj7Et",
-	"NY7jSMl0yg4nkUKopo6+kYKnpuzXKJBphLMUIjdhIAqmEc5L/X//5/9GQRg15w3gd15R4JfV+AH8ilQL",
-	"fuFmEUQUfw+jRvksPjoZTe4PxuPB5Ohs9Gh6OJ6OHgzHk3v/OwouHeCROitw6ALVHiZlkbHBSzb4kUVB",
-	"f3v2d2dRwL47efWcbt53z39oX7re6opT/KquSu/c+54Z1m42hcXfHqXuYWxjQ5qlxw2GAWO1XAnjOshk",
-	"XUGx/buoLbYIen/9+EZTCK5XilZ8tAcI8qAWRnWNNzLM+DqGGXcZ5roBuz3c5HijzUUtBrs9H90fPno4",
-	"Jj76Au7/jMN8k6sRqYZwRHZuVty0f6ZpW40c04+9kIRAYYuNLqwhR7wY6Rlc1O+MEesTH+GPpRuLgdZc",
-	"KFYqKzOSrplEKZlpI4y7BX/aSP9yftJb7L7eGhiT0Qyhr21e4d27+3DOq9I25l+DEt/fTt6HVByAvdVq",
-	"05kmREWCPqUvLWXlh6DenHNWlMr40AzssMB5+FOW6yyr9rbadaq6CkTW48j16TfcpTdoM/lmQRt/ULBh",
-	"XA7Bq0nfHF9ZbKpZFvFndOcOojt/MCGE3ObyjNgmfGWgxv2s2y53jH5evjkY1XQno7KT9rzQ6pc/6/iv",
-	"wd/1GPZGTX4iEL5iMKMegLlDi1NzZcItz/Tiz/avm7Brt4erGuDabOJyHxDPuR7x3c6/6xWKJ6NRc0q9",
-	"AxoVBRpZ1bgEq0s378RPgegt8XTThb8ii7kddvCXPwCYm2APDIPP5IzPJnJjvlowffe+TTzqy29QjQjl",
-	"qEZt/Dcmmgs/VFM5qOnAhCw+Gt1rFN71Euq1Hwvw29HKkIB1U9GLi2oYlfn2VPtNNMkONmmSpssn7Rfb",
-	"k/vevcdfDUV/bFdMwYXHMA/XN9EBuKUssmAaHKC16iDoW6pKAPppecM6yoAKsL/Z+lo1t9VT37fOi94R",
-	"Fzg1TZhjprSbAkYFLY0VHSIv31/+/wAAAP//",
+	"7H2Lcts4tuCvoDh9q+07lCwpdjqRa2vLSSfTmUmnU7Gz2d0wN4RISMKYAtgEaEXTcdV+ze5/7Kfsl2yd",
+	"cwA+RMqPxElP38mt6juxRAIHB+f90m9Bole5VkJZE0x/C5aCp6LAfz7myVI81soWOoO/U2GSQuZWahVM",
+	"gxNl1qIwzGrGS7sUysqEW5GyQvxaCmMN44VgSlyIgiWwUjoMwsAkS7HisJpQ5SqYvg2UHhirCxG8CwO7",
+	"yUUwDYwtpFoEl5dh8OSML7p7ny0Fm2n7vWHGFlotGOxuN8zyxTGTliVLrhbCsLW0SwYQbNxHTM+ZpZcB",
+	"GvGBr/IMtoyCcRS04OvC8lwnnADog+f1q+d+dSXW3R0OeC4PLsYHM23Nwb35KLk/G4nBA34kBofpYTJ4",
+	"mI5mg/uz8XwyH8/vpxN+JTSXYZDzgq+EdZf1SNtn6VWYkmkbnhuCIGGVnNtlEAaKr+DNmbbvZRqEAdy0",
+	"LEQaTG1Riia4c12suA2mQVnik11kPkvFKtdWqGTzN7HpAv4zPxcGsZkUglvBDJ8LILZC2GLD9p49OXvK",
+	"0oLPLYvwlI0FB38TG/bT2dlL9hNSM3sqRZZGwf6U8UjRArMNLm74SrDSiIJopfroXGwYV2n9gaNqfEwq",
+	"NjlkS10WhnFig0jBk3NZGMsKYXKtjGB8waVie8ZyW5qQzXS6CVnsySjexx3oeIYpDQsvhuysAUOkECzO",
+	"Ujmfi0Io6wGZsvhwMomH7MRhZL2UmWBNKAhgCUwis4wVpVJSLaaRig9HD+Nj9x5nK72ChTNuRUHr0Zt2",
+	"yS2bc5mJlCGLbgEJOFrxDZsJZoSykeKGcZZncGirz4ViumD42a+ltrgIXP8x4JtxNi+EWbLXr5/9yHJR",
+	"MJ2LAvEyjFSLUI/mD9JRMhaDe/yH2eBw9kAMHs4n6eB+MuaT2b3kMD0SnlBJetWkukUULZZa8Q/PhVrY",
+	"ZTCdHB2FwUoq//cYuMtaUcCa//E2ij5MxoMo+vDDk3d//q6fnOc/c5ssu3T8ixKAhpUuBANhZtieLlj8",
+	"7/E+IXFdSCvYkue5UIZplW2YrGTU94YlZYHXDu/CXWpYb47ktgoZyG5eEGq1WmSbKVsLfu53it8cRMFw",
+	"OIyCeN+J4hWAuY3iKLiH0q8fh/MBnW0H8sajyWEfSp7LlbT9EinjxQIoTJWrGVz9nEkrVnA4PHnOF2Lo",
+	"wfm1FMWmhibDVZugpGLOy8wG08korAWPVPbeJAgBULkCTTMejfCO3V8VxFJZsRAFgnx6LvMuxD/pNVtx",
+	"tXFAWs3MuczZTMzhUj3AzFheWLMLbnilH+zroHb/1wB+1AP8JYhjkjukD3j6ivgY/kq0skLhP3meZ5Ik",
+	"0EFe6FkmVn/+uyGtVlEEgGe5zIJpAOfzEgEkGBCh0pZd8Eym7K+nv7yYslKJD7lIgMeFSuE+4XMmVV7i",
+	"XaEADKaHcAorLdLcI54yD2F1Hg+ROZjxdOC2DS6bePuuEPNgGvzpoLZbDuhbc/CS3iZ0dMnOHyPhCk4w",
+	"g094OmUrnsENCDpOyKSiw70+ezp4EAL74nFQHrrTPxvAR5Hae/X0Mfvh8OG9KQhSgeQMN87sWiaCSUUM",
+	"O/u7SGzIOMvgT1MWhV5wK+CT10omOhVMaZUsecETK4p9YNDLMHis1TyTyede4UaXjGdw1g1b8gsQvjNt",
+	"Ec6URcFpmee6sIwbI43lypIlVF3aw/rSKoB6bgyWG1h+LtSdXRhiUhqGq+JF2IblB1ZBqkkrMZ5leo1f",
+	"14oE4Hiqi5lMU6E+E4comXH5tSKRZZfSIB5BBzrzUrbJ/V6NuRqOHtTNqy/vCnMAlwTrRNulKNDC+d6w",
+	"vJxlMoEvj52qscYdqHUIxNwzBQqQZ0+KQhe3wN5nw3+imgIFDJCyEEP2gmwPtubGQZoinC+0fapLlX7m",
+	"BSuNSHNmoASDuXWXh/VdvtCW0ZZ9bKDtYI5f3sVdvtDMlMkSQEP6B/GBRjHPMndrQP1GCMTFS77JNE/P",
+	"tH4OKvZr3hpRHekH1O/ArFyx+4fsb/IRQVeIRKtUwhtP0a68A90El7asSYIZqRLBQOSBwGPSHrO5sMkS",
+	"/EIyyMHqRtu3eb/jSX2/TTiZA7TnpvPGYwOyk+/kzmNvccW1eEOzbYdZ2MHtq8ov+yzsJlrNZbHCXVOR",
+	"CXhxCqZ+yjyEtddEYAE4SKc8Tdl/dQv8F/AOm7iePNiB6wrwHmy7xRD8QeV53gW+T+h0gq1Kg1aB20qk",
+	"dLzGfYDp3jxVjLg/FcWFTMRrxS+4zPgs++qMl3LLZ9yItmmTLEXKCrlYWqb0uleCei+QnL8gbMZ/XsE3",
+	"g5O5FUXXKD7Fa0NreM2l9dYwrgYeYl/0omGtXobBmdY/c7VxNqD5XFGgNRnp6FAZfy6p2JgZgrVFgg2j",
+	"5kxrBpCwCpQe8iu4FQN0Pu6I6s7aAJN14z/TuVCMgAXXTvCVCdkc7R9pUJt/3bt6rXhpl7qQ/7gbmS14",
+	"AfoBgwQgvMWH3PF9rXDH9Q21tu+5nLL5/R2pXXIBWpAC3xih7Bbu37x5MzhphEB7YqXZmm8Mix/hanFY",
+	"i81CcKMVWy+FYrxnmysigHgteaETYQzInCcYA71Dbw8uZlI5Q3MpMuQhAfagCaZvfwvwM3hLrNDoLguQ",
+	"81kVJw3AIAB3FkAEcyTwIpZbttLGsklwGdbrrHQqsmtWKNW50mvF8FkWBYvcDh5GwTHYQOwvT86YD7Ti",
+	"Aya4fNdk+0mTqBrIYw57PcSFxydw7kbb4GlDVsVvgfOJnNisEPzchT21suANHrOYMB6zTBprGMh1sANR",
+	"9bxWhrw3kf4sUsnPEPrfx+oDxRM3d4Nd4hAjkGCruFBm/JhgGzxRiU6lWsSMnBQwFyMVy5Si+TGKRP+y",
+	"1Yyr2rcjZ9xikBgt93RDQa0GX54kicjrbbps2dyKIAQ2tO5I35s+UKVp8O0UHpSCUh1gbkYK3apSARYL",
+	"YYxIGYYIHo7HI/Z//8/4aHg0HN/fJ1i7yRAPUF8yBLHvrsRF/B9j7BgvOSUTimcvC0CSlcIE0znPjOgS",
+	"oM9PsF8A2Bi87Bit4hh5JnbHIRMLpFDeWHMLiVdTziNtf2w8fRkG0rwnL7QVA+sF9M1SIF1QAgeD9AlX",
+	"yOcAbFoSpYlmRschbaZ1JjhuSDLlejh/xucufcDu2udfwGNwIxtjxep9XuhVbluHCoLtEz1TxhZlAn8Z",
+	"tpAXQG0awSdp5hSzy1hpdSEKg+R+zMocHh2PRiNWhYlMO6PzP3SJN8fZvJBCpdmGGR/aWQB5gwEBTKQy",
+	"qQQzS50PKdZYh3JHo3bo+z+i6MNo9O7fu1HvMPgwcE8OtuQ7CAIQQOBsvXj9vAEwIKypLFpx0OEP2/g6",
+	"haOBxdp4J2QjwAQopiQrjbwQaOuVhRIpEx94YrMN4w69LQThBlWoNdUlGOqNWOukN8RKMeqAAqzer3pL",
+	"VOKpq+ZWivTBMZH0wa3YkZXTpU30CjOS3DkgfaxWreBEBHgd7/ro3D36nttWAi4Fu9VKBHZLooSBTG+W",
+	"rGseHB/xcLW23YmFlrhoY+I1kvVRi6pR7seqzLK4TeA+5YzmCfIQn+nSMl2AyPd+fVkos0XXR0DWsCD5",
+	"ZpSt/MJkDif3EuqWEvqXnE43dwHPROebY5BwS6ZzWqNLKp8gWP3aoNTo3X4ReiuJeNlPBc+lsf3ZMUye",
+	"6Dmcz/Qcy4pV+x/XQPHKZUGCGhBeFHwDf2e7U1IxfhdXgV2fg+qmZq5IIYWU5unfAL66zfqjvvWttjy7",
+	"IkUFSGwEi+Yycxx1IQrGswz3Ndsb3z+8ZuNtGYB34aEJfXKL0LtDDPzs9XBPfpQSnjI1aOKKlM02LO7a",
+	"8jHbI6hZPNN2QMbKfltGgDtwqAdwmOYhq+c7Cm878dsRkp6yO6CPnUZuMD7b8+kc/H+5lsqa/RBFBVqG",
+	"6yU4+zlPxDGlgUqVYkim+jxSYGIWcrUS6ZC9VvLXUjC+0qAFffrhe0MXjUYwltlo63RIGjK5UBqAZwk3",
+	"YjvV20n2XIuQPjkZRaefLjNngs0yrs6Z0sXVArTi5a5HTQbsE7SU0KFis9IihkQqLbp0WgkDog0M8wFg",
+	"vytdqPjCK82OlPTOgKWQGT3M9qoF91uMdKWq/Tyj+ZrKnm2Qbl3lc40J0DHb/3hmOvLN+12IlKkXQlQL",
+	"tNTAaKa6/p34fTibiMP5D8lgnN7jg0NxNBs8SO6ngx/Eg/lDPpqNk0l6E/z6CMW15zmlB6tX3lcM1r2X",
+	"TQW/NEwqF0iIj51xRW73Whqxfb5tU6kL7rbTcx3U+PxLerzrA1zz9lnj6cswKPP0ZkybcWOrvNAncG2f",
+	"5VvRUehdgCYAYRXCaofE2vhqslN19Z0LDZvSqXXqHRr2tKKhrTCHLbhUGL2oi8QcVcwEKIq8EFRGtEdM",
+	"rMQ6rBk3BXu8ELgK6GZtI0XFLmwpCrEfspgnVl6ImAIo0nqpuwk9zbnQigPEVZVFai9uHzpmhm8MWy83",
+	"LkTiAyP+zSAMaC8fiARk1OzYeKxPj7fIsIOnb945Yels20H/Z3XJEdrXyBe39LDO0DYWGSVFSESEjFuW",
+	"CZAZWokhFY0al15Xlp0LkQM1yIJd8KwU5jhScdRcOAqmjCRrkgleGJc5rb4nkl5J1YRv/CXDa/8Jwmlf",
+	"T7P0ea5IBFUFTPuiXNbit1201R/iB3y0JUNbVXTkVraz7PwNiF/n54EFLEnkOJHpMie+DtHVcLvqznc9",
+	"GzUsiRq4bsLmOjVZwRs6DNUr9ymunwTP7LKL3doi8gfS5/09As3N3Vt9G+1wQE9YxtWi5Asv5qk4Dlij",
+	"KEEc93gNWlnxwb5fS5Xq9RXeOObzTEOFgFI0gEutkjYVjCcPULx34gHdGEAqTZ7xzXvPWfVl/eXl2eBQ",
+	"M+f87gj3dakVxRnpH+dSuETAVa51l3z4h/f2KtUBWy3lYom15fWDDfQ4hdjWnJM+DdHRBHmhL2RK2e8a",
+	"5F9yoU6e9UFbCOtLZNpQvqIvCCLK7LigxBzNICzDB/ddiTVViixKykkZX31RGjzUqk+C9kZTmxfaOEq4",
+	"TWldJNcH2UnyPvL2OXG1Spq3I2q9YaE+QHwGsaeLiGF67PDoB+aSk4yS0X3BcEpSd8Ugt2yN+TtsBqpL",
+	"+FwmO3S0nYvCaEVNJDwd9pGFT25v7/FUF9RwETr9qedzQaEbFHJY9n0TTDYUSk+AUoJhrZIdzAMi3Pup",
+	"7mi7e4z6iR5f2ukGVz0jach4ZjQZPtyw+L8PXHHM4FkaH1NDBxj6aNYXArgWcMH9JQ6vdnK7W2O7jqt4",
+	"SXTaFo6Yt7+BZHSp/a6IN0uws025WnG8O0ThuaRa9QbINSqvrg6oz2Rdwr2HJLfWd1Wlhu2ByQUAUJiK",
+	"U9jK6nwrttBbgnCdAsRvPSYazqVjnj7mJL/xyYWrF+jGZ+veOd4ovi57ovWuNez6pFK4FXq7WRBtXujV",
+	"+6uoyBEQeWpVnGPeKhyn9qj6BJ/uYl4bJunjs2cKTm7a3YkCkH+MQMYyxSwBlX3RN2aLG3qi911m2BkY",
+	"qiOHHe+bz63PC9Gd762XG+fQ1wGkm8WIrH5/66hWn3as2g2bt99cvj5qi6quIfXrE1JtYmdLaawuNiEo",
+	"fhCSSEefm7Bq8t5VCatPTEN9anbpKyaHAFqRlIW0m1NAihMkWCl3UpJnQH899UD99c1Zp7Tip9PJ0X32",
+	"1zdnrmbXlLOY7fmI7vcGGw2p4zIWH/K4Kq5D6wzXr7loaW1O1U5SzbU3+Tk14riGrsdLbk9z9MAoFyP4",
+	"qhPoD6hCJ6wMRRGiNRlilqIRYwt9DTIlsbHdkjW2SJbcwjYhPmCEiNTa+fPcx/KowcdqOPEwUpH6059Y",
+	"oy5RahUpSpjEzlCIGwVVSojUsPjEFVJyqvamikUWlaPRveSvb87wHyKeVsWKRi6UL5TGOwgBMm2Eu4Ik",
+	"43Llq6aoa+F7qmCl1k84znopkyVLeFFgLZWiG6JXh+yEraQxUi3CSLk6UeyEqILXvkKRAJK+J7cq3z4c",
+	"jV1503alpj9fPIzUUzQRwXnNmBHFhShCTDMat+5ggEATJkCpOVSwvJDKYmOmRzqad8YjG2UmgBXvqsSL",
+	"2d5bbwW/2wPiM9ODg/V6PSzmyQAoRRdDXSwOinkC/8Fz+/vDSMVArzGGFEyfSXPMasvBf2bYHhqy+0iI",
+	"/dYskypSvuyQ+lQrI2aTU73bFA77Ef9mH72M/MhWgmOE92OkPg4Gg+o/eDbube+L2Ud2OBqxj0279rY9",
+	"ejsa9NjeXXblse1TNOuO6Rhj9pGp3uLh7Xerni968Z47v+NlCuKFmNS8qlOrs2zVfkTLHhI82ENUCKPL",
+	"IhHXNBJ1llwJu9TpAFbGLjt/1iMHMrol4oM0IJ7QmccX6uYVNHjjE3g37iKx7hukZR+6ZR1kdeOicaLO",
+	"+XecOhg76yWuR7G9msMrgCMV4659kBLoAJhp9w52VpWNTvJzsRlIBfKg3oO3JgSQrR9vtZ/HdTO+z7ug",
+	"iyHSznY9vUW413jCPrLbNgh1V6c2sYHVeoC9WrR2TYNU0ItFI9S/FTKtmOtM2IGhsi5FHqxEKvmApBOs",
+	"fLS18q5SYbrkKyuEWV216wmrXecb7yOB+yr6qyuHVZd+apGJsE8meLu3LdrmDAOvjReWOkvJRy74msXH",
+	"CD5opX+79yjeh/VczolklHH9uVbra4mxEKVxBILgoh/RIT7ACDznoiGdkRK9nNRpuaJdHiBSnM0CFK9L",
+	"e2WjVGfxZkMNrYms2t/GQ35J3OhyiX1XT2dhIGpYYuAaZ3oW72mvOWZJBlYLUAR5iD3C3rd3wZJHlcje",
+	"3XzV6q7q3qJrsKXVQAHyvs5XH22J6+hNvB13IUUQqZOtft9CXoCYw+5Rf12YwUV7iCsGZhPwQyVHUI5T",
+	"ojLLKkvKzSGppqHEh6PDmMJqZECQyJ8ypZHFE65YJnjhuI3kNqkIVqpMGGQXGh8CPCytt50ea0WiK9l4",
+	"AwreLUReCGBn4uHKVvQDgGKQc/GQnQJHSctmPDlHj7VBkorFL1+foSkYqfjHJ8+fnD2JQTys+DkpQxrG",
+	"UQlenk2bLQF1LYFUbCbsWghFCo/QhDbe4XgSRwqw62alwKewrhXKnxHImCzdlCEHmEjFL385revdwO50",
+	"Nmvn84PfyCO+PKi8h5hxlIFoO2/zfaRITk1RR+GomN5RN3hx2+NtFsIatmu0DZ2zM8DmDbKui5wjf+OA",
+	"FzSfwfZ8GDvDvMnO+86z0fgeMCgWGTQ41GPvF8piqpSq6yJFlYJLzCP9w2ENP0LD4R+x4xOWgXgF0iMf",
+	"i6cS/grdwyu4lMTEZPybSL0sNFC1KA1z3/lHATqey+GGrzL/PGn8VCclDtOpgUg1LFrXfGIOuJqn0HIi",
+	"QTjxhcAFTl4+C8LgQhTGFRsOR8MRFjLR5sE0uDccDe+5zB46za3w7/S3YCF6IhzPkQlb3pheq6vqCbWP",
+	"iSAnW7kSQxajdx+zRJfg/KAQiBScAddAa0SYdg2q0VQEy/5MdOF8KeaWAs8B3yhEc3QBIo2dSbgSSaxo",
+	"4Dax6BuBnRVoYM82GDvDfdY8O5euYhIrXtmFNNID6qQR1SVgJg4vpTIRnqUOT48ojt6ctPW2P55TP3KA",
+	"Q2Quw2ufo/k48OB2CCpzdbx4XNmMtvZOlqnqh27UzNWKtu3eG6+REqAEBGXotqeItXOCfeD5gqgds4Ou",
+	"q7/dAaObZLEXo3GxTx4NfO403l6MdR/xflVW3gdbqwxru9OykbLbjSYKdaAfootmrYcvsXGCwYoPdrsy",
+	"l8X/5qTVe1AZhXBsA0rBioJn2Wa7etdZ2DuO8+vO+VafgOazFqOBQZuhyFyweBDjNwbPS3GDIXuBQQh8",
+	"o33MXWRL5+gZiBQMWoVvPj7f+nCwqzYuDAatv1xOdYD/21M+8G5rbtJkNLqif/J2fZO+7aGnb7IZZ27J",
+	"Yk+u23MYB41BjH17uucPWkMbceNDOlHfS9XJDxrjovCV8fWvvN5quj4c37v+pe0BJfje0U026+lzhZcn",
+	"k5u83G2TvgyDo5sgpj0FB9+6wTF7JkJgoJsSkE67sI0uC+ZztXxhqGrHmuDdZRjkui8/8dgZW2RR67Wi",
+	"ZomahIbsmXWjyEB/OBOqLgEdsteugdpbQVgTGylXDketn3P0E134FLPeVdwPp/gllu3FUTAa/hAFsXfo",
+	"uZvn5kw5l3yTJlJknYqUZDR4DXHjWHGf+qWDPtL21vp3a7IkcTiS9iOdbm7A3E7cUo1XmSHL1TfXaDkA",
+	"A41npdg9HPVmnWqNoj1Xreiq7LbUq5OcfS0cW2Vzn1pt2qrfGQ3vAdFi6odvYeEXPw7LhwXq+QAVSm55",
+	"iEZ/8w0Eq2t9vmxnn8AauOxI9PFdSvS6v2z35K1Gt8jdyfJ6GO5V7+AzW8Nqr3q+eu7r6orRw+tfqobN",
+	"/RGVy+HkBifcHoHzOysl4inSLV2VdBkGvWGIuk+5KwepA9qpq9Al+ijT2AwuuqlSQqLH14jZbI2XckHt",
+	"SGFUG9RIa8ZUfFyFIt1S28GZyQOXziJPVSiWSsPzXPDCRGpe6JXzEEExhph0Qdt+JhIN5u28EIK0W52P",
+	"wSJqCuoXLhaH0ScApS+uU8dvXJ63V/8R5j5J/7lRtF2Tnpwlj3nTGuxFgS6lm9iX9RyaPgverdNvxDtF",
+	"1vGlvrC97VvurxHOLrbxBzW0b8LsT5sjJQ9Hh9e/Uc1RRLF5A8nXM87vjympH9zurK8aw+f+iGL+R1dp",
+	"0i/mw/6w4SsyV53j0cjP6rWiiQ1cbRoDRocdifYXYUmcfUn+v4F19vtYZF9XQNya3b+57jdmn78Iu5t3",
+	"bqeq6UcbQCfmZZ+z737GAjjLlDMjrA8XVT3u5HUd+2a23c1qoUt73a5hjSEIGPRzo6HA6Go5mzHLS+t+",
+	"/wBEg8u8Wd0KOpDXTJG56uc54BUcYMretOdsUlaNno7U7uH4aAaS7eUzDnuYgaurw/b7jCvqGfws4+qz",
+	"ogqI7a25OA0zHL7dvoqdsQa4P3KCfT9QvdIr/Kyi1moBZ8BVMr3hg2NDSam2Fnoh1oyum34Vo9G9s+cv",
+	"fqGFodu3uur03W9u2xekWIosZ0lprF6JwrioCE3aH7JHAmxqMe8JTUxuFy5wXaI3Chd8VYXkgtX/Korp",
+	"y1uut48s/CuZun/AoASVOt4yKFHXRmDr26dq5f4YvM6lqOq96v6/qmeg1zyGL1sWckhakvtxjJHqDeef",
+	"NYd0ueymK6GJq8Cxm5tQ10RjLYXPAkSqqYrfuBAJd5Mfw9YcMNw2ZVFAyXl4ggqd2R48sh8FIQVOdj3B",
+	"JvAMlYYYzbQKqftKKJ+QpypUCqxQ1EGIFCvdAOSqBqU9Wak3RuLv+HdPE7iwh2lrzZPqwhAxVTDLPc1c",
+	"btLrx0vXLZ92ViGaqRfhLuM892GoppZtZBOoM2dXxJ1dTG4ZdK8H2l12f3HmK8fZGz+y9i2+/vke4LeA",
+	"/D9jpKaayXFb9edCy3ev/B4VUi2cna9Vt36hUWNqGnPOXR5aWrbk6ZDhL9C1aitx7F277KxwY9FdIVhf",
+	"pQSzWp/XYXpXH7YSXFm5EpHaI6+Iqpmq0t5en/AVYez3D1G5q/vmEvyOLsE32fbFZZvjt3ZZ+i0kHEmU",
+	"AfVH76x2pbiTnyuw/Ruw7V7eKeXswZLfixvNxpgIo2qW/TBS9RAzqaRZipTtVfPPdFH1SId+ZBpWx/03",
+	"aeQswx8wXS+1+yVGqn3345Z216A2moS/eDnql8zPbXdf36AuzjVd/1ETdd/i8F9OgJz0tuffXVD+Gslz",
+	"QG0JOyXPCXt7im3Eg1Psw0Purbt7l3aVDU0ukuF6ye16gf29qzKzEsj/gDqQB0Yo60TcEN7YjxRt2yzz",
+	"2yqSyLgV1YALmh/hXHYjVEq/IBt7yYZfs1wUVbdFNQzPWWsYe3elGyi3CDQ0z3RxjoIsxQ4edsISvaLf",
+	"EpYKrK94ypaCF3YmuI33XWnF+Khq3ToXIjdMphlGUpRwsxd1LtSQtUZ5ysqyjJQumLE698MrL2rRWtuH",
+	"IeMsXmgl/BHx6GSJIv4iFaknPFluo8J3FmGWBT753tBIDmrW88Ud3LD4OTd2gPc6ePYjWbORwkAhnkQt",
+	"aNJQIuSF8NOfOdUfrKQxIqVxBJzFDcEYw9LYuhyn3PIY26zjOI6UTKfscBIphGrq7jdS8NSU/RYFMo1w",
+	"NkjkJmZEwTTC+b//73/97ygIo+b8DPzOayf8shqngV+RPsMv3GyNiDINYdSow8ZHJ6PJ/cF4PJgcnY0e",
+	"Tg/H09EPw/Hk3v+MgksHeKTOChwiQvWkSVlkbPCCDX5iUdA/buC7syhg3528fEac992zH9tM11sxc4pf",
+	"1e0NHb7vmcnuZq1Y/E1i6obHfki8s/S4QTBglpcrYVwroqyrYrZ/L7lFFkHvr6LfaKrG9ZrYig/2AEEe",
+	"1MKobhZAghlfRzDjLsFcNzC6h5ocbbSpqEVgt6ej+8OHD8ZER59B/Z9wmK/CGpFqCMetnwPa/vm2bTVy",
+	"TD8CRRIChS12TLGGHPFipGcQV7/bSaRPdHQM3GoshpRzoViprMxIumYSpWSmjTCOC74ZZt88wrsw6N7g",
+	"CIOtqUsZDeL60jYdMvzdR8telrYxRB4sh/3t2oiQai9wMoDadEZyUbWpr5iQlooehqBTnRtalMr4yBfs",
+	"sMAflZiyXGdZtbfVrs/albKyHpe1T6niLr0xsclXi4n5g4Lh5FI0Xjf7eRKVmaiaVSffgmd3UQn6TfJ9",
+	"ccmHJO5yx9hZf2UczP2w5S7H8wyN2eZIY9OdacxO2pN+q98+rmP6Bn+RZ9gblPqZQPiCsaJ6dO0Oe4X6",
+	"kRNueaYX3zom/2nDPd22x2rec7Pv0X1AhO5mOeyOrbj2ungyGjV/1MIBjSoRbdhqrInVpRuP5Ke19BYo",
+	"u2HkX5Cu3Q47iNofAKx5sHyGwSeS4x+LshozIIPp23dtiqGhHQ1SIepwpEIzPm5MKS6kVI3soeYgE7L4",
+	"aHSvUTbaSx2v/MyQ349ADKkS98sNxUU1MM/8i5DK76Kod9Bmkx66xNl+sT3S9O07/FlqdOx3BadcnBVT",
+	"130zZoBEyyILpsEBeiAOgr6lqpy5HyM6rMNVaF/0j3+41orYmvLRt87z3qE7OE5SmGOmtBuPSDVgjRUd",
+	"Ii/fXf7/AAAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -39,6 +39,8 @@ type operation struct {
 	// streaming operations answer a stream that lasts as long as the client wants; the
 	// request timeout does not apply to them.
 	streaming bool
+	// takesBody is false for operations that declare no request body; they refuse one.
+	takesBody bool
 	// single lists the query parameters that take one value; a repeat is refused.
 	single map[string]bool
 }
@@ -95,6 +97,7 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 				secured:   len(security) > 0,
 				write:     method != http.MethodGet && method != http.MethodHead,
 				streaming: streams(op),
+				takesBody: op.RequestBody != nil,
 				single:    singleValued(item, op),
 			}
 		}
@@ -157,11 +160,9 @@ func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var body []byte
-		if op.route.Operation.RequestBody != nil {
-			if body, err = readBody(c); err != nil {
-				return err
-			}
+		body, err := readBody(c, op.takesBody)
+		if err != nil {
+			return err
 		}
 		also := append(queryErrs, nullDefaults(body, op.route.Operation)...)
 		params := make(map[string]string, len(c.ParamNames()))
@@ -223,27 +224,39 @@ func checkQuery(c echo.Context, single map[string]bool) ([]api.FieldError, error
 	return fields, nil
 }
 
-// readBody reads a body of at most MaxBodyBytes, checks that it is one JSON value that every
-// JSON parser reads the same way (I-JSON, RFC 7493: UTF-8, no lone surrogates, no
-// noncharacters, no member name twice), puts it back for the validator and returns it. An
-// empty body passes; the schema says whether one is required.
-func readBody(c echo.Context) ([]byte, error) {
+// readBody reads a body of at most MaxBodyBytes, on every operation, and refuses what the
+// API does not read: a Content-Encoding other than identity, a body on an operation that
+// takes none, a media type other than JSON, and JSON that not every parser reads the same
+// way (I-JSON, RFC 7493: UTF-8, no lone surrogates, no noncharacters, no member name twice).
+// It puts the body back for the validator and returns it. An empty body passes; the schema
+// says whether one is required.
+func readBody(c echo.Context, takesBody bool) ([]byte, error) {
 	req := c.Request()
 	ctx := req.Context()
+	tooLarge := fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes)
 	if req.ContentLength > MaxBodyBytes {
-		return nil, fail(ctx, kindPayloadTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
+		return nil, fail(ctx, kindPayloadTooLarge, tooLarge)
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
 	if err != nil {
 		return nil, fail(ctx, kindBadRequest, "the request body could not be read")
 	}
 	if len(body) > MaxBodyBytes {
-		return nil, fail(ctx, kindPayloadTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
+		return nil, fail(ctx, kindPayloadTooLarge, tooLarge)
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.ContentLength = int64(len(body))
+	if (len(body) > 0 || takesBody) && !identityOnly(req.Header) {
+		p := fail(ctx, kindUnsupportedMedia,
+			"the request body must be sent uncompressed: Content-Encoding must be identity or absent")
+		p.header = http.Header{"Accept-Encoding": {"identity"}}
+		return nil, p
+	}
 	if len(body) == 0 {
 		return nil, nil
+	}
+	if !takesBody {
+		return nil, fail(ctx, kindUnsupportedMedia, "this operation takes no request body")
 	}
 	mediaType, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
 	if err != nil || mediaType != "application/json" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -74,6 +75,19 @@ func queryFields(rawQuery string, single map[string]bool) (fields []api.FieldErr
 // queryText reports whether a decoded query name or value is text a column can hold.
 func queryText(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// identityOnly reports whether the Content-Encoding header, if any, names no coding but
+// identity: the API reads bodies only as sent.
+func identityOnly(h http.Header) bool {
+	for _, v := range h.Values("Content-Encoding") {
+		for coding := range strings.SplitSeq(v, ",") {
+			if c := strings.TrimSpace(coding); c != "" && !strings.EqualFold(c, "identity") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // checkMembers walks a body that is already known to be valid JSON and refuses what I-JSON

@@ -1,7 +1,10 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -11,7 +14,23 @@ import (
 )
 
 // Tests of how strictly the contract reads a request: every query parameter the client sent
-// is either read or refused, and JSON bodies are I-JSON.
+// is either read or refused, JSON bodies are I-JSON, and no body is read with a coding or on
+// an operation that does not take one.
+
+// inSend serves a hand-built request as u, with a body and headers, and checks the answer
+// against openapi.yaml.
+func inSend(e *env, u user, method, target string, body []byte, header map[string]string) *response {
+	e.t.Helper()
+	req := httptest.NewRequest(method, target, bytes.NewReader(body))
+	if body == nil {
+		req = httptest.NewRequest(method, target, nil)
+	}
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return valSend(e, req)
+}
 
 // inFieldMessage is the message of the only error of a 422 that names location:field.
 func inFieldMessage(t *testing.T, res *response, location, field string) string {
@@ -185,5 +204,133 @@ func TestRequestBodyIsIJSON(t *testing.T) {
 		res := e.post(u, botPath(bot.Id, "/duplicate"), `{"name":"a","name":"b"}`)
 		valProblem(t, res, http.StatusBadRequest, valTypeBadRequest)
 		require.Equal(t, 1, valBotsOf(t, e, u.id))
+	})
+}
+
+// inGzip compresses s.
+func inGzip(t *testing.T, s string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	_, err := w.Write([]byte(s))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return buf.Bytes()
+}
+
+// inUnsupportedCoding requires the 415 of a content coding the API does not read.
+func inUnsupportedCoding(t *testing.T, res *response) {
+	t.Helper()
+	p := valProblem(t, res, http.StatusUnsupportedMediaType, valTypeMediaType)
+	require.Equal(t, "identity", res.header.Get("Accept-Encoding"))
+	require.Contains(t, p.Detail, "Content-Encoding")
+}
+
+// A body is read only as sent (identity): any other Content-Encoding is refused with 415 and
+// Accept-Encoding: identity, whether the body is really compressed or not.
+func TestContentEncodingOtherThanIdentityIsRefused(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	const valid = `{"name":"Support","model":"gpt-4o-mini"}`
+	with := func(coding string) map[string]string {
+		return map[string]string{"Content-Type": "application/json", "Content-Encoding": coding}
+	}
+	t.Run("CreateWithBrotliOverAPlainBodyIsRefused", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, "/api/v1/bots", []byte(valid), with("br")))
+		require.Zero(t, valBotsOf(t, e, u.id))
+	})
+	t.Run("CreateWithAGzippedBodyIsRefused", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, "/api/v1/bots", inGzip(t, valid), with("gzip")))
+		require.Zero(t, valBotsOf(t, e, u.id))
+	})
+	t.Run("CreateWithIdentityThenGzipIsRefused", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, "/api/v1/bots", []byte(valid), with("identity, gzip")))
+		require.Zero(t, valBotsOf(t, e, u.id))
+	})
+	t.Run("UpdateWithDeflateChangesNothing", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		before := e.get(u, botPath(bot.Id))
+		inUnsupportedCoding(t, inSend(e, u, http.MethodPut, botPath(bot.Id), []byte(`{"name":"Other"}`), with("deflate")))
+		require.JSONEq(t, string(before.body), string(e.get(u, botPath(bot.Id)).body))
+	})
+	t.Run("DuplicateWithGzipCopiesNothing", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, botPath(bot.Id, "/duplicate"), inGzip(t, `{}`), with("gzip")))
+		require.Equal(t, 1, valBotsOf(t, e, u.id))
+	})
+	t.Run("TrainWithAGzippedBodyQueuesNothing", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, botPath(bot.Id, "/train"), inGzip(t, `{}`), with("gzip")))
+		require.Len(t, e.jobsFor(bot.Id), 1, "only the create's training job")
+	})
+	t.Run("CreateWithIdentityIsAccepted", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		res := inSend(e, u, http.MethodPost, "/api/v1/bots", []byte(valid), with("Identity"))
+		require.Equal(t, http.StatusCreated, res.code, string(res.body))
+	})
+	t.Run("AGetWithACodingButNoBodyIsAnswered", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		res := inSend(e, u, http.MethodGet, "/api/v1/bots", nil, map[string]string{"Content-Encoding": "gzip"})
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+	})
+}
+
+// Operations that take no body refuse one: 413 over the limit, 415 otherwise, and nothing is
+// written for the refused request.
+func TestBodyOnAnOperationThatTakesNone(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Support"})
+	e.activate(bot.Id)
+	deleted := e.createBot(u, map[string]any{"name": "Deleted"})
+	require.Equal(t, http.StatusOK, e.delete(u, botPath(deleted.Id)+"?confirm=true", nil).code)
+	huge := strings.Repeat("a", 300<<10)
+	ops := []struct {
+		name, method, path string
+	}{
+		{"Train", http.MethodPost, botPath(bot.Id, "/train")},
+		{"Restore", http.MethodPost, botPath(deleted.Id, "/restore")},
+		{"Delete", http.MethodDelete, botPath(bot.Id) + "?confirm=true"},
+		{"Get", http.MethodGet, botPath(bot.Id)},
+		{"List", http.MethodGet, "/api/v1/bots"},
+		{"StatusEvents", http.MethodGet, botPath(bot.Id, "/status-events")},
+		{"Models", http.MethodGet, "/api/v1/models"},
+	}
+	for _, op := range ops {
+		t.Run(op.name+"WithAHugeTextBodyIsTooLarge", func(t *testing.T) {
+			res := inSend(e, u, op.method, op.path, []byte(huge), map[string]string{"Content-Type": "text/plain"})
+			valProblem(t, res, http.StatusRequestEntityTooLarge, valTypeTooLarge)
+		})
+		t.Run(op.name+"WithAJsonBodyIsRefused", func(t *testing.T) {
+			res := inSend(e, u, op.method, op.path, []byte(`{}`), map[string]string{"Content-Type": "application/json"})
+			p := valProblem(t, res, http.StatusUnsupportedMediaType, valTypeMediaType)
+			require.Equal(t, "this operation takes no request body", p.Detail)
+		})
+	}
+	t.Run("NothingWasWritten", func(t *testing.T) {
+		got := e.get(u, botPath(bot.Id))
+		require.Equal(t, http.StatusOK, got.code, "a refused delete deleted the bot")
+		require.Equal(t, api.BotStatus("active"), valRepresentation(t, got).Status, "a refused train retrained the bot")
+		require.Len(t, e.jobsFor(bot.Id), 1, "a refused train queued a job")
+		require.Equal(t, http.StatusNotFound, e.get(u, botPath(deleted.Id)).code, "a refused restore restored the bot")
+	})
+	t.Run("TrainWithoutABodyIsAccepted", func(t *testing.T) {
+		res := inSend(e, u, http.MethodPost, botPath(bot.Id, "/train"), nil, nil)
+		require.Equal(t, http.StatusAccepted, res.code, string(res.body))
 	})
 }
