@@ -138,7 +138,7 @@ func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			if op.write {
 				if ok, wait := ct.writes.allow(user, time.Now()); !ok {
 					secs := int(math.Ceil(wait.Seconds()))
-					p := fail(ctx, kindRateLimited, fmt.Sprintf("too many writes; retry in %d seconds", secs))
+					p := fail(ctx, kindRateLimited, "too many writes; retry in "+seconds(secs))
 					p.header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
 					return p
 				}
@@ -233,7 +233,7 @@ func checkQuery(c echo.Context, single map[string]bool) ([]api.FieldError, error
 func readBody(c echo.Context, takesBody bool) ([]byte, error) {
 	req := c.Request()
 	ctx := req.Context()
-	tooLarge := fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes)
+	tooLarge := fmt.Sprintf("the request body must be at most %d bytes (64 KiB)", MaxBodyBytes)
 	if req.ContentLength > MaxBodyBytes {
 		return nil, fail(ctx, kindPayloadTooLarge, tooLarge)
 	}
@@ -260,7 +260,7 @@ func readBody(c echo.Context, takesBody bool) ([]byte, error) {
 	}
 	mediaType, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
 	if err != nil || mediaType != "application/json" {
-		return nil, fail(ctx, kindUnsupportedMedia, "the request body must be application/json")
+		return nil, fail(ctx, kindUnsupportedMedia, "the request body must be JSON, sent with Content-Type: application/json")
 	}
 	if !utf8.Valid(body) {
 		return nil, fail(ctx, kindBadRequest, "the request body is not valid UTF-8")
@@ -390,7 +390,7 @@ func validationError(ctx context.Context, err error, also ...api.FieldError) err
 					Location: api.FieldErrorLocation(e.Parameter.In), Field: e.Parameter.Name, Message: parameterMessage(e),
 				})
 			case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
-				add(api.FieldError{Location: api.Body, Field: "", Message: "a JSON body is required"})
+				add(api.FieldError{Location: api.Body, Field: "", Message: "is required"})
 			default:
 				walk(e.Err)
 			}
@@ -463,6 +463,13 @@ func schemaMessage(e *openapi3.SchemaError) string {
 	s := e.Schema
 	switch e.SchemaField {
 	case "type":
+		if _, isNumber := e.Value.(json.Number); isNumber && (s.Type.Is("number") || s.Type.Is("integer")) {
+			// A number too large for any float64; the bounds are the useful part.
+			if s.Min != nil && s.Max != nil {
+				return fmt.Sprintf("is out of range; it must be between %s and %s", plainNumber(*s.Min), plainNumber(*s.Max))
+			}
+			return "is out of range for a number"
+		}
 		if s.Type.Is("integer") {
 			return "must be an integer"
 		}
@@ -479,9 +486,9 @@ func schemaMessage(e *openapi3.SchemaError) string {
 	case "maxLength":
 		return fmt.Sprintf("must be at most %d characters", *s.MaxLength)
 	case "minimum":
-		return fmt.Sprintf("must be at least %g", *s.Min)
+		return "must be at least " + plainNumber(*s.Min)
 	case "maximum":
-		return fmt.Sprintf("must be at most %g", *s.Max)
+		return "must be at most " + plainNumber(*s.Max)
 	case "enum":
 		vals := make([]string, len(s.Enum))
 		for i, v := range s.Enum {
@@ -492,12 +499,15 @@ func schemaMessage(e *openapi3.SchemaError) string {
 		if msg, ok := s.Extensions["x-pattern-message"].(string); ok {
 			return msg
 		}
-		return "has the wrong format"
+		return "must match the pattern " + s.Pattern
 	case "format":
-		if s.Format == "bot-model" {
+		switch s.Format {
+		case "bot-model":
 			return errUnknownModel.Error()
+		case "uuid":
+			return "must be a UUID"
 		}
-		return "must be a " + s.Format
+		return "must have the format " + s.Format
 	case "minProperties":
 		return "must set at least one field"
 	}

@@ -174,3 +174,16 @@ func noncharacter(s string) (rune, bool) {
 	}
 	return 0, false
 }
+
+// seconds says a number of seconds in words: "1 second", "2 seconds".
+func seconds(n int) string {
+	if n == 1 {
+		return "1 second"
+	}
+	return strconv.Itoa(n) + " seconds"
+}
+
+// plainNumber writes a bound as people write numbers: 1000000000, not 1e+09.
+func plainNumber(f float64) string {
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}

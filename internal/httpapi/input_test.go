@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/httpapi"
 )
 
 // Tests of how strictly the contract reads a request: every query parameter the client sent
@@ -333,4 +334,63 @@ func TestBodyOnAnOperationThatTakesNone(t *testing.T) {
 		res := inSend(e, u, http.MethodPost, botPath(bot.Id, "/train"), nil, nil)
 		require.Equal(t, http.StatusAccepted, res.code, string(res.body))
 	})
+}
+
+// Details and messages read as sentences.
+func TestProblemTextReadsWell(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	t.Run("AMissingBodyIsSaidPlainly", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		res := valCreate(e, u, strings.NewReader(""), "application/json")
+		p := valNamesOnly(t, res, "body", "")
+		require.Equal(t, "the body is required", p.Detail)
+	})
+	t.Run("ANumberBeyondAnyFloatIsOutOfRange", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		res := valCreate(e, u, strings.NewReader(`{"name":"x","model":"gpt-4o-mini","temperature":1e309}`), "application/json")
+		require.Contains(t, inFieldMessage(t, res, "body", "temperature"), "out of range")
+	})
+	t.Run("ABoundIsWrittenInFull", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		res := e.get(u, "/api/v1/bots?skip=1000000001")
+		require.Equal(t, "must be at most 1000000000", inFieldMessage(t, res, "query", "skip"))
+	})
+	t.Run("APatternWithoutAMessageIsQuoted", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		res := e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: map[string]any{"name": "x", "model": valValidModel},
+			header: map[string]string{"Idempotency-Key": "a b"}})
+		require.Equal(t, `must match the pattern ^[\x21-\x7E]+$`, inFieldMessage(t, res, "header", "Idempotency-Key"))
+	})
+	t.Run("APathIdThatIsNotAUuidSaysUUID", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		require.Equal(t, "must be a UUID", inFieldMessage(t, e.get(u, "/api/v1/bots/abc"), "path", "bot_id"))
+	})
+	t.Run("AnEmptyUpdateSaysWhatToSend", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		res := e.put(u, botPath(bot.Id), `{}`, nil)
+		p := valNamesOnly(t, res, "body", "")
+		require.Equal(t, "the body must set at least one field", p.Detail)
+	})
+}
+
+// A rate-limited write says how long to wait in words that agree with the number.
+func TestRateLimitedWriteSaysOneSecond(t *testing.T) {
+	t.Parallel()
+	e := setupWith(t, envConfig{limits: httpapi.Limits{WriteRate: 1, WriteBurst: 1}})
+	u := newUser(t)
+	// A refused write costs a token too, and is answered before any database work, so the
+	// next write comes well within the second.
+	valNamesOnly(t, e.post(u, "/api/v1/bots", map[string]any{"model": valValidModel}), "body", "name")
+	res := e.post(u, "/api/v1/bots", map[string]any{"name": "x", "model": valValidModel})
+	p := valProblem(t, res, http.StatusTooManyRequests, "/problems/rate-limited")
+	require.Equal(t, "1", res.header.Get("Retry-After"))
+	require.Equal(t, "too many writes; retry in 1 second", p.Detail)
 }
