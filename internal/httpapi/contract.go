@@ -151,11 +151,6 @@ func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			defer cancel()
 		}
 		c.SetRequest(req.WithContext(ctx))
-		if op.secured {
-			if err := ct.users.EnsureUser(ctx, auth.User(ctx)); err != nil {
-				return err
-			}
-		}
 		queryErrs, err := checkQuery(c, op.single)
 		if err != nil {
 			return err
@@ -181,6 +176,12 @@ func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if len(also) > 0 {
 			return invalid(ctx, also)
+		}
+		// Only a request that passed the contract writes the user's row.
+		if op.secured {
+			if err := ct.users.EnsureUser(ctx, auth.User(ctx)); err != nil {
+				return err
+			}
 		}
 		return next(c)
 	}
