@@ -2207,6 +2207,11 @@ type ListBotsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListBotsResponse415Headers the declared response headers of an HTTP 415 response for ListBots
+type ListBotsResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // ListBotsResponse503Headers the declared response headers of an HTTP 503 response for ListBots
 type ListBotsResponse503Headers struct {
 	RetryAfter *int
@@ -2221,6 +2226,10 @@ type ListBotsResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -2231,6 +2240,8 @@ type ListBotsResponse struct {
 	Headers200 *ListBotsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListBotsResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListBotsResponse415Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListBotsResponse503Headers
 }
@@ -2248,6 +2259,16 @@ func (r ListBotsResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r ListBotsResponse) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListBotsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListBotsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -2306,6 +2327,11 @@ type CreateBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// CreateBotResponse415Headers the declared response headers of an HTTP 415 response for CreateBot
+type CreateBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // CreateBotResponse429Headers the declared response headers of an HTTP 429 response for CreateBot
 type CreateBotResponse429Headers struct {
 	RetryAfter *int
@@ -2343,6 +2369,8 @@ type CreateBotResponse struct {
 	Headers201 *CreateBotResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *CreateBotResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2443,6 +2471,11 @@ type DeleteBotResponse412Headers struct {
 	ETag string
 }
 
+// DeleteBotResponse415Headers the declared response headers of an HTTP 415 response for DeleteBot
+type DeleteBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // DeleteBotResponse429Headers the declared response headers of an HTTP 429 response for DeleteBot
 type DeleteBotResponse429Headers struct {
 	RetryAfter *int
@@ -2468,6 +2501,10 @@ type DeleteBotResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
 	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON428 the response for an HTTP 428 `application/problem+json` response
@@ -2484,6 +2521,8 @@ type DeleteBotResponse struct {
 	Headers401 *DeleteBotResponse401Headers
 	// Headers412 the parsed response headers for an HTTP 412 response
 	Headers412 *DeleteBotResponse412Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *DeleteBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2518,6 +2557,16 @@ func (r DeleteBotResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
 func (r DeleteBotResponse) GetApplicationproblemJSON412() *PreconditionFailed {
 	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DeleteBotResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DeleteBotResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -2596,6 +2645,11 @@ type GetBotResponse412Headers struct {
 	ETag string
 }
 
+// GetBotResponse415Headers the declared response headers of an HTTP 415 response for GetBot
+type GetBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // GetBotResponse503Headers the declared response headers of an HTTP 503 response for GetBot
 type GetBotResponse503Headers struct {
 	RetryAfter *int
@@ -2614,6 +2668,10 @@ type GetBotResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
 	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -2628,6 +2686,8 @@ type GetBotResponse struct {
 	Headers401 *GetBotResponse401Headers
 	// Headers412 the parsed response headers for an HTTP 412 response
 	Headers412 *GetBotResponse412Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetBotResponse415Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetBotResponse503Headers
 }
@@ -2655,6 +2715,16 @@ func (r GetBotResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
 func (r GetBotResponse) GetApplicationproblemJSON412() *PreconditionFailed {
 	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetBotResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetBotResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -2717,6 +2787,11 @@ type UpdateBotResponse412Headers struct {
 	ETag string
 }
 
+// UpdateBotResponse415Headers the declared response headers of an HTTP 415 response for UpdateBot
+type UpdateBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // UpdateBotResponse429Headers the declared response headers of an HTTP 429 response for UpdateBot
 type UpdateBotResponse429Headers struct {
 	RetryAfter *int
@@ -2762,6 +2837,8 @@ type UpdateBotResponse struct {
 	Headers401 *UpdateBotResponse401Headers
 	// Headers412 the parsed response headers for an HTTP 412 response
 	Headers412 *UpdateBotResponse412Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *UpdateBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -2874,6 +2951,11 @@ type DuplicateBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DuplicateBotResponse415Headers the declared response headers of an HTTP 415 response for DuplicateBot
+type DuplicateBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // DuplicateBotResponse429Headers the declared response headers of an HTTP 429 response for DuplicateBot
 type DuplicateBotResponse429Headers struct {
 	RetryAfter *int
@@ -2913,6 +2995,8 @@ type DuplicateBotResponse struct {
 	Headers201 *DuplicateBotResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DuplicateBotResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *DuplicateBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DuplicateBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3014,6 +3098,11 @@ type RestoreBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// RestoreBotResponse415Headers the declared response headers of an HTTP 415 response for RestoreBot
+type RestoreBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // RestoreBotResponse429Headers the declared response headers of an HTTP 429 response for RestoreBot
 type RestoreBotResponse429Headers struct {
 	RetryAfter *int
@@ -3039,6 +3128,10 @@ type RestoreBotResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -3051,6 +3144,8 @@ type RestoreBotResponse struct {
 	Headers200 *RestoreBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RestoreBotResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *RestoreBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *RestoreBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3085,6 +3180,16 @@ func (r RestoreBotResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r RestoreBotResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RestoreBotResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RestoreBotResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -3146,6 +3251,11 @@ type ListBotStatusEventsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListBotStatusEventsResponse415Headers the declared response headers of an HTTP 415 response for ListBotStatusEvents
+type ListBotStatusEventsResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // ListBotStatusEventsResponse503Headers the declared response headers of an HTTP 503 response for ListBotStatusEvents
 type ListBotStatusEventsResponse503Headers struct {
 	RetryAfter *int
@@ -3162,6 +3272,10 @@ type ListBotStatusEventsResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -3172,6 +3286,8 @@ type ListBotStatusEventsResponse struct {
 	Headers200 *ListBotStatusEventsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListBotStatusEventsResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListBotStatusEventsResponse415Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListBotStatusEventsResponse503Headers
 }
@@ -3194,6 +3310,16 @@ func (r ListBotStatusEventsResponse) GetApplicationproblemJSON401() *Unauthorize
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r ListBotStatusEventsResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListBotStatusEventsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListBotStatusEventsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -3250,6 +3376,11 @@ type StreamBotStatusResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// StreamBotStatusResponse415Headers the declared response headers of an HTTP 415 response for StreamBotStatus
+type StreamBotStatusResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // StreamBotStatusResponse429Headers the declared response headers of an HTTP 429 response for StreamBotStatus
 type StreamBotStatusResponse429Headers struct {
 	RetryAfter *int
@@ -3269,6 +3400,10 @@ type StreamBotStatusResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -3281,6 +3416,8 @@ type StreamBotStatusResponse struct {
 	Headers200 *StreamBotStatusResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *StreamBotStatusResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *StreamBotStatusResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *StreamBotStatusResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3300,6 +3437,16 @@ func (r StreamBotStatusResponse) GetApplicationproblemJSON401() *Unauthorized {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r StreamBotStatusResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r StreamBotStatusResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r StreamBotStatusResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -3362,6 +3509,11 @@ type TrainBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// TrainBotResponse415Headers the declared response headers of an HTTP 415 response for TrainBot
+type TrainBotResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // TrainBotResponse429Headers the declared response headers of an HTTP 429 response for TrainBot
 type TrainBotResponse429Headers struct {
 	RetryAfter *int
@@ -3385,6 +3537,10 @@ type TrainBotResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -3397,6 +3553,8 @@ type TrainBotResponse struct {
 	Headers202 *TrainBotResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *TrainBotResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *TrainBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *TrainBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3426,6 +3584,16 @@ func (r TrainBotResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r TrainBotResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r TrainBotResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r TrainBotResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -3487,19 +3655,34 @@ type ListModelsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListModelsResponse415Headers the declared response headers of an HTTP 415 response for ListModels
+type ListModelsResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 type ListModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ModelList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListModelsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListModelsResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListModelsResponse415Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3507,9 +3690,29 @@ func (r ListModelsResponse) GetJSON200() *ModelList {
 	return r.JSON200
 }
 
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListModelsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r ListModelsResponse) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListModelsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListModelsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListModelsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3546,16 +3749,51 @@ func (r ListModelsResponse) ContentType() string {
 	return ""
 }
 
+// GetHealthResponse415Headers the declared response headers of an HTTP 415 response for GetHealth
+type GetHealthResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 type GetHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetHealthResponse415Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetHealthResponse) GetJSON200() *Health {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetHealthResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetHealthResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetHealthResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetHealthResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
 }
 
 // GetBody returns the raw response body bytes
@@ -3587,6 +3825,11 @@ func (r GetHealthResponse) ContentType() string {
 	return ""
 }
 
+// GetReadinessResponse415Headers the declared response headers of an HTTP 415 response for GetReadiness
+type GetReadinessResponse415Headers struct {
+	AcceptEncoding *string
+}
+
 // GetReadinessResponse503Headers the declared response headers of an HTTP 503 response for GetReadiness
 type GetReadinessResponse503Headers struct {
 	RetryAfter *int
@@ -3597,10 +3840,20 @@ type GetReadinessResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Health
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetReadinessResponse415Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetReadinessResponse503Headers
 }
@@ -3608,6 +3861,26 @@ type GetReadinessResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetReadinessResponse) GetJSON200() *Health {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetReadinessResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetReadinessResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetReadinessResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetReadinessResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3969,6 +4242,20 @@ func ParseListBotsResponse(rsp *http.Response) (*ListBotsResponse, error) {
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4013,6 +4300,16 @@ func ParseListBotsResponse(rsp *http.Response) (*ListBotsResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListBotsResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListBotsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4149,6 +4446,16 @@ func ParseCreateBotResponse(rsp *http.Response) (*CreateBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4230,6 +4537,20 @@ func ParseDeleteBotResponse(rsp *http.Response) (*DeleteBotResponse, error) {
 		}
 		response.ApplicationproblemJSON412 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4298,6 +4619,16 @@ func ParseDeleteBotResponse(rsp *http.Response) (*DeleteBotResponse, error) {
 			headers.ETag = value
 		}
 		response.Headers412 = &headers
+	case rsp.StatusCode == 415:
+		var headers DeleteBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4374,6 +4705,20 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
@@ -4453,6 +4798,16 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 			headers.ETag = value
 		}
 		response.Headers412 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetBotResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4613,6 +4968,16 @@ func ParseUpdateBotResponse(rsp *http.Response) (*UpdateBotResponse, error) {
 			headers.ETag = value
 		}
 		response.Headers412 = &headers
+	case rsp.StatusCode == 415:
+		var headers UpdateBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4766,6 +5131,16 @@ func ParseDuplicateBotResponse(rsp *http.Response) (*DuplicateBotResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers DuplicateBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers DuplicateBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4847,6 +5222,20 @@ func ParseRestoreBotResponse(rsp *http.Response) (*RestoreBotResponse, error) {
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4905,6 +5294,16 @@ func ParseRestoreBotResponse(rsp *http.Response) (*RestoreBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers RestoreBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers RestoreBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4972,6 +5371,20 @@ func ParseListBotStatusEventsResponse(rsp *http.Response) (*ListBotStatusEventsR
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5016,6 +5429,16 @@ func ParseListBotStatusEventsResponse(rsp *http.Response) (*ListBotStatusEventsR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListBotStatusEventsResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListBotStatusEventsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -5065,6 +5488,20 @@ func ParseStreamBotStatusResponse(rsp *http.Response) (*StreamBotStatusResponse,
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
@@ -5117,6 +5554,16 @@ func ParseStreamBotStatusResponse(rsp *http.Response) (*StreamBotStatusResponse,
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers StreamBotStatusResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers StreamBotStatusResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -5191,6 +5638,20 @@ func ParseTrainBotResponse(rsp *http.Response) (*TrainBotResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest UnprocessableEntity
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5249,6 +5710,16 @@ func ParseTrainBotResponse(rsp *http.Response) (*TrainBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers TrainBotResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 429:
 		var headers TrainBotResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -5295,12 +5766,40 @@ func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
@@ -5332,6 +5831,16 @@ func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListModelsResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	}
 
 	return response, nil
@@ -5358,6 +5867,47 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 415:
+		var headers GetHealthResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	}
 
 	return response, nil
@@ -5384,6 +5934,34 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5401,6 +5979,16 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 415:
+		var headers GetReadinessResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetReadinessResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -5998,7 +6586,14 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 
 type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
-type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+type UnsupportedMediaTypeResponseHeaders struct {
+	AcceptEncoding *string
+}
+type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnsupportedMediaTypeResponseHeaders
+}
 
 type ListBotsRequestObject struct {
 	Params ListBotsParams
@@ -6063,6 +6658,41 @@ func (response ListBots401ApplicationProblemPlusJSONResponse) VisitListBotsRespo
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBots413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBots413ApplicationProblemPlusJSONResponse) VisitListBotsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBots415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBots415ApplicationProblemPlusJSONResponse) VisitListBotsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6233,10 +6863,13 @@ type CreateBot415ApplicationProblemPlusJSONResponse struct {
 func (response CreateBot415ApplicationProblemPlusJSONResponse) VisitCreateBotResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6425,6 +7058,41 @@ func (response DeleteBot412ApplicationProblemPlusJSONResponse) VisitDeleteBotRes
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBot413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBot413ApplicationProblemPlusJSONResponse) VisitDeleteBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBot415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBot415ApplicationProblemPlusJSONResponse) VisitDeleteBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6627,6 +7295,41 @@ func (response GetBot412ApplicationProblemPlusJSONResponse) VisitGetBotResponse(
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBot413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBot413ApplicationProblemPlusJSONResponse) VisitGetBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBot415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBot415ApplicationProblemPlusJSONResponse) VisitGetBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6843,10 +7546,13 @@ type UpdateBot415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateBot415ApplicationProblemPlusJSONResponse) VisitUpdateBotResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7054,10 +7760,13 @@ type DuplicateBot415ApplicationProblemPlusJSONResponse struct {
 func (response DuplicateBot415ApplicationProblemPlusJSONResponse) VisitDuplicateBotResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7252,6 +7961,41 @@ func (response RestoreBot409ApplicationProblemPlusJSONResponse) VisitRestoreBotR
 	return err
 }
 
+type RestoreBot413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RestoreBot413ApplicationProblemPlusJSONResponse) VisitRestoreBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RestoreBot415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RestoreBot415ApplicationProblemPlusJSONResponse) VisitRestoreBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RestoreBot422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableEntityApplicationProblemPlusJSONResponse
 }
@@ -7402,6 +8146,41 @@ func (response ListBotStatusEvents404ApplicationProblemPlusJSONResponse) VisitLi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotStatusEvents413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotStatusEvents413ApplicationProblemPlusJSONResponse) VisitListBotStatusEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotStatusEvents415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotStatusEvents415ApplicationProblemPlusJSONResponse) VisitListBotStatusEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7564,6 +8343,41 @@ func (response StreamBotStatus404ApplicationProblemPlusJSONResponse) VisitStream
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamBotStatus413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response StreamBotStatus413ApplicationProblemPlusJSONResponse) VisitStreamBotStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StreamBotStatus415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response StreamBotStatus415ApplicationProblemPlusJSONResponse) VisitStreamBotStatusResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7741,6 +8555,41 @@ func (response TrainBot404ApplicationProblemPlusJSONResponse) VisitTrainBotRespo
 	return err
 }
 
+type TrainBot413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response TrainBot413ApplicationProblemPlusJSONResponse) VisitTrainBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrainBot415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response TrainBot415ApplicationProblemPlusJSONResponse) VisitTrainBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type TrainBot422ApplicationProblemPlusJSONResponse struct {
 	UnprocessableEntityApplicationProblemPlusJSONResponse
 }
@@ -7842,6 +8691,22 @@ func (response ListModels200JSONResponse) VisitListModelsResponse(w http.Respons
 	return err
 }
 
+type ListModels400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListModels400ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListModels401ApplicationProblemPlusJSONResponse struct {
 	UnauthorizedApplicationProblemPlusJSONResponse
 }
@@ -7857,6 +8722,57 @@ func (response ListModels401ApplicationProblemPlusJSONResponse) VisitListModelsR
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModels413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListModels413ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModels415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListModels415ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModels422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListModels422ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7898,6 +8814,73 @@ func (response GetHealth200JSONResponse) VisitGetHealthResponse(w http.ResponseW
 	return err
 }
 
+type GetHealth400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth400ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth413ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth415ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetHealth422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetHealth422ApplicationProblemPlusJSONResponse) VisitGetHealthResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReadinessRequestObject struct {
 }
 
@@ -7915,6 +8898,73 @@ func (response GetReadiness200JSONResponse) VisitGetReadinessResponse(w http.Res
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness400ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness413ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness415ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReadiness422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetReadiness422ApplicationProblemPlusJSONResponse) VisitGetReadinessResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8411,157 +9461,162 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L2Nkhs3kiD8Kogaf+HmTJFNsluyxI4vLlqyZGtGlhVS63R3Lq0KrAJJbBcBuoBqimN3xD3N3Xvco9yT",
-	"XGQmUP/sH6klrWe9Ed5Rs1BAIpHI/8z6LUj0eqOVUNYEs9+CleCpyPGfj3myEo+1srnO4O9UmCSXGyu1",
-	"CmbBqTJbkRtmNeOFXQllZcKtSFkufi2EsYbxXDAlLkTOEpgpHQVhYJKVWHOYTahiHcx+CZQeGqtzEbwL",
-	"A7vbiGAWGJtLtQwuL8PgcZHnQtknZ3zZBeFsJdhc228NS2gYMzbXaskAGLtjli9DgC8XNt+xrbQr/H+6",
-	"sCwXPJVqySxNwfiSSwUAig98vckAiig4joIgDGA/MhdpMLN5Iepb6IJ7HZwd+EbsVO1YsuJqKQBUDw/9",
-	"Ypi0IbM5lwqANZbbwvhnkZIqyYpUpKNItSCfIORXQfpcJ5zA64P2zavnTC8QGiW2AFETN4d8Iw8vJodz",
-	"bc3h0WKc3J+PxfABvyeGx+lxMnyYjufD+/PJYrqYLO6nU34lNJdhsOE5XwvrKO+Rts/Sq/Ao0yY8NwRB",
-	"wiwbbldBGCi+hjfn2r6X6ZXHvND5mttgFhQFjuwi81kq1htthUp2/xC7LuA/8XNhEJtJLrgVzPCFqCjz",
-	"4NmTs6cszfnCsgh3WZtw+A+xYz+enb1kP+LVZE+lyNIoGMwYjxRNMN/h5IavBSuMyInWy5/OxY5xlVY/",
-	"uCuKw6Ri02O20kVuGKc7HSkYuZC5gYtiNloZQTeEHRANhmyu013IYk9G8QBXoO0ZpjRMvByxsxoMkUKw",
-	"OEvlYiHwvjpAZiw+nk7jETv1d3UlM8HqUBDAEq6QzDKWFwquxCxS8fH4YXzi3uNsrdcwccatyGk+etOu",
-	"uGULLjORMuQ3LSABR2u+Y3PBjFA2UtwwzjYZbNrqc6GYzhn+9muhLU4Cx38C+GacLXJhVuzNm2ffs43I",
-	"md6IHPHSvpr3Fg/ScTIRwyP+3Xx4PH8ghg8X03R4P5nw6fwoOU7vCU+oxIorUm0RReNKrfmH50It7SqY",
-	"Te/dC4O1VP7vCdwua0UOc/7bL1H0YToZRtGH7568+9s3/eS8+InbZNWl45+VADSsdS4YsDoTskSv13xo",
-	"BFxgK9IQnsd/jQmptWNLeJ5LkTJgvlplOyYXntl9ayLlGTjMCsM1rIQj1rjGhueEc62W2W7GtoKfEwjs",
-	"IH57GAWj0SgK4oETOGuA/wQAiRT+WwBx75j4II0FVgocjf1sVyLfSkOURsQPi8fHk2kcVpfIAxfDgvEo",
-	"Uq9hEZ6x+NliiKiKWSaVMCzRhbJAJgB/Jo3tsuYjZM39B+xm23eyk/H0uP+8XmglPvnMaogG9GY7h9qj",
-	"KIiZx2JMfw9OIhX/tfq5i9y3K6GqE2ZXHjBn8Q9PzmJ2oPNIxT8+Of0+HsAgOhKRsvhofMxeaMt+0qlc",
-	"SJHG1enQqSD7UdrxJfiDs20uraDTdLyne5ohjgKoS3ZQP11A7B0fcTXlbc/5uVxL2y8WM54v4aapYj0H",
-	"/rNg0oo1AIl73vClGHmYfi1EvqtAynDWOiipWPAis8FsOg4r6SeVPZoGIQAq16C7TcZjZDTurxJiqaxY",
-	"ihxBfn0uN12If9RbtgaSISCtZuZcbthcLIBKPcCg7+TW7IMbXukH+zqo3f/VgB/3AH8JOgEJP1JKePqK",
-	"+Bn8lWhlhcJ/8s0mkyQGDze5nmdi/bd/N6RalWQB4Fkus2AW2BpnBHIFSlfasgueyZT9/fXPL2asUOLD",
-	"RiQgaIRK4TzhdybVpsCzQikczI5hF1ZaJLxHPGUewnI/HiJzOOfp0C0bXNbx9k0uFsEs+MthZQkc0lNz",
-	"+JLeJnR0yc5vI+EKdjAXqFizgzXP4AQEbSdkUtHm3pw9HT4YjGD9x1otMpl8KjJ3umA8g1V3bMUvQBaD",
-	"/gw0krIoeF1sNjqH+2qksVxZUoxL9D2s0FcC1IM7mG5o+blQd4Y6mBJOHmdFFmxrZgIoiakmJYXxLNNb",
-	"fFzpFQDHU53PZZoK9Yk4RHmM028VMQ+7kgbxCCqRs05kk/COKsxVcPSgblE+vCvMAVwoHDTIb1R4vzVs",
-	"U8wzmcDDE6dgWOM21NgEYu6ZAn2IZ0/yXOe3wN4nw3+q6lcb9NEiFyMQbSB72JZ78y5FOF9o+1QXKv3E",
-	"A0a5aL3IlGA/Nc7yuDpLELK0ZN810Ha4wId3cZYvNDNFsgLQkP5BoKKA5lnmTg2o3wjhceGl/01cAaho",
-	"lFpLU5Sf0Dp6Q2SfZBLeWOksNair0hQgeNrukGHNH9K3bTf+sOE7qTkGrnyn5utAdL3ku0zz9Ezr5yDe",
-	"vySdEj5JNqFuAeyJK3b/mP1DPsLzeJmLRKtUwhtP0bC6A7kIZLqqLgEzUiWCAZNHwSItO/BacsUf8ZTx",
-	"vgPuBidsIegHZ7SCNoj2YZ3oJ9OK6OtbYW4vPeS/qQ0bki15JxehZka09tSvP5PC3tJO4c0GI4mUQ+KJ",
-	"V5Gl2TMhqbA1Wv84cq2h51XpTfkkkki0Wsh8jWCnIhPw4gwM9JSVZFAq9rSvEkE8Tdl/cRP8/zYvRP30",
-	"pw/2nH4JeM/5u8kQ/GHpL7oLCjil3Qm2LgyqUW4pMMVgezUKgaOv7yrGy/ha5BcyEW8Uv+Ay4/Psi3OL",
-	"lFs+50Y0dcFkJVKWy+XKMqW3vYLO+27IZdOkw1fwZHi6sCLv8vzXeGxoPmy5tN58wNnAkOvzOdbU+8sw",
-	"ONP6J652Tmk2n8q/tCarBu1O4/clFZswQ7A2SLCme55pzQASVoLSQ35grA/RWrsjqjtrAkxKqP9Nb4Ty",
-	"Hmdjc8HXJmQLVFOlQaXry57VG8ULu9K5/OfdCBrBcxBq6NoDiSM+bNy9r/SiSXVCjeV7DqeoP78j7Yhs",
-	"pgakcG9MVzd5+/bt8LQWhekJ12RbvjMsfoSz1b1bueBGK7ZdCcV4zzJX+O3xWDa5ToQxwHOeYFzjDs1j",
-	"OJhpaT0upMjwDglQ200w++W3AH+Dt8QabaMiBz6fldGNALQYsP8BRNChAs9iuWVrbSybBpdhNc9apyK7",
-	"ZoZCnSu9VQzHsihYbuzwYRScgKrKfnhyxnx4BAeY4PJd/dpP60RVQx5z2OshLtw+gXM30gZ3G7Iy6gI3",
-	"n8iJzXPBz12wAvRXntgTFhPGY3R4GQZ8HdR1FD1vlCEjW6Q/iVTyM4T+66iqIHji+mqwCkjIEm0+vvQY",
-	"IxUIXEqin2cvc7CvrRQmmC14ZkQXcT4axn4GEzMGI55cjzGedYxBT68awO3Z1OZs3cmrd/xI2+9roy/D",
-	"QJr3ZOQ2nF29gL5dCbSNxYXIdxQSSrhC+gRg04IwJLzeNKqobq51JjguSHfhejh/wnGX3jN37fgXMAxO",
-	"ZGesWL/f5Hq9sY1NBUF7R8+UsXmRwF+GLeWFUD5cSrfQCRTacKLVhcgNksAJKzYwdDIej0HlAIIWuWnG",
-	"D/+7LvDkOFvkUqg02zHjPUdL0JJB8HHFtMqkEsys9GZETsXKZzseNwMt/xZFH8bjd3/txljC4MPQjRy2",
-	"+BIQMFwcMFtevHleAxgQVmdyDYfn6Ls2vl7D1jDCXb0TsjFgAhhqkhVGXgjUUYpciZSJDzyx2Y5xh94G",
-	"gnCB0qea6gIUzJpTddrrSyVndECeVG8P/EJU4qmrivrr+b+LBF2TSPqgDu8x9HVhE73G+AF3inPfVStn",
-	"cKkGoC2/66NzN/Q9t41wbwr6lpUIbEv0hYFMbxYarm8ch3i4GsvuxUKDXTQx8QbJ+l6DqskyVEWWxU0C",
-	"99kaKFbxDvE5huJyUCG8hVzkyrTo+h6QNUxINgXFxj8zmcPOPYe6JYf+eUO7Wzh/aqI3uxPgcCumNzRH",
-	"l1Q+grGW/iPpPY/9LPRWHPGynwqeS2P743oYJdEL2J/p2ZYV6+Y/roHilQt3BBUgPM/5Dv7O9seeYnwW",
-	"l35jH2zqxmCuiBWFFM/pXwAe3Wb+cd/8VlueXRGLAiTW3C4LmbkbdSFyxrMM1zXthe8fX7NwmwfgWXho",
-	"Qh/FIvTuYQM/eTncE9mlKLpMDapmImXzHQZTWzpozA4IahbPtR2SsjJo8ghQY4/1EDZT32Q5viPw2mkG",
-	"HSbpKbsD+sRJ5NrFZwdvlEx0CvcqFWyjpbJmECKrQH/+dgVG6oYn4oSZIs91oTCFq/o9UtIwm8v1WqQj",
-	"9kbJXwvB+Fq7PC8MBnxr6KAxHwQz1LR1MiQNmVwqDcCzhBvRDux2YknXIqSPT0bR64/nmXPB5hlX50zp",
-	"/GoGWt7lriVICuwT1JTQEGDzwiKGRCotmiJaCfSE54KnQ8B+l7tQqo8Xmh0uWcb+ydVDg9lBOeGgcZGu",
-	"FLWfpjRfk0fWBunWOWXXqAAdtf2Pp6bjvXm/D5Ey9UyIMs9WGi5a6Wnej9+H86k4XnyXDCfpER8ei3vz",
-	"4YPkfjr8TjxYPOTj+SSZpjfBr7esr93PaxpYvvK+vGDdc9mV8EvDpHIGcHzilCumy9Sh1v7aqlIX3LbR",
-	"cx3UOP4lDe/aANe8fVYbfRkGxSa92aXNuLFlEOYjbm2f5lvSUehNgDoAYel6abpymviqX6fy6DsHGta5",
-	"U2PXeyTs65KGWpEZn3sb11ISHVXMBQiKTS4oZeqALrES27C6uCno47nAWUA2axspymphK5GLQchinlh5",
-	"IWLyv0nrue4u9DRHT8okYIo7Reogbm46ZobvDNuudgMnuFyCtX8zCANayzvQABnVdawN65PjDTLs4OlP",
-	"65ywdNY20P+jmuQI7Ru8F7e0sM5QNxYZOfOJRYSMW5YJ4BlaiRGlKBsXvVeWnQuxAWqQObvgWSHMSaTi",
-	"qD5xFMwYcdYkEzw3LuJXPieSXktVh2/yOd1r/wLutC8nWfosVySCMsGmeVDO2/7bPtrqd00DPpqcoSkq",
-	"Onwr21vk8BbYr7PzQAOWxHIcy3Qef59w6CoGXC7nu56FappEBVw30HCdmCzhDR2Gqpn7BNePgmd21cVu",
-	"pRH5Denz/vKa+uLurb6F9higpyzjalnwpWfzlHsHVyMvgB33WA1aWfHBvt9KlertFdY4xqFMTYSAUDSA",
-	"S62SJhVMpg+QvXf8AV0fQCrNJuO79/5mVYf1w8uz4bFmzvjd4+7rUiuyM5I/zqRwgYCrTOsu+fAP7+1V",
-	"ogOWWsnlCisZqoE19DiB2JSc0z4J0ZEEm1xfyJSithXIP2+EOn3WB20urE/taEL5ih4QRFT/5ZwSC1SD",
-	"sOgDzHcltpThsCwondH4rIGCkvHXfRy015taP9DaVsI2pXWRXG1kL8l7z9un+NVKbt70qPW6hfoA8ZGv",
-	"ngI89urpY/bw+N53zAXVGAVR+5zhFFztskFu2RZE9BYL06oMQReBDR1tb0RutKKSJZ6O+sjCB2XbazzV",
-	"OZX3hE5+6sVCkOsGmRzmd98EkzWB0uOglKBYq2TP5QEW7u1Ut7X9FW39RI8v7TWDy1KXNGQ8M5oUH25Y",
-	"/N+GLqlj+CyNT6h8CBR9VOtzAbcWcMH9IY6uNnK7S2NxmK8N1GmTOWK8+Qac0YWkuyzerEDPNsV6zfHs",
-	"EIXnkpLSayBXqLw6ql3tybpAcQ9JtuZ3SauGHYDKBQCQm4qT28rqTcu30Bs6v04A4lOPiZpx6S5P3+Uk",
-	"u/HJhYtzd/2zLu0YI1VVbnfR4613hYjXB5XCluvtZk60Ra7X76+iIkdAZKmVfo5FIy+divGqHXy8iXmt",
-	"m6Tvnj1TsHMjDPEp4iYCkE8JvbFMMUpA6Ur0xLRuQ4/3vnsZ9jqGKs9hx/rmC+vjQnTmB9vVzhn0lQPp",
-	"Zj4iq9/f2qvVJx3L4tb66denr7baoKprSP36gFST2NlKGqvzXQiCH5gk0tGnBqzqd++qgNVHhqE+Nrr0",
-	"BYNDAK1Iilza3WtAimMkmOF1WpBlQH899UD9/e1ZJ7Xix9fTe/fZ39+euVxTU8xjduA9ut8aLGul+t5Y",
-	"fNjEZVIYamc4f3WLVtZuKEtHqoX2Kj+nOh9XufV4xe3rDVpgFIsRfN1x9AeUoROWiqIIUZsMMUpR87GF",
-	"PneWgthY3MtqSyQrbmEZqgo0QkRq6+x57n15VD9kNex4FKlI/eUvrJZPJ7WKFAVMYqcoxFUtDlNCpIbF",
-	"py4BkFOWMmXasagYj4+Sv789w3+IeFYm2Rm5VD7BF88gBMi0Ee4IkozLtU/apqKIbynzkgqNYTvblUxW",
-	"rrjWMK7ohOjVETtla2mMVMswUi6/EQstSue1z6wjgOoVl0QKx+OJS29qZxj6/cWjSD1FFRGM14wZkV+I",
-	"PMQwo3HzDocINGEChJpDBdvkUlmspPRIR/XOeGQjz8SK3H0ZZDE7+MVrwe8OgPjM7PBwu92O8kUyBErR",
-	"+Ujny8N8kcB/MG4wGEUqBnqN0aVg+lSaE1ZpDv43ww5QkR0gIfZrs0yqSPl0OaqCLpWY3UagVTSDzf6O",
-	"f7PfPY/8na0FRw/v75H6fTgclv/B2Li3ji9mv7Pj8Zj9XtdrW8V4M3ZlMR5rT19PZKX5J+x3pnqzUdvv",
-	"lrVe9OKRA8xdMvKuhRhtvKpCqzNtWXZE0x4TPFg7lAujizwR1xQQdaZcC7vS6RBmxuo6v9d7DmS0F7Cg",
-	"2YRkZeMLVX0GaqLxKbwbD7oQl/WCNO1DN62DrCpYNI4HOcOLU+ViZ77E1SY2Z3N4BXCkYtyVDVJkGwAz",
-	"zZrBzqyy1lDgXOyGUsFFrdbgjUYRpITHrS4EcdWTwQdEUPcXaWe5nvIZXGsyZb+zO6uB6S5LVVRDq/UQ",
-	"S5lo0Yo4KXUU0zyovKnnTpQprsO1SCUfEveAee615ulPQe1MWXEXnGY6RXzfLi/32gPNRWEcknEBVJI7",
-	"B7jlKFVSZ+p3unP0UmOnDoZWeYDbcALZN9u5qnqlM3m9yoHmRHLvr60gpTuulR7EvtSiMzGcP0wxdNUM",
-	"PZP31DycsCQDkQy8hcyfHobpa25gynsl29tfEdMoeemeoitOpdmAu/O+qlHvSogr10TcdioQM43UaatW",
-	"NpcXwCqw8tIfV0qNkFQKy4FOAHykvIvICykKl2WlmlBrq4BdXuLj8XFMPiOSjsQ2Z0xpvB8JVywTPFeO",
-	"S+GSxGZZoTJhkMCpEwswWGm9YvBYux4hCfWySXiykmrpNQWYJxebXBihLHG7UinyXZdc+45WxyXe6rdE",
-	"FWSzSNEGkN5cQ4nMaB/CLM16eMGbzrsqSntQixxbXUV5scGFNwWp60XI4pdvzpya9f2T50/OnqAVGzea",
-	"LP1GttwlZZiXfJRnZb+tSDlVaDIZs//zvydHN9KHJpPxX4zAyO1wcjQYoG4yrK7sjLkGIAcOi9QjRBqt",
-	"TkDpQ42c+ocMZg01pL/pS6TYzbqCnNTUVNeQhVp8UAGZNHg0VqgRey2ouRHMjTOV9aJznpwzrfowbDTR",
-	"IIylpjEgAahlCPcHDA9X/AJndqqEGnn8VJKnQhL2palQNGN7O6j0YA8ARYqA5bbN/im9fVNabWtu1CSF",
-	"toLi6mQPashpgUgfdXZ6VdOXBuWgZiAueFZgIgTZ/GVzFWqmohe1DRnhZF1PkxWA+qBBlBPAKYJd/3WK",
-	"mBZgCLUGh+7pAKF0xhxssWQUXbL0LWIMsAlXJQ4sLBWJTEVVV+wlHUDZ31mO1YtMKTRSoQavhlaOFbU0",
-	"WGCDB1ylSBTAWH2xHpEokM2eNkZNrswO0A8/PooHgFgvmzHY4ngsiFEyI1OGEthEKn758+sqmRRYkcN6",
-	"5/eSRR2WpnnMeJKIjUXDtK13RIpOe4Z6Ztmhr9O1DAVHu1PZUljD9nUpi1RvL7K3iDgXlkL9Ant1oW0K",
-	"ht1Dd18a6sTAuQ00vgcKAmbw1DQEj70fn5x+X3oJsJ2RVKQzpzop1kJZmsqZjSiPaVyuC1um8noDGqVN",
-	"2ZCNmiKxBod/ODoaTW/N5PGtAfHqSCGmecPTgUBW6mlYnYjbNzz3F/XAX5H4MZV7Dc9AMw7pCMofKQ8n",
-	"Zkt54e9Ghj/5XSMiMDc33Q3CejOnEXN7J906Ui6k2GizFrpGAViYBmzHZc6AdCYc1+jdTXvqJ9YLxluH",
-	"6hFPe8efvjXlpvEUVS0aXQORO6Nbku4UKcoZQnYGtGkIBJIzSIaefn6mFBOVUupzpCiNe4VB/n+6W4c/",
-	"ofH4z9jpeSyTF0KB6kT8CNiPMCZ0g9dwqRMTE2GZSL3MNWhlojDMPfNDgbr5Ro52fJ358U0KrgGRapi0",
-	"SsjHBJ2yl07DwwfKNV8KnOD05bMgDC5Eblwm+Gg8GmOWKS0ezIKj0Xh05NIu0KPZiM3NfguWosf9/ByV",
-	"yIarTG/VVcne2jusURO1cg0Hia7XmE7M0F2NFLFlbkvJ1ygQMJoqFNjf6ECdo4u5qUAa4Ru5qLetQaSx",
-	"M0mNPInQ4DSxIgeBnefoZJnvMLCB62x5du4vEJYjsAtppAfUadNE+kiYeCjlLXmWOjw9oiBnvenmL/3O",
-	"9mrIIbbyugyvHUddymBgOz6QuSILzxerQFJvf68yufNGFaKNUMj+tfEYKTuFgKD0iXZD0WbCRh94Plt1",
-	"Twe364oj9sDouhiB+VCIeEBeLfjdWWwHMSblxYOy5qcPtkaObLt8u5ZPsR9N5IdGX5TO64l4Pv/RMQYr",
-	"Pth22QSL/z/Hrd7HkQJKpmsDSoUF5S/btUsrnHtlz3Z+3dvq8iPQfNa4aKiFO40tHsb4xOB+yak7Yi/Q",
-	"Q4xvNLe5j2xpHz1t6YJhIyvZB08bPw73JS6HwbDxl0t4GeL/9uR2vWt1r5uOx1cUZd+uGNvXpPUUY9eD",
-	"gA1e7Mn1bhoqwcLHtKO+l8qdH9aa9uErk+tfedPq5HA8nd7kpW4bhMswuHcTGJvNyPCto+vf6un4ggFB",
-	"StRwjB4M2Jz5nBa+NJTdaE3w7jIMNrovjvvY6c1kjeitoqKy6jRH7Jl1vRmBlTvFqXJ4jNgb1yDBKyRY",
-	"OxAplzZMJfILdDm6MBNmB5XxEeytm1h2EEfBePQdmHTOscpdg0unIrokBWkiRYaGN6bATopr24r7JCFt",
-	"9JG2txaFrX7PdNmQyh7pdHeDe+Y4H+XCFhlSf3VytdIs0JV4Voj9/ddvVtFbS252Wd0uG7kl6RwT6yt1",
-	"a6UXf2xWfiPPcTw6AqLFEDlvYeFn35XQe5ir/h8lSm65icvLy1uoE65FxGUzSg+C+bLDXCd3yVyrOtz9",
-	"DRBrVXVfuk8ddfxqtpC/anw57suy7fHD618qe37CC5MbcN12Sz58795NoOtpkvKJwuV4eoMdtltcfWWh",
-	"RHeKZEtXJF2GQa9Hqern0OWD1CnCiavQJURQRkY9TuW6xglJfpfKSdlqH+dcf5FChyuIkUYPufik9CS4",
-	"qdqtw6cPXNjf+fIUS6Xhm43guYnUItdrZ6yBYAzRQ4Fq9lwkGjTNRS5cvKEKj2OxCcVYcxfWQc82gNLn",
-	"oqtccS4fpuPHjdm6/CaBi9bVYwpW60gdkHvUF6Y523dAAfwyMORb9EnbJ2PpdD5Kxrom9DewOOv9z7sK",
-	"P5lSHk7T6CVIm1O65bX2ra/69Hs3T7+K72Rrx9L6zNq475Zyjbxwno8/qBp+E/7ztN5s+Hh8fP0bZYdd",
-	"5OQ3YMY9bU8/mY8/uN2yr2qtJ/+IQuB7l6/XLwTCfv/eK1Jmu0ESvVXU94arXa0L9Ii99Z0za2wv9Pk2",
-	"6N8AHh8p4qzetdf+7EDlOuYuaNbqyNmdsub5da1p63NiWK2HVf4g7Jfkk5+ZJd1Ah/06eiuAc3RDzlD2",
-	"m/6ifO6PwbW+JgP5Qdj93ON214c+NQW3YVP0OUNcXgjwFlPMjbDes1X2SiGr9MQXRe8veg4p/H7LwmeG",
-	"IKB/0rUYBKW0YYzHbFNY99Um4ESoG0pldcMpQ14FciKW+S7wCnaArril52qYAI6jI7UCBVaZ7pd7iN81",
-	"OGiNQTYYr3+3UiWBRVY9jCx9zKebbkDZGQQK5jjXcw4GJy6KX0bB+3grVbp/cfb6sS4hJIVW87eaDQVP",
-	"23Sy11EExEUeDF/0Ws30Cn8rr1I5gVN1S5Fbc6Bg1WShWhO9EFtGtEgfGquVqB54qlyCxYCkaXWZKDWo",
-	"L9vnYVqJbMOSwli9FrlxLi36bsyIPRJgEIlFj19pejtfj2uFcCNfzxeVk87p/3Xl5b+Sjn97t9DHi9c/",
-	"PUpfwKNEmXq39ChVOUpY3/2xKkN/AEVvfDpZo8i9LIzrtV7gYcOACUmEc99zOFK9sZizeidKFyV2qbRx",
-	"6fV3zYGqTDHMafIhnEjV9YS3pblD7Y3DRrNLXDZlUUBJDjCCqnnYAQwZREFIXq99I9gUxlB+kNEMc3dW",
-	"QMbKJzZQRQd5xcg/I0QqUvxMmOVlLlizfWCv88mf8VeP8TgHkWlKzdPywBAxpSfSjWYuxuvl46VrCZN2",
-	"ZiGaqSbhLnK/8D7EupSthYKo/HRfuIRdTG8ZMam6tl52v5/2hYMkte/W/hkc+XQj889oyn9ER1rZeOq2",
-	"4s/FBe5e+D3KpVoan3jfzQOp1ZqY2kcoXBKBtGzF0xHDj/o2UuCxt2szfS9336xwCXV9GSfMan1exVhc",
-	"nt1acGXlWkTqgKwiygorS3wGfcLkFWGMRMnXtAjc0f1pEnw9k+A/GZtxpN+sFLsFs6HLPaR+HHsTeMk/",
-	"1fjGvb/TqA3Xe0fMKPcBlOqDuNbcAqN3lBU0CCNVNc2USpqVSNlBrRKr7MkR+hadmPD3X6WR8wxrw7Yr",
-	"7T4nTXUYvr3f/rTaWlOKz55h+zk9+O1uHzdI9XNNPv6o0cXbMo0/qOv8tLczy9350a9hAodUTLGXCZyy",
-	"X15jAczwNdYF4kWqalxWdp2NzEYko+2K2+0Sq1zWRWYlUOIh1c4MjVDWcZsRvDGIFC1bz1xs5X1k3Iqy",
-	"txG1DnKGrMFSD1AOYs9k8DHbiLwsGyn7oDodBt3lLhsFWQiBhkqLzs+Rp6RY38pO8XvsMGEmFegk8Yyt",
-	"BM/tXHAbD1y2yOReWdh8LsTGMJlm6F9QwrXd1Ruhmp9dB2boOHakdM6M1Rvft/ii4nKV1oRfYl9qJfwW",
-	"cetVDQyWqjzhyaqNinoJHf7yraFuTAeYdePzVbhh8XNu7BDPdfjse9LxIoXuM9yJWlKTuUTIC+Eb/3PK",
-	"X1hLY0Q6cF93j2s8Koap8QvZccotj7GKNY7jSMl0xo6nWM2r7Mydb6Rg1Iz9FgUyjbAtVOSaJUXBLMLW",
-	"7//3f/6vKAijeuskfOYFBT4sOynhIxIt+MC1VYrI/x5GtSxvHDodT+8PJ5Ph9N7Z+OHseDIbfzeaTI/+",
-	"RxRcOsAjdZZj/yiKpiRFnrHhCzb8kUVBf6eZb86igH1z+vIZ3bxvnn3fvHS9UefX+Kgqnujc+57Pcbg2",
-	"W1jFxakRCnYLwDNLT2oEA8pqsRbGFerLKqum/WH8Blk0kmtu11DpeqFoxQd7iCAPK2ZUlSIgwUyuI5hJ",
-	"l2Cu+1ZADzU52mhSUYPAbk9H90cPH0yIjj6B+j9iM1/kakSqxhyRnOtZWM0vTrbFyAmVBxKHQGZLBXs1",
-	"PuLZSE8Pxn5jjEif6OgEbqux6GjdCMUKZWVW/8A0dpIw7hb8qSP9y9lJbzHZp9X7LqN2iJ9bvcK7d/fu",
-	"nJeFrX3KA4T4oJ1ZEFLmAvYwVbtOY0TKZW331xiBeHPGWV4o410zsMISP+0zYxudZeXaVruGIC5RlvUY",
-	"cn3yDVfpddpMv5jTxm8UdBgXQ/Bi0ncNKjU2Vc/Z+NO7cwfenf9kTAipzcUZseL8SkeN+0LtPnPsDFW8",
-	"eo93023yzk6brc/Lj5g3WnvIFAuRul6TnwiEz+jMqHp575HiVAOccMszvbxr4fwR1+Jj6Kdb+1c2h68X",
-	"/7kfiAhcb4H91rirMYun43H9CzjusiDnPvGtDtA7b3XhWrb57lejvkRX9+WCz3jmboU9B+43APofCOhR",
-	"o5lqMPvlXROb1GChhkbCnEMj9WO4MRadgV62B3O9JkIW3xsf1RPZ+jD3yvd3+HrIM8SC3CdQ8ouy5ZMZ",
-	"fSXmt+fc6rjqHlzzxWbf3F/e4Te70YTYZwY7jw6Gjvp6ZcDxFXkWzIJDVLAcBH1TlTEr36t2VBnGyLP7",
-	"y9iv5cytbgV98zzvbR6CPUuFOWFKu1aflINRm9Eh8vLd5f8LAAD//w==",
+	"7H0Ncxu3kuBfQc3LVqR9Q4qkJMem6upKTuzE7zmOy5LPd5fxesAZkMRqCDADjGi+RFX3a+7+x/2U+yVX",
+	"3Q3MN/Vhy/bLrrfqZS0OBmg0Gv3dPb8HiV6ttRLKmmD6e7AUPBU5/vN7nizF91rZXGfwdypMksu1lVoF",
+	"0+BUmY3IDbOa8cIuhbIy4VakLBe/FcJYw3gumBKXImcJzJQOgzAwyVKsOMwmVLEKpr8GSg+M1bkI3oaB",
+	"3a5FMA2MzaVaBFdXYfB9kedC2SfnfNEF4Xwp2Ezbbw1LaBgzNtdqwQAYu2WWL0KALxc237KNtEv8jy4s",
+	"ywVPpVowS1MwvuBSAYDiPV+tM4AiCo6iIAgD2I/MRRpMbV6I+ha64N4EZwe+ITtVW5YsuVoIANXDQ78Y",
+	"Jm3IbM6lAmCN5bYw/lmkpEqyIhXpMFItyMcI+XWQPtcJJ/D6oH396jnTc4RGiQ1A1MTNAV/Lg8vxwUxb",
+	"c3A4HyUPZiMxeMiPxeAoPUoGj9LRbPBgNp5P5uP5g3TCr4XmKgzWPOcrYR3lPdb2WXodHmXahOeWIEiY",
+	"Zc3tMggDxVfw5kzbdzK99pjnOl9xG0yDosCRXWQ+S8Vqra1QyfbvYtsF/Gd+IQxiM8kFt4IZPhcVZe49",
+	"e3L+lKU5n1sW4S5rEw7+Lrbsp/Pzl+wnvJrsqRRZGgX7U8YjRRPMtji54SvBCiNyovXypwuxZVyl1Q/u",
+	"iuIwqdjkiC11kRvG6U5HCkbOZW7gopi1VkbQDWF7RIMhm+l0G7LYk1G8jyvQ9gxTGiZeDNl5DYZIIVic",
+	"pXI+F3hfHSBTFh9NJvGQnfq7upSZYHUoCGAJV0hmGcsLBVdiGqn4aPQoPnHvcbbSK5g441bkNB+9aZfc",
+	"sjmXmUgZ8psWkICjFd+ymWBGKBspbhhn6ww2bfWFUEznDH/7rdAWJ4HjPwF8M87muTBL9vr1sx/YWuRM",
+	"r0WOeGlfzeP5w3SUjMXgkH83GxzNHorBo/kkHTxIxnwyO0yO0mPhCZVYcUWqLaJoXKkVf/9cqIVdBtPJ",
+	"8XEYrKTyf4/hdlkrcpjz336NoveT8SCK3n/35O1fv+kn5/nP3CbLLh3/ogSgYaVzwYDVmZAlerXiAyPg",
+	"AluRhvA8/teYkFo7toTnuRQpA+arVbZlcu6Z3bcmUp6Bw6wwXMNKOGKFa6x5TjjXapFtp2wj+AWBwPbi",
+	"NwdRMBwOoyDedwJnBfCfACCRwn8LIO4tE++lscBKgaOxX+xS5BtpiNKI+GHx+Gg8icPqEnngYlgwHkbq",
+	"DBbhGYufzQeIqphlUgnDEl0oC2QC8GfS2C5rPkTW3H/AbrZdJzseTY76z+uFVuKjz6yGaEBvtnWoPYyC",
+	"mHksxvT3/kmk4n+tfu4i981SqOqE2bUHzFn845PzmO3pPFLxT09Of4j3YRAdiUhZfDg6Yi+0ZT/rVM6l",
+	"SOPqdOhUkP0o7fgS/MHZJpdW0Gk63tM9zRBHAdQlO6ifLiD2no+4mvKu5/xcrqTtF4sZzxdw01SxmgH/",
+	"mTNpxQqAxD2v+UIMPUy/FSLfViBlOGsdlFTMeZHZYDoZhZX0k8oeToIQAJUr0N3GoxEyGvdXCbFUVixE",
+	"jiCfXch1F+Kf9IatgGQISKuZuZBrNhNzoFIPMOg7uTW74IZX+sG+CWr3fzXgRz3AX4FOQMKPlBKeviJ+",
+	"Bn8lWlmh8J98vc4kicGDda5nmVj99d8NqVYlWQB4lsssmAa2xhmBXIHSlbbskmcyZX87++XFlBVKvF+L",
+	"BASNUCmcJ/zOpFoXeFYohYPpEezCSouE95inzENY7sdDZA5mPB24ZYOrOt6+ycU8mAZ/OagsgQN6ag5e",
+	"0tuEji7Z+W0kXMEOZgIV6ylb8QxOQNB2QiYVbe71+dPBQ+Q3uB0Uym73zwbwU6T2Xj39nn139OhwCtJc",
+	"IDnDiTO7kYlgUhHrmP27SCxwjgz+NEWe6wW3An55rWSiU8GUVsmS5zyxIt+HWwr2hFbzTCYfe4RbXTCe",
+	"wV63bMkvQQMArR3gTFkUnBXrtc6BSxhpLFeW1PHy0B5Vh1YC1HNiMN3A8guh7u3AEJPSMJwVD8LWjBNQ",
+	"TVNNqhHjWaY3+LjSZgCOpzqfyTQV6iNxiFoATr9RxLLsUhrEIyhiziaSTXI/rDBXwdGDunn58L4wB3Ch",
+	"SNKgNaCa/a1h62KWyQQenji1xhq3ocYmEHPPFGhhPHuS5zq/A/Y+Gv5TVWcooAUXuRiCQAWJxzbcG5Up",
+	"wvlC26e6UOlHHjBKY+sFtQSrrXGWR9VZgminJfuugbaDOT68j7N8oZkpkiWAhvQP7APVAp5l7tSA+o0Q",
+	"Hhde57iNAwLVm1JXaioQJ7SOXhPZJ5mEN5Y6Sw1qyDQFiLu2E2ZQ88L0bduNP2h4bGruiGvfqXlYEF0v",
+	"+TbTPD3X+jkoFZ+TTgmfJBFRowH2xBV7cMT+Lh/jebzMRaJVKuGNp2jO3YM0BjJdVpeAGakSwYDJA4tn",
+	"0rI9r5tX/BFPGe874G7/hM0F/eBMZdBB0SqtE/14UhF9fSvM7aWH/Ne1YQOyYO/lItSMl9ae+rV2MhNa",
+	"OjG82WAkkXJIPPGKuTQ7JiTFuUbrH0auNfS8Kn04H0USiVZzma8Q7FRkAl6cMgOKWEkGpTlB+yoRxNOU",
+	"/Vc3wX+xeSHqpz95uOP0S8B7zt9NhuAPSi/VfVDAKe1OsFVhUHlzS4EBCNurUQgcfX1XMV7GM5FfykS8",
+	"VvySy4zPss/OLVJu+Ywb0dRAk6VIWS4XS8uU3vQKOu8xIkdRkw5fwZPB6dyKvMvzz/DY0GjZcGm90YKz",
+	"gfnY5+msGRVXYXCu9c9cbZ2qbj6Wf2lNthRau8bvSyo2ZgZhbVBgTfU815oBIKyEpIf6cm7FAE3EeyK6",
+	"8ya8pIP63/RaKO/mNjYXfGVCNkctVRrUuT7vUb1WvLBLnct/3I+cETwHmYb+RBA44v3aXftKLRpXJ9RY",
+	"vudwivrze1KOyFBrQArXxnRVkzdv3gxOa6GfnhhRtuFbw+LHOFvdpZYLbrRim6VQjPcsc02wAI9lnetE",
+	"GAMs5wkGU+7RJoeDmZQm61yKLIWrIUBrN8H0198D/A3eEis0jYoc2HxWhlQCUGKCMFgBiKBCBZ7DcstW",
+	"2lg2Ca7Cap6VTkV2wwyFulB6oxiOZVGwWNvBoyg4AU2V/fjknPmYDA4wwdXb+rWf1ImqhjzmsNdDXLh9",
+	"Aud+hA3uNmRlqAduPpETm+WCX7gICaivPLEnLCaMx+hlMwzYOmjrKHleK0M2tkh/Fqnk5wj9l9FUQe7E",
+	"9dVglTjEYAXoOi7qEX9PsA2eqESnUi1iRqYkqLiRimVKYcEYWaJ/2WrGVWWBk8vEYjzJeTs7atRpkoh1",
+	"tUz3WtaXIggrX226/db0geq0OLq3UxgoBYV4QUWOFBq/hQIs5sIYkTJ05Dwaj0fs//6f8fHweDh+sE+w",
+	"doPAHqC+IDBi3x2JCw5+j2EmPOSUNCievcwBSVYKE0znPDOiS4A+lMl+AWBjxVeC/MYx3pnYbYc0LOBC",
+	"69qcLSReTzmPtf2hNvoqDKR5R76ChqeyF9A3S4F0IS5FvqV4XsIV3nMANi2I0oRXP4fV7Z1pnQmOCxJP",
+	"uRnOn3HclXer3jj+BQyDE9kaK1bv1rlerW1jU0HQ3tEzZWxeJPCXYQt5CdRGsW7iZk4w04YTrS5FbpDc",
+	"T1ixhqHj0WjESmeeaQZ//4cu8OQ4m+dSqDTbMuMdcAsgb1Ag4BKpTCrBzFKvh+QRrhzuo1EzSvZvUfR+",
+	"NHr7r90AWRi8H7iRgxZ/B0YADAisvxevn9cABoTVhUXDWz38ro2vM9gapidU74RsBJgAwZRkhZGXAlW9",
+	"IlciZeI9T2y2Zdyht4EgXKB0iKe6AD295hGf9DrCKZIQkBvcm1W/EpV46qpuK/ljYZtI+mBV7PCX6MIm",
+	"eoXBH+7sj76rVs7gWAQYHW/76NwNfcdtI1afgt5qJQLb4ihhINPbxfXrG8chHq7Gsjux0GAXTUy8RrI+",
+	"blA1GdiqyLK4SeA+1QbVE7xDfIZx1BxYvnc0FLkyLbo+BrKGCck0o8SGT0zmsHPPoe7IoX9Z0+7mzi2d",
+	"6PX2BDjckuk1zdEllQ9grKUbTnoHbj8LvRNHvOqngufS2P6gLIa49Bz2Z3q2ZcWq+Y8boHjlYlVBBQjP",
+	"c76Fv7PdgcMYn8Wl+91HCrsBtGsCfSEF4/oXgEd3mX/UN7/VlmfXBBIBiTXv1Vxm7kZdipzxLMN1TXvh",
+	"B0c3LNzmAXgWHprQhyAJvTvYwM9eDveE5SkFQqYGVVyRstkWI+EtXT5mewQ1i2faDkhZ2W/yCDAHjvQA",
+	"NlPfZDm+I/DaOSIdJukpuwP62Enk2sVnez7ohv9Za6ms2Q+RVaBmuFmCsb/miTihYF2hMP+u+j1SoGLm",
+	"crUS6ZC9VvK3QjC+0i5JD2Mq3xo6aFSCMb1QWydD0pDJhdIAPEu4Ee2ofCckdyNC+vhkFJ19OM+cCTbL",
+	"uLpgSufXM9DyLnctalJgn6CmhAYVmxUWMSRSadGk00pgQAEU8wFgv8tdKE/LC80OlywTN8hjRoPZXjnh",
+	"fuMiXStqP05pviEJsA3SnRMCb1ABOmr7n09Nx3vzbhciZeqZEKUNLjVctNJhvxu/j2YTcTT/LhmM00M+",
+	"OBLHs8HD5EE6+E48nD/io9k4maS3wa/3UNy4nzMaWL7yrrxg3XPZlvBLw6RyjoT4xClXZHZj3ldrf21V",
+	"qQtu2+i5CWoc/5KGd22AG94+r42+CoNind7u0mbc2DKW9QG3tk/zLeko9CZAHYCwdGE1XWJNfNWvU3n0",
+	"nQMN69ypsesdEvaspKGWm8MnTse1fFJHFTMBgmKdC8p326NLrMQmrC5uCvp4LnAWkM3aRopSkthS5GI/",
+	"ZDFPrLwUMTlQpPVcdxt6mnOuFZ/BTeG7SO3FzU3HzPCtYZvl1rlIvGPEvxmEAa3lHZGAjOo61ob1yfEG",
+	"GXbw9NU6Jyydtw30f1aTHKF9jffijhbWOerGIqOgCLGIkHHLMgE8QysxpPxy45IglGUXQqyBGmTOLnlW",
+	"CHMSqTiqTxwFU0acNckEz40LnJbPiaRXUtXhG39K99p/AHfa55MsfZYrEkGZp9Q8KBe1+H0XbfW7+AEf",
+	"Tc7QFBUdvpXtrFB5A+zX2XmgAUtiOY5lusiJzxZ15R4uEfdtz0I1TaICrhuwuUlMlvCGDkPVzH2C6yfB",
+	"M7vsYrfSiPyG9EV/bVR9cfdW30I7DNBTlnG1KPjCs3lKYYSrkRfAjnusBq2seG/fbaRK9eYaaxzjeaYm",
+	"QkAoGsClVkmTCsaTh8jeO/6Arg8glWad8e07f7Oqw/rx5fngSDNn/O5w93WpFdkZyR9nUrhAwHWmdZd8",
+	"+Pt39jrRAUst5WKJZSjVwBp6nEBsSs5Jn4ToSIJ1ri9lStHvCuRf1kKdPuuDNhfWZ8g0oXxFDwgiiuw4",
+	"p8Qc1SCs2AHzXYkNJYosCopJGZ98UVAlxaqPg/Z6U+sHWttK2Ka0LpKrjewkee95+xi/WsnNmx61XrdQ",
+	"HyA+gthTPckwPHZ0/B1zwUlGweg+ZzgFqbtskFu2wfgdVhVWiZYukh062l6L3GhF9WY8HfaRhQ9ut9d4",
+	"qnOqzQqd/NTzuSDXDTI5TM6/DSZrAqXHQSlBsVbJjssDLNzbqW5ru8sR+4keX9ppBpd1SmnIeGY0KT7c",
+	"sPi/D1xyzOBZGp9Q7Rco+qjW5wJuLeCC+0McXm/kdpfGyj5f2KnTJnPEuP0tOKML7XdZvFmCnm2K1Yrj",
+	"2SEKLyRVFNRArlB5fXZAtSfrAu49JNma3+X+GrYHKhcAQG4qTm4rq9ct30JvCsJNAhCfekzUjEt3efou",
+	"J9mNTy5dvkDXP+uytzFSVaXIFz3eeldFenNQKWy53m7nRJvnevXuOipyBESWWunnmDfS+6mSstrBh5uY",
+	"N7pJ+u7ZMwU7N8IQnyJuIgD5lBcdyxSjBJT2RU9M6zb0eO+7l2GnY6jyHHasbz63Pi5EZ763WW6dQV85",
+	"kG7nI7L63Z29Wn3SsaxMrp9+ffpqqw2quoHUbw5INYmdLaWxOt+GIPiBSSIdfWzAqn73rgtYfWAY6kOj",
+	"S58xOATQiqTIpd2eAVIcI8FMudOCLAP666kH6m9vzjupFT+dTY4fsL+9OXcpu6aYxWzPe3S/NViTTMXZ",
+	"sXi/jsvkOtTOcP7qFi2tXVO2k1Rz7VV+TuVSruzu+yW3Z2u0wCgWI/iq4+gPKEMnLBVFEaI2GWKUouZj",
+	"C30KMgWxsTKb1ZZIltzCMlTSaYSI1MbZ89z78qgMy2rY8TBSkfrLX1gtL1FqFSkKmMROUYhrCVVKiNSw",
+	"+NQlUnJK9qaMRRYVo9Fh8rc35/gPEU/LZEUjF8rnSeMZhACZNsIdQZJxufJZU1Rb8i1lsFKVOGxns5TJ",
+	"0lVGG8YVnRC9OmSnbCWNkWoRRsrliWK9Sum89hmKBFC9XJZI4Wg0dulN7UxNv794GKmnqCKC8ZoxI/JL",
+	"kYcYZjRu3sEAgSZMgFBzqGDrXCqLZbAe6ajeGY9s5JlYTr0rEy9me796LfjtHhCfmR4cbDabYT5PBkAp",
+	"Oh/qfHGQzxP4H4zb3x9GKgZ6jdGlYPpUmhNWaQ7+N8P2UJHdR0Ls12aZVJHyaYdUwl4qMds15btNYbN/",
+	"4N/sD88j/2ArwdHD+0ek/hgMBuX/YGzcW4QZsz/Y0WjE/qjrtXetpNxRRsn27rN2krV3Uc87pm2M2R9M",
+	"9SYPt98tK/PoxUO3f3eXyYkXYlDzunq6zrRlkRhNe0TwYKVXLowu8kTcUO7VmXIl7FKnA5gZayH9Xo8d",
+	"yGiWYNG7CcmYxxeqahpUeONTeDfuIrGq7qRpH7lpHWRVealxrM7Zd5zqTDvzJa6StDmbwyuAIxXjrsiT",
+	"AugAmGlWeHZmlbWmExdiO5AK+EG1Bm80EyFdP251qoirvh0+7oImhkg7y/UUO+Fa4wn7g91bxVJ3Wap5",
+	"G1itB1h4RotWxEmZvphNQsVoIdOKuZKFHagrqhzlwUqkkg+IbcHMx62Zd+UQ0+lfmzrMqnReT3HNBOB4",
+	"HxHh0+uvTylWXcKqeCnCPpngsd81m5sz9MjWXljqLCXjOecbFp8g+CCu/uXwcbwP87lgFDEv48qrrdY3",
+	"UmkuCuMoB8FFA6NDlYARGOfcJJ22NL1XrFOKRas8RKQ4ZcZ3mbqugKozeb3ShubEO9xf3kMGS1wrf4ld",
+	"tU+XuIGoYYqBq6jpmbyn7uaEJRmoM0ARZDr2SAFf9gVTHpe8fHdRVqPqqnuKrj6aZgPJyPsKl70bJq7c",
+	"OnHbIUMSIlKnrXLtXF4C/8PiX39cKXUAUyksB/oU3IeSwSCDpwhmlpUqVq2fCLY3io9GRzH520izIFkw",
+	"ZUrjFU+4YpngubttxNBJdrBCZcLgdaEWRHCHpfVK1ffaNcdJqIlTwpOlVAuvZcE8uVjnAq423edSofTt",
+	"xlzfmlarMd5qNEZFjNNI0QaQ3lwnlcxoH/4tXSLwgnc7bKsI914t6m51FSHHzi7ejKZ2LyGLX74+dyrq",
+	"D0+ePzl/gh6AuNFd7Heyg68oO78UDjwrG81FyqmRrtbg8Fa65Hg8+osRGPUejA/391GvG1RXdspc55s9",
+	"h0VqjiONVsDMyJqhxjn704YK19/tKFLsdu1wTmoqvutERL1tqIZRGjwaK9SQnQnq6gVz40xlyfKMJxcg",
+	"oXowbDTRIIylbkkg1qhXDvcHDA+X/BJndvqRGnr8VOK0QhI2ZKpQNGU7Wwf1YA8ARYqA5TbNxkG9DYNa",
+	"/Zpu1R2ItoIS92QHasjhg0gfdnZ6XbejBuWguiMueVZgEgn5S8quQtRFSM9rGzLCSc6e7kIA9V6DKMeA",
+	"UwS7/usEMS1AHWgNDt3TfYTSGcKwxZJRdMnS90YywCZcowJgYalIZCqq0nYv6QDK/paKrF7nTGGlCjV4",
+	"NUCPwhdaajmwwT2uUiQKYKy+YJRIFMhmR/+uJldmexjDGB3G+4BYL5sxUOV4LIhRMsFThhLYRCp++ctZ",
+	"lYgLrMhhvfN7yaIOSrdGzDjqYGjUt/WOSNFpT1F5LltTdtr1oeBot+hbCGvYrvZ8keptwvcGEedCeqhf",
+	"YJM6tOvBKH7k7ktDndh3LheN74GCgNlPNQ3BY++nJ6c/lB4W7OMlFRkCqU6KlVCWpnImN8pjGpfrwpZp",
+	"0N75gNKm7ERI3cBYg8M/Gh4OJ3dm8vjWPvHqSCGmecNLhEBWym5YnYjbNzz3F3XPX5FSNz8H5T6kIyh/",
+	"pBymGDRZfzcy/MnvGhGBec3pdj+sdzEbMrd3Mg8i5cKxjf6CoetVgcWRwHZc1hFIZ8Jxjd7dtKd+Yj1n",
+	"vHWoHvG0d/zpW1NuGk9R1SL5NRC5c1hI0p0iRflWyM6ANg2BQHIGydDTzy+UnqNSShuPFKXALzFB4h/u",
+	"1uFPaBH/I3Z6HsvAPADVifgRsB9hTOgGr+BSJyYmwjKReplr0MpEYZh75ocCdfO1HG75KvPjmxRcAyLV",
+	"MGlVzIDJTWU7p4Z3FJRrvhA4wenLZ0EYXIrcuCz64Wg4wgxdWjyYBofD0fDQpaygN7gR15z+HixEj+v+",
+	"OSqRDTej3qjrEuW1d/ajJmrlCg4S3dYxnZihuxopYsvclpKvUVxhNFV3sL/SgTonIXNTgTTCN3JR75yE",
+	"SGPnkjrYEqHBaWI1EwI7y9FzNNtiUAjX2fDswl8gLOVgl9JID6jTpon0kTDxUMpb8ix1eHpMAeJ6t9lf",
+	"+wMV1ZAD7GF3Fd44jtrzwcB2bCVzBSqeL1ZBuN7GdmVi7K2qlBthpN1r4zFSZg8BQakn7U66zWSXPvB8",
+	"pu+O1oU3FZbsgNE10gLzoRBk/aN24C22vRgTGuP9sl6qD7ZGfnG7hUAtF2U3msiHjw42ndeTGH3uqGMM",
+	"Vry37ZITFv+L41bv4kgBJdO1AaXCgvKXbdtlKc5DtGM7v+3s8foBaD5vXDTUwp3GFg9ifGJwv+QQH7IX",
+	"6F3HN5rb3EW2tI+efozBoJHR7QPPjR8Hu5K+w2DQ+MslCw3w//fkxb1ttW2cjEbXNAa4W0MAX8/X0xCg",
+	"HkBt8GJPrvfT0wsWPqId9b1U7vyg1q0SXxnf/MrrVjeRo/HhzS+1u4Xhe8e3WayngQO8PJnc5uVu/4+r",
+	"MDi+DWKaTfjwrVtss6fTEUZwKbPGSRewmnPmk5D4wlA6qjXB26swWOu+wPv3TlknE0hvFFUBViQ0ZM+s",
+	"64QK8sNpa5WXZcheu84gXgvCYo9IuTxv6mkwRz+niwtiOlcZ0MJO1olle3EUjIbfgR3pHNLctZN1eqnL",
+	"KpEmUmTdeAsOjLO4tq24T/zSRh9re2f52+quTjccSfuxTre3uNyO3VLycpHhlatOrlZLBwoazwqx+2sH",
+	"tyvBrmWjuzR8lz7eEq+Oc/bVJrbywT+0jKKRmDoaHgLRYk4Db2HhF9+N07u1q8Y3JUruuIla445bMFbX",
+	"0+OqmVYB2sBVh6OP75OjV4XTuxt/1sogP3d/Rup01/xgw3Xjy3GfV1aMHt38Utnr9s8oXI4mt9hhu7Xb",
+	"FxZKdKdItnRF0lUY9LqxqgYcXT5IrT2cuApdBgul0NSDY65bopDk7Kk8o622ic7fGCn08oIYafROjE9K",
+	"94Wbqt2of/LQ5Wk4B6JiqTR8vRY8N5Ga53rlLEQQjCG6RVC3n4lEg3o7z4ULclSJBlgdRNHq3MWS0J0O",
+	"oPT5BSv/n0tg6jiPY7YqvwDiQoT1QIbVOlJ75JP1lYTO4N6nVIgyGuVbU0rbJ2PpdD5IxrpPPtzCzK1/",
+	"baBrZZD95uE0jR6atDmlW65y3/Otz6hw8/TbFU62dsy7T2wC+PY2N8gL5275k+r+t+E/T+tNto9GRze/",
+	"UXaWRk5+C2bc0+73zyk8Ht5tr69qfV7/jJLnB5fV2S95wn5P5ivSoLvhIL1R1B2Jq22t5fqQvfFtamu8",
+	"NvTpUujJAcESKWLn3onZ/rJI5STnLjzYan/bnbLm43Z9oOtzYgCxhz//KOznZM6fmA/eQnH+MsoygHN4",
+	"S3ZUNnf/rMz1K6v8p3Ti/CjsbpZ1tztLn7CDK7gu+tw+Lu0GGJopZkZY7zgs2/iQ/X3i6/V31+OHlN1w",
+	"x5p8hiCg+9d1vwT1u+F2iNm6sO5rcMD+UAuWyuqG+4n8J+SjLdOJ4BXs8V6xaM9KsTYBR0dqCaq6Mt0v",
+	"ghGTbbDtGlducHv/bqU0A1+u2mtZ+khYN5uDkl8IFEy/r6d07J+4JIkyyaCPoVMThs/O0z/U+YWk0OpL",
+	"WLMW4WmbTna6xIC4yFfj67GrmV7hb+VVKidwSn0p52uuIizoLVRrohdiw4gW6QOGterpPU+VC7CNkDSt",
+	"LvPQ9uvL9vnSliJbs6QwVq9Ebpzzjr5HNWSPBZh+Yt7jQZvczavlunTcyqv1WYWzi6l8WSH9H8maubsD",
+	"7D+T+fMn9J1RIuQdfWdVChi2HvhQlaE/VKTXPluv0X+hrNnsNZngYcNqCkmEc98OO1K9UafzepNUF4R3",
+	"mcpxGd9wfauqRDxMGfPBqkjV9YQ3pY1FnbfDRh9WXDZlUUA5JDCCCs3YHgzZj4KQ/Hu7RrAJjKH0K6MZ",
+	"pkYtgYyVzxuhKiDy/5EnSogUCwoA5DLVrtnZstfN5s/4i0eznCvMNKXmaXlgiJjS5+pGMxdC9/LxynUr",
+	"SjuzEM1Uk3CXGDH33tK6lK0FvagyeldgiF1O7hgbqhoKX3W/y/iZw0G172F/DQN9vGX7NW70z+i9K3ui",
+	"3VX8uQjI/Qu/x7lUC+PrGrppNrVSHlP7zoxLl5CWLXk6ZPix8EaFAbYdbmZH5u6zNC5fsS+hh1mtL6po",
+	"kktjXAmurFyJSO2RVURJd2UF1X6fMHlFGCNR8iUtAnd0X02CL2gSfOVtn5y3ufvWrP67A4cjjjKg/jQ7",
+	"k7LJKeb7OpVFc47pNHupTCm1BDT5vbjW7AWDo5R0tR9GqmoiK5U0S5GyvVp1XdmjJvQtazGJ879JI2cZ",
+	"1vttltp9G59qa3y7y92p0rUmLZ88a/pTxira3W9ukb7pmt78WYO3d44vfA0S3JqBnPa2R7q/iMENnOeA",
+	"qnJ2cp5T9usZVlINzrDAFG9vVSy1tKtsaNYiGW6W3G4WWC61KjIrgfwPqAhrYISyjsUN4Y39SNGy9WzU",
+	"Vi5Pxq0oG4xR/y5nshusGQI1KPacDR+ztcjL+qOyGbHT1jAw4DKMkG8RaKie6fwCGVmKhdLslCV6hUU2",
+	"mVSgfcVTthQ8tzPBbbzvMoDGx2WF/IUQa8NkmqEnRQnX+1qvhRqyRit1WWqWkdI5M1avffPwy4q1Vvph",
+	"yDiLF1oJv0XcelVMhTVPT3iybKOiXouJv3xrqCUa9UTwOUjcsPg5N3aA5zp49gNps5FCRyHuRC2o02Mi",
+	"5KXwX9/glJOyksaIlNpBcRbXGGMMU2PrmDjllsdYDh3HcaRkOmVHEywLV3bqzjdSMGrKfo8CmUbYmy1y",
+	"HcuiYBrh9xf+3//631EQRvX+ZfjMSyd8WLYzw0ckz/CB620WUaQhjGrlAjh0Mpo8GIzHg8nx+ejR9Gg8",
+	"HX03HE8O/2cUXDnAI3WeYxM3ihslRZ6xwQs2+IlFQX+7p2/Oo4B9c/ryGd28b5790Lx0vUH9M3xUVeF0",
+	"7n3PN3FcrzssB+TUjQjbTuCZpSc1ggG1vFgJ4zo+yCpTynU0Lv0sDbJoJEzdravZzZLYivf2AEEeVMyo",
+	"qmlBghnfRDDjLsHc9MGOHmpytNGkogaB3Z2OHgwfPRwTHX0E9X/AZj7L1YhUjTm2PsfY/nxuW4ycUJ0p",
+	"cQhktlT5WeMjno30NELtNzuJ9ImOTuC2Gosu5bVQrFBWZvWP5WNLEuNuwVfF7KtFeB8K3RtM4Gp1vcyo",
+	"Eeqn1unwwt+/t+xlYWsf8QHNYb+duBFSYgg2YFLbTktUSopud4cZgkx1ZmheKOM9X7DCAj/qNWVrnWXl",
+	"2la7djYu45r1mKx9QhVX6fWJTT6bT8xvFBQnF6Lxstm37SrVRFVPifnqPLuP7OCvnO+Tcz4kcRc7xiYN",
+	"1/rB3IfFdxme56jM1j8pYbrflGCnzS8tMP+djUY3HJliGV3XKfUzgfAJfUXVpwN26CtUNp9wyzO9+FrY",
+	"+0/r7ulW55bf26iX57ofiNBdy5HdvhVXBRpPRqP6R8Uc0CgST3wHFIwqWV249pS+Kd6wLyvcfQzmE9K1",
+	"W2EHUfsNgDYPms/wQ9Oh/1yUVevBHUx/fdukGOotUyMVog5HKtSK5taU4lxKZWdE12YnZPHx6LCeZNpH",
+	"Ha98a5svRyCGRIn7clZ+WXa7M/9JSOWLCOodtFmnhy5xNl9stpT/9S3YDORJ3eWccn5WDF33tUICEi3y",
+	"LJgGB2iBOAj6pipj5r6N+7ByV6F+0d+l5EYtotWMpm+e5729obCdtzAnTGnXnppywGozOkRevb36/wEA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -68,6 +68,44 @@ func BenchmarkCreateBot(b *testing.B) {
 	}
 }
 
+// BenchmarkCreateBotLargestBody creates bots whose every text field is at its longest, in
+// characters of four UTF-8 bytes: the most a valid create asks of the body checks.
+func BenchmarkCreateBotLargestBody(b *testing.B) {
+	e := setupWith(b, envConfig{})
+	u := newUser(b)
+	description, prompt := strings.Repeat("😀", 500), strings.Repeat("😀", 1000)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		i++
+		name := fmt.Sprintf("%d %s", i, strings.Repeat("😀", 90))
+		body := fmt.Sprintf(`{"name":%q,"model":"gpt-4o-mini","description":%q,"system_prompt":%q,"temperature":0.5,"is_public":false}`,
+			name, description, prompt)
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/bots", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+u.token)
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusCreated {
+			b.Fatalf("%d %s", rec.Code, rec.Body.Bytes())
+		}
+	}
+}
+
+// BenchmarkRefusedManyMembers sends a body of almost 64 KiB made of thousands of unknown
+// members, which the body checks walk one by one before the validator refuses them.
+func BenchmarkRefusedManyMembers(b *testing.B) {
+	e := setupWith(b, envConfig{})
+	u := newUser(b)
+	var body strings.Builder
+	body.WriteString(`{"name":"x","model":"gpt-4o-mini"`)
+	for i := 0; body.Len() < 60<<10; i++ {
+		fmt.Fprintf(&body, `,"m%d":[%d,"v"]`, i, i)
+	}
+	body.WriteString(`}`)
+	benchRequest(b, e, u, http.MethodPost, "/api/v1/bots", body.String(), http.StatusUnprocessableEntity)
+}
+
 func BenchmarkUpdateBot(b *testing.B) {
 	e := setupWith(b, envConfig{})
 	u := newUser(b)

@@ -39,6 +39,10 @@ type operation struct {
 	// streaming operations answer a stream that lasts as long as the client wants; the
 	// request timeout does not apply to them.
 	streaming bool
+	// takesBody is false for operations that declare no request body; they refuse one.
+	takesBody bool
+	// single lists the query parameters that take one value; a repeat is refused.
+	single map[string]bool
 }
 
 // contract enforces openapi.yaml on every request that matches one of its operations:
@@ -93,6 +97,8 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 				secured:   len(security) > 0,
 				write:     method != http.MethodGet && method != http.MethodHead,
 				streaming: streams(op),
+				takesBody: op.RequestBody != nil,
+				single:    singleValued(item, op),
 			}
 			c.ops[method+" "+echoPath] = o
 			if method == http.MethodGet {
@@ -137,7 +143,7 @@ func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			if op.write {
 				if ok, wait := ct.writes.allow(user, time.Now()); !ok {
 					secs := int(math.Ceil(wait.Seconds()))
-					p := fail(ctx, kindRateLimited, fmt.Sprintf("too many writes; retry in %d seconds", secs))
+					p := fail(ctx, kindRateLimited, "too many writes; retry in "+seconds(secs))
 					p.header = http.Header{"Retry-After": {strconv.Itoa(secs)}}
 					return p
 				}
@@ -150,22 +156,15 @@ func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			defer cancel()
 		}
 		c.SetRequest(req.WithContext(ctx))
-		if op.secured {
-			if err := ct.users.EnsureUser(ctx, auth.User(ctx)); err != nil {
-				return err
-			}
-		}
-		if err := checkQuery(c); err != nil {
+		queryErrs, err := checkQuery(c, op.single)
+		if err != nil {
 			return err
 		}
-		var nulls []api.FieldError
-		if op.route.Operation.RequestBody != nil {
-			body, err := readBody(c)
-			if err != nil {
-				return err
-			}
-			nulls = nullDefaults(body, op.route.Operation)
+		body, err := readBody(c, op.takesBody)
+		if err != nil {
+			return err
 		}
+		also := append(queryErrs, nullDefaults(body, op.route.Operation)...)
 		params := make(map[string]string, len(c.ParamNames()))
 		for i, name := range c.ParamNames() {
 			params[name] = c.ParamValues()[i]
@@ -178,10 +177,16 @@ func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			Options:    ct.options,
 		}
 		if err := openapi3filter.ValidateRequest(ctx, input); err != nil {
-			return validationError(ctx, err, nulls...)
+			return validationError(ctx, err, also...)
 		}
-		if len(nulls) > 0 {
-			return invalid(ctx, nulls)
+		if len(also) > 0 {
+			return invalid(ctx, also)
+		}
+		// Only a request that passed the contract writes the user's row.
+		if op.secured {
+			if err := ct.users.EnsureUser(ctx, auth.User(ctx)); err != nil {
+				return err
+			}
 		}
 		return next(c)
 	}
@@ -213,44 +218,55 @@ func wwwAuthenticate(err error) string {
 	return `Bearer realm="chatsphere", error="invalid_token"`
 }
 
-// checkQuery refuses query values that no text column could hold: invalid UTF-8 and NUL.
-func checkQuery(c echo.Context) error {
-	for name, values := range c.Request().URL.Query() {
-		for _, v := range append(values, name) {
-			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-				return fail(c.Request().Context(), kindBadRequest,
-					"the query string must be UTF-8 text without NUL characters")
-			}
-		}
+// checkQuery refuses a query string that no text column could hold (invalid UTF-8, NUL)
+// with 400, and lists the parameters it cannot read as sent (see queryFields), which are
+// refused with 422 next to every other invalid field.
+func checkQuery(c echo.Context, single map[string]bool) ([]api.FieldError, error) {
+	fields, readable := queryFields(c.Request().URL.RawQuery, single)
+	if !readable {
+		return nil, fail(c.Request().Context(), kindBadRequest,
+			"the query string must be UTF-8 text without NUL characters")
 	}
-	return nil
+	return fields, nil
 }
 
-// readBody reads a body of at most MaxBodyBytes, checks that it is one JSON value that every
-// JSON parser reads the same way (I-JSON, RFC 7493: UTF-8, no lone surrogates), puts it back
-// for the validator and returns it. An empty body passes; the schema says whether one is
-// required.
-func readBody(c echo.Context) ([]byte, error) {
+// readBody reads a body of at most MaxBodyBytes, on every operation, and refuses what the
+// API does not read: a Content-Encoding other than identity, a body on an operation that
+// takes none, a media type other than JSON, and JSON that not every parser reads the same
+// way (I-JSON, RFC 7493: UTF-8, no lone surrogates, no noncharacters, no member name twice).
+// It puts the body back for the validator and returns it. An empty body passes; the schema
+// says whether one is required.
+func readBody(c echo.Context, takesBody bool) ([]byte, error) {
 	req := c.Request()
 	ctx := req.Context()
+	tooLarge := fmt.Sprintf("the request body must be at most %d bytes (64 KiB)", MaxBodyBytes)
 	if req.ContentLength > MaxBodyBytes {
-		return nil, fail(ctx, kindPayloadTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
+		return nil, fail(ctx, kindPayloadTooLarge, tooLarge)
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
 	if err != nil {
 		return nil, fail(ctx, kindBadRequest, "the request body could not be read")
 	}
 	if len(body) > MaxBodyBytes {
-		return nil, fail(ctx, kindPayloadTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
+		return nil, fail(ctx, kindPayloadTooLarge, tooLarge)
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.ContentLength = int64(len(body))
+	if (len(body) > 0 || takesBody) && !identityOnly(req.Header) {
+		p := fail(ctx, kindUnsupportedMedia,
+			"the request body must be sent uncompressed: Content-Encoding must be identity or absent")
+		p.header = http.Header{"Accept-Encoding": {"identity"}}
+		return nil, p
+	}
 	if len(body) == 0 {
 		return nil, nil
 	}
+	if !takesBody {
+		return nil, fail(ctx, kindUnsupportedMedia, "this operation takes no request body")
+	}
 	mediaType, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
 	if err != nil || mediaType != "application/json" {
-		return nil, fail(ctx, kindUnsupportedMedia, "the request body must be application/json")
+		return nil, fail(ctx, kindUnsupportedMedia, "the request body must be JSON, sent with Content-Type: application/json")
 	}
 	if !utf8.Valid(body) {
 		return nil, fail(ctx, kindBadRequest, "the request body is not valid UTF-8")
@@ -261,7 +277,10 @@ func readBody(c echo.Context) ([]byte, error) {
 	if !json.Valid(body) {
 		// Also refuses what a lenient decoder would skip: data after the JSON value, and
 		// nesting deeper than 10000 levels.
-		return nil, fail(ctx, kindBadRequest, "the request body is not valid JSON")
+		return nil, fail(ctx, kindBadRequest, errNotJSON.Error())
+	}
+	if err := checkMembers(body); err != nil {
+		return nil, fail(ctx, kindBadRequest, err.Error())
 	}
 	return body, nil
 }
@@ -270,7 +289,7 @@ func readBody(c echo.Context) ([]byte, error) {
 // schema has a default and is not nullable. The validator would quietly replace such a null
 // with the default; the contract refuses it, as it refuses null anywhere it is not allowed.
 func nullDefaults(body []byte, op *openapi3.Operation) []api.FieldError {
-	if op.RequestBody == nil || op.RequestBody.Value == nil {
+	if body == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
 		return nil
 	}
 	media := op.RequestBody.Value.Content.Get("application/json")
@@ -347,9 +366,21 @@ type userEnsurer interface {
 }
 
 // validationError turns a failure of openapi3filter into a problem: 400 when the body is not
-// JSON at all, 422 listing every offending field otherwise.
+// JSON at all, 422 listing every offending field otherwise. The contract's own findings come
+// first (also); the validator's errors about a field they already name are left out, since
+// the contract saw what the validator could not (a parameter given twice or that Go's query
+// parser drops, a null the validator would replace with the default).
 func validationError(ctx context.Context, err error, also ...api.FieldError) error {
 	fields := also
+	named := make(map[api.FieldError]bool, len(also))
+	for _, f := range also {
+		named[api.FieldError{Location: f.Location, Field: f.Field}] = true
+	}
+	add := func(f api.FieldError) {
+		if !named[api.FieldError{Location: f.Location, Field: f.Field}] {
+			fields = append(fields, f)
+		}
+	}
 	var walk func(error)
 	walk = func(err error) {
 		// Type switches, not errors.As: a MultiError answers As for its first element only.
@@ -361,16 +392,16 @@ func validationError(ctx context.Context, err error, also ...api.FieldError) err
 		case *openapi3filter.RequestError:
 			switch {
 			case e.Parameter != nil:
-				fields = append(fields, api.FieldError{
+				add(api.FieldError{
 					Location: api.FieldErrorLocation(e.Parameter.In), Field: e.Parameter.Name, Message: parameterMessage(e),
 				})
 			case errors.Is(e.Err, openapi3filter.ErrInvalidRequired):
-				fields = append(fields, api.FieldError{Location: api.Body, Field: "", Message: "a JSON body is required"})
+				add(api.FieldError{Location: api.Body, Field: "", Message: "is required"})
 			default:
 				walk(e.Err)
 			}
 		default:
-			fields = append(fields, schemaFieldError(err))
+			add(schemaFieldError(err))
 		}
 	}
 
@@ -438,6 +469,13 @@ func schemaMessage(e *openapi3.SchemaError) string {
 	s := e.Schema
 	switch e.SchemaField {
 	case "type":
+		if _, isNumber := e.Value.(json.Number); isNumber && (s.Type.Is("number") || s.Type.Is("integer")) {
+			// A number too large for any float64; the bounds are the useful part.
+			if s.Min != nil && s.Max != nil {
+				return fmt.Sprintf("is out of range; it must be between %s and %s", plainNumber(*s.Min), plainNumber(*s.Max))
+			}
+			return "is out of range for a number"
+		}
 		if s.Type.Is("integer") {
 			return "must be an integer"
 		}
@@ -454,9 +492,9 @@ func schemaMessage(e *openapi3.SchemaError) string {
 	case "maxLength":
 		return fmt.Sprintf("must be at most %d characters", *s.MaxLength)
 	case "minimum":
-		return fmt.Sprintf("must be at least %g", *s.Min)
+		return "must be at least " + plainNumber(*s.Min)
 	case "maximum":
-		return fmt.Sprintf("must be at most %g", *s.Max)
+		return "must be at most " + plainNumber(*s.Max)
 	case "enum":
 		vals := make([]string, len(s.Enum))
 		for i, v := range s.Enum {
@@ -467,12 +505,15 @@ func schemaMessage(e *openapi3.SchemaError) string {
 		if msg, ok := s.Extensions["x-pattern-message"].(string); ok {
 			return msg
 		}
-		return "has the wrong format"
+		return "must match the pattern " + s.Pattern
 	case "format":
-		if s.Format == "bot-model" {
+		switch s.Format {
+		case "bot-model":
 			return errUnknownModel.Error()
+		case "uuid":
+			return "must be a UUID"
 		}
-		return "must be a " + s.Format
+		return "must have the format " + s.Format
 	case "minProperties":
 		return "must set at least one field"
 	}

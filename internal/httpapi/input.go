@@ -1,0 +1,189 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/chatsphere/bots/gen/api"
+)
+
+// singleValued lists the query parameters of an operation that take one value: every query
+// parameter whose schema is not an array.
+func singleValued(item *openapi3.PathItem, op *openapi3.Operation) map[string]bool {
+	single := make(map[string]bool)
+	for _, params := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+		for _, p := range params {
+			if p == nil || p.Value == nil || p.Value.In != openapi3.ParameterInQuery {
+				continue
+			}
+			s := p.Value.Schema
+			single[p.Value.Name] = s == nil || s.Value == nil || !s.Value.Type.Is("array")
+		}
+	}
+	return single
+}
+
+// queryFields reads the raw query string pair by pair and lists every parameter that Go's
+// query parser would drop without a word (a pair holding ";", a malformed %-escape) or that
+// is repeated although it takes one value. The parameters the validator sees are then
+// exactly the ones the client sent. A name or value that no text column could hold (invalid
+// UTF-8, NUL) makes the whole query string unreadable.
+func queryFields(rawQuery string, single map[string]bool) (fields []api.FieldError, readable bool) {
+	seen := make(map[string]int)
+	for pair := range strings.SplitSeq(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		rawName, rawValue, _ := strings.Cut(pair, "=")
+		name, nameErr := url.QueryUnescape(rawName)
+		if nameErr != nil {
+			name = rawName
+		}
+		value, valueErr := url.QueryUnescape(rawValue)
+		if valueErr != nil {
+			value = rawValue
+		}
+		if !queryText(name) || !queryText(value) {
+			return nil, false
+		}
+		switch {
+		case strings.Contains(pair, ";"):
+			fields = append(fields, api.FieldError{Location: api.Query, Field: name,
+				Message: `contains a ";", which is not a separator here; percent-encode it as %3B`})
+		case nameErr != nil || valueErr != nil:
+			fields = append(fields, api.FieldError{Location: api.Query, Field: name,
+				Message: `has a "%" that does not start a percent-encoded byte; write a literal "%" as %25`})
+		}
+		seen[name]++
+		if seen[name] == 2 && single[name] {
+			fields = append(fields, api.FieldError{Location: api.Query, Field: name, Message: "must be given once"})
+		}
+	}
+	return fields, true
+}
+
+// queryText reports whether a decoded query name or value is text a column can hold.
+func queryText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// identityOnly reports whether the Content-Encoding header, if any, names no coding but
+// identity: the API reads bodies only as sent.
+func identityOnly(h http.Header) bool {
+	for _, v := range h.Values("Content-Encoding") {
+		for coding := range strings.SplitSeq(v, ",") {
+			if c := strings.TrimSpace(coding); c != "" && !strings.EqualFold(c, "identity") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// checkMembers walks a body that is already known to be valid JSON and refuses what I-JSON
+// (RFC 7493) forbids beyond UTF-8 and surrogates: a member name twice in one object (§2.3),
+// where parsers disagree on which value wins, and Unicode noncharacters (§2.1), raw or
+// escaped, in names and strings.
+func checkMembers(body []byte) error {
+	// frame is one open object or array; path names the member or element being read.
+	type frame struct {
+		object  bool
+		wantKey bool
+		names   map[string]struct{}
+		key     string
+		index   int
+	}
+	// path names the value at the top of the stack, as the validator names fields.
+	path := func(stack []frame) string {
+		parts := make([]string, 0, len(stack))
+		for _, f := range stack {
+			if f.object {
+				parts = append(parts, f.key)
+			} else {
+				parts = append(parts, strconv.Itoa(f.index))
+			}
+		}
+		return strings.Join(parts, ".")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return errNotJSON
+		}
+		if s, ok := tok.(string); ok {
+			if r, found := noncharacter(s); found {
+				return fmt.Errorf("the request body contains the Unicode noncharacter U+%04X, which I-JSON (RFC 7493) does not allow", r)
+			}
+			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
+				top := &stack[n-1]
+				if _, dup := top.names[s]; dup {
+					top.key = s
+					return fmt.Errorf("the request body has the member %q twice in one object; send each member once", path(stack))
+				}
+				if top.names == nil {
+					top.names = make(map[string]struct{})
+				}
+				top.names[s] = struct{}{}
+				top.key, top.wantKey = s, false
+				continue
+			}
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		// A value starts: the next token of an object is a name again, and an array moves on.
+		if n := len(stack); n > 0 {
+			if stack[n-1].object {
+				stack[n-1].wantKey = true
+			} else {
+				stack[n-1].index++
+			}
+		}
+		if d, ok := tok.(json.Delim); ok {
+			stack = append(stack, frame{object: d == '{', wantKey: d == '{', index: -1})
+		}
+	}
+}
+
+var errNotJSON = errors.New("the request body is not valid JSON")
+
+// noncharacter returns the first Unicode noncharacter of s: U+FDD0..U+FDEF, and the last two
+// code points of every plane.
+func noncharacter(s string) (rune, bool) {
+	for _, r := range s {
+		if r >= 0xFDD0 && r <= 0xFDEF || r&0xFFFE == 0xFFFE {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// seconds says a number of seconds in words: "1 second", "2 seconds".
+func seconds(n int) string {
+	if n == 1 {
+		return "1 second"
+	}
+	return strconv.Itoa(n) + " seconds"
+}
+
+// plainNumber writes a bound as people write numbers: 1000000000, not 1e+09.
+func plainNumber(f float64) string {
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}

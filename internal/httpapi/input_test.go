@@ -1,0 +1,443 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/httpapi"
+)
+
+// Tests of how strictly the contract reads a request: every query parameter the client sent
+// is either read or refused, JSON bodies are I-JSON, and no body is read with a coding or on
+// an operation that does not take one.
+
+// inSend serves a hand-built request as u, with a body and headers, and checks the answer
+// against openapi.yaml.
+func inSend(e *env, u user, method, target string, body []byte, header map[string]string) *response {
+	e.t.Helper()
+	req := httptest.NewRequest(method, target, bytes.NewReader(body))
+	if body == nil {
+		req = httptest.NewRequest(method, target, nil)
+	}
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return valSend(e, req)
+}
+
+// inFieldMessage is the message of the only error of a 422 that names location:field.
+func inFieldMessage(t *testing.T, res *response, location, field string) string {
+	t.Helper()
+	p := valNamesOnly(t, res, location, field)
+	return (*p.Errors)[0].Message
+}
+
+// The query parameters of every operation, with a value each accepts.
+var inQueryParams = []struct {
+	op, path, name, value string
+}{
+	{"ListBots", "/api/v1/bots", "q", "zzz"},
+	{"ListBots", "/api/v1/bots", "status", "active"},
+	{"ListBots", "/api/v1/bots", "model", "gpt-4o-mini"},
+	{"ListBots", "/api/v1/bots", "is_public", "true"},
+	{"ListBots", "/api/v1/bots", "limit", "1"},
+	{"ListBots", "/api/v1/bots", "skip", "0"},
+	{"ListBots", "/api/v1/bots", "sort", "name"},
+	{"StatusEvents", "/status-events", "limit", "1"},
+	{"StatusEvents", "/status-events", "skip", "0"},
+}
+
+// A ";" in the query string is not a separator, and a parameter that holds one is refused by
+// name rather than dropped (Go's query parser would drop the whole pair).
+func TestQuerySemicolonIsRefusedByName(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Support"})
+	target := func(path string) string {
+		if strings.HasPrefix(path, "/status-events") {
+			return botPath(bot.Id, path)
+		}
+		return path
+	}
+	for _, p := range inQueryParams {
+		t.Run(p.op+"With"+valCamel(p.name)+"HoldingASemicolonNamesIt", func(t *testing.T) {
+			t.Parallel()
+			res := e.get(u, target(p.path)+"?"+p.name+"="+p.value+";yyy")
+			p422 := valNamesOnly(t, res, "query", p.name)
+			require.Contains(t, p422.Detail, "%3B")
+		})
+		t.Run(p.op+"With"+valCamel(p.name)+"AfterASemicolonNamesThePair", func(t *testing.T) {
+			t.Parallel()
+			res := e.get(u, target(p.path)+"?x;"+p.name+"="+p.value)
+			valNamesOnly(t, res, "query", "x;"+p.name)
+		})
+	}
+	t.Run("QWithAPercentEncodedSemicolonIsRead", func(t *testing.T) {
+		t.Parallel()
+		res := e.get(u, "/api/v1/bots?q=zzz%3Byyy")
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		var list api.BotList
+		res.decode(t, &list)
+		require.Zero(t, list.Total)
+	})
+	t.Run("DeleteWithConfirmHoldingASemicolonDeletesNothing", func(t *testing.T) {
+		t.Parallel()
+		victim := e.createBot(u, map[string]any{"name": "Kept"})
+		res := e.delete(u, botPath(victim.Id)+"?confirm=true;x", nil)
+		valNamesOnly(t, res, "query", "confirm")
+		require.Equal(t, http.StatusOK, e.get(u, botPath(victim.Id)).code)
+	})
+	t.Run("AMalformedPercentEscapeIsRefusedByName", func(t *testing.T) {
+		t.Parallel()
+		res := e.get(u, "/api/v1/bots?q=%zz")
+		msg := inFieldMessage(t, res, "query", "q")
+		require.Contains(t, msg, "%25")
+	})
+}
+
+// A parameter that holds one value is refused by name when it is given twice.
+func TestRepeatedQueryParameterIsRefusedByName(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Support"})
+	for _, p := range inQueryParams {
+		t.Run(p.op+"With"+valCamel(p.name)+"GivenTwiceNamesIt", func(t *testing.T) {
+			t.Parallel()
+			path := p.path
+			if strings.HasPrefix(path, "/status-events") {
+				path = botPath(bot.Id, path)
+			}
+			res := e.get(u, path+"?"+p.name+"="+p.value+"&"+p.name+"="+p.value)
+			require.Equal(t, "must be given once", inFieldMessage(t, res, "query", p.name))
+		})
+	}
+	t.Run("DeleteWithConfirmGivenTwiceDeletesNothing", func(t *testing.T) {
+		t.Parallel()
+		victim := e.createBot(u, map[string]any{"name": "Kept"})
+		res := e.delete(u, botPath(victim.Id)+"?confirm=true&confirm=true", nil)
+		valNamesOnly(t, res, "query", "confirm")
+		require.Equal(t, http.StatusOK, e.get(u, botPath(victim.Id)).code)
+	})
+	t.Run("ARepeatIsListedNextToOtherInvalidParameters", func(t *testing.T) {
+		t.Parallel()
+		res := e.get(u, "/api/v1/bots?limit=1&limit=2&sort=bogus")
+		p := valProblem(t, res, http.StatusUnprocessableEntity, valTypeValidation)
+		require.ElementsMatch(t, []string{"query:limit", "query:sort"}, fieldsOf(p))
+	})
+}
+
+// A JSON body is I-JSON (RFC 7493): no member name twice in one object, at any depth, and no
+// Unicode noncharacter, written raw or escaped. Nothing is written for such a body.
+func TestRequestBodyIsIJSON(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	const head = `{"name":"Support","model":"gpt-4o-mini"`
+	cases := []struct {
+		name   string
+		body   string
+		want   int    // 201 or 400; 422 for a field error
+		detail string // what a 400's detail must name
+	}{
+		{name: "IsPublicTwiceIsRefused", body: head + `,"is_public":false,"is_public":true}`, want: 400, detail: `"is_public"`},
+		{name: "NameTwiceIsRefused", body: `{"name":"a","name":"b","model":"gpt-4o-mini"}`, want: 400, detail: `"name"`},
+		{name: "AnEscapedSpellingOfTheSameNameIsRefused", body: head + `,"is_public":false,"is_\u0070ublic":true}`, want: 400, detail: `"is_public"`},
+		{name: "ANameTwiceInANestedObjectIsRefused", body: head + `,"foo":{"a":1,"a":2}}`, want: 400, detail: `"foo.a"`},
+		{name: "ANameTwiceInAnObjectInAnArrayIsRefused", body: head + `,"foo":[{"a":1},{"b":1,"b":1}]}`, want: 400, detail: `"foo.1.b"`},
+		{name: "TheSameNameInTwoObjectsIsNotADuplicate", body: head + `,"foo":{"a":1},"bar":[{"a":1},{"a":1}]}`, want: 422},
+		{name: "RawNoncharacterFDD0IsRefused", body: head + `,"description":"a` + "\uFDD0" + `"}`, want: 400, detail: "U+FDD0"},
+		{name: "RawNoncharacterFDEFIsRefused", body: head + `,"description":"` + "\uFDEF" + `"}`, want: 400, detail: "U+FDEF"},
+		{name: "RawNoncharacterFFFEIsRefused", body: head + `,"description":"` + "\uFFFE" + `"}`, want: 400, detail: "U+FFFE"},
+		{name: "RawNoncharacterFFFFIsRefused", body: head + `,"description":"` + "\uFFFF" + `"}`, want: 400, detail: "U+FFFF"},
+		{name: "RawNoncharacterOfTheLastPlaneIsRefused", body: head + `,"description":"` + "\U0010FFFF" + `"}`, want: 400, detail: "U+10FFFF"},
+		{name: "RawNoncharacterOfPlaneOneIsRefused", body: head + `,"description":"` + "\U0001FFFE" + `"}`, want: 400, detail: "U+1FFFE"},
+		{name: "EscapedNoncharacterFDD0IsRefused", body: head + `,"description":"\ufdd0"}`, want: 400, detail: "U+FDD0"},
+		{name: "EscapedNoncharacterFFFEIsRefused", body: head + `,"description":"\uFFFE"}`, want: 400, detail: "U+FFFE"},
+		{name: "EscapedNoncharacterFFFFIsRefused", body: head + `,"description":"\uffff"}`, want: 400, detail: "U+FFFF"},
+		{name: "EscapedSurrogatePairOfANoncharacterIsRefused", body: head + `,"description":"\ud83f\udffe"}`, want: 400, detail: "U+1FFFE"},
+		{name: "EscapedSurrogatePairOfTheLastCodePointIsRefused", body: head + `,"description":"\udbff\udfff"}`, want: 400, detail: "U+10FFFF"},
+		{name: "ANoncharacterInAMemberNameIsRefused", body: head + `,"\ufdd0":1}`, want: 400, detail: "U+FDD0"},
+		{name: "TheCodePointBeforeTheNoncharactersIsAccepted", body: head + `,"description":"` + "\uFDCF" + `"}`, want: 201},
+		{name: "TheCodePointAfterTheNoncharactersIsAccepted", body: head + `,"description":"\ufdf0"}`, want: 201},
+		{name: "TheReplacementCharacterIsAccepted", body: head + `,"description":"` + "\uFFFD" + `\ufffd"}`, want: 201},
+		{name: "TheCodePointBeforeANoncharacterOfPlaneOneIsAccepted", body: head + `,"description":"\ud83f\udffd"}`, want: 201},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			u := newUser(t)
+			res := valCreate(e, u, strings.NewReader(c.body), "application/json")
+			switch c.want {
+			case http.StatusCreated:
+				require.Equal(t, http.StatusCreated, res.code, string(res.body))
+				return
+			case http.StatusUnprocessableEntity:
+				valProblem(t, res, http.StatusUnprocessableEntity, valTypeValidation)
+			default:
+				p := valProblem(t, res, http.StatusBadRequest, valTypeBadRequest)
+				require.Contains(t, p.Detail, c.detail)
+			}
+			require.Zero(t, valBotsOf(t, e, u.id), "a refused create wrote a bot")
+		})
+	}
+	t.Run("UpdateWithADuplicateNameChangesNothing", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		before := e.get(u, botPath(bot.Id))
+		res := e.put(u, botPath(bot.Id), `{"is_public":false,"is_public":true}`, nil)
+		valProblem(t, res, http.StatusBadRequest, valTypeBadRequest)
+		require.JSONEq(t, string(before.body), string(e.get(u, botPath(bot.Id)).body))
+	})
+	t.Run("DuplicateWithADuplicateNameCopiesNothing", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		res := e.post(u, botPath(bot.Id, "/duplicate"), `{"name":"a","name":"b"}`)
+		valProblem(t, res, http.StatusBadRequest, valTypeBadRequest)
+		require.Equal(t, 1, valBotsOf(t, e, u.id))
+	})
+}
+
+// inGzip compresses s.
+func inGzip(t *testing.T, s string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	_, err := w.Write([]byte(s))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return buf.Bytes()
+}
+
+// inUnsupportedCoding requires the 415 of a content coding the API does not read.
+func inUnsupportedCoding(t *testing.T, res *response) {
+	t.Helper()
+	p := valProblem(t, res, http.StatusUnsupportedMediaType, valTypeMediaType)
+	require.Equal(t, "identity", res.header.Get("Accept-Encoding"))
+	require.Contains(t, p.Detail, "Content-Encoding")
+}
+
+// A body is read only as sent (identity): any other Content-Encoding is refused with 415 and
+// Accept-Encoding: identity, whether the body is really compressed or not.
+func TestContentEncodingOtherThanIdentityIsRefused(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	const valid = `{"name":"Support","model":"gpt-4o-mini"}`
+	with := func(coding string) map[string]string {
+		return map[string]string{"Content-Type": "application/json", "Content-Encoding": coding}
+	}
+	t.Run("CreateWithBrotliOverAPlainBodyIsRefused", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, "/api/v1/bots", []byte(valid), with("br")))
+		require.Zero(t, valBotsOf(t, e, u.id))
+	})
+	t.Run("CreateWithAGzippedBodyIsRefused", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, "/api/v1/bots", inGzip(t, valid), with("gzip")))
+		require.Zero(t, valBotsOf(t, e, u.id))
+	})
+	t.Run("CreateWithIdentityThenGzipIsRefused", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, "/api/v1/bots", []byte(valid), with("identity, gzip")))
+		require.Zero(t, valBotsOf(t, e, u.id))
+	})
+	t.Run("UpdateWithDeflateChangesNothing", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		before := e.get(u, botPath(bot.Id))
+		inUnsupportedCoding(t, inSend(e, u, http.MethodPut, botPath(bot.Id), []byte(`{"name":"Other"}`), with("deflate")))
+		require.JSONEq(t, string(before.body), string(e.get(u, botPath(bot.Id)).body))
+	})
+	t.Run("DuplicateWithGzipCopiesNothing", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, botPath(bot.Id, "/duplicate"), inGzip(t, `{}`), with("gzip")))
+		require.Equal(t, 1, valBotsOf(t, e, u.id))
+	})
+	t.Run("TrainWithAGzippedBodyQueuesNothing", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, botPath(bot.Id, "/train"), inGzip(t, `{}`), with("gzip")))
+		require.Len(t, e.jobsFor(bot.Id), 1, "only the create's training job")
+	})
+	t.Run("CreateWithIdentityIsAccepted", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		res := inSend(e, u, http.MethodPost, "/api/v1/bots", []byte(valid), with("Identity"))
+		require.Equal(t, http.StatusCreated, res.code, string(res.body))
+	})
+	t.Run("AGetWithACodingButNoBodyIsAnswered", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		res := inSend(e, u, http.MethodGet, "/api/v1/bots", nil, map[string]string{"Content-Encoding": "gzip"})
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+	})
+}
+
+// Operations that take no body refuse one: 413 over the limit, 415 otherwise, and nothing is
+// written for the refused request.
+func TestBodyOnAnOperationThatTakesNone(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Support"})
+	e.activate(bot.Id)
+	deleted := e.createBot(u, map[string]any{"name": "Deleted"})
+	require.Equal(t, http.StatusOK, e.delete(u, botPath(deleted.Id)+"?confirm=true", nil).code)
+	huge := strings.Repeat("a", 300<<10)
+	ops := []struct {
+		name, method, path string
+	}{
+		{"Train", http.MethodPost, botPath(bot.Id, "/train")},
+		{"Restore", http.MethodPost, botPath(deleted.Id, "/restore")},
+		{"Delete", http.MethodDelete, botPath(bot.Id) + "?confirm=true"},
+		{"Get", http.MethodGet, botPath(bot.Id)},
+		{"List", http.MethodGet, "/api/v1/bots"},
+		{"StatusEvents", http.MethodGet, botPath(bot.Id, "/status-events")},
+		{"Models", http.MethodGet, "/api/v1/models"},
+	}
+	for _, op := range ops {
+		t.Run(op.name+"WithAHugeTextBodyIsTooLarge", func(t *testing.T) {
+			res := inSend(e, u, op.method, op.path, []byte(huge), map[string]string{"Content-Type": "text/plain"})
+			valProblem(t, res, http.StatusRequestEntityTooLarge, valTypeTooLarge)
+		})
+		t.Run(op.name+"WithAJsonBodyIsRefused", func(t *testing.T) {
+			res := inSend(e, u, op.method, op.path, []byte(`{}`), map[string]string{"Content-Type": "application/json"})
+			p := valProblem(t, res, http.StatusUnsupportedMediaType, valTypeMediaType)
+			require.Equal(t, "this operation takes no request body", p.Detail)
+		})
+	}
+	t.Run("NothingWasWritten", func(t *testing.T) {
+		got := e.get(u, botPath(bot.Id))
+		require.Equal(t, http.StatusOK, got.code, "a refused delete deleted the bot")
+		require.Equal(t, api.BotStatus("active"), valRepresentation(t, got).Status, "a refused train retrained the bot")
+		require.Len(t, e.jobsFor(bot.Id), 1, "a refused train queued a job")
+		require.Equal(t, http.StatusNotFound, e.get(u, botPath(deleted.Id)).code, "a refused restore restored the bot")
+	})
+	t.Run("TrainWithoutABodyIsAccepted", func(t *testing.T) {
+		res := inSend(e, u, http.MethodPost, botPath(bot.Id, "/train"), nil, nil)
+		require.Equal(t, http.StatusAccepted, res.code, string(res.body))
+	})
+}
+
+// Details and messages read as sentences.
+func TestProblemTextReadsWell(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	t.Run("AMissingBodyIsSaidPlainly", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		res := valCreate(e, u, strings.NewReader(""), "application/json")
+		p := valNamesOnly(t, res, "body", "")
+		require.Equal(t, "the body is required", p.Detail)
+	})
+	t.Run("ANumberBeyondAnyFloatIsOutOfRange", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		res := valCreate(e, u, strings.NewReader(`{"name":"x","model":"gpt-4o-mini","temperature":1e309}`), "application/json")
+		require.Contains(t, inFieldMessage(t, res, "body", "temperature"), "out of range")
+	})
+	t.Run("ABoundIsWrittenInFull", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		res := e.get(u, "/api/v1/bots?skip=1000000001")
+		require.Equal(t, "must be at most 1000000000", inFieldMessage(t, res, "query", "skip"))
+	})
+	t.Run("APatternWithoutAMessageIsQuoted", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		res := e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: map[string]any{"name": "x", "model": valValidModel},
+			header: map[string]string{"Idempotency-Key": "a b"}})
+		require.Equal(t, `must match the pattern ^[\x21-\x7E]+$`, inFieldMessage(t, res, "header", "Idempotency-Key"))
+	})
+	t.Run("APathIdThatIsNotAUuidSaysUUID", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		require.Equal(t, "must be a UUID", inFieldMessage(t, e.get(u, "/api/v1/bots/abc"), "path", "bot_id"))
+	})
+	t.Run("AnEmptyUpdateSaysWhatToSend", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		res := e.put(u, botPath(bot.Id), `{}`, nil)
+		p := valNamesOnly(t, res, "body", "")
+		require.Equal(t, "the body must set at least one field", p.Detail)
+	})
+}
+
+// A user's row is written only for a request that passed the contract.
+func TestOnlyAcceptedRequestsWriteTheUser(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	refused := []struct {
+		name   string
+		method string
+		path   string
+		body   string
+		header map[string]string
+		status int
+	}{
+		{"InvalidFields", http.MethodPost, "/api/v1/bots", `{"name":""}`, map[string]string{"Content-Type": "application/json"}, 422},
+		{"InvalidQuery", http.MethodGet, "/api/v1/bots?limit=0", "", nil, 422},
+		{"UnsupportedMediaType", http.MethodPost, "/api/v1/bots", `name=x`, map[string]string{"Content-Type": "text/plain"}, 415},
+		{"TooLarge", http.MethodPost, "/api/v1/bots", strings.Repeat(" ", 70<<10), map[string]string{"Content-Type": "application/json"}, 413},
+		{"MalformedJson", http.MethodPost, "/api/v1/bots", `{"name":`, map[string]string{"Content-Type": "application/json"}, 400},
+		{"MalformedBotId", http.MethodGet, "/api/v1/bots/abc", "", nil, 422},
+	}
+	for _, c := range refused {
+		t.Run(c.name+"WritesNoUser", func(t *testing.T) {
+			t.Parallel()
+			u := newUser(t)
+			var body []byte
+			if c.body != "" {
+				body = []byte(c.body)
+			}
+			res := inSend(e, u, c.method, c.path, body, c.header)
+			require.Equal(t, c.status, res.code, string(res.body))
+			require.Zero(t, authzUsers(e, u.id))
+		})
+	}
+	t.Run("AnAcceptedReadWritesTheUser", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		require.Equal(t, http.StatusOK, e.get(u, "/api/v1/bots").code)
+		require.Equal(t, 1, authzUsers(e, u.id))
+	})
+	t.Run("AnAcceptedReadOfAMissingBotWritesTheUser", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		require.Equal(t, http.StatusNotFound, e.get(u, botPath(uuid.New())).code)
+		require.Equal(t, 1, authzUsers(e, u.id))
+	})
+}
+
+// A rate-limited write says how long to wait in words that agree with the number.
+func TestRateLimitedWriteSaysOneSecond(t *testing.T) {
+	t.Parallel()
+	e := setupWith(t, envConfig{limits: httpapi.Limits{WriteRate: 1, WriteBurst: 1}})
+	u := newUser(t)
+	// A refused write costs a token too, and is answered before any database work, so the
+	// next write comes well within the second.
+	valNamesOnly(t, e.post(u, "/api/v1/bots", map[string]any{"model": valValidModel}), "body", "name")
+	res := e.post(u, "/api/v1/bots", map[string]any{"name": "x", "model": valValidModel})
+	p := valProblem(t, res, http.StatusTooManyRequests, "/problems/rate-limited")
+	require.Equal(t, "1", res.header.Get("Retry-After"))
+	require.Equal(t, "too many writes; retry in 1 second", p.Detail)
+}
