@@ -2110,6 +2110,11 @@ type ListBotsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListBotsResponse429Headers the declared response headers of an HTTP 429 response for ListBots
+type ListBotsResponse429Headers struct {
+	RetryAfter *int
+}
+
 // ListBotsResponse503Headers the declared response headers of an HTTP 503 response for ListBots
 type ListBotsResponse503Headers struct {
 	RetryAfter *int
@@ -2126,6 +2131,8 @@ type ListBotsResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -2134,6 +2141,8 @@ type ListBotsResponse struct {
 	Headers200 *ListBotsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListBotsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListBotsResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListBotsResponse503Headers
 }
@@ -2156,6 +2165,11 @@ func (r ListBotsResponse) GetApplicationproblemJSON401() *Unauthorized {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r ListBotsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListBotsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -2481,6 +2495,11 @@ type GetBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// GetBotResponse429Headers the declared response headers of an HTTP 429 response for GetBot
+type GetBotResponse429Headers struct {
+	RetryAfter *int
+}
+
 // GetBotResponse503Headers the declared response headers of an HTTP 503 response for GetBot
 type GetBotResponse503Headers struct {
 	RetryAfter *int
@@ -2499,6 +2518,8 @@ type GetBotResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -2507,6 +2528,8 @@ type GetBotResponse struct {
 	Headers200 *GetBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetBotResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetBotResponse503Headers
 }
@@ -2534,6 +2557,11 @@ func (r GetBotResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r GetBotResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetBotResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3013,6 +3041,11 @@ type ListBotStatusEventsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListBotStatusEventsResponse429Headers the declared response headers of an HTTP 429 response for ListBotStatusEvents
+type ListBotStatusEventsResponse429Headers struct {
+	RetryAfter *int
+}
+
 // ListBotStatusEventsResponse503Headers the declared response headers of an HTTP 503 response for ListBotStatusEvents
 type ListBotStatusEventsResponse503Headers struct {
 	RetryAfter *int
@@ -3031,6 +3064,8 @@ type ListBotStatusEventsResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -3039,6 +3074,8 @@ type ListBotStatusEventsResponse struct {
 	Headers200 *ListBotStatusEventsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListBotStatusEventsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListBotStatusEventsResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListBotStatusEventsResponse503Headers
 }
@@ -3066,6 +3103,11 @@ func (r ListBotStatusEventsResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r ListBotStatusEventsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListBotStatusEventsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3354,6 +3396,11 @@ type ListModelsResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// ListModelsResponse429Headers the declared response headers of an HTTP 429 response for ListModels
+type ListModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ListModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3361,12 +3408,16 @@ type ListModelsResponse struct {
 	JSON200 *ModelList
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListModelsResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ListModelsResponse401Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListModelsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3377,6 +3428,11 @@ func (r ListModelsResponse) GetJSON200() *ModelList {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r ListModelsResponse) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListModelsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3838,6 +3894,13 @@ func ParseListBotsResponse(rsp *http.Response) (*ListBotsResponse, error) {
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3875,6 +3938,16 @@ func ParseListBotsResponse(rsp *http.Response) (*ListBotsResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListBotsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListBotsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4224,6 +4297,13 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4268,6 +4348,16 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetBotResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetBotResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4784,6 +4874,13 @@ func ParseListBotStatusEventsResponse(rsp *http.Response) (*ListBotStatusEventsR
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4821,6 +4918,16 @@ func ParseListBotStatusEventsResponse(rsp *http.Response) (*ListBotStatusEventsR
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListBotStatusEventsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListBotStatusEventsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -5107,6 +5214,13 @@ func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5137,6 +5251,16 @@ func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -5808,6 +5932,25 @@ func (response ListBots422ApplicationProblemPlusJSONResponse) VisitListBotsRespo
 	return err
 }
 
+type ListBots429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListBots429ApplicationProblemPlusJSONResponse) VisitListBotsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListBots500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -6338,6 +6481,25 @@ func (response GetBot422ApplicationProblemPlusJSONResponse) VisitGetBotResponse(
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBot429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetBot429ApplicationProblemPlusJSONResponse) VisitGetBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7116,6 +7278,25 @@ func (response ListBotStatusEvents422ApplicationProblemPlusJSONResponse) VisitLi
 	return err
 }
 
+type ListBotStatusEvents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotStatusEvents429ApplicationProblemPlusJSONResponse) VisitListBotStatusEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListBotStatusEvents500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7551,6 +7732,25 @@ func (response ListModels401ApplicationProblemPlusJSONResponse) VisitListModelsR
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModels429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListModels429ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8104,141 +8304,143 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H0Nc9s4suBfQXHnauy3lCwpdiaR6+rKmUl2sptJUrFzubswL4RISMIzBXAI0Ip24qr7NffD7pe86m6A",
-	"HyLlj8RJ3uzMVk1tLIJAo9Ho727+FiR6lWsllDXB9LdgKXgqCvznjzxZih+1soXO4O9UmKSQuZVaBdPg",
-	"RJm1KAyzmvHSLoWyMuFWpKwQv5bCWMN4IZgSF6JgCcyUDoMwMMlSrDjMJlS5CqZvA6UHxupCBO/CwG5y",
-	"EUwDYwupFsHlZRg8PuOL7tpnS8Fm2n5vmLGFVgsGq9sNs3xxzKRlyZKrhTBsLe2SAQQb9xPTc2bpZYBG",
-	"fOCrPIMlo2AcBS34urA80wknAPrgef3qmZ9diXV3hQOey4OL8cFMW3Nwbz5K7s9GYvCAH4nBYXqYDB6m",
-	"o9ng/mw8n8zH8/vphF8JzWUY5LzgK2HdYT3S9ml6FaZk2obnhiBImCXndhmEgeIreHOm7XuZBmEAJy0L",
-	"kQZTW5SiCe5cFytug2lQljiyi8ynqVjl2gqVbP4hNl3Af+HnwiA2k0JwK5jhcwHEVghbbNje08dnT1ha",
-	"8LllEe6yMeHgH2LDfj47e8l+RmpmT6TI0ijYnzIeKZpgtsHJDV8JVhpREK1UP52LDeMqrX9wVI3DpGKT",
-	"Q7bUZWEYp2sQKRg5l4WxrBAm18oIxhdcKrZnLLelCdlMp5uQxZ6M4n1cgbZnmNIw8WLIzhowRArB4iyV",
-	"87kohLIekCmLDyeTeMhOHEbWS5kJ1oSCAJZwSWSWsaJUSqrFNFLx4ehhfOze42ylVzBxxq0oaD560y65",
-	"ZXMuM5EyvKJbQAKOVnzDZoIZoWykuGGc5Rls2upzoZguGP72a6ktTgLHfwz4ZpzNC2GW7PXrpz+xXBRM",
-	"56JAvAwj1SLUo/mDdJSMxeAe/2E2OJw9EIOH80k6uJ+M+WR2LzlMj4QnVOJeNaluEUXrSq34h2dCLewy",
-	"mE6OjsJgJZX/ewy3y1pRwJz//jaKPkzGgyj68MPjd3/9rp+c579wmyy7dPxCCUDDSheCATMzbE8XLP63",
-	"eJ+QuC6kFWzJ81wow7TKNkxWPOp7w5KywGOHd+EsNcw3R3JbhQx4Ny8ItVotss2UrQU/9yvFbw6iYDgc",
-	"RkG871jxCsDcRnEU3EPu14/D+YD2tgN549HksA8lz+RK2n6OlPFiARSmytUMjn7OpBUr2BzuPOcLMfTg",
-	"/FqKYlNDk+GsTVBSMedlZoPpZBTWjEcqe28ShACoXIGkGY9GeMburwpiqaxYiAJBPj2XeRfin/Warbja",
-	"OCCtZuZc5mwm5nCoHmBmLC+s2QU3vNIP9nVQu/81gB/1AH8J7Jj4DskDnr6iewx/JVpZofCfPM8zSRzo",
-	"IC/0LBOrv/6HIalWUQSAZ7nMgmkA+/McATgYEKHSll3wTKbs76cvnk9ZqcSHXCRwx4VK4TzhdyZVXuJZ",
-	"IQMMpoewCyst0twjnjIPYbUfD5E5mPF04JYNLpt4+64Q82Aa/OWg1lsO6Kk5eElvEzq6ZOe3kXAFO5jB",
-	"LzxleyuewQkI2k7IpKLNvT57MniwP4T1f9Rqnsnkc5G50SXjGay6YUt+AWxwpi0DGklZFJyWea4Ly7gx",
-	"0liuLOkkFfoe1uirAOrBHUw3sPxcqDtDHUwJJ4+zhsDRbEMHA/mcapIPjGeZXuPjmqUDHE90MZNpKtRn",
-	"4hB5JE6/VsQ87FIaxCNII6foyTbh3asxV8PRg7p59fCuMAdwSdATtF2KAnWN7w3Ly1kmE3h47Ji+NW5D",
-	"rU0g5p4qEEU8e1wUurgF9j4b/hPVvNqgCpSFGLLnpAWwNTcO0hThfK7tE12q9DMPWGlEmlPIJKiurbM8",
-	"rM/yubaMluy7BtoO5vjwLs7yuWamTJYAGtI/CGJUT3mWuVMD6jdCIC5e8k2meXqm9TMQdl/z1IjqiFOj",
-	"pIXLyhW7f8j+IR8RdIVItEolvPEENbw7kBJwaMuaJJiRKhEMWB6yWWmP2VzYZAkWGqnGoP+iFto83/Gk",
-	"Pt8mnMwB2nPSeWPYgDTWOznz2Os+cc3eUIHaoaB1cPuqspA+C7uJVnNZrHDVVGQCXpyC0p0yD2FtvxBY",
-	"AA7SKU9T9j/cBP8d7LQmricPduC6ArwH224yBH9Q2YB3ge8T2p1gq9KgfHZLiZS21zgPUKKbu4oR96ei",
-	"uJCJeK34BZcZn2Vf/eKl3PIZN6KtZCRLkbJCLpaWKb3u5aDeHiMzLAibnphX8GRwMrei6Kqnp3hsqJeu",
-	"ubReL8XZwFbr8yM09MbLMDjT+heuNk4bM5/LCrQmdRlNG+P3JRUbM0OwtkiwodScac0AElaB0kN+Bbdi",
-	"gGbAHVHdWRtg0m78bzoXihGwYGQJvjIhm6P+Iw1K8697Vq8VL+1SF/Kfd8OzBS9APqC5DsxbfMjdva8F",
-	"7rg+odbyPYdTNp/fkdglZbwFKdwbI5Tdwv2bN28GJw1nZI/XMlvzjWHxI5wtDmu2WQhutGLrpVCM9yxz",
-	"hS8OjyUvdCKMAZ7zGL2Rd2h3wcFMKrNkLkWGd0iAPmiC6dvfAvwN3hIrVLrLAvh8VnksA1AIwLAEEEEd",
-	"CTyL5ZattLFsElyG9TwrnYrsmhlKda70WjEcy6JgkdvBwyg4Bh2I/e3xGfMuTxxggst3zWs/aRJVA3nM",
-	"Ya+HuHD7BM7dSBvcbcgqTyrcfCInNisEP3cOSK1swRN7zGLCeMwyaaxhwNdBD0TR81oZst5E+otIJT9D",
-	"6L+N1geCJ26uBquAhKzQ5n3GP6L3EYFLSfTz7GUBhpuVwgTTOc+M6CLOe7jZC7BdYrAOY9TmYjzrGH3/",
-	"XjWA25M35ty6k1fv+JG2PzVGX4aBNO/Jemp5UXoBfbMUaHRRCADdvAlXSJ8AbFoShkQzJuCobqZ1Jjgu",
-	"SHfhejh/wXGX3uVz7fjnMAxOZGOsWL3PC73KbWtTYP23d/RUGVuUCfxl2EJeCAWyBMCnW+gEiot5aHUh",
-	"CoMkcMzKHIaOR6MRqBxA0KIw7ZjA/9Ylnhxn80IKlWYbZrxLYgFKLgg+rsBilUows9T5kLxVtTNwNGo7",
-	"T/89ij6MRu/+res3DYMPAzdysMWXgIDh4oCR8Pz1swbAgLAmk2t50oY/bOPrFLYGmlbjnZCNABPAUJOs",
-	"NPJCoI5SFkqkTHzgic02jDv0thCEC1TOulSXoGA2vHWTXicdeTkDctF5e+AtUYmnrjr4pWf/IRL0eSHp",
-	"gzq8I66jS5voFca0uFOc+65aNYOLuIG2/K6Pzt3Q99y2Qjgp6FtWIrBboi8MZHqzcE9z4zjEw9VadicW",
-	"WuyijYnXSNZHLapGFS5WZZbFbQL3QUsUq3iH+EyXlukCVAhvj5aFMlt0fQRkDROSTUHxri9M5rBzz6Fu",
-	"yaFf5LS7uXPUJTrfHAOHWzKd0xxdUvkExurnBqFD7/az0FtxxMt+Kngmje2Pr6D7Xc9hf6ZnW1as2v+4",
-	"BopXzo8e1IDwouAb+DvbHdSI8VlcOSR9FKPr3L8iCBFSoKB/AXh0m/lHffNbbXl2RZADkNhwcsxl5m7U",
-	"hSgYzzJc12wvfP/wmoW3eQCehYcm9OERQu8ONvCLl8M9ETYKmcnUoGomUjbbsLirg8Zsj6Bm8UzbASkr",
-	"+20eAWrsoR7AZpqbrMZ3BN526LDDJD1ld0AfO4ncuPhs77WSiU7hXqWC5Voqa/ZDZBXoKF4vwUjNeSKO",
-	"mSmLQpcqRVdC9XukpGG2kKuVSIfstZK/loLxlQYp6N3m3xs6aIzxYqKGtk6GpCGTC6UBeJZwI7aDhZ0g",
-	"xbUI6eOTUXT66TxzJtgs4+qcKV1czUCru9y1BEmBfYyaEhoCbFZaxJBIpUVTRCthgLUVgqcDwH6Xu1D4",
-	"3gvNDpdUXrUkVw8NZnvVhPuti3SlqP08pfma3JBtkG6dJ3KNCtBR239/ajrem/e7EClTz4Qom2Sp4aKZ",
-	"6vh34vfhbCIO5z8kg3F6jw8OxdFs8CC5nw5+EA/mD/loNk4m6U3w6y3ra/dzSgOrV95XF6x7LpsKfmmY",
-	"VM4Ajo+dcsUwprWWRmzvb1tV6oK7bfRcBzWOf0nDuzbANW+fNUZfhkGZpze7tBk3topnfMKt7dN8KzoK",
-	"vQnQBCCsXC9tV04bX83rVB1950DDJndq7XqHhD2taGgrDmILLpVUi7iRZuSoYiZAUOSFoESUPbrESqzD",
-	"+uKmoI8XAmcB2axtpChdgi1FIfZDFvPEygsRk/9NWs91N6GnOXriAXF5SZHai9ubjpnhG8PWy82+E1wu",
-	"z9C/GYQBreUdaICM+jo2hvXJ8RYZdvD0p3VOWDrbNtD/q5rkCO1rvBe3tLDOUDcWGTnziUWEjFuWCeAZ",
-	"WokhpR0aFxZWlp0LkQM1yIJd8KwU5jhScdScOAqmjDhrkgleGBfxq54TSa+kasI3/pLutX8Bd9rXkyx9",
-	"lisSQZW50T4o523/bRdt9bumAR9tztAWFR2+le1MXH4D7NfZeaABS2I5jmU6j7/PZHNZwC4/8F3PQg1N",
-	"ogauG2i4TkxW8IYOQ/XMfYLrZ8Ezu+xit9aI/Ib0eX+WeXNx91bfQjsM0BOWcbUo+cKzeUrqgqtRlMCO",
-	"e6wGraz4YN+vpUr1+gprHONQpiFCQCgawKVWSZsKxpMHyN47/oCuDyCVJs/45r2/WfVh/e3l2eBQM2f8",
-	"7nD3dakV2RnJH2dSuEDAVaZ1l3z4h/f2KtEBSy3lYonZyfXABnqcQGxLzkmfhOhIgrzQFzKlqG0N8otc",
-	"qJOnfdAWwvrUjjaUr+gBQURlEM4pMUc1CBO5wXxXYk0ZDouS8uSMzxooDW5q1cdBe72pzQNtbCXcprQu",
-	"kuuN7CR573n7HL9axc3bHrVet1AfID7y1VOHwl49+ZE9PDz6gbmgGqMgap8znIKrXTbILVuDiF5jOUmd",
-	"euYisKGj7VwURisqQ+DpsI8sfFB2e40nuqCU/dDJTz2fC3LdIJPDxOGbYLIhUHoclBIUa5XsuDzAwr2d",
-	"6ra2u0qln+jxpZ1mcFV1kIaMZ0aT4sMNi//XwCV1DJ6m8TGVBICij2p9IeDWAi64P8Th1UZud2ks+HCZ",
-	"GolO28wR48034IwuJN1l8WYJerYpVyuOZ4coPJeU7dwAuUbl1VHtek/WBYp7SHJrfpcNadgeqFwAALmp",
-	"OLmtrM63fAu9ofPrBCA+9ZhoGJfu8vRdTrIbH1+4OHfXP1tXX/FG0nDZ4613xUXXB5XCLdfbzZxo80Kv",
-	"3l9FRY6AyFKr/BzzVsIzFdjUO/h0E/NaN0nfPXuqYOemXd8mAPnHCGQsU4wSULoSPTFbt6HHe9+9DDsd",
-	"Q7XnsGN987n1cSE68731cuMM+tqBdDMfkdXvb+3V6pOOVcFa8/Sb09dbbVHVNaR+fUCqTexsKY3VxSYE",
-	"wQ9MEunocwNWzbt3VcDqE8NQnxpd+orBIYBWJGUh7eYUkOIYCWZ4nZRkGdBfTzxQf39z1kmt+Pl0cnSf",
-	"/f3Nmcs1NeUsZnveo/u9wVI1qtmLxYc8rpLCUDvD+etbtLQ2pywdqebaq/ycCkhcSdCPS25Pc7TAKBYj",
-	"+Krj6A8oQyesFEURojYZYpSi4WMLfe4sBbGxYI81lkiW3MIyIQ4wQkRq7ex57n15VJhiNex4GKlI/eUv",
-	"rJFPJ7WKFAVMYqcoxHWRB1NCpIbFJy4BkFOWMmXasagcje4lf39zhv8Q8bRKsjNyoXyCL55BCJBpI9wR",
-	"JBmXK6w9qbLtv6fMSyoehO2slzJZsoQXhRSGcUUnRK8O2QlbSWOkWoSRcvmNmMFfOa99Zh0BJH1VZ5V2",
-	"fDgau/Sm7QxDv794GKknqCKC8ZoxI4oLUYQYZjRu3sEAgSZMgFBzqGB5IZXF0j6PdFTvjEc28kwAK96V",
-	"QRazvbdeC363B8RnpgcH6/V6WMyTAVCKLoa6WBwU8wT+g3H7+8NIxUCvMboUTJ9Kc8xqzcH/ZtgeKrL7",
-	"SIj92iyTKlI+XY4qHSslZpMLtIqmsNmP+Df76HnkR7YSHD28HyP1cTAYVP/B2Li3QCxmH9nhaMQ+NvXa",
-	"rSqvKbuyyottT99MZKX5x+wjU73ZqNvvVkVE9OI9B5i7ZORdCzHaeFXpT2faqp6Fpj0keLAopRBGl0Ui",
-	"rqlM6Uy5Enap0wHMjGVbfq9HDmS0F8QHaYBvoJWNL9TVEKiJxifwbrzfhbgqRKNpH7ppHWR1JZxxPMgZ",
-	"XpxK4jrzJa7orT2bwyuAIxXjrh6NItsAmGkXo3VmlY0i4XOxGUgFF7Veg7eKv0kJj7cqi+O6ztoHRFD3",
-	"F2lnuZ5iFVxrPGEf2W0rTrqzU93RwGo9wOIfmrumQcoQxWwOKgjqIf0qk3WwEqnkA2ISMM/R1jz9maad",
-	"KWsmgtNMJojW26XfXntuhSiNwyUugLpw55zWHIVH6iz6TmF9L9F1yl1olQe4DSd3gTh0aa8sUulM3ixm",
-	"oDmRqvtLKEi3jhsVBrGvqOhMDOcPUwxc0ULP5D2lDccsyUDyAgshK6eHL/rSGpjyqOJuuwtfWpUt3VN0",
-	"xY00GzBx3ld16D0Gce2BiLd9B8QzI3WyVWtZyAvgCFi5548Lo5Ao07liIPqBXVRXDlkeBduyrNIGXDeG",
-	"qidEfDg6jMk1REKQuOOUKY33I+GKZYIXyjEjXJK4KStVJgwSODVRAD4qrZf/P2pFtzzZeCUA3i1EXggj",
-	"lCVGVuk7vg1KDCwhHrJToVLAxown52h1NUhSsfjl6zNUZyIV//T42eOzxzHofCt+TnKDWhJUPIpnUxd7",
-	"dbzWx8OlYjNh10Iokg2EJtRTDseTOFKAXdcxAn6Fea1Qfo9AxqStpQxvgIlU/PLFaZ2zBbqT07s6vx/8",
-	"Rlbd5UGlAceMJ4nILep/2/c+UsRZpsjOsWFGb8MPPLjtJh8LYQ3b1eCD9tlp4/EGr67z/uL9xjYXqAKC",
-	"/vQwdspl8zrvO+1c43twQTFQ3rihHnsvKBKnUsoQixRluy0xFvJPhzX8CWXsP2N3T1gmL4QC0iM7gacS",
-	"/grd4BUcSmJiUmBNpF4WGqhalIa5Z34oQMdzOdzwVebHk3BMdVJiS5EaiFTDpHXeIsYxq1r2liEEzIkv",
-	"BE5w8vJpEAYXojAuYW44Go4wGYcWD6bBveFoeM9Fp9Dwa7kwp78FC9FjpT/DS9iyKPRaXZUTp71djzfZ",
-	"ypUYshgt1JglugQFHplApGAPOAcKbmHaeZRGUyIn+yvRhbMHmJsKtF98oxDNsnFEGjuTcCSSrqKB08TE",
-	"ZQR2VqAuOtug/wfXWfPsXLqsP8zaZBfSSA+o40YUW8doEh5KpSc9TR2eHpEvuNlv6G2/T6IecoCtNC7D",
-	"a8dRlxAYuO1GyVwuKm5XNj2Gvf01qhyYGxXStDxGu9fGY6QgHgFBUabtXkrtuFYfeD6pZ0cHletySHfA",
-	"6LoI7MWoXOyT8g+/O4m3F2PuQrxfpUb3wdZKJdqucmuEnXajicx1VNl10cxX8GkijjFY8cFuZ5ey+L85",
-	"bvUeREYh3LUBoWBFwbNss52B6tTTHdv5dWeXn09A81nroh2DfY8sc8HiQYxPDO6XbN8he46GNL7R3uYu",
-	"sqV99LSFCQat5C3vY279ONiV3xUGg9ZfLi44wP/vCYG/2+oeMxmNrqhdu13Nmk/d76lZa/pKW7zYk+t2",
-	"N7pBox1d35pu/EGrdR0ufEg76nup2vlBo2kOvjK+/pXXWwWvh5PJTV7qVotehsHRTWBsNwPBt+5d/1ZP",
-	"YTz6TSme5Rg92+iyYD70xxeGkkCsCd5dhkGu+9zdPzq9h5RbvVaUe1+f5pA9ta43ErByp83UGYVD9trV",
-	"kXqFBFMsI+Wyq6iScI4mm/PGYRC1ciNhW7HEsr04CkbDH6Ig9oYpdw2mnFblYjnSRIoURZESuwQFPm5s",
-	"K+6ThLTRR9reWhRutbqjy4ZU9kinmxvcM8f5KGWozJD665NrZLCDrsSzUuzu1nizwqdGDphLfnNJW1uS",
-	"zjGxvoqArSysT01ebKWDjIb3gGgxksC3sPDCdwXyFnpdJl2h5JabuLy8vIU64SppL9vBDBDMlx3mOr5L",
-	"5lqXK+1uQNQoPrg7tlp357zqHRyz1T3zqvHVuK/LtkcPr3+p6rkFL4xvwHW3mwDhe0c3ga6nlvwzhcvh",
-	"5AY73O4E8o2FEt0pki1dkXQZBr0egbrstcsHqaDWiavQxY0ocNX087nmOkKi8dVwn2x12XGu2EihLxbE",
-	"SKvVTnxceQXdVNt+kskDFx0ho1EolkrD81zwwkRqXuiVM9ZAMIYYKkA1eyYSDZrmvBCCpFsdRcCcXHJF",
-	"F84tho4gAKXPxVK7UlzYsFf+EeY+Sf653phd7ZrsFo950+pvRD4npZvYl3U7jj5l2s3Tr087QdYxa76w",
-	"6usruK9hzs7N8DvVeW9y2Z80O+sdjg6vf6NqJ4ds8wacr6er2WczzQe3W/ZVox3W75Hj/uRyCPo5btjv",
-	"THtFmqOzARoBPr1WVIvP1abR8nDYYS5/E5Y4y5e8ijdQlL6NcvR17+ptb97v1KD9m7C7yfh2Aox6q4Ok",
-	"yMs+E9h1mwciN+XMCOv9GVUhMdkix75iaHdFUOjiMrerCmIIAnqlXP8dUEVaJljM8tK6NuVwS11oyOqW",
-	"KU62JLmOqi768Ap2N2Rv2k34KOxDoyO1u4c1KkekkXiX+B6GiOoUnP0+lYMKsz5L5fgsWxuxvdV8pKGc",
-	"wtPto9hpgcP5kWnoiy7qmV7hbxW1VhM4taZirw3LFLP2S7U10XOxZnTc1Ly+USKx5w9+oYWh07e6Kqfc",
-	"by7bZ7ovRZazpDRWr0RhnK+AGmIP2SMBmqaY9xjsk9sZ0a4U70ZG9FeVDc6b+keREV9en7u9vf3pCuCf",
-	"pvpXMNUpbe2WpnodvMf6ok+Vyv2eaZ1LUaUQ1UVWVWJ2r6YKD1vKakhSkvued5HqdXKfNTshufCby/GI",
-	"K3eqK06vE08x2O9945FqiuI3znHAXXu9sNVsCZdNWRRQ9BhGUDYp24Mh+1EQkjth1wg2gTGUu2A00yqk",
-	"EhehfMSYMgrJ3UC2uBCpSPH7B5ZXSRLt9jW9ngN/xt/cee6cAaYtNU+qA0PEVC4eN5q54JmXj5euJDnt",
-	"zEI0U0/CXUh07p0zTSnb8LFT+cMuPzS7mNzSFV13DbvsfhjiK3ufG99C+tPr/PnG2J9u6v+KTpOq8cFt",
-	"xZ9zuN698HtUSLVwer5W3QB7IwnSNJogu+istGzJ0yHDD0W1kv+wt1g7L6pwPZNdplJfKJ9Zrc9r57VL",
-	"YFoJrqxciUjtkVVE6TZV7mmvTfiKMPbtvUXu6P40Cb6dSfAHYzOO9NspzLdgNnS5B1QPujMzklxAvo56",
-	"+6uJ7drFKQWVQaneixvFlRipoXSL/TBSddMmqaRZipTtVf2edFHVhIa+RRRmUv1PaeQsw0/+rZfafbuM",
-	"8qR9e5nd+YqNosgvnrr4JQNI29WmN8ihckWmv9dI0h/EO33SWxl8d67qa5jAAWWT72QCJ+ztKVYwDk6x",
-	"0ggvUl1YuLSrbGhykQzXS27XCywtXJWZlUCJB1T8ODBCWcdthvDGfqRo2WZK2FZAPeNWVLX1VLruDFkj",
-	"VEqfP4w9k8HHLBdFlSRf9eFyOgx6pF2YH1kIgYZKiy7OkaekWHjBTliiV/QhTKlAJ4mnbCl4YWeC23jf",
-	"heHHR1XFzbkQuWEyzdC/oIRr+6ZzoYas1UVQVvpWpHTBjNW575t3UXO5WmsKwehfaCX8FnHrpJ8h/iIV",
-	"qcc8WW6jwheEYOwBfvneUDeAPdOsCOGGxc+4sQM818HTn0jHixS6z3AnakFNThIhL4RvPMspVr2SxoiU",
-	"KqE5ixs8Koap8dN/ccotj7HCM47jSMl0yg4nkUKopu58IwWjpuy3KJBphG0JIlesHwXTCFuP/v//+/+i",
-	"IIyapfv4zAsKfFhV8uMjEi34wJX1R+R/D6NG+iwOnYwm9wfj8WBydDZ6OD0cT0c/DMeTe/8nCi4d4JE6",
-	"K7B/AeUeJmWRscFzNviZRUF/pfN3Z1HAvjt5+ZRu3ndPf2pfut7silN8VGeld+59Tzto1+bB4gc1qRAX",
-	"y9jwzNLjBsGAslquhHEVZLLOoNj+2GeLLILeT/reqKD/eqFoxQd7gCAPamZU53gjwYyvI5hxl2Cu61Xb",
-	"Q02ONtpU1CKw29PR/eHDB2Oio8+g/k/YzFe5GpFqMEck52bGTfuLR9ti5Ji+m0IcApktFrqwBh/xbKSn",
-	"B1C/MUakT3SEXwA3Fh2tuVCsVFZmxF0ziVwy00YYdwv+1JH+5eykN1gvvdV7JaN2PF9avcK7d/funJel",
-	"bbSSBiG+vx28Dyk5AHtoqU2nMQ8lCfqQvrQUlR+CeHPGWVEq410zsMICW8tPWa6zrFrbalep6jIQWY8h",
-	"1yffcJVep83kqzlt/EZBh3ExBC8mfTl7pbGpZlrEn96dO/Du/MGYEFKbizNimfCVjhr3hbRd5hh9M73Z",
-	"Y9R0m4yyk3brzeojmrX/1+AnMoa9XpNfCIQv6Myoe0nukOJUXJlwyzO9uGvh/AnX4lPop1tUVTUnbVZV",
-	"uR+ICFzR9m5r3BXvxJPRqNmB3V0W5Nyo9VT9C6wuXcsQ35ahN+fSdc79gmfuVthx4H4DoP+BgB62mnkF",
-	"07fv2tikyvUGGglzDo1U6H5jLDoDvepbQWn5JmTx0eheIzWtF3OvfOH8t0OeIRbkWnAXF1XnIzP8Rsxv",
-	"x7k1cdU9uPaL7b5tb9/hNyPRhNhlBjuPDoaO+poQwPGVRRZMgwNUsBwEfVNVMSvfK21YG8bIs/vrg6/l",
-	"zFtl4H3zPOvtyoA9s4Q5Zkq7VlOUg9GY0SHy8t3lfwYAAP//",
+	"7H0Nc9s4suBfQXHnauy3lCwpdiaR6+rKmUl2sptJUrFzubswL4RISMIzBXAA0Ip24qr7NffD7pe86m7w",
+	"S6T8kTiZNzvZqqmNRRBoNBr93c3fgkSvcq2EcjaY/hYsBU+FwX/+yJOl+FErZ3QGf6fCJkbmTmoVTIMT",
+	"ZdfCWOY044VbCuVkwp1ImRG/FsI6y7gRTIkLYVgCM6XDIAxsshQrDrMJVayC6dtA6YF12ojgXRi4TS6C",
+	"aWCdkWoRXF6GweMzvuiufbYUbKbd95ZZZ7RaMFjdbZjji2MmHUuWXC2EZWvplgwg2PifmJ4zRy8DNOID",
+	"X+UZLBkF4yhowdeF5ZlOOAHQB8/rV8/K2ZVYd1c44Lk8uBgfzLSzB/fmo+T+bCQGD/iRGBymh8ngYTqa",
+	"De7PxvPJfDy/n074ldBchkHODV8J5w/rkXZP06swJdM2PDcEQcIsOXfLIAwUX8GbM+3eyzQIAzhpaUQa",
+	"TJ0pRBPcuTYr7oJpUBQ4sovMp6lY5doJlWz+ITZdwH/h58IiNhMjuBPM8rkAYjPCmQ3be/r47AlLDZ87",
+	"FuEuGxMO/iE27Oezs5fsZ6Rm9kSKLI2C/SnjkaIJZhuc3PKVYIUVhmil+ulcbBhXaf2Dp2ocJhWbHLKl",
+	"LoxlnK5BpGDkXBrrmBE218oKxhdcKrZnHXeFDdlMp5uQxSUZxfu4Am3PMqVh4sWQnTVgiBSCxVkq53Nh",
+	"hHIlIFMWH04m8ZCdeIyslzITrAkFASzhksgsY6ZQSqrFNFLx4ehhfOzf42ylVzBxxp0wNB+96ZbcsTmX",
+	"mUgZXtEtIAFHK75hM8GsUC5S3DLO8gw27fS5UEwbhr/9WmiHk8DxHwO+GWdzI+ySvX799CeWC8N0Lgzi",
+	"ZRipFqEezR+ko2QsBvf4D7PB4eyBGDycT9LB/WTMJ7N7yWF6JEpCJe5Vk+oWUbSu1Ip/eCbUwi2D6eTo",
+	"KAxWUpV/j+F2OScMzPnvb6Pow2Q8iKIPPzx+99fv+sl5/gt3ybJLxy+UADSstBEMmJlle9qw+N/ifULi",
+	"2kgn2JLnuVCWaZVtmKx41PeWJYXBY4d34Sw1zDdHcluFDHg3N4RarRbZZsrWgp+XK8VvDqJgOBxGQbzv",
+	"WfEKwNxGcRTcQ+7Xj8P5gPa2A3nj0eSwDyXP5Eq6fo6UcbMAClPFagZHP2fSiRVsDnee84UYluD8Wgiz",
+	"qaHJcNYmKKmY8yJzwXQyCmvGI5W7NwlCAFSuQNKMRyM8Y/9XBbFUTiyEQZBPz2XehfhnvWYrrjYeSKeZ",
+	"PZc5m4k5HGoJMLOOG2d3wQ2v9IN9HdT+fw3gRz3AXwI7Jr5D8oCnr+gew1+JVk4o/CfP80wSBzrIjZ5l",
+	"YvXX/7Ak1SqKAPAcl1kwDWB/JUcADgZEqLRjFzyTKfv76YvnU1Yo8SEXCdxxoVI4T/idSZUXeFbIAIPp",
+	"IezCSYc094inrISw2k8JkT2Y8XTglw0um3j7zoh5MA3+clDrLQf01B68pLcJHV2yK7eRcAU7mMEvPGV7",
+	"K57BCQjaTsikos29PnsyeLA/hPV/1GqeyeRzkbnRBeMZrLphS34BbHCmHQMaSVkUnBZ5ro1j3FppHVeO",
+	"dJIKfQ9r9FUA9eAOphs4fi7UnaEOpoSTx1lD4GiuoYOBfE41yQfGs0yv8XHN0gGOJ9rMZJoK9Zk4RB6J",
+	"068VMQ+3lBbxCNLIK3qyTXj3aszVcPSgbl49vCvMAVwS9ATtlsKgrvG9ZXkxy2QCD48903fWb6i1CcTc",
+	"UwWiiGePjdHmFtj7bPhPVPNqgypQGDFkz0kLYGtuPaQpwvlcuye6UOlnHrDSiDSvkElQXVtneVif5XPt",
+	"GC3Zdw20G8zx4V2c5XPNbJEsATSkfxDEqJ7yLPOnBtRvhUBcvOSbTPP0TOtnIOy+5qkR1RGnRkkLl5Ur",
+	"dv+Q/UM+IuiMSLRKJbzxBDW8O5AScGjLmiSYlSoRDFgeslnpjtlcuGQJFhqpxqD/ohbaPN/xpD7fJpzM",
+	"A9pz0nlj2IA01js587jUfeKavaECtUNB6+D2VWUhfRZ2E63m0qxw1VRkAl6cgtKdshLC2n4hsAAcpFOe",
+	"pux/+An+O9hpTVxPHuzAdQV4D7b9ZAj+oLIB7wLfJ7Q7wVaFRfnslxIpba9xHqBEN3cVI+5PhbmQiXit",
+	"+AWXGZ9lX/3ipdzxGbeirWQkS5EyIxdLx5Re93LQ0h4jMywIm56YV/BkcDJ3wnTV01M8NtRL11y6Ui/F",
+	"2cBW6/MjNPTGyzA40/oXrjZeG7Ofywq0JnUZTRtb7ksqNmaWYG2RYEOpOdOaASSsAqWH/Ax3YoBmwB1R",
+	"3Vkb4JBl0oI0NswKbpIl/FQ5taRiudELI6xl3DGtEkHiIBeK0aYiZZ0RfGVDNkdFSVoU+0P2Bs4nbpxm",
+	"XGIkZOulUGwhL0C9Kk0LPEDilWSyfT2aeK144ZbayH/ejWwQ3IAcQrcACAnxIff8pRbs45oSWsv3EEHR",
+	"fH5H4p2U/hakcD+tUG7rPr5582Zw0nB69nhHszXfWBY/wtnisGbPRnCrFR0371nmCp8fHktudCKsBd72",
+	"GL2ed2jfwcFMKvNnLkWGd1WA3mmD6dvfAvwN3hIrVO4LA/IkqzyjASgeYMACiKD2BCUr546ttHVsElyG",
+	"9TwrnYrsmhkKda70WjEcy6JgkbvBwyg4Bl2L/e3xGStdqzjABpfvmuxl0iSqBvKYx14PceH2CZy7kWq4",
+	"25BVHltgGERObGYEP/eOTq2c4Yk7ZjFhPPacCOQH6Jso4l4rS1aiSH8RqeRnCP3vo12CgIubq8EqIIkr",
+	"tJW+6R/Ry4nApaRi8OylAQPRSWGD6ZxnVnQRV3rS2QuwkWKwQmPUGmM86xhjDKUKArcnb8y5dSev3vEj",
+	"7X5qjL4MA2nfk5XW8tb0AvpmKdC4o1ADupMTrpA+Adi0IAyJZuzBU91M60xwXJDuwvVw/oLjLkvX0rXj",
+	"n8MwOJGNdWL1Pjd6lbvWpoJge0dPQYYVCfxlSSqBLAHw6RZ6geJjK1pdCGORBI5ZkcPQ8Wg0AtUGCFoY",
+	"2449/G9d4MlxNjdSqDTbMFu6PhagTIPc5AosY6kEs0udD8krVjsdR6O2k/bfo+jDaPTu37r+2TD4MPAj",
+	"B1t8CQgYLg4YI89fP2sADAhrMrmWx274wza+TmFrIKwb74RsBJgAhppkhZUXAnWhwiiRMvGBJy7bMO7R",
+	"20IQLlA5BVNdgCLb8ApOep2B5E0NyBVY2h1viUpK6qqDbHr2HyJB3xqSPqjdO+JHunCJXmHsjHsFve+q",
+	"VTP4yB5o5e/66NwPfc9dK1SUgl7nJAK7JfrCQKY3Cys1N45DSrhay+7EQotdtDHxGsn6qEXVqPnFqsiy",
+	"uE3gZXAUxSreIT7ThWPagApR2r2FUXaLro+ArGFCsl0orvaFyRx2XnKoW3LoFzntbu4dgonON8fA4ZZM",
+	"5zRHl1Q+gbGWc4PQoXf7WeitOOJlPxU8k9b1x3HQza/nsD/bsy0nVu1/XAPFK++vD2pAuDF8A39nu4Mn",
+	"MT6LK8dnGS3pBhGuCHaEFJDoXwAe3Wb+Ud/8TjueXRFMASQ2nClzmfkbdSEM41mG69rthe8fXrPwNg/A",
+	"syihCcswDKF3Bxv4pZTDPZE8Cs3J1KJqJlI227C4q4PGbI+gZvFMuwEpK/ttHgFq7KEewGaam6zGdwTe",
+	"doiywyRLyu6APvYSuXHx2d5rJROdwr1KBcu1VM7uh8gq0CG9XoIxnPNEHDNbGKMLlaLLovo9UtIyZ+Rq",
+	"JdIhe63kr4VgfKVBCpbu+e8tHTTGkjEhRDsvQ9KQyYXSADxLuBXbQclOMORahPTxySg6/XSeORNslnF1",
+	"zpQ2VzPQ6i53LUFSYB+jpoSGAJsVDjEkUunQFNFKWGBtRvB0ANjvchdKEyiFZodLqlK1JJcSDWZ71YT7",
+	"rYt0paj9PKX5mhyUbZBunY9yjQrQUdv/eGo63pv3uxAp05IJUdbKUsNFs9Xx78Tvw9lEHM5/SAbj9B4f",
+	"HIqj2eBBcj8d/CAezB/y0WycTNKb4Le0rK/dzykNrF55X12w7rlsKvglutjIAI6PvXLFMHa2llZs729b",
+	"VeqCu230XAc1jn9Jw7s2wDVvnzVGX4ZBkac3u7QZt66Km3zCre3TfCs6CksToAlAWLle2q6cNr6a16k6",
+	"+s6Bhk3u1Nr1Dgl7WtHQVrzFGS6VVIu4kc7kqWImQFDkRlDCyx5dYiXWYX1xU9DHjcBZQDZrFylKy2BL",
+	"YcR+yGKeOHkhYvK/SVdy3U1Y0hw9KQHx+U+R2ovbm46Z5RvL1svNvhdcPp+xfDMIA1qrdKABMurr2BjW",
+	"J8dbZNjB0zfrnLB0tm2g/1c1yRHa13gvbmlhnaFuLDJy5hOLCBl3LBPAM7QSQ0pvtD78rBw7FyIHapCG",
+	"XfCsEPY4UnHUnDgKpow4a5IJbqyPLFbPiaRXUjXhG39J99q/gDvt60mWPssViaDKEGkflPe2/7aLtvpd",
+	"04CPNmdoi4oO38p2Jki/Afbr7TzQgCWxHM8yvce/zJjz2cY+D/Fdz0INTaIGrhtouE5MVvCGHkP1zH2C",
+	"62fBM7fsYrfWiMoN6fP+bPbm4v6tvoV2GKAnLONqUfBFyeYpeQyuhimAHfdYDVo58cG9X0uV6vUV1jjG",
+	"oWxDhIBQrCKcLSoYTx4ge+/4A7o+gFTaPOOb9+XNqg/rby/PBoeaeeN3h7uvS63Izkj+eJPCBwKuMq27",
+	"5MM/vHdXiQ5YaikXS8yCrgc20OMFYltyTvokREcS5EZfyJSitjXIL3KhTp72QWuEK1NI2lC+ogcEEZVb",
+	"eKfEHNUgTBgH812JNWVSLArKx7NldkJhcVOrPg7a601tHmhjK+E2pXWRXG9kJ8mXnrfP8atV3LztUet1",
+	"C/UBUka+eupd2KsnP7KHh0c/MB9UYxRE7XOGU3C1ywa5Y2sQ0WssW6lT3HwENvS0nQtjtaJyB54O+8ii",
+	"DMpur/FEGyoNCL381PO5INcNMjlMUL4JJhsCpcdBKUGxVsmOywMsvLRT/dZ2V8P0Ez2+tNMMrqob0pDx",
+	"zGpSfLhl8f8a+OSRwdM0PqbSA1D0Ua03Am4tJlWUhzi82sjtLo2FJTQAfWetjWG8+Qac0YekuyzeLkHP",
+	"tsVqxfHsEIXnkrKqGyDXqLw6ql3vyflAcQ9Jbs3vsy4t2wOVCwAgNxUnt5XT+ZZvoTd0fp0AxKclJhrG",
+	"pb88fZeT7MbHFz7O3fXP1lVevJGcXPR4630R0/VBpXDL9XYzJ9rc6NX7q6jIExBZapWfY95KrKZCnnoH",
+	"n25iXusm6btnTxXs3Lbr6AQg/xiBjGWKUQLKdqIndus29Hjvu5dhp2Oo9hx2rG8+d2VciM58b73ceIO+",
+	"diDdzEfk9Ptbe7X6pGNVGNc8/eb09VZbVHUNqV8fkGoTO1tK67TZhCD4gUkiHX1uwKp5964KWH1iGOpT",
+	"o0tfMTgE0IqkMNJtTgEpnpFghtdJQZYB/fWkBOrvb846qRU/n06O7rO/vznzOa22mMVsr/Tofm+xJI5q",
+	"A2PxIY+rpDDUznD++hYtncspS0equS5Vfk6FKr706Mcld6c5WmAUixF81XH0B5ShE1aKoqA8yBCjFA0f",
+	"W1jm6FIQGwsDWWOJZMkdLBPiACtEpNbenuelL48KYJyGHQ8jFam//IU18umkVpGigEnsFYW4LiZhSojU",
+	"svjEJwByyoamTDsWFaPRveTvb87wHyKeVkl2Vi5UmUiMZxACZNoKfwRJxuUKa1yqrP7vKXGTihRhO+ul",
+	"TJYs4cZIYRlXdEL06pCdsJW0VqpFGCmf34ipoZXzusysI4BkWT1apTcfjsY+vWk7w7DcXzyM1BNUEcF4",
+	"zZgV5kKYEMOM1s87GCDQhAkQah4VLDdSOSwhLJGO6p0tkY08E8CKd2WQxWzvbakFv9sD4rPTg4P1ej00",
+	"82QAlKLNUJvFgZkn8B+M298fRioGeo3RpWD7VJpjVmsO5W+W7aEiu4+E2K/NMqkiVabLUUVlpcRscoFW",
+	"0RQ2+xH/Zh9LHvmRrQRHD+/HSH0cDAbVfzA27i1Ei9lHdjgasY9NvXarmmzKrqwmY9vTNxNZaf4x+8hU",
+	"bzbq9rtVsRK9eM8D5i8ZeddCjDZeVWLUmbaqm6FpDwkeLH4xwurClCnPOytgOlOuhFvqdAAzY3lYudcj",
+	"DzLaC+KDtMA30MrGF+qqC9RE4xN4N97vQlwVvNG0D/20HrK64s56HuQNL06ld535El9c157N4xXAkYpx",
+	"X/dGkW0AzLaL3jqzykYx8rnYDKSCi1qvwVtF5qSEx1sVzHFdz10GRFD3F2lnuZ6iGFxrPGEf2W0rW7qz",
+	"U33TwGk9wCIjmrumQcoQxWwOKjzqIf0qk3WwEqnkA2ISMM/R1jz9maadKWsmgtNMJojW26XfXntuRhTW",
+	"4xIXQF24c05rjsIj9RZ9p4C/l+g6ZTW0ygPchpe7QBy6cFcWw3QmbxZN0JxI1TeofEBXUtnRg9yBVesA",
+	"1MF76xk6AACdwFIDXxvRA0SjhMLbFPaYJRlIaGA1ZA318M+y1AemPKq44O5CnFalTfe0fbElzQbMnvdV",
+	"QZaehbj2VMTbPgbirZE62ar9NPICOAdWEpbHitFKlP1cMVARgK1UVxNZIwXlsqzSGnx3iKpHRXw4OozJ",
+	"hUTCkrjolCmN9yjhimWCG+WZFi5JXJcVKhMWLwI1dQB+K12pJ/yoFXGDZFMqC/CuEbkRVihHDK/Si8q2",
+	"LDGwjnjIToVKARsznpyjddYgXcXil6/PUO2JVPzT42ePzx7HoBuu+DnJF2qRUPEynk19jNbz5DJuLhWb",
+	"CbcWQpEMITShPnM4nsSRAuz6DhbwK8zrhCr3CGRMWl3K8KbYSMUvX5zWuV2gY3n9rPP7wW9k/V0eVJpy",
+	"zHiSiNyhnrjNHyJFHGiKbB8bePQ2IMGD2246shDOsl0NR2ifnbYib/CKey8x8gFsu4GqIuhZD2OvhDav",
+	"877X4jW+BxcUA+qNGzpkp9pLUt0I1TluLuj0kPRtSEUMOADIC312WAGPqoklFhCpq+us6GisqzkU22tl",
+	"3+EJ7Vdz6rkT6pjNxEYDdQmJ1xC336GQfgQM2XOw5TL0lPsOGsJjf1VSzguKVqqUsugiRTAtMV70T08x",
+	"+BPqIf+MPY9gmbwQCneIthRPJfwV+sErIMjExqTk20i9NBputCgs88/KoXAyPJfDDV9l5XhSIFKdFNje",
+	"pQYi1TBpnduJsd6qr0DLWIRT4QuBE5y8fBqEwYUw1icVDkfDESYs0eLBNLg3HA3v+QgeGsctN+/0t2Ah",
+	"ejwZz5ABtawuvVZX5Q3q0veBXMzJlRiyGK34mCW6ACMHGWCkYA84Byo3wrZzTa2mZFf2V08UZDMxPxVY",
+	"CPiGEc0SfkQaO5NwJJLYkIXTxORuBHZmUF+fbdBHhuuseXYufWYkZrayC2llCajnxJR/gBE3PJRKl3ya",
+	"ejw9In95s/fT236/TT3kANuaXIbXjqOOLTBw29WU+Xxd3K5selV7e51UeUI3KjZqedV2r43HSIFOAoIi",
+	"cdt9rdqxvz7wysSnHd1srsuz3QGj7+iwF6MCtk8GEvzupf1ejPkd8X6VPt4HWyvdarsSsBGa240mcmmg",
+	"WaNNM6ejTKXxjMGJD247A5fF/81zq/cgLo3w1wa4rhOGZ9lmO0vXq/A7tvPrzo5Ln4Dms9ZFO2YclBl0",
+	"BcSDGJ9Y3C/5B4bsOTob8I32NneRLe2jp0VPMGgluJV++NaPg105cGEwaP3lY6cD/P+eNIF3W518JqPR",
+	"FfV9t6vrK8sbeur6mv7kFi8uyXW7M+Cg0Rqwb00//qDVRhAXPqQd9b1U7fyg0cAIXxlf/8rrraLgw8nk",
+	"Ji91K2rx3YfXv7tdOH8ZBkc32Vu7oQu+de/6t3qaG6BPmmKFXkCwjS4MK8OqfGEpwcbZ4N1lGOS6L5Tw",
+	"o9cVySDQa0V1DTUVDNlT5/tbgQjwGmCdrTlkr32NbqnIYPpqpHzmGlVpztEc9p5ODFBXLjpsDZc4thdH",
+	"wWj4QxTEpdHPfZMwr4n6OJm0kSLlWqTEZsHoiRvbivskKG30kXa3FqFb7QrpkuKpP9Lp5gb303NMSscq",
+	"Mrw19ck1qgNAx+JZIXZ33LxZUVkjv84nFvqEuC0J6ZlfX7XFVobbpyaGtlJtRsN7QLQYpeFbWHhRdnYq",
+	"vR91CXqFkltu4vLy8hZqiK9SvmwHikCgX3aY8vgumXJdCra7iVSjsOPu2HHdYfWqd3DMVgfUq8ZX474u",
+	"ux/dgGVXfdPghfENuO52Iyd87+gm0PXU6f8JhRLdKZItXZF0GQa9XpS6pLjLB6lY2Yur0MfkKCjY9KH6",
+	"Bkne6G+4nLY6JXk3d6TQzw1ipNUuKT6uPK5+qo7n4IGPPJGxKRRLpeV5LrixkZobvfJGHgjGEMMwqJ7P",
+	"RKJBQ50b4X0bdYSGnCjo5jfelYjOMwClzy1Vu598SLZX/hHmPkn++f6mXa2c7J0S87bVo4r8dEo3sS/r",
+	"Vid9Srifp18P94KsYw59YZW5rI6/hjl798QfVFe+yWV/0uyOeDg6vP6NqiUgss0bcL6eznSfzTQf3G7Z",
+	"V42WZn9EjvuTz8/o57hhvxPuFWmO3gZoBE/1WlEUiKtNo23lsMNc/iYccZYveRVvoCj9PsrR172rt715",
+	"fzKd42/C7Sb/2wk+6qsPEiYv+kxn/6UBuBy2mFnhSv9JVdxNNsxxWcW1u0or9DGw21VqMQQBvWC+JxKo",
+	"MC3TLWZ54XyLerjdPgzndMuEJxuUXFXVFxTgFexsyd60GzBSiI1GR2p3/3JUqkiTKV3wexiOq9Oi9vtU",
+	"FSqW+yxV5bNsdMT2VkOYhlILT7ePYqflDudHJmVZCFPP9Ap/q6i1msCrQxVbbli0WElRqK2Jnos1o+Om",
+	"Dxc0ylb2yoNfaGHp9J2uSlz3m8v2mfxLkeUsKazTK2Gs9zFQM/QheyRAQxXzHkN/cjvj25dH3sj4/qoy",
+	"xXtv/yyy5cvrgbe30z9dcfxm4n8FE59SCW9p4teJEljz9alSud+jrXMpqrSuuvCtSpbv1XDhYUvJDUlK",
+	"8rIPYaR6neNnze5UPtzn82niyg3rGwbUycCYWFH61CPVFMVvvMOB+5aHYasBFi6bsiigaDWMoAxftgdD",
+	"9qMgJDfErhFsAmMoT8RqplVIZUdClRFqyvIkNwXZ8EKkIsVvXzheJaS0Wwr1ehzKM/7dne7eiWDbUvOk",
+	"OjBETOUa8qOZD9aV8vHSl4mnnVmIZupJuA/BzkunTlPKNnzzVJKyy3/NLia3dGHXndwuux8F+cpe68Z3",
+	"sL55qz/fiPvm3v6v6GypmlHcVvx5R+3dC79HRqqF1/O16gb0GwmnttGY2kd1pWNLng4ZfiSslWiJ/d7a",
+	"eVjG97H2mVF9qQPMaX1eO719wtRKcOXkSkRqj6wiSu+p8nx7bcJXhLHf38vkj+6bSfD7mQR/MjbjSb+d",
+	"Ln4LZkOXe0A1ujszMckFVNa2b38xs11POqVgNCjVe3Gj4BUjPJSmsR9Gqm6kJZW0S5GyvaoHlzZVnW5Y",
+	"tu3CzK3/Ka2cZfi5x/VS++/WUU562fJnd35ko1D1i6dKfsnA03YF8A1ytnzh7x81AvXNq30lDzjprfK+",
+	"Oxf3NczjgDL+dzKPE/b2FKtRB6dYNYYXsC4SXbpVNrS5SIbrJXfrBZaJrorMSaDgAypkHVihnOdSQ3hj",
+	"v/yYSjMFbSuAn3Enqj4J1IbAG8BWqJQ+mRmXzAkfs1yYqpCh6qnmdR/0ZPu0AmQ9BBoqO9qcIy9KsTiG",
+	"nbBEr+jjqVKBLhNP2VJw42aCu3jfh/3HR1VV1LkQuWUyzdAvoYRv4adzoYas1RFSVnpapLRh1um87IF4",
+	"UXPHWtsKGWfxQitRbhG3Tnod4i9SkXrMk+U2KsqiHYxZwC/fW+rssGebVTvcsvgZt26A5zp4+hPphpFC",
+	"txvuRC2oYU0iZFnXscaGN9xiYbRIqaqds7jB22KYGj8XGafc8RirdeM4jpRMp+xwEimEalp9XAdGTdlv",
+	"USDTCFtMRL7xQhRMI2wj+///7/+LgjBqtmHAZ6WAwYdVVwZ8RCIJH/gWDRH57cOokeaLQyejyf3BeDyY",
+	"HJ2NHk4Px9PRD8Px5N7/iYJLD3ikzgz2oqBcx6QwGRs8Z4OfWRT0V61/dxYF7LuTl0/p5n339Kf2pevN",
+	"5jjFR3X2fOfe97T29i07HH6ElYqqsSQRzyw9bhAMKLnFSlhf5SfrjI3tD8S2yCLo/Qz0jZozXC9Mnfjg",
+	"DhDkQc2M6lx0JJjxdQQz7hLMdX2He6jJ00abiloEdns6uj98+GBMdPQZ1P8Jm/kqVyNSDeaI5NzM8Gl/",
+	"vWpbjBxT+RhxCGS2WJDDGnykZCM9/Zz6jTgifaIj/Gq8deigzYVihXIyI+6aSeSSmbbC+lvwTbf6l9Ot",
+	"3mDt+1YfnYxaK31p9Qrv3t27gV4WrtEWHIT4/nbQP6SkAuyHpjadJkuUlFimAkhH0fwhiDdv1JlC2dKl",
+	"Ayss8DMBU5brLKvWdtpXE/uMR9ZjAPbJN1yl19kz+WrOnnKjoMP42EMpJsvWBJXGpprpFN+8QnfgFfqT",
+	"MSGkNh+fxFLuKx08/mt3u8wx+s5+s1+s7TaMZSftNqrVh1drv7HFz50Me70tvxAIX9AJUvcF3SHFqQg0",
+	"4Y5nenHXwvmTas6+Ht11i7+qBrXN6i//AxGPL0rfbcX7IqN4Mho1u/D7S4YcH7WlqjeF04VvG1O23OjN",
+	"DfXdk78grfgVdhBKuQHQG0GwD1sN3YLp23dtbFJlfgONhDmPRirkvzEWvWFf9SSh8gEbsvhodK+RCteL",
+	"uVdlY4DfD3mWWJdvw24uqu5Xdvg7Mc0d59bEVffg2i+2e/e9fYffDUXTY5f57D1BGKrqa7IAx1eYLJgG",
+	"B6iYeQj6pqpiZGW/vGFtUCOv769/vpajb5W5983zrLfrBPZNE/aYKe3bjVHOR2NGj8jLd5f/GQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
