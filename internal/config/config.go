@@ -50,8 +50,8 @@ type Limits struct {
 	StreamsPerUser int
 	// InflightPerUser is how many requests (status streams aside) of one user may be in
 	// progress at once (0: unlimited); ListRate is how many lists and searches per second a
-	// user may make on average (0: unlimited), ListBurst how many at once. Together they keep
-	// one user from taking the database from the others.
+	// user may make on average, which also run one at a time (0: neither limit), ListBurst how
+	// many at once. Together they keep one user from taking the database from the others.
 	InflightPerUser int
 	ListRate        float64
 	ListBurst       int
@@ -98,7 +98,7 @@ var Settings = []Setting{
 	{"WRITE_BURST", "20", "writes a user may make at once before WRITE_RATE applies"},
 	{"STREAMS_PER_USER", "5", "status streams a user may hold open at once, per server process"},
 	{"INFLIGHT_PER_USER", "16", "requests (but status streams) a user may have in progress at once, per server process (0: unlimited)"},
-	{"LIST_RATE", "20", "lists and searches (GET /api/v1/bots) per second a user may make on average, per server process (0: unlimited)"},
+	{"LIST_RATE", "20", "lists and searches (GET /api/v1/bots) per second a user may make on average, per server process; a user's lists also run one at a time (0: neither limit)"},
 	{"LIST_BURST", "40", "lists and searches a user may make at once before LIST_RATE applies"},
 }
 

@@ -22,8 +22,8 @@ type Limits struct {
 	StreamsPerUser int
 	// InflightPerUser is how many requests (status streams aside) of one user may be in
 	// progress at once; 0 disables the limit. ListRate is how many lists and searches per
-	// second a user may make on average; 0 disables the limit. ListBurst is how many lists a
-	// user may make at once. See readlimit.go.
+	// second a user may make on average, one at a time; 0 disables both limits. ListBurst is
+	// how many lists a user may make in a row. See readlimit.go.
 	InflightPerUser int
 	ListRate        float64
 	ListBurst       int
@@ -77,6 +77,17 @@ func (l *writeLimiter) allow(user uuid.UUID, now time.Time) (bool, time.Duration
 	if l.rate == 0 {
 		return true, 0
 	}
+	r := l.reserve(user, now)
+	if delay := r.DelayFrom(now); delay > 0 {
+		r.CancelAt(now)
+		return false, delay
+	}
+	return true, 0
+}
+
+// reserve takes the user's next token, which may be due only later; the caller cancels the
+// reservation if it does not wait for it. The rate must not be 0.
+func (l *writeLimiter) reserve(user uuid.UUID, now time.Time) *rate.Reservation {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.users[user]
@@ -88,12 +99,7 @@ func (l *writeLimiter) allow(user uuid.UUID, now time.Time) (bool, time.Duration
 		l.users[user] = b
 	}
 	b.seen = now
-	r := b.limiter.ReserveN(now, 1)
-	if delay := r.DelayFrom(now); delay > 0 {
-		r.CancelAt(now)
-		return false, delay
-	}
-	return true, 0
+	return b.limiter.ReserveN(now, 1)
 }
 
 // sweep drops the buckets that have been idle long enough to be full again.

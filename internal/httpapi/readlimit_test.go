@@ -136,20 +136,53 @@ func TestListsAreRateLimitedPerUser(t *testing.T) {
 		require.Equal(t, http.StatusOK, e.get(newUser(t), "/api/v1/bots?q=search").code)
 	})
 
-	t.Run("TokensComeBack", func(t *testing.T) {
+	t.Run("ARequestJustOverTheRateWaitsForItsTurn", func(t *testing.T) {
 		t.Parallel()
-		// Two lists a second, one at a time.
+		// The second list's token is due within half a second, sooner than a request waits.
 		e := setupWith(t, envConfig{limits: httpapi.Limits{ListRate: 2, ListBurst: 1}})
 		u := newUser(t)
 		require.Equal(t, http.StatusOK, e.get(u, "/api/v1/bots").code)
+		require.Equal(t, http.StatusOK, e.get(u, "/api/v1/bots").code)
+	})
+
+	t.Run("TokensComeBack", func(t *testing.T) {
+		t.Parallel()
+		// One list every two seconds: the second is refused, and a later one is let in.
+		e := setupWith(t, envConfig{limits: httpapi.Limits{ListRate: 0.5, ListBurst: 1}})
+		u := newUser(t)
+		require.Equal(t, http.StatusOK, e.get(u, "/api/v1/bots").code)
 		res := e.get(u, "/api/v1/bots")
-		if res.code == http.StatusOK {
-			// The token came back already (a slow machine); the next list cannot find one.
-			res = e.get(u, "/api/v1/bots")
-		}
 		res.problem(t, http.StatusTooManyRequests)
 		require.Equal(t, "1", res.header.Get("Retry-After"))
 		waitUntil(t, "a list is allowed again", func() bool { return e.get(u, "/api/v1/bots").code == http.StatusOK })
+	})
+
+	t.Run("AUsersListsRunOneAtATime", func(t *testing.T) {
+		t.Parallel()
+		e := setupWith(t, envConfig{limits: httpapi.Limits{ListRate: 100, ListBurst: 100}})
+		heavy, other := newUser(t), newUser(t)
+		waiting, unlock := e.lockBots(t)
+
+		first := e.startGet(t, heavy, "/api/v1/bots?q=a")
+		waitUntil(t, "the first list waits in the database", func() bool { return waiting() == 1 })
+		// The second waits for the first, which does not end in time.
+		res := e.get(heavy, "/api/v1/bots?q=b")
+		p := res.problem(t, http.StatusTooManyRequests)
+		require.Equal(t, "/problems/rate-limited", p.Type)
+		require.Equal(t, "your lists and searches run one at a time, and those before this one are still running; retry in 1 second", p.Detail)
+		require.Equal(t, "1", res.header.Get("Retry-After"))
+		require.Equal(t, 1, waiting())
+
+		// Another user's list runs meanwhile, and so do the user's other reads.
+		theirs := e.startGet(t, other, "/api/v1/bots?q=a")
+		waitUntil(t, "the other user's list waits in the database", func() bool { return waiting() == 2 })
+		models := e.get(heavy, "/api/v1/models")
+		require.Equal(t, http.StatusOK, models.code)
+
+		unlock()
+		require.Equal(t, http.StatusOK, first().code)
+		require.Equal(t, http.StatusOK, theirs().code)
+		require.Equal(t, http.StatusOK, e.get(heavy, "/api/v1/bots?q=b").code, "the slot came back")
 	})
 
 	t.Run("ZeroTurnsTheLimitsOff", func(t *testing.T) {
