@@ -2212,6 +2212,11 @@ type ListBotsResponse415Headers struct {
 	AcceptEncoding *string
 }
 
+// ListBotsResponse429Headers the declared response headers of an HTTP 429 response for ListBots
+type ListBotsResponse429Headers struct {
+	RetryAfter *int
+}
+
 // ListBotsResponse503Headers the declared response headers of an HTTP 503 response for ListBots
 type ListBotsResponse503Headers struct {
 	RetryAfter *int
@@ -2232,6 +2237,8 @@ type ListBotsResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -2242,6 +2249,8 @@ type ListBotsResponse struct {
 	Headers401 *ListBotsResponse401Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
 	Headers415 *ListBotsResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListBotsResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListBotsResponse503Headers
 }
@@ -2274,6 +2283,11 @@ func (r ListBotsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r ListBotsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListBotsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -2650,6 +2664,11 @@ type GetBotResponse415Headers struct {
 	AcceptEncoding *string
 }
 
+// GetBotResponse429Headers the declared response headers of an HTTP 429 response for GetBot
+type GetBotResponse429Headers struct {
+	RetryAfter *int
+}
+
 // GetBotResponse503Headers the declared response headers of an HTTP 503 response for GetBot
 type GetBotResponse503Headers struct {
 	RetryAfter *int
@@ -2674,6 +2693,8 @@ type GetBotResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -2688,6 +2709,8 @@ type GetBotResponse struct {
 	Headers412 *GetBotResponse412Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
 	Headers415 *GetBotResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetBotResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetBotResponse503Headers
 }
@@ -2730,6 +2753,11 @@ func (r GetBotResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r GetBotResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetBotResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3256,6 +3284,11 @@ type ListBotStatusEventsResponse415Headers struct {
 	AcceptEncoding *string
 }
 
+// ListBotStatusEventsResponse429Headers the declared response headers of an HTTP 429 response for ListBotStatusEvents
+type ListBotStatusEventsResponse429Headers struct {
+	RetryAfter *int
+}
+
 // ListBotStatusEventsResponse503Headers the declared response headers of an HTTP 503 response for ListBotStatusEvents
 type ListBotStatusEventsResponse503Headers struct {
 	RetryAfter *int
@@ -3278,6 +3311,8 @@ type ListBotStatusEventsResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -3288,6 +3323,8 @@ type ListBotStatusEventsResponse struct {
 	Headers401 *ListBotStatusEventsResponse401Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
 	Headers415 *ListBotStatusEventsResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListBotStatusEventsResponse429Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *ListBotStatusEventsResponse503Headers
 }
@@ -3325,6 +3362,11 @@ func (r ListBotStatusEventsResponse) GetApplicationproblemJSON415() *Unsupported
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r ListBotStatusEventsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListBotStatusEventsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -3660,6 +3702,11 @@ type ListModelsResponse415Headers struct {
 	AcceptEncoding *string
 }
 
+// ListModelsResponse429Headers the declared response headers of an HTTP 429 response for ListModels
+type ListModelsResponse429Headers struct {
+	RetryAfter *int
+}
+
 type ListModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3675,6 +3722,8 @@ type ListModelsResponse struct {
 	ApplicationproblemJSON415 *UnsupportedMediaType
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -3683,6 +3732,8 @@ type ListModelsResponse struct {
 	Headers401 *ListModelsResponse401Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
 	Headers415 *ListModelsResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListModelsResponse429Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3713,6 +3764,11 @@ func (r ListModelsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
 func (r ListModelsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
 	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListModelsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -4263,6 +4319,13 @@ func ParseListBotsResponse(rsp *http.Response) (*ListBotsResponse, error) {
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4310,6 +4373,16 @@ func ParseListBotsResponse(rsp *http.Response) (*ListBotsResponse, error) {
 			headers.AcceptEncoding = &value
 		}
 		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListBotsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListBotsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -4727,6 +4800,13 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4808,6 +4888,16 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 			headers.AcceptEncoding = &value
 		}
 		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetBotResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetBotResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -5392,6 +5482,13 @@ func ParseListBotStatusEventsResponse(rsp *http.Response) (*ListBotStatusEventsR
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5439,6 +5536,16 @@ func ParseListBotStatusEventsResponse(rsp *http.Response) (*ListBotStatusEventsR
 			headers.AcceptEncoding = &value
 		}
 		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListBotStatusEventsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListBotStatusEventsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -5801,6 +5908,13 @@ func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5841,6 +5955,16 @@ func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 			headers.AcceptEncoding = &value
 		}
 		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListModelsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
 	}
 
 	return response, nil
@@ -6713,6 +6837,25 @@ func (response ListBots422ApplicationProblemPlusJSONResponse) VisitListBotsRespo
 	return err
 }
 
+type ListBots429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListBots429ApplicationProblemPlusJSONResponse) VisitListBotsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListBots500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7346,6 +7489,25 @@ func (response GetBot422ApplicationProblemPlusJSONResponse) VisitGetBotResponse(
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBot429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetBot429ApplicationProblemPlusJSONResponse) VisitGetBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8201,6 +8363,25 @@ func (response ListBotStatusEvents422ApplicationProblemPlusJSONResponse) VisitLi
 	return err
 }
 
+type ListBotStatusEvents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotStatusEvents429ApplicationProblemPlusJSONResponse) VisitListBotStatusEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListBotStatusEvents500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -8773,6 +8954,25 @@ func (response ListModels422ApplicationProblemPlusJSONResponse) VisitListModelsR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListModels429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListModels429ApplicationProblemPlusJSONResponse) VisitListModelsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9461,162 +9661,164 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H0Ncxu3kuBfQc3LVqR9Q4qkJMem6upKTuzE7zmOy5LPd5fxesAZkMRqCDADjGi+RFX3a+7+x/2U+yVX",
-	"3Q3MN/Vhy/bLrrfqZS0OBmg0Gv3dPb8HiV6ttRLKmmD6e7AUPBU5/vN7nizF91rZXGfwdypMksu1lVoF",
-	"0+BUmY3IDbOa8cIuhbIy4VakLBe/FcJYw3gumBKXImcJzJQOgzAwyVKsOMwmVLEKpr8GSg+M1bkI3oaB",
-	"3a5FMA2MzaVaBFdXYfB9kedC2SfnfNEF4Xwp2Ezbbw1LaBgzNtdqwQAYu2WWL0KALxc237KNtEv8jy4s",
-	"ywVPpVowS1MwvuBSAYDiPV+tM4AiCo6iIAgD2I/MRRpMbV6I+ha64N4EZwe+ITtVW5YsuVoIANXDQ78Y",
-	"Jm3IbM6lAmCN5bYw/lmkpEqyIhXpMFItyMcI+XWQPtcJJ/D6oH396jnTc4RGiQ1A1MTNAV/Lg8vxwUxb",
-	"c3A4HyUPZiMxeMiPxeAoPUoGj9LRbPBgNp5P5uP5g3TCr4XmKgzWPOcrYR3lPdb2WXodHmXahOeWIEiY",
-	"Zc3tMggDxVfw5kzbdzK99pjnOl9xG0yDosCRXWQ+S8Vqra1QyfbvYtsF/Gd+IQxiM8kFt4IZPhcVZe49",
-	"e3L+lKU5n1sW4S5rEw7+Lrbsp/Pzl+wnvJrsqRRZGgX7U8YjRRPMtji54SvBCiNyovXypwuxZVyl1Q/u",
-	"iuIwqdjkiC11kRvG6U5HCkbOZW7gopi1VkbQDWF7RIMhm+l0G7LYk1G8jyvQ9gxTGiZeDNl5DYZIIVic",
-	"pXI+F3hfHSBTFh9NJvGQnfq7upSZYHUoCGAJV0hmGcsLBVdiGqn4aPQoPnHvcbbSK5g441bkNB+9aZfc",
-	"sjmXmUgZ8psWkICjFd+ymWBGKBspbhhn6ww2bfWFUEznDH/7rdAWJ4HjPwF8M87muTBL9vr1sx/YWuRM",
-	"r0WOeGlfzeP5w3SUjMXgkH83GxzNHorBo/kkHTxIxnwyO0yO0mPhCZVYcUWqLaJoXKkVf/9cqIVdBtPJ",
-	"8XEYrKTyf4/hdlkrcpjz336NoveT8SCK3n/35O1fv+kn5/nP3CbLLh3/ogSgYaVzwYDVmZAlerXiAyPg",
-	"AluRhvA8/teYkFo7toTnuRQpA+arVbZlcu6Z3bcmUp6Bw6wwXMNKOGKFa6x5TjjXapFtp2wj+AWBwPbi",
-	"NwdRMBwOoyDedwJnBfCfACCRwn8LIO4tE++lscBKgaOxX+xS5BtpiNKI+GHx+Gg8icPqEnngYlgwHkbq",
-	"DBbhGYufzQeIqphlUgnDEl0oC2QC8GfS2C5rPkTW3H/AbrZdJzseTY76z+uFVuKjz6yGaEBvtnWoPYyC",
-	"mHksxvT3/kmk4n+tfu4i981SqOqE2bUHzFn845PzmO3pPFLxT09Of4j3YRAdiUhZfDg6Yi+0ZT/rVM6l",
-	"SOPqdOhUkP0o7fgS/MHZJpdW0Gk63tM9zRBHAdQlO6ifLiD2no+4mvKu5/xcrqTtF4sZzxdw01SxmgH/",
-	"mTNpxQqAxD2v+UIMPUy/FSLfViBlOGsdlFTMeZHZYDoZhZX0k8oeToIQAJUr0N3GoxEyGvdXCbFUVixE",
-	"jiCfXch1F+Kf9IatgGQISKuZuZBrNhNzoFIPMOg7uTW74IZX+sG+CWr3fzXgRz3AX4FOQMKPlBKeviJ+",
-	"Bn8lWlmh8J98vc4kicGDda5nmVj99d8NqVYlWQB4lsssmAa2xhmBXIHSlbbskmcyZX87++XFlBVKvF+L",
-	"BASNUCmcJ/zOpFoXeFYohYPpEezCSouE95inzENY7sdDZA5mPB24ZYOrOt6+ycU8mAZ/OagsgQN6ag5e",
-	"0tuEji7Z+W0kXMEOZgIV6ylb8QxOQNB2QiYVbe71+dPBQ+Q3uB0Uym73zwbwU6T2Xj39nn139OhwCtJc",
-	"IDnDiTO7kYlgUhHrmP27SCxwjgz+NEWe6wW3An55rWSiU8GUVsmS5zyxIt+HWwr2hFbzTCYfe4RbXTCe",
-	"wV63bMkvQQMArR3gTFkUnBXrtc6BSxhpLFeW1PHy0B5Vh1YC1HNiMN3A8guh7u3AEJPSMJwVD8LWjBNQ",
-	"TVNNqhHjWaY3+LjSZgCOpzqfyTQV6iNxiFoATr9RxLLsUhrEIyhiziaSTXI/rDBXwdGDunn58L4wB3Ch",
-	"SNKgNaCa/a1h62KWyQQenji1xhq3ocYmEHPPFGhhPHuS5zq/A/Y+Gv5TVWcooAUXuRiCQAWJxzbcG5Up",
-	"wvlC26e6UOlHHjBKY+sFtQSrrXGWR9VZgminJfuugbaDOT68j7N8oZkpkiWAhvQP7APVAp5l7tSA+o0Q",
-	"Hhde57iNAwLVm1JXaioQJ7SOXhPZJ5mEN5Y6Sw1qyDQFiLu2E2ZQ88L0bduNP2h4bGruiGvfqXlYEF0v",
-	"+TbTPD3X+jkoFZ+TTgmfJBFRowH2xBV7cMT+Lh/jebzMRaJVKuGNp2jO3YM0BjJdVpeAGakSwYDJA4tn",
-	"0rI9r5tX/BFPGe874G7/hM0F/eBMZdBB0SqtE/14UhF9fSvM7aWH/Ne1YQOyYO/lItSMl9ae+rV2MhNa",
-	"OjG82WAkkXJIPPGKuTQ7JiTFuUbrH0auNfS8Kn04H0USiVZzma8Q7FRkAl6cMgOKWEkGpTlB+yoRxNOU",
-	"/Vc3wX+xeSHqpz95uOP0S8B7zt9NhuAPSi/VfVDAKe1OsFVhUHlzS4EBCNurUQgcfX1XMV7GM5FfykS8",
-	"VvySy4zPss/OLVJu+Ywb0dRAk6VIWS4XS8uU3vQKOu8xIkdRkw5fwZPB6dyKvMvzz/DY0GjZcGm90YKz",
-	"gfnY5+msGRVXYXCu9c9cbZ2qbj6Wf2lNthRau8bvSyo2ZgZhbVBgTfU815oBIKyEpIf6cm7FAE3EeyK6",
-	"8ya8pIP63/RaKO/mNjYXfGVCNkctVRrUuT7vUb1WvLBLnct/3I+cETwHmYb+RBA44v3aXftKLRpXJ9RY",
-	"vudwivrze1KOyFBrQArXxnRVkzdv3gxOa6GfnhhRtuFbw+LHOFvdpZYLbrRim6VQjPcsc02wAI9lnetE",
-	"GAMs5wkGU+7RJoeDmZQm61yKLIWrIUBrN8H0198D/A3eEis0jYoc2HxWhlQCUGKCMFgBiKBCBZ7DcstW",
-	"2lg2Ca7Cap6VTkV2wwyFulB6oxiOZVGwWNvBoyg4AU2V/fjknPmYDA4wwdXb+rWf1ImqhjzmsNdDXLh9",
-	"Aud+hA3uNmRlqAduPpETm+WCX7gICaivPLEnLCaMx+hlMwzYOmjrKHleK0M2tkh/Fqnk5wj9l9FUQe7E",
-	"9dVglTjEYAXoOi7qEX9PsA2eqESnUi1iRqYkqLiRimVKYcEYWaJ/2WrGVWWBk8vEYjzJeTs7atRpkoh1",
-	"tUz3WtaXIggrX226/db0geq0OLq3UxgoBYV4QUWOFBq/hQIs5sIYkTJ05Dwaj0fs//6f8fHweDh+sE+w",
-	"doPAHqC+IDBi3x2JCw5+j2EmPOSUNCievcwBSVYKE0znPDOiS4A+lMl+AWBjxVeC/MYx3pnYbYc0LOBC",
-	"69qcLSReTzmPtf2hNvoqDKR5R76ChqeyF9A3S4F0IS5FvqV4XsIV3nMANi2I0oRXP4fV7Z1pnQmOCxJP",
-	"uRnOn3HclXer3jj+BQyDE9kaK1bv1rlerW1jU0HQ3tEzZWxeJPCXYQt5CdRGsW7iZk4w04YTrS5FbpDc",
-	"T1ixhqHj0WjESmeeaQZ//4cu8OQ4m+dSqDTbMuMdcAsgb1Ag4BKpTCrBzFKvh+QRrhzuo1EzSvZvUfR+",
-	"NHr7r90AWRi8H7iRgxZ/B0YADAisvxevn9cABoTVhUXDWz38ro2vM9gapidU74RsBJgAwZRkhZGXAlW9",
-	"IlciZeI9T2y2Zdyht4EgXKB0iKe6AD295hGf9DrCKZIQkBvcm1W/EpV46qpuK/ljYZtI+mBV7PCX6MIm",
-	"eoXBH+7sj76rVs7gWAQYHW/76NwNfcdtI1afgt5qJQLb4ihhINPbxfXrG8chHq7Gsjux0GAXTUy8RrI+",
-	"blA1GdiqyLK4SeA+1QbVE7xDfIZx1BxYvnc0FLkyLbo+BrKGCck0o8SGT0zmsHPPoe7IoX9Z0+7mzi2d",
-	"6PX2BDjckuk1zdEllQ9grKUbTnoHbj8LvRNHvOqngufS2P6gLIa49Bz2Z3q2ZcWq+Y8boHjlYlVBBQjP",
-	"c76Fv7PdgcMYn8Wl+91HCrsBtGsCfSEF4/oXgEd3mX/UN7/VlmfXBBIBiTXv1Vxm7kZdipzxLMN1TXvh",
-	"B0c3LNzmAXgWHprQhyAJvTvYwM9eDveE5SkFQqYGVVyRstkWI+EtXT5mewQ1i2faDkhZ2W/yCDAHjvQA",
-	"NlPfZDm+I/DaOSIdJukpuwP62Enk2sVnez7ohv9Za6ms2Q+RVaBmuFmCsb/miTihYF2hMP+u+j1SoGLm",
-	"crUS6ZC9VvK3QjC+0i5JD2Mq3xo6aFSCMb1QWydD0pDJhdIAPEu4Ee2ofCckdyNC+vhkFJ19OM+cCTbL",
-	"uLpgSufXM9DyLnctalJgn6CmhAYVmxUWMSRSadGk00pgQAEU8wFgv8tdKE/LC80OlywTN8hjRoPZXjnh",
-	"fuMiXStqP05pviEJsA3SnRMCb1ABOmr7n09Nx3vzbhciZeqZEKUNLjVctNJhvxu/j2YTcTT/LhmM00M+",
-	"OBLHs8HD5EE6+E48nD/io9k4maS3wa/3UNy4nzMaWL7yrrxg3XPZlvBLw6RyjoT4xClXZHZj3ldrf21V",
-	"qQtu2+i5CWoc/5KGd22AG94+r42+CoNind7u0mbc2DKW9QG3tk/zLeko9CZAHYCwdGE1XWJNfNWvU3n0",
-	"nQMN69ypsesdEvaspKGWm8MnTse1fFJHFTMBgmKdC8p326NLrMQmrC5uCvp4LnAWkM3aRopSkthS5GI/",
-	"ZDFPrLwUMTlQpPVcdxt6mnOuFZ/BTeG7SO3FzU3HzPCtYZvl1rlIvGPEvxmEAa3lHZGAjOo61ob1yfEG",
-	"GXbw9NU6Jyydtw30f1aTHKF9jffijhbWOerGIqOgCLGIkHHLMgE8QysxpPxy45IglGUXQqyBGmTOLnlW",
-	"CHMSqTiqTxwFU0acNckEz40LnJbPiaRXUtXhG39K99p/AHfa55MsfZYrEkGZp9Q8KBe1+H0XbfW7+AEf",
-	"Tc7QFBUdvpXtrFB5A+zX2XmgAUtiOY5lusiJzxZ15R4uEfdtz0I1TaICrhuwuUlMlvCGDkPVzH2C6yfB",
-	"M7vsYrfSiPyG9EV/bVR9cfdW30I7DNBTlnG1KPjCs3lKYYSrkRfAjnusBq2seG/fbaRK9eYaaxzjeaYm",
-	"QkAoGsClVkmTCsaTh8jeO/6Arg8glWad8e07f7Oqw/rx5fngSDNn/O5w93WpFdkZyR9nUrhAwHWmdZd8",
-	"+Pt39jrRAUst5WKJZSjVwBp6nEBsSs5Jn4ToSIJ1ri9lStHvCuRf1kKdPuuDNhfWZ8g0oXxFDwgiiuw4",
-	"p8Qc1SCs2AHzXYkNJYosCopJGZ98UVAlxaqPg/Z6U+sHWttK2Ka0LpKrjewkee95+xi/WsnNmx61XrdQ",
-	"HyA+gthTPckwPHZ0/B1zwUlGweg+ZzgFqbtskFu2wfgdVhVWiZYukh062l6L3GhF9WY8HfaRhQ9ut9d4",
-	"qnOqzQqd/NTzuSDXDTI5TM6/DSZrAqXHQSlBsVbJjssDLNzbqW5ru8sR+4keX9ppBpd1SmnIeGY0KT7c",
-	"sPi/D1xyzOBZGp9Q7Rco+qjW5wJuLeCC+0McXm/kdpfGyj5f2KnTJnPEuP0tOKML7XdZvFmCnm2K1Yrj",
-	"2SEKLyRVFNRArlB5fXZAtSfrAu49JNma3+X+GrYHKhcAQG4qTm4rq9ct30JvCsJNAhCfekzUjEt3efou",
-	"J9mNTy5dvkDXP+uytzFSVaXIFz3eeldFenNQKWy53m7nRJvnevXuOipyBESWWunnmDfS+6mSstrBh5uY",
-	"N7pJ+u7ZMwU7N8IQnyJuIgD5lBcdyxSjBJT2RU9M6zb0eO+7l2GnY6jyHHasbz63Pi5EZ763WW6dQV85",
-	"kG7nI7L63Z29Wn3SsaxMrp9+ffpqqw2quoHUbw5INYmdLaWxOt+GIPiBSSIdfWzAqn73rgtYfWAY6kOj",
-	"S58xOATQiqTIpd2eAVIcI8FMudOCLAP666kH6m9vzjupFT+dTY4fsL+9OXcpu6aYxWzPe3S/NViTTMXZ",
-	"sXi/jsvkOtTOcP7qFi2tXVO2k1Rz7VV+TuVSruzu+yW3Z2u0wCgWI/iq4+gPKEMnLBVFEaI2GWKUouZj",
-	"C30KMgWxsTKb1ZZIltzCMlTSaYSI1MbZ89z78qgMy2rY8TBSkfrLX1gtL1FqFSkKmMROUYhrCVVKiNSw",
-	"+NQlUnJK9qaMRRYVo9Fh8rc35/gPEU/LZEUjF8rnSeMZhACZNsIdQZJxufJZU1Rb8i1lsFKVOGxns5TJ",
-	"0lVGG8YVnRC9OmSnbCWNkWoRRsrliWK9Sum89hmKBFC9XJZI4Wg0dulN7UxNv794GKmnqCKC8ZoxI/JL",
-	"kYcYZjRu3sEAgSZMgFBzqGDrXCqLZbAe6ajeGY9s5JlYTr0rEy9me796LfjtHhCfmR4cbDabYT5PBkAp",
-	"Oh/qfHGQzxP4H4zb3x9GKgZ6jdGlYPpUmhNWaQ7+N8P2UJHdR0Ls12aZVJHyaYdUwl4qMds15btNYbN/",
-	"4N/sD88j/2ArwdHD+0ek/hgMBuX/YGzcW4QZsz/Y0WjE/qjrtXetpNxRRsn27rN2krV3Uc87pm2M2R9M",
-	"9SYPt98tK/PoxUO3f3eXyYkXYlDzunq6zrRlkRhNe0TwYKVXLowu8kTcUO7VmXIl7FKnA5gZayH9Xo8d",
-	"yGiWYNG7CcmYxxeqahpUeONTeDfuIrGq7qRpH7lpHWRVealxrM7Zd5zqTDvzJa6StDmbwyuAIxXjrsiT",
-	"AugAmGlWeHZmlbWmExdiO5AK+EG1Bm80EyFdP251qoirvh0+7oImhkg7y/UUO+Fa4wn7g91bxVJ3Wap5",
-	"G1itB1h4RotWxEmZvphNQsVoIdOKuZKFHagrqhzlwUqkkg+IbcHMx62Zd+UQ0+lfmzrMqnReT3HNBOB4",
-	"HxHh0+uvTylWXcKqeCnCPpngsd81m5sz9MjWXljqLCXjOecbFp8g+CCu/uXwcbwP87lgFDEv48qrrdY3",
-	"UmkuCuMoB8FFA6NDlYARGOfcJJ22NL1XrFOKRas8RKQ4ZcZ3mbqugKozeb3ShubEO9xf3kMGS1wrf4ld",
-	"tU+XuIGoYYqBq6jpmbyn7uaEJRmoM0ARZDr2SAFf9gVTHpe8fHdRVqPqqnuKrj6aZgPJyPsKl70bJq7c",
-	"OnHbIUMSIlKnrXLtXF4C/8PiX39cKXUAUyksB/oU3IeSwSCDpwhmlpUqVq2fCLY3io9GRzH520izIFkw",
-	"ZUrjFU+4YpngubttxNBJdrBCZcLgdaEWRHCHpfVK1ffaNcdJqIlTwpOlVAuvZcE8uVjnAq423edSofTt",
-	"xlzfmlarMd5qNEZFjNNI0QaQ3lwnlcxoH/4tXSLwgnc7bKsI914t6m51FSHHzi7ejKZ2LyGLX74+dyrq",
-	"D0+ePzl/gh6AuNFd7Heyg68oO78UDjwrG81FyqmRrtbg8Fa65Hg8+osRGPUejA/391GvG1RXdspc55s9",
-	"h0VqjiONVsDMyJqhxjn704YK19/tKFLsdu1wTmoqvutERL1tqIZRGjwaK9SQnQnq6gVz40xlyfKMJxcg",
-	"oXowbDTRIIylbkkg1qhXDvcHDA+X/BJndvqRGnr8VOK0QhI2ZKpQNGU7Wwf1YA8ARYqA5TbNxkG9DYNa",
-	"/Zpu1R2ItoIS92QHasjhg0gfdnZ6XbejBuWguiMueVZgEgn5S8quQtRFSM9rGzLCSc6e7kIA9V6DKMeA",
-	"UwS7/usEMS1AHWgNDt3TfYTSGcKwxZJRdMnS90YywCZcowJgYalIZCqq0nYv6QDK/paKrF7nTGGlCjV4",
-	"NUCPwhdaajmwwT2uUiQKYKy+YJRIFMhmR/+uJldmexjDGB3G+4BYL5sxUOV4LIhRMsFThhLYRCp++ctZ",
-	"lYgLrMhhvfN7yaIOSrdGzDjqYGjUt/WOSNFpT1F5LltTdtr1oeBot+hbCGvYrvZ8keptwvcGEedCeqhf",
-	"YJM6tOvBKH7k7ktDndh3LheN74GCgNlPNQ3BY++nJ6c/lB4W7OMlFRkCqU6KlVCWpnImN8pjGpfrwpZp",
-	"0N75gNKm7ERI3cBYg8M/Gh4OJ3dm8vjWPvHqSCGmecNLhEBWym5YnYjbNzz3F3XPX5FSNz8H5T6kIyh/",
-	"pBymGDRZfzcy/MnvGhGBec3pdj+sdzEbMrd3Mg8i5cKxjf6CoetVgcWRwHZc1hFIZ8Jxjd7dtKd+Yj1n",
-	"vHWoHvG0d/zpW1NuGk9R1SL5NRC5c1hI0p0iRflWyM6ANg2BQHIGydDTzy+UnqNSShuPFKXALzFB4h/u",
-	"1uFPaBH/I3Z6HsvAPADVifgRsB9hTOgGr+BSJyYmwjKReplr0MpEYZh75ocCdfO1HG75KvPjmxRcAyLV",
-	"MGlVzIDJTWU7p4Z3FJRrvhA4wenLZ0EYXIrcuCz64Wg4wgxdWjyYBofD0fDQpaygN7gR15z+HixEj+v+",
-	"OSqRDTej3qjrEuW1d/ajJmrlCg4S3dYxnZihuxopYsvclpKvUVxhNFV3sL/SgTonIXNTgTTCN3JR75yE",
-	"SGPnkjrYEqHBaWI1EwI7y9FzNNtiUAjX2fDswl8gLOVgl9JID6jTpon0kTDxUMpb8ix1eHpMAeJ6t9lf",
-	"+wMV1ZAD7GF3Fd44jtrzwcB2bCVzBSqeL1ZBuN7GdmVi7K2qlBthpN1r4zFSZg8BQakn7U66zWSXPvB8",
-	"pu+O1oU3FZbsgNE10gLzoRBk/aN24C22vRgTGuP9sl6qD7ZGfnG7hUAtF2U3msiHjw42ndeTGH3uqGMM",
-	"Vry37ZITFv+L41bv4kgBJdO1AaXCgvKXbdtlKc5DtGM7v+3s8foBaD5vXDTUwp3GFg9ifGJwv+QQH7IX",
-	"6F3HN5rb3EW2tI+efozBoJHR7QPPjR8Hu5K+w2DQ+MslCw3w//fkxb1ttW2cjEbXNAa4W0MAX8/X0xCg",
-	"HkBt8GJPrvfT0wsWPqId9b1U7vyg1q0SXxnf/MrrVjeRo/HhzS+1u4Xhe8e3WayngQO8PJnc5uVu/4+r",
-	"MDi+DWKaTfjwrVtss6fTEUZwKbPGSRewmnPmk5D4wlA6qjXB26swWOu+wPv3TlknE0hvFFUBViQ0ZM+s",
-	"64QK8sNpa5WXZcheu84gXgvCYo9IuTxv6mkwRz+niwtiOlcZ0MJO1olle3EUjIbfgR3pHNLctZN1eqnL",
-	"KpEmUmTdeAsOjLO4tq24T/zSRh9re2f52+quTjccSfuxTre3uNyO3VLycpHhlatOrlZLBwoazwqx+2sH",
-	"tyvBrmWjuzR8lz7eEq+Oc/bVJrbywT+0jKKRmDoaHgLRYk4Db2HhF9+N07u1q8Y3JUruuIla445bMFbX",
-	"0+OqmVYB2sBVh6OP75OjV4XTuxt/1sogP3d/Rup01/xgw3Xjy3GfV1aMHt38Utnr9s8oXI4mt9hhu7Xb",
-	"FxZKdKdItnRF0lUY9LqxqgYcXT5IrT2cuApdBgul0NSDY65bopDk7Kk8o622ic7fGCn08oIYafROjE9K",
-	"94Wbqt2of/LQ5Wk4B6JiqTR8vRY8N5Ga53rlLEQQjCG6RVC3n4lEg3o7z4ULclSJBlgdRNHq3MWS0J0O",
-	"oPT5BSv/n0tg6jiPY7YqvwDiQoT1QIbVOlJ75JP1lYTO4N6nVIgyGuVbU0rbJ2PpdD5IxrpPPtzCzK1/",
-	"baBrZZD95uE0jR6atDmlW65y3/Otz6hw8/TbFU62dsy7T2wC+PY2N8gL5275k+r+t+E/T+tNto9GRze/",
-	"UXaWRk5+C2bc0+73zyk8Ht5tr69qfV7/jJLnB5fV2S95wn5P5ivSoLvhIL1R1B2Jq22t5fqQvfFtamu8",
-	"NvTpUujJAcESKWLn3onZ/rJI5STnLjzYan/bnbLm43Z9oOtzYgCxhz//KOznZM6fmA/eQnH+MsoygHN4",
-	"S3ZUNnf/rMz1K6v8p3Ti/CjsbpZ1tztLn7CDK7gu+tw+Lu0GGJopZkZY7zgs2/iQ/X3i6/V31+OHlN1w",
-	"x5p8hiCg+9d1vwT1u+F2iNm6sO5rcMD+UAuWyuqG+4n8J+SjLdOJ4BXs8V6xaM9KsTYBR0dqCaq6Mt0v",
-	"ghGTbbDtGlducHv/bqU0A1+u2mtZ+khYN5uDkl8IFEy/r6d07J+4JIkyyaCPoVMThs/O0z/U+YWk0OpL",
-	"WLMW4WmbTna6xIC4yFfj67GrmV7hb+VVKidwSn0p52uuIizoLVRrohdiw4gW6QOGterpPU+VC7CNkDSt",
-	"LvPQ9uvL9vnSliJbs6QwVq9Ebpzzjr5HNWSPBZh+Yt7jQZvczavlunTcyqv1WYWzi6l8WSH9H8maubsD",
-	"7D+T+fMn9J1RIuQdfWdVChi2HvhQlaE/VKTXPluv0X+hrNnsNZngYcNqCkmEc98OO1K9UafzepNUF4R3",
-	"mcpxGd9wfauqRDxMGfPBqkjV9YQ3pY1FnbfDRh9WXDZlUUA5JDCCCs3YHgzZj4KQ/Hu7RrAJjKH0K6MZ",
-	"pkYtgYyVzxuhKiDy/5EnSogUCwoA5DLVrtnZstfN5s/4i0eznCvMNKXmaXlgiJjS5+pGMxdC9/LxynUr",
-	"SjuzEM1Uk3CXGDH33tK6lK0FvagyeldgiF1O7hgbqhoKX3W/y/iZw0G172F/DQN9vGX7NW70z+i9K3ui",
-	"3VX8uQjI/Qu/x7lUC+PrGrppNrVSHlP7zoxLl5CWLXk6ZPix8EaFAbYdbmZH5u6zNC5fsS+hh1mtL6po",
-	"kktjXAmurFyJSO2RVURJd2UF1X6fMHlFGCNR8iUtAnd0X02CL2gSfOVtn5y3ufvWrP67A4cjjjKg/jQ7",
-	"k7LJKeb7OpVFc47pNHupTCm1BDT5vbjW7AWDo5R0tR9GqmoiK5U0S5GyvVp1XdmjJvQtazGJ879JI2cZ",
-	"1vttltp9G59qa3y7y92p0rUmLZ88a/pTxira3W9ukb7pmt78WYO3d44vfA0S3JqBnPa2R7q/iMENnOeA",
-	"qnJ2cp5T9usZVlINzrDAFG9vVSy1tKtsaNYiGW6W3G4WWC61KjIrgfwPqAhrYISyjsUN4Y39SNGy9WzU",
-	"Vi5Pxq0oG4xR/y5nshusGQI1KPacDR+ztcjL+qOyGbHT1jAw4DKMkG8RaKie6fwCGVmKhdLslCV6hUU2",
-	"mVSgfcVTthQ8tzPBbbzvMoDGx2WF/IUQa8NkmqEnRQnX+1qvhRqyRit1WWqWkdI5M1avffPwy4q1Vvph",
-	"yDiLF1oJv0XcelVMhTVPT3iybKOiXouJv3xrqCUa9UTwOUjcsPg5N3aA5zp49gNps5FCRyHuRC2o02Mi",
-	"5KXwX9/glJOyksaIlNpBcRbXGGMMU2PrmDjllsdYDh3HcaRkOmVHEywLV3bqzjdSMGrKfo8CmUbYmy1y",
-	"HcuiYBrh9xf+3//631EQRvX+ZfjMSyd8WLYzw0ckz/CB620WUaQhjGrlAjh0Mpo8GIzHg8nx+ejR9Gg8",
-	"HX03HE8O/2cUXDnAI3WeYxM3ihslRZ6xwQs2+IlFQX+7p2/Oo4B9c/ryGd28b5790Lx0vUH9M3xUVeF0",
-	"7n3PN3FcrzssB+TUjQjbTuCZpSc1ggG1vFgJ4zo+yCpTynU0Lv0sDbJoJEzdravZzZLYivf2AEEeVMyo",
-	"qmlBghnfRDDjLsHc9MGOHmpytNGkogaB3Z2OHgwfPRwTHX0E9X/AZj7L1YhUjTm2PsfY/nxuW4ycUJ0p",
-	"cQhktlT5WeMjno30NELtNzuJ9ImOTuC2Gosu5bVQrFBWZvWP5WNLEuNuwVfF7KtFeB8K3RtM4Gp1vcyo",
-	"Eeqn1unwwt+/t+xlYWsf8QHNYb+duBFSYgg2YFLbTktUSopud4cZgkx1ZmheKOM9X7DCAj/qNWVrnWXl",
-	"2la7djYu45r1mKx9QhVX6fWJTT6bT8xvFBQnF6Lxstm37SrVRFVPifnqPLuP7OCvnO+Tcz4kcRc7xiYN",
-	"1/rB3IfFdxme56jM1j8pYbrflGCnzS8tMP+djUY3HJliGV3XKfUzgfAJfUXVpwN26CtUNp9wyzO9+FrY",
-	"+0/r7ulW55bf26iX57ofiNBdy5HdvhVXBRpPRqP6R8Uc0CgST3wHFIwqWV249pS+Kd6wLyvcfQzmE9K1",
-	"W2EHUfsNgDYPms/wQ9Oh/1yUVevBHUx/fdukGOotUyMVog5HKtSK5taU4lxKZWdE12YnZPHx6LCeZNpH",
-	"Ha98a5svRyCGRIn7clZ+WXa7M/9JSOWLCOodtFmnhy5xNl9stpT/9S3YDORJ3eWccn5WDF33tUICEi3y",
-	"LJgGB2iBOAj6pipj5r6N+7ByV6F+0d+l5EYtotWMpm+e5729obCdtzAnTGnXnppywGozOkRevb36/wEA",
-	"AP//",
+	"7H2Nchu50eCroCb5aqVkSJGU5LWpurqSd+1dJ16vy5LPd7fjzwPOgCQ+DQHuACOaWavqnubuPe5R7kmu",
+	"uhuYf+rHlr3ZfE5VEouDARqNRv93z29BoldrrYSyJpj+FiwFT0WO//yOJ0vxnVY21xn8nQqT5HJtpVbB",
+	"NDhVZiNyw6xmvLBLoaxMuBUpy8WvhTDWMJ4LpsSlyFkCM6XDIAxMshQrDrMJVayC6S+B0gNjdS6Ct2Fg",
+	"t2sRTANjc6kWwdVVGHxX5LlQ9sk5X3RBOF8KNtP2G8MSGsaMzbVaMADGbpnlixDgy4XNt2wj7RL/RxeW",
+	"5YKnUi2YpSkYX3CpAEDxnq/WGUARBUdREIQB7EfmIg2mNi9EfQtdcG+CswPfkJ2qLUuWXC0EgOrhoV8M",
+	"kzZkNudSAbDGclsY/yxSUiVZkYp0GKkW5GOE/DpIn+uEE3h90L5+9ZzpOUKjxAYgauLmgK/lweX4YKat",
+	"OTicj5IHs5EYPOTHYnCUHiWDR+loNngwG88n8/H8QTrh10JzFQZrnvOVsI7yHmv7LL0OjzJtwnNLECTM",
+	"suZ2GYSB4it4c6btO5lee8xzna+4DaZBUeDILjKfpWK11laoZPt3se0C/hO/EAaxmeSCW8EMn4uKMvee",
+	"PTl/ytKczy2LcJe1CQd/F1v24/n5S/YjXk32VIosjYL9KeORoglmW5zc8JVghRE50Xr504XYMq7S6gd3",
+	"RXGYVGxyxJa6yA3jdKcjBSPnMjdwUcxaKyPohrA9osGQzXS6DVnsySjexxVoe4YpDRMvhuy8BkOkECzO",
+	"UjmfC7yvDpApi48mk3jITv1dXcpMsDoUBLCEKySzjOWFgisxjVR8NHoUn7j3OFvpFUyccStymo/etEtu",
+	"2ZzLTKQM+U0LSMDRim/ZTDAjlI0UN4yzdQabtvpCKKZzhr/9WmiLk8DxnwC+GWfzXJgle/362fdsLXKm",
+	"1yJHvLSv5vH8YTpKxmJwyL+dDY5mD8Xg0XySDh4kYz6ZHSZH6bHwhEqsuCLVFlE0rtSKv38u1MIug+nk",
+	"+DgMVlL5v8dwu6wVOcz5779E0fvJeBBF77998vavf+4n5/lP3CbLLh3/rASgYaVzwYDVmZAlerXiAyPg",
+	"AluRhvA8/ktMSK0dW8LzXIqUAfPVKtsyOffM7hsTKc/AYVYYrmElHLHCNdY8J5xrtci2U7YR/IJAYHvx",
+	"m4MoGA6HURDvO4GzAvhPAJBI4b8FEPeWiffSWGClwNHYz3Yp8o00RGlE/LB4fDSexGF1iTxwMSwYDyN1",
+	"BovwjMXP5gNEVcwyqYRhiS6UBTIB+DNpbJc1HyJr7j9gN9uukx2PJkf95/VCK/HJZ1ZDNKA32zrUHkZB",
+	"zDwWY/p7/yRS8V+qn7vIfbMUqjphdu0Bcxb/8OQ8Zns6j1T845PT7+N9GERHIlIWH46O2Att2U86lXMp",
+	"0rg6HToVZD9KO74Ef3C2yaUVdJqO93RPM8RRAHXJDuqnC4i95yOuprzrOT+XK2n7xWLG8wXcNFWsZsB/",
+	"5kxasQIgcc9rvhBDD9Ovhci3FUgZzloHJRVzXmQ2mE5GYSX9pLKHkyAEQOUKdLfxaISMxv1VQiyVFQuR",
+	"I8hnF3LdhfhHvWErIBkC0mpmLuSazcQcqNQDDPpObs0uuOGVfrBvgtr9pwb8qAf4K9AJSPiRUsLTV8TP",
+	"4K9EKysU/pOv15kkMXiwzvUsE6u//och1aokCwDPcpkF08DWOCOQK1C60pZd8kym7G9nP7+YskKJ92uR",
+	"gKARKoXzhN+ZVOsCzwqlcDA9gl1YaZHwHvOUeQjL/XiIzMGMpwO3bHBVx9ufczEPpsGfDipL4ICemoOX",
+	"9Daho0t2fhsJV7CDmUDFespWPIMTELSdkElFm3t9/nTwEPkNbgeFstv9swH8FKm9V0+/Y98ePTqcgjQX",
+	"SM5w4sxuZCKYVMQ6Zv8hEgucI4M/TZHnesGtgF9eK5noVDClVbLkOU+syPfhloI9odU8k8mnHuFWF4xn",
+	"sNctW/JL0ABAawc4UxYFZ8V6rXPgEkYay5Uldbw8tEfVoZUA9ZwYTDew/EKoezswxKQ0DGfFg7A14wRU",
+	"01STasR4lukNPq60GYDjqc5nMk2F+kQcohaA028UsSy7lAbxCIqYs4lkk9wPK8xVcPSgbl4+vC/MAVwo",
+	"kjRoDahmf2PYuphlMoGHJ06tscZtqLEJxNwzBVoYz57kuc7vgL1Phv9U1RkKaMFFLoYgUEHisQ33RmWK",
+	"cL7Q9qkuVPqJB4zS2HpBLcFqa5zlUXWWINppyb5roO1gjg/v4yxfaGaKZAmgIf0D+0C1gGeZOzWgfiOE",
+	"x4XXOW7jgED1ptSVmgrECa2j10T2SSbhjaXOUoMaMk0B4q7thBnUvDB923bjDxoem5o74tp3ah4WRNdL",
+	"vs00T8+1fg5KxZekU8InSUTUaIA9ccUeHLG/y8d4Hi9zkWiVSnjjKZpz9yCNgUyX1SVgRqpEMGDywOKZ",
+	"tGzP6+YVf8RTxvsOuNs/YXNBPzhTGXRQtErrRD+eVERf3wpze+kh/3Vt2IAs2Hu5CDXjpbWnfq2dzISW",
+	"TgxvNhhJpBwST7xiLs2OCUlxrtH6x5FrDT2vSh/OJ5FEotVc5isEOxWZgBenzIAiVpJBaU7QvkoE8TRl",
+	"/9VN8F9sXoj66U8e7jj9EvCe83eTIfiD0kt1HxRwSrsTbFUYVN7cUmAAwvZqFAJHX99VjJfxTOSXMhGv",
+	"Fb/kMuOz7Itzi5RbPuNGNDXQZClSlsvF0jKlN72CznuMyFHUpMNX8GRwOrci7/L8Mzw2NFo2XFpvtOBs",
+	"YD72eTprRsVVGJxr/RNXW6eqm0/lX1qTLYXWrvH7koqNmUFYGxRYUz3PtWYACCsh6aG+nFsxQBPxnoju",
+	"vAlviDa0AQIzgucgN8MqhCAVW+d6kQtjGLdMq0SQ0F4L5dzhkTI2F3xlQjZHdVYaVM6G7A0cT1w7zNgh",
+	"xIRssxSKLeQlKMHe7MTzc5GANmv6zCTxWvHCLnUu/3E/8kzwHGQn+i1BsIn3a8deKvVrXFFCY/keIijq",
+	"z+9JCSODsAEpXE/TVYHevHkzOK2FmHpiUdmGbw2LH+NsddddLrjRio6b9yxzTVACj2Wd60QYA6ztCQZt",
+	"7tH2h4OZlKbxXIoshSsowDowwfSX3wL8Dd4SKzTBihzESVaGbgJQloIwWAGIoKoFnpNzy1baWDYJrsJq",
+	"npVORXbDDIW6UHqjGI5lUbBY28GjKDgBjZj98OSc+dgPDjDB1ds6e5nUiaqGPOaw10NcuH0C536EGu42",
+	"ZGVICRgGkROb5YJfuEgMqMk8sScsJozHjhOB+ACrACXca2XIlhfpTyKV/Byh/300YpBvcX01WCUOMSgC",
+	"OpWLrsTfEWyDJyrRqVSLmJHJCqp0pGKZUvgxRk7qX7aacVVZ+uSasRi3cl7VDk88TRKxrpbpXsv6UgRh",
+	"5RNOt9+YPlCdtkj3dgoDpaBQMqjikUIju1CARZAKImXoMHo0Ho/Y//0/4+Ph8XD8YJ9g7QabPUB9wWbE",
+	"vjsSF4T8DsNZeMgpaWo8e5kDkqwUJpjOeWZElwB9yJT9DMDGiq8E+adjvDOx2w5pcsCF1rU5W0i8nnIe",
+	"a/t9bfRVGEjzjnwSDY9oL6BvlgLpQlyKfEtxw4QrvOcAbFoQpQmv5g6r2zvTOhMcFySecjOcP+G4K+++",
+	"vXH8CxgGJ7I1VqzerXO9WtvGpoKgvaNnoAsUCfxlSLr7mDpxMyeYacOJVpciN0juJ6xYw9DxaDRipdPQ",
+	"NIPM/0MXeHKczXMpVJptmfGOvgWQN+gfcIlUJpVgZqnXQ/I8V4790agZjfv3KHo/Gr39SzcQFwbvB27k",
+	"oMXfgREAAwIr88Xr5zWAAWF1YdHwig+/bePrDLaGaRDVOyEbASZAMCVZYeSlQJWyyJVImXjPE5ttGXfo",
+	"bSAIFygd76kuwB6oed4nvQ53ilgE5G735tsvRCWeuqrbSn5f2CaSPlgvO/wyurCJXmGQiTs7p++qlTM4",
+	"FgHGzds+OndD33HbyAlIQT+2EoFtcZQwkOnt8gfqG8chHq7Gsjux0GAXTUy8RrI+blA1GfKqyLK4SeA+",
+	"pQfVE7xDfIbx2hxYvndoFLkyLbo+BrKGCckEpASKz0zmsHPPoe7IoX9e0+7mzv2d6PX2BDjckuk1zdEl",
+	"lY9grKW7T3pHcT8LvRNHvOqngufS2P7gL4bS9Bz2Z3q2ZcWq+Y8boHjlYmJBBQjPc76Fv7PdAcoYn8Wl",
+	"m99HJLuBumsCiiEF/foXgEd3mX/UN7/VlmfXBCwBiTUv2Vxm7kZdipzxLMN1TXvhB0c3LNzmAXgWHprQ",
+	"hzoJvTvYwE9eDveE/ynVQqYGVVyRstkWI+4tXT5mewQ1i2faDkhZ2W/yCDAHjvQANlPfZDm+I/DauSgd",
+	"JukpuwP62Enk2sVnez64h/+z1lJZsx8iq0DNcLOUVpg1T8QJBQULhXl+1e+RAhUzl6uVSIfstZK/FoLx",
+	"lXbJgBi7+cbQQaMSjGmM2joZkoZMLpQG4FnCjWhH/zuhvxsR0scno+js43nmTLBZxtUFUzq/noGWd7lr",
+	"UZMC+wQ1JTSo2KywiCGRSosmnVYCAxegmA8A+13uQvlgXmh2uGSZIEKeORrM9soJ9xsX6VpR+2lK8w3J",
+	"hm2Q7px4eIMK0FHb/3hqOt6bd7sQKVPPhCg9canhopWBgd34fTSbiKP5t8lgnB7ywZE4ng0eJg/Swbfi",
+	"4fwRH83GySS9DX69h+LG/ZzRwPKVd+UF657LtoRfoquSHAnxiVOuyOzG/LLW/tqqUhfcttFzE9Q4/iUN",
+	"79oAN7x9Xht9FQbFOr3dpc24sWXM7CNubZ/mW9JR6E2AOgBh6cJqusSa+Kpfp/LoOwca1rlTY9c7JOxZ",
+	"SUMtN4dP0I5reauOKmYCBMU6F5RXt0eXWIlNWF3cFPTxXOAsIJu1jRSlPrGlyMV+yGKeWHkpYnKgSOu5",
+	"7jb0NOdcKz5TnMKEkdqLm5uOmeFbwzbLrXOReMeIfzMIA1rLOyIBGdV1rA3rk+MNMuzg6at1Tlg6bxvo",
+	"/6wmOUL7Gu/FHS2sc9SNRUZBEWIRIeOWZQJ4hlZiSHnsxiVbKMsuhFgDNcicXfKsEOYkUnFUnzgKpow4",
+	"a5IJnhsXoC2fE0mvpKrDN/6c7rV/AXfal5MsfZYrEkGZD9U8KBe1+G0XbfW7+AEfTc7QFBUdvpXtrIR5",
+	"A+zX2XmgAUtiOY5lusiJz0p1ZSUu4fdtz0I1TaICrhuwuUlMlvCGDkPVzH2C60fBM7vsYrfSiPyG9EV/",
+	"DVZ9cfdW30I7DNBTlnG1KPjCs3lKlYSrkRfAjnusBq2seG/fbaRK9eYaaxzjeaYmQkAolpHiBhWMJw+R",
+	"vXf8AV0fQCrNOuPbd/5mVYf1w8vzwZFmzvjd4e7rUiuyM5I/zqRwgYDrTOsu+fD37+x1ogOWWsrFEstd",
+	"qoE19DiB2JSckz4J0ZEE61xfypSi3xXIP6+FOn3WB20urM/EaUL5ih4QRBTZcU6JOapBWBkE5rsSG0pI",
+	"WRQUkzI+yaOgio1VHwft9abWD7S2lbBNaV0kVxvZSfLe8/YpfrWSmzc9ar1uoT5AfASxp0qTYXjs6Phb",
+	"5oKTjILRfc5wClJ32SC3bIPxO6xerBI6XSQ7dLS9FrnRiuraeDrsIwsf3G6v8VTnVAMWOvmp53NBrhtk",
+	"clgEcBtM1gRKj4NSgmKtkh2XB1i4t1Pd1naXPfYTPb600wwu66HSkPHMaFJ8uGHxfx+4JJzBszQ+oRoz",
+	"UPRRrc8F3FpMTvGHOLzeyO0ujRWEvoBUp03miHH7W3BGF9rvsnizBD3bFKsVx7NDFF5IqlyogVyh8vrs",
+	"gGpP1gXce0iyNb/LMTZsD1QuAIDcVJzcVlavW76F3hSEmwQgPvWYqBmX7vL0XU6yG59cunyBrn/WZYlj",
+	"pKpKxS96vPWuWvXmoFLYcr3dzok2z/Xq3XVU5AiILLXSzzFvlBFQxWa1g483MW90k/Tds2cKdm6EIT5F",
+	"3EQA8in/OpYpRgkoa4yemNZt6PHedy/DTsdQ5TnsWN98bn1ciM58b7PcOoO+ciDdzkdk9bs7e7X6pGNZ",
+	"AV0//fr01VYbVHUDqd8ckGoSO1tKY3W+DUHwA5NEOvrUgFX97l0XsPrIMNTHRpe+YHAIoBVJkUu7PQOk",
+	"OEaCmXKnBVkG9NdTD9Tf3px3Uit+PJscP2B/e3PuUoNNMYvZnvfofmOw9pmKwGPxfh2XyXWoneH81S1a",
+	"WrumbCep5tqr/JzKslx533dLbs/WaIFRLEbwVcfRH1CGTlgqioLySUOMUtR8bKFPdaYgNlaAs9oSyZJb",
+	"WIZKR40Qkdo4e557Xx6Ve1kNOx5GKlJ/+hOr5SVKrSJFAZPYKQpxLaFKCZEaFp+6REpOSeWUsciiYjQ6",
+	"TP725hz/IeJpmaxo5EL5fGw8gxAg00a4I0gyLlc+a4pqWL6hBFiqRoftbJYyWboKbMO4ohOiV4fslK2k",
+	"MVItwki5PFFMsS2d1z5DkQCql+USKRyNxi69qZ2p6fcXDyP1FFVEMF4zZkR+KfIQw4zGzTsYINCECRBq",
+	"DhVsnUtlsdzWIx3VO+ORjTwTy7Z3ZeLFbO8XrwW/3QPiM9ODg81mM8znyQAoRedDnS8O8nkC/4Vx+/vD",
+	"SMVArzG6FEyfSnPCKs3B/2bYHiqy+0iI/doskypSPu2QSuVLJWa7pny3KWz2A/7NPnge+YGtBEcP74dI",
+	"fRgMBuV/YWzcW+wZsw/saDRiH+p67V0rNneUa7K9+6zRZO1d1POOaRtj9oGp3uTh9rtlBSC9eOj27+4y",
+	"OfFCDGpeV7fXmbYsRqNpjwgerCjLhdFF7jPUd5aVdaZcCbvU6QBmxppLv9djBzKaJVhcb0Iy5vGFqmoH",
+	"Fd74FN6Nu0isqkhp2kduWgdZVcZqHKtz9h2netbOfImrWG3O5vAK4EjFuCsmpQA6AGaalaSdWWWtucWF",
+	"2A6kAn5QrcEbTUtI149bHTHiqj+Ij7ugiSHSznI9RVW41njCPrB7q4zqLku1dQOr9QAL3GjRijgp0xez",
+	"SajoLWRaYXeF3agrqhzlwUqkkg+IbcHMx62Zd+UQ0+lfmzrMqnReT3HNBOB4HxHh0+uvTylWXcKqeCnC",
+	"Ppngsd81m5sz9MjWXljqLCXjOecbFp8g+CCu/u3wcbwP87lgFDEv48q4rdY3UmkuCuMoB8FFA6NDlYAR",
+	"GOfcJJ32N71XrFPyRas8RKQ4ZcZ3s7quUKszeb2ih+bEO3yLshz0z/nmXuRjLRvvoGHTW2zTAQCIH5Ya",
+	"uMKdHiBq9T3OUDMnLMlA7QHKIROzR1r4MjSY8rjk+buLxBpVYN3TdvXaNBtIUN5XSO3dNXHl/onbjhuS",
+	"JJE6bZWP5/IS+CQWI/tjTakjmUphOdC74N6UjAgFAUU6s6xUxWr9TbDdUnw0OorJL0caCMmMKVMaWUHC",
+	"FcsEz92tJMZPMoYVKhMGrxW1RIK7Lq1Xvr7TrllPQk2lEp4spVp4bQzmycU6F8AC6N6Xiqdvf+b66LRa",
+	"n/FW4zMqqpxGijaAdOk6u2RG+zBx6TqBF7x7YltFwvdq0Xmrq0g6dprx5ja1nwlZ/PL1uVNlv3/y/Mn5",
+	"E/QUxI1uZ7+RvXxFWfylEOFZeTci5dRNV5NweCudczwe/ckIjI4Pxof7+6j/DaqrPWWuE8+ewyI165FG",
+	"K2B6ZPVQI5/9aUPV6+++FCl2u/Y8JzVTwHVGol47VFMpDR6NFWrIzgR1GYO5caayhHrGkwuQZD0YNppo",
+	"EMZS9yYQf9S7h/sDhodLfokzOz1KDT1+KrFbIQkbRFUomrKdrYx6sAeAIkXAcptmI6PeBkat/lG36lZE",
+	"W0HJfLIDNeQYQqQPOzu9rvtSg3JQLRKXPCsw2YT8KmWXI+pqpOe1DRnhJGxPtyOAeq9BlGPAKYJd/3WC",
+	"mBagNrQGh+7pPkLpDGbYYskoumTpezUZYBOucQKwsFQkMhVVqb2XiABlf4tHVq+7pvBThRq8GqBv4Qst",
+	"9R3Y4B5XKRIFMFYvKYlEgWx29BNrcmW2h7GO0WG8D4j1MhwDWo7HghglUz1lKKlNpOKXP59VCbvAihzW",
+	"O7+XLOqgdH/EjKOuhsZ/Wz+JFJ32FJXsslVmp30gCo52y8CFsIbtahcYqd6mgG8QcS70h3oINs1D+x+M",
+	"50fuvjTUiX3nmtH4HigImCVV0xCG7MyxEqVr+ReW55d0Ing+JqQKPxwA54rSBJv44PEbUkEidX0RMh2N",
+	"sZWGxPYaKdV4QvvlnHpuBfWE0EpECmWulStR71GIaj/dPzp1LCemOgX4f1vkKnS5UNypVycVf4LHTJpI",
+	"zYucPFcbvu20tuvH7pC90PmKZxhbdT30hDvakix/fHL6feniwoZtUpElluqkWAllCS/O54Ew0LhcF7bM",
+	"Q/feH0R82XKS2r6xhuh8NDwcTu4sPfGtfRKCkUIS5g03HQJZWRthReqOoOC554B7nveUxtE5WFch0Xb5",
+	"IyWRxWBKeKaT4U9+14gITCxPt/thvV3dkLm9k30WKRcPbzSSDF1TEqRd4Ocu7QvognBcYyRu2lM/sZ4z",
+	"3rotHvG0d/zpG1NuGk9R1VIpaiBy5zGSpJRGihLeUE7ApTcEAglwpGNPPz9TfpRKKW8/UnRhlpih8g/H",
+	"zvAndEn8I3YKNMvAPsPrh4we+LowJnSDV8AtExMTYZlIvcw1qLuiMMw980OBbfC1HG75KvPjmxRcAyLV",
+	"MGlVTYLZZWXfroZ7GlgGXwic4PTlsyAMLkVuXBnDcDQcYYo0LR5Mg8PhaHjocobQHd8ILE9/CxaiJ3by",
+	"HLXzhp9Xb9R1lQraR1tq7CbGuEFMJ2borkaK5B23pUrRqG4xmspr2F/pQJ2XlrmpQMzjG7mot8hCpLFz",
+	"Sa2KidDgNLGcDIGd5ei6m20xKofrbHh24S8Q1tKwS2mkB9SZKUT6SJh4KOUteZY6PD2mCH29rfAv/ZGi",
+	"asgBNiu8Cm8cR30YYWA7uJW5CiHPF6soaG8HwzIz+VZl4o043u618RgptYqAoNyfdsvkZrZRH3g+1XpH",
+	"j8qbKnt2wOg6poFdVghyv6CM9KbwXowZpfF+WbDWB1sjwbvdw6GWDLQbTRREQQ+nzutZpD551zEGK97b",
+	"ds0Pi//Ncat3caSAkunagEpgQavOtu26IOei27GdX3c28/0INJ83LhqaN04VjgcxPjG4X4pIDNkLDG/g",
+	"G81t7iJb2kdP481g0Eip95H/xo+DXVn3YTBo/OWytQb4/z2JiW9b/Tkno9E1nRnu1pHBF1T2dGSoR7Ab",
+	"vNiT6/00b4OFj2hHfS+VOz+otSXFV8Y3v/K61c7laHx480vttnD43vFtFuvpoAEvTya3ebnbgAXffXTz",
+	"u+02S1dhcHwbhDa7NOJbt0BPTyssDL1TSpSTSmyri5z57DG+MJRHbE3w9ioM1rovY+I7Zz2RTao3iso3",
+	"K9IbsmfWtcoFueO0vMrtNWSvXUsXrz1hlU6kXII+NaOYo4PaBXQxD6+MRGKr88SyvTgKRsNvwbB3kQTu",
+	"+g07fdalA4EJQuamN6nBgIlr24r7xDZt9LG2d5bbrfb7xBnw1B/rdHsLpuDYNGWdFxle1erkakWQoNjx",
+	"rBC7P4dxu9r5WhmBq59wef8tsew4bl9RaSuR/2PrXxoZxaPhIRAtJqPwFhZ+9u1afTyi6lhUouSOm6h1",
+	"XLkFQ3bNWK6a+TCgRVx1JMH4PiVBVfG+uzNsrX71SzfwpFaIzS96XDe+HPdlZczoFiy7bIb8VSh9GaFE",
+	"d4pkS1ckXYVBr1+x6pzS5YPUk8WJq9ClHlHuUz2q6dppCklOospV3eqr6RzAkUK3O4iRRnPN+KR0e7ip",
+	"Ou6uhy7Bxnl0FUul4eu14LmJ1DzXK2dZgmAM0Z2CNsFMJBrU4nkunLevyhAhtyKmGeQuuIfxDQClz1Fb",
+	"OWRd5lnHmx+zVfmJGBfbrUeWrNaR2iMnuS8BdYb6PuWwlOFB37tU2j4ZS6fzUTLWfRPkFuZx/XMUXeuE",
+	"7D4Pp2k0WaXNKd2KXfhmfX3GiJun3x5xsrVjFn5m08H3JbpBXjg3zR/UZrgN/3la78J+NDq6+Y2y9Thy",
+	"8lsw455+0H9M4fHwbnt9VWsE/EeUPN+7dNx+yRP2e0BfkQbdjc/pjaL8FK62tZ78Q/bG9zGu8drQ57mh",
+	"BwgES6SInXvnZ/vTM5Vznbt4bas/cnfKmm/cNQqvz4kR3R7+/IOwX5I5f2Y+eAvF+fdRlgGcw1uyo7L7",
+	"/xdlrl9Z5b+Unv2DsLtZ3d3uOn0bEa7uuuhzF7n8KWCEppgZYb2jsuzbRHb7iW/QsLsBQ0hpKndswsAQ",
+	"BHQ3u3anoLY33BUxWxfWfWYQ2CZqz1JZ3XBbkd+FfMJlXhi8gh8PqFi7Z8FYjIKjI7UEFV+Z7qfmiDk3",
+	"2H2NmzekhH+3UraBn1f91Cx9fa6blkPxcwIF6y3quTn7Jy7bpcwW6RME1HXji8uCj3WaISm0GlHWrEx4",
+	"2qaTna40IC7y8fgC/GqmV/hbeZXKCZwxUOoHNRcTVnAXqjXRC7FhRIv0Zcxaufyep8oF2FRImlaXCYX7",
+	"9WX7fHBLka1ZUhirVyI3zulHHzobsscCTEYx7/G8Te7mDXNtWW7lDfuiQt3FcH5f4f6vZAXd3XH2VRf4",
+	"p/a5UUbrHX1uVS4f9pr4WJWhP8Sk1z7tstFwoyzS7TW14GHD2gpJhHPf/zxSvdGq83pXXBf0dynncRkX",
+	"cY3KqoxKzP3zQa5I1fWEN6VtRq3Ww0bjXVw2ZVFAOSswgioL2R4M2Y+CkPyCu0awCYyhdC+jGaZiLYGM",
+	"lc9TobIv8huSB0uIFCtIAOQyZ7LZyrTXPefP+HePgjkXmmlKzdPywBAxpa/WjWYuZO/l45VrT5V2ZiGa",
+	"qSbhLhFj7r2sdSlbC5ZRKfyugBK7nNwxplR1kL7qfvDzC4eRah9a/xo++nSL+Gu86Z/R61c2wbur+HOR",
+	"k/sXfo9zqRbGF6h003pqNVmm9mEhl2YhLVvydMjwK/SNUhHsM93Mxszdd4hcfmRfAhGzWl9UUSiXNrkS",
+	"XFm5EpHaI6uIkvzKUrj9PmHyijBGouT3tAjc0X01CX5Hk+Arb/vsvM3dt2YZ5x04HHGUATUk2pkETk4x",
+	"38irrH50TKfZPGdKKSmgye/Fte4+GFSlZK39MFJV12CppFmKlO3VyiTLpkSh71GMSaP/TRo5y7Bwc7PU",
+	"VDDiiqR8f9Pdqdm1rjyfPUv7c8Y42u2ObpEu6roc/VGDvneOS3xlPJ+d8Zz29tG6v0jDDRzrgKqHdnKs",
+	"U/bLGVZ8Dc6wwhhvfVXUtbSrbGjWIhlultxuFljWtSoyK+HaHFCx2MAIZR1rHMIb+/6zn/Xs11buUMat",
+	"KDvRUaM3Z+obrG0C9Sn2HBEfs7XIyzqpsmu10/IwoOAympDfEWio1un8AhlgipXy7JQleoXFQJlUoLXF",
+	"U7YUPLczwW287zKOxsdli4QLIdaGyTRDD4wSrkm6Xgs1ZI2e+7LUSCOlc2asXvsu85cVS670ypBxFi+0",
+	"En6LuPWq6Atrs57wZNlGRb0YF3/5xlDvPGqe4XOeuGHxc27sAM918Ox70oIjhQ5G3IlaUEvQREhfZLnB",
+	"lqLcYOspkVLfMM7iGkONYWrsMRSn3PIY6+HjOI6UTKfsaIJ9AZSdlp+BhVFT9lsUyDTCJn6Ra20XBdMI",
+	"P9Tx//7X/46CMKo3usNnXqrhw7LvHT4iOYgPXBO8iCIUYVQra8Chk9HkwWA8HkyOz0ePpkfj6ejb4Xhy",
+	"+D+j4MoBHqnzHLv9UbwpKfKMDV6wwY8sCvr7gv35PArYn09fPqOb9+dn3zcvXW8SwRk+qqqFOve+5+NJ",
+	"rikili1yaluF/UnwzNKTGsGAOl+shHEtP2SVmeVaX5f+mQZZNBK07tb+7mYJbsV7e4AgDypmVNXeIMGM",
+	"byKYcZdgbvqySw81OdpoUlGDwO5ORw+Gjx6OiY4+gfo/YjNf5GpEqsYcW9/tbH9nuS1GTqgeljgEMluq",
+	"UK3xEc9Gejrm9purRPpERydwW41FV/RaKFYoKzPirq4JQaYNdiv5qtB9VejuS6F7gwljrfaoGXXM/dw6",
+	"HV74+/eyvSxs7WtPoDnstxM+QkoowU5datvpnUtJ2O32QEOQqc58zQtlvMcMVljg19+mbK2zrFzbatfP",
+	"yGV4sx5Tt0+o4iq9vrTJF/Ol+Y2C4uRCO142+/5upZqo6qk0X51u95GN/JXzfXbOhyTuYs7YTOJa/5n7",
+	"Av0uw/Mcldn6t0dM9+Mj7LT5SQ7mP8jSaIckUyzb6zqzfiIQPqOPqfrGxA59hcr7E255phdfC5D/5e5W",
+	"t4q4/KBLvYzY/UAXxLVU2e2TcdWq8WQ0qn+1zm0WRemJ7/CCUSyrC9f/1HdTHPZlr7uvDX3G++BW2HEZ",
+	"/AbACgCNafixadt/LIqsNXkPpr+8bVIM9c6pkQpRhyMVarVza0pxrqiypaZrIxSy+Hh0WE9q7aOOV751",
+	"z+9HIIZEkPs0W35Ztkk0/0lI5XcR8Dtos04PXeJsvtj8ZsEvb8HWIA/sLqeW889iqLyv1ROQaJFnwTQ4",
+	"QMvFQdA3VRmj998JGFZuLtRL+ruw3Kh9tJrt9M3zvLf3FfaLF+aEKe36n1POWW1Gh8irt1f/PwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -48,12 +48,14 @@ type Options struct {
 	PoolSize    int
 	// Profile is a folder for the server's CPU profile of each scenario; empty: none.
 	Profile string
+	// FloodConnections are the flooder's connections in the flood scenario.
+	FloodConnections int
 }
 
 const secret = "benchmark-secret-benchmark-secret-0123"
 
 // allScenarios are the scenarios in the order they run.
-var allScenarios = []string{"get", "list", "create", "update", "duplicate", "mixed"}
+var allScenarios = []string{"get", "list", "create", "update", "duplicate", "mixed", "flood"}
 
 // Run parses args and runs the benchmark.
 func Run(ctx context.Context, args []string, out io.Writer) error {
@@ -70,6 +72,7 @@ func Run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.JSON, "json", "bench-results.json", "where to write the results as JSON")
 	fs.StringVar(&o.Profile, "profile", "", "folder to write the server's CPU profile of each scenario to (SCENARIO.cpu.pprof)")
 	fs.IntVar(&o.PoolSize, "pool", 0, "database pool size of the server and the ceiling (0: pgx's default)")
+	fs.IntVar(&o.FloodConnections, "flood-connections", 32, "connections of the user who floods the server with searches in the flood scenario")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -78,6 +81,9 @@ func Run(ctx context.Context, args []string, out io.Writer) error {
 		if !slices.Contains(allScenarios, s) {
 			return fmt.Errorf("unknown scenario %q (have %s)", s, strings.Join(allScenarios, ", "))
 		}
+	}
+	if o.FloodConnections < 1 {
+		return fmt.Errorf("-flood-connections must be at least 1")
 	}
 	if o.PoolSize == 0 {
 		o.PoolSize = max(4, runtime.NumCPU()) // pgxpool's default, as the server uses
@@ -126,7 +132,9 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 			return err
 		}
 	}
-	srv, err := startServer(ctx, dbURL, o.Profile != "")
+	// The per-user limits on reads are off here, as the write limit is: each scenario spreads
+	// its load over few users. The flood scenario runs on a server of its own, with them on.
+	srv, err := startServer(ctx, dbURL, o.Profile != "", "INFLIGHT_PER_USER=0", "LIST_RATE=0")
 	if err != nil {
 		return err
 	}
@@ -150,9 +158,17 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 		}
 	}()
 	var results []Result
+	var flood *Flood
 	for _, name := range o.Scenarios {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if name == "flood" {
+			if flood, err = runFlood(ctx, o, dbURL, pool, data); err != nil {
+				return fmt.Errorf("flood: %w", err)
+			}
+			fmt.Fprintf(out, "  %-9s done: another user's GETs %.0f req/s alone, %.0f req/s flooded\n", name, flood.Alone.RPS, flood.During.RPS)
+			continue
 		}
 		viaHTTP := func(ctx context.Context, w *worker) error { return httpScenario(ctx, name, conns[w.id], data, w) }
 		direct := func(ctx context.Context, w *worker) error { return ceiling.scenario(ctx, name, data, w) }
@@ -198,7 +214,7 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 		fmt.Fprintf(out, "  %-9s done: %.0f req/s (ceiling %.0f)\n", name, svc.RPS, ceil.RPS)
 	}
 	report := Report{
-		When: time.Now().UTC(), Options: o, Results: results,
+		When: time.Now().UTC(), Options: o, Results: results, Flood: flood,
 		ServerPeakRSSMB: float64(srv.peakRSS()) / 1024, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(),
 	}
 	printTable(out, report)
@@ -223,6 +239,8 @@ type Report struct {
 	GoVersion       string
 	ServerPeakRSSMB float64
 	Results         []Result
+	// Flood is the flood scenario, when it ran.
+	Flood *Flood `json:",omitempty"`
 }
 
 // Result is one scenario, through the service and at the ceiling.
@@ -247,6 +265,16 @@ type Measure struct {
 }
 
 func printTable(out io.Writer, r Report) {
+	if len(r.Results) > 0 {
+		printResults(out, r)
+	}
+	fmt.Fprintf(out, "server peak RSS: %.1f MB\n", r.ServerPeakRSSMB)
+	if r.Flood != nil {
+		printFlood(out, r.Flood)
+	}
+}
+
+func printResults(out io.Writer, r Report) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\treq/s\tp50\tp99\tp99.9\terrors\tceiling req/s\tceiling p99\tservice/ceiling\t"+
 		"CPU/req: server\tdb\tload gen\tbusy\tceiling CPU/req: db\tclient\tbusy\t")
@@ -267,7 +295,6 @@ func printTable(out io.Writer, r Report) {
 			us(c.CPU.DB), us(c.CPU.Client), pct(c.CPU.Busy))
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(out, "server peak RSS: %.1f MB\n", r.ServerPeakRSSMB)
 	for _, x := range r.Results {
 		for side, m := range map[string]Measure{"service": x.Service, "ceiling": x.Ceiling} {
 			if m.FirstError != "" {
@@ -445,7 +472,8 @@ type server struct {
 	profiler string
 }
 
-func startServer(ctx context.Context, dbURL string, profiler bool) (_ *server, err error) {
+// startServer builds and starts `bots serve`; env adds to (and overrides) its environment.
+func startServer(ctx context.Context, dbURL string, profiler bool, env ...string) (_ *server, err error) {
 	dir, err := os.MkdirTemp("", "bots-bench")
 	if err != nil {
 		return nil, err
@@ -464,6 +492,7 @@ func startServer(ctx context.Context, dbURL string, profiler bool) (_ *server, e
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "LISTEN_ADDR=127.0.0.1:0", "JWT_SECRET="+secret,
 		"WRITE_RATE=0", "STREAMS_PER_USER=1000")
+	cmd.Env = append(cmd.Env, env...)
 	if profiler {
 		cmd.Env = append(cmd.Env, "DEBUG_ADDR=127.0.0.1:0")
 	}

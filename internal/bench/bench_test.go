@@ -12,6 +12,7 @@ import (
 	mathrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -73,14 +74,16 @@ func TestRun(t *testing.T) {
 		err := Run(t.Context(), []string{
 			"-database-url", dbURL,
 			"-users", "20", "-bots", "400",
-			"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4",
+			"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-flood-connections", "8",
 			"-json", jsonPath,
 		}, &out)
 		require.NoError(t, err, "output:\n%s", out.String())
 		text := out.String()
 		t.Log(text) // shown with -v or on failure: the numbers of the run
 
-		// The table: a header, then one row per scenario in the order they ran, with no errors.
+		// The table: a header, then one row per scenario in the order they ran, with no errors;
+		// the flood scenario has lines of its own.
+		tabled := slices.DeleteFunc(slices.Clone(allScenarios), func(s string) bool { return s == "flood" })
 		lines := strings.Split(text, "\n")
 		header := -1
 		for i, line := range lines {
@@ -90,8 +93,8 @@ func TestRun(t *testing.T) {
 			}
 		}
 		require.NotEqual(t, -1, header, "no table header in the output:\n%s", text)
-		require.Greater(t, len(lines), header+len(allScenarios), "output:\n%s", text)
-		for i, name := range allScenarios {
+		require.Greater(t, len(lines), header+len(tabled), "output:\n%s", text)
+		for i, name := range tabled {
 			row := strings.Fields(lines[header+1+i])
 			require.Len(t, row, 16, "row %q", lines[header+1+i])
 			require.Equal(t, name, row[0], "row %q", lines[header+1+i])
@@ -108,9 +111,9 @@ func TestRun(t *testing.T) {
 		require.Positive(t, report.CPUs)
 		require.NotEmpty(t, report.GoVersion)
 		require.Equal(t, allScenarios, report.Options.Scenarios)
-		require.Len(t, report.Results, len(allScenarios))
+		require.Len(t, report.Results, len(tabled))
 		for i, r := range report.Results {
-			require.Equal(t, allScenarios[i], r.Scenario)
+			require.Equal(t, tabled[i], r.Scenario)
 			for side, m := range map[string]Measure{"service": r.Service, "ceiling": r.Ceiling} {
 				msg := fmt.Sprintf("%s %s: %+v", r.Scenario, side, m)
 				require.Positive(t, m.Requests, msg)
@@ -125,6 +128,24 @@ func TestRun(t *testing.T) {
 			}
 			require.Positive(t, r.Ratio, r.Scenario)
 		}
+
+		// The flood: another user's GETs alone and flooded, and what the flooder got.
+		require.Contains(t, text, "flood: one user's GET /api/v1/bots/{id} over 4 connections")
+		require.Regexp(t, `(?m)^  flooded: +\d+ req/s \(\d+% of alone\)`, text)
+		require.Regexp(t, `(?m)^  flooder: +\d+ searches/s answered, \d+/s refused with 429, 0 other errors$`, text)
+		f := report.Flood
+		require.NotNil(t, f)
+		require.Equal(t, 8, f.Connections)
+		for side, m := range map[string]Measure{"alone": f.Alone, "flooded": f.During} {
+			msg := fmt.Sprintf("flood %s: %+v", side, m)
+			require.Positive(t, m.Requests, msg)
+			require.Zero(t, m.Errors, msg)
+			require.Positive(t, m.RPS, msg)
+			require.LessOrEqual(t, m.P50, m.P99, msg)
+		}
+		require.Positive(t, f.Kept)
+		require.Positive(t, f.Searches+f.Limited, "the flooder was answered: %+v", f)
+		require.Zero(t, f.Errors, "the flooder got only 200s and 429s: %s", f.FirstError)
 	})
 
 	t.Run("AnUnknownScenarioIsAnErrorNamingIt", func(t *testing.T) {
@@ -142,6 +163,8 @@ func TestRun(t *testing.T) {
 		t.Parallel()
 		err := Run(t.Context(), []string{"-users", "many"}, io.Discard)
 		require.ErrorContains(t, err, "-users")
+		err = Run(t.Context(), []string{"-flood-connections", "0"}, io.Discard)
+		require.ErrorContains(t, err, "-flood-connections")
 	})
 }
 

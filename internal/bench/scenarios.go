@@ -85,10 +85,18 @@ func (h *httpConn) call(ctx context.Context, method, path, token string, body an
 		return "", err
 	}
 	if res.StatusCode != want {
-		return "", fmt.Errorf("%s %s: %d", method, path, res.StatusCode)
+		return "", &statusError{method: method, path: path, code: res.StatusCode}
 	}
 	return res.Header.Get("ETag"), nil
 }
+
+// statusError is an answer with another status than the one a call wanted.
+type statusError struct {
+	method, path string
+	code         int
+}
+
+func (e *statusError) Error() string { return fmt.Sprintf("%s %s: %d", e.method, e.path, e.code) }
 
 func (h *httpConn) roundTrip(req []byte, method string) (*http.Response, error) {
 	if _, err := h.conn.Write(req); err != nil {

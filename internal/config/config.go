@@ -48,6 +48,13 @@ type Limits struct {
 	WriteBurst int
 	// StreamsPerUser is how many status streams a user may hold open at once.
 	StreamsPerUser int
+	// InflightPerUser is how many requests (status streams aside) of one user may be in
+	// progress at once (0: unlimited); ListRate is how many lists and searches per second a
+	// user may make on average, which also run one at a time (0: neither limit), ListBurst how
+	// many at once. Together they keep one user from taking the database from the others.
+	InflightPerUser int
+	ListRate        float64
+	ListBurst       int
 }
 
 // Training configures the training jobs.
@@ -90,6 +97,9 @@ var Settings = []Setting{
 	{"WRITE_RATE", "10", "writes per second a user may make on average, per server process (0: unlimited)"},
 	{"WRITE_BURST", "20", "writes a user may make at once before WRITE_RATE applies"},
 	{"STREAMS_PER_USER", "5", "status streams a user may hold open at once, per server process"},
+	{"INFLIGHT_PER_USER", "16", "requests (but status streams) a user may have in progress at once, per server process (0: unlimited)"},
+	{"LIST_RATE", "20", "lists and searches (GET /api/v1/bots) per second a user may make on average, per server process; a user's lists also run one at a time (0: neither limit)"},
+	{"LIST_BURST", "40", "lists and searches a user may make at once before LIST_RATE applies"},
 }
 
 // Load reads and checks the settings; needSecret is false for commands that sign nothing.
@@ -156,6 +166,9 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		errs = append(errs, fmt.Errorf("WRITE_RATE must be a number of writes per second, 0 or more"))
 	}
 	c.Limits.WriteRate = rate
+	c.Limits.InflightPerUser = positiveInt(&errs, get, "INFLIGHT_PER_USER", "16", 0)
+	c.Limits.ListRate = perSecond(&errs, get, "LIST_RATE", "20", "lists per second")
+	c.Limits.ListBurst = positiveInt(&errs, get, "LIST_BURST", "40", 1)
 
 	if c.Training.RescueAfter <= c.Training.JobTimeout {
 		errs = append(errs, fmt.Errorf("TRAINING_RESCUE_AFTER (%s) must be longer than TRAINING_JOB_TIMEOUT (%s), or running jobs would be run twice",
@@ -185,6 +198,15 @@ func positiveInt(errs *[]error, get func(string, string) string, name, def strin
 		*errs = append(*errs, fmt.Errorf("%s must be a whole number of at least %d", name, least))
 	}
 	return n
+}
+
+// perSecond reads a rate setting: a finite number of what per second, 0 or more.
+func perSecond(errs *[]error, get func(string, string) string, name, def, what string) float64 {
+	r, err := strconv.ParseFloat(get(name, def), 64)
+	if err != nil || r < 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+		*errs = append(*errs, fmt.Errorf("%s must be a number of %s, 0 or more", name, what))
+	}
+	return r
 }
 
 // duration reads a duration setting; zero is allowed only where zeroOK.

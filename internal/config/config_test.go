@@ -100,6 +100,26 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		require.Equal(t, 15*time.Second, cfg.ShutdownTimeout)
 	})
 
+	t.Run("UserLimitsHaveDefaultsAndCanBeSetOrTurnedOff", func(t *testing.T) {
+		t.Parallel()
+		cfg, err := config.Load(configEnv(nil), false)
+		require.NoError(t, err)
+		require.Equal(t, 16, cfg.Limits.InflightPerUser)
+		require.InDelta(t, 20.0, cfg.Limits.ListRate, 0)
+		require.Equal(t, 40, cfg.Limits.ListBurst)
+
+		cfg, err = config.Load(configEnv(map[string]string{"INFLIGHT_PER_USER": "4", "LIST_RATE": "2.5", "LIST_BURST": "7"}), false)
+		require.NoError(t, err)
+		require.Equal(t, 4, cfg.Limits.InflightPerUser)
+		require.InDelta(t, 2.5, cfg.Limits.ListRate, 0)
+		require.Equal(t, 7, cfg.Limits.ListBurst)
+
+		cfg, err = config.Load(configEnv(map[string]string{"INFLIGHT_PER_USER": "0", "LIST_RATE": "0"}), false)
+		require.NoError(t, err)
+		require.Zero(t, cfg.Limits.InflightPerUser, "0 turns the limit off")
+		require.Zero(t, cfg.Limits.ListRate, "0 turns the limit off")
+	})
+
 	t.Run("EveryLogLevelIsAccepted", func(t *testing.T) {
 		t.Parallel()
 		for level, want := range map[string]slog.Level{
@@ -183,6 +203,12 @@ func TestLoadRefusesBadSettings(t *testing.T) {
 		{name: "ShutdownTimeoutWithoutUnit", variable: "SHUTDOWN_TIMEOUT", value: "15", wantErr: []string{"SHUTDOWN_TIMEOUT"}},
 		{name: "ZeroShutdownTimeout", variable: "SHUTDOWN_TIMEOUT", value: "0s", wantErr: []string{"SHUTDOWN_TIMEOUT", "positive"}},
 		{name: "NegativeShutdownTimeout", variable: "SHUTDOWN_TIMEOUT", value: "-1s", wantErr: []string{"SHUTDOWN_TIMEOUT", "positive"}},
+		{name: "NegativeInflightPerUser", variable: "INFLIGHT_PER_USER", value: "-1", wantErr: []string{"INFLIGHT_PER_USER", "at least 0"}},
+		{name: "FractionalInflightPerUser", variable: "INFLIGHT_PER_USER", value: "2.5", wantErr: []string{"INFLIGHT_PER_USER", "whole number"}},
+		{name: "NegativeListRate", variable: "LIST_RATE", value: "-1", wantErr: []string{"LIST_RATE", "0 or more"}},
+		{name: "ListRateThatIsNotANumber", variable: "LIST_RATE", value: "fast", wantErr: []string{"LIST_RATE", "lists per second"}},
+		{name: "InfiniteListRate", variable: "LIST_RATE", value: "Inf", wantErr: []string{"LIST_RATE"}},
+		{name: "ZeroListBurst", variable: "LIST_BURST", value: "0", wantErr: []string{"LIST_BURST", "at least 1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,6 +272,9 @@ func TestSettingsDocumentEveryVariable(t *testing.T) {
 		"WRITE_RATE":             "10",
 		"WRITE_BURST":            "20",
 		"STREAMS_PER_USER":       "5",
+		"INFLIGHT_PER_USER":      "16",
+		"LIST_RATE":              "20",
+		"LIST_BURST":             "40",
 	}
 	got := make(map[string]string, len(config.Settings))
 	for _, s := range config.Settings {

@@ -56,6 +56,7 @@ type contract struct {
 	options  *openapi3filter.Options
 	limits   Limits
 	writes   *writeLimiter
+	reads    *readLimiter
 }
 
 func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, limits Limits) (*contract, error) {
@@ -65,6 +66,7 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 		users:    users,
 		limits:   limits,
 		writes:   newWriteLimiter(limits.WriteRate, limits.WriteBurst),
+		reads:    newReadLimiter(limits),
 		options: &openapi3filter.Options{
 			MultiError:         true,
 			KeepValidatedValue: true,
@@ -148,6 +150,11 @@ func (ct *contract) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 					return p
 				}
 			}
+			release, err := ct.reads.admit(ctx, user, op)
+			if err != nil {
+				return err
+			}
+			defer release()
 			ctx = auth.WithUser(ctx, user)
 		}
 		if !op.streaming {

@@ -9,8 +9,8 @@ import (
 )
 
 // Limits protect the service from slow clients and heavy users; each applies per process.
-// A zero RequestTimeout, WriteBurst or StreamsPerUser takes its value from DefaultLimits; a
-// zero WriteRate means writes are not limited.
+// A zero RequestTimeout, WriteBurst, StreamsPerUser or ListBurst takes its value from
+// DefaultLimits; a zero WriteRate, InflightPerUser or ListRate turns that limit off.
 type Limits struct {
 	// RequestTimeout bounds every request but status streams.
 	RequestTimeout time.Duration
@@ -20,10 +20,20 @@ type Limits struct {
 	WriteBurst int
 	// StreamsPerUser is how many status streams a user may hold open at once.
 	StreamsPerUser int
+	// InflightPerUser is how many requests (status streams aside) of one user may be in
+	// progress at once; 0 disables the limit. ListRate is how many lists and searches per
+	// second a user may make on average, one at a time; 0 disables both limits. ListBurst is
+	// how many lists a user may make in a row. See readlimit.go.
+	InflightPerUser int
+	ListRate        float64
+	ListBurst       int
 }
 
 // DefaultLimits are the limits of a server configured with none.
-var DefaultLimits = Limits{RequestTimeout: 10 * time.Second, WriteRate: 10, WriteBurst: 20, StreamsPerUser: 5}
+var DefaultLimits = Limits{
+	RequestTimeout: 10 * time.Second, WriteRate: 10, WriteBurst: 20, StreamsPerUser: 5,
+	InflightPerUser: 16, ListRate: 20, ListBurst: 40,
+}
 
 func (l Limits) withDefaults() Limits {
 	if l.RequestTimeout <= 0 {
@@ -34,6 +44,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.StreamsPerUser <= 0 {
 		l.StreamsPerUser = DefaultLimits.StreamsPerUser
+	}
+	if l.ListBurst <= 0 {
+		l.ListBurst = DefaultLimits.ListBurst
 	}
 	return l
 }
@@ -64,6 +77,17 @@ func (l *writeLimiter) allow(user uuid.UUID, now time.Time) (bool, time.Duration
 	if l.rate == 0 {
 		return true, 0
 	}
+	r := l.reserve(user, now)
+	if delay := r.DelayFrom(now); delay > 0 {
+		r.CancelAt(now)
+		return false, delay
+	}
+	return true, 0
+}
+
+// reserve takes the user's next token, which may be due only later; the caller cancels the
+// reservation if it does not wait for it. The rate must not be 0.
+func (l *writeLimiter) reserve(user uuid.UUID, now time.Time) *rate.Reservation {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.users[user]
@@ -75,12 +99,7 @@ func (l *writeLimiter) allow(user uuid.UUID, now time.Time) (bool, time.Duration
 		l.users[user] = b
 	}
 	b.seen = now
-	r := b.limiter.ReserveN(now, 1)
-	if delay := r.DelayFrom(now); delay > 0 {
-		r.CancelAt(now)
-		return false, delay
-	}
-	return true, 0
+	return b.limiter.ReserveN(now, 1)
 }
 
 // sweep drops the buckets that have been idle long enough to be full again.
