@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -36,6 +37,17 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	Training        Training
 	Limits          Limits
+
+	// Tokens are the rules a bearer token must follow beyond its signature.
+	Tokens Tokens
+}
+
+// Tokens are the rules of bearer tokens that an operator chooses.
+type Tokens struct {
+	// Audience is the aud a token must name; empty: tokens must have no aud claim.
+	Audience string
+	// MaxTTL is the longest lifetime a token may have; zero: any.
+	MaxTTL time.Duration
 }
 
 // Limits protect the service from slow clients and heavy users. They apply per process.
@@ -90,6 +102,9 @@ var Settings = []Setting{
 	{"WRITE_RATE", "10", "writes per second a user may make on average, per server process (0: unlimited)"},
 	{"WRITE_BURST", "20", "writes a user may make at once before WRITE_RATE applies"},
 	{"STREAMS_PER_USER", "5", "status streams a user may hold open at once, per server process"},
+
+	{"JWT_AUDIENCE", "(none)", "the aud a bearer token must name; unset: tokens that name any audience are refused. `bots token` puts it in the tokens it prints"},
+	{"JWT_MAX_TTL", "(none)", "the longest a bearer token may live (exp - iat), for example 24h; unset: any"},
 }
 
 // Load reads and checks the settings; needSecret is false for commands that sign nothing.
@@ -156,6 +171,12 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		errs = append(errs, fmt.Errorf("WRITE_RATE must be a number of writes per second, 0 or more"))
 	}
 	c.Limits.WriteRate = rate
+
+	tokens, err := TokenRules(getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.Tokens = tokens
 
 	if c.Training.RescueAfter <= c.Training.JobTimeout {
 		errs = append(errs, fmt.Errorf("TRAINING_RESCUE_AFTER (%s) must be longer than TRAINING_JOB_TIMEOUT (%s), or running jobs would be run twice",
@@ -226,4 +247,22 @@ func Secret(getenv func(string) string) ([]byte, error) {
 		return nil, fmt.Errorf("JWT_SECRET is %d bytes long; it must be at least %d", n, MinSecretLength)
 	}
 	return secret, nil
+}
+
+// TokenRules reads and checks JWT_AUDIENCE and JWT_MAX_TTL alone, for `bots token`, which
+// must mint tokens the servers accept.
+func TokenRules(getenv func(string) string) (Tokens, error) {
+	var errs []error
+	t := Tokens{Audience: strings.TrimSpace(getenv("JWT_AUDIENCE"))}
+	if strings.ContainsFunc(t.Audience, unicode.IsControl) {
+		errs = append(errs, errors.New("JWT_AUDIENCE must be printable text, such as chatsphere-bots"))
+	}
+	if v := strings.TrimSpace(getenv("JWT_MAX_TTL")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("JWT_MAX_TTL must be a positive duration such as 24h, or unset for no limit"))
+		}
+		t.MaxTTL = d
+	}
+	return t, errors.Join(errs...)
 }

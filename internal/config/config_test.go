@@ -246,6 +246,9 @@ func TestSettingsDocumentEveryVariable(t *testing.T) {
 		"WRITE_RATE":             "10",
 		"WRITE_BURST":            "20",
 		"STREAMS_PER_USER":       "5",
+
+		"JWT_AUDIENCE": "(none)",
+		"JWT_MAX_TTL":  "(none)",
 	}
 	got := make(map[string]string, len(config.Settings))
 	for _, s := range config.Settings {
