@@ -118,6 +118,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	handler, err := httpapi.NewServer(httpapi.Deps{
 		Bots: rt.svc, Pool: rt.pool, Verifier: verifier(cfg), Logger: logger,
 		Feed: feed, Stopping: stopping, Limits: httpapi.Limits(cfg.Limits),
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 	})
 	if err != nil {
 		return err

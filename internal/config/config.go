@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +42,9 @@ type Config struct {
 
 	// Tokens are the rules a bearer token must follow beyond its signature.
 	Tokens Tokens
+	// CORSAllowedOrigins are the browser origins (scheme://host[:port]) that may call the
+	// API from their pages; empty: none, and no CORS headers are sent.
+	CORSAllowedOrigins []string
 }
 
 // Tokens are the rules of bearer tokens that an operator chooses.
@@ -105,6 +110,7 @@ var Settings = []Setting{
 
 	{"JWT_AUDIENCE", "(none)", "the aud a bearer token must name; unset: tokens that name any audience are refused. `bots token` puts it in the tokens it prints"},
 	{"JWT_MAX_TTL", "(none)", "the longest a bearer token may live (exp - iat), for example 24h; unset: any"},
+	{"CORS_ALLOWED_ORIGINS", "(none)", "comma-separated origins whose browser pages may call the API, for example https://app.example.com; * for any"},
 }
 
 // Load reads and checks the settings; needSecret is false for commands that sign nothing.
@@ -177,6 +183,11 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		errs = append(errs, err)
 	}
 	c.Tokens = tokens
+	origins, err := corsOrigins(getenv("CORS_ALLOWED_ORIGINS"))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.CORSAllowedOrigins = origins
 
 	if c.Training.RescueAfter <= c.Training.JobTimeout {
 		errs = append(errs, fmt.Errorf("TRAINING_RESCUE_AFTER (%s) must be longer than TRAINING_JOB_TIMEOUT (%s), or running jobs would be run twice",
@@ -265,4 +276,45 @@ func TokenRules(getenv func(string) string) (Tokens, error) {
 		t.MaxTTL = d
 	}
 	return t, errors.Join(errs...)
+}
+
+// corsOrigins parses CORS_ALLOWED_ORIGINS: origins as browsers send them in the Origin
+// header (scheme://host[:port], lower case, no default port, no path), or * alone for any.
+func corsOrigins(value string) ([]string, error) {
+	var origins, bad []string
+	for _, o := range strings.Split(value, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if o == "*" {
+			origins = append(origins, o)
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" ||
+			u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" ||
+			strings.Contains(u.Host, "*") {
+			bad = append(bad, strconv.Quote(o))
+			continue
+		}
+		// Browsers send the origin in lower case and without the default port.
+		host := strings.ToLower(u.Host)
+		if port := u.Port(); (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+			host = strings.TrimSuffix(host, ":"+port)
+		}
+		origins = append(origins, u.Scheme+"://"+host)
+	}
+	if len(bad) > 0 {
+		what := "is not an origin"
+		if len(bad) > 1 {
+			what = "are not origins"
+		}
+		return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %s %s; write each origin as scheme://host[:port] without a path, such as https://app.example.com, separate them with commas, or give * alone for any origin",
+			strings.Join(bad, ", "), what)
+	}
+	if slices.Contains(origins, "*") && len(origins) > 1 {
+		return nil, errors.New("CORS_ALLOWED_ORIGINS lists * with other origins: * already allows every origin; give either * or a list")
+	}
+	return origins, nil
 }

@@ -247,8 +247,9 @@ func TestSettingsDocumentEveryVariable(t *testing.T) {
 		"WRITE_BURST":            "20",
 		"STREAMS_PER_USER":       "5",
 
-		"JWT_AUDIENCE": "(none)",
-		"JWT_MAX_TTL":  "(none)",
+		"JWT_AUDIENCE":         "(none)",
+		"JWT_MAX_TTL":          "(none)",
+		"CORS_ALLOWED_ORIGINS": "(none)",
 	}
 	got := make(map[string]string, len(config.Settings))
 	for _, s := range config.Settings {

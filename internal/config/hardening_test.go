@@ -47,3 +47,48 @@ func TestLoadTokenRules(t *testing.T) {
 		require.ErrorContains(t, err, "JWT_AUDIENCE")
 	})
 }
+
+func TestLoadCORSAllowedOrigins(t *testing.T) {
+	t.Parallel()
+
+	good := []struct {
+		name, value string
+		want        []string
+	}{
+		{"OffByDefault", "", nil},
+		{"OneOrigin", "https://app.example.com", []string{"https://app.example.com"}},
+		{"SeveralWithSpaces", " https://app.example.com , http://localhost:3000 ", []string{"https://app.example.com", "http://localhost:3000"}},
+		{"WrittenAsBrowsersSendIt", "HTTPS://App.Example.com:443/", []string{"https://app.example.com"}},
+		{"DefaultHTTPPortDropped", "http://app.example.com:80", []string{"http://app.example.com"}},
+		{"IPv6Loopback", "http://[::1]:8081", []string{"http://[::1]:8081"}},
+		{"AnyOrigin", "*", []string{"*"}},
+	}
+	for _, tt := range good {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := config.Load(configEnv(map[string]string{"CORS_ALLOWED_ORIGINS": tt.value}), false)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, cfg.CORSAllowedOrigins)
+		})
+	}
+
+	bad := []struct{ name, value, want string }{
+		{"NoScheme", "app.example.com", `"app.example.com" is not an origin`},
+		{"OtherScheme", "ftp://app.example.com", `"ftp://app.example.com" is not an origin`},
+		{"WithAPath", "https://app.example.com/app", `"https://app.example.com/app" is not an origin`},
+		{"WithAQuery", "https://app.example.com?x=1", "is not an origin"},
+		{"WithUserInfo", "https://me@app.example.com", "is not an origin"},
+		{"WildcardSubdomain", "https://*.example.com", "is not an origin"},
+		{"NoHost", "https://", "is not an origin"},
+		{"SeveralBad", "app.example.com,https://ok.example.com,ftp://x", "are not origins"},
+		{"AnyOriginWithOthers", "*,https://app.example.com", "* already allows every origin"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name+"IsRefused", func(t *testing.T) {
+			t.Parallel()
+			_, err := config.Load(configEnv(map[string]string{"CORS_ALLOWED_ORIGINS": tt.value}), false)
+			require.ErrorContains(t, err, "CORS_ALLOWED_ORIGINS")
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
