@@ -48,7 +48,7 @@ type Service struct {
 	knownUsers *lru.Cache[uuid.UUID, struct{}]
 }
 
-// maxKnownUsers bounds the users a process remembers: about 100 bytes each, some 5 MB in
+// maxKnownUsers bounds the users a process remembers: about 115 bytes each, under 6 MB in
 // all, however many users come by.
 const maxKnownUsers = 50_000
 
