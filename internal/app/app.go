@@ -64,7 +64,8 @@ commands:
   worker                        apply pending migrations, then work training jobs only
   migrate                       apply pending migrations and exit
   token --user <uuid> [--ttl 1h]
-                                print a bearer token signed with JWT_SECRET
+                                print a bearer token signed with JWT_SECRET, for
+                                JWT_AUDIENCE when it is set
 
 bots <command> -h prints the command's flags.
 
@@ -167,8 +168,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	stopping := make(chan struct{})
 	handler, err := httpapi.NewServer(httpapi.Deps{
-		Bots: rt.svc, Pool: rt.pool, Verifier: auth.NewVerifier(cfg.JWTSecret), Logger: logger,
+		Bots: rt.svc, Pool: rt.pool, Verifier: verifier(cfg), Logger: logger,
 		Feed: feed, Stopping: stopping, Limits: httpapi.Limits(cfg.Limits),
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 	})
 	if err != nil {
 		return err
@@ -213,6 +215,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// verifier checks bearer tokens with the secret and the token rules of cfg.
+func verifier(cfg config.Config) *auth.Verifier {
+	var opts []auth.Option
+	if cfg.Tokens.Audience != "" {
+		opts = append(opts, auth.WithAudience(cfg.Tokens.Audience))
+	}
+	if cfg.Tokens.MaxTTL > 0 {
+		opts = append(opts, auth.WithMaxTTL(cfg.Tokens.MaxTTL))
+	}
+	return auth.NewVerifier(cfg.JWTSecret, opts...)
 }
 
 // serveProfiler serves net/http/pprof on its own listener, so that the profiler is never
@@ -383,12 +397,24 @@ func token(args []string, getenv func(string) string, stdout io.Writer) error {
 	case ttl <= 0:
 		return errors.New("token: --ttl must be positive, for example 24h")
 	}
-	// A token needs the secret and nothing else: other settings may be for another machine.
+	// A token needs the secret and the token rules and nothing else: other settings may be
+	// for another machine.
 	secret, err := config.Secret(getenv)
 	if err != nil {
 		return err
 	}
-	tok, err := auth.Issue(secret, id, ttl, time.Now())
+	rules, err := config.TokenRules(getenv)
+	if err != nil {
+		return err
+	}
+	if rules.MaxTTL > 0 && ttl > rules.MaxTTL {
+		return fmt.Errorf("token: --ttl %s is longer than JWT_MAX_TTL (%s), so the servers would refuse the token; ask for %s or less", ttl, rules.MaxTTL, rules.MaxTTL)
+	}
+	var audience []string
+	if rules.Audience != "" {
+		audience = append(audience, rules.Audience)
+	}
+	tok, err := auth.Issue(secret, id, ttl, time.Now(), audience...)
 	if err != nil {
 		return fmt.Errorf("token: %w", err)
 	}

@@ -4,13 +4,15 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // Verifier checks bearer tokens against one shared secret. It remembers the tokens it
@@ -19,9 +21,12 @@ import (
 type Verifier struct {
 	secret []byte
 	parser *jwt.Parser
+	// audience is the aud a token must name; empty: a token must name none.
+	audience string
+	// maxTTL is the longest lifetime a token may have; zero: any.
+	maxTTL time.Duration
 
-	mu       sync.RWMutex
-	accepted map[string]acceptedToken
+	accepted *lru.Cache[[sha256.Size]byte, acceptedToken]
 	now      func() time.Time
 }
 
@@ -30,23 +35,55 @@ type acceptedToken struct {
 	expires time.Time
 }
 
-// Bounds of the accepted-token memory: tokens longer than maxCachedToken are not kept, and
-// the memory is emptied when it holds maxCachedTokens.
-const (
-	maxCachedToken  = 2048
-	maxCachedTokens = 50_000
-)
+// maxCachedTokens bounds the memory of accepted tokens: beyond it, the least recently used
+// is forgotten. Tokens are remembered by their SHA-256, so each costs the same whatever its
+// length: about 190 bytes, under 10 MB in all.
+const maxCachedTokens = 50_000
+
+// tokenKey is what the memory of accepted tokens knows a token by.
+func tokenKey(token string) [sha256.Size]byte {
+	return sha256.Sum256([]byte(token))
+}
+
+// Option sets a rule of a Verifier.
+type Option func(*Verifier)
+
+// WithAudience makes the Verifier accept only tokens whose aud claim names audience (as a
+// string, or in an array). Without it, a token that has an aud claim at all is refused: it
+// was minted for another service (RFC 7519, section 4.1.3).
+func WithAudience(audience string) Option {
+	return func(v *Verifier) { v.audience = audience }
+}
+
+// WithMaxTTL makes the Verifier refuse tokens that live longer than ttl: exp - iat, or
+// exp - now (less the clock leeway) for a token without iat. A leaked token is then useful
+// for at most ttl, whoever minted it.
+func WithMaxTTL(ttl time.Duration) Option {
+	return func(v *Verifier) { v.maxTTL = ttl }
+}
 
 // NewVerifier returns a Verifier for tokens signed with secret. Only HS256 is accepted, so
 // that neither "none" nor an asymmetric algorithm can be slipped in through the header.
-func NewVerifier(secret []byte) *Verifier {
-	v := &Verifier{secret: secret, accepted: make(map[string]acceptedToken), now: time.Now}
-	v.parser = jwt.NewParser(
+func NewVerifier(secret []byte, opts ...Option) *Verifier {
+	accepted, err := lru.New[[sha256.Size]byte, acceptedToken](maxCachedTokens)
+	if err != nil {
+		panic(err) // only for a size that is not positive
+	}
+	v := &Verifier{secret: secret, accepted: accepted, now: time.Now}
+	for _, opt := range opts {
+		opt(v)
+	}
+	options := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
 		jwt.WithLeeway(leeway),
 		jwt.WithTimeFunc(func() time.Time { return v.now() }),
-	)
+	}
+	if v.audience != "" {
+		options = append(options, jwt.WithAudience(v.audience))
+	}
+	v.parser = jwt.NewParser(options...)
 	return v
 }
 
@@ -59,20 +96,13 @@ var ErrInvalidToken = errors.New("invalid bearer token")
 // Verify returns the user a token speaks for.
 func (v *Verifier) Verify(token string) (uuid.UUID, error) {
 	now := v.now()
-	v.mu.RLock()
-	known, ok := v.accepted[token]
-	v.mu.RUnlock()
-	if ok && now.Before(known.expires) {
+	key := tokenKey(token)
+	if known, ok := v.accepted.Get(key); ok && now.Before(known.expires) {
 		return known.user, nil
 	}
 	user, expires, err := v.verify(token)
-	if err == nil && len(token) <= maxCachedToken {
-		v.mu.Lock()
-		if len(v.accepted) >= maxCachedTokens {
-			clear(v.accepted)
-		}
-		v.accepted[token] = acceptedToken{user: user, expires: expires}
-		v.mu.Unlock()
+	if err == nil {
+		v.accepted.Add(key, acceptedToken{user: user, expires: expires})
 	}
 	return user, err
 }
@@ -80,29 +110,91 @@ func (v *Verifier) Verify(token string) (uuid.UUID, error) {
 // verify checks a token's signature and claims, and returns its user and when it stops
 // being accepted.
 func (v *Verifier) verify(token string) (uuid.UUID, time.Time, error) {
-	var claims jwt.RegisteredClaims
-	_, err := v.parser.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return v.secret, nil })
+	var c claims
+	parsed, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.secret, nil })
+	var r *refusal
 	switch {
+	case errors.As(err, &r):
+		return refuse(r.reason)
+	case errors.Is(err, jwt.ErrTokenMalformed), errors.Is(err, jwt.ErrTokenSignatureInvalid),
+		errors.Is(err, jwt.ErrTokenUnverifiable):
+		return refuse("the token is malformed or its signature does not verify")
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing) && c.ExpiresAt == nil:
+		return refuse("the token has no expiry (exp)")
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing), errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return refuse(fmt.Sprintf("the token is not meant for this service: its aud claim must name %q", v.audience))
 	case errors.Is(err, jwt.ErrTokenExpired):
-		return uuid.Nil, time.Time{}, fmt.Errorf("%w: the token has expired", ErrInvalidToken)
+		return refuse("the token has expired")
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
-		return uuid.Nil, time.Time{}, fmt.Errorf("%w: the token is not valid yet", ErrInvalidToken)
-	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		return uuid.Nil, time.Time{}, fmt.Errorf("%w: the token has no expiry (exp)", ErrInvalidToken)
+		return refuse("the token is not valid yet")
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return refuse("the token's issue time (iat) is in the future")
 	case err != nil:
-		return uuid.Nil, time.Time{}, fmt.Errorf("%w: the token is malformed or its signature does not verify", ErrInvalidToken)
+		return refuse("the token is malformed or its signature does not verify")
 	}
-	user, err := uuid.Parse(claims.Subject)
-	if err != nil || user == uuid.Nil || len(claims.Subject) != 36 {
-		return uuid.Nil, time.Time{}, fmt.Errorf("%w: the token's sub claim is not a user UUID", ErrInvalidToken)
+	if _, ok := parsed.Header["crit"]; ok {
+		// RFC 7515, section 4.1.11: extensions listed in crit must be understood, and this
+		// service understands none.
+		return refuse("the token's header lists critical extensions (crit), which this service does not support")
 	}
-	return user, claims.ExpiresAt.Add(leeway), nil
+	if c.hasAudience && v.audience == "" {
+		return refuse("the token is meant for another service: it has an aud claim, and this service accepts only tokens without one")
+	}
+	if v.maxTTL > 0 {
+		lifetime := c.ExpiresAt.Sub(v.now()) - leeway
+		if c.IssuedAt != nil {
+			lifetime = c.ExpiresAt.Sub(c.IssuedAt.Time)
+		}
+		if lifetime > v.maxTTL {
+			return refuse(fmt.Sprintf("the token lives longer than the %s this service accepts; get one that expires sooner", v.maxTTL))
+		}
+	}
+	user, err := uuid.Parse(c.Subject)
+	if err != nil || user == uuid.Nil || len(c.Subject) != 36 {
+		return refuse("the token's sub claim is not a user UUID")
+	}
+	return user, c.ExpiresAt.Add(leeway), nil
 }
 
-// Issue signs a token for user that expires after ttl.
-func Issue(secret []byte, user uuid.UUID, ttl time.Duration, now time.Time) (string, error) {
+// refuse is verify's answer for a refused token.
+func refuse(reason string) (uuid.UUID, time.Time, error) {
+	return uuid.Nil, time.Time{}, fmt.Errorf("%w: %s", ErrInvalidToken, reason)
+}
+
+// refusal is a reason to refuse a token found while decoding its claims.
+type refusal struct{ reason string }
+
+func (r *refusal) Error() string { return r.reason }
+
+// claims are the registered claims of a token, decoded more strictly than jwt does: the
+// times must be JSON numbers (jwt also takes a string that holds one), and whether the token
+// has an aud claim at all is kept, whatever its value.
+type claims struct {
+	jwt.RegisteredClaims
+	hasAudience bool
+}
+
+func (c *claims) UnmarshalJSON(data []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return err
+	}
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		raw, ok := fields[name]
+		if ok && (len(raw) == 0 || raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+			return &refusal{fmt.Sprintf("the token's %s claim must be a number of seconds since 1970-01-01 (a JSON number, not a string)", name)}
+		}
+	}
+	_, c.hasAudience = fields["aud"]
+	return json.Unmarshal(data, &c.RegisteredClaims)
+}
+
+// Issue signs a token for user that expires after ttl. Its aud claim lists audience; without
+// one, the token has no aud claim.
+func Issue(secret []byte, user uuid.UUID, ttl time.Duration, now time.Time, audience ...string) (string, error) {
 	claims := jwt.RegisteredClaims{
 		Subject:   user.String(),
+		Audience:  audience,
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 	}

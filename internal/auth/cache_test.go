@@ -1,9 +1,11 @@
 package auth
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 )
@@ -21,7 +23,7 @@ func TestAcceptedTokensAreRememberedUntilTheyExpire(t *testing.T) {
 	got, err := v.Verify(tok)
 	require.NoError(t, err)
 	require.Equal(t, user, got)
-	require.Contains(t, v.accepted, tok)
+	require.True(t, v.accepted.Contains(tokenKey(tok)))
 
 	// Still remembered a moment later...
 	v.now = func() time.Time { return issued.Add(time.Minute + leeway - time.Second) }
@@ -43,18 +45,40 @@ func TestRefusedTokensAreNotRemembered(t *testing.T) {
 	require.NoError(t, err)
 	_, err = v.Verify(tok)
 	require.ErrorIs(t, err, ErrInvalidToken)
-	require.Empty(t, v.accepted)
+	require.Zero(t, v.accepted.Len())
 }
 
 func TestTheMemoryIsBounded(t *testing.T) {
 	t.Parallel()
 	secret := []byte("a-secret-of-at-least-thirty-two-bytes!")
 	v := NewVerifier(secret)
-	for i := range maxCachedTokens + 10 {
-		tok, err := Issue(secret, uuid.New(), time.Hour, time.Now().Add(time.Duration(i)*time.Millisecond))
+	var first, last string
+	for i := range maxCachedTokens + 1000 {
+		tok, err := Issue(secret, uuid.New(), time.Hour, time.Now())
 		require.NoError(t, err)
 		_, err = v.Verify(tok)
 		require.NoError(t, err)
-		require.LessOrEqual(t, len(v.accepted), maxCachedTokens)
+		require.LessOrEqual(t, v.accepted.Len(), maxCachedTokens)
+		if i == 0 {
+			first = tok
+		}
+		last = tok
 	}
+	require.Equal(t, maxCachedTokens, v.accepted.Len())
+	require.False(t, v.accepted.Contains(tokenKey(first)), "the least recently used token is forgotten")
+	require.True(t, v.accepted.Contains(tokenKey(last)))
+}
+
+// A token's size does not change what remembering it costs: a long token (many claims) is
+// remembered by its hash, as a short one is.
+func TestLongTokensAreRememberedByTheirHash(t *testing.T) {
+	t.Parallel()
+	secret := []byte("a-secret-of-at-least-thirty-two-bytes!")
+	v := NewVerifier(secret)
+	claims := jwt.MapClaims{"sub": uuid.NewString(), "exp": time.Now().Add(time.Hour).Unix(), "pad": strings.Repeat("x", 8000)}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+	require.NoError(t, err)
+	_, err = v.Verify(tok)
+	require.NoError(t, err)
+	require.True(t, v.accepted.Contains(tokenKey(tok)))
 }

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
+
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -42,13 +43,22 @@ type Service struct {
 	queue TrainingQueue
 
 	// knownUsers remembers the users whose row exists, so that a request costs no extra
-	// round trip once its user has been seen by this process.
-	knownUsers sync.Map
+	// round trip once its user has been seen by this process. It holds the most recently
+	// seen maxKnownUsers; a user it forgot costs one round trip on their next request.
+	knownUsers *lru.Cache[uuid.UUID, struct{}]
 }
+
+// maxKnownUsers bounds the users a process remembers: about 115 bytes each, under 6 MB in
+// all, however many users come by.
+const maxKnownUsers = 50_000
 
 // NewService returns a Service on the pool that queues training on queue.
 func NewService(pool *pgxpool.Pool, queue TrainingQueue) *Service {
-	return &Service{pool: pool, q: db.New(), queue: queue}
+	known, err := lru.New[uuid.UUID, struct{}](maxKnownUsers)
+	if err != nil {
+		panic(err) // only for a size that is not positive
+	}
+	return &Service{pool: pool, q: db.New(), queue: queue, knownUsers: known}
 }
 
 // written finishes a write that returned row inside tx: a bot left in training gets a
@@ -69,13 +79,13 @@ func (s *Service) Ping(ctx context.Context) error {
 
 // EnsureUser creates the user's row on their first request.
 func (s *Service) EnsureUser(ctx context.Context, user uuid.UUID) error {
-	if _, ok := s.knownUsers.Load(user); ok {
+	if _, ok := s.knownUsers.Get(user); ok {
 		return nil
 	}
 	if err := s.q.UserEnsure(ctx, s.pool, user); err != nil {
 		return fmt.Errorf("ensure user: %w", err)
 	}
-	s.knownUsers.Store(user, struct{}{})
+	s.knownUsers.Add(user, struct{}{})
 	return nil
 }
 

@@ -9,9 +9,12 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -36,6 +39,20 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	Training        Training
 	Limits          Limits
+
+	// Tokens are the rules a bearer token must follow beyond its signature.
+	Tokens Tokens
+	// CORSAllowedOrigins are the browser origins (scheme://host[:port]) that may call the
+	// API from their pages; empty: none, and no CORS headers are sent.
+	CORSAllowedOrigins []string
+}
+
+// Tokens are the rules of bearer tokens that an operator chooses.
+type Tokens struct {
+	// Audience is the aud a token must name; empty: tokens must have no aud claim.
+	Audience string
+	// MaxTTL is the longest lifetime a token may have; zero: any.
+	MaxTTL time.Duration
 }
 
 // Limits protect the service from slow clients and heavy users. They apply per process.
@@ -100,6 +117,10 @@ var Settings = []Setting{
 	{"INFLIGHT_PER_USER", "16", "requests (but status streams) a user may have in progress at once, per server process (0: unlimited)"},
 	{"LIST_RATE", "20", "lists and searches (GET /api/v1/bots) per second a user may make on average, per server process; a user's lists also run one at a time (0: neither limit)"},
 	{"LIST_BURST", "40", "lists and searches a user may make at once before LIST_RATE applies"},
+
+	{"JWT_AUDIENCE", "(none)", "the aud a bearer token must name; unset: tokens that name any audience are refused. `bots token` puts it in the tokens it prints"},
+	{"JWT_MAX_TTL", "(none)", "the longest a bearer token may live (exp - iat), for example 24h; unset: any"},
+	{"CORS_ALLOWED_ORIGINS", "(none)", "comma-separated origins whose browser pages may call the API, for example https://app.example.com; * for any"},
 }
 
 // Load reads and checks the settings; needSecret is false for commands that sign nothing.
@@ -169,6 +190,17 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 	c.Limits.InflightPerUser = positiveInt(&errs, get, "INFLIGHT_PER_USER", "16", 0)
 	c.Limits.ListRate = perSecond(&errs, get, "LIST_RATE", "20", "lists per second")
 	c.Limits.ListBurst = positiveInt(&errs, get, "LIST_BURST", "40", 1)
+
+	tokens, err := TokenRules(getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.Tokens = tokens
+	origins, err := corsOrigins(getenv("CORS_ALLOWED_ORIGINS"))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.CORSAllowedOrigins = origins
 
 	if c.Training.RescueAfter <= c.Training.JobTimeout {
 		errs = append(errs, fmt.Errorf("TRAINING_RESCUE_AFTER (%s) must be longer than TRAINING_JOB_TIMEOUT (%s), or running jobs would be run twice",
@@ -248,4 +280,63 @@ func Secret(getenv func(string) string) ([]byte, error) {
 		return nil, fmt.Errorf("JWT_SECRET is %d bytes long; it must be at least %d", n, MinSecretLength)
 	}
 	return secret, nil
+}
+
+// TokenRules reads and checks JWT_AUDIENCE and JWT_MAX_TTL alone, for `bots token`, which
+// must mint tokens the servers accept.
+func TokenRules(getenv func(string) string) (Tokens, error) {
+	var errs []error
+	t := Tokens{Audience: strings.TrimSpace(getenv("JWT_AUDIENCE"))}
+	if strings.ContainsFunc(t.Audience, unicode.IsControl) {
+		errs = append(errs, errors.New("JWT_AUDIENCE must be printable text, such as chatsphere-bots"))
+	}
+	if v := strings.TrimSpace(getenv("JWT_MAX_TTL")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("JWT_MAX_TTL must be a positive duration such as 24h, or unset for no limit"))
+		}
+		t.MaxTTL = d
+	}
+	return t, errors.Join(errs...)
+}
+
+// corsOrigins parses CORS_ALLOWED_ORIGINS: origins as browsers send them in the Origin
+// header (scheme://host[:port], lower case, no default port, no path), or * alone for any.
+func corsOrigins(value string) ([]string, error) {
+	var origins, bad []string
+	for _, o := range strings.Split(value, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		if o == "*" {
+			origins = append(origins, o)
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" ||
+			u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" ||
+			strings.Contains(u.Host, "*") {
+			bad = append(bad, strconv.Quote(o))
+			continue
+		}
+		// Browsers send the origin in lower case and without the default port.
+		host := strings.ToLower(u.Host)
+		if port := u.Port(); (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+			host = strings.TrimSuffix(host, ":"+port)
+		}
+		origins = append(origins, u.Scheme+"://"+host)
+	}
+	if len(bad) > 0 {
+		what := "is not an origin"
+		if len(bad) > 1 {
+			what = "are not origins"
+		}
+		return nil, fmt.Errorf("CORS_ALLOWED_ORIGINS: %s %s; write each origin as scheme://host[:port] without a path, such as https://app.example.com, separate them with commas, or give * alone for any origin",
+			strings.Join(bad, ", "), what)
+	}
+	if slices.Contains(origins, "*") && len(origins) > 1 {
+		return nil, errors.New("CORS_ALLOWED_ORIGINS lists * with other origins: * already allows every origin; give either * or a list")
+	}
+	return origins, nil
 }

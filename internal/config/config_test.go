@@ -275,6 +275,9 @@ func TestSettingsDocumentEveryVariable(t *testing.T) {
 		"INFLIGHT_PER_USER":      "16",
 		"LIST_RATE":              "20",
 		"LIST_BURST":             "40",
+		"JWT_AUDIENCE":           "(none)",
+		"JWT_MAX_TTL":            "(none)",
+		"CORS_ALLOWED_ORIGINS":   "(none)",
 	}
 	got := make(map[string]string, len(config.Settings))
 	for _, s := range config.Settings {

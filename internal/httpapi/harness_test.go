@@ -59,6 +59,8 @@ type envConfig struct {
 	limits   httpapi.Limits
 	// databaseURL is the database to use; a fresh one when empty.
 	databaseURL string
+	// cors are the origins allowed to call the API from a browser.
+	cors []string
 }
 
 // testTraining is a training configuration with short waits, for tests that work jobs.
@@ -118,6 +120,8 @@ func setupWith(t testing.TB, c envConfig) *env {
 		Feed:      feed,
 		Heartbeat: 50 * time.Millisecond,
 		Limits:    c.limits,
+
+		CORSAllowedOrigins: c.cors,
 	})
 	require.NoError(t, err)
 	return &env{t: t, handler: handler, pool: pool, svc: svc, jobs: jobs, feed: feed}

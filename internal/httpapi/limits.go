@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/time/rate"
 )
 
@@ -51,25 +52,28 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// writeLimiter is a token bucket per user.
+// writeLimiter is a token bucket per user. It keeps the buckets of the maxTrackedUsers users
+// who wrote last and forgets the others: a forgotten user starts again with a full bucket,
+// as they would have after a pause. Only the users who wrote least recently are forgotten,
+// and their buckets have had the most time to fill up again.
 type writeLimiter struct {
 	rate  rate.Limit
 	burst int
 
 	mu    sync.Mutex
-	users map[uuid.UUID]*userBucket
+	users *simplelru.LRU[uuid.UUID, *rate.Limiter]
 }
 
-type userBucket struct {
-	limiter *rate.Limiter
-	seen    time.Time
-}
-
-// maxTrackedUsers bounds the buckets kept; beyond it, the idle ones are dropped.
+// maxTrackedUsers bounds the buckets kept, about 200 bytes each: some 20 MB at most, however
+// many users write.
 const maxTrackedUsers = 100_000
 
 func newWriteLimiter(perSecond float64, burst int) *writeLimiter {
-	return &writeLimiter{rate: rate.Limit(perSecond), burst: burst, users: make(map[uuid.UUID]*userBucket)}
+	users, err := simplelru.NewLRU[uuid.UUID, *rate.Limiter](maxTrackedUsers, nil)
+	if err != nil {
+		panic(err) // only for a size that is not positive
+	}
+	return &writeLimiter{rate: rate.Limit(perSecond), burst: burst, users: users}
 }
 
 // allow takes one write from the user's bucket, or says how long until one is available.
@@ -90,29 +94,23 @@ func (l *writeLimiter) allow(user uuid.UUID, now time.Time) (bool, time.Duration
 func (l *writeLimiter) reserve(user uuid.UUID, now time.Time) *rate.Reservation {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b, ok := l.users[user]
+	b, ok := l.users.Get(user)
 	if !ok {
-		if len(l.users) >= maxTrackedUsers {
-			l.sweep(now)
-		}
-		b = &userBucket{limiter: rate.NewLimiter(l.rate, l.burst)}
-		l.users[user] = b
+		b = rate.NewLimiter(l.rate, l.burst)
+		l.users.Add(user, b)
 	}
-	b.seen = now
-	return b.limiter.ReserveN(now, 1)
+	return b.ReserveN(now, 1)
 }
 
-// sweep drops the buckets that have been idle long enough to be full again.
-func (l *writeLimiter) sweep(now time.Time) {
-	full := time.Duration(float64(l.burst)/float64(l.rate)*float64(time.Second)) + time.Second
-	for id, b := range l.users {
-		if now.Sub(b.seen) > full {
-			delete(l.users, id)
-		}
-	}
+// tracked is how many users' buckets are kept.
+func (l *writeLimiter) tracked() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.users.Len()
 }
 
-// streamCounter caps the open status streams per user.
+// streamCounter caps the open status streams per user. It holds an entry only for a user
+// with a stream open, so it never holds more entries than there are open streams.
 type streamCounter struct {
 	max  int
 	mu   sync.Mutex

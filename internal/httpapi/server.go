@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
@@ -41,6 +43,9 @@ type Deps struct {
 	// Stopping is closed when the server starts shutting down: open status streams end, so
 	// that shutdown does not wait for clients that never leave.
 	Stopping <-chan struct{}
+	// CORSAllowedOrigins are the origins whose browser pages may call the API (CORS); "*"
+	// is any. Empty: no CORS headers, and browsers keep other origins out.
+	CORSAllowedOrigins []string
 }
 
 // server holds what the middleware and the error handler share.
@@ -70,7 +75,12 @@ func NewServer(d Deps) (http.Handler, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.observe, dropHeadBody, joinListHeaders, ct.middleware)
+	e.Use(s.observe)
+	if len(d.CORSAllowedOrigins) > 0 {
+		// Before the contract: a preflight carries no token and no body, and is answered here.
+		e.Use(cors(d.CORSAllowedOrigins))
+	}
+	e.Use(dropHeadBody, joinListHeaders, ct.middleware)
 	answerHeadLikeGet(e)
 	heartbeat := d.Heartbeat
 	if heartbeat <= 0 {
@@ -85,6 +95,31 @@ func NewServer(d Deps) (http.Handler, error) {
 	docs.register(e)
 	return e, nil
 }
+
+// cors answers preflight requests for the API's routes and lets pages of the allowed origins
+// read the API's answers, with the headers a client of the API needs: the ones it sends
+// (authentication, conditional and idempotent requests, stream resumption) and the ones it
+// reads (ETag, Location, Retry-After, Idempotent-Replayed, X-Request-Id, WWW-Authenticate). The methods a
+// preflight allows are the route's own, from Echo's router. Tokens travel in the
+// Authorization header, never in cookies, so credentials are not allowed.
+func cors(origins []string) echo.MiddlewareFunc {
+	return middleware.CORSWithConfig(middleware.CORSConfig{
+		Skipper:      func(c echo.Context) bool { return !strings.HasPrefix(c.Request().URL.Path, "/api/") },
+		AllowOrigins: origins,
+		AllowHeaders: []string{
+			echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match",
+			"Idempotency-Key", "Last-Event-ID", echo.HeaderXRequestID,
+		},
+		ExposeHeaders: []string{
+			"ETag", echo.HeaderLocation, echo.HeaderRetryAfter, "Idempotent-Replayed", echo.HeaderXRequestID,
+			echo.HeaderWWWAuthenticate,
+		},
+		MaxAge: int(corsMaxAge.Seconds()),
+	})
+}
+
+// corsMaxAge is how long a browser may reuse a preflight's answer.
+const corsMaxAge = time.Hour
 
 // maxRequestIDLength bounds a client's X-Request-Id; a longer or non-printable one is
 // replaced, so that logs stay readable.
