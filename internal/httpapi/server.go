@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -116,7 +117,7 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			elapsed := time.Since(start)
 			s.metrics.observe(req.Method, route, status, elapsed)
 			s.logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
-				slog.String("method", req.Method),
+				slog.String("method", clip(req.Method, maxLoggedMethod)),
 				slog.String("route", route),
 				slog.Int("status", status),
 				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
@@ -135,6 +136,23 @@ func userID(c echo.Context) string {
 		return u.String()
 	}
 	return ""
+}
+
+// maxLoggedMethod bounds the request method copied into a log line or a problem: net/http
+// accepts any token as a method, as long as the request line fits in the header limit.
+const maxLoggedMethod = 64
+
+// clip shortens s to at most n bytes, cut on a character boundary and marked with "…", so
+// that what a client sends cannot make a log line as long as its request.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func printable(s string) bool {
@@ -202,7 +220,7 @@ func fromHTTPError(c echo.Context, he *echo.HTTPError) *problemError {
 	case http.StatusNotFound:
 		return fail(ctx, kindNotFound, "there is no resource at this path")
 	case http.StatusMethodNotAllowed:
-		return fail(ctx, kindMethodNotAllowed, fmt.Sprintf("this path does not support %s; see the Allow header", c.Request().Method))
+		return fail(ctx, kindMethodNotAllowed, fmt.Sprintf("this path does not support %s; see the Allow header", clip(c.Request().Method, maxLoggedMethod)))
 	case http.StatusRequestEntityTooLarge:
 		return fail(ctx, kindPayloadTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
 	case http.StatusUnsupportedMediaType:
