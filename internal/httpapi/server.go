@@ -5,7 +5,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -100,6 +99,7 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			id = uuid.NewString()
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		c.Response().Writer = &jsonWriter{ResponseWriter: c.Response().Writer, head: req.Method == http.MethodHead}
 		c.SetRequest(req.WithContext(withRequestInfo(req.Context(), requestInfo{id: id, path: req.URL.Path})))
 
 		defer func() {
@@ -201,7 +201,7 @@ func (s *server) handleError(err error, c echo.Context) {
 	for k, v := range pe.header {
 		c.Response().Header()[k] = v
 	}
-	body, _ := json.Marshal(pe.problem)
+	body := problemJSON(pe.problem)
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(int(pe.problem.Status))
 		return
