@@ -135,6 +135,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
+	ln = httpapi.ProblemListener(ln, srv.MaxHeaderBytes)
 	if cfg.DebugAddr != "" {
 		stopProfiler, err := serveProfiler(cfg.DebugAddr, logger)
 		if err != nil {
