@@ -1,14 +1,19 @@
 package httpapi
 
 import (
+	"bytes"
 	_ "embed"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
-	"github.com/oasdiff/yaml"
 	swaggerfiles "github.com/swaggo/files/v2"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/chatsphere/bots/gen/spec"
 )
 
 // docsPage is Swagger UI's page, loading its assets from this server (no CDN) and the
@@ -20,26 +25,110 @@ var docsPage []byte
 // docs serves the OpenAPI document and Swagger UI on it.
 type docs struct {
 	yaml []byte
+	json []byte
 }
 
-func newDocs(spec *openapi3.T) (*docs, error) {
-	raw, err := spec.MarshalJSON()
+func newDocs(*openapi3.T) (*docs, error) {
+	asJSON, err := yamlToJSON(spec.YAML)
 	if err != nil {
-		return nil, fmt.Errorf("encode the OpenAPI document: %w", err)
+		return nil, fmt.Errorf("convert the OpenAPI document to JSON: %w", err)
 	}
-	doc, err := yaml.JSONToYAML(raw)
-	if err != nil {
-		return nil, fmt.Errorf("encode the OpenAPI document as YAML: %w", err)
-	}
-	return &docs{yaml: doc}, nil
+	return &docs{yaml: spec.YAML, json: asJSON}, nil
 }
 
 func (d *docs) register(e *echo.Echo) {
 	e.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml", d.yaml)
 	})
+	e.GET("/openapi.json", func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/json", d.json)
+	})
 	e.GET("/docs", func(c echo.Context) error {
 		return c.HTMLBlob(http.StatusOK, docsPage)
 	})
 	e.GET("/docs/*", echo.WrapHandler(http.StripPrefix("/docs/", http.FileServerFS(swaggerfiles.FS))))
+}
+
+// yamlToJSON converts a YAML document to indented JSON, keeping the order of its keys.
+func yamlToJSON(doc []byte) ([]byte, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(doc, &root); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := writeJSON(&buf, &root); err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, buf.Bytes(), "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
+}
+
+func writeJSON(buf *bytes.Buffer, n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) != 1 {
+			return errors.New("expected one YAML document")
+		}
+		return writeJSON(buf, n.Content[0])
+	case yaml.AliasNode:
+		return writeJSON(buf, n.Alias)
+	case yaml.MappingNode:
+		buf.WriteByte('{')
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			key := n.Content[i]
+			if key.Kind != yaml.ScalarNode || key.Tag == "!!merge" {
+				return fmt.Errorf("line %d: only plain keys can be written as JSON", key.Line)
+			}
+			if err := writeValue(buf, key.Value); err != nil {
+				return err
+			}
+			buf.WriteByte(':')
+			if err := writeJSON(buf, n.Content[i+1]); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte('}')
+	case yaml.SequenceNode:
+		buf.WriteByte('[')
+		for i, item := range n.Content {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := writeJSON(buf, item); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+	case yaml.ScalarNode:
+		var v any
+		switch n.ShortTag() {
+		case "!!str", "!!timestamp", "!!binary":
+			v = n.Value
+		default:
+			if err := n.Decode(&v); err != nil {
+				return fmt.Errorf("line %d: %w", n.Line, err)
+			}
+		}
+		return writeValue(buf, v)
+	default:
+		return fmt.Errorf("line %d: unexpected YAML node", n.Line)
+	}
+	return nil
+}
+
+func writeValue(buf *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	buf.Truncate(buf.Len() - 1) // Encode ends with a newline
+	return nil
 }
