@@ -97,6 +97,12 @@ func TestServeAnswersMalformedRequestsWithProblems(t *testing.T) {
 		})
 	}
 
+	t.Run("MissingDocsAsset", func(t *testing.T) {
+		t.Parallel()
+		res := s.rawExchange(t, "GET /docs/missing HTTP/1.1\r\nHost: x\r\n\r\n", 1)[0]
+		require.Equal(t, "/problems/not-found", requireProblem(t, res, http.StatusNotFound).Type)
+	})
+
 	t.Run("AfterAnAnswerOnTheSameConnection", func(t *testing.T) {
 		t.Parallel()
 		answers := s.rawExchange(t, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: \x7f\r\n\r\n", 2)

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -61,5 +63,71 @@ func TestOpenAPIDocumentIsServedAsWritten(t *testing.T) {
 				"%s comes after %s", order[i-1], order[i])
 		}
 		require.NotContains(t, string(res.body), `\u003c`, "the JSON document is HTML-escaped")
+	})
+}
+
+func TestDocs(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	page := authzServe(e, "/docs")
+	require.Equal(t, http.StatusOK, page.code)
+
+	t.Run("EveryDocsAnswerCarriesTheSecurityHeaders", func(t *testing.T) {
+		t.Parallel()
+		for _, path := range []string{"/docs", "/docs/", "/docs/index.html", "/docs/docs.js", "/docs/swagger-ui.css",
+			"/docs/swagger-ui-bundle.js", "/docs/missing", "/openapi.yaml", "/openapi.json"} {
+			res := authzServe(e, path)
+			csp := res.header.Get("Content-Security-Policy")
+			require.NotEmpty(t, csp, path)
+			directives := map[string]string{}
+			for d := range strings.SplitSeq(csp, ";") {
+				name, value, _ := strings.Cut(strings.TrimSpace(d), " ")
+				directives[name] = value
+			}
+			require.Equal(t, "'none'", directives["frame-ancestors"], path)
+			require.Equal(t, "'none'", directives["default-src"], path)
+			require.Equal(t, "'self'", directives["script-src"], path, "scripts come from this server only, none inline")
+			require.Equal(t, "'self'", directives["style-src"], path)
+			require.Equal(t, "'self'", directives["connect-src"], path)
+			require.Equal(t, "nosniff", res.header.Get("X-Content-Type-Options"), path)
+		}
+	})
+
+	t.Run("ThePageNeedsNoInlineScriptOrStyle", func(t *testing.T) {
+		t.Parallel()
+		html := string(page.body)
+		require.NotRegexp(t, `(?i)<script(\s[^>]*)?>\s*[^<\s]`, html, "an inline script would be blocked by the policy")
+		require.NotRegexp(t, `(?i)<style|\sstyle\s*=|\son[a-z]+\s*=`, html, "inline styles and handlers would be blocked by the policy")
+		for _, src := range regexp.MustCompile(`<script src="([^"]+)"`).FindAllStringSubmatch(html, -1) {
+			res := authzServe(e, src[1])
+			require.Equal(t, http.StatusOK, res.code, src[1])
+			require.Equal(t, "text/javascript; charset=utf-8", res.header.Get("Content-Type"), src[1])
+		}
+	})
+
+	t.Run("TheBearerTokenIsNotPersisted", func(t *testing.T) {
+		t.Parallel()
+		script := authzServe(e, "/docs/docs.js")
+		require.Equal(t, http.StatusOK, script.code)
+		require.Contains(t, string(script.body), `url: "/openapi.yaml"`)
+		require.Regexp(t, `persistAuthorization:\s*false`, string(script.body))
+	})
+
+	t.Run("TheSlashAndIndexServeThisAPIsPageNotThePetstore", func(t *testing.T) {
+		t.Parallel()
+		for _, path := range []string{"/docs/", "/docs/index.html"} {
+			res := authzServe(e, path)
+			require.Equal(t, http.StatusOK, res.code, path)
+			require.Equal(t, page.body, res.body, path)
+			require.NotContains(t, strings.ToLower(string(res.body)), "petstore", path)
+		}
+		require.NotContains(t, strings.ToLower(string(page.body)), "petstore")
+	})
+
+	t.Run("OnlyThePagesAssetsAreServed", func(t *testing.T) {
+		t.Parallel()
+		for _, path := range []string{"/docs/missing", "/docs/swagger-initializer.js", "/docs/oauth2-redirect.html", "/docs/index.css"} {
+			e.do(request{method: http.MethodGet, path: path}).problem(t, http.StatusNotFound)
+		}
 	})
 }
