@@ -39,14 +39,15 @@ var swaggerAssets = []string{"swagger-ui.css", "swagger-ui-bundle.js", "favicon-
 const docsPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// docs serves the OpenAPI document and Swagger UI on it.
+// docs serves the OpenAPI document, Swagger UI on it, and a page for each problem type.
 type docs struct {
-	yaml   []byte
-	json   []byte
-	assets map[string][]byte
+	yaml     []byte
+	json     []byte
+	assets   map[string][]byte
+	problems map[string][]byte // problem type URI -> its page
 }
 
-func newDocs(*openapi3.T) (*docs, error) {
+func newDocs(doc *openapi3.T) (*docs, error) {
 	asJSON, err := yamlToJSON(spec.YAML)
 	if err != nil {
 		return nil, fmt.Errorf("convert the OpenAPI document to JSON: %w", err)
@@ -58,6 +59,9 @@ func newDocs(*openapi3.T) (*docs, error) {
 			return nil, fmt.Errorf("read Swagger UI's %s: %w", name, err)
 		}
 		d.assets[name] = b
+	}
+	if d.problems, err = problemPages(doc.Info.Description); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -86,6 +90,13 @@ func (d *docs) register(e *echo.Echo) {
 			ct = echo.MIMEOctetStream
 		}
 		return c.Blob(http.StatusOK, ct, b)
+	}, docsHeaders)
+	e.GET("/problems/:type", func(c echo.Context) error {
+		b, ok := d.problems["/problems/"+c.Param("type")]
+		if !ok {
+			return fail(c.Request().Context(), kindNotFound, "there is no such problem type; the types are listed at /docs")
+		}
+		return c.HTMLBlob(http.StatusOK, b)
 	}, docsHeaders)
 }
 

@@ -75,7 +75,7 @@ func TestDocs(t *testing.T) {
 	t.Run("EveryDocsAnswerCarriesTheSecurityHeaders", func(t *testing.T) {
 		t.Parallel()
 		for _, path := range []string{"/docs", "/docs/", "/docs/index.html", "/docs/docs.js", "/docs/swagger-ui.css",
-			"/docs/swagger-ui-bundle.js", "/docs/missing", "/openapi.yaml", "/openapi.json"} {
+			"/docs/swagger-ui-bundle.js", "/docs/missing", "/openapi.yaml", "/openapi.json", "/problems/validation"} {
 			res := authzServe(e, path)
 			csp := res.header.Get("Content-Security-Policy")
 			require.NotEmpty(t, csp, path)
@@ -130,4 +130,35 @@ func TestDocs(t *testing.T) {
 			e.do(request{method: http.MethodGet, path: path}).problem(t, http.StatusNotFound)
 		}
 	})
+}
+
+// problemTypes reads the problem types from the table in openapi.yaml's description.
+func problemTypes(t *testing.T) []string {
+	t.Helper()
+	var types []string
+	for _, m := range regexp.MustCompile("(?m)^    \\| `(/problems/[a-z-]+)` \\|").FindAllSubmatch(repoSpec(t), -1) {
+		types = append(types, string(m[1]))
+	}
+	require.Greater(t, len(types), 10, "the problem table of openapi.yaml was not found")
+	return types
+}
+
+func TestProblemTypesResolveToTheirDocumentation(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	for _, typ := range problemTypes(t) {
+		res := authzServe(e, typ)
+		require.Equal(t, http.StatusOK, res.code, typ)
+		require.Equal(t, "text/html; charset=UTF-8", res.header.Get("Content-Type"), typ)
+		require.Contains(t, string(res.body), "<h1>"+typ+"</h1>")
+		require.Contains(t, string(res.body), `href="/docs"`)
+	}
+
+	// A problem the server writes names a type that resolves.
+	p := e.do(request{method: http.MethodGet, path: "/api/v1/bots"}).problem(t, http.StatusUnauthorized)
+	require.Equal(t, http.StatusOK, authzServe(e, p.Type).code)
+
+	for _, path := range []string{"/problems/no-such-type", "/problems/", "/problems/validation/more"} {
+		e.do(request{method: http.MethodGet, path: path}).problem(t, http.StatusNotFound)
+	}
 }
