@@ -82,6 +82,8 @@ func TestServeAnswersMalformedRequestsWithProblems(t *testing.T) {
 			http.StatusBadRequest, "missing required Host header"},
 		{"UnsupportedTransferEncoding", "POST /api/v1/bots HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
 			http.StatusNotImplemented, "Transfer-Encoding"},
+		{"UnknownExpectation", "GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n",
+			http.StatusExpectationFailed, "Expect"},
 		{"UnsupportedHTTPVersion", "GET /healthz HTTP/2.5\r\nHost: x\r\n\r\n",
 			http.StatusHTTPVersionNotSupported, "HTTP version"},
 	}

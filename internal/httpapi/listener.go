@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -69,13 +70,23 @@ func (c *problemConn) CloseWrite() error {
 // a handler looks like this.
 const netHTTPErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 
+// expectationFailed is net/http's answer to an Expect header other than 100-continue, written
+// before the handler runs: a bare 417 with Date and Content-Length: 0. No operation of the API
+// answers 417, so only net/http writes it.
+var expectationFailed = regexp.MustCompile("^HTTP/1\\.1 417 Expectation Failed\r\nConnection: close\r\nDate: [^\r\n]+\r\nContent-Length: 0\r\n\r\n$")
+
+const proto = "HTTP/1.1 "
+
 // problemReply returns the problem answer for p when p is exactly one of net/http's
 // pre-handler error replies: "HTTP/1.1 <code> <reason>[: <text>]", the headers above, and as
-// body the status line again or, for 501, "Unsupported transfer encoding".
+// body the status line again or, for 501, "Unsupported transfer encoding"; or its 417.
 func problemReply(p []byte, maxHeaderBytes int, now time.Time) ([]byte, bool) {
-	const proto = "HTTP/1.1 "
-	if !bytes.HasPrefix(p, []byte(proto)) {
-		return nil, false
+	if !bytes.HasPrefix(p, []byte(proto)) || len(p) <= len(proto) || p[len(proto)] != '4' && p[len(proto)] != '5' {
+		return nil, false // not the start of an error answer: most writes end here
+	}
+	if expectationFailed.Match(p) {
+		return problemResponse(http.StatusExpectationFailed,
+			"the request's Expect header cannot be met; only Expect: 100-continue is supported", now), true
 	}
 	end := bytes.Index(p, []byte(netHTTPErrorHeaders))
 	if end < 0 || bytes.IndexByte(p[:end], '\n') >= 0 {
@@ -93,13 +104,18 @@ func problemReply(p []byte, maxHeaderBytes int, now time.Time) ([]byte, bool) {
 		return nil, false
 	}
 	reason := strings.TrimPrefix(strings.TrimPrefix(status[4:], http.StatusText(code)), ": ")
-	prob := api.Problem{
+	return problemResponse(code, preHandlerDetail(code, reason, maxHeaderBytes), now), true
+}
+
+// problemResponse is a whole HTTP/1.1 answer with a /problems/bad-request problem, closing the
+// connection as net/http does after these errors.
+func problemResponse(code int, detail string, now time.Time) []byte {
+	doc := problemJSON(api.Problem{
 		Type:   kindBadRequest.typ,
 		Title:  http.StatusText(code),
 		Status: int32(code),
-		Detail: preHandlerDetail(code, reason, maxHeaderBytes),
-	}
-	doc := problemJSON(prob)
+		Detail: detail,
+	})
 	var b bytes.Buffer
 	b.WriteString(proto + strconv.Itoa(code) + " " + http.StatusText(code) + "\r\n")
 	b.WriteString("Content-Type: application/problem+json\r\n")
@@ -107,7 +123,7 @@ func problemReply(p []byte, maxHeaderBytes int, now time.Time) ([]byte, bool) {
 	b.WriteString("Connection: close\r\n")
 	b.WriteString("Date: " + now.UTC().Format(http.TimeFormat) + "\r\n\r\n")
 	b.Write(doc)
-	return b.Bytes(), true
+	return b.Bytes()
 }
 
 // preHandlerDetail explains a request net/http refused; reason is the text net/http gave
