@@ -185,6 +185,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(func() { close(stopping) })
+	ln = httpapi.ProblemListener(ln, srv.MaxHeaderBytes)
 	if cfg.DebugAddr != "" {
 		stopProfiler, err := serveProfiler(cfg.DebugAddr, logger)
 		if err != nil {

@@ -43,7 +43,20 @@ func newMetrics(pool *pgxpool.Pool, svc *bots.Service, logger *slog.Logger) *met
 }
 
 func (m *metrics) observe(method, route string, status int, elapsed time.Duration) {
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Observe(elapsed.Seconds())
+	m.requests.WithLabelValues(methodLabel(method), route, strconv.Itoa(status)).Observe(elapsed.Seconds())
+}
+
+// methodLabel is the metrics label of a request method: the method itself when it is one of
+// HTTP's standard methods (RFC 9110, and PATCH), "other" for anything else. net/http accepts
+// any token as a method, so without this every made-up method would add series to every
+// request metric.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 func (m *metrics) handler() http.Handler {

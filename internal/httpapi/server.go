@@ -5,7 +5,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -135,6 +135,7 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			id = uuid.NewString()
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		c.Response().Writer = &jsonWriter{ResponseWriter: c.Response().Writer, head: req.Method == http.MethodHead}
 		c.SetRequest(req.WithContext(withRequestInfo(req.Context(), requestInfo{id: id, path: req.URL.Path})))
 
 		defer func() {
@@ -152,7 +153,7 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			elapsed := time.Since(start)
 			s.metrics.observe(req.Method, route, status, elapsed)
 			s.logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
-				slog.String("method", req.Method),
+				slog.String("method", clip(req.Method, maxLoggedMethod)),
 				slog.String("route", route),
 				slog.Int("status", status),
 				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
@@ -171,6 +172,23 @@ func userID(c echo.Context) string {
 		return u.String()
 	}
 	return ""
+}
+
+// maxLoggedMethod bounds the request method copied into a log line or a problem: net/http
+// accepts any token as a method, as long as the request line fits in the header limit.
+const maxLoggedMethod = 64
+
+// clip shortens s to at most n bytes, cut on a character boundary and marked with "…", so
+// that what a client sends cannot make a log line as long as its request.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func printable(s string) bool {
@@ -219,7 +237,7 @@ func (s *server) handleError(err error, c echo.Context) {
 	for k, v := range pe.header {
 		c.Response().Header()[k] = v
 	}
-	body, _ := json.Marshal(pe.problem)
+	body := problemJSON(pe.problem)
 	// A HEAD answer loses the body in dropHeadBody (or in net/http) and keeps the headers.
 	_ = c.Blob(int(pe.problem.Status), "application/problem+json", body)
 }
@@ -235,7 +253,7 @@ func fromHTTPError(c echo.Context, he *echo.HTTPError) *problemError {
 	case http.StatusNotFound:
 		return fail(ctx, kindNotFound, "there is no resource at this path")
 	case http.StatusMethodNotAllowed:
-		return fail(ctx, kindMethodNotAllowed, fmt.Sprintf("this path does not support %s; see the Allow header", c.Request().Method))
+		return fail(ctx, kindMethodNotAllowed, fmt.Sprintf("this path does not support %s; see the Allow header", clip(c.Request().Method, maxLoggedMethod)))
 	case http.StatusRequestEntityTooLarge:
 		return fail(ctx, kindPayloadTooLarge, fmt.Sprintf("the request body must be at most %d bytes", MaxBodyBytes))
 	case http.StatusUnsupportedMediaType:
