@@ -166,8 +166,17 @@ type BotCreate struct {
 	// Example: gpt-4o-mini
 	Model BotModel `json:"model"`
 
-	// Name 1 to 100 characters (Unicode code points), not only whitespace; surrounding whitespace
-	// is trimmed. Unique among the owner's bots that are not deleted, ignoring case.
+	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
+	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
+	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
+	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
+	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
+	//
+	// Unique among the owner's bots that are not deleted (`409` otherwise), compared without
+	// invisible characters and ignoring case by Unicode full case folding: "Straße" and
+	// "STRASSE", "ΟΔΟΣ" and "οδος", "µ" (micro sign) and "μ" are the same name. Names stored
+	// before these rules are kept as they were.
 	//
 	//
 	// Example: Support assistant
@@ -204,8 +213,17 @@ type BotDuplicate struct {
 	// IsPublic Whether the copy is public.
 	IsPublic *bool `json:"is_public,omitempty"`
 
-	// Name 1 to 100 characters (Unicode code points), not only whitespace; surrounding whitespace
-	// is trimmed. Unique among the owner's bots that are not deleted, ignoring case.
+	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
+	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
+	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
+	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
+	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
+	//
+	// Unique among the owner's bots that are not deleted (`409` otherwise), compared without
+	// invisible characters and ignoring case by Unicode full case folding: "Straße" and
+	// "STRASSE", "ΟΔΟΣ" and "οδος", "µ" (micro sign) and "μ" are the same name. Names stored
+	// before these rules are kept as they were.
 	//
 	//
 	// Example: Support assistant
@@ -231,8 +249,17 @@ type BotList struct {
 // Example: gpt-4o-mini
 type BotModel = string
 
-// BotName 1 to 100 characters (Unicode code points), not only whitespace; surrounding whitespace
-// is trimmed. Unique among the owner's bots that are not deleted, ignoring case.
+// BotName 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
+// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
+// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
+// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
+// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
+//
+// Unique among the owner's bots that are not deleted (`409` otherwise), compared without
+// invisible characters and ignoring case by Unicode full case folding: "Straße" and
+// "STRASSE", "ΟΔΟΣ" and "οδος", "µ" (micro sign) and "μ" are the same name. Names stored
+// before these rules are kept as they were.
 //
 // Example: Support assistant
 type BotName = string
@@ -260,8 +287,17 @@ type BotResponse struct {
 	// Example: gpt-4o-mini
 	Model BotModel `json:"model"`
 
-	// Name 1 to 100 characters (Unicode code points), not only whitespace; surrounding whitespace
-	// is trimmed. Unique among the owner's bots that are not deleted, ignoring case.
+	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
+	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
+	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
+	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
+	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
+	//
+	// Unique among the owner's bots that are not deleted (`409` otherwise), compared without
+	// invisible characters and ignoring case by Unicode full case folding: "Straße" and
+	// "STRASSE", "ΟΔΟΣ" and "οδος", "µ" (micro sign) and "μ" are the same name. Names stored
+	// before these rules are kept as they were.
 	//
 	//
 	// Example: Support assistant
@@ -330,8 +366,17 @@ type BotUpdate struct {
 	// Example: gpt-4o-mini
 	Model *BotModel `json:"model,omitempty"`
 
-	// Name 1 to 100 characters (Unicode code points), not only whitespace; surrounding whitespace
-	// is trimmed. Unique among the owner's bots that are not deleted, ignoring case.
+	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
+	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
+	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
+	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
+	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
+	//
+	// Unique among the owner's bots that are not deleted (`409` otherwise), compared without
+	// invisible characters and ignoring case by Unicode full case folding: "Straße" and
+	// "STRASSE", "ΟΔΟΣ" and "οδος", "µ" (micro sign) and "μ" are the same name. Names stored
+	// before these rules are kept as they were.
 	//
 	//
 	// Example: Support assistant
@@ -548,8 +593,10 @@ type ListBotsParams struct {
 	// IsPublic Only public (`true`) or only private (`false`) bots.
 	IsPublic *bool `form:"is_public,omitempty" json:"is_public,omitempty"`
 
-	// Q Only bots whose name or description contains this text, ignoring case. `%` and `_`
-	// are matched literally.
+	// Q Only bots whose name or description contains this text, compared as names are:
+	// ignoring case by Unicode full case folding, in NFC and without invisible
+	// (default-ignorable) characters, so `strasse` finds "Straße". `%` and `_` are matched
+	// literally. A text of only invisible characters is refused (`422`).
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Sort The sort order; a leading `-` sorts descending. Names sort ignoring case.
@@ -773,7 +820,9 @@ type ClientInterface interface {
 	// Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 	// owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 	// `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-	// and so on, shortening the source name when needed to stay within 100 characters.
+	// and so on (the first that none of the caller's bots has, compared as names are),
+	// shortening the source name when needed to stay within 100 characters and leaving out
+	// any characters of it that names may not contain.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -785,7 +834,9 @@ type ClientInterface interface {
 	// Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 	// owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 	// `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-	// and so on, shortening the source name when needed to stay within 100 characters.
+	// and so on (the first that none of the caller's bots has, compared as names are),
+	// shortening the source name when needed to stay within 100 characters and leaving out
+	// any characters of it that names may not contain.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1008,7 +1059,9 @@ func (c *Client) UpdateBot(ctx context.Context, botId BotId, params *UpdateBotPa
 // Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 // owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 // `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-// and so on, shortening the source name when needed to stay within 100 characters.
+// and so on (the first that none of the caller's bots has, compared as names are),
+// shortening the source name when needed to stay within 100 characters and leaving out
+// any characters of it that names may not contain.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1030,7 +1083,9 @@ func (c *Client) DuplicateBotWithBody(ctx context.Context, botId BotId, params *
 // Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 // owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 // `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-// and so on, shortening the source name when needed to stay within 100 characters.
+// and so on (the first that none of the caller's bots has, compared as names are),
+// shortening the source name when needed to stay within 100 characters and leaving out
+// any characters of it that names may not contain.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1998,7 +2053,9 @@ type ClientWithResponsesInterface interface {
 	// Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 	// owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 	// `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-	// and so on, shortening the source name when needed to stay within 100 characters.
+	// and so on (the first that none of the caller's bots has, compared as names are),
+	// shortening the source name when needed to stay within 100 characters and leaving out
+	// any characters of it that names may not contain.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2010,7 +2067,9 @@ type ClientWithResponsesInterface interface {
 	// Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 	// owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 	// `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-	// and so on, shortening the source name when needed to stay within 100 characters.
+	// and so on (the first that none of the caller's bots has, compared as names are),
+	// shortening the source name when needed to stay within 100 characters and leaving out
+	// any characters of it that names may not contain.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3641,7 +3700,9 @@ func (c *ClientWithResponses) UpdateBotWithResponse(ctx context.Context, botId B
 // Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 // owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 // `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-// and so on, shortening the source name when needed to stay within 100 characters.
+// and so on (the first that none of the caller's bots has, compared as names are),
+// shortening the source name when needed to stay within 100 characters and leaving out
+// any characters of it that names may not contain.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3659,7 +3720,9 @@ func (c *ClientWithResponses) DuplicateBotWithBodyWithResponse(ctx context.Conte
 // Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 // owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 // `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-// and so on, shortening the source name when needed to stay within 100 characters.
+// and so on (the first that none of the caller's bots has, compared as names are),
+// shortening the source name when needed to stay within 100 characters and leaving out
+// any characters of it that names may not contain.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -8104,141 +8167,149 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H0Nc9s4suBfQXHnauy3lCwpdiaR6+rKmUl2sptJUrFzubswL4RISMIzBXAI0Ip24qr7NffD7pe86m6A",
-	"HyLlj8RJ3uzMVk1tLIJAo9Ho727+FiR6lWsllDXB9LdgKXgqCvznjzxZih+1soXO4O9UmKSQuZVaBdPg",
-	"RJm1KAyzmvHSLoWyMuFWpKwQv5bCWMN4IZgSF6JgCcyUDoMwMMlSrDjMJlS5CqZvA6UHxupCBO/CwG5y",
-	"EUwDYwupFsHlZRg8PuOL7tpnS8Fm2n5vmLGFVgsGq9sNs3xxzKRlyZKrhTBsLe2SAQQb9xPTc2bpZYBG",
-	"fOCrPIMlo2AcBS34urA80wknAPrgef3qmZ9diXV3hQOey4OL8cFMW3Nwbz5K7s9GYvCAH4nBYXqYDB6m",
-	"o9ng/mw8n8zH8/vphF8JzWUY5LzgK2HdYT3S9ml6FaZk2obnhiBImCXndhmEgeIreHOm7XuZBmEAJy0L",
-	"kQZTW5SiCe5cFytug2lQljiyi8ynqVjl2gqVbP4hNl3Af+HnwiA2k0JwK5jhcwHEVghbbNje08dnT1ha",
-	"8LllEe6yMeHgH2LDfj47e8l+RmpmT6TI0ijYnzIeKZpgtsHJDV8JVhpREK1UP52LDeMqrX9wVI3DpGKT",
-	"Q7bUZWEYp2sQKRg5l4WxrBAm18oIxhdcKrZnLLelCdlMp5uQxZ6M4n1cgbZnmNIw8WLIzhowRArB4iyV",
-	"87kohLIekCmLDyeTeMhOHEbWS5kJ1oSCAJZwSWSWsaJUSqrFNFLx4ehhfOze42ylVzBxxq0oaD560y65",
-	"ZXMuM5EyvKJbQAKOVnzDZoIZoWykuGGc5Rls2upzoZguGP72a6ktTgLHfwz4ZpzNC2GW7PXrpz+xXBRM",
-	"56JAvAwj1SLUo/mDdJSMxeAe/2E2OJw9EIOH80k6uJ+M+WR2LzlMj4QnVOJeNaluEUXrSq34h2dCLewy",
-	"mE6OjsJgJZX/ewy3y1pRwJz//jaKPkzGgyj68MPjd3/9rp+c579wmyy7dPxCCUDDSheCATMzbE8XLP63",
-	"eJ+QuC6kFWzJ81wow7TKNkxWPOp7w5KywGOHd+EsNcw3R3JbhQx4Ny8ItVotss2UrQU/9yvFbw6iYDgc",
-	"RkG871jxCsDcRnEU3EPu14/D+YD2tgN549HksA8lz+RK2n6OlPFiARSmytUMjn7OpBUr2BzuPOcLMfTg",
-	"/FqKYlNDk+GsTVBSMedlZoPpZBTWjEcqe28ShACoXIGkGY9GeMburwpiqaxYiAJBPj2XeRfin/Warbja",
-	"OCCtZuZc5mwm5nCoHmBmLC+s2QU3vNIP9nVQu/81gB/1AH8J7Jj4DskDnr6iewx/JVpZofCfPM8zSRzo",
-	"IC/0LBOrv/6HIalWUQSAZ7nMgmkA+/McATgYEKHSll3wTKbs76cvnk9ZqcSHXCRwx4VK4TzhdyZVXuJZ",
-	"IQMMpoewCyst0twjnjIPYbUfD5E5mPF04JYNLpt4+64Q82Aa/OWg1lsO6Kk5eElvEzq6ZOe3kXAFO5jB",
-	"LzxleyuewQkI2k7IpKLNvT57MniwP4T1f9Rqnsnkc5G50SXjGay6YUt+AWxwpi0DGklZFJyWea4Ly7gx",
-	"0liuLOkkFfoe1uirAOrBHUw3sPxcqDtDHUwJJ4+zhsDRbEMHA/mcapIPjGeZXuPjmqUDHE90MZNpKtRn",
-	"4hB5JE6/VsQ87FIaxCNII6foyTbh3asxV8PRg7p59fCuMAdwSdATtF2KAnWN7w3Ly1kmE3h47Ji+NW5D",
-	"rU0g5p4qEEU8e1wUurgF9j4b/hPVvNqgCpSFGLLnpAWwNTcO0hThfK7tE12q9DMPWGlEmlPIJKiurbM8",
-	"rM/yubaMluy7BtoO5vjwLs7yuWamTJYAGtI/CGJUT3mWuVMD6jdCIC5e8k2meXqm9TMQdl/z1IjqiFOj",
-	"pIXLyhW7f8j+IR8RdIVItEolvPEENbw7kBJwaMuaJJiRKhEMWB6yWWmP2VzYZAkWGqnGoP+iFto83/Gk",
-	"Pt8mnMwB2nPSeWPYgDTWOznz2Os+cc3eUIHaoaB1cPuqspA+C7uJVnNZrHDVVGQCXpyC0p0yD2FtvxBY",
-	"AA7SKU9T9j/cBP8d7LQmricPduC6ArwH224yBH9Q2YB3ge8T2p1gq9KgfHZLiZS21zgPUKKbu4oR96ei",
-	"uJCJeK34BZcZn2Vf/eKl3PIZN6KtZCRLkbJCLpaWKb3u5aDeHiMzLAibnphX8GRwMrei6Kqnp3hsqJeu",
-	"ubReL8XZwFbr8yM09MbLMDjT+heuNk4bM5/LCrQmdRlNG+P3JRUbM0OwtkiwodScac0AElaB0kN+Bbdi",
-	"gGbAHVHdWRtg0m78bzoXihGwYGQJvjIhm6P+Iw1K8697Vq8VL+1SF/Kfd8OzBS9APqC5DsxbfMjdva8F",
-	"7rg+odbyPYdTNp/fkdglZbwFKdwbI5Tdwv2bN28GJw1nZI/XMlvzjWHxI5wtDmu2WQhutGLrpVCM9yxz",
-	"hS8OjyUvdCKMAZ7zGL2Rd2h3wcFMKrNkLkWGd0iAPmiC6dvfAvwN3hIrVLrLAvh8VnksA1AIwLAEEEEd",
-	"CTyL5ZattLFsElyG9TwrnYrsmhlKda70WjEcy6JgkdvBwyg4Bh2I/e3xGfMuTxxggst3zWs/aRJVA3nM",
-	"Ya+HuHD7BM7dSBvcbcgqTyrcfCInNisEP3cOSK1swRN7zGLCeMwyaaxhwNdBD0TR81oZst5E+otIJT9D",
-	"6L+N1geCJ26uBquAhKzQ5n3GP6L3EYFLSfTz7GUBhpuVwgTTOc+M6CLOe7jZC7BdYrAOY9TmYjzrGH3/",
-	"XjWA25M35ty6k1fv+JG2PzVGX4aBNO/Jemp5UXoBfbMUaHRRCADdvAlXSJ8AbFoShkQzJuCobqZ1Jjgu",
-	"SHfhejh/wXGX3uVz7fjnMAxOZGOsWL3PC73KbWtTYP23d/RUGVuUCfxl2EJeCAWyBMCnW+gEiot5aHUh",
-	"CoMkcMzKHIaOR6MRqBxA0KIw7ZjA/9Ylnhxn80IKlWYbZrxLYgFKLgg+rsBilUows9T5kLxVtTNwNGo7",
-	"T/89ij6MRu/+res3DYMPAzdysMWXgIDh4oCR8Pz1swbAgLAmk2t50oY/bOPrFLYGmlbjnZCNABPAUJOs",
-	"NPJCoI5SFkqkTHzgic02jDv0thCEC1TOulSXoGA2vHWTXicdeTkDctF5e+AtUYmnrjr4pWf/IRL0eSHp",
-	"gzq8I66jS5voFca0uFOc+65aNYOLuIG2/K6Pzt3Q99y2Qjgp6FtWIrBboi8MZHqzcE9z4zjEw9VadicW",
-	"WuyijYnXSNZHLapGFS5WZZbFbQL3QUsUq3iH+EyXlukCVAhvj5aFMlt0fQRkDROSTUHxri9M5rBzz6Fu",
-	"yaFf5LS7uXPUJTrfHAOHWzKd0xxdUvkExurnBqFD7/az0FtxxMt+Kngmje2Pr6D7Xc9hf6ZnW1as2v+4",
-	"BopXzo8e1IDwouAb+DvbHdSI8VlcOSR9FKPr3L8iCBFSoKB/AXh0m/lHffNbbXl2RZADkNhwcsxl5m7U",
-	"hSgYzzJc12wvfP/wmoW3eQCehYcm9OERQu8ONvCLl8M9ETYKmcnUoGomUjbbsLirg8Zsj6Bm8UzbASkr",
-	"+20eAWrsoR7AZpqbrMZ3BN526LDDJD1ld0AfO4ncuPhs77WSiU7hXqWC5Voqa/ZDZBXoKF4vwUjNeSKO",
-	"mSmLQpcqRVdC9XukpGG2kKuVSIfstZK/loLxlQYp6N3m3xs6aIzxYqKGtk6GpCGTC6UBeJZwI7aDhZ0g",
-	"xbUI6eOTUXT66TxzJtgs4+qcKV1czUCru9y1BEmBfYyaEhoCbFZaxJBIpUVTRCthgLUVgqcDwH6Xu1D4",
-	"3gvNDpdUXrUkVw8NZnvVhPuti3SlqP08pfma3JBtkG6dJ3KNCtBR239/ajrem/e7EClTz4Qom2Sp4aKZ",
-	"6vh34vfhbCIO5z8kg3F6jw8OxdFs8CC5nw5+EA/mD/loNk4m6U3w6y3ra/dzSgOrV95XF6x7LpsKfmmY",
-	"VM4Ajo+dcsUwprWWRmzvb1tV6oK7bfRcBzWOf0nDuzbANW+fNUZfhkGZpze7tBk3topnfMKt7dN8KzoK",
-	"vQnQBCCsXC9tV04bX83rVB1950DDJndq7XqHhD2taGgrDmILLpVUi7iRZuSoYiZAUOSFoESUPbrESqzD",
-	"+uKmoI8XAmcB2axtpChdgi1FIfZDFvPEygsRk/9NWs91N6GnOXriAXF5SZHai9ubjpnhG8PWy82+E1wu",
-	"z9C/GYQBreUdaICM+jo2hvXJ8RYZdvD0p3VOWDrbNtD/q5rkCO1rvBe3tLDOUDcWGTnziUWEjFuWCeAZ",
-	"WokhpR0aFxZWlp0LkQM1yIJd8KwU5jhScdScOAqmjDhrkgleGBfxq54TSa+kasI3/pLutX8Bd9rXkyx9",
-	"lisSQZW50T4o523/bRdt9bumAR9tztAWFR2+le1MXH4D7NfZeaABS2I5jmU6j7/PZHNZwC4/8F3PQg1N",
-	"ogauG2i4TkxW8IYOQ/XMfYLrZ8Ezu+xit9aI/Ib0eX+WeXNx91bfQjsM0BOWcbUo+cKzeUrqgqtRlMCO",
-	"e6wGraz4YN+vpUr1+gprHONQpiFCQCgawKVWSZsKxpMHyN47/oCuDyCVJs/45r2/WfVh/e3l2eBQM2f8",
-	"7nD3dakV2RnJH2dSuEDAVaZ1l3z4h/f2KtEBSy3lYonZyfXABnqcQGxLzkmfhOhIgrzQFzKlqG0N8otc",
-	"qJOnfdAWwvrUjjaUr+gBQURlEM4pMUc1CBO5wXxXYk0ZDouS8uSMzxooDW5q1cdBe72pzQNtbCXcprQu",
-	"kuuN7CR573n7HL9axc3bHrVet1AfID7y1VOHwl49+ZE9PDz6gbmgGqMgap8znIKrXTbILVuDiF5jOUmd",
-	"euYisKGj7VwURisqQ+DpsI8sfFB2e40nuqCU/dDJTz2fC3LdIJPDxOGbYLIhUHoclBIUa5XsuDzAwr2d",
-	"6ra2u0qln+jxpZ1mcFV1kIaMZ0aT4sMNi//XwCV1DJ6m8TGVBICij2p9IeDWAi64P8Th1UZud2ks+HCZ",
-	"GolO28wR48034IwuJN1l8WYJerYpVyuOZ4coPJeU7dwAuUbl1VHtek/WBYp7SHJrfpcNadgeqFwAALmp",
-	"OLmtrM63fAu9ofPrBCA+9ZhoGJfu8vRdTrIbH1+4OHfXP1tXX/FG0nDZ4613xUXXB5XCLdfbzZxo80Kv",
-	"3l9FRY6AyFKr/BzzVsIzFdjUO/h0E/NaN0nfPXuqYOemXd8mAPnHCGQsU4wSULoSPTFbt6HHe9+9DDsd",
-	"Q7XnsGN987n1cSE68731cuMM+tqBdDMfkdXvb+3V6pOOVcFa8/Sb09dbbVHVNaR+fUCqTexsKY3VxSYE",
-	"wQ9MEunocwNWzbt3VcDqE8NQnxpd+orBIYBWJGUh7eYUkOIYCWZ4nZRkGdBfTzxQf39z1kmt+Pl0cnSf",
-	"/f3Nmcs1NeUsZnveo/u9wVI1qtmLxYc8rpLCUDvD+etbtLQ2pywdqebaq/ycCkhcSdCPS25Pc7TAKBYj",
-	"+Krj6A8oQyesFEURojYZYpSi4WMLfe4sBbGxYI81lkiW3MIyIQ4wQkRq7ex57n15VJhiNex4GKlI/eUv",
-	"rJFPJ7WKFAVMYqcoxHWRB1NCpIbFJy4BkFOWMmXasagcje4lf39zhv8Q8bRKsjNyoXyCL55BCJBpI9wR",
-	"JBmXK6w9qbLtv6fMSyoehO2slzJZsoQXhRSGcUUnRK8O2QlbSWOkWoSRcvmNmMFfOa99Zh0BJH1VZ5V2",
-	"fDgau/Sm7QxDv794GKknqCKC8ZoxI4oLUYQYZjRu3sEAgSZMgFBzqGB5IZXF0j6PdFTvjEc28kwAK96V",
-	"QRazvbdeC363B8RnpgcH6/V6WMyTAVCKLoa6WBwU8wT+g3H7+8NIxUCvMboUTJ9Kc8xqzcH/ZtgeKrL7",
-	"SIj92iyTKlI+XY4qHSslZpMLtIqmsNmP+Df76HnkR7YSHD28HyP1cTAYVP/B2Li3QCxmH9nhaMQ+NvXa",
-	"rSqvKbuyyottT99MZKX5x+wjU73ZqNvvVkVE9OI9B5i7ZORdCzHaeFXpT2faqp6Fpj0keLAopRBGl0Ui",
-	"rqlM6Uy5Enap0wHMjGVbfq9HDmS0F8QHaYBvoJWNL9TVEKiJxifwbrzfhbgqRKNpH7ppHWR1JZxxPMgZ",
-	"XpxK4jrzJa7orT2bwyuAIxXjrh6NItsAmGkXo3VmlY0i4XOxGUgFF7Veg7eKv0kJj7cqi+O6ztoHRFD3",
-	"F2lnuZ5iFVxrPGEf2W0rTrqzU93RwGo9wOIfmrumQcoQxWwOKgjqIf0qk3WwEqnkA2ISMM/R1jz9maad",
-	"KWsmgtNMJojW26XfXntuhSiNwyUugLpw55zWHIVH6iz6TmF9L9F1yl1olQe4DSd3gTh0aa8sUulM3ixm",
-	"oDmRqvtLKEi3jhsVBrGvqOhMDOcPUwxc0ULP5D2lDccsyUDyAgshK6eHL/rSGpjyqOJuuwtfWpUt3VN0",
-	"xY00GzBx3ld16D0Gce2BiLd9B8QzI3WyVWtZyAvgCFi5548Lo5Ao07liIPqBXVRXDlkeBduyrNIGXDeG",
-	"qidEfDg6jMk1REKQuOOUKY33I+GKZYIXyjEjXJK4KStVJgwSODVRAD4qrZf/P2pFtzzZeCUA3i1EXggj",
-	"lCVGVuk7vg1KDCwhHrJToVLAxown52h1NUhSsfjl6zNUZyIV//T42eOzxzHofCt+TnKDWhJUPIpnUxd7",
-	"dbzWx8OlYjNh10Iokg2EJtRTDseTOFKAXdcxAn6Fea1Qfo9AxqStpQxvgIlU/PLFaZ2zBbqT07s6vx/8",
-	"Rlbd5UGlAceMJ4nILep/2/c+UsRZpsjOsWFGb8MPPLjtJh8LYQ3b1eCD9tlp4/EGr67z/uL9xjYXqAKC",
-	"/vQwdspl8zrvO+1c43twQTFQ3rihHnsvKBKnUsoQixRluy0xFvJPhzX8CWXsP2N3T1gmL4QC0iM7gacS",
-	"/grd4BUcSmJiUmBNpF4WGqhalIa5Z34oQMdzOdzwVebHk3BMdVJiS5EaiFTDpHXeIsYxq1r2liEEzIkv",
-	"BE5w8vJpEAYXojAuYW44Go4wGYcWD6bBveFoeM9Fp9Dwa7kwp78FC9FjpT/DS9iyKPRaXZUTp71djzfZ",
-	"ypUYshgt1JglugQFHplApGAPOAcKbmHaeZRGUyIn+yvRhbMHmJsKtF98oxDNsnFEGjuTcCSSrqKB08TE",
-	"ZQR2VqAuOtug/wfXWfPsXLqsP8zaZBfSSA+o40YUW8doEh5KpSc9TR2eHpEvuNlv6G2/T6IecoCtNC7D",
-	"a8dRlxAYuO1GyVwuKm5XNj2Gvf01qhyYGxXStDxGu9fGY6QgHgFBUabtXkrtuFYfeD6pZ0cHletySHfA",
-	"6LoI7MWoXOyT8g+/O4m3F2PuQrxfpUb3wdZKJdqucmuEnXajicx1VNl10cxX8GkijjFY8cFuZ5ey+L85",
-	"bvUeREYh3LUBoWBFwbNss52B6tTTHdv5dWeXn09A81nroh2DfY8sc8HiQYxPDO6XbN8he46GNL7R3uYu",
-	"sqV99LSFCQat5C3vY279ONiV3xUGg9ZfLi44wP/vCYG/2+oeMxmNrqhdu13Nmk/d76lZa/pKW7zYk+t2",
-	"N7pBox1d35pu/EGrdR0ufEg76nup2vlBo2kOvjK+/pXXWwWvh5PJTV7qVotehsHRTWBsNwPBt+5d/1ZP",
-	"YTz6TSme5Rg92+iyYD70xxeGkkCsCd5dhkGu+9zdPzq9h5RbvVaUe1+f5pA9ta43ErByp83UGYVD9trV",
-	"kXqFBFMsI+Wyq6iScI4mm/PGYRC1ciNhW7HEsr04CkbDH6Ig9oYpdw2mnFblYjnSRIoURZESuwQFPm5s",
-	"K+6ThLTRR9reWhRutbqjy4ZU9kinmxvcM8f5KGWozJD665NrZLCDrsSzUuzu1nizwqdGDphLfnNJW1uS",
-	"zjGxvoqArSysT01ebKWDjIb3gGgxksC3sPDCdwXyFnpdJl2h5JabuLy8vIU64SppL9vBDBDMlx3mOr5L",
-	"5lqXK+1uQNQoPrg7tlp357zqHRyz1T3zqvHVuK/LtkcPr3+p6rkFL4xvwHW3mwDhe0c3ga6nlvwzhcvh",
-	"5AY73O4E8o2FEt0pki1dkXQZBr0egbrstcsHqaDWiavQxY0ocNX087nmOkKi8dVwn2x12XGu2EihLxbE",
-	"SKvVTnxceQXdVNt+kskDFx0ho1EolkrD81zwwkRqXuiVM9ZAMIYYKkA1eyYSDZrmvBCCpFsdRcCcXHJF",
-	"F84tho4gAKXPxVK7UlzYsFf+EeY+Sf653phd7ZrsFo950+pvRD4npZvYl3U7jj5l2s3Tr087QdYxa76w",
-	"6usruK9hzs7N8DvVeW9y2Z80O+sdjg6vf6NqJ4ds8wacr6er2WczzQe3W/ZVox3W75Hj/uRyCPo5btjv",
-	"THtFmqOzARoBPr1WVIvP1abR8nDYYS5/E5Y4y5e8ijdQlL6NcvR17+ptb97v1KD9m7C7yfh2Aox6q4Ok",
-	"yMs+E9h1mwciN+XMCOv9GVUhMdkix75iaHdFUOjiMrerCmIIAnqlXP8dUEVaJljM8tK6NuVwS11oyOqW",
-	"KU62JLmOqi768Ap2N2Rv2k34KOxDoyO1u4c1KkekkXiX+B6GiOoUnP0+lYMKsz5L5fgsWxuxvdV8pKGc",
-	"wtPto9hpgcP5kWnoiy7qmV7hbxW1VhM4taZirw3LFLP2S7U10XOxZnTc1Ly+USKx5w9+oYWh07e6Kqfc",
-	"by7bZ7ovRZazpDRWr0RhnK+AGmIP2SMBmqaY9xjsk9sZ0a4U70ZG9FeVDc6b+keREV9en7u9vf3pCuCf",
-	"pvpXMNUpbe2WpnodvMf6ok+Vyv2eaZ1LUaUQ1UVWVWJ2r6YKD1vKakhSkvued5HqdXKfNTshufCby/GI",
-	"K3eqK06vE08x2O9945FqiuI3znHAXXu9sNVsCZdNWRRQ9BhGUDYp24Mh+1EQkjth1wg2gTGUu2A00yqk",
-	"EhehfMSYMgrJ3UC2uBCpSPH7B5ZXSRLt9jW9ngN/xt/cee6cAaYtNU+qA0PEVC4eN5q54JmXj5euJDnt",
-	"zEI0U0/CXUh07p0zTSnb8LFT+cMuPzS7mNzSFV13DbvsfhjiK3ufG99C+tPr/PnG2J9u6v+KTpOq8cFt",
-	"xZ9zuN698HtUSLVwer5W3QB7IwnSNJogu+istGzJ0yHDD0W1kv+wt1g7L6pwPZNdplJfKJ9Zrc9r57VL",
-	"YFoJrqxciUjtkVVE6TZV7mmvTfiKMPbtvUXu6P40Cb6dSfAHYzOO9NspzLdgNnS5B1QPujMzklxAvo56",
-	"+6uJ7drFKQWVQaneixvFlRipoXSL/TBSddMmqaRZipTtVf2edFHVhIa+RRRmUv1PaeQsw0/+rZfafbuM",
-	"8qR9e5nd+YqNosgvnrr4JQNI29WmN8ihckWmv9dI0h/EO33SWxl8d67qa5jAAWWT72QCJ+ztKVYwDk6x",
-	"0ggvUl1YuLSrbGhykQzXS27XCywtXJWZlUCJB1T8ODBCWcdthvDGfqRo2WZK2FZAPeNWVLX1VLruDFkj",
-	"VEqfP4w9k8HHLBdFlSRf9eFyOgx6pF2YH1kIgYZKiy7OkaekWHjBTliiV/QhTKlAJ4mnbCl4YWeC23jf",
-	"heHHR1XFzbkQuWEyzdC/oIRr+6ZzoYas1UVQVvpWpHTBjNW575t3UXO5WmsKwehfaCX8FnHrpJ8h/iIV",
-	"qcc8WW6jwheEYOwBfvneUDeAPdOsCOGGxc+4sQM818HTn0jHixS6z3AnakFNThIhL4RvPMspVr2SxoiU",
-	"KqE5ixs8Koap8dN/ccotj7HCM47jSMl0yg4nkUKopu58IwWjpuy3KJBphG0JIlesHwXTCFuP/v//+/+i",
-	"IIyapfv4zAsKfFhV8uMjEi34wJX1R+R/D6NG+iwOnYwm9wfj8WBydDZ6OD0cT0c/DMeTe/8nCi4d4JE6",
-	"K7B/AeUeJmWRscFzNviZRUF/pfN3Z1HAvjt5+ZRu3ndPf2pfut7silN8VGeld+59Tzto1+bB4gc1qRAX",
-	"y9jwzNLjBsGAslquhHEVZLLOoNj+2GeLLILeT/reqKD/eqFoxQd7gCAPamZU53gjwYyvI5hxl2Cu61Xb",
-	"Q02ONtpU1CKw29PR/eHDB2Oio8+g/k/YzFe5GpFqMEck52bGTfuLR9ti5Ji+m0IcApktFrqwBh/xbKSn",
-	"B1C/MUakT3SEXwA3Fh2tuVCsVFZmxF0ziVwy00YYdwv+1JH+5eykN1gvvdV7JaN2PF9avcK7d/funJel",
-	"bbSSBiG+vx28Dyk5AHtoqU2nMQ8lCfqQvrQUlR+CeHPGWVEq410zsMICW8tPWa6zrFrbalep6jIQWY8h",
-	"1yffcJVep83kqzlt/EZBh3ExBC8mfTl7pbGpZlrEn96dO/Du/MGYEFKbizNimfCVjhr3hbRd5hh9M73Z",
-	"Y9R0m4yyk3brzeojmrX/1+AnMoa9XpNfCIQv6Myoe0nukOJUXJlwyzO9uGvh/AnX4lPop1tUVTUnbVZV",
-	"uR+ICFzR9m5r3BXvxJPRqNmB3V0W5Nyo9VT9C6wuXcsQ35ahN+fSdc79gmfuVthx4H4DoP+BgB62mnkF",
-	"07fv2tikyvUGGglzDo1U6H5jLDoDvepbQWn5JmTx0eheIzWtF3OvfOH8t0OeIRbkWnAXF1XnIzP8Rsxv",
-	"x7k1cdU9uPaL7b5tb9/hNyPRhNhlBjuPDoaO+poQwPGVRRZMgwNUsBwEfVNVMSvfK21YG8bIs/vrg6/l",
-	"zFtl4H3zPOvtyoA9s4Q5Zkq7VlOUg9GY0SHy8t3lfwYAAP//",
+	"7H1djxtHtthfKfQ68Mx1k0NSM7LEQRCMZGmtXVkWNKMoiVtXXewuknWnWdWuqh6Kaw8Q5DfkfR8CBMh7",
+	"8hbgArnvzn/ILwnOOdVf7OZ8SCP5etcLGKthV1edOnXqfJ/TPwWJXuVaCeVsMP0pWAqeCoP/fMyTpXis",
+	"lTM6g79TYRMjcye1CqbBibJrYSxzmvHCLYVyMuFOpMyIHwthnWXcCKbEhTAsgZnSYRAGNlmKFYfZhCpW",
+	"wfSHQOmBddqI4G0YuE0ugmlgnZFqEVxehsGTM77orn22FGym3ZeWWWe0WjBY3W2Y44tjJh1LllwthGVr",
+	"6ZYMINj4n5ieM0cvAzTiPV/lGSwZBeMoaMHXheW5TjgB0AfP61fPy9mVWHdXOOC5PLgYH8y0swf35qPk",
+	"/mwkBg/4kRgcpofJ4GE6mg3uz8bzyXw8v59O+JXQXIZBzg1fCecP65F2z9KrMCXTNjw3BEHCLDl3yyAM",
+	"FF/BmzPt3sk0CAM4aWlEGkydKUQT3Lk2K+6CaVAUOLKLzGepWOXaCZVs/iw2XcC/4+fCIjYTI7gTzPK5",
+	"AGIzwpkN23v25OwpSw2fOxbhLhsTDv4sNuzbs7OX7FukZvZUiiyNgv0p45GiCWYbnNzylWCFFYZopfrp",
+	"XGwYV2n9g6dqHCYVmxyypS6MZZyuQaRg5Fwa65gRNtfKCsYXXCq2Zx13hQ3ZTKebkMUlGcX7uAJtzzKl",
+	"YeLFkJ01YIgUgsVZKudzYYRyJSBTFh9OJvGQnXiMrJcyE6wJBQEs4ZLILGOmUEqqxTRS8eHoYXzs3+Ns",
+	"pVcwccadMDQfvemW3LE5l5lIGV7RLSABRyu+YTPBrFAuUtwyzvIMNu30uVBMG4a//Vhoh5PA8R8Dvhln",
+	"cyPskr1+/ewblgvDdC4M4mUYqRahHs0fpKNkLAb3+NezweHsgRg8nE/Swf1kzCeze8lheiRKQiXuVZPq",
+	"FlG0rtSKv38u1MItg+nk6CgMVlKVf4/hdjknDMz5jz9E0fvJeBBF779+8varL/rJef4dd8myS8ffKwFo",
+	"WGkjGDAzy/a0YfE/xPuExLWRTrAlz3OhLNMq2zBZ8agvLUsKg8cO78JZaphvjuS2Chnwbm4ItVotss2U",
+	"rQU/L1eK3xxEwXA4jIJ437PiFYC5jeIouIfcrx+H8wHtbQfyxqPJYR9KnsuVdP0cKeNmARSmitUMjn7O",
+	"pBMr2BzuPOcLMSzB+bEQZlNDk+GsTVBSMedF5oLpZBTWjEcqd28ShACoXIGkGY9GeMb+rwpiqZxYCIMg",
+	"n57LvAvxt3rNVlxtPJBOM3suczYTczjUEmBmHTfO7oIbXukH+zqo/f8awI96gL8Edkx8h+QBT1/RPYa/",
+	"Eq2cUPhPnueZJA50kBs9y8Tqq3+yJNUqigDwHJdZMA1gfyVHAA4GRKi0Yxc8kyn70+n3L6asUOJ9LhK4",
+	"40KlcJ7wO5MqL/CskAEG00PYhZMOae4RT1kJYbWfEiJ7MOPpwC8bXDbx9oUR82Aa/OGg1lsO6Kk9eElv",
+	"Ezq6ZFduI+EKdjCDX3jK9lY8gxMQtJ2QSUWbe332dPBgfwjrP9ZqnsnkY5G50QXjGay6YUt+AWxwph0D",
+	"GklZFJwWea6NY9xaaR1XjnSSCn0Pa/RVAPXgDqYbOH4u1J2hDqaEk8dZQ+BorqGDgXxONckHxrNMr/Fx",
+	"zdIBjqfazGSaCvWROEQeidOvFTEPt5QW8QjSyCt6sk1492rM1XD0oG5ePbwrzAFcEvQE7ZbCoK7xpWV5",
+	"MctkAg+PPdN31m+otQnE3DMFoohnT4zR5hbY+2j4T1TzaoMqUBgxZC9IC2Brbj2kKcL5QrunulDpRx6w",
+	"0og0r5BJUF1bZ3lYn+UL7Rgt2XcNtBvM8eFdnOULzWyRLAE0pH8QxKie8izzpwbUb4VAXLzkm0zz9Ezr",
+	"5yDsPuepEdURp0ZJC5eVK3b/kP1ZPiLojEi0SiW88RQ1vDuQEnBoy5okmJUqEQxYHrJZ6Y7ZXLhkCRYa",
+	"qcag/6IW2jzf8aQ+3yaczAPac9J5Y9iANNY7OfO41H3imr2hArVDQevg9lVlIX0UdhOt5tKscNVUZAJe",
+	"nILSnbISwtp+IbAAHKRTnqbs3/kJ/i3YaU1cTx7swHUFeA+2/WQI/qCyAe8C3ye0O8FWhUX57JcSKW2v",
+	"cR6gRDd3FSPuT4W5kIl4rfgFlxmfZZ/94qXc8Rm3oq1kJEuRMiMXS8eUXvdy0NIeIzMsCJuemFfwZHAy",
+	"d8J01dNTPDbUS9dculIvxdnAVuvzIzT0xsswONP6O642XhuzH8sKtCZ1GU0bW+5LKjZmlmBtkWBDqTnT",
+	"mgEkrAKlh/wMd2KAZsAdUd1ZG2DSbsrfdC4UI2DByBJ8ZUM2R/1HWpTmn/esXiteuKU28i93w7MFNyAf",
+	"0FwH5i3e5/7e1wJ3XJ9Qa/mewymaz+9I7JIy3oIU7o0Vym3h/s2bN4OThjOyx2uZrfnGsvgRzhaHNds0",
+	"glut2HopFOM9y1zhi8NjyY1OhLXAc56gN/IO7S44mElllsylyPAOCdAHbTD94acAf4O3xAqV7sIAn88q",
+	"j2UACgEYlgAiqCNByWK5YyttHZsEl2E9z0qnIrtmhkKdK71WDMeyKFjkbvAwCo5BB2J/fHLGSpcnDrDB",
+	"5dvmtZ80iaqBPOax10NcuH0C526kDe42ZJUnFW4+kRObGcHPvQNSK2d44o5ZTBiPWSatswz4OuiBKHpe",
+	"K0vWm0i/E6nkZwj9r6P1geCJm6vBKiAhK7SVPuPH6H1E4FIS/Tx7acBwc1LYYDrnmRVdxJUebvY92C4x",
+	"WIcxanMxnnWMvv9SNYDbkzfm3LqTV+/4kXbfNEZfhoG078h6anlRegF9sxRodFEIAN28CVdInwBsWhCG",
+	"RDMm4KlupnUmOC5Id+F6OL/DcZely+fa8S9gGJzIxjqxepcbvcpda1Ng/bd39ExZZ4oE/rJsIS+EAlkC",
+	"4NMt9ALFxzy0uhDGIgkcsyKHoePRaAQqBxC0MLYdE/iPusCT42xupFBptmG2dEksQMkFwccVWKxSCWaX",
+	"Oh+St6p2Bo5GbefpP0bR+9Ho7T90/aZh8H7gRw62+BIQMFwcMBJevH7eABgQ1mRyLU/a8OttfJ3C1kDT",
+	"arwTshFgAhhqkhVWXgjUUQqjRMrEe564bMO4R28LQbhA5axLdQEKZsNbN+l10pGXMyAXXWkP/EBUUlJX",
+	"HfzSs38SCfq8kPRBHd4R19GFS/QKY1rcK859V62awUfcQFt+20fnfug77lohnBT0LScR2C3RFwYyvVm4",
+	"p7lxHFLC1Vp2JxZa7KKNiddI1kctqkYVLlZFlsVtAi+DlihW8Q7xmS4c0wZUiNIeLYyyW3R9BGQNE5JN",
+	"QfGuT0zmsPOSQ92SQ3+f0+7m3lGX6HxzDBxuyXROc3RJ5QMYazk3CB16t5+F3oojXvZTwXNpXX98Bd3v",
+	"eg77sz3bcmLV/sc1ULzyfvSgBoQbwzfwd7Y7qBHjs7hySJZRjK5z/4ogREiBgv4F4NFt5h/1ze+049kV",
+	"QQ5AYsPJMZeZv1EXwjCeZbiu3V74/uE1C2/zADyLEpqwDI8Qenewge9KOdwTYaOQmUwtqmYiZbMNi7s6",
+	"aMz2CGoWz7QbkLKy3+YRoMYe6gFsprnJanxH4G2HDjtMsqTsDuhjL5EbF5/tvVYy0Sncq1SwXEvl7P4x",
+	"s4UxulApeg2WYKfmPCGXvJGrlUiH7NRpI1ImVaTKORRAn8m/oAoA3GDFHrO9F08f74fMahYFj/n8X/5H",
+	"FDCA2TtZOEv0aiYVrMSTBMQ+8EV8FgUwOlKgJGhFYYEheyXmha18NIeTScz2uGKoLDOtvH64PyVNWmd9",
+	"240UsLmFNhv2OAnJ1cote3L6OGSOz4ChK7EGtWM/JHVNptKIhJgZE6uZSAE5RKhGpqjiRUpanYGG11jy",
+	"9VeT0eQEUI//eoLbg3/ev1/+eP9hiL8C4HAbUkFeej2PVAP7MESqC2klGC57nmcO5EJpA4Jiv7lsuSWY",
+	"f/QINvT6q6dPnj4dRnRgPxaC8ZUGXaUMbnxp6TpiJB7TabTzkj5lexjGZxhWWEsLeKnCwXASunCRqqFr",
+	"QIJgA4xwxAm3Am5LSTLzIsvox7nOAKNTFgWnzvB/+auIAkJqFJyevTo5PX0SBSGLgl/++st//eWvv/w3",
+	"egw//PMv//OXf/6//4Ue/5//FQVsbyUTo5mVC7Vfjvrf8IIPoWLGA5HTC0Q6ZhykkarDrFYwU2SCEovO",
+	"Re4Am24pNmwtjNiOaXdiadfe2z5xHkWnHy7aZ4LNMq7O4RpeLecrkdN1WJCd9QQVerRX2axwiDKRSocW",
+	"s1bCAicwgqcDoNOuEKQsk1K36whzVVpA5JGkwWyvmnC/xe+v1Ag/zra7JoVpG6RbpzNdo6l2rMvfnjWJ",
+	"jOPdLkTKtJSVlPS01MBpbHX8O/H7cDYRh/Ovk8E4vccHh+JoNniQ3E8HX4sH84d8NBsnk/Qm+C0dQNfu",
+	"55QGVq+8qy5Y91w2FfzSMqm8nyY+9jZAzSO397et0XfB3bbNr4Max7+k4V1T9Zq3zxqjL8OgyNObXdqM",
+	"W1eF3T7g1vYZaBUdhaWl2gQgrDyEbY9jG1/N61QdfedAwyZ3au16hyJ4WtHQVrjOGY56S9zIhvNUMRMg",
+	"7HIjSEDu0SVWYh3WFzcFoWwEzgIqpHaRoqwethQGBGzMEycvRExuYulKrrsJS5qjJyUgPn0uUntxe9Mx",
+	"s3xj2Xq52feCy6fDlm8GYUBrlX5eQEZ9HRvD+tTNFhl28PS7E4mwdLbtR/rX6jlCaF/jvbilI+AMTTiR",
+	"UcyJWETIuGOZAJ6hlRhSdqz12QvKsXMhcqAGadgFzwphjyMVR82Jo2DKiLMmmeDG+sB09ZxIeiVVE77x",
+	"p/QC/w14fT+fZOlzsCARVAlG7YPyQaGfdtFWfwQFlfkWZ2iLig7fynbm178B9uvdEaABS2I5nmX6wFSZ",
+	"cOmT1X0a69uehRqaRA1cNx52nZis4A09huqZ+wTXt4JnbtnFbq0RlRvS5/3FEM3F/Vt9C+3wk5ywjKtF",
+	"wRclm6fcQ7gapgB23GM1aOXEe/duLVWq11c4jTBcahsiBISiBVxqlbSpYDx5gOy947bquqpSafOMb96V",
+	"N6s+rD++PBscauZ9NDu80l1qRXZG8sebFD5edZUHqEs+/P07d5XogKWWcrHEJPp6YAM9XiC2JeekT0J0",
+	"JEFu9IVMKbmgBvn7XKiTZ33QGuHKDKQ2lK/oAUFERrX3nc1RDcJ6g0QcY7APU20WBaVz2jK5pbC4qVUf",
+	"B+11+jcPtLGVcJvSukiuN7KT5EsH8ce4fytu3nb89nov+wApA7Q95VLs1dPH7OHh0dfMx34Zxfr7YjaU",
+	"A9Blg9yxNYjoNVY91RmSPlEg9LSdC2O1omoZng77yKLMHdhe46k25MILvfzU87kgtyMyOcxvvwkmGwKl",
+	"x48uQbFWyY7LAyy8tFP91nYXU/UTPb600wyuimPSkPHMalJ8uGXxfxj43KPBszQ+psoVUPRRrTcCbi06",
+	"RstDHF5t5HaXxrokn1CU6LTNHDEt4gac0WdOdFm8XYKebYvViuPZIQrPJSXlN0CuUXl18kW9J+fzGXpI",
+	"cmt+n7Rr2R6oXAAAuak4ua2czrd8C70ZHtcJQHxaYqJhXPrL03c5yW58cuHTMbphhLpIkDdy24ueoJKv",
+	"gbs+9hluud5u5kSbG716dxUVeQIiS63yc8xbeflUB1bv4MNNzGvdJH337JmCndt2GaYA5B8jkLFMMZhF",
+	"WXX0xG7dhp4gU/cy7HQM1Z7DjvXN564MX9KZ762XG2/Q1w6km/mInH53a69Wn3Ss6iqbp9+cvt5qi6qu",
+	"IfXr46ZtYmdLaZ02mxAEPzBJpKOPjas2795VcdUPjJZ+aBD0M8YwAVqRFEa6zSkgxTMSTEQ8KcgyoL+e",
+	"lkD96c1ZJwPo29PJ0X32pzdnPtxmi1nM9kqP7pcWKyopxBKL93lc5S6idobz17do6VxOyWRSzXWp8nOq",
+	"c/KVa4+X3J3maIFRMErwVcfRH1AiWVgpiiJEbTLEKEXDxxaWKd6Ua4FRHtZYIllyB8tQ/M0KEam1t+d5",
+	"6cuj+imnYccYPfvDH1gj7VNqFSkKmMReUYjrWiSmhEgti098niqnZHpKCGVRMRrdS/705gz/IeJplQtq",
+	"5UKVMU48gxAg01b4I0gyLlcYj62KQr6kBGGqccUY6lImS5ZwY6SwjCs6IXp1yE7YSlor1SKMlE/DxUKT",
+	"ynldJoASQLIsPq4jr6Oxz8LbToQt9xcPI/UUVUQwXjNmhbkQJsRouPXzDgYINGEChJpHBcuNVA4rUEuk",
+	"o3pnS2RTvFfaduphM9ExZns/lFrw2z0gPjs9OFiv10MzTwZAKdoMtVkcmHkC/8G4/f1hpGKg19iHY3tU",
+	"mmNWaw7lb5btoSK7j4TYr81isLzM6qSC3EqJ2eQUapzCZn/Gv9nPJY/8ma0ERw/vz5H6eTAYVP/B2Li3",
+	"jjFmP7PD0Yj93NRrt4oRp+zKYkS2PX0z35rmH7OfmepNmt5+t6p1oxfvecD8JSPvWojRxqsq1DrTVmVX",
+	"NO0hwYPRbyOsLkwirimg6ky5Em6p0wHMjNWF5V6PPMhoL4j30gLfQCsbX6iLdlATjU/g3Xi/C3FVL0nT",
+	"PvTTesjqgk3reZA3vDhVbnbmS3xtZns2j1cARyrGfdkkhfYBMNuumezMKhu17OdiM5AKLmq9Bm/1KCAl",
+	"PN4qgI/rdgBlQAR1f5F2luupqcK1xhP2M7ttYVR3diqPGzitB1ijRnPXNEiJzJh0RHVrPaRfJVwPViKV",
+	"fEBMAuY52pqnPyG6M2XNRHCayQTRerss8WvPzYjCelziAqgLd85pzVF4pN6i7/R/6CW6TlUWrfIAt+Hl",
+	"rk8NubKWqjN5s+aG5kSq7q/0Id06bhTCxGXhT2diOH+YYuBra3om76nAOWZJBpIXWAhZOT18sawAgymP",
+	"Ku62uz6rVYDVPUVfg0uzARPnfcWxpccgrj0Q8bbvgHhmpE62SoKNvACOgAWmvErzAbYBMp0rBqIf2EV1",
+	"5ZDlUbAtyyptwDcNqbJq4sPRYUyuIRKCxB2nTGm8HwlXLBPcKM+McEnipqxQmbA+ywY4NPBR6Ur5/1gr",
+	"uuXJplQC4F0jciOsUI4YWaXvlN16YmAJ8ZCdCpUCNmY8OUerq0GSisUvX5/FlG8Uf/Pk+ZOzJzHofCt+",
+	"TnKDOmdUPIpnUx979by2jIdLxWbCrYVQJBsITainHI4ncaQw0csX5EmL8zqhyj0CGZO2ljK8ATZS8cvv",
+	"T+vUQtCdvN7V+f3gJ7LqLg8qDTjGrLrcof63fe8jRZxliuwc+7r09qXBg9vuRbMQzrJdfWhon51uM2/w",
+	"6nrvL95v7MaCKiDoTw9jr1w2r/O+1841vgcXFAPljRtaYu97isSplBIZI0VJmUuMhfzFYw1/Qhn7l9jf",
+	"E5bJC6GA9MhO4KmEv0I/eAWHktiYFFgbqZdGA1WLwjL/rBwK0PFcDjd8lZXjSTimOilWZXojDU41TFqn",
+	"12Ics2q50DKEgDnxhcAJTl4+C8LgQhjr8zqHo+EIk3Fo8WAa3BuOhvd8dAoNv5YLc/pTsBA9VvpzvIQt",
+	"i0Kv1e6kwBBZItr1eJOdXIkhi9FCjVmiC1DgkQlECvaAc6DgFrad7ms15Ruzr4guvD3A/FSg/eIbRjS7",
+	"GyDS2JmEI5F0FS2cJubXI7Azg7robIP+H1xnzbNz6dMeMbmYXUgrS0A9N6LYOkaT8FAqPelZ6vH0iHzB",
+	"zbZYP/T7JOohB9jx5TK8dhw1s4GB226UzKdM43Zl02PY2wamyoG5Ub1Xy2O0e208RgriERAUZdpu+dWO",
+	"a/WBVyb17Gj0c12q8w4YfbOLvRiVi31S/uF3L/H2YsxdiPerDP4+2FqpRNvFmI2w0240kbmOKrs2zXyF",
+	"Mk3EMwYn3rtGMi233vAkY/DmmbNgvLEXTx9X+dOgd1UZuZG6OmHY30FnuAU1fy5Bf2qk4g5Z/G88A31H",
+	"BXd0kdNIZdIJw7NsM2QnuBswlcmI68sHRpcKpXB7k3k7mdZr2jtO5sedfbU+gGLOWjzjmHHQTdBijwcx",
+	"PrF4dGTGV9nC8EbrZHbeQNpHTyOmYNDKQyvd5a0fB7tS1cJg0PrLhzgH+P890fy3W/2aJqPRFdWit6sS",
+	"LYtleqpEm27fllgpb952/8dBowFk35p+/EGrWSQufEg76nup2vlBo00VvjK+/pXXWyXmh5PJTV7q1mdf",
+	"hsHRTWBst9/Bt+5d/1ZPKwp0AVNozsssttGFYWUUky8s5bM4G7y9DINc93nuH3sVjvR0vVZU7VKf5pA9",
+	"c74bGTAgr5jVyZFD9tpXbpe6FWaLRsonilHt7nZJR1h7xLCRX+LYXhwFo+HXURCXNjb3Ld28gujDUtJG",
+	"inRekRIbAlskbmwr7hPqtNFH2t1aqm81l6TLhlT2SKebG9wzz/ko+6nIkPrrk2sk44Pax7NC7O6PerNS",
+	"w0Y6m8/j8/lnW0LbM7G+4oathLIPzcNsZbaMhveAaDEowrew8H3Zh6t0NtSNCSqU3HITl5eXt9CMfO36",
+	"ZTsuAzrGZYe5ju+SudYFgrtbfjXqKO6Ordb9cK96B8ds9au9anw17vOy7dHD61+qutzBC+MbcN3ttlv4",
+	"3tFNoOvp3vCRwuVwcoMdbvfe+ZWFEt0pki1dkXQZBr3OjbrQvMsHqYTdi6vQh8AoBtd0Wfp2VkKiHdnw",
+	"BG31tfJe5UihWxnESKu5VXxcKdp+qm2Xz+SBD/SQ/SsUS6XleS64sZGaG73ydicIxhCjHmgxzESiQdOc",
+	"GyFIutUBEUwvJq+68R4+9GkBKH3eotor5COgvfKPMPdB8s93o+1q12SClZi3rY5i5D5Tuol9WTfA6VOm",
+	"/Tz9+rQXZB0L7ROrvmXPhGuYs/eY/EZ13ptc9qfNXpaHo8Pr36gaOCLbvAHn6+kj+NFM88Htln3VaED3",
+	"W+S43/h0iH6OG/b7BV+R5uhtgEasUq8Vdb/gatNoMjrsMJc/Ckec5VNexRsoSr+OcvR57+ptb95v1KD9",
+	"o3C7yfh2Aoy+ZgCSIi/6TGD/fQcgclvMrHClP6OqiSZb5Lgsftpd3BT6ENPtCpwYgoBeKd/xClSRlgkW",
+	"s7xw/sMAcEt9lMvplilOtiS5jqrvVsAr2E+UvWm3vaQIFo2O1O6u8agckUZSevf3MNrVaBfQp3JQjdlH",
+	"qRwfZWsjtrfa/TSUU3i6fRQ7LXA4PzINy/qReqZX+FtFrdUEXq2p2GvDMsUChEJtTfRCrBkdN30uolHt",
+	"sVce/EILS6fvdFUZut9cts90X4osZ0lhnV4JY72vgFrQD9kjAZqmmPcY7JPbGdG+qvBGRvRnlQ3em/r3",
+	"IiM+vT53e3v7wxXA3031z2CqUwbeLU31Og8BS6U+VCr3e6Z1LkWVDVXXi1U55r2aKjxsKashSUledpmM",
+	"VK+T+6zZe8xHEn26Sly5U32dfZ1Di3kLpW88Uk1R/MY7DrhvWBS22pvhsimLAgqEwwhKjGV7MGQ/CkJy",
+	"J+wawSYwhtIwrGZakYSgXA1KJtSqPzDDltzuCEjuh5HCoh+hyhg65ViS14JMeiFSkeKHSxyv0ka2+k5h",
+	"fovgFzALtg6CQ2k8x4+01EmPtkrY9LHTXg9GSWu/uhPfOyVsW3qfVISDB1S5mvxo5oN4pZy+9FXeaWcW",
+	"ot16Eu6jzPPSSdSU9g1fP1WU7PKHs4vJLV3idb/Ay+4nYT6zF7zxFbTfvd8fbxT+7i7/1+i8qXpJ3FYM",
+	"e8fv3QvhR0aqhbc3+uRJI6/UNtqf+yixdGzJ0yGj3nLNfMpI+RhvnWpmfLd0n/zVK7mc1ue1E93nhK0E",
+	"V06uRKT2yDojuVKl8/bapq8IY7++18of3e+mya9nmvydsRlP+u2s8FswG7rcAyqx3ZlsSq6osjR9+3up",
+	"7XLQKQW3Qbnfixv1qhgxorQP0EzrPlhSSbvEBLOyhZY2VZltWHbdwoyuf+8z1Jxm66X2Xy2k1POyY8/u",
+	"FNBGneknzwb9lIGs7QLeG+Ry+brd32pE6+/ES37SW2x9dy7za5jAASXo72QCJ+yHUywKHZxi8RZepLpW",
+	"c+lW2dDmIhmul9ytF1ituSoyJ4ESD6iedGCFcp7bDOGN/UjRss3UtK3AfsadqNoVUDcAb1BboVL68Glc",
+	"Mhl8zHJhqrqDqrWZ12HQM+7TDZCFEGiotGhzjjwlxVoWdgKWNX0CVyrQSeIpWwpu3ExwF+/7dIDxUVXE",
+	"dC5EbplMM/RzKOE76elcqCFrNWaUlb4VKW2YdTovWxFe1Fyu1ppCxlm80EqUW8Stk36G+ItUpJ7wZLmN",
+	"irLGBmMg8MuXlhos7NlmkQ23LH7OrRvguQ6efUM6XqTQjYc7UQvqG5MIeeG7Hq+x7wy3WJ8sUiou5yxu",
+	"8KgYpsaPfsYpdzzGotk4jiMl0yk7nEQKoZr6840UjJqyn6JAphF2eoh8/4MomEbYzfX//ef/HgVh1OyG",
+	"gM9KQYEPq+YI+IhECz7wnRIiigOEUSONF4dORpP7g/F4MDk6Gz2cHo6no6+H48m9/xQFlx7wSJ0ZbAlB",
+	"OZBJYTI2eMEG37Io6C8e/+IsCtgXJy+f0c374tk37UvXm+Vxio/qRP/Ove9pBO87Zzj8lC7VNmNlIJ5Z",
+	"etwgGFBWC3QVYVGerDM5tj/z2yKLoPdj3jfqkXC9UHTivTtAkAc1M6pzzZFgxtcRzLhLMNe1/+2hJk8b",
+	"bSpqEdjt6ej+8OGDMdHRR1D/B2zms1yNSDWYI5JzM/On/a2zbTFyTF9MIg6BzBZrh1iDj5RspKetUr8x",
+	"RqRPdITf/rcOHb65UKxQTmbEXTOJXDLTVlh/C37Xkf7m7KQ3WIK+1c4mow5Hn1q9wrt39+6cl4VrdOcG",
+	"Ib6/nUQQUpICtiVTm06vI0pWLFMLpKPsgCGIN2+cmULZ0jUDKyzwSxNTlussq9Z22hf/+kxI1mPI9ck3",
+	"XKXXaTP5bE6bcqOgw/gYQikmyw4BlcammukZv3t37sC783fGhJDafLwTK6+vdNT4byPuMsfOUMVrtm21",
+	"3b6t7KTdzbT6fG7t/7X4cZxhr9fkOwLhEzoz6vacO6Q41asm3PFML+5aOH/AtfgQ+ukWd1X9XpvVXf4H",
+	"IgJfB7/bGvdFRPFkNGo2tfeXBTk3aj1VSwinC9+Fpex00Zv76ZsRf8Iz9yvsOPByA6D/gYAetvqjBdMf",
+	"3raxSc0AGmgkzHk0Uu+AG2PRG+hVKxAqD7Ahi49G9xopcr2Ye1X2Ivj1kGeJBfmu5uaiaiZlh78S89tx",
+	"bk1cdQ+u/WK7Fd4Pb/FrsWhC7DKDvUcHQ0d9fR3g+AqTBdPgABUsD0HfVFXMqmw/N6wNY+TZ/XXK13Lm",
+	"rcr6vnme9za6wDZkwh4zpX33LkriaMzoEXn59vL/BwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/db"
+	"github.com/chatsphere/bots/internal/bots"
 	"github.com/chatsphere/bots/internal/dbtest"
 )
 
@@ -150,9 +151,10 @@ func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots 
 				d := created.Add(time.Hour)
 				deleted = &d
 			}
+			name := fmt.Sprintf("Bot %d of user %d", j, i)
+			description := fmt.Sprintf("Answers questions about topic %d", rng.IntN(1000))
 			rows = append(rows, []any{
-				uuid.New(), owner, fmt.Sprintf("Bot %d of user %d", j, i),
-				fmt.Sprintf("Answers questions about topic %d", rng.IntN(1000)),
+				uuid.New(), owner, name, bots.Fold(name), description, bots.Fold(description),
 				models[rng.IntN(len(models))], float64(rng.IntN(21)) / 10,
 				strings.Repeat("You are helpful. ", rng.IntN(50)),
 				rng.IntN(10) == 0, statuses[rng.IntN(len(statuses))],
@@ -165,7 +167,7 @@ func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots 
 	_, err = conn.Exec(ctx, "ALTER TABLE bots DISABLE TRIGGER USER")
 	require.NoError(t, err)
 	_, err = conn.CopyFrom(ctx, pgx.Identifier{"bots"},
-		[]string{"id", "owner_id", "name", "description", "model", "temperature", "system_prompt", "is_public", "status", "created_at", "updated_at", "deleted_at"},
+		[]string{"id", "owner_id", "name", "name_fold", "description", "description_fold", "model", "temperature", "system_prompt", "is_public", "status", "created_at", "updated_at", "deleted_at"},
 		pgx.CopyFromRows(rows))
 	require.NoError(t, err)
 	for _, sql := range []string{
@@ -229,15 +231,15 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 			"Status":     {Caller: owner.id, Status: active},
 			"Model":      {Caller: owner.id, Model: str("gpt-4o")},
 			"Public":     {Caller: owner.id, IsPublic: &yes},
-			"Search":     {Caller: owner.id, Q: str("topic 12")},
-			"AllFilters": {Caller: owner.id, Status: active, Model: str("gpt-4o"), IsPublic: &yes, Q: str("bot")},
+			"Search":     {Caller: owner.id, QPattern: str(bots.SearchPattern("topic 12"))},
+			"AllFilters": {Caller: owner.id, Status: active, Model: str("gpt-4o"), IsPublic: &yes, QPattern: str(bots.SearchPattern("bot"))},
 		}
 		for fname, f := range filters {
 			for _, page := range []struct {
 				name     string
 				off, lim int32
 			}{{"FirstPage", 0, 20}, {"DeepPage", 2000, 20}} {
-				a := db.BotListCreatedDescParams{Caller: f.Caller, Status: f.Status, Model: f.Model, IsPublic: f.IsPublic, Q: f.Q, Off: page.off, Lim: page.lim}
+				a := db.BotListCreatedDescParams{Caller: f.Caller, Status: f.Status, Model: f.Model, IsPublic: f.IsPublic, QPattern: f.QPattern, Off: page.off, Lim: page.lim}
 				x.need = float64(page.off + page.lim)
 				prefix := owner.name + "/" + fname + "/" + page.name + "/"
 				run(prefix+"CreatedDesc", func() error { _, err := q.BotListCreatedDesc(ctx, x, a); return err })
@@ -256,7 +258,7 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 	run("GetPublicOfOther", func() error { _, err := q.BotGet(ctx, x, db.BotGetParams{ID: bot.ID, Caller: other}); return err })
 	run("Access", func() error { _, err := q.BotAccess(ctx, x, db.BotAccessParams{ID: bot.ID, Caller: heavy}); return err })
 	run("Update", func() error {
-		_, err := q.BotUpdate(ctx, x, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Name: str("Renamed in a plan"), CheckVersion: true, Versions: []int64{bot.Version}})
+		_, err := q.BotUpdate(ctx, x, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Name: str("Renamed in a plan"), NameFold: str("renamed in a plan"), CheckVersion: true, Versions: []int64{bot.Version}})
 		return err
 	})
 	run("Train", func() error { _, err := q.BotTrain(ctx, x, db.BotTrainParams{ID: bot.ID, Caller: heavy}); return err })
@@ -270,14 +272,16 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 	})
 	run("FirstFreeCopyName", func() error {
 		names := make([]string, 50)
+		folds := make([]string, 50)
 		for i := range names {
 			names[i] = fmt.Sprintf("Bot 1 of user 0 (copy %d)", i+1)
+			folds[i] = bots.Fold(names[i])
 		}
-		_, err := q.BotFirstFreeName(ctx, x, db.BotFirstFreeNameParams{Candidates: names, OwnerID: heavy})
+		_, err := q.BotFirstFreeName(ctx, x, db.BotFirstFreeNameParams{Candidates: names, Folds: folds, OwnerID: heavy})
 		return err
 	})
 	run("Create", func() error {
-		_, err := q.BotCreate(ctx, x, db.BotCreateParams{ID: uuid.New(), OwnerID: heavy, Name: "A new bot in a plan", Model: "gpt-4o", Temperature: 0.7})
+		_, err := q.BotCreate(ctx, x, db.BotCreateParams{ID: uuid.New(), OwnerID: heavy, Name: "A new bot in a plan", NameFold: "a new bot in a plan", Model: "gpt-4o", Temperature: 0.7})
 		return err
 	})
 	run("UserEnsure", func() error { return q.UserEnsure(ctx, x, other) })
