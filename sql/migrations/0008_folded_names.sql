@@ -8,6 +8,11 @@
 -- bots against writes and fills the temporary table folded_names with the folded forms of
 -- every bot's name and description, which this file copies into the new columns.
 
+-- pg_trgm indexes text by trigrams; btree_gin lets the same GIN index hold owner_id, so that
+-- a search reads only the caller's candidates (both ship with PostgreSQL, in contrib).
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE EXTENSION IF NOT EXISTS btree_gin;
+
 ALTER TABLE bots
     DROP COLUMN name_search,
     DROP COLUMN description_search,
@@ -43,3 +48,12 @@ CREATE UNIQUE INDEX bots_owner_name_key ON bots (owner_id, name_fold)
 DROP INDEX bots_owner_name_idx;
 CREATE INDEX bots_owner_name_idx ON bots (owner_id, name_fold, id)
     INCLUDE (status, model, is_public) WHERE deleted_at IS NULL;
+
+-- q searches: these find the caller's bots whose folded name or description contains the
+-- folded search text (LIKE '%q%') from the trigrams of q, instead of reading every bot of the
+-- caller. A search text shorter than three characters has no trigram: it reads the caller's
+-- bots as before.
+CREATE INDEX bots_owner_name_trgm_idx ON bots USING gin (owner_id, name_fold gin_trgm_ops)
+    WHERE deleted_at IS NULL;
+CREATE INDEX bots_owner_description_trgm_idx ON bots USING gin (owner_id, description_fold gin_trgm_ops)
+    WHERE deleted_at IS NULL;

@@ -2,7 +2,7 @@
 -- sorting the caller's bots; the filters are the same in all of them and in BotCount.
 -- q_pattern is a LIKE pattern that the service makes of the caller's search text (folded with
 -- bots.Fold, \, % and _ escaped, between two %), matched against the folded name and
--- description.
+-- description, where the trigram indexes of migration 0008 find the matches.
 -- Each page carries the number of matching bots (total), so that a page costs one round
 -- trip: without filters it is the sum of the owner's bot_counts; with filters a subquery that
 -- the planner runs once counts from the index alone where it can.
