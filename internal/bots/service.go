@@ -362,6 +362,10 @@ func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Pag
 		Caller: f.Caller, Status: f.Status, Model: f.Model, IsPublic: f.IsPublic, QPattern: f.QPattern,
 		Off: p.Skip, Lim: p.Limit,
 	}
+	var conn db.DBTX = s.pool
+	if pattern != nil {
+		conn = customPlans{s.pool}
+	}
 	var (
 		items []Bot
 		total int64
@@ -369,17 +373,17 @@ func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Pag
 	)
 	switch p.Sort {
 	case SortCreatedAsc:
-		items, total, err = page(s.q.BotListCreatedAsc(ctx, s.pool, db.BotListCreatedAscParams(args)))
+		items, total, err = page(s.q.BotListCreatedAsc(ctx, conn, db.BotListCreatedAscParams(args)))
 	case SortUpdatedAsc:
-		items, total, err = page(s.q.BotListUpdatedAsc(ctx, s.pool, db.BotListUpdatedAscParams(args)))
+		items, total, err = page(s.q.BotListUpdatedAsc(ctx, conn, db.BotListUpdatedAscParams(args)))
 	case SortUpdatedDesc:
-		items, total, err = page(s.q.BotListUpdatedDesc(ctx, s.pool, db.BotListUpdatedDescParams(args)))
+		items, total, err = page(s.q.BotListUpdatedDesc(ctx, conn, db.BotListUpdatedDescParams(args)))
 	case SortNameAsc:
-		items, total, err = page(s.q.BotListNameAsc(ctx, s.pool, db.BotListNameAscParams(args)))
+		items, total, err = page(s.q.BotListNameAsc(ctx, conn, db.BotListNameAscParams(args)))
 	case SortNameDesc:
-		items, total, err = page(s.q.BotListNameDesc(ctx, s.pool, db.BotListNameDescParams(args)))
+		items, total, err = page(s.q.BotListNameDesc(ctx, conn, db.BotListNameDescParams(args)))
 	case SortCreatedDesc, "":
-		items, total, err = page(s.q.BotListCreatedDesc(ctx, s.pool, args))
+		items, total, err = page(s.q.BotListCreatedDesc(ctx, conn, args))
 	default:
 		return Page{}, &ValidationError{Fields: []FieldError{{Field: "sort", Message: "unknown sort order"}}}
 	}
@@ -388,11 +392,30 @@ func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Pag
 	}
 	if len(items) == 0 && p.Skip > 0 {
 		// A page past the end has no row to carry the total.
-		if total, err = s.q.BotCount(ctx, s.pool, f); err != nil {
+		if total, err = s.q.BotCount(ctx, conn, f); err != nil {
 			return Page{}, fmt.Errorf("count bots: %w", err)
 		}
 	}
 	return Page{Items: items, Total: total}, nil
+}
+
+// customPlans runs queries as unnamed statements (pgx's QueryExecModeCacheDescribe), which
+// PostgreSQL plans for their arguments every time. A named prepared statement, pgx's default,
+// may switch after five runs to a generic plan, made without the arguments: for a search,
+// such a plan cannot use the trigram indexes and reads every bot of the caller. Planning a
+// search again costs about half a millisecond.
+type customPlans struct{ db.DBTX }
+
+func (c customPlans) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return c.DBTX.Exec(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
+}
+
+func (c customPlans) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return c.DBTX.Query(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
+}
+
+func (c customPlans) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return c.DBTX.QueryRow(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
 }
 
 // listRow is a row of any of the list queries: a bot and the number of matching bots.
