@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/gen/api"
 )
 
 // namTwins are pairs of names that look the same, or differ only in case in the sense of
@@ -208,5 +210,54 @@ func TestSearchMatchesFoldedNamesAndDescriptions(t *testing.T) {
 		t.Parallel()
 		e := lstFor(e, t)
 		valNamesOnly(t, e.get(u, "/api/v1/bots?q="+url.QueryEscape("\u200b\ufeff")), "query", "q")
+	})
+}
+
+// namClash makes bot the newer of two live bots with one name, as migration 0008 leaves them
+// when names stored before the folding turn out to be the same name.
+func namClash(t *testing.T, e *env, id uuid.UUID, name, fold string) {
+	t.Helper()
+	_, err := e.pool.Exec(context.Background(),
+		"UPDATE bots SET name = $2, name_fold = $3, name_clash = true WHERE id = $1", id, name, fold)
+	require.NoError(t, err)
+}
+
+func TestBotsWhoseNamesClashedWhenFoldingBeganStayUsable(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	setupClash := func(t *testing.T) (*env, user, api.BotResponse) {
+		e, u := lstFor(e, t), newUser(t)
+		e.createBot(u, map[string]any{"name": "Straße"})
+		newer := e.createBot(u, map[string]any{"name": "Placeholder"})
+		namClash(t, e, newer.Id, "STRASSE", "strasse")
+		return e, u, newer
+	}
+	t.Run("BothAreReadListedAndFound", func(t *testing.T) {
+		t.Parallel()
+		e, u, newer := setupClash(t)
+		require.Equal(t, "STRASSE", valRepresentation(t, e.get(u, botPath(newer.Id))).Name)
+		page := lstList(e, u, url.Values{"q": {"strasse"}, "sort": {"name"}})
+		require.Equal(t, []string{"STRASSE", "Straße"}, lstNames(page.Items))
+	})
+	t.Run("TheNewerKeepsItsNameThroughEdits", func(t *testing.T) {
+		t.Parallel()
+		e, u, newer := setupClash(t)
+		for _, body := range []map[string]any{{"name": "STRASSE"}, {"description": "Edited"}, {"name": "strasse"}} {
+			res := e.put(u, botPath(newer.Id), body, nil)
+			require.Equal(t, http.StatusOK, res.code, string(res.body))
+		}
+	})
+	t.Run("RenamedToAnotherNameItIsHeldToTheRule", func(t *testing.T) {
+		t.Parallel()
+		e, u, newer := setupClash(t)
+		res := e.put(u, botPath(newer.Id), map[string]any{"name": "Renamed"}, nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		namTaken(t, e.put(u, botPath(newer.Id), map[string]any{"name": "STRASSE"}, nil))
+	})
+	t.Run("RestoredItIsHeldToTheRule", func(t *testing.T) {
+		t.Parallel()
+		e, u, newer := setupClash(t)
+		require.Equal(t, http.StatusOK, e.delete(u, botPath(newer.Id)+"?confirm=true", nil).code)
+		namTaken(t, e.post(u, botPath(newer.Id, "/restore"), nil))
 	})
 }
