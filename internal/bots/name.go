@@ -11,10 +11,8 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// The name rules live here, in Go, and not in the schema: PostgreSQL 15 has neither full
-// Unicode case folding nor the character properties below, and those must come from a
-// maintained library (golang.org/x/text), so the service computes each name's folded key and
-// the database keeps that key unique per owner (bots_owner_name_key).
+// The name rules are here, not in the schema, because PostgreSQL 15 has no full case folding
+// nor these character properties; the database keeps the folded key unique per owner.
 
 // MaxNameLength is the longest bot name, in Unicode code points.
 const MaxNameLength = 100

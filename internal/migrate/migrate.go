@@ -1,7 +1,8 @@
 // Package migrate applies the embedded SQL migrations to a database.
 //
 // Migrations are the files of sql/migrations, applied once each in the order of their names,
-// each in its own transaction together with its row in schema_migrations, followed by the
+// each in its own transaction together with its row in schema_migrations (and, for the few
+// that need what SQL cannot compute, after a Go step in the same transaction), followed by the
 // migrations of River, the job queue, which keeps its own record. The whole run holds
 // a PostgreSQL advisory lock, so that several replicas starting at once apply every migration
 // exactly once: the first one migrates, the others wait and then find nothing left to do.
