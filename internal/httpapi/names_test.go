@@ -225,23 +225,23 @@ func namClash(t *testing.T, e *env, id uuid.UUID, name, fold string) {
 func TestBotsWhoseNamesClashedWhenFoldingBeganStayUsable(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	setupClash := func(t *testing.T) (*env, user, api.BotResponse) {
+	setupClash := func(t *testing.T) (*env, user, api.BotResponse, api.BotResponse) {
 		e, u := lstFor(e, t), newUser(t)
-		e.createBot(u, map[string]any{"name": "Straße"})
+		older := e.createBot(u, map[string]any{"name": "Straße"})
 		newer := e.createBot(u, map[string]any{"name": "Placeholder"})
 		namClash(t, e, newer.Id, "STRASSE", "strasse")
-		return e, u, newer
+		return e, u, older, newer
 	}
 	t.Run("BothAreReadListedAndFound", func(t *testing.T) {
 		t.Parallel()
-		e, u, newer := setupClash(t)
+		e, u, _, newer := setupClash(t)
 		require.Equal(t, "STRASSE", valRepresentation(t, e.get(u, botPath(newer.Id))).Name)
 		page := lstList(e, u, url.Values{"q": {"strasse"}, "sort": {"name"}})
 		require.Equal(t, []string{"STRASSE", "Straße"}, lstNames(page.Items))
 	})
 	t.Run("TheNewerKeepsItsNameThroughEdits", func(t *testing.T) {
 		t.Parallel()
-		e, u, newer := setupClash(t)
+		e, u, _, newer := setupClash(t)
 		for _, body := range []map[string]any{{"name": "STRASSE"}, {"description": "Edited"}, {"name": "strasse"}} {
 			res := e.put(u, botPath(newer.Id), body, nil)
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -249,15 +249,28 @@ func TestBotsWhoseNamesClashedWhenFoldingBeganStayUsable(t *testing.T) {
 	})
 	t.Run("RenamedToAnotherNameItIsHeldToTheRule", func(t *testing.T) {
 		t.Parallel()
-		e, u, newer := setupClash(t)
+		e, u, _, newer := setupClash(t)
 		res := e.put(u, botPath(newer.Id), map[string]any{"name": "Renamed"}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		namTaken(t, e.put(u, botPath(newer.Id), map[string]any{"name": "STRASSE"}, nil))
 	})
 	t.Run("RestoredItIsHeldToTheRule", func(t *testing.T) {
 		t.Parallel()
-		e, u, newer := setupClash(t)
+		e, u, _, newer := setupClash(t)
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(newer.Id)+"?confirm=true", nil).code)
 		namTaken(t, e.post(u, botPath(newer.Id, "/restore"), nil))
+	})
+	t.Run("WhenTheOlderIsDeletedTheNewerHoldsTheName", func(t *testing.T) {
+		t.Parallel()
+		e, u, older, _ := setupClash(t)
+		require.Equal(t, http.StatusOK, e.delete(u, botPath(older.Id)+"?confirm=true", nil).code)
+		namTaken(t, e.post(u, "/api/v1/bots", map[string]any{"name": "strasse", "model": "gpt-4o"}))
+	})
+	t.Run("WhenTheOlderIsRenamedTheNewerHoldsTheName", func(t *testing.T) {
+		t.Parallel()
+		e, u, older, _ := setupClash(t)
+		res := e.put(u, botPath(older.Id), map[string]any{"name": "Elsewhere"}, nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		namTaken(t, e.post(u, "/api/v1/bots", map[string]any{"name": "strasse", "model": "gpt-4o"}))
 	})
 }

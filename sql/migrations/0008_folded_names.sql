@@ -20,8 +20,9 @@ ALTER TABLE bots
     ADD COLUMN description_fold text,
     -- name_clash marks a live bot whose name became the same name as an older live bot's of
     -- the same owner when names began to be folded (for example "Straße" and "STRASSE"). Both
-    -- stay as they were, readable, listed and searchable; the older one holds the name. A
-    -- rename to another name or a restore clears the mark, and the rule applies again.
+    -- stay as they were, readable, listed and searchable; the older one holds the name (see
+    -- bots_pass_name_on below). A rename to another name or a restore clears the mark, and
+    -- the rule applies again.
     ADD COLUMN name_clash boolean NOT NULL DEFAULT false;
 
 UPDATE bots SET name_fold = f.name_fold, description_fold = f.description_fold
@@ -43,6 +44,31 @@ ALTER TABLE bots ALTER COLUMN name_fold SET NOT NULL;
 DROP INDEX bots_owner_name_key;
 CREATE UNIQUE INDEX bots_owner_name_key ON bots (owner_id, name_fold)
     WHERE deleted_at IS NULL AND NOT name_clash;
+
+-- When the bot that holds a name gives it up (it is deleted or renamed), the oldest live bot
+-- marked as its clash takes the name over, so that a name never becomes free for a new bot
+-- while a live bot still has it.
+CREATE FUNCTION bots_pass_name_on() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE bots SET name_clash = false
+    WHERE id = (
+        SELECT id FROM bots
+        WHERE owner_id = OLD.owner_id AND name_fold = OLD.name_fold
+          AND deleted_at IS NULL AND name_clash
+        ORDER BY created_at, id
+        LIMIT 1
+    );
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER bots_pass_name_on
+    AFTER UPDATE OF deleted_at, name_fold ON bots
+    FOR EACH ROW
+    WHEN (OLD.deleted_at IS NULL AND NOT OLD.name_clash
+          AND (NEW.deleted_at IS NOT NULL OR NEW.name_fold <> OLD.name_fold))
+    EXECUTE FUNCTION bots_pass_name_on();
 
 -- The name order (folded names, id for the marked clashes) and the search for a free copy name.
 DROP INDEX bots_owner_name_idx;
