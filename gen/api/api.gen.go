@@ -166,8 +166,17 @@ type BotCreate struct {
 	// Example: gpt-4o-mini
 	Model BotModel `json:"model"`
 
-	// Name 1 to 100 characters (Unicode code points), not only whitespace; surrounding whitespace
-	// is trimmed. Unique among the owner's bots that are not deleted, ignoring case.
+	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
+	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
+	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
+	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
+	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
+	//
+	// Unique among the owner's bots that are not deleted (`409` otherwise), compared without
+	// invisible characters and ignoring case by Unicode full case folding: "Straße" and
+	// "STRASSE", "ΟΔΟΣ" and "οδος", "µ" (micro sign) and "μ" are the same name. Names stored
+	// before these rules are kept as they were.
 	//
 	//
 	// Example: Support assistant
@@ -204,8 +213,17 @@ type BotDuplicate struct {
 	// IsPublic Whether the copy is public.
 	IsPublic *bool `json:"is_public,omitempty"`
 
-	// Name 1 to 100 characters (Unicode code points), not only whitespace; surrounding whitespace
-	// is trimmed. Unique among the owner's bots that are not deleted, ignoring case.
+	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
+	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
+	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
+	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
+	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
+	//
+	// Unique among the owner's bots that are not deleted (`409` otherwise), compared without
+	// invisible characters and ignoring case by Unicode full case folding: "Straße" and
+	// "STRASSE", "ΟΔΟΣ" and "οδος", "µ" (micro sign) and "μ" are the same name. Names stored
+	// before these rules are kept as they were.
 	//
 	//
 	// Example: Support assistant
@@ -231,8 +249,17 @@ type BotList struct {
 // Example: gpt-4o-mini
 type BotModel = string
 
-// BotName 1 to 100 characters (Unicode code points), not only whitespace; surrounding whitespace
-// is trimmed. Unique among the owner's bots that are not deleted, ignoring case.
+// BotName 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
+// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
+// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
+// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
+// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
+//
+// Unique among the owner's bots that are not deleted (`409` otherwise), compared without
+// invisible characters and ignoring case by Unicode full case folding: "Straße" and
+// "STRASSE", "ΟΔΟΣ" and "οδος", "µ" (micro sign) and "μ" are the same name. Names stored
+// before these rules are kept as they were.
 //
 // Example: Support assistant
 type BotName = string
@@ -260,8 +287,17 @@ type BotResponse struct {
 	// Example: gpt-4o-mini
 	Model BotModel `json:"model"`
 
-	// Name 1 to 100 characters (Unicode code points), not only whitespace; surrounding whitespace
-	// is trimmed. Unique among the owner's bots that are not deleted, ignoring case.
+	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
+	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
+	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
+	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
+	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
+	//
+	// Unique among the owner's bots that are not deleted (`409` otherwise), compared without
+	// invisible characters and ignoring case by Unicode full case folding: "Straße" and
+	// "STRASSE", "ΟΔΟΣ" and "οδος", "µ" (micro sign) and "μ" are the same name. Names stored
+	// before these rules are kept as they were.
 	//
 	//
 	// Example: Support assistant
@@ -330,8 +366,17 @@ type BotUpdate struct {
 	// Example: gpt-4o-mini
 	Model *BotModel `json:"model,omitempty"`
 
-	// Name 1 to 100 characters (Unicode code points), not only whitespace; surrounding whitespace
-	// is trimmed. Unique among the owner's bots that are not deleted, ignoring case.
+	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
+	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
+	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
+	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
+	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
+	//
+	// Unique among the owner's bots that are not deleted (`409` otherwise), compared without
+	// invisible characters and ignoring case by Unicode full case folding: "Straße" and
+	// "STRASSE", "ΟΔΟΣ" and "οδος", "µ" (micro sign) and "μ" are the same name. Names stored
+	// before these rules are kept as they were.
 	//
 	//
 	// Example: Support assistant
@@ -551,8 +596,12 @@ type ListBotsParams struct {
 	// IsPublic Only public (`true`) or only private (`false`) bots.
 	IsPublic *bool `form:"is_public,omitempty" json:"is_public,omitempty"`
 
-	// Q Only bots whose name or description contains this text, ignoring case. `%` and `_`
-	// are matched literally.
+	// Q Only bots whose name or description contains this text, compared as names are:
+	// ignoring case by Unicode full case folding, in NFC and without invisible
+	// (default-ignorable) characters, so `strasse` finds "Straße". `%` and `_` are matched
+	// literally. A text of only invisible characters is refused (`422`). A text of three
+	// characters or more is looked up in an index; a shorter one reads all of the
+	// caller's bots.
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Sort The sort order; a leading `-` sorts descending. Names sort ignoring case.
@@ -812,7 +861,9 @@ type ClientInterface interface {
 	// Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 	// owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 	// `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-	// and so on, shortening the source name when needed to stay within 100 characters.
+	// and so on (the first that none of the caller's bots has, compared as names are),
+	// shortening the source name when needed to stay within 100 characters and leaving out
+	// any characters of it that names may not contain.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -824,7 +875,9 @@ type ClientInterface interface {
 	// Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 	// owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 	// `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-	// and so on, shortening the source name when needed to stay within 100 characters.
+	// and so on (the first that none of the caller's bots has, compared as names are),
+	// shortening the source name when needed to stay within 100 characters and leaving out
+	// any characters of it that names may not contain.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1052,7 +1105,9 @@ func (c *Client) UpdateBot(ctx context.Context, botId BotId, params *UpdateBotPa
 // Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 // owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 // `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-// and so on, shortening the source name when needed to stay within 100 characters.
+// and so on (the first that none of the caller's bots has, compared as names are),
+// shortening the source name when needed to stay within 100 characters and leaving out
+// any characters of it that names may not contain.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1074,7 +1129,9 @@ func (c *Client) DuplicateBotWithBody(ctx context.Context, botId BotId, params *
 // Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 // owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 // `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-// and so on, shortening the source name when needed to stay within 100 characters.
+// and so on (the first that none of the caller's bots has, compared as names are),
+// shortening the source name when needed to stay within 100 characters and leaving out
+// any characters of it that names may not contain.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2095,7 +2152,9 @@ type ClientWithResponsesInterface interface {
 	// Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 	// owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 	// `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-	// and so on, shortening the source name when needed to stay within 100 characters.
+	// and so on (the first that none of the caller's bots has, compared as names are),
+	// shortening the source name when needed to stay within 100 characters and leaving out
+	// any characters of it that names may not contain.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2107,7 +2166,9 @@ type ClientWithResponsesInterface interface {
 	// Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 	// owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 	// `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-	// and so on, shortening the source name when needed to stay within 100 characters.
+	// and so on (the first that none of the caller's bots has, compared as names are),
+	// shortening the source name when needed to stay within 100 characters and leaving out
+	// any characters of it that names may not contain.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4108,7 +4169,9 @@ func (c *ClientWithResponses) UpdateBotWithResponse(ctx context.Context, botId B
 // Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 // owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 // `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-// and so on, shortening the source name when needed to stay within 100 characters.
+// and so on (the first that none of the caller's bots has, compared as names are),
+// shortening the source name when needed to stay within 100 characters and leaving out
+// any characters of it that names may not contain.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4126,7 +4189,9 @@ func (c *ClientWithResponses) DuplicateBotWithBodyWithResponse(ctx context.Conte
 // Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
 // owned by the caller. The copy is private unless `is_public` says otherwise and starts in
 // `training`. Without a `name`, the copy is called "<name> (copy)", then "<name> (copy 2)",
-// and so on, shortening the source name when needed to stay within 100 characters.
+// and so on (the first that none of the caller's bots has, compared as names are),
+// shortening the source name when needed to stay within 100 characters and leaving out
+// any characters of it that names may not contain.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9661,167 +9726,175 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H2Nchu50eCroCb5aqVkSJGU5B+qrq7kXXvXidfrsuTz3e3484AzIIlPQ4A7wIhmdlV1T3P3Hvco9yRX",
-	"3Q3MP/Vjy95sPqcqicXBAI1Go/+759cg0au1VkJZE0x/DZaCpyLHf37Lk6X4Viub6wz+ToVJcrm2Uqtg",
-	"GpwqsxG5YVYzXtilUFYm3IqU5eKXQhhrGM8FU+JS5CyBmdJhEAYmWYoVh9mEKlbB9OdA6YGxOhfBuzCw",
-	"27UIpoGxuVSL4OoqDL4t8lwo+/ScL7ognC8Fm2n7jWEJDWPG5lotGABjt8zyRQjw5cLmW7aRdon/owvL",
-	"csFTqRbM0hSML7hUAKD4wFfrDKCIgqMoCMIA9iNzkQZTmxeivoUuuDfB2YFvyE7VliVLrhYCQPXw0C+G",
-	"SRsym3OpAFhjuS2MfxYpqZKsSEU6jFQL8jFCfh2kL3TCCbw+aN+8fsH0HKFRYgMQNXFzwNfy4HJ8MNPW",
-	"HBzOR8mD2UgMHvFjMThKj5LB43Q0GzyYjeeT+Xj+IJ3wa6G5CoM1z/lKWEd5T7R9nl6HR5k24bklCBJm",
-	"WXO7DMJA8RW8OdP2vUyvPea5zlfcBtOgKHBkF5nPU7FaaytUsv272HYB/5FfCIPYTHLBrWCGz0VFmXvP",
-	"n54/Y2nO55ZFuMvahIO/iy374fz8FfsBryZ7JkWWRsH+lPFI0QSzLU5u+EqwwoicaL386UJsGVdp9YO7",
-	"ojhMKjY5Yktd5IZxutORgpFzmRu4KGatlRF0Q9ge0WDIZjrdhiz2ZBTv4wq0PcOUhokXQ3ZegyFSCBZn",
-	"qZzPBd5XB8iUxUeTSTxkp/6uLmUmWB0KAljCFZJZxvJCwZWYRio+Gj2OT9x7nK30CibOuBU5zUdv2iW3",
-	"bM5lJlKG/KYFJOBoxbdsJpgRykaKG8bZOoNNW30hFNM5w99+KbTFSeD4TwDfjLN5LsySvXnz/Du2FjnT",
-	"a5EjXtpX83j+KB0lYzE45A9ng6PZIzF4PJ+kgwfJmE9mh8lReiw8oRIrrki1RRSNK7XiH14ItbDLYDo5",
-	"Pg6DlVT+7zHcLmtFDnP++89R9GEyHkTRh4dP3/31z/3kPP+R22TZpeOflAA0rHQuGLA6E7JEr1Z8YARc",
-	"YCvSEJ7Hf4kJqbVjS3ieS5EyYL5aZVsm557ZfWMi5Rk4zArDNayEI1a4xprnhHOtFtl2yjaCXxAIbC9+",
-	"exAFw+EwCuJ9J3BWAP8JABIp/LcA4t4y8UEaC6wUOBr7yS5FvpGGKI2IHxaPj8aTOKwukQcuhgXjYaTO",
-	"YBGesfj5fICoilkmlTAs0YWyQCYAfyaN7bLmQ2TN/QfsZtt1suPR5Kj/vF5qJT75zGqIBvRmW4fawyiI",
-	"mcdiTH/vn0Qq/kv1cxe5b5dCVSfMrj1gzuLvn57HbE/nkYp/eHr6XbwPg+hIRMriw9ERe6kt+1Gnci5F",
-	"GlenQ6eC7Edpx5fgD842ubSCTtPxnu5phjgKoC7ZQf10AbH3fMTVlHc95xdyJW2/WMx4voCbporVDPjP",
-	"nEkrVgAk7nnNF2LoYfqlEPm2AinDWeugpGLOi8wG08korKSfVPZwEoQAqFyB7jYejZDRuL9KiKWyYiFy",
-	"BPnsQq67EP+gN2wFJENAWs3MhVyzmZgDlXqAQd/JrdkFN7zSD/ZNULv/1IAf9QB/BToBCT9SSnj6mvgZ",
-	"/JVoZYXCf/L1OpMkBg/WuZ5lYvXX/zCkWpVkAeBZLrNgGtgaZwRyBUpX2rJLnsmU/e3sp5dTVijxYS0S",
-	"EDRCpXCe8DuTal3gWaEUDqZHsAsrLRLeE54yD2G5Hw+ROZjxdOCWDa7qePtzLubBNPjTQWUJHNBTc/CK",
-	"3iZ0dMnObyPhCnYwE6hYT9mKZ3ACgrYTMqloc2/Onw0eIb/B7aBQdrt/PoCfIrX3+tm37OHR48MpSHOB",
-	"5AwnzuxGJoJJRaxj9h8iscA5MvjTFHmuF9wK+OWNkolOBVNaJUue88SKfB9uKdgTWs0zmXzqEW51wXgG",
-	"e92yJb8EDQC0doAzZVFwVqzXOgcuYaSxXFlSx8tDe1wdWglQz4nBdAPLL4S6twNDTErDcFY8CFszTkA1",
-	"TTWpRoxnmd7g40qbATie6Xwm01SoT8QhagE4/UYRy7JLaRCPoIg5m0g2yf2wwlwFRw/q5uXD+8IcwIUi",
-	"SYPWgGr2N4ati1kmE3h44tQaa9yGGptAzD1XoIXx7Gme6/wO2Ptk+E9VnaGAFlzkYggCFSQe23BvVKYI",
-	"50ttn+lCpZ94wCiNrRfUEqy2xlkeVWcJop2W7LsG2g7m+PA+zvKlZqZIlgAa0j+wD1QLeJa5UwPqN0J4",
-	"XHid4zYOCFRvSl2pqUCc0Dp6TWSfZBLeWOosNagh0xQg7tpOmEHNC9O3bTf+oOGxqbkjrn2n5mFBdL3i",
-	"20zz9FzrF6BUfEk6JXySRESNBtgTV+zBEfu7fILn8SoXiVaphDeeoTl3D9IYyHRZXQJmpEoEAyYPLJ5J",
-	"y/a8bl7xRzxlvO+Au/0TNhf0gzOVQQdFq7RO9ONJRfT1rTC3lx7yX9eGDciCvZeLUDNeWnvq19rJTGjp",
-	"xPBmg5FEyiHxxCvm0uyYkBTnGq1/HLnW0PO69OF8EkkkWs1lvkKwU5EJeHHKDChiJRmU5gTtq0QQT1P2",
-	"X90E/8Xmhaif/uTRjtMvAe85fzcZgj8ovVT3QQGntDvBVoVB5c0tBQYgbK9GIXD09V3FeBnPRH4pE/FG",
-	"8UsuMz7Lvji3SLnlM25EUwNNliJluVwsLVN60yvovMeIHEVNOnwNTwancyvyLs8/w2NDo2XDpfVGC84G",
-	"5mOfp7NmVFyFwbnWP3K1daq6+VT+pTXZUmjtGr8vqdiYGYS1QYE11fNcawaAsBKSHurLuRUDNBHviejO",
-	"m/CGaEMbIDAjeA5yM6xCCFKxda4XuTCGccu0SgQJ7bVQzh0eKWNzwVcmZHNUZ6VB5WzI3sLxxLXDjB1C",
-	"TMg2S6HYQl6CEuzNTjw/Fwlos6bPTBJvFC/sUufyH/cjzwTPQXai3xIEm/iwduylUr/GFSU0lu8hgqL+",
-	"/J6UMDIIG5DC9TRdFejt27eD01qIqScWlW341rD4Cc5Wd93lghut6Lh5zzLXBCXwWNa5ToQxwNqeYtDm",
-	"Hm1/OJhJaRrPpchSuIICrAMTTH/+NcDf4C2xQhOsyEGcZGXoJgBlKQiDFYAIqlrgOTm3bKWNZZPgKqzm",
-	"WelUZDfMUKgLpTeK4VgWBYu1HTyOghPQiNn3T8+Zj/3gABNcvauzl0mdqGrIYw57PcSF2ydw7keo4W5D",
-	"VoaUgGEQObFZLviFi8SAmswTe8JiwnjsOBGID7AKUMK9UYZseZH+KFLJzxH630cjBvkW11eDVeIQgyKg",
-	"U7noSvwtwTZ4qhKdSrWIGZmsoEpHKpYphR9j5KT+ZasZV5WlT64Zi3Er51Xt8MTTJBHrapnutawvRRBW",
-	"PuF0+43pA9Vpi3RvpzBQCgolgyoeKTSyCwVYBKkgUoYOo8fj8Yj93/8zPh4eD8cP9gnWbrDZA9QXbEbs",
-	"uyNxQchvMZyFh5ySpsazVzkgyUphgumcZ0Z0CdCHTNlPAGys+EqQfzrGOxO77ZAmB1xoXZuzhcTrKeeJ",
-	"tt/VRl+FgTTvySfR8Ij2Avp2KZAuxKXItxQ3TLjCew7ApgVRmvBq7rC6vTOtM8FxQeIpN8P5I4678u7b",
-	"G8e/hGFwIltjxer9OtertW1sKgjaO3oOukCRwF+GpLuPqRM3c4KZNpxodSlyg+R+woo1DB2PRiNWOg1N",
-	"M8j8P3SBJ8fZPJdCpdmWGe/oWwB5g/4Bl0hlUglmlno9JM9z5dgfjZrRuH+Pog+j0bu/dANxYfBh4EYO",
-	"WvwdGAEwILAyX755UQMYEFYXFg2v+PBhG19nsDVMg6jeCdkIMAGCKckKIy8FqpRFrkTKxAee2GzLuENv",
-	"A0G4QOl4T3UB9kDN8z7pdbhTxCIgd7s3334mKvHUVd1W8vvCNpH0wXrZ4ZfRhU30CoNM3Nk5fVetnMGx",
-	"CDBu3vXRuRv6nttGTkAK+rGVCGyLo4SBTG+XP1DfOA7xcDWW3YmFBrtoYuINkvVxg6rJkFdFlsVNAvcp",
-	"Paie4B3iM4zX5sDyvUOjyJVp0fUxkDVMSCYgJVB8ZjKHnXsOdUcO/dOadjd37u9Er7cnwOGWTK9pji6p",
-	"fARjLd190juK+1nonTjiVT8VvJDG9gd/MZSm57A/07MtK1bNf9wAxWsXEwsqQHie8y38ne0OUMb4LC7d",
-	"/D4i2Q3UXRNQDCno178APLrL/KO++a22PLsmYAlIrHnJ5jJzN+pS5IxnGa5r2gs/OLph4TYPwLPw0IQ+",
-	"1Eno3cEGfvRyuCf8T6kWMjWo4oqUzbYYcW/p8jHbI6hZPNN2QMrKfpNHgDlwpAewmfomy/EdgdfORekw",
-	"SU/ZHdDHTiLXLj7b88E9/J+1lsqa/RBZBWqGm6W0wqx5Ik4oKFgozPOrfo8UqJi5XK1EOmRvlPylEIyv",
-	"tEsGxNjNN4YOGpVgTGPU1smQNGRyoTQAzxJuRDv63wn93YiQPj4ZRWcfzzNngs0yri6Y0vn1DLS8y12L",
-	"mhTYp6gpoUHFZoVFDIlUWjTptBIYuADFfADY73IXygfzQrPDJcsEEfLM0WC2V06437hI14raT1Oab0g2",
-	"bIN058TDG1SAjtr+x1PT8d6834VImXomROmJSw0XrQwM7Mbv49lEHM0fJoNxesgHR+J4NniUPEgHD8Wj",
-	"+WM+mo2TSXob/HoPxY37OaOB5SvvywvWPZdtCb9EVyU5EuITp1yR2Y35Za39tVWlLrhto+cmqHH8Kxre",
-	"tQFuePu8NvoqDIp1ertLm3Fjy5jZR9zaPs23pKPQmwB1AMLShdV0iTXxVb9O5dF3DjSsc6fGrndI2LOS",
-	"hlpuDp+gHdfyVh1VzAQIinUuKK9ujy6xEpuwurgp6OO5wFlANmsbKUp9YkuRi/2QxTyx8lLE5ECR1nPd",
-	"behpzrlWfKY4hQkjtRc3Nx0zw7eGbZZb5yLxjhH/ZhAGtJZ3RAIyqutYG9Ynxxtk2MHTV+ucsHTeNtD/",
-	"WU1yhPYN3os7WljnqBuLjIIixCJCxi3LBPAMrcSQ8tiNS7ZQll0IsQZqkDm75FkhzEmk4qg+cRRMGXHW",
-	"JBM8Ny5AWz4nkl5JVYdv/Dnda/8C7rQvJ1n6LFckgjIfqnlQLmrx6y7a6nfxAz6anKEpKjp8K9tZCfMW",
-	"2K+z80ADlsRyHMt0kROflerKSlzC77uehWqaRAVcN2Bzk5gs4Q0dhqqZ+wTXD4JndtnFbqUR+Q3pi/4a",
-	"rPri7q2+hXYYoKcs42pR8IVn85QqCVcjL4Ad91gNWlnxwb7fSJXqzTXWOMbzTE2EgFAsI8UNKhhPHiF7",
-	"7/gDuj6AVJp1xrfv/c2qDuv7V+eDI82c8bvD3delVmRnJH+cSeECAdeZ1l3y4R/e2+tEByy1lIsllrtU",
-	"A2vocQKxKTknfRKiIwnWub6UKUW/K5B/Wgt1+rwP2lxYn4nThPI1PSCIKLLjnBJzVIOwMgjMdyU2lJCy",
-	"KCgmZXySR0EVG6s+DtrrTa0faG0rYZvSukiuNrKT5L3n7VP8aiU3b3rUet1CfYD4CGJPlSbD8NjR8UPm",
-	"gpOMgtF9znAKUnfZILdsg/E7rF6sEjpdJDt0tL0WudGK6tp4OuwjCx/cbq/xTOdUAxY6+annc0GuG2Ry",
-	"WARwG0zWBEqPg1KCYq2SHZcHWLi3U93Wdpc99hM9vrTTDC7rodKQ8cxoUny4YfF/H7gknMHzND6hGjNQ",
-	"9FGtzwXcWkxO8Yc4vN7I7S6NFYS+gFSnTeaIcftbcEYX2u+yeLMEPdsUqxXHs0MUXkiqXKiBXKHy+uyA",
-	"ak/WBdx7SLI1v8sxNmwPVC4AgNxUnNxWVq9bvoXeFISbBCA+9ZioGZfu8vRdTrIbn166fIGuf9ZliWOk",
-	"qkrFL3q89a5a9eagUthyvd3OiTbP9er9dVTkCIgstdLPMW+UEVDFZrWDjzcxb3ST9N2z5wp2boQhPkXc",
-	"RADyKf86lilGCShrjJ6Y1m3o8d53L8NOx1DlOexY33xufVyIznxvs9w6g75yIN3OR2T1+zt7tfqkY1kB",
-	"XT/9+vTVVhtUdQOp3xyQahI7W0pjdb4NQfADk0Q6+tSAVf3uXRew+sgw1MdGl75gcAigFUmRS7s9A6Q4",
-	"RoKZcqcFWQb01zMP1N/enndSK344mxw/YH97e+5Sg00xi9me9+h+Y7D2mYrAY/FhHZfJdaid4fzVLVpa",
-	"u6ZsJ6nm2qv8nMqyXHnft0tuz9ZogVEsRvBVx9EfUIZOWCqKgvJJQ4xS1HxsoU91piA2VoCz2hLJkltY",
-	"hkpHjRCR2jh7nntfHpV7WQ07HkYqUn/6E6vlJUqtIkUBk9gpCnEtoUoJkRoWn7pESk5J5ZSxyKJiNDpM",
-	"/vb2HP8h4mmZrGjkQvl8bDyDECDTRrgjSDIuVz5rimpYvqEEWKpGh+1sljJZugpsw7iiE6JXh+yUraQx",
-	"Ui3CSLk8UUyxLZ3XPkORAKqX5RIpHI3GLr2pnanp9xcPI/UMVUQwXjNmRH4p8hDDjMbNOxgg0IQJEGoO",
-	"FWydS2Wx3NYjHdU745GNPBPLtndl4sVs72evBb/bA+Iz04ODzWYzzOfJAChF50OdLw7yeQL/hXH7+8NI",
-	"xUCvMboUTJ9KE1ZtFXBHvoECam6UjYfMjtIorFdaTiJVaRx+LsP2UAHeRwLu14IrGWFchX2p+2zXlCY3",
-	"BRz9hn+z3zxr/Y2tBEfH8G+R+m0wGJT/hbFxb41ozH5jR6MR+62uDt+10HNHlSfbu8/STnhQweEhRS9v",
-	"6RY6IX07Pho/jL0nOH6KFXH19EgWj0ejATAjqQoRhyw+OhzTCy7xkSL9VJAUsvh45B5zFp/nXJm5yHsT",
-	"L1mcLAt1IVJ3VY5HxyUgqJtfitwAOdReGQ8/sPYJ1VOx6YjG7DemevOp2++WRZH04qE7W8feyK8ZYpz3",
-	"ulLGzrRlfR5Ne0TwYJFdLowucp+0v7PSrjPlStilTgcwM5ah+r0eO5DRUsN+AyYk/wa+UBUyoQ0Qn8K7",
-	"8X4X4rKwlqZ97KZ1kFWVvcZxf2fycirx7cyXuCLe5mwOrwCOVIy7+lrKKQDATLO4tjOrrPX7uBDbgVTA",
-	"Iqs1eKOPC5k/catJSFy1TPGhKLS6RNpZrqfODNcaT9hv7N6KxbrLUrnhwGo9wJo/WrQiTkp+blw7rbDh",
-	"xG7UFVXa9mAlUskHxMlh5uPWzLvSqun0r82mZlWGs6e4Zk50vI+I8BUH12dZqy5hVWICYZ9M8NjvmuDO",
-	"GTqpay8sdZaSPyHnGxafIPjAlv7t8Em8D/O5+BwxZuMq263WN1JpLgrjKAfBRZurQ5WAERjneGenI1Dv",
-	"FetUwdEqjxApTr/zDb6uq13rTF4vcqI58Q7folIJXZa+3xm5ncteRGjr9dYfdQAA4oelBq6WqQeIWsmT",
-	"s13NCUsy0ASBcsjq7pEWvjIPpjwuef7uurlGYVz3tF0JO80G2gHvqy33Hqy48ojFbV8WSZJInbYq6nN5",
-	"CXwS67P9sabUpE2lsByoonBvSkaEgoCCv1lWaqe1li/YgSo+Gh3F5Kok5YpkxpQpjawg4YplgufuVhLj",
-	"JxnDCpUJg9eKukTBXZfW66Pfate/KKE+WwlPllItvIIK8+RinQtgAXTvS13cd4RzrYVa3eB4qxcc1ZlO",
-	"I0UbQLp0zW5Au3GR89KbBC94j822Sg7YqyUsWF0lF2DzHe+BoI48IYtfvTl3Kst3T188PX+KzpO40QDu",
-	"V3IhXFFhQylEeFbejUg5DdyVaRzeSg0fj0d/MgITBgbjw/191G0H1dWeMtecaM9hkfoXSaMVMD0yBKm3",
-	"0f60ocb2N6SKFLtdx6KTmnXkmkVR+yEqM5UGj8YKNWRngiwEmBtnKqvKZzy5AEnWg2GjiQZhLDW0AvFH",
-	"7Yy4P2B4uOSXOLPTo9TQ46cSuxWSsGdWhaIp29ndqQd7AChSBCy3afZ26u3p1GqpdasGTrQVlMwnO1BD",
-	"vjJE+rCz0+saUjUoB9UiccmzAvNvyNVUNn6iRk96XtuQEaUB0GkABVDvNYhyDDhFsOu/ThDTAtSG1uDQ",
-	"Pd1HKJ0PAbZYMoouWfr2VQbYhOslASwsFYlMRdV9wEtEgLK/6yWrl6JTRK5CDV4N0LfwhZb6Dmxwj6sU",
-	"iQIYq5eURKJANjtarDW5MtvD8M/oMN4HxHoZjjE+x2NBjJL3ImUoqU2k4lc/nVU5zMCKHNY7v5cs6qD0",
-	"CMWMo66GlmBbP4kUnfYUleyye2inoyIKjnYXxYWwhu3qoBip3j6JbxFxLhqKegj2EUSXyF58NHns7ktD",
-	"ndh33iqN74GCgIljNQ1hyM4cK1G6lpJieX5JJ4LnY0IqesQBcK4oTbCvER6/IRUkUtfXZdPRGFtpSGyv",
-	"kWWOJ7RfzqnnVlCbDK1EpFDmWrkS9baNqPbT/aNTxwprKt2A/7dFrkKXHsadenVS8Sd4zKSJ1LzIyZm3",
-	"4dtOt79+7A7ZS52veIbhZtdWULijLcnyh6en35VeP+xhJxVZYqlOipVQlvDi3DkIA43LdWHL1HzvEEPE",
-	"l104qRMea4jOx8PD4eTO0hPf2ichGCkkYd7wXCKQlbURVqTuCAqeew6453lPaRydg3UVEm2XP1JeXQym",
-	"hGc6Gf7kd42IwFz7dLsf1jv4DZnbO9lnkXIpAo3emqHr04K0C/zcZcIBXRCOa4zETXvqJ9Zzxlu3pfTe",
-	"4d7xp29MuWk8RVXLLqmByJ03TJJSGinKAUQ5AZfeEAgkwJGOPf38RCljKqVShkjRhVli0s4/HDvDn9Al",
-	"8Y/YKdAsA/sMrx8yeuDrwpjQDV4Bt0xMTIRlIvUq16DuisIw98wPBbbB13K45avMj29SsL/FfiS5VD2B",
-	"RKocxw06/PZrUKcaoKgqcjBDr+x91nDxA4/hC4Eznb56HoSBc4kF02A8HA1HmGZOMATT4HA4Gh66vCsM",
-	"aTSC89Nfg4XoiT+9QHW+4SvXG3VdtYf2Easaf4ox9hLTERu63JEiAcltqYM0KoSMphIl9leiAOfpZm4q",
-	"0AvwjVzU24wh0ti5pHbPhHQ4fizJQ2BnOfr6ZluMbOI6G55d+BuH9UjsUhrpAXV2Dd0VpGQ8lPJaPU8d",
-	"np5QlkO9NfPP/dG2asgBNny8Cm8cR70sYWA7QJi5KivPSKtIcm8XyDK7+1al9o1Y6O618RgpPY2AoPyp",
-	"dtvpZsZWH3g+XX1Hn8+bqqN2wOi6zoEhVwjy16BQ9bbzXoxZufF+WfTXB1sjSb7dB6OWULUbTRSIQpeo",
-	"zuuZuD4B2nESKz7Ydt0Ui//Nsbf3caSAkunagA5hQQ3Ptu3aKufT27GdX3Y2RP4INJ83LhraQ053jgcx",
-	"PjG4X4rODNlLDBHhG81t7iJb2kdP89Jg0ChL8NkTjR8HuyoXwmDQ+MtlvA3w/3uSO9+1epxORqNrulvc",
-	"rauFL0rt6WpRzwJo8GJPrvfTAA8WPqId9b1U7vyg1toVXxnf/MqbVkuco/HhzS+1W+vhe8e3WaynCwm8",
-	"PJnc5uVuExt89/HN77ZbVV2FwfFtENrsdIlv3QI9Pe3EMH2B0sqcVGJbXeTMZ+DxhaFcbGuCd1dhsNZ9",
-	"WSffOnOLjFi9UVQCW5HekD23rt0wyB2nFlZ+siF749rieHULK50i5YocqKHHHD3aLiiOuYxlWBbbxSeg",
-	"SkXBaPgwCrxqy7jr2ewUYJdSBTYL2afeBgeLJ65tK+4T27TRJ9reWW63PmFAnAFP/YlOt7dgCo5NU+Z+",
-	"keFVrU6uVkgKih3PCrH7kyK36z9QK8VwNSiudqIllh3H7SvMbRVDfGwNUSMrezQ8BKLFhB7ewsJPvuWt",
-	"D2BUXZ9KlNxxE7WuNbdgyK6hzVUzpwi0iKuOJBjfpySougbs7q5bqwH+0k1QqZ1k86so140vx31ZGTO6",
-	"BcsuG0p/FUpfRijRnSLZ0hVJV2HQ64isus90+SD1tXHiKnTpW5Q/Vg+DupakQpJXqfJtt3qTOo9xpNBP",
-	"D2Kk0aA0Pin9JG6qjn/skcs2ci5gxVJp+HoteG4iNc/1ylmWIBhD9L+gTTATiQa1eJ4L5x6sUkrID4l5",
-	"CbmLBmJABEDp8+xWHlyXvddx/8dsVX5mxwWD66Eoq3Wk9sir7stonaG+T0kvZTzR93+Vtk/G0ul8lIx1",
-	"31W5hXlc/6RH1zohu8/DaRqNamlzSreCHb7hYZ8x4ubpt0ecbO2YhZ/ZdPC9nW6QF85N8we1GW7Df57V",
-	"O9kfjY5ufqNs346c/BbMuKen9h9TeDy6215f15op/xElz3cupblf8oT9HtDXpEF3A3p6oyihhatt7bsG",
-	"Q/bW94Ku8drQJ8ahBwgES6SInXvnZ/vzPZU3nrsAb6vHdHfKmjPdNVuvz4kh4B7+/L2wX5I5f2Y+eAvF",
-	"+fdRlgGcw1uyo/ILCl+UuX5llf9Sevb3wu5mdXe76/R9Sbi666LPXeQSroARmmJmhPWOyrL3FdntJ77J",
-	"xe4mFiHltdyxkQVDENDd7FrGgtrecFfEbF1Y96lGYJuoPUtldcNtRX4X8gmXiWTwCn6AoWLtngVjQQ+O",
-	"jtQSVHxlup/rI+bcYPc1bt6QEv7dStkGfl71pLP0Bb9uHg8F3AkUrFmpJ/Psn7j0mDK9pE8QUOeSLy4L",
-	"PtZphqTQauZZszLhaZtOdrrSgLjIx+ObGFQzvcbfyqtUTuCMgVI/qLmYsAq+UK2JXooNI1qkMphay4E9",
-	"T5ULsKmQNK0uMxD368v2+eCWIluzpDBWr0RunNOPPhY3ZE8EmIxi3uN5m9zNG+Za29zKG/ZFhbqL4fy+",
-	"wv1fyQq6u+Psqy7wT+1zoxTYO/rcquQ/7NfxsSpDf4hJr32eZqNpSVno3GtqwcOGtRWSCOe+h3ykeqNV",
-	"5/XOwi7o73LU4zIu4pq9VSmYmCzog1yRqusJb0vbjNrVh43mxbhsyqKAclZgBFVnsj0Ysh8FIfkFd41g",
-	"ExhD+WFGM8zdWgIZK5+nQnVi5DckD5YQKZacAMhlkmWzHWyve86f8e8eBXMuNNOUmqflgSFiSl+tG81c",
-	"yN7LxyvX4ivtzEI0U03CXSLG3HtZ61K2FiyjdgK7AkrscnLHmFLVhfuq+9HULxxGqn2s/mv46NMt4q/x",
-	"pn9Gr1/ZSPCu4s9FTu5f+D3JpVoYX9HSTeupFXGZ2seZXJqFtGzJ0yHDL/k3akuwV3czGzN333Jy+ZF9",
-	"CUTMan1RRaFc2uRKcGXlSkRqj6wiSvIra+f2+4TJa8IYiZLf0yJwR/fVJPgdTYKvvO2z8zZ335p1n3fg",
-	"cMRRBtTUaWcSODnFfDO0slzSMZ1mA6IppaSAJr8X1zokYVCVkrX2w0hVnZelkmYpUrZXq6ssGzuFvs8z",
-	"Jo3+N2nkLMNKz81SU4WJq6ryPWJ3p2bXOht99iztzxnjaLeMukW6qOsU9UcN+t45LvGV8Xx2xnPa24vs",
-	"/iINN3CsAyo32smxTtnPZ1giNjjDkmS89VUV2NKusqFZi2S4WXK7WWAd2KrIrIRrc0DVZQMjlHWscQhv",
-	"7PtPp9azX1u5Qxm3ouzmR83ynKlvsBgK1KfYc0R8zNYiLwurys7fTsvDgILLaEJ+5/omgVqn8wtkgCmW",
-	"1rNTlugVFgNlUoHWFk/ZUvDczgS38b7LOBoflz0VLoRYGybTDD0wSrhG83ot1JA1vlsgS400Ujpnxuq1",
-	"79R/WbHkSq8MGWfxQivht4hbr6rEsJjrKU+WbVTUq3fxl28M9R+kbhs+54kbFr/gxg7wXAfPvyMtOFLo",
-	"YMSdqAW1VU2E9FWZG2zLyg227xIpVV1xFtcYauxLsliccstjLKCP4zhSMp2yowk2ElB2Wn5KF0ZN2a9R",
-	"INMIGyFGrj1gFEwj/NjJ//tf/zsKwqjeLBCfeamGD8vegfiI5CA+cI0EI4pQhFGtrAGHTkaTB4PxeDA5",
-	"Ph89nh6Np6OHw/Hk8H9GwZUDPFLn+bbsrxUnRZ6xwUs2+IFFQX9vtT+fRwH78+mr53Tz/vz8u+al600i",
-	"OMNHVbVQ5973fIDKNZbEOkdOLbywoQmeWXpSIxhQ54uVMK5HiKwys1z78NI/0yCLRoLW3VoI3izBrfhg",
-	"DxDkQcWMqtobJJjxTQQz7hLMTV/H6aEmRxtNKmoQ2N3p6MHw8aMx0dEnUP9HbOaLXI1I1Zhj69un7W9V",
-	"t8XICRXQEoegtmlY0lrjI56N9HQd7jdXifSJjk7gthqLrui1UKxQVmbEXV3XgkwbbG/yVaH7qtDdl0L3",
-	"FhPGWi1mM+o6/Ll1Orzw9+9le1XY2hezQHPYbyd8hJRQgq291LbTf5iSsNv9hIYgU535mhfKeI8ZrLDA",
-	"L+hN2VpnWbm21a4BksvwZj2mbp9QxVV6fWmTL+ZL8xsFxcmFdrxs9g3hSjVR1VNpvjrd7iMb+Svn++yc",
-	"D0ncxZyx+8S1/jP3Ff9dhuc5KrP177eY7gdc2GnzsybMf9Sm0T9Jpli213Vm/UggfEYfU/Wdjh36CpX3",
-	"J9zyTC++FiD/y92tbhVx+VGcehmx+4EuiOvBstsn46pV48loVP/yn9ssitIT3xIGo1hWF65hqm+/OOzL",
-	"XndfbPqM98GtsOMy+A2AFQAa0/Bj07b/WBRZa5QfTH9+16QYarZTIxWiDkcq1Jvn1pTiXFFlD07Xdwjb",
-	"SR/Wk1r7qOO17/Xz+xGIIRHkPm+XX5Z9Fc1/ElL5XQT8Dtqs00OXOJsvNr/78PM7sDXIA7vLqeX8sxgq",
-	"7+sNBSRa5FkwDQ7QcnEQ9E1Vxuj9txaGlZsL9ZL+Liw3ah+tZjt987zobZaFzfOFOWFKu4bplHNWm9Eh",
-	"8urd1f8PAAD//w==",
+	"7H1djxvJtdhfKbR9sUO7ySE5M1qJgyAYaUde2VqtoBlFSbZ11cXuIll3mlV0V/VQ9O4AQX5D3v0QIEHe",
+	"k7cAF7j3ffMf8kuCc05Vf7Cb8yGNtF5HBmxr2NVVp06dOt/n9I9BopcrrYSyJpj8GCwET0WO/3zCk4V4",
+	"opXNdQZ/p8IkuVxZqVUwCU6UWYvcMKsZL+xCKCsTbkXKcvHnQhhrGM8FU+JS5CyBmdJBEAYmWYglh9mE",
+	"KpbB5IdA6b6xOhfB2zCwm5UIJoGxuVTz4OoqDJ4UeS6UPT3n8zYI5wvBptp+ZVhCw5ixuVZzBsDYDbN8",
+	"HgJ8ubD5hq2lXeD/6MKyXPBUqjmzNAXjcy4VACje8+UqAyii4DAKgjCA/chcpMHE5oWob6EN7k1wtuAb",
+	"sBO1YcmCq7kAUD089Ith0obM5lwqANZYbgvjn0VKqiQrUpEOIrUF+Qghvw7S5zrhBF4XtK9fPWd6htAo",
+	"sQaImrjZ5yu5fznan2pr9g9mw+TBdCj6D/mR6B+mh0n/UTqc9h9MR7PxbDR7kI75tdBchcGK53wprKO8",
+	"x9o+S6/Do0yb8NwSBAmzrLhdBGGg+BLenGr7TqbXHvNM50tug0lQFDiyjcxnqViutBUq2fxJbNqAf8cv",
+	"hEFsJrngVjDDZ6KizL1np+dPWZrzmWUR7rI2Yf9PYsO+PT9/yb7Fq8meSpGlUdCbMB4pmmC6wckNXwpW",
+	"GJETrZc/XYgN4yqtfnBXFIdJxcaHbKGL3DBOdzpSMHImcwMXxay0MoJuCNsjGgzZVKebkMWejOIerkDb",
+	"M0xpmHg+YOc1GCKFYHGWytlM4H11gExYfDgexwN24u/qQmaC1aEggCVcIZllLC8UXIlJpOLD4aP42L3H",
+	"2VIvYeKMW5HTfPSmXXDLZlxmImXIb7aABBwt+YZNBTNC2UhxwzhbZbBpqy+EYjpn+NufC21xEjj+Y8A3",
+	"42yWC7Ngr18/+4atRM70SuSIl+2reTR7mA6Tkegf8K+n/cPpQ9F/NBun/QfJiI+nB8lheiQ8oRIrrkh1",
+	"iygaV2rJ3z8Xam4XwWR8dBQGS6n83yO4XdaKHOb8xx+i6P141I+i91+fvv39b7vJefYdt8miTcffKwFo",
+	"WOpcMGB1JmSJXi553wi4wFakITyPfxcTUmvHlvA8lyJlwHy1yjZMzjyz+8pEyjNwmBWGa1gJRyxxjRXP",
+	"CedazbPNhK0FvyAQ2F78Zj8KBoNBFMQ9J3CWAP8xABIp/LcA4t4w8V4aC6wUOBr73i5EvpaGKI2IHxaP",
+	"D0fjOKwukQcuhgXjQaTOYBGesfjZrI+oilkmlTAs0YWyQCYAfyaNbbPmA2TN3QfsZtt1sqPh+LD7vF5o",
+	"JT76zGqIBvRmG4fagyiImcdiTH/3jiMV/676uY3cNwuhqhNm1x4wZ/EfTs9jtqfzSMXfnp58E/dgEB2J",
+	"SFl8MDxkL7Rl3+lUzqRI4+p06FSQ/Sjt+BL8wdk6l1bQaTre0z7NEEcB1CU7qJ8uIPaej7ia8q7n/Fwu",
+	"pe0WixnP53DTVLGcAv+ZMWnFEoDEPa/4XAw8TH8uRL6pQMpw1jooqZjxIrPBZDwMK+knlT0YByEAKpeg",
+	"u42GQ2Q07q8SYqmsmIscQT67kKs2xN/qNVsCyRCQVjNzIVdsKmZApR5g0Hdya3bBDa90g30T1O4/NeCH",
+	"HcBfgU5Awo+UEp6+In4GfyVaWaHwn3y1yiSJwf1VrqeZWP7+nwypViVZAHiWyyyYBLbGGYFcgdKVtuyS",
+	"ZzJlfzz7/sWEFUq8X4kEBI1QKZwn/M6kWhV4ViiFg8kh7MJKi4T3mKfMQ1jux0Nk9qc87btlg6s63n6b",
+	"i1kwCX6zX1kC+/TU7L+ktwkdbbLz20i4gh1MBSrWE7bkGZyAoO2ETCra3Ovzp/2HyG9wOyiU3e6f9eGn",
+	"SO29evqEfX346GAC0lwgOcOJM7uWiWBSEeuY/pNILHCODP40RZ7rObcCfnmtZKJTwZRWyYLnPLEi78Et",
+	"BXtCq1kmk489wo0uGM9grxu24JegAYDWDnCmLArOitVK58AljDSWK0vqeHloj6pDKwHqODGYrm/5hVD3",
+	"dmCISWkYzooHYWvGCaimqSbViPEs02t8XGkzAMdTnU9lmgr1kThELQCnXytiWXYhDeIRFDFnE8kmuR9U",
+	"mKvg6EDdrHx4X5gDuFAkadAaUM3+yrBVMc1kAg+PnVpjjdtQYxOIuWcKtDCenea5zu+AvY+G/0TVGQpo",
+	"wUUuBiBQQeKxNfdGZYpwvtD2qS5U+pEHjNLYekEtwWprnOVhdZYg2mnJrmugbX+GD+/jLF9oZopkAaAh",
+	"/QP7QLWAZ5k7NaB+I4THhdc5buOAQPWm1JWaCsQxraNXRPZJJuGNhc5SgxoyTQHibtsJ0695Ybq27cbv",
+	"Nzw2NXfEte/UPCyIrpd8k2menmv9HJSKz0mnhE+SiKjRAHviij04ZH+Sj/E8XuYi0SqV8MZTNOfuQRoD",
+	"mS6qS8CMVIlgwOSBxTNp2Z7XzSv+iKeM9x1w1ztmM0E/OFMZdFC0SutEPxpXRF/fCnN76SD/VW1YnyzY",
+	"e7kINeNla0/dWjuZCVs6MbzZYCSRckg89oq5NDsmJMW5RusfRq419LwqfTgfRRKJVjOZLxHsVGQCXpww",
+	"A4pYSQalOUH7KhHE05T9WzfBv7F5IeqnP3644/RLwDvO302G4PdLL9V9UMAJ7U6wZWFQeXNLgQEI26tR",
+	"CBx9fVcxXsYzkV/KRLxW/JLLjE+zz84tUm75lBvR1ECThUhZLucLy5Redwo67zEiR1GTDl/Bk/7JzIq8",
+	"zfPP8NjQaFlzab3RgrOB+djl6awZFVdhcK71d1xtnKpuPpZ/aU22FFq7xu9LKjZiBmFtUGBN9TzXmgEg",
+	"rISkg/pybkUfTcR7IrrzJrwh2tAGCMwInoPcDKsQglRslet5Loxh3DKtEkFCeyWUc4dHythc8KUJ2QzV",
+	"WWlQORuwN3A8ce0wY4cQE7L1Qig2l5egBHuzE8/PRQK2WdMnJonXihd2oXP5l/uRZ4LnIDvRbwmCTbxf",
+	"OfZSqV+jihIay3cQQVF/fk9KGBmEDUjhepq2CvTmzZv+SS3E1BGLytZ8Y1j8GGeru+5ywY1WdNy8Y5lr",
+	"ghJ4LKtcJ8IYYG2nGLS5R9sfDmZcmsYzKbIUrqAA68AEkx9+DPA3eEss0QQrchAnWRm6CUBZCsJgCSCC",
+	"qhZ4Ts4tW2pj2Ti4Cqt5ljoV2Q0zFOpC6bViOJZFwXxl+4+i4Bg0YvaH03PmYz84wARXb+vsZVwnqhry",
+	"mMNeB3Hh9gmc+xFquNuQlSElYBhETmyaC37hIjGgJvPEHrOYMB47TgTiA6wClHCvlSFbXqTfiVTyc4T+",
+	"l9GIQb7F9dVglTjEoAjoVC66Ej8h2PqnKtGpVPOYkckKqnSkYplS+DFGTupftppxVVn65JqxGLdyXtUW",
+	"TzxJErGqlmlfy/pSBGHlE043X5kuUJ22SPd2AgOloFAyqOKRQiO7UIBFkAoiZegwejQaDdm//PfR0eBo",
+	"MHrQI1jbwWYPUFewGbHvjsQFIZ9gOAsPOSVNjWcvc0CSlcIEkxnPjGgToA+Zsu8B2FjxpSD/dIx3Jnbb",
+	"IU0OuNCqNucWEq+nnMfaflMbfRUG0rwjn0TDI9oJ6JuFQLoQlyLfUNww4QrvOQCbFkRpwqu5g+r2TrXO",
+	"BMcFiafcDOd3OO7Ku29vHP8ChsGJbIwVy3erXC9XtrGpINje0TPQBYoE/jIk3X1MnbiZE8y04USrS5Eb",
+	"JPdjVqxg6Gg4HLLSaWiaQeb/oAs8Oc5muRQqzTbMeEffHMgb9A+4RCqTSjCz0KsBeZ4rx/5w2IzG/WMU",
+	"vR8O3/6uHYgLg/d9N7K/xd+BEQADAivzxevnNYABYXVh0fCKD77extcZbA3TIKp3QjYETIBgSrLCyEuB",
+	"KmWRK5Ey8Z4nNtsw7tDbQBAuUDreU12APVDzvI87He4UsQjI3e7Ntx+ISjx1VbeV/L6wTSR9sF52+GV0",
+	"YRO9xCATd3ZO11UrZ3AsAoybt1107oa+47aRE5CCfmwlArvFUcJAprfLH6hvHId4uBrL7sRCg100MfEa",
+	"yfqoQdVkyKsiy+ImgfuUHlRP8A7xKcZrc2D53qFR5Mps0fURkDVMSCYgJVB8YjKHnXsOdUcO/f2Kdjdz",
+	"7u9ErzbHwOEWTK9ojjapfABjLd190juKu1nonTjiVTcVPJfGdgd/MZSmZ7A/07EtK5bNf9wAxSsXEwsq",
+	"QHie8w38ne0OUMb4LC7d/D4i2Q7UXRNQDCno170APLrL/MOu+a22PLsmYAlIrHnJZjJzN+pS5IxnGa5r",
+	"thd+cHjDwts8AM/CQxP6UCehdwcb+M7L4Y7wP6VayNSgiitSNt1gxH1Ll4/ZHkHN4qm2fVJWek0eAebA",
+	"oe7DZuqbLMe3BN52LkqLSXrKboE+chK5dvHZng/u4f+stFTW9I4p/lcoTOlbL6QVZsUTCnTlcrkU6YCd",
+	"WZ2LlEkVqSpAmC95Jv9CGi/shT1hey+ePumFzGgWBU/47F//RxQwgDn1+nWil1PKx+NJAmIf+CI+iwIY",
+	"HSlQErSiYNuAvRKzwpQutcPxOGZ7XDE0OphWTj/sTcgi0VnXdiMFbG6u8w17koQUwOCGnZ49CZnlU2Do",
+	"SqxB7eiFpK7JVOYiIWbGxHIqUkAOEWouU1TxIiWNzkDDqy35+vfj4fgEUI//OsXtwT8fPPA/PnhEGRYA",
+	"ONyGVFDsS88iVcM+DJHqUhoJBuCe45l9OVc6B0HRqy/rtwTzDx/Dhl7//unp06eDiA7sz4VgfKldyiZG",
+	"2L4ydB3RVMFkU22dpE/ZHuaFkeWzlgbwUmW3UBJopCroapAg2AAjHHHCjYDb4klmVmQZ/TjTGWB0wqLg",
+	"zOb8X/8qooCQGgVn569Ozs5OoyBkUfDzX3/+Lz//9ef/So/hh3/++X/+/M//5z/T43/5X1HA9pYyyTUz",
+	"cq56ftT/hhdcOgSm0BE5vUCkYwpbGqkqZcIIlheZs5UuxApzVOxCbNha5GI7SaUVob7x3naJ8yg6+3DR",
+	"PhVsmnF1Adfwejlfipy244fsrFNU6NHuZ9PCIspEKi16HrQSGF8D+7EPdNoWgpS26HW7ljAv85jIgUyD",
+	"2V45Ya/B76/VCD/OtrshJ3YbpDvnx96gqbasy1+fNYmM490uRMrUy0rKol1o4DRl/Go3fh9Nx+Jw9nXS",
+	"H6UHvH8ojqb9h8mDtP+1eDh7xIfTUTJOb4Nf70i7cT9nNLB85V15wdrnsinhl+hRJ39XfOxsgIpHbu9v",
+	"W6Nvg7ttm98ENY5/ScPbpuoNb5/XRl+FQbFKb3dpM25sGdr9gFvbZaCVdBR6S7UOQFh6Wpue2ya+6tep",
+	"PPrWgYZ17tTY9Q5F8KykoS1vnK8jiGvp1Y4qpgKE3SoXJCD36BIrsQ6ri5uCUM4FzgIqpLaRogw9thA5",
+	"CNiYJ1Zeipj8fNJ6rrsJPc05D6AvaKBodqT24uamY2b4xrD1YuM8ed5/598MwoDW8v5yQEZ1HWvDutTN",
+	"Bhm28PTFiURYOt/2I/2teo4Q2td4L+7oCDhHE05kFLsjFhEyblkmgGdoJQZUbmFcTpCy7EKIFVCDzNkl",
+	"zwphjiMVR/WJo2DCiLMmmeC5cXkE5XMi6aVUdfhGn9IL/Hfg9f18kqXLwYJEUKbtNQ/KBdd+3EVb3ZEo",
+	"VOYbnKEpKlp8K9tZsPUG2K9zR4AGLInlOJbpAnw+edpVP7m89LcdC9U0iQq4dlzxJjFZwhs6DFUzdwmu",
+	"bwXP7KKN3Uoj8hvSF92lgvXF3VtdC+3wk5ywjKt5weeezVNGL1yNvAB23GE1aGXFe/tuLVWq19c4jTDs",
+	"bGoiBIRimdDQoILR+CGy95bbqu2qSqVZZXzzzt+s6rD+8PK8f6iZ89Hs8Eq3qRXZGckfZ1K4eNV1HqA2",
+	"+fD37+x1ogOWWsj5AquyqoE19DiB2JSc4y4J0ZIEq1xfypSSNCqQv18JdfKsC9pcWJ8w1oTyFT0giMio",
+	"dr6zGapBWMCWiGMM9mFm1Lyg0KnxuUgFFRYtuzhop9O/fqC1rYTblNZGcrWRnSTvHcQf4/4tuXnT8dvp",
+	"vewCxAe6O4qJGUZxD4++Zi6GzihnoitmQ7kUbTbILVtjmBmLbKu8Y5dwETraXoncaEXllzwddJGFz8HY",
+	"XuOpzsmFFzr5qWczQW5HZHJYq3IbTNYESocfXYJirZIdlwdYuLdT3dZ2V+d2Ez2+tNMMLsv20pDxzGhS",
+	"fLhh8b/vu1yx/rM0PqZSSFD0Ua3PBdxadIz6Qxxcb+S2l8ZCV1/nrNMmc8T0kltwRpeB0mbxZgF6timW",
+	"S45nhyi8kFRgUwO5QuX1SSzVnqzLC+kgya35XSq8YXugcgEA5Kbi5LayerXlW+jMlLlJAOJTj4maceku",
+	"T9flJLvx9NKltbTDCK6YAQOqVcVI0RFUckXVN8c+wy3X2+2caLNcL99dR0WOgMhSK/0cs0a1CxUWVzv4",
+	"cBPzRjdJ1z17pmDnRhjiU8RNBCCfygRimWIwi5Ib6YnZug0dQab2ZdjpGKo8hy3rm8+sD1/Sme+tFxtn",
+	"0FcOpNv5iKx+d2evVpd0LAv166dfn77aaoOqbiD1m+OmTWJnC2mszjchCH5gkkhHHxtXrd+96+KqHxgt",
+	"/dAg6GeMYQK0IilyaTdngBTHSDCh86Qgy4D+euqB+uOb81YG0Ldn46MH7I9vzl24zRTTmO15j+5XBkv0",
+	"KcQSi/eruMwBRe0M569u0cLaFSXlSTXTXuXnVD3oqlCfLLg9W6EFRsEowZctR39AiWRhqSgKSnsOMUpR",
+	"87GFPiOfci0wysNqSyQLbmEZir8ZISK1dvY89748qkq0GnaM0bPf/IbV0melVpGigEnsFIW4lvenhEgN",
+	"i09cvi+n2gdKrGVRMRweJH98c47/EPGkzKk1cq58jBPPIATItBHuCJKMy6VP7qNSq68oT5uaJmAMdSGT",
+	"hWsUYBhXdEL06oCdsKU0Rqp5GCmXzoyZ4KXz2ifSEkD16nEXeR2OXBbedkKx3188iNRTVBHBeM2YEfml",
+	"yEOMhhs3b7+PQBMmQKg5VLBVLpXFqnCPdFTvjEc2xXulaaZw1hNGY7b3g9eC3+4B8ZnJ/v56vR7ks6QP",
+	"lKLzgc7n+/ksgf/CuF5vEKkY6DV24dgOlSasun/gjnyfD9TcKKiNzI6yfaxXWo4jVWkcfi7D9lAB7iEB",
+	"d2vBlYwwrhFEqftsVhShnACOfsK/2U+etf7EloKjY/inSP3U7/fL/8LYuLOUOWY/scPhkP1UV4fvWo+8",
+	"oxiZ7d1nBTI8qODwkKKXt3QLHZO+HR+Ovo69Jzg+xcLNehYvi0fDYR+YkVSFiEMWHx6M6AWXn0sJKVQ3",
+	"F7L4aOgecxaf51yZmcg784NZnCwKdSFSd1WOhkclIKibX4rcADnUXhkN3rPtE6pXDNARjdhPTHWm/W+/",
+	"W9bu0osH7mwdeyO/Zohx3usqblvTlmWkNO0hwYN5B7kwush9bcnOgtDWlEthFzrtw8xYLe33euRARksN",
+	"22IYSsugF6p6O7QB4hN4N+61IS7rv2naR25aB1lVgG4c93cmL6dK9NZ8ias1b87m8ArgSMW4KwOnpAoA",
+	"zDRrwFuzylpbmgux6UsFLLJagzfaDZH5E2/1somrzj4+FIVWl0hby3WUQ+JaozH7id1bTWN7WaqK7Vut",
+	"+1iaSotWxEk5+o1rpxX2RdmNuqKqLugvRSp5nzg5zHy0NfOu7H86/WuT/lmViO8prpm6H/cQEb4w5vpi",
+	"ANUmrEpMIOzjMR77XeswOEMnde2FBeXYAAnxNYuPEXxgS/9w8DjuwXwuPkeM2bgGDFbrG6k0F4VxlIPg",
+	"os3VokrACCZvEe9sNa7qvGKtYk1a5SEixel3vg/ddSWWrcnrtXg0J97hWxTUocvSt+Ujt3PZMgttvc4y",
+	"uRYAQPywVN+V3HUAUavMc7arOWZJBpogUA5Z3R3SwheQwpRHJc/fXd7ZqN9sn7brtECzgXbAu1ogeA9W",
+	"XHnE4m1fFkmSSJ1sNX7I5SXwSWwjwMu0M+wlqFJYDlRRuDclI0JBQMHfLCu101pnIszyig+HhzG5Kkm5",
+	"IpkxYUojK0i4YpngubuVxPhJxrBCZcK4rC+QW3DXpfX66BPt2mwl1A4u4clCqrlXUGGeXKxyASyA7n2p",
+	"i/vGha4D1lbTQr7VspDKoSeRog0gXbqeTKDduMh56U2CF7zHZlMlB+zVEhasrpILsEeU90BQ46iQxS9f",
+	"nzuV5ZvT56fnp+g8iRt9Cn8kF8IV1d+UQoRn5d2IlNPAXTXRwa3U8NFo+BtDuZb90UGvh7ptv7raE+Z6",
+	"aO05LFIiojRaAdMjQ5BacPUmDTW2u29apNjtGmsd16wj19OMumRRNbQ0eDRWqAE7E2QhwNw4U9n8YMqT",
+	"C0xTbWPYaKJBGEt910D8Udct7g8YHi74Jc7s9Cg18PipxG6FJGztVqFownY2IevAHgCKFAHLrZstyDpb",
+	"j211frtVnzHaCkrm4x2oIV8ZIn3Q2ul1fdMalINqkbjkWYH5N+RqKvuTUT8yPattyIjSAGj1KQOo9xpE",
+	"OQKcItj1X8eIaQFqw9bg0D3tIZTOhwBbLBlFmyx9lzUDbMK1PAEWlorEZSHX2rNiUi7b0ZyV1TsmUESu",
+	"Qg3lHyvHirbUd2CDe1ylSBTAWL2kJBIFstnRCbDJldkehn+GB3EPEOtlOMb4HI8FMUrei5ShpDaRil9+",
+	"f1al2gMrclhv/V6yqP3SIxRjlvnKoiW4rZ9Eik57gkp22eS21fgTBcd2s8+5sIbtavQZqc52nm8QcS4a",
+	"inoItrtEl8hefDh+5O5LQ53oOW+VxvdAQcDEsZqGMGBnjpUoXUtJsTy/pBPB8zEh1ebiADhXlCbYfguP",
+	"35AKEqnr2wfQ0RhbaUhsr1EMgSfUK+fUMyuom4tWIlIoc61cinp3UVT76f7RqWMjAKowgv+3Ra5Clx7G",
+	"nXp1XPEneMykidSsyMmZt+abVlPKbuwO2AssY8Bws+t+KdzRlmT57enJN6XXD1stSkWWWKqTYimUJbw4",
+	"dw7CQONyXdiygsQ7xBDxZbNYatjIGqLz0eBgML6z9MS3eiQEI4UkzBueSwSysjbCitQdQcFzzwH3PO8p",
+	"jaNzsK5Cou3yR8qri8GU8Ewnw5/8rhERWGyQbnphvdHkgLm9k30WKZci0GgBG7p2Qki7wM9dJhzQBeG4",
+	"xkjctCd+Yj1jfOu2lN473Dv+9JUpN42nqGrZJTUQufOGSVJKI0U5gCgn4NIbAoEEONKxp5/vKWVMpVRx",
+	"Eym6MAtM2vmLY2f4E7ok/hI7BZplYJ/h9UNGD3xdGBO6wUvglomJibBMpF7mGtRdURjmnvmhwDb4Sg42",
+	"fJn58U0K9rfYjySXqieQSJXjuEGHX68GdaoBiqpwDDP0yhZ9DRc/8Bg+FzjTyctnQRg4l1gwCUaD4WCI",
+	"aeYEQzAJDgbDwYHLu8KQRiM4P/kxmIuO+NNzVOcbvnK9VrvLXUKU8uTErfhTjLGXmI7Y0OWOFAlIbksd",
+	"pFHIZjRV0rHfEwU4TzdzU4FegG/kot4ND5HGziV1JSekw/Fj5SgCO83R1zfdYGQT11nz7MLfOCybY5fS",
+	"SA+os2voriAl46GU1+pZ6vD0mLIc6h3Ef+iOtlVD9rEv6VV44zhquQoDtwOEmSsG9Iy0iiR3Nists7tv",
+	"1RGiEQvdvTYeI6WnERCUP7XdHb2ZsdUFnk9X39GO9qYivh0wuuaIYMgVgvw1KFS97bwXY1Zu3CtrU7tg",
+	"ayTJb7drqSVU7UYTBaLQJarzeiauT4B2nMSK97ZWJsaNC6lQvOL2NWEhEMWLp0/KykBg7mWtWaSuL4Vz",
+	"d9Dm3BgRs5kEbl4rMhuw+B8cx31Hpixd5BTEjwXLIEMJArsh6wCETVelGwYLqTjRBXXq79lFLkSkauN9",
+	"G2lpWKb1hUhBo8FOd0yqVLwHewxTbAR50V2aY5Y5SRqpkpvhgW/VpDlf6A4y+PPOfucfQJ7nDQaFdqSz",
+	"OeJ+jE8M0glFtcqiO3ijQQY7rzvto6M3cdBvlHP4rJPGj/1dFR9h0G/85TIF+/j/HUmxb7daGI+Hw2ua",
+	"19ytaY2vOe9oWlPPnmjIMH/N76e/JSx8SDvqeqnc+X6tczO+Mrr5lddbHa8ORwc3v7TdORPfO7rNYh1N",
+	"huDl8fg2L7d7VOG7j25+d7sT3VUYHN0Goc1GtvjWLdDT0S0Q0z4oHc9Jc7bRRc585iKfG8phtyZ4exUG",
+	"K92VrfPEmalk/Ou1ogr3ivQG7Jl13cSBXzl1uvIvDthr1/XKq6lYIRYpVxxC/Xq2y7jDKpyNX4NIQAWN",
+	"guHg6yjwJgHjriW7MxxcKhrYemTXe98FWIpxbVtxl7pDG32s7Z31na0vlBBnwFN/rNPNLZiCY9NU8VBk",
+	"eFWrk6sV4IJCzLNC7P5i0O3ai9RKWFztjqs52VJnHMftKmjeKiL50NqrRjb7cHAARIuJUHwLC9/7jtY+",
+	"8FM1dStRcsdN1JpS3YIhu35VV81cLNC+rlqSYHSfkqBqCrK7eXatdvpz9zimbrHNjx5dN74c93llzPAW",
+	"LLvsF/9FKH0eoUR3imRLWyRdhUGnA7dqLtXmg9S2yomr0KW9Ud5dPXzsOg4LSd64Kiaw1XrYedojhfEN",
+	"ECON/sPxcWmCuKlafsWHLkvLuc4VS6Xhq5XguYnULNdLZ5GDYAzRb4W21FQkGtTiWS6cW7VKxSH/LeZz",
+	"5C6KioEkAKXLI155vl3WYytsErNl+RUtF0Svh/Cs1pHao2iELz92Do4eJQuVcVjf3lnaLhlLp/NBMtZ9",
+	"NukWboX6F3va1gnZyx5O0+hDTZtTeitI5PuZdhkjbp5ue8TJ1pY5/YlNB9+67QZ54dxbv1Kb4Tb852n9",
+	"QxWHw8Ob3yi/zoCc/BbMuKNl/q9TeDy8215f1Xql/xolzzcuFbxb8oTdnuNXpEG3A6F6rSgRiKtN7bMl",
+	"A/bGt3qv8drQJxSi5wwES6SInXun8fbXuaooBneB8a0W8u0pa0EI9y2F+pwYOu/gz38Q9nMy50/MB2+h",
+	"OP8yyjKAc3BLdlR+IOWzMtcvrPLvSs/+g7C7Wd3d7jp9Phau7qroche5RDVghKaYGmG9o7LsGUZ2+7Fv",
+	"DrK7+UdI+UB3bADCEAR0N7uO0KC2N9wVMVsV1n2JFdgmas9SWd1wW5HfhXzCZQIevILfV6lYu2fBWAiF",
+	"oyO1ABVfmfbXOIk5N9h9jZs3pIR/t1K2gZ9XLSctfaCznf9EiQoECtb61JOgescurahMy+kSBNTx5bPL",
+	"gg91miEpbPXqrVmZ8HSbTna60oC4yMfjmz9UM73C38qrVE7gjIFSP6i5mLB7QKG2Jnoh1oxokcqHaq0a",
+	"9jxVzsGmQtK0uszc7NWX7fLBLUS2YklhrF6K3DinH30LcsAeCzAZxazD8za+mzfMtQS6lTfsswp1F8P5",
+	"ZYX735MVdHfH2Rdd4G/a50apw3f0uVVJk9jn5ENVhu4Qk175/NZGs5eyQLzT1IKHDWsrJBHO/SciItUZ",
+	"rTqvNw53yRIutz8u4yKuSV6VuopJlj7IFam6nvCmtM2o23DY6E2Oy6YsCijXB0ZQVSvbgyG9KAjJL7hr",
+	"BBvDGMqrM5ppRRKCEktdXqfqDgezBTc7ci56YaQonUD5NCEq0yP3IznChEix4gd2Xua4bjWNxoxPwTG9",
+	"D1OMOZUvlHkNqMCUdXOmrPlz6SGdbkJPa794NM658kxTep+UhIMHVPqM3WjmUge8nL5yLdrS1ixEu9Uk",
+	"3CXSzLy3ty7ta0E7agexK7DFLsd3jG1Vzf6v2t9m/szhLP+Bly9hrHuxzL/Evf4WvY9lI8i7imEXwbl/",
+	"Ifw4l2pufEVSW57UivBM7RtwLt1DWrbg6YBRY/h6bVCkXLJGlU2bu0/GufzWTslltb6oomEu7XUpuLJy",
+	"KSK1R9YZyZWy9rHXJUxeEcZIlPySlok7ui+myS9omnzhbZ+ct7n71qzbvQOHI47Sp6ZcO5P4yTnnm9mV",
+	"5a6O6TQbSE0oNQYsir241uEKg7uUNAbqcNU5WyppFpi4W9XFlo25Qt+nG5NX/53L/LWarReaKoRcVZzv",
+	"8bs7tb7WmeqTZ9l/yljLdsuvW6Stuk5fv9bg853jI18YzydnPCedveTuL+JxA8fap3KxnRzrhP1whiV+",
+	"/TMsKcdbX1XxLewyG5iVSAbrBbfrOdbxLYvMSrg2+1Qd2DdCWccaB/BGz3+huZ6Fu5XDlHErym6M1OzQ",
+	"uRwMFrOB+hR7joiP2UrkZWFc2bndaXkY2HCZVcjvXN8rUOt0foEMMMXWCOyEJXqJxVyZVKC1xRO2EDy3",
+	"U8Ft3HOZT6OjsifGhRArw2SaoSdICfehAL0SasAa352QpUYaKZ0zY/XKf2nhsmLJlV4ZMs7iuVbCbxG3",
+	"XlX5YTHeKU8W26ioV1/jL18Z6h9J3VJ87hU3LH7Oje3jufaffUNacKTQ0Yk7UXNqi5sI6atq19hWlxts",
+	"vyZSqprjLK4x1NiX1LE45ZbH2AAhjuNIyXTCDsfYCELZSfnFbhg1YT9GgUwjbGQZufaOUTCJ8GM1//c/",
+	"/bcoCKN6s0d85qUaPix7P+IjkoP4wDWCjChSEka18gocOh6OH/RHo/746Hz4aHI4mgy/HozGB/8xCq4c",
+	"4JE6zzdlf7Q4KfKM9V+w/rcsCrp74/32PArYb09ePqOb99tn3zQvXWcywxk+qqq9Wve+4zt3rjEo1qly",
+	"asGGDWnwzNLjGsGAOl+gMw17vMgqQ8y1fy/9Mw2yaCSK3a0F5M0S3Ir3dh9B7lfMqKoBQoIZ3UQwozbB",
+	"3PR1ow5qcrTRpKIGgd2djh4MHj0cER19BPV/wGY+y9WIVI05bn1iefuT+Nti5JgKoIlDUNs7LEmu8RHP",
+	"Rjq6Rnebq0T6REfHcFuNRZf4SihWKCsz4q6u60SmDban+aLQfVHo7kuhe4OJa1stgjPqGv2pdTq88Pfv",
+	"ZXtZ2NoXz0Bz6G0nnoSU2IKt2dSm1T+aksG3+0ENQKY68zUvlPEeM1hhjl/vnLCVzrJybatdAyuXac46",
+	"TN0uoYqrdPrSxp/Nl+Y3CoqTC+142ewb+pVqoqqn9Hxxut1HVvQXzvfJOR+SuIt9Y/eQa/1n9BmVnYbn",
+	"OSqz9e/vmPYHeNhJ87M0zH+UqNH/SqZYPth2Zn1HIHxCH1P1nZUd+gq1Z0i45ZmefymE/ru7W+1q5vKj",
+	"RvVyZvcDXRDXQ2e3T8ZVzcbj4bD+5Ua3WRSlx76lD0axrC5cw1vfPnPQlUXvvrj1Ce+DW2HHZfAbACsA",
+	"NKbBh6aP/7oosvahg2Dyw9smxVCzpBqpEHU4UqHeSremFOeKKnuour5R2A78oJ5c20Udr3yvpl+OQAyJ",
+	"IPd5wvyy7Itp/j8hlV9EwO+gzTo9tImz+WLzux0/vAVbgzywu5xazj+LofKu3l5AokWeBZNgHy0XB0HX",
+	"VGWM3n8rY1C5uVAv6e4Gc6P2sdUsqWue553NzvDjB8IcM6Vdw3tKWqvN6BB59fbq/wUAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -18,8 +18,7 @@ WHERE owner_id = $1 AND deleted_at IS NULL
   AND ($2::bot_status IS NULL OR status = $2)
   AND ($3::text IS NULL OR model = $3)
   AND ($4::boolean IS NULL OR is_public = $4)
-  AND ($5::text IS NULL OR strpos(name_search, lower($5)) > 0
-       OR strpos(description_search, lower($5)) > 0)
+  AND ($5::text IS NULL OR name_fold LIKE $5 OR description_fold LIKE $5)
 `
 
 type BotCountParams struct {
@@ -27,13 +26,14 @@ type BotCountParams struct {
 	Status   NullBotStatus
 	Model    *string
 	IsPublic *bool
-	Q        *string
+	QPattern *string
 }
 
 // The list has one query per sort order, so that each can walk its own index instead of
 // sorting the caller's bots; the filters are the same in all of them and in BotCount.
-// q matches a substring of name or description, ignoring case; every character of q,
-// % and _ included, stands for itself.
+// q_pattern is a LIKE pattern that the service makes of the caller's search text (folded with
+// bots.Fold, \, % and _ escaped, between two %), matched against the folded name and
+// description, where the trigram indexes of migration 0008 find the matches.
 // Each page carries the number of matching bots (total), so that a page costs one round
 // trip: without filters it is the sum of the owner's bot_counts; with filters a subquery that
 // the planner runs once counts from the index alone where it can.
@@ -45,7 +45,7 @@ func (q *Queries) BotCount(ctx context.Context, db DBTX, arg BotCountParams) (in
 		arg.Status,
 		arg.Model,
 		arg.IsPublic,
-		arg.Q,
+		arg.QPattern,
 	)
 	var count int64
 	err := row.Scan(&count)
@@ -53,7 +53,7 @@ func (q *Queries) BotCount(ctx context.Context, db DBTX, arg BotCountParams) (in
 }
 
 const botListCreatedAsc = `-- name: BotListCreatedAsc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
@@ -62,8 +62,7 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($1::bot_status IS NULL OR c.status = $1)
       AND ($2::text IS NULL OR c.model = $2)
       AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR strpos(c.name_search, lower($4)) > 0
-           OR strpos(c.description_search, lower($4)) > 0)
+      AND ($4::text IS NULL OR c.name_fold LIKE $4 OR c.description_fold LIKE $4)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -73,8 +72,7 @@ JOIN (
       AND ($1::bot_status IS NULL OR status = $1)
       AND ($2::text IS NULL OR model = $2)
       AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR strpos(name_search, lower($4)) > 0
-           OR strpos(description_search, lower($4)) > 0)
+      AND ($4::text IS NULL OR name_fold LIKE $4 OR description_fold LIKE $4)
     ORDER BY created_at, id
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -85,7 +83,7 @@ type BotListCreatedAscParams struct {
 	Status   NullBotStatus
 	Model    *string
 	IsPublic *bool
-	Q        *string
+	QPattern *string
 	Caller   uuid.UUID
 	Off      int32
 	Lim      int32
@@ -101,7 +99,7 @@ func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCre
 		arg.Status,
 		arg.Model,
 		arg.IsPublic,
-		arg.Q,
+		arg.QPattern,
 		arg.Caller,
 		arg.Off,
 		arg.Lim,
@@ -129,8 +127,9 @@ func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCre
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
 			&i.Bot.PreparedConfig,
-			&i.Bot.NameSearch,
-			&i.Bot.DescriptionSearch,
+			&i.Bot.NameFold,
+			&i.Bot.DescriptionFold,
+			&i.Bot.NameClash,
 			&i.Total,
 		); err != nil {
 			return nil, err
@@ -144,7 +143,7 @@ func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCre
 }
 
 const botListCreatedDesc = `-- name: BotListCreatedDesc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
@@ -153,8 +152,7 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($1::bot_status IS NULL OR c.status = $1)
       AND ($2::text IS NULL OR c.model = $2)
       AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR strpos(c.name_search, lower($4)) > 0
-           OR strpos(c.description_search, lower($4)) > 0)
+      AND ($4::text IS NULL OR c.name_fold LIKE $4 OR c.description_fold LIKE $4)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -164,8 +162,7 @@ JOIN (
       AND ($1::bot_status IS NULL OR status = $1)
       AND ($2::text IS NULL OR model = $2)
       AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR strpos(name_search, lower($4)) > 0
-           OR strpos(description_search, lower($4)) > 0)
+      AND ($4::text IS NULL OR name_fold LIKE $4 OR description_fold LIKE $4)
     ORDER BY created_at DESC, id DESC
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -176,7 +173,7 @@ type BotListCreatedDescParams struct {
 	Status   NullBotStatus
 	Model    *string
 	IsPublic *bool
-	Q        *string
+	QPattern *string
 	Caller   uuid.UUID
 	Off      int32
 	Lim      int32
@@ -192,7 +189,7 @@ func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCr
 		arg.Status,
 		arg.Model,
 		arg.IsPublic,
-		arg.Q,
+		arg.QPattern,
 		arg.Caller,
 		arg.Off,
 		arg.Lim,
@@ -220,8 +217,9 @@ func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCr
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
 			&i.Bot.PreparedConfig,
-			&i.Bot.NameSearch,
-			&i.Bot.DescriptionSearch,
+			&i.Bot.NameFold,
+			&i.Bot.DescriptionFold,
+			&i.Bot.NameClash,
 			&i.Total,
 		); err != nil {
 			return nil, err
@@ -235,7 +233,7 @@ func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCr
 }
 
 const botListNameAsc = `-- name: BotListNameAsc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
@@ -244,8 +242,7 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($1::bot_status IS NULL OR c.status = $1)
       AND ($2::text IS NULL OR c.model = $2)
       AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR strpos(c.name_search, lower($4)) > 0
-           OR strpos(c.description_search, lower($4)) > 0)
+      AND ($4::text IS NULL OR c.name_fold LIKE $4 OR c.description_fold LIKE $4)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -255,19 +252,18 @@ JOIN (
       AND ($1::bot_status IS NULL OR status = $1)
       AND ($2::text IS NULL OR model = $2)
       AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR strpos(name_search, lower($4)) > 0
-           OR strpos(description_search, lower($4)) > 0)
-    ORDER BY lower(name)
+      AND ($4::text IS NULL OR name_fold LIKE $4 OR description_fold LIKE $4)
+    ORDER BY name_fold, id
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
-ORDER BY lower(bots.name)
+ORDER BY bots.name_fold, bots.id
 `
 
 type BotListNameAscParams struct {
 	Status   NullBotStatus
 	Model    *string
 	IsPublic *bool
-	Q        *string
+	QPattern *string
 	Caller   uuid.UUID
 	Off      int32
 	Lim      int32
@@ -278,13 +274,14 @@ type BotListNameAscRow struct {
 	Total int64
 }
 
-// Names are unique per owner ignoring case, so lower(name) alone is a total order.
+// Folded names are unique per owner but for the marked clashes (see migration 0008), which id
+// orders.
 func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAscParams) ([]BotListNameAscRow, error) {
 	rows, err := db.Query(ctx, botListNameAsc,
 		arg.Status,
 		arg.Model,
 		arg.IsPublic,
-		arg.Q,
+		arg.QPattern,
 		arg.Caller,
 		arg.Off,
 		arg.Lim,
@@ -312,8 +309,9 @@ func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAs
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
 			&i.Bot.PreparedConfig,
-			&i.Bot.NameSearch,
-			&i.Bot.DescriptionSearch,
+			&i.Bot.NameFold,
+			&i.Bot.DescriptionFold,
+			&i.Bot.NameClash,
 			&i.Total,
 		); err != nil {
 			return nil, err
@@ -327,7 +325,7 @@ func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAs
 }
 
 const botListNameDesc = `-- name: BotListNameDesc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
@@ -336,8 +334,7 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($1::bot_status IS NULL OR c.status = $1)
       AND ($2::text IS NULL OR c.model = $2)
       AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR strpos(c.name_search, lower($4)) > 0
-           OR strpos(c.description_search, lower($4)) > 0)
+      AND ($4::text IS NULL OR c.name_fold LIKE $4 OR c.description_fold LIKE $4)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -347,19 +344,18 @@ JOIN (
       AND ($1::bot_status IS NULL OR status = $1)
       AND ($2::text IS NULL OR model = $2)
       AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR strpos(name_search, lower($4)) > 0
-           OR strpos(description_search, lower($4)) > 0)
-    ORDER BY lower(name) DESC
+      AND ($4::text IS NULL OR name_fold LIKE $4 OR description_fold LIKE $4)
+    ORDER BY name_fold DESC, id DESC
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
-ORDER BY lower(bots.name) DESC
+ORDER BY bots.name_fold DESC, bots.id DESC
 `
 
 type BotListNameDescParams struct {
 	Status   NullBotStatus
 	Model    *string
 	IsPublic *bool
-	Q        *string
+	QPattern *string
 	Caller   uuid.UUID
 	Off      int32
 	Lim      int32
@@ -375,7 +371,7 @@ func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameD
 		arg.Status,
 		arg.Model,
 		arg.IsPublic,
-		arg.Q,
+		arg.QPattern,
 		arg.Caller,
 		arg.Off,
 		arg.Lim,
@@ -403,8 +399,9 @@ func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameD
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
 			&i.Bot.PreparedConfig,
-			&i.Bot.NameSearch,
-			&i.Bot.DescriptionSearch,
+			&i.Bot.NameFold,
+			&i.Bot.DescriptionFold,
+			&i.Bot.NameClash,
 			&i.Total,
 		); err != nil {
 			return nil, err
@@ -418,7 +415,7 @@ func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameD
 }
 
 const botListUpdatedAsc = `-- name: BotListUpdatedAsc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
@@ -427,8 +424,7 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($1::bot_status IS NULL OR c.status = $1)
       AND ($2::text IS NULL OR c.model = $2)
       AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR strpos(c.name_search, lower($4)) > 0
-           OR strpos(c.description_search, lower($4)) > 0)
+      AND ($4::text IS NULL OR c.name_fold LIKE $4 OR c.description_fold LIKE $4)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -438,8 +434,7 @@ JOIN (
       AND ($1::bot_status IS NULL OR status = $1)
       AND ($2::text IS NULL OR model = $2)
       AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR strpos(name_search, lower($4)) > 0
-           OR strpos(description_search, lower($4)) > 0)
+      AND ($4::text IS NULL OR name_fold LIKE $4 OR description_fold LIKE $4)
     ORDER BY updated_at, id
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -450,7 +445,7 @@ type BotListUpdatedAscParams struct {
 	Status   NullBotStatus
 	Model    *string
 	IsPublic *bool
-	Q        *string
+	QPattern *string
 	Caller   uuid.UUID
 	Off      int32
 	Lim      int32
@@ -466,7 +461,7 @@ func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpd
 		arg.Status,
 		arg.Model,
 		arg.IsPublic,
-		arg.Q,
+		arg.QPattern,
 		arg.Caller,
 		arg.Off,
 		arg.Lim,
@@ -494,8 +489,9 @@ func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpd
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
 			&i.Bot.PreparedConfig,
-			&i.Bot.NameSearch,
-			&i.Bot.DescriptionSearch,
+			&i.Bot.NameFold,
+			&i.Bot.DescriptionFold,
+			&i.Bot.NameClash,
 			&i.Total,
 		); err != nil {
 			return nil, err
@@ -509,7 +505,7 @@ func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpd
 }
 
 const botListUpdatedDesc = `-- name: BotListUpdatedDesc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_search, bots.description_search, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
@@ -518,8 +514,7 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
       AND ($1::bot_status IS NULL OR c.status = $1)
       AND ($2::text IS NULL OR c.model = $2)
       AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR strpos(c.name_search, lower($4)) > 0
-           OR strpos(c.description_search, lower($4)) > 0)
+      AND ($4::text IS NULL OR c.name_fold LIKE $4 OR c.description_fold LIKE $4)
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -529,8 +524,7 @@ JOIN (
       AND ($1::bot_status IS NULL OR status = $1)
       AND ($2::text IS NULL OR model = $2)
       AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR strpos(name_search, lower($4)) > 0
-           OR strpos(description_search, lower($4)) > 0)
+      AND ($4::text IS NULL OR name_fold LIKE $4 OR description_fold LIKE $4)
     ORDER BY updated_at DESC, id DESC
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -541,7 +535,7 @@ type BotListUpdatedDescParams struct {
 	Status   NullBotStatus
 	Model    *string
 	IsPublic *bool
-	Q        *string
+	QPattern *string
 	Caller   uuid.UUID
 	Off      int32
 	Lim      int32
@@ -557,7 +551,7 @@ func (q *Queries) BotListUpdatedDesc(ctx context.Context, db DBTX, arg BotListUp
 		arg.Status,
 		arg.Model,
 		arg.IsPublic,
-		arg.Q,
+		arg.QPattern,
 		arg.Caller,
 		arg.Off,
 		arg.Lim,
@@ -585,8 +579,9 @@ func (q *Queries) BotListUpdatedDesc(ctx context.Context, db DBTX, arg BotListUp
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
 			&i.Bot.PreparedConfig,
-			&i.Bot.NameSearch,
-			&i.Bot.DescriptionSearch,
+			&i.Bot.NameFold,
+			&i.Bot.DescriptionFold,
+			&i.Bot.NameClash,
 			&i.Total,
 		); err != nil {
 			return nil, err

@@ -69,30 +69,37 @@ func (q *Queries) BotCountByStatus(ctx context.Context, db DBTX) ([]BotCountBySt
 
 const botCreate = `-- name: BotCreate :one
 
-INSERT INTO bots (id, owner_id, name, description, model, temperature, system_prompt, is_public)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search
+INSERT INTO bots (id, owner_id, name, name_fold, description, description_fold, model, temperature,
+                  system_prompt, is_public)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+        $9, $10)
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash
 `
 
 type BotCreateParams struct {
-	ID           uuid.UUID
-	OwnerID      uuid.UUID
-	Name         string
-	Description  *string
-	Model        string
-	Temperature  float64
-	SystemPrompt string
-	IsPublic     bool
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Name            string
+	NameFold        string
+	Description     *string
+	DescriptionFold *string
+	Model           string
+	Temperature     float64
+	SystemPrompt    string
+	IsPublic        bool
 }
 
 // Every query is scoped to the caller in its WHERE clause: a bot the caller may not see is
 // never loaded. Reads see the caller's bots and public bots; writes only the caller's.
+// name_fold and description_fold are the folded forms of name and description (bots.Fold).
 func (q *Queries) BotCreate(ctx context.Context, db DBTX, arg BotCreateParams) (Bot, error) {
 	row := db.QueryRow(ctx, botCreate,
 		arg.ID,
 		arg.OwnerID,
 		arg.Name,
+		arg.NameFold,
 		arg.Description,
+		arg.DescriptionFold,
 		arg.Model,
 		arg.Temperature,
 		arg.SystemPrompt,
@@ -115,8 +122,9 @@ func (q *Queries) BotCreate(ctx context.Context, db DBTX, arg BotCreateParams) (
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.PreparedConfig,
-		&i.NameSearch,
-		&i.DescriptionSearch,
+		&i.NameFold,
+		&i.DescriptionFold,
+		&i.NameClash,
 	)
 	return i, err
 }
@@ -161,7 +169,7 @@ SELECT c.name::text AS name
 FROM unnest($1::text[]) WITH ORDINALITY AS c (name, n)
 WHERE NOT EXISTS (
     SELECT 1 FROM bots b
-    WHERE b.owner_id = $2 AND b.deleted_at IS NULL AND lower(b.name) = lower(c.name)
+    WHERE b.owner_id = $2 AND b.deleted_at IS NULL AND b.name_fold = ($3::text[])[c.n]
 )
 ORDER BY c.n
 LIMIT 1
@@ -170,18 +178,20 @@ LIMIT 1
 type BotFirstFreeNameParams struct {
 	Candidates []string
 	OwnerID    uuid.UUID
+	Folds      []string
 }
 
-// The first of the candidate names that none of the owner's bots uses, ignoring case.
+// The first of the candidate names that none of the owner's live bots uses; folds holds the
+// folded form of each candidate, in the same order.
 func (q *Queries) BotFirstFreeName(ctx context.Context, db DBTX, arg BotFirstFreeNameParams) (string, error) {
-	row := db.QueryRow(ctx, botFirstFreeName, arg.Candidates, arg.OwnerID)
+	row := db.QueryRow(ctx, botFirstFreeName, arg.Candidates, arg.OwnerID, arg.Folds)
 	var name string
 	err := row.Scan(&name)
 	return name, err
 }
 
 const botGet = `-- name: BotGet :one
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search FROM bots
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash FROM bots
 WHERE id = $1 AND deleted_at IS NULL AND (owner_id = $2 OR is_public)
 `
 
@@ -209,18 +219,19 @@ func (q *Queries) BotGet(ctx context.Context, db DBTX, arg BotGetParams) (Bot, e
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.PreparedConfig,
-		&i.NameSearch,
-		&i.DescriptionSearch,
+		&i.NameFold,
+		&i.DescriptionFold,
+		&i.NameClash,
 	)
 	return i, err
 }
 
 const botRestore = `-- name: BotRestore :one
-UPDATE bots SET deleted_at = NULL, updated_at = now(), version = version + 1,
+UPDATE bots SET deleted_at = NULL, name_clash = false, updated_at = now(), version = version + 1,
     status = CASE WHEN status = 'active' THEN status ELSE 'training' END,
     status_message = CASE WHEN status = 'active' THEN status_message END
 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NOT NULL
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash
 `
 
 type BotRestoreParams struct {
@@ -229,7 +240,7 @@ type BotRestoreParams struct {
 }
 
 // A restored bot that was not active is trained again: its training may have been dropped
-// while it was deleted.
+// while it was deleted. Its name must be free again (name_clash is cleared).
 func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams) (Bot, error) {
 	row := db.QueryRow(ctx, botRestore, arg.ID, arg.Caller)
 	var i Bot
@@ -249,8 +260,9 @@ func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams)
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.PreparedConfig,
-		&i.NameSearch,
-		&i.DescriptionSearch,
+		&i.NameFold,
+		&i.DescriptionFold,
+		&i.NameClash,
 	)
 	return i, err
 }
@@ -258,7 +270,7 @@ func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams)
 const botTrain = `-- name: BotTrain :one
 UPDATE bots SET status = 'training', status_message = NULL, updated_at = now(), version = version + 1
 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash
 `
 
 type BotTrainParams struct {
@@ -285,8 +297,9 @@ func (q *Queries) BotTrain(ctx context.Context, db DBTX, arg BotTrainParams) (Bo
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.PreparedConfig,
-		&i.NameSearch,
-		&i.DescriptionSearch,
+		&i.NameFold,
+		&i.DescriptionFold,
+		&i.NameClash,
 	)
 	return i, err
 }
@@ -294,38 +307,43 @@ func (q *Queries) BotTrain(ctx context.Context, db DBTX, arg BotTrainParams) (Bo
 const botUpdate = `-- name: BotUpdate :one
 UPDATE bots SET
     name          = COALESCE($1, name),
-    description   = CASE WHEN $2::boolean THEN $3 ELSE description END,
-    model         = COALESCE($4, model),
-    temperature   = COALESCE($5, temperature),
-    system_prompt = COALESCE($6, system_prompt),
-    is_public     = COALESCE($7, is_public),
-    status        = CASE WHEN $4 <> model OR $6 <> system_prompt
+    name_fold     = COALESCE($2, name_fold),
+    name_clash    = name_clash AND COALESCE($2 = name_fold, true),
+    description   = CASE WHEN $3::boolean THEN $4 ELSE description END,
+    description_fold = CASE WHEN $3::boolean THEN $5 ELSE description_fold END,
+    model         = COALESCE($6, model),
+    temperature   = COALESCE($7, temperature),
+    system_prompt = COALESCE($8, system_prompt),
+    is_public     = COALESCE($9, is_public),
+    status        = CASE WHEN $6 <> model OR $8 <> system_prompt
                          THEN 'training' ELSE status END,
-    status_message = CASE WHEN $4 <> model OR $6 <> system_prompt
+    status_message = CASE WHEN $6 <> model OR $8 <> system_prompt
                          THEN NULL ELSE status_message END,
     version       = version + 1,
     updated_at    = now()
-WHERE id = $8 AND owner_id = $9 AND deleted_at IS NULL
-  AND (NOT $10::boolean OR version = ANY ($11::bigint[]))
-  AND version <> ALL ($12::bigint[])
-  AND (NOT $13::boolean OR status <> 'training')
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search
+WHERE id = $10 AND owner_id = $11 AND deleted_at IS NULL
+  AND (NOT $12::boolean OR version = ANY ($13::bigint[]))
+  AND version <> ALL ($14::bigint[])
+  AND (NOT $15::boolean OR status <> 'training')
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash
 `
 
 type BotUpdateParams struct {
-	Name           *string
-	SetDescription bool
-	Description    *string
-	Model          *string
-	Temperature    *float64
-	SystemPrompt   *string
-	IsPublic       *bool
-	ID             uuid.UUID
-	Caller         uuid.UUID
-	CheckVersion   bool
-	Versions       []int64
-	ExceptVersions []int64
-	SettledOnly    bool
+	Name            *string
+	NameFold        *string
+	SetDescription  bool
+	Description     *string
+	DescriptionFold *string
+	Model           *string
+	Temperature     *float64
+	SystemPrompt    *string
+	IsPublic        *bool
+	ID              uuid.UUID
+	Caller          uuid.UUID
+	CheckVersion    bool
+	Versions        []int64
+	ExceptVersions  []int64
+	SettledOnly     bool
 }
 
 // A NULL parameter keeps the column; description has its own flag because null clears it.
@@ -333,11 +351,15 @@ type BotUpdateParams struct {
 // set, the row is changed only if its version is one of versions (If-Match); it is never
 // changed if its version is one of except_versions (If-None-Match). When settled_only is
 // set, a bot in training is left alone: its new version would need a job.
+// name_fold and description_fold come with name and description; a new folded name clears
+// name_clash, so that the uniqueness of names applies to the renamed bot.
 func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (Bot, error) {
 	row := db.QueryRow(ctx, botUpdate,
 		arg.Name,
+		arg.NameFold,
 		arg.SetDescription,
 		arg.Description,
+		arg.DescriptionFold,
 		arg.Model,
 		arg.Temperature,
 		arg.SystemPrompt,
@@ -366,8 +388,9 @@ func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.PreparedConfig,
-		&i.NameSearch,
-		&i.DescriptionSearch,
+		&i.NameFold,
+		&i.DescriptionFold,
+		&i.NameClash,
 	)
 	return i, err
 }

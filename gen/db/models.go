@@ -74,23 +74,24 @@ func AllBotStatusValues() []BotStatus {
 }
 
 type Bot struct {
-	ID                uuid.UUID
-	OwnerID           uuid.UUID
-	Name              string
-	Description       *string
-	Model             string
-	Temperature       float64
-	SystemPrompt      string
-	IsPublic          bool
-	Status            BotStatus
-	StatusMessage     *string
-	Version           int64
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
-	DeletedAt         *time.Time
-	PreparedConfig    []byte
-	NameSearch        *string
-	DescriptionSearch *string
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Name            string
+	Description     *string
+	Model           string
+	Temperature     float64
+	SystemPrompt    string
+	IsPublic        bool
+	Status          BotStatus
+	StatusMessage   *string
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DeletedAt       *time.Time
+	PreparedConfig  []byte
+	NameFold        string
+	DescriptionFold *string
+	NameClash       bool
 }
 
 type BotCount struct {

@@ -19,7 +19,7 @@ UPDATE bots SET
     version         = version + 1,
     updated_at      = now()
 WHERE id = $4 AND version = $5 AND status = 'training' AND deleted_at IS NULL
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash
 `
 
 type BotFinishTrainingParams struct {
@@ -57,15 +57,16 @@ func (q *Queries) BotFinishTraining(ctx context.Context, db DBTX, arg BotFinishT
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.PreparedConfig,
-		&i.NameSearch,
-		&i.DescriptionSearch,
+		&i.NameFold,
+		&i.DescriptionFold,
+		&i.NameClash,
 	)
 	return i, err
 }
 
 const botForTraining = `-- name: BotForTraining :one
 
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_search, description_search FROM bots WHERE id = $1
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash FROM bots WHERE id = $1
 `
 
 // Queries of the training worker. The worker acts for the system, not for a caller, so these
@@ -89,8 +90,9 @@ func (q *Queries) BotForTraining(ctx context.Context, db DBTX, id uuid.UUID) (Bo
 		&i.UpdatedAt,
 		&i.DeletedAt,
 		&i.PreparedConfig,
-		&i.NameSearch,
-		&i.DescriptionSearch,
+		&i.NameFold,
+		&i.DescriptionFold,
+		&i.NameClash,
 	)
 	return i, err
 }

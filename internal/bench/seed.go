@@ -11,7 +11,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/chatsphere/bots/internal/bots"
 )
+
+// fold is the folded form that the service stores with every name and description
+// (bots.Fold); seed's parameter bots hides the package's name.
+var fold = bots.Fold
 
 // Words make descriptions and prompts read like real ones, and give q searches something
 // to find.
@@ -115,14 +121,16 @@ func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Write
 			if rng.IntN(50) == 0 {
 				deleted = created.Add(time.Hour)
 			}
+			name := fmt.Sprintf("%s %s %d", strings.ToUpper(phrase(rng, 12)[:1]), phrase(rng, 40), made)
+			description := phrase(rng, 20+rng.IntN(480))
 			return []any{
-				uuid.New(), ids[user][0], fmt.Sprintf("%s %s %d", strings.ToUpper(phrase(rng, 12)[:1]), phrase(rng, 40), made),
-				phrase(rng, 20+rng.IntN(480)), models[rng.IntN(len(models))], float64(rng.IntN(21)) / 10,
+				uuid.New(), ids[user][0], name, fold(name), description, fold(description),
+				models[rng.IntN(len(models))], float64(rng.IntN(21)) / 10,
 				phrase(rng, rng.IntN(1000)), rng.IntN(10) == 0, status, created, created, deleted,
 			}, nil
 		})
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"bots"},
-			[]string{"id", "owner_id", "name", "description", "model", "temperature", "system_prompt", "is_public", "status", "created_at", "updated_at", "deleted_at"},
+			[]string{"id", "owner_id", "name", "name_fold", "description", "description_fold", "model", "temperature", "system_prompt", "is_public", "status", "created_at", "updated_at", "deleted_at"},
 			src); err != nil {
 			return err
 		}

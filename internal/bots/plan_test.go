@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,13 +34,20 @@ type explainer struct {
 	// need is how many rows the next query must produce in order (offset + limit); 0 for
 	// queries that are not paged.
 	need float64
+	// search is set when the next query searches a user's thousands of bots for a text of
+	// three characters or more, which a trigram index must serve.
+	search bool
 }
 
 type plan struct {
 	name, sql string
 	root      planNode
 	need      float64
+	search    bool
 }
+
+// trigramIndexes serve q searches (migration 0008).
+var trigramIndexes = []string{"bots_owner_name_trgm_idx", "bots_owner_description_trgm_idx"}
 
 // planNode is the part of PostgreSQL's JSON plan that the checks read.
 type planNode struct {
@@ -63,7 +71,7 @@ func (x *explainer) explain(ctx context.Context, sql string, args []any) {
 	if err := json.Unmarshal(raw, &out); err != nil {
 		panic(err)
 	}
-	x.plans = append(x.plans, plan{name: x.name, sql: sql, root: out[0].Plan, need: x.need})
+	x.plans = append(x.plans, plan{name: x.name, sql: sql, root: out[0].Plan, need: x.need, search: x.search})
 }
 
 func (x *explainer) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
@@ -90,16 +98,21 @@ func (explainedRow) Scan(...any) error { return errExplained }
 // such a sort does not grow with the tables.
 const smallSort = 500
 
-// problems lists what makes a plan slow as the tables grow: a sequential scan, or a sort of
-// more rows than the query returns. A paged query must produce offset + limit rows in order
-// whatever the plan; its sort may take up to twice that, which happens on deep pages with a
-// filter, where reading the matching rows and sorting them beats walking the index.
+// problems lists what makes a plan slow as the tables grow: a sequential scan, a sort of
+// more rows than the query returns, or a search that no trigram index serves (it would read
+// every bot of the caller). A paged query must produce offset + limit rows in order whatever
+// the plan; its sort may take up to twice that, which happens on deep pages with a filter,
+// where reading the matching rows and sorting them beats walking the index.
 func (p plan) problems() []string {
 	var out []string
 	returned := p.root.ActualRows
 	allowed := max(returned, 2*p.need, smallSort)
+	trigrams := false
 	var walk func(n planNode)
 	walk = func(n planNode) {
+		if slices.Contains(trigramIndexes, n.IndexName) && n.ActualLoops > 0 {
+			trigrams = true
+		}
 		switch n.NodeType {
 		case "Seq Scan":
 			out = append(out, "sequential scan of "+n.RelationName)
@@ -117,6 +130,9 @@ func (p plan) problems() []string {
 		}
 	}
 	walk(p.root)
+	if p.search && !trigrams {
+		out = append(out, "search without a trigram index")
+	}
 	return out
 }
 
@@ -151,9 +167,10 @@ func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots 
 				d := created.Add(time.Hour)
 				deleted = &d
 			}
+			name := fmt.Sprintf("Bot %d of user %d", j, i)
+			description := fmt.Sprintf("Answers questions about topic %d", rng.IntN(1000))
 			rows = append(rows, []any{
-				uuid.New(), owner, fmt.Sprintf("Bot %d of user %d", j, i),
-				fmt.Sprintf("Answers questions about topic %d", rng.IntN(1000)),
+				uuid.New(), owner, name, bots.Fold(name), description, bots.Fold(description),
 				models[rng.IntN(len(models))], float64(rng.IntN(21)) / 10,
 				strings.Repeat("You are helpful. ", rng.IntN(50)),
 				rng.IntN(10) == 0, statuses[rng.IntN(len(statuses))],
@@ -166,7 +183,7 @@ func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots 
 	_, err = conn.Exec(ctx, "ALTER TABLE bots DISABLE TRIGGER USER")
 	require.NoError(t, err)
 	_, err = conn.CopyFrom(ctx, pgx.Identifier{"bots"},
-		[]string{"id", "owner_id", "name", "description", "model", "temperature", "system_prompt", "is_public", "status", "created_at", "updated_at", "deleted_at"},
+		[]string{"id", "owner_id", "name", "name_fold", "description", "description_fold", "model", "temperature", "system_prompt", "is_public", "status", "created_at", "updated_at", "deleted_at"},
 		pgx.CopyFromRows(rows))
 	require.NoError(t, err)
 	for _, sql := range []string{
@@ -230,15 +247,21 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 			"Status":     {Caller: owner.id, Status: active},
 			"Model":      {Caller: owner.id, Model: str("gpt-4o")},
 			"Public":     {Caller: owner.id, IsPublic: &yes},
-			"Search":     {Caller: owner.id, Q: str("topic 12")},
-			"AllFilters": {Caller: owner.id, Status: active, Model: str("gpt-4o"), IsPublic: &yes, Q: str("bot")},
+			"Search":     {Caller: owner.id, QPattern: str(bots.SearchPattern("topic 12"))},
+			"SearchName": {Caller: owner.id, QPattern: str(bots.SearchPattern("BOT 1234 OF"))},
+			// Two characters have no trigram: the caller's bots are read, from an index.
+			"ShortSearch": {Caller: owner.id, QPattern: str(bots.SearchPattern("12"))},
+			"AllFilters":  {Caller: owner.id, Status: active, Model: str("gpt-4o"), IsPublic: &yes, QPattern: str(bots.SearchPattern("bot"))},
 		}
 		for fname, f := range filters {
+			// A user with thousands of bots must not have them all read by a search; a
+			// user's few dozen may be.
+			x.search = owner.id == heavy && (fname == "Search" || fname == "SearchName" || fname == "AllFilters")
 			for _, page := range []struct {
 				name     string
 				off, lim int32
 			}{{"FirstPage", 0, 20}, {"DeepPage", 2000, 20}} {
-				a := db.BotListCreatedDescParams{Caller: f.Caller, Status: f.Status, Model: f.Model, IsPublic: f.IsPublic, Q: f.Q, Off: page.off, Lim: page.lim}
+				a := db.BotListCreatedDescParams{Caller: f.Caller, Status: f.Status, Model: f.Model, IsPublic: f.IsPublic, QPattern: f.QPattern, Off: page.off, Lim: page.lim}
 				x.need = float64(page.off + page.lim)
 				prefix := owner.name + "/" + fname + "/" + page.name + "/"
 				run(prefix+"CreatedDesc", func() error { _, err := q.BotListCreatedDesc(ctx, x, a); return err })
@@ -252,12 +275,13 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 			run(owner.name+"/"+fname+"/Count", func() error { _, err := q.BotCount(ctx, x, f); return err })
 		}
 	}
+	x.search = false
 	other := uuid.New()
 	run("Get", func() error { _, err := q.BotGet(ctx, x, db.BotGetParams{ID: bot.ID, Caller: heavy}); return err })
 	run("GetPublicOfOther", func() error { _, err := q.BotGet(ctx, x, db.BotGetParams{ID: bot.ID, Caller: other}); return err })
 	run("Access", func() error { _, err := q.BotAccess(ctx, x, db.BotAccessParams{ID: bot.ID, Caller: heavy}); return err })
 	run("Update", func() error {
-		_, err := q.BotUpdate(ctx, x, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Name: str("Renamed in a plan"), CheckVersion: true, Versions: []int64{bot.Version}, ExceptVersions: []int64{}})
+		_, err := q.BotUpdate(ctx, x, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Name: str("Renamed in a plan"), NameFold: str("renamed in a plan"), CheckVersion: true, Versions: []int64{bot.Version}, ExceptVersions: []int64{}})
 		return err
 	})
 	run("Train", func() error { _, err := q.BotTrain(ctx, x, db.BotTrainParams{ID: bot.ID, Caller: heavy}); return err })
@@ -271,14 +295,16 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 	})
 	run("FirstFreeCopyName", func() error {
 		names := make([]string, 50)
+		folds := make([]string, 50)
 		for i := range names {
 			names[i] = fmt.Sprintf("Bot 1 of user 0 (copy %d)", i+1)
+			folds[i] = bots.Fold(names[i])
 		}
-		_, err := q.BotFirstFreeName(ctx, x, db.BotFirstFreeNameParams{Candidates: names, OwnerID: heavy})
+		_, err := q.BotFirstFreeName(ctx, x, db.BotFirstFreeNameParams{Candidates: names, Folds: folds, OwnerID: heavy})
 		return err
 	})
 	run("Create", func() error {
-		_, err := q.BotCreate(ctx, x, db.BotCreateParams{ID: uuid.New(), OwnerID: heavy, Name: "A new bot in a plan", Model: "gpt-4o", Temperature: 0.7})
+		_, err := q.BotCreate(ctx, x, db.BotCreateParams{ID: uuid.New(), OwnerID: heavy, Name: "A new bot in a plan", NameFold: "a new bot in a plan", Model: "gpt-4o", Temperature: 0.7})
 		return err
 	})
 	run("UserEnsure", func() error { return q.UserEnsure(ctx, x, other) })
@@ -334,4 +360,10 @@ func TestPlanChecksCatchSlowPlans(t *testing.T) {
 	deep := sort
 	deep.need = 2520 // offset 2500, limit 20: 5000 rows is within twice that
 	require.Empty(t, deep.problems())
+	search := plan{search: true, root: planNode{NodeType: "Aggregate", ActualRows: 1, Plans: []planNode{{NodeType: "Index Scan",
+		IndexName: "bots_owner_created_idx", ActualRows: 5000, ActualLoops: 1}}}}
+	require.Equal(t, []string{"search without a trigram index"}, search.problems())
+	search.root.Plans = []planNode{{NodeType: "Bitmap Heap Scan", ActualRows: 12, ActualLoops: 1, Plans: []planNode{{NodeType: "Bitmap Index Scan",
+		IndexName: "bots_owner_description_trgm_idx", ActualRows: 12, ActualLoops: 1}}}}
+	require.Empty(t, search.problems())
 }

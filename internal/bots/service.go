@@ -4,11 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
-
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -18,9 +14,6 @@ import (
 
 	"github.com/chatsphere/bots/gen/db"
 )
-
-// MaxNameLength is the longest bot name, in Unicode code points.
-const MaxNameLength = 100
 
 // nameConstraint is the partial unique index that keeps names unique per owner.
 const nameConstraint = "bots_owner_name_key"
@@ -99,7 +92,7 @@ func (s *Service) Create(ctx context.Context, caller uuid.UUID, p CreateParams) 
 // CreateTx is Create inside the caller's transaction tx.
 func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p CreateParams) (Bot, error) {
 	var v ValidationError
-	name := normalizeName(&v, "name", p.Name)
+	name, nameFold := normalizeName(&v, "name", p.Name)
 	checkText(&v, "description", p.Description)
 	checkModel(&v, p.Model)
 	checkText(&v, "system_prompt", &p.SystemPrompt)
@@ -107,14 +100,16 @@ func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p C
 		return Bot{}, err
 	}
 	row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
-		ID:           uuid.New(),
-		OwnerID:      caller,
-		Name:         name,
-		Description:  p.Description,
-		Model:        p.Model,
-		Temperature:  p.Temperature,
-		SystemPrompt: p.SystemPrompt,
-		IsPublic:     p.IsPublic,
+		ID:              uuid.New(),
+		OwnerID:         caller,
+		Name:            name,
+		NameFold:        nameFold,
+		Description:     p.Description,
+		DescriptionFold: fold(p.Description),
+		Model:           p.Model,
+		Temperature:     p.Temperature,
+		SystemPrompt:    p.SystemPrompt,
+		IsPublic:        p.IsPublic,
 	})
 	if err != nil {
 		return Bot{}, writeError("create bot", err)
@@ -138,7 +133,7 @@ func (s *Service) Get(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
 	var v ValidationError
 	if p.Name != nil {
-		name := normalizeName(&v, "name", *p.Name)
+		name, _ := normalizeName(&v, "name", *p.Name)
 		p.Name = &name
 	}
 	checkText(&v, "description", p.Description)
@@ -181,19 +176,21 @@ func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p
 
 func (s *Service) updateParams(caller, id uuid.UUID, p UpdateParams, settledOnly bool) db.BotUpdateParams {
 	return db.BotUpdateParams{
-		ID:             id,
-		Caller:         caller,
-		Name:           p.Name,
-		SetDescription: p.SetDescription,
-		Description:    p.Description,
-		Model:          p.Model,
-		Temperature:    p.Temperature,
-		SystemPrompt:   p.SystemPrompt,
-		IsPublic:       p.IsPublic,
-		CheckVersion:   p.Precondition.Required,
-		Versions:       p.Precondition.versions(),
-		ExceptVersions: p.Precondition.exceptVersions(),
-		SettledOnly:    settledOnly,
+		ID:              id,
+		Caller:          caller,
+		Name:            p.Name,
+		NameFold:        fold(p.Name),
+		SetDescription:  p.SetDescription,
+		Description:     p.Description,
+		DescriptionFold: fold(p.Description),
+		Model:           p.Model,
+		Temperature:     p.Temperature,
+		SystemPrompt:    p.SystemPrompt,
+		IsPublic:        p.IsPublic,
+		CheckVersion:    p.Precondition.Required,
+		Versions:        p.Precondition.versions(),
+		ExceptVersions:  p.Precondition.exceptVersions(),
+		SettledOnly:     settledOnly,
 	}
 }
 
@@ -260,9 +257,9 @@ func (s *Service) Duplicate(ctx context.Context, caller, id uuid.UUID, p Duplica
 // DuplicateTx is Duplicate inside the caller's transaction tx.
 func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
 	var v ValidationError
-	var name string
+	var name, nameFold string
 	if p.Name != nil {
-		name = normalizeName(&v, "name", *p.Name)
+		name, nameFold = normalizeName(&v, "name", *p.Name)
 	}
 	if err := v.err(); err != nil {
 		return Bot{}, err
@@ -281,16 +278,19 @@ func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 		if name, err = s.freeCopyName(ctx, tx, caller, src.Name); err != nil {
 			return Bot{}, err
 		}
+		nameFold = Fold(name)
 	}
 	row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
-		ID:           uuid.New(),
-		OwnerID:      caller,
-		Name:         name,
-		Description:  src.Description,
-		Model:        src.Model,
-		Temperature:  src.Temperature,
-		SystemPrompt: src.SystemPrompt,
-		IsPublic:     p.IsPublic,
+		ID:              uuid.New(),
+		OwnerID:         caller,
+		Name:            name,
+		NameFold:        nameFold,
+		Description:     src.Description,
+		DescriptionFold: src.DescriptionFold,
+		Model:           src.Model,
+		Temperature:     src.Temperature,
+		SystemPrompt:    src.SystemPrompt,
+		IsPublic:        p.IsPublic,
 	})
 	if err != nil {
 		return Bot{}, writeError("create copy", err)
@@ -302,10 +302,12 @@ func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 func (s *Service) freeCopyName(ctx context.Context, tx pgx.Tx, owner uuid.UUID, source string) (string, error) {
 	for first := 1; ; first += copyNameBatch {
 		candidates := make([]string, copyNameBatch)
+		folds := make([]string, copyNameBatch)
 		for i := range candidates {
 			candidates[i] = CopyName(source, first+i)
+			folds[i] = Fold(candidates[i])
 		}
-		name, err := s.q.BotFirstFreeName(ctx, tx, db.BotFirstFreeNameParams{Candidates: candidates, OwnerID: owner})
+		name, err := s.q.BotFirstFreeName(ctx, tx, db.BotFirstFreeNameParams{Candidates: candidates, Folds: folds, OwnerID: owner})
 		if errors.Is(err, pgx.ErrNoRows) {
 			continue
 		}
@@ -314,21 +316,6 @@ func (s *Service) freeCopyName(ctx context.Context, tx pgx.Tx, owner uuid.UUID, 
 		}
 		return name, nil
 	}
-}
-
-// CopyName is the n-th default name of a copy of a bot named source: "<source> (copy)" for
-// n = 1, "<source> (copy n)" after that, with source shortened so that the whole stays
-// within MaxNameLength code points.
-func CopyName(source string, n int) string {
-	suffix := " (copy)"
-	if n > 1 {
-		suffix = " (copy " + strconv.Itoa(n) + ")"
-	}
-	keep := MaxNameLength - utf8.RuneCountInString(suffix)
-	if utf8.RuneCountInString(source) > keep {
-		source = strings.TrimRightFunc(string([]rune(source)[:keep]), unicode.IsSpace)
-	}
-	return source + suffix
 }
 
 // ListParams selects and orders a page of the caller's bots. Nil filters match everything.
@@ -366,16 +353,29 @@ func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Pag
 	var v ValidationError
 	checkText(&v, "q", p.Q)
 	checkText(&v, "model", p.Model)
+	var pattern *string
+	if p.Q != nil {
+		// q matches the folded name and description: what a name is compared by.
+		if Fold(*p.Q) == "" {
+			v.add("q", "must contain a visible character, not only invisible ones")
+		}
+		pat := SearchPattern(*p.Q)
+		pattern = &pat
+	}
 	if err := v.err(); err != nil {
 		return Page{}, err
 	}
-	f := db.BotCountParams{Caller: caller, Model: p.Model, IsPublic: p.IsPublic, Q: p.Q}
+	f := db.BotCountParams{Caller: caller, Model: p.Model, IsPublic: p.IsPublic, QPattern: pattern}
 	if p.Status != nil {
 		f.Status = db.NullBotStatus{BotStatus: db.BotStatus(*p.Status), Valid: true}
 	}
 	args := db.BotListCreatedDescParams{
-		Caller: f.Caller, Status: f.Status, Model: f.Model, IsPublic: f.IsPublic, Q: f.Q,
+		Caller: f.Caller, Status: f.Status, Model: f.Model, IsPublic: f.IsPublic, QPattern: f.QPattern,
 		Off: p.Skip, Lim: p.Limit,
+	}
+	var conn db.DBTX = s.pool
+	if pattern != nil {
+		conn = customPlans{s.pool}
 	}
 	var (
 		items []Bot
@@ -384,17 +384,17 @@ func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Pag
 	)
 	switch p.Sort {
 	case SortCreatedAsc:
-		items, total, err = page(s.q.BotListCreatedAsc(ctx, s.pool, db.BotListCreatedAscParams(args)))
+		items, total, err = page(s.q.BotListCreatedAsc(ctx, conn, db.BotListCreatedAscParams(args)))
 	case SortUpdatedAsc:
-		items, total, err = page(s.q.BotListUpdatedAsc(ctx, s.pool, db.BotListUpdatedAscParams(args)))
+		items, total, err = page(s.q.BotListUpdatedAsc(ctx, conn, db.BotListUpdatedAscParams(args)))
 	case SortUpdatedDesc:
-		items, total, err = page(s.q.BotListUpdatedDesc(ctx, s.pool, db.BotListUpdatedDescParams(args)))
+		items, total, err = page(s.q.BotListUpdatedDesc(ctx, conn, db.BotListUpdatedDescParams(args)))
 	case SortNameAsc:
-		items, total, err = page(s.q.BotListNameAsc(ctx, s.pool, db.BotListNameAscParams(args)))
+		items, total, err = page(s.q.BotListNameAsc(ctx, conn, db.BotListNameAscParams(args)))
 	case SortNameDesc:
-		items, total, err = page(s.q.BotListNameDesc(ctx, s.pool, db.BotListNameDescParams(args)))
+		items, total, err = page(s.q.BotListNameDesc(ctx, conn, db.BotListNameDescParams(args)))
 	case SortCreatedDesc, "":
-		items, total, err = page(s.q.BotListCreatedDesc(ctx, s.pool, args))
+		items, total, err = page(s.q.BotListCreatedDesc(ctx, conn, args))
 	default:
 		return Page{}, &ValidationError{Fields: []FieldError{{Field: "sort", Message: "unknown sort order"}}}
 	}
@@ -403,11 +403,30 @@ func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Pag
 	}
 	if len(items) == 0 && p.Skip > 0 {
 		// A page past the end has no row to carry the total.
-		if total, err = s.q.BotCount(ctx, s.pool, f); err != nil {
+		if total, err = s.q.BotCount(ctx, conn, f); err != nil {
 			return Page{}, fmt.Errorf("count bots: %w", err)
 		}
 	}
 	return Page{Items: items, Total: total}, nil
+}
+
+// customPlans runs queries as unnamed statements (pgx's QueryExecModeCacheDescribe), which
+// PostgreSQL plans for their arguments every time. A named prepared statement, pgx's default,
+// may switch after five runs to a generic plan, made without the arguments: for a search,
+// such a plan cannot use the trigram indexes and reads every bot of the caller. Planning a
+// search again costs about half a millisecond.
+type customPlans struct{ db.DBTX }
+
+func (c customPlans) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	return c.DBTX.Exec(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
+}
+
+func (c customPlans) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	return c.DBTX.Query(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
+}
+
+func (c customPlans) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return c.DBTX.QueryRow(ctx, sql, append([]any{pgx.QueryExecModeCacheDescribe}, args...)...)
 }
 
 // listRow is a row of any of the list queries: a bot and the number of matching bots.
@@ -502,18 +521,23 @@ func (p Precondition) exceptVersions() []int64 {
 	return p.Except
 }
 
-// normalizeName trims surrounding whitespace and checks what the schema cannot: that
-// something is left and that it holds no NUL.
-func normalizeName(v *ValidationError, field, name string) string {
-	name = strings.TrimSpace(name)
-	switch n := utf8.RuneCountInString(name); {
-	case n == 0:
-		v.add(field, "must not be blank")
-	case n > MaxNameLength:
-		v.add(field, "must be at most %d characters", MaxNameLength)
+// normalizeName returns the name to store and its folded key, or records why name cannot be
+// a bot's name (see NormalizeName).
+func normalizeName(v *ValidationError, field, name string) (stored, key string) {
+	stored, key, problems := NormalizeName(name)
+	for _, p := range problems {
+		v.add(field, "%s", p)
 	}
-	checkText(v, field, &name)
-	return name
+	return stored, key
+}
+
+// fold returns the folded form of a text that may be absent.
+func fold(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	f := Fold(*s)
+	return &f
 }
 
 // checkText refuses NUL characters, which PostgreSQL text cannot store.

@@ -325,8 +325,8 @@ func TestListPageBounds(t *testing.T) {
 	e := setup(t)
 	u := newUser(t)
 	e.createBot(u, map[string]any{"name": "First"})
-	_, err := e.pool.Exec(context.Background(), `INSERT INTO bots (id, owner_id, name, model, temperature, system_prompt, is_public)
-		SELECT gen_random_uuid(), $1, 'Bulk ' || i, 'gpt-4o-mini', 0.7, '', false FROM generate_series(1, 104) AS i`, u.id)
+	_, err := e.pool.Exec(context.Background(), `INSERT INTO bots (id, owner_id, name, name_fold, model, temperature, system_prompt, is_public)
+		SELECT gen_random_uuid(), $1, 'Bulk ' || i, 'bulk ' || i, 'gpt-4o-mini', 0.7, '', false FROM generate_series(1, 104) AS i`, u.id)
 	require.NoError(t, err)
 	const total = 105
 

@@ -1,7 +1,8 @@
 // Package migrate applies the embedded SQL migrations to a database.
 //
 // Migrations are the files of sql/migrations, applied once each in the order of their names,
-// each in its own transaction together with its row in schema_migrations, followed by the
+// each in its own transaction together with its row in schema_migrations (and, for the few
+// that need what SQL cannot compute, after a Go step in the same transaction), followed by the
 // migrations of River, the job queue, which keeps its own record. The whole run holds
 // a PostgreSQL advisory lock, so that several replicas starting at once apply every migration
 // exactly once: the first one migrates, the others wait and then find nothing left to do.
@@ -17,15 +18,76 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/chatsphere/bots/internal/bots"
 	"github.com/chatsphere/bots/sql/migrations"
 )
 
 // lockKey identifies the advisory lock held while migrating ("chatsphere bots" in ASCII,
 // folded into an int64); any constant works as long as every replica uses the same one.
 const lockKey int64 = 0x63687473_626f7473
+
+// prepare holds, by migration name, what a migration needs that SQL cannot compute. Each step
+// runs in its migration's transaction, just before the migration's SQL, and hands its
+// results to the SQL in temporary tables.
+var prepare = map[string]func(context.Context, pgx.Tx) error{
+	"0008_folded_names": foldNames,
+}
+
+// foldBatch is how many bots foldNames reads at a time.
+const foldBatch = 10000
+
+// foldNames fills the temporary table folded_names, which migration 0008 reads, with the
+// folded forms (bots.Fold) of every bot's name and description. It first locks bots against
+// writes, so that no bot is written between its read and the migration's ALTER TABLE.
+func foldNames(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `LOCK TABLE bots IN SHARE MODE`); err != nil {
+		return fmt.Errorf("lock bots: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE folded_names (
+		id               uuid PRIMARY KEY,
+		name_fold        text NOT NULL,
+		description_fold text
+	) ON COMMIT DROP`); err != nil {
+		return fmt.Errorf("create folded_names: %w", err)
+	}
+	after := pgtype.UUID{Valid: true} // the zero UUID, before every other
+	for {
+		rows, err := tx.Query(ctx, `SELECT id, name, description FROM bots WHERE id > $1 ORDER BY id LIMIT $2`, after, foldBatch)
+		if err != nil {
+			return fmt.Errorf("read names: %w", err)
+		}
+		var (
+			id          pgtype.UUID
+			name        string
+			description *string
+			folded      [][]any
+		)
+		_, err = pgx.ForEachRow(rows, []any{&id, &name, &description}, func() error {
+			var descriptionFold *string
+			if description != nil {
+				f := bots.Fold(*description)
+				descriptionFold = &f
+			}
+			folded = append(folded, []any{id, bots.Fold(name), descriptionFold})
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read names: %w", err)
+		}
+		if len(folded) == 0 {
+			return nil
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"folded_names"},
+			[]string{"id", "name_fold", "description_fold"}, pgx.CopyFromRows(folded)); err != nil {
+			return fmt.Errorf("write folded names: %w", err)
+		}
+		after = id
+	}
+}
 
 // Migration is one schema change.
 type Migration struct {
@@ -87,6 +149,11 @@ func Up(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if step := prepare[m.Name]; step != nil {
+				if err := step(ctx, tx); err != nil {
+					return err
+				}
+			}
 			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}

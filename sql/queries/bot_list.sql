@@ -1,7 +1,8 @@
 -- The list has one query per sort order, so that each can walk its own index instead of
 -- sorting the caller's bots; the filters are the same in all of them and in BotCount.
--- q matches a substring of name or description, ignoring case; every character of q,
--- % and _ included, stands for itself.
+-- q_pattern is a LIKE pattern that the service makes of the caller's search text (folded with
+-- bots.Fold, \, % and _ escaped, between two %), matched against the folded name and
+-- description, where the trigram indexes of migration 0008 find the matches.
 -- Each page carries the number of matching bots (total), so that a page costs one round
 -- trip: without filters it is the sum of the owner's bot_counts; with filters a subquery that
 -- the planner runs once counts from the index alone where it can.
@@ -14,21 +15,19 @@ WHERE owner_id = @caller AND deleted_at IS NULL
   AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
   AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
   AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-  AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
-       OR strpos(description_search, lower(sqlc.narg(q))) > 0);
+  AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern));
 
 -- name: BotListCreatedDesc :many
 SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
-         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
+         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q_pattern)::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR strpos(c.name_search, lower(sqlc.narg(q))) > 0
-           OR strpos(c.description_search, lower(sqlc.narg(q))) > 0)
+      AND (sqlc.narg(q_pattern)::text IS NULL OR c.name_fold LIKE sqlc.narg(q_pattern) OR c.description_fold LIKE sqlc.narg(q_pattern))
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -38,8 +37,7 @@ JOIN (
       AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
-           OR strpos(description_search, lower(sqlc.narg(q))) > 0)
+      AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern))
     ORDER BY created_at DESC, id DESC
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
@@ -48,15 +46,14 @@ ORDER BY bots.created_at DESC, bots.id DESC;
 -- name: BotListCreatedAsc :many
 SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
-         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
+         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q_pattern)::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR strpos(c.name_search, lower(sqlc.narg(q))) > 0
-           OR strpos(c.description_search, lower(sqlc.narg(q))) > 0)
+      AND (sqlc.narg(q_pattern)::text IS NULL OR c.name_fold LIKE sqlc.narg(q_pattern) OR c.description_fold LIKE sqlc.narg(q_pattern))
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -66,8 +63,7 @@ JOIN (
       AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
-           OR strpos(description_search, lower(sqlc.narg(q))) > 0)
+      AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern))
     ORDER BY created_at, id
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
@@ -76,15 +72,14 @@ ORDER BY bots.created_at, bots.id;
 -- name: BotListUpdatedDesc :many
 SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
-         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
+         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q_pattern)::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR strpos(c.name_search, lower(sqlc.narg(q))) > 0
-           OR strpos(c.description_search, lower(sqlc.narg(q))) > 0)
+      AND (sqlc.narg(q_pattern)::text IS NULL OR c.name_fold LIKE sqlc.narg(q_pattern) OR c.description_fold LIKE sqlc.narg(q_pattern))
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -94,8 +89,7 @@ JOIN (
       AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
-           OR strpos(description_search, lower(sqlc.narg(q))) > 0)
+      AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern))
     ORDER BY updated_at DESC, id DESC
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
@@ -104,15 +98,14 @@ ORDER BY bots.updated_at DESC, bots.id DESC;
 -- name: BotListUpdatedAsc :many
 SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
-         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
+         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q_pattern)::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR strpos(c.name_search, lower(sqlc.narg(q))) > 0
-           OR strpos(c.description_search, lower(sqlc.narg(q))) > 0)
+      AND (sqlc.narg(q_pattern)::text IS NULL OR c.name_fold LIKE sqlc.narg(q_pattern) OR c.description_fold LIKE sqlc.narg(q_pattern))
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -122,26 +115,25 @@ JOIN (
       AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
-           OR strpos(description_search, lower(sqlc.narg(q))) > 0)
+      AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern))
     ORDER BY updated_at, id
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
 ORDER BY bots.updated_at, bots.id;
 
 -- name: BotListNameAsc :many
--- Names are unique per owner ignoring case, so lower(name) alone is a total order.
+-- Folded names are unique per owner but for the marked clashes (see migration 0008), which id
+-- orders.
 SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
-         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
+         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q_pattern)::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR strpos(c.name_search, lower(sqlc.narg(q))) > 0
-           OR strpos(c.description_search, lower(sqlc.narg(q))) > 0)
+      AND (sqlc.narg(q_pattern)::text IS NULL OR c.name_fold LIKE sqlc.narg(q_pattern) OR c.description_fold LIKE sqlc.narg(q_pattern))
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -151,25 +143,23 @@ JOIN (
       AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
-           OR strpos(description_search, lower(sqlc.narg(q))) > 0)
-    ORDER BY lower(name)
+      AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern))
+    ORDER BY name_fold, id
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
-ORDER BY lower(bots.name);
+ORDER BY bots.name_fold, bots.id;
 
 -- name: BotListNameDesc :many
 SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
-         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q)::text IS NULL
+         AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q_pattern)::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
     ELSE (SELECT count(*) FROM bots c
     WHERE c.owner_id = @caller AND c.deleted_at IS NULL
       AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR strpos(c.name_search, lower(sqlc.narg(q))) > 0
-           OR strpos(c.description_search, lower(sqlc.narg(q))) > 0)
+      AND (sqlc.narg(q_pattern)::text IS NULL OR c.name_fold LIKE sqlc.narg(q_pattern) OR c.description_fold LIKE sqlc.narg(q_pattern))
 ) END)::bigint AS total
 FROM bots
 JOIN (
@@ -179,9 +169,8 @@ JOIN (
       AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
       AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
       AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q)::text IS NULL OR strpos(name_search, lower(sqlc.narg(q))) > 0
-           OR strpos(description_search, lower(sqlc.narg(q))) > 0)
-    ORDER BY lower(name) DESC
+      AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern))
+    ORDER BY name_fold DESC, id DESC
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
-ORDER BY lower(bots.name) DESC;
+ORDER BY bots.name_fold DESC, bots.id DESC;

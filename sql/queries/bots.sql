@@ -2,8 +2,11 @@
 -- never loaded. Reads see the caller's bots and public bots; writes only the caller's.
 
 -- name: BotCreate :one
-INSERT INTO bots (id, owner_id, name, description, model, temperature, system_prompt, is_public)
-VALUES (@id, @owner_id, @name, @description, @model, @temperature, @system_prompt, @is_public)
+-- name_fold and description_fold are the folded forms of name and description (bots.Fold).
+INSERT INTO bots (id, owner_id, name, name_fold, description, description_fold, model, temperature,
+                  system_prompt, is_public)
+VALUES (@id, @owner_id, @name, @name_fold, @description, @description_fold, @model, @temperature,
+        @system_prompt, @is_public)
 RETURNING *;
 
 -- name: BotGet :one
@@ -16,9 +19,14 @@ WHERE id = @id AND deleted_at IS NULL AND (owner_id = @caller OR is_public);
 -- set, the row is changed only if its version is one of versions (If-Match); it is never
 -- changed if its version is one of except_versions (If-None-Match). When settled_only is
 -- set, a bot in training is left alone: its new version would need a job.
+-- name_fold and description_fold come with name and description; a new folded name clears
+-- name_clash, so that the uniqueness of names applies to the renamed bot.
 UPDATE bots SET
     name          = COALESCE(sqlc.narg(name), name),
+    name_fold     = COALESCE(sqlc.narg(name_fold), name_fold),
+    name_clash    = name_clash AND COALESCE(sqlc.narg(name_fold) = name_fold, true),
     description   = CASE WHEN @set_description::boolean THEN sqlc.narg(description) ELSE description END,
+    description_fold = CASE WHEN @set_description::boolean THEN sqlc.narg(description_fold) ELSE description_fold END,
     model         = COALESCE(sqlc.narg(model), model),
     temperature   = COALESCE(sqlc.narg(temperature), temperature),
     system_prompt = COALESCE(sqlc.narg(system_prompt), system_prompt),
@@ -45,8 +53,8 @@ RETURNING id, deleted_at::timestamptz AS deleted_at;
 
 -- name: BotRestore :one
 -- A restored bot that was not active is trained again: its training may have been dropped
--- while it was deleted.
-UPDATE bots SET deleted_at = NULL, updated_at = now(), version = version + 1,
+-- while it was deleted. Its name must be free again (name_clash is cleared).
+UPDATE bots SET deleted_at = NULL, name_clash = false, updated_at = now(), version = version + 1,
     status = CASE WHEN status = 'active' THEN status ELSE 'training' END,
     status_message = CASE WHEN status = 'active' THEN status_message END
 WHERE id = @id AND owner_id = @caller AND deleted_at IS NOT NULL
@@ -65,12 +73,13 @@ FROM bots
 WHERE id = @id AND (owner_id = @caller OR (is_public AND deleted_at IS NULL));
 
 -- name: BotFirstFreeName :one
--- The first of the candidate names that none of the owner's bots uses, ignoring case.
+-- The first of the candidate names that none of the owner's live bots uses; folds holds the
+-- folded form of each candidate, in the same order.
 SELECT c.name::text AS name
 FROM unnest(@candidates::text[]) WITH ORDINALITY AS c (name, n)
 WHERE NOT EXISTS (
     SELECT 1 FROM bots b
-    WHERE b.owner_id = @owner_id AND b.deleted_at IS NULL AND lower(b.name) = lower(c.name)
+    WHERE b.owner_id = @owner_id AND b.deleted_at IS NULL AND b.name_fold = (@folds::text[])[c.n]
 )
 ORDER BY c.n
 LIMIT 1;

@@ -1,0 +1,19 @@
+package bots
+
+import (
+	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// SetKnownUsersBound gives the service a memory of users with a small bound, so that a test
+// can go far past it cheaply.
+func (s *Service) SetKnownUsersBound(bound int) {
+	known, err := lru.New[uuid.UUID, struct{}](bound)
+	if err != nil {
+		panic(err)
+	}
+	s.knownUsers = known
+}
+
+// KnownUsers is the service's memory of the users whose row exists.
+func (s *Service) KnownUsers() *lru.Cache[uuid.UUID, struct{}] { return s.knownUsers }

@@ -1,0 +1,276 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/gen/api"
+)
+
+// namTwins are pairs of names that look the same, or differ only in case in the sense of
+// Unicode full case folding: each pair is one name.
+var namTwins = []struct{ name, first, second string }{
+	{"ComposedAndDecomposedAccent", "Caf\u00e9", "Cafe\u0301"},
+	{"SharpSAndDoubleS", "Straße", "STRASSE"},
+	{"GreekFinalSigmaAndCapitalSigma", "ΟΔΟΣ", "οδος"},
+	{"MicroSignAndGreekMu", "\u00b5 assistant", "\u03bc assistant"},
+	{"ZeroWidthSpaceInside", "Support", "Sup\u200bport"},
+}
+
+// namTaken requires a name-taken problem.
+func namTaken(t *testing.T, res *response) {
+	t.Helper()
+	p := res.problem(t, http.StatusConflict)
+	require.Equal(t, "/problems/name-taken", p.Type)
+}
+
+func TestNamesThatLookTheSameAreOneName(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	for _, c := range namTwins {
+		t.Run("Create"+c.name+"IsTaken", func(t *testing.T) {
+			t.Parallel()
+			e, u := lstFor(e, t), newUser(t)
+			e.createBot(u, map[string]any{"name": c.first})
+			namTaken(t, e.post(u, "/api/v1/bots", map[string]any{"name": c.second, "model": "gpt-4o"}))
+			require.Equal(t, 1, valBotsOf(t, e, u.id))
+		})
+		t.Run("RenameTo"+c.name+"IsTaken", func(t *testing.T) {
+			t.Parallel()
+			e, u := lstFor(e, t), newUser(t)
+			e.createBot(u, map[string]any{"name": c.first})
+			other := e.createBot(u, map[string]any{"name": "Other"})
+			namTaken(t, e.put(u, botPath(other.Id), map[string]any{"name": c.second}, nil))
+		})
+		t.Run("DuplicateNamed"+c.name+"IsTaken", func(t *testing.T) {
+			t.Parallel()
+			e, u := lstFor(e, t), newUser(t)
+			src := e.createBot(u, map[string]any{"name": c.first})
+			namTaken(t, e.post(u, botPath(src.Id, "/duplicate"), map[string]any{"name": c.second}))
+		})
+		t.Run("RestoreOf"+c.name+"IsTaken", func(t *testing.T) {
+			t.Parallel()
+			e, u := lstFor(e, t), newUser(t)
+			deleted := e.createBot(u, map[string]any{"name": c.first})
+			require.Equal(t, http.StatusOK, e.delete(u, botPath(deleted.Id)+"?confirm=true", nil).code)
+			e.createBot(u, map[string]any{"name": c.second})
+			namTaken(t, e.post(u, botPath(deleted.Id, "/restore"), nil))
+		})
+	}
+	t.Run("AnotherOwnerMayUseTheName", func(t *testing.T) {
+		t.Parallel()
+		e := lstFor(e, t)
+		e.createBot(newUser(t), map[string]any{"name": "Straße"})
+		e.createBot(newUser(t), map[string]any{"name": "STRASSE"})
+	})
+	t.Run("RenamingABotToItsOwnNameInAnotherFormIsAllowed", func(t *testing.T) {
+		t.Parallel()
+		e, u := lstFor(e, t), newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Straße"})
+		res := e.put(u, botPath(bot.Id), map[string]any{"name": "STRASSE"}, nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+	})
+}
+
+func TestNamesAreStoredInNFC(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := newUser(t)
+	created := e.createBot(u, map[string]any{"name": "  Cafe\u0301 "})
+	require.Equal(t, "Caf\u00e9", created.Name)
+	var stored string
+	require.NoError(t, e.pool.QueryRow(context.Background(), "SELECT name FROM bots WHERE id = $1", created.Id).Scan(&stored))
+	require.Equal(t, "Caf\u00e9", stored)
+
+	res := e.put(u, botPath(created.Id), map[string]any{"name": "Cre\u0300me"}, nil)
+	require.Equal(t, http.StatusOK, res.code, string(res.body))
+	require.Equal(t, "Cr\u00e8me", valRepresentation(t, res).Name)
+}
+
+func TestNamesThatHideOrReorderTextAreRefused(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	for _, c := range []struct{ name, value string }{
+		{"Escape", "Support\x1b[2J"},
+		{"Newline", "Support\nassistant"},
+		{"RightToLeftOverride", "invoice\u202egpj.exe"},
+		{"LeftToRightOverride", "a\u202db"},
+		{"RightToLeftEmbedding", "a\u202bb"},
+		{"FirstStrongIsolate", "a\u2068b"},
+		{"PopDirectionalIsolate", "a\u2069b"},
+		{"OnlyZeroWidthSpaces", "\u200b\u200b\u200b"},
+		{"OnlyByteOrderMarkAndSpaces", " \ufeff "},
+		{"OnlyUnicodeWhitespace", "\u00a0\u2003\u3000"},
+	} {
+		t.Run("Create"+c.name, func(t *testing.T) {
+			t.Parallel()
+			e, u := lstFor(e, t), newUser(t)
+			valNamesOnly(t, e.post(u, "/api/v1/bots", map[string]any{"name": c.value, "model": "gpt-4o"}), "body", "name")
+			require.Zero(t, valBotsOf(t, e, u.id))
+		})
+		t.Run("Rename"+c.name, func(t *testing.T) {
+			t.Parallel()
+			e, u := lstFor(e, t), newUser(t)
+			bot := e.createBot(u, map[string]any{"name": "Kept"})
+			valNamesOnly(t, e.put(u, botPath(bot.Id), map[string]any{"name": c.value}, nil), "body", "name")
+			res := e.get(u, botPath(bot.Id))
+			require.Equal(t, "Kept", valRepresentation(t, res).Name)
+		})
+		t.Run("DuplicateNamed"+c.name, func(t *testing.T) {
+			t.Parallel()
+			e, u := lstFor(e, t), newUser(t)
+			src := e.createBot(u, map[string]any{"name": "Source"})
+			valNamesOnly(t, e.post(u, botPath(src.Id, "/duplicate"), map[string]any{"name": c.value}), "body", "name")
+			require.Equal(t, 1, valBotsOf(t, e, u.id))
+		})
+	}
+}
+
+// namSetLegacyName gives a bot a name stored before the name rules, as the migration left it.
+func namSetLegacyName(t *testing.T, e *env, id uuid.UUID, name, fold string) {
+	t.Helper()
+	_, err := e.pool.Exec(context.Background(), "UPDATE bots SET name = $2, name_fold = $3 WHERE id = $1", id, name, fold)
+	require.NoError(t, err)
+}
+
+func TestDefaultCopyNamesFollowTheNameRules(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	t.Run("ACopyNameTakenInAnotherCaseIsSkipped", func(t *testing.T) {
+		t.Parallel()
+		e, u := lstFor(e, t), newUser(t)
+		src := e.createBot(u, map[string]any{"name": "Straße"})
+		e.createBot(u, map[string]any{"name": "STRASSE (COPY)"})
+		res := e.post(u, botPath(src.Id, "/duplicate"), nil)
+		require.Equal(t, http.StatusCreated, res.code, string(res.body))
+		require.Equal(t, "Straße (copy 2)", valRepresentation(t, res).Name)
+	})
+	t.Run("ACopyOfALegacyNameDropsWhatHidesOrReordersText", func(t *testing.T) {
+		t.Parallel()
+		e, u := lstFor(e, t), newUser(t)
+		src := e.createBot(u, map[string]any{"name": "Placeholder"})
+		namSetLegacyName(t, e, src.Id, "invoice\u202egpj\x1b.exe", "invoice\u202egpj\x1b.exe")
+		res := e.post(u, botPath(src.Id, "/duplicate"), nil)
+		require.Equal(t, http.StatusCreated, res.code, string(res.body))
+		require.Equal(t, "invoicegpj.exe (copy)", valRepresentation(t, res).Name)
+	})
+	t.Run("ACopyOfAPublicBotWithANameInNFDIsInNFC", func(t *testing.T) {
+		t.Parallel()
+		e, owner, u := lstFor(e, t), newUser(t), newUser(t)
+		src := e.createBot(owner, map[string]any{"name": "Placeholder", "is_public": true})
+		namSetLegacyName(t, e, src.Id, "Cafe\u0301", "cafe\u0301")
+		res := e.post(u, botPath(src.Id, "/duplicate"), nil)
+		require.Equal(t, http.StatusCreated, res.code, string(res.body))
+		require.Equal(t, "Caf\u00e9 (copy)", valRepresentation(t, res).Name)
+	})
+}
+
+func TestSearchMatchesFoldedNamesAndDescriptions(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := newUser(t)
+	for _, b := range []map[string]any{
+		{"name": "Straße helper"},
+		{"name": "ΟΔΟΣ guide"},
+		{"name": "Cafe\u0301 finder"},
+		{"name": "Micro", "description": "Measures in \u00b5m"},
+		{"name": "Sale", "description": "100% off, SALE_2026"},
+		{"name": "Thousand", "description": "1000 items"},
+		{"name": "Hidden", "description": "Sup\u200bport desk"},
+	} {
+		e.createBot(u, b)
+	}
+	for _, c := range []struct {
+		name, q string
+		want    []string
+	}{
+		{"SharpSIsDoubleS", "STRASSE", []string{"Straße helper"}},
+		{"FinalSigma", "οδος", []string{"ΟΔΟΣ guide"}},
+		{"DecomposedAccentFindsComposed", "CAFE\u0301", []string{"Café finder"}},
+		{"ComposedAccentFindsComposed", "caf\u00e9", []string{"Café finder"}},
+		{"GreekMuFindsMicroSign", "\u03bcm", []string{"Micro"}},
+		{"InvisibleCharactersAreIgnored", "support", []string{"Hidden"}},
+		{"PercentIsLiteral", "100%", []string{"Sale"}},
+		{"UnderscoreIsLiteral", "e_2", []string{"Sale"}},
+		{"ShortTextStillMatches", "ΟΣ", []string{"ΟΔΟΣ guide"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			page := lstList(lstFor(e, t), u, url.Values{"q": {c.q}, "sort": {"name"}})
+			require.Equal(t, c.want, lstNames(page.Items))
+			require.Equal(t, len(c.want), int(page.Total))
+		})
+	}
+	t.Run("ASearchTextOfOnlyInvisibleCharactersIsRefused", func(t *testing.T) {
+		t.Parallel()
+		e := lstFor(e, t)
+		valNamesOnly(t, e.get(u, "/api/v1/bots?q="+url.QueryEscape("\u200b\ufeff")), "query", "q")
+	})
+}
+
+// namClash makes bot the newer of two live bots with one name, as migration 0008 leaves them
+// when names stored before the folding turn out to be the same name.
+func namClash(t *testing.T, e *env, id uuid.UUID, name, fold string) {
+	t.Helper()
+	_, err := e.pool.Exec(context.Background(),
+		"UPDATE bots SET name = $2, name_fold = $3, name_clash = true WHERE id = $1", id, name, fold)
+	require.NoError(t, err)
+}
+
+func TestBotsWhoseNamesClashedWhenFoldingBeganStayUsable(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	setupClash := func(t *testing.T) (*env, user, api.BotResponse, api.BotResponse) {
+		e, u := lstFor(e, t), newUser(t)
+		older := e.createBot(u, map[string]any{"name": "Straße"})
+		newer := e.createBot(u, map[string]any{"name": "Placeholder"})
+		namClash(t, e, newer.Id, "STRASSE", "strasse")
+		return e, u, older, newer
+	}
+	t.Run("BothAreReadListedAndFound", func(t *testing.T) {
+		t.Parallel()
+		e, u, _, newer := setupClash(t)
+		require.Equal(t, "STRASSE", valRepresentation(t, e.get(u, botPath(newer.Id))).Name)
+		page := lstList(e, u, url.Values{"q": {"strasse"}, "sort": {"name"}})
+		require.Equal(t, []string{"STRASSE", "Straße"}, lstNames(page.Items))
+	})
+	t.Run("TheNewerKeepsItsNameThroughEdits", func(t *testing.T) {
+		t.Parallel()
+		e, u, _, newer := setupClash(t)
+		for _, body := range []map[string]any{{"name": "STRASSE"}, {"description": "Edited"}, {"name": "strasse"}} {
+			res := e.put(u, botPath(newer.Id), body, nil)
+			require.Equal(t, http.StatusOK, res.code, string(res.body))
+		}
+	})
+	t.Run("RenamedToAnotherNameItIsHeldToTheRule", func(t *testing.T) {
+		t.Parallel()
+		e, u, _, newer := setupClash(t)
+		res := e.put(u, botPath(newer.Id), map[string]any{"name": "Renamed"}, nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		namTaken(t, e.put(u, botPath(newer.Id), map[string]any{"name": "STRASSE"}, nil))
+	})
+	t.Run("RestoredItIsHeldToTheRule", func(t *testing.T) {
+		t.Parallel()
+		e, u, _, newer := setupClash(t)
+		require.Equal(t, http.StatusOK, e.delete(u, botPath(newer.Id)+"?confirm=true", nil).code)
+		namTaken(t, e.post(u, botPath(newer.Id, "/restore"), nil))
+	})
+	t.Run("WhenTheOlderIsDeletedTheNewerHoldsTheName", func(t *testing.T) {
+		t.Parallel()
+		e, u, older, _ := setupClash(t)
+		require.Equal(t, http.StatusOK, e.delete(u, botPath(older.Id)+"?confirm=true", nil).code)
+		namTaken(t, e.post(u, "/api/v1/bots", map[string]any{"name": "strasse", "model": "gpt-4o"}))
+	})
+	t.Run("WhenTheOlderIsRenamedTheNewerHoldsTheName", func(t *testing.T) {
+		t.Parallel()
+		e, u, older, _ := setupClash(t)
+		res := e.put(u, botPath(older.Id), map[string]any{"name": "Elsewhere"}, nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		namTaken(t, e.post(u, "/api/v1/bots", map[string]any{"name": "strasse", "model": "gpt-4o"}))
+	})
+}
