@@ -3,7 +3,6 @@
 package config
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,9 +15,9 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	pgxuuid "github.com/vgarvardt/pgx-google-uuid/v5"
+
+	"github.com/chatsphere/bots/internal/dbpool"
 )
 
 // DefaultDatabaseURL is the local development database.
@@ -140,7 +139,7 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		JWTSecret:   []byte(getenv("JWT_SECRET")),
 	}
 
-	pool, err := PoolConfig(c.DatabaseURL)
+	pool, err := dbpool.Config(c.DatabaseURL)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL connection string (postgres://user@host:port/db?sslmode=disable): %w", err))
 	}
@@ -248,26 +247,6 @@ func duration(errs *[]error, get func(string, string) string, name, def string, 
 		*errs = append(*errs, fmt.Errorf("%s must be a positive duration such as %s", name, def))
 	}
 	return d
-}
-
-// PoolConfig is the database pool configuration of every process of the service (and of the
-// benchmark's ceiling, which must talk to the database the same way) for a connection string.
-func PoolConfig(databaseURL string) (*pgxpool.Config, error) {
-	pool, err := pgxpool.ParseConfig(databaseURL)
-	if err != nil {
-		return nil, err
-	}
-	if pool.ConnConfig.ConnectTimeout == 0 {
-		// While the database is unreachable, requests should fail fast rather than hang.
-		pool.ConnConfig.ConnectTimeout = 5 * time.Second
-	}
-	pool.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
-		// pgx would send a google/uuid UUID through its driver.Valuer, as text to be parsed
-		// again for every parameter; registered, it goes straight to the binary uuid codec.
-		pgxuuid.Register(conn.TypeMap())
-		return nil
-	}
-	return pool, nil
 }
 
 // Secret reads and checks JWT_SECRET alone, for commands that need nothing else.
