@@ -73,7 +73,7 @@ environment:
 `)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, s := range config.Settings {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, s.Default, s.Meaning)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, s.Shown(), s.Meaning)
 	}
 	_ = tw.Flush()
 }
@@ -169,7 +169,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	stopping := make(chan struct{})
 	handler, err := httpapi.NewServer(httpapi.Deps{
 		Bots: rt.svc, Pool: rt.pool, Verifier: verifier(cfg), Logger: logger,
-		Feed: feed, Stopping: stopping, Limits: httpapi.Limits(cfg.Limits),
+		Feed: feed, Stopping: stopping, Limits: cfg.Limits,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 	})
 	if err != nil {
@@ -299,7 +299,7 @@ func start(ctx context.Context, cfg config.Config, logger *slog.Logger) (runtime
 		pool.Close()
 		return runtime{}, err
 	}
-	jobs, err := training.NewClient(pool, training.CatalogTrainer{}, training.Config(cfg.Training), logger)
+	jobs, err := training.NewClient(pool, training.CatalogTrainer{}, cfg.Training, logger)
 	if err != nil {
 		pool.Close()
 		return runtime{}, err

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -697,9 +698,10 @@ func TestCommands(t *testing.T) {
 			for _, name := range []string{"DATABASE_URL", "LISTEN_ADDR", "JWT_SECRET", "LOG_LEVEL", "SHUTDOWN_TIMEOUT"} {
 				require.Contains(t, stdout, name)
 			}
+			// Each setting is one row of the table the README has too.
 			for _, s := range config.Settings {
-				require.Contains(t, stdout, s.Name)
-				require.Contains(t, stdout, s.Default)
+				row := "(?m)^  " + regexp.QuoteMeta(s.Name) + " {2,}" + regexp.QuoteMeta(s.Shown()) + " {2,}" + regexp.QuoteMeta(s.Meaning) + "$"
+				require.Regexp(t, row, stdout)
 			}
 		})
 	}

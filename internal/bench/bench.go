@@ -32,7 +32,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/chatsphere/bots/internal/auth"
-	"github.com/chatsphere/bots/internal/config"
+	"github.com/chatsphere/bots/internal/dbpool"
 	"github.com/chatsphere/bots/internal/migrate"
 )
 
@@ -603,7 +603,7 @@ func (s *server) peakRSS() int {
 
 // newPool opens a pool configured as the server configures its own.
 func newPool(ctx context.Context, dbURL string) (*pgxpool.Pool, error) {
-	cfg, err := config.PoolConfig(dbURL)
+	cfg, err := dbpool.Config(dbURL)
 	if err != nil {
 		return nil, err
 	}

@@ -220,7 +220,7 @@ func newCeiling(ctx context.Context, dbURL string) (*ceiling, error) {
 		return nil, err
 	}
 	cfg.Training.PurgeInterval = 0
-	jobs, err := training.NewClient(pool, training.CatalogTrainer{}, training.Config(cfg.Training), discardLogger(), training.OnQueue(ceilingQueue))
+	jobs, err := training.NewClient(pool, training.CatalogTrainer{}, cfg.Training, discardLogger(), training.OnQueue(ceilingQueue))
 	if err != nil {
 		pool.Close()
 		return nil, err

@@ -3,7 +3,6 @@
 package config
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,9 +15,11 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	pgxuuid "github.com/vgarvardt/pgx-google-uuid/v5"
+
+	"github.com/chatsphere/bots/internal/dbpool"
+	"github.com/chatsphere/bots/internal/httpapi"
+	"github.com/chatsphere/bots/internal/training"
 )
 
 // DefaultDatabaseURL is the local development database.
@@ -37,8 +38,8 @@ type Config struct {
 	JWTSecret       []byte
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
-	Training        Training
-	Limits          Limits
+	Training        training.Config
+	Limits          httpapi.Limits
 
 	// Tokens are the rules a bearer token must follow beyond its signature.
 	Tokens Tokens
@@ -55,219 +56,229 @@ type Tokens struct {
 	MaxTTL time.Duration
 }
 
-// Limits protect the service from slow clients and heavy users. They apply per process.
-type Limits struct {
-	// RequestTimeout bounds every request but status streams.
-	RequestTimeout time.Duration
-	// WriteRate is how many writes per second a user may make on average (0: unlimited),
-	// WriteBurst how many at once.
-	WriteRate  float64
-	WriteBurst int
-	// StreamsPerUser is how many status streams a user may hold open at once.
-	StreamsPerUser int
-	// InflightPerUser is how many requests (status streams aside) of one user may be in
-	// progress at once (0: unlimited); ListRate is how many lists and searches per second a
-	// user may make on average, which also run one at a time (0: neither limit), ListBurst how
-	// many at once. Together they keep one user from taking the database from the others.
-	InflightPerUser int
-	ListRate        float64
-	ListBurst       int
-}
-
-// Training configures the training jobs.
-type Training struct {
-	// Workers is how many training jobs a process works at once.
-	Workers      int
-	MaxAttempts  int
-	RetryBackoff time.Duration
-	JobTimeout   time.Duration
-	RescueAfter  time.Duration
-	MinDuration  time.Duration
-	// DeletedRetention is how long a deleted bot can be restored; PurgeInterval how often
-	// the purge of older ones runs.
-	DeletedRetention time.Duration
-	PurgeInterval    time.Duration
-}
-
-// Setting documents one environment variable for `bots help`.
+// Setting is one environment variable the service reads. Load takes a setting's default from
+// here, `bots help` prints these rows, and the README's configuration table is tested against
+// them, so that the three cannot disagree.
 type Setting struct {
-	Name, Default, Meaning string
+	// Name is the environment variable.
+	Name string
+	// Default is the value used when the variable is unset or blank; empty when there is none.
+	Default string
+	// Unset says, for a setting without a default, what leaving it unset means, such as
+	// (required).
+	Unset string
+	// Meaning says what the setting does, in the Markdown of the README's table.
+	Meaning string
 }
 
-// Settings lists every environment variable the service reads.
-var Settings = []Setting{
-	{"DATABASE_URL", DefaultDatabaseURL, "PostgreSQL connection string; pgx pool settings such as pool_max_conns may be added to it"},
-	{"LISTEN_ADDR", ":8080", "host:port the HTTP server listens on"},
-	{"DEBUG_ADDR", "(off)", "host:port of the profiler (/debug/pprof/), for example 127.0.0.1:6060; keep it off public networks"},
-	{"JWT_SECRET", "(required)", fmt.Sprintf("HS256 key that signs and verifies bearer tokens; at least %d bytes", MinSecretLength)},
-	{"LOG_LEVEL", "info", "debug, info, warn or error"},
-	{"SHUTDOWN_TIMEOUT", "15s", "how long a stopping server lets in-flight requests finish"},
-	{"TRAINING_WORKERS", "4", "training jobs worked at once by `bots serve` (unless --no-workers) and `bots worker`"},
-	{"TRAINING_MAX_ATTEMPTS", "5", "attempts of a training job before its bot goes to error"},
-	{"TRAINING_RETRY_BACKOFF", "1s", "wait before a failed training is retried; doubles with each attempt (at most 1m)"},
-	{"TRAINING_JOB_TIMEOUT", "30s", "how long one training attempt may run"},
-	{"TRAINING_RESCUE_AFTER", "1m", "when a training left running by a crashed process runs again; more than TRAINING_JOB_TIMEOUT"},
-	{"TRAINING_MIN_DURATION", "0s", "the least time a training takes; for demonstrations and crash drills"},
-	{"DELETED_RETENTION", "720h", "how long a deleted bot can be restored before it is purged for good"},
-	{"PURGE_INTERVAL", "1h", "how often deleted bots and expired idempotency keys are purged"},
-	{"REQUEST_TIMEOUT", "10s", "the longest a request (but a status stream) may take; then 503"},
-	{"WRITE_RATE", "10", "writes per second a user may make on average, per server process (0: unlimited)"},
-	{"WRITE_BURST", "20", "writes a user may make at once before WRITE_RATE applies"},
-	{"STREAMS_PER_USER", "5", "status streams a user may hold open at once, per server process"},
-	{"INFLIGHT_PER_USER", "16", "requests (but status streams) a user may have in progress at once, per server process (0: unlimited)"},
-	{"LIST_RATE", "20", "lists and searches (GET /api/v1/bots) per second a user may make on average, per server process; a user's lists also run one at a time (0: neither limit)"},
-	{"LIST_BURST", "40", "lists and searches a user may make at once before LIST_RATE applies"},
+// Shown is the default as `bots help` prints it: the value, or what unset means.
+func (s Setting) Shown() string {
+	if s.Default == "" {
+		return s.Unset
+	}
+	return s.Default
+}
 
-	{"JWT_AUDIENCE", "(none)", "the aud a bearer token must name; unset: tokens that name any audience are refused. `bots token` puts it in the tokens it prints"},
-	{"JWT_MAX_TTL", "(none)", "the longest a bearer token may live (exp - iat), for example 24h; unset: any"},
-	{"CORS_ALLOWED_ORIGINS", "(none)", "comma-separated origins whose browser pages may call the API, for example https://app.example.com; * for any"},
+// Settings lists every environment variable the service reads, in the order `bots help` and
+// the README show them.
+var Settings = []Setting{
+	{Name: "DATABASE_URL", Default: DefaultDatabaseURL, Meaning: "PostgreSQL connection string; pgx pool settings such as `pool_max_conns` may be added to it"},
+	{Name: "LISTEN_ADDR", Default: ":8080", Meaning: "host:port the HTTP server listens on"},
+	{Name: "DEBUG_ADDR", Unset: "(off)", Meaning: "host:port of the profiler (`/debug/pprof/`), on its own listener, for example `127.0.0.1:6060`; keep it off public networks"},
+	{Name: "JWT_SECRET", Unset: "(required)", Meaning: fmt.Sprintf("HS256 key that signs and verifies bearer tokens; at least %d bytes", MinSecretLength)},
+	{Name: "LOG_LEVEL", Default: "info", Meaning: "`debug`, `info`, `warn` or `error`"},
+	{Name: "SHUTDOWN_TIMEOUT", Default: "15s", Meaning: "how long a stopping server lets in-flight requests finish"},
+	{Name: "TRAINING_WORKERS", Default: "4", Meaning: "training jobs worked at once by `bots serve` (unless `--no-workers`) and `bots worker`"},
+	{Name: "TRAINING_MAX_ATTEMPTS", Default: "5", Meaning: "attempts of a training job before its bot goes to `error`"},
+	{Name: "TRAINING_RETRY_BACKOFF", Default: "1s", Meaning: "wait before a failed training is retried; doubles with each attempt (at most 1m)"},
+	{Name: "TRAINING_JOB_TIMEOUT", Default: "30s", Meaning: "how long one training attempt may run"},
+	{Name: "TRAINING_RESCUE_AFTER", Default: "1m", Meaning: "when a training left running by a crashed process runs again; longer than `TRAINING_JOB_TIMEOUT`"},
+	{Name: "TRAINING_MIN_DURATION", Default: "0s", Meaning: "the least time a training takes, shorter than `TRAINING_JOB_TIMEOUT`; for demonstrations and crash drills"},
+	{Name: "DELETED_RETENTION", Default: "720h", Meaning: "how long a deleted bot can be restored before it is purged for good"},
+	{Name: "PURGE_INTERVAL", Default: "1h", Meaning: "how often deleted bots and expired idempotency keys are purged"},
+	{Name: "REQUEST_TIMEOUT", Default: "10s", Meaning: "the longest a request (but a status stream) may take; then `503`"},
+	{Name: "WRITE_RATE", Default: "10", Meaning: "writes per second a user may make on average, per server process (`0`: unlimited)"},
+	{Name: "WRITE_BURST", Default: "20", Meaning: "writes a user may make at once before `WRITE_RATE` applies"},
+	{Name: "STREAMS_PER_USER", Default: "5", Meaning: "status streams a user may hold open at once, per server process"},
+	{Name: "INFLIGHT_PER_USER", Default: "16", Meaning: "requests (but status streams) a user may have in progress at once, per server process (`0`: unlimited)"},
+	{Name: "LIST_RATE", Default: "20", Meaning: "lists and searches (`GET /api/v1/bots`) per second a user may make on average, per server process; a user's lists also run one at a time (`0`: neither limit)"},
+	{Name: "LIST_BURST", Default: "40", Meaning: "lists and searches a user may make at once before `LIST_RATE` applies"},
+	{Name: "JWT_AUDIENCE", Unset: "(none)", Meaning: "the `aud` a bearer token must name (as a string, or in an array); unset: a token that has an `aud` claim is refused. `bots token` names it in the tokens it prints"},
+	{Name: "JWT_MAX_TTL", Unset: "(none)", Meaning: "the longest a bearer token may live, for example `24h`: `exp - iat`, or `exp` - now for a token without `iat`; unset: any"},
+	{Name: "CORS_ALLOWED_ORIGINS", Unset: "(none)", Meaning: "comma-separated origins (`scheme://host[:port]`) whose browser pages may call the API, for example `https://app.example.com`; `*` for any; unset: none"},
 }
 
 // Load reads and checks the settings; needSecret is false for commands that sign nothing.
 // All problems are reported at once.
 func Load(getenv func(string) string, needSecret bool) (Config, error) {
-	get := func(name, def string) string {
-		if v := strings.TrimSpace(getenv(name)); v != "" {
-			return v
-		}
-		return def
-	}
-	var errs []error
+	r := &reader{getenv: getenv}
 	c := Config{
-		DatabaseURL: get("DATABASE_URL", DefaultDatabaseURL),
-		ListenAddr:  get("LISTEN_ADDR", ":8080"),
-		DebugAddr:   get("DEBUG_ADDR", ""),
+		DatabaseURL: r.get("DATABASE_URL"),
+		ListenAddr:  r.get("LISTEN_ADDR"),
+		DebugAddr:   r.get("DEBUG_ADDR"),
 		JWTSecret:   []byte(getenv("JWT_SECRET")),
 	}
 
-	pool, err := PoolConfig(c.DatabaseURL)
+	pool, err := dbpool.Config(c.DatabaseURL)
 	if err != nil {
-		errs = append(errs, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL connection string (postgres://user@host:port/db?sslmode=disable): %w", err))
+		r.fail("DATABASE_URL", fmt.Errorf("DATABASE_URL is not a valid PostgreSQL connection string (postgres://user@host:port/db?sslmode=disable): %w", err))
 	}
 	c.Pool = pool
 
-	checkAddr(&errs, "LISTEN_ADDR", c.ListenAddr, ":8080 or 127.0.0.1:8080")
+	r.addr("LISTEN_ADDR", c.ListenAddr, ":8080 or 127.0.0.1:8080")
 	if c.DebugAddr != "" {
-		checkAddr(&errs, "DEBUG_ADDR", c.DebugAddr, "127.0.0.1:6060")
+		r.addr("DEBUG_ADDR", c.DebugAddr, "127.0.0.1:6060")
 	}
 
 	if needSecret {
 		if _, err := Secret(getenv); err != nil {
-			errs = append(errs, err)
+			r.fail("JWT_SECRET", err)
 		}
 	}
 
-	if err := c.LogLevel.UnmarshalText([]byte(get("LOG_LEVEL", "info"))); err != nil {
-		errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error"))
+	if err := c.LogLevel.UnmarshalText([]byte(r.get("LOG_LEVEL"))); err != nil {
+		r.fail("LOG_LEVEL", errors.New("LOG_LEVEL must be debug, info, warn or error"))
 	}
-
-	timeout, err := time.ParseDuration(get("SHUTDOWN_TIMEOUT", "15s"))
-	if err != nil || timeout <= 0 {
-		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT must be a positive duration such as 15s"))
-	}
-	c.ShutdownTimeout = timeout
-
-	c.Training = Training{
-		Workers:      positiveInt(&errs, get, "TRAINING_WORKERS", "4", 0),
-		MaxAttempts:  positiveInt(&errs, get, "TRAINING_MAX_ATTEMPTS", "5", 1),
-		RetryBackoff: duration(&errs, get, "TRAINING_RETRY_BACKOFF", "1s", false),
-		JobTimeout:   duration(&errs, get, "TRAINING_JOB_TIMEOUT", "30s", false),
-		RescueAfter:  duration(&errs, get, "TRAINING_RESCUE_AFTER", "1m", false),
-		MinDuration:  duration(&errs, get, "TRAINING_MIN_DURATION", "0s", true),
-	}
-	c.Training.DeletedRetention = duration(&errs, get, "DELETED_RETENTION", "720h", false)
-	c.Training.PurgeInterval = duration(&errs, get, "PURGE_INTERVAL", "1h", false)
-	c.Limits = Limits{
-		RequestTimeout: duration(&errs, get, "REQUEST_TIMEOUT", "10s", false),
-		WriteBurst:     positiveInt(&errs, get, "WRITE_BURST", "20", 1),
-		StreamsPerUser: positiveInt(&errs, get, "STREAMS_PER_USER", "5", 1),
-	}
-	rate, err := strconv.ParseFloat(get("WRITE_RATE", "10"), 64)
-	if err != nil || rate < 0 || math.IsInf(rate, 0) || math.IsNaN(rate) {
-		errs = append(errs, fmt.Errorf("WRITE_RATE must be a number of writes per second, 0 or more"))
-	}
-	c.Limits.WriteRate = rate
-	c.Limits.InflightPerUser = positiveInt(&errs, get, "INFLIGHT_PER_USER", "16", 0)
-	c.Limits.ListRate = perSecond(&errs, get, "LIST_RATE", "20", "lists per second")
-	c.Limits.ListBurst = positiveInt(&errs, get, "LIST_BURST", "40", 1)
+	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", false)
+	c.Training = r.training()
+	c.Limits = r.limits()
 
 	tokens, err := TokenRules(getenv)
 	if err != nil {
-		errs = append(errs, err)
+		r.errs = append(r.errs, err)
 	}
 	c.Tokens = tokens
 	origins, err := corsOrigins(getenv("CORS_ALLOWED_ORIGINS"))
 	if err != nil {
-		errs = append(errs, err)
+		r.errs = append(r.errs, err)
 	}
 	c.CORSAllowedOrigins = origins
 
-	if c.Training.RescueAfter <= c.Training.JobTimeout {
-		errs = append(errs, fmt.Errorf("TRAINING_RESCUE_AFTER (%s) must be longer than TRAINING_JOB_TIMEOUT (%s), or running jobs would be run twice",
-			c.Training.RescueAfter, c.Training.JobTimeout))
-	}
-	if c.Training.MinDuration >= c.Training.JobTimeout {
-		errs = append(errs, fmt.Errorf("TRAINING_MIN_DURATION (%s) must be shorter than TRAINING_JOB_TIMEOUT (%s)",
-			c.Training.MinDuration, c.Training.JobTimeout))
-	}
-
-	return c, errors.Join(errs...)
+	return c, errors.Join(r.errs...)
 }
 
-// checkAddr checks a host:port setting.
-func checkAddr(errs *[]error, name, addr, example string) {
+// DefaultLimits are the limits of a server whose settings are all unset: what Load gives
+// without an environment. They are for servers built without Load, such as in tests.
+func DefaultLimits() httpapi.Limits {
+	r := &reader{getenv: func(string) string { return "" }}
+	l := r.limits()
+	if err := errors.Join(r.errs...); err != nil {
+		panic(err) // Settings has a default that Load refuses, which its tests rule out
+	}
+	return l
+}
+
+// reader reads settings from the environment, or their defaults from Settings, and collects
+// the problems it finds.
+type reader struct {
+	getenv func(string) string
+	errs   []error
+	// refused are the settings with a problem, whose values are not to be compared with others.
+	refused []string
+}
+
+// get returns a setting's value, or its default when it is unset or blank.
+func (r *reader) get(name string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return setting(name).Default
+}
+
+// setting returns the row of Settings named name.
+func setting(name string) Setting {
+	i := slices.IndexFunc(Settings, func(s Setting) bool { return s.Name == name })
+	if i < 0 {
+		panic("config: " + name + " is not in Settings")
+	}
+	return Settings[i]
+}
+
+// fail records a problem with the setting name.
+func (r *reader) fail(name string, err error) {
+	r.errs = append(r.errs, err)
+	r.refused = append(r.refused, name)
+}
+
+// ok says whether the settings all have valid values.
+func (r *reader) ok(names ...string) bool {
+	return !slices.ContainsFunc(names, func(n string) bool { return slices.Contains(r.refused, n) })
+}
+
+// training reads the settings of the training jobs and checks them against each other.
+func (r *reader) training() training.Config {
+	t := training.Config{
+		Workers:          r.wholeNumber("TRAINING_WORKERS", 0),
+		MaxAttempts:      r.wholeNumber("TRAINING_MAX_ATTEMPTS", 1),
+		RetryBackoff:     r.duration("TRAINING_RETRY_BACKOFF", false),
+		JobTimeout:       r.duration("TRAINING_JOB_TIMEOUT", false),
+		RescueAfter:      r.duration("TRAINING_RESCUE_AFTER", false),
+		MinDuration:      r.duration("TRAINING_MIN_DURATION", true),
+		DeletedRetention: r.duration("DELETED_RETENTION", false),
+		PurgeInterval:    r.duration("PURGE_INTERVAL", false),
+	}
+	// A value already refused is not compared: the comparison would show a made-up value.
+	if r.ok("TRAINING_RESCUE_AFTER", "TRAINING_JOB_TIMEOUT") && t.RescueAfter <= t.JobTimeout {
+		r.errs = append(r.errs, fmt.Errorf("TRAINING_RESCUE_AFTER (%s) must be longer than TRAINING_JOB_TIMEOUT (%s), or running jobs would be run twice",
+			t.RescueAfter, t.JobTimeout))
+	}
+	if r.ok("TRAINING_MIN_DURATION", "TRAINING_JOB_TIMEOUT") && t.MinDuration >= t.JobTimeout {
+		r.errs = append(r.errs, fmt.Errorf("TRAINING_MIN_DURATION (%s) must be shorter than TRAINING_JOB_TIMEOUT (%s)",
+			t.MinDuration, t.JobTimeout))
+	}
+	return t
+}
+
+// limits reads the request timeout and the per-user limits.
+func (r *reader) limits() httpapi.Limits {
+	return httpapi.Limits{
+		RequestTimeout:  r.duration("REQUEST_TIMEOUT", false),
+		WriteRate:       r.perSecond("WRITE_RATE", "writes per second"),
+		WriteBurst:      r.wholeNumber("WRITE_BURST", 1),
+		StreamsPerUser:  r.wholeNumber("STREAMS_PER_USER", 1),
+		InflightPerUser: r.wholeNumber("INFLIGHT_PER_USER", 0),
+		ListRate:        r.perSecond("LIST_RATE", "lists per second"),
+		ListBurst:       r.wholeNumber("LIST_BURST", 1),
+	}
+}
+
+// addr checks a host:port setting.
+func (r *reader) addr(name, addr, example string) {
 	if _, port, err := net.SplitHostPort(addr); err != nil {
-		*errs = append(*errs, fmt.Errorf("%s %q must be host:port, for example %s", name, addr, example))
+		r.fail(name, fmt.Errorf("%s %q must be host:port, for example %s", name, addr, example))
 	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		*errs = append(*errs, fmt.Errorf("%s %q has no valid port (0 to 65535)", name, addr))
+		r.fail(name, fmt.Errorf("%s %q has no valid port (0 to 65535)", name, addr))
 	}
 }
 
-// positiveInt reads an integer setting of at least least.
-func positiveInt(errs *[]error, get func(string, string) string, name, def string, least int) int {
-	n, err := strconv.Atoi(get(name, def))
+// wholeNumber reads an integer setting of at least least.
+func (r *reader) wholeNumber(name string, least int) int {
+	n, err := strconv.Atoi(r.get(name))
 	if err != nil || n < least {
-		*errs = append(*errs, fmt.Errorf("%s must be a whole number of at least %d", name, least))
+		r.fail(name, fmt.Errorf("%s must be a whole number of at least %d", name, least))
 	}
 	return n
 }
 
-// perSecond reads a rate setting: a finite number of what per second, 0 or more.
-func perSecond(errs *[]error, get func(string, string) string, name, def, what string) float64 {
-	r, err := strconv.ParseFloat(get(name, def), 64)
-	if err != nil || r < 0 || math.IsInf(r, 0) || math.IsNaN(r) {
-		*errs = append(*errs, fmt.Errorf("%s must be a number of %s, 0 or more", name, what))
+// perSecond reads a rate setting: a finite number of what, 0 or more.
+func (r *reader) perSecond(name, what string) float64 {
+	n, err := strconv.ParseFloat(r.get(name), 64)
+	if err != nil || n < 0 || math.IsInf(n, 0) || math.IsNaN(n) {
+		r.fail(name, fmt.Errorf("%s must be a number of %s, 0 or more", name, what))
 	}
-	return r
+	return n
 }
 
 // duration reads a duration setting; zero is allowed only where zeroOK.
-func duration(errs *[]error, get func(string, string) string, name, def string, zeroOK bool) time.Duration {
-	d, err := time.ParseDuration(get(name, def))
-	if err != nil || d < 0 || (d == 0 && !zeroOK) {
-		*errs = append(*errs, fmt.Errorf("%s must be a positive duration such as %s", name, def))
+func (r *reader) duration(name string, zeroOK bool) time.Duration {
+	d, err := time.ParseDuration(r.get(name))
+	switch {
+	case zeroOK && (err != nil || d < 0):
+		r.fail(name, fmt.Errorf("%s must be a duration of 0s or more, such as 2s", name))
+	case !zeroOK && (err != nil || d <= 0):
+		r.fail(name, fmt.Errorf("%s must be a positive duration such as %s", name, setting(name).Default))
 	}
 	return d
-}
-
-// PoolConfig is the database pool configuration of every process of the service (and of the
-// benchmark's ceiling, which must talk to the database the same way) for a connection string.
-func PoolConfig(databaseURL string) (*pgxpool.Config, error) {
-	pool, err := pgxpool.ParseConfig(databaseURL)
-	if err != nil {
-		return nil, err
-	}
-	if pool.ConnConfig.ConnectTimeout == 0 {
-		// While the database is unreachable, requests should fail fast rather than hang.
-		pool.ConnConfig.ConnectTimeout = 5 * time.Second
-	}
-	pool.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
-		// pgx would send a google/uuid UUID through its driver.Valuer, as text to be parsed
-		// again for every parameter; registered, it goes straight to the binary uuid codec.
-		pgxuuid.Register(conn.TypeMap())
-		return nil
-	}
-	return pool, nil
 }
 
 // Secret reads and checks JWT_SECRET alone, for commands that need nothing else.

@@ -100,26 +100,6 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		require.Equal(t, 15*time.Second, cfg.ShutdownTimeout)
 	})
 
-	t.Run("UserLimitsHaveDefaultsAndCanBeSetOrTurnedOff", func(t *testing.T) {
-		t.Parallel()
-		cfg, err := config.Load(configEnv(nil), false)
-		require.NoError(t, err)
-		require.Equal(t, 16, cfg.Limits.InflightPerUser)
-		require.InDelta(t, 20.0, cfg.Limits.ListRate, 0)
-		require.Equal(t, 40, cfg.Limits.ListBurst)
-
-		cfg, err = config.Load(configEnv(map[string]string{"INFLIGHT_PER_USER": "4", "LIST_RATE": "2.5", "LIST_BURST": "7"}), false)
-		require.NoError(t, err)
-		require.Equal(t, 4, cfg.Limits.InflightPerUser)
-		require.InDelta(t, 2.5, cfg.Limits.ListRate, 0)
-		require.Equal(t, 7, cfg.Limits.ListBurst)
-
-		cfg, err = config.Load(configEnv(map[string]string{"INFLIGHT_PER_USER": "0", "LIST_RATE": "0"}), false)
-		require.NoError(t, err)
-		require.Zero(t, cfg.Limits.InflightPerUser, "0 turns the limit off")
-		require.Zero(t, cfg.Limits.ListRate, "0 turns the limit off")
-	})
-
 	t.Run("EveryLogLevelIsAccepted", func(t *testing.T) {
 		t.Parallel()
 		for level, want := range map[string]slog.Level{
@@ -247,42 +227,4 @@ func TestLoadRefusesBadSettings(t *testing.T) {
 		require.Contains(t, err.Error(), "JWT_SECRET")
 		require.Contains(t, err.Error(), "required")
 	})
-}
-
-func TestSettingsDocumentEveryVariable(t *testing.T) {
-	t.Parallel()
-
-	want := map[string]string{
-		"DATABASE_URL":     config.DefaultDatabaseURL,
-		"LISTEN_ADDR":      ":8080",
-		"DEBUG_ADDR":       "(off)",
-		"JWT_SECRET":       "(required)",
-		"LOG_LEVEL":        "info",
-		"SHUTDOWN_TIMEOUT": "15s",
-
-		"TRAINING_WORKERS":       "4",
-		"TRAINING_MAX_ATTEMPTS":  "5",
-		"TRAINING_RETRY_BACKOFF": "1s",
-		"TRAINING_JOB_TIMEOUT":   "30s",
-		"TRAINING_RESCUE_AFTER":  "1m",
-		"TRAINING_MIN_DURATION":  "0s",
-		"DELETED_RETENTION":      "720h",
-		"PURGE_INTERVAL":         "1h",
-		"REQUEST_TIMEOUT":        "10s",
-		"WRITE_RATE":             "10",
-		"WRITE_BURST":            "20",
-		"STREAMS_PER_USER":       "5",
-		"INFLIGHT_PER_USER":      "16",
-		"LIST_RATE":              "20",
-		"LIST_BURST":             "40",
-		"JWT_AUDIENCE":           "(none)",
-		"JWT_MAX_TTL":            "(none)",
-		"CORS_ALLOWED_ORIGINS":   "(none)",
-	}
-	got := make(map[string]string, len(config.Settings))
-	for _, s := range config.Settings {
-		require.NotEmpty(t, s.Meaning, s.Name)
-		got[s.Name] = s.Default
-	}
-	require.Equal(t, want, got)
 }

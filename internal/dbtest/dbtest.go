@@ -13,7 +13,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver pgtestdb connects with
 	"github.com/peterldowns/pgtestdb"
 
-	"github.com/chatsphere/bots/internal/config"
+	"github.com/chatsphere/bots/internal/dbpool"
 	"github.com/chatsphere/bots/internal/migrate"
 )
 
@@ -55,7 +55,7 @@ func Pool(t testing.TB) *pgxpool.Pool {
 // when t ends.
 func NewPool(t testing.TB, databaseURL string) *pgxpool.Pool {
 	t.Helper()
-	cfg, err := config.PoolConfig(databaseURL)
+	cfg, err := dbpool.Config(databaseURL)
 	if err != nil {
 		t.Fatalf("parse test database URL: %v", err)
 	}

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,6 +27,7 @@ import (
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
 	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/config"
 	"github.com/chatsphere/bots/internal/dbtest"
 	"github.com/chatsphere/bots/internal/httpapi"
 	"github.com/chatsphere/bots/internal/statusfeed"
@@ -56,7 +58,10 @@ type envConfig struct {
 	// trainer works training jobs with training; nil queues them only.
 	trainer  training.Trainer
 	training training.Config
-	limits   httpapi.Limits
+	// limits are the server's limits. Zero rates and InflightPerUser turn those limits off, so
+	// that tests are not throttled unless they ask to be; a zero timeout or burst takes its
+	// default (see testLimits).
+	limits httpapi.Limits
 	// databaseURL is the database to use; a fresh one when empty.
 	databaseURL string
 	// cors are the origins allowed to call the API from a browser.
@@ -119,12 +124,23 @@ func setupWith(t testing.TB, c envConfig) *env {
 		Logger:    logger,
 		Feed:      feed,
 		Heartbeat: 50 * time.Millisecond,
-		Limits:    c.limits,
+		Limits:    testLimits(c.limits),
 
 		CORSAllowedOrigins: c.cors,
 	})
 	require.NoError(t, err)
 	return &env{t: t, handler: handler, pool: pool, svc: svc, jobs: jobs, feed: feed}
+}
+
+// testLimits gives l's zero RequestTimeout, WriteBurst, StreamsPerUser and ListBurst the
+// defaults of config.DefaultLimits; NewServer refuses them zero.
+func testLimits(l httpapi.Limits) httpapi.Limits {
+	d := config.DefaultLimits()
+	l.RequestTimeout = cmp.Or(l.RequestTimeout, d.RequestTimeout)
+	l.WriteBurst = cmp.Or(l.WriteBurst, d.WriteBurst)
+	l.StreamsPerUser = cmp.Or(l.StreamsPerUser, d.StreamsPerUser)
+	l.ListBurst = cmp.Or(l.ListBurst, d.ListBurst)
+	return l
 }
 
 // user is a caller with a valid token.

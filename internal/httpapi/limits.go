@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -10,8 +11,10 @@ import (
 )
 
 // Limits protect the service from slow clients and heavy users; each applies per process.
-// A zero RequestTimeout, WriteBurst, StreamsPerUser or ListBurst takes its value from
-// DefaultLimits; a zero WriteRate, InflightPerUser or ListRate turns that limit off.
+// NewServer takes them as they are: config.Load reads them, with their defaults, from the
+// environment, and config.DefaultLimits gives the defaults to a server built without it. A
+// zero WriteRate, InflightPerUser or ListRate turns that limit off; every other limit must be
+// positive.
 type Limits struct {
 	// RequestTimeout bounds every request but status streams.
 	RequestTimeout time.Duration
@@ -24,32 +27,20 @@ type Limits struct {
 	// InflightPerUser is how many requests (status streams aside) of one user may be in
 	// progress at once; 0 disables the limit. ListRate is how many lists and searches per
 	// second a user may make on average, one at a time; 0 disables both limits. ListBurst is
-	// how many lists a user may make in a row. See readlimit.go.
+	// how many lists a user may make in a row. Together they keep one user from taking the
+	// database from the others. See readlimit.go.
 	InflightPerUser int
 	ListRate        float64
 	ListBurst       int
 }
 
-// DefaultLimits are the limits of a server configured with none.
-var DefaultLimits = Limits{
-	RequestTimeout: 10 * time.Second, WriteRate: 10, WriteBurst: 20, StreamsPerUser: 5,
-	InflightPerUser: 16, ListRate: 20, ListBurst: 40,
-}
-
-func (l Limits) withDefaults() Limits {
-	if l.RequestTimeout <= 0 {
-		l.RequestTimeout = DefaultLimits.RequestTimeout
+// check refuses limits that were never set: with a zero RequestTimeout every request would
+// time out at once, with a zero StreamsPerUser no stream would open.
+func (l Limits) check() error {
+	if l.RequestTimeout <= 0 || l.WriteBurst <= 0 || l.StreamsPerUser <= 0 || l.ListBurst <= 0 {
+		return errors.New("limits: RequestTimeout, WriteBurst, StreamsPerUser and ListBurst must be positive; config.Load reads them and config.DefaultLimits gives their defaults")
 	}
-	if l.WriteBurst <= 0 {
-		l.WriteBurst = DefaultLimits.WriteBurst
-	}
-	if l.StreamsPerUser <= 0 {
-		l.StreamsPerUser = DefaultLimits.StreamsPerUser
-	}
-	if l.ListBurst <= 0 {
-		l.ListBurst = DefaultLimits.ListBurst
-	}
-	return l
+	return nil
 }
 
 // writeLimiter is a token bucket per user. It keeps the buckets of the maxTrackedUsers users

@@ -60,7 +60,10 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the embedded OpenAPI document: %w", err)
 	}
-	limits := d.Limits.withDefaults()
+	limits := d.Limits
+	if err := limits.check(); err != nil {
+		return nil, err
+	}
 	ct, err := newContract(spec, d.Verifier, d.Bots, limits)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/config"
 	"github.com/chatsphere/bots/internal/dbtest"
 	"github.com/chatsphere/bots/internal/httpapi"
 )
@@ -342,7 +343,7 @@ func TestAUserMayHoldOnlySoManyStreams(t *testing.T) {
 	u := newUser(t)
 	bot := e.createBot(u, map[string]any{"name": "Popular", "is_public": true})
 
-	cancels := make([]context.CancelFunc, httpapi.DefaultLimits.StreamsPerUser)
+	cancels := make([]context.CancelFunc, config.DefaultLimits().StreamsPerUser)
 	for i := range cancels {
 		var events <-chan sse
 		_, events, cancels[i] = openStream(t, srv, u, bot.Id, nil)

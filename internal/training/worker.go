@@ -34,7 +34,8 @@ func (Args) Kind() string { return "train_bot" }
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (Args) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueName} }
 
-// Config tunes the training jobs.
+// Config tunes the training jobs; config.Load reads it, with its defaults, from the
+// environment.
 type Config struct {
 	// Workers is how many jobs this process works at once; 0 means it only queues jobs.
 	Workers int
