@@ -18,9 +18,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
@@ -31,7 +31,6 @@ import (
 // Deps are what the server needs to run.
 type Deps struct {
 	Bots     *bots.Service
-	Pool     *pgxpool.Pool
 	Verifier *auth.Verifier
 	Logger   *slog.Logger
 	// Feed wakes status streams up on status changes.
@@ -46,6 +45,9 @@ type Deps struct {
 	// CORSAllowedOrigins are the origins whose browser pages may call the API (CORS); "*"
 	// is any. Empty: no CORS headers, and browsers keep other origins out.
 	CORSAllowedOrigins []string
+	// Collectors are metrics of the rest of the service (the database pool, the bots by
+	// status) that /metrics serves next to the request metrics.
+	Collectors []prometheus.Collector
 }
 
 // server holds what the middleware and the error handler share.
@@ -69,7 +71,11 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{logger: d.Logger, metrics: newMetrics(d.Pool, d.Bots, d.Logger)}
+	m, err := newMetrics(d.Collectors)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{logger: d.Logger, metrics: m}
 
 	e := echo.New()
 	e.HideBanner = true
