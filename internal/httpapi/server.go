@@ -86,7 +86,22 @@ func NewServer(d Deps) (http.Handler, error) {
 		// Before the contract: a preflight carries no token and no body, and is answered here.
 		e.Use(cors(d.CORSAllowedOrigins))
 	}
-	e.Use(dropHeadBody, joinListHeaders, ct.middleware)
+	e.Use(
+		dropHeadBody,
+		joinListHeaders,
+		// The contract of openapi.yaml, one rule per middleware. A request that matches no
+		// operation (an unknown path, /metrics, /docs) passes through all of them untouched.
+		ct.match,        // find the request's operation
+		ct.authenticate, // 401 without a valid bearer token, where the operation asks for one
+		ct.limitWrites,  // 429 past the user's write rate
+		ct.limitReads,   // wait for the user's turn (lists, requests in progress), or 429
+		ct.timeout,      // from here on, every request but a stream has RequestTimeout
+		ct.checkQuery,   // 400 for a query string no column could hold; notes unreadable parameters
+		ct.readBody,     // 413, 415 or 400 for a body the API does not read
+		ct.refuseNulls,  // notes nulls the validator would replace with the default
+		ct.validate,     // 422 listing every invalid parameter and field, or 400 for a body that is not JSON
+		ct.ensureUser,   // only a request that passed everything writes the user's row
+	)
 	answerHeadLikeGet(e)
 	heartbeat := d.Heartbeat
 	if heartbeat <= 0 {
