@@ -110,14 +110,11 @@ type BotStatusEvent struct {
 }
 
 type IdempotencyKey struct {
-	UserID         uuid.UUID
-	Key            string
-	RequestHash    []byte
-	ResponseStatus int32
-	ResponseBody   []byte
-	Location       *string
-	Etag           *string
-	CreatedAt      time.Time
+	UserID      uuid.UUID
+	Key         string
+	RequestHash []byte
+	CreatedAt   time.Time
+	Bot         []byte
 }
 
 type User struct {

@@ -35,7 +35,7 @@ func (q *Queries) BotPurgeDeleted(ctx context.Context, db DBTX, arg BotPurgeDele
 }
 
 const idempotencyGet = `-- name: IdempotencyGet :one
-SELECT user_id, key, request_hash, response_status, response_body, location, etag, created_at FROM idempotency_keys
+SELECT request_hash, bot FROM idempotency_keys
 WHERE user_id = $1 AND key = $2 AND created_at > now() - make_interval(secs => $3::double precision)
 `
 
@@ -45,20 +45,16 @@ type IdempotencyGetParams struct {
 	TtlSeconds float64
 }
 
-// A key's stored response, unless it expired.
-func (q *Queries) IdempotencyGet(ctx context.Context, db DBTX, arg IdempotencyGetParams) (IdempotencyKey, error) {
+type IdempotencyGetRow struct {
+	RequestHash []byte
+	Bot         []byte
+}
+
+// The request a key was first used for and the bot it created, unless the key expired.
+func (q *Queries) IdempotencyGet(ctx context.Context, db DBTX, arg IdempotencyGetParams) (IdempotencyGetRow, error) {
 	row := db.QueryRow(ctx, idempotencyGet, arg.UserID, arg.Key, arg.TtlSeconds)
-	var i IdempotencyKey
-	err := row.Scan(
-		&i.UserID,
-		&i.Key,
-		&i.RequestHash,
-		&i.ResponseStatus,
-		&i.ResponseBody,
-		&i.Location,
-		&i.Etag,
-		&i.CreatedAt,
-	)
+	var i IdempotencyGetRow
+	err := row.Scan(&i.RequestHash, &i.Bot)
 	return i, err
 }
 
@@ -76,34 +72,26 @@ func (q *Queries) IdempotencyPurge(ctx context.Context, db DBTX, ttlSeconds floa
 }
 
 const idempotencyPut = `-- name: IdempotencyPut :exec
-INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, location, etag)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+INSERT INTO idempotency_keys (user_id, key, request_hash, bot)
+VALUES ($1, $2, $3, $4)
 ON CONFLICT (user_id, key) DO UPDATE SET
-    request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status,
-    response_body = EXCLUDED.response_body, location = EXCLUDED.location, etag = EXCLUDED.etag,
-    created_at = now()
+    request_hash = EXCLUDED.request_hash, bot = EXCLUDED.bot, created_at = now()
 `
 
 type IdempotencyPutParams struct {
-	UserID         uuid.UUID
-	Key            string
-	RequestHash    []byte
-	ResponseStatus int32
-	ResponseBody   []byte
-	Location       *string
-	Etag           *string
+	UserID      uuid.UUID
+	Key         string
+	RequestHash []byte
+	Bot         []byte
 }
 
-// Stores a key's response; an expired row for the same key is replaced.
+// Keeps the bot a key's request created; an expired row for the same key is replaced.
 func (q *Queries) IdempotencyPut(ctx context.Context, db DBTX, arg IdempotencyPutParams) error {
 	_, err := db.Exec(ctx, idempotencyPut,
 		arg.UserID,
 		arg.Key,
 		arg.RequestHash,
-		arg.ResponseStatus,
-		arg.ResponseBody,
-		arg.Location,
-		arg.Etag,
+		arg.Bot,
 	)
 	return err
 }

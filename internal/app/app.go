@@ -20,10 +20,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chatsphere/bots/internal/auth"
 	"github.com/chatsphere/bots/internal/bots"
 	"github.com/chatsphere/bots/internal/config"
+	"github.com/chatsphere/bots/internal/dbpool"
 	"github.com/chatsphere/bots/internal/httpapi"
 	"github.com/chatsphere/bots/internal/migrate"
 	"github.com/chatsphere/bots/internal/statusfeed"
@@ -168,9 +170,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	stopping := make(chan struct{})
 	handler, err := httpapi.NewServer(httpapi.Deps{
-		Bots: rt.svc, Pool: rt.pool, Verifier: verifier(cfg), Logger: logger,
+		Bots: rt.svc, Verifier: verifier(cfg), Logger: logger,
 		Feed: feed, Stopping: stopping, Limits: cfg.Limits,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		Collectors:         []prometheus.Collector{dbpool.NewCollector(rt.pool), bots.NewStatusCollector(rt.svc, logger)},
 	})
 	if err != nil {
 		return err

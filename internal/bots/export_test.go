@@ -2,6 +2,7 @@ package bots
 
 import (
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 	lru "github.com/hashicorp/golang-lru/v2"
 )
 
@@ -17,3 +18,11 @@ func (s *Service) SetKnownUsersBound(bound int) {
 
 // KnownUsers is the service's memory of the users whose row exists.
 func (s *Service) KnownUsers() *lru.Cache[uuid.UUID, struct{}] { return s.knownUsers }
+
+// AgeStatusCount makes a bots-by-status collector's count older than it reuses a count for.
+func AgeStatusCount(c prometheus.Collector) {
+	sc := c.(*statusCollector)
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	sc.at = sc.at.Add(-statusCountTTL - 1)
+}

@@ -3,6 +3,7 @@ package bots
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -13,7 +14,8 @@ import (
 	"github.com/chatsphere/bots/gen/db"
 )
 
-// IdempotencyTTL is how long the response to a request with an Idempotency-Key is replayed.
+// IdempotencyTTL is how long the bot created by a request with an Idempotency-Key is
+// handed back to retries of that request.
 const IdempotencyTTL = 24 * time.Hour
 
 // Errors of idempotent requests.
@@ -24,24 +26,17 @@ var (
 	ErrKeyReused = errors.New("this idempotency key was used for a different request")
 )
 
-// Replay is a response stored under an idempotency key.
-type Replay struct {
-	Status   int
-	Body     []byte
-	Location string
-	ETag     string
-}
-
-// Idempotent runs fn at most once per user and key within IdempotencyTTL. fn's response is
-// stored in fn's own transaction, together with whatever fn wrote, so that a retry of the
-// same request (same hash) gets it back, replayed, without fn running again. A retry while
-// the first request runs gets ErrKeyInFlight; the key used with another request hash gets
-// ErrKeyReused. When fn fails, nothing is stored and a retry runs fn afresh. Without a key,
-// fn simply runs in a transaction.
-func (s *Service) Idempotent(ctx context.Context, user uuid.UUID, key string, hash []byte, fn func(tx pgx.Tx) (Replay, error)) (out Replay, replayed bool, err error) {
+// Idempotent runs create at most once per user and key within IdempotencyTTL. The bot create
+// made is kept under the key in create's own transaction, together with whatever create
+// wrote and the hash of the request, so that a retry of the same request (same hash) gets
+// that bot back, replayed, as it was created and without create running again. A retry
+// while the first request runs gets ErrKeyInFlight; the key used with another request hash
+// gets ErrKeyReused. When create fails, nothing is kept and a retry runs create afresh.
+// Without a key, create simply runs in a transaction.
+func (s *Service) Idempotent(ctx context.Context, user uuid.UUID, key string, hash []byte, create func(tx pgx.Tx) (Bot, error)) (bot Bot, replayed bool, err error) {
 	if key == "" {
-		out, err = InTx(ctx, s.pool, fn)
-		return out, false, err
+		bot, err = InTx(ctx, s.pool, create)
+		return bot, false, err
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		locked, err := s.q.IdempotencyTryLock(ctx, tx, db.IdempotencyTryLockParams{UserID: user, Key: key})
@@ -58,24 +53,44 @@ func (s *Service) Idempotent(ctx context.Context, user uuid.UUID, key string, ha
 		case err == nil && !bytes.Equal(stored.RequestHash, hash):
 			return ErrKeyReused
 		case err == nil:
-			out, replayed = Replay{
-				Status: int(stored.ResponseStatus), Body: stored.ResponseBody,
-				Location: deref(stored.Location), ETag: deref(stored.Etag),
-			}, true
+			var kept keptBot
+			if err := json.Unmarshal(stored.Bot, &kept); err != nil {
+				return fmt.Errorf("read the bot kept under an idempotency key: %w", err)
+			}
+			bot, replayed = Bot(kept), true
 			return nil
 		case !errors.Is(err, pgx.ErrNoRows):
 			return fmt.Errorf("read idempotency key: %w", err)
 		}
-		if out, err = fn(tx); err != nil {
+		if bot, err = create(tx); err != nil {
 			return err
 		}
-		return s.q.IdempotencyPut(ctx, tx, db.IdempotencyPutParams{
-			UserID: user, Key: key, RequestHash: hash,
-			ResponseStatus: int32(out.Status), ResponseBody: out.Body,
-			Location: nonEmpty(out.Location), Etag: nonEmpty(out.ETag),
-		})
+		kept, err := json.Marshal(keptBot(bot))
+		if err != nil {
+			return fmt.Errorf("keep the bot under an idempotency key: %w", err)
+		}
+		return s.q.IdempotencyPut(ctx, tx, db.IdempotencyPutParams{UserID: user, Key: key, RequestHash: hash, Bot: kept})
 	})
-	return out, replayed, err
+	return bot, replayed, err
+}
+
+// keptBot is a Bot as an idempotency key keeps it, in the JSON of idempotency_keys.bot: every
+// field, times to the nanosecond and with their offset, so that a replay shows the bot
+// exactly as the first answer did. It converts to and from Bot, so the two cannot drift.
+type keptBot struct {
+	ID            uuid.UUID `json:"id"`
+	OwnerID       uuid.UUID `json:"owner_id"`
+	Name          string    `json:"name"`
+	Description   *string   `json:"description"`
+	Model         string    `json:"model"`
+	Temperature   float64   `json:"temperature"`
+	SystemPrompt  string    `json:"system_prompt"`
+	IsPublic      bool      `json:"is_public"`
+	Status        Status    `json:"status"`
+	StatusMessage *string   `json:"status_message"`
+	Version       int64     `json:"version"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // purgeBatch is how many bots one purge statement deletes.
@@ -106,18 +121,4 @@ func (s *Service) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
 		return n, fmt.Errorf("purge idempotency keys: %w", err)
 	}
 	return n, nil
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

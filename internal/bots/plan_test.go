@@ -194,8 +194,8 @@ func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots 
 		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
 		 SELECT id, 'training', status, updated_at FROM bots WHERE status <> 'training'`,
 		// Idempotency keys of the last day.
-		`INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body)
-		 SELECT owner_id, id::text, '\x00', 201, '{}' FROM bots WHERE created_at > '2025-10-01'`,
+		`INSERT INTO idempotency_keys (user_id, key, request_hash, bot)
+		 SELECT owner_id, id::text, '\x00', '{}' FROM bots WHERE created_at > '2025-10-01'`,
 		"VACUUM ANALYZE",
 	} {
 		_, err := conn.Exec(ctx, sql)

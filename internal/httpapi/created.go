@@ -15,28 +15,19 @@ import (
 	"github.com/chatsphere/bots/internal/bots"
 )
 
-// created is the 201 answer of a create or a duplicate: freshly made, or replayed from the
-// first request with the same Idempotency-Key.
+// created is the 201 answer of a create or a duplicate: the bot made by the first request
+// with the Idempotency-Key, freshly or replayed to a retry.
 type created struct {
-	bots.Replay
+	bot      bots.Bot
 	replayed bool
 }
 
-// createOnce runs create in a transaction and renders its 201 answer, which is stored under
-// the Idempotency-Key, when there is one, in that same transaction.
+// createOnce runs create in a transaction, once per Idempotency-Key when there is one (see
+// bots.Service.Idempotent). The answer is rendered from the bot after the transaction, by
+// write, in the same way for the first request and for its replays.
 func (h *Handler) createOnce(ctx context.Context, key *string, hash []byte, create func(pgx.Tx) (bots.Bot, error)) (created, error) {
-	rep, replayed, err := h.bots.Idempotent(ctx, auth.User(ctx), idempotencyKey(key), hash, func(tx pgx.Tx) (bots.Replay, error) {
-		bot, err := create(tx)
-		if err != nil {
-			return bots.Replay{}, err
-		}
-		body, err := json.Marshal(toAPI(bot))
-		if err != nil {
-			return bots.Replay{}, err
-		}
-		return bots.Replay{Status: http.StatusCreated, Body: body, Location: location(bot), ETag: etag(bot.Version)}, nil
-	})
-	return created{Replay: rep, replayed: replayed}, err
+	bot, replayed, err := h.bots.Idempotent(ctx, auth.User(ctx), idempotencyKey(key), hash, create)
+	return created{bot: bot, replayed: replayed}, err
 }
 
 // VisitCreateBotResponse implements api.CreateBotResponseObject.
@@ -45,21 +36,23 @@ func (c created) VisitCreateBotResponse(w http.ResponseWriter) error { return c.
 // VisitDuplicateBotResponse implements api.DuplicateBotResponseObject.
 func (c created) VisitDuplicateBotResponse(w http.ResponseWriter) error { return c.write(w) }
 
+// write answers 201 with the bot, its Location and its ETag, and Idempotent-Replayed on a
+// replay.
 func (c created) write(w http.ResponseWriter) error {
+	body, err := json.Marshal(toAPI(c.bot))
+	if err != nil {
+		return err
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	if c.Location != "" {
-		h.Set("Location", c.Location)
-	}
-	if c.ETag != "" {
-		h.Set("ETag", c.ETag)
-	}
+	h.Set("Location", location(c.bot))
+	h.Set("ETag", etag(c.bot.Version))
 	if c.replayed {
 		h.Set("Idempotent-Replayed", "true")
 	}
-	h.Set("Content-Length", strconv.Itoa(len(c.Body)))
-	w.WriteHeader(c.Status)
-	_, err := w.Write(c.Body)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusCreated)
+	_, err = w.Write(body)
 	return err
 }
 

@@ -22,12 +22,14 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
 	"github.com/chatsphere/bots/internal/bots"
 	"github.com/chatsphere/bots/internal/config"
+	"github.com/chatsphere/bots/internal/dbpool"
 	"github.com/chatsphere/bots/internal/dbtest"
 	"github.com/chatsphere/bots/internal/httpapi"
 	"github.com/chatsphere/bots/internal/statusfeed"
@@ -119,7 +121,6 @@ func setupWith(t testing.TB, c envConfig) *env {
 
 	handler, err := httpapi.NewServer(httpapi.Deps{
 		Bots:      svc,
-		Pool:      pool,
 		Verifier:  auth.NewVerifier(testSecret),
 		Logger:    logger,
 		Feed:      feed,
@@ -127,6 +128,7 @@ func setupWith(t testing.TB, c envConfig) *env {
 		Limits:    testLimits(c.limits),
 
 		CORSAllowedOrigins: c.cors,
+		Collectors:         []prometheus.Collector{dbpool.NewCollector(pool), bots.NewStatusCollector(svc, logger)},
 	})
 	require.NoError(t, err)
 	return &env{t: t, handler: handler, pool: pool, svc: svc, jobs: jobs, feed: feed}

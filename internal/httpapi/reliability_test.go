@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -14,11 +16,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/peterldowns/pgtestdb"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/dbtest"
 	"github.com/chatsphere/bots/internal/httpapi"
+	"github.com/chatsphere/bots/internal/migrate"
 	"github.com/chatsphere/bots/internal/training"
 )
 
@@ -55,6 +60,29 @@ func TestIdempotentCreate(t *testing.T) {
 		}
 		require.Empty(t, first.header.Get("Idempotent-Replayed"))
 		require.Equal(t, 1, e.countBots(u))
+	})
+
+	t.Run("AReplayIsTheFirstAnswerByteForByteWhateverHappenedToTheBotSince", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		key := uuid.NewString()
+		sent := map[string]any{
+			"name": "Byte for byte", "model": "gpt-4o", "description": "Tom & Jerry <3",
+			"temperature": 0.35, "system_prompt": "Grüße 👋", "is_public": true,
+		}
+		first := e.postWithKey(u, "/api/v1/bots", key, sent)
+		require.Equal(t, http.StatusCreated, first.code, string(first.body))
+		var bot api.BotResponse
+		first.decode(t, &bot)
+		require.Equal(t, http.StatusOK, e.put(u, botPath(bot.Id), map[string]any{"name": "Renamed", "description": nil}, nil).code)
+
+		again := e.postWithKey(u, "/api/v1/bots", key, sent)
+		require.Equal(t, http.StatusCreated, again.code, string(again.body))
+		require.Equal(t, string(first.body), string(again.body))
+		for _, h := range []string{"Content-Type", "Content-Length", "Location", "ETag"} {
+			require.Equal(t, first.header.Get(h), again.header.Get(h), h)
+		}
+		require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
 	})
 
 	t.Run("TheSameKeyWithAnotherBodyIsRefused", func(t *testing.T) {
@@ -190,6 +218,63 @@ func TestIdempotentDuplicate(t *testing.T) {
 	p = e.postWithKey(u, botPath(other.Id, "/duplicate"), key, map[string]any{}).problem(t, http.StatusUnprocessableEntity)
 	require.Equal(t, "/problems/idempotency-key-reused", p.Type)
 	require.Equal(t, 3, e.countBots(u))
+}
+
+// Keys stored before the keys kept the bot (migration 0009) kept the first answer; the
+// migration turns them into the bot, and their retries get the same answer as before.
+func TestIdempotencyKeysOfTheOldFormatStillReplay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	body := map[string]any{"name": "Kept <&>", "model": "gpt-4o", "description": "Tom & Jerry", "temperature": 1.25}
+	u := newUser(t)
+	key := uuid.NewString()
+
+	// The first answer, from today's server.
+	now := setup(t)
+	first := now.postWithKey(u, "/api/v1/bots", key, body)
+	require.Equal(t, http.StatusCreated, first.code, string(first.body))
+	var hash []byte
+	require.NoError(t, now.pool.QueryRow(ctx, "SELECT request_hash FROM idempotency_keys WHERE key = $1", key).Scan(&hash))
+
+	// A database before 0009 that kept that answer as the server before 0009 did: the JSON
+	// as encoding/json writes it, HTML escapes included.
+	url := pgtestdb.Custom(t, dbtest.Config(), pgtestdb.NoopMigrator{}).URL()
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	all, err := migrate.All()
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, "CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+	require.NoError(t, err)
+	for _, m := range all {
+		if m.Name >= "0009" {
+			break
+		}
+		_, err := conn.Exec(ctx, m.SQL)
+		require.NoError(t, err, m.Name)
+		_, err = conn.Exec(ctx, "INSERT INTO schema_migrations (name) VALUES ($1)", m.Name)
+		require.NoError(t, err)
+	}
+	var escaped bytes.Buffer
+	json.HTMLEscape(&escaped, first.body)
+	require.NotEqual(t, string(first.body), escaped.String(), "the body has characters encoding/json escapes")
+	_, err = conn.Exec(ctx, "INSERT INTO users (id) VALUES ($1)", u.id)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, location, etag)
+		VALUES ($1, $2, $3, 201, $4, $5, $6)`, u.id, key, hash, escaped.Bytes(), first.header.Get("Location"), first.header.Get("ETag"))
+	require.NoError(t, err)
+
+	_, err = migrate.Up(ctx, conn)
+	require.NoError(t, err)
+	later := setupWith(t, envConfig{databaseURL: url})
+	again := later.postWithKey(u, "/api/v1/bots", key, body)
+	require.Equal(t, http.StatusCreated, again.code, string(again.body))
+	require.Equal(t, string(first.body), string(again.body))
+	for _, h := range []string{"Content-Type", "Content-Length", "Location", "ETag"} {
+		require.Equal(t, first.header.Get(h), again.header.Get(h), h)
+	}
+	require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+	require.Zero(t, later.countBots(u), "the retry created nothing")
 }
 
 func TestWritesAreRateLimitedPerUser(t *testing.T) {

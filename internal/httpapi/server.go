@@ -18,9 +18,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
@@ -31,7 +31,6 @@ import (
 // Deps are what the server needs to run.
 type Deps struct {
 	Bots     *bots.Service
-	Pool     *pgxpool.Pool
 	Verifier *auth.Verifier
 	Logger   *slog.Logger
 	// Feed wakes status streams up on status changes.
@@ -46,6 +45,9 @@ type Deps struct {
 	// CORSAllowedOrigins are the origins whose browser pages may call the API (CORS); "*"
 	// is any. Empty: no CORS headers, and browsers keep other origins out.
 	CORSAllowedOrigins []string
+	// Collectors are metrics of the rest of the service (the database pool, the bots by
+	// status) that /metrics serves next to the request metrics.
+	Collectors []prometheus.Collector
 }
 
 // server holds what the middleware and the error handler share.
@@ -72,7 +74,11 @@ func NewServer(d Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{logger: d.Logger, metrics: newMetrics(d.Pool, d.Bots, d.Logger)}
+	m, err := newMetrics(d.Collectors)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{logger: d.Logger, metrics: m}
 
 	e := echo.New()
 	e.HideBanner = true
@@ -83,7 +89,22 @@ func NewServer(d Deps) (http.Handler, error) {
 		// Before the contract: a preflight carries no token and no body, and is answered here.
 		e.Use(cors(d.CORSAllowedOrigins))
 	}
-	e.Use(dropHeadBody, joinListHeaders, ct.middleware)
+	e.Use(
+		dropHeadBody,
+		joinListHeaders,
+		// The contract of openapi.yaml, one rule per middleware. A request that matches no
+		// operation (an unknown path, /metrics, /docs) passes through all of them untouched.
+		ct.match,        // find the request's operation
+		ct.authenticate, // 401 without a valid bearer token, where the operation asks for one
+		ct.limitWrites,  // 429 past the user's write rate
+		ct.limitReads,   // wait for the user's turn (lists, requests in progress), or 429
+		ct.timeout,      // from here on, every request but a stream has RequestTimeout
+		ct.checkQuery,   // 400 for a query string no column could hold; notes unreadable parameters
+		ct.readBody,     // 413, 415 or 400 for a body the API does not read
+		ct.refuseNulls,  // notes nulls the validator would replace with the default
+		ct.validate,     // 422 listing every invalid parameter and field, or 400 for a body that is not JSON
+		ct.ensureUser,   // only a request that passed everything writes the user's row
+	)
 	answerHeadLikeGet(e)
 	heartbeat := d.Heartbeat
 	if heartbeat <= 0 {

@@ -3,18 +3,16 @@
 SELECT pg_try_advisory_xact_lock(hashtextextended(concat(sqlc.arg(user_id)::uuid, ':', sqlc.arg(key)::text), 0))::boolean AS locked;
 
 -- name: IdempotencyGet :one
--- A key's stored response, unless it expired.
-SELECT * FROM idempotency_keys
+-- The request a key was first used for and the bot it created, unless the key expired.
+SELECT request_hash, bot FROM idempotency_keys
 WHERE user_id = @user_id AND key = @key AND created_at > now() - make_interval(secs => @ttl_seconds::double precision);
 
 -- name: IdempotencyPut :exec
--- Stores a key's response; an expired row for the same key is replaced.
-INSERT INTO idempotency_keys (user_id, key, request_hash, response_status, response_body, location, etag)
-VALUES (@user_id, @key, @request_hash, @response_status, @response_body, @location, @etag)
+-- Keeps the bot a key's request created; an expired row for the same key is replaced.
+INSERT INTO idempotency_keys (user_id, key, request_hash, bot)
+VALUES (@user_id, @key, @request_hash, @bot)
 ON CONFLICT (user_id, key) DO UPDATE SET
-    request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status,
-    response_body = EXCLUDED.response_body, location = EXCLUDED.location, etag = EXCLUDED.etag,
-    created_at = now();
+    request_hash = EXCLUDED.request_hash, bot = EXCLUDED.bot, created_at = now();
 
 -- name: IdempotencyPurge :execrows
 DELETE FROM idempotency_keys

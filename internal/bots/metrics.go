@@ -1,0 +1,54 @@
+package bots
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var botsByStatus = prometheus.NewDesc("bots",
+	"Bots that are not deleted, by status.", []string{"status"}, nil)
+
+// statusCountTTL is how long a count of bots by status is reused.
+const statusCountTTL = 30 * time.Second
+
+// NewStatusCollector returns a collector of the bots that are not deleted, by status.
+// Counting reads every live bot, so a count is reused for statusCountTTL: scrapes stay cheap
+// however large the table grows. When the database cannot be reached, the failure is logged
+// and the scrape goes on without the counts.
+func NewStatusCollector(svc *Service, logger *slog.Logger) prometheus.Collector {
+	return &statusCollector{svc: svc, logger: logger}
+}
+
+type statusCollector struct {
+	svc    *Service
+	logger *slog.Logger
+
+	mu     sync.Mutex
+	at     time.Time
+	counts map[Status]int64
+}
+
+func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) { ch <- botsByStatus }
+
+func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.counts == nil || time.Since(c.at) > statusCountTTL {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		counts, err := c.svc.StatusCounts(ctx)
+		if err != nil {
+			// A scrape during a database outage still serves the other metrics.
+			c.logger.Warn("count bots by status for metrics", slog.String("error", err.Error()))
+			return
+		}
+		c.counts, c.at = counts, time.Now()
+	}
+	for _, s := range []Status{StatusTraining, StatusActive, StatusError} {
+		ch <- prometheus.MustNewConstMetric(botsByStatus, prometheus.GaugeValue, float64(c.counts[s]), string(s))
+	}
+}

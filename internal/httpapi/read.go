@@ -1,0 +1,195 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+
+	"github.com/chatsphere/bots/gen/api"
+)
+
+// What the validator cannot see, each a middleware of the contract: a query string read pair
+// by pair, a body read whole and checked as bytes, and nulls the validator would replace.
+
+// checkQuery refuses a query string that no text column could hold (invalid UTF-8, NUL)
+// with 400, and notes the parameters it cannot read as sent (see queryFields), which
+// validate refuses with 422 next to every other invalid field.
+func (ct *contract) checkQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		m := matchOf(c)
+		if m == nil {
+			return next(c)
+		}
+		fields, readable := queryFields(c.Request().URL.RawQuery, m.op.single)
+		if !readable {
+			return fail(c.Request().Context(), kindBadRequest,
+				"the query string must be UTF-8 text without NUL characters")
+		}
+		m.fields = append(m.fields, fields...)
+		return next(c)
+	}
+}
+
+// readBody reads a body of at most MaxBodyBytes, on every operation, and refuses what the
+// API does not read: a Content-Encoding other than identity, a body on an operation that
+// takes none, a media type other than JSON, and JSON that not every parser reads the same
+// way (I-JSON, RFC 7493: UTF-8, no lone surrogates, no noncharacters, no member name twice).
+// It puts the body back for the validator and keeps it for refuseNulls. An empty body
+// passes; the schema says whether one is required.
+func (ct *contract) readBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		m := matchOf(c)
+		if m == nil {
+			return next(c)
+		}
+		b, err := checkedBody(c, m.op.takesBody)
+		if err != nil {
+			return err
+		}
+		m.body = b
+		return next(c)
+	}
+}
+
+// checkedBody reads and checks the request body; see readBody.
+func checkedBody(c echo.Context, takesBody bool) ([]byte, error) {
+	req := c.Request()
+	ctx := req.Context()
+	tooLarge := fmt.Sprintf("the request body must be at most %d bytes (64 KiB)", MaxBodyBytes)
+	if req.ContentLength > MaxBodyBytes {
+		return nil, fail(ctx, kindPayloadTooLarge, tooLarge)
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, fail(ctx, kindBadRequest, "the request body could not be read")
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, fail(ctx, kindPayloadTooLarge, tooLarge)
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+	if (len(body) > 0 || takesBody) && !identityOnly(req.Header) {
+		p := fail(ctx, kindUnsupportedMedia,
+			"the request body must be sent uncompressed: Content-Encoding must be identity or absent")
+		p.header = http.Header{"Accept-Encoding": {"identity"}}
+		return nil, p
+	}
+	if len(body) == 0 {
+		return nil, nil
+	}
+	if !takesBody {
+		return nil, fail(ctx, kindUnsupportedMedia, "this operation takes no request body")
+	}
+	mediaType, _, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+	if err != nil || mediaType != "application/json" {
+		return nil, fail(ctx, kindUnsupportedMedia, "the request body must be JSON, sent with Content-Type: application/json")
+	}
+	if !utf8.Valid(body) {
+		return nil, fail(ctx, kindBadRequest, "the request body is not valid UTF-8")
+	}
+	if err := checkSurrogates(body); err != nil {
+		return nil, fail(ctx, kindBadRequest, err.Error())
+	}
+	if !json.Valid(body) {
+		// Also refuses what a lenient decoder would skip: data after the JSON value, and
+		// nesting deeper than 10000 levels.
+		return nil, fail(ctx, kindBadRequest, errNotJSON.Error())
+	}
+	if err := checkMembers(body); err != nil {
+		return nil, fail(ctx, kindBadRequest, err.Error())
+	}
+	return body, nil
+}
+
+// refuseNulls notes the top-level fields of the body that are null although their schema has
+// a default and is not nullable (nullDefaults); validate refuses them with 422.
+func (ct *contract) refuseNulls(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if m := matchOf(c); m != nil {
+			m.fields = append(m.fields, nullDefaults(m.body, m.op.route.Operation)...)
+		}
+		return next(c)
+	}
+}
+
+// nullDefaults lists the top-level fields of an object body that are null although their
+// schema has a default and is not nullable. The validator would quietly replace such a null
+// with the default; the contract refuses it, as it refuses null anywhere it is not allowed.
+func nullDefaults(body []byte, op *openapi3.Operation) []api.FieldError {
+	if body == nil || op.RequestBody == nil || op.RequestBody.Value == nil {
+		return nil
+	}
+	media := op.RequestBody.Value.Content.Get("application/json")
+	if media == nil || media.Schema == nil || media.Schema.Value == nil {
+		return nil
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return nil // not an object; the validator says so
+	}
+	var fields []api.FieldError
+	for name, raw := range top {
+		prop := media.Schema.Value.Properties[name]
+		if string(raw) == "null" && prop != nil && prop.Value != nil && prop.Value.Default != nil && !prop.Value.Nullable {
+			fields = append(fields, api.FieldError{Location: api.Body, Field: name, Message: "must not be null"})
+		}
+	}
+	return fields
+}
+
+// checkSurrogates refuses \u escapes of UTF-16 surrogates that do not form a pair, which
+// decoders would otherwise silently replace with U+FFFD.
+func checkSurrogates(body []byte) error {
+	pendingHigh := false
+	for i := 0; i < len(body); i++ {
+		if body[i] != '\\' || i+1 >= len(body) {
+			if pendingHigh {
+				return errLoneSurrogate
+			}
+			continue
+		}
+		if body[i+1] != 'u' || i+5 >= len(body) {
+			if pendingHigh {
+				return errLoneSurrogate
+			}
+			i++ // skip the escaped character, which may be a backslash
+			continue
+		}
+		r, err := strconv.ParseUint(string(body[i+2:i+6]), 16, 16)
+		if err != nil {
+			return nil // not an escape JSON accepts; the decoder reports it
+		}
+		switch {
+		case r >= 0xD800 && r <= 0xDBFF:
+			if pendingHigh {
+				return errLoneSurrogate
+			}
+			pendingHigh = true
+		case r >= 0xDC00 && r <= 0xDFFF:
+			if !pendingHigh {
+				return errLoneSurrogate
+			}
+			pendingHigh = false
+		default:
+			if pendingHigh {
+				return errLoneSurrogate
+			}
+		}
+		i += 5
+	}
+	if pendingHigh {
+		return errLoneSurrogate
+	}
+	return nil
+}
+
+var errLoneSurrogate = errors.New(`the request body has a \u escape of a lone UTF-16 surrogate`)
