@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatsphere/bots/internal/bots"
 	"github.com/chatsphere/bots/internal/dbtest"
 	"github.com/chatsphere/bots/internal/statusfeed"
 )
@@ -61,8 +62,9 @@ func newBot(t *testing.T, pool *pgxpool.Pool, owner uuid.UUID, public bool) uuid
 	id := uuid.New()
 	_, err := pool.Exec(ctx, "INSERT INTO users (id) VALUES ($1) ON CONFLICT DO NOTHING", owner)
 	require.NoError(t, err)
-	_, err = pool.Exec(ctx, `INSERT INTO bots (id, owner_id, name, model, temperature, system_prompt, is_public)
-		VALUES ($1, $2, $3, 'gpt-4o-mini', 0.7, '', $4)`, id, owner, "Bot "+id.String(), public)
+	name := "Bot " + id.String()
+	_, err = pool.Exec(ctx, `INSERT INTO bots (id, owner_id, name, name_fold, model, temperature, system_prompt, is_public)
+		VALUES ($1, $2, $3, $4, 'gpt-4o-mini', 0.7, '', $5)`, id, owner, name, bots.Fold(name), public)
 	require.NoError(t, err)
 	return id
 }
