@@ -129,7 +129,10 @@ func (s *Service) Get(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 	return fromDB(row), nil
 }
 
-// Update changes the fields that p sets, as one statement.
+// Update changes the fields that p sets. It first tries the write as one statement (one
+// round trip instead of BEGIN, UPDATE and COMMIT), which BotUpdate refuses when the bot
+// would be in training afterwards; such an edit is then written in a transaction that
+// queues the training of the new version. Which edits retrain is decided by BotUpdate alone.
 func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
 	var v ValidationError
 	if p.Name != nil {
@@ -144,20 +147,15 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 	if err := v.err(); err != nil {
 		return Bot{}, err
 	}
-	if p.Model == nil && p.SystemPrompt == nil {
-		// Nothing sent can start a training, so unless the bot is in training already (its
-		// new version would need a job of its own) the UPDATE is the whole write: one
-		// statement, one round trip, instead of BEGIN, UPDATE and COMMIT.
-		row, err := s.q.BotUpdate(ctx, s.pool, s.updateParams(caller, id, p, true))
-		if err == nil {
-			return fromDB(row), nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return Bot{}, writeError("update bot", err)
-		}
-		// Missing, not the caller's, a failed If-Match or in training: the transaction
-		// below tells which.
+	row, err := s.q.BotUpdate(ctx, s.pool, s.updateParams(caller, id, p, true))
+	if err == nil {
+		return fromDB(row), nil
 	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Bot{}, writeError("update bot", err)
+	}
+	// Missing, not the caller's, a failed If-Match, or in training after the edit: the
+	// transaction below writes the edit or tells why not.
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
 		return s.update(ctx, tx, caller, id, p)
 	})
