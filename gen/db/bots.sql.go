@@ -305,6 +305,15 @@ func (q *Queries) BotTrain(ctx context.Context, db DBTX, arg BotTrainParams) (Bo
 }
 
 const botUpdate = `-- name: BotUpdate :one
+WITH edit AS (
+    SELECT bots.id AS bot_id, bots.status AS old_status,
+           ($6 <> bots.model OR $8 <> bots.system_prompt) IS TRUE AS retrains
+    FROM bots
+    WHERE bots.id = $11 AND bots.owner_id = $12 AND bots.deleted_at IS NULL
+      AND (NOT $13::boolean OR bots.version = ANY ($14::bigint[]))
+      AND bots.version <> ALL ($15::bigint[])
+    FOR NO KEY UPDATE
+)
 UPDATE bots SET
     name          = COALESCE($1, name),
     name_fold     = COALESCE($2, name_fold),
@@ -315,17 +324,14 @@ UPDATE bots SET
     temperature   = COALESCE($7, temperature),
     system_prompt = COALESCE($8, system_prompt),
     is_public     = COALESCE($9, is_public),
-    status        = CASE WHEN $6 <> model OR $8 <> system_prompt
-                         THEN 'training' ELSE status END,
-    status_message = CASE WHEN $6 <> model OR $8 <> system_prompt
-                         THEN NULL ELSE status_message END,
+    status        = CASE WHEN edit.retrains THEN 'training' ELSE status END,
+    status_message = CASE WHEN edit.retrains THEN NULL ELSE status_message END,
     version       = version + 1,
     updated_at    = now()
-WHERE id = $10 AND owner_id = $11 AND deleted_at IS NULL
-  AND (NOT $12::boolean OR version = ANY ($13::bigint[]))
-  AND version <> ALL ($14::bigint[])
-  AND (NOT $15::boolean OR status <> 'training')
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash
+FROM edit
+WHERE bots.id = edit.bot_id
+  AND NOT ($10::boolean AND (edit.retrains OR edit.old_status = 'training'))
+RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash
 `
 
 type BotUpdateParams struct {
@@ -338,21 +344,24 @@ type BotUpdateParams struct {
 	Temperature     *float64
 	SystemPrompt    *string
 	IsPublic        *bool
+	SettledOnly     bool
 	ID              uuid.UUID
 	Caller          uuid.UUID
 	CheckVersion    bool
 	Versions        []int64
 	ExceptVersions  []int64
-	SettledOnly     bool
 }
 
 // A NULL parameter keeps the column; description has its own flag because null clears it.
-// A change of model or system prompt sends the bot back to training. When check_version is
-// set, the row is changed only if its version is one of versions (If-Match); it is never
-// changed if its version is one of except_versions (If-None-Match). When settled_only is
-// set, a bot in training is left alone: its new version would need a job.
+// When check_version is set, the row is changed only if its version is one of versions
+// (If-Match); it is never changed if its version is one of except_versions (If-None-Match).
 // name_fold and description_fold come with name and description; a new folded name clears
 // name_clash, so that the uniqueness of names applies to the renamed bot.
+// edit.retrains is the one statement of which edits send a bot back to training: a change
+// of model or system prompt. It is read from the row as locked, so that it describes the
+// row this UPDATE changes. When settled_only is set, a bot that would be in training after
+// the edit is left alone (no row comes back): its new version needs a job, which only a
+// transaction can queue with the write.
 func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (Bot, error) {
 	row := db.QueryRow(ctx, botUpdate,
 		arg.Name,
@@ -364,12 +373,12 @@ func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (
 		arg.Temperature,
 		arg.SystemPrompt,
 		arg.IsPublic,
+		arg.SettledOnly,
 		arg.ID,
 		arg.Caller,
 		arg.CheckVersion,
 		arg.Versions,
 		arg.ExceptVersions,
-		arg.SettledOnly,
 	)
 	var i Bot
 	err := row.Scan(

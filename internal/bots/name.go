@@ -11,8 +11,12 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// The name rules are here, not in the schema, because PostgreSQL 15 has no full case folding
-// nor these character properties; the database keeps the folded key unique per owner.
+// The name rules are here because neither openapi.yaml nor the database can state them.
+// openapi.yaml checks the name as sent (1 to 100 characters, not only ASCII whitespace, no
+// NUL) but knows no Unicode normalisation, case folding or character property; PostgreSQL 15
+// has no full case folding. Length and blankness are checked again after NFC and trimming,
+// which can change them (U+0958 becomes two code points; U+3000 is whitespace). The database
+// keeps the folded key unique per owner.
 
 // MaxNameLength is the longest bot name, in Unicode code points.
 const MaxNameLength = 100

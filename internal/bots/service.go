@@ -91,11 +91,9 @@ func (s *Service) Create(ctx context.Context, caller uuid.UUID, p CreateParams) 
 
 // CreateTx is Create inside the caller's transaction tx.
 func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p CreateParams) (Bot, error) {
+	// Only the name: its Unicode rules are beyond openapi.yaml, which checks every other field.
 	var v ValidationError
 	name, nameFold := normalizeName(&v, "name", p.Name)
-	checkText(&v, "description", p.Description)
-	checkModel(&v, p.Model)
-	checkText(&v, "system_prompt", &p.SystemPrompt)
 	if err := v.err(); err != nil {
 		return Bot{}, err
 	}
@@ -129,35 +127,29 @@ func (s *Service) Get(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 	return fromDB(row), nil
 }
 
-// Update changes the fields that p sets, as one statement.
+// Update changes the fields that p sets. It first tries the write as one statement (one
+// round trip instead of BEGIN, UPDATE and COMMIT), which BotUpdate refuses when the bot
+// would be in training afterwards; such an edit is then written in a transaction that
+// queues the training of the new version. Which edits retrain is decided by BotUpdate alone.
 func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
+	// Only the name: its Unicode rules are beyond openapi.yaml, which checks every other field.
 	var v ValidationError
 	if p.Name != nil {
 		name, _ := normalizeName(&v, "name", *p.Name)
 		p.Name = &name
 	}
-	checkText(&v, "description", p.Description)
-	if p.Model != nil {
-		checkModel(&v, *p.Model)
-	}
-	checkText(&v, "system_prompt", p.SystemPrompt)
 	if err := v.err(); err != nil {
 		return Bot{}, err
 	}
-	if p.Model == nil && p.SystemPrompt == nil {
-		// Nothing sent can start a training, so unless the bot is in training already (its
-		// new version would need a job of its own) the UPDATE is the whole write: one
-		// statement, one round trip, instead of BEGIN, UPDATE and COMMIT.
-		row, err := s.q.BotUpdate(ctx, s.pool, s.updateParams(caller, id, p, true))
-		if err == nil {
-			return fromDB(row), nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return Bot{}, writeError("update bot", err)
-		}
-		// Missing, not the caller's, a failed If-Match or in training: the transaction
-		// below tells which.
+	row, err := s.q.BotUpdate(ctx, s.pool, s.updateParams(caller, id, p, true))
+	if err == nil {
+		return fromDB(row), nil
 	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Bot{}, writeError("update bot", err)
+	}
+	// Missing, not the caller's, a failed If-Match, or in training after the edit: the
+	// transaction below writes the edit or tells why not.
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
 		return s.update(ctx, tx, caller, id, p)
 	})
@@ -258,7 +250,7 @@ func (s *Service) Duplicate(ctx context.Context, caller, id uuid.UUID, p Duplica
 func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
 	var v ValidationError
 	var name, nameFold string
-	if p.Name != nil {
+	if p.Name != nil { // its Unicode rules are beyond openapi.yaml
 		name, nameFold = normalizeName(&v, "name", *p.Name)
 	}
 	if err := v.err(); err != nil {
@@ -350,20 +342,14 @@ type Page struct {
 
 // List returns a page of the caller's bots that are not deleted.
 func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Page, error) {
-	var v ValidationError
-	checkText(&v, "q", p.Q)
-	checkText(&v, "model", p.Model)
 	var pattern *string
 	if p.Q != nil {
 		// q matches the folded name and description: what a name is compared by.
-		if Fold(*p.Q) == "" {
-			v.add("q", "must contain a visible character, not only invisible ones")
+		if Fold(*p.Q) == "" { // invisible characters are a Unicode property openapi.yaml has not
+			return Page{}, &ValidationError{Fields: []FieldError{{Field: "q", Message: "must contain a visible character, not only invisible ones"}}}
 		}
 		pat := SearchPattern(*p.Q)
 		pattern = &pat
-	}
-	if err := v.err(); err != nil {
-		return Page{}, err
 	}
 	f := db.BotCountParams{Caller: caller, Model: p.Model, IsPublic: p.IsPublic, QPattern: pattern}
 	if p.Status != nil {
@@ -396,7 +382,8 @@ func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Pag
 	case SortCreatedDesc, "":
 		items, total, err = page(s.q.BotListCreatedDesc(ctx, conn, args))
 	default:
-		return Page{}, &ValidationError{Fields: []FieldError{{Field: "sort", Message: "unknown sort order"}}}
+		// The contract's enum lets no other order through: this is a caller's mistake.
+		return Page{}, fmt.Errorf("list bots: unknown sort order %q", p.Sort)
 	}
 	if err != nil {
 		return Page{}, fmt.Errorf("list bots: %w", err)
@@ -538,18 +525,4 @@ func fold(s *string) *string {
 	}
 	f := Fold(*s)
 	return &f
-}
-
-// checkText refuses NUL characters, which PostgreSQL text cannot store.
-func checkText(v *ValidationError, field string, s *string) {
-	if s != nil && strings.ContainsRune(*s, 0) {
-		v.add(field, "must not contain NUL characters")
-	}
-}
-
-// checkModel requires a model id from the catalog.
-func checkModel(v *ValidationError, id string) {
-	if _, ok := LookupModel(id); !ok {
-		v.add("model", "unknown model %q; GET /api/v1/models lists the models", id)
-	}
 }

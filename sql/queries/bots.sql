@@ -15,12 +15,24 @@ WHERE id = @id AND deleted_at IS NULL AND (owner_id = @caller OR is_public);
 
 -- name: BotUpdate :one
 -- A NULL parameter keeps the column; description has its own flag because null clears it.
--- A change of model or system prompt sends the bot back to training. When check_version is
--- set, the row is changed only if its version is one of versions (If-Match); it is never
--- changed if its version is one of except_versions (If-None-Match). When settled_only is
--- set, a bot in training is left alone: its new version would need a job.
+-- When check_version is set, the row is changed only if its version is one of versions
+-- (If-Match); it is never changed if its version is one of except_versions (If-None-Match).
 -- name_fold and description_fold come with name and description; a new folded name clears
 -- name_clash, so that the uniqueness of names applies to the renamed bot.
+-- edit.retrains is the one statement of which edits send a bot back to training: a change
+-- of model or system prompt. It is read from the row as locked, so that it describes the
+-- row this UPDATE changes. When settled_only is set, a bot that would be in training after
+-- the edit is left alone (no row comes back): its new version needs a job, which only a
+-- transaction can queue with the write.
+WITH edit AS (
+    SELECT bots.id AS bot_id, bots.status AS old_status,
+           (sqlc.narg(model) <> bots.model OR sqlc.narg(system_prompt) <> bots.system_prompt) IS TRUE AS retrains
+    FROM bots
+    WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
+      AND (NOT @check_version::boolean OR bots.version = ANY (@versions::bigint[]))
+      AND bots.version <> ALL (@except_versions::bigint[])
+    FOR NO KEY UPDATE
+)
 UPDATE bots SET
     name          = COALESCE(sqlc.narg(name), name),
     name_fold     = COALESCE(sqlc.narg(name_fold), name_fold),
@@ -31,17 +43,14 @@ UPDATE bots SET
     temperature   = COALESCE(sqlc.narg(temperature), temperature),
     system_prompt = COALESCE(sqlc.narg(system_prompt), system_prompt),
     is_public     = COALESCE(sqlc.narg(is_public), is_public),
-    status        = CASE WHEN sqlc.narg(model) <> model OR sqlc.narg(system_prompt) <> system_prompt
-                         THEN 'training' ELSE status END,
-    status_message = CASE WHEN sqlc.narg(model) <> model OR sqlc.narg(system_prompt) <> system_prompt
-                         THEN NULL ELSE status_message END,
+    status        = CASE WHEN edit.retrains THEN 'training' ELSE status END,
+    status_message = CASE WHEN edit.retrains THEN NULL ELSE status_message END,
     version       = version + 1,
     updated_at    = now()
-WHERE id = @id AND owner_id = @caller AND deleted_at IS NULL
-  AND (NOT @check_version::boolean OR version = ANY (@versions::bigint[]))
-  AND version <> ALL (@except_versions::bigint[])
-  AND (NOT @settled_only::boolean OR status <> 'training')
-RETURNING *;
+FROM edit
+WHERE bots.id = edit.bot_id
+  AND NOT (@settled_only::boolean AND (edit.retrains OR edit.old_status = 'training'))
+RETURNING bots.*;
 
 -- name: BotDelete :one
 -- The version checks are BotUpdate's.
