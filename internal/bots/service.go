@@ -89,14 +89,8 @@ func (s *Service) EnsureUser(ctx context.Context, user uuid.UUID) error {
 	return nil
 }
 
-// Create stores a new bot owned by caller, in status training.
-func (s *Service) Create(ctx context.Context, caller uuid.UUID, p CreateParams) (Bot, error) {
-	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		return s.CreateTx(ctx, tx, caller, p)
-	})
-}
-
-// CreateTx is Create inside the caller's transaction tx.
+// CreateTx stores a new bot owned by caller, in status training, inside tx: the transaction
+// of an idempotent request (see Idempotent), which commits the bot with its answer.
 func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p CreateParams) (Bot, error) {
 	var v ValidationError
 	name := normalizeName(&v, "name", p.Name)
@@ -247,17 +241,11 @@ func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) 
 // copyNameBatch is how many default copy names are tried per query.
 const copyNameBatch = 50
 
-// Duplicate copies the configuration of a bot the caller may see into a new private bot of
-// the caller's, in training. Without a name, the copy gets the first free of
-// "<name> (copy)", "<name> (copy 2)", ...; the caller's row lock serialises concurrent
-// duplicates so that they pick different names.
-func (s *Service) Duplicate(ctx context.Context, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
-	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		return s.DuplicateTx(ctx, tx, caller, id, p)
-	})
-}
-
-// DuplicateTx is Duplicate inside the caller's transaction tx.
+// DuplicateTx copies the configuration of a bot the caller may see into a new private bot
+// of the caller's, in training, inside tx: the transaction of an idempotent request (see
+// Idempotent). Without a name, the copy gets the first free of "<name> (copy)",
+// "<name> (copy 2)", ...; the caller's row lock serialises concurrent duplicates so that
+// they pick different names.
 func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
 	var v ValidationError
 	var name string
