@@ -61,9 +61,9 @@ func NewService(pool *pgxpool.Pool, queue TrainingQueue) *Service {
 	return &Service{pool: pool, q: db.New(), queue: queue, knownUsers: known}
 }
 
-// written finishes a write that returned row inside tx: a bot left in training gets a
-// training job for its new version.
-func (s *Service) written(ctx context.Context, tx pgx.Tx, row db.Bot) (Bot, error) {
+// queueIfTraining finishes a write that returned row inside tx: a bot the write left in
+// training gets a training job for its new version, in the same transaction.
+func (s *Service) queueIfTraining(ctx context.Context, tx pgx.Tx, row db.Bot) (Bot, error) {
 	if row.Status == db.BotStatusTraining {
 		if err := s.queue.QueueTraining(ctx, tx, row.ID, row.Version); err != nil {
 			return Bot{}, fmt.Errorf("queue training: %w", err)
@@ -113,7 +113,7 @@ func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p C
 	if err != nil {
 		return Bot{}, writeError("create bot", err)
 	}
-	return s.written(ctx, tx, row)
+	return s.queueIfTraining(ctx, tx, row)
 }
 
 // Get returns a bot the caller owns, or any public bot.
@@ -170,7 +170,7 @@ func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p
 	if err != nil {
 		return Bot{}, writeError("update bot", err)
 	}
-	return s.written(ctx, tx, row)
+	return s.queueIfTraining(ctx, tx, row)
 }
 
 func (s *Service) updateParams(caller, id uuid.UUID, p UpdateParams, settledOnly bool) db.BotUpdateParams {
@@ -220,7 +220,7 @@ func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (Bot, error
 		if err != nil {
 			return Bot{}, writeError("restore bot", err)
 		}
-		return s.written(ctx, tx, row)
+		return s.queueIfTraining(ctx, tx, row)
 	})
 }
 
@@ -234,7 +234,7 @@ func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) 
 		if err != nil {
 			return Bot{}, fmt.Errorf("train bot: %w", err)
 		}
-		return s.written(ctx, tx, row)
+		return s.queueIfTraining(ctx, tx, row)
 	})
 }
 
@@ -283,7 +283,7 @@ func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 	if err != nil {
 		return Bot{}, writeError("create copy", err)
 	}
-	return s.written(ctx, tx, row)
+	return s.queueIfTraining(ctx, tx, row)
 }
 
 // freeCopyName finds the first default copy name of source that the owner does not use.
