@@ -19,9 +19,9 @@ import (
 	"time"
 )
 
-// Wait bounds how long Start waits for the ready line and Stop for the exit after its
+// WaitLimit bounds how long Start waits for the ready line and Stop for the exit after its
 // SIGTERM: long enough for a migration run and a shutdown on a loaded machine.
-const Wait = 60 * time.Second
+const WaitLimit = 60 * time.Second
 
 var (
 	buildOnce sync.Once
@@ -82,12 +82,12 @@ type Process struct {
 
 	cmd    *exec.Cmd
 	exited chan struct{} // closed once the process has exited and its output is read
-	err    error         // what Wait returned, once exited is closed
+	err    error         // what cmd.Wait returned, once exited is closed
 }
 
 // Start starts the process and waits until it is ready: for `serve`, until it logs that it
 // listens; for `worker`, until it logs that it works. A process that exits first, or is not
-// ready within Wait, is an error that quotes its standard error.
+// ready within WaitLimit, is an error that quotes its standard error.
 func Start(c Config) (*Process, error) {
 	bin := c.Binary
 	if bin == "" {
@@ -121,9 +121,9 @@ func Start(c Config) (*Process, error) {
 		return p, nil
 	case <-p.exited:
 		return nil, fmt.Errorf("%s stopped before it was ready (%v): %s", what, p.err, stderr)
-	case <-time.After(Wait):
+	case <-time.After(WaitLimit):
 		_ = p.Kill()
-		return nil, fmt.Errorf("%s was not ready within %s: %s", what, Wait, stderr)
+		return nil, fmt.Errorf("%s was not ready within %s: %s", what, WaitLimit, stderr)
 	}
 }
 
@@ -144,7 +144,7 @@ func (p *Process) Wait() error {
 }
 
 // Stop asks the process to shut down with SIGTERM and waits for it to exit; a process still
-// running after Wait is killed. It returns how the process exited: nil for a clean stop.
+// running after WaitLimit is killed. It returns how the process exited: nil for a clean stop.
 func (p *Process) Stop() error {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
@@ -152,9 +152,9 @@ func (p *Process) Stop() error {
 	select {
 	case <-p.exited:
 		return p.err
-	case <-time.After(Wait):
+	case <-time.After(WaitLimit):
 		_ = p.Kill()
-		return fmt.Errorf("bots did not stop within %s of SIGTERM and was killed", Wait)
+		return fmt.Errorf("bots did not stop within %s of SIGTERM and was killed", WaitLimit)
 	}
 }
 
