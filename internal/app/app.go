@@ -285,29 +285,29 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 	return nil
 }
 
-// runtime is what serve and worker share: the pool, the job client and the bot service.
-type runtime struct {
+// services are what serve and worker share: the pool, the job client and the bot service.
+type services struct {
 	pool *pgxpool.Pool
 	jobs *training.Client
 	svc  *bots.Service
 }
 
 // start connects, migrates and builds the bot service with its training job client.
-func start(ctx context.Context, cfg config.Config, logger *slog.Logger) (runtime, error) {
+func start(ctx context.Context, cfg config.Config, logger *slog.Logger) (services, error) {
 	pool, err := connect(ctx, cfg)
 	if err != nil {
-		return runtime{}, err
+		return services{}, err
 	}
 	if err := applyMigrations(ctx, pool, logger); err != nil {
 		pool.Close()
-		return runtime{}, err
+		return services{}, err
 	}
 	jobs, err := training.NewClient(pool, training.CatalogTrainer{}, cfg.Training, logger)
 	if err != nil {
 		pool.Close()
-		return runtime{}, err
+		return services{}, err
 	}
-	return runtime{pool: pool, jobs: jobs, svc: bots.NewService(pool, jobs)}, nil
+	return services{pool: pool, jobs: jobs, svc: bots.NewService(pool, jobs)}, nil
 }
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/chatsphere/bots/internal/app"
 	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/botsproc"
 	"github.com/chatsphere/bots/internal/config"
 	"github.com/chatsphere/bots/internal/dbtest"
 	"github.com/chatsphere/bots/internal/migrate"
@@ -36,6 +37,12 @@ const appSecret = "app-test-secret-0123456789abcdefghijkl"
 // appWaitLimit bounds every wait on the running server, so that a hang fails the test with a
 // message instead of stalling the run. It is a safety net, not an assertion on speed.
 const appWaitLimit = 30 * time.Second
+
+// TestMain removes the bots binary that the tests of the real process built.
+func TestMain(m *testing.M) {
+	defer botsproc.RemoveBinary()
+	m.Run()
+}
 
 // appEnv returns a getenv that answers from vars and "" for anything else.
 func appEnv(vars map[string]string) func(string) string {

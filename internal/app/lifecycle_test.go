@@ -1,13 +1,8 @@
 package app_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/internal/app"
+	"github.com/chatsphere/bots/internal/botsproc"
 	"github.com/chatsphere/bots/internal/dbtest"
 )
 
@@ -90,48 +86,18 @@ func TestAWorkerNeedsAtLeastOneWorker(t *testing.T) {
 	require.ErrorContains(t, err, "TRAINING_WORKERS")
 }
 
-// buildBots builds the bots binary as dir/bin/bots, where the README's commands expect it,
-// and returns its path.
-func buildBots(t *testing.T, dir string) string {
+// startBinary starts the real `bots serve` with vars added to the environment and returns it
+// once it listens. It is killed when t ends.
+func startBinary(t *testing.T, vars map[string]string) *botsproc.Process {
 	t.Helper()
-	bin := filepath.Join(dir, "bin", "bots")
-	build := exec.Command("go", "build", "-o", bin, "github.com/chatsphere/bots/cmd/bots")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
-	return bin
-}
-
-// startBinary starts `bin serve` as a process with vars added to the environment, waits for
-// its "listening" line and returns the process and the server's base URL. The process is
-// killed when t ends.
-func startBinary(t *testing.T, bin string, vars map[string]string) (*exec.Cmd, string) {
-	t.Helper()
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = os.Environ()
+	env := make([]string, 0, len(vars))
 	for k, v := range vars {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		env = append(env, k+"="+v)
 	}
-	out, err := cmd.StdoutPipe()
+	p, err := botsproc.Start(botsproc.Config{Args: []string{"serve"}, Env: env})
 	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "listening" {
-				addr <- line["addr"].(string)
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		return cmd, "http://" + a
-	case <-time.After(appWaitLimit):
-		t.Fatal("the server did not start")
-		return nil, ""
-	}
+	t.Cleanup(func() { _ = p.Kill() })
+	return p
 }
 
 // TestKilledServerLosesNoTraining kills a real `bots serve` process with SIGKILL while bots
@@ -141,8 +107,6 @@ func TestKilledServerLosesNoTraining(t *testing.T) {
 		t.Skip("builds and runs the real binary")
 	}
 	t.Parallel()
-	bin := buildBots(t, t.TempDir())
-
 	url := dbtest.URL(t)
 	vars := map[string]string{
 		"DATABASE_URL": url, "LISTEN_ADDR": "127.0.0.1:0", "JWT_SECRET": appSecret,
@@ -153,10 +117,8 @@ func TestKilledServerLosesNoTraining(t *testing.T) {
 		"TRAINING_RESCUE_AFTER": "3s",
 		"TRAINING_WORKERS":      "2",
 	}
-	start := func() (*exec.Cmd, string) { return startBinary(t, bin, vars) }
-
-	cmd, base := start()
-	srv := &appServer{base: base, client: &http.Client{Timeout: appWaitLimit}}
+	proc := startBinary(t, vars)
+	srv := &appServer{base: proc.URL(), client: &http.Client{Timeout: appWaitLimit}}
 	token := issueToken(t, appEnv(vars), uuid.New())
 	var ids []uuid.UUID
 	for i := range 6 {
@@ -180,13 +142,12 @@ func TestKilledServerLosesNoTraining(t *testing.T) {
 	}
 	require.Positive(t, running, "no training was running")
 
-	require.NoError(t, cmd.Process.Kill()) // SIGKILL: no shutdown at all
-	_ = cmd.Wait()
+	require.NoError(t, proc.Kill()) // SIGKILL: no shutdown at all
 	var training int
 	require.NoError(t, pool.QueryRow(t.Context(), "SELECT count(*) FROM bots WHERE status = 'training'").Scan(&training))
 	require.Positive(t, training, "the kill came too late to prove anything")
 
-	start()
+	startBinary(t, vars)
 	for _, id := range ids {
 		waitForBotStatus(t, pool, id, "active")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatsphere/bots/internal/botsproc"
 	"github.com/chatsphere/bots/internal/dbtest"
 )
 
@@ -65,11 +67,14 @@ func TestReadmeWalkthrough(t *testing.T) {
 	require.Equal(t, string(devSecret[1]), secret[1], "the README's secret is not the one `go tool task run` serves with")
 
 	dir := t.TempDir()
-	bin := buildBots(t, dir)
-	_, base := startBinary(t, bin, map[string]string{
+	bin, err := botsproc.Binary()
+	require.NoError(t, err)
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "bin"), 0o755))
+	require.NoError(t, os.Symlink(bin, filepath.Join(dir, "bin", "bots")))
+	srv := startBinary(t, map[string]string{
 		"DATABASE_URL": dbtest.URL(t), "LISTEN_ADDR": "127.0.0.1:0", "JWT_SECRET": secret[1],
 	})
-	script = strings.Replace(script, readmeBase, base, 1)
+	script = strings.Replace(script, readmeBase, srv.URL(), 1)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 4*appWaitLimit)
 	defer cancel()

@@ -3,15 +3,11 @@
 package app_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/botsproc"
 	"github.com/chatsphere/bots/internal/dbtest"
 )
 
@@ -46,40 +43,16 @@ func TestRSSAfterManyDistinctUsers(t *testing.T) {
 	const workers = 32
 	deadline := time.Now().Add(25 * time.Minute)
 
-	cmd := exec.Command(binary, "serve", "--no-workers")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbtest.URL(t), "LISTEN_ADDR=127.0.0.1:0",
-		"JWT_SECRET="+appSecret)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		_ = cmd.Wait()
+	srv, err := botsproc.Start(botsproc.Config{
+		Binary: binary, Args: []string{"serve", "--no-workers"}, Stderr: os.Stderr,
+		Env: []string{"DATABASE_URL=" + dbtest.URL(t), "LISTEN_ADDR=127.0.0.1:0", "JWT_SECRET=" + appSecret},
 	})
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var line map[string]any
-			if !bytes.Contains(sc.Bytes(), []byte(`"listening"`)) {
-				continue // a request log line
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "listening" {
-				addr <- line["addr"].(string)
-			}
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case <-time.After(time.Minute):
-		t.Fatal("the server did not say where it listens")
-	}
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Stop() })
+	base := srv.URL()
 
 	rss := func() string {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.Pid()))
 		require.NoError(t, err)
 		var out []string
 		for _, l := range strings.Split(string(b), "\n") {

@@ -5,7 +5,6 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,7 +16,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -32,6 +30,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/botsproc"
 	"github.com/chatsphere/bots/internal/dbpool"
 	"github.com/chatsphere/bots/internal/migrate"
 )
@@ -134,13 +133,14 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	// The per-user limits on reads are off here, as the write limit is: each scenario spreads
 	// its load over few users. The flood scenario runs on a server of its own, with them on.
-	srv, err := startServer(ctx, dbURL, o.Profile != "", "INFLIGHT_PER_USER=0", "LIST_RATE=0")
+	defer botsproc.RemoveBinary()
+	srv, err := startServer(dbURL, o.Profile != "", "INFLIGHT_PER_USER=0", "LIST_RATE=0")
 	if err != nil {
 		return err
 	}
-	defer srv.stop()
+	defer func() { _ = srv.Stop() }()
 	fmt.Fprintf(out, "server %s (pid %d), pool %d, concurrency %d, %s per scenario, %d CPUs\n",
-		srv.base, srv.cmd.Process.Pid, o.PoolSize, o.Concurrency, o.Duration, runtime.NumCPU())
+		srv.URL(), srv.Pid(), o.PoolSize, o.Concurrency, o.Duration, runtime.NumCPU())
 
 	ceiling, err := newCeiling(ctx, dbURL)
 	if err != nil {
@@ -150,7 +150,7 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 
 	conns := make([]*httpConn, o.Concurrency)
 	for i := range conns {
-		conns[i] = newHTTPConn(srv.base)
+		conns[i] = newHTTPConn(srv.URL())
 	}
 	defer func() {
 		for _, c := range conns {
@@ -198,7 +198,7 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 		if o.Profile != "" {
 			profile = filepath.Join(o.Profile, name+".cpu.pprof")
 		}
-		svc, err := measure(viaHTTP, srv.cmd.Process.Pid, profile)
+		svc, err := measure(viaHTTP, srv.Pid(), profile)
 		if err != nil {
 			return err
 		}
@@ -464,103 +464,31 @@ func settle(ctx context.Context, pool *pgxpool.Pool) error {
 }
 
 // server is the `bots serve` process under test.
-type server struct {
-	cmd  *exec.Cmd
-	base string
-	dir  string
-	// profiler is the host:port of the server's pprof listener, when it has one.
-	profiler string
-}
+type server struct{ *botsproc.Process }
 
-// startServer builds and starts `bots serve`; env adds to (and overrides) its environment.
-func startServer(ctx context.Context, dbURL string, profiler bool, env ...string) (_ *server, err error) {
-	dir, err := os.MkdirTemp("", "bots-bench")
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			_ = os.RemoveAll(dir)
-		}
-	}()
-	bin := filepath.Join(dir, "bots")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/chatsphere/bots/cmd/bots")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("build bots: %w", err)
-	}
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "LISTEN_ADDR=127.0.0.1:0", "JWT_SECRET="+secret,
-		"WRITE_RATE=0", "STREAMS_PER_USER=1000")
-	cmd.Env = append(cmd.Env, env...)
+// startServer starts `bots serve` on dbURL, with its profiler when profiler is set; env adds
+// to (and overrides) its environment. The server's errors go to this process's stderr.
+func startServer(dbURL string, profiler bool, env ...string) (server, error) {
+	env = append([]string{"DATABASE_URL=" + dbURL, "LISTEN_ADDR=127.0.0.1:0", "JWT_SECRET=" + secret,
+		"WRITE_RATE=0", "STREAMS_PER_USER=1000"}, env...)
 	if profiler {
-		cmd.Env = append(cmd.Env, "DEBUG_ADDR=127.0.0.1:0")
+		env = append(env, "DEBUG_ADDR=127.0.0.1:0")
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &server{cmd: cmd, dir: dir}
-	addr := make(chan string, 1)
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) != nil {
-				continue
-			}
-			if line["msg"] == "profiler listening" {
-				s.profiler, _ = line["addr"].(string)
-			}
-			if line["msg"] == "listening" {
-				addr <- line["addr"].(string)
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout) // the request logs are written, as in production
-	}()
-	select {
-	case a := <-addr:
-		s.base = "http://" + a
-		return s, nil
-	case <-exited:
-		s.stop()
-		return nil, errors.New("bots serve stopped before it listened; its errors are above")
-	case <-time.After(60 * time.Second):
-		s.stop()
-		return nil, errors.New("bots serve did not start within 60s")
-	}
-}
-
-func (s *server) stop() {
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = s.cmd.Process.Kill()
-	}
-	_ = os.RemoveAll(s.dir)
+	p, err := botsproc.Start(botsproc.Config{Args: []string{"serve"}, Env: env, Stderr: os.Stderr})
+	return server{p}, err
 }
 
 // profile records the server's CPU profile for d into file, in the background.
 func (s *server) profile(ctx context.Context, d time.Duration, file string) <-chan error {
 	done := make(chan error, 1)
-	if s.profiler == "" {
+	if s.ProfilerAddr == "" {
 		done <- errors.New("the server has no profiler listening")
 		return done
 	}
 	go func() {
 		secs := max(1, int(d.Round(time.Second)/time.Second))
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-			fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.profiler, secs), nil)
+			fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.ProfilerAddr, secs), nil)
 		if err != nil {
 			done <- err
 			return
@@ -588,7 +516,7 @@ func (s *server) profile(ctx context.Context, d time.Duration, file string) <-ch
 
 // peakRSS returns the server's peak resident set in KiB.
 func (s *server) peakRSS() int {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.Pid()))
 	if err != nil {
 		return 0
 	}

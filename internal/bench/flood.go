@@ -68,19 +68,19 @@ func runFlood(ctx context.Context, o Options, dbURL string, pool *pgxpool.Pool, 
 	if err != nil {
 		return nil, err
 	}
-	srv, err := startServer(ctx, dbURL, false)
+	srv, err := startServer(dbURL, false)
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
+	defer func() { _ = srv.Stop() }()
 
 	readerConns := make([]*httpConn, floodReaderConnections)
 	for i := range readerConns {
-		readerConns[i] = newHTTPConn(srv.base)
+		readerConns[i] = newHTTPConn(srv.URL())
 	}
 	floodConns := make([]*httpConn, o.FloodConnections)
 	for i := range floodConns {
-		floodConns[i] = newHTTPConn(srv.base)
+		floodConns[i] = newHTTPConn(srv.URL())
 	}
 	defer func() {
 		for _, c := range append(readerConns, floodConns...) {
@@ -100,9 +100,9 @@ func runFlood(ctx context.Context, o Options, dbURL string, pool *pgxpool.Pool, 
 		warm := ro
 		warm.Duration = o.Warmup
 		drive(ctx, warm, get)
-		before, start := sampleCPU(srv.cmd.Process.Pid), time.Now()
+		before, start := sampleCPU(srv.Pid()), time.Now()
 		m := drive(ctx, ro, get)
-		after := sampleCPU(srv.cmd.Process.Pid)
+		after := sampleCPU(srv.Pid())
 		m.CPU = cpuBetween(before, after, m.Requests)
 		return m, float64(after.db-before.db) / float64(time.Since(start))
 	}
@@ -142,9 +142,9 @@ func runFlood(ctx context.Context, o Options, dbURL string, pool *pgxpool.Pool, 
 	warm.Duration = o.Warmup
 	drive(ctx, warm, get)
 	s0, l0, e0 := searches.Load(), limited.Load(), failed.Load()
-	before, start := sampleCPU(srv.cmd.Process.Pid), time.Now()
+	before, start := sampleCPU(srv.Pid()), time.Now()
 	f.During = drive(ctx, ro, get)
-	after, elapsed := sampleCPU(srv.cmd.Process.Pid), time.Since(start)
+	after, elapsed := sampleCPU(srv.Pid()), time.Since(start)
 	s1, l1, e1 := searches.Load(), limited.Load(), failed.Load()
 	stopFlood()
 	wg.Wait()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/chatsphere/bots/internal/bots"
@@ -194,7 +195,8 @@ func httpScenario(ctx context.Context, name string, h *httpConn, data *sample, w
 }
 
 // ceiling runs the database work of each scenario through the bot service on a pool of the
-// server's size: the same SQL in the same transactions, without HTTP. Like the server it
+// server's size: the same SQL in the same transactions, without HTTP (a create or duplicate
+// runs in a transaction of its own, as for a request without an Idempotency-Key). Like the server it
 // trains the bots it creates, with as many workers on the same pool, on a queue of its own:
 // otherwise the server's workers would train them on connections of their own, and the
 // ceiling's writes would have more connections than the server's.
@@ -266,7 +268,9 @@ func (c *ceiling) scenario(ctx context.Context, name string, data *sample, w *wo
 	case "create":
 		b := data.randomBot(w)
 		desc := "made by the benchmark"
-		_, err := c.svc.Create(ctx, b.Owner, bots.CreateParams{Name: newName(w), Model: "gpt-4o-mini", Description: &desc, Temperature: 0.7})
+		_, err := bots.InTx(ctx, c.pool, func(tx pgx.Tx) (bots.Bot, error) {
+			return c.svc.CreateTx(ctx, tx, b.Owner, bots.CreateParams{Name: newName(w), Model: "gpt-4o-mini", Description: &desc, Temperature: 0.7})
+		})
 		return err
 	case "update":
 		i := data.owned(w)
@@ -292,7 +296,9 @@ func (c *ceiling) scenario(ctx context.Context, name string, data *sample, w *wo
 	case "duplicate":
 		b := data.randomBot(w)
 		name := newName(w)
-		_, err := c.svc.Duplicate(ctx, b.Owner, b.ID, bots.DuplicateParams{Name: &name})
+		_, err := bots.InTx(ctx, c.pool, func(tx pgx.Tx) (bots.Bot, error) {
+			return c.svc.DuplicateTx(ctx, tx, b.Owner, b.ID, bots.DuplicateParams{Name: &name})
+		})
 		return err
 	case "mixed":
 		switch r := w.rng.IntN(100); {

@@ -93,28 +93,8 @@ type keptBot struct {
 	UpdatedAt     time.Time `json:"updated_at"`
 }
 
-// purgeBatch is how many bots one purge statement deletes.
-const purgeBatch = 1000
-
-// PurgeDeleted deletes for good the bots deleted longer ago than retention, and returns how
-// many it deleted. It works in batches so that no statement holds many locks for long.
-func (s *Service) PurgeDeleted(ctx context.Context, retention time.Duration) (int64, error) {
-	var total int64
-	for {
-		n, err := s.q.BotPurgeDeleted(ctx, s.pool, db.BotPurgeDeletedParams{
-			RetentionSeconds: retention.Seconds(), Batch: purgeBatch,
-		})
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("purge deleted bots: %w", err)
-		}
-		if n < purgeBatch {
-			return total, nil
-		}
-	}
-}
-
-// PurgeIdempotencyKeys deletes the keys older than IdempotencyTTL.
+// PurgeIdempotencyKeys deletes the keys older than IdempotencyTTL, which retries no longer
+// get back. The periodic purge job (training.PurgeArgs) runs it.
 func (s *Service) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
 	n, err := s.q.IdempotencyPurge(ctx, s.pool, IdempotencyTTL.Seconds())
 	if err != nil {

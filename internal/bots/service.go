@@ -54,9 +54,9 @@ func NewService(pool *pgxpool.Pool, queue TrainingQueue) *Service {
 	return &Service{pool: pool, q: db.New(), queue: queue, knownUsers: known}
 }
 
-// written finishes a write that returned row inside tx: a bot left in training gets a
-// training job for its new version.
-func (s *Service) written(ctx context.Context, tx pgx.Tx, row db.Bot) (Bot, error) {
+// queueIfTraining finishes a write that returned row inside tx: a bot the write left in
+// training gets a training job for its new version, in the same transaction.
+func (s *Service) queueIfTraining(ctx context.Context, tx pgx.Tx, row db.Bot) (Bot, error) {
 	if row.Status == db.BotStatusTraining {
 		if err := s.queue.QueueTraining(ctx, tx, row.ID, row.Version); err != nil {
 			return Bot{}, fmt.Errorf("queue training: %w", err)
@@ -82,14 +82,8 @@ func (s *Service) EnsureUser(ctx context.Context, user uuid.UUID) error {
 	return nil
 }
 
-// Create stores a new bot owned by caller, in status training.
-func (s *Service) Create(ctx context.Context, caller uuid.UUID, p CreateParams) (Bot, error) {
-	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		return s.CreateTx(ctx, tx, caller, p)
-	})
-}
-
-// CreateTx is Create inside the caller's transaction tx.
+// CreateTx stores a new bot owned by caller, in status training, inside tx: the transaction
+// of an idempotent request (see Idempotent), which commits the bot with its answer.
 func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p CreateParams) (Bot, error) {
 	// Only the name: its Unicode rules are beyond openapi.yaml, which checks every other field.
 	var v ValidationError
@@ -112,7 +106,7 @@ func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p C
 	if err != nil {
 		return Bot{}, writeError("create bot", err)
 	}
-	return s.written(ctx, tx, row)
+	return s.queueIfTraining(ctx, tx, row)
 }
 
 // Get returns a bot the caller owns, or any public bot.
@@ -163,7 +157,7 @@ func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p
 	if err != nil {
 		return Bot{}, writeError("update bot", err)
 	}
-	return s.written(ctx, tx, row)
+	return s.queueIfTraining(ctx, tx, row)
 }
 
 func (s *Service) updateParams(caller, id uuid.UUID, p UpdateParams, settledOnly bool) db.BotUpdateParams {
@@ -215,7 +209,7 @@ func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (Bot, error
 		if err != nil {
 			return Bot{}, writeError("restore bot", err)
 		}
-		return s.written(ctx, tx, row)
+		return s.queueIfTraining(ctx, tx, row)
 	})
 }
 
@@ -229,24 +223,18 @@ func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) 
 		if err != nil {
 			return Bot{}, fmt.Errorf("train bot: %w", err)
 		}
-		return s.written(ctx, tx, row)
+		return s.queueIfTraining(ctx, tx, row)
 	})
 }
 
 // copyNameBatch is how many default copy names are tried per query.
 const copyNameBatch = 50
 
-// Duplicate copies the configuration of a bot the caller may see into a new private bot of
-// the caller's, in training. Without a name, the copy gets the first free of
-// "<name> (copy)", "<name> (copy 2)", ...; the caller's row lock serialises concurrent
-// duplicates so that they pick different names.
-func (s *Service) Duplicate(ctx context.Context, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
-	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		return s.DuplicateTx(ctx, tx, caller, id, p)
-	})
-}
-
-// DuplicateTx is Duplicate inside the caller's transaction tx.
+// DuplicateTx copies the configuration of a bot the caller may see into a new private bot
+// of the caller's, in training, inside tx: the transaction of an idempotent request (see
+// Idempotent). Without a name, the copy gets the first free of "<name> (copy)",
+// "<name> (copy 2)", ...; the caller's row lock serialises concurrent duplicates so that
+// they pick different names.
 func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
 	var v ValidationError
 	var name, nameFold string
@@ -287,7 +275,7 @@ func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 	if err != nil {
 		return Bot{}, writeError("create copy", err)
 	}
-	return s.written(ctx, tx, row)
+	return s.queueIfTraining(ctx, tx, row)
 }
 
 // freeCopyName finds the first default copy name of source that the owner does not use.

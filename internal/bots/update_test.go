@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -68,8 +69,10 @@ func TestNoEditLeavesABotInTrainingWithoutAJob(t *testing.T) {
 					ctx := t.Context()
 					owner := uuid.New() // names are unique per owner
 					require.NoError(t, svc.EnsureUser(ctx, owner))
-					bot, err := svc.Create(ctx, owner, bots.CreateParams{Name: name, Description: str(desc),
-						Model: model, Temperature: temp, SystemPrompt: prompt})
+					bot, err := bots.InTx(ctx, pool, func(tx pgx.Tx) (bots.Bot, error) {
+						return svc.CreateTx(ctx, tx, owner, bots.CreateParams{Name: name, Description: str(desc),
+							Model: model, Temperature: temp, SystemPrompt: prompt})
+					})
 					require.NoError(t, err)
 					if start != bots.StatusTraining {
 						ok, err := svc.FinishTraining(ctx, bot.ID, bot.Version,

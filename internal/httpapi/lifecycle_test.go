@@ -887,7 +887,7 @@ func lifeJSON(t *testing.T, res *response) map[string]any {
 	return m
 }
 
-// lifeSetStatus plays the training worker, which does not exist yet.
+// lifeSetStatus sets a bot's status as a finished training would, without running one.
 func lifeSetStatus(t *testing.T, e *env, id uuid.UUID, status, message string) {
 	t.Helper()
 	tag, err := e.pool.Exec(context.Background(),

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/peterldowns/pgtestdb"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatsphere/bots/internal/botsproc"
 	"github.com/chatsphere/bots/internal/dbtest"
 )
 
@@ -48,7 +48,7 @@ func TestPostgresRestartDuringWrites(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Go(func() { createLoad(ctx, func() string { return srv.base }, tok, 8, 20000, st) })
+	wg.Go(func() { createLoad(ctx, func() string { return srv.URL() }, tok, 8, 20000, st) })
 
 	time.Sleep(3 * time.Second)
 	versions, err := os.ReadDir("/etc/postgresql")
@@ -62,7 +62,7 @@ func TestPostgresRestartDuringWrites(t *testing.T) {
 	// Recovery: the first acknowledged create after the database came back.
 	var recovered time.Duration
 	for time.Since(back) < 15*time.Second {
-		res, err := http.Get(srv.base + "/readyz")
+		res, err := http.Get(srv.URL() + "/readyz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
@@ -96,7 +96,7 @@ func TestTerminatedBackendsDuringWrites(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Go(func() { createLoad(ctx, func() string { return srv.base }, tok, 8, 20000, st) })
+	wg.Go(func() { createLoad(ctx, func() string { return srv.URL() }, tok, 8, 20000, st) })
 	killed := 0
 	for ctx.Err() == nil {
 		var n int
@@ -124,9 +124,9 @@ func TestKilledServerDuringWrites(t *testing.T) {
 	st := newStats()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { createLoad(ctx, func() string { return srv.base }, tok, 8, 20000, st) })
+	wg.Go(func() { createLoad(ctx, func() string { return srv.URL() }, tok, 8, 20000, st) })
 	time.Sleep(2 * time.Second)
-	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGKILL))
+	require.NoError(t, srv.Kill())
 	time.Sleep(500 * time.Millisecond)
 	cancel()
 	wg.Wait()
@@ -157,7 +157,7 @@ func TestKilledServerDuringWrites(t *testing.T) {
 func TestTwoReplicasShareOneDatabase(t *testing.T) {
 	// An empty database: both replicas migrate it at the same time.
 	url := pgtestdb.Custom(t, dbtest.Config(), pgtestdb.NoopMigrator{}).URL()
-	var a, b *server
+	var a, b *botsproc.Process
 	var wg sync.WaitGroup
 	wg.Go(func() { a = startServer(t, url) })
 	wg.Go(func() { b = startServer(t, url) })
@@ -187,7 +187,7 @@ func TestTwoReplicasShareOneDatabase(t *testing.T) {
 	codes := make([][2]int, names)
 	var cw sync.WaitGroup
 	for i := range names {
-		for r, base := range []string{a.base, b.base} {
+		for r, base := range []string{a.URL(), b.URL()} {
 			cw.Go(func() {
 				codes[i][r], _, _ = send(base, http.MethodPost, "/api/v1/bots", map[string]any{"name": fmt.Sprintf("Shared %d", i), "model": "gpt-4o"}, nil)
 			})
@@ -199,12 +199,12 @@ func TestTwoReplicasShareOneDatabase(t *testing.T) {
 	}
 
 	// If-Match holds across replicas: one ETag, one PUT to each replica, one wins.
-	code, header, body := send(a.base, http.MethodPost, "/api/v1/bots", map[string]any{"name": "Contested", "model": "gpt-4o"}, nil)
+	code, header, body := send(a.URL(), http.MethodPost, "/api/v1/bots", map[string]any{"name": "Contested", "model": "gpt-4o"}, nil)
 	require.Equal(t, http.StatusCreated, code, string(body))
 	loc, tag := header.Get("Location"), header.Get("ETag")
 	put := make([]int, 2)
 	var pw sync.WaitGroup
-	for r, base := range []string{a.base, b.base} {
+	for r, base := range []string{a.URL(), b.URL()} {
 		pw.Go(func() {
 			put[r], _, _ = send(base, http.MethodPut, loc, map[string]any{"description": fmt.Sprintf("by replica %d", r)}, map[string]string{"If-Match": tag})
 		})
@@ -227,11 +227,9 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Go(func() { createLoad(ctx, func() string { return srv.base }, tok, 16, 20000, st) })
+	wg.Go(func() { createLoad(ctx, func() string { return srv.URL() }, tok, 16, 20000, st) })
 	time.Sleep(2 * time.Second)
-	require.NoError(t, srv.cmd.Process.Signal(syscall.SIGTERM))
-	err := <-srv.done
-	srv.done <- err
+	err := srv.Stop() // SIGTERM
 	stopped := time.Now()
 	time.Sleep(500 * time.Millisecond)
 	cancel()

@@ -7,7 +7,6 @@
 package reliability
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,9 +14,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -31,74 +27,27 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/botsproc"
 )
 
 const secret = "reliability-secret-reliability-secret"
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds `bots` once for all drills.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bots-reliability")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "bots")
-		cmd := exec.Command("go", "build", "-o", binPath, "github.com/chatsphere/bots/cmd/bots")
-		cmd.Stderr = os.Stderr
-		buildErr = cmd.Run()
-	})
-	require.NoError(t, buildErr)
-	return binPath
+// TestMain removes the bots binary the drills built.
+func TestMain(m *testing.M) {
+	defer botsproc.RemoveBinary()
+	m.Run()
 }
 
-// server is one running `bots serve` process.
-type server struct {
-	cmd  *exec.Cmd
-	base string
-	done chan error
-}
-
-// startServer starts `bots serve` on databaseURL and waits until it listens.
-func startServer(t *testing.T, databaseURL string, extra ...string) *server {
+// startServer starts `bots serve` on databaseURL and waits until it listens; extra adds
+// KEY=VALUE settings. The server is killed when t ends.
+func startServer(t *testing.T, databaseURL string, extra ...string) *botsproc.Process {
 	t.Helper()
-	cmd := exec.Command(binary(t), "serve")
-	cmd.Env = append(os.Environ(),
-		"DATABASE_URL="+databaseURL, "LISTEN_ADDR=127.0.0.1:0", "JWT_SECRET="+secret,
-		"WRITE_RATE=0", "SHUTDOWN_TIMEOUT=10s")
-	cmd.Env = append(cmd.Env, extra...)
-	out, err := cmd.StdoutPipe()
+	env := append([]string{"DATABASE_URL=" + databaseURL, "LISTEN_ADDR=127.0.0.1:0", "JWT_SECRET=" + secret,
+		"WRITE_RATE=0", "SHUTDOWN_TIMEOUT=10s"}, extra...)
+	srv, err := botsproc.Start(botsproc.Config{Args: []string{"serve"}, Env: env})
 	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	s := &server{cmd: cmd, done: make(chan error, 1)}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line["msg"] == "listening" {
-				addr <- line["addr"].(string)
-			}
-		}
-	}()
-	go func() { s.done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill(); <-s.done; s.done <- nil })
-	select {
-	case a := <-addr:
-		s.base = "http://" + a
-	case err := <-s.done:
-		t.Fatalf("the server exited at start: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("the server did not start")
-	}
-	return s
+	t.Cleanup(func() { _ = srv.Kill() })
+	return srv
 }
 
 func token(t *testing.T) (uuid.UUID, string) {

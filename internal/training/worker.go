@@ -183,9 +183,9 @@ type Option func(*options)
 
 type options struct{ queue string }
 
-// OnQueue puts the client's trainings on queue instead of QueueName: they are worked only by
-// clients on the same queue. The benchmark's ceiling uses it, so that it trains its own
-// bots on its own pool while a server trains its bots on the server's.
+// OnQueue puts the trainings the client queues, and the ones it works, on queue instead of
+// QueueName, so that clients on different queues share a database without working each
+// other's trainings (each on its own pool, for example). Purges stay on QueueName.
 func OnQueue(queue string) Option { return func(o *options) { o.queue = queue } }
 
 // NewClient builds the River client on pool. The bot service that training reports to is

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/internal/bots"
@@ -17,8 +19,14 @@ import (
 	"github.com/chatsphere/bots/internal/training"
 )
 
-// setup works training jobs with trainer on a fresh database and returns the bot service.
-func setup(t *testing.T, trainer training.Trainer, cfg training.Config) *bots.Service {
+// env is a fresh database whose training jobs are worked, and the bot service on it.
+type env struct {
+	pool *pgxpool.Pool
+	svc  *bots.Service
+}
+
+// setup works training jobs with trainer on a fresh database.
+func setup(t *testing.T, trainer training.Trainer, cfg training.Config) env {
 	t.Helper()
 	pool := dbtest.Pool(t)
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -31,7 +39,7 @@ func setup(t *testing.T, trainer training.Trainer, cfg training.Config) *bots.Se
 		defer cancel()
 		_ = jobs.Stop(ctx)
 	})
-	return svc
+	return env{pool: pool, svc: svc}
 }
 
 // config works jobs at once, retrying after 10 ms, attempts times.
@@ -42,18 +50,20 @@ func config(attempts int) training.Config {
 
 // trainUntilSettled creates a bot, which queues its training, and waits until the training
 // has moved it out of training.
-func trainUntilSettled(t *testing.T, svc *bots.Service) bots.Bot {
+func trainUntilSettled(t *testing.T, e env) bots.Bot {
 	t.Helper()
 	ctx := context.Background()
 	owner := uuid.New()
-	require.NoError(t, svc.EnsureUser(ctx, owner))
-	bot, err := svc.Create(ctx, owner, bots.CreateParams{Name: "Trained", Model: "gpt-4o-mini", Temperature: 0.7})
+	require.NoError(t, e.svc.EnsureUser(ctx, owner))
+	bot, err := bots.InTx(ctx, e.pool, func(tx pgx.Tx) (bots.Bot, error) {
+		return e.svc.CreateTx(ctx, tx, owner, bots.CreateParams{Name: "Trained", Model: "gpt-4o-mini", Temperature: 0.7})
+	})
 	require.NoError(t, err)
 	deadline := time.Now().Add(15 * time.Second)
 	for bot.Status == bots.StatusTraining {
 		require.True(t, time.Now().Before(deadline), "the bot is still in training")
 		time.Sleep(10 * time.Millisecond)
-		bot, err = svc.Get(ctx, owner, bot.ID)
+		bot, err = e.svc.Get(ctx, owner, bot.ID)
 		require.NoError(t, err)
 	}
 	return bot

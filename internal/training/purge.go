@@ -11,7 +11,9 @@ import (
 )
 
 // PurgeArgs is the periodic job that deletes for good what is past keeping: bots deleted
-// longer ago than the retention, and expired idempotency keys.
+// longer ago than the retention (bots.Service.PurgeDeleted), and idempotency keys older than
+// bots.IdempotencyTTL (bots.Service.PurgeIdempotencyKeys). It runs every PurgeInterval on
+// the River leader, on the training queue's workers.
 type PurgeArgs struct{}
 
 // Kind implements river.JobArgs.
@@ -30,14 +32,14 @@ type purgeWorker struct {
 }
 
 func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
-	bots, err := w.svc().PurgeDeleted(ctx, w.retention)
+	deletedBots, err := w.svc().PurgeDeleted(ctx, w.retention)
 	if err != nil {
 		return err
 	}
-	keys, err := w.svc().PurgeIdempotencyKeys(ctx)
+	expiredKeys, err := w.svc().PurgeIdempotencyKeys(ctx)
 	if err != nil {
 		return err
 	}
-	w.logger.Info("purged", slog.Int64("deleted_bots", bots), slog.Int64("idempotency_keys", keys))
+	w.logger.Info("purged", slog.Int64("deleted_bots", deletedBots), slog.Int64("idempotency_keys", expiredKeys))
 	return nil
 }
