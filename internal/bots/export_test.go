@@ -2,8 +2,8 @@ package bots
 
 import (
 	"github.com/google/uuid"
-	"github.com/prometheus/client_golang/prometheus"
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // SetKnownUsersBound gives the service a memory of users with a small bound, so that a test
