@@ -95,6 +95,18 @@ type Migration struct {
 	SQL  string
 }
 
+// Apply makes the migration's change in tx: its Go step, if it has one, then its SQL. It does
+// not record the migration in schema_migrations; Up does.
+func (m Migration) Apply(ctx context.Context, tx pgx.Tx) error {
+	if step := prepare[m.Name]; step != nil {
+		if err := step(ctx, tx); err != nil {
+			return err
+		}
+	}
+	_, err := tx.Exec(ctx, m.SQL)
+	return err
+}
+
 // All returns the embedded migrations in the order they apply.
 func All() ([]Migration, error) {
 	names, err := fs.Glob(migrations.FS, "*.sql")
@@ -149,12 +161,7 @@ func Up(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if step := prepare[m.Name]; step != nil {
-				if err := step(ctx, tx); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			if err := m.Apply(ctx, tx); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (name) VALUES ($1)", m.Name)
