@@ -7,9 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -365,7 +363,7 @@ func TestAuthzTokens(t *testing.T) {
 	}
 
 	for _, param := range []string{"access_token", "token"} {
-		t.Run("AValidTokenInThe"+authzCamel(param)+"QueryParameterIsRefused", func(t *testing.T) {
+		t.Run("AValidTokenInThe"+camel(param)+"QueryParameterIsRefused", func(t *testing.T) {
 			t.Parallel()
 			e := e.authzFor(t)
 			u := newUser(t)
@@ -425,7 +423,7 @@ func TestAuthzPublicEndpointsNeedNoToken(t *testing.T) {
 	})
 	t.Run("TheOpenAPIDocumentIsServed", func(t *testing.T) {
 		t.Parallel()
-		res := authzServe(e, "/openapi.yaml")
+		res := e.do(request{method: http.MethodGet, path: "/openapi.yaml"})
 		require.Equal(t, http.StatusOK, res.code)
 		require.Contains(t, string(res.body), "openapi: 3.0")
 		doc, err := openapi3.NewLoader().LoadFromData(res.body)
@@ -435,7 +433,7 @@ func TestAuthzPublicEndpointsNeedNoToken(t *testing.T) {
 	})
 	t.Run("TheDocsPageLoadsOnlyLocalAssets", func(t *testing.T) {
 		t.Parallel()
-		res := authzServe(e, "/docs")
+		res := e.do(request{method: http.MethodGet, path: "/docs"})
 		require.Equal(t, http.StatusOK, res.code)
 		require.True(t, strings.HasPrefix(res.header.Get("Content-Type"), "text/html"), res.header.Get("Content-Type"))
 		html := string(res.body)
@@ -447,20 +445,20 @@ func TestAuthzPublicEndpointsNeedNoToken(t *testing.T) {
 			ref, err := url.Parse(a[1])
 			require.NoError(t, err)
 			require.Empty(t, ref.Host, "asset %s is not local", a[1])
-			asset := authzServe(e, (&url.URL{Path: "/docs/"}).ResolveReference(ref).Path)
+			asset := e.do(request{method: http.MethodGet, path: (&url.URL{Path: "/docs/"}).ResolveReference(ref).Path})
 			require.Equal(t, http.StatusOK, asset.code, "asset %s", a[1])
 			require.NotEmpty(t, asset.body, "asset %s", a[1])
 		}
 	})
 	t.Run("SwaggerUIsBundleIsServed", func(t *testing.T) {
 		t.Parallel()
-		res := authzServe(e, "/docs/swagger-ui-bundle.js")
+		res := e.do(request{method: http.MethodGet, path: "/docs/swagger-ui-bundle.js"})
 		require.Equal(t, http.StatusOK, res.code)
 		require.Contains(t, string(res.body), "SwaggerUIBundle")
 	})
 	t.Run("MetricsAreServed", func(t *testing.T) {
 		t.Parallel()
-		res := authzServe(e, "/metrics")
+		res := e.do(request{method: http.MethodGet, path: "/metrics"})
 		require.Equal(t, http.StatusOK, res.code)
 		require.Contains(t, string(res.body), "db_pool_max_connections")
 	})
@@ -815,14 +813,6 @@ func authzOutcome(status int) string {
 	return "Succeeds"
 }
 
-// authzFor returns e reporting to t, so that parallel subtests can share one server and
-// database while each fails on its own.
-func (e *env) authzFor(t *testing.T) *env {
-	c := *e
-	c.t = t
-	return &c
-}
-
 // authzBot creates a bot of owner that has finished training (status active, as the
 // training worker would leave it), public or private, and deleted if asked.
 func authzBot(e *env, owner user, public, deleted bool) uuid.UUID {
@@ -937,26 +927,4 @@ func authzHandBuilt(t *testing.T, header map[string]any, claims map[string]any, 
 	mac := hmac.New(sha256.New, hmacKey)
 	mac.Write([]byte(input))
 	return input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
-
-// authzServe sends a GET to a path that openapi.yaml does not describe (the document itself,
-// the docs, the metrics). Their answers are not problems, so the harness's spec check,
-// which wants a problem for any path outside the spec, does not apply.
-func authzServe(e *env, path string) *response {
-	req := httptest.NewRequest(http.MethodGet, path, nil)
-	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, req)
-	body, _ := io.ReadAll(rec.Result().Body)
-	return &response{code: rec.Code, header: rec.Header(), body: body}
-}
-
-// authzCamel turns access_token into AccessToken, for subtest names.
-func authzCamel(s string) string {
-	var b strings.Builder
-	for part := range strings.SplitSeq(s, "_") {
-		if part != "" {
-			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-		}
-	}
-	return b.String()
 }

@@ -1,13 +1,9 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -779,7 +775,7 @@ func TestConcurrentWrites(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				results[i], errs[i] = lifeSend(e, request{
+				results[i], errs[i] = e.try(request{
 					method: http.MethodPut, path: botPath(bot.Id), as: &u,
 					body:   map[string]any{"name": fmt.Sprintf("Writer %d", i)},
 					header: map[string]string{"If-Match": tag},
@@ -821,7 +817,7 @@ func TestConcurrentWrites(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
 			wg.Go(func() {
-				results[i], errs[i] = lifeSend(e, request{method: http.MethodPost, path: botPath(src.Id, "/duplicate"), as: &u})
+				results[i], errs[i] = e.try(request{method: http.MethodPost, path: botPath(src.Id, "/duplicate"), as: &u})
 			})
 		}
 		wg.Wait()
@@ -841,33 +837,6 @@ func TestConcurrentWrites(t *testing.T) {
 		require.ElementsMatch(t, want, got)
 		require.Equal(t, int64(n+1), lifeList(t, e, u).Total)
 	})
-}
-
-// lifeSend is e.do for goroutines other than the test's own, where require must not be
-// called: it returns the response and its breach of openapi.yaml, if any, to check after Wait.
-func lifeSend(e *env, r request) (*response, error) {
-	var body io.Reader
-	if r.body != nil {
-		raw, err := json.Marshal(r.body)
-		if err != nil {
-			return nil, err
-		}
-		body = bytes.NewReader(raw)
-	}
-	req := httptest.NewRequest(r.method, r.path, body)
-	if r.body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if r.as != nil {
-		req.Header.Set("Authorization", "Bearer "+r.as.token)
-	}
-	for k, v := range r.header {
-		req.Header.Set(k, v)
-	}
-	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, req)
-	res := &response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
-	return res, responseError(req, res)
 }
 
 // lifeETag returns the response's ETag after checking that it is a strong one.

@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,14 +19,6 @@ import (
 
 	"github.com/chatsphere/bots/gen/api"
 )
-
-// lstFor returns e bound to a subtest, so that the harness fails the subtest that made the
-// call and not its parent.
-func lstFor(e *env, t *testing.T) *env {
-	c := *e
-	c.t = t
-	return &c
-}
 
 // lstList fetches one page of u's bots with the given query and fails unless it gets 200.
 func lstList(e *env, u user, query url.Values) api.BotList {
@@ -77,43 +67,12 @@ func lstSetStatus(e *env, status string, ids ...uuid.UUID) {
 	require.Equal(e.t, int64(len(ids)), tag.RowsAffected())
 }
 
-// lstRequest builds a request as u, for calls made outside the harness (concurrently).
-func lstRequest(t *testing.T, method, path string, u user, body any) *http.Request {
-	t.Helper()
-	raw, err := json.Marshal(body)
-	require.NoError(t, err)
-	req := httptest.NewRequest(method, path, bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+u.token)
-	return req
-}
-
-// lstRace sends all requests at once and returns their responses, in the same order. It
-// asserts nothing, so that no goroutine but the test's own fails the test.
-func lstRace(e *env, reqs []*http.Request) []*response {
-	out := make([]*response, len(reqs))
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, req := range reqs {
-		wg.Go(func() {
-			<-start
-			rec := httptest.NewRecorder()
-			e.handler.ServeHTTP(rec, req)
-			out[i] = &response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
-		})
-	}
-	close(start)
-	wg.Wait()
-	return out
-}
-
-// lstCountOutcomes checks every raced response against the spec, checks that every 409 is a
-// name-taken problem, and counts the responses by status.
-func lstCountOutcomes(t *testing.T, reqs []*http.Request, out []*response) map[int]int {
+// lstCountOutcomes checks that every 409 of raced responses (already checked against the
+// spec) is a name-taken problem, and counts the responses by status.
+func lstCountOutcomes(t *testing.T, out []*response) map[int]int {
 	t.Helper()
 	counts := map[int]int{}
-	for i, res := range out {
-		require.NoError(t, responseError(reqs[i], res), "%s %s answered %d %s", reqs[i].Method, reqs[i].URL, res.code, res.body)
+	for _, res := range out {
 		counts[res.code]++
 		if res.code == http.StatusConflict {
 			require.Equal(t, "/problems/name-taken", res.problem(t, http.StatusConflict).Type)
@@ -137,7 +96,7 @@ func TestListDefaults(t *testing.T) {
 
 	t.Run("ResponseHasExactlyItemsTotalSkipAndLimit", func(t *testing.T) {
 		t.Parallel()
-		res := lstFor(e, t).get(u, "/api/v1/bots")
+		res := e.authzFor(t).get(u, "/api/v1/bots")
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		var raw map[string]json.RawMessage
 		res.decode(t, &raw)
@@ -145,7 +104,7 @@ func TestListDefaults(t *testing.T) {
 	})
 	t.Run("FirstPageHasTheTwentyNewestBots", func(t *testing.T) {
 		t.Parallel()
-		list := lstList(lstFor(e, t), u, nil)
+		list := lstList(e.authzFor(t), u, nil)
 		require.Equal(t, int32(0), list.Skip)
 		require.Equal(t, int32(20), list.Limit)
 		require.Equal(t, int64(25), list.Total, "total counts every bot, not the page")
@@ -153,21 +112,21 @@ func TestListDefaults(t *testing.T) {
 	})
 	t.Run("ExplicitDefaultsGiveTheSamePage", func(t *testing.T) {
 		t.Parallel()
-		e := lstFor(e, t)
+		e := e.authzFor(t)
 		implicit := lstList(e, u, nil)
 		explicit := lstList(e, u, url.Values{"skip": {"0"}, "limit": {"20"}, "sort": {"-created_at"}})
 		require.Equal(t, implicit, explicit)
 	})
 	t.Run("ItemsAreFullBots", func(t *testing.T) {
 		t.Parallel()
-		list := lstList(lstFor(e, t), u, url.Values{"limit": {"1"}})
+		list := lstList(e.authzFor(t), u, url.Values{"limit": {"1"}})
 		require.Len(t, list.Items, 1)
 		require.Equal(t, newestFirst[0], list.Items[0])
 		require.Equal(t, int64(25), list.Total)
 	})
 	t.Run("UserWithoutBotsGetsAnEmptyArray", func(t *testing.T) {
 		t.Parallel()
-		res := lstFor(e, t).get(newUser(t), "/api/v1/bots")
+		res := e.authzFor(t).get(newUser(t), "/api/v1/bots")
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		require.JSONEq(t, `{"items":[],"total":0,"skip":0,"limit":20}`, string(res.body))
 	})
@@ -259,7 +218,7 @@ func TestListPagesVisitEveryBotOnce(t *testing.T) {
 		for _, size := range []int{1, 3, 7, 100} {
 			t.Run(fmt.Sprintf("%sInPagesOf%dVisitsEveryBotOnceInOrder", s.sentence, size), func(t *testing.T) {
 				t.Parallel()
-				e := lstFor(e, t)
+				e := e.authzFor(t)
 				var got []uuid.UUID
 				for skip := 0; skip < len(rows); skip += size {
 					page := lstList(e, u, url.Values{
@@ -310,7 +269,7 @@ func TestListSortsNamesIgnoringCase(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			list := lstList(lstFor(e, t), u, url.Values{"sort": {c.sort}})
+			list := lstList(e.authzFor(t), u, url.Values{"sort": {c.sort}})
 			var got []string
 			for _, b := range list.Items {
 				got = append(got, b.Name)
@@ -346,7 +305,7 @@ func TestListPageBounds(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			list := lstList(lstFor(e, t), u, url.Values{"skip": {c.skip}, "limit": {c.limit}})
+			list := lstList(e.authzFor(t), u, url.Values{"skip": {c.skip}, "limit": {c.limit}})
 			require.Len(t, list.Items, c.items)
 			require.NotNil(t, list.Items)
 			require.Equal(t, int64(total), list.Total)
@@ -383,7 +342,7 @@ func TestListRefusesOutOfRangeParameters(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name+"IsRefused", func(t *testing.T) {
 			t.Parallel()
-			res := lstFor(e, t).get(u, "/api/v1/bots?"+url.Values{c.param: {c.value}}.Encode())
+			res := e.authzFor(t).get(u, "/api/v1/bots?"+url.Values{c.param: {c.value}}.Encode())
 			p := res.problem(t, http.StatusUnprocessableEntity)
 			require.Equal(t, "/problems/validation", p.Type)
 			require.Equal(t, []string{"query:" + c.param}, fieldsOf(p))
@@ -398,7 +357,7 @@ func TestListRefusesOutOfRangeParameters(t *testing.T) {
 	for _, c := range accepted {
 		t.Run(c.name+"IsAccepted", func(t *testing.T) {
 			t.Parallel()
-			list := lstList(lstFor(e, t), u, url.Values{c.param: {c.value}})
+			list := lstList(e.authzFor(t), u, url.Values{c.param: {c.value}})
 			require.Empty(t, list.Items)
 			require.Equal(t, int64(0), list.Total)
 		})
@@ -444,7 +403,7 @@ func TestListFilters(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name+"FiltersItemsAndTotal", func(t *testing.T) {
 			t.Parallel()
-			e := lstFor(e, t)
+			e := e.authzFor(t)
 			list := lstList(e, u, c.query)
 			require.Equal(t, c.want, lstNames(list.Items))
 			require.Equal(t, int64(len(c.want)), list.Total)
@@ -502,7 +461,7 @@ func TestListSearch(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			list := lstList(lstFor(e, t), u, url.Values{"q": {c.q}})
+			list := lstList(e.authzFor(t), u, url.Values{"q": {c.q}})
 			require.Equal(t, c.want, lstNames(list.Items), "q=%q", c.q)
 			require.Equal(t, int64(len(c.want)), list.Total)
 			for _, b := range list.Items {
@@ -579,14 +538,13 @@ func TestConcurrentCreatesWithOneName(t *testing.T) {
 			t.Parallel()
 			e := setup(t)
 			u := newUser(t)
-			var reqs []*http.Request
+			var reqs []request
 			for i := range 30 {
-				reqs = append(reqs, lstRequest(t, http.MethodPost, "/api/v1/bots", u,
-					map[string]any{"name": spell(i), "model": "gpt-4o-mini"}))
+				reqs = append(reqs, request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: map[string]any{"name": spell(i), "model": "gpt-4o-mini"}})
 			}
-			out := lstRace(e, reqs)
+			out := e.race(reqs)
 
-			counts := lstCountOutcomes(t, reqs, out)
+			counts := lstCountOutcomes(t, out)
 			require.Equal(t, map[int]int{http.StatusCreated: 1, http.StatusConflict: 29}, counts)
 			var winner api.BotResponse
 			for _, res := range out {
@@ -620,14 +578,14 @@ func TestConcurrentRenamesToOneName(t *testing.T) {
 			t.Parallel()
 			e := setup(t)
 			u := newUser(t)
-			var reqs []*http.Request
+			var reqs []request
 			for i := range 10 {
 				bot := e.createBot(u, map[string]any{"name": fmt.Sprintf("Bot %d", i)})
-				reqs = append(reqs, lstRequest(t, http.MethodPut, botPath(bot.Id), u, map[string]any{"name": spell(i)}))
+				reqs = append(reqs, request{method: http.MethodPut, path: botPath(bot.Id), as: &u, body: map[string]any{"name": spell(i)}})
 			}
-			out := lstRace(e, reqs)
+			out := e.race(reqs)
 
-			counts := lstCountOutcomes(t, reqs, out)
+			counts := lstCountOutcomes(t, out)
 			require.Equal(t, map[int]int{http.StatusOK: 1, http.StatusConflict: 9}, counts)
 			var winner api.BotResponse
 			for _, res := range out {

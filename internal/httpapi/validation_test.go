@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -64,17 +63,6 @@ type valCase struct {
 type valRepresented struct {
 	api.BotResponse
 	raw map[string]json.RawMessage
-}
-
-// valSend serves a request built by hand (for headers and bodies the harness does not
-// produce) and checks the answer against openapi.yaml like every other response.
-func valSend(e *env, req *http.Request) *response {
-	e.t.Helper()
-	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, req)
-	res := &response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
-	checkResponse(e.t, req, res)
-	return res
 }
 
 // valRepresentation decodes a bot answer.
@@ -153,15 +141,6 @@ func valCreateBody(c valCase) any {
 		delete(body, c.drop)
 	}
 	return body
-}
-
-// valCamel turns a snake_case field into CamelCase for subtest names.
-func valCamel(s string) string {
-	parts := strings.Split(s, "_")
-	for i, p := range parts {
-		parts[i] = strings.ToUpper(p[:1]) + p[1:]
-	}
-	return strings.Join(parts, "")
 }
 
 // valRawEquals checks how a member of an accepted bot was written.
@@ -321,14 +300,14 @@ func TestReadOnlyAndUnknownFieldsAreRefused(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	for field, value := range valReadOnly {
-		t.Run("CreateWith"+valCamel(field)+"IsRefused", func(t *testing.T) {
+		t.Run("CreateWith"+camel(field)+"IsRefused", func(t *testing.T) {
 			t.Parallel()
 			u := newUser(t)
 			res := e.post(u, "/api/v1/bots", map[string]any{"name": "Support", "model": valValidModel, field: value})
 			valNamesOnly(t, res, "body", field)
 			require.Zero(t, valBotsOf(t, e, u.id))
 		})
-		t.Run("UpdateWith"+valCamel(field)+"IsRefused", func(t *testing.T) {
+		t.Run("UpdateWith"+camel(field)+"IsRefused", func(t *testing.T) {
 			t.Parallel()
 			u := newUser(t)
 			bot := e.createBot(u, map[string]any{"name": "Support", "description": "before"})
@@ -339,7 +318,7 @@ func TestReadOnlyAndUnknownFieldsAreRefused(t *testing.T) {
 			require.Equal(t, before.header.Get("ETag"), after.header.Get("ETag"), "a refused update changed the bot")
 			require.Equal(t, "before", valRepresentation(t, after).Description.MustGet())
 		})
-		t.Run("DuplicateWith"+valCamel(field)+"IsRefused", func(t *testing.T) {
+		t.Run("DuplicateWith"+camel(field)+"IsRefused", func(t *testing.T) {
 			t.Parallel()
 			u := newUser(t)
 			bot := e.createBot(u, map[string]any{"name": "Support"})
@@ -519,17 +498,6 @@ func TestDuplicateBody(t *testing.T) {
 	}
 }
 
-// valCreate sends a raw create body with a content type (none when ct is empty).
-func valCreate(e *env, u user, body io.Reader, ct string) *response {
-	e.t.Helper()
-	req := httptest.NewRequest(http.MethodPost, "/api/v1/bots", body)
-	req.Header.Set("Authorization", "Bearer "+u.token)
-	if ct != "" {
-		req.Header.Set("Content-Type", ct)
-	}
-	return valSend(e, req)
-}
-
 // valNested is depth levels of an array around a number.
 func valNested(depth int) string {
 	return strings.Repeat("[", depth) + "1" + strings.Repeat("]", depth)
@@ -612,18 +580,14 @@ func TestRequestBodyTransport(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			u := newUser(t)
-			var body io.Reader = strings.NewReader(c.body)
+			r := request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: c.body, contentType: c.ct}
 			if c.stream {
-				body = io.MultiReader(strings.NewReader(c.body)) // unknown length: no Content-Length
+				r.body = io.MultiReader(strings.NewReader(c.body)) // unknown length: no Content-Length
 			}
-			ct := c.ct
-			switch ct {
-			case "":
-				ct = "application/json"
-			case "-":
-				ct = ""
+			if c.ct == "-" {
+				r.header = map[string]string{"Content-Type": ""}
 			}
-			res := valCreate(e, u, body, ct)
+			res := e.do(r)
 			switch {
 			case c.status == http.StatusCreated:
 				require.Equal(t, http.StatusCreated, res.code, string(res.body))
