@@ -4,12 +4,19 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/gen/api"
 )
 
+// Every filter, alone and combined, selects the caller's live matching bots, with their
+// total, on every page, under every sort the spec allows: each sort order has its own query
+// with its own copy of the filters (sql/queries/bot_list.sql), so each is checked.
 func TestListFilters(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -24,12 +31,17 @@ func TestListFilters(t *testing.T) {
 	// Another user's bots that match every filter must never be counted.
 	theirs := e.createBot(other, map[string]any{"name": "Support bot", "model": "gpt-4o-mini", "is_public": true})
 	lstSetStatus(e, "active", theirs.Id)
+	// Nor a deleted bot of the caller's that matches every filter.
+	gone := e.createBot(u, map[string]any{"name": "Support gone", "description": "Support", "model": "gpt-4o-mini", "is_public": true})
+	lstSetStatus(e, "active", gone.Id)
+	require.Equal(t, http.StatusOK, e.delete(u, botPath(gone.Id)+"?confirm=true", nil).code)
 
 	cases := []struct {
 		name  string
 		query url.Values
 		want  []string
 	}{
+		{"NoFilter", url.Values{}, []string{"Archive", "Billing", "Sales helper", "Support bot", "Support desk"}},
 		{"StatusActive", url.Values{"status": {"active"}}, []string{"Billing", "Support bot"}},
 		{"StatusError", url.Values{"status": {"error"}}, []string{"Sales helper"}},
 		{"StatusTraining", url.Values{"status": {"training"}}, []string{"Archive", "Support desk"}},
@@ -46,22 +58,67 @@ func TestListFilters(t *testing.T) {
 		{"StatusAndPrivate", url.Values{"status": {"active"}, "is_public": {"false"}}, []string{"Billing"}},
 		{"FiltersThatExcludeEachOther", url.Values{"q": {"support"}, "status": {"training"}, "model": {"gpt-4o-mini"}}, nil},
 	}
-	for _, c := range cases {
-		t.Run(c.name+"FiltersItemsAndTotal", func(t *testing.T) {
+	for _, sort := range lstSorts(t) {
+		t.Run("SortedBy"+lstSortName(sort), func(t *testing.T) {
 			t.Parallel()
-			e := e.authzFor(t)
-			list := lstList(e, u, c.query)
-			require.Equal(t, c.want, lstNames(list.Items))
-			require.Equal(t, int64(len(c.want)), list.Total)
+			for _, c := range cases {
+				t.Run(c.name+"FiltersItemsAndTotal", func(t *testing.T) {
+					t.Parallel()
+					e := e.authzFor(t)
+					query := maps.Clone(c.query)
+					query.Set("sort", sort)
+					list := lstList(e, u, query)
+					require.Equal(t, c.want, lstNames(list.Items))
+					require.Equal(t, int64(len(c.want)), list.Total)
 
-			// The total is over the filtered bots, not the page.
-			q := maps.Clone(c.query)
-			q.Set("limit", "1")
-			page := lstList(e, u, q)
-			require.Len(t, page.Items, min(1, len(c.want)))
-			require.Equal(t, int64(len(c.want)), page.Total)
+					// The total is over the filtered bots, not the page.
+					q := maps.Clone(query)
+					q.Set("limit", "1")
+					page := lstList(e, u, q)
+					require.Len(t, page.Items, min(1, len(c.want)))
+					require.Equal(t, int64(len(c.want)), page.Total)
+
+					// Pages of two visit every matching bot once, up to a page past the end
+					// (which has no row to carry the total), each with the same total.
+					var walked []api.BotResponse
+					for skip := 0; ; skip += 2 {
+						q.Set("limit", "2")
+						q.Set("skip", strconv.Itoa(skip))
+						page := lstList(e, u, q)
+						require.Equal(t, int64(len(c.want)), page.Total, "skip=%d", skip)
+						walked = append(walked, page.Items...)
+						if len(page.Items) < 2 {
+							break
+						}
+					}
+					require.Equal(t, c.want, lstNames(walked))
+				})
+			}
 		})
 	}
+}
+
+// lstSorts are the sort orders of the list that openapi.yaml allows.
+func lstSorts(t *testing.T) []string {
+	t.Helper()
+	doc, err := api.GetSwagger()
+	require.NoError(t, err)
+	param := doc.Paths.Find("/api/v1/bots").Get.Parameters.GetByInAndName("query", "sort")
+	require.NotNil(t, param, "the list has a sort parameter")
+	var sorts []string
+	for _, v := range param.Schema.Value.Enum {
+		sorts = append(sorts, v.(string))
+	}
+	require.NotEmpty(t, sorts)
+	return sorts
+}
+
+// lstSortName names a sort order for a subtest: -created_at is CreatedAtDescending.
+func lstSortName(sort string) string {
+	if name, ok := strings.CutPrefix(sort, "-"); ok {
+		return camel(name) + "Descending"
+	}
+	return camel(sort) + "Ascending"
 }
 
 func TestListSearch(t *testing.T) {
