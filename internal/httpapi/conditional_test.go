@@ -89,10 +89,7 @@ func TestConditionalGet(t *testing.T) {
 // condChangedBot creates a bot and changes it once: the ETag before the change is stale.
 func condChangedBot(e *env, u user) (id uuid.UUID, stale, current string) {
 	e.t.Helper()
-	created := e.post(u, "/api/v1/bots", map[string]any{"name": "Support", "model": "gpt-4o-mini"})
-	require.Equal(e.t, http.StatusCreated, created.code, string(created.body))
-	var bot struct{ Id uuid.UUID }
-	created.decode(e.t, &bot)
+	bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 	changed := e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.9}, nil)
 	require.Equal(e.t, http.StatusOK, changed.code, string(changed.body))
 	stale, current = created.header.Get("ETag"), changed.header.Get("ETag")
@@ -251,10 +248,7 @@ func TestConditionalTrainingChangesTheETag(t *testing.T) {
 	t.Parallel()
 	e := setupTraining(t, training.CatalogTrainer{}, testTraining)
 	u := newUser(t)
-	created := e.post(u, "/api/v1/bots", map[string]any{"name": "Support", "model": "gpt-4o-mini"})
-	require.Equal(t, http.StatusCreated, created.code, string(created.body))
-	var bot struct{ Id uuid.UUID }
-	created.decode(t, &bot)
+	bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 	e.waitForStatus(u, bot.Id, api.BotStatusActive)
 
 	res := e.do(request{method: http.MethodGet, path: botPath(bot.Id), as: &u, header: map[string]string{"If-None-Match": created.header.Get("ETag")}})

@@ -329,6 +329,14 @@ func (e *env) delete(u user, path string, header map[string]string) *response {
 // createBot creates a bot and fails the test unless it gets 201.
 func (e *env) createBot(u user, body map[string]any) api.BotResponse {
 	e.t.Helper()
+	bot, _ := e.create(u, body)
+	return bot
+}
+
+// create is createBot that also returns the answer, for its ETag and Location. A body
+// without a model gets gpt-4o-mini.
+func (e *env) create(u user, body map[string]any) (api.BotResponse, *response) {
+	e.t.Helper()
 	if _, ok := body["model"]; !ok {
 		body["model"] = "gpt-4o-mini"
 	}
@@ -336,7 +344,27 @@ func (e *env) createBot(u user, body map[string]any) api.BotResponse {
 	require.Equal(e.t, http.StatusCreated, res.code, string(res.body))
 	var bot api.BotResponse
 	res.decode(e.t, &bot)
-	return bot
+	return bot, res
+}
+
+// setStatus plays the training worker: it sets the status of bots straight in the database,
+// with message as their status message ("" for none).
+func (e *env) setStatus(status, message string, ids ...uuid.UUID) {
+	e.t.Helper()
+	var msg *string
+	if message != "" {
+		msg = &message
+	}
+	tag, err := e.pool.Exec(context.Background(),
+		`UPDATE bots SET status = $1::bot_status, status_message = $2 WHERE id = ANY($3)`, status, msg, ids)
+	require.NoError(e.t, err)
+	require.Equal(e.t, int64(len(ids)), tag.RowsAffected())
+}
+
+// activate makes a bot active, as a finished training would.
+func (e *env) activate(id uuid.UUID) {
+	e.t.Helper()
+	e.setStatus("active", "", id)
 }
 
 func botPath(id uuid.UUID, suffix ...string) string {

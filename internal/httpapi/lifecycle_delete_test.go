@@ -50,10 +50,7 @@ func TestDeleteBot(t *testing.T) {
 				t.Parallel()
 				e := setup(t)
 				u := newUser(t)
-				created := e.post(u, "/api/v1/bots", map[string]any{"name": "Support", "model": "gpt-4o-mini"})
-				require.Equal(t, http.StatusCreated, created.code, string(created.body))
-				var bot api.BotResponse
-				created.decode(t, &bot)
+				bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 				var header map[string]string
 				if c.ifMatch != nil {
 					header = map[string]string{"If-Match": c.ifMatch(lifeETag(t, created))}
@@ -81,10 +78,7 @@ func TestDeleteBot(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		u := newUser(t)
-		created := e.post(u, "/api/v1/bots", map[string]any{"name": "Support", "model": "gpt-4o-mini"})
-		require.Equal(t, http.StatusCreated, created.code, string(created.body))
-		var bot api.BotResponse
-		created.decode(t, &bot)
+		bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 		require.Equal(t, http.StatusOK, e.put(u, botPath(bot.Id), map[string]any{"temperature": 1}, nil).code)
 		before := lifeLoad(t, e, bot.Id)
 
@@ -125,7 +119,7 @@ func TestDeleteBot(t *testing.T) {
 
 		list := lifeList(t, e, u)
 		require.Equal(t, int64(1), list.Total)
-		require.Equal(t, []uuid.UUID{kept.Id}, lifeIDs(list))
+		require.Equal(t, []uuid.UUID{kept.Id}, lstIDs(list.Items))
 		row := lifeLoad(t, e, bot.Id)
 		require.NotNil(t, row.deletedAt)
 		require.Equal(t, "Support", row.name)
@@ -143,7 +137,7 @@ func TestRestoreBot(t *testing.T) {
 			"name": "Support", "description": "Orders.", "model": "claude-3-5-sonnet",
 			"temperature": 0.25, "system_prompt": "Be kind.", "is_public": true,
 		})
-		lifeSetStatus(t, e, bot.Id, "active", "")
+		e.authzFor(t).setStatus("active", "", bot.Id)
 		before := e.get(u, botPath(bot.Id))
 		require.Equal(t, http.StatusOK, before.code)
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
@@ -161,7 +155,7 @@ func TestRestoreBot(t *testing.T) {
 		again := e.get(u, botPath(bot.Id))
 		require.Equal(t, http.StatusOK, again.code)
 		require.Equal(t, tag, lifeETag(t, again))
-		require.Equal(t, []uuid.UUID{bot.Id}, lifeIDs(lifeList(t, e, u)))
+		require.Equal(t, []uuid.UUID{bot.Id}, lstIDs(lifeList(t, e, u).Items))
 		require.Nil(t, lifeLoad(t, e, bot.Id).deletedAt)
 	})
 
@@ -170,7 +164,7 @@ func TestRestoreBot(t *testing.T) {
 		e := setup(t)
 		u := newUser(t)
 		bot := e.createBot(u, map[string]any{"name": "Support"})
-		lifeSetStatus(t, e, bot.Id, "error", "the provider refused the prompt")
+		e.authzFor(t).setStatus("error", "the provider refused the prompt", bot.Id)
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
 
 		res := e.post(u, botPath(bot.Id, "/restore"), nil)
@@ -193,7 +187,7 @@ func TestRestoreBot(t *testing.T) {
 
 		require.NotNil(t, lifeLoad(t, e, bot.Id).deletedAt)
 		e.get(u, botPath(bot.Id)).problem(t, http.StatusNotFound)
-		require.Equal(t, []uuid.UUID{taker.Id}, lifeIDs(lifeList(t, e, u)))
+		require.Equal(t, []uuid.UUID{taker.Id}, lstIDs(lifeList(t, e, u).Items))
 
 		// Once the other bot is renamed, the restore goes through.
 		require.Equal(t, http.StatusOK, e.put(u, botPath(taker.Id), map[string]any{"name": "Support 2"}, nil).code)

@@ -37,7 +37,7 @@ func TestDuplicateBot(t *testing.T) {
 		e := setup(t)
 		u := newUser(t)
 		src := e.createBot(u, source("Support"))
-		lifeSetStatus(t, e, src.Id, "active", "ready")
+		e.authzFor(t).setStatus("active", "ready", src.Id)
 
 		res := e.post(u, botPath(src.Id, "/duplicate"), nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -79,15 +80,6 @@ func lifeJSON(t *testing.T, res *response) map[string]any {
 	return m
 }
 
-// lifeSetStatus plays the training worker, which does not exist yet.
-func lifeSetStatus(t *testing.T, e *env, id uuid.UUID, status, message string) {
-	t.Helper()
-	tag, err := e.pool.Exec(context.Background(),
-		`UPDATE bots SET status = $2::bot_status, status_message = $3 WHERE id = $1`, id, status, message)
-	require.NoError(t, err)
-	require.Equal(t, int64(1), tag.RowsAffected())
-}
-
 // lifeRow is what the bots table holds about a bot, deleted or not.
 type lifeRow struct {
 	name, status  string
@@ -118,11 +110,7 @@ func lifeCountRows(t *testing.T, e *env, want int64) {
 // lifeList returns the first page (up to 100) of the user's bots, by name.
 func lifeList(t *testing.T, e *env, u user) api.BotList {
 	t.Helper()
-	res := e.get(u, "/api/v1/bots?limit=100&sort=name")
-	require.Equal(t, http.StatusOK, res.code, string(res.body))
-	var list api.BotList
-	res.decode(t, &list)
-	return list
+	return lstList(e.authzFor(t), u, url.Values{"limit": {"100"}, "sort": {"name"}})
 }
 
 func lifeNames(list api.BotList) []string {
@@ -131,12 +119,4 @@ func lifeNames(list api.BotList) []string {
 		names[i] = b.Name
 	}
 	return names
-}
-
-func lifeIDs(list api.BotList) []uuid.UUID {
-	ids := make([]uuid.UUID, len(list.Items))
-	for i, b := range list.Items {
-		ids[i] = b.Id
-	}
-	return ids
 }

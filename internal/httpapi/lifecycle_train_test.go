@@ -20,7 +20,7 @@ func TestTrainBot(t *testing.T) {
 			e := setup(t)
 			u := newUser(t)
 			bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 1.1})
-			lifeSetStatus(t, e, bot.Id, status, "x")
+			e.authzFor(t).setStatus(status, "x", bot.Id)
 			before := e.get(u, botPath(bot.Id))
 
 			res := e.post(u, botPath(bot.Id, "/train"), nil)

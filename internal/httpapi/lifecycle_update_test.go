@@ -30,10 +30,7 @@ func TestUpdateBot(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		u := newUser(t)
-		before := e.post(u, "/api/v1/bots", full())
-		require.Equal(t, http.StatusCreated, before.code, string(before.body))
-		var bot api.BotResponse
-		before.decode(t, &bot)
+		bot, before := e.create(u, full())
 
 		res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 1.3}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -63,10 +60,7 @@ func TestUpdateBot(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		u := newUser(t)
-		created := e.post(u, "/api/v1/bots", full())
-		require.Equal(t, http.StatusCreated, created.code, string(created.body))
-		var prev api.BotResponse
-		created.decode(t, &prev)
+		prev, created := e.create(u, full())
 		tags := []string{lifeETag(t, created)}
 
 		// The last update sets the name it already has: still an update, so still a new ETag.
@@ -115,7 +109,7 @@ func TestUpdateBot(t *testing.T) {
 				e := setup(t)
 				u := newUser(t)
 				bot := e.createBot(u, full())
-				lifeSetStatus(t, e, bot.Id, "active", "trained on the latest prompt")
+				e.authzFor(t).setStatus("active", "trained on the latest prompt", bot.Id)
 
 				res := e.put(u, botPath(bot.Id), c.body, nil)
 				require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -155,10 +149,7 @@ func TestUpdateBotIfMatch(t *testing.T) {
 			t.Parallel()
 			e := setup(t)
 			u := newUser(t)
-			created := e.post(u, "/api/v1/bots", map[string]any{"name": "Support", "model": "gpt-4o-mini"})
-			require.Equal(t, http.StatusCreated, created.code, string(created.body))
-			var bot api.BotResponse
-			created.decode(t, &bot)
+			bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 			stale := lifeETag(t, created)
 			first := e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.9}, nil)
 			require.Equal(t, http.StatusOK, first.code, string(first.body))
@@ -190,10 +181,7 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		u := newUser(t)
-		created := e.post(u, "/api/v1/bots", map[string]any{"name": "Contested", "model": "gpt-4o-mini"})
-		require.Equal(t, http.StatusCreated, created.code, string(created.body))
-		var bot api.BotResponse
-		created.decode(t, &bot)
+		bot, created := e.create(u, map[string]any{"name": "Contested", "model": "gpt-4o-mini"})
 		tag := lifeETag(t, created)
 		before := lifeLoad(t, e, bot.Id)
 

@@ -26,14 +26,14 @@ func TestListFilters(t *testing.T) {
 	sales := e.createBot(u, map[string]any{"name": "Sales helper", "description": "Finds SUPPORT leads", "model": "claude-3-haiku", "is_public": true})
 	billing := e.createBot(u, map[string]any{"name": "Billing", "model": "gpt-4o"})
 	e.createBot(u, map[string]any{"name": "Archive", "model": "gpt-4o-mini"})
-	lstSetStatus(e, "active", supportBot.Id, billing.Id)
-	lstSetStatus(e, "error", sales.Id)
+	e.setStatus("active", "", supportBot.Id, billing.Id)
+	e.setStatus("error", "training failed", sales.Id)
 	// Another user's bots that match every filter must never be counted.
 	theirs := e.createBot(other, map[string]any{"name": "Support bot", "model": "gpt-4o-mini", "is_public": true})
-	lstSetStatus(e, "active", theirs.Id)
+	e.setStatus("active", "", theirs.Id)
 	// Nor a deleted bot of the caller's that matches every filter.
 	gone := e.createBot(u, map[string]any{"name": "Support gone", "description": "Support", "model": "gpt-4o-mini", "is_public": true})
-	lstSetStatus(e, "active", gone.Id)
+	e.setStatus("active", "", gone.Id)
 	require.Equal(t, http.StatusOK, e.delete(u, botPath(gone.Id)+"?confirm=true", nil).code)
 
 	cases := []struct {

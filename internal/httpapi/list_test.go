@@ -54,19 +54,6 @@ func lstIDs(items []api.BotResponse) []uuid.UUID {
 	return ids
 }
 
-// lstSetStatus sets the status of bots directly, as the training worker will.
-func lstSetStatus(e *env, status string, ids ...uuid.UUID) {
-	e.t.Helper()
-	var msg *string
-	if status == "error" {
-		msg = new("training failed")
-	}
-	tag, err := e.pool.Exec(context.Background(),
-		`UPDATE bots SET status = $1, status_message = $2 WHERE id = ANY($3)`, status, msg, ids)
-	require.NoError(e.t, err)
-	require.Equal(e.t, int64(len(ids)), tag.RowsAffected())
-}
-
 func TestListDefaults(t *testing.T) {
 	t.Parallel()
 	e := setup(t)

@@ -241,13 +241,6 @@ func versionOf(t *testing.T, res *response) int64 {
 	return v
 }
 
-// activate marks a bot active as a finished training would.
-func (e *env) activate(id uuid.UUID) {
-	e.t.Helper()
-	_, err := e.pool.Exec(context.Background(), "UPDATE bots SET status = 'active' WHERE id = $1", id)
-	require.NoError(e.t, err)
-}
-
 // flakyTrainer fails its first failures calls with a transient error.
 type flakyTrainer struct {
 	failures int32
