@@ -89,10 +89,7 @@ func TestListQueryParameters(t *testing.T) {
 	})
 	t.Run("DefaultsAreEchoedInThePage", func(t *testing.T) {
 		t.Parallel()
-		res := e.get(owner, "/api/v1/bots")
-		require.Equal(t, http.StatusOK, res.code, string(res.body))
-		var list api.BotList
-		res.decode(t, &list)
+		list := lstList(e.authzFor(t), owner, nil)
 		require.Equal(t, int32(0), list.Skip)
 		require.Equal(t, int32(20), list.Limit)
 		require.Equal(t, int64(1), list.Total)
