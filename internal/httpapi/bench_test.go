@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -11,25 +10,35 @@ import (
 // Benchmarks of the request path through the real handler and database, one request at a
 // time: run with `go test -run='^$' -bench=. -benchmem ./internal/httpapi/`.
 
+// benchRequest sends one request over and over. The first answer is checked against the
+// spec; the loop measures the server alone.
 func benchRequest(b *testing.B, e *env, u user, method, path, body string, want int) {
 	b.Helper()
+	r := request{method: method, path: path, as: &u}
+	if body != "" {
+		r.body = body
+	}
 	b.ReportAllocs()
+	first := true
 	for b.Loop() {
-		var r *strings.Reader
-		if body != "" {
-			r = strings.NewReader(body)
-		}
-		req := httptest.NewRequest(method, path, nil)
-		if r != nil {
-			req = httptest.NewRequest(method, path, r)
-			req.Header.Set("Content-Type", "application/json")
-		}
-		req.Header.Set("Authorization", "Bearer "+u.token)
-		rec := httptest.NewRecorder()
-		e.handler.ServeHTTP(rec, req)
-		if rec.Code != want {
-			b.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body.Bytes())
-		}
+		benchSend(b, e, r, want, first)
+		first = false
+	}
+}
+
+// benchSend sends r and fails unless it gets want; checked says to check the answer against
+// the spec too.
+func benchSend(b *testing.B, e *env, r request, want int, checked bool) {
+	req, err := r.build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	res := e.serve(req)
+	if checked {
+		checkResponse(b, req, res)
+	}
+	if res.code != want {
+		b.Fatalf("%s %s: %d %s", r.method, r.path, res.code, res.body)
 	}
 }
 
@@ -57,14 +66,7 @@ func BenchmarkCreateBot(b *testing.B) {
 	for b.Loop() {
 		i++
 		body := fmt.Sprintf(`{"name":"Created %d","model":"gpt-4o-mini","description":"made in a benchmark"}`, i)
-		req := httptest.NewRequest(http.MethodPost, "/api/v1/bots", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+u.token)
-		rec := httptest.NewRecorder()
-		e.handler.ServeHTTP(rec, req)
-		if rec.Code != http.StatusCreated {
-			b.Fatalf("%d %s", rec.Code, rec.Body.Bytes())
-		}
+		benchSend(b, e, request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: body}, http.StatusCreated, i == 1)
 	}
 }
 
@@ -81,14 +83,7 @@ func BenchmarkCreateBotLargestBody(b *testing.B) {
 		name := fmt.Sprintf("%d %s", i, strings.Repeat("😀", 90))
 		body := fmt.Sprintf(`{"name":%q,"model":"gpt-4o-mini","description":%q,"system_prompt":%q,"temperature":0.5,"is_public":false}`,
 			name, description, prompt)
-		req := httptest.NewRequest(http.MethodPost, "/api/v1/bots", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+u.token)
-		rec := httptest.NewRecorder()
-		e.handler.ServeHTTP(rec, req)
-		if rec.Code != http.StatusCreated {
-			b.Fatalf("%d %s", rec.Code, rec.Body.Bytes())
-		}
+		benchSend(b, e, request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: body}, http.StatusCreated, i == 1)
 	}
 }
 
@@ -129,12 +124,13 @@ func BenchmarkGetBotParallel(b *testing.B) {
 	b.SetParallelism(16)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			req := httptest.NewRequest(http.MethodGet, botPath(bot.Id), nil)
-			req.Header.Set("Authorization", "Bearer "+u.token)
-			rec := httptest.NewRecorder()
-			e.handler.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK {
-				b.Errorf("%d", rec.Code)
+			req, err := request{method: http.MethodGet, path: botPath(bot.Id), as: &u}.build()
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if res := e.serve(req); res.code != http.StatusOK {
+				b.Errorf("%d", res.code)
 				return
 			}
 		}

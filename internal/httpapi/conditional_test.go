@@ -2,10 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
-	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/google/uuid"
@@ -92,10 +89,7 @@ func TestConditionalGet(t *testing.T) {
 // condChangedBot creates a bot and changes it once: the ETag before the change is stale.
 func condChangedBot(e *env, u user) (id uuid.UUID, stale, current string) {
 	e.t.Helper()
-	created := e.post(u, "/api/v1/bots", map[string]any{"name": "Support", "model": "gpt-4o-mini"})
-	require.Equal(e.t, http.StatusCreated, created.code, string(created.body))
-	var bot struct{ Id uuid.UUID }
-	created.decode(e.t, &bot)
+	bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 	changed := e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.9}, nil)
 	require.Equal(e.t, http.StatusOK, changed.code, string(changed.body))
 	stale, current = created.header.Get("ETag"), changed.header.Get("ETag")
@@ -232,7 +226,7 @@ func TestConditionalHeaderLinesAreOneList(t *testing.T) {
 			if c.method == http.MethodPut {
 				body = map[string]any{"name": "Renamed"}
 			}
-			res := condSend(e, u, c.method, botPath(bot), body, c.lines(current, stale))
+			res := e.do(request{method: c.method, path: botPath(bot), as: &u, body: body, lines: c.lines(current, stale)})
 			require.Equal(t, c.want, res.code, string(res.body))
 		})
 	}
@@ -242,37 +236,10 @@ func TestConditionalHeaderLinesAreOneList(t *testing.T) {
 		u := newUser(t)
 		bot, _, current := condChangedBot(e, u)
 		long := bytes.Repeat([]byte(`"1", `), 150) // 750 characters a line, 1,500 joined
-		res := condSend(e, u, http.MethodGet, botPath(bot), nil, http.Header{"If-None-Match": {string(long) + current, string(long)}})
+		res := e.do(request{method: http.MethodGet, path: botPath(bot), as: &u, lines: http.Header{"If-None-Match": {string(long) + current, string(long)}}})
 		p := res.problem(t, http.StatusUnprocessableEntity)
 		require.Equal(t, []string{"header:If-None-Match"}, fieldsOf(p))
 	})
-}
-
-// condSend sends a request whose headers may have several lines, and checks the answer
-// against the spec.
-func condSend(e *env, u user, method, path string, body any, lines http.Header) *response {
-	e.t.Helper()
-	var r io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		require.NoError(e.t, err)
-		r = bytes.NewReader(raw)
-	}
-	req := httptest.NewRequest(method, path, r)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Authorization", "Bearer "+u.token)
-	for name, values := range lines {
-		for _, v := range values {
-			req.Header.Add(name, v)
-		}
-	}
-	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, req)
-	res := &response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
-	checkResponse(e.t, req, res)
-	return res
 }
 
 // Any change to a bot changes its ETag, a status change by training included, so a copy
@@ -281,10 +248,7 @@ func TestConditionalTrainingChangesTheETag(t *testing.T) {
 	t.Parallel()
 	e := setupTraining(t, training.CatalogTrainer{}, testTraining)
 	u := newUser(t)
-	created := e.post(u, "/api/v1/bots", map[string]any{"name": "Support", "model": "gpt-4o-mini"})
-	require.Equal(t, http.StatusCreated, created.code, string(created.body))
-	var bot struct{ Id uuid.UUID }
-	created.decode(t, &bot)
+	bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 	e.waitForStatus(u, bot.Id, api.BotStatusActive)
 
 	res := e.do(request{method: http.MethodGet, path: botPath(bot.Id), as: &u, header: map[string]string{"If-None-Match": created.header.Get("ETag")}})

@@ -29,7 +29,7 @@ func TestOpenAPIDocumentIsServedAsWritten(t *testing.T) {
 
 	t.Run("YAMLByteForByte", func(t *testing.T) {
 		t.Parallel()
-		res := authzServe(e, "/openapi.yaml")
+		res := e.do(request{method: http.MethodGet, path: "/openapi.yaml"})
 		require.Equal(t, http.StatusOK, res.code)
 		require.Equal(t, "application/yaml", res.header.Get("Content-Type"))
 		require.True(t, bytes.Equal(written, res.body), "/openapi.yaml is not openapi.yaml as written (run `go tool task generate`)")
@@ -37,7 +37,7 @@ func TestOpenAPIDocumentIsServedAsWritten(t *testing.T) {
 
 	t.Run("JSONIsTheSameDocumentInTheSameOrder", func(t *testing.T) {
 		t.Parallel()
-		res := authzServe(e, "/openapi.json")
+		res := e.do(request{method: http.MethodGet, path: "/openapi.json"})
 		require.Equal(t, http.StatusOK, res.code)
 		require.Equal(t, "application/json", res.header.Get("Content-Type"))
 		require.True(t, json.Valid(res.body))
@@ -69,14 +69,14 @@ func TestOpenAPIDocumentIsServedAsWritten(t *testing.T) {
 func TestDocs(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	page := authzServe(e, "/docs")
+	page := e.do(request{method: http.MethodGet, path: "/docs"})
 	require.Equal(t, http.StatusOK, page.code)
 
 	t.Run("EveryDocsAnswerCarriesTheSecurityHeaders", func(t *testing.T) {
 		t.Parallel()
 		for _, path := range []string{"/docs", "/docs/", "/docs/index.html", "/docs/docs.js", "/docs/swagger-ui.css",
 			"/docs/swagger-ui-bundle.js", "/docs/missing", "/openapi.yaml", "/openapi.json", "/problems/validation"} {
-			res := authzServe(e, path)
+			res := e.do(request{method: http.MethodGet, path: path})
 			csp := res.header.Get("Content-Security-Policy")
 			require.NotEmpty(t, csp, path)
 			directives := map[string]string{}
@@ -99,7 +99,7 @@ func TestDocs(t *testing.T) {
 		require.NotRegexp(t, `(?i)<script(\s[^>]*)?>\s*[^<\s]`, html, "an inline script would be blocked by the policy")
 		require.NotRegexp(t, `(?i)<style|\sstyle\s*=|\son[a-z]+\s*=`, html, "inline styles and handlers would be blocked by the policy")
 		for _, src := range regexp.MustCompile(`<script src="([^"]+)"`).FindAllStringSubmatch(html, -1) {
-			res := authzServe(e, src[1])
+			res := e.do(request{method: http.MethodGet, path: src[1]})
 			require.Equal(t, http.StatusOK, res.code, src[1])
 			require.Equal(t, "text/javascript; charset=utf-8", res.header.Get("Content-Type"), src[1])
 		}
@@ -107,7 +107,7 @@ func TestDocs(t *testing.T) {
 
 	t.Run("TheBearerTokenIsNotPersisted", func(t *testing.T) {
 		t.Parallel()
-		script := authzServe(e, "/docs/docs.js")
+		script := e.do(request{method: http.MethodGet, path: "/docs/docs.js"})
 		require.Equal(t, http.StatusOK, script.code)
 		require.Contains(t, string(script.body), `url: "/openapi.yaml"`)
 		require.Regexp(t, `persistAuthorization:\s*false`, string(script.body))
@@ -116,7 +116,7 @@ func TestDocs(t *testing.T) {
 	t.Run("TheSlashAndIndexServeThisAPIsPageNotThePetstore", func(t *testing.T) {
 		t.Parallel()
 		for _, path := range []string{"/docs/", "/docs/index.html"} {
-			res := authzServe(e, path)
+			res := e.do(request{method: http.MethodGet, path: path})
 			require.Equal(t, http.StatusOK, res.code, path)
 			require.Equal(t, page.body, res.body, path)
 			require.NotContains(t, strings.ToLower(string(res.body)), "petstore", path)
@@ -147,7 +147,7 @@ func TestProblemTypesResolveToTheirDocumentation(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	for _, typ := range problemTypes(t) {
-		res := authzServe(e, typ)
+		res := e.do(request{method: http.MethodGet, path: typ})
 		require.Equal(t, http.StatusOK, res.code, typ)
 		require.Equal(t, "text/html; charset=UTF-8", res.header.Get("Content-Type"), typ)
 		require.Contains(t, string(res.body), "<h1>"+typ+"</h1>")
@@ -156,7 +156,7 @@ func TestProblemTypesResolveToTheirDocumentation(t *testing.T) {
 
 	// A problem the server writes names a type that resolves.
 	p := e.do(request{method: http.MethodGet, path: "/api/v1/bots"}).problem(t, http.StatusUnauthorized)
-	require.Equal(t, http.StatusOK, authzServe(e, p.Type).code)
+	require.Equal(t, http.StatusOK, e.do(request{method: http.MethodGet, path: p.Type}).code)
 
 	for _, path := range []string{"/problems/no-such-type", "/problems/", "/problems/validation/more"} {
 		e.do(request{method: http.MethodGet, path: path}).problem(t, http.StatusNotFound)

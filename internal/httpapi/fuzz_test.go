@@ -4,21 +4,23 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/chatsphere/bots/gen/api"
 )
 
-// fuzzSend sends one request straight to the handler and fails on a 5xx, a panic, or an
-// answer that breaks openapi.yaml. It returns the URL as sent (the validator rewrites the
-// request's query with the defaults) and the answer, or nil for a target no client can send.
+// fuzzSend sends one request through the harness, with its target as the fuzzer wrote it,
+// and fails on a 5xx. It returns the URL as sent (the validator rewrites the request's query
+// with the defaults) and the answer, or nil for a target no client can send.
 func fuzzSend(t *testing.T, e *env, u user, method, target, contentType string, body []byte) (*url.URL, *response) {
 	t.Helper()
-	req := httptest.NewRequest(method, "/", bytes.NewReader(body))
+	req, err := request{method: method, path: "/", as: &u, body: body, contentType: contentType}.build()
+	require.NoError(t, err)
 	// The target goes in raw, so that the fuzzer also reaches the query parser.
 	req.RequestURI = target
 	u2, err := req.URL.Parse(target)
@@ -27,17 +29,8 @@ func fuzzSend(t *testing.T, e *env, u user, method, target, contentType string, 
 	}
 	req.URL = u2
 	sent := *u2
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Authorization", "Bearer "+u.token)
-	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, req)
-	if rec.Code >= 500 {
-		t.Fatalf("%s %s %q answered %d: %s", method, target, body, rec.Code, rec.Body.Bytes())
-	}
-	res := &response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
-	if err := responseError(req, res); err != nil {
-		t.Fatalf("%s %s %q answered outside the spec: %v", method, target, body, err)
-	}
+	res := e.authzFor(t).send(req)
+	require.Less(t, res.code, 500, "%s %s %q answered %d: %s", method, target, body, res.code, res.body)
 	return &sent, res
 }
 

@@ -32,4 +32,15 @@ func TestResponseCheckRejectsWhatTheSpecDoesNot(t *testing.T) {
 		require.NoError(t, responseError(req, &response{code: 404, header: problem,
 			body: []byte(`{"type":"/problems/not-found","title":"Not Found","status":404,"detail":"x"}`)}))
 	})
+	t.Run("BesideTheContractOnlySuccessesGoUnchecked", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodGet, "/docs", nil)
+		html := http.Header{"Content-Type": {"text/html"}}
+		require.NoError(t, responseError(req, &response{code: 200, header: html, body: []byte(`<html></html>`)}))
+		require.Error(t, responseError(req, &response{code: 404, header: html, body: []byte(`<html></html>`)}))
+		preflight := httptest.NewRequest(http.MethodOptions, "/api/v1/bots", nil)
+		require.Error(t, responseError(preflight, &response{code: 204, header: http.Header{}}), "not a preflight without Origin")
+		preflight.Header.Set("Origin", "https://app.example.com")
+		preflight.Header.Set("Access-Control-Request-Method", http.MethodPost)
+		require.NoError(t, responseError(preflight, &response{code: 204, header: http.Header{}}))
+	})
 }

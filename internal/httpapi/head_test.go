@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -50,13 +49,13 @@ func TestHeadAnswersAsGetWithoutTheBody(t *testing.T) {
 	for name, path := range other {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			headMatchesGet(t, serve(e, http.MethodGet, path, nil), serve(e, http.MethodHead, path, nil))
+			headMatchesGet(t, e.do(request{method: http.MethodGet, path: path}), e.do(request{method: http.MethodHead, path: path}))
 		})
 	}
 	t.Run("Metrics", func(t *testing.T) {
 		t.Parallel()
 		// The metrics change with every request, so only their headers are compared.
-		get, head := serve(e, http.MethodGet, "/metrics", nil), serve(e, http.MethodHead, "/metrics", nil)
+		get, head := e.do(request{method: http.MethodGet, path: "/metrics"}), e.do(request{method: http.MethodHead, path: "/metrics"})
 		require.Equal(t, http.StatusOK, head.code)
 		require.Empty(t, head.body)
 		require.Equal(t, get.header.Get("Content-Type"), head.header.Get("Content-Type"))
@@ -76,18 +75,6 @@ func headMatchesGet(t *testing.T, get, head *response) {
 		require.Equal(t, get.header.Values(name), head.header.Values(name), name)
 	}
 	require.Equal(t, strconv.Itoa(len(get.body)), head.header.Get("Content-Length"))
-}
-
-// serve sends a request outside the harness, for the routes the spec does not describe.
-func serve(e *env, method, path string, header map[string]string) *response {
-	req := httptest.NewRequest(method, path, nil)
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, req)
-	body, _ := io.ReadAll(rec.Result().Body)
-	return &response{code: rec.Code, header: rec.Header(), body: body}
 }
 
 // A HEAD of an operation is authenticated and validated exactly like its GET, and its
@@ -142,21 +129,7 @@ func TestHeadOfTheStatusStreamEndsAtOnce(t *testing.T) {
 	path := botPath(bot.Id, "/status/stream")
 
 	for range 2 { // the second finds the stream slot free again
-		req := httptest.NewRequest(http.MethodHead, path, nil)
-		req.Header.Set("Authorization", "Bearer "+u.token)
-		rec := httptest.NewRecorder()
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			e.handler.ServeHTTP(rec, req)
-		}()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("HEAD of the status stream is still running")
-		}
-		head := &response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
-		checkResponse(t, req, head)
+		head := e.start(t, request{method: http.MethodHead, path: path, as: &u})()
 		require.Equal(t, http.StatusOK, head.code)
 		require.Equal(t, "text/event-stream", head.header.Get("Content-Type"))
 		require.Empty(t, head.header.Get("Content-Length"), "a stream has no length")

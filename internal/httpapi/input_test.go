@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"net/http"
-	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -18,21 +18,6 @@ import (
 // Tests of how strictly the contract reads a request: every query parameter the client sent
 // is either read or refused, JSON bodies are I-JSON, and no body is read with a coding or on
 // an operation that does not take one.
-
-// inSend serves a hand-built request as u, with a body and headers, and checks the answer
-// against openapi.yaml.
-func inSend(e *env, u user, method, target string, body []byte, header map[string]string) *response {
-	e.t.Helper()
-	req := httptest.NewRequest(method, target, bytes.NewReader(body))
-	if body == nil {
-		req = httptest.NewRequest(method, target, nil)
-	}
-	req.Header.Set("Authorization", "Bearer "+u.token)
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	return valSend(e, req)
-}
 
 // inFieldMessage is the message of the only error of a 422 that names location:field.
 func inFieldMessage(t *testing.T, res *response, location, field string) string {
@@ -70,13 +55,13 @@ func TestQuerySemicolonIsRefusedByName(t *testing.T) {
 		return path
 	}
 	for _, p := range inQueryParams {
-		t.Run(p.op+"With"+valCamel(p.name)+"HoldingASemicolonNamesIt", func(t *testing.T) {
+		t.Run(p.op+"With"+camel(p.name)+"HoldingASemicolonNamesIt", func(t *testing.T) {
 			t.Parallel()
 			res := e.get(u, target(p.path)+"?"+p.name+"="+p.value+";yyy")
 			p422 := valNamesOnly(t, res, "query", p.name)
 			require.Contains(t, p422.Detail, "%3B")
 		})
-		t.Run(p.op+"With"+valCamel(p.name)+"AfterASemicolonNamesThePair", func(t *testing.T) {
+		t.Run(p.op+"With"+camel(p.name)+"AfterASemicolonNamesThePair", func(t *testing.T) {
 			t.Parallel()
 			res := e.get(u, target(p.path)+"?x;"+p.name+"="+p.value)
 			valNamesOnly(t, res, "query", "x;"+p.name)
@@ -84,10 +69,7 @@ func TestQuerySemicolonIsRefusedByName(t *testing.T) {
 	}
 	t.Run("QWithAPercentEncodedSemicolonIsRead", func(t *testing.T) {
 		t.Parallel()
-		res := e.get(u, "/api/v1/bots?q=zzz%3Byyy")
-		require.Equal(t, http.StatusOK, res.code, string(res.body))
-		var list api.BotList
-		res.decode(t, &list)
+		list := lstList(e.authzFor(t), u, url.Values{"q": {"zzz;yyy"}}) // q=zzz%3Byyy
 		require.Zero(t, list.Total)
 	})
 	t.Run("DeleteWithConfirmHoldingASemicolonDeletesNothing", func(t *testing.T) {
@@ -112,7 +94,7 @@ func TestRepeatedQueryParameterIsRefusedByName(t *testing.T) {
 	u := newUser(t)
 	bot := e.createBot(u, map[string]any{"name": "Support"})
 	for _, p := range inQueryParams {
-		t.Run(p.op+"With"+valCamel(p.name)+"GivenTwiceNamesIt", func(t *testing.T) {
+		t.Run(p.op+"With"+camel(p.name)+"GivenTwiceNamesIt", func(t *testing.T) {
 			t.Parallel()
 			path := p.path
 			if strings.HasPrefix(path, "/status-events") {
@@ -176,7 +158,7 @@ func TestRequestBodyIsIJSON(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			u := newUser(t)
-			res := valCreate(e, u, strings.NewReader(c.body), "application/json")
+			res := e.post(u, "/api/v1/bots", c.body)
 			switch c.want {
 			case http.StatusCreated:
 				require.Equal(t, http.StatusCreated, res.code, string(res.body))
@@ -240,19 +222,19 @@ func TestContentEncodingOtherThanIdentityIsRefused(t *testing.T) {
 	t.Run("CreateWithBrotliOverAPlainBodyIsRefused", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)
-		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, "/api/v1/bots", []byte(valid), with("br")))
+		inUnsupportedCoding(t, e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: []byte(valid), header: with("br")}))
 		require.Zero(t, valBotsOf(t, e, u.id))
 	})
 	t.Run("CreateWithAGzippedBodyIsRefused", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)
-		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, "/api/v1/bots", inGzip(t, valid), with("gzip")))
+		inUnsupportedCoding(t, e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: inGzip(t, valid), header: with("gzip")}))
 		require.Zero(t, valBotsOf(t, e, u.id))
 	})
 	t.Run("CreateWithIdentityThenGzipIsRefused", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)
-		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, "/api/v1/bots", []byte(valid), with("identity, gzip")))
+		inUnsupportedCoding(t, e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: []byte(valid), header: with("identity, gzip")}))
 		require.Zero(t, valBotsOf(t, e, u.id))
 	})
 	t.Run("UpdateWithDeflateChangesNothing", func(t *testing.T) {
@@ -260,33 +242,33 @@ func TestContentEncodingOtherThanIdentityIsRefused(t *testing.T) {
 		u := newUser(t)
 		bot := e.createBot(u, map[string]any{"name": "Support"})
 		before := e.get(u, botPath(bot.Id))
-		inUnsupportedCoding(t, inSend(e, u, http.MethodPut, botPath(bot.Id), []byte(`{"name":"Other"}`), with("deflate")))
+		inUnsupportedCoding(t, e.do(request{method: http.MethodPut, path: botPath(bot.Id), as: &u, body: []byte(`{"name":"Other"}`), header: with("deflate")}))
 		require.JSONEq(t, string(before.body), string(e.get(u, botPath(bot.Id)).body))
 	})
 	t.Run("DuplicateWithGzipCopiesNothing", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)
 		bot := e.createBot(u, map[string]any{"name": "Support"})
-		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, botPath(bot.Id, "/duplicate"), inGzip(t, `{}`), with("gzip")))
+		inUnsupportedCoding(t, e.do(request{method: http.MethodPost, path: botPath(bot.Id, "/duplicate"), as: &u, body: inGzip(t, `{}`), header: with("gzip")}))
 		require.Equal(t, 1, valBotsOf(t, e, u.id))
 	})
 	t.Run("TrainWithAGzippedBodyQueuesNothing", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)
 		bot := e.createBot(u, map[string]any{"name": "Support"})
-		inUnsupportedCoding(t, inSend(e, u, http.MethodPost, botPath(bot.Id, "/train"), inGzip(t, `{}`), with("gzip")))
+		inUnsupportedCoding(t, e.do(request{method: http.MethodPost, path: botPath(bot.Id, "/train"), as: &u, body: inGzip(t, `{}`), header: with("gzip")}))
 		require.Len(t, e.jobsFor(bot.Id), 1, "only the create's training job")
 	})
 	t.Run("CreateWithIdentityIsAccepted", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)
-		res := inSend(e, u, http.MethodPost, "/api/v1/bots", []byte(valid), with("Identity"))
+		res := e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: []byte(valid), header: with("Identity")})
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
 	})
 	t.Run("AGetWithACodingButNoBodyIsAnswered", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)
-		res := inSend(e, u, http.MethodGet, "/api/v1/bots", nil, map[string]string{"Content-Encoding": "gzip"})
+		res := e.do(request{method: http.MethodGet, path: "/api/v1/bots", as: &u, header: map[string]string{"Content-Encoding": "gzip"}})
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 	})
 }
@@ -315,11 +297,11 @@ func TestBodyOnAnOperationThatTakesNone(t *testing.T) {
 	}
 	for _, op := range ops {
 		t.Run(op.name+"WithAHugeTextBodyIsTooLarge", func(t *testing.T) {
-			res := inSend(e, u, op.method, op.path, []byte(huge), map[string]string{"Content-Type": "text/plain"})
+			res := e.do(request{method: op.method, path: op.path, as: &u, body: []byte(huge), header: map[string]string{"Content-Type": "text/plain"}})
 			valProblem(t, res, http.StatusRequestEntityTooLarge, valTypeTooLarge)
 		})
 		t.Run(op.name+"WithAJsonBodyIsRefused", func(t *testing.T) {
-			res := inSend(e, u, op.method, op.path, []byte(`{}`), map[string]string{"Content-Type": "application/json"})
+			res := e.do(request{method: op.method, path: op.path, as: &u, body: []byte(`{}`), header: map[string]string{"Content-Type": "application/json"}})
 			p := valProblem(t, res, http.StatusUnsupportedMediaType, valTypeMediaType)
 			require.Equal(t, "this operation takes no request body", p.Detail)
 		})
@@ -332,7 +314,7 @@ func TestBodyOnAnOperationThatTakesNone(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, e.get(u, botPath(deleted.Id)).code, "a refused restore restored the bot")
 	})
 	t.Run("TrainWithoutABodyIsAccepted", func(t *testing.T) {
-		res := inSend(e, u, http.MethodPost, botPath(bot.Id, "/train"), nil, nil)
+		res := e.do(request{method: http.MethodPost, path: botPath(bot.Id, "/train"), as: &u})
 		require.Equal(t, http.StatusAccepted, res.code, string(res.body))
 	})
 }
@@ -344,14 +326,14 @@ func TestProblemTextReadsWell(t *testing.T) {
 	t.Run("AMissingBodyIsSaidPlainly", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)
-		res := valCreate(e, u, strings.NewReader(""), "application/json")
+		res := e.post(u, "/api/v1/bots", "")
 		p := valNamesOnly(t, res, "body", "")
 		require.Equal(t, "the body is required", p.Detail)
 	})
 	t.Run("ANumberBeyondAnyFloatIsOutOfRange", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)
-		res := valCreate(e, u, strings.NewReader(`{"name":"x","model":"gpt-4o-mini","temperature":1e309}`), "application/json")
+		res := e.post(u, "/api/v1/bots", `{"name":"x","model":"gpt-4o-mini","temperature":1e309}`)
 		require.Contains(t, inFieldMessage(t, res, "body", "temperature"), "out of range")
 	})
 	t.Run("ABoundIsWrittenInFull", func(t *testing.T) {
@@ -409,7 +391,7 @@ func TestOnlyAcceptedRequestsWriteTheUser(t *testing.T) {
 			if c.body != "" {
 				body = []byte(c.body)
 			}
-			res := inSend(e, u, c.method, c.path, body, c.header)
+			res := e.do(request{method: c.method, path: c.path, as: &u, body: body, header: c.header})
 			require.Equal(t, c.status, res.code, string(res.body))
 			require.Zero(t, authzUsers(e, u.id))
 		})

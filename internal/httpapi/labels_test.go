@@ -24,7 +24,7 @@ func TestUnknownMethodsShareOneMetricsLabel(t *testing.T) {
 	}
 	e.do(request{method: http.MethodGet, path: "/healthz"})
 
-	metrics := authzServe(e, "/metrics")
+	metrics := e.do(request{method: http.MethodGet, path: "/metrics"})
 	require.Equal(t, http.StatusOK, metrics.code)
 	var series []string
 	for line := range strings.Lines(string(metrics.body)) {

@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,14 +19,6 @@ import (
 
 	"github.com/chatsphere/bots/gen/api"
 )
-
-// lstFor returns e bound to a subtest, so that the harness fails the subtest that made the
-// call and not its parent.
-func lstFor(e *env, t *testing.T) *env {
-	c := *e
-	c.t = t
-	return &c
-}
 
 // lstList fetches one page of u's bots with the given query and fails unless it gets 200.
 func lstList(e *env, u user, query url.Values) api.BotList {
@@ -64,64 +54,6 @@ func lstIDs(items []api.BotResponse) []uuid.UUID {
 	return ids
 }
 
-// lstSetStatus sets the status of bots directly, as the training worker will.
-func lstSetStatus(e *env, status string, ids ...uuid.UUID) {
-	e.t.Helper()
-	var msg *string
-	if status == "error" {
-		msg = new("training failed")
-	}
-	tag, err := e.pool.Exec(context.Background(),
-		`UPDATE bots SET status = $1, status_message = $2 WHERE id = ANY($3)`, status, msg, ids)
-	require.NoError(e.t, err)
-	require.Equal(e.t, int64(len(ids)), tag.RowsAffected())
-}
-
-// lstRequest builds a request as u, for calls made outside the harness (concurrently).
-func lstRequest(t *testing.T, method, path string, u user, body any) *http.Request {
-	t.Helper()
-	raw, err := json.Marshal(body)
-	require.NoError(t, err)
-	req := httptest.NewRequest(method, path, bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+u.token)
-	return req
-}
-
-// lstRace sends all requests at once and returns their responses, in the same order. It
-// asserts nothing, so that no goroutine but the test's own fails the test.
-func lstRace(e *env, reqs []*http.Request) []*response {
-	out := make([]*response, len(reqs))
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, req := range reqs {
-		wg.Go(func() {
-			<-start
-			rec := httptest.NewRecorder()
-			e.handler.ServeHTTP(rec, req)
-			out[i] = &response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
-		})
-	}
-	close(start)
-	wg.Wait()
-	return out
-}
-
-// lstCountOutcomes checks every raced response against the spec, checks that every 409 is a
-// name-taken problem, and counts the responses by status.
-func lstCountOutcomes(t *testing.T, reqs []*http.Request, out []*response) map[int]int {
-	t.Helper()
-	counts := map[int]int{}
-	for i, res := range out {
-		require.NoError(t, responseError(reqs[i], res), "%s %s answered %d %s", reqs[i].Method, reqs[i].URL, res.code, res.body)
-		counts[res.code]++
-		if res.code == http.StatusConflict {
-			require.Equal(t, "/problems/name-taken", res.problem(t, http.StatusConflict).Type)
-		}
-	}
-	return counts
-}
-
 func TestListDefaults(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -137,7 +69,7 @@ func TestListDefaults(t *testing.T) {
 
 	t.Run("ResponseHasExactlyItemsTotalSkipAndLimit", func(t *testing.T) {
 		t.Parallel()
-		res := lstFor(e, t).get(u, "/api/v1/bots")
+		res := e.authzFor(t).get(u, "/api/v1/bots")
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		var raw map[string]json.RawMessage
 		res.decode(t, &raw)
@@ -145,7 +77,7 @@ func TestListDefaults(t *testing.T) {
 	})
 	t.Run("FirstPageHasTheTwentyNewestBots", func(t *testing.T) {
 		t.Parallel()
-		list := lstList(lstFor(e, t), u, nil)
+		list := lstList(e.authzFor(t), u, nil)
 		require.Equal(t, int32(0), list.Skip)
 		require.Equal(t, int32(20), list.Limit)
 		require.Equal(t, int64(25), list.Total, "total counts every bot, not the page")
@@ -153,21 +85,21 @@ func TestListDefaults(t *testing.T) {
 	})
 	t.Run("ExplicitDefaultsGiveTheSamePage", func(t *testing.T) {
 		t.Parallel()
-		e := lstFor(e, t)
+		e := e.authzFor(t)
 		implicit := lstList(e, u, nil)
 		explicit := lstList(e, u, url.Values{"skip": {"0"}, "limit": {"20"}, "sort": {"-created_at"}})
 		require.Equal(t, implicit, explicit)
 	})
 	t.Run("ItemsAreFullBots", func(t *testing.T) {
 		t.Parallel()
-		list := lstList(lstFor(e, t), u, url.Values{"limit": {"1"}})
+		list := lstList(e.authzFor(t), u, url.Values{"limit": {"1"}})
 		require.Len(t, list.Items, 1)
 		require.Equal(t, newestFirst[0], list.Items[0])
 		require.Equal(t, int64(25), list.Total)
 	})
 	t.Run("UserWithoutBotsGetsAnEmptyArray", func(t *testing.T) {
 		t.Parallel()
-		res := lstFor(e, t).get(newUser(t), "/api/v1/bots")
+		res := e.authzFor(t).get(newUser(t), "/api/v1/bots")
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		require.JSONEq(t, `{"items":[],"total":0,"skip":0,"limit":20}`, string(res.body))
 	})
@@ -259,7 +191,7 @@ func TestListPagesVisitEveryBotOnce(t *testing.T) {
 		for _, size := range []int{1, 3, 7, 100} {
 			t.Run(fmt.Sprintf("%sInPagesOf%dVisitsEveryBotOnceInOrder", s.sentence, size), func(t *testing.T) {
 				t.Parallel()
-				e := lstFor(e, t)
+				e := e.authzFor(t)
 				var got []uuid.UUID
 				for skip := 0; skip < len(rows); skip += size {
 					page := lstList(e, u, url.Values{
@@ -310,7 +242,7 @@ func TestListSortsNamesIgnoringCase(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			list := lstList(lstFor(e, t), u, url.Values{"sort": {c.sort}})
+			list := lstList(e.authzFor(t), u, url.Values{"sort": {c.sort}})
 			var got []string
 			for _, b := range list.Items {
 				got = append(got, b.Name)
@@ -346,7 +278,7 @@ func TestListPageBounds(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			list := lstList(lstFor(e, t), u, url.Values{"skip": {c.skip}, "limit": {c.limit}})
+			list := lstList(e.authzFor(t), u, url.Values{"skip": {c.skip}, "limit": {c.limit}})
 			require.Len(t, list.Items, c.items)
 			require.NotNil(t, list.Items)
 			require.Equal(t, int64(total), list.Total)
@@ -383,7 +315,7 @@ func TestListRefusesOutOfRangeParameters(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name+"IsRefused", func(t *testing.T) {
 			t.Parallel()
-			res := lstFor(e, t).get(u, "/api/v1/bots?"+url.Values{c.param: {c.value}}.Encode())
+			res := e.authzFor(t).get(u, "/api/v1/bots?"+url.Values{c.param: {c.value}}.Encode())
 			p := res.problem(t, http.StatusUnprocessableEntity)
 			require.Equal(t, "/problems/validation", p.Type)
 			require.Equal(t, []string{"query:" + c.param}, fieldsOf(p))
@@ -398,269 +330,9 @@ func TestListRefusesOutOfRangeParameters(t *testing.T) {
 	for _, c := range accepted {
 		t.Run(c.name+"IsAccepted", func(t *testing.T) {
 			t.Parallel()
-			list := lstList(lstFor(e, t), u, url.Values{c.param: {c.value}})
+			list := lstList(e.authzFor(t), u, url.Values{c.param: {c.value}})
 			require.Empty(t, list.Items)
 			require.Equal(t, int64(0), list.Total)
-		})
-	}
-}
-
-func TestListFilters(t *testing.T) {
-	t.Parallel()
-	e := setup(t)
-	u, other := newUser(t), newUser(t)
-	supportBot := e.createBot(u, map[string]any{"name": "Support bot", "model": "gpt-4o-mini", "is_public": true})
-	e.createBot(u, map[string]any{"name": "Support desk", "description": "Tickets", "model": "claude-3-haiku"})
-	sales := e.createBot(u, map[string]any{"name": "Sales helper", "description": "Finds SUPPORT leads", "model": "claude-3-haiku", "is_public": true})
-	billing := e.createBot(u, map[string]any{"name": "Billing", "model": "gpt-4o"})
-	e.createBot(u, map[string]any{"name": "Archive", "model": "gpt-4o-mini"})
-	lstSetStatus(e, "active", supportBot.Id, billing.Id)
-	lstSetStatus(e, "error", sales.Id)
-	// Another user's bots that match every filter must never be counted.
-	theirs := e.createBot(other, map[string]any{"name": "Support bot", "model": "gpt-4o-mini", "is_public": true})
-	lstSetStatus(e, "active", theirs.Id)
-
-	cases := []struct {
-		name  string
-		query url.Values
-		want  []string
-	}{
-		{"StatusActive", url.Values{"status": {"active"}}, []string{"Billing", "Support bot"}},
-		{"StatusError", url.Values{"status": {"error"}}, []string{"Sales helper"}},
-		{"StatusTraining", url.Values{"status": {"training"}}, []string{"Archive", "Support desk"}},
-		{"Model", url.Values{"model": {"claude-3-haiku"}}, []string{"Sales helper", "Support desk"}},
-		{"ModelMatchesExactly", url.Values{"model": {"gpt-4o"}}, []string{"Billing"}},
-		{"ModelNobodyUses", url.Values{"model": {"mistral-small"}}, nil},
-		{"ModelOutsideTheCatalog", url.Values{"model": {"gpt"}}, nil},
-		{"PublicOnly", url.Values{"is_public": {"true"}}, []string{"Sales helper", "Support bot"}},
-		{"PrivateOnly", url.Values{"is_public": {"false"}}, []string{"Archive", "Billing", "Support desk"}},
-		{"SearchInNameOrDescription", url.Values{"q": {"support"}}, []string{"Sales helper", "Support bot", "Support desk"}},
-		{"SearchAndPrivate", url.Values{"q": {"support"}, "is_public": {"false"}}, []string{"Support desk"}},
-		{"SearchAndStatus", url.Values{"q": {"support"}, "status": {"active"}}, []string{"Support bot"}},
-		{"SearchModelAndPublic", url.Values{"q": {"Support"}, "model": {"claude-3-haiku"}, "is_public": {"true"}}, []string{"Sales helper"}},
-		{"StatusAndPrivate", url.Values{"status": {"active"}, "is_public": {"false"}}, []string{"Billing"}},
-		{"FiltersThatExcludeEachOther", url.Values{"q": {"support"}, "status": {"training"}, "model": {"gpt-4o-mini"}}, nil},
-	}
-	for _, c := range cases {
-		t.Run(c.name+"FiltersItemsAndTotal", func(t *testing.T) {
-			t.Parallel()
-			e := lstFor(e, t)
-			list := lstList(e, u, c.query)
-			require.Equal(t, c.want, lstNames(list.Items))
-			require.Equal(t, int64(len(c.want)), list.Total)
-
-			// The total is over the filtered bots, not the page.
-			q := maps.Clone(c.query)
-			q.Set("limit", "1")
-			page := lstList(e, u, q)
-			require.Len(t, page.Items, min(1, len(c.want)))
-			require.Equal(t, int64(len(c.want)), page.Total)
-		})
-	}
-}
-
-func TestListSearch(t *testing.T) {
-	t.Parallel()
-	e := setup(t)
-	u, other := newUser(t), newUser(t)
-	for _, b := range []map[string]any{
-		{"name": "100% sure"},
-		{"name": "100 percent"},
-		{"name": "a_b"},
-		{"name": "axb"},
-		{"name": `back\slash`},
-		{"name": "Support bot"},
-		{"name": "Notes", "description": "Mentions a zebra crossing"},
-		{"name": "Éclair"},
-		{"name": "Plain", "description": "Nothing special"},
-	} {
-		e.createBot(u, b)
-	}
-	// Another user's matching bots, even public ones, are never found.
-	e.createBot(other, map[string]any{"name": "100% sure", "is_public": true})
-	e.createBot(other, map[string]any{"name": "a_b", "is_public": true})
-
-	cases := []struct {
-		name, q string
-		want    []string
-	}{
-		{"UpperCaseFindsMixedCaseName", "SUPP", []string{"Support bot"}},
-		{"WordOnlyInTheDescription", "ZEBRA", []string{"Notes"}},
-		{"SubstringInTheMiddle", "ort b", []string{"Support bot"}},
-		{"PercentIsLiteral", "%", []string{"100% sure"}},
-		{"PercentInsideTextIsLiteral", "0% s", []string{"100% sure"}},
-		{"PercentDoesNotMatchAnything", "%sure", nil},
-		{"UnderscoreIsLiteral", "_", []string{"a_b"}},
-		{"UnderscoreDoesNotMatchAnyCharacter", "a_b", []string{"a_b"}},
-		{"UnderscoreIgnoringCase", "A_B", []string{"a_b"}},
-		{"BackslashIsLiteral", `\`, []string{`back\slash`}},
-		{"BackslashBeforeALetterIsLiteral", `k\s`, []string{`back\slash`}},
-		{"CommonPrefix", "100", []string{"100 percent", "100% sure"}},
-		{"MultibyteIgnoringCase", "éCL", []string{"Éclair"}},
-		{"NoMatch", "nothing here", nil},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			list := lstList(lstFor(e, t), u, url.Values{"q": {c.q}})
-			require.Equal(t, c.want, lstNames(list.Items), "q=%q", c.q)
-			require.Equal(t, int64(len(c.want)), list.Total)
-			for _, b := range list.Items {
-				require.Equal(t, u.id, b.OwnerId)
-			}
-		})
-	}
-}
-
-func TestListShowsOnlyTheCallersLiveBots(t *testing.T) {
-	t.Parallel()
-	e := setup(t)
-	u, other := newUser(t), newUser(t)
-	one := e.createBot(u, map[string]any{"name": "Mine one"})
-	two := e.createBot(u, map[string]any{"name": "Mine two", "is_public": true})
-	three := e.createBot(u, map[string]any{"name": "Mine three"})
-	theirPublic := e.createBot(other, map[string]any{"name": "Mine one", "is_public": true})
-	theirPrivate := e.createBot(other, map[string]any{"name": "Theirs"})
-
-	list := lstList(e, u, nil)
-	require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id, three.Id}, lstIDs(list.Items))
-	require.Equal(t, int64(3), list.Total)
-	require.ElementsMatch(t, []uuid.UUID{theirPublic.Id, theirPrivate.Id}, lstIDs(lstList(e, other, nil).Items))
-
-	public := lstList(e, u, url.Values{"is_public": {"true"}})
-	require.Equal(t, []uuid.UUID{two.Id}, lstIDs(public.Items), "another user's public bot is not the caller's")
-	require.Equal(t, int64(1), public.Total)
-
-	named := lstList(e, u, url.Values{"q": {"Mine one"}})
-	require.Equal(t, []uuid.UUID{one.Id}, lstIDs(named.Items))
-
-	res := e.delete(u, botPath(three.Id)+"?confirm=true", nil)
-	require.Equal(t, http.StatusOK, res.code, string(res.body))
-	list = lstList(e, u, nil)
-	require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id}, lstIDs(list.Items), "a deleted bot leaves the list")
-	require.Equal(t, int64(2), list.Total)
-	searched := lstList(e, u, url.Values{"q": {"three"}})
-	require.Empty(t, searched.Items)
-	require.Equal(t, int64(0), searched.Total)
-	training := lstList(e, u, url.Values{"status": {"training"}, "is_public": {"false"}})
-	require.Equal(t, []uuid.UUID{one.Id}, lstIDs(training.Items))
-	require.Equal(t, int64(1), training.Total)
-
-	res = e.post(u, botPath(three.Id, "/restore"), nil)
-	require.Equal(t, http.StatusOK, res.code, string(res.body))
-	list = lstList(e, u, nil)
-	require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id, three.Id}, lstIDs(list.Items), "a restored bot comes back")
-	require.Equal(t, int64(3), list.Total)
-	searched = lstList(e, u, url.Values{"q": {"three"}})
-	require.Equal(t, []uuid.UUID{three.Id}, lstIDs(searched.Items))
-}
-
-func TestConcurrentCreatesWithOneName(t *testing.T) {
-	t.Parallel()
-	// Each spelling is the same name once trimmed and compared ignoring case.
-	spellings := map[string]func(i int) string{
-		"SameNameLetsExactlyOneWin": func(int) string { return "Race" },
-		"NamesDifferingInCaseLetExactlyOneWin": func(i int) string {
-			var b strings.Builder
-			if i%4 == 0 {
-				b.WriteString("  ")
-			}
-			for j, r := range "racer" {
-				if i&(1<<j) != 0 {
-					r = r - 'a' + 'A'
-				}
-				b.WriteRune(r)
-			}
-			return b.String()
-		},
-	}
-	for name, spell := range spellings {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			e := setup(t)
-			u := newUser(t)
-			var reqs []*http.Request
-			for i := range 30 {
-				reqs = append(reqs, lstRequest(t, http.MethodPost, "/api/v1/bots", u,
-					map[string]any{"name": spell(i), "model": "gpt-4o-mini"}))
-			}
-			out := lstRace(e, reqs)
-
-			counts := lstCountOutcomes(t, reqs, out)
-			require.Equal(t, map[int]int{http.StatusCreated: 1, http.StatusConflict: 29}, counts)
-			var winner api.BotResponse
-			for _, res := range out {
-				if res.code == http.StatusCreated {
-					res.decode(t, &winner)
-				}
-			}
-			var rows int
-			var stored uuid.UUID
-			require.NoError(t, e.pool.QueryRow(context.Background(),
-				`SELECT count(*) OVER (), id FROM bots WHERE owner_id = $1`, u.id).Scan(&rows, &stored))
-			require.Equal(t, 1, rows, "the losers left no row behind")
-			require.Equal(t, winner.Id, stored)
-			list := lstList(e, u, nil)
-			require.Equal(t, int64(1), list.Total)
-			require.Equal(t, []uuid.UUID{winner.Id}, lstIDs(list.Items))
-		})
-	}
-}
-
-func TestConcurrentRenamesToOneName(t *testing.T) {
-	t.Parallel()
-	spellings := map[string]func(i int) string{
-		"SameNameLetsExactlyOneWin": func(int) string { return "Renamed" },
-		"NamesDifferingInCaseLetExactlyOneWin": func(i int) string {
-			return []string{"Renamed", "RENAMED", "renamed", "reNAMED", "ReNaMeD"}[i%5]
-		},
-	}
-	for name, spell := range spellings {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			e := setup(t)
-			u := newUser(t)
-			var reqs []*http.Request
-			for i := range 10 {
-				bot := e.createBot(u, map[string]any{"name": fmt.Sprintf("Bot %d", i)})
-				reqs = append(reqs, lstRequest(t, http.MethodPut, botPath(bot.Id), u, map[string]any{"name": spell(i)}))
-			}
-			out := lstRace(e, reqs)
-
-			counts := lstCountOutcomes(t, reqs, out)
-			require.Equal(t, map[int]int{http.StatusOK: 1, http.StatusConflict: 9}, counts)
-			var winner api.BotResponse
-			for _, res := range out {
-				if res.code == http.StatusOK {
-					res.decode(t, &winner)
-				}
-			}
-			require.Equal(t, "renamed", strings.ToLower(winner.Name))
-
-			// The losers keep their names and versions: a refused rename writes nothing.
-			pgRows, err := e.pool.Query(context.Background(),
-				`SELECT id, name, version FROM bots WHERE owner_id = $1 AND deleted_at IS NULL`, u.id)
-			require.NoError(t, err)
-			renamed := 0
-			for pgRows.Next() {
-				var id uuid.UUID
-				var name string
-				var version int64
-				require.NoError(t, pgRows.Scan(&id, &name, &version))
-				if id == winner.Id {
-					renamed++
-					require.Equal(t, winner.Name, name)
-					require.Equal(t, int64(2), version)
-					continue
-				}
-				require.True(t, strings.HasPrefix(name, "Bot "), "bot %s was renamed to %q", id, name)
-				require.Equal(t, int64(1), version, "bot %s changed", id)
-			}
-			require.NoError(t, pgRows.Err())
-			require.Equal(t, 1, renamed)
-			list := lstList(e, u, url.Values{"q": {"renamed"}})
-			require.Equal(t, int64(1), list.Total)
-			require.Equal(t, []uuid.UUID{winner.Id}, lstIDs(list.Items))
 		})
 	}
 }

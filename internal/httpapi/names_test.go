@@ -35,27 +35,27 @@ func TestNamesThatLookTheSameAreOneName(t *testing.T) {
 	for _, c := range namTwins {
 		t.Run("Create"+c.name+"IsTaken", func(t *testing.T) {
 			t.Parallel()
-			e, u := lstFor(e, t), newUser(t)
+			e, u := e.authzFor(t), newUser(t)
 			e.createBot(u, map[string]any{"name": c.first})
 			namTaken(t, e.post(u, "/api/v1/bots", map[string]any{"name": c.second, "model": "gpt-4o"}))
 			require.Equal(t, 1, valBotsOf(t, e, u.id))
 		})
 		t.Run("RenameTo"+c.name+"IsTaken", func(t *testing.T) {
 			t.Parallel()
-			e, u := lstFor(e, t), newUser(t)
+			e, u := e.authzFor(t), newUser(t)
 			e.createBot(u, map[string]any{"name": c.first})
 			other := e.createBot(u, map[string]any{"name": "Other"})
 			namTaken(t, e.put(u, botPath(other.Id), map[string]any{"name": c.second}, nil))
 		})
 		t.Run("DuplicateNamed"+c.name+"IsTaken", func(t *testing.T) {
 			t.Parallel()
-			e, u := lstFor(e, t), newUser(t)
+			e, u := e.authzFor(t), newUser(t)
 			src := e.createBot(u, map[string]any{"name": c.first})
 			namTaken(t, e.post(u, botPath(src.Id, "/duplicate"), map[string]any{"name": c.second}))
 		})
 		t.Run("RestoreOf"+c.name+"IsTaken", func(t *testing.T) {
 			t.Parallel()
-			e, u := lstFor(e, t), newUser(t)
+			e, u := e.authzFor(t), newUser(t)
 			deleted := e.createBot(u, map[string]any{"name": c.first})
 			require.Equal(t, http.StatusOK, e.delete(u, botPath(deleted.Id)+"?confirm=true", nil).code)
 			e.createBot(u, map[string]any{"name": c.second})
@@ -64,13 +64,13 @@ func TestNamesThatLookTheSameAreOneName(t *testing.T) {
 	}
 	t.Run("AnotherOwnerMayUseTheName", func(t *testing.T) {
 		t.Parallel()
-		e := lstFor(e, t)
+		e := e.authzFor(t)
 		e.createBot(newUser(t), map[string]any{"name": "Straße"})
 		e.createBot(newUser(t), map[string]any{"name": "STRASSE"})
 	})
 	t.Run("RenamingABotToItsOwnNameInAnotherFormIsAllowed", func(t *testing.T) {
 		t.Parallel()
-		e, u := lstFor(e, t), newUser(t)
+		e, u := e.authzFor(t), newUser(t)
 		bot := e.createBot(u, map[string]any{"name": "Straße"})
 		res := e.put(u, botPath(bot.Id), map[string]any{"name": "STRASSE"}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -109,13 +109,13 @@ func TestNamesThatHideOrReorderTextAreRefused(t *testing.T) {
 	} {
 		t.Run("Create"+c.name, func(t *testing.T) {
 			t.Parallel()
-			e, u := lstFor(e, t), newUser(t)
+			e, u := e.authzFor(t), newUser(t)
 			valNamesOnly(t, e.post(u, "/api/v1/bots", map[string]any{"name": c.value, "model": "gpt-4o"}), "body", "name")
 			require.Zero(t, valBotsOf(t, e, u.id))
 		})
 		t.Run("Rename"+c.name, func(t *testing.T) {
 			t.Parallel()
-			e, u := lstFor(e, t), newUser(t)
+			e, u := e.authzFor(t), newUser(t)
 			bot := e.createBot(u, map[string]any{"name": "Kept"})
 			valNamesOnly(t, e.put(u, botPath(bot.Id), map[string]any{"name": c.value}, nil), "body", "name")
 			res := e.get(u, botPath(bot.Id))
@@ -123,7 +123,7 @@ func TestNamesThatHideOrReorderTextAreRefused(t *testing.T) {
 		})
 		t.Run("DuplicateNamed"+c.name, func(t *testing.T) {
 			t.Parallel()
-			e, u := lstFor(e, t), newUser(t)
+			e, u := e.authzFor(t), newUser(t)
 			src := e.createBot(u, map[string]any{"name": "Source"})
 			valNamesOnly(t, e.post(u, botPath(src.Id, "/duplicate"), map[string]any{"name": c.value}), "body", "name")
 			require.Equal(t, 1, valBotsOf(t, e, u.id))
@@ -143,7 +143,7 @@ func TestDefaultCopyNamesFollowTheNameRules(t *testing.T) {
 	e := setup(t)
 	t.Run("ACopyNameTakenInAnotherCaseIsSkipped", func(t *testing.T) {
 		t.Parallel()
-		e, u := lstFor(e, t), newUser(t)
+		e, u := e.authzFor(t), newUser(t)
 		src := e.createBot(u, map[string]any{"name": "Straße"})
 		e.createBot(u, map[string]any{"name": "STRASSE (COPY)"})
 		res := e.post(u, botPath(src.Id, "/duplicate"), nil)
@@ -152,7 +152,7 @@ func TestDefaultCopyNamesFollowTheNameRules(t *testing.T) {
 	})
 	t.Run("ACopyOfALegacyNameDropsWhatHidesOrReordersText", func(t *testing.T) {
 		t.Parallel()
-		e, u := lstFor(e, t), newUser(t)
+		e, u := e.authzFor(t), newUser(t)
 		src := e.createBot(u, map[string]any{"name": "Placeholder"})
 		namSetLegacyName(t, e, src.Id, "invoice\u202egpj\x1b.exe", "invoice\u202egpj\x1b.exe")
 		res := e.post(u, botPath(src.Id, "/duplicate"), nil)
@@ -161,7 +161,7 @@ func TestDefaultCopyNamesFollowTheNameRules(t *testing.T) {
 	})
 	t.Run("ACopyOfAPublicBotWithANameInNFDIsInNFC", func(t *testing.T) {
 		t.Parallel()
-		e, owner, u := lstFor(e, t), newUser(t), newUser(t)
+		e, owner, u := e.authzFor(t), newUser(t), newUser(t)
 		src := e.createBot(owner, map[string]any{"name": "Placeholder", "is_public": true})
 		namSetLegacyName(t, e, src.Id, "Cafe\u0301", "cafe\u0301")
 		res := e.post(u, botPath(src.Id, "/duplicate"), nil)
@@ -201,14 +201,14 @@ func TestSearchMatchesFoldedNamesAndDescriptions(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			page := lstList(lstFor(e, t), u, url.Values{"q": {c.q}, "sort": {"name"}})
+			page := lstList(e.authzFor(t), u, url.Values{"q": {c.q}, "sort": {"name"}})
 			require.Equal(t, c.want, lstNames(page.Items))
 			require.Equal(t, len(c.want), int(page.Total))
 		})
 	}
 	t.Run("ASearchTextOfOnlyInvisibleCharactersIsRefused", func(t *testing.T) {
 		t.Parallel()
-		e := lstFor(e, t)
+		e := e.authzFor(t)
 		valNamesOnly(t, e.get(u, "/api/v1/bots?q="+url.QueryEscape("\u200b\ufeff")), "query", "q")
 	})
 }
@@ -226,7 +226,7 @@ func TestBotsWhoseNamesClashedWhenFoldingBeganStayUsable(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	setupClash := func(t *testing.T) (*env, user, api.BotResponse, api.BotResponse) {
-		e, u := lstFor(e, t), newUser(t)
+		e, u := e.authzFor(t), newUser(t)
 		older := e.createBot(u, map[string]any{"name": "Straße"})
 		newer := e.createBot(u, map[string]any{"name": "Placeholder"})
 		namClash(t, e, newer.Id, "STRASSE", "strasse")

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -18,25 +17,7 @@ import (
 // from the returned function.
 func (e *env) startGet(t *testing.T, u user, path string) func() *response {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, path, nil)
-	req.Header.Set("Authorization", "Bearer "+u.token)
-	done := make(chan *response, 1)
-	go func() {
-		rec := httptest.NewRecorder()
-		e.handler.ServeHTTP(rec, req)
-		done <- &response{code: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
-	}()
-	return func() *response {
-		t.Helper()
-		select {
-		case res := <-done:
-			checkResponse(t, req, res)
-			return res
-		case <-time.After(30 * time.Second):
-			t.Fatalf("GET %s did not finish within 30s", path)
-			return nil
-		}
-	}
+	return e.start(t, request{method: http.MethodGet, path: path, as: &u})
 }
 
 // lockBots takes an exclusive lock on the bots table on a connection of its own, so that every

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -167,26 +166,16 @@ func TestIdempotentCreate(t *testing.T) {
 		u := newUser(t)
 		key := uuid.NewString()
 		const n = 10
-		codes := make([]int, n)
-		locations := make([]string, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				req := httptest.NewRequest(http.MethodPost, "/api/v1/bots", strings.NewReader(`{"name":"Once","model":"gpt-4o"}`))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+u.token)
-				req.Header.Set("Idempotency-Key", key)
-				rec := httptest.NewRecorder()
-				e.handler.ServeHTTP(rec, req)
-				codes[i], locations[i] = rec.Code, rec.Header().Get("Location")
-			})
+		retries := make([]request, n)
+		for i := range retries {
+			retries[i] = request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: `{"name":"Once","model":"gpt-4o"}`,
+				header: map[string]string{"Idempotency-Key": key}}
 		}
-		wg.Wait()
 		var created []string
-		for i, code := range codes {
-			require.Contains(t, []int{http.StatusCreated, http.StatusConflict}, code)
-			if code == http.StatusCreated {
-				created = append(created, locations[i])
+		for _, res := range e.authzFor(t).race(retries) {
+			require.Contains(t, []int{http.StatusCreated, http.StatusConflict}, res.code)
+			if res.code == http.StatusCreated {
+				created = append(created, res.header.Get("Location"))
 			}
 		}
 		require.NotEmpty(t, created)

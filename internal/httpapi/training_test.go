@@ -82,7 +82,9 @@ func TestTrainingMakesANewBotActive(t *testing.T) {
 	require.Equal(t, "gpt-4o-mini", cfg.Model)
 	require.Equal(t, "You help with returns.", cfg.SystemPrompt)
 	require.Equal(t, 0.7, cfg.Temperature)
-	require.Equal(t, training.EstimateTokens("You help with returns."), cfg.SystemPromptTokens)
+	// 22 code points are 6 tokens, plus 8 for the framing, of GPT-4o mini's 128,000.
+	require.Equal(t, 14, cfg.SystemPromptTokens)
+	require.Equal(t, 127986, cfg.MaxConversationTokens)
 }
 
 func TestTrainingRefusesConfigurationsThatCannotWork(t *testing.T) {
@@ -92,12 +94,13 @@ func TestTrainingRefusesConfigurationsThatCannotWork(t *testing.T) {
 		body map[string]any
 		want string
 	}{
-		"RetiredModel":              {map[string]any{"model": "gpt-3.5-turbo"}, "is retired"},
-		"TemperatureAboveTheModels": {map[string]any{"model": "claude-3-haiku", "temperature": 1.5}, "temperature 1.5 is above 1"},
-		"PromptTooLongForTheContext": {
-			map[string]any{"model": "chatsphere-nano", "system_prompt": strings.Repeat("é", 600)},
-			"shorten the prompt",
-		},
+		"RetiredModel": {map[string]any{"model": "gpt-3.5-turbo"},
+			`model "gpt-3.5-turbo" is retired; choose another model listed by GET /api/v1/models`},
+		"TemperatureAboveTheModels": {map[string]any{"model": "claude-3-haiku", "temperature": 1.01},
+			"temperature 1.01 is above 1, the most that Claude 3 Haiku supports; lower it or choose another model"},
+		// 481 code points are 121 tokens, plus 8: one over half of the 256-token window.
+		"PromptTooLongForTheContext": {map[string]any{"model": "chatsphere-nano", "system_prompt": strings.Repeat("é", 481)},
+			"the system prompt is about 129 tokens, but ChatSphere Nano allows at most 128 (half of its 256-token context window); shorten the prompt or choose a model with a larger context window"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -108,7 +111,7 @@ func TestTrainingRefusesConfigurationsThatCannotWork(t *testing.T) {
 			failed := e.waitForStatus(u, bot.Id, api.BotStatusError)
 			msg, err := failed.StatusMessage.Get()
 			require.NoError(t, err)
-			require.Contains(t, msg, c.want)
+			require.Equal(t, c.want, msg)
 
 			// Fixing the configuration trains the bot again, and this time it works.
 			res := e.put(u, botPath(bot.Id), map[string]any{"model": "gpt-4o", "temperature": 0.5}, nil)
@@ -236,13 +239,6 @@ func versionOf(t *testing.T, res *response) int64 {
 		v = v*10 + int64(c-'0')
 	}
 	return v
-}
-
-// activate marks a bot active as a finished training would.
-func (e *env) activate(id uuid.UUID) {
-	e.t.Helper()
-	_, err := e.pool.Exec(context.Background(), "UPDATE bots SET status = 'active' WHERE id = $1", id)
-	require.NoError(e.t, err)
 }
 
 // flakyTrainer fails its first failures calls with a transient error.

@@ -1,0 +1,218 @@
+package httpapi_test
+
+import (
+	"maps"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/gen/api"
+)
+
+// Every filter, alone and combined, selects the caller's live matching bots, with their
+// total, on every page, under every sort the spec allows: each sort order has its own query
+// with its own copy of the filters (sql/queries/bot_list.sql), so each is checked.
+func TestListFilters(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u, other := newUser(t), newUser(t)
+	supportBot := e.createBot(u, map[string]any{"name": "Support bot", "model": "gpt-4o-mini", "is_public": true})
+	e.createBot(u, map[string]any{"name": "Support desk", "description": "Tickets", "model": "claude-3-haiku"})
+	sales := e.createBot(u, map[string]any{"name": "Sales helper", "description": "Finds SUPPORT leads", "model": "claude-3-haiku", "is_public": true})
+	billing := e.createBot(u, map[string]any{"name": "Billing", "model": "gpt-4o"})
+	e.createBot(u, map[string]any{"name": "Archive", "model": "gpt-4o-mini"})
+	e.setStatus("active", "", supportBot.Id, billing.Id)
+	e.setStatus("error", "training failed", sales.Id)
+	// Another user's bots that match every filter must never be counted.
+	theirs := e.createBot(other, map[string]any{"name": "Support bot", "model": "gpt-4o-mini", "is_public": true})
+	e.setStatus("active", "", theirs.Id)
+	// Nor a deleted bot of the caller's that matches every filter.
+	gone := e.createBot(u, map[string]any{"name": "Support gone", "description": "Support", "model": "gpt-4o-mini", "is_public": true})
+	e.setStatus("active", "", gone.Id)
+	require.Equal(t, http.StatusOK, e.delete(u, botPath(gone.Id)+"?confirm=true", nil).code)
+
+	cases := []struct {
+		name  string
+		query url.Values
+		want  []string
+	}{
+		{"NoFilter", url.Values{}, []string{"Archive", "Billing", "Sales helper", "Support bot", "Support desk"}},
+		{"StatusActive", url.Values{"status": {"active"}}, []string{"Billing", "Support bot"}},
+		{"StatusError", url.Values{"status": {"error"}}, []string{"Sales helper"}},
+		{"StatusTraining", url.Values{"status": {"training"}}, []string{"Archive", "Support desk"}},
+		{"Model", url.Values{"model": {"claude-3-haiku"}}, []string{"Sales helper", "Support desk"}},
+		{"ModelMatchesExactly", url.Values{"model": {"gpt-4o"}}, []string{"Billing"}},
+		{"ModelNobodyUses", url.Values{"model": {"mistral-small"}}, nil},
+		{"ModelOutsideTheCatalog", url.Values{"model": {"gpt"}}, nil},
+		{"PublicOnly", url.Values{"is_public": {"true"}}, []string{"Sales helper", "Support bot"}},
+		{"PrivateOnly", url.Values{"is_public": {"false"}}, []string{"Archive", "Billing", "Support desk"}},
+		{"SearchInNameOrDescription", url.Values{"q": {"support"}}, []string{"Sales helper", "Support bot", "Support desk"}},
+		{"SearchAndPrivate", url.Values{"q": {"support"}, "is_public": {"false"}}, []string{"Support desk"}},
+		{"SearchAndStatus", url.Values{"q": {"support"}, "status": {"active"}}, []string{"Support bot"}},
+		{"SearchModelAndPublic", url.Values{"q": {"Support"}, "model": {"claude-3-haiku"}, "is_public": {"true"}}, []string{"Sales helper"}},
+		{"StatusAndPrivate", url.Values{"status": {"active"}, "is_public": {"false"}}, []string{"Billing"}},
+		{"FiltersThatExcludeEachOther", url.Values{"q": {"support"}, "status": {"training"}, "model": {"gpt-4o-mini"}}, nil},
+	}
+	for _, sort := range lstSorts(t) {
+		t.Run("SortedBy"+lstSortName(sort), func(t *testing.T) {
+			t.Parallel()
+			for _, c := range cases {
+				t.Run(c.name+"FiltersItemsAndTotal", func(t *testing.T) {
+					t.Parallel()
+					e := e.authzFor(t)
+					query := maps.Clone(c.query)
+					query.Set("sort", sort)
+					list := lstList(e, u, query)
+					require.Equal(t, c.want, lstNames(list.Items))
+					require.Equal(t, int64(len(c.want)), list.Total)
+
+					// The total is over the filtered bots, not the page.
+					q := maps.Clone(query)
+					q.Set("limit", "1")
+					page := lstList(e, u, q)
+					require.Len(t, page.Items, min(1, len(c.want)))
+					require.Equal(t, int64(len(c.want)), page.Total)
+
+					// Pages of two visit every matching bot once, up to a page past the end
+					// (which has no row to carry the total), each with the same total.
+					var walked []api.BotResponse
+					for skip := 0; ; skip += 2 {
+						q.Set("limit", "2")
+						q.Set("skip", strconv.Itoa(skip))
+						page := lstList(e, u, q)
+						require.Equal(t, int64(len(c.want)), page.Total, "skip=%d", skip)
+						walked = append(walked, page.Items...)
+						if len(page.Items) < 2 {
+							break
+						}
+					}
+					require.Equal(t, c.want, lstNames(walked))
+				})
+			}
+		})
+	}
+}
+
+// lstSorts are the sort orders of the list that openapi.yaml allows.
+func lstSorts(t *testing.T) []string {
+	t.Helper()
+	doc, err := api.GetSwagger()
+	require.NoError(t, err)
+	param := doc.Paths.Find("/api/v1/bots").Get.Parameters.GetByInAndName("query", "sort")
+	require.NotNil(t, param, "the list has a sort parameter")
+	var sorts []string
+	for _, v := range param.Schema.Value.Enum {
+		sorts = append(sorts, v.(string))
+	}
+	require.NotEmpty(t, sorts)
+	return sorts
+}
+
+// lstSortName names a sort order for a subtest: -created_at is CreatedAtDescending.
+func lstSortName(sort string) string {
+	if name, ok := strings.CutPrefix(sort, "-"); ok {
+		return camel(name) + "Descending"
+	}
+	return camel(sort) + "Ascending"
+}
+
+func TestListSearch(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u, other := newUser(t), newUser(t)
+	for _, b := range []map[string]any{
+		{"name": "100% sure"},
+		{"name": "100 percent"},
+		{"name": "a_b"},
+		{"name": "axb"},
+		{"name": `back\slash`},
+		{"name": "Support bot"},
+		{"name": "Notes", "description": "Mentions a zebra crossing"},
+		{"name": "Éclair"},
+		{"name": "Plain", "description": "Nothing special"},
+	} {
+		e.createBot(u, b)
+	}
+	// Another user's matching bots, even public ones, are never found.
+	e.createBot(other, map[string]any{"name": "100% sure", "is_public": true})
+	e.createBot(other, map[string]any{"name": "a_b", "is_public": true})
+
+	cases := []struct {
+		name, q string
+		want    []string
+	}{
+		{"UpperCaseFindsMixedCaseName", "SUPP", []string{"Support bot"}},
+		{"WordOnlyInTheDescription", "ZEBRA", []string{"Notes"}},
+		{"SubstringInTheMiddle", "ort b", []string{"Support bot"}},
+		{"PercentIsLiteral", "%", []string{"100% sure"}},
+		{"PercentInsideTextIsLiteral", "0% s", []string{"100% sure"}},
+		{"PercentDoesNotMatchAnything", "%sure", nil},
+		{"UnderscoreIsLiteral", "_", []string{"a_b"}},
+		{"UnderscoreDoesNotMatchAnyCharacter", "a_b", []string{"a_b"}},
+		{"UnderscoreIgnoringCase", "A_B", []string{"a_b"}},
+		{"BackslashIsLiteral", `\`, []string{`back\slash`}},
+		{"BackslashBeforeALetterIsLiteral", `k\s`, []string{`back\slash`}},
+		{"CommonPrefix", "100", []string{"100 percent", "100% sure"}},
+		{"MultibyteIgnoringCase", "éCL", []string{"Éclair"}},
+		{"NoMatch", "nothing here", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			list := lstList(e.authzFor(t), u, url.Values{"q": {c.q}})
+			require.Equal(t, c.want, lstNames(list.Items), "q=%q", c.q)
+			require.Equal(t, int64(len(c.want)), list.Total)
+			for _, b := range list.Items {
+				require.Equal(t, u.id, b.OwnerId)
+			}
+		})
+	}
+}
+
+func TestListShowsOnlyTheCallersLiveBots(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u, other := newUser(t), newUser(t)
+	one := e.createBot(u, map[string]any{"name": "Mine one"})
+	two := e.createBot(u, map[string]any{"name": "Mine two", "is_public": true})
+	three := e.createBot(u, map[string]any{"name": "Mine three"})
+	theirPublic := e.createBot(other, map[string]any{"name": "Mine one", "is_public": true})
+	theirPrivate := e.createBot(other, map[string]any{"name": "Theirs"})
+
+	list := lstList(e, u, nil)
+	require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id, three.Id}, lstIDs(list.Items))
+	require.Equal(t, int64(3), list.Total)
+	require.ElementsMatch(t, []uuid.UUID{theirPublic.Id, theirPrivate.Id}, lstIDs(lstList(e, other, nil).Items))
+
+	public := lstList(e, u, url.Values{"is_public": {"true"}})
+	require.Equal(t, []uuid.UUID{two.Id}, lstIDs(public.Items), "another user's public bot is not the caller's")
+	require.Equal(t, int64(1), public.Total)
+
+	named := lstList(e, u, url.Values{"q": {"Mine one"}})
+	require.Equal(t, []uuid.UUID{one.Id}, lstIDs(named.Items))
+
+	res := e.delete(u, botPath(three.Id)+"?confirm=true", nil)
+	require.Equal(t, http.StatusOK, res.code, string(res.body))
+	list = lstList(e, u, nil)
+	require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id}, lstIDs(list.Items), "a deleted bot leaves the list")
+	require.Equal(t, int64(2), list.Total)
+	searched := lstList(e, u, url.Values{"q": {"three"}})
+	require.Empty(t, searched.Items)
+	require.Equal(t, int64(0), searched.Total)
+	training := lstList(e, u, url.Values{"status": {"training"}, "is_public": {"false"}})
+	require.Equal(t, []uuid.UUID{one.Id}, lstIDs(training.Items))
+	require.Equal(t, int64(1), training.Total)
+
+	res = e.post(u, botPath(three.Id, "/restore"), nil)
+	require.Equal(t, http.StatusOK, res.code, string(res.body))
+	list = lstList(e, u, nil)
+	require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id, three.Id}, lstIDs(list.Items), "a restored bot comes back")
+	require.Equal(t, int64(3), list.Total)
+	searched = lstList(e, u, url.Values{"q": {"three"}})
+	require.Equal(t, []uuid.UUID{three.Id}, lstIDs(searched.Items))
+}
