@@ -91,10 +91,18 @@ func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p C
 	if err := v.err(); err != nil {
 		return Bot{}, err
 	}
+	p.Name = name
+	return s.insert(ctx, tx, caller, p, nameFold, "create bot")
+}
+
+// insert stores a new bot of owner's with settings p inside tx and queues its training.
+// p.Name is already normalised, and nameFold is its folded key; what names the write in
+// an unexpected error.
+func (s *Service) insert(ctx context.Context, tx pgx.Tx, owner uuid.UUID, p Settings, nameFold, what string) (Bot, error) {
 	row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
 		ID:              uuid.New(),
-		OwnerID:         caller,
-		Name:            name,
+		OwnerID:         owner,
+		Name:            p.Name,
 		NameFold:        nameFold,
 		Description:     p.Description,
 		DescriptionFold: fold(p.Description),
@@ -104,7 +112,7 @@ func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p C
 		IsPublic:        p.IsPublic,
 	})
 	if err != nil {
-		return Bot{}, writeError("create bot", err)
+		return Bot{}, writeError(what, err)
 	}
 	return s.queueIfTraining(ctx, tx, row)
 }
@@ -260,22 +268,9 @@ func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 		}
 		nameFold = Fold(name)
 	}
-	row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
-		ID:              uuid.New(),
-		OwnerID:         caller,
-		Name:            name,
-		NameFold:        nameFold,
-		Description:     src.Description,
-		DescriptionFold: src.DescriptionFold,
-		Model:           src.Model,
-		Temperature:     src.Temperature,
-		SystemPrompt:    src.SystemPrompt,
-		IsPublic:        p.IsPublic,
-	})
-	if err != nil {
-		return Bot{}, writeError("create copy", err)
-	}
-	return s.queueIfTraining(ctx, tx, row)
+	copied := settingsFromDB(src)
+	copied.Name, copied.IsPublic = name, p.IsPublic
+	return s.insert(ctx, tx, caller, copied, nameFold, "create copy")
 }
 
 // freeCopyName finds the first default copy name of source that the owner does not use.
