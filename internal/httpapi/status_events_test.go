@@ -72,17 +72,12 @@ func TestStatusHistoryOfABotMadePrivateDuringTheRequestIsNotFound(t *testing.T) 
 
 	answered := make(chan *response, 1)
 	go func() { answered <- e.get(viewer, botPath(bot.Id, "/status-events")) }()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	waitUntil(t, "the request reads the history", func() bool {
 		var waiting bool
 		require.NoError(t, e.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks
 			WHERE relation = 'bot_status_events'::regclass AND NOT granted)`).Scan(&waiting))
-		if waiting {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the request never read the history")
-		time.Sleep(10 * time.Millisecond)
-	}
+		return waiting
+	})
 	_, err = e.pool.Exec(ctx, "UPDATE bots SET is_public = false WHERE id = $1", bot.Id)
 	require.NoError(t, err)
 	require.NoError(t, hold.Rollback(ctx))

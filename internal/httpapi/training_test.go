@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -23,18 +24,13 @@ import (
 // waitForStatus polls the bot through the API until it has status want, and returns it.
 func (e *env) waitForStatus(u user, id uuid.UUID, want api.BotStatus) api.BotResponse {
 	e.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
 	var bot api.BotResponse
-	for time.Now().Before(deadline) {
+	waitUntil(e.t, fmt.Sprintf("bot %s is %q", id, want), func() bool {
 		res := e.get(u, botPath(id))
 		require.Equal(e.t, http.StatusOK, res.code, string(res.body))
 		res.decode(e.t, &bot)
-		if bot.Status == want {
-			return bot
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	e.t.Fatalf("bot %s is still %q, not %q", id, bot.Status, want)
+		return bot.Status == want
+	})
 	return bot
 }
 
@@ -343,17 +339,12 @@ func TestTrainingOfADeletedBotHasNoEffect(t *testing.T) {
 	close(gate.release)
 
 	// The job completes without touching the bot.
-	deadline := time.Now().Add(15 * time.Second)
-	var state string
-	for time.Now().Before(deadline) {
+	waitUntil(t, "the training job is completed", func() bool {
+		var state string
 		require.NoError(t, e.pool.QueryRow(context.Background(),
 			`SELECT state FROM river_job WHERE args->>'bot_id' = $1`, bot.Id.String()).Scan(&state))
-		if state == "completed" {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	require.Equal(t, "completed", state)
+		return state == "completed"
+	})
 	var status string
 	var deleted bool
 	require.NoError(t, e.pool.QueryRow(context.Background(),
