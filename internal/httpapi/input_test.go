@@ -74,10 +74,7 @@ func TestQuerySemicolonIsRefusedByName(t *testing.T) {
 	})
 	t.Run("DeleteWithConfirmHoldingASemicolonDeletesNothing", func(t *testing.T) {
 		t.Parallel()
-		victim := e.createBot(u, map[string]any{"name": "Kept"})
-		res := e.delete(u, botPath(victim.Id)+"?confirm=true;x", nil)
-		valNamesOnly(t, res, "query", "confirm")
-		require.Equal(t, http.StatusOK, e.get(u, botPath(victim.Id)).code)
+		requireDeleteRefusedByConfirm(t, e, u, "?confirm=true;x")
 	})
 	t.Run("AMalformedPercentEscapeIsRefusedByName", func(t *testing.T) {
 		t.Parallel()
@@ -85,6 +82,15 @@ func TestQuerySemicolonIsRefusedByName(t *testing.T) {
 		msg := inFieldMessage(t, res, "query", "q")
 		require.Contains(t, msg, "%25")
 	})
+}
+
+// requireDeleteRefusedByConfirm deletes a new bot of u's with query, whose confirm is not one
+// valid value, and checks that the refusal names confirm and the bot is still there.
+func requireDeleteRefusedByConfirm(t *testing.T, e *env, u user, query string) {
+	t.Helper()
+	victim := e.createBot(u, map[string]any{"name": "Kept"})
+	valNamesOnly(t, e.delete(u, botPath(victim.Id)+query, nil), "query", "confirm")
+	require.Equal(t, http.StatusOK, e.get(u, botPath(victim.Id)).code)
 }
 
 // A parameter that holds one value is refused by name when it is given twice.
@@ -106,10 +112,7 @@ func TestRepeatedQueryParameterIsRefusedByName(t *testing.T) {
 	}
 	t.Run("DeleteWithConfirmGivenTwiceDeletesNothing", func(t *testing.T) {
 		t.Parallel()
-		victim := e.createBot(u, map[string]any{"name": "Kept"})
-		res := e.delete(u, botPath(victim.Id)+"?confirm=true&confirm=true", nil)
-		valNamesOnly(t, res, "query", "confirm")
-		require.Equal(t, http.StatusOK, e.get(u, botPath(victim.Id)).code)
+		requireDeleteRefusedByConfirm(t, e, u, "?confirm=true&confirm=true")
 	})
 	t.Run("ARepeatIsListedNextToOtherInvalidParameters", func(t *testing.T) {
 		t.Parallel()

@@ -31,6 +31,18 @@ func (e *env) postWithKey(u user, path, key string, body any) *response {
 	return e.do(request{method: http.MethodPost, path: path, as: &u, body: body, header: map[string]string{"Idempotency-Key": key}})
 }
 
+// requireReplay checks that again is first's answer replayed: the same 201, byte for byte, with
+// the same headers, marked Idempotent-Replayed.
+func requireReplay(t *testing.T, first, again *response) {
+	t.Helper()
+	require.Equal(t, http.StatusCreated, again.code, string(again.body))
+	require.Equal(t, string(first.body), string(again.body))
+	for _, h := range []string{"Content-Type", "Content-Length", "Location", "ETag"} {
+		require.Equal(t, first.header.Get(h), again.header.Get(h), h)
+	}
+	require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+}
+
 func (e *env) countBots(u user) int {
 	e.t.Helper()
 	var n int
@@ -50,12 +62,7 @@ func TestIdempotentCreate(t *testing.T) {
 		first := e.postWithKey(u, "/api/v1/bots", key, body)
 		require.Equal(t, http.StatusCreated, first.code, string(first.body))
 		for _, sent := range []string{key, `"` + key + `"`} { // a token or a quoted string
-			again := e.postWithKey(u, "/api/v1/bots", sent, body)
-			require.Equal(t, http.StatusCreated, again.code, string(again.body))
-			require.JSONEq(t, string(first.body), string(again.body))
-			require.Equal(t, first.header.Get("Location"), again.header.Get("Location"))
-			require.Equal(t, first.header.Get("ETag"), again.header.Get("ETag"))
-			require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+			requireReplay(t, first, e.postWithKey(u, "/api/v1/bots", sent, body))
 		}
 		require.Empty(t, first.header.Get("Idempotent-Replayed"))
 		require.Equal(t, 1, e.countBots(u))
@@ -75,13 +82,7 @@ func TestIdempotentCreate(t *testing.T) {
 		first.decode(t, &bot)
 		require.Equal(t, http.StatusOK, e.put(u, botPath(bot.Id), map[string]any{"name": "Renamed", "description": nil}, nil).code)
 
-		again := e.postWithKey(u, "/api/v1/bots", key, sent)
-		require.Equal(t, http.StatusCreated, again.code, string(again.body))
-		require.Equal(t, string(first.body), string(again.body))
-		for _, h := range []string{"Content-Type", "Content-Length", "Location", "ETag"} {
-			require.Equal(t, first.header.Get(h), again.header.Get(h), h)
-		}
-		require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+		requireReplay(t, first, e.postWithKey(u, "/api/v1/bots", key, sent))
 	})
 
 	t.Run("TheSameKeyWithAnotherBodyIsRefused", func(t *testing.T) {
@@ -255,13 +256,7 @@ func TestIdempotencyKeysOfTheOldFormatStillReplay(t *testing.T) {
 	_, err = migrate.Up(ctx, conn)
 	require.NoError(t, err)
 	later := setupWith(t, envConfig{databaseURL: url})
-	again := later.postWithKey(u, "/api/v1/bots", key, body)
-	require.Equal(t, http.StatusCreated, again.code, string(again.body))
-	require.Equal(t, string(first.body), string(again.body))
-	for _, h := range []string{"Content-Type", "Content-Length", "Location", "ETag"} {
-		require.Equal(t, first.header.Get(h), again.header.Get(h), h)
-	}
-	require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+	requireReplay(t, first, later.postWithKey(u, "/api/v1/bots", key, body))
 	require.Zero(t, later.countBots(u), "the retry created nothing")
 }
 
