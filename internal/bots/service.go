@@ -159,11 +159,18 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 
 func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
 	row, err := s.q.BotUpdate(ctx, tx, s.updateParams(caller, id, p, false))
+	return s.finishWrite(ctx, tx, caller, id, "update bot", false, row, err)
+}
+
+// finishWrite completes a conditional write of the caller's bot id inside tx, which returned
+// row and err: a write that matched no row is explained (see explainMiss, restoring for a
+// restore), and a bot the write left in training gets its job. op names the write in errors.
+func (s *Service) finishWrite(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, op string, restoring bool, row db.Bot, err error) (Bot, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Bot{}, s.explainMiss(ctx, tx, caller, id, false)
+		return Bot{}, s.explainMiss(ctx, tx, caller, id, restoring)
 	}
 	if err != nil {
-		return Bot{}, writeError("update bot", err)
+		return Bot{}, writeError(op, err)
 	}
 	return s.queueIfTraining(ctx, tx, row)
 }
@@ -211,13 +218,7 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
 		row, err := s.q.BotRestore(ctx, tx, db.BotRestoreParams{ID: id, Caller: caller})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return Bot{}, s.explainMiss(ctx, tx, caller, id, true)
-		}
-		if err != nil {
-			return Bot{}, writeError("restore bot", err)
-		}
-		return s.queueIfTraining(ctx, tx, row)
+		return s.finishWrite(ctx, tx, caller, id, "restore bot", true, row, err)
 	})
 }
 
@@ -225,13 +226,7 @@ func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (Bot, error
 func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
 		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{ID: id, Caller: caller})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return Bot{}, s.explainMiss(ctx, tx, caller, id, false)
-		}
-		if err != nil {
-			return Bot{}, fmt.Errorf("train bot: %w", err)
-		}
-		return s.queueIfTraining(ctx, tx, row)
+		return s.finishWrite(ctx, tx, caller, id, "train bot", false, row, err)
 	})
 }
 
