@@ -222,24 +222,22 @@ func TestContentEncodingOtherThanIdentityIsRefused(t *testing.T) {
 	with := func(coding string) map[string]string {
 		return map[string]string{"Content-Type": "application/json", "Content-Encoding": coding}
 	}
-	t.Run("CreateWithBrotliOverAPlainBodyIsRefused", func(t *testing.T) {
-		t.Parallel()
-		u := newUser(t)
-		inUnsupportedCoding(t, e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: []byte(valid), header: with("br")}))
-		require.Zero(t, valBotsOf(t, e, u.id))
-	})
-	t.Run("CreateWithAGzippedBodyIsRefused", func(t *testing.T) {
-		t.Parallel()
-		u := newUser(t)
-		inUnsupportedCoding(t, e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: inGzip(t, valid), header: with("gzip")}))
-		require.Zero(t, valBotsOf(t, e, u.id))
-	})
-	t.Run("CreateWithIdentityThenGzipIsRefused", func(t *testing.T) {
-		t.Parallel()
-		u := newUser(t)
-		inUnsupportedCoding(t, e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: []byte(valid), header: with("identity, gzip")}))
-		require.Zero(t, valBotsOf(t, e, u.id))
-	})
+	for _, c := range []struct {
+		name   string
+		body   []byte
+		coding string
+	}{
+		{"CreateWithBrotliOverAPlainBodyIsRefused", []byte(valid), "br"},
+		{"CreateWithAGzippedBodyIsRefused", inGzip(t, valid), "gzip"},
+		{"CreateWithIdentityThenGzipIsRefused", []byte(valid), "identity, gzip"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			u := newUser(t)
+			inUnsupportedCoding(t, e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: c.body, header: with(c.coding)}))
+			require.Zero(t, valBotsOf(t, e, u.id))
+		})
+	}
 	t.Run("UpdateWithDeflateChangesNothing", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)

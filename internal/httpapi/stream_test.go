@@ -95,12 +95,19 @@ func watch(t *testing.T, srv *httptest.Server, u user, bot uuid.UUID) (<-chan ss
 	return events, cancel
 }
 
+// setupStream gives a stream test its own server, served over real HTTP, and a bot made of
+// body for a new user.
+func setupStream(t *testing.T, body map[string]any) (*env, *httptest.Server, user, api.BotResponse) {
+	t.Helper()
+	e := setup(t)
+	u := newUser(t)
+	return e, e.listen(), u, e.createBot(u, body)
+}
+
 func TestStatusStreamSendsTheCurrentStatusThenEveryChange(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	srv := e.listen()
-	owner, viewer := newUser(t), newUser(t)
-	bot := e.createBot(owner, map[string]any{"name": "Watched", "is_public": true})
+	e, srv, owner, bot := setupStream(t, map[string]any{"name": "Watched", "is_public": true})
+	viewer := newUser(t)
 
 	res, events, _ := openStream(t, srv, viewer, bot.Id, nil)
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -136,10 +143,7 @@ func TestStatusStreamSendsTheCurrentStatusThenEveryChange(t *testing.T) {
 
 func TestStatusStreamSendsHeartbeats(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	srv := e.listen()
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Quiet"})
+	_, srv, u, bot := setupStream(t, map[string]any{"name": "Quiet"})
 	events, _ := watch(t, srv, u, bot.Id)
 	timeout := time.After(15 * time.Second)
 	for {
@@ -156,10 +160,7 @@ func TestStatusStreamSendsHeartbeats(t *testing.T) {
 
 func TestStatusStreamResumesAfterLastEventID(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	srv := e.listen()
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Resumed"})
+	e, srv, u, bot := setupStream(t, map[string]any{"name": "Resumed"})
 	_, events, cancel := openStream(t, srv, u, bot.Id, nil)
 	first, _ := nextStatus(t, events)
 	cancel()
@@ -177,10 +178,7 @@ func TestStatusStreamResumesAfterLastEventID(t *testing.T) {
 
 func TestStatusStreamSendsEveryMissedEventAfterLastEventID(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	srv := e.listen()
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Busy"})
+	e, srv, u, bot := setupStream(t, map[string]any{"name": "Busy"})
 	// 249 changes after the first status, the last to active: 250 events, more than two
 	// pages of catching up.
 	_, err := e.pool.Exec(context.Background(), `DO $$ BEGIN
@@ -311,10 +309,7 @@ func TestStatusStreamOfABotTheCallerCannotSeeIsNotFound(t *testing.T) {
 
 func TestClosingAStreamFreesItsSubscription(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	srv := e.listen()
-	owner := newUser(t)
-	bot := e.createBot(owner, map[string]any{"name": "Short visit", "is_public": true})
+	e, srv, _, bot := setupStream(t, map[string]any{"name": "Short visit", "is_public": true})
 
 	// Four viewers with five streams each, the most one user may hold.
 	const streams = 20
@@ -335,10 +330,7 @@ func TestClosingAStreamFreesItsSubscription(t *testing.T) {
 
 func TestAUserMayHoldOnlySoManyStreams(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	srv := e.listen()
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Popular", "is_public": true})
+	e, srv, u, bot := setupStream(t, map[string]any{"name": "Popular", "is_public": true})
 
 	cancels := make([]context.CancelFunc, config.DefaultLimits().StreamsPerUser)
 	for i := range cancels {
