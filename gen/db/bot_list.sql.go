@@ -29,6 +29,7 @@ type BotCountParams struct {
 	QPattern *string
 }
 
+// The filters repeat on purpose: sqlc has no shared fragments (sqlc-dev/sqlc#2244), and each sort needs its own ORDER BY over them for its index plan (internal/bots/plan_test.go).
 // The list has one query per sort order, so that each can walk its own index instead of
 // sorting the caller's bots; the filters are the same in all of them and in BotCount.
 // q_pattern is a LIKE pattern that the service makes of the caller's search text (folded with

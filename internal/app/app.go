@@ -149,13 +149,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
 	defer ln.Close()
-	logger, closeLogs := newLogger(stdout, cfg.LogLevel)
-	defer closeLogs()
-	rt, err := start(ctx, cfg, logger)
+	rt, err := start(ctx, cfg, stdout)
 	if err != nil {
 		return err
 	}
-	defer rt.pool.Close()
+	defer rt.close()
+	logger := rt.logger
 
 	feed := statusfeed.New(func(ctx context.Context) (*pgx.Conn, error) {
 		return pgx.ConnectConfig(ctx, cfg.Pool.ConnConfig.Copy())
@@ -214,11 +213,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shut down: %w", err)
 	}
-	if err := rt.jobs.Stop(shutdownCtx); err != nil {
-		return fmt.Errorf("stop training workers: %w", err)
-	}
-	logger.Info("stopped")
-	return nil
+	return rt.stop(shutdownCtx)
 }
 
 // verifier checks bearer tokens with the secret and the token rules of cfg.
@@ -264,13 +259,12 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 	if cfg.Training.Workers == 0 {
 		return errors.New("TRAINING_WORKERS is 0: a worker needs at least 1")
 	}
-	logger, closeLogs := newLogger(stdout, cfg.LogLevel)
-	defer closeLogs()
-	rt, err := start(ctx, cfg, logger)
+	rt, err := start(ctx, cfg, stdout)
 	if err != nil {
 		return err
 	}
-	defer rt.pool.Close()
+	defer rt.close()
+	logger := rt.logger
 	if err := rt.jobs.Start(ctx, rt.svc); err != nil {
 		return fmt.Errorf("start training workers: %w", err)
 	}
@@ -278,36 +272,54 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := rt.jobs.Stop(stopCtx); err != nil {
+	return rt.stop(stopCtx)
+}
+
+// services are what serve and worker share: the logger, the pool, the job client and the bot
+// service.
+type services struct {
+	logger    *slog.Logger
+	closeLogs func()
+	pool      *pgxpool.Pool
+	jobs      *training.Client
+	svc       *bots.Service
+}
+
+// start makes the logger on stdout, connects, migrates and builds the bot service with its
+// training job client. On success the caller owes a close.
+func start(ctx context.Context, cfg config.Config, stdout io.Writer) (services, error) {
+	logger, closeLogs := newLogger(stdout, cfg.LogLevel)
+	pool, err := connect(ctx, cfg)
+	if err != nil {
+		closeLogs()
+		return services{}, err
+	}
+	rt := services{logger: logger, closeLogs: closeLogs, pool: pool}
+	if err := applyMigrations(ctx, pool, logger); err != nil {
+		rt.close()
+		return services{}, err
+	}
+	if rt.jobs, err = training.NewClient(pool, training.CatalogTrainer{}, cfg.Training, logger); err != nil {
+		rt.close()
+		return services{}, err
+	}
+	rt.svc = bots.NewService(pool, rt.jobs)
+	return rt, nil
+}
+
+// stop waits, until ctx ends, for the training workers to finish their jobs.
+func (rt services) stop(ctx context.Context) error {
+	if err := rt.jobs.Stop(ctx); err != nil {
 		return fmt.Errorf("stop training workers: %w", err)
 	}
-	logger.Info("stopped")
+	rt.logger.Info("stopped")
 	return nil
 }
 
-// services are what serve and worker share: the pool, the job client and the bot service.
-type services struct {
-	pool *pgxpool.Pool
-	jobs *training.Client
-	svc  *bots.Service
-}
-
-// start connects, migrates and builds the bot service with its training job client.
-func start(ctx context.Context, cfg config.Config, logger *slog.Logger) (services, error) {
-	pool, err := connect(ctx, cfg)
-	if err != nil {
-		return services{}, err
-	}
-	if err := applyMigrations(ctx, pool, logger); err != nil {
-		pool.Close()
-		return services{}, err
-	}
-	jobs, err := training.NewClient(pool, training.CatalogTrainer{}, cfg.Training, logger)
-	if err != nil {
-		pool.Close()
-		return services{}, err
-	}
-	return services{pool: pool, jobs: jobs, svc: bots.NewService(pool, jobs)}, nil
+// close closes the pool, then flushes the logs.
+func (rt services) close() {
+	rt.pool.Close()
+	rt.closeLogs()
 }
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {

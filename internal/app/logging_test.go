@@ -39,13 +39,19 @@ func (l *lockedBuffer) text() string {
 	return l.b.String()
 }
 
+// logTo makes a logger at level that writes to a new lockedBuffer.
+func logTo(level slog.Level) (*lockedBuffer, *slog.Logger, func()) {
+	out := &lockedBuffer{}
+	logger, closeLogs := newLogger(out, level)
+	return out, logger, closeLogs
+}
+
 func TestLogger(t *testing.T) {
 	t.Parallel()
 
 	t.Run("CloseWritesEveryLineInOrderInFewWrites", func(t *testing.T) {
 		t.Parallel()
-		out := &lockedBuffer{}
-		logger, closeLogs := newLogger(out, slog.LevelInfo)
+		out, logger, closeLogs := logTo(slog.LevelInfo)
 		for i := range 1000 {
 			logger.Info("request", slog.Int("n", i))
 		}
@@ -62,8 +68,7 @@ func TestLogger(t *testing.T) {
 
 	t.Run("InfoLinesAreWrittenWithoutWaitingForMore", func(t *testing.T) {
 		t.Parallel()
-		out := &lockedBuffer{}
-		logger, closeLogs := newLogger(out, slog.LevelInfo)
+		out, logger, closeLogs := logTo(slog.LevelInfo)
 		defer closeLogs()
 		logger.Info("listening")
 		require.Eventually(t, func() bool { return strings.Contains(out.text(), `"listening"`) },
@@ -72,8 +77,7 @@ func TestLogger(t *testing.T) {
 
 	t.Run("WarningsAreWrittenAtOnceWithWhatCameBefore", func(t *testing.T) {
 		t.Parallel()
-		out := &lockedBuffer{}
-		logger, closeLogs := newLogger(out, slog.LevelInfo)
+		out, logger, closeLogs := logTo(slog.LevelInfo)
 		defer closeLogs()
 		logger.Info("before")
 		logger.With(slog.String("component", "db")).Warn("database unavailable")
@@ -85,8 +89,7 @@ func TestLogger(t *testing.T) {
 
 	t.Run("TheLevelStillFilters", func(t *testing.T) {
 		t.Parallel()
-		out := &lockedBuffer{}
-		logger, closeLogs := newLogger(out, slog.LevelWarn)
+		out, logger, closeLogs := logTo(slog.LevelWarn)
 		logger.Info("hidden")
 		logger.WithGroup("g").Error("shown", slog.String("k", "v"))
 		closeLogs()
@@ -96,8 +99,7 @@ func TestLogger(t *testing.T) {
 
 	t.Run("ConcurrentLinesStayWhole", func(t *testing.T) {
 		t.Parallel()
-		out := &lockedBuffer{}
-		logger, closeLogs := newLogger(out, slog.LevelInfo)
+		out, logger, closeLogs := logTo(slog.LevelInfo)
 		var wg sync.WaitGroup
 		for g := range 8 {
 			wg.Go(func() {

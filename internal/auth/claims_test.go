@@ -42,16 +42,20 @@ func with(claims jwt.MapClaims, extra jwt.MapClaims) jwt.MapClaims {
 	return out
 }
 
-func TestVerifyRefusesClaimsItMustNotTrust(t *testing.T) {
+// Verify refuses the claims it must not trust, naming why, and accepts the claims it
+// expects: one table, so that each rule is checked from both sides.
+func TestVerifyTrustsOnlyTheClaimsItExpects(t *testing.T) {
 	t.Parallel()
 	user := uuid.New()
 
 	tests := []struct {
-		name   string
-		opts   []auth.Option
-		token  func(t *testing.T) string
+		name  string
+		opts  []auth.Option
+		token func(t *testing.T) string
+		// reason is part of the refusal; empty: the token is accepted.
 		reason string
 	}{
+		// Refused.
 		{
 			name: "AudienceStringWhenTheServiceHasNone",
 			token: func(t *testing.T) string {
@@ -167,27 +171,7 @@ func TestVerifyRefusesClaimsItMustNotTrust(t *testing.T) {
 			},
 			reason: "longer than the 1h0m0s",
 		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := auth.NewVerifier(authSecret, tt.opts...).Verify(tt.token(t))
-			require.ErrorIs(t, err, auth.ErrInvalidToken)
-			require.ErrorContains(t, err, tt.reason)
-			require.Equal(t, uuid.Nil, got)
-		})
-	}
-}
-
-func TestVerifyAcceptsTheClaimsItExpects(t *testing.T) {
-	t.Parallel()
-	user := uuid.New()
-
-	tests := []struct {
-		name  string
-		opts  []auth.Option
-		token func(t *testing.T) string
-	}{
+		// Accepted.
 		{
 			name:  "OwnAudienceString",
 			opts:  []auth.Option{auth.WithAudience("bots")},
@@ -233,11 +217,21 @@ func TestVerifyAcceptsTheClaimsItExpects(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		verdict := "Refuses"
+		if tt.reason == "" {
+			verdict = "Accepts"
+		}
+		t.Run(verdict+tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := auth.NewVerifier(authSecret, tt.opts...).Verify(tt.token(t))
-			require.NoError(t, err)
-			require.Equal(t, user, got)
+			if tt.reason == "" {
+				require.NoError(t, err)
+				require.Equal(t, user, got)
+				return
+			}
+			require.ErrorIs(t, err, auth.ErrInvalidToken)
+			require.ErrorContains(t, err, tt.reason)
+			require.Equal(t, uuid.Nil, got)
 		})
 	}
 }

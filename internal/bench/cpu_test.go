@@ -197,6 +197,9 @@ func TestCPUBetween(t *testing.T) {
 	t.Parallel()
 
 	before := cpuSample{server: 1 * time.Second, db: 2 * time.Second, client: 3 * time.Second, busy: 10 * time.Second, total: 40 * time.Second}
+	// spent is before plus 2s of the server, 4s of the database and 1s of the client, with
+	// the cores half busy meanwhile.
+	spent := cpuSample{server: 3 * time.Second, db: 6 * time.Second, client: 4 * time.Second, busy: 30 * time.Second, total: 80 * time.Second}
 	for _, tc := range []struct {
 		name     string
 		after    cpuSample
@@ -205,19 +208,19 @@ func TestCPUBetween(t *testing.T) {
 	}{
 		{
 			name:     "TimeIsDividedByTheRequests",
-			after:    cpuSample{server: 3 * time.Second, db: 6 * time.Second, client: 4 * time.Second, busy: 30 * time.Second, total: 80 * time.Second},
+			after:    spent,
 			requests: 1000,
 			want:     CPU{Server: 2 * time.Millisecond, DB: 4 * time.Millisecond, Client: 1 * time.Millisecond, Busy: 0.5},
 		},
 		{
 			name:     "OneRequestGetsAllTheTime",
-			after:    cpuSample{server: 3 * time.Second, db: 6 * time.Second, client: 4 * time.Second, busy: 30 * time.Second, total: 80 * time.Second},
+			after:    spent,
 			requests: 1,
 			want:     CPU{Server: 2 * time.Second, DB: 4 * time.Second, Client: 1 * time.Second, Busy: 0.5},
 		},
 		{
 			name:     "NoRequestsCountAsOneInsteadOfDividingByZero",
-			after:    cpuSample{server: 3 * time.Second, db: 6 * time.Second, client: 4 * time.Second, busy: 30 * time.Second, total: 80 * time.Second},
+			after:    spent,
 			requests: 0,
 			want:     CPU{Server: 2 * time.Second, DB: 4 * time.Second, Client: 1 * time.Second, Busy: 0.5},
 		},

@@ -26,16 +26,22 @@ const (
 	StatusError    Status = "error"
 )
 
+// Settings are what the owner of a bot chooses; the service keeps everything else. The JSON
+// names are those of a bot kept under an idempotency key (keptBot).
+type Settings struct {
+	Name         string  `json:"name"`
+	Description  *string `json:"description"`
+	Model        string  `json:"model"`
+	Temperature  float64 `json:"temperature"`
+	SystemPrompt string  `json:"system_prompt"`
+	IsPublic     bool    `json:"is_public"`
+}
+
 // Bot is a chatbot as the service hands it out.
 type Bot struct {
-	ID            uuid.UUID
-	OwnerID       uuid.UUID
-	Name          string
-	Description   *string
-	Model         string
-	Temperature   float64
-	SystemPrompt  string
-	IsPublic      bool
+	ID      uuid.UUID
+	OwnerID uuid.UUID
+	Settings
 	Status        Status
 	StatusMessage *string
 	// Version counts the changes of the bot; it makes the ETag.
@@ -49,17 +55,24 @@ func fromDB(b db.Bot) Bot {
 	return Bot{
 		ID:            b.ID,
 		OwnerID:       b.OwnerID,
-		Name:          b.Name,
-		Description:   b.Description,
-		Model:         b.Model,
-		Temperature:   b.Temperature,
-		SystemPrompt:  b.SystemPrompt,
-		IsPublic:      b.IsPublic,
+		Settings:      settingsFromDB(b),
 		Status:        Status(b.Status),
 		StatusMessage: b.StatusMessage,
 		Version:       b.Version,
 		CreatedAt:     b.CreatedAt,
 		UpdatedAt:     b.UpdatedAt,
+	}
+}
+
+// settingsFromDB is the owner's choices in a row.
+func settingsFromDB(b db.Bot) Settings {
+	return Settings{
+		Name:         b.Name,
+		Description:  b.Description,
+		Model:        b.Model,
+		Temperature:  b.Temperature,
+		SystemPrompt: b.SystemPrompt,
+		IsPublic:     b.IsPublic,
 	}
 }
 
@@ -136,14 +149,7 @@ func (e *PreconditionError) Error() string { return ErrPreconditionFailed.Error(
 func (e *PreconditionError) Is(target error) bool { return target == ErrPreconditionFailed }
 
 // CreateParams is a new bot. Defaults are the API's concern and are filled in before this.
-type CreateParams struct {
-	Name         string
-	Description  *string
-	Model        string
-	Temperature  float64
-	SystemPrompt string
-	IsPublic     bool
-}
+type CreateParams = Settings
 
 // UpdateParams lists the fields to change; nil keeps a field. Description is cleared when
 // SetDescription is true and Description is nil.

@@ -78,14 +78,9 @@ func (s *Service) Idempotent(ctx context.Context, user uuid.UUID, key string, ha
 // field, times to the nanosecond and with their offset, so that a replay shows the bot
 // exactly as the first answer did. It converts to and from Bot, so the two cannot drift.
 type keptBot struct {
-	ID            uuid.UUID `json:"id"`
-	OwnerID       uuid.UUID `json:"owner_id"`
-	Name          string    `json:"name"`
-	Description   *string   `json:"description"`
-	Model         string    `json:"model"`
-	Temperature   float64   `json:"temperature"`
-	SystemPrompt  string    `json:"system_prompt"`
-	IsPublic      bool      `json:"is_public"`
+	ID      uuid.UUID `json:"id"`
+	OwnerID uuid.UUID `json:"owner_id"`
+	Settings
 	Status        Status    `json:"status"`
 	StatusMessage *string   `json:"status_message"`
 	Version       int64     `json:"version"`

@@ -91,10 +91,18 @@ func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p C
 	if err := v.err(); err != nil {
 		return Bot{}, err
 	}
+	p.Name = name
+	return s.insert(ctx, tx, caller, p, nameFold, "create bot")
+}
+
+// insert stores a new bot of owner's with settings p inside tx and queues its training.
+// p.Name is already normalised, and nameFold is its folded key; what names the write in
+// an unexpected error.
+func (s *Service) insert(ctx context.Context, tx pgx.Tx, owner uuid.UUID, p Settings, nameFold, what string) (Bot, error) {
 	row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
 		ID:              uuid.New(),
-		OwnerID:         caller,
-		Name:            name,
+		OwnerID:         owner,
+		Name:            p.Name,
 		NameFold:        nameFold,
 		Description:     p.Description,
 		DescriptionFold: fold(p.Description),
@@ -104,7 +112,7 @@ func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p C
 		IsPublic:        p.IsPublic,
 	})
 	if err != nil {
-		return Bot{}, writeError("create bot", err)
+		return Bot{}, writeError(what, err)
 	}
 	return s.queueIfTraining(ctx, tx, row)
 }
@@ -151,11 +159,18 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 
 func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
 	row, err := s.q.BotUpdate(ctx, tx, s.updateParams(caller, id, p, false))
+	return s.finishWrite(ctx, tx, caller, id, "update bot", false, row, err)
+}
+
+// finishWrite completes a conditional write of the caller's bot id inside tx, which returned
+// row and err: a write that matched no row is explained (see explainMiss, restoring for a
+// restore), and a bot the write left in training gets its job. op names the write in errors.
+func (s *Service) finishWrite(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, op string, restoring bool, row db.Bot, err error) (Bot, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Bot{}, s.explainMiss(ctx, tx, caller, id, false)
+		return Bot{}, s.explainMiss(ctx, tx, caller, id, restoring)
 	}
 	if err != nil {
-		return Bot{}, writeError("update bot", err)
+		return Bot{}, writeError(op, err)
 	}
 	return s.queueIfTraining(ctx, tx, row)
 }
@@ -203,13 +218,7 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
 		row, err := s.q.BotRestore(ctx, tx, db.BotRestoreParams{ID: id, Caller: caller})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return Bot{}, s.explainMiss(ctx, tx, caller, id, true)
-		}
-		if err != nil {
-			return Bot{}, writeError("restore bot", err)
-		}
-		return s.queueIfTraining(ctx, tx, row)
+		return s.finishWrite(ctx, tx, caller, id, "restore bot", true, row, err)
 	})
 }
 
@@ -217,13 +226,7 @@ func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (Bot, error
 func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
 		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{ID: id, Caller: caller})
-		if errors.Is(err, pgx.ErrNoRows) {
-			return Bot{}, s.explainMiss(ctx, tx, caller, id, false)
-		}
-		if err != nil {
-			return Bot{}, fmt.Errorf("train bot: %w", err)
-		}
-		return s.queueIfTraining(ctx, tx, row)
+		return s.finishWrite(ctx, tx, caller, id, "train bot", false, row, err)
 	})
 }
 
@@ -260,22 +263,9 @@ func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 		}
 		nameFold = Fold(name)
 	}
-	row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
-		ID:              uuid.New(),
-		OwnerID:         caller,
-		Name:            name,
-		NameFold:        nameFold,
-		Description:     src.Description,
-		DescriptionFold: src.DescriptionFold,
-		Model:           src.Model,
-		Temperature:     src.Temperature,
-		SystemPrompt:    src.SystemPrompt,
-		IsPublic:        p.IsPublic,
-	})
-	if err != nil {
-		return Bot{}, writeError("create copy", err)
-	}
-	return s.queueIfTraining(ctx, tx, row)
+	copied := settingsFromDB(src)
+	copied.Name, copied.IsPublic = name, p.IsPublic
+	return s.insert(ctx, tx, caller, copied, nameFold, "create copy")
 }
 
 // freeCopyName finds the first default copy name of source that the owner does not use.

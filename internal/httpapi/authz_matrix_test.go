@@ -155,8 +155,7 @@ func TestAuthzWritesByOthersChangeNothing(t *testing.T) {
 			e := e.authzFor(t)
 			owner, other := newUser(t), newUser(t)
 			id := authzBot(e, owner, s.public, s.deleted)
-			row, ok := authzLoad(e, id)
-			require.True(t, ok)
+			row := authzLoaded(t, e, id)
 			etag := `"` + strconv.FormatInt(row.Version, 10) + `"`
 			var seen api.BotResponse
 			if !s.deleted {
@@ -183,8 +182,7 @@ func TestAuthzWritesByOthersChangeNothing(t *testing.T) {
 			}
 
 			require.Equal(t, before, authzRows(e, owner, other), "another user's writes changed the bot")
-			after, ok := authzLoad(e, id)
-			require.True(t, ok)
+			after := authzLoaded(t, e, id)
 			require.Equal(t, row, after)
 			require.Equal(t, "active", after.Status)
 			require.Equal(t, s.deleted, after.Deleted)
@@ -205,56 +203,38 @@ func TestAuthzWritesByOthersChangeNothing(t *testing.T) {
 // authzSubject is a bot in one relation to the caller, with what each endpoint answers.
 type authzSubject struct {
 	name string
-	// make creates the bot for caller (stranger stands for any other user) and returns its id.
-	make   func(e *env, caller, stranger user) uuid.UUID
-	expect map[string]int // status by endpoint gerund
+	// The bot is the caller's own or another user's, public or private, deleted or live;
+	// a missing one is an id no bot has.
+	own, public, deleted, missing bool
+	expect                        map[string]int // status by endpoint gerund
+}
+
+// make creates the bot for caller (stranger stands for any other user) and returns its id.
+func (s authzSubject) make(e *env, caller, stranger user) uuid.UUID {
+	if s.missing {
+		return uuid.New()
+	}
+	owner := stranger
+	if s.own {
+		owner = caller
+	}
+	return authzBot(e, owner, s.public, s.deleted)
 }
 
 var (
-	authzOwnPrivateBot = authzSubject{
-		name: "OwnPrivateBot",
-		make: func(e *env, caller, _ user) uuid.UUID { return authzBot(e, caller, false, false) },
-		expect: map[string]int{
-			"Getting": 200, "Updating": 200, "Deleting": 200,
-			"Restoring": 409, "Duplicating": 201, "Training": 202,
-		},
-	}
-	authzOthersPrivateBot = authzSubject{
-		name:   "AnotherUsersPrivateBot",
-		make:   func(e *env, _, stranger user) uuid.UUID { return authzBot(e, stranger, false, false) },
-		expect: authzAll(404),
-	}
-	authzOthersPublicBot = authzSubject{
-		name: "AnotherUsersPublicBot",
-		make: func(e *env, _, stranger user) uuid.UUID { return authzBot(e, stranger, true, false) },
-		expect: map[string]int{
-			"Getting": 200, "Updating": 403, "Deleting": 403,
-			"Restoring": 403, "Duplicating": 201, "Training": 403,
-		},
-	}
-	authzOwnDeletedBot = authzSubject{
-		name: "OwnDeletedBot",
-		make: func(e *env, caller, _ user) uuid.UUID { return authzBot(e, caller, false, true) },
-		expect: map[string]int{
-			"Getting": 404, "Updating": 404, "Deleting": 404,
-			"Restoring": 200, "Duplicating": 404, "Training": 404,
-		},
-	}
-	authzOthersDeletedPrivateBot = authzSubject{
-		name:   "AnotherUsersDeletedPrivateBot",
-		make:   func(e *env, _, stranger user) uuid.UUID { return authzBot(e, stranger, false, true) },
-		expect: authzAll(404),
-	}
-	authzOthersDeletedPublicBot = authzSubject{
-		name:   "AnotherUsersDeletedPublicBot",
-		make:   func(e *env, _, stranger user) uuid.UUID { return authzBot(e, stranger, true, true) },
-		expect: authzAll(404),
-	}
-	authzMissingBot = authzSubject{
-		name:   "AMissingBot",
-		make:   func(*env, user, user) uuid.UUID { return uuid.New() },
-		expect: authzAll(404),
-	}
+	authzOwnPrivateBot = authzSubject{name: "OwnPrivateBot", own: true, expect: map[string]int{
+		"Getting": 200, "Updating": 200, "Deleting": 200, "Restoring": 409, "Duplicating": 201, "Training": 202,
+	}}
+	authzOthersPrivateBot = authzSubject{name: "AnotherUsersPrivateBot", expect: authzAll(404)}
+	authzOthersPublicBot  = authzSubject{name: "AnotherUsersPublicBot", public: true, expect: map[string]int{
+		"Getting": 200, "Updating": 403, "Deleting": 403, "Restoring": 403, "Duplicating": 201, "Training": 403,
+	}}
+	authzOwnDeletedBot = authzSubject{name: "OwnDeletedBot", own: true, deleted: true, expect: map[string]int{
+		"Getting": 404, "Updating": 404, "Deleting": 404, "Restoring": 200, "Duplicating": 404, "Training": 404,
+	}}
+	authzOthersDeletedPrivateBot = authzSubject{name: "AnotherUsersDeletedPrivateBot", deleted: true, expect: authzAll(404)}
+	authzOthersDeletedPublicBot  = authzSubject{name: "AnotherUsersDeletedPublicBot", public: true, deleted: true, expect: authzAll(404)}
+	authzMissingBot              = authzSubject{name: "AMissingBot", missing: true, expect: authzAll(404)}
 )
 
 func authzSubjects() []authzSubject {
@@ -288,8 +268,7 @@ func authzEndpoints() []authzEndpoint {
 				var bot api.BotResponse
 				res.decode(t, &bot)
 				require.Equal(t, id, bot.Id)
-				row, ok := authzLoad(e, id)
-				require.True(t, ok)
+				row := authzLoaded(t, e, id)
 				require.Equal(t, `"`+strconv.FormatInt(row.Version, 10)+`"`, res.header.Get("ETag"))
 			},
 		},
@@ -302,8 +281,7 @@ func authzEndpoints() []authzEndpoint {
 				var bot api.BotResponse
 				res.decode(t, &bot)
 				require.Equal(t, id, bot.Id)
-				row, ok := authzLoad(e, id)
-				require.True(t, ok)
+				row := authzLoaded(t, e, id)
 				require.Equal(t, "Changed by its owner ✓", *row.Description)
 				require.Equal(t, int64(2), row.Version)
 			},
@@ -318,8 +296,7 @@ func authzEndpoints() []authzEndpoint {
 				res.decode(t, &del)
 				require.Equal(t, id, del.Id)
 				require.True(t, bool(del.Deleted))
-				row, ok := authzLoad(e, id)
-				require.True(t, ok)
+				row := authzLoaded(t, e, id)
 				require.True(t, row.Deleted)
 			},
 		},
@@ -333,8 +310,7 @@ func authzEndpoints() []authzEndpoint {
 				res.decode(t, &bot)
 				require.Equal(t, id, bot.Id)
 				require.Equal(t, caller.id, bot.OwnerId)
-				row, ok := authzLoad(e, id)
-				require.True(t, ok)
+				row := authzLoaded(t, e, id)
 				require.False(t, row.Deleted)
 				require.Equal(t, http.StatusOK, e.get(caller, botPath(id)).code)
 			},
@@ -347,16 +323,14 @@ func authzEndpoints() []authzEndpoint {
 			succeeded: func(t *testing.T, e *env, caller user, id uuid.UUID, res *response) {
 				var bot api.BotResponse
 				res.decode(t, &bot)
-				src, ok := authzLoad(e, id)
-				require.True(t, ok)
+				src := authzLoaded(t, e, id)
 				require.NotEqual(t, id, bot.Id)
 				require.Equal(t, caller.id, bot.OwnerId, "the copy belongs to the caller")
 				require.False(t, bot.IsPublic, "the copy is private")
 				require.Equal(t, api.BotStatus("training"), bot.Status)
 				require.Equal(t, src.Name+" (copy)", bot.Name)
 				require.Equal(t, botPath(bot.Id), res.header.Get("Location"))
-				cp, ok := authzLoad(e, bot.Id)
-				require.True(t, ok)
+				cp := authzLoaded(t, e, bot.Id)
 				require.Equal(t, caller.id, cp.OwnerID)
 				require.Equal(t, "active", src.Status, "duplicating changed the source")
 				require.Equal(t, int64(1), src.Version, "duplicating changed the source")
@@ -371,8 +345,7 @@ func authzEndpoints() []authzEndpoint {
 				var bot api.BotResponse
 				res.decode(t, &bot)
 				require.Equal(t, api.BotStatus("training"), bot.Status)
-				row, ok := authzLoad(e, id)
-				require.True(t, ok)
+				row := authzLoaded(t, e, id)
 				require.Equal(t, "training", row.Status)
 			},
 		},

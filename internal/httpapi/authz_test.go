@@ -282,6 +282,14 @@ func authzLoad(e *env, id uuid.UUID) (authzRow, bool) {
 	return r, true
 }
 
+// authzLoaded is authzLoad of a bot that must exist.
+func authzLoaded(t *testing.T, e *env, id uuid.UUID) authzRow {
+	t.Helper()
+	row, ok := authzLoad(e, id)
+	require.True(t, ok, "bot %s is not in the database", id)
+	return row
+}
+
 // authzRows is every stored column of every bot the users own, to compare before and after
 // a request that must change nothing.
 func authzRows(e *env, users ...user) string {

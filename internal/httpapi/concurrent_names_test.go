@@ -14,18 +14,23 @@ import (
 	"github.com/chatsphere/bots/gen/api"
 )
 
-// lstCountOutcomes checks that every 409 of raced responses (already checked against the
-// spec) is a name-taken problem, and counts the responses by status.
-func lstCountOutcomes(t *testing.T, out []*response) map[int]int {
+// nameRaceWinner checks that exactly one of raced responses (already checked against the
+// spec) has status won and every other is a name-taken 409, and returns the winner's bot.
+func nameRaceWinner(t *testing.T, out []*response, won int) api.BotResponse {
 	t.Helper()
 	counts := map[int]int{}
+	var winner api.BotResponse
 	for _, res := range out {
 		counts[res.code]++
-		if res.code == http.StatusConflict {
+		switch res.code {
+		case won:
+			res.decode(t, &winner)
+		case http.StatusConflict:
 			require.Equal(t, "/problems/name-taken", res.problem(t, http.StatusConflict).Type)
 		}
 	}
-	return counts
+	require.Equal(t, map[int]int{won: 1, http.StatusConflict: len(out) - 1}, counts)
+	return winner
 }
 
 func TestConcurrentCreatesWithOneName(t *testing.T) {
@@ -56,16 +61,7 @@ func TestConcurrentCreatesWithOneName(t *testing.T) {
 			for i := range 30 {
 				reqs = append(reqs, request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: map[string]any{"name": spell(i), "model": "gpt-4o-mini"}})
 			}
-			out := e.race(reqs)
-
-			counts := lstCountOutcomes(t, out)
-			require.Equal(t, map[int]int{http.StatusCreated: 1, http.StatusConflict: 29}, counts)
-			var winner api.BotResponse
-			for _, res := range out {
-				if res.code == http.StatusCreated {
-					res.decode(t, &winner)
-				}
-			}
+			winner := nameRaceWinner(t, e.race(reqs), http.StatusCreated)
 			var rows int
 			var stored uuid.UUID
 			require.NoError(t, e.pool.QueryRow(context.Background(),
@@ -97,16 +93,7 @@ func TestConcurrentRenamesToOneName(t *testing.T) {
 				bot := e.createBot(u, map[string]any{"name": fmt.Sprintf("Bot %d", i)})
 				reqs = append(reqs, request{method: http.MethodPut, path: botPath(bot.Id), as: &u, body: map[string]any{"name": spell(i)}})
 			}
-			out := e.race(reqs)
-
-			counts := lstCountOutcomes(t, out)
-			require.Equal(t, map[int]int{http.StatusOK: 1, http.StatusConflict: 9}, counts)
-			var winner api.BotResponse
-			for _, res := range out {
-				if res.code == http.StatusOK {
-					res.decode(t, &winner)
-				}
-			}
+			winner := nameRaceWinner(t, e.race(reqs), http.StatusOK)
 			require.Equal(t, "renamed", strings.ToLower(winner.Name))
 
 			// The losers keep their names and versions: a refused rename writes nothing.

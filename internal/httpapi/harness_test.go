@@ -315,6 +315,27 @@ func (e *env) start(t *testing.T, r request) func() *response {
 	}
 }
 
+// listen serves e's handler over real HTTP until the test ends, for what a recorder cannot
+// show: a stream as it comes, the bytes on the wire.
+func (e *env) listen() *httptest.Server {
+	srv := httptest.NewServer(e.handler)
+	e.t.Cleanup(srv.Close)
+	return srv
+}
+
+// waitUntil polls cond until it holds, failing the test after 20 seconds: the one way tests
+// here wait for something another goroutine, process or the database does.
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // authzFor returns e reporting to t, so that parallel subtests can share one server and
 // database while each fails on its own.
 func (e *env) authzFor(t *testing.T) *env {

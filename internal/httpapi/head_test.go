@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -142,8 +141,7 @@ func TestHeadOverTheWire(t *testing.T) {
 	e := setup(t)
 	u := newUser(t)
 	bot := e.createBot(u, map[string]any{"name": "Support"})
-	srv := httptest.NewServer(e.handler)
-	t.Cleanup(srv.Close)
+	srv := e.listen()
 
 	call := func(method string) (*http.Response, []byte) {
 		req, err := http.NewRequest(method, srv.URL+botPath(bot.Id), nil)

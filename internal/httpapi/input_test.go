@@ -74,10 +74,7 @@ func TestQuerySemicolonIsRefusedByName(t *testing.T) {
 	})
 	t.Run("DeleteWithConfirmHoldingASemicolonDeletesNothing", func(t *testing.T) {
 		t.Parallel()
-		victim := e.createBot(u, map[string]any{"name": "Kept"})
-		res := e.delete(u, botPath(victim.Id)+"?confirm=true;x", nil)
-		valNamesOnly(t, res, "query", "confirm")
-		require.Equal(t, http.StatusOK, e.get(u, botPath(victim.Id)).code)
+		requireDeleteRefusedByConfirm(t, e, u, "?confirm=true;x")
 	})
 	t.Run("AMalformedPercentEscapeIsRefusedByName", func(t *testing.T) {
 		t.Parallel()
@@ -85,6 +82,15 @@ func TestQuerySemicolonIsRefusedByName(t *testing.T) {
 		msg := inFieldMessage(t, res, "query", "q")
 		require.Contains(t, msg, "%25")
 	})
+}
+
+// requireDeleteRefusedByConfirm deletes a new bot of u's with query, whose confirm is not one
+// valid value, and checks that the refusal names confirm and the bot is still there.
+func requireDeleteRefusedByConfirm(t *testing.T, e *env, u user, query string) {
+	t.Helper()
+	victim := e.createBot(u, map[string]any{"name": "Kept"})
+	valNamesOnly(t, e.delete(u, botPath(victim.Id)+query, nil), "query", "confirm")
+	require.Equal(t, http.StatusOK, e.get(u, botPath(victim.Id)).code)
 }
 
 // A parameter that holds one value is refused by name when it is given twice.
@@ -106,10 +112,7 @@ func TestRepeatedQueryParameterIsRefusedByName(t *testing.T) {
 	}
 	t.Run("DeleteWithConfirmGivenTwiceDeletesNothing", func(t *testing.T) {
 		t.Parallel()
-		victim := e.createBot(u, map[string]any{"name": "Kept"})
-		res := e.delete(u, botPath(victim.Id)+"?confirm=true&confirm=true", nil)
-		valNamesOnly(t, res, "query", "confirm")
-		require.Equal(t, http.StatusOK, e.get(u, botPath(victim.Id)).code)
+		requireDeleteRefusedByConfirm(t, e, u, "?confirm=true&confirm=true")
 	})
 	t.Run("ARepeatIsListedNextToOtherInvalidParameters", func(t *testing.T) {
 		t.Parallel()
@@ -219,24 +222,22 @@ func TestContentEncodingOtherThanIdentityIsRefused(t *testing.T) {
 	with := func(coding string) map[string]string {
 		return map[string]string{"Content-Type": "application/json", "Content-Encoding": coding}
 	}
-	t.Run("CreateWithBrotliOverAPlainBodyIsRefused", func(t *testing.T) {
-		t.Parallel()
-		u := newUser(t)
-		inUnsupportedCoding(t, e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: []byte(valid), header: with("br")}))
-		require.Zero(t, valBotsOf(t, e, u.id))
-	})
-	t.Run("CreateWithAGzippedBodyIsRefused", func(t *testing.T) {
-		t.Parallel()
-		u := newUser(t)
-		inUnsupportedCoding(t, e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: inGzip(t, valid), header: with("gzip")}))
-		require.Zero(t, valBotsOf(t, e, u.id))
-	})
-	t.Run("CreateWithIdentityThenGzipIsRefused", func(t *testing.T) {
-		t.Parallel()
-		u := newUser(t)
-		inUnsupportedCoding(t, e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: []byte(valid), header: with("identity, gzip")}))
-		require.Zero(t, valBotsOf(t, e, u.id))
-	})
+	for _, c := range []struct {
+		name   string
+		body   []byte
+		coding string
+	}{
+		{"CreateWithBrotliOverAPlainBodyIsRefused", []byte(valid), "br"},
+		{"CreateWithAGzippedBodyIsRefused", inGzip(t, valid), "gzip"},
+		{"CreateWithIdentityThenGzipIsRefused", []byte(valid), "identity, gzip"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			u := newUser(t)
+			inUnsupportedCoding(t, e.do(request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: c.body, header: with(c.coding)}))
+			require.Zero(t, valBotsOf(t, e, u.id))
+		})
+	}
 	t.Run("UpdateWithDeflateChangesNothing", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)

@@ -6,8 +6,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
-
-	"github.com/chatsphere/bots/gen/api"
 )
 
 func TestCreateBot(t *testing.T) {
@@ -26,11 +24,8 @@ func TestCreateBot(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		u := newUser(t)
-		res := e.post(u, "/api/v1/bots", sent)
-		require.Equal(t, http.StatusCreated, res.code, string(res.body))
+		bot, res := e.create(u, sent)
 		lifeETag(t, res)
-		var bot api.BotResponse
-		res.decode(t, &bot)
 		require.Equal(t, "/api/v1/bots/"+bot.Id.String(), res.header.Get("Location"))
 		require.NotEqual(t, uuid.Nil, bot.Id)
 
@@ -48,8 +43,7 @@ func TestCreateBot(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		u := newUser(t)
-		created := e.post(u, "/api/v1/bots", sent)
-		require.Equal(t, http.StatusCreated, created.code, string(created.body))
+		_, created := e.create(u, sent)
 
 		got := e.get(u, created.header.Get("Location"))
 		require.Equal(t, http.StatusOK, got.code, string(got.body))

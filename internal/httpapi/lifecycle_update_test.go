@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -185,24 +184,18 @@ func TestConcurrentWrites(t *testing.T) {
 		tag := lifeETag(t, created)
 		before := lifeLoad(t, e, bot.Id)
 
-		const n = 20
-		results := make([]*response, n)
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				results[i], errs[i] = e.try(request{
-					method: http.MethodPut, path: botPath(bot.Id), as: &u,
-					body:   map[string]any{"name": fmt.Sprintf("Writer %d", i)},
-					header: map[string]string{"If-Match": tag},
-				})
-			})
+		updates := make([]request, 20)
+		for i := range updates {
+			updates[i] = request{
+				method: http.MethodPut, path: botPath(bot.Id), as: &u,
+				body:   map[string]any{"name": fmt.Sprintf("Writer %d", i)},
+				header: map[string]string{"If-Match": tag},
+			}
 		}
-		wg.Wait()
+		results := e.race(updates)
 
 		winner := -1
 		for i, res := range results {
-			require.NoError(t, errs[i])
 			switch res.code {
 			case http.StatusOK:
 				require.Equal(t, -1, winner, "two updates with the same If-Match both won")
@@ -228,19 +221,13 @@ func TestConcurrentWrites(t *testing.T) {
 		src := e.createBot(u, map[string]any{"name": "X"})
 
 		const n = 10
-		results := make([]*response, n)
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				results[i], errs[i] = e.try(request{method: http.MethodPost, path: botPath(src.Id, "/duplicate"), as: &u})
-			})
+		duplicates := make([]request, n)
+		for i := range duplicates {
+			duplicates[i] = request{method: http.MethodPost, path: botPath(src.Id, "/duplicate"), as: &u}
 		}
-		wg.Wait()
 
 		var got []string
-		for i, res := range results {
-			require.NoError(t, errs[i])
+		for i, res := range e.race(duplicates) {
 			require.Equal(t, http.StatusCreated, res.code, "duplicate %d: %s", i, res.body)
 			var bot api.BotResponse
 			res.decode(t, &bot)

@@ -31,6 +31,18 @@ func (e *env) postWithKey(u user, path, key string, body any) *response {
 	return e.do(request{method: http.MethodPost, path: path, as: &u, body: body, header: map[string]string{"Idempotency-Key": key}})
 }
 
+// requireReplay checks that again is first's answer replayed: the same 201, byte for byte, with
+// the same headers, marked Idempotent-Replayed.
+func requireReplay(t *testing.T, first, again *response) {
+	t.Helper()
+	require.Equal(t, http.StatusCreated, again.code, string(again.body))
+	require.Equal(t, string(first.body), string(again.body))
+	for _, h := range []string{"Content-Type", "Content-Length", "Location", "ETag"} {
+		require.Equal(t, first.header.Get(h), again.header.Get(h), h)
+	}
+	require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+}
+
 func (e *env) countBots(u user) int {
 	e.t.Helper()
 	var n int
@@ -50,12 +62,7 @@ func TestIdempotentCreate(t *testing.T) {
 		first := e.postWithKey(u, "/api/v1/bots", key, body)
 		require.Equal(t, http.StatusCreated, first.code, string(first.body))
 		for _, sent := range []string{key, `"` + key + `"`} { // a token or a quoted string
-			again := e.postWithKey(u, "/api/v1/bots", sent, body)
-			require.Equal(t, http.StatusCreated, again.code, string(again.body))
-			require.JSONEq(t, string(first.body), string(again.body))
-			require.Equal(t, first.header.Get("Location"), again.header.Get("Location"))
-			require.Equal(t, first.header.Get("ETag"), again.header.Get("ETag"))
-			require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+			requireReplay(t, first, e.postWithKey(u, "/api/v1/bots", sent, body))
 		}
 		require.Empty(t, first.header.Get("Idempotent-Replayed"))
 		require.Equal(t, 1, e.countBots(u))
@@ -75,13 +82,7 @@ func TestIdempotentCreate(t *testing.T) {
 		first.decode(t, &bot)
 		require.Equal(t, http.StatusOK, e.put(u, botPath(bot.Id), map[string]any{"name": "Renamed", "description": nil}, nil).code)
 
-		again := e.postWithKey(u, "/api/v1/bots", key, sent)
-		require.Equal(t, http.StatusCreated, again.code, string(again.body))
-		require.Equal(t, string(first.body), string(again.body))
-		for _, h := range []string{"Content-Type", "Content-Length", "Location", "ETag"} {
-			require.Equal(t, first.header.Get(h), again.header.Get(h), h)
-		}
-		require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+		requireReplay(t, first, e.postWithKey(u, "/api/v1/bots", key, sent))
 	})
 
 	t.Run("TheSameKeyWithAnotherBodyIsRefused", func(t *testing.T) {
@@ -255,13 +256,7 @@ func TestIdempotencyKeysOfTheOldFormatStillReplay(t *testing.T) {
 	_, err = migrate.Up(ctx, conn)
 	require.NoError(t, err)
 	later := setupWith(t, envConfig{databaseURL: url})
-	again := later.postWithKey(u, "/api/v1/bots", key, body)
-	require.Equal(t, http.StatusCreated, again.code, string(again.body))
-	require.Equal(t, string(first.body), string(again.body))
-	for _, h := range []string{"Content-Type", "Content-Length", "Location", "ETag"} {
-		require.Equal(t, first.header.Get(h), again.header.Get(h), h)
-	}
-	require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
+	requireReplay(t, first, later.postWithKey(u, "/api/v1/bots", key, body))
 	require.Zero(t, later.countBots(u), "the retry created nothing")
 }
 
@@ -346,16 +341,11 @@ func TestThePurgeRunsAsAPeriodicJob(t *testing.T) {
 	require.NoError(t, err)
 
 	e := setupWith(t, envConfig{databaseURL: url, trainer: training.CatalogTrainer{}, training: cfg})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	waitUntil(t, "the deleted bot is purged", func() bool {
 		var n int
 		require.NoError(t, e.pool.QueryRow(context.Background(), "SELECT count(*) FROM bots WHERE id = $1", bot.Id).Scan(&n))
-		if n == 0 {
-			return
-		}
-		require.True(t, time.Now().Before(deadline), "the deleted bot was not purged")
-		time.Sleep(50 * time.Millisecond)
-	}
+		return n == 0
+	})
 }
 
 // tcpProxy forwards a local port to PostgreSQL and can cut every connection, to simulate
@@ -450,11 +440,9 @@ func TestTheServiceRidesOutADatabaseOutage(t *testing.T) {
 	require.Equal(t, http.StatusOK, e.do(request{method: http.MethodGet, path: "/healthz"}).code, "the process itself is alive")
 
 	proxy.restore()
-	deadline := time.Now().Add(20 * time.Second)
-	for e.do(request{method: http.MethodGet, path: "/readyz"}).code != http.StatusOK {
-		require.True(t, time.Now().Before(deadline), "the service did not recover")
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitUntil(t, "the service recovers", func() bool {
+		return e.do(request{method: http.MethodGet, path: "/readyz"}).code == http.StatusOK
+	})
 	require.Equal(t, http.StatusOK, e.get(u, botPath(bot.Id)).code)
 	res := e.post(u, "/api/v1/bots", map[string]any{"name": "After the outage", "model": "gpt-4o"})
 	require.Equal(t, http.StatusCreated, res.code, string(res.body))

@@ -85,13 +85,29 @@ func nextStatus(t *testing.T, events <-chan sse) (sse, api.StatusEvent) {
 	}
 }
 
+// watch opens a status stream of bot for u and reads its first event, the current status.
+// It returns the events that follow and what closes the stream.
+func watch(t *testing.T, srv *httptest.Server, u user, bot uuid.UUID) (<-chan sse, context.CancelFunc) {
+	t.Helper()
+	res, events, cancel := openStream(t, srv, u, bot, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	nextStatus(t, events)
+	return events, cancel
+}
+
+// setupStream gives a stream test its own server, served over real HTTP, and a bot made of
+// body for a new user.
+func setupStream(t *testing.T, body map[string]any) (*env, *httptest.Server, user, api.BotResponse) {
+	t.Helper()
+	e := setup(t)
+	u := newUser(t)
+	return e, e.listen(), u, e.createBot(u, body)
+}
+
 func TestStatusStreamSendsTheCurrentStatusThenEveryChange(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	srv := httptest.NewServer(e.handler)
-	t.Cleanup(srv.Close)
-	owner, viewer := newUser(t), newUser(t)
-	bot := e.createBot(owner, map[string]any{"name": "Watched", "is_public": true})
+	e, srv, owner, bot := setupStream(t, map[string]any{"name": "Watched", "is_public": true})
+	viewer := newUser(t)
 
 	res, events, _ := openStream(t, srv, viewer, bot.Id, nil)
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -127,13 +143,8 @@ func TestStatusStreamSendsTheCurrentStatusThenEveryChange(t *testing.T) {
 
 func TestStatusStreamSendsHeartbeats(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	srv := httptest.NewServer(e.handler)
-	t.Cleanup(srv.Close)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Quiet"})
-	_, events, _ := openStream(t, srv, u, bot.Id, nil)
-	nextStatus(t, events)
+	_, srv, u, bot := setupStream(t, map[string]any{"name": "Quiet"})
+	events, _ := watch(t, srv, u, bot.Id)
 	timeout := time.After(15 * time.Second)
 	for {
 		select {
@@ -149,11 +160,7 @@ func TestStatusStreamSendsHeartbeats(t *testing.T) {
 
 func TestStatusStreamResumesAfterLastEventID(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	srv := httptest.NewServer(e.handler)
-	t.Cleanup(srv.Close)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Resumed"})
+	e, srv, u, bot := setupStream(t, map[string]any{"name": "Resumed"})
 	_, events, cancel := openStream(t, srv, u, bot.Id, nil)
 	first, _ := nextStatus(t, events)
 	cancel()
@@ -171,11 +178,7 @@ func TestStatusStreamResumesAfterLastEventID(t *testing.T) {
 
 func TestStatusStreamSendsEveryMissedEventAfterLastEventID(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	srv := httptest.NewServer(e.handler)
-	t.Cleanup(srv.Close)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Busy"})
+	e, srv, u, bot := setupStream(t, map[string]any{"name": "Busy"})
 	// 249 changes after the first status, the last to active: 250 events, more than two
 	// pages of catching up.
 	_, err := e.pool.Exec(context.Background(), `DO $$ BEGIN
@@ -202,16 +205,33 @@ func TestStatusStreamSendsEveryMissedEventAfterLastEventID(t *testing.T) {
 	require.Equal(t, api.BotStatusTraining, se.ToStatus)
 }
 
-// replicas are two servers on one database, each with its own status feed, as two
-// processes behind a load balancer would be.
-func replicas(t *testing.T, limits httpapi.Limits) (a, b *env, srvB *httptest.Server) {
+// replicaDrill is the setting of the replica tests: two servers, a and b, on one database,
+// each with its own status feed as two processes behind a load balancer would have, allowing
+// one stream per user. The owner and a viewer each watch the owner's public bot on b, and
+// other is another public bot of the owner's.
+type replicaDrill struct {
+	a, b                      *env
+	srvB                      *httptest.Server
+	owner, viewer             user
+	bot, other                api.BotResponse
+	ownerEvents, viewerEvents <-chan sse
+}
+
+func newReplicaDrill(t *testing.T, botName, otherName string) replicaDrill {
 	t.Helper()
 	url := dbtest.URL(t)
-	a = setupWith(t, envConfig{databaseURL: url, limits: limits})
-	b = setupWith(t, envConfig{databaseURL: url, limits: limits})
-	srvB = httptest.NewServer(b.handler)
-	t.Cleanup(srvB.Close)
-	return a, b, srvB
+	limits := httpapi.Limits{StreamsPerUser: 1}
+	d := replicaDrill{
+		a:     setupWith(t, envConfig{databaseURL: url, limits: limits}),
+		b:     setupWith(t, envConfig{databaseURL: url, limits: limits}),
+		owner: newUser(t), viewer: newUser(t),
+	}
+	d.srvB = d.b.listen()
+	d.bot = d.a.createBot(d.owner, map[string]any{"name": botName, "is_public": true})
+	d.other = d.a.createBot(d.owner, map[string]any{"name": otherName, "is_public": true})
+	d.ownerEvents, _ = watch(t, d.srvB, d.owner, d.bot.Id)
+	d.viewerEvents, _ = watch(t, d.srvB, d.viewer, d.bot.Id)
+	return d
 }
 
 // requireGone reads a stream until its gone event for bot, and then until the stream ends.
@@ -229,61 +249,44 @@ func requireGone(t *testing.T, events <-chan sse, bot uuid.UUID) {
 // earlier stream allows when u held all of its slots.
 func requireStreamSlot(t *testing.T, srv *httptest.Server, u user, bot uuid.UUID) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	waitUntil(t, "a stream slot is free", func() bool {
 		res, events, cancel := openStream(t, srv, u, bot, nil)
+		defer cancel()
 		if res.StatusCode == http.StatusOK {
 			nextStatus(t, events)
-			cancel()
-			return
+			return true
 		}
-		cancel()
 		require.Equal(t, http.StatusTooManyRequests, res.StatusCode)
-		require.True(t, time.Now().Before(deadline), "the stream slot was not freed")
-		time.Sleep(10 * time.Millisecond)
-	}
+		return false
+	})
 }
 
 func TestStatusStreamOnAnotherReplicaEndsWhenTheBotIsDeleted(t *testing.T) {
 	t.Parallel()
-	a, b, srvB := replicas(t, httpapi.Limits{StreamsPerUser: 1})
-	owner, viewer := newUser(t), newUser(t)
-	bot := a.createBot(owner, map[string]any{"name": "Deleted elsewhere", "is_public": true})
-	other := a.createBot(owner, map[string]any{"name": "Still here", "is_public": true})
-	_, ownerEvents, _ := openStream(t, srvB, owner, bot.Id, nil)
-	nextStatus(t, ownerEvents)
-	_, viewerEvents, _ := openStream(t, srvB, viewer, bot.Id, nil)
-	nextStatus(t, viewerEvents)
+	d := newReplicaDrill(t, "Deleted elsewhere", "Still here")
 	// Each holds the one stream a user may hold here.
-	b.get(owner, botPath(other.Id, "/status/stream")).problem(t, http.StatusTooManyRequests)
+	d.b.get(d.owner, botPath(d.other.Id, "/status/stream")).problem(t, http.StatusTooManyRequests)
 
-	require.Equal(t, http.StatusOK, a.delete(owner, botPath(bot.Id), map[string]string{"If-Match": "*"}).code)
-	requireGone(t, ownerEvents, bot.Id)
-	requireGone(t, viewerEvents, bot.Id)
+	require.Equal(t, http.StatusOK, d.a.delete(d.owner, botPath(d.bot.Id), map[string]string{"If-Match": "*"}).code)
+	requireGone(t, d.ownerEvents, d.bot.Id)
+	requireGone(t, d.viewerEvents, d.bot.Id)
 
-	requireStreamSlot(t, srvB, owner, other.Id)
-	requireStreamSlot(t, srvB, viewer, other.Id)
+	requireStreamSlot(t, d.srvB, d.owner, d.other.Id)
+	requireStreamSlot(t, d.srvB, d.viewer, d.other.Id)
 }
 
 func TestStatusStreamOnAnotherReplicaEndsForViewersWhenTheBotIsMadePrivate(t *testing.T) {
 	t.Parallel()
-	a, b, srvB := replicas(t, httpapi.Limits{StreamsPerUser: 1})
-	owner, viewer := newUser(t), newUser(t)
-	bot := a.createBot(owner, map[string]any{"name": "Going private", "is_public": true})
-	other := a.createBot(owner, map[string]any{"name": "Staying public", "is_public": true})
-	_, ownerEvents, _ := openStream(t, srvB, owner, bot.Id, nil)
-	nextStatus(t, ownerEvents)
-	_, viewerEvents, _ := openStream(t, srvB, viewer, bot.Id, nil)
-	nextStatus(t, viewerEvents)
-	b.get(viewer, botPath(other.Id, "/status/stream")).problem(t, http.StatusTooManyRequests)
+	d := newReplicaDrill(t, "Going private", "Staying public")
+	d.b.get(d.viewer, botPath(d.other.Id, "/status/stream")).problem(t, http.StatusTooManyRequests)
 
-	require.Equal(t, http.StatusOK, a.put(owner, botPath(bot.Id), map[string]any{"is_public": false}, nil).code)
-	requireGone(t, viewerEvents, bot.Id)
-	requireStreamSlot(t, srvB, viewer, other.Id)
+	require.Equal(t, http.StatusOK, d.a.put(d.owner, botPath(d.bot.Id), map[string]any{"is_public": false}, nil).code)
+	requireGone(t, d.viewerEvents, d.bot.Id)
+	requireStreamSlot(t, d.srvB, d.viewer, d.other.Id)
 
 	// The owner still sees the bot: the stream goes on with the next change.
-	a.activate(bot.Id)
-	ev, se := nextStatus(t, ownerEvents)
+	d.a.activate(d.bot.Id)
+	ev, se := nextStatus(t, d.ownerEvents)
 	require.Equal(t, "status", ev.event)
 	require.Equal(t, api.BotStatusActive, se.ToStatus)
 }
@@ -306,20 +309,14 @@ func TestStatusStreamOfABotTheCallerCannotSeeIsNotFound(t *testing.T) {
 
 func TestClosingAStreamFreesItsSubscription(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	srv := httptest.NewServer(e.handler)
-	t.Cleanup(srv.Close)
-	owner := newUser(t)
-	bot := e.createBot(owner, map[string]any{"name": "Short visit", "is_public": true})
+	e, srv, _, bot := setupStream(t, map[string]any{"name": "Short visit", "is_public": true})
 
 	// Four viewers with five streams each, the most one user may hold.
 	const streams = 20
 	cancels := make([]context.CancelFunc, streams)
 	viewers := []user{newUser(t), newUser(t), newUser(t), newUser(t)}
 	for i := range cancels {
-		var events <-chan sse
-		_, events, cancels[i] = openStream(t, srv, viewers[i%len(viewers)], bot.Id, nil)
-		nextStatus(t, events)
+		_, cancels[i] = watch(t, srv, viewers[i%len(viewers)], bot.Id)
 	}
 	require.Equal(t, streams, e.feed.Subscribers())
 	// Idle streams hold no database connection: the pool is not even near one per stream.
@@ -328,46 +325,23 @@ func TestClosingAStreamFreesItsSubscription(t *testing.T) {
 	for _, cancel := range cancels {
 		cancel()
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for e.feed.Subscribers() > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	require.Zero(t, e.feed.Subscribers())
+	waitUntil(t, "no stream is subscribed", func() bool { return e.feed.Subscribers() == 0 })
 }
 
 func TestAUserMayHoldOnlySoManyStreams(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	srv := httptest.NewServer(e.handler)
-	t.Cleanup(srv.Close)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Popular", "is_public": true})
+	e, srv, u, bot := setupStream(t, map[string]any{"name": "Popular", "is_public": true})
 
 	cancels := make([]context.CancelFunc, config.DefaultLimits().StreamsPerUser)
 	for i := range cancels {
-		var events <-chan sse
-		_, events, cancels[i] = openStream(t, srv, u, bot.Id, nil)
-		nextStatus(t, events)
+		_, cancels[i] = watch(t, srv, u, bot.Id)
 	}
 	p := e.get(u, botPath(bot.Id, "/status/stream")).problem(t, http.StatusTooManyRequests)
 	require.Equal(t, "/problems/too-many-streams", p.Type)
 	// Another user is not affected.
-	res, events, _ := openStream(t, srv, newUser(t), bot.Id, nil)
-	require.Equal(t, http.StatusOK, res.StatusCode)
-	nextStatus(t, events)
+	watch(t, srv, newUser(t), bot.Id)
 
 	// Closing one stream frees its slot.
 	cancels[0]()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		res, events, cancel := openStream(t, srv, u, bot.Id, nil)
-		if res.StatusCode == http.StatusOK {
-			nextStatus(t, events)
-			cancel()
-			break
-		}
-		cancel()
-		require.True(t, time.Now().Before(deadline), "the slot was not freed")
-		time.Sleep(10 * time.Millisecond)
-	}
+	requireStreamSlot(t, srv, u, bot.Id)
 }

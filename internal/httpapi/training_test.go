@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -23,18 +24,13 @@ import (
 // waitForStatus polls the bot through the API until it has status want, and returns it.
 func (e *env) waitForStatus(u user, id uuid.UUID, want api.BotStatus) api.BotResponse {
 	e.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
 	var bot api.BotResponse
-	for time.Now().Before(deadline) {
+	waitUntil(e.t, fmt.Sprintf("bot %s is %q", id, want), func() bool {
 		res := e.get(u, botPath(id))
 		require.Equal(e.t, http.StatusOK, res.code, string(res.body))
 		res.decode(e.t, &bot)
-		if bot.Status == want {
-			return bot
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	e.t.Fatalf("bot %s is still %q, not %q", id, bot.Status, want)
+		return bot.Status == want
+	})
 	return bot
 }
 
@@ -254,31 +250,39 @@ func (f *flakyTrainer) Prepare(ctx context.Context, bot bots.Bot) (training.Prep
 	return training.CatalogTrainer{}.Prepare(ctx, bot)
 }
 
-func TestATransientFailureIsRetried(t *testing.T) {
+// A transient failure of the trainer is retried, and the bot ends up trained; when every
+// attempt fails, the bot is in error and says why.
+func TestTransientTrainingFailures(t *testing.T) {
 	t.Parallel()
-	trainer := &flakyTrainer{failures: 2}
-	e := setupTraining(t, trainer, testTraining)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Flaky"})
-	e.waitForStatus(u, bot.Id, api.BotStatusActive)
-	require.Equal(t, int32(3), trainer.calls.Load())
-	var attempt int
-	require.NoError(t, e.pool.QueryRow(context.Background(),
-		`SELECT attempt FROM river_job WHERE args->>'bot_id' = $1`, bot.Id.String()).Scan(&attempt))
-	require.Equal(t, 3, attempt)
-}
-
-func TestExhaustedRetriesPutTheBotInError(t *testing.T) {
-	t.Parallel()
-	trainer := &flakyTrainer{failures: 1000}
-	e := setupTraining(t, trainer, testTraining)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Doomed"})
-	failed := e.waitForStatus(u, bot.Id, api.BotStatusError)
-	msg, err := failed.StatusMessage.Get()
-	require.NoError(t, err)
-	require.Equal(t, "training failed after 3 attempts: model provider timed out", msg)
-	require.Equal(t, int32(3), trainer.calls.Load())
+	for _, c := range []struct {
+		name     string
+		failures int32
+		want     api.BotStatus
+		// message is the bot's status message in error.
+		message string
+	}{
+		{"AreRetried", 2, api.BotStatusActive, ""},
+		{"ExhaustingTheRetriesPutsTheBotInError", 1000, api.BotStatusError, "training failed after 3 attempts: model provider timed out"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			trainer := &flakyTrainer{failures: c.failures}
+			e := setupTraining(t, trainer, testTraining)
+			u := newUser(t)
+			bot := e.createBot(u, map[string]any{"name": c.name})
+			done := e.waitForStatus(u, bot.Id, c.want)
+			require.Equal(t, int32(3), trainer.calls.Load())
+			var attempt int
+			require.NoError(t, e.pool.QueryRow(context.Background(),
+				`SELECT attempt FROM river_job WHERE args->>'bot_id' = $1`, bot.Id.String()).Scan(&attempt))
+			require.Equal(t, 3, attempt)
+			if c.want == api.BotStatusError {
+				msg, err := done.StatusMessage.Get()
+				require.NoError(t, err)
+				require.Equal(t, c.message, msg)
+			}
+		})
+	}
 }
 
 // gateTrainer holds its first call until released, then answers it with first; later calls
@@ -343,17 +347,12 @@ func TestTrainingOfADeletedBotHasNoEffect(t *testing.T) {
 	close(gate.release)
 
 	// The job completes without touching the bot.
-	deadline := time.Now().Add(15 * time.Second)
-	var state string
-	for time.Now().Before(deadline) {
+	waitUntil(t, "the training job is completed", func() bool {
+		var state string
 		require.NoError(t, e.pool.QueryRow(context.Background(),
 			`SELECT state FROM river_job WHERE args->>'bot_id' = $1`, bot.Id.String()).Scan(&state))
-		if state == "completed" {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	require.Equal(t, "completed", state)
+		return state == "completed"
+	})
 	var status string
 	var deleted bool
 	require.NoError(t, e.pool.QueryRow(context.Background(),
@@ -389,29 +388,4 @@ func TestTheDatabaseRefusesTransitionsTheLifecycleDoesNotHave(t *testing.T) {
 	require.Equal(t,
 		[]string{"none>training", "training>active", "active>training", "training>error", "error>training"},
 		transitions(e.history(u, bot.Id)))
-}
-
-func TestStatusHistoryHasTheVisibilityOfTheBot(t *testing.T) {
-	t.Parallel()
-	e := setup(t)
-	owner, other := newUser(t), newUser(t)
-	private := e.createBot(owner, map[string]any{"name": "Private"})
-	public := e.createBot(owner, map[string]any{"name": "Public", "is_public": true})
-	e.activate(public.Id)
-
-	e.get(other, botPath(private.Id, "/status-events")).problem(t, http.StatusNotFound)
-	e.get(other, botPath(uuid.New(), "/status-events")).problem(t, http.StatusNotFound)
-	require.Equal(t, []string{"none>training", "training>active"}, transitions(e.history(other, public.Id)))
-
-	// Paging, newest first.
-	res := e.get(owner, botPath(public.Id, "/status-events?limit=1&skip=1"))
-	require.Equal(t, http.StatusOK, res.code)
-	var page api.StatusEventList
-	res.decode(t, &page)
-	require.Equal(t, int64(2), page.Total)
-	require.Len(t, page.Items, 1)
-	require.Equal(t, api.BotStatusTraining, page.Items[0].ToStatus)
-
-	require.Equal(t, http.StatusOK, e.delete(owner, botPath(public.Id), map[string]string{"If-Match": "*"}).code)
-	e.get(owner, botPath(public.Id, "/status-events")).problem(t, http.StatusNotFound)
 }

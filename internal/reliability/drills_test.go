@@ -43,12 +43,9 @@ func TestPostgresRestartDuringWrites(t *testing.T) {
 	}
 	url := dbtest.URL(t)
 	srv := startServer(t, url)
-	_, tok := token(t)
-	st := newStats()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var wg sync.WaitGroup
-	wg.Go(func() { createLoad(ctx, func() string { return srv.URL() }, tok, 8, 20000, st) })
+	st, wait := startLoad(ctx, t, srv, 8)
 
 	time.Sleep(3 * time.Second)
 	versions, err := os.ReadDir("/etc/postgresql")
@@ -73,7 +70,7 @@ func TestPostgresRestartDuringWrites(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	require.NotZero(t, recovered, "the service did not become ready again")
-	wg.Wait()
+	wait()
 
 	pool := openPool(t, url)
 	lost := missing(t, pool, st.acked)
@@ -87,16 +84,13 @@ func TestPostgresRestartDuringWrites(t *testing.T) {
 func TestTerminatedBackendsDuringWrites(t *testing.T) {
 	url := dbtest.URL(t)
 	srv := startServer(t, url)
-	_, tok := token(t)
 	pool := openPool(t, url)
 	var dbName string
 	require.NoError(t, pool.QueryRow(context.Background(), "SELECT current_database()").Scan(&dbName))
 
-	st := newStats()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var wg sync.WaitGroup
-	wg.Go(func() { createLoad(ctx, func() string { return srv.URL() }, tok, 8, 20000, st) })
+	st, wait := startLoad(ctx, t, srv, 8)
 	killed := 0
 	for ctx.Err() == nil {
 		var n int
@@ -108,7 +102,7 @@ func TestTerminatedBackendsDuringWrites(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	wg.Wait()
+	wait()
 	lost := missing(t, pool, st.acked)
 	report(t, "%s; backends terminated: %d; acknowledged writes lost: %d", st, killed, len(lost))
 	require.Empty(t, lost)
@@ -120,16 +114,13 @@ func TestTerminatedBackendsDuringWrites(t *testing.T) {
 func TestKilledServerDuringWrites(t *testing.T) {
 	url := dbtest.URL(t)
 	srv := startServer(t, url)
-	_, tok := token(t)
-	st := newStats()
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { createLoad(ctx, func() string { return srv.URL() }, tok, 8, 20000, st) })
+	st, wait := startLoad(ctx, t, srv, 8)
 	time.Sleep(2 * time.Second)
 	require.NoError(t, srv.Kill())
 	time.Sleep(500 * time.Millisecond)
 	cancel()
-	wg.Wait()
+	wait()
 
 	pool := openPool(t, url)
 	lost := missing(t, pool, st.acked)
@@ -222,18 +213,15 @@ func TestTwoReplicasShareOneDatabase(t *testing.T) {
 func TestSIGTERMDuringLoad(t *testing.T) {
 	url := dbtest.URL(t)
 	srv := startServer(t, url)
-	_, tok := token(t)
-	st := newStats()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var wg sync.WaitGroup
-	wg.Go(func() { createLoad(ctx, func() string { return srv.URL() }, tok, 16, 20000, st) })
+	st, wait := startLoad(ctx, t, srv, 16)
 	time.Sleep(2 * time.Second)
 	err := srv.Stop() // SIGTERM
 	stopped := time.Now()
 	time.Sleep(500 * time.Millisecond)
 	cancel()
-	wg.Wait()
+	wait()
 
 	pool := openPool(t, url)
 	lost := missing(t, pool, st.acked)

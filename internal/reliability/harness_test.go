@@ -93,6 +93,17 @@ func (s *stats) String() string {
 	return b.String()
 }
 
+// startLoad runs createLoad against srv in the background, as a new user, from workers
+// goroutines, until ctx ends or 20,000 creates were sent; wait returns once it has ended.
+func startLoad(ctx context.Context, t *testing.T, srv *botsproc.Process, workers int) (st *stats, wait func()) {
+	t.Helper()
+	_, tok := token(t)
+	st = newStats()
+	var wg sync.WaitGroup
+	wg.Go(func() { createLoad(ctx, srv.URL, tok, workers, 20000, st) })
+	return st, wg.Wait
+}
+
 // createLoad creates bots through base from workers goroutines until ctx ends or max
 // requests were sent, recording every answer.
 func createLoad(ctx context.Context, base func() string, tok string, workers, max int, st *stats) {
