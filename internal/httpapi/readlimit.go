@@ -31,8 +31,8 @@ import (
 // its cores on refusals instead of on other users' requests.
 //
 // Memory stays bounded: a user's slots exist only while a request of theirs runs or waits,
-// and the list buckets are those of the write limiter, which drops idle ones beyond
-// maxTrackedUsers.
+// and the list buckets are kept like the write limiter's: those of the maxTrackedUsers users
+// who listed last.
 type readLimiter struct {
 	lists *writeLimiter
 	// listing holds each user's one list in progress; nil, as lists is then, when lists are
