@@ -96,3 +96,43 @@ func (q *Queries) BotForTraining(ctx context.Context, db DBTX, id uuid.UUID) (Bo
 	)
 	return i, err
 }
+
+const trainingAbandoned = `-- name: TrainingAbandoned :many
+SELECT b.id AS bot_id, b.version, j.attempt
+FROM river_job j
+JOIN bots b ON b.id = (j.args->>'bot_id')::uuid AND b.version = (j.args->>'version')::bigint
+WHERE j.state = 'discarded' AND j.finalized_at IS NOT NULL AND j.kind = 'train_bot'
+  AND b.status = 'training' AND b.deleted_at IS NULL
+`
+
+type TrainingAbandonedRow struct {
+	BotID   uuid.UUID
+	Version int64
+	Attempt int16
+}
+
+// Lists the bots still in training whose version's job River discarded: a job whose last
+// attempt was cut short by a crash of the process working it is discarded by River's rescuer,
+// which calls no error handler, so nothing else moves such a bot out of training. Only the
+// version the job was for matches: a bot edited or retrained since has its own job. River's
+// (state, finalized_at) index finds the discarded jobs, which its cleaner deletes after a
+// retention period; the bot is found by its primary key.
+func (q *Queries) TrainingAbandoned(ctx context.Context, db DBTX) ([]TrainingAbandonedRow, error) {
+	rows, err := db.Query(ctx, trainingAbandoned)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []TrainingAbandonedRow
+	for rows.Next() {
+		var i TrainingAbandonedRow
+		if err := rows.Scan(&i.BotID, &i.Version, &i.Attempt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

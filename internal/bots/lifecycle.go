@@ -125,3 +125,38 @@ func eventsFromDB(rows []db.BotStatusEvent) []StatusEvent {
 	}
 	return out
 }
+
+// TrainingFailedMessage is the status message of a bot whose training failed on its last
+// attempt, for the reason given.
+func TrainingFailedMessage(attempts int, reason string) string {
+	unit := "attempts"
+	if attempts == 1 {
+		unit = "attempt"
+	}
+	return fmt.Sprintf("training failed after %d %s: %s", attempts, unit, reason)
+}
+
+// FailAbandonedTrainings puts in error the bots left in training by a job that River
+// discarded without a result, and returns how many. River's rescuer discards a job whose last
+// attempt was cut short by a crash of the process working it, and calls no error handler, so
+// without this such a bot would stay in training, with no job. Each bot moves only if it is
+// still at the version of the discarded job (FinishTraining). The periodic purge job
+// (training.PurgeArgs) runs it.
+func (s *Service) FailAbandonedTrainings(ctx context.Context) (int64, error) {
+	rows, err := s.q.TrainingAbandoned(ctx, s.pool)
+	if err != nil {
+		return 0, fmt.Errorf("find abandoned trainings: %w", err)
+	}
+	var failed int64
+	for _, r := range rows {
+		msg := TrainingFailedMessage(int(r.Attempt), "the process working on it stopped")
+		recorded, err := s.FinishTraining(ctx, r.BotID, r.Version, Outcome{Status: StatusError, Message: &msg})
+		if err != nil {
+			return failed, err
+		}
+		if recorded {
+			failed++
+		}
+	}
+	return failed, nil
+}

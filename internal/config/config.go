@@ -95,7 +95,7 @@ var Settings = []Setting{
 	{Name: "TRAINING_RESCUE_AFTER", Default: "1m", Meaning: "when a training left running by a crashed process runs again; longer than `TRAINING_JOB_TIMEOUT`"},
 	{Name: "TRAINING_MIN_DURATION", Default: "0s", Meaning: "the least time a training takes, shorter than `TRAINING_JOB_TIMEOUT`; for demonstrations and crash drills"},
 	{Name: "DELETED_RETENTION", Default: "720h", Meaning: "how long a deleted bot can be restored before it is purged for good"},
-	{Name: "PURGE_INTERVAL", Default: "1h", Meaning: "how often deleted bots and expired idempotency keys are purged"},
+	{Name: "PURGE_INTERVAL", Default: "1h", Meaning: "how often deleted bots and expired idempotency keys are purged, and bots whose last training attempt a crash cut short are put in `error`"},
 	{Name: "REQUEST_TIMEOUT", Default: "10s", Meaning: "the longest a request (but a status stream) may take; then `503`"},
 	{Name: "WRITE_RATE", Default: "10", Meaning: "writes per second a user may make on average, per server process (`0`: unlimited)"},
 	{Name: "WRITE_BURST", Default: "20", Meaning: "writes a user may make at once before `WRITE_RATE` applies"},

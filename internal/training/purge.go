@@ -12,8 +12,9 @@ import (
 
 // PurgeArgs is the periodic job that deletes for good what is past keeping: bots deleted
 // longer ago than the retention (bots.Service.PurgeDeleted), and idempotency keys older than
-// bots.IdempotencyTTL (bots.Service.PurgeIdempotencyKeys). It runs every PurgeInterval on
-// the River leader, on the training queue's workers.
+// bots.IdempotencyTTL (bots.Service.PurgeIdempotencyKeys). It also puts in error the bots
+// whose last training attempt a crash cut short (bots.Service.FailAbandonedTrainings). It
+// runs every PurgeInterval on the River leader, on the training queue's workers.
 type PurgeArgs struct{}
 
 // Kind implements river.JobArgs.
@@ -40,6 +41,11 @@ func (w *purgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
 	if err != nil {
 		return err
 	}
-	w.logger.Info("purged", slog.Int64("deleted_bots", deletedBots), slog.Int64("idempotency_keys", expiredKeys))
+	abandoned, err := w.svc().FailAbandonedTrainings(ctx)
+	if err != nil {
+		return err
+	}
+	w.logger.Info("purged", slog.Int64("deleted_bots", deletedBots), slog.Int64("idempotency_keys", expiredKeys),
+		slog.Int64("abandoned_trainings", abandoned))
 	return nil
 }

@@ -144,11 +144,7 @@ func (h lastAttempt) fail(ctx context.Context, job *rivertype.JobRow, reason str
 		h.w.logger.LogAttrs(ctx, slog.LevelError, "decode failed training job", slog.Int64("job_id", job.ID), slog.String("error", err.Error()))
 		return
 	}
-	attempts := "attempts"
-	if job.Attempt == 1 {
-		attempts = "attempt"
-	}
-	msg := fmt.Sprintf("training failed after %d %s: %s", job.Attempt, attempts, reason)
+	msg := bots.TrainingFailedMessage(job.Attempt, reason)
 	recorded, err := h.w.svc.FinishTraining(ctx, args.BotID, args.Version, bots.Outcome{Status: bots.StatusError, Message: &msg})
 	if err != nil {
 		h.w.logger.LogAttrs(ctx, slog.LevelError, "record failed training", slog.String("bot_id", args.BotID.String()), slog.String("error", err.Error()))

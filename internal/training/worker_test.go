@@ -116,3 +116,59 @@ func TestATrainingTimingOutOnItsLastAttemptPutsTheBotInError(t *testing.T) {
 	require.NotNil(t, bot.StatusMessage)
 	require.Equal(t, "training failed after 1 attempt: it took longer than 100ms", *bot.StatusMessage)
 }
+
+// discardLikeTheRescuer makes the training job of version of bot what River's rescuer leaves
+// of a job whose last attempt was cut short by a crash: discarded, its attempts used up, and
+// no error handler called.
+func discardLikeTheRescuer(t *testing.T, e env, bot uuid.UUID, version int64) {
+	t.Helper()
+	tag, err := e.pool.Exec(context.Background(), `UPDATE river_job
+		SET state = 'discarded', attempt = max_attempts, attempted_at = now(), finalized_at = now()
+		WHERE kind = 'train_bot' AND args->>'bot_id' = $1 AND (args->>'version')::bigint = $2`, bot.String(), version)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), tag.RowsAffected(), "the training job of the version")
+}
+
+func TestTheUpkeepPutsInErrorABotWhoseLastAttemptACrashCutShort(t *testing.T) {
+	t.Parallel()
+	cfg := config(3)
+	cfg.Workers = 0 // the jobs stay queued until the test discards them
+	e := setup(t, nil, cfg)
+	ctx := context.Background()
+	owner := uuid.New()
+	require.NoError(t, e.svc.EnsureUser(ctx, owner))
+	create := func(name string) bots.Bot {
+		bot, err := bots.InTx(ctx, e.pool, func(tx pgx.Tx) (bots.Bot, error) {
+			return e.svc.CreateTx(ctx, tx, owner, bots.CreateParams{Name: name, Model: "gpt-4o-mini", Temperature: 0.7})
+		})
+		require.NoError(t, err)
+		return bot
+	}
+	abandoned := create("Abandoned")
+	discardLikeTheRescuer(t, e, abandoned.ID, abandoned.Version)
+	// Edited during its first training: the newer version has its own job, still queued.
+	edited := create("Edited")
+	prompt := "Answer in French."
+	newer, err := e.svc.Update(ctx, owner, edited.ID, bots.UpdateParams{SystemPrompt: &prompt})
+	require.NoError(t, err)
+	require.Equal(t, bots.StatusTraining, newer.Status)
+	require.Greater(t, newer.Version, edited.Version)
+	discardLikeTheRescuer(t, e, edited.ID, edited.Version)
+
+	failed, err := e.svc.FailAbandonedTrainings(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), failed)
+	got, err := e.svc.Get(ctx, owner, abandoned.ID)
+	require.NoError(t, err)
+	require.Equal(t, bots.StatusError, got.Status)
+	require.NotNil(t, got.StatusMessage)
+	require.Equal(t, "training failed after 3 attempts: the process working on it stopped", *got.StatusMessage)
+	got, err = e.svc.Get(ctx, owner, edited.ID)
+	require.NoError(t, err)
+	require.Equal(t, bots.StatusTraining, got.Status, "the newer version's job will train it")
+	require.Equal(t, newer.Version, got.Version)
+
+	failed, err = e.svc.FailAbandonedTrainings(ctx)
+	require.NoError(t, err)
+	require.Zero(t, failed, "a bot is put in error once")
+}

@@ -15,3 +15,16 @@ UPDATE bots SET
     updated_at      = now()
 WHERE id = @id AND version = @version AND status = 'training' AND deleted_at IS NULL
 RETURNING *;
+
+-- name: TrainingAbandoned :many
+-- Lists the bots still in training whose version's job River discarded: a job whose last
+-- attempt was cut short by a crash of the process working it is discarded by River's rescuer,
+-- which calls no error handler, so nothing else moves such a bot out of training. Only the
+-- version the job was for matches: a bot edited or retrained since has its own job. River's
+-- (state, finalized_at) index finds the discarded jobs, which its cleaner deletes after a
+-- retention period; the bot is found by its primary key.
+SELECT b.id AS bot_id, b.version, j.attempt
+FROM river_job j
+JOIN bots b ON b.id = (j.args->>'bot_id')::uuid AND b.version = (j.args->>'version')::bigint
+WHERE j.state = 'discarded' AND j.finalized_at IS NOT NULL AND j.kind = 'train_bot'
+  AND b.status = 'training' AND b.deleted_at IS NULL;
