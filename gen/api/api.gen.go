@@ -61,6 +61,30 @@ func (e BotStatus) Valid() bool {
 	}
 }
 
+// Defines values for BotVersionSource.
+const (
+	Create    BotVersionSource = "create"
+	Duplicate BotVersionSource = "duplicate"
+	Revert    BotVersionSource = "revert"
+	Update    BotVersionSource = "update"
+)
+
+// Valid indicates whether the value is a known member of the BotVersionSource enum.
+func (e BotVersionSource) Valid() bool {
+	switch e {
+	case Create:
+		return true
+	case Duplicate:
+		return true
+	case Revert:
+		return true
+	case Update:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FieldErrorLocation.
 const (
 	Body   FieldErrorLocation = "body"
@@ -266,6 +290,13 @@ type BotName = string
 
 // BotResponse A bot. Every field but the editable ones is read-only.
 type BotResponse struct {
+	// ConfigVersion The number of the bot's latest version: the version that holds its current `model`,
+	// `temperature` and `system_prompt` (read-only). See `GET /api/v1/bots/{bot_id}/versions`.
+	//
+	//
+	// Example: 1
+	ConfigVersion int32 `json:"config_version"`
+
 	// CreatedAt When the bot was created (read-only).
 	CreatedAt time.Time `json:"created_at"`
 
@@ -391,6 +422,76 @@ type BotUpdate struct {
 	//
 	// Example: 0.7
 	Temperature *BotTemperature `json:"temperature,omitempty"`
+}
+
+// BotVersion One immutable configuration of a bot.
+type BotVersion struct {
+	// CreatedAt When the version was recorded.
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedBy The user whose write recorded the version.
+	CreatedBy openapi_types.UUID `json:"created_by"`
+
+	// Model One of the ids listed by `GET /api/v1/models` (format `bot-model`).
+	//
+	// Example: gpt-4o-mini
+	Model BotModel `json:"model"`
+
+	// Number The version's number; the bot's first version is 1.
+	//
+	// Example: 2
+	Number int32 `json:"number"`
+
+	// RevertedFrom For a `revert`, the number of the version whose configuration it copies; `null` otherwise.
+	RevertedFrom nullable.Nullable[int32] `json:"reverted_from"`
+
+	// Source The write that recorded the version: the bot's creation, an update of its
+	// configuration, a duplicate (version 1 of a copy), or a revert to an earlier version.
+	//
+	//
+	// Example: update
+	Source BotVersionSource `json:"source"`
+
+	// Status `training` while the bot is being prepared (every new, duplicated or retrained bot
+	// starts here), `active` when it is ready, `error` when training failed
+	// (`status_message` says why).
+	//
+	//
+	// Example: training
+	Status BotStatus `json:"status"`
+
+	// StatusMessage Why the version is in `error`; `null` otherwise.
+	StatusMessage nullable.Nullable[string] `json:"status_message"`
+
+	// SystemPrompt Instructions given to the model before every conversation; up to 1000 characters.
+	//
+	// Example: You are a friendly support agent for an online shop.
+	SystemPrompt BotSystemPrompt `json:"system_prompt"`
+
+	// Temperature Sampling temperature, 0 to 2 inclusive; returned exactly as given.
+	//
+	// Example: 0.7
+	Temperature BotTemperature `json:"temperature"`
+}
+
+// BotVersionSource The write that recorded the version: the bot's creation, an update of its
+// configuration, a duplicate (version 1 of a copy), or a revert to an earlier version.
+//
+// Example: update
+type BotVersionSource string
+
+// BotVersionList One page of a bot's versions, newest first.
+type BotVersionList struct {
+	Items []BotVersion `json:"items"`
+
+	// Limit The `limit` of this page.
+	Limit int32 `json:"limit"`
+
+	// Skip The `skip` of this page.
+	Skip int32 `json:"skip"`
+
+	// Total How many versions the bot has, over all pages.
+	Total int64 `json:"total"`
 }
 
 // FieldError defines model for FieldError.
@@ -696,6 +797,23 @@ type StreamBotStatusParams struct {
 	LastEventID *int64 `json:"Last-Event-ID,omitempty"`
 }
 
+// ListBotVersionsParams defines parameters for ListBotVersions.
+type ListBotVersionsParams struct {
+	// Skip How many items to skip before the page starts.
+	Skip *Skip `form:"skip,omitempty" json:"skip,omitempty"`
+
+	// Limit The largest number of items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// GetBotVersionParams defines parameters for GetBotVersion.
+type GetBotVersionParams struct {
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"..."` matches
+	// `"..."`). When the version's current ETag is one of them, the answer is `304 Not
+	// Modified` with the `ETag` and no body. Several lines count as one list.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
 // CreateBotJSONRequestBody defines body for CreateBot for application/json ContentType.
 type CreateBotJSONRequestBody = BotCreate
 
@@ -930,6 +1048,27 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/train (the `TrainBot` operationId).
 	TrainBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListBotVersions List a bot's versions
+	//
+	// The bot's versions, newest first, one page at a time: version 1 is its configuration
+	// when it was created (or duplicated), and every change of `model`, `temperature` or
+	// `system_prompt` since added one. `total` counts every version. Visible to whoever may
+	// see the bot.
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/versions (the `ListBotVersions` operationId).
+	ListBotVersions(ctx context.Context, botId BotId, params *ListBotVersionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBotVersion Get one version of a bot
+	//
+	// One version of a bot the caller may see; `404` when the bot has no version with this
+	// number. A version's configuration never changes; its `status` and `status_message`
+	// change while it trains. Its strong `ETag` changes with them, and a matching
+	// `If-None-Match` is answered `304`. An `active` version never changes again, so it is
+	// answered with `Cache-Control: private, max-age=31536000, immutable`.
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/versions/{number} (the `GetBotVersion` operationId).
+	GetBotVersion(ctx context.Context, botId BotId, number int32, params *GetBotVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListModels List the models
 	//
@@ -1225,6 +1364,47 @@ func (c *Client) StreamBotStatus(ctx context.Context, botId BotId, params *Strea
 // Corresponds with POST /api/v1/bots/{bot_id}/train (the `TrainBot` operationId).
 func (c *Client) TrainBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewTrainBotRequest(c.Server, botId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListBotVersions List a bot's versions
+//
+// The bot's versions, newest first, one page at a time: version 1 is its configuration
+// when it was created (or duplicated), and every change of `model`, `temperature` or
+// `system_prompt` since added one. `total` counts every version. Visible to whoever may
+// see the bot.
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/versions (the `ListBotVersions` operationId).
+func (c *Client) ListBotVersions(ctx context.Context, botId BotId, params *ListBotVersionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBotVersionsRequest(c.Server, botId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBotVersion Get one version of a bot
+//
+// One version of a bot the caller may see; `404` when the bot has no version with this
+// number. A version's configuration never changes; its `status` and `status_message`
+// change while it trains. Its strong `ETag` changes with them, and a matching
+// `If-None-Match` is answered `304`. An `active` version never changes again, so it is
+// answered with `Cache-Control: private, max-age=31536000, immutable`.
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/versions/{number} (the `GetBotVersion` operationId).
+func (c *Client) GetBotVersion(ctx context.Context, botId BotId, number int32, params *GetBotVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBotVersionRequest(c.Server, botId, number, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1939,6 +2119,135 @@ func NewTrainBotRequest(server string, botId BotId) (*http.Request, error) {
 	return req, nil
 }
 
+// NewListBotVersionsRequest constructs an http.Request for the ListBotVersions method
+func NewListBotVersionsRequest(server string, botId BotId, params *ListBotVersionsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/versions", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Skip != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "skip", *params.Skip, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetBotVersionRequest constructs an http.Request for the GetBotVersion method
+func NewGetBotVersionRequest(server string, botId BotId, number int32, params *GetBotVersionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int32"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/versions/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListModelsRequest constructs an http.Request for the ListModels method
 func NewListModelsRequest(server string) (*http.Request, error) {
 	var err error
@@ -2229,6 +2538,31 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/train (the `TrainBot` operationId).
 	TrainBotWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*TrainBotResponse, error)
+
+	// ListBotVersionsWithResponse List a bot's versions
+	//
+	// The bot's versions, newest first, one page at a time: version 1 is its configuration
+	// when it was created (or duplicated), and every change of `model`, `temperature` or
+	// `system_prompt` since added one. `total` counts every version. Visible to whoever may
+	// see the bot.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/versions (the `ListBotVersions` operationId).
+	ListBotVersionsWithResponse(ctx context.Context, botId BotId, params *ListBotVersionsParams, reqEditors ...RequestEditorFn) (*ListBotVersionsResponse, error)
+
+	// GetBotVersionWithResponse Get one version of a bot
+	//
+	// One version of a bot the caller may see; `404` when the bot has no version with this
+	// number. A version's configuration never changes; its `status` and `status_message`
+	// change while it trains. Its strong `ETag` changes with them, and a matching
+	// `If-None-Match` is answered `304`. An `active` version never changes again, so it is
+	// answered with `Cache-Control: private, max-age=31536000, immutable`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/versions/{number} (the `GetBotVersion` operationId).
+	GetBotVersionWithResponse(ctx context.Context, botId BotId, number int32, params *GetBotVersionParams, reqEditors ...RequestEditorFn) (*GetBotVersionResponse, error)
 
 	// ListModelsWithResponse List the models
 	//
@@ -3748,6 +4082,293 @@ func (r TrainBotResponse) ContentType() string {
 	return ""
 }
 
+// ListBotVersionsResponse200Headers the declared response headers of an HTTP 200 response for ListBotVersions
+type ListBotVersionsResponse200Headers struct {
+	CacheControl *string
+}
+
+// ListBotVersionsResponse401Headers the declared response headers of an HTTP 401 response for ListBotVersions
+type ListBotVersionsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListBotVersionsResponse415Headers the declared response headers of an HTTP 415 response for ListBotVersions
+type ListBotVersionsResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// ListBotVersionsResponse429Headers the declared response headers of an HTTP 429 response for ListBotVersions
+type ListBotVersionsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListBotVersionsResponse503Headers the declared response headers of an HTTP 503 response for ListBotVersions
+type ListBotVersionsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListBotVersionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BotVersionList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListBotVersionsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListBotVersionsResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListBotVersionsResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListBotVersionsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListBotVersionsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBotVersionsResponse) GetJSON200() *BotVersionList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListBotVersionsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListBotVersionsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListBotVersionsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListBotVersionsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListBotVersionsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListBotVersionsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListBotVersionsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListBotVersionsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListBotVersionsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBotVersionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBotVersionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBotVersionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBotVersionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBotVersionResponse200Headers the declared response headers of an HTTP 200 response for GetBotVersion
+type GetBotVersionResponse200Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetBotVersionResponse304Headers the declared response headers of an HTTP 304 response for GetBotVersion
+type GetBotVersionResponse304Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetBotVersionResponse401Headers the declared response headers of an HTTP 401 response for GetBotVersion
+type GetBotVersionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetBotVersionResponse415Headers the declared response headers of an HTTP 415 response for GetBotVersion
+type GetBotVersionResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// GetBotVersionResponse429Headers the declared response headers of an HTTP 429 response for GetBotVersion
+type GetBotVersionResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetBotVersionResponse503Headers the declared response headers of an HTTP 503 response for GetBotVersion
+type GetBotVersionResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetBotVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BotVersion
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBotVersionResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetBotVersionResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetBotVersionResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetBotVersionResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetBotVersionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetBotVersionResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBotVersionResponse) GetJSON200() *BotVersion {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetBotVersionResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetBotVersionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetBotVersionResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetBotVersionResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetBotVersionResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetBotVersionResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetBotVersionResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetBotVersionResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetBotVersionResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBotVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBotVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBotVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBotVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListModelsResponse200Headers the declared response headers of an HTTP 200 response for ListModels
 type ListModelsResponse200Headers struct {
 	CacheControl *string
@@ -4281,6 +4902,43 @@ func (c *ClientWithResponses) TrainBotWithResponse(ctx context.Context, botId Bo
 		return nil, err
 	}
 	return ParseTrainBotResponse(rsp)
+}
+
+// ListBotVersionsWithResponse List a bot's versions
+//
+// The bot's versions, newest first, one page at a time: version 1 is its configuration
+// when it was created (or duplicated), and every change of `model`, `temperature` or
+// `system_prompt` since added one. `total` counts every version. Visible to whoever may
+// see the bot.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/versions (the `ListBotVersions` operationId).
+func (c *ClientWithResponses) ListBotVersionsWithResponse(ctx context.Context, botId BotId, params *ListBotVersionsParams, reqEditors ...RequestEditorFn) (*ListBotVersionsResponse, error) {
+	rsp, err := c.ListBotVersions(ctx, botId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBotVersionsResponse(rsp)
+}
+
+// GetBotVersionWithResponse Get one version of a bot
+//
+// One version of a bot the caller may see; `404` when the bot has no version with this
+// number. A version's configuration never changes; its `status` and `status_message`
+// change while it trains. Its strong `ETag` changes with them, and a matching
+// `If-None-Match` is answered `304`. An `active` version never changes again, so it is
+// answered with `Cache-Control: private, max-age=31536000, immutable`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/versions/{number} (the `GetBotVersion` operationId).
+func (c *ClientWithResponses) GetBotVersionWithResponse(ctx context.Context, botId BotId, number int32, params *GetBotVersionParams, reqEditors ...RequestEditorFn) (*GetBotVersionResponse, error) {
+	rsp, err := c.GetBotVersion(ctx, botId, number, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBotVersionResponse(rsp)
 }
 
 // ListModelsWithResponse List the models
@@ -5917,6 +6575,317 @@ func ParseTrainBotResponse(rsp *http.Response) (*TrainBotResponse, error) {
 	return response, nil
 }
 
+// ParseListBotVersionsResponse parses an HTTP response from a ListBotVersionsWithResponse call
+func ParseListBotVersionsResponse(rsp *http.Response) (*ListBotVersionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBotVersionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BotVersionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListBotVersionsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListBotVersionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListBotVersionsResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListBotVersionsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListBotVersionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetBotVersionResponse parses an HTTP response from a GetBotVersionWithResponse call
+func ParseGetBotVersionResponse(rsp *http.Response) (*GetBotVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBotVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BotVersion
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBotVersionResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetBotVersionResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetBotVersionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetBotVersionResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetBotVersionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetBotVersionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListModelsResponse parses an HTTP response from a ListModelsWithResponse call
 func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6225,6 +7194,12 @@ type ServerInterface interface {
 	// TrainBot Train a bot again
 	// (POST /api/v1/bots/{bot_id}/train)
 	TrainBot(ctx echo.Context, botId BotId) error
+	// ListBotVersions List a bot's versions
+	// (GET /api/v1/bots/{bot_id}/versions)
+	ListBotVersions(ctx echo.Context, botId BotId, params ListBotVersionsParams) error
+	// GetBotVersion Get one version of a bot
+	// (GET /api/v1/bots/{bot_id}/versions/{number})
+	GetBotVersion(ctx echo.Context, botId BotId, number int32, params GetBotVersionParams) error
 	// ListModels List the models
 	// (GET /api/v1/models)
 	ListModels(ctx echo.Context) error
@@ -6625,6 +7600,82 @@ func (w *ServerInterfaceWrapper) TrainBot(ctx echo.Context) error {
 	return err
 }
 
+// ListBotVersions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListBotVersions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListBotVersionsParams
+	// ------------- Optional query parameter "skip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "skip", ctx.QueryParams(), &params.Skip, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter skip: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListBotVersions(ctx, botId, params)
+	return err
+}
+
+// GetBotVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBotVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// ------------- Path parameter "number" -------------
+	var number int32
+
+	err = runtime.BindStyledParameterWithOptions("simple", "number", ctx.Param("number"), &number, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int32", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter number: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBotVersionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBotVersion(ctx, botId, number, params)
+	return err
+}
+
 // ListModels converts echo context to params.
 func (w *ServerInterfaceWrapper) ListModels(ctx echo.Context) error {
 	var err error
@@ -6709,6 +7760,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/v1/bots/:bot_id/train", wrapper.TrainBot, options.OperationMiddlewares["trainBot"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/status-events", wrapper.ListBotStatusEvents, options.OperationMiddlewares["listBotStatusEvents"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/status/stream", wrapper.StreamBotStatus, options.OperationMiddlewares["streamBotStatus"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions", wrapper.ListBotVersions, options.OperationMiddlewares["listBotVersions"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions/:number", wrapper.GetBotVersion, options.OperationMiddlewares["getBotVersion"]...)
 	router.GET(options.BaseURL+"/api/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
@@ -8906,6 +9959,401 @@ func (response TrainBot503ApplicationProblemPlusJSONResponse) VisitTrainBotRespo
 	return err
 }
 
+type ListBotVersionsRequestObject struct {
+	BotId  BotId `json:"bot_id"`
+	Params ListBotVersionsParams
+}
+
+type ListBotVersionsResponseObject interface {
+	VisitListBotVersionsResponse(w http.ResponseWriter) error
+}
+
+type ListBotVersions200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type ListBotVersions200JSONResponse struct {
+	Body    BotVersionList
+	Headers ListBotVersions200ResponseHeaders
+}
+
+func (response ListBotVersions200JSONResponse) VisitListBotVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotVersions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotVersions400ApplicationProblemPlusJSONResponse) VisitListBotVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotVersions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotVersions401ApplicationProblemPlusJSONResponse) VisitListBotVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotVersions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotVersions404ApplicationProblemPlusJSONResponse) VisitListBotVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotVersions413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotVersions413ApplicationProblemPlusJSONResponse) VisitListBotVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotVersions415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotVersions415ApplicationProblemPlusJSONResponse) VisitListBotVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotVersions422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotVersions422ApplicationProblemPlusJSONResponse) VisitListBotVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotVersions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotVersions429ApplicationProblemPlusJSONResponse) VisitListBotVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotVersions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotVersions500ApplicationProblemPlusJSONResponse) VisitListBotVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotVersions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotVersions503ApplicationProblemPlusJSONResponse) VisitListBotVersionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersionRequestObject struct {
+	BotId  BotId `json:"bot_id"`
+	Number int32 `json:"number"`
+	Params GetBotVersionParams
+}
+
+type GetBotVersionResponseObject interface {
+	VisitGetBotVersionResponse(w http.ResponseWriter) error
+}
+
+type GetBotVersion200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetBotVersion200JSONResponse struct {
+	Body    BotVersion
+	Headers GetBotVersion200ResponseHeaders
+}
+
+func (response GetBotVersion200JSONResponse) VisitGetBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersion304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetBotVersion304Response struct {
+	Headers GetBotVersion304ResponseHeaders
+}
+
+func (response GetBotVersion304Response) VisitGetBotVersionResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetBotVersion400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersion400ApplicationProblemPlusJSONResponse) VisitGetBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersion401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersion401ApplicationProblemPlusJSONResponse) VisitGetBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersion404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersion404ApplicationProblemPlusJSONResponse) VisitGetBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersion413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersion413ApplicationProblemPlusJSONResponse) VisitGetBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersion415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersion415ApplicationProblemPlusJSONResponse) VisitGetBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersion422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersion422ApplicationProblemPlusJSONResponse) VisitGetBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersion429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersion429ApplicationProblemPlusJSONResponse) VisitGetBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersion500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersion500ApplicationProblemPlusJSONResponse) VisitGetBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersion503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersion503ApplicationProblemPlusJSONResponse) VisitGetBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListModelsRequestObject struct {
 }
 
@@ -9301,6 +10749,12 @@ type StrictServerInterface interface {
 	// TrainBot Train a bot again
 	// (POST /api/v1/bots/{bot_id}/train)
 	TrainBot(ctx context.Context, request TrainBotRequestObject) (TrainBotResponseObject, error)
+	// ListBotVersions List a bot's versions
+	// (GET /api/v1/bots/{bot_id}/versions)
+	ListBotVersions(ctx context.Context, request ListBotVersionsRequestObject) (ListBotVersionsResponseObject, error)
+	// GetBotVersion Get one version of a bot
+	// (GET /api/v1/bots/{bot_id}/versions/{number})
+	GetBotVersion(ctx context.Context, request GetBotVersionRequestObject) (GetBotVersionResponseObject, error)
 	// ListModels List the models
 	// (GET /api/v1/models)
 	ListModels(ctx context.Context, request ListModelsRequestObject) (ListModelsResponseObject, error)
@@ -9652,6 +11106,59 @@ func (sh *strictHandler) TrainBot(ctx echo.Context, botId BotId) error {
 	return nil
 }
 
+// ListBotVersions operation middleware
+func (sh *strictHandler) ListBotVersions(ctx echo.Context, botId BotId, params ListBotVersionsParams) error {
+	var request ListBotVersionsRequestObject
+
+	request.BotId = botId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListBotVersions(ctx.Request().Context(), request.(ListBotVersionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListBotVersions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListBotVersionsResponseObject); ok {
+		return validResponse.VisitListBotVersionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBotVersion operation middleware
+func (sh *strictHandler) GetBotVersion(ctx echo.Context, botId BotId, number int32, params GetBotVersionParams) error {
+	var request GetBotVersionRequestObject
+
+	request.BotId = botId
+	request.Number = number
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBotVersion(ctx.Request().Context(), request.(GetBotVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBotVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBotVersionResponseObject); ok {
+		return validResponse.VisitGetBotVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListModels operation middleware
 func (sh *strictHandler) ListModels(ctx echo.Context) error {
 	var request ListModelsRequestObject
@@ -9726,175 +11233,192 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1djxvJtdhfKbR9sUO7ySE5M1qJgyAYaUde2VqtoBlFSbZ11cXuIll3mlV0V/VQ9O4AQX5D3v0QIEHe",
-	"k7cAF7j3ffMf8kuCc05Vf7Cb8yGNtF5HBmxr2NVVp06dOt/n9I9BopcrrYSyJpj8GCwET0WO/3zCk4V4",
-	"opXNdQZ/p8IkuVxZqVUwCU6UWYvcMKsZL+xCKCsTbkXKcvHnQhhrGM8FU+JS5CyBmdJBEAYmWYglh9mE",
-	"KpbB5IdA6b6xOhfB2zCwm5UIJoGxuVTz4OoqDJ4UeS6UPT3n8zYI5wvBptp+ZVhCw5ixuVZzBsDYDbN8",
-	"HgJ8ubD5hq2lXeD/6MKyXPBUqjmzNAXjcy4VACje8+UqAyii4DAKgjCA/chcpMHE5oWob6EN7k1wtuAb",
-	"sBO1YcmCq7kAUD089Ith0obM5lwqANZYbgvjn0VKqiQrUpEOIrUF+Qghvw7S5zrhBF4XtK9fPWd6htAo",
-	"sQaImrjZ5yu5fznan2pr9g9mw+TBdCj6D/mR6B+mh0n/UTqc9h9MR7PxbDR7kI75tdBchcGK53wprKO8",
-	"x9o+S6/Do0yb8NwSBAmzrLhdBGGg+BLenGr7TqbXHvNM50tug0lQFDiyjcxnqViutBUq2fxJbNqAf8cv",
-	"hEFsJrngVjDDZ6KizL1np+dPWZrzmWUR7rI2Yf9PYsO+PT9/yb7Fq8meSpGlUdCbMB4pmmC6wckNXwpW",
-	"GJETrZc/XYgN4yqtfnBXFIdJxcaHbKGL3DBOdzpSMHImcwMXxay0MoJuCNsjGgzZVKebkMWejOIerkDb",
-	"M0xpmHg+YOc1GCKFYHGWytlM4H11gExYfDgexwN24u/qQmaC1aEggCVcIZllLC8UXIlJpOLD4aP42L3H",
-	"2VIvYeKMW5HTfPSmXXDLZlxmImXIb7aABBwt+YZNBTNC2UhxwzhbZbBpqy+EYjpn+NufC21xEjj+Y8A3",
-	"42yWC7Ngr18/+4atRM70SuSIl+2reTR7mA6Tkegf8K+n/cPpQ9F/NBun/QfJiI+nB8lheiQ8oRIrrkh1",
-	"iygaV2rJ3z8Xam4XwWR8dBQGS6n83yO4XdaKHOb8xx+i6P141I+i91+fvv39b7vJefYdt8miTcffKwFo",
-	"WOpcMGB1JmSJXi553wi4wFakITyPfxcTUmvHlvA8lyJlwHy1yjZMzjyz+8pEyjNwmBWGa1gJRyxxjRXP",
-	"CedazbPNhK0FvyAQ2F78Zj8KBoNBFMQ9J3CWAP8xABIp/LcA4t4w8V4aC6wUOBr73i5EvpaGKI2IHxaP",
-	"D0fjOKwukQcuhgXjQaTOYBGesfjZrI+oilkmlTAs0YWyQCYAfyaNbbPmA2TN3QfsZtt1sqPh+LD7vF5o",
-	"JT76zGqIBvRmG4fagyiImcdiTH/3jiMV/676uY3cNwuhqhNm1x4wZ/EfTs9jtqfzSMXfnp58E/dgEB2J",
-	"SFl8MDxkL7Rl3+lUzqRI4+p06FSQ/Sjt+BL8wdk6l1bQaTre0z7NEEcB1CU7qJ8uIPaej7ia8q7n/Fwu",
-	"pe0WixnP53DTVLGcAv+ZMWnFEoDEPa/4XAw8TH8uRL6pQMpw1jooqZjxIrPBZDwMK+knlT0YByEAKpeg",
-	"u42GQ2Q07q8SYqmsmIscQT67kKs2xN/qNVsCyRCQVjNzIVdsKmZApR5g0Hdya3bBDa90g30T1O4/NeCH",
-	"HcBfgU5Awo+UEp6+In4GfyVaWaHwn3y1yiSJwf1VrqeZWP7+nwypViVZAHiWyyyYBLbGGYFcgdKVtuyS",
-	"ZzJlfzz7/sWEFUq8X4kEBI1QKZwn/M6kWhV4ViiFg8kh7MJKi4T3mKfMQ1jux0Nk9qc87btlg6s63n6b",
-	"i1kwCX6zX1kC+/TU7L+ktwkdbbLz20i4gh1MBSrWE7bkGZyAoO2ETCra3Ovzp/2HyG9wOyiU3e6f9eGn",
-	"SO29evqEfX346GAC0lwgOcOJM7uWiWBSEeuY/pNILHCODP40RZ7rObcCfnmtZKJTwZRWyYLnPLEi78Et",
-	"BXtCq1kmk489wo0uGM9grxu24JegAYDWDnCmLArOitVK58AljDSWK0vqeHloj6pDKwHqODGYrm/5hVD3",
-	"dmCISWkYzooHYWvGCaimqSbViPEs02t8XGkzAMdTnU9lmgr1kThELQCnXytiWXYhDeIRFDFnE8kmuR9U",
-	"mKvg6EDdrHx4X5gDuFAkadAaUM3+yrBVMc1kAg+PnVpjjdtQYxOIuWcKtDCenea5zu+AvY+G/0TVGQpo",
-	"wUUuBiBQQeKxNfdGZYpwvtD2qS5U+pEHjNLYekEtwWprnOVhdZYg2mnJrmugbX+GD+/jLF9oZopkAaAh",
-	"/QP7QLWAZ5k7NaB+I4THhdc5buOAQPWm1JWaCsQxraNXRPZJJuGNhc5SgxoyTQHibtsJ0695Ybq27cbv",
-	"Nzw2NXfEte/UPCyIrpd8k2menmv9HJSKz0mnhE+SiKjRAHviij04ZH+Sj/E8XuYi0SqV8MZTNOfuQRoD",
-	"mS6qS8CMVIlgwOSBxTNp2Z7XzSv+iKeM9x1w1ztmM0E/OFMZdFC0SutEPxpXRF/fCnN76SD/VW1YnyzY",
-	"e7kINeNla0/dWjuZCVs6MbzZYCSRckg89oq5NDsmJMW5RusfRq419LwqfTgfRRKJVjOZLxHsVGQCXpww",
-	"A4pYSQalOUH7KhHE05T9WzfBv7F5IeqnP3644/RLwDvO302G4PdLL9V9UMAJ7U6wZWFQeXNLgQEI26tR",
-	"CBx9fVcxXsYzkV/KRLxW/JLLjE+zz84tUm75lBvR1ECThUhZLucLy5Redwo67zEiR1GTDl/Bk/7JzIq8",
-	"zfPP8NjQaFlzab3RgrOB+djl6awZFVdhcK71d1xtnKpuPpZ/aU22FFq7xu9LKjZiBmFtUGBN9TzXmgEg",
-	"rISkg/pybkUfTcR7IrrzJrwh2tAGCMwInoPcDKsQglRslet5Loxh3DKtEkFCeyWUc4dHythc8KUJ2QzV",
-	"WWlQORuwN3A8ce0wY4cQE7L1Qig2l5egBHuzE8/PRQK2WdMnJonXihd2oXP5l/uRZ4LnIDvRbwmCTbxf",
-	"OfZSqV+jihIay3cQQVF/fk9KGBmEDUjhepq2CvTmzZv+SS3E1BGLytZ8Y1j8GGeru+5ywY1WdNy8Y5lr",
-	"ghJ4LKtcJ8IYYG2nGLS5R9sfDmZcmsYzKbIUrqAA68AEkx9+DPA3eEss0QQrchAnWRm6CUBZCsJgCSCC",
-	"qhZ4Ts4tW2pj2Ti4Cqt5ljoV2Q0zFOpC6bViOJZFwXxl+4+i4Bg0YvaH03PmYz84wARXb+vsZVwnqhry",
-	"mMNeB3Hh9gmc+xFquNuQlSElYBhETmyaC37hIjGgJvPEHrOYMB47TgTiA6wClHCvlSFbXqTfiVTyc4T+",
-	"l9GIQb7F9dVglTjEoAjoVC66Ej8h2PqnKtGpVPOYkckKqnSkYplS+DFGTupftppxVVn65JqxGLdyXtUW",
-	"TzxJErGqlmlfy/pSBGHlE043X5kuUJ22SPd2AgOloFAyqOKRQiO7UIBFkAoiZegwejQaDdm//PfR0eBo",
-	"MHrQI1jbwWYPUFewGbHvjsQFIZ9gOAsPOSVNjWcvc0CSlcIEkxnPjGgToA+Zsu8B2FjxpSD/dIx3Jnbb",
-	"IU0OuNCqNucWEq+nnMfaflMbfRUG0rwjn0TDI9oJ6JuFQLoQlyLfUNww4QrvOQCbFkRpwqu5g+r2TrXO",
-	"BMcFiafcDOd3OO7Ku29vHP8ChsGJbIwVy3erXC9XtrGpINje0TPQBYoE/jIk3X1MnbiZE8y04USrS5Eb",
-	"JPdjVqxg6Gg4HLLSaWiaQeb/oAs8Oc5muRQqzTbMeEffHMgb9A+4RCqTSjCz0KsBeZ4rx/5w2IzG/WMU",
-	"vR8O3/6uHYgLg/d9N7K/xd+BEQADAivzxevnNYABYXVh0fCKD77extcZbA3TIKp3QjYETIBgSrLCyEuB",
-	"KmWRK5Ey8Z4nNtsw7tDbQBAuUDreU12APVDzvI87He4UsQjI3e7Ntx+ISjx1VbeV/L6wTSR9sF52+GV0",
-	"YRO9xCATd3ZO11UrZ3AsAoybt1107oa+47aRE5CCfmwlArvFUcJAprfLH6hvHId4uBrL7sRCg100MfEa",
-	"yfqoQdVkyKsiy+ImgfuUHlRP8A7xKcZrc2D53qFR5Mps0fURkDVMSCYgJVB8YjKHnXsOdUcO/f2Kdjdz",
-	"7u9ErzbHwOEWTK9ojjapfABjLd190juKu1nonTjiVTcVPJfGdgd/MZSmZ7A/07EtK5bNf9wAxSsXEwsq",
-	"QHie8w38ne0OUMb4LC7d/D4i2Q7UXRNQDCno170APLrL/MOu+a22PLsmYAlIrHnJZjJzN+pS5IxnGa5r",
-	"thd+cHjDwts8AM/CQxP6UCehdwcb+M7L4Y7wP6VayNSgiitSNt1gxH1Ll4/ZHkHN4qm2fVJWek0eAebA",
-	"oe7DZuqbLMe3BN52LkqLSXrKboE+chK5dvHZng/u4f+stFTW9I4p/lcoTOlbL6QVZsUTCnTlcrkU6YCd",
-	"WZ2LlEkVqSpAmC95Jv9CGi/shT1hey+ePumFzGgWBU/47F//RxQwgDn1+nWil1PKx+NJAmIf+CI+iwIY",
-	"HSlQErSiYNuAvRKzwpQutcPxOGZ7XDE0OphWTj/sTcgi0VnXdiMFbG6u8w17koQUwOCGnZ49CZnlU2Do",
-	"SqxB7eiFpK7JVOYiIWbGxHIqUkAOEWouU1TxIiWNzkDDqy35+vfj4fgEUI//OsXtwT8fPPA/PnhEGRYA",
-	"ONyGVFDsS88iVcM+DJHqUhoJBuCe45l9OVc6B0HRqy/rtwTzDx/Dhl7//unp06eDiA7sz4VgfKldyiZG",
-	"2L4ydB3RVMFkU22dpE/ZHuaFkeWzlgbwUmW3UBJopCroapAg2AAjHHHCjYDb4klmVmQZ/TjTGWB0wqLg",
-	"zOb8X/8qooCQGgVn569Ozs5OoyBkUfDzX3/+Lz//9ef/So/hh3/++X/+/M//5z/T43/5X1HA9pYyyTUz",
-	"cq56ftT/hhdcOgSm0BE5vUCkYwpbGqkqZcIIlheZs5UuxApzVOxCbNha5GI7SaUVob7x3naJ8yg6+3DR",
-	"PhVsmnF1Adfwejlfipy244fsrFNU6NHuZ9PCIspEKi16HrQSGF8D+7EPdNoWgpS26HW7ljAv85jIgUyD",
-	"2V45Ya/B76/VCD/OtrshJ3YbpDvnx96gqbasy1+fNYmM490uRMrUy0rKol1o4DRl/Go3fh9Nx+Jw9nXS",
-	"H6UHvH8ojqb9h8mDtP+1eDh7xIfTUTJOb4Nf70i7cT9nNLB85V15wdrnsinhl+hRJ39XfOxsgIpHbu9v",
-	"W6Nvg7ttm98ENY5/ScPbpuoNb5/XRl+FQbFKb3dpM25sGdr9gFvbZaCVdBR6S7UOQFh6Wpue2ya+6tep",
-	"PPrWgYZ17tTY9Q5F8KykoS1vnK8jiGvp1Y4qpgKE3SoXJCD36BIrsQ6ri5uCUM4FzgIqpLaRogw9thA5",
-	"CNiYJ1Zeipj8fNJ6rrsJPc05D6AvaKBodqT24uamY2b4xrD1YuM8ed5/598MwoDW8v5yQEZ1HWvDutTN",
-	"Bhm28PTFiURYOt/2I/2teo4Q2td4L+7oCDhHE05kFLsjFhEyblkmgGdoJQZUbmFcTpCy7EKIFVCDzNkl",
-	"zwphjiMVR/WJo2DCiLMmmeC5cXkE5XMi6aVUdfhGn9IL/Hfg9f18kqXLwYJEUKbtNQ/KBdd+3EVb3ZEo",
-	"VOYbnKEpKlp8K9tZsPUG2K9zR4AGLInlOJbpAnw+edpVP7m89LcdC9U0iQq4dlzxJjFZwhs6DFUzdwmu",
-	"bwXP7KKN3Uoj8hvSF92lgvXF3VtdC+3wk5ywjKt5weeezVNGL1yNvAB23GE1aGXFe/tuLVWq19c4jTDs",
-	"bGoiBIRimdDQoILR+CGy95bbqu2qSqVZZXzzzt+s6rD+8PK8f6iZ89Hs8Eq3qRXZGckfZ1K4eNV1HqA2",
-	"+fD37+x1ogOWWsj5AquyqoE19DiB2JSc4y4J0ZIEq1xfypSSNCqQv18JdfKsC9pcWJ8w1oTyFT0giMio",
-	"dr6zGapBWMCWiGMM9mFm1Lyg0KnxuUgFFRYtuzhop9O/fqC1rYTblNZGcrWRnSTvHcQf4/4tuXnT8dvp",
-	"vewCxAe6O4qJGUZxD4++Zi6GzihnoitmQ7kUbTbILVtjmBmLbKu8Y5dwETraXoncaEXllzwddJGFz8HY",
-	"XuOpzsmFFzr5qWczQW5HZHJYq3IbTNYESocfXYJirZIdlwdYuLdT3dZ2V+d2Ez2+tNMMLsv20pDxzGhS",
-	"fLhh8b/vu1yx/rM0PqZSSFD0Ua3PBdxadIz6Qxxcb+S2l8ZCV1/nrNMmc8T0kltwRpeB0mbxZgF6timW",
-	"S45nhyi8kFRgUwO5QuX1SSzVnqzLC+kgya35XSq8YXugcgEA5Kbi5LayerXlW+jMlLlJAOJTj4maceku",
-	"T9flJLvx9NKltbTDCK6YAQOqVcVI0RFUckXVN8c+wy3X2+2caLNcL99dR0WOgMhSK/0cs0a1CxUWVzv4",
-	"cBPzRjdJ1z17pmDnRhjiU8RNBCCfygRimWIwi5Ib6YnZug0dQab2ZdjpGKo8hy3rm8+sD1/Sme+tFxtn",
-	"0FcOpNv5iKx+d2evVpd0LAv166dfn77aaoOqbiD1m+OmTWJnC2mszjchCH5gkkhHHxtXrd+96+KqHxgt",
-	"/dAg6GeMYQK0IilyaTdngBTHSDCh86Qgy4D+euqB+uOb81YG0Ldn46MH7I9vzl24zRTTmO15j+5XBkv0",
-	"KcQSi/eruMwBRe0M569u0cLaFSXlSTXTXuXnVD3oqlCfLLg9W6EFRsEowZctR39AiWRhqSgKSnsOMUpR",
-	"87GFPiOfci0wysNqSyQLbmEZir8ZISK1dvY89748qkq0GnaM0bPf/IbV0melVpGigEnsFIW4lvenhEgN",
-	"i09cvi+n2gdKrGVRMRweJH98c47/EPGkzKk1cq58jBPPIATItBHuCJKMy6VP7qNSq68oT5uaJmAMdSGT",
-	"hWsUYBhXdEL06oCdsKU0Rqp5GCmXzoyZ4KXz2ifSEkD16nEXeR2OXBbedkKx3188iNRTVBHBeM2YEfml",
-	"yEOMhhs3b7+PQBMmQKg5VLBVLpXFqnCPdFTvjEc2xXulaaZw1hNGY7b3g9eC3+4B8ZnJ/v56vR7ks6QP",
-	"lKLzgc7n+/ksgf/CuF5vEKkY6DV24dgOlSasun/gjnyfD9TcKKiNzI6yfaxXWo4jVWkcfi7D9lAB7iEB",
-	"d2vBlYwwrhFEqftsVhShnACOfsK/2U+etf7EloKjY/inSP3U7/fL/8LYuLOUOWY/scPhkP1UV4fvWo+8",
-	"oxiZ7d1nBTI8qODwkKKXt3QLHZO+HR+Ovo69Jzg+xcLNehYvi0fDYR+YkVSFiEMWHx6M6AWXn0sJKVQ3",
-	"F7L4aOgecxaf51yZmcg784NZnCwKdSFSd1WOhkclIKibX4rcADnUXhkN3rPtE6pXDNARjdhPTHWm/W+/",
-	"W9bu0osH7mwdeyO/Zohx3usqblvTlmWkNO0hwYN5B7kwush9bcnOgtDWlEthFzrtw8xYLe33euRARksN",
-	"22IYSsugF6p6O7QB4hN4N+61IS7rv2naR25aB1lVgG4c93cmL6dK9NZ8ias1b87m8ArgSMW4KwOnpAoA",
-	"zDRrwFuzylpbmgux6UsFLLJagzfaDZH5E2/1somrzj4+FIVWl0hby3WUQ+JaozH7id1bTWN7WaqK7Vut",
-	"+1iaSotWxEk5+o1rpxX2RdmNuqKqLugvRSp5nzg5zHy0NfOu7H86/WuT/lmViO8prpm6H/cQEb4w5vpi",
-	"ANUmrEpMIOzjMR77XeswOEMnde2FBeXYAAnxNYuPEXxgS/9w8DjuwXwuPkeM2bgGDFbrG6k0F4VxlIPg",
-	"os3VokrACCZvEe9sNa7qvGKtYk1a5SEixel3vg/ddSWWrcnrtXg0J97hWxTUocvSt+Ujt3PZMgttvc4y",
-	"uRYAQPywVN+V3HUAUavMc7arOWZJBpogUA5Z3R3SwheQwpRHJc/fXd7ZqN9sn7brtECzgXbAu1ogeA9W",
-	"XHnE4m1fFkmSSJ1sNX7I5SXwSWwjwMu0M+wlqFJYDlRRuDclI0JBQMHfLCu101pnIszyig+HhzG5Kkm5",
-	"IpkxYUojK0i4YpngubuVxPhJxrBCZcK4rC+QW3DXpfX66BPt2mwl1A4u4clCqrlXUGGeXKxyASyA7n2p",
-	"i/vGha4D1lbTQr7VspDKoSeRog0gXbqeTKDduMh56U2CF7zHZlMlB+zVEhasrpILsEeU90BQ46iQxS9f",
-	"nzuV5ZvT56fnp+g8iRt9Cn8kF8IV1d+UQoRn5d2IlNPAXTXRwa3U8NFo+BtDuZb90UGvh7ptv7raE+Z6",
-	"aO05LFIiojRaAdMjQ5BacPUmDTW2u29apNjtGmsd16wj19OMumRRNbQ0eDRWqAE7E2QhwNw4U9n8YMqT",
-	"C0xTbWPYaKJBGEt910D8Udct7g8YHi74Jc7s9Cg18PipxG6FJGztVqFownY2IevAHgCKFAHLrZstyDpb",
-	"j211frtVnzHaCkrm4x2oIV8ZIn3Q2ul1fdMalINqkbjkWYH5N+RqKvuTUT8yPattyIjSAGj1KQOo9xpE",
-	"OQKcItj1X8eIaQFqw9bg0D3tIZTOhwBbLBlFmyx9lzUDbMK1PAEWlorEZSHX2rNiUi7b0ZyV1TsmUESu",
-	"Qg3lHyvHirbUd2CDe1ylSBTAWL2kJBIFstnRCbDJldkehn+GB3EPEOtlOMb4HI8FMUrei5ShpDaRil9+",
-	"f1al2gMrclhv/V6yqP3SIxRjlvnKoiW4rZ9Eik57gkp22eS21fgTBcd2s8+5sIbtavQZqc52nm8QcS4a",
-	"inoItrtEl8hefDh+5O5LQ53oOW+VxvdAQcDEsZqGMGBnjpUoXUtJsTy/pBPB8zEh1ebiADhXlCbYfguP",
-	"35AKEqnr2wfQ0RhbaUhsr1EMgSfUK+fUMyuom4tWIlIoc61cinp3UVT76f7RqWMjAKowgv+3Ra5Clx7G",
-	"nXp1XPEneMykidSsyMmZt+abVlPKbuwO2AssY8Bws+t+KdzRlmT57enJN6XXD1stSkWWWKqTYimUJbw4",
-	"dw7CQONyXdiygsQ7xBDxZbNYatjIGqLz0eBgML6z9MS3eiQEI4UkzBueSwSysjbCitQdQcFzzwH3PO8p",
-	"jaNzsK5Cou3yR8qri8GU8Ewnw5/8rhERWGyQbnphvdHkgLm9k30WKZci0GgBG7p2Qki7wM9dJhzQBeG4",
-	"xkjctCd+Yj1jfOu2lN473Dv+9JUpN42nqGrZJTUQufOGSVJKI0U5gCgn4NIbAoEEONKxp5/vKWVMpVRx",
-	"Eym6MAtM2vmLY2f4E7ok/hI7BZplYJ/h9UNGD3xdGBO6wUvglomJibBMpF7mGtRdURjmnvmhwDb4Sg42",
-	"fJn58U0K9rfYjySXqieQSJXjuEGHX68GdaoBiqpwDDP0yhZ9DRc/8Bg+FzjTyctnQRg4l1gwCUaD4WCI",
-	"aeYEQzAJDgbDwYHLu8KQRiM4P/kxmIuO+NNzVOcbvnK9VrvLXUKU8uTErfhTjLGXmI7Y0OWOFAlIbksd",
-	"pFHIZjRV0rHfEwU4TzdzU4FegG/kot4ND5HGziV1JSekw/Fj5SgCO83R1zfdYGQT11nz7MLfOCybY5fS",
-	"SA+os2voriAl46GU1+pZ6vD0mLIc6h3Ef+iOtlVD9rEv6VV44zhquQoDtwOEmSsG9Iy0iiR3Nists7tv",
-	"1RGiEQvdvTYeI6WnERCUP7XdHb2ZsdUFnk9X39GO9qYivh0wuuaIYMgVgvw1KFS97bwXY1Zu3CtrU7tg",
-	"ayTJb7drqSVU7UYTBaLQJarzeiauT4B2nMSK97ZWJsaNC6lQvOL2NWEhEMWLp0/KykBg7mWtWaSuL4Vz",
-	"d9Dm3BgRs5kEbl4rMhuw+B8cx31Hpixd5BTEjwXLIEMJArsh6wCETVelGwYLqTjRBXXq79lFLkSkauN9",
-	"G2lpWKb1hUhBo8FOd0yqVLwHewxTbAR50V2aY5Y5SRqpkpvhgW/VpDlf6A4y+PPOfucfQJ7nDQaFdqSz",
-	"OeJ+jE8M0glFtcqiO3ijQQY7rzvto6M3cdBvlHP4rJPGj/1dFR9h0G/85TIF+/j/HUmxb7daGI+Hw2ua",
-	"19ytaY2vOe9oWlPPnmjIMH/N76e/JSx8SDvqeqnc+X6tczO+Mrr5lddbHa8ORwc3v7TdORPfO7rNYh1N",
-	"huDl8fg2L7d7VOG7j25+d7sT3VUYHN0Goc1GtvjWLdDT0S0Q0z4oHc9Jc7bRRc585iKfG8phtyZ4exUG",
-	"K92VrfPEmalk/Ou1ogr3ivQG7Jl13cSBXzl1uvIvDthr1/XKq6lYIRYpVxxC/Xq2y7jDKpyNX4NIQAWN",
-	"guHg6yjwJgHjriW7MxxcKhrYemTXe98FWIpxbVtxl7pDG32s7Z31na0vlBBnwFN/rNPNLZiCY9NU8VBk",
-	"eFWrk6sV4IJCzLNC7P5i0O3ai9RKWFztjqs52VJnHMftKmjeKiL50NqrRjb7cHAARIuJUHwLC9/7jtY+",
-	"8FM1dStRcsdN1JpS3YIhu35VV81cLNC+rlqSYHSfkqBqCrK7eXatdvpz9zimbrHNjx5dN74c93llzPAW",
-	"LLvsF/9FKH0eoUR3imRLWyRdhUGnA7dqLtXmg9S2yomr0KW9Ud5dPXzsOg4LSd64Kiaw1XrYedojhfEN",
-	"ECON/sPxcWmCuKlafsWHLkvLuc4VS6Xhq5XguYnULNdLZ5GDYAzRb4W21FQkGtTiWS6cW7VKxSH/LeZz",
-	"5C6KioEkAKXLI155vl3WYytsErNl+RUtF0Svh/Cs1pHao2iELz92Do4eJQuVcVjf3lnaLhlLp/NBMtZ9",
-	"NukWboX6F3va1gnZyx5O0+hDTZtTeitI5PuZdhkjbp5ue8TJ1pY5/YlNB9+67QZ54dxbv1Kb4Tb852n9",
-	"QxWHw8Ob3yi/zoCc/BbMuKNl/q9TeDy8215f1Xql/xolzzcuFbxb8oTdnuNXpEG3A6F6rSgRiKtN7bMl",
-	"A/bGt3qv8drQJxSi5wwES6SInXun8fbXuaooBneB8a0W8u0pa0EI9y2F+pwYOu/gz38Q9nMy50/MB2+h",
-	"OP8yyjKAc3BLdlR+IOWzMtcvrPLvSs/+g7C7Wd3d7jp9Phau7qroche5RDVghKaYGmG9o7LsGUZ2+7Fv",
-	"DrK7+UdI+UB3bADCEAR0N7uO0KC2N9wVMVsV1n2JFdgmas9SWd1wW5HfhXzCZQIevILfV6lYu2fBWAiF",
-	"oyO1ABVfmfbXOIk5N9h9jZs3pIR/t1K2gZ9XLSctfaCznf9EiQoECtb61JOgescurahMy+kSBNTx5bPL",
-	"gg91miEpbPXqrVmZ8HSbTna60oC4yMfjmz9UM73C38qrVE7gjIFSP6i5mLB7QKG2Jnoh1oxokcqHaq0a",
-	"9jxVzsGmQtK0uszc7NWX7fLBLUS2YklhrF6K3DinH30LcsAeCzAZxazD8za+mzfMtQS6lTfsswp1F8P5",
-	"ZYX735MVdHfH2Rdd4G/a50apw3f0uVVJk9jn5ENVhu4Qk175/NZGs5eyQLzT1IKHDWsrJBHO/SciItUZ",
-	"rTqvNw53yRIutz8u4yKuSV6VuopJlj7IFam6nvCmtM2o23DY6E2Oy6YsCijXB0ZQVSvbgyG9KAjJL7hr",
-	"BBvDGMqrM5ppRRKCEktdXqfqDgezBTc7ci56YaQonUD5NCEq0yP3IznChEix4gd2Xua4bjWNxoxPwTG9",
-	"D1OMOZUvlHkNqMCUdXOmrPlz6SGdbkJPa794NM658kxTep+UhIMHVPqM3WjmUge8nL5yLdrS1ixEu9Uk",
-	"3CXSzLy3ty7ta0E7agexK7DFLsd3jG1Vzf6v2t9m/szhLP+Bly9hrHuxzL/Evf4WvY9lI8i7imEXwbl/",
-	"Ifw4l2pufEVSW57UivBM7RtwLt1DWrbg6YBRY/h6bVCkXLJGlU2bu0/GufzWTslltb6oomEu7XUpuLJy",
-	"KSK1R9YZyZWy9rHXJUxeEcZIlPySlok7ui+myS9omnzhbZ+ct7n71qzbvQOHI47Sp6ZcO5P4yTnnm9mV",
-	"5a6O6TQbSE0oNQYsir241uEKg7uUNAbqcNU5WyppFpi4W9XFlo25Qt+nG5NX/53L/LWarReaKoRcVZzv",
-	"8bs7tb7WmeqTZ9l/yljLdsuvW6Stuk5fv9bg853jI18YzydnPCedveTuL+JxA8fap3KxnRzrhP1whiV+",
-	"/TMsKcdbX1XxLewyG5iVSAbrBbfrOdbxLYvMSrg2+1Qd2DdCWccaB/BGz3+huZ6Fu5XDlHErym6M1OzQ",
-	"uRwMFrOB+hR7joiP2UrkZWFc2bndaXkY2HCZVcjvXN8rUOt0foEMMMXWCOyEJXqJxVyZVKC1xRO2EDy3",
-	"U8Ft3HOZT6OjsifGhRArw2SaoSdICfehAL0SasAa352QpUYaKZ0zY/XKf2nhsmLJlV4ZMs7iuVbCbxG3",
-	"XlX5YTHeKU8W26ioV1/jL18Z6h9J3VJ87hU3LH7Oje3jufaffUNacKTQ0Yk7UXNqi5sI6atq19hWlxts",
-	"vyZSqprjLK4x1NiX1LE45ZbH2AAhjuNIyXTCDsfYCELZSfnFbhg1YT9GgUwjbGQZufaOUTCJ8GM1//c/",
-	"/bcoCKN6s0d85qUaPix7P+IjkoP4wDWCjChSEka18gocOh6OH/RHo/746Hz4aHI4mgy/HozGB/8xCq4c",
-	"4JE6zzdlf7Q4KfKM9V+w/rcsCrp74/32PArYb09ePqOb99tn3zQvXWcywxk+qqq9Wve+4zt3rjEo1qly",
-	"asGGDWnwzNLjGsGAOl+gMw17vMgqQ8y1fy/9Mw2yaCSK3a0F5M0S3Ir3dh9B7lfMqKoBQoIZ3UQwozbB",
-	"3PR1ow5qcrTRpKIGgd2djh4MHj0cER19BPV/wGY+y9WIVI05bn1iefuT+Nti5JgKoIlDUNs7LEmu8RHP",
-	"Rjq6Rnebq0T6REfHcFuNRZf4SihWKCsz4q6u60SmDban+aLQfVHo7kuhe4OJa1stgjPqGv2pdTq88Pfv",
-	"ZXtZ2NoXz0Bz6G0nnoSU2IKt2dSm1T+aksG3+0ENQKY68zUvlPEeM1hhjl/vnLCVzrJybatdAyuXac46",
-	"TN0uoYqrdPrSxp/Nl+Y3CoqTC+142ewb+pVqoqqn9Hxxut1HVvQXzvfJOR+SuIt9Y/eQa/1n9BmVnYbn",
-	"OSqz9e/vmPYHeNhJ87M0zH+UqNH/SqZYPth2Zn1HIHxCH1P1nZUd+gq1Z0i45ZmefymE/ru7W+1q5vKj",
-	"RvVyZvcDXRDXQ2e3T8ZVzcbj4bD+5Ua3WRSlx76lD0axrC5cw1vfPnPQlUXvvrj1Ce+DW2HHZfAbACsA",
-	"NKbBh6aP/7oosvahg2Dyw9smxVCzpBqpEHU4UqHeSremFOeKKnuour5R2A78oJ5c20Udr3yvpl+OQAyJ",
-	"IPd5wvyy7Itp/j8hlV9EwO+gzTo9tImz+WLzux0/vAVbgzywu5xazj+LofKu3l5AokWeBZNgHy0XB0HX",
-	"VGWM3n8rY1C5uVAv6e4Gc6P2sdUsqWue553NzvDjB8IcM6Vdw3tKWqvN6BB59fbq/wUAAP//",
+	"7L1tbxy5tSf+VYhKLkZKqtvdLcljtxD8IXvsjJMZ27Dk+L875euiqtjdvKomO0WW5M6MgMV+hn2fFwvs",
+	"Yt/vvlvgAve+n/0O+0kW5xyyitVVrQeP7MkkDpDE6no6JA/P8/nx+yjTy5VWQlkTTb+PFoLnosR/PubZ",
+	"QjzWypa6gL9zYbJSrqzUKppGR8pciNIwqxmv7EIoKzNuRc5K8edKGGsYLwVT4lyULIM35cMojky2EEsO",
+	"bxOqWkbT7yKlB8bqUkRv48iuVyKaRsaWUs2jy8s4elyVpVD2yQmfd0k4WQh2qu0XhmV0GzO21GrOgBi7",
+	"ZpbPY6CvFLZcswtpF/g/urKsFDyXas4svYLxOZcKCBTv+XJVABVJtJ9EURzBeGQp8mhqy0qEQ+iSex2d",
+	"HfqG7EitWbbgai6AVE8P/WKYtDGzJZcKiDWW28r4a4mSKiuqXOTDRG1QPkbKr6L0G51xIq+P2tevvmF6",
+	"htQocQEUtefmHl/Je+fje6famnt7s1F2/3QkBg/4gRjs5/vZ4GE+Oh3cPx3PJrPx7H4+4ddQ8ydRGqnV",
+	"1RyXrkp5zq2I2ZK/H/C5+N3e+GDv/mg0iplcLivLTwuRspkuGVcs5ZmV5yJl5/TumF0sZLbwHOnnEBf+",
+	"kKWeDVOm7UKUF9IImtbty9/h4Di6CYX9jO5mYDsDuWH0MdGUSWuYqpanAoaeO0YZsmcNI2lVrNnFQihY",
+	"1ESFb0Om0qX/11IYw+eC5VqYLmdNBjSvt9wal3G04iVfCuuEyyNtn+VXbRWZt1nuhlwm4S0rbhdRHCm+",
+	"hCdPtX0n8yvJnelyyW00jaoK7+yuz7NcLFfaCpWt/yjWXcK/5WfC4IbJSsGtYIbPRCN8dp49OXnK8pLP",
+	"LEtwlMELB38Ua/b1yclL9jVKX/ZUiiJPot0p44miF5yu8eWGLwWrjChJnNU/nYk1rnz9g5PCeJtUbLLP",
+	"FroqDeMkthMFd85kaUAWmpVWRpAQZDvEBzE71fk6ZqmXFOkufoGGZ5jS8OL5kJ0ENCQKyeIsl7OZQJHs",
+	"CJmydH8ySYfsyIvjhSwEC6kggiWwpCwKVlYKpN40Uen+6GF66J7jbKmX8OKCW1HS++hJu+CWzbgsBOwA",
+	"XW4SCXO05Gt2KpgRyiaKG8bZqoBBW30mFGwC/O3Plbb4Elj+Q5hvxtmsFGbBXr9+9hVbiZLplShxXjb3",
+	"yMHsQT7KxmKwx788HeyfPhCDh7NJPrifjfnkdC/bzw+EZ1TStg2rbjBFS2ou+ftvhJrbRTSdHBzE0VIq",
+	"//cYdpe1ooR3/vN3SfJ+Mh4kyfsvn7z97a/72Xn2LbfZosvHL5SAaVjqUjAQRiZmmV4u+cAI2MBW5DFc",
+	"T3+T0qQGy5bxspQiZ6BfUdzImddnX5hEeR0Nb4XbNXwJ71jiN1a8pDnXal6sp+xC8DMige2kb+4l0XA4",
+	"TKJ010nwJdB/CIQkCv8tgLnXTLyXxoK2BKXFXnhhjpQQ88PH0/3xJI2bTeSJS+GD6TBRx/ARXrD02WyA",
+	"U5WyQiphWKYrZYFNgP5CGtuVkXsoHPsX2L1t28qOR5P9/vV6rpX4yWsWTDRMb7F2U7uXRCnzs5jS37uH",
+	"iUp/0/zcndw3Tp1sGGG9C8xZ+vsnJynb0WWi0q+fHH2V7sJNtCQiZ+neaJ8915Z9q3M5kyJPm9WhVUHx",
+	"o7STS/AHZxeltIJW08me7mrGeBdQXYuDcHVhYu94iZtX3nadv5FLafvVYsHLOew0p+f1jEkrlkAkjnnF",
+	"52LoafpzJcp1Q1KBbw1JycWMV4WNppNR3Gg/qezeJIqBULkE42Y8GqGgcX/VFEtlxVyUSPLxmVx1Kf5a",
+	"X7AlsAwRaTUzZ3LFTsUMuNQTDDZHac02uuGRfrKvo9r9JyB+1EP8JdgEpPzIKOH5K5Jn8FemlRUK/8lX",
+	"q0KSGry3KvVpIZa//RdD1nPNFkCe5bKIppENJCOwK3C60pad80Lm7A/HL55PWaXE+5XIQNEIlcN6wu9M",
+	"qlWFa4VaOJruwyistMh4j3jOPIX1eDxF5t4pzwfus9FlOG+/LsUsmka/utc4e/foqrn3kp6m6eiynR9G",
+	"xhWM4FSg7zRlS17ACggaTsykosG9Pnk6eIDyBoeDStmN/tkAfkrUzqunj9mX+w/3pqDNBbIzrDizFzIT",
+	"TCoSHaf/IjILkqOAP01VlnqOxjVnr5XMdC6Y0ipb8JJnVpS7sEvBZdRqVsjspy7hWleMFzDWNVvwc7AA",
+	"wDEDOnOWRMfVaqVLkBJGGsuVJY+rXrSHzaLVBPWsGLxuYPmZUHe2YDiT0jB8Ky6EDfxPME3BsscF4UWh",
+	"L/ByY80AHU91eSrzXKifOIdoBeDrLxSJLLuQBucRDDHn9so2u+81M9fQ0TN1s/riXc0c0IUqCV1ANLO/",
+	"MGxVnRYyg4uHzqyxxg2oNQicuWcKrDBePClLXd5i9n4y/UcqFChgBVelGIJCBY3HLriPG+RI53Ntn+pK",
+	"5T9xgVEbW6+oJXhtrbXcb9YSVDt9sm8baDuY4cW7WMvnmpkqWwBpyP8gPtAs4EXhVg243wjh58LbHDeJ",
+	"MaF5U9tKbQPikL6jV8T2WSHhiYUucoMWMr0C1N1mnG0QhD36hu3uv9cKkQQRpyufCYJoOF0v+brQPD/R",
+	"+hswKj4ln9J8kkZEiwbEE1fs/j77o3yE6/GyFJlWuYQnnqI7dwfaGNh00WwCZqTKBAMhDyKeSct2vG3e",
+	"yEdcZdzvMHe7h2wm6AfnKoMNil5pyPTjScP04VCYG0sP+6+C2wbkwd7JRgicl40x9Vvt5CZs2MQYBwoF",
+	"SaLcJB56w1yaLS8kwzng9Q9j12B6XtUxnJ/EEplWM1kukexcFAIenDIDhljNBrU7QeOqJ4jnOfv/3At+",
+	"Z8tKhKs/ebBl9WvCe9bfvQzJH9RRqrvggCManWDLyqDx5j4FDiAML+AQWPpwVCluxmNRnstMvFb8nMsC",
+	"45efWFrk3PJTbkTbAs0WImelnC8sU/qiV9H5iBEFitp8+AquDI5mVpRdmX+My4ZOywWX1jst+DZwH/uC",
+	"2YFTcRlHJ1p/y9Xamermp8ovrcmXQm/X+HFJxcbMIK0tDgxMzxOtGRDCakp6uK/kVgzQRbwjpjtp0xuj",
+	"D00hZsFL0JtxkyWSiq1KPS+FMYxbplUmSGmvhHIh6UQZWwq+NDEG99HQAONsyN7A8qTBYqZuQkxMwe65",
+	"PAcj2LuduH4u2bMpmj4yS7xWvLILXcq/3I0+E7wE3YlxS1Bs4v3KiZfG/Bo3nND6fA8TVOH1OzLCyCFs",
+	"UQrb03RNoDdv3gyOgixiT7qxuOBrw9JH+LYwdFcKbrSi5eY9n7kiKYHLsip1JowB0fYEUyp36PvDwkxq",
+	"13gmRZHDFhTgHZho+t33Ef4GT4klumAV5pGKOjsXgbEUxZHLykTTyEtybtlSG8sm0WXcvGepc1Fc84ZK",
+	"nSl9oRjey5JovrKDh0l0CBYx+/2TE+bTe3iDiS7fhuJlEjJVMHnMzV4Pc+HwiZy7UWo42pjVKSUQGMRO",
+	"7LQU/MxlYsBM5pk9ZCnNeOokEagP8ApQw71Whnx5kX8rcslPkPqfxyIG/ZaGX4OvpDEmRcCmctmV9DHR",
+	"NniiMp1LNXdZSzSlE5XKnJKDKUpS/7DVjKvG06fQjMW8lYuqdmTiUZaJVfOZnpxs8CmisIkJ5+svTB+p",
+	"zlqkfTuFG6WgagEwxROFTnalYBZBK4icYcDo4Xg8Yv/238cHw4Ph+P4u0drNxnqC+tKsOPtuSVwS8jGm",
+	"s3CRc7LUePGyhEmyUphoOuOFEV0G9Flx9gKITRVfCopPp7hnUjccsuSGmBlu3rkxiVdzziNtvwruvowj",
+	"ad5RTKIVEe0l9M1CIF+Ic1GuKW+YcYX7HIjNK+I04c3cYbN7T7UuBMcPkky5ns5v8b5LH7699v7ncBus",
+	"yNpYsXy3KvVyZVuDiqLNET0DW6DK4C9D2t2XTZA0c4qZBpxpTHQjux+yagW3jkejEauDhqadZP4PusKV",
+	"42xWSqHyYs2MD/TNgb1dcYFWhVSCmYVeDSny3AT2R6N2Nu6fk+T9aPT2N91EXBy9H7g7BxvyHQQBCCDw",
+	"Mp+//iYgGCYsVBatqPjwy835OoahYaVL80zMRjAToJiyojLyXKBJWZVK5Ey855kt1oy76W1NEH6gDrzn",
+	"ugJ/IIi8T3oD7pSxiCjc7t2374hLPHc1u5XivjBMZH3wXrbEZXRlM73EJBN3fk7fVqvf4EQEODdv+/jc",
+	"3fqO21ZNQA72sZVI7IZEiSOZ36x+IBw43uLpan126yy0xEV7Jl4jWx+0uJoceVUVRdpmcF+1heYJ7iF+",
+	"ivnaEkS+D2hUpTIbfH0AbA0vJBeQCig+MpvDyL2EuqWEfrGi0c1c+DvTq/UhSLgF0yt6R5dVPkCw1uE+",
+	"6QPF/SL0VhLxsp8LvpHG9id/MZWmZzA+0zMsK5btf1xDxSuXE4saQnhZ8jX8XWxPUKZ4La3D/D4j2U3U",
+	"XZFQjCnp1/8BuHSb94/63m+15cUVCUuYxCBKNpOF21HnomS8KPC7ZvPD9/ev+fCmDMC18NTEPtVJ07tF",
+	"DHzr9XBP+p9KLWRu0MQVOTtdY8Z9w5ZP2Q5RzdJTbQdkrOy2ZQS4A/t6AIMJB1nf31F4m7UoHSHpObtD",
+	"+thp5GDjsx2f3MP/WWmprNk9pPxfpbBq82IhrTArnlGiq5TLpciH7NjqUuRMqkQ1CcJyyQv5F7J4YSzs",
+	"Mdt5/vTxbsyMZkn0mM/+/X8kEQOac29fZ3p5SiWXPMtA7YNcxGtJBHcnCowErSjZNmSvxKwydUhtfzJJ",
+	"2Q5XDJ0OppWzD3en5JHoom+4iQIxN9flmj3OYkpgcMOeHD+OmeWnINCVuACzYzcmc03mshQZCTMmlqci",
+	"h8khRi1ljiZeoqTRBVh4wSdf/3YymhzB1OO/nuDw4J/37/sf7z+kCgsgHHZDLij3pWeJCmYfbpHqXBoJ",
+	"DuCOk5kDOVe6BEWxG37WDwneP3oEA3r926dPnj4dJrRgf64E40vtqnIxw/aFoe2IrgrWE2vrNH3OdrAu",
+	"rKnX3A2rW6jON1ENdQElSDbQCEuccSNgt3iWmVVFQT/OdAEzOmVJdGxL/u9/FUlEk5pExyevjo6PnyRR",
+	"zJLox7/++F9+/OuP/5Uuww//+uP//PFf/89/psv/9r+SiO0sZVZqZuRc7fq7/jc84MohsISO2Ok5TjqW",
+	"sOWJakomjGBlVThf6UyssEbFLsSaXYhSbBapdDLU1+7bPnWeJMcfrtpPBTstuDqDbXi1nq9VTjfwQ37W",
+	"EzTo0e9np5XFKRO5xIpa2ImYXwP/cQB82lWCGNmev3N1r/36pamsaaL+sHeM9dW3U7zi/iCudMk92yQ+",
+	"nAsYJyoNjG7nHrZ8nZTt1CTvDtmxEG2ZjeXV31P96uU991mTbqz0+NYqlmo4vaHbsWzqoi6KptPNLVJD",
+	"vXClefzTHN1rCoQ3Sbp1sfA1ZnvH1f7ludYoRd9tm0iZe2ankuKFBrFbJ/O2z+/D04nYn32ZDcb5Hh/s",
+	"i4PTwYPsfj74UjyYPeSj03E2yW8yvz6qeO14junG+pF3tbTprsu6pl9ieoGCf+mhc4gahbE5vk33pkvu",
+	"ZqDiOqrx/pd0e9dvv+bpk+DuyziqVvnNNm3Bja3z3B+wa/u81ZqPYu+2hwTEddi5HcZuz1e4neql7yxo",
+	"vCmqW+KqNQ1bzOTjmqk2YpW+kSYNis8dm5wKMAVWpSDzYYd2tRIXcbOTczBZSoFvAQNb20RR/SJbiBLM",
+	"j7rnBKOg0nqdtI49E7r4qO/ooVx/onbS9iykzPC1YReLtYtz+uimfzKKI/qWzybAZDT7M7itzxhv8WVn",
+	"nj6H2GiWTjajbH+rcTWk9jXui1uGSU7QwRUFZTZJZsSMW1YIECJaiSE1oxhXMaUsOxNiBdwgS3bOi0qY",
+	"w0SlSfjiJJoyErVZIXhpXJVFfZ1YeilVSN/4Y8bI/w5i4p9O1WwJP/1pm+n8Qommu40KTOaVyzFhaNZN",
+	"4oZBfhMb1FvaYIeWItNlTtmUmxmf/hOn637zxxs9Rrg+Av+J8NvDm9gxt+cG2rrXdPrRXYeBO0K9Un5a",
+	"pGHjlhyZ3NoVKGEbwCTNSr3s0vMUhDFL6a6UAg9tN6leIpzH9upLkLArKUzX9ro2MLjFGAsDhboqM9E/",
+	"h7Se6KD1Leo0rFcDLsEGUa4YWRfUXGES1RpOzHggHXb8wMfE5JlerXepPozRdLmEq+BlIUVZ81NLnxOL",
+	"1mYN2FV1xNsvTlu11zd+SmM6YLirDOq/dSN6MwFFm/Cm1usVFmtooAZSp+bRzX329koRe32gnzve9SGB",
+	"GExVYSzJhztIAXhh/w+ZAfCzyoLC4Z89/o9mWN1W0F5eV/zz/Tbrrr9SBoONLdu8zf+dnVtsxQx4Aw6Q",
+	"S5eIImeSjH4n5FwBkm/uct3Zrm/ubZ86beRRQ1y37uk6z7WmN3Yz1Ly5b4a/Frywi+7sNnLVD0if9Tfx",
+	"hx93T/V9aEse54gVXM0r2OLkaFHHERinZQUOUW9U04r39t2FVLm+uIKlsSzOBE4cuKV1wWWLC8aTB+hg",
+	"dTZVdyPl0qwKvn7nbdtmsX7/8mSwr5nLIW3JmveYPuBQkAfoJJwLpl6VoeqyD3//zl7lvMGnFnK+wK7x",
+	"5sZgepxLarZaV7WP1vHFVqU+lzkZdw3JL1ZCHT3ro7YU1he0t6l8RReIIgr6u9zeDAMR2GCfiUMsRmpZ",
+	"KsbXSlfU+Lzs82F6ixLCBQ2GEm9yWneSm4FsZXmv136Kbqot6LZa6pWufYT4QrwePBuGVWb7B18yV+PH",
+	"qKazr6aEaj27YpBbdoFlcAjR0fRFuYLQ2PH2SpRGK4KH4Pmwjy18jWifRY4pxth5sHo2E5QWRSGHvbQ3",
+	"mclAofRoeamM5WqbeQ0i3DsAbmjbAWL6mR4f2hqZrmEF8pjxwmgKPXDD0v9/4GrZB8/y9JCgGsDRwMBa",
+	"KWDXYuLWL+LwalO5+2kE4vBQOzpvC0csf72BZHQVsl0Rbxa6tMxUyyXHtcMpPJPUAByQ3Ezl1UW2zZis",
+	"q1vtYcmN97tWPcN2jCChR647p7Sa1auNcH9vJe91ChCv+pkIrGe3efo2JzkmT85d2W3X/nXNloEF7KBu",
+	"OlvUgb5cX5u1mQ27WWgBrPh3V3GRYyCKldae0qzVjUvOfDOCDw/yXut09e2zZwpGboQhOUXSRMDkU8Qh",
+	"lTma2tR8QVfMxm7oMYK7m2Gre9kk8zrxbz6zvryK1nznYrF2IfXGBb1Z2sbqd7f2jfu0Yw0kFK5++Ppm",
+	"qC2uuobVb+7uOaZaSGN1ub5bpy/ce1d5fR/oy32oi/YJfSygVmRVKe36GCbFCRJsODmqyDOgv556ov7w",
+	"5qRTofz18eTgPvvDmxNXDmSq05Tt+CTrFwYhhKgEJBXvV2ndo4LWGb6/2UULa1fUNCDVTHuTnxO6gUPJ",
+	"eLzg9niFHhgVywi+7OTeIyp0j2tDUVBbVoxVFEGWK/Ydg1QLilUoLPhEtuAWPkP1QUaIRF24iDr32TRC",
+	"TbAaRozVPb/6FQvae6RWiaKCjtQZCmnQl6CEyA1Lj1w/EqfeTGr8YUk1Gu1lf3hzgv8Q6bTu+TFyrnwN",
+	"Fq5BDJRpI9wSZAWXS998QK3gX1AfGYE6YY0XQsQRkJFBFDlYIXp0yI7YUhoj1TxOlGu3wk61Op/sG32I",
+	"oBDdxlWGjcauDGSz4cmPLx0mimKu4LwWzIjyXJQxVusZ997BAImmmQCl5qaCrUqpLKLW+ElH8874yaZ6",
+	"NGnaLSZhQ0vKdr7zVvDbHWA+M7137+LiYljOsgFwii6HupzfK2cZ/Bfu290dJioFfk1duViPSRM36GQ4",
+	"Io9DhpYbFd2hsKNqZOuNlsNENRaHf5dhO2gA7yID91vBjY4wDqiqtn3WK6qgmsIc/YB/sx+8aP2BLQXH",
+	"1OwPifphMBjU/4V7016olZT9wPZHI/ZDaA7fFi9lC1gK27lLhBS40NDhKcU8ax0WOiR7O90ff9lgKT5B",
+	"YImwy4il49FoAMJIqkqkMUv398b0gOsfooAZ9fXHLD0YucucpSclV2Ymyt7+JZZmi0qdidxtlYPRQU0I",
+	"2uY+GB08Mh6+Z5srFHY00hKN2Q9M9bYlbj5bY4vQg3tubZ14o8xijHVoVyGCdF5bw1zQa/eJHqyLLAWF",
+	"iq8BrOi8cinsQucDeDOiufixHjiS0VND2C5D2Rt6oMEDQB8gPYJn090uxTU+Db32oXuto6wByDFO+juX",
+	"lxNSTud9mcPCab/NzSuQIxXjDqaGij6BMNPGqOm8VQaweWdiPZAKRGTzDd6CQyT3J93A2ksb5EFfDIJe",
+	"l8g7n+uBa8BvjSfsB3ZnmAvdzxJqx8BqPUDoDPpow5zUQ9jadlohbtv2qaua7sfBUuSSD0iSw5sPNt68",
+	"rTuRVv/KpkTWNAp6jmu3FqaUO/ONu1c3K6ouYzVqAmmfTHDZb9snyhkGqYMHFlQDDCzEL1h6iOSDWPqn",
+	"vUfpLrzPVciQYDYOIMpqfS2XlqIyjnOQXPS5OlwJM4LF5SQ7O8CavVusAyZBX3mAk+LsOw+FfBUEROfl",
+	"IVYAvRP38A0a/jFk6ZGhKexcQ3qir9fbxt8hAJgfPjVwkAA9RATIAc53NYcsK8ASBM4hr7tHW3iAC3jl",
+	"QS3zt8NPtPAluqvtkKDobWAd8D6IJh/BSpuIWLoZyyJNkqijDWAqAhsmmCNel8UjnLXK4XNgisK+qQUR",
+	"KgIqvyqK2joNkBOxCj3dH+2nFKok44p0xpQpjaIg44oVgpduV5LgJx3DKlUI46rSQW/BXpfW26OPtYMB",
+	"zQiuNuPZQqq5N1DhPaVYlQJEAO372hb3sMcOoXMDN5tvoGYTXMs0UTQA5EuHGQnWjatdq6NJ8ICP2Kyb",
+	"8rydoGTQ6qa8DzEsfQSCgC1jlr58feJMlq+efPPk5AkGT9LeWm7qD66VCC/qvZEoZ4G7bue9G5nh4/Ho",
+	"V4Z6QQbjvd1dtG0HzdaeMofxueNmkRolpNEKhB45ggQRujttmbH9uK6JYjcD/jwMvCOHuUoonoTWIg0u",
+	"jRVqyI4FeQjwbnxTDc50yrMzbKPpzrDRxINwL+HCgvqj6g/uFxguLvg5vtnZUWro56dRu80kIfRsM0VT",
+	"thUktWf2gFDkCPjcRRsitRcadQOZ9kY4qDQU1MyHW6aGYmU46cPOSK/CdW1xDppF4pwXFVbAUqipxk8l",
+	"vFQ9CwZkRO0AdHBUgeqdFlOOYU6R7PDXCc60ALNh4+bYXd1FKl0MAYZYC4ouW3oUWANiwkGygQjLRea6",
+	"pIITArBpiG05H4CFiE6UkWumhvqjlBNFG+Y7iMEdrnJkChCsXlMSiwLbbEEqbktltoPpn9FeugsT63U4",
+	"5vicjAU1StGLnKGmNolKX744breVuFnv/N60m9QRoRS74FYWPcFN+yRRtNpTNLLrcxY6wOSoODbByOfC",
+	"GrYNiDxRvXDjb3DiXDYU7RCE48aQyE66P3no9kvLnNh10SqNz4GBgKXbgYUwZMdOlCgdFIVaXp7TiuD6",
+	"mJiwQ/AGWFfUJggPistvyARJ1NXwRrQ0xjYWEtvpNP6AdeneqWdWENqcViJRqHOtXIoQ/RzNftp/tOoI",
+	"VEQd0PD/tipV7Aq0uTOvDhv5BJeZNImaVSUF8y74ugOa3T+7Q/Yc2ywx3ezQuYVb2potv35y9FUd9UMo",
+	"aKnIE8t1Vi2FsjQvLpyDNNB9pa5s3eHqA2I48TWYPQFKs5bqfDjcG05urT3xqV1SgolCFuatyCUS2Xgb",
+	"ccPqjqHgupeAO1721M7RCXhXMfF2/SNVtqfgSnihU+BPftQ4EdgMma934xAIe8jc2Mk/S5QrEWhB1McO",
+	"7hB5F+S5q0UHvqA5DgSJe+2Rf7GeMb6xW+roHY4df/rC1IPGVVRBdUlAInfRMElGaaKoCh/1BGx6QySQ",
+	"Akc+9vzzgoq2VU4dwYmiDbPAop2/OHGGP2FI4i+pM6BZAf4Zbj8U9CDXhTGxu3kJ0jIzKTGWSdTLUoO5",
+	"K/AkDLzmbwWxwVdyuObLwt/f5mC/i/2dFFL1DJKo+j5uMOC3G1Cda6CiKWvDMtEaQrgV4gcZw+cC33T0",
+	"8lkUR3VbYzQejoYj7PwiGqJptDccDfdc3RWmNFrJ+en30Vz05J++QXO+FSvXF2p7O26MWp6CuI18SjH3",
+	"ktISG9rciSIFyW1tg7Qa7Y2mOj/2W+IAF+lm7lVgF+ATpQjRenHS2Imkg3Fo0mH5EdkCiT0tMdZ3usbM",
+	"Jn7nghdnfsdhWR87l0Z6Qp1fQ3sFORkXpd5Wz3I3T4+oyiE84eS7/mxbc8s9xE2/jK+9jyDh4cbNBGHh",
+	"wAq8IG0yyb1g6nX56o0Qq1q50O3fphJrLE8jIqh+avP0lnbFVh95vgZ3C1z+dSADW2h04M3gyFWC4jWo",
+	"VL3vvJNiX0y6W2Nn9NHW6lvbhJMLCqq2TxMlojAkqsuwF8a3IDlJYsV7G7Sxc+NSKpSvuHnPegxM8fzp",
+	"4xq5AIR73QufqKtb9d0etCU3RqRsJkGaB03wQ5b+k5O478iVpY2cg/qx4BkUqEFgNOQdgLLp68THZCGB",
+	"J7ikTvicXZRCJCq43x9zIQ0rtD4TOVg0iMTLpMrFe/DHsMRGUBTdlTkWhdOkiaqlGS74Rs+8i4VuYYM/",
+	"bz2P5QPY86QloNCPdD5HOkjxikE+oaxWDQoAT7TYYOt2p3H0nJ0QDVr16u1WBPfjYFvPZRwNWn+5SsEB",
+	"/n9PUezbjSMWJqPRFeB6twPV85g4PaB6YfVES4f5bX43+Nvw4X0aUd9D9cjvBSdL4CPj6x95vYHIuT/e",
+	"u/6hTWRvfO7gJh/rAUGEhyeTmzzcxdDEZx9e/+wmUu5lHB3cZELbQPv41A2mpwfNGMs+qBzPaXO21lXJ",
+	"fOUinxuqYbcmensZRyvdV63z2Lmp5PzrC0UIPA3r4WFsrltY1uHpJr44ZK8dKqc3U7FpO1GuPZPwBDdh",
+	"ZuImnY2nVWVggibRaPhlEnmXgHHXseUcB1eKBr4e+fU+dgGeYhoMK+0zd2igj7S9tb2zcYIaSQZc9Uc6",
+	"X99AKDgxTR0PVYFbtVm5ACAEDGJeVGL7oZU3gz8Lmkhd96zr89swZ5zE7QNc2Wh2+tDu51Y1+2i4B0yL",
+	"hVB8YxZe+BM3fOKnAZ2tp+SWgwhAM28gkB2e5mW7Fgusr8uOJhjfpSZoQMu2H+4RwJl86jMYCM2+fe7m",
+	"VffX931aHTO6gciuz7P5rJQ+jVKiPUW6pauSLuOoN4DbgF925SDBajp11ZyMKnLDwvSxOxFBSIrGNTmB",
+	"jaMRXKQ9weNLMRPSOh8hPaxdEPeqTlzxgavScqFzxXJp+GoleGkSNSv10nnkoBhjOu4UfKlTkWkwi2el",
+	"cGHVphSH4rdYz1G6LComkoCUvoh4E/l2VY+dtEnKlvUpny6JHqbwrNaJ2qFshAcAcQGOXSoWqvOw/vgJ",
+	"aft0LK3OB+lYd6zjDcIK4YmCXe+E/GVPp2mdk0GDU3ojSeTx1vucEfeefn/E6daOO/2RXQcPLXuNvnDh",
+	"rV+oz3AT+fM0PEhrf7R//RP16VEoyW8gjHuO9PllKo8Htxvrq+Asl1+i5vnKlYL3a564P3L8iizobiJU",
+	"XygqBOJqHRyrNmRv/FE0gayNfUEhRs5AsSSKxLkPGm+eHtpkMbhLjG8ccdN9ZZCEcGc9he/E1HmPfP69",
+	"sJ9SOH9kOXgDw/nnMZaBnL0biqP6ALdPKlw/i8q/Kzv798JuF3W32+t0vD1s3VXVFy5yhWogCE11aoT1",
+	"gcoa05T89kMPz7UdfiumeqBbQnAxJAHDze7ECjDbN9BJV5V1J8WD2ETrWSqrW2Erirs43BxfgAeP4Plv",
+	"jWj3IhgbofDuRC3AxFeme1o4CeeWuA+keUtL+GcbYxvkeQOJbekA8W79ExUqECnY6xMWQe0eurKiBtum",
+	"RxEQ5ton1wUfGjRDVtg4SyDwMuHqJp9sDaUBc1GMx4M/NG96hb/VW6l+gXMGavsgCDEhekClNl70XFww",
+	"4kVqHwqgGnY8V87Bp0LWtLqu3NwNP9sXg1uIYsWyyli9FKVxQT86q3rIHglwGcWsJ/I2uV00zIHy3Sga",
+	"9kmVusvh/LzK/e/JC7p94OyzLfA3HXOj0uFbxtyaoknEOflQk6E/xYRIer5hpQdjsdfVgostbysmFc79",
+	"EVaJ6s1WnYQHm7hiCVfbn9Z5EQdT25SuYpGlT3IlKrQT3tS+GZ2GELfOTsHP5iyJqNYH7qCuVraDwHpJ",
+	"FFNccNsdbAL3UF2d0Uwr0hBUWOrqOlV/OpjgvXprLnbjRFE5gfJlQtSmR+FHCoQJgeiCGkZe17huHGqB",
+	"FZ+CY3kflhhzal+o6xrQgKn75kzd8+fKQ3rDhJ7XfvZsnAvlmbb2PqoZBxeojhm7u5krHfB6+tKBpOad",
+	"txDvNi/hrpBm5qO9obYPknYEB7EtscXOJ7fMbTWHEV06jf7zpbP8AXSf01h34pl/znv9LUYfa7DV26ph",
+	"l8G5eyX8qJRqbnxHUlefBE14Jjij1pV7SMsWPB8yOrgm7A1KlCvWaKppS3ekratv7dVcVuuzJhvmyl6X",
+	"gisrlyJRO+SdkV6pex93+5TJK5oxUiU/p2filu6za/IzuiafZdtHl21uv7X7dm8h4UiiDAiUa2sRPwXn",
+	"PJhd3e7qhE4bQGpaI2GznTRAuMLkLhWNgTncnF0hlTQLLNxt+mJrYK7Yn5SBxat/cpW/VrOLhaYOIdcV",
+	"51H2t5fWB8hUH73K/mPmWjYhv25QtuqQvn6pyedb50c+C56PLniOerHk7i7jcY3EukftYlsl1hH77hhb",
+	"/AbH2FKOu77p4lvYZTE0K5ENLxbcXsyxj29ZFVbCtrlH3YEDI5R1onEIT+wmij4bVuFu1DC5g97ctODD",
+	"LuRgsJkNzKfUS0S8zFairBvj6rNTnJWHiQ1XWYXyzuFegVmnyzMUgDlCI7AjluklNnMVUoHVlk7ZQvDS",
+	"ngpu011X+TQ+qDExzoRYGSZzOm1DCXdUj14JNWSto6BkbZEmSpfMWL3yZx2dNyK5sStjxlk610r4IeLQ",
+	"my4/bMZ7wrPF5lSE3df4yxeG8CMJLcXXXnHD0m+4sQNc18Gzr8gKThQGOnEkak6wuJmQvqv2AmF1uUH4",
+	"NZFT1xxnaSBQU99Sx9KcW54iAEKapomS+ZTtTxAIQtmpW99EwV1T9n0SyTxBIMvEwTsm0TTB8+P+73/6",
+	"b0kUJyHYI17zWg0v1tiPeIn0IF5wQJAJZUriJGivwFsno8n9wXg8mBycjB5O98fT0ZfD8WTvPybRpSM8",
+	"USflusZHS7OqLNjgORt8zZKoHxvv1ydJxH599PIZ7bxfP/uqvel6ixmO8VLT7dXZ9z0o/A4YFPtUOUGw",
+	"ISANrll+GDAMmPMVBtMQ40U2FWIO/r2Oz7TYolUodjsIyOs1uBXv7T0kedAIo6YHCBlmfB3DjLsMc92B",
+	"gz3c5HijzUUtBrs9H90fPnwwJj76Cdz/AYP5JFsjUYFwRHYOKwpbJ3R11MghNUCThCDYO2xJDuSIFyM9",
+	"qNH97iqxPvHRIexWYzEkvhKKVcrKgqSrQ50otEF4ms8G3WeD7q4MujdYuLYBEVwQavTHtulww999lO1l",
+	"ZYNDSMFy2N0sPImpsAWh2dS6gx9NxeCbeFBD0KnOfS0rZXzEDL4wx9PFp2yli6L+ttUOwMpVmrMeV7dP",
+	"qeJXemNpk08WS/MDpbPTkFe9bvaAfrWZqMKSns9Bt7uoiv4s+T665EMWd7lvRA+5RfzMn/G01RFtsOn7",
+	"D9nqw7uYsuZQOOkOBQ9T9QiVjX0hrYO1dRkcMrsbwuA0ITt/qDhrnymOSHQbVXuE9cLzHBs7t4Bw1MfR",
+	"bYnNJepmwbk/+Xn8BQfmNk5eu0Fcrs0Yn625zzLtThvQN4/3C+Ra/dNHsOb8u+99Tw3jl1uFI+yHGoZ7",
+	"thXy7tCB1oWZTkQLVro5N9QjMieKvjpkR8ERqO1SJ6rZdWbdIeFX+UAU9rZvmIGIHQISlA78lpYqRM2Q",
+	"PUPEzwBRtDYWfVzQYdZzKitGlNLNdsBOB8qQHanGRvRDbFFNmgoRVhChMVEbhwS0xMfU19DEbMnfD/hc",
+	"/G5vfLB3fzQaxc2hu1d0qfypPkX9yrDOC4KAR2wVmA4qiFrygRHwnM9Ip79Jg0qpC8HPijXbQXTM4XAY",
+	"4GNiPTr9tBvEJIN13Y4Zug0RM1FXQmI2iGhtdMoOCuUm6EsSTQY+PLEtOtVa+O0oRZP9T46AUp/U2R+f",
+	"CE4x/lAV5b7wIba9e7TTz3PVocctzqjhVts777ApHgzCKwtd5NgW5l7xtzLozxr9H72rSPfoyztV6vFN",
+	"DhKPGXbSd44MR4nnTmV18q4+GrndtbAtLH/tQVAtq4MOtLzS82qfhGq6R6Gyo/YBocwfD9tCIpY5Gudd",
+	"z+VbIuEjiubmxMstkpmA8jJueaHnnyGp/u7kR9esr4+XDQ169wOFKhya6fbsuMMvSiejUeqMWkuHG8Fg",
+	"Mah56MFVsZ7Q6sodPeIPMhj2WYru7OOPuB/cF7ZsBj8AsKgLeS6GH9rI+8viyODIuWj63ds2xxBsbcAq",
+	"xB2OVQjl9sac4gzw+jQLh+CLBzPtbRzh3+GOVx419+djEENqllBdRHlen1Bg/kFY5WcxYrbwZsgPXeZs",
+	"P9g+QfG7t+APUS3MtvICVymDRct9KMvAolVZRNPoHsYFHQV9r6qrpf2phcPGxMEIcb/hRNYP+Ly1i715",
+	"wLa34nwDNCFWI821o08WSqK2xm47Ddc7mTulkfozg2MZd1kpMl3mFFVW4iJR7dAID48+UOK9rV0/dHfd",
+	"oGtLs3/g15pdG3i9fe/5phdvG8/fE+YQvHQ6c436poI3Og66fHv5/wIAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

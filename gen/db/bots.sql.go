@@ -69,11 +69,20 @@ func (q *Queries) BotCountByStatus(ctx context.Context, db DBTX) ([]BotCountBySt
 
 const botCreate = `-- name: BotCreate :one
 
-INSERT INTO bots (id, owner_id, name, name_fold, description, description_fold, model, temperature,
-                  system_prompt, is_public)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-        $9, $10)
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash
+WITH bot AS (
+    INSERT INTO bots (id, owner_id, name, name_fold, description, description_fold, model, temperature,
+                      system_prompt, is_public)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+            $9, $10)
+    RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version
+), recorded AS (
+    INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
+                              created_at, created_by, source)
+    SELECT id, config_version, model, temperature, system_prompt, status, status_message,
+           created_at, owner_id, $11::text
+    FROM bot
+)
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version FROM bot
 `
 
 type BotCreateParams struct {
@@ -87,12 +96,37 @@ type BotCreateParams struct {
 	Temperature     float64
 	SystemPrompt    string
 	IsPublic        bool
+	Source          string
+}
+
+type BotCreateRow struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Name            string
+	Description     *string
+	Model           string
+	Temperature     float64
+	SystemPrompt    string
+	IsPublic        bool
+	Status          BotStatus
+	StatusMessage   *string
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DeletedAt       *time.Time
+	PreparedConfig  []byte
+	NameFold        string
+	DescriptionFold *string
+	NameClash       bool
+	ConfigVersion   int32
 }
 
 // Every query is scoped to the caller in its WHERE clause: a bot the caller may not see is
 // never loaded. Reads see the caller's bots and public bots; writes only the caller's.
 // name_fold and description_fold are the folded forms of name and description (bots.Fold).
-func (q *Queries) BotCreate(ctx context.Context, db DBTX, arg BotCreateParams) (Bot, error) {
+// The bot's configuration is recorded as its version 1, whose source says which write made
+// the bot (create or duplicate).
+func (q *Queries) BotCreate(ctx context.Context, db DBTX, arg BotCreateParams) (BotCreateRow, error) {
 	row := db.QueryRow(ctx, botCreate,
 		arg.ID,
 		arg.OwnerID,
@@ -104,8 +138,9 @@ func (q *Queries) BotCreate(ctx context.Context, db DBTX, arg BotCreateParams) (
 		arg.Temperature,
 		arg.SystemPrompt,
 		arg.IsPublic,
+		arg.Source,
 	)
-	var i Bot
+	var i BotCreateRow
 	err := row.Scan(
 		&i.ID,
 		&i.OwnerID,
@@ -125,6 +160,7 @@ func (q *Queries) BotCreate(ctx context.Context, db DBTX, arg BotCreateParams) (
 		&i.NameFold,
 		&i.DescriptionFold,
 		&i.NameClash,
+		&i.ConfigVersion,
 	)
 	return i, err
 }
@@ -191,7 +227,7 @@ func (q *Queries) BotFirstFreeName(ctx context.Context, db DBTX, arg BotFirstFre
 }
 
 const botGet = `-- name: BotGet :one
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash FROM bots
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version FROM bots
 WHERE id = $1 AND deleted_at IS NULL AND (owner_id = $2 OR is_public)
 `
 
@@ -222,6 +258,7 @@ func (q *Queries) BotGet(ctx context.Context, db DBTX, arg BotGetParams) (Bot, e
 		&i.NameFold,
 		&i.DescriptionFold,
 		&i.NameClash,
+		&i.ConfigVersion,
 	)
 	return i, err
 }
@@ -231,7 +268,7 @@ UPDATE bots SET deleted_at = NULL, name_clash = false, updated_at = now(), versi
     status = CASE WHEN status = 'active' THEN status ELSE 'training' END,
     status_message = CASE WHEN status = 'active' THEN status_message END
 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NOT NULL
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version
 `
 
 type BotRestoreParams struct {
@@ -263,6 +300,7 @@ func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams)
 		&i.NameFold,
 		&i.DescriptionFold,
 		&i.NameClash,
+		&i.ConfigVersion,
 	)
 	return i, err
 }
@@ -270,7 +308,7 @@ func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams)
 const botTrain = `-- name: BotTrain :one
 UPDATE bots SET status = 'training', status_message = NULL, updated_at = now(), version = version + 1
 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version
 `
 
 type BotTrainParams struct {
@@ -300,6 +338,7 @@ func (q *Queries) BotTrain(ctx context.Context, db DBTX, arg BotTrainParams) (Bo
 		&i.NameFold,
 		&i.DescriptionFold,
 		&i.NameClash,
+		&i.ConfigVersion,
 	)
 	return i, err
 }
@@ -307,49 +346,83 @@ func (q *Queries) BotTrain(ctx context.Context, db DBTX, arg BotTrainParams) (Bo
 const botUpdate = `-- name: BotUpdate :one
 WITH edit AS (
     SELECT bots.id AS bot_id, bots.status AS old_status,
-           ($6 <> bots.model OR $8 <> bots.system_prompt) IS TRUE AS retrains
+           ($1 <> bots.model OR $2 <> bots.system_prompt) IS TRUE AS retrains,
+           ($1 <> bots.model OR $2 <> bots.system_prompt
+            OR $3 <> bots.temperature) IS TRUE AS reconfigures
     FROM bots
-    WHERE bots.id = $11 AND bots.owner_id = $12 AND bots.deleted_at IS NULL
-      AND (NOT $13::boolean OR bots.version = ANY ($14::bigint[]))
-      AND bots.version <> ALL ($15::bigint[])
+    WHERE bots.id = $4 AND bots.owner_id = $5 AND bots.deleted_at IS NULL
+      AND (NOT $6::boolean OR bots.version = ANY ($7::bigint[]))
+      AND bots.version <> ALL ($8::bigint[])
     FOR NO KEY UPDATE
+), bot AS (
+    UPDATE bots SET
+        name          = COALESCE($9, name),
+        name_fold     = COALESCE($10, name_fold),
+        name_clash    = name_clash AND COALESCE($10 = name_fold, true),
+        description   = CASE WHEN $11::boolean THEN $12 ELSE description END,
+        description_fold = CASE WHEN $11::boolean THEN $13 ELSE description_fold END,
+        model         = COALESCE($1, model),
+        temperature   = COALESCE($3, temperature),
+        system_prompt = COALESCE($2, system_prompt),
+        is_public     = COALESCE($14, is_public),
+        status        = CASE WHEN edit.retrains THEN 'training' ELSE status END,
+        status_message = CASE WHEN edit.retrains THEN NULL ELSE status_message END,
+        config_version = CASE WHEN edit.reconfigures THEN config_version + 1 ELSE config_version END,
+        version       = version + 1,
+        updated_at    = now()
+    FROM edit
+    WHERE bots.id = edit.bot_id
+      AND NOT ($15::boolean AND (edit.retrains OR edit.old_status = 'training'))
+    RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
+), recorded AS (
+    INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
+                              created_at, created_by, source)
+    SELECT id, config_version, model, temperature, system_prompt, status, status_message,
+           updated_at, owner_id, 'update'
+    FROM bot JOIN edit ON edit.bot_id = bot.id
+    WHERE edit.reconfigures
 )
-UPDATE bots SET
-    name          = COALESCE($1, name),
-    name_fold     = COALESCE($2, name_fold),
-    name_clash    = name_clash AND COALESCE($2 = name_fold, true),
-    description   = CASE WHEN $3::boolean THEN $4 ELSE description END,
-    description_fold = CASE WHEN $3::boolean THEN $5 ELSE description_fold END,
-    model         = COALESCE($6, model),
-    temperature   = COALESCE($7, temperature),
-    system_prompt = COALESCE($8, system_prompt),
-    is_public     = COALESCE($9, is_public),
-    status        = CASE WHEN edit.retrains THEN 'training' ELSE status END,
-    status_message = CASE WHEN edit.retrains THEN NULL ELSE status_message END,
-    version       = version + 1,
-    updated_at    = now()
-FROM edit
-WHERE bots.id = edit.bot_id
-  AND NOT ($10::boolean AND (edit.retrains OR edit.old_status = 'training'))
-RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version FROM bot
 `
 
 type BotUpdateParams struct {
-	Name            *string
-	NameFold        *string
-	SetDescription  bool
-	Description     *string
-	DescriptionFold *string
 	Model           *string
-	Temperature     *float64
 	SystemPrompt    *string
-	IsPublic        *bool
-	SettledOnly     bool
+	Temperature     *float64
 	ID              uuid.UUID
 	Caller          uuid.UUID
 	CheckVersion    bool
 	Versions        []int64
 	ExceptVersions  []int64
+	Name            *string
+	NameFold        *string
+	SetDescription  bool
+	Description     *string
+	DescriptionFold *string
+	IsPublic        *bool
+	SettledOnly     bool
+}
+
+type BotUpdateRow struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Name            string
+	Description     *string
+	Model           string
+	Temperature     float64
+	SystemPrompt    string
+	IsPublic        bool
+	Status          BotStatus
+	StatusMessage   *string
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DeletedAt       *time.Time
+	PreparedConfig  []byte
+	NameFold        string
+	DescriptionFold *string
+	NameClash       bool
+	ConfigVersion   int32
 }
 
 // A NULL parameter keeps the column; description has its own flag because null clears it.
@@ -358,29 +431,32 @@ type BotUpdateParams struct {
 // name_fold and description_fold come with name and description; a new folded name clears
 // name_clash, so that the uniqueness of names applies to the renamed bot.
 // edit.retrains is the one statement of which edits send a bot back to training: a change
-// of model or system prompt. It is read from the row as locked, so that it describes the
-// row this UPDATE changes. When settled_only is set, a bot that would be in training after
-// the edit is left alone (no row comes back): its new version needs a job, which only a
-// transaction can queue with the write.
-func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (Bot, error) {
+// of model or system prompt. edit.reconfigures says whether the configuration (model,
+// temperature, system prompt) changes: then the bot's next version is recorded, numbered
+// from the locked row's config_version, so that concurrent edits number their versions one
+// after another. Both are read from the row as locked, so that they describe the row this
+// UPDATE changes. When settled_only is set, a bot that would be in training after the edit
+// is left alone (no row comes back): its new version needs a job, which only a transaction
+// can queue with the write.
+func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (BotUpdateRow, error) {
 	row := db.QueryRow(ctx, botUpdate,
-		arg.Name,
-		arg.NameFold,
-		arg.SetDescription,
-		arg.Description,
-		arg.DescriptionFold,
 		arg.Model,
-		arg.Temperature,
 		arg.SystemPrompt,
-		arg.IsPublic,
-		arg.SettledOnly,
+		arg.Temperature,
 		arg.ID,
 		arg.Caller,
 		arg.CheckVersion,
 		arg.Versions,
 		arg.ExceptVersions,
+		arg.Name,
+		arg.NameFold,
+		arg.SetDescription,
+		arg.Description,
+		arg.DescriptionFold,
+		arg.IsPublic,
+		arg.SettledOnly,
 	)
-	var i Bot
+	var i BotUpdateRow
 	err := row.Scan(
 		&i.ID,
 		&i.OwnerID,
@@ -400,6 +476,7 @@ func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (
 		&i.NameFold,
 		&i.DescriptionFold,
 		&i.NameClash,
+		&i.ConfigVersion,
 	)
 	return i, err
 }

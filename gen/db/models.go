@@ -168,6 +168,7 @@ type Bot struct {
 	NameFold        string
 	DescriptionFold *string
 	NameClash       bool
+	ConfigVersion   int32
 }
 
 type BotCount struct {
@@ -183,6 +184,20 @@ type BotStatusEvent struct {
 	ToStatus   BotStatus
 	Message    *string
 	CreatedAt  time.Time
+}
+
+type BotVersion struct {
+	BotID         uuid.UUID
+	Number        int32
+	Model         string
+	Temperature   float64
+	SystemPrompt  string
+	Status        BotStatus
+	StatusMessage *string
+	CreatedAt     time.Time
+	CreatedBy     uuid.UUID
+	Source        string
+	RevertedFrom  *int32
 }
 
 type IdempotencyKey struct {

@@ -19,7 +19,7 @@ UPDATE bots SET
     version         = version + 1,
     updated_at      = now()
 WHERE id = $4 AND version = $5 AND status = 'training' AND deleted_at IS NULL
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash
+RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version
 `
 
 type BotFinishTrainingParams struct {
@@ -60,13 +60,14 @@ func (q *Queries) BotFinishTraining(ctx context.Context, db DBTX, arg BotFinishT
 		&i.NameFold,
 		&i.DescriptionFold,
 		&i.NameClash,
+		&i.ConfigVersion,
 	)
 	return i, err
 }
 
 const botForTraining = `-- name: BotForTraining :one
 
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash FROM bots WHERE id = $1
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version FROM bots WHERE id = $1
 `
 
 // Queries of the training worker. The worker acts for the system, not for a caller, so these
@@ -93,6 +94,7 @@ func (q *Queries) BotForTraining(ctx context.Context, db DBTX, id uuid.UUID) (Bo
 		&i.NameFold,
 		&i.DescriptionFold,
 		&i.NameClash,
+		&i.ConfigVersion,
 	)
 	return i, err
 }

@@ -45,9 +45,11 @@ type Bot struct {
 	Status        Status
 	StatusMessage *string
 	// Version counts the changes of the bot; it makes the ETag.
-	Version   int64
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Version int64
+	// ConfigVersion is the number of the bot's latest version (see Version).
+	ConfigVersion int32
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // fromDB converts the generated row type at the one boundary where rows leave the data layer.
@@ -59,6 +61,7 @@ func fromDB(b db.Bot) Bot {
 		Status:        Status(b.Status),
 		StatusMessage: b.StatusMessage,
 		Version:       b.Version,
+		ConfigVersion: b.ConfigVersion,
 		CreatedAt:     b.CreatedAt,
 		UpdatedAt:     b.UpdatedAt,
 	}

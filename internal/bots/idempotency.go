@@ -84,6 +84,7 @@ type keptBot struct {
 	Status        Status    `json:"status"`
 	StatusMessage *string   `json:"status_message"`
 	Version       int64     `json:"version"`
+	ConfigVersion int32     `json:"config_version"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 }

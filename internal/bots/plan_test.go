@@ -191,6 +191,8 @@ func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots 
 		`INSERT INTO bot_counts (owner_id, shard, live) SELECT owner_id, 0, count(*) FROM bots WHERE deleted_at IS NULL GROUP BY owner_id`,
 		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
 		 SELECT id, NULL, 'training', created_at FROM bots`,
+		`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, created_at, created_by, source)
+		 SELECT id, 1, model, temperature, system_prompt, status, created_at, owner_id, 'create' FROM bots`,
 		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
 		 SELECT id, 'training', status, updated_at FROM bots WHERE status <> 'training'`,
 		// Idempotency keys of the last day.
@@ -221,6 +223,18 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 	var bot, deletedBot db.Bot
 	require.NoError(t, conn.QueryRow(ctx, "SELECT id, version FROM bots WHERE owner_id = $1 AND deleted_at IS NULL LIMIT 1", heavy).Scan(&bot.ID, &bot.Version))
 	require.NoError(t, conn.QueryRow(ctx, "SELECT id FROM bots WHERE owner_id = $1 AND deleted_at IS NOT NULL LIMIT 1", heavy).Scan(&deletedBot.ID))
+	// A long history for the bot whose versions are listed.
+	for _, sql := range []string{
+		`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, created_by, source)
+		 SELECT id, n, model, temperature, system_prompt, 'active', owner_id, 'update'
+		 FROM bots, generate_series(2, 3000) n WHERE id = $1`,
+		`UPDATE bots SET config_version = 3000 WHERE id = $1`,
+	} {
+		_, err := conn.Exec(ctx, sql, bot.ID)
+		require.NoError(t, err)
+	}
+	_, err = conn.Exec(ctx, "ANALYZE bot_versions")
+	require.NoError(t, err)
 
 	tx, err := conn.Begin(ctx)
 	require.NoError(t, err)
@@ -284,6 +298,29 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		_, err := q.BotUpdate(ctx, x, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Name: str("Renamed in a plan"), NameFold: str("renamed in a plan"), CheckVersion: true, Versions: []int64{bot.Version}, ExceptVersions: []int64{}})
 		return err
 	})
+	run("UpdateConfiguration", func() error {
+		_, err := q.BotUpdate(ctx, x, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Temperature: new(1.9), Versions: []int64{}, ExceptVersions: []int64{}})
+		return err
+	})
+	for _, page := range []struct {
+		name     string
+		off, lim int32
+	}{{"FirstPage", 0, 20}, {"DeepPage", 2000, 20}} {
+		x.need = float64(page.off + page.lim)
+		run("VersionList/"+page.name, func() error {
+			_, err := q.BotVersionList(ctx, x, db.BotVersionListParams{BotID: bot.ID, Caller: heavy, Off: page.off, Lim: page.lim})
+			return err
+		})
+	}
+	x.need = 0
+	run("VersionCount", func() error {
+		_, err := q.BotVersionCount(ctx, x, db.BotVersionCountParams{BotID: bot.ID, Caller: heavy})
+		return err
+	})
+	run("VersionGet", func() error {
+		_, err := q.BotVersionGet(ctx, x, db.BotVersionGetParams{BotID: bot.ID, Number: 1500, Caller: heavy})
+		return err
+	})
 	run("Train", func() error { _, err := q.BotTrain(ctx, x, db.BotTrainParams{ID: bot.ID, Caller: heavy}); return err })
 	run("Delete", func() error {
 		_, err := q.BotDelete(ctx, x, db.BotDeleteParams{ID: bot.ID, Caller: heavy, Versions: []int64{}, ExceptVersions: []int64{}})
@@ -304,7 +341,7 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		return err
 	})
 	run("Create", func() error {
-		_, err := q.BotCreate(ctx, x, db.BotCreateParams{ID: uuid.New(), OwnerID: heavy, Name: "A new bot in a plan", NameFold: "a new bot in a plan", Model: "gpt-4o", Temperature: 0.7})
+		_, err := q.BotCreate(ctx, x, db.BotCreateParams{ID: uuid.New(), OwnerID: heavy, Name: "A new bot in a plan", NameFold: "a new bot in a plan", Model: "gpt-4o", Temperature: 0.7, Source: "create"})
 		return err
 	})
 	run("UserEnsure", func() error { return q.UserEnsure(ctx, x, other) })

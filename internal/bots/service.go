@@ -92,13 +92,13 @@ func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p C
 		return Bot{}, err
 	}
 	p.Name = name
-	return s.insert(ctx, tx, caller, p, nameFold, "create bot")
+	return s.insert(ctx, tx, caller, p, nameFold, SourceCreate, "create bot")
 }
 
-// insert stores a new bot of owner's with settings p inside tx and queues its training.
-// p.Name is already normalised, and nameFold is its folded key; what names the write in
-// an unexpected error.
-func (s *Service) insert(ctx context.Context, tx pgx.Tx, owner uuid.UUID, p Settings, nameFold, what string) (Bot, error) {
+// insert stores a new bot of owner's with settings p inside tx, with its configuration as
+// version 1 recorded by source, and queues its training. p.Name is already normalised, and
+// nameFold is its folded key; what names the write in an unexpected error.
+func (s *Service) insert(ctx context.Context, tx pgx.Tx, owner uuid.UUID, p Settings, nameFold string, source Source, what string) (Bot, error) {
 	row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
 		ID:              uuid.New(),
 		OwnerID:         owner,
@@ -110,11 +110,12 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, owner uuid.UUID, p Sett
 		Temperature:     p.Temperature,
 		SystemPrompt:    p.SystemPrompt,
 		IsPublic:        p.IsPublic,
+		Source:          string(source),
 	})
 	if err != nil {
 		return Bot{}, writeError(what, err)
 	}
-	return s.queueIfTraining(ctx, tx, row)
+	return s.queueIfTraining(ctx, tx, db.Bot(row))
 }
 
 // Get returns a bot the caller owns, or any public bot.
@@ -145,7 +146,7 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 	}
 	row, err := s.q.BotUpdate(ctx, s.pool, s.updateParams(caller, id, p, true))
 	if err == nil {
-		return fromDB(row), nil
+		return fromDB(db.Bot(row)), nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return Bot{}, writeError("update bot", err)
@@ -159,7 +160,7 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 
 func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
 	row, err := s.q.BotUpdate(ctx, tx, s.updateParams(caller, id, p, false))
-	return s.finishWrite(ctx, tx, caller, id, "update bot", false, row, err)
+	return s.finishWrite(ctx, tx, caller, id, "update bot", false, db.Bot(row), err)
 }
 
 // finishWrite completes a conditional write of the caller's bot id inside tx, which returned
@@ -265,7 +266,7 @@ func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 	}
 	copied := settingsFromDB(src)
 	copied.Name, copied.IsPublic = name, p.IsPublic
-	return s.insert(ctx, tx, caller, copied, nameFold, "create copy")
+	return s.insert(ctx, tx, caller, copied, nameFold, SourceDuplicate, "create copy")
 }
 
 // freeCopyName finds the first default copy name of source that the owner does not use.

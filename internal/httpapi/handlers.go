@@ -264,16 +264,17 @@ func (h *Handler) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObj
 // toAPI converts a bot to its representation.
 func toAPI(b bots.Bot) api.BotResponse {
 	out := api.BotResponse{
-		Id:           b.ID,
-		OwnerId:      b.OwnerID,
-		Name:         b.Name,
-		Model:        b.Model,
-		Temperature:  b.Temperature,
-		SystemPrompt: b.SystemPrompt,
-		IsPublic:     b.IsPublic,
-		Status:       api.BotStatus(b.Status),
-		CreatedAt:    b.CreatedAt,
-		UpdatedAt:    b.UpdatedAt,
+		Id:            b.ID,
+		OwnerId:       b.OwnerID,
+		Name:          b.Name,
+		Model:         b.Model,
+		Temperature:   b.Temperature,
+		SystemPrompt:  b.SystemPrompt,
+		IsPublic:      b.IsPublic,
+		Status:        api.BotStatus(b.Status),
+		ConfigVersion: b.ConfigVersion,
+		CreatedAt:     b.CreatedAt,
+		UpdatedAt:     b.UpdatedAt,
 	}
 	out.Description.SetNull()
 	if b.Description != nil {

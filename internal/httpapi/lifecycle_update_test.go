@@ -36,6 +36,7 @@ func TestUpdateBot(t *testing.T) {
 
 		want := lifeJSON(t, before)
 		want["temperature"] = 1.3
+		want["config_version"] = 2.0 // a new temperature is a new configuration
 		got := lifeJSON(t, res)
 		delete(want, "updated_at")
 		delete(got, "updated_at")

@@ -27,8 +27,10 @@ func foldMigrateBefore(t *testing.T, conn *pgx.Conn, name string) {
 		if m.Name >= name {
 			break
 		}
-		_, err := conn.Exec(t.Context(), m.SQL)
-		require.NoError(t, err, m.Name)
+		tx, err := conn.Begin(t.Context())
+		require.NoError(t, err)
+		require.NoError(t, m.Apply(t.Context(), tx), m.Name) // with its Go step, if it has one
+		require.NoError(t, tx.Commit(t.Context()))
 		_, err = conn.Exec(t.Context(), "INSERT INTO schema_migrations (name) VALUES ($1)", m.Name)
 		require.NoError(t, err)
 	}

@@ -3,11 +3,22 @@
 
 -- name: BotCreate :one
 -- name_fold and description_fold are the folded forms of name and description (bots.Fold).
-INSERT INTO bots (id, owner_id, name, name_fold, description, description_fold, model, temperature,
-                  system_prompt, is_public)
-VALUES (@id, @owner_id, @name, @name_fold, @description, @description_fold, @model, @temperature,
-        @system_prompt, @is_public)
-RETURNING *;
+-- The bot's configuration is recorded as its version 1, whose source says which write made
+-- the bot (create or duplicate).
+WITH bot AS (
+    INSERT INTO bots (id, owner_id, name, name_fold, description, description_fold, model, temperature,
+                      system_prompt, is_public)
+    VALUES (@id, @owner_id, @name, @name_fold, @description, @description_fold, @model, @temperature,
+            @system_prompt, @is_public)
+    RETURNING *
+), recorded AS (
+    INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
+                              created_at, created_by, source)
+    SELECT id, config_version, model, temperature, system_prompt, status, status_message,
+           created_at, owner_id, @source::text
+    FROM bot
+)
+SELECT * FROM bot;
 
 -- name: BotGet :one
 SELECT * FROM bots
@@ -20,37 +31,52 @@ WHERE id = @id AND deleted_at IS NULL AND (owner_id = @caller OR is_public);
 -- name_fold and description_fold come with name and description; a new folded name clears
 -- name_clash, so that the uniqueness of names applies to the renamed bot.
 -- edit.retrains is the one statement of which edits send a bot back to training: a change
--- of model or system prompt. It is read from the row as locked, so that it describes the
--- row this UPDATE changes. When settled_only is set, a bot that would be in training after
--- the edit is left alone (no row comes back): its new version needs a job, which only a
--- transaction can queue with the write.
+-- of model or system prompt. edit.reconfigures says whether the configuration (model,
+-- temperature, system prompt) changes: then the bot's next version is recorded, numbered
+-- from the locked row's config_version, so that concurrent edits number their versions one
+-- after another. Both are read from the row as locked, so that they describe the row this
+-- UPDATE changes. When settled_only is set, a bot that would be in training after the edit
+-- is left alone (no row comes back): its new version needs a job, which only a transaction
+-- can queue with the write.
 WITH edit AS (
     SELECT bots.id AS bot_id, bots.status AS old_status,
-           (sqlc.narg(model) <> bots.model OR sqlc.narg(system_prompt) <> bots.system_prompt) IS TRUE AS retrains
+           (sqlc.narg(model) <> bots.model OR sqlc.narg(system_prompt) <> bots.system_prompt) IS TRUE AS retrains,
+           (sqlc.narg(model) <> bots.model OR sqlc.narg(system_prompt) <> bots.system_prompt
+            OR sqlc.narg(temperature) <> bots.temperature) IS TRUE AS reconfigures
     FROM bots
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
       AND (NOT @check_version::boolean OR bots.version = ANY (@versions::bigint[]))
       AND bots.version <> ALL (@except_versions::bigint[])
     FOR NO KEY UPDATE
+), bot AS (
+    UPDATE bots SET
+        name          = COALESCE(sqlc.narg(name), name),
+        name_fold     = COALESCE(sqlc.narg(name_fold), name_fold),
+        name_clash    = name_clash AND COALESCE(sqlc.narg(name_fold) = name_fold, true),
+        description   = CASE WHEN @set_description::boolean THEN sqlc.narg(description) ELSE description END,
+        description_fold = CASE WHEN @set_description::boolean THEN sqlc.narg(description_fold) ELSE description_fold END,
+        model         = COALESCE(sqlc.narg(model), model),
+        temperature   = COALESCE(sqlc.narg(temperature), temperature),
+        system_prompt = COALESCE(sqlc.narg(system_prompt), system_prompt),
+        is_public     = COALESCE(sqlc.narg(is_public), is_public),
+        status        = CASE WHEN edit.retrains THEN 'training' ELSE status END,
+        status_message = CASE WHEN edit.retrains THEN NULL ELSE status_message END,
+        config_version = CASE WHEN edit.reconfigures THEN config_version + 1 ELSE config_version END,
+        version       = version + 1,
+        updated_at    = now()
+    FROM edit
+    WHERE bots.id = edit.bot_id
+      AND NOT (@settled_only::boolean AND (edit.retrains OR edit.old_status = 'training'))
+    RETURNING bots.*
+), recorded AS (
+    INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
+                              created_at, created_by, source)
+    SELECT id, config_version, model, temperature, system_prompt, status, status_message,
+           updated_at, owner_id, 'update'
+    FROM bot JOIN edit ON edit.bot_id = bot.id
+    WHERE edit.reconfigures
 )
-UPDATE bots SET
-    name          = COALESCE(sqlc.narg(name), name),
-    name_fold     = COALESCE(sqlc.narg(name_fold), name_fold),
-    name_clash    = name_clash AND COALESCE(sqlc.narg(name_fold) = name_fold, true),
-    description   = CASE WHEN @set_description::boolean THEN sqlc.narg(description) ELSE description END,
-    description_fold = CASE WHEN @set_description::boolean THEN sqlc.narg(description_fold) ELSE description_fold END,
-    model         = COALESCE(sqlc.narg(model), model),
-    temperature   = COALESCE(sqlc.narg(temperature), temperature),
-    system_prompt = COALESCE(sqlc.narg(system_prompt), system_prompt),
-    is_public     = COALESCE(sqlc.narg(is_public), is_public),
-    status        = CASE WHEN edit.retrains THEN 'training' ELSE status END,
-    status_message = CASE WHEN edit.retrains THEN NULL ELSE status_message END,
-    version       = version + 1,
-    updated_at    = now()
-FROM edit
-WHERE bots.id = edit.bot_id
-  AND NOT (@settled_only::boolean AND (edit.retrains OR edit.old_status = 'training'))
-RETURNING bots.*;
+SELECT * FROM bot;
 
 -- name: BotDelete :one
 -- The version checks are BotUpdate's.

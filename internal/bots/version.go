@@ -1,0 +1,98 @@
+package bots
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/chatsphere/bots/gen/db"
+)
+
+// Source is the write that recorded a version.
+type Source string
+
+// The writes that record a version.
+const (
+	SourceCreate    Source = "create"
+	SourceUpdate    Source = "update"
+	SourceDuplicate Source = "duplicate"
+	SourceRevert    Source = "revert"
+)
+
+// Version is one immutable configuration of a bot. Its status follows the bot's while it is
+// the bot's latest version.
+type Version struct {
+	Number        int32
+	Model         string
+	Temperature   float64
+	SystemPrompt  string
+	Status        Status
+	StatusMessage *string
+	CreatedAt     time.Time
+	CreatedBy     uuid.UUID
+	Source        Source
+	// RevertedFrom is the version a revert copied; nil for other sources.
+	RevertedFrom *int32
+}
+
+// VersionPage is one page of a bot's versions and the number of versions in all.
+type VersionPage struct {
+	Items []Version
+	Total int64
+}
+
+// versionFromDB converts the generated row type at the one boundary where rows leave the
+// data layer.
+func versionFromDB(v db.BotVersion) Version {
+	return Version{
+		Number:        v.Number,
+		Model:         v.Model,
+		Temperature:   v.Temperature,
+		SystemPrompt:  v.SystemPrompt,
+		Status:        Status(v.Status),
+		StatusMessage: v.StatusMessage,
+		CreatedAt:     v.CreatedAt,
+		CreatedBy:     v.CreatedBy,
+		Source:        Source(v.Source),
+		RevertedFrom:  v.RevertedFrom,
+	}
+}
+
+// Versions returns a page of a bot's versions, newest first, to whoever may see the bot.
+func (s *Service) Versions(ctx context.Context, caller, id uuid.UUID, skip, limit int32) (VersionPage, error) {
+	// The count decides visibility, so that a page past the end of a visible bot's versions
+	// is told apart from a bot the caller may not see.
+	total, err := s.q.BotVersionCount(ctx, s.pool, db.BotVersionCountParams{BotID: id, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return VersionPage{}, ErrNotFound
+	}
+	if err != nil {
+		return VersionPage{}, fmt.Errorf("count versions: %w", err)
+	}
+	rows, err := s.q.BotVersionList(ctx, s.pool, db.BotVersionListParams{BotID: id, Caller: caller, Off: skip, Lim: limit})
+	if err != nil {
+		return VersionPage{}, fmt.Errorf("list versions: %w", err)
+	}
+	items := make([]Version, len(rows))
+	for i, r := range rows {
+		items[i] = versionFromDB(r)
+	}
+	return VersionPage{Items: items, Total: total}, nil
+}
+
+// Version returns version number of a bot the caller may see; ErrNotFound when the bot has
+// no such version, as when the caller may not see the bot.
+func (s *Service) Version(ctx context.Context, caller, id uuid.UUID, number int32) (Version, error) {
+	row, err := s.q.BotVersionGet(ctx, s.pool, db.BotVersionGetParams{BotID: id, Number: number, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Version{}, ErrNotFound
+	}
+	if err != nil {
+		return Version{}, fmt.Errorf("get version: %w", err)
+	}
+	return versionFromDB(row), nil
+}

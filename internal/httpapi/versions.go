@@ -1,0 +1,103 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"strconv"
+	"strings"
+
+	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/bots"
+)
+
+// immutable is the Cache-Control of an active version, which never changes again.
+const immutable = "private, max-age=31536000, immutable"
+
+// ListBotVersions returns a page of a bot's versions, newest first.
+func (h *Handler) ListBotVersions(ctx context.Context, req api.ListBotVersionsRequestObject) (api.ListBotVersionsResponseObject, error) {
+	skip, limit := deref(req.Params.Skip), deref(req.Params.Limit)
+	page, err := h.bots.Versions(ctx, auth.User(ctx), req.BotId, skip, limit)
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.ListBotVersions404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	out := api.BotVersionList{Items: make([]api.BotVersion, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
+	for i, v := range page.Items {
+		out.Items[i] = versionToAPI(v)
+	}
+	return api.ListBotVersions200JSONResponse{Body: out}, nil
+}
+
+// GetBotVersion returns one version of a bot, or 304 when If-None-Match holds its ETag.
+func (h *Handler) GetBotVersion(ctx context.Context, req api.GetBotVersionRequestObject) (api.GetBotVersionResponseObject, error) {
+	v, err := h.bots.Version(ctx, auth.User(ctx), req.BotId, req.Number)
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.GetBotVersion404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
+			newProblem(ctx, kindNotFound, "no bot with this id, or the bot has no version with this number"))}, nil
+	case err != nil:
+		return nil, err
+	}
+	tag, cache := versionETag(v), "no-store"
+	if v.Status == bots.StatusActive {
+		cache = immutable
+	}
+	if tagListHas(req.Params.IfNoneMatch, tag) {
+		return api.GetBotVersion304Response{Headers: api.GetBotVersion304ResponseHeaders{ETag: tag, CacheControl: cache}}, nil
+	}
+	return api.GetBotVersion200JSONResponse{Body: versionToAPI(v), Headers: api.GetBotVersion200ResponseHeaders{ETag: tag, CacheControl: cache}}, nil
+}
+
+// versionToAPI converts a version to its representation.
+func versionToAPI(v bots.Version) api.BotVersion {
+	out := api.BotVersion{
+		Number:       v.Number,
+		Model:        v.Model,
+		Temperature:  v.Temperature,
+		SystemPrompt: v.SystemPrompt,
+		Status:       api.BotStatus(v.Status),
+		CreatedAt:    v.CreatedAt,
+		CreatedBy:    v.CreatedBy,
+		Source:       api.BotVersionSource(v.Source),
+	}
+	out.StatusMessage.SetNull()
+	if v.StatusMessage != nil {
+		out.StatusMessage.Set(*v.StatusMessage)
+	}
+	out.RevertedFrom.SetNull()
+	if v.RevertedFrom != nil {
+		out.RevertedFrom.Set(*v.RevertedFrom)
+	}
+	return out
+}
+
+// versionETag is the strong entity tag of a version: its configuration never changes, so its
+// number, status and status message (hashed) name everything it shows.
+func versionETag(v bots.Version) string {
+	tag := strconv.FormatInt(int64(v.Number), 10) + "-" + string(v.Status)
+	if v.StatusMessage != nil {
+		h := fnv.New64a()
+		_, _ = h.Write([]byte(*v.StatusMessage))
+		tag += "-" + strconv.FormatUint(h.Sum64(), 16)
+	}
+	return `"` + tag + `"`
+}
+
+// tagListHas reports whether an If-None-Match header names tag, compared weakly (RFC 9110
+// §8.8.3.2: W/"x" matches "x"), or is "*".
+func tagListHas(header *string, tag string) bool {
+	if header == nil {
+		return false
+	}
+	for t := range strings.SplitSeq(*header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == tag {
+			return true
+		}
+	}
+	return false
+}

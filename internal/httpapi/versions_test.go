@@ -1,0 +1,328 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/gen/api"
+)
+
+// versions reads every version of a bot, newest first, as u.
+func (e *env) versions(u user, bot api.BotResponse) api.BotVersionList {
+	e.t.Helper()
+	res := e.get(u, botPath(bot.Id, "/versions?limit=100"))
+	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
+	var list api.BotVersionList
+	res.decode(e.t, &list)
+	return list
+}
+
+// version reads one version of a bot as u.
+func (e *env) version(u user, bot api.BotResponse, number int) (api.BotVersion, *response) {
+	e.t.Helper()
+	res := e.get(u, botPath(bot.Id, fmt.Sprintf("/versions/%d", number)))
+	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
+	var v api.BotVersion
+	res.decode(e.t, &v)
+	return v, res
+}
+
+func TestBotVersions(t *testing.T) {
+	t.Parallel()
+
+	t.Run("ACreatedBotHasVersionOne", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support", "model": "gpt-4o", "temperature": 0.3, "system_prompt": "Be kind."})
+		require.Equal(t, int32(1), bot.ConfigVersion)
+
+		list := e.versions(u, bot)
+		require.Equal(t, int64(1), list.Total)
+		require.Len(t, list.Items, 1)
+		v := list.Items[0]
+		require.Equal(t, int32(1), v.Number)
+		require.Equal(t, "gpt-4o", v.Model)
+		require.Equal(t, 0.3, v.Temperature)
+		require.Equal(t, "Be kind.", v.SystemPrompt)
+		require.Equal(t, api.BotStatusTraining, v.Status)
+		require.Equal(t, api.Create, v.Source)
+		require.Equal(t, u.id, v.CreatedBy)
+		require.True(t, v.RevertedFrom.IsNull())
+		require.Equal(t, bot.CreatedAt, v.CreatedAt)
+
+		one, _ := e.version(u, bot, 1)
+		require.Equal(t, v, one)
+	})
+
+	t.Run("EachChangeOfTheConfigurationRecordsTheNextVersion", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 0.3, "system_prompt": "Be kind."})
+		edits := []map[string]any{
+			{"temperature": 0.9},
+			{"model": "gpt-4o"},
+			{"system_prompt": "Be brief."},
+			{"temperature": 1.1, "name": "Renamed"},
+		}
+		for i, edit := range edits {
+			res := e.put(u, botPath(bot.Id), edit, nil)
+			require.Equal(t, http.StatusOK, res.code, string(res.body))
+			var got api.BotResponse
+			res.decode(t, &got)
+			require.Equal(t, int32(i+2), got.ConfigVersion, "after %v", edit)
+		}
+
+		list := e.versions(u, bot)
+		require.Equal(t, int64(5), list.Total)
+		numbers := make([]int32, len(list.Items))
+		for i, v := range list.Items {
+			numbers[i] = v.Number
+		}
+		require.Equal(t, []int32{5, 4, 3, 2, 1}, numbers, "newest first")
+		latest := list.Items[0]
+		require.Equal(t, api.Update, latest.Source)
+		require.Equal(t, "gpt-4o", latest.Model)
+		require.Equal(t, 1.1, latest.Temperature)
+		require.Equal(t, "Be brief.", latest.SystemPrompt)
+		third := list.Items[2]
+		require.Equal(t, "gpt-4o", third.Model)
+		require.Equal(t, 0.9, third.Temperature)
+		require.Equal(t, "Be kind.", third.SystemPrompt, "a version keeps the configuration it was recorded with")
+	})
+
+	t.Run("OtherEditsRecordNoVersion", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 0.3, "system_prompt": "Be kind."})
+		for _, edit := range []map[string]any{
+			{"name": "Renamed"},
+			{"description": "Now described."},
+			{"is_public": true},
+			{"temperature": 0.3, "system_prompt": "Be kind.", "model": "gpt-4o-mini"}, // the same configuration
+		} {
+			res := e.put(u, botPath(bot.Id), edit, nil)
+			require.Equal(t, http.StatusOK, res.code, string(res.body))
+			var got api.BotResponse
+			res.decode(t, &got)
+			require.Equal(t, int32(1), got.ConfigVersion, "after %v", edit)
+		}
+		require.Equal(t, int64(1), e.versions(u, bot).Total)
+	})
+
+	t.Run("ACopyStartsAtVersionOneWithTheSourcesLatestConfiguration", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		owner, copier := newUser(t), newUser(t)
+		src := e.createBot(owner, map[string]any{"name": "Support", "is_public": true, "temperature": 0.3})
+		res := e.put(owner, botPath(src.Id), map[string]any{"system_prompt": "Be brief.", "temperature": 1.5}, nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+
+		res = e.post(copier, botPath(src.Id, "/duplicate"), nil)
+		require.Equal(t, http.StatusCreated, res.code, string(res.body))
+		var cp api.BotResponse
+		res.decode(t, &cp)
+		require.Equal(t, int32(1), cp.ConfigVersion)
+
+		list := e.versions(copier, cp)
+		require.Equal(t, int64(1), list.Total, "history is not copied")
+		v := list.Items[0]
+		require.Equal(t, int32(1), v.Number)
+		require.Equal(t, api.Duplicate, v.Source)
+		require.Equal(t, copier.id, v.CreatedBy)
+		require.Equal(t, "Be brief.", v.SystemPrompt)
+		require.Equal(t, 1.5, v.Temperature)
+	})
+
+	t.Run("PagesAreNewestFirstWithTheTotal", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		for i := range 4 {
+			res := e.put(u, botPath(bot.Id), map[string]any{"temperature": float64(i+1) / 10}, nil)
+			require.Equal(t, http.StatusOK, res.code, string(res.body))
+		}
+		var seen []int32
+		for skip := 0; skip < 6; skip += 2 {
+			res := e.get(u, botPath(bot.Id, fmt.Sprintf("/versions?skip=%d&limit=2", skip)))
+			require.Equal(t, http.StatusOK, res.code, string(res.body))
+			var page api.BotVersionList
+			res.decode(t, &page)
+			require.Equal(t, int64(5), page.Total)
+			require.Equal(t, int32(skip), page.Skip)
+			require.Equal(t, int32(2), page.Limit)
+			for _, v := range page.Items {
+				seen = append(seen, v.Number)
+			}
+		}
+		require.Equal(t, []int32{5, 4, 3, 2, 1}, seen)
+
+		res := e.get(u, botPath(bot.Id, "/versions?skip=10"))
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		var past api.BotVersionList
+		res.decode(t, &past)
+		require.Empty(t, past.Items)
+		require.Equal(t, int64(5), past.Total)
+	})
+
+	t.Run("AnyoneMayReadAPublicBotsVersions", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		owner, viewer := newUser(t), newUser(t)
+		bot := e.createBot(owner, map[string]any{"name": "Shared", "is_public": true})
+		require.Equal(t, int64(1), e.versions(viewer, bot).Total)
+		v, _ := e.version(viewer, bot, 1)
+		require.Equal(t, owner.id, v.CreatedBy)
+	})
+
+	t.Run("OtherUsersPrivateBotsVersionsAreNotFound", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		owner, stranger := newUser(t), newUser(t)
+		bot := e.createBot(owner, map[string]any{"name": "Private"})
+		e.get(stranger, botPath(bot.Id, "/versions")).problem(t, http.StatusNotFound)
+		e.get(stranger, botPath(bot.Id, "/versions/1")).problem(t, http.StatusNotFound)
+	})
+
+	t.Run("ADeletedBotsVersionsAreNotFoundAndComeBackWithIt", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 1.2}, nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		res = e.delete(u, botPath(bot.Id), map[string]string{"If-Match": "*"})
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		e.get(u, botPath(bot.Id, "/versions")).problem(t, http.StatusNotFound)
+		e.get(u, botPath(bot.Id, "/versions/1")).problem(t, http.StatusNotFound)
+
+		res = e.post(u, botPath(bot.Id, "/restore"), nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		require.Equal(t, int64(2), e.versions(u, bot).Total, "a delete keeps the versions")
+	})
+
+	t.Run("AMissingNumberIsNotFound", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		p := e.get(u, botPath(bot.Id, "/versions/2")).problem(t, http.StatusNotFound)
+		require.Contains(t, p.Detail, "no version with this number")
+		e.get(u, botPath(bot.Id, "/versions/0")).problem(t, http.StatusUnprocessableEntity)
+	})
+
+	t.Run("AVersionAnswersIfNoneMatchWith304", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		_, first := e.version(u, bot, 1)
+		tag := first.header.Get("ETag")
+		require.Regexp(t, `^"[^"]+"$`, tag, "a strong ETag")
+
+		for _, sent := range []string{tag, "W/" + tag, `"other", ` + tag, "*"} {
+			res := e.do(request{method: http.MethodGet, path: botPath(bot.Id, "/versions/1"), as: &u, header: map[string]string{"If-None-Match": sent}})
+			require.Equal(t, http.StatusNotModified, res.code, sent)
+			require.Empty(t, res.body)
+			require.Equal(t, tag, res.header.Get("ETag"))
+		}
+		res := e.do(request{method: http.MethodGet, path: botPath(bot.Id, "/versions/1"), as: &u, header: map[string]string{"If-None-Match": `"other"`}})
+		require.Equal(t, http.StatusOK, res.code)
+
+		// Training finishes: the version's status, and so its ETag, changes.
+		e.activate(bot.Id)
+		v, after := e.version(u, bot, 1)
+		require.Equal(t, api.BotStatusActive, v.Status)
+		require.NotEqual(t, tag, after.header.Get("ETag"))
+		res = e.do(request{method: http.MethodGet, path: botPath(bot.Id, "/versions/1"), as: &u, header: map[string]string{"If-None-Match": tag}})
+		require.Equal(t, http.StatusOK, res.code, "the old ETag no longer matches")
+	})
+
+	t.Run("OnlyAnActiveVersionMayBeCachedForever", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		_, res := e.version(u, bot, 1)
+		require.Equal(t, "no-store", res.header.Get("Cache-Control"), "a version in training still changes")
+
+		e.activate(bot.Id)
+		_, res = e.version(u, bot, 1)
+		require.Equal(t, "private, max-age=31536000, immutable", res.header.Get("Cache-Control"))
+		notModified := e.do(request{method: http.MethodGet, path: botPath(bot.Id, "/versions/1"), as: &u, header: map[string]string{"If-None-Match": res.header.Get("ETag")}})
+		require.Equal(t, http.StatusNotModified, notModified.code)
+		require.Equal(t, "private, max-age=31536000, immutable", notModified.header.Get("Cache-Control"))
+
+		failed := e.createBot(u, map[string]any{"name": "Failed"})
+		e.setStatus("error", "the model refused the prompt", failed.Id)
+		v, res := e.version(u, failed, 1)
+		require.Equal(t, api.BotStatusError, v.Status)
+		require.Equal(t, "the model refused the prompt", v.StatusMessage.MustGet())
+		require.Equal(t, "no-store", res.header.Get("Cache-Control"))
+	})
+
+	t.Run("ASupersededVersionKeepsItsStatus", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e.activate(bot.Id)
+		res := e.put(u, botPath(bot.Id), map[string]any{"system_prompt": "Be brief."}, nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		list := e.versions(u, bot)
+		require.Equal(t, api.BotStatusTraining, list.Items[0].Status, "a new prompt trains")
+		require.Equal(t, api.BotStatusActive, list.Items[1].Status)
+
+		e.setStatus("error", "out of quota", bot.Id)
+		list = e.versions(u, bot)
+		require.Equal(t, api.BotStatusError, list.Items[0].Status)
+		require.Equal(t, api.BotStatusActive, list.Items[1].Status, "only the latest version follows the bot")
+	})
+
+	t.Run("ConcurrentEditsNumberTheirVersionsWithoutGaps", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 0})
+		reqs := make([]request, 10)
+		for i := range reqs {
+			reqs[i] = request{method: http.MethodPut, path: botPath(bot.Id), as: &u, body: map[string]any{"temperature": float64(i+1) / 10}}
+		}
+		seen := map[int32]bool{}
+		for _, res := range e.race(reqs) {
+			require.Equal(t, http.StatusOK, res.code, string(res.body))
+			var got api.BotResponse
+			res.decode(t, &got)
+			require.False(t, seen[got.ConfigVersion], "version %d answered twice", got.ConfigVersion)
+			seen[got.ConfigVersion] = true
+		}
+		list := e.versions(u, bot)
+		require.Equal(t, int64(11), list.Total)
+		temperatures := map[float64]bool{}
+		for i, v := range list.Items {
+			require.Equal(t, int32(11-i), v.Number)
+			temperatures[v.Temperature] = true
+		}
+		require.Len(t, temperatures, 11, "each edit recorded its own configuration")
+	})
+}
+
+// TestBotVersionsAreImmutable checks the database itself: no writer, whatever its path, can
+// change a recorded configuration.
+func TestBotVersionsAreImmutable(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Support", "system_prompt": "Be kind."})
+	_, err := e.pool.Exec(context.Background(), `UPDATE bot_versions SET system_prompt = 'Be rude.' WHERE bot_id = $1`, bot.Id)
+	require.ErrorContains(t, err, "immutable")
+	_, err = e.pool.Exec(context.Background(), `UPDATE bot_versions SET status = 'active' WHERE bot_id = $1`, bot.Id)
+	require.NoError(t, err, "a version's status may change")
+}
