@@ -138,6 +138,17 @@ func TestBotVersionDiff(t *testing.T) {
 		e.get(u, botPath(bot.Id, "/versions/4/diff?against=2")).problem(t, http.StatusNotFound)
 	})
 
+	t.Run("APatchIsWrittenWithoutHTMLEscapes", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := edited(e, u, false)
+		res := e.put(u, botPath(bot.Id), map[string]any{"system_prompt": "Answer in <b>bold</b> & brief."}, nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		_, res = e.diff(u, bot, 4, 0)
+		require.Contains(t, string(res.body), `"Answer in <b>bold</b> & brief."`)
+	})
+
 	t.Run("AnyoneMayDiffAPublicBotsVersions", func(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
