@@ -168,6 +168,25 @@ func TestBotVersionDiff(t *testing.T) {
 		e.get(stranger, botPath(bot.Id, "/versions/1/diff")).problem(t, http.StatusNotFound)
 	})
 
+	t.Run("ADeletedBotsVersionsAreNotFound", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := edited(e, u, false)
+		res := e.delete(u, botPath(bot.Id), map[string]string{"If-Match": "*"})
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		e.get(u, botPath(bot.Id, "/versions/2/diff")).problem(t, http.StatusNotFound)
+	})
+
+	t.Run("AgainstMustBeANumber", func(t *testing.T) {
+		t.Parallel()
+		e := setup(t)
+		u := newUser(t)
+		bot := edited(e, u, false)
+		p := e.get(u, botPath(bot.Id, "/versions/2/diff?against=one")).problem(t, http.StatusUnprocessableEntity)
+		require.Contains(t, p.Detail, `"against"`)
+	})
+
 	t.Run("ADiffIsCachedForeverAndAnswersIfNoneMatchWith304", func(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
