@@ -145,6 +145,42 @@ func (e StatusEventFromStatus) Valid() bool {
 	}
 }
 
+// Defines values for VersionPatchOperationOp.
+const (
+	Replace VersionPatchOperationOp = "replace"
+)
+
+// Valid indicates whether the value is a known member of the VersionPatchOperationOp enum.
+func (e VersionPatchOperationOp) Valid() bool {
+	switch e {
+	case Replace:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VersionPatchOperationPath.
+const (
+	VersionPatchOperationPathModel        VersionPatchOperationPath = "/model"
+	VersionPatchOperationPathSystemPrompt VersionPatchOperationPath = "/system_prompt"
+	VersionPatchOperationPathTemperature  VersionPatchOperationPath = "/temperature"
+)
+
+// Valid indicates whether the value is a known member of the VersionPatchOperationPath enum.
+func (e VersionPatchOperationPath) Valid() bool {
+	switch e {
+	case VersionPatchOperationPathModel:
+		return true
+	case VersionPatchOperationPathSystemPrompt:
+		return true
+	case VersionPatchOperationPathTemperature:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListBotsParamsSort.
 const (
 	CreatedAt      ListBotsParamsSort = "created_at"
@@ -623,6 +659,31 @@ type StatusEventList struct {
 	Total int64         `json:"total"`
 }
 
+// VersionPatch A JSON Patch (RFC 6902) between two versions' configurations
+// (`{"model", "temperature", "system_prompt"}`): one `replace` per field that differs,
+// in the order `/model`, `/temperature`, `/system_prompt`.
+type VersionPatch = []VersionPatchOperation
+
+// VersionPatchOperation One JSON Patch operation that sets a configuration field to the target version's value.
+type VersionPatchOperation struct {
+	// Op Always `replace`; both configurations have every field.
+	Op VersionPatchOperationOp `json:"op"`
+
+	// Path The JSON Pointer of the field.
+	Path VersionPatchOperationPath `json:"path"`
+
+	// Value The field's value in the target version (a string for `/model` and `/system_prompt`, a number for `/temperature`).
+	//
+	// Example: 0.9
+	Value interface{} `json:"value"`
+}
+
+// VersionPatchOperationOp Always `replace`; both configurations have every field.
+type VersionPatchOperationOp string
+
+// VersionPatchOperationPath The JSON Pointer of the field.
+type VersionPatchOperationPath string
+
 // BotId defines model for BotId.
 type BotId = openapi_types.UUID
 
@@ -811,6 +872,17 @@ type GetBotVersionParams struct {
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"..."` matches
 	// `"..."`). When the version's current ETag is one of them, the answer is `304 Not
 	// Modified` with the `ETag` and no body. Several lines count as one list.
+	IfNoneMatch *string `json:"If-None-Match,omitempty"`
+}
+
+// GetBotVersionDiffParams defines parameters for GetBotVersionDiff.
+type GetBotVersionDiffParams struct {
+	// Against The number of the version the patch starts from; the previous version when absent.
+	Against *int32 `form:"against,omitempty" json:"against,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"..."` matches
+	// `"..."`). When the diff's ETag is one of them, the answer is `304 Not Modified` with
+	// the `ETag` and no body. Several lines count as one list.
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
@@ -1069,6 +1141,27 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/bots/{bot_id}/versions/{number} (the `GetBotVersion` operationId).
 	GetBotVersion(ctx context.Context, botId BotId, number int32, params *GetBotVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBotVersionDiff Compare two versions of a bot
+	//
+	// A JSON Patch (RFC 6902) that turns the configuration of version `against` into that of
+	// version `number`. A configuration is the object `{"model", "temperature",
+	// "system_prompt"}` with the values a version shows. The patch holds one `replace`
+	// operation per field that differs, in the order `/model`, `/temperature`,
+	// `/system_prompt`; it is `[]` when the two configurations are equal. `against` may be
+	// older or newer than `number`.
+	//
+	// `against` defaults to the previous version, `number - 1`. Version 1 has no previous
+	// version, so asking for its diff without `against` is answered `422` naming `against`.
+	// `404` when the caller may not see the bot, or when it has no version `number` or
+	// `against`.
+	//
+	// Both configurations are immutable, so the patch never changes: its strong `ETag` names
+	// the pair, a matching `If-None-Match` is answered `304`, and every answer carries
+	// `Cache-Control: private, max-age=31536000, immutable`.
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/versions/{number}/diff (the `GetBotVersionDiff` operationId).
+	GetBotVersionDiff(ctx context.Context, botId BotId, number int32, params *GetBotVersionDiffParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListModels List the models
 	//
@@ -1405,6 +1498,37 @@ func (c *Client) ListBotVersions(ctx context.Context, botId BotId, params *ListB
 // Corresponds with GET /api/v1/bots/{bot_id}/versions/{number} (the `GetBotVersion` operationId).
 func (c *Client) GetBotVersion(ctx context.Context, botId BotId, number int32, params *GetBotVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetBotVersionRequest(c.Server, botId, number, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBotVersionDiff Compare two versions of a bot
+//
+// A JSON Patch (RFC 6902) that turns the configuration of version `against` into that of
+// version `number`. A configuration is the object `{"model", "temperature",
+// "system_prompt"}` with the values a version shows. The patch holds one `replace`
+// operation per field that differs, in the order `/model`, `/temperature`,
+// `/system_prompt`; it is `[]` when the two configurations are equal. `against` may be
+// older or newer than `number`.
+//
+// `against` defaults to the previous version, `number - 1`. Version 1 has no previous
+// version, so asking for its diff without `against` is answered `422` naming `against`.
+// `404` when the caller may not see the bot, or when it has no version `number` or
+// `against`.
+//
+// Both configurations are immutable, so the patch never changes: its strong `ETag` names
+// the pair, a matching `If-None-Match` is answered `304`, and every answer carries
+// `Cache-Control: private, max-age=31536000, immutable`.
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/versions/{number}/diff (the `GetBotVersionDiff` operationId).
+func (c *Client) GetBotVersionDiff(ctx context.Context, botId BotId, number int32, params *GetBotVersionDiffParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBotVersionDiffRequest(c.Server, botId, number, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2248,6 +2372,89 @@ func NewGetBotVersionRequest(server string, botId BotId, number int32, params *G
 	return req, nil
 }
 
+// NewGetBotVersionDiffRequest constructs an http.Request for the GetBotVersionDiff method
+func NewGetBotVersionDiffRequest(server string, botId BotId, number int32, params *GetBotVersionDiffParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int32"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/versions/%s/diff", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Against != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "against", *params.Against, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListModelsRequest constructs an http.Request for the ListModels method
 func NewListModelsRequest(server string) (*http.Request, error) {
 	var err error
@@ -2563,6 +2770,29 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/bots/{bot_id}/versions/{number} (the `GetBotVersion` operationId).
 	GetBotVersionWithResponse(ctx context.Context, botId BotId, number int32, params *GetBotVersionParams, reqEditors ...RequestEditorFn) (*GetBotVersionResponse, error)
+
+	// GetBotVersionDiffWithResponse Compare two versions of a bot
+	//
+	// A JSON Patch (RFC 6902) that turns the configuration of version `against` into that of
+	// version `number`. A configuration is the object `{"model", "temperature",
+	// "system_prompt"}` with the values a version shows. The patch holds one `replace`
+	// operation per field that differs, in the order `/model`, `/temperature`,
+	// `/system_prompt`; it is `[]` when the two configurations are equal. `against` may be
+	// older or newer than `number`.
+	//
+	// `against` defaults to the previous version, `number - 1`. Version 1 has no previous
+	// version, so asking for its diff without `against` is answered `422` naming `against`.
+	// `404` when the caller may not see the bot, or when it has no version `number` or
+	// `against`.
+	//
+	// Both configurations are immutable, so the patch never changes: its strong `ETag` names
+	// the pair, a matching `If-None-Match` is answered `304`, and every answer carries
+	// `Cache-Control: private, max-age=31536000, immutable`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/versions/{number}/diff (the `GetBotVersionDiff` operationId).
+	GetBotVersionDiffWithResponse(ctx context.Context, botId BotId, number int32, params *GetBotVersionDiffParams, reqEditors ...RequestEditorFn) (*GetBotVersionDiffResponse, error)
 
 	// ListModelsWithResponse List the models
 	//
@@ -4369,6 +4599,154 @@ func (r GetBotVersionResponse) ContentType() string {
 	return ""
 }
 
+// GetBotVersionDiffResponse200Headers the declared response headers of an HTTP 200 response for GetBotVersionDiff
+type GetBotVersionDiffResponse200Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetBotVersionDiffResponse304Headers the declared response headers of an HTTP 304 response for GetBotVersionDiff
+type GetBotVersionDiffResponse304Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetBotVersionDiffResponse401Headers the declared response headers of an HTTP 401 response for GetBotVersionDiff
+type GetBotVersionDiffResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetBotVersionDiffResponse415Headers the declared response headers of an HTTP 415 response for GetBotVersionDiff
+type GetBotVersionDiffResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// GetBotVersionDiffResponse429Headers the declared response headers of an HTTP 429 response for GetBotVersionDiff
+type GetBotVersionDiffResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetBotVersionDiffResponse503Headers the declared response headers of an HTTP 503 response for GetBotVersionDiff
+type GetBotVersionDiffResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetBotVersionDiffResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationjsonPatchJSON200 the response for an HTTP 200 `application/json-patch+json` response
+	ApplicationjsonPatchJSON200 *VersionPatch
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBotVersionDiffResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetBotVersionDiffResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetBotVersionDiffResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetBotVersionDiffResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetBotVersionDiffResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetBotVersionDiffResponse503Headers
+}
+
+// GetApplicationjsonPatchJSON200 returns the response for an HTTP 200 `application/json-patch+json` response
+func (r GetBotVersionDiffResponse) GetApplicationjsonPatchJSON200() *VersionPatch {
+	return r.ApplicationjsonPatchJSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetBotVersionDiffResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetBotVersionDiffResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetBotVersionDiffResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetBotVersionDiffResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetBotVersionDiffResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetBotVersionDiffResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetBotVersionDiffResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetBotVersionDiffResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetBotVersionDiffResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBotVersionDiffResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBotVersionDiffResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBotVersionDiffResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBotVersionDiffResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListModelsResponse200Headers the declared response headers of an HTTP 200 response for ListModels
 type ListModelsResponse200Headers struct {
 	CacheControl *string
@@ -4939,6 +5317,35 @@ func (c *ClientWithResponses) GetBotVersionWithResponse(ctx context.Context, bot
 		return nil, err
 	}
 	return ParseGetBotVersionResponse(rsp)
+}
+
+// GetBotVersionDiffWithResponse Compare two versions of a bot
+//
+// A JSON Patch (RFC 6902) that turns the configuration of version `against` into that of
+// version `number`. A configuration is the object `{"model", "temperature",
+// "system_prompt"}` with the values a version shows. The patch holds one `replace`
+// operation per field that differs, in the order `/model`, `/temperature`,
+// `/system_prompt`; it is `[]` when the two configurations are equal. `against` may be
+// older or newer than `number`.
+//
+// `against` defaults to the previous version, `number - 1`. Version 1 has no previous
+// version, so asking for its diff without `against` is answered `422` naming `against`.
+// `404` when the caller may not see the bot, or when it has no version `number` or
+// `against`.
+//
+// Both configurations are immutable, so the patch never changes: its strong `ETag` names
+// the pair, a matching `If-None-Match` is answered `304`, and every answer carries
+// `Cache-Control: private, max-age=31536000, immutable`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/versions/{number}/diff (the `GetBotVersionDiff` operationId).
+func (c *ClientWithResponses) GetBotVersionDiffWithResponse(ctx context.Context, botId BotId, number int32, params *GetBotVersionDiffParams, reqEditors ...RequestEditorFn) (*GetBotVersionDiffResponse, error) {
+	rsp, err := c.GetBotVersionDiff(ctx, botId, number, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBotVersionDiffResponse(rsp)
 }
 
 // ListModelsWithResponse List the models
@@ -6886,6 +7293,175 @@ func ParseGetBotVersionResponse(rsp *http.Response) (*GetBotVersionResponse, err
 	return response, nil
 }
 
+// ParseGetBotVersionDiffResponse parses an HTTP response from a GetBotVersionDiffWithResponse call
+func ParseGetBotVersionDiffResponse(rsp *http.Response) (*GetBotVersionDiffResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBotVersionDiffResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VersionPatch
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationjsonPatchJSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBotVersionDiffResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetBotVersionDiffResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetBotVersionDiffResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetBotVersionDiffResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetBotVersionDiffResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetBotVersionDiffResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListModelsResponse parses an HTTP response from a ListModelsWithResponse call
 func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -7200,6 +7776,9 @@ type ServerInterface interface {
 	// GetBotVersion Get one version of a bot
 	// (GET /api/v1/bots/{bot_id}/versions/{number})
 	GetBotVersion(ctx echo.Context, botId BotId, number int32, params GetBotVersionParams) error
+	// GetBotVersionDiff Compare two versions of a bot
+	// (GET /api/v1/bots/{bot_id}/versions/{number}/diff)
+	GetBotVersionDiff(ctx echo.Context, botId BotId, number int32, params GetBotVersionDiffParams) error
 	// ListModels List the models
 	// (GET /api/v1/models)
 	ListModels(ctx echo.Context) error
@@ -7676,6 +8255,56 @@ func (w *ServerInterfaceWrapper) GetBotVersion(ctx echo.Context) error {
 	return err
 }
 
+// GetBotVersionDiff converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBotVersionDiff(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// ------------- Path parameter "number" -------------
+	var number int32
+
+	err = runtime.BindStyledParameterWithOptions("simple", "number", ctx.Param("number"), &number, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int32", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter number: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBotVersionDiffParams
+	// ------------- Optional query parameter "against" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "against", ctx.QueryParams(), &params.Against, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter against: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBotVersionDiff(ctx, botId, number, params)
+	return err
+}
+
 // ListModels converts echo context to params.
 func (w *ServerInterfaceWrapper) ListModels(ctx echo.Context) error {
 	var err error
@@ -7762,6 +8391,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/status/stream", wrapper.StreamBotStatus, options.OperationMiddlewares["streamBotStatus"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions", wrapper.ListBotVersions, options.OperationMiddlewares["listBotVersions"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions/:number", wrapper.GetBotVersion, options.OperationMiddlewares["getBotVersion"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions/:number/diff", wrapper.GetBotVersionDiff, options.OperationMiddlewares["getBotVersionDiff"]...)
 	router.GET(options.BaseURL+"/api/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
@@ -10354,6 +10984,212 @@ func (response GetBotVersion503ApplicationProblemPlusJSONResponse) VisitGetBotVe
 	return err
 }
 
+type GetBotVersionDiffRequestObject struct {
+	BotId  BotId `json:"bot_id"`
+	Number int32 `json:"number"`
+	Params GetBotVersionDiffParams
+}
+
+type GetBotVersionDiffResponseObject interface {
+	VisitGetBotVersionDiffResponse(w http.ResponseWriter) error
+}
+
+type GetBotVersionDiff200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetBotVersionDiff200ApplicationJSONPatchPlusJSONResponse struct {
+	Body    VersionPatch
+	Headers GetBotVersionDiff200ResponseHeaders
+}
+
+func (response GetBotVersionDiff200ApplicationJSONPatchPlusJSONResponse) VisitGetBotVersionDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json-patch+json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersionDiff304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetBotVersionDiff304Response struct {
+	Headers GetBotVersionDiff304ResponseHeaders
+}
+
+func (response GetBotVersionDiff304Response) VisitGetBotVersionDiffResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetBotVersionDiff400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersionDiff400ApplicationProblemPlusJSONResponse) VisitGetBotVersionDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersionDiff401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersionDiff401ApplicationProblemPlusJSONResponse) VisitGetBotVersionDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersionDiff404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersionDiff404ApplicationProblemPlusJSONResponse) VisitGetBotVersionDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersionDiff413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersionDiff413ApplicationProblemPlusJSONResponse) VisitGetBotVersionDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersionDiff415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersionDiff415ApplicationProblemPlusJSONResponse) VisitGetBotVersionDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersionDiff422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersionDiff422ApplicationProblemPlusJSONResponse) VisitGetBotVersionDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersionDiff429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersionDiff429ApplicationProblemPlusJSONResponse) VisitGetBotVersionDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersionDiff500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersionDiff500ApplicationProblemPlusJSONResponse) VisitGetBotVersionDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotVersionDiff503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotVersionDiff503ApplicationProblemPlusJSONResponse) VisitGetBotVersionDiffResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListModelsRequestObject struct {
 }
 
@@ -10755,6 +11591,9 @@ type StrictServerInterface interface {
 	// GetBotVersion Get one version of a bot
 	// (GET /api/v1/bots/{bot_id}/versions/{number})
 	GetBotVersion(ctx context.Context, request GetBotVersionRequestObject) (GetBotVersionResponseObject, error)
+	// GetBotVersionDiff Compare two versions of a bot
+	// (GET /api/v1/bots/{bot_id}/versions/{number}/diff)
+	GetBotVersionDiff(ctx context.Context, request GetBotVersionDiffRequestObject) (GetBotVersionDiffResponseObject, error)
 	// ListModels List the models
 	// (GET /api/v1/models)
 	ListModels(ctx context.Context, request ListModelsRequestObject) (ListModelsResponseObject, error)
@@ -11159,6 +11998,33 @@ func (sh *strictHandler) GetBotVersion(ctx echo.Context, botId BotId, number int
 	return nil
 }
 
+// GetBotVersionDiff operation middleware
+func (sh *strictHandler) GetBotVersionDiff(ctx echo.Context, botId BotId, number int32, params GetBotVersionDiffParams) error {
+	var request GetBotVersionDiffRequestObject
+
+	request.BotId = botId
+	request.Number = number
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBotVersionDiff(ctx.Request().Context(), request.(GetBotVersionDiffRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBotVersionDiff")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBotVersionDiffResponseObject); ok {
+		return validResponse.VisitGetBotVersionDiffResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListModels operation middleware
 func (sh *strictHandler) ListModels(ctx echo.Context) error {
 	var request ListModelsRequestObject
@@ -11233,192 +12099,205 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1tbxy5tSf+VYhKLkZKqtvdLcljtxD8IXvsjJMZ27Dk+L875euiqtjdvKomO0WW5M6MgMV+hn2fFwvs",
-	"Yt/vvlvgAve+n/0O+0kW5xyyitVVrQeP7MkkDpDE6no6JA/P8/nx+yjTy5VWQlkTTb+PFoLnosR/PubZ",
-	"QjzWypa6gL9zYbJSrqzUKppGR8pciNIwqxmv7EIoKzNuRc5K8edKGGsYLwVT4lyULIM35cMojky2EEsO",
-	"bxOqWkbT7yKlB8bqUkRv48iuVyKaRsaWUs2jy8s4elyVpVD2yQmfd0k4WQh2qu0XhmV0GzO21GrOgBi7",
-	"ZpbPY6CvFLZcswtpF/g/urKsFDyXas4svYLxOZcKCBTv+XJVABVJtJ9EURzBeGQp8mhqy0qEQ+iSex2d",
-	"HfqG7EitWbbgai6AVE8P/WKYtDGzJZcKiDWW28r4a4mSKiuqXOTDRG1QPkbKr6L0G51xIq+P2tevvmF6",
-	"htQocQEUtefmHl/Je+fje6famnt7s1F2/3QkBg/4gRjs5/vZ4GE+Oh3cPx3PJrPx7H4+4ddQ8ydRGqnV",
-	"1RyXrkp5zq2I2ZK/H/C5+N3e+GDv/mg0iplcLivLTwuRspkuGVcs5ZmV5yJl5/TumF0sZLbwHOnnEBf+",
-	"kKWeDVOm7UKUF9IImtbty9/h4Di6CYX9jO5mYDsDuWH0MdGUSWuYqpanAoaeO0YZsmcNI2lVrNnFQihY",
-	"1ESFb0Om0qX/11IYw+eC5VqYLmdNBjSvt9wal3G04iVfCuuEyyNtn+VXbRWZt1nuhlwm4S0rbhdRHCm+",
-	"hCdPtX0n8yvJnelyyW00jaoK7+yuz7NcLFfaCpWt/yjWXcK/5WfC4IbJSsGtYIbPRCN8dp49OXnK8pLP",
-	"LEtwlMELB38Ua/b1yclL9jVKX/ZUiiJPot0p44miF5yu8eWGLwWrjChJnNU/nYk1rnz9g5PCeJtUbLLP",
-	"FroqDeMkthMFd85kaUAWmpVWRpAQZDvEBzE71fk6ZqmXFOkufoGGZ5jS8OL5kJ0ENCQKyeIsl7OZQJHs",
-	"CJmydH8ySYfsyIvjhSwEC6kggiWwpCwKVlYKpN40Uen+6GF66J7jbKmX8OKCW1HS++hJu+CWzbgsBOwA",
-	"XW4SCXO05Gt2KpgRyiaKG8bZqoBBW30mFGwC/O3Plbb4Elj+Q5hvxtmsFGbBXr9+9hVbiZLplShxXjb3",
-	"yMHsQT7KxmKwx788HeyfPhCDh7NJPrifjfnkdC/bzw+EZ1TStg2rbjBFS2ou+ftvhJrbRTSdHBzE0VIq",
-	"//cYdpe1ooR3/vN3SfJ+Mh4kyfsvn7z97a/72Xn2LbfZosvHL5SAaVjqUjAQRiZmmV4u+cAI2MBW5DFc",
-	"T3+T0qQGy5bxspQiZ6BfUdzImddnX5hEeR0Nb4XbNXwJ71jiN1a8pDnXal6sp+xC8DMige2kb+4l0XA4",
-	"TKJ010nwJdB/CIQkCv8tgLnXTLyXxoK2BKXFXnhhjpQQ88PH0/3xJI2bTeSJS+GD6TBRx/ARXrD02WyA",
-	"U5WyQiphWKYrZYFNgP5CGtuVkXsoHPsX2L1t28qOR5P9/vV6rpX4yWsWTDRMb7F2U7uXRCnzs5jS37uH",
-	"iUp/0/zcndw3Tp1sGGG9C8xZ+vsnJynb0WWi0q+fHH2V7sJNtCQiZ+neaJ8915Z9q3M5kyJPm9WhVUHx",
-	"o7STS/AHZxeltIJW08me7mrGeBdQXYuDcHVhYu94iZtX3nadv5FLafvVYsHLOew0p+f1jEkrlkAkjnnF",
-	"52LoafpzJcp1Q1KBbw1JycWMV4WNppNR3Gg/qezeJIqBULkE42Y8GqGgcX/VFEtlxVyUSPLxmVx1Kf5a",
-	"X7AlsAwRaTUzZ3LFTsUMuNQTDDZHac02uuGRfrKvo9r9JyB+1EP8JdgEpPzIKOH5K5Jn8FemlRUK/8lX",
-	"q0KSGry3KvVpIZa//RdD1nPNFkCe5bKIppENJCOwK3C60pad80Lm7A/HL55PWaXE+5XIQNEIlcN6wu9M",
-	"qlWFa4VaOJruwyistMh4j3jOPIX1eDxF5t4pzwfus9FlOG+/LsUsmka/utc4e/foqrn3kp6m6eiynR9G",
-	"xhWM4FSg7zRlS17ACggaTsykosG9Pnk6eIDyBoeDStmN/tkAfkrUzqunj9mX+w/3pqDNBbIzrDizFzIT",
-	"TCoSHaf/IjILkqOAP01VlnqOxjVnr5XMdC6Y0ipb8JJnVpS7sEvBZdRqVsjspy7hWleMFzDWNVvwc7AA",
-	"wDEDOnOWRMfVaqVLkBJGGsuVJY+rXrSHzaLVBPWsGLxuYPmZUHe2YDiT0jB8Ky6EDfxPME3BsscF4UWh",
-	"L/ByY80AHU91eSrzXKifOIdoBeDrLxSJLLuQBucRDDHn9so2u+81M9fQ0TN1s/riXc0c0IUqCV1ANLO/",
-	"MGxVnRYyg4uHzqyxxg2oNQicuWcKrDBePClLXd5i9n4y/UcqFChgBVelGIJCBY3HLriPG+RI53Ntn+pK",
-	"5T9xgVEbW6+oJXhtrbXcb9YSVDt9sm8baDuY4cW7WMvnmpkqWwBpyP8gPtAs4EXhVg243wjh58LbHDeJ",
-	"MaF5U9tKbQPikL6jV8T2WSHhiYUucoMWMr0C1N1mnG0QhD36hu3uv9cKkQQRpyufCYJoOF0v+brQPD/R",
-	"+hswKj4ln9J8kkZEiwbEE1fs/j77o3yE6/GyFJlWuYQnnqI7dwfaGNh00WwCZqTKBAMhDyKeSct2vG3e",
-	"yEdcZdzvMHe7h2wm6AfnKoMNil5pyPTjScP04VCYG0sP+6+C2wbkwd7JRgicl40x9Vvt5CZs2MQYBwoF",
-	"SaLcJB56w1yaLS8kwzng9Q9j12B6XtUxnJ/EEplWM1kukexcFAIenDIDhljNBrU7QeOqJ4jnOfv/3At+",
-	"Z8tKhKs/ebBl9WvCe9bfvQzJH9RRqrvggCManWDLyqDx5j4FDiAML+AQWPpwVCluxmNRnstMvFb8nMsC",
-	"45efWFrk3PJTbkTbAs0WImelnC8sU/qiV9H5iBEFitp8+AquDI5mVpRdmX+My4ZOywWX1jst+DZwH/uC",
-	"2YFTcRlHJ1p/y9Xamermp8ovrcmXQm/X+HFJxcbMIK0tDgxMzxOtGRDCakp6uK/kVgzQRbwjpjtp0xuj",
-	"D00hZsFL0JtxkyWSiq1KPS+FMYxbplUmSGmvhHIh6UQZWwq+NDEG99HQAONsyN7A8qTBYqZuQkxMwe65",
-	"PAcj2LuduH4u2bMpmj4yS7xWvLILXcq/3I0+E7wE3YlxS1Bs4v3KiZfG/Bo3nND6fA8TVOH1OzLCyCFs",
-	"UQrb03RNoDdv3gyOgixiT7qxuOBrw9JH+LYwdFcKbrSi5eY9n7kiKYHLsip1JowB0fYEUyp36PvDwkxq",
-	"13gmRZHDFhTgHZho+t33Ef4GT4klumAV5pGKOjsXgbEUxZHLykTTyEtybtlSG8sm0WXcvGepc1Fc84ZK",
-	"nSl9oRjey5JovrKDh0l0CBYx+/2TE+bTe3iDiS7fhuJlEjJVMHnMzV4Pc+HwiZy7UWo42pjVKSUQGMRO",
-	"7LQU/MxlYsBM5pk9ZCnNeOokEagP8ApQw71Whnx5kX8rcslPkPqfxyIG/ZaGX4OvpDEmRcCmctmV9DHR",
-	"NniiMp1LNXdZSzSlE5XKnJKDKUpS/7DVjKvG06fQjMW8lYuqdmTiUZaJVfOZnpxs8CmisIkJ5+svTB+p",
-	"zlqkfTuFG6WgagEwxROFTnalYBZBK4icYcDo4Xg8Yv/238cHw4Ph+P4u0drNxnqC+tKsOPtuSVwS8jGm",
-	"s3CRc7LUePGyhEmyUphoOuOFEV0G9Flx9gKITRVfCopPp7hnUjccsuSGmBlu3rkxiVdzziNtvwruvowj",
-	"ad5RTKIVEe0l9M1CIF+Ic1GuKW+YcYX7HIjNK+I04c3cYbN7T7UuBMcPkky5ns5v8b5LH7699v7ncBus",
-	"yNpYsXy3KvVyZVuDiqLNET0DW6DK4C9D2t2XTZA0c4qZBpxpTHQjux+yagW3jkejEauDhqadZP4PusKV",
-	"42xWSqHyYs2MD/TNgb1dcYFWhVSCmYVeDSny3AT2R6N2Nu6fk+T9aPT2N91EXBy9H7g7BxvyHQQBCCDw",
-	"Mp+//iYgGCYsVBatqPjwy835OoahYaVL80zMRjAToJiyojLyXKBJWZVK5Ey855kt1oy76W1NEH6gDrzn",
-	"ugJ/IIi8T3oD7pSxiCjc7t2374hLPHc1u5XivjBMZH3wXrbEZXRlM73EJBN3fk7fVqvf4EQEODdv+/jc",
-	"3fqO21ZNQA72sZVI7IZEiSOZ36x+IBw43uLpan126yy0xEV7Jl4jWx+0uJoceVUVRdpmcF+1heYJ7iF+",
-	"ivnaEkS+D2hUpTIbfH0AbA0vJBeQCig+MpvDyL2EuqWEfrGi0c1c+DvTq/UhSLgF0yt6R5dVPkCw1uE+",
-	"6QPF/SL0VhLxsp8LvpHG9id/MZWmZzA+0zMsK5btf1xDxSuXE4saQnhZ8jX8XWxPUKZ4La3D/D4j2U3U",
-	"XZFQjCnp1/8BuHSb94/63m+15cUVCUuYxCBKNpOF21HnomS8KPC7ZvPD9/ev+fCmDMC18NTEPtVJ07tF",
-	"DHzr9XBP+p9KLWRu0MQVOTtdY8Z9w5ZP2Q5RzdJTbQdkrOy2ZQS4A/t6AIMJB1nf31F4m7UoHSHpObtD",
-	"+thp5GDjsx2f3MP/WWmprNk9pPxfpbBq82IhrTArnlGiq5TLpciH7NjqUuRMqkQ1CcJyyQv5F7J4YSzs",
-	"Mdt5/vTxbsyMZkn0mM/+/X8kEQOac29fZ3p5SiWXPMtA7YNcxGtJBHcnCowErSjZNmSvxKwydUhtfzJJ",
-	"2Q5XDJ0OppWzD3en5JHoom+4iQIxN9flmj3OYkpgcMOeHD+OmeWnINCVuACzYzcmc03mshQZCTMmlqci",
-	"h8khRi1ljiZeoqTRBVh4wSdf/3YymhzB1OO/nuDw4J/37/sf7z+kCgsgHHZDLij3pWeJCmYfbpHqXBoJ",
-	"DuCOk5kDOVe6BEWxG37WDwneP3oEA3r926dPnj4dJrRgf64E40vtqnIxw/aFoe2IrgrWE2vrNH3OdrAu",
-	"rKnX3A2rW6jON1ENdQElSDbQCEuccSNgt3iWmVVFQT/OdAEzOmVJdGxL/u9/FUlEk5pExyevjo6PnyRR",
-	"zJLox7/++F9+/OuP/5Uuww//+uP//PFf/89/psv/9r+SiO0sZVZqZuRc7fq7/jc84MohsISO2Ok5TjqW",
-	"sOWJakomjGBlVThf6UyssEbFLsSaXYhSbBapdDLU1+7bPnWeJMcfrtpPBTstuDqDbXi1nq9VTjfwQ37W",
-	"EzTo0e9np5XFKRO5xIpa2ImYXwP/cQB82lWCGNmev3N1r/36pamsaaL+sHeM9dW3U7zi/iCudMk92yQ+",
-	"nAsYJyoNjG7nHrZ8nZTt1CTvDtmxEG2ZjeXV31P96uU991mTbqz0+NYqlmo4vaHbsWzqoi6KptPNLVJD",
-	"vXClefzTHN1rCoQ3Sbp1sfA1ZnvH1f7ludYoRd9tm0iZe2ankuKFBrFbJ/O2z+/D04nYn32ZDcb5Hh/s",
-	"i4PTwYPsfj74UjyYPeSj03E2yW8yvz6qeO14junG+pF3tbTprsu6pl9ieoGCf+mhc4gahbE5vk33pkvu",
-	"ZqDiOqrx/pd0e9dvv+bpk+DuyziqVvnNNm3Bja3z3B+wa/u81ZqPYu+2hwTEddi5HcZuz1e4neql7yxo",
-	"vCmqW+KqNQ1bzOTjmqk2YpW+kSYNis8dm5wKMAVWpSDzYYd2tRIXcbOTczBZSoFvAQNb20RR/SJbiBLM",
-	"j7rnBKOg0nqdtI49E7r4qO/ooVx/onbS9iykzPC1YReLtYtz+uimfzKKI/qWzybAZDT7M7itzxhv8WVn",
-	"nj6H2GiWTjajbH+rcTWk9jXui1uGSU7QwRUFZTZJZsSMW1YIECJaiSE1oxhXMaUsOxNiBdwgS3bOi0qY",
-	"w0SlSfjiJJoyErVZIXhpXJVFfZ1YeilVSN/4Y8bI/w5i4p9O1WwJP/1pm+n8Qommu40KTOaVyzFhaNZN",
-	"4oZBfhMb1FvaYIeWItNlTtmUmxmf/hOn637zxxs9Rrg+Av+J8NvDm9gxt+cG2rrXdPrRXYeBO0K9Un5a",
-	"pGHjlhyZ3NoVKGEbwCTNSr3s0vMUhDFL6a6UAg9tN6leIpzH9upLkLArKUzX9ro2MLjFGAsDhboqM9E/",
-	"h7Se6KD1Leo0rFcDLsEGUa4YWRfUXGES1RpOzHggHXb8wMfE5JlerXepPozRdLmEq+BlIUVZ81NLnxOL",
-	"1mYN2FV1xNsvTlu11zd+SmM6YLirDOq/dSN6MwFFm/Cm1usVFmtooAZSp+bRzX329koRe32gnzve9SGB",
-	"GExVYSzJhztIAXhh/w+ZAfCzyoLC4Z89/o9mWN1W0F5eV/zz/Tbrrr9SBoONLdu8zf+dnVtsxQx4Aw6Q",
-	"S5eIImeSjH4n5FwBkm/uct3Zrm/ubZ86beRRQ1y37uk6z7WmN3Yz1Ly5b4a/Frywi+7sNnLVD0if9Tfx",
-	"hx93T/V9aEse54gVXM0r2OLkaFHHERinZQUOUW9U04r39t2FVLm+uIKlsSzOBE4cuKV1wWWLC8aTB+hg",
-	"dTZVdyPl0qwKvn7nbdtmsX7/8mSwr5nLIW3JmveYPuBQkAfoJJwLpl6VoeqyD3//zl7lvMGnFnK+wK7x",
-	"5sZgepxLarZaV7WP1vHFVqU+lzkZdw3JL1ZCHT3ro7YU1he0t6l8RReIIgr6u9zeDAMR2GCfiUMsRmpZ",
-	"KsbXSlfU+Lzs82F6ixLCBQ2GEm9yWneSm4FsZXmv136Kbqot6LZa6pWufYT4QrwePBuGVWb7B18yV+PH",
-	"qKazr6aEaj27YpBbdoFlcAjR0fRFuYLQ2PH2SpRGK4KH4Pmwjy18jWifRY4pxth5sHo2E5QWRSGHvbQ3",
-	"mclAofRoeamM5WqbeQ0i3DsAbmjbAWL6mR4f2hqZrmEF8pjxwmgKPXDD0v9/4GrZB8/y9JCgGsDRwMBa",
-	"KWDXYuLWL+LwalO5+2kE4vBQOzpvC0csf72BZHQVsl0Rbxa6tMxUyyXHtcMpPJPUAByQ3Ezl1UW2zZis",
-	"q1vtYcmN97tWPcN2jCChR647p7Sa1auNcH9vJe91ChCv+pkIrGe3efo2JzkmT85d2W3X/nXNloEF7KBu",
-	"OlvUgb5cX5u1mQ27WWgBrPh3V3GRYyCKldae0qzVjUvOfDOCDw/yXut09e2zZwpGboQhOUXSRMDkU8Qh",
-	"lTma2tR8QVfMxm7oMYK7m2Gre9kk8zrxbz6zvryK1nznYrF2IfXGBb1Z2sbqd7f2jfu0Yw0kFK5++Ppm",
-	"qC2uuobVb+7uOaZaSGN1ub5bpy/ce1d5fR/oy32oi/YJfSygVmRVKe36GCbFCRJsODmqyDOgv556ov7w",
-	"5qRTofz18eTgPvvDmxNXDmSq05Tt+CTrFwYhhKgEJBXvV2ndo4LWGb6/2UULa1fUNCDVTHuTnxO6gUPJ",
-	"eLzg9niFHhgVywi+7OTeIyp0j2tDUVBbVoxVFEGWK/Ydg1QLilUoLPhEtuAWPkP1QUaIRF24iDr32TRC",
-	"TbAaRozVPb/6FQvae6RWiaKCjtQZCmnQl6CEyA1Lj1w/EqfeTGr8YUk1Gu1lf3hzgv8Q6bTu+TFyrnwN",
-	"Fq5BDJRpI9wSZAWXS998QK3gX1AfGYE6YY0XQsQRkJFBFDlYIXp0yI7YUhoj1TxOlGu3wk61Op/sG32I",
-	"oBDdxlWGjcauDGSz4cmPLx0mimKu4LwWzIjyXJQxVusZ997BAImmmQCl5qaCrUqpLKLW+ElH8874yaZ6",
-	"NGnaLSZhQ0vKdr7zVvDbHWA+M7137+LiYljOsgFwii6HupzfK2cZ/Bfu290dJioFfk1duViPSRM36GQ4",
-	"Io9DhpYbFd2hsKNqZOuNlsNENRaHf5dhO2gA7yID91vBjY4wDqiqtn3WK6qgmsIc/YB/sx+8aP2BLQXH",
-	"1OwPifphMBjU/4V7016olZT9wPZHI/ZDaA7fFi9lC1gK27lLhBS40NDhKcU8ax0WOiR7O90ff9lgKT5B",
-	"YImwy4il49FoAMJIqkqkMUv398b0gOsfooAZ9fXHLD0YucucpSclV2Ymyt7+JZZmi0qdidxtlYPRQU0I",
-	"2uY+GB08Mh6+Z5srFHY00hKN2Q9M9bYlbj5bY4vQg3tubZ14o8xijHVoVyGCdF5bw1zQa/eJHqyLLAWF",
-	"iq8BrOi8cinsQucDeDOiufixHjiS0VND2C5D2Rt6oMEDQB8gPYJn090uxTU+Db32oXuto6wByDFO+juX",
-	"lxNSTud9mcPCab/NzSuQIxXjDqaGij6BMNPGqOm8VQaweWdiPZAKRGTzDd6CQyT3J93A2ksb5EFfDIJe",
-	"l8g7n+uBa8BvjSfsB3ZnmAvdzxJqx8BqPUDoDPpow5zUQ9jadlohbtv2qaua7sfBUuSSD0iSw5sPNt68",
-	"rTuRVv/KpkTWNAp6jmu3FqaUO/ONu1c3K6ouYzVqAmmfTHDZb9snyhkGqYMHFlQDDCzEL1h6iOSDWPqn",
-	"vUfpLrzPVciQYDYOIMpqfS2XlqIyjnOQXPS5OlwJM4LF5SQ7O8CavVusAyZBX3mAk+LsOw+FfBUEROfl",
-	"IVYAvRP38A0a/jFk6ZGhKexcQ3qir9fbxt8hAJgfPjVwkAA9RATIAc53NYcsK8ASBM4hr7tHW3iAC3jl",
-	"QS3zt8NPtPAluqvtkKDobWAd8D6IJh/BSpuIWLoZyyJNkqijDWAqAhsmmCNel8UjnLXK4XNgisK+qQUR",
-	"KgIqvyqK2joNkBOxCj3dH+2nFKok44p0xpQpjaIg44oVgpduV5LgJx3DKlUI46rSQW/BXpfW26OPtYMB",
-	"zQiuNuPZQqq5N1DhPaVYlQJEAO372hb3sMcOoXMDN5tvoGYTXMs0UTQA5EuHGQnWjatdq6NJ8ICP2Kyb",
-	"8rydoGTQ6qa8DzEsfQSCgC1jlr58feJMlq+efPPk5AkGT9LeWm7qD66VCC/qvZEoZ4G7bue9G5nh4/Ho",
-	"V4Z6QQbjvd1dtG0HzdaeMofxueNmkRolpNEKhB45ggQRujttmbH9uK6JYjcD/jwMvCOHuUoonoTWIg0u",
-	"jRVqyI4FeQjwbnxTDc50yrMzbKPpzrDRxINwL+HCgvqj6g/uFxguLvg5vtnZUWro56dRu80kIfRsM0VT",
-	"thUktWf2gFDkCPjcRRsitRcadQOZ9kY4qDQU1MyHW6aGYmU46cPOSK/CdW1xDppF4pwXFVbAUqipxk8l",
-	"vFQ9CwZkRO0AdHBUgeqdFlOOYU6R7PDXCc60ALNh4+bYXd1FKl0MAYZYC4ouW3oUWANiwkGygQjLRea6",
-	"pIITArBpiG05H4CFiE6UkWumhvqjlBNFG+Y7iMEdrnJkChCsXlMSiwLbbEEqbktltoPpn9FeugsT63U4",
-	"5vicjAU1StGLnKGmNolKX744breVuFnv/N60m9QRoRS74FYWPcFN+yRRtNpTNLLrcxY6wOSoODbByOfC",
-	"GrYNiDxRvXDjb3DiXDYU7RCE48aQyE66P3no9kvLnNh10SqNz4GBgKXbgYUwZMdOlCgdFIVaXp7TiuD6",
-	"mJiwQ/AGWFfUJggPistvyARJ1NXwRrQ0xjYWEtvpNP6AdeneqWdWENqcViJRqHOtXIoQ/RzNftp/tOoI",
-	"VEQd0PD/tipV7Aq0uTOvDhv5BJeZNImaVSUF8y74ugOa3T+7Q/Yc2ywx3ezQuYVb2potv35y9FUd9UMo",
-	"aKnIE8t1Vi2FsjQvLpyDNNB9pa5s3eHqA2I48TWYPQFKs5bqfDjcG05urT3xqV1SgolCFuatyCUS2Xgb",
-	"ccPqjqHgupeAO1721M7RCXhXMfF2/SNVtqfgSnihU+BPftQ4EdgMma934xAIe8jc2Mk/S5QrEWhB1McO",
-	"7hB5F+S5q0UHvqA5DgSJe+2Rf7GeMb6xW+roHY4df/rC1IPGVVRBdUlAInfRMElGaaKoCh/1BGx6QySQ",
-	"Akc+9vzzgoq2VU4dwYmiDbPAop2/OHGGP2FI4i+pM6BZAf4Zbj8U9CDXhTGxu3kJ0jIzKTGWSdTLUoO5",
-	"K/AkDLzmbwWxwVdyuObLwt/f5mC/i/2dFFL1DJKo+j5uMOC3G1Cda6CiKWvDMtEaQrgV4gcZw+cC33T0",
-	"8lkUR3VbYzQejoYj7PwiGqJptDccDfdc3RWmNFrJ+en30Vz05J++QXO+FSvXF2p7O26MWp6CuI18SjH3",
-	"ktISG9rciSIFyW1tg7Qa7Y2mOj/2W+IAF+lm7lVgF+ATpQjRenHS2Imkg3Fo0mH5EdkCiT0tMdZ3usbM",
-	"Jn7nghdnfsdhWR87l0Z6Qp1fQ3sFORkXpd5Wz3I3T4+oyiE84eS7/mxbc8s9xE2/jK+9jyDh4cbNBGHh",
-	"wAq8IG0yyb1g6nX56o0Qq1q50O3fphJrLE8jIqh+avP0lnbFVh95vgZ3C1z+dSADW2h04M3gyFWC4jWo",
-	"VL3vvJNiX0y6W2Nn9NHW6lvbhJMLCqq2TxMlojAkqsuwF8a3IDlJYsV7G7Sxc+NSKpSvuHnPegxM8fzp",
-	"4xq5AIR73QufqKtb9d0etCU3RqRsJkGaB03wQ5b+k5O478iVpY2cg/qx4BkUqEFgNOQdgLLp68THZCGB",
-	"J7ikTvicXZRCJCq43x9zIQ0rtD4TOVg0iMTLpMrFe/DHsMRGUBTdlTkWhdOkiaqlGS74Rs+8i4VuYYM/",
-	"bz2P5QPY86QloNCPdD5HOkjxikE+oaxWDQoAT7TYYOt2p3H0nJ0QDVr16u1WBPfjYFvPZRwNWn+5SsEB",
-	"/n9PUezbjSMWJqPRFeB6twPV85g4PaB6YfVES4f5bX43+Nvw4X0aUd9D9cjvBSdL4CPj6x95vYHIuT/e",
-	"u/6hTWRvfO7gJh/rAUGEhyeTmzzcxdDEZx9e/+wmUu5lHB3cZELbQPv41A2mpwfNGMs+qBzPaXO21lXJ",
-	"fOUinxuqYbcmensZRyvdV63z2Lmp5PzrC0UIPA3r4WFsrltY1uHpJr44ZK8dKqc3U7FpO1GuPZPwBDdh",
-	"ZuImnY2nVWVggibRaPhlEnmXgHHXseUcB1eKBr4e+fU+dgGeYhoMK+0zd2igj7S9tb2zcYIaSQZc9Uc6",
-	"X99AKDgxTR0PVYFbtVm5ACAEDGJeVGL7oZU3gz8Lmkhd96zr89swZ5zE7QNc2Wh2+tDu51Y1+2i4B0yL",
-	"hVB8YxZe+BM3fOKnAZ2tp+SWgwhAM28gkB2e5mW7Fgusr8uOJhjfpSZoQMu2H+4RwJl86jMYCM2+fe7m",
-	"VffX931aHTO6gciuz7P5rJQ+jVKiPUW6pauSLuOoN4DbgF925SDBajp11ZyMKnLDwvSxOxFBSIrGNTmB",
-	"jaMRXKQ9weNLMRPSOh8hPaxdEPeqTlzxgavScqFzxXJp+GoleGkSNSv10nnkoBhjOu4UfKlTkWkwi2el",
-	"cGHVphSH4rdYz1G6LComkoCUvoh4E/l2VY+dtEnKlvUpny6JHqbwrNaJ2qFshAcAcQGOXSoWqvOw/vgJ",
-	"aft0LK3OB+lYd6zjDcIK4YmCXe+E/GVPp2mdk0GDU3ojSeTx1vucEfeefn/E6daOO/2RXQcPLXuNvnDh",
-	"rV+oz3AT+fM0PEhrf7R//RP16VEoyW8gjHuO9PllKo8Htxvrq+Asl1+i5vnKlYL3a564P3L8iizobiJU",
-	"XygqBOJqHRyrNmRv/FE0gayNfUEhRs5AsSSKxLkPGm+eHtpkMbhLjG8ccdN9ZZCEcGc9he/E1HmPfP69",
-	"sJ9SOH9kOXgDw/nnMZaBnL0biqP6ALdPKlw/i8q/Kzv798JuF3W32+t0vD1s3VXVFy5yhWogCE11aoT1",
-	"gcoa05T89kMPz7UdfiumeqBbQnAxJAHDze7ECjDbN9BJV5V1J8WD2ETrWSqrW2Erirs43BxfgAeP4Plv",
-	"jWj3IhgbofDuRC3AxFeme1o4CeeWuA+keUtL+GcbYxvkeQOJbekA8W79ExUqECnY6xMWQe0eurKiBtum",
-	"RxEQ5ton1wUfGjRDVtg4SyDwMuHqJp9sDaUBc1GMx4M/NG96hb/VW6l+gXMGavsgCDEhekClNl70XFww",
-	"4kVqHwqgGnY8V87Bp0LWtLqu3NwNP9sXg1uIYsWyyli9FKVxQT86q3rIHglwGcWsJ/I2uV00zIHy3Sga",
-	"9kmVusvh/LzK/e/JC7p94OyzLfA3HXOj0uFbxtyaoknEOflQk6E/xYRIer5hpQdjsdfVgostbysmFc79",
-	"EVaJ6s1WnYQHm7hiCVfbn9Z5EQdT25SuYpGlT3IlKrQT3tS+GZ2GELfOTsHP5iyJqNYH7qCuVraDwHpJ",
-	"FFNccNsdbAL3UF2d0Uwr0hBUWOrqOlV/OpjgvXprLnbjRFE5gfJlQtSmR+FHCoQJgeiCGkZe17huHGqB",
-	"FZ+CY3kflhhzal+o6xrQgKn75kzd8+fKQ3rDhJ7XfvZsnAvlmbb2PqoZBxeojhm7u5krHfB6+tKBpOad",
-	"txDvNi/hrpBm5qO9obYPknYEB7EtscXOJ7fMbTWHEV06jf7zpbP8AXSf01h34pl/znv9LUYfa7DV26ph",
-	"l8G5eyX8qJRqbnxHUlefBE14Jjij1pV7SMsWPB8yOrgm7A1KlCvWaKppS3ekratv7dVcVuuzJhvmyl6X",
-	"gisrlyJRO+SdkV6pex93+5TJK5oxUiU/p2filu6za/IzuiafZdtHl21uv7X7dm8h4UiiDAiUa2sRPwXn",
-	"PJhd3e7qhE4bQGpaI2GznTRAuMLkLhWNgTncnF0hlTQLLNxt+mJrYK7Yn5SBxat/cpW/VrOLhaYOIdcV",
-	"51H2t5fWB8hUH73K/mPmWjYhv25QtuqQvn6pyedb50c+C56PLniOerHk7i7jcY3EukftYlsl1hH77hhb",
-	"/AbH2FKOu77p4lvYZTE0K5ENLxbcXsyxj29ZFVbCtrlH3YEDI5R1onEIT+wmij4bVuFu1DC5g97ctODD",
-	"LuRgsJkNzKfUS0S8zFairBvj6rNTnJWHiQ1XWYXyzuFegVmnyzMUgDlCI7AjluklNnMVUoHVlk7ZQvDS",
-	"ngpu011X+TQ+qDExzoRYGSZzOm1DCXdUj14JNWSto6BkbZEmSpfMWL3yZx2dNyK5sStjxlk610r4IeLQ",
-	"my4/bMZ7wrPF5lSE3df4yxeG8CMJLcXXXnHD0m+4sQNc18Gzr8gKThQGOnEkak6wuJmQvqv2AmF1uUH4",
-	"NZFT1xxnaSBQU99Sx9KcW54iAEKapomS+ZTtTxAIQtmpW99EwV1T9n0SyTxBIMvEwTsm0TTB8+P+73/6",
-	"b0kUJyHYI17zWg0v1tiPeIn0IF5wQJAJZUriJGivwFsno8n9wXg8mBycjB5O98fT0ZfD8WTvPybRpSM8",
-	"USflusZHS7OqLNjgORt8zZKoHxvv1ydJxH599PIZ7bxfP/uqvel6ixmO8VLT7dXZ9z0o/A4YFPtUOUGw",
-	"ISANrll+GDAMmPMVBtMQ40U2FWIO/r2Oz7TYolUodjsIyOs1uBXv7T0kedAIo6YHCBlmfB3DjLsMc92B",
-	"gz3c5HijzUUtBrs9H90fPnwwJj76Cdz/AYP5JFsjUYFwRHYOKwpbJ3R11MghNUCThCDYO2xJDuSIFyM9",
-	"qNH97iqxPvHRIexWYzEkvhKKVcrKgqSrQ50otEF4ms8G3WeD7q4MujdYuLYBEVwQavTHtulww999lO1l",
-	"ZYNDSMFy2N0sPImpsAWh2dS6gx9NxeCbeFBD0KnOfS0rZXzEDL4wx9PFp2yli6L+ttUOwMpVmrMeV7dP",
-	"qeJXemNpk08WS/MDpbPTkFe9bvaAfrWZqMKSns9Bt7uoiv4s+T665EMWd7lvRA+5RfzMn/G01RFtsOn7",
-	"D9nqw7uYsuZQOOkOBQ9T9QiVjX0hrYO1dRkcMrsbwuA0ITt/qDhrnymOSHQbVXuE9cLzHBs7t4Bw1MfR",
-	"bYnNJepmwbk/+Xn8BQfmNk5eu0Fcrs0Yn625zzLtThvQN4/3C+Ra/dNHsOb8u+99Tw3jl1uFI+yHGoZ7",
-	"thXy7tCB1oWZTkQLVro5N9QjMieKvjpkR8ERqO1SJ6rZdWbdIeFX+UAU9rZvmIGIHQISlA78lpYqRM2Q",
-	"PUPEzwBRtDYWfVzQYdZzKitGlNLNdsBOB8qQHanGRvRDbFFNmgoRVhChMVEbhwS0xMfU19DEbMnfD/hc",
-	"/G5vfLB3fzQaxc2hu1d0qfypPkX9yrDOC4KAR2wVmA4qiFrygRHwnM9Ip79Jg0qpC8HPijXbQXTM4XAY",
-	"4GNiPTr9tBvEJIN13Y4Zug0RM1FXQmI2iGhtdMoOCuUm6EsSTQY+PLEtOtVa+O0oRZP9T46AUp/U2R+f",
-	"CE4x/lAV5b7wIba9e7TTz3PVocctzqjhVts777ApHgzCKwtd5NgW5l7xtzLozxr9H72rSPfoyztV6vFN",
-	"DhKPGXbSd44MR4nnTmV18q4+GrndtbAtLH/tQVAtq4MOtLzS82qfhGq6R6Gyo/YBocwfD9tCIpY5Gudd",
-	"z+VbIuEjiubmxMstkpmA8jJueaHnnyGp/u7kR9esr4+XDQ169wOFKhya6fbsuMMvSiejUeqMWkuHG8Fg",
-	"Mah56MFVsZ7Q6sodPeIPMhj2WYru7OOPuB/cF7ZsBj8AsKgLeS6GH9rI+8viyODIuWj63ds2xxBsbcAq",
-	"xB2OVQjl9sac4gzw+jQLh+CLBzPtbRzh3+GOVx419+djEENqllBdRHlen1Bg/kFY5WcxYrbwZsgPXeZs",
-	"P9g+QfG7t+APUS3MtvICVymDRct9KMvAolVZRNPoHsYFHQV9r6qrpf2phcPGxMEIcb/hRNYP+Ly1i715",
-	"wLa34nwDNCFWI821o08WSqK2xm47Ddc7mTulkfozg2MZd1kpMl3mFFVW4iJR7dAID48+UOK9rV0/dHfd",
-	"oGtLs3/g15pdG3i9fe/5phdvG8/fE+YQvHQ6c436poI3Og66fHv5/wIAAP//",
+	"7L3djhvJlSD8KoG0B120kyySVaWWWBh8KKkltzzdkqAqWd9up0YZzAySOZWMoDOCRdHdBSz2GfbeFwvs",
+	"Yu937xYYYOa+9x32SRbnnIjMyB/Wj1SSum0ZsK1iZkaciDhx/n9+DBK1XCkppNHB5MdgIXgqCvznI54s",
+	"xCMlTaFy+DsVOimylcmUDCbBidQbUWhmFONrsxDSZAk3ImWF+PNaaKMZLwST4kIULIGR0kEQBjpZiCWH",
+	"0YRcL4PJD4FUfW1UIYI3YWC2KxFMAm2KTM6Dy8sweLQuCiHN4zM+b4NwthBsqsxXmiX0GtOmUHLOABiz",
+	"ZYbPQ4CvEKbYsk1mFvg/am1YIXiayTkzNATjc55JAFC848tVDlBEwWEUBGEA68kKkQYTU6yFv4Q2uNfB",
+	"2YJvwE7kliULLucCQHXw0C+aZSZkpuCZBGC14Wat3bNIZjLJ16lIB5FsQD5CyK+C9OlyuTZ8mourTxlA",
+	"53jS7ihp8sGVG+POdlVkF9yIkC35uz6fi388GB0d3BsOhyHL3Pzd5/6dSjiB0AXRq5ffMTXDzZJiAxtW",
+	"P7p9vsr2L0b7U2X0/sFsmNybDkX/Pj8S/cP0MOk/SIfT/r3paDaejWb30jG/ZrP+JAqdKXn1VsU3WW3M",
+	"ZqpgXLKYJya7EDG7oLFDtllkyaK+y5FEvDxmsbslMVNmIYpNpgWd+vWHUF6w8APOw+7AN9lsthvH02w2",
+	"60LyCZ6U2Si3WCbXy6kodMjiKIjWw+FBggvVBv8QffqN3qKfoiAesKeG9ieSDg3bmN8/uPWttYvbvTAL",
+	"dvfaMqPtehiXqb2kCKu7xErmW7ZZCAn7EEl/NLzQqnD/Wgqt+VywVHWtbdwnpLnlAi/DYMULvhTGEvaH",
+	"yjxNryJTWVq/Tze8QhmMsuJmEYSB5Ev4cqrM2yy9EtyZKpbcBJNgvcY3O2hVKpYrZYRMtv8ktm3Av+fn",
+	"QiOOJYXgRjDNZ6Ii/HtPH589YWnBZ4ZFuEpvwP4/iS379uzsBfsWOR97kok8jYLehPFI0gDTLQ6u+VKw",
+	"tRYFsZLyp3OxxZMvf7AcEF/LJBsfsoVaF9oSUh1JeHOWFRr4kF4pqQUxILZHeBCyqUq3IYsdGYx7OAMt",
+	"TzOpYOD5gJ15MEQSweJ4DQWyQwvIhMWH43E8YCeOFS6yXDAfCgI4A5TM8pwVawkcZxLJ+HD4ID6233G2",
+	"VEsYOOdGFDQefWkW3LAZz3IBN0AVTSBhj5Z8y6aCaSFNJLlmnK1yWLRR50LCJcDf/rxWBgeB4z+G/Wac",
+	"zQqhF+zVq6ffsJUomFqJAveleUeOZvfTYTIS/QP+9bR/OL0v+g9m47R/Lxnx8fQgOUyPhENUknQqVG0g",
+	"RY0lLPm774Scm0UwGR8dhcEyk+7vEdwuY0QBY/7zD1H0bjzqR9G7rx+/+f1vu9F59j03yaKNx8+lgG1Y",
+	"qkIwIEY6ZIlaLnlfC7jARqQhPI9/F9OmeseW8KLIRMpAtkFyk82cLPGVjqSTj2BUeF3BTPjGEudY8YL2",
+	"XMl5vp2wjeDnBALbi1/vR8FgMIiCuGfZ0xLgPwZAIon/FoDcWybeZdqApAIcmT13nAohsVJEpll8OBrH",
+	"YXWJHHAxTBgPInkKk/CcxU9nfdyqmOWZFJolai0NoAnAn2fatGkkUf/uA7aj7TrZ0XB82H1ez5QUH3xm",
+	"3kbD9uZbu7UHURAzt4sx/d07jmT8u+rn9ua+tuykIQB3HjBn8R8en8VsTxWRjL99fPJN3IOX6EhEyuKD",
+	"4SF7pgz7XqXZLBNpXJ0OnQqSH6ksXYI/ONsUmRF0mpb2tE8zxLcA6pIc+KcLG3vHR1wNedtz/i5bZqab",
+	"Lea8mMNNs3xezVhmxBKAxDWv+FwMHEx/XotiW4GU46g+KKmY8XVugsl4GFbcL5PmYByEAGi2BMltNBwi",
+	"obF/lRBn0oi5KBDk0/Ns1Yb4W7VhS0AZAtIops+zFZuKGWCpAxhkjsLoXXDDJ91gXwe1/Y8H/LAD+EuQ",
+	"CYj5kVDC05dEz+CvREkjJP6Tr1Z5Rmxwf1WoaS6Wv/8XTapBiRYAnuFZHkwC41FGQFfAdKkMu+B5lrI/",
+	"nj5/NmFrKd6tRAKMRsgUzhN+Z5lcrfGskAsHk0NYhckMIt5DnjIHYbkeB5Hen/K0b6cNLv19+20hZsEk",
+	"+M1+pWjv01O9/4K+pu1oo51bRsIlrGAqUG+dsCXP4QQELSdkmaTFvTp70r+P9AaXg0zZrv5pH36K5N7L",
+	"J4/Y14cPDibAzQWiM5w4M5ssESyTRDqm/yISA5Qjhz/1uijUHDUHzl7JLFGpYFKBFF7wxIiiB7cU1HUl",
+	"Z3mWfOgRbtWa8RzWumULfgESACjFAGfKouB0vVqpAqiEzrTh0pC2Wx7ag+rQSoA6TgyG6xt+LuSdHRju",
+	"ZKYZjooHYTzdH0RTkOzxQHieqw0+rqQZgOOJKqZZmgr5gXuIUgAOv5FEsswi07iPIIhZk0NWR/eDaucq",
+	"ODq2blY+vKudA7iQJaF+i2L2V5qt1tM8S+DhsRVrjLYLqi0Cd+6pBCmM54+LQhW32L0Phv9E+gQFpOB1",
+	"IQbAUIHjsQ13NpsU4XymzBO1lukHHjByY+MYdQZaW+0sD6uzBNZOU3ZdA2X6M3x4F2f5TDG9ThYAGuI/",
+	"kA8UC3ie21MD7NdCuL1wMsdN7Hso3pSyUl2AOKZ51IrQPskz+GKh8lSjhExDALtr2jj7nk2na9n2/f2a",
+	"/cez9l35jWfAxO16wbe54umZUt+BUPEp8ZT2kzgiSjRAnrhk9w7ZP2UP8TxeFCJRMs3giyeozt0BNwY0",
+	"XVSXgOlMJoIBkQcSzzLD9pxsXtFHPGW877B3vWM2E/SDVZVBBkWt1Ef60bhCen8pzK6lA/1X3mt90mDv",
+	"5CJ4yktjTd1SO6kJDZkY7UA+IXGWr/TYCeaZ3jEgCc4err8funrb87K04XwQSiRKzrJiiWCnIhfw4YRp",
+	"EMRKNCjVCVpXuUE8Tdn/Zwf4R1OshX/64/s7Tr8EvOP87WAIfr+0Ut0FBpzQ6gRbrjUKb3YqUABheR6G",
+	"wNH7q4rxMp6K4iJLxCvJL3iWo3H2E1OLlBs+5VrUJdBkIVJWZPOFYVJtOhmdsxiRoaiOhy/hSf9kZkTR",
+	"pvmneGyotGx4ZpzSgqOB+thlqfeUisswOFPqey63VlTXH0q/lCJdCrVd7daVSTZiGmGtYaAnep4pxQAQ",
+	"VkLSgX0FN6KPKuIdId1ZHd4QdWgyMQteAN8MKw9dJtmqUPNCaM24YUomgpj2Skhrko6kNoXgSx2i5wIF",
+	"DRDOBuw1HE/sHWZsN0SHZOyeZxcgBDu1E8/POtqapOkjo8QryddmoYrsL3fDzwQvgHei3RIYm3i3suSl",
+	"Er9GFSbUpu9AgrX//I6EMFIIa5DC9dRtEej169f9E8+D2+HqzTd8q1n8EEfzTXeF4FpJOm7eMc0VTgk8",
+	"llWhEqE1kLbH6FK5Q90fDmZcqsazTOQpXEEB2oEOJj/8GOBv8JVYogq2RidZXroeAxCWgjCwXplgEjhK",
+	"zg1bKm3YOLgMq3GWKhX5NSOs5blUG8nwXRYF85XpP4iCY5CI2R8enzHnu8QXdHD5xicvYx+pvM1jdvc6",
+	"kAuXT+DcDVPD1YasdCkBwSB0YtNC8HPriQExmSfmmMW047GlRMA+QCtADvdKatLlRfq9SDN+htB/HokY",
+	"+FvszwazxCE6RUCmst6V+BHB1n8sE5Vmcm5dsihKRzLOUnIOxkhJ3cdGMS4rTZ9MMwb9Vtaq2qKJJ0ki",
+	"VtU0HQ5nbyqCsLIJp9uvdBeoVlqkezuBFzNBkRogikcSley1hF0EriBShgajB6PRkP3bfx8dDY4Go3s9",
+	"grXtanYAdfmQcfftkVgn5CN0Z+EhpySp8fxFAZtkMqGDyYznWrQR0Ln82XMANpZ8Kcg+HeOdie1ySJIb",
+	"oNu7GrOxiVdjzkNlvvHevgyDTL8lm0TNItoJ6OuFQLwQF6LYkt8w4RLvOQCbrgnThBNzB9XtnSqVC44T",
+	"Ek25Hs7v8b1LZ7699v1n8BqcyFYbsXy7KtRyZWqLCoLmip6CLLBO4C9N3N2FrBA1s4yZFpwodHQjuh+z",
+	"9QpeHQ2HQ1YaDXXdyfwf1BpPjrNZkQmZ5lumnaFvDuhtIyeUzDMpmF6o1YAsz5Vhfzise+P+OYreDYdv",
+	"ftd2xIXBu759s9+g70AIgACBlvns1XcewLBhPrOoWcUHXzf36xSWhlFG1TchG8JOAGNK8rXOLgSKlOtC",
+	"ipSJdzwx+ZZxu721DcIJSsN7qtagD3iW93GnwZ08FgGZ25369gNhicOu6raS3ReWiagP2ssOu4xam0Qt",
+	"0cnErZ7TddXKESyJAOXmTRee21ffclOLCUhBPjYZAtugKGGQpTeLH/AXjq84uGrT7tyFGrmo78QrROuj",
+	"GlaTIi/XeR7XEdxFzKF4gneIT9FfWwDJdwaNdSF1A6+PAK1hQFIBKYDiI6M5rNxRqFtS6OcrWt3Mmr8T",
+	"tdoeA4VbMLWiMdqo8h6EtTT3Zc5Q3E1Cb0URL7ux4LtMm27nL7rS1AzWpzuWZcSy/o9roHhpfWJBBQgv",
+	"Cr6Fv/PdDsoYn8Wlmd95JNuOuisciiE5/bongEe3GX/YNb5RhudXOCxhEz0r2SzL7Y26EAXjeY7z6ubE",
+	"9w6vmbhJA/AsHDShc3XS9u4gA987Ptzh/qdQiyzVKOKKlE236HFvyPIx2yOoWTxVpk/CSq9OI0AdOFR9",
+	"WIy/yPL9FsNrxqK0iKTD7BboI8uRvYvP9pxzD/9npTJpdO+Y/H9riRGzm0VmhF7xhBxdRbZcinTATo0q",
+	"RMoyGcnKQVgseZ79hSReWAt7xPaePXnUC5lWLAoe8dm//48oYABz6uTrRC2nFO7KkwTYPtBFfBYF8HYk",
+	"QUhQkpxtA/ZSzNa6NKkdjscx2+OSodLBlLTyYW9CGonKu5YbSSBzc1Vs2aMkJAcG1+zx6aOQGT4Fgi7F",
+	"BsSOXkjiWpZmhUiImDGxnIoUNocQtchSFPEimWmVg4TnTfnq9+Ph+AS2Hv/1GJcH/7x3z/147wFFWADg",
+	"cBtSQb4vNYukt/vwSiYvMp2BArhnaWY/m0tVAKPo+dO6JcH4w4ewoFe/f/L4yZNBRAf257VgfKlsRDR6",
+	"2L7SdB1RVcFYbmUsp0/ZHsaFVcGoPT+6hWKsI1lB50GCYAOMcMQJ1wJui0OZ2TrP6ceZymFHJywKTk3B",
+	"//2vIgpoU6Pg9Ozlyenp4ygIWRT8/Nef/8vPf/35v9Jj+OFff/6fP//r//nP9Pjf/lcUsL1llhSK6Wwu",
+	"e+6t/w0f2HAIDKEjdHqGm44hbGkkq5AJLVixzq2udC5WGKNiFmLLNqIQzSCVlof62nvbxc6j6PT9WftU",
+	"sGnO5Tlcw6v5fMly2oYf0rMeo0CPej+brg1umUgzDBeGm4j+NdAf+4CnbSaIlu35Wxv32s1fqsiayuoP",
+	"d0cbF31LUcQughix0jr3TOX4sCpgGMnYE7qteljTdWK2V4LcG7BTIeo0G2PHf6T41ct9O62OGyc9ujWL",
+	"pRhOJ+i2JJsyqIus6fRyDVSfL1wpHn+YontNgHATpFsHC18jtrdU7V+fao1U9O2ujcxSh+wUUrxQQHZL",
+	"Z97u/X0wHYvD2ddJf5Qe8P6hOJr27yf30v7X4v7sAR9OR8k4vcn+Oqvites5pRfLT96W1KZ9LtsS/gzd",
+	"C2T8i4+tQlQxjOb6mupNG9ymoeI6qPH9F/R6W2+/5usz7+3LMFiv0ptd2pxrU/q53+PWdmmrJR6FTm33",
+	"AQhLs3PdjF3fL/86lUffOtCwSapr5Kq2DTvE5NMSqRq2SpfEFHvB5xZNpgJEgVUhSHzYo1stxSasbnIK",
+	"IkshcBQQsJWJJMUvsoUoQPwoE2rQCpoZx5O2oUNCax912VTk64/kXlzfhZhpvtVss9haO6ezbrovgzCg",
+	"uZw3ATajup/ea13CeA0vW/v0xcRGu3TWtLL9Uu1qCO0rvBe3NJOcoYIrcvJsEs0IGTcsF0BElBQDSkbR",
+	"NmJKGnYuxAqwISvYBc/XQh9HMo78gaNgwojUJrnghbZRFuVzQullJn34Rh/TRv43YBP/dKxmh/npT7tE",
+	"5+dSVKl7FGAyX1sfE5pm7SY2BPKbyKBO0gY5tBCJKlLyptxM+HRTTLfd4o8TerSweQRuCn/uwU3kmNtj",
+	"A13dazL96K1jTx2hXCm3LZlmoxodGd9aFSjgGsAmzQq1bMPzBIgxi+mtmAwPdTWpPCLcx/rpZ0BhV5nQ",
+	"bdnrWsPgDmHMNxSqdZGI7j2k80QFretQJ368GmAJZr9yyUi6oOQKHcnackLGPeqw5xY+IiRP1Grbo/gw",
+	"RttlHa6CF3kmihKfavycULQUa0CuKi3e7nDqrL188VMK0x7CXSVQ/9KF6KYDii7hTaXXKyRWX0D1qE6J",
+	"o8179uZKEnu9oZ9b3HUmgRBEVaEN0Yc7cAE4Yv936QFwu8q8wOHPbv9HMaxMK6gfrw3++XGXdNcdKYPG",
+	"xppsXsf/1s3NdxZEeA0KkHWXiDxlGQn9lsjZACSX3GWzs23e3JsudlrRowq4dtzTdZprCW9od6gauWuH",
+	"vxU8N4v27lZ01S1InXdXKPAnt191TbTDj3PCci7na7jipGhRxhEIp8UaFKJOq6YR78zbTSZTtbkCpTEs",
+	"TntKHKilZcBlDQtG4/uoYLUuVfsipZle5Xz71sm21WH94cVZ/1Ax60Pa4TXvEH1AoSAN0FI4a0y9ykPV",
+	"Rh/+7q25SnmDqRbZfIFZ49WL3vZYlVTvlK5KHa2li60KdZGlJNxVID9fCXnytAvaQhgX0F6H8iU9IIjI",
+	"6G99ezM0RGCCfSKOMRipJqloFyu9psTnZZcO0xmU4B+ot5SwiWntTa4WshPlHV/7EN5UStB1ttRJXbsA",
+	"cYF4HbWEGEaZHR59zWyMH6OYzq6YEor1bJNBbtgGw+CwREeVF2UDQkOL2ytRaCWpPARPB11o4WJEuyRy",
+	"dDGGVoNVs5kgtygSOcylvclOegylg8tnUhsud4nXQMKdAmCXtrv6TTfS40c7LdNlWYE0ZDzXikwPXLP4",
+	"/+/bWPb+0zQ+plINoGigYa0QcGvRcesOcXC1qNyeGgtxuDJHKq0TRwx/vQFltBGybRKvF6owTK+XS45n",
+	"h1t4nlECsAdytZVXB9lWazI2brUDJRvj21Q9zfa0IKJHqjsnt5pRq4a5vzOS9zoGiE/dTnjSs708XZeT",
+	"FJPHFzbsti3/2mRLTwK2pW5aV9QWfbk+NqvpDbuZaQGk+LdXYZFFILKVlprSrJaNS8p8tYL3N/Jeq3R1",
+	"3bOnElauhSY6RdREwOaTxSHOUhS1KfmCnujGbegQgtuXYad6WTnzWvZvPjMuvIrOfG+z2FqTeqWC3sxt",
+	"Y9TbW+vGXdyxLCTkn74/fLXUGlZdg+o3V/csUi0ybVSxvVulz797V2l976nLva+K9kl1LKv1vugus3JC",
+	"FQ3wKYWk33swHPfYVJiNENIvLqa/aghkkdyLf4zI0EBBIZ7sRD/UzA1RcBn3JhhiFBdilfNExFh2iPQr",
+	"NGxRjSUdRjIjaykGcbJ438YfsHjfjz+Av+vRB2SKuhF2+Dvz3GUQWFn7KQ1w0Eaa7q86Ud3b2kaGghZG",
+	"o33NtyzabVCWexVzYTy7KaoR7QuhVrvzitwm2yDRhjiNBSBEFYLiU2v7Zacii6puJ9mj9SpA3dKU2hp6",
+	"3xmm9uuSdv0cO2fGLbjCJOB2iVncqe8h2+O2+hWyLIdSFMLSwKKQcWcSpnd9pOs13FwPmndUrSqLAMHc",
+	"vphARkSyLjKzPQV8tBweM8FO1rTD9NcTRy3++PqslTrw7en46B774+szG6en19OY7bnoh6801vai2KxY",
+	"vFvFZfIYqk04fsXeFsasKJsnkzPldHFOZUds+ZpHC25OV2gaoSg2wZetoJiAMlDCEuUE5UuGGN7kuZ9D",
+	"l8pLQdoYHsa8KZIFNzANBe5pISK5sa4u7tzcVM7EKFgxht395jfMy7vLlIwkRVrFVoKPvesohUg1i09s",
+	"oiCnpGnKyGNULvGPr8+oVmI8KZPxdDaXLjgSzyAEyJQW9giSnGdLlxVENRq+ogRPqraGwZdYmJIqjGms",
+	"XQknRJ8O2AlbZlpnch5G0uZBYgppGejhMvAIIL/slA3ZHI4scjczEd36gFiSMyRXCc+ZFsWFKEIMo9V2",
+	"3H4fgaadAGnTbgVbFZk0WE7KbTrqXdptNgWKZrqe++VnmsVs7wennr7ZA+TTk/39zWYzKGZJHzBFFQNV",
+	"zPeLWQL/hfd6vUEkY8DX2MZxdugaYVU2EFfkCgSiSkXRsCiFUJqAcdrEcSQrVcCNpdkeaqY9ROBu9bQS",
+	"3rStIFcqJdsVhTZOYI9+wr/ZT07m+YktBceYiZ8i+VO/3y//C+/GnTWQYvYTOxwO2U++nnrbQkY7qhgB",
+	"hby70kXwoILDQYoBEKW99pgU4fhw9HVVwfUxVnzx0/9YPBoO+0CMMrlGrn94MKIPbGIfWbKp4EbI4qOh",
+	"fcxZfFZwqWei6EwsZHGyWMtzkdqrcjQ8KgFBpdkxD++T0eAda56Qn2pMRzRiPzHZmS/c/LYs+kMfHtiz",
+	"teSNXP4hBoheVaqnNWxZf4aGPSR4MGC5EOTDuaaSTGvIpTALlfZhZCyz5NZ6ZEFGEwrW09PkVqUPqkId",
+	"qJzHJ/Bt3GtDXBaOomEf2GEtZFXlKm2pv7VFcSph1RovsUWq6qPZfQVwMsm4rR9F0dgAmK4Xj2qNmnn1",
+	"LM/Ftp9JIJHVHLxWp5TsEnGjCGZclQR1UVpoDhFpa7qOOio412jMfmJ3VgylPS2V0+kbpfpY04YmrZCT",
+	"kntr105JLKi4e+vWVVpyfynSjPeJksPIR42Rd6UN0+lfmS3Mqgxeh3H1nN+YnNouo/7qLGLZRqyKTSDs",
+	"4zEe+20TuDlD75H3wYKC8wGF+IbFxwg+kKV/OHgY92A8G7pGhFnbym1GqWuxtBBrbTEHwUVjSAsrYUcw",
+	"64NoZ6vibecVa1V5oVnu46ZY+c7Vh7+qNktrcL+IB42Jd/gGlTjQl+DK5ZM/qKy1i0aYzvoaLQAA+WGq",
+	"vq3V0QGEV9LDGpX0MUtykAQBc8gc1sEtXOUZGPKopPm768LUCr+0T9uWaKPRQDrgXbXTnGk5rkzVcdPI",
+	"TJwkkieNinFU4pzqj/EyXwVr/MsUpsucCu8IETICiovM81I69UqaYnpIfDg8jMmHQMIV8YwJkwpJQcIl",
+	"ywUv7K0kwk88hq1lLrRNFwG+BXc9M04efaRsfd6E6kgnPFlkcu4EVBinEKtCAAmge1/K4q4euS2d22gm",
+	"wButBKiO0iSStADES1vMFaQbG1RamnnhA2dK3VZxs3teLK9RVdwtFpd1pkGqOBuy+MWrMyuyfPP4u8dn",
+	"j9GqGXcmWVDifslEeF7ejUhaCdyWITi4kRg+Gg1/oylJqz866PVQtu1XV3vCbPHdPbuLlMGUaSWB6JEi",
+	"SLV7e5OaGNtdcDmS7GYVeY897cgWQ6byulRGKdN4NEbIATsVpCHA2DhSWTVtypNzzG9r77BWhIPwLhVs",
+	"BvZHYVncHTA8XPALHNnKUXLg9qdiu9UmYU3oaosmbGf14o7dA0ARI2C6Tb12cWfN4kbJ6BsVKKalIGc+",
+	"3rE1ZMTGTR+0VnpVweUa5qBYJC54vsbQdLIBl4WNqZCxmnkL0qJUAFoFjgHqvRpSjmBPEWz/1zHutACx",
+	"ofFyaJ/2EEprQ4AlloSijZauPLMGMmFrJQIJS0Vi0xe9timYzcd2NE1hfqk1cpVXW0OJi9KSoob4DmRw",
+	"j8sUkQIIq+OUhKKANjtKiNepMttDv+zwIO7Bxjoejs53S2OBjZL1ImXIqXUk4xfPT+v5XnbXW79XeWCl",
+	"RSjG9NSVQU2wKZ9Ekk57gkJ22Xym1TEAGUezS8BcGM12dQiIZGcfgNe4cTZMAeUQNFijSWQvPhw/sPel",
+	"Jk70rLVK4XcgIGBOhSchDNipJSVSedHahhcXdCJ4Pjqkoj74ApwrchM02+LxaxJBInl13TE6Gm0qCYnt",
+	"tTLyQLq0Y6qZEVQGUkkRSeS5JlsKvy0Biv10/+jUsYIYlSaA/zfrQoY2c4Jb8eq4ok/wmGU6krN1Qca8",
+	"Dd+2qtl37+6APcP8Z4wDsWXzhT3aEi2/fXzyTWn1wxrtaBLONEtVsl4KaWhfrDkHYaD3CrU2Zeq5M4jh",
+	"xpddJqjSO6uxzgeDg8H41twTv+oRE4wkojCvWS4RyErbCCtUtwgFzx0F3HO0p1SOzkC7Cgm3yx8p5SQG",
+	"VcIRnRx/cqvGjcAs5XTbC/0K9QNm1076WSRt7E6td0Ro65Ai7gI9t0kigBe0xx4hscOeuIHVjPHGbSmt",
+	"d7h2/OkrXS4aT1F6YV8eiNxawzISSiNJ6THIJ6gtDo5JDBzx2OHPc8qmkCml6keSLswCo+n+YskZ/oQm",
+	"ib/EVoBmOehneP2Q0ANdF1qH9uUlUMtEx4RYOpIvCgXirsAWNfjMvQpkg6+ywZYvc/d+HYPdLXZvkknV",
+	"IUgky/e4RoNfz4M6VQBFFW+KTrOytnfNxA80hs8FjnTy4mkQBmW+cTAaDAdDTMkkGIJJcDAYDg6s+wNd",
+	"GrWomcmPwVx0OIa/Q3G+ZitXG7k7Tz5ELk9G3Io+xegUjemINV3uSBKD5KaUQWoVMLSiAFz2e8IAa+lm",
+	"diiQC/CLQvhltHHT2FlG3cJo0+H4yVsJwE4LtPVNtxhygPNseH7ubhzG27KLTGcOUKvX0F1BTMZDKa/V",
+	"09Tu00MKP/JbD/3Q7eisXtnHhgaX4bXvUa8GeLHpzsxtFRFHSKsQj84uB2Vc+Y1KydWCFHbPTbkPGDdK",
+	"QFBgY7OtUj2Usgs854Pc0cfiuuofO2C0VdVBkVsLstcgU3W6816MCWtxryxq0wVbLaG0WefRi3TcvU3k",
+	"iEKTqCr8JDWXG2gpiRHvjFdfgmvrUiF/xc2LSYSAFM+ePCpLigBxL4tURPLqGhr2DpqCay1iNsuAmnvV",
+	"KQYs/gdLcd+SKksXOQX2Y0AzyJGDwGpIOwBm01UiA52FVNXEOnX878yiECKS3vuu/0ymWa7UuUhBosES",
+	"2SyTqXgH+hjGvgmyotv44zy3nDSSJTXDA28Us7C20B1o8OedjZLeAz3PagQK9Uirc8T9GJ9oxBPyapXV",
+	"OuCLGhrsvO60jo6mJkG/lkhSzxGyP/Z3JUOHQb/2lw3h7eP/d0Srv2n0PhkPh1dUvbxdtUtXrKqj2qUf",
+	"1lTjYe6a301hfJj4kFbU9VG58n2v5Qt+Mrr+k1eNUrmHo4PrP2qW3Mfvjm4yWUd1Uvh4PL7Jx+3itvjt",
+	"g+u/bZawvgyDo5tsaL0DBn51g+3pKDOOYR8UJ2u5OduqdcFcSDGfa0ouMTp4cxkGK9UVRvfIqqmk/KuN",
+	"pNJYFephl0Sbxp+V5unKvjhgr2y5XCemYjWFSNq8aSr02az/FFbubAykSUAEjYLh4OsocCpBGTdjFQcb",
+	"Iwq6Hun1znaBYTXesuIucYcW+lCZW8s7jdaGRBnw1B+qdHsDomDJNKUirXO8qtXJeZV7gp1xSberS+hl",
+	"d9u0dpuA2xBnLMXtqoTUyEJ837IEtTST4eAAkBYjFHljF567VjjO8VNVgy635JaL8KrZ3oAg20K3l/UA",
+	"LJC+LlucYHSXnKCqJri7645XZ+hTN0ehNhP1br9XvV++92l5zPAGJLtsNPWFKX0apkR3inhLmyVdhkGn",
+	"AbeqStumg1Tv1rKrqh+zSDXz3ce2VYnIyBpX+QQaPUuspT3CvsLoCak1LomPSxXEDtWyK963UVrWdC5Z",
+	"mmm+Wgle6EjOCrW0GjkwxpD6EIMuNRWJArF4VghrVq1Ccch+i/EchfWioiMJQOmyiFeWbxv12HKbxGxZ",
+	"tt+1TnTfhWeUiuQeeSNcZR5r4OhRsFDph3V9YTLTxWPpdN6Lx9p+qzcwK/itPtvaCenLDk5da2BDi5Oq",
+	"4SRyjRC6lBE7Trc+YnlrS53+yKqDq/l8Db+w5q1fqc5wE/rzxO9wdzg8vP6Lsq0bUvIbEOOOXlu/TuZx",
+	"/3Zrfek1Wfo1cp5vbCh4N+cJuy3HL0mCbjtC1UZSIBCXW6/f4YC9dj2iPFobuoBCtJwBY4kkkXNnNG62",
+	"9a28GNw6xhu9p9pDek4I24TNHxNd5x30+Q/CfEri/JHp4A0E588jLAM4BzckR2VnxU9KXL+Qyr8pOfsP",
+	"wuwmdbe76w+VeZri1V2tu8xFNlANCKFeT7UwzlBZFhsmvf3Y1c3bXRcvpHigW9bGYwgCmptt0hWI7Y2y",
+	"wau10ZF0MTAoPWfSqJrZiuwutqCVC8CDT7AxY0XaHQnGRCh8O5ILEPGlbrfxJ+JcI/ceNa9xCfdtJWwD",
+	"Pa9q1Rvq7N+Of6JABQIFc338IKjesQ0rqopOdTACKob4yXnB+xrNEBUaTT48LROeNvFkpykNkItsPK4q",
+	"SzXSS/ytvErlAFYZKOUDz8SEZT3WsjHQM7FhhIuUPuTVUNlzWDkHnQpR06gycrPnT9tlg1uIfMWStTZq",
+	"KQptjX7URH7AHgpQGcWsw/I2vp01zFbLvJE17JMydevD+bzM/W9JC7q94eyLLPCLtrlR6PAtbW5V0CQW",
+	"IHpfkaHbxYQlLl3CSkfx005VCx7WtK2QWDh3veUi2emtOvM7DtlgCRvbH5d+EVs/ugpdxSBL5+SKpC8n",
+	"vC51M2pTEtaaGuG0KYsCivWBNyirle1hxcsoCMkuuOsNNoZ3KK5OK6YkcQgKLLVxnbLbHUx19zpjLnph",
+	"JCmcQLowIUrTI/MjGcKEwLKfClZexrg2us1gxKfgGN6HIcac0hfKuAYUYMq8OV3m/NnwkE4zocO1z+6N",
+	"s6Y8XefeJyXi4AGVNmP7NrOhA45PX9rqxWlrFMLdahBuA2lmztrrc3vPaUd1WnY5ttjF+Ja+rapL2KXl",
+	"6J/PneU6Q35xY92JZv7F7/VLtD6WVZBvy4atB+fumfDDIpNz7TKS2vzES8LTXvNoG+6RGbbg6YBRRyk/",
+	"NyiSNlijiqYtbK9pG9/aybmMUueVN8yGvS4FlyZbikjukXZGfKXMfex1MZOXtGPESj6nZmKP7otq8hlV",
+	"ky+07aPTNnvf6nm7t6BwRFH6VC1vZxA/Gedclcky3dUSnXplt0lZop7txV7pOXTuUtAYiMNVU5lMZnqB",
+	"gbtVXmxZMS90LWwwePVPNvLXKLZZKMoQsllxrv3F7tB6r2TcR4+y/5i+lmYtvhuErdoSfL9W5/Ot/SNf",
+	"CM9HJzwnnUUe787jcQ3F2qd0sZ0U64T9cIopfv1TTCnHW19l8S3MMh/olUgGmwU3mznm8S3Xucng2uxT",
+	"dmBfC2ksaRzAF71I0rR+FG4jhsl2YLTbgh9bk4PGZDaskegoIj5mK1GUiXFlUyMr5aFjw0ZWIb2zda9A",
+	"rFPFORLAFEsjsBOWqCUmc+WZBKktnrCF4IWZCm7ino18Gh2VNTHOhVhplqXUBkcK20NLrYQcsFqPtqyU",
+	"SCOpCqaNWrkmZBcVSa7kypBxFs+VFG6JuPQqyw+T8R7zZNHcCj/7Gn/5SlNhV6qW4mKvuGbxd1ybPp5r",
+	"/+k3JAVHEg2duBI5p3rVichcVu0G611zjeXXREpZc5zFHkGNXUodi1NueIwFEOI4jmSWTtjhGAtBSDOx",
+	"5xtJeGvCfoyCLI2wwmxk665GwSTCxo7/9z/9tygII78KKz5zXA0flkVZ8RHxQXxgK7RG5CkJIy+9Al8d",
+	"D8f3+qNRf3x0NnwwORxNhl8PRuOD/xgFlxbwSJ4V27I+Wpysi5z1n7H+tywKumvj/fYsCthvT148pZv3",
+	"26ff1C9dZzDDKT6qsr1a976jPYat2It5qpxKsGFBGjyz9NhDGBDn12hMwxovWRUhZvsylPaZGlrUAsVu",
+	"V5v1eg5uxDuzjyD3K2JU5QAhwoyuQ5hRG2Gu6wTagU0WN+pYVEOw2+PRvcGD+yPCow/A/vdYzCe5GpH0",
+	"iCOisx9RWGud12Ijx5QATRSCyt5hSrJHRxwZ6Sjn3q2uEuoTHh3DbdUGTeIrIdlamiwn6mqrTuRKY3ma",
+	"LwLdF4HurgS61xi41qjdnVM5948t0+GFv3sr24u18boDg+TQawaehBTYgqXZ5LZV2J2CwZv1oAbAU636",
+	"WqyldhYzmGGObf8nbKXyvJzbKFvAykaasw5Vt4up4iydtrTxJ7OluYVSU0PEVcebXUG/UkyUfkjPF6Pb",
+	"XURFf6F8H53yIYpb3zdWD7mF/cxV0N+piFZNI7q733XVu5iwqltjZrv1+656LJWNeSG1jveq8Lo/9/wy",
+	"OJXJLi6r7dea/WMlukbUHtV64WmKiZ07inCUfSJ32OYieTPj3J/cPv6KDXONlog3sMvVEeOLNPeFpt1p",
+	"Anqz76ZH18qfPoI058be/5ESxi93Eke4D2UZ7tnOknfHtmid7+nEasFSVQ19XUXmSNKsA3bi9diohzpR",
+	"zK4V646pfpUzRGFue0MMxNohQEGpE39mKEJUD9hTrPjpVRQthUVnF7Q16zmFFWOV0mY6YCsDZcBOZCUj",
+	"uiXWoCZOhRVWsEJjJBtNAmrkY+JiaEK25O/6fC7+8WB0dHBvOByGVTfsK7JUXIfVa8w6z6kEPNZWge2g",
+	"gKgl72sB3zmPdPy72IuU2gh+nm/ZHlbHHAwGXn1MjEenn3qeTdI71901Q3dVxIzklSUxq4po9eqUrSqU",
+	"zaIvUTDuO/PELutU7eB3VykaH37yCihlC91u+4TXXvx9WZSd4X1ke/tpK5/nqm7kNcwoy63Wb95xFTzo",
+	"mVcWKk8xLcwO8UtZ9BeO/veeVaQ6+OWdMvXwJh3+Q4aZ9K1e/kjxbHMkS+/KnuX1rIVdZvlrO7TdRurY",
+	"T7PZ7AoHYXd7NGoQgIklnSHSbvtjW2cyJosShUbNIlk+Jyhi8sv5g1iDCXVdYVf2WYtkR6O1imlR4hbj",
+	"JVB6oTba9qnBhREpq/Vli2TVDWFHizZ2sw5tkWw21zp21aJ/eONJa2ajmh3KsOTxn9c8H3gbCdLeVERS",
+	"5Sl5OEFPdn0f3HaiQ678xEUMO/fjqhAXmVqXIm/oPmR9NooH7E+lXm3FR/dBeXBU31mfu2ZiIBvCvlR9",
+	"DqqDryX5jsfYtwhT4dwrg0g2JNeOVixlFI0L1ctawq1bPenp3uiRfNjR/w12txTqQipu7jCiJkRObMV6",
+	"X37FuHHK1lvxrAg9yZVdK7j6RgcreVmXbiQ/jkT6DVzyGzgbLRpYxdttbLUv1psPlO24E5VsGOXU1aeo",
+	"OpB316qwpxS8P60LP5N0Dej+QUXmCXvuRKQe9Q9+IdJ0H/Hk9428BcQ2tQomZWNF10ax2QXRZhYMBw/g",
+	"YHd8Us8xLD+yBcdcwy5AQYGN8GEdNxPxa81Cdwj5dBOQubfZnGmTow8RjJ+6K/4BojHc/RvoBD4+fzZF",
+	"4O7X+0Ud+LtOLCT6Xmvj+wl1guvYaY4Fc43q1BUOPr2ugCLs1V6anMv5ms8FlZ52dWcSLm1dapDkbftv",
+	"W+pgudbYyKnWtSRL0ZDf9nJ8TyB8RDMOzrDL9wBLpKLaCTc8V/Mv5Wv/5ohL2wVg3Kn7xn/7A7k1beeD",
+	"3YqyrXUaj4fD2BrAST7GxWIAxLFrxIBKjVFr26bQNT0bdMnw3+LEH/M+2Bl2STt2AaDE5NkFSFPvh8a/",
+	"Loz02lMHkx/e1DGGWlx4qELYYVGFOmLcGFOcOuE639luH9jE9cAvidKFHS9dh43PhyCaeDBVgBTFRdnN",
+	"TP+doMpnkXB24KaPD23krH9Y77b+wxvUkjCMc5d1wEbV2w7+7Y4sgKLrIgcVDXUuC0HXUGVmpetwPqhE",
+	"HIwmuUqgAg2+NH40zTpOunPFkqi7DcJcOgVJQonkzjiPVnGmvcR2dKdaLl4L9x4rRKKKlCJQpNhEsm7J",
+	"5H6bNCnelQ35SY+3iy4l0O6FXyt2NXp7dI3zXWdvHuzVLfQxk8r2Z6YaC96IFoMu31z+vwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

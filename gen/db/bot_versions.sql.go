@@ -118,3 +118,57 @@ func (q *Queries) BotVersionList(ctx context.Context, db DBTX, arg BotVersionLis
 	}
 	return items, nil
 }
+
+const botVersionPair = `-- name: BotVersionPair :many
+SELECT v.number, v.model, v.temperature, v.system_prompt FROM bot_versions v
+JOIN bots b ON b.id = v.bot_id
+WHERE v.bot_id = $1 AND v.number IN ($2::int, $3::int)
+  AND b.deleted_at IS NULL AND (b.owner_id = $4 OR b.is_public)
+`
+
+type BotVersionPairParams struct {
+	BotID   uuid.UUID
+	Number  int32
+	Against int32
+	Caller  uuid.UUID
+}
+
+type BotVersionPairRow struct {
+	Number       int32
+	Model        string
+	Temperature  float64
+	SystemPrompt string
+}
+
+// The configurations of two versions of a bot (one row when they are the same version),
+// for a diff. Fewer rows than versions asked for when one is missing or the caller may not
+// see the bot.
+func (q *Queries) BotVersionPair(ctx context.Context, db DBTX, arg BotVersionPairParams) ([]BotVersionPairRow, error) {
+	rows, err := db.Query(ctx, botVersionPair,
+		arg.BotID,
+		arg.Number,
+		arg.Against,
+		arg.Caller,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []BotVersionPairRow
+	for rows.Next() {
+		var i BotVersionPairRow
+		if err := rows.Scan(
+			&i.Number,
+			&i.Model,
+			&i.Temperature,
+			&i.SystemPrompt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}

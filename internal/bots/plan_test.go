@@ -321,6 +321,10 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		_, err := q.BotVersionGet(ctx, x, db.BotVersionGetParams{BotID: bot.ID, Number: 1500, Caller: heavy})
 		return err
 	})
+	run("VersionPair", func() error {
+		_, err := q.BotVersionPair(ctx, x, db.BotVersionPairParams{BotID: bot.ID, Number: 1500, Against: 3, Caller: heavy})
+		return err
+	})
 	run("Train", func() error { _, err := q.BotTrain(ctx, x, db.BotTrainParams{ID: bot.ID, Caller: heavy}); return err })
 	run("Delete", func() error {
 		_, err := q.BotDelete(ctx, x, db.BotDeleteParams{ID: bot.ID, Caller: heavy, Versions: []int64{}, ExceptVersions: []int64{}})

@@ -67,7 +67,7 @@ func (w *jsonWriter) decide() {
 	w.decided = true
 	mediaType, _, _ := strings.Cut(w.Header().Get("Content-Type"), ";")
 	switch strings.ToLower(strings.TrimSpace(mediaType)) {
-	case "application/json", "application/problem+json", "text/event-stream":
+	case "application/json", "application/problem+json", "application/json-patch+json", "text/event-stream":
 		w.rewrite = true
 		if !w.head {
 			w.Header().Del("Content-Length")

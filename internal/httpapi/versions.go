@@ -101,3 +101,30 @@ func tagListHas(header *string, tag string) bool {
 	}
 	return false
 }
+
+// GetBotVersionDiff returns the JSON Patch from one version's configuration to another's, or
+// 304 when If-None-Match holds its ETag. Both configurations are immutable, so the answer is
+// too.
+func (h *Handler) GetBotVersionDiff(ctx context.Context, req api.GetBotVersionDiffRequestObject) (api.GetBotVersionDiffResponseObject, error) {
+	d, err := h.bots.VersionDiff(ctx, auth.User(ctx), req.BotId, req.Number, req.Params.Against)
+	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
+		return api.GetBotVersionDiff422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Query, v)}, nil
+	}
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.GetBotVersionDiff404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
+			newProblem(ctx, kindNotFound, "no bot with this id, or the bot has no version with one of these numbers"))}, nil
+	case err != nil:
+		return nil, err
+	}
+	tag := `"` + strconv.FormatInt(int64(d.Against), 10) + "-" + strconv.FormatInt(int64(d.Number), 10) + `"`
+	headers := api.GetBotVersionDiff200ResponseHeaders{ETag: tag, CacheControl: immutable}
+	if tagListHas(req.Params.IfNoneMatch, tag) {
+		return api.GetBotVersionDiff304Response{Headers: api.GetBotVersionDiff304ResponseHeaders(headers)}, nil
+	}
+	body := make(api.VersionPatch, len(d.Ops))
+	for i, op := range d.Ops {
+		body[i] = api.VersionPatchOperation{Op: api.VersionPatchOperationOp(op.Op), Path: api.VersionPatchOperationPath(op.Path), Value: op.Value}
+	}
+	return api.GetBotVersionDiff200ApplicationJSONPatchPlusJSONResponse{Body: body, Headers: headers}, nil
+}

@@ -21,3 +21,12 @@ SELECT v.* FROM bot_versions v
 JOIN bots b ON b.id = v.bot_id
 WHERE v.bot_id = @bot_id AND v.number = @number
   AND b.deleted_at IS NULL AND (b.owner_id = @caller OR b.is_public);
+
+-- name: BotVersionPair :many
+-- The configurations of two versions of a bot (one row when they are the same version),
+-- for a diff. Fewer rows than versions asked for when one is missing or the caller may not
+-- see the bot.
+SELECT v.number, v.model, v.temperature, v.system_prompt FROM bot_versions v
+JOIN bots b ON b.id = v.bot_id
+WHERE v.bot_id = @bot_id AND v.number IN (@number::int, @against::int)
+  AND b.deleted_at IS NULL AND (b.owner_id = @caller OR b.is_public);
