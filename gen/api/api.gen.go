@@ -175,6 +175,67 @@ func (e ListBotsParamsSort) Valid() bool {
 	}
 }
 
+// BotAlias A name pointing at one of a bot's versions.
+type BotAlias struct {
+	// CreatedAt When the alias was created.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Name The alias's name.
+	//
+	// Example: production
+	Name string `json:"name"`
+
+	// UpdatedAt When the alias last moved.
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Version The number of the version the alias points at.
+	//
+	// Example: 2
+	Version int32 `json:"version"`
+}
+
+// BotAliasHistory One page of an alias's moves, newest first.
+type BotAliasHistory struct {
+	Items []BotAliasMove `json:"items"`
+
+	// Limit The `limit` of this page.
+	Limit int32 `json:"limit"`
+
+	// Skip The `skip` of this page.
+	Skip int32 `json:"skip"`
+
+	// Total How many moves over all pages.
+	Total int64 `json:"total"`
+}
+
+// BotAliasList Every alias of a bot, by name.
+type BotAliasList struct {
+	Items []BotAlias `json:"items"`
+}
+
+// BotAliasMove One move of an alias.
+type BotAliasMove struct {
+	// ChangedAt When the alias moved.
+	ChangedAt time.Time `json:"changed_at"`
+
+	// ChangedBy The user who moved the alias.
+	ChangedBy openapi_types.UUID `json:"changed_by"`
+
+	// FromVersion The version the alias pointed at before; `null` when the move created it.
+	FromVersion nullable.Nullable[int32] `json:"from_version"`
+
+	// ToVersion The version the alias points at after; `null` when the move deleted it.
+	ToVersion nullable.Nullable[int32] `json:"to_version"`
+}
+
+// BotAliasPut defines model for BotAliasPut.
+type BotAliasPut struct {
+	// Version The number of the version to point the alias at; it must be `active`.
+	//
+	// Example: 2
+	Version int32 `json:"version"`
+}
+
 // BotCreate A new bot. Only `name` and `model` are required.
 type BotCreate struct {
 	// Description Up to 500 characters, or `null`.
@@ -623,6 +684,15 @@ type StatusEventList struct {
 	Total int64         `json:"total"`
 }
 
+// AliasIfMatch defines model for AliasIfMatch.
+type AliasIfMatch = string
+
+// AliasIfNoneMatch defines model for AliasIfNoneMatch.
+type AliasIfNoneMatch = string
+
+// AliasName defines model for AliasName.
+type AliasName = string
+
 // BotId defines model for BotId.
 type BotId = openapi_types.UUID
 
@@ -640,6 +710,9 @@ type Limit = int32
 
 // Skip defines model for Skip.
 type Skip = int32
+
+// AliasPreconditionFailed An RFC 9457 problem detail.
+type AliasPreconditionFailed = Problem
 
 // BadRequest An RFC 9457 problem detail.
 type BadRequest = Problem
@@ -679,6 +752,9 @@ type UnprocessableEntity = Problem
 
 // UnsupportedMediaType An RFC 9457 problem detail.
 type UnsupportedMediaType = Problem
+
+// VersionNotReady An RFC 9457 problem detail.
+type VersionNotReady = Problem
 
 // ListBotsParams defines parameters for ListBots.
 type ListBotsParams struct {
@@ -771,6 +847,43 @@ type UpdateBotParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// DeleteBotAliasParams defines parameters for DeleteBotAlias.
+type DeleteBotAliasParams struct {
+	// IfMatch One or more ETags of the alias, comma-separated, or `*`, compared strongly. The write
+	// is carried out only if the alias exists and its current ETag is one of them (`*`: any);
+	// otherwise `412`.
+	IfMatch *AliasIfMatch `json:"If-Match,omitempty"`
+}
+
+// GetBotAliasParams defines parameters for GetBotAlias.
+type GetBotAliasParams struct {
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// PutBotAliasParams defines parameters for PutBotAlias.
+type PutBotAliasParams struct {
+	// IfMatch One or more ETags of the alias, comma-separated, or `*`, compared strongly. The write
+	// is carried out only if the alias exists and its current ETag is one of them (`*`: any);
+	// otherwise `412`.
+	IfMatch *AliasIfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch `*`: create the alias only; `412` when it exists. Other values are ignored.
+	IfNoneMatch *AliasIfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetBotAliasHistoryParams defines parameters for GetBotAliasHistory.
+type GetBotAliasHistoryParams struct {
+	// Skip How many items to skip before the page starts.
+	Skip *Skip `form:"skip,omitempty" json:"skip,omitempty"`
+
+	// Limit The largest number of items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // DuplicateBotParams defines parameters for DuplicateBot.
 type DuplicateBotParams struct {
 	// IdempotencyKey Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
@@ -819,6 +932,9 @@ type CreateBotJSONRequestBody = BotCreate
 
 // UpdateBotJSONRequestBody defines body for UpdateBot for application/json ContentType.
 type UpdateBotJSONRequestBody = BotUpdate
+
+// PutBotAliasJSONRequestBody defines body for PutBotAlias for application/json ContentType.
+type PutBotAliasJSONRequestBody = BotAliasPut
 
 // DuplicateBotJSONRequestBody defines body for DuplicateBot for application/json ContentType.
 type DuplicateBotJSONRequestBody = BotDuplicate
@@ -973,6 +1089,73 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/bots/{bot_id} (the `UpdateBot` operationId).
 	UpdateBot(ctx context.Context, botId BotId, params *UpdateBotParams, body UpdateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListBotAliases List a bot's aliases
+	//
+	// Every alias of the bot with the version it points at, sorted by name. Visible to
+	// whoever may see the bot.
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/aliases (the `ListBotAliases` operationId).
+	ListBotAliases(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteBotAlias Delete an alias
+	//
+	// Deletes the alias (the version stays); the deletion is recorded in its history. Owner
+	// only: another user's public bot is `403`. With `If-Match`, only if the alias's ETag
+	// matches (`412` otherwise, with its current `ETag`). `404` when the bot has no alias
+	// of this name.
+	//
+	// Corresponds with DELETE /api/v1/bots/{bot_id}/aliases/{alias} (the `DeleteBotAlias` operationId).
+	DeleteBotAlias(ctx context.Context, botId BotId, alias AliasName, params *DeleteBotAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBotAlias Get one alias of a bot
+	//
+	// The alias and the version it points at, with the alias's strong `ETag`; a matching
+	// `If-None-Match` is answered `304`. Visible to whoever may see the bot; `404` when the
+	// bot has no alias of this name.
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias} (the `GetBotAlias` operationId).
+	GetBotAlias(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutBotAliasWithBody Point an alias at a version
+	//
+	// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+	// it existed (moved, or already pointing at that version). Only an `active` version can
+	// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+	// does not have is `404`. Owner only: another user's public bot is `403`. With
+	// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+	// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+	// in the alias's history.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+	PutBotAliasWithBody(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutBotAlias Point an alias at a version
+	//
+	// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+	// it existed (moved, or already pointing at that version). Only an `active` version can
+	// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+	// does not have is `404`. Owner only: another user's public bot is `403`. With
+	// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+	// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+	// in the alias's history.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+	PutBotAlias(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, body PutBotAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBotAliasHistory List an alias's moves
+	//
+	// Every move of the alias, newest first, one page at a time: its creation
+	// (`from_version` null), each move, and its deletion (`to_version` null). The history
+	// outlives a deleted alias; `404` for a name that was never an alias of the bot. Visible
+	// to whoever may see the bot.
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias}/history (the `GetBotAliasHistory` operationId).
+	GetBotAliasHistory(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DuplicateBotWithBody Duplicate a bot
 	//
@@ -1229,6 +1412,133 @@ func (c *Client) UpdateBotWithBody(ctx context.Context, botId BotId, params *Upd
 // Corresponds with PUT /api/v1/bots/{bot_id} (the `UpdateBot` operationId).
 func (c *Client) UpdateBot(ctx context.Context, botId BotId, params *UpdateBotParams, body UpdateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateBotRequest(c.Server, botId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListBotAliases List a bot's aliases
+//
+// Every alias of the bot with the version it points at, sorted by name. Visible to
+// whoever may see the bot.
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/aliases (the `ListBotAliases` operationId).
+func (c *Client) ListBotAliases(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBotAliasesRequest(c.Server, botId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteBotAlias Delete an alias
+//
+// Deletes the alias (the version stays); the deletion is recorded in its history. Owner
+// only: another user's public bot is `403`. With `If-Match`, only if the alias's ETag
+// matches (`412` otherwise, with its current `ETag`). `404` when the bot has no alias
+// of this name.
+//
+// Corresponds with DELETE /api/v1/bots/{bot_id}/aliases/{alias} (the `DeleteBotAlias` operationId).
+func (c *Client) DeleteBotAlias(ctx context.Context, botId BotId, alias AliasName, params *DeleteBotAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteBotAliasRequest(c.Server, botId, alias, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBotAlias Get one alias of a bot
+//
+// The alias and the version it points at, with the alias's strong `ETag`; a matching
+// `If-None-Match` is answered `304`. Visible to whoever may see the bot; `404` when the
+// bot has no alias of this name.
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias} (the `GetBotAlias` operationId).
+func (c *Client) GetBotAlias(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBotAliasRequest(c.Server, botId, alias, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutBotAliasWithBody Point an alias at a version
+//
+// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+// it existed (moved, or already pointing at that version). Only an `active` version can
+// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+// does not have is `404`. Owner only: another user's public bot is `403`. With
+// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+// in the alias's history.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+func (c *Client) PutBotAliasWithBody(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutBotAliasRequestWithBody(c.Server, botId, alias, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutBotAlias Point an alias at a version
+//
+// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+// it existed (moved, or already pointing at that version). Only an `active` version can
+// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+// does not have is `404`. Owner only: another user's public bot is `403`. With
+// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+// in the alias's history.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+func (c *Client) PutBotAlias(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, body PutBotAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutBotAliasRequest(c.Server, botId, alias, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBotAliasHistory List an alias's moves
+//
+// Every move of the alias, newest first, one page at a time: its creation
+// (`from_version` null), each move, and its deletion (`to_version` null). The history
+// outlives a deleted alias; `404` for a name that was never an alias of the bot. Visible
+// to whoever may see the bot.
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias}/history (the `GetBotAliasHistory` operationId).
+func (c *Client) GetBotAliasHistory(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBotAliasHistoryRequest(c.Server, botId, alias, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1867,6 +2177,312 @@ func NewUpdateBotRequestWithBody(server string, botId BotId, params *UpdateBotPa
 	return req, nil
 }
 
+// NewListBotAliasesRequest constructs an http.Request for the ListBotAliases method
+func NewListBotAliasesRequest(server string, botId BotId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/aliases", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteBotAliasRequest constructs an http.Request for the DeleteBotAlias method
+func NewDeleteBotAliasRequest(server string, botId BotId, alias AliasName, params *DeleteBotAliasParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "alias", alias, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/aliases/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetBotAliasRequest constructs an http.Request for the GetBotAlias method
+func NewGetBotAliasRequest(server string, botId BotId, alias AliasName, params *GetBotAliasParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "alias", alias, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/aliases/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPutBotAliasRequest calls the generic PutBotAlias builder with application/json body
+func NewPutBotAliasRequest(server string, botId BotId, alias AliasName, params *PutBotAliasParams, body PutBotAliasJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutBotAliasRequestWithBody(server, botId, alias, params, "application/json", bodyReader)
+}
+
+// NewPutBotAliasRequestWithBody constructs an http.Request for the PutBotAlias method, with any body, and a specified content type
+func NewPutBotAliasRequestWithBody(server string, botId BotId, alias AliasName, params *PutBotAliasParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "alias", alias, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/aliases/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetBotAliasHistoryRequest constructs an http.Request for the GetBotAliasHistory method
+func NewGetBotAliasHistoryRequest(server string, botId BotId, alias AliasName, params *GetBotAliasHistoryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "alias", alias, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/aliases/%s/history", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Skip != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "skip", *params.Skip, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewDuplicateBotRequest calls the generic DuplicateBot builder with application/json body
 func NewDuplicateBotRequest(server string, botId BotId, params *DuplicateBotParams, body DuplicateBotJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -2455,6 +3071,81 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/bots/{bot_id} (the `UpdateBot` operationId).
 	UpdateBotWithResponse(ctx context.Context, botId BotId, params *UpdateBotParams, body UpdateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBotResponse, error)
+
+	// ListBotAliasesWithResponse List a bot's aliases
+	//
+	// Every alias of the bot with the version it points at, sorted by name. Visible to
+	// whoever may see the bot.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/aliases (the `ListBotAliases` operationId).
+	ListBotAliasesWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*ListBotAliasesResponse, error)
+
+	// DeleteBotAliasWithResponse Delete an alias
+	//
+	// Deletes the alias (the version stays); the deletion is recorded in its history. Owner
+	// only: another user's public bot is `403`. With `If-Match`, only if the alias's ETag
+	// matches (`412` otherwise, with its current `ETag`). `404` when the bot has no alias
+	// of this name.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/bots/{bot_id}/aliases/{alias} (the `DeleteBotAlias` operationId).
+	DeleteBotAliasWithResponse(ctx context.Context, botId BotId, alias AliasName, params *DeleteBotAliasParams, reqEditors ...RequestEditorFn) (*DeleteBotAliasResponse, error)
+
+	// GetBotAliasWithResponse Get one alias of a bot
+	//
+	// The alias and the version it points at, with the alias's strong `ETag`; a matching
+	// `If-None-Match` is answered `304`. Visible to whoever may see the bot; `404` when the
+	// bot has no alias of this name.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias} (the `GetBotAlias` operationId).
+	GetBotAliasWithResponse(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasParams, reqEditors ...RequestEditorFn) (*GetBotAliasResponse, error)
+
+	// PutBotAliasWithBodyWithResponse Point an alias at a version
+	//
+	// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+	// it existed (moved, or already pointing at that version). Only an `active` version can
+	// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+	// does not have is `404`. Owner only: another user's public bot is `403`. With
+	// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+	// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+	// in the alias's history.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+	PutBotAliasWithBodyWithResponse(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutBotAliasResponse, error)
+
+	// PutBotAliasWithResponse Point an alias at a version
+	//
+	// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+	// it existed (moved, or already pointing at that version). Only an `active` version can
+	// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+	// does not have is `404`. Owner only: another user's public bot is `403`. With
+	// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+	// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+	// in the alias's history.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+	PutBotAliasWithResponse(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, body PutBotAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*PutBotAliasResponse, error)
+
+	// GetBotAliasHistoryWithResponse List an alias's moves
+	//
+	// Every move of the alias, newest first, one page at a time: its creation
+	// (`from_version` null), each move, and its deletion (`to_version` null). The history
+	// outlives a deleted alias; `404` for a name that was never an alias of the bot. Visible
+	// to whoever may see the bot.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias}/history (the `GetBotAliasHistory` operationId).
+	GetBotAliasHistoryWithResponse(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasHistoryParams, reqEditors ...RequestEditorFn) (*GetBotAliasHistoryResponse, error)
 
 	// DuplicateBotWithBodyWithResponse Duplicate a bot
 	//
@@ -3356,6 +4047,762 @@ func (r UpdateBotResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateBotResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListBotAliasesResponse200Headers the declared response headers of an HTTP 200 response for ListBotAliases
+type ListBotAliasesResponse200Headers struct {
+	CacheControl *string
+}
+
+// ListBotAliasesResponse401Headers the declared response headers of an HTTP 401 response for ListBotAliases
+type ListBotAliasesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListBotAliasesResponse415Headers the declared response headers of an HTTP 415 response for ListBotAliases
+type ListBotAliasesResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// ListBotAliasesResponse429Headers the declared response headers of an HTTP 429 response for ListBotAliases
+type ListBotAliasesResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListBotAliasesResponse503Headers the declared response headers of an HTTP 503 response for ListBotAliases
+type ListBotAliasesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListBotAliasesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BotAliasList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListBotAliasesResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListBotAliasesResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListBotAliasesResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListBotAliasesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListBotAliasesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBotAliasesResponse) GetJSON200() *BotAliasList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBotAliasesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBotAliasesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBotAliasesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBotAliasesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteBotAliasResponse401Headers the declared response headers of an HTTP 401 response for DeleteBotAlias
+type DeleteBotAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteBotAliasResponse412Headers the declared response headers of an HTTP 412 response for DeleteBotAlias
+type DeleteBotAliasResponse412Headers struct {
+	ETag *string
+}
+
+// DeleteBotAliasResponse415Headers the declared response headers of an HTTP 415 response for DeleteBotAlias
+type DeleteBotAliasResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// DeleteBotAliasResponse429Headers the declared response headers of an HTTP 429 response for DeleteBotAlias
+type DeleteBotAliasResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteBotAliasResponse503Headers the declared response headers of an HTTP 503 response for DeleteBotAlias
+type DeleteBotAliasResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteBotAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *AliasPreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteBotAliasResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteBotAliasResponse412Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *DeleteBotAliasResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteBotAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteBotAliasResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON412() *AliasPreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteBotAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteBotAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteBotAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteBotAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBotAliasResponse200Headers the declared response headers of an HTTP 200 response for GetBotAlias
+type GetBotAliasResponse200Headers struct {
+	CacheControl *string
+	ETag         string
+}
+
+// GetBotAliasResponse304Headers the declared response headers of an HTTP 304 response for GetBotAlias
+type GetBotAliasResponse304Headers struct {
+	CacheControl *string
+	ETag         string
+}
+
+// GetBotAliasResponse401Headers the declared response headers of an HTTP 401 response for GetBotAlias
+type GetBotAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetBotAliasResponse415Headers the declared response headers of an HTTP 415 response for GetBotAlias
+type GetBotAliasResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// GetBotAliasResponse429Headers the declared response headers of an HTTP 429 response for GetBotAlias
+type GetBotAliasResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetBotAliasResponse503Headers the declared response headers of an HTTP 503 response for GetBotAlias
+type GetBotAliasResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetBotAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BotAlias
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBotAliasResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetBotAliasResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetBotAliasResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetBotAliasResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetBotAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetBotAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBotAliasResponse) GetJSON200() *BotAlias {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBotAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBotAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBotAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBotAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutBotAliasResponse200Headers the declared response headers of an HTTP 200 response for PutBotAlias
+type PutBotAliasResponse200Headers struct {
+	CacheControl *string
+	ETag         string
+}
+
+// PutBotAliasResponse201Headers the declared response headers of an HTTP 201 response for PutBotAlias
+type PutBotAliasResponse201Headers struct {
+	CacheControl *string
+	ETag         string
+	Location     *string
+}
+
+// PutBotAliasResponse401Headers the declared response headers of an HTTP 401 response for PutBotAlias
+type PutBotAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PutBotAliasResponse412Headers the declared response headers of an HTTP 412 response for PutBotAlias
+type PutBotAliasResponse412Headers struct {
+	ETag *string
+}
+
+// PutBotAliasResponse415Headers the declared response headers of an HTTP 415 response for PutBotAlias
+type PutBotAliasResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// PutBotAliasResponse429Headers the declared response headers of an HTTP 429 response for PutBotAlias
+type PutBotAliasResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutBotAliasResponse503Headers the declared response headers of an HTTP 503 response for PutBotAlias
+type PutBotAliasResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PutBotAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BotAlias
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *BotAlias
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *VersionNotReady
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *AliasPreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutBotAliasResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *PutBotAliasResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutBotAliasResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutBotAliasResponse412Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PutBotAliasResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutBotAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutBotAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutBotAliasResponse) GetJSON200() *BotAlias {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PutBotAliasResponse) GetJSON201() *BotAlias {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON409() *VersionNotReady {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON412() *AliasPreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutBotAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutBotAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutBotAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutBotAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBotAliasHistoryResponse200Headers the declared response headers of an HTTP 200 response for GetBotAliasHistory
+type GetBotAliasHistoryResponse200Headers struct {
+	CacheControl *string
+}
+
+// GetBotAliasHistoryResponse401Headers the declared response headers of an HTTP 401 response for GetBotAliasHistory
+type GetBotAliasHistoryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetBotAliasHistoryResponse415Headers the declared response headers of an HTTP 415 response for GetBotAliasHistory
+type GetBotAliasHistoryResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// GetBotAliasHistoryResponse429Headers the declared response headers of an HTTP 429 response for GetBotAliasHistory
+type GetBotAliasHistoryResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetBotAliasHistoryResponse503Headers the declared response headers of an HTTP 503 response for GetBotAliasHistory
+type GetBotAliasHistoryResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetBotAliasHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BotAliasHistory
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBotAliasHistoryResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetBotAliasHistoryResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetBotAliasHistoryResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetBotAliasHistoryResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetBotAliasHistoryResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBotAliasHistoryResponse) GetJSON200() *BotAliasHistory {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBotAliasHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBotAliasHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBotAliasHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBotAliasHistoryResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4785,6 +6232,117 @@ func (c *ClientWithResponses) UpdateBotWithResponse(ctx context.Context, botId B
 	return ParseUpdateBotResponse(rsp)
 }
 
+// ListBotAliasesWithResponse List a bot's aliases
+//
+// Every alias of the bot with the version it points at, sorted by name. Visible to
+// whoever may see the bot.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/aliases (the `ListBotAliases` operationId).
+func (c *ClientWithResponses) ListBotAliasesWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*ListBotAliasesResponse, error) {
+	rsp, err := c.ListBotAliases(ctx, botId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBotAliasesResponse(rsp)
+}
+
+// DeleteBotAliasWithResponse Delete an alias
+//
+// Deletes the alias (the version stays); the deletion is recorded in its history. Owner
+// only: another user's public bot is `403`. With `If-Match`, only if the alias's ETag
+// matches (`412` otherwise, with its current `ETag`). `404` when the bot has no alias
+// of this name.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/bots/{bot_id}/aliases/{alias} (the `DeleteBotAlias` operationId).
+func (c *ClientWithResponses) DeleteBotAliasWithResponse(ctx context.Context, botId BotId, alias AliasName, params *DeleteBotAliasParams, reqEditors ...RequestEditorFn) (*DeleteBotAliasResponse, error) {
+	rsp, err := c.DeleteBotAlias(ctx, botId, alias, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteBotAliasResponse(rsp)
+}
+
+// GetBotAliasWithResponse Get one alias of a bot
+//
+// The alias and the version it points at, with the alias's strong `ETag`; a matching
+// `If-None-Match` is answered `304`. Visible to whoever may see the bot; `404` when the
+// bot has no alias of this name.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias} (the `GetBotAlias` operationId).
+func (c *ClientWithResponses) GetBotAliasWithResponse(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasParams, reqEditors ...RequestEditorFn) (*GetBotAliasResponse, error) {
+	rsp, err := c.GetBotAlias(ctx, botId, alias, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBotAliasResponse(rsp)
+}
+
+// PutBotAliasWithBodyWithResponse Point an alias at a version
+//
+// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+// it existed (moved, or already pointing at that version). Only an `active` version can
+// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+// does not have is `404`. Owner only: another user's public bot is `403`. With
+// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+// in the alias's history.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+func (c *ClientWithResponses) PutBotAliasWithBodyWithResponse(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutBotAliasResponse, error) {
+	rsp, err := c.PutBotAliasWithBody(ctx, botId, alias, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutBotAliasResponse(rsp)
+}
+
+// PutBotAliasWithResponse Point an alias at a version
+//
+// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+// it existed (moved, or already pointing at that version). Only an `active` version can
+// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+// does not have is `404`. Owner only: another user's public bot is `403`. With
+// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+// in the alias's history.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+func (c *ClientWithResponses) PutBotAliasWithResponse(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, body PutBotAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*PutBotAliasResponse, error) {
+	rsp, err := c.PutBotAlias(ctx, botId, alias, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutBotAliasResponse(rsp)
+}
+
+// GetBotAliasHistoryWithResponse List an alias's moves
+//
+// Every move of the alias, newest first, one page at a time: its creation
+// (`from_version` null), each move, and its deletion (`to_version` null). The history
+// outlives a deleted alias; `404` for a name that was never an alias of the bot. Visible
+// to whoever may see the bot.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias}/history (the `GetBotAliasHistory` operationId).
+func (c *ClientWithResponses) GetBotAliasHistoryWithResponse(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasHistoryParams, reqEditors ...RequestEditorFn) (*GetBotAliasHistoryResponse, error) {
+	rsp, err := c.GetBotAliasHistory(ctx, botId, alias, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBotAliasHistoryResponse(rsp)
+}
+
 // DuplicateBotWithBodyWithResponse Duplicate a bot
 //
 // Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
@@ -5803,6 +7361,822 @@ func ParseUpdateBotResponse(rsp *http.Response) (*UpdateBotResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateBotResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListBotAliasesResponse parses an HTTP response from a ListBotAliasesWithResponse call
+func ParseListBotAliasesResponse(rsp *http.Response) (*ListBotAliasesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBotAliasesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BotAliasList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListBotAliasesResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListBotAliasesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListBotAliasesResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListBotAliasesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListBotAliasesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteBotAliasResponse parses an HTTP response from a DeleteBotAliasWithResponse call
+func ParseDeleteBotAliasResponse(rsp *http.Response) (*DeleteBotAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteBotAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest AliasPreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteBotAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteBotAliasResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 415:
+		var headers DeleteBotAliasResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteBotAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteBotAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetBotAliasResponse parses an HTTP response from a GetBotAliasWithResponse call
+func ParseGetBotAliasResponse(rsp *http.Response) (*GetBotAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBotAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BotAlias
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBotAliasResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetBotAliasResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetBotAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetBotAliasResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetBotAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetBotAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutBotAliasResponse parses an HTTP response from a PutBotAliasWithResponse call
+func ParsePutBotAliasResponse(rsp *http.Response) (*PutBotAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutBotAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BotAlias
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest BotAlias
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest VersionNotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest AliasPreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutBotAliasResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers PutBotAliasResponse201Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers PutBotAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutBotAliasResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 415:
+		var headers PutBotAliasResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutBotAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutBotAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetBotAliasHistoryResponse parses an HTTP response from a GetBotAliasHistoryWithResponse call
+func ParseGetBotAliasHistoryResponse(rsp *http.Response) (*GetBotAliasHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBotAliasHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BotAliasHistory
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBotAliasHistoryResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetBotAliasHistoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetBotAliasHistoryResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetBotAliasHistoryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetBotAliasHistoryResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -7179,6 +9553,21 @@ type ServerInterface interface {
 	// UpdateBot Change a bot
 	// (PUT /api/v1/bots/{bot_id})
 	UpdateBot(ctx echo.Context, botId BotId, params UpdateBotParams) error
+	// ListBotAliases List a bot's aliases
+	// (GET /api/v1/bots/{bot_id}/aliases)
+	ListBotAliases(ctx echo.Context, botId BotId) error
+	// DeleteBotAlias Delete an alias
+	// (DELETE /api/v1/bots/{bot_id}/aliases/{alias})
+	DeleteBotAlias(ctx echo.Context, botId BotId, alias AliasName, params DeleteBotAliasParams) error
+	// GetBotAlias Get one alias of a bot
+	// (GET /api/v1/bots/{bot_id}/aliases/{alias})
+	GetBotAlias(ctx echo.Context, botId BotId, alias AliasName, params GetBotAliasParams) error
+	// PutBotAlias Point an alias at a version
+	// (PUT /api/v1/bots/{bot_id}/aliases/{alias})
+	PutBotAlias(ctx echo.Context, botId BotId, alias AliasName, params PutBotAliasParams) error
+	// GetBotAliasHistory List an alias's moves
+	// (GET /api/v1/bots/{bot_id}/aliases/{alias}/history)
+	GetBotAliasHistory(ctx echo.Context, botId BotId, alias AliasName, params GetBotAliasHistoryParams) error
 	// DuplicateBot Duplicate a bot
 	// (POST /api/v1/bots/{bot_id}/duplicate)
 	DuplicateBot(ctx echo.Context, botId BotId, params DuplicateBotParams) error
@@ -7461,6 +9850,209 @@ func (w *ServerInterfaceWrapper) UpdateBot(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateBot(ctx, botId, params)
+	return err
+}
+
+// ListBotAliases converts echo context to params.
+func (w *ServerInterfaceWrapper) ListBotAliases(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListBotAliases(ctx, botId)
+	return err
+}
+
+// DeleteBotAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteBotAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// ------------- Path parameter "alias" -------------
+	var alias AliasName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alias", ctx.Param("alias"), &alias, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter alias: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteBotAliasParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch AliasIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteBotAlias(ctx, botId, alias, params)
+	return err
+}
+
+// GetBotAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBotAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// ------------- Path parameter "alias" -------------
+	var alias AliasName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alias", ctx.Param("alias"), &alias, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter alias: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBotAliasParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBotAlias(ctx, botId, alias, params)
+	return err
+}
+
+// PutBotAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) PutBotAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// ------------- Path parameter "alias" -------------
+	var alias AliasName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alias", ctx.Param("alias"), &alias, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter alias: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutBotAliasParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch AliasIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch AliasIfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutBotAlias(ctx, botId, alias, params)
+	return err
+}
+
+// GetBotAliasHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBotAliasHistory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// ------------- Path parameter "alias" -------------
+	var alias AliasName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alias", ctx.Param("alias"), &alias, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter alias: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBotAliasHistoryParams
+	// ------------- Optional query parameter "skip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "skip", ctx.QueryParams(), &params.Skip, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter skip: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBotAliasHistory(ctx, botId, alias, params)
 	return err
 }
 
@@ -7762,10 +10354,24 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/status/stream", wrapper.StreamBotStatus, options.OperationMiddlewares["streamBotStatus"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions", wrapper.ListBotVersions, options.OperationMiddlewares["listBotVersions"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions/:number", wrapper.GetBotVersion, options.OperationMiddlewares["getBotVersion"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/aliases", wrapper.ListBotAliases, options.OperationMiddlewares["listBotAliases"]...)
+	router.DELETE(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias", wrapper.DeleteBotAlias, options.OperationMiddlewares["deleteBotAlias"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias", wrapper.GetBotAlias, options.OperationMiddlewares["getBotAlias"]...)
+	router.PUT(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias", wrapper.PutBotAlias, options.OperationMiddlewares["putBotAlias"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias/history", wrapper.GetBotAliasHistory, options.OperationMiddlewares["getBotAliasHistory"]...)
 	router.GET(options.BaseURL+"/api/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
 
+}
+
+type AliasPreconditionFailedResponseHeaders struct {
+	ETag *string
+}
+type AliasPreconditionFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers AliasPreconditionFailedResponseHeaders
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
@@ -7836,6 +10442,8 @@ type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
 
 	Headers UnsupportedMediaTypeResponseHeaders
 }
+
+type VersionNotReadyApplicationProblemPlusJSONResponse Problem
 
 type ListBotsRequestObject struct {
 	Params ListBotsParams
@@ -8894,6 +11502,1077 @@ type UpdateBot503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdateBot503ApplicationProblemPlusJSONResponse) VisitUpdateBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliasesRequestObject struct {
+	BotId BotId `json:"bot_id"`
+}
+
+type ListBotAliasesResponseObject interface {
+	VisitListBotAliasesResponse(w http.ResponseWriter) error
+}
+
+type ListBotAliases200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type ListBotAliases200JSONResponse struct {
+	Body    BotAliasList
+	Headers ListBotAliases200ResponseHeaders
+}
+
+func (response ListBotAliases200JSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases400ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases401ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases404ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases413ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases415ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases422ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases429ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases500ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases503ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAliasRequestObject struct {
+	BotId  BotId     `json:"bot_id"`
+	Alias  AliasName `json:"alias"`
+	Params DeleteBotAliasParams
+}
+
+type DeleteBotAliasResponseObject interface {
+	VisitDeleteBotAliasResponse(w http.ResponseWriter) error
+}
+
+type DeleteBotAlias204Response struct {
+}
+
+func (response DeleteBotAlias204Response) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteBotAlias400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias400ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias401ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias403ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias404ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias412ApplicationProblemPlusJSONResponse struct {
+	AliasPreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias412ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias413ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias415ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias422ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias429ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias500ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias503ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasRequestObject struct {
+	BotId  BotId     `json:"bot_id"`
+	Alias  AliasName `json:"alias"`
+	Params GetBotAliasParams
+}
+
+type GetBotAliasResponseObject interface {
+	VisitGetBotAliasResponse(w http.ResponseWriter) error
+}
+
+type GetBotAlias200ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+
+type GetBotAlias200JSONResponse struct {
+	Body    BotAlias
+	Headers GetBotAlias200ResponseHeaders
+}
+
+func (response GetBotAlias200JSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias304ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+
+type GetBotAlias304Response struct {
+	Headers GetBotAlias304ResponseHeaders
+}
+
+func (response GetBotAlias304Response) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetBotAlias400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias400ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias401ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias404ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias413ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias415ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias422ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias429ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias500ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias503ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAliasRequestObject struct {
+	BotId  BotId     `json:"bot_id"`
+	Alias  AliasName `json:"alias"`
+	Params PutBotAliasParams
+	Body   *PutBotAliasJSONRequestBody
+}
+
+type PutBotAliasResponseObject interface {
+	VisitPutBotAliasResponse(w http.ResponseWriter) error
+}
+
+type PutBotAlias200ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+
+type PutBotAlias200JSONResponse struct {
+	Body    BotAlias
+	Headers PutBotAlias200ResponseHeaders
+}
+
+func (response PutBotAlias200JSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias201ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+	Location     *string
+}
+
+type PutBotAlias201JSONResponse struct {
+	Body    BotAlias
+	Headers PutBotAlias201ResponseHeaders
+}
+
+func (response PutBotAlias201JSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias400ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias401ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias403ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias404ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias409ApplicationProblemPlusJSONResponse struct {
+	VersionNotReadyApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias409ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias412ApplicationProblemPlusJSONResponse struct {
+	AliasPreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias412ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias413ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias415ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias422ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias429ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias500ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias503ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistoryRequestObject struct {
+	BotId  BotId     `json:"bot_id"`
+	Alias  AliasName `json:"alias"`
+	Params GetBotAliasHistoryParams
+}
+
+type GetBotAliasHistoryResponseObject interface {
+	VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error
+}
+
+type GetBotAliasHistory200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type GetBotAliasHistory200JSONResponse struct {
+	Body    BotAliasHistory
+	Headers GetBotAliasHistory200ResponseHeaders
+}
+
+func (response GetBotAliasHistory200JSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory400ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory401ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory404ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory413ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory415ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory422ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory429ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory500ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory503ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -10734,6 +14413,21 @@ type StrictServerInterface interface {
 	// UpdateBot Change a bot
 	// (PUT /api/v1/bots/{bot_id})
 	UpdateBot(ctx context.Context, request UpdateBotRequestObject) (UpdateBotResponseObject, error)
+	// ListBotAliases List a bot's aliases
+	// (GET /api/v1/bots/{bot_id}/aliases)
+	ListBotAliases(ctx context.Context, request ListBotAliasesRequestObject) (ListBotAliasesResponseObject, error)
+	// DeleteBotAlias Delete an alias
+	// (DELETE /api/v1/bots/{bot_id}/aliases/{alias})
+	DeleteBotAlias(ctx context.Context, request DeleteBotAliasRequestObject) (DeleteBotAliasResponseObject, error)
+	// GetBotAlias Get one alias of a bot
+	// (GET /api/v1/bots/{bot_id}/aliases/{alias})
+	GetBotAlias(ctx context.Context, request GetBotAliasRequestObject) (GetBotAliasResponseObject, error)
+	// PutBotAlias Point an alias at a version
+	// (PUT /api/v1/bots/{bot_id}/aliases/{alias})
+	PutBotAlias(ctx context.Context, request PutBotAliasRequestObject) (PutBotAliasResponseObject, error)
+	// GetBotAliasHistory List an alias's moves
+	// (GET /api/v1/bots/{bot_id}/aliases/{alias}/history)
+	GetBotAliasHistory(ctx context.Context, request GetBotAliasHistoryRequestObject) (GetBotAliasHistoryResponseObject, error)
 	// DuplicateBot Duplicate a bot
 	// (POST /api/v1/bots/{bot_id}/duplicate)
 	DuplicateBot(ctx context.Context, request DuplicateBotRequestObject) (DuplicateBotResponseObject, error)
@@ -10946,6 +14640,162 @@ func (sh *strictHandler) UpdateBot(ctx echo.Context, botId BotId, params UpdateB
 		return err
 	} else if validResponse, ok := response.(UpdateBotResponseObject); ok {
 		return validResponse.VisitUpdateBotResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListBotAliases operation middleware
+func (sh *strictHandler) ListBotAliases(ctx echo.Context, botId BotId) error {
+	var request ListBotAliasesRequestObject
+
+	request.BotId = botId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListBotAliases(ctx.Request().Context(), request.(ListBotAliasesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListBotAliases")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListBotAliasesResponseObject); ok {
+		return validResponse.VisitListBotAliasesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteBotAlias operation middleware
+func (sh *strictHandler) DeleteBotAlias(ctx echo.Context, botId BotId, alias AliasName, params DeleteBotAliasParams) error {
+	var request DeleteBotAliasRequestObject
+
+	request.BotId = botId
+	request.Alias = alias
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteBotAlias(ctx.Request().Context(), request.(DeleteBotAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteBotAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteBotAliasResponseObject); ok {
+		return validResponse.VisitDeleteBotAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBotAlias operation middleware
+func (sh *strictHandler) GetBotAlias(ctx echo.Context, botId BotId, alias AliasName, params GetBotAliasParams) error {
+	var request GetBotAliasRequestObject
+
+	request.BotId = botId
+	request.Alias = alias
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBotAlias(ctx.Request().Context(), request.(GetBotAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBotAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBotAliasResponseObject); ok {
+		return validResponse.VisitGetBotAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutBotAlias operation middleware
+func (sh *strictHandler) PutBotAlias(ctx echo.Context, botId BotId, alias AliasName, params PutBotAliasParams) error {
+	var request PutBotAliasRequestObject
+
+	request.BotId = botId
+	request.Alias = alias
+	request.Params = params
+
+	var body PutBotAliasJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutBotAlias(ctx.Request().Context(), request.(PutBotAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutBotAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutBotAliasResponseObject); ok {
+		return validResponse.VisitPutBotAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBotAliasHistory operation middleware
+func (sh *strictHandler) GetBotAliasHistory(ctx echo.Context, botId BotId, alias AliasName, params GetBotAliasHistoryParams) error {
+	var request GetBotAliasHistoryRequestObject
+
+	request.BotId = botId
+	request.Alias = alias
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBotAliasHistory(ctx.Request().Context(), request.(GetBotAliasHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBotAliasHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBotAliasHistoryResponseObject); ok {
+		return validResponse.VisitGetBotAliasHistoryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -11233,192 +15083,216 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1tbxy5tSf+VYhKLkZKqtvdLcljtxD8IXvsjJMZ27Dk+L875euiqtjdvKomO0WW5M6MgMV+hn2fFwvs",
-	"Yt/vvlvgAve+n/0O+0kW5xyyitVVrQeP7MkkDpDE6no6JA/P8/nx+yjTy5VWQlkTTb+PFoLnosR/PubZ",
-	"QjzWypa6gL9zYbJSrqzUKppGR8pciNIwqxmv7EIoKzNuRc5K8edKGGsYLwVT4lyULIM35cMojky2EEsO",
-	"bxOqWkbT7yKlB8bqUkRv48iuVyKaRsaWUs2jy8s4elyVpVD2yQmfd0k4WQh2qu0XhmV0GzO21GrOgBi7",
-	"ZpbPY6CvFLZcswtpF/g/urKsFDyXas4svYLxOZcKCBTv+XJVABVJtJ9EURzBeGQp8mhqy0qEQ+iSex2d",
-	"HfqG7EitWbbgai6AVE8P/WKYtDGzJZcKiDWW28r4a4mSKiuqXOTDRG1QPkbKr6L0G51xIq+P2tevvmF6",
-	"htQocQEUtefmHl/Je+fje6famnt7s1F2/3QkBg/4gRjs5/vZ4GE+Oh3cPx3PJrPx7H4+4ddQ8ydRGqnV",
-	"1RyXrkp5zq2I2ZK/H/C5+N3e+GDv/mg0iplcLivLTwuRspkuGVcs5ZmV5yJl5/TumF0sZLbwHOnnEBf+",
-	"kKWeDVOm7UKUF9IImtbty9/h4Di6CYX9jO5mYDsDuWH0MdGUSWuYqpanAoaeO0YZsmcNI2lVrNnFQihY",
-	"1ESFb0Om0qX/11IYw+eC5VqYLmdNBjSvt9wal3G04iVfCuuEyyNtn+VXbRWZt1nuhlwm4S0rbhdRHCm+",
-	"hCdPtX0n8yvJnelyyW00jaoK7+yuz7NcLFfaCpWt/yjWXcK/5WfC4IbJSsGtYIbPRCN8dp49OXnK8pLP",
-	"LEtwlMELB38Ua/b1yclL9jVKX/ZUiiJPot0p44miF5yu8eWGLwWrjChJnNU/nYk1rnz9g5PCeJtUbLLP",
-	"FroqDeMkthMFd85kaUAWmpVWRpAQZDvEBzE71fk6ZqmXFOkufoGGZ5jS8OL5kJ0ENCQKyeIsl7OZQJHs",
-	"CJmydH8ySYfsyIvjhSwEC6kggiWwpCwKVlYKpN40Uen+6GF66J7jbKmX8OKCW1HS++hJu+CWzbgsBOwA",
-	"XW4SCXO05Gt2KpgRyiaKG8bZqoBBW30mFGwC/O3Plbb4Elj+Q5hvxtmsFGbBXr9+9hVbiZLplShxXjb3",
-	"yMHsQT7KxmKwx788HeyfPhCDh7NJPrifjfnkdC/bzw+EZ1TStg2rbjBFS2ou+ftvhJrbRTSdHBzE0VIq",
-	"//cYdpe1ooR3/vN3SfJ+Mh4kyfsvn7z97a/72Xn2LbfZosvHL5SAaVjqUjAQRiZmmV4u+cAI2MBW5DFc",
-	"T3+T0qQGy5bxspQiZ6BfUdzImddnX5hEeR0Nb4XbNXwJ71jiN1a8pDnXal6sp+xC8DMige2kb+4l0XA4",
-	"TKJ010nwJdB/CIQkCv8tgLnXTLyXxoK2BKXFXnhhjpQQ88PH0/3xJI2bTeSJS+GD6TBRx/ARXrD02WyA",
-	"U5WyQiphWKYrZYFNgP5CGtuVkXsoHPsX2L1t28qOR5P9/vV6rpX4yWsWTDRMb7F2U7uXRCnzs5jS37uH",
-	"iUp/0/zcndw3Tp1sGGG9C8xZ+vsnJynb0WWi0q+fHH2V7sJNtCQiZ+neaJ8915Z9q3M5kyJPm9WhVUHx",
-	"o7STS/AHZxeltIJW08me7mrGeBdQXYuDcHVhYu94iZtX3nadv5FLafvVYsHLOew0p+f1jEkrlkAkjnnF",
-	"52LoafpzJcp1Q1KBbw1JycWMV4WNppNR3Gg/qezeJIqBULkE42Y8GqGgcX/VFEtlxVyUSPLxmVx1Kf5a",
-	"X7AlsAwRaTUzZ3LFTsUMuNQTDDZHac02uuGRfrKvo9r9JyB+1EP8JdgEpPzIKOH5K5Jn8FemlRUK/8lX",
-	"q0KSGry3KvVpIZa//RdD1nPNFkCe5bKIppENJCOwK3C60pad80Lm7A/HL55PWaXE+5XIQNEIlcN6wu9M",
-	"qlWFa4VaOJruwyistMh4j3jOPIX1eDxF5t4pzwfus9FlOG+/LsUsmka/utc4e/foqrn3kp6m6eiynR9G",
-	"xhWM4FSg7zRlS17ACggaTsykosG9Pnk6eIDyBoeDStmN/tkAfkrUzqunj9mX+w/3pqDNBbIzrDizFzIT",
-	"TCoSHaf/IjILkqOAP01VlnqOxjVnr5XMdC6Y0ipb8JJnVpS7sEvBZdRqVsjspy7hWleMFzDWNVvwc7AA",
-	"wDEDOnOWRMfVaqVLkBJGGsuVJY+rXrSHzaLVBPWsGLxuYPmZUHe2YDiT0jB8Ky6EDfxPME3BsscF4UWh",
-	"L/ByY80AHU91eSrzXKifOIdoBeDrLxSJLLuQBucRDDHn9so2u+81M9fQ0TN1s/riXc0c0IUqCV1ANLO/",
-	"MGxVnRYyg4uHzqyxxg2oNQicuWcKrDBePClLXd5i9n4y/UcqFChgBVelGIJCBY3HLriPG+RI53Ntn+pK",
-	"5T9xgVEbW6+oJXhtrbXcb9YSVDt9sm8baDuY4cW7WMvnmpkqWwBpyP8gPtAs4EXhVg243wjh58LbHDeJ",
-	"MaF5U9tKbQPikL6jV8T2WSHhiYUucoMWMr0C1N1mnG0QhD36hu3uv9cKkQQRpyufCYJoOF0v+brQPD/R",
-	"+hswKj4ln9J8kkZEiwbEE1fs/j77o3yE6/GyFJlWuYQnnqI7dwfaGNh00WwCZqTKBAMhDyKeSct2vG3e",
-	"yEdcZdzvMHe7h2wm6AfnKoMNil5pyPTjScP04VCYG0sP+6+C2wbkwd7JRgicl40x9Vvt5CZs2MQYBwoF",
-	"SaLcJB56w1yaLS8kwzng9Q9j12B6XtUxnJ/EEplWM1kukexcFAIenDIDhljNBrU7QeOqJ4jnOfv/3At+",
-	"Z8tKhKs/ebBl9WvCe9bfvQzJH9RRqrvggCManWDLyqDx5j4FDiAML+AQWPpwVCluxmNRnstMvFb8nMsC",
-	"45efWFrk3PJTbkTbAs0WImelnC8sU/qiV9H5iBEFitp8+AquDI5mVpRdmX+My4ZOywWX1jst+DZwH/uC",
-	"2YFTcRlHJ1p/y9Xamermp8ovrcmXQm/X+HFJxcbMIK0tDgxMzxOtGRDCakp6uK/kVgzQRbwjpjtp0xuj",
-	"D00hZsFL0JtxkyWSiq1KPS+FMYxbplUmSGmvhHIh6UQZWwq+NDEG99HQAONsyN7A8qTBYqZuQkxMwe65",
-	"PAcj2LuduH4u2bMpmj4yS7xWvLILXcq/3I0+E7wE3YlxS1Bs4v3KiZfG/Bo3nND6fA8TVOH1OzLCyCFs",
-	"UQrb03RNoDdv3gyOgixiT7qxuOBrw9JH+LYwdFcKbrSi5eY9n7kiKYHLsip1JowB0fYEUyp36PvDwkxq",
-	"13gmRZHDFhTgHZho+t33Ef4GT4klumAV5pGKOjsXgbEUxZHLykTTyEtybtlSG8sm0WXcvGepc1Fc84ZK",
-	"nSl9oRjey5JovrKDh0l0CBYx+/2TE+bTe3iDiS7fhuJlEjJVMHnMzV4Pc+HwiZy7UWo42pjVKSUQGMRO",
-	"7LQU/MxlYsBM5pk9ZCnNeOokEagP8ApQw71Whnx5kX8rcslPkPqfxyIG/ZaGX4OvpDEmRcCmctmV9DHR",
-	"NniiMp1LNXdZSzSlE5XKnJKDKUpS/7DVjKvG06fQjMW8lYuqdmTiUZaJVfOZnpxs8CmisIkJ5+svTB+p",
-	"zlqkfTuFG6WgagEwxROFTnalYBZBK4icYcDo4Xg8Yv/238cHw4Ph+P4u0drNxnqC+tKsOPtuSVwS8jGm",
-	"s3CRc7LUePGyhEmyUphoOuOFEV0G9Flx9gKITRVfCopPp7hnUjccsuSGmBlu3rkxiVdzziNtvwruvowj",
-	"ad5RTKIVEe0l9M1CIF+Ic1GuKW+YcYX7HIjNK+I04c3cYbN7T7UuBMcPkky5ns5v8b5LH7699v7ncBus",
-	"yNpYsXy3KvVyZVuDiqLNET0DW6DK4C9D2t2XTZA0c4qZBpxpTHQjux+yagW3jkejEauDhqadZP4PusKV",
-	"42xWSqHyYs2MD/TNgb1dcYFWhVSCmYVeDSny3AT2R6N2Nu6fk+T9aPT2N91EXBy9H7g7BxvyHQQBCCDw",
-	"Mp+//iYgGCYsVBatqPjwy835OoahYaVL80zMRjAToJiyojLyXKBJWZVK5Ey855kt1oy76W1NEH6gDrzn",
-	"ugJ/IIi8T3oD7pSxiCjc7t2374hLPHc1u5XivjBMZH3wXrbEZXRlM73EJBN3fk7fVqvf4EQEODdv+/jc",
-	"3fqO21ZNQA72sZVI7IZEiSOZ36x+IBw43uLpan126yy0xEV7Jl4jWx+0uJoceVUVRdpmcF+1heYJ7iF+",
-	"ivnaEkS+D2hUpTIbfH0AbA0vJBeQCig+MpvDyL2EuqWEfrGi0c1c+DvTq/UhSLgF0yt6R5dVPkCw1uE+",
-	"6QPF/SL0VhLxsp8LvpHG9id/MZWmZzA+0zMsK5btf1xDxSuXE4saQnhZ8jX8XWxPUKZ4La3D/D4j2U3U",
-	"XZFQjCnp1/8BuHSb94/63m+15cUVCUuYxCBKNpOF21HnomS8KPC7ZvPD9/ev+fCmDMC18NTEPtVJ07tF",
-	"DHzr9XBP+p9KLWRu0MQVOTtdY8Z9w5ZP2Q5RzdJTbQdkrOy2ZQS4A/t6AIMJB1nf31F4m7UoHSHpObtD",
-	"+thp5GDjsx2f3MP/WWmprNk9pPxfpbBq82IhrTArnlGiq5TLpciH7NjqUuRMqkQ1CcJyyQv5F7J4YSzs",
-	"Mdt5/vTxbsyMZkn0mM/+/X8kEQOac29fZ3p5SiWXPMtA7YNcxGtJBHcnCowErSjZNmSvxKwydUhtfzJJ",
-	"2Q5XDJ0OppWzD3en5JHoom+4iQIxN9flmj3OYkpgcMOeHD+OmeWnINCVuACzYzcmc03mshQZCTMmlqci",
-	"h8khRi1ljiZeoqTRBVh4wSdf/3YymhzB1OO/nuDw4J/37/sf7z+kCgsgHHZDLij3pWeJCmYfbpHqXBoJ",
-	"DuCOk5kDOVe6BEWxG37WDwneP3oEA3r926dPnj4dJrRgf64E40vtqnIxw/aFoe2IrgrWE2vrNH3OdrAu",
-	"rKnX3A2rW6jON1ENdQElSDbQCEuccSNgt3iWmVVFQT/OdAEzOmVJdGxL/u9/FUlEk5pExyevjo6PnyRR",
-	"zJLox7/++F9+/OuP/5Uuww//+uP//PFf/89/psv/9r+SiO0sZVZqZuRc7fq7/jc84MohsISO2Ok5TjqW",
-	"sOWJakomjGBlVThf6UyssEbFLsSaXYhSbBapdDLU1+7bPnWeJMcfrtpPBTstuDqDbXi1nq9VTjfwQ37W",
-	"EzTo0e9np5XFKRO5xIpa2ImYXwP/cQB82lWCGNmev3N1r/36pamsaaL+sHeM9dW3U7zi/iCudMk92yQ+",
-	"nAsYJyoNjG7nHrZ8nZTt1CTvDtmxEG2ZjeXV31P96uU991mTbqz0+NYqlmo4vaHbsWzqoi6KptPNLVJD",
-	"vXClefzTHN1rCoQ3Sbp1sfA1ZnvH1f7ludYoRd9tm0iZe2ankuKFBrFbJ/O2z+/D04nYn32ZDcb5Hh/s",
-	"i4PTwYPsfj74UjyYPeSj03E2yW8yvz6qeO14junG+pF3tbTprsu6pl9ieoGCf+mhc4gahbE5vk33pkvu",
-	"ZqDiOqrx/pd0e9dvv+bpk+DuyziqVvnNNm3Bja3z3B+wa/u81ZqPYu+2hwTEddi5HcZuz1e4neql7yxo",
-	"vCmqW+KqNQ1bzOTjmqk2YpW+kSYNis8dm5wKMAVWpSDzYYd2tRIXcbOTczBZSoFvAQNb20RR/SJbiBLM",
-	"j7rnBKOg0nqdtI49E7r4qO/ooVx/onbS9iykzPC1YReLtYtz+uimfzKKI/qWzybAZDT7M7itzxhv8WVn",
-	"nj6H2GiWTjajbH+rcTWk9jXui1uGSU7QwRUFZTZJZsSMW1YIECJaiSE1oxhXMaUsOxNiBdwgS3bOi0qY",
-	"w0SlSfjiJJoyErVZIXhpXJVFfZ1YeilVSN/4Y8bI/w5i4p9O1WwJP/1pm+n8Qommu40KTOaVyzFhaNZN",
-	"4oZBfhMb1FvaYIeWItNlTtmUmxmf/hOn637zxxs9Rrg+Av+J8NvDm9gxt+cG2rrXdPrRXYeBO0K9Un5a",
-	"pGHjlhyZ3NoVKGEbwCTNSr3s0vMUhDFL6a6UAg9tN6leIpzH9upLkLArKUzX9ro2MLjFGAsDhboqM9E/",
-	"h7Se6KD1Leo0rFcDLsEGUa4YWRfUXGES1RpOzHggHXb8wMfE5JlerXepPozRdLmEq+BlIUVZ81NLnxOL",
-	"1mYN2FV1xNsvTlu11zd+SmM6YLirDOq/dSN6MwFFm/Cm1usVFmtooAZSp+bRzX329koRe32gnzve9SGB",
-	"GExVYSzJhztIAXhh/w+ZAfCzyoLC4Z89/o9mWN1W0F5eV/zz/Tbrrr9SBoONLdu8zf+dnVtsxQx4Aw6Q",
-	"S5eIImeSjH4n5FwBkm/uct3Zrm/ubZ86beRRQ1y37uk6z7WmN3Yz1Ly5b4a/Frywi+7sNnLVD0if9Tfx",
-	"hx93T/V9aEse54gVXM0r2OLkaFHHERinZQUOUW9U04r39t2FVLm+uIKlsSzOBE4cuKV1wWWLC8aTB+hg",
-	"dTZVdyPl0qwKvn7nbdtmsX7/8mSwr5nLIW3JmveYPuBQkAfoJJwLpl6VoeqyD3//zl7lvMGnFnK+wK7x",
-	"5sZgepxLarZaV7WP1vHFVqU+lzkZdw3JL1ZCHT3ro7YU1he0t6l8RReIIgr6u9zeDAMR2GCfiUMsRmpZ",
-	"KsbXSlfU+Lzs82F6ixLCBQ2GEm9yWneSm4FsZXmv136Kbqot6LZa6pWufYT4QrwePBuGVWb7B18yV+PH",
-	"qKazr6aEaj27YpBbdoFlcAjR0fRFuYLQ2PH2SpRGK4KH4Pmwjy18jWifRY4pxth5sHo2E5QWRSGHvbQ3",
-	"mclAofRoeamM5WqbeQ0i3DsAbmjbAWL6mR4f2hqZrmEF8pjxwmgKPXDD0v9/4GrZB8/y9JCgGsDRwMBa",
-	"KWDXYuLWL+LwalO5+2kE4vBQOzpvC0csf72BZHQVsl0Rbxa6tMxUyyXHtcMpPJPUAByQ3Ezl1UW2zZis",
-	"q1vtYcmN97tWPcN2jCChR647p7Sa1auNcH9vJe91ChCv+pkIrGe3efo2JzkmT85d2W3X/nXNloEF7KBu",
-	"OlvUgb5cX5u1mQ27WWgBrPh3V3GRYyCKldae0qzVjUvOfDOCDw/yXut09e2zZwpGboQhOUXSRMDkU8Qh",
-	"lTma2tR8QVfMxm7oMYK7m2Gre9kk8zrxbz6zvryK1nznYrF2IfXGBb1Z2sbqd7f2jfu0Yw0kFK5++Ppm",
-	"qC2uuobVb+7uOaZaSGN1ub5bpy/ce1d5fR/oy32oi/YJfSygVmRVKe36GCbFCRJsODmqyDOgv556ov7w",
-	"5qRTofz18eTgPvvDmxNXDmSq05Tt+CTrFwYhhKgEJBXvV2ndo4LWGb6/2UULa1fUNCDVTHuTnxO6gUPJ",
-	"eLzg9niFHhgVywi+7OTeIyp0j2tDUVBbVoxVFEGWK/Ydg1QLilUoLPhEtuAWPkP1QUaIRF24iDr32TRC",
-	"TbAaRozVPb/6FQvae6RWiaKCjtQZCmnQl6CEyA1Lj1w/EqfeTGr8YUk1Gu1lf3hzgv8Q6bTu+TFyrnwN",
-	"Fq5BDJRpI9wSZAWXS998QK3gX1AfGYE6YY0XQsQRkJFBFDlYIXp0yI7YUhoj1TxOlGu3wk61Op/sG32I",
-	"oBDdxlWGjcauDGSz4cmPLx0mimKu4LwWzIjyXJQxVusZ997BAImmmQCl5qaCrUqpLKLW+ElH8874yaZ6",
-	"NGnaLSZhQ0vKdr7zVvDbHWA+M7137+LiYljOsgFwii6HupzfK2cZ/Bfu290dJioFfk1duViPSRM36GQ4",
-	"Io9DhpYbFd2hsKNqZOuNlsNENRaHf5dhO2gA7yID91vBjY4wDqiqtn3WK6qgmsIc/YB/sx+8aP2BLQXH",
-	"1OwPifphMBjU/4V7016olZT9wPZHI/ZDaA7fFi9lC1gK27lLhBS40NDhKcU8ax0WOiR7O90ff9lgKT5B",
-	"YImwy4il49FoAMJIqkqkMUv398b0gOsfooAZ9fXHLD0YucucpSclV2Ymyt7+JZZmi0qdidxtlYPRQU0I",
-	"2uY+GB08Mh6+Z5srFHY00hKN2Q9M9bYlbj5bY4vQg3tubZ14o8xijHVoVyGCdF5bw1zQa/eJHqyLLAWF",
-	"iq8BrOi8cinsQucDeDOiufixHjiS0VND2C5D2Rt6oMEDQB8gPYJn090uxTU+Db32oXuto6wByDFO+juX",
-	"lxNSTud9mcPCab/NzSuQIxXjDqaGij6BMNPGqOm8VQaweWdiPZAKRGTzDd6CQyT3J93A2ksb5EFfDIJe",
-	"l8g7n+uBa8BvjSfsB3ZnmAvdzxJqx8BqPUDoDPpow5zUQ9jadlohbtv2qaua7sfBUuSSD0iSw5sPNt68",
-	"rTuRVv/KpkTWNAp6jmu3FqaUO/ONu1c3K6ouYzVqAmmfTHDZb9snyhkGqYMHFlQDDCzEL1h6iOSDWPqn",
-	"vUfpLrzPVciQYDYOIMpqfS2XlqIyjnOQXPS5OlwJM4LF5SQ7O8CavVusAyZBX3mAk+LsOw+FfBUEROfl",
-	"IVYAvRP38A0a/jFk6ZGhKexcQ3qir9fbxt8hAJgfPjVwkAA9RATIAc53NYcsK8ASBM4hr7tHW3iAC3jl",
-	"QS3zt8NPtPAluqvtkKDobWAd8D6IJh/BSpuIWLoZyyJNkqijDWAqAhsmmCNel8UjnLXK4XNgisK+qQUR",
-	"KgIqvyqK2joNkBOxCj3dH+2nFKok44p0xpQpjaIg44oVgpduV5LgJx3DKlUI46rSQW/BXpfW26OPtYMB",
-	"zQiuNuPZQqq5N1DhPaVYlQJEAO372hb3sMcOoXMDN5tvoGYTXMs0UTQA5EuHGQnWjatdq6NJ8ICP2Kyb",
-	"8rydoGTQ6qa8DzEsfQSCgC1jlr58feJMlq+efPPk5AkGT9LeWm7qD66VCC/qvZEoZ4G7bue9G5nh4/Ho",
-	"V4Z6QQbjvd1dtG0HzdaeMofxueNmkRolpNEKhB45ggQRujttmbH9uK6JYjcD/jwMvCOHuUoonoTWIg0u",
-	"jRVqyI4FeQjwbnxTDc50yrMzbKPpzrDRxINwL+HCgvqj6g/uFxguLvg5vtnZUWro56dRu80kIfRsM0VT",
-	"thUktWf2gFDkCPjcRRsitRcadQOZ9kY4qDQU1MyHW6aGYmU46cPOSK/CdW1xDppF4pwXFVbAUqipxk8l",
-	"vFQ9CwZkRO0AdHBUgeqdFlOOYU6R7PDXCc60ALNh4+bYXd1FKl0MAYZYC4ouW3oUWANiwkGygQjLRea6",
-	"pIITArBpiG05H4CFiE6UkWumhvqjlBNFG+Y7iMEdrnJkChCsXlMSiwLbbEEqbktltoPpn9FeugsT63U4",
-	"5vicjAU1StGLnKGmNolKX744breVuFnv/N60m9QRoRS74FYWPcFN+yRRtNpTNLLrcxY6wOSoODbByOfC",
-	"GrYNiDxRvXDjb3DiXDYU7RCE48aQyE66P3no9kvLnNh10SqNz4GBgKXbgYUwZMdOlCgdFIVaXp7TiuD6",
-	"mJiwQ/AGWFfUJggPistvyARJ1NXwRrQ0xjYWEtvpNP6AdeneqWdWENqcViJRqHOtXIoQ/RzNftp/tOoI",
-	"VEQd0PD/tipV7Aq0uTOvDhv5BJeZNImaVSUF8y74ugOa3T+7Q/Yc2ywx3ezQuYVb2potv35y9FUd9UMo",
-	"aKnIE8t1Vi2FsjQvLpyDNNB9pa5s3eHqA2I48TWYPQFKs5bqfDjcG05urT3xqV1SgolCFuatyCUS2Xgb",
-	"ccPqjqHgupeAO1721M7RCXhXMfF2/SNVtqfgSnihU+BPftQ4EdgMma934xAIe8jc2Mk/S5QrEWhB1McO",
-	"7hB5F+S5q0UHvqA5DgSJe+2Rf7GeMb6xW+roHY4df/rC1IPGVVRBdUlAInfRMElGaaKoCh/1BGx6QySQ",
-	"Akc+9vzzgoq2VU4dwYmiDbPAop2/OHGGP2FI4i+pM6BZAf4Zbj8U9CDXhTGxu3kJ0jIzKTGWSdTLUoO5",
-	"K/AkDLzmbwWxwVdyuObLwt/f5mC/i/2dFFL1DJKo+j5uMOC3G1Cda6CiKWvDMtEaQrgV4gcZw+cC33T0",
-	"8lkUR3VbYzQejoYj7PwiGqJptDccDfdc3RWmNFrJ+en30Vz05J++QXO+FSvXF2p7O26MWp6CuI18SjH3",
-	"ktISG9rciSIFyW1tg7Qa7Y2mOj/2W+IAF+lm7lVgF+ATpQjRenHS2Imkg3Fo0mH5EdkCiT0tMdZ3usbM",
-	"Jn7nghdnfsdhWR87l0Z6Qp1fQ3sFORkXpd5Wz3I3T4+oyiE84eS7/mxbc8s9xE2/jK+9jyDh4cbNBGHh",
-	"wAq8IG0yyb1g6nX56o0Qq1q50O3fphJrLE8jIqh+avP0lnbFVh95vgZ3C1z+dSADW2h04M3gyFWC4jWo",
-	"VL3vvJNiX0y6W2Nn9NHW6lvbhJMLCqq2TxMlojAkqsuwF8a3IDlJYsV7G7Sxc+NSKpSvuHnPegxM8fzp",
-	"4xq5AIR73QufqKtb9d0etCU3RqRsJkGaB03wQ5b+k5O478iVpY2cg/qx4BkUqEFgNOQdgLLp68THZCGB",
-	"J7ikTvicXZRCJCq43x9zIQ0rtD4TOVg0iMTLpMrFe/DHsMRGUBTdlTkWhdOkiaqlGS74Rs+8i4VuYYM/",
-	"bz2P5QPY86QloNCPdD5HOkjxikE+oaxWDQoAT7TYYOt2p3H0nJ0QDVr16u1WBPfjYFvPZRwNWn+5SsEB",
-	"/n9PUezbjSMWJqPRFeB6twPV85g4PaB6YfVES4f5bX43+Nvw4X0aUd9D9cjvBSdL4CPj6x95vYHIuT/e",
-	"u/6hTWRvfO7gJh/rAUGEhyeTmzzcxdDEZx9e/+wmUu5lHB3cZELbQPv41A2mpwfNGMs+qBzPaXO21lXJ",
-	"fOUinxuqYbcmensZRyvdV63z2Lmp5PzrC0UIPA3r4WFsrltY1uHpJr44ZK8dKqc3U7FpO1GuPZPwBDdh",
-	"ZuImnY2nVWVggibRaPhlEnmXgHHXseUcB1eKBr4e+fU+dgGeYhoMK+0zd2igj7S9tb2zcYIaSQZc9Uc6",
-	"X99AKDgxTR0PVYFbtVm5ACAEDGJeVGL7oZU3gz8Lmkhd96zr89swZ5zE7QNc2Wh2+tDu51Y1+2i4B0yL",
-	"hVB8YxZe+BM3fOKnAZ2tp+SWgwhAM28gkB2e5mW7Fgusr8uOJhjfpSZoQMu2H+4RwJl86jMYCM2+fe7m",
-	"VffX931aHTO6gciuz7P5rJQ+jVKiPUW6pauSLuOoN4DbgF925SDBajp11ZyMKnLDwvSxOxFBSIrGNTmB",
-	"jaMRXKQ9weNLMRPSOh8hPaxdEPeqTlzxgavScqFzxXJp+GoleGkSNSv10nnkoBhjOu4UfKlTkWkwi2el",
-	"cGHVphSH4rdYz1G6LComkoCUvoh4E/l2VY+dtEnKlvUpny6JHqbwrNaJ2qFshAcAcQGOXSoWqvOw/vgJ",
-	"aft0LK3OB+lYd6zjDcIK4YmCXe+E/GVPp2mdk0GDU3ojSeTx1vucEfeefn/E6daOO/2RXQcPLXuNvnDh",
-	"rV+oz3AT+fM0PEhrf7R//RP16VEoyW8gjHuO9PllKo8Htxvrq+Asl1+i5vnKlYL3a564P3L8iizobiJU",
-	"XygqBOJqHRyrNmRv/FE0gayNfUEhRs5AsSSKxLkPGm+eHtpkMbhLjG8ccdN9ZZCEcGc9he/E1HmPfP69",
-	"sJ9SOH9kOXgDw/nnMZaBnL0biqP6ALdPKlw/i8q/Kzv798JuF3W32+t0vD1s3VXVFy5yhWogCE11aoT1",
-	"gcoa05T89kMPz7UdfiumeqBbQnAxJAHDze7ECjDbN9BJV5V1J8WD2ETrWSqrW2Erirs43BxfgAeP4Plv",
-	"jWj3IhgbofDuRC3AxFeme1o4CeeWuA+keUtL+GcbYxvkeQOJbekA8W79ExUqECnY6xMWQe0eurKiBtum",
-	"RxEQ5ton1wUfGjRDVtg4SyDwMuHqJp9sDaUBc1GMx4M/NG96hb/VW6l+gXMGavsgCDEhekClNl70XFww",
-	"4kVqHwqgGnY8V87Bp0LWtLqu3NwNP9sXg1uIYsWyyli9FKVxQT86q3rIHglwGcWsJ/I2uV00zIHy3Sga",
-	"9kmVusvh/LzK/e/JC7p94OyzLfA3HXOj0uFbxtyaoknEOflQk6E/xYRIer5hpQdjsdfVgostbysmFc79",
-	"EVaJ6s1WnYQHm7hiCVfbn9Z5EQdT25SuYpGlT3IlKrQT3tS+GZ2GELfOTsHP5iyJqNYH7qCuVraDwHpJ",
-	"FFNccNsdbAL3UF2d0Uwr0hBUWOrqOlV/OpjgvXprLnbjRFE5gfJlQtSmR+FHCoQJgeiCGkZe17huHGqB",
-	"FZ+CY3kflhhzal+o6xrQgKn75kzd8+fKQ3rDhJ7XfvZsnAvlmbb2PqoZBxeojhm7u5krHfB6+tKBpOad",
-	"txDvNi/hrpBm5qO9obYPknYEB7EtscXOJ7fMbTWHEV06jf7zpbP8AXSf01h34pl/znv9LUYfa7DV26ph",
-	"l8G5eyX8qJRqbnxHUlefBE14Jjij1pV7SMsWPB8yOrgm7A1KlCvWaKppS3ekratv7dVcVuuzJhvmyl6X",
-	"gisrlyJRO+SdkV6pex93+5TJK5oxUiU/p2filu6za/IzuiafZdtHl21uv7X7dm8h4UiiDAiUa2sRPwXn",
-	"PJhd3e7qhE4bQGpaI2GznTRAuMLkLhWNgTncnF0hlTQLLNxt+mJrYK7Yn5SBxat/cpW/VrOLhaYOIdcV",
-	"51H2t5fWB8hUH73K/mPmWjYhv25QtuqQvn6pyedb50c+C56PLniOerHk7i7jcY3EukftYlsl1hH77hhb",
-	"/AbH2FKOu77p4lvYZTE0K5ENLxbcXsyxj29ZFVbCtrlH3YEDI5R1onEIT+wmij4bVuFu1DC5g97ctODD",
-	"LuRgsJkNzKfUS0S8zFairBvj6rNTnJWHiQ1XWYXyzuFegVmnyzMUgDlCI7AjluklNnMVUoHVlk7ZQvDS",
-	"ngpu011X+TQ+qDExzoRYGSZzOm1DCXdUj14JNWSto6BkbZEmSpfMWL3yZx2dNyK5sStjxlk610r4IeLQ",
-	"my4/bMZ7wrPF5lSE3df4yxeG8CMJLcXXXnHD0m+4sQNc18Gzr8gKThQGOnEkak6wuJmQvqv2AmF1uUH4",
-	"NZFT1xxnaSBQU99Sx9KcW54iAEKapomS+ZTtTxAIQtmpW99EwV1T9n0SyTxBIMvEwTsm0TTB8+P+73/6",
-	"b0kUJyHYI17zWg0v1tiPeIn0IF5wQJAJZUriJGivwFsno8n9wXg8mBycjB5O98fT0ZfD8WTvPybRpSM8",
-	"USflusZHS7OqLNjgORt8zZKoHxvv1ydJxH599PIZ7bxfP/uqvel6ixmO8VLT7dXZ9z0o/A4YFPtUOUGw",
-	"ISANrll+GDAMmPMVBtMQ40U2FWIO/r2Oz7TYolUodjsIyOs1uBXv7T0kedAIo6YHCBlmfB3DjLsMc92B",
-	"gz3c5HijzUUtBrs9H90fPnwwJj76Cdz/AYP5JFsjUYFwRHYOKwpbJ3R11MghNUCThCDYO2xJDuSIFyM9",
-	"qNH97iqxPvHRIexWYzEkvhKKVcrKgqSrQ50otEF4ms8G3WeD7q4MujdYuLYBEVwQavTHtulww999lO1l",
-	"ZYNDSMFy2N0sPImpsAWh2dS6gx9NxeCbeFBD0KnOfS0rZXzEDL4wx9PFp2yli6L+ttUOwMpVmrMeV7dP",
-	"qeJXemNpk08WS/MDpbPTkFe9bvaAfrWZqMKSns9Bt7uoiv4s+T665EMWd7lvRA+5RfzMn/G01RFtsOn7",
-	"D9nqw7uYsuZQOOkOBQ9T9QiVjX0hrYO1dRkcMrsbwuA0ITt/qDhrnymOSHQbVXuE9cLzHBs7t4Bw1MfR",
-	"bYnNJepmwbk/+Xn8BQfmNk5eu0Fcrs0Yn625zzLtThvQN4/3C+Ra/dNHsOb8u+99Tw3jl1uFI+yHGoZ7",
-	"thXy7tCB1oWZTkQLVro5N9QjMieKvjpkR8ERqO1SJ6rZdWbdIeFX+UAU9rZvmIGIHQISlA78lpYqRM2Q",
-	"PUPEzwBRtDYWfVzQYdZzKitGlNLNdsBOB8qQHanGRvRDbFFNmgoRVhChMVEbhwS0xMfU19DEbMnfD/hc",
-	"/G5vfLB3fzQaxc2hu1d0qfypPkX9yrDOC4KAR2wVmA4qiFrygRHwnM9Ip79Jg0qpC8HPijXbQXTM4XAY",
-	"4GNiPTr9tBvEJIN13Y4Zug0RM1FXQmI2iGhtdMoOCuUm6EsSTQY+PLEtOtVa+O0oRZP9T46AUp/U2R+f",
-	"CE4x/lAV5b7wIba9e7TTz3PVocctzqjhVts777ApHgzCKwtd5NgW5l7xtzLozxr9H72rSPfoyztV6vFN",
-	"DhKPGXbSd44MR4nnTmV18q4+GrndtbAtLH/tQVAtq4MOtLzS82qfhGq6R6Gyo/YBocwfD9tCIpY5Gudd",
-	"z+VbIuEjiubmxMstkpmA8jJueaHnnyGp/u7kR9esr4+XDQ169wOFKhya6fbsuMMvSiejUeqMWkuHG8Fg",
-	"Mah56MFVsZ7Q6sodPeIPMhj2WYru7OOPuB/cF7ZsBj8AsKgLeS6GH9rI+8viyODIuWj63ds2xxBsbcAq",
-	"xB2OVQjl9sac4gzw+jQLh+CLBzPtbRzh3+GOVx419+djEENqllBdRHlen1Bg/kFY5WcxYrbwZsgPXeZs",
-	"P9g+QfG7t+APUS3MtvICVymDRct9KMvAolVZRNPoHsYFHQV9r6qrpf2phcPGxMEIcb/hRNYP+Ly1i715",
-	"wLa34nwDNCFWI821o08WSqK2xm47Ddc7mTulkfozg2MZd1kpMl3mFFVW4iJR7dAID48+UOK9rV0/dHfd",
-	"oGtLs3/g15pdG3i9fe/5phdvG8/fE+YQvHQ6c436poI3Og66fHv5/wIAAP//",
+	"7L3dbhtJliD8KoHsHpRUnaRISnLZFAYfZJfd5Z4ql2HJ7W+30uMMZgbFHCcj2BlB0WyXgMU+w973xQK7",
+	"2PvduwUGmLmvfYd9ksU5JyIz8ocUZct2V7cGmGqLmRlxIuLE+f95HyRqvlBSSKOD8ftgJngqCvznaZ5x",
+	"/ficX8AfqdBJkS1MpmQwDs5ngnF4/JVm2hRKXjAhTWbWzPCLEyYuRbFmc3UpmJoy415myYzLC6FZZvpB",
+	"GIh3fL7IRTAOomAUBUEYFOJPy6wQaTA2xVKEgU5mYs5herNewIvaFJm8CK6uQoLue5VwAqkLwpcvvnfz",
+	"S7EiGOoTH/BFdnA5PJgoow8Op4Pk3mQgevf5segdpUdJ70E6mPTuTYbT0XQ4vZeO+AEOIvTBolDpMsHJ",
+	"tsP5iCcz8UhJU6i8Deap1CtRaGYU40szg01MuBEpg60Q2mjGC4D+UhQsgZHSfm0+IZfzYPxTIFVPG1WI",
+	"4HXYBcOyKIQ0m89yosxXmiX0WvtEQ4CvEKZYs1VmZvgftTSsEDzN5AXu8EQZxi94JptHe3Tjo70OzhZ8",
+	"fXYq1xa7AFQHT4VvITMFzyQAqw03yxIXI5nJJF+mIu1HsgH5ECHfBumN8G+izEdi3zXQ/FEUOlNyO8bF",
+	"iyK75EaEbM7f9fiF+MfD4fHhvcFgELJsPl8aPslFzKaqYFyymCcmuxQxu6SxQ7aaZcnMYaTbQzz4ExY7",
+	"NIyZMjNRrDItaFs3H38Lg8NgFwi7Ed3uwGYEssvoQqIxy4xmcjmfCFh6ahGlz55WiKRkvmarmZBwqJH0",
+	"R0OkUoX711xozS8ES5XQbcwa9Whfb3g1rsJgwQs+F8Yn0U+nP3CTzNoL/lEKgGiuCsFgS3SNGocsUfM5",
+	"72kBYxqRhvBy/HWMDxa8EKndpHzdZ7B5qyIzIpKZZgkvikykDIgA7knmk3nxLkPKJVPcUkdWAASWwSY6",
+	"tjBne/HX8Zhxud4/iWSJMyw+Go7ijm3D/cpgbcSngjCQfA4Pn057tAv+/s35u++FvDCzYDwcjI7CTWzk",
+	"6fSZkmLDLiKESSG4Ed4aYdUnBCchRGbsuvvsR1gHu+T5UhD9zi6kKoh0V8v5estSAJyPWM8zHGgb04ap",
+	"6uDUGBrCteBmVkGFX27F1gU3RhTw5T//xHt/fg3/GfQe9F6/H4SHD65+GzThDYN3PftRz96XYBzMl9qw",
+	"iWBDoORHA5arlSgSrgXLBbyrQ5ZmF4BYqmCz9WImpA7h2hUGyDsyKG7fxS15qMzTdBs/yRonsyMp7tik",
+	"iTJvsnTrLk1VMecmGAfLJb7ZPsKnqZgvlBEyWf+TWLcB/4G/FRpR0WKl5lNRcei9p4/Pn7C04FPDIlyl",
+	"N2Dvn8SafXd+/px9h1jHnmQiT6Ngf8x4JGmAyRoH13wu2FKLgra0/OmtWOPVLn+wogq+lkk2OmIztSzg",
+	"/qNsE0l4c5oVGgQGvVBSC5IU2B4Ry5BNVLoOWezYabyPM9DyNAPCkMkLIkIOhkjak06z6VQggbGAjFl8",
+	"NBrFfXbqZJZZltPddVAQwBnQ7SzPWbGUIBqMIxkfDR7EJ/Y7zuZqDgPn3IiCxqMvzYwbNuVZjjRSFU0g",
+	"YY/mfA1orIU0keSacbbIYdFGvRUScBd/+9NSGSK0mbw4gf1mnE0LoWfs5cun37KFKJhaiAL3pUkRj6f3",
+	"00EyFL1D/s2kdzS5L3oPpqO0dy8Z8tHkMDlKj8VGKlNHik10ZnR8HAbzTJZ0J6zd8yh6Nxr2oujdN49f",
+	"/+633ei8M3vayJFoU71j28R/8D5HcgvH6WBuY7YS/K3lkHvxq4Mo6Pf7URDvWzFnDvCfACCRxH8DWZdr",
+	"ovdAc0CyI6qP3Au5BCI/TI48IqwukQMuhgmByZ3BJDxnseNhMcszKTRL1FIaxgn+PNOmzREPb58jbmWG",
+	"u5+Zt9Gwvfnabu1hFMTM7WJMfwPzj7+ufm5v7isrczU0lc4D5iz+/ePzmO2pIpLxd49Pv4334SU6EpGy",
+	"+HBwxJ4pw35QaTbNRBpXp0OnguRHKkuX4A9O0g+dpqU97dMM8S2AuiQH/ulWbP3WjvjDJYXvs3lmutli",
+	"zosLuGlWGFZTlhkxByBxzQt+gcIDwvSnpSjWFUg5juqDkoopX+YmGI8GYcX9MmkOR0EIgGZz0ACGgwES",
+	"GvtXCXEmjbiwnPzsbbZoQ/ydWrE5oAwBaRTTb7MFm4gpYKkDmCQEvQlu+KQb7Ougtv/nAT/oAP4KZAJi",
+	"fpXk/rwQiZJpBgt5gtwEHiVKGiHxaPhikWfEEw8WhZrkYv67f9Gkb1ag/rYQ02Ac/OagMuUc0FN98Jy+",
+	"Iggagm1Fb0BLAZSlG1iJuc2rtqcKTwYuv8K7ug83P5J1PB+zr2O24hrZYCk2+GpCH27iDCW30kKUnrh7",
+	"mGnStDqhacjdeHM8+9X1pqstBg+n5NVh3aqAo6zJ0xfEpm5wkuVtB1gNz/JgHBiP4QEVgp2Arb7keZay",
+	"P5z9+GzMllK8W4gE5AchU7im8DvL5GKJVxCFq2B8BMhpMoP05CFPmYOwRFMHkT6Y8LRnpw2uwo/HMZ9v",
+	"J1zCCiYC7UZjNuc5XCxBywlZJmlxL8+f9O4jG8HloKxlV/+0Bz9Fcu/Fk0fsm6MHh2MQ0gRSKbjIzKyy",
+	"RLBMEkeY/ItIDDCEHP7Uy6JQF2hY4OylzBKVCiaVTGa84IkRxT6g0FUYPFJymmfJxx7hWi0Zz2Gtazbj",
+	"lyDYTZRBOFMWBWfLxUIVQPx1pg2XhqxN5aE9qA6tBKjjxGC4nuFvhby1A8OdhJsHo+JBGM/2BhpHefN5",
+	"nqsVPq6EVIDjiSomWZoK+ZF7iMIdDr+SxInMLNO4jyBfW5NfVkf3w2rnKjg6tm5aPrytnQO4UNJAUwZq",
+	"T19ptlhO8iyBhydWWgXlFRdUWwTu3FMJwjXPHxeFKj4nOziVPkEB5WZZiE7qjHA+U+aJWsr0Iw8YhSzj",
+	"5K8MlPHaWR5VZwkSG03ZdQ2U6U3x4W2c5TPF9DKZAWiI/0A+UNrjeW5PDbBfC+H2womSu9jXkXmVInBd",
+	"LjyhedSC0D7JM/hipvJUo+JDQ/TrnA4tvj3P5Nu1bPv+Qc087Fnbt37jORBwu57zda54eq7U9yArfk48",
+	"pf0kjoiCKpAnLtm9I/ZP2UM8j4+SqzZxY0DTWXUJmM5kIhgQeSDxIIfsOYGqKU/BfYe92z9hU0E/WAsI",
+	"SERobPCRfjiqkN5fCrNr6UD/hfdajwwTt3IRtsuIbbQm7a+h6qAN3CckkeyW8zoG3CjV3Qxdve15UZrm",
+	"PgolEiWnWTFHsFORC/hwDGJuyko0KLVEWle5QTxN2f9nB/hHUyyFf/qj+xtOvwS84/ztYAh+rzQ+3gYG",
+	"nNLqBHN2WTsV6PWwPA9D4Oj9VcV4Gc9EcZkl4qXklzzL0XfzmalFyg2fcC3qEmgyEykrsouZYVKtNqgh",
+	"ZAgk+18dD1/Ak97p1IiiTfPP8NhQF13xzDhdFEfL5EWnHuHpildhcK7UD1yuraiuP5Z+KUUqMhoxtFtX",
+	"JtmQaYS1hoGe6HmuFANAWAlJB/YV3Igeav63hHTndXhDNI2Qe03wAvhmWHnIM8kWhboohNaMG6ZkIohp",
+	"L4S07rhIalMIPtchOjZR0ADhrM9ewfHE3mHGdkO01QEvsksQgp01Ac/POrqbpOkTo8RLyZdmporsz7fD",
+	"zwQvgHeiOXqGOu7CkpdK/BpWmFCbvgMJlv7zWxLCSCGsQeqMCY3r+OrVq96pF0HREWqRr/has/ghjuZb",
+	"ZAvBtZJ03Lxjmu0q/0u5KFQitAbS9hhNCLeo+8PBjErVeJqJPIUrKEA70MH4p/cB/gZfiTmqYEv0oedl",
+	"ZEIAwlIQBm0PGzdsrrRho+AqrMaZq1Tk14ywlG+lWkmG77IouFiY3oMoOAGJmP3+8TlzoQ34gg6uXvvk",
+	"ZeQjlbd5zO5eB3Lh8gmc22FquNqQle50dCaSS2xSCP7WOthATOaJOWEx7XhsKRGwD9AKkMO9lJp0eZH+",
+	"INKMnyP0X0YiBv4W+7PBLHGIvi6QqazTLH5EsPUey0SlmbywERsoSkcyzlIyhsVISd3HRjEuK02fTDMG",
+	"3ZHWWN6iiadJIhbVNB3udW8qgrAy9afrr3QXqFZapHs7hhcz62kHUTySqGQvJewicAWRMjQYPRgOB+zf",
+	"/vvwuH/cH97bJ1jbkSgOoK4QEy/I5JkyLwRPP/ay2xgSduiCM6wNAa0rGCTC9jL8xUUw7VsrApfuBTdG",
+	"wiXea4xRSz/EmmRH6oE6jZarWzONOBhLHKXAopBpBchDZlZQrBcqkwZoU2bYWpg+Wv7tJADDQ2XQeN5B",
+	"4clyhQMglzbOMcStBG6BQEPuogBENhnZ48nXnL7hHS6RV3VbMAqI9DqMUzoHUpCCTDYXbTeoczN8REhG",
+	"a8TlIt0V4pxrg+GYNwDYblU3zJVjyHhHW02IRwDSWG1Boy5PynaPTxVH8RNtYQVY6J9ZbTuqe0sW4ICC",
+	"QBBrvsu0UcW627OJfiJAF1meCuyaDpkUK+DGGD/QRh50PNX+se2iOFB+UJcCQLOw8qLgeN3yzY65GJ/F",
+	"pR3UeeJutK0hObu6J4BHNxl/0DW+UYbnWxx1uKlMXYqC8TzHWXRzmntH10zTwA7aejd36Bx6tJnbMOL7",
+	"THfs9mMMYbaxXpaAhGyyLq/pbWBA+/Q7F7UNekSiTmR24dcOmTtoHmm5u1CQGxIPN/Jk3Y1mFFY0UzRu",
+	"NU9thu4AqTCYFmr+Zit52kCQRAosgRSvExbLZZ7HlbiB+2VJio1Qb6E9fEIWDArr6kL9DwINNVcOmuMG",
+	"wMgI88GANfCqtoU1oGtnF/oosg0Lny9J9knJVMXz5x6iTXmuRRP3PoS9KCsbVHvHzQmICU6hcULFbXId",
+	"B+iG5T9ChLl28S1BxcaDsx9BkouBqFDQSYwaU2yFWQKjfXNrw11La7713r4Kg0y/IY9ULcyhE9BXM4Fa",
+	"ASV04K0FGRO0PAA2XZKsK5zg2q/u60SpXHCckDTK6+H8Ad/zhKVr3scwV2Bna23E/M2iUPOFqS0qCJor",
+	"eiq1KUio0mTbcQkDpMtaswwtOFEY4o3C/AlbLuDV4WAwYKXLuJFP8h/UEk+Os2mRCZnma6adm/cClBsb",
+	"Vq9knknB9Ewt+hROUkXrDAb1ELt/jqJ3g8Hrr28UPwsiNiglPJPs2cvvPYCRSHmmglqoS/+b5n6dwdIw",
+	"x6P6JmQD2IkRw9QJnV0KNCguCylSJt7xxIB2Yre3tkE4QcVC1BJIlhdOM+pk+UQONsmDhF0brue3RDa7",
+	"yYxamkTNrYJABLbrqpUjWAURKOzrLjy3r1p+uhunzNLdgoJrUkEalJMFtWk37kKNXNR34iWi9XENq8mN",
+	"g3yojuAuXwmNU3iH+ASDMAtQ+J07a1mQiuXh9TGgdZNLfWI0h5U7CnVDCv3jglY3tcEPiVqsT4DCzZha",
+	"0BgdQuDNCWvp7M1cmEA3Cb0RRbzqxoJuQdfXeybK6FuQbV/YQLe/T+UGNtHzkU6z3N6oL67u/OD4cEdM",
+	"L4laWarRwClSUHXitiU3ZnsENYsnyvRIWNmv04iLhekdqR4sxl9k+X6L4TUDzFtE0mF2C/Sh5cjexWd7",
+	"LrQL/0PS9f4JRX8tJeYrrmaZEXrBEwpzKrL5XKR9dmZUASK2jGQVHlbMeZ79meydsBb2iO09e/JoHw1X",
+	"UfCIT//9f0QBA5hTZ11N1HxCyYY8SVzgIz6LAng7kiAkKEmhVn32QkyXunSoHo1GMdvjkqHJmSlp5cP9",
+	"MdmjVd613EgCmbtQxZo9SkIKX+GaPT57FDLDJ0DQpViB2LEfkriWpVkhEiJmTMwnIoXNIUQtshRFvEhm",
+	"WuUg4XlTvvzdaDA6ha3Hfz3G5cE/791zP957QGHTADjchlSQzVJNI+ntPqaIyctMZ5NcsD1LM3uYLwWM",
+	"Yt+f1i0Jxh88hAW9/N2Tx0+e9CM6sD8tBeNzZfNRMb7qK03XEQ3VmEmrTKlK7WGyR5WpuO+HrFOGayQr",
+	"6DxIEGyAEY4YU5Mm6zKicLrMc/pxqnLY0TGLgjNT8H//i4gC2tQoODt/cXp29jgKQhYFv/zll//yy19+",
+	"+a/0GH7411/+5y//+n/+Mz3+t/8VBWxvniWFYjq7kPvurf8NH9gYZ8yLIXR6hpuOeSlpJKs4aC1Yscyt",
+	"pfytWGDguZmJNVuJQjQjz1vxidfe2y52HkVnH87aJ4JNci7fwjXczudLltNhFEY9i+w56PVhkyXpkCLN",
+	"MJcUbiJGVxWCpz3A0w5biZLT7OLNDdRWsjjD3dHG6bDjhr2Ul6FdXp6kVQHDSMae0G3Vw5quE7O9EuT9",
+	"PjsTok6zMbH4PSWlXTnbvm4mVg5vzGJ3MpZjWF9lKq+BurMh6eMU3Wuy/pog3TgD8FpTVUMi/PWp1khF",
+	"32zayCx1yF4a9NRKlqFcm/f3wWQkjqbfJL1hesh7R+J40ruf3Et734j70wd8MBkmo3SX/XX+rWvXc0Yv",
+	"lp+8KalN+1zWvhsuk9b1G5eGuSpNubG+DUY4D9ymoeI6qPH95/R6W2+/5utz7+1d/UWwavQWuSjHD7i1",
+	"XdpqiUehU9t9AMIy6KAexFDfL/86lUffOtCwSapv7Cc6K5Gq4al2DtjYyyi1aDIRIAosCkHiwx7dailW",
+	"YXWTUxBZCoGjgICtTCQpKYnNRAHiR1ltwWW2WJ60Dh0SWquwq2VBkZ6R3IvruxAzzdearWZr6+V2vm33",
+	"ZRAGNJeLJYHNqO6n91qXMF7Dy9Y+3ZnYaJfOm1a2v1a7GkL7Eu/FDc0k56jgipzi2ohmhIwblgsgIkqK",
+	"PmWYaxsvLw17K8QCsCFzJRJOIhlH/sBRMGZEapNc8ELbGNvyOaH0PJM+fMNPaSP/G7CJfz5Ws8H89MdN",
+	"ovOPUlR1XSi8+GJpI4yc6/UDAzacpA1yaCESVaQ38mLaKa7zYmpbGqWcwp97J5fmzbGBru41NW7orRNP",
+	"HaECCF4szvCjfGXA6S9FAZs0LdS8Dc8TIMYsprdiMjx0e/doH+unnwGFXWRCt2Wvaw2D17tqtVoWyYag",
+	"HDpPVNC6DnXsZysAlmBpJC4ZSReUMa0jWVtOyLhHHfbcwoeE5IlarPcpO4DRdtlwO8GLPBNFiU81fk4o",
+	"Woo1IFeVFm93OHXWXr74OYVpD+G2CdR/7UJ00wFFl3BX6XWLxOoLqB7VKXG0ec9ebyWx1xv6m/Fwtx7g",
+	"5Ij936UHwO0q89LGvrj9H8WwMqm0frw29Pv9JumuO066HbBYx//Wzc03Vst7BQqQdZeIPGUZCf2WyNnw",
+	"c1exwZZcssUwXnex04oeVcC1o96v01xLeEO7Q9XIXTv8neC5mbV3t6KrbkHqbXf5On9y+1XXRBv8OKcs",
+	"5/JiCVecFC3KNwfhtFiCQtRp1TTinXmzymSqVltQGpMitKfEgVpaptvUsGA4uo8KVutStS9SmulFztdv",
+	"nGxbHdbvn5/3jhSzPqQNXvMO0QcUCtIALYWzxtRtHqo2+vB3b8w25Q2mmmUXMywFVb3obY9VSfVG6arU",
+	"0Vq62KJQl1lKwl0F8o8LIU+fdkFbCOPSGetQvqAHBBEZ/a1vb4qGCKyalYgTDEaqSSraZcotqZrRvEuH",
+	"6QxK8A/UW0rYxLT2JlcL2Yjyjq99DG8qJegPjLt0Ue4dlVwZ5hgcHX/DbDg9oyD/rpgSCv5vk0Fu2AqT",
+	"ILAgSZUVb9OBQovbC1FoioiDe9jvQguXIdQlkaOLMbQarJpOBblFkchhgZxddtJjKB1cPpPacLlJvAYS",
+	"7hQAu7TNpVG7kR4/2miZLmuFpSHjuVa2/oxm8f/fs5mMvadpfEL110DRQMNaIeDWouPWHWJ/u6jcnhqr",
+	"67kisyqtE0dMftqBMtpcjTaJ1zNVGKaX8znHs8MtfJtR+RcP5Gort6dYVWsyNmupAyUb49tCDZrtaUFE",
+	"j1R3Tm41oxYNc39nHtd1DBCfup3wpGd7ebouJykmjy9tKk5b/rWlNjwJ2BZ5bV1RW8nx+tispjdsN9MC",
+	"BuBuwyKLQI1g5WmtFgsp89UKPtzIe63S1XXPnkpYuRaa6BRREwGbTxaHOEtR1KbUW3qiG7ehQwhuX4aN",
+	"6mXlzGvZvzGWmsKr6Mz3VrO1NalXKuhubhuj3txYN+7ijmV1UP/0/eGrpdaw6hpU313ds0g1oxyY21X6",
+	"/Lu3Tev7QF3uQ1W0z6hjAbQiWRaZWZ/BplhCgunGp0vSDOivJw6oP7w6b0Uof3c2Or7H/vDq3IYD6eUk",
+	"ZnvOyfqVxrqgFAISi3eLuMxQRukMx69u0cyYBWXkZXKqnMjPqbaVLX33aMbN2QI1MAqWEXze8r0HFOge",
+	"loKioKT8EKMoPC9X6OpFUCwoRqEwb4pkxg1MQ/FBWohIrqxFnTtvGtXMMgpWjNE9v/kN85K7MyUjSQEd",
+	"sRUUYi8rVQqRahaf2mx0TpU5KO2bRcvB4DD5w6tz/IeIx2XGt84upIvBwjMIATKlhT2CJOfZ3KWeUiGg",
+	"r6iKAFVqxRgvLI5O1Uk11k+HE6JP++yUzTOtM3kRRtIm22OdgtKf7NK8CSC/ZKWNDBsMbRhIM93drS/u",
+	"R5JsrqC85kyL4lIUIUbraTtur4dA004AU7NbwRYFZqIoWW46infabTbFo2W6nmDsJ7nGbO8nJwW/3gPk",
+	"0+ODg9Vq1S+mSQ8wRRV9VVwcFNME/h/e29/vRzIGfI1tuFiHSBNWJYdxRa64MEpuFHSHxI6ikY0TWk4i",
+	"WUkcbizN9lAA3kcE7paCKx6hbfXZUvZZLyiCagx79DP+zX52pPVnNhccXbM/R/LnXq9X/j+8G3cW2ovZ",
+	"z+xoMGA/++LwTavlbSiVx/Zusz4ePKjgcJCin7U0C52QvB0fDb+pugg8xrJifo45i4eDQQ+IUSaXIg5Z",
+	"fHQ4pA9s9jgZzKiqU8ji44F9zFl8XnCpp6LozF5ncTJbyrcitVfleHBcAoKyuTNGe58M++9Y84T8ehZ0",
+	"REP2M5OdRSma35aV5ejDQ3u2lryRZzHEOLRt9eBaw5ZFzmjYI4IH4yILQabia8qVtYacCzNTKeZ7Yy0/",
+	"t9ZjCzJqalT9krw39EFVDQp1gPgUvo332xCX1Qlp2Ad2WAtZVR5RW+pvVV5OdRJb4yU2d70+mpcyn0nG",
+	"bZFCCvoEwHS9QmFr1FbWezW8y55EF2KZgQYD18P4GmntrSkyr9z2W7HuZRKosDdPrYw6aVhxo0Z3XFUs",
+	"d/EmqNiJtDVdRz0wnGs4Yj+zWyvq1Z6WysL1jFI9rM1Gk1b4T0UqajdbSaz3vPl0llV5jd5cpBnvEbOA",
+	"kY8bI28qf0EItrXqBasqUTikrteuiMk9V1az3VoNQ7Zxt+JECPtohMd+00IknKEd3PtgRmHGgEJ8xeIT",
+	"BB8o3z8cPoz3YTwbhEO0X9sKpEapa7G0EEttMQfBRbWuhZWwIxi/TuS5VZC/8xa3qpXRLPdxU6wI6foM",
+	"basx1hrcL0ZFYyKZ2KGiFFpFXdslsmyXrQBQneysE9UCAJAfpurZmlMdQHilqax6rE9YkoOwCZhDin0H",
+	"Q3IV1GDI45KtbK5vVitg1j5tW2qURhsQtWvXAHVGsrgyusVNcxkxq0ieNiqfUicfSp7nZeQ99oqSKUwH",
+	"0i7cm3otaYrwyvNSAPYqrmOge3w0OIrJGmqbjSFbGjOpkBQkXLJc8MLeSuItti/NUuZC28B3YI1w1zPj",
+	"RN5HyrYPSKjNRcKTWSYvnAwM4xRiUQggAXTvS3Hf1ZG2lf0bTal4oyUV1QMcR5IWgHhpa82DAGXD40qD",
+	"FXzgjELrKgJwz4tKNKriP1iK2xk5qCB+yOLnL8+tVPTt4+8fnz9G+0zcGS5OKcglE+F5eTciaYV8W07n",
+	"cCdJfzgc/EZTuklveLi/j+Jzr7raY2Z7A+zZXaRcjEwrCUSPdE1qLbA/rknK3f0gIsl2axhwwhp9h2zm",
+	"ii0HmGk8GiNkn50JUkJgbByprP454clbzNRp77BWhIPwLvWTAPZHASbcHTA8nPFLHNmKarLv9scvp+42",
+	"CVtWVFs0ZhubK3TsHgCKGAHTreqtFTpbKjQ6WuzUP4GWgpz5ZMPWkDmOmj2xjsLxG/tB1DAHxSJxyfMl",
+	"BtmSNavsu0B9FtTUW5AWpY7R6r8AUO/VkHIIe4pg+7+OcKcFiA2Nl0P7dB+htGYK7BPlCEUbLV33CA1k",
+	"wtb8BRKWisQmYnnt9zAviW1ovsf8kqHk9Ku2hlKwpCVFDQ0ByOAelykiBRBWxykJRQFtNnQ4qVNlbBIQ",
+	"Hw0O433YWMfD0Y1oaSywUTKQpAw5tY5k/PzHs3rmit311u9VRktpdIox0W5hUNlsyieRpNMeo5BdNjFs",
+	"NTRCxtFsYnQhjGabGhhFsrNN0SvcOOtwRTkE2/ig1WUvPho9sPelJk7sW4OYwu9AQMDocE9C6LMzS0qk",
+	"8uJODS8u6UTwfHRIxenwBThX5CZYfx6PX5MIEsnt9TPpaLSpJCS218otAunSjqmmRlA5YyVFJJHnmmwu",
+	"/K5JKPbT/aNTx0qYlGQN/2uWhQxtDDi34tVJRZ/gMct0JKfLguyFK75uNdvp3t0+e4aZnOjRtl19hD3a",
+	"Ei2/e3z6bWlYxBYymSRNLFXJci6koX2xFiOEgd4r1NKUSbTO5oYbXzbBokY0rMY6H/QP+6Mbc0/8ap+Y",
+	"YCQRhXnNOIpAVtpGWKG6RSh47ijgnqM9pXJ0DtpVSLhd/kjB8zGoEo7o5PiTWzVuBOZbpuv90G+g02d2",
+	"7aSfRdJGIdRaW4W2njbiLtBzG+4OeEF77BESO+ypG1hNGW/cltJAiGvHn77S5aLxFKUXwOKByK3BLSOh",
+	"NJIU6I98Ai69JhCIgSMeO/yhvn9CppR0HEm6MDOMC/qzJWf4ExoZ/hxbAZrloJ/h9UNCD3RdaB3al+dA",
+	"LRMdE2LpSD4vFIi7AttM4jP3KpANvsj6az7P3ft1DHa32L1JVluHIJEs3+MabYr7HtSpAiiqyDmMRC2r",
+	"Cta8CEBj+IXAkU6fP/XKto2DYX/QH2ByGcEQjIPD/qB/aEO70GtS8/+P3wcXosPF9T2K8zVzvFrJzRm/",
+	"IXJ5shNX9ClG905MR6zpckeSGCQ3pQxSy+XXikIJ2e8IA6wxndmhQC7ALwrht4PATWPnGXWdpU2H48fi",
+	"GQjspEBz4mSNzlOcZ8Xzt+7GYeQgu8x05gC1eg3dFcRkPJTyWj1N7T49pEAKv33oT90OveqVA+y3dBVe",
+	"+x61koIXmz7I3NZDcIS0clZ3NmEqI2R3qjhZc7dunpuiuDECjoCgEK1m18d6UFgXeC7Md0ObrevqGGyA",
+	"0XYHAUVuKcheg0zV6c57MabexPtleY4u2Gqpcc16xV7M1uZtIl8XWl1V4afbuCwnS0mMeGe8THmurdeG",
+	"XCK7p8WHgBTPnjwqiyMAcS/T7SO5vRqAvYOm4FqLmE0zoOZenn2fxf9gKe4bUmXpIqfAfgxoBjlyEFgN",
+	"aQfAbLqS/dEfSfUZrN/I/87MCiEi6b3v2uNlmuVKvRUpSDTY6oFlMhXvQB/DKB5BhnobSZnnlpNGsqRm",
+	"eOCNtHxrC92ABn/a2MfxA9DzvEagUI+0Okfci/GJRjwhx1lZdwC+qKHBxutO6+jouRb0aiHx9WwH+2Nv",
+	"U1pnGPRqf9lgxB7+b0fc7etGa7bRYLClpu/Nqja7sjsdRXH9AI0aD3PX/HYavMDER7Siro/KlR94rcvw",
+	"k+H1n7xslHw/Gh5e/1GzdQx+d7zLZB1VtuHj0WiXj9tF2vHbB9d/22zFcBUGx7tsaL2TE361w/Z0tMvA",
+	"yBKK+LPcnK3VsmAuOJJfaAqTNzp4fRUGC9UVEPTIqqmk/KuVpCI/Fephp3ObkJyV5unKvthnL23Zdyem",
+	"Yl54JG0GKJUsbFayCSuPOXa5TUAEjYJB/5soiMtC1zYpzCoONtoNdD3S653tAjTF2FtW3CXu0EIfKnNj",
+	"eafReZkoA576Q7W10HejwDclVSxzvKrVyXk1SEAg5vmyK8TzRhXWvDxVm6BrUwkb4oyluF01XRr5VB+a",
+	"YF0LmB/0DwFpMdaKN3bhR9fSzTl+qq4G5ZbccBFXV1c3kBltyc6rergXSF9XLU4wvE1OUNVF29w9rlFc",
+	"/HM2+aJ2SWHwvZems+398r3Py2MGO5DsssT9HVP6PEyJ7hTxljZLugqDTgNuVV+zTQepcqd2lbcpso5C",
+	"+3z3sW25JTKyxlU+gUbvLWtpjyT6N4CN1BpwxSelCmKHatkV79tAMGs6lyzNNF8sBC90JKeFmluNHBhj",
+	"iHYr1KUmIlEgFk8LYc2qVbQP2W8xnqOwXlR0JAEoXRbxyvJtAytbbpOYzTEAoexKVnfhGaUiuUfeCFdj",
+	"xBo49ikeqfTDuv5mmenisXQ6H8RjbTv4HcwKfifytnZC+rKDU9casdHipGo4iVxDny5lxI7TrY9Y3tpS",
+	"pz+x6uCq117DL6x561eqM+xCf574nVqPBkfXf1G2J0VKvgMx7ugZ+etkHvdvttYXXrPAXyPn+dZGm3dz",
+	"nrDbcvyCJOi2I1StJAUCcbn2+vb22SvX69CjtaGLWUTLGTCWSBI5d0ZjP4Q7PhwcVV4Mbh3jjR6K7SE9",
+	"J4RtJuqPia7zDvr8e2E+J3H+xHRwB8H5ywjLAM7hjuSo7BD8WYnrHan8m5Kzfy/MZlJ3s7v+UJmnKV7d",
+	"xbLLXGQD1YAQ6uVEC+MMlWXZVNLbT1wFsM0VvkKKB7phlS+GIKC52TbFALG9UQB1sTQ6ki4GBqXnTBpV",
+	"M1uR3cWW5nEBePAJNhiuSLsjwZhrhW9HcgYivtQuqqwZKFUj9x41r3EJ920lbAM9r6puw0FS0FEj/okC",
+	"FQgUTCfyg6D2T2xYUVU+p4MRUFm3z84LPtRohqjQaFfgaZnwtIknG01pgFxk43H1JaqRXuBv5VUqB7DK",
+	"QCkfeCYmLFCwlI2BnokVI1ykDCWvGsSew8oL0KkQNY2quvj503bZ4GYiX7BkqY2ai0Jbox/DnMQ+eyhA",
+	"ZRTTDsvb6GbWMFv3bydr2Gdl6taH82WZ+9+SFnRzw9mdLPBXbXOj0OEb2twOqDvo5qiaRue7spS3s6eV",
+	"tdxM1bosRK8vOZSoBv0frSPdKMyipYg7G2XqCmNuDlU5tTB+WgpUtf/brFd8pW071V+rS/bmGsDd1f08",
+	"Plxexy/vCrsCch8h1V93/Q/e4z92MsFX/fb2fAKgDV/r/ZO64TWrCq2yTKKt25ab6LMfV1IU1J15XAbF",
+	"uUyh0tZC5vbBYdwhmftSuOvQSnYXZ3HZa8jEts17rb8CBrzu9224up//gHmCrhtxJF2dQCRp26zg1M3z",
+	"pmeFX5VidtuGcrSlYXDd8Pt3aK+lvpN30seXtrva/OhN1KtTxKiw2FV16BYqSpnD3fVagt0JViMwNj2v",
+	"6QdrmV59mYRtEElOGjSB4oB9osCuowlkef0wgvA5baq2AXG34FM24/2cWhdC1LKrbm6YXsvpK5Pe6mhw",
+	"UnXYw39QapXtuVMO8YVXeicL/r2bdJUUjV7jtyoNhruJItQ7YJNB+DnRZb/5spdT2SgoPWbxaDD0hCv6",
+	"BOimWIXwcEAPI5nZxGyRsj1sB07+N1sZBLkBVjew+Rh2hn3bOpnLKufZMZGEy0hO7JxVo7ftBT+qNnAn",
+	"Xm0PW6veLjCSZXgEJtSRpAqsBUVbdjPJlniWb3S2vdaXukyDt+EiFYk76cqTRbHYpiGeRLJbBDYdpNNm",
+	"67pQEEqQdwZz7DvuyfNl0oobxQn2HVzw+dLcklgc7vr+x5igb8Y1ny/NF7CXXs+wy3tEyXcrr7V8oyHF",
+	"F2R2txxTucOufMGQSm/tu8dVklnqCwVX/nWYoW37gGfKvADqfKcU/kpkmedUHUtWEkLJSrsFml3NVAeW",
+	"11xjtUaWpTz7UL3GaVcC6JhsQ7aJSyT3YqzOamGM0UW9b3PqYfgqhrO0ee3FRjU+oFBRC3Qk1dLk2SVG",
+	"s7oaOAie0zepcBJV6MMa4KBxCqpz2DLFl4psJDdrsteopt/Z7fzEGaGfQ4d1S9khxcoJLnCOd/b8O7p3",
+	"y/Z8WUewL6jCbSSrVXeo8fsPjxfqzi/DTl2uWl1HD7fOOEt4WAu1DCl+h2NXCtS5OlPVzp1ZJ6uqjNnC",
+	"XnGZFGXbYFZ1a7DCistwi6QfJPSqDMykbuthZTnCAlN5LlIWBZToD29Q1Vy2h427oiCkpIBNb7ARvENF",
+	"NbRiwDWqqjK2qIvszgWl9kGdCdf7YSQpl1i6GgFUBpR4CUXBC4HdyxQ6bFyBm0bTfCz3IjjW9sD6Qpxq",
+	"l5VJzRi9VNbl1GVNUZsb3ukdcbj2xVPxbBy/rofunJaIgwdUKsn2bWbzhl2QzpVtwpi2RiHcrQaxnNwW",
+	"bVOrWoiSl7FH5eY3ZbWxy9ENE9vKDYfvvnAum729dzlst8PE75Le/hpdYGUzx5vG4Nj0rdtnwg+LTF5o",
+	"V46wzU+8CpzaswvaXO/MsBlP0TH+oO4Yj6TN1K5K6RT0grN2dnIuo9TbKhXOmg/ngkvQvCK5R6GZxFfK",
+	"wqf7XczkBe0YsZIvGZZoj+4uLvELxiXe0bZPTtvsfasX7b0BhSOK0qOmP9dYbVyzrLLWrSU6dePNuDTS",
+	"MGujoe/Q1U8VI0AcrnrjZzLTM3T/VEVxy8Y/oevEj5Vrro8M2BKs6HW+0b9mg0qzpdAOBhXnAbozpdwR",
+	"nlsiPKedvapuL93pGop1QLUiN1KsU/bTGdb37J1h7Ane+qqE58zM875eiKS/mnGzusAinvNlbjK4NgdU",
+	"GrSnhTSWNPbhi/1I0rR+CZ5GAYOcG1F2e6NmatbkoLGSJYhPsaOI+JgtRFFWxSTiGjJupTzMarJlFZDe",
+	"2b46INap4i0SwBTrorNTlqg5VnLMMwlSWzxmM8ELMxHcxPu27MHwuCyI/1aIhWZZSt38JZUt1VjTts9e",
+	"+eGWWSmRRlIVTBu10La3xWVFkiu5MmScxRdKCrdEXHpV4hMrcT7myay5FX7pZfzlK0396ahVgiu8wDWL",
+	"v+fa9PBce0+/dUEK6FLClcgLaruZiMyV1F05k/0801qkVDKTs9gjqLGrp8nilBseY/XzOI4jmaVjdjTC",
+	"KvDSjO35RhLeGrP3UZClETbKi2z7uCgYR8HhdJD83//036IgjPxmcvjMcTV8WPaWw0fEB/GBbTQXUZpU",
+	"GHm11fDV0WB0rzcc9kbH54MH46PhePBNfzg6/I9RcGUBj+R5sS77L8XJsshZ7xnrfceioLv31m/Po4D9",
+	"9vT5U7p5v336bf3SdWYyn+GjqtRj6953dPm2jQexSC2nFk/YjQLPLD3xEAbE+SUa07DBQ1aVh7DtpUv7",
+	"TA0talUibtZi7noObsQ7c4Ag9ypiVBUARIQZXocwwzbC3JsMRO8+Pxa9o/Qo6T1IB5PevclwOpoOp/fS",
+	"Ee/AJosbdSyqIdjN8ehe/8H9IeHRR2D/Byzms1yNSHrEEdHZLyfiY2qbjZyQl5EoBLXVwnrEHh1xZKSj",
+	"K223ukqoT3h0ArcVo/apAclSmiz34yKxA4m2t+BOoLsT6G5DoHuFVSsaLUhz6kr7qWU6vPC3b2V7vjRl",
+	"Fwe2B5LDfjPrPKSsdoxclOtWf1qKImg2g+kDT7Xqa7GU2lnMYIaLArB2zBYqz8u5jbLda2yZKdah6nYx",
+	"VZyl05Y2+my2NLdQEJysa8fxZtfNqxQTpZ/Pf2d0u40UmzvK98kpH6K49X1j64Ab2M/KiIFNiuh5K+Z6",
+	"l1gnF9c8xD7YRtdd9diKFyOBvZhJ7OdSxg2k+34PjMpkZ0t0hCz2yhHYNlSNkh3U6IGnKVZ13VCBv4xW",
+	"3WCbi+Ruxrk/un38dUc62WXsaperI8adNHdH0z5J5vJldbk+R+qyG/vgPaVlXG0kjnAfyja/0439rk62",
+	"pAC7z8t2rJGkWfvs1D38qkE/bcymFetOqHmNM0RhYeuGGIiNA4CCrmZZjnIcijm6z56aRrZjKSw6u6Dt",
+	"iX3DHMjTjnyZGtTEqbC9ArZni2SjCXmNfIxdDE3I5vxdj1+IfzwcHh/eGwwGIcvm8yVWitpSou6PZXTw",
+	"VrPOj9RiGhsrwHZQQNSc97SA75xHOv469iKlVoK/zddsD1vj9ft9rzkeFqOin/Y9m6R3rpsbBm5qhxfJ",
+	"rf3wqnZI9dZ0rRZ0zY4PUTDqOfPEJutU7eA3tygZHX329gfugDfYJ24hKcXO8CGyvf10h6TTDZjxxdJO",
+	"b3PRdxz9Lv+0zS9vO3x5250izhoyLKM9rPVlGlmKt+BmVtE7+iBopuBtMssfjnyz/LDLLO9JHajKbNe8",
+	"ci4vliBw07uuuS+XttEUCAkkI7nahZjVORH1NqRZisJ5W3P5gUD4hKQZZ9hW/Ii6ZCXc8Fxd3PWj+Zuj",
+	"H22x3rhT9wV6+wOZKmwrw83ecdu8xOV3g1CLjetosWjUPHGdFTGe0KhlMqt1Me93SYrf4cSf8j7YGTZc",
+	"BreADMs1XYoPLrnz68JIwBGRLAv4Y/zT6zrGUM9KD1UIOyyqUIvLnTHFCuBlK3vbvjNk8fHg0K9x2oUd",
+	"L1zLzC+HIJrYLLV0EMVl2Z5c/52gyhcRYjbgpo8PbeSsf/g+mGB0wukSVKSfXoM+RLEwm8ILbKQMBi13",
+	"tVgFFF0WeTAODtAuaCHoGqqMlk5m3Li+b1bEQQtxt+BE0g/ovKWKXTdEVHVEXDEHaleLMJeKPkkokdxo",
+	"u21VW94jm3Boi7OGlV1435aJIKuyFKtI1k0j3O97LsW7spIHqbt20aWk2b3wa8WuRrPOrnG+72y2CxR+",
+	"IvQJaOkGm7BS3pQ3osWgq9dX/y8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
