@@ -211,6 +211,67 @@ func (e ListBotsParamsSort) Valid() bool {
 	}
 }
 
+// BotAlias A name pointing at one of a bot's versions.
+type BotAlias struct {
+	// CreatedAt When the alias was created.
+	CreatedAt time.Time `json:"created_at"`
+
+	// Name The alias's name.
+	//
+	// Example: production
+	Name string `json:"name"`
+
+	// UpdatedAt When the alias last moved.
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Version The number of the version the alias points at.
+	//
+	// Example: 2
+	Version int32 `json:"version"`
+}
+
+// BotAliasHistory One page of an alias's moves, newest first.
+type BotAliasHistory struct {
+	Items []BotAliasMove `json:"items"`
+
+	// Limit The `limit` of this page.
+	Limit int32 `json:"limit"`
+
+	// Skip The `skip` of this page.
+	Skip int32 `json:"skip"`
+
+	// Total How many moves over all pages.
+	Total int64 `json:"total"`
+}
+
+// BotAliasList Every alias of a bot, by name.
+type BotAliasList struct {
+	Items []BotAlias `json:"items"`
+}
+
+// BotAliasMove One move of an alias.
+type BotAliasMove struct {
+	// ChangedAt When the alias moved.
+	ChangedAt time.Time `json:"changed_at"`
+
+	// ChangedBy The user who moved the alias.
+	ChangedBy openapi_types.UUID `json:"changed_by"`
+
+	// FromVersion The version the alias pointed at before; `null` when the move created it.
+	FromVersion nullable.Nullable[int32] `json:"from_version"`
+
+	// ToVersion The version the alias points at after; `null` when the move deleted it.
+	ToVersion nullable.Nullable[int32] `json:"to_version"`
+}
+
+// BotAliasPut defines model for BotAliasPut.
+type BotAliasPut struct {
+	// Version The number of the version to point the alias at; it must be `active`.
+	//
+	// Example: 2
+	Version int32 `json:"version"`
+}
+
 // BotCreate A new bot. Only `name` and `model` are required.
 type BotCreate struct {
 	// Description Up to 500 characters, or `null`.
@@ -684,6 +745,15 @@ type VersionPatchOperationOp string
 // VersionPatchOperationPath The JSON Pointer of the field.
 type VersionPatchOperationPath string
 
+// AliasIfMatch defines model for AliasIfMatch.
+type AliasIfMatch = string
+
+// AliasIfNoneMatch defines model for AliasIfNoneMatch.
+type AliasIfNoneMatch = string
+
+// AliasName defines model for AliasName.
+type AliasName = string
+
 // BotId defines model for BotId.
 type BotId = openapi_types.UUID
 
@@ -701,6 +771,9 @@ type Limit = int32
 
 // Skip defines model for Skip.
 type Skip = int32
+
+// AliasPreconditionFailed An RFC 9457 problem detail.
+type AliasPreconditionFailed = Problem
 
 // BadRequest An RFC 9457 problem detail.
 type BadRequest = Problem
@@ -740,6 +813,9 @@ type UnprocessableEntity = Problem
 
 // UnsupportedMediaType An RFC 9457 problem detail.
 type UnsupportedMediaType = Problem
+
+// VersionNotReady An RFC 9457 problem detail.
+type VersionNotReady = Problem
 
 // ListBotsParams defines parameters for ListBots.
 type ListBotsParams struct {
@@ -832,6 +908,43 @@ type UpdateBotParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// DeleteBotAliasParams defines parameters for DeleteBotAlias.
+type DeleteBotAliasParams struct {
+	// IfMatch One or more ETags of the alias, comma-separated, or `*`, compared strongly. The write
+	// is carried out only if the alias exists and its current ETag is one of them (`*`: any);
+	// otherwise `412`.
+	IfMatch *AliasIfMatch `json:"If-Match,omitempty"`
+}
+
+// GetBotAliasParams defines parameters for GetBotAlias.
+type GetBotAliasParams struct {
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// PutBotAliasParams defines parameters for PutBotAlias.
+type PutBotAliasParams struct {
+	// IfMatch One or more ETags of the alias, comma-separated, or `*`, compared strongly. The write
+	// is carried out only if the alias exists and its current ETag is one of them (`*`: any);
+	// otherwise `412`.
+	IfMatch *AliasIfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch `*`: create the alias only; `412` when it exists. Other values are ignored.
+	IfNoneMatch *AliasIfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// GetBotAliasHistoryParams defines parameters for GetBotAliasHistory.
+type GetBotAliasHistoryParams struct {
+	// Skip How many items to skip before the page starts.
+	Skip *Skip `form:"skip,omitempty" json:"skip,omitempty"`
+
+	// Limit The largest number of items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // DuplicateBotParams defines parameters for DuplicateBot.
 type DuplicateBotParams struct {
 	// IdempotencyKey Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
@@ -891,6 +1004,9 @@ type CreateBotJSONRequestBody = BotCreate
 
 // UpdateBotJSONRequestBody defines body for UpdateBot for application/json ContentType.
 type UpdateBotJSONRequestBody = BotUpdate
+
+// PutBotAliasJSONRequestBody defines body for PutBotAlias for application/json ContentType.
+type PutBotAliasJSONRequestBody = BotAliasPut
 
 // DuplicateBotJSONRequestBody defines body for DuplicateBot for application/json ContentType.
 type DuplicateBotJSONRequestBody = BotDuplicate
@@ -1045,6 +1161,73 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/v1/bots/{bot_id} (the `UpdateBot` operationId).
 	UpdateBot(ctx context.Context, botId BotId, params *UpdateBotParams, body UpdateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListBotAliases List a bot's aliases
+	//
+	// Every alias of the bot with the version it points at, sorted by name. Visible to
+	// whoever may see the bot.
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/aliases (the `ListBotAliases` operationId).
+	ListBotAliases(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteBotAlias Delete an alias
+	//
+	// Deletes the alias (the version stays); the deletion is recorded in its history. Owner
+	// only: another user's public bot is `403`. With `If-Match`, only if the alias's ETag
+	// matches (`412` otherwise, with its current `ETag`). `404` when the bot has no alias
+	// of this name.
+	//
+	// Corresponds with DELETE /api/v1/bots/{bot_id}/aliases/{alias} (the `DeleteBotAlias` operationId).
+	DeleteBotAlias(ctx context.Context, botId BotId, alias AliasName, params *DeleteBotAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBotAlias Get one alias of a bot
+	//
+	// The alias and the version it points at, with the alias's strong `ETag`; a matching
+	// `If-None-Match` is answered `304`. Visible to whoever may see the bot; `404` when the
+	// bot has no alias of this name.
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias} (the `GetBotAlias` operationId).
+	GetBotAlias(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutBotAliasWithBody Point an alias at a version
+	//
+	// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+	// it existed (moved, or already pointing at that version). Only an `active` version can
+	// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+	// does not have is `404`. Owner only: another user's public bot is `403`. With
+	// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+	// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+	// in the alias's history.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+	PutBotAliasWithBody(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutBotAlias Point an alias at a version
+	//
+	// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+	// it existed (moved, or already pointing at that version). Only an `active` version can
+	// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+	// does not have is `404`. Owner only: another user's public bot is `403`. With
+	// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+	// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+	// in the alias's history.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+	PutBotAlias(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, body PutBotAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBotAliasHistory List an alias's moves
+	//
+	// Every move of the alias, newest first, one page at a time: its creation
+	// (`from_version` null), each move, and its deletion (`to_version` null). The history
+	// outlives a deleted alias; `404` for a name that was never an alias of the bot. Visible
+	// to whoever may see the bot.
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias}/history (the `GetBotAliasHistory` operationId).
+	GetBotAliasHistory(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DuplicateBotWithBody Duplicate a bot
 	//
@@ -1322,6 +1505,133 @@ func (c *Client) UpdateBotWithBody(ctx context.Context, botId BotId, params *Upd
 // Corresponds with PUT /api/v1/bots/{bot_id} (the `UpdateBot` operationId).
 func (c *Client) UpdateBot(ctx context.Context, botId BotId, params *UpdateBotParams, body UpdateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateBotRequest(c.Server, botId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListBotAliases List a bot's aliases
+//
+// Every alias of the bot with the version it points at, sorted by name. Visible to
+// whoever may see the bot.
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/aliases (the `ListBotAliases` operationId).
+func (c *Client) ListBotAliases(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBotAliasesRequest(c.Server, botId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteBotAlias Delete an alias
+//
+// Deletes the alias (the version stays); the deletion is recorded in its history. Owner
+// only: another user's public bot is `403`. With `If-Match`, only if the alias's ETag
+// matches (`412` otherwise, with its current `ETag`). `404` when the bot has no alias
+// of this name.
+//
+// Corresponds with DELETE /api/v1/bots/{bot_id}/aliases/{alias} (the `DeleteBotAlias` operationId).
+func (c *Client) DeleteBotAlias(ctx context.Context, botId BotId, alias AliasName, params *DeleteBotAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteBotAliasRequest(c.Server, botId, alias, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBotAlias Get one alias of a bot
+//
+// The alias and the version it points at, with the alias's strong `ETag`; a matching
+// `If-None-Match` is answered `304`. Visible to whoever may see the bot; `404` when the
+// bot has no alias of this name.
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias} (the `GetBotAlias` operationId).
+func (c *Client) GetBotAlias(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBotAliasRequest(c.Server, botId, alias, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutBotAliasWithBody Point an alias at a version
+//
+// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+// it existed (moved, or already pointing at that version). Only an `active` version can
+// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+// does not have is `404`. Owner only: another user's public bot is `403`. With
+// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+// in the alias's history.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+func (c *Client) PutBotAliasWithBody(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutBotAliasRequestWithBody(c.Server, botId, alias, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutBotAlias Point an alias at a version
+//
+// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+// it existed (moved, or already pointing at that version). Only an `active` version can
+// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+// does not have is `404`. Owner only: another user's public bot is `403`. With
+// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+// in the alias's history.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+func (c *Client) PutBotAlias(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, body PutBotAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutBotAliasRequest(c.Server, botId, alias, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBotAliasHistory List an alias's moves
+//
+// Every move of the alias, newest first, one page at a time: its creation
+// (`from_version` null), each move, and its deletion (`to_version` null). The history
+// outlives a deleted alias; `404` for a name that was never an alias of the bot. Visible
+// to whoever may see the bot.
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias}/history (the `GetBotAliasHistory` operationId).
+func (c *Client) GetBotAliasHistory(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBotAliasHistoryRequest(c.Server, botId, alias, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1986,6 +2296,312 @@ func NewUpdateBotRequestWithBody(server string, botId BotId, params *UpdateBotPa
 			req.Header.Set("If-None-Match", headerParam1)
 		}
 
+	}
+
+	return req, nil
+}
+
+// NewListBotAliasesRequest constructs an http.Request for the ListBotAliases method
+func NewListBotAliasesRequest(server string, botId BotId) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/aliases", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteBotAliasRequest constructs an http.Request for the DeleteBotAlias method
+func NewDeleteBotAliasRequest(server string, botId BotId, alias AliasName, params *DeleteBotAliasParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "alias", alias, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/aliases/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetBotAliasRequest constructs an http.Request for the GetBotAlias method
+func NewGetBotAliasRequest(server string, botId BotId, alias AliasName, params *GetBotAliasParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "alias", alias, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/aliases/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPutBotAliasRequest calls the generic PutBotAlias builder with application/json body
+func NewPutBotAliasRequest(server string, botId BotId, alias AliasName, params *PutBotAliasParams, body PutBotAliasJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutBotAliasRequestWithBody(server, botId, alias, params, "application/json", bodyReader)
+}
+
+// NewPutBotAliasRequestWithBody constructs an http.Request for the PutBotAlias method, with any body, and a specified content type
+func NewPutBotAliasRequestWithBody(server string, botId BotId, alias AliasName, params *PutBotAliasParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "alias", alias, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/aliases/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetBotAliasHistoryRequest constructs an http.Request for the GetBotAliasHistory method
+func NewGetBotAliasHistoryRequest(server string, botId BotId, alias AliasName, params *GetBotAliasHistoryParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "alias", alias, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/aliases/%s/history", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Skip != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "skip", *params.Skip, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
 	}
 
 	return req, nil
@@ -2662,6 +3278,81 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/v1/bots/{bot_id} (the `UpdateBot` operationId).
 	UpdateBotWithResponse(ctx context.Context, botId BotId, params *UpdateBotParams, body UpdateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateBotResponse, error)
+
+	// ListBotAliasesWithResponse List a bot's aliases
+	//
+	// Every alias of the bot with the version it points at, sorted by name. Visible to
+	// whoever may see the bot.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/aliases (the `ListBotAliases` operationId).
+	ListBotAliasesWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*ListBotAliasesResponse, error)
+
+	// DeleteBotAliasWithResponse Delete an alias
+	//
+	// Deletes the alias (the version stays); the deletion is recorded in its history. Owner
+	// only: another user's public bot is `403`. With `If-Match`, only if the alias's ETag
+	// matches (`412` otherwise, with its current `ETag`). `404` when the bot has no alias
+	// of this name.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/bots/{bot_id}/aliases/{alias} (the `DeleteBotAlias` operationId).
+	DeleteBotAliasWithResponse(ctx context.Context, botId BotId, alias AliasName, params *DeleteBotAliasParams, reqEditors ...RequestEditorFn) (*DeleteBotAliasResponse, error)
+
+	// GetBotAliasWithResponse Get one alias of a bot
+	//
+	// The alias and the version it points at, with the alias's strong `ETag`; a matching
+	// `If-None-Match` is answered `304`. Visible to whoever may see the bot; `404` when the
+	// bot has no alias of this name.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias} (the `GetBotAlias` operationId).
+	GetBotAliasWithResponse(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasParams, reqEditors ...RequestEditorFn) (*GetBotAliasResponse, error)
+
+	// PutBotAliasWithBodyWithResponse Point an alias at a version
+	//
+	// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+	// it existed (moved, or already pointing at that version). Only an `active` version can
+	// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+	// does not have is `404`. Owner only: another user's public bot is `403`. With
+	// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+	// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+	// in the alias's history.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+	PutBotAliasWithBodyWithResponse(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutBotAliasResponse, error)
+
+	// PutBotAliasWithResponse Point an alias at a version
+	//
+	// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+	// it existed (moved, or already pointing at that version). Only an `active` version can
+	// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+	// does not have is `404`. Owner only: another user's public bot is `403`. With
+	// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+	// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+	// in the alias's history.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+	PutBotAliasWithResponse(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, body PutBotAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*PutBotAliasResponse, error)
+
+	// GetBotAliasHistoryWithResponse List an alias's moves
+	//
+	// Every move of the alias, newest first, one page at a time: its creation
+	// (`from_version` null), each move, and its deletion (`to_version` null). The history
+	// outlives a deleted alias; `404` for a name that was never an alias of the bot. Visible
+	// to whoever may see the bot.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias}/history (the `GetBotAliasHistory` operationId).
+	GetBotAliasHistoryWithResponse(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasHistoryParams, reqEditors ...RequestEditorFn) (*GetBotAliasHistoryResponse, error)
 
 	// DuplicateBotWithBodyWithResponse Duplicate a bot
 	//
@@ -3586,6 +4277,762 @@ func (r UpdateBotResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateBotResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListBotAliasesResponse200Headers the declared response headers of an HTTP 200 response for ListBotAliases
+type ListBotAliasesResponse200Headers struct {
+	CacheControl *string
+}
+
+// ListBotAliasesResponse401Headers the declared response headers of an HTTP 401 response for ListBotAliases
+type ListBotAliasesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListBotAliasesResponse415Headers the declared response headers of an HTTP 415 response for ListBotAliases
+type ListBotAliasesResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// ListBotAliasesResponse429Headers the declared response headers of an HTTP 429 response for ListBotAliases
+type ListBotAliasesResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListBotAliasesResponse503Headers the declared response headers of an HTTP 503 response for ListBotAliases
+type ListBotAliasesResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListBotAliasesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BotAliasList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListBotAliasesResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListBotAliasesResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListBotAliasesResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListBotAliasesResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListBotAliasesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBotAliasesResponse) GetJSON200() *BotAliasList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListBotAliasesResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBotAliasesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBotAliasesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBotAliasesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBotAliasesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteBotAliasResponse401Headers the declared response headers of an HTTP 401 response for DeleteBotAlias
+type DeleteBotAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteBotAliasResponse412Headers the declared response headers of an HTTP 412 response for DeleteBotAlias
+type DeleteBotAliasResponse412Headers struct {
+	ETag *string
+}
+
+// DeleteBotAliasResponse415Headers the declared response headers of an HTTP 415 response for DeleteBotAlias
+type DeleteBotAliasResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// DeleteBotAliasResponse429Headers the declared response headers of an HTTP 429 response for DeleteBotAlias
+type DeleteBotAliasResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteBotAliasResponse503Headers the declared response headers of an HTTP 503 response for DeleteBotAlias
+type DeleteBotAliasResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteBotAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *AliasPreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteBotAliasResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DeleteBotAliasResponse412Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *DeleteBotAliasResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteBotAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteBotAliasResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON412() *AliasPreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteBotAliasResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteBotAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteBotAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteBotAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteBotAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBotAliasResponse200Headers the declared response headers of an HTTP 200 response for GetBotAlias
+type GetBotAliasResponse200Headers struct {
+	CacheControl *string
+	ETag         string
+}
+
+// GetBotAliasResponse304Headers the declared response headers of an HTTP 304 response for GetBotAlias
+type GetBotAliasResponse304Headers struct {
+	CacheControl *string
+	ETag         string
+}
+
+// GetBotAliasResponse401Headers the declared response headers of an HTTP 401 response for GetBotAlias
+type GetBotAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetBotAliasResponse415Headers the declared response headers of an HTTP 415 response for GetBotAlias
+type GetBotAliasResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// GetBotAliasResponse429Headers the declared response headers of an HTTP 429 response for GetBotAlias
+type GetBotAliasResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetBotAliasResponse503Headers the declared response headers of an HTTP 503 response for GetBotAlias
+type GetBotAliasResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetBotAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BotAlias
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBotAliasResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetBotAliasResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetBotAliasResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetBotAliasResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetBotAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetBotAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBotAliasResponse) GetJSON200() *BotAlias {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetBotAliasResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBotAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBotAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBotAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBotAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutBotAliasResponse200Headers the declared response headers of an HTTP 200 response for PutBotAlias
+type PutBotAliasResponse200Headers struct {
+	CacheControl *string
+	ETag         string
+}
+
+// PutBotAliasResponse201Headers the declared response headers of an HTTP 201 response for PutBotAlias
+type PutBotAliasResponse201Headers struct {
+	CacheControl *string
+	ETag         string
+	Location     *string
+}
+
+// PutBotAliasResponse401Headers the declared response headers of an HTTP 401 response for PutBotAlias
+type PutBotAliasResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PutBotAliasResponse412Headers the declared response headers of an HTTP 412 response for PutBotAlias
+type PutBotAliasResponse412Headers struct {
+	ETag *string
+}
+
+// PutBotAliasResponse415Headers the declared response headers of an HTTP 415 response for PutBotAlias
+type PutBotAliasResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// PutBotAliasResponse429Headers the declared response headers of an HTTP 429 response for PutBotAlias
+type PutBotAliasResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PutBotAliasResponse503Headers the declared response headers of an HTTP 503 response for PutBotAlias
+type PutBotAliasResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PutBotAliasResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BotAlias
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *BotAlias
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *VersionNotReady
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *AliasPreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutBotAliasResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *PutBotAliasResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutBotAliasResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutBotAliasResponse412Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PutBotAliasResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutBotAliasResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutBotAliasResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutBotAliasResponse) GetJSON200() *BotAlias {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PutBotAliasResponse) GetJSON201() *BotAlias {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON409() *VersionNotReady {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON412() *AliasPreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PutBotAliasResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PutBotAliasResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutBotAliasResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutBotAliasResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutBotAliasResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBotAliasHistoryResponse200Headers the declared response headers of an HTTP 200 response for GetBotAliasHistory
+type GetBotAliasHistoryResponse200Headers struct {
+	CacheControl *string
+}
+
+// GetBotAliasHistoryResponse401Headers the declared response headers of an HTTP 401 response for GetBotAliasHistory
+type GetBotAliasHistoryResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetBotAliasHistoryResponse415Headers the declared response headers of an HTTP 415 response for GetBotAliasHistory
+type GetBotAliasHistoryResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// GetBotAliasHistoryResponse429Headers the declared response headers of an HTTP 429 response for GetBotAliasHistory
+type GetBotAliasHistoryResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetBotAliasHistoryResponse503Headers the declared response headers of an HTTP 503 response for GetBotAliasHistory
+type GetBotAliasHistoryResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetBotAliasHistoryResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BotAliasHistory
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBotAliasHistoryResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetBotAliasHistoryResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetBotAliasHistoryResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetBotAliasHistoryResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetBotAliasHistoryResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBotAliasHistoryResponse) GetJSON200() *BotAliasHistory {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetBotAliasHistoryResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBotAliasHistoryResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBotAliasHistoryResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBotAliasHistoryResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBotAliasHistoryResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5163,6 +6610,117 @@ func (c *ClientWithResponses) UpdateBotWithResponse(ctx context.Context, botId B
 	return ParseUpdateBotResponse(rsp)
 }
 
+// ListBotAliasesWithResponse List a bot's aliases
+//
+// Every alias of the bot with the version it points at, sorted by name. Visible to
+// whoever may see the bot.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/aliases (the `ListBotAliases` operationId).
+func (c *ClientWithResponses) ListBotAliasesWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*ListBotAliasesResponse, error) {
+	rsp, err := c.ListBotAliases(ctx, botId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBotAliasesResponse(rsp)
+}
+
+// DeleteBotAliasWithResponse Delete an alias
+//
+// Deletes the alias (the version stays); the deletion is recorded in its history. Owner
+// only: another user's public bot is `403`. With `If-Match`, only if the alias's ETag
+// matches (`412` otherwise, with its current `ETag`). `404` when the bot has no alias
+// of this name.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/bots/{bot_id}/aliases/{alias} (the `DeleteBotAlias` operationId).
+func (c *ClientWithResponses) DeleteBotAliasWithResponse(ctx context.Context, botId BotId, alias AliasName, params *DeleteBotAliasParams, reqEditors ...RequestEditorFn) (*DeleteBotAliasResponse, error) {
+	rsp, err := c.DeleteBotAlias(ctx, botId, alias, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteBotAliasResponse(rsp)
+}
+
+// GetBotAliasWithResponse Get one alias of a bot
+//
+// The alias and the version it points at, with the alias's strong `ETag`; a matching
+// `If-None-Match` is answered `304`. Visible to whoever may see the bot; `404` when the
+// bot has no alias of this name.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias} (the `GetBotAlias` operationId).
+func (c *ClientWithResponses) GetBotAliasWithResponse(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasParams, reqEditors ...RequestEditorFn) (*GetBotAliasResponse, error) {
+	rsp, err := c.GetBotAlias(ctx, botId, alias, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBotAliasResponse(rsp)
+}
+
+// PutBotAliasWithBodyWithResponse Point an alias at a version
+//
+// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+// it existed (moved, or already pointing at that version). Only an `active` version can
+// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+// does not have is `404`. Owner only: another user's public bot is `403`. With
+// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+// in the alias's history.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+func (c *ClientWithResponses) PutBotAliasWithBodyWithResponse(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutBotAliasResponse, error) {
+	rsp, err := c.PutBotAliasWithBody(ctx, botId, alias, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutBotAliasResponse(rsp)
+}
+
+// PutBotAliasWithResponse Point an alias at a version
+//
+// Points the alias at one of the bot's versions: `201` when the alias is new, `200` when
+// it existed (moved, or already pointing at that version). Only an `active` version can
+// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
+// does not have is `404`. Owner only: another user's public bot is `403`. With
+// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
+// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
+// in the alias's history.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/bots/{bot_id}/aliases/{alias} (the `PutBotAlias` operationId).
+func (c *ClientWithResponses) PutBotAliasWithResponse(ctx context.Context, botId BotId, alias AliasName, params *PutBotAliasParams, body PutBotAliasJSONRequestBody, reqEditors ...RequestEditorFn) (*PutBotAliasResponse, error) {
+	rsp, err := c.PutBotAlias(ctx, botId, alias, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutBotAliasResponse(rsp)
+}
+
+// GetBotAliasHistoryWithResponse List an alias's moves
+//
+// Every move of the alias, newest first, one page at a time: its creation
+// (`from_version` null), each move, and its deletion (`to_version` null). The history
+// outlives a deleted alias; `404` for a name that was never an alias of the bot. Visible
+// to whoever may see the bot.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias}/history (the `GetBotAliasHistory` operationId).
+func (c *ClientWithResponses) GetBotAliasHistoryWithResponse(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasHistoryParams, reqEditors ...RequestEditorFn) (*GetBotAliasHistoryResponse, error) {
+	rsp, err := c.GetBotAliasHistory(ctx, botId, alias, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBotAliasHistoryResponse(rsp)
+}
+
 // DuplicateBotWithBodyWithResponse Duplicate a bot
 //
 // Copies the configuration of a bot the caller owns, or of any public bot, into a new bot
@@ -6210,6 +7768,822 @@ func ParseUpdateBotResponse(rsp *http.Response) (*UpdateBotResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateBotResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListBotAliasesResponse parses an HTTP response from a ListBotAliasesWithResponse call
+func ParseListBotAliasesResponse(rsp *http.Response) (*ListBotAliasesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBotAliasesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BotAliasList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListBotAliasesResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListBotAliasesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListBotAliasesResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListBotAliasesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListBotAliasesResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteBotAliasResponse parses an HTTP response from a DeleteBotAliasWithResponse call
+func ParseDeleteBotAliasResponse(rsp *http.Response) (*DeleteBotAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteBotAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest AliasPreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteBotAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers DeleteBotAliasResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 415:
+		var headers DeleteBotAliasResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteBotAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteBotAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetBotAliasResponse parses an HTTP response from a GetBotAliasWithResponse call
+func ParseGetBotAliasResponse(rsp *http.Response) (*GetBotAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBotAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BotAlias
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBotAliasResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetBotAliasResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetBotAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetBotAliasResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetBotAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetBotAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutBotAliasResponse parses an HTTP response from a PutBotAliasWithResponse call
+func ParsePutBotAliasResponse(rsp *http.Response) (*PutBotAliasResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutBotAliasResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BotAlias
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest BotAlias
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest VersionNotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest AliasPreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutBotAliasResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers PutBotAliasResponse201Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers PutBotAliasResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutBotAliasResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 415:
+		var headers PutBotAliasResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutBotAliasResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutBotAliasResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetBotAliasHistoryResponse parses an HTTP response from a GetBotAliasHistoryWithResponse call
+func ParseGetBotAliasHistoryResponse(rsp *http.Response) (*GetBotAliasHistoryResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBotAliasHistoryResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BotAliasHistory
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBotAliasHistoryResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetBotAliasHistoryResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetBotAliasHistoryResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetBotAliasHistoryResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetBotAliasHistoryResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -7755,6 +10129,21 @@ type ServerInterface interface {
 	// UpdateBot Change a bot
 	// (PUT /api/v1/bots/{bot_id})
 	UpdateBot(ctx echo.Context, botId BotId, params UpdateBotParams) error
+	// ListBotAliases List a bot's aliases
+	// (GET /api/v1/bots/{bot_id}/aliases)
+	ListBotAliases(ctx echo.Context, botId BotId) error
+	// DeleteBotAlias Delete an alias
+	// (DELETE /api/v1/bots/{bot_id}/aliases/{alias})
+	DeleteBotAlias(ctx echo.Context, botId BotId, alias AliasName, params DeleteBotAliasParams) error
+	// GetBotAlias Get one alias of a bot
+	// (GET /api/v1/bots/{bot_id}/aliases/{alias})
+	GetBotAlias(ctx echo.Context, botId BotId, alias AliasName, params GetBotAliasParams) error
+	// PutBotAlias Point an alias at a version
+	// (PUT /api/v1/bots/{bot_id}/aliases/{alias})
+	PutBotAlias(ctx echo.Context, botId BotId, alias AliasName, params PutBotAliasParams) error
+	// GetBotAliasHistory List an alias's moves
+	// (GET /api/v1/bots/{bot_id}/aliases/{alias}/history)
+	GetBotAliasHistory(ctx echo.Context, botId BotId, alias AliasName, params GetBotAliasHistoryParams) error
 	// DuplicateBot Duplicate a bot
 	// (POST /api/v1/bots/{bot_id}/duplicate)
 	DuplicateBot(ctx echo.Context, botId BotId, params DuplicateBotParams) error
@@ -8040,6 +10429,209 @@ func (w *ServerInterfaceWrapper) UpdateBot(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateBot(ctx, botId, params)
+	return err
+}
+
+// ListBotAliases converts echo context to params.
+func (w *ServerInterfaceWrapper) ListBotAliases(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListBotAliases(ctx, botId)
+	return err
+}
+
+// DeleteBotAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteBotAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// ------------- Path parameter "alias" -------------
+	var alias AliasName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alias", ctx.Param("alias"), &alias, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter alias: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteBotAliasParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch AliasIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteBotAlias(ctx, botId, alias, params)
+	return err
+}
+
+// GetBotAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBotAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// ------------- Path parameter "alias" -------------
+	var alias AliasName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alias", ctx.Param("alias"), &alias, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter alias: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBotAliasParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBotAlias(ctx, botId, alias, params)
+	return err
+}
+
+// PutBotAlias converts echo context to params.
+func (w *ServerInterfaceWrapper) PutBotAlias(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// ------------- Path parameter "alias" -------------
+	var alias AliasName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alias", ctx.Param("alias"), &alias, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter alias: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PutBotAliasParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch AliasIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch AliasIfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutBotAlias(ctx, botId, alias, params)
+	return err
+}
+
+// GetBotAliasHistory converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBotAliasHistory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// ------------- Path parameter "alias" -------------
+	var alias AliasName
+
+	err = runtime.BindStyledParameterWithOptions("simple", "alias", ctx.Param("alias"), &alias, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter alias: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBotAliasHistoryParams
+	// ------------- Optional query parameter "skip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "skip", ctx.QueryParams(), &params.Skip, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter skip: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBotAliasHistory(ctx, botId, alias, params)
 	return err
 }
 
@@ -8392,10 +10984,24 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions", wrapper.ListBotVersions, options.OperationMiddlewares["listBotVersions"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions/:number", wrapper.GetBotVersion, options.OperationMiddlewares["getBotVersion"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions/:number/diff", wrapper.GetBotVersionDiff, options.OperationMiddlewares["getBotVersionDiff"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/aliases", wrapper.ListBotAliases, options.OperationMiddlewares["listBotAliases"]...)
+	router.DELETE(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias", wrapper.DeleteBotAlias, options.OperationMiddlewares["deleteBotAlias"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias", wrapper.GetBotAlias, options.OperationMiddlewares["getBotAlias"]...)
+	router.PUT(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias", wrapper.PutBotAlias, options.OperationMiddlewares["putBotAlias"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias/history", wrapper.GetBotAliasHistory, options.OperationMiddlewares["getBotAliasHistory"]...)
 	router.GET(options.BaseURL+"/api/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
 
+}
+
+type AliasPreconditionFailedResponseHeaders struct {
+	ETag *string
+}
+type AliasPreconditionFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers AliasPreconditionFailedResponseHeaders
 }
 
 type BadRequestApplicationProblemPlusJSONResponse Problem
@@ -8466,6 +11072,8 @@ type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
 
 	Headers UnsupportedMediaTypeResponseHeaders
 }
+
+type VersionNotReadyApplicationProblemPlusJSONResponse Problem
 
 type ListBotsRequestObject struct {
 	Params ListBotsParams
@@ -9524,6 +12132,1077 @@ type UpdateBot503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdateBot503ApplicationProblemPlusJSONResponse) VisitUpdateBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliasesRequestObject struct {
+	BotId BotId `json:"bot_id"`
+}
+
+type ListBotAliasesResponseObject interface {
+	VisitListBotAliasesResponse(w http.ResponseWriter) error
+}
+
+type ListBotAliases200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type ListBotAliases200JSONResponse struct {
+	Body    BotAliasList
+	Headers ListBotAliases200ResponseHeaders
+}
+
+func (response ListBotAliases200JSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases400ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases401ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases404ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases413ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases415ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases422ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases429ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases500ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotAliases503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotAliases503ApplicationProblemPlusJSONResponse) VisitListBotAliasesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAliasRequestObject struct {
+	BotId  BotId     `json:"bot_id"`
+	Alias  AliasName `json:"alias"`
+	Params DeleteBotAliasParams
+}
+
+type DeleteBotAliasResponseObject interface {
+	VisitDeleteBotAliasResponse(w http.ResponseWriter) error
+}
+
+type DeleteBotAlias204Response struct {
+}
+
+func (response DeleteBotAlias204Response) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteBotAlias400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias400ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias401ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias403ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias404ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias412ApplicationProblemPlusJSONResponse struct {
+	AliasPreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias412ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias413ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias415ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias422ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias429ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias500ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteBotAlias503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteBotAlias503ApplicationProblemPlusJSONResponse) VisitDeleteBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasRequestObject struct {
+	BotId  BotId     `json:"bot_id"`
+	Alias  AliasName `json:"alias"`
+	Params GetBotAliasParams
+}
+
+type GetBotAliasResponseObject interface {
+	VisitGetBotAliasResponse(w http.ResponseWriter) error
+}
+
+type GetBotAlias200ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+
+type GetBotAlias200JSONResponse struct {
+	Body    BotAlias
+	Headers GetBotAlias200ResponseHeaders
+}
+
+func (response GetBotAlias200JSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias304ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+
+type GetBotAlias304Response struct {
+	Headers GetBotAlias304ResponseHeaders
+}
+
+func (response GetBotAlias304Response) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetBotAlias400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias400ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias401ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias404ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias413ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias415ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias422ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias429ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias500ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAlias503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAlias503ApplicationProblemPlusJSONResponse) VisitGetBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAliasRequestObject struct {
+	BotId  BotId     `json:"bot_id"`
+	Alias  AliasName `json:"alias"`
+	Params PutBotAliasParams
+	Body   *PutBotAliasJSONRequestBody
+}
+
+type PutBotAliasResponseObject interface {
+	VisitPutBotAliasResponse(w http.ResponseWriter) error
+}
+
+type PutBotAlias200ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+
+type PutBotAlias200JSONResponse struct {
+	Body    BotAlias
+	Headers PutBotAlias200ResponseHeaders
+}
+
+func (response PutBotAlias200JSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias201ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+	Location     *string
+}
+
+type PutBotAlias201JSONResponse struct {
+	Body    BotAlias
+	Headers PutBotAlias201ResponseHeaders
+}
+
+func (response PutBotAlias201JSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias400ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias401ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias403ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias404ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias409ApplicationProblemPlusJSONResponse struct {
+	VersionNotReadyApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias409ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias412ApplicationProblemPlusJSONResponse struct {
+	AliasPreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias412ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias413ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias415ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias422ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias429ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias500ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PutBotAlias503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PutBotAlias503ApplicationProblemPlusJSONResponse) VisitPutBotAliasResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistoryRequestObject struct {
+	BotId  BotId     `json:"bot_id"`
+	Alias  AliasName `json:"alias"`
+	Params GetBotAliasHistoryParams
+}
+
+type GetBotAliasHistoryResponseObject interface {
+	VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error
+}
+
+type GetBotAliasHistory200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type GetBotAliasHistory200JSONResponse struct {
+	Body    BotAliasHistory
+	Headers GetBotAliasHistory200ResponseHeaders
+}
+
+func (response GetBotAliasHistory200JSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory400ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory401ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory404ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory413ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory415ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory422ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory429ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory500ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotAliasHistory503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotAliasHistory503ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -11570,6 +15249,21 @@ type StrictServerInterface interface {
 	// UpdateBot Change a bot
 	// (PUT /api/v1/bots/{bot_id})
 	UpdateBot(ctx context.Context, request UpdateBotRequestObject) (UpdateBotResponseObject, error)
+	// ListBotAliases List a bot's aliases
+	// (GET /api/v1/bots/{bot_id}/aliases)
+	ListBotAliases(ctx context.Context, request ListBotAliasesRequestObject) (ListBotAliasesResponseObject, error)
+	// DeleteBotAlias Delete an alias
+	// (DELETE /api/v1/bots/{bot_id}/aliases/{alias})
+	DeleteBotAlias(ctx context.Context, request DeleteBotAliasRequestObject) (DeleteBotAliasResponseObject, error)
+	// GetBotAlias Get one alias of a bot
+	// (GET /api/v1/bots/{bot_id}/aliases/{alias})
+	GetBotAlias(ctx context.Context, request GetBotAliasRequestObject) (GetBotAliasResponseObject, error)
+	// PutBotAlias Point an alias at a version
+	// (PUT /api/v1/bots/{bot_id}/aliases/{alias})
+	PutBotAlias(ctx context.Context, request PutBotAliasRequestObject) (PutBotAliasResponseObject, error)
+	// GetBotAliasHistory List an alias's moves
+	// (GET /api/v1/bots/{bot_id}/aliases/{alias}/history)
+	GetBotAliasHistory(ctx context.Context, request GetBotAliasHistoryRequestObject) (GetBotAliasHistoryResponseObject, error)
 	// DuplicateBot Duplicate a bot
 	// (POST /api/v1/bots/{bot_id}/duplicate)
 	DuplicateBot(ctx context.Context, request DuplicateBotRequestObject) (DuplicateBotResponseObject, error)
@@ -11785,6 +15479,162 @@ func (sh *strictHandler) UpdateBot(ctx echo.Context, botId BotId, params UpdateB
 		return err
 	} else if validResponse, ok := response.(UpdateBotResponseObject); ok {
 		return validResponse.VisitUpdateBotResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListBotAliases operation middleware
+func (sh *strictHandler) ListBotAliases(ctx echo.Context, botId BotId) error {
+	var request ListBotAliasesRequestObject
+
+	request.BotId = botId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListBotAliases(ctx.Request().Context(), request.(ListBotAliasesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListBotAliases")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListBotAliasesResponseObject); ok {
+		return validResponse.VisitListBotAliasesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteBotAlias operation middleware
+func (sh *strictHandler) DeleteBotAlias(ctx echo.Context, botId BotId, alias AliasName, params DeleteBotAliasParams) error {
+	var request DeleteBotAliasRequestObject
+
+	request.BotId = botId
+	request.Alias = alias
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteBotAlias(ctx.Request().Context(), request.(DeleteBotAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteBotAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteBotAliasResponseObject); ok {
+		return validResponse.VisitDeleteBotAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBotAlias operation middleware
+func (sh *strictHandler) GetBotAlias(ctx echo.Context, botId BotId, alias AliasName, params GetBotAliasParams) error {
+	var request GetBotAliasRequestObject
+
+	request.BotId = botId
+	request.Alias = alias
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBotAlias(ctx.Request().Context(), request.(GetBotAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBotAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBotAliasResponseObject); ok {
+		return validResponse.VisitGetBotAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PutBotAlias operation middleware
+func (sh *strictHandler) PutBotAlias(ctx echo.Context, botId BotId, alias AliasName, params PutBotAliasParams) error {
+	var request PutBotAliasRequestObject
+
+	request.BotId = botId
+	request.Alias = alias
+	request.Params = params
+
+	var body PutBotAliasJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PutBotAlias(ctx.Request().Context(), request.(PutBotAliasRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PutBotAlias")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PutBotAliasResponseObject); ok {
+		return validResponse.VisitPutBotAliasResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetBotAliasHistory operation middleware
+func (sh *strictHandler) GetBotAliasHistory(ctx echo.Context, botId BotId, alias AliasName, params GetBotAliasHistoryParams) error {
+	var request GetBotAliasHistoryRequestObject
+
+	request.BotId = botId
+	request.Alias = alias
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBotAliasHistory(ctx.Request().Context(), request.(GetBotAliasHistoryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBotAliasHistory")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBotAliasHistoryResponseObject); ok {
+		return validResponse.VisitGetBotAliasHistoryResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -12099,205 +15949,230 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3djhvJlSD8KoG0B120kyySVaWWWBh8KKkltzzdkqAqWd9up0YZzAySOZWMoDOCRdHdBSz2GfbeFwvs",
-	"Yu937xYYYOa+9x32SRbnnIjMyB/Wj1SSum0ZsK1iZkaciDhx/n9+DBK1XCkppNHB5MdgIXgqCvznI54s",
-	"xCMlTaFy+DsVOimylcmUDCbBidQbUWhmFONrsxDSZAk3ImWF+PNaaKMZLwST4kIULIGR0kEQBjpZiCWH",
-	"0YRcL4PJD4FUfW1UIYI3YWC2KxFMAm2KTM6Dy8sweLQuCiHN4zM+b4NwthBsqsxXmiX0GtOmUHLOABiz",
-	"ZYbPQ4CvEKbYsk1mFvg/am1YIXiayTkzNATjc55JAFC848tVDlBEwWEUBGEA68kKkQYTU6yFv4Q2uNfB",
-	"2YJvwE7kliULLucCQHXw0C+aZSZkpuCZBGC14Wat3bNIZjLJ16lIB5FsQD5CyK+C9OlyuTZ8mourTxlA",
-	"53jS7ihp8sGVG+POdlVkF9yIkC35uz6fi388GB0d3BsOhyHL3Pzd5/6dSjiB0AXRq5ffMTXDzZJiAxtW",
-	"P7p9vsr2L0b7U2X0/sFsmNybDkX/Pj8S/cP0MOk/SIfT/r3paDaejWb30jG/ZrP+JAqdKXn1VsU3WW3M",
-	"ZqpgXLKYJya7EDG7oLFDtllkyaK+y5FEvDxmsbslMVNmIYpNpgWd+vWHUF6w8APOw+7AN9lsthvH02w2",
-	"60LyCZ6U2Si3WCbXy6kodMjiKIjWw+FBggvVBv8QffqN3qKfoiAesKeG9ieSDg3bmN8/uPWttYvbvTAL",
-	"dvfaMqPtehiXqb2kCKu7xErmW7ZZCAn7EEl/NLzQqnD/Wgqt+VywVHWtbdwnpLnlAi/DYMULvhTGEvaH",
-	"yjxNryJTWVq/Tze8QhmMsuJmEYSB5Ev4cqrM2yy9EtyZKpbcBJNgvcY3O2hVKpYrZYRMtv8ktm3Av+fn",
-	"QiOOJYXgRjDNZ6Ii/HtPH589YWnBZ4ZFuEpvwP4/iS379uzsBfsWOR97kok8jYLehPFI0gDTLQ6u+VKw",
-	"tRYFsZLyp3OxxZMvf7AcEF/LJBsfsoVaF9oSUh1JeHOWFRr4kF4pqQUxILZHeBCyqUq3IYsdGYx7OAMt",
-	"TzOpYOD5gJ15MEQSweJ4DQWyQwvIhMWH43E8YCeOFS6yXDAfCgI4A5TM8pwVawkcZxLJ+HD4ID6233G2",
-	"VEsYOOdGFDQefWkW3LAZz3IBN0AVTSBhj5Z8y6aCaSFNJLlmnK1yWLRR50LCJcDf/rxWBgeB4z+G/Wac",
-	"zQqhF+zVq6ffsJUomFqJAveleUeOZvfTYTIS/QP+9bR/OL0v+g9m47R/Lxnx8fQgOUyPhENUknQqVG0g",
-	"RY0lLPm774Scm0UwGR8dhcEyk+7vEdwuY0QBY/7zD1H0bjzqR9G7rx+/+f1vu9F59j03yaKNx8+lgG1Y",
-	"qkIwIEY6ZIlaLnlfC7jARqQhPI9/F9OmeseW8KLIRMpAtkFyk82cLPGVjqSTj2BUeF3BTPjGEudY8YL2",
-	"XMl5vp2wjeDnBALbi1/vR8FgMIiCuGfZ0xLgPwZAIon/FoDcWybeZdqApAIcmT13nAohsVJEpll8OBrH",
-	"YXWJHHAxTBgPInkKk/CcxU9nfdyqmOWZFJolai0NoAnAn2fatGkkUf/uA7aj7TrZ0XB82H1ez5QUH3xm",
-	"3kbD9uZbu7UHURAzt4sx/d07jmT8u+rn9ua+tuykIQB3HjBn8R8en8VsTxWRjL99fPJN3IOX6EhEyuKD",
-	"4SF7pgz7XqXZLBNpXJ0OnQqSH6ksXYI/ONsUmRF0mpb2tE8zxLcA6pIc+KcLG3vHR1wNedtz/i5bZqab",
-	"Lea8mMNNs3xezVhmxBKAxDWv+FwMHEx/XotiW4GU46g+KKmY8XVugsl4GFbcL5PmYByEAGi2BMltNBwi",
-	"obF/lRBn0oi5KBDk0/Ns1Yb4W7VhS0AZAtIops+zFZuKGWCpAxhkjsLoXXDDJ91gXwe1/Y8H/LAD+EuQ",
-	"CYj5kVDC05dEz+CvREkjJP6Tr1Z5Rmxwf1WoaS6Wv/8XTapBiRYAnuFZHkwC41FGQFfAdKkMu+B5lrI/",
-	"nj5/NmFrKd6tRAKMRsgUzhN+Z5lcrfGskAsHk0NYhckMIt5DnjIHYbkeB5Hen/K0b6cNLv19+20hZsEk",
-	"+M1+pWjv01O9/4K+pu1oo51bRsIlrGAqUG+dsCXP4QQELSdkmaTFvTp70r+P9AaXg0zZrv5pH36K5N7L",
-	"J4/Y14cPDibAzQWiM5w4M5ssESyTRDqm/yISA5Qjhz/1uijUHDUHzl7JLFGpYFKBFF7wxIiiB7cU1HUl",
-	"Z3mWfOgRbtWa8RzWumULfgESACjFAGfKouB0vVqpAqiEzrTh0pC2Wx7ag+rQSoA6TgyG6xt+LuSdHRju",
-	"ZKYZjooHYTzdH0RTkOzxQHieqw0+rqQZgOOJKqZZmgr5gXuIUgAOv5FEsswi07iPIIhZk0NWR/eDaucq",
-	"ODq2blY+vKudA7iQJaF+i2L2V5qt1tM8S+DhsRVrjLYLqi0Cd+6pBCmM54+LQhW32L0Phv9E+gQFpOB1",
-	"IQbAUIHjsQ13NpsU4XymzBO1lukHHjByY+MYdQZaW+0sD6uzBNZOU3ZdA2X6M3x4F2f5TDG9ThYAGuI/",
-	"kA8UC3ie21MD7NdCuL1wMsdN7Hso3pSyUl2AOKZ51IrQPskz+GKh8lSjhExDALtr2jj7nk2na9n2/f2a",
-	"/cez9l35jWfAxO16wbe54umZUt+BUPEp8ZT2kzgiSjRAnrhk9w7ZP2UP8TxeFCJRMs3giyeozt0BNwY0",
-	"XVSXgOlMJoIBkQcSzzLD9pxsXtFHPGW877B3vWM2E/SDVZVBBkWt1Ef60bhCen8pzK6lA/1X3mt90mDv",
-	"5CJ4yktjTd1SO6kJDZkY7UA+IXGWr/TYCeaZ3jEgCc4err8funrb87K04XwQSiRKzrJiiWCnIhfw4YRp",
-	"EMRKNCjVCVpXuUE8Tdn/Zwf4R1OshX/64/s7Tr8EvOP87WAIfr+0Ut0FBpzQ6gRbrjUKb3YqUABheR6G",
-	"wNH7q4rxMp6K4iJLxCvJL3iWo3H2E1OLlBs+5VrUJdBkIVJWZPOFYVJtOhmdsxiRoaiOhy/hSf9kZkTR",
-	"pvmneGyotGx4ZpzSgqOB+thlqfeUisswOFPqey63VlTXH0q/lCJdCrVd7daVSTZiGmGtYaAnep4pxQAQ",
-	"VkLSgX0FN6KPKuIdId1ZHd4QdWgyMQteAN8MKw9dJtmqUPNCaM24YUomgpj2Skhrko6kNoXgSx2i5wIF",
-	"DRDOBuw1HE/sHWZsN0SHZOyeZxcgBDu1E8/POtqapOkjo8QryddmoYrsL3fDzwQvgHei3RIYm3i3suSl",
-	"Er9GFSbUpu9AgrX//I6EMFIIa5DC9dRtEej169f9E8+D2+HqzTd8q1n8EEfzTXeF4FpJOm7eMc0VTgk8",
-	"llWhEqE1kLbH6FK5Q90fDmZcqsazTOQpXEEB2oEOJj/8GOBv8JVYogq2RidZXroeAxCWgjCwXplgEjhK",
-	"zg1bKm3YOLgMq3GWKhX5NSOs5blUG8nwXRYF85XpP4iCY5CI2R8enzHnu8QXdHD5xicvYx+pvM1jdvc6",
-	"kAuXT+DcDVPD1YasdCkBwSB0YtNC8HPriQExmSfmmMW047GlRMA+QCtADvdKatLlRfq9SDN+htB/HokY",
-	"+FvszwazxCE6RUCmst6V+BHB1n8sE5Vmcm5dsihKRzLOUnIOxkhJ3cdGMS4rTZ9MMwb9Vtaq2qKJJ0ki",
-	"VtU0HQ5nbyqCsLIJp9uvdBeoVlqkezuBFzNBkRogikcSley1hF0EriBShgajB6PRkP3bfx8dDY4Go3s9",
-	"grXtanYAdfmQcfftkVgn5CN0Z+EhpySp8fxFAZtkMqGDyYznWrQR0Ln82XMANpZ8Kcg+HeOdie1ySJIb",
-	"oNu7GrOxiVdjzkNlvvHevgyDTL8lm0TNItoJ6OuFQLwQF6LYkt8w4RLvOQCbrgnThBNzB9XtnSqVC44T",
-	"Ek25Hs7v8b1LZ7699v1n8BqcyFYbsXy7KtRyZWqLCoLmip6CLLBO4C9N3N2FrBA1s4yZFpwodHQjuh+z",
-	"9QpeHQ2HQ1YaDXXdyfwf1BpPjrNZkQmZ5lumnaFvDuhtIyeUzDMpmF6o1YAsz5Vhfzise+P+OYreDYdv",
-	"ftd2xIXBu759s9+g70AIgACBlvns1XcewLBhPrOoWcUHXzf36xSWhlFG1TchG8JOAGNK8rXOLgSKlOtC",
-	"ipSJdzwx+ZZxu721DcIJSsN7qtagD3iW93GnwZ08FgGZ25369gNhicOu6raS3ReWiagP2ssOu4xam0Qt",
-	"0cnErZ7TddXKESyJAOXmTRee21ffclOLCUhBPjYZAtugKGGQpTeLH/AXjq84uGrT7tyFGrmo78QrROuj",
-	"GlaTIi/XeR7XEdxFzKF4gneIT9FfWwDJdwaNdSF1A6+PAK1hQFIBKYDiI6M5rNxRqFtS6OcrWt3Mmr8T",
-	"tdoeA4VbMLWiMdqo8h6EtTT3Zc5Q3E1Cb0URL7ux4LtMm27nL7rS1AzWpzuWZcSy/o9roHhpfWJBBQgv",
-	"Cr6Fv/PdDsoYn8Wlmd95JNuOuisciiE5/bongEe3GX/YNb5RhudXOCxhEz0r2SzL7Y26EAXjeY7z6ubE",
-	"9w6vmbhJA/AsHDShc3XS9u4gA987Ptzh/qdQiyzVKOKKlE236HFvyPIx2yOoWTxVpk/CSq9OI0AdOFR9",
-	"WIy/yPL9FsNrxqK0iKTD7BboI8uRvYvP9pxzD/9npTJpdO+Y/H9riRGzm0VmhF7xhBxdRbZcinTATo0q",
-	"RMoyGcnKQVgseZ79hSReWAt7xPaePXnUC5lWLAoe8dm//48oYABz6uTrRC2nFO7KkwTYPtBFfBYF8HYk",
-	"QUhQkpxtA/ZSzNa6NKkdjscx2+OSodLBlLTyYW9CGonKu5YbSSBzc1Vs2aMkJAcG1+zx6aOQGT4Fgi7F",
-	"BsSOXkjiWpZmhUiImDGxnIoUNocQtchSFPEimWmVg4TnTfnq9+Ph+AS2Hv/1GJcH/7x3z/147wFFWADg",
-	"cBtSQb4vNYukt/vwSiYvMp2BArhnaWY/m0tVAKPo+dO6JcH4w4ewoFe/f/L4yZNBRAf257VgfKlsRDR6",
-	"2L7SdB1RVcFYbmUsp0/ZHsaFVcGoPT+6hWKsI1lB50GCYAOMcMQJ1wJui0OZ2TrP6ceZymFHJywKTk3B",
-	"//2vIgpoU6Pg9Ozlyenp4ygIWRT8/Nef/8vPf/35v9Jj+OFff/6fP//r//nP9Pjf/lcUsL1llhSK6Wwu",
-	"e+6t/w0f2HAIDKEjdHqGm44hbGkkq5AJLVixzq2udC5WGKNiFmLLNqIQzSCVlof62nvbxc6j6PT9WftU",
-	"sGnO5Tlcw6v5fMly2oYf0rMeo0CPej+brg1umUgzDBeGm4j+NdAf+4CnbSaIlu35Wxv32s1fqsiayuoP",
-	"d0cbF31LUcQughix0jr3TOX4sCpgGMnYE7qteljTdWK2V4LcG7BTIeo0G2PHf6T41ct9O62OGyc9ujWL",
-	"pRhOJ+i2JJsyqIus6fRyDVSfL1wpHn+YontNgHATpFsHC18jtrdU7V+fao1U9O2ujcxSh+wUUrxQQHZL",
-	"Z97u/X0wHYvD2ddJf5Qe8P6hOJr27yf30v7X4v7sAR9OR8k4vcn+Oqvites5pRfLT96W1KZ9LtsS/gzd",
-	"C2T8i4+tQlQxjOb6mupNG9ymoeI6qPH9F/R6W2+/5usz7+3LMFiv0ptd2pxrU/q53+PWdmmrJR6FTm33",
-	"AQhLs3PdjF3fL/86lUffOtCwSapr5Kq2DTvE5NMSqRq2SpfEFHvB5xZNpgJEgVUhSHzYo1stxSasbnIK",
-	"IkshcBQQsJWJJMUvsoUoQPwoE2rQCpoZx5O2oUNCax912VTk64/kXlzfhZhpvtVss9haO6ezbrovgzCg",
-	"uZw3ATajup/ea13CeA0vW/v0xcRGu3TWtLL9Uu1qCO0rvBe3NJOcoYIrcvJsEs0IGTcsF0BElBQDSkbR",
-	"NmJKGnYuxAqwISvYBc/XQh9HMo78gaNgwojUJrnghbZRFuVzQullJn34Rh/TRv43YBP/dKxmh/npT7tE",
-	"5+dSVKl7FGAyX1sfE5pm7SY2BPKbyKBO0gY5tBCJKlLyptxM+HRTTLfd4o8TerSweQRuCn/uwU3kmNtj",
-	"A13dazL96K1jTx2hXCm3LZlmoxodGd9aFSjgGsAmzQq1bMPzBIgxi+mtmAwPdTWpPCLcx/rpZ0BhV5nQ",
-	"bdnrWsPgDmHMNxSqdZGI7j2k80QFretQJ368GmAJZr9yyUi6oOQKHcnackLGPeqw5xY+IiRP1Grbo/gw",
-	"RttlHa6CF3kmihKfavycULQUa0CuKi3e7nDqrL188VMK0x7CXSVQ/9KF6KYDii7hTaXXKyRWX0D1qE6J",
-	"o8179uZKEnu9oZ9b3HUmgRBEVaEN0Yc7cAE4Yv936QFwu8q8wOHPbv9HMaxMK6gfrw3++XGXdNcdKYPG",
-	"xppsXsf/1s3NdxZEeA0KkHWXiDxlGQn9lsjZACSX3GWzs23e3JsudlrRowq4dtzTdZprCW9od6gauWuH",
-	"vxU8N4v27lZ01S1InXdXKPAnt191TbTDj3PCci7na7jipGhRxhEIp8UaFKJOq6YR78zbTSZTtbkCpTEs",
-	"TntKHKilZcBlDQtG4/uoYLUuVfsipZle5Xz71sm21WH94cVZ/1Ax60Pa4TXvEH1AoSAN0FI4a0y9ykPV",
-	"Rh/+7q25SnmDqRbZfIFZ49WL3vZYlVTvlK5KHa2li60KdZGlJNxVID9fCXnytAvaQhgX0F6H8iU9IIjI",
-	"6G99ezM0RGCCfSKOMRipJqloFyu9psTnZZcO0xmU4B+ot5SwiWntTa4WshPlHV/7EN5UStB1ttRJXbsA",
-	"cYF4HbWEGEaZHR59zWyMH6OYzq6YEor1bJNBbtgGw+CwREeVF2UDQkOL2ytRaCWpPARPB11o4WJEuyRy",
-	"dDGGVoNVs5kgtygSOcylvclOegylg8tnUhsud4nXQMKdAmCXtrv6TTfS40c7LdNlWYE0ZDzXikwPXLP4",
-	"/+/bWPb+0zQ+plINoGigYa0QcGvRcesOcXC1qNyeGgtxuDJHKq0TRwx/vQFltBGybRKvF6owTK+XS45n",
-	"h1t4nlECsAdytZVXB9lWazI2brUDJRvj21Q9zfa0IKJHqjsnt5pRq4a5vzOS9zoGiE/dTnjSs708XZeT",
-	"FJPHFzbsti3/2mRLTwK2pW5aV9QWfbk+NqvpDbuZaQGk+LdXYZFFILKVlprSrJaNS8p8tYL3N/Jeq3R1",
-	"3bOnElauhSY6RdREwOaTxSHOUhS1KfmCnujGbegQgtuXYad6WTnzWvZvPjMuvIrOfG+z2FqTeqWC3sxt",
-	"Y9TbW+vGXdyxLCTkn74/fLXUGlZdg+o3V/csUi0ybVSxvVulz797V2l976nLva+K9kl1LKv1vugus3JC",
-	"FQ3wKYWk33swHPfYVJiNENIvLqa/aghkkdyLf4zI0EBBIZ7sRD/UzA1RcBn3JhhiFBdilfNExFh2iPQr",
-	"NGxRjSUdRjIjaykGcbJ438YfsHjfjz+Av+vRB2SKuhF2+Dvz3GUQWFn7KQ1w0Eaa7q86Ud3b2kaGghZG",
-	"o33NtyzabVCWexVzYTy7KaoR7QuhVrvzitwm2yDRhjiNBSBEFYLiU2v7Zacii6puJ9mj9SpA3dKU2hp6",
-	"3xmm9uuSdv0cO2fGLbjCJOB2iVncqe8h2+O2+hWyLIdSFMLSwKKQcWcSpnd9pOs13FwPmndUrSqLAMHc",
-	"vphARkSyLjKzPQV8tBweM8FO1rTD9NcTRy3++PqslTrw7en46B774+szG6en19OY7bnoh6801vai2KxY",
-	"vFvFZfIYqk04fsXeFsasKJsnkzPldHFOZUds+ZpHC25OV2gaoSg2wZetoJiAMlDCEuUE5UuGGN7kuZ9D",
-	"l8pLQdoYHsa8KZIFNzANBe5pISK5sa4u7tzcVM7EKFgxht395jfMy7vLlIwkRVrFVoKPvesohUg1i09s",
-	"oiCnpGnKyGNULvGPr8+oVmI8KZPxdDaXLjgSzyAEyJQW9giSnGdLlxVENRq+ogRPqraGwZdYmJIqjGms",
-	"XQknRJ8O2AlbZlpnch5G0uZBYgppGejhMvAIIL/slA3ZHI4scjczEd36gFiSMyRXCc+ZFsWFKEIMo9V2",
-	"3H4fgaadAGnTbgVbFZk0WE7KbTrqXdptNgWKZrqe++VnmsVs7wennr7ZA+TTk/39zWYzKGZJHzBFFQNV",
-	"zPeLWQL/hfd6vUEkY8DX2MZxdugaYVU2EFfkCgSiSkXRsCiFUJqAcdrEcSQrVcCNpdkeaqY9ROBu9bQS",
-	"3rStIFcqJdsVhTZOYI9+wr/ZT07m+YktBceYiZ8i+VO/3y//C+/GnTWQYvYTOxwO2U++nnrbQkY7qhgB",
-	"hby70kXwoILDQYoBEKW99pgU4fhw9HVVwfUxVnzx0/9YPBoO+0CMMrlGrn94MKIPbGIfWbKp4EbI4qOh",
-	"fcxZfFZwqWei6EwsZHGyWMtzkdqrcjQ8KgFBpdkxD++T0eAda56Qn2pMRzRiPzHZmS/c/LYs+kMfHtiz",
-	"teSNXP4hBoheVaqnNWxZf4aGPSR4MGC5EOTDuaaSTGvIpTALlfZhZCyz5NZ6ZEFGEwrW09PkVqUPqkId",
-	"qJzHJ/Bt3GtDXBaOomEf2GEtZFXlKm2pv7VFcSph1RovsUWq6qPZfQVwMsm4rR9F0dgAmK4Xj2qNmnn1",
-	"LM/Ftp9JIJHVHLxWp5TsEnGjCGZclQR1UVpoDhFpa7qOOio412jMfmJ3VgylPS2V0+kbpfpY04YmrZCT",
-	"kntr105JLKi4e+vWVVpyfynSjPeJksPIR42Rd6UN0+lfmS3Mqgxeh3H1nN+YnNouo/7qLGLZRqyKTSDs",
-	"4zEe+20TuDlD75H3wYKC8wGF+IbFxwg+kKV/OHgY92A8G7pGhFnbym1GqWuxtBBrbTEHwUVjSAsrYUcw",
-	"64NoZ6vibecVa1V5oVnu46ZY+c7Vh7+qNktrcL+IB42Jd/gGlTjQl+DK5ZM/qKy1i0aYzvoaLQAA+WGq",
-	"vq3V0QGEV9LDGpX0MUtykAQBc8gc1sEtXOUZGPKopPm768LUCr+0T9uWaKPRQDrgXbXTnGk5rkzVcdPI",
-	"TJwkkieNinFU4pzqj/EyXwVr/MsUpsucCu8IETICiovM81I69UqaYnpIfDg8jMmHQMIV8YwJkwpJQcIl",
-	"ywUv7K0kwk88hq1lLrRNFwG+BXc9M04efaRsfd6E6kgnPFlkcu4EVBinEKtCAAmge1/K4q4euS2d22gm",
-	"wButBKiO0iSStADES1vMFaQbG1RamnnhA2dK3VZxs3teLK9RVdwtFpd1pkGqOBuy+MWrMyuyfPP4u8dn",
-	"j9GqGXcmWVDifslEeF7ejUhaCdyWITi4kRg+Gg1/oylJqz866PVQtu1XV3vCbPHdPbuLlMGUaSWB6JEi",
-	"SLV7e5OaGNtdcDmS7GYVeY897cgWQ6byulRGKdN4NEbIATsVpCHA2DhSWTVtypNzzG9r77BWhIPwLhVs",
-	"BvZHYVncHTA8XPALHNnKUXLg9qdiu9UmYU3oaosmbGf14o7dA0ARI2C6Tb12cWfN4kbJ6BsVKKalIGc+",
-	"3rE1ZMTGTR+0VnpVweUa5qBYJC54vsbQdLIBl4WNqZCxmnkL0qJUAFoFjgHqvRpSjmBPEWz/1zHutACx",
-	"ofFyaJ/2EEprQ4AlloSijZauPLMGMmFrJQIJS0Vi0xe9timYzcd2NE1hfqk1cpVXW0OJi9KSoob4DmRw",
-	"j8sUkQIIq+OUhKKANjtKiNepMttDv+zwIO7Bxjoejs53S2OBjZL1ImXIqXUk4xfPT+v5XnbXW79XeWCl",
-	"RSjG9NSVQU2wKZ9Ekk57gkJ22Xym1TEAGUezS8BcGM12dQiIZGcfgNe4cTZMAeUQNFijSWQvPhw/sPel",
-	"Jk70rLVK4XcgIGBOhSchDNipJSVSedHahhcXdCJ4Pjqkoj74ApwrchM02+LxaxJBInl13TE6Gm0qCYnt",
-	"tTLyQLq0Y6qZEVQGUkkRSeS5JlsKvy0Biv10/+jUsYIYlSaA/zfrQoY2c4Jb8eq4ok/wmGU6krN1Qca8",
-	"Dd+2qtl37+6APcP8Z4wDsWXzhT3aEi2/fXzyTWn1wxrtaBLONEtVsl4KaWhfrDkHYaD3CrU2Zeq5M4jh",
-	"xpddJqjSO6uxzgeDg8H41twTv+oRE4wkojCvWS4RyErbCCtUtwgFzx0F3HO0p1SOzkC7Cgm3yx8p5SQG",
-	"VcIRnRx/cqvGjcAs5XTbC/0K9QNm1076WSRt7E6td0Ro65Ai7gI9t0kigBe0xx4hscOeuIHVjPHGbSmt",
-	"d7h2/OkrXS4aT1F6YV8eiNxawzISSiNJ6THIJ6gtDo5JDBzx2OHPc8qmkCml6keSLswCo+n+YskZ/oQm",
-	"ib/EVoBmOehneP2Q0ANdF1qH9uUlUMtEx4RYOpIvCgXirsAWNfjMvQpkg6+ywZYvc/d+HYPdLXZvkknV",
-	"IUgky/e4RoNfz4M6VQBFFW+KTrOytnfNxA80hs8FjnTy4mkQBmW+cTAaDAdDTMkkGIJJcDAYDg6s+wNd",
-	"GrWomcmPwVx0OIa/Q3G+ZitXG7k7Tz5ELk9G3Io+xegUjemINV3uSBKD5KaUQWoVMLSiAFz2e8IAa+lm",
-	"diiQC/CLQvhltHHT2FlG3cJo0+H4yVsJwE4LtPVNtxhygPNseH7ubhzG27KLTGcOUKvX0F1BTMZDKa/V",
-	"09Tu00MKP/JbD/3Q7eisXtnHhgaX4bXvUa8GeLHpzsxtFRFHSKsQj84uB2Vc+Y1KydWCFHbPTbkPGDdK",
-	"QFBgY7OtUj2Usgs854Pc0cfiuuofO2C0VdVBkVsLstcgU3W6816MCWtxryxq0wVbLaG0WefRi3TcvU3k",
-	"iEKTqCr8JDWXG2gpiRHvjFdfgmvrUiF/xc2LSYSAFM+ePCpLigBxL4tURPLqGhr2DpqCay1iNsuAmnvV",
-	"KQYs/gdLcd+SKksXOQX2Y0AzyJGDwGpIOwBm01UiA52FVNXEOnX878yiECKS3vuu/0ymWa7UuUhBosES",
-	"2SyTqXgH+hjGvgmyotv44zy3nDSSJTXDA28Us7C20B1o8OedjZLeAz3PagQK9Uirc8T9GJ9oxBPyapXV",
-	"OuCLGhrsvO60jo6mJkG/lkhSzxGyP/Z3JUOHQb/2lw3h7eP/d0Srv2n0PhkPh1dUvbxdtUtXrKqj2qUf",
-	"1lTjYe6a301hfJj4kFbU9VG58n2v5Qt+Mrr+k1eNUrmHo4PrP2qW3Mfvjm4yWUd1Uvh4PL7Jx+3itvjt",
-	"g+u/bZawvgyDo5tsaL0DBn51g+3pKDOOYR8UJ2u5OduqdcFcSDGfa0ouMTp4cxkGK9UVRvfIqqmk/KuN",
-	"pNJYFephl0Sbxp+V5unKvjhgr2y5XCemYjWFSNq8aSr02az/FFbubAykSUAEjYLh4OsocCpBGTdjFQcb",
-	"Iwq6Hun1znaBYTXesuIucYcW+lCZW8s7jdaGRBnw1B+qdHsDomDJNKUirXO8qtXJeZV7gp1xSberS+hl",
-	"d9u0dpuA2xBnLMXtqoTUyEJ837IEtTST4eAAkBYjFHljF567VjjO8VNVgy635JaL8KrZ3oAg20K3l/UA",
-	"LJC+LlucYHSXnKCqJri7645XZ+hTN0ehNhP1br9XvV++92l5zPAGJLtsNPWFKX0apkR3inhLmyVdhkGn",
-	"AbeqStumg1Tv1rKrqh+zSDXz3ce2VYnIyBpX+QQaPUuspT3CvsLoCak1LomPSxXEDtWyK963UVrWdC5Z",
-	"mmm+Wgle6EjOCrW0GjkwxpD6EIMuNRWJArF4VghrVq1Ccch+i/EchfWioiMJQOmyiFeWbxv12HKbxGxZ",
-	"tt+1TnTfhWeUiuQeeSNcZR5r4OhRsFDph3V9YTLTxWPpdN6Lx9p+qzcwK/itPtvaCenLDk5da2BDi5Oq",
-	"4SRyjRC6lBE7Trc+YnlrS53+yKqDq/l8Db+w5q1fqc5wE/rzxO9wdzg8vP6Lsq0bUvIbEOOOXlu/TuZx",
-	"/3Zrfek1Wfo1cp5vbCh4N+cJuy3HL0mCbjtC1UZSIBCXW6/f4YC9dj2iPFobuoBCtJwBY4kkkXNnNG62",
-	"9a28GNw6xhu9p9pDek4I24TNHxNd5x30+Q/CfEri/JHp4A0E588jLAM4BzckR2VnxU9KXL+Qyr8pOfsP",
-	"wuwmdbe76w+VeZri1V2tu8xFNlANCKFeT7UwzlBZFhsmvf3Y1c3bXRcvpHigW9bGYwgCmptt0hWI7Y2y",
-	"wau10ZF0MTAoPWfSqJrZiuwutqCVC8CDT7AxY0XaHQnGRCh8O5ILEPGlbrfxJ+JcI/ceNa9xCfdtJWwD",
-	"Pa9q1Rvq7N+Of6JABQIFc338IKjesQ0rqopOdTACKob4yXnB+xrNEBUaTT48LROeNvFkpykNkItsPK4q",
-	"SzXSS/ytvErlAFYZKOUDz8SEZT3WsjHQM7FhhIuUPuTVUNlzWDkHnQpR06gycrPnT9tlg1uIfMWStTZq",
-	"KQptjX7URH7AHgpQGcWsw/I2vp01zFbLvJE17JMydevD+bzM/W9JC7q94eyLLPCLtrlR6PAtbW5V0CQW",
-	"IHpfkaHbxYQlLl3CSkfx005VCx7WtK2QWDh3veUi2emtOvM7DtlgCRvbH5d+EVs/ugpdxSBL5+SKpC8n",
-	"vC51M2pTEtaaGuG0KYsCivWBNyirle1hxcsoCMkuuOsNNoZ3KK5OK6YkcQgKLLVxnbLbHUx19zpjLnph",
-	"JCmcQLowIUrTI/MjGcKEwLKfClZexrg2us1gxKfgGN6HIcac0hfKuAYUYMq8OV3m/NnwkE4zocO1z+6N",
-	"s6Y8XefeJyXi4AGVNmP7NrOhA45PX9rqxWlrFMLdahBuA2lmztrrc3vPaUd1WnY5ttjF+Ja+rapL2KXl",
-	"6J/PneU6Q35xY92JZv7F7/VLtD6WVZBvy4atB+fumfDDIpNz7TKS2vzES8LTXvNoG+6RGbbg6YBRRyk/",
-	"NyiSNlijiqYtbK9pG9/aybmMUueVN8yGvS4FlyZbikjukXZGfKXMfex1MZOXtGPESj6nZmKP7otq8hlV",
-	"ky+07aPTNnvf6nm7t6BwRFH6VC1vZxA/Gedclcky3dUSnXplt0lZop7txV7pOXTuUtAYiMNVU5lMZnqB",
-	"gbtVXmxZMS90LWwwePVPNvLXKLZZKMoQsllxrv3F7tB6r2TcR4+y/5i+lmYtvhuErdoSfL9W5/Ot/SNf",
-	"CM9HJzwnnUUe787jcQ3F2qd0sZ0U64T9cIopfv1TTCnHW19l8S3MMh/olUgGmwU3mznm8S3Xucng2uxT",
-	"dmBfC2ksaRzAF71I0rR+FG4jhsl2YLTbgh9bk4PGZDaskegoIj5mK1GUiXFlUyMr5aFjw0ZWIb2zda9A",
-	"rFPFORLAFEsjsBOWqCUmc+WZBKktnrCF4IWZCm7ino18Gh2VNTHOhVhplqXUBkcK20NLrYQcsFqPtqyU",
-	"SCOpCqaNWrkmZBcVSa7kypBxFs+VFG6JuPQqyw+T8R7zZNHcCj/7Gn/5SlNhV6qW4mKvuGbxd1ybPp5r",
-	"/+k3JAVHEg2duBI5p3rVichcVu0G611zjeXXREpZc5zFHkGNXUodi1NueIwFEOI4jmSWTtjhGAtBSDOx",
-	"5xtJeGvCfoyCLI2wwmxk665GwSTCxo7/9z/9tygII78KKz5zXA0flkVZ8RHxQXxgK7RG5CkJIy+9Al8d",
-	"D8f3+qNRf3x0NnwwORxNhl8PRuOD/xgFlxbwSJ4V27I+Wpysi5z1n7H+tywKumvj/fYsCthvT148pZv3",
-	"26ff1C9dZzDDKT6qsr1a976jPYat2It5qpxKsGFBGjyz9NhDGBDn12hMwxovWRUhZvsylPaZGlrUAsVu",
-	"V5v1eg5uxDuzjyD3K2JU5QAhwoyuQ5hRG2Gu6wTagU0WN+pYVEOw2+PRvcGD+yPCow/A/vdYzCe5GpH0",
-	"iCOisx9RWGud12Ijx5QATRSCyt5hSrJHRxwZ6Sjn3q2uEuoTHh3DbdUGTeIrIdlamiwn6mqrTuRKY3ma",
-	"LwLdF4HurgS61xi41qjdnVM5948t0+GFv3sr24u18boDg+TQawaehBTYgqXZ5LZV2J2CwZv1oAbAU636",
-	"WqyldhYzmGGObf8nbKXyvJzbKFvAykaasw5Vt4up4iydtrTxJ7OluYVSU0PEVcebXUG/UkyUfkjPF6Pb",
-	"XURFf6F8H53yIYpb3zdWD7mF/cxV0N+piFZNI7q733XVu5iwqltjZrv1+656LJWNeSG1jveq8Lo/9/wy",
-	"OJXJLi6r7dea/WMlukbUHtV64WmKiZ07inCUfSJ32OYieTPj3J/cPv6KDXONlog3sMvVEeOLNPeFpt1p",
-	"Anqz76ZH18qfPoI058be/5ESxi93Eke4D2UZ7tnOknfHtmid7+nEasFSVQ19XUXmSNKsA3bi9diohzpR",
-	"zK4V646pfpUzRGFue0MMxNohQEGpE39mKEJUD9hTrPjpVRQthUVnF7Q16zmFFWOV0mY6YCsDZcBOZCUj",
-	"uiXWoCZOhRVWsEJjJBtNAmrkY+JiaEK25O/6fC7+8WB0dHBvOByGVTfsK7JUXIfVa8w6z6kEPNZWge2g",
-	"gKgl72sB3zmPdPy72IuU2gh+nm/ZHlbHHAwGXn1MjEenn3qeTdI71901Q3dVxIzklSUxq4po9eqUrSqU",
-	"zaIvUTDuO/PELutU7eB3VykaH37yCihlC91u+4TXXvx9WZSd4X1ke/tpK5/nqm7kNcwoy63Wb95xFTzo",
-	"mVcWKk8xLcwO8UtZ9BeO/veeVaQ6+OWdMvXwJh3+Q4aZ9K1e/kjxbHMkS+/KnuX1rIVdZvlrO7TdRurY",
-	"T7PZ7AoHYXd7NGoQgIklnSHSbvtjW2cyJosShUbNIlk+Jyhi8sv5g1iDCXVdYVf2WYtkR6O1imlR4hbj",
-	"JVB6oTba9qnBhREpq/Vli2TVDWFHizZ2sw5tkWw21zp21aJ/eONJa2ajmh3KsOTxn9c8H3gbCdLeVERS",
-	"5Sl5OEFPdn0f3HaiQ678xEUMO/fjqhAXmVqXIm/oPmR9NooH7E+lXm3FR/dBeXBU31mfu2ZiIBvCvlR9",
-	"DqqDryX5jsfYtwhT4dwrg0g2JNeOVixlFI0L1ctawq1bPenp3uiRfNjR/w12txTqQipu7jCiJkRObMV6",
-	"X37FuHHK1lvxrAg9yZVdK7j6RgcreVmXbiQ/jkT6DVzyGzgbLRpYxdttbLUv1psPlO24E5VsGOXU1aeo",
-	"OpB316qwpxS8P60LP5N0Dej+QUXmCXvuRKQe9Q9+IdJ0H/Hk9428BcQ2tQomZWNF10ax2QXRZhYMBw/g",
-	"YHd8Us8xLD+yBcdcwy5AQYGN8GEdNxPxa81Cdwj5dBOQubfZnGmTow8RjJ+6K/4BojHc/RvoBD4+fzZF",
-	"4O7X+0Ud+LtOLCT6Xmvj+wl1guvYaY4Fc43q1BUOPr2ugCLs1V6anMv5ms8FlZ52dWcSLm1dapDkbftv",
-	"W+pgudbYyKnWtSRL0ZDf9nJ8TyB8RDMOzrDL9wBLpKLaCTc8V/Mv5Wv/5ohL2wVg3Kn7xn/7A7k1beeD",
-	"3YqyrXUaj4fD2BrAST7GxWIAxLFrxIBKjVFr26bQNT0bdMnw3+LEH/M+2Bl2STt2AaDE5NkFSFPvh8a/",
-	"Loz02lMHkx/e1DGGWlx4qELYYVGFOmLcGFOcOuE639luH9jE9cAvidKFHS9dh43PhyCaeDBVgBTFRdnN",
-	"TP+doMpnkXB24KaPD23krH9Y77b+wxvUkjCMc5d1wEbV2w7+7Y4sgKLrIgcVDXUuC0HXUGVmpetwPqhE",
-	"HIwmuUqgAg2+NH40zTpOunPFkqi7DcJcOgVJQonkzjiPVnGmvcR2dKdaLl4L9x4rRKKKlCJQpNhEsm7J",
-	"5H6bNCnelQ35SY+3iy4l0O6FXyt2NXp7dI3zXWdvHuzVLfQxk8r2Z6YaC96IFoMu31z+vwAAAP//",
+	"7L1dbxtJliD6VwLZPSixOkmRlOwqUxhcyC67yz1VLsOS2/feSo8zmBkUc5yMYGcERbNdAi7ub9j3eVhg",
+	"F/u++7bAADPvvf9hf8ninBORGflBirJlu6tbA0y1xcyMOBFx4nx/vA8StVgqKaTRweR9MBc8FQX+8zTP",
+	"uH58zi/gj1TopMiWJlMymATnc8E4PP5KM20KJS+YkCYzG2b4xQkTl6LYsIW6FEzNmHEvs2TO5YXQLDOD",
+	"IAzEO75Y5iKYBFEwjoIgDArxp1VWiDSYmGIlwkAnc7HgML3ZLOFFbYpMXgRXVyFB94NKOIHUBeHLFz+4",
+	"+aVYEwz1iQ/5Mju8HB1OldGHR7Nhcn86FP1v+T3RP06Pk/6DdDjt35+OZuPZaHY/HfNDHETow2Wh0lWC",
+	"k+2G8xFP5uKRkqZQeRvMU6nXotDMKMZXZg6bmHAjUgZbIbTRjBcA/aUoWAIjpYPafEKuFsHk50Cqvjaq",
+	"EMHrsAuGVVEIabaf5VSZrzRL6LX2iYYAXyFMsWHrzMzxP2plWCF4mskL3OGpMoxf8Ew2j/b4xkd7HZwt",
+	"+AbsVG4sdgGoDp4K30JmCp5JAFYbblYlLkYyk0m+SkU6iGQD8hFCvgvSp4vFyvBpLnafMl4XPGl3lDT5",
+	"YOfGuLNdFtklNyJkC/6uzy/EPx6N7h3dHw6HIcvc/N3nfqPrMVXmIy/HNZv1R1HoTMndWxXvs9qYzVTB",
+	"uGQxT0x2KWJ2SWOHbD3Pknl9lyOJeHnCYndLYqbMXBTrTAs69esPobxg4Uech92B77LZbDuOp9ls1oXk",
+	"Ezwps1ZusUyuFlNR6JDFURCthsOjBBeqDf4h+vQbvUU/RUE8YE8N7U8kHRq2Mb9/dONbaxe3fWEW7O61",
+	"ZUbb9TAuU3tJEVZ3iZXMN2w9FxL2IZL+aHihVeH+tRBa8wvBUtW1tnGfkOaGC7wKgyUv+EIYnz0+nf3I",
+	"TTJvL/gnKQCihSoEgy3RNU4YskQtFryvBYxpRBrCy/HXMT5Y8kKkdpPyzYDB5q2LzIhIZpolvCgykTIg",
+	"wLgnmc9ixbsMuYZMcUsdSQcQWAab6Fjygh3EX8cTxuWmdxLJ8kKw+Hg0jju2Dfcrg7WRjBCEgeQLePh0",
+	"1qdd8Pdvwd/9IOSFmQeT0XB8HG5j4U9nz5QUW3YRIUwKwY3w1girPiE4CSEyY9c9YD/BOtglz1eCeGd2",
+	"IVVBbLNaztc7lgLgfMR6nuFAuwQmmKoOTk2YQLiW3MwrqPDLndi65MaIAr785595/8+v4T/D/oP+6/fD",
+	"8OjB1W+DJrxh8K5vP+rb+xJMgsVKGzYVbARc9HjIcrUWRcK1YLmAd3XI0uwCEEsVbL5ZzoXUIVy7wgBr",
+	"ReGA23dxSx4q8zTdxcuzxsnsyWc6NmmqzJss3blLM1UsuAkmwWqFb3Yw9FQslsoImWz+SWzagP/I3wqN",
+	"qGixUvOZqKSjg6ePz5+wtOAzwyJcpTdg/5/Ehn1/fv6cfY9Yx55kIk+joDdhPJI0wHSDg2u+EGylRUFb",
+	"Wv70Vmzwapc/WDERX8skGx+zuVoV2kobOpLw5iwrNAhreqmkFiSlsQMiliGbqnQTstjJCnEPZ6DlaQaE",
+	"IZMXRIQcDJG0Jw28SiCBsYBMWHw8HscDdurkxXmW0911UBDAGdDtLM9ZsZIglk0iGR8PH8Qn9jvOFmoB",
+	"A+fciILGoy/NnBs241mONFIVTSBhjxZ8A2ishTSR5Jpxtsxh0Ua9FRJwF3/700oZIrSZvDiB/WaczQqh",
+	"5+zly6ffsaUomFqKAvelSRHvzb5Nh8lI9I/4N9P+8fRb0X8wG6f9+8mIj6dHyXF6T2ylMnWk2EZnxvfu",
+	"hcEikyXdCWv3PIrejUf9KHr3zePXv/ttNzrvzZ62ciTaVO/YtvEfvM+R3MFxOpjbhK0Ff2s55EH86jAK",
+	"BoNBFMQ9K8MtAP4TACSS+G8g63JD9B5oDoitRPWRe5lK1M408YiwukQOuBgmBCZ3BpPwnMWOh8Usz6TQ",
+	"LFEraRgn+PNMmzZHPLp9jriTGe5/Zt5Gw/bmG7u1R1EQM7eLMf0NzD/+uvq5vbmvrMzV0BI7D5iz+PeP",
+	"z2N2oIpIxt8/Pv0u7sFLdCQiZfHR8Jg9U4b9qNJslok0rk6HTgXJj1SWLsEfnKQfOk1Le9qnGeJbAHVJ",
+	"DvzTrdj6rR3xh0sKP2SLzHSzxZwXF3DTrDCsZiwzYgFA4pqX/AKFB4TpTytRbCqQchzVByUVM77KTTAZ",
+	"D8OK+2XSHI2DEADNFqDejIZDJDT2rxLiTBpxYTn52dts2Yb4e7VmC0AZAtIopt9mSzYVM8BSBzBJCHob",
+	"3PBJN9jXQW3/zwN+2AH8FcgExPwqyf15IRIl0wwW8gS5CTxKlDRC4tHw5TLPiCceLgs1zcXid/+iSZmu",
+	"QP1tIWbBJPjNYWVGO6Sn+vA5fUUQNATbit6AlgIoSzewEnObV+1AFZ4MXH6Fd7UHNz+SdTyfsK9jtuYa",
+	"2WApNvhqwgBu4hwlt9I6l564e5hp0rQ6oWnI3XhzPNvh9WbDHcYmp+TVYd1pXUBZk6cviE3d4CTL2w6w",
+	"Gp7lwSQwHsMDKgQ7AVt9yfMsZX84++nZhK2keLcUCcgPQqZwTeF3lsnlCq8gClfB5BiQ02QG6clDnjIH",
+	"YYmmDiJ9OOVp304bXIUfj2M+3064hBVMBdrsJmzBc7hYgpYTskzS4l6eP+l/i2wEl4Oyll390z78FMmD",
+	"F08esW+OHxxNQEgTSKXgIjOzzhLBMkkcYfovIjHAEHL4U6+KQl2g1YSzlzJLVCqYVDKZ84InRhQ9QKGr",
+	"MHik5CzPko89wo1aMZ7DWjdszi9BsJsqg3CmLArOVsulKoD460wbLg1Z+spDe1AdWglQx4nBcH3D3wp5",
+	"aweGOwk3D0bFgzCe3RM0jvLm8zxXa3xcCakAxxNVTLM0FfIj9xCFOxx+LYkTmXmmcR9Bvrbm1qyO7kfV",
+	"zlVwdGzdrHx4WzsHcKGkgaYM1J6+0my5muZZAg9PrLQKyisuqLYI3LmnEoRrnj8uClV8TnZwKn2CAsrN",
+	"qhCd1BnhfKbME7WS6UceMApZxslfGSjjtbM8rs4SJDaasusaKNOf4cPbOMtniulVMgfQEP+BfKC0x/Pc",
+	"nhpgvxbC7YUTJffxbSDzKkXgulx4QvOoJaF9kmfwxVzlqUbFh4YY1DkdmrP7nj27a9n2/cOa7dvzdOz8",
+	"xnPe4HY955tc8fRcqR9AVvyceEr7SRwRBVUgT1yy+8fsn7KHeB4fJVdt48aApvPqEjCdyUQwIPJA4kEO",
+	"OXACVVOegvsOe9c7YTNBP1gLCEhEaGzwkX40rpDeXwqza+lA/6X3Wp8ME7dyEXbLiG20Ju2voeqgDdwn",
+	"JM7q35TzOgbcKtXdDF297XlRmuY+CiUSJWdZsUCwU5EL+HACYm7KSjQotURaV7lBPE3Z/2UH+EdTrIR/",
+	"+uNvt5x+CXjH+dvBEPx+aXy8DQw4pdUJ5uyydirQ62F5HobA0furivEynoniMkvES8kveZajY+ozU4uU",
+	"Gz7lWtQl0GQuUlZkF3PDpFpvUUPIEEj2vzoevoAn/dOZEUWb5p/hsaEuuuaZcboojpbJi049wtMVr8Lg",
+	"XKkfudxYUV1/LP1SilRkNGJot65MshHTCGsNAz3R81wpBoCwEpIO7Cu4EX3U/G8J6c7r8IZoGiH3muAF",
+	"8M2wik7IJFsW6qIQWjNumJKJIKa9FNK64yKpTSH4QofotUVBA4SzAXsFxxN7hxnbDdFWB7zILkEIdtYE",
+	"PD8bZNAkTZ8YJV5KvjJzVWR/vh1+JngBvBPN0XPUcZeWvFTi16jChNr0HUiw8p/fkhBGCmENUmdMaFzH",
+	"V69e9U+96JWOMJd8zTeaxQ9xNN8iWwiulaTj5h3T7Fb5X8ploRKhNZC2x2hCuEXdHw5mXKrGs0zkKVxB",
+	"AdqBDiY/vw/wN/hKLFAFW2GAQF6GXQQgLAVh0PawccMWShs2Dq7CapyFSkV+zQgr+VaqtWT4LouCi6Xp",
+	"P4iCE5CI2e8fnzMXt4Ev6ODqtU9exj5SeZvH7O51IBcun8C5HaaGqw1Z6U5HZyK5xKaF4G+tgw3EZJ6Y",
+	"ExbTjseWEgH7AK0AOdxLqUmXF+mPIs34OUL/ZSRi4G+xPxvMEofo6wKZyjrN4kcEW/+xTFSayQsbjoKi",
+	"dCTjLCVjWIyU1H1sFOOy0vTJNGPQHWmN5S2aeJokYllN0+Fe96YiCCtTf7r5SneBaqVFurcTeDGznnYQ",
+	"xSOJSvZKwi4CVxApQ4PRg9FoyP79v47uDe4NRvd7BGs7zMYB1BU/4wWZPFPmheDpx152F0hz5IIzrA0B",
+	"rSsYJMIOMvzFRY/1rBWBS/eCGyPhEu81xgemH2JNsiP1QZ1Gy9WtmUYcjCWOUtRUyLQC5CEzKyjWS5VJ",
+	"A7QpM2wjzAAt/3YSgOGhMmg876DwZLnCAZBLG+cY4lYCt0CgIXdZACKbjOzx5GtO3/AOl8irui0YBUR6",
+	"HcYpnQMpSEEmW4i2G9S5GT4iJKM14mqZ7gtxzrXBUNgbAGy3qhvmyjFkvKOtJsQjAGmstqBxlydlt8en",
+	"iqP4mbawAiz0z6y2HdW9JQtwQEEgiDXfZ9qoYtPt2UQ/EaCLLE8Fdk2HTIo1cGOMH2gjDzqeav/YdVEc",
+	"KD+qSwGgWVh5UXC8bvl2x1yMz+LSDuo8cTfa1pCcXd0TwKObjD/sGt8ow/MdjjrcVKYuRcF4nuMsujnN",
+	"/eNrpmlgB229mzt0Dj3azF0Y8UOmO3b7MYaP21gvS0BCNt2U1/Q2MKB9+p2L2gU9IlEnMrvQd4fMHTSP",
+	"tNx9KMgNiYcbebrpRjMKK5orGreapzZDd4BUGMwKtXizkzxtIUgiBZZAitcJi+Uqz+NK3MD9siTFZge0",
+	"0B4+IQsGhXV1of4HgYaaKwfNcQtgZIT5YMAaeFXbwhrQtbMLfRTZhYXPVyT7pGSq4vlzD9FmPNeiiXsf",
+	"wl6UlQ2qvePmBMQEp9A4oeI2uY4DdMvyHyHCXLv4lqBig93ZTyDJxUBUKOgkRo0ptsIsgdG+ubXhrqU1",
+	"33lvX4VBpt+QR6oW5tAJ6Ku5QK2Akmnw1oKMCVoeAJuuSNYVTnAdVPd1qlQuOE5IGuX1cP6I73nC0jXv",
+	"Y5grsLONNmLxZlmoxdLUFhUEzRU9ldoUJFRpsu24ZA3SZa1ZhhacKAzxRmH+hK2W8OpoOByy0mXcyOX5",
+	"f9QKT46zWZEJmeYbpp2b9wKUG5szoGSeScH0XC0HFE5SResMh/UQu3+OonfD4euvbxQ/CyI2KCU8k+zZ",
+	"yx88gJFIeaaCWqjL4Jvmfp3B0jC/pvomZEPYiTHDtBWdXQo0KK4KKVIm3vHEgHZit7e2QThBxULUCkiW",
+	"F04z7mT5RA62yYOEXVuu53dENrvJjFqZRC2sgkAEtuuqlSNYBREo7OsuPLevWn66H6fM0v2CgmtSQRqU",
+	"kwW1abfuQo1c1HfiJaL1vRpWkxsH+VAdwV2uGBqn8A7xKQZhFqDwO3fWqiAVy8Pre4DWTS71idEcVu4o",
+	"1A0p9E9LWt3MBj8kark5AQo3Z2pJY3QIgTcnrKWzN3NhAt0k9EYU8aobC7oFXV/vmSqjb0G2fWED3f4+",
+	"lRvYRM9HOstye6O+uLrzo+PDHTG9JGplqUYDp0hB1YnbltyYHRDULJ4q0ydhpVenERdL0z9WfViMv8jy",
+	"/RbDawaYt4ikw+wW6CPLkb2Lzw5caBf+h6Tr3glFf60k5oqu55kReskTCnMqssVCpAN2ZlQBIraMZBUe",
+	"Vix4nv2Z7J2wFvaIHTx78qiHhqsoeMRn//HfooABzKmzriZqMaVET54kLvARn0UBvB1JEBKUpFCrAXsh",
+	"ZitdOlSPx+OYHXDJ0OTMlLTyYW9C9miVdy03kkDmLlSxYY+SkMJXuGaPzx6FzPApEHQp1iB29EIS17I0",
+	"K0RCxIyJxVSksDmEqEWWoogXyUyrHCQ8b8qXvxsPx6ew9fivx7g8+Of9++7H+w8obBoAh9uQCrJZqlkk",
+	"vd3HFDF5melsmgt2YGlmH/OlgFH0/GndkmD84UNY0MvfPXn85MkgogP700owvlA2Fxjjq77SdB3RUI1Z",
+	"zMqUqtQBJntUaZg9P2SdsosjWUHnQYJgA4xwxJiaNN2UEYWzVZ7TjzOVw45OWBScmYL/x7+KKKBNjYKz",
+	"8xenZ2ePoyBkUfCXf/3Lf/rLv/7lP9Nj+OHf/vLf//Jv/+v/p8f//j+igB0ssqRQTGcXsufe+p/wgY1x",
+	"xrwYQqdnuOmYl5JGsoqD1oIVq9xayt+KJQaem7nYsLUoRDPyvBWfeO297WLnUXT24ax9Ktg05/ItXMPd",
+	"fL5kOR1GYdSzyJ6DXh82XZEOKdIME2XhJmJ0VSF42gc87bCVKDnLLt7cQG0lizPcHW2cDjtp2Et5Gdrl",
+	"5UlaFTCMZOwJ3VY9rOk6MTsoQe4N2JkQdZqNWdPvKSntytn2dTOxcnRjFruXsRzD+ipTeQ3UvQ1JH6fo",
+	"XpP11wTpxhmA15qqGhLhr0+1Rir6ZttGZqlD9tKgp9ayDOXavr8PpmNxPPsm6Y/SI94/Fvem/W+T+2n/",
+	"G/Ht7AEfTkfJON1nf51/69r1nNGL5SdvSmrTPpeN74bLpHX9xqVhrkpTbqxvixHOA7dpqLgOanz/Ob3e",
+	"1tuv+frce3tffxGsGr1FLsrxA25tl7Za4lHo1HYfgLAMOqgHMdT3y79O5dG3DjRskuob+4nOSqRqeKqd",
+	"Azb2MkotmkwFiALLQpD4cEC3Wop1WN3kFESWQuAoIGArE0lKSmJzUYD4UZaScJktlidtQoeE1irs6ohQ",
+	"pGckD+L6LsRM841m6/nGermdb9t9GYQBzeViSWAzqvvpvdYljNfwsrVPdyY22qXzppXtr9WuhtC+xHtx",
+	"QzPJOSq4Iqe4NqIZIeOG5QKIiJJiQBnm2sbLS8PeCrEEbMhciYSTSMaRP3AUTBiR2iQXvNA2xrZ8Tii9",
+	"yKQP3+hT2sj/Bmzin4/VbDE//XGb6PyTFFXRGgovvljZCCPnev3AgA0naYMcWohEFemNvJh2iuu8mNqW",
+	"Rimn8Ofey6V5c2ygq3tNjRt668RTR6gAgheLM/ooXxlw+ktRwCbNCrVow/MEiDGL6a2YDA/d3j3ax/rp",
+	"Z0Bhl5nQbdnrWsPg9a5arVZFsiUoh84TFbSuQ5342QqAJVj3iUtG0gVlTOtI1pYTMu5RhwO38BEheaKW",
+	"mx5lBzDaLhtuJ3iRZ6Io8anGzwlFS7EG5KrS4u0Op87ayxc/pzDtIdwugfqvXYhuOqDoEu4rve6QWH0B",
+	"1aM6JY4279nrnST2ekN/Mx7u1gOcHLH/u/QAuF1lXtrYF7f/oxhWJpXWj9eGfr/fJt11x0m3Axbr+N+6",
+	"ufnWUoCvQAGy7hKRpywjod8SORt+7io22JJLthjG6y52WtGjCrh21Pt1mmsJb2h3qBq5a4e/Fzw38/bu",
+	"VnTVLUi97a7N509uv+qaaIsf55TlXF6s4IqTokX55iCcFitQiDqtmka8M2/WmUzVegdKY1KE9pQ4UEvL",
+	"dJsaFozG36KC1bpU7YuUZnqZ880bJ9tWh/X75+f9Y8WsD2mL17xD9AGFgjRAS+GsMXWXh6qNPvzdG7NL",
+	"eYOp5tnFHEtBVS9622NVUr1Vuip1tJYutizUZZaScFeB/NNSyNOnXdAWwrh0xjqUL+gBQURGf+vbm6Eh",
+	"AqtmJeIEg5Fqkop2mXIrqma06NJhOoMS/AP1lhI2Ma29ydVCtqK842sfw5tKCfoD4y5dlHtHFV2GOQbH",
+	"975hNpyeUZB/V0wJBf+3ySA3bI1JEFiQpMqKt+lAocXtpSg0RcTBPRx0oYXLEOqSyNHFGFoNVs1mgtyi",
+	"SOSwQM4+O+kxlA4un0ltuNwmXgMJdwqAXdr2uq/dSI8fbbVMl7XC0pDxXCtbf0az+P/u20zG/tM0PqH6",
+	"a6BooGGtEHBr0XHrDnGwW1RuT43V9VyBX5XWiSMmP+1BGW2uRpvE67kqDNOrxYLj2eEWvs2o/IsHcrWV",
+	"u1OsqjUZm7XUgZKN8W2hBs0OtCCiR6o7J7eaUcuGub8zj+s6BohP3U540rO9PF2XkxSTx5c2Fact/9pS",
+	"G54EbIu8tq6oreR4fWxW0xu2n2kBA3B3YZFFoEaw8qxWi4WU+WoFH27kvVbp6rpnTyWsXAtNdIqoiYDN",
+	"J4tDnKUoalPqLT3RjdvQIQS3L8NW9bJy5rXs3xhLTeFVdOYH6/nGmtQrFXQ/t41Rb26sG3dxx7I6qH/6",
+	"/vDVUmtYdQ2q76/uWaSaUw7M7Sp9/t3bpfV9oC73oSraZ9WxrNb7vLt24inVs8KnlJB4/8Fw3GNTYdZC",
+	"SL+stv6qIZBF8iB+H5GhgYJCPNmJfqiZG6LgKu5NMMQoLsQy54mIsZYo6Vdo2KLCqTqMZEbWUgziZPGh",
+	"jT9g8aEffwB/16MPyBS1F3b4O/OTyx+1svZTGuCojTTdX3Wiure1jfxULYxG+5pvWbTboCz3Ki6E8eym",
+	"qEa0L4Rabs8qd5tsg0Qb4jSW/xJVCIpPre2XnYosqrqdZI/Wi1ktpSm1NfShM0wd1iXt+jl2zoxbsMMk",
+	"4HaJWdyp7yE74LakLbIsh1IUwtLAopBxZxKmd32k6zXcXA+ad1QtK4sAwdy+mEBGRLIqMrM5A3y0HB7r",
+	"AJyuaIfpryeOWvzh1XkrdeD7s/G9++wPr85tnJ5eTWN24KIfvtJYsJdis2LxbhmXpQNQbcLxK/Y2N2ZJ",
+	"qbKZnCmni3MqOmdrUj6ac3O2RNMIRbEJvmgFxQSUgRKWKCeoWkaI4U2e+zl0hVwoSBvDw5g3RTLnBqah",
+	"wD0tRCTX1tXFnZubitkZBSvGsLvf/IZ5VRcyJSNJkVaxleBj7zpKIVLN4lNbJoJTyRyqx8CoUcAfXp1T",
+	"l4B4UpZi0NmFdMGReAYhQKa0sEeQ5DxbuJxwqtD1FZX3oBLKGHyJLRmobLDGrg1wQvTpgJ2yRaZ1Ji/C",
+	"SNoqGFhApAz0cPUXCCC/lqwN2RyOLHI361C49QGxJGdIrhKeMy2KS1GEGEar7bj9PgJNOwHSpt0Ktiww",
+	"RUzJctNR79JusylQNNP1zH8/+zxmBz879fT1ASCfnhwertfrQTFL+oApqhio4uKwmCXw//BerzeIZAz4",
+	"Gts4zg5dI6xqgeOKXNVvVKkoGhalEEoTME6bOIlkpQq4sTQ7QM20hwjcrZ5Wwpu2ZaFLpWSzpNDGCezR",
+	"L/g3+8XJPL+wheAYM/FLJH/p9/vl/8O7cWcFzJj9wo6HQ/aLr6fetIzllhqWQCFvr3AlPKjgcJBiAERp",
+	"rz0hRTg+Hn1T9S55jPX+/OIPLB4Nh30gRplcIdc/PhrRB7asA1myqdxayOJ7Q/uYs/i84FLPRNFZVoLF",
+	"yXwl34rUXpV7w3slIKg0O+bhfTIavGPNE/ILzdARjdgvTHZWi2l+W5Z8pA+P7Nla8kYu/xADRHcVamwN",
+	"W1YfpGGPCR4MWC4E+XCuqSPYGnIhzFylWIgBi2y6td6zIKMJhcrSkluVPqjKtKFyHp/Ct3GvDXFZNpSG",
+	"fWCHtZBVdUu1pf7WFsWpgGlrvMQWlaiP5tWyyCTjtnooRWMDYLpeOrQ1aqscRTW8S2tG336ZGgoD1+Nr",
+	"G/UmWlNkXh38t2LTzyRQYW+eWn8DMn3EjeL5cdVKwAWCocVFpK3pOgr14VyjMfuF3Vq1vfa0VK+xb5Tq",
+	"Y9FEmrTCf6oeU7vZSmIh9u2ns6rq3vQXIs14n5gFjHyvMfK2ujSEYDvL0bCqRIxD6npRmZj85mWZ6Z1l",
+	"amQbdytOhLCPx3jsN60QxBk6qLwP5hT/DyjE1yw+QfCB8v3D0cO4B+PZ6Dii/dqWBjZKXYulhVhpizkI",
+	"LtpbWlgJO4KJJUSeW50yOm9xq4wgzfItbooVIV3ztV3F/1qD+1XiaEwkE3uUekN3hetFRy6nskcH2nk6",
+	"C7i1AADkh6n6thhcBxBezThrt9InLMlB2ATMIYtbB0NypQ1hyHslW9leeLBWWbB92rYGMI02JGrXLs7r",
+	"rNdxZQ2Pm3ZsYlaRPG2UJKb+YVTVgpcpMdhAT6YwXeasBLUi7xR6meelAOy1QsAMlPh4eByTm8J2YES2",
+	"NGFSISlIuGS54IW9lcRbbMOolcyFthkpwBrhrmfGibyPlO3rkVD/mYQn80xeOBkYxinEshBAAujel+K+",
+	"K/BuW240OvXxRp8+KtQ5iSQtAPHSNoEAAcrGrZaWZPjAWWs3VWjugRcubFTFf7BGvrM+UqeKkMXPX55b",
+	"qei7xz88Pn+MhtO4M4+DagOUTITn5d2IpBXybZ2ro70k/dFo+BtNeWD90VGvh+Jzv7raE2abdhzYXaQk",
+	"qUwrCUSPdE3q+dGb1CTl7kYtkWT7dfI4YY2GYDalzNbpzDQejRFywM4EKSEwNo5UluWd8uQtptC1d1gr",
+	"wkF4lxq9APujyC/uDhgezvkljmxFNTlw++P3OXCbhL1kqi2asK1dTzp2DwBFjIDp1vWeJ529ThqtZvZq",
+	"bEJLQc58smVryE5OXdhYR0eHrY1aapiDYpG45PkKo9/JzFw2RKEGKGrmLUiLUsdoNUYBqA9qSDmCPUWw",
+	"/V/HuNMCxIbGy6F92kMorZkCG7g5QtFGS9fWRQOZsMW4gYSlIrEZkl5PUkwYZFs6kjK/li9546utodxI",
+	"aUlRQ0MAMnjAZYpIAYTVcUpCUUCbLa2H6lQZu3fEx8OjuAcb63g4+vctjQU2SgaSlCGn1pGMn/90Vk8p",
+	"s7ve+r1KNSuNTjFmwC4NKptN+SSSdNoTFLLLzq6tTmPIOJrdxS6E0WxbZ7FIdvYPe4UbZyMhUA5Bmzha",
+	"XQ7i4/EDe19q4kTPGsQUfgcCAqZteBLCgJ1ZUiKVFxBueHFJJ4Lno0OqGokvwLkiN0HLMB6/JhEkkrsL",
+	"29LRaFNJSOyglfQH0qUdU82MoDrjSopIIs812UL47cxQ7Kf7R6eOJWqp+gH8r1kVMrTJGdyKVycVfYLH",
+	"LNORnK0Ksheu+abVBat7dwfsGaZYY6iJbbcl7NGWaPn949PvSsMi9nZCq3OmWaqS1UJIQ/tiLUYIA71X",
+	"qJUps9udzQ03vuxORx2iWI11PhgcDcY35p74VY+YYCQRhXnNOIpAVtpGWKG6RSh47ijggaM9pXJ0DtpV",
+	"SLhd/khZLTGoEo7o5PiTWzVuBCZCp5te6He2GjC7dtLPImnDg2o950Jb6B5xF+i5zUMBvKA99giJHfbU",
+	"DaxmjDduS2kgxLXjT1/pctF4itKLLPNA5NbglpFQGknKwEE+QT1ncUxi4IjHDn+oIaeQKVUDiCRdmDkG",
+	"7P3ZkjP8CY0Mf46tAM1y0M/w+iGhB7outA7tywuglomOCbF0JJ8XCsRdgf1f8Zl7FcgGX2aDDV/k7v06",
+	"Brtb7N4kq61DkEiW73GNNsWeB3WqAIoqpBX9cmW5z5oXAWgMvxA40unzp149xUkwGgwHQ8z6JBiCSXA0",
+	"GA6OrIcFvSa1wJzJ++BCdPief0BxvmaOV2u5PRU/RC5PduKKPsXod43piDVd7kgSg+SmlEFqRTa0ohhf",
+	"9jvCAGtMZ3YokAvwi0L4fVpw09h5Rq24adPh+MkhCsBOCzQnTjcY1YDzrHn+1t04DOlll5nOHKBWr6G7",
+	"gpiMh1Jeq6ep3aeHFOHk9/X9uduXWr1yiI3QrsJr36Meb/Bi02Oa20IljpBWUSSd3dHK0PW9SsHW4iC2",
+	"z03pFRiaSkBQ7GSzHWs9WrMLPOfm3NL/7roCI1tgtG17QJFbCbLXIFN1uvNBjDlxca+sm9MFWy1ntVlI",
+	"3Aum3L5N5OtCq6sq/Dw4l35oKYkR74xXwoJr67Uhl8j+9SpCQIpnTx6VVUuAuJd1MCK5u0yHvYOm4FqL",
+	"mM0yoOZeAYwBi//BUtw3pMrSRU6B/RjQDHLkILAa0g6A2XRV4UB/JBVOsX4j/zszL4SIpPe+61uZaZYr",
+	"9VakINFgDxaWyVS8A30Mw+sEGeptiHOeW04ayZKa4YE36mVYW+gWNPjT1garH4Ce5zUChXqk1TnifoxP",
+	"NOIJOc7KgiDwRQ0Ntl53WkdHM8SgX8tVqach2R/72/Ktw6Bf+8tGCffxfzsC4l83eiaOh8MdxbZvVk7d",
+	"1cPqqFbtR07VeJi75rfTeQkmPqYVdX1UrvzQ6ymIn4yu/+RloxfD8ejo+o+aPZ3wu3v7TNZR/h4+Ho/3",
+	"+bjdPQG/fXD9t80eKVdhcG+fDa23WMOv9tiejj42GFlCobiWm7ONWhXMRS3zC035K0YHr6/CYKm6IvUe",
+	"WTWVlH+1llR9q0K9AXtqbPtSoFdWnK7siwP20vZjcGIqFmyIpE3NplqizRJTYeUxx1idBETQKBgOvomC",
+	"uKxAb0NzrOJgw1BB1yO93tkuMHLHW1bcJe7QQh8qc2N5p9ESnSgDnvpDtbMCf6PyPmU7rXK8qtXJecWB",
+	"gq2hTzcrfeglkNvMeZvj2xBnLMXtKrbUSHT80MoHtUyW4eAIkBaDIHljF35yvRad46dqN1JuyQ0XcXV1",
+	"dQOZ0dbSvarHeIH0ddXiBKPb5ARVwcLtbR0bVf8/Z/c96mMWBj94+XO73i/f+7w8ZrgHyS57T9wxpc/D",
+	"lOhOEW9ps6SrMOg04FaFb9t0kErqalcSnyLrKLTPdx/bXngiI2tc5RNoNMWzlvZIon8D2EitM158Uqog",
+	"dqiWXfFbGwhmTeeSpZnmy6XghY7krFALq5EDYwzRboW61FQkCsTiWSGsWbWK9iH7LcZzFNaLio4kAKXL",
+	"Il5Zvm1gZcttErMFBiCU7QLrLjyjVCQPyBvhiv9YA0eP4pFKP6xrPJiZLh5Lp/NBPHZGbeT3MCs8ncHC",
+	"qtdbdZJWInZw6lqHRFqcVA0nkeu01aWM2HG69RHLW1vq9CdWHVxZ6Wv4hTVv/Up1hn3ozxO/hfLx8Pj6",
+	"L8q+wUjJ9yDGHc1cf53M49ubrfWF18Xz18h5vrPR5t2cJ+y2HL8gCbrtCFVrSYFAXG68htoD9so1IfVo",
+	"behiFtFyBowlkkTOndHYD+GOj4bHlReDW8d4o7lpe0jPCWG7/Ppjouu8gz7/XpjPSZw/MR3cQ3D+MsIy",
+	"gHO0JzkqW3d/VuJ6Ryr/puTs3wuzndTd7K4/VOZpild3ueoyF9lANSCEejXVwjhDZVnPmPT2E1eab3vp",
+	"vZDigW5Yfo8hCGhutnldILY3KhMvV0ZH0sXAoPScSaNqZiuyu9iaWS4ADz7Bzt8VaXckGHOt8O1IzkHE",
+	"l9pFlTUDpWrk3qPmNS7hvq2EbaDnVTl8OEgKOmrEP1GgAoGC6UR+EFTvxIYVVXWtOhgB1Vv87LzgQ41m",
+	"iAqNPiKelglPm3iy1ZQGyEU2Hlf4pRrpBf5WXqVyAKsMlPKBZ2LCyiEr2RjomVgzwkXKUPLKtBw4rLwA",
+	"nQpR06iqvaY/bZcNbi7yJUtW2qiFKLQ1+jFMgx2whwJURjHrsLyNb2YNswU597KGfVambn04X5a5/y1p",
+	"QTc3nN3JAn/VNjcKHb6hze2Q2vZuj6pptKQsa+w7e1pZZNFUPQVD9PqSQ4maQ/zROtKNwixairizUaau",
+	"Yu32UJVTC+OnpUBVX87tesVX2vY5/rW6ZG+uAdxd3c/jw+V1/PKusCvP8RFS/XXX//A9/mMvE3zVCPPA",
+	"JwDa8I3undQNr1lVAZllEm3dtg7MgP20lqKgtumTMijOZQqVthYytw+P4g7J3JfCXetksrs4i8tBQyYO",
+	"iXDVGp9gwGtvYMPV/fwHzBN0bcIj6Qp4IknbZQWnNrs3PSv8qhSz2zaU4x2dvOuG379Dey01hL2TPr60",
+	"3dXmR2+jXp0iRoXFrqpDt1BRyhzurtcS7E6wGoGx6XlNP1jL9OrLJGyLSHLSoAkUB+wTBXYdTSDL64cR",
+	"hM9pU7WdwbsFn7JL9ufUuhCill11C3DNnL4y6a2OBidV60v8B6VW2WZY5RBfeKV3suDfu0lXSVGRl6ZC",
+	"9/HSYLifKEJNPbYZhJ8TXfa7ons5lY1K7xMWj4cjT7iiT4BuinUID4f0MJKZTcwWKTvAPv3kf7OVQZAb",
+	"YHUDm49hZ+jZnuZcVjnPjokkXEZyauesOjDuLvhR9Wc88Wp72IphdoGRLMMjMKGOJFVgLSjasptJtsSz",
+	"fKMzbRJWELdp8DZcpCJxJ115sigW2zTEk0h2i8Cmg3TabF0XCkIJ8s5gDofhy/Nl0oobxQn2HVzw+crc",
+	"klgc7vv+x5igb8Y1n6/MF7CXXs+wy3tEyXfrSpRqdor5gszulmMq99iVLxhS6a19/7hKMkt9oeDKvw4z",
+	"tK3I+UyZF0Cd75TCX4ks85yqY8lKQihZabdAs6+Z6tDymmus1siylGcfqhcf7koAnZBtyHZXiuRBjGWT",
+	"LYwxuqh7Nqcehq9iOEub10FsVOMDChW1QEdSrUyeXWI0q6uBg+A5fZMKJ1GFPizODxqnoDqHLVN8qchG",
+	"crsme41q+r3dzk+cEfo5dFi3lD1SrJzgAud4Z8+/o3u3bM+XdQT7gircVrJatW2bvP/weKHu/DJsoeeq",
+	"1XU0V+yMs4SHtVDLkOJ3OLaLQZ2rM1Xt3Jl1sqrKmC3sFZdJUbY/bVW3BiusuAy3SPpBQq/KwMwY6LDV",
+	"yNwUOG3KooAS/eENqprLDrCjXhSElBSw7Q02hneoqIZWDLhGVVXGFnWR3bmg1NerM+G6F0aScomlqxFA",
+	"ZUCJl1AUvBDYVlChw8YVuBnVet9SuRfBsbYH1hfiVLusTGrG6KWyLqcua4ra3PBO74jDtS+eimfj+HU9",
+	"dOe0RBw8oFJJtm8zmzfsgnSubHfUtDUK4W41iOXktmibWtdClLyMPeoDsS2rjV2Ob5jYVm44fPeFc9ns",
+	"7b3LYbsdJn6X9PbX6AIru6zeNAbHpm/dPhN+WGTyQrtyhG1+4lXg1J5d0OZ6Z4bNeYqO8Qd1x3gkbaZ2",
+	"VUqnoBectbOTcxml3lapcNZ8uBBcguYVyQMKzSS+UhY+7XUxkxe0Y8RKvmRYoj26u7jELxiXeEfbPjlt",
+	"s/etXrT3BhSOKEqfunFdY7VxXezKWreW6NSNN5PSSMOsjYa+Q1c/VYwAcbisjDvLZKbn6P6piuKWHblC",
+	"LAVJr+4TGbAjWNFrSaV/zQaVZq+vPQwqzgN0Z0q5Izy3RHhOO5vI3V660zUU65BqRW6lWKfs5zOs79k/",
+	"w9gTvPVVCc+5WeQDvRTJYD3nZn2BRTwXq9xkcG0OqTRoXwtpLGkcwBe9SNK0fgmeRgGDnBtRtmGkLofW",
+	"5KCxkiX2YHMUER+zpSjKqphEXEPGrZSHWU22rALSO9tXB8Q6VbxFAphiXXR2yhK1wEqOeSZBaosnbC54",
+	"YaaCm7hnyx6M7pUF8d8KsdQsS3O0BEkqW6qxpu2AvfLDLbNSIo2kKpg2aqltb4vLiiRXcmXIOIsvlBRu",
+	"ibj0qsQnVuJ8zJN5cyv80sv4y1eaGkdSqwRXeIFrFv/AtenjufaffueCFNClhCuRF9QPNxGZK6m7dib7",
+	"Raa1SKlkJmexR1BjV0+TxSk3PMbq53EcRzJLJ+x4jFXgpZnY840kvDVh76MgSyPsYBnZvo5RMImCo9kw",
+	"+d//33+JgjDyuzziM8fV8GHZ9BEfER/EB7YDZERpUmHk1VbDV8fD8f3+aNQf3zsfPpgcjybDbwaj8dH/",
+	"GwVXFvBInhebsv9SnKyKnPWfsf73LAq6e2/99jwK2G9Pnz+lm/fbp9/VL11nJvMZPqpKPbbufUf7fdsR",
+	"FIvUcmrxhN0o8MzSEw9hQJxfoTENGzxkVXkI2/e9tM/U0KJWJeJmvR+v5+BGvDOHCHK/IkZVAUBEmNF1",
+	"CDNqI8z96VD0v+X3RP84PU76D9LhtH9/OpqNZ6PZ/XTMO7DJ4kYdi2oIdnM8uj948O2I8OgjsP8DFvNZ",
+	"rkYkPeKI6OyXE/Extc1GTsjLSBSC2mphPWKPjjgy0tEuultdJdQnPDqB24pR+9SAZCVNlvtxkdiBRNtb",
+	"cCfQ3Ql0tyHQvcKqFY3ewDm1i/7UMh1e+Nu3sj1fmbKLAzsAyaHXzDoPKasdIxflptU4mqIIms1gBsBT",
+	"rfparKR2FjOY4aIArJ2wpcrzcm6jbPcaW2aKdai6XUwVZ+m0pY0/my3NLRQEJ+vacbzZdfMqxUTp5/Pf",
+	"Gd1uI8XmjvJ9csqHKG5939g64Ab2szJiYJsiet6Kud4n1snFNY+wQb3RdVc9tuLFSGAvZhL7uZRxA2nP",
+	"74FRmezispu331eZ2lA1SnZQoweepljVdUsF/jJadYttLpL7Gef+6Pbx1x3pZJexr12ujhh30twdTfsk",
+	"mcuX1eX6HKnLbuzD95SWcbWVOMJ9KNv8zrb2uzrZkQLsPi/bsUaSZh2wU6+Hfz3UiWI2rVh3Qs1rnCEK",
+	"C1s3xEBsHAAUdD3PcpTjUMzRA/bUNLIdS2HR2QVtT+wb5kCeduTL1KAmToXtFbA9WyQbTchr5GPiYmhC",
+	"tuDv+vxC/OPR6N7R/eFwGLJssVhhpagdJer+WEYH7zTr/EQtprGxAmwHBUQteF8L+M55pOOvYy9Sai34",
+	"23zDDrA13mAw8JrjYTEq+qnn2SS9c93eMHBbO7xI7uyHV7VDqrema7Wga3Z8iIJx35kntlmnage/vUXJ",
+	"+Piztz9wB7zFPnELSSl2hg+R7e2neySdbsGML5Z2epuLvuPod/mnbX552+HLu+4UcdaQYRntUa0v09hS",
+	"vCU384re0QdBMwVvm1n+aOyb5UddZvn9pY7DNJvNdjgI0c3zHK1eBy+ePGL3HwzHPdsdHKvKdYZIu+2P",
+	"bZO5mCxKFBo1i2T5nKCIyS/nD2INJmr6LyIxLH4fURsF6kjqaWUYhxzVa85FwZXHtKhqo5cGq+dqrSno",
+	"eokLI1KGPsdCLHOegCxTtUJfioKqQtrmztgRXIfOnkUNz+LDUmc89JXGMJLxYV1nPHGtYn9+7UlrZq3q",
+	"W2D7nf5pxfOBt5Eg7U1FJFWekocT9GTX9N1tJzrkyk9cxLBzPy4LcZmpVSnyhu5D1mejeMD+WOrVVnx0",
+	"H5QHR81dNfZycw0vYV+qJufVwdcq/I7HMZN8gXUw3SuDSDYkV0+wtf2DqygaF6qXtYRbt3rS073RI/lQ",
+	"mXnX7pZCXUidjR1G1ITIiW1X7cuvGDdOpTqXPENXrpNc2bWCq290sJKXdelG8tNIpN/BJd/D2WjRwCre",
+	"bmOrfbHefKBsJ52oZMMop644fUn5Rt2F6u0pBR9O68IvJF0Dun9Uh2nCnlsRqUf9o78SabqPePK7Rt4C",
+	"YptaBpPA0lfbHTOYBD6xrDILhoMHcLBbPqkXGC0/st2GgC7DVgEKCpmIAdqz9hPx7XV5Tpn33UI+3QRk",
+	"7m02Z9rk6GME46fuin+EaAx3fw+dwMfnL6YI3P5679SBv+uqokTfUbhyou9n1AmuY6c5dss0qlNXOPr8",
+	"ugKKsLu9NDmXFyt+IajvrGs6kXBpm9KCJE/2VFfnHCvATIXHIbVgWYqG/LaX40cC4ROacXCGXYVSqaNu",
+	"wg3P1cVd78q/OeLSdgEYd+q+8d/+QG5N2/Z8u6JsGx26WlBZLqx8jIvFAIgT14UdlRqjVolN0eSGT21n",
+	"2ZYM/z1O/Cnvg51hm7RjF5BhaddL8cHlOX9dGAk4IpJVAX9Mfn5dxxjqb++hCmGHRRVqh783pjh1wiKB",
+	"a/Ufsvje8Mjvh9CFHS9ce/0vhyCaeDC1fxPFpXDxL/rvBFW+iISzBTd9fGgjZ/3D98EUI5lPV6BV/fwa",
+	"tSQM49xmHbBR9WgFw3/bJuqpSlYLK/mvihxUNNS5LARdQ5WZlcmcG9cj2oo4GE2yS6ACDb40fjTNOk66",
+	"c4Xf1kVmbFJm6RQkCSWSW+M8Wp1ZDih+JLSNHMIqhqRnS8pRBIoU60jWLZlce1EMUrwrq/6RHm8XXUqg",
+	"3Qu/VuxqNPbvGscRrrLjMWIKUPip0CdMKmbU27LGgjeixaCr11f/JwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -171,6 +171,26 @@ type Bot struct {
 	ConfigVersion   int32
 }
 
+type BotAlias struct {
+	BotID     uuid.UUID
+	Name      string
+	Version   int32
+	Etag      int64
+	MovedFrom *int32
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+type BotAliasMove struct {
+	ID          int64
+	BotID       uuid.UUID
+	Name        string
+	FromVersion *int32
+	ToVersion   *int32
+	ChangedBy   uuid.UUID
+	ChangedAt   time.Time
+}
+
 type BotCount struct {
 	OwnerID uuid.UUID
 	Shard   int16

@@ -229,11 +229,18 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		 SELECT id, n, model, temperature, system_prompt, 'active', owner_id, 'update'
 		 FROM bots, generate_series(2, 3000) n WHERE id = $1`,
 		`UPDATE bots SET config_version = 3000 WHERE id = $1`,
+		// Every bot has an alias; the listed bot has many, and a long history for one.
+		`INSERT INTO bot_aliases (bot_id, name, version) SELECT id, 'production', 1 FROM bots WHERE id <> $1`,
+		`INSERT INTO bot_aliases (bot_id, name, version) SELECT $1::uuid, 'alias-' || n, n FROM generate_series(1, 300) n
+		 UNION ALL SELECT $1::uuid, 'production', 1`,
+		`INSERT INTO bot_alias_moves (bot_id, name, to_version, changed_by) SELECT id, 'production', 1, owner_id FROM bots WHERE id <> $1`,
+		`INSERT INTO bot_alias_moves (bot_id, name, from_version, to_version, changed_by)
+		 SELECT id, 'production', n - 1, n, owner_id FROM bots, generate_series(2, 3000) n WHERE id = $1`,
 	} {
 		_, err := conn.Exec(ctx, sql, bot.ID)
 		require.NoError(t, err)
 	}
-	_, err = conn.Exec(ctx, "ANALYZE bot_versions")
+	_, err = conn.Exec(ctx, "ANALYZE bot_versions, bot_aliases, bot_alias_moves")
 	require.NoError(t, err)
 
 	tx, err := conn.Begin(ctx)
@@ -323,6 +330,44 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 	})
 	run("VersionPair", func() error {
 		_, err := q.BotVersionPair(ctx, x, db.BotVersionPairParams{BotID: bot.ID, Number: 1500, Against: 3, Caller: heavy})
+		return err
+	})
+	for _, page := range []struct {
+		name     string
+		off, lim int32
+	}{{"FirstPage", 0, 20}, {"DeepPage", 2000, 20}} {
+		x.need = float64(page.off + page.lim)
+		run("AliasHistory/"+page.name, func() error {
+			_, err := q.BotAliasHistory(ctx, x, db.BotAliasHistoryParams{BotID: bot.ID, Name: "production", Caller: heavy, Off: page.off, Lim: page.lim})
+			return err
+		})
+	}
+	x.need = 0
+	run("AliasHistoryCount", func() error {
+		_, err := q.BotAliasHistoryCount(ctx, x, db.BotAliasHistoryCountParams{BotID: bot.ID, Name: "production", Caller: heavy})
+		return err
+	})
+	run("AliasList", func() error {
+		_, err := q.BotAliasList(ctx, x, db.BotAliasListParams{BotID: bot.ID, Caller: heavy})
+		return err
+	})
+	run("AliasGet", func() error {
+		_, err := q.BotAliasGet(ctx, x, db.BotAliasGetParams{BotID: bot.ID, Name: "production", Caller: heavy})
+		return err
+	})
+	run("AliasPut", func() error {
+		_, err := q.BotAliasPut(ctx, x, db.BotAliasPutParams{BotID: bot.ID, Name: "staging", Version: 1500, Caller: heavy})
+		return err
+	})
+	run("AliasMove", func() error {
+		_, err := q.BotAliasMove(ctx, x, db.BotAliasMoveParams{BotID: bot.ID, Name: "production", Version: 1501, Caller: heavy, Etags: []int64{1}})
+		return err
+	})
+	run("AliasMoveRecord", func() error {
+		return q.BotAliasMoveRecord(ctx, x, db.BotAliasMoveRecordParams{BotID: bot.ID, Name: "production", FromVersion: new(int32(1)), ToVersion: new(int32(2)), Caller: heavy})
+	})
+	run("AliasDelete", func() error {
+		_, err := q.BotAliasDelete(ctx, x, db.BotAliasDeleteParams{BotID: bot.ID, Name: "alias-7", Caller: heavy})
 		return err
 	})
 	run("Train", func() error { _, err := q.BotTrain(ctx, x, db.BotTrainParams{ID: bot.ID, Caller: heavy}); return err })

@@ -35,6 +35,7 @@ var (
 	kindKeyReused            = problemKind{http.StatusUnprocessableEntity, "/problems/idempotency-key-reused"}
 	kindRateLimited          = problemKind{http.StatusTooManyRequests, "/problems/rate-limited"}
 	kindTooManyStreams       = problemKind{http.StatusTooManyRequests, "/problems/too-many-streams"}
+	kindVersionNotReady      = problemKind{http.StatusConflict, "/problems/version-not-ready"}
 )
 
 // problemError is an error that is answered with a problem; middleware returns it and the

@@ -1,0 +1,214 @@
+package bots
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/chatsphere/bots/gen/db"
+)
+
+var (
+	// ErrVersionNotFound means the bot, which the caller may change, has no version with
+	// the number an alias was to point at.
+	ErrVersionNotFound = errors.New("no such version")
+	// ErrVersionNotReady means an alias was to point at a version that is not active.
+	ErrVersionNotReady = errors.New("version is not active")
+	// ErrAliasNotFound means the bot, which the caller may see, has no alias of that name.
+	ErrAliasNotFound = errors.New("no such alias")
+)
+
+// AliasPreconditionError is ErrPreconditionFailed for an alias: Etag is the alias's current
+// etag, 0 when the alias does not exist.
+type AliasPreconditionError struct {
+	Etag int64
+}
+
+func (e *AliasPreconditionError) Error() string { return "alias has changed" }
+
+// Is makes errors.Is(err, ErrPreconditionFailed) hold.
+func (e *AliasPreconditionError) Is(target error) bool { return target == ErrPreconditionFailed }
+
+// Alias is a name the owner points at one of a bot's versions.
+type Alias struct {
+	Name      string
+	Version   int32
+	Etag      int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// AliasMove is one entry of an alias's history: FromVersion is nil for its creation,
+// ToVersion nil for its deletion.
+type AliasMove struct {
+	FromVersion *int32
+	ToVersion   *int32
+	ChangedBy   uuid.UUID
+	ChangedAt   time.Time
+}
+
+// AliasMovePage is one page of an alias's history and the number of entries in all.
+type AliasMovePage struct {
+	Items []AliasMove
+	Total int64
+}
+
+// AliasCondition limits an alias write (HTTP If-Match and If-None-Match: *): MustExist
+// refuses a new alias, Etags (when not nil) lists the etags the alias may have, and
+// CreateOnly refuses an existing alias.
+type AliasCondition struct {
+	MustExist  bool
+	Etags      []int64
+	CreateOnly bool
+}
+
+func aliasFromDB(a db.BotAlias) Alias {
+	return Alias{Name: a.Name, Version: a.Version, Etag: a.Etag, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+}
+
+// PutAlias points the caller's bot's alias at version, creating it (created is true) or
+// moving it. The version must be active: the write checks it in the same statement, so that
+// the rule holds across replicas; the history records the move in the same transaction.
+func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name string, version int32, c AliasCondition) (alias Alias, created bool, err error) {
+	type result struct {
+		alias   Alias
+		created bool
+	}
+	r, err := InTx(ctx, s.pool, func(tx pgx.Tx) (result, error) {
+		var row db.BotAlias
+		var err error
+		if c.MustExist {
+			row, err = s.q.BotAliasMove(ctx, tx, db.BotAliasMoveParams{BotID: id, Name: name, Version: version, Caller: caller, Etags: c.Etags, CreateOnly: c.CreateOnly})
+		} else {
+			row, err = s.q.BotAliasPut(ctx, tx, db.BotAliasPutParams{BotID: id, Name: name, Version: version, Caller: caller, CreateOnly: c.CreateOnly})
+		}
+		if errors.Is(err, pgx.ErrNoRows) {
+			return result{}, s.explainAliasMiss(ctx, tx, caller, id, name, &version)
+		}
+		if err != nil {
+			return result{}, fmt.Errorf("put alias: %w", err)
+		}
+		a := aliasFromDB(row)
+		if row.MovedFrom != nil && *row.MovedFrom == row.Version {
+			return result{alias: a}, nil // set to the version it had: nothing moved
+		}
+		move := db.BotAliasMoveRecordParams{BotID: id, Name: name, FromVersion: row.MovedFrom, ToVersion: &row.Version, Caller: caller}
+		if err := s.q.BotAliasMoveRecord(ctx, tx, move); err != nil {
+			return result{}, fmt.Errorf("record alias move: %w", err)
+		}
+		return result{alias: a, created: row.MovedFrom == nil}, nil
+	})
+	return r.alias, r.created, err
+}
+
+// DeleteAlias deletes an alias of the caller's bot; etags, when not nil, lists the etags the
+// alias may have. The history records the deletion.
+func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name string, etags []int64) error {
+	_, err := InTx(ctx, s.pool, func(tx pgx.Tx) (struct{}, error) {
+		row, err := s.q.BotAliasDelete(ctx, tx, db.BotAliasDeleteParams{BotID: id, Name: name, Caller: caller, Etags: etags})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return struct{}{}, s.explainAliasMiss(ctx, tx, caller, id, name, nil)
+		}
+		if err != nil {
+			return struct{}{}, fmt.Errorf("delete alias: %w", err)
+		}
+		err = s.q.BotAliasMoveRecord(ctx, tx, db.BotAliasMoveRecordParams{BotID: id, Name: name, FromVersion: &row.Version, Caller: caller})
+		if err != nil {
+			return struct{}{}, fmt.Errorf("record alias deletion: %w", err)
+		}
+		return struct{}{}, nil
+	})
+	return err
+}
+
+// explainAliasMiss says why an alias write matched no row, revealing nothing of a bot the
+// caller may not see: the bot (see explainMiss), then the version (when version is not nil),
+// then the alias's condition.
+func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, name string, version *int32) error {
+	acc, err := s.q.BotAccess(ctx, tx, db.BotAccessParams{ID: id, Caller: caller})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return ErrNotFound
+	case err != nil:
+		return fmt.Errorf("check bot access: %w", err)
+	case !acc.Owned:
+		return ErrForbidden
+	case acc.Deleted:
+		return ErrNotFound
+	}
+	if version != nil {
+		v, err := s.q.BotVersionGet(ctx, tx, db.BotVersionGetParams{BotID: id, Number: *version, Caller: caller})
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return ErrVersionNotFound
+		case err != nil:
+			return fmt.Errorf("get version: %w", err)
+		case Status(v.Status) != StatusActive:
+			return ErrVersionNotReady
+		}
+	}
+	a, err := s.q.BotAliasGet(ctx, tx, db.BotAliasGetParams{BotID: id, Name: name, Caller: caller})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		if version == nil {
+			return ErrAliasNotFound // a delete of an alias that does not exist
+		}
+		return &AliasPreconditionError{}
+	case err != nil:
+		return fmt.Errorf("get alias: %w", err)
+	}
+	return &AliasPreconditionError{Etag: a.Etag}
+}
+
+// Alias returns an alias of a bot the caller may see.
+func (s *Service) Alias(ctx context.Context, caller, id uuid.UUID, name string) (Alias, error) {
+	row, err := s.q.BotAliasGet(ctx, s.pool, db.BotAliasGetParams{BotID: id, Name: name, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Alias{}, ErrNotFound
+	}
+	if err != nil {
+		return Alias{}, fmt.Errorf("get alias: %w", err)
+	}
+	return aliasFromDB(row), nil
+}
+
+// Aliases returns every alias of a bot the caller may see, by name.
+func (s *Service) Aliases(ctx context.Context, caller, id uuid.UUID) ([]Alias, error) {
+	if _, err := s.Get(ctx, caller, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.q.BotAliasList(ctx, s.pool, db.BotAliasListParams{BotID: id, Caller: caller})
+	if err != nil {
+		return nil, fmt.Errorf("list aliases: %w", err)
+	}
+	out := make([]Alias, len(rows))
+	for i, r := range rows {
+		out[i] = aliasFromDB(r)
+	}
+	return out, nil
+}
+
+// AliasHistory returns a page of an alias's moves, newest first, to whoever may see the bot.
+// An alias that never existed has no history: ErrNotFound.
+func (s *Service) AliasHistory(ctx context.Context, caller, id uuid.UUID, name string, skip, limit int32) (AliasMovePage, error) {
+	total, err := s.q.BotAliasHistoryCount(ctx, s.pool, db.BotAliasHistoryCountParams{BotID: id, Name: name, Caller: caller})
+	if err != nil {
+		return AliasMovePage{}, fmt.Errorf("count alias moves: %w", err)
+	}
+	if total == 0 {
+		return AliasMovePage{}, ErrNotFound
+	}
+	rows, err := s.q.BotAliasHistory(ctx, s.pool, db.BotAliasHistoryParams{BotID: id, Name: name, Caller: caller, Off: skip, Lim: limit})
+	if err != nil {
+		return AliasMovePage{}, fmt.Errorf("list alias moves: %w", err)
+	}
+	items := make([]AliasMove, len(rows))
+	for i, r := range rows {
+		items[i] = AliasMove{FromVersion: r.FromVersion, ToVersion: r.ToVersion, ChangedBy: r.ChangedBy, ChangedAt: r.ChangedAt}
+	}
+	return AliasMovePage{Items: items, Total: total}, nil
+}

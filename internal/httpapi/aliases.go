@@ -1,0 +1,159 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/bots"
+)
+
+// ListBotAliases returns every alias of a bot, by name.
+func (h *Handler) ListBotAliases(ctx context.Context, req api.ListBotAliasesRequestObject) (api.ListBotAliasesResponseObject, error) {
+	aliases, err := h.bots.Aliases(ctx, auth.User(ctx), req.BotId)
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.ListBotAliases404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	out := api.BotAliasList{Items: make([]api.BotAlias, len(aliases))}
+	for i, a := range aliases {
+		out.Items[i] = aliasToAPI(a)
+	}
+	return api.ListBotAliases200JSONResponse{Body: out}, nil
+}
+
+// GetBotAlias returns one alias, or 304 when If-None-Match holds its ETag.
+func (h *Handler) GetBotAlias(ctx context.Context, req api.GetBotAliasRequestObject) (api.GetBotAliasResponseObject, error) {
+	a, err := h.bots.Alias(ctx, auth.User(ctx), req.BotId, req.Alias)
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.GetBotAlias404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: aliasNotFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	tag := aliasETag(a.Etag)
+	if parseEntityTags(req.Params.IfNoneMatch, true).match(a.Etag) {
+		return api.GetBotAlias304Response{Headers: api.GetBotAlias304ResponseHeaders{ETag: tag}}, nil
+	}
+	return api.GetBotAlias200JSONResponse{Body: aliasToAPI(a), Headers: api.GetBotAlias200ResponseHeaders{ETag: tag}}, nil
+}
+
+// PutBotAlias points an alias at a version: 201 when the alias is new, 200 otherwise.
+func (h *Handler) PutBotAlias(ctx context.Context, req api.PutBotAliasRequestObject) (api.PutBotAliasResponseObject, error) {
+	var cond bots.AliasCondition
+	if req.Params.IfMatch != nil {
+		tags := parseEntityTags(req.Params.IfMatch, false)
+		cond.MustExist = true
+		if !tags.any {
+			cond.Etags = append([]int64{}, tags.versions...)
+		}
+	}
+	if req.Params.IfNoneMatch != nil && parseEntityTags(req.Params.IfNoneMatch, true).any {
+		cond.CreateOnly = true
+	}
+	a, created, err := h.bots.PutAlias(ctx, auth.User(ctx), req.BotId, req.Alias, req.Body.Version, cond)
+	var pre *bots.AliasPreconditionError
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.PutBotAlias404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
+	case errors.Is(err, bots.ErrForbidden):
+		return api.PutBotAlias403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx)}, nil
+	case errors.Is(err, bots.ErrVersionNotFound):
+		return api.PutBotAlias404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
+			newProblem(ctx, kindNotFound, fmt.Sprintf("the bot has no version %d", req.Body.Version)))}, nil
+	case errors.Is(err, bots.ErrVersionNotReady):
+		return api.PutBotAlias409ApplicationProblemPlusJSONResponse{VersionNotReadyApplicationProblemPlusJSONResponse: api.VersionNotReadyApplicationProblemPlusJSONResponse(
+			newProblem(ctx, kindVersionNotReady, fmt.Sprintf("version %d of the bot is not active; only an active version can be aliased", req.Body.Version)))}, nil
+	case errors.As(err, &pre):
+		return api.PutBotAlias412ApplicationProblemPlusJSONResponse{AliasPreconditionFailedApplicationProblemPlusJSONResponse: aliasPreconditionFailed(ctx, pre)}, nil
+	case err != nil:
+		return nil, err
+	}
+	if created {
+		loc := "/api/v1/bots/" + req.BotId.String() + "/aliases/" + a.Name
+		return api.PutBotAlias201JSONResponse{Body: aliasToAPI(a), Headers: api.PutBotAlias201ResponseHeaders{ETag: aliasETag(a.Etag), Location: &loc}}, nil
+	}
+	return api.PutBotAlias200JSONResponse{Body: aliasToAPI(a), Headers: api.PutBotAlias200ResponseHeaders{ETag: aliasETag(a.Etag)}}, nil
+}
+
+// DeleteBotAlias deletes an alias; If-Match makes the delete conditional.
+func (h *Handler) DeleteBotAlias(ctx context.Context, req api.DeleteBotAliasRequestObject) (api.DeleteBotAliasResponseObject, error) {
+	var etags []int64
+	if req.Params.IfMatch != nil {
+		if tags := parseEntityTags(req.Params.IfMatch, false); !tags.any {
+			etags = append([]int64{}, tags.versions...)
+		}
+	}
+	err := h.bots.DeleteAlias(ctx, auth.User(ctx), req.BotId, req.Alias, etags)
+	var pre *bots.AliasPreconditionError
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.DeleteBotAlias404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
+	case errors.Is(err, bots.ErrAliasNotFound):
+		return api.DeleteBotAlias404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: aliasNotFound(ctx)}, nil
+	case errors.Is(err, bots.ErrForbidden):
+		return api.DeleteBotAlias403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx)}, nil
+	case errors.As(err, &pre):
+		return api.DeleteBotAlias412ApplicationProblemPlusJSONResponse{AliasPreconditionFailedApplicationProblemPlusJSONResponse: aliasPreconditionFailed(ctx, pre)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.DeleteBotAlias204Response{}, nil
+}
+
+// GetBotAliasHistory returns a page of an alias's moves, newest first.
+func (h *Handler) GetBotAliasHistory(ctx context.Context, req api.GetBotAliasHistoryRequestObject) (api.GetBotAliasHistoryResponseObject, error) {
+	skip, limit := deref(req.Params.Skip), deref(req.Params.Limit)
+	page, err := h.bots.AliasHistory(ctx, auth.User(ctx), req.BotId, req.Alias, skip, limit)
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.GetBotAliasHistory404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: aliasNotFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	out := api.BotAliasHistory{Items: make([]api.BotAliasMove, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
+	for i, m := range page.Items {
+		item := api.BotAliasMove{ChangedBy: m.ChangedBy, ChangedAt: m.ChangedAt}
+		item.FromVersion.SetNull()
+		if m.FromVersion != nil {
+			item.FromVersion.Set(*m.FromVersion)
+		}
+		item.ToVersion.SetNull()
+		if m.ToVersion != nil {
+			item.ToVersion.Set(*m.ToVersion)
+		}
+		out.Items[i] = item
+	}
+	return api.GetBotAliasHistory200JSONResponse{Body: out}, nil
+}
+
+func aliasToAPI(a bots.Alias) api.BotAlias {
+	return api.BotAlias{Name: a.Name, Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+}
+
+// aliasETag is the strong entity tag of an alias: its etag, which every move increments.
+func aliasETag(etag int64) string { return `"` + strconv.FormatInt(etag, 10) + `"` }
+
+func aliasNotFound(ctx context.Context) api.NotFoundApplicationProblemPlusJSONResponse {
+	return api.NotFoundApplicationProblemPlusJSONResponse(newProblem(ctx, kindNotFound, "no bot with this id, or the bot has no alias with this name"))
+}
+
+// aliasPreconditionFailed is the 412 of an alias write, with the alias's current ETag when it
+// exists.
+func aliasPreconditionFailed(ctx context.Context, pre *bots.AliasPreconditionError) api.AliasPreconditionFailedApplicationProblemPlusJSONResponse {
+	if pre.Etag == 0 {
+		return api.AliasPreconditionFailedApplicationProblemPlusJSONResponse{Body: newProblem(ctx, kindPreconditionFailed,
+			"the bot has no alias with this name, and If-Match requires one")}
+	}
+	tag := aliasETag(pre.Etag)
+	return api.AliasPreconditionFailedApplicationProblemPlusJSONResponse{
+		Body: newProblem(ctx, kindPreconditionFailed,
+			"the alias has changed since you read it (If-Match does not match its ETag), or it exists and If-None-Match: * forbids that; fetch it again and retry"),
+		Headers: api.AliasPreconditionFailedResponseHeaders{ETag: &tag},
+	}
+}
