@@ -66,6 +66,7 @@ const (
 	Create    BotVersionSource = "create"
 	Duplicate BotVersionSource = "duplicate"
 	Revert    BotVersionSource = "revert"
+	Train     BotVersionSource = "train"
 	Update    BotVersionSource = "update"
 )
 
@@ -77,6 +78,8 @@ func (e BotVersionSource) Valid() bool {
 	case Duplicate:
 		return true
 	case Revert:
+		return true
+	case Train:
 		return true
 	case Update:
 		return true
@@ -543,7 +546,9 @@ type BotVersion struct {
 	RevertedFrom nullable.Nullable[int32] `json:"reverted_from"`
 
 	// Source The write that recorded the version: the bot's creation, an update of its
-	// configuration, a duplicate (version 1 of a copy), or a revert to an earlier version.
+	// configuration, a duplicate (version 1 of a copy), a revert to an earlier version, or
+	// a new training of an active configuration (`POST /train`: an active version never
+	// changes, so training it again records its configuration as a new version).
 	//
 	//
 	// Example: update
@@ -572,7 +577,9 @@ type BotVersion struct {
 }
 
 // BotVersionSource The write that recorded the version: the bot's creation, an update of its
-// configuration, a duplicate (version 1 of a copy), or a revert to an earlier version.
+// configuration, a duplicate (version 1 of a copy), a revert to an earlier version, or
+// a new training of an active configuration (`POST /train`: an active version never
+// changes, so training it again records its configuration as a new version).
 //
 // Example: update
 type BotVersionSource string
@@ -999,6 +1006,15 @@ type GetBotVersionDiffParams struct {
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
+// RevertBotVersionParams defines parameters for RevertBotVersion.
+type RevertBotVersionParams struct {
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // CreateBotJSONRequestBody defines body for CreateBot for application/json ContentType.
 type CreateBotJSONRequestBody = BotCreate
 
@@ -1300,6 +1316,10 @@ type ClientInterface interface {
 	//
 	// Puts the bot (back) into `training`, clearing any `status_message`, and changes its ETag.
 	// Training runs in the background: poll the bot to see it become `active` or `error`.
+	// A latest version in `training` or `error` is trained again as it is; an `active` one
+	// never changes, so its configuration is recorded as a new version (`source: train`,
+	// `config_version` goes up by one) and that version trains, while aliases keep serving
+	// the active one.
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/train (the `TrainBot` operationId).
 	TrainBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1345,6 +1365,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/bots/{bot_id}/versions/{number}/diff (the `GetBotVersionDiff` operationId).
 	GetBotVersionDiff(ctx context.Context, botId BotId, number int32, params *GetBotVersionDiffParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevertBotVersion Go back to an earlier configuration
+	//
+	// Records a new latest version of the caller's bot with the configuration of version
+	// `number` (`source: revert`, `reverted_from: number`); the bot takes that configuration.
+	// Earlier versions are kept as they are, so a revert can itself be reverted.
+	//
+	// When version `number` is `active`, the new version is `active` at once, with the same
+	// prepared configuration: an instant rollback, with no training. Otherwise the new
+	// version trains, and the bot with it. Aliases do not move: point them at the new version
+	// (or straight at version `number`) with `PUT /aliases/{alias}`.
+	//
+	// With `If-Match` (the bot's ETag), the revert happens only if the bot has not changed
+	// since; `412` otherwise, with the bot's current `ETag`. The answer is the new version,
+	// with its `Location`.
+	//
+	// Corresponds with POST /api/v1/bots/{bot_id}/versions/{number}/revert (the `RevertBotVersion` operationId).
+	RevertBotVersion(ctx context.Context, botId BotId, number int32, params *RevertBotVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListModels List the models
 	//
@@ -1763,6 +1801,10 @@ func (c *Client) StreamBotStatus(ctx context.Context, botId BotId, params *Strea
 //
 // Puts the bot (back) into `training`, clearing any `status_message`, and changes its ETag.
 // Training runs in the background: poll the bot to see it become `active` or `error`.
+// A latest version in `training` or `error` is trained again as it is; an `active` one
+// never changes, so its configuration is recorded as a new version (`source: train`,
+// `config_version` goes up by one) and that version trains, while aliases keep serving
+// the active one.
 //
 // Corresponds with POST /api/v1/bots/{bot_id}/train (the `TrainBot` operationId).
 func (c *Client) TrainBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1839,6 +1881,34 @@ func (c *Client) GetBotVersion(ctx context.Context, botId BotId, number int32, p
 // Corresponds with GET /api/v1/bots/{bot_id}/versions/{number}/diff (the `GetBotVersionDiff` operationId).
 func (c *Client) GetBotVersionDiff(ctx context.Context, botId BotId, number int32, params *GetBotVersionDiffParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetBotVersionDiffRequest(c.Server, botId, number, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevertBotVersion Go back to an earlier configuration
+//
+// Records a new latest version of the caller's bot with the configuration of version
+// `number` (`source: revert`, `reverted_from: number`); the bot takes that configuration.
+// Earlier versions are kept as they are, so a revert can itself be reverted.
+//
+// When version `number` is `active`, the new version is `active` at once, with the same
+// prepared configuration: an instant rollback, with no training. Otherwise the new
+// version trains, and the bot with it. Aliases do not move: point them at the new version
+// (or straight at version `number`) with `PUT /aliases/{alias}`.
+//
+// With `If-Match` (the bot's ETag), the revert happens only if the bot has not changed
+// since; `412` otherwise, with the bot's current `ETag`. The answer is the new version,
+// with its `Location`.
+//
+// Corresponds with POST /api/v1/bots/{bot_id}/versions/{number}/revert (the `RevertBotVersion` operationId).
+func (c *Client) RevertBotVersion(ctx context.Context, botId BotId, number int32, params *RevertBotVersionParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevertBotVersionRequest(c.Server, botId, number, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3071,6 +3141,62 @@ func NewGetBotVersionDiffRequest(server string, botId BotId, number int32, param
 	return req, nil
 }
 
+// NewRevertBotVersionRequest constructs an http.Request for the RevertBotVersion method
+func NewRevertBotVersionRequest(server string, botId BotId, number int32, params *RevertBotVersionParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "number", number, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int32"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/versions/%s/revert", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewListModelsRequest constructs an http.Request for the ListModels method
 func NewListModelsRequest(server string) (*http.Request, error) {
 	var err error
@@ -3431,6 +3557,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Puts the bot (back) into `training`, clearing any `status_message`, and changes its ETag.
 	// Training runs in the background: poll the bot to see it become `active` or `error`.
+	// A latest version in `training` or `error` is trained again as it is; an `active` one
+	// never changes, so its configuration is recorded as a new version (`source: train`,
+	// `config_version` goes up by one) and that version trains, while aliases keep serving
+	// the active one.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3484,6 +3614,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/bots/{bot_id}/versions/{number}/diff (the `GetBotVersionDiff` operationId).
 	GetBotVersionDiffWithResponse(ctx context.Context, botId BotId, number int32, params *GetBotVersionDiffParams, reqEditors ...RequestEditorFn) (*GetBotVersionDiffResponse, error)
+
+	// RevertBotVersionWithResponse Go back to an earlier configuration
+	//
+	// Records a new latest version of the caller's bot with the configuration of version
+	// `number` (`source: revert`, `reverted_from: number`); the bot takes that configuration.
+	// Earlier versions are kept as they are, so a revert can itself be reverted.
+	//
+	// When version `number` is `active`, the new version is `active` at once, with the same
+	// prepared configuration: an instant rollback, with no training. Otherwise the new
+	// version trains, and the bot with it. Aliases do not move: point them at the new version
+	// (or straight at version `number`) with `PUT /aliases/{alias}`.
+	//
+	// With `If-Match` (the bot's ETag), the revert happens only if the bot has not changed
+	// since; `412` otherwise, with the bot's current `ETag`. The answer is the new version,
+	// with its `Location`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/bots/{bot_id}/versions/{number}/revert (the `RevertBotVersion` operationId).
+	RevertBotVersionWithResponse(ctx context.Context, botId BotId, number int32, params *RevertBotVersionParams, reqEditors ...RequestEditorFn) (*RevertBotVersionResponse, error)
 
 	// ListModelsWithResponse List the models
 	//
@@ -6194,6 +6344,168 @@ func (r GetBotVersionDiffResponse) ContentType() string {
 	return ""
 }
 
+// RevertBotVersionResponse201Headers the declared response headers of an HTTP 201 response for RevertBotVersion
+type RevertBotVersionResponse201Headers struct {
+	CacheControl string
+	ETag         string
+	Location     *string
+}
+
+// RevertBotVersionResponse401Headers the declared response headers of an HTTP 401 response for RevertBotVersion
+type RevertBotVersionResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// RevertBotVersionResponse412Headers the declared response headers of an HTTP 412 response for RevertBotVersion
+type RevertBotVersionResponse412Headers struct {
+	ETag string
+}
+
+// RevertBotVersionResponse415Headers the declared response headers of an HTTP 415 response for RevertBotVersion
+type RevertBotVersionResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// RevertBotVersionResponse429Headers the declared response headers of an HTTP 429 response for RevertBotVersion
+type RevertBotVersionResponse429Headers struct {
+	RetryAfter *int
+}
+
+// RevertBotVersionResponse503Headers the declared response headers of an HTTP 503 response for RevertBotVersion
+type RevertBotVersionResponse503Headers struct {
+	RetryAfter *int
+}
+
+type RevertBotVersionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *BotVersion
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *RevertBotVersionResponse201Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RevertBotVersionResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *RevertBotVersionResponse412Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *RevertBotVersionResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *RevertBotVersionResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RevertBotVersionResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r RevertBotVersionResponse) GetJSON201() *BotVersion {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r RevertBotVersionResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RevertBotVersionResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RevertBotVersionResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r RevertBotVersionResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r RevertBotVersionResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RevertBotVersionResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r RevertBotVersionResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RevertBotVersionResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r RevertBotVersionResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r RevertBotVersionResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r RevertBotVersionResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RevertBotVersionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevertBotVersionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevertBotVersionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevertBotVersionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListModelsResponse200Headers the declared response headers of an HTTP 200 response for ListModels
 type ListModelsResponse200Headers struct {
 	CacheControl *string
@@ -6828,6 +7140,10 @@ func (c *ClientWithResponses) StreamBotStatusWithResponse(ctx context.Context, b
 //
 // Puts the bot (back) into `training`, clearing any `status_message`, and changes its ETag.
 // Training runs in the background: poll the bot to see it become `active` or `error`.
+// A latest version in `training` or `error` is trained again as it is; an `active` one
+// never changes, so its configuration is recorded as a new version (`source: train`,
+// `config_version` goes up by one) and that version trains, while aliases keep serving
+// the active one.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -6904,6 +7220,32 @@ func (c *ClientWithResponses) GetBotVersionDiffWithResponse(ctx context.Context,
 		return nil, err
 	}
 	return ParseGetBotVersionDiffResponse(rsp)
+}
+
+// RevertBotVersionWithResponse Go back to an earlier configuration
+//
+// Records a new latest version of the caller's bot with the configuration of version
+// `number` (`source: revert`, `reverted_from: number`); the bot takes that configuration.
+// Earlier versions are kept as they are, so a revert can itself be reverted.
+//
+// When version `number` is `active`, the new version is `active` at once, with the same
+// prepared configuration: an instant rollback, with no training. Otherwise the new
+// version trains, and the bot with it. Aliases do not move: point them at the new version
+// (or straight at version `number`) with `PUT /aliases/{alias}`.
+//
+// With `If-Match` (the bot's ETag), the revert happens only if the bot has not changed
+// since; `412` otherwise, with the bot's current `ETag`. The answer is the new version,
+// with its `Location`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/bots/{bot_id}/versions/{number}/revert (the `RevertBotVersion` operationId).
+func (c *ClientWithResponses) RevertBotVersionWithResponse(ctx context.Context, botId BotId, number int32, params *RevertBotVersionParams, reqEditors ...RequestEditorFn) (*RevertBotVersionResponse, error) {
+	rsp, err := c.RevertBotVersion(ctx, botId, number, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevertBotVersionResponse(rsp)
 }
 
 // ListModelsWithResponse List the models
@@ -9836,6 +10178,186 @@ func ParseGetBotVersionDiffResponse(rsp *http.Response) (*GetBotVersionDiffRespo
 	return response, nil
 }
 
+// ParseRevertBotVersionResponse parses an HTTP response from a RevertBotVersionWithResponse call
+func ParseRevertBotVersionResponse(rsp *http.Response) (*RevertBotVersionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevertBotVersionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest BotVersion
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers RevertBotVersionResponse201Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 401:
+		var headers RevertBotVersionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers RevertBotVersionResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 415:
+		var headers RevertBotVersionResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers RevertBotVersionResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers RevertBotVersionResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListModelsResponse parses an HTTP response from a ListModelsWithResponse call
 func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10168,6 +10690,9 @@ type ServerInterface interface {
 	// GetBotVersionDiff Compare two versions of a bot
 	// (GET /api/v1/bots/{bot_id}/versions/{number}/diff)
 	GetBotVersionDiff(ctx echo.Context, botId BotId, number int32, params GetBotVersionDiffParams) error
+	// RevertBotVersion Go back to an earlier configuration
+	// (POST /api/v1/bots/{bot_id}/versions/{number}/revert)
+	RevertBotVersion(ctx echo.Context, botId BotId, number int32, params RevertBotVersionParams) error
 	// ListModels List the models
 	// (GET /api/v1/models)
 	ListModels(ctx echo.Context) error
@@ -10897,6 +11422,50 @@ func (w *ServerInterfaceWrapper) GetBotVersionDiff(ctx echo.Context) error {
 	return err
 }
 
+// RevertBotVersion converts echo context to params.
+func (w *ServerInterfaceWrapper) RevertBotVersion(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// ------------- Path parameter "number" -------------
+	var number int32
+
+	err = runtime.BindStyledParameterWithOptions("simple", "number", ctx.Param("number"), &number, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int32", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter number: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RevertBotVersionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevertBotVersion(ctx, botId, number, params)
+	return err
+}
+
 // ListModels converts echo context to params.
 func (w *ServerInterfaceWrapper) ListModels(ctx echo.Context) error {
 	var err error
@@ -10984,6 +11553,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions", wrapper.ListBotVersions, options.OperationMiddlewares["listBotVersions"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions/:number", wrapper.GetBotVersion, options.OperationMiddlewares["getBotVersion"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions/:number/diff", wrapper.GetBotVersionDiff, options.OperationMiddlewares["getBotVersionDiff"]...)
+	router.POST(options.BaseURL+"/api/v1/bots/:bot_id/versions/:number/revert", wrapper.RevertBotVersion, options.OperationMiddlewares["revertBotVersion"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/aliases", wrapper.ListBotAliases, options.OperationMiddlewares["listBotAliases"]...)
 	router.DELETE(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias", wrapper.DeleteBotAlias, options.OperationMiddlewares["deleteBotAlias"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias", wrapper.GetBotAlias, options.OperationMiddlewares["getBotAlias"]...)
@@ -14869,6 +15439,233 @@ func (response GetBotVersionDiff503ApplicationProblemPlusJSONResponse) VisitGetB
 	return err
 }
 
+type RevertBotVersionRequestObject struct {
+	BotId  BotId `json:"bot_id"`
+	Number int32 `json:"number"`
+	Params RevertBotVersionParams
+}
+
+type RevertBotVersionResponseObject interface {
+	VisitRevertBotVersionResponse(w http.ResponseWriter) error
+}
+
+type RevertBotVersion201ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+	Location     *string
+}
+
+type RevertBotVersion201JSONResponse struct {
+	Body    BotVersion
+	Headers RevertBotVersion201ResponseHeaders
+}
+
+func (response RevertBotVersion201JSONResponse) VisitRevertBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevertBotVersion400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevertBotVersion400ApplicationProblemPlusJSONResponse) VisitRevertBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevertBotVersion401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevertBotVersion401ApplicationProblemPlusJSONResponse) VisitRevertBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevertBotVersion403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevertBotVersion403ApplicationProblemPlusJSONResponse) VisitRevertBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevertBotVersion404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevertBotVersion404ApplicationProblemPlusJSONResponse) VisitRevertBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevertBotVersion412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response RevertBotVersion412ApplicationProblemPlusJSONResponse) VisitRevertBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevertBotVersion413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RevertBotVersion413ApplicationProblemPlusJSONResponse) VisitRevertBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevertBotVersion415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RevertBotVersion415ApplicationProblemPlusJSONResponse) VisitRevertBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevertBotVersion422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RevertBotVersion422ApplicationProblemPlusJSONResponse) VisitRevertBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevertBotVersion429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevertBotVersion429ApplicationProblemPlusJSONResponse) VisitRevertBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevertBotVersion500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevertBotVersion500ApplicationProblemPlusJSONResponse) VisitRevertBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevertBotVersion503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevertBotVersion503ApplicationProblemPlusJSONResponse) VisitRevertBotVersionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListModelsRequestObject struct {
 }
 
@@ -15288,6 +16085,9 @@ type StrictServerInterface interface {
 	// GetBotVersionDiff Compare two versions of a bot
 	// (GET /api/v1/bots/{bot_id}/versions/{number}/diff)
 	GetBotVersionDiff(ctx context.Context, request GetBotVersionDiffRequestObject) (GetBotVersionDiffResponseObject, error)
+	// RevertBotVersion Go back to an earlier configuration
+	// (POST /api/v1/bots/{bot_id}/versions/{number}/revert)
+	RevertBotVersion(ctx context.Context, request RevertBotVersionRequestObject) (RevertBotVersionResponseObject, error)
 	// ListModels List the models
 	// (GET /api/v1/models)
 	ListModels(ctx context.Context, request ListModelsRequestObject) (ListModelsResponseObject, error)
@@ -15875,6 +16675,33 @@ func (sh *strictHandler) GetBotVersionDiff(ctx echo.Context, botId BotId, number
 	return nil
 }
 
+// RevertBotVersion operation middleware
+func (sh *strictHandler) RevertBotVersion(ctx echo.Context, botId BotId, number int32, params RevertBotVersionParams) error {
+	var request RevertBotVersionRequestObject
+
+	request.BotId = botId
+	request.Number = number
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevertBotVersion(ctx.Request().Context(), request.(RevertBotVersionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevertBotVersion")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevertBotVersionResponseObject); ok {
+		return validResponse.VisitRevertBotVersionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListModels operation middleware
 func (sh *strictHandler) ListModels(ctx echo.Context) error {
 	var request ListModelsRequestObject
@@ -15949,230 +16776,241 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1dbxtJliD6VwLZPSixOkmRlOwqUxhcyC67yz1VLsOS2/feSo8zmBkUc5yMYGcERbNdAi7ub9j3eVhg",
-	"F/u++7bAADPvvf9hf8ninBORGflBirJlu6tbA0y1xcyMOBFx4nx/vA8StVgqKaTRweR9MBc8FQX+8zTP",
-	"uH58zi/gj1TopMiWJlMymATnc8E4PP5KM20KJS+YkCYzG2b4xQkTl6LYsIW6FEzNmHEvs2TO5YXQLDOD",
-	"IAzEO75Y5iKYBFEwjoIgDArxp1VWiDSYmGIlwkAnc7HgML3ZLOFFbYpMXgRXVyFB94NKOIHUBeHLFz+4",
-	"+aVYEwz1iQ/5Mju8HB1OldGHR7Nhcn86FP1v+T3RP06Pk/6DdDjt35+OZuPZaHY/HfNDHETow2Wh0lWC",
-	"k+2G8xFP5uKRkqZQeRvMU6nXotDMKMZXZg6bmHAjUgZbIbTRjBcA/aUoWAIjpYPafEKuFsHk50Cqvjaq",
-	"EMHrsAuGVVEIabaf5VSZrzRL6LX2iYYAXyFMsWHrzMzxP2plWCF4mskL3OGpMoxf8Ew2j/b4xkd7HZwt",
-	"+AbsVG4sdgGoDp4K30JmCp5JAFYbblYlLkYyk0m+SkU6iGQD8hFCvgvSp4vFyvBpLnafMl4XPGl3lDT5",
-	"YOfGuLNdFtklNyJkC/6uzy/EPx6N7h3dHw6HIcvc/N3nfqPrMVXmIy/HNZv1R1HoTMndWxXvs9qYzVTB",
-	"uGQxT0x2KWJ2SWOHbD3Pknl9lyOJeHnCYndLYqbMXBTrTAs69esPobxg4Uech92B77LZbDuOp9ls1oXk",
-	"Ezwps1ZusUyuFlNR6JDFURCthsOjBBeqDf4h+vQbvUU/RUE8YE8N7U8kHRq2Mb9/dONbaxe3fWEW7O61",
-	"ZUbb9TAuU3tJEVZ3iZXMN2w9FxL2IZL+aHihVeH+tRBa8wvBUtW1tnGfkOaGC7wKgyUv+EIYnz0+nf3I",
-	"TTJvL/gnKQCihSoEgy3RNU4YskQtFryvBYxpRBrCy/HXMT5Y8kKkdpPyzYDB5q2LzIhIZpolvCgykTIg",
-	"wLgnmc9ixbsMuYZMcUsdSQcQWAab6Fjygh3EX8cTxuWmdxLJ8kKw+Hg0jju2Dfcrg7WRjBCEgeQLePh0",
-	"1qdd8Pdvwd/9IOSFmQeT0XB8HG5j4U9nz5QUW3YRIUwKwY3w1girPiE4CSEyY9c9YD/BOtglz1eCeGd2",
-	"IVVBbLNaztc7lgLgfMR6nuFAuwQmmKoOTk2YQLiW3MwrqPDLndi65MaIAr785595/8+v4T/D/oP+6/fD",
-	"8OjB1W+DJrxh8K5vP+rb+xJMgsVKGzYVbARc9HjIcrUWRcK1YLmAd3XI0uwCEEsVbL5ZzoXUIVy7wgBr",
-	"ReGA23dxSx4q8zTdxcuzxsnsyWc6NmmqzJss3blLM1UsuAkmwWqFb3Yw9FQslsoImWz+SWzagP/I3wqN",
-	"qGixUvOZqKSjg6ePz5+wtOAzwyJcpTdg/5/Ehn1/fv6cfY9Yx55kIk+joDdhPJI0wHSDg2u+EGylRUFb",
-	"Wv70Vmzwapc/WDERX8skGx+zuVoV2kobOpLw5iwrNAhreqmkFiSlsQMiliGbqnQTstjJCnEPZ6DlaQaE",
-	"IZMXRIQcDJG0Jw28SiCBsYBMWHw8HscDdurkxXmW0911UBDAGdDtLM9ZsZIglk0iGR8PH8Qn9jvOFmoB",
-	"A+fciILGoy/NnBs241mONFIVTSBhjxZ8A2ishTSR5Jpxtsxh0Ua9FRJwF3/700oZIrSZvDiB/WaczQqh",
-	"5+zly6ffsaUomFqKAvelSRHvzb5Nh8lI9I/4N9P+8fRb0X8wG6f9+8mIj6dHyXF6T2ylMnWk2EZnxvfu",
-	"hcEikyXdCWv3PIrejUf9KHr3zePXv/ttNzrvzZ62ciTaVO/YtvEfvM+R3MFxOpjbhK0Ff2s55EH86jAK",
-	"BoNBFMQ9K8MtAP4TACSS+G8g63JD9B5oDoitRPWRe5lK1M408YiwukQOuBgmBCZ3BpPwnMWOh8Usz6TQ",
-	"LFEraRgn+PNMmzZHPLp9jriTGe5/Zt5Gw/bmG7u1R1EQM7eLMf0NzD/+uvq5vbmvrMzV0BI7D5iz+PeP",
-	"z2N2oIpIxt8/Pv0u7sFLdCQiZfHR8Jg9U4b9qNJslok0rk6HTgXJj1SWLsEfnKQfOk1Le9qnGeJbAHVJ",
-	"DvzTrdj6rR3xh0sKP2SLzHSzxZwXF3DTrDCsZiwzYgFA4pqX/AKFB4TpTytRbCqQchzVByUVM77KTTAZ",
-	"D8OK+2XSHI2DEADNFqDejIZDJDT2rxLiTBpxYTn52dts2Yb4e7VmC0AZAtIopt9mSzYVM8BSBzBJCHob",
-	"3PBJN9jXQW3/zwN+2AH8FcgExPwqyf15IRIl0wwW8gS5CTxKlDRC4tHw5TLPiCceLgs1zcXid/+iSZmu",
-	"QP1tIWbBJPjNYWVGO6Sn+vA5fUUQNATbit6AlgIoSzewEnObV+1AFZ4MXH6Fd7UHNz+SdTyfsK9jtuYa",
-	"2WApNvhqwgBu4hwlt9I6l564e5hp0rQ6oWnI3XhzPNvh9WbDHcYmp+TVYd1pXUBZk6cviE3d4CTL2w6w",
-	"Gp7lwSQwHsMDKgQ7AVt9yfMsZX84++nZhK2keLcUCcgPQqZwTeF3lsnlCq8gClfB5BiQ02QG6clDnjIH",
-	"YYmmDiJ9OOVp304bXIUfj2M+3064hBVMBdrsJmzBc7hYgpYTskzS4l6eP+l/i2wEl4Oyll390z78FMmD",
-	"F08esW+OHxxNQEgTSKXgIjOzzhLBMkkcYfovIjHAEHL4U6+KQl2g1YSzlzJLVCqYVDKZ84InRhQ9QKGr",
-	"MHik5CzPko89wo1aMZ7DWjdszi9BsJsqg3CmLArOVsulKoD460wbLg1Z+spDe1AdWglQx4nBcH3D3wp5",
-	"aweGOwk3D0bFgzCe3RM0jvLm8zxXa3xcCakAxxNVTLM0FfIj9xCFOxx+LYkTmXmmcR9Bvrbm1qyO7kfV",
-	"zlVwdGzdrHx4WzsHcKGkgaYM1J6+0my5muZZAg9PrLQKyisuqLYI3LmnEoRrnj8uClV8TnZwKn2CAsrN",
-	"qhCd1BnhfKbME7WS6UceMApZxslfGSjjtbM8rs4SJDaasusaKNOf4cPbOMtniulVMgfQEP+BfKC0x/Pc",
-	"nhpgvxbC7YUTJffxbSDzKkXgulx4QvOoJaF9kmfwxVzlqUbFh4YY1DkdmrP7nj27a9n2/cOa7dvzdOz8",
-	"xnPe4HY955tc8fRcqR9AVvyceEr7SRwRBVUgT1yy+8fsn7KHeB4fJVdt48aApvPqEjCdyUQwIPJA4kEO",
-	"OXACVVOegvsOe9c7YTNBP1gLCEhEaGzwkX40rpDeXwqza+lA/6X3Wp8ME7dyEXbLiG20Ju2voeqgDdwn",
-	"JM7q35TzOgbcKtXdDF297XlRmuY+CiUSJWdZsUCwU5EL+HACYm7KSjQotURaV7lBPE3Z/2UH+EdTrIR/",
-	"+uNvt5x+CXjH+dvBEPx+aXy8DQw4pdUJ5uyydirQ62F5HobA0furivEynoniMkvES8kveZajY+ozU4uU",
-	"Gz7lWtQl0GQuUlZkF3PDpFpvUUPIEEj2vzoevoAn/dOZEUWb5p/hsaEuuuaZcboojpbJi049wtMVr8Lg",
-	"XKkfudxYUV1/LP1SilRkNGJot65MshHTCGsNAz3R81wpBoCwEpIO7Cu4EX3U/G8J6c7r8IZoGiH3muAF",
-	"8M2wik7IJFsW6qIQWjNumJKJIKa9FNK64yKpTSH4QofotUVBA4SzAXsFxxN7hxnbDdFWB7zILkEIdtYE",
-	"PD8bZNAkTZ8YJV5KvjJzVWR/vh1+JngBvBPN0XPUcZeWvFTi16jChNr0HUiw8p/fkhBGCmENUmdMaFzH",
-	"V69e9U+96JWOMJd8zTeaxQ9xNN8iWwiulaTj5h3T7Fb5X8ploRKhNZC2x2hCuEXdHw5mXKrGs0zkKVxB",
-	"AdqBDiY/vw/wN/hKLFAFW2GAQF6GXQQgLAVh0PawccMWShs2Dq7CapyFSkV+zQgr+VaqtWT4LouCi6Xp",
-	"P4iCE5CI2e8fnzMXt4Ev6ODqtU9exj5SeZvH7O51IBcun8C5HaaGqw1Z6U5HZyK5xKaF4G+tgw3EZJ6Y",
-	"ExbTjseWEgH7AK0AOdxLqUmXF+mPIs34OUL/ZSRi4G+xPxvMEofo6wKZyjrN4kcEW/+xTFSayQsbjoKi",
-	"dCTjLCVjWIyU1H1sFOOy0vTJNGPQHWmN5S2aeJokYllN0+Fe96YiCCtTf7r5SneBaqVFurcTeDGznnYQ",
-	"xSOJSvZKwi4CVxApQ4PRg9FoyP79v47uDe4NRvd7BGs7zMYB1BU/4wWZPFPmheDpx152F0hz5IIzrA0B",
-	"rSsYJMIOMvzFRY/1rBWBS/eCGyPhEu81xgemH2JNsiP1QZ1Gy9WtmUYcjCWOUtRUyLQC5CEzKyjWS5VJ",
-	"A7QpM2wjzAAt/3YSgOGhMmg876DwZLnCAZBLG+cY4lYCt0CgIXdZACKbjOzx5GtO3/AOl8irui0YBUR6",
-	"HcYpnQMpSEEmW4i2G9S5GT4iJKM14mqZ7gtxzrXBUNgbAGy3qhvmyjFkvKOtJsQjAGmstqBxlydlt8en",
-	"iqP4mbawAiz0z6y2HdW9JQtwQEEgiDXfZ9qoYtPt2UQ/EaCLLE8Fdk2HTIo1cGOMH2gjDzqeav/YdVEc",
-	"KD+qSwGgWVh5UXC8bvl2x1yMz+LSDuo8cTfa1pCcXd0TwKObjD/sGt8ow/MdjjrcVKYuRcF4nuMsujnN",
-	"/eNrpmlgB229mzt0Dj3azF0Y8UOmO3b7MYaP21gvS0BCNt2U1/Q2MKB9+p2L2gU9IlEnMrvQd4fMHTSP",
-	"tNx9KMgNiYcbebrpRjMKK5orGreapzZDd4BUGMwKtXizkzxtIUgiBZZAitcJi+Uqz+NK3MD9siTFZge0",
-	"0B4+IQsGhXV1of4HgYaaKwfNcQtgZIT5YMAaeFXbwhrQtbMLfRTZhYXPVyT7pGSq4vlzD9FmPNeiiXsf",
-	"wl6UlQ2qvePmBMQEp9A4oeI2uY4DdMvyHyHCXLv4lqBig93ZTyDJxUBUKOgkRo0ptsIsgdG+ubXhrqU1",
-	"33lvX4VBpt+QR6oW5tAJ6Ku5QK2Akmnw1oKMCVoeAJuuSNYVTnAdVPd1qlQuOE5IGuX1cP6I73nC0jXv",
-	"Y5grsLONNmLxZlmoxdLUFhUEzRU9ldoUJFRpsu24ZA3SZa1ZhhacKAzxRmH+hK2W8OpoOByy0mXcyOX5",
-	"f9QKT46zWZEJmeYbpp2b9wKUG5szoGSeScH0XC0HFE5SResMh/UQu3+OonfD4euvbxQ/CyI2KCU8k+zZ",
-	"yx88gJFIeaaCWqjL4Jvmfp3B0jC/pvomZEPYiTHDtBWdXQo0KK4KKVIm3vHEgHZit7e2QThBxULUCkiW",
-	"F04z7mT5RA62yYOEXVuu53dENrvJjFqZRC2sgkAEtuuqlSNYBREo7OsuPLevWn66H6fM0v2CgmtSQRqU",
-	"kwW1abfuQo1c1HfiJaL1vRpWkxsH+VAdwV2uGBqn8A7xKQZhFqDwO3fWqiAVy8Pre4DWTS71idEcVu4o",
-	"1A0p9E9LWt3MBj8kark5AQo3Z2pJY3QIgTcnrKWzN3NhAt0k9EYU8aobC7oFXV/vmSqjb0G2fWED3f4+",
-	"lRvYRM9HOstye6O+uLrzo+PDHTG9JGplqUYDp0hB1YnbltyYHRDULJ4q0ydhpVenERdL0z9WfViMv8jy",
-	"/RbDawaYt4ikw+wW6CPLkb2Lzw5caBf+h6Tr3glFf60k5oqu55kReskTCnMqssVCpAN2ZlQBIraMZBUe",
-	"Vix4nv2Z7J2wFvaIHTx78qiHhqsoeMRn//HfooABzKmzriZqMaVET54kLvARn0UBvB1JEBKUpFCrAXsh",
-	"ZitdOlSPx+OYHXDJ0OTMlLTyYW9C9miVdy03kkDmLlSxYY+SkMJXuGaPzx6FzPApEHQp1iB29EIS17I0",
-	"K0RCxIyJxVSksDmEqEWWoogXyUyrHCQ8b8qXvxsPx6ew9fivx7g8+Of9++7H+w8obBoAh9uQCrJZqlkk",
-	"vd3HFDF5melsmgt2YGlmH/OlgFH0/GndkmD84UNY0MvfPXn85MkgogP700owvlA2Fxjjq77SdB3RUI1Z",
-	"zMqUqtQBJntUaZg9P2SdsosjWUHnQYJgA4xwxJiaNN2UEYWzVZ7TjzOVw45OWBScmYL/x7+KKKBNjYKz",
-	"8xenZ2ePoyBkUfCXf/3Lf/rLv/7lP9Nj+OHf/vLf//Jv/+v/p8f//j+igB0ssqRQTGcXsufe+p/wgY1x",
-	"xrwYQqdnuOmYl5JGsoqD1oIVq9xayt+KJQaem7nYsLUoRDPyvBWfeO297WLnUXT24ax9Ktg05/ItXMPd",
-	"fL5kOR1GYdSzyJ6DXh82XZEOKdIME2XhJmJ0VSF42gc87bCVKDnLLt7cQG0lizPcHW2cDjtp2Et5Gdrl",
-	"5UlaFTCMZOwJ3VY9rOk6MTsoQe4N2JkQdZqNWdPvKSntytn2dTOxcnRjFruXsRzD+ipTeQ3UvQ1JH6fo",
-	"XpP11wTpxhmA15qqGhLhr0+1Rir6ZttGZqlD9tKgp9ayDOXavr8PpmNxPPsm6Y/SI94/Fvem/W+T+2n/",
-	"G/Ht7AEfTkfJON1nf51/69r1nNGL5SdvSmrTPpeN74bLpHX9xqVhrkpTbqxvixHOA7dpqLgOanz/Ob3e",
-	"1tuv+frce3tffxGsGr1FLsrxA25tl7Za4lHo1HYfgLAMOqgHMdT3y79O5dG3DjRskuob+4nOSqRqeKqd",
-	"Azb2MkotmkwFiALLQpD4cEC3Wop1WN3kFESWQuAoIGArE0lKSmJzUYD4UZaScJktlidtQoeE1irs6ohQ",
-	"pGckD+L6LsRM841m6/nGermdb9t9GYQBzeViSWAzqvvpvdYljNfwsrVPdyY22qXzppXtr9WuhtC+xHtx",
-	"QzPJOSq4Iqe4NqIZIeOG5QKIiJJiQBnm2sbLS8PeCrEEbMhciYSTSMaRP3AUTBiR2iQXvNA2xrZ8Tii9",
-	"yKQP3+hT2sj/Bmzin4/VbDE//XGb6PyTFFXRGgovvljZCCPnev3AgA0naYMcWohEFemNvJh2iuu8mNqW",
-	"Rimn8Ofey6V5c2ygq3tNjRt668RTR6gAgheLM/ooXxlw+ktRwCbNCrVow/MEiDGL6a2YDA/d3j3ax/rp",
-	"Z0Bhl5nQbdnrWsPg9a5arVZFsiUoh84TFbSuQ5342QqAJVj3iUtG0gVlTOtI1pYTMu5RhwO38BEheaKW",
-	"mx5lBzDaLhtuJ3iRZ6Io8anGzwlFS7EG5KrS4u0Op87ayxc/pzDtIdwugfqvXYhuOqDoEu4rve6QWH0B",
-	"1aM6JY4279nrnST2ekN/Mx7u1gOcHLH/u/QAuF1lXtrYF7f/oxhWJpXWj9eGfr/fJt11x0m3Axbr+N+6",
-	"ufnWUoCvQAGy7hKRpywjod8SORt+7io22JJLthjG6y52WtGjCrh21Pt1mmsJb2h3qBq5a4e/Fzw38/bu",
-	"VnTVLUi97a7N509uv+qaaIsf55TlXF6s4IqTokX55iCcFitQiDqtmka8M2/WmUzVegdKY1KE9pQ4UEvL",
-	"dJsaFozG36KC1bpU7YuUZnqZ880bJ9tWh/X75+f9Y8WsD2mL17xD9AGFgjRAS+GsMXWXh6qNPvzdG7NL",
-	"eYOp5tnFHEtBVS9622NVUr1Vuip1tJYutizUZZaScFeB/NNSyNOnXdAWwrh0xjqUL+gBQURGf+vbm6Eh",
-	"AqtmJeIEg5Fqkop2mXIrqma06NJhOoMS/AP1lhI2Ma29ydVCtqK842sfw5tKCfoD4y5dlHtHFV2GOQbH",
-	"975hNpyeUZB/V0wJBf+3ySA3bI1JEFiQpMqKt+lAocXtpSg0RcTBPRx0oYXLEOqSyNHFGFoNVs1mgtyi",
-	"SOSwQM4+O+kxlA4un0ltuNwmXgMJdwqAXdr2uq/dSI8fbbVMl7XC0pDxXCtbf0az+P/u20zG/tM0PqH6",
-	"a6BooGGtEHBr0XHrDnGwW1RuT43V9VyBX5XWiSMmP+1BGW2uRpvE67kqDNOrxYLj2eEWvs2o/IsHcrWV",
-	"u1OsqjUZm7XUgZKN8W2hBs0OtCCiR6o7J7eaUcuGub8zj+s6BohP3U540rO9PF2XkxSTx5c2Fact/9pS",
-	"G54EbIu8tq6oreR4fWxW0xu2n2kBA3B3YZFFoEaw8qxWi4WU+WoFH27kvVbp6rpnTyWsXAtNdIqoiYDN",
-	"J4tDnKUoalPqLT3RjdvQIQS3L8NW9bJy5rXs3xhLTeFVdOYH6/nGmtQrFXQ/t41Rb26sG3dxx7I6qH/6",
-	"/vDVUmtYdQ2q76/uWaSaUw7M7Sp9/t3bpfV9oC73oSraZ9WxrNb7vLt24inVs8KnlJB4/8Fw3GNTYdZC",
-	"SL+stv6qIZBF8iB+H5GhgYJCPNmJfqiZG6LgKu5NMMQoLsQy54mIsZYo6Vdo2KLCqTqMZEbWUgziZPGh",
-	"jT9g8aEffwB/16MPyBS1F3b4O/OTyx+1svZTGuCojTTdX3Wiure1jfxULYxG+5pvWbTboCz3Ki6E8eym",
-	"qEa0L4Rabs8qd5tsg0Qb4jSW/xJVCIpPre2XnYosqrqdZI/Wi1ktpSm1NfShM0wd1iXt+jl2zoxbsMMk",
-	"4HaJWdyp7yE74LakLbIsh1IUwtLAopBxZxKmd32k6zXcXA+ad1QtK4sAwdy+mEBGRLIqMrM5A3y0HB7r",
-	"AJyuaIfpryeOWvzh1XkrdeD7s/G9++wPr85tnJ5eTWN24KIfvtJYsJdis2LxbhmXpQNQbcLxK/Y2N2ZJ",
-	"qbKZnCmni3MqOmdrUj6ac3O2RNMIRbEJvmgFxQSUgRKWKCeoWkaI4U2e+zl0hVwoSBvDw5g3RTLnBqah",
-	"wD0tRCTX1tXFnZubitkZBSvGsLvf/IZ5VRcyJSNJkVaxleBj7zpKIVLN4lNbJoJTyRyqx8CoUcAfXp1T",
-	"l4B4UpZi0NmFdMGReAYhQKa0sEeQ5DxbuJxwqtD1FZX3oBLKGHyJLRmobLDGrg1wQvTpgJ2yRaZ1Ji/C",
-	"SNoqGFhApAz0cPUXCCC/lqwN2RyOLHI361C49QGxJGdIrhKeMy2KS1GEGEar7bj9PgJNOwHSpt0Ktiww",
-	"RUzJctNR79JusylQNNP1zH8/+zxmBz879fT1ASCfnhwertfrQTFL+oApqhio4uKwmCXw//BerzeIZAz4",
-	"Gts4zg5dI6xqgeOKXNVvVKkoGhalEEoTME6bOIlkpQq4sTQ7QM20hwjcrZ5Wwpu2ZaFLpWSzpNDGCezR",
-	"L/g3+8XJPL+wheAYM/FLJH/p9/vl/8O7cWcFzJj9wo6HQ/aLr6fetIzllhqWQCFvr3AlPKjgcJBiAERp",
-	"rz0hRTg+Hn1T9S55jPX+/OIPLB4Nh30gRplcIdc/PhrRB7asA1myqdxayOJ7Q/uYs/i84FLPRNFZVoLF",
-	"yXwl34rUXpV7w3slIKg0O+bhfTIavGPNE/ILzdARjdgvTHZWi2l+W5Z8pA+P7Nla8kYu/xADRHcVamwN",
-	"W1YfpGGPCR4MWC4E+XCuqSPYGnIhzFylWIgBi2y6td6zIKMJhcrSkluVPqjKtKFyHp/Ct3GvDXFZNpSG",
-	"fWCHtZBVdUu1pf7WFsWpgGlrvMQWlaiP5tWyyCTjtnooRWMDYLpeOrQ1aqscRTW8S2tG336ZGgoD1+Nr",
-	"G/UmWlNkXh38t2LTzyRQYW+eWn8DMn3EjeL5cdVKwAWCocVFpK3pOgr14VyjMfuF3Vq1vfa0VK+xb5Tq",
-	"Y9FEmrTCf6oeU7vZSmIh9u2ns6rq3vQXIs14n5gFjHyvMfK2ujSEYDvL0bCqRIxD6npRmZj85mWZ6Z1l",
-	"amQbdytOhLCPx3jsN60QxBk6qLwP5hT/DyjE1yw+QfCB8v3D0cO4B+PZ6Dii/dqWBjZKXYulhVhpizkI",
-	"LtpbWlgJO4KJJUSeW50yOm9xq4wgzfItbooVIV3ztV3F/1qD+1XiaEwkE3uUekN3hetFRy6nskcH2nk6",
-	"C7i1AADkh6n6thhcBxBezThrt9InLMlB2ATMIYtbB0NypQ1hyHslW9leeLBWWbB92rYGMI02JGrXLs7r",
-	"rNdxZQ2Pm3ZsYlaRPG2UJKb+YVTVgpcpMdhAT6YwXeasBLUi7xR6meelAOy1QsAMlPh4eByTm8J2YES2",
-	"NGFSISlIuGS54IW9lcRbbMOolcyFthkpwBrhrmfGibyPlO3rkVD/mYQn80xeOBkYxinEshBAAujel+K+",
-	"K/BuW240OvXxRp8+KtQ5iSQtAPHSNoEAAcrGrZaWZPjAWWs3VWjugRcubFTFf7BGvrM+UqeKkMXPX55b",
-	"qei7xz88Pn+MhtO4M4+DagOUTITn5d2IpBXybZ2ro70k/dFo+BtNeWD90VGvh+Jzv7raE2abdhzYXaQk",
-	"qUwrCUSPdE3q+dGb1CTl7kYtkWT7dfI4YY2GYDalzNbpzDQejRFywM4EKSEwNo5UluWd8uQtptC1d1gr",
-	"wkF4lxq9APujyC/uDhgezvkljmxFNTlw++P3OXCbhL1kqi2asK1dTzp2DwBFjIDp1vWeJ529ThqtZvZq",
-	"bEJLQc58smVryE5OXdhYR0eHrY1aapiDYpG45PkKo9/JzFw2RKEGKGrmLUiLUsdoNUYBqA9qSDmCPUWw",
-	"/V/HuNMCxIbGy6F92kMorZkCG7g5QtFGS9fWRQOZsMW4gYSlIrEZkl5PUkwYZFs6kjK/li9546utodxI",
-	"aUlRQ0MAMnjAZYpIAYTVcUpCUUCbLa2H6lQZu3fEx8OjuAcb63g4+vctjQU2SgaSlCGn1pGMn/90Vk8p",
-	"s7ve+r1KNSuNTjFmwC4NKptN+SSSdNoTFLLLzq6tTmPIOJrdxS6E0WxbZ7FIdvYPe4UbZyMhUA5Bmzha",
-	"XQ7i4/EDe19q4kTPGsQUfgcCAqZteBLCgJ1ZUiKVFxBueHFJJ4Lno0OqGokvwLkiN0HLMB6/JhEkkrsL",
-	"29LRaFNJSOyglfQH0qUdU82MoDrjSopIIs812UL47cxQ7Kf7R6eOJWqp+gH8r1kVMrTJGdyKVycVfYLH",
-	"LNORnK0Ksheu+abVBat7dwfsGaZYY6iJbbcl7NGWaPn949PvSsMi9nZCq3OmWaqS1UJIQ/tiLUYIA71X",
-	"qJUps9udzQ03vuxORx2iWI11PhgcDcY35p74VY+YYCQRhXnNOIpAVtpGWKG6RSh47ijggaM9pXJ0DtpV",
-	"SLhd/khZLTGoEo7o5PiTWzVuBCZCp5te6He2GjC7dtLPImnDg2o950Jb6B5xF+i5zUMBvKA99giJHfbU",
-	"DaxmjDduS2kgxLXjT1/pctF4itKLLPNA5NbglpFQGknKwEE+QT1ncUxi4IjHDn+oIaeQKVUDiCRdmDkG",
-	"7P3ZkjP8CY0Mf46tAM1y0M/w+iGhB7outA7tywuglomOCbF0JJ8XCsRdgf1f8Zl7FcgGX2aDDV/k7v06",
-	"Brtb7N4kq61DkEiW73GNNsWeB3WqAIoqpBX9cmW5z5oXAWgMvxA40unzp149xUkwGgwHQ8z6JBiCSXA0",
-	"GA6OrIcFvSa1wJzJ++BCdPief0BxvmaOV2u5PRU/RC5PduKKPsXod43piDVd7kgSg+SmlEFqRTa0ohhf",
-	"9jvCAGtMZ3YokAvwi0L4fVpw09h5Rq24adPh+MkhCsBOCzQnTjcY1YDzrHn+1t04DOlll5nOHKBWr6G7",
-	"gpiMh1Jeq6ep3aeHFOHk9/X9uduXWr1yiI3QrsJr36Meb/Bi02Oa20IljpBWUSSd3dHK0PW9SsHW4iC2",
-	"z03pFRiaSkBQ7GSzHWs9WrMLPOfm3NL/7roCI1tgtG17QJFbCbLXIFN1uvNBjDlxca+sm9MFWy1ntVlI",
-	"3Aum3L5N5OtCq6sq/Dw4l35oKYkR74xXwoJr67Uhl8j+9SpCQIpnTx6VVUuAuJd1MCK5u0yHvYOm4FqL",
-	"mM0yoOZeAYwBi//BUtw3pMrSRU6B/RjQDHLkILAa0g6A2XRV4UB/JBVOsX4j/zszL4SIpPe+61uZaZYr",
-	"9VakINFgDxaWyVS8A30Mw+sEGeptiHOeW04ayZKa4YE36mVYW+gWNPjT1garH4Ce5zUChXqk1TnifoxP",
-	"NOIJOc7KgiDwRQ0Ntl53WkdHM8SgX8tVqach2R/72/Ktw6Bf+8tGCffxfzsC4l83eiaOh8MdxbZvVk7d",
-	"1cPqqFbtR07VeJi75rfTeQkmPqYVdX1UrvzQ6ymIn4yu/+RloxfD8ejo+o+aPZ3wu3v7TNZR/h4+Ho/3",
-	"+bjdPQG/fXD9t80eKVdhcG+fDa23WMOv9tiejj42GFlCobiWm7ONWhXMRS3zC035K0YHr6/CYKm6IvUe",
-	"WTWVlH+1llR9q0K9AXtqbPtSoFdWnK7siwP20vZjcGIqFmyIpE3NplqizRJTYeUxx1idBETQKBgOvomC",
-	"uKxAb0NzrOJgw1BB1yO93tkuMHLHW1bcJe7QQh8qc2N5p9ESnSgDnvpDtbMCf6PyPmU7rXK8qtXJecWB",
-	"gq2hTzcrfeglkNvMeZvj2xBnLMXtKrbUSHT80MoHtUyW4eAIkBaDIHljF35yvRad46dqN1JuyQ0XcXV1",
-	"dQOZ0dbSvarHeIH0ddXiBKPb5ARVwcLtbR0bVf8/Z/c96mMWBj94+XO73i/f+7w8ZrgHyS57T9wxpc/D",
-	"lOhOEW9ps6SrMOg04FaFb9t0kErqalcSnyLrKLTPdx/bXngiI2tc5RNoNMWzlvZIon8D2EitM158Uqog",
-	"dqiWXfFbGwhmTeeSpZnmy6XghY7krFALq5EDYwzRboW61FQkCsTiWSGsWbWK9iH7LcZzFNaLio4kAKXL",
-	"Il5Zvm1gZcttErMFBiCU7QLrLjyjVCQPyBvhiv9YA0eP4pFKP6xrPJiZLh5Lp/NBPHZGbeT3MCs8ncHC",
-	"qtdbdZJWInZw6lqHRFqcVA0nkeu01aWM2HG69RHLW1vq9CdWHVxZ6Wv4hTVv/Up1hn3ozxO/hfLx8Pj6",
-	"L8q+wUjJ9yDGHc1cf53M49ubrfWF18Xz18h5vrPR5t2cJ+y2HL8gCbrtCFVrSYFAXG68htoD9so1IfVo",
-	"behiFtFyBowlkkTOndHYD+GOj4bHlReDW8d4o7lpe0jPCWG7/Ppjouu8gz7/XpjPSZw/MR3cQ3D+MsIy",
-	"gHO0JzkqW3d/VuJ6Ryr/puTs3wuzndTd7K4/VOZpild3ueoyF9lANSCEejXVwjhDZVnPmPT2E1eab3vp",
-	"vZDigW5Yfo8hCGhutnldILY3KhMvV0ZH0sXAoPScSaNqZiuyu9iaWS4ADz7Bzt8VaXckGHOt8O1IzkHE",
-	"l9pFlTUDpWrk3qPmNS7hvq2EbaDnVTl8OEgKOmrEP1GgAoGC6UR+EFTvxIYVVXWtOhgB1Vv87LzgQ41m",
-	"iAqNPiKelglPm3iy1ZQGyEU2Hlf4pRrpBf5WXqVyAKsMlPKBZ2LCyiEr2RjomVgzwkXKUPLKtBw4rLwA",
-	"nQpR06iqvaY/bZcNbi7yJUtW2qiFKLQ1+jFMgx2whwJURjHrsLyNb2YNswU597KGfVambn04X5a5/y1p",
-	"QTc3nN3JAn/VNjcKHb6hze2Q2vZuj6pptKQsa+w7e1pZZNFUPQVD9PqSQ4maQ/zROtKNwixairizUaau",
-	"Yu32UJVTC+OnpUBVX87tesVX2vY5/rW6ZG+uAdxd3c/jw+V1/PKusCvP8RFS/XXX//A9/mMvE3zVCPPA",
-	"JwDa8I3undQNr1lVAZllEm3dtg7MgP20lqKgtumTMijOZQqVthYytw+P4g7J3JfCXetksrs4i8tBQyYO",
-	"iXDVGp9gwGtvYMPV/fwHzBN0bcIj6Qp4IknbZQWnNrs3PSv8qhSz2zaU4x2dvOuG379Dey01hL2TPr60",
-	"3dXmR2+jXp0iRoXFrqpDt1BRyhzurtcS7E6wGoGx6XlNP1jL9OrLJGyLSHLSoAkUB+wTBXYdTSDL64cR",
-	"hM9pU7WdwbsFn7JL9ufUuhCill11C3DNnL4y6a2OBidV60v8B6VW2WZY5RBfeKV3suDfu0lXSVGRl6ZC",
-	"9/HSYLifKEJNPbYZhJ8TXfa7ons5lY1K7xMWj4cjT7iiT4BuinUID4f0MJKZTcwWKTvAPv3kf7OVQZAb",
-	"YHUDm49hZ+jZnuZcVjnPjokkXEZyauesOjDuLvhR9Wc88Wp72IphdoGRLMMjMKGOJFVgLSjasptJtsSz",
-	"fKMzbRJWELdp8DZcpCJxJ115sigW2zTEk0h2i8Cmg3TabF0XCkIJ8s5gDofhy/Nl0oobxQn2HVzw+crc",
-	"klgc7vv+x5igb8Y1n6/MF7CXXs+wy3tEyXfrSpRqdor5gszulmMq99iVLxhS6a19/7hKMkt9oeDKvw4z",
-	"tK3I+UyZF0Cd75TCX4ks85yqY8lKQihZabdAs6+Z6tDymmus1siylGcfqhcf7koAnZBtyHZXiuRBjGWT",
-	"LYwxuqh7Nqcehq9iOEub10FsVOMDChW1QEdSrUyeXWI0q6uBg+A5fZMKJ1GFPizODxqnoDqHLVN8qchG",
-	"crsme41q+r3dzk+cEfo5dFi3lD1SrJzgAud4Z8+/o3u3bM+XdQT7gircVrJatW2bvP/weKHu/DJsoeeq",
-	"1XU0V+yMs4SHtVDLkOJ3OLaLQZ2rM1Xt3Jl1sqrKmC3sFZdJUbY/bVW3BiusuAy3SPpBQq/KwMwY6LDV",
-	"yNwUOG3KooAS/eENqprLDrCjXhSElBSw7Q02hneoqIZWDLhGVVXGFnWR3bmg1NerM+G6F0aScomlqxFA",
-	"ZUCJl1AUvBDYVlChw8YVuBnVet9SuRfBsbYH1hfiVLusTGrG6KWyLqcua4ra3PBO74jDtS+eimfj+HU9",
-	"dOe0RBw8oFJJtm8zmzfsgnSubHfUtDUK4W41iOXktmibWtdClLyMPeoDsS2rjV2Ob5jYVm44fPeFc9ns",
-	"7b3LYbsdJn6X9PbX6AIru6zeNAbHpm/dPhN+WGTyQrtyhG1+4lXg1J5d0OZ6Z4bNeYqO8Qd1x3gkbaZ2",
-	"VUqnoBectbOTcxml3lapcNZ8uBBcguYVyQMKzSS+UhY+7XUxkxe0Y8RKvmRYoj26u7jELxiXeEfbPjlt",
-	"s/etXrT3BhSOKEqfunFdY7VxXezKWreW6NSNN5PSSMOsjYa+Q1c/VYwAcbisjDvLZKbn6P6piuKWHblC",
-	"LAVJr+4TGbAjWNFrSaV/zQaVZq+vPQwqzgN0Z0q5Izy3RHhOO5vI3V660zUU65BqRW6lWKfs5zOs79k/",
-	"w9gTvPVVCc+5WeQDvRTJYD3nZn2BRTwXq9xkcG0OqTRoXwtpLGkcwBe9SNK0fgmeRgGDnBtRtmGkLofW",
-	"5KCxkiX2YHMUER+zpSjKqphEXEPGrZSHWU22rALSO9tXB8Q6VbxFAphiXXR2yhK1wEqOeSZBaosnbC54",
-	"YaaCm7hnyx6M7pUF8d8KsdQsS3O0BEkqW6qxpu2AvfLDLbNSIo2kKpg2aqltb4vLiiRXcmXIOIsvlBRu",
-	"ibj0qsQnVuJ8zJN5cyv80sv4y1eaGkdSqwRXeIFrFv/AtenjufaffueCFNClhCuRF9QPNxGZK6m7dib7",
-	"Raa1SKlkJmexR1BjV0+TxSk3PMbq53EcRzJLJ+x4jFXgpZnY840kvDVh76MgSyPsYBnZvo5RMImCo9kw",
-	"+d//33+JgjDyuzziM8fV8GHZ9BEfER/EB7YDZERpUmHk1VbDV8fD8f3+aNQf3zsfPpgcjybDbwaj8dH/",
-	"GwVXFvBInhebsv9SnKyKnPWfsf73LAq6e2/99jwK2G9Pnz+lm/fbp9/VL11nJvMZPqpKPbbufUf7fdsR",
-	"FIvUcmrxhN0o8MzSEw9hQJxfoTENGzxkVXkI2/e9tM/U0KJWJeJmvR+v5+BGvDOHCHK/IkZVAUBEmNF1",
-	"CDNqI8z96VD0v+X3RP84PU76D9LhtH9/OpqNZ6PZ/XTMO7DJ4kYdi2oIdnM8uj948O2I8OgjsP8DFvNZ",
-	"rkYkPeKI6OyXE/Extc1GTsjLSBSC2mphPWKPjjgy0tEuultdJdQnPDqB24pR+9SAZCVNlvtxkdiBRNtb",
-	"cCfQ3Ql0tyHQvcKqFY3ewDm1i/7UMh1e+Nu3sj1fmbKLAzsAyaHXzDoPKasdIxflptU4mqIIms1gBsBT",
-	"rfparKR2FjOY4aIArJ2wpcrzcm6jbPcaW2aKdai6XUwVZ+m0pY0/my3NLRQEJ+vacbzZdfMqxUTp5/Pf",
-	"Gd1uI8XmjvJ9csqHKG5939g64Ab2szJiYJsiet6Kud4n1snFNY+wQb3RdVc9tuLFSGAvZhL7uZRxA2nP",
-	"74FRmezispu331eZ2lA1SnZQoweepljVdUsF/jJadYttLpL7Gef+6Pbx1x3pZJexr12ujhh30twdTfsk",
-	"mcuX1eX6HKnLbuzD95SWcbWVOMJ9KNv8zrb2uzrZkQLsPi/bsUaSZh2wU6+Hfz3UiWI2rVh3Qs1rnCEK",
-	"C1s3xEBsHAAUdD3PcpTjUMzRA/bUNLIdS2HR2QVtT+wb5kCeduTL1KAmToXtFbA9WyQbTchr5GPiYmhC",
-	"tuDv+vxC/OPR6N7R/eFwGLJssVhhpagdJer+WEYH7zTr/EQtprGxAmwHBUQteF8L+M55pOOvYy9Sai34",
-	"23zDDrA13mAw8JrjYTEq+qnn2SS9c93eMHBbO7xI7uyHV7VDqrema7Wga3Z8iIJx35kntlmnage/vUXJ",
-	"+Piztz9wB7zFPnELSSl2hg+R7e2neySdbsGML5Z2epuLvuPod/mnbX552+HLu+4UcdaQYRntUa0v09hS",
-	"vCU384re0QdBMwVvm1n+aOyb5UddZvn9pY7DNJvNdjgI0c3zHK1eBy+ePGL3HwzHPdsdHKvKdYZIu+2P",
-	"bZO5mCxKFBo1i2T5nKCIyS/nD2INJmr6LyIxLH4fURsF6kjqaWUYhxzVa85FwZXHtKhqo5cGq+dqrSno",
-	"eokLI1KGPsdCLHOegCxTtUJfioKqQtrmztgRXIfOnkUNz+LDUmc89JXGMJLxYV1nPHGtYn9+7UlrZq3q",
-	"W2D7nf5pxfOBt5Eg7U1FJFWekocT9GTX9N1tJzrkyk9cxLBzPy4LcZmpVSnyhu5D1mejeMD+WOrVVnx0",
-	"H5QHR81dNfZycw0vYV+qJufVwdcq/I7HMZN8gXUw3SuDSDYkV0+wtf2DqygaF6qXtYRbt3rS073RI/lQ",
-	"mXnX7pZCXUidjR1G1ITIiW1X7cuvGDdOpTqXPENXrpNc2bWCq290sJKXdelG8tNIpN/BJd/D2WjRwCre",
-	"bmOrfbHefKBsJ52oZMMop644fUn5Rt2F6u0pBR9O68IvJF0Dun9Uh2nCnlsRqUf9o78SabqPePK7Rt4C",
-	"YptaBpPA0lfbHTOYBD6xrDILhoMHcLBbPqkXGC0/st2GgC7DVgEKCpmIAdqz9hPx7XV5Tpn33UI+3QRk",
-	"7m02Z9rk6GME46fuin+EaAx3fw+dwMfnL6YI3P5679SBv+uqokTfUbhyou9n1AmuY6c5dss0qlNXOPr8",
-	"ugKKsLu9NDmXFyt+IajvrGs6kXBpm9KCJE/2VFfnHCvATIXHIbVgWYqG/LaX40cC4ROacXCGXYVSqaNu",
-	"wg3P1cVd78q/OeLSdgEYd+q+8d/+QG5N2/Z8u6JsGx26WlBZLqx8jIvFAIgT14UdlRqjVolN0eSGT21n",
-	"2ZYM/z1O/Cnvg51hm7RjF5BhaddL8cHlOX9dGAk4IpJVAX9Mfn5dxxjqb++hCmGHRRVqh783pjh1wiKB",
-	"a/Ufsvje8Mjvh9CFHS9ce/0vhyCaeDC1fxPFpXDxL/rvBFW+iISzBTd9fGgjZ/3D98EUI5lPV6BV/fwa",
-	"tSQM49xmHbBR9WgFw3/bJuqpSlYLK/mvihxUNNS5LARdQ5WZlcmcG9cj2oo4GE2yS6ACDb40fjTNOk66",
-	"c4Xf1kVmbFJm6RQkCSWSW+M8Wp1ZDih+JLSNHMIqhqRnS8pRBIoU60jWLZlce1EMUrwrq/6RHm8XXUqg",
-	"3Qu/VuxqNPbvGscRrrLjMWIKUPip0CdMKmbU27LGgjeixaCr11f/JwAA//8=",
+	"7H3bjhtJltivBHJm0cWZJItkVaklFhZGSS1Na7ZbLUilkb2dWmUwM1jMVTKCkxEsiqMuwPA3+H0fDNjw",
+	"u/1mYIHd9/E/+EuMc05EZuSFLJZUkrqntcD2qJiZESciTpz75V2QqMVSSSGNDibvgrngqSjwn2d5xvXD",
+	"c34Bf6RCJ0W2NJmSwSQ4nwvG4fFXmmlTKHnBhDSZ2TDDL06ZuBTFhi3UpWBqxox7mSVzLi+EZpkZBGEg",
+	"3vLFMhfBJIiCcRQEYVCIP6+yQqTBxBQrEQY6mYsFh+nNZgkvalNk8iK4ugoJuu9UwgmkLghfPPvOzS/F",
+	"mmCoT3zIl9nh5ehwqow+PJoNkzvToejf5Seif5weJ/176XDavzMdzcaz0exOOuaHOIjQh8tCpasEJ9sN",
+	"5wOezMUDJU2h8jaYZ1KvRaGZUYyvzBw2MeFGpAy2QmijGS8A+ktRsARGSge1+YRcLYLJj4FUfW1UIYJX",
+	"YRcMq6IQ0mw/y6kyX2mW0GvtEw0BvkKYYsPWmZnjf9TKsELwNJMXuMNTZRi/4JlsHu3xjY/2Ojhb8A3Y",
+	"mdxY7AJQHTwVvoXMFDyTAKw23KxKXIxkJpN8lYp0EMkG5COEfBekjxeLleHTXOw+ZbwueNLuKGnywc6N",
+	"cWe7LLJLbkTIFvxtn1+Ivz8anRzdGQ6HIcvc/N3nfqPrMVXmAy/HNZv1J1HoTMndWxXvs9qYzVTBuGQx",
+	"T0x2KWJ2SWOHbD3Pknl9lyOJeHnKYndLYqbMXBTrTAs69esPobxg4Qech92Bb7LZbDuOp9ls1oXkEzwp",
+	"s1ZusUyuFlNR6JDFURCthsOjBBeqDf4h+vQbvUU/RUE8YI8N7U8kHRq2Mb9/dONbaxe3fWEW7O61ZUbb",
+	"9TAuU3tJEVZ3iZXMN2w9FxL2IZL+aHihVeH+tRBa8wvBUtW1tnGfkOaGC7wKgyUv+EIYnz0+nn3PTTJv",
+	"L/gHKQCihSoEgy3RNU4YskQtFryvBYxpRBrCy/HvYnyw5IVI7SblmwGDzVsXmRGRzDRLeFFkImVAgHFP",
+	"Mp/FircZcg2Z4pY6kg4gsAw20bHkBTuIfxdPGJeb3mkkywvB4uPROO7YNtyvDNZGMkIQBpIv4OHjWZ92",
+	"wd+/BX/7nZAXZh5MRsPxcbiNhT+ePVFSbNlFhDApBDfCWyOs+pTgJITIjF33gP0A62CXPF8J4p3ZhVQF",
+	"sc1qOb/bsRQA5wPW8wQH2iUwwVR1cGrCBMK15GZeQYVf7sTWJTdGFPDlP/3I+395Bf8Z9u/1X70bhkf3",
+	"rn4bNOENg7d9+1Hf3pdgEixW2rCpYCPgosdDlqu1KBKuBcsFvKtDlmYXgFiqYPPNci6kDuHaFQZYKwoH",
+	"3L6LW3JfmcfpLl6eNU5mTz7TsUlTZV5n6c5dmqliwU0wCVYrfLODoadisVRGyGTzD2LTBvx7/kZoREWL",
+	"lZrPRCUdHTx+eP6IpQWfGRbhKr0B+/8gNuzb8/On7FvEOvYoE3kaBb0J45GkAaYbHFzzhWArLQra0vKn",
+	"N2KDV7v8wYqJ+Fom2fiYzdWq0Fba0JGEN2dZoUFY00sltSApjR0QsQzZVKWbkMVOVoh7OAMtTzMgDJm8",
+	"ICLkYIikPWngVQIJjAVkwuLj8TgesDMnL86znO6ug4IAzoBuZ3nOipUEsWwSyfh4eC8+td9xtlALGDjn",
+	"RhQ0Hn1p5tywGc9ypJGqaAIJe7TgG0BjLaSJJNeMs2UOizbqjZCAu/jbn1fKEKHN5MUp7DfjbFYIPWcv",
+	"Xjz+hi1FwdRSFLgvTYp4MrubDpOR6B/xr6f94+ld0b83G6f9O8mIj6dHyXF6IrZSmTpSbKMz45OTMFhk",
+	"sqQ7Ye2eR9Hb8agfRW+/fvjq97/tRue92dNWjkSb6h3bNv6D9zmSOzhOB3ObsLXgbyyHPIhfHkbBYDCI",
+	"grhnZbgFwH8KgEQS/w1kXW6I3gPNAbGVqD5yL1OJ2pkmHhFWl8gBF8OEwOSewyQ8Z7HjYTHLMyk0S9RK",
+	"GsYJ/jzTps0Rj26fI+5khvufmbfRsL35xm7tURTEzO1iTH8D849/V/3c3tyXVuZqaImdB8xZ/IeH5zE7",
+	"UEUk428fnn0T9+AlOhKRsvhoeMyeKMO+V2k2y0QaV6dDp4LkRypLl+APTtIPnaalPe3TDPEtgLokB/7p",
+	"Vmz91o74/SWF77JFZrrZYs6LC7hpVhhWM5YZsQAgcc1LfoHCA8L055UoNhVIOY7qg5KKGV/lJpiMh2HF",
+	"/TJpjsZBCIBmC1BvRsMhEhr7VwlxJo24sJz8+Zts2Yb4W7VmC0AZAtIopt9kSzYVM8BSBzBJCHob3PBJ",
+	"N9jXQW3/zwN+2AH8FcgExPwqyf1pIRIl0wwW8gi5CTxKlDRC4tHw5TLPiCceLgs1zcXi9/+sSZmuQP1t",
+	"IWbBJPjNYWVGO6Sn+vApfUUQNATbit6AlgIoSzewEnObV+1AFZ4MXH6Fd7UHNz+SdTyfsN/FbM01ssFS",
+	"bPDVhAHcxDlKbqV1Lj119zDTpGl1QtOQu/HmeLbD682GO4xNTsmrw7rTuoCyJk+fEZu6wUmWtx1gNTzL",
+	"g0lgPIYHVAh2Arb6kudZyv74/IcnE7aS4u1SJCA/CJnCNYXfWSaXK7yCKFwFk2NATpMZpCf3ecochCWa",
+	"Ooj04ZSnfTttcBV+OI75fDvhElYwFWizm7AFz+FiCVpOyDJJi3tx/qh/F9kILgdlLbv6x334KZIHzx49",
+	"YF8f3zuagJAmkErBRWZmnSWCZZI4wvSfRWKAIeTwp14VhbpAqwlnL2SWqFQwqWQy5wVPjCh6gEJXYfBA",
+	"yVmeJR96hBu1YjyHtW7YnF+CYDdVBuFMWRQ8Xy2XqgDirzNtuDRk6SsP7V51aCVAHScGw/UNfyPkrR0Y",
+	"7iTcPBgVD8J4dk/QOMqbz/NcrfFxJaQCHI9UMc3SVMgP3EMU7nD4tSROZOaZxn0E+dqaW7M6uh9VO1fB",
+	"0bF1s/Lhbe0cwIWSBpoyUHv6SrPlappnCTw8tdIqKK+4oNoicOceSxCuef6wKFTxKdnBmfQJCig3q0J0",
+	"UmeE84kyj9RKph94wChkGSd/ZaCM187yuDpLkNhoyq5roEx/hg9v4yyfKKZXyRxAQ/wH8oHSHs9ze2qA",
+	"/VoItxdOlNzHt4HMqxSB63LhKc2jloT2SZ7BF3OVpxoVHxpiUOd0aM7ue/bsrmXb9w9rtm/P07HzG895",
+	"g9v1lG9yxdNzpb4DWfFT4intJ3FEFFSBPHHJ7hyzf8ju43l8kFy1jRsDms6rS8B0JhPBgMgDiQc55MAJ",
+	"VE15Cu477F3vlM0E/WAtICARobHBR/rRuEJ6fynMrqUD/Zfea30yTNzKRdgtI7bRmrS/hqqDNnCfkDir",
+	"f1PO6xhwq1R3M3T1tudZaZr7IJRIlJxlxQLBTkUu4MMJiLkpK9Gg1BJpXeUG8TRl/8EO8PemWAn/9Md3",
+	"t5x+CXjH+dvBEPx+aXy8DQw4o9UJ5uyydirQ62F5HobA0furivEyPhfFZZaIF5Jf8ixHx9QnphYpN3zK",
+	"tahLoMlcpKzILuaGSbXeooaQIZDsf3U8fAZP+mczI4o2zX+Ox4a66JpnxumiOFomLzr1CE9XvAqDc6W+",
+	"53JjRXX9ofRLKVKR0Yih3boyyUZMI6w1DPREz3OlGADCSkg6sK/gRvRR878lpDuvwxuiaYTca4IXwDfD",
+	"Kjohk2xZqItCaM24YUomgpj2UkjrjoukNoXgCx2i1xYFDRDOBuwlHE/sHWZsN0RbHfAiuwQh2FkT8Pxs",
+	"kEGTNH1klHgh+crMVZH95Xb4meAF8E40R89Rx11a8lKJX6MKE2rTdyDByn9+S0IYKYQ1SJ0xoXEdX758",
+	"2T/zolc6wlzyNd9oFt/H0XyLbCG4VpKOm3dMs1vlfyGXhUqE1kDaHqIJ4RZ1fziYcakazzKRp3AFBWgH",
+	"Opj8+C7A3+ArsUAVbIUBAnkZdhGAsBSEQdvDxg1bKG3YOLgKq3EWKhX5NSOs5Bup1pLhuywKLpamfy8K",
+	"TkEiZn94eM5c3Aa+oIOrVz55GftI5W0es7vXgVy4fALndpgarjZkpTsdnYnkEpsWgr+xDjYQk3liTllM",
+	"Ox5bSgTsA7QC5HAvpCZdXqTfizTj5wj955GIgb/F/mwwSxyirwtkKus0ix8QbP2HMlFpJi9sOAqK0pGM",
+	"s5SMYTFSUvexUYzLStMn04xBd6Q1lrdo4lmSiGU1TYd73ZuKIKxM/enmK90FqpUW6d5O4MXMetpBFI8k",
+	"KtkrCbsIXEGkDA1G90ajIfu3/zE6GZwMRnd6BGs7zMYB1BU/4wWZPFHmmeDph152F0hz5IIzrA0BrSsY",
+	"JMIOMvzFRY/1rBWBS/eCGyPhEu81xgem72NNsiP1QZ1Gy9WtmUYcjCWOUtRUyLQC5CEzKyjWS5VJA7Qp",
+	"M2wjzAAt/3YSgOG+Mmg876DwZLnCAZBLG+cY4lYCt0CgIXdZACKbjOzx5GtOX/MOl8jLui0YBUR6HcYp",
+	"nQMpSEEmW4i2G9S5GT4gJKM14mqZ7gtxzrXBUNgbAGy3qhvmyjFkvKOtJsQjAGmstqBxlydlt8eniqP4",
+	"kbawAiz0z6y2HdW9JQtwQEEgiDXfZtqoYtPt2UQ/EaCLLE8Fdk2HTIo1cGOMH2gjDzqeav/YdVEcKN+r",
+	"SwGgWVh5UXC8bvl2x1yMz+LSDuo8cTfa1pCcXd0TwKObjD/sGt8ow/MdjjrcVKYuRcF4nuMsujnNneNr",
+	"pmlgB229mzt0Dj3azF0Y8V2mO3b7IYaP21gvS0BCNt2U1/Q2MKB9+p2L2gU9IlEnMrvQd4fMHTSPtNx9",
+	"KMgNiYcbebrpRjMKK5orGreapzZDd4BUGMwKtXi9kzxtIUgiBZZAitcpi+Uqz+NK3MD9siTFZge00B4+",
+	"IQsGhXV1of57gYaaKwfNcQtgZIR5b8AaeFXbwhrQtbMLfRTZhYVPVyT7pGSq4vlTD9FmPNeiiXvvw16U",
+	"lQ2qvePmFMQEp9A4oeI2uY4DdMvyHyDCXLv4lqBig93ZDyDJxUBUKOgkRo0ptsIsgdG+ubXhrqU133hv",
+	"X4VBpl+TR6oW5tAJ6Mu5QK2Akmnw1oKMCVoeAJuuSNYVTnAdVPd1qlQuOE5IGuX1cH6P73nC0jXvY5gr",
+	"sLONNmLxelmoxdLUFhUEzRU9ltoUJFRpsu24ZA3SZa1ZhhacKAzxRmH+lK2W8OpoOByy0mXcyOX5T2qF",
+	"J8fZrMiETPMN087NewHKjc0ZUDLPpGB6rpYDCieponWGw3qI3T9F0dvh8NXvbhQ/CyI2KCU8k+zJi+88",
+	"gJFIeaaCWqjL4Ovmfj2HpWF+TfVNyIawE2OGaSs6uxRoUFwVUqRMvOWJAe3Ebm9tg3CCioWoFZAsL5xm",
+	"3MnyiRxskwcJu7Zcz2+IbHaTGbUyiVpYBYEIbNdVK0ewCiJQ2FddeG5ftfx0P06ZpfsFBdekgjQoJwtq",
+	"027dhRq5qO/EC0TrkxpWkxsH+VAdwV2uGBqn8A7xKQZhFqDwO3fWqiAVy8PrE0DrJpf6yGgOK3cU6oYU",
+	"+oclrW5mgx8StdycAoWbM7WkMTqEwJsT1tLZm7kwgW4SeiOKeNWNBd2Crq/3TJXRtyDbPrOBbr9O5QY2",
+	"0fORzrLc3qjPru587/hwR0wviVpZqtHAKVJQdeK2JTdmBwQ1i6fK9ElY6dVpxMXS9I9VHxbjL7J8v8Xw",
+	"mgHmLSLpMLsF+shyZO/iswMX2oX/Iem6d0rRXyuJuaLreWaEXvKEwpyKbLEQ6YA9N6oAEVtGsgoPKxY8",
+	"z/5C9k5YC3vADp48etBDw1UUPOCzf/+fUcAA5tRZVxO1mFKiJ08SF/iIz6IA3o4kCAlKUqjVgD0Ts5Uu",
+	"HarH43HMDrhkaHJmSlr5sDche7TKu5YbSSBzF6rYsAdJSOErXLOHzx+EzPApEHQp1iB29EIS17I0K0RC",
+	"xIyJxVSksDmEqEWWoogXyUyrHCQ8b8oXvx8Px2ew9fivh7g8+OedO+7HO/cobBoAh9uQCrJZqlkkvd3H",
+	"FDF5melsmgt2YGlmH/OlgFH0/GndkmD84X1Y0IvfP3r46NEgogP780owvlA2Fxjjq77SdB3RUI1ZzMqU",
+	"qtQBJntUaZg9P2SdsosjWUHnQYJgA4xwxJiaNN2UEYWzVZ7TjzOVw45OWBQ8NwX/938RUUCbGgXPz5+d",
+	"PX/+MApCFgV//Ze//te//stf/xs9hh/+9a//66//+n//Cz3+t/8dBexgkSWFYjq7kD331v+BD2yMM+bF",
+	"EDo9wU3HvJQ0klUctBasWOXWUv5GLDHw3MzFhq1FIZqR5634xGvvbRc7j6Ln78/ap4JNcy7fwDXczedL",
+	"ltNhFEY9i+w56PVh0xXpkCLNMFEWbiJGVxWCp33A0w5biZKz7OL1DdRWsjjD3dHG6bCThr2Ul6FdXp6k",
+	"VQHDSMae0G3Vw5quE7ODEuTegD0Xok6zMWv6HSWlXTnbvm4mVo5uzGL3MpZjWF9lKq+Burch6cMU3Wuy",
+	"/pog3TgD8FpTVUMi/OWp1khFX2/byCx1yF4a9NRalqFc2/f33nQsjmdfJ/1ResT7x+Jk2r+b3En7X4u7",
+	"s3t8OB0l43Sf/XX+rWvX85xeLD95XVKb9rlsfDdcJq3rNy4Nc1WacmN9W4xwHrhNQ8V1UOP7T+n1tt5+",
+	"zdfn3tv7+otg1egtclGO73Fru7TVEo9Cp7b7AIRl0EE9iKG+X/51Ko++daBhk1Tf2E/0vESqhqfaOWBj",
+	"L6PUoslUgCiwLASJDwd0q6VYh9VNTkFkKQSOAgK2MpGkpCQ2FwWIH2UpCZfZYnnSJnRIaK3Cro4IRXpG",
+	"8iCu70LMNN9otp5vrJfb+bbdl0EY0FwulgQ2o7qf3mtdwngNL1v79MXERrt03rSy/VztagjtC7wXNzST",
+	"nKOCK3KKayOaETJuWC6AiCgpBpRhrm28vDTsjRBLwIbMlUg4jWQc+QNHwYQRqU1ywQttY2zL54TSi0z6",
+	"8I0+po38b8Am/ulYzRbz05+2ic4/SFEVraHw4ouVjTByrtf3DNhwkjbIoYVIVJHeyItpp7jOi6ltaZRy",
+	"Cn/uvVyaN8cGurrX1Liht049dYQKIHixOKMP8pUBp78UBWzSrFCLNjyPgBizmN6KyfDQ7d2jfayffgYU",
+	"dpkJ3Za9rjUMXu+q1WpVJFuCcug8UUHrOtSJn60AWIJ1n7hkJF1QxrSOZG05IeMedThwCx8RkidquenB",
+	"K7RXNtZO8CLPRFHVllJFJDm6D0shwPr4KRSsvoEH8dMfnp+zQ3wXC+00Q8bqVZjQqFUOXGap0BZYLbU2",
+	"AdawAGjseA1xg25QKXWB2Fca5B3uwH2AGesSSPnBp5T5vXuxS+7/ucv6TT8Z0Yp9hewdgrUvR3vEsbxK",
+	"TXLwaicnuN4f0Qzbu/U4LMeTfpWOCrerzMtu++xuCpQWy9zX+vHaCPV324TQ7nDudlxlHf9bNzffWrHw",
+	"Jehp1qsj8pRlpJtYYmej5F1hCVsZytbseNXF9St6VAHXDs6/TsEu4Q3tDlUjd+3wt4LnZt7e3YquugWp",
+	"N90lBP3J7VddE21xN52xnMuLFVxx0gcpLR5k6GIFelun8dWIt+b1OpOpWu9Aaczd0J6uCdpzmRVUw4LR",
+	"+C7qga1L1b5IaaaXOd+8diJ4dVh/eHreP1bMurq2OPc7JDTQe0hRtRTO2nx3OdLa6MPfvja7dEyYap5d",
+	"zLFiVfWitz1Wc9ZbhcBSlWypjMtCXWYpyaAVyD8shTx73AVtIYzLuqxD+YweEETkm7AuyBnaS7C4VyJO",
+	"UcyoSR/aJfStqOjSokvV6oyd8A/UW0rYxLT2JlcL2Yryjq99CG8qBf33DA91wfgdxX4ZpkIcn3zNbNQ/",
+	"o1yErtAXylFok0Fu2BpzNbBuSpW8b7OWQovbS1FoCtyDezjoQguXyNSlOKAnNLSKtprNBHlvkchhHZ99",
+	"dtJjKB1cPpPacLlNCwAS7vQUu7Tt5Wm7kR4/2mpAL0uapSHjuVa2TI5m8X/s24TL/uM0PqUycSCQo/2v",
+	"EHBr0b/sDnGwW1RuT41FAF0dYpXWiSPmaO1BGW1KSZvE67kqDNOrxYLj2eEWvsmoSo0HcrWVuzPBqjUZ",
+	"m1zVgZKN8W09Cc0OtCCiRxYGTt4/o5YNr0Rnutl1DBCfup3wpGd7ebouJykmDy9txlBb/rUVQTwJ2Nai",
+	"bV1RW3Dy+hCyptNuPwsIxgnvwiKLQI2Y6lmtZAzZHKoVvL8t+lqlq+uePZawci000SmiJgI2nwwjcZai",
+	"qE0ZwvREN25DhxDcvgxb1cvK59gy02PIN0WB0ZkfrOcba/mvVND9vEtGvb6xbtzFHcsipv7p+8NXS61h",
+	"1TWovr+6Z5FqTqk6t6v0+Xdvl9b3nrrc+6pon1THslrv0+4Sj2dUdgufUt7knXvDcY9NhVkLIf3q3/qr",
+	"hkAWyYP4XUSGBopd8WQn+qFmboiCq7g3wUiouBDLnCcixpKnpF+h/Y3qu+owkhkZdTHWlMWHNkyCxYd+",
+	"mAT8XQ+SIJPUXtjh78wPLs3VytqPaYCjNtJ0f9WJ6t7WNtJotTAazYC+ec1ug7Lcq7gQxjPvohrRvhBq",
+	"uT353W2yjWVtiNNYpUxUkTI+tbZfdiqyqOp2kj1aLybflBbf1tCHzjB1WJe06+fYOTNuwQ6TgNslZnGn",
+	"vofsgNvKu8iyHEpRpE0Di0LGneWa3vWRrtfwxt1r3lG1rCwCBHP7YgIZEcmqyMzmOeCj5fBYruBsRTtM",
+	"fz1y1OKPL89bGQ7fPh+f3GF/fHluwwn1ahqzAxek8ZXGusIUQhaLt8u4rHCAahOOX7G3uTFLyujN5Ew5",
+	"XZxTbTxbOvPBnJvnSzSNULCd4ItW7E5AiTJhiXKCinqEGIXleclDV2+GYskxio15UyRzbmAaii/UQkRy",
+	"bT1y3HnjqeaeUbBijA78zW+YVxwiUzKSFBAWWwk+9q6jFCLVLD6z1Sw4VfahshGM+hn88eU5NTOIJ2XF",
+	"CJ1dSBfDiWcQAmRKC3sESc6zhUtdp0JiX1EVEqr0jDGi2DmCqhtrbC4BJ0SfDtgZW2RaZ/IijKQt1oF1",
+	"Tsp4FFcmggDyS97ayNLhyCJ3s1yGWx8QS/LZ5CrhOdOiuBRFiNG+2o7b7yPQtBMgbdqtYMsCM9mULDcd",
+	"9S7tNpviWTNdL1DgJ8nH7OBHp56+OgDk05PDw/V6PShmSR8wRRUDVVwcFrME/h/e6/UGkYwBX2Mbbtqh",
+	"a4RVyXJckStOjioVBe2iFELZDMZpE6eRrFQBN5ZmB6iZ9hCBu9XTSnjTtnp1qZRslhSBOYE9+gn/Zj85",
+	"mecnthAcnS8/RfKnfr9f/j+8G3cW6ozZT+x4OGQ/+XrqTattbim1CRTy9uprwoMKDgcpxmmU9tpTUoTj",
+	"49HXVYuVh1iW0K9RweLRcNgHYpTJFXL946MRfWCrT5Alm6rChSw+GdrHnMXnBZd6JorO6hcsTuYr+Uak",
+	"9qqcDE9KQFBpdszD+2Q0eMuaJ+TXw6EjGrGfmOwsatP8tqxMSR8e2bO15I0iE0KMY91VT7I1bFkkkYY9",
+	"JngwrroQ5MO5ptxha8iFMHOVYr0IrAXq1npiQUYTClXPJe8vfVBVk0PlPD6Db+NeG+KyuikNe88OayGr",
+	"yqtqS/2tLYpTndXWeImtfVEfzSu5kUnGbZFTChoHwHS9wmlr1FbVjGp4l32NIQhlBisMXA8DbpTFaE2R",
+	"eeX634hNP5NAhb15am0YyPQRN2r8x1XHAxevhhYXkbam66gniHONxuwndmtFAdvTUlnJvlGqj7UdadIK",
+	"/6nITe1mK4n14refzqoqz9NfiDTjfWIWMPJJY+Rt5XMIwXZWzWFVJRuH1PXaNzFWyK6qYe+spiPbuFtx",
+	"IoR9PMZjv2khI87QQeV9MKc0BUAhvmbxKYIPlO/vju7HPRjPBvER7de2grFR6losLcRKW8xBcNHe0sJK",
+	"2BHMfyHy3Gro0XmLW9UOaZa7uClWhHQ94nbVKGwN7hezozGRTOxRkQ7dFa5lHrmcylYiaOfprDPXAgCQ",
+	"H6bq25p1HUB4pe2s3UqfsiQHYRMwhyxuHQzJVWCEIU9KtrK9PmKtAGL7tG2pYhptSNSuXUPYWa/jyhoe",
+	"N+3YxKwiedaonExtzqj4Bi8zd7DPn0xhusxZCWq16ClCNM9LAdjr2ICJMvHx8DgmN4VtFIlsacKkQlKQ",
+	"cMlywQt7K4m32L5WK5kLbRNngDXCXc+ME3kfKNt+JKE2OQlP5pm8cDIwjFOIZSGABNC9L8V9V4fedgZp",
+	"NBTkjXaCVE90EklaAOKl7VUBApQNry0tyfCBs9ZuqhifAy+q2aiK/2Apf2d9pIYaIYufvji3UtE3D797",
+	"eP4QDadxZ7oJlTAomQjPy7sRSSvk23JcR3tJ+qPR8Dea0tX6o6NeD8XnfnW1J8z2Fjmwu0i5XJlWEoge",
+	"6ZrUmqQ3qUnK3f1kIsn2azhyyhp9y2zmmy0nmmk8GiPkgD0XpITA2DhSWT14ypM3mOnX3mGtCAfhXepH",
+	"A+yPAtS4O2B4OOeXOLIV1eTA7Y/fjsFtEra8qbZowrY2Z+nYPQAUMQKmW9dbs3S2ZGl0xNmr/wotBTnz",
+	"6ZatITs5NYtjHY0ntvaTqWEOikXikucrDNInM3PZt4X6tKiZtyAtSh2j1b8FoD6oIeUI9hTB9n8d404L",
+	"EBsaL4f2aQ+htGYK7DPnCEUbLV33GQ1kwtYMBxKWisQmcnqtUzGvkW1pnMr8ksPkja+2hlI4pSVFDQ0B",
+	"yOABlykiBRBWxykJRQFttnRIqlNlbDISHw+P4h5srOPh6N+3NBbYKBlIUoacWkfSRjp6pMjueuv3KiOu",
+	"NDrFmKi7NKhsNuWTSNJpT1DILhvQthqiIeNoNkG7EEazbQ3QItnZ5uwlbpyNhEA5BG3iaHU5iI/H9+x9",
+	"qYkTPWsQU/gdCAiYXeJJCAP23JISqby4dcOLSzoRPB8dUnFLfAHOFbkJWobx+DWJIJHcXX+XjkabSkJi",
+	"B63cRJAu7ZhqZgSVQ1dSRBJ5rskWwu+6hmI/3T86daykS0Ua4H/NqpChzSHhVrw6regTPGaZjuRsVZC9",
+	"cM03rWZd3bs7YE8wExxDTWxXMGGPtkTLbx+efVMaFrEFFVqdM81SlawWQhraF2sxQhjovUKtTJmE72xu",
+	"uPFlEz1qZMVqrPPe4GgwvjH3xK96xAQjiSjMa8ZRBLLSNsIK1S1CwXNHAQ8c7SmVo3PQrkLC7fJHSr6J",
+	"QZVwRCfHn9yqcSMwXzvd9EK/AdeA2bWTfhZJGx5Ua40X2nr8iLtAz226DOAF7bFHSOywZ25gNWO8cVtK",
+	"AyGuHX/6SpeLxlOUXmSZByK3BreMhNJIUqIQ8glqjYtjEgNHPHb4Q31DhUypaEEk6cLMMWDvL5ac4U9o",
+	"ZPhLbAVoloN+htcPCT3QdaF1aF9eALVMdEyIpSP5tFAg7gpsU4vP3KtANvgyG2z4Infv1zHY3WL3Jllt",
+	"HYJEsnyPa7Qp9jyoUwVQVCGt6Jcrq5LWvAhAY/iFwJHOnj72yj5OgtFgOBhicirBEEyCo8FwcGQ9LOg1",
+	"qQXmTN4FF6LD9/wdivM1c7xay+0VA0Lk8mQnruhTjH7XmI5Y0+WOJDFIbkoZpFYLRCuK8WW/JwywxnRm",
+	"hwK5AL8ohN9OBjeNnWfUMZw2HY6fHKIA7LRAc+J0g1ENOM+a52/cjcOQXnaZ6cwBavUauiuIyXgo5bV6",
+	"nNp9uk8RTn774R+7fanVK4fYr+0qvPY9akUHLzY9prmtp+IIaRVF0tnErQxd36tibS0OYvvclAWCoakE",
+	"BMVONrvG1qM1u8Bzbs4tbfquq4OyBUbbXQgUuZUgew0yVac7H8SYuhf3yvI+XbDVUmub9c69YMrt20S+",
+	"LrS6qsJP13NZkpaSGPHWeJU2uLZeG3KJ7F9WIwSkePLoQVlcBYh7Wa4jkruridg7aAqutYjZLANq7tXp",
+	"GLD47yzFfU2qLF3kFNiPAc0gRw4CqyHtAJhNV7EQ9EdSfRfrN/K/M/NCiEh677v2mplmuVJvRAoSDbaK",
+	"YZlMxVvQxzC8TpCh3oY457nlpJEsqRkeeKOsh7WFbkGDP2/tA/se6HleI1CoR1qdI+7H+EQjnpDjrKxb",
+	"Al/U0GDrdad1dPRsDPq1XJV6OpL9sb8tLTwM+rW/bJRwH/+3IyD+VaO143g43FET/GZV313Zro6i2n7k",
+	"VI2HuWt+Ow2iYOJjWlHXR+XKD73Wh/jJ6PpPXjRaRhyPjq7/qNl6Cr872Weyjir98PF4vM/H7SYP+O29",
+	"679ttnK5CoOTfTa03gkOv9pjezra7WBkCYXiWm7ONmpVMBe1zC805a8YHby6CoOl6orUe2DVVFL+1VpS",
+	"kbAK9QbssbFdVoFeWXG6si8O2AvbNsKJqVhXIpI2g5xKnjYrYYWVxxxjdRIQQaNgOPg6CuKyUL4NzbGK",
+	"gw1DBV2P9Hpnu8DIHW9ZcZe4Qwu9r8yN5Z1G53aiDHjq99XORgGNBgGU7bTK8apWJ+fVMAq2hj7drEKj",
+	"l+duE/xtKnJDnLEUt6smVCPR8X0LNNQyWYaDI0BaDILkjV34wbWEdI6fqitKuSU3XMTV1dUNZEZb8veq",
+	"HuMF0tdVixOMbpMTVHUVt3efbDQn+JRNAqndWhh85+XP7Xq/fO/T8pjhHiS7bJHxhSl9GqZEd4p4S5sl",
+	"XYVBpwG3qs/bpoNU+Ve7yv0UWUehfb772LbsExlZ4yqfQKN3n7W0RxL9G8BGag384tNSBbFDteyKd20g",
+	"mDWdS5Zmmi+Xghc6krNCLaxGDowxRLsV6lJTkSgQi2eFsGbVKtqH7LcYz1FYLyo6kgCULot4Zfm2gZUt",
+	"t0nMFhiAUHY1rLvwjFKRPCBvhKtRZA0cPYpHKv2wrj9iZrp4LJ3Oe/HYGXW738Os8HgGC6teb5VzWonY",
+	"walrjRxpcVI1nESuIViXMmLH6dZHLG9tqdMfWXVw1a+v4RfWvPUL1Rn2oT+P/E7Px8Pj678o2xsjJd+D",
+	"GHf0nP1lMo+7N1vrM6/Z6C+R83xjo827OU/YbTl+RhJ02xGq1pICgbjceH2/B+yl65Xq0drQxSyi5QwY",
+	"SySJnDujsR/CHR8NjysvBreO8UYP1vaQnhPCNiP2x0TXeQd9/oMwn5I4f2Q6uIfg/HmEZQDnaE9yVHYY",
+	"/6TE9Qup/JuSs/8gzHZSd7O7fl+Zxyle3eWqy1xkA9WAEOrVVAvjDJVl2WXS209dBcHtFQJDige6YZVA",
+	"hiCgudnmdYHY3iigvFwZHUkXA4PScyaNqpmtyO5iS3u5ADz4BBuUV6TdkWDMtcK3IzkHEV9qF1XWDJSq",
+	"kXuPmte4hPu2EraBnldV++EgKeioEf9EgQoECqYT+UFQvVMbVlTVtepgBFQW8pPzgvc1miEqNNqdeFom",
+	"PG3iyVZTGiAX2Xhc4ZdqpGf4W3mVygGsMlDKB56JCSuHrGRjoCdizQgXKUPJK9Ny4LDyAnQqRE1TVWfr",
+	"+dN22eDmIl+yZKWNWohCW6MfwzTYAbsvQGUUsw7L2/hm1jBbN3Qva9gnZerWh/N5mfvfkhZ0c8PZF1ng",
+	"Z21zo9DhG9rcDqm78PaomkbnzLIVgLOnlUUWTdX6MESvLzmUqIfFn6wj3SjMoqWIOxtl6grrbg9VObMw",
+	"flwKVLUP3a5XfKVtO+Zfqkv25hrAl6v7aXy4vI5f3hV25Tk+QKq/7vofvsN/7GWCr/p1HvgEQBu+0b3T",
+	"uuE1qwo1s0yirdvWgRmwH9ZSFNTdfVIGxblModLWQub24VHcIZn7Urjr8Ex2F2dxOWjIxCERrlp/Fgx4",
+	"7Q1suLqf/4B5gq6beSRdAU8kabus4NQN+KZnhV+VYnbbhnK8o+F43fD7K7TXUt/aL9LH57a72vzobdSr",
+	"U8SosNhVdegWKkqZw931WoLdKVYjMDY9r+kHa5lefZmEbRFJThs0geKAfaLArqMJZHl9P4LwKW2qtoF5",
+	"t+BTNvP+lFoXQtSyq24BrpnTVya91dHgtOrQif+g1Crbs6sc4jOv9Iss+Gs36SopKvLSVOg+XBoM9xNF",
+	"qPfINoPwU6LLfvN2L6eyUel9wuLxcOQJV/QJ0E2xDuHhkB5GMrOJ2SJlBwt1iWkaVWUQ5AZY3cDmY5SN",
+	"Cqj1OpdVzrNjIgmXkZzaOatGkbsLflRtJE+92h62YphdYCTL8AhMqCNJFVgLirbsZpIt8Szf6EybhBXE",
+	"bRq8DRepSNxpV54sisU2DfE0kt0isOkgnTZb14WCUIK8M5jDYfjyfJm04kZxgn0HF3y6MrckFof7vv8h",
+	"Juibcc2nK/MZ7KXXM+zyHlHy3boSpZoNbT4js7vlmMo9duUzhlR6a98/rpLMUp8puPLnYYa2FTmfKPMM",
+	"qPMXpfAXIss8pepYspIQSlbaLdDsa6Y6tLzmGqs1sizl2YfqxYe7EkAnZBuyTaAieRBj2WQLY4wu6p7N",
+	"qYfhqxjO0uZ1EBvV+IBCRS3QkVQrk2eXGM3qauAgeE7fpMJJVKEPi/ODximozmHLFF8qspHcrsleo5p+",
+	"a7fzI2eEfgod1i1ljxQrJ7jAOX6x53+he7dsz5d1BPuMKtxWslq1b5u8e/94oe78Muz056rVdfSA7Iyz",
+	"xOZ3fqhlSPE71JUOda7OVLVzZ9bJqipjtrBXXCZF2Ta6Vd0arLDiMtwi6QcJvSwDM2Ogw1Yjc1PgtCmL",
+	"Akr0hzeoai47wMZ/URBSUsC2N9gY3qGiGlox4BpVVRlb1EV254JSX6/OhOteGEnKJZauRgCVASVeQlHw",
+	"QmD3Q4UOG1fgZlRr0UvlXgTH2h5YX4hT7bIyqRmjl8q6nLqsKWpzwzu9Iw7XPnsqno3j1/XQnbMScfCA",
+	"SiXZvs1s3rAL0rmyTVzT1iiEu9UglpPbom1qXQtR8jL2qA/Etqw2djm+YWJbueHw3WfOZbO390sO2+0w",
+	"8S9Jbz9HF1jZDPamMTg2fev2mfD9IpMX2pUjbPMTrwKn9uyCNtc7M2zOU3SM36s7xiNpM7WrUjoFveCs",
+	"nZ2cyyj1pkqFs+bDheASNK9IHlBoJvGVsvBpr4uZPKMdI1byOcMS7dF9iUv8jHGJX2jbR6dt9r7Vi/be",
+	"gMIRRelTN65rrDaui11Z69YSnbrxZlIaaZi10dB36OqnihEgDpeVcWeZzPQc3T9VUdyyI1eIpSDp1X0i",
+	"A3YEK3otqfQv2aDS7PW1h0HFeYC+mFK+EJ5bIjxnnU3kbi/d6RqKdUi1IrdSrDP243Os79l/jrEneOur",
+	"Ep5zs8gHeimSwXrOzfoCi3guVrnJ4NocUmnQvhbSWNI4gC96kaRp/RI8jQIGOTeibMNIXQ6tyUFjJUvs",
+	"weYoIj5mS1GUVTGJuIaMWykPs5psWQWkd7avDoh1qniDBDDFuujsjCVqgZUc80yC1BZP2FzwwkwFN3HP",
+	"lj0YnZQF8d8IsdQsS3O0BEkqW6qxpu2AvfTDLbNSIo2kKpg2aqltb4vLiiRXcmXIOIsvlBRuibj0qsQn",
+	"VuJ8yJN5cyv80sv4y1eaGkdSqwRXeIFrFn/HtenjufYff+OCFNClhCuRF9QPNxGZK6m7dib7Raa1SKlk",
+	"JmexR1BjV0+TxSk3PMbq53EcRzJLJ+x4jFXgpZnY840kvDVh76IgSyPsYBnZvo5RMImCo9kw+X//+b9H",
+	"QRj5XR7xmeNq+LBs+oiPiA/iA9sBMqI0qTDyaqvhq+Ph+E5/NOqPT86H9ybHo8nw68FofPSPUXBlAY/k",
+	"ebEp+y/FyarIWf8J63/LoqC799Zvz6OA/fbs6WO6eb99/E390nVmMj/HR1Wpx9a972i/bzuCYpFaTi2e",
+	"sBsFnll66iEMiPMrNKZhg4esKg9h+76X9pkaWtSqRNys9+P1HNyIt+YQQe5XxKgqAIgIM7oOYUZthLkz",
+	"HYr+XX4i+sfpcdK/lw6n/TvT0Ww8G83upGPegU0WN+pYVEOwm+PRncG9uyPCow/A/vdYzCe5GpH0iCOi",
+	"s19OxMfUNhs5JS8jUQhqq4X1iD064shIR7vobnWVUJ/w6BRuK0btUwOSlTRZ7sdFYgcSbW/BF4Hui0B3",
+	"GwLdS6xa0egNnFO76I8t0+GFv30r29OVKbs4sAOQHHrNrPOQstoxclFuWo2jKYqg2QxmADzVqq/FSmpn",
+	"MYMZLgrA2glbqjwv5zbKdq+xZaZYh6o7iOSZkx7LMHvpgeq9i90c4HeRUrFzKy9m+rQWaYk1/ilAwa4B",
+	"6/FiJEXN9+enA2ELLinWVffWmJxVE5ozDiNJvZ0uqmgKzJ1eLdl0A5P2bMJAFQdKn5Ikm7uQTxJBUaTF",
+	"3AD0/SPotrllS8rAbe80Lo4/mXHRnTxIktbX5YQV196slJv98/tihbyVnKMvrOCjswJEcRsMgOTlBgbF",
+	"MoRim2Z+3gpC3yf4y5GREXbsb9Iv7E2ModFeECk2uCkDKdKe3xSksmHGZXtzv9E09eVq1DChzhc8TbHM",
+	"7ZaWBGX47hZjZST3s1b+ye3jLzv0yy5jX0NlHTG+iLdfaNpHSeW+rC7Xp8jldmMfvqM8lautxBHuQ9n3",
+	"eLa1Adjpjpxo93nZnzaSNOuAnbmHXzXlv5qMeErdfJxlDit9N+Ri7KQAFJTEucxY+W7AHptG+mcpPTtD",
+	"qW0SfsOk0LOOBKIa1MSprHxLNcnrXdlr5GPigopCtuBv+/xC/P3R6OToznA4DFm2WKywdNaOmn1/KsOl",
+	"d9q5fqCe29hpAraDIsQWvK8FfOdc9PHvYi90bC34m3zDDrBX4GAw8LoFYnUu+qnnGWm9c93eQXFbf8BI",
+	"7mwQWPWHqvfqa/Xka7bAiIJx39lrtpnrage/vWfL+PiT94NwB7zFYHMLWTp2hveR7e2ne2ThbsGMz5aH",
+	"e5uL/sLRvyTktvnlbcdz77pTxFlDhnXFR7VGVWNL8ZbczCt6Rx8EzZzEbX6Ko7Hvpxh1+Sn2lzoO02w2",
+	"2+ExRb/XUzQDHjx79IDduTcc92y7dCyz1xkz7rY/tl33YjKxUazYLJLlc4IiJkdlw/iEbTGn/ywSw+J3",
+	"EfWVoBatnlaGgdlRvQhfFFx5TIvKWHp5wXqu1pqi0Je4MCJl6IQtxDLnCcgyVW/4pSioTKbtdo0t0nXo",
+	"DHzUAS4+LHXGQ19pDCMZH9Z1xlPXO/fHV560ZtaqvgW2AeyfVzwfeBsJ0t5URFLlKbl8QU92XfDddqKH",
+	"svzEhVA7f+yyEJeZWpUib+g+ZH02igfsT6VebcVH90F5cNTtVmNzO9cBFPal6vpeHXyt5PF4HDPJF1gY",
+	"1L0yiGRDcvUEW9tQuQorcrGLWUu4dasnPd0bPZL3lZl37W4p1IXU6tlhRE2InNj+3b78ioH0ZJxc8gx9",
+	"205yZdcKrr7RwUpe1scdyY8jkX4Dl3wP76tFA6t4l2bacl9seANQttNOVLJxpVNXrb+kfKPuyv32lIL3",
+	"p3XhZ5KuAd0/qOU2Yc+tiNSj/tHPRJruI578vpHIgdimlsEksPTVtgsNJoFPLKtUi+HgHhzslk/qFVfL",
+	"j2z7JaDLsFWAgkImYoD2rP1EfHtdnlIpgm4hn24CMvc2mzNtcvQhgvFjd8U/QDSGu7+HTuDj82dTBG5/",
+	"vV/UgV91mVWi7yhcOdH3E+oE17HTHNuHGtWpKxz9/HSFAhiTeW+f/A32iHpo1FUCo9iFcrW4P4tatS2m",
+	"4Bm6yZ2LvOGv70iuqZSTbZpTJEtptvK00/aDikH/EulrwJuJ3cO4d1oFF9hOUtzUpxhE8iEv8kwU1X2A",
+	"C/JGLFHGMHOxgR9IwLczYq+rzGiRz9hUMDc5StYoD7UkcJB6rGGWpCE/dMB76Hq4++lM2Mp8WQgSzGrQ",
+	"T6gRL6VYFirPARnst7Iqzz6gbu6YNWwnr1ROF3PgqheWx4HhsjYEIVWoeCzUpZhQJR6U7Fw1Hm81kTzA",
+	"4NeCZxdzw7zgBrcZPWtqfvrinDVLY5B20iiVWhaft+y4F9qWi3gWW5oaWGXIWKUljSR6Jlt9BsItzdWs",
+	"IEpqcSW7NlYbRrIsyRq7/Mu4O+cLoN1lE9+3hcGr90qG9VOILcY0c38dAgFh4dIFmZQarv3bYqifBuw1",
+	"L56UEYVHw/PhvcloPDk+HpyMxv8YhOV7U5jv63Q0u5OMRX84vcv7x7MT0b+XjNL+mB9Nj5OT9I74GlS0",
+	"Ld0ziZRNTmAvvKuPpI/IA0rKSJ5D14t9YiMjy1+cq8ZGR3a3D6Wzb7YwfTDn5vkSu+JPszyHW9bZOPQm",
+	"Oc/XWNPbtPTnYGP++ecnf+nJ9ms3gpdSEvadsfy+xkmvreiEdGh3wE7O5cWKXwhG71rHNMgKxQpU8AFz",
+	"+UCuBxBWR5wKz1iiBctSjOloB7x8TyB8RI8ezrCriQDCzRJueK4uvvR1/5u7ce1oEONO3Y8DsT/QBZkL",
+	"npv5X7b7TGwTcFcnNcuFNZXiYjE4GF0AZT1So1aJLV/CDZ9yLQZd5txvceKPeR/sDNsMX3YBGbY9uBTv",
+	"Xbr+l4WRgCMiWRXwx+THV3WMuRRSaB9VCDssqmB52v0xxVmWLRJYUUyHLD4ZHvm9wrqw45ngaWaB+UwI",
+	"ookxUWtkUVwKFwqtfyWo8lnY/hbc9PGhjZz1D98FU8zyO1uZOYyDBnNMcdrmKLIZp2hgwH9rqqyfqmS1",
+	"sEbgVQGKzCFqcBaCrqFKw0gy52aqDEoD1oSDgcW77EYi9fxgTQ+fM/S5osjrIjO2YEkZH0YSSiS3hvy2",
+	"uhYekFoX2iZnYRVO3LP5EhSMjFaHun2Ha0/xluJtpdigBm0XXQpk3Qu/VuyqRrJ8qz2OI1xoBSkcpgCF",
+	"nwp9irYU9aasP+aNaDHo6tXV/w8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -32,7 +32,7 @@ func (q *Queries) BotVersionCount(ctx context.Context, db DBTX, arg BotVersionCo
 }
 
 const botVersionGet = `-- name: BotVersionGet :one
-SELECT v.bot_id, v.number, v.model, v.temperature, v.system_prompt, v.status, v.status_message, v.created_at, v.created_by, v.source, v.reverted_from FROM bot_versions v
+SELECT v.bot_id, v.number, v.model, v.temperature, v.system_prompt, v.status, v.status_message, v.created_at, v.created_by, v.source, v.reverted_from, v.prepared_config FROM bot_versions v
 JOIN bots b ON b.id = v.bot_id
 WHERE v.bot_id = $1 AND v.number = $2
   AND b.deleted_at IS NULL AND (b.owner_id = $3 OR b.is_public)
@@ -59,13 +59,14 @@ func (q *Queries) BotVersionGet(ctx context.Context, db DBTX, arg BotVersionGetP
 		&i.CreatedBy,
 		&i.Source,
 		&i.RevertedFrom,
+		&i.PreparedConfig,
 	)
 	return i, err
 }
 
 const botVersionList = `-- name: BotVersionList :many
 
-SELECT v.bot_id, v.number, v.model, v.temperature, v.system_prompt, v.status, v.status_message, v.created_at, v.created_by, v.source, v.reverted_from FROM bot_versions v
+SELECT v.bot_id, v.number, v.model, v.temperature, v.system_prompt, v.status, v.status_message, v.created_at, v.created_by, v.source, v.reverted_from, v.prepared_config FROM bot_versions v
 JOIN bots b ON b.id = v.bot_id
 WHERE v.bot_id = $1 AND b.deleted_at IS NULL AND (b.owner_id = $2 OR b.is_public)
 ORDER BY v.number DESC
@@ -108,6 +109,7 @@ func (q *Queries) BotVersionList(ctx context.Context, db DBTX, arg BotVersionLis
 			&i.CreatedBy,
 			&i.Source,
 			&i.RevertedFrom,
+			&i.PreparedConfig,
 		); err != nil {
 			return nil, err
 		}

@@ -264,11 +264,24 @@ func (q *Queries) BotGet(ctx context.Context, db DBTX, arg BotGetParams) (Bot, e
 }
 
 const botRestore = `-- name: BotRestore :one
-UPDATE bots SET deleted_at = NULL, name_clash = false, updated_at = now(), version = version + 1,
-    status = CASE WHEN status = 'active' THEN status ELSE 'training' END,
-    status_message = CASE WHEN status = 'active' THEN status_message END
-WHERE id = $1 AND owner_id = $2 AND deleted_at IS NOT NULL
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version
+WITH cur AS (
+    SELECT bots.id, bots.status AS old_status, bots.config_version
+    FROM bots
+    WHERE bots.id = $1 AND bots.owner_id = $2 AND bots.deleted_at IS NOT NULL
+    FOR NO KEY UPDATE
+), bot AS (
+    UPDATE bots SET deleted_at = NULL, name_clash = false, updated_at = now(), version = version + 1,
+        status = CASE WHEN status = 'active' THEN status ELSE 'training' END,
+        status_message = CASE WHEN status = 'active' THEN status_message END
+    FROM cur
+    WHERE bots.id = cur.id
+    RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
+), retrained AS (
+    UPDATE bot_versions v SET status = 'training', status_message = NULL
+    FROM cur
+    WHERE v.bot_id = cur.id AND v.number = cur.config_version AND cur.old_status = 'error'
+)
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version FROM bot
 `
 
 type BotRestoreParams struct {
@@ -276,11 +289,35 @@ type BotRestoreParams struct {
 	Caller uuid.UUID
 }
 
-// A restored bot that was not active is trained again: its training may have been dropped
-// while it was deleted. Its name must be free again (name_clash is cleared).
-func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams) (Bot, error) {
+type BotRestoreRow struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Name            string
+	Description     *string
+	Model           string
+	Temperature     float64
+	SystemPrompt    string
+	IsPublic        bool
+	Status          BotStatus
+	StatusMessage   *string
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DeletedAt       *time.Time
+	PreparedConfig  []byte
+	NameFold        string
+	DescriptionFold *string
+	NameClash       bool
+	ConfigVersion   int32
+}
+
+// A restored bot whose latest version is in error is trained again, that version in place:
+// the error may come from a training cut short while the bot was deleted. One still in
+// training gets a new job too (a second job of a version is harmless: the first to finish
+// records it). Its name must be free again (name_clash is cleared).
+func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams) (BotRestoreRow, error) {
 	row := db.QueryRow(ctx, botRestore, arg.ID, arg.Caller)
-	var i Bot
+	var i BotRestoreRow
 	err := row.Scan(
 		&i.ID,
 		&i.OwnerID,
@@ -305,10 +342,123 @@ func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams)
 	return i, err
 }
 
+const botRevert = `-- name: BotRevert :one
+WITH target AS (
+    SELECT bot_id, number, model, temperature, system_prompt, status, status_message, created_at, created_by, source, reverted_from, prepared_config FROM bot_versions WHERE bot_versions.bot_id = $1 AND bot_versions.number = $2
+), edit AS (
+    SELECT bots.id AS bot_id
+    FROM bots
+    WHERE bots.id = $1 AND bots.owner_id = $3 AND bots.deleted_at IS NULL
+      AND (NOT $4::boolean OR bots.version = ANY ($5::bigint[]))
+      AND bots.version <> ALL ($6::bigint[])
+    FOR NO KEY UPDATE
+), bot AS (
+    UPDATE bots SET
+        model           = target.model,
+        temperature     = target.temperature,
+        system_prompt   = target.system_prompt,
+        status          = CASE WHEN target.status = 'active' THEN 'active' ELSE 'training' END::bot_status,
+        status_message  = NULL,
+        prepared_config = target.prepared_config,
+        config_version  = config_version + 1,
+        version         = version + 1,
+        updated_at      = now()
+    FROM edit, target
+    WHERE bots.id = edit.bot_id
+    RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
+), recorded AS (
+    INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
+                              prepared_config, created_at, created_by, source, reverted_from)
+    SELECT id, config_version, model, temperature, system_prompt, status, status_message,
+           prepared_config, updated_at, owner_id, 'revert', $2::int
+    FROM bot
+    RETURNING bot_id, number, model, temperature, system_prompt, status, status_message, created_at, created_by, source, reverted_from, prepared_config
+)
+SELECT bot_id, number, model, temperature, system_prompt, status, status_message, created_at, created_by, source, reverted_from, prepared_config FROM recorded
+`
+
+type BotRevertParams struct {
+	ID             uuid.UUID
+	Number         int32
+	Caller         uuid.UUID
+	CheckVersion   bool
+	Versions       []int64
+	ExceptVersions []int64
+}
+
+type BotRevertRow struct {
+	BotID          uuid.UUID
+	Number         int32
+	Model          string
+	Temperature    float64
+	SystemPrompt   string
+	Status         BotStatus
+	StatusMessage  *string
+	CreatedAt      time.Time
+	CreatedBy      uuid.UUID
+	Source         string
+	RevertedFrom   *int32
+	PreparedConfig []byte
+}
+
+// Records a new latest version with the configuration of version number (source revert),
+// and returns it. An active version's prepared configuration comes with it, and the bot is
+// active at once; any other version trains. The version checks are BotUpdate's. No row comes
+// back when the bot is not the caller's to write, a check fails, or the version does not
+// exist.
+func (q *Queries) BotRevert(ctx context.Context, db DBTX, arg BotRevertParams) (BotRevertRow, error) {
+	row := db.QueryRow(ctx, botRevert,
+		arg.ID,
+		arg.Number,
+		arg.Caller,
+		arg.CheckVersion,
+		arg.Versions,
+		arg.ExceptVersions,
+	)
+	var i BotRevertRow
+	err := row.Scan(
+		&i.BotID,
+		&i.Number,
+		&i.Model,
+		&i.Temperature,
+		&i.SystemPrompt,
+		&i.Status,
+		&i.StatusMessage,
+		&i.CreatedAt,
+		&i.CreatedBy,
+		&i.Source,
+		&i.RevertedFrom,
+		&i.PreparedConfig,
+	)
+	return i, err
+}
+
 const botTrain = `-- name: BotTrain :one
-UPDATE bots SET status = 'training', status_message = NULL, updated_at = now(), version = version + 1
-WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version
+WITH cur AS (
+    SELECT bots.id, bots.status AS old_status, bots.config_version
+    FROM bots
+    WHERE bots.id = $1 AND bots.owner_id = $2 AND bots.deleted_at IS NULL
+    FOR NO KEY UPDATE
+), bot AS (
+    UPDATE bots SET status = 'training', status_message = NULL, prepared_config = NULL,
+        config_version = CASE WHEN cur.old_status = 'active' THEN bots.config_version + 1 ELSE bots.config_version END,
+        updated_at = now(), version = version + 1
+    FROM cur
+    WHERE bots.id = cur.id
+    RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
+), recorded AS (
+    INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
+                              created_at, created_by, source)
+    SELECT bot.id, bot.config_version, bot.model, bot.temperature, bot.system_prompt, bot.status,
+           bot.status_message, bot.updated_at, bot.owner_id, 'train'
+    FROM bot JOIN cur ON cur.id = bot.id
+    WHERE cur.old_status = 'active'
+), retrained AS (
+    UPDATE bot_versions v SET status = 'training', status_message = NULL
+    FROM cur
+    WHERE v.bot_id = cur.id AND v.number = cur.config_version AND cur.old_status <> 'active'
+)
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version FROM bot
 `
 
 type BotTrainParams struct {
@@ -316,9 +466,34 @@ type BotTrainParams struct {
 	Caller uuid.UUID
 }
 
-func (q *Queries) BotTrain(ctx context.Context, db DBTX, arg BotTrainParams) (Bot, error) {
+type BotTrainRow struct {
+	ID              uuid.UUID
+	OwnerID         uuid.UUID
+	Name            string
+	Description     *string
+	Model           string
+	Temperature     float64
+	SystemPrompt    string
+	IsPublic        bool
+	Status          BotStatus
+	StatusMessage   *string
+	Version         int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	DeletedAt       *time.Time
+	PreparedConfig  []byte
+	NameFold        string
+	DescriptionFold *string
+	NameClash       bool
+	ConfigVersion   int32
+}
+
+// Trains the bot's latest configuration again. A latest version in training or in error is
+// trained again in place; an active one never changes, so its configuration is recorded as
+// a new version (source train) that trains.
+func (q *Queries) BotTrain(ctx context.Context, db DBTX, arg BotTrainParams) (BotTrainRow, error) {
 	row := db.QueryRow(ctx, botTrain, arg.ID, arg.Caller)
-	var i Bot
+	var i BotTrainRow
 	err := row.Scan(
 		&i.ID,
 		&i.OwnerID,
@@ -345,40 +520,47 @@ func (q *Queries) BotTrain(ctx context.Context, db DBTX, arg BotTrainParams) (Bo
 
 const botUpdate = `-- name: BotUpdate :one
 WITH edit AS (
-    SELECT bots.id AS bot_id, bots.status AS old_status,
-           ($1 <> bots.model OR $2 <> bots.system_prompt) IS TRUE AS retrains,
+    SELECT bots.id AS bot_id,
            ($1 <> bots.model OR $2 <> bots.system_prompt
-            OR $3 <> bots.temperature) IS TRUE AS reconfigures
+            OR $3 <> bots.temperature) IS TRUE AS reconfigures,
+           ($1 <> bots.model OR $2 <> bots.system_prompt) IS TRUE
+           OR (($3 <> bots.temperature) IS TRUE
+               AND NOT (bots.status = 'active'
+                        AND $3 <= ($4::jsonb ->> bots.model)::float8) IS TRUE) AS trains
     FROM bots
-    WHERE bots.id = $4 AND bots.owner_id = $5 AND bots.deleted_at IS NULL
-      AND (NOT $6::boolean OR bots.version = ANY ($7::bigint[]))
-      AND bots.version <> ALL ($8::bigint[])
+    WHERE bots.id = $5 AND bots.owner_id = $6 AND bots.deleted_at IS NULL
+      AND (NOT $7::boolean OR bots.version = ANY ($8::bigint[]))
+      AND bots.version <> ALL ($9::bigint[])
     FOR NO KEY UPDATE
 ), bot AS (
     UPDATE bots SET
-        name          = COALESCE($9, name),
-        name_fold     = COALESCE($10, name_fold),
-        name_clash    = name_clash AND COALESCE($10 = name_fold, true),
-        description   = CASE WHEN $11::boolean THEN $12 ELSE description END,
-        description_fold = CASE WHEN $11::boolean THEN $13 ELSE description_fold END,
+        name          = COALESCE($10, name),
+        name_fold     = COALESCE($11, name_fold),
+        name_clash    = name_clash AND COALESCE($11 = name_fold, true),
+        description   = CASE WHEN $12::boolean THEN $13 ELSE description END,
+        description_fold = CASE WHEN $12::boolean THEN $14 ELSE description_fold END,
         model         = COALESCE($1, model),
         temperature   = COALESCE($3, temperature),
         system_prompt = COALESCE($2, system_prompt),
-        is_public     = COALESCE($14, is_public),
-        status        = CASE WHEN edit.retrains THEN 'training' ELSE status END,
-        status_message = CASE WHEN edit.retrains THEN NULL ELSE status_message END,
+        is_public     = COALESCE($15, is_public),
+        status        = CASE WHEN edit.trains THEN 'training' ELSE status END,
+        status_message = CASE WHEN edit.trains THEN NULL ELSE status_message END,
+        prepared_config = CASE
+            WHEN edit.trains THEN NULL
+            WHEN edit.reconfigures THEN jsonb_set(prepared_config, '{temperature}', to_jsonb($3::float8))
+            ELSE prepared_config END,
         config_version = CASE WHEN edit.reconfigures THEN config_version + 1 ELSE config_version END,
         version       = version + 1,
         updated_at    = now()
     FROM edit
     WHERE bots.id = edit.bot_id
-      AND NOT ($15::boolean AND (edit.retrains OR edit.old_status = 'training'))
+      AND NOT ($16::boolean AND edit.trains)
     RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
 ), recorded AS (
     INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
-                              created_at, created_by, source)
+                              prepared_config, created_at, created_by, source)
     SELECT id, config_version, model, temperature, system_prompt, status, status_message,
-           updated_at, owner_id, 'update'
+           prepared_config, updated_at, owner_id, 'update'
     FROM bot JOIN edit ON edit.bot_id = bot.id
     WHERE edit.reconfigures
 )
@@ -389,6 +571,7 @@ type BotUpdateParams struct {
 	Model           *string
 	SystemPrompt    *string
 	Temperature     *float64
+	Servable        []byte
 	ID              uuid.UUID
 	Caller          uuid.UUID
 	CheckVersion    bool
@@ -430,19 +613,27 @@ type BotUpdateRow struct {
 // (If-Match); it is never changed if its version is one of except_versions (If-None-Match).
 // name_fold and description_fold come with name and description; a new folded name clears
 // name_clash, so that the uniqueness of names applies to the renamed bot.
-// edit.retrains is the one statement of which edits send a bot back to training: a change
-// of model or system prompt. edit.reconfigures says whether the configuration (model,
-// temperature, system prompt) changes: then the bot's next version is recorded, numbered
-// from the locked row's config_version, so that concurrent edits number their versions one
-// after another. Both are read from the row as locked, so that they describe the row this
-// UPDATE changes. When settled_only is set, a bot that would be in training after the edit
-// is left alone (no row comes back): its new version needs a job, which only a transaction
-// can queue with the write.
+// This statement alone decides what an edit does to the configuration:
+//
+//	edit.reconfigures: the model, temperature or system prompt changes, and the bot's next
+//	  version is recorded, numbered from the locked row's config_version, so that concurrent
+//	  edits number their versions one after another;
+//	edit.trains: the new version needs training. It does not when only the temperature
+//	  changes, the latest version is active and its model allows the new temperature
+//	  (servable maps each model that can be served to its highest temperature): the new
+//	  version is active at once, with the prepared configuration of its predecessor at the
+//	  new temperature.
+//
+// Both are read from the row as locked, which holds the latest version's status and prepared
+// configuration, so that they describe the row this UPDATE changes. When settled_only is set,
+// an edit that trains is left alone (no row comes back): its new version needs a job, which
+// only a transaction can queue with the write.
 func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (BotUpdateRow, error) {
 	row := db.QueryRow(ctx, botUpdate,
 		arg.Model,
 		arg.SystemPrompt,
 		arg.Temperature,
+		arg.Servable,
 		arg.ID,
 		arg.Caller,
 		arg.CheckVersion,

@@ -207,17 +207,18 @@ type BotStatusEvent struct {
 }
 
 type BotVersion struct {
-	BotID         uuid.UUID
-	Number        int32
-	Model         string
-	Temperature   float64
-	SystemPrompt  string
-	Status        BotStatus
-	StatusMessage *string
-	CreatedAt     time.Time
-	CreatedBy     uuid.UUID
-	Source        string
-	RevertedFrom  *int32
+	BotID          uuid.UUID
+	Number         int32
+	Model          string
+	Temperature    float64
+	SystemPrompt   string
+	Status         BotStatus
+	StatusMessage  *string
+	CreatedAt      time.Time
+	CreatedBy      uuid.UUID
+	Source         string
+	RevertedFrom   *int32
+	PreparedConfig []byte
 }
 
 type IdempotencyKey struct {

@@ -11,114 +11,30 @@ import (
 	"github.com/google/uuid"
 )
 
-const botFinishTraining = `-- name: BotFinishTraining :one
-UPDATE bots SET
-    status          = $1,
-    status_message  = $2,
-    prepared_config = $3,
-    version         = version + 1,
-    updated_at      = now()
-WHERE id = $4 AND version = $5 AND status = 'training' AND deleted_at IS NULL
-RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version
-`
-
-type BotFinishTrainingParams struct {
-	Status         BotStatus
-	StatusMessage  *string
-	PreparedConfig []byte
-	ID             uuid.UUID
-	Version        int64
-}
-
-// Moves a bot out of training, but only the version the job trained: a bot edited, deleted
-// or retrained meanwhile matches nothing, and the stale result is dropped.
-func (q *Queries) BotFinishTraining(ctx context.Context, db DBTX, arg BotFinishTrainingParams) (Bot, error) {
-	row := db.QueryRow(ctx, botFinishTraining,
-		arg.Status,
-		arg.StatusMessage,
-		arg.PreparedConfig,
-		arg.ID,
-		arg.Version,
-	)
-	var i Bot
-	err := row.Scan(
-		&i.ID,
-		&i.OwnerID,
-		&i.Name,
-		&i.Description,
-		&i.Model,
-		&i.Temperature,
-		&i.SystemPrompt,
-		&i.IsPublic,
-		&i.Status,
-		&i.StatusMessage,
-		&i.Version,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.DeletedAt,
-		&i.PreparedConfig,
-		&i.NameFold,
-		&i.DescriptionFold,
-		&i.NameClash,
-		&i.ConfigVersion,
-	)
-	return i, err
-}
-
-const botForTraining = `-- name: BotForTraining :one
-
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version FROM bots WHERE id = $1
-`
-
-// Queries of the training worker. The worker acts for the system, not for a caller, so these
-// are scoped by the job's bot id and version instead of an owner.
-func (q *Queries) BotForTraining(ctx context.Context, db DBTX, id uuid.UUID) (Bot, error) {
-	row := db.QueryRow(ctx, botForTraining, id)
-	var i Bot
-	err := row.Scan(
-		&i.ID,
-		&i.OwnerID,
-		&i.Name,
-		&i.Description,
-		&i.Model,
-		&i.Temperature,
-		&i.SystemPrompt,
-		&i.IsPublic,
-		&i.Status,
-		&i.StatusMessage,
-		&i.Version,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.DeletedAt,
-		&i.PreparedConfig,
-		&i.NameFold,
-		&i.DescriptionFold,
-		&i.NameClash,
-		&i.ConfigVersion,
-	)
-	return i, err
-}
-
 const trainingAbandoned = `-- name: TrainingAbandoned :many
-SELECT b.id AS bot_id, b.version, j.attempt
+SELECT v.bot_id, v.number, j.attempt
 FROM river_job j
-JOIN bots b ON b.id = (j.args->>'bot_id')::uuid AND b.version = (j.args->>'version')::bigint
-WHERE j.state = 'discarded' AND j.finalized_at IS NOT NULL AND j.kind = 'train_bot'
-  AND b.status = 'training' AND b.deleted_at IS NULL
+JOIN bot_versions v ON v.bot_id = (j.args->>'bot_id')::uuid AND v.number = (j.args->>'number')::int
+WHERE j.state = 'discarded' AND j.finalized_at IS NOT NULL AND j.kind = 'train_bot' AND v.status = 'training'
+  AND NOT EXISTS (
+      SELECT 1 FROM river_job o
+      WHERE o.kind = 'train_bot' AND o.state IN ('available', 'pending', 'retryable', 'running', 'scheduled')
+        AND o.args @> jsonb_build_object('bot_id', v.bot_id, 'number', v.number)
+  )
 `
 
 type TrainingAbandonedRow struct {
 	BotID   uuid.UUID
-	Version int64
+	Number  int32
 	Attempt int16
 }
 
-// Lists the bots still in training whose version's job River discarded: a job whose last
-// attempt was cut short by a crash of the process working it is discarded by River's rescuer,
-// which calls no error handler, so nothing else moves such a bot out of training. Only the
-// version the job was for matches: a bot edited or retrained since has its own job. River's
-// (state, finalized_at) index finds the discarded jobs, which its cleaner deletes after a
-// retention period; the bot is found by its primary key.
+// Lists the versions still in training whose job River discarded and that no other job will
+// train: a job whose last attempt was cut short by a crash of the process working it is
+// discarded by River's rescuer, which calls no error handler, so nothing else moves such a
+// version out of training. River's (state, finalized_at) index finds the discarded jobs
+// (its cleaner deletes them after a retention period), the partial index of versions in
+// training their versions, and River's index of jobs to work the jobs still to come.
 func (q *Queries) TrainingAbandoned(ctx context.Context, db DBTX) ([]TrainingAbandonedRow, error) {
 	rows, err := db.Query(ctx, trainingAbandoned)
 	if err != nil {
@@ -128,7 +44,7 @@ func (q *Queries) TrainingAbandoned(ctx context.Context, db DBTX) ([]TrainingAba
 	var items []TrainingAbandonedRow
 	for rows.Next() {
 		var i TrainingAbandonedRow
-		if err := rows.Scan(&i.BotID, &i.Version, &i.Attempt); err != nil {
+		if err := rows.Scan(&i.BotID, &i.Number, &i.Attempt); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -137,4 +53,92 @@ func (q *Queries) TrainingAbandoned(ctx context.Context, db DBTX) ([]TrainingAba
 		return nil, err
 	}
 	return items, nil
+}
+
+const versionFinishTraining = `-- name: VersionFinishTraining :one
+WITH locked AS (
+    SELECT bots.id FROM bots WHERE bots.id = $1 FOR NO KEY UPDATE
+), version AS (
+    UPDATE bot_versions SET
+        status          = $2,
+        status_message  = $3,
+        prepared_config = $4
+    WHERE bot_id = (SELECT id FROM locked) AND number = $5 AND status = 'training'
+    RETURNING bot_id, number, status, status_message, prepared_config
+), bot AS (
+    UPDATE bots SET
+        status          = version.status,
+        status_message  = version.status_message,
+        prepared_config = version.prepared_config,
+        version         = bots.version + 1,
+        updated_at      = now()
+    FROM version
+    WHERE bots.id = version.bot_id AND bots.config_version = version.number
+    RETURNING bots.id
+)
+SELECT version.number, EXISTS (SELECT 1 FROM bot) AS latest FROM version
+`
+
+type VersionFinishTrainingParams struct {
+	BotID          uuid.UUID
+	Status         BotStatus
+	StatusMessage  *string
+	PreparedConfig []byte
+	Number         int32
+}
+
+type VersionFinishTrainingRow struct {
+	Number int32
+	Latest bool
+}
+
+// Moves a version out of training, and its bot with it when the version is still the bot's
+// latest. A version already out of training (another job of it finished first) matches
+// nothing, and the result is dropped. The bot row is locked first, as every write of a bot
+// and its versions does, so that this statement and a concurrent edit or retraining of the
+// same bot wait for each other instead of deadlocking.
+func (q *Queries) VersionFinishTraining(ctx context.Context, db DBTX, arg VersionFinishTrainingParams) (VersionFinishTrainingRow, error) {
+	row := db.QueryRow(ctx, versionFinishTraining,
+		arg.BotID,
+		arg.Status,
+		arg.StatusMessage,
+		arg.PreparedConfig,
+		arg.Number,
+	)
+	var i VersionFinishTrainingRow
+	err := row.Scan(&i.Number, &i.Latest)
+	return i, err
+}
+
+const versionForTraining = `-- name: VersionForTraining :one
+
+SELECT model, temperature, system_prompt, status FROM bot_versions
+WHERE bot_id = $1 AND number = $2
+`
+
+type VersionForTrainingParams struct {
+	BotID  uuid.UUID
+	Number int32
+}
+
+type VersionForTrainingRow struct {
+	Model        string
+	Temperature  float64
+	SystemPrompt string
+	Status       BotStatus
+}
+
+// Queries of the training worker. The worker acts for the system, not for a caller, so these
+// are scoped by the job's bot id and version number instead of an owner.
+// The version a training job trains; its status tells whether the job still has work.
+func (q *Queries) VersionForTraining(ctx context.Context, db DBTX, arg VersionForTrainingParams) (VersionForTrainingRow, error) {
+	row := db.QueryRow(ctx, versionForTraining, arg.BotID, arg.Number)
+	var i VersionForTrainingRow
+	err := row.Scan(
+		&i.Model,
+		&i.Temperature,
+		&i.SystemPrompt,
+		&i.Status,
+	)
+	return i, err
 }

@@ -404,9 +404,12 @@ func loadSample(ctx context.Context, pool *pgxpool.Pool) (*sample, error) {
 		}
 		return pgx.CollectRows(rows, pgx.RowToStructByPos[row])
 	}
-	sampled, err := collect(`SELECT id, owner_id, version FROM bots TABLESAMPLE SYSTEM (10) WHERE deleted_at IS NULL LIMIT 50000`)
+	// Active bots only: an update of an active bot's temperature within its model's range is
+	// active at once, so no training changes the bot (and its ETag) behind the update
+	// scenario's back.
+	sampled, err := collect(`SELECT id, owner_id, version FROM bots TABLESAMPLE SYSTEM (10) WHERE deleted_at IS NULL AND status = 'active' LIMIT 50000`)
 	if err == nil && len(sampled) < 1000 {
-		sampled, err = collect(`SELECT id, owner_id, version FROM bots WHERE deleted_at IS NULL ORDER BY random() LIMIT 50000`)
+		sampled, err = collect(`SELECT id, owner_id, version FROM bots WHERE deleted_at IS NULL AND status = 'active' ORDER BY random() LIMIT 50000`)
 	}
 	if err != nil {
 		return nil, err

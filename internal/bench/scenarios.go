@@ -166,7 +166,7 @@ func httpScenario(ctx context.Context, name string, h *httpConn, data *sample, w
 			data.versions[i], _ = strconv.ParseInt(strings.Trim(tag, `"`), 10, 64)
 		}
 		tag, err := h.call(ctx, http.MethodPut, url, data.token(b.Owner),
-			map[string]any{"temperature": float64(w.rng.IntN(21)) / 10, "description": "updated by the benchmark"},
+			map[string]any{"temperature": float64(w.rng.IntN(11)) / 10, "description": "updated by the benchmark"}, // within every model's range
 			map[string]string{"If-Match": `"` + strconv.FormatInt(data.versions[i], 10) + `"`}, http.StatusOK)
 		if err != nil {
 			data.versions[i] = -1
@@ -282,7 +282,7 @@ func (c *ceiling) scenario(ctx context.Context, name string, data *sample, w *wo
 			}
 			data.versions[i] = bot.Version
 		}
-		temp, desc := float64(w.rng.IntN(21))/10, "updated by the benchmark"
+		temp, desc := float64(w.rng.IntN(11))/10, "updated by the benchmark" // within every model's range
 		bot, err := c.svc.Update(ctx, b.Owner, b.ID, bots.UpdateParams{
 			Temperature: &temp, SetDescription: true, Description: &desc,
 			Precondition: bots.Precondition{Required: true, Versions: []int64{data.versions[i]}},

@@ -135,13 +135,19 @@ func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Write
 			return err
 		}
 		for _, sql := range []string{
+			// What training prepares for an active bot, in its shape (training.Prepared).
+			`UPDATE bots SET prepared_config = jsonb_build_object('model', model, 'provider', 'OpenAI',
+			     'context_window', 128000, 'temperature', temperature, 'system_prompt', system_prompt,
+			     'system_prompt_tokens', ceil(char_length(system_prompt) / 4.0) + 8,
+			     'max_conversation_tokens', 128000 - ceil(char_length(system_prompt) / 4.0) - 8)
+			 WHERE status = 'active'`,
 			"ALTER TABLE bots ENABLE TRIGGER USER",
 			`INSERT INTO bot_counts (owner_id, shard, live) SELECT owner_id, 0, count(*) FROM bots WHERE deleted_at IS NULL GROUP BY owner_id`,
 			`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at) SELECT id, NULL, 'training', created_at FROM bots`,
 			`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at) SELECT id, 'training', status, created_at FROM bots`,
 			// Every bot's configuration as its version 1, as a create records it.
-			`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, created_at, created_by, source)
-			 SELECT id, 1, model, temperature, system_prompt, status, created_at, owner_id, 'create' FROM bots`,
+			`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, prepared_config, created_at, created_by, source)
+			 SELECT id, 1, model, temperature, system_prompt, status, prepared_config, created_at, owner_id, 'create' FROM bots`,
 		} {
 			if _, err := tx.Exec(ctx, sql); err != nil {
 				return err

@@ -1,5 +1,7 @@
 package bots
 
+import "encoding/json"
+
 // Model is a language model a bot can run on.
 type Model struct {
 	ID            string
@@ -40,3 +42,20 @@ func LookupModel(id string) (Model, bool) {
 	}
 	return Model{}, false
 }
+
+// servable maps each model that training accepts (listed and not retired) to the highest
+// temperature it supports, as JSON for BotUpdate, which decides with it whether a
+// temperature-only change of an active bot needs training.
+var servable = func() []byte {
+	m := map[string]float64{}
+	for _, model := range catalog {
+		if !model.Retired {
+			m[model.ID] = model.MaxTemperature
+		}
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		panic(err) // a map of strings to numbers always encodes
+	}
+	return raw
+}()

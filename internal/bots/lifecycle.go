@@ -12,21 +12,23 @@ import (
 	"github.com/chatsphere/bots/gen/db"
 )
 
-// TrainingTarget returns the bot that a training job for version of bot id should train,
-// and false when the job is stale: the bot is gone, deleted, no longer in training, or was
-// changed after the job was queued (a newer job trains the newer version).
-func (s *Service) TrainingTarget(ctx context.Context, id uuid.UUID, version int64) (Bot, bool, error) {
-	row, err := s.q.BotForTraining(ctx, s.pool, id)
+// TrainingTarget returns the configuration that a training job for version number of bot
+// id trains, and false when the job has nothing to do: the version is gone (its bot was
+// purged) or no longer in training (another job of it finished first). A version is trained
+// whatever happened to its bot since: a superseded version can still be aliased, and a
+// deleted bot can be restored.
+func (s *Service) TrainingTarget(ctx context.Context, id uuid.UUID, number int32) (Configuration, bool, error) {
+	row, err := s.q.VersionForTraining(ctx, s.pool, db.VersionForTrainingParams{BotID: id, Number: number})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Bot{}, false, nil
+		return Configuration{}, false, nil
 	}
 	if err != nil {
-		return Bot{}, false, fmt.Errorf("load bot for training: %w", err)
+		return Configuration{}, false, fmt.Errorf("load version for training: %w", err)
 	}
-	if row.DeletedAt != nil || row.Version != version || row.Status != db.BotStatusTraining {
-		return Bot{}, false, nil
+	if row.Status != db.BotStatusTraining {
+		return Configuration{}, false, nil
 	}
-	return fromDB(row), true, nil
+	return Configuration{Model: row.Model, Temperature: row.Temperature, SystemPrompt: row.SystemPrompt}, true, nil
 }
 
 // Outcome is the result of training one version of a bot.
@@ -39,12 +41,13 @@ type Outcome struct {
 	Prepared []byte
 }
 
-// FinishTraining records the outcome of training version of bot id. It reports false, and
-// changes nothing, when the bot moved on meanwhile: the stale result is dropped.
-func (s *Service) FinishTraining(ctx context.Context, id uuid.UUID, version int64, o Outcome) (bool, error) {
-	_, err := s.q.BotFinishTraining(ctx, s.pool, db.BotFinishTrainingParams{
-		ID:             id,
-		Version:        version,
+// FinishTraining records the outcome of training version number of bot id, on the version
+// and, when it is still the bot's latest, on the bot. It reports false, and changes nothing,
+// when the version is no longer in training: the result is dropped.
+func (s *Service) FinishTraining(ctx context.Context, id uuid.UUID, number int32, o Outcome) (bool, error) {
+	_, err := s.q.VersionFinishTraining(ctx, s.pool, db.VersionFinishTrainingParams{
+		BotID:          id,
+		Number:         number,
 		Status:         db.BotStatus(o.Status),
 		StatusMessage:  o.Message,
 		PreparedConfig: o.Prepared,
@@ -136,12 +139,12 @@ func TrainingFailedMessage(attempts int, reason string) string {
 	return fmt.Sprintf("training failed after %d %s: %s", attempts, unit, reason)
 }
 
-// FailAbandonedTrainings puts in error the bots left in training by a job that River
+// FailAbandonedTrainings puts in error the versions left in training by a job that River
 // discarded without a result, and returns how many. River's rescuer discards a job whose last
 // attempt was cut short by a crash of the process working it, and calls no error handler, so
-// without this such a bot would stay in training, with no job. Each bot moves only if it is
-// still at the version of the discarded job (FinishTraining). The periodic purge job
-// (training.PurgeArgs) runs it.
+// without this such a version (and its bot, when it is the latest) would stay in training,
+// with no job. A version that another job will still train is left to it. The periodic purge
+// job (training.PurgeArgs) runs it.
 func (s *Service) FailAbandonedTrainings(ctx context.Context) (int64, error) {
 	rows, err := s.q.TrainingAbandoned(ctx, s.pool)
 	if err != nil {
@@ -150,7 +153,7 @@ func (s *Service) FailAbandonedTrainings(ctx context.Context) (int64, error) {
 	var failed int64
 	for _, r := range rows {
 		msg := TrainingFailedMessage(int(r.Attempt), "the process working on it stopped")
-		recorded, err := s.FinishTraining(ctx, r.BotID, r.Version, Outcome{Status: StatusError, Message: &msg})
+		recorded, err := s.FinishTraining(ctx, r.BotID, r.Number, Outcome{Status: StatusError, Message: &msg})
 		if err != nil {
 			return failed, err
 		}

@@ -19,7 +19,7 @@ import (
 // noTraining queues nothing: these tests count bots, they do not train them.
 type noTraining struct{}
 
-func (noTraining) QueueTraining(context.Context, pgx.Tx, uuid.UUID, int64) error { return nil }
+func (noTraining) QueueTraining(context.Context, pgx.Tx, uuid.UUID, int32) error { return nil }
 
 // The bots metric counts the bots that are not deleted, by status, with every status present,
 // and reuses a count for statusCountTTL.

@@ -191,8 +191,9 @@ func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots 
 		`INSERT INTO bot_counts (owner_id, shard, live) SELECT owner_id, 0, count(*) FROM bots WHERE deleted_at IS NULL GROUP BY owner_id`,
 		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
 		 SELECT id, NULL, 'training', created_at FROM bots`,
-		`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, created_at, created_by, source)
-		 SELECT id, 1, model, temperature, system_prompt, status, created_at, owner_id, 'create' FROM bots`,
+		`UPDATE bots SET prepared_config = jsonb_build_object('model', model, 'temperature', temperature) WHERE status = 'active'`,
+		`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, prepared_config, created_at, created_by, source)
+		 SELECT id, 1, model, temperature, system_prompt, status, prepared_config, created_at, owner_id, 'create' FROM bots`,
 		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
 		 SELECT id, 'training', status, updated_at FROM bots WHERE status <> 'training'`,
 		// Idempotency keys of the last day.
@@ -225,8 +226,8 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 	require.NoError(t, conn.QueryRow(ctx, "SELECT id FROM bots WHERE owner_id = $1 AND deleted_at IS NOT NULL LIMIT 1", heavy).Scan(&deletedBot.ID))
 	// A long history for the bot whose versions are listed.
 	for _, sql := range []string{
-		`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, created_by, source)
-		 SELECT id, n, model, temperature, system_prompt, 'active', owner_id, 'update'
+		`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, prepared_config, created_by, source)
+		 SELECT id, n, model, temperature, system_prompt, 'active', '{}', owner_id, 'update'
 		 FROM bots, generate_series(2, 3000) n WHERE id = $1`,
 		`UPDATE bots SET config_version = 3000 WHERE id = $1`,
 		// Every bot has an alias; the listed bot has many, and a long history for one.
@@ -236,11 +237,17 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		`INSERT INTO bot_alias_moves (bot_id, name, to_version, changed_by) SELECT id, 'production', 1, owner_id FROM bots WHERE id <> $1`,
 		`INSERT INTO bot_alias_moves (bot_id, name, from_version, to_version, changed_by)
 		 SELECT id, 'production', n - 1, n, owner_id FROM bots, generate_series(2, 3000) n WHERE id = $1`,
+		// The training jobs River keeps until its cleaner deletes them: one per bot, each
+		// finished, one in twenty discarded.
+		`INSERT INTO river_job (args, kind, max_attempts, queue, state, attempt, finalized_at)
+		 SELECT jsonb_build_object('bot_id', id, 'number', 1), 'train_bot', 5, 'training',
+		        CASE WHEN $1::uuid IS NOT NULL AND random() < 0.05 THEN 'discarded' ELSE 'completed' END::river_job_state, 1, now()
+		 FROM bots`,
 	} {
 		_, err := conn.Exec(ctx, sql, bot.ID)
 		require.NoError(t, err)
 	}
-	_, err = conn.Exec(ctx, "ANALYZE bot_versions, bot_aliases, bot_alias_moves")
+	_, err = conn.Exec(ctx, "ANALYZE bot_versions, bot_aliases, bot_alias_moves, river_job")
 	require.NoError(t, err)
 
 	tx, err := conn.Begin(ctx)
@@ -306,7 +313,8 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		return err
 	})
 	run("UpdateConfiguration", func() error {
-		_, err := q.BotUpdate(ctx, x, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Temperature: new(1.9), Versions: []int64{}, ExceptVersions: []int64{}})
+		_, err := q.BotUpdate(ctx, x, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Temperature: new(1.9), Versions: []int64{}, ExceptVersions: []int64{},
+			Servable: []byte(`{"gpt-4o": 2}`)})
 		return err
 	})
 	for _, page := range []struct {
@@ -370,7 +378,12 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		_, err := q.BotAliasDelete(ctx, x, db.BotAliasDeleteParams{BotID: bot.ID, Name: "alias-7", Caller: heavy})
 		return err
 	})
+	run("Revert", func() error {
+		_, err := q.BotRevert(ctx, x, db.BotRevertParams{ID: bot.ID, Caller: heavy, Number: 2, Versions: []int64{}, ExceptVersions: []int64{}})
+		return err
+	})
 	run("Train", func() error { _, err := q.BotTrain(ctx, x, db.BotTrainParams{ID: bot.ID, Caller: heavy}); return err })
+	run("TrainingAbandoned", func() error { _, err := q.TrainingAbandoned(ctx, x); return err })
 	run("Delete", func() error {
 		_, err := q.BotDelete(ctx, x, db.BotDeleteParams{ID: bot.ID, Caller: heavy, Versions: []int64{}, ExceptVersions: []int64{}})
 		return err
@@ -407,9 +420,13 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		_, err := q.BotStatusEventsAfter(ctx, x, db.BotStatusEventsAfterParams{BotID: bot.ID, Caller: heavy, Lim: bots.EventsAfterPage})
 		return err
 	})
-	run("ForTraining", func() error { _, err := q.BotForTraining(ctx, x, bot.ID); return err })
+	run("ForTraining", func() error {
+		_, err := q.VersionForTraining(ctx, x, db.VersionForTrainingParams{BotID: bot.ID, Number: bot.ConfigVersion})
+		return err
+	})
 	run("FinishTraining", func() error {
-		_, err := q.BotFinishTraining(ctx, x, db.BotFinishTrainingParams{ID: bot.ID, Version: bot.Version, Status: db.BotStatusActive})
+		_, err := q.VersionFinishTraining(ctx, x, db.VersionFinishTrainingParams{BotID: bot.ID, Number: bot.ConfigVersion,
+			Status: db.BotStatusActive, PreparedConfig: []byte(`{}`)})
 		return err
 	})
 	run("IdempotencyGet", func() error {

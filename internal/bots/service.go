@@ -23,10 +23,10 @@ const nameConstraint = "bots_owner_name_key"
 const transitionConstraint = "bots_status_transition"
 
 // TrainingQueue queues the training of one version of a bot inside the transaction that
-// put the bot into training, so that a committed bot in training always has its job and a
-// rolled-back write never leaves one behind.
+// put the version into training, so that a committed version in training always has its job
+// and a rolled-back write never leaves one behind.
 type TrainingQueue interface {
-	QueueTraining(ctx context.Context, tx pgx.Tx, bot uuid.UUID, version int64) error
+	QueueTraining(ctx context.Context, tx pgx.Tx, bot uuid.UUID, number int32) error
 }
 
 // Service implements the bot operations for one caller at a time.
@@ -55,10 +55,10 @@ func NewService(pool *pgxpool.Pool, queue TrainingQueue) *Service {
 }
 
 // queueIfTraining finishes a write that returned row inside tx: a bot the write left in
-// training gets a training job for its new version, in the same transaction.
+// training gets a training job for its latest version, in the same transaction.
 func (s *Service) queueIfTraining(ctx context.Context, tx pgx.Tx, row db.Bot) (Bot, error) {
 	if row.Status == db.BotStatusTraining {
-		if err := s.queue.QueueTraining(ctx, tx, row.ID, row.Version); err != nil {
+		if err := s.queue.QueueTraining(ctx, tx, row.ID, row.ConfigVersion); err != nil {
 			return Bot{}, fmt.Errorf("queue training: %w", err)
 		}
 	}
@@ -131,9 +131,9 @@ func (s *Service) Get(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 }
 
 // Update changes the fields that p sets. It first tries the write as one statement (one
-// round trip instead of BEGIN, UPDATE and COMMIT), which BotUpdate refuses when the bot
-// would be in training afterwards; such an edit is then written in a transaction that
-// queues the training of the new version. Which edits retrain is decided by BotUpdate alone.
+// round trip instead of BEGIN, UPDATE and COMMIT), which BotUpdate refuses when the edit
+// records a version that needs training; such an edit is then written in a transaction that
+// queues the training of the new version. Which edits train is decided by BotUpdate alone.
 func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
 	// Only the name: its Unicode rules are beyond openapi.yaml, which checks every other field.
 	var v ValidationError
@@ -192,6 +192,7 @@ func (s *Service) updateParams(caller, id uuid.UUID, p UpdateParams, settledOnly
 		CheckVersion:    p.Precondition.Required,
 		Versions:        p.Precondition.versions(),
 		ExceptVersions:  p.Precondition.exceptVersions(),
+		Servable:        servable,
 		SettledOnly:     settledOnly,
 	}
 }
@@ -219,15 +220,16 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
 		row, err := s.q.BotRestore(ctx, tx, db.BotRestoreParams{ID: id, Caller: caller})
-		return s.finishWrite(ctx, tx, caller, id, "restore bot", true, row, err)
+		return s.finishWrite(ctx, tx, caller, id, "restore bot", true, db.Bot(row), err)
 	})
 }
 
-// Train puts the bot (back) into training.
+// Train puts the bot (back) into training: its latest version, or, when that version is
+// active, a new version with its configuration (see BotTrain).
 func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
 		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{ID: id, Caller: caller})
-		return s.finishWrite(ctx, tx, caller, id, "train bot", false, row, err)
+		return s.finishWrite(ctx, tx, caller, id, "train bot", false, db.Bot(row), err)
 	})
 }
 

@@ -18,9 +18,10 @@ import (
 )
 
 // Whatever BotUpdate decides sends a bot back to training, no edit leaves a bot in training
-// without a queued job for its new version: the service has no rule of its own about which
-// edits retrain, so the two cannot drift apart. The table sends every kind of edit; it does
-// not say which of them retrain, only that each outcome is a whole one.
+// without a queued job for its latest version, and no edit queues a job for a version that
+// does not train: the service has no rule of its own about which edits train, so the two
+// cannot drift apart. The table sends every kind of edit; it does not say which of them
+// train, only that each outcome is a whole one.
 func TestNoEditLeavesABotInTrainingWithoutAJob(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.Pool(t)
@@ -74,12 +75,19 @@ func TestNoEditLeavesABotInTrainingWithoutAJob(t *testing.T) {
 							Model: model, Temperature: temp, SystemPrompt: prompt})
 					})
 					require.NoError(t, err)
-					if start != bots.StatusTraining {
-						ok, err := svc.FinishTraining(ctx, bot.ID, bot.Version,
-							bots.Outcome{Status: start, Message: str("failed"), Prepared: []byte(`{}`)})
+					switch start {
+					case bots.StatusActive:
+						ok, err := svc.FinishTraining(ctx, bot.ID, bot.ConfigVersion,
+							bots.Outcome{Status: start, Prepared: []byte(`{"temperature": 0.7}`)})
+						require.NoError(t, err)
+						require.True(t, ok)
+					case bots.StatusError:
+						ok, err := svc.FinishTraining(ctx, bot.ID, bot.ConfigVersion,
+							bots.Outcome{Status: start, Message: str("failed")})
 						require.NoError(t, err)
 						require.True(t, ok)
 					}
+					queued := trainingJobs(t, pool, bot.ID, bot.ConfigVersion)
 
 					updated, err := svc.Update(ctx, owner, bot.ID, edit)
 					require.NoError(t, err)
@@ -88,12 +96,17 @@ func TestNoEditLeavesABotInTrainingWithoutAJob(t *testing.T) {
 					require.Equal(t, updated.Status, stored.Status)
 					require.Equal(t, updated.Version, stored.Version)
 					training := updated.Status == bots.StatusTraining
-					if training {
-						require.Equal(t, 1, trainingJobs(t, pool, bot.ID, updated.Version),
-							"a bot in training has a job for its version")
-					} else {
-						require.Zero(t, trainingJobs(t, pool, bot.ID, updated.Version),
-							"a bot out of training has no job for its version")
+					switch {
+					case updated.ConfigVersion == bot.ConfigVersion:
+						require.Equal(t, start, updated.Status, "an edit without a new version keeps the status")
+						require.Equal(t, queued, trainingJobs(t, pool, bot.ID, updated.ConfigVersion),
+							"an edit without a new version queues nothing")
+					case training:
+						require.Equal(t, 1, trainingJobs(t, pool, bot.ID, updated.ConfigVersion),
+							"a new version in training has its job")
+					default:
+						require.Zero(t, trainingJobs(t, pool, bot.ID, updated.ConfigVersion),
+							"a new version out of training has no job")
 					}
 					mu.Lock()
 					outcomes[training]++
@@ -106,12 +119,12 @@ func TestNoEditLeavesABotInTrainingWithoutAJob(t *testing.T) {
 	require.Positive(t, outcomes[false], "some edit left a bot out of training")
 }
 
-// trainingJobs counts the training jobs queued for version of bot.
-func trainingJobs(t *testing.T, pool *pgxpool.Pool, bot uuid.UUID, version int64) int {
+// trainingJobs counts the training jobs queued for version number of bot.
+func trainingJobs(t *testing.T, pool *pgxpool.Pool, bot uuid.UUID, number int32) int {
 	t.Helper()
 	var n int
 	require.NoError(t, pool.QueryRow(context.Background(),
-		`SELECT count(*) FROM river_job WHERE kind = 'train_bot' AND args->>'bot_id' = $1 AND (args->>'version')::bigint = $2`,
-		bot.String(), version).Scan(&n))
+		`SELECT count(*) FROM river_job WHERE kind = 'train_bot' AND args->>'bot_id' = $1 AND (args->>'number')::int = $2`,
+		bot.String(), number).Scan(&n))
 	return n
 }

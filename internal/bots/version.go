@@ -21,15 +21,23 @@ const (
 	SourceUpdate    Source = "update"
 	SourceDuplicate Source = "duplicate"
 	SourceRevert    Source = "revert"
+	// SourceTrain records a new training of an active version's configuration: the active
+	// version itself never changes.
+	SourceTrain Source = "train"
 )
 
-// Version is one immutable configuration of a bot. Its status follows the bot's while it is
-// the bot's latest version.
+// Configuration is what a version fixes and training prepares.
+type Configuration struct {
+	Model        string
+	Temperature  float64
+	SystemPrompt string
+}
+
+// Version is one immutable configuration of a bot, with the status of its training. The
+// bot's status is its latest version's.
 type Version struct {
-	Number        int32
-	Model         string
-	Temperature   float64
-	SystemPrompt  string
+	Number int32
+	Configuration
 	Status        Status
 	StatusMessage *string
 	CreatedAt     time.Time
@@ -50,9 +58,7 @@ type VersionPage struct {
 func versionFromDB(v db.BotVersion) Version {
 	return Version{
 		Number:        v.Number,
-		Model:         v.Model,
-		Temperature:   v.Temperature,
-		SystemPrompt:  v.SystemPrompt,
+		Configuration: Configuration{Model: v.Model, Temperature: v.Temperature, SystemPrompt: v.SystemPrompt},
 		Status:        Status(v.Status),
 		StatusMessage: v.StatusMessage,
 		CreatedAt:     v.CreatedAt,
@@ -95,4 +101,43 @@ func (s *Service) Version(ctx context.Context, caller, id uuid.UUID, number int3
 		return Version{}, fmt.Errorf("get version: %w", err)
 	}
 	return versionFromDB(row), nil
+}
+
+// Revert records a new latest version of the caller's bot id with the configuration of
+// version number, and returns it: active at once with its prepared configuration when
+// version number is active, in training (with its job) otherwise. pre is checked against the
+// bot, as for Update. ErrNotFound when the bot or the version does not exist for the caller.
+func (s *Service) Revert(ctx context.Context, caller, id uuid.UUID, number int32, pre Precondition) (Version, error) {
+	return InTx(ctx, s.pool, func(tx pgx.Tx) (Version, error) {
+		row, err := s.q.BotRevert(ctx, tx, db.BotRevertParams{
+			ID:             id,
+			Number:         number,
+			Caller:         caller,
+			CheckVersion:   pre.Required,
+			Versions:       pre.versions(),
+			ExceptVersions: pre.exceptVersions(),
+		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			// A version the bot does not have is missing whoever asks; anything else is
+			// explained as for any write of the bot.
+			_, err := s.q.BotVersionGet(ctx, tx, db.BotVersionGetParams{BotID: id, Number: number, Caller: caller})
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				return Version{}, ErrNotFound
+			case err != nil:
+				return Version{}, fmt.Errorf("get version: %w", err)
+			}
+			return Version{}, s.explainMiss(ctx, tx, caller, id, false)
+		}
+		if err != nil {
+			return Version{}, writeError("revert bot", err)
+		}
+		v := versionFromDB(db.BotVersion(row))
+		if v.Status == StatusTraining {
+			if err := s.queue.QueueTraining(ctx, tx, id, v.Number); err != nil {
+				return Version{}, fmt.Errorf("queue training: %w", err)
+			}
+		}
+		return v, nil
+	})
 }

@@ -386,16 +386,27 @@ func (e *env) create(u user, body map[string]any) (api.BotResponse, *response) {
 	return bot, res
 }
 
-// setStatus plays the training worker: it sets the status of bots straight in the database,
-// with message as their status message ("" for none).
+// setStatus plays the training worker: it sets the status of bots and of their latest
+// versions straight in the database, with message as their status message ("" for none)
+// and, for active, a prepared configuration.
 func (e *env) setStatus(status, message string, ids ...uuid.UUID) {
 	e.t.Helper()
 	var msg *string
 	if message != "" {
 		msg = &message
 	}
-	tag, err := e.pool.Exec(context.Background(),
-		`UPDATE bots SET status = $1::bot_status, status_message = $2 WHERE id = ANY($3)`, status, msg, ids)
+	tag, err := e.pool.Exec(context.Background(), `
+		WITH version AS (
+			UPDATE bot_versions v SET status = $1::bot_status, status_message = $2,
+				prepared_config = CASE WHEN $1 = 'active' THEN jsonb_build_object('model', v.model,
+					'temperature', v.temperature, 'system_prompt', v.system_prompt) END
+			FROM bots b
+			WHERE b.id = ANY($3) AND v.bot_id = b.id AND v.number = b.config_version
+			RETURNING v.*
+		)
+		UPDATE bots SET status = version.status, status_message = version.status_message,
+			prepared_config = version.prepared_config
+		FROM version WHERE bots.id = version.bot_id`, status, msg, ids)
 	require.NoError(e.t, err)
 	require.Equal(e.t, int64(len(ids)), tag.RowsAffected())
 }

@@ -119,16 +119,16 @@ func TestTrainingRefusesConfigurationsThatCannotWork(t *testing.T) {
 	}
 }
 
-// jobsFor lists the versions of the bot that have a training job.
-func (e *env) jobsFor(id uuid.UUID) []int64 {
+// jobsFor lists the versions of the bot that have a training job, by number.
+func (e *env) jobsFor(id uuid.UUID) []int32 {
 	e.t.Helper()
 	rows, err := e.pool.Query(context.Background(),
-		`SELECT (args->>'version')::bigint FROM river_job WHERE kind = 'train_bot' AND args->>'bot_id' = $1 ORDER BY id`, id.String())
+		`SELECT (args->>'number')::int FROM river_job WHERE kind = 'train_bot' AND args->>'bot_id' = $1 ORDER BY id`, id.String())
 	require.NoError(e.t, err)
 	defer rows.Close()
-	var versions []int64
+	var versions []int32
 	for rows.Next() {
-		var v int64
+		var v int32
 		require.NoError(e.t, rows.Scan(&v))
 		versions = append(versions, v)
 	}
@@ -140,43 +140,50 @@ func TestEveryWriteThatNeedsTrainingQueuesAJob(t *testing.T) {
 	t.Parallel()
 	e := setup(t) // jobs are queued, not worked
 	u := newUser(t)
-	ctx := context.Background()
 	bot := e.createBot(u, map[string]any{"name": "Queued"})
-	require.Equal(t, []int64{1}, e.jobsFor(bot.Id), "create")
+	require.Equal(t, []int32{1}, e.jobsFor(bot.Id), "create")
 
 	e.activate(bot.Id)
 	res := e.put(u, botPath(bot.Id), map[string]any{"name": "Renamed"}, nil)
 	require.Equal(t, http.StatusOK, res.code)
-	require.Len(t, e.jobsFor(bot.Id), 1, "a rename of an active bot needs no training")
+	require.Equal(t, []int32{1}, e.jobsFor(bot.Id), "a rename of an active bot needs no training")
 
 	res = e.put(u, botPath(bot.Id), map[string]any{"system_prompt": "Be brief."}, nil)
 	require.Equal(t, http.StatusOK, res.code)
-	var updated api.BotResponse
-	res.decode(t, &updated)
+	updated := decodeBot(t, res)
 	require.Equal(t, api.BotStatusTraining, updated.Status)
-	require.Equal(t, []int64{1, versionOf(t, res)}, e.jobsFor(bot.Id), "a prompt change")
+	require.Equal(t, int32(2), updated.ConfigVersion)
+	require.Equal(t, []int32{1, 2}, e.jobsFor(bot.Id), "a prompt change")
 
+	// Training a version in training again trains it in place.
 	res = e.post(u, botPath(bot.Id, "/train"), nil)
 	require.Equal(t, http.StatusAccepted, res.code)
-	require.Len(t, e.jobsFor(bot.Id), 3, "train")
-	require.Equal(t, versionOf(t, res), e.jobsFor(bot.Id)[2])
+	require.Equal(t, int32(2), decodeBot(t, res).ConfigVersion)
+	require.Equal(t, []int32{1, 2, 2}, e.jobsFor(bot.Id), "train in training")
+
+	// An active version never changes: training it again records a new version.
+	e.activate(bot.Id)
+	res = e.post(u, botPath(bot.Id, "/train"), nil)
+	require.Equal(t, http.StatusAccepted, res.code)
+	trained := decodeBot(t, res)
+	require.Equal(t, api.BotStatusTraining, trained.Status)
+	require.Equal(t, int32(3), trained.ConfigVersion)
+	require.Equal(t, []int32{1, 2, 2, 3}, e.jobsFor(bot.Id), "train when active")
 
 	res = e.post(u, botPath(bot.Id, "/duplicate"), nil)
 	require.Equal(t, http.StatusCreated, res.code)
-	var copied api.BotResponse
-	res.decode(t, &copied)
-	require.Equal(t, []int64{1}, e.jobsFor(copied.Id), "duplicate")
+	copied := decodeBot(t, res)
+	require.Equal(t, []int32{1}, e.jobsFor(copied.Id), "duplicate")
 
 	// A bot deleted in error comes back into training, with a job.
-	_, err := e.pool.Exec(ctx, "UPDATE bots SET status = 'error', status_message = 'x' WHERE id = $1", copied.Id)
-	require.NoError(t, err)
+	e.setStatus("error", "x", copied.Id)
 	require.Equal(t, http.StatusOK, e.delete(u, botPath(copied.Id), map[string]string{"If-Match": "*"}).code)
 	res = e.post(u, botPath(copied.Id, "/restore"), nil)
 	require.Equal(t, http.StatusOK, res.code)
-	var restored api.BotResponse
-	res.decode(t, &restored)
+	restored := decodeBot(t, res)
 	require.Equal(t, api.BotStatusTraining, restored.Status)
-	require.Equal(t, []int64{1, versionOf(t, res)}, e.jobsFor(copied.Id), "restore")
+	require.Equal(t, int32(1), restored.ConfigVersion, "restore trains the version in place")
+	require.Equal(t, []int32{1, 1}, e.jobsFor(copied.Id), "restore")
 }
 
 func TestAnUpdateOfABotInTrainingQueuesATrainingOfItsNewVersion(t *testing.T) {
@@ -184,26 +191,41 @@ func TestAnUpdateOfABotInTrainingQueuesATrainingOfItsNewVersion(t *testing.T) {
 	e := setup(t) // jobs are queued, not worked
 	u := newUser(t)
 	bot := e.createBot(u, map[string]any{"name": "Still training"})
-	require.Equal(t, []int64{1}, e.jobsFor(bot.Id))
+	require.Equal(t, []int32{1}, e.jobsFor(bot.Id))
 
-	// A rename changes nothing that training uses, but the running job trains version 1,
-	// whose result would be discarded: the new version needs its own job.
-	res := e.put(u, botPath(bot.Id), map[string]any{"name": "Renamed while training", "temperature": 0.3}, nil)
+	// A rename changes nothing that training uses: the running job still trains the latest
+	// version.
+	res := e.put(u, botPath(bot.Id), map[string]any{"name": "Renamed while training"}, nil)
 	require.Equal(t, http.StatusOK, res.code)
-	var updated api.BotResponse
-	res.decode(t, &updated)
+	require.Equal(t, api.BotStatusTraining, decodeBot(t, res).Status)
+	require.Equal(t, []int32{1}, e.jobsFor(bot.Id))
+
+	// A new temperature of a version that is not active yet is a version to train.
+	res = e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.3}, nil)
+	require.Equal(t, http.StatusOK, res.code)
+	updated := decodeBot(t, res)
 	require.Equal(t, api.BotStatusTraining, updated.Status)
-	require.Equal(t, "Renamed while training", updated.Name)
-	require.Equal(t, []int64{1, versionOf(t, res)}, e.jobsFor(bot.Id))
+	require.Equal(t, int32(2), updated.ConfigVersion)
+	require.Equal(t, []int32{1, 2}, e.jobsFor(bot.Id))
 
-	// Once active, the same kind of update is one statement and queues nothing.
+	// Once active, a new temperature within the model's range is active at once, in one
+	// statement, and queues nothing.
 	e.activate(bot.Id)
-	res = e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.9}, map[string]string{"If-Match": res.header.Get("ETag")})
+	res = e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.9}, map[string]string{"If-Match": e.get(u, botPath(bot.Id)).header.Get("ETag")})
 	require.Equal(t, http.StatusOK, res.code)
-	res.decode(t, &updated)
+	updated = decodeBot(t, res)
 	require.Equal(t, api.BotStatusActive, updated.Status)
 	require.Equal(t, 0.9, updated.Temperature)
-	require.Len(t, e.jobsFor(bot.Id), 2)
+	require.Equal(t, int32(3), updated.ConfigVersion)
+	require.Equal(t, []int32{1, 2}, e.jobsFor(bot.Id))
+}
+
+// decodeBot reads a bot from an answer.
+func decodeBot(t *testing.T, res *response) api.BotResponse {
+	t.Helper()
+	var bot api.BotResponse
+	res.decode(t, &bot)
+	return bot
 }
 
 func TestAFailedWriteLeavesNoJobBehind(t *testing.T) {
@@ -243,7 +265,7 @@ type flakyTrainer struct {
 	calls    atomic.Int32
 }
 
-func (f *flakyTrainer) Prepare(ctx context.Context, bot bots.Bot) (training.Prepared, error) {
+func (f *flakyTrainer) Prepare(ctx context.Context, bot bots.Configuration) (training.Prepared, error) {
 	if f.calls.Add(1) <= f.failures {
 		return training.Prepared{}, errors.New("model provider timed out")
 	}
@@ -297,7 +319,7 @@ func newGateTrainer(first error) *gateTrainer {
 	return &gateTrainer{started: make(chan struct{}), release: make(chan struct{}), first: first}
 }
 
-func (g *gateTrainer) Prepare(ctx context.Context, bot bots.Bot) (training.Prepared, error) {
+func (g *gateTrainer) Prepare(ctx context.Context, bot bots.Configuration) (training.Prepared, error) {
 	held := false
 	g.once.Do(func() { held = true })
 	if !held {
@@ -317,26 +339,54 @@ func waitClosed(t *testing.T, ch <-chan struct{}) {
 	}
 }
 
-func TestAStaleTrainingResultIsDiscarded(t *testing.T) {
+// A training trains one version and writes only that version: a version edited away while
+// it trains still gets its result, and the bot, which is its latest version, does not.
+func TestASupersededVersionFinishesItsTrainingOnItsOwn(t *testing.T) {
 	t.Parallel()
-	// The first training would put the bot in error; it finishes after the bot was edited,
-	// so its result must not be written over the newer version.
-	gate := newGateTrainer(&training.ConfigError{Message: "stale verdict"})
-	e := setupTraining(t, gate, testTraining)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Edited while training"})
-	waitClosed(t, gate.started)
+	for _, c := range []struct {
+		name    string
+		verdict error
+		want    api.BotStatus
+	}{{"Failed", &training.ConfigError{Message: "stale verdict"}, api.BotStatusError}, {"Active", nil, api.BotStatusActive}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			gate := newGateTrainer(c.verdict)
+			e := setupTraining(t, gate, testTraining)
+			u := newUser(t)
+			bot := e.createBot(u, map[string]any{"name": "Edited while training"})
+			waitClosed(t, gate.started)
 
-	res := e.put(u, botPath(bot.Id), map[string]any{"system_prompt": "A newer prompt."}, nil)
-	require.Equal(t, http.StatusOK, res.code, string(res.body))
-	close(gate.release)
+			res := e.put(u, botPath(bot.Id), map[string]any{"system_prompt": "A newer prompt."}, nil)
+			require.Equal(t, http.StatusOK, res.code, string(res.body))
+			close(gate.release)
 
-	active := e.waitForStatus(u, bot.Id, api.BotStatusActive)
-	require.Equal(t, "A newer prompt.", active.SystemPrompt)
-	require.Equal(t, []string{"none>training", "training>active"}, transitions(e.history(u, bot.Id)))
+			active := e.waitForStatus(u, bot.Id, api.BotStatusActive)
+			require.Equal(t, "A newer prompt.", active.SystemPrompt)
+			waitUntil(t, "version 1 is trained", func() bool {
+				v, _ := e.version(u, bot, 1)
+				return v.Status != api.BotStatusTraining
+			})
+			v1, _ := e.version(u, bot, 1)
+			require.Equal(t, c.want, v1.Status)
+			require.Equal(t, []string{"none>training", "training>active"}, transitions(e.history(u, bot.Id)),
+				"the bot follows its latest version only")
+			after := decodeBot(t, e.get(u, botPath(bot.Id)))
+			require.Equal(t, api.BotStatusActive, after.Status)
+
+			// Only an active version can be aliased.
+			res = e.put(u, botPath(bot.Id, "/aliases/previous"), map[string]any{"version": 1}, nil)
+			if c.want == api.BotStatusActive {
+				require.Equal(t, http.StatusCreated, res.code, string(res.body))
+			} else {
+				require.Equal(t, http.StatusConflict, res.code, string(res.body))
+			}
+		})
+	}
 }
 
-func TestTrainingOfADeletedBotHasNoEffect(t *testing.T) {
+// A training works on a version whatever happens to its bot: a bot deleted while training
+// is restored trained, with no training to start again.
+func TestTrainingOfADeletedBotStillFinishes(t *testing.T) {
 	t.Parallel()
 	gate := newGateTrainer(nil)
 	e := setupTraining(t, gate, testTraining)
@@ -346,7 +396,6 @@ func TestTrainingOfADeletedBotHasNoEffect(t *testing.T) {
 	require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id), map[string]string{"If-Match": "*"}).code)
 	close(gate.release)
 
-	// The job completes without touching the bot.
 	waitUntil(t, "the training job is completed", func() bool {
 		var state string
 		require.NoError(t, e.pool.QueryRow(context.Background(),
@@ -357,8 +406,13 @@ func TestTrainingOfADeletedBotHasNoEffect(t *testing.T) {
 	var deleted bool
 	require.NoError(t, e.pool.QueryRow(context.Background(),
 		"SELECT status, deleted_at IS NOT NULL FROM bots WHERE id = $1", bot.Id).Scan(&status, &deleted))
-	require.Equal(t, "training", status)
-	require.True(t, deleted)
+	require.Equal(t, "active", status)
+	require.True(t, deleted, "training does not bring a bot back")
+
+	res := e.post(u, botPath(bot.Id, "/restore"), nil)
+	require.Equal(t, http.StatusOK, res.code, string(res.body))
+	require.Equal(t, api.BotStatusActive, decodeBot(t, res).Status)
+	require.Equal(t, []int32{1}, e.jobsFor(bot.Id), "nothing to train again")
 }
 
 func TestTheDatabaseRefusesTransitionsTheLifecycleDoesNotHave(t *testing.T) {
@@ -382,10 +436,13 @@ func TestTheDatabaseRefusesTransitionsTheLifecycleDoesNotHave(t *testing.T) {
 	refused(t, set("error"))            // active -> error
 	require.NoError(t, set("training")) // active -> training
 	require.NoError(t, set("error"))    // training -> error
-	refused(t, set("active"))           // error -> active
+	require.NoError(t, set("active"))   // error -> active: a revert to an active version
+	require.NoError(t, set("training")) // active -> training
+	require.NoError(t, set("error"))    // training -> error
 	require.NoError(t, set("training")) // error -> training
 	require.NoError(t, set("training")) // no change is no transition
 	require.Equal(t,
-		[]string{"none>training", "training>active", "active>training", "training>error", "error>training"},
+		[]string{"none>training", "training>active", "active>training", "training>error", "error>active",
+			"active>training", "training>error", "error>training"},
 		transitions(e.history(u, bot.Id)))
 }

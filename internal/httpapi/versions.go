@@ -42,14 +42,40 @@ func (h *Handler) GetBotVersion(ctx context.Context, req api.GetBotVersionReques
 	case err != nil:
 		return nil, err
 	}
-	tag, cache := versionETag(v), "no-store"
-	if v.Status == bots.StatusActive {
-		cache = immutable
-	}
+	tag, cache := versionETag(v), versionCacheControl(v)
 	if tagListHas(req.Params.IfNoneMatch, tag) {
 		return api.GetBotVersion304Response{Headers: api.GetBotVersion304ResponseHeaders{ETag: tag, CacheControl: cache}}, nil
 	}
 	return api.GetBotVersion200JSONResponse{Body: versionToAPI(v), Headers: api.GetBotVersion200ResponseHeaders{ETag: tag, CacheControl: cache}}, nil
+}
+
+// RevertBotVersion records a new latest version with an earlier version's configuration.
+func (h *Handler) RevertBotVersion(ctx context.Context, req api.RevertBotVersionRequestObject) (api.RevertBotVersionResponseObject, error) {
+	cond := newConditions(req.Params.IfMatch, nil)
+	v, err := h.bots.Revert(ctx, auth.User(ctx), req.BotId, req.Number, cond.precondition())
+	if pe, ok := errors.AsType[*bots.PreconditionError](err); ok {
+		return api.RevertBotVersion412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx, cond, pe.Version)}, nil
+	}
+	switch {
+	case errors.Is(err, bots.ErrNotFound):
+		return api.RevertBotVersion404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
+			newProblem(ctx, kindNotFound, "no bot with this id, or the bot has no version with this number"))}, nil
+	case errors.Is(err, bots.ErrForbidden):
+		return api.RevertBotVersion403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	loc := "/api/v1/bots/" + req.BotId.String() + "/versions/" + strconv.FormatInt(int64(v.Number), 10)
+	return api.RevertBotVersion201JSONResponse{Body: versionToAPI(v), Headers: api.RevertBotVersion201ResponseHeaders{
+		ETag: versionETag(v), CacheControl: versionCacheControl(v), Location: &loc}}, nil
+}
+
+// versionCacheControl lets clients keep an active version for good: it never changes again.
+func versionCacheControl(v bots.Version) string {
+	if v.Status == bots.StatusActive {
+		return immutable
+	}
+	return "no-store"
 }
 
 // versionToAPI converts a version to its representation.

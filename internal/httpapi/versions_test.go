@@ -324,5 +324,11 @@ func TestBotVersionsAreImmutable(t *testing.T) {
 	_, err := e.pool.Exec(context.Background(), `UPDATE bot_versions SET system_prompt = 'Be rude.' WHERE bot_id = $1`, bot.Id)
 	require.ErrorContains(t, err, "immutable")
 	_, err = e.pool.Exec(context.Background(), `UPDATE bot_versions SET status = 'active' WHERE bot_id = $1`, bot.Id)
-	require.NoError(t, err, "a version's status may change")
+	require.ErrorContains(t, err, "bot_versions_prepared", "an active version has its prepared configuration")
+	_, err = e.pool.Exec(context.Background(), `UPDATE bot_versions SET status = 'active', prepared_config = '{}' WHERE bot_id = $1`, bot.Id)
+	require.NoError(t, err, "a version in training may become active")
+	for _, change := range []string{"status = 'training', prepared_config = NULL", "prepared_config = '{\"model\": \"x\"}'", "status_message = 'x'"} {
+		_, err = e.pool.Exec(context.Background(), `UPDATE bot_versions SET `+change+` WHERE bot_id = $1`, bot.Id)
+		require.ErrorContains(t, err, "is active: it no longer changes", change)
+	}
 }

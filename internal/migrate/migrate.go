@@ -34,7 +34,8 @@ const lockKey int64 = 0x63687473_626f7473
 // runs in its migration's transaction, just before the migration's SQL, and hands its
 // results to the SQL in temporary tables.
 var prepare = map[string]func(context.Context, pgx.Tx) error{
-	"0008_folded_names": foldNames,
+	"0008_folded_names":   foldNames,
+	"0012_versions_train": prepareVersions,
 }
 
 // foldBatch is how many bots foldNames reads at a time.

@@ -14,15 +14,18 @@ import (
 	"github.com/chatsphere/bots/internal/bots"
 )
 
-// Trainer prepares a bot's configuration for the chat runtime.
+// Trainer prepares a version's configuration for the chat runtime.
 type Trainer interface {
-	// Prepare returns the configuration a chat runtime would run the bot with. A
-	// *ConfigError means the bot's configuration cannot work and the user must change it;
-	// any other error is transient and the job is retried.
-	Prepare(ctx context.Context, bot bots.Bot) (Prepared, error)
+	// Prepare returns the configuration a chat runtime would run the version with. A
+	// *ConfigError means the configuration cannot work and the user must change it; any
+	// other error is transient and the job is retried.
+	Prepare(ctx context.Context, c bots.Configuration) (Prepared, error)
 }
 
-// Prepared is the runtime configuration of a trained bot, stored with the bot.
+// Prepared is the runtime configuration of a trained version, stored with the version. A
+// version that only changes its active predecessor's temperature takes the predecessor's,
+// with its temperature replaced (BotUpdate), so the temperature is its only field that
+// depends on the temperature.
 type Prepared struct {
 	Model              string  `json:"model"`
 	Provider           string  `json:"provider"`
@@ -64,7 +67,7 @@ func EstimateTokens(prompt string) int {
 type CatalogTrainer struct{}
 
 // Prepare implements Trainer.
-func (CatalogTrainer) Prepare(_ context.Context, bot bots.Bot) (Prepared, error) {
+func (CatalogTrainer) Prepare(_ context.Context, bot bots.Configuration) (Prepared, error) {
 	model, ok := bots.LookupModel(bot.Model)
 	switch {
 	case !ok:

@@ -64,7 +64,7 @@ func TestCatalogTrainerTemperatureLimit(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			prepared, err := training.CatalogTrainer{}.Prepare(context.Background(),
-				bots.Bot{Settings: bots.Settings{Model: c.model, Temperature: c.temperature, SystemPrompt: "Be kind."}})
+				bots.Configuration{Model: c.model, Temperature: c.temperature, SystemPrompt: "Be kind."})
 			if c.refusal != "" {
 				require.True(t, training.IsConfigError(err), "%v", err)
 				require.Equal(t, c.refusal, err.Error())
@@ -100,7 +100,7 @@ func TestCatalogTrainerPromptLimit(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			prepared, err := training.CatalogTrainer{}.Prepare(context.Background(),
-				bots.Bot{Settings: bots.Settings{Model: "chatsphere-nano", Temperature: 0.7, SystemPrompt: c.prompt}})
+				bots.Configuration{Model: "chatsphere-nano", Temperature: 0.7, SystemPrompt: c.prompt})
 			if c.refusal != "" {
 				require.True(t, training.IsConfigError(err), "%v", err)
 				require.Equal(t, c.refusal, err.Error())
@@ -127,7 +127,7 @@ func TestCatalogTrainerModels(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			_, err := training.CatalogTrainer{}.Prepare(context.Background(),
-				bots.Bot{Settings: bots.Settings{Model: c.model, Temperature: 2, SystemPrompt: strings.Repeat("a", 1000)}})
+				bots.Configuration{Model: c.model, Temperature: 2, SystemPrompt: strings.Repeat("a", 1000)})
 			require.True(t, training.IsConfigError(err), "%v", err)
 			require.Equal(t, c.refusal, err.Error())
 		})

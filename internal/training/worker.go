@@ -24,8 +24,8 @@ const QueueName = "training"
 
 // Args is the training job of one version of a bot.
 type Args struct {
-	BotID   uuid.UUID `json:"bot_id"`
-	Version int64     `json:"version"`
+	BotID  uuid.UUID `json:"bot_id"`
+	Number int32     `json:"number"`
 }
 
 // Kind implements river.JobArgs.
@@ -65,14 +65,15 @@ type worker struct {
 	logger  *slog.Logger
 }
 
-// Work trains the job's bot version, unless the bot moved on, and records the outcome.
+// Work trains the job's version, unless it is no longer in training, and records the
+// outcome.
 func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
-	bot, current, err := w.svc.TrainingTarget(ctx, job.Args.BotID, job.Args.Version)
+	bot, current, err := w.svc.TrainingTarget(ctx, job.Args.BotID, job.Args.Number)
 	if err != nil {
 		return err
 	}
 	if !current {
-		w.logger.Debug("stale training job dropped", slog.String("bot_id", job.Args.BotID.String()), slog.Int64("version", job.Args.Version))
+		w.logger.Debug("training job with nothing to train dropped", slog.String("bot_id", job.Args.BotID.String()), slog.Int("version", int(job.Args.Number)))
 		return nil
 	}
 	if w.cfg.MinDuration > 0 {
@@ -100,12 +101,12 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		}
 		outcome = bots.Outcome{Status: bots.StatusActive, Prepared: raw}
 	}
-	recorded, err := w.svc.FinishTraining(ctx, job.Args.BotID, job.Args.Version, outcome)
+	recorded, err := w.svc.FinishTraining(ctx, job.Args.BotID, job.Args.Number, outcome)
 	if err != nil {
 		return err
 	}
 	w.logger.Info("training finished", slog.String("bot_id", job.Args.BotID.String()),
-		slog.Int64("version", job.Args.Version), slog.String("status", string(outcome.Status)),
+		slog.Int("version", int(job.Args.Number)), slog.String("status", string(outcome.Status)),
 		slog.Bool("recorded", recorded), slog.Int("attempt", job.Attempt))
 	return nil
 }
@@ -145,13 +146,13 @@ func (h lastAttempt) fail(ctx context.Context, job *rivertype.JobRow, reason str
 		return
 	}
 	msg := bots.TrainingFailedMessage(job.Attempt, reason)
-	recorded, err := h.w.svc.FinishTraining(ctx, args.BotID, args.Version, bots.Outcome{Status: bots.StatusError, Message: &msg})
+	recorded, err := h.w.svc.FinishTraining(ctx, args.BotID, args.Number, bots.Outcome{Status: bots.StatusError, Message: &msg})
 	if err != nil {
 		h.w.logger.LogAttrs(ctx, slog.LevelError, "record failed training", slog.String("bot_id", args.BotID.String()), slog.String("error", err.Error()))
 		return
 	}
 	h.w.logger.Info("training failed", slog.String("bot_id", args.BotID.String()),
-		slog.Int64("version", args.Version), slog.Bool("recorded", recorded), slog.Int("attempt", job.Attempt))
+		slog.Int("version", int(args.Number)), slog.Bool("recorded", recorded), slog.Int("attempt", job.Attempt))
 }
 
 // NextRetry backs off exponentially from RetryBackoff, up to a minute.
@@ -232,8 +233,8 @@ func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Log
 }
 
 // QueueTraining implements bots.TrainingQueue.
-func (c *Client) QueueTraining(ctx context.Context, tx pgx.Tx, bot uuid.UUID, version int64) error {
-	_, err := c.river.InsertTx(ctx, tx, Args{BotID: bot, Version: version}, c.insert)
+func (c *Client) QueueTraining(ctx context.Context, tx pgx.Tx, bot uuid.UUID, number int32) error {
+	_, err := c.river.InsertTx(ctx, tx, Args{BotID: bot, Number: number}, c.insert)
 	return err
 }
 

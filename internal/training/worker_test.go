@@ -75,7 +75,7 @@ type trainerFunc struct {
 	calls   atomic.Int32
 }
 
-func (f *trainerFunc) Prepare(ctx context.Context, _ bots.Bot) (training.Prepared, error) {
+func (f *trainerFunc) Prepare(ctx context.Context, _ bots.Configuration) (training.Prepared, error) {
 	f.calls.Add(1)
 	return f.prepare(ctx)
 }
@@ -117,19 +117,19 @@ func TestATrainingTimingOutOnItsLastAttemptPutsTheBotInError(t *testing.T) {
 	require.Equal(t, "training failed after 1 attempt: it took longer than 100ms", *bot.StatusMessage)
 }
 
-// discardLikeTheRescuer makes the training job of version of bot what River's rescuer leaves
-// of a job whose last attempt was cut short by a crash: discarded, its attempts used up, and
-// no error handler called.
-func discardLikeTheRescuer(t *testing.T, e env, bot uuid.UUID, version int64) {
+// discardLikeTheRescuer makes the training jobs of version number of bot what River's rescuer
+// leaves of a job whose last attempt was cut short by a crash: discarded, its attempts used
+// up, and no error handler called.
+func discardLikeTheRescuer(t *testing.T, e env, bot uuid.UUID, number int32) {
 	t.Helper()
 	tag, err := e.pool.Exec(context.Background(), `UPDATE river_job
 		SET state = 'discarded', attempt = max_attempts, attempted_at = now(), finalized_at = now()
-		WHERE kind = 'train_bot' AND args->>'bot_id' = $1 AND (args->>'version')::bigint = $2`, bot.String(), version)
+		WHERE kind = 'train_bot' AND args->>'bot_id' = $1 AND (args->>'number')::int = $2`, bot.String(), number)
 	require.NoError(t, err)
 	require.Equal(t, int64(1), tag.RowsAffected(), "the training job of the version")
 }
 
-func TestTheUpkeepPutsInErrorABotWhoseLastAttemptACrashCutShort(t *testing.T) {
+func TestTheUpkeepPutsInErrorAVersionWhoseLastAttemptACrashCutShort(t *testing.T) {
 	t.Parallel()
 	cfg := config(3)
 	cfg.Workers = 0 // the jobs stay queued until the test discards them
@@ -144,31 +144,44 @@ func TestTheUpkeepPutsInErrorABotWhoseLastAttemptACrashCutShort(t *testing.T) {
 		require.NoError(t, err)
 		return bot
 	}
+	const crashed = "training failed after 3 attempts: the process working on it stopped"
 	abandoned := create("Abandoned")
-	discardLikeTheRescuer(t, e, abandoned.ID, abandoned.Version)
-	// Edited during its first training: the newer version has its own job, still queued.
+	discardLikeTheRescuer(t, e, abandoned.ID, 1)
+	// Edited during its first training: version 1 is abandoned, version 2 has its own job.
 	edited := create("Edited")
 	prompt := "Answer in French."
 	newer, err := e.svc.Update(ctx, owner, edited.ID, bots.UpdateParams{SystemPrompt: &prompt})
 	require.NoError(t, err)
 	require.Equal(t, bots.StatusTraining, newer.Status)
-	require.Greater(t, newer.Version, edited.Version)
-	discardLikeTheRescuer(t, e, edited.ID, edited.Version)
+	require.Equal(t, int32(2), newer.ConfigVersion)
+	discardLikeTheRescuer(t, e, edited.ID, 1)
+	// Trained again after the crash: a second job of the same version is still queued.
+	retrained := create("Retrained")
+	discardLikeTheRescuer(t, e, retrained.ID, 1)
+	_, err = e.svc.Train(ctx, owner, retrained.ID)
+	require.NoError(t, err)
 
 	failed, err := e.svc.FailAbandonedTrainings(ctx)
 	require.NoError(t, err)
-	require.Equal(t, int64(1), failed)
+	require.Equal(t, int64(2), failed, "version 1 of Abandoned and of Edited")
 	got, err := e.svc.Get(ctx, owner, abandoned.ID)
 	require.NoError(t, err)
 	require.Equal(t, bots.StatusError, got.Status)
 	require.NotNil(t, got.StatusMessage)
-	require.Equal(t, "training failed after 3 attempts: the process working on it stopped", *got.StatusMessage)
+	require.Equal(t, crashed, *got.StatusMessage)
+	v1, err := e.svc.Version(ctx, owner, edited.ID, 1)
+	require.NoError(t, err)
+	require.Equal(t, bots.StatusError, v1.Status, "a superseded version is failed on its own")
+	require.Equal(t, crashed, *v1.StatusMessage)
 	got, err = e.svc.Get(ctx, owner, edited.ID)
 	require.NoError(t, err)
 	require.Equal(t, bots.StatusTraining, got.Status, "the newer version's job will train it")
-	require.Equal(t, newer.Version, got.Version)
+	require.Equal(t, newer.Version, got.Version, "the bot does not change with a superseded version")
+	got, err = e.svc.Get(ctx, owner, retrained.ID)
+	require.NoError(t, err)
+	require.Equal(t, bots.StatusTraining, got.Status, "the version's second job will train it")
 
 	failed, err = e.svc.FailAbandonedTrainings(ctx)
 	require.NoError(t, err)
-	require.Zero(t, failed, "a bot is put in error once")
+	require.Zero(t, failed, "a version is put in error once")
 }

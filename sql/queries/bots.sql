@@ -30,19 +30,27 @@ WHERE id = @id AND deleted_at IS NULL AND (owner_id = @caller OR is_public);
 -- (If-Match); it is never changed if its version is one of except_versions (If-None-Match).
 -- name_fold and description_fold come with name and description; a new folded name clears
 -- name_clash, so that the uniqueness of names applies to the renamed bot.
--- edit.retrains is the one statement of which edits send a bot back to training: a change
--- of model or system prompt. edit.reconfigures says whether the configuration (model,
--- temperature, system prompt) changes: then the bot's next version is recorded, numbered
--- from the locked row's config_version, so that concurrent edits number their versions one
--- after another. Both are read from the row as locked, so that they describe the row this
--- UPDATE changes. When settled_only is set, a bot that would be in training after the edit
--- is left alone (no row comes back): its new version needs a job, which only a transaction
--- can queue with the write.
+-- This statement alone decides what an edit does to the configuration:
+--   edit.reconfigures: the model, temperature or system prompt changes, and the bot's next
+--     version is recorded, numbered from the locked row's config_version, so that concurrent
+--     edits number their versions one after another;
+--   edit.trains: the new version needs training. It does not when only the temperature
+--     changes, the latest version is active and its model allows the new temperature
+--     (servable maps each model that can be served to its highest temperature): the new
+--     version is active at once, with the prepared configuration of its predecessor at the
+--     new temperature.
+-- Both are read from the row as locked, which holds the latest version's status and prepared
+-- configuration, so that they describe the row this UPDATE changes. When settled_only is set,
+-- an edit that trains is left alone (no row comes back): its new version needs a job, which
+-- only a transaction can queue with the write.
 WITH edit AS (
-    SELECT bots.id AS bot_id, bots.status AS old_status,
-           (sqlc.narg(model) <> bots.model OR sqlc.narg(system_prompt) <> bots.system_prompt) IS TRUE AS retrains,
+    SELECT bots.id AS bot_id,
            (sqlc.narg(model) <> bots.model OR sqlc.narg(system_prompt) <> bots.system_prompt
-            OR sqlc.narg(temperature) <> bots.temperature) IS TRUE AS reconfigures
+            OR sqlc.narg(temperature) <> bots.temperature) IS TRUE AS reconfigures,
+           (sqlc.narg(model) <> bots.model OR sqlc.narg(system_prompt) <> bots.system_prompt) IS TRUE
+           OR ((sqlc.narg(temperature) <> bots.temperature) IS TRUE
+               AND NOT (bots.status = 'active'
+                        AND sqlc.narg(temperature) <= (@servable::jsonb ->> bots.model)::float8) IS TRUE) AS trains
     FROM bots
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
       AND (NOT @check_version::boolean OR bots.version = ANY (@versions::bigint[]))
@@ -59,24 +67,67 @@ WITH edit AS (
         temperature   = COALESCE(sqlc.narg(temperature), temperature),
         system_prompt = COALESCE(sqlc.narg(system_prompt), system_prompt),
         is_public     = COALESCE(sqlc.narg(is_public), is_public),
-        status        = CASE WHEN edit.retrains THEN 'training' ELSE status END,
-        status_message = CASE WHEN edit.retrains THEN NULL ELSE status_message END,
+        status        = CASE WHEN edit.trains THEN 'training' ELSE status END,
+        status_message = CASE WHEN edit.trains THEN NULL ELSE status_message END,
+        prepared_config = CASE
+            WHEN edit.trains THEN NULL
+            WHEN edit.reconfigures THEN jsonb_set(prepared_config, '{temperature}', to_jsonb(sqlc.narg(temperature)::float8))
+            ELSE prepared_config END,
         config_version = CASE WHEN edit.reconfigures THEN config_version + 1 ELSE config_version END,
         version       = version + 1,
         updated_at    = now()
     FROM edit
     WHERE bots.id = edit.bot_id
-      AND NOT (@settled_only::boolean AND (edit.retrains OR edit.old_status = 'training'))
+      AND NOT (@settled_only::boolean AND edit.trains)
     RETURNING bots.*
 ), recorded AS (
     INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
-                              created_at, created_by, source)
+                              prepared_config, created_at, created_by, source)
     SELECT id, config_version, model, temperature, system_prompt, status, status_message,
-           updated_at, owner_id, 'update'
+           prepared_config, updated_at, owner_id, 'update'
     FROM bot JOIN edit ON edit.bot_id = bot.id
     WHERE edit.reconfigures
 )
 SELECT * FROM bot;
+
+-- name: BotRevert :one
+-- Records a new latest version with the configuration of version number (source revert),
+-- and returns it. An active version's prepared configuration comes with it, and the bot is
+-- active at once; any other version trains. The version checks are BotUpdate's. No row comes
+-- back when the bot is not the caller's to write, a check fails, or the version does not
+-- exist.
+WITH target AS (
+    SELECT * FROM bot_versions WHERE bot_versions.bot_id = @id AND bot_versions.number = @number
+), edit AS (
+    SELECT bots.id AS bot_id
+    FROM bots
+    WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
+      AND (NOT @check_version::boolean OR bots.version = ANY (@versions::bigint[]))
+      AND bots.version <> ALL (@except_versions::bigint[])
+    FOR NO KEY UPDATE
+), bot AS (
+    UPDATE bots SET
+        model           = target.model,
+        temperature     = target.temperature,
+        system_prompt   = target.system_prompt,
+        status          = CASE WHEN target.status = 'active' THEN 'active' ELSE 'training' END::bot_status,
+        status_message  = NULL,
+        prepared_config = target.prepared_config,
+        config_version  = config_version + 1,
+        version         = version + 1,
+        updated_at      = now()
+    FROM edit, target
+    WHERE bots.id = edit.bot_id
+    RETURNING bots.*
+), recorded AS (
+    INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
+                              prepared_config, created_at, created_by, source, reverted_from)
+    SELECT id, config_version, model, temperature, system_prompt, status, status_message,
+           prepared_config, updated_at, owner_id, 'revert', @number::int
+    FROM bot
+    RETURNING *
+)
+SELECT * FROM recorded;
 
 -- name: BotDelete :one
 -- The version checks are BotUpdate's.
@@ -87,18 +138,58 @@ WHERE id = @id AND owner_id = @caller AND deleted_at IS NULL
 RETURNING id, deleted_at::timestamptz AS deleted_at;
 
 -- name: BotRestore :one
--- A restored bot that was not active is trained again: its training may have been dropped
--- while it was deleted. Its name must be free again (name_clash is cleared).
-UPDATE bots SET deleted_at = NULL, name_clash = false, updated_at = now(), version = version + 1,
-    status = CASE WHEN status = 'active' THEN status ELSE 'training' END,
-    status_message = CASE WHEN status = 'active' THEN status_message END
-WHERE id = @id AND owner_id = @caller AND deleted_at IS NOT NULL
-RETURNING *;
+-- A restored bot whose latest version is in error is trained again, that version in place:
+-- the error may come from a training cut short while the bot was deleted. One still in
+-- training gets a new job too (a second job of a version is harmless: the first to finish
+-- records it). Its name must be free again (name_clash is cleared).
+WITH cur AS (
+    SELECT bots.id, bots.status AS old_status, bots.config_version
+    FROM bots
+    WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NOT NULL
+    FOR NO KEY UPDATE
+), bot AS (
+    UPDATE bots SET deleted_at = NULL, name_clash = false, updated_at = now(), version = version + 1,
+        status = CASE WHEN status = 'active' THEN status ELSE 'training' END,
+        status_message = CASE WHEN status = 'active' THEN status_message END
+    FROM cur
+    WHERE bots.id = cur.id
+    RETURNING bots.*
+), retrained AS (
+    UPDATE bot_versions v SET status = 'training', status_message = NULL
+    FROM cur
+    WHERE v.bot_id = cur.id AND v.number = cur.config_version AND cur.old_status = 'error'
+)
+SELECT * FROM bot;
 
 -- name: BotTrain :one
-UPDATE bots SET status = 'training', status_message = NULL, updated_at = now(), version = version + 1
-WHERE id = @id AND owner_id = @caller AND deleted_at IS NULL
-RETURNING *;
+-- Trains the bot's latest configuration again. A latest version in training or in error is
+-- trained again in place; an active one never changes, so its configuration is recorded as
+-- a new version (source train) that trains.
+WITH cur AS (
+    SELECT bots.id, bots.status AS old_status, bots.config_version
+    FROM bots
+    WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
+    FOR NO KEY UPDATE
+), bot AS (
+    UPDATE bots SET status = 'training', status_message = NULL, prepared_config = NULL,
+        config_version = CASE WHEN cur.old_status = 'active' THEN bots.config_version + 1 ELSE bots.config_version END,
+        updated_at = now(), version = version + 1
+    FROM cur
+    WHERE bots.id = cur.id
+    RETURNING bots.*
+), recorded AS (
+    INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
+                              created_at, created_by, source)
+    SELECT bot.id, bot.config_version, bot.model, bot.temperature, bot.system_prompt, bot.status,
+           bot.status_message, bot.updated_at, bot.owner_id, 'train'
+    FROM bot JOIN cur ON cur.id = bot.id
+    WHERE cur.old_status = 'active'
+), retrained AS (
+    UPDATE bot_versions v SET status = 'training', status_message = NULL
+    FROM cur
+    WHERE v.bot_id = cur.id AND v.number = cur.config_version AND cur.old_status <> 'active'
+)
+SELECT * FROM bot;
 
 -- name: BotAccess :one
 -- Explains why a write matched no row, for a bot the caller may see: owned is false for
