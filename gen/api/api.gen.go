@@ -275,6 +275,43 @@ type BotAliasPut struct {
 	Version int32 `json:"version"`
 }
 
+// BotConfig The configuration of an active version, as a chat runtime runs it.
+type BotConfig struct {
+	// Alias The alias the version was read by; `null` when read by number or as the latest.
+	//
+	// Example: production
+	Alias nullable.Nullable[string] `json:"alias"`
+
+	// BotId The bot's id.
+	BotId openapi_types.UUID `json:"bot_id"`
+
+	// Model The version's model.
+	//
+	// Example: gpt-4o-mini
+	Model string `json:"model"`
+
+	// PreparedConfig What training prepared for the chat runtime: the model's provider and context
+	// window, the temperature, the system prompt and its estimated tokens, and the tokens
+	// left for the conversation.
+	//
+	//
+	// Example: {"context_window":128000,"max_conversation_tokens":127980,"model":"gpt-4o-mini","provider":"OpenAI","system_prompt":"You answer questions about ChatSphere billing.","system_prompt_tokens":20,"temperature":0.3}
+	PreparedConfig json.RawMessage `json:"prepared_config"`
+
+	// SystemPrompt The version's system prompt.
+	//
+	// Example: You answer questions about ChatSphere billing.
+	SystemPrompt string `json:"system_prompt"`
+
+	// Temperature The version's temperature.
+	//
+	// Example: 0.3
+	Temperature float64 `json:"temperature"`
+
+	// Version The number of the version read.
+	Version int32 `json:"version"`
+}
+
 // BotCreate A new bot. Only `name` and `model` are required.
 type BotCreate struct {
 	// Description Up to 500 characters, or `null`.
@@ -952,6 +989,21 @@ type GetBotAliasHistoryParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// GetBotConfigParams defines parameters for GetBotConfig.
+type GetBotConfigParams struct {
+	// Alias The alias whose version to read.
+	Alias *string `form:"alias,omitempty" json:"alias,omitempty"`
+
+	// Version The number of the version to read.
+	Version *int32 `form:"version,omitempty" json:"version,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // DuplicateBotParams defines parameters for DuplicateBot.
 type DuplicateBotParams struct {
 	// IdempotencyKey Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
@@ -1244,6 +1296,27 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias}/history (the `GetBotAliasHistory` operationId).
 	GetBotAliasHistory(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetBotConfig Read the configuration a chat runtime runs
+	//
+	// What a chat runtime calls at the start of every conversation turn: the configuration
+	// and prepared configuration of one `active` version of a bot the caller may see, picked
+	// by `alias`, by `version`, or, with neither, the bot's latest `active` version (which
+	// may be older than its latest version while that one trains). `409` with type
+	// `/problems/version-not-ready` when the version picked is not `active` (or the bot has
+	// no active version yet); `404` when the bot, the alias or the version does not exist
+	// for the caller; `422` when both `alias` and `version` are given.
+	//
+	// Served from memory: versions never change once active, and each replica forgets what
+	// it holds of a bot as soon as the bot's aliases, versions or visibility change (on the
+	// replica that made the change, before it answers; on the others when the database's
+	// notification reaches them, within a few milliseconds). The strong `ETag` is the
+	// version's number; a matching `If-None-Match` is answered `304`. By `version`, the
+	// answer never changes and may be cached for good; by alias or latest, it must be
+	// revalidated (`no-cache`).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/config (the `GetBotConfig` operationId).
+	GetBotConfig(ctx context.Context, botId BotId, params *GetBotConfigParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DuplicateBotWithBody Duplicate a bot
 	//
@@ -1670,6 +1743,37 @@ func (c *Client) PutBotAlias(ctx context.Context, botId BotId, alias AliasName, 
 // Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias}/history (the `GetBotAliasHistory` operationId).
 func (c *Client) GetBotAliasHistory(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasHistoryParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetBotAliasHistoryRequest(c.Server, botId, alias, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetBotConfig Read the configuration a chat runtime runs
+//
+// What a chat runtime calls at the start of every conversation turn: the configuration
+// and prepared configuration of one `active` version of a bot the caller may see, picked
+// by `alias`, by `version`, or, with neither, the bot's latest `active` version (which
+// may be older than its latest version while that one trains). `409` with type
+// `/problems/version-not-ready` when the version picked is not `active` (or the bot has
+// no active version yet); `404` when the bot, the alias or the version does not exist
+// for the caller; `422` when both `alias` and `version` are given.
+//
+// Served from memory: versions never change once active, and each replica forgets what
+// it holds of a bot as soon as the bot's aliases, versions or visibility change (on the
+// replica that made the change, before it answers; on the others when the database's
+// notification reaches them, within a few milliseconds). The strong `ETag` is the
+// version's number; a matching `If-None-Match` is answered `304`. By `version`, the
+// answer never changes and may be cached for good; by alias or latest, it must be
+// revalidated (`no-cache`).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/config (the `GetBotConfig` operationId).
+func (c *Client) GetBotConfig(ctx context.Context, botId BotId, params *GetBotConfigParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetBotConfigRequest(c.Server, botId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2677,6 +2781,94 @@ func NewGetBotAliasHistoryRequest(server string, botId BotId, alias AliasName, p
 	return req, nil
 }
 
+// NewGetBotConfigRequest constructs an http.Request for the GetBotConfig method
+func NewGetBotConfigRequest(server string, botId BotId, params *GetBotConfigParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/config", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Alias != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "alias", *params.Alias, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewDuplicateBotRequest calls the generic DuplicateBot builder with application/json body
 func NewDuplicateBotRequest(server string, botId BotId, params *DuplicateBotParams, body DuplicateBotJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -3479,6 +3671,29 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/bots/{bot_id}/aliases/{alias}/history (the `GetBotAliasHistory` operationId).
 	GetBotAliasHistoryWithResponse(ctx context.Context, botId BotId, alias AliasName, params *GetBotAliasHistoryParams, reqEditors ...RequestEditorFn) (*GetBotAliasHistoryResponse, error)
+
+	// GetBotConfigWithResponse Read the configuration a chat runtime runs
+	//
+	// What a chat runtime calls at the start of every conversation turn: the configuration
+	// and prepared configuration of one `active` version of a bot the caller may see, picked
+	// by `alias`, by `version`, or, with neither, the bot's latest `active` version (which
+	// may be older than its latest version while that one trains). `409` with type
+	// `/problems/version-not-ready` when the version picked is not `active` (or the bot has
+	// no active version yet); `404` when the bot, the alias or the version does not exist
+	// for the caller; `422` when both `alias` and `version` are given.
+	//
+	// Served from memory: versions never change once active, and each replica forgets what
+	// it holds of a bot as soon as the bot's aliases, versions or visibility change (on the
+	// replica that made the change, before it answers; on the others when the database's
+	// notification reaches them, within a few milliseconds). The strong `ETag` is the
+	// version's number; a matching `If-None-Match` is answered `304`. By `version`, the
+	// answer never changes and may be cached for good; by alias or latest, it must be
+	// revalidated (`no-cache`).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/config (the `GetBotConfig` operationId).
+	GetBotConfigWithResponse(ctx context.Context, botId BotId, params *GetBotConfigParams, reqEditors ...RequestEditorFn) (*GetBotConfigResponse, error)
 
 	// DuplicateBotWithBodyWithResponse Duplicate a bot
 	//
@@ -5183,6 +5398,161 @@ func (r GetBotAliasHistoryResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetBotAliasHistoryResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetBotConfigResponse200Headers the declared response headers of an HTTP 200 response for GetBotConfig
+type GetBotConfigResponse200Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetBotConfigResponse304Headers the declared response headers of an HTTP 304 response for GetBotConfig
+type GetBotConfigResponse304Headers struct {
+	CacheControl string
+	ETag         string
+}
+
+// GetBotConfigResponse401Headers the declared response headers of an HTTP 401 response for GetBotConfig
+type GetBotConfigResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetBotConfigResponse415Headers the declared response headers of an HTTP 415 response for GetBotConfig
+type GetBotConfigResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// GetBotConfigResponse429Headers the declared response headers of an HTTP 429 response for GetBotConfig
+type GetBotConfigResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetBotConfigResponse503Headers the declared response headers of an HTTP 503 response for GetBotConfig
+type GetBotConfigResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetBotConfigResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BotConfig
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *VersionNotReady
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetBotConfigResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetBotConfigResponse304Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetBotConfigResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *GetBotConfigResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetBotConfigResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetBotConfigResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetBotConfigResponse) GetJSON200() *BotConfig {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetBotConfigResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetBotConfigResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetBotConfigResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r GetBotConfigResponse) GetApplicationproblemJSON409() *VersionNotReady {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetBotConfigResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r GetBotConfigResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetBotConfigResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetBotConfigResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetBotConfigResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetBotConfigResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetBotConfigResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetBotConfigResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetBotConfigResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetBotConfigResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7031,6 +7401,35 @@ func (c *ClientWithResponses) GetBotAliasHistoryWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseGetBotAliasHistoryResponse(rsp)
+}
+
+// GetBotConfigWithResponse Read the configuration a chat runtime runs
+//
+// What a chat runtime calls at the start of every conversation turn: the configuration
+// and prepared configuration of one `active` version of a bot the caller may see, picked
+// by `alias`, by `version`, or, with neither, the bot's latest `active` version (which
+// may be older than its latest version while that one trains). `409` with type
+// `/problems/version-not-ready` when the version picked is not `active` (or the bot has
+// no active version yet); `404` when the bot, the alias or the version does not exist
+// for the caller; `422` when both `alias` and `version` are given.
+//
+// Served from memory: versions never change once active, and each replica forgets what
+// it holds of a bot as soon as the bot's aliases, versions or visibility change (on the
+// replica that made the change, before it answers; on the others when the database's
+// notification reaches them, within a few milliseconds). The strong `ETag` is the
+// version's number; a matching `If-None-Match` is answered `304`. By `version`, the
+// answer never changes and may be cached for good; by alias or latest, it must be
+// revalidated (`no-cache`).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/config (the `GetBotConfig` operationId).
+func (c *ClientWithResponses) GetBotConfigWithResponse(ctx context.Context, botId BotId, params *GetBotConfigParams, reqEditors ...RequestEditorFn) (*GetBotConfigResponse, error) {
+	rsp, err := c.GetBotConfig(ctx, botId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetBotConfigResponse(rsp)
 }
 
 // DuplicateBotWithBodyWithResponse Duplicate a bot
@@ -8939,6 +9338,182 @@ func ParseGetBotAliasHistoryResponse(rsp *http.Response) (*GetBotAliasHistoryRes
 	return response, nil
 }
 
+// ParseGetBotConfigResponse parses an HTTP response from a GetBotConfigWithResponse call
+func ParseGetBotConfigResponse(rsp *http.Response) (*GetBotConfigResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetBotConfigResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BotConfig
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest VersionNotReady
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetBotConfigResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetBotConfigResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetBotConfigResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers GetBotConfigResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetBotConfigResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetBotConfigResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseDuplicateBotResponse parses an HTTP response from a DuplicateBotWithResponse call
 func ParseDuplicateBotResponse(rsp *http.Response) (*DuplicateBotResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -10666,6 +11241,9 @@ type ServerInterface interface {
 	// GetBotAliasHistory List an alias's moves
 	// (GET /api/v1/bots/{bot_id}/aliases/{alias}/history)
 	GetBotAliasHistory(ctx echo.Context, botId BotId, alias AliasName, params GetBotAliasHistoryParams) error
+	// GetBotConfig Read the configuration a chat runtime runs
+	// (GET /api/v1/bots/{bot_id}/config)
+	GetBotConfig(ctx echo.Context, botId BotId, params GetBotConfigParams) error
 	// DuplicateBot Duplicate a bot
 	// (POST /api/v1/bots/{bot_id}/duplicate)
 	DuplicateBot(ctx echo.Context, botId BotId, params DuplicateBotParams) error
@@ -11160,6 +11738,55 @@ func (w *ServerInterfaceWrapper) GetBotAliasHistory(ctx echo.Context) error {
 	return err
 }
 
+// GetBotConfig converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBotConfig(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBotConfigParams
+	// ------------- Optional query parameter "alias" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "alias", ctx.QueryParams(), &params.Alias, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter alias: %s", err))
+	}
+
+	// ------------- Optional query parameter "version" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "version", ctx.QueryParams(), &params.Version, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter version: %s", err))
+	}
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBotConfig(ctx, botId, params)
+	return err
+}
+
 // DuplicateBot converts echo context to params.
 func (w *ServerInterfaceWrapper) DuplicateBot(ctx echo.Context) error {
 	var err error
@@ -11559,6 +12186,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias", wrapper.GetBotAlias, options.OperationMiddlewares["getBotAlias"]...)
 	router.PUT(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias", wrapper.PutBotAlias, options.OperationMiddlewares["putBotAlias"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias/history", wrapper.GetBotAliasHistory, options.OperationMiddlewares["getBotAliasHistory"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/config", wrapper.GetBotConfig, options.OperationMiddlewares["getBotConfig"]...)
 	router.GET(options.BaseURL+"/api/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
@@ -13773,6 +14401,227 @@ type GetBotAliasHistory503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetBotAliasHistory503ApplicationProblemPlusJSONResponse) VisitGetBotAliasHistoryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotConfigRequestObject struct {
+	BotId  BotId `json:"bot_id"`
+	Params GetBotConfigParams
+}
+
+type GetBotConfigResponseObject interface {
+	VisitGetBotConfigResponse(w http.ResponseWriter) error
+}
+
+type GetBotConfig200ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetBotConfig200JSONResponse struct {
+	Body    BotConfig
+	Headers GetBotConfig200ResponseHeaders
+}
+
+func (response GetBotConfig200JSONResponse) VisitGetBotConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotConfig304ResponseHeaders struct {
+	CacheControl string
+	ETag         string
+}
+
+type GetBotConfig304Response struct {
+	Headers GetBotConfig304ResponseHeaders
+}
+
+func (response GetBotConfig304Response) VisitGetBotConfigResponse(w http.ResponseWriter) error {
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetBotConfig400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotConfig400ApplicationProblemPlusJSONResponse) VisitGetBotConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotConfig401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotConfig401ApplicationProblemPlusJSONResponse) VisitGetBotConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotConfig404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotConfig404ApplicationProblemPlusJSONResponse) VisitGetBotConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotConfig409ApplicationProblemPlusJSONResponse struct {
+	VersionNotReadyApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotConfig409ApplicationProblemPlusJSONResponse) VisitGetBotConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotConfig413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotConfig413ApplicationProblemPlusJSONResponse) VisitGetBotConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotConfig415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotConfig415ApplicationProblemPlusJSONResponse) VisitGetBotConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotConfig422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotConfig422ApplicationProblemPlusJSONResponse) VisitGetBotConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotConfig429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotConfig429ApplicationProblemPlusJSONResponse) VisitGetBotConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotConfig500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotConfig500ApplicationProblemPlusJSONResponse) VisitGetBotConfigResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetBotConfig503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetBotConfig503ApplicationProblemPlusJSONResponse) VisitGetBotConfigResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -16061,6 +16910,9 @@ type StrictServerInterface interface {
 	// GetBotAliasHistory List an alias's moves
 	// (GET /api/v1/bots/{bot_id}/aliases/{alias}/history)
 	GetBotAliasHistory(ctx context.Context, request GetBotAliasHistoryRequestObject) (GetBotAliasHistoryResponseObject, error)
+	// GetBotConfig Read the configuration a chat runtime runs
+	// (GET /api/v1/bots/{bot_id}/config)
+	GetBotConfig(ctx context.Context, request GetBotConfigRequestObject) (GetBotConfigResponseObject, error)
 	// DuplicateBot Duplicate a bot
 	// (POST /api/v1/bots/{bot_id}/duplicate)
 	DuplicateBot(ctx context.Context, request DuplicateBotRequestObject) (DuplicateBotResponseObject, error)
@@ -16441,6 +17293,32 @@ func (sh *strictHandler) GetBotAliasHistory(ctx echo.Context, botId BotId, alias
 	return nil
 }
 
+// GetBotConfig operation middleware
+func (sh *strictHandler) GetBotConfig(ctx echo.Context, botId BotId, params GetBotConfigParams) error {
+	var request GetBotConfigRequestObject
+
+	request.BotId = botId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetBotConfig(ctx.Request().Context(), request.(GetBotConfigRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetBotConfig")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetBotConfigResponseObject); ok {
+		return validResponse.VisitGetBotConfigResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // DuplicateBot operation middleware
 func (sh *strictHandler) DuplicateBot(ctx echo.Context, botId BotId, params DuplicateBotParams) error {
 	var request DuplicateBotRequestObject
@@ -16776,241 +17654,257 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3bjhtJltivBHJm0cWZJItkVaklFhZGSS1Na7ZbLUilkb2dWmUwM1jMVTKCkxEsiqMuwPA3+H0fDNjw",
-	"u/1mYIHd9/E/+EuMc05EZuSFLJZUkrqntcD2qJiZESciTpz75V2QqMVSSSGNDibvgrngqSjwn2d5xvXD",
-	"c34Bf6RCJ0W2NJmSwSQ4nwvG4fFXmmlTKHnBhDSZ2TDDL06ZuBTFhi3UpWBqxox7mSVzLi+EZpkZBGEg",
-	"3vLFMhfBJIiCcRQEYVCIP6+yQqTBxBQrEQY6mYsFh+nNZgkvalNk8iK4ugoJuu9UwgmkLghfPPvOzS/F",
-	"mmCoT3zIl9nh5ehwqow+PJoNkzvToejf5Seif5weJ/176XDavzMdzcaz0exOOuaHOIjQh8tCpasEJ9sN",
-	"5wOezMUDJU2h8jaYZ1KvRaGZUYyvzBw2MeFGpAy2QmijGS8A+ktRsARGSge1+YRcLYLJj4FUfW1UIYJX",
-	"YRcMq6IQ0mw/y6kyX2mW0GvtEw0BvkKYYsPWmZnjf9TKsELwNJMXuMNTZRi/4JlsHu3xjY/2Ojhb8A3Y",
-	"mdxY7AJQHTwVvoXMFDyTAKw23KxKXIxkJpN8lYp0EMkG5COEfBekjxeLleHTXOw+ZbwueNLuKGnywc6N",
-	"cWe7LLJLbkTIFvxtn1+Ivz8anRzdGQ6HIcvc/N3nfqPrMVXmAy/HNZv1J1HoTMndWxXvs9qYzVTBuGQx",
-	"T0x2KWJ2SWOHbD3Pknl9lyOJeHnKYndLYqbMXBTrTAs69esPobxg4Qech92Bb7LZbDuOp9ls1oXkEzwp",
-	"s1ZusUyuFlNR6JDFURCthsOjBBeqDf4h+vQbvUU/RUE8YI8N7U8kHRq2Mb9/dONbaxe3fWEW7O61ZUbb",
-	"9TAuU3tJEVZ3iZXMN2w9FxL2IZL+aHihVeH+tRBa8wvBUtW1tnGfkOaGC7wKgyUv+EIYnz0+nn3PTTJv",
-	"L/gHKQCihSoEgy3RNU4YskQtFryvBYxpRBrCy/HvYnyw5IVI7SblmwGDzVsXmRGRzDRLeFFkImVAgHFP",
-	"Mp/FircZcg2Z4pY6kg4gsAw20bHkBTuIfxdPGJeb3mkkywvB4uPROO7YNtyvDNZGMkIQBpIv4OHjWZ92",
-	"wd+/BX/7nZAXZh5MRsPxcbiNhT+ePVFSbNlFhDApBDfCWyOs+pTgJITIjF33gP0A62CXPF8J4p3ZhVQF",
-	"sc1qOb/bsRQA5wPW8wQH2iUwwVR1cGrCBMK15GZeQYVf7sTWJTdGFPDlP/3I+395Bf8Z9u/1X70bhkf3",
-	"rn4bNOENg7d9+1Hf3pdgEixW2rCpYCPgosdDlqu1KBKuBcsFvKtDlmYXgFiqYPPNci6kDuHaFQZYKwoH",
-	"3L6LW3JfmcfpLl6eNU5mTz7TsUlTZV5n6c5dmqliwU0wCVYrfLODoadisVRGyGTzD2LTBvx7/kZoREWL",
-	"lZrPRCUdHTx+eP6IpQWfGRbhKr0B+/8gNuzb8/On7FvEOvYoE3kaBb0J45GkAaYbHFzzhWArLQra0vKn",
-	"N2KDV7v8wYqJ+Fom2fiYzdWq0Fba0JGEN2dZoUFY00sltSApjR0QsQzZVKWbkMVOVoh7OAMtTzMgDJm8",
-	"ICLkYIikPWngVQIJjAVkwuLj8TgesDMnL86znO6ug4IAzoBuZ3nOipUEsWwSyfh4eC8+td9xtlALGDjn",
-	"RhQ0Hn1p5tywGc9ypJGqaAIJe7TgG0BjLaSJJNeMs2UOizbqjZCAu/jbn1fKEKHN5MUp7DfjbFYIPWcv",
-	"Xjz+hi1FwdRSFLgvTYp4MrubDpOR6B/xr6f94+ld0b83G6f9O8mIj6dHyXF6IrZSmTpSbKMz45OTMFhk",
-	"sqQ7Ye2eR9Hb8agfRW+/fvjq97/tRue92dNWjkSb6h3bNv6D9zmSOzhOB3ObsLXgbyyHPIhfHkbBYDCI",
-	"grhnZbgFwH8KgEQS/w1kXW6I3gPNAbGVqD5yL1OJ2pkmHhFWl8gBF8OEwOSewyQ8Z7HjYTHLMyk0S9RK",
-	"GsYJ/jzTps0Rj26fI+5khvufmbfRsL35xm7tURTEzO1iTH8D849/V/3c3tyXVuZqaImdB8xZ/IeH5zE7",
-	"UEUk428fnn0T9+AlOhKRsvhoeMyeKMO+V2k2y0QaV6dDp4LkRypLl+APTtIPnaalPe3TDPEtgLokB/7p",
-	"Vmz91o74/SWF77JFZrrZYs6LC7hpVhhWM5YZsQAgcc1LfoHCA8L055UoNhVIOY7qg5KKGV/lJpiMh2HF",
-	"/TJpjsZBCIBmC1BvRsMhEhr7VwlxJo24sJz8+Zts2Yb4W7VmC0AZAtIopt9kSzYVM8BSBzBJCHob3PBJ",
-	"N9jXQW3/zwN+2AH8FcgExPwqyf1pIRIl0wwW8gi5CTxKlDRC4tHw5TLPiCceLgs1zcXi9/+sSZmuQP1t",
-	"IWbBJPjNYWVGO6Sn+vApfUUQNATbit6AlgIoSzewEnObV+1AFZ4MXH6Fd7UHNz+SdTyfsN/FbM01ssFS",
-	"bPDVhAHcxDlKbqV1Lj119zDTpGl1QtOQu/HmeLbD682GO4xNTsmrw7rTuoCyJk+fEZu6wUmWtx1gNTzL",
-	"g0lgPIYHVAh2Arb6kudZyv74/IcnE7aS4u1SJCA/CJnCNYXfWSaXK7yCKFwFk2NATpMZpCf3ecochCWa",
-	"Ooj04ZSnfTttcBV+OI75fDvhElYwFWizm7AFz+FiCVpOyDJJi3tx/qh/F9kILgdlLbv6x334KZIHzx49",
-	"YF8f3zuagJAmkErBRWZmnSWCZZI4wvSfRWKAIeTwp14VhbpAqwlnL2SWqFQwqWQy5wVPjCh6gEJXYfBA",
-	"yVmeJR96hBu1YjyHtW7YnF+CYDdVBuFMWRQ8Xy2XqgDirzNtuDRk6SsP7V51aCVAHScGw/UNfyPkrR0Y",
-	"7iTcPBgVD8J4dk/QOMqbz/NcrfFxJaQCHI9UMc3SVMgP3EMU7nD4tSROZOaZxn0E+dqaW7M6uh9VO1fB",
-	"0bF1s/Lhbe0cwIWSBpoyUHv6SrPlappnCTw8tdIqKK+4oNoicOceSxCuef6wKFTxKdnBmfQJCig3q0J0",
-	"UmeE84kyj9RKph94wChkGSd/ZaCM187yuDpLkNhoyq5roEx/hg9v4yyfKKZXyRxAQ/wH8oHSHs9ze2qA",
-	"/VoItxdOlNzHt4HMqxSB63LhKc2jloT2SZ7BF3OVpxoVHxpiUOd0aM7ue/bsrmXb9w9rtm/P07HzG895",
-	"g9v1lG9yxdNzpb4DWfFT4intJ3FEFFSBPHHJ7hyzf8ju43l8kFy1jRsDms6rS8B0JhPBgMgDiQc55MAJ",
-	"VE15Cu477F3vlM0E/WAtICARobHBR/rRuEJ6fynMrqUD/Zfea30yTNzKRdgtI7bRmrS/hqqDNnCfkDir",
-	"f1PO6xhwq1R3M3T1tudZaZr7IJRIlJxlxQLBTkUu4MMJiLkpK9Gg1BJpXeUG8TRl/8EO8PemWAn/9Md3",
-	"t5x+CXjH+dvBEPx+aXy8DQw4o9UJ5uyydirQ62F5HobA0furivEyPhfFZZaIF5Jf8ixHx9QnphYpN3zK",
-	"tahLoMlcpKzILuaGSbXeooaQIZDsf3U8fAZP+mczI4o2zX+Ox4a66JpnxumiOFomLzr1CE9XvAqDc6W+",
-	"53JjRXX9ofRLKVKR0Yih3boyyUZMI6w1DPREz3OlGADCSkg6sK/gRvRR878lpDuvwxuiaYTca4IXwDfD",
-	"Kjohk2xZqItCaM24YUomgpj2UkjrjoukNoXgCx2i1xYFDRDOBuwlHE/sHWZsN0RbHfAiuwQh2FkT8Pxs",
-	"kEGTNH1klHgh+crMVZH95Xb4meAF8E40R89Rx11a8lKJX6MKE2rTdyDByn9+S0IYKYQ1SJ0xoXEdX758",
-	"2T/zolc6wlzyNd9oFt/H0XyLbCG4VpKOm3dMs1vlfyGXhUqE1kDaHqIJ4RZ1fziYcakazzKRp3AFBWgH",
-	"Opj8+C7A3+ArsUAVbIUBAnkZdhGAsBSEQdvDxg1bKG3YOLgKq3EWKhX5NSOs5Bup1pLhuywKLpamfy8K",
-	"TkEiZn94eM5c3Aa+oIOrVz55GftI5W0es7vXgVy4fALndpgarjZkpTsdnYnkEpsWgr+xDjYQk3liTllM",
-	"Ox5bSgTsA7QC5HAvpCZdXqTfizTj5wj955GIgb/F/mwwSxyirwtkKus0ix8QbP2HMlFpJi9sOAqK0pGM",
-	"s5SMYTFSUvexUYzLStMn04xBd6Q1lrdo4lmSiGU1TYd73ZuKIKxM/enmK90FqpUW6d5O4MXMetpBFI8k",
-	"KtkrCbsIXEGkDA1G90ajIfu3/zE6GZwMRnd6BGs7zMYB1BU/4wWZPFHmmeDph152F0hz5IIzrA0BrSsY",
-	"JMIOMvzFRY/1rBWBS/eCGyPhEu81xgem72NNsiP1QZ1Gy9WtmUYcjCWOUtRUyLQC5CEzKyjWS5VJA7Qp",
-	"M2wjzAAt/3YSgOG+Mmg876DwZLnCAZBLG+cY4lYCt0CgIXdZACKbjOzx5GtOX/MOl8jLui0YBUR6HcYp",
-	"nQMpSEEmW4i2G9S5GT4gJKM14mqZ7gtxzrXBUNgbAGy3qhvmyjFkvKOtJsQjAGmstqBxlydlt8eniqP4",
-	"kbawAiz0z6y2HdW9JQtwQEEgiDXfZtqoYtPt2UQ/EaCLLE8Fdk2HTIo1cGOMH2gjDzqeav/YdVEcKN+r",
-	"SwGgWVh5UXC8bvl2x1yMz+LSDuo8cTfa1pCcXd0TwKObjD/sGt8ow/MdjjrcVKYuRcF4nuMsujnNneNr",
-	"pmlgB229mzt0Dj3azF0Y8V2mO3b7IYaP21gvS0BCNt2U1/Q2MKB9+p2L2gU9IlEnMrvQd4fMHTSPtNx9",
-	"KMgNiYcbebrpRjMKK5orGreapzZDd4BUGMwKtXi9kzxtIUgiBZZAitcpi+Uqz+NK3MD9siTFZge00B4+",
-	"IQsGhXV1of57gYaaKwfNcQtgZIR5b8AaeFXbwhrQtbMLfRTZhYVPVyT7pGSq4vlTD9FmPNeiiXvvw16U",
-	"lQ2qvePmFMQEp9A4oeI2uY4DdMvyHyDCXLv4lqBig93ZDyDJxUBUKOgkRo0ptsIsgdG+ubXhrqU133hv",
-	"X4VBpl+TR6oW5tAJ6Mu5QK2Akmnw1oKMCVoeAJuuSNYVTnAdVPd1qlQuOE5IGuX1cH6P73nC0jXvY5gr",
-	"sLONNmLxelmoxdLUFhUEzRU9ltoUJFRpsu24ZA3SZa1ZhhacKAzxRmH+lK2W8OpoOByy0mXcyOX5T2qF",
-	"J8fZrMiETPMN087NewHKjc0ZUDLPpGB6rpYDCieponWGw3qI3T9F0dvh8NXvbhQ/CyI2KCU8k+zJi+88",
-	"gJFIeaaCWqjL4Ovmfj2HpWF+TfVNyIawE2OGaSs6uxRoUFwVUqRMvOWJAe3Ebm9tg3CCioWoFZAsL5xm",
-	"3MnyiRxskwcJu7Zcz2+IbHaTGbUyiVpYBYEIbNdVK0ewCiJQ2FddeG5ftfx0P06ZpfsFBdekgjQoJwtq",
-	"027dhRq5qO/EC0TrkxpWkxsH+VAdwV2uGBqn8A7xKQZhFqDwO3fWqiAVy8PrE0DrJpf6yGgOK3cU6oYU",
-	"+oclrW5mgx8StdycAoWbM7WkMTqEwJsT1tLZm7kwgW4SeiOKeNWNBd2Crq/3TJXRtyDbPrOBbr9O5QY2",
-	"0fORzrLc3qjPru587/hwR0wviVpZqtHAKVJQdeK2JTdmBwQ1i6fK9ElY6dVpxMXS9I9VHxbjL7J8v8Xw",
-	"mgHmLSLpMLsF+shyZO/iswMX2oX/Iem6d0rRXyuJuaLreWaEXvKEwpyKbLEQ6YA9N6oAEVtGsgoPKxY8",
-	"z/5C9k5YC3vADp48etBDw1UUPOCzf/+fUcAA5tRZVxO1mFKiJ08SF/iIz6IA3o4kCAlKUqjVgD0Ts5Uu",
-	"HarH43HMDrhkaHJmSlr5sDche7TKu5YbSSBzF6rYsAdJSOErXLOHzx+EzPApEHQp1iB29EIS17I0K0RC",
-	"xIyJxVSksDmEqEWWoogXyUyrHCQ8b8oXvx8Px2ew9fivh7g8+OedO+7HO/cobBoAh9uQCrJZqlkkvd3H",
-	"FDF5melsmgt2YGlmH/OlgFH0/GndkmD84X1Y0IvfP3r46NEgogP780owvlA2Fxjjq77SdB3RUI1ZzMqU",
-	"qtQBJntUaZg9P2SdsosjWUHnQYJgA4xwxJiaNN2UEYWzVZ7TjzOVw45OWBQ8NwX/938RUUCbGgXPz5+d",
-	"PX/+MApCFgV//Ze//te//stf/xs9hh/+9a//66//+n//Cz3+t/8dBexgkSWFYjq7kD331v+BD2yMM+bF",
-	"EDo9wU3HvJQ0klUctBasWOXWUv5GLDHw3MzFhq1FIZqR5634xGvvbRc7j6Ln78/ap4JNcy7fwDXczedL",
-	"ltNhFEY9i+w56PVh0xXpkCLNMFEWbiJGVxWCp33A0w5biZKz7OL1DdRWsjjD3dHG6bCThr2Ul6FdXp6k",
-	"VQHDSMae0G3Vw5quE7ODEuTegD0Xok6zMWv6HSWlXTnbvm4mVo5uzGL3MpZjWF9lKq+Burch6cMU3Wuy",
-	"/pog3TgD8FpTVUMi/OWp1khFX2/byCx1yF4a9NRalqFc2/f33nQsjmdfJ/1ResT7x+Jk2r+b3En7X4u7",
-	"s3t8OB0l43Sf/XX+rWvX85xeLD95XVKb9rlsfDdcJq3rNy4Nc1WacmN9W4xwHrhNQ8V1UOP7T+n1tt5+",
-	"zdfn3tv7+otg1egtclGO73Fru7TVEo9Cp7b7AIRl0EE9iKG+X/51Ko++daBhk1Tf2E/0vESqhqfaOWBj",
-	"L6PUoslUgCiwLASJDwd0q6VYh9VNTkFkKQSOAgK2MpGkpCQ2FwWIH2UpCZfZYnnSJnRIaK3Cro4IRXpG",
-	"8iCu70LMNN9otp5vrJfb+bbdl0EY0FwulgQ2o7qf3mtdwngNL1v79MXERrt03rSy/VztagjtC7wXNzST",
-	"nKOCK3KKayOaETJuWC6AiCgpBpRhrm28vDTsjRBLwIbMlUg4jWQc+QNHwYQRqU1ywQttY2zL54TSi0z6",
-	"8I0+po38b8Am/ulYzRbz05+2ic4/SFEVraHw4ouVjTByrtf3DNhwkjbIoYVIVJHeyItpp7jOi6ltaZRy",
-	"Cn/uvVyaN8cGurrX1Liht049dYQKIHixOKMP8pUBp78UBWzSrFCLNjyPgBizmN6KyfDQ7d2jfayffgYU",
-	"dpkJ3Za9rjUMXu+q1WpVJFuCcug8UUHrOtSJn60AWIJ1n7hkJF1QxrSOZG05IeMedThwCx8RkidquenB",
-	"K7RXNtZO8CLPRFHVllJFJDm6D0shwPr4KRSsvoEH8dMfnp+zQ3wXC+00Q8bqVZjQqFUOXGap0BZYLbU2",
-	"AdawAGjseA1xg25QKXWB2Fca5B3uwH2AGesSSPnBp5T5vXuxS+7/ucv6TT8Z0Yp9hewdgrUvR3vEsbxK",
-	"TXLwaicnuN4f0Qzbu/U4LMeTfpWOCrerzMtu++xuCpQWy9zX+vHaCPV324TQ7nDudlxlHf9bNzffWrHw",
-	"Jehp1qsj8pRlpJtYYmej5F1hCVsZytbseNXF9St6VAHXDs6/TsEu4Q3tDlUjd+3wt4LnZt7e3YquugWp",
-	"N90lBP3J7VddE21xN52xnMuLFVxx0gcpLR5k6GIFelun8dWIt+b1OpOpWu9Aaczd0J6uCdpzmRVUw4LR",
-	"+C7qga1L1b5IaaaXOd+8diJ4dVh/eHreP1bMurq2OPc7JDTQe0hRtRTO2nx3OdLa6MPfvja7dEyYap5d",
-	"zLFiVfWitz1Wc9ZbhcBSlWypjMtCXWYpyaAVyD8shTx73AVtIYzLuqxD+YweEETkm7AuyBnaS7C4VyJO",
-	"UcyoSR/aJfStqOjSokvV6oyd8A/UW0rYxLT2JlcL2Yryjq99CG8qBf33DA91wfgdxX4ZpkIcn3zNbNQ/",
-	"o1yErtAXylFok0Fu2BpzNbBuSpW8b7OWQovbS1FoCtyDezjoQguXyNSlOKAnNLSKtprNBHlvkchhHZ99",
-	"dtJjKB1cPpPacLlNCwAS7vQUu7Tt5Wm7kR4/2mpAL0uapSHjuVa2TI5m8X/s24TL/uM0PqUycSCQo/2v",
-	"EHBr0b/sDnGwW1RuT41FAF0dYpXWiSPmaO1BGW1KSZvE67kqDNOrxYLj2eEWvsmoSo0HcrWVuzPBqjUZ",
-	"m1zVgZKN8W09Cc0OtCCiRxYGTt4/o5YNr0Rnutl1DBCfup3wpGd7ebouJykmDy9txlBb/rUVQTwJ2Nai",
-	"bV1RW3Dy+hCyptNuPwsIxgnvwiKLQI2Y6lmtZAzZHKoVvL8t+lqlq+uePZawci000SmiJgI2nwwjcZai",
-	"qE0ZwvREN25DhxDcvgxb1cvK59gy02PIN0WB0ZkfrOcba/mvVND9vEtGvb6xbtzFHcsipv7p+8NXS61h",
-	"1TWovr+6Z5FqTqk6t6v0+Xdvl9b3nrrc+6pon1THslrv0+4Sj2dUdgufUt7knXvDcY9NhVkLIf3q3/qr",
-	"hkAWyYP4XUSGBopd8WQn+qFmboiCq7g3wUiouBDLnCcixpKnpF+h/Y3qu+owkhkZdTHWlMWHNkyCxYd+",
-	"mAT8XQ+SIJPUXtjh78wPLs3VytqPaYCjNtJ0f9WJ6t7WNtJotTAazYC+ec1ug7Lcq7gQxjPvohrRvhBq",
-	"uT353W2yjWVtiNNYpUxUkTI+tbZfdiqyqOp2kj1aLybflBbf1tCHzjB1WJe06+fYOTNuwQ6TgNslZnGn",
-	"vofsgNvKu8iyHEpRpE0Di0LGneWa3vWRrtfwxt1r3lG1rCwCBHP7YgIZEcmqyMzmOeCj5fBYruBsRTtM",
-	"fz1y1OKPL89bGQ7fPh+f3GF/fHluwwn1ahqzAxek8ZXGusIUQhaLt8u4rHCAahOOX7G3uTFLyujN5Ew5",
-	"XZxTbTxbOvPBnJvnSzSNULCd4ItW7E5AiTJhiXKCinqEGIXleclDV2+GYskxio15UyRzbmAaii/UQkRy",
-	"bT1y3HnjqeaeUbBijA78zW+YVxwiUzKSFBAWWwk+9q6jFCLVLD6z1Sw4VfahshGM+hn88eU5NTOIJ2XF",
-	"CJ1dSBfDiWcQAmRKC3sESc6zhUtdp0JiX1EVEqr0jDGi2DmCqhtrbC4BJ0SfDtgZW2RaZ/IijKQt1oF1",
-	"Tsp4FFcmggDyS97ayNLhyCJ3s1yGWx8QS/LZ5CrhOdOiuBRFiNG+2o7b7yPQtBMgbdqtYMsCM9mULDcd",
-	"9S7tNpviWTNdL1DgJ8nH7OBHp56+OgDk05PDw/V6PShmSR8wRRUDVVwcFrME/h/e6/UGkYwBX2Mbbtqh",
-	"a4RVyXJckStOjioVBe2iFELZDMZpE6eRrFQBN5ZmB6iZ9hCBu9XTSnjTtnp1qZRslhSBOYE9+gn/Zj85",
-	"mecnthAcnS8/RfKnfr9f/j+8G3cW6ozZT+x4OGQ/+XrqTattbim1CRTy9uprwoMKDgcpxmmU9tpTUoTj",
-	"49HXVYuVh1iW0K9RweLRcNgHYpTJFXL946MRfWCrT5Alm6rChSw+GdrHnMXnBZd6JorO6hcsTuYr+Uak",
-	"9qqcDE9KQFBpdszD+2Q0eMuaJ+TXw6EjGrGfmOwsatP8tqxMSR8e2bO15I0iE0KMY91VT7I1bFkkkYY9",
-	"JngwrroQ5MO5ptxha8iFMHOVYr0IrAXq1npiQUYTClXPJe8vfVBVk0PlPD6Db+NeG+KyuikNe88OayGr",
-	"yqtqS/2tLYpTndXWeImtfVEfzSu5kUnGbZFTChoHwHS9wmlr1FbVjGp4l32NIQhlBisMXA8DbpTFaE2R",
-	"eeX634hNP5NAhb15am0YyPQRN2r8x1XHAxevhhYXkbam66gniHONxuwndmtFAdvTUlnJvlGqj7UdadIK",
-	"/6nITe1mK4n14refzqoqz9NfiDTjfWIWMPJJY+Rt5XMIwXZWzWFVJRuH1PXaNzFWyK6qYe+spiPbuFtx",
-	"IoR9PMZjv2khI87QQeV9MKc0BUAhvmbxKYIPlO/vju7HPRjPBvER7de2grFR6losLcRKW8xBcNHe0sJK",
-	"2BHMfyHy3Gro0XmLW9UOaZa7uClWhHQ94nbVKGwN7hezozGRTOxRkQ7dFa5lHrmcylYiaOfprDPXAgCQ",
-	"H6bq25p1HUB4pe2s3UqfsiQHYRMwhyxuHQzJVWCEIU9KtrK9PmKtAGL7tG2pYhptSNSuXUPYWa/jyhoe",
-	"N+3YxKwiedaonExtzqj4Bi8zd7DPn0xhusxZCWq16ClCNM9LAdjr2ICJMvHx8DgmN4VtFIlsacKkQlKQ",
-	"cMlywQt7K4m32L5WK5kLbRNngDXCXc+ME3kfKNt+JKE2OQlP5pm8cDIwjFOIZSGABNC9L8V9V4fedgZp",
-	"NBTkjXaCVE90EklaAOKl7VUBApQNry0tyfCBs9ZuqhifAy+q2aiK/2Apf2d9pIYaIYufvji3UtE3D797",
-	"eP4QDadxZ7oJlTAomQjPy7sRSSvk23JcR3tJ+qPR8Dea0tX6o6NeD8XnfnW1J8z2Fjmwu0i5XJlWEoge",
-	"6ZrUmqQ3qUnK3f1kIsn2azhyyhp9y2zmmy0nmmk8GiPkgD0XpITA2DhSWT14ypM3mOnX3mGtCAfhXepH",
-	"A+yPAtS4O2B4OOeXOLIV1eTA7Y/fjsFtEra8qbZowrY2Z+nYPQAUMQKmW9dbs3S2ZGl0xNmr/wotBTnz",
-	"6ZatITs5NYtjHY0ntvaTqWEOikXikucrDNInM3PZt4X6tKiZtyAtSh2j1b8FoD6oIeUI9hTB9n8d404L",
-	"EBsaL4f2aQ+htGYK7DPnCEUbLV33GQ1kwtYMBxKWisQmcnqtUzGvkW1pnMr8ksPkja+2hlI4pSVFDQ0B",
-	"yOABlykiBRBWxykJRQFttnRIqlNlbDISHw+P4h5srOPh6N+3NBbYKBlIUoacWkfSRjp6pMjueuv3KiOu",
-	"NDrFmKi7NKhsNuWTSNJpT1DILhvQthqiIeNoNkG7EEazbQ3QItnZ5uwlbpyNhEA5BG3iaHU5iI/H9+x9",
-	"qYkTPWsQU/gdCAiYXeJJCAP23JISqby4dcOLSzoRPB8dUnFLfAHOFbkJWobx+DWJIJHcXX+XjkabSkJi",
-	"B63cRJAu7ZhqZgSVQ1dSRBJ5rskWwu+6hmI/3T86daykS0Ua4H/NqpChzSHhVrw6regTPGaZjuRsVZC9",
-	"cM03rWZd3bs7YE8wExxDTWxXMGGPtkTLbx+efVMaFrEFFVqdM81SlawWQhraF2sxQhjovUKtTJmE72xu",
-	"uPFlEz1qZMVqrPPe4GgwvjH3xK96xAQjiSjMa8ZRBLLSNsIK1S1CwXNHAQ8c7SmVo3PQrkLC7fJHSr6J",
-	"QZVwRCfHn9yqcSMwXzvd9EK/AdeA2bWTfhZJGx5Ua40X2nr8iLtAz226DOAF7bFHSOywZ25gNWO8cVtK",
-	"AyGuHX/6SpeLxlOUXmSZByK3BreMhNJIUqIQ8glqjYtjEgNHPHb4Q31DhUypaEEk6cLMMWDvL5ac4U9o",
-	"ZPhLbAVoloN+htcPCT3QdaF1aF9eALVMdEyIpSP5tFAg7gpsU4vP3KtANvgyG2z4Infv1zHY3WL3Jllt",
-	"HYJEsnyPa7Qp9jyoUwVQVCGt6Jcrq5LWvAhAY/iFwJHOnj72yj5OgtFgOBhicirBEEyCo8FwcGQ9LOg1",
-	"qQXmTN4FF6LD9/wdivM1c7xay+0VA0Lk8mQnruhTjH7XmI5Y0+WOJDFIbkoZpFYLRCuK8WW/JwywxnRm",
-	"hwK5AL8ohN9OBjeNnWfUMZw2HY6fHKIA7LRAc+J0g1ENOM+a52/cjcOQXnaZ6cwBavUauiuIyXgo5bV6",
-	"nNp9uk8RTn774R+7fanVK4fYr+0qvPY9akUHLzY9prmtp+IIaRVF0tnErQxd36tibS0OYvvclAWCoakE",
-	"BMVONrvG1qM1u8Bzbs4tbfquq4OyBUbbXQgUuZUgew0yVac7H8SYuhf3yvI+XbDVUmub9c69YMrt20S+",
-	"LrS6qsJP13NZkpaSGPHWeJU2uLZeG3KJ7F9WIwSkePLoQVlcBYh7Wa4jkruridg7aAqutYjZLANq7tXp",
-	"GLD47yzFfU2qLF3kFNiPAc0gRw4CqyHtAJhNV7EQ9EdSfRfrN/K/M/NCiEh677v2mplmuVJvRAoSDbaK",
-	"YZlMxVvQxzC8TpCh3oY457nlpJEsqRkeeKOsh7WFbkGDP2/tA/se6HleI1CoR1qdI+7H+EQjnpDjrKxb",
-	"Al/U0GDrdad1dPRsDPq1XJV6OpL9sb8tLTwM+rW/bJRwH/+3IyD+VaO143g43FET/GZV313Zro6i2n7k",
-	"VI2HuWt+Ow2iYOJjWlHXR+XKD73Wh/jJ6PpPXjRaRhyPjq7/qNl6Cr872Weyjir98PF4vM/H7SYP+O29",
-	"679ttnK5CoOTfTa03gkOv9pjezra7WBkCYXiWm7ONmpVMBe1zC805a8YHby6CoOl6orUe2DVVFL+1VpS",
-	"kbAK9QbssbFdVoFeWXG6si8O2AvbNsKJqVhXIpI2g5xKnjYrYYWVxxxjdRIQQaNgOPg6CuKyUL4NzbGK",
-	"gw1DBV2P9Hpnu8DIHW9ZcZe4Qwu9r8yN5Z1G53aiDHjq99XORgGNBgGU7bTK8apWJ+fVMAq2hj7drEKj",
-	"l+duE/xtKnJDnLEUt6smVCPR8X0LNNQyWYaDI0BaDILkjV34wbWEdI6fqitKuSU3XMTV1dUNZEZb8veq",
-	"HuMF0tdVixOMbpMTVHUVt3efbDQn+JRNAqndWhh85+XP7Xq/fO/T8pjhHiS7bJHxhSl9GqZEd4p4S5sl",
-	"XYVBpwG3qs/bpoNU+Ve7yv0UWUehfb772LbsExlZ4yqfQKN3n7W0RxL9G8BGag384tNSBbFDteyKd20g",
-	"mDWdS5Zmmi+Xghc6krNCLaxGDowxRLsV6lJTkSgQi2eFsGbVKtqH7LcYz1FYLyo6kgCULot4Zfm2gZUt",
-	"t0nMFhiAUHY1rLvwjFKRPCBvhKtRZA0cPYpHKv2wrj9iZrp4LJ3Oe/HYGXW738Os8HgGC6teb5VzWonY",
-	"walrjRxpcVI1nESuIViXMmLH6dZHLG9tqdMfWXVw1a+v4RfWvPUL1Rn2oT+P/E7Px8Pj678o2xsjJd+D",
-	"GHf0nP1lMo+7N1vrM6/Z6C+R83xjo827OU/YbTl+RhJ02xGq1pICgbjceH2/B+yl65Xq0drQxSyi5QwY",
-	"SySJnDujsR/CHR8NjysvBreO8UYP1vaQnhPCNiP2x0TXeQd9/oMwn5I4f2Q6uIfg/HmEZQDnaE9yVHYY",
-	"/6TE9Qup/JuSs/8gzHZSd7O7fl+Zxyle3eWqy1xkA9WAEOrVVAvjDJVl2WXS209dBcHtFQJDige6YZVA",
-	"hiCgudnmdYHY3iigvFwZHUkXA4PScyaNqpmtyO5iS3u5ADz4BBuUV6TdkWDMtcK3IzkHEV9qF1XWDJSq",
-	"kXuPmte4hPu2EraBnldV++EgKeioEf9EgQoECqYT+UFQvVMbVlTVtepgBFQW8pPzgvc1miEqNNqdeFom",
-	"PG3iyVZTGiAX2Xhc4ZdqpGf4W3mVygGsMlDKB56JCSuHrGRjoCdizQgXKUPJK9Ny4LDyAnQqRE1TVWfr",
-	"+dN22eDmIl+yZKWNWohCW6MfwzTYAbsvQGUUsw7L2/hm1jBbN3Qva9gnZerWh/N5mfvfkhZ0c8PZF1ng",
-	"Z21zo9DhG9rcDqm78PaomkbnzLIVgLOnlUUWTdX6MESvLzmUqIfFn6wj3SjMoqWIOxtl6grrbg9VObMw",
-	"flwKVLUP3a5XfKVtO+Zfqkv25hrAl6v7aXy4vI5f3hV25Tk+QKq/7vofvsN/7GWCr/p1HvgEQBu+0b3T",
-	"uuE1qwo1s0yirdvWgRmwH9ZSFNTdfVIGxblModLWQub24VHcIZn7Urjr8Ex2F2dxOWjIxCERrlp/Fgx4",
-	"7Q1suLqf/4B5gq6beSRdAU8kabus4NQN+KZnhV+VYnbbhnK8o+F43fD7K7TXUt/aL9LH57a72vzobdSr",
-	"U8SosNhVdegWKkqZw931WoLdKVYjMDY9r+kHa5lefZmEbRFJThs0geKAfaLArqMJZHl9P4LwKW2qtoF5",
-	"t+BTNvP+lFoXQtSyq24BrpnTVya91dHgtOrQif+g1Crbs6sc4jOv9Iss+Gs36SopKvLSVOg+XBoM9xNF",
-	"qPfINoPwU6LLfvN2L6eyUel9wuLxcOQJV/QJ0E2xDuHhkB5GMrOJ2SJlBwt1iWkaVWUQ5AZY3cDmY5SN",
-	"Cqj1OpdVzrNjIgmXkZzaOatGkbsLflRtJE+92h62YphdYCTL8AhMqCNJFVgLirbsZpIt8Szf6EybhBXE",
-	"bRq8DRepSNxpV54sisU2DfE0kt0isOkgnTZb14WCUIK8M5jDYfjyfJm04kZxgn0HF3y6MrckFof7vv8h",
-	"Juibcc2nK/MZ7KXXM+zyHlHy3boSpZoNbT4js7vlmMo9duUzhlR6a98/rpLMUp8puPLnYYa2FTmfKPMM",
-	"qPMXpfAXIss8pepYspIQSlbaLdDsa6Y6tLzmGqs1sizl2YfqxYe7EkAnZBuyTaAieRBj2WQLY4wu6p7N",
-	"qYfhqxjO0uZ1EBvV+IBCRS3QkVQrk2eXGM3qauAgeE7fpMJJVKEPi/ODximozmHLFF8qspHcrsleo5p+",
-	"a7fzI2eEfgod1i1ljxQrJ7jAOX6x53+he7dsz5d1BPuMKtxWslq1b5u8e/94oe78Muz056rVdfSA7Iyz",
-	"xOZ3fqhlSPE71JUOda7OVLVzZ9bJqipjtrBXXCZF2Ta6Vd0arLDiMtwi6QcJvSwDM2Ogw1Yjc1PgtCmL",
-	"Akr0hzeoai47wMZ/URBSUsC2N9gY3qGiGlox4BpVVRlb1EV254JSX6/OhOteGEnKJZauRgCVASVeQlHw",
-	"QmD3Q4UOG1fgZlRr0UvlXgTH2h5YX4hT7bIyqRmjl8q6nLqsKWpzwzu9Iw7XPnsqno3j1/XQnbMScfCA",
-	"SiXZvs1s3rAL0rmyTVzT1iiEu9UglpPbom1qXQtR8jL2qA/Etqw2djm+YWJbueHw3WfOZbO390sO2+0w",
-	"8S9Jbz9HF1jZDPamMTg2fev2mfD9IpMX2pUjbPMTrwKn9uyCNtc7M2zOU3SM36s7xiNpM7WrUjoFveCs",
-	"nZ2cyyj1pkqFs+bDheASNK9IHlBoJvGVsvBpr4uZPKMdI1byOcMS7dF9iUv8jHGJX2jbR6dt9r7Vi/be",
-	"gMIRRelTN65rrDaui11Z69YSnbrxZlIaaZi10dB36OqnihEgDpeVcWeZzPQc3T9VUdyyI1eIpSDp1X0i",
-	"A3YEK3otqfQv2aDS7PW1h0HFeYC+mFK+EJ5bIjxnnU3kbi/d6RqKdUi1IrdSrDP243Os79l/jrEneOur",
-	"Ep5zs8gHeimSwXrOzfoCi3guVrnJ4NocUmnQvhbSWNI4gC96kaRp/RI8jQIGOTeibMNIXQ6tyUFjJUvs",
-	"weYoIj5mS1GUVTGJuIaMWykPs5psWQWkd7avDoh1qniDBDDFuujsjCVqgZUc80yC1BZP2FzwwkwFN3HP",
-	"lj0YnZQF8d8IsdQsS3O0BEkqW6qxpu2AvfTDLbNSIo2kKpg2aqltb4vLiiRXcmXIOIsvlBRuibj0qsQn",
-	"VuJ8yJN5cyv80sv4y1eaGkdSqwRXeIFrFn/HtenjufYff+OCFNClhCuRF9QPNxGZK6m7dib7Raa1SKlk",
-	"JmexR1BjV0+TxSk3PMbq53EcRzJLJ+x4jFXgpZnY840kvDVh76IgSyPsYBnZvo5RMImCo9kw+X//+b9H",
-	"QRj5XR7xmeNq+LBs+oiPiA/iA9sBMqI0qTDyaqvhq+Ph+E5/NOqPT86H9ybHo8nw68FofPSPUXBlAY/k",
-	"ebEp+y/FyarIWf8J63/LoqC799Zvz6OA/fbs6WO6eb99/E390nVmMj/HR1Wpx9a972i/bzuCYpFaTi2e",
-	"sBsFnll66iEMiPMrNKZhg4esKg9h+76X9pkaWtSqRNys9+P1HNyIt+YQQe5XxKgqAIgIM7oOYUZthLkz",
-	"HYr+XX4i+sfpcdK/lw6n/TvT0Ww8G83upGPegU0WN+pYVEOwm+PRncG9uyPCow/A/vdYzCe5GpH0iCOi",
-	"s19OxMfUNhs5JS8jUQhqq4X1iD064shIR7vobnWVUJ/w6BRuK0btUwOSlTRZ7sdFYgcSbW/BF4Hui0B3",
-	"GwLdS6xa0egNnFO76I8t0+GFv30r29OVKbs4sAOQHHrNrPOQstoxclFuWo2jKYqg2QxmADzVqq/FSmpn",
-	"MYMZLgrA2glbqjwv5zbKdq+xZaZYh6o7iOSZkx7LMHvpgeq9i90c4HeRUrFzKy9m+rQWaYk1/ilAwa4B",
-	"6/FiJEXN9+enA2ELLinWVffWmJxVE5ozDiNJvZ0uqmgKzJ1eLdl0A5P2bMJAFQdKn5Ikm7uQTxJBUaTF",
-	"3AD0/SPotrllS8rAbe80Lo4/mXHRnTxIktbX5YQV196slJv98/tihbyVnKMvrOCjswJEcRsMgOTlBgbF",
-	"MoRim2Z+3gpC3yf4y5GREXbsb9Iv7E2ModFeECk2uCkDKdKe3xSksmHGZXtzv9E09eVq1DChzhc8TbHM",
-	"7ZaWBGX47hZjZST3s1b+ye3jLzv0yy5jX0NlHTG+iLdfaNpHSeW+rC7Xp8jldmMfvqM8lautxBHuQ9n3",
-	"eLa1Adjpjpxo93nZnzaSNOuAnbmHXzXlv5qMeErdfJxlDit9N+Ri7KQAFJTEucxY+W7AHptG+mcpPTtD",
-	"qW0SfsOk0LOOBKIa1MSprHxLNcnrXdlr5GPigopCtuBv+/xC/P3R6OToznA4DFm2WKywdNaOmn1/KsOl",
-	"d9q5fqCe29hpAraDIsQWvK8FfOdc9PHvYi90bC34m3zDDrBX4GAw8LoFYnUu+qnnGWm9c93eQXFbf8BI",
-	"7mwQWPWHqvfqa/Xka7bAiIJx39lrtpnrage/vWfL+PiT94NwB7zFYHMLWTp2hveR7e2ne2ThbsGMz5aH",
-	"e5uL/sLRvyTktvnlbcdz77pTxFlDhnXFR7VGVWNL8ZbczCt6Rx8EzZzEbX6Ko7Hvpxh1+Sn2lzoO02w2",
-	"2+ExRb/XUzQDHjx79IDduTcc92y7dCyz1xkz7rY/tl33YjKxUazYLJLlc4IiJkdlw/iEbTGn/ywSw+J3",
-	"EfWVoBatnlaGgdlRvQhfFFx5TIvKWHp5wXqu1pqi0Je4MCJl6IQtxDLnCcgyVW/4pSioTKbtdo0t0nXo",
-	"DHzUAS4+LHXGQ19pDCMZH9Z1xlPXO/fHV560ZtaqvgW2AeyfVzwfeBsJ0t5URFLlKbl8QU92XfDddqKH",
-	"svzEhVA7f+yyEJeZWpUib+g+ZH02igfsT6VebcVH90F5cNTtVmNzO9cBFPal6vpeHXyt5PF4HDPJF1gY",
-	"1L0yiGRDcvUEW9tQuQorcrGLWUu4dasnPd0bPZL3lZl37W4p1IXU6tlhRE2InNj+3b78ioH0ZJxc8gx9",
-	"205yZdcKrr7RwUpe1scdyY8jkX4Dl3wP76tFA6t4l2bacl9seANQttNOVLJxpVNXrb+kfKPuyv32lIL3",
-	"p3XhZ5KuAd0/qOU2Yc+tiNSj/tHPRJruI578vpHIgdimlsEksPTVtgsNJoFPLKtUi+HgHhzslk/qFVfL",
-	"j2z7JaDLsFWAgkImYoD2rP1EfHtdnlIpgm4hn24CMvc2mzNtcvQhgvFjd8U/QDSGu7+HTuDj82dTBG5/",
-	"vV/UgV91mVWi7yhcOdH3E+oE17HTHNuHGtWpKxz9/HSFAhiTeW+f/A32iHpo1FUCo9iFcrW4P4tatS2m",
-	"4Bm6yZ2LvOGv70iuqZSTbZpTJEtptvK00/aDikH/EulrwJuJ3cO4d1oFF9hOUtzUpxhE8iEv8kwU1X2A",
-	"C/JGLFHGMHOxgR9IwLczYq+rzGiRz9hUMDc5StYoD7UkcJB6rGGWpCE/dMB76Hq4++lM2Mp8WQgSzGrQ",
-	"T6gRL6VYFirPARnst7Iqzz6gbu6YNWwnr1ROF3PgqheWx4HhsjYEIVWoeCzUpZhQJR6U7Fw1Hm81kTzA",
-	"4NeCZxdzw7zgBrcZPWtqfvrinDVLY5B20iiVWhaft+y4F9qWi3gWW5oaWGXIWKUljSR6Jlt9BsItzdWs",
-	"IEpqcSW7NlYbRrIsyRq7/Mu4O+cLoN1lE9+3hcGr90qG9VOILcY0c38dAgFh4dIFmZQarv3bYqifBuw1",
-	"L56UEYVHw/PhvcloPDk+HpyMxv8YhOV7U5jv63Q0u5OMRX84vcv7x7MT0b+XjNL+mB9Nj5OT9I74GlS0",
-	"Ld0ziZRNTmAvvKuPpI/IA0rKSJ5D14t9YiMjy1+cq8ZGR3a3D6Wzb7YwfTDn5vkSu+JPszyHW9bZOPQm",
-	"Oc/XWNPbtPTnYGP++ecnf+nJ9ms3gpdSEvadsfy+xkmvreiEdGh3wE7O5cWKXwhG71rHNMgKxQpU8AFz",
-	"+UCuBxBWR5wKz1iiBctSjOloB7x8TyB8RI8ezrCriQDCzRJueK4uvvR1/5u7ce1oEONO3Y8DsT/QBZkL",
-	"npv5X7b7TGwTcFcnNcuFNZXiYjE4GF0AZT1So1aJLV/CDZ9yLQZd5txvceKPeR/sDNsMX3YBGbY9uBTv",
-	"Xbr+l4WRgCMiWRXwx+THV3WMuRRSaB9VCDssqmB52v0xxVmWLRJYUUyHLD4ZHvm9wrqw45ngaWaB+UwI",
-	"ookxUWtkUVwKFwqtfyWo8lnY/hbc9PGhjZz1D98FU8zyO1uZOYyDBnNMcdrmKLIZp2hgwH9rqqyfqmS1",
-	"sEbgVQGKzCFqcBaCrqFKw0gy52aqDEoD1oSDgcW77EYi9fxgTQ+fM/S5osjrIjO2YEkZH0YSSiS3hvy2",
-	"uhYekFoX2iZnYRVO3LP5EhSMjFaHun2Ha0/xluJtpdigBm0XXQpk3Qu/VuyqRrJ8qz2OI1xoBSkcpgCF",
-	"nwp9irYU9aasP+aNaDHo6tXV/w8AAP//",
+	"7H1bjxtJlt5fCeTMooszSRbJqtKFhYVRUkvTmulWC1JpZG+nVhnMDBZzlYzgZASL4qgLMPwb/L4PBmz4",
+	"3X4zsMDu+/g/+JcYcU5EZOSNF6la6t7WAtujYt7icuLcz3feB4lYLAVnXMlg8j6YM5qyAv55kWdUPrqk",
+	"V/qPlMmkyJYqEzyYBJdzRqi+/JUkUhWCXxHGVaY2RNGrc8KuWbEhC3HNiJgRZW8myZzyKyZJpgZBGLB3",
+	"dLHMWTAJomAcBUEYFOwvq6xgaTBRxYqFgUzmbEH159VmqW+Uqsj4VXBzE+LovhUJxSG1jfDl82/t9zlb",
+	"4xiqHz6my+z4enQ8FUoen8yGyZ3pkPXv0TPWP01Pk/79dDjt35mOZuPZaHYnHdNjeAmTx8tCpKsEPrZ9",
+	"nA9pMmcPBVeFyJvDvOByzQpJlCB0peZ6EROqWEr0UjCpJKGFHv01K0ii35QOKt9jfLUIJj8EXPSlEgUL",
+	"XodtYxB8ll1tH0m8LLJrqlhIFvRdn16xvz8ZnZ3cGQ6HIckWi5Wi05zFZD1nHFb0mhUyE5ysqSRUvmUp",
+	"mYmCTDeErxZTVpCjTEXcDBy3vXdOyo9w0Yf5xPoRpA5RkJwqJlVI1vMsmZOEciCiCSnYNc2zlCoW8XWm",
+	"5iR+Mus/FZz1v6MqmceDiG8lH7tMjc8HYbDPvLcta/cJaZwMS40JPLgqgHZJwWg68df0K2kWcUAuEpVd",
+	"uwuyuqIhkQKek3TB7Lpnsvyp8h1cI//QnRx86B6uioJx1T3lqVBfSZLgbc0FCDWhF0wVGwLbqP8jVgqW",
+	"IONXMPKpUIRe0YzXecTpwcPdNc7G+Abkgm/M6uqh2vGUjCskqqAZ14OViqqVY2oRz3iSr1KWNhd6BCPf",
+	"NtInltK2H1Lgu8AySOVoDQ6j/oMp/SA+OxXqI7nsjsX6M56GW+FnmmlRTmIKBy22J82yoMoqRxzo8pzE",
+	"lt3GRKg5K9aZZPuyIMepP4bzmBX4OpvNumk8zWazNiJHXqPWwvFwZB0yJHEURKvh8CSBiUoFf7A+/oZ3",
+	"4U9REA/IE4XrE3FLhk3K7x/OZMzkuidWssmWuWXKck9CeWoOKYzVHmLB842TYxH33wYHWhT2XwsmJb1i",
+	"JBVtcxv3kWgOnOBNGCxpQRdM+XrWkxlIsuaEv+dMj2ghCkb0ksiKShWSRCwWtC+Zfqdiaahvjn8Xw4Ul",
+	"LVhqFinfDIhevHWRaSmaSZLQoshYSjQDhjXJfF2NvctA/eApLKll6XoIWsYIbnW7BTmKfxdPCOWb3nnE",
+	"3YEg8eloHLcsG6xXpueGymYQBpwu9MUnM5TnlfO/oO++ZfxKzYPJaDg+Dbt0wSczrRB0rCKMMCkYVcyb",
+	"o571OY4TCSJTZt4D8r2eB7mm+YqhEpZdcVGg/lVO53dbplLqJx80n6fwom2at/5UdTgVrRTGtaRqXo4K",
+	"ntxKrUuqFCv0k//4A+3/9bX+z7B/v//6/TA8uX/z26A+3jB41zcP9c15CSbBYiUVmTIy0lL0dEhysWZF",
+	"QiUjOdP3ypCk2ZUmLFGQ+WY5Z1yG+tgVSotWUA6ouReW5IFQT9Jtsjyr7cyecqZlkaZCvcnSras0E8WC",
+	"qmASrFZwZ4tAT9liKRTjyeZPbNMc+Hf0LUNNzVClpDNWakdHTx5dPiZpQWeKRDBL74X9P7EN+eby8hn5",
+	"BqiOPM5YnkZBb0JoxPEF002pBq4kK3BJ3U9v2QaOtvvB2BtwW8bJ+JTMxaqQRtuQEdd3zrJCamVNLgWX",
+	"DLU0coTMMiRTkW5CEltdIe7BF3B6kmjGkPErZEJ2DEabpyCrGDAYM5AJiU/H43hALqy+OM9yPLt2FDjg",
+	"TPPtLM9JseJaLZtEPD4d3o/PzXOULMRCv1jbFgW+D59Uc6rIjGY58EhR1Aep12hBN5qMJeMq4trSIctc",
+	"T1qJt4xr2oXf/rISChltxq/O9XoTSmYFk3Py8uWTr8mSFUQsWbsefja7lw6TEeuf0LvT/un0Huvfn43T",
+	"/p1kRMfTk+Q0PWOdXKZKFF18Znx2FgaLjDu+E1bOeRS9G4/6UfTu7qPXv/9tOznvLZ46JRIuqrdtXfIH",
+	"znPEt0icFuE2IWtG3xoJeRS/Oo6CwWAQBXHP6HALPf5zPZCIw781W+cb5Pea52i1Fbk+SC9VqtqZRBkR",
+	"lofIDi7WH9RC7oX+CM3BMEWblOQZZ5IkYsUVoTj+PJOqyw67VYm4VRjuv2feQuvlzTdmaU+iICZ2FWP8",
+	"Wwv/+Hflz83FfWV9B1UrsXWDKYn/8OgyJkeiiHj8zaOLr+Oevgm3hKUkPhmekqdCke9Ems0ylsbl7uCu",
+	"APvhwvAl/QdF7Qd30/Ce5m6GcJcetWMH/u56bofb2uIP1xS+zRaZaheLOS2u9EkzyrCYkUyxhR4kzHlJ",
+	"r0B5gDH9ZcWKTTmkHN7qDyVlM7rKVTAZD8NS+mVcnYyDUA80W2jzZjQcAqMxf7kRZ1yxKyPJX7zNls0R",
+	"fyPWZKFJBgepBJFvsyWZspmmUjtg1BBk17j1I+3D3jVq83/e4Ictg7/ROgEKv1Jzf1awRPA00xN5DNJE",
+	"X0oEV4zD1tDlMs9QJh4vCzHN2eL3/yTRmC6H+tuCzYJJ8Jvj0h97jFfl8TN8CkdQU2xLfqOtFE2yeAJL",
+	"Nbd+1I5E4enA7ik4qz198iNepfMJ+V0Mfj4tBp3a4JsJA30S56C5OTdvem7PIbqkIt46mpreDSfHc0Lv",
+	"9j9vcTY5Z2VlrFu9C6Br0vQ5iqkDdtKddj1WRbM8mATKE3iaC+mV0EsNzkzyxxffP52QFWfvlizR+gPj",
+	"qT6m+neS8eUKjiAoV8HkVBOnyhTwkwc0JXaEjkztiOTxlKZ989ngJvx4GvPldkK5nsGUGbflgub6YDGc",
+	"TkgyjpN7efm4fw/ECEwHdC0z+yd9/VPEj54/fkjunt4/mWgljQGX0geZqHWWMJJxlAjTf2KJ0gIh13/K",
+	"VVGIK/CaUPKSZ4lIGeGCJ3Na0ESxoqdJyDhn8yz52C3ciBWhuZ7rhszptVbspkLBOFMSBS9Wy6UoNPOX",
+	"mVSUK/T0uU27X26aG1DLjunX9RV9y/itbRispD55+q2wEcrze2qLw518mudiDZdLJVWP47EoplmaMv6R",
+	"awjKHbx+zVESqXkmYR21fm3crVmV3E/KlSvH0bJ0M3fxtlZOjws0DXBlgPX0lSTL1TTPEn3x3Gir2niF",
+	"CVUmASv3hGvlmuaPikIUn1IcXHCfoWjjZlWwVu4M43wq1GOx4ulHbjAoWcrqX5k2xit7eVrupdbY8JNt",
+	"x0Co/gwu3sZePhVErpK5HhrQv2YfoO3RPDe7pqlfMmbXwqqS+8Q2QHg5FbiqF56bKM8SyT7JM/3EXOSp",
+	"BMMHXzGoSjpwZ/c9f3bbtM39xxXftxfp2PqMF7yB5XpGN7mg6aUQ32pd8VPSKa4nSkRQVDV7opzcOSV/",
+	"yh7AfnyUXtUljTWZzstDQGTGE0Y0k9csXushR1ahqutT+rzrteudkxnDH4wHRGtE4GzwiX40Lonenwox",
+	"c2kh/6V3Wx8dE7dyELbriE2yRuuvZuqAD9xnJNbrX9fzWl7YqdUdRq7e8jx3rrmPIgkIkBYLGHbKcqYf",
+	"nGg1NyWODJyViPNyC0TTlPwH84K/V8WK+bs/vtex+27gLftvXgbD7zvn421QwAXOjhHrlzWf0na9Daeb",
+	"fdZb788qhsP4ghXXWcJecnpNsxwCU5+YW6RU0SmVrKqBJnOWkiK7mivCxbrDDEFHIPr/qnT4XF/pX8wU",
+	"K5o8/wVsG9iia5opa4vC2zJ+1WpHeLbiTRhcCvEd5RujqsuP5V9CoIkMTgxp55VxMiISxlqhQE/1vBSC",
+	"6IEQN5IW6iuoYn2w/G+J6C6r4w3BNYLhNUYLLTfDMs0l42RZiKuCSUmoIoInDIX2knETjou4VAWjCxlC",
+	"1BYUDa2cDcgrvT2xt5mxWRBpbMCr7ForwdabAPtnkgzqrOknJomXnK7UXBTZX29HnjFaaNkJ7ug52LhL",
+	"w15K9WtUUkLl8y1EsPKv35IShgZhZaTWmVA7jq9evepfeGlQLflS+ZpuJIkfwNt8j2zBqBQct5u2fGa7",
+	"yf+SLwuRMCk1a3sELoRbtP31xoydaTzLWJ7qI8i0dSCDyQ/vA/hNP8UWYIKtIEEgd2kXgVaWgjBoRtio",
+	"IgshFRkHN2H5noVIWb7jDSv+los1J3AviYKrperfj4JzrRGTPzy6JDZvA26Qwc1rn72MfaLyFo+Y1Wsh",
+	"LpPDpYdzO0INZhsSF06HYCKGxKYFo2+lzbZSBU3UOYlxxWPDibT40FYBSLiXXKItz9LvWJrRSxj959GI",
+	"tXyL/a/pr8QhxLq0TmWCZvFDHFv/EU9EmvErk44CqnTE4yxFZ1gMnNQ+rAShvLT00TWjIBxpnOUNnniR",
+	"JGxZfqYlvO59CkdYuvrTzVeybahGW8RzO9E3ZibSrlXxiIORveJ6FbVUYCkBh9H90WhI/vV/jM4GZ4PR",
+	"nR6OtZlmYwfUlj/jJZk8Feo5o+nHHnabSHNikzOMDwG8K5jCd5TBLzZ7rGe8CJTbG+w7EsrhXEOiafoh",
+	"3iTzpr42p8FzdWuuETtGR6OYNQWJiBk4BwlnGdBgOQXCRYHm1XRDqFbLFClWXGULRjZMDSAqYAagx/dA",
+	"KHCst3B/9GotRcYhPgOKAgSNqNHObaLkANKrNJGrDH31GIdO39CWcMmrqp8YlEe8Xb/HBQ5SrSHpYTdD",
+	"pDYE8RHpGo03rpbpviPOqVSQKnvAgM1StY+5DBr5ub7lB2ELtKZWmdC4LcqyPRpU5lj8gEtYDiz096yy",
+	"HOWZRu9wgAkiQDXfZFKJYtMe9YQYkiYX7nZFr5oMCWdrLakht6BJPBCUqvxj2yGyQ/lOXDM9NDNWWhQU",
+	"jmLeHbSL4VrsfKQ2SnfQsoYYCGv/gL50yPuHbe9XQtF8SxAPFpWIa1YQmufwFVn/zJ3THZ+pUQcuvf12",
+	"aIN9uJjbKOLbTLas9iOoUTB5YIaBhJC/bo7pbVBAc/dbJ7Vt9EBErcRs6yssMbfwPLSA9+EgBzIP++bp",
+	"pp3MMOVoLvC95XcqX2hPngqDWSEWb7aypw6GxFItEtAoOycxX+W5V7EA62VYiilBaZC9fgS9G5jy1Ub6",
+	"HzQ0sGqptio7BoYOmg8eWI2uKktYGXRl70KfRLZR4bMV6kUpurFo/swjtBnNJavT3oeIF4Fr5a0dVeda",
+	"sbDGjlU4blPq2IF2TB+LPNqnUa3jMEexos2FmCBW0XmKFbclUNUlo+1aj9MhGnU3RqmqUpTVtOwaQ46a",
+	"goQQxaTaooF00Fh5ME1m5M4szJ0nHM3THcndcFN1uNpEPRV9vbttr10WDJKV3iRu09opFudXZ4jaDrLF",
+	"HfZVxtXEKls4Mcc2ZflXkiwLcZ2lJt8cjIh3KuLrjKdiHWKufWnV4w9yIxVb6CcXS+VyrJlU2QK4E7gv",
+	"ZOhyLfDviOdspsoRCchdb0sqNMbMO/UGhxFMRuN7mN9C373xH3yDr9Y33L1/b+i2prbUdo5a9CwZv3ii",
+	"BTBM4g1OIpgE/0msbMYcuD20Hk7oVKwUeTin6sVyzgpGplmeW1eZ/wI3kLFWBTw3yGQ4OLmpn80weNe/",
+	"En3zozbNBs/p+jvj27hpDG5HGYG/HVWKO3hSDaKszGX7OLxbK6MYDk58wSxW+pC6T+FB/0CVXnOLgxXM",
+	"Ggd1CdOljLGJ5tYPVfVrVTeneW67WDHI7p1yqGEzmpok8r02uGOt32FuYAyji43PAefT5MqV1+1U+772",
+	"7r4Jg0y+wcSBSjZa60BfzRkYzlg8CwqUtqclYzDYdIUuCWb9Cx6xTYXIGeUVzrpjnN/BfZ7duuN+qEZo",
+	"P1dmUkFQn9ETLlWB0kWiC97W1KHL0XjPccI+Uzonq6W+dTQcDonL7JEtJ7PATOuM8TTfEGmzca4YV7a0",
+	"S/A844zIuVgOMOuvTKrUHNHPhP7HKHo3HL7+3UFlDlwoYPs04+Tpy2+9Abcef5uROLhbX68XempQBunL",
+	"i6FeiTGB6kKZXTOI+6wKzlLC3tFE5Rst4GF5a0zjbhvTcFmP41bryzKTdtMcqavjeH6NGmw79xErlYiF",
+	"8dWgrtt21NwbjB9PC+rXbXRubjWmzX5GC6ouu2s3KgZaGriPBZXPdq5ChV1UV+IlkPVZhaox2g4KXJXA",
+	"bW14Xe6IImWFtFkHqwK9XR5dn2myritzPzGZ65lbDnUgh/5+ibMr9Zrl5lxzuDkRS3xHiz1+OGN1OTmZ",
+	"zeZqZ6EHccSbdipo9zn4LqipUPIW3AzPTT7yr9PPpBfRS2WZZbk5UZ/d8/Rdu4XzvatxIFkqIQ7FwFqL",
+	"mwG3mBzhqEk8FaqPykpvm0HkJunubwi8eh1Qg0laym4MfWQksnfwyZHNwIX/oKOjd45JuisOJf3reaaY",
+	"XNIEs1GLbLFg6YC8UEJbVxmPeJnFWyxonv0VrWk9F/KQHD19/LAH8YUoeEhn//Y/o4DoMac2CJaIxRRN",
+	"NpokNj8drkWBvjviWkkQHDNiB+Q5m62ky3s5HY9jckQ5gcggEdzoh70Jhg1F3jbdiGs2dyWKDXmYhJhl",
+	"SCV59OJhSBSdaobO2VqrHT2096ZZmhUsQWZG2GLKUr04SKhFloKKF/FMCm2k+598+fvxcHyhlx7+9Qim",
+	"p/9554798c59NBT1wPVpSBmGlsQs4t7qg5XJrzOZTXNGjgzP7ENZqxYUPf+zdkr6/cMHekIvf//40ePH",
+	"gwg37C8rRuhCGMgGSIP9SuJxhHgioJYI5bxaR1CTV1bL9/zKIgSBiHg5Om8kMGw9Rr3FUEE63bjE79kq",
+	"z/HHmcj1ik5IFLxQBf23f2ZRgIsaBS8un1+8ePEoCkISBX/757/917/989/+G17WP/zL3/7X3/7l//4X",
+	"vPyv/zsKyNEiSwpBZHbFe/au/6MfMKUoiLcB5PQUFh3KB9OIl+UqkpFilZuA5lu2VMYLsyFrVrB6gVAj",
+	"jXznuW0T51H04sNF+5SRaU75W4jWbZXzTuS0xOfAzkLXOgTnyXSF7jyWZoBnoE8iJMFqw7Ov6bTFbQ1W",
+	"4JsDrFl0PqGDy5q2k1roiroMXK+c3ZiAYcRjT+k25mHF1onJkRtyb0BeMFbl2QBu8R5N4RsbgpX1+vfR",
+	"wSJ2r7glZF+XUcvKUPf26X+cobvDLVgf0sGF2jt9ijWN8JdnWgMX7fSvZqkldhdbEWvuMm671/f+dMxO",
+	"Z3eT/ig9of1Tdjbt30vupP277N7sPh1OR8k43Wd9bRrCzvm8wBvdI28ct2nuy8bPlsi4ydCJnUe7RJOo",
+	"zW+nr7rhqNg1arj/Gd7etNt3PH3p3b1v6F7PGgL3Nhn9A05tm7Xq6Ci0Zrs/gH19cuVxclvf2NCwzqoP",
+	"Dtm/cERVSyiyjvjYK/w3ZDJlFQf9EZ5qztZheZJTAjkn8BatYAsVcawdJXNWaPXDIf7YAkQjkzahJUIT",
+	"oLMRAUzIj/hRXF2FmEi6kWQ935hkJJuCZJ8MwgC/ZVP+9GKU59O7rU0Zr9BlY52+uNhwlS63Odl/Tn41",
+	"GO1LOBcHukkuwcBlOaYfWwQ4qkjONBMRnA0QCESasiauyFvGlpoaMotkcx7xOPJfHAUTgqw2yRktpCmF",
+	"cNeRpBcZ98c3+il95P8OfOKfTtR0uJ/+3KU6f89ZiS3WEr+2i/gBuXPVwHQiivSghBLziV0JJdIgWLlP",
+	"+N8+LPa8NzXg0d0Ru8O7zj1zBHFqvJTJ0UelLWhJf80KvUizQiya43msmTGJ8a4YHQ/tQT9cx+ruZ5rD",
+	"LjMmm7rXTsfg7qwZKVZF0hH/xP0EA61tUyd+UZmmEkyr4AS1CwS2kBGvTCck1OMOR3biIyTyRCw3PX0L",
+	"rpVJiWa0yDNWlKkboog4hfChUwIqOR7VBTyKn33/4pIcw72Ah1bP7K2C5SF6p32xKybEJTBWauUDkEmi",
+	"R2PeV1M38AQ5rUurfc4hb2lHnwf9xaoG4h74lDq/dy626f0/d12/HidDXrGvkr1Fsfb1aI85uqNUZwev",
+	"t0qC3fGIegb1rafEWpn0qwxU2FUlXhHyZw9TgLboIAqq22sKid53KaHtVTfNFPcq/TdObt4JLPsKEmuU",
+	"/R7J0DYxzM4UM1n8HwPgZ6CVXrdJ/ZIflYNr1lDtMrDdeEOzQuWb21b4G0ZzNW+ubslX7YTE23akV//j",
+	"5qm2D3WEmy5ITvnVSh9xtAcRvUTr0MVK222tztdK4lgnSWO+lmdrauvZFW9WqMAmnzUOVfMgpZlc5nTz",
+	"xqrg5Wb94dll/1SQrty/Lr8Z2D1oqBoOZ3y+B2UWLui7NzsTuebZ1RyABcsbveUxlrPsVAK787rK7Dt/",
+	"QVwiXmO0BVO2OL46yud4AUeEsQkTgpyBvwQwGBN2DmpGRfuQtu56hdh4izZTqzV3wt9QbyphndKai1xO",
+	"pJPkrVz7GNnkFP0PzNS3NVMt4P4EKtZOz+4SU5xFsGSsLfUFS8net2WlrqGkDuCtSowVU1waGtpeskJi",
+	"DrVN6WuQha03bTMcIBIaGkNbzGYMo7fA5ABubZ+V9ARKi5TPuFSUd1kBmoVbO8VMrRtFvJ3o4aFOB7pD",
+	"nkxDQnMpDJqZJPF/7Ju6+P6TND5HNE+tkJt0an1qIb5sN3GwXVVufhqwWi1cvEirzBFKaffgjKbyr8ni",
+	"5VwUisjVYkFh72AJ32YIJuYNuVzK7QW7XuqqqYFtIcna+w3sjyRHkiHTQw8DVSZ/eVmLSrRWBe8SgHDV",
+	"roSnPZvD03Y40TB5dG0KO5v6rwFu8jRgAxneOKJl9vtOH0PVYbKfBwRKNrZRkSGgWnnLrILshT6HcgYf",
+	"7oveaXS1nbMnXM9cMol8CrkJ04uPjpE4S0HVRiAHvCJrp6FFCW4ehk7zsow5Ntz0UH1jc/n1nh+t5xvj",
+	"+S9N0P2iS0q8Odg2bpOOLnXa333/9eVUK1S1g9T3N/cMUc2xavJ2jT7/7G2z+j7QlvtQE+2T2ljG6n3W",
+	"jsR7geiIcBXL2+/cH457ZMrUmjHuN2mQX9UUsogfxe8jdDRg7oqnO+EPFXdDFNzEvQlkQsUFW+Y0YTEg",
+	"U6N9Bf43hOGWYcQzdOpCrimJj02aBImP/TQJ/Xc1SQJdUntRh78y31s0AqNrP8EXnDSJpv2pVlL3lraG",
+	"diCZgqqsinvNLIMw0qu4Yspz74IZ0TwQYtmNUWIX2eSy1tRpAJNkZaaMz63Nk62GLJi6rWwP5wt1kM7j",
+	"23j1sXVMHVc17eo+tn4ZlmCLS8CuEjG0U11DckQNQDqILEtSmGlTo6KQUOu5xnt9ouvVonH362dULEuP",
+	"AI65eTA1G2HJqsjU5oWmRyPhAVXmYoUrjH89ttzij68uGxUO37wYn90hf3x1adIJ5WoakyObpPGVBPh3",
+	"TCGL2btl7IBowGyC95fiba7UEoEXMj4T1hanCGFqEI79miNItmN00cjdCbBQJnQkxxB7KYQsLC9KHlpY",
+	"MMwlhyw2v6wpmVOlP4P5hZKxiK9NRI7aaDxCoyqhZwzZgb/5DfEwfDLBI44JYbHR4GPvOHLGUkniCwM6",
+	"RBGADdF9CLad+eOrS+w5E08csI/MrrjN4YQ9CPXIhGRmC5KcZguLMIJ4j18hWBQC8kOOqOkxVhSAO8Jx",
+	"h/DRAbkgi0zKjF+FETeYSgBH5fJRLJoPDshHJjeZpcORIe46qpGdn2aWGLPJRUJzIllxzYoQsn2leW+/",
+	"D4PGldDaplkKsiygqFhwt+hgd0m72JjPmskqjoyPZRKTox+sefr6SBOfnBwfr9frQTFL+ppSRDEQxdVx",
+	"MUv0/+v7er1BxGNNr7FJN22xNcqyRZyR7SEBJhUm7YIWgtUMyloT5xEvTQH7LkmOwDLtAQG3m6el8iZN",
+	"kwFnlGyWmIE50Wv0I/xNfrQ6z49kwSgEX36M+I/9ft/9v743bsVTjsmP5HQ4JD/6duqhoMgdiMiaQ94e",
+	"DLK+UI7DjhTyNJy/9hwN4fh0dLfshPUI0GN9KCESj4bDvmZGGV+B1D89GeEDBiQIPdkI3hmS+GxoLlMS",
+	"XxaUyxkrWkGKSJzMV/wtS81RORueuYGA0WyFh/fIaPCO1HfIhy3DLRqRHwlvxR6rP+sAhPHBE7O3hr1h",
+	"ZkIIeazbYH8br3VYtvjaUxwP5FUXDGM4O1BpG69cMDUXKcD6AGSzneuZGTK4UBDkHKO/+EAJ+gnGeXyh",
+	"n417zRE7EGp87X3zWjOyEgVbGu5vfFEU4bAb70sMRFH1bR4yUsYJNVjUmDSuByarQNSNtzbAjcrXWyAM",
+	"SEFwYAL6xdU04Bp6UeMTmddV5S3b9DOuubD3nUq3HHR9xLVWLHHZmMbmq4HHhaWNz7XAvsK3RmPyI7k1",
+	"7NbmZxH9t6+E6AMEL360pH/EIqucbMGhrUf37qxKFLX+gqUZ7aOw0G8+q725C+UMCWwruBkpAccsUVch",
+	"ymJoZFA2LdgKesabtFtKIhj7eAzbfijeHCUQoPIemGOZgiYhuibxOQxfc76/O3kQ9/T7TBIf8n5pgOaV",
+	"EDuptGAraSgHhgv+lgZV6hWB+hdkz42+S62nuAFKi1+5B4tiVEjbynMblGzj5T7mKL4T2MQewKEQrrAt",
+	"cjHk5Do+gZ+nFQ60MQBN/PpTfQMt2jIID4HU+K3kOUlyrWxqykGPW4tAskC5+pVnTqx0w9hWcGqbu20Q",
+	"5fFtQ+R2Tah3672OS294XPdjo7CK+EUN4B67USIOEnWVO9COlaf6c5n1ElRahmCGaJ47BdhrrAOFMvHp",
+	"8DTGMIVpDA1iaUK4AFaQUE5yRgtzKlG2mPaDK54zaQpntGjUZz1TVuV9KEyXqAS7mSU0mWf8yurA+j0F",
+	"WxZMswA8907dt+1CTAOnWt9XWuv6irDPk4jjBIAuTUshrUCZ9FrnSdYPWG/tpszxOfKympUo5Q90XLHe",
+	"R+x7FJL42ctLoxV9/ejbR5ePwHEat5abIISBEyI0d2cj4kbJN6iJJ3tp+qPR8DcSy9X6o5NeD9Tnfnm0",
+	"J8S0gDoyq4i1XJkUXDM9tDWxg1RvUtGU29t+RZzs1xfqnNTaS5rKN4P6nEnYGsX4gLxgaITod8ObHMj7",
+	"lCZvodKvucLQT5kquBfbhmnxhwlq1G6wvjin1/Bmo6rxgV0fv2uOXSToTFYu0YR09tBqWT09UKAI/bl1",
+	"tYNWa+esWuOyvdpk4VRAMp93LA36ybGnJ2npD9TZ9qtCOaAWsWuaryBJH93Mrr0WttMSM29Ckjkbo9Fm",
+	"S4/6qEKUI72mMGz/1zGsNNNqQ+3m0FztwSiNmwLagVpG0SRL2yRMajZhWjtoFpayxBRyeh2uoa6RdPS3",
+	"Jj4yPEbjy6XBEk5uWFHNQtBs8IjyFIhCM1YrKZFENdl0NLKrcmXoBRWfDk/inl5YK8Mhvm94rBaj6CBJ",
+	"CUhqGXGT6eixIrPqjd/LijjndIqhUBdgj5r6ScRxtyegZLs+4Y2+lSA46r0qr5iSpKtPZcRbu1G+goUz",
+	"mRCgh4BPHLwuR/Hp+L45LxV1omccYgKe0woCVJd4GsKAvDCshAsvb13R4hp3BPZHhohBDDfofQVpAp5h",
+	"2H6JKkjEt8Ok49ZIVWpI5KhRm6i1S/NOMVMMu1YIziIOMldlC+Y3xwS1H88f7joAniNIg/5ftSp4aGpI",
+	"qFGvzkv+pC+TTEZ8tirQX7imm0ZPxfbVHZCnUAkOqSameSMzW+vI8ptHF187xyJ0CgSvcyZJKpLVgnGF",
+	"62I8RjAGvK8QK+WK8K3PDRbe9TrFfoOkIjrvD04G44OlJzzVQyEYcSBhWnGOwiBLayMsSd0QlL5uOeCR",
+	"5T3OOLrU1lWItO1+xOKbWJsSlunk8JOdNSwE1Gunm17o90kcEDN3tM8ibtKDKh1MQ9M2BWhX83NTLqPp",
+	"AtfYYyTmtRf2xWJGaO20OAchzB1++kq6ScMuci+zzBsiNQ63DJXSiGOhEMgJ7GAO70QBDnRs6QfbOzOe",
+	"ImhBxPHAzCFh76+GncFP4GT4a2wUaJJr+wyOHzB6zdeZlKG5eaG5ZSJjJCwZ8WeF0Ooug27icM3eqtkG",
+	"XWaDDV3k9v4qBdtTbO9Er60lkIi7+6gEn2LPG3Uq9CjKlFaIyznw6EoUQfMYesXgTRfPnng4XpNgNBgO",
+	"hlCcimMIJsHJYDg4MREWiJpUEnMm74Mr1hJ7/hbU+Yo7Xqx5N2JACFIe/cQlf4oh7hrjFks83BFHAUmV",
+	"00EqWCBSYI4v+T1SgHGmE/MqrRfAEwXzu37BopHLTO+hiWdJvf0YENWDnRbgTpxuIKsBvrOm+Vt74iCl",
+	"l1xnMrMDNXYNnhWgZNgUd6yepGadHmCGk98l/of2WGp5yzG01bwJd96HHUP1jfWIaW7wVCwjLbNIWntt",
+	"utT1vYDFK3kQ3d9WBmURu5RmBgSy0dy7mq3ZNjwb5uzoproLB6VjjKYJnDbkVgz9NSBUre18FEPpXtxz",
+	"8D5tY6uU1tbbUnjJlN3LhLEu8LqKwi/Xs1WShpMo9k55SBtUmqgNhkT2h9UINVE8ffzQgato5u7gOiK+",
+	"HU3EnEFVUClZTGaZ5uYeTseAxH9nOO4bNGXxIKda/ChtGeQgQfRs0DrQwqYNLATikYjvYuJG/nNqXjAW",
+	"ce9+2wU5kyQX4i1LtUYDHb1IxlP2TttjkF7H0FFvUpzz3EjSiDtuBhteg/UwvtAOMvhLZ7vuDyDPywqD",
+	"AjvS2BxxP4YrEugEA2cOt0Q/USGDzuOO82hprRv0K7Uq1XIk82O/qyw8DPqVv0yWcB/+tyUh/nWtA+94",
+	"ONzSuuGw5hwWtqul94GfOVWRYfaY304fP/3hU5xR20Nu5sdeh1p4ZLT7kZe1zj6no5PdD9U7BMJzZ/t8",
+	"rKWZin54PN7n4WYvHnj2/u5n6x23bsLgbJ8FrTbshKf2WJ6WrmiQWYKpuEaak41YFcRmLdMraSBTZfD6",
+	"JgyWoi1T76ExU9H4F2uOIGEl6Q3IE2WaYWt+ZdTp0r84IC9Ndx+rpgKuRMRNBTlCntaRsMIyYg65OolW",
+	"QaNgOLgbBbHrZ2JSc4zhYNJQta2Hdr31XUDmjjetuE3dwYk+EOpgfcfzHPyJbQLkDLDrD8TWfi61Pi5Y",
+	"7bTK4aiWO+dhGAWdqU+HITR6de6mwL8da9lw3DZMqFbI5cMBGhrwyjcmCZLWVuF727nXBn7K5lVuSQ6c",
+	"xM3NzQE6o4H8vanmeGnt66YhCUa3KQlKXMXuJsG1PjGfspcrdsUMg2+9+rlt97v7Pq2MGe7Bsl0noy9C",
+	"6dMIJTxTKFuaIukmDFoduCU+b5MPIvKvtE1UMLMOU/v88LHprGoaRHkxgVqLVeNpjzjEN7QYqfRZjc+d",
+	"CWJe1fAr3jOJYMZ1zkmaSbpcMlrIiM8KsTAWuRaMIfitwJaaskRotXhWMONWLbN90H8L+RyFiaJCIEkP",
+	"pc0jXnq+TWJlI2wSkwUkILjms9UQnhIi4kcYjbAYRcbB0cN8JBeHtW1swb3VkLG4Ox8kY2cw0H3cCk9m",
+	"emLl7Q04pxWL7Thlpd8uTo6LWpDI9m1sM0bMe9rtESNbG+b0T2w6WPTrHfLCuLd+oTbDPvznsd+Q/3R4",
+	"uvsJ14UeOPkezLilNfgvU3jcO2yuz72e0L9EyfO1yTZvlzxhu+f4OWrQzUCoWHNMBKLceeYAf/SVbWnt",
+	"8drQ5iyC50wLlogjO7dOYz+FOz4ZnpZRDGoC47VW2c1XekEI0zPefyeEzlv48x+Y+pTM+Sfmg3sozp9H",
+	"WdbDOdmTHdlkieCTMtcvrPLflZ79B6a6Wd1hZ/2BUE9SOLrLVZu7yCSqaUYoV1PJlHVUOthltNvPLYJg",
+	"N0JgiPlAB6IEEhgCuJtNXZdW22sAysuVkhG3OTCgPWdciYrbCv0uBtrLJuDpR/Qh9li7ZcFQawV3R3yu",
+	"VXwubVZZPVGqwu49bl6REvbZUtnW/LxE7dcbiUlHtfwnTFTAoUA5kZ8E1Ts3aUUlrlWLIEBYyE8uCz7U",
+	"aQakUGt34lmZ+mqdTjpdaZq40MdjgV/KNz2H39xRci8wxoDTDzwXEyCHrHjtRU/Z2m+55sO0HFmqvNI2",
+	"FZCmKtHZev5n23xwc5YvSbKSSixYIY3Tj0AZ7IA8YNpkZLMWz9v4MG+YwQ3dyxv2SYW6ieF8XuH+78kK",
+	"Otxx9kUX+Fn73DB1+ECf2zF2UO/Oqqk1MXatAKw/zYEsqrILbQhRXwwoYQ+LP5tAuhJQRYsZdybL1ALr",
+	"dqeqXJgx/rQcqOzk3G1XfCVNy/lfakj2cAvgy9H9NDFcWqUv7whbeI6P0Op3Hf/j9/CPvVzwZevkI58B",
+	"SEU3sndedbxmJVAzyTj4ug0OzIB8v+asiLhWhycuKc5WCjlfC7rbhydxi2bua+G22T76XazH5aimE4fI",
+	"uCr9WSDhtTcw6ep+/QPUCXKB7464BfAElrbNC35hWpMetlfwlFOzmz6U0219myuO31+hvxZbiH/RPj63",
+	"39XUR3dxr1YVo6Rii+rQrlQ4ncOe9UqB3TmgEShTnlePgzVcr75OQjpUkvMaT8A8YJ8pkF08AT2vH8YQ",
+	"PqVPFUfYofjAVD+11QUjavhVOwZXr+lzRW9VMjgvO3TCP7C0yvTscq/4zDP9ogv+2l26grOSvdQNuo/X",
+	"BsP9VBHsPdLlEH6GfLlUBqnyaiprSO8TEo+HI0+5wkc032TrUF8c4sWIZ6Ywm6XkaCGuoUyjRAYBaQDo",
+	"BqYewzUqwNbrlJc1z1aIJJRHfGq+WTaK3A74UbaRPPewPQximJlgxF16BBTUoaaqRQuotuQwzRZllu90",
+	"xkUCBHFTBm/SRUoWd95WJwtqsSlDPI94uwqsWlinqda1qSBYIG8d5nozfH3eFa3Yt1jFvkUKPlupW1KL",
+	"w33v/xgX9GFS89lKfQZ/6W6B7c4RFt+tS1Wq3tDmMwq7W86p3GNVPmNKpTf3/fMq0S31mZIrfx5uaIPI",
+	"+VSo55o7fzEKfyG6zDNEx+KlhuBEabtCs6+b6tjImh1eaxBZwvMPVcGH2wpAJ+gbMk2gIn4UA2yyGWMM",
+	"IeqeqanXry9zOJ3P6yhWovYApoqaQUdcrFSeXUM2q8XAgeFZexOBkxChD8D5tcXJEOew4Yp3hmzEuy3Z",
+	"HabpN2Y5f+KK0E9hw9qp7FFiZRUXvY9f/Plf+N4t+/N5lcA+ownXyVYRvbeTi75CsKzEVExr/giZkU6H",
+	"hPIwfZya3V8Bn2Ni0epKWGoEknCtdRv9IQE8vG7CWTO4BaQmJMsseQud8TckhhWPQyiZtyxYG5DG6OGY",
+	"zR82O7o3PnkEJQYR15+ZMiLy1AIDamZf7QPvGggbGxiSOiSGFCz+iNosWcS3G53reqNLnFoDTfKobMhA",
+	"5hTSh+qNADcMM4LqIQ3fsjRvsY9UMdcibts+4HqfY/0evgzQxs1iY4mek3e0YKajbcQjro8KSwnUQyzY",
+	"QhSbSdmoDEWaxTTjCTOTMLAqFHBMQR5oiQjQO+s5VeAjQJ+dowsqiRTYwFDVI7Vh+UVRAFzCNMsz5dDU",
+	"joRx7tqPGaCHlHmdHELb5zhTFkvkHBEELNBOucwWgO8rTNTNZhaIBWH4pEHRMthClMzYmiyyPM8MhKBR",
+	"FyrebQOsFPFmO9DS7U328Ho/qJwMeKWpa/G3A13xhvYTAA8EreRKiPRcny5HQXgSQshmw15neiEN3Ax4",
+	"W7jowxviXrcW8hAZUYMbdhpxkBDtIFfLjkRlZfyyECm2re4o8bCBilK/8JtI0/5fX+v/DPv3+6/fD8OT",
+	"+zcH9ZOeMjLSAzsdklysWQFYBzlTiFaQZlcZ4k3ON8s54zJEXprZ/kvU3NtViN/edbVtIU7aZ1/q4eX8",
+	"D+qS8TNLCjcU1GH6V8WMXqbVx3k+4H0f4gPAJ/eIa3zmOMatTfDnqwp/sOvhiwr9k6vQerWbymNdGS1W",
+	"/FMlypSdjkFQfGBqfTsUAzTFbpltm9rrSpKgT7RflRRiqjs2cIbwRCuqw6XlHFkJyGswcGOHHxATSTfS",
+	"g3gEMEILBhFxP5/+lathirVsMcEL+wn4bEqiADGx9B3YYIIcQY/sKAixfrbrDjLW96DZIIXWuY5KAEaD",
+	"f8jbYVOwBW4rNlEvjDjC7nALp4WI+eh2wYJRxqBRuIDcJquvjYZDHw8IkBEZBRg8gOKkCPPr8H8g0d9B",
+	"2EsHv29glFoTiSytfXbUClPyKqtZ7heOcGCDXDzJ3E0MxI7NZ9cnG0DGG29B2i1fYpxeBt9YrCvZ/B64",
+	"BbZM6wKAINfjAzEg3ILr5z4z7IM5vV/gHj6dkP+CD/Gps8XseTs4Xd0gHdy+EH6gDTppkbub8sQDq5de",
+	"CN3AImWKzGnqHD6ewyXixntTok4WeINNDGiVXEqItyVqhIm0LxgFvSfiR1jFVLqcQBy2GtjPccVQlHzO",
+	"Ch6zdV9KeD5jCc8X3vYJLBdsclfpb3EAh0OO0sfGtTsCnLbhs2sL4by8fpxz4uKZxIQz8TnwDyK4mlaH",
+	"XROJWcYzOQffXdk/wjWvDQE1HW/dJ4l2S12P171V/pJjj/W2uHvEHm2y1Jeo4xfGc0uM56K13/LtIQPs",
+	"4FjHCKveybEuyA8QDSr6LyBNG059iXY/V4t8IJcsGaznVK2vAO9+scpVpo/NMaLo9yXjyrDGgX6iF3H8",
+	"rI9WWcP6MrE6syzwsHE5SAB9h4ij5YhwmSxZ4QDkbfyHGi0PAAAMAhnwO9OCUqt1ongLDDCFFkLkgiRi",
+	"AaDneca11hZPyJzRQk0ZVXHPRE1HZ6531FvGlpJkaQ6eII4I/xLaPwzIK78yKXMaacRFQaQSS2nawF2X",
+	"LLnUK0NCSXwlOLNThKmXaPgQrXtEk3l9KfwuJfDLVxJ7rGNXMYtRRiWJv6VS9WFf+0++tvm8kH0FM+FX",
+	"GJ9IWGa7T6xtdssik5KliC5PSewx1NhCz5M4pYrG0CgojuOIZ+mEnI6hYRJXE7O/Edd3Tcj7KMjSCJq9",
+	"R6YFehRMouBkNkz+33/+71EQRn5DdLhmpRpcdP3R4RLKQbhg4jwRIgqEkQdDDLeOh+M7/dGoPz67HN6f",
+	"nI4mw7uD0fjkH6Lgxgw84pfFxrUqjZNVkZP+U9L/hkRBe5va315GAfntxbMnePJ+++Tr6qFrBf15AZdK",
+	"VPQ9gmu2eT70c6DYDRUat8GepecewWh1fgXONOiFlpVIaiifykhThSw6402726TvluCKvVPHMOR+yYzK",
+	"iCAQzGgXwYyaBHNnOmT9e/SM9U/T06R/Px1O+3emo9l4NprdSce0hZoMbVSpqEJgh9PRncH9eyOko4+g",
+	"/g+YzCc5GhH3mGPEa8h7PqU2xcg5Zgsgh8AOtNC6w+Mjlo0Mgibkd6u5iqSPdHSuTysUuGKvvhVXWe6H",
+	"3qBZnzSn4ItC90Whuw2F7hUAvNGqWpdn1+wT6HRw4G/fy/ZspVyGDjnSmkOvDtAUIgAUFPnwjVVH3hje",
+	"Ytrx1fsmDrRMNeZrseLSesz0F64KTbUTshR57r6thGn0aBBZSYupO4j4RT3TK+PeUL17IT9H/85S7Atk",
+	"9MVMnleKkqAdViXTBlpXQNJxJfbnV85Dt1rO1mVyWozBqgl+Mw4jjm1Qr8rEY4AZWi3JdKM/2jO1tWXJ",
+	"lMlSC03ymkmWQrQurdJCGS0ki2FmGfaBb2gZsOytzsXxJ3Mu2p3XmqSJdVllxXYCdnqzv39fvJC3Up7/",
+	"RRT85KIASNzmOmr2coBD0WVFdFnml416zX3qJCwbGenj1eBfEbdVhF69FSSuukSKtOf3zyt9mAbeLySx",
+	"B2VmWtjW4P6wSRxNU+gI0dG9y1W6dTgrI76ft/LPdh1/2VUSZhr7OiqrhPFFvf3C034S1KPr8nB9imwu",
+	"++7j95hIe9PJHPV52KMM4XwLfJCrEkC/ZCYjjl8dkAtS5nNX9b+KjniOjS+tZw4y7mt6MTQd0xwU1blM",
+	"Gf1uQJ6oGlKK056to3RhGo0fhp9y0VJrX8sh15LK6LfYvse+Aj1fFfYxsUlFIVnQd316xf7+ZHR2cmc4",
+	"HIYkWyxWgDK7Bd76zy6jeaufS2+obcqmlwMzxBa0L5l+zobo49/FXurYmtG3+YYcQVvtwWDgNdYGIFv8",
+	"qec5ab197W423tVKO+Jbe2mXrVSrba0b7avr3eKiYNy3/poud11l47vbG45PP3nrNLvBHQ6bWyhoN1/4",
+	"EN3ePLpHYncHZXy2VO/bnPQXif4Fu6YpL2+79HHbmULJGmLJ2ahSCTM2HG9J1bzkd/hAUIfv+PC6mAO0",
+	"juM0m822REwh7vUM3IBHzx8/JHfuD8c99OIgInVrzrhd/tg0qI7RxYa5YjNXQkZiHEWMgcqa8wkK26b/",
+	"xBJF4vcRtmCLgpBEPsA0JGZHVbzqKLjxhBYivnsQOnIu1hKz0JcwMVPJxxmJC7bMaaJ1GSffoS04IMrj",
+	"+PWCQQWVcfBhs+T42NmMx77RGEY8Pq7ajOeoi5D4h9eetqbWoroE2KGQ/WVF84G3kFgRF3EsBxUF2Mmm",
+	"LtQtJ0Qo3SM2hdrGY5cFu87Eyqm8oX2Q9MkoHpA/O7vaqI/2AbdxoFFRCX2gbbN8vS6um4i38ZXuIONx",
+	"TDhdQKWgvWUQ8Zrm6im2iOHPyrQim7uYNZRbO3u00723R/yBUPO21XVKHUxIOYqoKJEIyFDVXyGRHp2T",
+	"S5pBbHv/Ekjf6WA0LxPjjvhPo5F+rQ/5HtHXjpo+ty4mvUFztvNWUjJ5pVPb2MpxvlFHBSTu0sfVAH4W",
+	"7VqTu226sJ9KTaoaNVLPrajUo/7Jz0Sb7gOd/L5WyAHUJpbBJDD81XTWDyaBzyzLUovh4L7e2I5Hqs0J",
+	"3EOmU6nmy3qpNAkynrAB+LP2U/HNcXmG9aLtSj6eBBDuTTGnmuzoYxTjJ/aIf4RqrM/+HjaBT8+fzRC4",
+	"/fl+MQd+1R0JkL+DclVCMHwym2CXOM2h074SrbbCyc/PVii0YFIfHJM/YI0QXaFRM38lbNuaz2JWdeUU",
+	"PIcwuQ2R1+L1LcU1pXHSZTlF3GmzZaQdl1+bGPgvlr7RdDMxaxj3zsvkAtN0larqJwYRf0SLPGNFeR70",
+	"AXnLlspAl2z0D6jgmy9CW9hMSZbPyJQR+3HQrEEfamjgWusxjlnUhvzUAe8iQrYmPiKopAsW8XZ0ngnR",
+	"A+FYYlmIPNfEYIF1yk5GA/K9qxo2Hy9NTptzYIG+3XZAuqxJQUgFGB4Lcc0mCFoJmp0FHfJmE/EjSH4t",
+	"aHY1V8RLbrCL0TOu5mcvL0kdRQ6tk1pXAdenyYjjXmi6k8NedPT/MsaQMkZLGnGITDZacoUdfYiNIopm",
+	"cam71mYbRtx1L4ht/WXcXvOlR7vNJ75vt6/XH1QM65cQG4qp1/5aAtKMhfIafFFo/zYU6pcBlzmFwcRl",
+	"FJ4ML4f3J6Px5PR0cDYa/0MQuvum+nt309HsTjJm/eH0Hu2fzs5Y/34ySvtjejI9Tc7SO+yuNtE6Gs0j",
+	"K5uc6bXwjj6wPmQPoCkDew4DDMxo8wrm4H554xBiIDuyvdM+7n292//DOVUvlnNWMDLN8lyfstYe+4fU",
+	"PO/wpjd56c/Bx/zzr0/+0r741+4Ed1oStGg08r4iSXeCnwIf2p6wk1N+taJXjOC9JjCtdYVipU3wAbH1",
+	"QLZdpoWlKp0lkpEshZyOZsLLdziEnzCiB1/Y1m8Lxk0Sqmgurn6hmSdfTlz3iWtmgyi7634eiPkBD8ic",
+	"0VzN/9odM0FsPtdSAHEZGTGTheRgCAE4tEMlVsm8gts3aHPnfgMf/inPg/lCl+PLTCADXMNr9sFdnn5Z",
+	"FKlphCWrQv8x+eF1lWKuGWfSJxWkDkMqAKq5P6XUwBstymNI4rPhid9Wt406njOaZmYwn4lAJAomEAFQ",
+	"kmhToeWvhFQ+i9jvoE2fHprEWX3wfTCFKr+LlZrr94DDHEqcugJFpuIUHAzwb4lNqFKRrBbGCbwqtCFz",
+	"DBacGUHbq5xjJJlTNRUKtAHjwoHE4m1+I5Z6cbB6hM86+mz/kHWRKQNY4vLDUEOJeGfKb6PB9xGadaHp",
+	"BxyW6cQ9Uy+Bycjgdahhx/nYsJy9Kw0bsKCruJhdE9+pdpVvMnKr+R7LuMALUlhK0Rx+yuQ5+FLEW4c/",
+	"5r3RUNDN65v/HwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

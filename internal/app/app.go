@@ -158,7 +158,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	feed := statusfeed.New(func(ctx context.Context) (*pgx.Conn, error) {
 		return pgx.ConnectConfig(ctx, cfg.Pool.ConnConfig.Copy())
-	}, logger)
+	}, logger, rt.svc)
 	feedCtx, stopFeed := context.WithCancel(context.WithoutCancel(ctx))
 	feedDone := make(chan struct{})
 	go func() {
@@ -172,7 +172,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Bots: rt.svc, Verifier: verifier(cfg), Logger: logger,
 		Feed: feed, Stopping: stopping, Limits: cfg.Limits,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
-		Collectors:         []prometheus.Collector{dbpool.NewCollector(rt.pool), bots.NewStatusCollector(rt.svc, logger)},
+		Collectors: []prometheus.Collector{dbpool.NewCollector(rt.pool), bots.NewStatusCollector(rt.svc, logger),
+			bots.NewRuntimeCacheCollector(rt.svc)},
 	})
 	if err != nil {
 		return err
@@ -303,7 +304,7 @@ func start(ctx context.Context, cfg config.Config, stdout io.Writer) (services, 
 		rt.close()
 		return services{}, err
 	}
-	rt.svc = bots.NewService(pool, rt.jobs)
+	rt.svc = bots.NewService(pool, rt.jobs, bots.RuntimeCacheSize(cfg.RuntimeCacheSize))
 	return rt, nil
 }
 

@@ -74,6 +74,7 @@ func aliasFromDB(a db.BotAlias) Alias {
 // moving it. The version must be active: the write checks it in the same statement, so that
 // the rule holds across replicas; the history records the move in the same transaction.
 func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name string, version int32, c AliasCondition) (alias Alias, created bool, err error) {
+	defer s.forgetIfWritten(id, &err)
 	type result struct {
 		alias   Alias
 		created bool
@@ -107,8 +108,9 @@ func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name strin
 
 // DeleteAlias deletes an alias of the caller's bot; etags, when not nil, lists the etags the
 // alias may have. The history records the deletion.
-func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name string, etags []int64) error {
-	_, err := InTx(ctx, s.pool, func(tx pgx.Tx) (struct{}, error) {
+func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name string, etags []int64) (err error) {
+	defer s.forgetIfWritten(id, &err)
+	_, err = InTx(ctx, s.pool, func(tx pgx.Tx) (struct{}, error) {
 		row, err := s.q.BotAliasDelete(ctx, tx, db.BotAliasDeleteParams{BotID: id, Name: name, Caller: caller, Etags: etags})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return struct{}{}, s.explainAliasMiss(ctx, tx, caller, id, name, nil)

@@ -2,6 +2,7 @@ package bots
 
 import (
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -26,3 +27,6 @@ func AgeStatusCount(c prometheus.Collector) {
 	defer sc.mu.Unlock()
 	sc.at = sc.at.Add(-statusCountTTL - 1)
 }
+
+// Pool is the service's pool.
+func (s *Service) Pool() *pgxpool.Pool { return s.pool }

@@ -52,3 +52,23 @@ func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(botsByStatus, prometheus.GaugeValue, float64(c.counts[s]), string(s))
 	}
 }
+
+var configCacheRequests = prometheus.NewDesc("bots_config_cache_requests_total",
+	"Lookups of the runtime read path's cache (GET /api/v1/bots/{id}/config), by result: hit, or miss (read from the database); none while the cache is off or bypassed.",
+	[]string{"result"}, nil)
+
+// NewRuntimeCacheCollector returns a collector of the runtime read path's cache hits and
+// misses.
+func NewRuntimeCacheCollector(svc *Service) prometheus.Collector {
+	return runtimeCacheCollector{svc}
+}
+
+type runtimeCacheCollector struct{ svc *Service }
+
+func (runtimeCacheCollector) Describe(ch chan<- *prometheus.Desc) { ch <- configCacheRequests }
+
+func (c runtimeCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	hits, misses := c.svc.RuntimeCacheStats()
+	ch <- prometheus.MustNewConstMetric(configCacheRequests, prometheus.CounterValue, float64(hits), "hit")
+	ch <- prometheus.MustNewConstMetric(configCacheRequests, prometheus.CounterValue, float64(misses), "miss")
+}

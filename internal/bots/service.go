@@ -39,6 +39,23 @@ type Service struct {
 	// round trip once its user has been seen by this process. It holds the most recently
 	// seen maxKnownUsers; a user it forgot costs one round trip on their next request.
 	knownUsers *lru.Cache[uuid.UUID, struct{}]
+
+	// runtime caches the runtime read path (RuntimeConfig).
+	runtime *runtimeCache
+}
+
+// DefaultRuntimeCacheSize is how many versions, and how many bots, the runtime read path
+// keeps in memory unless told otherwise (config's CONFIG_CACHE_SIZE): a version takes about
+// 3 KB at the largest configuration, so at most about 30 MB.
+const DefaultRuntimeCacheSize = 10_000
+
+// Option changes how NewService builds a service.
+type Option func(*Service)
+
+// RuntimeCacheSize bounds the runtime read path's cache to size versions and size bots; 0
+// turns it off.
+func RuntimeCacheSize(size int) Option {
+	return func(s *Service) { s.runtime = newRuntimeCache(size) }
 }
 
 // maxKnownUsers bounds the users a process remembers: about 115 bytes each, under 6 MB in
@@ -46,12 +63,32 @@ type Service struct {
 const maxKnownUsers = 50_000
 
 // NewService returns a Service on the pool that queues training on queue.
-func NewService(pool *pgxpool.Pool, queue TrainingQueue) *Service {
+func NewService(pool *pgxpool.Pool, queue TrainingQueue, opts ...Option) *Service {
 	known, err := lru.New[uuid.UUID, struct{}](maxKnownUsers)
 	if err != nil {
 		panic(err) // only for a size that is not positive
 	}
-	return &Service{pool: pool, q: db.New(), queue: queue, knownUsers: known}
+	s := &Service{pool: pool, q: db.New(), queue: queue, knownUsers: known, runtime: newRuntimeCache(DefaultRuntimeCacheSize)}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// ForgetConfig drops what the runtime read path keeps of a bot that changed (statusfeed
+// calls it for changes made by any process).
+func (s *Service) ForgetConfig(bot uuid.UUID) { s.runtime.forget(bot) }
+
+// ConfigFeedLost says that changes of other processes may be missed from now on: the runtime
+// read path reads from the database until ConfigFeedListening.
+func (s *Service) ConfigFeedLost() { s.runtime.lost() }
+
+// ConfigFeedListening says that changes of other processes are heard (again).
+func (s *Service) ConfigFeedListening() { s.runtime.listen() }
+
+// RuntimeCacheStats returns the runtime read path's cache hits and misses so far.
+func (s *Service) RuntimeCacheStats() (hits, misses uint64) {
+	return s.runtime.hits.Load(), s.runtime.misses.Load()
 }
 
 // queueIfTraining finishes a write that returned row inside tx: a bot the write left in
@@ -134,7 +171,8 @@ func (s *Service) Get(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 // round trip instead of BEGIN, UPDATE and COMMIT), which BotUpdate refuses when the edit
 // records a version that needs training; such an edit is then written in a transaction that
 // queues the training of the new version. Which edits train is decided by BotUpdate alone.
-func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
+func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdateParams) (_ Bot, err error) {
+	defer s.forgetIfWritten(id, &err)
 	// Only the name: its Unicode rules are beyond openapi.yaml, which checks every other field.
 	var v ValidationError
 	if p.Name != nil {
@@ -199,7 +237,8 @@ func (s *Service) updateParams(caller, id uuid.UUID, p UpdateParams, settledOnly
 
 // Delete soft-deletes a bot: it disappears from every read and frees its name, but its owner
 // can restore it.
-func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondition) (Deleted, error) {
+func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondition) (_ Deleted, err error) {
+	defer s.forgetIfWritten(id, &err)
 	row, err := s.q.BotDelete(ctx, s.pool, db.BotDeleteParams{
 		ID:             id,
 		Caller:         caller,
@@ -217,7 +256,8 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 }
 
 // Restore brings back one of the caller's deleted bots, with the status it had.
-func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
+func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (_ Bot, err error) {
+	defer s.forgetIfWritten(id, &err)
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
 		row, err := s.q.BotRestore(ctx, tx, db.BotRestoreParams{ID: id, Caller: caller})
 		return s.finishWrite(ctx, tx, caller, id, "restore bot", true, db.Bot(row), err)
@@ -226,7 +266,8 @@ func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (Bot, error
 
 // Train puts the bot (back) into training: its latest version, or, when that version is
 // active, a new version with its configuration (see BotTrain).
-func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
+func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (_ Bot, err error) {
+	defer s.forgetIfWritten(id, &err)
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
 		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{ID: id, Caller: caller})
 		return s.finishWrite(ctx, tx, caller, id, "train bot", false, db.Bot(row), err)

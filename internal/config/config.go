@@ -46,6 +46,8 @@ type Config struct {
 	// CORSAllowedOrigins are the browser origins (scheme://host[:port]) that may call the
 	// API from their pages; empty: none, and no CORS headers are sent.
 	CORSAllowedOrigins []string
+	// RuntimeCacheSize bounds the runtime read path's cache, in versions and in bots; 0: off.
+	RuntimeCacheSize int
 }
 
 // Tokens are the rules of bearer tokens that an operator chooses.
@@ -89,13 +91,13 @@ var Settings = []Setting{
 	{Name: "LOG_LEVEL", Default: "info", Meaning: "`debug`, `info`, `warn` or `error`"},
 	{Name: "SHUTDOWN_TIMEOUT", Default: "15s", Meaning: "how long a stopping server lets in-flight requests finish"},
 	{Name: "TRAINING_WORKERS", Default: "4", Meaning: "training jobs worked at once by `bots serve` (unless `--no-workers`) and `bots worker`"},
-	{Name: "TRAINING_MAX_ATTEMPTS", Default: "5", Meaning: "attempts of a training job before its bot goes to `error`"},
+	{Name: "TRAINING_MAX_ATTEMPTS", Default: "5", Meaning: "attempts of a training job before the version it trains (and its bot, if that version is the latest) goes to `error`"},
 	{Name: "TRAINING_RETRY_BACKOFF", Default: "1s", Meaning: "wait before a failed training is retried; doubles with each attempt (at most 1m)"},
 	{Name: "TRAINING_JOB_TIMEOUT", Default: "30s", Meaning: "how long one training attempt may run"},
 	{Name: "TRAINING_RESCUE_AFTER", Default: "1m", Meaning: "when a training left running by a crashed process runs again; longer than `TRAINING_JOB_TIMEOUT`"},
 	{Name: "TRAINING_MIN_DURATION", Default: "0s", Meaning: "the least time a training takes, shorter than `TRAINING_JOB_TIMEOUT`; for demonstrations and crash drills"},
 	{Name: "DELETED_RETENTION", Default: "720h", Meaning: "how long a deleted bot can be restored before it is purged for good"},
-	{Name: "PURGE_INTERVAL", Default: "1h", Meaning: "how often deleted bots and expired idempotency keys are purged, and bots whose last training attempt a crash cut short are put in `error`"},
+	{Name: "PURGE_INTERVAL", Default: "1h", Meaning: "how often deleted bots and expired idempotency keys are purged, and versions whose last training attempt a crash cut short are put in `error`"},
 	{Name: "REQUEST_TIMEOUT", Default: "10s", Meaning: "the longest a request (but a status stream) may take; then `503`"},
 	{Name: "WRITE_RATE", Default: "10", Meaning: "writes per second a user may make on average, per server process (`0`: unlimited)"},
 	{Name: "WRITE_BURST", Default: "20", Meaning: "writes a user may make at once before `WRITE_RATE` applies"},
@@ -106,6 +108,7 @@ var Settings = []Setting{
 	{Name: "JWT_AUDIENCE", Unset: "(none)", Meaning: "the `aud` a bearer token must name (as a string, or in an array); unset: a token that has an `aud` claim is refused. `bots token` names it in the tokens it prints"},
 	{Name: "JWT_MAX_TTL", Unset: "(none)", Meaning: "the longest a bearer token may live, for example `24h`: `exp - iat`, or `exp` - now for a token without `iat`; unset: any"},
 	{Name: "CORS_ALLOWED_ORIGINS", Unset: "(none)", Meaning: "comma-separated origins (`scheme://host[:port]`) whose browser pages may call the API, for example `https://app.example.com`; `*` for any; unset: none"},
+	{Name: "CONFIG_CACHE_SIZE", Default: "10000", Meaning: "active versions, and bots, that the runtime read path (`GET /api/v1/bots/{id}/config`) keeps in memory per server process, each at most about 3 KB (`0`: off, every read goes to the database)"},
 }
 
 // Load reads and checks the settings; needSecret is false for commands that sign nothing.
@@ -153,6 +156,7 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		r.errs = append(r.errs, err)
 	}
 	c.CORSAllowedOrigins = origins
+	c.RuntimeCacheSize = r.wholeNumber("CONFIG_CACHE_SIZE", 0)
 
 	return c, errors.Join(r.errs...)
 }

@@ -248,6 +248,16 @@ var settingCases = []settingCase{
 		valid:   map[string]any{"https://app.example.com": []string{"https://app.example.com"}},
 		invalid: map[string]string{"*,https://app.example.com": "CORS_ALLOWED_ORIGINS lists * with other origins: * already allows every origin; give either * or a list"},
 	},
+	{
+		name:  "CONFIG_CACHE_SIZE",
+		field: func(c config.Config) any { return c.RuntimeCacheSize },
+		unset: 10000,
+		valid: map[string]any{"0": 0, "500": 500},
+		invalid: map[string]string{
+			"-1":  "CONFIG_CACHE_SIZE must be a whole number of at least 0",
+			"1e3": "CONFIG_CACHE_SIZE must be a whole number of at least 0",
+		},
+	},
 }
 
 // loadWith loads the settings of vars, with a valid secret unless vars sets one.

@@ -104,7 +104,7 @@ func setupWith(t testing.TB, c envConfig) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	feed := statusfeed.New(func(ctx context.Context) (*pgx.Conn, error) {
 		return pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
-	}, logger)
+	}, logger, svc)
 	feedDone := make(chan struct{})
 	go func() {
 		defer close(feedDone)
@@ -128,7 +128,8 @@ func setupWith(t testing.TB, c envConfig) *env {
 		Limits:    testLimits(c.limits),
 
 		CORSAllowedOrigins: c.cors,
-		Collectors:         []prometheus.Collector{dbpool.NewCollector(pool), bots.NewStatusCollector(svc, logger)},
+		Collectors: []prometheus.Collector{dbpool.NewCollector(pool), bots.NewStatusCollector(svc, logger),
+			bots.NewRuntimeCacheCollector(svc)},
 	})
 	require.NoError(t, err)
 	return &env{t: t, handler: handler, pool: pool, svc: svc, jobs: jobs, feed: feed}

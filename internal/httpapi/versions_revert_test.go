@@ -168,14 +168,14 @@ func TestRevertBotVersion(t *testing.T) {
 		owner, viewer := newUser(t), newUser(t)
 		public := e.createBot(owner, map[string]any{"name": "Public", "is_public": true})
 		private := e.createBot(owner, map[string]any{"name": "Private"})
-		requireProblem(t, e.revert(viewer, public, 1, nil), http.StatusForbidden)
-		requireProblem(t, e.revert(viewer, private, 1, nil), http.StatusNotFound)
-		requireProblem(t, e.revert(owner, public, 2, nil), http.StatusNotFound)
+		e.revert(viewer, public, 1, nil).problem(t, http.StatusForbidden)
+		e.revert(viewer, private, 1, nil).problem(t, http.StatusNotFound)
+		e.revert(owner, public, 2, nil).problem(t, http.StatusNotFound)
 		require.Equal(t, http.StatusOK, e.delete(owner, botPath(private.Id), map[string]string{"If-Match": "*"}).code)
-		requireProblem(t, e.revert(owner, private, 1, nil), http.StatusNotFound)
+		e.revert(owner, private, 1, nil).problem(t, http.StatusNotFound)
 		require.Equal(t, int64(1), e.versions(owner, public).Total, "nothing was recorded")
 		res := e.do(request{method: http.MethodPost, path: botPath(public.Id, "/versions/0/revert"), as: &owner})
-		requireProblem(t, res, http.StatusUnprocessableEntity)
+		res.problem(t, http.StatusUnprocessableEntity)
 	})
 
 	t.Run("ARevertRacingEditsLeavesConsecutiveNumbers", func(t *testing.T) {
@@ -210,13 +210,6 @@ func TestRevertBotVersion(t *testing.T) {
 		require.Equal(t, int32(13), current.ConfigVersion)
 		require.Equal(t, list.Items[0].Temperature, current.Temperature, "the bot holds its latest version")
 	})
-}
-
-// requireProblem checks that res is a problem document with status code.
-func requireProblem(t *testing.T, res *response, code int) {
-	t.Helper()
-	require.Equal(t, code, res.code, string(res.body))
-	require.Equal(t, "application/problem+json", res.header.Get("Content-Type"))
 }
 
 // A new version whose model and system prompt are its active predecessor's needs no

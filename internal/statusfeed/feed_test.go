@@ -23,7 +23,7 @@ func setup(t *testing.T) (*pgxpool.Pool, *statusfeed.Feed) {
 	pool := dbtest.Pool(t)
 	feed := statusfeed.New(func(ctx context.Context) (*pgx.Conn, error) {
 		return pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
-	}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	}, slog.New(slog.NewJSONHandler(io.Discard, nil)), nil)
 	return pool, feed
 }
 
