@@ -2,8 +2,8 @@ package bots
 
 import (
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
