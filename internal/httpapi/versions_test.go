@@ -332,3 +332,18 @@ func TestBotVersionsAreImmutable(t *testing.T) {
 		require.ErrorContains(t, err, "is active: it no longer changes", change)
 	}
 }
+
+// A version is immutable: no method changes it.
+func TestAVersionCannotBeChanged(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Support"})
+	for _, method := range []string{http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodPost} {
+		res := e.do(request{method: method, path: botPath(bot.Id, "/versions/1"), as: &u, body: map[string]any{"temperature": 1}})
+		res.problem(t, http.StatusMethodNotAllowed)
+		require.Equal(t, "OPTIONS, GET, HEAD", res.header.Get("Allow"), method)
+	}
+	v, _ := e.version(u, bot, 1)
+	require.Equal(t, 0.7, v.Temperature, "nothing changed")
+}
