@@ -54,7 +54,7 @@ type Options struct {
 const secret = "benchmark-secret-benchmark-secret-0123"
 
 // allScenarios are the scenarios in the order they run.
-var allScenarios = []string{"get", "list", "create", "update", "duplicate", "mixed", "flood"}
+var allScenarios = []string{"get", "list", "create", "update", "duplicate", "versions", "alias", "mixed", "flood"}
 
 // Run parses args and runs the benchmark.
 func Run(ctx context.Context, args []string, out io.Writer) error {
@@ -124,6 +124,9 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	if len(data.bots) < o.Concurrency {
 		return fmt.Errorf("-concurrency %d is more than the %d live bots sampled: each worker updates bots of its own; use more bots", o.Concurrency, len(data.bots))
+	}
+	if err := checkVersioned(data.versioned, o.Scenarios, o.Concurrency); err != nil {
+		return err
 	}
 
 	if o.Profile != "" {
@@ -381,6 +384,8 @@ type sample struct {
 	versions []int64
 	heavy    []uuid.UUID // users with thousands of bots
 	tokens   sync.Map    // user -> token
+	// versioned are reconfigured bots, for the versions and alias scenarios.
+	versioned versionSample
 }
 
 func (s *sample) token(user uuid.UUID) string {
@@ -428,16 +433,23 @@ func loadSample(ctx context.Context, pool *pgxpool.Pool) (*sample, error) {
 	if s.heavy, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
 		return nil, err
 	}
+	if s.versioned, err = loadVersioned(ctx, pool); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
 func (s *sample) randomBot(w *worker) botRef { return s.bots[w.rng.IntN(len(s.bots))] }
 
-// owned picks one of the bots that only w updates (every workers-th of the sample, starting
-// at its id), so that the version it knows for it stays current from run to run.
-func (s *sample) owned(w *worker) int {
-	n := (len(s.bots) - w.id + w.workers - 1) / w.workers
-	return w.id + w.rng.IntN(max(n, 1))*w.workers
+// owned picks one of the bots that only w updates, so that the version it knows for it stays
+// current from run to run.
+func (s *sample) owned(w *worker) int { return ownedOf(len(s.bots), w) }
+
+// ownedOf picks one of the indexes below n that only w uses: every workers-th, starting at its
+// id. n must be at least the number of workers.
+func ownedOf(n int, w *worker) int {
+	k := (n - w.id + w.workers - 1) / w.workers
+	return w.id + w.rng.IntN(max(k, 1))*w.workers
 }
 
 // settle waits until no training job is waiting or running, then vacuums the tables that

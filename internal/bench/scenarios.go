@@ -179,6 +179,10 @@ func httpScenario(ctx context.Context, name string, h *httpConn, data *sample, w
 		_, err := h.call(ctx, http.MethodPost, "/api/v1/bots/"+b.ID.String()+"/duplicate", data.token(b.Owner),
 			map[string]any{"name": newName(w)}, nil, http.StatusCreated)
 		return err
+	case "versions":
+		return httpVersions(ctx, h, data, w)
+	case "alias":
+		return httpAlias(ctx, h, data, w)
 	case "mixed":
 		switch r := w.rng.IntN(100); {
 		case r < 50:
@@ -300,6 +304,10 @@ func (c *ceiling) scenario(ctx context.Context, name string, data *sample, w *wo
 			return c.svc.DuplicateTx(ctx, tx, b.Owner, b.ID, bots.DuplicateParams{Name: &name})
 		})
 		return err
+	case "versions":
+		return c.versions(ctx, data, w)
+	case "alias":
+		return c.alias(ctx, data, w)
 	case "mixed":
 		switch r := w.rng.IntN(100); {
 		case r < 50:

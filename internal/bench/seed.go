@@ -26,6 +26,31 @@ var words = strings.Fields(`support sales returns orders billing travel booking 
 	french code review python golang marketing copywriting research summaries customer friendly
 	concise patient expert assistant helper agent guide planner`)
 
+// A reconfigured bot has between minVersions and maxVersions versions, recorded a minute
+// apart.
+const (
+	minVersions = 3
+	maxVersions = 8
+)
+
+// versionedBots records every bot's versions 1 to config_version as a create and then
+// updates that changed only the temperature, within every model's range, would have:
+// numbered without gaps, the latest holding the bot's configuration, status and prepared
+// configuration, the earlier ones active (such a change trains nothing) with the bot's
+// prepared configuration at their own temperature (as BotUpdate makes it), each a step of 0.1
+// (modulo 1.1) away from the next so that every update changed something. One statement
+// writes them all, faster than an update per version.
+const versionedBots = `INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, prepared_config, created_at, created_by, source)
+SELECT id, n, model, v.temperature, system_prompt,
+       CASE WHEN n = config_version THEN status ELSE 'active' END,
+       CASE WHEN n = config_version THEN prepared_config
+            ELSE jsonb_set(prepared_config, '{temperature}', to_jsonb(v.temperature)) END,
+       created_at + (n - 1) * interval '1 minute', owner_id,
+       CASE WHEN n = 1 THEN 'create' ELSE 'update' END
+FROM bots, generate_series(1, config_version) AS n,
+     LATERAL (SELECT CASE WHEN n = config_version THEN temperature
+                          ELSE ((round(temperature * 10)::int + config_version - n) % 11)::float8 / 10 END AS temperature) AS v`
+
 func phrase(rng *rand.Rand, maxChars int) string {
 	var b strings.Builder
 	for b.Len() < maxChars {
@@ -41,15 +66,25 @@ func phrase(rng *rand.Rand, maxChars int) string {
 	return b.String()
 }
 
+// datasetLayout names what seed writes; a dataset of another layout (written by an older
+// benchmark, layout 1: bots with one version each and no aliases) is seeded again.
+const datasetLayout = 2
+
 // seed fills the database with users and bots by COPY, unless it already holds exactly this
 // dataset: 1% of the users own 90% of the bots (thousands each), the rest a handful each.
+// One active bot in ten has been reconfigured (see versionedBots).
 func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Writer) error {
-	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS bench_dataset (users int, bots int)`); err != nil {
-		return err
+	for _, sql := range []string{
+		`CREATE TABLE IF NOT EXISTS bench_dataset (users int, bots int)`,
+		`ALTER TABLE bench_dataset ADD COLUMN IF NOT EXISTS layout int NOT NULL DEFAULT 1`,
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			return err
+		}
 	}
-	var haveUsers, haveBots int
-	err := pool.QueryRow(ctx, "SELECT users, bots FROM bench_dataset").Scan(&haveUsers, &haveBots)
-	if err == nil && haveUsers == users && haveBots == bots {
+	var haveUsers, haveBots, haveLayout int
+	err := pool.QueryRow(ctx, "SELECT users, bots, layout FROM bench_dataset").Scan(&haveUsers, &haveBots, &haveLayout)
+	if err == nil && haveUsers == users && haveBots == bots && haveLayout == datasetLayout {
 		// Earlier runs' creates and copies (all named "bench ...", which no seeded name is)
 		// are removed, so that every run starts from the same data.
 		tag, err := pool.Exec(ctx, "DELETE FROM bots WHERE name LIKE 'bench %'")
@@ -113,9 +148,12 @@ func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Write
 			made++
 			total++
 			created := epoch.Add(time.Duration(rng.Int64N(int64(364 * 24 * time.Hour))))
-			status := "active"
+			status, versions, temperature := "active", 1, float64(rng.IntN(21))/10
 			if rng.IntN(20) == 0 {
 				status = "error"
+			} else if rng.IntN(10) == 0 {
+				versions = minVersions + rng.IntN(maxVersions-minVersions+1)
+				temperature = float64(rng.IntN(11)) / 10 // within every model's range, as its versions
 			}
 			var deleted any
 			if rng.IntN(50) == 0 {
@@ -123,14 +161,18 @@ func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Write
 			}
 			name := fmt.Sprintf("%s %s %d", strings.ToUpper(phrase(rng, 12)[:1]), phrase(rng, 40), made)
 			description := phrase(rng, 20+rng.IntN(480))
+			// Each update that recorded a version (a minute apart, see versionedBots) counted
+			// as a change of the row.
+			updated := created.Add(time.Duration(versions-1) * time.Minute)
 			return []any{
 				uuid.New(), ids[user][0], name, fold(name), description, fold(description),
-				models[rng.IntN(len(models))], float64(rng.IntN(21)) / 10,
-				phrase(rng, rng.IntN(1000)), rng.IntN(10) == 0, status, created, created, deleted,
+				models[rng.IntN(len(models))], temperature,
+				phrase(rng, rng.IntN(1000)), rng.IntN(10) == 0, status, created, updated, deleted,
+				versions, versions,
 			}, nil
 		})
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"bots"},
-			[]string{"id", "owner_id", "name", "name_fold", "description", "description_fold", "model", "temperature", "system_prompt", "is_public", "status", "created_at", "updated_at", "deleted_at"},
+			[]string{"id", "owner_id", "name", "name_fold", "description", "description_fold", "model", "temperature", "system_prompt", "is_public", "status", "created_at", "updated_at", "deleted_at", "config_version", "version"},
 			src); err != nil {
 			return err
 		}
@@ -145,15 +187,19 @@ func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Write
 			`INSERT INTO bot_counts (owner_id, shard, live) SELECT owner_id, 0, count(*) FROM bots WHERE deleted_at IS NULL GROUP BY owner_id`,
 			`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at) SELECT id, NULL, 'training', created_at FROM bots`,
 			`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at) SELECT id, 'training', status, created_at FROM bots`,
-			// Every bot's configuration as its version 1, as a create records it.
-			`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, prepared_config, created_at, created_by, source)
-			 SELECT id, 1, model, temperature, system_prompt, status, prepared_config, created_at, owner_id, 'create' FROM bots`,
+			versionedBots,
+			// The reconfigured bots' alias, at the version before their latest, and its creation
+			// in its history.
+			`INSERT INTO bot_aliases (bot_id, name, version, created_at, updated_at)
+			 SELECT id, '` + benchAlias + `', config_version - 1, updated_at, updated_at FROM bots WHERE config_version > 1`,
+			`INSERT INTO bot_alias_moves (bot_id, name, to_version, changed_by, changed_at)
+			 SELECT a.bot_id, a.name, a.version, b.owner_id, a.created_at FROM bot_aliases a JOIN bots b ON b.id = a.bot_id`,
 		} {
 			if _, err := tx.Exec(ctx, sql); err != nil {
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, "INSERT INTO bench_dataset VALUES ($1, $2)", users, bots)
+		_, err := tx.Exec(ctx, "INSERT INTO bench_dataset (users, bots, layout) VALUES ($1, $2, $3)", users, bots, datasetLayout)
 		if err == nil {
 			fmt.Fprintf(out, "dataset: %d users, %d bots (%d users with %d each, the rest %d each), loaded in %s\n",
 				users, total, heavy, heavyBots, lightBots, time.Since(start).Round(time.Second))
