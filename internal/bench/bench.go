@@ -54,7 +54,7 @@ type Options struct {
 const secret = "benchmark-secret-benchmark-secret-0123"
 
 // allScenarios are the scenarios in the order they run.
-var allScenarios = []string{"get", "list", "create", "update", "duplicate", "versions", "alias", "mixed", "flood"}
+var allScenarios = []string{"get", "config", "list", "create", "update", "duplicate", "versions", "alias", "mixed", "flood"}
 
 // Run parses args and runs the benchmark.
 func Run(ctx context.Context, args []string, out io.Writer) error {

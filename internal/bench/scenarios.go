@@ -179,6 +179,8 @@ func httpScenario(ctx context.Context, name string, h *httpConn, data *sample, w
 		_, err := h.call(ctx, http.MethodPost, "/api/v1/bots/"+b.ID.String()+"/duplicate", data.token(b.Owner),
 			map[string]any{"name": newName(w)}, nil, http.StatusCreated)
 		return err
+	case "config":
+		return httpConfig(ctx, h, data, w)
 	case "versions":
 		return httpVersions(ctx, h, data, w)
 	case "alias":
@@ -304,6 +306,8 @@ func (c *ceiling) scenario(ctx context.Context, name string, data *sample, w *wo
 			return c.svc.DuplicateTx(ctx, tx, b.Owner, b.ID, bots.DuplicateParams{Name: &name})
 		})
 		return err
+	case "config":
+		return c.config(ctx, data, w)
 	case "versions":
 		return c.versions(ctx, data, w)
 	case "alias":

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -133,6 +132,23 @@ func httpAlias(ctx context.Context, h *httpConn, data *sample, w *worker) error 
 	return nil
 }
 
+// httpConfig is the chat runtime's read at the start of a conversation turn: the
+// configuration a bot's alias serves.
+func httpConfig(ctx context.Context, h *httpConn, data *sample, w *worker) error {
+	b := data.versioned.bots[w.rng.IntN(len(data.versioned.bots))]
+	_, err := h.call(ctx, http.MethodGet, "/api/v1/bots/"+b.ID.String()+"/config?alias="+benchAlias, data.token(b.Owner), nil, nil, http.StatusOK)
+	return err
+}
+
+// config is httpConfig through a bot service that has no notification feed, so that its
+// runtime cache stays bypassed: the ceiling is the database's work for an uncached read.
+func (c *ceiling) config(ctx context.Context, data *sample, w *worker) error {
+	b := data.versioned.bots[w.rng.IntN(len(data.versioned.bots))]
+	alias := benchAlias
+	_, err := c.svc.RuntimeConfig(ctx, b.Owner, b.ID, bots.RuntimeSelector{Alias: &alias})
+	return err
+}
+
 // versions is httpVersions through the bot service.
 func (c *ceiling) versions(ctx context.Context, data *sample, w *worker) error {
 	b := data.versioned.bots[w.rng.IntN(len(data.versioned.bots))]
@@ -171,8 +187,8 @@ func (c *ceiling) alias(ctx context.Context, data *sample, w *worker) error {
 func checkVersioned(s versionSample, scenarios []string, concurrency int) error {
 	for _, name := range scenarios {
 		switch {
-		case name == "versions" && len(s.bots) == 0:
-			return errors.New("the dataset has no reconfigured bots for the versions scenario; use more bots")
+		case (name == "versions" || name == "config") && len(s.bots) == 0:
+			return fmt.Errorf("the dataset has no reconfigured bots for the %s scenario; use more bots", name)
 		case name == "alias" && len(s.bots) < concurrency:
 			return fmt.Errorf("-concurrency %d is more than the %d reconfigured bots sampled: each worker moves the aliases of bots of its own; use more bots", concurrency, len(s.bots))
 		}
