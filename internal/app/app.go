@@ -304,7 +304,7 @@ func start(ctx context.Context, cfg config.Config, stdout io.Writer) (services, 
 		rt.close()
 		return services{}, err
 	}
-	rt.svc = bots.NewService(pool, rt.jobs, bots.RuntimeCacheSize(cfg.RuntimeCacheSize))
+	rt.svc = bots.NewService(pool, rt.jobs, bots.RuntimeCacheBytes(cfg.RuntimeCacheBytes))
 	return rt, nil
 }
 

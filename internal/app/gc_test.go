@@ -36,7 +36,7 @@ func TestTuneGC(t *testing.T) {
 		p, l := gcSettings()
 		require.Equal(t, 400, p)
 		require.EqualValues(t, app.DefaultMemoryLimit, l)
-		require.EqualValues(t, 128<<20, l)
+		require.EqualValues(t, 80<<20, l)
 	})
 
 	t.Run("GOMEMLIMITFromTheEnvironmentIsKept", func(t *testing.T) {

@@ -5,6 +5,7 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -173,6 +174,11 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 			fmt.Fprintf(out, "  %-9s done: another user's GETs %.0f req/s alone, %.0f req/s flooded\n", name, flood.Alone.RPS, flood.During.RPS)
 			continue
 		}
+		if name == "config" {
+			if err := primeConfig(ctx, conns, data); err != nil {
+				return fmt.Errorf("prime the runtime cache: %w", err)
+			}
+		}
 		viaHTTP := func(ctx context.Context, w *worker) error { return httpScenario(ctx, name, conns[w.id], data, w) }
 		direct := func(ctx context.Context, w *worker) error { return ceiling.scenario(ctx, name, data, w) }
 		// Each side is warmed up (caches, connections, tokens), settled, then measured.
@@ -187,9 +193,12 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 			if profile != "" {
 				profiled = srv.profile(ctx, o.Duration, profile)
 			}
-			before := sampleCPU(pid)
+			before, cached := sampleCPU(pid), srv.cacheLookups(ctx)
 			m := drive(ctx, o, fn)
 			m.CPU = cpuBetween(before, sampleCPU(pid), m.Requests)
+			if pid != 0 {
+				m.CacheHits = srv.cacheLookups(ctx).hitRate(cached)
+			}
 			if profiled != nil {
 				if err := <-profiled; err != nil {
 					return m, fmt.Errorf("profile %s: %w", name, err)
@@ -214,7 +223,11 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 			r.Ratio = svc.RPS / ceil.RPS
 		}
 		results = append(results, r)
-		fmt.Fprintf(out, "  %-9s done: %.0f req/s (ceiling %.0f)\n", name, svc.RPS, ceil.RPS)
+		fmt.Fprintf(out, "  %-9s done: %.0f req/s (ceiling %.0f)", name, svc.RPS, ceil.RPS)
+		if svc.CacheHits != nil {
+			fmt.Fprintf(out, ", runtime cache hits %.1f%%", *svc.CacheHits*100)
+		}
+		fmt.Fprintln(out)
 	}
 	report := Report{
 		When: time.Now().UTC(), Options: o, Results: results, Flood: flood,
@@ -265,6 +278,47 @@ type Measure struct {
 	CPU            CPU
 	// FirstError is one of the errors, to tell what went wrong.
 	FirstError string `json:",omitempty"`
+	// CacheHits is the share of the server's runtime cache lookups that hit, when there were
+	// any.
+	CacheHits *float64 `json:",omitempty"`
+}
+
+// lookups are the server's runtime cache lookups so far.
+type lookups struct{ hits, misses float64 }
+
+// cacheLookups reads the server's runtime cache counters from its metrics; zero when they
+// cannot be read.
+func (s *server) cacheLookups(ctx context.Context) lookups {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL()+"/metrics", nil)
+	if err != nil {
+		return lookups{}
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return lookups{}
+	}
+	defer res.Body.Close()
+	var l lookups
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		var v float64
+		if _, err := fmt.Sscanf(sc.Text(), `bots_config_cache_requests_total{result="hit"} %g`, &v); err == nil {
+			l.hits = v
+		} else if _, err := fmt.Sscanf(sc.Text(), `bots_config_cache_requests_total{result="miss"} %g`, &v); err == nil {
+			l.misses = v
+		}
+	}
+	return l
+}
+
+// hitRate is the share of hits among the lookups since before; nil when there were none.
+func (l lookups) hitRate(before lookups) *float64 {
+	hits, all := l.hits-before.hits, l.hits-before.hits+l.misses-before.misses
+	if all <= 0 {
+		return nil
+	}
+	r := hits / all
+	return &r
 }
 
 func printTable(out io.Writer, r Report) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -132,18 +133,49 @@ func httpAlias(ctx context.Context, h *httpConn, data *sample, w *worker) error 
 	return nil
 }
 
+// configWorkingSet is how many bots the config scenario reads: the bots in conversation on
+// one replica at a time, which the runtime cache's default budget holds.
+const configWorkingSet = 10_000
+
+// configBots are the bots the config scenario reads.
+func (s *versionSample) configBots() []versionedBot { return s.bots[:min(len(s.bots), configWorkingSet)] }
+
+func configURL(b versionedBot) string {
+	return "/api/v1/bots/" + b.ID.String() + "/config?alias=" + benchAlias
+}
+
 // httpConfig is the chat runtime's read at the start of a conversation turn: the
 // configuration a bot's alias serves.
 func httpConfig(ctx context.Context, h *httpConn, data *sample, w *worker) error {
-	b := data.versioned.bots[w.rng.IntN(len(data.versioned.bots))]
-	_, err := h.call(ctx, http.MethodGet, "/api/v1/bots/"+b.ID.String()+"/config?alias="+benchAlias, data.token(b.Owner), nil, nil, http.StatusOK)
+	set := data.versioned.configBots()
+	b := set[w.rng.IntN(len(set))]
+	_, err := h.call(ctx, http.MethodGet, configURL(b), data.token(b.Owner), nil, nil, http.StatusOK)
 	return err
+}
+
+// primeConfig reads every bot of the config scenario once, over conns, as a running chat
+// runtime would have: the scenario measures a replica whose cache has seen its working set.
+func primeConfig(ctx context.Context, conns []*httpConn, data *sample) error {
+	set := data.versioned.configBots()
+	var g errgroup.Group
+	for i, h := range conns {
+		g.Go(func() error {
+			for j := i; j < len(set); j += len(conns) {
+				if _, err := h.call(ctx, http.MethodGet, configURL(set[j]), data.token(set[j].Owner), nil, nil, http.StatusOK); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // config is httpConfig through a bot service that has no notification feed, so that its
 // runtime cache stays bypassed: the ceiling is the database's work for an uncached read.
 func (c *ceiling) config(ctx context.Context, data *sample, w *worker) error {
-	b := data.versioned.bots[w.rng.IntN(len(data.versioned.bots))]
+	set := data.versioned.configBots()
+	b := set[w.rng.IntN(len(set))]
 	alias := benchAlias
 	_, err := c.svc.RuntimeConfig(ctx, b.Owner, b.ID, bots.RuntimeSelector{Alias: &alias})
 	return err

@@ -65,9 +65,16 @@ func NewRuntimeCacheCollector(svc *Service) prometheus.Collector {
 
 type runtimeCacheCollector struct{ svc *Service }
 
-func (runtimeCacheCollector) Describe(ch chan<- *prometheus.Desc) { ch <- configCacheRequests }
+var configCacheBytes = prometheus.NewDesc("bots_config_cache_bytes",
+	"About how much memory the runtime read path's cache holds (CONFIG_CACHE_MB bounds it).", nil, nil)
+
+func (runtimeCacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- configCacheRequests
+	ch <- configCacheBytes
+}
 
 func (c runtimeCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(configCacheBytes, prometheus.GaugeValue, float64(c.svc.RuntimeCacheBytes()))
 	hits, misses := c.svc.RuntimeCacheStats()
 	ch <- prometheus.MustNewConstMetric(configCacheRequests, prometheus.CounterValue, float64(hits), "hit")
 	ch <- prometheus.MustNewConstMetric(configCacheRequests, prometheus.CounterValue, float64(misses), "miss")

@@ -73,7 +73,7 @@ func TestTheRuntimeCacheIsBypassedWhileTheFeedIsDown(t *testing.T) {
 func TestTheRuntimeCacheCanBeTurnedOff(t *testing.T) {
 	t.Parallel()
 	pool := dbtest.Pool(t)
-	s := bots.NewService(pool, noTraining{}, bots.RuntimeCacheSize(0))
+	s := bots.NewService(pool, noTraining{}, bots.RuntimeCacheBytes(0))
 	s.ConfigFeedListening()
 	ctx := t.Context()
 	owner, bot := activeBot(t, s)

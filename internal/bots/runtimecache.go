@@ -1,11 +1,9 @@
 package bots
 
 import (
-	"sync"
 	"sync/atomic"
 
 	"github.com/google/uuid"
-	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // runtimeCache keeps in memory what the runtime read path (RuntimeConfig) reads: active
@@ -19,10 +17,12 @@ import (
 // forgets. While the notification feed is down, forgets could be missed, so the cache is
 // emptied and bypassed until the feed listens again (and emptied once more then).
 type runtimeCache struct {
-	// size bounds each of the two caches, in entries; 0 turns the cache off.
-	size     int
-	versions *lru.Cache[versionKey, runtimeVersion]
-	bots     *lru.Cache[uuid.UUID, *botEntries]
+	// on is false when the cache is off (a budget of 0).
+	enabled  bool
+	versions *weightedLRU[versionKey, runtimeVersion]
+	// bots holds, by bot, what each caller that read it may see; a map is never changed once
+	// in the cache (a new caller makes a new map), so readers use it without a lock.
+	bots *weightedLRU[uuid.UUID, map[uuid.UUID]runtimeBot]
 
 	// forgets counts the forgets; listening says whether the feed is up.
 	forgets   atomic.Uint64
@@ -40,33 +40,41 @@ type runtimeBotKey struct {
 	bot, caller uuid.UUID
 }
 
-// botEntries holds one bot's entries, by caller: a public bot is read by many. It is removed
-// as a whole when the bot is forgotten.
-type botEntries struct {
-	mu       sync.Mutex
-	byCaller map[uuid.UUID]runtimeBot
-}
-
 // maxCallersPerBot bounds the callers kept per bot, so that a public bot read by everyone
 // costs a bounded amount of memory; further callers read from the database.
 const maxCallersPerBot = 64
 
-func newRuntimeCache(size int) *runtimeCache {
-	c := &runtimeCache{size: size}
-	if size > 0 {
-		var err error
-		if c.versions, err = lru.New[versionKey, runtimeVersion](size); err != nil {
-			panic(err) // only for a size that is not positive
+// The estimated bytes of the cache's entries: the strings and JSON they hold, and what Go's
+// maps, strings and slices add around them.
+const (
+	versionOverhead = 160
+	botOverhead     = 120
+	callerOverhead  = 110
+	aliasOverhead   = 60
+)
+
+// newRuntimeCache returns a cache that holds at most about budget bytes: three quarters for
+// versions, a quarter for bots.
+func newRuntimeCache(budget int) *runtimeCache {
+	c := &runtimeCache{enabled: budget > 0}
+	c.versions = newWeightedLRU[versionKey](budget/4*3, func(v runtimeVersion) int {
+		return versionOverhead + len(v.Model) + len(v.SystemPrompt) + len(v.prepared)
+	})
+	c.bots = newWeightedLRU[uuid.UUID](budget/4, func(m map[uuid.UUID]runtimeBot) int {
+		w := botOverhead
+		for _, b := range m {
+			w += callerOverhead
+			for name := range b.aliases {
+				w += aliasOverhead + len(name)
+			}
 		}
-		if c.bots, err = lru.New[uuid.UUID, *botEntries](size); err != nil {
-			panic(err)
-		}
-	}
+		return w
+	})
 	return c
 }
 
 // on reports whether reads may use the cache.
-func (c *runtimeCache) on() bool { return c.size > 0 && c.listening.Load() }
+func (c *runtimeCache) on() bool { return c.enabled && c.listening.Load() }
 
 func (c *runtimeCache) count(hit bool) {
 	if hit {
@@ -84,10 +92,8 @@ func (c *runtimeCache) bot(key runtimeBotKey) (runtimeBot, bool) {
 		b  runtimeBot
 		ok bool
 	)
-	if e, found := c.bots.Get(key.bot); found {
-		e.mu.Lock()
-		b, ok = e.byCaller[key.caller]
-		e.mu.Unlock()
+	if m, found := c.bots.get(key.bot); found {
+		b, ok = m[key.caller]
 	}
 	c.count(ok)
 	return b, ok
@@ -101,63 +107,64 @@ func (c *runtimeCache) keepBot(mark uint64, key runtimeBotKey, b runtimeBot) {
 	if !c.on() {
 		return
 	}
-	fresh := &botEntries{byCaller: map[uuid.UUID]runtimeBot{}}
-	e, found, _ := c.bots.PeekOrAdd(key.bot, fresh)
-	if !found {
-		e = fresh
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	// Checked under the entry's lock, after the entry is in the cache: a forget either came
-	// before (and the mark shows it) or removes this entry after.
-	if c.forgets.Load() != mark || len(e.byCaller) >= maxCallersPerBot {
-		return
-	}
-	e.byCaller[key.caller] = b
+	c.bots.update(key.bot, func(old map[uuid.UUID]runtimeBot, found bool) (map[uuid.UUID]runtimeBot, bool) {
+		// Checked under the cache's lock, which forget takes to remove the bot after
+		// counting: a forget either came before (and the mark shows it) or removes this entry
+		// after.
+		if c.forgets.Load() != mark || len(old) >= maxCallersPerBot {
+			return nil, false
+		}
+		m := make(map[uuid.UUID]runtimeBot, len(old)+1)
+		for k, v := range old {
+			m[k] = v
+		}
+		m[key.caller] = b
+		return m, true
+	})
 }
 
 func (c *runtimeCache) version(key versionKey) (runtimeVersion, bool) {
 	if !c.on() {
 		return runtimeVersion{}, false
 	}
-	v, ok := c.versions.Get(key)
+	v, ok := c.versions.get(key)
 	c.count(ok)
 	return v, ok
 }
 
 func (c *runtimeCache) keepVersion(key versionKey, v runtimeVersion) {
 	if c.on() {
-		c.versions.Add(key, v)
+		c.versions.update(key, func(runtimeVersion, bool) (runtimeVersion, bool) { return v, true })
 	}
 }
 
 // forget drops what the cache holds of a bot that changed; it is called after the change
 // committed.
 func (c *runtimeCache) forget(bot uuid.UUID) {
-	if c.size == 0 {
+	if !c.enabled {
 		return
 	}
 	c.forgets.Add(1)
-	c.bots.Remove(bot)
+	c.bots.remove(bot)
 }
 
 // lost is called when the notification feed's connection is down: forgets may be missed
 // until it is back, so nothing is served from or kept in the cache meanwhile.
 func (c *runtimeCache) lost() {
-	if c.size == 0 {
+	if !c.enabled {
 		return
 	}
 	c.listening.Store(false)
 	c.forgets.Add(1)
-	c.bots.Purge()
+	c.bots.purge()
 }
 
 // listen is called once the feed listens again: anything may have changed meanwhile.
 func (c *runtimeCache) listen() {
-	if c.size == 0 {
+	if !c.enabled {
 		return
 	}
 	c.forgets.Add(1)
-	c.bots.Purge()
+	c.bots.purge()
 	c.listening.Store(true)
 }

@@ -44,18 +44,18 @@ type Service struct {
 	runtime *runtimeCache
 }
 
-// DefaultRuntimeCacheSize is how many versions, and how many bots, the runtime read path
-// keeps in memory unless told otherwise (config's CONFIG_CACHE_SIZE): a version takes about
-// 3 KB at the largest configuration, so at most about 30 MB.
-const DefaultRuntimeCacheSize = 10_000
+// DefaultRuntimeCacheBytes is about the most memory the runtime read path keeps unless told
+// otherwise (config's CONFIG_CACHE_MB): 24 MiB of versions, some 15,000 at a typical 1.5 KB,
+// and 8 MiB of bots.
+const DefaultRuntimeCacheBytes = 32 << 20
 
 // Option changes how NewService builds a service.
 type Option func(*Service)
 
-// RuntimeCacheSize bounds the runtime read path's cache to size versions and size bots; 0
-// turns it off.
-func RuntimeCacheSize(size int) Option {
-	return func(s *Service) { s.runtime = newRuntimeCache(size) }
+// RuntimeCacheBytes bounds the runtime read path's cache to about bytes of memory; 0 turns
+// it off.
+func RuntimeCacheBytes(bytes int) Option {
+	return func(s *Service) { s.runtime = newRuntimeCache(bytes) }
 }
 
 // maxKnownUsers bounds the users a process remembers: about 115 bytes each, under 6 MB in
@@ -68,7 +68,7 @@ func NewService(pool *pgxpool.Pool, queue TrainingQueue, opts ...Option) *Servic
 	if err != nil {
 		panic(err) // only for a size that is not positive
 	}
-	s := &Service{pool: pool, q: db.New(), queue: queue, knownUsers: known, runtime: newRuntimeCache(DefaultRuntimeCacheSize)}
+	s := &Service{pool: pool, q: db.New(), queue: queue, knownUsers: known, runtime: newRuntimeCache(DefaultRuntimeCacheBytes)}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -89,6 +89,13 @@ func (s *Service) ConfigFeedListening() { s.runtime.listen() }
 // RuntimeCacheStats returns the runtime read path's cache hits and misses so far.
 func (s *Service) RuntimeCacheStats() (hits, misses uint64) {
 	return s.runtime.hits.Load(), s.runtime.misses.Load()
+}
+
+// RuntimeCacheBytes returns about how much memory the runtime read path's cache holds.
+func (s *Service) RuntimeCacheBytes() int {
+	_, versions := s.runtime.versions.size()
+	_, bots := s.runtime.bots.size()
+	return versions + bots
 }
 
 // queueIfTraining finishes a write that returned row inside tx: a bot the write left in

@@ -46,8 +46,8 @@ type Config struct {
 	// CORSAllowedOrigins are the browser origins (scheme://host[:port]) that may call the
 	// API from their pages; empty: none, and no CORS headers are sent.
 	CORSAllowedOrigins []string
-	// RuntimeCacheSize bounds the runtime read path's cache, in versions and in bots; 0: off.
-	RuntimeCacheSize int
+	// RuntimeCacheBytes bounds the memory of the runtime read path's cache; 0: off.
+	RuntimeCacheBytes int
 }
 
 // Tokens are the rules of bearer tokens that an operator chooses.
@@ -108,7 +108,7 @@ var Settings = []Setting{
 	{Name: "JWT_AUDIENCE", Unset: "(none)", Meaning: "the `aud` a bearer token must name (as a string, or in an array); unset: a token that has an `aud` claim is refused. `bots token` names it in the tokens it prints"},
 	{Name: "JWT_MAX_TTL", Unset: "(none)", Meaning: "the longest a bearer token may live, for example `24h`: `exp - iat`, or `exp` - now for a token without `iat`; unset: any"},
 	{Name: "CORS_ALLOWED_ORIGINS", Unset: "(none)", Meaning: "comma-separated origins (`scheme://host[:port]`) whose browser pages may call the API, for example `https://app.example.com`; `*` for any; unset: none"},
-	{Name: "CONFIG_CACHE_SIZE", Default: "10000", Meaning: "active versions, and bots, that the runtime read path (`GET /api/v1/bots/{id}/config`) keeps in memory per server process, each at most about 3 KB (`0`: off, every read goes to the database)"},
+	{Name: "CONFIG_CACHE_MB", Default: "32", Meaning: "megabytes (MiB) of memory in which the runtime read path (`GET /api/v1/bots/{id}/config`) keeps active versions and what reads of each bot depend on, per server process; the least recently read go first (`0`: off, every read goes to the database)"},
 }
 
 // Load reads and checks the settings; needSecret is false for commands that sign nothing.
@@ -156,7 +156,7 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		r.errs = append(r.errs, err)
 	}
 	c.CORSAllowedOrigins = origins
-	c.RuntimeCacheSize = r.wholeNumber("CONFIG_CACHE_SIZE", 0)
+	c.RuntimeCacheBytes = r.wholeNumber("CONFIG_CACHE_MB", 0) << 20
 
 	return c, errors.Join(r.errs...)
 }

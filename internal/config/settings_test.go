@@ -249,13 +249,13 @@ var settingCases = []settingCase{
 		invalid: map[string]string{"*,https://app.example.com": "CORS_ALLOWED_ORIGINS lists * with other origins: * already allows every origin; give either * or a list"},
 	},
 	{
-		name:  "CONFIG_CACHE_SIZE",
-		field: func(c config.Config) any { return c.RuntimeCacheSize },
-		unset: 10000,
-		valid: map[string]any{"0": 0, "500": 500},
+		name:  "CONFIG_CACHE_MB",
+		field: func(c config.Config) any { return c.RuntimeCacheBytes },
+		unset: 32 << 20,
+		valid: map[string]any{"0": 0, "500": 500 << 20},
 		invalid: map[string]string{
-			"-1":  "CONFIG_CACHE_SIZE must be a whole number of at least 0",
-			"1e3": "CONFIG_CACHE_SIZE must be a whole number of at least 0",
+			"-1":  "CONFIG_CACHE_MB must be a whole number of at least 0",
+			"1e3": "CONFIG_CACHE_MB must be a whole number of at least 0",
 		},
 	},
 }
