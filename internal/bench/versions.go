@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"golang.org/x/sync/errgroup"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/chatsphere/bots/internal/bots"
 )
@@ -89,7 +89,9 @@ func (s *versionSample) aliasTarget(w *worker, i int) int32 {
 
 func versionsURL(b versionedBot) string { return "/api/v1/bots/" + b.ID.String() + "/versions" }
 
-func aliasURL(b versionedBot) string { return "/api/v1/bots/" + b.ID.String() + "/aliases/" + benchAlias }
+func aliasURL(b versionedBot) string {
+	return "/api/v1/bots/" + b.ID.String() + "/aliases/" + benchAlias
+}
 
 func parseTag(tag string) int64 {
 	n, _ := strconv.ParseInt(strings.Trim(tag, `"`), 10, 64)
@@ -138,7 +140,9 @@ func httpAlias(ctx context.Context, h *httpConn, data *sample, w *worker) error 
 const configWorkingSet = 10_000
 
 // configBots are the bots the config scenario reads.
-func (s *versionSample) configBots() []versionedBot { return s.bots[:min(len(s.bots), configWorkingSet)] }
+func (s *versionSample) configBots() []versionedBot {
+	return s.bots[:min(len(s.bots), configWorkingSet)]
+}
 
 func configURL(b versionedBot) string {
 	return "/api/v1/bots/" + b.ID.String() + "/config?alias=" + benchAlias
