@@ -11,10 +11,30 @@ import (
 	"github.com/google/uuid"
 )
 
+const botLatestActive = `-- name: BotLatestActive :one
+SELECT COALESCE((SELECT v.number FROM bot_versions v WHERE v.bot_id = b.id AND v.status = 'active'
+                 ORDER BY v.number DESC LIMIT 1), 0)::int AS number
+FROM bots b
+WHERE b.id = $1 AND b.deleted_at IS NULL AND (b.owner_id = $2 OR b.is_public)
+`
+
+type BotLatestActiveParams struct {
+	BotID  uuid.UUID
+	Caller uuid.UUID
+}
+
+// The number of the bot's latest active version, 0 when none is active yet, read backwards
+// along the versions' key. No row for a bot the caller may not see.
+func (q *Queries) BotLatestActive(ctx context.Context, db DBTX, arg BotLatestActiveParams) (int32, error) {
+	row := db.QueryRow(ctx, botLatestActive, arg.BotID, arg.Caller)
+	var number int32
+	err := row.Scan(&number)
+	return number, err
+}
+
 const botRuntime = `-- name: BotRuntime :one
 
-SELECT COALESCE((SELECT max(v.number) FROM bot_versions v WHERE v.bot_id = b.id AND v.status = 'active'), 0)::int AS latest_active,
-       COALESCE((SELECT jsonb_object_agg(a.name, a.version) FROM bot_aliases a WHERE a.bot_id = b.id), '{}')::jsonb AS aliases
+SELECT COALESCE((SELECT jsonb_object_agg(a.name, a.version) FROM bot_aliases a WHERE a.bot_id = b.id), '{}')::jsonb AS aliases
 FROM bots b
 WHERE b.id = $1 AND b.deleted_at IS NULL AND (b.owner_id = $2 OR b.is_public)
 `
@@ -24,20 +44,15 @@ type BotRuntimeParams struct {
 	Caller uuid.UUID
 }
 
-type BotRuntimeRow struct {
-	LatestActive int32
-	Aliases      []byte
-}
-
-// The runtime read path. Both queries are scoped to the caller with the rule of BotGet: the
-// bot is not deleted, and the caller owns it or it is public.
-// What a configuration read of the bot depends on, as the caller may see it: the bot's
-// latest active version (0 when none is active yet) and its aliases (name to version).
-func (q *Queries) BotRuntime(ctx context.Context, db DBTX, arg BotRuntimeParams) (BotRuntimeRow, error) {
+// The runtime read path. Every query is scoped to the caller with the rule of BotGet: the bot
+// is not deleted, and the caller owns it or it is public.
+// What a configuration read by alias or number depends on, as the caller may see it: the
+// bot's aliases (name to version). No row for a bot the caller may not see.
+func (q *Queries) BotRuntime(ctx context.Context, db DBTX, arg BotRuntimeParams) ([]byte, error) {
 	row := db.QueryRow(ctx, botRuntime, arg.BotID, arg.Caller)
-	var i BotRuntimeRow
-	err := row.Scan(&i.LatestActive, &i.Aliases)
-	return i, err
+	var aliases []byte
+	err := row.Scan(&aliases)
+	return aliases, err
 }
 
 const versionRuntime = `-- name: VersionRuntime :one

@@ -54,7 +54,7 @@ func (q *Queries) BotCount(ctx context.Context, db DBTX, arg BotCountParams) (in
 }
 
 const botListCreatedAsc = `-- name: BotListCreatedAsc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
@@ -127,7 +127,6 @@ func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCre
 			&i.Bot.CreatedAt,
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
-			&i.Bot.PreparedConfig,
 			&i.Bot.NameFold,
 			&i.Bot.DescriptionFold,
 			&i.Bot.NameClash,
@@ -145,7 +144,7 @@ func (q *Queries) BotListCreatedAsc(ctx context.Context, db DBTX, arg BotListCre
 }
 
 const botListCreatedDesc = `-- name: BotListCreatedDesc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
@@ -218,7 +217,6 @@ func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCr
 			&i.Bot.CreatedAt,
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
-			&i.Bot.PreparedConfig,
 			&i.Bot.NameFold,
 			&i.Bot.DescriptionFold,
 			&i.Bot.NameClash,
@@ -236,7 +234,7 @@ func (q *Queries) BotListCreatedDesc(ctx context.Context, db DBTX, arg BotListCr
 }
 
 const botListNameAsc = `-- name: BotListNameAsc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
@@ -311,7 +309,6 @@ func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAs
 			&i.Bot.CreatedAt,
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
-			&i.Bot.PreparedConfig,
 			&i.Bot.NameFold,
 			&i.Bot.DescriptionFold,
 			&i.Bot.NameClash,
@@ -329,7 +326,7 @@ func (q *Queries) BotListNameAsc(ctx context.Context, db DBTX, arg BotListNameAs
 }
 
 const botListNameDesc = `-- name: BotListNameDesc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
@@ -402,7 +399,6 @@ func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameD
 			&i.Bot.CreatedAt,
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
-			&i.Bot.PreparedConfig,
 			&i.Bot.NameFold,
 			&i.Bot.DescriptionFold,
 			&i.Bot.NameClash,
@@ -420,7 +416,7 @@ func (q *Queries) BotListNameDesc(ctx context.Context, db DBTX, arg BotListNameD
 }
 
 const botListUpdatedAsc = `-- name: BotListUpdatedAsc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
@@ -493,7 +489,6 @@ func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpd
 			&i.Bot.CreatedAt,
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
-			&i.Bot.PreparedConfig,
 			&i.Bot.NameFold,
 			&i.Bot.DescriptionFold,
 			&i.Bot.NameClash,
@@ -511,7 +506,7 @@ func (q *Queries) BotListUpdatedAsc(ctx context.Context, db DBTX, arg BotListUpd
 }
 
 const botListUpdatedDesc = `-- name: BotListUpdatedDesc :many
-SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version, (CASE
+SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version, (CASE
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
@@ -584,7 +579,6 @@ func (q *Queries) BotListUpdatedDesc(ctx context.Context, db DBTX, arg BotListUp
 			&i.Bot.CreatedAt,
 			&i.Bot.UpdatedAt,
 			&i.Bot.DeletedAt,
-			&i.Bot.PreparedConfig,
 			&i.Bot.NameFold,
 			&i.Bot.DescriptionFold,
 			&i.Bot.NameClash,

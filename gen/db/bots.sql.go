@@ -74,7 +74,7 @@ WITH bot AS (
                       system_prompt, is_public)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
             $9, $10)
-    RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version
+    RETURNING id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, name_fold, description_fold, name_clash, config_version
 ), recorded AS (
     INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
                               created_at, created_by, source)
@@ -82,7 +82,7 @@ WITH bot AS (
            created_at, owner_id, $11::text
     FROM bot
 )
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version FROM bot
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, name_fold, description_fold, name_clash, config_version FROM bot
 `
 
 type BotCreateParams struct {
@@ -114,7 +114,6 @@ type BotCreateRow struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	DeletedAt       *time.Time
-	PreparedConfig  []byte
 	NameFold        string
 	DescriptionFold *string
 	NameClash       bool
@@ -156,7 +155,6 @@ func (q *Queries) BotCreate(ctx context.Context, db DBTX, arg BotCreateParams) (
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
-		&i.PreparedConfig,
 		&i.NameFold,
 		&i.DescriptionFold,
 		&i.NameClash,
@@ -227,7 +225,7 @@ func (q *Queries) BotFirstFreeName(ctx context.Context, db DBTX, arg BotFirstFre
 }
 
 const botGet = `-- name: BotGet :one
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version FROM bots
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, name_fold, description_fold, name_clash, config_version FROM bots
 WHERE id = $1 AND deleted_at IS NULL AND (owner_id = $2 OR is_public)
 `
 
@@ -254,7 +252,6 @@ func (q *Queries) BotGet(ctx context.Context, db DBTX, arg BotGetParams) (Bot, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
-		&i.PreparedConfig,
 		&i.NameFold,
 		&i.DescriptionFold,
 		&i.NameClash,
@@ -275,13 +272,13 @@ WITH cur AS (
         status_message = CASE WHEN status = 'active' THEN status_message END
     FROM cur
     WHERE bots.id = cur.id
-    RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
+    RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
 ), retrained AS (
     UPDATE bot_versions v SET status = 'training', status_message = NULL
     FROM cur
     WHERE v.bot_id = cur.id AND v.number = cur.config_version AND cur.old_status = 'error'
 )
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version FROM bot
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, name_fold, description_fold, name_clash, config_version FROM bot
 `
 
 type BotRestoreParams struct {
@@ -304,7 +301,6 @@ type BotRestoreRow struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	DeletedAt       *time.Time
-	PreparedConfig  []byte
 	NameFold        string
 	DescriptionFold *string
 	NameClash       bool
@@ -333,7 +329,6 @@ func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams)
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
-		&i.PreparedConfig,
 		&i.NameFold,
 		&i.DescriptionFold,
 		&i.NameClash,
@@ -359,19 +354,18 @@ WITH target AS (
         system_prompt   = target.system_prompt,
         status          = CASE WHEN target.status = 'active' THEN 'active' ELSE 'training' END::bot_status,
         status_message  = NULL,
-        prepared_config = target.prepared_config,
         config_version  = config_version + 1,
         version         = version + 1,
         updated_at      = now()
     FROM edit, target
     WHERE bots.id = edit.bot_id
-    RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
+    RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
 ), recorded AS (
     INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
                               prepared_config, created_at, created_by, source, reverted_from)
-    SELECT id, config_version, model, temperature, system_prompt, status, status_message,
-           prepared_config, updated_at, owner_id, 'revert', $2::int
-    FROM bot
+    SELECT bot.id, bot.config_version, bot.model, bot.temperature, bot.system_prompt, bot.status, bot.status_message,
+           target.prepared_config, bot.updated_at, bot.owner_id, 'revert', $2::int
+    FROM bot, target
     RETURNING bot_id, number, model, temperature, system_prompt, status, status_message, created_at, created_by, source, reverted_from, prepared_config
 )
 SELECT bot_id, number, model, temperature, system_prompt, status, status_message, created_at, created_by, source, reverted_from, prepared_config FROM recorded
@@ -440,12 +434,12 @@ WITH cur AS (
     WHERE bots.id = $1 AND bots.owner_id = $2 AND bots.deleted_at IS NULL
     FOR NO KEY UPDATE
 ), bot AS (
-    UPDATE bots SET status = 'training', status_message = NULL, prepared_config = NULL,
+    UPDATE bots SET status = 'training', status_message = NULL,
         config_version = CASE WHEN cur.old_status = 'active' THEN bots.config_version + 1 ELSE bots.config_version END,
         updated_at = now(), version = version + 1
     FROM cur
     WHERE bots.id = cur.id
-    RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
+    RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
 ), recorded AS (
     INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
                               created_at, created_by, source)
@@ -458,7 +452,7 @@ WITH cur AS (
     FROM cur
     WHERE v.bot_id = cur.id AND v.number = cur.config_version AND cur.old_status <> 'active'
 )
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version FROM bot
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, name_fold, description_fold, name_clash, config_version FROM bot
 `
 
 type BotTrainParams struct {
@@ -481,7 +475,6 @@ type BotTrainRow struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	DeletedAt       *time.Time
-	PreparedConfig  []byte
 	NameFold        string
 	DescriptionFold *string
 	NameClash       bool
@@ -509,7 +502,6 @@ func (q *Queries) BotTrain(ctx context.Context, db DBTX, arg BotTrainParams) (Bo
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
-		&i.PreparedConfig,
 		&i.NameFold,
 		&i.DescriptionFold,
 		&i.NameClash,
@@ -525,13 +517,15 @@ WITH edit AS (
             OR $3 <> bots.temperature) IS TRUE AS reconfigures,
            ($1 <> bots.model OR $2 <> bots.system_prompt) IS TRUE
            OR (($3 <> bots.temperature) IS TRUE
-               AND NOT (bots.status = 'active'
-                        AND $3 <= ($4::jsonb ->> bots.model)::float8) IS TRUE) AS trains
+               AND NOT (bots.status = 'active' AND prior.prepared_config IS NOT NULL
+                        AND $3 <= ($4::jsonb ->> bots.model)::float8) IS TRUE) AS trains,
+           prior.prepared_config AS prior_prepared
     FROM bots
+    LEFT JOIN bot_versions prior ON prior.bot_id = bots.id AND prior.number = bots.config_version
     WHERE bots.id = $5 AND bots.owner_id = $6 AND bots.deleted_at IS NULL
       AND (NOT $7::boolean OR bots.version = ANY ($8::bigint[]))
       AND bots.version <> ALL ($9::bigint[])
-    FOR NO KEY UPDATE
+    FOR NO KEY UPDATE OF bots
 ), bot AS (
     UPDATE bots SET
         name          = COALESCE($10, name),
@@ -545,26 +539,23 @@ WITH edit AS (
         is_public     = COALESCE($15, is_public),
         status        = CASE WHEN edit.trains THEN 'training' ELSE status END,
         status_message = CASE WHEN edit.trains THEN NULL ELSE status_message END,
-        prepared_config = CASE
-            WHEN edit.trains THEN NULL
-            WHEN edit.reconfigures THEN jsonb_set(prepared_config, '{temperature}', to_jsonb($3::float8))
-            ELSE prepared_config END,
         config_version = CASE WHEN edit.reconfigures THEN config_version + 1 ELSE config_version END,
         version       = version + 1,
         updated_at    = now()
     FROM edit
     WHERE bots.id = edit.bot_id
       AND NOT ($16::boolean AND edit.trains)
-    RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.prepared_config, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
+    RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
 ), recorded AS (
     INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
                               prepared_config, created_at, created_by, source)
     SELECT id, config_version, model, temperature, system_prompt, status, status_message,
-           prepared_config, updated_at, owner_id, 'update'
+           CASE WHEN NOT edit.trains THEN jsonb_set(edit.prior_prepared, '{temperature}', to_jsonb(bot.temperature)) END,
+           updated_at, owner_id, 'update'
     FROM bot JOIN edit ON edit.bot_id = bot.id
     WHERE edit.reconfigures
 )
-SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, prepared_config, name_fold, description_fold, name_clash, config_version FROM bot
+SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, name_fold, description_fold, name_clash, config_version FROM bot
 `
 
 type BotUpdateParams struct {
@@ -601,7 +592,6 @@ type BotUpdateRow struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	DeletedAt       *time.Time
-	PreparedConfig  []byte
 	NameFold        string
 	DescriptionFold *string
 	NameClash       bool
@@ -624,10 +614,12 @@ type BotUpdateRow struct {
 //	  version is active at once, with the prepared configuration of its predecessor at the
 //	  new temperature.
 //
-// Both are read from the row as locked, which holds the latest version's status and prepared
-// configuration, so that they describe the row this UPDATE changes. When settled_only is set,
-// an edit that trains is left alone (no row comes back): its new version needs a job, which
-// only a transaction can queue with the write.
+// Both are read from the row as locked, which holds the latest version's status. The
+// predecessor's prepared configuration is read from the statement's snapshot: when a training
+// of it committed while this statement waited for the lock, the snapshot has none yet, and
+// the new version trains instead of being active at once, which is never wrong. When
+// settled_only is set, an edit that trains is left alone (no row comes back): its new version
+// needs a job, which only a transaction can queue with the write.
 func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (BotUpdateRow, error) {
 	row := db.QueryRow(ctx, botUpdate,
 		arg.Model,
@@ -663,7 +655,6 @@ func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.DeletedAt,
-		&i.PreparedConfig,
 		&i.NameFold,
 		&i.DescriptionFold,
 		&i.NameClash,

@@ -164,7 +164,6 @@ type Bot struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	DeletedAt       *time.Time
-	PreparedConfig  []byte
 	NameFold        string
 	DescriptionFold *string
 	NameClash       bool

@@ -66,12 +66,11 @@ WITH locked AS (
         status_message  = $3,
         prepared_config = $4
     WHERE bot_id = (SELECT id FROM locked) AND number = $5 AND status = 'training'
-    RETURNING bot_id, number, status, status_message, prepared_config
+    RETURNING bot_id, number, status, status_message
 ), bot AS (
     UPDATE bots SET
         status          = version.status,
         status_message  = version.status_message,
-        prepared_config = version.prepared_config,
         version         = bots.version + 1,
         updated_at      = now()
     FROM version

@@ -43,13 +43,19 @@ const (
 const versionedBots = `INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, prepared_config, created_at, created_by, source)
 SELECT id, n, model, v.temperature, system_prompt,
        CASE WHEN n = config_version THEN status ELSE 'active' END,
-       CASE WHEN n = config_version THEN prepared_config
-            ELSE jsonb_set(prepared_config, '{temperature}', to_jsonb(v.temperature)) END,
+       CASE WHEN n < config_version OR status = 'active' THEN ` + preparedConfig + ` END,
        created_at + (n - 1) * interval '1 minute', owner_id,
        CASE WHEN n = 1 THEN 'create' ELSE 'update' END
 FROM bots, generate_series(1, config_version) AS n,
      LATERAL (SELECT CASE WHEN n = config_version THEN temperature
                           ELSE ((round(temperature * 10)::int + config_version - n) % 11)::float8 / 10 END AS temperature) AS v`
+
+// preparedConfig is what training prepares for a version (v) of a bot, in its shape
+// (training.Prepared).
+const preparedConfig = `jsonb_build_object('model', model, 'provider', 'OpenAI', 'context_window', 128000,
+	'temperature', v.temperature, 'system_prompt', system_prompt,
+	'system_prompt_tokens', ceil(char_length(system_prompt) / 4.0) + 8,
+	'max_conversation_tokens', 128000 - ceil(char_length(system_prompt) / 4.0) - 8)`
 
 func phrase(rng *rand.Rand, maxChars int) string {
 	var b strings.Builder
@@ -66,9 +72,11 @@ func phrase(rng *rand.Rand, maxChars int) string {
 	return b.String()
 }
 
-// datasetLayout names what seed writes; a dataset of another layout (written by an older
-// benchmark, layout 1: bots with one version each and no aliases) is seeded again.
-const datasetLayout = 2
+// datasetLayout names what seed writes; a dataset of another layout, written by an older
+// benchmark, is seeded again. Layout 1: bots with one version each and no aliases; layout 2:
+// the bots' rows also held a prepared configuration, written by an UPDATE of every active bot
+// that left the table twice its size.
+const datasetLayout = 3
 
 // seed fills the database with users and bots by COPY, unless it already holds exactly this
 // dataset: 1% of the users own 90% of the bots (thousands each), the rest a handful each.
@@ -177,12 +185,6 @@ func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Write
 			return err
 		}
 		for _, sql := range []string{
-			// What training prepares for an active bot, in its shape (training.Prepared).
-			`UPDATE bots SET prepared_config = jsonb_build_object('model', model, 'provider', 'OpenAI',
-			     'context_window', 128000, 'temperature', temperature, 'system_prompt', system_prompt,
-			     'system_prompt_tokens', ceil(char_length(system_prompt) / 4.0) + 8,
-			     'max_conversation_tokens', 128000 - ceil(char_length(system_prompt) / 4.0) - 8)
-			 WHERE status = 'active'`,
 			"ALTER TABLE bots ENABLE TRIGGER USER",
 			`INSERT INTO bot_counts (owner_id, shard, live) SELECT owner_id, 0, count(*) FROM bots WHERE deleted_at IS NULL GROUP BY owner_id`,
 			`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at) SELECT id, NULL, 'training', created_at FROM bots`,

@@ -191,9 +191,10 @@ func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots 
 		`INSERT INTO bot_counts (owner_id, shard, live) SELECT owner_id, 0, count(*) FROM bots WHERE deleted_at IS NULL GROUP BY owner_id`,
 		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
 		 SELECT id, NULL, 'training', created_at FROM bots`,
-		`UPDATE bots SET prepared_config = jsonb_build_object('model', model, 'temperature', temperature) WHERE status = 'active'`,
 		`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, prepared_config, created_at, created_by, source)
-		 SELECT id, 1, model, temperature, system_prompt, status, prepared_config, created_at, owner_id, 'create' FROM bots`,
+		 SELECT id, 1, model, temperature, system_prompt, status,
+		        CASE WHEN status = 'active' THEN jsonb_build_object('model', model, 'temperature', temperature) END,
+		        created_at, owner_id, 'create' FROM bots`,
 		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
 		 SELECT id, 'training', status, updated_at FROM bots WHERE status <> 'training'`,
 		// Idempotency keys of the last day.
@@ -376,6 +377,15 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 	})
 	run("AliasDelete", func() error {
 		_, err := q.BotAliasDelete(ctx, x, db.BotAliasDeleteParams{BotID: bot.ID, Name: "alias-7", Caller: heavy})
+		return err
+	})
+	run("RuntimeBot", func() error { _, err := q.BotRuntime(ctx, x, db.BotRuntimeParams{BotID: bot.ID, Caller: heavy}); return err })
+	run("RuntimeLatestActive", func() error {
+		_, err := q.BotLatestActive(ctx, x, db.BotLatestActiveParams{BotID: bot.ID, Caller: heavy})
+		return err
+	})
+	run("RuntimeVersion", func() error {
+		_, err := q.VersionRuntime(ctx, x, db.VersionRuntimeParams{BotID: bot.ID, Number: 2000, Caller: heavy})
 		return err
 	})
 	run("Revert", func() error {

@@ -44,38 +44,51 @@ func (e *NotReadyError) Error() string {
 	return fmt.Sprintf("version %d of the bot is not active (it is %s)", e.Number, e.Status)
 }
 
-// runtimeBot is what a configuration read of a bot depends on, as one caller may see it:
-// found is false when the caller may not see the bot.
+// runtimeBot is what a configuration read by alias or number depends on, as one caller may
+// see it: found is false when the caller may not see the bot. Which version is the latest
+// active one is not kept: it changes with every edit that is active at once and every
+// training that finishes, which would each have to announce themselves to every replica.
 type runtimeBot struct {
-	found        bool
-	latestActive int32
-	aliases      map[string]int32
+	found   bool
+	aliases map[string]int32
 }
 
 // RuntimeConfig returns the configuration of the version of bot id that sel picks, to whoever
 // may see the bot: ErrNotFound for a bot (or version) the caller may not see, ErrAliasNotFound
-// for a missing alias, and a *NotReadyError when the version picked is not active. It is
-// served from the runtime cache when it can be (see runtimeCache).
+// for a missing alias, and a *NotReadyError when the version picked is not active. Reads by
+// alias and number are served from the runtime cache when they can be (see runtimeCache);
+// the latest active version is looked up in the database each time.
 func (s *Service) RuntimeConfig(ctx context.Context, caller, id uuid.UUID, sel RuntimeSelector) (RuntimeConfig, error) {
-	bot, err := s.runtimeBot(ctx, caller, id)
-	if err != nil {
-		return RuntimeConfig{}, err
-	}
-	if !bot.found {
-		return RuntimeConfig{}, ErrNotFound
-	}
-	number := bot.latestActive
+	var number int32
 	switch {
-	case sel.Alias != nil:
+	case sel.Alias != nil || sel.Version != nil:
+		bot, err := s.runtimeBot(ctx, caller, id)
+		if err != nil {
+			return RuntimeConfig{}, err
+		}
+		if !bot.found {
+			return RuntimeConfig{}, ErrNotFound
+		}
+		if sel.Version != nil {
+			number = *sel.Version
+			break
+		}
 		n, ok := bot.aliases[*sel.Alias]
 		if !ok {
 			return RuntimeConfig{}, ErrAliasNotFound
 		}
 		number = n
-	case sel.Version != nil:
-		number = *sel.Version
-	case number == 0:
-		return RuntimeConfig{}, &NotReadyError{}
+	default:
+		n, err := s.q.BotLatestActive(ctx, s.pool, db.BotLatestActiveParams{BotID: id, Caller: caller})
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return RuntimeConfig{}, ErrNotFound
+		case err != nil:
+			return RuntimeConfig{}, fmt.Errorf("find the latest active version: %w", err)
+		case n == 0:
+			return RuntimeConfig{}, &NotReadyError{}
+		}
+		number = n
 	}
 	v, err := s.runtimeVersion(ctx, caller, id, number)
 	if err != nil {
@@ -98,8 +111,8 @@ func (s *Service) runtimeBot(ctx context.Context, caller, id uuid.UUID) (runtime
 	case err != nil:
 		return runtimeBot{}, fmt.Errorf("read bot for its configuration: %w", err)
 	default:
-		b = runtimeBot{found: true, latestActive: row.LatestActive}
-		if err := json.Unmarshal(row.Aliases, &b.aliases); err != nil {
+		b = runtimeBot{found: true}
+		if err := json.Unmarshal(row, &b.aliases); err != nil {
 			return runtimeBot{}, fmt.Errorf("read aliases: %w", err)
 		}
 	}

@@ -7,8 +7,8 @@ import (
 )
 
 // runtimeCache keeps in memory what the runtime read path (RuntimeConfig) reads: active
-// versions, which never change, and per bot and caller what a read depends on (whether the
-// caller may see the bot, its latest active version, its aliases), which changes.
+// versions, which never change, and per bot and caller what a read by alias or number depends
+// on (whether the caller may see the bot, its aliases), which changes.
 //
 // What changes is forgotten, bot by bot: by this process right after each of its writes
 // commits (so a replica reads its own writes), and by every process when the database

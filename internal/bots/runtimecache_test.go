@@ -14,7 +14,7 @@ func TestARaceWithAForgetKeepsNothing(t *testing.T) {
 	c := newRuntimeCache(1 << 20)
 	c.listen()
 	key := runtimeBotKey{bot: uuid.New(), caller: uuid.New()}
-	stale := runtimeBot{found: true, latestActive: 1}
+	stale := runtimeBot{found: true, aliases: map[string]int32{"production": 1}}
 
 	mark := c.mark()
 	c.forget(key.bot) // the write commits while the read is under way

@@ -405,8 +405,7 @@ func (e *env) setStatus(status, message string, ids ...uuid.UUID) {
 			WHERE b.id = ANY($3) AND v.bot_id = b.id AND v.number = b.config_version
 			RETURNING v.*
 		)
-		UPDATE bots SET status = version.status, status_message = version.status_message,
-			prepared_config = version.prepared_config
+		UPDATE bots SET status = version.status, status_message = version.status_message
 		FROM version WHERE bots.id = version.bot_id`, status, msg, ids)
 	require.NoError(e.t, err)
 	require.Equal(e.t, int64(len(ids)), tag.RowsAffected())

@@ -72,7 +72,7 @@ func TestTrainingMakesANewBotActive(t *testing.T) {
 
 	var prepared []byte
 	require.NoError(t, e.pool.QueryRow(context.Background(),
-		"SELECT prepared_config FROM bots WHERE id = $1", bot.Id).Scan(&prepared))
+		"SELECT prepared_config FROM bot_versions WHERE bot_id = $1 AND number = 1", bot.Id).Scan(&prepared))
 	var cfg training.Prepared
 	require.NoError(t, json.Unmarshal(prepared, &cfg))
 	require.Equal(t, "gpt-4o-mini", cfg.Model)

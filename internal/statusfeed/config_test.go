@@ -85,13 +85,11 @@ func TestFeedTellsTheConfigCache(t *testing.T) {
 	exec(`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, created_by, source)
 		SELECT id, 1, model, temperature, system_prompt, 'training', owner_id, 'create' FROM bots WHERE id = ANY($1)`, []uuid.UUID{bot, other})
 	forget := "forget " + bot.String()
+	exec(`UPDATE bot_versions SET status = 'active', prepared_config = '{}' WHERE bot_id = $1`, bot)
 	for _, c := range []struct{ name, sql string }{
-		{"VersionActivated", `UPDATE bot_versions SET status = 'active', prepared_config = '{}' WHERE bot_id = $1`},
 		{"AliasCreated", `INSERT INTO bot_aliases (bot_id, name, version) VALUES ($1, 'production', 1)`},
 		{"AliasMoved", `UPDATE bot_aliases SET etag = etag + 1 WHERE bot_id = $1`},
 		{"AliasDeleted", `DELETE FROM bot_aliases WHERE bot_id = $1`},
-		{"ActiveVersionAdded", `INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, prepared_config, created_by, source)
-			SELECT id, 2, model, temperature, system_prompt, 'active', '{}', owner_id, 'update' FROM bots WHERE id = $1`},
 		{"MadePublic", `UPDATE bots SET is_public = true WHERE id = $1`},
 		{"Deleted", `UPDATE bots SET deleted_at = now() WHERE id = $1`},
 		{"Restored", `UPDATE bots SET deleted_at = NULL WHERE id = $1`},
@@ -105,9 +103,13 @@ func TestFeedTellsTheConfigCache(t *testing.T) {
 
 	t.Run("ChangesItDoesNotCacheAreNotAnnounced", func(t *testing.T) {
 		exec(`UPDATE bots SET name = 'Renamed', version = version + 1 WHERE id = $1`, other)
+		// Versions: reads of the latest active version do not use the cache.
 		exec(`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, created_by, source)
 			SELECT id, 2, model, temperature, system_prompt, 'training', owner_id, 'update' FROM bots WHERE id = $1`, other)
 		exec(`UPDATE bot_versions SET status = 'error', status_message = 'x' WHERE bot_id = $1 AND number = 2`, other)
+		exec(`UPDATE bot_versions SET status = 'active', prepared_config = '{}' WHERE bot_id = $1 AND number = 1`, other)
+		exec(`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, prepared_config, created_by, source)
+			SELECT id, 3, model, temperature, system_prompt, 'active', '{}', owner_id, 'update' FROM bots WHERE id = $1`, other)
 		// Notifications come in the order of their commits: the marker's comes after any of
 		// the changes above.
 		exec(`UPDATE bots SET is_public = true WHERE id = $1`, other)

@@ -1,11 +1,18 @@
--- The runtime read path. Both queries are scoped to the caller with the rule of BotGet: the
--- bot is not deleted, and the caller owns it or it is public.
+-- The runtime read path. Every query is scoped to the caller with the rule of BotGet: the bot
+-- is not deleted, and the caller owns it or it is public.
 
 -- name: BotRuntime :one
--- What a configuration read of the bot depends on, as the caller may see it: the bot's
--- latest active version (0 when none is active yet) and its aliases (name to version).
-SELECT COALESCE((SELECT max(v.number) FROM bot_versions v WHERE v.bot_id = b.id AND v.status = 'active'), 0)::int AS latest_active,
-       COALESCE((SELECT jsonb_object_agg(a.name, a.version) FROM bot_aliases a WHERE a.bot_id = b.id), '{}')::jsonb AS aliases
+-- What a configuration read by alias or number depends on, as the caller may see it: the
+-- bot's aliases (name to version). No row for a bot the caller may not see.
+SELECT COALESCE((SELECT jsonb_object_agg(a.name, a.version) FROM bot_aliases a WHERE a.bot_id = b.id), '{}')::jsonb AS aliases
+FROM bots b
+WHERE b.id = @bot_id AND b.deleted_at IS NULL AND (b.owner_id = @caller OR b.is_public);
+
+-- name: BotLatestActive :one
+-- The number of the bot's latest active version, 0 when none is active yet, read backwards
+-- along the versions' key. No row for a bot the caller may not see.
+SELECT COALESCE((SELECT v.number FROM bot_versions v WHERE v.bot_id = b.id AND v.status = 'active'
+                 ORDER BY v.number DESC LIMIT 1), 0)::int AS number
 FROM bots b
 WHERE b.id = @bot_id AND b.deleted_at IS NULL AND (b.owner_id = @caller OR b.is_public);
 

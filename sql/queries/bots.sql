@@ -39,23 +39,27 @@ WHERE id = @id AND deleted_at IS NULL AND (owner_id = @caller OR is_public);
 --     (servable maps each model that can be served to its highest temperature): the new
 --     version is active at once, with the prepared configuration of its predecessor at the
 --     new temperature.
--- Both are read from the row as locked, which holds the latest version's status and prepared
--- configuration, so that they describe the row this UPDATE changes. When settled_only is set,
--- an edit that trains is left alone (no row comes back): its new version needs a job, which
--- only a transaction can queue with the write.
+-- Both are read from the row as locked, which holds the latest version's status. The
+-- predecessor's prepared configuration is read from the statement's snapshot: when a training
+-- of it committed while this statement waited for the lock, the snapshot has none yet, and
+-- the new version trains instead of being active at once, which is never wrong. When
+-- settled_only is set, an edit that trains is left alone (no row comes back): its new version
+-- needs a job, which only a transaction can queue with the write.
 WITH edit AS (
     SELECT bots.id AS bot_id,
            (sqlc.narg(model) <> bots.model OR sqlc.narg(system_prompt) <> bots.system_prompt
             OR sqlc.narg(temperature) <> bots.temperature) IS TRUE AS reconfigures,
            (sqlc.narg(model) <> bots.model OR sqlc.narg(system_prompt) <> bots.system_prompt) IS TRUE
            OR ((sqlc.narg(temperature) <> bots.temperature) IS TRUE
-               AND NOT (bots.status = 'active'
-                        AND sqlc.narg(temperature) <= (@servable::jsonb ->> bots.model)::float8) IS TRUE) AS trains
+               AND NOT (bots.status = 'active' AND prior.prepared_config IS NOT NULL
+                        AND sqlc.narg(temperature) <= (@servable::jsonb ->> bots.model)::float8) IS TRUE) AS trains,
+           prior.prepared_config AS prior_prepared
     FROM bots
+    LEFT JOIN bot_versions prior ON prior.bot_id = bots.id AND prior.number = bots.config_version
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
       AND (NOT @check_version::boolean OR bots.version = ANY (@versions::bigint[]))
       AND bots.version <> ALL (@except_versions::bigint[])
-    FOR NO KEY UPDATE
+    FOR NO KEY UPDATE OF bots
 ), bot AS (
     UPDATE bots SET
         name          = COALESCE(sqlc.narg(name), name),
@@ -69,10 +73,6 @@ WITH edit AS (
         is_public     = COALESCE(sqlc.narg(is_public), is_public),
         status        = CASE WHEN edit.trains THEN 'training' ELSE status END,
         status_message = CASE WHEN edit.trains THEN NULL ELSE status_message END,
-        prepared_config = CASE
-            WHEN edit.trains THEN NULL
-            WHEN edit.reconfigures THEN jsonb_set(prepared_config, '{temperature}', to_jsonb(sqlc.narg(temperature)::float8))
-            ELSE prepared_config END,
         config_version = CASE WHEN edit.reconfigures THEN config_version + 1 ELSE config_version END,
         version       = version + 1,
         updated_at    = now()
@@ -84,7 +84,8 @@ WITH edit AS (
     INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
                               prepared_config, created_at, created_by, source)
     SELECT id, config_version, model, temperature, system_prompt, status, status_message,
-           prepared_config, updated_at, owner_id, 'update'
+           CASE WHEN NOT edit.trains THEN jsonb_set(edit.prior_prepared, '{temperature}', to_jsonb(bot.temperature)) END,
+           updated_at, owner_id, 'update'
     FROM bot JOIN edit ON edit.bot_id = bot.id
     WHERE edit.reconfigures
 )
@@ -112,7 +113,6 @@ WITH target AS (
         system_prompt   = target.system_prompt,
         status          = CASE WHEN target.status = 'active' THEN 'active' ELSE 'training' END::bot_status,
         status_message  = NULL,
-        prepared_config = target.prepared_config,
         config_version  = config_version + 1,
         version         = version + 1,
         updated_at      = now()
@@ -122,9 +122,9 @@ WITH target AS (
 ), recorded AS (
     INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
                               prepared_config, created_at, created_by, source, reverted_from)
-    SELECT id, config_version, model, temperature, system_prompt, status, status_message,
-           prepared_config, updated_at, owner_id, 'revert', @number::int
-    FROM bot
+    SELECT bot.id, bot.config_version, bot.model, bot.temperature, bot.system_prompt, bot.status, bot.status_message,
+           target.prepared_config, bot.updated_at, bot.owner_id, 'revert', @number::int
+    FROM bot, target
     RETURNING *
 )
 SELECT * FROM recorded;
@@ -171,7 +171,7 @@ WITH cur AS (
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
     FOR NO KEY UPDATE
 ), bot AS (
-    UPDATE bots SET status = 'training', status_message = NULL, prepared_config = NULL,
+    UPDATE bots SET status = 'training', status_message = NULL,
         config_version = CASE WHEN cur.old_status = 'active' THEN bots.config_version + 1 ELSE bots.config_version END,
         updated_at = now(), version = version + 1
     FROM cur
