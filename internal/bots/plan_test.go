@@ -379,7 +379,10 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		_, err := q.BotAliasDelete(ctx, x, db.BotAliasDeleteParams{BotID: bot.ID, Name: "alias-7", Caller: heavy})
 		return err
 	})
-	run("RuntimeBot", func() error { _, err := q.BotRuntime(ctx, x, db.BotRuntimeParams{BotID: bot.ID, Caller: heavy}); return err })
+	run("RuntimeBot", func() error {
+		_, err := q.BotRuntime(ctx, x, db.BotRuntimeParams{BotID: bot.ID, Caller: heavy})
+		return err
+	})
 	run("RuntimeLatestActive", func() error {
 		_, err := q.BotLatestActive(ctx, x, db.BotLatestActiveParams{BotID: bot.ID, Caller: heavy})
 		return err
