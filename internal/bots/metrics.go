@@ -68,12 +68,21 @@ type runtimeCacheCollector struct{ svc *Service }
 var configCacheBytes = prometheus.NewDesc("bots_config_cache_bytes",
 	"About how much memory the runtime read path's cache holds (CONFIG_CACHE_MB bounds it).", nil, nil)
 
+var configCacheInUse = prometheus.NewDesc("bots_config_cache_in_use",
+	"1 while the runtime read path serves from its cache, 0 while it is off or bypassed because the notification feed is not listening.", nil, nil)
+
 func (runtimeCacheCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- configCacheRequests
 	ch <- configCacheBytes
+	ch <- configCacheInUse
 }
 
 func (c runtimeCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	inUse := 0.0
+	if c.svc.RuntimeCacheListening() {
+		inUse = 1
+	}
+	ch <- prometheus.MustNewConstMetric(configCacheInUse, prometheus.GaugeValue, inUse)
 	ch <- prometheus.MustNewConstMetric(configCacheBytes, prometheus.GaugeValue, float64(c.svc.RuntimeCacheBytes()))
 	hits, misses := c.svc.RuntimeCacheStats()
 	ch <- prometheus.MustNewConstMetric(configCacheRequests, prometheus.CounterValue, float64(hits), "hit")

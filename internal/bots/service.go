@@ -91,6 +91,10 @@ func (s *Service) RuntimeCacheStats() (hits, misses uint64) {
 	return s.runtime.hits.Load(), s.runtime.misses.Load()
 }
 
+// RuntimeCacheListening reports whether the runtime read path serves from its cache: it is on
+// and the notification feed listens.
+func (s *Service) RuntimeCacheListening() bool { return s.runtime.on() }
+
 // RuntimeCacheBytes returns about how much memory the runtime read path's cache holds.
 func (s *Service) RuntimeCacheBytes() int {
 	_, versions := s.runtime.versions.size()

@@ -129,6 +129,8 @@ func TestBotConfig(t *testing.T) {
 		metrics := e.do(request{method: http.MethodGet, path: "/metrics"})
 		require.Regexp(t, `bots_config_cache_requests_total\{result="hit"\} [1-9]`, string(metrics.body))
 		require.Contains(t, string(metrics.body), `bots_config_cache_requests_total{result="miss"}`)
+		require.Contains(t, string(metrics.body), "bots_config_cache_in_use 1")
+		require.Regexp(t, `bots_config_cache_bytes [1-9]`, string(metrics.body))
 
 		e.pointAlias(owner, bot, "production", 2)
 		c, _ := e.config(owner, bot, "?alias=production")

@@ -93,45 +93,60 @@ func TestAliasMovesReachTheOtherReplica(t *testing.T) {
 	report(t, "alias moves on replica A seen by replica B after the PUT's answer: p50 %s, p99 %s, max %s over %d moves (%d reads of B showed the previous version)",
 		at(0.5).Round(10*time.Microsecond), at(0.99).Round(10*time.Microsecond), delays[len(delays)-1].Round(10*time.Microsecond), moves, polls)
 
-	// Cut every notification connection: until each replica listens again (a second later at
-	// the earliest), a move made on A reaches nobody by notification, so B must read every
-	// move from the database.
-	pool := openPool(t, url)
-	var cut int
-	require.NoError(t, pool.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE datname = current_database() AND query ILIKE 'listen %'`).Scan(&cut))
-	require.Positive(t, cut, "the replicas' notification connections")
-	stale, reads, moved := 0, 0, 0
-	deadline := time.Now().Add(900 * time.Millisecond)
-	for i := 0; time.Now().Before(deadline); i++ {
-		target := int32(2 - i%2)
-		code, body := call(a.URL(), http.MethodPut, path+"/aliases/production", map[string]any{"version": target})
-		require.Equal(t, http.StatusOK, code, string(body))
-		moved++
-		for range 5 {
-			reads++
-			if served(b.URL(), path) != target {
-				stale++
-			}
-		}
-	}
-	report(t, "notification connections cut: %d; in the next 900 ms, %d moves on A, %d reads of B right after them, stale: %d",
-		cut, moved, reads, stale)
-	require.Zero(t, stale, "a move made while the feed was down was served stale")
-
-	// Once B listens again, it serves from memory again.
-	hits := func() string {
+	// Cut every notification connection. Until a replica notices, it serves what it holds;
+	// from the moment it does until it listens again (a second later at the earliest), a move
+	// made on A reaches it by no notification, so B must read every move from the database.
+	metric := func(name string) string {
 		_, body := call(b.URL(), http.MethodGet, "/metrics", nil)
 		for line := range bytes.Lines(body) {
-			if bytes.HasPrefix(line, []byte(`bots_config_cache_requests_total{result="hit"}`)) {
-				return string(line)
+			if bytes.HasPrefix(line, []byte(name+" ")) {
+				return string(bytes.TrimSpace(line))
 			}
 		}
 		return ""
 	}
-	before := hits()
-	require.Eventually(t, func() bool {
-		served(b.URL(), path)
-		return hits() != before
-	}, 10*time.Second, 10*time.Millisecond)
+	const inUse, bypassed = "bots_config_cache_in_use 1", "bots_config_cache_in_use 0"
+	require.Equal(t, inUse, metric("bots_config_cache_in_use"))
+	pool := openPool(t, url)
+	var cut int
+	cutAt := time.Now()
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND query ILIKE 'listen %'`).Scan(&cut))
+	require.Positive(t, cut, "the replicas' notification connections")
+	require.Eventually(t, func() bool { return metric("bots_config_cache_in_use") == bypassed }, 10*time.Second, time.Millisecond)
+	noticed := time.Since(cutAt)
+	stale, reads, moved := 0, 0, 0
+	for i := 0; ; i++ {
+		if metric("bots_config_cache_in_use") != bypassed {
+			break
+		}
+		target := int32(2 - i%2)
+		code, body := call(a.URL(), http.MethodPut, path+"/aliases/production", map[string]any{"version": target})
+		require.Equal(t, http.StatusOK, code, string(body))
+		seen := make([]int32, 5)
+		for j := range seen {
+			seen[j] = served(b.URL(), path)
+		}
+		if metric("bots_config_cache_in_use") != bypassed {
+			break // B listens again: its reads may have come from the cache
+		}
+		moved++
+		for _, v := range seen {
+			reads++
+			if v != target {
+				stale++
+			}
+		}
+	}
+	report(t, "notification connections cut: %d; B noticed after %s; while it read from the database, %d moves on A, %d reads of B right after them, stale: %d",
+		cut, noticed.Round(100*time.Microsecond), moved, reads, stale)
+	require.Positive(t, moved)
+	require.Zero(t, stale, "a move made while B's feed was down was served stale")
+
+	// Once B listens again, it serves from memory again.
+	require.Eventually(t, func() bool { return metric("bots_config_cache_in_use") == inUse }, 10*time.Second, 10*time.Millisecond)
+	before := metric(`bots_config_cache_requests_total{result="hit"}`)
+	served(b.URL(), path)
+	served(b.URL(), path)
+	require.NotEqual(t, before, metric(`bots_config_cache_requests_total{result="hit"}`))
 }
