@@ -172,6 +172,9 @@ func retryWait(r reply, err error, attempt int, transport bool) (time.Duration, 
 // backoff grows exponentially from 100ms to 5s, with jitter so that clients that failed
 // together do not retry together.
 func backoff(attempt int) time.Duration {
-	d := min(100*time.Millisecond<<(attempt-1), 5*time.Second)
+	d := 5 * time.Second
+	if attempt <= 6 { // beyond, the shift would pass the cap (and overflow in the end)
+		d = min(100*time.Millisecond<<(attempt-1), d)
+	}
 	return d/2 + rand.N(d/2+1)
 }

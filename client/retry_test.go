@@ -78,6 +78,14 @@ func unavailable(retryAfter string) func(w http.ResponseWriter) {
 	}
 }
 
+// alwaysUnavailable is a rule that answers every request 503 with retryAfter.
+func alwaysUnavailable(retryAfter string) rule {
+	return func(_ int, w http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
+		unavailable(retryAfter)(w)
+		return true
+	}
+}
+
 // countBots counts the bots of c's user on the real server.
 func countBots(t *testing.T, c *client.Client) int {
 	n := 0
@@ -166,10 +174,7 @@ func TestRetries(t *testing.T) {
 
 	t.Run("AttemptsAreBoundedAndTheLastAnswerIsAProblem", func(t *testing.T) {
 		t.Parallel()
-		via, direct, p := setup(t, http.MethodPost, func(_ int, w http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
-			unavailable("0")(w)
-			return true
-		}, client.WithRetry(3, time.Minute))
+		via, direct, p := setup(t, http.MethodPost, alwaysUnavailable("0"), client.WithRetry(3, time.Minute))
 		_, err := via.Create(ctx(t), params)
 		var prob *client.Problem
 		require.ErrorAs(t, err, &prob)
@@ -183,10 +188,7 @@ func TestRetries(t *testing.T) {
 
 	t.Run("ARetryAfterBeyondTheBudgetIsNotWaitedFor", func(t *testing.T) {
 		t.Parallel()
-		via, _, p := setup(t, http.MethodPost, func(_ int, w http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
-			unavailable("3600")(w)
-			return true
-		})
+		via, _, p := setup(t, http.MethodPost, alwaysUnavailable("3600"))
 		_, err := via.Create(ctx(t), params)
 		var prob *client.Problem
 		require.ErrorAs(t, err, &prob)
