@@ -1,0 +1,180 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	gen "github.com/chatsphere/bots/gen/client"
+)
+
+// Client calls the bots API as one user. It is safe for concurrent use.
+type Client struct {
+	api            *gen.Client
+	attempts       int
+	budget         time.Duration
+	updateAttempts int
+}
+
+// Option configures a Client.
+type Option func(*Client) error
+
+// Defaults of the retry policy: four tries and up to 30 seconds of waiting cover a restart
+// of the database or a burst of the rate limit without hanging a caller for minutes.
+const (
+	DefaultAttempts       = 4
+	DefaultRetryBudget    = 30 * time.Second
+	DefaultUpdateAttempts = 5
+)
+
+// WithHTTPClient sends the requests through hc, for its timeouts, transport or proxy.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("client: nil *http.Client")
+		}
+		return gen.WithHTTPClient(hc)(c.api)
+	}
+}
+
+// WithRetry bounds the retries of reads, creates and duplicates: at most attempts tries in
+// all (1 turns retries off), and at most budget of waiting between them. A Retry-After longer
+// than what is left of the budget ends the retries at once with the answer's *Problem.
+func WithRetry(attempts int, budget time.Duration) Option {
+	return func(c *Client) error {
+		if attempts < 1 || budget < 0 {
+			return fmt.Errorf("client: retry needs at least one attempt and a budget of 0 or more, not %d and %s", attempts, budget)
+		}
+		c.attempts, c.budget = attempts, budget
+		return nil
+	}
+}
+
+// WithUpdateAttempts bounds how many times Update reads, applies its function and writes
+// when the bot keeps changing under it (412); after that Update returns the 412 *Problem.
+func WithUpdateAttempts(n int) Option {
+	return func(c *Client) error {
+		if n < 1 {
+			return fmt.Errorf("client: update needs at least one attempt, not %d", n)
+		}
+		c.updateAttempts = n
+		return nil
+	}
+}
+
+// New returns a Client for the API at baseURL (for example "http://localhost:8080") that
+// sends token as its bearer token.
+func New(baseURL, token string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("client: base URL %q is not an http(s) URL", baseURL)
+	}
+	auth := func(_ context.Context, req *http.Request) error {
+		req.Header.Set("Authorization", "Bearer "+token)
+		return nil
+	}
+	api, err := gen.NewClient(baseURL, gen.WithRequestEditorFn(auth))
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	c := &Client{api: api, attempts: DefaultAttempts, budget: DefaultRetryBudget, updateAttempts: DefaultUpdateAttempts}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// reply is an answer read in full. The SDK reads answers itself rather than through the
+// generated parsers, which fail the whole call on a body or a Retry-After they do not
+// expect (a proxy's 503 page, an HTTP-date), where the SDK needs a Problem or a retry.
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// maxBody bounds the body read of one answer; a page of 100 bots is a few hundred KiB.
+const maxBody = 16 << 20
+
+// call is one request through the generated client.
+type call func(ctx context.Context) (*http.Response, error)
+
+// retryTransport says whether send retries connection errors too. They are safe to retry
+// for reads and for writes that carry an Idempotency-Key; not for a conditional update,
+// whose replay would answer 412 and run the caller's function a second time.
+type retryTransport bool
+
+// send runs fn, retrying what the server said is safe to retry (503, 429, an idempotency key
+// still in use) and, when transport allows it, connection errors, within the Client's
+// attempts and budget. It returns the last answer, whatever its status.
+func (c *Client) send(ctx context.Context, transport retryTransport, fn call) (reply, error) {
+	var waited time.Duration
+	for attempt := 1; ; attempt++ {
+		r, err := roundTrip(ctx, fn)
+		if ctx.Err() != nil {
+			return reply{}, ctx.Err()
+		}
+		wait, retry := retryWait(r, err, attempt, bool(transport))
+		if !retry || attempt >= c.attempts || waited+wait > c.budget {
+			return r, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return reply{}, ctx.Err()
+		case <-t.C:
+		}
+		waited += wait
+	}
+}
+
+func roundTrip(ctx context.Context, fn call) (reply, error) {
+	res, err := fn(ctx)
+	if err != nil {
+		return reply{}, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
+	if err != nil {
+		return reply{}, fmt.Errorf("read answer: %w", err)
+	}
+	return reply{status: res.StatusCode, header: res.Header, body: body}, nil
+}
+
+// retryWait says whether an attempt's outcome is worth another try, and after how long.
+func retryWait(r reply, err error, attempt int, transport bool) (time.Duration, bool) {
+	if err != nil {
+		var ue *url.Error
+		return backoff(attempt), transport && errors.As(err, &ue)
+	}
+	switch r.status {
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+		if s, err := strconv.Atoi(r.header.Get("Retry-After")); err == nil && s >= 0 {
+			return time.Duration(s) * time.Second, true
+		}
+		return backoff(attempt), true
+	case http.StatusConflict:
+		// The first request with this key is still running: its answer will be replayed.
+		return backoff(attempt), problemOf(r).Type == "/problems/idempotency-key-in-use"
+	}
+	return 0, false
+}
+
+// backoff grows exponentially from 100ms to 5s, with jitter so that clients that failed
+// together do not retry together.
+func backoff(attempt int) time.Duration {
+	d := 5 * time.Second
+	if attempt <= 6 { // beyond, the shift would pass the cap (and overflow in the end)
+		d = min(100*time.Millisecond<<(attempt-1), d)
+	}
+	return d/2 + rand.N(d/2+1)
+}

@@ -1,0 +1,32 @@
+// Package client is the Go SDK of the ChatSphere bots API. It is built on the client that
+// oapi-codegen generates from the contract (package gen/client) and adds only what the
+// protocol needs and a generator cannot know:
+//
+//   - Errors are values: every answer that is not a success comes back as a *Problem (the
+//     RFC 9457 problem detail the service sends, with its field errors and request id), which
+//     callers match with errors.As. The generated client returns such answers with a nil
+//     error and a dozen response fields to inspect.
+//   - Creates and duplicates carry an Idempotency-Key, one per call, and are retried with that
+//     same key on connection errors, 503 and 429 (honouring Retry-After), so a retry never
+//     makes a second bot. Reads retry likewise. Retries are bounded by a number of attempts
+//     and a total waiting time (see WithRetry), and stop when the context ends.
+//   - Reads return the bot's ETag next to it (Bot.ETag), and Update is a conditional write:
+//     it reads the bot, applies a function, sends If-Match, and on 412 reads again and
+//     retries a bounded number of times, so concurrent writers never overwrite each other.
+//   - All iterates over every page of a list as a Go iterator, with the list's filters and
+//     sort.
+//   - The SDK's own types (Bot, CreateParams, ...) use plain Go pointers for optional fields,
+//     so callers need not use the nullable package the generated models depend on.
+//
+// A minimal program:
+//
+//	c, err := client.New("http://localhost:8080", os.Getenv("BOTS_TOKEN"))
+//	if err != nil { ... }
+//	bot, err := c.Create(ctx, client.CreateParams{Name: "Support", Model: "gpt-4o-mini"})
+//	var p *client.Problem
+//	if errors.As(err, &p) && p.Status == http.StatusConflict { ... } // the name is taken
+//
+// The package depends on the generated client (with oapi-codegen's runtime and nullable
+// packages it uses), github.com/google/uuid and the standard library; it never links the
+// server. A program that lists bots through it builds to 9.2 MB (6.3 MB stripped).
+package client

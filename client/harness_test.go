@@ -1,0 +1,68 @@
+package client_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/client"
+	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/botsproc"
+	"github.com/chatsphere/bots/internal/dbtest"
+)
+
+const secret = "client-test-secret-client-test-secret"
+
+// TestMain removes the bots binary the tests built.
+func TestMain(m *testing.M) {
+	defer botsproc.RemoveBinary()
+	m.Run()
+}
+
+// server is a real `bots serve` on a database of its own. Its training workers are off, so
+// that nothing but the test changes a bot (and its ETag) while a test runs.
+type server struct {
+	URL string
+}
+
+// startServer starts the server of one test; it is killed when t ends. The pool is kept
+// small because every test of the package runs a server at once on a shared PostgreSQL.
+func startServer(t *testing.T) *server {
+	t.Helper()
+	dsn := dbtest.URL(t)
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	env := []string{"DATABASE_URL=" + dsn + sep + "pool_max_conns=3", "LISTEN_ADDR=127.0.0.1:0",
+		"JWT_SECRET=" + secret, "WRITE_RATE=0", "LIST_RATE=0", "INFLIGHT_PER_USER=0"}
+	p, err := botsproc.Start(botsproc.Config{Args: []string{"serve", "--no-workers"}, Env: env})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Kill() })
+	return &server{URL: p.URL()}
+}
+
+// token mints a bearer token for a new user, so that subtests sharing a server never see
+// each other's bots.
+func token(t *testing.T) string {
+	t.Helper()
+	tok, err := auth.Issue([]byte(secret), uuid.New(), time.Hour, time.Now())
+	require.NoError(t, err)
+	return tok
+}
+
+// newClient returns an SDK client for a new user of the server at baseURL.
+func newClient(t *testing.T, baseURL string, opts ...client.Option) *client.Client {
+	t.Helper()
+	c, err := client.New(baseURL, token(t), opts...)
+	require.NoError(t, err)
+	return c
+}
+
+func ctx(t *testing.T) context.Context { return t.Context() }
+
+func ptr[T any](v T) *T { return &v }

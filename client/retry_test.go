@@ -1,0 +1,231 @@
+package client_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/client"
+)
+
+// proxy stands between the SDK and the real server and lets a test decide, request by
+// request, whether to forward it or answer in the server's place. It records what it saw.
+type proxy struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []*http.Request // every request that reached the proxy, in order
+}
+
+// rule decides about the n-th request (from 1) of the proxy's method: it either answers w
+// itself and returns true, or returns false to have the request forwarded. forward lets it
+// pass the request on and still answer something else.
+type rule func(n int, w http.ResponseWriter, r *http.Request, forward http.Handler) bool
+
+func newProxy(t *testing.T, target string, method string, handle rule) *proxy {
+	t.Helper()
+	u, err := url.Parse(target)
+	require.NoError(t, err)
+	fwd := httputil.NewSingleHostReverseProxy(u)
+	p := &proxy{}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.seen = append(p.seen, r.Clone(context.Background()))
+		n := len(p.requests(method))
+		p.mu.Unlock()
+		if r.Method != method || !handle(n, w, r, fwd) {
+			fwd.ServeHTTP(w, r)
+		}
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+// requests are the requests seen with method; the caller holds mu.
+func (p *proxy) requests(method string) []*http.Request {
+	var out []*http.Request
+	for _, r := range p.seen {
+		if r.Method == method {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// keys are the Idempotency-Keys of the POSTs the proxy saw.
+func (p *proxy) keys() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var keys []string
+	for _, r := range p.requests(http.MethodPost) {
+		keys = append(keys, r.Header.Get("Idempotency-Key"))
+	}
+	return keys
+}
+
+func unavailable(retryAfter string) func(w http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		w.Header().Set("Retry-After", retryAfter)
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("upstream is restarting"))
+	}
+}
+
+// alwaysUnavailable is a rule that answers every request 503 with retryAfter.
+func alwaysUnavailable(retryAfter string) rule {
+	return func(_ int, w http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
+		unavailable(retryAfter)(w)
+		return true
+	}
+}
+
+// countBots counts the bots of c's user on the real server.
+func countBots(t *testing.T, c *client.Client) int {
+	n := 0
+	for _, err := range c.All(ctx(t), client.ListOptions{}) {
+		require.NoError(t, err)
+		n++
+	}
+	return n
+}
+
+func TestRetries(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	params := client.CreateParams{Name: "Retried", Model: "gpt-4o-mini"}
+
+	// setup returns a client for a new user that goes through a proxy with handle, and one
+	// for the same user that goes to the server directly, to look at the outcome.
+	setup := func(t *testing.T, method string, handle rule, opts ...client.Option) (via, direct *client.Client, p *proxy) {
+		p = newProxy(t, srv.URL, method, handle)
+		tok := token(t)
+		via, err := client.New(p.URL, tok, opts...)
+		require.NoError(t, err)
+		direct, err = client.New(srv.URL, tok)
+		require.NoError(t, err)
+		return via, direct, p
+	}
+
+	t.Run("A503ThenSuccessCreatesOneBotWithTheSameKey", func(t *testing.T) {
+		t.Parallel()
+		via, direct, p := setup(t, http.MethodPost, func(n int, w http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
+			if n == 1 {
+				unavailable("0")(w)
+				return true
+			}
+			return false
+		})
+		bot, err := via.Create(ctx(t), params)
+		require.NoError(t, err)
+		keys := p.keys()
+		require.Len(t, keys, 2)
+		require.NotEmpty(t, keys[0])
+		require.Equal(t, keys[0], keys[1])
+		require.Equal(t, 1, countBots(t, direct))
+		_, err = direct.Get(ctx(t), bot.ID)
+		require.NoError(t, err)
+	})
+
+	t.Run("ALostAnswerIsReplayedNotRepeated", func(t *testing.T) {
+		t.Parallel()
+		var first *httptest.ResponseRecorder
+		via, direct, p := setup(t, http.MethodPost, func(n int, w http.ResponseWriter, r *http.Request, fwd http.Handler) bool {
+			if n == 1 {
+				// The server makes the bot, but its answer never reaches the client.
+				first = httptest.NewRecorder()
+				fwd.ServeHTTP(first, r)
+				unavailable("0")(w)
+				return true
+			}
+			return false
+		})
+		bot, err := via.Create(ctx(t), params)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusCreated, first.Code)
+		require.Len(t, p.keys(), 2)
+		require.Equal(t, 1, countBots(t, direct))
+		require.Contains(t, first.Body.String(), bot.ID.String())
+	})
+
+	t.Run("AConnectionErrorIsRetried", func(t *testing.T) {
+		t.Parallel()
+		via, direct, p := setup(t, http.MethodPost, func(n int, _ http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
+			if n == 1 {
+				panic(http.ErrAbortHandler) // closes the connection without an answer
+			}
+			return false
+		})
+		_, err := via.Create(ctx(t), params)
+		require.NoError(t, err)
+		keys := p.keys()
+		require.GreaterOrEqual(t, len(keys), 2)
+		for _, k := range keys {
+			require.Equal(t, keys[0], k)
+		}
+		require.Equal(t, 1, countBots(t, direct))
+	})
+
+	t.Run("AttemptsAreBoundedAndTheLastAnswerIsAProblem", func(t *testing.T) {
+		t.Parallel()
+		via, direct, p := setup(t, http.MethodPost, alwaysUnavailable("0"), client.WithRetry(3, time.Minute))
+		_, err := via.Create(ctx(t), params)
+		var prob *client.Problem
+		require.ErrorAs(t, err, &prob)
+		require.Equal(t, http.StatusServiceUnavailable, prob.Status)
+		require.Equal(t, "about:blank", prob.Type)
+		require.Equal(t, "Service Unavailable", prob.Title)
+		require.Equal(t, "upstream is restarting", prob.Detail)
+		require.Len(t, p.keys(), 3)
+		require.Equal(t, 0, countBots(t, direct))
+	})
+
+	t.Run("ARetryAfterBeyondTheBudgetIsNotWaitedFor", func(t *testing.T) {
+		t.Parallel()
+		via, _, p := setup(t, http.MethodPost, alwaysUnavailable("3600"))
+		_, err := via.Create(ctx(t), params)
+		var prob *client.Problem
+		require.ErrorAs(t, err, &prob)
+		require.Equal(t, http.StatusServiceUnavailable, prob.Status)
+		require.Len(t, p.keys(), 1)
+	})
+
+	t.Run("ACancelledContextStopsTheRetries", func(t *testing.T) {
+		t.Parallel()
+		c, cancel := context.WithCancel(ctx(t))
+		via, _, p := setup(t, http.MethodPost, func(_ int, w http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
+			cancel()
+			unavailable("1")(w)
+			return true
+		})
+		_, err := via.Create(c, params)
+		require.ErrorIs(t, err, context.Canceled)
+		require.Len(t, p.keys(), 1)
+	})
+
+	t.Run("AReadIsRetriedAfterA429", func(t *testing.T) {
+		t.Parallel()
+		via, direct, p := setup(t, http.MethodGet, func(n int, w http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
+			if n == 1 {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return true
+			}
+			return false
+		})
+		bot, err := direct.Create(ctx(t), params)
+		require.NoError(t, err)
+		got, err := via.Get(ctx(t), bot.ID)
+		require.NoError(t, err)
+		require.Equal(t, bot.ETag, got.ETag)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		require.Len(t, p.requests(http.MethodGet), 2)
+	})
+}
