@@ -8,8 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The SDK is for programs that only call the API: it must not bring the server with it
-// (Echo, kin-openapi, the JSON-schema validator, pgx) nor anything of the service's own.
+// The SDK, and the generated client under it, are for programs that only call the API: they
+// must not bring the server with it (Echo, kin-openapi, the JSON-schema validator, pgx) nor
+// anything of the service's own.
 func TestTheSDKDoesNotLinkTheServer(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", "github.com/chatsphere/bots/client").CombinedOutput()
