@@ -126,14 +126,22 @@ func (c *Client) send(ctx context.Context, transport retryTransport, fn call) (r
 		if !retry || attempt >= c.attempts || waited+wait > c.budget {
 			return r, err
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return reply{}, ctx.Err()
-		case <-t.C:
+		if err := pause(ctx, wait); err != nil {
+			return reply{}, err
 		}
 		waited += wait
+	}
+}
+
+// pause waits d, or until ctx ends, when it returns ctx.Err().
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

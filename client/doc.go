@@ -15,6 +15,11 @@
 //     retries a bounded number of times, so concurrent writers never overwrite each other.
 //   - All iterates over every page of a list as a Go iterator, with the list's filters and
 //     sort.
+//   - Delete is confirmed by the bot's ETag (If-Match) or, without one, by ?confirm=true;
+//     Delete, Restore and Train, like Update's write, are not retried on connection errors.
+//   - WatchStatus follows a bot's status stream (Server-Sent Events) as a Go iterator,
+//     reconnecting with Last-Event-ID after a dropped connection so that no change is missed
+//     or seen twice, and ends with ErrGone when the bot is deleted.
 //   - The SDK's own types (Bot, CreateParams, ...) use plain Go pointers for optional fields,
 //     so callers need not use the nullable package the generated models depend on.
 //

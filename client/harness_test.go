@@ -23,8 +23,9 @@ func TestMain(m *testing.M) {
 	m.Run()
 }
 
-// server is a real `bots serve` on a database of its own. Its training workers are off, so
-// that nothing but the test changes a bot (and its ETag) while a test runs.
+// server is a real `bots serve` on a database of its own. Its training workers are off
+// (but in startServerWithWorkers), so that nothing but the test changes a bot (and its ETag)
+// while a test runs.
 type server struct {
 	URL string
 }
@@ -33,6 +34,18 @@ type server struct {
 // small because every test of the package runs a server at once on a shared PostgreSQL.
 func startServer(t *testing.T) *server {
 	t.Helper()
+	return start(t, "serve", "--no-workers")
+}
+
+// startServerWithWorkers starts a server that trains bots, for tests that watch a bot's
+// status change.
+func startServerWithWorkers(t *testing.T) *server {
+	t.Helper()
+	return start(t, "serve")
+}
+
+func start(t *testing.T, args ...string) *server {
+	t.Helper()
 	dsn := dbtest.URL(t)
 	sep := "?"
 	if strings.Contains(dsn, "?") {
@@ -40,7 +53,7 @@ func startServer(t *testing.T) *server {
 	}
 	env := []string{"DATABASE_URL=" + dsn + sep + "pool_max_conns=3", "LISTEN_ADDR=127.0.0.1:0",
 		"JWT_SECRET=" + secret, "WRITE_RATE=0", "LIST_RATE=0", "INFLIGHT_PER_USER=0"}
-	p, err := botsproc.Start(botsproc.Config{Args: []string{"serve", "--no-workers"}, Env: env})
+	p, err := botsproc.Start(botsproc.Config{Args: args, Env: env})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Kill() })
 	return &server{URL: p.URL()}

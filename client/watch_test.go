@@ -1,0 +1,167 @@
+package client_test
+
+import (
+	"bufio"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/client"
+)
+
+// transition is what a test asserts of a status event.
+type transition struct{ from, to client.Status }
+
+func TestWatchStatus(t *testing.T) {
+	t.Parallel()
+	srv := startServerWithWorkers(t)
+
+	t.Run("SeesANewBotBecomeActive", func(t *testing.T) {
+		t.Parallel()
+		c := newClient(t, srv.URL)
+		bot, err := c.Create(ctx(t), client.CreateParams{Name: "Watched", Model: "gpt-4o-mini"})
+		require.NoError(t, err)
+		// The stream starts with the latest event: the creation, or the end of training when
+		// the worker was quicker than the watch.
+		var last client.StatusEvent
+		for e, err := range c.WatchStatus(ctx(t), bot.ID) {
+			require.NoError(t, err)
+			require.Equal(t, bot.ID, e.BotID)
+			require.Greater(t, e.ID, last.ID)
+			last = e
+			if e.To != client.StatusTraining {
+				break
+			}
+		}
+		require.Equal(t, transition{client.StatusTraining, client.StatusActive}, transition{last.From, last.To})
+	})
+
+	t.Run("ResumesAfterADroppedConnectionWithoutMissingOrRepeating", func(t *testing.T) {
+		t.Parallel()
+		tok := token(t)
+		direct, err := client.New(srv.URL, tok)
+		require.NoError(t, err)
+		bot, err := direct.Create(ctx(t), client.CreateParams{Name: "Resumed", Model: "gpt-4o-mini"})
+		require.NoError(t, err)
+		waitActive(t, direct, bot.ID)
+
+		p := newProxy(t, srv.URL, http.MethodGet, cutAfterFirstEvent(srv.URL))
+		proxied, err := client.New(p.URL, tok)
+		require.NoError(t, err)
+		var seen []client.StatusEvent
+		for e, err := range proxied.WatchStatus(ctx(t), bot.ID) {
+			require.NoError(t, err)
+			seen = append(seen, e)
+			if len(seen) == 1 {
+				// Changed while the stream is cut: the resumed stream must bring both changes.
+				_, err := direct.Train(ctx(t), bot.ID)
+				require.NoError(t, err)
+			}
+			if len(seen) > 1 && e.To == client.StatusActive {
+				break // trained again
+			}
+		}
+		var got []transition
+		for i, e := range seen {
+			got = append(got, transition{e.From, e.To})
+			if i > 0 {
+				require.Greater(t, e.ID, seen[i-1].ID, "no event is seen twice")
+			}
+		}
+		require.Equal(t, []transition{
+			{client.StatusTraining, client.StatusActive},
+			{client.StatusActive, client.StatusTraining},
+			{client.StatusTraining, client.StatusActive},
+		}, got)
+
+		p.mu.Lock()
+		streams := p.requests(http.MethodGet)
+		p.mu.Unlock()
+		require.Len(t, streams, 2, "one reconnect")
+		require.Empty(t, streams[0].Header.Get("Last-Event-ID"))
+		require.Equal(t, strconv.FormatInt(seen[0].ID, 10), streams[1].Header.Get("Last-Event-ID"))
+	})
+
+	t.Run("ADeletedBotEndsTheWatchWithErrGone", func(t *testing.T) {
+		t.Parallel()
+		c := newClient(t, srv.URL)
+		bot, err := c.Create(ctx(t), client.CreateParams{Name: "Deleted", Model: "gpt-4o-mini"})
+		require.NoError(t, err)
+		events, errs := 0, []error{}
+		for _, err := range c.WatchStatus(ctx(t), bot.ID) {
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			events++
+			if events == 1 {
+				require.NoError(t, c.Delete(ctx(t), bot.ID, ""))
+			}
+		}
+		require.Len(t, errs, 1, "the error is the last value")
+		require.ErrorIs(t, errs[0], client.ErrGone)
+	})
+
+	t.Run("ABotTheCallerCannotSeeIsAProblem", func(t *testing.T) {
+		t.Parallel()
+		c := newClient(t, srv.URL)
+		var errs []error
+		for _, err := range c.WatchStatus(ctx(t), uuid.New()) {
+			errs = append(errs, err)
+		}
+		require.Len(t, errs, 1)
+		var p *client.Problem
+		require.ErrorAs(t, errs[0], &p)
+		require.Equal(t, http.StatusNotFound, p.Status)
+	})
+}
+
+// waitActive watches the bot id until training made it active.
+func waitActive(t *testing.T, c *client.Client, id uuid.UUID) {
+	t.Helper()
+	for e, err := range c.WatchStatus(ctx(t), id) {
+		require.NoError(t, err)
+		if e.To == client.StatusActive {
+			return
+		}
+	}
+}
+
+// cutAfterFirstEvent is a proxy rule that forwards the first request to the server at target
+// but cuts the connection after the first event of its answer, as a dropped network would.
+func cutAfterFirstEvent(target string) rule {
+	return func(n int, w http.ResponseWriter, r *http.Request, _ http.Handler) bool {
+		if n != 1 {
+			return false
+		}
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, target+r.URL.RequestURI(), nil)
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		req.Header = r.Header.Clone()
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		defer res.Body.Close()
+		w.Header().Set("Content-Type", res.Header.Get("Content-Type"))
+		w.WriteHeader(res.StatusCode)
+		body := bufio.NewReader(res.Body)
+		for {
+			line, err := body.ReadString('\n')
+			if err != nil {
+				panic(http.ErrAbortHandler)
+			}
+			_, _ = w.Write([]byte(line))
+			if strings.TrimRight(line, "\r\n") == "" {
+				break
+			}
+		}
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler)
+	}
+}
