@@ -76,6 +76,12 @@ func newClient(t *testing.T, baseURL string, opts ...client.Option) *client.Clie
 	return c
 }
 
-func ctx(t *testing.T) context.Context { return t.Context() }
+// ctx is the context of a test's calls. It ends with the test, or after a minute, so that a
+// watch that waits for an event that never comes fails the test instead of hanging the run.
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(t.Context(), time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
 
 func ptr[T any](v T) *T { return &v }
