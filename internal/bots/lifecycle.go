@@ -44,9 +44,8 @@ type Outcome struct {
 // FinishTraining records the outcome of training version number of bot id, on the version
 // and, when it is still the bot's latest, on the bot. It reports false, and changes nothing,
 // when the version is no longer in training: the result is dropped.
-func (s *Service) FinishTraining(ctx context.Context, id uuid.UUID, number int32, o Outcome) (_ bool, err error) {
-	defer s.forgetIfWritten(id, &err)
-	_, err = s.q.VersionFinishTraining(ctx, s.pool, db.VersionFinishTrainingParams{
+func (s *Service) FinishTraining(ctx context.Context, id uuid.UUID, number int32, o Outcome) (bool, error) {
+	_, err := s.q.VersionFinishTraining(ctx, s.pool, db.VersionFinishTrainingParams{
 		BotID:          id,
 		Number:         number,
 		Status:         db.BotStatus(o.Status),

@@ -152,7 +152,9 @@ func (s *Service) runtimeVersion(ctx context.Context, caller, id uuid.UUID, numb
 
 // forgetIfWritten forgets what the runtime read path keeps of bot id once a write of it has
 // committed without error, so that this process reads its own writes at once; the other
-// processes hear of it from the database (statusfeed).
+// processes hear of it from the database (statusfeed). Only writes that can change what the
+// cache keeps call it: who may see the bot (delete, restore, is_public) and its aliases.
+// Versions it keeps never change, and the latest active version is not kept.
 func (s *Service) forgetIfWritten(id uuid.UUID, err *error) {
 	if *err == nil {
 		s.runtime.forget(id)

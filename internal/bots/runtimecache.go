@@ -17,7 +17,7 @@ import (
 // forgets. While the notification feed is down, forgets could be missed, so the cache is
 // emptied and bypassed until the feed listens again (and emptied once more then).
 type runtimeCache struct {
-	// on is false when the cache is off (a budget of 0).
+	// enabled is false when the cache is off (a budget of 0).
 	enabled  bool
 	versions *weightedLRU[versionKey, runtimeVersion]
 	// bots holds, by bot, what each caller that read it may see; a map is never changed once

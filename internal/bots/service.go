@@ -183,7 +183,9 @@ func (s *Service) Get(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 // records a version that needs training; such an edit is then written in a transaction that
 // queues the training of the new version. Which edits train is decided by BotUpdate alone.
 func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdateParams) (_ Bot, err error) {
-	defer s.forgetIfWritten(id, &err)
+	if p.IsPublic != nil { // who may see the bot: what the runtime cache keeps
+		defer s.forgetIfWritten(id, &err)
+	}
 	// Only the name: its Unicode rules are beyond openapi.yaml, which checks every other field.
 	var v ValidationError
 	if p.Name != nil {
@@ -277,8 +279,7 @@ func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (_ Bot, err
 
 // Train puts the bot (back) into training: its latest version, or, when that version is
 // active, a new version with its configuration (see BotTrain).
-func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (_ Bot, err error) {
-	defer s.forgetIfWritten(id, &err)
+func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
 		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{ID: id, Caller: caller})
 		return s.finishWrite(ctx, tx, caller, id, "train bot", false, db.Bot(row), err)

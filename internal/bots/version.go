@@ -107,8 +107,7 @@ func (s *Service) Version(ctx context.Context, caller, id uuid.UUID, number int3
 // version number, and returns it: active at once with its prepared configuration when
 // version number is active, in training (with its job) otherwise. pre is checked against the
 // bot, as for Update. ErrNotFound when the bot or the version does not exist for the caller.
-func (s *Service) Revert(ctx context.Context, caller, id uuid.UUID, number int32, pre Precondition) (_ Version, err error) {
-	defer s.forgetIfWritten(id, &err)
+func (s *Service) Revert(ctx context.Context, caller, id uuid.UUID, number int32, pre Precondition) (Version, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Version, error) {
 		row, err := s.q.BotRevert(ctx, tx, db.BotRevertParams{
 			ID:             id,
