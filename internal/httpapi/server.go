@@ -307,6 +307,10 @@ func unavailable(err error) bool {
 	switch {
 	case errors.Is(err, errUnavailable), errors.As(err, &connectErr):
 		return true
+	case pgconn.SafeToRetry(err):
+		// Nothing reached the server: a connection that broke earlier (the database went
+		// away, or failed over) was closed before this query could use it ("conn closed").
+		return true
 	case errors.As(err, &pgErr):
 		// Class 08 is connection exceptions; 57P01-57P03 are shutdowns and start-ups.
 		return pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
