@@ -12,13 +12,13 @@ WHERE bot_id = @bot_id AND number = @number;
 -- nothing, and the result is dropped. The bot row is locked first, as every write of a bot
 -- and its versions does, so that this statement and a concurrent edit or retraining of the
 -- same bot wait for each other instead of deadlocking.
--- Its commit does not wait for the WAL flush (synchronous_commit off for this transaction
--- only, set by the statement itself): nobody waits on it, and a crash can lose only the
--- newest outcomes, whose jobs River then works again, since River records a job's completion
--- in a later, flushed commit, and WAL is flushed in order.
+-- Its commit waits for the WAL flush like every other (synchronous_commit as configured).
+-- Without it, a failover to a standby loses the newest outcomes while River, whose first try
+-- to record the job's completion failed with the old primary, records it on the new one: the
+-- version would stay in training with a completed job, as the failover drill showed.
 WITH locked AS (
     SELECT bots.id FROM bots
-    WHERE bots.id = @bot_id AND set_config('synchronous_commit', 'off', true) IS NOT NULL
+    WHERE bots.id = @bot_id
     FOR NO KEY UPDATE
 ), version AS (
     UPDATE bot_versions SET
