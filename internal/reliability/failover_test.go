@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatsphere/bots/client"
 	"github.com/chatsphere/bots/internal/botsproc"
 )
 
@@ -39,7 +40,9 @@ func TestFailover(t *testing.T) {
 	env := []string{"DATABASE_URL=" + dsn, "LISTEN_ADDR=127.0.0.1:0", "JWT_SECRET=" + secret,
 		"WRITE_RATE=0", "LIST_RATE=0", "INFLIGHT_PER_USER=0", "SHUTDOWN_TIMEOUT=5s",
 		// Trainings long enough to be caught mid-way, rescued soon after their worker dies.
-		"TRAINING_MIN_DURATION=500ms", "TRAINING_JOB_TIMEOUT=5s", "TRAINING_RESCUE_AFTER=8s"}
+		"TRAINING_MIN_DURATION=500ms", "TRAINING_JOB_TIMEOUT=5s", "TRAINING_RESCUE_AFTER=8s",
+		// One worker process alone keeps up with the creates: 40 trainings at once.
+		"TRAINING_WORKERS=40"}
 	errorsLogged := &errorLog{}
 	defer func() {
 		if t.Failed() { // what the processes logged as errors, to tell why
@@ -65,6 +68,7 @@ func TestFailover(t *testing.T) {
 	lb := startBalancer(t, base, addrs)
 
 	_, tok := token(t)
+	watchers := watchThrough(t, lb.URL, tok, 3)
 	load := newFailoverLoad(lb.URL, tok)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := load.run(ctx, 8)
@@ -118,6 +122,10 @@ func TestFailover(t *testing.T) {
 		}
 	}
 
+	// Status streams opened before the faults, resumed by the SDK with Last-Event-ID where
+	// their replica died, still see what happens after them: each watched bot retrains.
+	streamsOK := watchers.retrainAndSee(t)
+
 	// Every acknowledged write is in the promoted database: each bot, with the description of
 	// its last acknowledged update.
 	acked := load.acknowledged()
@@ -139,9 +147,10 @@ func TestFailover(t *testing.T) {
 	require.NoError(t, db.QueryRow(context.Background(),
 		"SELECT count(*) FROM (SELECT name FROM bots GROUP BY owner_id, name HAVING count(*) > 1) d").Scan(&duplicates))
 	whole := load.window(time.Time{}, loadEnd)
-	t.Logf("FIGURES %s/total: %s; acknowledged bots: %d; acknowledged writes lost: %d; duplicate bots: %d; trainings never finished: %d",
-		t.Name(), whole, len(acked), lost, duplicates, unfinished)
+	t.Logf("FIGURES %s/total: %s; acknowledged bots: %d; acknowledged writes lost: %d; duplicate bots: %d; trainings never finished: %d; status streams that saw a change after the faults: %d of %d",
+		t.Name(), whole, len(acked), lost, duplicates, unfinished, streamsOK, len(watchers.bots))
 	require.Zero(t, unfinished, "trainings never finished")
+	require.Equal(t, len(watchers.bots), streamsOK, "status streams that missed a change")
 	require.Zero(t, lost, "acknowledged writes lost")
 	require.Zero(t, duplicates, "duplicate bots from retried creates")
 	require.Greater(t, len(acked), 50, "the load made too little progress to prove anything")
@@ -378,4 +387,81 @@ func (e *errorLog) lines() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]string(nil), e.buf...)
+}
+
+// watchers follow the status of a few bots through the balancer with the SDK's WatchStatus,
+// from before the faults to the end of the drill.
+type watchers struct {
+	c      *client.Client
+	bots   []uuid.UUID
+	events []chan client.StatusEvent
+}
+
+// watchThrough creates n bots, waits until they are active, and starts watching each.
+func watchThrough(t *testing.T, base, tok string, n int) *watchers {
+	t.Helper()
+	// Reconnects may fail for a while during the failover: the policy allows for it.
+	c, err := client.New(base, tok, client.WithRetry(1000, 5*time.Minute))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	w := &watchers{c: c}
+	for i := range n {
+		bot, err := c.Create(ctx, client.CreateParams{Name: fmt.Sprintf("watched %d", i), Model: "gpt-4o-mini"})
+		require.NoError(t, err)
+		ch := make(chan client.StatusEvent, 100)
+		go func() {
+			for e, err := range c.WatchStatus(ctx, bot.ID) {
+				if err != nil {
+					if ctx.Err() == nil {
+						t.Logf("the watch of %s ended: %v", bot.ID, err)
+					}
+					return
+				}
+				ch <- e
+			}
+		}()
+		w.bots, w.events = append(w.bots, bot.ID), append(w.events, ch)
+	}
+	for i := range w.bots { // each stream has seen its bot become active
+		waitFor(t, w.events[i], client.StatusActive, 0)
+	}
+	return w
+}
+
+// retrainAndSee retrains every watched bot and counts the streams that see it through to
+// active.
+func (w *watchers) retrainAndSee(t *testing.T) int {
+	t.Helper()
+	seen := 0
+	for i, id := range w.bots {
+		bot, err := w.c.Train(context.Background(), id)
+		require.NoError(t, err)
+		if waitFor(t, w.events[i], client.StatusActive, bot.UpdatedAt.UnixNano()) {
+			seen++
+			continue
+		}
+		now, err := w.c.Get(context.Background(), id)
+		require.NoError(t, err)
+		t.Logf("the stream of %s missed its training: the bot is %s since %s", id, now.Status, now.UpdatedAt.Format(time.RFC3339Nano))
+	}
+	return seen
+}
+
+// waitFor reads events until one moves the bot to status after the given time (as
+// nanoseconds; 0: any), for at most 30 seconds.
+func waitFor(t *testing.T, events <-chan client.StatusEvent, to client.Status, after int64) bool {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case e := <-events:
+			if e.To == to && e.CreatedAt.UnixNano() > after {
+				return true
+			}
+			t.Logf("event %d %s -> %s at %s", e.ID, e.From, e.To, e.CreatedAt.Format(time.RFC3339Nano))
+		case <-timeout:
+			return false
+		}
+	}
 }
