@@ -1,0 +1,255 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/chatsphere/bots/client"
+)
+
+func runList(ctx context.Context, env Env, args []string) error {
+	f := newFlags("list")
+	status := f.String("status", "", "only bots in this `status`: training, active or error")
+	model := f.String("model", "", "only bots on this `model` id")
+	var public triState
+	f.Var(&public, "public", "only public bots; --public=false: only private ones")
+	q := f.String("q", "", "only bots whose name or description contains this `text`")
+	sort := f.String("sort", "", "the `order`: name, created_at or updated_at, with - for descending")
+	limit := f.Int("limit", 0, "print at most `n` bots (default: all)")
+	c, _, done, err := f.start(env, args, 0, 0)
+	if done {
+		return err
+	}
+	if *limit < 0 {
+		return f.usageError("--limit must be 0 or more")
+	}
+	opts := client.ListOptions{Status: client.Status(*status), Model: *model, IsPublic: public.v, Query: *q, Sort: client.Sort(*sort)}
+	if *limit > 0 {
+		opts.PageSize = min(*limit, 100)
+	}
+	bots := []client.Bot{}
+	for b, err := range c.All(ctx, opts) {
+		if err != nil {
+			return apiError(err)
+		}
+		bots = append(bots, b)
+		if len(bots) == *limit {
+			break
+		}
+	}
+	return printBots(env.Stdout, *f.output, bots)
+}
+
+func runGet(ctx context.Context, env Env, args []string) error {
+	f := newFlags("get")
+	c, pos, done, err := f.start(env, args, 1, 1)
+	if done {
+		return err
+	}
+	bot, err := getBot(ctx, c, pos[0])
+	if err != nil {
+		return err
+	}
+	return printBot(env.Stdout, *f.output, bot)
+}
+
+// getBot reads the bot an argument names, by id or name.
+func getBot(ctx context.Context, c *client.Client, arg string) (client.Bot, error) {
+	id, err := resolve(ctx, c, arg)
+	if err != nil {
+		return client.Bot{}, err
+	}
+	bot, err := c.Get(ctx, id)
+	return bot, apiError(err)
+}
+
+// botFields are the flags of the fields a person sets on create and edit.
+type botFields struct {
+	f            *flags
+	name         *string
+	description  *string
+	model        *string
+	temperature  *float64
+	systemPrompt *string
+	public       triState
+}
+
+func newBotFields(f *flags) *botFields {
+	b := &botFields{f: f,
+		name:         f.String("name", "", "the bot's `name`"),
+		description:  f.String("description", "", "the bot's `text` for people; \"\" removes it"),
+		model:        f.String("model", "", "the `model` id (bots list models: GET /api/v1/models)"),
+		temperature:  f.Float64("temperature", 0, "sampling `temperature`, 0 to 2 (default: the service's, 0.7)"),
+		systemPrompt: f.String("system-prompt", "", "the `instructions` the model gets before every conversation"),
+	}
+	f.Var(&b.public, "public", "whether every user can see and duplicate the bot (--public=false: private)")
+	return b
+}
+
+// apply sets the fields given on the command line on bot, and says whether any was given.
+func (b *botFields) apply(bot *client.Bot) bool {
+	any := false
+	if b.f.set("name") {
+		bot.Name, any = *b.name, true
+	}
+	if b.f.set("description") {
+		bot.Description, any = nil, true
+		if *b.description != "" {
+			bot.Description = ptr(*b.description)
+		}
+	}
+	if b.f.set("model") {
+		bot.Model, any = *b.model, true
+	}
+	if b.f.set("temperature") {
+		bot.Temperature, any = *b.temperature, true
+	}
+	if b.f.set("system-prompt") {
+		bot.SystemPrompt, any = *b.systemPrompt, true
+	}
+	if b.public.v != nil {
+		bot.IsPublic, any = *b.public.v, true
+	}
+	return any
+}
+
+func runCreate(ctx context.Context, env Env, args []string) error {
+	f := newFlags("create")
+	fields := newBotFields(f)
+	c, _, done, err := f.start(env, args, 0, 0)
+	if done {
+		return err
+	}
+	if !f.set("name") || !f.set("model") {
+		return f.usageError("--name and --model are required")
+	}
+	p := client.CreateParams{Name: *fields.name, Model: *fields.model, IsPublic: fields.public.v}
+	if f.set("description") && *fields.description != "" {
+		p.Description = fields.description
+	}
+	if f.set("temperature") {
+		p.Temperature = fields.temperature
+	}
+	if f.set("system-prompt") {
+		p.SystemPrompt = fields.systemPrompt
+	}
+	bot, err := c.Create(ctx, p)
+	if err != nil {
+		return apiError(err)
+	}
+	return printBot(env.Stdout, *f.output, bot)
+}
+
+func runEdit(ctx context.Context, env Env, args []string) error {
+	f := newFlags("edit")
+	fields := newBotFields(f)
+	c, pos, done, err := f.start(env, args, 1, 1)
+	if done {
+		return err
+	}
+	if !fields.apply(&client.Bot{}) {
+		return f.usageError("give at least one field to change")
+	}
+	id, err := resolve(ctx, c, pos[0])
+	if err != nil {
+		return err
+	}
+	// Update reads the bot, applies the flags and writes with If-Match, again on a 412: a
+	// concurrent change is kept, and the flags' fields are set on top of it.
+	bot, err := c.Update(ctx, id, func(b *client.Bot) error { fields.apply(b); return nil })
+	if err != nil {
+		return apiError(err)
+	}
+	return printBot(env.Stdout, *f.output, bot)
+}
+
+func runDelete(ctx context.Context, env Env, args []string) error {
+	f := newFlags("delete")
+	yes := f.Bool("yes", false, "delete without asking")
+	c, pos, done, err := f.start(env, args, 1, 1)
+	if done {
+		return err
+	}
+	if !*yes && !env.Terminal {
+		return f.usageError("no terminal to ask on; give --yes to delete")
+	}
+	id, err := resolve(ctx, c, pos[0])
+	if err != nil {
+		return err
+	}
+	etag := ""
+	if !*yes {
+		bot, err := c.Get(ctx, id)
+		if err != nil {
+			return apiError(err)
+		}
+		if err := confirm(env, false, "delete", fmt.Sprintf("Delete bot %q (%s)?", bot.Name, bot.ID)); err != nil {
+			return err
+		}
+		// Delete what the person saw: a bot changed since is not deleted (412).
+		etag = bot.ETag
+	}
+	if err := c.Delete(ctx, id, etag); err != nil {
+		return apiError(err)
+	}
+	fmt.Fprintf(env.Stdout, "deleted %s (bots restore %s brings it back)\n", id, id)
+	return nil
+}
+
+func runRestore(ctx context.Context, env Env, args []string) error {
+	f := newFlags("restore")
+	c, pos, done, err := f.start(env, args, 1, 1)
+	if done {
+		return err
+	}
+	id, err := resolve(ctx, c, pos[0])
+	if err != nil {
+		return err
+	}
+	bot, err := c.Restore(ctx, id)
+	if err != nil {
+		return apiError(err)
+	}
+	return printBot(env.Stdout, *f.output, bot)
+}
+
+func runDuplicate(ctx context.Context, env Env, args []string) error {
+	f := newFlags("duplicate")
+	name := f.String("name", "", "the copy's `name` (default: the source's with \"(copy)\")")
+	var public triState
+	f.Var(&public, "public", "make the copy public")
+	c, pos, done, err := f.start(env, args, 1, 1)
+	if done {
+		return err
+	}
+	id, err := resolve(ctx, c, pos[0])
+	if err != nil {
+		return err
+	}
+	p := client.DuplicateParams{IsPublic: public.v}
+	if f.set("name") {
+		p.Name = name
+	}
+	bot, err := c.Duplicate(ctx, id, p)
+	if err != nil {
+		return apiError(err)
+	}
+	return printBot(env.Stdout, *f.output, bot)
+}
+
+func runTrain(ctx context.Context, env Env, args []string) error {
+	f := newFlags("train")
+	c, pos, done, err := f.start(env, args, 1, 1)
+	if done {
+		return err
+	}
+	id, err := resolve(ctx, c, pos[0])
+	if err != nil {
+		return err
+	}
+	bot, err := c.Train(ctx, id)
+	if err != nil {
+		return apiError(err)
+	}
+	return printBot(env.Stdout, *f.output, bot)
+}
