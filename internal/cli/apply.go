@@ -30,10 +30,6 @@ type step struct {
 	aliases []aliasMove
 }
 
-// beforeWrites runs between what apply and import check and what they write; tests use it to
-// change the caller's bots concurrently.
-var beforeWrites = func() {}
-
 func runApply(ctx context.Context, env Env, args []string) error {
 	f := newFlags("apply")
 	file := f.String("f", "", "the `file` to apply, YAML or JSON (- reads stdin)")
@@ -64,7 +60,7 @@ func runApply(ctx context.Context, env Env, args []string) error {
 			return err
 		}
 	}
-	beforeWrites()
+	env.writing()
 	failed := 0
 	for _, s := range steps {
 		if err := carryOut(ctx, c, env.Stdout, s); err != nil {

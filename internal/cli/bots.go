@@ -2,7 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
 
 	"github.com/chatsphere/bots/client"
 )
@@ -177,23 +182,45 @@ func runDelete(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	etag := ""
-	if !*yes {
-		bot, err := c.Get(ctx, id)
-		if err != nil {
-			return apiError(err)
-		}
-		if err := confirm(env, false, "delete", fmt.Sprintf("Delete bot %q (%s)?", bot.Name, bot.ID)); err != nil {
-			return err
-		}
-		// Delete what the person saw: a bot changed since is not deleted (412).
-		etag = bot.ETag
+	if *yes {
+		err = c.Delete(ctx, id, "")
+	} else {
+		err = deleteConfirmed(ctx, env, c, id)
 	}
-	if err := c.Delete(ctx, id, etag); err != nil {
-		return apiError(err)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(env.Stdout, "deleted %s (bots restore %s brings it back)\n", id, id)
 	return nil
+}
+
+// deleteConfirmed shows the person the bot, asks, and deletes the bot they saw: a bot
+// someone edited since is not deleted. Training changes a bot's ETag too, without changing
+// what the person saw, so a 412 whose bot has the same fields is retried with the new ETag.
+func deleteConfirmed(ctx context.Context, env Env, c *client.Client, id uuid.UUID) error {
+	seen, err := c.Get(ctx, id)
+	if err != nil {
+		return apiError(err)
+	}
+	if err := confirm(env, false, "delete", fmt.Sprintf("Delete bot %q (%s)?", seen.Name, seen.ID)); err != nil {
+		return err
+	}
+	etag := seen.ETag
+	for attempt := 1; ; attempt++ {
+		err := c.Delete(ctx, id, etag)
+		var p *client.Problem
+		if !errors.As(err, &p) || p.Status != http.StatusPreconditionFailed || attempt == client.DefaultUpdateAttempts {
+			return apiError(err)
+		}
+		now, err := c.Get(ctx, id)
+		if err != nil {
+			return apiError(err)
+		}
+		if moved := editableChanges(seen, now); len(moved) > 0 {
+			return fmt.Errorf("delete: not deleted: the bot changed since you confirmed (%s)", strings.Join(moved, ", "))
+		}
+		etag = now.ETag
+	}
 }
 
 func runRestore(ctx context.Context, env Env, args []string) error {

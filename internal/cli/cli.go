@@ -29,6 +29,16 @@ type Env struct {
 	// Terminal says whether a person answers on Stdin, so that a command may ask them to
 	// confirm; without one, commands that would ask need --yes.
 	Terminal bool
+
+	// beforeWrites, when set, runs between what apply and import check and what they write.
+	beforeWrites func()
+}
+
+// writing marks the moment a command that checked everything starts writing.
+func (e Env) writing() {
+	if e.beforeWrites != nil {
+		e.beforeWrites()
+	}
 }
 
 // command is one client command: its usage line, a sentence for `bots help`, and what runs it.

@@ -118,7 +118,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stdout, "Dry run: %d bots would be created.\n", len(items))
 		return nil
 	}
-	beforeWrites()
+	env.writing()
 	var created []client.Bot
 	for _, it := range items {
 		b, err := c.Create(ctx, it.bot)
