@@ -173,23 +173,31 @@ func show(v any) string {
 	return fmt.Sprint(v)
 }
 
-// printPlan writes one line per bot and a summary.
+// printPlan writes one line per bot, what apply does and why, and a summary; the lines of
+// what apply then does line up with them.
 func printPlan(w io.Writer, steps []step) {
-	rows := [][]string{}
 	for _, s := range steps {
 		what := s.changes
 		for _, a := range s.aliases {
 			what = append(what, a.String())
 		}
-		name := s.name()
 		if s.act == actDelete {
-			name += " (" + s.have.ID.String() + ")"
+			what = []string{"(" + s.have.ID.String() + ")"}
 		}
-		rows = append(rows, []string{string(s.act), name, strings.Join(what, "; ")})
+		report(w, string(s.act), s.name(), strings.Join(what, "; "))
 	}
-	_ = table(w, rows)
 	fmt.Fprintf(w, "Plan: %d to create, %d to update, %d unchanged, %d to delete.\n",
 		count(steps, actCreate), count(steps, actUpdate), count(steps, actUnchanged), count(steps, actDelete))
+}
+
+// report writes one line of what apply or import plans or did to a bot: a word in a column of
+// its own, the bot, and details if any.
+func report(w io.Writer, word, bot, details string) {
+	line := fmt.Sprintf("%-10s %s", word, bot)
+	if details != "" {
+		line += "  " + details
+	}
+	fmt.Fprintln(w, line)
 }
 
 // errChangedSincePlan stops the update of a bot that someone changed after the plan read it:
@@ -209,7 +217,7 @@ func carryOut(ctx context.Context, c *client.Client, w io.Writer, s step) error 
 		if err != nil {
 			return apiError(err)
 		}
-		fmt.Fprintf(w, "created    %s (%s)\n", b.Name, b.ID)
+		report(w, "created", b.Name, "("+b.ID.String()+")")
 		return setAliases(ctx, c, w, b.ID, s.aliases)
 	case actUpdate:
 		if len(s.changes) > 0 {
@@ -225,14 +233,14 @@ func carryOut(ctx context.Context, c *client.Client, w io.Writer, s step) error 
 			if err != nil {
 				return apiError(err)
 			}
-			fmt.Fprintf(w, "updated    %s\n", s.want.Name)
+			report(w, "updated", s.want.Name, "")
 		}
 		return setAliases(ctx, c, w, s.have.ID, s.aliases)
 	case actDelete:
 		if err := c.Delete(ctx, s.have.ID, ""); err != nil {
 			return apiError(err)
 		}
-		fmt.Fprintf(w, "deleted    %s (%s)\n", s.have.Name, s.have.ID)
+		report(w, "deleted", s.have.Name, "("+s.have.ID.String()+")")
 	}
 	return nil
 }

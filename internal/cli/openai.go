@@ -127,7 +127,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 			return rollBack(ctx, env, c, *yes, created, err)
 		}
 		created = append(created, b)
-		fmt.Fprintf(env.Stdout, "created    %s -> %s (%s)\n", it.assistant.ID, b.Name, b.ID)
+		report(env.Stdout, "created", b.Name, "("+b.ID.String()+") from "+it.assistant.ID)
 	}
 	fmt.Fprintf(env.Stdout, "Imported %d assistants.\n", len(created))
 	return nil
@@ -215,14 +215,11 @@ func convert(a openAIAssistant, catalog []client.Model, taken map[string]bool) i
 func printImport(env Env, items []importItem) {
 	for _, it := range items {
 		if len(it.reasons) > 0 {
-			fmt.Fprintf(env.Stdout, "rejected   %s: %s\n", it.assistant.ID, strings.Join(it.reasons, "; "))
+			report(env.Stdout, "rejected", it.assistant.ID, strings.Join(it.reasons, "; "))
 			continue
 		}
-		fmt.Fprintf(env.Stdout, "ok         %s -> %q (%s, temperature %g)", it.assistant.ID, it.bot.Name, it.bot.Model, *it.bot.Temperature)
-		if len(it.notes) > 0 {
-			fmt.Fprintf(env.Stdout, "; %s", strings.Join(it.notes, "; "))
-		}
-		fmt.Fprintln(env.Stdout)
+		details := append([]string{fmt.Sprintf("-> %q on %s, temperature %g", it.bot.Name, it.bot.Model, *it.bot.Temperature)}, it.notes...)
+		report(env.Stdout, "create", it.assistant.ID, strings.Join(details, "; "))
 	}
 }
 
@@ -245,7 +242,7 @@ func rollBack(ctx context.Context, env Env, c *client.Client, yes bool, created 
 			kept = append(kept, b.ID)
 			continue
 		}
-		fmt.Fprintf(env.Stdout, "deleted    %s (%s)\n", b.Name, b.ID)
+		report(env.Stdout, "deleted", b.Name, "("+b.ID.String()+")")
 	}
 	if len(kept) > 0 {
 		return fmt.Errorf("import failed, and %d of the bots it created could not be deleted: %v", len(kept), kept)
