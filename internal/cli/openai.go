@@ -194,7 +194,7 @@ func convert(a openAIAssistant, catalog []client.Model, taken map[string]bool) i
 		reject("model %q maps to %q, which the service's catalog does not list", a.Model, model)
 	case catalog[i].Retired:
 		reject("model %q maps to %q, which the service has retired: it would not train", a.Model, model)
-	case temperature > catalog[i].MaxTemperature:
+	case temperature <= maxTemperature && temperature > catalog[i].MaxTemperature:
 		reject("temperature %g is above %g, the most %s supports", temperature, catalog[i].MaxTemperature, catalog[i].DisplayName)
 	}
 	it.bot.Model = model
