@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -168,15 +166,9 @@ func diff(from, to Bot) (gen.BotUpdate, bool) {
 
 // botFrom turns an answer carrying a bot into a Bot, or its error.
 func botFrom(r reply, err error, want int) (Bot, error) {
+	b, err := decode[gen.BotResponse](r, err, want)
 	if err != nil {
 		return Bot{}, err
-	}
-	if r.status != want {
-		return Bot{}, problemOf(r)
-	}
-	var b gen.BotResponse
-	if err := json.Unmarshal(r.body, &b); err != nil {
-		return Bot{}, fmt.Errorf("bots api: read bot: %w", err)
 	}
 	return toBot(b, r.header.Get("ETag")), nil
 }

@@ -20,6 +20,10 @@
 //   - WatchStatus follows a bot's status stream (Server-Sent Events) as a Go iterator,
 //     reconnecting with Last-Event-ID after a dropped connection so that no change is missed
 //     or seen twice, and ends with ErrGone when the bot is deleted.
+//   - Versions, Diff and Revert read a bot's immutable configurations and go back to one
+//     (an instant rollback when it is active); SetAlias, Aliases and DeleteAlias name the
+//     version a chat runtime runs, and Config reads it, by alias, by number or as the latest
+//     active version.
 //   - The SDK's own types (Bot, CreateParams, ...) use plain Go pointers for optional fields,
 //     so callers need not use the nullable package the generated models depend on.
 //

@@ -7,17 +7,19 @@ import (
 	"log"
 	"net/http"
 	"os"
-
-	"github.com/google/uuid"
+	"time"
 
 	"github.com/chatsphere/bots/client"
 )
 
-// Create a bot, change it without overwriting anyone else's change, and list every bot.
-// The examples need a running server, so they are compiled but not run.
+// The examples read the API's address and a token from BOTS_API_URL and BOTS_TOKEN, as the
+// bots command line does. In this package's tests they run against a real server that
+// TestMain starts, and their output is checked.
+
+// Create a bot, change it without overwriting anyone else's change, and list bots.
 func Example() {
 	ctx := context.Background()
-	c, err := client.New("http://localhost:8080", os.Getenv("BOTS_TOKEN"))
+	c, err := client.New(os.Getenv("BOTS_API_URL"), os.Getenv("BOTS_TOKEN"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -32,18 +34,21 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(bot.Name, bot.Temperature, bot.ETag)
-	for b, err := range c.All(ctx, client.ListOptions{Sort: client.SortName}) {
+	fmt.Println(bot.Name, bot.Temperature)
+	for b, err := range c.All(ctx, client.ListOptions{Query: "support"}) {
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println(b.Name)
+		fmt.Println("listed:", b.Name)
 	}
+	// Output:
+	// Support 0.2
+	// listed: Support
 }
 
 // Every answer that is not a success is a *Problem; a 422 lists the fields at fault.
 func ExampleProblem() {
-	c, err := client.New("http://localhost:8080", os.Getenv("BOTS_TOKEN"))
+	c, err := client.New(os.Getenv("BOTS_API_URL"), os.Getenv("BOTS_TOKEN"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -51,21 +56,30 @@ func ExampleProblem() {
 	_, err = c.Create(context.Background(), client.CreateParams{Name: "Hot", Model: "gpt-4o-mini", Temperature: &temperature})
 	var p *client.Problem
 	if errors.As(err, &p) && p.Status == http.StatusUnprocessableEntity {
+		fmt.Println(p.Type)
 		for _, f := range p.Errors {
 			fmt.Printf("%s: %s\n", f.Field, f.Message)
 		}
 	}
+	// Output:
+	// /problems/validation
+	// temperature: must be at most 2
 }
 
 // Update reads the bot, applies the function and writes with If-Match; when another writer
 // got there first it reads again and applies the function to the new state.
 func ExampleClient_Update() {
-	c, err := client.New("http://localhost:8080", os.Getenv("BOTS_TOKEN"))
+	ctx := context.Background()
+	c, err := client.New(os.Getenv("BOTS_API_URL"), os.Getenv("BOTS_TOKEN"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	id := uuid.MustParse(os.Getenv("BOT_ID"))
-	bot, err := c.Update(context.Background(), id, func(b *client.Bot) error {
+	description := "Answers billing questions."
+	bot, err := c.Create(ctx, client.CreateParams{Name: "Billing", Model: "gpt-4o-mini", Description: &description})
+	if err != nil {
+		log.Fatal(err)
+	}
+	bot, err = c.Update(ctx, bot.ID, func(b *client.Bot) error {
 		b.Description = nil // clears the description
 		b.IsPublic = true
 		return nil
@@ -73,5 +87,198 @@ func ExampleClient_Update() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(bot.ETag)
+	fmt.Println(bot.Description == nil, bot.IsPublic)
+	// Output: true true
+}
+
+// All reads page after page as the loop asks for more; filters and sort apply to the whole
+// list.
+func ExampleClient_All() {
+	ctx := context.Background()
+	c, err := client.New(os.Getenv("BOTS_API_URL"), os.Getenv("BOTS_TOKEN"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, name := range []string{"Report A", "Report B", "Report C"} {
+		if _, err := c.Create(ctx, client.CreateParams{Name: name, Model: "gpt-4o-mini"}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	// Two bots a page: the loop reads two pages.
+	for b, err := range c.All(ctx, client.ListOptions{Query: "report", Sort: client.SortNameDesc, PageSize: 2}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(b.Name)
+	}
+	// Output:
+	// Report C
+	// Report B
+	// Report A
+}
+
+// WatchStatus follows a bot's status until the caller has seen enough; here, until a new
+// bot's training ends.
+func ExampleClient_WatchStatus() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := client.New(os.Getenv("BOTS_API_URL"), os.Getenv("BOTS_TOKEN"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	bot, err := c.Create(ctx, client.CreateParams{Name: "Watched", Model: "gpt-4o-mini"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for e, err := range c.WatchStatus(ctx, bot.ID) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		if e.To != client.StatusTraining {
+			fmt.Println("trained:", e.To)
+			break
+		}
+	}
+	// Output: trained: active
+}
+
+// A change of a bot's model, temperature or system prompt records a new version; Diff shows
+// what changed and Revert goes back. Reverting to an active version is an instant rollback.
+func ExampleClient_Revert() {
+	ctx := context.Background()
+	c, err := client.New(os.Getenv("BOTS_API_URL"), os.Getenv("BOTS_TOKEN"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	bot, err := c.Create(ctx, client.CreateParams{Name: "Rolled back", Model: "gpt-4o-mini"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	trained(ctx, c, bot)
+	bot, err = c.Update(ctx, bot.ID, func(b *client.Bot) error {
+		b.SystemPrompt = "Answer in one sentence."
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	patch, err := c.Diff(ctx, bot.ID, bot.ConfigVersion, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, op := range patch {
+		fmt.Println(op.Op, op.Path, op.Value)
+	}
+	// An empty ETag reverts the bot as it is now; bot.ETag would revert only if nothing
+	// changed it since the update (its training may have ended in between).
+	v, err := c.Revert(ctx, bot.ID, 1, "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("version", v.Number, v.Source, "of version", *v.RevertedFrom, v.Status)
+	for v, err := range c.Versions(ctx, bot.ID) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(v.Number, v.Source)
+	}
+	// Output:
+	// replace /system_prompt Answer in one sentence.
+	// version 3 revert of version 1 active
+	// 3 revert
+	// 2 update
+	// 1 create
+}
+
+// A chat runtime reads the configuration it runs by alias; moving the alias releases a
+// version (or rolls one back) without touching the runtime.
+func ExampleClient_Config() {
+	ctx := context.Background()
+	c, err := client.New(os.Getenv("BOTS_API_URL"), os.Getenv("BOTS_TOKEN"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	bot, err := c.Create(ctx, client.CreateParams{Name: "Released", Model: "gpt-4o-mini"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	trained(ctx, c, bot)
+	if _, err := c.SetAlias(ctx, bot.ID, "production", 1); err != nil {
+		log.Fatal(err)
+	}
+	cfg, err := c.Config(ctx, bot.ID, client.ConfigOptions{Alias: "production"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(cfg.Alias, "runs version", cfg.Version, "on", cfg.Model)
+	aliases, err := c.Aliases(ctx, bot.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, a := range aliases {
+		fmt.Println(a.Name, "->", a.Version)
+	}
+	// Output:
+	// production runs version 1 on gpt-4o-mini
+	// production -> 1
+}
+
+// Delete asks for the bot's ETag, so that a bot changed since it was read is not deleted;
+// the owner can bring a deleted bot back.
+func ExampleClient_Delete() {
+	ctx := context.Background()
+	c, err := client.New(os.Getenv("BOTS_API_URL"), os.Getenv("BOTS_TOKEN"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	bot, err := c.Create(ctx, client.CreateParams{Name: "Short-lived", Model: "gpt-4o-mini"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	trained(ctx, c, bot) // the end of training changes the bot, and so its ETag
+	if bot, err = c.Get(ctx, bot.ID); err != nil {
+		log.Fatal(err)
+	}
+	if err := c.Delete(ctx, bot.ID, bot.ETag); err != nil {
+		log.Fatal(err)
+	}
+	_, err = c.Get(ctx, bot.ID)
+	var p *client.Problem
+	fmt.Println(errors.As(err, &p) && p.Status == http.StatusNotFound)
+	bot, err = c.Restore(ctx, bot.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(bot.Name, "is back")
+	// Output:
+	// true
+	// Short-lived is back
+}
+
+// Retries of reads, creates and duplicates are bounded; a create is retried with the same
+// Idempotency-Key, so a retry never makes a second bot.
+func ExampleWithRetry() {
+	c, err := client.New(os.Getenv("BOTS_API_URL"), os.Getenv("BOTS_TOKEN"),
+		client.WithRetry(6, time.Minute), client.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	bot, err := c.Create(context.Background(), client.CreateParams{Name: "Patient", Model: "gpt-4o-mini"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(bot.Name)
+	// Output: Patient
+}
+
+// trained waits until the bot's training ends.
+func trained(ctx context.Context, c *client.Client, bot client.Bot) {
+	for e, err := range c.WatchStatus(ctx, bot.ID) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		if e.To != client.StatusTraining {
+			return
+		}
+	}
 }

@@ -2,6 +2,8 @@ package client_test
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,10 +19,37 @@ import (
 
 const secret = "client-test-secret-client-test-secret"
 
-// TestMain removes the bots binary the tests built.
+// TestMain starts the server the examples run against (they read its address and a token
+// from BOTS_API_URL and BOTS_TOKEN, as a program of the SDK's users would), and removes the
+// bots binary the tests built.
 func TestMain(m *testing.M) {
-	defer botsproc.RemoveBinary()
-	m.Run()
+	code, err := runWithExampleServer(m)
+	botsproc.RemoveBinary()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "client tests:", err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func runWithExampleServer(m *testing.M) (int, error) {
+	dsn, drop, err := dbtest.Empty(context.Background(), "client_examples_"+strings.ReplaceAll(uuid.NewString(), "-", ""))
+	if err != nil {
+		return 0, fmt.Errorf("create the examples' database: %w", err)
+	}
+	defer func() { _ = drop() }()
+	p, err := botsproc.Start(botsproc.Config{Args: []string{"serve"}, Env: serverEnv(dsn)})
+	if err != nil {
+		return 0, fmt.Errorf("start the examples' server: %w", err)
+	}
+	defer func() { _ = p.Kill() }()
+	tok, err := auth.Issue([]byte(secret), uuid.New(), time.Hour, time.Now())
+	if err != nil {
+		return 0, err
+	}
+	os.Setenv("BOTS_API_URL", p.URL())
+	os.Setenv("BOTS_TOKEN", tok)
+	return m.Run(), nil
 }
 
 // server is a real `bots serve` on a database of its own. Its training workers are off
@@ -46,17 +75,21 @@ func startServerWithWorkers(t *testing.T) *server {
 
 func start(t *testing.T, args ...string) *server {
 	t.Helper()
-	dsn := dbtest.URL(t)
+	p, err := botsproc.Start(botsproc.Config{Args: args, Env: serverEnv(dbtest.URL(t))})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Kill() })
+	return &server{URL: p.URL()}
+}
+
+// serverEnv is the environment of a server on the database dsn, with a small pool and no
+// rate limits.
+func serverEnv(dsn string) []string {
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	env := []string{"DATABASE_URL=" + dsn + sep + "pool_max_conns=3", "LISTEN_ADDR=127.0.0.1:0",
+	return []string{"DATABASE_URL=" + dsn + sep + "pool_max_conns=3", "LISTEN_ADDR=127.0.0.1:0",
 		"JWT_SECRET=" + secret, "WRITE_RATE=0", "LIST_RATE=0", "INFLIGHT_PER_USER=0"}
-	p, err := botsproc.Start(botsproc.Config{Args: args, Env: env})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = p.Kill() })
-	return &server{URL: p.URL()}
 }
 
 // token mints a bearer token for a new user, so that subtests sharing a server never see

@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"iter"
 	"net/http"
 
@@ -48,29 +46,17 @@ type ListOptions struct {
 // Pages are read by position (skip and limit), so a bot created or deleted while the loop
 // runs may shift the pages: one may be seen twice or not at all. The bots carry no ETag.
 func (c *Client) All(ctx context.Context, opts ListOptions) iter.Seq2[Bot, error] {
-	return func(yield func(Bot, error) bool) {
-		for skip := 0; ; {
-			page, err := c.page(ctx, opts, skip)
-			if err != nil {
-				yield(Bot{}, err)
-				return
-			}
-			for _, b := range page.Items {
-				if !yield(toBot(b, ""), nil) {
-					return
-				}
-			}
-			skip += len(page.Items)
-			if len(page.Items) == 0 || int64(skip) >= page.Total {
-				return
-			}
-		}
-	}
+	params := opts.params()
+	return pages(ctx, c, toBot, func(ctx context.Context, skip int) (*http.Response, error) {
+		p := params
+		p.Skip = ptr(int32(skip))
+		return c.api.ListBots(ctx, &p)
+	})
 }
 
-// page reads the page of opts that starts at skip.
-func (c *Client) page(ctx context.Context, opts ListOptions, skip int) (gen.BotList, error) {
-	params := &gen.ListBotsParams{Skip: ptr(int32(skip)), IsPublic: opts.IsPublic}
+// params are the query parameters of opts.
+func (opts ListOptions) params() gen.ListBotsParams {
+	params := gen.ListBotsParams{IsPublic: opts.IsPublic}
 	if opts.PageSize != 0 {
 		params.Limit = ptr(int32(opts.PageSize))
 	}
@@ -86,18 +72,5 @@ func (c *Client) page(ctx context.Context, opts ListOptions, skip int) (gen.BotL
 	if opts.Sort != "" {
 		params.Sort = ptr(gen.ListBotsParamsSort(opts.Sort))
 	}
-	r, err := c.send(ctx, true, func(ctx context.Context) (*http.Response, error) {
-		return c.api.ListBots(ctx, params)
-	})
-	if err != nil {
-		return gen.BotList{}, err
-	}
-	if r.status != http.StatusOK {
-		return gen.BotList{}, problemOf(r)
-	}
-	var page gen.BotList
-	if err := json.Unmarshal(r.body, &page); err != nil {
-		return gen.BotList{}, fmt.Errorf("bots api: read list: %w", err)
-	}
-	return page, nil
+	return params
 }

@@ -85,3 +85,31 @@ func (migrator) Migrate(ctx context.Context, _ *sql.DB, conf pgtestdb.Config) er
 	_, err = migrate.Up(ctx, conn)
 	return err
 }
+
+// Empty makes an empty database named name on the test server, for code that has no
+// testing.TB (a TestMain starting one server for a package's examples), and returns its URL
+// and a function that drops it. The service migrates it when it starts.
+func Empty(ctx context.Context, name string) (databaseURL string, drop func() error, err error) {
+	admin := Config()
+	conn, err := pgx.Connect(ctx, admin.URL())
+	if err != nil {
+		return "", nil, err
+	}
+	defer conn.Close(ctx)
+	ident := pgx.Identifier{name}.Sanitize()
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
+		return "", nil, err
+	}
+	drop = func() error {
+		conn, err := pgx.Connect(context.Background(), admin.URL())
+		if err != nil {
+			return err
+		}
+		defer conn.Close(context.Background())
+		_, err = conn.Exec(context.Background(), "DROP DATABASE "+ident+" WITH (FORCE)")
+		return err
+	}
+	db := admin
+	db.Database = name
+	return db.URL(), drop, nil
+}
