@@ -218,7 +218,13 @@ func carryOut(ctx context.Context, c *client.Client, w io.Writer, s step) error 
 			return apiError(err)
 		}
 		report(w, "created", b.Name, "("+b.ID.String()+")")
-		return setAliases(ctx, c, w, b.ID, s.aliases)
+		if len(s.aliases) > 0 {
+			// A new bot's version 1 trains; only an active version can be aliased.
+			if _, err := settle(ctx, c, b.ID, func(client.StatusEvent) error { return nil }); err != nil {
+				return err
+			}
+		}
+		return setAliases(ctx, c, w, s.want.Name, b.ID, s.aliases)
 	case actUpdate:
 		if len(s.changes) > 0 {
 			_, err := c.Update(ctx, s.have.ID, func(b *client.Bot) error {
@@ -235,7 +241,7 @@ func carryOut(ctx context.Context, c *client.Client, w io.Writer, s step) error 
 			}
 			report(w, "updated", s.want.Name, "")
 		}
-		return setAliases(ctx, c, w, s.have.ID, s.aliases)
+		return setAliases(ctx, c, w, s.want.Name, s.have.ID, s.aliases)
 	case actDelete:
 		if err := c.Delete(ctx, s.have.ID, ""); err != nil {
 			return apiError(err)

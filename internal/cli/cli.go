@@ -63,6 +63,10 @@ func init() {
 		"duplicate": {"bots duplicate <bot> [--name n] [--public]", "copy a bot", runDuplicate},
 		"train":     {"bots train <bot>", "train a bot again", runTrain},
 		"watch":     {"bots watch <bot>", "print each status change until the bot is active (exit 0) or in error (exit 1)", runWatch},
+		"versions":  {"bots versions <bot>", "list a bot's versions, newest first", runVersions},
+		"diff":      {"bots diff <bot> <n> [--against m]", "what changed from version m (default n-1) to version n", runDiff},
+		"revert":    {"bots revert <bot> <n>", "make version n's configuration the bot's latest", runRevert},
+		"alias":     {"bots alias set <bot> <name> <n> | list <bot> | rm <bot> <name>", "point, list and remove a bot's aliases", runAlias},
 		"export":    {"bots export [-o yaml|json]", "write your bots as a file that bots apply reads", runExport},
 		"apply":     {"bots apply -f <file> [--dry-run] [--prune] [--yes]", "make your bots match a file: create, update, and with --prune delete", runApply},
 		"import":    {"bots import openai <file> [--dry-run] [--yes]", "create one bot per assistant of OpenAI's list-assistants answer", runImport},
@@ -87,7 +91,7 @@ func Run(ctx context.Context, env Env, args []string) error {
 // Usage writes the client commands and their settings, for `bots help`.
 func Usage(w io.Writer) {
 	names := []string{"list", "get", "create", "edit", "delete", "restore", "duplicate", "train", "watch",
-		"export", "apply", "import"}
+		"versions", "diff", "revert", "alias", "export", "apply", "import"}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, n := range names {
 		fmt.Fprintf(tw, "  %s\t%s\n", n, commands[n].summary)

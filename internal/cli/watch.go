@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/chatsphere/bots/client"
 )
 
@@ -34,24 +36,34 @@ func runWatch(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ev, err := settle(ctx, c, id, func(ev client.StatusEvent) error { return printEvent(env, *f.output, ev) })
+	if err != nil {
+		return err
+	}
+	if ev.To == client.StatusError {
+		return fmt.Errorf("watch: bot %s is in error: %s", id, ev.Message)
+	}
+	return nil
+}
+
+// settle follows the bot's status, calling each for every change, until the bot is active or
+// in error, and returns the change that settled it.
+func settle(ctx context.Context, c *client.Client, id uuid.UUID, each func(client.StatusEvent) error) (client.StatusEvent, error) {
 	for ev, err := range c.WatchStatus(ctx, id) {
 		switch {
 		case errors.Is(err, client.ErrGone):
-			return fmt.Errorf("watch: bot %s was deleted", id)
+			return client.StatusEvent{}, fmt.Errorf("bot %s was deleted", id)
 		case err != nil:
-			return apiError(err)
+			return client.StatusEvent{}, apiError(err)
 		}
-		if err := printEvent(env, *f.output, ev); err != nil {
-			return err
+		if err := each(ev); err != nil {
+			return client.StatusEvent{}, err
 		}
-		switch ev.To {
-		case client.StatusActive:
-			return nil
-		case client.StatusError:
-			return fmt.Errorf("watch: bot %s is in error: %s", id, ev.Message)
+		if ev.To == client.StatusActive || ev.To == client.StatusError {
+			return ev, nil
 		}
 	}
-	return nil
+	return client.StatusEvent{}, ctx.Err()
 }
 
 func printEvent(env Env, format string, ev client.StatusEvent) error {
