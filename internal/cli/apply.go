@@ -31,7 +31,7 @@ type step struct {
 }
 
 func runApply(ctx context.Context, env Env, args []string) error {
-	f := newFlags("apply")
+	f := newPlainFlags("apply")
 	file := f.String("f", "", "the `file` to apply, YAML or JSON (- reads stdin)")
 	dryRun := f.Bool("dry-run", false, "print the plan and change nothing")
 	prune := f.Bool("prune", false, "also delete your bots that are not in the file")

@@ -46,26 +46,31 @@ func runList(ctx context.Context, env Env, args []string) error {
 }
 
 func runGet(ctx context.Context, env Env, args []string) error {
-	f := newFlags("get")
-	c, pos, done, err := f.start(env, args, 1, 1)
+	return botAction(ctx, env, args, "get", (*client.Client).Get)
+}
+
+func runRestore(ctx context.Context, env Env, args []string) error {
+	return botAction(ctx, env, args, "restore", (*client.Client).Restore)
+}
+
+func runTrain(ctx context.Context, env Env, args []string) error {
+	return botAction(ctx, env, args, "train", (*client.Client).Train)
+}
+
+// botAction runs a command whose one argument names a bot: it calls the SDK's method on the
+// bot and prints the bot the method returns.
+func botAction(ctx context.Context, env Env, args []string, name string,
+	method func(*client.Client, context.Context, uuid.UUID) (client.Bot, error)) error {
+	f := newFlags(name)
+	c, id, _, done, err := f.startBot(ctx, env, args, 1, 1)
 	if done {
 		return err
 	}
-	bot, err := getBot(ctx, c, pos[0])
+	bot, err := method(c, ctx, id)
 	if err != nil {
-		return err
+		return apiError(err)
 	}
 	return printBot(env.Stdout, *f.output, bot)
-}
-
-// getBot reads the bot an argument names, by id or name.
-func getBot(ctx context.Context, c *client.Client, arg string) (client.Bot, error) {
-	id, err := resolve(ctx, c, arg)
-	if err != nil {
-		return client.Bot{}, err
-	}
-	bot, err := c.Get(ctx, id)
-	return bot, apiError(err)
 }
 
 // botFields are the flags of the fields a person sets on create and edit.
@@ -148,14 +153,14 @@ func runCreate(ctx context.Context, env Env, args []string) error {
 func runEdit(ctx context.Context, env Env, args []string) error {
 	f := newFlags("edit")
 	fields := newBotFields(f)
-	c, pos, done, err := f.start(env, args, 1, 1)
+	pos, done, err := f.parse(env, args, 1, 1)
 	if done {
 		return err
 	}
 	if !fields.apply(&client.Bot{}) {
 		return f.usageError("give at least one field to change")
 	}
-	id, err := resolve(ctx, c, pos[0])
+	c, id, err := f.bot(ctx, env, pos[0])
 	if err != nil {
 		return err
 	}
@@ -169,16 +174,16 @@ func runEdit(ctx context.Context, env Env, args []string) error {
 }
 
 func runDelete(ctx context.Context, env Env, args []string) error {
-	f := newFlags("delete")
+	f := newPlainFlags("delete")
 	yes := f.Bool("yes", false, "delete without asking")
-	c, pos, done, err := f.start(env, args, 1, 1)
+	pos, done, err := f.parse(env, args, 1, 1)
 	if done {
 		return err
 	}
 	if !*yes && !env.Terminal {
 		return f.usageError("no terminal to ask on; give --yes to delete")
 	}
-	id, err := resolve(ctx, c, pos[0])
+	c, id, err := f.bot(ctx, env, pos[0])
 	if err != nil {
 		return err
 	}
@@ -223,34 +228,13 @@ func deleteConfirmed(ctx context.Context, env Env, c *client.Client, id uuid.UUI
 	}
 }
 
-func runRestore(ctx context.Context, env Env, args []string) error {
-	f := newFlags("restore")
-	c, pos, done, err := f.start(env, args, 1, 1)
-	if done {
-		return err
-	}
-	id, err := resolve(ctx, c, pos[0])
-	if err != nil {
-		return err
-	}
-	bot, err := c.Restore(ctx, id)
-	if err != nil {
-		return apiError(err)
-	}
-	return printBot(env.Stdout, *f.output, bot)
-}
-
 func runDuplicate(ctx context.Context, env Env, args []string) error {
 	f := newFlags("duplicate")
 	name := f.String("name", "", "the copy's `name` (default: the source's with \"(copy)\")")
 	var public triState
 	f.Var(&public, "public", "make the copy public")
-	c, pos, done, err := f.start(env, args, 1, 1)
+	c, id, _, done, err := f.startBot(ctx, env, args, 1, 1)
 	if done {
-		return err
-	}
-	id, err := resolve(ctx, c, pos[0])
-	if err != nil {
 		return err
 	}
 	p := client.DuplicateParams{IsPublic: public.v}
@@ -258,23 +242,6 @@ func runDuplicate(ctx context.Context, env Env, args []string) error {
 		p.Name = name
 	}
 	bot, err := c.Duplicate(ctx, id, p)
-	if err != nil {
-		return apiError(err)
-	}
-	return printBot(env.Stdout, *f.output, bot)
-}
-
-func runTrain(ctx context.Context, env Env, args []string) error {
-	f := newFlags("train")
-	c, pos, done, err := f.start(env, args, 1, 1)
-	if done {
-		return err
-	}
-	id, err := resolve(ctx, c, pos[0])
-	if err != nil {
-		return err
-	}
-	bot, err := c.Train(ctx, id)
 	if err != nil {
 		return apiError(err)
 	}

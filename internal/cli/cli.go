@@ -12,6 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/google/uuid"
+
 	"github.com/chatsphere/bots/client"
 )
 
@@ -136,12 +138,20 @@ type flags struct {
 	name   string
 	apiURL *string
 	token  *string
-	output *string
+	output *string // nil for a command without -o
 }
 
-// newFlags returns the flag set of the command name, silenced: parse reports a wrong command
-// line once, as a UsageError with the command's usage.
+// newFlags returns the flag set of the command name, with -o for the format of what it
+// prints. It is silenced: parse reports a wrong command line once, as a UsageError with the
+// command's usage.
 func newFlags(name string) *flags {
+	f := newPlainFlags(name)
+	f.output = f.String("o", "table", "output `format`: table, json or yaml")
+	return f
+}
+
+// newPlainFlags is newFlags for a command that prints a report of its own, in one format.
+func newPlainFlags(name string) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -149,7 +159,6 @@ func newFlags(name string) *flags {
 		FlagSet: fs, name: name,
 		apiURL: fs.String("api-url", "", "the service's base `url` (default $BOTS_API_URL, else "+DefaultAPIURL+")"),
 		token:  fs.String("token", "", "the bearer `token` (default $BOTS_TOKEN)"),
-		output: fs.String("o", "table", "output `format`: table, json or yaml"),
 	}
 }
 
@@ -184,9 +193,7 @@ func (f *flags) parse(env Env, args []string, min, max int) (positional []string
 	case max >= 0 && len(positional) > max:
 		return nil, true, f.usageError(fmt.Sprintf("unexpected argument %q", positional[max]))
 	}
-	switch *f.output {
-	case "table", "json", "yaml":
-	default:
+	if f.output != nil && *f.output != "table" && *f.output != "json" && *f.output != "yaml" {
 		return nil, true, f.usageError(fmt.Sprintf("-o %q: give table, json or yaml", *f.output))
 	}
 	return positional, false, nil
@@ -283,4 +290,29 @@ func (f *flags) start(env Env, args []string, min, max int) (c *client.Client, p
 		return nil, nil, true, err
 	}
 	return c, positional, false, nil
+}
+
+// startBot is start for a command whose first argument names a bot (see resolve): it returns
+// the bot's id with the arguments.
+func (f *flags) startBot(ctx context.Context, env Env, args []string, min, max int) (c *client.Client, id uuid.UUID, positional []string, done bool, err error) {
+	positional, done, err = f.parse(env, args, min, max)
+	if done {
+		return nil, uuid.Nil, nil, true, err
+	}
+	c, id, err = f.bot(ctx, env, positional[0])
+	return c, id, positional, err != nil, err
+}
+
+// bot returns the SDK client and the id of the bot arg names, for a command whose command
+// line is parsed and checked.
+func (f *flags) bot(ctx context.Context, env Env, arg string) (*client.Client, uuid.UUID, error) {
+	c, err := f.client(env)
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	id, err := resolve(ctx, c, arg)
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	return c, id, nil
 }

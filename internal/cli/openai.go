@@ -70,7 +70,7 @@ type importItem struct {
 }
 
 func runImport(ctx context.Context, env Env, args []string) error {
-	f := newFlags("import")
+	f := newPlainFlags("import")
 	dryRun := f.Bool("dry-run", false, "report what would be created, create nothing")
 	yes := f.Bool("yes", false, "if a create fails, delete the bots this import created without asking")
 	c, pos, done, err := f.start(env, args, 2, 2)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/chatsphere/bots/client"
 )
 
@@ -57,12 +59,8 @@ func printVersions(env Env, format string, versions []client.Version) error {
 
 func runVersions(ctx context.Context, env Env, args []string) error {
 	f := newFlags("versions")
-	c, pos, done, err := f.start(env, args, 1, 1)
+	c, id, _, done, err := f.startBot(ctx, env, args, 1, 1)
 	if done {
-		return err
-	}
-	id, err := resolve(ctx, c, pos[0])
-	if err != nil {
 		return err
 	}
 	versions := []client.Version{}
@@ -84,6 +82,20 @@ func versionNumber(f *flags, arg string) (int32, error) {
 	return int32(n), nil
 }
 
+// startVersion is start for a command whose arguments are a bot and one of its versions.
+func (f *flags) startVersion(ctx context.Context, env Env, args []string) (c *client.Client, id uuid.UUID, n int32, done bool, err error) {
+	// The number is checked first: a command line that cannot run sends nothing.
+	pos, done, err := f.parse(env, args, 2, 2)
+	if done {
+		return nil, uuid.Nil, 0, true, err
+	}
+	if n, err = versionNumber(f, pos[1]); err != nil {
+		return nil, uuid.Nil, 0, true, err
+	}
+	c, id, err = f.bot(ctx, env, pos[0])
+	return c, id, n, err != nil, err
+}
+
 // patchView is one operation of a diff as -o json and -o yaml print it: RFC 6902's fields.
 type patchView struct {
 	Op    string `json:"op" yaml:"op"`
@@ -94,16 +106,8 @@ type patchView struct {
 func runDiff(ctx context.Context, env Env, args []string) error {
 	f := newFlags("diff")
 	against := f.Int("against", 0, "the version `m` to compare with (default: n-1)")
-	c, pos, done, err := f.start(env, args, 2, 2)
+	c, id, n, done, err := f.startVersion(ctx, env, args)
 	if done {
-		return err
-	}
-	n, err := versionNumber(f, pos[1])
-	if err != nil {
-		return err
-	}
-	id, err := resolve(ctx, c, pos[0])
-	if err != nil {
 		return err
 	}
 	ops, err := c.Diff(ctx, id, n, int32(*against))
@@ -130,16 +134,8 @@ func runDiff(ctx context.Context, env Env, args []string) error {
 
 func runRevert(ctx context.Context, env Env, args []string) error {
 	f := newFlags("revert")
-	c, pos, done, err := f.start(env, args, 2, 2)
+	c, id, n, done, err := f.startVersion(ctx, env, args)
 	if done {
-		return err
-	}
-	n, err := versionNumber(f, pos[1])
-	if err != nil {
-		return err
-	}
-	id, err := resolve(ctx, c, pos[0])
-	if err != nil {
 		return err
 	}
 	v, err := c.Revert(ctx, id, n, "")

@@ -28,12 +28,8 @@ type eventView struct {
 // object per line.
 func runWatch(ctx context.Context, env Env, args []string) error {
 	f := newFlags("watch")
-	c, pos, done, err := f.start(env, args, 1, 1)
+	c, id, _, done, err := f.startBot(ctx, env, args, 1, 1)
 	if done {
-		return err
-	}
-	id, err := resolve(ctx, c, pos[0])
-	if err != nil {
 		return err
 	}
 	ev, err := settle(ctx, c, id, func(ev client.StatusEvent) error { return printEvent(env, *f.output, ev) })
