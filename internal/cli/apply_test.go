@@ -3,6 +3,7 @@ package cli_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -182,6 +183,18 @@ Plan: 1 to create, 1 to update, 1 unchanged, 1 to delete.
 		require.Contains(t, r.stderr, "A: 422 Unprocessable Entity")
 		require.Contains(t, r.stderr, "body model: is not a known model")
 		require.Equal(t, []string{"B"}, keys(u.bots()))
+	})
+
+	t.Run("TheFileMayComeOnStdin", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		stdin := func(e cli.Env) cli.Env {
+			e.Stdin = strings.NewReader("bots:\n- {name: Piped, model: gpt-4o}\n")
+			return e
+		}
+		r := u.runWith(stdin, "apply", "-f", "-")
+		require.Equal(t, 0, r.code, r.seen())
+		require.Equal(t, []string{"Piped"}, keys(u.bots()))
 	})
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -41,9 +42,9 @@ func fileBotOf(b client.Bot) fileBot {
 		SystemPrompt: ptr(b.SystemPrompt), IsPublic: ptr(b.IsPublic)}
 }
 
-// readBotsFile reads and checks a botsFile from path ("-": stdin). YAML is read strictly (a
-// field the format does not have is an error, so that a typo is not silently ignored), and
-// JSON, being YAML, is read the same way.
+// readBotsFile reads and checks a botsFile from path ("-": stdin), as JSON when it starts
+// with "{", else as YAML. Both are read strictly: a field the format does not have is an
+// error, so that a typo is not silently ignored.
 func readBotsFile(env Env, path string) (botsFile, error) {
 	var data []byte
 	var err error
@@ -56,9 +57,18 @@ func readBotsFile(env Env, path string) (botsFile, error) {
 		return botsFile{}, err
 	}
 	var f botsFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&f)
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err = dec.Decode(&f); errors.Is(err, io.EOF) {
+			err = nil // an empty file lists no bots
+		}
+	}
+	if err != nil {
 		return botsFile{}, fmt.Errorf("%s: %w", path, err)
 	}
 	var problems []error
