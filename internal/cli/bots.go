@@ -88,7 +88,7 @@ func newBotFields(f *flags) *botFields {
 	b := &botFields{f: f,
 		name:         f.String("name", "", "the bot's `name`"),
 		description:  f.String("description", "", "the bot's `text` for people; \"\" removes it"),
-		model:        f.String("model", "", "the `model` id (bots list models: GET /api/v1/models)"),
+		model:        f.String("model", "", "the `model` id (bots models lists them)"),
 		temperature:  f.Float64("temperature", 0, "sampling `temperature`, 0 to 2 (default: the service's, 0.7)"),
 		systemPrompt: f.String("system-prompt", "", "the `instructions` the model gets before every conversation"),
 	}
@@ -246,4 +246,38 @@ func runDuplicate(ctx context.Context, env Env, args []string) error {
 		return apiError(err)
 	}
 	return printBot(env.Stdout, *f.output, bot)
+}
+
+// modelView is a model of the catalog as -o json and -o yaml print it: the API's field names.
+type modelView struct {
+	ID             string  `json:"id" yaml:"id"`
+	DisplayName    string  `json:"display_name" yaml:"display_name"`
+	Provider       string  `json:"provider" yaml:"provider"`
+	ContextWindow  int32   `json:"context_window" yaml:"context_window"`
+	MaxTemperature float64 `json:"max_temperature" yaml:"max_temperature"`
+	Retired        bool    `json:"retired" yaml:"retired"`
+}
+
+func runModels(ctx context.Context, env Env, args []string) error {
+	f := newFlags("models")
+	c, _, done, err := f.start(env, args, 0, 0)
+	if done {
+		return err
+	}
+	models, err := c.Models(ctx)
+	if err != nil {
+		return apiError(err)
+	}
+	views := make([]modelView, len(models))
+	for i, m := range models {
+		views[i] = modelView(m)
+	}
+	if ok, err := encode(env.Stdout, *f.output, views); ok {
+		return err
+	}
+	rows := [][]string{{"ID", "NAME", "PROVIDER", "CONTEXT", "MAX TEMP", "RETIRED"}}
+	for _, m := range models {
+		rows = append(rows, []string{m.ID, m.DisplayName, m.Provider, fmt.Sprint(m.ContextWindow), fmt.Sprint(m.MaxTemperature), yesNo(m.Retired)})
+	}
+	return table(env.Stdout, rows)
 }

@@ -183,6 +183,16 @@ func TestBotCommands(t *testing.T) {
 		require.Contains(t, r.seen(), "404 Not Found")
 	})
 
+	t.Run("ModelsListsTheCatalog", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		require.Regexp(t, `(?m)^claude-3-haiku +Claude 3 Haiku +Anthropic +200000 +1 +no$`, u.ok("models"))
+		var models []map[string]any
+		require.NoError(t, json.Unmarshal([]byte(u.ok("models", "-o", "json")), &models))
+		require.Contains(t, models, map[string]any{"id": "gpt-3.5-turbo", "display_name": "GPT-3.5 Turbo", "provider": "OpenAI",
+			"context_window": 16385.0, "max_temperature": 2.0, "retired": true})
+	})
+
 	t.Run("CommandLineMistakesExitTwo", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, url)

@@ -43,47 +43,60 @@ func (e Env) writing() {
 	}
 }
 
-// command is one client command: its usage line, a sentence for `bots help`, and what runs it.
+// command is one client command: its name, usage line, a sentence for `bots help`, and what
+// runs it.
 type command struct {
+	name     string
 	synopsis string
 	summary  string
 	run      func(ctx context.Context, env Env, args []string) error
 }
 
-// commands are the client commands by name. It is filled in init, because the help command
-// reads it.
-var commands map[string]command
+// commands are the client commands, in the order `bots help` lists them. It is filled in
+// init: the commands' usage reads it, which an initializer could not refer to (a cycle).
+var commands []command
 
 func init() {
-	commands = map[string]command{
-		"list":      {"bots list [--status s] [--model m] [--public[=false]] [--q text] [--sort s] [--limit n]", "list your bots", runList},
-		"get":       {"bots get <bot>", "show one bot", runGet},
-		"create":    {"bots create --name n --model m [--description d] [--temperature t] [--system-prompt p] [--public]", "create a bot", runCreate},
-		"edit":      {"bots edit <bot> [--name n] [--description d] [--model m] [--temperature t] [--system-prompt p] [--public[=false]]", "change a bot's fields, never overwriting a concurrent change", runEdit},
-		"delete":    {"bots delete <bot> [--yes]", "delete a bot (asks first on a terminal; --yes otherwise)", runDelete},
-		"restore":   {"bots restore <bot-id>", "bring back a deleted bot", runRestore},
-		"duplicate": {"bots duplicate <bot> [--name n] [--public]", "copy a bot", runDuplicate},
-		"train":     {"bots train <bot>", "train a bot again", runTrain},
-		"watch":     {"bots watch <bot>", "print each status change until the bot is active (exit 0) or in error (exit 1)", runWatch},
-		"versions":  {"bots versions <bot>", "list a bot's versions, newest first", runVersions},
-		"diff":      {"bots diff <bot> <n> [--against m]", "what changed from version m (default n-1) to version n", runDiff},
-		"revert":    {"bots revert <bot> <n>", "make version n's configuration the bot's latest", runRevert},
-		"alias":     {"bots alias set <bot> <name> <n> | list <bot> | rm <bot> <name>", "point, list and remove a bot's aliases", runAlias},
-		"export":    {"bots export [-o yaml|json]", "write your bots as a file that bots apply reads", runExport},
-		"apply":     {"bots apply -f <file> [--dry-run] [--prune] [--yes]", "make your bots match a file: create, update, and with --prune delete", runApply},
-		"import":    {"bots import openai <file> [--dry-run] [--yes]", "create one bot per assistant of OpenAI's list-assistants answer", runImport},
+	commands = []command{
+		{"list", "bots list [--status s] [--model m] [--public[=false]] [--q text] [--sort s] [--limit n]", "list your bots", runList},
+		{"get", "bots get <bot>", "show one bot", runGet},
+		{"create", "bots create --name n --model m [--description d] [--temperature t] [--system-prompt p] [--public]", "create a bot", runCreate},
+		{"edit", "bots edit <bot> [--name n] [--description d] [--model m] [--temperature t] [--system-prompt p] [--public[=false]]", "change a bot's fields, never overwriting a concurrent change", runEdit},
+		{"delete", "bots delete <bot> [--yes]", "delete a bot (asks first on a terminal; --yes otherwise)", runDelete},
+		{"restore", "bots restore <bot-id>", "bring back a deleted bot", runRestore},
+		{"duplicate", "bots duplicate <bot> [--name n] [--public]", "copy a bot", runDuplicate},
+		{"train", "bots train <bot>", "train a bot again", runTrain},
+		{"watch", "bots watch <bot>", "print each status change until the bot is active (exit 0) or in error (exit 1)", runWatch},
+		{"versions", "bots versions <bot>", "list a bot's versions, newest first", runVersions},
+		{"diff", "bots diff <bot> <n> [--against m]", "what changed from version m (default n-1) to version n", runDiff},
+		{"revert", "bots revert <bot> <n>", "make version n's configuration the bot's latest", runRevert},
+		{"alias", "bots alias set <bot> <name> <n> | list <bot> | rm <bot> <name>", "point, list and remove a bot's aliases", runAlias},
+		{"models", "bots models", "list the models a bot can run on", runModels},
+		{"export", "bots export [-o yaml|json]", "write your bots as a file that bots apply reads", runExport},
+		{"apply", "bots apply -f <file> [--dry-run] [--prune] [--yes]", "make your bots match a file: create, update, and with --prune delete", runApply},
+		{"import", "bots import openai <file> [--dry-run] [--yes]", "create one bot per assistant of OpenAI's list-assistants answer", runImport},
 	}
+}
+
+// lookup returns the client command name.
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // Is says whether name is a client command, for app.Run.
 func Is(name string) bool {
-	_, ok := commands[name]
+	_, ok := lookup(name)
 	return ok
 }
 
 // Run runs the client command args[0] with the rest of args.
 func Run(ctx context.Context, env Env, args []string) error {
-	cmd, ok := commands[args[0]]
+	cmd, ok := lookup(args[0])
 	if !ok {
 		return usageErrorf("unknown command %q", args[0])
 	}
@@ -92,11 +105,9 @@ func Run(ctx context.Context, env Env, args []string) error {
 
 // Usage writes the client commands and their settings, for `bots help`.
 func Usage(w io.Writer) {
-	names := []string{"list", "get", "create", "edit", "delete", "restore", "duplicate", "train", "watch",
-		"versions", "diff", "revert", "alias", "export", "apply", "import"}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	for _, n := range names {
-		fmt.Fprintf(tw, "  %s\t%s\n", n, commands[n].summary)
+	for _, c := range commands {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, `
@@ -213,7 +224,8 @@ func (f *flags) usageError(msg string) error {
 // usage is the command's usage line followed by one line per flag.
 func (f *flags) usage() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "usage: %s\n", commands[f.name].synopsis)
+	cmd, _ := lookup(f.name)
+	fmt.Fprintf(&b, "usage: %s\n", cmd.synopsis)
 	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
 	f.VisitAll(func(fl *flag.Flag) {
 		arg, usage := flag.UnquoteUsage(fl)
