@@ -30,6 +30,9 @@ type step struct {
 	aliases []aliasMove
 }
 
+// runApply makes the caller's bots match a file: it prints the plan, then creates, updates
+// (with If-Match, stopping a bot someone edited since the plan) and, with --prune, deletes.
+// A bot that fails does not stop the others; the command then exits 1.
 func runApply(ctx context.Context, env Env, args []string) error {
 	f := newPlainFlags("apply")
 	file := f.String("f", "", "the `file` to apply, YAML or JSON (- reads stdin)")

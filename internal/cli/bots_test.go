@@ -193,6 +193,43 @@ func TestBotCommands(t *testing.T) {
 			"context_window": 16385.0, "max_temperature": 2.0, "retired": true})
 	})
 
+	t.Run("EachCommandExitsOneWhenTheServiceRefuses", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		id := u.create("--name", "Only", "--model", "gpt-4o-mini")["id"].(string)
+		missing := uuid.NewString()
+		for _, c := range []struct {
+			args []string
+			says string
+		}{
+			{[]string{"list", "--status", "asleep"}, "422 Unprocessable Entity"},
+			{[]string{"get", "Nobody"}, `no bot of yours is named "Nobody"`},
+			{[]string{"edit", missing, "--name", "X"}, "404 Not Found"},
+			{[]string{"delete", missing, "--yes"}, "404 Not Found"},
+			{[]string{"restore", missing}, "404 Not Found"},
+			{[]string{"duplicate", missing}, "404 Not Found"},
+			{[]string{"train", missing}, "404 Not Found"},
+			{[]string{"watch", missing}, "404 Not Found"},
+			{[]string{"versions", missing}, "404 Not Found"},
+			{[]string{"diff", id, "1"}, "422 Unprocessable Entity"},
+			{[]string{"revert", id, "9"}, "404 Not Found"},
+			{[]string{"alias", "rm", id, "production"}, "404 Not Found"},
+			{[]string{"alias", "set", id, "Not An Alias", "1"}, "422 Unprocessable Entity"},
+		} {
+			r := u.run(c.args...)
+			require.Equal(t, 1, r.code, "bots %s:\n%s", strings.Join(c.args, " "), r.seen())
+			require.Contains(t, r.err.Error(), c.says, "bots %s", strings.Join(c.args, " "))
+		}
+
+		stranger := newUser(t, url)
+		stranger.token = "not-a-token"
+		for _, cmd := range []string{"list", "models", "export"} {
+			r := stranger.run(cmd)
+			require.Equal(t, 1, r.code, r.seen())
+			require.Contains(t, r.err.Error(), "401 Unauthorized")
+		}
+	})
+
 	t.Run("CommandLineMistakesExitTwo", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, url)

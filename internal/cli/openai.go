@@ -135,7 +135,9 @@ func runImport(ctx context.Context, env Env, args []string) error {
 
 // convert makes a bot of an assistant, or says why it cannot: each reason is a bound of the
 // contract or the catalog that the assistant does not fit. taken holds the caller's bot names
-// (lowercased), and the names of the assistants converted before this one.
+// and the names of the assistants converted before this one, lowercased: a simpler folding
+// than the service's (which also folds "ß" to "ss"), so a name the service still finds taken
+// fails its create, and the import deletes what it created.
 func convert(a openAIAssistant, catalog []client.Model, taken map[string]bool) importItem {
 	it := importItem{assistant: a}
 	reject := func(format string, v ...any) { it.reasons = append(it.reasons, fmt.Sprintf(format, v...)) }
