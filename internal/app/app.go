@@ -32,6 +32,7 @@ import (
 	"github.com/chatsphere/bots/internal/httpapi"
 	"github.com/chatsphere/bots/internal/migrate"
 	"github.com/chatsphere/bots/internal/statusfeed"
+	"github.com/chatsphere/bots/internal/tracing"
 	"github.com/chatsphere/bots/internal/training"
 )
 
@@ -174,7 +175,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
 	defer ln.Close()
-	rt, err := start(ctx, cfg, stdout)
+	rt, err := start(ctx, cfg, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -196,7 +197,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	handler, err := httpapi.NewServer(httpapi.Deps{
 		Bots: rt.svc, Verifier: verifier(cfg), Logger: logger,
 		Feed: feed, Stopping: stopping, Limits: cfg.Limits,
-		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins, Tracing: rt.tracing,
 		Collectors: []prometheus.Collector{dbpool.NewCollector(rt.pool), bots.NewStatusCollector(rt.svc, logger),
 			bots.NewRuntimeCacheCollector(rt.svc)},
 	})
@@ -285,7 +286,7 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 	if cfg.Training.Workers == 0 {
 		return errors.New("TRAINING_WORKERS is 0: a worker needs at least 1")
 	}
-	rt, err := start(ctx, cfg, stdout)
+	rt, err := start(ctx, cfg, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -301,35 +302,43 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 	return rt.stop(stopCtx)
 }
 
-// services are what serve and worker share: the logger, the pool, the job client and the bot
-// service.
+// services are what serve and worker share: the logger, the tracing, the pool, the job client
+// and the bot service.
 type services struct {
 	logger    *slog.Logger
 	closeLogs func()
+	tracing   *tracing.Tracing // nil: tracing is off
 	pool      *pgxpool.Pool
 	jobs      *training.Client
 	svc       *bots.Service
 }
 
-// start makes the logger on stdout, connects, migrates and builds the bot service with its
-// training job client. On success the caller owes a close.
-func start(ctx context.Context, cfg config.Config, stdout io.Writer) (services, error) {
+// start makes the logger on stdout, starts tracing if the OTEL_* variables of getenv ask for
+// it, connects, migrates and builds the bot service with its training job client. On success
+// the caller owes a close.
+func start(ctx context.Context, cfg config.Config, getenv func(string) string, stdout io.Writer) (services, error) {
 	logger, closeLogs := newLogger(stdout, cfg.LogLevel)
-	pool, err := connect(ctx, cfg)
-	if err != nil {
+	rt := services{logger: logger, closeLogs: closeLogs}
+	var err error
+	if rt.tracing, err = tracing.New(ctx, getenv); err != nil {
 		closeLogs()
 		return services{}, err
 	}
-	rt := services{logger: logger, closeLogs: closeLogs, pool: pool}
-	if err := applyMigrations(ctx, pool, logger); err != nil {
+	cfg.Pool.ConnConfig.Tracer = rt.tracing.QueryTracer()
+	if rt.pool, err = connect(ctx, cfg); err != nil {
 		rt.close()
 		return services{}, err
 	}
-	if rt.jobs, err = training.NewClient(pool, training.CatalogTrainer{}, cfg.Training, logger); err != nil {
+	if err := applyMigrations(ctx, rt.pool, logger); err != nil {
 		rt.close()
 		return services{}, err
 	}
-	rt.svc = bots.NewService(pool, rt.jobs, bots.RuntimeCacheBytes(cfg.RuntimeCacheBytes))
+	if rt.jobs, err = training.NewClient(rt.pool, training.CatalogTrainer{}, cfg.Training, logger,
+		training.WithMiddleware(rt.tracing.JobMiddleware()...)); err != nil {
+		rt.close()
+		return services{}, err
+	}
+	rt.svc = bots.NewService(rt.pool, rt.jobs, bots.RuntimeCacheBytes(cfg.RuntimeCacheBytes))
 	return rt, nil
 }
 
@@ -342,9 +351,16 @@ func (rt services) stop(ctx context.Context) error {
 	return nil
 }
 
-// close closes the pool, then flushes the logs.
+// close closes the pool, sends the spans still buffered, then flushes the logs.
 func (rt services) close() {
-	rt.pool.Close()
+	if rt.pool != nil {
+		rt.pool.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := rt.tracing.Shutdown(ctx); err != nil {
+		rt.logger.Warn("send the last spans", slog.String("error", err.Error()))
+	}
 	rt.closeLogs()
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/chatsphere/bots/internal/auth"
 	"github.com/chatsphere/bots/internal/bots"
 	"github.com/chatsphere/bots/internal/statusfeed"
+	"github.com/chatsphere/bots/internal/tracing"
 )
 
 // Deps are what the server needs to run.
@@ -45,6 +46,8 @@ type Deps struct {
 	// CORSAllowedOrigins are the origins whose browser pages may call the API (CORS); "*"
 	// is any. Empty: no CORS headers, and browsers keep other origins out.
 	CORSAllowedOrigins []string
+	// Tracing, when not nil, gives each request a span (see tracing.Tracing.Echo).
+	Tracing *tracing.Tracing
 	// Collectors are metrics of the rest of the service (the database pool, the bots by
 	// status) that /metrics serves next to the request metrics.
 	Collectors []prometheus.Collector
@@ -84,6 +87,10 @@ func NewServer(d Deps) (http.Handler, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	if d.Tracing != nil {
+		// Outside observe, so that the span ends with the status observe answered.
+		e.Use(d.Tracing.Echo())
+	}
 	e.Use(s.observe)
 	if len(d.CORSAllowedOrigins) > 0 {
 		// Before the contract: a preflight carries no token and no body, and is answered here.

@@ -178,7 +178,16 @@ var _ bots.TrainingQueue = (*Client)(nil)
 // Option changes how NewClient builds a client.
 type Option func(*options)
 
-type options struct{ queue string }
+type options struct {
+	queue      string
+	middleware []rivertype.Middleware
+}
+
+// WithMiddleware runs River middleware around every job the client queues and works (in
+// order, the first outermost), such as tracing's.
+func WithMiddleware(mw ...rivertype.Middleware) Option {
+	return func(o *options) { o.middleware = append(o.middleware, mw...) }
+}
 
 // OnQueue puts the trainings the client queues, and the ones it works, on queue instead of
 // QueueName, so that clients on different queues share a database without working each
@@ -213,6 +222,7 @@ func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Log
 		// keeps up; with nothing queued, River fetches only when notified or polling.
 		FetchCooldown: 10 * time.Millisecond,
 		Logger:        slog.New(warnings{logger.Handler()}).With(slog.String("component", "jobs")),
+		Middleware:    o.middleware,
 	}
 	if cfg.Workers > 0 {
 		rc.Queues = map[string]river.QueueConfig{o.queue: {MaxWorkers: cfg.Workers}}
