@@ -89,7 +89,7 @@ func newBotFields(f *flags) *botFields {
 		name:         f.String("name", "", "the bot's `name`"),
 		description:  f.String("description", "", "the bot's `text` for people; \"\" removes it"),
 		model:        f.String("model", "", "the `model` id (bots models lists them)"),
-		temperature:  f.Float64("temperature", 0, "sampling `temperature`, 0 to 2 (default: the service's, 0.7)"),
+		temperature:  f.Float64("temperature", 0, "sampling `temperature`, 0 to 2 (default: the service's)"),
 		systemPrompt: f.String("system-prompt", "", "the `instructions` the model gets before every conversation"),
 	}
 	f.Var(&b.public, "public", "whether every user can see and duplicate the bot (--public=false: private)")
@@ -98,29 +98,29 @@ func newBotFields(f *flags) *botFields {
 
 // apply sets the fields given on the command line on bot, and says whether any was given.
 func (b *botFields) apply(bot *client.Bot) bool {
-	any := false
+	given := false
 	if b.f.set("name") {
-		bot.Name, any = *b.name, true
+		bot.Name, given = *b.name, true
 	}
 	if b.f.set("description") {
-		bot.Description, any = nil, true
+		bot.Description, given = nil, true
 		if *b.description != "" {
 			bot.Description = ptr(*b.description)
 		}
 	}
 	if b.f.set("model") {
-		bot.Model, any = *b.model, true
+		bot.Model, given = *b.model, true
 	}
 	if b.f.set("temperature") {
-		bot.Temperature, any = *b.temperature, true
+		bot.Temperature, given = *b.temperature, true
 	}
 	if b.f.set("system-prompt") {
-		bot.SystemPrompt, any = *b.systemPrompt, true
+		bot.SystemPrompt, given = *b.systemPrompt, true
 	}
 	if b.public.v != nil {
-		bot.IsPublic, any = *b.public.v, true
+		bot.IsPublic, given = *b.public.v, true
 	}
-	return any
+	return given
 }
 
 func runCreate(ctx context.Context, env Env, args []string) error {
