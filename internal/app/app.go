@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,9 +22,11 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/term"
 
 	"github.com/chatsphere/bots/internal/auth"
 	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/cli"
 	"github.com/chatsphere/bots/internal/config"
 	"github.com/chatsphere/bots/internal/dbpool"
 	"github.com/chatsphere/bots/internal/httpapi"
@@ -35,10 +38,16 @@ import (
 
 // Run runs the bots command with its arguments (without the program name). It returns when
 // the command is done or, for serve, when ctx is cancelled and the server has shut down.
-func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// stdin is read by the client commands that ask for a confirmation, when it is a terminal.
+// ExitCode says with which status the program ends for the error Run returned.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		usage(stderr)
-		return errors.New("no command given")
+		return &cli.UsageError{Err: errors.New("no command given")}
+	}
+	if cli.Is(args[0]) {
+		env := cli.Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stdin)}
+		return cli.Run(ctx, env, args)
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "serve":
@@ -54,8 +63,20 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return nil
 	default:
 		usage(stderr)
-		return fmt.Errorf("unknown command %q", cmd)
+		return &cli.UsageError{Err: fmt.Errorf("unknown command %q", cmd)}
 	}
+}
+
+// ExitCode is the exit status of the program for what Run returned: 0 done, 2 a command line
+// that cannot run as given, 1 anything else.
+func ExitCode(err error) int {
+	return cli.ExitCode(err)
+}
+
+// isTerminal says whether r is a terminal, where a person can answer a question.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func usage(w io.Writer) {
@@ -70,9 +91,13 @@ commands:
                                 print a bearer token signed with JWT_SECRET, for
                                 JWT_AUDIENCE when it is set
 
+client commands, which call a running service:
+`)
+	cli.Usage(w)
+	fmt.Fprint(w, `
 bots <command> -h prints the command's flags.
 
-environment:
+environment of serve, worker, migrate and token:
 `)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, s := range config.Settings {
@@ -108,9 +133,9 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (done bool, e
 		fmt.Fprint(stdout, commandUsage(fs))
 		return true, nil
 	case err != nil:
-		return true, fmt.Errorf("%s: %w\n%s", fs.Name(), err, strings.TrimRight(commandUsage(fs), "\n"))
+		return true, &cli.UsageError{Err: fmt.Errorf("%s: %w\n%s", fs.Name(), err, strings.TrimRight(commandUsage(fs), "\n"))}
 	case fs.NArg() > 0:
-		return true, fmt.Errorf("%s: unexpected argument %q\n%s", fs.Name(), fs.Arg(0), strings.TrimRight(commandUsage(fs), "\n"))
+		return true, &cli.UsageError{Err: fmt.Errorf("%s: unexpected argument %q\n%s", fs.Name(), fs.Arg(0), strings.TrimRight(commandUsage(fs), "\n"))}
 	}
 	return false, nil
 }

@@ -71,7 +71,7 @@ func startServer(t *testing.T, extra ...string) *appServer {
 	}
 	stderr := newLogRecorder()
 	go func() {
-		err := app.Run(ctx, []string{"serve"}, env, s.logs, stderr)
+		err := app.Run(ctx, []string{"serve"}, env, nil, s.logs, stderr)
 		s.logs.end(err)
 		s.done <- err
 	}()
@@ -159,7 +159,7 @@ func runCommand(t *testing.T, env func(string) string, args ...string) (stdout, 
 	ctx, cancel := context.WithTimeout(t.Context(), appWaitLimit)
 	defer cancel()
 	out, errOut := newLogRecorder(), newLogRecorder()
-	err = app.Run(ctx, args, env, out, errOut)
+	err = app.Run(ctx, args, env, nil, out, errOut)
 	return out.text(), errOut.text(), err
 }
 

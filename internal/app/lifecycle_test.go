@@ -24,7 +24,7 @@ func background(t *testing.T, env func(string) string, args ...string) *logRecor
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		logs.end(app.Run(ctx, args, env, logs, newLogRecorder()))
+		logs.end(app.Run(ctx, args, env, nil, logs, newLogRecorder()))
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -1,0 +1,209 @@
+package cli_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/client"
+	"github.com/chatsphere/bots/internal/cli"
+)
+
+// writeFile writes a file of the test and returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+
+// etags reads each bot's ETag, by name.
+func (u *user) etags() map[string]string {
+	u.t.Helper()
+	out := map[string]string{}
+	for name, b := range u.bots() {
+		got, err := u.sdk().Get(ctx(u.t), b.ID)
+		require.NoError(u.t, err)
+		out[name] = got.ETag
+	}
+	return out
+}
+
+// settle waits until every bot of the user is out of training, so that no ETag moves.
+func (u *user) settle() {
+	u.t.Helper()
+	for _, b := range u.bots() {
+		u.run("watch", b.ID.String())
+	}
+}
+
+const threeBots = `bots:
+  - name: Support
+    description: Answers billing questions
+    model: gpt-4o-mini
+    temperature: 0.3
+    system_prompt: Be brief.
+  - name: Sales
+    model: gpt-4o
+    temperature: 0.9
+    is_public: true
+  - name: FAQ
+    model: gpt-4o-mini
+`
+
+func TestApply(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+
+	t.Run("PlanSaysWhatChangesAndDryRunWritesNothing", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		u.create("--name", "Support", "--model", "gpt-4o-mini", "--temperature", "0.7", "--description", "Answers billing questions", "--system-prompt", "Be brief.")
+		u.create("--name", "FAQ", "--model", "gpt-4o-mini")
+		u.create("--name", "Legacy", "--model", "gpt-4o")
+		u.settle()
+		before := u.etags()
+
+		out := u.ok("apply", "-f", writeFile(t, "bots.yaml", threeBots), "--dry-run", "--prune")
+		require.Equal(t, `update     Support  temperature: 0.7 -> 0.3
+create     Sales
+unchanged  FAQ
+delete     Legacy  (`+u.bots()["Legacy"].ID.String()+`)
+Plan: 1 to create, 1 to update, 1 unchanged, 1 to delete.
+`, out)
+		require.Equal(t, before, u.etags(), "a dry run changes nothing")
+	})
+
+	t.Run("ApplyingTwiceChangesNothingTheSecondTime", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		u.create("--name", "Support", "--model", "gpt-4o", "--description", "Old")
+		file := writeFile(t, "bots.json", `{"bots":[{"name":"Support","model":"gpt-4o-mini","description":"New","temperature":0.3},
+			{"name":"Sales","model":"gpt-4o","is_public":true}]}`)
+		out := u.ok("apply", "-f", file)
+		require.Contains(t, out, `update     Support  description: "Old" -> "New"; model: "gpt-4o" -> "gpt-4o-mini"; temperature: 0.7 -> 0.3`)
+		require.Contains(t, out, "updated    Support\n")
+		require.Regexp(t, `(?m)^created    Sales  \(`, out)
+		bots := u.bots()
+		require.Equal(t, "gpt-4o-mini", bots["Support"].Model)
+		require.Equal(t, "New", *bots["Support"].Description)
+		require.True(t, bots["Sales"].IsPublic)
+
+		u.settle()
+		before := u.etags()
+		out = u.ok("apply", "-f", file)
+		require.Equal(t, "unchanged  Support\nunchanged  Sales\nPlan: 0 to create, 0 to update, 2 unchanged, 0 to delete.\n", out)
+		require.Equal(t, before, u.etags(), "the second apply wrote nothing")
+	})
+
+	t.Run("ExportThenApplyToAnotherUserReproducesTheBots", func(t *testing.T) {
+		t.Parallel()
+		a, b := newUser(t, url), newUser(t, url)
+		a.create("--name", "Support", "--model", "gpt-4o-mini", "--temperature", "0.25", "--description", "Billing: \"quotes\"\nand lines")
+		a.create("--name", "Sales", "--model", "claude-3-haiku", "--system-prompt", "Sell.\nKindly.", "--public")
+		for _, format := range []string{"yaml", "json"} {
+			exported := a.ok("export", "-o", format)
+			b.ok("apply", "-f", writeFile(t, "bots."+format, exported))
+			require.Equal(t, exported, b.ok("export", "-o", format))
+		}
+		require.Equal(t, a.ok("export"), b.ok("export"), "YAML is the default")
+		require.Contains(t, a.ok("export"), "- name: Sales\n    model: claude-3-haiku\n")
+	})
+
+	t.Run("AConcurrentChangeStopsThatBotOnly", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		u.create("--name", "Support", "--model", "gpt-4o-mini")
+		u.create("--name", "Sales", "--model", "gpt-4o-mini")
+		file := writeFile(t, "bots.yaml", "bots:\n- {name: Support, model: gpt-4o}\n- {name: Sales, model: gpt-4o}\n")
+		support := u.bots()["Support"]
+		sneak := func(e cli.Env) cli.Env {
+			return cli.WithBeforeWrites(e, func() {
+				_, err := u.sdk().Update(ctx(t), support.ID, func(b *client.Bot) error { b.Description = ptr("edited meanwhile"); return nil })
+				require.NoError(t, err)
+			})
+		}
+		r := u.runWith(sneak, "apply", "-f", file)
+		require.Equal(t, 1, r.code, r.seen())
+		require.Contains(t, r.stderr, "Support: stopped: the bot changed since the plan read it (description); nothing written to it; run apply again")
+		require.Contains(t, r.err.Error(), "1 of 2 bots failed")
+		bots := u.bots()
+		require.Equal(t, "gpt-4o-mini", bots["Support"].Model, "the bot changed meanwhile is left as it is")
+		require.Equal(t, "edited meanwhile", *bots["Support"].Description)
+		require.Equal(t, "gpt-4o", bots["Sales"].Model, "the other bot is applied")
+
+		require.Contains(t, u.ok("apply", "-f", file), "update     Support  model", "the next apply plans it again")
+	})
+
+	t.Run("PruneDeletesTheBotsNotInTheFile", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		u.create("--name", "Keep", "--model", "gpt-4o-mini")
+		u.create("--name", "Drop", "--model", "gpt-4o-mini")
+		file := writeFile(t, "bots.yaml", "bots:\n- {name: Keep, model: gpt-4o-mini}\n")
+
+		r := u.run("apply", "-f", file, "--prune")
+		require.Equal(t, 2, r.code, "pruning in a script needs --yes:\n%s", r.seen())
+		require.Len(t, u.bots(), 2)
+
+		r = u.runWith(terminal("n\n"), "apply", "-f", file, "--prune")
+		require.Equal(t, 1, r.code, r.seen())
+		require.Contains(t, r.stderr, "Delete the 1 bots marked delete? [y/N]")
+		require.Len(t, u.bots(), 2)
+
+		require.Contains(t, u.ok("apply", "-f", file, "--prune", "--yes"), "deleted    Drop  (")
+		require.Equal(t, []string{"Keep"}, keys(u.bots()))
+		require.Len(t, u.bots(), 1)
+		require.Contains(t, u.ok("apply", "-f", file), "unchanged  Keep", "without --prune nothing is deleted")
+	})
+
+	t.Run("AFileWithMistakesIsRefusedBeforeAnything", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		for content, want := range map[string]string{
+			"bots:\n- {name: A, model: gpt-4o, temprature: 1}\n":              "field temprature not found",
+			"bots:\n- {name: A, model: gpt-4o}\n- {name: A, model: gpt-4o}\n": `"A" is in the file twice`,
+			"bots:\n- {name: A}\n": "model is required",
+		} {
+			r := u.run("apply", "-f", writeFile(t, "bots.yaml", content))
+			require.Equal(t, 1, r.code, r.seen())
+			require.Contains(t, r.err.Error(), want)
+		}
+		require.Empty(t, u.bots())
+	})
+
+	t.Run("AServiceRefusalFailsThatBotOnly", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		r := u.run("apply", "-f", writeFile(t, "bots.yaml", "bots:\n- {name: A, model: gpt-9}\n- {name: B, model: gpt-4o}\n"))
+		require.Equal(t, 1, r.code, r.seen())
+		require.Contains(t, r.stderr, "A: 422 Unprocessable Entity")
+		require.Contains(t, r.stderr, "body model: is not a known model")
+		require.Equal(t, []string{"B"}, keys(u.bots()))
+	})
+
+	t.Run("TheFileMayComeOnStdin", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		stdin := func(e cli.Env) cli.Env {
+			e.Stdin = strings.NewReader("bots:\n- {name: Piped, model: gpt-4o}\n")
+			return e
+		}
+		r := u.runWith(stdin, "apply", "-f", "-")
+		require.Equal(t, 0, r.code, r.seen())
+		require.Equal(t, []string{"Piped"}, keys(u.bots()))
+	})
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }

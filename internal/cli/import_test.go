@@ -1,0 +1,125 @@
+package cli_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/client"
+	"github.com/chatsphere/bots/internal/cli"
+)
+
+func TestImportOpenAI(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+	const valid, rejected = "testdata/openai-assistants.json", "testdata/openai-assistants-rejected.json"
+
+	t.Run("EachAssistantBecomesABot", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		out := u.ok("import", "openai", valid)
+		require.Contains(t, out, `create     asst_abc123  -> "Coding Tutor" on gpt-4o, temperature 1; its 1 tools are left out: bots have none`)
+		require.Contains(t, out, `create     asst_abc456  -> "asst_abc456" on gpt-4o-mini, temperature 1; it has no name: named after its id; `+
+			`its 1 tools are left out: bots have none; its top_p 0.9 is left out; its metadata is left out`)
+		require.Contains(t, out, "Imported 3 assistants.")
+
+		bots := u.bots()
+		require.Len(t, bots, 3)
+		tutor := bots["Coding Tutor"]
+		require.Equal(t, "gpt-4o", tutor.Model)
+		require.Equal(t, "You are a helpful assistant designed to make me better at coding!", tutor.SystemPrompt)
+		require.Equal(t, 1.0, tutor.Temperature)
+		require.Nil(t, tutor.Description)
+		hr := bots["asst_abc456"]
+		require.Equal(t, "gpt-4o-mini", hr.Model, "a dated snapshot maps to its model")
+		require.Equal(t, "Answers HR questions", *hr.Description)
+		require.Equal(t, 1.0, hr.Temperature, "a null temperature is OpenAI's default, 1")
+		require.Equal(t, 0.2, bots["Translator"].Temperature)
+	})
+
+	t.Run("DryRunCreatesNothing", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		out := u.ok("import", "openai", valid, "--dry-run")
+		require.Contains(t, out, "Dry run: 3 bots would be created.")
+		require.Empty(t, u.bots())
+	})
+
+	t.Run("AnyRejectedAssistantStopsTheImportBeforeItCreatesAnything", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		for _, dry := range []bool{true, false} {
+			args := []string{"import", "openai", rejected}
+			if dry {
+				args = append(args, "--dry-run")
+			}
+			r := u.run(args...)
+			require.Equal(t, 1, r.code, r.seen())
+			require.Contains(t, r.stdout, `create     asst_fine001  -> "Fine" on gpt-4o`)
+			for _, want := range []string{
+				`rejected   asst_model02  model "gpt-4-turbo" has no equivalent in this service (see the README's table)`,
+				`rejected   asst_long003  instructions are 1050 characters; a system prompt takes at most 1000`,
+				`rejected   asst_temp004  temperature 2.5 is outside 0 to 2`,
+				`rejected   asst_retd005  model "gpt-3.5-turbo" maps to "gpt-3.5-turbo", which the service has retired: it would not train`,
+				`rejected   asst_name006  name is 101 characters; at most 100 fit`,
+			} {
+				require.Contains(t, r.stdout, want+"\n")
+			}
+			require.Contains(t, r.err.Error(), "5 of 6 assistants cannot be imported (see above); nothing created")
+			require.Empty(t, u.bots())
+		}
+	})
+
+	t.Run("ANameTakenByABotOfTheCallerIsRejected", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		u.create("--name", "translator", "--model", "gpt-4o")
+		r := u.run("import", "openai", valid)
+		require.Equal(t, 1, r.code, r.seen())
+		require.Contains(t, r.stdout, `rejected   asst_abc789  name "Translator" is taken`)
+		require.Len(t, u.bots(), 1)
+	})
+
+	t.Run("ACreateThatFailsMidwayDeletesWhatTheImportCreated", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		// The third assistant's name is taken after the checks, before the creates.
+		takeName := func(e cli.Env) cli.Env {
+			return cli.WithBeforeWrites(e, func() {
+				_, err := u.sdk().Create(ctx(t), client.CreateParams{Name: "Translator", Model: "gpt-4o"})
+				require.NoError(t, err)
+			})
+		}
+		r := u.runWith(takeName, "import", "openai", valid)
+		require.Equal(t, 1, r.code, r.seen())
+		require.Contains(t, r.stderr, "asst_abc789: 409 Conflict")
+		require.Regexp(t, `(?m)^deleted    Coding Tutor  \(`, r.stdout)
+		require.Regexp(t, `(?m)^deleted    asst_abc456  \(`, r.stdout)
+		require.Contains(t, r.err.Error(), "import failed; the 2 bots it had created are deleted")
+		require.Equal(t, []string{"Translator"}, keys(u.bots()), "nothing half-imported is left")
+
+		// At a terminal the person is asked first, and may keep them.
+		u2 := newUser(t, url)
+		takeName2 := func(e cli.Env) cli.Env {
+			e = terminal("n\n")(e)
+			return cli.WithBeforeWrites(e, func() {
+				_, err := u2.sdk().Create(ctx(t), client.CreateParams{Name: "Translator", Model: "gpt-4o"})
+				require.NoError(t, err)
+			})
+		}
+		r = u2.runWith(takeName2, "import", "openai", valid)
+		require.Equal(t, 1, r.code, r.seen())
+		require.Contains(t, r.stderr, "Delete the 2 bots this import created? [y/N]")
+		require.Contains(t, r.err.Error(), "import failed and its 2 bots were kept")
+		require.Len(t, u2.bots(), 3)
+	})
+
+	t.Run("AFileThatIsNotAListOfAssistantsIsRefused", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		r := u.run("import", "openai", writeFile(t, "a.json", `{"object":"assistant","id":"asst_1"}`))
+		require.Equal(t, 1, r.code)
+		require.True(t, strings.Contains(r.err.Error(), `its object is "assistant"`), r.seen())
+	})
+}

@@ -1,0 +1,253 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/chatsphere/bots/client"
+)
+
+// openAIModels maps the model ids of OpenAI's assistants to this service's catalog: a model
+// and its dated snapshots map to the same catalog entry. A model not in this table is
+// reported, never guessed. The README's "Command line" section shows the same table.
+var openAIModels = map[string]string{
+	"gpt-4o":                 "gpt-4o",
+	"gpt-4o-2024-05-13":      "gpt-4o",
+	"gpt-4o-2024-08-06":      "gpt-4o",
+	"gpt-4o-2024-11-20":      "gpt-4o",
+	"gpt-4o-mini":            "gpt-4o-mini",
+	"gpt-4o-mini-2024-07-18": "gpt-4o-mini",
+	"gpt-3.5-turbo":          "gpt-3.5-turbo",
+	"gpt-3.5-turbo-0125":     "gpt-3.5-turbo",
+	"gpt-3.5-turbo-1106":     "gpt-3.5-turbo",
+}
+
+// The contract's bounds on what an assistant becomes (openapi.yaml: BotName, BotDescription,
+// BotSystemPrompt, BotTemperature), checked before anything is created so that an import
+// either creates every bot or none.
+const (
+	maxNameLength        = 100
+	maxDescriptionLength = 500
+	maxPromptLength      = 1000
+	maxTemperature       = 2.0
+	// openAIDefaultTemperature is what OpenAI runs an assistant at whose temperature is null.
+	openAIDefaultTemperature = 1.0
+)
+
+// openAIList is the answer of OpenAI's GET /v1/assistants, with the fields the import reads.
+type openAIList struct {
+	Object string            `json:"object"`
+	Data   []openAIAssistant `json:"data"`
+}
+
+type openAIAssistant struct {
+	ID             string            `json:"id"`
+	Name           *string           `json:"name"`
+	Description    *string           `json:"description"`
+	Model          string            `json:"model"`
+	Instructions   *string           `json:"instructions"`
+	Temperature    *float64          `json:"temperature"`
+	TopP           *float64          `json:"top_p"`
+	Tools          []json.RawMessage `json:"tools"`
+	Metadata       map[string]any    `json:"metadata"`
+	ResponseFormat json.RawMessage   `json:"response_format"`
+}
+
+// importItem is one assistant and what the import makes of it: a bot to create, or the
+// reasons it cannot be one; notes say what of the assistant the bot leaves out.
+type importItem struct {
+	assistant openAIAssistant
+	bot       client.CreateParams
+	reasons   []string
+	notes     []string
+}
+
+func runImport(ctx context.Context, env Env, args []string) error {
+	f := newPlainFlags("import")
+	dryRun := f.Bool("dry-run", false, "report what would be created, create nothing")
+	yes := f.Bool("yes", false, "if a create fails, delete the bots this import created without asking")
+	c, pos, done, err := f.start(env, args, 2, 2)
+	if done {
+		return err
+	}
+	if pos[0] != "openai" {
+		return f.usageError(fmt.Sprintf("cannot import from %q; the source is openai", pos[0]))
+	}
+	data, err := os.ReadFile(pos[1])
+	if err != nil {
+		return err
+	}
+	var list openAIList
+	if err := json.Unmarshal(data, &list); err != nil {
+		return fmt.Errorf("import: %s is not the JSON of OpenAI's list of assistants: %w", pos[1], err)
+	}
+	if list.Object != "list" {
+		return fmt.Errorf("import: %s is not OpenAI's list of assistants (its object is %q, not \"list\")", pos[1], list.Object)
+	}
+	catalog, err := c.Models(ctx)
+	if err != nil {
+		return apiError(err)
+	}
+	taken := map[string]bool{}
+	for b, err := range c.All(ctx, client.ListOptions{}) {
+		if err != nil {
+			return apiError(err)
+		}
+		taken[strings.ToLower(b.Name)] = true
+	}
+	items := make([]importItem, len(list.Data))
+	rejected := 0
+	for i, a := range list.Data {
+		items[i] = convert(a, catalog, taken)
+		if len(items[i].reasons) > 0 {
+			rejected++
+		}
+	}
+	printImport(env, items)
+	if rejected > 0 {
+		return fmt.Errorf("import: %d of %d assistants cannot be imported (see above); nothing created", rejected, len(items))
+	}
+	if *dryRun {
+		fmt.Fprintf(env.Stdout, "Dry run: %d bots would be created.\n", len(items))
+		return nil
+	}
+	env.writing()
+	var created []client.Bot
+	for _, it := range items {
+		b, err := c.Create(ctx, it.bot)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "%s: %v\n", it.assistant.ID, apiError(err))
+			return rollBack(ctx, env, c, *yes, created, err)
+		}
+		created = append(created, b)
+		report(env.Stdout, "created", b.Name, "("+b.ID.String()+") from "+it.assistant.ID)
+	}
+	fmt.Fprintf(env.Stdout, "Imported %d assistants.\n", len(created))
+	return nil
+}
+
+// convert makes a bot of an assistant, or says why it cannot: each reason is a bound of the
+// contract or the catalog that the assistant does not fit. taken holds the caller's bot names
+// and the names of the assistants converted before this one, lowercased: a simpler folding
+// than the service's (which also folds "ß" to "ss"), so a name the service still finds taken
+// fails its create, and the import deletes what it created.
+func convert(a openAIAssistant, catalog []client.Model, taken map[string]bool) importItem {
+	it := importItem{assistant: a}
+	reject := func(format string, v ...any) { it.reasons = append(it.reasons, fmt.Sprintf(format, v...)) }
+
+	name := ""
+	if a.Name != nil {
+		name = strings.TrimSpace(*a.Name)
+	}
+	if name == "" {
+		name = a.ID
+		it.notes = append(it.notes, "it has no name: named after its id")
+	}
+	switch n := utf8.RuneCountInString(name); {
+	case n > maxNameLength:
+		reject("name is %d characters; at most %d fit", n, maxNameLength)
+	case taken[strings.ToLower(name)]:
+		reject("name %q is taken by one of your bots or an assistant above", name)
+	}
+	taken[strings.ToLower(name)] = true
+	it.bot = client.CreateParams{Name: name, Description: a.Description, SystemPrompt: a.Instructions}
+	if a.Description != nil {
+		if n := utf8.RuneCountInString(*a.Description); n > maxDescriptionLength {
+			reject("description is %d characters; at most %d fit", n, maxDescriptionLength)
+		}
+		if *a.Description == "" {
+			it.bot.Description = nil
+		}
+	}
+	if a.Instructions != nil {
+		if n := utf8.RuneCountInString(*a.Instructions); n > maxPromptLength {
+			reject("instructions are %d characters; a system prompt takes at most %d", n, maxPromptLength)
+		}
+	}
+	for _, s := range []*string{a.Name, a.Description, a.Instructions} {
+		if s != nil && strings.ContainsRune(*s, 0) {
+			reject("a text contains a NUL character")
+			break
+		}
+	}
+
+	temperature := openAIDefaultTemperature
+	if a.Temperature != nil {
+		temperature = *a.Temperature
+	}
+	if temperature < 0 || temperature > maxTemperature {
+		reject("temperature %g is outside 0 to %g", temperature, maxTemperature)
+	}
+	it.bot.Temperature = &temperature
+
+	model, known := openAIModels[a.Model]
+	i := slices.IndexFunc(catalog, func(m client.Model) bool { return m.ID == model })
+	switch {
+	case !known:
+		reject("model %q has no equivalent in this service (see the README's table)", a.Model)
+	case i < 0:
+		reject("model %q maps to %q, which the service's catalog does not list", a.Model, model)
+	case catalog[i].Retired:
+		reject("model %q maps to %q, which the service has retired: it would not train", a.Model, model)
+	case temperature <= maxTemperature && temperature > catalog[i].MaxTemperature:
+		reject("temperature %g is above %g, the most %s supports", temperature, catalog[i].MaxTemperature, catalog[i].DisplayName)
+	}
+	it.bot.Model = model
+
+	if len(a.Tools) > 0 {
+		it.notes = append(it.notes, fmt.Sprintf("its %d tools are left out: bots have none", len(a.Tools)))
+	}
+	if a.TopP != nil && *a.TopP != 1 {
+		it.notes = append(it.notes, fmt.Sprintf("its top_p %g is left out", *a.TopP))
+	}
+	if len(a.Metadata) > 0 {
+		it.notes = append(it.notes, "its metadata is left out")
+	}
+	return it
+}
+
+// printImport writes what the import makes of each assistant.
+func printImport(env Env, items []importItem) {
+	for _, it := range items {
+		if len(it.reasons) > 0 {
+			report(env.Stdout, "rejected", it.assistant.ID, strings.Join(it.reasons, "; "))
+			continue
+		}
+		details := append([]string{fmt.Sprintf("-> %q on %s, temperature %g", it.bot.Name, it.bot.Model, *it.bot.Temperature)}, it.notes...)
+		report(env.Stdout, "create", it.assistant.ID, strings.Join(details, "; "))
+	}
+}
+
+// rollBack deletes the bots an import created before one of its creates failed, so that no
+// half-imported set is left behind. At a terminal it asks first (unless --yes); a script has
+// nobody to ask, and gets the rule: nothing half-imported stays.
+func rollBack(ctx context.Context, env Env, c *client.Client, yes bool, created []client.Bot, cause error) error {
+	if len(created) == 0 {
+		return fmt.Errorf("import: nothing created: %w", apiError(cause))
+	}
+	if env.Terminal && !yes {
+		if err := confirm(env, false, "import", fmt.Sprintf("Delete the %d bots this import created?", len(created))); err != nil {
+			return fmt.Errorf("import failed and its %d bots were kept: %w", len(created), apiError(cause))
+		}
+	}
+	var kept []uuid.UUID
+	for _, b := range created {
+		if err := c.Delete(ctx, b.ID, ""); err != nil {
+			fmt.Fprintf(env.Stderr, "%s: not deleted: %v\n", b.ID, apiError(err))
+			kept = append(kept, b.ID)
+			continue
+		}
+		report(env.Stdout, "deleted", b.Name, "("+b.ID.String()+")")
+	}
+	if len(kept) > 0 {
+		return fmt.Errorf("import failed, and %d of the bots it created could not be deleted: %v", len(kept), kept)
+	}
+	return fmt.Errorf("import failed; the %d bots it had created are deleted: %w", len(created), apiError(cause))
+}

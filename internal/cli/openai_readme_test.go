@@ -1,0 +1,35 @@
+package cli
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The README's table of OpenAI models is what people read; openAIModels is what the import
+// does. They must say the same.
+func TestTheREADMEShowsTheOpenAIModelTable(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, rest, found := strings.Cut(string(readme), "| OpenAI `model` | bot `model` |\n|---|---|\n")
+	require.True(t, found, "the README has no table of OpenAI models")
+	tableText, _, _ := strings.Cut(rest, "\n\n")
+	code := regexp.MustCompile("`([^`]+)`")
+	shown := map[string]string{}
+	for row := range strings.Lines(tableText) {
+		cells := strings.Split(strings.Trim(strings.TrimSpace(row), "|"), "|")
+		require.Len(t, cells, 2, "row %q", row)
+		target := code.FindStringSubmatch(cells[1])
+		if target == nil {
+			continue // "any other"
+		}
+		for _, m := range code.FindAllStringSubmatch(cells[0], -1) {
+			shown[m[1]] = target[1]
+		}
+	}
+	require.Equal(t, openAIModels, shown)
+}

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/chatsphere/bots/client"
+)
+
+// botView is a bot as -o json and -o yaml print it: the API's field names, plus its ETag.
+type botView struct {
+	ID            string    `json:"id" yaml:"id"`
+	OwnerID       string    `json:"owner_id" yaml:"owner_id"`
+	Name          string    `json:"name" yaml:"name"`
+	Description   *string   `json:"description" yaml:"description"`
+	Model         string    `json:"model" yaml:"model"`
+	Temperature   float64   `json:"temperature" yaml:"temperature"`
+	SystemPrompt  string    `json:"system_prompt" yaml:"system_prompt"`
+	IsPublic      bool      `json:"is_public" yaml:"is_public"`
+	Status        string    `json:"status" yaml:"status"`
+	StatusMessage string    `json:"status_message,omitempty" yaml:"status_message,omitempty"`
+	ConfigVersion int32     `json:"config_version" yaml:"config_version"`
+	CreatedAt     time.Time `json:"created_at" yaml:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at" yaml:"updated_at"`
+	ETag          string    `json:"etag,omitempty" yaml:"etag,omitempty"`
+}
+
+func viewOf(b client.Bot) botView {
+	return botView{
+		ID: b.ID.String(), OwnerID: b.OwnerID.String(), Name: b.Name, Description: b.Description,
+		Model: b.Model, Temperature: b.Temperature, SystemPrompt: b.SystemPrompt, IsPublic: b.IsPublic,
+		Status: string(b.Status), StatusMessage: b.StatusMessage, ConfigVersion: b.ConfigVersion,
+		CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt, ETag: b.ETag,
+	}
+}
+
+// encode writes v as JSON or YAML; it reports whether format was one of them.
+func encode(w io.Writer, format string, v any) (bool, error) {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return true, enc.Encode(v)
+	case "yaml":
+		enc := yaml.NewEncoder(w)
+		enc.SetIndent(2)
+		if err := enc.Encode(v); err != nil {
+			return true, err
+		}
+		return true, enc.Close()
+	}
+	return false, nil
+}
+
+// table writes rows aligned in columns, without the padding an empty last cell would leave.
+func table(w io.Writer, rows [][]string) error {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for line := range strings.Lines(b.String()) {
+		if _, err := fmt.Fprintln(w, strings.TrimRight(line, " \n")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printBots writes bots as a table with one row per bot, or as a JSON or YAML list.
+func printBots(w io.Writer, format string, bots []client.Bot) error {
+	views := make([]botView, len(bots))
+	for i, b := range bots {
+		views[i] = viewOf(b)
+	}
+	if ok, err := encode(w, format, views); ok {
+		return err
+	}
+	rows := [][]string{{"ID", "NAME", "MODEL", "TEMP", "STATUS", "VERSION", "PUBLIC", "UPDATED"}}
+	for _, b := range bots {
+		rows = append(rows, []string{b.ID.String(), oneLine(b.Name), b.Model, fmt.Sprint(b.Temperature), string(b.Status),
+			fmt.Sprint(b.ConfigVersion), yesNo(b.IsPublic), b.UpdatedAt.UTC().Format(time.RFC3339)})
+	}
+	return table(w, rows)
+}
+
+// printBot writes one bot as a table of its fields, or as a JSON or YAML object.
+func printBot(w io.Writer, format string, b client.Bot) error {
+	if ok, err := encode(w, format, viewOf(b)); ok {
+		return err
+	}
+	desc := ""
+	if b.Description != nil {
+		desc = *b.Description
+	}
+	status := string(b.Status)
+	if b.StatusMessage != "" {
+		status += ": " + b.StatusMessage
+	}
+	return table(w, [][]string{
+		{"id:", b.ID.String()},
+		{"name:", oneLine(b.Name)},
+		{"description:", oneLine(desc)},
+		{"model:", b.Model},
+		{"temperature:", fmt.Sprint(b.Temperature)},
+		{"system prompt:", oneLine(b.SystemPrompt)},
+		{"public:", yesNo(b.IsPublic)},
+		{"status:", oneLine(status)},
+		{"version:", fmt.Sprint(b.ConfigVersion)},
+		{"created:", b.CreatedAt.UTC().Format(time.RFC3339)},
+		{"updated:", b.UpdatedAt.UTC().Format(time.RFC3339)},
+	})
+}
+
+// oneLine keeps a table cell on one line: newlines and tabs would break the columns.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", "⏎", "\n", "⏎", "\r", "⏎", "\t", " ").Replace(s)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// apiError makes an error of the SDK readable at a terminal. A *client.Problem is spelt out on
+// several lines: the title and detail, each field error, and the request id to quote when
+// reporting it.
+func apiError(err error) error {
+	var p *client.Problem
+	var ue *url.Error
+	switch {
+	case errors.As(err, &p):
+		return &problemError{p: p}
+	case errors.As(err, &ue) && !errors.Is(err, context.Canceled):
+		return fmt.Errorf("cannot reach the service (%w); is it running there? BOTS_API_URL or --api-url says where", err)
+	}
+	return err
+}
+
+// problemError is a *client.Problem written for a person; errors.As still finds the Problem.
+type problemError struct{ p *client.Problem }
+
+func (e *problemError) Unwrap() error { return e.p }
+
+func (e *problemError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s", e.p.Status, e.p.Title)
+	if e.p.Detail != "" {
+		b.WriteString(": " + e.p.Detail)
+	}
+	for _, f := range e.p.Errors {
+		fmt.Fprintf(&b, "\n  %s %s: %s", f.Location, f.Field, f.Message)
+	}
+	if e.p.RequestID != "" {
+		b.WriteString("\n  request id: " + e.p.RequestID)
+	}
+	return b.String()
+}

@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/chatsphere/bots/client"
+)
+
+// versionView is a version as -o json and -o yaml print it: the API's field names.
+type versionView struct {
+	Number        int32     `json:"number" yaml:"number"`
+	Model         string    `json:"model" yaml:"model"`
+	Temperature   float64   `json:"temperature" yaml:"temperature"`
+	SystemPrompt  string    `json:"system_prompt" yaml:"system_prompt"`
+	Status        string    `json:"status" yaml:"status"`
+	StatusMessage string    `json:"status_message,omitempty" yaml:"status_message,omitempty"`
+	Source        string    `json:"source" yaml:"source"`
+	RevertedFrom  *int32    `json:"reverted_from,omitempty" yaml:"reverted_from,omitempty"`
+	CreatedBy     string    `json:"created_by" yaml:"created_by"`
+	CreatedAt     time.Time `json:"created_at" yaml:"created_at"`
+}
+
+func versionViewOf(v client.Version) versionView {
+	return versionView{Number: v.Number, Model: v.Model, Temperature: v.Temperature, SystemPrompt: v.SystemPrompt,
+		Status: string(v.Status), StatusMessage: v.StatusMessage, Source: v.Source, RevertedFrom: v.RevertedFrom,
+		CreatedBy: v.CreatedBy.String(), CreatedAt: v.CreatedAt}
+}
+
+// printVersions writes versions as a table, newest first as the service lists them, or as a
+// JSON or YAML list.
+func printVersions(env Env, format string, versions []client.Version) error {
+	views := make([]versionView, len(versions))
+	for i, v := range versions {
+		views[i] = versionViewOf(v)
+	}
+	if ok, err := encode(env.Stdout, format, views); ok {
+		return err
+	}
+	rows := [][]string{{"VERSION", "STATUS", "MODEL", "TEMP", "SOURCE", "CREATED", "SYSTEM PROMPT"}}
+	for _, v := range versions {
+		source := v.Source
+		if v.RevertedFrom != nil {
+			source = fmt.Sprintf("revert of %d", *v.RevertedFrom)
+		}
+		status := string(v.Status)
+		if v.StatusMessage != "" {
+			status += ": " + v.StatusMessage
+		}
+		rows = append(rows, []string{fmt.Sprint(v.Number), oneLine(status), v.Model, fmt.Sprint(v.Temperature), source,
+			v.CreatedAt.UTC().Format(time.RFC3339), show(v.SystemPrompt)})
+	}
+	return table(env.Stdout, rows)
+}
+
+func runVersions(ctx context.Context, env Env, args []string) error {
+	f := newFlags("versions")
+	c, id, _, done, err := f.startBot(ctx, env, args, 1, 1)
+	if done {
+		return err
+	}
+	versions := []client.Version{}
+	for v, err := range c.Versions(ctx, id) {
+		if err != nil {
+			return apiError(err)
+		}
+		versions = append(versions, v)
+	}
+	return printVersions(env, *f.output, versions)
+}
+
+// versionNumber reads a version number argument.
+func versionNumber(f *flags, arg string) (int32, error) {
+	n, err := strconv.ParseInt(arg, 10, 32)
+	if err != nil || n < 1 {
+		return 0, f.usageError(fmt.Sprintf("%q is not a version number (1, 2, ...)", arg))
+	}
+	return int32(n), nil
+}
+
+// startVersion is start for a command whose arguments are a bot and one of its versions.
+func (f *flags) startVersion(ctx context.Context, env Env, args []string) (c *client.Client, id uuid.UUID, n int32, done bool, err error) {
+	// The number is checked first: a command line that cannot run sends nothing.
+	pos, done, err := f.parse(env, args, 2, 2)
+	if done {
+		return nil, uuid.Nil, 0, true, err
+	}
+	if n, err = versionNumber(f, pos[1]); err != nil {
+		return nil, uuid.Nil, 0, true, err
+	}
+	c, id, err = f.bot(ctx, env, pos[0])
+	return c, id, n, err != nil, err
+}
+
+// patchView is one operation of a diff as -o json and -o yaml print it: RFC 6902's fields.
+type patchView struct {
+	Op    string `json:"op" yaml:"op"`
+	Path  string `json:"path" yaml:"path"`
+	Value any    `json:"value" yaml:"value"`
+}
+
+func runDiff(ctx context.Context, env Env, args []string) error {
+	f := newFlags("diff")
+	against := f.Int("against", 0, "the version `m` to compare with (default: n-1)")
+	c, id, n, done, err := f.startVersion(ctx, env, args)
+	if done {
+		return err
+	}
+	ops, err := c.Diff(ctx, id, n, int32(*against))
+	if err != nil {
+		return apiError(err)
+	}
+	views := make([]patchView, len(ops))
+	for i, op := range ops {
+		views[i] = patchView(op)
+	}
+	if ok, err := encode(env.Stdout, *f.output, views); ok {
+		return err
+	}
+	if len(ops) == 0 {
+		_, err := fmt.Fprintln(env.Stdout, "no difference")
+		return err
+	}
+	rows := [][]string{}
+	for _, op := range ops {
+		rows = append(rows, []string{op.Op, op.Path, show(op.Value)})
+	}
+	return table(env.Stdout, rows)
+}
+
+func runRevert(ctx context.Context, env Env, args []string) error {
+	f := newFlags("revert")
+	c, id, n, done, err := f.startVersion(ctx, env, args)
+	if done {
+		return err
+	}
+	v, err := c.Revert(ctx, id, n, "")
+	if err != nil {
+		return apiError(err)
+	}
+	return printVersions(env, *f.output, []client.Version{v})
+}
+
+// aliasView is an alias as -o json and -o yaml print it.
+type aliasView struct {
+	Name      string    `json:"name" yaml:"name"`
+	Version   int32     `json:"version" yaml:"version"`
+	UpdatedAt time.Time `json:"updated_at" yaml:"updated_at"`
+}
+
+func runAlias(ctx context.Context, env Env, args []string) error {
+	f := newFlags("alias")
+	c, pos, done, err := f.start(env, args, 2, 4)
+	if done {
+		return err
+	}
+	sub, bot := pos[0], pos[1]
+	want := map[string]int{"set": 4, "list": 2, "rm": 3}
+	if n, ok := want[sub]; !ok || len(pos) != n {
+		return f.usageError(fmt.Sprintf("alias %s: wrong arguments", sub))
+	}
+	id, err := resolve(ctx, c, bot)
+	if err != nil {
+		return err
+	}
+	var aliases []client.Alias
+	switch sub {
+	case "set":
+		n, err := versionNumber(f, pos[3])
+		if err != nil {
+			return err
+		}
+		a, err := c.SetAlias(ctx, id, pos[2], n)
+		if err != nil {
+			return apiError(err)
+		}
+		aliases = []client.Alias{a}
+	case "rm":
+		if err := c.DeleteAlias(ctx, id, pos[2]); err != nil {
+			return apiError(err)
+		}
+		_, err := fmt.Fprintf(env.Stdout, "removed alias %s\n", pos[2])
+		return err
+	case "list":
+		if aliases, err = c.Aliases(ctx, id); err != nil {
+			return apiError(err)
+		}
+	}
+	views := make([]aliasView, len(aliases))
+	for i, a := range aliases {
+		views[i] = aliasView{Name: a.Name, Version: a.Version, UpdatedAt: a.UpdatedAt}
+	}
+	if ok, err := encode(env.Stdout, *f.output, views); ok {
+		return err
+	}
+	rows := [][]string{{"ALIAS", "VERSION", "UPDATED"}}
+	for _, a := range aliases {
+		rows = append(rows, []string{a.Name, fmt.Sprint(a.Version), a.UpdatedAt.UTC().Format(time.RFC3339)})
+	}
+	return table(env.Stdout, rows)
+}
