@@ -479,9 +479,6 @@ type BotResponse struct {
 	// Status `training` while the bot is being prepared (every new, duplicated or retrained bot
 	// starts here), `active` when it is ready, `error` when training failed
 	// (`status_message` says why).
-	//
-	//
-	// Example: training
 	Status BotStatus `json:"status"`
 
 	// StatusMessage Why the bot is in `error`; `null` otherwise (read-only).
@@ -504,8 +501,6 @@ type BotResponse struct {
 // BotStatus `training` while the bot is being prepared (every new, duplicated or retrained bot
 // starts here), `active` when it is ready, `error` when training failed
 // (`status_message` says why).
-//
-// Example: training
 type BotStatus string
 
 // BotSystemPrompt Instructions given to the model before every conversation; up to 1000 characters.
@@ -594,9 +589,6 @@ type BotVersion struct {
 	// Status `training` while the bot is being prepared (every new, duplicated or retrained bot
 	// starts here), `active` when it is ready, `error` when training failed
 	// (`status_message` says why).
-	//
-	//
-	// Example: training
 	Status BotStatus `json:"status"`
 
 	// StatusMessage Why the version is in `error`; `null` otherwise.
@@ -745,9 +737,6 @@ type StatusEvent struct {
 	// ToStatus `training` while the bot is being prepared (every new, duplicated or retrained bot
 	// starts here), `active` when it is ready, `error` when training failed
 	// (`status_message` says why).
-	//
-	//
-	// Example: training
 	ToStatus BotStatus `json:"to_status"`
 }
 
@@ -872,7 +861,7 @@ type ListBotsParams struct {
 	// Status Only bots in this status.
 	Status *BotStatus `form:"status,omitempty" json:"status,omitempty"`
 
-	// Model Only bots that run on this model id.
+	// Model Only bots that run on this model id, for example `gpt-4o-mini`.
 	Model *string `form:"model,omitempty" json:"model,omitempty"`
 
 	// IsPublic Only public (`true`) or only private (`false`) bots.
@@ -883,7 +872,7 @@ type ListBotsParams struct {
 	// (default-ignorable) characters, so `strasse` finds "Straße". `%` and `_` are matched
 	// literally. A text of only invisible characters is refused (`422`). A text of three
 	// characters or more is looked up in an index; a shorter one reads all of the
-	// caller's bots.
+	// caller's bots. For example `support`.
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Sort The sort order; a leading `-` sorts descending. Names sort ignoring case.
@@ -900,7 +889,8 @@ type CreateBotParams struct {
 	// the first response again (status, body, `Location`) and creates nothing. The same key
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
-	// as a plain token or as a quoted string; use a fresh UUID per operation.
+	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -912,13 +902,15 @@ type DeleteBotParams struct {
 	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
 	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
 	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
-	// Several `If-Match` lines count as one list.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -927,13 +919,15 @@ type GetBotParams struct {
 	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
 	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
 	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
-	// Several `If-Match` lines count as one list.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -942,13 +936,15 @@ type UpdateBotParams struct {
 	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
 	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
 	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
-	// Several `If-Match` lines count as one list.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -956,7 +952,7 @@ type UpdateBotParams struct {
 type DeleteBotAliasParams struct {
 	// IfMatch One or more ETags of the alias, comma-separated, or `*`, compared strongly. The write
 	// is carried out only if the alias exists and its current ETag is one of them (`*`: any);
-	// otherwise `412`.
+	// otherwise `412`. For example `"2"`.
 	IfMatch *AliasIfMatch `json:"If-Match,omitempty"`
 }
 
@@ -965,7 +961,8 @@ type GetBotAliasParams struct {
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -973,7 +970,7 @@ type GetBotAliasParams struct {
 type PutBotAliasParams struct {
 	// IfMatch One or more ETags of the alias, comma-separated, or `*`, compared strongly. The write
 	// is carried out only if the alias exists and its current ETag is one of them (`*`: any);
-	// otherwise `412`.
+	// otherwise `412`. For example `"2"`.
 	IfMatch *AliasIfMatch `json:"If-Match,omitempty"`
 
 	// IfNoneMatch `*`: create the alias only; `412` when it exists. Other values are ignored.
@@ -991,7 +988,7 @@ type GetBotAliasHistoryParams struct {
 
 // GetBotConfigParams defines parameters for GetBotConfig.
 type GetBotConfigParams struct {
-	// Alias The alias whose version to read.
+	// Alias The alias whose version to read, for example `production`.
 	Alias *string `form:"alias,omitempty" json:"alias,omitempty"`
 
 	// Version The number of the version to read.
@@ -1000,7 +997,8 @@ type GetBotConfigParams struct {
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -1011,7 +1009,8 @@ type DuplicateBotParams struct {
 	// the first response again (status, body, `Location`) and creates nothing. The same key
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
-	// as a plain token or as a quoted string; use a fresh UUID per operation.
+	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1043,7 +1042,8 @@ type ListBotVersionsParams struct {
 type GetBotVersionParams struct {
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"..."` matches
 	// `"..."`). When the version's current ETag is one of them, the answer is `304 Not
-	// Modified` with the `ETag` and no body. Several lines count as one list.
+	// Modified` with the `ETag` and no body. Several lines count as one list. For
+	// example `"2-active"`.
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
@@ -1054,7 +1054,7 @@ type GetBotVersionDiffParams struct {
 
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"..."` matches
 	// `"..."`). When the diff's ETag is one of them, the answer is `304 Not Modified` with
-	// the `ETag` and no body. Several lines count as one list.
+	// the `ETag` and no body. Several lines count as one list. For example `"1-3"`.
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
@@ -1063,7 +1063,8 @@ type RevertBotVersionParams struct {
 	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
 	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
 	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
-	// Several `If-Match` lines count as one list.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -7524,257 +7525,258 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1bjxtJlt5fCeTMQmRPkkWyqiQVCwujpJamNdOtFqTSyN5OrTKYGSRzlYzgZASLYqsLMPwb/L4PBmz4",
-	"3X4zsMDu+/g/+JcYcU5EZuSNF6m61L1dC2yPinmLy4lzP9/56EVisRSccSW98UdvzmjMMvjnRZpQ+eSS",
-	"zvQfMZNRlixVIrg39i7njFB9+Z4kUmWCzwjjKlEboujsnLArlm3IQlwxIqZE2ZtJNKd8xiRJVN/zPfaB",
-	"LpYp88Ze4I0Cz/O9jP11lWQs9sYqWzHfk9GcLaj+vNos9Y1SZQmfedfXPo7uWxFRHFLTCF+//NZ+n7M1",
-	"jqH84SO6TI6uhkcToeTR8XQQ3Z8MWO8hPWW9k/gk6p3Fg0nv/mQ4HU2H0/vxiB7BS5g8WmYiXkXwse3j",
-	"fEyjOXssuMpEWh/mBZdrlkmiBKErNdeLGFHFYqKXgkklCc306K9YRiL9prhf+h7jq4U3/sHjoieVyJj3",
-	"1m8ag+DTZLZ9JOEyS66oYj5Z0A89OmN/fzw8Pb4/GAx8kiwWK0UnKQvJes44rOgVy2QiOFlTSah8z2Iy",
-	"FRmZbAhfLSYsI51EBdwMHLe9e06Kj3DRg/mE+hGkDpGRlComlU/W8ySak4hyIKIxydgVTZOYKhbwdaLm",
-	"JHw27T0XnPW+oyqah/2AbyUfu0y1z3u+t8+8ty1r+wmpnQxLjRE8uMqAdknGaDx21/SeNIvYJxeRSq7y",
-	"C7K8oj6RAp6TdMHsuiey+Kn0HVwj99AdH3zoHq+yjHHVPuWJUPckifC2+gL4mtAzprINgW3U/xErBUuQ",
-	"8BmMfCIUoTOa8CqPODl4uLvGWRtfn1zwjVldPVQ7noJx+URlNOF6sFJRtcqZWsATHqWrmMX1hR7CyLeN",
-	"9JmltO2HFPgusAxSOlr9w6j/YEo/iM9OhPpMLrtjsf6Cp+FG+JlmWpSTkMJBC+1JsyyotMoBB7o8J6Fl",
-	"tyERas6ydSLZviwo59Sfw3nMCnydTKftNB4n02kTkSOvUWuR83BkHdInYeAFq8HgOIKJSgV/sB7+hnfh",
-	"T4EX9skzhesTcEuGdcrvHc5kzOTaJ1awyYa5JcpyT0J5bA4pjNUeYsHTTS7HAu6+DQ60yOy/FkxKOmMk",
-	"Fk1zG/WQaA6c4LXvLWlGF0y5etazKUiy+oS/50yPaCEyRvSSyJJK5ZNILBa0J5l+p2Kxr28OvwrhwpJm",
-	"LDaLlG76RC/eOku0FE0kiWiWJSwmmgHDmiSursY+JKB+8BiW1LJ0PQQtYwS3ut2CdMKvwjGhfNM9D3h+",
-	"IEh4MhyFDcsG65XouaGy6fkepwt98dkU5Xnp/C/oh28Zn6m5Nx4ORid+my74bKoVgpZVhBFGGaOKOXPU",
-	"sz7HcSJBJMrMu0++1/MgVzRdMVTCkhkXGepfxXS+2jKVQj/5pPk8hxdt07z1p8rDKWmlMK4lVfNiVPDk",
-	"VmpdUqVYpp/8xx9o78e3+j+D3lnv7ceBf3x2/XuvOl7f+9AzD/XMefHG3mIlFZkwMtRS9GRAUrFmWUQl",
-	"IynT90qfxMlME5bIyHyznDMufX3sMqVFKygH1NwLS/JIqGfxNlmeVHZmTznTsEgTod4l8dZVmopsQZU3",
-	"9lYruLNBoMdssRSK8WjzZ7apD/w7+p6hpmaoUtIpK7SjzrMnl09JnNGpIgHM0nlh789sQ765vHxBvgGq",
-	"I08TlsaB1x0TGnB8wWRTqIEryTJc0vyn92wDRzv/wdgbcFvCyeiEzMUqk0bbkAHXd06TTGplTS4Flwy1",
-	"NNJBZumTiYg3PgmtrhB24Qs4PUk0Y0j4DJmQHYPR5inIKgYMxgxkTMKT0SjskwurL86TFM+uHQUOONF8",
-	"O0lTkq24VsvGAQ9PBmfhuXmOkoVY6Bdr2yLD9+GTak4VmdIkBR4psuog9Rot6EaTsWRcBVxbOmSZ6kkr",
-	"8Z5xTbvw219XQiGjTfjsXK83oWSaMTknr18/+5osWUbEkjXr4afTh/EgGrLeMX0w6Z1MHrLe2XQU9+5H",
-	"QzqaHEcn8Slr5TJlomjjM6PTU99bJDznO37pnAfBh9GwFwQfHjx5+4ffN5Pz3uKpVSLhojrb1iZ/4DwH",
-	"fIvEaRBuY7Jm9L2RkJ3wzVHg9fv9wAu7Rodb6PGf64EEHP6t2TrfIL/XPEerrcj1QXqpQtVOJMoIvzhE",
-	"dnCh/qAWcq/0R2gKhinapCRNOJMkEiuuCMXxp4lUbXbYjUrErcJw/z1zFlovb7oxS3sceCGxqxji31r4",
-	"h18VP9cX9431HZStxMYNpiT845PLkHREFvDwmycXX4ddfRNuCYtJeDw4Ic+FIt+JOJkmLA6L3cFdAfbD",
-	"heFL+g+K2g/upuE99d304S496pwduLvruB1uaos/XVP4NlkkqlkspjSb6ZNmlGExJYliCz1ImPOSzkB5",
-	"gDH9dcWyTTGkFN7qDiVmU7pKlTceDfxC+iVcHY88Xw80WWjzZjgYAKMxf+UjTrhiMyPJX71PlvURfyPW",
-	"ZKFJBgepBJHvkyWZsKmmUjtg1BBk27j1I83D3jVq83/O4AcNg7/WOgEKv0Jzf5GxSPA40RN5CtJEX4oE",
-	"V4zD1tDlMk1QJh4tMzFJ2eIP/yTRmC6G+vuMTb2x97ujwh97hFfl0Qt8CkdQUWwLfqOtFE2yeAILNbd6",
-	"1Doic3Tg/Ck4q1198gNepvMx+SoEP58Wg7na4JoJfX0S56C55W7e+NyeQ3RJBbxxNBW9G06O44Te7X/e",
-	"4mzKnZWlsW71LoCuSeOXKKYO2Mn8tOuxKpqk3thTjsDTXEivhF5qcGaSP736/vmYrDj7sGSR1h8Yj/Ux",
-	"1b+ThC9XcARBufLGJ5o4VaKAnzyiMbEjzMnUjkgeTWjcM5/1rv3PpzFXbkeU6xlMmHFbLmiqDxbD6fgk",
-	"4Ti515dPew9BjMB0QNcys3/W0z8FvPPy6WPy4OTseKyVNAZcSh9kotZJxEjCUSJM/olFSguEVP8pV1km",
-	"ZuA1oeQ1TyIRM8IFj+Y0o5FiWVeTkHHOpkn0uVu4EStCUz3XDZnTK63YTYSCccYk8F6tlkuRaeYvE6ko",
-	"V+jpyzftrNi0fEANO6Zf11P0PeM3tmGwkvrk6bfCRijH76ktjvzk0zQVa7hcKKl6HE9FNknimPHPXENQ",
-	"7uD1a46SSM0TCeuo9Wvjbk3K5H5crFwxjoalm+YXb2rl9LhA0wBXBlhP9yRZriZpEumL50Zb1cYrTKg0",
-	"CVi5Z1wr1zR9kmUiu01xcMFdhqKNm1XGGrkzjPO5UE/FisefucGgZCmrfyXaGC/t5Umxl1pjw082HQOh",
-	"elO4eBN7+VwQuYrmemhA/5p9gLZH09TsmqZ+yZhdC6tK7hPbAOGVq8BlvfDcRHmWSPZRmugn5iKNJRg+",
-	"+Ip+WdKBO7vn+LObpm3uPyr5vp1Ix9ZnnOANLNcLukkFjS+F+FbrirdJp7ieKBFBUdXsiXJy/4T8OXkE",
-	"+/FZelWbNNZkOi8OAZEJjxjRTF6zeK2HdKxCVdWn9HnXa9c9J1OGPxgPiNaIwNngEv1wVBC9OxVi5tJA",
-	"/kvnth46Jm7kIGzXEetkjdZfxdQBH7jLSKzXv6rnNbywVas7jFyd5XmZu+Y+iyQgQJotYNgxS5l+cKzV",
-	"3JjkZJBbiTivfIFoHJP/YF7w9ypbMXf3Rw9bdj8feMP+m5fB8Hu58/EmKOACZ8eI9cuaT2m73obTzT7r",
-	"rXdnFcJhfMWyqyRirzm9okkKgalb5hYxVXRCJStroNGcxSRLZnNFuFi3mCHoCET/X5kOX+orvYupYlmd",
-	"57+CbQNbdE0TZW1ReFvCZ412hGMrXvvepRDfUb4xqrr8XP4lBJrI4MSQdl4JJ0MiYawlCnRUz0shiB4I",
-	"yUfSQH0ZVawHlv8NEd1lebw+uEYwvMZopuWmX6S5JJwsMzHLmJSEKiJ4xFBoLxk34biAS5UxupA+RG1B",
-	"0dDKWZ+80dsTOpsZmgWRxgacJVdaCbbeBNg/k2RQZU0/M0m85nSl5iJLfrwZecZopmUnuKPnYOMuDXsp",
-	"1K9hQQmlzzcQwcq9fkNKGBqEpZFaZ0LlOL5586Z34aRBNeRLpWu6kSR8BG9zPbIZo1Jw3G7a8JntJv9r",
-	"vsxExKTUrO0JuBBu0PbXGzPKTeNpwtJYH0GmrQPpjX/46MFv+im2ABNsBQkCaZ524WllyfO9eoSNKrIQ",
-	"UpGRd+0X71mImKU73rDi77lYcwL3ksCbLVXvLPDOtUZM/vjkkti8DbhBetdvXfYyconKWTxiVq+BuEwO",
-	"lx7OzQg1mK1P8nA6BBMxJDbJGH0vbbaVymikzkmIKx4aTqTFh7YKQMK95hJteRZ/x+KEXsLov4xGrOVb",
-	"6H5NfyX0IdaldSoTNAsf49h6T3gk4oTPTDoKqNIBD5MYnWEhcFL7sBKE8sLSR9eMgnCkcZbXeOJFFLFl",
-	"8ZmG8LrzKRxh4eqPN/dk01CNtojndqxvTEykXaviAQcje8X1KmqpwGICDqOz4XBA/vV/DE/7p/3h/S6O",
-	"tZ5mYwfUlD/jJJk8F+olo/HnHnabSHNskzOMDwG8K5jC10ngF5s91jVeBMrtDfYdEeVwriHRNP4Ub5J5",
-	"U0+b0+C5ujHXiB1jTqOYNQWJiAk4BwlnCdBgMQXCRYbm1WRDqFbLFMlWXCULRjZM9SEqYAagx/dIKHCs",
-	"N3B/9GotRcIhPgOKAgSNqNHObaJkH9KrNJGrBH31GIeO39GGcMmbsp8YlEe8Xb8nDxzEWkPSw66HSG0I",
-	"4jPSNWpvXC3jfUecUqkgVfaAAZulah5zETRyc32LD8IWaE2tNKFRU5RlezSoyLH4AZewGJjv7llpOYoz",
-	"jd5hDxNEgGq+SaQS2aY56gkxJE0uPN8VvWrSJ5yttaSG3II68UBQqvSPbYfIDuU7ccX00MxYaZZROIpp",
-	"e9AuhGth7iO1UbqDltXHQFjzB/SlQ94/aHq/EoqmW4J4sKhEXLGM0DSFr8jqZ+6f7PhMhTpw6e23fRvs",
-	"w8XcRhHfJrJhtZ9AjYLJAzMMxIf8dXNMb4IC6rvfOKltowciaiRmW19hibmB56EFvA8HOZB52DdPNs1k",
-	"hilHc4HvLb5T+kJz8pTvTTOxeLeVPbUwJBZrkYBG2TkJ+SpNnYoFWC/DUkwJSo3s9SPo3cCUrybS/6Sh",
-	"gVVLtVXZMjB00HzywCp0VVrC0qBLe+e7JLKNCl+sUC+K0Y1F0xcOoU1pKlmV9j5FvAhcK2ftqDrXioU1",
-	"dqzCcZNSxw60ZfpY5NE8jXIdhzmKJW3OxwSxks6TrbgtgSovGW3WenIdolZ3Y5SqMkVZTcuuMeSoKUgI",
-	"UUyqLRpIC40VB9NkRu7Mwtx5wtE83ZHcDTeVh6tN1BPR07vb9NplxiBZ6V2Ub1ozxeL8qgxR20G2uMO+",
-	"yriaWGkLx+bYxiy9J8kyE1dJbPLNwYj4oAK+Tngs1j7m2hdWPf4gN1KxhX5ysVR5jjWTKlkAdwL3hfTz",
-	"XAv8O+Apm6piRAJy15uSCo0x80G9w2F44+HoIea30A/v3Aff4av1DQ/OHg7yrakstZ2jFj1Lxi+eaQEM",
-	"k3iHk/DG3n8SK5sxB24PrYcTOhErRR7PqXq1nLOMkUmSptZV5r4gH8hIqwKOG2Q86B9fV8+m733ozUTP",
-	"/KhNs/5Luv7O+Daua4PbUUbgbkeZ4g6eVI0oS3PZPg7n1tIoBv1jVzCLlT6k+afwoH+iSq+5xcEKZoWD",
-	"5gnThYyxiebWD1X2a5U3p35u21gxyO6dcqhmM5qaJPK9NrhDrd9hbmAIowuNzwHnU+fKpdftVPu+du6+",
-	"9r1EvsPEgVI2WuNA38wZGM5YPAsKlLanJWMw2HiFLglm/QsOsU2ESBnlJc66Y5zfwX2O3brjfqhGaD5X",
-	"ZlKeV53RMy5VhtJFogve1tShy9F4z3HCLlM6J6ulvnU4GAxIntkjG05mhpnWCeNxuiHSZuPMGFe2tEvw",
-	"NOGMyLlY9jHrr0iq1BzRzYT+xyD4MBi8/eqgMgcuFLB9mnDy/PW3zoAbj7/NSOw/qK7XKz01KIN05cVA",
-	"r8SIQHWhTK4YxH1WGWcxYR9opNKNFvCwvBWm8aCJaeRZj6NG68syk2bTHKmr5Xh+jRpsM/cRKxWJhfHV",
-	"oK7bdNTyNxg/nhbUb5vo3NxqTJv9jBZUXXbXbpQMtNjLP+aVPtu6CiV2UV6J10DWpyWqxmg7KHBlAre1",
-	"4VW5I7KYZdJmHawy9HY5dH2qybqqzP3MZK5nbjnUgRz6+yXOrtBrlptzzeHmRCzxHQ32+OGMNc/JSWw2",
-	"VzMLPYgjXjdTQbPPwXVBTYSSN+BmeGnykX+bfia9iE4qyzRJzYn64p6n75otnO/zGgeSxBLiUAystbAe",
-	"cAtJB0dNwolQPVRWutsMonyS+f01gVetA6oxSUvZtaEPjUR2Dj7p2Axc+A86OrrnmKS74lDSv54niskl",
-	"jTAbNUsWCxb3ySsltHWV8IAXWbzZgqbJj2hN67mQx6Tz/OnjLsQXAu8xnf7b/ww8oscc2yBYJBYTNNlo",
-	"FNn8dLgWePrugGslQXDMiO2Tl2y6knney8loFJIO5QQig0Rwox92xxg2FGnTdAOu2dxMZBvyOPIxy5BK",
-	"8uTVY58oOtEMnbO1Vju6aO9NkjjJWITMjLDFhMV6cZBQsyQGFS/giRTaSHc/+foPo8HoQi89/OsJTE//",
-	"8/59++P9MzQU9cD1aYgZhpbENODO6oOVya8SmUxSRjqGZ/agrFULiq77WTsl/f7BIz2h1394+uTp036A",
-	"G/bXFSN0IQxkA6TB3pN4HCGeCKglQuVerQ7U5BXV8l23sghBIAJejM4ZCQxbj1FvMVSQTjZ54vd0lab4",
-	"41SkekXHJPBeqYz+2z+zwMNFDbxXly8vXr16Eng+Cby//fPf/uvf/vlv/w0v6x/+5W//62//8n//C17+",
-	"1/8deKSzSKJMEJnMeNfe9X/0A6YUBfE2gJyew6JD+WAc8KJcRTKSrVIT0HzPlsp4YTZkzTJWLRCqpZHv",
-	"PLdN4jwIXn26aJ8wMkkpfw/Ruq1yPhc5DfE5sLPQtQ7BeTJZoTuPxQngGeiTCEmw2vDsaTptcFuDFfju",
-	"AGsWnU/o4LKm7bgSuqJ5Bq5Tzm5MQD/goaN0G/OwZOuEpJMPudsnrxgr82wAt/iIpvC1DcHKav378GAR",
-	"u1fcErKvi6hlaah7+/Q/z9Dd4RasDungQu2dPsWKRvjrM62Bi7b6V5PYEnseWxFrnmfctq/v2WTETqYP",
-	"ot4wPqa9E3Y66T2M7se9B+zh9IwOJsNoFO+zvjYNYed8XuGN+SPvcm5T35eNmy2RcJOhE+Ye7QJNojK/",
-	"nb7qmqNi16jh/hd4e91u3/H0pXP3vqF7PWsI3Ntk9E84tU3Wak5HvjXb3QHs65MrjlO+9bUN9aus+uCQ",
-	"/aucqCoJRdYRHzqF/4ZMJqzkoO/gqeZs7RcnOSaQcwJv0Qq2UAHH2lEyZ5lWP3LEH1uAaGTSxrdEaAJ0",
-	"NiKACfkB74TlVQiJpBtJ1vONSUayKUj2Sc/38Fs25U8vRnE+ndualPESXdbW6c7Fhqt0uc3J/kvyq8Fo",
-	"X8O5ONBNcgkGLksx/dgiwFFFUqaZiOCsj0Ag0pQ1cUXeM7bU1JBYJJvzgIeB++LAGxNktVHKaCZNKUR+",
-	"HUl6kXB3fMOf00f+78AnfnuipsX99Jc21fl7zgpssYb4tV3ET8idKwemI5HFByWUmE/sSiiRBsEq/4T7",
-	"7cNiz3tTAx7dHbE7vOvcMUcQp8ZJmRx+VtqClvRXLNOLNM3Eoj6ep5oZkxDvCtHx0Bz0w3Us736iOewy",
-	"YbKue+10DO7OmpFilUUt8U/cTzDQmjZ17BaVaSrBtApOULtAYAsZ8NJ0fEId7tCxEx8ikUdiuenqW3Ct",
-	"TEo0o1masKxI3RBZwCmED3MloJTjUV7ATvji+1eX5AjuBTy0amZvGSwP0Tvti/NiQlwCY6WWPgCZJHo0",
-	"5n0VdQNPUK51abUvd8hb2tHnQX+xrIHkD9ymzu+ci216/y9d16/GyZBX7Ktkb1GsXT3aYY75Uaqyg7db",
-	"JcHueEQ1g/rGU2KtTPpNBirsqhKnCPmLhylAW8whCsrbawqJPrYpoc1VN/UU9zL9105u2gos+wYSa5T9",
-	"HknQNjHMzhQzWfwfA+BnoJXeNkn9gh8Vg6vXUO0ysPPx+maFijc3rfA3jKZqXl/dgq/aCYn3zUiv7sfN",
-	"U00fagk3XZCU8tlKH3G0BxG9ROvQ2UrbbY3O11LiWCtJY76WY2tq6zkv3ixRgU0+qx2q+kGKE7lM6ead",
-	"VcGLzfrji8veiSBtuX9tfjOwe9BQNRzO+HwPyixc0A/vdiZyzZPZHIAFixud5TGWs2xVAtvzuorsO3dB",
-	"8kS82mgzpmxxfHmUL/ECjghjEyYEOQV/CWAwRuwc1IyS9iFt3fUKsfEWTaZWY+6Eu6HOVPwqpdUXuZhI",
-	"K8lbufY5silX9D8xU9/WTDWA+xOoWDs5fUBMcRbBkrGm1BcsJfvYlJW6hpI6gLcqMFZMcalvaHvJMok5",
-	"1Dalr0YWtt60yXCASKhvDG0xnTKM3gKTA7i1fVbSESgNUj7hUlHeZgVoFm7tFDO1dhTxZqKHh1od6Dny",
-	"ZOwTmkph0MwkCf9jz9TF957F4TmieWqF3KRT61ML8WW7if3tqnL904DVauHiRVxmjlBKuwdnNJV/dRYv",
-	"5yJTRK4WCwp7B0v4PkEwMWfIxVJuL9h1UldNDWwDSVbeb2B/JOlIhkwPPQxUmfzlZSUq0VgVvEsAwlW7",
-	"Eo72bA5P0+FEw+TJlSnsrOu/BrjJ0YANZHjtiBbZ7zt9DGWHyX4eECjZ2EZFhoAq5S3TErIX+hyKGXy6",
-	"L3qn0dV0zp5xPXPJJPIp5CZMLz46RsIkBlUbgRzwiqychgYluH4YWs3LIuZYc9ND9Y3N5dd73lnPN8bz",
-	"X5ig+0WXlHh3sG3cJB3z1Gl3993XF1MtUdUOUt/f3DNENceqyZs1+tyzt83q+0Rb7lNNtFu1sYzV+6IZ",
-	"ifcC0RHhKpa33z8bjLpkwtSaMe42aZD3KgpZwDvhxwAdDZi74uhO+EPJ3RB412F3DJlQYcaWKY1YCMjU",
-	"aF+B/w1huKUf8ASdupBrSsIjkyZBwiM3TUL/XU6SQJfUXtThrsz3Fo3A6NrP8AXHdaJpfqqR1J2lraAd",
-	"SKagKqvkXjPLIIz0ymZMOe5dMCPqB0Is2zFK7CKbXNaKOg1gkqzIlHG5tXmy0ZAFU7eR7eF8oQ4y9/jW",
-	"Xn1kHVNHZU27vI+NX4Yl2OISsKtEDO2U15B0qAFIB5FlSQozbSpU5BNqPdd4r0t03Uo07qx6RsWy8Ajg",
-	"mOsHU7MRFq2yRG1eaXo0Eh5QZS5WuML411PLLf705rJW4fDNq9HpffKnN5cmnVCuJiHp2CSNexLg3zGF",
-	"LGQflmEORANmE7y/EG9zpZYIvJDwqbC2OEUIU4Nw7NYcQbIdo4ta7o6HhTJ+TnIMsZd8yMJyouS+hQXD",
-	"XHLIYnPLmqI5VfozmF8oGQv42kTkqI3GIzSqEnrGkB34u98RB8MnETzgmBAWGg0+dI4jZyyWJLwwoEMU",
-	"AdgQ3Ydg25k/vbnEnjPhOAf2kcmM2xxO2ANfj0xIZrYgSmmysAgjiPd4D8GiEJAfckRNj7EsA9wRjjuE",
-	"j/bJBVkkUiZ85gfcYCoBHFWej2LRfHBALjK5ySwdDA1xV1GN7Pw0s8SYTSoimhLJsiuW+ZDtK817ez0Y",
-	"NK6E1jbNUpBlBkXFgueLDnaXtIuN+ayJLOPIuFgmIen8YM3Ttx1NfHJ8dLRer/vZNOppShFZX2Szo2wa",
-	"6f/X93W7/YCHml5Dk27aYGsUZYs4I9tDAkwqTNoFLQSrGZS1Js4DXpgC9l2SdMAy7QIBN5unhfImTZOB",
-	"3CjZLDEDc6zX6Cf4m/xkdZ6fyIJRCL78FPCfer1e/v/63rARTzkkP5GTwYD85Nqph4IityAiaw55czDI",
-	"+kIxDjtSyNPI/bXnaAiHJ8MHRSesJ4Ae60IJkXA4GPQ0M0r4CqT+yfEQHzAgQejJRvBOn4SnA3OZkvAy",
-	"o1xOWdYIUkTCaL7i71lsjsrp4DQfCBjNVng4jwz7H0h1h1zYMtyiIfmJ8EbsseqzOYAwPnhs9tawN8xM",
-	"8CGPdRvsb+21OZYtvvYExwN51RnDGM4OVNraKxdMzUUMsD4A2WznemqGDC4UBDnH6C8+UIB+gnEeXuhn",
-	"w259xDkINb72zLzWjKxAwZaG+xtfFEU47Nr7IgNRVH6bg4yUcEINFjUmjeuByTIQde2tNXCj4vUWCANS",
-	"EHIwAf3ichpwBb2o9onE6arynm16Cddc2PlOqVsOuj7CSiuWsGhMY/PVwOPC4trnGmBf4VvDEfmJ3Bh2",
-	"a/2ziP7bU0L0AIIXP1rQP2KRlU624NDWo313VgWKWm/B4oT2UFjoN59W3tyGcoYEthXcjBSAY5aoyxBl",
-	"ITQyKJoWbAU943XaLSQRjH00gm0/FG+OEghQOQ/MsUxBkxBdk/Achq85398dPwq7+n0miQ95vzRA80qI",
-	"nVSasZU0lAPDBX9LjSr1ikD9C7LnWt+lxlNcA6XFrzyERTEqpG3luQ1KtvZyF3MU3wlsYg/gUAhX2Ba5",
-	"GHLKOz6Bn6cRDrQ2AE38+lM9Ay3aMAgHgdT4reQ5iVKtbGrKQY9bg0CyQLn6lae5WGmHsS3h1NZ32yDK",
-	"49sGyO3qUO/Wex0W3vCw6sdGYRXwiwrAPXajRBwkmlfuQDtWHuvPJdZLUGoZghmiaZorwE5jHSiUCU8G",
-	"JyGGKUxjaBBLY8IFsIKIcpIymplTibLFtB9c8ZRJUzijRaM+64myKu9jYbpERdjNLKLRPOEzqwPr92Rs",
-	"mTHNAvDc5+q+bRdiGjhV+r7SStdXhH0eBxwnAHRpWgppBcqk1+aeZP2A9dZuihyfjpPVrEQhf6DjivU+",
-	"Yt8jn4QvXl8arejrJ98+uXwCjtOwsdwEIQxyIULT/GwE3Cj5BjXxeC9Nfzgc/E5iuVpveNztgvrcK472",
-	"mJgWUB2ziljLlUjBNdNDWxM7SHXHJU25ue1XwMl+faHOSaW9pKl8M6jPiYStUYz3ySuGRoh+N7wpB3mf",
-	"0Og9VPrVVxj6KVMF92LbMC3+MEGN2g3WF+f0Ct5sVDXet+vjds2xiwSdyYolGpPWHloNq6cHChShP7cu",
-	"d9Bq7JxVaVy2V5ssnApI5vOWpUE/Ofb0JA39gVrbfpUoB9QidkXTFSTpo5s5b6+F7bTE1JmQZLmNUWuz",
-	"pUfdKRHlUK8pDNv9dQQrzbTaULnZN1e7MErjpoB2oJZR1MnSNgmTmk2Y1g6ahcUsMoWcTodrqGskLf2t",
-	"iYsMj9H4YmmwhJMbVlSxEDQb7FAeA1FoxmolJZKoJpuWRnZlrgy9oMKTwXHY1QtrZTjE9w2P1WIUHSQx",
-	"AUktA24yHR1WZFa99ntREZc7nUIo1AXYo7p+EnDc7TEo2Xmf8FrfShAc1V6VM6YkaetTGfDGbpRvYOFM",
-	"JgToIeATB69LJzwZnZnzUlInusYhJuA5rSBAdYmjIfTJK8NKuHDy1hXNrnBHYH+kjxjEcIPeV5Am4BmG",
-	"7ZeoggR8O0w6bo1UhYZEOrXaRK1dmneKqWLYtUJwFnCQuSpZMLc5Jqj9eP5w1wHwHEEa9P+qVcZ9U0NC",
-	"jXp1XvAnfZkkMuDTVYb+wjXd1HoqNq9unzyHSnBINTHNG5nZ2pwsv3ly8XXuWIROgeB1TiSJRbRaMK5w",
-	"XYzHCMaA92VipfIifOtzg4XPe51iv0FSEp1n/eP+6GDpCU91UQgGHEiYlpyjMMjC2vALUjcEpa9bDtix",
-	"vCc3ji61deUjbec/YvFNqE0Jy3RS+MnOGhYC6rXjTdd3+yT2iZk72mcBN+lBpQ6mvmmbArSr+bkpl9F0",
-	"gWvsMBLz2gv7YjEltHJacgchzB1+uifzScMuciezzBkiNQ63BJXSgGOhEMgJ7GAO70QBDnRs6QfbOzMe",
-	"I2hBwPHAzCFh70fDzuAncDL8GBoFmqTaPoPjB4xe83UmpW9uXmhuGckQCUsG/EUmtLrLoJs4XLO3arZB",
-	"l0l/Qxepvb9MwfYU2zvRa2sJJOD5fVSCT7HrjDoWehRFSivE5XLw6FIUQfMYOmPwposXzxwcr7E37A/6",
-	"AyhOxTF4Y++4P+gfmwgLRE1KiTnjj96MNcSevwV1vuSOF2vejhjgg5RHP3HBn0KIu4a4xRIPd8BRQFKV",
-	"6yAlLBApMMeX/AEpwDjTiXmV1gvgiYy5Xb9g0chlovfQxLOk3n4MiOrBTjJwJ042kNUA31nT9L09cZDS",
-	"S64SmdiBGrsGzwpQMmxKfqyexWadHmGGk9sl/ofmWGpxyxG01bz2d96HHUP1jdWIaWrwVCwjLbJIGntt",
-	"5qnrewGLl/Ig2r+tDMoidilNDAhkrbl3OVuzaXg2zNnSTXUXDkrLGE0TOG3IrRj6a0CoWtu5E0LpXtjN",
-	"4X2axlYqra22pXCSKduXCWNd4HUVmVuuZ6skDSdR7INykDaoNFEbDInsD6vha6J4/vRxDq6imXsO1xHw",
-	"7Wgi5gyqjErJQjJNNDd3cDr6JPw7w3HfoSmLBznW4kdpyyAFCaJng9aBFjZNYCEQj0R8FxM3cp9T84yx",
-	"gDv32y7IiSSpEO9ZrDUa6OhFEh6zD9oeg/Q6ho56k+KcpkaSBjznZrDhFVgP4wttIYO/trbr/gTyvCwx",
-	"KLAjjc0R9kK4IoFOMHCW45boJ0pk0HrccR4NrXW9XqlWpVyOZH7stZWF+16v9JfJEu7B/zYkxL+tdOAd",
-	"DQZbWjcc1pzDwnY19D5wM6dKMswe85vp46c/fIIzanoon/mR06EWHhnufuR1pbPPyfB490PVDoHw3Ok+",
-	"H2topqIfHo32ebjeiweePdv9bLXj1rXvne6zoOWGnfDUHsvT0BUNMkswFddIc7IRq4zYrGU6kwYyVXpv",
-	"r31vKZoy9R4bMxWNf7HmCBJWkF6fPFOmGbbmV0adLvyLffLadPexairgSgTcVJAj5GkVCcsvIuaQqxNp",
-	"FTTwBv0HgRfm/UxMao4xHEwaqrb10K63vgvI3HGmFTapOzjRR0IdrO84noM/s42HnAF2/ZHY2s+l0scF",
-	"q51WKRzVYuccDCOvNfXpMIRGp87dFPg3Yy0bjtuECdUIuXw4QEMNXvnaJEHSyip8bzv32sBP0bwqX5ID",
-	"J3F9fX2Azmggf6/LOV5a+7quSYLhTUqCAlexvUlwpU/MbfZyxa6YvvetUz+37f78vtuVMYM9WHbeyehO",
-	"KN2OUMIzhbKlLpKufa/RgVvg89b5ICL/SttEBTPrMLXPDR+bzqqmQZQTE6i0WDWe9oBDfEOLkVKf1fA8",
-	"N0HMq2p+xYcmEcy4zjmJE0mXS0YzGfBpJhbGIteC0Qe/FdhSExYJrRZPM2bcqkW2D/pvIZ8jM1FUCCTp",
-	"oTR5xAvPt0msrIVNQrKABIS8+Ww5hKeECHgHoxEWo8g4OLqYj5THYW0bW3Bv1WQs7s4nydgpDHQft8Kz",
-	"qZ5YcXsNzmnFQjtOWeq3i5PjohIksn0bm4wR855me8TI1po5/TObDhb9eoe8MO6tX6nNsA//eeo25D8Z",
-	"nOx+Iu9CD5x8D2bc0Br81yk8Hh4215dOT+hfo+T52mSbN0sev9lz/BI16HogVKw5JgJRnnvmAH/0jW1p",
-	"7fBa3+YsgudMC5aAIzu3TmM3hTs8HpwUUQxqAuOVVtn1VzpBCNMz3n0nhM4b+PMfmbpN5vwz88E9FOcv",
-	"oyzr4RzvyY5ssoR3q8z1jlX+u9Kz/8hUO6s77Kw/EupZDEd3uWpyF5lENc0I5WoimbKOyhx2Ge32c4sg",
-	"2I4Q6GM+0IEogQSGAO5mU9el1fYKgPJypWTAbQ4MaM8JV6LktkK/i4H2sgl4+hF9iB3Wblkw1FrB3QGf",
-	"axWfS5tVVk2UKrF7h5uXpIR9tlC2NT8vUPv1RmLSUSX/CRMVcChQTuQmQXXPTVpRgWvVIAgQFvLWZcGn",
-	"Os2AFCrtThwrU1+t0kmrK00TF/p4LPBL8aaX8Ft+lPIXGGMg1w8cFxMgh6x45UXP2dptuebCtHQsVc60",
-	"TQWkqQp0tq772SYf3JylSxKtpBILlknj9CNQBtsnj5g2Gdm0wfM2OswbZnBD9/KG3apQNzGcLyvc/z1Z",
-	"QYc7zu50gV+0zw1Thw/0uR1hB/X2rJpKE+O8FYD1p+Ugi6roQutD1BcDStjD4i8mkK4EVNFixp3JMrXA",
-	"uu2pKhdmjD8vByo6ObfbFfekaTn/aw3JHm4B3B3d24nh0jJ9OUfYwnN8hla/6/gffYR/7OWCL1ond1wG",
-	"IBXdyO552fGaFEDNJOHg6zY4MH3y/ZqzLOBaHR7nSXG2Uij3taC7fXAcNmjmrhZum+2j38V6XDoVndhH",
-	"xlXqzwIJr92+SVd36x+gTpALfHfALYAnsLRtXvAL05r0sL2Cp3I1u+5DOdnWt7nk+P0N+muxhfid9vGl",
-	"/a6mPrqNezWqGAUVW1SHZqUi1znsWS8V2J0DGoEy5XnVOFjN9erqJKRFJTmv8ATMA3aZAtnFE9Dz+mkM",
-	"4TZ9qjjCFsUHpnrbVheMqOZXbRlctaYvL3ork8F50aET/oGlVaZnV/6KLzzTO13wt+7SFZwV7KVq0H2+",
-	"Nujvp4pg75E2h/AL5MuFMkiVU1NZQXofk3A0GDrKFT6i+SZb+/riAC8GPDGF2SwmnYW4gjKNAhkEpAGg",
-	"G5h6jLxRAbZep7yoebZCJKI84BPzzaJR5HbAj6KN5LmD7WEQw8wEA56nR0BBHWqqWrSAaksO02xRZrlO",
-	"Z1wkQBA3ZfAmXaRgcedNdbKgFpsyxPOAN6vAqoF1mmpdmwqCBfLWYa43w9Xn86IV+xar2DdIwRcrdUNq",
-	"sb/v/Z/jgj5Mar5YqS/gL90tsPNzhMV360KVqja0+YLC7oZzKvdYlS+YUunMff+8SnRLfaHkyl+GG9og",
-	"cj4X6qXmzndG4a9El3mB6Fi80BByUdqs0OzrpjoysmaH1xpElnD8Q2Xw4aYC0DH6hkwTqIB3QoBNNmMM",
-	"IUTdNTX1+vVFDmfu8+qESlQewFRRM+iAi5VKkyvIZrUYODA8a28icBIi9AE4v7Y4GeIc1lzxuSEb8HZL",
-	"dodp+o1Zzp+5IvQ2bFg7lT1KrKziovfxzp9/x/du2J/PywT2BU24VraK6L2tXPQNgmVFpmJa80fIjMx1",
-	"SCgP08ep3v0V8DnGFq2ugKVGIIm8tW6tPySAh1dNOGsGN4DU+GSZRO+hM/6GhLDioQ8l85YFawPSGD0c",
-	"s/n9ekf32ic7UGIQcP2ZCSMijS0woGb25T7weQNhYwNDUofEkILFH1GbJQv4dqNzXW10iVOroUl2ioYM",
-	"ZE4hfajaCHDDMCOoGtJwLUvzFvtIGXMt4LbtA673Odbv4csAbdwsNpbo5fKOZsx0tA14wPVRYTGBeogF",
-	"W4hso7emcPZONsamHhf9y1DSWagzHjEzN4O2QvWuZAzkhJaUAMmzBtBN68rLyYVKIgX2NVTVAK6ePtR3",
-	"J2miLLRawDuCm3I0/IJBfYiZ09bBt02PE2WBRc6JeQ5RdxyXsYXjuweLm0wtKgti8kkDqWWAhhZJmiYG",
-	"SdBoDYbUKvubyICX6slLyH+CO9Un+JqSr9zANAW83ly0cKKTPXzoj0rnDF5pqmTcXcS9NicpAihC0HFm",
-	"QsTnBUGIzEzWh9w47Jym99qA14DvhosevCHstus0j5Gt1Xhrq0kI6dU5gGvR36ios19mIsYm2C0FIzbs",
-	"UWgrbktq2vvxrf7PoHfWe/tx4B+fXR/UnXrCyFAP7GRAUrFmGSAnpEwh9kGczBJEr5xvlnPGpY+cObHd",
-	"nKi5t62sv7mHa9NCHDfPvtDqi/kf1HPjF5ZibiioxZFQFlp6mVaf50eB932KRwGf3CNK8oWjIjc2wV+u",
-	"Yv3Jjow7hfxnV8j1atdV0apqm634baXdFH2TQVB8YqJ+M7ADtNhumG2TEp0XOEHXabfGycfEeWwHDcGO",
-	"RoyIS8s5kgLe1yDqhjkaQUgk3UgHMBKgDS20RMDd7Pw3eUVUqGWLCYXYT8BnYxJ4iLCl78B2FaQDHbcD",
-	"z8dq3LY7yEjfg0aIFFpR6hRwjgZNkTeDsGBD3Uako64fcATx4RacC/H30YmD5aeMQdtxAZlSVuEbDgYu",
-	"uhDgLDIKoHoA7EkRNDhHE4KygRwQX+Zg/gaUqTEtydLaF8fAMAW0spwzf5ETDmxQHp0ydxMD2GOz4/XJ",
-	"Bsjy2luQdouXGBeaQUsW61JtgAOVgQ3Y2uAkyNXoQESJfMH1c18YRMKc3jvwiNsT8ndoE7ede2bP28HJ",
-	"7wY34eaF8CNt0EmLA16XJw70vXQC8gZkKVFkru124z5y3DcBN76gAsMywxtsmkGj5FJCvC8wKIy3YMEo",
-	"6D0B72BNVOHAAnHYaGC/xBVDUfIl64HM1t0VBH3BgqA73nYLlgu2zCt1yziAwyFH6WEb3B3hUts+Om8y",
-	"kfuM3ajpOI+OEhMcxefAP4hQbVodzltSTBOeyDn47opuFHkrXB8w2PHWfVJyt1QJOb1g5a85klltsrtH",
-	"JNOmXt3FMO8Yzw0xnovG7s03hzOwg2MdIUh7K8e6ID9AbCnrvYKkbzj1BXb+XC3SvlyyqL+eU7WeAXr+",
-	"YpWqRB+bI8Tk70nGlWGNff1EN+D4WRf7soIcZsIxZlngYeNykAAhD/FLyxHhMlmyLIejtwEkarQ8gBMw",
-	"eGbA70xDS63Wiew9MMAYGhKRCxKJBUCopwnXWls4JnNGMzVhVIVdE/EZnuadqN4ztpQkiVPwBHHsFyCh",
-	"mUSfvHHrnJJcIw24yIhUYilNU7mrgiUXeqVPKAlngjM7RZh6ga0Psb8nNJpXl8LteQK/3JPYsR17lFnE",
-	"MypJ+C2Vqgf72nv2tc0OhlwumAmfYXwiYontZbG2uTKLREoWI1Y9JaHDUEMLZE/CmCoaQtuhMAwDnsRj",
-	"cjKC9ktcjc3+YvRuTD4GXhIH0Do+MA3VA28ceMfTQfT//vN/Dzw/cNurwzUr1eBi3m0dLqEchAsmzhMg",
-	"PoEfOKDGcOtoMLrfGw57o9PLwdn4ZDgePOgPR8f/EHjXZuABv8w2eePTMFplKek9J71vSOA1N739/WXg",
-	"kd9fvHiGJ+/3z74uH7pGCKFXcKnAWN8juGZb8UN3CIq9VaENHOxZfO4QjFbnV+BMg85qSYHLhvKpiDSV",
-	"yKI13rS76fpuCa7YB3UEQ+4VzKiICALBDHcRzLBOMPcnA9Z7SE9Z7yQ+iXpn8WDSuz8ZTkfT4fR+PKIN",
-	"1GRoo0xFJQI7nI7u988eDpGOPoP6P2Eyt3I0Au4wx4BXcPxcSq2LkXNM70MOgf1soRGIw0csG+l7dQDx",
-	"RnMVSR/p6FyfViiXxc5/K66S1A29Qes/aU7BnUJ3p9DdhEL3BuDiaFmtS5Mrdgs6HRz4m/eyvVipPLGH",
-	"dLTm0K3CPfkIJwUlQ3xj1ZF3hreY5n7VLox9LVON+ZqtuLQeM/2FWaapdkyWIk3zbyth2kYafFfSYOr2",
-	"A35RzRtLuDNU517Iz9G/sxi7DBl9MZHnpRInaK5VyrSBRhiQwlyK/bl1+ND7lrN1keoWYrBqjN8M/YBj",
-	"U9VZkcYMoEWrJZls9Ee7plK3KMAyOW++SYWzOVaA/aVVWijKhdQzzGPCrvI1LQOWvdG5OLo156Ldea1J",
-	"mliXVVZsX+Fcb3b3784LeSPF/nei4GcXBUDiNkVSs5cDHIp5VkSbZX5Zq/7cp+rCspGhPl41/hVwW5Po",
-	"VG9BGmyeSBF33W58hQ/TgAX6JHSA0UxD3Ap4ILaco3EM/SVaeoHldXMtzsqA7+et/Itdx193zYWZxr6O",
-	"yjJh3Km3dzztZ8FQuioO121kc9l3H33ERNrrVuaoz8MeRQ3nW8CI8poD9EsmMuD41T65IEU+d1n/K+mI",
-	"59hG03rmIH+/ohdDCzPNQVGdS5TR7/rkmargruTas3WULkzb8sPQWC4aKvcrOeRaUhn9FpsB2Veg56vE",
-	"PsY2qcgnC/qhR2fs74+Hp8f3B4OBT5LFYgWYtVvAsv+SZzRv9XPpDbUt3vRyYIbYgvYk08/ZEH34Veik",
-	"jq0ZfZ9uSAeadPf7fadNN8Di4k9dx0nr7Gt76/K2xtwB39qZu2jMWm6SXWuGXe09F3ijnvXXtLnrShvf",
-	"3ixxdHLrjdjsBrc4bG6gPN584VN0e/PoHondLZTxxVK9b3LSdxL9DgmnLi9vupBy25lCyepjAduwVAkz",
-	"MhxvSdW84Hf4gFcFA/n0upgDtI6jOJlOt0RMIe71AtyAnZdPH5P7Z4NRF704iG/dmDNulz807a5DdLFh",
-	"rtg0LyEjIY4ixEBlxfkElXGTf2KRIuHHABu6BZ5PAheuGhKzgzL6deBdO0IL8eMdQB45F2uJWehLmJgp",
-	"AOSMhBlbpjTSukwu36HJOODT4/j1gkEFlXHwYevl8Ci3GY9co9EPeHhUthnPURch4Q9vHW1NrUV5CbDf",
-	"IfvriqZ9ZyGxIi7gWFwqMrCTTZVpvpwQocwfsSnUNh67zNhVIla5yuvbB0mPDMM++UtuVxv10T6Qbxxo",
-	"VFRCV2nbel+vS96bxNn4Uq+R0SgknC6gUtDe0g94RXN1FFvsCMCKtCKbu5jUlFs7e7TTnbcH/JFQ86bV",
-	"zZU6mJDKKaKkRCK8Q1l/hUR6dE4uaQKx7f1LIF2ng9G8TIw74D+PRvq1PuR7RF9bavrydTHpDZqznTeS",
-	"kskrndg2WTnnG7ZUQOIufV4N4BfRrjW52xYO+6nUpKxRI/XciEo97B3/QrTpHtDJHyqFHEBtYumNPcNf",
-	"TZ9+b+y5zLIotRj0z/TGtjxSbnWQP2T6nmq+rJdKkyDjEeuDP2s/Fd8clxdYL9qs5ONJAOFeF3Oqzo4+",
-	"RzF+Zo/4Z6jG+uzvYRO49PzFDIGbn++dOfCb7m+A/B2Uqxwr4vZsgl3iNIW+/Uo02grHvzxbIdOCSX1y",
-	"TP6ANUJ0hVrN/EzYJjhfxKxqyyl4CWFyGyKvxOsbimsK46TNcgp4rs0WkXZcfm1i4L9Y/E7TzdisYdg9",
-	"L5ILTAtXqsqf6Af8Cc3ShGXFedAH5D1bKoN4stE/oIJvvghNZhMlWTolE0bsx0GzBn2opoFrrcc4ZlEb",
-	"clMHnIsIABu5+KKSLljAm7F+xkQPhGOJZSbSVBODhekp+iL1yfd51bD5eGFy2pwDCxuebweky5oUhFiA",
-	"4bEQV2yMEJig2VkII2c2Ae9A8mtGk9lcESe5wS5G17iaX7y+JFVMOrROKj0K8q5PRhx3fQMuA3vR0k3M",
-	"GEPKGC1xwCEyWWvw5bd0NTaKKJrFhe5ama0f8LwXQmjrL8Pmmi892m0+8X17h739pGJYt4TYUEy19tcS",
-	"kGYslFfAcnz7t6FQtwy4yCn0xnlG4fHgcnA2Ho7GJyf90+HoHzw/v2+iv/cgHk7vRyPWG0we0t7J9JT1",
-	"zqJh3BvR48lJdBrfZw+0idbSth5Z2fhUr4Vz9IH1IXsATRnYs+9hYEabVzCH/Jd3OUIMZEc29+3HvQf5",
-	"jexhog36x3OqXi3nLGNkkqSpPmWNHfsPqXne4U2v89Jfgo/5l1+ffNcM+bfuBM+1JGj4aOR9SZLuhFIF",
-	"PrQ9YSelfLaiM0bwXhOY1rpCttImeJ/YeiDbfNPCUhXOEslIEkNORz3h5Tscws8Y0YMvbOveBeMmEVU0",
-	"FbNfaebJ3YlrP3H1bBBld93NAzE/4AGZM5qq+Y/tMRME98sbFCDKIyNmspAcDCGAHDtRiVU0L4Hx9Zvc",
-	"ud/Ah3/O82C+0Ob4MhNIAA7xin1yz6hfF0VqGmHRKtN/jH94W6aYK8aZdEkFqcOQCkB07k8prILIaGAi",
-	"fRKeDo7dJr1N1PGS0Tgxg/lCBCJRMIEIgJJEmwotfyOk8kXEfgttuvRQJ87ygx+9CVT5XazUXL8HHOZQ",
-	"4tQWKDIVp+BggH9LbGkVi2i1ME7gVaYNmSOw4MwIml6VO0aiOVUToUAbMC4cSCze5jdisRMHq0b4rKPP",
-	"diNZZ4kygCV5fhhqKAFvTfmttQvvoFnnm+7CfpFO3DX1EpiMDF6HCnacCynL2YfCsAELuoyL2TbxnWpX",
-	"8SYjt+rvsYwLvCCZpRTN4SdMnoMvRbzP8cecNxoKun57/f8DAAD//w==",
+	"7H3djhtJlt6rBHJm0eRMkkWyqtQSCwujpJamNdOtFqTSyN5OrTKYGSzmKhnByQgWxVEXYPgZfL8XBmz4",
+	"3r4zsMDu/fgd/CRGnBMRGfnDP6lU6t4uA55tFTMj4+fE+T/f+RAkYr4QnHElg/GHYMZoygr4z/M8o/Lx",
+	"Bb3U/0iZTIpsoTLBg3FwMWOE6p+/kkSqQvBLwrjK1JooenlG2BUr1mQurhgRU6LswySZUX7JJMlUPwgD",
+	"9p7OFzkLxkEUjKIgCIOC/WWZFSwNxqpYsjCQyYzNqf68Wi/0g1IVGb8Mrq9DnN13IqE4pbYZvnrxnf0+",
+	"ZyucQ/XDR3SRHV0NjyZCyaPj6SC5Nxmw3n16ynon6UnSe5AOJr17k+F0NB1O76UjegSDMHm0KES6TOBj",
+	"2+f5iCYz9khwVYi8Oc1zLleskEQJQpdqpjcxoYqlRG8Fk0oSWujZX7GCJHqktF/5HuPLeTD+MeCiJ5Uo",
+	"WPAmbJuD4NPscvtM4kWRXVHFQjKn73v0kv398fD0+N5gMAhJNp8vFZ3kLCarGeOwo1eskJngZEUlofId",
+	"S8lUFGSyJnw5n7CCdDIVcTNxPPbuGSk/wkUP1hPrV5A6REFyqphUIVnNsmRGEsqBiMakYFc0z1KqWMRX",
+	"mZqR+Om090xw1vueqmQW9yO+lXzsNjU+H4TBPuvetq2bb0jjZlhqTODFZQG0SwpG07G/p19Js4l9cp6o",
+	"7Mr9IKs7GhIp4D1J58zueybLP1W+g3vkX7rjgy/do2VRMK42L3ki1FeSJPhYcwNCTegFU8WawDHq/xFL",
+	"BVuQ8UuY+UQoQi9pxus84uTg6e6aZ2N+fXLO12Z39VTtfErGFRJV0IzryUpF1dIxtYhnPMmXKUubGz2E",
+	"mW+b6VNLadsvKfBdYBmkcrX6h1H/wZR+EJ+dCPWJXHbHZv0Zb8ON8DPNtCgnMYWLFtubZllQZZcjDnR5",
+	"RmLLbmMi1IwVq0yyfVmQ49SfwnnMDnyTTaebaTzNptM2Ikdeo1bC8XBkHTIkcRREy8HgOIGFSgX/YD38",
+	"Gz6Ff4qCuE+eKtyfiFsybFJ+73AmYxa3eWElm2xZW6Ys9ySUp+aSwlztJRY8Xzs5FnF/NLjQorD/NWdS",
+	"0ktGUtG2tlEPiebABV6HwYIWdM6Ur2c9nYIkay74B870jOaiYERviayoVCFJxHxOe5LpMRVLQ/1w/LsY",
+	"fljQgqVmk/J1n+jNWxWZlqKZJAktioylRDNg2JPM19XY+wzUD57CllqWrqegZYzgVrebk078u3hMKF93",
+	"zyLuLgSJT4ajuE+eiIKYbdP0NdKkA3uZ6eWhvhmEAadzvU1PpyjSKyxgTt9/x/ilmgXj4WB0Em5SB59O",
+	"tU6wYSNhkknBqGLeMvXCz3CqSBOZMkvvkx/0UsgVzZcM9bDskosCVbBNky+Vko9awTMYaJu6rT8VAtty",
+	"m1rqorGb2oKqWTkxeHkrlS6oUqzQb/7jj7T31zf6fwa9B703Hwbh8YPr3wb1KYfB+555qWfuSTAO5kup",
+	"yISRoZaeJwOSixUrEioZyZl+VoYkzS41QYmCzNaLGeMy1NetUFqkglJAzbOwKw+Feppuk+FZqlVNSeIs",
+	"jbshoeTVq6ffbNiGiVBvs3TrPkxFMacqGAfLJTzZIqpTNl8IxXiy/hNbN6f2PX3HUAczxCbplJV6T+fp",
+	"44snJC3oVJEI1uEN2PsTW5NvLy6ek2+BtMiTjOVpFHTHhEYcB5isSwVvKVmBm+b+9I6t4dK6PxhLAh7L",
+	"OBmdkJlYFtLoETLi+slpVkithsmF4JKh/kU6yAZDMhHpOiSx1QLiLnwBlyeJvvIZv0T2Yudg9HQKUogB",
+	"6zATGZP4ZKQZw7nVBGdZjlfSzgInnGmOnOU5KZZcK1zjiMcngwfxmXmPkrmY64G11VDgePimmlFFpjTL",
+	"gfuJoj5JvUdzutaEKhlXEdc2DFnketFKvGNcUyf87S9LoZCFZvzyTO83oWRaMDkDOiMLVhCxYKhhh0Qu",
+	"kxmhMuLx6fR+OkiGrHdMv570Tib3We/BdJT27iVDOpocJyfpKYv75LVRgLViSc269MwM6VAiWSJ4CjrV",
+	"FqZZpaBNnGd0ehoG84w7ThRWrn0UvR8Ne1H0/uvHb37/23ba31tKbRRMeALeGW8SQ3C9I75F8LTIuDFZ",
+	"MfrOCMpO/PooCvr9fhTEXaPKzfX8z/REIg7/rVk7XyPP1yxI7zRyfhBiqtS4M4lyIixvnJ1crD+oxdpL",
+	"/RGag32KpinJM84kScSSK0Jx/nkmVUMwHkdBHMKoOJpe5VostVEslb78NP0McnOryNz/VL2j0AeQr83m",
+	"60URu89mkVpLiH9X/rm5/a+tk6FqTraSACXxHx5fxKQjiojH3z4+/ybu6ofw0FhK4uPBCXkmFPlepNk0",
+	"Y2lcnp/Zac3NuDBsTv+DopqE521YWfO8Q3hKz9pxF//8Pf9ECxFE/HAqILuJ4OP1j++yeabaJW1Oi0t9",
+	"W41eLaYkU2yulwEzXdBL5iTuX5asWJdTymFUfyopm9JlroLxaBCW4jbj6ngUhHqi2VxbSsPBAJiV+Zeb",
+	"ccYVuzTKwct32aI542/Fisw1UeEklSDyXbYgEzbVdGwnjEqH3DRv/Ur7tHfN2vw/b/KDlslfayUEpW1p",
+	"BDwvgNtneiFPQHzpnxLBFeNwNHSxyDMUwkeLQkxyNv/9P0m0y8up/rZg02Ac/OaodO0e4a/y6Dm+hTOo",
+	"Kcglz9IGjyZqvKOluly/jB1ReLq0ewtuc1fzhohXb8KY/C4Gl6GWu05P8S2Ovr6rM1AGncc4PbO3Ab1b",
+	"EW+dTU1/h3vi+bN3u7K3+K2c37My162OClBfafoCRd0BJ+mMTD1XRbM8GAfKE5qaT+md0FsNflHyx5c/",
+	"PBuTJWfvFyzRCgvjqb6m+u8k44slXEHQ5oLxiSZOlSkwYx/SlNgZOjK1M5JHE5r2zGeD6/DTacyX/Qnl",
+	"egUTZjygc5rri8VwOSHJOC7u1cWT3n0QNLAcUO7M6p/29J8i3nnx5BH5+uTB8VhrhQy4lL7IRK2yhJGM",
+	"o8yY/BNLQNHK9T/lsijEJThgKHnFs0SkjHDBkxktaKJY0dUkZPy8eZZ86hGuxZLQXK91TWb0Smt3E6Fg",
+	"nimJgpfLxUIUWjzITCrKFToN3aE9KA/NTajlxPRwPUXfMX5jBwY7qW+eHhUOQnkuVK2nuptP81ys4Gen",
+	"Fff1PJ6IYpKlKeOfuIegIMLwK46SSM0yCfsIajN6brMquR+XO1fOo2Xrpu7Hm9o5PS/QRcArAubaV5Is",
+	"lpM8S/SPZ0bj1fYwLKiyCNi5p1wr6DR/XBSiuE1xcM59hqKtqWXBWrkzzPOZUE/EkqefeMCghimroWXa",
+	"vq+c5Ul5llqnw0+2XQOhelP48SbO8plA024iFNC/Zh+gD9I8N6emqV8yZvfCKpv7hElAeDkluao5npmA",
+	"0QLJPskz/cZM5KkE4wmH6FclHXjGe55rvG3Z5vmjihvdC5psfceLA8F2PafrXND0QojvtK54m3SK+4kS",
+	"ERRVzZ4oJ/dOyJ+yh3Aen6RXbZLGmkxn5SUgMuMJ07o6iDOth3SsQlXXp/R913vXPSNThn8wLhetEYEX",
+	"wCf64agken8pxKylhfwX3mM99ITcyEXYriM2yRrtw5oxBO50n5HYAEJdz2sZcKNWdxi5etvzwvkCP4kk",
+	"INZazGHaKcuZfnGs1dyUODJwdiSuy20QTVPyH8wAf6+KJfNPf3R/w+m7ibecvxkMpt9z3s6boIBzXB0j",
+	"1tVrPqUtfxuZN+esj95fVQyX8SUrrrKEveL0imY5xLhumVukVNEJlayqgSYzlpIiu5wpwsVqgxmCHjp0",
+	"OFbp8IX+pXc+Vaxo8vyXcGxgi65opqwtCqNl/LLVjvBsxeswuBDie8rXRlWXn8q/hEATGdwc0q4r42Ro",
+	"PI4VCvRUzwshiJ4IcTNpob6CKtYDy/+GiO6iOt8QPGgYqWO00HIzLDNmMk4WhbgsmJSEKiJ4wlBoLxg3",
+	"kb2IS1UwOpcYSQFFQytnffJaH0/sHWZsNkQaG/Ayu9JKsPUmwPmZfIU6a/rMJPGK06WaiSL7683IM0YL",
+	"LTvB/z0DG3dh2Eupfg1LSqh8voUIlv7vN6SEoUFYmal1JtSu4+vXr3vnXkZVS+pVvqJrSeKHMJrv1S0Y",
+	"lYLjcdOWz2w3+V/xRSESJqVmbY/BhXCDtr8+mJEzjacZy1N9BZm2DmQw/vFDAH/Tb7E5mGBLyDXIXQZH",
+	"oJWlIAyaQTuqyFxIRUbBdViOMxcpy3eMsOTvuFhxAs+SKLhcqN6DKDjTGjH5w+MLYlNA4AEZXL/x2cvI",
+	"Jypv84jZvRbiMulgejo3I9RgtSFxkXmIT2IMblIw+k7axC1V0ESdkRh3PDacSIsPbRWAhHvFJdryLP2e",
+	"pRm9gNl/GY1Yy7fY/5r+ShxCcE3rVCZKFz/CufUe80SkGb80mS2gSkc8zlJ0hsXASe3LShDKS0sfXTMK",
+	"4p/Gnd7giedJwhblZ1rC9N6ncIZlMCBdfyXbpmq0Rby3Y/1gZiL2WhWPOBjZS653UUsFlhJwGD0YDgfk",
+	"X//H8LR/2h/e6+Jcmxk7dkJtqThevsozoV4wmn7qZbc5Occ2z8P4EMC7gtmAnQz+YhPRusaLQLl9wI6R",
+	"UA73GnJW04/xJpmRetqcBs/VjblG7BwdjWICFuQ0ZuAcJJxlQIPlEggXBZpXkzWhWi1TpFhylc0ZWTPV",
+	"h6iAmYCe30OhwLHewv3Rq7UQGYcIDigKEFaiRju3OZd9yNTSRK4y9NVjcDZ9S1vCJa+rfmJQHvFxPY4L",
+	"HKRaQ9LTboZZbQhiVxJINceuko/cGHG5SPedMcSZ5uLqkAmbrWqfcxk08tOGyw/CEWhNrbKgUVuUZXs0",
+	"qEzq+BG3sJxY6J9ZZTvKO43e4QBzToBqvs2kEsW6PS4KMSRNLtydit41GRLOVlpSQzJDk3ggKFX5j22X",
+	"yE7le3HF9NTMXGlRULiK+eagXQy/xc5HaqN0B21riIGw9g/onw4Zf9A2vhKK5luCeLCpRFyxgtA8h6/I",
+	"+mfunez4TI06cOvtt0Mb7MPN3EYR32WyZbcfQ7mDySczDCSEVHhzTW+CApqn37qobbMHImolZluqYYm5",
+	"heehBbwPBzmQediRJ+t2MsMcp5nAccvvVL7Qnq0VBtNCzN9uZU8bGBJLtUhAo+yMxHyZ517xA+yXYSmm",
+	"mqVB9voV9G5gjlkb6X/U1MCqpdqq3DAxdNB89MRqdFXZwsqkK2cX+iSyjQqfL1EvStGNRfPnHqFNaS5Z",
+	"nfY+RrwI3Ctv76g604qFNXaswnGTUsdOdMPysV6kfRnVkhBzFSvaXIgZaRWdp1hyW01V3TLarvU4HaJR",
+	"wmOUqipFWU3L7jEkxSlICFFMqi0ayAYaKy+mScXcmti51w1H83RHnjg8VJ2uNlFPRE+fbtuwi4JBOtPb",
+	"xB1aO8Xi+uoMUdtBtk7EDmVcTaxyhGNzbVOWfyXJohBXWWpS18GIeK8ivsp4KlaYFeRZ9fgHuZaKzfWb",
+	"84Vy6dpMqmwO3AncFzJ0uRb474jnbKrKGQlIg2+rEzLGzHv1FqcRjIej+5jfQt+/9V98i0PrB75+cH/g",
+	"jqa21XaNWvQsGD9/qgUwLOItLiIYB/9JLG3WHbg9tB5O6EQsFXk0o+rlYsYKRiZZnltXmT+Am8hIqwKe",
+	"G2Q86B9f1+9mGLzvXYqe+aM2zfov6Op749u4bkxuR0WCfxxVijt4UQ2irKxl+zy8RyuzGPSPfcEslvqS",
+	"uk/hRf9IlR6S04JP46AuQ7uUMTZ33fqhqn6t6uE07+0mVgyye6ccatiMpryJ/KAN7ljrd5g9GMPsYuNz",
+	"wPU0uXJluJ1q3zfe09dhkMm3mDhQyUZrnejrGQPDGetwQYHS9rRkDCabLtElwax/wSO2iRA5o7zCWXfM",
+	"83t4zrNbdzwPNQ7t98osKgjqK3rKpSpQukh0wdvyPHQ5Gu85LthnSmdkudCPDgeDAXGZPbLlZhaY2p0x",
+	"nuZrIm02ziXjylaJCZ5nnBE5E4s+Zv2VSZWaI/rZ1P8YRe8Hgze/O6hyggsFbJ9mnDx79Z034dbrbzMS",
+	"+1/X9+ulXhpUVPryYqB3YkSgUFFmVwziPsuCs5Sw9zRR+VoLeNjeGtP4uo1puKzHUav1ZZlJu2mO1LXh",
+	"en6DGmw79xFLlYi58dWgrtt21dwIxo+nBfWbNjo3jxrTZj+jBVWX3cUiFQMtDdzHgspnN+5ChV1Ud+IV",
+	"kPVphaox2g4KXJXAbZl5Xe6IImWFtFkHywK9XR5dn2qyritzn5nM9cothzqQQ/+wwNWVes1ifaY53IyI",
+	"BY7RYo8fzlhdTk5ms7naWehBHPG6nQrafQ6+C2oilLwBN8MLk4/86/Qz6U30UlmmWW5u1Bf3PH3fbuH8",
+	"4KogSJZKiEMxsNbiZsAtJh2cNYknQvVQWeluM4jcIt3zDYFXryVqMElL2Y2pD41E9i4+6dgMXPgfdHR0",
+	"zzBJd8kBHWA1yxSTC5pgNmqRzecs7ZOXSmjrKuMRL7N4iznNs7+iNa3XQh6RzrMnj7oQX4iCR3T6b/8z",
+	"Coiec2qDYImYT9Bko0li89PhtyjQT0dcKwmCY0Zsn7xg06V0eS8no1FMOpQTiAwSwY1+2B1j2FDkbcuN",
+	"uGZzl6JYk0eJKyAjj18+ComiE83QOVtptaOL9t4kS7OCJcjMCJtPWKo3Bwm1yFJQ8SKeSaGNdP+Tr34/",
+	"GozO9dbDfz2G5en/vHfP/vHeAzQU9cT1bUgZhpbENOLe7oOVya8ymU1yRjqGZ/agPFYLiq7/WbskPf7g",
+	"oV7Qq98/efzkST/CA/vLkhE6Fwb9AdJgv5J4HSGeCAAoQjmvVgeKAMvC+65fe4TldBEvZ+fNBKat56iP",
+	"GIpSJ2uX+D1d5jn+cSpyvaNjEgUvVUH/7Z9ZFOCmRsHLixfnL18+joKQRMHf/vlv//Vv//y3/4Y/6z/8",
+	"y9/+19/+5f/+F/z5X/93FJDOPEsKQWR2ybv2qf+jXzClKAjdAeT0DDYd6hXTiJflKpKRYpmbgOY7tlDG",
+	"C7MmK1awel16I418571tE+dR9PLjRfuEkUlO+TuI1m2V807ktMTnwM5C1zoE58lkie48lmYAjaBvIiTB",
+	"asOzp+m0xW0NVuDbA6xZdD6hg8uatuNa6Iq6DFyvMt6YgGHEY0/pNuZhxdaJScdNudsnLxmr8mzAyfiA",
+	"pvC1DcHKuHbSw4NF7F5xS8i+LqOWlanu7dP/NEN3Z713dUol7e+JLbLTp1jTCH95pjVw0Y3+1Sy1xO5i",
+	"K2LFXcbt5v19MBmxk+nXSW+YHtPeCTud9O4n99Le1+z+9AEdTIbJKN1nf20aws71vMQH3StvHbdpnsva",
+	"z5bIuMnQiZ1HuwSmqK1vp6+64ajYNWt4/jk+3rTbd7x94T29b+herxoC9zYZ/SNubZu16ugotGa7P4F9",
+	"fXLldXJH3zjQsM6qDw7Zv3REVUsoso742EMaMGQyYRUHfQdvNWersLzJKYGcExiFQSV+xLF2lMxYodUP",
+	"Bx5kCxCNTFqHlghNgM5GBDAhP+KduLoLMZF0LclqtjbJSDYFyb4ZhAF+y6b8teQk4Wb4JNjYkjtvGu7S",
+	"xTZ/+s/JhQazfQVX4ECPyAXYsizHTGOLG0cVyZnmF4KzPoKMSFPBxBV5x9hCU0NmwW/OIh5H/sBRMCbI",
+	"VZOc0UKaqgf3O1LvPOP+/Iaf0x3+78D9fXtSZYOn6c+btOQfOCsRyVpC1XYTPyJNrhqDTkSRHpQ7Yj6x",
+	"K3dEGtwr9wn/24eFmfemBry6O8J0+NSZZ3kgBo6XHTn8pAwFLdSvWKE3aVqIeXM+TzQzJjE+ZaAn2uN7",
+	"uI/V0880h11kTDbVrJ0+wN0JMlIsi2RDqBPPE2yxtkMd+/Vjmkowg4ITVCQQw0JGvLKckFCPO3TswodI",
+	"5IlYrLsI06P3ymQ/M1rkGSvKLA1RRJxCpNDJ+0o6R3UDO/HzH15ekCN4FlDU6km8VYg9xPy0A7u6QdwC",
+	"Y5BWPgBJI3o2ZryaZoE3yClYWsNzvndLO/o+6C9qZaMU8+6F21TvvXuxTcX/uav19ZAY8op99ektOrSv",
+	"MnvM0V2lOjt4s1US7A491JOlbzz71cqkX2VMwu4q8eqNv3hEArRFh0ZQPV5TM/RhkxLaXmDTzGav0n/j",
+	"5uYb4WhfQw6Nst8jGdomhtmZuiUL9WPAAQ2KUpsl5fGjcnLNcqldtrSbb2h2qBy5bYe/ZTRXs+bulnzV",
+	"Lki8a8eH9T9u3mr70IbI0jnJKb9c6iuO9iAClWgdulhqu63Vz1rJEdtI0pia5dma2lB2dZoVKrB5Zo1L",
+	"1bxIaSYXOV2/tSp4eVh/eH7ROxFkU5rfJhcZ2D1oqBoOZ9y7ByURzun7tztztmbZ5QxAC8sHve0xlrPc",
+	"qARuTuEqE+38DXE5d43ZFkzZOvjqLF/gDzgjDEOYaOMUXCOA75iwM1AzKtqHtCXWS4TSm7eZWq1pEv6B",
+	"eksJ65TW3ORyIRtJ3sq1T5FNTtH/yKR8Wx7V0hKAQHHayenXxNRhEawOa8tywaqxD20JqCuongMkqxJO",
+	"xdSRhoa2F6yQmC5ts/caZGFLS9sMBwh6hsbQFtMpw0AtMDlAVttnJz2B0iLlMy4V5ZusAM3CrZ1ilrYZ",
+	"e7yd6OGljb5yB1SZhoTmUhjgMkni/9gzJfC9p2l8hkihWiE3mdP61kIo2R5if7uq3Pw04MBakHmRVpkj",
+	"VM3uwRlNkV+TxcuZKBSRy/mcwtnBFr7LEDfMm3K5ldtrc70sVVPu2kKStfENwo8kHcmQ6aGHgSqTqryo",
+	"BSBaC4B3CUD41e6Epz2by9N2OdEweXxlajib+q/BaPI0YAM03riiZaL7Th9D1WGynwcEqjO2UZEhoFol",
+	"y7QC4oU+h3IFe7mdPW2tfGyn0dV2z55yvXLJJPIp5CZMbz46RuIsBVUbMRvwF1m7DS1KcPMybDQvy/Bi",
+	"wyMPhTY2bV+feWc1Wxsnf2mC7hdIUuLtwbZxm3R0WdL+6fvDl0utUNUOUt/f3DNENcMCyZs1+vy7t83q",
+	"+0hb7mNNtFu1sYzV+7wdlvccgRDhV6xkv/dgMOqSCVMrxrjf2kF+VVPIIt6JP0ToaMA0FU93wj9U3A1R",
+	"cB13x5D0FBdskdOExYB6jfYV+N8Q4luGEc/QqQtppSQ+MhkRJD7yMyL0v6v5EAbSdh/q8HfmBws8YHTt",
+	"pzjAcZNo2t9qJXVva2vABpIpKMCquNfMNggjvYpLpjz3LpgRzQshFpvhSOwmm7TVmjoNuJGsTIrxubV5",
+	"s9WQBVO3le3heqHk0Xl8G0MfWcfUUVXTrp5j65dhC7a4BOwuEUM71T0kHWrA10FkWZLCpJoaFYWEWs81",
+	"PusTXbcWjXtQv6NiUXoEcM7Ni6nZCEuWRabWLzU9GgkPADLnS9xh/NcTyy3++PqiUczw7cvR6T3yx9cX",
+	"JnNQLicx6dh8jK8kQMtjtljM3i9ihzkDZhOMX4q3mVILxFjI+FRYW5wiWqkBM/bLiyCvjtF5I00nwJqY",
+	"0JEcQ5ilEBKuvIB4aBHAMG0cEtb8CqZkRpX+DKYSSsYivjIROWoD74iCqoReMSQC/uY3xIPryQSPOOZ+",
+	"xUaDj73ryBlLJYnPDb4QRaw1BPIh2Kzmj68vsFNNPHYYPjK75DZdE84g1DMTkpkjSHKazS2YCEI7foW4",
+	"UAj2D+mgpjNZUQDECMcTwlf75JzMMykzfhlG3MAnAfKUSz2xwD04IR+m3CSRDoaGuOsARnZ9mllizCYX",
+	"Cc2JZMUVK0JI7JVm3F4PJo07obVNsxVkUUD9sOBu08HuknazMXU1k1XIGB+2JCadH615+qajiU+Oj45W",
+	"q1W/mCY9TSmi6Ivi8qiYJvr/6+e63X7EY02vscksbbE1ygpFXJHtTwEmFebnghaChQvKWhNnES9NATuW",
+	"JB2wTLtAwO3maam8SdOTwBkl6wUmW471Hv0E/yY/WZ3nJzJnFIIvP0X8p16v5/6/fjZuhU6OyU/kZDAg",
+	"P/l26qH4xxvAjzWHvDnEY/1DOQ87U8jTcP7aMzSE45Ph12X/rMcAFOujBpF4OBj0NDPK+BKk/snxEF8w",
+	"eEDoyUaczpDEpwPzMyXxRUG5nLKiFY+IxMlsyd+x1FyV08GpmwgYzVZ4eK8M++9J/YR8hDI8oiH5ifBW",
+	"mLH6uw4rGF88Nmdr2BtmJoSQsroN4bcxrIOtxWFPcD6QQl0wjOHsAKBtDDlnaiZSQPABdGa71lMzZXCh",
+	"IJ45Rn/xhRLfE4zz+Fy/G3ebM3Z40zjsAzOsmVkJeC0N9ze+KIrI143xEoNGVB3NA0HKOKEGdhrzw/XE",
+	"ZBVzujFqA8eoHN5iXkAKgsMN0ANXM35rQEWNT2ReE5Z3bN3LuObC3ncqnXjQ9RHXOrfEZdMbm5oGHheW",
+	"Nj7XgvAK3xqOyE/kxmBam59FoN+eEqIHaLv40ZL+EXascrMFhx4fm09nWQKm9eYszWgPhYUe+bQ28iZA",
+	"MySwrThmpMQWs0RdRSOLoWdB2Z9gK74Zb9JuKYlg7qMRHPuh0HKUQIDKe2GGFQmahOiKxGcwfc35/u74",
+	"YdzV45kkPuT90mDKKyF2UmnBltJQDkwX/C0NqtQ7AqUuyJ4bPZ1ab3EDfxa/ch82xaiQtgHoNtTYxuA+",
+	"vCiOCWxiD4xQCFfYxroYcnLdpMDP04r82ZiAJn79qZ5BEW2ZhAc2avxW8owkuVY2NeWgx61FIFlMXD3k",
+	"qRMrmxFrK5C0zdM24PE42gC5XRPV3Xqv49IbHtf92CisIn5ew7LHHpYIeURdkQ40ceWp/lxmvQSV7iCY",
+	"IZrnTgH2uuxATUx8MjiJTaM7bCcNYmlMuABWkFBOckYLcytRtpimhUueM2lqZLRo1Hc9U1blfSRMU6kE",
+	"O6UlNJll/NLqwHqcgi0KplkA3nun7tvOIKbfU61bLK31ikWE53HEcQFAl6a/kFagTHqt8yTrF6y3dl3m",
+	"+HS8BGYlSvkDzVWs9xGbIIUkfv7qwmhF3zz+7vHFY3Ccxq2VJYhW4IQIzd3diLhR8g1A4vFemv5wOPiN",
+	"xMq03vC42wX1uVde7TEx/aA6ZhexbCuTgmumh7YmtpPqjiuacnuXsIiT/ZpEnZFaU0pT5GYAnjMJR6MY",
+	"75OXDI0QPTaM5PDcJzR5B0V9zR2GLsxUwbPYZUyLP0xQo/aA9Y8zegUjG1WN9+3++A1y7CZBI7Nyi8Zk",
+	"Y0Otlt3TEwWK0J9bVdtptbbRqvU526tnFi4FJPPZhq1BP7npBNrSCmhjD7AK5YBaxK5ovoR8fHQzu15b",
+	"2FtLTL0FSeZsjEbjNT3rToUoh3pPYdr+X0ew00yrDbWHQ/NrF2Zp3BTQQdQyiiZZ2o5hUrMJ08VBs7CU",
+	"JaZm0+uLDSWMZENXbOKDwGM0vtwarNbkhhXVLATNBjuUp0AUmrFaSYkkqslmQ9+7KleGtk/xyeA47uqN",
+	"tTIc4vuGx2oxig6SlICklhE3mY4eKzK73vh7WfzmnE4x1OQCwlFTP4k4nvbY9VBs74kJgqPeB/OSKUk2",
+	"9cCMeGuny9ewcSYTAvQQ8ImD16UTn4wemPtSUSe6xiEm4D2tIEAhiach9MlLw0q48PLWFS2u8ETgfGSI",
+	"cMPwgD5XkCbgGYbjl6iCRHw7IjoejVSlhkQ6jTJErV2aMcVUMWxQAd3rQOaqbM78xpug9uP9w1MHbHPE",
+	"Y9D/Vy0LHpoaEtvb8qzkT/pnksmIT5cF+gtXdN1owdi+u33yDIq+IdXE9Hpk5mgdWX77+Pwb51iEtoHg",
+	"dc4kSUWynDOucF+MxwjmgM8VYqlcvb31ucHGuz6q2HyQVETng/5xf3Sw9IS3uigEIw4kTCvOUZhkaW2E",
+	"JakbgtK/Ww7YsbzHGUcX2roKkbbdH7H4JtamhGU6OfzJrho2Akqz03U39Jsm9olZO9pn2NrQ3Am/Oyp0",
+	"SAHa1fzclMtA817YY4+RmGHP7cBiSmjttjgHIawd/vSVdIuGU+ReZpk3RWocbhkqpRHHQiGQE9j3HMZE",
+	"AQ50bOkHO0IzniI+QcTxwswgYe+vhp3Bn8DJ8NfYKNAk1/YZXD9g9JqvMylD8/Bcc8tExkhYMuLPC6HV",
+	"XQY9yOE3+6hmG3SR9dd0ntvnqxRsb7F9Er22lkAi7p6jEnyKXW/WqdCzKFNaIS7ncKIrUQTNY+glg5HO",
+	"nz/1ILvGwbA/6A+gDhXnEIyD4/6gf2wiLBA1qSTmjD8El6wl9vwdqPMVd7xY8c3gACFIefQTl/wphrhr",
+	"jEcs8XJHHAUkVU4HqcB+SIE5vuT3SAHGmU7MUFovgDcK5jf4gk0jF5k+QxPPkvr4MSCqJzspwJ04WUNW",
+	"A3xnRfN39sZBSi+5ymRmJ2rsGrwrQMlwKO5aPU3NPj3EDCe/t/yP7bHU8pEj6KB5He58DpuD6gfrEdPc",
+	"QKdYRlpmkbS21XSp63thiFfyIDZ/WxlARWxImhm8R8jZqjRK99I1400ztJHODb1Td6GebJimafmmbbkl",
+	"Q5cNyFVrPndiqN6Luw7Mp21ulULaehMKL59y805huAscr6LwK/ZsoaRhJoq9Vx6uBpUmcINRkf1BNEJN",
+	"F8+ePHJQKtDs2oJzRHw7doi5hqqgUrKYTDPN0D1Ujj6J/84w3bdozeJdTrUEUto4yEGI6NWggaDlTRs0",
+	"CIQkEc3FhI7899SsYCzi3vO2K3ImSS7EO5ZqpQb6d5GMp+y9Nskgw46hr95kOee5EaYRdwwNDrzaBth4",
+	"Q2Ov1W+NEv6yscf3R1DoRYVNgTVpLI+4F8MvEkgFw2cOqES/UaGEjZdeFBtaAAe9SsVKtSjJ/LG3qQ48",
+	"DHqVf5lc4R7835a0+De1lrujwWBLr4bDunFYnK6WZgd+/lRFktmbfjON+/SHT3BFbS+5lR95LWnhleHu",
+	"V17VWvmcDI93v1RvCQjvne7zsZbuKfrl0Wifl5vNd+DdB7vfrbfYug6D0302tNqhE97aY3ta2qBBfgkm",
+	"5BqZjq2/be4yvZQGI1UGb67DYCHa8vUeGWMVXQBixREVrCS9PnmqTPdrzbKMUl16GfvklWnnY5VVAJKI",
+	"uKkjR4zTOvRVWMbNIWMn0YpoFAz6X0dB7BqYmAQdYz6YZFRt8aF1bz0YkL/jLStuU3pwoQ+FOljr8fwH",
+	"f2LrADkDnPpDsbWBS61xC9Y8LXO4quXJeaBFwcYEqMMgGb1qd1Pm3w6ubDhuGwhUK8by4TANDTzla5MK",
+	"SWu78INt1WvDP2W3KrclBy7i+vr6AM3RYPxeVzO9tAJ23ZAEw5uUBCWQ4uauwLXGMLfZvBXbYIbBd14V",
+	"3bbn3XO3K2MGe7Bs17roTijdjlDCO4WypSmSrsOg1Y1bAvI2+SBC/UrbNQXz6zDBzw8im1aqpiOUFxmo",
+	"9VQ1/vaIQ5RDi5FKY9X4zFkhZqiGd/G+SQczDnRO0kzSxYLRQkZ8Woi5scu1YAzBewXm1IQlQqvF04IZ",
+	"52qZ84NeXMjqKEwsFcJJeiptfvHS/23SKxvBk5jMIQ3BdZutBvKUEBHvYEzCghIZN0cXs5JcNNb2rQUn",
+	"V0PG4ul8lIydwkT3cS48neqFlY838JuWLLbzlJUGu7g4LmqhItuosc0YMeO02yNGtjYs6s9sOli46x3y",
+	"wji5fqE2wz7854nfgf9kcLL7Ddd2Hjj5Hsy4pRf4L1N43D9srS+8JtC/RMnzjck5b5c8Ybv/+AVq0M1w",
+	"qFhxTAei3DnnAHD0te1h7fHa0GYugvNMC5aIIzu3rmM/kTs+HpyUsQxqwuO13tjNIb1QhGkS748JAfQW",
+	"/vwHpm6TOX9mPriH4vxllGU9neM92ZFNmQhulbnescp/V3r2H5jazOoOu+sPhXqawtVdLNvcRSZdTTNC",
+	"uZxIpqyj0uEso91+ZnEEN+MEhpgVdCBWIIEpgLvZVHdptb2GmLxYKhlxmwkD2nPGlai4rdDvYgC+bBqe",
+	"fkVfYo+1WxYMFVfwdMRnWsXn0uaW1dOlKuze4+YVKWHfLZVtzc9LmH59kJh6VMuCwnQFnAoUFfmpUN0z",
+	"k1xUolu1CAIEh7x1WfCxTjMghVp/E8/K1L/W6WSjK00TF/p4LPxLOdIL+Ju7Sm4AYww4/cBzMQF+yJLX",
+	"BnrGVn6PNR+spWOp8lLbVECaqsRo6/qfbfPBzVi+IMlSKjFnhTROPwLFsH3ykGmTkU1bPG+jw7xhBj10",
+	"L2/YrQp1E8P5ssL935MVdLjj7E4X+Fn73DCB+ECf2xG2TN+cW1PrWuyw/60/zUEtqrLtbAhRXwwoYdOK",
+	"P5tYuhJQS4t5dybX1MLrbk5YOTdz/LwcqGzdvNmu+EqaHvO/1JDs4RbA3dW9nRgurdKXd4UtSMcnaPW7",
+	"rv/RB/iPvVzwZa/kjs8ApKJr2T2rOl6zEq6ZZBx83QYNpk9+WHFWRFyrw2OXGmfrhZyvBd3tg+O4RTP3",
+	"tXDbXR/9Ltbj0qnpxCEyrkpDFkh77fZN0rpfBQHVglzg2BG3MJ7A0rZ5wc9NL9LDzgrecmp204dysq1R",
+	"c8Xx+yv012LP8Dvt40v7XU2V9Cbu1apilFRssR3alQqnc9i7XimzOwNMAmWK9OpxsIbr1ddJyAaV5KzG",
+	"EzAb2GcKZBdPQM/rxzGE2/Sp4gw3KD6w1Nu2umBGDb/qhsnVK/tc6VuVDM7KlpzwH1hgZZp0uSG+8Erv",
+	"dMFfu0tXcFayl7pB9+naYLifKoIdSDY5hJ8jXy6VQaq8ysoa3vuYxKPB0FOu8BXNN9kq1D8O8MeIZ6Y8",
+	"m6WkMxdXUKxR4oOANACMA1OV4doVYK91ysvKZytEEsojPjHfLDtDbof9KPtGnnkIHwY3zCww4i49Asrq",
+	"UFPVogVUW3KYZosyy3c64yYBjrgphjfpIiWLO2urlgW12BQjnkW8XQVWLazT1OzaVBAsk7cOc30Yvj7v",
+	"SlfsKFaxb5GCz5fqhtTicN/nP8UFfZjUfL5UX8Bfultgu3uEJXirUpWqt7X5gsLuhnMq99iVL5hS6a19",
+	"/7xKdEt9oeTKn4cb2uByPhPqhebOd0bhL0SXeY4YWbzUEJwobVdo9nVTHRlZs8NrDSJLeP6hKgRxWxno",
+	"GH1DphVUxDsxgCebOcYQou6ayno9fJnD6XxenViJ2guYKmomHXGxVHl2BdmsFgkHpmftTYRPQpw+gOjX",
+	"FidDtMOGK94ZshHfbMnuME2/Ndv5metCb8OGtUvZo8TKKi76HO/8+Xd874b9+bxKYF/QhNvIVhHDdyMX",
+	"fY2QWYmpm9b8ETIjnQ4J5WH6OjV7wAJKx9hi1pXg1Agn4XrpNrpEAoR43YSzZnALVE1IFlnyDlrhr0kM",
+	"Ox6HUDhvWbA2II3RwzGbP2y2cG98sgMlBhHXn5kwIvLUwgNqZl9t/O46BhsbGJI6JIYULAqJWi9YxLcb",
+	"nat6u0tcWgNTslO2ZSAzCulD9XaAa4YZQfWQhm9ZmlHsK1XktYjb5g+432dYv4eDAea42Wws0XPyjhbM",
+	"9LWNeMT1VWEpgXqIOZuLYq2PpnT2TtbGph6XXcxQ0lnAM54wszaDuUL1qRQM5ISWlADMswLoTevKc+RC",
+	"JZECuxuqegBXLx9KvLM8UxZgLeIdwU05Gn7BYD+kzGvuENrWx5my8CJnxLyH2Duey9iC8n0Fm5tNLTYL",
+	"IvNJA6xl4IbmWZ5nBk/QaA2G1Grnm8mIV0rKK/h/gnvVJzhMxVduwJoi3mwxWjrRyR4+9IeVewZDmioZ",
+	"/xTxrM1NSgCQEHScSyHSs5IgRGEWG0JuHPZP02dtIGzAd8NFD0aIu5t1mkfI1hq8daNJCOnVDsZVmKKd",
+	"CijEohAp9sLeiAlhIx+lwuL3pqa9v77R/zPoPei9+TAIjx9cH9SmesLIUM/tZEBysWIF4CfkTCECQppd",
+	"ZghjOVsvZozLEJlzZts6UfPspsr+9mauXsenthWXyny55oMabvzMMssN4WzwH1Rlld6a5ae5T2C8j3Ek",
+	"4Jt7BEe+cDDkxhb489WnP9p/caeHf3Y9XO92UwOta7TFkt9Wtk3ZNBmEw0fm57fjOUB/7ZbVtunOrq4J",
+	"Wk77pU0h5stjL2iIcbRCQ1xYzpGV2L4GTjd2IAQxkXQtPbRIwDW0iBIR95PyX7tCqFjLFhMBsZ+Az6Yk",
+	"ChBeSz+BvSpIB9ptR0GIRbibniAj/QzaHlJo/ahTYjkaKEXejr2C3XRbMY66YcQRvodbZC4E30ffDVad",
+	"MgY9xwUkSFk9bzgY+LhCALLIKCDqAaonRcRghyME1QIODV86JH8Dx9SajWRp7YtDX5i6WVlNlT93hAMH",
+	"5IJS5mlicHpsUry+2YBX3hgFabccxHjODFSyWFVKAjyEDOy+tglFglyNDgSScBuu3/vC2BHm9t5hRtye",
+	"kL8DmbjtlDN73w7OeTdwCTcvhB9qI05aEPCmPPFw76UXhzfYSpkiM22uG6+R57WJuHEBlQCWBT5gswta",
+	"JZcS4l0JPWGcBHNGQe+JeAdLoUq/FYjDVrv6Be4YipIvWQZkju6uDugL1gHd8bZbsFywX16lVcYBHA45",
+	"Sg974O6Iktre0a7DhHMV+8HSsQuKEhMTxffALYgIbVoddv0ophnP5AxcdmUrCtcHNwQAdnx0n0zcLcVB",
+	"XiNY+UsOYNY77O4RwLQZV3ehyzvGc0OM57y1dfPNwQvs4FhHiNC+kWOdkx8hpFT0XkKuN9z6Ejh/puZ5",
+	"Xy5Y0l/NqFpdAnT+fJmrTF+bIwTk70nGlWGNff1GN+L4WR/ysgYYZqIwZlvgZeNykIAfD2FLyxHhZ7Jg",
+	"hcOit3EjarQ8QBEwMGbA70w3S63WieIdMMAUuhGRc5KIOeCn5xnXWls8JjNGCzVhVMVdE+gZnro2VO8Y",
+	"W0iSpTl4gjg2C5DQSaJPXvvlTZnTSCMuCiKVWEjTUe6qZMmlXhkSSuJLwZldIiy9BNaHkN9jmszqW+E3",
+	"PIG/fCWxXTs2KLNAZ1SS+DsqVQ/Otff0G5sUDClcsBJ+iTGJhGW2kcXKpsjMMylZikD1lMQeQ40tij2J",
+	"U6poDD2H4jiOeJaOyckIei9xNTbni0G7MfkQBVkaQd/4yHRTj4JxFBxPB8n/+8//PQrCyO+tDr9ZqQY/",
+	"ulbr8BPKQfjBxHYihCUIIw/LGB4dDUb3esNhb3R6MXgwPhmOB1/3h6Pjf4iCazPxiF8Ua9f1NE6WRU56",
+	"z0jvWxIF7R1vf3sRBeS358+f4s377dNvqpeuFTnoJfxUAqzvEVOzffihNQTFxqrQAw7OLD3zCEar80tw",
+	"pkFbtayEY0P5VEaaKmSxMd60u+P6bgmu2Ht1BFPulczItYQOgGCGuwhm2CSYe5MB692np6x3kp4kvQfp",
+	"YNK7NxlOR9Ph9F46oi3UZGijSkUVAjucju71H9wfIh19AvV/xGJu5WpE3GOOEa/B9/mU2hQjZ5jVhxwC",
+	"m9lCFxCPj1g20g+auOGt5iqSPtLRmb6tUCWLbf+WXGW5H3qDvn/S3II7he5OobsJhe41oMTRqlqXZ1fs",
+	"FnQ6uPA372V7vlQun4d0tObQraM8hYgiBZVCfG3VkbeGt5jOfvUWjH0tU435Wiy5tB4z/YXLQlPtmCxE",
+	"nrtvK2F6RhpYV9Ji6vYjfl5PF8u4N1XvWUjL0X9nKbYYMvpiJs8qlU3QWauSYAMtMCBzuRL788vvofEt",
+	"Z6sywy3GYNUYvxmHEceOqpdl9jJgFS0XZLLWH+2aAt2y7sqkuoUmA86mVgHkl1ZpoRYXMs4wfQlbyje0",
+	"DNj2Vufi6Naci/bktSZpYl1WWbFNhZ3e7J/fnRfyRmr870TBZxcFQOI2M1KzlwMcii4rYpNlftEo+tyn",
+	"2MKykaG+Xg3+FXFbiugVbUH2q0ukSLt+K77Sh2kwAkMSe3hophtuDTMQ+83RNIW2EhsagblyuQ3Oyojv",
+	"5638s93HX3aphVnGvo7KKmHcqbd3PO2zQCddlZfrNrK57NhHHzB59nojc9T3YY9ahrMtGESu1AD9kpmM",
+	"OH61T85JmcZd1f8qOuIZ9tC0njlI26/pxdC8THNQVOcyZfS7PnmqanArTnu2jtK56Vl+GAjLeUvBfi11",
+	"XEsqo99iDyA7BHq+KuxjbJOKQjKn73v0kv398fD0+N5gMAhJNp8vAap2C0b2n11G81Y/lz5Q29xNbwdm",
+	"iM1pTzL9ng3Rx7+LvdSxFaPv8jXpQIfufr/v9egGNFz8U9dz0nrnurlv+aau3BHf2pa77Mpa7ZDd6IQN",
+	"Xeci7jLho2DUs/4av/dc3WVXOfzNrRJHJ7feg80e8ganzQ1UxpsvfIx+b17dI7l7A3V8sXTvm1z0nVS/",
+	"A8FpysybrqHcdqdQuoZYuzZ0gYkFVbOSx+FDQR374+PrYQ7QNo7SbDrdEimFeNdzcP91Xjx5RO49GIy6",
+	"6L1BOOvWXHG75bHpcR2jaw1zxKauYozEOIsYA5Q1pxMUwk3+iSWKxB8i7N8WBSGJfHRqSMiOqmDXUXDt",
+	"CSuEi/fwd+RMrCRmny9gYabejzMSF2yR00TrME6uQ2dxgKPH+esNg2op49jDfsvxkbMVj3xjMYx4fFS1",
+	"Fc9QByHxj288LU2tRHULsL0h+8uS5n1vI7EALuJYSyoKsI9NUanbTohMulds6rSNwy4KdpWJpVN1Q/si",
+	"6ZFh3Cd/dva0URvtC+7gQJOiElpJ2377el9cKxLv4CutRUajmHA6h8JA+0g/4jWN1VNosQEAK9OJbM5i",
+	"1lBq7erRPvdGj/hDoWZtu+uUOViQchRRUR4RzaGqt0ICPTolFzSDmPb+FY++s8FoXCa2HfHPo4l+oy/5",
+	"HlHXDfV7bl9MWoPmZmetpGTySSfbumKZk/m0er8voklrErddGvZTn0lVe0aK+Vj1mXja87B3/DNSnHtA",
+	"Hr+v1W0AkYlFMA4MWzU9+YNx4PPIsrJi0H+gz3bDK9WGBu4l091Us2O9W5ryGE9YH9xX+2nz5pY8x/LQ",
+	"dn0eLwDI8aZ0U00u9Ck68FN7sz9BC9ZXfg/13yfpL6bz3/x67zT/X3UXA2TxoFM5RIjbU/93SdEcGvQr",
+	"8XM2Cwotj9RHh90P2BfETWiUxV8K297m1rZnU6rAC4h+28h3LQzfUjNT2h6bDKOIO2W1DKDjlmsLAv+L",
+	"pW81fYzNvsXdszJnwDRkpar6iX7EH9Miz1hR0r2+CO/YQhn8krX+A+rv5ovQMjZTkuVTMmHEfhwUZ1B9",
+	"Ggq2VnCMvxUVHz8jwPsR4VwTHy1U0jmLeDtyz5joiXCsnCxEnmsCsKA7ZZejPvnBFQObj5cWpU0lsCDg",
+	"7jggC9ZkFqQC7Iq5uGJjBLQEJc4CEnmriXgHcloLml3OFPFyFuxmdI0H+fmrC1JHmEPjo9ZxwPVwMmK3",
+	"GxqoGDiLDb3BjK2jjE2SRhwCjo12XeGGHsVG50Srt1RTa6sNI+46G8S2rDJuL+XSs93m6t63E9ibj6px",
+	"9SuDDcXUS3otAWlmQnkN+ia0/zYU6lf3lqmCwdglCh4PLgYPxsPR+OSkfzoc/UMQuucm+ntfp8PpvWTE",
+	"eoPJfdo7mZ6y3oNkmPZG9Hhykpym99jX2gLb0IQeWdn4VO+Fd/WD8SgMkD2ARgwsOQww3qItKViD+8tb",
+	"B/YCSY/tXfjx7EFOI3uYaHv90Yyql4sZKxiZZHmub1lr//1DSpl3OMibvPTn4Db++Zcd37U2/rX7tZ1m",
+	"BO0bjbyvSNKdwKjAh7bn4eSUXy7pJSP4rIk3a12hWGpTu09smY9tpWkRpkq/iGQkSyFVo5nH8j1O4TMG",
+	"6eAL23pxwbxJQhXNxeUvNKHk7sZtvnHNJA9lT91P7zB/wAsyYzRXs79uDokgVJ9rN4CYjYyYxULOL3j4",
+	"HRKiEstkVoHW67d5a7+FD3/O+2C+sMnBZRaQAbjhFfvoDlC/LIrUNMKSZaH/Mf7xTZVirhhn0icVpA5D",
+	"KgC4uT+lsBq+ogF9DEl8Ojj2W+62UccLRtPMTOYLEYhEwQQiACoNbYaz/JWQyhcR+xto06eHJnFWX/wQ",
+	"TKB473ypZnoccIxD5dKmOJApJAUHA/y3xAZVqUiWc+PsXRbakDkCC87MoG0o5xhJZlRNhAJtwLhwIF94",
+	"m6+IpV6Yqx7Asw4921tkVWTK4JC4tC/UUCK+MZO30fy7g2ZdaHoFh2WWcNeUQWCOMXgdapBwPkAsZ+9L",
+	"wwYs6Crc5aaF71S7ypGM3GqOYxkXeEEKSymaw0+YPANfinjnYMW8EQ0FXb+5/v8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
