@@ -2327,8 +2327,8 @@ type CreateBotResponseObject interface {
 
 type CreateBot201ResponseHeaders struct {
 	CacheControl *string
-	ETag         *string
-	Location     *string
+	ETag         string
+	Location     string
 }
 
 type CreateBot201JSONResponse struct {
@@ -2346,12 +2346,8 @@ func (response CreateBot201JSONResponse) VisitCreateBotResponse(w http.ResponseW
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
-	if response.Headers.Location != nil {
-		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
-	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2762,7 +2758,7 @@ type GetBotResponseObject interface {
 
 type GetBot200ResponseHeaders struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 type GetBot200JSONResponse struct {
@@ -2780,9 +2776,7 @@ func (response GetBot200JSONResponse) VisitGetBotResponse(w http.ResponseWriter)
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2984,7 +2978,7 @@ type UpdateBotResponseObject interface {
 
 type UpdateBot200ResponseHeaders struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 type UpdateBot200JSONResponse struct {
@@ -3002,9 +2996,7 @@ func (response UpdateBot200JSONResponse) VisitUpdateBotResponse(w http.ResponseW
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3862,7 +3854,7 @@ func (response PutBotAlias200JSONResponse) VisitPutBotAliasResponse(w http.Respo
 type PutBotAlias201ResponseHeaders struct {
 	CacheControl *string
 	ETag         string
-	Location     *string
+	Location     string
 }
 
 type PutBotAlias201JSONResponse struct {
@@ -3881,9 +3873,7 @@ func (response PutBotAlias201JSONResponse) VisitPutBotAliasResponse(w http.Respo
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
-	if response.Headers.Location != nil {
-		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
-	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4519,8 +4509,8 @@ type DuplicateBotResponseObject interface {
 
 type DuplicateBot201ResponseHeaders struct {
 	CacheControl *string
-	ETag         *string
-	Location     *string
+	ETag         string
+	Location     string
 }
 
 type DuplicateBot201JSONResponse struct {
@@ -4538,12 +4528,8 @@ func (response DuplicateBot201JSONResponse) VisitDuplicateBotResponse(w http.Res
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
-	if response.Headers.Location != nil {
-		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
-	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4731,7 +4717,7 @@ type RestoreBotResponseObject interface {
 
 type RestoreBot200ResponseHeaders struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 type RestoreBot200JSONResponse struct {
@@ -4749,9 +4735,7 @@ func (response RestoreBot200JSONResponse) VisitRestoreBotResponse(w http.Respons
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5360,7 +5344,7 @@ type TrainBotResponseObject interface {
 
 type TrainBot202ResponseHeaders struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 type TrainBot202JSONResponse struct {
@@ -5378,9 +5362,7 @@ func (response TrainBot202JSONResponse) VisitTrainBotResponse(w http.ResponseWri
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(202)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6172,7 +6154,7 @@ type RevertBotVersionResponseObject interface {
 type RevertBotVersion201ResponseHeaders struct {
 	CacheControl string
 	ETag         string
-	Location     *string
+	Location     string
 }
 
 type RevertBotVersion201JSONResponse struct {
@@ -6189,9 +6171,7 @@ func (response RevertBotVersion201JSONResponse) VisitRevertBotVersionResponse(w 
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
-	if response.Headers.Location != nil {
-		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
-	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7525,258 +7505,259 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3djhtJlt6rBHJm0eRMkkWyqtQSCwujpJamNdOtFqTSyN5OrTKYGSzmKhnByQgWxVEXYPgZfL8XBmz4",
-	"3r4zsMDu/fgd/CRGnBMRGfnDP6lU6t4uA55tFTMj4+fE+T/f+RAkYr4QnHElg/GHYMZoygr4z/M8o/Lx",
-	"Bb3U/0iZTIpsoTLBg3FwMWOE6p+/kkSqQvBLwrjK1JooenlG2BUr1mQurhgRU6LswySZUX7JJMlUPwgD",
-	"9p7OFzkLxkEUjKIgCIOC/WWZFSwNxqpYsjCQyYzNqf68Wi/0g1IVGb8Mrq9DnN13IqE4pbYZvnrxnf0+",
-	"ZyucQ/XDR3SRHV0NjyZCyaPj6SC5Nxmw3n16ynon6UnSe5AOJr17k+F0NB1O76UjegSDMHm0KES6TOBj",
-	"2+f5iCYz9khwVYi8Oc1zLleskEQJQpdqpjcxoYqlRG8Fk0oSWujZX7GCJHqktF/5HuPLeTD+MeCiJ5Uo",
-	"WPAmbJuD4NPscvtM4kWRXVHFQjKn73v0kv398fD0+N5gMAhJNp8vFZ3kLCarGeOwo1eskJngZEUlofId",
-	"S8lUFGSyJnw5n7CCdDIVcTNxPPbuGSk/wkUP1hPrV5A6REFyqphUIVnNsmRGEsqBiMakYFc0z1KqWMRX",
-	"mZqR+Om090xw1vueqmQW9yO+lXzsNjU+H4TBPuvetq2bb0jjZlhqTODFZQG0SwpG07G/p19Js4l9cp6o",
-	"7Mr9IKs7GhIp4D1J58zueybLP1W+g3vkX7rjgy/do2VRMK42L3ki1FeSJPhYcwNCTegFU8WawDHq/xFL",
-	"BVuQ8UuY+UQoQi9pxus84uTg6e6aZ2N+fXLO12Z39VTtfErGFRJV0IzryUpF1dIxtYhnPMmXKUubGz2E",
-	"mW+b6VNLadsvKfBdYBmkcrX6h1H/wZR+EJ+dCPWJXHbHZv0Zb8ON8DPNtCgnMYWLFtubZllQZZcjDnR5",
-	"RmLLbmMi1IwVq0yyfVmQ49SfwnnMDnyTTaebaTzNptM2Ikdeo1bC8XBkHTIkcRREy8HgOIGFSgX/YD38",
-	"Gz6Ff4qCuE+eKtyfiFsybFJ+73AmYxa3eWElm2xZW6Ys9ySUp+aSwlztJRY8Xzs5FnF/NLjQorD/NWdS",
-	"0ktGUtG2tlEPiebABV6HwYIWdM6Ur2c9nYIkay74B870jOaiYERviayoVCFJxHxOe5LpMRVLQ/1w/LsY",
-	"fljQgqVmk/J1n+jNWxWZlqKZJAktioylRDNg2JPM19XY+wzUD57CllqWrqegZYzgVrebk078u3hMKF93",
-	"zyLuLgSJT4ajuE+eiIKYbdP0NdKkA3uZ6eWhvhmEAadzvU1PpyjSKyxgTt9/x/ilmgXj4WB0Em5SB59O",
-	"tU6wYSNhkknBqGLeMvXCz3CqSBOZMkvvkx/0UsgVzZcM9bDskosCVbBNky+Vko9awTMYaJu6rT8VAtty",
-	"m1rqorGb2oKqWTkxeHkrlS6oUqzQb/7jj7T31zf6fwa9B703Hwbh8YPr3wb1KYfB+555qWfuSTAO5kup",
-	"yISRoZaeJwOSixUrEioZyZl+VoYkzS41QYmCzNaLGeMy1NetUFqkglJAzbOwKw+Feppuk+FZqlVNSeIs",
-	"jbshoeTVq6ffbNiGiVBvs3TrPkxFMacqGAfLJTzZIqpTNl8IxXiy/hNbN6f2PX3HUAczxCbplJV6T+fp",
-	"44snJC3oVJEI1uEN2PsTW5NvLy6ek2+BtMiTjOVpFHTHhEYcB5isSwVvKVmBm+b+9I6t4dK6PxhLAh7L",
-	"OBmdkJlYFtLoETLi+slpVkithsmF4JKh/kU6yAZDMhHpOiSx1QLiLnwBlyeJvvIZv0T2Yudg9HQKUogB",
-	"6zATGZP4ZKQZw7nVBGdZjlfSzgInnGmOnOU5KZZcK1zjiMcngwfxmXmPkrmY64G11VDgePimmlFFpjTL",
-	"gfuJoj5JvUdzutaEKhlXEdc2DFnketFKvGNcUyf87S9LoZCFZvzyTO83oWRaMDkDOiMLVhCxYKhhh0Qu",
-	"kxmhMuLx6fR+OkiGrHdMv570Tib3We/BdJT27iVDOpocJyfpKYv75LVRgLViSc269MwM6VAiWSJ4CjrV",
-	"FqZZpaBNnGd0ehoG84w7ThRWrn0UvR8Ne1H0/uvHb37/23ba31tKbRRMeALeGW8SQ3C9I75F8LTIuDFZ",
-	"MfrOCMpO/PooCvr9fhTEXaPKzfX8z/REIg7/rVk7XyPP1yxI7zRyfhBiqtS4M4lyIixvnJ1crD+oxdpL",
-	"/RGag32KpinJM84kScSSK0Jx/nkmVUMwHkdBHMKoOJpe5VostVEslb78NP0McnOryNz/VL2j0AeQr83m",
-	"60URu89mkVpLiH9X/rm5/a+tk6FqTraSACXxHx5fxKQjiojH3z4+/ybu6ofw0FhK4uPBCXkmFPlepNk0",
-	"Y2lcnp/Zac3NuDBsTv+DopqE521YWfO8Q3hKz9pxF//8Pf9ECxFE/HAqILuJ4OP1j++yeabaJW1Oi0t9",
-	"W41eLaYkU2yulwEzXdBL5iTuX5asWJdTymFUfyopm9JlroLxaBCW4jbj6ngUhHqi2VxbSsPBAJiV+Zeb",
-	"ccYVuzTKwct32aI542/Fisw1UeEklSDyXbYgEzbVdGwnjEqH3DRv/Ur7tHfN2vw/b/KDlslfayUEpW1p",
-	"BDwvgNtneiFPQHzpnxLBFeNwNHSxyDMUwkeLQkxyNv/9P0m0y8up/rZg02Ac/OaodO0e4a/y6Dm+hTOo",
-	"Kcglz9IGjyZqvKOluly/jB1ReLq0ewtuc1fzhohXb8KY/C4Gl6GWu05P8S2Ovr6rM1AGncc4PbO3Ab1b",
-	"EW+dTU1/h3vi+bN3u7K3+K2c37My162OClBfafoCRd0BJ+mMTD1XRbM8GAfKE5qaT+md0FsNflHyx5c/",
-	"PBuTJWfvFyzRCgvjqb6m+u8k44slXEHQ5oLxiSZOlSkwYx/SlNgZOjK1M5JHE5r2zGeD6/DTacyX/Qnl",
-	"egUTZjygc5rri8VwOSHJOC7u1cWT3n0QNLAcUO7M6p/29J8i3nnx5BH5+uTB8VhrhQy4lL7IRK2yhJGM",
-	"o8yY/BNLQNHK9T/lsijEJThgKHnFs0SkjHDBkxktaKJY0dUkZPy8eZZ86hGuxZLQXK91TWb0Smt3E6Fg",
-	"nimJgpfLxUIUWjzITCrKFToN3aE9KA/NTajlxPRwPUXfMX5jBwY7qW+eHhUOQnkuVK2nuptP81ys4Gen",
-	"Fff1PJ6IYpKlKeOfuIegIMLwK46SSM0yCfsIajN6brMquR+XO1fOo2Xrpu7Hm9o5PS/QRcArAubaV5Is",
-	"lpM8S/SPZ0bj1fYwLKiyCNi5p1wr6DR/XBSiuE1xcM59hqKtqWXBWrkzzPOZUE/EkqefeMCghimroWXa",
-	"vq+c5Ul5llqnw0+2XQOhelP48SbO8plA024iFNC/Zh+gD9I8N6emqV8yZvfCKpv7hElAeDkluao5npmA",
-	"0QLJPskz/cZM5KkE4wmH6FclHXjGe55rvG3Z5vmjihvdC5psfceLA8F2PafrXND0QojvtK54m3SK+4kS",
-	"ERRVzZ4oJ/dOyJ+yh3Aen6RXbZLGmkxn5SUgMuMJ07o6iDOth3SsQlXXp/R913vXPSNThn8wLhetEYEX",
-	"wCf64agken8pxKylhfwX3mM99ITcyEXYriM2yRrtw5oxBO50n5HYAEJdz2sZcKNWdxi5etvzwvkCP4kk",
-	"INZazGHaKcuZfnGs1dyUODJwdiSuy20QTVPyH8wAf6+KJfNPf3R/w+m7ibecvxkMpt9z3s6boIBzXB0j",
-	"1tVrPqUtfxuZN+esj95fVQyX8SUrrrKEveL0imY5xLhumVukVNEJlayqgSYzlpIiu5wpwsVqgxmCHjp0",
-	"OFbp8IX+pXc+Vaxo8vyXcGxgi65opqwtCqNl/LLVjvBsxeswuBDie8rXRlWXn8q/hEATGdwc0q4r42Ro",
-	"PI4VCvRUzwshiJ4IcTNpob6CKtYDy/+GiO6iOt8QPGgYqWO00HIzLDNmMk4WhbgsmJSEKiJ4wlBoLxg3",
-	"kb2IS1UwOpcYSQFFQytnffJaH0/sHWZsNkQaG/Ayu9JKsPUmwPmZfIU6a/rMJPGK06WaiSL7683IM0YL",
-	"LTvB/z0DG3dh2Eupfg1LSqh8voUIlv7vN6SEoUFYmal1JtSu4+vXr3vnXkZVS+pVvqJrSeKHMJrv1S0Y",
-	"lYLjcdOWz2w3+V/xRSESJqVmbY/BhXCDtr8+mJEzjacZy1N9BZm2DmQw/vFDAH/Tb7E5mGBLyDXIXQZH",
-	"oJWlIAyaQTuqyFxIRUbBdViOMxcpy3eMsOTvuFhxAs+SKLhcqN6DKDjTGjH5w+MLYlNA4AEZXL/x2cvI",
-	"Jypv84jZvRbiMulgejo3I9RgtSFxkXmIT2IMblIw+k7axC1V0ESdkRh3PDacSIsPbRWAhHvFJdryLP2e",
-	"pRm9gNl/GY1Yy7fY/5r+ShxCcE3rVCZKFz/CufUe80SkGb80mS2gSkc8zlJ0hsXASe3LShDKS0sfXTMK",
-	"4p/Gnd7giedJwhblZ1rC9N6ncIZlMCBdfyXbpmq0Rby3Y/1gZiL2WhWPOBjZS653UUsFlhJwGD0YDgfk",
-	"X//H8LR/2h/e6+Jcmxk7dkJtqThevsozoV4wmn7qZbc5Occ2z8P4EMC7gtmAnQz+YhPRusaLQLl9wI6R",
-	"UA73GnJW04/xJpmRetqcBs/VjblG7BwdjWICFuQ0ZuAcJJxlQIPlEggXBZpXkzWhWi1TpFhylc0ZWTPV",
-	"h6iAmYCe30OhwLHewv3Rq7UQGYcIDigKEFaiRju3OZd9yNTSRK4y9NVjcDZ9S1vCJa+rfmJQHvFxPY4L",
-	"HKRaQ9LTboZZbQhiVxJINceuko/cGHG5SPedMcSZ5uLqkAmbrWqfcxk08tOGyw/CEWhNrbKgUVuUZXs0",
-	"qEzq+BG3sJxY6J9ZZTvKO43e4QBzToBqvs2kEsW6PS4KMSRNLtydit41GRLOVlpSQzJDk3ggKFX5j22X",
-	"yE7le3HF9NTMXGlRULiK+eagXQy/xc5HaqN0B21riIGw9g/onw4Zf9A2vhKK5luCeLCpRFyxgtA8h6/I",
-	"+mfunez4TI06cOvtt0Mb7MPN3EYR32WyZbcfQ7mDySczDCSEVHhzTW+CApqn37qobbMHImolZluqYYm5",
-	"heehBbwPBzmQediRJ+t2MsMcp5nAccvvVL7Qnq0VBtNCzN9uZU8bGBJLtUhAo+yMxHyZ517xA+yXYSmm",
-	"mqVB9voV9G5gjlkb6X/U1MCqpdqq3DAxdNB89MRqdFXZwsqkK2cX+iSyjQqfL1EvStGNRfPnHqFNaS5Z",
-	"nfY+RrwI3Ctv76g604qFNXaswnGTUsdOdMPysV6kfRnVkhBzFSvaXIgZaRWdp1hyW01V3TLarvU4HaJR",
-	"wmOUqipFWU3L7jEkxSlICFFMqi0ayAYaKy+mScXcmti51w1H83RHnjg8VJ2uNlFPRE+fbtuwi4JBOtPb",
-	"xB1aO8Xi+uoMUdtBtk7EDmVcTaxyhGNzbVOWfyXJohBXWWpS18GIeK8ivsp4KlaYFeRZ9fgHuZaKzfWb",
-	"84Vy6dpMqmwO3AncFzJ0uRb474jnbKrKGQlIg2+rEzLGzHv1FqcRjIej+5jfQt+/9V98i0PrB75+cH/g",
-	"jqa21XaNWvQsGD9/qgUwLOItLiIYB/9JLG3WHbg9tB5O6EQsFXk0o+rlYsYKRiZZnltXmT+Am8hIqwKe",
-	"G2Q86B9f1+9mGLzvXYqe+aM2zfov6Op749u4bkxuR0WCfxxVijt4UQ2irKxl+zy8RyuzGPSPfcEslvqS",
-	"uk/hRf9IlR6S04JP46AuQ7uUMTZ33fqhqn6t6uE07+0mVgyye6ccatiMpryJ/KAN7ljrd5g9GMPsYuNz",
-	"wPU0uXJluJ1q3zfe09dhkMm3mDhQyUZrnejrGQPDGetwQYHS9rRkDCabLtElwax/wSO2iRA5o7zCWXfM",
-	"83t4zrNbdzwPNQ7t98osKgjqK3rKpSpQukh0wdvyPHQ5Gu85LthnSmdkudCPDgeDAXGZPbLlZhaY2p0x",
-	"nuZrIm02ziXjylaJCZ5nnBE5E4s+Zv2VSZWaI/rZ1P8YRe8Hgze/O6hyggsFbJ9mnDx79Z034dbrbzMS",
-	"+1/X9+ulXhpUVPryYqB3YkSgUFFmVwziPsuCs5Sw9zRR+VoLeNjeGtP4uo1puKzHUav1ZZlJu2mO1LXh",
-	"en6DGmw79xFLlYi58dWgrtt21dwIxo+nBfWbNjo3jxrTZj+jBVWX3cUiFQMtDdzHgspnN+5ChV1Ud+IV",
-	"kPVphaox2g4KXJXAbZl5Xe6IImWFtFkHywK9XR5dn2qyritzn5nM9cothzqQQ/+wwNWVes1ifaY53IyI",
-	"BY7RYo8fzlhdTk5ms7naWehBHPG6nQrafQ6+C2oilLwBN8MLk4/86/Qz6U30UlmmWW5u1Bf3PH3fbuH8",
-	"4KogSJZKiEMxsNbiZsAtJh2cNYknQvVQWeluM4jcIt3zDYFXryVqMElL2Y2pD41E9i4+6dgMXPgfdHR0",
-	"zzBJd8kBHWA1yxSTC5pgNmqRzecs7ZOXSmjrKuMRL7N4iznNs7+iNa3XQh6RzrMnj7oQX4iCR3T6b/8z",
-	"Coiec2qDYImYT9Bko0li89PhtyjQT0dcKwmCY0Zsn7xg06V0eS8no1FMOpQTiAwSwY1+2B1j2FDkbcuN",
-	"uGZzl6JYk0eJKyAjj18+ComiE83QOVtptaOL9t4kS7OCJcjMCJtPWKo3Bwm1yFJQ8SKeSaGNdP+Tr34/",
-	"GozO9dbDfz2G5en/vHfP/vHeAzQU9cT1bUgZhpbENOLe7oOVya8ymU1yRjqGZ/agPFYLiq7/WbskPf7g",
-	"oV7Qq98/efzkST/CA/vLkhE6Fwb9AdJgv5J4HSGeCAAoQjmvVgeKAMvC+65fe4TldBEvZ+fNBKat56iP",
-	"GIpSJ2uX+D1d5jn+cSpyvaNjEgUvVUH/7Z9ZFOCmRsHLixfnL18+joKQRMHf/vlv//Vv//y3/4Y/6z/8",
-	"y9/+19/+5f/+F/z5X/93FJDOPEsKQWR2ybv2qf+jXzClKAjdAeT0DDYd6hXTiJflKpKRYpmbgOY7tlDG",
-	"C7MmK1awel16I418571tE+dR9PLjRfuEkUlO+TuI1m2V807ktMTnwM5C1zoE58lkie48lmYAjaBvIiTB",
-	"asOzp+m0xW0NVuDbA6xZdD6hg8uatuNa6Iq6DFyvMt6YgGHEY0/pNuZhxdaJScdNudsnLxmr8mzAyfiA",
-	"pvC1DcHKuHbSw4NF7F5xS8i+LqOWlanu7dP/NEN3Z713dUol7e+JLbLTp1jTCH95pjVw0Y3+1Sy1xO5i",
-	"K2LFXcbt5v19MBmxk+nXSW+YHtPeCTud9O4n99Le1+z+9AEdTIbJKN1nf20aws71vMQH3StvHbdpnsva",
-	"z5bIuMnQiZ1HuwSmqK1vp6+64ajYNWt4/jk+3rTbd7x94T29b+herxoC9zYZ/SNubZu16ugotGa7P4F9",
-	"fXLldXJH3zjQsM6qDw7Zv3REVUsoso742EMaMGQyYRUHfQdvNWersLzJKYGcExiFQSV+xLF2lMxYodUP",
-	"Bx5kCxCNTFqHlghNgM5GBDAhP+KduLoLMZF0LclqtjbJSDYFyb4ZhAF+y6b8teQk4Wb4JNjYkjtvGu7S",
-	"xTZ/+s/JhQazfQVX4ECPyAXYsizHTGOLG0cVyZnmF4KzPoKMSFPBxBV5x9hCU0NmwW/OIh5H/sBRMCbI",
-	"VZOc0UKaqgf3O1LvPOP+/Iaf0x3+78D9fXtSZYOn6c+btOQfOCsRyVpC1XYTPyJNrhqDTkSRHpQ7Yj6x",
-	"K3dEGtwr9wn/24eFmfemBry6O8J0+NSZZ3kgBo6XHTn8pAwFLdSvWKE3aVqIeXM+TzQzJjE+ZaAn2uN7",
-	"uI/V0880h11kTDbVrJ0+wN0JMlIsi2RDqBPPE2yxtkMd+/Vjmkowg4ITVCQQw0JGvLKckFCPO3TswodI",
-	"5IlYrLsI06P3ymQ/M1rkGSvKLA1RRJxCpNDJ+0o6R3UDO/HzH15ekCN4FlDU6km8VYg9xPy0A7u6QdwC",
-	"Y5BWPgBJI3o2ZryaZoE3yClYWsNzvndLO/o+6C9qZaMU8+6F21TvvXuxTcX/uav19ZAY8op99ektOrSv",
-	"MnvM0V2lOjt4s1US7A491JOlbzz71cqkX2VMwu4q8eqNv3hEArRFh0ZQPV5TM/RhkxLaXmDTzGav0n/j",
-	"5uYb4WhfQw6Nst8jGdomhtmZuiUL9WPAAQ2KUpsl5fGjcnLNcqldtrSbb2h2qBy5bYe/ZTRXs+bulnzV",
-	"Lki8a8eH9T9u3mr70IbI0jnJKb9c6iuO9iAClWgdulhqu63Vz1rJEdtI0pia5dma2lB2dZoVKrB5Zo1L",
-	"1bxIaSYXOV2/tSp4eVh/eH7ROxFkU5rfJhcZ2D1oqBoOZ9y7ByURzun7tztztmbZ5QxAC8sHve0xlrPc",
-	"qARuTuEqE+38DXE5d43ZFkzZOvjqLF/gDzgjDEOYaOMUXCOA75iwM1AzKtqHtCXWS4TSm7eZWq1pEv6B",
-	"eksJ65TW3ORyIRtJ3sq1T5FNTtH/yKR8Wx7V0hKAQHHayenXxNRhEawOa8tywaqxD20JqCuongMkqxJO",
-	"xdSRhoa2F6yQmC5ts/caZGFLS9sMBwh6hsbQFtMpw0AtMDlAVttnJz2B0iLlMy4V5ZusAM3CrZ1ilrYZ",
-	"e7yd6OGljb5yB1SZhoTmUhjgMkni/9gzJfC9p2l8hkihWiE3mdP61kIo2R5if7uq3Pw04MBakHmRVpkj",
-	"VM3uwRlNkV+TxcuZKBSRy/mcwtnBFr7LEDfMm3K5ldtrc70sVVPu2kKStfENwo8kHcmQ6aGHgSqTqryo",
-	"BSBaC4B3CUD41e6Epz2by9N2OdEweXxlajib+q/BaPI0YAM03riiZaL7Th9D1WGynwcEqjO2UZEhoFol",
-	"y7QC4oU+h3IFe7mdPW2tfGyn0dV2z55yvXLJJPIp5CZMbz46RuIsBVUbMRvwF1m7DS1KcPMybDQvy/Bi",
-	"wyMPhTY2bV+feWc1Wxsnf2mC7hdIUuLtwbZxm3R0WdL+6fvDl0utUNUOUt/f3DNENcMCyZs1+vy7t83q",
-	"+0hb7mNNtFu1sYzV+7wdlvccgRDhV6xkv/dgMOqSCVMrxrjf2kF+VVPIIt6JP0ToaMA0FU93wj9U3A1R",
-	"cB13x5D0FBdskdOExYB6jfYV+N8Q4luGEc/QqQtppSQ+MhkRJD7yMyL0v6v5EAbSdh/q8HfmBws8YHTt",
-	"pzjAcZNo2t9qJXVva2vABpIpKMCquNfMNggjvYpLpjz3LpgRzQshFpvhSOwmm7TVmjoNuJGsTIrxubV5",
-	"s9WQBVO3le3heqHk0Xl8G0MfWcfUUVXTrp5j65dhC7a4BOwuEUM71T0kHWrA10FkWZLCpJoaFYWEWs81",
-	"PusTXbcWjXtQv6NiUXoEcM7Ni6nZCEuWRabWLzU9GgkPADLnS9xh/NcTyy3++PqiUczw7cvR6T3yx9cX",
-	"JnNQLicx6dh8jK8kQMtjtljM3i9ihzkDZhOMX4q3mVILxFjI+FRYW5wiWqkBM/bLiyCvjtF5I00nwJqY",
-	"0JEcQ5ilEBKuvIB4aBHAMG0cEtb8CqZkRpX+DKYSSsYivjIROWoD74iCqoReMSQC/uY3xIPryQSPOOZ+",
-	"xUaDj73ryBlLJYnPDb4QRaw1BPIh2Kzmj68vsFNNPHYYPjK75DZdE84g1DMTkpkjSHKazS2YCEI7foW4",
-	"UAj2D+mgpjNZUQDECMcTwlf75JzMMykzfhlG3MAnAfKUSz2xwD04IR+m3CSRDoaGuOsARnZ9mllizCYX",
-	"Cc2JZMUVK0JI7JVm3F4PJo07obVNsxVkUUD9sOBu08HuknazMXU1k1XIGB+2JCadH615+qajiU+Oj45W",
-	"q1W/mCY9TSmi6Ivi8qiYJvr/6+e63X7EY02vscksbbE1ygpFXJHtTwEmFebnghaChQvKWhNnES9NATuW",
-	"JB2wTLtAwO3maam8SdOTwBkl6wUmW471Hv0E/yY/WZ3nJzJnFIIvP0X8p16v5/6/fjZuhU6OyU/kZDAg",
-	"P/l26qH4xxvAjzWHvDnEY/1DOQ87U8jTcP7aMzSE45Ph12X/rMcAFOujBpF4OBj0NDPK+BKk/snxEF8w",
-	"eEDoyUaczpDEpwPzMyXxRUG5nLKiFY+IxMlsyd+x1FyV08GpmwgYzVZ4eK8M++9J/YR8hDI8oiH5ifBW",
-	"mLH6uw4rGF88Nmdr2BtmJoSQsroN4bcxrIOtxWFPcD6QQl0wjOHsAKBtDDlnaiZSQPABdGa71lMzZXCh",
-	"IJ45Rn/xhRLfE4zz+Fy/G3ebM3Z40zjsAzOsmVkJeC0N9ze+KIrI143xEoNGVB3NA0HKOKEGdhrzw/XE",
-	"ZBVzujFqA8eoHN5iXkAKgsMN0ANXM35rQEWNT2ReE5Z3bN3LuObC3ncqnXjQ9RHXOrfEZdMbm5oGHheW",
-	"Nj7XgvAK3xqOyE/kxmBam59FoN+eEqIHaLv40ZL+EXascrMFhx4fm09nWQKm9eYszWgPhYUe+bQ28iZA",
-	"MySwrThmpMQWs0RdRSOLoWdB2Z9gK74Zb9JuKYlg7qMRHPuh0HKUQIDKe2GGFQmahOiKxGcwfc35/u74",
-	"YdzV45kkPuT90mDKKyF2UmnBltJQDkwX/C0NqtQ7AqUuyJ4bPZ1ab3EDfxa/ch82xaiQtgHoNtTYxuA+",
-	"vCiOCWxiD4xQCFfYxroYcnLdpMDP04r82ZiAJn79qZ5BEW2ZhAc2avxW8owkuVY2NeWgx61FIFlMXD3k",
-	"qRMrmxFrK5C0zdM24PE42gC5XRPV3Xqv49IbHtf92CisIn5ew7LHHpYIeURdkQ40ceWp/lxmvQSV7iCY",
-	"IZrnTgH2uuxATUx8MjiJTaM7bCcNYmlMuABWkFBOckYLcytRtpimhUueM2lqZLRo1Hc9U1blfSRMU6kE",
-	"O6UlNJll/NLqwHqcgi0KplkA3nun7tvOIKbfU61bLK31ikWE53HEcQFAl6a/kFagTHqt8yTrF6y3dl3m",
-	"+HS8BGYlSvkDzVWs9xGbIIUkfv7qwmhF3zz+7vHFY3Ccxq2VJYhW4IQIzd3diLhR8g1A4vFemv5wOPiN",
-	"xMq03vC42wX1uVde7TEx/aA6ZhexbCuTgmumh7YmtpPqjiuacnuXsIiT/ZpEnZFaU0pT5GYAnjMJR6MY",
-	"75OXDI0QPTaM5PDcJzR5B0V9zR2GLsxUwbPYZUyLP0xQo/aA9Y8zegUjG1WN9+3++A1y7CZBI7Nyi8Zk",
-	"Y0Otlt3TEwWK0J9bVdtptbbRqvU526tnFi4FJPPZhq1BP7npBNrSCmhjD7AK5YBaxK5ovoR8fHQzu15b",
-	"2FtLTL0FSeZsjEbjNT3rToUoh3pPYdr+X0ew00yrDbWHQ/NrF2Zp3BTQQdQyiiZZ2o5hUrMJ08VBs7CU",
-	"JaZm0+uLDSWMZENXbOKDwGM0vtwarNbkhhXVLATNBjuUp0AUmrFaSYkkqslmQ9+7KleGtk/xyeA47uqN",
-	"tTIc4vuGx2oxig6SlICklhE3mY4eKzK73vh7WfzmnE4x1OQCwlFTP4k4nvbY9VBs74kJgqPeB/OSKUk2",
-	"9cCMeGuny9ewcSYTAvQQ8ImD16UTn4wemPtSUSe6xiEm4D2tIEAhiach9MlLw0q48PLWFS2u8ETgfGSI",
-	"cMPwgD5XkCbgGYbjl6iCRHw7IjoejVSlhkQ6jTJErV2aMcVUMWxQAd3rQOaqbM78xpug9uP9w1MHbHPE",
-	"Y9D/Vy0LHpoaEtvb8qzkT/pnksmIT5cF+gtXdN1owdi+u33yDIq+IdXE9Hpk5mgdWX77+Pwb51iEtoHg",
-	"dc4kSUWynDOucF+MxwjmgM8VYqlcvb31ucHGuz6q2HyQVETng/5xf3Sw9IS3uigEIw4kTCvOUZhkaW2E",
-	"JakbgtK/Ww7YsbzHGUcX2roKkbbdH7H4JtamhGU6OfzJrho2Akqz03U39Jsm9olZO9pn2NrQ3Am/Oyp0",
-	"SAHa1fzclMtA817YY4+RmGHP7cBiSmjttjgHIawd/vSVdIuGU+ReZpk3RWocbhkqpRHHQiGQE9j3HMZE",
-	"AQ50bOkHO0IzniI+QcTxwswgYe+vhp3Bn8DJ8NfYKNAk1/YZXD9g9JqvMylD8/Bcc8tExkhYMuLPC6HV",
-	"XQY9yOE3+6hmG3SR9dd0ntvnqxRsb7F9Er22lkAi7p6jEnyKXW/WqdCzKFNaIS7ncKIrUQTNY+glg5HO",
-	"nz/1ILvGwbA/6A+gDhXnEIyD4/6gf2wiLBA1qSTmjD8El6wl9vwdqPMVd7xY8c3gACFIefQTl/wphrhr",
-	"jEcs8XJHHAUkVU4HqcB+SIE5vuT3SAHGmU7MUFovgDcK5jf4gk0jF5k+QxPPkvr4MSCqJzspwJ04WUNW",
-	"A3xnRfN39sZBSi+5ymRmJ2rsGrwrQMlwKO5aPU3NPj3EDCe/t/yP7bHU8pEj6KB5He58DpuD6gfrEdPc",
-	"QKdYRlpmkbS21XSp63thiFfyIDZ/WxlARWxImhm8R8jZqjRK99I1400ztJHODb1Td6GebJimafmmbbkl",
-	"Q5cNyFVrPndiqN6Luw7Mp21ulULaehMKL59y805huAscr6LwK/ZsoaRhJoq9Vx6uBpUmcINRkf1BNEJN",
-	"F8+ePHJQKtDs2oJzRHw7doi5hqqgUrKYTDPN0D1Ujj6J/84w3bdozeJdTrUEUto4yEGI6NWggaDlTRs0",
-	"CIQkEc3FhI7899SsYCzi3vO2K3ImSS7EO5ZqpQb6d5GMp+y9Nskgw46hr95kOee5EaYRdwwNDrzaBth4",
-	"Q2Ov1W+NEv6yscf3R1DoRYVNgTVpLI+4F8MvEkgFw2cOqES/UaGEjZdeFBtaAAe9SsVKtSjJ/LG3qQ48",
-	"DHqVf5lc4R7835a0+De1lrujwWBLr4bDunFYnK6WZgd+/lRFktmbfjON+/SHT3BFbS+5lR95LWnhleHu",
-	"V17VWvmcDI93v1RvCQjvne7zsZbuKfrl0Wifl5vNd+DdB7vfrbfYug6D0302tNqhE97aY3ta2qBBfgkm",
-	"5BqZjq2/be4yvZQGI1UGb67DYCHa8vUeGWMVXQBixREVrCS9PnmqTPdrzbKMUl16GfvklWnnY5VVAJKI",
-	"uKkjR4zTOvRVWMbNIWMn0YpoFAz6X0dB7BqYmAQdYz6YZFRt8aF1bz0YkL/jLStuU3pwoQ+FOljr8fwH",
-	"f2LrADkDnPpDsbWBS61xC9Y8LXO4quXJeaBFwcYEqMMgGb1qd1Pm3w6ubDhuGwhUK8by4TANDTzla5MK",
-	"SWu78INt1WvDP2W3KrclBy7i+vr6AM3RYPxeVzO9tAJ23ZAEw5uUBCWQ4uauwLXGMLfZvBXbYIbBd14V",
-	"3bbn3XO3K2MGe7Bs17roTijdjlDCO4WypSmSrsOg1Y1bAvI2+SBC/UrbNQXz6zDBzw8im1aqpiOUFxmo",
-	"9VQ1/vaIQ5RDi5FKY9X4zFkhZqiGd/G+SQczDnRO0kzSxYLRQkZ8Woi5scu1YAzBewXm1IQlQqvF04IZ",
-	"52qZ84NeXMjqKEwsFcJJeiptfvHS/23SKxvBk5jMIQ3BdZutBvKUEBHvYEzCghIZN0cXs5JcNNb2rQUn",
-	"V0PG4ul8lIydwkT3cS48neqFlY838JuWLLbzlJUGu7g4LmqhItuosc0YMeO02yNGtjYs6s9sOli46x3y",
-	"wji5fqE2wz7854nfgf9kcLL7Ddd2Hjj5Hsy4pRf4L1N43D9srS+8JtC/RMnzjck5b5c8Ybv/+AVq0M1w",
-	"qFhxTAei3DnnAHD0te1h7fHa0GYugvNMC5aIIzu3rmM/kTs+HpyUsQxqwuO13tjNIb1QhGkS748JAfQW",
-	"/vwHpm6TOX9mPriH4vxllGU9neM92ZFNmQhulbnescp/V3r2H5jazOoOu+sPhXqawtVdLNvcRSZdTTNC",
-	"uZxIpqyj0uEso91+ZnEEN+MEhpgVdCBWIIEpgLvZVHdptb2GmLxYKhlxmwkD2nPGlai4rdDvYgC+bBqe",
-	"fkVfYo+1WxYMFVfwdMRnWsXn0uaW1dOlKuze4+YVKWHfLZVtzc9LmH59kJh6VMuCwnQFnAoUFfmpUN0z",
-	"k1xUolu1CAIEh7x1WfCxTjMghVp/E8/K1L/W6WSjK00TF/p4LPxLOdIL+Ju7Sm4AYww4/cBzMQF+yJLX",
-	"BnrGVn6PNR+spWOp8lLbVECaqsRo6/qfbfPBzVi+IMlSKjFnhTROPwLFsH3ykGmTkU1bPG+jw7xhBj10",
-	"L2/YrQp1E8P5ssL935MVdLjj7E4X+Fn73DCB+ECf2xG2TN+cW1PrWuyw/60/zUEtqrLtbAhRXwwoYdOK",
-	"P5tYuhJQS4t5dybX1MLrbk5YOTdz/LwcqGzdvNmu+EqaHvO/1JDs4RbA3dW9nRgurdKXd4UtSMcnaPW7",
-	"rv/RB/iPvVzwZa/kjs8ApKJr2T2rOl6zEq6ZZBx83QYNpk9+WHFWRFyrw2OXGmfrhZyvBd3tg+O4RTP3",
-	"tXDbXR/9Ltbj0qnpxCEyrkpDFkh77fZN0rpfBQHVglzg2BG3MJ7A0rZ5wc9NL9LDzgrecmp204dysq1R",
-	"c8Xx+yv012LP8Dvt40v7XU2V9Cbu1apilFRssR3alQqnc9i7XimzOwNMAmWK9OpxsIbr1ddJyAaV5KzG",
-	"EzAb2GcKZBdPQM/rxzGE2/Sp4gw3KD6w1Nu2umBGDb/qhsnVK/tc6VuVDM7KlpzwH1hgZZp0uSG+8Erv",
-	"dMFfu0tXcFayl7pB9+naYLifKoIdSDY5hJ8jXy6VQaq8ysoa3vuYxKPB0FOu8BXNN9kq1D8O8MeIZ6Y8",
-	"m6WkMxdXUKxR4oOANACMA1OV4doVYK91ysvKZytEEsojPjHfLDtDbof9KPtGnnkIHwY3zCww4i49Asrq",
-	"UFPVogVUW3KYZosyy3c64yYBjrgphjfpIiWLO2urlgW12BQjnkW8XQVWLazT1OzaVBAsk7cOc30Yvj7v",
-	"SlfsKFaxb5GCz5fqhtTicN/nP8UFfZjUfL5UX8Bfultgu3uEJXirUpWqt7X5gsLuhnMq99iVL5hS6a19",
-	"/7xKdEt9oeTKn4cb2uByPhPqhebOd0bhL0SXeY4YWbzUEJwobVdo9nVTHRlZs8NrDSJLeP6hKgRxWxno",
-	"GH1DphVUxDsxgCebOcYQou6ayno9fJnD6XxenViJ2guYKmomHXGxVHl2BdmsFgkHpmftTYRPQpw+gOjX",
-	"FidDtMOGK94ZshHfbMnuME2/Ndv5metCb8OGtUvZo8TKKi76HO/8+Xd874b9+bxKYF/QhNvIVhHDdyMX",
-	"fY2QWYmpm9b8ETIjnQ4J5WH6OjV7wAJKx9hi1pXg1Agn4XrpNrpEAoR43YSzZnALVE1IFlnyDlrhr0kM",
-	"Ox6HUDhvWbA2II3RwzGbP2y2cG98sgMlBhHXn5kwIvLUwgNqZl9t/O46BhsbGJI6JIYULAqJWi9YxLcb",
-	"nat6u0tcWgNTslO2ZSAzCulD9XaAa4YZQfWQhm9ZmlHsK1XktYjb5g+432dYv4eDAea42Wws0XPyjhbM",
-	"9LWNeMT1VWEpgXqIOZuLYq2PpnT2TtbGph6XXcxQ0lnAM54wszaDuUL1qRQM5ISWlADMswLoTevKc+RC",
-	"JZECuxuqegBXLx9KvLM8UxZgLeIdwU05Gn7BYD+kzGvuENrWx5my8CJnxLyH2Duey9iC8n0Fm5tNLTYL",
-	"IvNJA6xl4IbmWZ5nBk/QaA2G1Grnm8mIV0rKK/h/gnvVJzhMxVduwJoi3mwxWjrRyR4+9IeVewZDmioZ",
-	"/xTxrM1NSgCQEHScSyHSs5IgRGEWG0JuHPZP02dtIGzAd8NFD0aIu5t1mkfI1hq8daNJCOnVDsZVmKKd",
-	"CijEohAp9sLeiAlhIx+lwuL3pqa9v77R/zPoPei9+TAIjx9cH9SmesLIUM/tZEBysWIF4CfkTCECQppd",
-	"ZghjOVsvZozLEJlzZts6UfPspsr+9mauXsenthWXyny55oMabvzMMssN4WzwH1Rlld6a5ae5T2C8j3Ek",
-	"4Jt7BEe+cDDkxhb489WnP9p/caeHf3Y9XO92UwOta7TFkt9Wtk3ZNBmEw0fm57fjOUB/7ZbVtunOrq4J",
-	"Wk77pU0h5stjL2iIcbRCQ1xYzpGV2L4GTjd2IAQxkXQtPbRIwDW0iBIR95PyX7tCqFjLFhMBsZ+Az6Yk",
-	"ChBeSz+BvSpIB9ptR0GIRbibniAj/QzaHlJo/ahTYjkaKEXejr2C3XRbMY66YcQRvodbZC4E30ffDVad",
-	"MgY9xwUkSFk9bzgY+LhCALLIKCDqAaonRcRghyME1QIODV86JH8Dx9SajWRp7YtDX5i6WVlNlT93hAMH",
-	"5IJS5mlicHpsUry+2YBX3hgFabccxHjODFSyWFVKAjyEDOy+tglFglyNDgSScBuu3/vC2BHm9t5hRtye",
-	"kL8DmbjtlDN73w7OeTdwCTcvhB9qI05aEPCmPPFw76UXhzfYSpkiM22uG6+R57WJuHEBlQCWBT5gswta",
-	"JZcS4l0JPWGcBHNGQe+JeAdLoUq/FYjDVrv6Be4YipIvWQZkju6uDugL1gHd8bZbsFywX16lVcYBHA45",
-	"Sg974O6Iktre0a7DhHMV+8HSsQuKEhMTxffALYgIbVoddv0ophnP5AxcdmUrCtcHNwQAdnx0n0zcLcVB",
-	"XiNY+UsOYNY77O4RwLQZV3ehyzvGc0OM57y1dfPNwQvs4FhHiNC+kWOdkx8hpFT0XkKuN9z6Ejh/puZ5",
-	"Xy5Y0l/NqFpdAnT+fJmrTF+bIwTk70nGlWGNff1GN+L4WR/ysgYYZqIwZlvgZeNykIAfD2FLyxHhZ7Jg",
-	"hcOit3EjarQ8QBEwMGbA70w3S63WieIdMMAUuhGRc5KIOeCn5xnXWls8JjNGCzVhVMVdE+gZnro2VO8Y",
-	"W0iSpTl4gjg2C5DQSaJPXvvlTZnTSCMuCiKVWEjTUe6qZMmlXhkSSuJLwZldIiy9BNaHkN9jmszqW+E3",
-	"PIG/fCWxXTs2KLNAZ1SS+DsqVQ/Otff0G5sUDClcsBJ+iTGJhGW2kcXKpsjMMylZikD1lMQeQ40tij2J",
-	"U6poDD2H4jiOeJaOyckIei9xNTbni0G7MfkQBVkaQd/4yHRTj4JxFBxPB8n/+8//PQrCyO+tDr9ZqQY/",
-	"ulbr8BPKQfjBxHYihCUIIw/LGB4dDUb3esNhb3R6MXgwPhmOB1/3h6Pjf4iCazPxiF8Ua9f1NE6WRU56",
-	"z0jvWxIF7R1vf3sRBeS358+f4s377dNvqpeuFTnoJfxUAqzvEVOzffihNQTFxqrQAw7OLD3zCEar80tw",
-	"pkFbtayEY0P5VEaaKmSxMd60u+P6bgmu2Ht1BFPulczItYQOgGCGuwhm2CSYe5MB692np6x3kp4kvQfp",
-	"YNK7NxlOR9Ph9F46oi3UZGijSkUVAjucju71H9wfIh19AvV/xGJu5WpE3GOOEa/B9/mU2hQjZ5jVhxwC",
-	"m9lCFxCPj1g20g+auOGt5iqSPtLRmb6tUCWLbf+WXGW5H3qDvn/S3II7he5OobsJhe41oMTRqlqXZ1fs",
-	"FnQ6uPA372V7vlQun4d0tObQraM8hYgiBZVCfG3VkbeGt5jOfvUWjH0tU435Wiy5tB4z/YXLQlPtmCxE",
-	"nrtvK2F6RhpYV9Ji6vYjfl5PF8u4N1XvWUjL0X9nKbYYMvpiJs8qlU3QWauSYAMtMCBzuRL788vvofEt",
-	"Z6sywy3GYNUYvxmHEceOqpdl9jJgFS0XZLLWH+2aAt2y7sqkuoUmA86mVgHkl1ZpoRYXMs4wfQlbyje0",
-	"DNj2Vufi6Naci/bktSZpYl1WWbFNhZ3e7J/fnRfyRmr870TBZxcFQOI2M1KzlwMcii4rYpNlftEo+tyn",
-	"2MKykaG+Xg3+FXFbiugVbUH2q0ukSLt+K77Sh2kwAkMSe3hophtuDTMQ+83RNIW2EhsagblyuQ3Oyojv",
-	"5638s93HX3aphVnGvo7KKmHcqbd3PO2zQCddlZfrNrK57NhHHzB59nojc9T3YY9ahrMtGESu1AD9kpmM",
-	"OH61T85JmcZd1f8qOuIZ9tC0njlI26/pxdC8THNQVOcyZfS7PnmqanArTnu2jtK56Vl+GAjLeUvBfi11",
-	"XEsqo99iDyA7BHq+KuxjbJOKQjKn73v0kv398fD0+N5gMAhJNp8vAap2C0b2n11G81Y/lz5Q29xNbwdm",
-	"iM1pTzL9ng3Rx7+LvdSxFaPv8jXpQIfufr/v9egGNFz8U9dz0nrnurlv+aau3BHf2pa77Mpa7ZDd6IQN",
-	"Xeci7jLho2DUs/4av/dc3WVXOfzNrRJHJ7feg80e8ganzQ1UxpsvfIx+b17dI7l7A3V8sXTvm1z0nVS/",
-	"A8FpysybrqHcdqdQuoZYuzZ0gYkFVbOSx+FDQR374+PrYQ7QNo7SbDrdEimFeNdzcP91Xjx5RO49GIy6",
-	"6L1BOOvWXHG75bHpcR2jaw1zxKauYozEOIsYA5Q1pxMUwk3+iSWKxB8i7N8WBSGJfHRqSMiOqmDXUXDt",
-	"CSuEi/fwd+RMrCRmny9gYabejzMSF2yR00TrME6uQ2dxgKPH+esNg2op49jDfsvxkbMVj3xjMYx4fFS1",
-	"Fc9QByHxj288LU2tRHULsL0h+8uS5n1vI7EALuJYSyoKsI9NUanbTohMulds6rSNwy4KdpWJpVN1Q/si",
-	"6ZFh3Cd/dva0URvtC+7gQJOiElpJ2377el9cKxLv4CutRUajmHA6h8JA+0g/4jWN1VNosQEAK9OJbM5i",
-	"1lBq7erRPvdGj/hDoWZtu+uUOViQchRRUR4RzaGqt0ICPTolFzSDmPb+FY++s8FoXCa2HfHPo4l+oy/5",
-	"HlHXDfV7bl9MWoPmZmetpGTySSfbumKZk/m0er8voklrErddGvZTn0lVe0aK+Vj1mXja87B3/DNSnHtA",
-	"Hr+v1W0AkYlFMA4MWzU9+YNx4PPIsrJi0H+gz3bDK9WGBu4l091Us2O9W5ryGE9YH9xX+2nz5pY8x/LQ",
-	"dn0eLwDI8aZ0U00u9Ck68FN7sz9BC9ZXfg/13yfpL6bz3/x67zT/X3UXA2TxoFM5RIjbU/93SdEcGvQr",
-	"8XM2Cwotj9RHh90P2BfETWiUxV8K297m1rZnU6rAC4h+28h3LQzfUjNT2h6bDKOIO2W1DKDjlmsLAv+L",
-	"pW81fYzNvsXdszJnwDRkpar6iX7EH9Miz1hR0r2+CO/YQhn8krX+A+rv5ovQMjZTkuVTMmHEfhwUZ1B9",
-	"Ggq2VnCMvxUVHz8jwPsR4VwTHy1U0jmLeDtyz5joiXCsnCxEnmsCsKA7ZZejPvnBFQObj5cWpU0lsCDg",
-	"7jggC9ZkFqQC7Iq5uGJjBLQEJc4CEnmriXgHcloLml3OFPFyFuxmdI0H+fmrC1JHmEPjo9ZxwPVwMmK3",
-	"GxqoGDiLDb3BjK2jjE2SRhwCjo12XeGGHsVG50Srt1RTa6sNI+46G8S2rDJuL+XSs93m6t63E9ibj6px",
-	"9SuDDcXUS3otAWlmQnkN+ia0/zYU6lf3lqmCwdglCh4PLgYPxsPR+OSkfzoc/UMQuucm+ntfp8PpvWTE",
-	"eoPJfdo7mZ6y3oNkmPZG9Hhykpym99jX2gLb0IQeWdn4VO+Fd/WD8SgMkD2ARgwsOQww3qItKViD+8tb",
-	"B/YCSY/tXfjx7EFOI3uYaHv90Yyql4sZKxiZZHmub1lr//1DSpl3OMibvPTn4Db++Zcd37U2/rX7tZ1m",
-	"BO0bjbyvSNKdwKjAh7bn4eSUXy7pJSP4rIk3a12hWGpTu09smY9tpWkRpkq/iGQkSyFVo5nH8j1O4TMG",
-	"6eAL23pxwbxJQhXNxeUvNKHk7sZtvnHNJA9lT91P7zB/wAsyYzRXs79uDokgVJ9rN4CYjYyYxULOL3j4",
-	"HRKiEstkVoHW67d5a7+FD3/O+2C+sMnBZRaQAbjhFfvoDlC/LIrUNMKSZaH/Mf7xTZVirhhn0icVpA5D",
-	"KgC4uT+lsBq+ogF9DEl8Ojj2W+62UccLRtPMTOYLEYhEwQQiACoNbYaz/JWQyhcR+xto06eHJnFWX/wQ",
-	"TKB473ypZnoccIxD5dKmOJApJAUHA/y3xAZVqUiWc+PsXRbakDkCC87MoG0o5xhJZlRNhAJtwLhwIF94",
-	"m6+IpV6Yqx7Asw4921tkVWTK4JC4tC/UUCK+MZO30fy7g2ZdaHoFh2WWcNeUQWCOMXgdapBwPkAsZ+9L",
-	"wwYs6Crc5aaF71S7ypGM3GqOYxkXeEEKSymaw0+YPANfinjnYMW8EQ0FXb+5/v8BAAD//w==",
+	"7L3fbhtJlif8KoHsHhTZnaRISnJZFAYfZJfd5e4ql2HL7e+bSo8zmBkUc5yMYGcERbNcAj7sM+z9XCyw",
+	"i73fvVtggJn73nfYJ1nEORGRkX9IkbIsV3Vrge0pi5mR8efE+X9+52OQiPlCcMaVDMYfgxmjKSvgP8/y",
+	"jMon5/RC/yNlMimyhcoED8bB+YwRqn/+ShKpCsEvCOMqU2ui6MUpYZesWJO5uGRETImyD5NkRvkFkyRT",
+	"/SAM2Ac6X+QsGAdRMIqCIAwK9pdlVrA0GKtiycJAJjM2p/rzar3QD0pVZPwiuLoKcXbfiYTilNpm+Prl",
+	"d/b7nK1wDtUPH9BFdnA5PJgIJQ8Op4PkwWTAeg/pMesdpUdJ7yQdTHoPJsPpaDqcPkhH9AAGYfJgUYh0",
+	"mcDH9pv3Y5rM2GPBVSHy5rTPuFyxQhIlCF2qmd7UhCqWEv0JJpUktNCruWQFSfRIqV5Q+T3Gl/Ng/GPA",
+	"RU8qUbDgbdg2B8Gn2cX2mcSLIrukioVkTj/06AX7x8Ph8eGDwWAQkmw+Xyo6yVlMVjPGYYcvWSEzwcmK",
+	"SkLle5aSqSjIZE34cj5hBelkKuJm4kgG3VNSfoSLHqwn1q8gtYiC5FQxqUKymmXJjCSUA1GNScEuaZ6l",
+	"VLGIrzI1I/Gzae+54Kz3PVXJLO5H24/FblPj80EY7LLubdu6+cY0boqlzgReXBZAy6RgNB37e/qVNJvY",
+	"J2eJyi7dD7K6oyGRAt6TdM7svmey/FPlO7hH/iU83PsSPl4WBeNq85InQn0lSYKPNTcg1IReMFWsCRyj",
+	"/h+xVLAFGb+AmU+EIvSCZrzOM472nu5182zMr0/O+Nrsrp6qnU/JyEKiCppxPVmpqFo6JhfxjCf5MmVp",
+	"c6OHe8/8maW87ZcW+DKwEFK5av39bsPelL8XH54I9YlceM/N+zPellvhd5qpUU5iChcxtjfRsqjKrkcc",
+	"6PaUxJYdx0SoGStWmWS7sijHyT+FM5kd+CabTjffgTSbTtsuAfIitRKOxyNrkSGJoyBaDgaHCSxUKvgH",
+	"6+Hf8Cn8UxTEffJM4f5E3JJl82b09mdCZnGbF1ay0Za1ZcpyV0J5ai4xzNVecsHztZNzEfdHgwsvCvtf",
+	"cyYlvWAkFW1rG/WQaG66wL0umZnlp6o7VtAcHO8156swWNCCzpnydclnU5DOzfn/wJnexbkoGNHHKCtq",
+	"Y0gSMZ/TnmR6TMXSUD8c/y6GHxa0YKk52HzdJ3ovVkWmNYNMkoQWRcZSooUKnGPm66PsQwYqFU+BDKyY",
+	"0lPQclNwq7/OSSf+XTwmlK+7pxF3l5jER8NR3CdPRUHMNus7MdLkDuef6eWhTh2EAadzvU3PpqimVDS3",
+	"Of3wHeMXahaMh4PRUbhJ5X021XrOho2ESSYFo4p5y9QLP8WpIh1nyiy9T37QSyGXNF8y1C2zCy4KVCs3",
+	"Tb5UtG60gucw0DaTQn8qBFbrNrXUt2M3tQVVs3Ji8PJWKl1QpVih3/znH2nvp7f6fwa9k97bj4Pw8OTq",
+	"t0F9ymHwoWde6pm7HYyD+VIqMmFkqDWCowHJxYoVCZWM5Ew/K0OSZheaoERBZuvFjHEZahZRKK0mgKJD",
+	"zbOwK4+EepZu00uyVKvPksRZGndDQsnr18++2bANE6HeZenWfZiKYk5VMA6WS3iyRd1I2XwhFOPJ+k9s",
+	"3Zza9/Q9Q73SEJukU1bqcp1nT86fkrSgU0UiWIc3YO9PbE2+PT9/Qb4F0iJPM5anUdAdExpxHGCyLpXW",
+	"pWQFbpr703u2hkvr/mCsI3gs42R0RGZiWUijC8mI6yenWSG1aikXgkuGOiXpIOsOyUSk65DElsnGXfgC",
+	"Lk8SfeUzfoHsxc7B2B4UJCcD1mEmMibx0UgzhjOr3c6yHK+knQVOONNSJMtzUiy5ViLHEY+PBifxqXmP",
+	"krmY64G1JVTgePimmlFFpjTLgfuJoj5JvUdzutaEKhlXEdd2GVnketFKvGdcUyf87S9LoZCFZvziVO83",
+	"oWRaMDkDOiMLVhCxYGg1hEQukxmhMuLx8fRhOkiGrHdIv570jiYPWe9kOkp7D5IhHU0Ok6P0mMV98sYo",
+	"9VpZpmZdemaGdCiRLBE8Bb1wC9OsUtAmzjM6Pg6DecYdJwor1z6KPoyGvSj68PWTt7//bTvt7yylNgom",
+	"PAHvjDeJIbjeEd8ieFpk3JisGH1vBGUnfnMQBf1+PwrirlE/53r+p3oiEYf/1qydr5Hnaxakdxo5Pwgx",
+	"VVoNmUQ5EZY3zk4u1h/UYu2V/gjNweZGc5vkGWeSJGLJFaE4/zyTqiEYD6MgDmFUHE2vci2W2tCXSl9+",
+	"mn4GublVZO5+qt5R6API12bz9aKI3WezSK0lxL8r/9zc/jfWcVI1kVtJgJL4D0/OY9IRRcTjb5+cfRN3",
+	"9UN4aCwl8eHgiDwXinwv0myasTQuz8/stOZmXBg2p/9BUU3C8zasrHneITylZ+24i3/+ns+lhQgivj8V",
+	"kOuJ4Ob6x3fZPFPtkjanxYW+rcYWEFOSKTbXy4CZLugFcxL3L0tWrMsp5TCqP5WUTekyV8F4NAhLcZtx",
+	"dTgKQj3RbK6tu+FgAMzK/MvNOOOKXRjl4NX7bNGc8bdiReaaqHCSShD5PluQCZtqOrYTRqVDbpq3fqV9",
+	"2tfN2vw/b/KDlslfaSUEpW1pBLwogNtneiFPQXzpnxLBFeNwNHSxyDMUwgeLQkxyNv/9v0g0e8qp/rZg",
+	"02Ac/OagdF8f4K/y4AW+hTOoKcglz9JGmiZqvKOluly/jB1ReLq0ewtuc1fzhohXb8KY/C4GN6iWu05P",
+	"8S2Ovr6rM1AGnVc8PbW3AT12EW+dTU1/h3vi+eyvd9dv8cU5X25lrsFWQ0+rrzR9iaJuj5N0Rqmeq6JZ",
+	"HowD5QlNzaf0TuitBl8v+eOrH56PyZKzDwuWaIWF8VRfU/13kvHFEq4gaHPB+EgTp8oUmL2PaErsDB2Z",
+	"2hnJgwlNe+azwVX46TTmy/6Ecr2CCTNe3TnN9cViuJyQZBwX9/r8ae8hCBpYDih3ZvXPevpPEe+8fPqY",
+	"fH10cjjWWiEDLqUvMlGrLGEk4ygzJv/CElC0cv1PuSwKcQFOI0pe8ywRKSNc8GRGC5ooVnQ1CRnfdZ4l",
+	"n3qEa7EkNNdrXZMZvdTa3UQomGdKouDVcrEQhRYPMpOKcgW+kPLQTspDcxNqOTE9XE/R94zf2oHBTuqb",
+	"p0eFg1CeW1jrqe7m0zwXK/jZacV9PY+nophkacr4J+4hKIgw/IqjJFKzTMI+gtqM3uisSu6H5c6V82jZ",
+	"uqn78bZ2Ts8LdBHwioC59pUki+UkzxL946nReLU9DAuqLAJ27hnXCjrNnxSFKO5SHJxxn6Foa2pZsFbu",
+	"DPN8LtRTseTpJx4wqGHKamiZtu8rZ3lUnqXW6fCTbddAqN4UfryNs3wu0LSbCAX0r9kH6IM0z82paeqX",
+	"jNm9sMrmLqEfEF5OSa5qjqcmCLZAsk/yTL8xE3kqwXjCIfpVSQfe/J7nzm9btnn+oOL69wJBW9/xYluw",
+	"XS/oOhc0PRfiO60r3iWd4n6iRARFVbMnysmDI/Kn7BGcxyfpVZuksSbTWXkJiMx4wrSuDuJM6yEdq1DV",
+	"9Sl93/XedU/JlOEfjMtFa0TgBfCJfjgqid5fCjFraSH/hfdYDz0ht3IRtuuITbJG+7BmDEEIwGckNuhR",
+	"1/NaBtyo1e1Hrt72vHS+wE8iCYgfF3OYdspypl8cazU3JY4MnB2J63IbRNOU/D9mgH9UxZL5pz96uOH0",
+	"3cRbzt8MBtPvOW/nbVDAGa6OEevqNZ/Slr/NNjDnrI/eX1UMl/EVKy6zhL3m9JJmOcTl7phbpFTRCZWs",
+	"qoEmM5aSIruYKcLFaoMZgh46dDhW6fCl/qV3NlWsaPL8V3BsYIuuaKasLQqjZfyi1Y7wbMWrMDgX4nvK",
+	"10ZVl5/Kv4RAExncHNKuK+NkaDyOFQr0VM9zIYieCHEzaaG+girWA8v/lojuvDrfEDxoGF1ktNByMyyz",
+	"gDJOFoW4KJiUhCoieMJQaC8YN9HIiEtVMDqXGEkBRUMrZ33yRh9P7B1mbDZEGhvwIrvUSrD1JsD5mRyM",
+	"Omv6zCTxmtOlmoki++l25BmjhZad4P+egY27MOylVL+GJSVUPt9CBEv/91tSwtAgrMzUOhNq1/HNmze9",
+	"My9LrCWdLF/RtSTxIxjN9+oWjErB8bhpy2e2m/yv+aIQCZNSs7Yn4EK4RdtfH8zImcbTjOWpvoJMWwcy",
+	"GP/4MYC/6bfYHEywJeRH5C5AHmhlKQiDZtCOKjIXUpFRcBWW48xFyvJrRljy91ysOIFnSRRcLFTvJApO",
+	"tUZM/vDknNjoOjwgg6u3PnsZ+UTlbR4xu9dCXCbFTU/ndoQarDYkLjIP8UmMwU0KRt9Lm4ymCpqoUxLj",
+	"jseGE2nxoa0CkHCvuURbnqXfszSj5zD7L6MRa/kW+1/TX4lDCK5pncpE6eLHOLfeE56INOMXJhsHVOmI",
+	"x1mKzrAYOKl9WQlCeWnpo2tGQfzTuNMbPPEsSdii/ExLmN77FM6wDAak669k21SNtoj3dqwfzEzEXqvi",
+	"EQcje8n1LmqpwFICDqOT4XBA/v2/DY/7x/3hgy7OtZllZCfUlj7kpaA8F+olo+mnXnabR3Ro8zyMDwG8",
+	"K5jh2MngLza5rmu8CJTbB+wYCeVwryEvN72JN8mM1NPmNHiubs01YufoaBSTxiBPMwPnIOEsAxosl0C4",
+	"KNC8mqwJ1WqZIsWSq2zOyJqpPkQFzAT0/B4JBY71Fu6PXq2FyDhEcEBRgLASNdq5Te/pQ3aZJnKVoa8e",
+	"g7PpO9oSLnlT9ROD8oiP63Fc4CDVGpKedjPMakMQ1yWBVNOXKjnXjRGXi3TXGUOcaS4u95mw2ar2OZdB",
+	"Iz8VuvwgHIHW1CoLGrVFWbZHg8qkjh9xC8uJhf6ZVbajvNPoHQ4w5wSo5ttMKlGs2+OiEEPS5MLdqehd",
+	"kyHhbKUlNSQzNIkHglKV/9h2iexUvheXTE/NzJUWBYWrmG8O2sXwW+x8pDZKt9e2hhgIa/+A/mmf8Qdt",
+	"4yuhaL4liAebSsQlKwjNc/iKrH/mwdE1n6lRB269/XZog324mdso4rtMtuz2EyjpMPlkhoGEkN5vrult",
+	"UEDz9FsXtW32QEStxGzLUSwxt/A8tIB34SB7Mg878mTdTmaY4zQTOG75ncoX2rO1wmBaiPm7rexpA0Ni",
+	"qRYJaJSdkpgv89wr6ID9MizFVOw0yF6/gt4NzDFrI/0bTQ2sWqqtyg0TQwfNjSdWo6vKFlYmXTm70CeR",
+	"bVT4Yol6UYpuLJq/8AhtSnPJ6rR3E/EicK+8vaPqVCsW1tixCsdtSh070Q3LxxqY9mVUy1zMVaxocyFm",
+	"pFV0nmLJbcVYdctou9bjdIhGWZJRqqoUZTUtu8eQFKcgIUQxqbZoIBtorLyYJhVza2LnTjcczdNrctvh",
+	"oep0tYl6JHr6dNuGXRQM0pneJe7Q2ikW11dniNoOsrUvdijjamKVIxyba5uy/CtJFoW4zFKTbg9GxAcV",
+	"8VXGU7HCrCDPqsc/yLVUbK7fnC+US9dmUmVz4E7gvpChy7XAf0c8Z1NVzkhA6n5b7ZMxZj6odziNYDwc",
+	"PcT8Fvrhnf/iOxxaP/D1ycOBO5raVts1atGzYPzsmRbAsIh3uIhgHPx/Ymmz7sDtofVwQidiqcjjGVWv",
+	"FjNWMDLJ8ty6yvwB3ERGWhXw3CDjQf/wqn43w+BD70L0zB+1adZ/SVffG9/GVWNy11RR+MdRpbi9F9Ug",
+	"yspats/De7Qyi0H/0BfMYqkvqfsUXvQbqvSQnBZ8Ggd1GdqljLG569YPVfVrVQ+neW83sWKQ3dfKoYbN",
+	"aEq0yA/a4I61fofZgzHMLjY+B1xPkytXhrtW7fvGe/oqDDL5DhMHKtlorRN9M2NgOGOtMShQ2p6WjMFk",
+	"0yW6JJj1L3jENhEiZ5RXOOs18/wenvPs1muehxqH9ntlFhUE9RU941IVKF0kuuBtySG6HI33HBfsM6VT",
+	"slzoR4eDwYC4zB7ZcjMLTO3OGE/zNZE2G+eCcWUr2wTPM86InIlFH7P+yqRKzRH9bOp/jqIPg8Hb3+1V",
+	"OcGFArZPM06ev/7Om3Dr9bcZif2v6/v1Si8NqkR9eTHQOzEiUHwps0sGcZ9lwVlK2AeaqHytBTxsb41p",
+	"fN3GNFzW46jV+rLMpN00R+racD2/QQ22nfuIpUrE3PhqUNdtu2puBOPH04L6bRudm0eNabOb0YKqy/XF",
+	"IhUDLQ3cx4LKZzfuQoVdVHfiNZD1cYWqMdoOClyVwG3pfF3uiCJlhbRZB8sCvV0eXR9rsq4rc5+ZzPXK",
+	"LYfak0P/sMDVlXrNYn2qOdyMiAWO0WKP789YXU5OZrO52lnoXhzxqp0K2n0OvgtqIpS8BTfDS5OP/Pfp",
+	"Z9Kb6KWyTLPc3Kgv7nn6vt3C+cFVQZAslRCHYmCtxc2AW0w6OGsST4TqobLS3WYQuUW65xsCr15L1GCS",
+	"lrIbUx8aiexdfNKxGbjwP+jo6J5iku6SA+LBapYpJhc0wWzUIpvPWdonr5TQ1lXGI15m8RZzmmc/oTWt",
+	"10Iek87zp4+7EF+Igsd0+h//PQqInnNqg2CJmE/QZKNJYvPT4bco0E9HXCsJgmNGbJ+8ZNOldHkvR6NR",
+	"TDqUE4gMEsGNftgdY9hQ5G3LjbhmcxeiWJPHiSsgI09ePQ6JohPN0DlbabWji/beJEuzgiXIzAibT1iq",
+	"NwcJtchSUPEinkmhjXT/k69/PxqMzvTWw389geXp/3zwwP7xwQkainri+jakDENLYhpxb/fByuSXmcwm",
+	"OSMdwzN7UB6rBUXX/6xdkh5/8Egv6PXvnz55+rQf4YH9ZckInQuDaAFpsF9JvI4QTwRQF6GcV6sDRYAl",
+	"WEDXrz3CcrqIl7PzZgLT1nPURwxFqZO1S/yeLvMc/zgVud7RMYmCV6qg//GvLApwU6Pg1fnLs1evnkRB",
+	"SKLgr//61//813/963/Bn/Uf/u2v/+Ov//a//xP+/O//MwpIZ54lhSAyu+Bd+9T/0i+YUhSEIwFyeg6b",
+	"DvWKacTLchXJSLHMTUDzPVso44VZkxUrWL2WvpFGfu29bRPnUfTq5qJ9wsgkp/w9ROu2ynknclric2Bn",
+	"oWsdgvNkskR3HkszgHPQNxGSYLXh2dN02uK2Bivw3R7WLDqf0MFlTdtxLXRFXQauVxlvTMAw4rGndBvz",
+	"sGLrxKTjptztk1eMVXk2QBB8RFP4ysEMxLWTHu4tYneKW0L2dRm1rEx1Z5/+pxm619Z7V6dU0v6O+CjX",
+	"+hRrGuGvz7QGLrrRv5qllthdbEWsuMu43by/J5MRO5p+nfSG6SHtHbHjSe9h8iDtfc0eTk/oYDJMRuku",
+	"+2vTEK5dzyt80L3yznGb5rms/WyJjJsMndh5tEtgitr6rvVVNxwV180ann+Bjzft9mvePvee3jV0r1cN",
+	"gXubjH6DW9tmrTo6Cq3Z7k9gV59ceZ3c0TcONKyz6r1D9q8cUdUSiqwjPvaQBgyZTFjFQd/BW83ZKixv",
+	"ckog5wRGYVCJH3GsHSUzVmj1wwEe2QJEI5PWoSVCE6CzEQFMyI94J67uQkwkXUuymq1NMpJNQbJvBmGA",
+	"37Ipfy05SbgZPgk2tuTem4a7dL7Nn/5LcqHBbF/DFdjTI3IOtizLMdPYYuFRRXKm+YXgrI8gI9JUMHFF",
+	"3jO20NSQWfCb04jHkT9wFIwJctUkZ7SQpurB/Y7UO8+4P7/h53SH/w24v+9OqmzwNP15k5b8A2clilpL",
+	"qNpu4g3S5Kox6EQU6V65I+YT1+WOSIN75T7hf3u/MPPO1IBX95owHT516lkeiIHjZUcOPylDQQv1S1bo",
+	"TZoWYt6cz1PNjEmMTxnoifb4Hu5j9fQzzWEXGZNNNetaH+D1CTJSLItkQ6gTzxNssbZDHfv1Y5pKMIOC",
+	"E1QkEMNCRryynJBQjzt07MKHSOSJWKy7CNOj98pkPzNa5BkryiwNUUScQqTQyftKOkd1Azvxix9enZMD",
+	"eBZQ1OpJvFVYQMQxtQO7ukHcAmOQVj4ASSMe6l1Ns8Ab5BQsreE537ulHX0f9Be1slGKeffCXar33r3Y",
+	"puL/0tX6ekgMecWu+vQWHdpXmT3m6K5SnR283SoJrg891JOlbz371cqkv8uYhN1V4tUbf/GIBGiLDo2g",
+	"erymZujjJiW0vcCmmc1epf/Gzc03on2+gRwaZb9HMrRNDLMzdUsW6seAAxoUpTZLyuNH5eSa5VLX2dJu",
+	"vqHZoXLkth3+ltFczZq7W/JVuyDxvh3T1v+4eavtQxsiS2ckp/xiqa842oMIVKJ16GKp7bZWP2slR2wj",
+	"SWNqlmdrakPZ1WlWqMDmmTUuVfMipZlc5HT9zqrg5WH94cV570iQTWl+m1xkYPegoWo4nHHv7pVEOKcf",
+	"3l2bszXLLmYAWlg+6G2PsZzlRiVwcwpXmWjnb4jLuWvMtmDK1sFXZ/kSf8AZYRjCRBun4BoBfMeEnYKa",
+	"UdE+pC2xXiKU3rzN1GpNk/AP1FtKWKe05iaXC9lI8laufYpscor+DZPybXlUS5sDAsVpR8dfE1OHRbA6",
+	"rC3LBavGPrYloK6geg6QrEo4FVNHGhraXrBCYrq0zd5rkIUtLW0zHCDoGRpDW0ynDAO1wOQAWW2XnfQE",
+	"SouUz7hUlG+yAjQLt3aKWdpmWOd2ooeXNvrKHVBlGhKaS2GAyySJ/9+eKYHvPUvjU0QK1Qq5yZzWtxZC",
+	"yfYQ+9tV5eanAQfWAueLtMocoWp2B85oivyaLF7ORKGIXM7nFM4OtvB9hrhh3pTLrdxem+tlqZpy1xaS",
+	"rI1vEH4k6UiGTA89DFSZVOVFLQDRWgB8nQCEX+1OeNqzuTxtlxMNkyeXpoazqf8ajCZPAzbg6I0rWia6",
+	"X+tjqDpMdvOAQHXGNioyBFSrZJlWQLzQ51CuYCe3s6etlY9da3S13bNnXK9cMol8CrkJ05uPjpE4S0HV",
+	"RswG/EXWbkOLEty8DBvNyzK82PDIQ6GNTdvXZ95ZzdbGyV+aoLsFkpR4t7dt3CYdXZa0f/r+8OVSK1R1",
+	"Danvbu4ZopphgeTtGn3+3dtm9d3QlrupiXanNpaxel+0w/KeIRAi/IqV7A9OBqMumTC1Yoz77SjkVzWF",
+	"LOKd+GOEjgZMU/F0J/xDxd0QBVdxdwxJT3HBFjlNWAyo12hfgf8NIb5lGPEMnbqQVkriA5MRQeIDPyNC",
+	"/7uaD2EgbXehDn9nfrDAA0bXfoYDHDaJpv2tVlL3trYGbCCZggKsinvNbIMw0qu4YMpz74IZ0bwQYrEZ",
+	"jsRusklbranTgBvJyqQYn1ubN1sNWTB1W9kerhdKHp3HtzH0gXVMHVQ17eo5tn4ZtmCLS8DuEjG0U91D",
+	"0qEGfB1EliUpTKqpUVFIqPVc47M+0XVr0biT+h0Vi9IjgHNuXkzNRliyLDK1fqXp0Uh4AJA5W+IO47+e",
+	"Wm7xxzfnjWKGb1+Njh+QP745N5mDcjmJScfmY3wlAVoes8Vi9mERO8wZMJtg/FK8zZRaIMZCxqfC2uIU",
+	"0UoNmLFfXgR5dYzOG2k6AdbEhI7kGMIshZBw5QXEQ4sAhmnjkLDmVzAlM6r0ZzCVUDIW8ZWJyFEbeEcU",
+	"VCX0iiER8De/IR5cTyZ4xDH3KzYafOxdR85YKkl8ZvCFKGKtIZAPwQY7f3xzjt114rHD8JHZBbfpmnAG",
+	"oZ6ZkMwcQZLTbG7BRBDa8SvEhUKwf0gHNd3WigIgRjieEL7aJ2dknkmZ8Ysw4gY+CZCnXOqJBe7BCfkw",
+	"5SaJdDA0xF0HMLLr08wSYza5SGhOJCsuWRFCYq804/Z6MGncCa1tmq0giwLqhwV3mw52l7SbjamrmaxC",
+	"xviwJTHp/GjN07cdTXxyfHCwWq36xTTpaUoRRV8UFwfFNNH/Xz/X7fYjHmt6jU1maYutUVYo4opsfwow",
+	"qTA/F7QQLFxQ1po4jXhpCtixJOmAZdoFAm43T0vlTZqeBM4oWS8w2XKs9+hn+Df52eo8P5M5oxB8+Tni",
+	"P/d6Pff/9bNxK3RyTH4mR4MB+dm3U/fFP94Afqw55O0hHusfynnYmUKehvPXnqIhHB8Nvy57fj0BoFgf",
+	"NYjEw8Ggp5lRxpcg9Y8Oh/iCwQNCTzbidIYkPh6YnymJzwvK5ZQVrXhEJE5mS/6epeaqHA+O3UTAaLbC",
+	"w3tl2P9A6ifkI5ThEQ3Jz4S3wozV33VYwfjioTlbw94wMyGElNVtCL+NYR1sLQ57hPOBFOqCYQznGgDa",
+	"xpBzpmYiBQQfQGe2az02UwYXCuKZY/QXXyjxPcE4j8/0u3G3OWOHN43DnphhzcxKwGtpuL/xRVFEvm6M",
+	"lxg0oupoHghSxgk1sNOYH64nJquY041RGzhG5fAW8wJSEBxugB64mvFbAypqfCLzmrC8Z+texjUX9r5T",
+	"6cSDro+41rklLpve2NQ08LiwtPG5FoRX+NZwRH4mtwbT2vwsAv32lBA9QNvFj5b0j7BjlZstOPT42Hw6",
+	"yxIwrTdnaUZ7KCz0yMe1kTcBmiGBbcUxIyW2mCXqKhpZDD0Lyv4EW/HNeJN2S0kEcx+N4Nj3hZajBAJU",
+	"3gszrEjQJERXJD6F6WvO9w+Hj+KuHs8k8SHvlwZTXglxLZUWbCkN5cB0wd/SoEq9I1Dqguy50dOp9RY3",
+	"8GfxKw9hU4wKaZuabkONbQzuw4vimMAmdsAIhXCFbRaMISfXTQr8PK3In40JaOLXn+oZFNGWSXhgo8Zv",
+	"JU9JkmtlU1MOetxaBJLFxNVDHjuxshmxtgJJ2zxtAx6Pow2Q2zVR3a33Oi694XHdj43CKuJnNSx77LuJ",
+	"kEfUFelAY1qe6s9l1ktQ6Q6CGaJ57hRgr8sO1MTER4Oj2DS6w5bZIJbGhAtgBQnlJGe0MLcSZYtpWrjk",
+	"OZOmRkaLRn3XM2VV3sfCNJVKsFNaQpNZxi+sDqzHKdiiYJoF4L136r7tDGL6PdU64NJa/1tEeB5HHBcA",
+	"dGn6C2kFyqTXOk+yfsF6a9dljk/HS2BWopQ/0FzFeh+xCVJI4hevz41W9M2T756cPwHHadxaWYJoBU6I",
+	"0NzdjYgbJd8AJB7upOkPh4PfSKxM6w0Pu11Qn3vl1R4T0w+qY3YRy7YyKbhmemhrYjup7riiKbd3CYs4",
+	"2a1J1CmpNaU0RW4G4DmTcDSK8T55xdAI0WPDSA7PfUKT91DU19xh6CxNFTyLXca0+MMENWoPWP84o5cw",
+	"slHVeN/uj98gx24SNDIrt2hMNjbUatk9PVGgCP25VbWdVmsbrVqfs516ZuFSQDKfbtga9JObTqAtrYA2",
+	"9gCrUA6oReyS5kvIx0c3s+u1hb21xNRbkGTOxmg0XtOz7lSIcqj3FKbt/3UEO8202lB7ODS/dmGWxk0B",
+	"HUQto2iSpe0YJjWbMF0cNAtLWWJqNr1e31DCSDZ0+iY+CDxG48utwWpNblhRzULQbLBDeQpEoRmrlZRI",
+	"oppsNvS9q3JlaPsUHw0O467eWCvDIb5veKwWo+ggSQlIahlxk+nosSKz642/l8VvzukUQ00uIBw19ZOI",
+	"42mPXQ/F9p6YIDjqfTAvmJJkUw/MiLd2unwDG2cyIUAPAZ84eF068dHoxNyXijrRNQ4xAe9pBQEKSTwN",
+	"oU9eGVbChZe3rmhxiScC5yNDhBuGB/S5gjQBzzAcv0QVJOLbEdHxaKQqNSTSaZQhau3SjCmmimGDCuhe",
+	"BzJXZXPmN94EtR/vH546YJsjHoP+v2pZ8NDUkNjelqclf9I/k0xGfLos0F+4outGC8b23e2T51D0Dakm",
+	"ptcjM0fryPLbJ2ffOMcitA0Er3MmSSqS5ZxxhftiPEYwB3yuEEvl6u2tzw023vVRxeaDpCI6T/qH/dHe",
+	"0hPe6qIQjDiQMK04R2GSpbURlqRuCEr/bjlgx/IeZxyda+sqRNp2f8Tim1ibEpbp5PAnu2rYCCjNTtfd",
+	"0G+a2Cdm7WifYWtDcyf87qjQIQVoV/NzUy4DzXthjz1GYoY9swOLKaG12+IchLB2+NNX0i0aTpF7mWXe",
+	"FKlxuGWolEYcC4VATmCvdhgTBTjQsaUf7AjNeIr4BBHHCzODhL2fDDuDP4GT4afYKNAk1/YZXD9g9Jqv",
+	"MylD8/Bcc8tExkhYMuIvCqHVXQZ90+E3+6hmG3SR9dd0ntvnqxRsb7F9Er22lkAi7p6jEnyKXW/WqdCz",
+	"KFNaIS7ncKIrUQTNY+gFg5HOXjzzILvGwbA/6A+gDhXnEIyDw/6gf2giLBA1qSTmjD8GF6wl9vwdqPMV",
+	"d7xY8c3gACFIefQTl/wphrhrjEcs8XJHHAUkVU4HqcB+SIE5vuT3SAHGmU7MUFovgDcK5jf4gk0j55k+",
+	"QxPPkvr4MSCqJzspwJ04WUNWA3xnRfP39sZBSi+5zGRmJ2rsGrwrQMlwKO5aPUvNPj3CDCe/t/yP7bHU",
+	"8pED6KB5FV77HDYH1Q/WI6a5gU6xjLTMImltq+lS13fCEK/kQWz+tjKAitiQNDN4j5CzVWmU7qVrxptm",
+	"aCOdG3qnXod6smGapuWbtuWWDF02IFet+dyJoXov7jown7a5VQpp600ovHzKzTuF4S5wvIrCr9izhZKG",
+	"mSj2QXm4GlSawA1GRXYH0Qg1XTx/+thBqUCzawvOEfHt2CHmGqqCSsliMs00Q/dQOfok/gfDdN+hNYt3",
+	"OdUSSGnjIAcholeDBoKWN23QIBCSRDQXEzry31OzgrGIe8/brsiZJLkQ71mqlRro30UynrIP2iSDDDuG",
+	"vnqT5ZznRphG3DE0OPBqG2DjDY29Vr81SvjLxh7fN6DQ8wqbAmvSWB5xL4ZfJJAKhs8cUIl+o0IJGy+9",
+	"KDa0AA56lYqValGS+WNvUx14GPQq/zK5wj34vy1p8W9rLXdHg8GWXg37deOwOF0tzQ78/KmKJLM3/XYa",
+	"9+kPH+GK2l5yKz/wWtLCK8PrX3lda+VzNDy8/qV6S0B473iXj7V0T9Evj0a7vNxsvgPvnlz/br3F1lUY",
+	"HO+yodUOnfDWDtvT0gYN8kswIdfIdGz9bXOX6YU0GKkyeHsVBgvRlq/32Bir6AIQK46oYCXp9ckzZbpf",
+	"a5ZllOrSy9gnr007H6usApBExE0dOWKc1qGvwjJuDhk7iVZEo2DQ/zoKYtfAxCToGPPBJKNqiw+te+vB",
+	"gPwdb1lxm9KDC30k1N5aj+c/+BNbB8gZ4NQfia0NXGqNW7DmaZnDVS1PzgMtCjYmQO0HyehVu5sy/3Zw",
+	"ZcNx20CgWjGW94dpaOApX5lUSFrbhR9sq14b/im7Vbkt2XMRV1dXe2iOBuP3qprppRWwq4YkGN6mJCiB",
+	"FDd3Ba41hrnL5q3YBjMMvvOq6LY97567Wxkz2IFlu9ZF90LpboQS3imULU2RdBUGrW7cEpC3yQcR6lfa",
+	"rimYX4cJfn4Q2bRSNR2hvMhAraeq8bdHHKIcWoxUGqvGp84KMUM1vIsPTTqYcaBzkmaSLhaMFjLi00LM",
+	"jV2uBWMI3iswpyYsEVotnhbMOFfLnB/04kJWR2FiqRBO0lNp84uX/m+TXtkInsRkDmkIrttsNZCnhIh4",
+	"B2MSFpTIuDm6mJXkorG2by04uRoyFk/nRjJ2ChPdxbnwbKoXVj7ewG9astjOU1Ya7OLiuKiFimyjxjZj",
+	"xIzTbo8Y2dqwqD+z6WDhrq+RF8bJ9Su1GXbhP0/9DvxHg6Pr33Bt54GT78CMW3qB/zqFx8P91vrSawL9",
+	"a5Q835ic83bJE7b7j1+iBt0Mh4oVx3Qgyp1zDgBH39ge1h6vDW3mIjjPtGCJOLJz6zr2E7njw8FRGcug",
+	"Jjxe643dHNILRZgm8f6YEEBv4c9/YOoumfNn5oM7KM5fRlnW0znckR3ZlIngTpnrPav8m9Kz/8DUZla3",
+	"311/JNSzFK7uYtnmLjLpapoRyuVEMmUdlQ5nGe32U4sjuBknMMSsoD2xAglMAdzNprpLq+01xOTFUsmI",
+	"20wY0J4zrkTFbYV+FwPwZdPw9Cv6Enus3bJgqLiCpyM+0yo+lza3rJ4uVWH3HjevSAn7bqlsa35ewvTr",
+	"g8TUo1oWFKYr4FSgqMhPheqemuSiEt2qRRAgOOSdy4KbOs2AFGr9TTwrU/9ap5ONrjRNXOjjsfAv5Ugv",
+	"4W/uKrkBjDHg9APPxQT4IUteG+g5W/k91nywlo6lygttUwFpqhKjret/ts0HN2P5giRLqcScFdI4/QgU",
+	"w/bJI6ZNRjZt8byN9vOGGfTQnbxhdyrUTQznywr3vyUraH/H2b0u8Iv2uWEC8Z4+twNsmb45t6bWtdhh",
+	"/1t/moNaVGXb2RCivhhQwqYVfzaxdCWglhbz7kyuqYXX3Zywcmbm+Hk5UNm6ebNd8ZU0PeZ/rSHZ/S2A",
+	"+6t7NzFcWqUv7wpbkI5P0Oqvu/4HH+E/dnLBl72SOz4DkIquZfe06njNSrhmknHwdRs0mD75YcVZEXGt",
+	"Do9dapytF3K+FnS3Dw7jFs3c18Jtd330u1iPS6emE4fIuCoNWSDttds3Set+FQRUC3KBY0fcwngCS9vm",
+	"BT8zvUj3Oyt4y6nZTR/K0bZGzRXH79+hvxZ7ht9rH1/a72qqpDdxr1YVo6Rii+3QrlQ4ncPe9UqZ3Slg",
+	"EihTpFePgzVcr75OQjaoJKc1noDZwD5TINfxBPS83owh3KVPFWe4QfGBpd611QUzavhVN0yuXtnnSt+q",
+	"ZHBatuSE/8ACK9Okyw3xhVd6rwv+vbt0BWcle6kbdJ+uDYa7qSLYgWSTQ/gF8uVSGaTKq6ys4b2PSTwa",
+	"DD3lCl/RfJOtQv3jAH+MeGbKs1lKOnNxCcUaJT4ISAPAODBVGa5dAfZap7ysfLZCJKE84hPzzbIz5HbY",
+	"j7Jv5KmH8GFww8wCI+7SI6CsDjVVLVpAtSX7abYos3ynM24S4IibYniTLlKyuNO2allQi00x4mnE21Vg",
+	"1cI6Tc2uTQXBMnnrMNeH4evzrnTFjmIV+xYp+GKpbkktDnd9/lNc0PtJzRdL9QX8pdcLbHePsARvVapS",
+	"9bY2X1DY3XJO5Q678gVTKr21755XiW6pL5Rc+ctwQxtczudCvdTc+d4o/JXoMi8QI4uXGoITpe0Kza5u",
+	"qgMja67xWoPIEp5/qApB3FYGOkbfkGkFFfFODODJZo4xhKi7prJeD1/mcDqfVydWovYCpoqaSUdcLFWe",
+	"XUI2q0XCgelZexPhkxCnDyD6tcXJEO2w4Yp3hmzEN1uy15im35rt/Mx1oXdhw9ql7FBiZRUXfY73/vx7",
+	"vnfL/nxeJbAvaMJtZKuI4buRi75ByKzE1E1r/giZkU6HhPIwfZ2aPWABpWNsMetKcGqEk3C9dBtdIgFC",
+	"vG7CWTO4BaomJIsseQ+t8Nckhh2PQyictyxYG5DG6OGYzR82W7g3PtmBEoOI689MGBF5auEBNbOvNn53",
+	"HYONDQxJHRJDChaFRK0XLOLbjc5Vvd0lLq2BKdkp2zKQGYX0oXo7wDXDjKB6SMO3LM0o9pUq8lrEbfMH",
+	"3O9TrN/DwQBz3Gw2lug5eUcLZvraRjzi+qqwlEA9xJzNRbHWR1M6eydrY1OPyy5mKOks4BlPmFmbwVyh",
+	"+lQKBnJCS0oA5lkB9KZ15TlyoZJIgd0NVT2Aq5cPJd5ZnikLsBbxjuCmHA2/YLAfUuY1dwht6+NMWXiR",
+	"U2LeQ+wdz2VsQfm+gs3NphabBZH5pAHWMnBD8yzPM4MnaLQGQ2q1881kxCsl5RX8P8G96hMcpuIrN2BN",
+	"EW+2GC2d6GQHH/qjyj2DIU2VjH+KeNbmJiUASAg6zoUQ6WlJEKIwiw0hNw77p+mzNhA24LvhogcjxN3N",
+	"Os1jZGsN3rrRJIT0agfjKkzRTgUUYlGIFHthb8SEsJGPUmHxe1PT3k9v9f8Meie9tx8H4eHJ1V5tqieM",
+	"DPXcjgYkFytWAH5CzhQiIKTZRYYwlrP1Ysa4DJE5Z7atEzXPbqrsb2/m6nV8altxqcyXa96r4cYvLLPc",
+	"EM4G/0FVVumtWX6a+wTGu4kjAd/cITjyhYMht7bAX64+fWP/xb0e/tn1cL3bTQ20rtEWS35X2TZl02QQ",
+	"DjfMz2/Hc4D+2i2rbdOdXV0TtJz2S5tCzJfHXtAQ42iFhji3nCMrsX0NnG7sQAhiIulaemiRgGtoESUi",
+	"7iflv3GFULGWLSYCYj8Bn01JFCC8ln4Ce1WQDrTbjoIQi3A3PUFG+hm0PaTQ+lGnxHI0UIq8HXsFu+m2",
+	"Yhx1w4gjfA+3yFwIvo++G6w6ZQx6jgtIkLJ63nAw8HGFAGSRUUDUA1RPiojBDkcIqgUcGr50SP4Gjqk1",
+	"G8nS2heHvjB1s7KaKn/mCAcOyAWlzNPE4PTYpHh9swGvvDEK0m45iPGcGahksaqUBHgIGdh9bROKBLkc",
+	"7Qkk4TZcv/eFsSPM7b3HjLg7IX8PMnHXKWf2vu2d827gEm5fCD/SRpy0IOBNeeLh3ksvDm+wlTJFZtpc",
+	"N14jz2sTceMCKgEsC3zAZhe0Si4lxPsSesI4CeaMgt4T8Q6WQpV+KxCHrXb1S9wxFCVfsgzIHN19HdAX",
+	"rAO65213YLlgv7xKq4w9OBxylB72wL0mSmp7R7sOE85V7AdLxy4oSkxMFN8DtyAitGl12PWjmGY8kzNw",
+	"2ZWtKFwf3BAA2PHRXTJxtxQHeY1g5a85gFnvsLtDANNmXN2HLu8Zzy0xnrPW1s23By9wDcc6QIT2jRzr",
+	"jPwIIaWi9wpyveHWl8D5MzXP+3LBkv5qRtXqAqDz58tcZfraHCAgf08yrgxr7Os3uhHHz/qQlzXAMBOF",
+	"MdsCLxuXgwT8eAhbWo4IP5MFKxwWvY0bUaPlAYqAgTEDfme6WWq1ThTvgQGm0I2InJFEzAE/Pc+41tri",
+	"MZkxWqgJoyrumkDP8Ni1oXrP2EKSLM3BE8SxWYCEThJ98sYvb8qcRhpxURCpxEKajnKXJUsu9cqQUBJf",
+	"CM7sEmHpJbA+hPye0GRW3wq/4Qn85SuJ7dqxQZkFOqOSxN9RqXpwrr1n39ikYEjhgpXwC4xJJCyzjSxW",
+	"NkVmnknJUgSqpyT2GGpsUexJnFJFY+g5FMdxxLN0TI5G0HuJq7E5XwzajcnHKMjSCPrGR6abehSMo+Bw",
+	"Okj+z///X6MgjPze6vCblWrwo2u1Dj+hHIQfTGwnQliCMPKwjOHR0WD0oDcc9kbH54OT8dFwPPi6Pxwd",
+	"/lMUXJmJR/y8WLuup3GyLHLSe05635IoaO94+9vzKCC/PXvxDG/eb599U710rchBr+CnEmB9h5ia7cMP",
+	"rSEoNlaFHnBwZumpRzBanV+CMw3aqmUlHBvKpzLSVCGLjfGm6zuuXy/BFfugDmDKvZIZuZbQARDM8DqC",
+	"GTYJ5sFkwHoP6THrHaVHSe8kHUx6DybD6Wg6nD5IR7SFmgxtVKmoQmD709GD/snDIdLRJ1D/DRZzJ1cj",
+	"4h5zjHgNvs+n1KYYOcWsPuQQ2MwWuoB4fMSykX7QxA1vNVeR9JGOTvVthSpZbPu35CrL/dAb9P2T5hbc",
+	"K3T3Ct1tKHRvACWOVtW6PLtkd6DTwYW/fS/bi6Vy+TykozWHbh3lKUQUKagU4murjrwzvMV09qu3YOxr",
+	"mWrM12LJpfWY6S9cFJpqx2Qh8tx9WwnTM9LAupIWU7cf8bN6uljGval6z0Jajv47S7HFkNEXM3laqWyC",
+	"zlqVBBtogQGZy5XYn19+D41vOVuVGW4xBqvG+M04jDh2VL0os5cBq2i5IJO1/mjXFOiWdVcm1S00GXA2",
+	"tQogv7RKC7W4kHGG6UvYUr6hZcC2tzoXR3fmXLQnrzVJE+uyyoptKuz0Zv/87r2Qt1Ljfy8KPrsoABK3",
+	"mZGavezhUHRZEZss8/NG0ecuxRaWjQz19Wrwr4jbUkSvaAuyX10iRdr1W/GVPkyDERiS2MNDM91wa5iB",
+	"2G+Opim0ldjQCMyVy21wVkZ8N2/ln+0+/rpLLcwydnVUVgnjXr2952mfBTrpsrxcd5HNZcc++IjJs1cb",
+	"maO+DzvUMpxuwSBypQbol8xkxPGrfXJGyjTuqv5X0RFPsYem9cxB2n5NL4bmZZqDojqXKaPf9ckzVYNb",
+	"cdqzdZTOTc/y/UBYzloK9mup41pSGf0WewDZIdDzVWEfY5tUFJI5/dCjF+wfD4fHhw8Gg0FIsvl8CVC1",
+	"WzCy/+wymrf6ufSB2uZuejswQ2xOe5Lp92yIPv5d7KWOrRh9n69JBzp09/t9r0c3oOHin7qek9Y71819",
+	"yzd15Y741rbcZVfWaofsRids6DoXcZcJHwWjnvXX+L3n6i67yuFvbpU4OrrzHmz2kDc4bW6hMt584Sb6",
+	"vXl1h+TuDdTxxdK9b3PR91L9HgSnKTNvu4Zy251C6Rpi7drQBSYWVM1KHocPBXXsj5vXw+yhbRyk2XS6",
+	"JVIK8a4X4P7rvHz6mDw4GYy66L1BOOvWXHG75bHpcR2jaw1zxKauYozEOIsYA5Q1pxMUwk3+hSWKxB8j",
+	"7N8WBSGJfHRqSMiOqmDXUXDlCSuEi/fwd+RMrCRmny9gYabejzMSF2yR00TrME6uQ2dxgKPH+esNg2op",
+	"49jDfsvxgbMVD3xjMYx4fFC1FU9RByHxj289LU2tRHULsL0h+8uS5n1vI7EALuJYSyoKsI9NUanbTohM",
+	"ulds6rSNwy4KdpmJpVN1Q/si6ZFh3Cd/dva0URvtC+7gQJOiElpJ2377el9cKxLv4CutRUajmHA6h8JA",
+	"+0g/4jWN1VNosQEAK9OJbM5i1lBq7erRPvdGj/gjoWZtu+uUOViQchRRUR4RzaGqt0ICPTolFzSDmPbu",
+	"FY++s8FoXCa2HfHPo4l+oy/5DlHXDfV7bl9MWoPmZqetpGTySSfbumKZk/m0er8voklrErddGnZTn0lV",
+	"e0aKuan6TDztedg7/AUpzj0gj9/X6jaAyMQiGAeGrZqe/ME48HlkWVkx6J/os93wSrWhgXvJdDfV7Fjv",
+	"lqY8xhPWB/fVbtq8uSUvsDy0XZ/HCwByvCndVJMLfYoO/Mze7E/QgvWV30H990n6i+n8t7/ee83/77qL",
+	"AbJ40KkcIsTdqf/XSdEcGvQr8Us2Cwotj9SNw+577AviJjTK4i+EbW9zZ9uzKVXgJUS/beS7FoZvqZkp",
+	"bY9NhlHEnbJaBtBxy7UFgf/F0neaPsZm3+LuaZkzYBqyUlX9RD/iT2iRZ6wo6V5fhPdsoQx+yVr/AfV3",
+	"80VoGZspyfIpmTBiPw6KM6g+DQVbKzjG34qKj58R4P2IcK6JjxYq6ZxFvB25Z0z0RDhWThYizzUBWNCd",
+	"sstRn/zgioHNx0uL0qYSWBBwdxyQBWsyC1IBdsVcXLIxAlqCEmcBibzVRLwDOa0FzS5ming5C3YzusaD",
+	"/OL1OakjzKHxUes44Ho4GbHbDQ1UDJzFht5gxtZRxiZJIw4Bx0a7rnBDj2Kjc6LVW6qptdWGEXedDWJb",
+	"Vhm3l3Lp2W5zde/aCeztjWpc/cpgQzH1kl5LQJqZUF6Dvgntvw2F+tW9ZapgMHaJgoeD88HJeDgaHx31",
+	"j4ejfwpC99xEf+/rdDh9kIxYbzB5SHtH02PWO0mGaW9EDydHyXH6gH2tLbANTeiRlY2P9V54Vz8Yj8IA",
+	"2QNoxMCSwwDjLdqSgjW4v7xzYC+Q9NjehR/PHuQ0soeJttcfz6h6tZixgpFJluf6lrX239+nlPkaB3mT",
+	"l/4S3Ma7lx3b6PXfLKjqfauuX7Z72ylI0MXRiP2KQL0WHxXY0fZ0nJzyiyW9YASfNWFnrTIUS21x94mt",
+	"9rEdNS3QVOkekYxkKWRsNNNZvscpfMZYHXxhW0sumDdJqKK5uPiV5pXc37jNN66Z66HsqftZHuYPeEFm",
+	"jOZq9tPmyAgi9rmuAwjdyIhZLKT+gqPfASIqsUxmFYS9fpvT9lv48Oe8D+YLm/xcZgEZYBxeshs3gvp1",
+	"UaSmEZYsC/2P8Y9vqxRzyTiTPqkgdRhSAdzN3SmF1WAWDfZjSOLjwaHfebeNOl4ymmZmMl+IQCQKJhAB",
+	"UHBoE53l3wmpfBGxv4E2fXpoEmf1xY/BBGr4zpZqpscB/zgUMG0KB5l6UvAzwH9L7FOVimQ5Nz7fZaHt",
+	"mQMw5MwM2oZy/pFkRtVEKNAGjCcH0oa3uYxY6kW76nE869ezLUZWRaYMHInL/kINJeIbE3obPcA7aN2F",
+	"pmVwWCYLd001BKYag/Ohhgzn48Ry9qG0b8CQrqJeblr4tWpXOZKRW81xLOMCZ0hhKUVz+AmTp+BSEe8d",
+	"upg3oqGgq7dX/zcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -4011,8 +4011,8 @@ func (r ListBotsResponse) ContentType() string {
 // CreateBotResponse201Headers the declared response headers of an HTTP 201 response for CreateBot
 type CreateBotResponse201Headers struct {
 	CacheControl *string
-	ETag         *string
-	Location     *string
+	ETag         string
+	Location     string
 }
 
 // CreateBotResponse401Headers the declared response headers of an HTTP 401 response for CreateBot
@@ -4319,7 +4319,7 @@ func (r DeleteBotResponse) ContentType() string {
 // GetBotResponse200Headers the declared response headers of an HTTP 200 response for GetBot
 type GetBotResponse200Headers struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 // GetBotResponse304Headers the declared response headers of an HTTP 304 response for GetBot
@@ -4481,7 +4481,7 @@ func (r GetBotResponse) ContentType() string {
 // UpdateBotResponse200Headers the declared response headers of an HTTP 200 response for UpdateBot
 type UpdateBotResponse200Headers struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 // UpdateBotResponse401Headers the declared response headers of an HTTP 401 response for UpdateBot
@@ -5089,7 +5089,7 @@ type PutBotAliasResponse200Headers struct {
 type PutBotAliasResponse201Headers struct {
 	CacheControl *string
 	ETag         string
-	Location     *string
+	Location     string
 }
 
 // PutBotAliasResponse401Headers the declared response headers of an HTTP 401 response for PutBotAlias
@@ -5560,8 +5560,8 @@ func (r GetBotConfigResponse) ContentType() string {
 // DuplicateBotResponse201Headers the declared response headers of an HTTP 201 response for DuplicateBot
 type DuplicateBotResponse201Headers struct {
 	CacheControl *string
-	ETag         *string
-	Location     *string
+	ETag         string
+	Location     string
 }
 
 // DuplicateBotResponse401Headers the declared response headers of an HTTP 401 response for DuplicateBot
@@ -5708,7 +5708,7 @@ func (r DuplicateBotResponse) ContentType() string {
 // RestoreBotResponse200Headers the declared response headers of an HTTP 200 response for RestoreBot
 type RestoreBotResponse200Headers struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 // RestoreBotResponse401Headers the declared response headers of an HTTP 401 response for RestoreBot
@@ -6133,7 +6133,7 @@ func (r StreamBotStatusResponse) ContentType() string {
 // TrainBotResponse202Headers the declared response headers of an HTTP 202 response for TrainBot
 type TrainBotResponse202Headers struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 // TrainBotResponse401Headers the declared response headers of an HTTP 401 response for TrainBot
@@ -6716,7 +6716,7 @@ func (r GetBotVersionDiffResponse) ContentType() string {
 type RevertBotVersionResponse201Headers struct {
 	CacheControl string
 	ETag         string
-	Location     *string
+	Location     string
 }
 
 // RevertBotVersionResponse401Headers the declared response headers of an HTTP 401 response for RevertBotVersion
@@ -7924,17 +7924,17 @@ func ParseCreateBotResponse(rsp *http.Response) (*CreateBotResponse, error) {
 		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.ETag = &value
+			headers.ETag = value
 		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.Location = &value
+			headers.Location = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
@@ -8263,10 +8263,10 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.ETag = &value
+			headers.ETag = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
@@ -8460,10 +8460,10 @@ func ParseUpdateBotResponse(rsp *http.Response) (*UpdateBotResponse, error) {
 		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.ETag = &value
+			headers.ETag = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -9134,10 +9134,10 @@ func ParsePutBotAliasResponse(rsp *http.Response) (*PutBotAliasResponse, error) 
 		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.Location = &value
+			headers.Location = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
@@ -9618,17 +9618,17 @@ func ParseDuplicateBotResponse(rsp *http.Response) (*DuplicateBotResponse, error
 		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.ETag = &value
+			headers.ETag = value
 		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.Location = &value
+			headers.Location = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
@@ -9788,10 +9788,10 @@ func ParseRestoreBotResponse(rsp *http.Response) (*RestoreBotResponse, error) {
 		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.ETag = &value
+			headers.ETag = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -10221,10 +10221,10 @@ func ParseTrainBotResponse(rsp *http.Response) (*TrainBotResponse, error) {
 		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.ETag = &value
+			headers.ETag = value
 		}
 		response.Headers202 = &headers
 	case rsp.StatusCode == 401:
@@ -10871,10 +10871,10 @@ func ParseRevertBotVersionResponse(rsp *http.Response) (*RevertBotVersionRespons
 		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.Location = &value
+			headers.Location = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
