@@ -191,13 +191,22 @@ describe("a bot's life", () => {
   it("resumes after a given event id, sending only later events", async () => {
     const { bots } = await newClient();
     const { bot } = await bots.create({ name: "Later", model: "gpt-4o-mini" });
-    const first = await watchUntil(bots, bot.id, "active");
+    await watchUntil(bots, bot.id, "active");
+    await ok(bots.api.POST("/api/v1/bots/{bot_id}/train", { params: { path: { bot_id: bot.id } } }));
+    const retrained = await watchUntil(bots, bot.id, "active");
     const { data: history } = await ok(bots.api.GET("/api/v1/bots/{bot_id}/status-events", { params: { path: { bot_id: bot.id } } }));
-    const created = history.items.at(-1);
-    assert.equal(created.from_status, null);
-    const after = await watchUntil(bots, bot.id, "active", { lastEventId: created.id });
-    assert.ok(after.every((e) => e.id > created.id));
-    assert.equal(after.at(-1).id, first.at(-1).id);
+    // Newest first: active, training, active, and the creation.
+    assert.deepEqual(history.items.map((e) => e.to_status), ["active", "training", "active", "training"]);
+    assert.equal(history.items[0].id, retrained.at(-1).id);
+    const created = history.items[3];
+
+    // After the creation come the three later events, in order, not just the latest.
+    const later = [];
+    for await (const ev of bots.watchStatus(bot.id, { signal: deadline(), lastEventId: created.id })) {
+      later.push(ev);
+      if (later.length === 3) break;
+    }
+    assert.deepEqual(later.map((e) => e.id), history.items.slice(0, 3).map((e) => e.id).reverse());
   });
 });
 
