@@ -17,7 +17,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, "..", "test-results");
 const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 /** How long one step in the page may take: long on a loaded two-core machine, never a wait. */
-const stepMs = 30_000;
+const stepMs = 60_000;
 
 let server;
 let browser;
@@ -176,7 +176,7 @@ async function createFromForm(page, op, textarea, sample, name) {
 }
 
 describe("the SDK in a page of another origin", () => {
-  it("creates and lists bots through CORS", async () => {
+  it("creates, lists and watches bots through CORS", async () => {
     const { page, origins, errors, close } = await openPage();
     try {
       const token = await server.token();
@@ -186,6 +186,7 @@ describe("the SDK in a page of another origin", () => {
       assert.equal(result.created.name, "From another origin");
       assert.deepEqual(result.listed, ["From another origin"]);
       assert.match(result.etag, /^"\d+"$/, "the ETag header is exposed to the page");
+      assert.equal(result.watched.at(-1), "active", "the status stream is read with fetch in the page");
       assert.deepEqual([...origins].sort(), [site.origin, server.url].sort());
       assert.deepEqual(errors, []);
     } finally {
@@ -219,7 +220,12 @@ try {
   const { bot, etag } = await bots.create({ name: "From another origin", model: "gpt-4o-mini" });
   const listed = [];
   for await (const b of bots.all()) listed.push(b.name);
-  window.result = { created: bot, etag, listed };
+  const watched = [];
+  for await (const ev of bots.watchStatus(bot.id, { signal: AbortSignal.timeout(${stepMs}) })) {
+    watched.push(ev.to_status);
+    if (ev.to_status === "active") break;
+  }
+  window.result = { created: bot, etag, listed, watched };
 } catch (e) {
   window.result = { error: String(e) };
 }
