@@ -479,9 +479,6 @@ type BotResponse struct {
 	// Status `training` while the bot is being prepared (every new, duplicated or retrained bot
 	// starts here), `active` when it is ready, `error` when training failed
 	// (`status_message` says why).
-	//
-	//
-	// Example: training
 	Status BotStatus `json:"status"`
 
 	// StatusMessage Why the bot is in `error`; `null` otherwise (read-only).
@@ -504,8 +501,6 @@ type BotResponse struct {
 // BotStatus `training` while the bot is being prepared (every new, duplicated or retrained bot
 // starts here), `active` when it is ready, `error` when training failed
 // (`status_message` says why).
-//
-// Example: training
 type BotStatus string
 
 // BotSystemPrompt Instructions given to the model before every conversation; up to 1000 characters.
@@ -594,9 +589,6 @@ type BotVersion struct {
 	// Status `training` while the bot is being prepared (every new, duplicated or retrained bot
 	// starts here), `active` when it is ready, `error` when training failed
 	// (`status_message` says why).
-	//
-	//
-	// Example: training
 	Status BotStatus `json:"status"`
 
 	// StatusMessage Why the version is in `error`; `null` otherwise.
@@ -745,9 +737,6 @@ type StatusEvent struct {
 	// ToStatus `training` while the bot is being prepared (every new, duplicated or retrained bot
 	// starts here), `active` when it is ready, `error` when training failed
 	// (`status_message` says why).
-	//
-	//
-	// Example: training
 	ToStatus BotStatus `json:"to_status"`
 }
 
@@ -872,7 +861,7 @@ type ListBotsParams struct {
 	// Status Only bots in this status.
 	Status *BotStatus `form:"status,omitempty" json:"status,omitempty"`
 
-	// Model Only bots that run on this model id.
+	// Model Only bots that run on this model id, for example `gpt-4o-mini`.
 	Model *string `form:"model,omitempty" json:"model,omitempty"`
 
 	// IsPublic Only public (`true`) or only private (`false`) bots.
@@ -883,7 +872,7 @@ type ListBotsParams struct {
 	// (default-ignorable) characters, so `strasse` finds "Straße". `%` and `_` are matched
 	// literally. A text of only invisible characters is refused (`422`). A text of three
 	// characters or more is looked up in an index; a shorter one reads all of the
-	// caller's bots.
+	// caller's bots. For example `support`.
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Sort The sort order; a leading `-` sorts descending. Names sort ignoring case.
@@ -900,7 +889,8 @@ type CreateBotParams struct {
 	// the first response again (status, body, `Location`) and creates nothing. The same key
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
-	// as a plain token or as a quoted string; use a fresh UUID per operation.
+	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -912,13 +902,15 @@ type DeleteBotParams struct {
 	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
 	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
 	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
-	// Several `If-Match` lines count as one list.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -927,13 +919,15 @@ type GetBotParams struct {
 	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
 	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
 	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
-	// Several `If-Match` lines count as one list.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -942,13 +936,15 @@ type UpdateBotParams struct {
 	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
 	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
 	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
-	// Several `If-Match` lines count as one list.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -956,7 +952,7 @@ type UpdateBotParams struct {
 type DeleteBotAliasParams struct {
 	// IfMatch One or more ETags of the alias, comma-separated, or `*`, compared strongly. The write
 	// is carried out only if the alias exists and its current ETag is one of them (`*`: any);
-	// otherwise `412`.
+	// otherwise `412`. For example `"2"`.
 	IfMatch *AliasIfMatch `json:"If-Match,omitempty"`
 }
 
@@ -965,7 +961,8 @@ type GetBotAliasParams struct {
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -973,7 +970,7 @@ type GetBotAliasParams struct {
 type PutBotAliasParams struct {
 	// IfMatch One or more ETags of the alias, comma-separated, or `*`, compared strongly. The write
 	// is carried out only if the alias exists and its current ETag is one of them (`*`: any);
-	// otherwise `412`.
+	// otherwise `412`. For example `"2"`.
 	IfMatch *AliasIfMatch `json:"If-Match,omitempty"`
 
 	// IfNoneMatch `*`: create the alias only; `412` when it exists. Other values are ignored.
@@ -991,7 +988,7 @@ type GetBotAliasHistoryParams struct {
 
 // GetBotConfigParams defines parameters for GetBotConfig.
 type GetBotConfigParams struct {
-	// Alias The alias whose version to read.
+	// Alias The alias whose version to read, for example `production`.
 	Alias *string `form:"alias,omitempty" json:"alias,omitempty"`
 
 	// Version The number of the version to read.
@@ -1000,7 +997,8 @@ type GetBotConfigParams struct {
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -1011,7 +1009,8 @@ type DuplicateBotParams struct {
 	// the first response again (status, body, `Location`) and creates nothing. The same key
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
-	// as a plain token or as a quoted string; use a fresh UUID per operation.
+	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1043,7 +1042,8 @@ type ListBotVersionsParams struct {
 type GetBotVersionParams struct {
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"..."` matches
 	// `"..."`). When the version's current ETag is one of them, the answer is `304 Not
-	// Modified` with the `ETag` and no body. Several lines count as one list.
+	// Modified` with the `ETag` and no body. Several lines count as one list. For
+	// example `"2-active"`.
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
@@ -1054,7 +1054,7 @@ type GetBotVersionDiffParams struct {
 
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"..."` matches
 	// `"..."`). When the diff's ETag is one of them, the answer is `304 Not Modified` with
-	// the `ETag` and no body. Several lines count as one list.
+	// the `ETag` and no body. Several lines count as one list. For example `"1-3"`.
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
@@ -1063,7 +1063,8 @@ type RevertBotVersionParams struct {
 	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
 	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
 	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
-	// Several `If-Match` lines count as one list.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2326,8 +2327,8 @@ type CreateBotResponseObject interface {
 
 type CreateBot201ResponseHeaders struct {
 	CacheControl *string
-	ETag         *string
-	Location     *string
+	ETag         string
+	Location     string
 }
 
 type CreateBot201JSONResponse struct {
@@ -2345,12 +2346,8 @@ func (response CreateBot201JSONResponse) VisitCreateBotResponse(w http.ResponseW
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
-	if response.Headers.Location != nil {
-		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
-	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2761,7 +2758,7 @@ type GetBotResponseObject interface {
 
 type GetBot200ResponseHeaders struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 type GetBot200JSONResponse struct {
@@ -2779,9 +2776,7 @@ func (response GetBot200JSONResponse) VisitGetBotResponse(w http.ResponseWriter)
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2983,7 +2978,7 @@ type UpdateBotResponseObject interface {
 
 type UpdateBot200ResponseHeaders struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 type UpdateBot200JSONResponse struct {
@@ -3001,9 +2996,7 @@ func (response UpdateBot200JSONResponse) VisitUpdateBotResponse(w http.ResponseW
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3861,7 +3854,7 @@ func (response PutBotAlias200JSONResponse) VisitPutBotAliasResponse(w http.Respo
 type PutBotAlias201ResponseHeaders struct {
 	CacheControl *string
 	ETag         string
-	Location     *string
+	Location     string
 }
 
 type PutBotAlias201JSONResponse struct {
@@ -3880,9 +3873,7 @@ func (response PutBotAlias201JSONResponse) VisitPutBotAliasResponse(w http.Respo
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
-	if response.Headers.Location != nil {
-		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
-	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4518,8 +4509,8 @@ type DuplicateBotResponseObject interface {
 
 type DuplicateBot201ResponseHeaders struct {
 	CacheControl *string
-	ETag         *string
-	Location     *string
+	ETag         string
+	Location     string
 }
 
 type DuplicateBot201JSONResponse struct {
@@ -4537,12 +4528,8 @@ func (response DuplicateBot201JSONResponse) VisitDuplicateBotResponse(w http.Res
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
-	if response.Headers.Location != nil {
-		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
-	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -4730,7 +4717,7 @@ type RestoreBotResponseObject interface {
 
 type RestoreBot200ResponseHeaders struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 type RestoreBot200JSONResponse struct {
@@ -4748,9 +4735,7 @@ func (response RestoreBot200JSONResponse) VisitRestoreBotResponse(w http.Respons
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -5359,7 +5344,7 @@ type TrainBotResponseObject interface {
 
 type TrainBot202ResponseHeaders struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 type TrainBot202JSONResponse struct {
@@ -5377,9 +5362,7 @@ func (response TrainBot202JSONResponse) VisitTrainBotResponse(w http.ResponseWri
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
-	if response.Headers.ETag != nil {
-		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
-	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
 	w.WriteHeader(202)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6171,7 +6154,7 @@ type RevertBotVersionResponseObject interface {
 type RevertBotVersion201ResponseHeaders struct {
 	CacheControl string
 	ETag         string
-	Location     *string
+	Location     string
 }
 
 type RevertBotVersion201JSONResponse struct {
@@ -6188,9 +6171,7 @@ func (response RevertBotVersion201JSONResponse) VisitRevertBotVersionResponse(w 
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
-	if response.Headers.Location != nil {
-		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
-	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7524,257 +7505,259 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1bjxtJlt5fCeTMQmRPkkWyqiQVCwujpJamNdOtFqTSyN5OrTKYGSRzlYzgZASLYqsLMPwb/L4PBmz4",
-	"3X4zsMDu+/g/+JcYcU5EZuSNF6m61L1dC2yPinmLy4lzP9/56EVisRSccSW98UdvzmjMMvjnRZpQ+eSS",
-	"zvQfMZNRlixVIrg39i7njFB9+Z4kUmWCzwjjKlEboujsnLArlm3IQlwxIqZE2ZtJNKd8xiRJVN/zPfaB",
-	"LpYp88Ze4I0Cz/O9jP11lWQs9sYqWzHfk9GcLaj+vNos9Y1SZQmfedfXPo7uWxFRHFLTCF+//NZ+n7M1",
-	"jqH84SO6TI6uhkcToeTR8XQQ3Z8MWO8hPWW9k/gk6p3Fg0nv/mQ4HU2H0/vxiB7BS5g8WmYiXkXwse3j",
-	"fEyjOXssuMpEWh/mBZdrlkmiBKErNdeLGFHFYqKXgkklCc306K9YRiL9prhf+h7jq4U3/sHjoieVyJj3",
-	"1m8ag+DTZLZ9JOEyS66oYj5Z0A89OmN/fzw8Pb4/GAx8kiwWK0UnKQvJes44rOgVy2QiOFlTSah8z2Iy",
-	"FRmZbAhfLSYsI51EBdwMHLe9e06Kj3DRg/mE+hGkDpGRlComlU/W8ySak4hyIKIxydgVTZOYKhbwdaLm",
-	"JHw27T0XnPW+oyqah/2AbyUfu0y1z3u+t8+8ty1r+wmpnQxLjRE8uMqAdknGaDx21/SeNIvYJxeRSq7y",
-	"C7K8oj6RAp6TdMHsuiey+Kn0HVwj99AdH3zoHq+yjHHVPuWJUPckifC2+gL4mtAzprINgW3U/xErBUuQ",
-	"8BmMfCIUoTOa8CqPODl4uLvGWRtfn1zwjVldPVQ7noJx+URlNOF6sFJRtcqZWsATHqWrmMX1hR7CyLeN",
-	"9JmltO2HFPgusAxSOlr9w6j/YEo/iM9OhPpMLrtjsf6Cp+FG+JlmWpSTkMJBC+1JsyyotMoBB7o8J6Fl",
-	"tyERas6ydSLZviwo59Sfw3nMCnydTKftNB4n02kTkSOvUWuR83BkHdInYeAFq8HgOIKJSgV/sB7+hnfh",
-	"T4EX9skzhesTcEuGdcrvHc5kzOTaJ1awyYa5JcpyT0J5bA4pjNUeYsHTTS7HAu6+DQ60yOy/FkxKOmMk",
-	"Fk1zG/WQaA6c4LXvLWlGF0y5etazKUiy+oS/50yPaCEyRvSSyJJK5ZNILBa0J5l+p2Kxr28OvwrhwpJm",
-	"LDaLlG76RC/eOku0FE0kiWiWJSwmmgHDmiSursY+JKB+8BiW1LJ0PQQtYwS3ut2CdMKvwjGhfNM9D3h+",
-	"IEh4MhyFDcsG65XouaGy6fkepwt98dkU5Xnp/C/oh28Zn6m5Nx4ORid+my74bKoVgpZVhBFGGaOKOXPU",
-	"sz7HcSJBJMrMu0++1/MgVzRdMVTCkhkXGepfxXS+2jKVQj/5pPk8hxdt07z1p8rDKWmlMK4lVfNiVPDk",
-	"VmpdUqVYpp/8xx9o78e3+j+D3lnv7ceBf3x2/XuvOl7f+9AzD/XMefHG3mIlFZkwMtRS9GRAUrFmWUQl",
-	"IynT90qfxMlME5bIyHyznDMufX3sMqVFKygH1NwLS/JIqGfxNlmeVHZmTznTsEgTod4l8dZVmopsQZU3",
-	"9lYruLNBoMdssRSK8WjzZ7apD/w7+p6hpmaoUtIpK7SjzrMnl09JnNGpIgHM0nlh789sQ765vHxBvgGq",
-	"I08TlsaB1x0TGnB8wWRTqIEryTJc0vyn92wDRzv/wdgbcFvCyeiEzMUqk0bbkAHXd06TTGplTS4Flwy1",
-	"NNJBZumTiYg3PgmtrhB24Qs4PUk0Y0j4DJmQHYPR5inIKgYMxgxkTMKT0SjskwurL86TFM+uHQUOONF8",
-	"O0lTkq24VsvGAQ9PBmfhuXmOkoVY6Bdr2yLD9+GTak4VmdIkBR4psuog9Rot6EaTsWRcBVxbOmSZ6kkr",
-	"8Z5xTbvw219XQiGjTfjsXK83oWSaMTknr18/+5osWUbEkjXr4afTh/EgGrLeMX0w6Z1MHrLe2XQU9+5H",
-	"QzqaHEcn8Slr5TJlomjjM6PTU99bJDznO37pnAfBh9GwFwQfHjx5+4ffN5Pz3uKpVSLhojrb1iZ/4DwH",
-	"fIvEaRBuY7Jm9L2RkJ3wzVHg9fv9wAu7Rodb6PGf64EEHP6t2TrfIL/XPEerrcj1QXqpQtVOJMoIvzhE",
-	"dnCh/qAWcq/0R2gKhinapCRNOJMkEiuuCMXxp4lUbXbYjUrErcJw/z1zFlovb7oxS3sceCGxqxji31r4",
-	"h18VP9cX9431HZStxMYNpiT845PLkHREFvDwmycXX4ddfRNuCYtJeDw4Ic+FIt+JOJkmLA6L3cFdAfbD",
-	"heFL+g+K2g/upuE99d304S496pwduLvruB1uaos/XVP4NlkkqlkspjSb6ZNmlGExJYliCz1ImPOSzkB5",
-	"gDH9dcWyTTGkFN7qDiVmU7pKlTceDfxC+iVcHY88Xw80WWjzZjgYAKMxf+UjTrhiMyPJX71PlvURfyPW",
-	"ZKFJBgepBJHvkyWZsKmmUjtg1BBk27j1I83D3jVq83/O4AcNg7/WOgEKv0Jzf5GxSPA40RN5CtJEX4oE",
-	"V4zD1tDlMk1QJh4tMzFJ2eIP/yTRmC6G+vuMTb2x97ujwh97hFfl0Qt8CkdQUWwLfqOtFE2yeAILNbd6",
-	"1Doic3Tg/Ck4q1198gNepvMx+SoEP58Wg7na4JoJfX0S56C55W7e+NyeQ3RJBbxxNBW9G06O44Te7X/e",
-	"4mzKnZWlsW71LoCuSeOXKKYO2Mn8tOuxKpqk3thTjsDTXEivhF5qcGaSP736/vmYrDj7sGSR1h8Yj/Ux",
-	"1b+ThC9XcARBufLGJ5o4VaKAnzyiMbEjzMnUjkgeTWjcM5/1rv3PpzFXbkeU6xlMmHFbLmiqDxbD6fgk",
-	"4Ti515dPew9BjMB0QNcys3/W0z8FvPPy6WPy4OTseKyVNAZcSh9kotZJxEjCUSJM/olFSguEVP8pV1km",
-	"ZuA1oeQ1TyIRM8IFj+Y0o5FiWVeTkHHOpkn0uVu4EStCUz3XDZnTK63YTYSCccYk8F6tlkuRaeYvE6ko",
-	"V+jpyzftrNi0fEANO6Zf11P0PeM3tmGwkvrk6bfCRijH76ktjvzk0zQVa7hcKKl6HE9FNknimPHPXENQ",
-	"7uD1a46SSM0TCeuo9Wvjbk3K5H5crFwxjoalm+YXb2rl9LhA0wBXBlhP9yRZriZpEumL50Zb1cYrTKg0",
-	"CVi5Z1wr1zR9kmUiu01xcMFdhqKNm1XGGrkzjPO5UE/FisefucGgZCmrfyXaGC/t5Umxl1pjw082HQOh",
-	"elO4eBN7+VwQuYrmemhA/5p9gLZH09TsmqZ+yZhdC6tK7hPbAOGVq8BlvfDcRHmWSPZRmugn5iKNJRg+",
-	"+Ip+WdKBO7vn+LObpm3uPyr5vp1Ix9ZnnOANLNcLukkFjS+F+FbrirdJp7ieKBFBUdXsiXJy/4T8OXkE",
-	"+/FZelWbNNZkOi8OAZEJjxjRTF6zeK2HdKxCVdWn9HnXa9c9J1OGPxgPiNaIwNngEv1wVBC9OxVi5tJA",
-	"/kvnth46Jm7kIGzXEetkjdZfxdQBH7jLSKzXv6rnNbywVas7jFyd5XmZu+Y+iyQgQJotYNgxS5l+cKzV",
-	"3JjkZJBbiTivfIFoHJP/YF7w9ypbMXf3Rw9bdj8feMP+m5fB8Hu58/EmKOACZ8eI9cuaT2m73obTzT7r",
-	"rXdnFcJhfMWyqyRirzm9okkKgalb5hYxVXRCJStroNGcxSRLZnNFuFi3mCHoCET/X5kOX+orvYupYlmd",
-	"57+CbQNbdE0TZW1ReFvCZ412hGMrXvvepRDfUb4xqrr8XP4lBJrI4MSQdl4JJ0MiYawlCnRUz0shiB4I",
-	"yUfSQH0ZVawHlv8NEd1lebw+uEYwvMZopuWmX6S5JJwsMzHLmJSEKiJ4xFBoLxk34biAS5UxupA+RG1B",
-	"0dDKWZ+80dsTOpsZmgWRxgacJVdaCbbeBNg/k2RQZU0/M0m85nSl5iJLfrwZecZopmUnuKPnYOMuDXsp",
-	"1K9hQQmlzzcQwcq9fkNKGBqEpZFaZ0LlOL5586Z34aRBNeRLpWu6kSR8BG9zPbIZo1Jw3G7a8JntJv9r",
-	"vsxExKTUrO0JuBBu0PbXGzPKTeNpwtJYH0GmrQPpjX/46MFv+im2ABNsBQkCaZ524WllyfO9eoSNKrIQ",
-	"UpGRd+0X71mImKU73rDi77lYcwL3ksCbLVXvLPDOtUZM/vjkkti8DbhBetdvXfYyconKWTxiVq+BuEwO",
-	"lx7OzQg1mK1P8nA6BBMxJDbJGH0vbbaVymikzkmIKx4aTqTFh7YKQMK95hJteRZ/x+KEXsLov4xGrOVb",
-	"6H5NfyX0IdaldSoTNAsf49h6T3gk4oTPTDoKqNIBD5MYnWEhcFL7sBKE8sLSR9eMgnCkcZbXeOJFFLFl",
-	"8ZmG8LrzKRxh4eqPN/dk01CNtojndqxvTEykXaviAQcje8X1KmqpwGICDqOz4XBA/vV/DE/7p/3h/S6O",
-	"tZ5mYwfUlD/jJJk8F+olo/HnHnabSHNskzOMDwG8K5jC10ngF5s91jVeBMrtDfYdEeVwriHRNP4Ub5J5",
-	"U0+b0+C5ujHXiB1jTqOYNQWJiAk4BwlnCdBgMQXCRYbm1WRDqFbLFMlWXCULRjZM9SEqYAagx/dIKHCs",
-	"N3B/9GotRcIhPgOKAgSNqNHObaJkH9KrNJGrBH31GIeO39GGcMmbsp8YlEe8Xb8nDxzEWkPSw66HSG0I",
-	"4jPSNWpvXC3jfUecUqkgVfaAAZulah5zETRyc32LD8IWaE2tNKFRU5RlezSoyLH4AZewGJjv7llpOYoz",
-	"jd5hDxNEgGq+SaQS2aY56gkxJE0uPN8VvWrSJ5yttaSG3II68UBQqvSPbYfIDuU7ccX00MxYaZZROIpp",
-	"e9AuhGth7iO1UbqDltXHQFjzB/SlQ94/aHq/EoqmW4J4sKhEXLGM0DSFr8jqZ+6f7PhMhTpw6e23fRvs",
-	"w8XcRhHfJrJhtZ9AjYLJAzMMxIf8dXNMb4IC6rvfOKltowciaiRmW19hibmB56EFvA8HOZB52DdPNs1k",
-	"hilHc4HvLb5T+kJz8pTvTTOxeLeVPbUwJBZrkYBG2TkJ+SpNnYoFWC/DUkwJSo3s9SPo3cCUrybS/6Sh",
-	"gVVLtVXZMjB00HzywCp0VVrC0qBLe+e7JLKNCl+sUC+K0Y1F0xcOoU1pKlmV9j5FvAhcK2ftqDrXioU1",
-	"dqzCcZNSxw60ZfpY5NE8jXIdhzmKJW3OxwSxks6TrbgtgSovGW3WenIdolZ3Y5SqMkVZTcuuMeSoKUgI",
-	"UUyqLRpIC40VB9NkRu7Mwtx5wtE83ZHcDTeVh6tN1BPR07vb9NplxiBZ6V2Ub1ozxeL8qgxR20G2uMO+",
-	"yriaWGkLx+bYxiy9J8kyE1dJbPLNwYj4oAK+Tngs1j7m2hdWPf4gN1KxhX5ysVR5jjWTKlkAdwL3hfTz",
-	"XAv8O+Apm6piRAJy15uSCo0x80G9w2F44+HoIea30A/v3Aff4av1DQ/OHg7yrakstZ2jFj1Lxi+eaQEM",
-	"k3iHk/DG3n8SK5sxB24PrYcTOhErRR7PqXq1nLOMkUmSptZV5r4gH8hIqwKOG2Q86B9fV8+m733ozUTP",
-	"/KhNs/5Luv7O+Daua4PbUUbgbkeZ4g6eVI0oS3PZPg7n1tIoBv1jVzCLlT6k+afwoH+iSq+5xcEKZoWD",
-	"5gnThYyxiebWD1X2a5U3p35u21gxyO6dcqhmM5qaJPK9NrhDrd9hbmAIowuNzwHnU+fKpdftVPu+du6+",
-	"9r1EvsPEgVI2WuNA38wZGM5YPAsKlLanJWMw2HiFLglm/QsOsU2ESBnlJc66Y5zfwX2O3brjfqhGaD5X",
-	"ZlKeV53RMy5VhtJFogve1tShy9F4z3HCLlM6J6ulvnU4GAxIntkjG05mhpnWCeNxuiHSZuPMGFe2tEvw",
-	"NOGMyLlY9jHrr0iq1BzRzYT+xyD4MBi8/eqgMgcuFLB9mnDy/PW3zoAbj7/NSOw/qK7XKz01KIN05cVA",
-	"r8SIQHWhTK4YxH1WGWcxYR9opNKNFvCwvBWm8aCJaeRZj6NG68syk2bTHKmr5Xh+jRpsM/cRKxWJhfHV",
-	"oK7bdNTyNxg/nhbUb5vo3NxqTJv9jBZUXXbXbpQMtNjLP+aVPtu6CiV2UV6J10DWpyWqxmg7KHBlAre1",
-	"4VW5I7KYZdJmHawy9HY5dH2qybqqzP3MZK5nbjnUgRz6+yXOrtBrlptzzeHmRCzxHQ32+OGMNc/JSWw2",
-	"VzMLPYgjXjdTQbPPwXVBTYSSN+BmeGnykX+bfia9iE4qyzRJzYn64p6n75otnO/zGgeSxBLiUAystbAe",
-	"cAtJB0dNwolQPVRWutsMonyS+f01gVetA6oxSUvZtaEPjUR2Dj7p2Axc+A86OrrnmKS74lDSv54niskl",
-	"jTAbNUsWCxb3ySsltHWV8IAXWbzZgqbJj2hN67mQx6Tz/OnjLsQXAu8xnf7b/ww8oscc2yBYJBYTNNlo",
-	"FNn8dLgWePrugGslQXDMiO2Tl2y6knney8loFJIO5QQig0Rwox92xxg2FGnTdAOu2dxMZBvyOPIxy5BK",
-	"8uTVY58oOtEMnbO1Vju6aO9NkjjJWITMjLDFhMV6cZBQsyQGFS/giRTaSHc/+foPo8HoQi89/OsJTE//",
-	"8/59++P9MzQU9cD1aYgZhpbENODO6oOVya8SmUxSRjqGZ/agrFULiq77WTsl/f7BIz2h1394+uTp036A",
-	"G/bXFSN0IQxkA6TB3pN4HCGeCKglQuVerQ7U5BXV8l23sghBIAJejM4ZCQxbj1FvMVSQTjZ54vd0lab4",
-	"41SkekXHJPBeqYz+2z+zwMNFDbxXly8vXr16Eng+Cby//fPf/uvf/vlv/w0v6x/+5W//62//8n//C17+",
-	"1/8deKSzSKJMEJnMeNfe9X/0A6YUBfE2gJyew6JD+WAc8KJcRTKSrVIT0HzPlsp4YTZkzTJWLRCqpZHv",
-	"PLdN4jwIXn26aJ8wMkkpfw/Ruq1yPhc5DfE5sLPQtQ7BeTJZoTuPxQngGeiTCEmw2vDsaTptcFuDFfju",
-	"AGsWnU/o4LKm7bgSuqJ5Bq5Tzm5MQD/goaN0G/OwZOuEpJMPudsnrxgr82wAt/iIpvC1DcHKav378GAR",
-	"u1fcErKvi6hlaah7+/Q/z9Dd4RasDungQu2dPsWKRvjrM62Bi7b6V5PYEnseWxFrnmfctq/v2WTETqYP",
-	"ot4wPqa9E3Y66T2M7se9B+zh9IwOJsNoFO+zvjYNYed8XuGN+SPvcm5T35eNmy2RcJOhE+Ye7QJNojK/",
-	"nb7qmqNi16jh/hd4e91u3/H0pXP3vqF7PWsI3Ntk9E84tU3Wak5HvjXb3QHs65MrjlO+9bUN9aus+uCQ",
-	"/aucqCoJRdYRHzqF/4ZMJqzkoO/gqeZs7RcnOSaQcwJv0Qq2UAHH2lEyZ5lWP3LEH1uAaGTSxrdEaAJ0",
-	"NiKACfkB74TlVQiJpBtJ1vONSUayKUj2Sc/38Fs25U8vRnE+ndualPESXdbW6c7Fhqt0uc3J/kvyq8Fo",
-	"X8O5ONBNcgkGLksx/dgiwFFFUqaZiOCsj0Ag0pQ1cUXeM7bU1JBYJJvzgIeB++LAGxNktVHKaCZNKUR+",
-	"HUl6kXB3fMOf00f+78AnfnuipsX99Jc21fl7zgpssYb4tV3ET8idKwemI5HFByWUmE/sSiiRBsEq/4T7",
-	"7cNiz3tTAx7dHbE7vOvcMUcQp8ZJmRx+VtqClvRXLNOLNM3Eoj6ep5oZkxDvCtHx0Bz0w3Us736iOewy",
-	"YbKue+10DO7OmpFilUUt8U/cTzDQmjZ17BaVaSrBtApOULtAYAsZ8NJ0fEId7tCxEx8ikUdiuenqW3Ct",
-	"TEo0o1masKxI3RBZwCmED3MloJTjUV7ATvji+1eX5AjuBTy0amZvGSwP0Tvti/NiQlwCY6WWPgCZJHo0",
-	"5n0VdQNPUK51abUvd8hb2tHnQX+xrIHkD9ymzu+ci216/y9d16/GyZBX7Ktkb1GsXT3aYY75Uaqyg7db",
-	"JcHueEQ1g/rGU2KtTPpNBirsqhKnCPmLhylAW8whCsrbawqJPrYpoc1VN/UU9zL9105u2gos+wYSa5T9",
-	"HknQNjHMzhQzWfwfA+BnoJXeNkn9gh8Vg6vXUO0ysPPx+maFijc3rfA3jKZqXl/dgq/aCYn3zUiv7sfN",
-	"U00fagk3XZCU8tlKH3G0BxG9ROvQ2UrbbY3O11LiWCtJY76WY2tq6zkv3ixRgU0+qx2q+kGKE7lM6ead",
-	"VcGLzfrji8veiSBtuX9tfjOwe9BQNRzO+HwPyixc0A/vdiZyzZPZHIAFixud5TGWs2xVAtvzuorsO3dB",
-	"8kS82mgzpmxxfHmUL/ECjghjEyYEOQV/CWAwRuwc1IyS9iFt3fUKsfEWTaZWY+6Eu6HOVPwqpdUXuZhI",
-	"K8lbufY5silX9D8xU9/WTDWA+xOoWDs5fUBMcRbBkrGm1BcsJfvYlJW6hpI6gLcqMFZMcalvaHvJMok5",
-	"1Dalr0YWtt60yXCASKhvDG0xnTKM3gKTA7i1fVbSESgNUj7hUlHeZgVoFm7tFDO1dhTxZqKHh1od6Dny",
-	"ZOwTmkph0MwkCf9jz9TF957F4TmieWqF3KRT61ML8WW7if3tqnL904DVauHiRVxmjlBKuwdnNJV/dRYv",
-	"5yJTRK4WCwp7B0v4PkEwMWfIxVJuL9h1UldNDWwDSVbeb2B/JOlIhkwPPQxUmfzlZSUq0VgVvEsAwlW7",
-	"Eo72bA5P0+FEw+TJlSnsrOu/BrjJ0YANZHjtiBbZ7zt9DGWHyX4eECjZ2EZFhoAq5S3TErIX+hyKGXy6",
-	"L3qn0dV0zp5xPXPJJPIp5CZMLz46RsIkBlUbgRzwiqychgYluH4YWs3LIuZYc9ND9Y3N5dd73lnPN8bz",
-	"X5ig+0WXlHh3sG3cJB3z1Gl3993XF1MtUdUOUt/f3DNENceqyZs1+tyzt83q+0Rb7lNNtFu1sYzV+6IZ",
-	"ifcC0RHhKpa33z8bjLpkwtSaMe42aZD3KgpZwDvhxwAdDZi74uhO+EPJ3RB412F3DJlQYcaWKY1YCMjU",
-	"aF+B/w1huKUf8ASdupBrSsIjkyZBwiM3TUL/XU6SQJfUXtThrsz3Fo3A6NrP8AXHdaJpfqqR1J2lraAd",
-	"SKagKqvkXjPLIIz0ymZMOe5dMCPqB0Is2zFK7CKbXNaKOg1gkqzIlHG5tXmy0ZAFU7eR7eF8oQ4y9/jW",
-	"Xn1kHVNHZU27vI+NX4Yl2OISsKtEDO2U15B0qAFIB5FlSQozbSpU5BNqPdd4r0t03Uo07qx6RsWy8Ajg",
-	"mOsHU7MRFq2yRG1eaXo0Eh5QZS5WuML411PLLf705rJW4fDNq9HpffKnN5cmnVCuJiHp2CSNexLg3zGF",
-	"LGQflmEORANmE7y/EG9zpZYIvJDwqbC2OEUIU4Nw7NYcQbIdo4ta7o6HhTJ+TnIMsZd8yMJyouS+hQXD",
-	"XHLIYnPLmqI5VfozmF8oGQv42kTkqI3GIzSqEnrGkB34u98RB8MnETzgmBAWGg0+dI4jZyyWJLwwoEMU",
-	"AdgQ3Ydg25k/vbnEnjPhOAf2kcmM2xxO2ANfj0xIZrYgSmmysAgjiPd4D8GiEJAfckRNj7EsA9wRjjuE",
-	"j/bJBVkkUiZ85gfcYCoBHFWej2LRfHBALjK5ySwdDA1xV1GN7Pw0s8SYTSoimhLJsiuW+ZDtK817ez0Y",
-	"NK6E1jbNUpBlBkXFgueLDnaXtIuN+ayJLOPIuFgmIen8YM3Ttx1NfHJ8dLRer/vZNOppShFZX2Szo2wa",
-	"6f/X93W7/YCHml5Dk27aYGsUZYs4I9tDAkwqTNoFLQSrGZS1Js4DXpgC9l2SdMAy7QIBN5unhfImTZOB",
-	"3CjZLDEDc6zX6Cf4m/xkdZ6fyIJRCL78FPCfer1e/v/63rARTzkkP5GTwYD85Nqph4IityAiaw55czDI",
-	"+kIxDjtSyNPI/bXnaAiHJ8MHRSesJ4Ae60IJkXA4GPQ0M0r4CqT+yfEQHzAgQejJRvBOn4SnA3OZkvAy",
-	"o1xOWdYIUkTCaL7i71lsjsrp4DQfCBjNVng4jwz7H0h1h1zYMtyiIfmJ8EbsseqzOYAwPnhs9tawN8xM",
-	"8CGPdRvsb+21OZYtvvYExwN51RnDGM4OVNraKxdMzUUMsD4A2WznemqGDC4UBDnH6C8+UIB+gnEeXuhn",
-	"w259xDkINb72zLzWjKxAwZaG+xtfFEU47Nr7IgNRVH6bg4yUcEINFjUmjeuByTIQde2tNXCj4vUWCANS",
-	"EHIwAf3ichpwBb2o9onE6arynm16Cddc2PlOqVsOuj7CSiuWsGhMY/PVwOPC4trnGmBf4VvDEfmJ3Bh2",
-	"a/2ziP7bU0L0AIIXP1rQP2KRlU624NDWo313VgWKWm/B4oT2UFjoN59W3tyGcoYEthXcjBSAY5aoyxBl",
-	"ITQyKJoWbAU943XaLSQRjH00gm0/FG+OEghQOQ/MsUxBkxBdk/Achq85398dPwq7+n0miQ95vzRA80qI",
-	"nVSasZU0lAPDBX9LjSr1ikD9C7LnWt+lxlNcA6XFrzyERTEqpG3luQ1KtvZyF3MU3wlsYg/gUAhX2Ba5",
-	"GHLKOz6Bn6cRDrQ2AE38+lM9Ay3aMAgHgdT4reQ5iVKtbGrKQY9bg0CyQLn6lae5WGmHsS3h1NZ32yDK",
-	"49sGyO3qUO/Wex0W3vCw6sdGYRXwiwrAPXajRBwkmlfuQDtWHuvPJdZLUGoZghmiaZorwE5jHSiUCU8G",
-	"JyGGKUxjaBBLY8IFsIKIcpIymplTibLFtB9c8ZRJUzijRaM+64myKu9jYbpERdjNLKLRPOEzqwPr92Rs",
-	"mTHNAvDc5+q+bRdiGjhV+r7SStdXhH0eBxwnAHRpWgppBcqk1+aeZP2A9dZuihyfjpPVrEQhf6DjivU+",
-	"Yt8jn4QvXl8arejrJ98+uXwCjtOwsdwEIQxyIULT/GwE3Cj5BjXxeC9Nfzgc/E5iuVpveNztgvrcK472",
-	"mJgWUB2ziljLlUjBNdNDWxM7SHXHJU25ue1XwMl+faHOSaW9pKl8M6jPiYStUYz3ySuGRoh+N7wpB3mf",
-	"0Og9VPrVVxj6KVMF92LbMC3+MEGN2g3WF+f0Ct5sVDXet+vjds2xiwSdyYolGpPWHloNq6cHChShP7cu",
-	"d9Bq7JxVaVy2V5ssnApI5vOWpUE/Ofb0JA39gVrbfpUoB9QidkXTFSTpo5s5b6+F7bTE1JmQZLmNUWuz",
-	"pUfdKRHlUK8pDNv9dQQrzbTaULnZN1e7MErjpoB2oJZR1MnSNgmTmk2Y1g6ahcUsMoWcTodrqGskLf2t",
-	"iYsMj9H4YmmwhJMbVlSxEDQb7FAeA1FoxmolJZKoJpuWRnZlrgy9oMKTwXHY1QtrZTjE9w2P1WIUHSQx",
-	"AUktA24yHR1WZFa99ntREZc7nUIo1AXYo7p+EnDc7TEo2Xmf8FrfShAc1V6VM6YkaetTGfDGbpRvYOFM",
-	"JgToIeATB69LJzwZnZnzUlInusYhJuA5rSBAdYmjIfTJK8NKuHDy1hXNrnBHYH+kjxjEcIPeV5Am4BmG",
-	"7ZeoggR8O0w6bo1UhYZEOrXaRK1dmneKqWLYtUJwFnCQuSpZMLc5Jqj9eP5w1wHwHEEa9P+qVcZ9U0NC",
-	"jXp1XvAnfZkkMuDTVYb+wjXd1HoqNq9unzyHSnBINTHNG5nZ2pwsv3ly8XXuWIROgeB1TiSJRbRaMK5w",
-	"XYzHCMaA92VipfIifOtzg4XPe51iv0FSEp1n/eP+6GDpCU91UQgGHEiYlpyjMMjC2vALUjcEpa9bDtix",
-	"vCc3ji61deUjbec/YvFNqE0Jy3RS+MnOGhYC6rXjTdd3+yT2iZk72mcBN+lBpQ6mvmmbArSr+bkpl9F0",
-	"gWvsMBLz2gv7YjEltHJacgchzB1+uifzScMuciezzBkiNQ63BJXSgGOhEMgJ7GAO70QBDnRs6QfbOzMe",
-	"I2hBwPHAzCFh70fDzuAncDL8GBoFmqTaPoPjB4xe83UmpW9uXmhuGckQCUsG/EUmtLrLoJs4XLO3arZB",
-	"l0l/Qxepvb9MwfYU2zvRa2sJJOD5fVSCT7HrjDoWehRFSivE5XLw6FIUQfMYOmPwposXzxwcr7E37A/6",
-	"AyhOxTF4Y++4P+gfmwgLRE1KiTnjj96MNcSevwV1vuSOF2vejhjgg5RHP3HBn0KIu4a4xRIPd8BRQFKV",
-	"6yAlLBApMMeX/AEpwDjTiXmV1gvgiYy5Xb9g0chlovfQxLOk3n4MiOrBTjJwJ042kNUA31nT9L09cZDS",
-	"S64SmdiBGrsGzwpQMmxKfqyexWadHmGGk9sl/ofmWGpxyxG01bz2d96HHUP1jdWIaWrwVCwjLbJIGntt",
-	"5qnrewGLl/Ig2r+tDMoidilNDAhkrbl3OVuzaXg2zNnSTXUXDkrLGE0TOG3IrRj6a0CoWtu5E0LpXtjN",
-	"4X2axlYqra22pXCSKduXCWNd4HUVmVuuZ6skDSdR7INykDaoNFEbDInsD6vha6J4/vRxDq6imXsO1xHw",
-	"7Wgi5gyqjErJQjJNNDd3cDr6JPw7w3HfoSmLBznW4kdpyyAFCaJng9aBFjZNYCEQj0R8FxM3cp9T84yx",
-	"gDv32y7IiSSpEO9ZrDUa6OhFEh6zD9oeg/Q6ho56k+KcpkaSBjznZrDhFVgP4wttIYO/trbr/gTyvCwx",
-	"KLAjjc0R9kK4IoFOMHCW45boJ0pk0HrccR4NrXW9XqlWpVyOZH7stZWF+16v9JfJEu7B/zYkxL+tdOAd",
-	"DQZbWjcc1pzDwnY19D5wM6dKMswe85vp46c/fIIzanoon/mR06EWHhnufuR1pbPPyfB490PVDoHw3Ok+",
-	"H2topqIfHo32ebjeiweePdv9bLXj1rXvne6zoOWGnfDUHsvT0BUNMkswFddIc7IRq4zYrGU6kwYyVXpv",
-	"r31vKZoy9R4bMxWNf7HmCBJWkF6fPFOmGbbmV0adLvyLffLadPexairgSgTcVJAj5GkVCcsvIuaQqxNp",
-	"FTTwBv0HgRfm/UxMao4xHEwaqrb10K63vgvI3HGmFTapOzjRR0IdrO84noM/s42HnAF2/ZHY2s+l0scF",
-	"q51WKRzVYuccDCOvNfXpMIRGp87dFPg3Yy0bjtuECdUIuXw4QEMNXvnaJEHSyip8bzv32sBP0bwqX5ID",
-	"J3F9fX2Azmggf6/LOV5a+7quSYLhTUqCAlexvUlwpU/MbfZyxa6YvvetUz+37f78vtuVMYM9WHbeyehO",
-	"KN2OUMIzhbKlLpKufa/RgVvg89b5ICL/SttEBTPrMLXPDR+bzqqmQZQTE6i0WDWe9oBDfEOLkVKf1fA8",
-	"N0HMq2p+xYcmEcy4zjmJE0mXS0YzGfBpJhbGIteC0Qe/FdhSExYJrRZPM2bcqkW2D/pvIZ8jM1FUCCTp",
-	"oTR5xAvPt0msrIVNQrKABIS8+Ww5hKeECHgHoxEWo8g4OLqYj5THYW0bW3Bv1WQs7s4nydgpDHQft8Kz",
-	"qZ5YcXsNzmnFQjtOWeq3i5PjohIksn0bm4wR855me8TI1po5/TObDhb9eoe8MO6tX6nNsA//eeo25D8Z",
-	"nOx+Iu9CD5x8D2bc0Br81yk8Hh4215dOT+hfo+T52mSbN0sev9lz/BI16HogVKw5JgJRnnvmAH/0jW1p",
-	"7fBa3+YsgudMC5aAIzu3TmM3hTs8HpwUUQxqAuOVVtn1VzpBCNMz3n0nhM4b+PMfmbpN5vwz88E9FOcv",
-	"oyzr4RzvyY5ssoR3q8z1jlX+u9Kz/8hUO6s77Kw/EupZDEd3uWpyF5lENc0I5WoimbKOyhx2Ge32c4sg",
-	"2I4Q6GM+0IEogQSGAO5mU9el1fYKgPJypWTAbQ4MaM8JV6LktkK/i4H2sgl4+hF9iB3Wblkw1FrB3QGf",
-	"axWfS5tVVk2UKrF7h5uXpIR9tlC2NT8vUPv1RmLSUSX/CRMVcChQTuQmQXXPTVpRgWvVIAgQFvLWZcGn",
-	"Os2AFCrtThwrU1+t0kmrK00TF/p4LPBL8aaX8Ft+lPIXGGMg1w8cFxMgh6x45UXP2dptuebCtHQsVc60",
-	"TQWkqQp0tq772SYf3JylSxKtpBILlknj9CNQBtsnj5g2Gdm0wfM2OswbZnBD9/KG3apQNzGcLyvc/z1Z",
-	"QYc7zu50gV+0zw1Thw/0uR1hB/X2rJpKE+O8FYD1p+Ugi6roQutD1BcDStjD4i8mkK4EVNFixp3JMrXA",
-	"uu2pKhdmjD8vByo6ObfbFfekaTn/aw3JHm4B3B3d24nh0jJ9OUfYwnN8hla/6/gffYR/7OWCL1ond1wG",
-	"IBXdyO552fGaFEDNJOHg6zY4MH3y/ZqzLOBaHR7nSXG2Uij3taC7fXAcNmjmrhZum+2j38V6XDoVndhH",
-	"xlXqzwIJr92+SVd36x+gTpALfHfALYAnsLRtXvAL05r0sL2Cp3I1u+5DOdnWt7nk+P0N+muxhfid9vGl",
-	"/a6mPrqNezWqGAUVW1SHZqUi1znsWS8V2J0DGoEy5XnVOFjN9erqJKRFJTmv8ATMA3aZAtnFE9Dz+mkM",
-	"4TZ9qjjCFsUHpnrbVheMqOZXbRlctaYvL3ork8F50aET/oGlVaZnV/6KLzzTO13wt+7SFZwV7KVq0H2+",
-	"Nujvp4pg75E2h/AL5MuFMkiVU1NZQXofk3A0GDrKFT6i+SZb+/riAC8GPDGF2SwmnYW4gjKNAhkEpAGg",
-	"G5h6jLxRAbZep7yoebZCJKI84BPzzaJR5HbAj6KN5LmD7WEQw8wEA56nR0BBHWqqWrSAaksO02xRZrlO",
-	"Z1wkQBA3ZfAmXaRgcedNdbKgFpsyxPOAN6vAqoF1mmpdmwqCBfLWYa43w9Xn86IV+xar2DdIwRcrdUNq",
-	"sb/v/Z/jgj5Mar5YqS/gL90tsPNzhMV360KVqja0+YLC7oZzKvdYlS+YUunMff+8SnRLfaHkyl+GG9og",
-	"cj4X6qXmzndG4a9El3mB6Fi80BByUdqs0OzrpjoysmaH1xpElnD8Q2Xw4aYC0DH6hkwTqIB3QoBNNmMM",
-	"IUTdNTX1+vVFDmfu8+qESlQewFRRM+iAi5VKkyvIZrUYODA8a28icBIi9AE4v7Y4GeIc1lzxuSEb8HZL",
-	"dodp+o1Zzp+5IvQ2bFg7lT1KrKziovfxzp9/x/du2J/PywT2BU24VraK6L2tXPQNgmVFpmJa80fIjMx1",
-	"SCgP08ep3v0V8DnGFq2ugKVGIIm8tW6tPySAh1dNOGsGN4DU+GSZRO+hM/6GhLDioQ8l85YFawPSGD0c",
-	"s/n9ekf32ic7UGIQcP2ZCSMijS0woGb25T7weQNhYwNDUofEkILFH1GbJQv4dqNzXW10iVOroUl2ioYM",
-	"ZE4hfajaCHDDMCOoGtJwLUvzFvtIGXMt4LbtA673Odbv4csAbdwsNpbo5fKOZsx0tA14wPVRYTGBeogF",
-	"W4hso7emcPZONsamHhf9y1DSWagzHjEzN4O2QvWuZAzkhJaUAMmzBtBN68rLyYVKIgX2NVTVAK6ePtR3",
-	"J2miLLRawDuCm3I0/IJBfYiZ09bBt02PE2WBRc6JeQ5RdxyXsYXjuweLm0wtKgti8kkDqWWAhhZJmiYG",
-	"SdBoDYbUKvubyICX6slLyH+CO9Un+JqSr9zANAW83ly0cKKTPXzoj0rnDF5pqmTcXcS9NicpAihC0HFm",
-	"QsTnBUGIzEzWh9w47Jym99qA14DvhosevCHstus0j5Gt1Xhrq0kI6dU5gGvR36ios19mIsYm2C0FIzbs",
-	"UWgrbktq2vvxrf7PoHfWe/tx4B+fXR/UnXrCyFAP7GRAUrFmGSAnpEwh9kGczBJEr5xvlnPGpY+cObHd",
-	"nKi5t62sv7mHa9NCHDfPvtDqi/kf1HPjF5ZibiioxZFQFlp6mVaf50eB932KRwGf3CNK8oWjIjc2wV+u",
-	"Yv3Jjow7hfxnV8j1atdV0apqm634baXdFH2TQVB8YqJ+M7ADtNhumG2TEp0XOEHXabfGycfEeWwHDcGO",
-	"RoyIS8s5kgLe1yDqhjkaQUgk3UgHMBKgDS20RMDd7Pw3eUVUqGWLCYXYT8BnYxJ4iLCl78B2FaQDHbcD",
-	"z8dq3LY7yEjfg0aIFFpR6hRwjgZNkTeDsGBD3Uako64fcATx4RacC/H30YmD5aeMQdtxAZlSVuEbDgYu",
-	"uhDgLDIKoHoA7EkRNDhHE4KygRwQX+Zg/gaUqTEtydLaF8fAMAW0spwzf5ETDmxQHp0ydxMD2GOz4/XJ",
-	"Bsjy2luQdouXGBeaQUsW61JtgAOVgQ3Y2uAkyNXoQESJfMH1c18YRMKc3jvwiNsT8ndoE7ede2bP28HJ",
-	"7wY34eaF8CNt0EmLA16XJw70vXQC8gZkKVFkru124z5y3DcBN76gAsMywxtsmkGj5FJCvC8wKIy3YMEo",
-	"6D0B72BNVOHAAnHYaGC/xBVDUfIl64HM1t0VBH3BgqA73nYLlgu2zCt1yziAwyFH6WEb3B3hUts+Om8y",
-	"kfuM3ajpOI+OEhMcxefAP4hQbVodzltSTBOeyDn47opuFHkrXB8w2PHWfVJyt1QJOb1g5a85klltsrtH",
-	"JNOmXt3FMO8Yzw0xnovG7s03hzOwg2MdIUh7K8e6ID9AbCnrvYKkbzj1BXb+XC3SvlyyqL+eU7WeAXr+",
-	"YpWqRB+bI8Tk70nGlWGNff1EN+D4WRf7soIcZsIxZlngYeNykAAhD/FLyxHhMlmyLIejtwEkarQ8gBMw",
-	"eGbA70xDS63Wiew9MMAYGhKRCxKJBUCopwnXWls4JnNGMzVhVIVdE/EZnuadqN4ztpQkiVPwBHHsFyCh",
-	"mUSfvHHrnJJcIw24yIhUYilNU7mrgiUXeqVPKAlngjM7RZh6ga0Psb8nNJpXl8LteQK/3JPYsR17lFnE",
-	"MypJ+C2Vqgf72nv2tc0OhlwumAmfYXwiYontZbG2uTKLREoWI1Y9JaHDUEMLZE/CmCoaQtuhMAwDnsRj",
-	"cjKC9ktcjc3+YvRuTD4GXhIH0Do+MA3VA28ceMfTQfT//vN/Dzw/cNurwzUr1eBi3m0dLqEchAsmzhMg",
-	"PoEfOKDGcOtoMLrfGw57o9PLwdn4ZDgePOgPR8f/EHjXZuABv8w2eePTMFplKek9J71vSOA1N739/WXg",
-	"kd9fvHiGJ+/3z74uH7pGCKFXcKnAWN8juGZb8UN3CIq9VaENHOxZfO4QjFbnV+BMg85qSYHLhvKpiDSV",
-	"yKI13rS76fpuCa7YB3UEQ+4VzKiICALBDHcRzLBOMPcnA9Z7SE9Z7yQ+iXpn8WDSuz8ZTkfT4fR+PKIN",
-	"1GRoo0xFJQI7nI7u988eDpGOPoP6P2Eyt3I0Au4wx4BXcPxcSq2LkXNM70MOgf1soRGIw0csG+l7dQDx",
-	"RnMVSR/p6FyfViiXxc5/K66S1A29Qes/aU7BnUJ3p9DdhEL3BuDiaFmtS5Mrdgs6HRz4m/eyvVipPLGH",
-	"dLTm0K3CPfkIJwUlQ3xj1ZF3hreY5n7VLox9LVON+ZqtuLQeM/2FWaapdkyWIk3zbyth2kYafFfSYOr2",
-	"A35RzRtLuDNU517Iz9G/sxi7DBl9MZHnpRInaK5VyrSBRhiQwlyK/bl1+ND7lrN1keoWYrBqjN8M/YBj",
-	"U9VZkcYMoEWrJZls9Ee7plK3KMAyOW++SYWzOVaA/aVVWijKhdQzzGPCrvI1LQOWvdG5OLo156Ldea1J",
-	"mliXVVZsX+Fcb3b3784LeSPF/nei4GcXBUDiNkVSs5cDHIp5VkSbZX5Zq/7cp+rCspGhPl41/hVwW5Po",
-	"VG9BGmyeSBF33W58hQ/TgAX6JHSA0UxD3Ap4ILaco3EM/SVaeoHldXMtzsqA7+et/Itdx193zYWZxr6O",
-	"yjJh3Km3dzztZ8FQuioO121kc9l3H33ERNrrVuaoz8MeRQ3nW8CI8poD9EsmMuD41T65IEU+d1n/K+mI",
-	"59hG03rmIH+/ohdDCzPNQVGdS5TR7/rkmargruTas3WULkzb8sPQWC4aKvcrOeRaUhn9FpsB2Veg56vE",
-	"PsY2qcgnC/qhR2fs74+Hp8f3B4OBT5LFYgWYtVvAsv+SZzRv9XPpDbUt3vRyYIbYgvYk08/ZEH34Veik",
-	"jq0ZfZ9uSAeadPf7fadNN8Di4k9dx0nr7Gt76/K2xtwB39qZu2jMWm6SXWuGXe09F3ijnvXXtLnrShvf",
-	"3ixxdHLrjdjsBrc4bG6gPN584VN0e/PoHondLZTxxVK9b3LSdxL9DgmnLi9vupBy25lCyepjAduwVAkz",
-	"MhxvSdW84Hf4gFcFA/n0upgDtI6jOJlOt0RMIe71AtyAnZdPH5P7Z4NRF704iG/dmDNulz807a5DdLFh",
-	"rtg0LyEjIY4ixEBlxfkElXGTf2KRIuHHABu6BZ5PAheuGhKzgzL6deBdO0IL8eMdQB45F2uJWehLmJgp",
-	"AOSMhBlbpjTSukwu36HJOODT4/j1gkEFlXHwYevl8Ci3GY9co9EPeHhUthnPURch4Q9vHW1NrUV5CbDf",
-	"IfvriqZ9ZyGxIi7gWFwqMrCTTZVpvpwQocwfsSnUNh67zNhVIla5yuvbB0mPDMM++UtuVxv10T6Qbxxo",
-	"VFRCV2nbel+vS96bxNn4Uq+R0SgknC6gUtDe0g94RXN1FFvsCMCKtCKbu5jUlFs7e7TTnbcH/JFQ86bV",
-	"zZU6mJDKKaKkRCK8Q1l/hUR6dE4uaQKx7f1LIF2ng9G8TIw74D+PRvq1PuR7RF9bavrydTHpDZqznTeS",
-	"kskrndg2WTnnG7ZUQOIufV4N4BfRrjW52xYO+6nUpKxRI/XciEo97B3/QrTpHtDJHyqFHEBtYumNPcNf",
-	"TZ9+b+y5zLIotRj0z/TGtjxSbnWQP2T6nmq+rJdKkyDjEeuDP2s/Fd8clxdYL9qs5ONJAOFeF3Oqzo4+",
-	"RzF+Zo/4Z6jG+uzvYRO49PzFDIGbn++dOfCb7m+A/B2Uqxwr4vZsgl3iNIW+/Uo02grHvzxbIdOCSX1y",
-	"TP6ANUJ0hVrN/EzYJjhfxKxqyyl4CWFyGyKvxOsbimsK46TNcgp4rs0WkXZcfm1i4L9Y/E7TzdisYdg9",
-	"L5ILTAtXqsqf6Af8Cc3ShGXFedAH5D1bKoN4stE/oIJvvghNZhMlWTolE0bsx0GzBn2opoFrrcc4ZlEb",
-	"clMHnIsIABu5+KKSLljAm7F+xkQPhGOJZSbSVBODhekp+iL1yfd51bD5eGFy2pwDCxuebweky5oUhFiA",
-	"4bEQV2yMEJig2VkII2c2Ae9A8mtGk9lcESe5wS5G17iaX7y+JFVMOrROKj0K8q5PRhx3fQMuA3vR0k3M",
-	"GEPKGC1xwCEyWWvw5bd0NTaKKJrFhe5ama0f8LwXQmjrL8Pmmi892m0+8X17h739pGJYt4TYUEy19tcS",
-	"kGYslFfAcnz7t6FQtwy4yCn0xnlG4fHgcnA2Ho7GJyf90+HoHzw/v2+iv/cgHk7vRyPWG0we0t7J9JT1",
-	"zqJh3BvR48lJdBrfZw+0idbSth5Z2fhUr4Vz9IH1IXsATRnYs+9hYEabVzCH/Jd3OUIMZEc29+3HvQf5",
-	"jexhog36x3OqXi3nLGNkkqSpPmWNHfsPqXne4U2v89Jfgo/5l1+ffNcM+bfuBM+1JGj4aOR9SZLuhFIF",
-	"PrQ9YSelfLaiM0bwXhOY1rpCttImeJ/YeiDbfNPCUhXOEslIEkNORz3h5Tscws8Y0YMvbOveBeMmEVU0",
-	"FbNfaebJ3YlrP3H1bBBld93NAzE/4AGZM5qq+Y/tMRME98sbFCDKIyNmspAcDCGAHDtRiVU0L4Hx9Zvc",
-	"ud/Ah3/O82C+0Ob4MhNIAA7xin1yz6hfF0VqGmHRKtN/jH94W6aYK8aZdEkFqcOQCkB07k8prILIaGAi",
-	"fRKeDo7dJr1N1PGS0Tgxg/lCBCJRMIEIgJJEmwotfyOk8kXEfgttuvRQJ87ygx+9CVT5XazUXL8HHOZQ",
-	"4tQWKDIVp+BggH9LbGkVi2i1ME7gVaYNmSOw4MwIml6VO0aiOVUToUAbMC4cSCze5jdisRMHq0b4rKPP",
-	"diNZZ4kygCV5fhhqKAFvTfmttQvvoFnnm+7CfpFO3DX1EpiMDF6HCnacCynL2YfCsAELuoyL2TbxnWpX",
-	"8SYjt+rvsYwLvCCZpRTN4SdMnoMvRbzP8cecNxoKun57/f8DAAD//w==",
+	"7L3fbhtJlif8KoHsHhTZnaRISnJZFAYfZJfd5e4ql2HL7e+bSo8zmBkUc5yMYGcERbNcAj7sM+z9XCyw",
+	"i73fvVtggJn73nfYJ1nEORGRkX9IkbIsV3Vrge0pi5mR8efE+X9+52OQiPlCcMaVDMYfgxmjKSvgP8/y",
+	"jMon5/RC/yNlMimyhcoED8bB+YwRqn/+ShKpCsEvCOMqU2ui6MUpYZesWJO5uGRETImyD5NkRvkFkyRT",
+	"/SAM2Ac6X+QsGAdRMIqCIAwK9pdlVrA0GKtiycJAJjM2p/rzar3QD0pVZPwiuLoKcXbfiYTilNpm+Prl",
+	"d/b7nK1wDtUPH9BFdnA5PJgIJQ8Op4PkwWTAeg/pMesdpUdJ7yQdTHoPJsPpaDqcPkhH9AAGYfJgUYh0",
+	"mcDH9pv3Y5rM2GPBVSHy5rTPuFyxQhIlCF2qmd7UhCqWEv0JJpUktNCruWQFSfRIqV5Q+T3Gl/Ng/GPA",
+	"RU8qUbDgbdg2B8Gn2cX2mcSLIrukioVkTj/06AX7x8Ph8eGDwWAQkmw+Xyo6yVlMVjPGYYcvWSEzwcmK",
+	"SkLle5aSqSjIZE34cj5hBelkKuJm4kgG3VNSfoSLHqwn1q8gtYiC5FQxqUKymmXJjCSUA1GNScEuaZ6l",
+	"VLGIrzI1I/Gzae+54Kz3PVXJLO5H24/FblPj80EY7LLubdu6+cY0boqlzgReXBZAy6RgNB37e/qVNJvY",
+	"J2eJyi7dD7K6oyGRAt6TdM7svmey/FPlO7hH/iU83PsSPl4WBeNq85InQn0lSYKPNTcg1IReMFWsCRyj",
+	"/h+xVLAFGb+AmU+EIvSCZrzOM472nu5182zMr0/O+Nrsrp6qnU/JyEKiCppxPVmpqFo6JhfxjCf5MmVp",
+	"c6OHe8/8maW87ZcW+DKwEFK5av39bsPelL8XH54I9YlceM/N+zPellvhd5qpUU5iChcxtjfRsqjKrkcc",
+	"6PaUxJYdx0SoGStWmWS7sijHyT+FM5kd+CabTjffgTSbTtsuAfIitRKOxyNrkSGJoyBaDgaHCSxUKvgH",
+	"6+Hf8Cn8UxTEffJM4f5E3JJl82b09mdCZnGbF1ay0Za1ZcpyV0J5ai4xzNVecsHztZNzEfdHgwsvCvtf",
+	"cyYlvWAkFW1rG/WQaG66wL0umZnlp6o7VtAcHO8156swWNCCzpnydclnU5DOzfn/wJnexbkoGNHHKCtq",
+	"Y0gSMZ/TnmR6TMXSUD8c/y6GHxa0YKk52HzdJ3ovVkWmNYNMkoQWRcZSooUKnGPm66PsQwYqFU+BDKyY",
+	"0lPQclNwq7/OSSf+XTwmlK+7pxF3l5jER8NR3CdPRUHMNus7MdLkDuef6eWhTh2EAadzvU3PpqimVDS3",
+	"Of3wHeMXahaMh4PRUbhJ5X021XrOho2ESSYFo4p5y9QLP8WpIh1nyiy9T37QSyGXNF8y1C2zCy4KVCs3",
+	"Tb5UtG60gucw0DaTQn8qBFbrNrXUt2M3tQVVs3Ji8PJWKl1QpVih3/znH2nvp7f6fwa9k97bj4Pw8OTq",
+	"t0F9ymHwoWde6pm7HYyD+VIqMmFkqDWCowHJxYoVCZWM5Ew/K0OSZheaoERBZuvFjHEZahZRKK0mgKJD",
+	"zbOwK4+EepZu00uyVKvPksRZGndDQsnr18++2bANE6HeZenWfZiKYk5VMA6WS3iyRd1I2XwhFOPJ+k9s",
+	"3Zza9/Q9Q73SEJukU1bqcp1nT86fkrSgU0UiWIc3YO9PbE2+PT9/Qb4F0iJPM5anUdAdExpxHGCyLpXW",
+	"pWQFbpr703u2hkvr/mCsI3gs42R0RGZiWUijC8mI6yenWSG1aikXgkuGOiXpIOsOyUSk65DElsnGXfgC",
+	"Lk8SfeUzfoHsxc7B2B4UJCcD1mEmMibx0UgzhjOr3c6yHK+knQVOONNSJMtzUiy5ViLHEY+PBifxqXmP",
+	"krmY64G1JVTgePimmlFFpjTLgfuJoj5JvUdzutaEKhlXEdd2GVnketFKvGdcUyf87S9LoZCFZvziVO83",
+	"oWRaMDkDOiMLVhCxYGg1hEQukxmhMuLx8fRhOkiGrHdIv570jiYPWe9kOkp7D5IhHU0Ok6P0mMV98sYo",
+	"9VpZpmZdemaGdCiRLBE8Bb1wC9OsUtAmzjM6Pg6DecYdJwor1z6KPoyGvSj68PWTt7//bTvt7yylNgom",
+	"PAHvjDeJIbjeEd8ieFpk3JisGH1vBGUnfnMQBf1+PwrirlE/53r+p3oiEYf/1qydr5Hnaxakdxo5Pwgx",
+	"VVoNmUQ5EZY3zk4u1h/UYu2V/gjNweZGc5vkGWeSJGLJFaE4/zyTqiEYD6MgDmFUHE2vci2W2tCXSl9+",
+	"mn4GublVZO5+qt5R6API12bz9aKI3WezSK0lxL8r/9zc/jfWcVI1kVtJgJL4D0/OY9IRRcTjb5+cfRN3",
+	"9UN4aCwl8eHgiDwXinwv0myasTQuz8/stOZmXBg2p/9BUU3C8zasrHneITylZ+24i3/+ns+lhQgivj8V",
+	"kOuJ4Ob6x3fZPFPtkjanxYW+rcYWEFOSKTbXy4CZLugFcxL3L0tWrMsp5TCqP5WUTekyV8F4NAhLcZtx",
+	"dTgKQj3RbK6tu+FgAMzK/MvNOOOKXRjl4NX7bNGc8bdiReaaqHCSShD5PluQCZtqOrYTRqVDbpq3fqV9",
+	"2tfN2vw/b/KDlslfaSUEpW1pBLwogNtneiFPQXzpnxLBFeNwNHSxyDMUwgeLQkxyNv/9v0g0e8qp/rZg",
+	"02Ac/OagdF8f4K/y4AW+hTOoKcglz9JGmiZqvKOluly/jB1ReLq0ewtuc1fzhohXb8KY/C4GN6iWu05P",
+	"8S2Ovr6rM1AGnVc8PbW3AT12EW+dTU1/h3vi+eyvd9dv8cU5X25lrsFWQ0+rrzR9iaJuj5N0Rqmeq6JZ",
+	"HowD5QlNzaf0TuitBl8v+eOrH56PyZKzDwuWaIWF8VRfU/13kvHFEq4gaHPB+EgTp8oUmL2PaErsDB2Z",
+	"2hnJgwlNe+azwVX46TTmy/6Ecr2CCTNe3TnN9cViuJyQZBwX9/r8ae8hCBpYDih3ZvXPevpPEe+8fPqY",
+	"fH10cjjWWiEDLqUvMlGrLGEk4ygzJv/CElC0cv1PuSwKcQFOI0pe8ywRKSNc8GRGC5ooVnQ1CRnfdZ4l",
+	"n3qEa7EkNNdrXZMZvdTa3UQomGdKouDVcrEQhRYPMpOKcgW+kPLQTspDcxNqOTE9XE/R94zf2oHBTuqb",
+	"p0eFg1CeW1jrqe7m0zwXK/jZacV9PY+nophkacr4J+4hKIgw/IqjJFKzTMI+gtqM3uisSu6H5c6V82jZ",
+	"uqn78bZ2Ts8LdBHwioC59pUki+UkzxL946nReLU9DAuqLAJ27hnXCjrNnxSFKO5SHJxxn6Foa2pZsFbu",
+	"DPN8LtRTseTpJx4wqGHKamiZtu8rZ3lUnqXW6fCTbddAqN4UfryNs3wu0LSbCAX0r9kH6IM0z82paeqX",
+	"jNm9sMrmLqEfEF5OSa5qjqcmCLZAsk/yTL8xE3kqwXjCIfpVSQfe/J7nzm9btnn+oOL69wJBW9/xYluw",
+	"XS/oOhc0PRfiO60r3iWd4n6iRARFVbMnysmDI/Kn7BGcxyfpVZuksSbTWXkJiMx4wrSuDuJM6yEdq1DV",
+	"9Sl93/XedU/JlOEfjMtFa0TgBfCJfjgqid5fCjFraSH/hfdYDz0ht3IRtuuITbJG+7BmDEEIwGckNuhR",
+	"1/NaBtyo1e1Hrt72vHS+wE8iCYgfF3OYdspypl8cazU3JY4MnB2J63IbRNOU/D9mgH9UxZL5pz96uOH0",
+	"3cRbzt8MBtPvOW/nbVDAGa6OEevqNZ/Slr/NNjDnrI/eX1UMl/EVKy6zhL3m9JJmOcTl7phbpFTRCZWs",
+	"qoEmM5aSIruYKcLFaoMZgh46dDhW6fCl/qV3NlWsaPL8V3BsYIuuaKasLQqjZfyi1Y7wbMWrMDgX4nvK",
+	"10ZVl5/Kv4RAExncHNKuK+NkaDyOFQr0VM9zIYieCHEzaaG+girWA8v/lojuvDrfEDxoGF1ktNByMyyz",
+	"gDJOFoW4KJiUhCoieMJQaC8YN9HIiEtVMDqXGEkBRUMrZ33yRh9P7B1mbDZEGhvwIrvUSrD1JsD5mRyM",
+	"Omv6zCTxmtOlmoki++l25BmjhZad4P+egY27MOylVL+GJSVUPt9CBEv/91tSwtAgrMzUOhNq1/HNmze9",
+	"My9LrCWdLF/RtSTxIxjN9+oWjErB8bhpy2e2m/yv+aIQCZNSs7Yn4EK4RdtfH8zImcbTjOWpvoJMWwcy",
+	"GP/4MYC/6bfYHEywJeRH5C5AHmhlKQiDZtCOKjIXUpFRcBWW48xFyvJrRljy91ysOIFnSRRcLFTvJApO",
+	"tUZM/vDknNjoOjwgg6u3PnsZ+UTlbR4xu9dCXCbFTU/ndoQarDYkLjIP8UmMwU0KRt9Lm4ymCpqoUxLj",
+	"jseGE2nxoa0CkHCvuURbnqXfszSj5zD7L6MRa/kW+1/TX4lDCK5pncpE6eLHOLfeE56INOMXJhsHVOmI",
+	"x1mKzrAYOKl9WQlCeWnpo2tGQfzTuNMbPPEsSdii/ExLmN77FM6wDAak669k21SNtoj3dqwfzEzEXqvi",
+	"EQcje8n1LmqpwFICDqOT4XBA/v2/DY/7x/3hgy7OtZllZCfUlj7kpaA8F+olo+mnXnabR3Ro8zyMDwG8",
+	"K5jh2MngLza5rmu8CJTbB+wYCeVwryEvN72JN8mM1NPmNHiubs01YufoaBSTxiBPMwPnIOEsAxosl0C4",
+	"KNC8mqwJ1WqZIsWSq2zOyJqpPkQFzAT0/B4JBY71Fu6PXq2FyDhEcEBRgLASNdq5Te/pQ3aZJnKVoa8e",
+	"g7PpO9oSLnlT9ROD8oiP63Fc4CDVGpKedjPMakMQ1yWBVNOXKjnXjRGXi3TXGUOcaS4u95mw2ar2OZdB",
+	"Iz8VuvwgHIHW1CoLGrVFWbZHg8qkjh9xC8uJhf6ZVbajvNPoHQ4w5wSo5ttMKlGs2+OiEEPS5MLdqehd",
+	"kyHhbKUlNSQzNIkHglKV/9h2iexUvheXTE/NzJUWBYWrmG8O2sXwW+x8pDZKt9e2hhgIa/+A/mmf8Qdt",
+	"4yuhaL4liAebSsQlKwjNc/iKrH/mwdE1n6lRB269/XZog324mdso4rtMtuz2EyjpMPlkhoGEkN5vrult",
+	"UEDz9FsXtW32QEStxGzLUSwxt/A8tIB34SB7Mg878mTdTmaY4zQTOG75ncoX2rO1wmBaiPm7rexpA0Ni",
+	"qRYJaJSdkpgv89wr6ID9MizFVOw0yF6/gt4NzDFrI/0bTQ2sWqqtyg0TQwfNjSdWo6vKFlYmXTm70CeR",
+	"bVT4Yol6UYpuLJq/8AhtSnPJ6rR3E/EicK+8vaPqVCsW1tixCsdtSh070Q3LxxqY9mVUy1zMVaxocyFm",
+	"pFV0nmLJbcVYdctou9bjdIhGWZJRqqoUZTUtu8eQFKcgIUQxqbZoIBtorLyYJhVza2LnTjcczdNrctvh",
+	"oep0tYl6JHr6dNuGXRQM0pneJe7Q2ikW11dniNoOsrUvdijjamKVIxyba5uy/CtJFoW4zFKTbg9GxAcV",
+	"8VXGU7HCrCDPqsc/yLVUbK7fnC+US9dmUmVz4E7gvpChy7XAf0c8Z1NVzkhA6n5b7ZMxZj6odziNYDwc",
+	"PcT8Fvrhnf/iOxxaP/D1ycOBO5raVts1atGzYPzsmRbAsIh3uIhgHPx/Ymmz7sDtofVwQidiqcjjGVWv",
+	"FjNWMDLJ8ty6yvwB3ERGWhXw3CDjQf/wqn43w+BD70L0zB+1adZ/SVffG9/GVWNy11RR+MdRpbi9F9Ug",
+	"yspats/De7Qyi0H/0BfMYqkvqfsUXvQbqvSQnBZ8Ggd1GdqljLG569YPVfVrVQ+neW83sWKQ3dfKoYbN",
+	"aEq0yA/a4I61fofZgzHMLjY+B1xPkytXhrtW7fvGe/oqDDL5DhMHKtlorRN9M2NgOGOtMShQ2p6WjMFk",
+	"0yW6JJj1L3jENhEiZ5RXOOs18/wenvPs1muehxqH9ntlFhUE9RU941IVKF0kuuBtySG6HI33HBfsM6VT",
+	"slzoR4eDwYC4zB7ZcjMLTO3OGE/zNZE2G+eCcWUr2wTPM86InIlFH7P+yqRKzRH9bOp/jqIPg8Hb3+1V",
+	"OcGFArZPM06ev/7Om3Dr9bcZif2v6/v1Si8NqkR9eTHQOzEiUHwps0sGcZ9lwVlK2AeaqHytBTxsb41p",
+	"fN3GNFzW46jV+rLMpN00R+racD2/QQ22nfuIpUrE3PhqUNdtu2puBOPH04L6bRudm0eNabOb0YKqy/XF",
+	"IhUDLQ3cx4LKZzfuQoVdVHfiNZD1cYWqMdoOClyVwG3pfF3uiCJlhbRZB8sCvV0eXR9rsq4rc5+ZzPXK",
+	"LYfak0P/sMDVlXrNYn2qOdyMiAWO0WKP789YXU5OZrO52lnoXhzxqp0K2n0OvgtqIpS8BTfDS5OP/Pfp",
+	"Z9Kb6KWyTLPc3Kgv7nn6vt3C+cFVQZAslRCHYmCtxc2AW0w6OGsST4TqobLS3WYQuUW65xsCr15L1GCS",
+	"lrIbUx8aiexdfNKxGbjwP+jo6J5iku6SA+LBapYpJhc0wWzUIpvPWdonr5TQ1lXGI15m8RZzmmc/oTWt",
+	"10Iek87zp4+7EF+Igsd0+h//PQqInnNqg2CJmE/QZKNJYvPT4bco0E9HXCsJgmNGbJ+8ZNOldHkvR6NR",
+	"TDqUE4gMEsGNftgdY9hQ5G3LjbhmcxeiWJPHiSsgI09ePQ6JohPN0DlbabWji/beJEuzgiXIzAibT1iq",
+	"NwcJtchSUPEinkmhjXT/k69/PxqMzvTWw389geXp/3zwwP7xwQkainri+jakDENLYhpxb/fByuSXmcwm",
+	"OSMdwzN7UB6rBUXX/6xdkh5/8Egv6PXvnz55+rQf4YH9ZckInQuDaAFpsF9JvI4QTwRQF6GcV6sDRYAl",
+	"WEDXrz3CcrqIl7PzZgLT1nPURwxFqZO1S/yeLvMc/zgVud7RMYmCV6qg//GvLApwU6Pg1fnLs1evnkRB",
+	"SKLgr//61//813/963/Bn/Uf/u2v/+Ov//a//xP+/O//MwpIZ54lhSAyu+Bd+9T/0i+YUhSEIwFyeg6b",
+	"DvWKacTLchXJSLHMTUDzPVso44VZkxUrWL2WvpFGfu29bRPnUfTq5qJ9wsgkp/w9ROu2ynknclric2Bn",
+	"oWsdgvNkskR3HkszgHPQNxGSYLXh2dN02uK2Bivw3R7WLDqf0MFlTdtxLXRFXQauVxlvTMAw4rGndBvz",
+	"sGLrxKTjptztk1eMVXk2QBB8RFP4ysEMxLWTHu4tYneKW0L2dRm1rEx1Z5/+pxm619Z7V6dU0v6O+CjX",
+	"+hRrGuGvz7QGLrrRv5qllthdbEWsuMu43by/J5MRO5p+nfSG6SHtHbHjSe9h8iDtfc0eTk/oYDJMRuku",
+	"+2vTEK5dzyt80L3yznGb5rms/WyJjJsMndh5tEtgitr6rvVVNxwV180ann+Bjzft9mvePvee3jV0r1cN",
+	"gXubjH6DW9tmrTo6Cq3Z7k9gV59ceZ3c0TcONKyz6r1D9q8cUdUSiqwjPvaQBgyZTFjFQd/BW83ZKixv",
+	"ckog5wRGYVCJH3GsHSUzVmj1wwEe2QJEI5PWoSVCE6CzEQFMyI94J67uQkwkXUuymq1NMpJNQbJvBmGA",
+	"37Ipfy05SbgZPgk2tuTem4a7dL7Nn/5LcqHBbF/DFdjTI3IOtizLMdPYYuFRRXKm+YXgrI8gI9JUMHFF",
+	"3jO20NSQWfCb04jHkT9wFIwJctUkZ7SQpurB/Y7UO8+4P7/h53SH/w24v+9OqmzwNP15k5b8A2clilpL",
+	"qNpu4g3S5Kox6EQU6V65I+YT1+WOSIN75T7hf3u/MPPO1IBX95owHT516lkeiIHjZUcOPylDQQv1S1bo",
+	"TZoWYt6cz1PNjEmMTxnoifb4Hu5j9fQzzWEXGZNNNetaH+D1CTJSLItkQ6gTzxNssbZDHfv1Y5pKMIOC",
+	"E1QkEMNCRryynJBQjzt07MKHSOSJWKy7CNOj98pkPzNa5BkryiwNUUScQqTQyftKOkd1Azvxix9enZMD",
+	"eBZQ1OpJvFVYQMQxtQO7ukHcAmOQVj4ASSMe6l1Ns8Ab5BQsreE537ulHX0f9Be1slGKeffCXar33r3Y",
+	"puL/0tX6ekgMecWu+vQWHdpXmT3m6K5SnR283SoJrg891JOlbz371cqkv8uYhN1V4tUbf/GIBGiLDo2g",
+	"erymZujjJiW0vcCmmc1epf/Gzc03on2+gRwaZb9HMrRNDLMzdUsW6seAAxoUpTZLyuNH5eSa5VLX2dJu",
+	"vqHZoXLkth3+ltFczZq7W/JVuyDxvh3T1v+4eavtQxsiS2ckp/xiqa842oMIVKJ16GKp7bZWP2slR2wj",
+	"SWNqlmdrakPZ1WlWqMDmmTUuVfMipZlc5HT9zqrg5WH94cV570iQTWl+m1xkYPegoWo4nHHv7pVEOKcf",
+	"3l2bszXLLmYAWlg+6G2PsZzlRiVwcwpXmWjnb4jLuWvMtmDK1sFXZ/kSf8AZYRjCRBun4BoBfMeEnYKa",
+	"UdE+pC2xXiKU3rzN1GpNk/AP1FtKWKe05iaXC9lI8laufYpscor+DZPybXlUS5sDAsVpR8dfE1OHRbA6",
+	"rC3LBavGPrYloK6geg6QrEo4FVNHGhraXrBCYrq0zd5rkIUtLW0zHCDoGRpDW0ynDAO1wOQAWW2XnfQE",
+	"SouUz7hUlG+yAjQLt3aKWdpmWOd2ooeXNvrKHVBlGhKaS2GAyySJ/9+eKYHvPUvjU0QK1Qq5yZzWtxZC",
+	"yfYQ+9tV5eanAQfWAueLtMocoWp2B85oivyaLF7ORKGIXM7nFM4OtvB9hrhh3pTLrdxem+tlqZpy1xaS",
+	"rI1vEH4k6UiGTA89DFSZVOVFLQDRWgB8nQCEX+1OeNqzuTxtlxMNkyeXpoazqf8ajCZPAzbg6I0rWia6",
+	"X+tjqDpMdvOAQHXGNioyBFSrZJlWQLzQ51CuYCe3s6etlY9da3S13bNnXK9cMol8CrkJ05uPjpE4S0HV",
+	"RswG/EXWbkOLEty8DBvNyzK82PDIQ6GNTdvXZ95ZzdbGyV+aoLsFkpR4t7dt3CYdXZa0f/r+8OVSK1R1",
+	"Danvbu4ZopphgeTtGn3+3dtm9d3QlrupiXanNpaxel+0w/KeIRAi/IqV7A9OBqMumTC1Yoz77SjkVzWF",
+	"LOKd+GOEjgZMU/F0J/xDxd0QBVdxdwxJT3HBFjlNWAyo12hfgf8NIb5lGPEMnbqQVkriA5MRQeIDPyNC",
+	"/7uaD2EgbXehDn9nfrDAA0bXfoYDHDaJpv2tVlL3trYGbCCZggKsinvNbIMw0qu4YMpz74IZ0bwQYrEZ",
+	"jsRusklbranTgBvJyqQYn1ubN1sNWTB1W9kerhdKHp3HtzH0gXVMHVQ17eo5tn4ZtmCLS8DuEjG0U91D",
+	"0qEGfB1EliUpTKqpUVFIqPVc47M+0XVr0biT+h0Vi9IjgHNuXkzNRliyLDK1fqXp0Uh4AJA5W+IO47+e",
+	"Wm7xxzfnjWKGb1+Njh+QP745N5mDcjmJScfmY3wlAVoes8Vi9mERO8wZMJtg/FK8zZRaIMZCxqfC2uIU",
+	"0UoNmLFfXgR5dYzOG2k6AdbEhI7kGMIshZBw5QXEQ4sAhmnjkLDmVzAlM6r0ZzCVUDIW8ZWJyFEbeEcU",
+	"VCX0iiER8De/IR5cTyZ4xDH3KzYafOxdR85YKkl8ZvCFKGKtIZAPwQY7f3xzjt114rHD8JHZBbfpmnAG",
+	"oZ6ZkMwcQZLTbG7BRBDa8SvEhUKwf0gHNd3WigIgRjieEL7aJ2dknkmZ8Ysw4gY+CZCnXOqJBe7BCfkw",
+	"5SaJdDA0xF0HMLLr08wSYza5SGhOJCsuWRFCYq804/Z6MGncCa1tmq0giwLqhwV3mw52l7SbjamrmaxC",
+	"xviwJTHp/GjN07cdTXxyfHCwWq36xTTpaUoRRV8UFwfFNNH/Xz/X7fYjHmt6jU1maYutUVYo4opsfwow",
+	"qTA/F7QQLFxQ1po4jXhpCtixJOmAZdoFAm43T0vlTZqeBM4oWS8w2XKs9+hn+Df52eo8P5M5oxB8+Tni",
+	"P/d6Pff/9bNxK3RyTH4mR4MB+dm3U/fFP94Afqw55O0hHusfynnYmUKehvPXnqIhHB8Nvy57fj0BoFgf",
+	"NYjEw8Ggp5lRxpcg9Y8Oh/iCwQNCTzbidIYkPh6YnymJzwvK5ZQVrXhEJE5mS/6epeaqHA+O3UTAaLbC",
+	"w3tl2P9A6ifkI5ThEQ3Jz4S3wozV33VYwfjioTlbw94wMyGElNVtCL+NYR1sLQ57hPOBFOqCYQznGgDa",
+	"xpBzpmYiBQQfQGe2az02UwYXCuKZY/QXXyjxPcE4j8/0u3G3OWOHN43DnphhzcxKwGtpuL/xRVFEvm6M",
+	"lxg0oupoHghSxgk1sNOYH64nJquY041RGzhG5fAW8wJSEBxugB64mvFbAypqfCLzmrC8Z+texjUX9r5T",
+	"6cSDro+41rklLpve2NQ08LiwtPG5FoRX+NZwRH4mtwbT2vwsAv32lBA9QNvFj5b0j7BjlZstOPT42Hw6",
+	"yxIwrTdnaUZ7KCz0yMe1kTcBmiGBbcUxIyW2mCXqKhpZDD0Lyv4EW/HNeJN2S0kEcx+N4Nj3hZajBAJU",
+	"3gszrEjQJERXJD6F6WvO9w+Hj+KuHs8k8SHvlwZTXglxLZUWbCkN5cB0wd/SoEq9I1Dqguy50dOp9RY3",
+	"8GfxKw9hU4wKaZuabkONbQzuw4vimMAmdsAIhXCFbRaMISfXTQr8PK3In40JaOLXn+oZFNGWSXhgo8Zv",
+	"JU9JkmtlU1MOetxaBJLFxNVDHjuxshmxtgJJ2zxtAx6Pow2Q2zVR3a33Oi694XHdj43CKuJnNSx77LuJ",
+	"kEfUFelAY1qe6s9l1ktQ6Q6CGaJ57hRgr8sO1MTER4Oj2DS6w5bZIJbGhAtgBQnlJGe0MLcSZYtpWrjk",
+	"OZOmRkaLRn3XM2VV3sfCNJVKsFNaQpNZxi+sDqzHKdiiYJoF4L136r7tDGL6PdU64NJa/1tEeB5HHBcA",
+	"dGn6C2kFyqTXOk+yfsF6a9dljk/HS2BWopQ/0FzFeh+xCVJI4hevz41W9M2T756cPwHHadxaWYJoBU6I",
+	"0NzdjYgbJd8AJB7upOkPh4PfSKxM6w0Pu11Qn3vl1R4T0w+qY3YRy7YyKbhmemhrYjup7riiKbd3CYs4",
+	"2a1J1CmpNaU0RW4G4DmTcDSK8T55xdAI0WPDSA7PfUKT91DU19xh6CxNFTyLXca0+MMENWoPWP84o5cw",
+	"slHVeN/uj98gx24SNDIrt2hMNjbUatk9PVGgCP25VbWdVmsbrVqfs516ZuFSQDKfbtga9JObTqAtrYA2",
+	"9gCrUA6oReyS5kvIx0c3s+u1hb21xNRbkGTOxmg0XtOz7lSIcqj3FKbt/3UEO8202lB7ODS/dmGWxk0B",
+	"HUQto2iSpe0YJjWbMF0cNAtLWWJqNr1e31DCSDZ0+iY+CDxG48utwWpNblhRzULQbLBDeQpEoRmrlZRI",
+	"oppsNvS9q3JlaPsUHw0O467eWCvDIb5veKwWo+ggSQlIahlxk+nosSKz642/l8VvzukUQ00uIBw19ZOI",
+	"42mPXQ/F9p6YIDjqfTAvmJJkUw/MiLd2unwDG2cyIUAPAZ84eF068dHoxNyXijrRNQ4xAe9pBQEKSTwN",
+	"oU9eGVbChZe3rmhxiScC5yNDhBuGB/S5gjQBzzAcv0QVJOLbEdHxaKQqNSTSaZQhau3SjCmmimGDCuhe",
+	"BzJXZXPmN94EtR/vH546YJsjHoP+v2pZ8NDUkNjelqclf9I/k0xGfLos0F+4outGC8b23e2T51D0Dakm",
+	"ptcjM0fryPLbJ2ffOMcitA0Er3MmSSqS5ZxxhftiPEYwB3yuEEvl6u2tzw023vVRxeaDpCI6T/qH/dHe",
+	"0hPe6qIQjDiQMK04R2GSpbURlqRuCEr/bjlgx/IeZxyda+sqRNp2f8Tim1ibEpbp5PAnu2rYCCjNTtfd",
+	"0G+a2Cdm7WifYWtDcyf87qjQIQVoV/NzUy4DzXthjz1GYoY9swOLKaG12+IchLB2+NNX0i0aTpF7mWXe",
+	"FKlxuGWolEYcC4VATmCvdhgTBTjQsaUf7AjNeIr4BBHHCzODhL2fDDuDP4GT4afYKNAk1/YZXD9g9Jqv",
+	"MylD8/Bcc8tExkhYMuIvCqHVXQZ90+E3+6hmG3SR9dd0ntvnqxRsb7F9Er22lkAi7p6jEnyKXW/WqdCz",
+	"KFNaIS7ncKIrUQTNY+gFg5HOXjzzILvGwbA/6A+gDhXnEIyDw/6gf2giLBA1qSTmjD8GF6wl9vwdqPMV",
+	"d7xY8c3gACFIefQTl/wphrhrjEcs8XJHHAUkVU4HqcB+SIE5vuT3SAHGmU7MUFovgDcK5jf4gk0j55k+",
+	"QxPPkvr4MSCqJzspwJ04WUNWA3xnRfP39sZBSi+5zGRmJ2rsGrwrQMlwKO5aPUvNPj3CDCe/t/yP7bHU",
+	"8pED6KB5FV77HDYH1Q/WI6a5gU6xjLTMImltq+lS13fCEK/kQWz+tjKAitiQNDN4j5CzVWmU7qVrxptm",
+	"aCOdG3qnXod6smGapuWbtuWWDF02IFet+dyJoXov7jown7a5VQpp600ovHzKzTuF4S5wvIrCr9izhZKG",
+	"mSj2QXm4GlSawA1GRXYH0Qg1XTx/+thBqUCzawvOEfHt2CHmGqqCSsliMs00Q/dQOfok/gfDdN+hNYt3",
+	"OdUSSGnjIAcholeDBoKWN23QIBCSRDQXEzry31OzgrGIe8/brsiZJLkQ71mqlRro30UynrIP2iSDDDuG",
+	"vnqT5ZznRphG3DE0OPBqG2DjDY29Vr81SvjLxh7fN6DQ8wqbAmvSWB5xL4ZfJJAKhs8cUIl+o0IJGy+9",
+	"KDa0AA56lYqValGS+WNvUx14GPQq/zK5wj34vy1p8W9rLXdHg8GWXg37deOwOF0tzQ78/KmKJLM3/XYa",
+	"9+kPH+GK2l5yKz/wWtLCK8PrX3lda+VzNDy8/qV6S0B473iXj7V0T9Evj0a7vNxsvgPvnlz/br3F1lUY",
+	"HO+yodUOnfDWDtvT0gYN8kswIdfIdGz9bXOX6YU0GKkyeHsVBgvRlq/32Bir6AIQK46oYCXp9ckzZbpf",
+	"a5ZllOrSy9gnr007H6usApBExE0dOWKc1qGvwjJuDhk7iVZEo2DQ/zoKYtfAxCToGPPBJKNqiw+te+vB",
+	"gPwdb1lxm9KDC30k1N5aj+c/+BNbB8gZ4NQfia0NXGqNW7DmaZnDVS1PzgMtCjYmQO0HyehVu5sy/3Zw",
+	"ZcNx20CgWjGW94dpaOApX5lUSFrbhR9sq14b/im7Vbkt2XMRV1dXe2iOBuP3qprppRWwq4YkGN6mJCiB",
+	"FDd3Ba41hrnL5q3YBjMMvvOq6LY97567Wxkz2IFlu9ZF90LpboQS3imULU2RdBUGrW7cEpC3yQcR6lfa",
+	"rimYX4cJfn4Q2bRSNR2hvMhAraeq8bdHHKIcWoxUGqvGp84KMUM1vIsPTTqYcaBzkmaSLhaMFjLi00LM",
+	"jV2uBWMI3iswpyYsEVotnhbMOFfLnB/04kJWR2FiqRBO0lNp84uX/m+TXtkInsRkDmkIrttsNZCnhIh4",
+	"B2MSFpTIuDm6mJXkorG2by04uRoyFk/nRjJ2ChPdxbnwbKoXVj7ewG9astjOU1Ya7OLiuKiFimyjxjZj",
+	"xIzTbo8Y2dqwqD+z6WDhrq+RF8bJ9Su1GXbhP0/9DvxHg6Pr33Bt54GT78CMW3qB/zqFx8P91vrSawL9",
+	"a5Q835ic83bJE7b7j1+iBt0Mh4oVx3Qgyp1zDgBH39ge1h6vDW3mIjjPtGCJOLJz6zr2E7njw8FRGcug",
+	"Jjxe643dHNILRZgm8f6YEEBv4c9/YOoumfNn5oM7KM5fRlnW0znckR3ZlIngTpnrPav8m9Kz/8DUZla3",
+	"311/JNSzFK7uYtnmLjLpapoRyuVEMmUdlQ5nGe32U4sjuBknMMSsoD2xAglMAdzNprpLq+01xOTFUsmI",
+	"20wY0J4zrkTFbYV+FwPwZdPw9Cv6Enus3bJgqLiCpyM+0yo+lza3rJ4uVWH3HjevSAn7bqlsa35ewvTr",
+	"g8TUo1oWFKYr4FSgqMhPheqemuSiEt2qRRAgOOSdy4KbOs2AFGr9TTwrU/9ap5ONrjRNXOjjsfAv5Ugv",
+	"4W/uKrkBjDHg9APPxQT4IUteG+g5W/k91nywlo6lygttUwFpqhKjret/ts0HN2P5giRLqcScFdI4/QgU",
+	"w/bJI6ZNRjZt8byN9vOGGfTQnbxhdyrUTQznywr3vyUraH/H2b0u8Iv2uWEC8Z4+twNsmb45t6bWtdhh",
+	"/1t/moNaVGXb2RCivhhQwqYVfzaxdCWglhbz7kyuqYXX3Zywcmbm+Hk5UNm6ebNd8ZU0PeZ/rSHZ/S2A",
+	"+6t7NzFcWqUv7wpbkI5P0Oqvu/4HH+E/dnLBl72SOz4DkIquZfe06njNSrhmknHwdRs0mD75YcVZEXGt",
+	"Do9dapytF3K+FnS3Dw7jFs3c18Jtd330u1iPS6emE4fIuCoNWSDttds3Set+FQRUC3KBY0fcwngCS9vm",
+	"BT8zvUj3Oyt4y6nZTR/K0bZGzRXH79+hvxZ7ht9rH1/a72qqpDdxr1YVo6Rii+3QrlQ4ncPe9UqZ3Slg",
+	"EihTpFePgzVcr75OQjaoJKc1noDZwD5TINfxBPS83owh3KVPFWe4QfGBpd611QUzavhVN0yuXtnnSt+q",
+	"ZHBatuSE/8ACK9Okyw3xhVd6rwv+vbt0BWcle6kbdJ+uDYa7qSLYgWSTQ/gF8uVSGaTKq6ys4b2PSTwa",
+	"DD3lCl/RfJOtQv3jAH+MeGbKs1lKOnNxCcUaJT4ISAPAODBVGa5dAfZap7ysfLZCJKE84hPzzbIz5HbY",
+	"j7Jv5KmH8GFww8wCI+7SI6CsDjVVLVpAtSX7abYos3ynM24S4IibYniTLlKyuNO2allQi00x4mnE21Vg",
+	"1cI6Tc2uTQXBMnnrMNeH4evzrnTFjmIV+xYp+GKpbkktDnd9/lNc0PtJzRdL9QX8pdcLbHePsARvVapS",
+	"9bY2X1DY3XJO5Q678gVTKr21755XiW6pL5Rc+ctwQxtczudCvdTc+d4o/JXoMi8QI4uXGoITpe0Kza5u",
+	"qgMja67xWoPIEp5/qApB3FYGOkbfkGkFFfFODODJZo4xhKi7prJeD1/mcDqfVydWovYCpoqaSUdcLFWe",
+	"XUI2q0XCgelZexPhkxCnDyD6tcXJEO2w4Yp3hmzEN1uy15im35rt/Mx1oXdhw9ql7FBiZRUXfY73/vx7",
+	"vnfL/nxeJbAvaMJtZKuI4buRi75ByKzE1E1r/giZkU6HhPIwfZ2aPWABpWNsMetKcGqEk3C9dBtdIgFC",
+	"vG7CWTO4BaomJIsseQ+t8Nckhh2PQyictyxYG5DG6OGYzR82W7g3PtmBEoOI689MGBF5auEBNbOvNn53",
+	"HYONDQxJHRJDChaFRK0XLOLbjc5Vvd0lLq2BKdkp2zKQGYX0oXo7wDXDjKB6SMO3LM0o9pUq8lrEbfMH",
+	"3O9TrN/DwQBz3Gw2lug5eUcLZvraRjzi+qqwlEA9xJzNRbHWR1M6eydrY1OPyy5mKOks4BlPmFmbwVyh",
+	"+lQKBnJCS0oA5lkB9KZ15TlyoZJIgd0NVT2Aq5cPJd5ZnikLsBbxjuCmHA2/YLAfUuY1dwht6+NMWXiR",
+	"U2LeQ+wdz2VsQfm+gs3NphabBZH5pAHWMnBD8yzPM4MnaLQGQ2q1881kxCsl5RX8P8G96hMcpuIrN2BN",
+	"EW+2GC2d6GQHH/qjyj2DIU2VjH+KeNbmJiUASAg6zoUQ6WlJEKIwiw0hNw77p+mzNhA24LvhogcjxN3N",
+	"Os1jZGsN3rrRJIT0agfjKkzRTgUUYlGIFHthb8SEsJGPUmHxe1PT3k9v9f8Meie9tx8H4eHJ1V5tqieM",
+	"DPXcjgYkFytWAH5CzhQiIKTZRYYwlrP1Ysa4DJE5Z7atEzXPbqrsb2/m6nV8altxqcyXa96r4cYvLLPc",
+	"EM4G/0FVVumtWX6a+wTGu4kjAd/cITjyhYMht7bAX64+fWP/xb0e/tn1cL3bTQ20rtEWS35X2TZl02QQ",
+	"DjfMz2/Hc4D+2i2rbdOdXV0TtJz2S5tCzJfHXtAQ42iFhji3nCMrsX0NnG7sQAhiIulaemiRgGtoESUi",
+	"7iflv3GFULGWLSYCYj8Bn01JFCC8ln4Ce1WQDrTbjoIQi3A3PUFG+hm0PaTQ+lGnxHI0UIq8HXsFu+m2",
+	"Yhx1w4gjfA+3yFwIvo++G6w6ZQx6jgtIkLJ63nAw8HGFAGSRUUDUA1RPiojBDkcIqgUcGr50SP4Gjqk1",
+	"G8nS2heHvjB1s7KaKn/mCAcOyAWlzNPE4PTYpHh9swGvvDEK0m45iPGcGahksaqUBHgIGdh9bROKBLkc",
+	"7Qkk4TZcv/eFsSPM7b3HjLg7IX8PMnHXKWf2vu2d827gEm5fCD/SRpy0IOBNeeLh3ksvDm+wlTJFZtpc",
+	"N14jz2sTceMCKgEsC3zAZhe0Si4lxPsSesI4CeaMgt4T8Q6WQpV+KxCHrXb1S9wxFCVfsgzIHN19HdAX",
+	"rAO65213YLlgv7xKq4w9OBxylB72wL0mSmp7R7sOE85V7AdLxy4oSkxMFN8DtyAitGl12PWjmGY8kzNw",
+	"2ZWtKFwf3BAA2PHRXTJxtxQHeY1g5a85gFnvsLtDANNmXN2HLu8Zzy0xnrPW1s23By9wDcc6QIT2jRzr",
+	"jPwIIaWi9wpyveHWl8D5MzXP+3LBkv5qRtXqAqDz58tcZfraHCAgf08yrgxr7Os3uhHHz/qQlzXAMBOF",
+	"MdsCLxuXgwT8eAhbWo4IP5MFKxwWvY0bUaPlAYqAgTEDfme6WWq1ThTvgQGm0I2InJFEzAE/Pc+41tri",
+	"MZkxWqgJoyrumkDP8Ni1oXrP2EKSLM3BE8SxWYCEThJ98sYvb8qcRhpxURCpxEKajnKXJUsu9cqQUBJf",
+	"CM7sEmHpJbA+hPye0GRW3wq/4Qn85SuJ7dqxQZkFOqOSxN9RqXpwrr1n39ikYEjhgpXwC4xJJCyzjSxW",
+	"NkVmnknJUgSqpyT2GGpsUexJnFJFY+g5FMdxxLN0TI5G0HuJq7E5XwzajcnHKMjSCPrGR6abehSMo+Bw",
+	"Okj+z///X6MgjPze6vCblWrwo2u1Dj+hHIQfTGwnQliCMPKwjOHR0WD0oDcc9kbH54OT8dFwPPi6Pxwd",
+	"/lMUXJmJR/y8WLuup3GyLHLSe05635IoaO94+9vzKCC/PXvxDG/eb599U710rchBr+CnEmB9h5ia7cMP",
+	"rSEoNlaFHnBwZumpRzBanV+CMw3aqmUlHBvKpzLSVCGLjfGm6zuuXy/BFfugDmDKvZIZuZbQARDM8DqC",
+	"GTYJ5sFkwHoP6THrHaVHSe8kHUx6DybD6Wg6nD5IR7SFmgxtVKmoQmD709GD/snDIdLRJ1D/DRZzJ1cj",
+	"4h5zjHgNvs+n1KYYOcWsPuQQ2MwWuoB4fMSykX7QxA1vNVeR9JGOTvVthSpZbPu35CrL/dAb9P2T5hbc",
+	"K3T3Ct1tKHRvACWOVtW6PLtkd6DTwYW/fS/bi6Vy+TykozWHbh3lKUQUKagU4murjrwzvMV09qu3YOxr",
+	"mWrM12LJpfWY6S9cFJpqx2Qh8tx9WwnTM9LAupIWU7cf8bN6uljGval6z0Jajv47S7HFkNEXM3laqWyC",
+	"zlqVBBtogQGZy5XYn19+D41vOVuVGW4xBqvG+M04jDh2VL0os5cBq2i5IJO1/mjXFOiWdVcm1S00GXA2",
+	"tQogv7RKC7W4kHGG6UvYUr6hZcC2tzoXR3fmXLQnrzVJE+uyyoptKuz0Zv/87r2Qt1Ljfy8KPrsoABK3",
+	"mZGavezhUHRZEZss8/NG0ecuxRaWjQz19Wrwr4jbUkSvaAuyX10iRdr1W/GVPkyDERiS2MNDM91wa5iB",
+	"2G+Opim0ldjQCMyVy21wVkZ8N2/ln+0+/rpLLcwydnVUVgnjXr2952mfBTrpsrxcd5HNZcc++IjJs1cb",
+	"maO+DzvUMpxuwSBypQbol8xkxPGrfXJGyjTuqv5X0RFPsYem9cxB2n5NL4bmZZqDojqXKaPf9ckzVYNb",
+	"cdqzdZTOTc/y/UBYzloK9mup41pSGf0WewDZIdDzVWEfY5tUFJI5/dCjF+wfD4fHhw8Gg0FIsvl8CVC1",
+	"WzCy/+wymrf6ufSB2uZuejswQ2xOe5Lp92yIPv5d7KWOrRh9n69JBzp09/t9r0c3oOHin7qek9Y71819",
+	"yzd15Y741rbcZVfWaofsRids6DoXcZcJHwWjnvXX+L3n6i67yuFvbpU4OrrzHmz2kDc4bW6hMt584Sb6",
+	"vXl1h+TuDdTxxdK9b3PR91L9HgSnKTNvu4Zy251C6Rpi7drQBSYWVM1KHocPBXXsj5vXw+yhbRyk2XS6",
+	"JVIK8a4X4P7rvHz6mDw4GYy66L1BOOvWXHG75bHpcR2jaw1zxKauYozEOIsYA5Q1pxMUwk3+hSWKxB8j",
+	"7N8WBSGJfHRqSMiOqmDXUXDlCSuEi/fwd+RMrCRmny9gYabejzMSF2yR00TrME6uQ2dxgKPH+esNg2op",
+	"49jDfsvxgbMVD3xjMYx4fFC1FU9RByHxj289LU2tRHULsL0h+8uS5n1vI7EALuJYSyoKsI9NUanbTohM",
+	"ulds6rSNwy4KdpmJpVN1Q/si6ZFh3Cd/dva0URvtC+7gQJOiElpJ2377el9cKxLv4CutRUajmHA6h8JA",
+	"+0g/4jWN1VNosQEAK9OJbM5i1lBq7erRPvdGj/gjoWZtu+uUOViQchRRUR4RzaGqt0ICPTolFzSDmPbu",
+	"FY++s8FoXCa2HfHPo4l+oy/5DlHXDfV7bl9MWoPmZqetpGTySSfbumKZk/m0er8voklrErddGnZTn0lV",
+	"e0aKuan6TDztedg7/AUpzj0gj9/X6jaAyMQiGAeGrZqe/ME48HlkWVkx6J/os93wSrWhgXvJdDfV7Fjv",
+	"lqY8xhPWB/fVbtq8uSUvsDy0XZ/HCwByvCndVJMLfYoO/Mze7E/QgvWV30H990n6i+n8t7/ee83/77qL",
+	"AbJ40KkcIsTdqf/XSdEcGvQr8Us2Cwotj9SNw+577AviJjTK4i+EbW9zZ9uzKVXgJUS/beS7FoZvqZkp",
+	"bY9NhlHEnbJaBtBxy7UFgf/F0neaPsZm3+LuaZkzYBqyUlX9RD/iT2iRZ6wo6V5fhPdsoQx+yVr/AfV3",
+	"80VoGZspyfIpmTBiPw6KM6g+DQVbKzjG34qKj58R4P2IcK6JjxYq6ZxFvB25Z0z0RDhWThYizzUBWNCd",
+	"sstRn/zgioHNx0uL0qYSWBBwdxyQBWsyC1IBdsVcXLIxAlqCEmcBibzVRLwDOa0FzS5ming5C3YzusaD",
+	"/OL1OakjzKHxUes44Ho4GbHbDQ1UDJzFht5gxtZRxiZJIw4Bx0a7rnBDj2Kjc6LVW6qptdWGEXedDWJb",
+	"Vhm3l3Lp2W5zde/aCeztjWpc/cpgQzH1kl5LQJqZUF6Dvgntvw2F+tW9ZapgMHaJgoeD88HJeDgaHx31",
+	"j4ejfwpC99xEf+/rdDh9kIxYbzB5SHtH02PWO0mGaW9EDydHyXH6gH2tLbANTeiRlY2P9V54Vz8Yj8IA",
+	"2QNoxMCSwwDjLdqSgjW4v7xzYC+Q9NjehR/PHuQ0soeJttcfz6h6tZixgpFJluf6lrX239+nlPkaB3mT",
+	"l/4S3Ma7lx3b6PXfLKjqfauuX7Z72ylI0MXRiP2KQL0WHxXY0fZ0nJzyiyW9YASfNWFnrTIUS21x94mt",
+	"9rEdNS3QVOkekYxkKWRsNNNZvscpfMZYHXxhW0sumDdJqKK5uPiV5pXc37jNN66Z66HsqftZHuYPeEFm",
+	"jOZq9tPmyAgi9rmuAwjdyIhZLKT+gqPfASIqsUxmFYS9fpvT9lv48Oe8D+YLm/xcZgEZYBxeshs3gvp1",
+	"UaSmEZYsC/2P8Y9vqxRzyTiTPqkgdRhSAdzN3SmF1WAWDfZjSOLjwaHfebeNOl4ymmZmMl+IQCQKJhAB",
+	"UHBoE53l3wmpfBGxv4E2fXpoEmf1xY/BBGr4zpZqpscB/zgUMG0KB5l6UvAzwH9L7FOVimQ5Nz7fZaHt",
+	"mQMw5MwM2oZy/pFkRtVEKNAGjCcH0oa3uYxY6kW76nE869ezLUZWRaYMHInL/kINJeIbE3obPcA7aN2F",
+	"pmVwWCYLd001BKYag/Ohhgzn48Ry9qG0b8CQrqJeblr4tWpXOZKRW81xLOMCZ0hhKUVz+AmTp+BSEe8d",
+	"upg3oqGgq7dX/zcAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -473,9 +473,6 @@ type BotResponse struct {
 	// Status `training` while the bot is being prepared (every new, duplicated or retrained bot
 	// starts here), `active` when it is ready, `error` when training failed
 	// (`status_message` says why).
-	//
-	//
-	// Example: training
 	Status BotStatus `json:"status"`
 
 	// StatusMessage Why the bot is in `error`; `null` otherwise (read-only).
@@ -498,8 +495,6 @@ type BotResponse struct {
 // BotStatus `training` while the bot is being prepared (every new, duplicated or retrained bot
 // starts here), `active` when it is ready, `error` when training failed
 // (`status_message` says why).
-//
-// Example: training
 type BotStatus string
 
 // BotSystemPrompt Instructions given to the model before every conversation; up to 1000 characters.
@@ -588,9 +583,6 @@ type BotVersion struct {
 	// Status `training` while the bot is being prepared (every new, duplicated or retrained bot
 	// starts here), `active` when it is ready, `error` when training failed
 	// (`status_message` says why).
-	//
-	//
-	// Example: training
 	Status BotStatus `json:"status"`
 
 	// StatusMessage Why the version is in `error`; `null` otherwise.
@@ -739,9 +731,6 @@ type StatusEvent struct {
 	// ToStatus `training` while the bot is being prepared (every new, duplicated or retrained bot
 	// starts here), `active` when it is ready, `error` when training failed
 	// (`status_message` says why).
-	//
-	//
-	// Example: training
 	ToStatus BotStatus `json:"to_status"`
 }
 
@@ -866,7 +855,7 @@ type ListBotsParams struct {
 	// Status Only bots in this status.
 	Status *BotStatus `form:"status,omitempty" json:"status,omitempty"`
 
-	// Model Only bots that run on this model id.
+	// Model Only bots that run on this model id, for example `gpt-4o-mini`.
 	Model *string `form:"model,omitempty" json:"model,omitempty"`
 
 	// IsPublic Only public (`true`) or only private (`false`) bots.
@@ -877,7 +866,7 @@ type ListBotsParams struct {
 	// (default-ignorable) characters, so `strasse` finds "Straße". `%` and `_` are matched
 	// literally. A text of only invisible characters is refused (`422`). A text of three
 	// characters or more is looked up in an index; a shorter one reads all of the
-	// caller's bots.
+	// caller's bots. For example `support`.
 	Q *string `form:"q,omitempty" json:"q,omitempty"`
 
 	// Sort The sort order; a leading `-` sorts descending. Names sort ignoring case.
@@ -894,7 +883,8 @@ type CreateBotParams struct {
 	// the first response again (status, body, `Location`) and creates nothing. The same key
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
-	// as a plain token or as a quoted string; use a fresh UUID per operation.
+	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -906,13 +896,15 @@ type DeleteBotParams struct {
 	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
 	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
 	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
-	// Several `If-Match` lines count as one list.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -921,13 +913,15 @@ type GetBotParams struct {
 	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
 	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
 	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
-	// Several `If-Match` lines count as one list.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -936,13 +930,15 @@ type UpdateBotParams struct {
 	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
 	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
 	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
-	// Several `If-Match` lines count as one list.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -950,7 +946,7 @@ type UpdateBotParams struct {
 type DeleteBotAliasParams struct {
 	// IfMatch One or more ETags of the alias, comma-separated, or `*`, compared strongly. The write
 	// is carried out only if the alias exists and its current ETag is one of them (`*`: any);
-	// otherwise `412`.
+	// otherwise `412`. For example `"2"`.
 	IfMatch *AliasIfMatch `json:"If-Match,omitempty"`
 }
 
@@ -959,7 +955,8 @@ type GetBotAliasParams struct {
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -967,7 +964,7 @@ type GetBotAliasParams struct {
 type PutBotAliasParams struct {
 	// IfMatch One or more ETags of the alias, comma-separated, or `*`, compared strongly. The write
 	// is carried out only if the alias exists and its current ETag is one of them (`*`: any);
-	// otherwise `412`.
+	// otherwise `412`. For example `"2"`.
 	IfMatch *AliasIfMatch `json:"If-Match,omitempty"`
 
 	// IfNoneMatch `*`: create the alias only; `412` when it exists. Other values are ignored.
@@ -985,7 +982,7 @@ type GetBotAliasHistoryParams struct {
 
 // GetBotConfigParams defines parameters for GetBotConfig.
 type GetBotConfigParams struct {
-	// Alias The alias whose version to read.
+	// Alias The alias whose version to read, for example `production`.
 	Alias *string `form:"alias,omitempty" json:"alias,omitempty"`
 
 	// Version The number of the version to read.
@@ -994,7 +991,8 @@ type GetBotConfigParams struct {
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
 	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
 	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
-	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one list.
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -1005,7 +1003,8 @@ type DuplicateBotParams struct {
 	// the first response again (status, body, `Location`) and creates nothing. The same key
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
-	// as a plain token or as a quoted string; use a fresh UUID per operation.
+	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1037,7 +1036,8 @@ type ListBotVersionsParams struct {
 type GetBotVersionParams struct {
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"..."` matches
 	// `"..."`). When the version's current ETag is one of them, the answer is `304 Not
-	// Modified` with the `ETag` and no body. Several lines count as one list.
+	// Modified` with the `ETag` and no body. Several lines count as one list. For
+	// example `"2-active"`.
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
@@ -1048,7 +1048,7 @@ type GetBotVersionDiffParams struct {
 
 	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"..."` matches
 	// `"..."`). When the diff's ETag is one of them, the answer is `304 Not Modified` with
-	// the `ETag` and no body. Several lines count as one list.
+	// the `ETag` and no body. Several lines count as one list. For example `"1-3"`.
 	IfNoneMatch *string `json:"If-None-Match,omitempty"`
 }
 
@@ -1057,7 +1057,8 @@ type RevertBotVersionParams struct {
 	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
 	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
 	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
-	// Several `If-Match` lines count as one list.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -4010,8 +4011,8 @@ func (r ListBotsResponse) ContentType() string {
 // CreateBotResponse201Headers the declared response headers of an HTTP 201 response for CreateBot
 type CreateBotResponse201Headers struct {
 	CacheControl *string
-	ETag         *string
-	Location     *string
+	ETag         string
+	Location     string
 }
 
 // CreateBotResponse401Headers the declared response headers of an HTTP 401 response for CreateBot
@@ -4318,7 +4319,7 @@ func (r DeleteBotResponse) ContentType() string {
 // GetBotResponse200Headers the declared response headers of an HTTP 200 response for GetBot
 type GetBotResponse200Headers struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 // GetBotResponse304Headers the declared response headers of an HTTP 304 response for GetBot
@@ -4480,7 +4481,7 @@ func (r GetBotResponse) ContentType() string {
 // UpdateBotResponse200Headers the declared response headers of an HTTP 200 response for UpdateBot
 type UpdateBotResponse200Headers struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 // UpdateBotResponse401Headers the declared response headers of an HTTP 401 response for UpdateBot
@@ -5088,7 +5089,7 @@ type PutBotAliasResponse200Headers struct {
 type PutBotAliasResponse201Headers struct {
 	CacheControl *string
 	ETag         string
-	Location     *string
+	Location     string
 }
 
 // PutBotAliasResponse401Headers the declared response headers of an HTTP 401 response for PutBotAlias
@@ -5559,8 +5560,8 @@ func (r GetBotConfigResponse) ContentType() string {
 // DuplicateBotResponse201Headers the declared response headers of an HTTP 201 response for DuplicateBot
 type DuplicateBotResponse201Headers struct {
 	CacheControl *string
-	ETag         *string
-	Location     *string
+	ETag         string
+	Location     string
 }
 
 // DuplicateBotResponse401Headers the declared response headers of an HTTP 401 response for DuplicateBot
@@ -5707,7 +5708,7 @@ func (r DuplicateBotResponse) ContentType() string {
 // RestoreBotResponse200Headers the declared response headers of an HTTP 200 response for RestoreBot
 type RestoreBotResponse200Headers struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 // RestoreBotResponse401Headers the declared response headers of an HTTP 401 response for RestoreBot
@@ -6132,7 +6133,7 @@ func (r StreamBotStatusResponse) ContentType() string {
 // TrainBotResponse202Headers the declared response headers of an HTTP 202 response for TrainBot
 type TrainBotResponse202Headers struct {
 	CacheControl *string
-	ETag         *string
+	ETag         string
 }
 
 // TrainBotResponse401Headers the declared response headers of an HTTP 401 response for TrainBot
@@ -6715,7 +6716,7 @@ func (r GetBotVersionDiffResponse) ContentType() string {
 type RevertBotVersionResponse201Headers struct {
 	CacheControl string
 	ETag         string
-	Location     *string
+	Location     string
 }
 
 // RevertBotVersionResponse401Headers the declared response headers of an HTTP 401 response for RevertBotVersion
@@ -7923,17 +7924,17 @@ func ParseCreateBotResponse(rsp *http.Response) (*CreateBotResponse, error) {
 		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.ETag = &value
+			headers.ETag = value
 		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.Location = &value
+			headers.Location = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
@@ -8262,10 +8263,10 @@ func ParseGetBotResponse(rsp *http.Response) (*GetBotResponse, error) {
 		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.ETag = &value
+			headers.ETag = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
@@ -8459,10 +8460,10 @@ func ParseUpdateBotResponse(rsp *http.Response) (*UpdateBotResponse, error) {
 		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.ETag = &value
+			headers.ETag = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -9133,10 +9134,10 @@ func ParsePutBotAliasResponse(rsp *http.Response) (*PutBotAliasResponse, error) 
 		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.Location = &value
+			headers.Location = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
@@ -9617,17 +9618,17 @@ func ParseDuplicateBotResponse(rsp *http.Response) (*DuplicateBotResponse, error
 		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.ETag = &value
+			headers.ETag = value
 		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.Location = &value
+			headers.Location = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:
@@ -9787,10 +9788,10 @@ func ParseRestoreBotResponse(rsp *http.Response) (*RestoreBotResponse, error) {
 		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.ETag = &value
+			headers.ETag = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
@@ -10220,10 +10221,10 @@ func ParseTrainBotResponse(rsp *http.Response) (*TrainBotResponse, error) {
 		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.ETag = &value
+			headers.ETag = value
 		}
 		response.Headers202 = &headers
 	case rsp.StatusCode == 401:
@@ -10870,10 +10871,10 @@ func ParseRevertBotVersionResponse(rsp *http.Response) (*RevertBotVersionRespons
 		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
-			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.Location = &value
+			headers.Location = value
 		}
 		response.Headers201 = &headers
 	case rsp.StatusCode == 401:

@@ -76,7 +76,7 @@ func (h *Handler) PutBotAlias(ctx context.Context, req api.PutBotAliasRequestObj
 	}
 	if created {
 		loc := "/api/v1/bots/" + req.BotId.String() + "/aliases/" + a.Name
-		return api.PutBotAlias201JSONResponse{Body: aliasToAPI(a), Headers: api.PutBotAlias201ResponseHeaders{ETag: aliasETag(a.Etag), Location: &loc}}, nil
+		return api.PutBotAlias201JSONResponse{Body: aliasToAPI(a), Headers: api.PutBotAlias201ResponseHeaders{ETag: aliasETag(a.Etag), Location: loc}}, nil
 	}
 	return api.PutBotAlias200JSONResponse{Body: aliasToAPI(a), Headers: api.PutBotAlias200ResponseHeaders{ETag: aliasETag(a.Etag)}}, nil
 }

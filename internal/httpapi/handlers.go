@@ -108,7 +108,7 @@ func (h *Handler) GetBot(ctx context.Context, req api.GetBotRequestObject) (api.
 	case cond.ifNoneMatchFails(bot.Version):
 		return api.GetBot304Response{Headers: api.NotModifiedResponseHeaders{ETag: etag(bot.Version)}}, nil
 	}
-	return api.GetBot200JSONResponse{Body: toAPI(bot), Headers: api.GetBot200ResponseHeaders{ETag: ptr(etag(bot.Version))}}, nil
+	return api.GetBot200JSONResponse{Body: toAPI(bot), Headers: api.GetBot200ResponseHeaders{ETag: etag(bot.Version)}}, nil
 }
 
 // UpdateBot changes the fields the body sets.
@@ -142,7 +142,7 @@ func (h *Handler) UpdateBot(ctx context.Context, req api.UpdateBotRequestObject)
 	case err != nil:
 		return nil, err
 	}
-	return api.UpdateBot200JSONResponse{Body: toAPI(bot), Headers: api.UpdateBot200ResponseHeaders{ETag: ptr(etag(bot.Version))}}, nil
+	return api.UpdateBot200JSONResponse{Body: toAPI(bot), Headers: api.UpdateBot200ResponseHeaders{ETag: etag(bot.Version)}}, nil
 }
 
 // DeleteBot soft-deletes a bot, once the caller has confirmed it.
@@ -184,7 +184,7 @@ func (h *Handler) RestoreBot(ctx context.Context, req api.RestoreBotRequestObjec
 	case err != nil:
 		return nil, err
 	}
-	return api.RestoreBot200JSONResponse{Body: toAPI(bot), Headers: api.RestoreBot200ResponseHeaders{ETag: ptr(etag(bot.Version))}}, nil
+	return api.RestoreBot200JSONResponse{Body: toAPI(bot), Headers: api.RestoreBot200ResponseHeaders{ETag: etag(bot.Version)}}, nil
 }
 
 // DuplicateBot copies a bot the caller may see into a new bot of the caller's, once per
@@ -228,7 +228,7 @@ func (h *Handler) TrainBot(ctx context.Context, req api.TrainBotRequestObject) (
 	case err != nil:
 		return nil, err
 	}
-	return api.TrainBot202JSONResponse{Body: toAPI(bot), Headers: api.TrainBot202ResponseHeaders{ETag: ptr(etag(bot.Version))}}, nil
+	return api.TrainBot202JSONResponse{Body: toAPI(bot), Headers: api.TrainBot202ResponseHeaders{ETag: etag(bot.Version)}}, nil
 }
 
 // ListModels returns the model catalog.

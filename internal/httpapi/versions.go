@@ -67,7 +67,7 @@ func (h *Handler) RevertBotVersion(ctx context.Context, req api.RevertBotVersion
 	}
 	loc := "/api/v1/bots/" + req.BotId.String() + "/versions/" + strconv.FormatInt(int64(v.Number), 10)
 	return api.RevertBotVersion201JSONResponse{Body: versionToAPI(v), Headers: api.RevertBotVersion201ResponseHeaders{
-		ETag: versionETag(v), CacheControl: versionCacheControl(v), Location: &loc}}, nil
+		ETag: versionETag(v), CacheControl: versionCacheControl(v), Location: loc}}, nil
 }
 
 // versionCacheControl lets clients keep an active version for good: it never changes again.

@@ -1,0 +1,427 @@
+// The TypeScript SDK of the ChatSphere bot management API, for browsers and Node 20.
+//
+// Types come from openapi.yaml (src/schema.gen.ts, by openapi-typescript) and requests go
+// through openapi-fetch: `client.api` is that typed client, for every operation. This module
+// adds only what the generator cannot know: problems as errors, idempotency keys on creates,
+// every page, conditional updates that survive a concurrent write, and the status stream.
+
+import createFetchClient, { type Client, type Middleware } from "openapi-fetch";
+import type { components, operations, paths } from "./schema.gen.js";
+
+export type { components, operations, paths } from "./schema.gen.js";
+
+type Schemas = components["schemas"];
+/** A bot as the API answers it. */
+export type Bot = Schemas["BotResponse"];
+/** The body of a create: `name` and `model` are required. */
+export type BotCreate = Schemas["BotCreate"];
+/** The fields of an update, at least one. */
+export type BotUpdate = Schemas["BotUpdate"];
+/** The body of a duplicate; every field is optional. */
+export type BotDuplicate = Schemas["BotDuplicate"];
+/** One page of bots. */
+export type BotList = Schemas["BotList"];
+/** One change of a bot's status, as the history and the stream carry it. */
+export type StatusEvent = Schemas["StatusEvent"];
+/** An RFC 9457 problem document, the body of every error. */
+export type Problem = Schemas["Problem"];
+/** The filters and sort of `GET /api/v1/bots`, without paging. */
+export type ListFilters = Omit<NonNullable<operations["listBots"]["parameters"]["query"]>, "skip">;
+
+/** The typed openapi-fetch client of the whole contract. */
+export type BotsApi = Client<paths>;
+
+/**
+ * An answer that is not a success, as an Error: `problem` is the problem document the server
+ * sent (or one made from the status when the body is not one), `response` the answer itself.
+ */
+export class BotsProblem extends Error {
+  readonly problem: Problem;
+  readonly response: Response | undefined;
+
+  constructor(problem: Problem, response?: Response) {
+    super(`${problem.status} ${problem.title}: ${problem.detail}`);
+    this.name = "BotsProblem";
+    this.problem = problem;
+    this.response = response;
+  }
+
+  /** The HTTP status, for example 412. */
+  get status(): number {
+    return this.problem.status;
+  }
+
+  /** The problem type, for example `/problems/precondition-failed`. */
+  get type(): string {
+    return this.problem.type;
+  }
+
+  /** The resource's current ETag, which every `412` carries; null otherwise. */
+  get etag(): string | null {
+    return this.response?.headers.get("ETag") ?? null;
+  }
+
+  /**
+   * The problem of an answer whose body may or may not have been read: `body` is what
+   * openapi-fetch parsed, undefined to read it from `response`.
+   */
+  static async from(response: Response, body?: unknown): Promise<BotsProblem> {
+    if (body === undefined && !response.bodyUsed) {
+      const text = await response.text();
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    if (isProblem(body)) return new BotsProblem(body, response);
+    const detail = typeof body === "string" && body !== "" ? body : `the server answered ${response.status}`;
+    return new BotsProblem({ type: "about:blank", title: response.statusText || "Error", status: response.status, detail }, response);
+  }
+}
+
+function isProblem(v: unknown): v is Problem {
+  if (typeof v !== "object" || v === null) return false;
+  const p = v as Record<string, unknown>;
+  return typeof p.type === "string" && typeof p.title === "string" && typeof p.status === "number" && typeof p.detail === "string";
+}
+
+type FetchResult<D> = { data?: D; error?: unknown; response: Response };
+
+/**
+ * Returns the data of an openapi-fetch call that succeeded (2xx), and throws its problem as a
+ * BotsProblem otherwise, so that callers write the happy path and catch one error type.
+ */
+export async function ok<D>(call: Promise<FetchResult<D>> | FetchResult<D>): Promise<{ data: D; response: Response }> {
+  const { data, error, response } = await call;
+  if (!response.ok) throw await BotsProblem.from(response, error);
+  return { data: data as D, response };
+}
+
+/** How a client finds the server and authenticates. */
+export interface BotsClientOptions {
+  /** The server's base URL, for example `http://127.0.0.1:8080` (the API is under /api/v1). */
+  baseUrl: string;
+  /** The bearer token, or a function that returns the current one (for tokens that expire). */
+  token: string | (() => string | Promise<string>);
+  /** The fetch to use; the global one by default. */
+  fetch?: typeof globalThis.fetch;
+  /** How many times a create or duplicate is sent at most, with one key (default 3). */
+  createAttempts?: number;
+  /** How many times `update` reads and writes at most when others write between (default 5). */
+  updateAttempts?: number;
+}
+
+/** Options of a create or duplicate. */
+export interface CreateOptions {
+  /** The Idempotency-Key; a fresh UUID by default. Reuse one only to retry the same request. */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+/** A bot with the ETag it was read with, for a later conditional write. */
+export interface Tagged<T> {
+  bot: T;
+  etag: string;
+}
+
+/** Options of a status watch. */
+export interface WatchOptions {
+  /** Ends the watch. */
+  signal?: AbortSignal;
+  /** Resume after this event id: only later events are sent. */
+  lastEventId?: number;
+  /** How long to wait before reconnecting after a dropped stream, in ms (default 1000; the server's `retry:` wins). */
+  reconnectDelayMs?: number;
+  /** Consecutive failed reconnections before the watch gives up (default 5). */
+  maxReconnects?: number;
+}
+
+/** The paths whose POST creates a bot, and so carries an Idempotency-Key. */
+const creatingPaths = new Set(["/api/v1/bots", "/api/v1/bots/{bot_id}/duplicate"]);
+
+/**
+ * A client of the API: `api` for every operation as generated, and the helpers that need
+ * more than one request or a stream.
+ */
+export class BotsClient {
+  /** The generated client, authenticated; creates and duplicates get an Idempotency-Key. */
+  readonly api: BotsApi;
+  private readonly baseUrl: string;
+  private readonly token: () => Promise<string>;
+  private readonly fetch: typeof globalThis.fetch;
+  private readonly createAttempts: number;
+  private readonly updateAttempts: number;
+
+  constructor(opts: BotsClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
+    const token = opts.token;
+    this.token = async () => (typeof token === "function" ? token() : token);
+    // Called late, so that a fetch patched after the client was made (tests, polyfills) is used.
+    this.fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.createAttempts = opts.createAttempts ?? 3;
+    this.updateAttempts = opts.updateAttempts ?? 5;
+    this.api = createFetchClient<paths>({ baseUrl: this.baseUrl, fetch: (req) => this.fetch(req) });
+    const auth: Middleware = {
+      onRequest: async ({ request, schemaPath }) => {
+        request.headers.set("Authorization", `Bearer ${await this.token()}`);
+        if (request.method === "POST" && creatingPaths.has(schemaPath) && !request.headers.has("Idempotency-Key")) {
+          request.headers.set("Idempotency-Key", newKey());
+        }
+        return request;
+      },
+    };
+    this.api.use(auth);
+  }
+
+  /**
+   * Creates a bot. The request carries one Idempotency-Key on every attempt, so a create
+   * retried after a dropped connection, a 429 or a 503 never makes a second bot.
+   */
+  async create(body: BotCreate, opts: CreateOptions = {}): Promise<Tagged<Bot>> {
+    const key = opts.idempotencyKey ?? newKey();
+    return this.retried(opts.signal, () =>
+      this.api.POST("/api/v1/bots", { body, params: { header: { "Idempotency-Key": key } }, signal: opts.signal }),
+    );
+  }
+
+  /** Copies a bot (the caller's or a public one), retried as `create` is. */
+  async duplicate(botId: string, body: BotDuplicate = {}, opts: CreateOptions = {}): Promise<Tagged<Bot>> {
+    const key = opts.idempotencyKey ?? newKey();
+    return this.retried(opts.signal, () =>
+      this.api.POST("/api/v1/bots/{bot_id}/duplicate", {
+        body,
+        params: { path: { bot_id: botId }, header: { "Idempotency-Key": key } },
+        signal: opts.signal,
+      }),
+    );
+  }
+
+  private async retried(signal: AbortSignal | undefined, send: () => Promise<FetchResult<Bot>>): Promise<Tagged<Bot>> {
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt >= this.createAttempts;
+      let res: FetchResult<Bot>;
+      try {
+        res = await send();
+      } catch (err) {
+        if (last || signal?.aborted) throw err;
+        await sleep(backoff(attempt), signal);
+        continue;
+      }
+      const status = res.response.status;
+      if (!last && (status === 429 || status === 503 || status === 409)) {
+        // 409 here may be idempotency-key-in-use: the first attempt is still running.
+        const problem = await BotsProblem.from(res.response, res.error);
+        if (status !== 409 || problem.type === "/problems/idempotency-key-in-use") {
+          await sleep(retryAfter(res.response) ?? backoff(attempt), signal);
+          continue;
+        }
+        throw problem;
+      }
+      const { data, response } = await ok(res);
+      return { bot: data, etag: etagOf(response) };
+    }
+  }
+
+  /** Reads a bot with its ETag. */
+  async get(botId: string): Promise<Tagged<Bot>> {
+    const { data, response } = await ok(this.api.GET("/api/v1/bots/{bot_id}", { params: { path: { bot_id: botId } } }));
+    return { bot: data, etag: etagOf(response) };
+  }
+
+  /**
+   * Every bot of the caller that matches the filters, page after page (`limit` per
+   * request). Each page is asked for as the loop reaches it.
+   */
+  async *all(filters: ListFilters = {}): AsyncGenerator<Bot, void, undefined> {
+    for (let skip = 0; ; ) {
+      const { data } = await ok(this.api.GET("/api/v1/bots", { params: { query: { ...filters, skip } } }));
+      yield* data.items;
+      skip += data.items.length;
+      if (data.items.length === 0 || skip >= data.total) return;
+    }
+  }
+
+  /**
+   * Changes a bot only as it was read: reads it, asks `change` for the fields to write, and
+   * writes them with `If-Match`. When someone else changed the bot in between (`412`), it
+   * reads again and asks `change` again, up to `updateAttempts` times, so a change is never
+   * made to a bot its author has not seen.
+   */
+  async update(botId: string, change: (bot: Bot) => BotUpdate | Promise<BotUpdate>): Promise<Tagged<Bot>> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(botId);
+      const body = await change(current.bot);
+      try {
+        const { data, response } = await ok(
+          this.api.PUT("/api/v1/bots/{bot_id}", {
+            params: { path: { bot_id: botId }, header: { "If-Match": current.etag } },
+            body,
+          }),
+        );
+        return { bot: data, etag: etagOf(response) };
+      } catch (err) {
+        if (err instanceof BotsProblem && err.status === 412 && attempt < this.updateAttempts) continue;
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * The bot's status changes as they happen, from the status stream (Server-Sent Events, read
+   * with fetch, since EventSource cannot send a bearer token). It starts with the bot's latest
+   * event, resumes after a dropped connection with `Last-Event-ID` so that no change is
+   * missed or repeated, and ends when the bot is deleted (the server's `gone` event), when
+   * `signal` aborts, or when the loop over it stops. A problem (404, 429) is thrown.
+   */
+  async *watchStatus(botId: string, opts: WatchOptions = {}): AsyncGenerator<StatusEvent, void, undefined> {
+    const url = `${this.baseUrl}/api/v1/bots/${encodeURIComponent(botId)}/status/stream`;
+    let lastId = opts.lastEventId;
+    let delay = opts.reconnectDelayMs ?? 1000;
+    const maxReconnects = opts.maxReconnects ?? 5;
+    let failures = 0;
+    // One controller per watch: the caller's signal, or the loop stopping, ends the fetch.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(opts.signal?.reason);
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      while (!stop.signal.aborted) {
+        const headers = new Headers({ Accept: "text/event-stream", Authorization: `Bearer ${await this.token()}` });
+        if (lastId !== undefined) headers.set("Last-Event-ID", String(lastId));
+        let res: Response;
+        try {
+          res = await this.fetch(url, { headers, signal: stop.signal, cache: "no-store" });
+        } catch (err) {
+          if (stop.signal.aborted) return;
+          if (++failures > maxReconnects) throw err;
+          await sleep(delay, stop.signal).catch(() => {});
+          continue;
+        }
+        if (!res.ok || res.body === null) throw await BotsProblem.from(res);
+        failures = 0;
+        try {
+          for await (const ev of serverSentEvents(res.body)) {
+            if (ev.retry !== undefined) delay = ev.retry;
+            if (ev.event === "gone") return;
+            if (ev.event !== "status") continue;
+            const event = JSON.parse(ev.data) as StatusEvent;
+            lastId = ev.id !== undefined && /^\d+$/.test(ev.id) ? Number(ev.id) : event.id;
+            yield event;
+          }
+        } catch (err) {
+          if (stop.signal.aborted) return;
+          if (err instanceof SyntaxError) throw err; // a data line that is not JSON: no retry mends it
+          // The connection dropped mid-stream: reconnect below, after lastId.
+        }
+        if (stop.signal.aborted) return;
+        if (++failures > maxReconnects) throw new Error(`the status stream of bot ${botId} ended ${failures} times in a row`);
+        await sleep(delay, stop.signal).catch(() => {});
+      }
+    } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
+      stop.abort();
+    }
+  }
+}
+
+/** A client of the server at `opts.baseUrl`. */
+export function createBotsClient(opts: BotsClientOptions): BotsClient {
+  return new BotsClient(opts);
+}
+
+/** One event of a Server-Sent Events stream. */
+export interface ServerSentEvent {
+  event: string;
+  data: string;
+  id?: string;
+  retry?: number;
+}
+
+/**
+ * Parses a Server-Sent Events stream as the HTML standard says: lines end in CRLF, LF or CR,
+ * `:` starts a comment, `data` lines join with newlines, a blank line dispatches, and an
+ * event without data is dropped. It reads with a reader, not async iteration, which not
+ * every browser's ReadableStream has.
+ */
+export async function* serverSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent, void, undefined> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buf = "";
+  let event = "";
+  let data: string[] = [];
+  let id: string | undefined;
+  let retry: number | undefined;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      buf += done ? decoder.decode() : decoder.decode(value, { stream: true });
+      for (;;) {
+        const m = /\r\n|\r|\n/.exec(buf);
+        // A lone CR at the end may be the first half of a CRLF: wait for more.
+        if (m === null || (m[0] === "\r" && m.index === buf.length - 1 && !done)) break;
+        const line = buf.slice(0, m.index);
+        buf = buf.slice(m.index + m[0].length);
+        if (line === "") {
+          if (data.length > 0) yield { event: event || "message", data: data.join("\n"), id, retry };
+          event = "";
+          data = [];
+          retry = undefined;
+          continue;
+        }
+        if (line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        let value = colon < 0 ? "" : line.slice(colon + 1);
+        if (value.startsWith(" ")) value = value.slice(1);
+        if (field === "event") event = value;
+        else if (field === "data") data.push(value);
+        else if (field === "id" && !value.includes("\0")) id = value;
+        else if (field === "retry" && /^\d+$/.test(value)) retry = Number(value);
+      }
+      if (done) return;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}
+
+function etagOf(response: Response): string {
+  const etag = response.headers.get("ETag");
+  if (etag === null) throw new Error(`${response.url}: the answer carries no ETag`);
+  return etag;
+}
+
+/** A random UUID; crypto.randomUUID where the page is a secure context, else from getRandomValues. */
+function newKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function backoff(attempt: number): number {
+  return Math.min(200 * 2 ** (attempt - 1), 5000);
+}
+
+/** Retry-After in ms, when it is a number of seconds; at most a minute. */
+function retryAfter(response: Response): number | undefined {
+  const v = response.headers.get("Retry-After");
+  return v !== null && /^\d+$/.test(v) ? Math.min(Number(v), 60) * 1000 : undefined;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
