@@ -40,6 +40,45 @@ func (e BotDeletedDeleted) Valid() bool {
 	}
 }
 
+// Defines values for BotEventType.
+const (
+	BotEventTypeAliasDeleted     BotEventType = "alias.deleted"
+	BotEventTypeAliasMoved       BotEventType = "alias.moved"
+	BotEventTypeBotCreated       BotEventType = "bot.created"
+	BotEventTypeBotDeleted       BotEventType = "bot.deleted"
+	BotEventTypeBotDuplicated    BotEventType = "bot.duplicated"
+	BotEventTypeBotRestored      BotEventType = "bot.restored"
+	BotEventTypeBotStatusChanged BotEventType = "bot.status_changed"
+	BotEventTypeBotUpdated       BotEventType = "bot.updated"
+	BotEventTypeVersionCreated   BotEventType = "version.created"
+)
+
+// Valid indicates whether the value is a known member of the BotEventType enum.
+func (e BotEventType) Valid() bool {
+	switch e {
+	case BotEventTypeAliasDeleted:
+		return true
+	case BotEventTypeAliasMoved:
+		return true
+	case BotEventTypeBotCreated:
+		return true
+	case BotEventTypeBotDeleted:
+		return true
+	case BotEventTypeBotDuplicated:
+		return true
+	case BotEventTypeBotRestored:
+		return true
+	case BotEventTypeBotStatusChanged:
+		return true
+	case BotEventTypeBotUpdated:
+		return true
+	case BotEventTypeVersionCreated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BotStatus.
 const (
 	BotStatusActive   BotStatus = "active"
@@ -390,6 +429,57 @@ type BotDuplicate struct {
 	// Example: Support assistant
 	Name *BotName `json:"name,omitempty"`
 }
+
+// BotEvent One change of a bot.
+type BotEvent struct {
+	// Actor The id of the user who made the change, or `system` (training, the purge).
+	//
+	// Example: 9b2e4f7c-1d3a-4e5b-8c6d-7e8f9a0b1c2d
+	Actor string             `json:"actor"`
+	BotId openapi_types.UUID `json:"bot_id"`
+
+	// CreatedAt When the change was made (its transaction's start).
+	CreatedAt time.Time `json:"created_at"`
+
+	// Data What changed; its members depend on `type` (see `GET /api/v1/bots/{bot_id}/events`).
+	//
+	// Example: {"patch":[{"op":"replace","path":"/description","value":"Answers questions about billing"}]}
+	Data json.RawMessage `json:"data"`
+
+	// Id The event's id; a later event of the bot has a greater one.
+	//
+	// Example: 1207
+	Id int64 `json:"id"`
+
+	// RequestId The `X-Request-Id` of the request that made the change; `null` for the system's.
+	//
+	// Example: 5b0e3c2a-6f1d-4a8e-9b7c-2d4e6f8a0b1c
+	RequestId nullable.Nullable[string] `json:"request_id"`
+
+	// Type The kind of change.
+	//
+	// Example: bot.updated
+	Type BotEventType `json:"type"`
+}
+
+// BotEventList One page of a bot's events, newest first.
+type BotEventList struct {
+	Items []BotEvent `json:"items"`
+
+	// Limit The `limit` of this page.
+	Limit int32 `json:"limit"`
+
+	// Skip The `skip` of this page.
+	Skip int32 `json:"skip"`
+
+	// Total How many events match `type`, over all pages.
+	Total int64 `json:"total"`
+}
+
+// BotEventType The kind of change.
+//
+// Example: bot.updated
+type BotEventType string
 
 // BotList One page of bots.
 type BotList struct {
@@ -1015,6 +1105,18 @@ type DuplicateBotParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListBotEventsParams defines parameters for ListBotEvents.
+type ListBotEventsParams struct {
+	// Skip How many items to skip before the page starts.
+	Skip *Skip `form:"skip,omitempty" json:"skip,omitempty"`
+
+	// Limit The largest number of items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Type Only the events of this type.
+	Type *BotEventType `form:"type,omitempty" json:"type,omitempty"`
+}
+
 // ListBotStatusEventsParams defines parameters for ListBotStatusEvents.
 type ListBotStatusEventsParams struct {
 	// Skip How many items to skip before the page starts.
@@ -1117,6 +1219,9 @@ type ServerInterface interface {
 	// DuplicateBot Duplicate a bot
 	// (POST /api/v1/bots/{bot_id}/duplicate)
 	DuplicateBot(ctx echo.Context, botId BotId, params DuplicateBotParams) error
+	// ListBotEvents A bot's changes
+	// (GET /api/v1/bots/{bot_id}/events)
+	ListBotEvents(ctx echo.Context, botId BotId, params ListBotEventsParams) error
 	// RestoreBot Restore a deleted bot
 	// (POST /api/v1/bots/{bot_id}/restore)
 	RestoreBot(ctx echo.Context, botId BotId) error
@@ -1693,6 +1798,45 @@ func (w *ServerInterfaceWrapper) DuplicateBot(ctx echo.Context) error {
 	return err
 }
 
+// ListBotEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListBotEvents(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListBotEventsParams
+	// ------------- Optional query parameter "skip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "skip", ctx.QueryParams(), &params.Skip, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter skip: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListBotEvents(ctx, botId, params)
+	return err
+}
+
 // RestoreBot converts echo context to params.
 func (w *ServerInterfaceWrapper) RestoreBot(ctx echo.Context) error {
 	var err error
@@ -2047,6 +2191,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/v1/bots/:bot_id/train", wrapper.TrainBot, options.OperationMiddlewares["trainBot"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/status-events", wrapper.ListBotStatusEvents, options.OperationMiddlewares["listBotStatusEvents"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/status/stream", wrapper.StreamBotStatus, options.OperationMiddlewares["streamBotStatus"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/events", wrapper.ListBotEvents, options.OperationMiddlewares["listBotEvents"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions", wrapper.ListBotVersions, options.OperationMiddlewares["listBotVersions"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions/:number", wrapper.GetBotVersion, options.OperationMiddlewares["getBotVersion"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions/:number/diff", wrapper.GetBotVersionDiff, options.OperationMiddlewares["getBotVersionDiff"]...)
@@ -4720,6 +4865,195 @@ func (response DuplicateBot503ApplicationProblemPlusJSONResponse) VisitDuplicate
 	return err
 }
 
+type ListBotEventsRequestObject struct {
+	BotId  BotId `json:"bot_id"`
+	Params ListBotEventsParams
+}
+
+type ListBotEventsResponseObject interface {
+	VisitListBotEventsResponse(w http.ResponseWriter) error
+}
+
+type ListBotEvents200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type ListBotEvents200JSONResponse struct {
+	Body    BotEventList
+	Headers ListBotEvents200ResponseHeaders
+}
+
+func (response ListBotEvents200JSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents400ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents401ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents404ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents413ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents415ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents422ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents429ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents500ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents503ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RestoreBotRequestObject struct {
 	BotId BotId `json:"bot_id"`
 }
@@ -6786,6 +7120,9 @@ type StrictServerInterface interface {
 	// DuplicateBot Duplicate a bot
 	// (POST /api/v1/bots/{bot_id}/duplicate)
 	DuplicateBot(ctx context.Context, request DuplicateBotRequestObject) (DuplicateBotResponseObject, error)
+	// ListBotEvents A bot's changes
+	// (GET /api/v1/bots/{bot_id}/events)
+	ListBotEvents(ctx context.Context, request ListBotEventsRequestObject) (ListBotEventsResponseObject, error)
 	// RestoreBot Restore a deleted bot
 	// (POST /api/v1/bots/{bot_id}/restore)
 	RestoreBot(ctx context.Context, request RestoreBotRequestObject) (RestoreBotResponseObject, error)
@@ -7241,6 +7578,32 @@ func (sh *strictHandler) DuplicateBot(ctx echo.Context, botId BotId, params Dupl
 	return nil
 }
 
+// ListBotEvents operation middleware
+func (sh *strictHandler) ListBotEvents(ctx echo.Context, botId BotId, params ListBotEventsParams) error {
+	var request ListBotEventsRequestObject
+
+	request.BotId = botId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListBotEvents(ctx.Request().Context(), request.(ListBotEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListBotEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListBotEventsResponseObject); ok {
+		return validResponse.VisitListBotEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // RestoreBot operation middleware
 func (sh *strictHandler) RestoreBot(ctx echo.Context, botId BotId) error {
 	var request RestoreBotRequestObject
@@ -7524,257 +7887,274 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1bjxtJlt5fCeTMQmRPkkWyqiQVCwujpJamNdOtFqTSyN5OrTKYGSRzlYzgZASLYqsLMPwb/L4PBmz4",
-	"3X4zsMDu+/g/+JcYcU5EZuSNF6m61L1dC2yPinmLy4lzP9/56EVisRSccSW98UdvzmjMMvjnRZpQ+eSS",
-	"zvQfMZNRlixVIrg39i7njFB9+Z4kUmWCzwjjKlEboujsnLArlm3IQlwxIqZE2ZtJNKd8xiRJVN/zPfaB",
-	"LpYp88Ze4I0Cz/O9jP11lWQs9sYqWzHfk9GcLaj+vNos9Y1SZQmfedfXPo7uWxFRHFLTCF+//NZ+n7M1",
-	"jqH84SO6TI6uhkcToeTR8XQQ3Z8MWO8hPWW9k/gk6p3Fg0nv/mQ4HU2H0/vxiB7BS5g8WmYiXkXwse3j",
-	"fEyjOXssuMpEWh/mBZdrlkmiBKErNdeLGFHFYqKXgkklCc306K9YRiL9prhf+h7jq4U3/sHjoieVyJj3",
-	"1m8ag+DTZLZ9JOEyS66oYj5Z0A89OmN/fzw8Pb4/GAx8kiwWK0UnKQvJes44rOgVy2QiOFlTSah8z2Iy",
-	"FRmZbAhfLSYsI51EBdwMHLe9e06Kj3DRg/mE+hGkDpGRlComlU/W8ySak4hyIKIxydgVTZOYKhbwdaLm",
-	"JHw27T0XnPW+oyqah/2AbyUfu0y1z3u+t8+8ty1r+wmpnQxLjRE8uMqAdknGaDx21/SeNIvYJxeRSq7y",
-	"C7K8oj6RAp6TdMHsuiey+Kn0HVwj99AdH3zoHq+yjHHVPuWJUPckifC2+gL4mtAzprINgW3U/xErBUuQ",
-	"8BmMfCIUoTOa8CqPODl4uLvGWRtfn1zwjVldPVQ7noJx+URlNOF6sFJRtcqZWsATHqWrmMX1hR7CyLeN",
-	"9JmltO2HFPgusAxSOlr9w6j/YEo/iM9OhPpMLrtjsf6Cp+FG+JlmWpSTkMJBC+1JsyyotMoBB7o8J6Fl",
-	"tyERas6ydSLZviwo59Sfw3nMCnydTKftNB4n02kTkSOvUWuR83BkHdInYeAFq8HgOIKJSgV/sB7+hnfh",
-	"T4EX9skzhesTcEuGdcrvHc5kzOTaJ1awyYa5JcpyT0J5bA4pjNUeYsHTTS7HAu6+DQ60yOy/FkxKOmMk",
-	"Fk1zG/WQaA6c4LXvLWlGF0y5etazKUiy+oS/50yPaCEyRvSSyJJK5ZNILBa0J5l+p2Kxr28OvwrhwpJm",
-	"LDaLlG76RC/eOku0FE0kiWiWJSwmmgHDmiSursY+JKB+8BiW1LJ0PQQtYwS3ut2CdMKvwjGhfNM9D3h+",
-	"IEh4MhyFDcsG65XouaGy6fkepwt98dkU5Xnp/C/oh28Zn6m5Nx4ORid+my74bKoVgpZVhBFGGaOKOXPU",
-	"sz7HcSJBJMrMu0++1/MgVzRdMVTCkhkXGepfxXS+2jKVQj/5pPk8hxdt07z1p8rDKWmlMK4lVfNiVPDk",
-	"VmpdUqVYpp/8xx9o78e3+j+D3lnv7ceBf3x2/XuvOl7f+9AzD/XMefHG3mIlFZkwMtRS9GRAUrFmWUQl",
-	"IynT90qfxMlME5bIyHyznDMufX3sMqVFKygH1NwLS/JIqGfxNlmeVHZmTznTsEgTod4l8dZVmopsQZU3",
-	"9lYruLNBoMdssRSK8WjzZ7apD/w7+p6hpmaoUtIpK7SjzrMnl09JnNGpIgHM0nlh789sQ765vHxBvgGq",
-	"I08TlsaB1x0TGnB8wWRTqIEryTJc0vyn92wDRzv/wdgbcFvCyeiEzMUqk0bbkAHXd06TTGplTS4Flwy1",
-	"NNJBZumTiYg3PgmtrhB24Qs4PUk0Y0j4DJmQHYPR5inIKgYMxgxkTMKT0SjskwurL86TFM+uHQUOONF8",
-	"O0lTkq24VsvGAQ9PBmfhuXmOkoVY6Bdr2yLD9+GTak4VmdIkBR4psuog9Rot6EaTsWRcBVxbOmSZ6kkr",
-	"8Z5xTbvw219XQiGjTfjsXK83oWSaMTknr18/+5osWUbEkjXr4afTh/EgGrLeMX0w6Z1MHrLe2XQU9+5H",
-	"QzqaHEcn8Slr5TJlomjjM6PTU99bJDznO37pnAfBh9GwFwQfHjx5+4ffN5Pz3uKpVSLhojrb1iZ/4DwH",
-	"fIvEaRBuY7Jm9L2RkJ3wzVHg9fv9wAu7Rodb6PGf64EEHP6t2TrfIL/XPEerrcj1QXqpQtVOJMoIvzhE",
-	"dnCh/qAWcq/0R2gKhinapCRNOJMkEiuuCMXxp4lUbXbYjUrErcJw/z1zFlovb7oxS3sceCGxqxji31r4",
-	"h18VP9cX9431HZStxMYNpiT845PLkHREFvDwmycXX4ddfRNuCYtJeDw4Ic+FIt+JOJkmLA6L3cFdAfbD",
-	"heFL+g+K2g/upuE99d304S496pwduLvruB1uaos/XVP4NlkkqlkspjSb6ZNmlGExJYliCz1ImPOSzkB5",
-	"gDH9dcWyTTGkFN7qDiVmU7pKlTceDfxC+iVcHY88Xw80WWjzZjgYAKMxf+UjTrhiMyPJX71PlvURfyPW",
-	"ZKFJBgepBJHvkyWZsKmmUjtg1BBk27j1I83D3jVq83/O4AcNg7/WOgEKv0Jzf5GxSPA40RN5CtJEX4oE",
-	"V4zD1tDlMk1QJh4tMzFJ2eIP/yTRmC6G+vuMTb2x97ujwh97hFfl0Qt8CkdQUWwLfqOtFE2yeAILNbd6",
-	"1Doic3Tg/Ck4q1198gNepvMx+SoEP58Wg7na4JoJfX0S56C55W7e+NyeQ3RJBbxxNBW9G06O44Te7X/e",
-	"4mzKnZWlsW71LoCuSeOXKKYO2Mn8tOuxKpqk3thTjsDTXEivhF5qcGaSP736/vmYrDj7sGSR1h8Yj/Ux",
-	"1b+ThC9XcARBufLGJ5o4VaKAnzyiMbEjzMnUjkgeTWjcM5/1rv3PpzFXbkeU6xlMmHFbLmiqDxbD6fgk",
-	"4Ti515dPew9BjMB0QNcys3/W0z8FvPPy6WPy4OTseKyVNAZcSh9kotZJxEjCUSJM/olFSguEVP8pV1km",
-	"ZuA1oeQ1TyIRM8IFj+Y0o5FiWVeTkHHOpkn0uVu4EStCUz3XDZnTK63YTYSCccYk8F6tlkuRaeYvE6ko",
-	"V+jpyzftrNi0fEANO6Zf11P0PeM3tmGwkvrk6bfCRijH76ktjvzk0zQVa7hcKKl6HE9FNknimPHPXENQ",
-	"7uD1a46SSM0TCeuo9Wvjbk3K5H5crFwxjoalm+YXb2rl9LhA0wBXBlhP9yRZriZpEumL50Zb1cYrTKg0",
-	"CVi5Z1wr1zR9kmUiu01xcMFdhqKNm1XGGrkzjPO5UE/FisefucGgZCmrfyXaGC/t5Umxl1pjw082HQOh",
-	"elO4eBN7+VwQuYrmemhA/5p9gLZH09TsmqZ+yZhdC6tK7hPbAOGVq8BlvfDcRHmWSPZRmugn5iKNJRg+",
-	"+Ip+WdKBO7vn+LObpm3uPyr5vp1Ix9ZnnOANLNcLukkFjS+F+FbrirdJp7ieKBFBUdXsiXJy/4T8OXkE",
-	"+/FZelWbNNZkOi8OAZEJjxjRTF6zeK2HdKxCVdWn9HnXa9c9J1OGPxgPiNaIwNngEv1wVBC9OxVi5tJA",
-	"/kvnth46Jm7kIGzXEetkjdZfxdQBH7jLSKzXv6rnNbywVas7jFyd5XmZu+Y+iyQgQJotYNgxS5l+cKzV",
-	"3JjkZJBbiTivfIFoHJP/YF7w9ypbMXf3Rw9bdj8feMP+m5fB8Hu58/EmKOACZ8eI9cuaT2m73obTzT7r",
-	"rXdnFcJhfMWyqyRirzm9okkKgalb5hYxVXRCJStroNGcxSRLZnNFuFi3mCHoCET/X5kOX+orvYupYlmd",
-	"57+CbQNbdE0TZW1ReFvCZ412hGMrXvvepRDfUb4xqrr8XP4lBJrI4MSQdl4JJ0MiYawlCnRUz0shiB4I",
-	"yUfSQH0ZVawHlv8NEd1lebw+uEYwvMZopuWmX6S5JJwsMzHLmJSEKiJ4xFBoLxk34biAS5UxupA+RG1B",
-	"0dDKWZ+80dsTOpsZmgWRxgacJVdaCbbeBNg/k2RQZU0/M0m85nSl5iJLfrwZecZopmUnuKPnYOMuDXsp",
-	"1K9hQQmlzzcQwcq9fkNKGBqEpZFaZ0LlOL5586Z34aRBNeRLpWu6kSR8BG9zPbIZo1Jw3G7a8JntJv9r",
-	"vsxExKTUrO0JuBBu0PbXGzPKTeNpwtJYH0GmrQPpjX/46MFv+im2ABNsBQkCaZ524WllyfO9eoSNKrIQ",
-	"UpGRd+0X71mImKU73rDi77lYcwL3ksCbLVXvLPDOtUZM/vjkkti8DbhBetdvXfYyconKWTxiVq+BuEwO",
-	"lx7OzQg1mK1P8nA6BBMxJDbJGH0vbbaVymikzkmIKx4aTqTFh7YKQMK95hJteRZ/x+KEXsLov4xGrOVb",
-	"6H5NfyX0IdaldSoTNAsf49h6T3gk4oTPTDoKqNIBD5MYnWEhcFL7sBKE8sLSR9eMgnCkcZbXeOJFFLFl",
-	"8ZmG8LrzKRxh4eqPN/dk01CNtojndqxvTEykXaviAQcje8X1KmqpwGICDqOz4XBA/vV/DE/7p/3h/S6O",
-	"tZ5mYwfUlD/jJJk8F+olo/HnHnabSHNskzOMDwG8K5jC10ngF5s91jVeBMrtDfYdEeVwriHRNP4Ub5J5",
-	"U0+b0+C5ujHXiB1jTqOYNQWJiAk4BwlnCdBgMQXCRYbm1WRDqFbLFMlWXCULRjZM9SEqYAagx/dIKHCs",
-	"N3B/9GotRcIhPgOKAgSNqNHObaJkH9KrNJGrBH31GIeO39GGcMmbsp8YlEe8Xb8nDxzEWkPSw66HSG0I",
-	"4jPSNWpvXC3jfUecUqkgVfaAAZulah5zETRyc32LD8IWaE2tNKFRU5RlezSoyLH4AZewGJjv7llpOYoz",
-	"jd5hDxNEgGq+SaQS2aY56gkxJE0uPN8VvWrSJ5yttaSG3II68UBQqvSPbYfIDuU7ccX00MxYaZZROIpp",
-	"e9AuhGth7iO1UbqDltXHQFjzB/SlQ94/aHq/EoqmW4J4sKhEXLGM0DSFr8jqZ+6f7PhMhTpw6e23fRvs",
-	"w8XcRhHfJrJhtZ9AjYLJAzMMxIf8dXNMb4IC6rvfOKltowciaiRmW19hibmB56EFvA8HOZB52DdPNs1k",
-	"hilHc4HvLb5T+kJz8pTvTTOxeLeVPbUwJBZrkYBG2TkJ+SpNnYoFWC/DUkwJSo3s9SPo3cCUrybS/6Sh",
-	"gVVLtVXZMjB00HzywCp0VVrC0qBLe+e7JLKNCl+sUC+K0Y1F0xcOoU1pKlmV9j5FvAhcK2ftqDrXioU1",
-	"dqzCcZNSxw60ZfpY5NE8jXIdhzmKJW3OxwSxks6TrbgtgSovGW3WenIdolZ3Y5SqMkVZTcuuMeSoKUgI",
-	"UUyqLRpIC40VB9NkRu7Mwtx5wtE83ZHcDTeVh6tN1BPR07vb9NplxiBZ6V2Ub1ozxeL8qgxR20G2uMO+",
-	"yriaWGkLx+bYxiy9J8kyE1dJbPLNwYj4oAK+Tngs1j7m2hdWPf4gN1KxhX5ysVR5jjWTKlkAdwL3hfTz",
-	"XAv8O+Apm6piRAJy15uSCo0x80G9w2F44+HoIea30A/v3Aff4av1DQ/OHg7yrakstZ2jFj1Lxi+eaQEM",
-	"k3iHk/DG3n8SK5sxB24PrYcTOhErRR7PqXq1nLOMkUmSptZV5r4gH8hIqwKOG2Q86B9fV8+m733ozUTP",
-	"/KhNs/5Luv7O+Daua4PbUUbgbkeZ4g6eVI0oS3PZPg7n1tIoBv1jVzCLlT6k+afwoH+iSq+5xcEKZoWD",
-	"5gnThYyxiebWD1X2a5U3p35u21gxyO6dcqhmM5qaJPK9NrhDrd9hbmAIowuNzwHnU+fKpdftVPu+du6+",
-	"9r1EvsPEgVI2WuNA38wZGM5YPAsKlLanJWMw2HiFLglm/QsOsU2ESBnlJc66Y5zfwX2O3brjfqhGaD5X",
-	"ZlKeV53RMy5VhtJFogve1tShy9F4z3HCLlM6J6ulvnU4GAxIntkjG05mhpnWCeNxuiHSZuPMGFe2tEvw",
-	"NOGMyLlY9jHrr0iq1BzRzYT+xyD4MBi8/eqgMgcuFLB9mnDy/PW3zoAbj7/NSOw/qK7XKz01KIN05cVA",
-	"r8SIQHWhTK4YxH1WGWcxYR9opNKNFvCwvBWm8aCJaeRZj6NG68syk2bTHKmr5Xh+jRpsM/cRKxWJhfHV",
-	"oK7bdNTyNxg/nhbUb5vo3NxqTJv9jBZUXXbXbpQMtNjLP+aVPtu6CiV2UV6J10DWpyWqxmg7KHBlAre1",
-	"4VW5I7KYZdJmHawy9HY5dH2qybqqzP3MZK5nbjnUgRz6+yXOrtBrlptzzeHmRCzxHQ32+OGMNc/JSWw2",
-	"VzMLPYgjXjdTQbPPwXVBTYSSN+BmeGnykX+bfia9iE4qyzRJzYn64p6n75otnO/zGgeSxBLiUAystbAe",
-	"cAtJB0dNwolQPVRWutsMonyS+f01gVetA6oxSUvZtaEPjUR2Dj7p2Axc+A86OrrnmKS74lDSv54niskl",
-	"jTAbNUsWCxb3ySsltHWV8IAXWbzZgqbJj2hN67mQx6Tz/OnjLsQXAu8xnf7b/ww8oscc2yBYJBYTNNlo",
-	"FNn8dLgWePrugGslQXDMiO2Tl2y6knney8loFJIO5QQig0Rwox92xxg2FGnTdAOu2dxMZBvyOPIxy5BK",
-	"8uTVY58oOtEMnbO1Vju6aO9NkjjJWITMjLDFhMV6cZBQsyQGFS/giRTaSHc/+foPo8HoQi89/OsJTE//",
-	"8/59++P9MzQU9cD1aYgZhpbENODO6oOVya8SmUxSRjqGZ/agrFULiq77WTsl/f7BIz2h1394+uTp036A",
-	"G/bXFSN0IQxkA6TB3pN4HCGeCKglQuVerQ7U5BXV8l23sghBIAJejM4ZCQxbj1FvMVSQTjZ54vd0lab4",
-	"41SkekXHJPBeqYz+2z+zwMNFDbxXly8vXr16Eng+Cby//fPf/uvf/vlv/w0v6x/+5W//62//8n//C17+",
-	"1/8deKSzSKJMEJnMeNfe9X/0A6YUBfE2gJyew6JD+WAc8KJcRTKSrVIT0HzPlsp4YTZkzTJWLRCqpZHv",
-	"PLdN4jwIXn26aJ8wMkkpfw/Ruq1yPhc5DfE5sLPQtQ7BeTJZoTuPxQngGeiTCEmw2vDsaTptcFuDFfju",
-	"AGsWnU/o4LKm7bgSuqJ5Bq5Tzm5MQD/goaN0G/OwZOuEpJMPudsnrxgr82wAt/iIpvC1DcHKav378GAR",
-	"u1fcErKvi6hlaah7+/Q/z9Dd4RasDungQu2dPsWKRvjrM62Bi7b6V5PYEnseWxFrnmfctq/v2WTETqYP",
-	"ot4wPqa9E3Y66T2M7se9B+zh9IwOJsNoFO+zvjYNYed8XuGN+SPvcm5T35eNmy2RcJOhE+Ye7QJNojK/",
-	"nb7qmqNi16jh/hd4e91u3/H0pXP3vqF7PWsI3Ntk9E84tU3Wak5HvjXb3QHs65MrjlO+9bUN9aus+uCQ",
-	"/aucqCoJRdYRHzqF/4ZMJqzkoO/gqeZs7RcnOSaQcwJv0Qq2UAHH2lEyZ5lWP3LEH1uAaGTSxrdEaAJ0",
-	"NiKACfkB74TlVQiJpBtJ1vONSUayKUj2Sc/38Fs25U8vRnE+ndualPESXdbW6c7Fhqt0uc3J/kvyq8Fo",
-	"X8O5ONBNcgkGLksx/dgiwFFFUqaZiOCsj0Ag0pQ1cUXeM7bU1JBYJJvzgIeB++LAGxNktVHKaCZNKUR+",
-	"HUl6kXB3fMOf00f+78AnfnuipsX99Jc21fl7zgpssYb4tV3ET8idKwemI5HFByWUmE/sSiiRBsEq/4T7",
-	"7cNiz3tTAx7dHbE7vOvcMUcQp8ZJmRx+VtqClvRXLNOLNM3Eoj6ep5oZkxDvCtHx0Bz0w3Us736iOewy",
-	"YbKue+10DO7OmpFilUUt8U/cTzDQmjZ17BaVaSrBtApOULtAYAsZ8NJ0fEId7tCxEx8ikUdiuenqW3Ct",
-	"TEo0o1masKxI3RBZwCmED3MloJTjUV7ATvji+1eX5AjuBTy0amZvGSwP0Tvti/NiQlwCY6WWPgCZJHo0",
-	"5n0VdQNPUK51abUvd8hb2tHnQX+xrIHkD9ymzu+ci216/y9d16/GyZBX7Ktkb1GsXT3aYY75Uaqyg7db",
-	"JcHueEQ1g/rGU2KtTPpNBirsqhKnCPmLhylAW8whCsrbawqJPrYpoc1VN/UU9zL9105u2gos+wYSa5T9",
-	"HknQNjHMzhQzWfwfA+BnoJXeNkn9gh8Vg6vXUO0ysPPx+maFijc3rfA3jKZqXl/dgq/aCYn3zUiv7sfN",
-	"U00fagk3XZCU8tlKH3G0BxG9ROvQ2UrbbY3O11LiWCtJY76WY2tq6zkv3ixRgU0+qx2q+kGKE7lM6ead",
-	"VcGLzfrji8veiSBtuX9tfjOwe9BQNRzO+HwPyixc0A/vdiZyzZPZHIAFixud5TGWs2xVAtvzuorsO3dB",
-	"8kS82mgzpmxxfHmUL/ECjghjEyYEOQV/CWAwRuwc1IyS9iFt3fUKsfEWTaZWY+6Eu6HOVPwqpdUXuZhI",
-	"K8lbufY5silX9D8xU9/WTDWA+xOoWDs5fUBMcRbBkrGm1BcsJfvYlJW6hpI6gLcqMFZMcalvaHvJMok5",
-	"1Dalr0YWtt60yXCASKhvDG0xnTKM3gKTA7i1fVbSESgNUj7hUlHeZgVoFm7tFDO1dhTxZqKHh1od6Dny",
-	"ZOwTmkph0MwkCf9jz9TF957F4TmieWqF3KRT61ML8WW7if3tqnL904DVauHiRVxmjlBKuwdnNJV/dRYv",
-	"5yJTRK4WCwp7B0v4PkEwMWfIxVJuL9h1UldNDWwDSVbeb2B/JOlIhkwPPQxUmfzlZSUq0VgVvEsAwlW7",
-	"Eo72bA5P0+FEw+TJlSnsrOu/BrjJ0YANZHjtiBbZ7zt9DGWHyX4eECjZ2EZFhoAq5S3TErIX+hyKGXy6",
-	"L3qn0dV0zp5xPXPJJPIp5CZMLz46RsIkBlUbgRzwiqychgYluH4YWs3LIuZYc9ND9Y3N5dd73lnPN8bz",
-	"X5ig+0WXlHh3sG3cJB3z1Gl3993XF1MtUdUOUt/f3DNENceqyZs1+tyzt83q+0Rb7lNNtFu1sYzV+6IZ",
-	"ifcC0RHhKpa33z8bjLpkwtSaMe42aZD3KgpZwDvhxwAdDZi74uhO+EPJ3RB412F3DJlQYcaWKY1YCMjU",
-	"aF+B/w1huKUf8ASdupBrSsIjkyZBwiM3TUL/XU6SQJfUXtThrsz3Fo3A6NrP8AXHdaJpfqqR1J2lraAd",
-	"SKagKqvkXjPLIIz0ymZMOe5dMCPqB0Is2zFK7CKbXNaKOg1gkqzIlHG5tXmy0ZAFU7eR7eF8oQ4y9/jW",
-	"Xn1kHVNHZU27vI+NX4Yl2OISsKtEDO2U15B0qAFIB5FlSQozbSpU5BNqPdd4r0t03Uo07qx6RsWy8Ajg",
-	"mOsHU7MRFq2yRG1eaXo0Eh5QZS5WuML411PLLf705rJW4fDNq9HpffKnN5cmnVCuJiHp2CSNexLg3zGF",
-	"LGQflmEORANmE7y/EG9zpZYIvJDwqbC2OEUIU4Nw7NYcQbIdo4ta7o6HhTJ+TnIMsZd8yMJyouS+hQXD",
-	"XHLIYnPLmqI5VfozmF8oGQv42kTkqI3GIzSqEnrGkB34u98RB8MnETzgmBAWGg0+dI4jZyyWJLwwoEMU",
-	"AdgQ3Ydg25k/vbnEnjPhOAf2kcmM2xxO2ANfj0xIZrYgSmmysAgjiPd4D8GiEJAfckRNj7EsA9wRjjuE",
-	"j/bJBVkkUiZ85gfcYCoBHFWej2LRfHBALjK5ySwdDA1xV1GN7Pw0s8SYTSoimhLJsiuW+ZDtK817ez0Y",
-	"NK6E1jbNUpBlBkXFgueLDnaXtIuN+ayJLOPIuFgmIen8YM3Ttx1NfHJ8dLRer/vZNOppShFZX2Szo2wa",
-	"6f/X93W7/YCHml5Dk27aYGsUZYs4I9tDAkwqTNoFLQSrGZS1Js4DXpgC9l2SdMAy7QIBN5unhfImTZOB",
-	"3CjZLDEDc6zX6Cf4m/xkdZ6fyIJRCL78FPCfer1e/v/63rARTzkkP5GTwYD85Nqph4IityAiaw55czDI",
-	"+kIxDjtSyNPI/bXnaAiHJ8MHRSesJ4Ae60IJkXA4GPQ0M0r4CqT+yfEQHzAgQejJRvBOn4SnA3OZkvAy",
-	"o1xOWdYIUkTCaL7i71lsjsrp4DQfCBjNVng4jwz7H0h1h1zYMtyiIfmJ8EbsseqzOYAwPnhs9tawN8xM",
-	"8CGPdRvsb+21OZYtvvYExwN51RnDGM4OVNraKxdMzUUMsD4A2WznemqGDC4UBDnH6C8+UIB+gnEeXuhn",
-	"w259xDkINb72zLzWjKxAwZaG+xtfFEU47Nr7IgNRVH6bg4yUcEINFjUmjeuByTIQde2tNXCj4vUWCANS",
-	"EHIwAf3ichpwBb2o9onE6arynm16Cddc2PlOqVsOuj7CSiuWsGhMY/PVwOPC4trnGmBf4VvDEfmJ3Bh2",
-	"a/2ziP7bU0L0AIIXP1rQP2KRlU624NDWo313VgWKWm/B4oT2UFjoN59W3tyGcoYEthXcjBSAY5aoyxBl",
-	"ITQyKJoWbAU943XaLSQRjH00gm0/FG+OEghQOQ/MsUxBkxBdk/Achq85398dPwq7+n0miQ95vzRA80qI",
-	"nVSasZU0lAPDBX9LjSr1ikD9C7LnWt+lxlNcA6XFrzyERTEqpG3luQ1KtvZyF3MU3wlsYg/gUAhX2Ba5",
-	"GHLKOz6Bn6cRDrQ2AE38+lM9Ay3aMAgHgdT4reQ5iVKtbGrKQY9bg0CyQLn6lae5WGmHsS3h1NZ32yDK",
-	"49sGyO3qUO/Wex0W3vCw6sdGYRXwiwrAPXajRBwkmlfuQDtWHuvPJdZLUGoZghmiaZorwE5jHSiUCU8G",
-	"JyGGKUxjaBBLY8IFsIKIcpIymplTibLFtB9c8ZRJUzijRaM+64myKu9jYbpERdjNLKLRPOEzqwPr92Rs",
-	"mTHNAvDc5+q+bRdiGjhV+r7SStdXhH0eBxwnAHRpWgppBcqk1+aeZP2A9dZuihyfjpPVrEQhf6DjivU+",
-	"Yt8jn4QvXl8arejrJ98+uXwCjtOwsdwEIQxyIULT/GwE3Cj5BjXxeC9Nfzgc/E5iuVpveNztgvrcK472",
-	"mJgWUB2ziljLlUjBNdNDWxM7SHXHJU25ue1XwMl+faHOSaW9pKl8M6jPiYStUYz3ySuGRoh+N7wpB3mf",
-	"0Og9VPrVVxj6KVMF92LbMC3+MEGN2g3WF+f0Ct5sVDXet+vjds2xiwSdyYolGpPWHloNq6cHChShP7cu",
-	"d9Bq7JxVaVy2V5ssnApI5vOWpUE/Ofb0JA39gVrbfpUoB9QidkXTFSTpo5s5b6+F7bTE1JmQZLmNUWuz",
-	"pUfdKRHlUK8pDNv9dQQrzbTaULnZN1e7MErjpoB2oJZR1MnSNgmTmk2Y1g6ahcUsMoWcTodrqGskLf2t",
-	"iYsMj9H4YmmwhJMbVlSxEDQb7FAeA1FoxmolJZKoJpuWRnZlrgy9oMKTwXHY1QtrZTjE9w2P1WIUHSQx",
-	"AUktA24yHR1WZFa99ntREZc7nUIo1AXYo7p+EnDc7TEo2Xmf8FrfShAc1V6VM6YkaetTGfDGbpRvYOFM",
-	"JgToIeATB69LJzwZnZnzUlInusYhJuA5rSBAdYmjIfTJK8NKuHDy1hXNrnBHYH+kjxjEcIPeV5Am4BmG",
-	"7ZeoggR8O0w6bo1UhYZEOrXaRK1dmneKqWLYtUJwFnCQuSpZMLc5Jqj9eP5w1wHwHEEa9P+qVcZ9U0NC",
-	"jXp1XvAnfZkkMuDTVYb+wjXd1HoqNq9unzyHSnBINTHNG5nZ2pwsv3ly8XXuWIROgeB1TiSJRbRaMK5w",
-	"XYzHCMaA92VipfIifOtzg4XPe51iv0FSEp1n/eP+6GDpCU91UQgGHEiYlpyjMMjC2vALUjcEpa9bDtix",
-	"vCc3ji61deUjbec/YvFNqE0Jy3RS+MnOGhYC6rXjTdd3+yT2iZk72mcBN+lBpQ6mvmmbArSr+bkpl9F0",
-	"gWvsMBLz2gv7YjEltHJacgchzB1+uifzScMuciezzBkiNQ63BJXSgGOhEMgJ7GAO70QBDnRs6QfbOzMe",
-	"I2hBwPHAzCFh70fDzuAncDL8GBoFmqTaPoPjB4xe83UmpW9uXmhuGckQCUsG/EUmtLrLoJs4XLO3arZB",
-	"l0l/Qxepvb9MwfYU2zvRa2sJJOD5fVSCT7HrjDoWehRFSivE5XLw6FIUQfMYOmPwposXzxwcr7E37A/6",
-	"AyhOxTF4Y++4P+gfmwgLRE1KiTnjj96MNcSevwV1vuSOF2vejhjgg5RHP3HBn0KIu4a4xRIPd8BRQFKV",
-	"6yAlLBApMMeX/AEpwDjTiXmV1gvgiYy5Xb9g0chlovfQxLOk3n4MiOrBTjJwJ042kNUA31nT9L09cZDS",
-	"S64SmdiBGrsGzwpQMmxKfqyexWadHmGGk9sl/ofmWGpxyxG01bz2d96HHUP1jdWIaWrwVCwjLbJIGntt",
-	"5qnrewGLl/Ig2r+tDMoidilNDAhkrbl3OVuzaXg2zNnSTXUXDkrLGE0TOG3IrRj6a0CoWtu5E0LpXtjN",
-	"4X2axlYqra22pXCSKduXCWNd4HUVmVuuZ6skDSdR7INykDaoNFEbDInsD6vha6J4/vRxDq6imXsO1xHw",
-	"7Wgi5gyqjErJQjJNNDd3cDr6JPw7w3HfoSmLBznW4kdpyyAFCaJng9aBFjZNYCEQj0R8FxM3cp9T84yx",
-	"gDv32y7IiSSpEO9ZrDUa6OhFEh6zD9oeg/Q6ho56k+KcpkaSBjznZrDhFVgP4wttIYO/trbr/gTyvCwx",
-	"KLAjjc0R9kK4IoFOMHCW45boJ0pk0HrccR4NrXW9XqlWpVyOZH7stZWF+16v9JfJEu7B/zYkxL+tdOAd",
-	"DQZbWjcc1pzDwnY19D5wM6dKMswe85vp46c/fIIzanoon/mR06EWHhnufuR1pbPPyfB490PVDoHw3Ok+",
-	"H2topqIfHo32ebjeiweePdv9bLXj1rXvne6zoOWGnfDUHsvT0BUNMkswFddIc7IRq4zYrGU6kwYyVXpv",
-	"r31vKZoy9R4bMxWNf7HmCBJWkF6fPFOmGbbmV0adLvyLffLadPexairgSgTcVJAj5GkVCcsvIuaQqxNp",
-	"FTTwBv0HgRfm/UxMao4xHEwaqrb10K63vgvI3HGmFTapOzjRR0IdrO84noM/s42HnAF2/ZHY2s+l0scF",
-	"q51WKRzVYuccDCOvNfXpMIRGp87dFPg3Yy0bjtuECdUIuXw4QEMNXvnaJEHSyip8bzv32sBP0bwqX5ID",
-	"J3F9fX2Azmggf6/LOV5a+7quSYLhTUqCAlexvUlwpU/MbfZyxa6YvvetUz+37f78vtuVMYM9WHbeyehO",
-	"KN2OUMIzhbKlLpKufa/RgVvg89b5ICL/SttEBTPrMLXPDR+bzqqmQZQTE6i0WDWe9oBDfEOLkVKf1fA8",
-	"N0HMq2p+xYcmEcy4zjmJE0mXS0YzGfBpJhbGIteC0Qe/FdhSExYJrRZPM2bcqkW2D/pvIZ8jM1FUCCTp",
-	"oTR5xAvPt0msrIVNQrKABIS8+Ww5hKeECHgHoxEWo8g4OLqYj5THYW0bW3Bv1WQs7s4nydgpDHQft8Kz",
-	"qZ5YcXsNzmnFQjtOWeq3i5PjohIksn0bm4wR855me8TI1po5/TObDhb9eoe8MO6tX6nNsA//eeo25D8Z",
-	"nOx+Iu9CD5x8D2bc0Br81yk8Hh4215dOT+hfo+T52mSbN0sev9lz/BI16HogVKw5JgJRnnvmAH/0jW1p",
-	"7fBa3+YsgudMC5aAIzu3TmM3hTs8HpwUUQxqAuOVVtn1VzpBCNMz3n0nhM4b+PMfmbpN5vwz88E9FOcv",
-	"oyzr4RzvyY5ssoR3q8z1jlX+u9Kz/8hUO6s77Kw/EupZDEd3uWpyF5lENc0I5WoimbKOyhx2Ge32c4sg",
-	"2I4Q6GM+0IEogQSGAO5mU9el1fYKgPJypWTAbQ4MaM8JV6LktkK/i4H2sgl4+hF9iB3Wblkw1FrB3QGf",
-	"axWfS5tVVk2UKrF7h5uXpIR9tlC2NT8vUPv1RmLSUSX/CRMVcChQTuQmQXXPTVpRgWvVIAgQFvLWZcGn",
-	"Os2AFCrtThwrU1+t0kmrK00TF/p4LPBL8aaX8Ft+lPIXGGMg1w8cFxMgh6x45UXP2dptuebCtHQsVc60",
-	"TQWkqQp0tq772SYf3JylSxKtpBILlknj9CNQBtsnj5g2Gdm0wfM2OswbZnBD9/KG3apQNzGcLyvc/z1Z",
-	"QYc7zu50gV+0zw1Thw/0uR1hB/X2rJpKE+O8FYD1p+Ugi6roQutD1BcDStjD4i8mkK4EVNFixp3JMrXA",
-	"uu2pKhdmjD8vByo6ObfbFfekaTn/aw3JHm4B3B3d24nh0jJ9OUfYwnN8hla/6/gffYR/7OWCL1ond1wG",
-	"IBXdyO552fGaFEDNJOHg6zY4MH3y/ZqzLOBaHR7nSXG2Uij3taC7fXAcNmjmrhZum+2j38V6XDoVndhH",
-	"xlXqzwIJr92+SVd36x+gTpALfHfALYAnsLRtXvAL05r0sL2Cp3I1u+5DOdnWt7nk+P0N+muxhfid9vGl",
-	"/a6mPrqNezWqGAUVW1SHZqUi1znsWS8V2J0DGoEy5XnVOFjN9erqJKRFJTmv8ATMA3aZAtnFE9Dz+mkM",
-	"4TZ9qjjCFsUHpnrbVheMqOZXbRlctaYvL3ork8F50aET/oGlVaZnV/6KLzzTO13wt+7SFZwV7KVq0H2+",
-	"Nujvp4pg75E2h/AL5MuFMkiVU1NZQXofk3A0GDrKFT6i+SZb+/riAC8GPDGF2SwmnYW4gjKNAhkEpAGg",
-	"G5h6jLxRAbZep7yoebZCJKI84BPzzaJR5HbAj6KN5LmD7WEQw8wEA56nR0BBHWqqWrSAaksO02xRZrlO",
-	"Z1wkQBA3ZfAmXaRgcedNdbKgFpsyxPOAN6vAqoF1mmpdmwqCBfLWYa43w9Xn86IV+xar2DdIwRcrdUNq",
-	"sb/v/Z/jgj5Mar5YqS/gL90tsPNzhMV360KVqja0+YLC7oZzKvdYlS+YUunMff+8SnRLfaHkyl+GG9og",
-	"cj4X6qXmzndG4a9El3mB6Fi80BByUdqs0OzrpjoysmaH1xpElnD8Q2Xw4aYC0DH6hkwTqIB3QoBNNmMM",
-	"IUTdNTX1+vVFDmfu8+qESlQewFRRM+iAi5VKkyvIZrUYODA8a28icBIi9AE4v7Y4GeIc1lzxuSEb8HZL",
-	"dodp+o1Zzp+5IvQ2bFg7lT1KrKziovfxzp9/x/du2J/PywT2BU24VraK6L2tXPQNgmVFpmJa80fIjMx1",
-	"SCgP08ep3v0V8DnGFq2ugKVGIIm8tW6tPySAh1dNOGsGN4DU+GSZRO+hM/6GhLDioQ8l85YFawPSGD0c",
-	"s/n9ekf32ic7UGIQcP2ZCSMijS0woGb25T7weQNhYwNDUofEkILFH1GbJQv4dqNzXW10iVOroUl2ioYM",
-	"ZE4hfajaCHDDMCOoGtJwLUvzFvtIGXMt4LbtA673Odbv4csAbdwsNpbo5fKOZsx0tA14wPVRYTGBeogF",
-	"W4hso7emcPZONsamHhf9y1DSWagzHjEzN4O2QvWuZAzkhJaUAMmzBtBN68rLyYVKIgX2NVTVAK6ePtR3",
-	"J2miLLRawDuCm3I0/IJBfYiZ09bBt02PE2WBRc6JeQ5RdxyXsYXjuweLm0wtKgti8kkDqWWAhhZJmiYG",
-	"SdBoDYbUKvubyICX6slLyH+CO9Un+JqSr9zANAW83ly0cKKTPXzoj0rnDF5pqmTcXcS9NicpAihC0HFm",
-	"QsTnBUGIzEzWh9w47Jym99qA14DvhosevCHstus0j5Gt1Xhrq0kI6dU5gGvR36ios19mIsYm2C0FIzbs",
-	"UWgrbktq2vvxrf7PoHfWe/tx4B+fXR/UnXrCyFAP7GRAUrFmGSAnpEwh9kGczBJEr5xvlnPGpY+cObHd",
-	"nKi5t62sv7mHa9NCHDfPvtDqi/kf1HPjF5ZibiioxZFQFlp6mVaf50eB932KRwGf3CNK8oWjIjc2wV+u",
-	"Yv3Jjow7hfxnV8j1atdV0apqm634baXdFH2TQVB8YqJ+M7ADtNhumG2TEp0XOEHXabfGycfEeWwHDcGO",
-	"RoyIS8s5kgLe1yDqhjkaQUgk3UgHMBKgDS20RMDd7Pw3eUVUqGWLCYXYT8BnYxJ4iLCl78B2FaQDHbcD",
-	"z8dq3LY7yEjfg0aIFFpR6hRwjgZNkTeDsGBD3Uako64fcATx4RacC/H30YmD5aeMQdtxAZlSVuEbDgYu",
-	"uhDgLDIKoHoA7EkRNDhHE4KygRwQX+Zg/gaUqTEtydLaF8fAMAW0spwzf5ETDmxQHp0ydxMD2GOz4/XJ",
-	"Bsjy2luQdouXGBeaQUsW61JtgAOVgQ3Y2uAkyNXoQESJfMH1c18YRMKc3jvwiNsT8ndoE7ede2bP28HJ",
-	"7wY34eaF8CNt0EmLA16XJw70vXQC8gZkKVFkru124z5y3DcBN76gAsMywxtsmkGj5FJCvC8wKIy3YMEo",
-	"6D0B72BNVOHAAnHYaGC/xBVDUfIl64HM1t0VBH3BgqA73nYLlgu2zCt1yziAwyFH6WEb3B3hUts+Om8y",
-	"kfuM3ajpOI+OEhMcxefAP4hQbVodzltSTBOeyDn47opuFHkrXB8w2PHWfVJyt1QJOb1g5a85klltsrtH",
-	"JNOmXt3FMO8Yzw0xnovG7s03hzOwg2MdIUh7K8e6ID9AbCnrvYKkbzj1BXb+XC3SvlyyqL+eU7WeAXr+",
-	"YpWqRB+bI8Tk70nGlWGNff1EN+D4WRf7soIcZsIxZlngYeNykAAhD/FLyxHhMlmyLIejtwEkarQ8gBMw",
-	"eGbA70xDS63Wiew9MMAYGhKRCxKJBUCopwnXWls4JnNGMzVhVIVdE/EZnuadqN4ztpQkiVPwBHHsFyCh",
-	"mUSfvHHrnJJcIw24yIhUYilNU7mrgiUXeqVPKAlngjM7RZh6ga0Psb8nNJpXl8LteQK/3JPYsR17lFnE",
-	"MypJ+C2Vqgf72nv2tc0OhlwumAmfYXwiYontZbG2uTKLREoWI1Y9JaHDUEMLZE/CmCoaQtuhMAwDnsRj",
-	"cjKC9ktcjc3+YvRuTD4GXhIH0Do+MA3VA28ceMfTQfT//vN/Dzw/cNurwzUr1eBi3m0dLqEchAsmzhMg",
-	"PoEfOKDGcOtoMLrfGw57o9PLwdn4ZDgePOgPR8f/EHjXZuABv8w2eePTMFplKek9J71vSOA1N739/WXg",
-	"kd9fvHiGJ+/3z74uH7pGCKFXcKnAWN8juGZb8UN3CIq9VaENHOxZfO4QjFbnV+BMg85qSYHLhvKpiDSV",
-	"yKI13rS76fpuCa7YB3UEQ+4VzKiICALBDHcRzLBOMPcnA9Z7SE9Z7yQ+iXpn8WDSuz8ZTkfT4fR+PKIN",
-	"1GRoo0xFJQI7nI7u988eDpGOPoP6P2Eyt3I0Au4wx4BXcPxcSq2LkXNM70MOgf1soRGIw0csG+l7dQDx",
-	"RnMVSR/p6FyfViiXxc5/K66S1A29Qes/aU7BnUJ3p9DdhEL3BuDiaFmtS5Mrdgs6HRz4m/eyvVipPLGH",
-	"dLTm0K3CPfkIJwUlQ3xj1ZF3hreY5n7VLox9LVON+ZqtuLQeM/2FWaapdkyWIk3zbyth2kYafFfSYOr2",
-	"A35RzRtLuDNU517Iz9G/sxi7DBl9MZHnpRInaK5VyrSBRhiQwlyK/bl1+ND7lrN1keoWYrBqjN8M/YBj",
-	"U9VZkcYMoEWrJZls9Ee7plK3KMAyOW++SYWzOVaA/aVVWijKhdQzzGPCrvI1LQOWvdG5OLo156Ldea1J",
-	"mliXVVZsX+Fcb3b3784LeSPF/nei4GcXBUDiNkVSs5cDHIp5VkSbZX5Zq/7cp+rCspGhPl41/hVwW5Po",
-	"VG9BGmyeSBF33W58hQ/TgAX6JHSA0UxD3Ap4ILaco3EM/SVaeoHldXMtzsqA7+et/Itdx193zYWZxr6O",
-	"yjJh3Km3dzztZ8FQuioO121kc9l3H33ERNrrVuaoz8MeRQ3nW8CI8poD9EsmMuD41T65IEU+d1n/K+mI",
-	"59hG03rmIH+/ohdDCzPNQVGdS5TR7/rkmargruTas3WULkzb8sPQWC4aKvcrOeRaUhn9FpsB2Veg56vE",
-	"PsY2qcgnC/qhR2fs74+Hp8f3B4OBT5LFYgWYtVvAsv+SZzRv9XPpDbUt3vRyYIbYgvYk08/ZEH34Veik",
-	"jq0ZfZ9uSAeadPf7fadNN8Di4k9dx0nr7Gt76/K2xtwB39qZu2jMWm6SXWuGXe09F3ijnvXXtLnrShvf",
-	"3ixxdHLrjdjsBrc4bG6gPN584VN0e/PoHondLZTxxVK9b3LSdxL9DgmnLi9vupBy25lCyepjAduwVAkz",
-	"MhxvSdW84Hf4gFcFA/n0upgDtI6jOJlOt0RMIe71AtyAnZdPH5P7Z4NRF704iG/dmDNulz807a5DdLFh",
-	"rtg0LyEjIY4ixEBlxfkElXGTf2KRIuHHABu6BZ5PAheuGhKzgzL6deBdO0IL8eMdQB45F2uJWehLmJgp",
-	"AOSMhBlbpjTSukwu36HJOODT4/j1gkEFlXHwYevl8Ci3GY9co9EPeHhUthnPURch4Q9vHW1NrUV5CbDf",
-	"IfvriqZ9ZyGxIi7gWFwqMrCTTZVpvpwQocwfsSnUNh67zNhVIla5yuvbB0mPDMM++UtuVxv10T6Qbxxo",
-	"VFRCV2nbel+vS96bxNn4Uq+R0SgknC6gUtDe0g94RXN1FFvsCMCKtCKbu5jUlFs7e7TTnbcH/JFQ86bV",
-	"zZU6mJDKKaKkRCK8Q1l/hUR6dE4uaQKx7f1LIF2ng9G8TIw74D+PRvq1PuR7RF9bavrydTHpDZqznTeS",
-	"kskrndg2WTnnG7ZUQOIufV4N4BfRrjW52xYO+6nUpKxRI/XciEo97B3/QrTpHtDJHyqFHEBtYumNPcNf",
-	"TZ9+b+y5zLIotRj0z/TGtjxSbnWQP2T6nmq+rJdKkyDjEeuDP2s/Fd8clxdYL9qs5ONJAOFeF3Oqzo4+",
-	"RzF+Zo/4Z6jG+uzvYRO49PzFDIGbn++dOfCb7m+A/B2Uqxwr4vZsgl3iNIW+/Uo02grHvzxbIdOCSX1y",
-	"TP6ANUJ0hVrN/EzYJjhfxKxqyyl4CWFyGyKvxOsbimsK46TNcgp4rs0WkXZcfm1i4L9Y/E7TzdisYdg9",
-	"L5ILTAtXqsqf6Af8Cc3ShGXFedAH5D1bKoN4stE/oIJvvghNZhMlWTolE0bsx0GzBn2opoFrrcc4ZlEb",
-	"clMHnIsIABu5+KKSLljAm7F+xkQPhGOJZSbSVBODhekp+iL1yfd51bD5eGFy2pwDCxuebweky5oUhFiA",
-	"4bEQV2yMEJig2VkII2c2Ae9A8mtGk9lcESe5wS5G17iaX7y+JFVMOrROKj0K8q5PRhx3fQMuA3vR0k3M",
-	"GEPKGC1xwCEyWWvw5bd0NTaKKJrFhe5ama0f8LwXQmjrL8Pmmi892m0+8X17h739pGJYt4TYUEy19tcS",
-	"kGYslFfAcnz7t6FQtwy4yCn0xnlG4fHgcnA2Ho7GJyf90+HoHzw/v2+iv/cgHk7vRyPWG0we0t7J9JT1",
-	"zqJh3BvR48lJdBrfZw+0idbSth5Z2fhUr4Vz9IH1IXsATRnYs+9hYEabVzCH/Jd3OUIMZEc29+3HvQf5",
-	"jexhog36x3OqXi3nLGNkkqSpPmWNHfsPqXne4U2v89Jfgo/5l1+ffNcM+bfuBM+1JGj4aOR9SZLuhFIF",
-	"PrQ9YSelfLaiM0bwXhOY1rpCttImeJ/YeiDbfNPCUhXOEslIEkNORz3h5Tscws8Y0YMvbOveBeMmEVU0",
-	"FbNfaebJ3YlrP3H1bBBld93NAzE/4AGZM5qq+Y/tMRME98sbFCDKIyNmspAcDCGAHDtRiVU0L4Hx9Zvc",
-	"ud/Ah3/O82C+0Ob4MhNIAA7xin1yz6hfF0VqGmHRKtN/jH94W6aYK8aZdEkFqcOQCkB07k8prILIaGAi",
-	"fRKeDo7dJr1N1PGS0Tgxg/lCBCJRMIEIgJJEmwotfyOk8kXEfgttuvRQJ87ygx+9CVT5XazUXL8HHOZQ",
-	"4tQWKDIVp+BggH9LbGkVi2i1ME7gVaYNmSOw4MwIml6VO0aiOVUToUAbMC4cSCze5jdisRMHq0b4rKPP",
-	"diNZZ4kygCV5fhhqKAFvTfmttQvvoFnnm+7CfpFO3DX1EpiMDF6HCnacCynL2YfCsAELuoyL2TbxnWpX",
-	"8SYjt+rvsYwLvCCZpRTN4SdMnoMvRbzP8cecNxoKun57/f8DAAD//w==",
+	"7L3djhtJlib4KgavaiRZ5WSQjAj9MNBYhJRSpaoylYIUKu12ulpudDcGveU0Y7kZI8RSBrDYZ9j7vlhg",
+	"B3M/czdAA933Ne8wTzKwc465m/+QwZBCUmaXGqhsBd3dfo8dO7/feR8karlSUkijg+n7YCF4Kgr452me",
+	"cf3ojJ/bP1KhkyJbmUzJYBqcLQTj9vE3mmlTKHnOhDSZ2TDDz0+YuBDFhi3VhWBqzox7mSULLs+FZpkZ",
+	"BmEg3vHlKhfBNIiCSRQEYVCIv6yzQqTB1BRrEQY6WYglt92bzcq+qE2RyfPg6irE0X2vEo5D6hrhy+ff",
+	"u/6luMQx1Ds+4Kvs4GJ8MFNGHxzOR8md2UgM7vFjMThKj5LB/XQ0G9yZjeeT+Xh+J53wA2hE6INVodJ1",
+	"Ap3tHudDnizEQyVNofL2ME+lvhSFZkYxvjYLu4gJNyJldimENprxwo7+QhQssS2lw1p/Qq6XwfSnQKqB",
+	"NqoQweuwawxKzrPz3SOJV0V2wY0I2ZK/G/Bz8Y+H4+PDO6PRKGTZcrk2fJaLmF0uhIQVvRCFzpRkl1wz",
+	"rt+KlM1VwWYbJtfLmShYLzORpIHjtvdPWNWJVAOYT2w/QepQBcu5EdqE7HKRJQuWcAlENGWFuOB5lnIj",
+	"InmZmQWLn8wHT5UUgx+4SRbxMJI7ycctU6v7IAz2mfeuZd1+Qlonw1FjAh+uC6BdVgieTv01/UbTIg7Z",
+	"aWKyi/KBrq9oyLSC7zRfCrfuma5+qvWDa+QfusMbH7qH66IQ0myf8kyZbzRL8LX2AoSW0Athig2DbbT/",
+	"UWsDS5DJcxj5TBnGz3kmmzzi6MbDvW6crfEN2anc0OraobrxVIwrZKbgmbSD1YabdcnUIpnJJF+nIm0v",
+	"9BhGvmukTxyl7T6kwHeBZbDa0RrejPpvTOk34rMzZT6Sy16zWH/G03Ar/MwyLS5ZzOGgxe6kORZUW+VI",
+	"Al2esNix25gpsxDFZabFviyo5NQfw3loBb7N5vPtNJ5m83kXkSOvMZeq5OHIOnTI4iiI1qPRYQIT1Qb+",
+	"EAP8Dd/Cn6IgHrInBtcnko4M25Q/uDmTocltn1jFJjvmlhnHPRmXKR1SGKs7xErmm/Iei6TfGhxoVbh/",
+	"LYXW/FywVHXNbTJAornhBK/CYMULvhTGl7OezOEma0/4RynsiJaqEMwuia6JVCFL1HLJB1rYNo1IQ/ty",
+	"/LsYHqx4IVJapHwzZHbxLovM3qKZZgkvikykzDJgWJPMl9XEuwzED5nCkjqWbodg7xglnWy3ZL34d/GU",
+	"cbnpn0SyPBAsPhpP4o5lg/XK7NxQ2AzCQPKlffhkjvd57fwv+bvvhTw3i2A6Hk2Owm2y4JO5FQi2rCKM",
+	"MCkEN8Kbo531CY4TCSIzNO8h+9HOg13wfC1QCMvOpSpQ/qqm87sdU6nkkw+az1NoaJfkbbuqD6cmlcK4",
+	"VtwsqlHBlzupdcWNEYX98p9/4oO/vrb/GQ3uD16/H4WH969+GzTHGwbvBvTRgM5LMA2Wa23YTLCxvUWP",
+	"RixXl6JIuBYsF/ZdHbI0O7eEpQq22KwWQurQHrvC2KsVhANO78KSPFDmSbrrLs8aO7PnPdOxSDNl3mTp",
+	"zlWaq2LJTTAN1mt4s+NCT8VypYyQyeZPYtMe+A/8rUBJjahS87mopKPek0dnj1la8LlhEczSa3DwJ7Fh",
+	"352dPWPfAdWxx5nI0yjoTxmPJDYw21Ri4FqLApe0/Omt2MDRLn8gfQNeyySbHLGFWheapA0dSfvmPCu0",
+	"Fdb0SkktUEpjPWSWIZupdBOy2MkKcR96wOlpZhlDJs+RCbkxkDTP4a4SwGBoIFMWH00m8ZCdOnlxkeV4",
+	"dt0ocMCZ5dtZnrNiLa1YNo1kfDS6H5/Qd5wt1dI2bHWLAtvDL82CGzbnWQ48UhXNQdo1WvKNJWMtpImk",
+	"1XTYKreTNuqtkJZ24be/rJVBRpvJ8xO73oyzeSH0gr18+eRbthIFUyvRLYcfz++lo2QsBof87mxwNLsn",
+	"Bvfnk3RwJxnzyewwOUqPxVYuUyeKbXxmcnwcBstMlnwnrJ3zKHo3GQ+i6N3dR69//9tuct77etp6I+Gi",
+	"etu27f6B8xzJHTdOx+U2ZZeCv6Ubshe/OoiC4XAYBXGfZLilHf+JHUgk4d+WrcsN8nvLc6zYilwfbi9T",
+	"idqZxjsirA6RG1xsO7SX3AvbCc9BMUWdlOWZFJolai0N4zj+PNNmmx52qzfizstw/z3zFtoub76hpT2M",
+	"gpi5VYzxb3v5x7+rfm4v7itnO6hriZ0bzFn8h0dnMeupIpLxd49Ov4379iXcEpGy+HB0xJ4qw35QaTbP",
+	"RBpXu4O7AuxHKuJL9g+O0g/uJvGe9m6G8JYddckO/N31zA63tcUfLil8ny0z030t5rw4tyeNhGE1Z5kR",
+	"SztImPOKn4PwAGP6y1oUm2pIObTqDyUVc77OTTCdjMLq9sukOZwEoR1otrTqzXg0AkZDf5UjzqQR53ST",
+	"v3ibrdoj/k5dsqUlGRykUUy/zVZsJuaWSt2AUULQ28ZtP+ke9nWjpv/zBj/qGPyVlQnw8qsk92eFSJRM",
+	"MzuRx3Cb2EeJkkZI2Bq+WuUZ3okHq0LNcrH8/b9oVKarof62EPNgGvzmoLLHHuBTffAMv8IRNATbit9Y",
+	"LcWSLJ7ASsxtHrWeKjwZuPwKzmrfnvxI1ul8yn4Xg53PXoOl2OCrCUN7EhcguZVm3vTEnUM0SUWyczQN",
+	"uRtOjmeEvt7+vMPYVBora2PdaV0AWZOnz/GausFOlqfdjtXwLA+mgfEuPMuF7ErYpQZjJvvjix+fTtla",
+	"incrkVj5QcjUHlP7O8vkag1HEISrYHpkidNkBvjJA54yN8KSTN2I9MGMpwPqNrgKP57G/Hs74dLOYCbI",
+	"bLnkuT1YAqcTskzi5F6ePR7cg2sEpgOyFs3+ycD+FMne88cP2d2j+4dTK6QJ4FL2IDNzmSWCZRJvhNm/",
+	"iMTYCyG3f+p1UahzsJpw9lJmiUoFk0omC17wxIiib0mIjLN5lnzsFm7UmvHcznXDFvzCCnYzZWCcKYuC",
+	"F+vVShWW+etMGy4NWvrKTbtfbVo5oI4ds80NDH8r5K1tGKykPXm2VdgI49k9rcZRnnye5+oSHldCqh3H",
+	"Y1XMsjQV8iPXEIQ7aP5S4k1kFpmGdbTyNZlbszq5H1YrV42jY+nm5cPbWjk7LpA0wJQB2tM3mq3WszxL",
+	"7MMTklat8goTqk0CVu6JtMI1zx8VhSo+53VwKn2GYpWbdSE6uTOM86kyj9Vaph+5wSBkGSd/ZVYZr+3l",
+	"UbWXVmLDLruOgTKDOTy8jb18qpheJws7NKB/yz5A2uN5TrtmqV8L4dbCiZL7+Dbg8ipF4LpceEJenhWS",
+	"fZJn9ouFylMNig82MazfdGDOHnj27K5p0/sHNdu35+nY+Y3nvIHlesY3ueLpmVLfW1nxc9IprifeiCCo",
+	"WvbEJbtzxP6UPYD9+Ci5atttbMl0UR0CpjOZCGaZvGXxVg7pOYGqKU/Z827Xrn/C5gJ/IAuIlYjA2OAT",
+	"/XhSEb0/FUZz6SD/lffaAA0Tt3IQdsuIbbJG7a+h6oAN3GckzurflPM6Gtwq1d2MXL3leV6a5j6KJMBB",
+	"Wixh2KnIhf1wasXclJVkUGqJOK9ygXiasv+DGvhHU6yFv/uTe1t2vxx4x/5TYzD8QWl8vA0KOMXZCebs",
+	"stSV1eudO5322W69P6sYDuMLUVxkiXgp+QXPcnBMfWZukXLDZ1yLugSaLETKiux8YZhUl1vUEDQEov2v",
+	"TofP7ZPB6dyIos3zX8C2gS56yTPjdFFoLZPnnXqEpytehcGZUj9wuSFRXX8s/1IKVWQwYmg3r0yyMdMw",
+	"1hoFeqLnmVLMDoSVI+mgvoIbMQDN/5aI7qw+3hBMI+heE7yw92ZYhblkkq0KdV4IrRk3TMlE4KW9EpLc",
+	"cZHUphB8qUPw2oKgYYWzIXtltyf2NjOmBdGkA55nF1YIdtYE2D8KMmiypk9MEi8lX5uFKrK/3s59Jnhh",
+	"704wRy9Ax10Re6nEr3FFCbXuO4hg7T+/JSEMFcLaSJ0xoXEcX716NTj1wqA64qXyS77RLH4ArfkW2UJw",
+	"rSRuN+/oZrfK/1KuCpUIrS1rewQmhFvU/e3GTErVeJ6JPLVHUFjtQAfTn94H8Jv9SixBBVtDgEBehl0E",
+	"VlgKwqDtYeOGLZU2bBJchVU7S5WK/JoW1vKtVJeSwbssCs5XZnA/Ck6sRMz+8OiMubgNeEEHV6999jLx",
+	"icpbPEar10FcFMNlh3M7lxrMNmSlOx2ciegSmxWCv9Uu2soUPDEnLMYVj4kT2evDagVww72UGnV5kf4g",
+	"0oyfwei/jERs77fY7832Eofg67IyFTnN4oc4tsEjmag0k+cUjgKidCTjLEVjWAyc1H1sFOOy0vTRNGPA",
+	"HUnG8hZPPE0Ssaq66XCve13hCCtTf7r5RncNlaRFPLdT+2JGnnYrikcSlOy1tKtobwWRMjAY3R+PR+zf",
+	"/8v4eHg8HN/p41jbYTZuQF3xM16QyVNlnguefuxhd4E0hy44g2wIYF3BEL5eBr+46LE+WRG4dC+4NhIu",
+	"4VxDoGn6IdYkamlg1WmwXN2aacSNsaRRjJqCQMQMjINMigxosJoCk6pA9Wq2YdyKZYYVa2mypWAbYYbg",
+	"FaAB2PE9UAYM6x3cH61aK5VJ8M+AoABOI07SuQuUHEJ4lSVyk6GtHv3Q6Rve4S55VbcTg/CIr9t2SsdB",
+	"aiUkO+y2i9S5ID4iXKPV4nqV7jvinGsDobI3GDAtVfeYK6eRH+tbdQhbYCW12oQmXV6W3d6gKsbiJ1zC",
+	"amChv2e15ajONFqHAwwQAar5LtNGFZturyf4kCy5yHJX7KrpkElxaW9qiC1oEw84pWr/2HWI3FB+UBfC",
+	"Do3GyouCw1HMtzvtYngWlzZS56W70bKG6Ajr7sA+ukn7o672jTI83+HEg0Vl6kIUjOc59KKb3dw5uqab",
+	"BnXg0ru+Q+fsw8XcRRHfZ7pjtR9BjgLFgREDCSF+nY7pbVBAe/c7J7Vr9EBEncTs8iscMXfwPNSA9+Eg",
+	"N2QeruXZppvMMORoobDdqp9aD93BU2EwL9TyzU72tIUhidReCaiUnbBYrvPcy1iA9SKWQikoLbK3n6B1",
+	"A0O+ukj/g4YGWi23WuWWgaGB5oMH1qCr2hLWBl3bu9AnkV1U+GyNclGKZiyeP/MIbc5zLZq09yHXi8K1",
+	"8taOmxMrWDhlxwkct3nruIFumT4meXRPo57HQUexJs2FGCBWk3mKtXQpUPUl491STylDtPJuSKiqU5ST",
+	"tNwaQ4yagYAQI7TZIYFsobHqYFJk5LVRmNeecFRPrwnuhpfqw7Uq6pEa2N3tanZVCAhWepOUm9ZNsTi/",
+	"JkO0epBL7nBNkalJ1LZwSsc2Ffk3mq0KdZGlFG8OSsQ7E8nLTKbqMsRY+0qrxx/0RhuxtF8uV6aMsRba",
+	"ZEvgTmC+0GEZa4F/RzIXc1ONSEHseldQISkz78wbHEYwHU/uYXwLf/fG//ANNm1fuHv/3qjcmsZSuzna",
+	"q2cl5OkTewHDJN7gJIJp8H+ptYuYA7OHlcMZn6m1YQ8X3LxYLUQh2CzLc2cq8xsoBzKxooBnBpmOhodX",
+	"zbMZBu8G52pAP1rVbPicX/5Ato2r1uCuSSPwt6NOcTeeVIsoa3PZPQ7v1dooRsND/2JWa3tIy67woH+g",
+	"SG+5xY0FzAYHLQOmqzvGBZo7O1TdrlXfnPa53caK4e6+9h5q6YyUk8R+tAp3bOU7jA2MYXQx2RxwPm2u",
+	"XGvuWrHvW+/tqzDI9BsMHKhFo3UO9NVCgOKMybMgQFl9WgsBg03XaJIQzr7gEdtMqVxwWeOs14zzB3jP",
+	"01uveR+yEbrPFU0qCJozeiK1KfB20WiCdzl1aHIk6zlO2GdKJ2y9sq+OR6MRKyN7dMfJLDDSOhMyzTdM",
+	"u2iccyGNS+1SMs+kYHqhVkOM+quCKi1H9COh/zmK3o1Gr393ozQHqQywfZ5J9vTl996AO4+/i0gc3m2u",
+	"1ws7NUiD9O+LkV2JCYPsQp1dCPD7rAspUibe8cTkG3vBw/I2mMbdLqZRRj1OOrUvx0y6VXOkri3H81uU",
+	"YLu5j1qbRC3JVoOybtdRK1sgO569qF930Tm9SqrNfkoLii7X527UFLQ0KDsLat1uXYUau6ivxEsg6+Ma",
+	"VaO3HQS4OoG73PDmvaOKVBTaRR2sC7R2eXR9bMm6Kcx9YjK3M3cc6oYc+scVzq6Sa1abE8vhFkytsI0O",
+	"ffzmjLWMyclcNFc3C70RR7zqpoJHF2RJbqvtFCnmbA4dakBiVNF9irLU3d+Vgs1T4QRUyAm31IRcOmY9",
+	"J8+i2LlaF+eiX6ey+7OJOJrfTQbj9JAPjsTxbHAvuZMO7op78/t8NBsnk04RvtIFrpX29zK90rJYtQam",
+	"1LMSsSm41BxuEAxbLEx/fyNFyg3v6pGbKjbA9oKxp5qlYgUhuJLFtq2Y9ezlG/uuMEhhfo9zvzoQdpd1",
+	"XF9RyKFLFuDWU6tgGhRilfMEEn65PZ7BgT+gMIAcwx3nnYTL4Or1zcXgbdoajBz0tRPGMTQCf/MdGAvQ",
+	"Xc9h9wp0lHnzHE9Gd3dZ9DoNk+QR3apFxv/ngGIUBk/S2A2mlrHVIPhS+XXsA2n/m4a0cDwbicNkwgd3",
+	"5uN0cMTvicH92d1kMEmPxJ35PSD0fVRgQ27Ba5gDnH9wIXZeKKXEDM2FdORry9OwfgMtv97BbLqtnDWj",
+	"N+noSLW3bvJGlvd3ae7GFaWYOuQd4S/A+l0RYefavM0w3wDPERwXcp7aa4moD4l1SM4X+quSh+xfhYDs",
+	"yfKhEwPcD+i/fEMst1ITvS7QNgy24vIv18lr/xjXx9I6nQ/UHufA8vBboPfnlAn090nydhG9INJ5lpMs",
+	"+8Wp/odu2+KPZXYhy1INESAC7KRxO9QlZj0cNYtnygzQTNDfZYosJ1m+31I1mxm4XcTbnfM/Jl3YE7lZ",
+	"z+W+wH/QxdA/wfSYtQQwnctFZoRe8QTzQIpsuRTpkL2Aw8oyGckqf6ZY8jz7K9qx7VzYQ9Z7+vhhHzz7",
+	"UfCQz//jv0YBs2NOXfhJopYzNJbyJHGZYfAsCuzbkbTquZKYizJkz8V8rcuI06PJJGY9LhnE5IDQBZaZ",
+	"/hQDdlTeNd1IWs5yrooNe5iEGN/PNXv04mHIDJ9Z4VeKS6vw91HknWVpVogE1QhmBb00BXnYEmqRpWBc",
+	"iWSmlRWC/C5f/n4ympzapYd/PYLp2X/eueN+vHMfTbR24CS2QlCHmkfSW32w78qLTGezXLAeaSsDAJSw",
+	"wkbf79ZNybY/emAn9PL3jx89fjyMcMP+shaMLxWBJUECyjcajyOIR4AXpkzpT+pBNnyFU9P3c3oRfimS",
+	"1ei8kcCw7RjtFgN2w2xTplzN13mOP85Vbld0yqLghSn4f/yriAJc1Ch4cfb89MWLR1EQsij427/+7f/9",
+	"27/+7f/Dx/aHf/vbf/vbv/3P/wcf//t/jwLWW2ZJoZjOzmXfvfU/7AeUBIpIV0BOT2HR8eqJZJUoqgUr",
+	"1jmFEr0VK0P+jw27FIVopua2EriuPbddinQUvfhwpXom2Czn8i3EyezUsMsrpyMyBiyc6NSGsDg2W6Mj",
+	"TaQZIAnZkwjpJ4Xg6cDSaYfDGOyvb25gR0aREl1Lzqg8bQSN8DL3xQOSIeNrGMnYM3eRYbZmZYxZrxxy",
+	"f8he7NbJXARQE3lmfOMrdi+1FfKeqnih2lD3V1Q/ysR8jUOuOaQbQ6Rcq983bDG/PqM2cNGtOmmH0UVd",
+	"yjLXZfv67mlauXZ9XQDgtfN5gS+Wn7wpuU17XzZ+nGImKTY2LtXpCsepMb9rVeSWi+C6UcP7z/D1tsX8",
+	"mq/PvLf3DZqzs4aQOZcG9gGntkutL+kodAbzuqVnP29YdZzKrW9taNhk1TcOlntRElUjlNeZDGMPcofI",
+	"ZCZqrvEenmopLsPqJKcMoj2hFStgKxNJRG1gC1FY8aPE2nOp/3QnbUJHhBQa43zxmAoXyV5cX4WYab7R",
+	"7HKxoTBgp7+6L9Gykl0IF2xfVya917qE8Rpdttbpq3MLV+lsl3v7l+TRgtG+hHNxQwfFGSi4IsfEH2dn",
+	"54blwjIRJcUQIbg0JRRLw94KsbLUkDkMuZNIxpHfcBRMGbLaJBe80JSEWD5Hkl5m0h/f+FN6p/8TeKM/",
+	"31WzxfHz522i849SVKieHZFj3b6gvWTQekhYoor0RqGc1MV1oZyasCPLLvy+bxb1tTc14NG9JmoG3zrx",
+	"1BFEiPOSFcYfFTBob/oLUdhFmhdq2R7PY8uMWYxvxWh46A63wXWs735mOewqE7ote11rGLw+XlWrdZFs",
+	"sQDjfoKC1rWpUz+d21IJBjRKhtIFQkrpSNamEzLucYeem/gYiTxRq03fvoJrRclIghd5JooqaFIVkeQQ",
+	"uFMKAbXoyvoC9uJnP744YwfwLiCRNnNq6jC1iJvtGi7T+HEJSEutdQB+MDsaaq8hbuAJKqUuK/aVrnBH",
+	"O/Y82B7rEkj5weeU+b1zsUvu/6XL+s0IFeQV+wrZOwRrX472mGN5lJrs4PXOm2B/v5yzXNy6Z87dSX+X",
+	"jgq3qr5X+4u7KUBaLMGB6ttLKbzvtwmh3fmu7eSyOv23Tm6+FdL9FYS0Gtcfy3TdNwhpxA55j6BzCdTw",
+	"ddetX/GjanDt7OXrFOxyvCGtUNVy1wp/J3huFu3Vrfiqm5B6242x7ndOX3V1tMXddMpyLs/X9oijPoi4",
+	"YVaGLtZWb+s0vtZCtreSNEZKe7qm1Z5L2IRGkAaGfbcOVfsgpZle5Xzzxong1Wb94dnZ4EixbVH32+xm",
+	"oPegokocjmy+N4rpX/J3b64NoV5k5wsIEKle9JaHNGe9VQjcHlFdxb37C1KGwLdGWwjjYGnqo3yOD3BE",
+	"6JsgF+Qc7CWAfpyIExAzatKHdogna0SlXXapWp1Ri/6GelMJm5TWXuRqIltJ3t1rH3M3lYL+B+bIuWzl",
+	"jrI6DHLFj47vMkqLZpis3RV0ikncnXFil5DMDsCSFboZRemERNsrUWjMXnLB9C2ycEgPXYoDeEJDUrTV",
+	"fC7QewtMDoBO91lJ70LpuOUzqQ2X27QAy8IbkVbb63d0E/3uoK4S8zkNGc+1IhxR3Yj2OkEcbSuQUyKT",
+	"PbXgX3abONwtKre7BpR0V6hFpXXmCCAWe3BGyrlvs3i9UIVher1cctg7WEIXVuMNuVrK3VAZ7TCzDpJs",
+	"tE+AexqDFSFZCNrmhjKHVg2vRCcex3UXIMWp4Up40jMdnq7DiYrJ/oGwZQGO9hH94FjT/SwgkCy5i4qI",
+	"gBqJpfMapibaHKoZfLgt+lqlq+ucPZF25lpo5FPITSAuDQ0jcYbhlAihRBFrjdPQIQS3D8NW9bLyObbM",
+	"9JD36kf59i4XG7L8Vyroft4lo97cWDfeGYLp777ffDXVGlVdQ+r7q3tEVAvEK7hdpc8/e7u0vg/U5T5U",
+	"RfusOhZpvc+6MfBPEZcYniKwzJ37o0mfzYS5FEL65ZH0Nw2BLJK9+H2EhgaMXfFkJ/yhZm6Igqu4P4VI",
+	"qJiCwWOoCYH6FdjfsACGDiOZoVEXsjxYfEBhEiw+8MMk7N/1IAk0Se1FHf7K/OhwgEjWfoINHLaJpvur",
+	"TlL3lraBM6SFgXzomnmNlkHR7VWcC+OZd0GNaB8ItdqODuYWmbJIGuI0wDiLKlLG59YuVr9LkcXo/S62",
+	"h/MFBILS4ttq+sAZpg7qknZ9Hzt7pgyBrSYBt0qMaKe+hqzHqTQJXFmOpDDSpkFFIePOco3v+kTXb3jj",
+	"7jfPqFpVFgEcc/tgWjYiknWRmc0LS490wwOe2+kaVxj/euy4xR9fnbVyC797MTm+w/746ozCCfV6FrOe",
+	"C9L4RkPhFQwhi8W7VVxCwIHaBO1X19vCmBVCHmVyrpwuzhE8nGoL+Nm+EGwn+LIVuxNgimpYkpxA1MMQ",
+	"orA8L3noADkxiwui2PyE4mTBje0G4wu1EJG8JI8cd954BCU3ys4YogN/8xvmoedlSkYSA8JikuBj7zhK",
+	"IVLN4lOC++MIfYq4egwLvv3x1RlWe4unJaSezs6li+GEPQjtyJQWtAVJzrOlw/ZCpOVvEKYRS+FAjChV",
+	"9ywKQPySuEP46ZCdsmWmdSbPw0gSmiEAQZbxKA5HDwfk1wShyNLRmIi7iSfo5meZJfpscpXwnGlRXIgi",
+	"hGhfTe0OBjBoXAkrbdJSsFUBcB5KlosOepd2i43xrJmuI7j5KGIx6/3k1NPXPUt8enpwcHl5OSzmycBS",
+	"iiqGqjg/KOaJ/Z99r98fRpLSkjDctEPXqAADcEauehOoVBi0C1II5hUZp02cRLJSBVxbmvVAM+0DAXer",
+	"p5Xwpqm8T6mUbFYYgTm1a/Qz/M1+djLPz2wpODhffo7kz4PBoPyffTfurGQQs5/Z0WjEfq5lBN2wHMGW",
+	"WgSWQ95eAQL7oBqHGynEaZT22hNUhOOj8d2qBuUjwG33QfxYPB6NBpYZZXINt/7R4Rg/IHg+tGQjbHbI",
+	"4uMRPeYsPiu41HNRdMIDsjhZrOVbkdJROR4dlwMBpdldHt4n4+E71twhHzAUt2jMfmayE/Wz+W0J3Y8f",
+	"HtLeEnvDyIQQ4lh3Ae63mi1R5LHZIxwPxFUXAn041+DBt5pcCrNQKQDqQbEEN9djGjKYULC8CHp/8YMK",
+	"bhszCU/tt3G/PeKy/AM2e5+apZFV9Sc0cX+yRXEsRNFqLyFwwHprHiZhJhmnKhAYNG4HpuslIFqttmAF",
+	"q+YdBBWEIJQwPrbhehhwAzew1UXm1TN7KzaDTFou7PVTq1OHpo+4UQQtrkrCuXg1sLiItNVdB+A69DWe",
+	"sJ/ZraGmt7tF3P2BUWoA4PfYaUX/iAJaO9lKQkGt7buzrvBLB0uRZnyAl4Vt+bjR8jZ8USSwnbCirIL6",
+	"dERdBweNoYRQVS5oJ9yobNNudRPB2CcT2PabIr1yBg4q74MFpilYEuKXLD6B4VvO9w+HD+K+bY+C+JD3",
+	"ayrxYpS6lkoLsdZEOTBcsLe0qNKuCOS/IHtuVTzsPMUtOHjs5R4sComQroj2LhD3VuM+2je2CWxiD8hu",
+	"cFe44vTociprLYKdpxOIuzUAS/y2qwGBencMwsP+JruVPmFJboVNSzloceu4kBxEvW3yuLxWtgPI1xDi",
+	"27tNtVywtRFyu3aRFWe9jitreNy0Y+NlFcnTRmkZrAONCIS8zNyBQugytd1lzkpQK9aFEaJ5XgrAXkk7",
+	"SJSJj0ZHMbopUH7Da2nKpAJWkHDJcsELOpV4t1Dh37XMhabEGXs12rOeGSfyPlRUnzHBOqIJTxaZPHcy",
+	"sG2nEKtCWBaA574U912hLiqd2Ki4zhv11rHgwjSSOAGgSyrmZwUoCq8tLcn2A2et3VQxPj0vqtmo6v6B",
+	"WmfO+ogVB0MWP3t5RlLRt4++f3T2CAyncWe6CYIHlZcIz8uzEUkS8gmv+HAvSX88Hv1GY7raYHzY74P4",
+	"PKiO9pRR8cUerSLmcmVaSUjkB10Tazf2pzVJubvgZiTZfhUZT1ijsDNlvlG9hUzD1hghh+yFQCXEtg0t",
+	"leVVZjx5C5l+7RXWCmnQvosFO+31hwFq3G2wfbjgF9AyiWpy6NbHr1fnFglqglZLNGVbq1d2rJ4dKFCE",
+	"7e6yXruys2Zlo2ToXgUqcSpwM59sWRq0k2M1bdZRmW9rwc0a5YBYJC54voYgfTQzl4UtsZClmnsT0qLU",
+	"MVoFLu2oezWiHNs1hWH7v05gpYUVGxovh/S0D6MkMwUU4naMok2WrjyntmyCiipZFpaKhBI5Xa1gl9fI",
+	"gO4ySpYEhgpFH5hfkwW98dXSYAqnJFbU0BAsG+xxmQJRWMbqbkokUUs2W0rI1rkyVGGMj0aHcd8urLvD",
+	"wb9PPNZeo2ggSRnc1DqSFOnosSJa9dbvVUZcaXSKIVEXAAfb8kkkcbenIGS7VWxXjIaLo1kl+lwYzbZV",
+	"iI5kZx3oV7BwFAkBcgjYxMHq0ouPJvfpvNTEiT4ZxBR8ZwUEyC7xJIQhe0GsRCovbt3w4gJ3BPZHh4j+",
+	"Dy/YfYXbBCzDsP0aRZBI7i5QglujTSUhsV4rN9FKl9SmmhuB9aKUFJGEO9dkS+GXpQaxH88f7jqUGkF4",
+	"JMDEWRcypBwSTuLVScWf7GOW6UjO1wXaCy/5plXNuHt1h+wpZIJDqAmVTRa0tSVZfvfo9NvSsAg1esHq",
+	"nGmWqmS9FNLgupDFCMaA7xVqbcokfGdzg4Uvq4xjpV9WuzrvDw+HkxvfnvBVHy/BSAIJ85pxFAZZaRth",
+	"RepEUPa544A9x3tK5egMUD6QtssfMfkmtqqEYzo5/ORmDQsB+drpph/6FYqHjOaO+lkkKTyoVjs8pIJl",
+	"QLuWn1O6jKULXGOPkVCzp65hNWe8cVpKAyHMHX76RpeThl2UXmSZN0ROBrcMhdJIYqIQ3BP20GscAl7g",
+	"QMeOfn7EvBKZImhBJPHALCBg76/EzuAnMDL8NSYBmuVWP4PjB4ze8nWhdUgvLy23THSMhKUj+axQVtwV",
+	"a83omXvVsg2+yoYbvszd+3UKdqfYvYlWW0cgkSzf4xpsin1v1Kmyo6hCWsEvV5ZtqHkRLI/h5wJaOn32",
+	"xEPQnAbj4Wg4guRUHEMwDQ6Ho+EheVjAa1ILzJm+D85Fh+/5exDna+Z4dSm3IwaEcMujnbjiTzH4XWPc",
+	"Yo2HO5J4QXJTyiA1LBCtMMaX/R4pgIzpjJqycgF8UQi/3iYsGjvL7B6SP0vb7UeHqB3srABz4mwDUQ3Q",
+	"zyXP37oTByG97CLTmRso6TV4VoCSYVPKY/UkpXV6gBFOpdUAi/N0+VKrVw6goPVVeO17WKvbvtj0mOaE",
+	"p+IYaRVF0lnlugxd36ukRy0OYnvfhvCNsT54RvDLBOi8LVqza3jOzbmljvl1OChbxkjlV60itxZor4FL",
+	"1enOvRhS9+J+Ce/TNbZaam2zIJQXTLl9mdDXBVZXVfjpei5LkjiJEe+Mh7TBNXlt0CWyP6xGaIni6eOH",
+	"JbiKZe4lXEckd6OJ0Bk0BddaxGyeWW7u4XQMWfwPxHHfoCqLBzm114+xmkEON4idDWoH9rLpAgsBfyTi",
+	"u5DfyP/OLAohIum9rwq2VHjwc6XeitRKNFBLk2UyFe+sPgbhdYg850Kc85xu0kiW3Aw2vAHrQbbQLWTw",
+	"l23kOfkA8jyrMSjQI0nniAcxPNFAJ+g4K3FL7Bc1Mth63HEeHUXtg0EtV6WejkQ/DralhYfBoPYXRQkP",
+	"4P93BMS/btS+n4xGO4om3awsloPt6qg65EdO1e4wd8xvp4Ku7fgIZ9T1UTnzA682PHwyvv6Tl42aekfj",
+	"w+s/atbmhe+O9+mso4yZ/Xgy2efjdhU8+Pb+9d82a11ehcHxPgtaL5UNX+2xPB31SCGyBENx6TZnG7Uu",
+	"mIta5ueasO108PoqDFaqK1LvIampqPyrS4kgYRXpDdkTwwjQICvN05V9ccheUl09J6YCrkQkKYMcwcab",
+	"SFhh5TGHWJ3EiqBRMBrejYK4rCRGoTmkOFAYqtX1UK93tguI3PGmFXeJOzjRB8rcWN7xLAd/EpsAOQPs",
+	"+gO1s5Jao4IaZjutcziq1c55GEbB1tCnm2Eje3nulODfXeWAOG4XJlRnsYObAzS0ChtcURAkb6zCj65m",
+	"vnP8VGUjyyW54SSurq5uIDMS2P5VPcbLSl9XrZtgfJs3QYWruL08f6NC2+esoo71qMPgey9/btf75Xuf",
+	"944Z7cGyyxqCXy+lz3Mp4ZnCu6V9JV2FQacBt0LGb/NBxNzXrnwZRtZhaJ/vPqaa5lSa0fMJNIqbk6U9",
+	"kuDfsNdIrcJ5fFKqINRUy654jwLByHQuWZppvloJXuhIzgu1JI3cXowh2K1Al5qJRFmxeF4IMqtW0T5o",
+	"v4V4joK8qOBIskPpsohXlm8KrGy5TWK2hACEsux73YVnlIpkD70RDqOIDBx9jEcq/bCugDyYt1p3LO7O",
+	"B92xcxjoPmaFJ3M7ser1FpzTWsRunLpW6R4nJ1XDSeQqJncpI9ROtz5Cd2tLnf7EqoOrO3HNfUHmrV+p",
+	"zrAP/3ns4unwi6Prv3iqzGO1lqSW7MGMfb/ZYwiY+pVeHvduNtfnTgL6ld4831K0effNE3Zbjp+jBN12",
+	"hKpLiYFAXJaWOcAffQUKTZ3Xhi5mESxn9mKJJLJzZzT2Q7jjw9FR5cXg5Bi/dO1ua9JzQmCMXq1NcJ13",
+	"8Oc/CPM5mfMn5oN7CM5fRli2wznckx25YIngszLXr6zyP5Wc/QdhtrO6m531B8o8SeHortZd5iIKVLOM",
+	"UK9nWpQFVErYZdTbTxyC4HaEwBDjgW6IEshgCGBupryuqgBQCaC8WhsdSRcDA9JzJo2qma3Q7kLQXi4A",
+	"z35iD7HH2h0LhlwreDuSCyviS+2iypqBUjV273Hz2i3hvq2EbcvPK9R+u5EYdNSIf8JABRwKpBP5QVD9",
+	"EworqnCtOi4ChIX87HfBhxrNgBQahcY8LdM+bdLJVlOaJS608Tjgl6ql5/BbeZTKBkgZKOUDz8QEyCFr",
+	"2Wjoqbj0i536MC09R5XnVqcC0jQVOlvf77bLBrcQ+Yola23UUhSajH4M0mCH7IGwKqOYd1jeJjezhhFu",
+	"6F7WsM96qZMP58te7v+ZtKCbG86+ygK/aJsbhg7f0OZ2AOlMYntUDd6WmPTklUwr7WklyKKp6r+H4PVF",
+	"hxLWsPgzOdKNgixajLijKFMHrLs9VOWUxvhpORD0ss09W4F+0IL9Ws0rN9YAvh7dz+PD5XX68o6wg+f4",
+	"CKn+uuN/8B7+sZcJ3pRl+ns+A9CGb3T/pG54zSqgZpZJsHUTDsyQ/XgpRRFJKw5Py6A4lylU2lrQ3D46",
+	"jDskc18KhxGRHB5JZ3HpNWTiEBlXrT4LBLz2hxSu7uc/QJ6gVNh2JB2AJ7C0XVbwUyoKfrO9gq9KMbtt",
+	"QznqBsao8lFLw+/fob0WFu+r9PHF7a6UH72Ne3WKGBUVO1SHbqGilDncWa8l2J0AGoGh9LymH6xlevVl",
+	"ErZFJDlp8ASMA/aZAruOJ6Dl9cMYwue0qeIItwg+WKfyM2tdMKKWXXXL4Jo5fWXSW50MTqra2PAPTK2i",
+	"ml1lE194pl9lwb93k66SomIvTYXu46XBcD9RBGuPbDMIP0O+XAmD3Hg5lQ2k9ymLJ6OxJ1zhJ5ZvisvQ",
+	"Phzhw0hmlJgtUtaDOrnofyNkELgNAN2A8jHKQgUMAsm4rHKe3SWScBnJGfVZFYrcDfhRlZE88bA9CDGM",
+	"JhjJMjwCEupQUrVXC4i27GaSLd5ZvtEZFwkQxCkNnsJFKhZ30pUnC2IxpSGeRLJbBDYdrJOydV0oCCbI",
+	"O4O53Qxfni+TVlwrTrDvuAWfrc0ticXhvu9/jAn6Zrfms7X5AvbS6y/s8hxh8t1lJUo1C9p8wcvulmMq",
+	"91iVLxhS6c19/7hKNEt9oeDKX4YZmhA5nyrz3HLnr0rhr0SWeYboWLKSEMqrtFug2ddMdUB3zTVWa7iy",
+	"lGcfqoMPdyWATtE2REWgItmLATaZxhiDi7pPOfW2+SqGs7R59WKjGh9gqCgNOpJqbfLsAqJZHQYODM/p",
+	"mwichAh9AM5vNU6BOIctU3ypyEZyuyZ7jWr6HS3nJ84I/Rw6rJvKHilWTnCx+/jVnv+V792yPV/WCewL",
+	"qnBb2Sqi927loq8QLCuhjGnLHyEyspQhIT3MHqd29VfA55g6tLoKlhqBJMrSuq36kAAe3lThnBrcAVIT",
+	"slWWvIXK+BsWw4rHIaTMOxZsFUhSeiRG84ftiu6tLnuQYhBJ281MMJWnDhjQMvt6HfiygDDpwBDUodGl",
+	"4PBHzGYlIrlb6bxsFrrEqbXQJHtVQQa24BA+1CwEuBEYEdR0afiaJbXiPqljrkXSlX3A9T7B/D1sDNDG",
+	"abExRa+873ghqKJtJCNpj4pIGeRDLMVSFRu7NZWxd7YhnXpa1S/Dm85BnclE0NwIbYXbXSkE3BP2pgRI",
+	"nksA3XSmvJJcuGZaYV1D03Tg2ulDfneWZ8ZBq0WypySlo2EPhPqQCq+sQ+iKHmfGAYucMPoOUXc8k7GD",
+	"4/sGFjebO1QWxOTTBKlFQEPLLM8zQhIkqYFIrbG/mY5kLZ+8hvynpJd9gs3UbOUE0xTJdnHRyojO9rCh",
+	"P6idM2iSsmT8XcS9ppOUABQhyDjnSqUnFUGogiYbQmwcVk6ze03gNWC7kWoALcT97TLNQ2RrLd66VSWE",
+	"8OoSwLWqb1Tl2a8KlWIR7C0JI87tUUkrfklqPvjra/uf0eD+4PX7UXh4/+pG1alngo3twI5GLFeXogDk",
+	"hFwYxD5Is/MM0SsXm9VCSB0iZ85cNSdO725L6++u4dq1EIfds6+k+mr+N6q58QsLMScK2mJIqF9adpnW",
+	"H2dHgfY+xKKAX+7hJfnCXpFbm+AvV7D+YEPGV4H8kwvkdrXbomhTtC3W8nOF3VR1k+Gi+MBA/W5gByix",
+	"3THbLiG6THCCqtN+jlOIgfNYDhqcHZ0YEWeOc2QVvC8h6sYlGkHMNN9oDzASoA0dtEQk/ej8V2VGVGzv",
+	"FnKFuC6g25RFASJs2TewXAXrQcXtKAgxG3fbG2xi30ElRCsrKPUqOEdCU5TdICxYULcT6agfRhJBfKQD",
+	"50L8fTTiYPqpEFB2XEGklBP4xqORjy4EOIuCA6geAHtyBA0u0YQgbaAExNclmD+BMnWGJTla++IYGJRA",
+	"q+sx86cl4cAGld4pepsRYI+LjrcnGyDLW60g7VaNkAmN0JLVZS03wIPKwAJs2+Ak2MXkhogS5YLb774w",
+	"iASd3q/gEZ/vkv+KNvG5Y8/cebtx8DtWh7zGi1CBrpc2lOu8COQg8ENfQTc2BZeaJ+46roBDKytDZliP",
+	"+7/OeZY7r3uJKgygc/CS1Y/xkR0GTAigVF3FpKp8DEBBhCX2IiAITaEU1JC8EIQTb38hRIk0xmJRQ0q/",
+	"cX9S4UtsPI3p0nWmgCH5V+MSTjOShKcJGYOw6h6eJsN6TxTDUVlqqiI4BQlwyynhDW0AV1jkGsoTVWLL",
+	"N5pdZAJrQckkX6cibeGVQ4xGrVxTyg2vlWiC0gh2om4mDP+OpxXAtmYtBGQPLl8v1KXdeVe4AZbZESq0",
+	"RwYje19NWYzywhv8nkDnoUdPAKo8116jbmfsCFegz+EYu8s+elVJvIlkxhW0qf+YWeHwQhSlLFZD2wpd",
+	"JmbI4kbNxmaxPV8WhJmhaFq5yXo7i0YSnfVPXMlVaqVZf5WIHfMuO+kUPqvwAONWFVlvZRsf2wWeF2oJ",
+	"01W0yviO0CcsdqPAB9fXhvXowh2/n+0Cw79hbNUb5XGEGk9YiqAXv78qayw1Tx6rfqMBOauOo9vhcOhs",
+	"0PrgPVqAanRLNT2IhWE3GAkKcVnQhbO3N7ykPYJsKy3P4Il1tJuZPixh9b7fuL8Y3c3TLvoNUId9LDsC",
+	"lr3EqBKOHtDP0crn0MdbJt0qmxgdsGBSdgDeWSIo2msGINQin0+rqhvzTGZ6ASCmLoJ5JYpMpVnCVuvi",
+	"fBcM7yO8gr4IFq/HjF0cs2WI2zBxqDb23rIpTA2Fkk9tr6tKEu/h98VroqoM/dXt+1UOvQ059NSBi6HT",
+	"w5NDSc78BIYkuhhu34z0oMjkuXaVbNoWEa94k/ZCSgkmNDNswdPSAeo5ICNJ3swKhb3AF1ygbKftxSj1",
+	"tkJRI3/XUnCw3EWyh1n9lQsWRPNOF9FzXDE0hnzJjHZ3p39Naf9yKe1fueJnsL1j0edavbcb6OjIUQZ7",
+	"qerEfa7R2KdlfB+j8D6nVFjtEAXJEJR1X7wD73NVT425cmohVBHCV/dJKtshC2L5gs8jEX5Kgcybx74y",
+	"mUse+CqOfWU8tyyOEVNYlDGut4SUdQ3HOsAyQ1s51in7CaKjisELSFuEU19Vf1qYZT7UK5EMrSJ6eQ71",
+	"n5br3GT22BxgVamBFtIQaxzaL/qRxG599PYG9i0FFNGywMdkv9NQBAksMY4jlgbFsqCS05c5SXkAiEWI",
+	"vMDvqCS7FetU8RYYINg1h+yUJWoJRYDyTFqpLZ6yheCFmQlu4j6ZYcbHZS3Vt0KsNMvSHHyZEiteaSiH",
+	"NmSv/Ez9rJRII6kKpo1aaSqLfFGx5EquDBln8bmSwk0Rpl5VhwL74COeLJpL4Vftg1++0VCdh6rsOsxe",
+	"rln8PddmAPs6ePKty2+DbASYiTzHCJtEZK4a26WL9l5mWosUqy1xFnsMNXalmFiccsNjKJwZx3Eks3TK",
+	"jiZQQFSaKe0vxp9N2fsoyNIomB5NwihAQo2CaRQczkfJ//q///8oCKPAuwrhmbvV4KFR/iO8B+EBGbgi",
+	"RNgKI68sB7w6GU3uDMbjweT4bHR/ejSeju4Ox5PDf4qCKxp4JM+KTVm6P07WRc4GT9ngOxYFp8RoCd35",
+	"AZZZ/+1ZFLDfnj57gifvt0++rR+6ThDMF/CoqhK0R3gYbCzdUDnXhmiA9iw98QjGivNrcAeDnS+rkIXx",
+	"fqrMKDWy2BoxdefIj5gadURMXX+DG/HOoI9jUDGjKqYNCGZ8HcGM2wRzZzYSg3v8WAyO0qNkcD8dzQZ3",
+	"ZuP5ZD6e30knvIOaiDbqVFQjsJvT0Z3h/XtjpKOPoP4PmMxnORqR9JhjJBtI1D6ltq+RE/Q/IYcAZoul",
+	"7Dw+4tjIMGiXwOlUV5H0kY5O7GkFwBesXb2WJsv94DEoXq3pFHwV6L4KdLch0L0CZxavi3V5diE+g0wH",
+	"B/72rWzP1qZyxPWs5NBvApaGCIgKSe9y0/IrocuhWUd8aO9UUl+LtdTOYmZ7OC8s1U7ZSuV52bdRVPic",
+	"KhSwDlV3GMnTZuZDJr2heu+C58X+LlKsk1l6FE9qSfrgxq3FikMpN0jCq0Wv+UhSXFNcWpmsQe5T8snE",
+	"YSRbHkaA3Vyv2GxjO+2Tp6aCEKCsjZCSOVyWAKDXggtIniOyLEXiK9np1oFl7zQuTj6bcdHtvJUkyd/l",
+	"hBWoapxVNFfbv69WyFuBq/p6FXzyqwBI3CX5WPZyA4NiGde7TTM/a+GX7JM37NjI2B6vFv+KpEPV8PAH",
+	"IJGrCgrp+/WkKxtmd5AFhuo04K+xaDJPU6iQtqWabYn8sMVYGcn9rJV/duv4684apmnczHnsCOOrePuV",
+	"p30SFNCL6nB9jnyEViDQVuZoz8MeabknO+A0y6xZtEtmOpLY65CdsiojsS7/1WTEEywEvysWDIrwQjAY",
+	"iHOZIfluyJ6YBnJgKT07Q+kyJMPbjfAETzuwpxpZkPamIvkWy1m6JtDyVWMfUxcWH7Ilfzfg5+IfD8fH",
+	"h3dGo1HIsuVyDVUXdpR7+XOZk7fTzmU31BUptsuBOQ5LPtDCfudc9PHvYi/54VLwt/mG9eJXB1EwHA6j",
+	"IK6KGcTup75npPX21Qfqy7QXXbBshWoejo7YU2Ui6cqleJXcaPMQ3QgE2yF7Ydeb52Dy0K5MP3aRZ9o0",
+	"qydHwWTg7DXbzHW1jd9e7nty9NlLCbsN3mKwuQWAJ+rhQ2R7+nSP1MQtlPHFkhVvc9Jfb/SvWI7t+/K2",
+	"oUB2nSm8WUOEYBjXcrknxPFW3CwqfocfBE04uw/P7L6B1HGQZvP5Do/prph2qNDSmfXolj+G+1ebGE1s",
+	"GCs2L0EQWIyjiNFR2TA+AbbD7F9EYlj8PsKSxFEQssgvuAKphVG9fksUXHmXFlZA8iAl9UJdasyjhOh9",
+	"B2Hhh8NHsrzfm5HxdsEAA4AMfJDVweKDUmc8qEXmRzI+qOuMJyiLsPin1560Zi5VfQmwYrf4y5rnQ28h",
+	"EdMhkgiPogrQkwknpVxO8FCWn7gkQOePXRXiIlPrUuQN3YdswMbxkP251KtJfHQflBsHEhXXbyFWRxWI",
+	"xpXN52V1PW/ja9XyJpOYSb4ErAv3yjCSDcnVE2yxppWowopc7GLWEm7d7FFP91qP5ANlFl2rWwp1MCFT",
+	"UkRNiESAsrr8CqmgaJxc8Qx82/uDePhGB5K8yMcdyU8jkX5rD/ke3tctqBTlulB4g+VsJ52kRHGlM1fo",
+	"teR84y0YHrhLH4di8UWka0vurgjZfiI1q0vUSD23IlKPB4e/EGl6AHTy+0YqMlCbWgXTgPgr0KLtN/CZ",
+	"ZZUsPBretxu75ZN6sa7yI6rcb/myXSpLgkImYgj2rP1EfDouzxDxpFvIx5MAl3v7mjNtdvQxgvETd8Q/",
+	"QjS2Z38PncCn5y+mCNz+fL+qA3/XFbqQv4NwVaKdfT6d4LrrNBc8tVJZp65w+MvTFQp7MZkP9snfYI0w",
+	"c7CF+nSuXBnHL6JWbYspeE754Ogib/jrO5JrKuVkm+YUyVKarTztuPxWxcB/ifSNpZsprWHcP6mCCyjf",
+	"mJt6F8NIPuJFnomiOg/2gLwVK0OYfRv7Awr41CNLEINR5HM2E8x1DpI1yEMtCdxKPWSYRWnIDx3wHmIJ",
+	"g8RHyNd8KSLZjVY5ZXYgEkFCCpXnlhgc0GRV2XPIfixxb6jzSuV0MQcubbTcDgiXpRCEVIHisVQXYoog",
+	"7iDZORBObzaR7EHwa8Gz84VhXnCDW4w+mZqfvTxjTVRl1E4aVbbKuqV0HfdDgkeEvdhSD5eUoTJxO5Lg",
+	"mWyVqA2bscn1SgSoFleya2O2YSTLal6xQxCJu3O+7Gh32cT3rX77+oPgXHwQHKKYJnqNIyDLWLhswD2G",
+	"7m+iUB/IpoopDKZlROHh6Gx0fzqeTI+OhsfjyT8FYfnezPZ3Nx3P7yQTMRjN7vHB0fxYDO4n43Qw4Yez",
+	"o+Q4vSPuWhUNrAjBNDhfmcGRGlh+ZDkasrLpsV0L7+gD60P2AJIysOcwQMeMVa9gDuUvb0qMQ4iO7Kx6",
+	"S3sP9zeyh5lV6B8uuHmxWohCsFmW5/aUtSvfHt4Mtecaa3qbl/4SbMy/fISdX0Z5uK9FAL6cEbyUkqBk",
+	"Od33tZv02mIAwId2B+zkXJ6v+blg+C45pq2sUKytCj5kLh/IlY93wKqVsUQLlqUQ09EOePkBh/AJPXrQ",
+	"w676szBulnDDc3X+K408+Xritp+4djSIcbvux4HQD3hAFoLnZvHX7T4ThKcuS2whTrlgNFkIDgYXQIn+",
+	"bdQ6WdTgpIdd5tzvoONPeR6oh22GL5pABoDeF+KDq57+uijS0ohI1oX9Y/rT6zrFXAgptE8qSB1EKgAy",
+	"vz+liAamOAGdhyw+Hh16MnwndTwXPM1oMF+IQAi2B64ASEl0odD674RUvsi1v4U2fXpoE2f9w/fBDLL8",
+	"TtdmYdsBgzmkOG1zFFHGKRgY4N8awYxSlayXZAReF1aROQANjkbQ1VRpGEkW3MwUAgSRCQcCi3fZjUTq",
+	"+cGaHj5n6HP19DyIvzI+DCWUSG4N+W0iq7EeqnUhQ0yzsAon7peYgQCbIi4j2UA/9osiSPGuUmxAg64j",
+	"u2+bOPbhlQApw5Y5eUhrqIQuedhO3gjpvNYeLiKV2Xa4XFOH3QqbwtcpBfLltUESOET3EK+VDKt26Gpt",
+	"t+N4KxhqCkfM9hKaCX0C5h71tgT59VokIr96ffW/AwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

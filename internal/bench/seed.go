@@ -124,6 +124,10 @@ func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Write
 			"TRUNCATE bots, users, bot_status_events, idempotency_keys, bot_counts, bench_dataset CASCADE",
 			"DELETE FROM river_job",
 			"ALTER TABLE bots DISABLE TRIGGER USER",
+			// The seeded history has no change events: recording one per seeded version and
+			// alias move would write gigabytes the benchmark never reads.
+			"ALTER TABLE bot_versions DISABLE TRIGGER bot_versions_event",
+			"ALTER TABLE bot_alias_moves DISABLE TRIGGER bot_alias_moves_event",
 		} {
 			if _, err := tx.Exec(ctx, sql); err != nil {
 				return err
@@ -196,6 +200,8 @@ func seed(ctx context.Context, pool *pgxpool.Pool, users, bots int, out io.Write
 			 SELECT id, '` + benchAlias + `', config_version - 1, updated_at, updated_at FROM bots WHERE config_version > 1`,
 			`INSERT INTO bot_alias_moves (bot_id, name, to_version, changed_by, changed_at)
 			 SELECT a.bot_id, a.name, a.version, b.owner_id, a.created_at FROM bot_aliases a JOIN bots b ON b.id = a.bot_id`,
+			"ALTER TABLE bot_versions ENABLE TRIGGER bot_versions_event",
+			"ALTER TABLE bot_alias_moves ENABLE TRIGGER bot_alias_moves_event",
 		} {
 			if _, err := tx.Exec(ctx, sql); err != nil {
 				return err

@@ -248,7 +248,9 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		_, err := conn.Exec(ctx, sql, bot.ID)
 		require.NoError(t, err)
 	}
-	_, err = conn.Exec(ctx, "ANALYZE bot_versions, bot_aliases, bot_alias_moves, river_job")
+	// The triggers recorded an event for each version and alias move: the listed bot has
+	// 6,000, half of them alias.moved.
+	_, err = conn.Exec(ctx, "ANALYZE bot_versions, bot_aliases, bot_alias_moves, river_job, bot_events")
 	require.NoError(t, err)
 
 	tx, err := conn.Begin(ctx)
@@ -431,6 +433,29 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 	})
 	run("StatusEventsAfter", func() error {
 		_, err := q.BotStatusEventsAfter(ctx, x, db.BotStatusEventsAfterParams{BotID: bot.ID, Caller: heavy, Lim: bots.EventsAfterPage})
+		return err
+	})
+	for _, page := range []struct {
+		name     string
+		off, lim int32
+	}{{"FirstPage", 0, 20}, {"DeepPage", 2000, 20}} {
+		x.need = float64(page.off + page.lim)
+		run("EventList/"+page.name, func() error {
+			_, err := q.BotEventList(ctx, x, db.BotEventListParams{BotID: bot.ID, Caller: heavy, Off: page.off, Lim: page.lim})
+			return err
+		})
+		run("EventListByType/"+page.name, func() error {
+			_, err := q.BotEventListByType(ctx, x, db.BotEventListByTypeParams{BotID: bot.ID, Caller: heavy, Type: "alias.moved", Off: page.off, Lim: page.lim})
+			return err
+		})
+	}
+	x.need = 0
+	run("EventCount", func() error {
+		_, err := q.BotEventCount(ctx, x, db.BotEventCountParams{BotID: bot.ID, Caller: heavy})
+		return err
+	})
+	run("EventCountByType", func() error {
+		_, err := q.BotEventCountByType(ctx, x, db.BotEventCountByTypeParams{BotID: bot.ID, Caller: heavy, Type: "alias.moved"})
 		return err
 	})
 	run("ForTraining", func() error {
