@@ -1467,6 +1467,11 @@ type ClientInterface interface {
 	// The actor is the user whose request made the change, or `system` for what the service
 	// does by itself: training finishing, and the periodic purge.
 	//
+	// The status history (`GET /api/v1/bots/{bot_id}/status-events`) and the status stream
+	// are read from the same events, so their ids are these events' ids. Of the changes
+	// made before events were recorded there is only the status history: each change a
+	// `bot.status_changed` (the first from `null`), without a request id.
+	//
 	// Corresponds with GET /api/v1/bots/{bot_id}/events (the `ListBotEvents` operationId).
 	ListBotEvents(ctx context.Context, botId BotId, params *ListBotEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1980,6 +1985,11 @@ func (c *Client) DuplicateBot(ctx context.Context, botId BotId, params *Duplicat
 //
 // The actor is the user whose request made the change, or `system` for what the service
 // does by itself: training finishing, and the periodic purge.
+//
+// The status history (`GET /api/v1/bots/{bot_id}/status-events`) and the status stream
+// are read from the same events, so their ids are these events' ids. Of the changes
+// made before events were recorded there is only the status history: each change a
+// `bot.status_changed` (the first from `null`), without a request id.
 //
 // Corresponds with GET /api/v1/bots/{bot_id}/events (the `ListBotEvents` operationId).
 func (c *Client) ListBotEvents(ctx context.Context, botId BotId, params *ListBotEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3994,6 +4004,11 @@ type ClientWithResponsesInterface interface {
 	//
 	// The actor is the user whose request made the change, or `system` for what the service
 	// does by itself: training finishing, and the periodic purge.
+	//
+	// The status history (`GET /api/v1/bots/{bot_id}/status-events`) and the status stream
+	// are read from the same events, so their ids are these events' ids. Of the changes
+	// made before events were recorded there is only the status history: each change a
+	// `bot.status_changed` (the first from `null`), without a request id.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7912,6 +7927,11 @@ func (c *ClientWithResponses) DuplicateBotWithResponse(ctx context.Context, botI
 //
 // The actor is the user whose request made the change, or `system` for what the service
 // does by itself: training finishing, and the periodic purge.
+//
+// The status history (`GET /api/v1/bots/{bot_id}/status-events`) and the status stream
+// are read from the same events, so their ids are these events' ids. Of the changes
+// made before events were recorded there is only the status history: each change a
+// `bot.status_changed` (the first from `null`), without a request id.
 //
 // Returns a wrapper object for the known response body format(s).
 //

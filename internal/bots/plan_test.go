@@ -189,14 +189,15 @@ func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots 
 	for _, sql := range []string{
 		"ALTER TABLE bots ENABLE TRIGGER USER",
 		`INSERT INTO bot_counts (owner_id, shard, live) SELECT owner_id, 0, count(*) FROM bots WHERE deleted_at IS NULL GROUP BY owner_id`,
-		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
-		 SELECT id, NULL, 'training', created_at FROM bots`,
+		`INSERT INTO bot_events (bot_id, type, actor, created_at, data)
+		 SELECT id, 'bot.status_changed', owner_id::text, created_at, '{"from": null, "to": "training", "message": null}' FROM bots`,
 		`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, prepared_config, created_at, created_by, source)
 		 SELECT id, 1, model, temperature, system_prompt, status,
 		        CASE WHEN status = 'active' THEN jsonb_build_object('model', model, 'temperature', temperature) END,
 		        created_at, owner_id, 'create' FROM bots`,
-		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
-		 SELECT id, 'training', status, updated_at FROM bots WHERE status <> 'training'`,
+		`INSERT INTO bot_events (bot_id, type, actor, created_at, data)
+		 SELECT id, 'bot.status_changed', 'system', updated_at, jsonb_build_object('from', 'training', 'to', status, 'message', NULL)
+		 FROM bots WHERE status <> 'training'`,
 		// Idempotency keys of the last day.
 		`INSERT INTO idempotency_keys (user_id, key, request_hash, bot)
 		 SELECT owner_id, id::text, '\x00', '{}' FROM bots WHERE created_at > '2025-10-01'`,
