@@ -40,6 +40,45 @@ func (e BotDeletedDeleted) Valid() bool {
 	}
 }
 
+// Defines values for BotEventType.
+const (
+	BotEventTypeAliasDeleted     BotEventType = "alias.deleted"
+	BotEventTypeAliasMoved       BotEventType = "alias.moved"
+	BotEventTypeBotCreated       BotEventType = "bot.created"
+	BotEventTypeBotDeleted       BotEventType = "bot.deleted"
+	BotEventTypeBotDuplicated    BotEventType = "bot.duplicated"
+	BotEventTypeBotRestored      BotEventType = "bot.restored"
+	BotEventTypeBotStatusChanged BotEventType = "bot.status_changed"
+	BotEventTypeBotUpdated       BotEventType = "bot.updated"
+	BotEventTypeVersionCreated   BotEventType = "version.created"
+)
+
+// Valid indicates whether the value is a known member of the BotEventType enum.
+func (e BotEventType) Valid() bool {
+	switch e {
+	case BotEventTypeAliasDeleted:
+		return true
+	case BotEventTypeAliasMoved:
+		return true
+	case BotEventTypeBotCreated:
+		return true
+	case BotEventTypeBotDeleted:
+		return true
+	case BotEventTypeBotDuplicated:
+		return true
+	case BotEventTypeBotRestored:
+		return true
+	case BotEventTypeBotStatusChanged:
+		return true
+	case BotEventTypeBotUpdated:
+		return true
+	case BotEventTypeVersionCreated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BotStatus.
 const (
 	BotStatusActive   BotStatus = "active"
@@ -390,6 +429,53 @@ type BotDuplicate struct {
 	// Example: Support assistant
 	Name *BotName `json:"name,omitempty"`
 }
+
+// BotEvent One change of a bot.
+type BotEvent struct {
+	// Actor The id of the user who made the change, or `system` (training, the purge).
+	//
+	// Example: 9b2e4f7c-1d3a-4e5b-8c6d-7e8f9a0b1c2d
+	Actor string             `json:"actor"`
+	BotId openapi_types.UUID `json:"bot_id"`
+
+	// CreatedAt When the change was made (its transaction's start).
+	CreatedAt time.Time `json:"created_at"`
+
+	// Data What changed; its members depend on `type` (see `GET /api/v1/bots/{bot_id}/events`).
+	//
+	// Example: {"patch":[{"op":"replace","path":"/description","value":"Answers questions about billing"}]}
+	Data json.RawMessage `json:"data"`
+
+	// Id The event's id; a later event of the bot has a greater one.
+	//
+	// Example: 1207
+	Id int64 `json:"id"`
+
+	// RequestId The `X-Request-Id` of the request that made the change; `null` for the system's.
+	//
+	// Example: 5b0e3c2a-6f1d-4a8e-9b7c-2d4e6f8a0b1c
+	RequestId nullable.Nullable[string] `json:"request_id"`
+
+	// Type The kind of change, for example `bot.updated`.
+	Type BotEventType `json:"type"`
+}
+
+// BotEventList One page of a bot's events, newest first.
+type BotEventList struct {
+	Items []BotEvent `json:"items"`
+
+	// Limit The `limit` of this page.
+	Limit int32 `json:"limit"`
+
+	// Skip The `skip` of this page.
+	Skip int32 `json:"skip"`
+
+	// Total How many events match `type`, over all pages.
+	Total int64 `json:"total"`
+}
+
+// BotEventType The kind of change, for example `bot.updated`.
+type BotEventType string
 
 // BotList One page of bots.
 type BotList struct {
@@ -1014,6 +1100,18 @@ type DuplicateBotParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListBotEventsParams defines parameters for ListBotEvents.
+type ListBotEventsParams struct {
+	// Skip How many items to skip before the page starts.
+	Skip *Skip `form:"skip,omitempty" json:"skip,omitempty"`
+
+	// Limit The largest number of items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Type Only the events of this type.
+	Type *BotEventType `form:"type,omitempty" json:"type,omitempty"`
+}
+
 // ListBotStatusEventsParams defines parameters for ListBotStatusEvents.
 type ListBotStatusEventsParams struct {
 	// Skip How many items to skip before the page starts.
@@ -1118,6 +1216,9 @@ type ServerInterface interface {
 	// DuplicateBot Duplicate a bot
 	// (POST /api/v1/bots/{bot_id}/duplicate)
 	DuplicateBot(ctx echo.Context, botId BotId, params DuplicateBotParams) error
+	// ListBotEvents A bot's changes
+	// (GET /api/v1/bots/{bot_id}/events)
+	ListBotEvents(ctx echo.Context, botId BotId, params ListBotEventsParams) error
 	// RestoreBot Restore a deleted bot
 	// (POST /api/v1/bots/{bot_id}/restore)
 	RestoreBot(ctx echo.Context, botId BotId) error
@@ -1694,6 +1795,45 @@ func (w *ServerInterfaceWrapper) DuplicateBot(ctx echo.Context) error {
 	return err
 }
 
+// ListBotEvents converts echo context to params.
+func (w *ServerInterfaceWrapper) ListBotEvents(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "bot_id" -------------
+	var botId BotId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "bot_id", ctx.Param("bot_id"), &botId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListBotEventsParams
+	// ------------- Optional query parameter "skip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "skip", ctx.QueryParams(), &params.Skip, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter skip: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "type" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "type", ctx.QueryParams(), &params.Type, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter type: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListBotEvents(ctx, botId, params)
+	return err
+}
+
 // RestoreBot converts echo context to params.
 func (w *ServerInterfaceWrapper) RestoreBot(ctx echo.Context) error {
 	var err error
@@ -2048,6 +2188,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/v1/bots/:bot_id/train", wrapper.TrainBot, options.OperationMiddlewares["trainBot"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/status-events", wrapper.ListBotStatusEvents, options.OperationMiddlewares["listBotStatusEvents"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/status/stream", wrapper.StreamBotStatus, options.OperationMiddlewares["streamBotStatus"]...)
+	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/events", wrapper.ListBotEvents, options.OperationMiddlewares["listBotEvents"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions", wrapper.ListBotVersions, options.OperationMiddlewares["listBotVersions"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions/:number", wrapper.GetBotVersion, options.OperationMiddlewares["getBotVersion"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/versions/:number/diff", wrapper.GetBotVersionDiff, options.OperationMiddlewares["getBotVersionDiff"]...)
@@ -4707,6 +4848,195 @@ func (response DuplicateBot503ApplicationProblemPlusJSONResponse) VisitDuplicate
 	return err
 }
 
+type ListBotEventsRequestObject struct {
+	BotId  BotId `json:"bot_id"`
+	Params ListBotEventsParams
+}
+
+type ListBotEventsResponseObject interface {
+	VisitListBotEventsResponse(w http.ResponseWriter) error
+}
+
+type ListBotEvents200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type ListBotEvents200JSONResponse struct {
+	Body    BotEventList
+	Headers ListBotEvents200ResponseHeaders
+}
+
+func (response ListBotEvents200JSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents400ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents401ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents404ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents413ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents415ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents422ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents429ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents500ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListBotEvents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListBotEvents503ApplicationProblemPlusJSONResponse) VisitListBotEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RestoreBotRequestObject struct {
 	BotId BotId `json:"bot_id"`
 }
@@ -6767,6 +7097,9 @@ type StrictServerInterface interface {
 	// DuplicateBot Duplicate a bot
 	// (POST /api/v1/bots/{bot_id}/duplicate)
 	DuplicateBot(ctx context.Context, request DuplicateBotRequestObject) (DuplicateBotResponseObject, error)
+	// ListBotEvents A bot's changes
+	// (GET /api/v1/bots/{bot_id}/events)
+	ListBotEvents(ctx context.Context, request ListBotEventsRequestObject) (ListBotEventsResponseObject, error)
 	// RestoreBot Restore a deleted bot
 	// (POST /api/v1/bots/{bot_id}/restore)
 	RestoreBot(ctx context.Context, request RestoreBotRequestObject) (RestoreBotResponseObject, error)
@@ -7222,6 +7555,32 @@ func (sh *strictHandler) DuplicateBot(ctx echo.Context, botId BotId, params Dupl
 	return nil
 }
 
+// ListBotEvents operation middleware
+func (sh *strictHandler) ListBotEvents(ctx echo.Context, botId BotId, params ListBotEventsParams) error {
+	var request ListBotEventsRequestObject
+
+	request.BotId = botId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListBotEvents(ctx.Request().Context(), request.(ListBotEventsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListBotEvents")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListBotEventsResponseObject); ok {
+		return validResponse.VisitListBotEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // RestoreBot operation middleware
 func (sh *strictHandler) RestoreBot(ctx echo.Context, botId BotId) error {
 	var request RestoreBotRequestObject
@@ -7505,259 +7864,277 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3fbhtJlif8KoHsHhTZnaRISnJZFAYfZJfd5e4ql2HL7e+bSo8zmBkUc5yMYGcERbNcAj7sM+z9XCyw",
-	"i73fvVtggJn73nfYJ1nEORGRkX9IkbIsV3Vrge0pi5mR8efE+X9+52OQiPlCcMaVDMYfgxmjKSvgP8/y",
-	"jMon5/RC/yNlMimyhcoED8bB+YwRqn/+ShKpCsEvCOMqU2ui6MUpYZesWJO5uGRETImyD5NkRvkFkyRT",
-	"/SAM2Ac6X+QsGAdRMIqCIAwK9pdlVrA0GKtiycJAJjM2p/rzar3QD0pVZPwiuLoKcXbfiYTilNpm+Prl",
-	"d/b7nK1wDtUPH9BFdnA5PJgIJQ8Op4PkwWTAeg/pMesdpUdJ7yQdTHoPJsPpaDqcPkhH9AAGYfJgUYh0",
-	"mcDH9pv3Y5rM2GPBVSHy5rTPuFyxQhIlCF2qmd7UhCqWEv0JJpUktNCruWQFSfRIqV5Q+T3Gl/Ng/GPA",
-	"RU8qUbDgbdg2B8Gn2cX2mcSLIrukioVkTj/06AX7x8Ph8eGDwWAQkmw+Xyo6yVlMVjPGYYcvWSEzwcmK",
-	"SkLle5aSqSjIZE34cj5hBelkKuJm4kgG3VNSfoSLHqwn1q8gtYiC5FQxqUKymmXJjCSUA1GNScEuaZ6l",
-	"VLGIrzI1I/Gzae+54Kz3PVXJLO5H24/FblPj80EY7LLubdu6+cY0boqlzgReXBZAy6RgNB37e/qVNJvY",
-	"J2eJyi7dD7K6oyGRAt6TdM7svmey/FPlO7hH/iU83PsSPl4WBeNq85InQn0lSYKPNTcg1IReMFWsCRyj",
-	"/h+xVLAFGb+AmU+EIvSCZrzOM472nu5182zMr0/O+Nrsrp6qnU/JyEKiCppxPVmpqFo6JhfxjCf5MmVp",
-	"c6OHe8/8maW87ZcW+DKwEFK5av39bsPelL8XH54I9YlceM/N+zPellvhd5qpUU5iChcxtjfRsqjKrkcc",
-	"6PaUxJYdx0SoGStWmWS7sijHyT+FM5kd+CabTjffgTSbTtsuAfIitRKOxyNrkSGJoyBaDgaHCSxUKvgH",
-	"6+Hf8Cn8UxTEffJM4f5E3JJl82b09mdCZnGbF1ay0Za1ZcpyV0J5ai4xzNVecsHztZNzEfdHgwsvCvtf",
-	"cyYlvWAkFW1rG/WQaG66wL0umZnlp6o7VtAcHO8156swWNCCzpnydclnU5DOzfn/wJnexbkoGNHHKCtq",
-	"Y0gSMZ/TnmR6TMXSUD8c/y6GHxa0YKk52HzdJ3ovVkWmNYNMkoQWRcZSooUKnGPm66PsQwYqFU+BDKyY",
-	"0lPQclNwq7/OSSf+XTwmlK+7pxF3l5jER8NR3CdPRUHMNus7MdLkDuef6eWhTh2EAadzvU3PpqimVDS3",
-	"Of3wHeMXahaMh4PRUbhJ5X021XrOho2ESSYFo4p5y9QLP8WpIh1nyiy9T37QSyGXNF8y1C2zCy4KVCs3",
-	"Tb5UtG60gucw0DaTQn8qBFbrNrXUt2M3tQVVs3Ji8PJWKl1QpVih3/znH2nvp7f6fwa9k97bj4Pw8OTq",
-	"t0F9ymHwoWde6pm7HYyD+VIqMmFkqDWCowHJxYoVCZWM5Ew/K0OSZheaoERBZuvFjHEZahZRKK0mgKJD",
-	"zbOwK4+EepZu00uyVKvPksRZGndDQsnr18++2bANE6HeZenWfZiKYk5VMA6WS3iyRd1I2XwhFOPJ+k9s",
-	"3Zza9/Q9Q73SEJukU1bqcp1nT86fkrSgU0UiWIc3YO9PbE2+PT9/Qb4F0iJPM5anUdAdExpxHGCyLpXW",
-	"pWQFbpr703u2hkvr/mCsI3gs42R0RGZiWUijC8mI6yenWSG1aikXgkuGOiXpIOsOyUSk65DElsnGXfgC",
-	"Lk8SfeUzfoHsxc7B2B4UJCcD1mEmMibx0UgzhjOr3c6yHK+knQVOONNSJMtzUiy5ViLHEY+PBifxqXmP",
-	"krmY64G1JVTgePimmlFFpjTLgfuJoj5JvUdzutaEKhlXEdd2GVnketFKvGdcUyf87S9LoZCFZvziVO83",
-	"oWRaMDkDOiMLVhCxYGg1hEQukxmhMuLx8fRhOkiGrHdIv570jiYPWe9kOkp7D5IhHU0Ok6P0mMV98sYo",
-	"9VpZpmZdemaGdCiRLBE8Bb1wC9OsUtAmzjM6Pg6DecYdJwor1z6KPoyGvSj68PWTt7//bTvt7yylNgom",
-	"PAHvjDeJIbjeEd8ieFpk3JisGH1vBGUnfnMQBf1+PwrirlE/53r+p3oiEYf/1qydr5Hnaxakdxo5Pwgx",
-	"VVoNmUQ5EZY3zk4u1h/UYu2V/gjNweZGc5vkGWeSJGLJFaE4/zyTqiEYD6MgDmFUHE2vci2W2tCXSl9+",
-	"mn4GublVZO5+qt5R6API12bz9aKI3WezSK0lxL8r/9zc/jfWcVI1kVtJgJL4D0/OY9IRRcTjb5+cfRN3",
-	"9UN4aCwl8eHgiDwXinwv0myasTQuz8/stOZmXBg2p/9BUU3C8zasrHneITylZ+24i3/+ns+lhQgivj8V",
-	"kOuJ4Ob6x3fZPFPtkjanxYW+rcYWEFOSKTbXy4CZLugFcxL3L0tWrMsp5TCqP5WUTekyV8F4NAhLcZtx",
-	"dTgKQj3RbK6tu+FgAMzK/MvNOOOKXRjl4NX7bNGc8bdiReaaqHCSShD5PluQCZtqOrYTRqVDbpq3fqV9",
-	"2tfN2vw/b/KDlslfaSUEpW1pBLwogNtneiFPQXzpnxLBFeNwNHSxyDMUwgeLQkxyNv/9v0g0e8qp/rZg",
-	"02Ac/OagdF8f4K/y4AW+hTOoKcglz9JGmiZqvKOluly/jB1ReLq0ewtuc1fzhohXb8KY/C4GN6iWu05P",
-	"8S2Ovr6rM1AGnVc8PbW3AT12EW+dTU1/h3vi+eyvd9dv8cU5X25lrsFWQ0+rrzR9iaJuj5N0Rqmeq6JZ",
-	"HowD5QlNzaf0TuitBl8v+eOrH56PyZKzDwuWaIWF8VRfU/13kvHFEq4gaHPB+EgTp8oUmL2PaErsDB2Z",
-	"2hnJgwlNe+azwVX46TTmy/6Ecr2CCTNe3TnN9cViuJyQZBwX9/r8ae8hCBpYDih3ZvXPevpPEe+8fPqY",
-	"fH10cjjWWiEDLqUvMlGrLGEk4ygzJv/CElC0cv1PuSwKcQFOI0pe8ywRKSNc8GRGC5ooVnQ1CRnfdZ4l",
-	"n3qEa7EkNNdrXZMZvdTa3UQomGdKouDVcrEQhRYPMpOKcgW+kPLQTspDcxNqOTE9XE/R94zf2oHBTuqb",
-	"p0eFg1CeW1jrqe7m0zwXK/jZacV9PY+nophkacr4J+4hKIgw/IqjJFKzTMI+gtqM3uisSu6H5c6V82jZ",
-	"uqn78bZ2Ts8LdBHwioC59pUki+UkzxL946nReLU9DAuqLAJ27hnXCjrNnxSFKO5SHJxxn6Foa2pZsFbu",
-	"DPN8LtRTseTpJx4wqGHKamiZtu8rZ3lUnqXW6fCTbddAqN4UfryNs3wu0LSbCAX0r9kH6IM0z82paeqX",
-	"jNm9sMrmLqEfEF5OSa5qjqcmCLZAsk/yTL8xE3kqwXjCIfpVSQfe/J7nzm9btnn+oOL69wJBW9/xYluw",
-	"XS/oOhc0PRfiO60r3iWd4n6iRARFVbMnysmDI/Kn7BGcxyfpVZuksSbTWXkJiMx4wrSuDuJM6yEdq1DV",
-	"9Sl93/XedU/JlOEfjMtFa0TgBfCJfjgqid5fCjFraSH/hfdYDz0ht3IRtuuITbJG+7BmDEEIwGckNuhR",
-	"1/NaBtyo1e1Hrt72vHS+wE8iCYgfF3OYdspypl8cazU3JY4MnB2J63IbRNOU/D9mgH9UxZL5pz96uOH0",
-	"3cRbzt8MBtPvOW/nbVDAGa6OEevqNZ/Slr/NNjDnrI/eX1UMl/EVKy6zhL3m9JJmOcTl7phbpFTRCZWs",
-	"qoEmM5aSIruYKcLFaoMZgh46dDhW6fCl/qV3NlWsaPL8V3BsYIuuaKasLQqjZfyi1Y7wbMWrMDgX4nvK",
-	"10ZVl5/Kv4RAExncHNKuK+NkaDyOFQr0VM9zIYieCHEzaaG+girWA8v/lojuvDrfEDxoGF1ktNByMyyz",
-	"gDJOFoW4KJiUhCoieMJQaC8YN9HIiEtVMDqXGEkBRUMrZ33yRh9P7B1mbDZEGhvwIrvUSrD1JsD5mRyM",
-	"Omv6zCTxmtOlmoki++l25BmjhZad4P+egY27MOylVL+GJSVUPt9CBEv/91tSwtAgrMzUOhNq1/HNmze9",
-	"My9LrCWdLF/RtSTxIxjN9+oWjErB8bhpy2e2m/yv+aIQCZNSs7Yn4EK4RdtfH8zImcbTjOWpvoJMWwcy",
-	"GP/4MYC/6bfYHEywJeRH5C5AHmhlKQiDZtCOKjIXUpFRcBWW48xFyvJrRljy91ysOIFnSRRcLFTvJApO",
-	"tUZM/vDknNjoOjwgg6u3PnsZ+UTlbR4xu9dCXCbFTU/ndoQarDYkLjIP8UmMwU0KRt9Lm4ymCpqoUxLj",
-	"jseGE2nxoa0CkHCvuURbnqXfszSj5zD7L6MRa/kW+1/TX4lDCK5pncpE6eLHOLfeE56INOMXJhsHVOmI",
-	"x1mKzrAYOKl9WQlCeWnpo2tGQfzTuNMbPPEsSdii/ExLmN77FM6wDAak669k21SNtoj3dqwfzEzEXqvi",
-	"EQcje8n1LmqpwFICDqOT4XBA/v2/DY/7x/3hgy7OtZllZCfUlj7kpaA8F+olo+mnXnabR3Ro8zyMDwG8",
-	"K5jh2MngLza5rmu8CJTbB+wYCeVwryEvN72JN8mM1NPmNHiubs01YufoaBSTxiBPMwPnIOEsAxosl0C4",
-	"KNC8mqwJ1WqZIsWSq2zOyJqpPkQFzAT0/B4JBY71Fu6PXq2FyDhEcEBRgLASNdq5Te/pQ3aZJnKVoa8e",
-	"g7PpO9oSLnlT9ROD8oiP63Fc4CDVGpKedjPMakMQ1yWBVNOXKjnXjRGXi3TXGUOcaS4u95mw2ar2OZdB",
-	"Iz8VuvwgHIHW1CoLGrVFWbZHg8qkjh9xC8uJhf6ZVbajvNPoHQ4w5wSo5ttMKlGs2+OiEEPS5MLdqehd",
-	"kyHhbKUlNSQzNIkHglKV/9h2iexUvheXTE/NzJUWBYWrmG8O2sXwW+x8pDZKt9e2hhgIa/+A/mmf8Qdt",
-	"4yuhaL4liAebSsQlKwjNc/iKrH/mwdE1n6lRB269/XZog324mdso4rtMtuz2EyjpMPlkhoGEkN5vrult",
-	"UEDz9FsXtW32QEStxGzLUSwxt/A8tIB34SB7Mg878mTdTmaY4zQTOG75ncoX2rO1wmBaiPm7rexpA0Ni",
-	"qRYJaJSdkpgv89wr6ID9MizFVOw0yF6/gt4NzDFrI/0bTQ2sWqqtyg0TQwfNjSdWo6vKFlYmXTm70CeR",
-	"bVT4Yol6UYpuLJq/8AhtSnPJ6rR3E/EicK+8vaPqVCsW1tixCsdtSh070Q3LxxqY9mVUy1zMVaxocyFm",
-	"pFV0nmLJbcVYdctou9bjdIhGWZJRqqoUZTUtu8eQFKcgIUQxqbZoIBtorLyYJhVza2LnTjcczdNrctvh",
-	"oep0tYl6JHr6dNuGXRQM0pneJe7Q2ikW11dniNoOsrUvdijjamKVIxyba5uy/CtJFoW4zFKTbg9GxAcV",
-	"8VXGU7HCrCDPqsc/yLVUbK7fnC+US9dmUmVz4E7gvpChy7XAf0c8Z1NVzkhA6n5b7ZMxZj6odziNYDwc",
-	"PcT8Fvrhnf/iOxxaP/D1ycOBO5raVts1atGzYPzsmRbAsIh3uIhgHPx/Ymmz7sDtofVwQidiqcjjGVWv",
-	"FjNWMDLJ8ty6yvwB3ERGWhXw3CDjQf/wqn43w+BD70L0zB+1adZ/SVffG9/GVWNy11RR+MdRpbi9F9Ug",
-	"yspats/De7Qyi0H/0BfMYqkvqfsUXvQbqvSQnBZ8Ggd1GdqljLG569YPVfVrVQ+neW83sWKQ3dfKoYbN",
-	"aEq0yA/a4I61fofZgzHMLjY+B1xPkytXhrtW7fvGe/oqDDL5DhMHKtlorRN9M2NgOGOtMShQ2p6WjMFk",
-	"0yW6JJj1L3jENhEiZ5RXOOs18/wenvPs1muehxqH9ntlFhUE9RU941IVKF0kuuBtySG6HI33HBfsM6VT",
-	"slzoR4eDwYC4zB7ZcjMLTO3OGE/zNZE2G+eCcWUr2wTPM86InIlFH7P+yqRKzRH9bOp/jqIPg8Hb3+1V",
-	"OcGFArZPM06ev/7Om3Dr9bcZif2v6/v1Si8NqkR9eTHQOzEiUHwps0sGcZ9lwVlK2AeaqHytBTxsb41p",
-	"fN3GNFzW46jV+rLMpN00R+racD2/QQ22nfuIpUrE3PhqUNdtu2puBOPH04L6bRudm0eNabOb0YKqy/XF",
-	"IhUDLQ3cx4LKZzfuQoVdVHfiNZD1cYWqMdoOClyVwG3pfF3uiCJlhbRZB8sCvV0eXR9rsq4rc5+ZzPXK",
-	"LYfak0P/sMDVlXrNYn2qOdyMiAWO0WKP789YXU5OZrO52lnoXhzxqp0K2n0OvgtqIpS8BTfDS5OP/Pfp",
-	"Z9Kb6KWyTLPc3Kgv7nn6vt3C+cFVQZAslRCHYmCtxc2AW0w6OGsST4TqobLS3WYQuUW65xsCr15L1GCS",
-	"lrIbUx8aiexdfNKxGbjwP+jo6J5iku6SA+LBapYpJhc0wWzUIpvPWdonr5TQ1lXGI15m8RZzmmc/oTWt",
-	"10Iek87zp4+7EF+Igsd0+h//PQqInnNqg2CJmE/QZKNJYvPT4bco0E9HXCsJgmNGbJ+8ZNOldHkvR6NR",
-	"TDqUE4gMEsGNftgdY9hQ5G3LjbhmcxeiWJPHiSsgI09ePQ6JohPN0DlbabWji/beJEuzgiXIzAibT1iq",
-	"NwcJtchSUPEinkmhjXT/k69/PxqMzvTWw389geXp/3zwwP7xwQkainri+jakDENLYhpxb/fByuSXmcwm",
-	"OSMdwzN7UB6rBUXX/6xdkh5/8Egv6PXvnz55+rQf4YH9ZckInQuDaAFpsF9JvI4QTwRQF6GcV6sDRYAl",
-	"WEDXrz3CcrqIl7PzZgLT1nPURwxFqZO1S/yeLvMc/zgVud7RMYmCV6qg//GvLApwU6Pg1fnLs1evnkRB",
-	"SKLgr//61//813/963/Bn/Uf/u2v/+Ov//a//xP+/O//MwpIZ54lhSAyu+Bd+9T/0i+YUhSEIwFyeg6b",
-	"DvWKacTLchXJSLHMTUDzPVso44VZkxUrWL2WvpFGfu29bRPnUfTq5qJ9wsgkp/w9ROu2ynknclric2Bn",
-	"oWsdgvNkskR3HkszgHPQNxGSYLXh2dN02uK2Bivw3R7WLDqf0MFlTdtxLXRFXQauVxlvTMAw4rGndBvz",
-	"sGLrxKTjptztk1eMVXk2QBB8RFP4ysEMxLWTHu4tYneKW0L2dRm1rEx1Z5/+pxm619Z7V6dU0v6O+CjX",
-	"+hRrGuGvz7QGLrrRv5qllthdbEWsuMu43by/J5MRO5p+nfSG6SHtHbHjSe9h8iDtfc0eTk/oYDJMRuku",
-	"+2vTEK5dzyt80L3yznGb5rms/WyJjJsMndh5tEtgitr6rvVVNxwV180ann+Bjzft9mvePvee3jV0r1cN",
-	"gXubjH6DW9tmrTo6Cq3Z7k9gV59ceZ3c0TcONKyz6r1D9q8cUdUSiqwjPvaQBgyZTFjFQd/BW83ZKixv",
-	"ckog5wRGYVCJH3GsHSUzVmj1wwEe2QJEI5PWoSVCE6CzEQFMyI94J67uQkwkXUuymq1NMpJNQbJvBmGA",
-	"37Ipfy05SbgZPgk2tuTem4a7dL7Nn/5LcqHBbF/DFdjTI3IOtizLMdPYYuFRRXKm+YXgrI8gI9JUMHFF",
-	"3jO20NSQWfCb04jHkT9wFIwJctUkZ7SQpurB/Y7UO8+4P7/h53SH/w24v+9OqmzwNP15k5b8A2clilpL",
-	"qNpu4g3S5Kox6EQU6V65I+YT1+WOSIN75T7hf3u/MPPO1IBX95owHT516lkeiIHjZUcOPylDQQv1S1bo",
-	"TZoWYt6cz1PNjEmMTxnoifb4Hu5j9fQzzWEXGZNNNetaH+D1CTJSLItkQ6gTzxNssbZDHfv1Y5pKMIOC",
-	"E1QkEMNCRryynJBQjzt07MKHSOSJWKy7CNOj98pkPzNa5BkryiwNUUScQqTQyftKOkd1Azvxix9enZMD",
-	"eBZQ1OpJvFVYQMQxtQO7ukHcAmOQVj4ASSMe6l1Ns8Ab5BQsreE537ulHX0f9Be1slGKeffCXar33r3Y",
-	"puL/0tX6ekgMecWu+vQWHdpXmT3m6K5SnR283SoJrg891JOlbz371cqkv8uYhN1V4tUbf/GIBGiLDo2g",
-	"erymZujjJiW0vcCmmc1epf/Gzc03on2+gRwaZb9HMrRNDLMzdUsW6seAAxoUpTZLyuNH5eSa5VLX2dJu",
-	"vqHZoXLkth3+ltFczZq7W/JVuyDxvh3T1v+4eavtQxsiS2ckp/xiqa842oMIVKJ16GKp7bZWP2slR2wj",
-	"SWNqlmdrakPZ1WlWqMDmmTUuVfMipZlc5HT9zqrg5WH94cV570iQTWl+m1xkYPegoWo4nHHv7pVEOKcf",
-	"3l2bszXLLmYAWlg+6G2PsZzlRiVwcwpXmWjnb4jLuWvMtmDK1sFXZ/kSf8AZYRjCRBun4BoBfMeEnYKa",
-	"UdE+pC2xXiKU3rzN1GpNk/AP1FtKWKe05iaXC9lI8laufYpscor+DZPybXlUS5sDAsVpR8dfE1OHRbA6",
-	"rC3LBavGPrYloK6geg6QrEo4FVNHGhraXrBCYrq0zd5rkIUtLW0zHCDoGRpDW0ynDAO1wOQAWW2XnfQE",
-	"SouUz7hUlG+yAjQLt3aKWdpmWOd2ooeXNvrKHVBlGhKaS2GAyySJ/9+eKYHvPUvjU0QK1Qq5yZzWtxZC",
-	"yfYQ+9tV5eanAQfWAueLtMocoWp2B85oivyaLF7ORKGIXM7nFM4OtvB9hrhh3pTLrdxem+tlqZpy1xaS",
-	"rI1vEH4k6UiGTA89DFSZVOVFLQDRWgB8nQCEX+1OeNqzuTxtlxMNkyeXpoazqf8ajCZPAzbg6I0rWia6",
-	"X+tjqDpMdvOAQHXGNioyBFSrZJlWQLzQ51CuYCe3s6etlY9da3S13bNnXK9cMol8CrkJ05uPjpE4S0HV",
-	"RswG/EXWbkOLEty8DBvNyzK82PDIQ6GNTdvXZ95ZzdbGyV+aoLsFkpR4t7dt3CYdXZa0f/r+8OVSK1R1",
-	"Danvbu4ZopphgeTtGn3+3dtm9d3QlrupiXanNpaxel+0w/KeIRAi/IqV7A9OBqMumTC1Yoz77SjkVzWF",
-	"LOKd+GOEjgZMU/F0J/xDxd0QBVdxdwxJT3HBFjlNWAyo12hfgf8NIb5lGPEMnbqQVkriA5MRQeIDPyNC",
-	"/7uaD2EgbXehDn9nfrDAA0bXfoYDHDaJpv2tVlL3trYGbCCZggKsinvNbIMw0qu4YMpz74IZ0bwQYrEZ",
-	"jsRusklbranTgBvJyqQYn1ubN1sNWTB1W9kerhdKHp3HtzH0gXVMHVQ17eo5tn4ZtmCLS8DuEjG0U91D",
-	"0qEGfB1EliUpTKqpUVFIqPVc47M+0XVr0biT+h0Vi9IjgHNuXkzNRliyLDK1fqXp0Uh4AJA5W+IO47+e",
-	"Wm7xxzfnjWKGb1+Njh+QP745N5mDcjmJScfmY3wlAVoes8Vi9mERO8wZMJtg/FK8zZRaIMZCxqfC2uIU",
-	"0UoNmLFfXgR5dYzOG2k6AdbEhI7kGMIshZBw5QXEQ4sAhmnjkLDmVzAlM6r0ZzCVUDIW8ZWJyFEbeEcU",
-	"VCX0iiER8De/IR5cTyZ4xDH3KzYafOxdR85YKkl8ZvCFKGKtIZAPwQY7f3xzjt114rHD8JHZBbfpmnAG",
-	"oZ6ZkMwcQZLTbG7BRBDa8SvEhUKwf0gHNd3WigIgRjieEL7aJ2dknkmZ8Ysw4gY+CZCnXOqJBe7BCfkw",
-	"5SaJdDA0xF0HMLLr08wSYza5SGhOJCsuWRFCYq804/Z6MGncCa1tmq0giwLqhwV3mw52l7SbjamrmaxC",
-	"xviwJTHp/GjN07cdTXxyfHCwWq36xTTpaUoRRV8UFwfFNNH/Xz/X7fYjHmt6jU1maYutUVYo4opsfwow",
-	"qTA/F7QQLFxQ1po4jXhpCtixJOmAZdoFAm43T0vlTZqeBM4oWS8w2XKs9+hn+Df52eo8P5M5oxB8+Tni",
-	"P/d6Pff/9bNxK3RyTH4mR4MB+dm3U/fFP94Afqw55O0hHusfynnYmUKehvPXnqIhHB8Nvy57fj0BoFgf",
-	"NYjEw8Ggp5lRxpcg9Y8Oh/iCwQNCTzbidIYkPh6YnymJzwvK5ZQVrXhEJE5mS/6epeaqHA+O3UTAaLbC",
-	"w3tl2P9A6ifkI5ThEQ3Jz4S3wozV33VYwfjioTlbw94wMyGElNVtCL+NYR1sLQ57hPOBFOqCYQznGgDa",
-	"xpBzpmYiBQQfQGe2az02UwYXCuKZY/QXXyjxPcE4j8/0u3G3OWOHN43DnphhzcxKwGtpuL/xRVFEvm6M",
-	"lxg0oupoHghSxgk1sNOYH64nJquY041RGzhG5fAW8wJSEBxugB64mvFbAypqfCLzmrC8Z+texjUX9r5T",
-	"6cSDro+41rklLpve2NQ08LiwtPG5FoRX+NZwRH4mtwbT2vwsAv32lBA9QNvFj5b0j7BjlZstOPT42Hw6",
-	"yxIwrTdnaUZ7KCz0yMe1kTcBmiGBbcUxIyW2mCXqKhpZDD0Lyv4EW/HNeJN2S0kEcx+N4Nj3hZajBAJU",
-	"3gszrEjQJERXJD6F6WvO9w+Hj+KuHs8k8SHvlwZTXglxLZUWbCkN5cB0wd/SoEq9I1Dqguy50dOp9RY3",
-	"8GfxKw9hU4wKaZuabkONbQzuw4vimMAmdsAIhXCFbRaMISfXTQr8PK3In40JaOLXn+oZFNGWSXhgo8Zv",
-	"JU9JkmtlU1MOetxaBJLFxNVDHjuxshmxtgJJ2zxtAx6Pow2Q2zVR3a33Oi694XHdj43CKuJnNSx77LuJ",
-	"kEfUFelAY1qe6s9l1ktQ6Q6CGaJ57hRgr8sO1MTER4Oj2DS6w5bZIJbGhAtgBQnlJGe0MLcSZYtpWrjk",
-	"OZOmRkaLRn3XM2VV3sfCNJVKsFNaQpNZxi+sDqzHKdiiYJoF4L136r7tDGL6PdU64NJa/1tEeB5HHBcA",
-	"dGn6C2kFyqTXOk+yfsF6a9dljk/HS2BWopQ/0FzFeh+xCVJI4hevz41W9M2T756cPwHHadxaWYJoBU6I",
-	"0NzdjYgbJd8AJB7upOkPh4PfSKxM6w0Pu11Qn3vl1R4T0w+qY3YRy7YyKbhmemhrYjup7riiKbd3CYs4",
-	"2a1J1CmpNaU0RW4G4DmTcDSK8T55xdAI0WPDSA7PfUKT91DU19xh6CxNFTyLXca0+MMENWoPWP84o5cw",
-	"slHVeN/uj98gx24SNDIrt2hMNjbUatk9PVGgCP25VbWdVmsbrVqfs516ZuFSQDKfbtga9JObTqAtrYA2",
-	"9gCrUA6oReyS5kvIx0c3s+u1hb21xNRbkGTOxmg0XtOz7lSIcqj3FKbt/3UEO8202lB7ODS/dmGWxk0B",
-	"HUQto2iSpe0YJjWbMF0cNAtLWWJqNr1e31DCSDZ0+iY+CDxG48utwWpNblhRzULQbLBDeQpEoRmrlZRI",
-	"oppsNvS9q3JlaPsUHw0O467eWCvDIb5veKwWo+ggSQlIahlxk+nosSKz642/l8VvzukUQ00uIBw19ZOI",
-	"42mPXQ/F9p6YIDjqfTAvmJJkUw/MiLd2unwDG2cyIUAPAZ84eF068dHoxNyXijrRNQ4xAe9pBQEKSTwN",
-	"oU9eGVbChZe3rmhxiScC5yNDhBuGB/S5gjQBzzAcv0QVJOLbEdHxaKQqNSTSaZQhau3SjCmmimGDCuhe",
-	"BzJXZXPmN94EtR/vH546YJsjHoP+v2pZ8NDUkNjelqclf9I/k0xGfLos0F+4outGC8b23e2T51D0Dakm",
-	"ptcjM0fryPLbJ2ffOMcitA0Er3MmSSqS5ZxxhftiPEYwB3yuEEvl6u2tzw023vVRxeaDpCI6T/qH/dHe",
-	"0hPe6qIQjDiQMK04R2GSpbURlqRuCEr/bjlgx/IeZxyda+sqRNp2f8Tim1ibEpbp5PAnu2rYCCjNTtfd",
-	"0G+a2Cdm7WifYWtDcyf87qjQIQVoV/NzUy4DzXthjz1GYoY9swOLKaG12+IchLB2+NNX0i0aTpF7mWXe",
-	"FKlxuGWolEYcC4VATmCvdhgTBTjQsaUf7AjNeIr4BBHHCzODhL2fDDuDP4GT4afYKNAk1/YZXD9g9Jqv",
-	"MylD8/Bcc8tExkhYMuIvCqHVXQZ90+E3+6hmG3SR9dd0ntvnqxRsb7F9Er22lkAi7p6jEnyKXW/WqdCz",
-	"KFNaIS7ncKIrUQTNY+gFg5HOXjzzILvGwbA/6A+gDhXnEIyDw/6gf2giLBA1qSTmjD8GF6wl9vwdqPMV",
-	"d7xY8c3gACFIefQTl/wphrhrjEcs8XJHHAUkVU4HqcB+SIE5vuT3SAHGmU7MUFovgDcK5jf4gk0j55k+",
-	"QxPPkvr4MSCqJzspwJ04WUNWA3xnRfP39sZBSi+5zGRmJ2rsGrwrQMlwKO5aPUvNPj3CDCe/t/yP7bHU",
-	"8pED6KB5FV77HDYH1Q/WI6a5gU6xjLTMImltq+lS13fCEK/kQWz+tjKAitiQNDN4j5CzVWmU7qVrxptm",
-	"aCOdG3qnXod6smGapuWbtuWWDF02IFet+dyJoXov7jown7a5VQpp600ovHzKzTuF4S5wvIrCr9izhZKG",
-	"mSj2QXm4GlSawA1GRXYH0Qg1XTx/+thBqUCzawvOEfHt2CHmGqqCSsliMs00Q/dQOfok/gfDdN+hNYt3",
-	"OdUSSGnjIAcholeDBoKWN23QIBCSRDQXEzry31OzgrGIe8/brsiZJLkQ71mqlRro30UynrIP2iSDDDuG",
-	"vnqT5ZznRphG3DE0OPBqG2DjDY29Vr81SvjLxh7fN6DQ8wqbAmvSWB5xL4ZfJJAKhs8cUIl+o0IJGy+9",
-	"KDa0AA56lYqValGS+WNvUx14GPQq/zK5wj34vy1p8W9rLXdHg8GWXg37deOwOF0tzQ78/KmKJLM3/XYa",
-	"9+kPH+GK2l5yKz/wWtLCK8PrX3lda+VzNDy8/qV6S0B473iXj7V0T9Evj0a7vNxsvgPvnlz/br3F1lUY",
-	"HO+yodUOnfDWDtvT0gYN8kswIdfIdGz9bXOX6YU0GKkyeHsVBgvRlq/32Bir6AIQK46oYCXp9ckzZbpf",
-	"a5ZllOrSy9gnr007H6usApBExE0dOWKc1qGvwjJuDhk7iVZEo2DQ/zoKYtfAxCToGPPBJKNqiw+te+vB",
-	"gPwdb1lxm9KDC30k1N5aj+c/+BNbB8gZ4NQfia0NXGqNW7DmaZnDVS1PzgMtCjYmQO0HyehVu5sy/3Zw",
-	"ZcNx20CgWjGW94dpaOApX5lUSFrbhR9sq14b/im7Vbkt2XMRV1dXe2iOBuP3qprppRWwq4YkGN6mJCiB",
-	"FDd3Ba41hrnL5q3YBjMMvvOq6LY97567Wxkz2IFlu9ZF90LpboQS3imULU2RdBUGrW7cEpC3yQcR6lfa",
-	"rimYX4cJfn4Q2bRSNR2hvMhAraeq8bdHHKIcWoxUGqvGp84KMUM1vIsPTTqYcaBzkmaSLhaMFjLi00LM",
-	"jV2uBWMI3iswpyYsEVotnhbMOFfLnB/04kJWR2FiqRBO0lNp84uX/m+TXtkInsRkDmkIrttsNZCnhIh4",
-	"B2MSFpTIuDm6mJXkorG2by04uRoyFk/nRjJ2ChPdxbnwbKoXVj7ewG9astjOU1Ya7OLiuKiFimyjxjZj",
-	"xIzTbo8Y2dqwqD+z6WDhrq+RF8bJ9Su1GXbhP0/9DvxHg6Pr33Bt54GT78CMW3qB/zqFx8P91vrSawL9",
-	"a5Q835ic83bJE7b7j1+iBt0Mh4oVx3Qgyp1zDgBH39ge1h6vDW3mIjjPtGCJOLJz6zr2E7njw8FRGcug",
-	"Jjxe643dHNILRZgm8f6YEEBv4c9/YOoumfNn5oM7KM5fRlnW0znckR3ZlIngTpnrPav8m9Kz/8DUZla3",
-	"311/JNSzFK7uYtnmLjLpapoRyuVEMmUdlQ5nGe32U4sjuBknMMSsoD2xAglMAdzNprpLq+01xOTFUsmI",
-	"20wY0J4zrkTFbYV+FwPwZdPw9Cv6Enus3bJgqLiCpyM+0yo+lza3rJ4uVWH3HjevSAn7bqlsa35ewvTr",
-	"g8TUo1oWFKYr4FSgqMhPheqemuSiEt2qRRAgOOSdy4KbOs2AFGr9TTwrU/9ap5ONrjRNXOjjsfAv5Ugv",
-	"4W/uKrkBjDHg9APPxQT4IUteG+g5W/k91nywlo6lygttUwFpqhKjret/ts0HN2P5giRLqcScFdI4/QgU",
-	"w/bJI6ZNRjZt8byN9vOGGfTQnbxhdyrUTQznywr3vyUraH/H2b0u8Iv2uWEC8Z4+twNsmb45t6bWtdhh",
-	"/1t/moNaVGXb2RCivhhQwqYVfzaxdCWglhbz7kyuqYXX3Zywcmbm+Hk5UNm6ebNd8ZU0PeZ/rSHZ/S2A",
-	"+6t7NzFcWqUv7wpbkI5P0Oqvu/4HH+E/dnLBl72SOz4DkIquZfe06njNSrhmknHwdRs0mD75YcVZEXGt",
-	"Do9dapytF3K+FnS3Dw7jFs3c18Jtd330u1iPS6emE4fIuCoNWSDttds3Set+FQRUC3KBY0fcwngCS9vm",
-	"BT8zvUj3Oyt4y6nZTR/K0bZGzRXH79+hvxZ7ht9rH1/a72qqpDdxr1YVo6Rii+3QrlQ4ncPe9UqZ3Slg",
-	"EihTpFePgzVcr75OQjaoJKc1noDZwD5TINfxBPS83owh3KVPFWe4QfGBpd611QUzavhVN0yuXtnnSt+q",
-	"ZHBatuSE/8ACK9Okyw3xhVd6rwv+vbt0BWcle6kbdJ+uDYa7qSLYgWSTQ/gF8uVSGaTKq6ys4b2PSTwa",
-	"DD3lCl/RfJOtQv3jAH+MeGbKs1lKOnNxCcUaJT4ISAPAODBVGa5dAfZap7ysfLZCJKE84hPzzbIz5HbY",
-	"j7Jv5KmH8GFww8wCI+7SI6CsDjVVLVpAtSX7abYos3ynM24S4IibYniTLlKyuNO2allQi00x4mnE21Vg",
-	"1cI6Tc2uTQXBMnnrMNeH4evzrnTFjmIV+xYp+GKpbkktDnd9/lNc0PtJzRdL9QX8pdcLbHePsARvVapS",
-	"9bY2X1DY3XJO5Q678gVTKr21755XiW6pL5Rc+ctwQxtczudCvdTc+d4o/JXoMi8QI4uXGoITpe0Kza5u",
-	"qgMja67xWoPIEp5/qApB3FYGOkbfkGkFFfFODODJZo4xhKi7prJeD1/mcDqfVydWovYCpoqaSUdcLFWe",
-	"XUI2q0XCgelZexPhkxCnDyD6tcXJEO2w4Yp3hmzEN1uy15im35rt/Mx1oXdhw9ql7FBiZRUXfY73/vx7",
-	"vnfL/nxeJbAvaMJtZKuI4buRi75ByKzE1E1r/giZkU6HhPIwfZ2aPWABpWNsMetKcGqEk3C9dBtdIgFC",
-	"vG7CWTO4BaomJIsseQ+t8Nckhh2PQyictyxYG5DG6OGYzR82W7g3PtmBEoOI689MGBF5auEBNbOvNn53",
-	"HYONDQxJHRJDChaFRK0XLOLbjc5Vvd0lLq2BKdkp2zKQGYX0oXo7wDXDjKB6SMO3LM0o9pUq8lrEbfMH",
-	"3O9TrN/DwQBz3Gw2lug5eUcLZvraRjzi+qqwlEA9xJzNRbHWR1M6eydrY1OPyy5mKOks4BlPmFmbwVyh",
-	"+lQKBnJCS0oA5lkB9KZ15TlyoZJIgd0NVT2Aq5cPJd5ZnikLsBbxjuCmHA2/YLAfUuY1dwht6+NMWXiR",
-	"U2LeQ+wdz2VsQfm+gs3NphabBZH5pAHWMnBD8yzPM4MnaLQGQ2q1881kxCsl5RX8P8G96hMcpuIrN2BN",
-	"EW+2GC2d6GQHH/qjyj2DIU2VjH+KeNbmJiUASAg6zoUQ6WlJEKIwiw0hNw77p+mzNhA24LvhogcjxN3N",
-	"Os1jZGsN3rrRJIT0agfjKkzRTgUUYlGIFHthb8SEsJGPUmHxe1PT3k9v9f8Meie9tx8H4eHJ1V5tqieM",
-	"DPXcjgYkFytWAH5CzhQiIKTZRYYwlrP1Ysa4DJE5Z7atEzXPbqrsb2/m6nV8altxqcyXa96r4cYvLLPc",
-	"EM4G/0FVVumtWX6a+wTGu4kjAd/cITjyhYMht7bAX64+fWP/xb0e/tn1cL3bTQ20rtEWS35X2TZl02QQ",
-	"DjfMz2/Hc4D+2i2rbdOdXV0TtJz2S5tCzJfHXtAQ42iFhji3nCMrsX0NnG7sQAhiIulaemiRgGtoESUi",
-	"7iflv3GFULGWLSYCYj8Bn01JFCC8ln4Ce1WQDrTbjoIQi3A3PUFG+hm0PaTQ+lGnxHI0UIq8HXsFu+m2",
-	"Yhx1w4gjfA+3yFwIvo++G6w6ZQx6jgtIkLJ63nAw8HGFAGSRUUDUA1RPiojBDkcIqgUcGr50SP4Gjqk1",
-	"G8nS2heHvjB1s7KaKn/mCAcOyAWlzNPE4PTYpHh9swGvvDEK0m45iPGcGahksaqUBHgIGdh9bROKBLkc",
-	"7Qkk4TZcv/eFsSPM7b3HjLg7IX8PMnHXKWf2vu2d827gEm5fCD/SRpy0IOBNeeLh3ksvDm+wlTJFZtpc",
-	"N14jz2sTceMCKgEsC3zAZhe0Si4lxPsSesI4CeaMgt4T8Q6WQpV+KxCHrXb1S9wxFCVfsgzIHN19HdAX",
-	"rAO65213YLlgv7xKq4w9OBxylB72wL0mSmp7R7sOE85V7AdLxy4oSkxMFN8DtyAitGl12PWjmGY8kzNw",
-	"2ZWtKFwf3BAA2PHRXTJxtxQHeY1g5a85gFnvsLtDANNmXN2HLu8Zzy0xnrPW1s23By9wDcc6QIT2jRzr",
-	"jPwIIaWi9wpyveHWl8D5MzXP+3LBkv5qRtXqAqDz58tcZfraHCAgf08yrgxr7Os3uhHHz/qQlzXAMBOF",
-	"MdsCLxuXgwT8eAhbWo4IP5MFKxwWvY0bUaPlAYqAgTEDfme6WWq1ThTvgQGm0I2InJFEzAE/Pc+41tri",
-	"MZkxWqgJoyrumkDP8Ni1oXrP2EKSLM3BE8SxWYCEThJ98sYvb8qcRhpxURCpxEKajnKXJUsu9cqQUBJf",
-	"CM7sEmHpJbA+hPye0GRW3wq/4Qn85SuJ7dqxQZkFOqOSxN9RqXpwrr1n39ikYEjhgpXwC4xJJCyzjSxW",
-	"NkVmnknJUgSqpyT2GGpsUexJnFJFY+g5FMdxxLN0TI5G0HuJq7E5XwzajcnHKMjSCPrGR6abehSMo+Bw",
-	"Okj+z///X6MgjPze6vCblWrwo2u1Dj+hHIQfTGwnQliCMPKwjOHR0WD0oDcc9kbH54OT8dFwPPi6Pxwd",
-	"/lMUXJmJR/y8WLuup3GyLHLSe05635IoaO94+9vzKCC/PXvxDG/eb599U710rchBr+CnEmB9h5ia7cMP",
-	"rSEoNlaFHnBwZumpRzBanV+CMw3aqmUlHBvKpzLSVCGLjfGm6zuuXy/BFfugDmDKvZIZuZbQARDM8DqC",
-	"GTYJ5sFkwHoP6THrHaVHSe8kHUx6DybD6Wg6nD5IR7SFmgxtVKmoQmD709GD/snDIdLRJ1D/DRZzJ1cj",
-	"4h5zjHgNvs+n1KYYOcWsPuQQ2MwWuoB4fMSykX7QxA1vNVeR9JGOTvVthSpZbPu35CrL/dAb9P2T5hbc",
-	"K3T3Ct1tKHRvACWOVtW6PLtkd6DTwYW/fS/bi6Vy+TykozWHbh3lKUQUKagU4murjrwzvMV09qu3YOxr",
-	"mWrM12LJpfWY6S9cFJpqx2Qh8tx9WwnTM9LAupIWU7cf8bN6uljGval6z0Jajv47S7HFkNEXM3laqWyC",
-	"zlqVBBtogQGZy5XYn19+D41vOVuVGW4xBqvG+M04jDh2VL0os5cBq2i5IJO1/mjXFOiWdVcm1S00GXA2",
-	"tQogv7RKC7W4kHGG6UvYUr6hZcC2tzoXR3fmXLQnrzVJE+uyyoptKuz0Zv/87r2Qt1Ljfy8KPrsoABK3",
-	"mZGavezhUHRZEZss8/NG0ecuxRaWjQz19Wrwr4jbUkSvaAuyX10iRdr1W/GVPkyDERiS2MNDM91wa5iB",
-	"2G+Opim0ldjQCMyVy21wVkZ8N2/ln+0+/rpLLcwydnVUVgnjXr2952mfBTrpsrxcd5HNZcc++IjJs1cb",
-	"maO+DzvUMpxuwSBypQbol8xkxPGrfXJGyjTuqv5X0RFPsYem9cxB2n5NL4bmZZqDojqXKaPf9ckzVYNb",
-	"cdqzdZTOTc/y/UBYzloK9mup41pSGf0WewDZIdDzVWEfY5tUFJI5/dCjF+wfD4fHhw8Gg0FIsvl8CVC1",
-	"WzCy/+wymrf6ufSB2uZuejswQ2xOe5Lp92yIPv5d7KWOrRh9n69JBzp09/t9r0c3oOHin7qek9Y71819",
-	"yzd15Y741rbcZVfWaofsRids6DoXcZcJHwWjnvXX+L3n6i67yuFvbpU4OrrzHmz2kDc4bW6hMt584Sb6",
-	"vXl1h+TuDdTxxdK9b3PR91L9HgSnKTNvu4Zy251C6Rpi7drQBSYWVM1KHocPBXXsj5vXw+yhbRyk2XS6",
-	"JVIK8a4X4P7rvHz6mDw4GYy66L1BOOvWXHG75bHpcR2jaw1zxKauYozEOIsYA5Q1pxMUwk3+hSWKxB8j",
-	"7N8WBSGJfHRqSMiOqmDXUXDlCSuEi/fwd+RMrCRmny9gYabejzMSF2yR00TrME6uQ2dxgKPH+esNg2op",
-	"49jDfsvxgbMVD3xjMYx4fFC1FU9RByHxj289LU2tRHULsL0h+8uS5n1vI7EALuJYSyoKsI9NUanbTohM",
-	"ulds6rSNwy4KdpmJpVN1Q/si6ZFh3Cd/dva0URvtC+7gQJOiElpJ2377el9cKxLv4CutRUajmHA6h8JA",
-	"+0g/4jWN1VNosQEAK9OJbM5i1lBq7erRPvdGj/gjoWZtu+uUOViQchRRUR4RzaGqt0ICPTolFzSDmPbu",
-	"FY++s8FoXCa2HfHPo4l+oy/5DlHXDfV7bl9MWoPmZqetpGTySSfbumKZk/m0er8voklrErddGnZTn0lV",
-	"e0aKuan6TDztedg7/AUpzj0gj9/X6jaAyMQiGAeGrZqe/ME48HlkWVkx6J/os93wSrWhgXvJdDfV7Fjv",
-	"lqY8xhPWB/fVbtq8uSUvsDy0XZ/HCwByvCndVJMLfYoO/Mze7E/QgvWV30H990n6i+n8t7/ee83/77qL",
-	"AbJ40KkcIsTdqf/XSdEcGvQr8Us2Cwotj9SNw+577AviJjTK4i+EbW9zZ9uzKVXgJUS/beS7FoZvqZkp",
-	"bY9NhlHEnbJaBtBxy7UFgf/F0neaPsZm3+LuaZkzYBqyUlX9RD/iT2iRZ6wo6V5fhPdsoQx+yVr/AfV3",
-	"80VoGZspyfIpmTBiPw6KM6g+DQVbKzjG34qKj58R4P2IcK6JjxYq6ZxFvB25Z0z0RDhWThYizzUBWNCd",
-	"sstRn/zgioHNx0uL0qYSWBBwdxyQBWsyC1IBdsVcXLIxAlqCEmcBibzVRLwDOa0FzS5ming5C3YzusaD",
-	"/OL1OakjzKHxUes44Ho4GbHbDQ1UDJzFht5gxtZRxiZJIw4Bx0a7rnBDj2Kjc6LVW6qptdWGEXedDWJb",
-	"Vhm3l3Lp2W5zde/aCeztjWpc/cpgQzH1kl5LQJqZUF6Dvgntvw2F+tW9ZapgMHaJgoeD88HJeDgaHx31",
-	"j4ejfwpC99xEf+/rdDh9kIxYbzB5SHtH02PWO0mGaW9EDydHyXH6gH2tLbANTeiRlY2P9V54Vz8Yj8IA",
-	"2QNoxMCSwwDjLdqSgjW4v7xzYC+Q9NjehR/PHuQ0soeJttcfz6h6tZixgpFJluf6lrX239+nlPkaB3mT",
-	"l/4S3Ma7lx3b6PXfLKjqfauuX7Z72ylI0MXRiP2KQL0WHxXY0fZ0nJzyiyW9YASfNWFnrTIUS21x94mt",
-	"9rEdNS3QVOkekYxkKWRsNNNZvscpfMZYHXxhW0sumDdJqKK5uPiV5pXc37jNN66Z66HsqftZHuYPeEFm",
-	"jOZq9tPmyAgi9rmuAwjdyIhZLKT+gqPfASIqsUxmFYS9fpvT9lv48Oe8D+YLm/xcZgEZYBxeshs3gvp1",
-	"UaSmEZYsC/2P8Y9vqxRzyTiTPqkgdRhSAdzN3SmF1WAWDfZjSOLjwaHfebeNOl4ymmZmMl+IQCQKJhAB",
-	"UHBoE53l3wmpfBGxv4E2fXpoEmf1xY/BBGr4zpZqpscB/zgUMG0KB5l6UvAzwH9L7FOVimQ5Nz7fZaHt",
-	"mQMw5MwM2oZy/pFkRtVEKNAGjCcH0oa3uYxY6kW76nE869ezLUZWRaYMHInL/kINJeIbE3obPcA7aN2F",
-	"pmVwWCYLd001BKYag/Ohhgzn48Ry9qG0b8CQrqJeblr4tWpXOZKRW81xLOMCZ0hhKUVz+AmTp+BSEe8d",
-	"upg3oqGgq7dX/zcAAP//",
+	"7L1dbxtJljb4VwLZPbDYnaRISvIHhcFCdtld7q5yGbbc3p1KjzOYGRRznIxgZwQls6sELPY37P1cLLCL",
+	"vd+9e4EBZu77/Q/vL3kR55zIjPwgRdqyXdXtAbrGYmbG54kT5/M5PwWJWiyVFNLoYPJTMBc8FQX88yzP",
+	"uH58zi/sH6nQSZEtTaZkMAnO54Jx+/iOZtoUSl4wIU1m1szwi1MmLkWxZgt1KZiaMeNeZsmcywuhWWYG",
+	"QRiI93yxzEUwCaJgHAVBGBTiL6usEGkwMcVKhIFO5mLBbfdmvbQvalNk8iK4vg5xdN+phOOQukb46sV3",
+	"rn8prnAM9Y4P+TI7vBwdTpXRh0ezYXJ3OhT9+/xE9I/T46T/IB1O+3eno9l4NprdTcf8EBoR+nBZqHSV",
+	"QGf7jfsRT+bikZKmUHl72GdSX4lCM6MYX5m5XdSEG5Ey24XQRjNe2NlcioIltqXUTqjqT8jVIpj8GEjV",
+	"10YVIngTdo1ByVl2sX0k8bLILrkRIVvw931+If75aHRydHc4HIYsWyxWhk9zEbOruZCwwpei0JmS7Ipr",
+	"xvU7kbKZKth0zeRqMRUFO8hMJGngSAa9U1Z1IlUf5hPbT5BaVMFyboQ2IbuaZ8mcJVwCUU1YIS55nqXc",
+	"iEheZWbO4qez/jMlRf97bpJ5PIi2b4tbplb3QRjsMu9ty7r5xLROiqPOBD5cFUDLrBA8nfhrekfTIg7Y",
+	"WWKyy/KBrq9oyLSC7zRfCLfuma5+qvWDa+QfwqO9D+GjVVEIaTZPearMHc0SfK29AKEl9EKYYs1gG+1/",
+	"1MrAEmTyAkY+VYbxC57JJs843nu4N42zNb4BO5NrWl07VDeeipGFzBQ8k3aw2nCzKplcJDOZ5KtUpO2F",
+	"Hu098qeO8rYfWuDLwEJY7agN9jsNe1P+Xnx4qsxHcuE9F+/PeFpuhd9ZpsYlizkcxNidRMeiaqseSaDb",
+	"UxY7dhwzZeaiuMq02JVFlZz8YzgTrcA32Wy2+Qyk2WzWdQiQF5krVfJ4ZC06ZHEURKvh8CiBiWoDf4g+",
+	"/oZv4U9REA/YU4PrE0lHlu2T0d+fCdHkNk+sYqMdc8uM466My5QOMYzVHXIl83V5z0XSbw0OvCrcvxZC",
+	"a34hWKq65jbuI9F86AT3OmQ0yo8Vd9xFc3iy15ivw2DJC74Qxpcln87gdm6P/wcp7CouVCGY3UZdExtD",
+	"lqjFgve1sG0akYb25fh3MTxY8kKktLH5esDsWlwVmZUMMs0SXhSZSJm9VGAfM18eFe8zEKlkCmTgrik7",
+	"BHtvKunk1wU7iH8XTxiX695pJMtDzOLj0TgesCeqYLTM9kyMLbnD/md2eihTB2Eg+cIu09MZiik1yW3B",
+	"338n5IWZB5PRcHwcbhJ5n86snLNhIWGQSSG4Ed407cRPcahIx5mhqQ/YD3Yq7JLnK4GyZXYhVYFi5abB",
+	"V4LWB83gGTS0TaWwXYXAastFreTtuBzakpt5NTD4eCuVLrkxorBf/uuPvP/XN/Y/w/6D/pufhuHRg+vf",
+	"Bs0hh8H7Pn3Up7MdTILFShs2FWxkJYLjIcvVlSgSrgXLhX1XhyzNLixBqYLN18u5kDq0LKIwVkwAQYfT",
+	"u7AqD5V5mm6TS7LUis+axVka90LG2atXT7/ZsAxTZd5m6dZ1mKliwU0wCVYreLND3EjFYqmMkMn6T2Ld",
+	"Htr3/J1AuZKITfOZqGS5g6ePz5+wtOAzwyKYh9dg/09izb49P3/OvgXSYk8ykadR0JswHklsYLquhNaV",
+	"FgUuWvnTO7GGQ1v+QNoRvJZJNj5mc7UqNMlCOpL2zVlWaCta6qWSWqBMyQ6QdYdsqtJ1yGLHZOMe9IDT",
+	"08we+UxeIHtxYyDdg8PNKYB10EAmLD4eW8Zw5qTbeZbjkXSjwAFn9hbJ8pwVK2mFyEkk4+Phg/iUvuNs",
+	"oRa2YasJFdgefmnm3LAZz3LgfqpoDtKu0YKvLaFqIU0krV7GlrmdtFHvhLTUCb/9ZaUMstBMXpza9Wac",
+	"zQqh50BnbCkKppYCtYaQ6VUyZ1xHMj6Z3U+HyUj0j/i9af94el/0H8zGaf9uMuLj6VFynJ6IeMBek1Bv",
+	"hWVO87IjI9LhTItEyRTkwi1Ms05BmzjP+OQkDBaZLDlRWDv2UfR+POpH0ft7j9/8/rfdtL/zLbXxYsId",
+	"8PZ40zUExzuSWy6ejjtuwq4Ef0cX5UH8+jAKBoNBFMQ9Ej8XdvyndiCRhH9b1i7XyPMtC7IrjZwfLjFT",
+	"aQ2ZxnsirE6cG1xsO7TX2kvbCc9B50Z1m+WZFJolaiUN4zj+PNOmdTEeRUEcQqvYmp3lWq2soq+NPfw8",
+	"/QT35tYrc/dd9bbCbkC+psW3k2JunWmSVkqIf1f93F7+185wUleRO0mAs/gPj89jdqCKSMbfPj77Ju7Z",
+	"l3DTRMrio+Exe6YM+16l2SwTaVztH6205WZSEZuzf3AUk3C/iZW19zuEt+yoS+7i779nc+kggkjuTwXs",
+	"ZiL4cPnju2yRme6bNufFhT2tpAuoGcuMWNhpwEiX/EKUN+5fVqJYV0PKoVV/KKmY8VVugsl4GFbXbSbN",
+	"0TgI7UCzhdXuRsMhMCv6qxxxJo24IOHg5bts2R7xt+qKLSxR4SCNYvpdtmRTMbN07AaMQofeNG77Sfew",
+	"bxo1/Z83+GHH4K+tEIK3baUEPC+A22d2Ik/g+rKPEiWNkLA1fLnMM7yED5eFmuZi8ft/06j2VEP9bSFm",
+	"wST4zWFlvj7Ep/rwOX6FI2gIyBXPskqaJWo8o5W43DyMB6rwZOnyKzjNPcsbIlk/CRP2uxjMoPbeLeUU",
+	"X+MY2LM6B2GwtIqnp+40oMUukp2jacjvcE48m/3N5vottrjSllsba7BV0bPiK09f4FW3x06WSqkdq+FZ",
+	"HkwC412alk/ZlbBLDbZe9seXPzybsJUU75cisQKLkKk9pvZ3lsnlCo4gSHPB5NgSp8kMqL0PecrcCEsy",
+	"dSPSh1Oe9qnb4Dr8eBrz7/6ESzuDqSCr7oLn9mAJnE7IMomTe3X+pH8fLhqYDgh3NPunfftTJA9ePHnE",
+	"7h0/OJpYqVAAl7IHmZmrLBEsk3hnTP9NJCBo5fZPvSoKdQFGI85eySxRqWBSyWTOC54YUfQsCZHtOs+S",
+	"j93CtVoxntu5rtmcX1rpbqoMjDNlUfBytVyqwl4POtOGSwO2kGrTHlSbVg6oY8dsc33D3wl5axsGK2lP",
+	"nm0VNsJ4ZmErp5Ynn+e5uoLHpVQ8sON4oopplqZCfuQagoAIzV9JvInMPNOwjiA2ozU6q5P7UbVy1Tg6",
+	"lm5WPrytlbPjAlkErCKgrt3RbLma5lliH56SxGv1YZhQbRKwck+lFdB5/rgoVPE5r4Mz6TMUq02tCtHJ",
+	"nWGcz5R5olYy/cgNBjHMOAkts/p9bS+Pq720Mh122XUMlOnP4OFt7OUzhardVBmgf8s+QB7keU67Zqlf",
+	"C+HWwgmbu7h+4PIqheS65HhKTrAlkn2SZ/aLucpTDcoTNjGo33Rgze975vyuadP7hzXTv+cI2vqN59uC",
+	"5XrO17ni6blS31lZ8XPSKa4n3oggqFr2xCW7e8z+lD2E/fgouWrTbWzJdF4dAqYzmQgrq8N1ZuWQAydQ",
+	"NeUpe97t2vVO2UzgD2RysRIRWAF8oh+NK6L3p8JoLh3kv/Re66Ml5FYOwnYZsU3WqB82lCFwAfiMxDk9",
+	"mnJeR4Mbpbr9yNVbnhelLfCjSAL8x8UChp2KXNgPJ1bMTVlJBqUeifMqF4inKftfqIF/NsVK+Ls/vr9h",
+	"98uBd+w/NQbD75fWztuggDOcnWDO1EtdWc3fRRvQPtut92cVw2F8KYrLLBGvJL/kWQ5+uc/MLVJu+JRr",
+	"UZdAk7lIWZFdzA2T6mqDGoIWOjQ41unwhX3SP5sZUbR5/kvYNtBFr3hmnC4KrWXyolOP8HTF6zA4V+p7",
+	"LtckquuP5V9KoYoMZg7t5pVJNiKLY40CPdHzXClmB8LKkXRQX8GN6IPmf0tEd14fbwgWNPQuCl7YezOs",
+	"ooAyyZaFuiiE1owbpmQi8NJeCkneyEhqUwi+0OhJAUHDCmcD9tpuT+xtZkwLokkHvMgurRDsrAmwfxSD",
+	"0WRNn5gkXkm+MnNVZH+9nftM8MLenWD/noOOuyT2Uolfo4oSat13EMHKf35LQhgqhLWROmNC4zi+fv26",
+	"f+ZFiXWEk+VXfK1Z/BBa8626heBaSdxu3tHNdpX/lVwWKhFaW9b2GEwIt6j7240Zl6rxLBN5ao+gsNqB",
+	"DiY//hTAb/YrsQAVbAXxEXnpIA+ssBSEQdtpxw1bKG3YOLgOq3YWKhX5DS2s5DupriSDd1kUXCxN/0EU",
+	"nFqJmP3h8Tlz3nV4QQfXb3z2MvaJyls8RqvXQVwU4maHczuXGsw2ZKVnHvyT6IObFoK/0y4YzRQ8Macs",
+	"xhWPiRPZ68NqBXDDvZIadXmRfi/SjJ/D6L+MRGzvt9jvzfYSh+BcszIVeeniRzi2/mOZqDSTFxSNA6J0",
+	"JOMsRWNYDJzUfWwU47LS9NE0Y8D/Seb0Fk88SxKxrLrpcNN7XeEIK2dAur6ju4ZK0iKe24l9MSOPvRXF",
+	"IwlK9kraVbS3gkgZGIwejEZD9p//z+hkcDIY3e3hWNtRRm5AXeFDXgjKM2VeCJ5+7GF3cURHLs6DbAhg",
+	"XcEIx4MMfnHBdT2yInDpXnBtJFzCuYa43PRDrEnUUt+q02C5ujXTiBtjSaMYNAZxmhkYB5kUGdBgNQUm",
+	"VYHq1XTNuBXLDCtW0mQLwdbCDMArQAOw43uoDBjWO7g/WrWWKpPgwQFBAdxKnKRzF94zgOgyS+QmQ1s9",
+	"OmfTt7zDXfK6bicG4RFft+2UjoPUSkh22G03q3NB3BQEUg9fqsVct1pcLdNdRwx+poW63GfAtFTdY66c",
+	"Rn4odNUhbIGV1GoTGnd5WbZ7g6qgjh9xCauBhf6e1ZajOtNoHQ4w5gSo5ttMG1Wsu/2i4EOy5CLLXbGr",
+	"pkMmxZW9qSGYoU084JSq/WPbIXJD+V5dCjs0GisvCg5HMd/stIvhWVzaSJ2Xbq9lDdER1t2BfbRP+8Ou",
+	"9o0yPN/ixINFZepSFIznOfSim93cPb6hmwZ14NK7vkPn7MPF3EYR32W6Y7UfQ0oHxZMRAwkhvJ+O6W1Q",
+	"QHv3Oye1bfRARJ3E7NJRHDF38DzUgHfhIHsyD9fydN1NZhjjNFfYbtVPrYfuaK0wmBVq8XYre9rAkERq",
+	"rwRUyk5ZLFd57iV0wHoRS6GMnRbZ20/QuoExZl2k/0FDA62WW61yw8DQQPPBA2vQVW0Ja4Ou7V3ok8g2",
+	"Kny+QrkoRTMWz597hDbjuRZN2vuQ60XhWnlrx82pFSycsuMEjtu8ddxAN0wfc2C6p1FPc6GjWJPmQoxI",
+	"q8k8xUq6jLH6kvFuqaeUIVppSSRU1SnKSVpujSEozkBAiBHabJFANtBYdTApFHNrYOdOJxzV0xti2+Gl",
+	"+nCtinqs+nZ3u5pdFgLCmd4m5aZ1UyzOr8kQrR7kcl9cU2RqErUtnNCxTUV+R7NloS6zlMLtQYl4byJ5",
+	"lclUXWFUkKfV4w96rY1Y2C8XS1OGawttsgVwJzBf6LCMtcC/I5mLmalGpCB0vyv3iZSZ9+YtDiOYjMb3",
+	"Mb6Fv3/rf/gWm7Yv3Htwf1huTWOp3Rzt1bMU8uypvYBhEm9xEsEk+N/UykXdgdnDyuGMT9XKsEdzbl4u",
+	"56IQbJrluTOV+Q2UAxlbUcAzg0yGg6Pr5tkMg/f9C9WnH61qNnjBr74n28Z1a3A3ZFH421GnuL0n1SLK",
+	"2ly2j8N7tTaK4eDIv5jVyh7Ssis86B8o0kNwWvBxHLSM0K7uGBe77uxQdbtWfXPa53YTK4a7+8Z7qKUz",
+	"UooW+8Eq3LGV7zB6MIbRxWRzwPm0uXKtuRvFvm+8t6/DINNvMXCgFo3WOdDXcwGKM+YagwBl9WktBAw2",
+	"XaFJQjj7gkdsU6VywWWNs94wzu/hPU9vveF9yHHoPlc0qSBozuip1KbA20WjCd6lHKLJkaznOGGfKZ2y",
+	"1dK+OhoOh6yM7NEdJ7PA0O5MyDRfM+2icS6ENC6zTck8k4LpuVoOMOqvCqq0HNGPpv7XKHo/HL753V6Z",
+	"E1IZYPs8k+zZq++8AXcefxeROLjXXK+XdmqQJerfF0O7EmMGyZc6uxTg91kVUqRMvOeJydf2goflbTCN",
+	"e11Mo4x6HHdqX46ZdKvmSF0bjuc3KMF2cx+1MolakK0GZd2uo1a2QHY8e1G/6aJzepVUm92UFhRdbk4W",
+	"qSloaVB2FtS63bgKNXZRX4lXQNYnNapGbzsIcHUCd6nzzXtHFakotIs6WBVo7fLo+sSSdVOY+8Rkbmfu",
+	"ONSeHPqHJc6ukmuW61PL4eZMLbGNDn18f8ZaxuRkLpqrm4XuxRGvu6ng8SVZkttqO0WKOZtDhxqQGFV0",
+	"n6Isdfd3pWDzVDgBFVLmLTUhl47ZgZNnUexcrooL0atT2YPpWBzP7iX9UXrE+8fiZNq/n9xN+/fE/dkD",
+	"PpyOknGnCF/pAjdK+zuZXmlZrFoDU4L8MFNwqTncIBi2WJje7kaKlBve1SM3VWyA7QVjTzVLxRJCcCWL",
+	"bVsxO7CXb+y7wiDR9Cec+/WhsLus4/qKQlpeMge3nloGk6AQy5wnkO/M7fEMDv0BhQHkKm457yRcBtdv",
+	"9heDN2lrMHLQ104Zx9AI/M13YMxBd72A3SvQUebNczQe3ttm0es0TJJHdKMWGf+vfYpR6D9NYzeYWopY",
+	"g+BL5dexD6T9Ow1p4WQ6FEfJmPfvzkZp/5jfF/0H03tJf5wei7uz+0Dou6jAhtyCNzAHOP/gQuy8UEqJ",
+	"GZoL6cjXlqdh/QZafrOF2XRbOWtGb9LRkWpv3eSNLO8f0tyNK0oxdcg7wl+A9bsiws61eZdhvoG7OGrp",
+	"yfZmIo8LiiXkV7W/E2EiHbu36K9KVLJ/FQIyOcuHTkJwP6Br8y1x40qD9LpAszGYkcu/XCdvOg7oQ7XD",
+	"UbBs/BZI/gUlA/1jUr1dRC+OdJblJM5+ccL/vtu8+EOZgsiyVEMQiABTadyOdonZAY4ajkIfLQW9bdbI",
+	"cpLl+y1ts5nI20W83WACI1KHPambHbj0F/gPehl6p5ghs5IAN3Q1z4zQS55gKkiRLRYiHbCXcChZJiNZ",
+	"pdAUC55nf0VTtp0Le8QOnj151APnfhQ84rP/+n+jgNkxpy4CJVGLKdpLeZK45DB4FgX27UhaDV1JTEcZ",
+	"sBdittJl0OnxeByzAy4ZhOWA3AXGmd4EY3ZU3jXdSFoOcqGKNXuUlNnb7PHLRyEzfGrlXymurM7fQ6l3",
+	"mqVZIRLUJJiV9dIURGJLqEWWgn0lkplWVg7yu3z1+/FwfGaXHv71GKZn/3n3rvvx7gO00tqBk+QKcR1q",
+	"Fklv9cHEKy8znU1zwQ5IYekDNoWVN3p+t25Ktv3hQzuhV79/8vjJk0GEG/aXlWB8oQhOCnJQ7mg8jiAh",
+	"AaKaMqVL6QAy8Cuknp6f+Iu57JGsRueNBIZtx2i3GBAhpusy62q2ynP8caZyu6ITFgUvTcH/699FFOCi",
+	"RsHL8xdnL18+joKQRcHf/v1v/+ff/v1v/xc+tj/8x9/+v7/9x3//P/Dxf/7/UcAOFllSKKazC9lzb/03",
+	"+wHlgSIWGJDTM1h0vGIiWeWKasGKVU7RRO/E0pALZM2uRCGaQDatHK4bz22XLh1FLz9cr54KNs25fAeh",
+	"MluV7PLK6QiOASMn+rUhMo5NV+hLE2kGWEr2JEIGSiF42rd02uEzBhPs2z1MyShVonfJ2ZUnjbgRXqa/",
+	"eLA0ZH8NIxl7Fi+yzdYMjTE7KIfcG7CX29UyFwQUN3Z6tPcVu5PmCqlPVchQbai766ofZWW+EWylPqSK",
+	"9ncEJ7tRxW+YY359dm3gohvV0g67i7qSZbrL5vXd0bpy4/q6GMAb5/MSXyw/eVtym/a+rP1QxUxSeGxc",
+	"atQVKlRjfjdqyS0vwU2jhvef4+tto/kNX597b+8aN2dnDVFzLhPsA05tl2Zf0lHobOZ1Y89uDrHqOJVb",
+	"39rQsMmq946Xe1kSVSOa11kNYw/mh8hkKmre8QM81VJchdVJThkEfEIrAmBwIonADWwuCit+lGiDLvuf",
+	"7qR16IiQomOcOx6z4SJ5ENdXIWaarzW7mq8pEtjpqe5LNK5kl8LF229SGmsk2FqSr64sXKXzbc7sX5L/",
+	"Ckb7Co7Anu6Ic9BlRY5pPs44wg3LheUXSooBInxpSh+Whr0TYmmpIXPIc6eRjCO/4SiYMOSqSS54oSnl",
+	"sHyO1LvIpD++0af0Rf8d+J4/362ywc3z501S8g9SVBCmHXFi3Z6fncTNegBYoop0r8BN6uKmwE1NoJNl",
+	"F37f+8V47UwNeHRviJHBt049zQMB6LzUhNFHhQfaS/1SFHaRZoVatMfzxDJjFuNbhPvUHVyD61jf/cxy",
+	"2GUmdFvMutEGeHN0qlarItlg78X9BF2sa1MnfvK2pRIMX5QMBQkEkNKRrE0nZNzjDgdu4iMk8kQt1z3E",
+	"yLNrRalHghd5JooqRFIVkeQQplPe97VYyvoCHsTPf3h5zg7hXYAwbWbQ1DF5EUTcNVwm7eMSkEJa6wC8",
+	"Xh7kbEOywBNUClhWwisd34527HmwPVpho7rmyw8+p3jvnYttIv4vXaxvxqMgr9hVnt4iQ/sis8ccy6PU",
+	"ZAdvtt4Eu3vhnJHi1v1w7k76h/RJuFX1fdhf3CMB0mIJBVTfXkrY/WmTENqd3dpOJavTf+vk5huhtl9D",
+	"AKtx/bFM1919kDTscPYImZcgDLs0KY8fVYNr5yrfpEuX4w1phaqWu1b4W8FzM2+vbsVX3YTUu25Aeb9z",
+	"+qqrow2epTOWc3mxskcc9UFECbMydLGyelunnbUWoL2RpDEu2tM1raJcgiQ0QjIwyLt1qNoHKc30Mufr",
+	"t04ErzbrD8/P+8eKbYqx32QiA70HFVXicGTe3SuCf8Hfv70xYHqeXcwhHKR60Vse0pz1RiFwc/x0FeXu",
+	"L0gZ8N4abSGMA6Gpj/IFPsARoRuCvI0zMI0AuHIiTkHMqEkf2uGbrBDHdtGlanXGKPob6k0lbFJae5Gr",
+	"iWwkeXevfczdVAr6H5gR53KTO2oMMcgMPz65xygJmmFqdleIKaZsd0aFXUHqOsBIVlhmFJMTEm0vRaEx",
+	"V8mFzrfIwuE6dCkO4PQMSdFWs5lARy0wOYA13WUlvQul45bPpDZcbtICLAtvxFVtrqnQTfTbQ7hKlOg0",
+	"ZDzXilBDdSO26xRhuq1ATmlL9tSCK9lt4mC7qNzuGkDYXdUaldaZI0BW7MAZKcO+zeL1XBWG6dViwWHv",
+	"YAldEI035GoptwNjtIPKOkiy0T7B62kMTYTUIGibG8oTWjYcEJ3oGzddgBSVhivhSc90eLoOJyomu4e9",
+	"ltVG2kf0gyNLd7OAQGrkNioiAmqkkc5qCJpoc6hmsJPZ2ZPWqtduVLq6ztlTaWeuhUY+hdwEotDQMBJn",
+	"GDyJgEkUn9Y4DR1CcPswbFQvK/diyyIPWa5+TO/B1XxNRv5KBd3NkWTU2711460Bl/7u+81XU61R1Q2k",
+	"vru6R0Q1R3SC21X6/LO3Tev7QF3uQ1W0z6pjkdb7vBsT/wxRiOEpwsjcfTAc99hUmCshpF8LSt9pCGSR",
+	"PIh/itDQgGEqnuyEP9TMDVFwHfcmEPQUU+h3DCUnUL8C+xvW19BhJDM06kJOB4sPKSKCxYd+RIT9ux4P",
+	"QXjyu1CHvzI/ONQfkrWfYgNHbaLp/qqT1L2lbaAKaWEg+7lmXqNlUHR7FRfCeOZdUCPaB0ItN2OBuUWm",
+	"nJGGOA2gzaIKivG5tYvM71JkMVa/i+3hfAFvoLT4tpo+dIapw7qkXd/Hzp4pH2CjScCtEiPaqa8hO+BU",
+	"+QSuLEdSGFTToKKQcWe5xnd9ous1vHEPmmdULSuLAI65fTAtGxHJqsjM+qWlR7rhAb3tbIUrjH89cdzi",
+	"j6/PW5mE374cn9xlf3x9TpGDejWN2YGLx7ijoa4LRovF4v0yLgHfQG2C9qvrbW7MEgGOMjlTThfnCBVO",
+	"lQT83F6IqxN80QrTCTAhNSxJTiDGYQgBV55DPHTwm5izBQFrfvpwMufGdoOhhFqISF6RR447xztCkBtl",
+	"ZwyBgL/5DfOw8jIlI4mxXzFJ8LF3HKUQqWbxGYH7cQQ6RRQ9htXt/vj6HEvbxZMSQE9nF9KFa8IehHZk",
+	"SgvagiTn2cIheSGu8h0EZcRKOxAOSqVOiwLwvSTuEH46YGdskWmdyYswkoRdCLCPZeiJQ83DAfk1QiiI",
+	"dDgi4m6iB7r5WWaJPptcJTxnWhSXogghsFdTu/0+DBpXwkqbtBRsWQB4h5LlooPepd1iY+hqput4bT5m",
+	"WMwOfnTq6ZsDS3x6cnh4dXU1KGZJ31KKKgaquDgsZon9n32v1xtEkpKQMLK0Q9eo4AFwRq44FKhUGJ8L",
+	"UghmERmnTZxGslIFXFuaHYBm2gMC7lZPK+FNU0GgUilZLzHYcmLX6Gf4m/3sZJ6f2UJwcL78HMmf+/1+",
+	"+T/7btxZtyBmP7Pj4ZD9XMv/2bP4wIbKA5ZD3l65AfugGocbKcRplPbaU1SE4+PRvarg5mNAafch+1g8",
+	"Gg77lhllcgW3/vHRCD8gMD60ZCNIdsjikyE95iw+L7jUM1F0ggGyOJmv5DuR0lE5GZ6UAwGl2V0e3iej",
+	"wXvW3CEfHhS3aMR+ZrIT47P5bQnUjx8e0d4Se8PIhBBCVrfB67eaLTHjsdljHA+EUBcCfTg3oL+3mlwI",
+	"M1cpwOdBaQQ31xMaMphQsJgIen/xgwpcG/MGz+y3ca894rLYAzb7gJqlkVXVJjRxf7JFcSw70WovISjA",
+	"emseAmEmGaeaDxgfbgem6wUfWq22QASr5h3gFIQglKA9tuF6xG8DJbDVReZVQHsn1v1MWi7s9VMrg4em",
+	"j7hRNi2uKs650DSwuIi01V0HvDr0NRqzn9mtYaS3u0WU/b5Rqg9Q99hpRf+I+Vk72UpCga3Nu7Oq0Er7",
+	"C5FmvI+XhW35pNHyJjRRJLCtIKKsAvZ0RF2HAo2hYFBVHGgruKhs0251E8HYx2PY9n1xXTkDB5X3wRwz",
+	"EiwJ8SsWn8LwLef7p6OHcc+2R0F8yPs1FXQxSt1IpYVYaaIcGC7YW1pUaVcEUl2QPbcKKnae4hb4O/Zy",
+	"HxaFREhXUXwbZHurcR/bG9sENrEDQDe4K1ylfnQ5laUcwc7TCbvdGoAlfttVnyC8OwbhIX2T3UqfsiS3",
+	"wqalHLS4dVxIDpDeNnlSXiub4eJrePDt3abKLdjaELldu6SKs17HlTU8btqx8bKK5FmjkAwWvUa8QV4m",
+	"6UBVeJna7jJnJaiV5sII0TwvBWCvxB3kxMTHw+OY0jhBfsNracKkAlaQcMlywQs6lXi3UMXglcyFphwZ",
+	"ezXas54ZJ/I+UlTRMcEypQlP5pm8cDKwbacQy0JYFoDnvhT3XVkuKrbYKD/PG8XnsbzCJJI4AaBLKu5n",
+	"BSgKry0tyfYDZ61dVzE+B14As1HV/QOVzZz1ESsQhix+/uqcpKJvHn/3+PwxGE7jzswShAoqLxGel2cj",
+	"kiTkEzrx0U6S/mg0/I3GzLT+6KjXA/G5Xx3tCaNijAe0ipi2lWklIW0fdE2s5dib1CTl7hKdkWS7VWg8",
+	"ZY2K0JTkRtUVMg1bY4QcsJcClRDbNrRUFlOZ8uQdJPW1V1grpEH7Lpb4tNcfBqhxt8H24ZxfQsskqsmB",
+	"Wx+/Op1bJKgiWi3RhG2sZtmxenagQBG2u6t6LcvOGpaNIqM7FazEqcDNfLphadBOTmW4O+rwbSzAWaMc",
+	"EIvEJc9XEI+PZuay0CUWtlQzb0JalDpGq+qpHfVBjShHdk1h2P6vY1hpYcWGxsshPe3BKMlMAeW7HaNo",
+	"k6Ur16ktm6ASSpaFpSKhnE1XitilMDKgu4zyIoGhQokH5ldgQW98tTSYrSmJFTU0BMsGD7hMgSgsY3U3",
+	"JZKoJZsNRWfrXBlqLsbHw6O4ZxfW3eHg3ycea69RNJCkDG5qHUmKdPRYEa166/cq+a00OsWQkwvwgm35",
+	"JJK425OygHF3QWq4OJpFqC+E0WxTAepIdpaZfg0LR5EQIIeATRysLgfx8fgBnZeaONEjg5iC76yAAIkk",
+	"noQwYC+JlUjlxa0bXlzijsD+6BCx/uEFu69wm4BlGLZfowgSye3lSHBrtKkkJHbQSkO00iW1qWZGYHUo",
+	"KB0Ld67JFsKveg1iP54/3HUoLIJgSICAsypkSDkkrrD0acWf7GOW6UjOVgXaC6/4ulX/uHt1B+wZJH1D",
+	"qAkVWha0tSVZfvv47JvSsAg1e8HqnGmWqmS1ENLgupDFCMaA7xVqZcp8e2dzg4Uvi5hj5V9WuzofDI4G",
+	"471vT/iqh5dgJIGEec04CoOstI2wInUiKPvcccADx3tK5egcMD2QtssfMfkmtqqEYzo5/ORmDQsBqdnp",
+	"uhf6FYsHjOaO+hnWFaYz4Zcmh/JkQLuWn1O6DFTOhzX2GAk1e+YaVjPGG6elNBDC3OGnO7qcNOyi9CLL",
+	"vCFyMrhlKJRGEhOF4J6wh17jEPACBzp29PMD5pXIFPEJIokHZg4Be38ldgY/gZHhrzEJ0Cy3+hkcP2D0",
+	"lq8LrUN6eWG5ZaJjJCwdyeeFsuKuWGlGz9yrlm3wZTZY80Xu3q9TsDvF7k202joCiWT5HtdgU+x5o06V",
+	"HUUV0gp+ubJIQ82LYHkMvxDQ0tnzpx5e5iQYDYaDIeSh4hiCSXA0GA6OyMMCXpNaYM7kp+BCdPievwNx",
+	"vmaOV1dyMzhACLc82okr/hSD3zXGLdZ4uCOJFyQ3pQxSg/3QCmN82e+RAsiYzqgpKxfAF4Xwq2vCorHz",
+	"zO4h+bO03X50iNrBTgswJ07XENUA/Vzx/J07cRDSyy4znbmBkl6DZwUoGTalPFZPU1qnhxjhVFoNsBRP",
+	"ly+1euUQyldfhze+h5W57YtNj2lO0CmOkVZRJJ01rcvQ9Z0KeNTiIDb3bQjNGKuBZwS2DDFbNRggL1wz",
+	"3jRC5+ncULj8JtSTDcOkeqtWl1sJNNnAverU54MYsvfiXgnm0zW2WiJtswKUF0+5eaXQ3QWGV1X4GXsu",
+	"UZKYiRHvjYerwTU5btArsjuIRmjp4tmTRyWUiuXvJThHJLdjh9AxNAXXWsRsllmG7qFyDFj8T8R036I2",
+	"i2c5tTeQscpBDpeInQ0qCPa+6YIGAZckormQ68j/zswLISLpva8KtlB49nOl3onUCjVQPJNlMhXvrUoG",
+	"EXYINeeinPOcLtNIlgwNNrxeg5+sobFXZ79BCX/ZRKHjD6DQ8xqbAm2SNI+4H8MTDaSC7rMSqMR+UaOE",
+	"jYdeFRvq7wf9WsZKPSmJfuxvygMPg37tL4oV7sP/7wiLf9Oodz8eDrcUStqvFJbD6eqoNOTHT9VuMnfS",
+	"b6dqru34GGfU9VE580OvHjx8Mrr5k1eNOnrHo6ObP2rW44XvTnbprKN0mf14PN7l43blO/j2wc3fNutb",
+	"XofByS4LWi+PDV/tsDwdNUghvgQDculOZ2u1KpiLXeYXmkDrdPDmOgyWqite7xEpq2gCUFcSUcEq0huw",
+	"p4YRgkFWGqkrK+OAvaJaek5YBSCJSFIeOQKMN6GvwspvDhE7iRVEo2A4uBcFcVk9jAJ0SH2gYFSr8aF2",
+	"7ywYEL/jTSvuEnpwog+V2Vvq8ewHfxLrADkD7PpDtbV6WqNqGuY8rXI4qtXOeaBFwcYAqP3wkL1sd0rz",
+	"765sQBy3CwSqs8DB/jANrWIG1xQKyRur8IOrk+/cP1WpyHJJ9pzE9fX1HpIjAexf1yO9rAB23boJRrd5",
+	"E1RAiptL8jeqsn3OyulYgzoMvvOy6La9X773ee+Y4Q4su6wb+PVS+jyXEp4pvFvaV9J1GHSacSs0/DYf",
+	"RJx97UqWYXwdBvj5TmSqY07lGD3PQKOgOdnbIwleDnuN1Kqax6elFkJNtayL9ykcjAzokqWZ5sul4IWO",
+	"5KxQC9LL7cUYgvUK1KmpSJQVi2eFIONqFfODVlyI6ijIlwruJDuULrt4Zf+m8MqW8yRmCwhDKEu91x15",
+	"RqlIHqBPwoESkZmjh1FJpTfWFY0HI1frjsXd+aA7dgYD3cW48HRmJ1a93sJvWonYjVPXqtvj5KRquIpc",
+	"leQuZYTa6dZH6G5tadSfWHVwtSZuuC/IyPUr1Rl24T9PXFQdfnF88xfPlHmiVpLUkh2Yse89ewJhU7/S",
+	"y+P+fnN94SSgX+nN8w3FnHffPGG3/fgFStBtd6i6khgOxGVpnAPA0deg0NR5begiF8F4Zi+WSCI7d6Zj",
+	"P5A7PhoeV74MTu7xK9fupiY9VwRG6tXaBAd6B3/+gzCfkzl/Yj64g+D8ZYRlO5yjHdmRC5kIPitz/coq",
+	"/67k7D8Is5nV7XfWHyrzNIWju1x1mYsoXM0yQr2aalEWTSlxllFvP3U4gptxAkOMCtoTK5DBEMDcTNld",
+	"VdGfEjF5uTI6ki4SBqTnTBpVM1uh3YUAvlwYnv3EHmKPtTsWDBlX8HYk51bEl9rFljXDpWrs3uPmtVvC",
+	"fVsJ25afVzD9diMx9KgRBYXhCjgUSCryQ6F6pxRcVKFbdVwECA752e+CDzWaASk0iot5WqZ92qSTjaY0",
+	"S1xo43HwL1VLL+C38iiVDZAyUMoHnokJ8ENWstHQM3HlFzj1wVoOHFVeWJ0KSNNUGG09v9suG9xc5EuW",
+	"rLRRC1FoMvoxSIYdsIfCqoxi1mF5G+9nDSP00J2sYZ/1Uicfzpe93P+etKD9DWdfZYFftM0NA4j3tLkd",
+	"QlKT2Bxbg7clpj55ZdJKe1oJtWiqmu8heH3RoYRFK/5MvnSjIJcW4+4o1tTB624OWDmjMX5aDgS9bHLP",
+	"VtAftGC/VvPK3hrA16P7eXy4vE5f3hF2IB0fIdXfdPwPf4J/7GSCN2Vp/gOfAWjD17p3Wje8ZhVcM8sk",
+	"2LoJDWbAfriSooikFYcnZWicyxcqbS1obh8exR2SuS+Fw4hIDo+ks7gcNGTiEBlXrSALhL32BhS07mdB",
+	"QLagVNh2JB2MJ7C0bVbwMyoEvt9ewVelmN22oRx3w2NUWaml4fcf0F4Li/dV+vjidlfKkt7EvTpFjIqK",
+	"HbZDt1BRyhzurNfS7E4Bk8BQkl7TD9YyvfoyCdsgkpw2eAJGA/tMgd3EE9Dy+mEM4XPaVHGEGwQfLED5",
+	"mbUuGFHLrrphcM3MvjL1rU4Gp1U9bPgHJlhRka6yiS8806+y4D+6SVdJUbGXpkL38dJguJsoghVINhmE",
+	"nyNfroRBbrzMygbe+4TF4+HIE67wE8s3xVVoHw7xYSQzSs8WKTuAArjofyN8ELgNAOOAsjLKcgUMAsm4",
+	"rDKf3SWScBnJKfVZVYbcDvtR1Y089RA+CDeMJhjJMjwC0upQUrVXC4i2bD/JFu8s3+iMiwQ44pQMT+Ei",
+	"FYs77cqWBbGYkhFPI9ktApsO1kk5uy4UBNPkncHcboYvz5epK64VJ9h33ILPV+aWxOJw1/c/xgS93635",
+	"fGW+gL305gu7PEeYgndViVLNsjZf8LK75ZjKHVblC4ZUenPfPa4SzVJfKLjyl2GGJlzOZ8q8sNz5q1L4",
+	"K5FlniNGlqwkhPIq7RZodjVTHdJdc4PVGq4s5dmH6hDEXWmgE7QNUSmoSB7EAJ5MY4zBRd2jzHrbfBXD",
+	"Wdq8DmKjGh9gqCgNOpJqZfLsEqJZHRIODM/pmwifhDh9ANFvNU6BaIctU3ypyEZysyZ7g2r6LS3nJ84L",
+	"/Rw6rJvKDilWTnCx+/jVnv+V792yPV/WCewLqnAb2Spi+G7koq8RMiuhvGnLHyEyspQhIT3MHqd2DVhA",
+	"6Zg4zLoKnBrhJMpauq0qkQAh3lThnBrcAVUTsmWWvINS+GsWw4rHISTOOxZsFUhSeiRG84ftEu6tLg8g",
+	"xSCStpupYCpPHTygZfb1wu9lxWDSgSGoQ6NLwaGQmPVSRHK70nnVLHeJU2thSh5UZRnYnEP4ULMc4Fpg",
+	"RFDTpeFrltSK+6SOvBZJV/wB1/sU8/ewMcAcp8XGFL3yvuOFoLq2kYykPSoiZZAPsRALVazt1lTG3uma",
+	"dOpJVcUMbzoHeCYTQXMjzBVud6UQcE/YmxKAea4AetOZ8kpy4ZpphdUNTdOBa6cPKd5ZnhkHsBbJAyUp",
+	"HQ17IOyHVHjFHUJX+jgzDl7klNF3iL3jmYwdKN8dWNxs5rBZEJlPE7AWwQ0tsjzPCE+QpAYitcb+ZjqS",
+	"tZTyGv6fkl72CTZTs5UTWFMk2yVGKyM628GG/rB2zqBJypLxdxH3mk5SAoCEIONcKJWeVgShCppsCLFx",
+	"WD/N7jVB2IDtRqo+tBD3Nss0j5CttXjrRpUQwqtLGFdFSTs1UIhloVKshb0RE8J5PiqBxa9Nzft/fWP/",
+	"M+w/6L/5aRgePbjeq0z1VLCRHdvxkOXqShSAn5ALgwgIaXaRIYzlfL2cC6lDZM6ZK+vE6d1Nmf3dxVy9",
+	"ik9dM66E+WrOexXc+IVFlhPhbLAf1O8quzSrjzOfQHsfYkjAL3dwjnxhZ8itTfCXK09/sP3iqxz+yeVw",
+	"u9ptCbQp0RYr+bmibaqiyXA5fGB8fjeeA9TX7phtl+xc5jVByWk/tSnEeHmsBQ0+jk5oiHPHObIK25fg",
+	"dOMShCBmmq+1hxYJuIYOUSKSflD+6zIRKrZ3C3lAXBfQbcqiAOG17BtYq4IdQLntKAgxCXfTG2xs30Hd",
+	"QysrHx1UWI4EpSi7sVewmm4nxlEvjCTC90iHzIXg+2i7waxTIaDmuIIAKSfnjYZDH1cIQBYFB0Q9QPXk",
+	"iBhc4ghBtkCJhq9LJH+CY+qMRnK09sWhLyhvVtdD5c9KwoENKp1S9DYjnB4XFG9PNuCVt1pB2q0aIcsZ",
+	"QSWrq1pKgIeQgdXXNqFIsMvxnkAS5YLb774wdgSd3q+YEZ/vkv8KMvG5Q87ceds75h1LQ97gPKgQ10vT",
+	"yU3OA/IL+BGvoBKbgkvNE3cdV6ihlXEhM+yA+7/OeJY7Z3sJKQxwc/CSVYvxkR0GTAhwVF25pKp2DCBA",
+	"hCXwIgAHTaAO1ICcDwQSb38hIIk0xkpRA8q6cX9S1UtsPI3p0nUWgAG5VeMSSzOSBKYJiYKw6h6YJsNi",
+	"TxS6URloqgo4BQlwiwnBDK0BVFjkGmoTVWLLHc0uM4GFoGSSr1KRtsDKITSjVqsp5YbX6jNBXQQ7UTcT",
+	"hn/HkwpdW7MW/LGHla/n6sruvKvaAMvsCBXaIzuRva8mLEZ54S1+T4jz0KMnAFUOa69RtzN2hEvQ53CM",
+	"3TUfvZIk3kQy46rZ1H/MrHB4KYpSFquBbIUuATNkcaNgY7PSni8LwsxQNK28YwdbK0YSnfVOXb1VaqVZ",
+	"fJWIHdMtO+kUPqtgAONWCVlvZRsf2wWeFWoB01W0yviO0KcsdqPABzcXhvXowh2/n+0Cw79hbNUb5XGE",
+	"Ak9Yh+Ag/um6LLDUPHms+o0G5Cw5jm4Hg4EzPevDn9DqU6NbKuhBLAy7wQBQCMeCLpyZveEcPSCkttLg",
+	"DA5YR7uZ6cESVu/7jfuL0d087aLfAHXYw5ojYNBLjCqx6AH6HI17Dnq8ZcmtkojR7wqWZIfenSWCgrym",
+	"gEAt8tmkKrkxy2Sm5wBf6gKXl6LIVJolbLkqLrB6nlddmRzAHQDq1d2Er/aRWca9qtydD2odSUTX42Ra",
+	"L3G98bMQa02IrGAZIfEh2jo+vmN/HbAfZt5C6EjC0pBhm3j1lYBuiBZKHGPl+HV9XhO8/ojOOV0pzePk",
+	"KV4wdtrC0MPCqKqpb0kKe4yX+BeBMvauMxcAbq+UTWZSKi2+s3QPU0Ox7lNbPKuKzjs4zPGirQprf/WX",
+	"f5Xkb0OSP3OobMiKPEmeJPVPYIqjq/X2DXEPi0xeaFcIqG1T8mpfaS8Wl1hpZticp6Xn2PPcRpLcwBWI",
+	"fYEvuAjjTuuVUepdBT9HjsKF4GD7jOQBwiFUvmvgzJ2+tRe4YmhO+pJQAE4q+ooF8OWwAL5yxc/gvcCa",
+	"2bVyeXtYOWqS5A3GDuI+N9g8JmVgJKO4SKeWWf2a5Dgwd/gCMrjtq3J0zFWjC6EIE766SzbeFlkQqz98",
+	"HonwUwpk3jx2lclc1sVXcewr47llcayu3d0exNgNHOsQddyNHOuM/QhhZUX/JeR7wqmvimfNzSIf6KVI",
+	"BlaVv7qA8lmLVW4ye2wOsShXXwtpiDUO7Be9SGK3Pux9AzSYIrFoWeBjsoBqqCEFtizHEUuTbFmPylkc",
+	"OEl5gCRGUMbA76iivRXrVPEOGCBYhgfsjCVqATWU8kxaqS2esLnghZkKbuIeGbJGJ2Up2ndCLDXL0hy8",
+	"wRILhmmoJjdgr32Ig6yUSCOpCqaNWmqqKn1ZseRKrgwZZ/GFksJNEaZeFdcCm8djnsybS+EXPYRf7mgo",
+	"bkRFih3YMdcs/o5r04d97T/9xiUGQhoHzEReYFxSIjJXzO7KhckvMq1FimYTzmKPocaukhWLU254DHVH",
+	"4ziOZJZO2PEY6q9KM6H9xcC9CfspCrI0CibH4zAKkFCjYBIFR7Nh8j/+9/87CsIo8K5CeOZuNXholP8I",
+	"70F4QCbCCKHJwsirZwKvjofju/3RqD8+OR8+mByPJsN7g9H46F+i4JoGHsnzYg02O7B8JqsiZ/1nrP8t",
+	"i4IzYrQEi/0Qq9T/9jwK2G/Pnj/Fk/fbp9/UD10neuhLeFQVWdohrg42lm6onGtDNEB7lp56BGPF+RU4",
+	"1MFSmlWQzHg/VWaUGllsjDm7e+zHnA07Ys5uvsGNeG/QS9SvmBG5tG1TlmBGNxHMqE0wd6dD0b/PT0T/",
+	"OD1O+g/S4bR/dzqajWej2d10zDuoiWijTkU1Atufju4OHtwfIR19BPV/wGQ+y9GIpMccI9mA8PYptX2N",
+	"nKIJEzkEMFusBOjxEcdGBkG7dlCnuoqkj3R0ak8rIOVg6e+VNFnuh99B7W9Np+CrQPdVoLsNge41uAN5",
+	"XazLs0vxGWQ6OPC3b2V7vjKVK/PASg69JtJriEiygBYg1y3PHDptmmXYB/ZOJfW1WEntLGa2h4vCUu2E",
+	"LVWel30bRXXjqbQD61B1B5E8a6aMZNIbqvcu+K7s7yLFMqOlT/a0hm4AjvBakD14fSB7sRb/50NwcU2R",
+	"fWWWCzmgyasVh5Fs+WgBr3S1ZNO17dR5pCrsBUp3CSkLxqVXAOwvONHkBULyUgqDkp1IObDsncbF8Wcz",
+	"Lrqdt5IkOaGcsAJFobOK5mr799UKeSs4X1+vgk9+FQCJu+woy172MCiWkdGbNPPzFvDLLgnXjo2M7PFq",
+	"8a9IOjgSD7gBMuCqsJqeX467smF2h6lgsFMDNxxrTvM0hdJyG4oBl5AZG4yVkdzNWvlnt46/7nRrmsZ+",
+	"zmNHGF/F26887ZPAp15Wh+tzZHS0Qqk2Mkd7HnbIZz7dgkNaphujXTLTkcReB+yMVamcdfmvJiOeYh39",
+	"bdF0UMAYwulAnMsMyXcD9tQ0IBdL6dkZShchGd72AmI86wDtaqSP2puK5FusA+qaQMtXjX1MXGJByBb8",
+	"fZ9fiH8+Gp0c3R0OhyHLFosVlKvYUifnz2VW41Y7l91QV+DZLgdmiSx4Xwv7nXPRx7+LvfSRK8Hf5Wt2",
+	"EL8+jILBYBAFcVUFInY/9TwjrbevPsJhpr3ogkUr2PVoeMyeKRNJV2fGK4FHm4ewUCDYDthLu948B5OH",
+	"xlvPagu2izzTBipPR7LMho2Ccd/Za/z6002TXW3zN5dLHx9/9jrMbpM3GG1uAR2LevgQ+Z4+3SHBcwN1",
+	"fLGUz9uc9Ndb/SsQZvvOvG0clW1nCm/XEANVR6VjYsnNvOJx+FLQxP/78Jz4PaSNwzSbzbZ4SrdlA0BJ",
+	"m858UbfkMdy72sRoWsMYsVmJGsFiHEWMDsqG0QnAMKb/JhLD4p8irOEcBSGL/Ao1kJQZ1QveRMG1d1lh",
+	"ySgPg1PP1ZXGDFTIe3CYH34iQSTLe72ZU2AXDBATyLAH+TAsPix1xcNaTkMk48O6rniKMgiLf3zjSWnm",
+	"StWXAMOuxV9WPB94C4kgGJFEPBlVgH5MwDLlcoJnsvzEpU86P+yyEJeZWpWibug+ZH02igfsz6U+TWKj",
+	"+6DcOJCkuH4HMTqqQPiybDYrQ7C9ja+VFxyPYyb5AsBB3CuDSDYkVk+gxSJgogoncjGLWUuodbNH/dxr",
+	"PZIPlZl3rW4pzLmAd6KImvCIiG51uRWSaNEoueQZ+LR3Rz3xjQ0kcZFvO5KfRhL9xh7yHbyuGzA8ynWh",
+	"sAbLzU47SYniSafbKuPSznwc5scXkaQtibtKbbuJz6wuPSPFfKj4zDzpedQ/+gUJzn0gj983creByNQy",
+	"mATEVoEEbb+BzyOr7Orh4IHd2w2f1IualR8FZ7TqElbLUp6QiRiA+Wo3aZ5OyXOEiOmW5/EAwD3evt1M",
+	"mwt9jAz81J3sj5CC7ZHfQfz3SfqLyfy3P9+vkv8/dCUzZPEgU5WocJ9P/L/pFs0FT60w9ktWCwp7H5kP",
+	"drvvsS6YXtmCxrpQrsTlZ1ueTaECLyhRHj3fDTd8R85MpXtsUowiWQqrlQMdl9xqEPgvkb619DGhdYt7",
+	"p1XMACVic1PvYhDJx7zIM1FUdG8PwjuxNIRhuLY/oPxOPbIEMSlFPmNTwVznIDiD6NMSsK2AQ/ZWFHz8",
+	"iADvIZZ0SPyKAZovRCS70TsnzA5EInpKofLcEoAD3qwqnQ7YDyUgEHVeaZQulMBlvZbbAVGwFFmQKtAr",
+	"FupSTBDUHoQ4B0rqzSaSBxDTWvDsYm6YF7PgFqNHFuTnr85ZE2UalY9G1bGyjitdu72Q4CJhLzbUByZd",
+	"p8xojyQ4HFsle8NmyHG9MgNqvZWY2phtGMmyulnsoFXi7lQuO9ptpu5dqwG/+SCcGx8diCimCevjCMgy",
+	"Ey4b8Jeh+5so1Ef4qUIFg0kZKHg0PB8+mIzGk+Pjwclo/C9BWL43tf3dS0ezu8lY9IfT+7x/PDsR/QfJ",
+	"KO2P+dH0ODlJ74p7VgMDI0EwCS6Wpn+s+pYfWY6GrGxyYtfCO/rBZBwGyB5AIgaWHAbob7GaFMyh/OVt",
+	"CfgIQY+dVYBp7+GeRvYwtfr6ozk3L5eQnj3N8tyesnYl4KP94IxuMJC3eekvwWy8O/SQ817/3RZW+Fqu",
+	"95dt3i4FJKjkTtd+7UK9sUYCsKPt4Tg5lxcrfiEYvktuZysyFCurcQ+Yy/ZxVfUd2GxlHtECACM6w1m+",
+	"xyF8Ql8d9LCtLC+MmyXc8Fxd/ErjSr6euM0nrh3rYdyu+1Ee9AMekLnguZn/dbNnBFG7y8pjCN8uGE0W",
+	"Qn/B0F+Cohu1SuY1lO1Bl9H2W+j4U54H6mGTnYsmkAHO+aX44GKwvy6KtDQiklVh/5j8+KZOMZdCCu2T",
+	"ClIHkQpg7+9OKaIBtU747yGLT4ZHnijfSR0vBE8zGswXIhCCNYIrABIOXaCz/gchlS9y7W+gTZ8e2sRZ",
+	"//CnYAo5fGcrM7ftgH0cEpg2uYMonxTsDPBvjVBFqUpWC7L5rgqrzxyCIkcj6GqqtI8kc26mCuF/yJID",
+	"YcPbTEYi9bxdTT+es+u5MoMeBGIZ/YUSSiQ3BvQ2kefYAWp3IUPMt7AKFu6VmIoAiiKuItlAh/ZrRUjx",
+	"vtJvQJGuI99vmjj24VVGKYOSOflBa6iNLjXYTt4I6XzTHm4kVR93cF0Th20Lm8JXKYXp5bVBEvRD9xBv",
+	"lAyrduhqbbfjeCvYawpHzPYSmgp9ClYf9a4EQfZaJCK/fnP9PwMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -34,6 +34,45 @@ func (e BotDeletedDeleted) Valid() bool {
 	}
 }
 
+// Defines values for BotEventType.
+const (
+	BotEventTypeAliasDeleted     BotEventType = "alias.deleted"
+	BotEventTypeAliasMoved       BotEventType = "alias.moved"
+	BotEventTypeBotCreated       BotEventType = "bot.created"
+	BotEventTypeBotDeleted       BotEventType = "bot.deleted"
+	BotEventTypeBotDuplicated    BotEventType = "bot.duplicated"
+	BotEventTypeBotRestored      BotEventType = "bot.restored"
+	BotEventTypeBotStatusChanged BotEventType = "bot.status_changed"
+	BotEventTypeBotUpdated       BotEventType = "bot.updated"
+	BotEventTypeVersionCreated   BotEventType = "version.created"
+)
+
+// Valid indicates whether the value is a known member of the BotEventType enum.
+func (e BotEventType) Valid() bool {
+	switch e {
+	case BotEventTypeAliasDeleted:
+		return true
+	case BotEventTypeAliasMoved:
+		return true
+	case BotEventTypeBotCreated:
+		return true
+	case BotEventTypeBotDeleted:
+		return true
+	case BotEventTypeBotDuplicated:
+		return true
+	case BotEventTypeBotRestored:
+		return true
+	case BotEventTypeBotStatusChanged:
+		return true
+	case BotEventTypeBotUpdated:
+		return true
+	case BotEventTypeVersionCreated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for BotStatus.
 const (
 	BotStatusActive   BotStatus = "active"
@@ -384,6 +423,53 @@ type BotDuplicate struct {
 	// Example: Support assistant
 	Name *BotName `json:"name,omitempty"`
 }
+
+// BotEvent One change of a bot.
+type BotEvent struct {
+	// Actor The id of the user who made the change, or `system` (training, the purge).
+	//
+	// Example: 9b2e4f7c-1d3a-4e5b-8c6d-7e8f9a0b1c2d
+	Actor string             `json:"actor"`
+	BotId openapi_types.UUID `json:"bot_id"`
+
+	// CreatedAt When the change was made (its transaction's start).
+	CreatedAt time.Time `json:"created_at"`
+
+	// Data What changed; its members depend on `type` (see `GET /api/v1/bots/{bot_id}/events`).
+	//
+	// Example: {"patch":[{"op":"replace","path":"/description","value":"Answers questions about billing"}]}
+	Data json.RawMessage `json:"data"`
+
+	// Id The event's id; a later event of the bot has a greater one.
+	//
+	// Example: 1207
+	Id int64 `json:"id"`
+
+	// RequestId The `X-Request-Id` of the request that made the change; `null` for the system's.
+	//
+	// Example: 5b0e3c2a-6f1d-4a8e-9b7c-2d4e6f8a0b1c
+	RequestId nullable.Nullable[string] `json:"request_id"`
+
+	// Type The kind of change, for example `bot.updated`.
+	Type BotEventType `json:"type"`
+}
+
+// BotEventList One page of a bot's events, newest first.
+type BotEventList struct {
+	Items []BotEvent `json:"items"`
+
+	// Limit The `limit` of this page.
+	Limit int32 `json:"limit"`
+
+	// Skip The `skip` of this page.
+	Skip int32 `json:"skip"`
+
+	// Total How many events match `type`, over all pages.
+	Total int64 `json:"total"`
+}
+
+// BotEventType The kind of change, for example `bot.updated`.
+type BotEventType string
 
 // BotList One page of bots.
 type BotList struct {
@@ -1008,6 +1094,18 @@ type DuplicateBotParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListBotEventsParams defines parameters for ListBotEvents.
+type ListBotEventsParams struct {
+	// Skip How many items to skip before the page starts.
+	Skip *Skip `form:"skip,omitempty" json:"skip,omitempty"`
+
+	// Limit The largest number of items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Type Only the events of this type.
+	Type *BotEventType `form:"type,omitempty" json:"type,omitempty"`
+}
+
 // ListBotStatusEventsParams defines parameters for ListBotStatusEvents.
 type ListBotStatusEventsParams struct {
 	// Skip How many items to skip before the page starts.
@@ -1341,6 +1439,38 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
 	DuplicateBot(ctx context.Context, botId BotId, params *DuplicateBotParams, body DuplicateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListBotEvents A bot's changes
+	//
+	// Every change of the bot, newest first, one page at a time, each recorded in the
+	// transaction of the write that made it (a write that fails records nothing). A write
+	// records one event per kind of change it makes, in this order: `bot.deleted` or
+	// `bot.restored`, `bot.updated`, `bot.status_changed`, then `version.created`. `total`
+	// counts the events that match `type`. Only the bot's owner may read them: for anyone
+	// else, a public bot's viewers included, the answer is `404`.
+	//
+	// | type | data |
+	// |---|---|
+	// | `bot.created` | `bot`: the bot as `GET /api/v1/bots/{bot_id}` showed it |
+	// | `bot.duplicated` | on the copy: `source_bot_id`, and `bot`, the copy as created |
+	// | `bot.updated` | `patch`: the JSON Patch (RFC 6902) that takes the bot as it was to the bot as it is, over `name`, `description`, `model`, `temperature`, `system_prompt`, `is_public` and `config_version` (one `replace` per field that changed); `status` and `status_message` change with `bot.status_changed`, and `updated_at` with every event |
+	// | `bot.status_changed` | `from`, `to`: the statuses; `message`: the `status_message` after the change |
+	// | `bot.deleted` | `deleted_at` |
+	// | `bot.restored` | nothing (`{}`) |
+	// | `version.created` | `version`: the version as `GET .../versions/{number}` showed it when recorded |
+	// | `alias.moved` | `alias`, `from_version` (`null` when the move created it), `to_version` |
+	// | `alias.deleted` | `alias`, `from_version`, and `to_version` (`null`) |
+	//
+	// The actor is the user whose request made the change, or `system` for what the service
+	// does by itself: training finishing, and the periodic purge.
+	//
+	// The status history (`GET /api/v1/bots/{bot_id}/status-events`) and the status stream
+	// are read from the same events, so their ids are these events' ids. Of the changes
+	// made before events were recorded there is only the status history: each change a
+	// `bot.status_changed` (the first from `null`), without a request id.
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/events (the `ListBotEvents` operationId).
+	ListBotEvents(ctx context.Context, botId BotId, params *ListBotEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RestoreBot Restore a deleted bot
 	//
@@ -1819,6 +1949,48 @@ func (c *Client) DuplicateBotWithBody(ctx context.Context, botId BotId, params *
 // Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
 func (c *Client) DuplicateBot(ctx context.Context, botId BotId, params *DuplicateBotParams, body DuplicateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewDuplicateBotRequest(c.Server, botId, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListBotEvents A bot's changes
+//
+// Every change of the bot, newest first, one page at a time, each recorded in the
+// transaction of the write that made it (a write that fails records nothing). A write
+// records one event per kind of change it makes, in this order: `bot.deleted` or
+// `bot.restored`, `bot.updated`, `bot.status_changed`, then `version.created`. `total`
+// counts the events that match `type`. Only the bot's owner may read them: for anyone
+// else, a public bot's viewers included, the answer is `404`.
+//
+// | type | data |
+// |---|---|
+// | `bot.created` | `bot`: the bot as `GET /api/v1/bots/{bot_id}` showed it |
+// | `bot.duplicated` | on the copy: `source_bot_id`, and `bot`, the copy as created |
+// | `bot.updated` | `patch`: the JSON Patch (RFC 6902) that takes the bot as it was to the bot as it is, over `name`, `description`, `model`, `temperature`, `system_prompt`, `is_public` and `config_version` (one `replace` per field that changed); `status` and `status_message` change with `bot.status_changed`, and `updated_at` with every event |
+// | `bot.status_changed` | `from`, `to`: the statuses; `message`: the `status_message` after the change |
+// | `bot.deleted` | `deleted_at` |
+// | `bot.restored` | nothing (`{}`) |
+// | `version.created` | `version`: the version as `GET .../versions/{number}` showed it when recorded |
+// | `alias.moved` | `alias`, `from_version` (`null` when the move created it), `to_version` |
+// | `alias.deleted` | `alias`, `from_version`, and `to_version` (`null`) |
+//
+// The actor is the user whose request made the change, or `system` for what the service
+// does by itself: training finishing, and the periodic purge.
+//
+// The status history (`GET /api/v1/bots/{bot_id}/status-events`) and the status stream
+// are read from the same events, so their ids are these events' ids. Of the changes
+// made before events were recorded there is only the status history: each change a
+// `bot.status_changed` (the first from `null`), without a request id.
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/events (the `ListBotEvents` operationId).
+func (c *Client) ListBotEvents(ctx context.Context, botId BotId, params *ListBotEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListBotEventsRequest(c.Server, botId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2928,6 +3100,91 @@ func NewDuplicateBotRequestWithBody(server string, botId BotId, params *Duplicat
 	return req, nil
 }
 
+// NewListBotEventsRequest constructs an http.Request for the ListBotEvents method
+func NewListBotEventsRequest(server string, botId BotId, params *ListBotEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "bot_id", botId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/bots/%s/events", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Skip != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "skip", *params.Skip, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewRestoreBotRequest constructs an http.Request for the RestoreBot method
 func NewRestoreBotRequest(server string, botId BotId) (*http.Request, error) {
 	var err error
@@ -3720,6 +3977,40 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
 	DuplicateBotWithResponse(ctx context.Context, botId BotId, params *DuplicateBotParams, body DuplicateBotJSONRequestBody, reqEditors ...RequestEditorFn) (*DuplicateBotResponse, error)
+
+	// ListBotEventsWithResponse A bot's changes
+	//
+	// Every change of the bot, newest first, one page at a time, each recorded in the
+	// transaction of the write that made it (a write that fails records nothing). A write
+	// records one event per kind of change it makes, in this order: `bot.deleted` or
+	// `bot.restored`, `bot.updated`, `bot.status_changed`, then `version.created`. `total`
+	// counts the events that match `type`. Only the bot's owner may read them: for anyone
+	// else, a public bot's viewers included, the answer is `404`.
+	//
+	// | type | data |
+	// |---|---|
+	// | `bot.created` | `bot`: the bot as `GET /api/v1/bots/{bot_id}` showed it |
+	// | `bot.duplicated` | on the copy: `source_bot_id`, and `bot`, the copy as created |
+	// | `bot.updated` | `patch`: the JSON Patch (RFC 6902) that takes the bot as it was to the bot as it is, over `name`, `description`, `model`, `temperature`, `system_prompt`, `is_public` and `config_version` (one `replace` per field that changed); `status` and `status_message` change with `bot.status_changed`, and `updated_at` with every event |
+	// | `bot.status_changed` | `from`, `to`: the statuses; `message`: the `status_message` after the change |
+	// | `bot.deleted` | `deleted_at` |
+	// | `bot.restored` | nothing (`{}`) |
+	// | `version.created` | `version`: the version as `GET .../versions/{number}` showed it when recorded |
+	// | `alias.moved` | `alias`, `from_version` (`null` when the move created it), `to_version` |
+	// | `alias.deleted` | `alias`, `from_version`, and `to_version` (`null`) |
+	//
+	// The actor is the user whose request made the change, or `system` for what the service
+	// does by itself: training finishing, and the periodic purge.
+	//
+	// The status history (`GET /api/v1/bots/{bot_id}/status-events`) and the status stream
+	// are read from the same events, so their ids are these events' ids. Of the changes
+	// made before events were recorded there is only the status history: each change a
+	// `bot.status_changed` (the first from `null`), without a request id.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/bots/{bot_id}/events (the `ListBotEvents` operationId).
+	ListBotEventsWithResponse(ctx context.Context, botId BotId, params *ListBotEventsParams, reqEditors ...RequestEditorFn) (*ListBotEventsResponse, error)
 
 	// RestoreBotWithResponse Restore a deleted bot
 	//
@@ -5705,6 +5996,145 @@ func (r DuplicateBotResponse) ContentType() string {
 	return ""
 }
 
+// ListBotEventsResponse200Headers the declared response headers of an HTTP 200 response for ListBotEvents
+type ListBotEventsResponse200Headers struct {
+	CacheControl *string
+}
+
+// ListBotEventsResponse401Headers the declared response headers of an HTTP 401 response for ListBotEvents
+type ListBotEventsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// ListBotEventsResponse415Headers the declared response headers of an HTTP 415 response for ListBotEvents
+type ListBotEventsResponse415Headers struct {
+	AcceptEncoding *string
+}
+
+// ListBotEventsResponse429Headers the declared response headers of an HTTP 429 response for ListBotEvents
+type ListBotEventsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// ListBotEventsResponse503Headers the declared response headers of an HTTP 503 response for ListBotEvents
+type ListBotEventsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListBotEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BotEventList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListBotEventsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListBotEventsResponse401Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ListBotEventsResponse415Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ListBotEventsResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListBotEventsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListBotEventsResponse) GetJSON200() *BotEventList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ListBotEventsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListBotEventsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r ListBotEventsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ListBotEventsResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r ListBotEventsResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListBotEventsResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ListBotEventsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ListBotEventsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ListBotEventsResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListBotEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListBotEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListBotEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListBotEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // RestoreBotResponse200Headers the declared response headers of an HTTP 200 response for RestoreBot
 type RestoreBotResponse200Headers struct {
 	CacheControl *string
@@ -7469,6 +7899,46 @@ func (c *ClientWithResponses) DuplicateBotWithResponse(ctx context.Context, botI
 		return nil, err
 	}
 	return ParseDuplicateBotResponse(rsp)
+}
+
+// ListBotEventsWithResponse A bot's changes
+//
+// Every change of the bot, newest first, one page at a time, each recorded in the
+// transaction of the write that made it (a write that fails records nothing). A write
+// records one event per kind of change it makes, in this order: `bot.deleted` or
+// `bot.restored`, `bot.updated`, `bot.status_changed`, then `version.created`. `total`
+// counts the events that match `type`. Only the bot's owner may read them: for anyone
+// else, a public bot's viewers included, the answer is `404`.
+//
+// | type | data |
+// |---|---|
+// | `bot.created` | `bot`: the bot as `GET /api/v1/bots/{bot_id}` showed it |
+// | `bot.duplicated` | on the copy: `source_bot_id`, and `bot`, the copy as created |
+// | `bot.updated` | `patch`: the JSON Patch (RFC 6902) that takes the bot as it was to the bot as it is, over `name`, `description`, `model`, `temperature`, `system_prompt`, `is_public` and `config_version` (one `replace` per field that changed); `status` and `status_message` change with `bot.status_changed`, and `updated_at` with every event |
+// | `bot.status_changed` | `from`, `to`: the statuses; `message`: the `status_message` after the change |
+// | `bot.deleted` | `deleted_at` |
+// | `bot.restored` | nothing (`{}`) |
+// | `version.created` | `version`: the version as `GET .../versions/{number}` showed it when recorded |
+// | `alias.moved` | `alias`, `from_version` (`null` when the move created it), `to_version` |
+// | `alias.deleted` | `alias`, `from_version`, and `to_version` (`null`) |
+//
+// The actor is the user whose request made the change, or `system` for what the service
+// does by itself: training finishing, and the periodic purge.
+//
+// The status history (`GET /api/v1/bots/{bot_id}/status-events`) and the status stream
+// are read from the same events, so their ids are these events' ids. Of the changes
+// made before events were recorded there is only the status history: each change a
+// `bot.status_changed` (the first from `null`), without a request id.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/bots/{bot_id}/events (the `ListBotEvents` operationId).
+func (c *ClientWithResponses) ListBotEventsWithResponse(ctx context.Context, botId BotId, params *ListBotEventsParams, reqEditors ...RequestEditorFn) (*ListBotEventsResponse, error) {
+	rsp, err := c.ListBotEvents(ctx, botId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListBotEventsResponse(rsp)
 }
 
 // RestoreBotWithResponse Restore a deleted bot
@@ -9663,6 +10133,148 @@ func ParseDuplicateBotResponse(rsp *http.Response) (*DuplicateBotResponse, error
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers DuplicateBotResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListBotEventsResponse parses an HTTP response from a ListBotEventsWithResponse call
+func ParseListBotEventsResponse(rsp *http.Response) (*ListBotEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListBotEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BotEventList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListBotEventsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListBotEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 415:
+		var headers ListBotEventsResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 429:
+		var headers ListBotEventsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListBotEventsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -241,7 +241,8 @@ func (q *Queries) BotAliasMove(ctx context.Context, db DBTX, arg BotAliasMovePar
 
 const botAliasMoveRecord = `-- name: BotAliasMoveRecord :exec
 INSERT INTO bot_alias_moves (bot_id, name, from_version, to_version, changed_by)
-VALUES ($1, $2, $3, $4, $5)
+SELECT $1, $2, $3::int, $4::int, $5
+WHERE bot_events_context($5, $6::text)
 `
 
 type BotAliasMoveRecordParams struct {
@@ -250,8 +251,11 @@ type BotAliasMoveRecordParams struct {
 	FromVersion *int32
 	ToVersion   *int32
 	Caller      uuid.UUID
+	RequestID   string
 }
 
+// Records a move in the alias's history, whose trigger records its event (migration 0016)
+// for the caller's request.
 func (q *Queries) BotAliasMoveRecord(ctx context.Context, db DBTX, arg BotAliasMoveRecordParams) error {
 	_, err := db.Exec(ctx, botAliasMoveRecord,
 		arg.BotID,
@@ -259,6 +263,7 @@ func (q *Queries) BotAliasMoveRecord(ctx context.Context, db DBTX, arg BotAliasM
 		arg.FromVersion,
 		arg.ToVersion,
 		arg.Caller,
+		arg.RequestID,
 	)
 	return err
 }

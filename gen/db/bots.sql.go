@@ -81,6 +81,8 @@ WITH bot AS (
     SELECT id, config_version, model, temperature, system_prompt, status, status_message,
            created_at, owner_id, $11::text
     FROM bot
+    WHERE bot_events_context(bot.owner_id, $12::text)
+      AND set_config('bots.duplicate_of', COALESCE($13::uuid::text, ''), true) IS NOT NULL
 )
 SELECT id, owner_id, name, description, model, temperature, system_prompt, is_public, status, status_message, version, created_at, updated_at, deleted_at, name_fold, description_fold, name_clash, config_version FROM bot
 `
@@ -97,6 +99,8 @@ type BotCreateParams struct {
 	SystemPrompt    string
 	IsPublic        bool
 	Source          string
+	RequestID       string
+	DuplicateOf     uuid.NullUUID
 }
 
 type BotCreateRow struct {
@@ -122,9 +126,11 @@ type BotCreateRow struct {
 
 // Every query is scoped to the caller in its WHERE clause: a bot the caller may not see is
 // never loaded. Reads see the caller's bots and public bots; writes only the caller's.
+// Every write names its caller and request for the events its triggers record
+// (bot_events_context, migration 0016), in the statement itself.
 // name_fold and description_fold are the folded forms of name and description (bots.Fold).
 // The bot's configuration is recorded as its version 1, whose source says which write made
-// the bot (create or duplicate).
+// the bot (create or duplicate). duplicate_of names the source of a copy, for its event.
 func (q *Queries) BotCreate(ctx context.Context, db DBTX, arg BotCreateParams) (BotCreateRow, error) {
 	row := db.QueryRow(ctx, botCreate,
 		arg.ID,
@@ -138,6 +144,8 @@ func (q *Queries) BotCreate(ctx context.Context, db DBTX, arg BotCreateParams) (
 		arg.SystemPrompt,
 		arg.IsPublic,
 		arg.Source,
+		arg.RequestID,
+		arg.DuplicateOf,
 	)
 	var i BotCreateRow
 	err := row.Scan(
@@ -168,6 +176,7 @@ UPDATE bots SET deleted_at = now(), updated_at = now(), version = version + 1
 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL
   AND (NOT $3::boolean OR version = ANY ($4::bigint[]))
   AND version <> ALL ($5::bigint[])
+  AND bot_events_context($2, $6::text)
 RETURNING id, deleted_at::timestamptz AS deleted_at
 `
 
@@ -177,6 +186,7 @@ type BotDeleteParams struct {
 	CheckVersion   bool
 	Versions       []int64
 	ExceptVersions []int64
+	RequestID      string
 }
 
 type BotDeleteRow struct {
@@ -192,6 +202,7 @@ func (q *Queries) BotDelete(ctx context.Context, db DBTX, arg BotDeleteParams) (
 		arg.CheckVersion,
 		arg.Versions,
 		arg.ExceptVersions,
+		arg.RequestID,
 	)
 	var i BotDeleteRow
 	err := row.Scan(&i.ID, &i.DeletedAt)
@@ -265,6 +276,7 @@ WITH cur AS (
     SELECT bots.id, bots.status AS old_status, bots.config_version
     FROM bots
     WHERE bots.id = $1 AND bots.owner_id = $2 AND bots.deleted_at IS NOT NULL
+      AND bot_events_context($2, $3::text)
     FOR NO KEY UPDATE
 ), bot AS (
     UPDATE bots SET deleted_at = NULL, name_clash = false, updated_at = now(), version = version + 1,
@@ -282,8 +294,9 @@ SELECT id, owner_id, name, description, model, temperature, system_prompt, is_pu
 `
 
 type BotRestoreParams struct {
-	ID     uuid.UUID
-	Caller uuid.UUID
+	ID        uuid.UUID
+	Caller    uuid.UUID
+	RequestID string
 }
 
 type BotRestoreRow struct {
@@ -312,7 +325,7 @@ type BotRestoreRow struct {
 // training gets a new job too (a second job of a version is harmless: the first to finish
 // records it). Its name must be free again (name_clash is cleared).
 func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams) (BotRestoreRow, error) {
-	row := db.QueryRow(ctx, botRestore, arg.ID, arg.Caller)
+	row := db.QueryRow(ctx, botRestore, arg.ID, arg.Caller, arg.RequestID)
 	var i BotRestoreRow
 	err := row.Scan(
 		&i.ID,
@@ -346,6 +359,7 @@ WITH target AS (
     WHERE bots.id = $1 AND bots.owner_id = $3 AND bots.deleted_at IS NULL
       AND (NOT $4::boolean OR bots.version = ANY ($5::bigint[]))
       AND bots.version <> ALL ($6::bigint[])
+      AND bot_events_context($3, $7::text)
     FOR NO KEY UPDATE
 ), bot AS (
     UPDATE bots SET
@@ -378,6 +392,7 @@ type BotRevertParams struct {
 	CheckVersion   bool
 	Versions       []int64
 	ExceptVersions []int64
+	RequestID      string
 }
 
 type BotRevertRow struct {
@@ -408,6 +423,7 @@ func (q *Queries) BotRevert(ctx context.Context, db DBTX, arg BotRevertParams) (
 		arg.CheckVersion,
 		arg.Versions,
 		arg.ExceptVersions,
+		arg.RequestID,
 	)
 	var i BotRevertRow
 	err := row.Scan(
@@ -432,6 +448,7 @@ WITH cur AS (
     SELECT bots.id, bots.status AS old_status, bots.config_version
     FROM bots
     WHERE bots.id = $1 AND bots.owner_id = $2 AND bots.deleted_at IS NULL
+      AND bot_events_context($2, $3::text)
     FOR NO KEY UPDATE
 ), bot AS (
     UPDATE bots SET status = 'training', status_message = NULL,
@@ -456,8 +473,9 @@ SELECT id, owner_id, name, description, model, temperature, system_prompt, is_pu
 `
 
 type BotTrainParams struct {
-	ID     uuid.UUID
-	Caller uuid.UUID
+	ID        uuid.UUID
+	Caller    uuid.UUID
+	RequestID string
 }
 
 type BotTrainRow struct {
@@ -485,7 +503,7 @@ type BotTrainRow struct {
 // trained again in place; an active one never changes, so its configuration is recorded as
 // a new version (source train) that trains.
 func (q *Queries) BotTrain(ctx context.Context, db DBTX, arg BotTrainParams) (BotTrainRow, error) {
-	row := db.QueryRow(ctx, botTrain, arg.ID, arg.Caller)
+	row := db.QueryRow(ctx, botTrain, arg.ID, arg.Caller, arg.RequestID)
 	var i BotTrainRow
 	err := row.Scan(
 		&i.ID,
@@ -525,18 +543,19 @@ WITH edit AS (
     WHERE bots.id = $5 AND bots.owner_id = $6 AND bots.deleted_at IS NULL
       AND (NOT $7::boolean OR bots.version = ANY ($8::bigint[]))
       AND bots.version <> ALL ($9::bigint[])
+      AND bot_events_context($6, $10::text)
     FOR NO KEY UPDATE OF bots
 ), bot AS (
     UPDATE bots SET
-        name          = COALESCE($10, name),
-        name_fold     = COALESCE($11, name_fold),
-        name_clash    = name_clash AND COALESCE($11 = name_fold, true),
-        description   = CASE WHEN $12::boolean THEN $13 ELSE description END,
-        description_fold = CASE WHEN $12::boolean THEN $14 ELSE description_fold END,
+        name          = COALESCE($11, name),
+        name_fold     = COALESCE($12, name_fold),
+        name_clash    = name_clash AND COALESCE($12 = name_fold, true),
+        description   = CASE WHEN $13::boolean THEN $14 ELSE description END,
+        description_fold = CASE WHEN $13::boolean THEN $15 ELSE description_fold END,
         model         = COALESCE($1, model),
         temperature   = COALESCE($3, temperature),
         system_prompt = COALESCE($2, system_prompt),
-        is_public     = COALESCE($15, is_public),
+        is_public     = COALESCE($16, is_public),
         status        = CASE WHEN edit.trains THEN 'training' ELSE status END,
         status_message = CASE WHEN edit.trains THEN NULL ELSE status_message END,
         config_version = CASE WHEN edit.reconfigures THEN config_version + 1 ELSE config_version END,
@@ -544,7 +563,7 @@ WITH edit AS (
         updated_at    = now()
     FROM edit
     WHERE bots.id = edit.bot_id
-      AND NOT ($16::boolean AND edit.trains)
+      AND NOT ($17::boolean AND edit.trains)
     RETURNING bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.temperature, bots.system_prompt, bots.is_public, bots.status, bots.status_message, bots.version, bots.created_at, bots.updated_at, bots.deleted_at, bots.name_fold, bots.description_fold, bots.name_clash, bots.config_version
 ), recorded AS (
     INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, status_message,
@@ -568,6 +587,7 @@ type BotUpdateParams struct {
 	CheckVersion    bool
 	Versions        []int64
 	ExceptVersions  []int64
+	RequestID       string
 	Name            *string
 	NameFold        *string
 	SetDescription  bool
@@ -631,6 +651,7 @@ func (q *Queries) BotUpdate(ctx context.Context, db DBTX, arg BotUpdateParams) (
 		arg.CheckVersion,
 		arg.Versions,
 		arg.ExceptVersions,
+		arg.RequestID,
 		arg.Name,
 		arg.NameFold,
 		arg.SetDescription,

@@ -196,6 +196,16 @@ type BotCount struct {
 	Live    int64
 }
 
+type BotEvent struct {
+	ID        int64
+	BotID     uuid.UUID
+	Type      string
+	Actor     string
+	RequestID *string
+	CreatedAt time.Time
+	Data      []byte
+}
+
 type BotStatusEvent struct {
 	ID         int64
 	BotID      uuid.UUID

@@ -48,6 +48,8 @@ type BotStatusEventListParams struct {
 
 // Every status-event query is scoped to the caller with the rule of BotGet: the bot is not
 // deleted, and the caller owns it or it is public. A bot the caller may not see gives no row.
+// bot_status_events is a view of the bot's events (migration 0016), served by the partial
+// index bot_events_status.
 // A bot's status history, newest first.
 func (q *Queries) BotStatusEventList(ctx context.Context, db DBTX, arg BotStatusEventListParams) ([]BotStatusEvent, error) {
 	rows, err := db.Query(ctx, botStatusEventList,

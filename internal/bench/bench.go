@@ -528,7 +528,7 @@ func settle(ctx context.Context, pool *pgxpool.Pool) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	_, err := pool.Exec(ctx, "VACUUM (ANALYZE) bots, bot_counts, bot_status_events, river_job, idempotency_keys")
+	_, err := pool.Exec(ctx, "VACUUM (ANALYZE) bots, bot_counts, bot_events, river_job, idempotency_keys")
 	return err
 }
 

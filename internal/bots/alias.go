@@ -97,7 +97,7 @@ func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name strin
 		if row.MovedFrom != nil && *row.MovedFrom == row.Version {
 			return result{alias: a}, nil // set to the version it had: nothing moved
 		}
-		move := db.BotAliasMoveRecordParams{BotID: id, Name: name, FromVersion: row.MovedFrom, ToVersion: &row.Version, Caller: caller}
+		move := db.BotAliasMoveRecordParams{BotID: id, Name: name, FromVersion: row.MovedFrom, ToVersion: &row.Version, Caller: caller, RequestID: RequestID(ctx)}
 		if err := s.q.BotAliasMoveRecord(ctx, tx, move); err != nil {
 			return result{}, fmt.Errorf("record alias move: %w", err)
 		}
@@ -118,7 +118,7 @@ func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name st
 		if err != nil {
 			return struct{}{}, fmt.Errorf("delete alias: %w", err)
 		}
-		err = s.q.BotAliasMoveRecord(ctx, tx, db.BotAliasMoveRecordParams{BotID: id, Name: name, FromVersion: &row.Version, Caller: caller})
+		err = s.q.BotAliasMoveRecord(ctx, tx, db.BotAliasMoveRecordParams{BotID: id, Name: name, FromVersion: &row.Version, Caller: caller, RequestID: RequestID(ctx)})
 		if err != nil {
 			return struct{}{}, fmt.Errorf("record alias deletion: %w", err)
 		}

@@ -189,14 +189,15 @@ func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots 
 	for _, sql := range []string{
 		"ALTER TABLE bots ENABLE TRIGGER USER",
 		`INSERT INTO bot_counts (owner_id, shard, live) SELECT owner_id, 0, count(*) FROM bots WHERE deleted_at IS NULL GROUP BY owner_id`,
-		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
-		 SELECT id, NULL, 'training', created_at FROM bots`,
+		`INSERT INTO bot_events (bot_id, type, actor, created_at, data)
+		 SELECT id, 'bot.status_changed', owner_id::text, created_at, '{"from": null, "to": "training", "message": null}' FROM bots`,
 		`INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, prepared_config, created_at, created_by, source)
 		 SELECT id, 1, model, temperature, system_prompt, status,
 		        CASE WHEN status = 'active' THEN jsonb_build_object('model', model, 'temperature', temperature) END,
 		        created_at, owner_id, 'create' FROM bots`,
-		`INSERT INTO bot_status_events (bot_id, from_status, to_status, created_at)
-		 SELECT id, 'training', status, updated_at FROM bots WHERE status <> 'training'`,
+		`INSERT INTO bot_events (bot_id, type, actor, created_at, data)
+		 SELECT id, 'bot.status_changed', 'system', updated_at, jsonb_build_object('from', 'training', 'to', status, 'message', NULL)
+		 FROM bots WHERE status <> 'training'`,
 		// Idempotency keys of the last day.
 		`INSERT INTO idempotency_keys (user_id, key, request_hash, bot)
 		 SELECT owner_id, id::text, '\x00', '{}' FROM bots WHERE created_at > '2025-10-01'`,
@@ -248,7 +249,9 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		_, err := conn.Exec(ctx, sql, bot.ID)
 		require.NoError(t, err)
 	}
-	_, err = conn.Exec(ctx, "ANALYZE bot_versions, bot_aliases, bot_alias_moves, river_job")
+	// The triggers recorded an event for each version and alias move: the listed bot has
+	// 6,000, half of them alias.moved.
+	_, err = conn.Exec(ctx, "ANALYZE bot_versions, bot_aliases, bot_alias_moves, river_job, bot_events")
 	require.NoError(t, err)
 
 	tx, err := conn.Begin(ctx)
@@ -431,6 +434,29 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 	})
 	run("StatusEventsAfter", func() error {
 		_, err := q.BotStatusEventsAfter(ctx, x, db.BotStatusEventsAfterParams{BotID: bot.ID, Caller: heavy, Lim: bots.EventsAfterPage})
+		return err
+	})
+	for _, page := range []struct {
+		name     string
+		off, lim int32
+	}{{"FirstPage", 0, 20}, {"DeepPage", 2000, 20}} {
+		x.need = float64(page.off + page.lim)
+		run("EventList/"+page.name, func() error {
+			_, err := q.BotEventList(ctx, x, db.BotEventListParams{BotID: bot.ID, Caller: heavy, Off: page.off, Lim: page.lim})
+			return err
+		})
+		run("EventListByType/"+page.name, func() error {
+			_, err := q.BotEventListByType(ctx, x, db.BotEventListByTypeParams{BotID: bot.ID, Caller: heavy, Type: "alias.moved", Off: page.off, Lim: page.lim})
+			return err
+		})
+	}
+	x.need = 0
+	run("EventCount", func() error {
+		_, err := q.BotEventCount(ctx, x, db.BotEventCountParams{BotID: bot.ID, Caller: heavy})
+		return err
+	})
+	run("EventCountByType", func() error {
+		_, err := q.BotEventCountByType(ctx, x, db.BotEventCountByTypeParams{BotID: bot.ID, Caller: heavy, Type: "alias.moved"})
 		return err
 	})
 	run("ForTraining", func() error {

@@ -140,13 +140,14 @@ func (s *Service) CreateTx(ctx context.Context, tx pgx.Tx, caller uuid.UUID, p C
 		return Bot{}, err
 	}
 	p.Name = name
-	return s.insert(ctx, tx, caller, p, nameFold, SourceCreate, "create bot")
+	return s.insert(ctx, tx, caller, p, nameFold, SourceCreate, uuid.NullUUID{}, "create bot")
 }
 
 // insert stores a new bot of owner's with settings p inside tx, with its configuration as
 // version 1 recorded by source, and queues its training. p.Name is already normalised, and
-// nameFold is its folded key; what names the write in an unexpected error.
-func (s *Service) insert(ctx context.Context, tx pgx.Tx, owner uuid.UUID, p Settings, nameFold string, source Source, what string) (Bot, error) {
+// nameFold is its folded key; duplicateOf is the source of a copy; what names the write in
+// an unexpected error.
+func (s *Service) insert(ctx context.Context, tx pgx.Tx, owner uuid.UUID, p Settings, nameFold string, source Source, duplicateOf uuid.NullUUID, what string) (Bot, error) {
 	row, err := s.q.BotCreate(ctx, tx, db.BotCreateParams{
 		ID:              uuid.New(),
 		OwnerID:         owner,
@@ -159,6 +160,8 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, owner uuid.UUID, p Sett
 		SystemPrompt:    p.SystemPrompt,
 		IsPublic:        p.IsPublic,
 		Source:          string(source),
+		RequestID:       RequestID(ctx),
+		DuplicateOf:     duplicateOf,
 	})
 	if err != nil {
 		return Bot{}, writeError(what, err)
@@ -195,7 +198,7 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 	if err := v.err(); err != nil {
 		return Bot{}, err
 	}
-	row, err := s.q.BotUpdate(ctx, s.pool, s.updateParams(caller, id, p, true))
+	row, err := s.q.BotUpdate(ctx, s.pool, s.updateParams(ctx, caller, id, p, true))
 	if err == nil {
 		return fromDB(db.Bot(row)), nil
 	}
@@ -210,7 +213,7 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 }
 
 func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
-	row, err := s.q.BotUpdate(ctx, tx, s.updateParams(caller, id, p, false))
+	row, err := s.q.BotUpdate(ctx, tx, s.updateParams(ctx, caller, id, p, false))
 	return s.finishWrite(ctx, tx, caller, id, "update bot", false, db.Bot(row), err)
 }
 
@@ -227,7 +230,7 @@ func (s *Service) finishWrite(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 	return s.queueIfTraining(ctx, tx, row)
 }
 
-func (s *Service) updateParams(caller, id uuid.UUID, p UpdateParams, settledOnly bool) db.BotUpdateParams {
+func (s *Service) updateParams(ctx context.Context, caller, id uuid.UUID, p UpdateParams, settledOnly bool) db.BotUpdateParams {
 	return db.BotUpdateParams{
 		ID:              id,
 		Caller:          caller,
@@ -245,6 +248,7 @@ func (s *Service) updateParams(caller, id uuid.UUID, p UpdateParams, settledOnly
 		ExceptVersions:  p.Precondition.exceptVersions(),
 		Servable:        servable,
 		SettledOnly:     settledOnly,
+		RequestID:       RequestID(ctx),
 	}
 }
 
@@ -258,6 +262,7 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 		CheckVersion:   pre.Required,
 		Versions:       pre.versions(),
 		ExceptVersions: pre.exceptVersions(),
+		RequestID:      RequestID(ctx),
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Deleted{}, s.explainMiss(ctx, s.pool, caller, id, false)
@@ -272,7 +277,7 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (_ Bot, err error) {
 	defer s.forgetIfWritten(id, &err)
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		row, err := s.q.BotRestore(ctx, tx, db.BotRestoreParams{ID: id, Caller: caller})
+		row, err := s.q.BotRestore(ctx, tx, db.BotRestoreParams{ID: id, Caller: caller, RequestID: RequestID(ctx)})
 		return s.finishWrite(ctx, tx, caller, id, "restore bot", true, db.Bot(row), err)
 	})
 }
@@ -281,7 +286,7 @@ func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (_ Bot, err
 // active, a new version with its configuration (see BotTrain).
 func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{ID: id, Caller: caller})
+		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{ID: id, Caller: caller, RequestID: RequestID(ctx)})
 		return s.finishWrite(ctx, tx, caller, id, "train bot", false, db.Bot(row), err)
 	})
 }
@@ -321,7 +326,7 @@ func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 	}
 	copied := settingsFromDB(src)
 	copied.Name, copied.IsPublic = name, p.IsPublic
-	return s.insert(ctx, tx, caller, copied, nameFold, SourceDuplicate, "create copy")
+	return s.insert(ctx, tx, caller, copied, nameFold, SourceDuplicate, uuid.NullUUID{UUID: src.ID, Valid: true}, "create copy")
 }
 
 // freeCopyName finds the first default copy name of source that the owner does not use.

@@ -116,6 +116,7 @@ func (s *Service) Revert(ctx context.Context, caller, id uuid.UUID, number int32
 			CheckVersion:   pre.Required,
 			Versions:       pre.versions(),
 			ExceptVersions: pre.exceptVersions(),
+			RequestID:      RequestID(ctx),
 		})
 		if errors.Is(err, pgx.ErrNoRows) {
 			// A version the bot does not have is missing whoever asks; anything else is

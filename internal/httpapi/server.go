@@ -167,7 +167,9 @@ func (s *server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
 		c.Response().Writer = &jsonWriter{ResponseWriter: c.Response().Writer, head: req.Method == http.MethodHead}
-		c.SetRequest(req.WithContext(withRequestInfo(req.Context(), requestInfo{id: id, path: req.URL.Path})))
+		// The service records the id with the events of the request's writes.
+		ctx := bots.WithRequestID(withRequestInfo(req.Context(), requestInfo{id: id, path: req.URL.Path}), id)
+		c.SetRequest(req.WithContext(ctx))
 
 		defer func() {
 			if r := recover(); r != nil {

@@ -169,6 +169,13 @@ func TestTheUpkeepPutsInErrorAVersionWhoseLastAttemptACrashCutShort(t *testing.T
 	require.Equal(t, bots.StatusError, got.Status)
 	require.NotNil(t, got.StatusMessage)
 	require.Equal(t, crashed, *got.StatusMessage)
+	changed := bots.EventBotStatusChanged
+	events, err := e.svc.Events(ctx, owner, abandoned.ID, &changed, 0, 1)
+	require.NoError(t, err)
+	require.Len(t, events.Items, 1)
+	require.Equal(t, bots.ActorSystem, events.Items[0].Actor, "the upkeep's change is the system's")
+	require.Nil(t, events.Items[0].RequestID)
+	require.JSONEq(t, `{"from":"training","to":"error","message":"`+crashed+`"}`, string(events.Items[0].Data))
 	v1, err := e.svc.Version(ctx, owner, edited.ID, 1)
 	require.NoError(t, err)
 	require.Equal(t, bots.StatusError, v1.Status, "a superseded version is failed on its own")

@@ -41,8 +41,11 @@ WHERE a.bot_id = @bot_id AND a.name = @name
 RETURNING a.*;
 
 -- name: BotAliasMoveRecord :exec
+-- Records a move in the alias's history, whose trigger records its event (migration 0016)
+-- for the caller's request.
 INSERT INTO bot_alias_moves (bot_id, name, from_version, to_version, changed_by)
-VALUES (@bot_id, @name, sqlc.narg(from_version), sqlc.narg(to_version), @caller);
+SELECT @bot_id, @name, sqlc.narg(from_version)::int, sqlc.narg(to_version)::int, @caller
+WHERE bot_events_context(@caller, @request_id::text);
 
 -- name: BotAliasDelete :one
 -- Deletes an alias of the caller's bot; etags, when not null, lists the etags it may have.

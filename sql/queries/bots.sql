@@ -1,10 +1,12 @@
 -- Every query is scoped to the caller in its WHERE clause: a bot the caller may not see is
 -- never loaded. Reads see the caller's bots and public bots; writes only the caller's.
+-- Every write names its caller and request for the events its triggers record
+-- (bot_events_context, migration 0016), in the statement itself.
 
 -- name: BotCreate :one
 -- name_fold and description_fold are the folded forms of name and description (bots.Fold).
 -- The bot's configuration is recorded as its version 1, whose source says which write made
--- the bot (create or duplicate).
+-- the bot (create or duplicate). duplicate_of names the source of a copy, for its event.
 WITH bot AS (
     INSERT INTO bots (id, owner_id, name, name_fold, description, description_fold, model, temperature,
                       system_prompt, is_public)
@@ -17,6 +19,8 @@ WITH bot AS (
     SELECT id, config_version, model, temperature, system_prompt, status, status_message,
            created_at, owner_id, @source::text
     FROM bot
+    WHERE bot_events_context(bot.owner_id, @request_id::text)
+      AND set_config('bots.duplicate_of', COALESCE(sqlc.narg(duplicate_of)::uuid::text, ''), true) IS NOT NULL
 )
 SELECT * FROM bot;
 
@@ -59,6 +63,7 @@ WITH edit AS (
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
       AND (NOT @check_version::boolean OR bots.version = ANY (@versions::bigint[]))
       AND bots.version <> ALL (@except_versions::bigint[])
+      AND bot_events_context(@caller, @request_id::text)
     FOR NO KEY UPDATE OF bots
 ), bot AS (
     UPDATE bots SET
@@ -105,6 +110,7 @@ WITH target AS (
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
       AND (NOT @check_version::boolean OR bots.version = ANY (@versions::bigint[]))
       AND bots.version <> ALL (@except_versions::bigint[])
+      AND bot_events_context(@caller, @request_id::text)
     FOR NO KEY UPDATE
 ), bot AS (
     UPDATE bots SET
@@ -135,6 +141,7 @@ UPDATE bots SET deleted_at = now(), updated_at = now(), version = version + 1
 WHERE id = @id AND owner_id = @caller AND deleted_at IS NULL
   AND (NOT @check_version::boolean OR version = ANY (@versions::bigint[]))
   AND version <> ALL (@except_versions::bigint[])
+  AND bot_events_context(@caller, @request_id::text)
 RETURNING id, deleted_at::timestamptz AS deleted_at;
 
 -- name: BotRestore :one
@@ -146,6 +153,7 @@ WITH cur AS (
     SELECT bots.id, bots.status AS old_status, bots.config_version
     FROM bots
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NOT NULL
+      AND bot_events_context(@caller, @request_id::text)
     FOR NO KEY UPDATE
 ), bot AS (
     UPDATE bots SET deleted_at = NULL, name_clash = false, updated_at = now(), version = version + 1,
@@ -169,6 +177,7 @@ WITH cur AS (
     SELECT bots.id, bots.status AS old_status, bots.config_version
     FROM bots
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
+      AND bot_events_context(@caller, @request_id::text)
     FOR NO KEY UPDATE
 ), bot AS (
     UPDATE bots SET status = 'training', status_message = NULL,

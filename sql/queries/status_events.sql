@@ -1,5 +1,7 @@
 -- Every status-event query is scoped to the caller with the rule of BotGet: the bot is not
 -- deleted, and the caller owns it or it is public. A bot the caller may not see gives no row.
+-- bot_status_events is a view of the bot's events (migration 0016), served by the partial
+-- index bot_events_status.
 
 -- name: BotStatusEventList :many
 -- A bot's status history, newest first.

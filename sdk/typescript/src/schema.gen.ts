@@ -216,6 +216,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/bots/{bot_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The bot's id (its `id`), a UUID. */
+                bot_id: components["parameters"]["BotId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A bot's changes
+         * @description Every change of the bot, newest first, one page at a time, each recorded in the
+         *     transaction of the write that made it (a write that fails records nothing). A write
+         *     records one event per kind of change it makes, in this order: `bot.deleted` or
+         *     `bot.restored`, `bot.updated`, `bot.status_changed`, then `version.created`. `total`
+         *     counts the events that match `type`. Only the bot's owner may read them: for anyone
+         *     else, a public bot's viewers included, the answer is `404`.
+         *
+         *     | type | data |
+         *     |---|---|
+         *     | `bot.created` | `bot`: the bot as `GET /api/v1/bots/{bot_id}` showed it |
+         *     | `bot.duplicated` | on the copy: `source_bot_id`, and `bot`, the copy as created |
+         *     | `bot.updated` | `patch`: the JSON Patch (RFC 6902) that takes the bot as it was to the bot as it is, over `name`, `description`, `model`, `temperature`, `system_prompt`, `is_public` and `config_version` (one `replace` per field that changed); `status` and `status_message` change with `bot.status_changed`, and `updated_at` with every event |
+         *     | `bot.status_changed` | `from`, `to`: the statuses; `message`: the `status_message` after the change |
+         *     | `bot.deleted` | `deleted_at` |
+         *     | `bot.restored` | nothing (`{}`) |
+         *     | `version.created` | `version`: the version as `GET .../versions/{number}` showed it when recorded |
+         *     | `alias.moved` | `alias`, `from_version` (`null` when the move created it), `to_version` |
+         *     | `alias.deleted` | `alias`, `from_version`, and `to_version` (`null`) |
+         *
+         *     The actor is the user whose request made the change, or `system` for what the service
+         *     does by itself: training finishing, and the periodic purge.
+         *
+         *     The status history (`GET /api/v1/bots/{bot_id}/status-events`) and the status stream
+         *     are read from the same events, so their ids are these events' ids. Of the changes
+         *     made before events were recorded there is only the status history: each change a
+         *     `bot.status_changed` (the first from `null`), without a request id.
+         */
+        get: operations["listBotEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/bots/{bot_id}/versions": {
         parameters: {
             query?: never;
@@ -740,6 +788,70 @@ export interface components {
             /** Format: int32 */
             skip: number;
             /** Format: int32 */
+            limit: number;
+        };
+        /**
+         * @description The kind of change, for example `bot.updated`.
+         * @enum {string}
+         */
+        BotEventType: "bot.created" | "bot.updated" | "bot.deleted" | "bot.restored" | "bot.duplicated" | "bot.status_changed" | "version.created" | "alias.moved" | "alias.deleted";
+        /** @description One change of a bot. */
+        BotEvent: {
+            /**
+             * Format: int64
+             * @description The event's id; a later event of the bot has a greater one.
+             * @example 1207
+             */
+            id: number;
+            /** Format: uuid */
+            bot_id: string;
+            type: components["schemas"]["BotEventType"];
+            /**
+             * @description The id of the user who made the change, or `system` (training, the purge).
+             * @example 9b2e4f7c-1d3a-4e5b-8c6d-7e8f9a0b1c2d
+             */
+            actor: string;
+            /**
+             * @description The `X-Request-Id` of the request that made the change; `null` for the system's.
+             * @example 5b0e3c2a-6f1d-4a8e-9b7c-2d4e6f8a0b1c
+             */
+            request_id: string | null;
+            /**
+             * Format: date-time
+             * @description When the change was made (its transaction's start).
+             */
+            created_at: string;
+            /**
+             * @description What changed; its members depend on `type` (see `GET /api/v1/bots/{bot_id}/events`).
+             * @example {
+             *       "patch": [
+             *         {
+             *           "op": "replace",
+             *           "path": "/description",
+             *           "value": "Answers questions about billing"
+             *         }
+             *       ]
+             *     }
+             */
+            data: Record<string, never>;
+        };
+        /** @description One page of a bot's events, newest first. */
+        BotEventList: {
+            items: components["schemas"]["BotEvent"][];
+            /**
+             * Format: int64
+             * @description How many events match `type`, over all pages.
+             */
+            total: number;
+            /**
+             * Format: int32
+             * @description The `skip` of this page.
+             */
+            skip: number;
+            /**
+             * Format: int32
+             * @description The `limit` of this page.
+             */
             limit: number;
         };
         /** @description The configuration of an active version, as a chat runtime runs it. */
@@ -1877,6 +1989,46 @@ export interface operations {
                      *     : heartbeat
                      */
                     "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listBotEvents: {
+        parameters: {
+            query?: {
+                /** @description How many items to skip before the page starts. */
+                skip?: components["parameters"]["Skip"];
+                /** @description The largest number of items on the page. */
+                limit?: components["parameters"]["Limit"];
+                /** @description Only the events of this type. */
+                type?: components["schemas"]["BotEventType"];
+            };
+            header?: never;
+            path: {
+                /** @description The bot's id (its `id`), a UUID. */
+                bot_id: components["parameters"]["BotId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the bot's events. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BotEventList"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -1,0 +1,99 @@
+package bots
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/chatsphere/bots/gen/db"
+)
+
+// EventType names the kind of change an event records.
+type EventType string
+
+// The kinds of change. Triggers record them (migration 0016_bot_events.sql), in the
+// transaction of the write: no write path can leave one out.
+const (
+	EventBotCreated       EventType = "bot.created"        // data: {bot}
+	EventBotUpdated       EventType = "bot.updated"        // data: {patch}, an RFC 6902 JSON Patch
+	EventBotDeleted       EventType = "bot.deleted"        // data: {deleted_at}
+	EventBotRestored      EventType = "bot.restored"       // data: {}
+	EventBotDuplicated    EventType = "bot.duplicated"     // on the copy; data: {source_bot_id, bot}
+	EventBotStatusChanged EventType = "bot.status_changed" // data: {from, to, message}
+	EventVersionCreated   EventType = "version.created"    // data: {version}
+	EventAliasMoved       EventType = "alias.moved"        // data: {alias, from_version, to_version}
+	EventAliasDeleted     EventType = "alias.deleted"      // data: {alias, from_version, to_version}
+)
+
+// ActorSystem is the actor of the changes no user made: the training worker's and the purge's.
+const ActorSystem = "system"
+
+// BotEvent is one recorded change of a bot. ID orders a bot's events; Actor is the user's id or
+// ActorSystem; RequestID is nil for the system's changes; Data is the JSON recorded with it,
+// as the events endpoint shows it.
+type BotEvent struct {
+	ID        int64
+	BotID     uuid.UUID
+	Type      EventType
+	Actor     string
+	RequestID *string
+	CreatedAt time.Time
+	Data      json.RawMessage
+}
+
+// BotEventPage is one page of a bot's events and the number of events over all pages.
+type BotEventPage struct {
+	Items []BotEvent
+	Total int64
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns a context that carries the id of the request a write serves, which
+// the write's events record.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID is the request id ctx carries; "" (recorded as none) when there is none.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// Events returns a page of the events of a bot the caller owns, newest first, only those of
+// typ unless it is nil. The trail is the owner's: a public bot's viewers get ErrNotFound, as
+// for a bot they may not see.
+func (s *Service) Events(ctx context.Context, caller, id uuid.UUID, typ *EventType, skip, limit int32) (BotEventPage, error) {
+	var total int64
+	var rows []db.BotEvent
+	var err error
+	if typ == nil {
+		total, err = s.q.BotEventCount(ctx, s.pool, db.BotEventCountParams{BotID: id, Caller: caller})
+		if err == nil {
+			rows, err = s.q.BotEventList(ctx, s.pool, db.BotEventListParams{BotID: id, Caller: caller, Off: skip, Lim: limit})
+		}
+	} else {
+		total, err = s.q.BotEventCountByType(ctx, s.pool, db.BotEventCountByTypeParams{BotID: id, Caller: caller, Type: string(*typ)})
+		if err == nil {
+			rows, err = s.q.BotEventListByType(ctx, s.pool, db.BotEventListByTypeParams{BotID: id, Caller: caller, Type: string(*typ), Off: skip, Lim: limit})
+		}
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return BotEventPage{}, ErrNotFound
+	}
+	if err != nil {
+		return BotEventPage{}, fmt.Errorf("list events: %w", err)
+	}
+	items := make([]BotEvent, len(rows))
+	for i, r := range rows {
+		items[i] = BotEvent{ID: r.ID, BotID: r.BotID, Type: EventType(r.Type), Actor: r.Actor, RequestID: r.RequestID,
+			CreatedAt: r.CreatedAt, Data: r.Data}
+	}
+	return BotEventPage{Items: items, Total: total}, nil
+}

@@ -1,0 +1,80 @@
+package migrate_test
+
+import (
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/internal/migrate"
+)
+
+// The status history moves into the events with the ids that streams sent, so that a
+// client's Last-Event-ID stays valid, and reads the same through the view.
+func TestBotEventsMigration(t *testing.T) {
+	t.Parallel()
+	conn := migrateConnect(t, emptyDatabaseURL(t))
+	foldMigrateBefore(t, conn, "0016_bot_events")
+	ctx := t.Context()
+
+	// Ids far from 1, as a long-lived history has them.
+	_, err := conn.Exec(ctx, "ALTER TABLE bot_status_events ALTER COLUMN id RESTART WITH 1000")
+	require.NoError(t, err)
+	owner, bot := uuid.New(), uuid.New()
+	_, err = conn.Exec(ctx, "INSERT INTO users (id) VALUES ($1)", owner)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `INSERT INTO bots (id, owner_id, name, name_fold, model, temperature, system_prompt, is_public)
+		VALUES ($1, $2, 'Support', 'support', 'gpt-4o', 0.5, '', false)`, bot, owner)
+	require.NoError(t, err)
+	for _, sql := range []string{
+		"UPDATE bots SET status = 'error', status_message = 'out of quota' WHERE id = $1",
+		"UPDATE bots SET status = 'training', status_message = NULL WHERE id = $1",
+		"UPDATE bots SET status = 'active' WHERE id = $1",
+	} {
+		_, err := conn.Exec(ctx, sql, bot)
+		require.NoError(t, err)
+	}
+	type change struct {
+		ID       int64
+		From, To *string
+		Message  *string
+	}
+	history := func() []change {
+		rows, err := conn.Query(ctx, `SELECT id, from_status::text, to_status::text, message FROM bot_status_events
+			WHERE bot_id = $1 ORDER BY id`, bot)
+		require.NoError(t, err)
+		defer rows.Close()
+		var out []change
+		for rows.Next() {
+			var c change
+			require.NoError(t, rows.Scan(&c.ID, &c.From, &c.To, &c.Message))
+			out = append(out, c)
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	before := history()
+	require.Len(t, before, 4)
+
+	applied, err := migrate.Up(ctx, conn)
+	require.NoError(t, err)
+	require.Contains(t, applied, "0016_bot_events")
+
+	require.Equal(t, before, history(), "the same history, ids included")
+	var actors []string
+	rows, err := conn.Query(ctx, "SELECT actor FROM bot_events WHERE bot_id = $1 ORDER BY id", bot)
+	require.NoError(t, err)
+	for rows.Next() {
+		var a string
+		require.NoError(t, rows.Scan(&a))
+		actors = append(actors, a)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{owner.String(), "system", owner.String(), "system"}, actors, "inferred from each transition")
+
+	_, err = conn.Exec(ctx, "UPDATE bots SET status = 'training' WHERE id = $1", bot)
+	require.NoError(t, err)
+	after := history()
+	require.Len(t, after, 5)
+	require.Greater(t, after[4].ID, before[3].ID, "a new event is numbered after the migrated ones")
+}
