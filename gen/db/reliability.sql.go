@@ -11,12 +11,18 @@ import (
 	"github.com/google/uuid"
 )
 
-const botPurgeDeleted = `-- name: BotPurgeDeleted :execrows
-DELETE FROM bots WHERE id IN (
-    SELECT id FROM bots
-    WHERE deleted_at < now() - make_interval(secs => $1::double precision)
-    LIMIT $2
+const botPurgeDeleted = `-- name: BotPurgeDeleted :one
+WITH gone AS (
+    DELETE FROM bots WHERE id IN (
+        SELECT id FROM bots
+        WHERE deleted_at < now() - make_interval(secs => $1::double precision)
+        LIMIT $2
+    )
+    RETURNING id
+), events AS (
+    DELETE FROM bot_events WHERE bot_id IN (SELECT id FROM gone)
 )
+SELECT count(*) FROM gone
 `
 
 type BotPurgeDeletedParams struct {
@@ -24,14 +30,13 @@ type BotPurgeDeletedParams struct {
 	Batch            int32
 }
 
-// Deletes for good, in batches, the bots deleted longer ago than the retention; their status
-// history goes with them.
+// Deletes for good, in batches, the bots deleted longer ago than the retention, with their
+// events (the status history among them), and counts the bots.
 func (q *Queries) BotPurgeDeleted(ctx context.Context, db DBTX, arg BotPurgeDeletedParams) (int64, error) {
-	result, err := db.Exec(ctx, botPurgeDeleted, arg.RetentionSeconds, arg.Batch)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+	row := db.QueryRow(ctx, botPurgeDeleted, arg.RetentionSeconds, arg.Batch)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
 }
 
 const idempotencyGet = `-- name: IdempotencyGet :one

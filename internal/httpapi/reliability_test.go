@@ -298,8 +298,10 @@ func TestDeletedBotsArePurgedAfterTheRetention(t *testing.T) {
 	require.Equal(t, int64(1), purged)
 	e.post(u, botPath(old.Id, "/restore"), nil).problem(t, http.StatusNotFound)
 	var events int
-	require.NoError(t, e.pool.QueryRow(ctx, "SELECT count(*) FROM bot_status_events WHERE bot_id = $1", old.Id).Scan(&events))
-	require.Zero(t, events, "the history goes with the bot")
+	require.NoError(t, e.pool.QueryRow(ctx, "SELECT count(*) FROM bot_events WHERE bot_id = $1", old.Id).Scan(&events))
+	require.Zero(t, events, "the events, the status history among them, go with the bot")
+	require.NoError(t, e.pool.QueryRow(ctx, "SELECT count(*) FROM bot_events WHERE bot_id = $1", recent.Id).Scan(&events))
+	require.NotZero(t, events, "a bot not purged keeps its events")
 	require.Equal(t, http.StatusOK, e.post(u, botPath(recent.Id, "/restore"), nil).code, "restore works until the purge")
 }
 

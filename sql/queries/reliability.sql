@@ -18,11 +18,17 @@ ON CONFLICT (user_id, key) DO UPDATE SET
 DELETE FROM idempotency_keys
 WHERE created_at < now() - make_interval(secs => @ttl_seconds::double precision);
 
--- name: BotPurgeDeleted :execrows
--- Deletes for good, in batches, the bots deleted longer ago than the retention; their status
--- history goes with them.
-DELETE FROM bots WHERE id IN (
-    SELECT id FROM bots
-    WHERE deleted_at < now() - make_interval(secs => @retention_seconds::double precision)
-    LIMIT @batch
-);
+-- name: BotPurgeDeleted :one
+-- Deletes for good, in batches, the bots deleted longer ago than the retention, with their
+-- events (the status history among them), and counts the bots.
+WITH gone AS (
+    DELETE FROM bots WHERE id IN (
+        SELECT id FROM bots
+        WHERE deleted_at < now() - make_interval(secs => @retention_seconds::double precision)
+        LIMIT @batch
+    )
+    RETURNING id
+), events AS (
+    DELETE FROM bot_events WHERE bot_id IN (SELECT id FROM gone)
+)
+SELECT count(*) FROM gone;
