@@ -23,7 +23,7 @@
 //   - Versions, Diff and Revert read a bot's immutable configurations and go back to one
 //     (an instant rollback when it is active); SetAlias, Aliases and DeleteAlias name the
 //     version a chat runtime runs, and Config reads it, by alias, by number or as the latest
-//     active version.
+//     active version. Events reads a bot's record of changes (its owner only).
 //   - The SDK's own types (Bot, CreateParams, ...) use plain Go pointers for optional fields,
 //     so callers need not use the nullable package the generated models depend on.
 //

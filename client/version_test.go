@@ -166,10 +166,13 @@ func TestVersions(t *testing.T) {
 		t.Parallel()
 		c := newClient(t, srv.URL)
 		id := uuid.New()
+		seen := 0
 		for v, err := range c.Versions(ctx(t), id) {
+			seen++
 			require.Zero(t, v)
 			requireProblem(t, err, http.StatusNotFound, "/problems/not-found")
 		}
+		require.Equal(t, 1, seen, "one value: the problem")
 		_, err := c.Aliases(ctx(t), id)
 		requireProblem(t, err, http.StatusNotFound, "/problems/not-found")
 	})

@@ -71,6 +71,7 @@ func init() {
 		{"diff", "bots diff <bot> <n> [--against m]", "what changed from version m (default n-1) to version n", runDiff},
 		{"revert", "bots revert <bot> <n>", "make version n's configuration the bot's latest", runRevert},
 		{"alias", "bots alias set <bot> <name> <n> | list <bot> | rm <bot> <name>", "point, list and remove a bot's aliases", runAlias},
+		{"events", "bots events <bot> [--type t]", "who changed the bot, what and when, newest first (owner only)", runEvents},
 		{"models", "bots models", "list the models a bot can run on", runModels},
 		{"export", "bots export [-o yaml|json]", "write your bots as a file that bots apply reads", runExport},
 		{"apply", "bots apply -f <file> [--dry-run] [--prune] [--yes]", "make your bots match a file: create, update, and with --prune delete", runApply},

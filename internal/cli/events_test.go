@@ -1,0 +1,36 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestEventsCommand(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+	u := newUser(t, url)
+	u.create("--name", "Audited", "--model", "gpt-4o-mini")
+	u.ok("watch", "Audited")
+	u.ok("edit", "Audited", "--description", "Answers billing questions")
+
+	var events []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(u.ok("events", "Audited", "-o", "json")), &events))
+	var types []string
+	for _, e := range events {
+		types = append(types, e["type"].(string))
+	}
+	require.Equal(t, []string{"bot.updated", "bot.status_changed", "version.created", "bot.created"}, types, "newest first")
+	require.Equal(t, "system", events[1]["actor"], "training is the system's")
+	require.Equal(t, map[string]any{"patch": []any{map[string]any{
+		"op": "replace", "path": "/description", "value": "Answers billing questions"}}}, events[0]["data"])
+
+	table := u.ok("events", "Audited", "--type", "bot.updated")
+	require.Regexp(t, `(?m)^ID +TYPE +ACTOR +TIME +DATA\n\d+ +bot\.updated +[0-9a-f-]{36} +\S+ +\{"patch"`, table)
+	require.NotContains(t, table, "bot.created", "the filter keeps one type")
+
+	refused := u.run("events", "Audited", "--type", "bot.renamed")
+	require.Equal(t, 1, refused.code, refused.seen())
+	require.Contains(t, refused.seen(), "422")
+}
