@@ -864,6 +864,143 @@ type VersionPatchOperationOp string
 // VersionPatchOperationPath The JSON Pointer of the field.
 type VersionPatchOperationPath string
 
+// Webhook One of the caller's webhooks.
+type Webhook struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Description Up to 500 characters, or `null`.
+	//
+	// Example: Pages the on-call engineer when a bot goes to error.
+	Description nullable.Nullable[WebhookDescription] `json:"description"`
+
+	// Enabled Whether events are sent.
+	Enabled bool `json:"enabled"`
+
+	// Events The event types to send, or `["*"]` for every type, present and future.
+	//
+	// Example: ["bot.status_changed","version.created"]
+	Events    WebhookEvents      `json:"events"`
+	Id        openapi_types.UUID `json:"id"`
+	UpdatedAt time.Time          `json:"updated_at"`
+
+	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
+	// private, link-local or unique-local IP address.
+	//
+	//
+	// Example: https://hooks.example.com/chatsphere
+	Url WebhookURL `json:"url"`
+}
+
+// WebhookCreate A new webhook. Only `url` and `events` are required.
+type WebhookCreate struct {
+	// Description Up to 500 characters, or `null`.
+	//
+	// Example: Pages the on-call engineer when a bot goes to error.
+	Description nullable.Nullable[WebhookDescription] `json:"description,omitempty"`
+
+	// Enabled Whether events are sent; `false` queues none.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Events The event types to send, or `["*"]` for every type, present and future.
+	//
+	// Example: ["bot.status_changed","version.created"]
+	Events WebhookEvents `json:"events"`
+
+	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
+	// private, link-local or unique-local IP address.
+	//
+	//
+	// Example: https://hooks.example.com/chatsphere
+	Url WebhookURL `json:"url"`
+}
+
+// WebhookCreated A webhook just registered, with its signing secret.
+type WebhookCreated struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Description Up to 500 characters, or `null`.
+	//
+	// Example: Pages the on-call engineer when a bot goes to error.
+	Description nullable.Nullable[WebhookDescription] `json:"description"`
+
+	// Enabled Whether events are sent.
+	Enabled bool `json:"enabled"`
+
+	// Events The event types to send, or `["*"]` for every type, present and future.
+	//
+	// Example: ["bot.status_changed","version.created"]
+	Events WebhookEvents      `json:"events"`
+	Id     openapi_types.UUID `json:"id"`
+
+	// Secret The signing secret: `whsec_` and the base64 of 32 random bytes, the key of
+	// the signatures (base64-decode the part after `whsec_`). Shown only here.
+	//
+	//
+	// Example: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw8k4i1Kv3v5o=
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
+	// private, link-local or unique-local IP address.
+	//
+	//
+	// Example: https://hooks.example.com/chatsphere
+	Url WebhookURL `json:"url"`
+}
+
+// WebhookDescription Up to 500 characters, or `null`.
+//
+// Example: Pages the on-call engineer when a bot goes to error.
+type WebhookDescription = string
+
+// WebhookEvents The event types to send, or `["*"]` for every type, present and future.
+//
+// Example: ["bot.status_changed","version.created"]
+type WebhookEvents = []string
+
+// WebhookList One page of the caller's webhooks, oldest first.
+type WebhookList struct {
+	Items []Webhook `json:"items"`
+
+	// Limit The `limit` of this page.
+	Limit int32 `json:"limit"`
+
+	// Skip The `skip` of this page.
+	Skip int32 `json:"skip"`
+
+	// Total How many webhooks the caller has.
+	Total int64 `json:"total"`
+}
+
+// WebhookURL Where the events are sent: an absolute `https` URL whose host is not a loopback,
+// private, link-local or unique-local IP address.
+//
+// Example: https://hooks.example.com/chatsphere
+type WebhookURL = string
+
+// WebhookUpdate The fields to change, at least one; fields not sent keep their values.
+type WebhookUpdate struct {
+	// Description Up to 500 characters, or `null`.
+	//
+	// Example: Pages the on-call engineer when a bot goes to error.
+	Description nullable.Nullable[WebhookDescription] `json:"description,omitempty"`
+
+	// Enabled Whether events are sent; `false` queues none.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Events The event types to send, or `["*"]` for every type, present and future.
+	//
+	// Example: ["bot.status_changed","version.created"]
+	Events *WebhookEvents `json:"events,omitempty"`
+
+	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
+	// private, link-local or unique-local IP address.
+	//
+	//
+	// Example: https://hooks.example.com/chatsphere
+	Url *WebhookURL `json:"url,omitempty"`
+}
+
 // AliasIfMatch defines model for AliasIfMatch.
 type AliasIfMatch = string
 
@@ -890,6 +1027,12 @@ type Limit = int32
 
 // Skip defines model for Skip.
 type Skip = int32
+
+// WebhookId defines model for WebhookId.
+type WebhookId = openapi_types.UUID
+
+// WebhookIfMatch defines model for WebhookIfMatch.
+type WebhookIfMatch = string
 
 // AliasPreconditionFailed An RFC 9457 problem detail.
 type AliasPreconditionFailed = Problem
@@ -935,6 +1078,12 @@ type UnsupportedMediaType = Problem
 
 // VersionNotReady An RFC 9457 problem detail.
 type VersionNotReady = Problem
+
+// WebhookNotFound An RFC 9457 problem detail.
+type WebhookNotFound = Problem
+
+// WebhookPreconditionFailed An RFC 9457 problem detail.
+type WebhookPreconditionFailed = Problem
 
 // ListBotsParams defines parameters for ListBots.
 type ListBotsParams struct {
@@ -1166,6 +1315,31 @@ type RevertBotVersionParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListWebhooksParams defines parameters for ListWebhooks.
+type ListWebhooksParams struct {
+	// Skip How many items to skip before the page starts.
+	Skip *Skip `form:"skip,omitempty" json:"skip,omitempty"`
+
+	// Limit The largest number of items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// DeleteWebhookParams defines parameters for DeleteWebhook.
+type DeleteWebhookParams struct {
+	// IfMatch One or more ETags of the webhook, comma-separated, or `*`, compared strongly. The write
+	// is carried out only if the webhook's current ETag is one of them (`*`: any); otherwise
+	// `412`. For example `"2"`, the `ETag` of your last read.
+	IfMatch *WebhookIfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateWebhookParams defines parameters for UpdateWebhook.
+type UpdateWebhookParams struct {
+	// IfMatch One or more ETags of the webhook, comma-separated, or `*`, compared strongly. The write
+	// is carried out only if the webhook's current ETag is one of them (`*`: any); otherwise
+	// `412`. For example `"2"`, the `ETag` of your last read.
+	IfMatch *WebhookIfMatch `json:"If-Match,omitempty"`
+}
+
 // CreateBotJSONRequestBody defines body for CreateBot for application/json ContentType.
 type CreateBotJSONRequestBody = BotCreate
 
@@ -1177,6 +1351,12 @@ type PutBotAliasJSONRequestBody = BotAliasPut
 
 // DuplicateBotJSONRequestBody defines body for DuplicateBot for application/json ContentType.
 type DuplicateBotJSONRequestBody = BotDuplicate
+
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody = WebhookCreate
+
+// UpdateWebhookJSONRequestBody defines body for UpdateWebhook for application/json ContentType.
+type UpdateWebhookJSONRequestBody = WebhookUpdate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1246,6 +1426,21 @@ type ServerInterface interface {
 	// ListModels List the models
 	// (GET /api/v1/models)
 	ListModels(ctx echo.Context) error
+	// ListWebhooks List your webhooks
+	// (GET /api/v1/webhooks)
+	ListWebhooks(ctx echo.Context, params ListWebhooksParams) error
+	// CreateWebhook Register a webhook
+	// (POST /api/v1/webhooks)
+	CreateWebhook(ctx echo.Context) error
+	// DeleteWebhook Delete a webhook
+	// (DELETE /api/v1/webhooks/{webhook_id})
+	DeleteWebhook(ctx echo.Context, webhookId WebhookId, params DeleteWebhookParams) error
+	// GetWebhook Get a webhook
+	// (GET /api/v1/webhooks/{webhook_id})
+	GetWebhook(ctx echo.Context, webhookId WebhookId) error
+	// UpdateWebhook Change a webhook
+	// (PUT /api/v1/webhooks/{webhook_id})
+	UpdateWebhook(ctx echo.Context, webhookId WebhookId, params UpdateWebhookParams) error
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
@@ -2113,6 +2308,128 @@ func (w *ServerInterfaceWrapper) ListModels(ctx echo.Context) error {
 	return err
 }
 
+// ListWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhooks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhooksParams
+	// ------------- Optional query parameter "skip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "skip", ctx.QueryParams(), &params.Skip, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter skip: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhooks(ctx, params)
+	return err
+}
+
+// CreateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhook(ctx)
+	return err
+}
+
+// DeleteWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch WebhookIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWebhook(ctx, webhookId, params)
+	return err
+}
+
+// GetWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebhook(ctx, webhookId)
+	return err
+}
+
+// UpdateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch WebhookIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWebhook(ctx, webhookId, params)
+	return err
+}
+
 // GetHealth converts echo context to params.
 func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 	var err error
@@ -2199,6 +2516,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias", wrapper.PutBotAlias, options.OperationMiddlewares["putBotAlias"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias/history", wrapper.GetBotAliasHistory, options.OperationMiddlewares["getBotAliasHistory"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/config", wrapper.GetBotConfig, options.OperationMiddlewares["getBotConfig"]...)
+	router.GET(options.BaseURL+"/api/v1/webhooks", wrapper.ListWebhooks, options.OperationMiddlewares["listWebhooks"]...)
+	router.POST(options.BaseURL+"/api/v1/webhooks", wrapper.CreateWebhook, options.OperationMiddlewares["createWebhook"]...)
+	router.DELETE(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.DeleteWebhook, options.OperationMiddlewares["deleteWebhook"]...)
+	router.GET(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.GetWebhook, options.OperationMiddlewares["getWebhook"]...)
+	router.PUT(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.UpdateWebhook, options.OperationMiddlewares["updateWebhook"]...)
 	router.GET(options.BaseURL+"/api/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
@@ -2284,6 +2606,17 @@ type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
 }
 
 type VersionNotReadyApplicationProblemPlusJSONResponse Problem
+
+type WebhookNotFoundApplicationProblemPlusJSONResponse Problem
+
+type WebhookPreconditionFailedResponseHeaders struct {
+	ETag string
+}
+type WebhookPreconditionFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers WebhookPreconditionFailedResponseHeaders
+}
 
 type ListBotsRequestObject struct {
 	Params ListBotsParams
@@ -6848,6 +7181,943 @@ func (response ListModels500ApplicationProblemPlusJSONResponse) VisitListModelsR
 	return err
 }
 
+type ListWebhooksRequestObject struct {
+	Params ListWebhooksParams
+}
+
+type ListWebhooksResponseObject interface {
+	VisitListWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListWebhooks200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type ListWebhooks200JSONResponse struct {
+	Body    WebhookList
+	Headers ListWebhooks200ResponseHeaders
+}
+
+func (response ListWebhooks200JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks400ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks401ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks413ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks415ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks422ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks429ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks500ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks503ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookRequestObject struct {
+	Body *CreateWebhookJSONRequestBody
+}
+
+type CreateWebhookResponseObject interface {
+	VisitCreateWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhook201ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+	Location     string
+}
+
+type CreateWebhook201JSONResponse struct {
+	Body    WebhookCreated
+	Headers CreateWebhook201ResponseHeaders
+}
+
+func (response CreateWebhook201JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook400ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook401ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook413ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook415ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook422ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook429ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook500ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook503ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+	Params    DeleteWebhookParams
+}
+
+type DeleteWebhookResponseObject interface {
+	VisitDeleteWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhook204Response struct {
+}
+
+func (response DeleteWebhook204Response) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook400ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook401ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook404ApplicationProblemPlusJSONResponse struct {
+	WebhookNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook404ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook412ApplicationProblemPlusJSONResponse struct {
+	WebhookPreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook412ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook413ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook415ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook422ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook429ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook500ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook503ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+}
+
+type GetWebhookResponseObject interface {
+	VisitGetWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetWebhook200ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+
+type GetWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers GetWebhook200ResponseHeaders
+}
+
+func (response GetWebhook200JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook400ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook401ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook404ApplicationProblemPlusJSONResponse struct {
+	WebhookNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook404ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook413ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook415ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook422ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook429ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook500ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook503ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+	Params    UpdateWebhookParams
+	Body      *UpdateWebhookJSONRequestBody
+}
+
+type UpdateWebhookResponseObject interface {
+	VisitUpdateWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateWebhook200ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+
+type UpdateWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers UpdateWebhook200ResponseHeaders
+}
+
+func (response UpdateWebhook200JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook400ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook401ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook404ApplicationProblemPlusJSONResponse struct {
+	WebhookNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook404ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook412ApplicationProblemPlusJSONResponse struct {
+	WebhookPreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook412ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook413ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook415ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook422ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook429ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook500ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook503ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -7127,6 +8397,21 @@ type StrictServerInterface interface {
 	// ListModels List the models
 	// (GET /api/v1/models)
 	ListModels(ctx context.Context, request ListModelsRequestObject) (ListModelsResponseObject, error)
+	// ListWebhooks List your webhooks
+	// (GET /api/v1/webhooks)
+	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
+	// CreateWebhook Register a webhook
+	// (POST /api/v1/webhooks)
+	CreateWebhook(ctx context.Context, request CreateWebhookRequestObject) (CreateWebhookResponseObject, error)
+	// DeleteWebhook Delete a webhook
+	// (DELETE /api/v1/webhooks/{webhook_id})
+	DeleteWebhook(ctx context.Context, request DeleteWebhookRequestObject) (DeleteWebhookResponseObject, error)
+	// GetWebhook Get a webhook
+	// (GET /api/v1/webhooks/{webhook_id})
+	GetWebhook(ctx context.Context, request GetWebhookRequestObject) (GetWebhookResponseObject, error)
+	// UpdateWebhook Change a webhook
+	// (PUT /api/v1/webhooks/{webhook_id})
+	UpdateWebhook(ctx context.Context, request UpdateWebhookRequestObject) (UpdateWebhookResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -7813,6 +9098,177 @@ func (sh *strictHandler) ListModels(ctx echo.Context) error {
 	return nil
 }
 
+// ListWebhooks operation middleware
+func (sh *strictHandler) ListWebhooks(ctx echo.Context, params ListWebhooksParams) error {
+	var request ListWebhooksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhooks(ctx.Request().Context(), request.(ListWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhooksResponseObject); ok {
+		return validResponse.VisitListWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWebhook operation middleware
+func (sh *strictHandler) CreateWebhook(ctx echo.Context) error {
+	var request CreateWebhookRequestObject
+
+	var body CreateWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhook(ctx.Request().Context(), request.(CreateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWebhookResponseObject); ok {
+		return validResponse.VisitCreateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWebhook operation middleware
+func (sh *strictHandler) DeleteWebhook(ctx echo.Context, webhookId WebhookId, params DeleteWebhookParams) error {
+	var request DeleteWebhookRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhook(ctx.Request().Context(), request.(DeleteWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWebhookResponseObject); ok {
+		return validResponse.VisitDeleteWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWebhook operation middleware
+func (sh *strictHandler) GetWebhook(ctx echo.Context, webhookId WebhookId) error {
+	var request GetWebhookRequestObject
+
+	request.WebhookId = webhookId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhook(ctx.Request().Context(), request.(GetWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebhookResponseObject); ok {
+		return validResponse.VisitGetWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWebhook operation middleware
+func (sh *strictHandler) UpdateWebhook(ctx echo.Context, webhookId WebhookId, params UpdateWebhookParams) error {
+	var request UpdateWebhookRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	var body UpdateWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWebhook(ctx.Request().Context(), request.(UpdateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWebhookResponseObject); ok {
+		return validResponse.VisitUpdateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 	var request GetHealthRequestObject
@@ -7864,277 +9320,313 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1dbxtJljb4VwLZPbDYnaRISvIHhcFCdtld7q5yGbbc3p1KjzOYGRRznIxgZwQls6sELPY37P1cLLCL",
-	"vd+9e4EBZu77/Q/vL3kR55zIjPwgRdqyXdXtAbrGYmbG54kT5/M5PwWJWiyVFNLoYPJTMBc8FQX88yzP",
-	"uH58zi/sH6nQSZEtTaZkMAnO54Jx+/iOZtoUSl4wIU1m1szwi1MmLkWxZgt1KZiaMeNeZsmcywuhWWYG",
-	"QRiI93yxzEUwCaJgHAVBGBTiL6usEGkwMcVKhIFO5mLBbfdmvbQvalNk8iK4vg5xdN+phOOQukb46sV3",
-	"rn8prnAM9Y4P+TI7vBwdTpXRh0ezYXJ3OhT9+/xE9I/T46T/IB1O+3eno9l4NprdTcf8EBoR+nBZqHSV",
-	"QGf7jfsRT+bikZKmUHl72GdSX4lCM6MYX5m5XdSEG5Ey24XQRjNe2NlcioIltqXUTqjqT8jVIpj8GEjV",
-	"10YVIngTdo1ByVl2sX0k8bLILrkRIVvw931+If75aHRydHc4HIYsWyxWhk9zEbOruZCwwpei0JmS7Ipr",
-	"xvU7kbKZKth0zeRqMRUFO8hMJGngSAa9U1Z1IlUf5hPbT5BaVMFyboQ2IbuaZ8mcJVwCUU1YIS55nqXc",
-	"iEheZWbO4qez/jMlRf97bpJ5PIi2b4tbplb3QRjsMu9ty7r5xLROiqPOBD5cFUDLrBA8nfhrekfTIg7Y",
-	"WWKyy/KBrq9oyLSC7zRfCLfuma5+qvWDa+QfwqO9D+GjVVEIaTZPearMHc0SfK29AKEl9EKYYs1gG+1/",
-	"1MrAEmTyAkY+VYbxC57JJs843nu4N42zNb4BO5NrWl07VDeeipGFzBQ8k3aw2nCzKplcJDOZ5KtUpO2F",
-	"Hu098qeO8rYfWuDLwEJY7agN9jsNe1P+Xnx4qsxHcuE9F+/PeFpuhd9ZpsYlizkcxNidRMeiaqseSaDb",
-	"UxY7dhwzZeaiuMq02JVFlZz8YzgTrcA32Wy2+Qyk2WzWdQiQF5krVfJ4ZC06ZHEURKvh8CiBiWoDf4g+",
-	"/oZv4U9REA/YU4PrE0lHlu2T0d+fCdHkNk+sYqMdc8uM466My5QOMYzVHXIl83V5z0XSbw0OvCrcvxZC",
-	"a34hWKq65jbuI9F86AT3OmQ0yo8Vd9xFc3iy15ivw2DJC74Qxpcln87gdm6P/wcp7CouVCGY3UZdExtD",
-	"lqjFgve1sG0akYb25fh3MTxY8kKktLH5esDsWlwVmZUMMs0SXhSZSJm9VGAfM18eFe8zEKlkCmTgrik7",
-	"BHtvKunk1wU7iH8XTxiX695pJMtDzOLj0TgesCeqYLTM9kyMLbnD/md2eihTB2Eg+cIu09MZiik1yW3B",
-	"338n5IWZB5PRcHwcbhJ5n86snLNhIWGQSSG4Ed407cRPcahIx5mhqQ/YD3Yq7JLnK4GyZXYhVYFi5abB",
-	"V4LWB83gGTS0TaWwXYXAastFreTtuBzakpt5NTD4eCuVLrkxorBf/uuPvP/XN/Y/w/6D/pufhuHRg+vf",
-	"Bs0hh8H7Pn3Up7MdTILFShs2FWxkJYLjIcvVlSgSrgXLhX1XhyzNLixBqYLN18u5kDq0LKIwVkwAQYfT",
-	"u7AqD5V5mm6TS7LUis+axVka90LG2atXT7/ZsAxTZd5m6dZ1mKliwU0wCVYreLND3EjFYqmMkMn6T2Ld",
-	"Htr3/J1AuZKITfOZqGS5g6ePz5+wtOAzwyKYh9dg/09izb49P3/OvgXSYk8ykadR0JswHklsYLquhNaV",
-	"FgUuWvnTO7GGQ1v+QNoRvJZJNj5mc7UqNMlCOpL2zVlWaCta6qWSWqBMyQ6QdYdsqtJ1yGLHZOMe9IDT",
-	"08we+UxeIHtxYyDdg8PNKYB10EAmLD4eW8Zw5qTbeZbjkXSjwAFn9hbJ8pwVK2mFyEkk4+Phg/iUvuNs",
-	"oRa2YasJFdgefmnm3LAZz3LgfqpoDtKu0YKvLaFqIU0krV7GlrmdtFHvhLTUCb/9ZaUMstBMXpza9Wac",
-	"zQqh50BnbCkKppYCtYaQ6VUyZ1xHMj6Z3U+HyUj0j/i9af94el/0H8zGaf9uMuLj6VFynJ6IeMBek1Bv",
-	"hWVO87IjI9LhTItEyRTkwi1Ms05BmzjP+OQkDBaZLDlRWDv2UfR+POpH0ft7j9/8/rfdtL/zLbXxYsId",
-	"8PZ40zUExzuSWy6ejjtuwq4Ef0cX5UH8+jAKBoNBFMQ9Ej8XdvyndiCRhH9b1i7XyPMtC7IrjZwfLjFT",
-	"aQ2ZxnsirE6cG1xsO7TX2kvbCc9B50Z1m+WZFJolaiUN4zj+PNOmdTEeRUEcQqvYmp3lWq2soq+NPfw8",
-	"/QT35tYrc/dd9bbCbkC+psW3k2JunWmSVkqIf1f93F7+185wUleRO0mAs/gPj89jdqCKSMbfPj77Ju7Z",
-	"l3DTRMrio+Exe6YM+16l2SwTaVztH6205WZSEZuzf3AUk3C/iZW19zuEt+yoS+7i779nc+kggkjuTwXs",
-	"ZiL4cPnju2yRme6bNufFhT2tpAuoGcuMWNhpwEiX/EKUN+5fVqJYV0PKoVV/KKmY8VVugsl4GFbXbSbN",
-	"0TgI7UCzhdXuRsMhMCv6qxxxJo24IOHg5bts2R7xt+qKLSxR4SCNYvpdtmRTMbN07AaMQofeNG77Sfew",
-	"bxo1/Z83+GHH4K+tEIK3baUEPC+A22d2Ik/g+rKPEiWNkLA1fLnMM7yED5eFmuZi8ft/06j2VEP9bSFm",
-	"wST4zWFlvj7Ep/rwOX6FI2gIyBXPskqaJWo8o5W43DyMB6rwZOnyKzjNPcsbIlk/CRP2uxjMoPbeLeUU",
-	"X+MY2LM6B2GwtIqnp+40oMUukp2jacjvcE48m/3N5vottrjSllsba7BV0bPiK09f4FW3x06WSqkdq+FZ",
-	"HkwC412alk/ZlbBLDbZe9seXPzybsJUU75cisQKLkKk9pvZ3lsnlCo4gSHPB5NgSp8kMqL0PecrcCEsy",
-	"dSPSh1Oe9qnb4Dr8eBrz7/6ESzuDqSCr7oLn9mAJnE7IMomTe3X+pH8fLhqYDgh3NPunfftTJA9ePHnE",
-	"7h0/OJpYqVAAl7IHmZmrLBEsk3hnTP9NJCBo5fZPvSoKdQFGI85eySxRqWBSyWTOC54YUfQsCZHtOs+S",
-	"j93CtVoxntu5rtmcX1rpbqoMjDNlUfBytVyqwl4POtOGSwO2kGrTHlSbVg6oY8dsc33D3wl5axsGK2lP",
-	"nm0VNsJ4ZmErp5Ynn+e5uoLHpVQ8sON4oopplqZCfuQagoAIzV9JvInMPNOwjiA2ozU6q5P7UbVy1Tg6",
-	"lm5WPrytlbPjAlkErCKgrt3RbLma5lliH56SxGv1YZhQbRKwck+lFdB5/rgoVPE5r4Mz6TMUq02tCtHJ",
-	"nWGcz5R5olYy/cgNBjHMOAkts/p9bS+Pq720Mh122XUMlOnP4OFt7OUzhardVBmgf8s+QB7keU67Zqlf",
-	"C+HWwgmbu7h+4PIqheS65HhKTrAlkn2SZ/aLucpTDcoTNjGo33Rgze975vyuadP7hzXTv+cI2vqN59uC",
-	"5XrO17ni6blS31lZ8XPSKa4n3oggqFr2xCW7e8z+lD2E/fgouWrTbWzJdF4dAqYzmQgrq8N1ZuWQAydQ",
-	"NeUpe97t2vVO2UzgD2RysRIRWAF8oh+NK6L3p8JoLh3kv/Re66Ml5FYOwnYZsU3WqB82lCFwAfiMxDk9",
-	"mnJeR4Mbpbr9yNVbnhelLfCjSAL8x8UChp2KXNgPJ1bMTVlJBqUeifMqF4inKftfqIF/NsVK+Ls/vr9h",
-	"98uBd+w/NQbD75fWztuggDOcnWDO1EtdWc3fRRvQPtut92cVw2F8KYrLLBGvJL/kWQ5+uc/MLVJu+JRr",
-	"UZdAk7lIWZFdzA2T6mqDGoIWOjQ41unwhX3SP5sZUbR5/kvYNtBFr3hmnC4KrWXyolOP8HTF6zA4V+p7",
-	"LtckquuP5V9KoYoMZg7t5pVJNiKLY40CPdHzXClmB8LKkXRQX8GN6IPmf0tEd14fbwgWNPQuCl7YezOs",
-	"ooAyyZaFuiiE1owbpmQi8NJeCkneyEhqUwi+0OhJAUHDCmcD9tpuT+xtZkwLokkHvMgurRDsrAmwfxSD",
-	"0WRNn5gkXkm+MnNVZH+9nftM8MLenWD/noOOuyT2Uolfo4oSat13EMHKf35LQhgqhLWROmNC4zi+fv26",
-	"f+ZFiXWEk+VXfK1Z/BBa8626heBaSdxu3tHNdpX/lVwWKhFaW9b2GEwIt6j7240Zl6rxLBN5ao+gsNqB",
-	"DiY//hTAb/YrsQAVbAXxEXnpIA+ssBSEQdtpxw1bKG3YOLgOq3YWKhX5DS2s5DupriSDd1kUXCxN/0EU",
-	"nFqJmP3h8Tlz3nV4QQfXb3z2MvaJyls8RqvXQVwU4maHczuXGsw2ZKVnHvyT6IObFoK/0y4YzRQ8Macs",
-	"xhWPiRPZ68NqBXDDvZIadXmRfi/SjJ/D6L+MRGzvt9jvzfYSh+BcszIVeeniRzi2/mOZqDSTFxSNA6J0",
-	"JOMsRWNYDJzUfWwU47LS9NE0Y8D/Seb0Fk88SxKxrLrpcNN7XeEIK2dAur6ju4ZK0iKe24l9MSOPvRXF",
-	"IwlK9kraVbS3gkgZGIwejEZD9p//z+hkcDIY3e3hWNtRRm5AXeFDXgjKM2VeCJ5+7GF3cURHLs6DbAhg",
-	"XcEIx4MMfnHBdT2yInDpXnBtJFzCuYa43PRDrEnUUt+q02C5ujXTiBtjSaMYNAZxmhkYB5kUGdBgNQUm",
-	"VYHq1XTNuBXLDCtW0mQLwdbCDMArQAOw43uoDBjWO7g/WrWWKpPgwQFBAdxKnKRzF94zgOgyS+QmQ1s9",
-	"OmfTt7zDXfK6bicG4RFft+2UjoPUSkh22G03q3NB3BQEUg9fqsVct1pcLdNdRwx+poW63GfAtFTdY66c",
-	"Rn4odNUhbIGV1GoTGnd5WbZ7g6qgjh9xCauBhf6e1ZajOtNoHQ4w5gSo5ttMG1Wsu/2i4EOy5CLLXbGr",
-	"pkMmxZW9qSGYoU084JSq/WPbIXJD+V5dCjs0GisvCg5HMd/stIvhWVzaSJ2Xbq9lDdER1t2BfbRP+8Ou",
-	"9o0yPN/ixINFZepSFIznOfSim93cPb6hmwZ14NK7vkPn7MPF3EYR32W6Y7UfQ0oHxZMRAwkhvJ+O6W1Q",
-	"QHv3Oye1bfRARJ3E7NJRHDF38DzUgHfhIHsyD9fydN1NZhjjNFfYbtVPrYfuaK0wmBVq8XYre9rAkERq",
-	"rwRUyk5ZLFd57iV0wHoRS6GMnRbZ20/QuoExZl2k/0FDA62WW61yw8DQQPPBA2vQVW0Ja4Ou7V3ok8g2",
-	"Kny+QrkoRTMWz597hDbjuRZN2vuQ60XhWnlrx82pFSycsuMEjtu8ddxAN0wfc2C6p1FPc6GjWJPmQoxI",
-	"q8k8xUq6jLH6kvFuqaeUIVppSSRU1SnKSVpujSEozkBAiBHabJFANtBYdTApFHNrYOdOJxzV0xti2+Gl",
-	"+nCtinqs+nZ3u5pdFgLCmd4m5aZ1UyzOr8kQrR7kcl9cU2RqErUtnNCxTUV+R7NloS6zlMLtQYl4byJ5",
-	"lclUXWFUkKfV4w96rY1Y2C8XS1OGawttsgVwJzBf6LCMtcC/I5mLmalGpCB0vyv3iZSZ9+YtDiOYjMb3",
-	"Mb6Fv3/rf/gWm7Yv3Htwf1huTWOp3Rzt1bMU8uypvYBhEm9xEsEk+N/UykXdgdnDyuGMT9XKsEdzbl4u",
-	"56IQbJrluTOV+Q2UAxlbUcAzg0yGg6Pr5tkMg/f9C9WnH61qNnjBr74n28Z1a3A3ZFH421GnuL0n1SLK",
-	"2ly2j8N7tTaK4eDIv5jVyh7Ssis86B8o0kNwWvBxHLSM0K7uGBe77uxQdbtWfXPa53YTK4a7+8Z7qKUz",
-	"UooW+8Eq3LGV7zB6MIbRxWRzwPm0uXKtuRvFvm+8t6/DINNvMXCgFo3WOdDXcwGKM+YagwBl9WktBAw2",
-	"XaFJQjj7gkdsU6VywWWNs94wzu/hPU9vveF9yHHoPlc0qSBozuip1KbA20WjCd6lHKLJkaznOGGfKZ2y",
-	"1dK+OhoOh6yM7NEdJ7PA0O5MyDRfM+2icS6ENC6zTck8k4LpuVoOMOqvCqq0HNGPpv7XKHo/HL753V6Z",
-	"E1IZYPs8k+zZq++8AXcefxeROLjXXK+XdmqQJerfF0O7EmMGyZc6uxTg91kVUqRMvOeJydf2goflbTCN",
-	"e11Mo4x6HHdqX46ZdKvmSF0bjuc3KMF2cx+1MolakK0GZd2uo1a2QHY8e1G/6aJzepVUm92UFhRdbk4W",
-	"qSloaVB2FtS63bgKNXZRX4lXQNYnNapGbzsIcHUCd6nzzXtHFakotIs6WBVo7fLo+sSSdVOY+8Rkbmfu",
-	"ONSeHPqHJc6ukmuW61PL4eZMLbGNDn18f8ZaxuRkLpqrm4XuxRGvu6ng8SVZkttqO0WKOZtDhxqQGFV0",
-	"n6Isdfd3pWDzVDgBFVLmLTUhl47ZgZNnUexcrooL0atT2YPpWBzP7iX9UXrE+8fiZNq/n9xN+/fE/dkD",
-	"PpyOknGnCF/pAjdK+zuZXmlZrFoDU4L8MFNwqTncIBi2WJje7kaKlBve1SM3VWyA7QVjTzVLxRJCcCWL",
-	"bVsxO7CXb+y7wiDR9Cec+/WhsLus4/qKQlpeMge3nloGk6AQy5wnkO/M7fEMDv0BhQHkKm457yRcBtdv",
-	"9heDN2lrMHLQ104Zx9AI/M13YMxBd72A3SvQUebNczQe3ttm0es0TJJHdKMWGf+vfYpR6D9NYzeYWopY",
-	"g+BL5dexD6T9Ow1p4WQ6FEfJmPfvzkZp/5jfF/0H03tJf5wei7uz+0Dou6jAhtyCNzAHOP/gQuy8UEqJ",
-	"GZoL6cjXlqdh/QZafrOF2XRbOWtGb9LRkWpv3eSNLO8f0tyNK0oxdcg7wl+A9bsiws61eZdhvoG7OGrp",
-	"yfZmIo8LiiXkV7W/E2EiHbu36K9KVLJ/FQIyOcuHTkJwP6Br8y1x40qD9LpAszGYkcu/XCdvOg7oQ7XD",
-	"UbBs/BZI/gUlA/1jUr1dRC+OdJblJM5+ccL/vtu8+EOZgsiyVEMQiABTadyOdonZAY4ajkIfLQW9bdbI",
-	"cpLl+y1ts5nI20W83WACI1KHPambHbj0F/gPehl6p5ghs5IAN3Q1z4zQS55gKkiRLRYiHbCXcChZJiNZ",
-	"pdAUC55nf0VTtp0Le8QOnj151APnfhQ84rP/+n+jgNkxpy4CJVGLKdpLeZK45DB4FgX27UhaDV1JTEcZ",
-	"sBdittJl0OnxeByzAy4ZhOWA3AXGmd4EY3ZU3jXdSFoOcqGKNXuUlNnb7PHLRyEzfGrlXymurM7fQ6l3",
-	"mqVZIRLUJJiV9dIURGJLqEWWgn0lkplWVg7yu3z1+/FwfGaXHv71GKZn/3n3rvvx7gO00tqBk+QKcR1q",
-	"Fklv9cHEKy8znU1zwQ5IYekDNoWVN3p+t25Ktv3hQzuhV79/8vjJk0GEG/aXlWB8oQhOCnJQ7mg8jiAh",
-	"AaKaMqVL6QAy8Cuknp6f+Iu57JGsRueNBIZtx2i3GBAhpusy62q2ynP8caZyu6ITFgUvTcH/699FFOCi",
-	"RsHL8xdnL18+joKQRcHf/v1v/+ff/v1v/xc+tj/8x9/+v7/9x3//P/Dxf/7/UcAOFllSKKazC9lzb/03",
-	"+wHlgSIWGJDTM1h0vGIiWeWKasGKVU7RRO/E0pALZM2uRCGaQDatHK4bz22XLh1FLz9cr54KNs25fAeh",
-	"MluV7PLK6QiOASMn+rUhMo5NV+hLE2kGWEr2JEIGSiF42rd02uEzBhPs2z1MyShVonfJ2ZUnjbgRXqa/",
-	"eLA0ZH8NIxl7Fi+yzdYMjTE7KIfcG7CX29UyFwQUN3Z6tPcVu5PmCqlPVchQbai766ofZWW+EWylPqSK",
-	"9ncEJ7tRxW+YY359dm3gohvV0g67i7qSZbrL5vXd0bpy4/q6GMAb5/MSXyw/eVtym/a+rP1QxUxSeGxc",
-	"atQVKlRjfjdqyS0vwU2jhvef4+tto/kNX597b+8aN2dnDVFzLhPsA05tl2Zf0lHobOZ1Y89uDrHqOJVb",
-	"39rQsMmq946Xe1kSVSOa11kNYw/mh8hkKmre8QM81VJchdVJThkEfEIrAmBwIonADWwuCit+lGiDLvuf",
-	"7qR16IiQomOcOx6z4SJ5ENdXIWaarzW7mq8pEtjpqe5LNK5kl8LF229SGmsk2FqSr64sXKXzbc7sX5L/",
-	"Ckb7Co7Anu6Ic9BlRY5pPs44wg3LheUXSooBInxpSh+Whr0TYmmpIXPIc6eRjCO/4SiYMOSqSS54oSnl",
-	"sHyO1LvIpD++0af0Rf8d+J4/362ywc3z501S8g9SVBCmHXFi3Z6fncTNegBYoop0r8BN6uKmwE1NoJNl",
-	"F37f+8V47UwNeHRviJHBt049zQMB6LzUhNFHhQfaS/1SFHaRZoVatMfzxDJjFuNbhPvUHVyD61jf/cxy",
-	"2GUmdFvMutEGeHN0qlarItlg78X9BF2sa1MnfvK2pRIMX5QMBQkEkNKRrE0nZNzjDgdu4iMk8kQt1z3E",
-	"yLNrRalHghd5JooqRFIVkeQQplPe97VYyvoCHsTPf3h5zg7hXYAwbWbQ1DF5EUTcNVwm7eMSkEJa6wC8",
-	"Xh7kbEOywBNUClhWwisd34527HmwPVpho7rmyw8+p3jvnYttIv4vXaxvxqMgr9hVnt4iQ/sis8ccy6PU",
-	"ZAdvtt4Eu3vhnJHi1v1w7k76h/RJuFX1fdhf3CMB0mIJBVTfXkrY/WmTENqd3dpOJavTf+vk5huhtl9D",
-	"AKtx/bFM1919kDTscPYImZcgDLs0KY8fVYNr5yrfpEuX4w1phaqWu1b4W8FzM2+vbsVX3YTUu25Aeb9z",
-	"+qqrow2epTOWc3mxskcc9UFECbMydLGyelunnbUWoL2RpDEu2tM1raJcgiQ0QjIwyLt1qNoHKc30Mufr",
-	"t04ErzbrD8/P+8eKbYqx32QiA70HFVXicGTe3SuCf8Hfv70xYHqeXcwhHKR60Vse0pz1RiFwc/x0FeXu",
-	"L0gZ8N4abSGMA6Gpj/IFPsARoRuCvI0zMI0AuHIiTkHMqEkf2uGbrBDHdtGlanXGKPob6k0lbFJae5Gr",
-	"iWwkeXevfczdVAr6H5gR53KTO2oMMcgMPz65xygJmmFqdleIKaZsd0aFXUHqOsBIVlhmFJMTEm0vRaEx",
-	"V8mFzrfIwuE6dCkO4PQMSdFWs5lARy0wOYA13WUlvQul45bPpDZcbtICLAtvxFVtrqnQTfTbQ7hKlOg0",
-	"ZDzXilBDdSO26xRhuq1ATmlL9tSCK9lt4mC7qNzuGkDYXdUaldaZI0BW7MAZKcO+zeL1XBWG6dViwWHv",
-	"YAldEI035GoptwNjtIPKOkiy0T7B62kMTYTUIGibG8oTWjYcEJ3oGzddgBSVhivhSc90eLoOJyomu4e9",
-	"ltVG2kf0gyNLd7OAQGrkNioiAmqkkc5qCJpoc6hmsJPZ2ZPWqtduVLq6ztlTaWeuhUY+hdwEotDQMBJn",
-	"GDyJgEkUn9Y4DR1CcPswbFQvK/diyyIPWa5+TO/B1XxNRv5KBd3NkWTU2711460Bl/7u+81XU61R1Q2k",
-	"vru6R0Q1R3SC21X6/LO3Tev7QF3uQ1W0z6pjkdb7vBsT/wxRiOEpwsjcfTAc99hUmCshpF8LSt9pCGSR",
-	"PIh/itDQgGEqnuyEP9TMDVFwHfcmEPQUU+h3DCUnUL8C+xvW19BhJDM06kJOB4sPKSKCxYd+RIT9ux4P",
-	"QXjyu1CHvzI/ONQfkrWfYgNHbaLp/qqT1L2lbaAKaWEg+7lmXqNlUHR7FRfCeOZdUCPaB0ItN2OBuUWm",
-	"nJGGOA2gzaIKivG5tYvM71JkMVa/i+3hfAFvoLT4tpo+dIapw7qkXd/Hzp4pH2CjScCtEiPaqa8hO+BU",
-	"+QSuLEdSGFTToKKQcWe5xnd9ous1vHEPmmdULSuLAI65fTAtGxHJqsjM+qWlR7rhAb3tbIUrjH89cdzi",
-	"j6/PW5mE374cn9xlf3x9TpGDejWN2YGLx7ijoa4LRovF4v0yLgHfQG2C9qvrbW7MEgGOMjlTThfnCBVO",
-	"lQT83F6IqxN80QrTCTAhNSxJTiDGYQgBV55DPHTwm5izBQFrfvpwMufGdoOhhFqISF6RR447xztCkBtl",
-	"ZwyBgL/5DfOw8jIlI4mxXzFJ8LF3HKUQqWbxGYH7cQQ6RRQ9htXt/vj6HEvbxZMSQE9nF9KFa8IehHZk",
-	"SgvagiTn2cIheSGu8h0EZcRKOxAOSqVOiwLwvSTuEH46YGdskWmdyYswkoRdCLCPZeiJQ83DAfk1QiiI",
-	"dDgi4m6iB7r5WWaJPptcJTxnWhSXogghsFdTu/0+DBpXwkqbtBRsWQB4h5LlooPepd1iY+hqput4bT5m",
-	"WMwOfnTq6ZsDS3x6cnh4dXU1KGZJ31KKKgaquDgsZon9n32v1xtEkpKQMLK0Q9eo4AFwRq44FKhUGJ8L",
-	"UghmERmnTZxGslIFXFuaHYBm2gMC7lZPK+FNU0GgUilZLzHYcmLX6Gf4m/3sZJ6f2UJwcL78HMmf+/1+",
-	"+T/7btxZtyBmP7Pj4ZD9XMv/2bP4wIbKA5ZD3l65AfugGocbKcRplPbaU1SE4+PRvarg5mNAafch+1g8",
-	"Gg77lhllcgW3/vHRCD8gMD60ZCNIdsjikyE95iw+L7jUM1F0ggGyOJmv5DuR0lE5GZ6UAwGl2V0e3iej",
-	"wXvW3CEfHhS3aMR+ZrIT47P5bQnUjx8e0d4Se8PIhBBCVrfB67eaLTHjsdljHA+EUBcCfTg3oL+3mlwI",
-	"M1cpwOdBaQQ31xMaMphQsJgIen/xgwpcG/MGz+y3ca894rLYAzb7gJqlkVXVJjRxf7JFcSw70WovISjA",
-	"emseAmEmGaeaDxgfbgem6wUfWq22QASr5h3gFIQglKA9tuF6xG8DJbDVReZVQHsn1v1MWi7s9VMrg4em",
-	"j7hRNi2uKs650DSwuIi01V0HvDr0NRqzn9mtYaS3u0WU/b5Rqg9Q99hpRf+I+Vk72UpCga3Nu7Oq0Er7",
-	"C5FmvI+XhW35pNHyJjRRJLCtIKKsAvZ0RF2HAo2hYFBVHGgruKhs0251E8HYx2PY9n1xXTkDB5X3wRwz",
-	"EiwJ8SsWn8LwLef7p6OHcc+2R0F8yPs1FXQxSt1IpYVYaaIcGC7YW1pUaVcEUl2QPbcKKnae4hb4O/Zy",
-	"HxaFREhXUXwbZHurcR/bG9sENrEDQDe4K1ylfnQ5laUcwc7TCbvdGoAlfttVnyC8OwbhIX2T3UqfsiS3",
-	"wqalHLS4dVxIDpDeNnlSXiub4eJrePDt3abKLdjaELldu6SKs17HlTU8btqx8bKK5FmjkAwWvUa8QV4m",
-	"6UBVeJna7jJnJaiV5sII0TwvBWCvxB3kxMTHw+OY0jhBfsNracKkAlaQcMlywQs6lXi3UMXglcyFphwZ",
-	"ezXas54ZJ/I+UlTRMcEypQlP5pm8cDKwbacQy0JYFoDnvhT3XVkuKrbYKD/PG8XnsbzCJJI4AaBLKu5n",
-	"BSgKry0tyfYDZ61dVzE+B14As1HV/QOVzZz1ESsQhix+/uqcpKJvHn/3+PwxGE7jzswShAoqLxGel2cj",
-	"kiTkEzrx0U6S/mg0/I3GzLT+6KjXA/G5Xx3tCaNijAe0ipi2lWklIW0fdE2s5dib1CTl7hKdkWS7VWg8",
-	"ZY2K0JTkRtUVMg1bY4QcsJcClRDbNrRUFlOZ8uQdJPW1V1grpEH7Lpb4tNcfBqhxt8H24ZxfQsskqsmB",
-	"Wx+/Op1bJKgiWi3RhG2sZtmxenagQBG2u6t6LcvOGpaNIqM7FazEqcDNfLphadBOTmW4O+rwbSzAWaMc",
-	"EIvEJc9XEI+PZuay0CUWtlQzb0JalDpGq+qpHfVBjShHdk1h2P6vY1hpYcWGxsshPe3BKMlMAeW7HaNo",
-	"k6Ur16ktm6ASSpaFpSKhnE1XitilMDKgu4zyIoGhQokH5ldgQW98tTSYrSmJFTU0BMsGD7hMgSgsY3U3",
-	"JZKoJZsNRWfrXBlqLsbHw6O4ZxfW3eHg3ycea69RNJCkDG5qHUmKdPRYEa166/cq+a00OsWQkwvwgm35",
-	"JJK425OygHF3QWq4OJpFqC+E0WxTAepIdpaZfg0LR5EQIIeATRysLgfx8fgBnZeaONEjg5iC76yAAIkk",
-	"noQwYC+JlUjlxa0bXlzijsD+6BCx/uEFu69wm4BlGLZfowgSye3lSHBrtKkkJHbQSkO00iW1qWZGYHUo",
-	"KB0Ld67JFsKveg1iP54/3HUoLIJgSICAsypkSDkkrrD0acWf7GOW6UjOVgXaC6/4ulX/uHt1B+wZJH1D",
-	"qAkVWha0tSVZfvv47JvSsAg1e8HqnGmWqmS1ENLgupDFCMaA7xVqZcp8e2dzg4Uvi5hj5V9WuzofDI4G",
-	"471vT/iqh5dgJIGEec04CoOstI2wInUiKPvcccADx3tK5egcMD2QtssfMfkmtqqEYzo5/ORmDQsBqdnp",
-	"uhf6FYsHjOaO+hnWFaYz4Zcmh/JkQLuWn1O6DFTOhzX2GAk1e+YaVjPGG6elNBDC3OGnO7qcNOyi9CLL",
-	"vCFyMrhlKJRGEhOF4J6wh17jEPACBzp29PMD5pXIFPEJIokHZg4Be38ldgY/gZHhrzEJ0Cy3+hkcP2D0",
-	"lq8LrUN6eWG5ZaJjJCwdyeeFsuKuWGlGz9yrlm3wZTZY80Xu3q9TsDvF7k202joCiWT5HtdgU+x5o06V",
-	"HUUV0gp+ubJIQ82LYHkMvxDQ0tnzpx5e5iQYDYaDIeSh4hiCSXA0GA6OyMMCXpNaYM7kp+BCdPievwNx",
-	"vmaOV1dyMzhACLc82okr/hSD3zXGLdZ4uCOJFyQ3pQxSg/3QCmN82e+RAsiYzqgpKxfAF4Xwq2vCorHz",
-	"zO4h+bO03X50iNrBTgswJ07XENUA/Vzx/J07cRDSyy4znbmBkl6DZwUoGTalPFZPU1qnhxjhVFoNsBRP",
-	"ly+1euUQyldfhze+h5W57YtNj2lO0CmOkVZRJJ01rcvQ9Z0KeNTiIDb3bQjNGKuBZwS2DDFbNRggL1wz",
-	"3jRC5+ncULj8JtSTDcOkeqtWl1sJNNnAverU54MYsvfiXgnm0zW2WiJtswKUF0+5eaXQ3QWGV1X4GXsu",
-	"UZKYiRHvjYerwTU5btArsjuIRmjp4tmTRyWUiuXvJThHJLdjh9AxNAXXWsRsllmG7qFyDFj8T8R036I2",
-	"i2c5tTeQscpBDpeInQ0qCPa+6YIGAZckormQ68j/zswLISLpva8KtlB49nOl3onUCjVQPJNlMhXvrUoG",
-	"EXYINeeinPOcLtNIlgwNNrxeg5+sobFXZ79BCX/ZRKHjD6DQ8xqbAm2SNI+4H8MTDaSC7rMSqMR+UaOE",
-	"jYdeFRvq7wf9WsZKPSmJfuxvygMPg37tL4oV7sP/7wiLf9Oodz8eDrcUStqvFJbD6eqoNOTHT9VuMnfS",
-	"b6dqru34GGfU9VE580OvHjx8Mrr5k1eNOnrHo6ObP2rW44XvTnbprKN0mf14PN7l43blO/j2wc3fNutb",
-	"XofByS4LWi+PDV/tsDwdNUghvgQDculOZ2u1KpiLXeYXmkDrdPDmOgyWqite7xEpq2gCUFcSUcEq0huw",
-	"p4YRgkFWGqkrK+OAvaJaek5YBSCJSFIeOQKMN6GvwspvDhE7iRVEo2A4uBcFcVk9jAJ0SH2gYFSr8aF2",
-	"7ywYEL/jTSvuEnpwog+V2Vvq8ewHfxLrADkD7PpDtbV6WqNqGuY8rXI4qtXOeaBFwcYAqP3wkL1sd0rz",
-	"765sQBy3CwSqs8DB/jANrWIG1xQKyRur8IOrk+/cP1WpyHJJ9pzE9fX1HpIjAexf1yO9rAB23boJRrd5",
-	"E1RAiptL8jeqsn3OyulYgzoMvvOy6La9X773ee+Y4Q4su6wb+PVS+jyXEp4pvFvaV9J1GHSacSs0/DYf",
-	"RJx97UqWYXwdBvj5TmSqY07lGD3PQKOgOdnbIwleDnuN1Kqax6elFkJNtayL9ykcjAzokqWZ5sul4IWO",
-	"5KxQC9LL7cUYgvUK1KmpSJQVi2eFIONqFfODVlyI6ijIlwruJDuULrt4Zf+m8MqW8yRmCwhDKEu91x15",
-	"RqlIHqBPwoESkZmjh1FJpTfWFY0HI1frjsXd+aA7dgYD3cW48HRmJ1a93sJvWonYjVPXqtvj5KRquIpc",
-	"leQuZYTa6dZH6G5tadSfWHVwtSZuuC/IyPUr1Rl24T9PXFQdfnF88xfPlHmiVpLUkh2Yse89ewJhU7/S",
-	"y+P+fnN94SSgX+nN8w3FnHffPGG3/fgFStBtd6i6khgOxGVpnAPA0deg0NR5begiF8F4Zi+WSCI7d6Zj",
-	"P5A7PhoeV74MTu7xK9fupiY9VwRG6tXaBAd6B3/+gzCfkzl/Yj64g+D8ZYRlO5yjHdmRC5kIPitz/coq",
-	"/67k7D8Is5nV7XfWHyrzNIWju1x1mYsoXM0yQr2aalEWTSlxllFvP3U4gptxAkOMCtoTK5DBEMDcTNld",
-	"VdGfEjF5uTI6ki4SBqTnTBpVM1uh3YUAvlwYnv3EHmKPtTsWDBlX8HYk51bEl9rFljXDpWrs3uPmtVvC",
-	"fVsJ25afVzD9diMx9KgRBYXhCjgUSCryQ6F6pxRcVKFbdVwECA752e+CDzWaASk0iot5WqZ92qSTjaY0",
-	"S1xo43HwL1VLL+C38iiVDZAyUMoHnokJ8ENWstHQM3HlFzj1wVoOHFVeWJ0KSNNUGG09v9suG9xc5EuW",
-	"rLRRC1FoMvoxSIYdsIfCqoxi1mF5G+9nDSP00J2sYZ/1Uicfzpe93P+etKD9DWdfZYFftM0NA4j3tLkd",
-	"QlKT2Bxbg7clpj55ZdJKe1oJtWiqmu8heH3RoYRFK/5MvnSjIJcW4+4o1tTB624OWDmjMX5aDgS9bHLP",
-	"VtAftGC/VvPK3hrA16P7eXy4vE5f3hF2IB0fIdXfdPwPf4J/7GSCN2Vp/gOfAWjD17p3Wje8ZhVcM8sk",
-	"2LoJDWbAfriSooikFYcnZWicyxcqbS1obh8exR2SuS+Fw4hIDo+ks7gcNGTiEBlXrSALhL32BhS07mdB",
-	"QLagVNh2JB2MJ7C0bVbwMyoEvt9ewVelmN22oRx3w2NUWaml4fcf0F4Li/dV+vjidlfKkt7EvTpFjIqK",
-	"HbZDt1BRyhzurNfS7E4Bk8BQkl7TD9YyvfoyCdsgkpw2eAJGA/tMgd3EE9Dy+mEM4XPaVHGEGwQfLED5",
-	"mbUuGFHLrrphcM3MvjL1rU4Gp1U9bPgHJlhRka6yiS8806+y4D+6SVdJUbGXpkL38dJguJsoghVINhmE",
-	"nyNfroRBbrzMygbe+4TF4+HIE67wE8s3xVVoHw7xYSQzSs8WKTuAArjofyN8ELgNAOOAsjLKcgUMAsm4",
-	"rDKf3SWScBnJKfVZVYbcDvtR1Y089RA+CDeMJhjJMjwC0upQUrVXC4i2bD/JFu8s3+iMiwQ44pQMT+Ei",
-	"FYs77cqWBbGYkhFPI9ktApsO1kk5uy4UBNPkncHcboYvz5epK64VJ9h33ILPV+aWxOJw1/c/xgS93635",
-	"fGW+gL305gu7PEeYgndViVLNsjZf8LK75ZjKHVblC4ZUenPfPa4SzVJfKLjyl2GGJlzOZ8q8sNz5q1L4",
-	"K5FlniNGlqwkhPIq7RZodjVTHdJdc4PVGq4s5dmH6hDEXWmgE7QNUSmoSB7EAJ5MY4zBRd2jzHrbfBXD",
-	"Wdq8DmKjGh9gqCgNOpJqZfLsEqJZHRIODM/pmwifhDh9ANFvNU6BaIctU3ypyEZysyZ7g2r6LS3nJ84L",
-	"/Rw6rJvKDilWTnCx+/jVnv+V792yPV/WCewLqnAb2Spi+G7koq8RMiuhvGnLHyEyspQhIT3MHqd2DVhA",
-	"6Zg4zLoKnBrhJMpauq0qkQAh3lThnBrcAVUTsmWWvINS+GsWw4rHISTOOxZsFUhSeiRG84ftEu6tLg8g",
-	"xSCStpupYCpPHTygZfb1wu9lxWDSgSGoQ6NLwaGQmPVSRHK70nnVLHeJU2thSh5UZRnYnEP4ULMc4Fpg",
-	"RFDTpeFrltSK+6SOvBZJV/wB1/sU8/ewMcAcp8XGFL3yvuOFoLq2kYykPSoiZZAPsRALVazt1lTG3uma",
-	"dOpJVcUMbzoHeCYTQXMjzBVud6UQcE/YmxKAea4AetOZ8kpy4ZpphdUNTdOBa6cPKd5ZnhkHsBbJAyUp",
-	"HQ17IOyHVHjFHUJX+jgzDl7klNF3iL3jmYwdKN8dWNxs5rBZEJlPE7AWwQ0tsjzPCE+QpAYitcb+ZjqS",
-	"tZTyGv6fkl72CTZTs5UTWFMk2yVGKyM628GG/rB2zqBJypLxdxH3mk5SAoCEIONcKJWeVgShCppsCLFx",
-	"WD/N7jVB2IDtRqo+tBD3Nss0j5CttXjrRpUQwqtLGFdFSTs1UIhloVKshb0RE8J5PiqBxa9Nzft/fWP/",
-	"M+w/6L/5aRgePbjeq0z1VLCRHdvxkOXqShSAn5ALgwgIaXaRIYzlfL2cC6lDZM6ZK+vE6d1Nmf3dxVy9",
-	"ik9dM66E+WrOexXc+IVFlhPhbLAf1O8quzSrjzOfQHsfYkjAL3dwjnxhZ8itTfCXK09/sP3iqxz+yeVw",
-	"u9ptCbQp0RYr+bmibaqiyXA5fGB8fjeeA9TX7phtl+xc5jVByWk/tSnEeHmsBQ0+jk5oiHPHObIK25fg",
-	"dOMShCBmmq+1hxYJuIYOUSKSflD+6zIRKrZ3C3lAXBfQbcqiAOG17BtYq4IdQLntKAgxCXfTG2xs30Hd",
-	"QysrHx1UWI4EpSi7sVewmm4nxlEvjCTC90iHzIXg+2i7waxTIaDmuIIAKSfnjYZDH1cIQBYFB0Q9QPXk",
-	"iBhc4ghBtkCJhq9LJH+CY+qMRnK09sWhLyhvVtdD5c9KwoENKp1S9DYjnB4XFG9PNuCVt1pB2q0aIcsZ",
-	"QSWrq1pKgIeQgdXXNqFIsMvxnkAS5YLb774wdgSd3q+YEZ/vkv8KMvG5Q87ceds75h1LQ97gPKgQ10vT",
-	"yU3OA/IL+BGvoBKbgkvNE3cdV6ihlXEhM+yA+7/OeJY7Z3sJKQxwc/CSVYvxkR0GTAhwVF25pKp2DCBA",
-	"hCXwIgAHTaAO1ICcDwQSb38hIIk0xkpRA8q6cX9S1UtsPI3p0nUWgAG5VeMSSzOSBKYJiYKw6h6YJsNi",
-	"TxS6URloqgo4BQlwiwnBDK0BVFjkGmoTVWLLHc0uM4GFoGSSr1KRtsDKITSjVqsp5YbX6jNBXQQ7UTcT",
-	"hn/HkwpdW7MW/LGHla/n6sruvKvaAMvsCBXaIzuRva8mLEZ54S1+T4jz0KMnAFUOa69RtzN2hEvQ53CM",
-	"3TUfvZIk3kQy46rZ1H/MrHB4KYpSFquBbIUuATNkcaNgY7PSni8LwsxQNK28YwdbK0YSnfVOXb1VaqVZ",
-	"fJWIHdMtO+kUPqtgAONWCVlvZRsf2wWeFWoB01W0yviO0KcsdqPABzcXhvXowh2/n+0Cw79hbNUb5XGE",
-	"Ak9Yh+Ag/um6LLDUPHms+o0G5Cw5jm4Hg4EzPevDn9DqU6NbKuhBLAy7wQBQCMeCLpyZveEcPSCkttLg",
-	"DA5YR7uZ6cESVu/7jfuL0d087aLfAHXYw5ojYNBLjCqx6AH6HI17Dnq8ZcmtkojR7wqWZIfenSWCgrym",
-	"gEAt8tmkKrkxy2Sm5wBf6gKXl6LIVJolbLkqLrB6nlddmRzAHQDq1d2Er/aRWca9qtydD2odSUTX42Ra",
-	"L3G98bMQa02IrGAZIfEh2jo+vmN/HbAfZt5C6EjC0pBhm3j1lYBuiBZKHGPl+HV9XhO8/ojOOV0pzePk",
-	"KV4wdtrC0MPCqKqpb0kKe4yX+BeBMvauMxcAbq+UTWZSKi2+s3QPU0Ox7lNbPKuKzjs4zPGirQprf/WX",
-	"f5Xkb0OSP3OobMiKPEmeJPVPYIqjq/X2DXEPi0xeaFcIqG1T8mpfaS8Wl1hpZticp6Xn2PPcRpLcwBWI",
-	"fYEvuAjjTuuVUepdBT9HjsKF4GD7jOQBwiFUvmvgzJ2+tRe4YmhO+pJQAE4q+ooF8OWwAL5yxc/gvcCa",
-	"2bVyeXtYOWqS5A3GDuI+N9g8JmVgJKO4SKeWWf2a5Dgwd/gCMrjtq3J0zFWjC6EIE766SzbeFlkQqz98",
-	"HonwUwpk3jx2lclc1sVXcewr47llcayu3d0exNgNHOsQddyNHOuM/QhhZUX/JeR7wqmvimfNzSIf6KVI",
-	"BlaVv7qA8lmLVW4ye2wOsShXXwtpiDUO7Be9SGK3Pux9AzSYIrFoWeBjsoBqqCEFtizHEUuTbFmPylkc",
-	"OEl5gCRGUMbA76iivRXrVPEOGCBYhgfsjCVqATWU8kxaqS2esLnghZkKbuIeGbJGJ2Up2ndCLDXL0hy8",
-	"wRILhmmoJjdgr32Ig6yUSCOpCqaNWmqqKn1ZseRKrgwZZ/GFksJNEaZeFdcCm8djnsybS+EXPYRf7mgo",
-	"bkRFih3YMdcs/o5r04d97T/9xiUGQhoHzEReYFxSIjJXzO7KhckvMq1FimYTzmKPocaukhWLU254DHVH",
-	"4ziOZJZO2PEY6q9KM6H9xcC9CfspCrI0CibH4zAKkFCjYBIFR7Nh8j/+9/87CsIo8K5CeOZuNXholP8I",
-	"70F4QCbCCKHJwsirZwKvjofju/3RqD8+OR8+mByPJsN7g9H46F+i4JoGHsnzYg02O7B8JqsiZ/1nrP8t",
-	"i4IzYrQEi/0Qq9T/9jwK2G/Pnj/Fk/fbp9/UD10neuhLeFQVWdohrg42lm6onGtDNEB7lp56BGPF+RU4",
-	"1MFSmlWQzHg/VWaUGllsjDm7e+zHnA07Ys5uvsGNeG/QS9SvmBG5tG1TlmBGNxHMqE0wd6dD0b/PT0T/",
-	"OD1O+g/S4bR/dzqajWej2d10zDuoiWijTkU1Atufju4OHtwfIR19BPV/wGQ+y9GIpMccI9mA8PYptX2N",
-	"nKIJEzkEMFusBOjxEcdGBkG7dlCnuoqkj3R0ak8rIOVg6e+VNFnuh99B7W9Np+CrQPdVoLsNge41uAN5",
-	"XazLs0vxGWQ6OPC3b2V7vjKVK/PASg69JtJriEiygBYg1y3PHDptmmXYB/ZOJfW1WEntLGa2h4vCUu2E",
-	"LVWel30bRXXjqbQD61B1B5E8a6aMZNIbqvcu+K7s7yLFMqOlT/a0hm4AjvBakD14fSB7sRb/50NwcU2R",
-	"fWWWCzmgyasVh5Fs+WgBr3S1ZNO17dR5pCrsBUp3CSkLxqVXAOwvONHkBULyUgqDkp1IObDsncbF8Wcz",
-	"Lrqdt5IkOaGcsAJFobOK5mr799UKeSs4X1+vgk9+FQCJu+woy172MCiWkdGbNPPzFvDLLgnXjo2M7PFq",
-	"8a9IOjgSD7gBMuCqsJqeX467smF2h6lgsFMDNxxrTvM0hdJyG4oBl5AZG4yVkdzNWvlnt46/7nRrmsZ+",
-	"zmNHGF/F26887ZPAp15Wh+tzZHS0Qqk2Mkd7HnbIZz7dgkNaphujXTLTkcReB+yMVamcdfmvJiOeYh39",
-	"bdF0UMAYwulAnMsMyXcD9tQ0IBdL6dkZShchGd72AmI86wDtaqSP2puK5FusA+qaQMtXjX1MXGJByBb8",
-	"fZ9fiH8+Gp0c3R0OhyHLFosVlKvYUifnz2VW41Y7l91QV+DZLgdmiSx4Xwv7nXPRx7+LvfSRK8Hf5Wt2",
-	"EL8+jILBYBAFcVUFInY/9TwjrbevPsJhpr3ogkUr2PVoeMyeKRNJV2fGK4FHm4ewUCDYDthLu948B5OH",
-	"xlvPagu2izzTBipPR7LMho2Ccd/Za/z6002TXW3zN5dLHx9/9jrMbpM3GG1uAR2LevgQ+Z4+3SHBcwN1",
-	"fLGUz9uc9Ndb/SsQZvvOvG0clW1nCm/XEANVR6VjYsnNvOJx+FLQxP/78Jz4PaSNwzSbzbZ4SrdlA0BJ",
-	"m858UbfkMdy72sRoWsMYsVmJGsFiHEWMDsqG0QnAMKb/JhLD4p8irOEcBSGL/Ao1kJQZ1QveRMG1d1lh",
-	"ySgPg1PP1ZXGDFTIe3CYH34iQSTLe72ZU2AXDBATyLAH+TAsPix1xcNaTkMk48O6rniKMgiLf3zjSWnm",
-	"StWXAMOuxV9WPB94C4kgGJFEPBlVgH5MwDLlcoJnsvzEpU86P+yyEJeZWpWibug+ZH02igfsz6U+TWKj",
-	"+6DcOJCkuH4HMTqqQPiybDYrQ7C9ja+VFxyPYyb5AsBB3CuDSDYkVk+gxSJgogoncjGLWUuodbNH/dxr",
-	"PZIPlZl3rW4pzLmAd6KImvCIiG51uRWSaNEoueQZ+LR3Rz3xjQ0kcZFvO5KfRhL9xh7yHbyuGzA8ynWh",
-	"sAbLzU47SYniSafbKuPSznwc5scXkaQtibtKbbuJz6wuPSPFfKj4zDzpedQ/+gUJzn0gj983creByNQy",
-	"mATEVoEEbb+BzyOr7Orh4IHd2w2f1IualR8FZ7TqElbLUp6QiRiA+Wo3aZ5OyXOEiOmW5/EAwD3evt1M",
-	"mwt9jAz81J3sj5CC7ZHfQfz3SfqLyfy3P9+vkv8/dCUzZPEgU5WocJ9P/L/pFs0FT60w9ktWCwp7H5kP",
-	"drvvsS6YXtmCxrpQrsTlZ1ueTaECLyhRHj3fDTd8R85MpXtsUowiWQqrlQMdl9xqEPgvkb619DGhdYt7",
-	"p1XMACVic1PvYhDJx7zIM1FUdG8PwjuxNIRhuLY/oPxOPbIEMSlFPmNTwVznIDiD6NMSsK2AQ/ZWFHz8",
-	"iADvIZZ0SPyKAZovRCS70TsnzA5EInpKofLcEoAD3qwqnQ7YDyUgEHVeaZQulMBlvZbbAVGwFFmQKtAr",
-	"FupSTBDUHoQ4B0rqzSaSBxDTWvDsYm6YF7PgFqNHFuTnr85ZE2UalY9G1bGyjitdu72Q4CJhLzbUByZd",
-	"p8xojyQ4HFsle8NmyHG9MgNqvZWY2phtGMmyulnsoFXi7lQuO9ptpu5dqwG/+SCcGx8diCimCevjCMgy",
-	"Ey4b8Jeh+5so1Ef4qUIFg0kZKHg0PB8+mIzGk+Pjwclo/C9BWL43tf3dS0ezu8lY9IfT+7x/PDsR/QfJ",
-	"KO2P+dH0ODlJ74p7VgMDI0EwCS6Wpn+s+pYfWY6GrGxyYtfCO/rBZBwGyB5AIgaWHAbob7GaFMyh/OVt",
-	"CfgIQY+dVYBp7+GeRvYwtfr6ozk3L5eQnj3N8tyesnYl4KP94IxuMJC3eekvwWy8O/SQ817/3RZW+Fqu",
-	"95dt3i4FJKjkTtd+7UK9sUYCsKPt4Tg5lxcrfiEYvktuZysyFCurcQ+Yy/ZxVfUd2GxlHtECACM6w1m+",
-	"xyF8Ql8d9LCtLC+MmyXc8Fxd/ErjSr6euM0nrh3rYdyu+1Ee9AMekLnguZn/dbNnBFG7y8pjCN8uGE0W",
-	"Qn/B0F+Cohu1SuY1lO1Bl9H2W+j4U54H6mGTnYsmkAHO+aX44GKwvy6KtDQiklVh/5j8+KZOMZdCCu2T",
-	"ClIHkQpg7+9OKaIBtU747yGLT4ZHnijfSR0vBE8zGswXIhCCNYIrABIOXaCz/gchlS9y7W+gTZ8e2sRZ",
-	"//CnYAo5fGcrM7ftgH0cEpg2uYMonxTsDPBvjVBFqUpWC7L5rgqrzxyCIkcj6GqqtI8kc26mCuF/yJID",
-	"YcPbTEYi9bxdTT+es+u5MoMeBGIZ/YUSSiQ3BvQ2kefYAWp3IUPMt7AKFu6VmIoAiiKuItlAh/ZrRUjx",
-	"vtJvQJGuI99vmjj24VVGKYOSOflBa6iNLjXYTt4I6XzTHm4kVR93cF0Th20Lm8JXKYXp5bVBEvRD9xBv",
-	"lAyrduhqbbfjeCvYawpHzPYSmgp9ClYf9a4EQfZaJCK/fnP9PwMAAP//",
+	"7L3dbhtJti74KoHcfVBiVZIiKcllU2gcqFx2l3e7XB5Lbs/ZlT7OYGZQzFYygpURFM12GRjMM8z9vhhg",
+	"BnM/czfAAc6+73mHeZKDWGtFZiQzSZG2bFd1awNd22L+xc+K9b++9S5I1GyupJBGB6N3wVTwVBTwz7M8",
+	"4/rRBb+0f6RCJ0U2N5mSwSi4mArG7eWvNNOmUPKSCWkys2KGX54ycS2KFZupa8HUhBl3M0umXF4KzTLT",
+	"C8JAvOWzeS6CURAFwygIwqAQvyyyQqTByBQLEQY6mYoZt583q7m9UZsik5fB+/chju6pSjgOqW2EL188",
+	"dd+XYoljqH/4kM+zw+vB4VgZfXg06Sf3xn3Rvc9PRPc4PU66D9L+uHtvPJgMJ4PJvXTID+ElQh/OC5Uu",
+	"EvjYfuN+yJOpeKikKVTeHPaZ1EtRaGYU4wsztYuacCNSZj8htNGMF3Y216JgiX1TaidUfU/IxSwY/RxI",
+	"1dVGFSJ4HbaNQclJdrl9JPG8yK65ESGb8bddfin+eDQ4ObrX7/dDls1mC8PHuYjZciokrPC1KHSmJFty",
+	"zbi+EimbqIKNV0wuZmNRsIPMRJIGjmTQOWXVR6Tqwnxi+whSiypYzo3QJmTLaZZMWcIlENWIFeKa51nK",
+	"jYjkMjNTFj+ZdJ8pKbo/cpNM4160fVvcMjU+H4TBLvPetqybT0zjpDjqTODBRQG0zArB05G/pl9pWsQe",
+	"O0tMdl1e0PUVDZlW8JzmM+HWPdPVT7Xv4Br5h/Bo70P4cFEUQprNUx4r85VmCd7WXIDQEnohTLFisI32",
+	"P2phYAkyeQkjHyvD+CXP5DrPON57uDeNszG+HjuTK1pdO1Q3noqRhcwUPJN2sNpwsyiZXCQzmeSLVKTN",
+	"hR7sPfInjvK2H1rgy8BCWO2o9fY7DXtT/l58eKzMR3LhPRfvL3haboXfWabGJYs5HMTYnUTHomqrHkmg",
+	"21MWO3YcM2WmolhmWuzKokpO/jGciVbg+2wy2XwG0mwyaTsEyIvMUpU8HlmLDlkcBdGi3z9KYKLawB+i",
+	"i7/hXfhTFMQ99sTg+kTSkWXzZHT3Z0I0uc0Tq9hoy9wy47gr4zKlQwxjdYdcyXxVyrlI+m+DA68K96+Z",
+	"0JpfCpaqtrkNu0g0HzrBvQ4ZjfJj1R0naA5P9hzzKzGeKnW1eVOWeEO7Askrrktzotu3qJD7M1Ua417r",
+	"SuNoX1e6qA/76UkynNwT3aPxgHePk/ui+2Dybdod8ntj+1d/MtiPib0Pgzkv+EwYXzl/MgF1pznwn6Sw",
+	"ZDlThWB2C3RNDw9ZomYz3tXCvtOINLQ3x1/HcGHOC5HSpuSrHoPNKjKramWaJbwoMpEyK6XhYGS+gi/e",
+	"ZqCjyhTOlZP7dghWEVHS7eeMHcRfxyO70Z3TSJZckcXHg2HcY49VwWh9LZMZWv4BByqz00MjJQgDyWd2",
+	"mZ5MUO+rqcIz/vapkJdmGowG/eFxuMmGeDKxiuOGhYRBJoXgRnjTtBM/xaEiY8gMTb3HfrJTYdc8XwhU",
+	"1rNLqQrU0zcNvtJcP2gGz+BF22w0+6kQZFe5qJUBE5dDm3MzrQYGD2+l0jk3RhT2yf/6M+/+7bX9T7/7",
+	"oPv6XT88evD+D8H6kMPgbZce6hKzDEbBbKENGws2sCrWcZ/laimKhGvBcmHv1SFLs0tLUKpg09V8KqQO",
+	"Lc8tjNW7QHPkdC+synfKPEm3KXpZau0RzeIsjTsh4+zlyyffb1iGsTJvsnTrOkxUMeMmGAWLBdzZor+l",
+	"YjZXRshk9Wexag7tR34lUFEnYtN8Iirl+ODJo4vHLC34xLAI5uG9sPtnsWI/XFw8Zz8AabHHmcjTKOiM",
+	"GI8kvmC8qqyAhRYFLlr505VYwaEtfyBzE27LJBses6laFJqUSx1Je+ckK7TV1fVcSS1QSWcHKAtDNlbp",
+	"KmSx465xB76A09PMHvlMXiJ7cWMgY46DKiKAddBARiw+HlrGcObMhWmW45F0o8ABZ1aeZHnOioW0Wvko",
+	"kvFx/0F8Ss9xNlMz+2JrWhb4PnzSTLlhE57lwP1UsT5Iu0YzvrKEqoU0kbSGLpvndtJGXQlpqRN++2Wh",
+	"DLLQTF6e2vVmnE0KoadAZ2wuCqbmAs2wkOlFMmVcRzI+mdxP+8lAdI/4t+Pu8RjExjDt3ksGfDg+So7T",
+	"ExH32Cuykqz1wWledmREOpxpkSiZgqK9hWnWKWgT5xmenITBLJMlJwprxz6K3g4H3Sh6++2j19/8oZ32",
+	"d5ZSGwUT7oC3x5vEEBzvSG4RPC0ybsSWgl+RoDyIXx1GQa/Xi4K4Q/r8zI7/1A4kkvBvy9rlCnm+ZUF2",
+	"pZHzgxAzlRmWaZQTYXXi3OBi+0Er1s7tR3gOTgz0X7A8k0KzRC2kYRzHn2faNATjURTEIbwV32ZnuVKL",
+	"guVcG3v4efoJ5OZWkbn7rnpbYTcgX9Hi20kxt840SaslxF9XPzeX/5XzRNV9Dq0kwFn8p0cXMTtQRSTj",
+	"Hx6dfR937E24aSJl8VH/mD1Thv2o0mySiTSu9o9W2nIzqYjN2T84qkm438TKmvsdwl121CV38fffc2K1",
+	"EEEk96cCdjMRfLj+8TSbZaZd0ua8uLSnlYwrNWGZETM7DRjpnF+KUuL+shDFqhpSDm/1h5KKCV/kJhgN",
+	"+2ElbjNpjoZBaAeazay5POj3gVnRX+WIM2nEJSkH51fZvDniH9SSzSxR4SCNYvoqm7OxmFg6dgNGpUNv",
+	"Grd9pH3YN42a/s8bfL918GSybNJuKqNqHw2Hnvp4LceNbm+zhEbwKQyTakl2tEYqF41VHTZZIx9z3D7g",
+	"pL23G4N6VmX+PS9Azmd2dR+D4mIvJUoaIeFQ8vk8z1D9OpwXapyL2Td/1WjpVh//QyEmwSj4l8MqEnSI",
+	"V/Xhc3wKR7BmGlXSKlWoLCF3rgyl9UU/UIVnRZVPAR/v2L2OZJ0HjtjXMUQUrMZVaqi+rdmzXHoKZkAZ",
+	"YEpP3cag8zuSraNZs9xgy7zw182Rry1u7TIsUhtrsNXEt4YLT1+gkrPHTpZ+CDtWw7M8GAXGU5eshLIr",
+	"YZcawibsX89/ejZiCynezkViVVUhU0vE9neWyfkCmC/o8cHo2LIlkxnwdHzHU+ZGWFKpG5E+HPO0S58N",
+	"3ocfT2O+1pdwaWcwFhQgmfHcciSB0wlZJnFyLy8ed+8D44DpgFpPs3/StT9F8uDF44fs2+MHRyNrDwiQ",
+	"T/Z4MrPMEsEyibxh/FeRgIqd2z/1oijUJfhfOXsps0SlgkklkykveGJE0bEkRGGgPEs+dgtXasF4bue6",
+	"YlN+bfX6sTIwzpRFwfliPleFVQx0pg2XBtxf1aY9qDatHFDLjtnXdQ2/EvLWNgxW0p48+1bYCONFWKyF",
+	"Up58nudqCZdLe6hnx/FYFeMsTYX8yDUEQQCvX0rUQcw007COYDChizGrk/tRtXLVOFqWblJevK2Vs+MC",
+	"LRREEBjqX2k2X4zzLLEXT0myGU0Tqk0CVu6JtKYZzx8VhSo+pzg4kz5DsXb0ohCt3BnG+UyZx2oh04/c",
+	"YFDAjdPNM6v31PbyuNpLq83jJ9uOgTLdCVy8jb18ptCoHysD9G/ZB1gCPM9p1yz1ayHcWjgzY5coKgiv",
+	"0jyq2wynFE+eI9kneWafmKo81WA24yt6dUkHgbGuFxlrmzbdf1iLonkx1a3PeGFiWK7nfJUrnl4o9dRa",
+	"CZ+TTnE9USKCiWLZE5fs3jH7c/Yd7MdH6VWbpLEl02l1CJjOZCKs2gjizOohB06hWten7Hm3a9c5ZROB",
+	"P5CzzWpE4P/xiX4wrIjenwqjubSQ/9y7rYs+sFs5CNt1xCZZo76/ZgZDNM1nJC5+uK7ntbxwo1a3H7l6",
+	"y/OitI8+iiQgFaOYwbBTkQv74MiquSkryaD0IOC8ygXiacr+M73gj9ZK83d/eH/D7pcDb9l/ehkMv1ta",
+	"gLdBAWc4O8Gck58+JVJWJu7QPtut92cVw2E8F8V1loiXkl/zLIcQ92fmFik3fMy1qGugyVSkrMgup4ZJ",
+	"tdxghqBvFl3NdTp8Ya90zyZGFE2efw7bBl6IJc+M80LA2zJ52WpHVF4CO4sLpX7kckWquv5Y/qUUOkfA",
+	"3NZuXplkA/I11yjQUz0vlGJ2IKwcSQv1WVO/Cz6fWyK6i/p4Q/CdYqBe8MLKzbBKqMskmxfqshBaM26Y",
+	"kolAoT0XkgL7kdSmEHymMYYGioZVznrsld2e2NvMmBZEkw14mV1bJdj5kWD/KJ1pnTV9YpJ4KfnCTFWR",
+	"/e125JnghZWdEPmYgo07J/ZSqV+DihJqn28hgoV//ZaUMDQIayN1zoS14/jq1avumZdw2ZKZmS/5SrP4",
+	"O3ib788vBNdK4nbzls9sN/lfynmhEqG1ZW2PwIVwi7a/3ZhhaRpPMpGn9ggKax3oYPTzuwB+s0+JGZhg",
+	"C0g1ysuciMAqS0EYNMO13LCZ0oYNg/dh9Z6ZSkV+wxsW8kqqpWRwL4uCy7npPoiCU6sRsz89umAuoQJu",
+	"0MH71z57GfpE5S0eo9VrIS7KFrXDuR2hBrMNWZmTAZFpjL6OC8GvtMvrNAVPzCmLccVj4kRWfFirACTc",
+	"S6nRlhfpjyLN+AWM/stoxFa+xf7X7FfiEMKqVqei+Gz8EMfWfSQTlWbykhLbQJWOZJyl6AyLgZO6h41i",
+	"XFaWPrpmDES+KZDS4IlnSSLm1WdaEjS8T+EIqzBQuvpKtw2VtEU8tyN7Y0a5GlYVjyQY2QtpV9FKBZEy",
+	"cBg9GAz67L//n4OT3klvcK+DY20m7LkBtWXiedlcz5R5IXj6sYfdpeQdOVc6+RDAu4LJwgcZ/OLyVDvk",
+	"ReDS3eDekXAJ5xpS3NMP8SbRm7rWnAbP1a25RtwYSxrF/EtIec7AOcikyIAGqykwqQo0r8Yrxq1aZlix",
+	"kCabCbYS6DChmMXt+SNcptpv1CdRhlogkdV3NPnL8UlMYLcyd2ZwzQxuj1DtFtjY8OzusYzmC5pJ8Ptl",
+	"Kr4vVww+/Z0yEKxq0ajQUzxXmYR4OCjfEJLjZPG67NMeJD9bwWEyjH9hqkv6hrcEn1/VYy+wfHi7fU8Z",
+	"xUyt1WFZQTOU6YJ1N6XU1bNAayVBjTcu5umuI4Yw4kxd7zNgWqr2MVcheL9Sp/ogbIG1fmoTGrbFrLfH",
+	"1isy+RmXsBpY6O9ZbTkqOYkRlwAz+IBqfsi0UcWqPZQMEXlLLrLcFbtqOmRSLK32C6lhTeKBEH/tH9vO",
+	"tRvKj+pa2KHRWHlRcBBv+eYUiBiuxWXcweU87LWsIaYVtH/AXtrn/f229xtleL4lJQIWlalrUTCe5/AV",
+	"vf6Ze8fBjckLPnXg0rtvhy51AhdzG0U8zXTLaj+CikPKziUGEkL1GR3T26CA5u63Tmrb6IGIWonZVUs6",
+	"Ym7heSgDduEgezIP9+bxqp3MMGN0qvC91XdqX2jPCgmDSaFmb7aypw0MSaRWJKCj45TFcpHnXr0hrBex",
+	"FKoGaJC9fQQ9hii12kj/g4YGniI+MaLYMDB0en7wwNboqraEtUHX9i70SWQbFT5foA6XoqrD8+ceoU14",
+	"rsU67X2IeFG4Vt7acXNqlTbnQHBK/G1KHTfQDdPHEs32adSrMOko1iykEPN7a3ZEsZCuGqW+ZLxd6yl1",
+	"iEbVLBkqdYpy1otbY0gxNpBeZ4Q2WzSQDTRWHUxKbN+aJr/TCUeXzw2lV3BTfbiXc9M9Vl27u22vnRcC",
+	"Ur7eJOWmtVMszm+dIXJTlWa6V5H7VtS2cETHNhX5V5rNC3WdpVQNBgbPWxPJZSZTtcSkL89Thj/olTZi",
+	"Zp+czU1Z/CK0yWbAncAlqMMyfwn/jmQuJqYakYLKsrbSXDK83po3OIxgNBjex2xB/vaN/+AbfLW94dsH",
+	"9/vl1qwttZujFT1zIc+eWAEMk3iDkwhGwX9RC5fDDK5Eq4czPlYLwx5OuTmfT0Uh2DjLc+d+9l9QDmRo",
+	"VQHPtTjq947er5/NMHjbvVRd+tGakb0XfPkj+QvfNwZ3Q5Gfvx11itt7Ug2irM1l+zi8W2uj6PeOfMGs",
+	"FvaQlp/Cg/6BKj3kHgYfx0HLepdKxrhKIOfbrfuK65vTPLebWDHI7hvlUMNmpApi9pPMVyy2+h3mYscw",
+	"upj8eDifJleuve5Gte977+73YZDpN5iMU8vtbR3oq6kA1wpCYYAClXAJDm472HSB7hPhfHYesY2VygWX",
+	"Nc56wzh/hPs8u/WG+6FirP1c0aSCYH1GT6Q2BUoXjWEtVxGPbnyKSOGEfaZ0yhZze+ug3++zMltOt5zM",
+	"AgtlMiHTfMW0y3C7FNK4wmsl80wKpqdq3sMc6ipx1nJEvzblv0bR237/9dd71aFJZYDt80yyZy+fegNu",
+	"Pf4uv7v37fp6ndupAYiBLy/6diWGDLABdHYtIJa6KKRImXjLE5OvrICH5V1jGt+2MY0yh3zYan05ZtJu",
+	"miN1bTie36MG28591MIkaka+GtR1245a+QbyjVtB/bqNzulWMm12M1pQdbk5Kb1moKVB+bGg9tmNq1Bj",
+	"F/WVeAlkfVKjasxgAQWuTuAO2WVd7qgiFYV2LsxFgd4uj65PLFmvK3OfmMztzB2H2pND/zTH2VV6zXx1",
+	"ajnclKk5vqPFHt+fsZZ5bpnLkGxnoXtxxPftVPDomrzeTbO9qlLnjo2vmQGJUUX7KcpSJ78rA5unwimo",
+	"gOhiqQm5dMwOnD6Laud8UVyKTp3KHoyH4njybdIdpEe8eyxOxt37yb20+624P3nA++NBMmxV4Stb4EZt",
+	"fyfXKy2LNWtgSlCLYgouNQcJgqnAhens7qRIueFtX+Sm8o7br2A+t2apmENau2SxfVfMDqzwjf3wMuAg",
+	"vMO5vz8Udpd1XF9RKHJOphAqV/NgFBRinvME4Di4PZ7BoT+gMIDK7y3nnZTL4P3r/dXgTdYajBzstVPG",
+	"Md0If/ODglOwXS9h9woMPnvzHAz7327z6LU6JinLYKMVGf/PXcr76T5JYzeYWsHtGsGXxq9jH0j7X61p",
+	"CyfjvjhKhrx7bzJIu8f8vug+GH+bdIfpsbg3uQ+EvosJbCjUfgNzgPMPYflWgVJqzPC6kI58bXnWvN9A",
+	"y6+3MJt2L2fN6U02OlLtrbu8keX9U7q7cUUpQIe8I/wNeL8rImxdm6sMa3ic4KiBPVjJRBEXVEsoV8H+",
+	"ToSJdOzuor8qVcn+VQioiy8vOg3B/YCh1zfEjSsL0vsEuo3BjVz+5T7yuuWAfqd2OAqWjd8Cyb+gArt/",
+	"Tqq3i+gFpSdZTursFyf8H9vdiz+V5ZssSzUkVglwlcbNDLKYHeCo4Sh00VPQ2eaNLCdZ3t+wNtdhEdqI",
+	"tx2aZUDmsKd1swNXUgb/wShD5xSrzhYS0PCW08wIPecJllcV2Wwm0h47h0PJMhnJqiytmPE8+xu6su1c",
+	"2EN28Ozxww4kzETBQz75j/8rCpgdc+qyuhI1G6O/lCeJK7iEa1Fg746ktdCVxBKvHnshJgtdJnIfD4cx",
+	"O+CSQaob6F3gnOmMMA9O5W3TjaTlIJeqWLGHSYmFwR6dPwyZ4WOr/0qxtDZ/B7XecZZmhUjQkmBW10tT",
+	"UIktoRZZCv6VSGZaWT3I/+TLb4b94ZldevjXI5ie/ee9e+7Hew/QS2sHTpor5EqpSSS91QcXr7zOdDbO",
+	"BTsgg6ULSD9W3+j4n3VTsu/vf2cn9PKbx48eP+5FuGG/LATjM0Voh1DX9ZXG4wgaEgB+KlOGlA4Az6Sq",
+	"Uu74MAqIDBLJanTeSGDYdox2iwFfZ7wqKxknizzHHycqtys6YlFwbgr+H/8uogAXNQrOL16cnZ8/ioKQ",
+	"RcHf//3v/9vf//3v/ztetj/8t7//33//b//f/4qX//v/EwXsYJYlhWI6u5Qdd9f/ax+gqnqEqgRyegaL",
+	"jiImklXlvRasWOSUoXcl5oZCICu2FIVYx1lr1EXeeG7bbOkoOv9wu3os2Djn8grSz7Ya2aXIaUmOAScn",
+	"xrUh25SNFxhLE2kGUH/2JEJVVyF42rV02hIzBhfsmz1cyahVYnTJ+ZVHa3kjvCwp80C+yP8aRjL2PF7k",
+	"m605GmN2UA6502Pn280ylwQUr+30YG8Ru5PlCuWEVcpQbai726of5WW+EbqqPqSK9nfEzrzRxF9zx/z+",
+	"/NrARTeapS1+F7WUZQnZ5vXd0bty4/q6HMUb53OON5aPvCm5TXNfVn76byYp5TwuLeoKY29tfjdayY0o",
+	"wU2jhvuf4+1Np/kNT194d++aN2dnDVlzLq30A05tm2Vf0lHofOZ1Z89uAbHqOJVb39jQcJ1V750vd14S",
+	"1VryqfMaxh5oGpHJWNSi4wd4qqVYhtVJThkkUcNbBICKRRJhcNhUFFb9KMFwHaIGyaRV6IiQsmNcOB5T",
+	"ayN5ENdXIWaarzRbTleUXe/sVPckOleya+FqWDYZjTUSbCzJXSgLV+liWzD7txS/gtG+hCOwZzjiAmxZ",
+	"kWPpnHOOcMNyYfmFkqKHeImaSvKlYVdCzC01ZA7H8zSSceS/OApGDLlqkgteaCrjLa8j9c4y6Y9v8Clj",
+	"0f8AsefPJ1U2hHn+sklL/kmKCmG7JU+sPfKzk7pZTwBLVJHulbhJn7gpcVMTUlb5Cf/b++V47UwNeHRv",
+	"yJHBu049ywPhPL1yn8FHpQdaoX4tCrtIk0LNmuN5bJkxi/EugvVqT67BdazvfmY57DwTuqlm3egDvDk7",
+	"VatFkWzw9+J+gi3WtqkjHxDBUgmmL0qGigTC8elI1qYTMu5xhwM38QESeaLmqw4ijtq1onI+wYs8E0WV",
+	"IqmKSHJI0ynlfS2Xsr6AB/Hzn84v2CHcCxBs61Vpdch47HHhXlxWAOESkEFa+wBEvTxE9DXNAk9QqWBZ",
+	"Da8MfDvasefBftEqG5WYLx/4nOq9dy62qfi/dbV+PR8FecWu+vQWHdpXmT3mWB6ldXbweqsk2D0K55wU",
+	"tx6HczLpnzIm4VbVj2F/8YgEaIslvFZ9e6kI/t0mJbS9YrxZSlan/8bJzTd2LHgFCazGfY9luh7ug0J8",
+	"h1pKKKCEUNlmSXn8qBpcs/7/Jlu6HG9IK1S9uW2FfxA8N9Pm6lZ81U1IXbX3O/E/Tk+1fWhDZOmM5Vxe",
+	"LuwRR3sQkfesDl0srN3W6metJWhvJGnMi/ZsTWsol8AjaykZmOTdOFTNg5Rmep7z1Rungleb9afnF91j",
+	"xTbl2G9ykYHdg4YqcThy7+6VwT/jb9/cmDA9zS6nkA5S3egtD1nOeqMSuDl/uspy9xekTHhvjLYQxgE7",
+	"1Uf5Ai/giDAMQdHGCbhGAKo+EaegZtS0D+0wgxaICj5rM7VacxT9DfWmEq5TWnORq4lsJHkn1z5GNpWK",
+	"/gdWxLly6ZYWeAzQFo5PvmVUmc2wjLwtxRTLy1uzwpYABwHFzFUtPuXkhETbc1ForFVyqfMNsnBYKW2G",
+	"AwQ9QzK01WQiMFALTA7AlndZSU+gtEj5TGrD5SYrwLLwtbyqzS1/2ol+ewpXibmfhoznWhESr17L7TrF",
+	"pgdWIaeyJXtqIZTsNrG3XVVufhpaWrimaiqtM0eAgdmBMxICQJPF66kqDNOL2YzD3sESuiQab8jVUm4H",
+	"m2kmlbWQ5Nr7CR5CY2oilAbBu7mhOqH5WgCiFdHmJgFIWWm4Ep72TIen7XCiYbJ72mvZDKt5RD84s3Q3",
+	"DwiURm6jIiKgtTLSSQ2VFn0O1Qx2cjt72lp1241GV9s5eyLtzLXQyKeQm0AWGjpG4gyTJxGEjPLT1k5D",
+	"ixLcPAwbzcsqvNjwyEOVq5/Te7CcrsjJX5mguwWSjHqzt228NeHS333/9dVUa1R1A6nvbu4RUU0RneB2",
+	"jT7/7G2z+j7QlvtQE+2z2lhk9T5vbyNwhsjecBWhme496A87bCzMUgjptyrUX60pZJE8iN9F6GjANBVP",
+	"d8Ifau6GKHgfd0aQ9BRT6ncMDXzQvgL/G3Yr0mEkM3TqQk0Hiw8pI4LFh35GhP27ng9B7QJ2oQ5/ZX5y",
+	"SFqkaz/BFxw1iab9qVZS95Z2DalLCwPVzzX3Gi2DIulVXArjuXfBjGgeCDXfjK/nFplqRtbUaQBCF1VS",
+	"jM+tXWZ+myGLufptbA/nC3gDpce38epD55g6rGva9X1s/TLVA2x0CbhVYkQ79TVkB5z6SIHIciSFSTVr",
+	"VBQy7jzXeK9PdJ21aNyD9TOq5pVHAMfcdjAJHmprNiaiXH+lHbbQjfA9t55TQ6Nci5gJaYVTujVeJqnD",
+	"tsNubIbF8KYdR/AIb961Wm0922G3hVkU+Y7DefniabtAta8op7ae5ODWbb+MBPrkR1T5ulabVOm7KBzd",
+	"U6HO7VX67kAvVJLWDjXQSj6nLIbJxeyXhVgA6hfW3NwaTX3cxtf2/MYdTBHSIv9pAqVQO3wTUEHXHHgi",
+	"KcQGl7XOLrGLNtwzYvFyqkXyJi5RE8Zci3vHlskcDVnBZapmbLwCeF9D7fnUBBsT2ncB29PsAB/rpgKy",
+	"XLGRU0HgLeVHOj12PlVLidm+05a0Urzxx8mf/6cHxf0//fm//FJcLP/68vn39588ff5vT9TwKX/Kz5f3",
+	"r46zwZ+vj65P1B+DWgYHPv/zWfffsEfmN4evv/nju344fP+HGw04WrbmHr1uHhyHsffXBbQiusy0EYVI",
+	"Ca42M3ptoX3Qv9srdn3OL6mdpZJdKw+YkJeZFBCNBpjcsTLsUgnIygAT4jdQ9Vo/YJsr7SBrHnuECUk9",
+	"qn6Ogq+j4DValqig2LtCNi9E2bxosmiAQfy8W+XMa089dErJ11R285su4KnU0iEmXtNfgzUlNQwWkApP",
+	"l+1+ex2abzTMWvWOkKk8vTW7rGJr/4SROLekfhuTKf/8wTdPnm2Jfa1JYswqGGuVL4xg8dSYuY6hsTem",
+	"dEyVrjBzWa7UfMyTqzCSZcP9PJNX3VwlPLeHHSmV/n7ynPE0LYRudHyH74wOD1EHpt97iZodJlNuNGDN",
+	"1JnesH98/8aqIrcEnyYb7tRd35wN17vd1LbbUdZ/i9rWGvXaYyySRZGZ1bl9gPyjgCd/tkD7FP967I7U",
+	"v766aOCw/HA+PLnH/vXVBdVd6cU4Zgcum/0rDZ0eO6Qpv53HJQQ9LAO8v1oWS6OIWJvJiXKRTI7Ny6hj",
+	"oY+MBFVJgs8aBlmAamJYGuwCuy6EUK7ipROHriEIIl6AQPLBl+zZsJ/BQiwtRCSXtOXcpS1jUzSj7Iyh",
+	"jOpf/oV56P2ZkpHEypmY4h+x58yQQqSaxWfUboBj6xXE9WfRot8/Sv711QX8Q8SjEtLf6k2u2A32ILQj",
+	"s/wDtyDJeTZz2OKlLIIMPOj6DMV00yyZUqtKbbkS7BA+2mNnbJZpncnLMJLUTQEaUZSJ+w7HHwfk96ul",
+	"Erz+gEyk9X4Gbn5xL5KY8YbcS4viWhQhlEVqem+3C4PGlbCGKi0FmxcAfWgPFi06RK20W2ws/Mt0HUHe",
+	"R4eO2cHPLrj3+sAxyOVy2SsmSddSiip6qrg8LCaJ/Z+9r9PpRZIgHLAuryVSU4Gr4Yxco3IISGF1I6gK",
+	"iMFgXCzmNJJVIMW9S7MDiOt1gIDbg3uV61tTc+oypAO6IS/EyK7Rr/A3+9V5jH9lM8FB/f41kr92u93y",
+	"f/beuLWTYsx+Zcf9Pvu1hp6wZzvEDb0Q2cFtNkC0F6pxuJFClnuZ7XKKYcT4ePBt7DLh40fQN85vIsDi",
+	"Qb/ftcwokwvwmR4fDfABwrXGPCBs2xWy+KRPlzmLLwou9UQUre0JWJxMF/JKpHRUTvon5UAg5Ohcb94j",
+	"g95btr5DfsMS3KIB+5XJ1q4j68+WrQPxwSPaW2JvmNcdQsHftoZ/jdeWiPH42mMcDxSgFgIz4G7oR9d4",
+	"5UyYqUoB0B+aNbq5ntCQIQCN7U3RDscHKpxzRF05s8/GneaIy/aT+NoH9FoaWdX/UhP3p0g+x0aYjfcl",
+	"1Jyg/javJ0JmjU/sQonVtXZgut6CsvHWRluD6vUOrhcSuEvIU/vier3kWt+Cxicyrxv/lVh1M2m5sPed",
+	"8jhVuQzxWgt/gIXXJsvzsrAH4tUibXyuBekevjUYsl/ZrXVta34W+/51jVJdaL6HH63oH7uQ1E62ktDs",
+	"ffPuLKr+Kd2ZSDPeRWFh33yy9uZN/U2QwLa2NWFVqxFH1PXmJDG0MK7aFW9tdyKbtFtJIhj7cAjbvm+n",
+	"Gc4gvc97YIr13JaE+JLFpzB8y/n+09F3cce+j0qgkPdrajFrlLqRSgux0EQ5MFyIVjeo0q4IAAUge8Zw",
+	"mV0hR9Jtp7jRjg6/ch8WhVRIKnff2kSu8XK/2xi+E9jEDi3DINmLuoZRwp5rhUbuxLZGYI0BWOK3n+pS",
+	"U7GWQXi9xyjqr09Zkltl01IO5iu0CCTXIs++8qQUK5sb2NU61DV3m3rJ4tv6yO2aTV5d7k9c5RLF61lA",
+	"KKwiebbW2hYNbERr5yXEgeXXVjZzyTIXY601C8f6ujwvFeBIlu24AFEgPu4fx6HnjEOxNGJSAStIuLQ2",
+	"b0GnEmULijG2kLnQhDBgRaM965lxKu9DJZH3JSuECObJNJOXTge27ykEOf3w3JfqvmutgT08euxMlsLc",
+	"8gpMMsUyh7LZySiSOAGgS1RzQYGi4sQyDwdcu5TrsqoqJA688k+jKvkDvdZd7gaU31sd6/nLC9KKvn/0",
+	"9NHFI/Arxa11+Rh+KYUIz8uzEUlS8qlf0tFOmv5g0P8Xjbge3cFRpwPqc7c62iMWBUdRYJkXriKCXmRa",
+	"SQA9A1vTnv6v486opilnmrYgZarUqCaRZBvEGUigMpw5O/UMsPh4MIwJIoS6s2QatsYI2WPnAo0Q+254",
+	"U9nXZsyTK4BEaa6wVkiD9l7YaxB/WN7D3Qbbi1N+DW8mVU323Pr4/fLdIi0Fv/KWaMTiV4d0rWwdjH+3",
+	"rJ4dKFCE/ZzXUMt1IV1bIVT8CFfZ6iVH/WP2TBnmuhrHVbM86l8DcCLMtf063bA0mGUEi95rzPTraiaA",
+	"2mUPr92QsTK9GuWAWiSueb6AamZ0BrNzu9Q8B+sEekZUE9KitDEStcB0R3vVrpId9UGNKAd2TWHY/q9D",
+	"WGlh1Ya1m0O62oFRkpvCTrFkFE2yxFWD2ifumjpbFpaKhBBviJGXADAM6C4jVBlgqNB0kvmtkNB9Vi0N",
+	"Yt248MyahWDZ4AGXKRCFZaxOUiKJWrIpz0mdHupcmR1A4mz/KO7YhXUyHLKjicdaMYoOkpSBpNaRpDox",
+	"jxXRqjd+r6BDSqdTDIhGAM7e1E8iibs9AiXbrWI16iuBnB4Eh72USTY8ZlO1KDS7FEZTzkgBETcEdMHV",
+	"jiRICPCMaccxeuwVLBzlkYMeAhlF4HU5iI+HD+i81NSJDjnEFDxnFQQow/c0hB47J1YilVf1a3hxjTsC",
+	"+6ND7D4IN9h9BWkCeTWw/RpVkEhub5CKW6NNpSGxgwaIi9Uu6Z1qYgQ26lJSRBJkrslmosfOSkYNaj+e",
+	"P9x1aHWKULKAH7ooZEgV+JzUq9OKP9nLLNORnCwK9Bcu+WqdNW1Y3R57BpBZkKiPXHgmaGtLsvzh0dn3",
+	"pWPR8kfM2ck0S1WymAlpcF3IYwRjwPsKtTBlnMr53GDhyU8Vydi+vfSPoeh80DvqDfeWnvBUB4VgJIGE",
+	"ec05CoOsrI2wInUiKHvdccADx3tK4+gCEBGRtssfMWIRW1PCMZ0cfnKzhoUAYKt01XEiFJs+Mpo72meR",
+	"pOIKeyZK6ymkTnFAu5afE9iApQtcY4+R0GvP3IvVhPG101I6CGHu8NNXupw07KL06nK8IXJyuGWolEYS",
+	"g8ogJ+yh1zgEFOBAx45+fsLAhUwR3S2SeGCmUO70N2Jn8BM4Gf4WkwLNcmufwfEDRm/5utA6pJtnllsm",
+	"OkbC0pF8Xiir7oqFZnTN3WrZBp9nvRWf5e7+OgW7U+zuRK+tI5BIlvdxDT7FjjfqVNlRVGFIiIeVbSNr",
+	"UQTLY/ilgDedPX/idRsYBYNev9cHFB8cQzAKjnr93hHlp0HUpFbWMHoXXLallTwFdb7mjldLuRlaLQQp",
+	"j37iij/FEJyMcYs1Hu5IooDkptRBaqCJWmFcln2DFEDOdEavsnoBPFEI9OIjr4BFYxeZ3UPKBtR2+zGd",
+	"1A52XIA7cbyCnHD4zpLnV+7EQUEku8505gZKdg2eFaBk2JTyWD1JaZ2+w/qQ0mugN6b5VLccnl9lc0jz",
+	"ueG+pxDPtTeuR/BzAp50jLTKwc/sDa5SkSJRVeHvTh0Za1nkm79tqBcMUzQIrDzL0jUQVa/YLd40Qpcn",
+	"Wg1wL8zIDcNEhzDYcguBLhuQq858PqDYZ6eEQm0bWw2GaL1/o1eNtnmlMNwFjldV+HgnLqmGmIkRb42H",
+	"Ssg1BW4wKrI7BGFo6eLZ44clEKXl7yW0YSS3Iy/SMTQF11rEbJJZhu5hGvZY/J+I6b5BaxbPcmolkLHG",
+	"QQ5CxM4GDQQrb9qAFSEkiViYFDrynzPTQohIevergs0Unv1cqSuRWqUG+piyTKbirTXJoD4JgbpdjWie",
+	"kzCNZMnQYMPZY59OyRvqsspbKOGXTRQ6/AAKvaixKbAmyfKIuzFc0UAqGD4rYR7tEzVK2HjoFSAwVOOt",
+	"epR0awmpdUgH+rG7KWc1DLq1v6jSsgv/v6Wo+HUYOOUeJM6w39/SEne/5twO5bildezGJCd30r0urw95",
+	"MhXdhwi2uumbdP8h3OzuhQ8f44zaHipnfvgdT6nsL4BHBjc/8nKts//x4Ojmh55jpOBCqae8QPT748HJ",
+	"Lh9raaZuHx4Od3m42Ysfnn1w87MXSv3I5YoWBzJGTnZZ0CfkZC0LQE/6OyzPuSius0S8rFy+mF+C5Ywk",
+	"09lKLQrmKj/5paZ0Qx28fh8Gc9WWVPeQjFV0AailREzlivR67IlhhP+WlU7qysvYYy+pu79TVgGGL5KU",
+	"V4RJ2+vAwWEVN4d6h8QqolHQ730bBXGVm4XlDWQ+UCmftfjQunceDKh+8KYVtyk9ONHvlNlb6/H8B38W",
+	"qwA5A+z6d2prP/e1/tiIGLHI4ahWO+dBvgYby0f26ybjYYVRWlh7XzjiuG0Quq3t4fYHuWu0gntP+YJ8",
+	"bRVA6XBeXMiEQfrxl2TPSXidqXdgyFS48L6eskh5qWuSYHCbkqCCoW/vhL8GUHt7MiAs24RvewbueR8G",
+	"Tz0Mkm33l/d9XhnT34FlP6RkgTuh9JmEEp4plC1NkfQ+DFrduFUvsSYfxC5l2jV8xvw6TPDzg8gjyNRn",
+	"IkOfXBUZKD29NX97JCHKYcXIf64Fk09LK4Re1fAu3qd0MHKgS5Zmms/nghc6kpNCzcgut4IxBO8VmFNj",
+	"kSirFk8KQc7VKucHvbiQ1VFQLBXCSXYobX7xyv9N6ZWN4EnMZpCGgKiVEEr3A3lGqUgeYEzCQbqSm6OD",
+	"WUllNJZWB+OjDRmLu/NBMnYCA93FufBkYidW3d5Av12I2I3TmzIi+gnJpFoLFbnavzZjhN7Tbo+QbG1Y",
+	"1J/YdHCd+m6QF+Tk+p3aDLvwn8cuqw6fOL75iWfKPFYLSWbJDszYj549hrSp36nwuL/fXF84Deh3Knm+",
+	"p5zzdskTtvuPX6AG3QyHqqXEdCAuS+cctGt4BQZNndeGLnMRnGdWsEQS2blzHfuJ3PFR/7iKZXAKjy/d",
+	"eze90gtFYKZe7Z0QQG/hz38S5nMy50/MB3dQnL+MsmyHc7QjO3IpE8FnZa53rPIfSs/+kzCbWd1+Z/07",
+	"ZZ6kcHTnizZ3EaWrWUaoF2MtypaTZZcatNt3qCsLMStoT6R1BkMAdzNhY1QtU8t+M/OF0VgabtkmaM+Z",
+	"NKrmtkK/C8EjuzQ8+4g9xB5rdywYKq7g7khOrYovtcstW0+XqrF7j5vXpIR7tlK2LT+vYDXsRmLq0VoW",
+	"FKYr4FCgqMhPheqcUnJRhQ3cIgiwmPCzy4IPdZoBKaxVq3tWpr26TicbXWmWuNDH48Azqze9gN/Ko1S+",
+	"gIyBUj/wXEyAvriQay96JpYMaRHrlDyoywNHlVAND6RpKoTrjv/ZNh/cVORzliy0UTNRaHL6Mair7bHv",
+	"hDUZxaTF8zbczxtG1aY7ecM+q1CnGM6XFe7/SFbQ/o6zO13gN+1zwwTiPX1uh1DUJDbn1qC0xNInr8l0",
+	"6U8rgeoN9bJk3IQQ9cWAErb8+wvF0o2CWlrMu6NcU9ecZHPCyhmN8dNyIPjKpvBsBZxIC/Z7da/sbQHc",
+	"Hd3PE8PldfryjrCDOPwIrf6m43/4Dv6xkwseXOHADw58BqANX+nOad3xmlXNblgmwddNWJo99tNSiiKS",
+	"Vh0elalxrl6o9LWgu71/FLdo5r4WDiMiPTySzuNysKYTe/BI9ZT7To+S1v0qCKgWlArfHUkHvQIsbZsX",
+	"HDjJ3ho2PFWq2U0fynE7LkxVlVo6fv8J/bWweHfaxxf3u1KV9CbudbkJFQ6p2GE7tCsVpc7hznqtzO4U",
+	"MAkMFemtx8EarldfJ2EbVJLTNZ6A2cA+U2A38QT0vH4YQ/icPlUc4QbFB9G/PrPVBSNq+FU3DG69sq8s",
+	"fauTwSnVUM8p0QkLrKjFcfmKLzzTO13wn92lq6So2Mu6Qffx2mC4myqC/Rs3OYSfI1+ulEFuvMrKtW5Z",
+	"IxYP+wNPucJHLN8Uy9Be7OPFSGZUni1SdgDogxh/I3wQkAaAcUBVGWWzNwSP5bKqfHZCJOEykmP6ZtVX",
+	"fzvsR9V1/9RD+CDUZZpgJMv0CCirQ03VihZQbdl+mi3KLN/pjIsEeJZUDE/pIhWLO22rlgW1mIoRTyPZ",
+	"rgKbFtZJNbsuFQTL5J3D3G6Gr8+XpSvuLU6xb5GCzxfmltTicNf7P8YFvZ/UfL4wX8BferPALs8RluAt",
+	"K1VqvSnoFxR2t5xTucOqfMGUSm/uu+dVolvqCyVX/jbc0NTV4JkyLyx3vjMKfye6zHPEyJKVhlCK0naF",
+	"Zlc31SHJmhu81iCylOcfqjdwaSsDHaFviBrpRvIghtYzNMYYQtQdqqy3r69yOEuf10Fs1NoDmCpKg46k",
+	"Wpg8u4ZsVoeEA8Nz9ibCJyFOHzQ4sxanQLTDhiu+NGQjudmSvcE0/YGW8xPXhX4OG9ZNZYcSK6e42H28",
+	"8+ff8b1b9ufLOoF9QRNuI1tFDN+NXPQVQmYlVDdt+SNkRpY6JJSH2eNEIFVK2qkRCt6ioObktdY+CCcx",
+	"LwSWDDd67EMDpnUTzpnBLVA1IZtnyZU1R8YrFsOKxyEUzjsWbA1IMnokZvOHnomaWyvJND95ACUGkbSf",
+	"GQsAmCd4QMvs6amqY3yWE68GyM2CZ1JjSMGhkJjVXERyu9FZmsfuvTi1BqbkQdXUjk05pA+tN1NfCcwI",
+	"Wg9p+JYlvcU9Ukdei6RrnYfrfYr1e/gy6NhEi40leqW844VAmEEAw7BHRaQM6iFmYqaKld2aytk7XpFN",
+	"Pap6QKOkc4BnMhE0N8Jc4XZXCgFywkpKAOZZAvSmc+WV5MI10wp7w5v1AK6dPpR4Z3lmHMBaJA+UpHI0",
+	"/AJhP1BLEYekjl0GoS09FuidMnoOsXc8l7ED5fsKFjebOGwWRObTBKxFcEOzLM8zwhMkrYFIbW1/Mx3J",
+	"Wkl5Df9PSa/6BF9T85UTWFMkqw5euA2+E53t4EP/rnbO4JVUJePvIu41naQEAAlBx7lUKj2tCEIVNNkQ",
+	"cuOw+7Tda4KwAd+NVF14Q9zZrNM8RLbW4K0bTUJIry5hXBUV7dRAIeaFShcJVpluqBlxkY9KYfH7mPDu",
+	"317/jD1huq/f9cOjB+/3amkyFmxgx3bcZ7laigLwE3JhEAEhzS4zhLGcruZTIXWIzDlzTXE53bupsp9c",
+	"W6Qara3FphlXynw1570aXvzGMsuJcDb4D+qyyi7N4uPcJ/C+D3Ek4JM7BEe+cDDk1ib429WnP9h/caeH",
+	"f3I93K52UwNd12iLhfxc2TYlTiEKhw/Mz2/Hc1BzBynZ0Kk31zXZi7XSphDz5Tk05oMYRys0xIXjHFmF",
+	"7UtwunEJQhAzzVfaQ4sEXEOHKBFJPyn/VVkIFVvZQhEQ9wn4bMqiAOG17B3Yq4Id2Fs6URBiEe6mO9jQ",
+	"3oO2h1ZWPzqosBwJSlG2Y69YDXsDxlEnjCTC90iHzIXg++i7wapTIVIA2YYEKafnDWrt1RBkUXBA1ANU",
+	"T46IwSWOEFQLlGj4ukTyJzim1mwkR2tfHPqC6mZ1PVX+rCQc2KAyKEV3M8LpcUnx9mQDXnnjLUi71UvI",
+	"c0ZQyWpZKwnwEDKw1dwmFAl2PdwTSKJccPvcF8aOoNN7hxnx+YT8HcjE5045c+dt75z3qjHYluBBhbhe",
+	"uk5uCh5QXMDPeAWT2BRcap44cVyhhlbOhcywA+7/OuFZ7oLtJaQwwM3BTdYsxkt2GNitci6Ksl1S1TsG",
+	"ECDCEngRgING0AfK9XMkkHi/cWSMnaJck0n3Z71vZExCN17rHhmXWJqRJDBNr1lfBabJsNkTpW5UDpqq",
+	"A05BCtxsRDBDKwAVFrmG3kSV2vKVZteZwEZQMskXqUgbYOWQmlHr1ZRyw2v9maAvgtdqM2b4dzyq0LU1",
+	"a8Afe1j5eqqWdudd14Z6+037PvITWXk1YjHqC2/weUKchy96ClAVsPZe6nbGjnAO9hyOsb1jvteSxJtI",
+	"Zlw3m/qPmVUOr0VR6mI1kK3QFWCGLF5rd7/ep9zXBWFmqJpW0bGDrf32ic46pyxGyqO3EBmSgyR2xI7l",
+	"lq10Co9VMIDkk0UfGR6eamXXHrYLPCnUDKaraJXxHqFPWexGgRcaY8OGIZXv0KcLd/x+tQsM/4axVXeU",
+	"xxEaPGEfgoP43fuywdL6yWPVbzQg58lxdNvr9ZzrWR++Q69PjW6poQexMPyM1wwWPuHc7GvB0QNCaisd",
+	"zhCAdbSbmQ4sYXW//3J/MdpfT7vov4A+2MGeI+DQS4wqsegB+hydew56vOHJrYqIMe4KnmSH3p0lgpK8",
+	"xoBALfLJqGq5MclkpqcAX+oSl+eiyFSaJWy+KC6xe95FSS4uANwCoF7JJry1S63PO1W7Ox/UOpKIrsfJ",
+	"tV7ieuNjIfaaEFnBMkLiQ7R1vPyV/bXHfpp4C6EjCUtDjm3i1UsBnyFaKHGMlePX9XmNUPwRnXMSKevH",
+	"yTO8YOy0haGHhVE29Ei3FIU9ck3svwCUsSfOXAK4FSmb3KTg9dzDkoCpoVr3qT2e8KldMUlR0OLE7+Ll",
+	"d5r8bWnyZw6VDVmRp8mTpv4JXHEkWm/fEfddkclL7RoBNX1KXu8r7eXiEivNDJvytIwce5HbSFIYuAKx",
+	"d032KcO41XtllLqq4OcoUDgTHHyfkTxAOIQqdg2cuTW29gJXDN1JXxIKwGlFd1gAXw4L4I4rfoboBfbM",
+	"rrXL28PLUdMkb3B2EPe5wecxKhMjGeVFOrPM2tekx4G7w1eQIWxftaNjrhtdCE2Y8NZdqvG26ILY/eHz",
+	"aISfUiHz5rGrTuaqLu7UsTvGc8vqWN26uz2IsRs41iHauBs51hn7GdLKiu451HvCqa+aZ03NLO/puUh6",
+	"1pRfXkL7rNkiN5k9NofYlKurhTTEGnv2iU4k8bM+7P0aaDBlYtGywMPkAdXQQwp8WY4jli7Zsh+V8zhw",
+	"0vIASYygjIHfUUd7q9ap4goYIHiGe+yMJWoGPZTyTFqtLR6xqeCFGQtu4g45sgYnZSvaKyHmmmVpDtFg",
+	"iQ3DNHST67FXPsRBVmqkkVQF00bNNXWVvq5YcqVXhoyz+FJJ4aYIU6+aa4HP4xFPputL4Tc9hF++0tDc",
+	"iJoUO7Bjrln8lGvThX3tPvneFQZCGQfMRF5iXlIiMtfMbunS5GeZ1iJFtwlnscdQY9fJisUpNzyGvqNx",
+	"HEcyS0fseAj9V6UZ0f5i4t6IvYuCLI2C0fEwjAIk1CgYRcHRpJ/8///L/xEFYRR4ohCuOakGF43yL6Ec",
+	"hAvkIowQmiyMvH4mcOuwP7zXHQy6w5OL/oPR8WDU/7Y3GB79WxS8p4FH8qJYgc8OPJ/JoshZ9xnr/sCi",
+	"4IwYLcFif4dd6v9wEQXsD2fPn+DJ+8OT7+uHrhU99BwuVU2Wdsirg40lCZVzbYgGaM/SU49grDq/gIA6",
+	"eEqzCpIZ5VPlRqmRxcacs3vHfs5ZvyXn7GYJbsRbg1GibsWMKKRtX2UJZnATwQyaBHNv3Bfd+/xEdI/T",
+	"46T7IO2Pu/fGg8lwMpjcS4e8hZqINupUVCOw/enoXu/B/QHS0UdQ/wdM5rMcjUh6zDGSaxDePqU2xcgp",
+	"ujCRQwCzxU6AHh9xbKQXNHsHtZqrSPpIR6f2tAJSDrb+XkiT5X76HfT+1nQK7hS6O4XuNhS6VxAO5HW1",
+	"Ls+uxWfQ6eDA376X7fnCVKHMA6s5dNaRXkNEkgW0ALlqROYwaLPehr1nZSqZr8VCaucxs1+4LCzVjthc",
+	"5Xn5baOobzy1dmAtpm4vkmfrJSOZ9Ibq3QuxK/u7SLHNaBmTPa2hG0AgvJZkD1EfqF6s5f/5EFxcU2Zf",
+	"WeVCAWiKasVhJBsxWsArXczZeGU/6iJSFfYClbuEVAXjyisA9heCaPISIXmphEHJVqQcWPZW5+LwszkX",
+	"3c5bTZKCUE5ZgabQWUVztf2780LeCs7XnSj45KIASNxVR1n2sodDscyM3mSZXzSAX3YpuHZsZGCPV4N/",
+	"RdLBkXjADVABV6XVdPx23JUPsz1NBZOd1nDDsec0T1NoLbehGXAJmbHBWRnJ3byVf3Hr+Psut6Zp7Bc8",
+	"doRxp97e8bRPAp96XR2uz1HR0Uil2sgc7XnYoZ75dAsOaVlujH7JTEcSv9pjZ6wq5azrfzUd8RT76G/L",
+	"poMGxpBOB+pcZki/67EnZg1ysdSenaN0FpLjbS8gxrMW0K618lErqUi/xT6g7hXo+aqxj5ErLAjZjL/t",
+	"8kvxx6PBydG9fr8fsmw2W0C7ii19cv5SVjVu9XPZDXUNnu1yYJXIjHe1sM+5EH38deyVjywFv8pX7CB+",
+	"dRgFvV4vCuKqC0Tsfup4TlpvX32Ew0x72QWzRrLrUf+YPVMmkq7PjNcCjzYPYaFAse2xc7vePAeXh0ap",
+	"Z60F+4k80wY6T0eyrIaNgmHX+Wv8/tPrLrva5m9ulz48/ux9mN0mb3Da3AI6Fn3hQ/R7enSHAs8N1PHF",
+	"Sj5vc9J3Uv0OCLMpM28bR2XbmULpGmKi6qAMTMy5mVY8Dm8K1vH/Prwmfg9t4zDNJpMtkdJt1QDQ0qa1",
+	"XtQteQxyV5sYXWuYIzYpUSNYjKOIMUC55nQCMIzxX0ViWPwuwh7OURCyyO9QA0WZUb3hTRS894QVtozy",
+	"MDj1VC01VqBC3YPD/PALCSJZyvX1mgK7YICYQI49qIdh8WFpKx7WahoiGR/WbcVT1EFY/PNrT0szS1Vf",
+	"Aky7Fr8seN7zFhJBMCKJeDKqAPuYgGXK5YTIZPmIK590cdh5Ia4ztShV3dA9yLpsEPfYX0p7mtRG90C5",
+	"caBJcX0FOTqqQPiybDIpU7C9ja+1FxwOYyb5DMBB3C29SK5prJ5Ci03ARJVO5HIWs4ZS62aP9rn39kh+",
+	"p8y0bXVLZc4lvBNF1JRHRHSr661QRItOyTnPIKa9O+qJ72wgjYti25H8NJro9/aQ7xB13YDhUa4LpTVY",
+	"bnbaSkqUTzre1hmXdubjMD++iCZtSdx1attNfWZ17Rkp5kPVZ+Zpz4Pu0W9Ice4CeXyzVrsNRKbmwSgg",
+	"tgokaL8b+Dyyqq7u9x7Yvd3wSL2pWflQcEarLmG1LOUJmYgeuK920+bplDxHiJh2fR4PAMjxpnQzTS70",
+	"MTrwE3eyP0ILtkd+B/XfJ+kvpvPf/nzvNP9/6k5myOJBpypR4T6f+n+TFM0FT60y9ls2Cworj8wHh933",
+	"WBcsr2xAY10q1+Lysy3PplSBF1Qoj5HvtTB8S81MZXtsMowiWSqrVQAdl9xaEPgvkb6x9DGidYs7p1XO",
+	"ABVic1P/RC+Sj3iRZ6Ko6N4ehCsxN4RhuLI/oP5OX2QJYlKKfMLGgrmPg+IMqk9DwbYKDvlbUfHxMwK8",
+	"i9jSIfE7Bmg+E5FsR+8cMTsQiegphcpzSwAOeLPqdNpjP5WAQPTxyqJ0qQSu6rXcDsiCpcyCVIFdMVPX",
+	"YoSg9qDEOVBSbzaRPICc1oJnl1PDvJwFtxgd8iA/f3nB1lGm0fhY6zpW9nElsdsJCS4S9mJDf2CydcqK",
+	"9khCwLHRsjdcTzmud2ZAq7dSU9dmG0ay7G4WO2iVuL2Uy452m6t7127Arz8I58ZHByKKWYf1cQRkmQmX",
+	"a/CXofubKNRH+KlSBYNRmSh41L/oPxgNhqPj497JYPhvQVjeN7bf+zYdTO4lQ9Htj+/z7vHkRHQfJIO0",
+	"O+RH4+PkJL0nvrUWGDgJglFwOTfdY9W1/MhyNGRloxO7Ft7RD0bDMED2ABoxsOQwwHiLtaRgDuUvb0rA",
+	"R0h6bO0CTHsPchrZw9ja6w+n3JzPoTx7nOW5PWXNTsBH+8EZ3eAgb/LS34LbeHfoIRe9/odtrHDXrve3",
+	"7d4uFSTo5E5ivyZQb+yRAOxoezpOzuXlgl8KhvdS2NmqDMXCWtw95qp9XFd9BzZbuUe0AMCI1nSWH3EI",
+	"nzBWB1/Y1pYXxs0SbniuLn+neSV3J27ziWvmehi3636WB/1QOyBLMZ4qdbX5iNjX6boF4J4JAfN9W+ra",
+	"KYv1VTZn37A8m2WGIfQkc9BXM8ExwIKgKa5K376jx85FUgiD6j04yadqKTfljL1y0/gdJ4zRHHbNFmts",
+	"x93BvhOl2/K/VmpRlMTisYXyJ3ASbXAQXGaacFiZkCmZlApLM9fAfjjl/tdRNohqzWouCNuWAJzYQfxz",
+	"FHwdBa/jEcWM7E0dOPgQZvFtOvTKgqGdXUImeqyBUcQhcohIIoifTMQIM+wzesPLF09L0R1DLSyGKOA3",
+	"y2EA5oOzXKk5GuYuNhXJPJNX3VwlPGeqYAuZ/bIQ9PeT54ynaSE09NIeDuMOppBNlYYoaDIV0KKCMrQK",
+	"oVV+LdIwktzQfFORZ/YfbdztIRhhxBuCjwGZ5XleNyEfVeBuvnno4BB+Dr4OXofBorD2XFk7DJyGXttL",
+	"1OwwmXKjwbJCoiPbzf/QuV/ei6a//8G1uhV+STWwSnYtDTEhLzMphMNyAf0MSi6MYlASYjlfNeompNbe",
+	"09jZCqR9wU3arcfh4LYFBn483aT80fGmig08xyJFGsWjA1nl0gvwoXfJYZgV4nMXb9DE9jVYnQD9Mgbr",
+	"nRz7HIAvSL+MO7Jul2MtCu7hO/rXmyx9j1wnF6aF/2Cfdl19wu9fZ9l0JvQpM+DUt1JjJQyIqUpRBZnV",
+	"bFjrezzp1S4wqU2W5y482fB5tmKXwygrsbCf1kvPbfFRboim+syEQBF6wW8tHEmz29vXQ8/duXy+HGA1",
+	"kNRNpztst1RfCEzYa4OUq0xWl8BVib9eW2qRr3B9WnvvBrn9RWXv+9/F0b47mJ8l1fjGU/lhMijd3EH/",
+	"IRkMiIcrrOVnheup30YOTDxE8sVEWAJBjvx3RcEI2szGkYSKd019NMobeuyMpRlsVFoKuYM4CoSE3+wL",
+	"JjzXIu6wXxZiAX0APYWg14iChj6idVvQcwcVIJJbdYCXgNZ9qzrABzcwwbVbN/vUnBbarVPNzsSlDUaw",
+	"sPsbXTj9z91Y/gauTRbnHfe+U8z+oRLOCLH8ZrNrKnhupn/bXHGB3UBZPOz347ItrGC0VAApAgUEZbNV",
+	"oxbkY3TdO1s1th/gw59SYaMvbMqfpQlk0D/1WnywXfT7omdLJiJZFPaP0c+v617nayGF9n3NSB1EKtDT",
+	"d3dKEWstXKmvbMjik/6Rby63UccLwdOMBvOFCITaJUBoGYAMHYCK/ichlS/CwjbQpk8PTeKsP/guGAM2",
+	"4NnCTO17IO8egNE2lZkQTiXkL8K/NbZASFWymFEuOTqkD0HxohG0vao0YZMpN2OFbQUoQxTgSLaloorU",
+	"q6JZrw9y+cI9hoEAr7VSWVWOmQ+R3AgUst7Rhh1g1ljIsJdMWIGQdMpeTQC2LpaRXOs66fegluJtlTcF",
+	"ym+9o+6mieM3vI7rJdgJp/qqWjcoBzlqJ2+EdH5wrx9VJJXfBmTkeubBpvBFSuX/eW2QFI1oDvERBc9g",
+	"+VdqUehNYTQI10HozAXCygRXNCdCCIEBZlUkfz43XKa8SJkLhVd4r8vlsqfpchksTtTssMP0XCTZxBow",
+	"DBBJXSQKpFgk4+c/nV/Eruk84bmKtzwx+Wp7n6dDF92DYkSWmSpxM5KkrbKYRtMFkNNYXJs3cZnY6hBQ",
+	"s3RUdW/x2nabYgVZvqkoKQw63GMTHfdmk82ENnw2j9nBS5m9LfFfaVO5sQRtELOrfMouLJJ4JA/i60FY",
+	"DcuKnnvH7vEffjx72D3/4Wx4ci9kV2Ll8BaqO7upSFQqUjbnhaHHIkmBFwT0jJdTLZI3cQiQPO+qRXnf",
+	"e9eYx/veu7FKV+9j6HTm7VckwTBNW0iY1SgYVg2aeWaa5UobhFxcJIkQUCaKYHDDt29jTJeFbpxu4Xrs",
+	"TK6wz5LItWAHLmsDQ24hZF2nWSESE1IWiFqY0JrLFc5uB8Zr9zBzKybeIk/PeA5pX2oygcrL4TGb2mMS",
+	"0mJVR6WcOzSC67GzSJY/WRnLiyK7FlgzB9WjmKltN7IySO3SYMErIPXi6fOehl6jlv6xKRzWwkIu9XjV",
+	"AOqtsYBSL27nUzemnVVvoryd5nucggVzKpxEs5roWOhTSClXV2WHVe+NJOnev37/PwIAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
