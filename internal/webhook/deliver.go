@@ -62,7 +62,8 @@ const MaxBackoff = time.Hour
 // keptAnswer is how much of a failed answer's body a delivery keeps.
 const keptAnswer = 1024
 
-// Worker sends deliveries; AddWorker registers it with a River client's workers.
+// Worker sends deliveries; the service's River client works it (training.AlsoWorks), on
+// QueueName.
 type Worker struct {
 	river.WorkerDefaults[Args]
 	pool   *pgxpool.Pool
@@ -95,14 +96,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		msg := "the webhook was disabled"
 		return w.record(ctx, job.Args.DeliveryID, db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateFailed, LastError: &msg})
 	}
-	body, err := EventJSON(Event{ID: d.EventID, BotID: d.BotID, Type: d.Type, Actor: d.Actor,
+	body, err := eventJSON(event{ID: d.EventID, BotID: d.BotID, Type: d.Type, Actor: d.Actor,
 		RequestID: d.RequestID, CreatedAt: d.CreatedAt, Data: d.Data})
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
 
 	start := time.Now()
-	status, failure := w.send(ctx, d.Url, d.Secret, MessageID(d.EventID), body)
+	status, failure := w.send(ctx, d.Url, d.Secret, messageID(d.EventID), body)
 	latency := int32(time.Since(start).Milliseconds())
 	rec := db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateDelivered, LatencyMs: &latency}
 	if status != 0 {
@@ -185,8 +186,8 @@ func (w *Worker) backoff(job int64, attempt int) time.Duration {
 	return time.Duration(wait * jitter)
 }
 
-// Event is a bot's event as deliveries send it.
-type Event struct {
+// event is a bot's event as deliveries send it.
+type event struct {
 	ID        int64
 	BotID     uuid.UUID
 	Type      string
@@ -196,10 +197,10 @@ type Event struct {
 	Data      json.RawMessage
 }
 
-// EventJSON is the body of a delivery of e: the event as GET /api/v1/bots/{bot_id}/events
+// eventJSON is the body of a delivery of e: the event as GET /api/v1/bots/{bot_id}/events
 // shows it, encoded from the same generated type (api.BotEvent) and, as the API writes every
 // answer, without HTML escaping.
-func EventJSON(e Event) ([]byte, error) {
+func eventJSON(e event) ([]byte, error) {
 	out := api.BotEvent{Id: e.ID, BotId: e.BotID, Type: api.BotEventType(e.Type), Actor: e.Actor,
 		CreatedAt: e.CreatedAt, Data: e.Data}
 	out.RequestId.SetNull()
@@ -215,9 +216,9 @@ func EventJSON(e Event) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// MessageID is the webhook-id of the deliveries of an event: the same for every attempt and
+// messageID is the webhook-id of the deliveries of an event: the same for every attempt and
 // every endpoint, so that a receiver can drop what it already has.
-func MessageID(eventID int64) string { return "evt_" + strconv.FormatInt(eventID, 10) }
+func messageID(eventID int64) string { return "evt_" + strconv.FormatInt(eventID, 10) }
 
 // Sign is the webhook-signature of a message, as Standard Webhooks specifies: v1, and the
 // base64 of the HMAC-SHA256, keyed with the secret, of "id.timestamp.body".
