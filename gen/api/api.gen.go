@@ -223,6 +223,27 @@ func (e VersionPatchOperationPath) Valid() bool {
 	}
 }
 
+// Defines values for WebhookDeliveryState.
+const (
+	Delivered WebhookDeliveryState = "delivered"
+	Failed    WebhookDeliveryState = "failed"
+	Pending   WebhookDeliveryState = "pending"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryState enum.
+func (e WebhookDeliveryState) Valid() bool {
+	switch e {
+	case Delivered:
+		return true
+	case Failed:
+		return true
+	case Pending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListBotsParamsSort.
 const (
 	CreatedAt      ListBotsParamsSort = "created_at"
@@ -948,6 +969,68 @@ type WebhookCreated struct {
 	Url WebhookURL `json:"url"`
 }
 
+// WebhookDelivery One event to send to one webhook, and how its sending went so far.
+type WebhookDelivery struct {
+	// Attempts Attempts so far.
+	Attempts int32 `json:"attempts"`
+
+	// BotId The bot whose event it sends.
+	BotId openapi_types.UUID `json:"bot_id"`
+
+	// CreatedAt When the delivery was queued.
+	CreatedAt time.Time `json:"created_at"`
+
+	// EventId The event it sends; its `webhook-id` is `evt_` and this id.
+	EventId int64 `json:"event_id"`
+
+	// EventType The kind of change, for example `bot.updated`.
+	EventType BotEventType `json:"event_type"`
+
+	// Id The delivery's id.
+	Id int64 `json:"id"`
+
+	// LastError Why the last attempt failed, with up to 1 KiB of the endpoint's answer.
+	//
+	// Example: the endpoint answered 503: upstream unavailable
+	LastError nullable.Nullable[string] `json:"last_error"`
+
+	// LastStatus The HTTP status of the last attempt; `null` when it got none.
+	//
+	// Example: 503
+	LastStatus nullable.Nullable[int32] `json:"last_status"`
+
+	// LatencyMs How long the last attempt took, in milliseconds.
+	//
+	// Example: 84
+	LatencyMs nullable.Nullable[int32] `json:"latency_ms"`
+
+	// NextAttemptAt When a pending delivery is tried next; `null` once it is not pending.
+	NextAttemptAt nullable.Nullable[time.Time] `json:"next_attempt_at"`
+
+	// State `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`).
+	State WebhookDeliveryState `json:"state"`
+
+	// UpdatedAt When its last attempt was recorded.
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// WebhookDeliveryState `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`).
+type WebhookDeliveryState string
+
+// WebhookDeliveryList One page of a webhook's deliveries, newest first.
+type WebhookDeliveryList struct {
+	Items []WebhookDelivery `json:"items"`
+
+	// Limit The `limit` of this page.
+	Limit int32 `json:"limit"`
+
+	// Skip The `skip` of this page.
+	Skip int32 `json:"skip"`
+
+	// Total How many deliveries the webhook has.
+	Total int64 `json:"total"`
+}
+
 // WebhookDescription Up to 500 characters, or `null`.
 //
 // Example: Pages the on-call engineer when a bot goes to error.
@@ -1340,6 +1423,15 @@ type UpdateWebhookParams struct {
 	IfMatch *WebhookIfMatch `json:"If-Match,omitempty"`
 }
 
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Skip How many items to skip before the page starts.
+	Skip *Skip `form:"skip,omitempty" json:"skip,omitempty"`
+
+	// Limit The largest number of items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // CreateBotJSONRequestBody defines body for CreateBot for application/json ContentType.
 type CreateBotJSONRequestBody = BotCreate
 
@@ -1441,6 +1533,9 @@ type ServerInterface interface {
 	// UpdateWebhook Change a webhook
 	// (PUT /api/v1/webhooks/{webhook_id})
 	UpdateWebhook(ctx echo.Context, webhookId WebhookId, params UpdateWebhookParams) error
+	// ListWebhookDeliveries List a webhook's deliveries
+	// (GET /api/v1/webhooks/{webhook_id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, webhookId WebhookId, params ListWebhookDeliveriesParams) error
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
@@ -2430,6 +2525,38 @@ func (w *ServerInterfaceWrapper) UpdateWebhook(ctx echo.Context) error {
 	return err
 }
 
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "skip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "skip", ctx.QueryParams(), &params.Skip, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter skip: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, webhookId, params)
+	return err
+}
+
 // GetHealth converts echo context to params.
 func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 	var err error
@@ -2521,6 +2648,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.DeleteWebhook, options.OperationMiddlewares["deleteWebhook"]...)
 	router.GET(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.GetWebhook, options.OperationMiddlewares["getWebhook"]...)
 	router.PUT(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.UpdateWebhook, options.OperationMiddlewares["updateWebhook"]...)
+	router.GET(options.BaseURL+"/api/v1/webhooks/:webhook_id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
 	router.GET(options.BaseURL+"/api/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
@@ -8118,6 +8246,195 @@ func (response UpdateWebhook503ApplicationProblemPlusJSONResponse) VisitUpdateWe
 	return err
 }
 
+type ListWebhookDeliveriesRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+	Params    ListWebhookDeliveriesParams
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type ListWebhookDeliveries200JSONResponse struct {
+	Body    WebhookDeliveryList
+	Headers ListWebhookDeliveries200ResponseHeaders
+}
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries400ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries401ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404ApplicationProblemPlusJSONResponse struct {
+	WebhookNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries404ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries413ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries415ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries422ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries429ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries500ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries503ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -8412,6 +8729,9 @@ type StrictServerInterface interface {
 	// UpdateWebhook Change a webhook
 	// (PUT /api/v1/webhooks/{webhook_id})
 	UpdateWebhook(ctx context.Context, request UpdateWebhookRequestObject) (UpdateWebhookResponseObject, error)
+	// ListWebhookDeliveries List a webhook's deliveries
+	// (GET /api/v1/webhooks/{webhook_id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -9269,6 +9589,32 @@ func (sh *strictHandler) UpdateWebhook(ctx echo.Context, webhookId WebhookId, pa
 	return nil
 }
 
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, webhookId WebhookId, params ListWebhookDeliveriesParams) error {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx.Request().Context(), request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitListWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 	var request GetHealthRequestObject
@@ -9320,313 +9666,323 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dbhtJti74KoHcfVBiVZIiKcllU2gcqFx2l3e7XB5Lbs/ZlT7OYGZQzFYygpURFM12GRjMM8z9vhhg",
-	"BnM/czfAAc6+73mHeZKDWGtFZiQzSZG2bFd1awNd22L+xc+K9b++9S5I1GyupJBGB6N3wVTwVBTwz7M8",
-	"4/rRBb+0f6RCJ0U2N5mSwSi4mArG7eWvNNOmUPKSCWkys2KGX54ycS2KFZupa8HUhBl3M0umXF4KzTLT",
-	"C8JAvOWzeS6CURAFwygIwqAQvyyyQqTByBQLEQY6mYoZt583q7m9UZsik5fB+/chju6pSjgOqW2EL188",
-	"dd+XYoljqH/4kM+zw+vB4VgZfXg06Sf3xn3Rvc9PRPc4PU66D9L+uHtvPJgMJ4PJvXTID+ElQh/OC5Uu",
-	"EvjYfuN+yJOpeKikKVTeHPaZ1EtRaGYU4wsztYuacCNSZj8htNGMF3Y216JgiX1TaidUfU/IxSwY/RxI",
-	"1dVGFSJ4HbaNQclJdrl9JPG8yK65ESGb8bddfin+eDQ4ObrX7/dDls1mC8PHuYjZciokrPC1KHSmJFty",
-	"zbi+EimbqIKNV0wuZmNRsIPMRJIGjmTQOWXVR6Tqwnxi+whSiypYzo3QJmTLaZZMWcIlENWIFeKa51nK",
-	"jYjkMjNTFj+ZdJ8pKbo/cpNM4160fVvcMjU+H4TBLvPetqybT0zjpDjqTODBRQG0zArB05G/pl9pWsQe",
-	"O0tMdl1e0PUVDZlW8JzmM+HWPdPVT7Xv4Br5h/Bo70P4cFEUQprNUx4r85VmCd7WXIDQEnohTLFisI32",
-	"P2phYAkyeQkjHyvD+CXP5DrPON57uDeNszG+HjuTK1pdO1Q3noqRhcwUPJN2sNpwsyiZXCQzmeSLVKTN",
-	"hR7sPfInjvK2H1rgy8BCWO2o9fY7DXtT/l58eKzMR3LhPRfvL3haboXfWabGJYs5HMTYnUTHomqrHkmg",
-	"21MWO3YcM2WmolhmWuzKokpO/jGciVbg+2wy2XwG0mwyaTsEyIvMUpU8HlmLDlkcBdGi3z9KYKLawB+i",
-	"i7/hXfhTFMQ99sTg+kTSkWXzZHT3Z0I0uc0Tq9hoy9wy47gr4zKlQwxjdYdcyXxVyrlI+m+DA68K96+Z",
-	"0JpfCpaqtrkNu0g0HzrBvQ4ZjfJj1R0naA5P9hzzKzGeKnW1eVOWeEO7Askrrktzotu3qJD7M1Ua417r",
-	"SuNoX1e6qA/76UkynNwT3aPxgHePk/ui+2Dybdod8ntj+1d/MtiPib0Pgzkv+EwYXzl/MgF1pznwn6Sw",
-	"ZDlThWB2C3RNDw9ZomYz3tXCvtOINLQ3x1/HcGHOC5HSpuSrHoPNKjKramWaJbwoMpEyK6XhYGS+gi/e",
-	"ZqCjyhTOlZP7dghWEVHS7eeMHcRfxyO70Z3TSJZckcXHg2HcY49VwWh9LZMZWv4BByqz00MjJQgDyWd2",
-	"mZ5MUO+rqcIz/vapkJdmGowG/eFxuMmGeDKxiuOGhYRBJoXgRnjTtBM/xaEiY8gMTb3HfrJTYdc8XwhU",
-	"1rNLqQrU0zcNvtJcP2gGz+BF22w0+6kQZFe5qJUBE5dDm3MzrQYGD2+l0jk3RhT2yf/6M+/+7bX9T7/7",
-	"oPv6XT88evD+D8H6kMPgbZce6hKzDEbBbKENGws2sCrWcZ/laimKhGvBcmHv1SFLs0tLUKpg09V8KqQO",
-	"Lc8tjNW7QHPkdC+synfKPEm3KXpZau0RzeIsjTsh4+zlyyffb1iGsTJvsnTrOkxUMeMmGAWLBdzZor+l",
-	"YjZXRshk9Wexag7tR34lUFEnYtN8Iirl+ODJo4vHLC34xLAI5uG9sPtnsWI/XFw8Zz8AabHHmcjTKOiM",
-	"GI8kvmC8qqyAhRYFLlr505VYwaEtfyBzE27LJBses6laFJqUSx1Je+ckK7TV1fVcSS1QSWcHKAtDNlbp",
-	"KmSx465xB76A09PMHvlMXiJ7cWMgY46DKiKAddBARiw+HlrGcObMhWmW45F0o8ABZ1aeZHnOioW0Wvko",
-	"kvFx/0F8Ss9xNlMz+2JrWhb4PnzSTLlhE57lwP1UsT5Iu0YzvrKEqoU0kbSGLpvndtJGXQlpqRN++2Wh",
-	"DLLQTF6e2vVmnE0KoadAZ2wuCqbmAs2wkOlFMmVcRzI+mdxP+8lAdI/4t+Pu8RjExjDt3ksGfDg+So7T",
-	"ExH32Cuykqz1wWledmREOpxpkSiZgqK9hWnWKWgT5xmenITBLJMlJwprxz6K3g4H3Sh6++2j19/8oZ32",
-	"d5ZSGwUT7oC3x5vEEBzvSG4RPC0ybsSWgl+RoDyIXx1GQa/Xi4K4Q/r8zI7/1A4kkvBvy9rlCnm+ZUF2",
-	"pZHzgxAzlRmWaZQTYXXi3OBi+0Er1s7tR3gOTgz0X7A8k0KzRC2kYRzHn2faNATjURTEIbwV32ZnuVKL",
-	"guVcG3v4efoJ5OZWkbn7rnpbYTcgX9Hi20kxt840SaslxF9XPzeX/5XzRNV9Dq0kwFn8p0cXMTtQRSTj",
-	"Hx6dfR937E24aSJl8VH/mD1Thv2o0mySiTSu9o9W2nIzqYjN2T84qkm438TKmvsdwl121CV38fffc2K1",
-	"EEEk96cCdjMRfLj+8TSbZaZd0ua8uLSnlYwrNWGZETM7DRjpnF+KUuL+shDFqhpSDm/1h5KKCV/kJhgN",
-	"+2ElbjNpjoZBaAeazay5POj3gVnRX+WIM2nEJSkH51fZvDniH9SSzSxR4SCNYvoqm7OxmFg6dgNGpUNv",
-	"Grd9pH3YN42a/s8bfL918GSybNJuKqNqHw2Hnvp4LceNbm+zhEbwKQyTakl2tEYqF41VHTZZIx9z3D7g",
-	"pL23G4N6VmX+PS9Azmd2dR+D4mIvJUoaIeFQ8vk8z1D9OpwXapyL2Td/1WjpVh//QyEmwSj4l8MqEnSI",
-	"V/Xhc3wKR7BmGlXSKlWoLCF3rgyl9UU/UIVnRZVPAR/v2L2OZJ0HjtjXMUQUrMZVaqi+rdmzXHoKZkAZ",
-	"YEpP3cag8zuSraNZs9xgy7zw182Rry1u7TIsUhtrsNXEt4YLT1+gkrPHTpZ+CDtWw7M8GAXGU5eshLIr",
-	"YZcawibsX89/ejZiCynezkViVVUhU0vE9neWyfkCmC/o8cHo2LIlkxnwdHzHU+ZGWFKpG5E+HPO0S58N",
-	"3ocfT2O+1pdwaWcwFhQgmfHcciSB0wlZJnFyLy8ed+8D44DpgFpPs3/StT9F8uDF44fs2+MHRyNrDwiQ",
-	"T/Z4MrPMEsEyibxh/FeRgIqd2z/1oijUJfhfOXsps0SlgkklkykveGJE0bEkRGGgPEs+dgtXasF4bue6",
-	"YlN+bfX6sTIwzpRFwfliPleFVQx0pg2XBtxf1aY9qDatHFDLjtnXdQ2/EvLWNgxW0p48+1bYCONFWKyF",
-	"Up58nudqCZdLe6hnx/FYFeMsTYX8yDUEQQCvX0rUQcw007COYDChizGrk/tRtXLVOFqWblJevK2Vs+MC",
-	"LRREEBjqX2k2X4zzLLEXT0myGU0Tqk0CVu6JtKYZzx8VhSo+pzg4kz5DsXb0ohCt3BnG+UyZx2oh04/c",
-	"YFDAjdPNM6v31PbyuNpLq83jJ9uOgTLdCVy8jb18ptCoHysD9G/ZB1gCPM9p1yz1ayHcWjgzY5coKgiv",
-	"0jyq2wynFE+eI9kneWafmKo81WA24yt6dUkHgbGuFxlrmzbdf1iLonkx1a3PeGFiWK7nfJUrnl4o9dRa",
-	"CZ+TTnE9USKCiWLZE5fs3jH7c/Yd7MdH6VWbpLEl02l1CJjOZCKs2gjizOohB06hWten7Hm3a9c5ZROB",
-	"P5CzzWpE4P/xiX4wrIjenwqjubSQ/9y7rYs+sFs5CNt1xCZZo76/ZgZDNM1nJC5+uK7ntbxwo1a3H7l6",
-	"y/OitI8+iiQgFaOYwbBTkQv74MiquSkryaD0IOC8ygXiacr+M73gj9ZK83d/eH/D7pcDb9l/ehkMv1ta",
-	"gLdBAWc4O8Gck58+JVJWJu7QPtut92cVw2E8F8V1loiXkl/zLIcQ92fmFik3fMy1qGugyVSkrMgup4ZJ",
-	"tdxghqBvFl3NdTp8Ya90zyZGFE2efw7bBl6IJc+M80LA2zJ52WpHVF4CO4sLpX7kckWquv5Y/qUUOkfA",
-	"3NZuXplkA/I11yjQUz0vlGJ2IKwcSQv1WVO/Cz6fWyK6i/p4Q/CdYqBe8MLKzbBKqMskmxfqshBaM26Y",
-	"kolAoT0XkgL7kdSmEHymMYYGioZVznrsld2e2NvMmBZEkw14mV1bJdj5kWD/KJ1pnTV9YpJ4KfnCTFWR",
-	"/e125JnghZWdEPmYgo07J/ZSqV+DihJqn28hgoV//ZaUMDQIayN1zoS14/jq1avumZdw2ZKZmS/5SrP4",
-	"O3ib788vBNdK4nbzls9sN/lfynmhEqG1ZW2PwIVwi7a/3ZhhaRpPMpGn9ggKax3oYPTzuwB+s0+JGZhg",
-	"C0g1ysuciMAqS0EYNMO13LCZ0oYNg/dh9Z6ZSkV+wxsW8kqqpWRwL4uCy7npPoiCU6sRsz89umAuoQJu",
-	"0MH71z57GfpE5S0eo9VrIS7KFrXDuR2hBrMNWZmTAZFpjL6OC8GvtMvrNAVPzCmLccVj4kRWfFirACTc",
-	"S6nRlhfpjyLN+AWM/stoxFa+xf7X7FfiEMKqVqei+Gz8EMfWfSQTlWbykhLbQJWOZJyl6AyLgZO6h41i",
-	"XFaWPrpmDES+KZDS4IlnSSLm1WdaEjS8T+EIqzBQuvpKtw2VtEU8tyN7Y0a5GlYVjyQY2QtpV9FKBZEy",
-	"cBg9GAz67L//n4OT3klvcK+DY20m7LkBtWXiedlcz5R5IXj6sYfdpeQdOVc6+RDAu4LJwgcZ/OLyVDvk",
-	"ReDS3eDekXAJ5xpS3NMP8SbRm7rWnAbP1a25RtwYSxrF/EtIec7AOcikyIAGqykwqQo0r8Yrxq1aZlix",
-	"kCabCbYS6DChmMXt+SNcptpv1CdRhlogkdV3NPnL8UlMYLcyd2ZwzQxuj1DtFtjY8OzusYzmC5pJ8Ptl",
-	"Kr4vVww+/Z0yEKxq0ajQUzxXmYR4OCjfEJLjZPG67NMeJD9bwWEyjH9hqkv6hrcEn1/VYy+wfHi7fU8Z",
-	"xUyt1WFZQTOU6YJ1N6XU1bNAayVBjTcu5umuI4Yw4kxd7zNgWqr2MVcheL9Sp/ogbIG1fmoTGrbFrLfH",
-	"1isy+RmXsBpY6O9ZbTkqOYkRlwAz+IBqfsi0UcWqPZQMEXlLLrLcFbtqOmRSLK32C6lhTeKBEH/tH9vO",
-	"tRvKj+pa2KHRWHlRcBBv+eYUiBiuxWXcweU87LWsIaYVtH/AXtrn/f229xtleL4lJQIWlalrUTCe5/AV",
-	"vf6Ze8fBjckLPnXg0rtvhy51AhdzG0U8zXTLaj+CikPKziUGEkL1GR3T26CA5u63Tmrb6IGIWonZVUs6",
-	"Ym7heSgDduEgezIP9+bxqp3MMGN0qvC91XdqX2jPCgmDSaFmb7aypw0MSaRWJKCj45TFcpHnXr0hrBex",
-	"FKoGaJC9fQQ9hii12kj/g4YGniI+MaLYMDB0en7wwNboqraEtUHX9i70SWQbFT5foA6XoqrD8+ceoU14",
-	"rsU67X2IeFG4Vt7acXNqlTbnQHBK/G1KHTfQDdPHEs32adSrMOko1iykEPN7a3ZEsZCuGqW+ZLxd6yl1",
-	"iEbVLBkqdYpy1otbY0gxNpBeZ4Q2WzSQDTRWHUxKbN+aJr/TCUeXzw2lV3BTfbiXc9M9Vl27u22vnRcC",
-	"Ur7eJOWmtVMszm+dIXJTlWa6V5H7VtS2cETHNhX5V5rNC3WdpVQNBgbPWxPJZSZTtcSkL89Thj/olTZi",
-	"Zp+czU1Z/CK0yWbAncAlqMMyfwn/jmQuJqYakYLKsrbSXDK83po3OIxgNBjex2xB/vaN/+AbfLW94dsH",
-	"9/vl1qwttZujFT1zIc+eWAEMk3iDkwhGwX9RC5fDDK5Eq4czPlYLwx5OuTmfT0Uh2DjLc+d+9l9QDmRo",
-	"VQHPtTjq947er5/NMHjbvVRd+tGakb0XfPkj+QvfNwZ3Q5Gfvx11itt7Ug2irM1l+zi8W2uj6PeOfMGs",
-	"FvaQlp/Cg/6BKj3kHgYfx0HLepdKxrhKIOfbrfuK65vTPLebWDHI7hvlUMNmpApi9pPMVyy2+h3mYscw",
-	"upj8eDifJleuve5Gte977+73YZDpN5iMU8vtbR3oq6kA1wpCYYAClXAJDm472HSB7hPhfHYesY2VygWX",
-	"Nc56wzh/hPs8u/WG+6FirP1c0aSCYH1GT6Q2BUoXjWEtVxGPbnyKSOGEfaZ0yhZze+ug3++zMltOt5zM",
-	"AgtlMiHTfMW0y3C7FNK4wmsl80wKpqdq3sMc6ipx1nJEvzblv0bR237/9dd71aFJZYDt80yyZy+fegNu",
-	"Pf4uv7v37fp6ndupAYiBLy/6diWGDLABdHYtIJa6KKRImXjLE5OvrICH5V1jGt+2MY0yh3zYan05ZtJu",
-	"miN1bTie36MG28591MIkaka+GtR1245a+QbyjVtB/bqNzulWMm12M1pQdbk5Kb1moKVB+bGg9tmNq1Bj",
-	"F/WVeAlkfVKjasxgAQWuTuAO2WVd7qgiFYV2LsxFgd4uj65PLFmvK3OfmMztzB2H2pND/zTH2VV6zXx1",
-	"ajnclKk5vqPFHt+fsZZ5bpnLkGxnoXtxxPftVPDomrzeTbO9qlLnjo2vmQGJUUX7KcpSJ78rA5unwimo",
-	"gOhiqQm5dMwOnD6Laud8UVyKTp3KHoyH4njybdIdpEe8eyxOxt37yb20+624P3nA++NBMmxV4Stb4EZt",
-	"fyfXKy2LNWtgSlCLYgouNQcJgqnAhens7qRIueFtX+Sm8o7br2A+t2apmENau2SxfVfMDqzwjf3wMuAg",
-	"vMO5vz8Udpd1XF9RKHJOphAqV/NgFBRinvME4Di4PZ7BoT+gMIDK7y3nnZTL4P3r/dXgTdYajBzstVPG",
-	"Md0If/ODglOwXS9h9woMPnvzHAz7327z6LU6JinLYKMVGf/PXcr76T5JYzeYWsHtGsGXxq9jH0j7X61p",
-	"CyfjvjhKhrx7bzJIu8f8vug+GH+bdIfpsbg3uQ+EvosJbCjUfgNzgPMPYflWgVJqzPC6kI58bXnWvN9A",
-	"y6+3MJt2L2fN6U02OlLtrbu8keX9U7q7cUUpQIe8I/wNeL8rImxdm6sMa3ic4KiBPVjJRBEXVEsoV8H+",
-	"ToSJdOzuor8qVcn+VQioiy8vOg3B/YCh1zfEjSsL0vsEuo3BjVz+5T7yuuWAfqd2OAqWjd8Cyb+gArt/",
-	"Tqq3i+gFpSdZTursFyf8H9vdiz+V5ZssSzUkVglwlcbNDLKYHeCo4Sh00VPQ2eaNLCdZ3t+wNtdhEdqI",
-	"tx2aZUDmsKd1swNXUgb/wShD5xSrzhYS0PCW08wIPecJllcV2Wwm0h47h0PJMhnJqiytmPE8+xu6su1c",
-	"2EN28Ozxww4kzETBQz75j/8rCpgdc+qyuhI1G6O/lCeJK7iEa1Fg746ktdCVxBKvHnshJgtdJnIfD4cx",
-	"O+CSQaob6F3gnOmMMA9O5W3TjaTlIJeqWLGHSYmFwR6dPwyZ4WOr/0qxtDZ/B7XecZZmhUjQkmBW10tT",
-	"UIktoRZZCv6VSGZaWT3I/+TLb4b94ZldevjXI5ie/ee9e+7Hew/QS2sHTpor5EqpSSS91QcXr7zOdDbO",
-	"BTsgg6ULSD9W3+j4n3VTsu/vf2cn9PKbx48eP+5FuGG/LATjM0Voh1DX9ZXG4wgaEgB+KlOGlA4Az6Sq",
-	"Uu74MAqIDBLJanTeSGDYdox2iwFfZ7wqKxknizzHHycqtys6YlFwbgr+H/8uogAXNQrOL16cnZ8/ioKQ",
-	"RcHf//3v/9vf//3v/ztetj/8t7//33//b//f/4qX//v/EwXsYJYlhWI6u5Qdd9f/ax+gqnqEqgRyegaL",
-	"jiImklXlvRasWOSUoXcl5oZCICu2FIVYx1lr1EXeeG7bbOkoOv9wu3os2Djn8grSz7Ya2aXIaUmOAScn",
-	"xrUh25SNFxhLE2kGUH/2JEJVVyF42rV02hIzBhfsmz1cyahVYnTJ+ZVHa3kjvCwp80C+yP8aRjL2PF7k",
-	"m605GmN2UA6502Pn280ylwQUr+30YG8Ru5PlCuWEVcpQbai726of5WW+EbqqPqSK9nfEzrzRxF9zx/z+",
-	"/NrARTeapS1+F7WUZQnZ5vXd0bty4/q6HMUb53OON5aPvCm5TXNfVn76byYp5TwuLeoKY29tfjdayY0o",
-	"wU2jhvuf4+1Np/kNT194d++aN2dnDVlzLq30A05tm2Vf0lHofOZ1Z89uAbHqOJVb39jQcJ1V750vd14S",
-	"1VryqfMaxh5oGpHJWNSi4wd4qqVYhtVJThkkUcNbBICKRRJhcNhUFFb9KMFwHaIGyaRV6IiQsmNcOB5T",
-	"ayN5ENdXIWaarzRbTleUXe/sVPckOleya+FqWDYZjTUSbCzJXSgLV+liWzD7txS/gtG+hCOwZzjiAmxZ",
-	"kWPpnHOOcMNyYfmFkqKHeImaSvKlYVdCzC01ZA7H8zSSceS/OApGDLlqkgteaCrjLa8j9c4y6Y9v8Clj",
-	"0f8AsefPJ1U2hHn+sklL/kmKCmG7JU+sPfKzk7pZTwBLVJHulbhJn7gpcVMTUlb5Cf/b++V47UwNeHRv",
-	"yJHBu049ywPhPL1yn8FHpQdaoX4tCrtIk0LNmuN5bJkxi/EugvVqT67BdazvfmY57DwTuqlm3egDvDk7",
-	"VatFkWzw9+J+gi3WtqkjHxDBUgmmL0qGigTC8elI1qYTMu5xhwM38QESeaLmqw4ijtq1onI+wYs8E0WV",
-	"IqmKSHJI0ynlfS2Xsr6AB/Hzn84v2CHcCxBs61Vpdch47HHhXlxWAOESkEFa+wBEvTxE9DXNAk9QqWBZ",
-	"Da8MfDvasefBftEqG5WYLx/4nOq9dy62qfi/dbV+PR8FecWu+vQWHdpXmT3mWB6ldXbweqsk2D0K55wU",
-	"tx6HczLpnzIm4VbVj2F/8YgEaIslvFZ9e6kI/t0mJbS9YrxZSlan/8bJzTd2LHgFCazGfY9luh7ug0J8",
-	"h1pKKKCEUNlmSXn8qBpcs/7/Jlu6HG9IK1S9uW2FfxA8N9Pm6lZ81U1IXbX3O/E/Tk+1fWhDZOmM5Vxe",
-	"LuwRR3sQkfesDl0srN3W6metJWhvJGnMi/ZsTWsol8AjaykZmOTdOFTNg5Rmep7z1Rungleb9afnF91j",
-	"xTbl2G9ykYHdg4YqcThy7+6VwT/jb9/cmDA9zS6nkA5S3egtD1nOeqMSuDl/uspy9xekTHhvjLYQxgE7",
-	"1Uf5Ai/giDAMQdHGCbhGAKo+EaegZtS0D+0wgxaICj5rM7VacxT9DfWmEq5TWnORq4lsJHkn1z5GNpWK",
-	"/gdWxLly6ZYWeAzQFo5PvmVUmc2wjLwtxRTLy1uzwpYABwHFzFUtPuXkhETbc1ForFVyqfMNsnBYKW2G",
-	"AwQ9QzK01WQiMFALTA7AlndZSU+gtEj5TGrD5SYrwLLwtbyqzS1/2ol+ewpXibmfhoznWhESr17L7TrF",
-	"pgdWIaeyJXtqIZTsNrG3XVVufhpaWrimaiqtM0eAgdmBMxICQJPF66kqDNOL2YzD3sESuiQab8jVUm4H",
-	"m2kmlbWQ5Nr7CR5CY2oilAbBu7mhOqH5WgCiFdHmJgFIWWm4Ep72TIen7XCiYbJ72mvZDKt5RD84s3Q3",
-	"DwiURm6jIiKgtTLSSQ2VFn0O1Qx2cjt72lp1241GV9s5eyLtzLXQyKeQm0AWGjpG4gyTJxGEjPLT1k5D",
-	"ixLcPAwbzcsqvNjwyEOVq5/Te7CcrsjJX5mguwWSjHqzt228NeHS333/9dVUa1R1A6nvbu4RUU0RneB2",
-	"jT7/7G2z+j7QlvtQE+2z2lhk9T5vbyNwhsjecBWhme496A87bCzMUgjptyrUX60pZJE8iN9F6GjANBVP",
-	"d8Ifau6GKHgfd0aQ9BRT6ncMDXzQvgL/G3Yr0mEkM3TqQk0Hiw8pI4LFh35GhP27ng9B7QJ2oQ5/ZX5y",
-	"SFqkaz/BFxw1iab9qVZS95Z2DalLCwPVzzX3Gi2DIulVXArjuXfBjGgeCDXfjK/nFplqRtbUaQBCF1VS",
-	"jM+tXWZ+myGLufptbA/nC3gDpce38epD55g6rGva9X1s/TLVA2x0CbhVYkQ79TVkB5z6SIHIciSFSTVr",
-	"VBQy7jzXeK9PdJ21aNyD9TOq5pVHAMfcdjAJHmprNiaiXH+lHbbQjfA9t55TQ6Nci5gJaYVTujVeJqnD",
-	"tsNubIbF8KYdR/AIb961Wm0922G3hVkU+Y7DefniabtAta8op7ae5ODWbb+MBPrkR1T5ulabVOm7KBzd",
-	"U6HO7VX67kAvVJLWDjXQSj6nLIbJxeyXhVgA6hfW3NwaTX3cxtf2/MYdTBHSIv9pAqVQO3wTUEHXHHgi",
-	"KcQGl7XOLrGLNtwzYvFyqkXyJi5RE8Zci3vHlskcDVnBZapmbLwCeF9D7fnUBBsT2ncB29PsAB/rpgKy",
-	"XLGRU0HgLeVHOj12PlVLidm+05a0Urzxx8mf/6cHxf0//fm//FJcLP/68vn39588ff5vT9TwKX/Kz5f3",
-	"r46zwZ+vj65P1B+DWgYHPv/zWfffsEfmN4evv/nju344fP+HGw04WrbmHr1uHhyHsffXBbQiusy0EYVI",
-	"Ca42M3ptoX3Qv9srdn3OL6mdpZJdKw+YkJeZFBCNBpjcsTLsUgnIygAT4jdQ9Vo/YJsr7SBrHnuECUk9",
-	"qn6Ogq+j4DValqig2LtCNi9E2bxosmiAQfy8W+XMa089dErJ11R285su4KnU0iEmXtNfgzUlNQwWkApP",
-	"l+1+ex2abzTMWvWOkKk8vTW7rGJr/4SROLekfhuTKf/8wTdPnm2Jfa1JYswqGGuVL4xg8dSYuY6hsTem",
-	"dEyVrjBzWa7UfMyTqzCSZcP9PJNX3VwlPLeHHSmV/n7ynPE0LYRudHyH74wOD1EHpt97iZodJlNuNGDN",
-	"1JnesH98/8aqIrcEnyYb7tRd35wN17vd1LbbUdZ/i9rWGvXaYyySRZGZ1bl9gPyjgCd/tkD7FP967I7U",
-	"v766aOCw/HA+PLnH/vXVBdVd6cU4Zgcum/0rDZ0eO6Qpv53HJQQ9LAO8v1oWS6OIWJvJiXKRTI7Ny6hj",
-	"oY+MBFVJgs8aBlmAamJYGuwCuy6EUK7ipROHriEIIl6AQPLBl+zZsJ/BQiwtRCSXtOXcpS1jUzSj7Iyh",
-	"jOpf/oV56P2ZkpHEypmY4h+x58yQQqSaxWfUboBj6xXE9WfRot8/Sv711QX8Q8SjEtLf6k2u2A32ILQj",
-	"s/wDtyDJeTZz2OKlLIIMPOj6DMV00yyZUqtKbbkS7BA+2mNnbJZpncnLMJLUTQEaUZSJ+w7HHwfk96ul",
-	"Erz+gEyk9X4Gbn5xL5KY8YbcS4viWhQhlEVqem+3C4PGlbCGKi0FmxcAfWgPFi06RK20W2ws/Mt0HUHe",
-	"R4eO2cHPLrj3+sAxyOVy2SsmSddSiip6qrg8LCaJ/Z+9r9PpRZIgHLAuryVSU4Gr4Yxco3IISGF1I6gK",
-	"iMFgXCzmNJJVIMW9S7MDiOt1gIDbg3uV61tTc+oypAO6IS/EyK7Rr/A3+9V5jH9lM8FB/f41kr92u93y",
-	"f/beuLWTYsx+Zcf9Pvu1hp6wZzvEDb0Q2cFtNkC0F6pxuJFClnuZ7XKKYcT4ePBt7DLh40fQN85vIsDi",
-	"Qb/ftcwokwvwmR4fDfABwrXGPCBs2xWy+KRPlzmLLwou9UQUre0JWJxMF/JKpHRUTvon5UAg5Ohcb94j",
-	"g95btr5DfsMS3KIB+5XJ1q4j68+WrQPxwSPaW2JvmNcdQsHftoZ/jdeWiPH42mMcDxSgFgIz4G7oR9d4",
-	"5UyYqUoB0B+aNbq5ntCQIQCN7U3RDscHKpxzRF05s8/GneaIy/aT+NoH9FoaWdX/UhP3p0g+x0aYjfcl",
-	"1Jyg/javJ0JmjU/sQonVtXZgut6CsvHWRluD6vUOrhcSuEvIU/vier3kWt+Cxicyrxv/lVh1M2m5sPed",
-	"8jhVuQzxWgt/gIXXJsvzsrAH4tUibXyuBekevjUYsl/ZrXVta34W+/51jVJdaL6HH63oH7uQ1E62ktDs",
-	"ffPuLKr+Kd2ZSDPeRWFh33yy9uZN/U2QwLa2NWFVqxFH1PXmJDG0MK7aFW9tdyKbtFtJIhj7cAjbvm+n",
-	"Gc4gvc97YIr13JaE+JLFpzB8y/n+09F3cce+j0qgkPdrajFrlLqRSgux0EQ5MFyIVjeo0q4IAAUge8Zw",
-	"mV0hR9Jtp7jRjg6/ch8WhVRIKnff2kSu8XK/2xi+E9jEDi3DINmLuoZRwp5rhUbuxLZGYI0BWOK3n+pS",
-	"U7GWQXi9xyjqr09Zkltl01IO5iu0CCTXIs++8qQUK5sb2NU61DV3m3rJ4tv6yO2aTV5d7k9c5RLF61lA",
-	"KKwiebbW2hYNbERr5yXEgeXXVjZzyTIXY601C8f6ujwvFeBIlu24AFEgPu4fx6HnjEOxNGJSAStIuLQ2",
-	"b0GnEmULijG2kLnQhDBgRaM965lxKu9DJZH3JSuECObJNJOXTge27ykEOf3w3JfqvmutgT08euxMlsLc",
-	"8gpMMsUyh7LZySiSOAGgS1RzQYGi4sQyDwdcu5TrsqoqJA688k+jKvkDvdZd7gaU31sd6/nLC9KKvn/0",
-	"9NHFI/Arxa11+Rh+KYUIz8uzEUlS8qlf0tFOmv5g0P8Xjbge3cFRpwPqc7c62iMWBUdRYJkXriKCXmRa",
-	"SQA9A1vTnv6v486opilnmrYgZarUqCaRZBvEGUigMpw5O/UMsPh4MIwJIoS6s2QatsYI2WPnAo0Q+254",
-	"U9nXZsyTK4BEaa6wVkiD9l7YaxB/WN7D3Qbbi1N+DW8mVU323Pr4/fLdIi0Fv/KWaMTiV4d0rWwdjH+3",
-	"rJ4dKFCE/ZzXUMt1IV1bIVT8CFfZ6iVH/WP2TBnmuhrHVbM86l8DcCLMtf063bA0mGUEi95rzPTraiaA",
-	"2mUPr92QsTK9GuWAWiSueb6AamZ0BrNzu9Q8B+sEekZUE9KitDEStcB0R3vVrpId9UGNKAd2TWHY/q9D",
-	"WGlh1Ya1m0O62oFRkpvCTrFkFE2yxFWD2ifumjpbFpaKhBBviJGXADAM6C4jVBlgqNB0kvmtkNB9Vi0N",
-	"Yt248MyahWDZ4AGXKRCFZaxOUiKJWrIpz0mdHupcmR1A4mz/KO7YhXUyHLKjicdaMYoOkpSBpNaRpDox",
-	"jxXRqjd+r6BDSqdTDIhGAM7e1E8iibs9AiXbrWI16iuBnB4Eh72USTY8ZlO1KDS7FEZTzkgBETcEdMHV",
-	"jiRICPCMaccxeuwVLBzlkYMeAhlF4HU5iI+HD+i81NSJDjnEFDxnFQQow/c0hB47J1YilVf1a3hxjTsC",
-	"+6ND7D4IN9h9BWkCeTWw/RpVkEhub5CKW6NNpSGxgwaIi9Uu6Z1qYgQ26lJSRBJkrslmosfOSkYNaj+e",
-	"P9x1aHWKULKAH7ooZEgV+JzUq9OKP9nLLNORnCwK9Bcu+WqdNW1Y3R57BpBZkKiPXHgmaGtLsvzh0dn3",
-	"pWPR8kfM2ck0S1WymAlpcF3IYwRjwPsKtTBlnMr53GDhyU8Vydi+vfSPoeh80DvqDfeWnvBUB4VgJIGE",
-	"ec05CoOsrI2wInUiKHvdccADx3tK4+gCEBGRtssfMWIRW1PCMZ0cfnKzhoUAYKt01XEiFJs+Mpo72meR",
-	"pOIKeyZK6ymkTnFAu5afE9iApQtcY4+R0GvP3IvVhPG101I6CGHu8NNXupw07KL06nK8IXJyuGWolEYS",
-	"g8ogJ+yh1zgEFOBAx45+fsLAhUwR3S2SeGCmUO70N2Jn8BM4Gf4WkwLNcmufwfEDRm/5utA6pJtnllsm",
-	"OkbC0pF8Xiir7oqFZnTN3WrZBp9nvRWf5e7+OgW7U+zuRK+tI5BIlvdxDT7FjjfqVNlRVGFIiIeVbSNr",
-	"UQTLY/ilgDedPX/idRsYBYNev9cHFB8cQzAKjnr93hHlp0HUpFbWMHoXXLallTwFdb7mjldLuRlaLQQp",
-	"j37iij/FEJyMcYs1Hu5IooDkptRBaqCJWmFcln2DFEDOdEavsnoBPFEI9OIjr4BFYxeZ3UPKBtR2+zGd",
-	"1A52XIA7cbyCnHD4zpLnV+7EQUEku8505gZKdg2eFaBk2JTyWD1JaZ2+w/qQ0mugN6b5VLccnl9lc0jz",
-	"ueG+pxDPtTeuR/BzAp50jLTKwc/sDa5SkSJRVeHvTh0Za1nkm79tqBcMUzQIrDzL0jUQVa/YLd40Qpcn",
-	"Wg1wL8zIDcNEhzDYcguBLhuQq858PqDYZ6eEQm0bWw2GaL1/o1eNtnmlMNwFjldV+HgnLqmGmIkRb42H",
-	"Ssg1BW4wKrI7BGFo6eLZ44clEKXl7yW0YSS3Iy/SMTQF11rEbJJZhu5hGvZY/J+I6b5BaxbPcmolkLHG",
-	"QQ5CxM4GDQQrb9qAFSEkiViYFDrynzPTQohIevergs0Unv1cqSuRWqUG+piyTKbirTXJoD4JgbpdjWie",
-	"kzCNZMnQYMPZY59OyRvqsspbKOGXTRQ6/AAKvaixKbAmyfKIuzFc0UAqGD4rYR7tEzVK2HjoFSAwVOOt",
-	"epR0awmpdUgH+rG7KWc1DLq1v6jSsgv/v6Wo+HUYOOUeJM6w39/SEne/5twO5bildezGJCd30r0urw95",
-	"MhXdhwi2uumbdP8h3OzuhQ8f44zaHipnfvgdT6nsL4BHBjc/8nKts//x4Ojmh55jpOBCqae8QPT748HJ",
-	"Lh9raaZuHx4Od3m42Ysfnn1w87MXSv3I5YoWBzJGTnZZ0CfkZC0LQE/6OyzPuSius0S8rFy+mF+C5Ywk",
-	"09lKLQrmKj/5paZ0Qx28fh8Gc9WWVPeQjFV0AailREzlivR67IlhhP+WlU7qysvYYy+pu79TVgGGL5KU",
-	"V4RJ2+vAwWEVN4d6h8QqolHQ730bBXGVm4XlDWQ+UCmftfjQunceDKh+8KYVtyk9ONHvlNlb6/H8B38W",
-	"qwA5A+z6d2prP/e1/tiIGLHI4ahWO+dBvgYby0f26ybjYYVRWlh7XzjiuG0Quq3t4fYHuWu0gntP+YJ8",
-	"bRVA6XBeXMiEQfrxl2TPSXidqXdgyFS48L6eskh5qWuSYHCbkqCCoW/vhL8GUHt7MiAs24RvewbueR8G",
-	"Tz0Mkm33l/d9XhnT34FlP6RkgTuh9JmEEp4plC1NkfQ+DFrduFUvsSYfxC5l2jV8xvw6TPDzg8gjyNRn",
-	"IkOfXBUZKD29NX97JCHKYcXIf64Fk09LK4Re1fAu3qd0MHKgS5Zmms/nghc6kpNCzcgut4IxBO8VmFNj",
-	"kSirFk8KQc7VKucHvbiQ1VFQLBXCSXYobX7xyv9N6ZWN4EnMZpCGgKiVEEr3A3lGqUgeYEzCQbqSm6OD",
-	"WUllNJZWB+OjDRmLu/NBMnYCA93FufBkYidW3d5Av12I2I3TmzIi+gnJpFoLFbnavzZjhN7Tbo+QbG1Y",
-	"1J/YdHCd+m6QF+Tk+p3aDLvwn8cuqw6fOL75iWfKPFYLSWbJDszYj549hrSp36nwuL/fXF84Deh3Knm+",
-	"p5zzdskTtvuPX6AG3QyHqqXEdCAuS+cctGt4BQZNndeGLnMRnGdWsEQS2blzHfuJ3PFR/7iKZXAKjy/d",
-	"eze90gtFYKZe7Z0QQG/hz38S5nMy50/MB3dQnL+MsmyHc7QjO3IpE8FnZa53rPIfSs/+kzCbWd1+Z/07",
-	"ZZ6kcHTnizZ3EaWrWUaoF2MtypaTZZcatNt3qCsLMStoT6R1BkMAdzNhY1QtU8t+M/OF0VgabtkmaM+Z",
-	"NKrmtkK/C8EjuzQ8+4g9xB5rdywYKq7g7khOrYovtcstW0+XqrF7j5vXpIR7tlK2LT+vYDXsRmLq0VoW",
-	"FKYr4FCgqMhPheqcUnJRhQ3cIgiwmPCzy4IPdZoBKaxVq3tWpr26TicbXWmWuNDH48Azqze9gN/Ko1S+",
-	"gIyBUj/wXEyAvriQay96JpYMaRHrlDyoywNHlVAND6RpKoTrjv/ZNh/cVORzliy0UTNRaHL6Mair7bHv",
-	"hDUZxaTF8zbczxtG1aY7ecM+q1CnGM6XFe7/SFbQ/o6zO13gN+1zwwTiPX1uh1DUJDbn1qC0xNInr8l0",
-	"6U8rgeoN9bJk3IQQ9cWAErb8+wvF0o2CWlrMu6NcU9ecZHPCyhmN8dNyIPjKpvBsBZxIC/Z7da/sbQHc",
-	"Hd3PE8PldfryjrCDOPwIrf6m43/4Dv6xkwseXOHADw58BqANX+nOad3xmlXNblgmwddNWJo99tNSiiKS",
-	"Vh0elalxrl6o9LWgu71/FLdo5r4WDiMiPTySzuNysKYTe/BI9ZT7To+S1v0qCKgWlArfHUkHvQIsbZsX",
-	"HDjJ3ho2PFWq2U0fynE7LkxVlVo6fv8J/bWweHfaxxf3u1KV9CbudbkJFQ6p2GE7tCsVpc7hznqtzO4U",
-	"MAkMFemtx8EarldfJ2EbVJLTNZ6A2cA+U2A38QT0vH4YQ/icPlUc4QbFB9G/PrPVBSNq+FU3DG69sq8s",
-	"fauTwSnVUM8p0QkLrKjFcfmKLzzTO13wn92lq6So2Mu6Qffx2mC4myqC/Rs3OYSfI1+ulEFuvMrKtW5Z",
-	"IxYP+wNPucJHLN8Uy9Be7OPFSGZUni1SdgDogxh/I3wQkAaAcUBVGWWzNwSP5bKqfHZCJOEykmP6ZtVX",
-	"fzvsR9V1/9RD+CDUZZpgJMv0CCirQ03VihZQbdl+mi3KLN/pjIsEeJZUDE/pIhWLO22rlgW1mIoRTyPZ",
-	"rgKbFtZJNbsuFQTL5J3D3G6Gr8+XpSvuLU6xb5GCzxfmltTicNf7P8YFvZ/UfL4wX8BferPALs8RluAt",
-	"K1VqvSnoFxR2t5xTucOqfMGUSm/uu+dVolvqCyVX/jbc0NTV4JkyLyx3vjMKfye6zHPEyJKVhlCK0naF",
-	"Zlc31SHJmhu81iCylOcfqjdwaSsDHaFviBrpRvIghtYzNMYYQtQdqqy3r69yOEuf10Fs1NoDmCpKg46k",
-	"Wpg8u4ZsVoeEA8Nz9ibCJyFOHzQ4sxanQLTDhiu+NGQjudmSvcE0/YGW8xPXhX4OG9ZNZYcSK6e42H28",
-	"8+ff8b1b9ufLOoF9QRNuI1tFDN+NXPQVQmYlVDdt+SNkRpY6JJSH2eNEIFVK2qkRCt6ioObktdY+CCcx",
-	"LwSWDDd67EMDpnUTzpnBLVA1IZtnyZU1R8YrFsOKxyEUzjsWbA1IMnokZvOHnomaWyvJND95ACUGkbSf",
-	"GQsAmCd4QMvs6amqY3yWE68GyM2CZ1JjSMGhkJjVXERyu9FZmsfuvTi1BqbkQdXUjk05pA+tN1NfCcwI",
-	"Wg9p+JYlvcU9Ukdei6RrnYfrfYr1e/gy6NhEi40leqW844VAmEEAw7BHRaQM6iFmYqaKld2aytk7XpFN",
-	"Pap6QKOkc4BnMhE0N8Jc4XZXCgFywkpKAOZZAvSmc+WV5MI10wp7w5v1AK6dPpR4Z3lmHMBaJA+UpHI0",
-	"/AJhP1BLEYekjl0GoS09FuidMnoOsXc8l7ED5fsKFjebOGwWRObTBKxFcEOzLM8zwhMkrYFIbW1/Mx3J",
-	"Wkl5Df9PSa/6BF9T85UTWFMkqw5euA2+E53t4EP/rnbO4JVUJePvIu41naQEAAlBx7lUKj2tCEIVNNkQ",
-	"cuOw+7Tda4KwAd+NVF14Q9zZrNM8RLbW4K0bTUJIry5hXBUV7dRAIeaFShcJVpluqBlxkY9KYfH7mPDu",
-	"317/jD1huq/f9cOjB+/3amkyFmxgx3bcZ7laigLwE3JhEAEhzS4zhLGcruZTIXWIzDlzTXE53bupsp9c",
-	"W6Qara3FphlXynw1570aXvzGMsuJcDb4D+qyyi7N4uPcJ/C+D3Ek4JM7BEe+cDDk1ib429WnP9h/caeH",
-	"f3I93K52UwNd12iLhfxc2TYlTiEKhw/Mz2/Hc1BzBynZ0Kk31zXZi7XSphDz5Tk05oMYRys0xIXjHFmF",
-	"7UtwunEJQhAzzVfaQ4sEXEOHKBFJPyn/VVkIFVvZQhEQ9wn4bMqiAOG17B3Yq4Id2Fs6URBiEe6mO9jQ",
-	"3oO2h1ZWPzqosBwJSlG2Y69YDXsDxlEnjCTC90iHzIXg++i7wapTIVIA2YYEKafnDWrt1RBkUXBA1ANU",
-	"T46IwSWOEFQLlGj4ukTyJzim1mwkR2tfHPqC6mZ1PVX+rCQc2KAyKEV3M8LpcUnx9mQDXnnjLUi71UvI",
-	"c0ZQyWpZKwnwEDKw1dwmFAl2PdwTSKJccPvcF8aOoNN7hxnx+YT8HcjE5045c+dt75z3qjHYluBBhbhe",
-	"uk5uCh5QXMDPeAWT2BRcap44cVyhhlbOhcywA+7/OuFZ7oLtJaQwwM3BTdYsxkt2GNitci6Ksl1S1TsG",
-	"ECDCEngRgING0AfK9XMkkHi/cWSMnaJck0n3Z71vZExCN17rHhmXWJqRJDBNr1lfBabJsNkTpW5UDpqq",
-	"A05BCtxsRDBDKwAVFrmG3kSV2vKVZteZwEZQMskXqUgbYOWQmlHr1ZRyw2v9maAvgtdqM2b4dzyq0LU1",
-	"a8Afe1j5eqqWdudd14Z6+037PvITWXk1YjHqC2/weUKchy96ClAVsPZe6nbGjnAO9hyOsb1jvteSxJtI",
-	"Zlw3m/qPmVUOr0VR6mI1kK3QFWCGLF5rd7/ep9zXBWFmqJpW0bGDrf32ic46pyxGyqO3EBmSgyR2xI7l",
-	"lq10Co9VMIDkk0UfGR6eamXXHrYLPCnUDKaraJXxHqFPWexGgRcaY8OGIZXv0KcLd/x+tQsM/4axVXeU",
-	"xxEaPGEfgoP43fuywdL6yWPVbzQg58lxdNvr9ZzrWR++Q69PjW6poQexMPyM1wwWPuHc7GvB0QNCaisd",
-	"zhCAdbSbmQ4sYXW//3J/MdpfT7vov4A+2MGeI+DQS4wqsegB+hydew56vOHJrYqIMe4KnmSH3p0lgpK8",
-	"xoBALfLJqGq5MclkpqcAX+oSl+eiyFSaJWy+KC6xe95FSS4uANwCoF7JJry1S63PO1W7Ox/UOpKIrsfJ",
-	"tV7ieuNjIfaaEFnBMkLiQ7R1vPyV/bXHfpp4C6EjCUtDjm3i1UsBnyFaKHGMlePX9XmNUPwRnXMSKevH",
-	"yTO8YOy0haGHhVE29Ei3FIU9ck3svwCUsSfOXAK4FSmb3KTg9dzDkoCpoVr3qT2e8KldMUlR0OLE7+Ll",
-	"d5r8bWnyZw6VDVmRp8mTpv4JXHEkWm/fEfddkclL7RoBNX1KXu8r7eXiEivNDJvytIwce5HbSFIYuAKx",
-	"d032KcO41XtllLqq4OcoUDgTHHyfkTxAOIQqdg2cuTW29gJXDN1JXxIKwGlFd1gAXw4L4I4rfoboBfbM",
-	"rrXL28PLUdMkb3B2EPe5wecxKhMjGeVFOrPM2tekx4G7w1eQIWxftaNjrhtdCE2Y8NZdqvG26ILY/eHz",
-	"aISfUiHz5rGrTuaqLu7UsTvGc8vqWN26uz2IsRs41iHauBs51hn7GdLKiu451HvCqa+aZ03NLO/puUh6",
-	"1pRfXkL7rNkiN5k9NofYlKurhTTEGnv2iU4k8bM+7P0aaDBlYtGywMPkAdXQQwp8WY4jli7Zsh+V8zhw",
-	"0vIASYygjIHfUUd7q9ap4goYIHiGe+yMJWoGPZTyTFqtLR6xqeCFGQtu4g45sgYnZSvaKyHmmmVpDtFg",
-	"iQ3DNHST67FXPsRBVmqkkVQF00bNNXWVvq5YcqVXhoyz+FJJ4aYIU6+aa4HP4xFPputL4Tc9hF++0tDc",
-	"iJoUO7Bjrln8lGvThX3tPvneFQZCGQfMRF5iXlIiMtfMbunS5GeZ1iJFtwlnscdQY9fJisUpNzyGvqNx",
-	"HEcyS0fseAj9V6UZ0f5i4t6IvYuCLI2C0fEwjAIk1CgYRcHRpJ/8///L/xEFYRR4ohCuOakGF43yL6Ec",
-	"hAvkIowQmiyMvH4mcOuwP7zXHQy6w5OL/oPR8WDU/7Y3GB79WxS8p4FH8qJYgc8OPJ/JoshZ9xnr/sCi",
-	"4IwYLcFif4dd6v9wEQXsD2fPn+DJ+8OT7+uHrhU99BwuVU2Wdsirg40lCZVzbYgGaM/SU49grDq/gIA6",
-	"eEqzCpIZ5VPlRqmRxcacs3vHfs5ZvyXn7GYJbsRbg1GibsWMKKRtX2UJZnATwQyaBHNv3Bfd+/xEdI/T",
-	"46T7IO2Pu/fGg8lwMpjcS4e8hZqINupUVCOw/enoXu/B/QHS0UdQ/wdM5rMcjUh6zDGSaxDePqU2xcgp",
-	"ujCRQwCzxU6AHh9xbKQXNHsHtZqrSPpIR6f2tAJSDrb+XkiT5X76HfT+1nQK7hS6O4XuNhS6VxAO5HW1",
-	"Ls+uxWfQ6eDA376X7fnCVKHMA6s5dNaRXkNEkgW0ALlqROYwaLPehr1nZSqZr8VCaucxs1+4LCzVjthc",
-	"5Xn5baOobzy1dmAtpm4vkmfrJSOZ9Ibq3QuxK/u7SLHNaBmTPa2hG0AgvJZkD1EfqF6s5f/5EFxcU2Zf",
-	"WeVCAWiKasVhJBsxWsArXczZeGU/6iJSFfYClbuEVAXjyisA9heCaPISIXmphEHJVqQcWPZW5+LwszkX",
-	"3c5bTZKCUE5ZgabQWUVztf2780LeCs7XnSj45KIASNxVR1n2sodDscyM3mSZXzSAX3YpuHZsZGCPV4N/",
-	"RdLBkXjADVABV6XVdPx23JUPsz1NBZOd1nDDsec0T1NoLbehGXAJmbHBWRnJ3byVf3Hr+Psut6Zp7Bc8",
-	"doRxp97e8bRPAp96XR2uz1HR0Uil2sgc7XnYoZ75dAsOaVlujH7JTEcSv9pjZ6wq5azrfzUd8RT76G/L",
-	"poMGxpBOB+pcZki/67EnZg1ysdSenaN0FpLjbS8gxrMW0K618lErqUi/xT6g7hXo+aqxj5ErLAjZjL/t",
-	"8kvxx6PBydG9fr8fsmw2W0C7ii19cv5SVjVu9XPZDXUNnu1yYJXIjHe1sM+5EH38deyVjywFv8pX7CB+",
-	"dRgFvV4vCuKqC0Tsfup4TlpvX32Ew0x72QWzRrLrUf+YPVMmkq7PjNcCjzYPYaFAse2xc7vePAeXh0ap",
-	"Z60F+4k80wY6T0eyrIaNgmHX+Wv8/tPrLrva5m9ulz48/ux9mN0mb3Da3AI6Fn3hQ/R7enSHAs8N1PHF",
-	"Sj5vc9J3Uv0OCLMpM28bR2XbmULpGmKi6qAMTMy5mVY8Dm8K1vH/Prwmfg9t4zDNJpMtkdJt1QDQ0qa1",
-	"XtQteQxyV5sYXWuYIzYpUSNYjKOIMUC55nQCMIzxX0ViWPwuwh7OURCyyO9QA0WZUb3hTRS894QVtozy",
-	"MDj1VC01VqBC3YPD/PALCSJZyvX1mgK7YICYQI49qIdh8WFpKx7WahoiGR/WbcVT1EFY/PNrT0szS1Vf",
-	"Aky7Fr8seN7zFhJBMCKJeDKqAPuYgGXK5YTIZPmIK590cdh5Ia4ztShV3dA9yLpsEPfYX0p7mtRG90C5",
-	"caBJcX0FOTqqQPiybDIpU7C9ja+1FxwOYyb5DMBB3C29SK5prJ5Ci03ARJVO5HIWs4ZS62aP9rn39kh+",
-	"p8y0bXVLZc4lvBNF1JRHRHSr661QRItOyTnPIKa9O+qJ72wgjYti25H8NJro9/aQ7xB13YDhUa4LpTVY",
-	"bnbaSkqUTzre1hmXdubjMD++iCZtSdx1attNfWZ17Rkp5kPVZ+Zpz4Pu0W9Ice4CeXyzVrsNRKbmwSgg",
-	"tgokaL8b+Dyyqq7u9x7Yvd3wSL2pWflQcEarLmG1LOUJmYgeuK920+bplDxHiJh2fR4PAMjxpnQzTS70",
-	"MTrwE3eyP0ILtkd+B/XfJ+kvpvPf/nzvNP9/6k5myOJBpypR4T6f+n+TFM0FT60y9ls2Cworj8wHh933",
-	"WBcsr2xAY10q1+Lysy3PplSBF1Qoj5HvtTB8S81MZXtsMowiWSqrVQAdl9xaEPgvkb6x9DGidYs7p1XO",
-	"ABVic1P/RC+Sj3iRZ6Ko6N4ehCsxN4RhuLI/oP5OX2QJYlKKfMLGgrmPg+IMqk9DwbYKDvlbUfHxMwK8",
-	"i9jSIfE7Bmg+E5FsR+8cMTsQiegphcpzSwAOeLPqdNpjP5WAQPTxyqJ0qQSu6rXcDsiCpcyCVIFdMVPX",
-	"YoSg9qDEOVBSbzaRPICc1oJnl1PDvJwFtxgd8iA/f3nB1lGm0fhY6zpW9nElsdsJCS4S9mJDf2CydcqK",
-	"9khCwLHRsjdcTzmud2ZAq7dSU9dmG0ay7G4WO2iVuL2Uy452m6t7127Arz8I58ZHByKKWYf1cQRkmQmX",
-	"a/CXofubKNRH+KlSBYNRmSh41L/oPxgNhqPj497JYPhvQVjeN7bf+zYdTO4lQ9Htj+/z7vHkRHQfJIO0",
-	"O+RH4+PkJL0nvrUWGDgJglFwOTfdY9W1/MhyNGRloxO7Ft7RD0bDMED2ABoxsOQwwHiLtaRgDuUvb0rA",
-	"R0h6bO0CTHsPchrZw9ja6w+n3JzPoTx7nOW5PWXNTsBH+8EZ3eAgb/LS34LbeHfoIRe9/odtrHDXrve3",
-	"7d4uFSTo5E5ivyZQb+yRAOxoezpOzuXlgl8KhvdS2NmqDMXCWtw95qp9XFd9BzZbuUe0AMCI1nSWH3EI",
-	"nzBWB1/Y1pYXxs0SbniuLn+neSV3J27ziWvmehi3636WB/1QOyBLMZ4qdbX5iNjX6boF4J4JAfN9W+ra",
-	"KYv1VTZn37A8m2WGIfQkc9BXM8ExwIKgKa5K376jx85FUgiD6j04yadqKTfljL1y0/gdJ4zRHHbNFmts",
-	"x93BvhOl2/K/VmpRlMTisYXyJ3ASbXAQXGaacFiZkCmZlApLM9fAfjjl/tdRNohqzWouCNuWAJzYQfxz",
-	"FHwdBa/jEcWM7E0dOPgQZvFtOvTKgqGdXUImeqyBUcQhcohIIoifTMQIM+wzesPLF09L0R1DLSyGKOA3",
-	"y2EA5oOzXKk5GuYuNhXJPJNX3VwlPGeqYAuZ/bIQ9PeT54ynaSE09NIeDuMOppBNlYYoaDIV0KKCMrQK",
-	"oVV+LdIwktzQfFORZ/YfbdztIRhhxBuCjwGZ5XleNyEfVeBuvnno4BB+Dr4OXofBorD2XFk7DJyGXttL",
-	"1OwwmXKjwbJCoiPbzf/QuV/ei6a//8G1uhV+STWwSnYtDTEhLzMphMNyAf0MSi6MYlASYjlfNeompNbe",
-	"09jZCqR9wU3arcfh4LYFBn483aT80fGmig08xyJFGsWjA1nl0gvwoXfJYZgV4nMXb9DE9jVYnQD9Mgbr",
-	"nRz7HIAvSL+MO7Jul2MtCu7hO/rXmyx9j1wnF6aF/2Cfdl19wu9fZ9l0JvQpM+DUt1JjJQyIqUpRBZnV",
-	"bFjrezzp1S4wqU2W5y482fB5tmKXwygrsbCf1kvPbfFRboim+syEQBF6wW8tHEmz29vXQ8/duXy+HGA1",
-	"kNRNpztst1RfCEzYa4OUq0xWl8BVib9eW2qRr3B9WnvvBrn9RWXv+9/F0b47mJ8l1fjGU/lhMijd3EH/",
-	"IRkMiIcrrOVnheup30YOTDxE8sVEWAJBjvx3RcEI2szGkYSKd019NMobeuyMpRlsVFoKuYM4CoSE3+wL",
-	"JjzXIu6wXxZiAX0APYWg14iChj6idVvQcwcVIJJbdYCXgNZ9qzrABzcwwbVbN/vUnBbarVPNzsSlDUaw",
-	"sPsbXTj9z91Y/gauTRbnHfe+U8z+oRLOCLH8ZrNrKnhupn/bXHGB3UBZPOz347ItrGC0VAApAgUEZbNV",
-	"oxbkY3TdO1s1th/gw59SYaMvbMqfpQlk0D/1WnywXfT7omdLJiJZFPaP0c+v617nayGF9n3NSB1EKtDT",
-	"d3dKEWstXKmvbMjik/6Rby63UccLwdOMBvOFCITaJUBoGYAMHYCK/ichlS/CwjbQpk8PTeKsP/guGAM2",
-	"4NnCTO17IO8egNE2lZkQTiXkL8K/NbZASFWymFEuOTqkD0HxohG0vao0YZMpN2OFbQUoQxTgSLaloorU",
-	"q6JZrw9y+cI9hoEAr7VSWVWOmQ+R3AgUst7Rhh1g1ljIsJdMWIGQdMpeTQC2LpaRXOs66fegluJtlTcF",
-	"ym+9o+6mieM3vI7rJdgJp/qqWjcoBzlqJ2+EdH5wrx9VJJXfBmTkeubBpvBFSuX/eW2QFI1oDvERBc9g",
-	"+VdqUehNYTQI10HozAXCygRXNCdCCIEBZlUkfz43XKa8SJkLhVd4r8vlsqfpchksTtTssMP0XCTZxBow",
-	"DBBJXSQKpFgk4+c/nV/Eruk84bmKtzwx+Wp7n6dDF92DYkSWmSpxM5KkrbKYRtMFkNNYXJs3cZnY6hBQ",
-	"s3RUdW/x2nabYgVZvqkoKQw63GMTHfdmk82ENnw2j9nBS5m9LfFfaVO5sQRtELOrfMouLJJ4JA/i60FY",
-	"DcuKnnvH7vEffjx72D3/4Wx4ci9kV2Ll8BaqO7upSFQqUjbnhaHHIkmBFwT0jJdTLZI3cQiQPO+qRXnf",
-	"e9eYx/veu7FKV+9j6HTm7VckwTBNW0iY1SgYVg2aeWaa5UobhFxcJIkQUCaKYHDDt29jTJeFbpxu4Xrs",
-	"TK6wz5LItWAHLmsDQ24hZF2nWSESE1IWiFqY0JrLFc5uB8Zr9zBzKybeIk/PeA5pX2oygcrL4TGb2mMS",
-	"0mJVR6WcOzSC67GzSJY/WRnLiyK7FlgzB9WjmKltN7IySO3SYMErIPXi6fOehl6jlv6xKRzWwkIu9XjV",
-	"AOqtsYBSL27nUzemnVVvoryd5nucggVzKpxEs5roWOhTSClXV2WHVe+NJOnev37/PwIAAP//",
+	"7L3dbhtJti74KoHcfWCxOkmRlOSyKTQOZJfd5d0ul8eS23N2pY8zmBkUs5WMYGUEJbNdBgbzDHO/LwaY",
+	"wdzP3A1wgLPve95hnuQg1lqRGclMUqQs21Vd2sCutph/8bNi/a9vfQgSNZsrKaTRwehDMBU8FQX88yTP",
+	"uH5yxs/tH6nQSZHNTaZkMArOpoJxe/meZtoUSp4zIU1mlszw82MmLkWxZDN1KZiaMONuZsmUy3OhWWZ6",
+	"QRiI93w2z0UwCqJgGAVBGBTi50VWiDQYmWIhwkAnUzHj9vNmObc3alNk8jz4+DHE0T1XCcchtY3w9avn",
+	"7vtSXOEY6h/e5/Ns/3KwP1ZG7x9M+sn9cV90H/Aj0T1MD5Puw7Q/7t4fDybDyWByPx3yfXiJ0PvzQqWL",
+	"BD6227gf82QqHitpCpU3h30i9ZUoNDOK8YWZ2kVNuBEps58Q2mjGCzubS1GwxL4ptROqvifkYhaMfgqk",
+	"6mqjChG8DdvGoOQkO988knheZJfciJDN+PsuPxd/OhgcHdzv9/shy2azheHjXMTsaiokrPClKHSmJLvi",
+	"mnF9IVI2UQUbL5lczMaiYHuZiSQNHMmgc8yqj0jVhfnE9hGkFlWwnBuhTciuplkyZQmXQFQjVohLnmcp",
+	"NyKSV5mZsvjZpPtCSdH9gZtkGveizdvilqnx+SAMtpn3pmVdf2IaJ8VRZwIPLgqgZVYIno78Nb2naRF7",
+	"7CQx2WV5QddXNGRawXOaz4Rb90xXP9W+g2vkH8KDnQ/h40VRCGnWT3mszD3NErytuQChJfRCmGLJYBvt",
+	"f9TCwBJk8hxGPlaG8XOeyVWecbjzcK8bZ2N8PXYil7S6dqhuPBUjC5kpeCbtYLXhZlEyuUhmMskXqUib",
+	"Cz3YeeTPHOVtPrTAl4GFsNpR6+12Gnam/J348FiZT+TCOy7eX/G03Aq/s0yNSxZzOIixO4mORdVWPZJA",
+	"t8csduw4ZspMRXGVabEtiyo5+adwJlqB77LJZP0ZSLPJpO0QIC8yV6rk8chadMjiKIgW/f5BAhPVBv4Q",
+	"XfwN78KfoiDusWcG1yeSjiybJ6O7OxOiya2fWMVGW+aWGcddGZcpHWIYqzvkSubLUs5F0n8bHHhVuH/N",
+	"hNb8XLBUtc1t2EWiuekEdzpkNMpPVXecoNk/2nHMb8R4qtTF+k25whvaFUhecV2aE92+QYXcnanSGHda",
+	"VxpH+7rSRb3fT4+S4eS+6B6MB7x7mDwQ3YeTb9PukN8f27/6k8FuTOxjGMx5wWfC+Mr5swmoO82B/yiF",
+	"JcuZKgSzW6BrenjIEjWb8a4W9p1GpKG9Of4mhgtzXoiUNiVf9hhsVpFZVSvTLOFFkYmUWSkNByPzFXzx",
+	"PgMdVaZwrpzct0OwioiSbj9nbC/+Jh7Zje4cR7Lkiiw+HAzjHnuqCkbra5nM0PIPOFCZnR4aKUEYSD6z",
+	"y/RsgnpfTRWe8ffPhTw302A06A8Pw3U2xLOJVRzXLCQMMikEN8Kbpp34MQ4VGUNmaOo99qOdCrvk+UKg",
+	"sp6dS1Wgnr5u8JXmeqMZvIAXbbLR7KdCkF3lolYGTFwObc7NtBoYPLyRSufcGFHYJ//rT7z797f2P/3u",
+	"w+7bD/3w4OHHPwSrQw6D9116qEvMMhgFs4U2bCzYwKpYh32WqytRJFwLlgt7rw5Zmp1bglIFmy7nUyF1",
+	"aHluYazeBZojp3thVR4p8yzdpOhlqbVHNIuzNO6EjLPXr599t2YZxsq8y9KN6zBRxYybYBQsFnBni/6W",
+	"itlcGSGT5V/Esjm0H/iFQEWdiE3ziaiU471nT86esrTgE8MimIf3wu5fxJJ9f3b2kn0PpMWeZiJPo6Az",
+	"YjyS+ILxsrICFloUuGjlTxdiCYe2/IHMTbgtk2x4yKZqUWhSLnUk7Z2TrNBWV9dzJbVAJZ3toSwM2Vil",
+	"y5DFjrvGHfgCTk8ze+QzeY7sxY2BjDkOqogA1kEDGbH4cGgZw4kzF6ZZjkfSjQIHnFl5kuU5KxbSauWj",
+	"SMaH/YfxMT3H2UzN7IutaVng+/BJM+WGTXiWA/dTxeog7RrN+NISqhbSRNIaumye20kbdSGkpU747eeF",
+	"MshCM3l+bNebcTYphJ4CnbG5KJiaCzTDQqYXyZRxHcn4aPIg7ScD0T3g3467h2MQG8O0ez8Z8OH4IDlM",
+	"j0TcY2/ISrLWB6d52ZER6XCmRaJkCor2BqZZp6B1nGd4dBQGs0yWnCisHfsoej8cdKPo/bdP3v7xD+20",
+	"v7WUWiuYcAe8PV4nhuB4R3KD4GmRcSN2JfgFCcq9+M1+FPR6vSiIO6TPz+z4j+1AIgn/tqxdLpHnWxZk",
+	"Vxo5PwgxU5lhmUY5EVYnzg0uth+0Yu3UfoTn4MRA/wXLMyk0S9RCGsZx/HmmTUMwHkRBHMJb8W12lku1",
+	"KFjOtbGHn6efQW5uFJnb76q3FXYD8iUtvp0Uc+tMk7RaQvxN9XNz+d84T1Td59BKApzFf35yFrM9VUQy",
+	"/v7JyXdxx96EmyZSFh/0D9kLZdgPKs0mmUjjav9opS03k4rYnP2Do5qE+02srLnfIdxlR11yF3//PSdW",
+	"CxFEcncqYNcTwc31j+fZLDPtkjbnxbk9rWRcqQnLjJjZacBI5/xclBL354UoltWQcnirP5RUTPgiN8Fo",
+	"2A8rcZtJczAMQjvQbGbN5UG/D8yK/ipHnEkjzkk5OL3I5s0Rf6+u2MwSFQ7SKKYvsjkbi4mlYzdgVDr0",
+	"unHbR9qHfd2o6f+8wfdbB08myzrtpjKqdtFw6KlP13Lc6HY2S2gEn8MwqZZkS2ukctFY1WGdNfIpx+0G",
+	"J+2j3RjUsyrz72UBcj6zq/sUFBd7KVHSCAmHks/neYbq1/68UONczP74N42WbvXxPxRiEoyCf9mvIkH7",
+	"eFXvv8SncAQrplElrVKFyhJy58pQWl30PVV4VlT5FPDxjt3rSNZ54Ih9E0NEwWpcpYbq25o9y6WnYAaU",
+	"Aab02G0MOr8j2TqaFcsNtswLf10f+drg1i7DIrWxBhtNfGu48PQVKjk77GTph7BjNTzLg1FgPHXJSii7",
+	"EnapIWzC/vX0xxcjtpDi/VwkVlUVMrVEbH9nmZwvgPmCHh+MDi1bMpkBT8cjnjI3wpJK3Yj0/pinXfps",
+	"8DH8dBrztb6ESzuDsaAAyYznliMJnE7IMomTe332tPsAGAdMB9R6mv2zrv0pknuvnj5m3x4+PBhZe0CA",
+	"fLLHk5mrLBEsk8gbxn8TCajYuf1TL4pCnYP/lbPXMktUKphUMpnygidGFB1LQhQGyrPkU7dwqRaM53au",
+	"Szbll1avHysD40xZFJwu5nNVWMVAZ9pwacD9VW3aw2rTygG17Jh9XdfwCyFvbcNgJe3Js2+FjTBehMVa",
+	"KOXJ53muruByaQ/17DieqmKcpamQn7iGIAjg9VcSdRAzzTSsIxhM6GLM6uR+UK1cNY6WpZuUF29r5ey4",
+	"QAsFEQSG+j3N5otxniX24jFJNqNpQrVJwMo9k9Y04/mTolDFlxQHJ9JnKNaOXhSilTvDOF8o81QtZPqJ",
+	"GwwKuHG6eWb1ntpeHlZ7abV5/GTbMVCmO4GLt7GXLxQa9WNlgP4t+wBLgOc57Zqlfi2EWwtnZmwTRQXh",
+	"VZpHdZvhmOLJcyT7JM/sE1OVpxrMZnxFry7pIDDW9SJjbdOm+/drUTQvprrxGS9MDMv1ki9zxdMzpZ5b",
+	"K+FL0imuJ0pEMFEse+KS3T9kf8kewX58kl61ThpbMp1Wh4DpTCbCqo0gzqwesucUqlV9yp53u3adYzYR",
+	"+AM526xGBP4fn+gHw4ro/akwmksL+c+927roA7uVg7BZR2ySNer7K2YwRNN8RuLih6t6XssL12p1u5Gr",
+	"tzyvSvvok0gCUjGKGQw7FbmwD46smpuykgxKDwLOq1wgnqbsP9ML/mStNH/3hw/W7H458Jb9p5fB8Lul",
+	"BXgbFHCCsxPMOfnpUyJlZeIO7bPden9WMRzGU1FcZol4Lfklz3IIcX9hbpFyw8dci7oGmkxFyorsfGqY",
+	"VFdrzBD0zaKruU6Hr+yV7snEiKLJ809h28ALccUz47wQ8LZMnrfaEZWXwM7iTKkfuFySqq4/lX8phc4R",
+	"MLe1m1cm2YB8zTUK9FTPM6WYHQgrR9JCfdbU74LP55aI7qw+3hB8pxioF7ywcjOsEuoyyeaFOi+E1owb",
+	"pmQiUGjPhaTAfiS1KQSfaYyhgaJhlbMee2O3J/Y2M6YF0WQDnmeXVgl2fiTYP0pnWmVNn5kkXku+MFNV",
+	"ZH+/HXkmeGFlJ0Q+pmDjzom9VOrXoKKE2udbiGDhX78lJQwNwtpInTNh5Ti+efOme+IlXLZkZuZXfKlZ",
+	"/Aje5vvzC8G1krjdvOUzm03+13JeqERobVnbE3Ah3KLtbzdmWJrGk0zkqT2CwloHOhj99CGA3+xTYgYm",
+	"2AJSjfIyJyKwylIQBs1wLTdsprRhw+BjWL1nplKRX/OGhbyQ6koyuJdFwfncdB9GwbHViNmfn5wxl1AB",
+	"N+jg41ufvQx9ovIWj9HqtRAXZYva4dyOUIPZhqzMyYDINEZfx4XgF9rldZqCJ+aYxbjiMXEiKz6sVQAS",
+	"7rXUaMuL9AeRZvwMRv91NGIr32L/a/YrcQhhVatTUXw2foxj6z6RiUozeU6JbaBKRzLOUnSGxcBJ3cNG",
+	"MS4rSx9dMwYi3xRIafDEkyQR8+ozLQka3qdwhFUYKF3e021DJW0Rz+3I3phRroZVxSMJRvZC2lW0UkGk",
+	"DBxGDweDPvvv/+fgqHfUG9zv4FibCXtuQG2ZeF421wtlXgmefuphdyl5B86VTj4E8K5gsvBeBr+4PNUO",
+	"eRG4dDe4dyRcwrmGFPf0Jt4kelPXmtPgubo114gbY0mjmH8JKc8ZOAeZFBnQYDUFJlWB5tV4ybhVywwr",
+	"FtJkM8GWAh0mFLO4PX+Ey1T7lfokylALJLL6jiZ/OT6LCexW5s4MrpnB7RGq7QIba57dPpbRfEEzCX63",
+	"TMWP5YrBpx8pA8GqFo0KPcVzlUmIh4PyDSE5Thavyz7tQfKzFRwmw/gXprqk73hL8PlNPfYCy4e32/eU",
+	"UczUWh2WFTRDmS5Yd11KXT0LtFYS1HjjYp5uO2III87U5S4DpqVqH3MVgvcrdaoPwhZY66c2oWFbzHpz",
+	"bL0ik59wCauBhf6e1ZajkpMYcQkwgw+o5vtMG1Us20PJEJG35CLLXbGrpkMmxZXVfiE1rEk8EOKv/WPT",
+	"uXZD+UFdCjs0GisvCg7iLV+fAhHDtbiMO7ich52WNcS0gvYP2Eu7vL/f9n6jDM83pETAojJ1KQrG8xy+",
+	"olc/c/8wuDZ5wacOXHr37dClTuBibqKI55luWe0nUHFI2bnEQEKoPqNjehsU0Nz91kltGj0QUSsxu2pJ",
+	"R8wtPA9lwDYcZEfm4d48XraTGWaMThW+t/pO7QvtWSFhMCnU7N1G9rSGIYnUigR0dByzWC7y3Ks3hPUi",
+	"lkLVAA2yt4+gxxClVhvp32ho4CniEyOKNQNDp+eNB7ZCV7UlrA26tnehTyKbqPDlAnW4FFUdnr/0CG3C",
+	"cy1Wae8m4kXhWnlrx82xVdqcA8Ep8bcpddxA10wfSzTbp1GvwqSjWLOQQszvrdkRxUK6apT6kvF2rafU",
+	"IRpVs2So1CnKWS9ujSHF2EB6nRHabNBA1tBYdTApsX1jmvxWJxxdPteUXsFN9eGez033UHXt7ra9dl4I",
+	"SPl6l5Sb1k6xOL9VhshNVZrpXkXuW1HbwhEd21Tk9zSbF+oyS6kaDAye9yaSV5lM1RUmfXmeMvxBL7UR",
+	"M/vkbG7K4hehTTYD7gQuQR2W+Uv4dyRzMTHViBRUlrWV5pLh9d68w2EEo8HwAWYL8vfv/Aff4avtDd8+",
+	"fNAvt2Zlqd0creiZC3nyzApgmMQ7nEQwCv6LWrgcZnAlWj2c8bFaGPZ4ys3pfCoKwcZZnjv3s/+CciBD",
+	"qwp4rsVRv3fwcfVshsH77rnq0o/WjOy94lc/kL/wY2Nw1xT5+dtRp7idJ9UgytpcNo/Du7U2in7vwBfM",
+	"amEPafkpPOg3VOkh9zD4NA5a1rtUMsZVAjnfbt1XXN+c5rldx4pBdl8rhxo2I1UQsx9lvmSx1e8wFzuG",
+	"0cXkx8P5NLly7XXXqn3feXd/DINMv8NknFpub+tA30wFuFYQCgMUqIRLcHDbwaYLdJ8I57PziG2sVC64",
+	"rHHWa8b5A9zn2a3X3A8VY+3niiYVBKszeia1KVC6aAxruYp4dONTRAon7DOlY7aY21sH/X6fldlyuuVk",
+	"FlgokwmZ5kumXYbbuZDGFV4rmWdSMD1V8x7mUFeJs5Yj+rUp/zWK3vf7b7/ZqQ5NKgNsn2eSvXj93Btw",
+	"6/F3+d29b1fX69RODUAMfHnRtysxZIANoLNLAbHURSFFysR7nph8aQU8LO8K0/i2jWmUOeTDVuvLMZN2",
+	"0xypa83x/A412HbuoxYmUTPy1aCu23bUyjeQb9wK6rdtdE63kmmzndGCqsv1Sek1Ay0Nyo8Ftc+uXYUa",
+	"u6ivxGsg66MaVWMGCyhwdQJ3yC6rckcVqSi0c2EuCvR2eXR9ZMl6VZn7zGRuZ+441I4c+sc5zq7Sa+bL",
+	"Y8vhpkzN8R0t9vjujLXMc8tchmQ7C92JI35sp4Inl+T1bprtVZU6d2x8xQxIjCraT1GWOvldGdg8FU5B",
+	"BUQXS03IpWO25/RZVDvni+JcdOpU9nA8FIeTb5PuID3g3UNxNO4+SO6n3W/Fg8lD3h8PkmGrCl/ZAtdq",
+	"+1u5XmlZrFkDU4JaFFNwqTlIEEwFLkxneydFyg1v+yI3lXfcfgXzuTVLxRzS2iWL7btitmeFb+yHlwEH",
+	"4QPO/eO+sLus4/qKQpFzMoVQuZoHo6AQ85wnAMfB7fEM9v0BhQFUfm8476RcBh/f7q4Gr7PWYORgrx0z",
+	"julG+JsfFJyC7XoOu1dg8Nmb52DY/3aTR6/VMUlZBmutyPh/7lLeT/dZGrvB1ApuVwi+NH4d+0Dav7ei",
+	"LRyN++IgGfLu/ckg7R7yB6L7cPxt0h2mh+L+5AEQ+jYmsKFQ+zXMAc4/hOVbBUqpMcPrQjryteVZ8X4D",
+	"Lb/dwGzavZw1pzfZ6Ei1t+7yRpb3u3R344pSgA55R/gr8H5XRNi6NhcZ1vA4wVEDe7CSiSIuqJZQroL9",
+	"nQgT6djdRX9VqpL9qxBQF19edBqC+wFDr++IG1cWpPcJdBuDG7n8y33kbcsBfaS2OAqWjd8Cyb+iArvf",
+	"J9XbRfSC0pMsJ3X2qxP+D+3uxR/L8k2WpRoSqwS4SuNmBlnM9nDUcBS66CnobPJGlpMs729Ym6uwCG3E",
+	"2w7NMiBz2NO62Z4rKYP/YJShc4xVZwsJaHhX08wIPecJllcV2Wwm0h47hUPJMhnJqiytmPE8+zu6su1c",
+	"2GO29+Lp4w4kzETBYz75j/8rCpgdc+qyuhI1G6O/lCeJK7iEa1Fg746ktdCVxBKvHnslJgtdJnIfDocx",
+	"2+OSQaob6F3gnOmMMA9O5W3TjaTlIOeqWLLHSYmFwZ6cPg6Z4WOr/0pxZW3+Dmq94yzNCpGgJcGsrpem",
+	"oBJbQi2yFPwrkcy0snqQ/8nXfxz2hyd26eFfT2B69p/377sf7z9EL60dOGmukCulJpH0Vh9cvPIy09k4",
+	"F2yPDJYuIP1YfaPjf9ZNyb6//8hO6PUfnz55+rQX4Yb9vBCMzxShHUJd1z2NxxE0JAD8VKYMKe0BnklV",
+	"pdzxYRQQGSSS1ei8kcCw7RjtFgO+znhZVjJOFnmOP05Ubld0xKLg1BT8P/5dRAEuahScnr06OT19EgUh",
+	"i4J//Ps//rd//Ps//ne8bH/4b//4v//x3/6//xUv//f/JwrY3ixLCsV0di477q7/1z5AVfUIVQnk9AIW",
+	"HUVMJKvKey1YscgpQ+9CzA2FQJbsShRiFWetURd57blts6Wj6PTmdvVYsHHO5QWkn200skuR05IcA05O",
+	"jGtDtikbLzCWJtIMoP7sSYSqrkLwtGvptCVmDC7Ydzu4klGrxOiS8yuPVvJGeFlS5oF8kf81jGTsebzI",
+	"N1tzNMZsrxxyp8dON5tlLgkoXtnpwc4idivLFcoJq5Sh2lC3t1U/yct8LXRVfUgV7W+JnXmtib/ijvnt",
+	"+bWBi641S1v8LupKliVk69d3S+/KtevrchSvnc8p3lg+8q7kNs19Wfrpv5mklPO4tKgrjL2V+V1rJTei",
+	"BNeNGu5/ibc3nebXPH3m3b1t3pydNWTNubTSG5zaNsu+pKPQ+czrzp7tAmLVcSq3vrGh4Sqr3jlf7rQk",
+	"qpXkU+c1jD3QNCKTsahFx/fwVEtxFVYnOWWQRA1vEQAqFkmEwWFTUVj1owTDdYgaJJOWoSNCyo5x4XhM",
+	"rY3kXlxfhZhpvtTsarqk7Hpnp7on0bmSXQpXw7LOaKyRYGNJ7kJZuEpnm4LZv6b4FYz2NRyBHcMRZ2DL",
+	"ihxL55xzhBuWC8svlBQ9xEvUVJIvDbsQYm6pIXM4nseRjCP/xVEwYshVk1zwQlMZb3kdqXeWSX98g88Z",
+	"i/4niD1/OamyJszz13Va8o9SVAjbLXli7ZGfrdTNegJYoop0p8RN+sR1iZuakLLKT/jf3i3Ha2tqwKN7",
+	"TY4M3nXsWR4I5+mV+ww+KT3QCvVLUdhFmhRq1hzPU8uMWYx3EaxXe3INrmN99zPLYeeZ0E0161of4PXZ",
+	"qVotimSNvxf3E2yxtk0d+YAIlkowfVEyVCQQjk9HsjadkHGPO+y5iQ+QyBM1X3YQcdSuFZXzCV7kmSiq",
+	"FElVRJJDmk4p72u5lPUF3Itf/nh6xvbhXoBgW61Kq0PGY48L9+KyAgiXgAzS2gcg6uUhoq9oFniCSgXL",
+	"anhl4NvRjj0P9otW2ajEfPnAl1TvvXOxScX/tav1q/koyCu21ac36NC+yuwxx/IorbKDtxslwfZROOek",
+	"uPU4nJNJv8uYhFtVP4b91SMSoC2W8Fr17aUi+A/rlND2ivFmKVmd/hsnN1/bseANJLAa9z2W6Xq4Dwrx",
+	"HWopoYASQmWbJeXxo2pwzfr/62zpcrwhrVD15rYV/l7w3Eybq1vxVTchddHe78T/OD3V9qE1kaUTlnN5",
+	"vrBHHO1BRN6zOnSxsHZbq5+1lqC9lqQxL9qzNa2hXAKPrKRkYJJ341A1D1Ka6XnOl++cCl5t1p9fnnUP",
+	"FVuXY7/ORQZ2DxqqxOHIvbtTBv+Mv393bcL0NDufQjpIdaO3PGQ567VK4Pr86SrL3V+QMuG9MdpCGAfs",
+	"VB/lK7yAI8IwBEUbJ+AaAaj6RByDmlHTPrTDDFogKviszdRqzVH0N9SbSrhKac1FriayluSdXPsU2VQq",
+	"+jesiHPl0i0t8BigLRwefcuoMpthGXlbiimWl7dmhV0BHAQUM1e1+JSTExJtz0WhsVbJpc43yMJhpbQZ",
+	"DhD0DMnQVpOJwEAtMDkAW95mJT2B0iLlM6kNl+usAMvCV/Kq1rf8aSf6zSlcJeZ+GjKea0VIvHolt+sY",
+	"mx5YhZzKluyphVCy28TeZlW5+WloaeGaqqm0zhwBBmYLzkgIAE0Wr6eqMEwvZjMOewdL6JJovCFXS7kZ",
+	"bKaZVNZCkivvJ3gIjamJUBoE7+aG6oTmKwGIVkSb6wQgZaXhSnjaMx2etsOJhsn2aa9lM6zmEb1xZul2",
+	"HhAojdxERURAK2WkkxoqLfocqhls5Xb2tLXqtmuNrrZz9kzamWuhkU8hN4EsNHSMxBkmTyIIGeWnrZyG",
+	"FiW4eRjWmpdVeLHhkYcqVz+nd+9quiQnf2WCbhdIMurdzrbxxoRLf/f911dTrVHVNaS+vblHRDVFdILb",
+	"Nfr8s7fJ6ruhLXdTE+2L2lhk9b5sbyNwgsjecBWhme4/7A87bCzMlRDSb1Wo760oZJHciz9E6GjANBVP",
+	"d8Ifau6GKPgYd0aQ9BRT6ncMDXzQvgL/G3Yr0mEkM3TqQk0Hi/cpI4LF+35GhP27ng9B7QK2oQ5/ZX50",
+	"SFqkaz/DFxw0iab9qVZS95Z2BalLCwPVzzX3Gi2DIulVnAvjuXfBjGgeCDVfj6/nFplqRlbUaQBCF1VS",
+	"jM+tXWZ+myGLufptbA/nC3gDpce38ep955jar2va9X1s/TLVA6x1CbhVYkQ79TVke5z6SIHIciSFSTUr",
+	"VBQy7jzXeK9PdJ2VaNzD1TOq5pVHAMfcdjAJHmpjNiaiXN/TDlvoWvieW8+poVGuRMyEtMIp3Rgvk9Rh",
+	"22E3NsNieNOWI3iCN29brbaa7bDdwiyKfMvhvH71vF2g2leUU1tNcnDrtltGAn3yE6p8XatNqvRdFI7u",
+	"qVDn9ip9t6AXKklrhxpoJZ9jFsPkYvbzQiwA9Qtrbm6Npj5t42t7fu0Opghpkf84gVKoLb4JqKArDjyR",
+	"FGKNy1pn59hFG+4ZsfhqqkXyLi5RE8Zci/uHlskcDFnBZapmbLwEeF9D7fnUBBsT2ncB29NsDx/rpgKy",
+	"XLGRU0HgLeVHOj12OlVXErN9py1ppXjjD5O//E8Piwd//st/+bk4u/rb65ffPXj2/OW/PVPD5/w5P716",
+	"cHGYDf5yeXB5pP4U1DI48PmfTrr/hj0y/7j/9o9/+tAPhx//cK0BR8vW3KO3zYPjMPb+toBWROeZNqIQ",
+	"KcHVZkavLLQP+vedyDMrWtu5OxaUGYUg5UaBTlSiCdpdmqor/AK5QcABoxWb8KKlLtJY8WTacOHoivfo",
+	"jkrrNcgmFMnFCWWQ9JFuh2W0VUg/pWWEmD6c/R0i+jCodxsL/cohY71jTHvQtVZipi17NOWxyRogLttV",
+	"9uEwdi+PW+9Rdqty74Yjyrk274QLu7RHRyEFkAiLksyI8Clti/0le+TUFCFTqLK459r+rYRgvFuqvoBH",
+	"/YMRW8zJEl94oPRbmL8whW09XjRKf0p1ZKDMsHNlSqlSjvyof3AjKKycQy/QdzPdHr7IXYlCbZUNnP5M",
+	"slmW5xlhn9fG8+DwRsOR4r15R19Zf944mxOzKU8dlsaIlNk3VKFxmQjyWkhl3FNrz+X1wXPTihIe04tj",
+	"tpAmyyGdgVZKL5JEiFSzvZjGKtK449ojFcIOWkMnrr0YaTdeyVWgdyNwAb7Ajh9xSt/eBHPS8o/adt4k",
+	"DWmjh6bkZzWe4tYvrMRA/XjUznuNNpuUcSO91Mm6bXw+FUYqrXt22xiTqwL4dxntrxaXraAFf/EYf4tB",
+	"8GnoHy/5OU1Lya41kJmQ55kUkJ4HfMzqJedKQJoqkP2vAAakbnFs0Ejs97TTDXERfoqCb6LgLbra0WNj",
+	"7wrZvBBlN8fJooGO9dN2pcRvPX+Z44/fUB3yr7qiufLTDbESjf4arBz5MFhAbSBdtvtd7cj1XKvVERMy",
+	"lae3zbR+n8zKLanf1+0rcipr4G9IBlpxTWCa5VirfGEEi6fGzHXMXr96TpbRVOmqiQDLlZqPeXIRRnJe",
+	"ZJfQATPP5EU3VwnP7WFHSqW/n71kPE0LofWqDQ3fGe3vo1OQfu8larafTLnRAL5XZ3rD/uGDa8us3RJ8",
+	"nvKAY3d9fXlA73Zz/W/He/lrdD+tUK89xiJZFJlZntoHKGAMDXZOFuiwx7+euiP1r2/OGsB0358Oj+6z",
+	"f31zRoXoejGO2Z4r77unofV1h1yH7+dx2ZMHlgHeXy2LpVGE8M/kRLnULo7dXKmFsw8VCWXags8aHuoA",
+	"/WZhGcEQ2IYqhPpdr74qdB3SEAIMBJKPRmnPhv0M+li0EJG8oi3nro4Lu8QaZWcMdeX/8i/Ma2eUKRlJ",
+	"LCWOKSEk9qI7EsyS+IT6L3HsRYeNjli06PcPkn99cwb/EPGo7HGks3Ppqv9hD0I7Mss/cAuSnGcz12yl",
+	"lEVQkmB3BNEFplkypd7d1g7HHcJHe+yEzTKtM3keRpLaS0FnrrKS0TU2wgH5DfwJk6A/IJ/xaoMnN7+4",
+	"F0ksAUDupUVxKYoQcCI0vbfbhUHjSiwWWUpLweYFYEHbg0WLDmk82i02IiFkut5Sx2+XEbO9n1y209s9",
+	"xyCvrq56xSTpWkpRRU8V5/vFJLH/b+/rWLOQMK0QqKAldaVCm8UZ0cpoyNBBuAdQFRCUyrjklONIVpkl",
+	"7l3WZD0cDuMOEHB7tlOVC6BjbM1e5riAbsgLMbJr9Av8zX5xbo5f2Exw8Ef+Eslfut1u+f/23ri1tXTM",
+	"fmGH/T77pQYntWN/6DXNodnebXaEtheqcbiRQtlfmf57jHlV8eHg29iVBsZPoJGu31WJxYN+v2uZUSYX",
+	"EEQ+PBjgA9ToAxOjsY9pyOKjPl3mLD4ruNQTUbT2a2JxMl3IC5HSUTnqH5UDAY+Ui0V6jwx679nqDvkd",
+	"3HCLBuwXJlvbsK0+W/ZSxgcPaG+JvWGhWwgICJs6IDdeW7bQwdce4ngAkaMQWBJwTYPexitnwkxVCh2O",
+	"oHu1m+sRDRky8rDfOwYm8IGq8QvC0J3YZ+NOc8RlP2587UN6LY2sagiuiftTaiPHzuCN9yXUran+Nq9J",
+	"VGaNT2zLjXAjdmC63pO78dZGn6fq9a5/AbiSSgx4++I6gMRKI6fGJ7JUzOYK3D7dC7HsZtJyYe875XGq",
+	"kjvjZ95DfxFL8Idrk+V5WekMCXwibXyupfUPfGswZL+wW2tj2/wsNkLuGqW60I0YP1rRP7Zlq51sJZm1",
+	"QNbvzqJqKNediTTjXRQW9s1HK29e1/ANCWxjnzdW9V5zRF3v1hZ3YCFcL8TN/d9kk3YrSQRjHw5h23dt",
+	"vccZ1Dt4D0wR4MaSEL9i8TEM33K+/3TwCD2yVBOOvF9Tz32j1LVUWoiFJsqB4UL6XoMq7YoAchKyZ8wf",
+	"sivkSLrtFDf68+JXHsCikApJ+D8bu+o2Xu63X8V3ApvYoocqZL9TG1WqYHC9YSm+2tYZtTEAS/z2U13q",
+	"stoyCK8ZK6VB6mOW5FbZtJSDCZwtAsmFZ+wrj0qxsr6jb61lb3O3qbk+vq2P3K7Z9d4lQ8dVcnW8mhaN",
+	"wiqSJyu9/tHAxvY1vMR8svzaymYuWeaSzhwjAlmDgAN5XirAkSz7kwLEUnzYP4xDzxmHYmnEpAJWkHBp",
+	"bd6CTiXKFhRjbCFzoQlyyYpGe9Yz41Tex0oi70uW2DOBJ9NMnjsd2L6nEOT0w3Nfqvuu1xg2NeuxE1kK",
+	"c8srsOoG6z7L7m+jSOIEgC5RzQUFitAaysRkiERT8u+yKhnd8/AwjKrkjyoiWSazAh6R1bFevj4jrei7",
+	"J8+fnD0Bv1LcClSE+SilEOF5eTYiSUo+NZA82ErTHwz6/6IR6Kw7OOh0QH3uVkd7xKLgIAos88JVRBSw",
+	"TCsJKLBga9rT/03cGdU05UzTFqRMlRrVJJJsjTgDCVTmd82OPQMsPhwMY8JMo3Z1mYatMUL22KlAI8S+",
+	"G95UNvob8+QCMOKaK6wV0qC9F/YaxB/WO3O3wfbilF/Cm0lVkz23PpXYrRbpSvALb4lGLH6zT9dAlAvN",
+	"Yvy7ZfXsQIEi7Oe8DqOuLfvKCqHiR40mrF5y0D9kL5RhP6g0m2SWzZankxr6Ab4ac31Qj9csDQYwYdF7",
+	"jZl+U80EYEzt4bUbMlamV6McUIvEJc8XAO+CzmB2apea52CdQPi5mpAWpY2RqAXWf9irdpXsqPdqRDmw",
+	"awrD9n8dwkoLqzas3BzS1Q6MktwUdoolo2iSJa4aFINzluSZ/c2ysFQkBAFIjLxExGNAdxnFsIGhQhdu",
+	"5veGRPdZtTQI/ufCMysWgmWDe1ymQBSWsTpJiSRqyaY8J3V6qHNltgeVRP2DuGMX1slwKBcjHvuKosN2",
+	"XiCpdSSpcN5jRbTqjd8rLLXS6RQDxCN0q2nqJ5HE3R6Bku1WsRr1hUBOD4LDXsokGx6yqVoUmp0LoymJ",
+	"toAUJES4w9WOJEgI8IxpxzF67A0sHBXWgR4CKdbgddmLD4cP6bzU1IkOOcQUPGcVBMAl8jSEHjslViKV",
+	"B4NieHGJOwL7o0Nsxww32H0FaQKJxrD9GlWQSG7uGI9bo02lIbG9Bqqd1S7pnWpiBHYuVVJEEmSuyWai",
+	"x05KRg1qP54/3HXo/Y7Y+gCovihkSLktnNSr44o/2css05GcLAr0F17x5SprWrO6PfYCMEShchG58EzQ",
+	"1pZk+f2Tk+9Kx6Llj5jEnGmWqmQxE9LgupDHCMaA9xVqYco4lfO5wcKTnyqSsX176R9D0fmwd9Ab7iw9",
+	"4akOCsFIAgnzmnMUBllZG2FF6kRQkN1GHHDP8Z7SODoDiGik7fJHjFjE1pRwTCeHn9ysYSEA6TNddpwI",
+	"xS7YjOaO9lkkqdrUnonSegqpdS7QruXnhL4EKWGwxh4jodeeuBerCeMrp6V0EMLc4ad7upw07KL0CpW9",
+	"IXJyuGWolEYSg8ogJ+yh1zgEFOBAx45+fsTABWVZ2T2HAzOF+u+/EzuDn8DJ8PeYFGiWW/sMjh8wesvX",
+	"hdYh3Tyz3DLRMRKWjuTLQll1Vyw0o2vuVss2+DzrLfksd/fXKdidYncnem0dgUSyvI9r8Cl2vFGnyo6i",
+	"CkNCPKzso12LIlgew88FvOnk5TOv/dIoGPT6vT7AGuIYglFw0Ov3DihhH6ImtTrP0YfgvC3P9jmo8zV3",
+	"vLqS67FmQ5Dy6Ceu+FMMwckYt1jj4Y4kCkhuSh2khiKtFcZl2R+RAsiZzuhVVi+AJwqBXnzkFbBo7Cyz",
+	"e0jlEdpuP9bX2MGOC3AnjpdQJAffueL5hTtxgBDBLjOduYGSXYNnBSgZNqU8Vs9SWqdHWDBbeg302rzn",
+	"6pb904tsDnnP19z3HOK59sbVCH5OSNyOkVZFiZm9wUE3UCSqQkLZqkV1raxu/bcNNcdjigaBpfhZuoIq",
+	"71X/x+tG6ApnqgHuBKK9ZpjoEAZbbiHQZQNy1ZnPexT77JTY8G1jq+Eyrja09srz168UhrvA8aoKHwDO",
+	"JdUQMzHivfFgmrmmwA1GRbbHZIZMyxdPH5fI3Ja/l1jPkdwMRU3H0BRcaxGzSWYZugfy3GPxfyKm+w6t",
+	"WTzLqZVAxhoHOQgROxs0EKy8aUOahpAkgoNT6Mh/zkwLISLp3a8KNlN49nOlLkRqlRpo7M4ymYr31iSD",
+	"gm3sXOJAM/KchGkkS4YGG86e+nRK3lBXZtdCCT+vo9DhDSj0rMamwJokyyPuxnBFA6lQCqrDvbZP1Chh",
+	"7aFXAElVjbdq2tatZULWMa7ox+66ZMkw6Nb+IuiJLvxvC8rK2zBwyj1InGG/XyKhYNn4qlsZSkC2ZVSQ",
+	"4tTSS39tkpM76V7b+8c8mYruY0SfX/dNun8fbnb3wocPcUZtD5Uz33/EU8JBCOCRwfWPvPYCZfDQ4OD6",
+	"h15ipOBMqee8wHZAh4OjbT5WBgN+EGnGXZ7+4XC4zcMe5AEhHsCzD69/9kypH7hc0uJAxsjRNgv6jJys",
+	"JSLGUX+L5TkVxWWWiNdeRj7klyC+A8l0tlSLgjkoDH6uKd1QB28/hsFctSXVPSZjFV0A6kpik4mK9Hrs",
+	"mWEEiJuVTurKy9hjr+WFtHqWU1YBlziSlFeEVWyrnRTCKm4OBaCJVUSjoN/7NgriKjcL6z3JfKBUd2vx",
+	"oXXvPBhQDupNK25TenCij5TZWevx/Ad/EcsAOQPs+iOVLrdgCsSpEUJrkcNRrXbOw8AP1tbT7tZezwNP",
+	"pbSw9ka5xHHbegq09svdHfW30Rv3I+UL8pVVAKXDeXEhEwbpx1+SHScBTG5rhkyVnB/rKYuUl7oiCQa3",
+	"KQmqvjxNaXDWROy/PRkQBtbSv+4ZuOdjGDz3QNk23V/e92VlTH8Llv2YkgXuhNIXEkp4plC2NEXSxzBo",
+	"deNWzVWbfBDbtpK4Cim/DhP8/CDyCKs4RYY+uSoyUHp6a/72SEKUw4qR/1wLJh+XVgi9quFdfEDpYORA",
+	"lyzNNJ/PBS90JCeFmpFdbgVjCN4rMKfGIlFWLZ4UgpyrVc4PenEhq6OgWCqEk+xQ2vzilf+b0isbwZOY",
+	"zSANgco3hakH8oxSkdzDmISrvSM3RwezkspoLK0OxkcbMhZ350YydgID3ca58GxiJ1bd3mgHsBCxG6c3",
+	"ZYQ4FpJJtRIqcmAIbcYIvafdHiHZ2rCoP7Pp4FoXXyMvyMn1G7UZtuE/T11WHT5xeP0TL5R5qhaSzJIt",
+	"mLEfPXuKlYi/TeHxYLe5vnIa0G9U8nxHOeftkids9x+/Qg26GQ5VVxLTgbgsnXPQv+oNGDR1Xhu6zEVw",
+	"nlnBEklk58517Cdyxwf9wyqWwSk8fuXeu+6VXigCM/Vq74QAegt//rMwX5I5f2Y+uIXi/HWUZTucgy3Z",
+	"kUuZCL4oc71jlf9UevafhVnP6nY764+UeZbC0Z0v2txFlK5mGaFejLUoe3CXbfvQbt+irizErKAdW88w",
+	"GAK4mwksrOohXzbgmy+MRqwcyzZBe86kUTW3FfpdqF+ES8Ozj9hD7LF2x4Kh4grujuTUqvhSu9yy1XSp",
+	"Grv3uHlNSrhnK2Xb8vMKZ8xuJKYerWRBYboCDgWKivxUqM4xJRdVzRJaBAEWE35xWXBTpxmQwkq1umdl",
+	"2qurdLLWlWaJC308Dk28etMr+K08SuULyBgo9QPPxQRw1Au58qIX4oohLWKdkof9veeoEqrhgTRN1fKj",
+	"43+2zQc3FfmcJQtt1EwUmpx+DOpqe+yRsCajmLR43oa7ecOo2nQrb9gXFeoUw/m6wv2fyQra3XF2pwv8",
+	"qn1umEC8o89tH4qaxPrcGpSWWPpUtdKt/Gll5x5Dzb0ZNyFEfTGghD2Q/0qxdKOglhbz7ijX1HVrW5+w",
+	"ckJj/LwcCL6yLjxbIUnTgv1W3Ss7WwB3R/fLxHB5nb68I+wwnz9Bq7/u+O9/gH9s5YIHVzjwgz2fAWjD",
+	"l7pzXHe8ZhXsFssQl4vAxXvsxyspikhadXhUpsa5eqHS14Lu9v5B3KKZ+1o4jIj08Eg6j8veik7s4UXW",
+	"U+47PUpa96sgoFpQKnx3JB30CrC0TV5w4CQ7a9jwVKlmN30oh+24MFVVaun4/R36a2Hx7rSPr+53pSrp",
+	"ddzrfB1MLlKxw3ZoVypKncOd9VqZ3TFgEhgq0luNgzVcr75OwtaoJMcrPAGzgX2mwK7jCeh5vRlD+JI+",
+	"VRzhGsUH0b++sNUFI2r4VdcMbrWyryx9q5PBMdVQzynRCQuspipPwTlPr/jKM73TBX/vLl0lRcVeVg26",
+	"T9cGw+1UEWxovc4h/BL5cqUMcuNVVq60Dx2xeNgfeMoVPmL5prgK7cU+XoxkRuXZImV7gD6I8TfCBwFp",
+	"ABgHVJVRdr9FNH0uq8pnJ0QSLiM5pm9i5nb/YXwN7EepMXaOPYQPakNBE4xkmR4BZXWoqVrRAqot202z",
+	"RZnlO51xkQDPkorhKV2kYnHHbdWyoBZTMeJxJNtVYNPCOqlm16WCYJm8c5jbzfD1+bJ0xb3FKfYtUvDl",
+	"wtySWhxue/+nuKB3k5ovF+Yr+EuvF9jlOcISvKtKlVrtkv4Vhd0t51RusSpfMaXSm/v2eZXolvpKyZW/",
+	"Djc0tXl6ocwry53vjMLfiC7zkpoMVBpCKUrbFZpt3VT7JGuu8VqDyFKef6iObt5WBjpC35DlD4AuuRdD",
+	"Lz4aYwwh6g5V1tvXVzmcpc9rLzZq5QFMFaVBR1ItTJ5dQjarQ8KB4Tl7E+GTEKcPOr5ai1Mg2mHDFV8a",
+	"spFcb8leY5p+T8v5metCv4QN66ayRYmVU1zsPt758+/43i3782WdwL6iCbeWrSKG71ou+gYhsxKqm7b8",
+	"ETIjSx0SysPscSKQKiXt1AgFb1HIkcOsq3odIpzEvBBYMlzvukjoPA0TzpnBLVA1IZtnyYU1R8ZLFsOK",
+	"xyEUzjsWbA1IMnokZvOHnomaWyvJND+5ByUGkbSfGQsAmCd4QGwuAk+5m6+mWU68GiA3C55JjSEFh0Ji",
+	"lnMRyc1GZ2keu/fi1BqYkntVl1825ZA+xPBa+eRSYEbQakjDtyzpLe6ROvJaJF0vYVzvY6zfw5dBC0ta",
+	"bCzRK+UdLwTCDAIYhj0qImVQDzETM1Us7dZUzt7xkmzqUekrIEnnAM9kImhuhLnC7a4UAuSElZQAzHMF",
+	"0JvOlVeSC9dMKyXt/5rVAK6dPpR4Z3lmHMBaJPeUpHI0/AJhP1CPNYekjm2X7RcJXuSY0XOIveO5jB0o",
+	"3z1Y3GzisFkQmU8TsBbBDfndhkhrIFJb2d9MR7JWUl7D/1PSqz7B19R85QTWFMmqpSlug+9EZ1v40B/V",
+	"zhm8kqpk/F3EvaaTlAAgIeg450qlxxVBqIImG0Ju3EIbNhZ2rwnCBnw3UnXhDa6JUJtO8xjZWoO3rjUJ",
+	"Ib26hHFVVLRTA4WYFypdJFhluqZmxEU+KoXF72PCu39/+xM2yeu+/dAPDx5+3KmlyViwgR3bYZ/l6koU",
+	"gJ+QC4MICGl2niGM5XQ5nwqpQ2TO0K8OcbHx3nWV/eTaItVoZS3WzbhS5qs579Tw4leWWU6Es8Z/UJdV",
+	"dmkWn+Y+gffdxJGAT24RHPnKwZBbm+CvV5++sf/iTg//7Hq4Xe2mBrqq0RYL+aWybUqcQhQON8zPb8dz",
+	"UHMHKdnQqdfXNdmLtdKmEPPlOXQqhhhHKzTEmeMcWYXtS3C6cQlCEDPNl9pDiwRcQ4coEUk/Kf9NWQgV",
+	"W9lCERD3CfhsyqIA4bXsHdirgu3ZWzpREGIR7ro72NDeg7aHVlY/2quwHAlKUbZjr1gNew3GUSeMJML3",
+	"SIfMheD76LvBqlMhUgDZhgQpp+cNau3VEGRRcEDUA1RPjojBJY4QVAuUaPi6RPInOKbWbCRHa18d+oLq",
+	"ZnU9Vf6kJBzYoDIoRXczwulxSfH2ZANeeeMtSLvVS8hzRlDJ6qpWEuAhZGCruXUoEuxyuCOQRLng9rmv",
+	"jB1Bp/cOM+LLCfk7kIkvnXLmztvOOe9VY7ANwYMKcb10nVwXPKC4gJ/xCiaxKbjUPHHiuEINrZwLmWF7",
+	"3P91wrPcBdtLSGGAm4ObrFmMl1TZw3wuirJdUtU7BhAgwhJ4EYCDRtAHyvVzJJB4v3FkjJ2iXJNJ92e9",
+	"b2RMQjde6R4Zl1iakSQwTa9ZXwWmybDZE6VuVA6aqgNOQQrcbEQwQ0sAFRa5ht5EldpyT7PLTGAjKJnk",
+	"i1SkDbBySM2o9WpKueG1/kzQF8FrtRkz/DseVejamjXgjz2sfD1VV3bnXdeGevtN+z7yE1l5NWIx6gvv",
+	"8HlCnIcvegpQFbD2Xup2xo5wDvYcjhGaPb2E5d179fQxu/+wP+z4LUm8iWTGdbOp/5hZ5fBSFKUuVgPZ",
+	"Cl0BZshir9jM/lmvxgxruiDMDFXTKjq2B+7eQsxznogYKBjbbsGAic46xyxGyqO3EBmSgyR2xI7llq10",
+	"Co9VMIDkk0UfGR6eamVXHrYLPCnUDKaraJXxHqGPWexGgRcaY8OGIZXv0KcLd/x+sQsM/4axVXeUxxEa",
+	"PGEfgr34w8eywdLqyWPVbzQg58lxdNvr9ZzrWe9/QK9PjW6poQexMPyM1wwWPuHc7CvB0T2/jzv0iFKX",
+	"oqTdzHRgCav7/Zf7i9H+etpF/wX0wQ72HAGHXmJUiUUP0Ofo3HPQ4w1PblVEjHFX8CQ79O4sEZTkNQYE",
+	"apFPRlXLjUkmMz0F+FKXuDwXRabSLGHzRXGO3fPOSnJxAeAWAPVKNuGtXWSWcadqd+eDWkcS0fU4udZL",
+	"XG98LMReEyIrWEZIfIi2jpfv2V977MeJtxA6krA05NgmXn0l4DNECyWOsXL8uj6vEYo/onNOImX1OHmG",
+	"F4ydtjD0sDDKhh7phqIwatj5VaCMPXHmEsCtSFnnJnW94bfV7mFqqNZ9bo8nfGpbTFIUtDjxu3j5nSZ/",
+	"W5r8iUNlQ1bkafKkqX8GVxyJ1tt3xD0qMnmuXSOgpk/J632lvVxcYqWZYVOelpFjL3IbSQoDVyD2rsk+",
+	"ZRi3eq+MUhcV/BwFCmeCg+8zknsIh1DFroEzt8bWXuGKoTvpa0IBOK3oDgvg62EB3HHFLxC9wJ7ZtXZ5",
+	"O3g5aprkNc4O4j7X+DxGZWIko7xIZ5ZZ+5r0OHB3+AoyhO2rdnTMdaMLoQkT3rpNNd4GXRC7P3wZjfBz",
+	"KmTePLbVyVzVxZ06dsd4blkdq1t3twcxdg3H2kcbdy3HOmE/QVpZ0T2Fek849VXzrKmZ5T09F0nPmvJX",
+	"59A+a7bITWaPzT425epqIQ2xxp59ohNJ/KwPe78CGkyZWLQs8DB5QDX0kAJfluOIpUu27EflPA6ctDxA",
+	"EiMoY+B31NHeqnWquAAGCJ7hHjthiZpBD6U8k1Zri0dsKnhhxoKbuEOOrMFR2Yr2Qoi5ZlmaQzRYYsMw",
+	"Dd3keuyND3GQlRppJFXBtFFzTV2lLyuWXOmVIeMsPldSuCnC1KvmWuDzeMKT6epS+E0P4Zd7GpobUZNi",
+	"B3bMNYufc226sK/dZ9+5wkAo44CZyHPMS0pE5prZXbk0+VmmtUjRbcJZ7DHU2HWyYnHKDY+h72gcx5HM",
+	"0hE7HEL/VWlGtL+YuDdiH6IgS6NgdDgMowAJNQpGUXAw6Sf////yf0RBGAWeKIRrTqrBRaP8SygH4QK5",
+	"CCOEJgsjr58J3DrsD+93B4Pu8Ois/3B0OBj1v+0Nhgf/FgUfaeCRPCuW4LMDz2eyKHLWfcG637MoOCFG",
+	"S7DYj7BL/R/OooD94eTlMzx5f3j2Xf3QtaKHnsKlqsnSFnl1sLEkoXKuDdEA7Vl67BGMVecXEFAHT2lW",
+	"QTKjfKrcKDWyWJtzdv/Qzznrt+ScXS/BjXhvMErUrZgRhbTtqyzBDK4jmEGTYO6P+6L7gB+J7mF6mHQf",
+	"pv1x9/54MBlOBpP76ZC3UBPRRp2KagS2Ox3d7z18MEA6+gTqv8FkvsjRiKTHHCO5AuHtU2pTjByjCxM5",
+	"BDBb7ATo8RHHRnpBs3dQq7mKpI90dGxPKyDlYOvvhTRZ7qffQe9vTafgTqG7U+huQ6F7A+FAXlfr8uxS",
+	"fAGdDg787XvZXi5MFcrcs5pDZxXpNUQkWUALkMtGZA6DNqtt2HtWppL5Wiykdh4z+4XzwlLtiM1Vnpff",
+	"Nor6xlNrB9Zi6vYiebJaMpJJb6jevRC7sr+LFNuMljHZ4xq6AQTCa0n2EPWB6sVa/p8PwcU1ZfaVVS4U",
+	"gKaoVhxGshGjBbzSxZyNl/ajLiJVYS9QuUtIVTCuvAJgfyGIJs8RkpdKGJRsRcqBZW91Lg6/mHPR7bzV",
+	"JCkI5ZQVaAqdVTRX2787L+St4HzdiYLPLgqAxF11lGUvOzgUy8zodZb5WQP4ZZuCa8dGBvZ4NfhXJB0c",
+	"iQfcABVwVVpNx2/HXfkw29NUMNlpBTcce07zNIXWcmuaAZeQGWuclZHczlv5V7eOv+1ya5rGbsFjRxh3",
+	"6u0dT/ss8KmX1eH6EhUdjVSqtczRnoct6pmPN+CQluXG6JfMdCTxqz12wqpSzrr+V9MRj7GP/qZsOmhg",
+	"DOl0oM5lhvS7HntmViAXS+3ZOUpnITnedgJiPGkB7VopH7WSivRb7APqXoGerxr7GLnCgpDN+PsuPxd/",
+	"OhgcHdzv9/shy2azBbSr2NAn569lVeNGP5fdUNfg2S4HVonMeFcL+5wL0cffxF75yJXgF/mS7cVv9qOg",
+	"1+tFQVx1gYjdTx3PSevtq49wmGkvu2DWSHY96B+yF8pE0vWZ8Vrg0eYhLBQotj12ateb5+Dy0Cj1rLVg",
+	"P5Fn2kDn6UiW1bBRMOw6f43ff3rVZVfb/PXt0oeHX7wPs9vkNU6bW0DHoi/cRL+nR7co8FxDHV+t5PM2",
+	"J30n1e+AMJsy87ZxVDadKZSuISaqDsrAxJybacXj8KZgFf/v5jXxO2gb+2k2mWyIlG6qBoCWNq31om7J",
+	"Y5C72sToWsMcsUmJGsFiHEWMAcoVpxOAYYz/JhLD4g8R9nCOgpBFfocaKMqM6g1vouCjJ6ywZZSHwamn",
+	"6kpjBSrUPTjMD7+QIJKlXF+tKbALBogJ5NiDehgW75e24n6tpiGS8X7dVjxGHYTFP731tDRzpepLgGnX",
+	"4ucFz3veQiIIRiQRT0YVYB8TsEy5nBCZLB9x5ZMuDjsvxGWmFqWqG7oHWZcN4h77a2lPk9roHig3DjQp",
+	"ri8gR0cVCF+WTSZlCra38bX2gsNhzCSfATiIu6UXyRWN1VNosQmYqNKJXM5i1lBq3ezRPvfeHslHykzb",
+	"VrdU5lzCO1FETXlERLe63gpFtOiUnPMMYtrbo574zgbSuCi2HcnPo4l+Zw/5FlHXNRge5bpQWoPlZset",
+	"pET5pONNnXFpZz4N8+OraNKWxF2ntu3UZ1bXnpFibqo+M097HnQPfkWKcxfI448rtdtAZGoejAJiq0CC",
+	"9ruBzyOr6up+76Hd2zWP1JualQ8FJ7TqElbLUp6QieiB+2o7bZ5OyUuEiGnX5/EAgBxvSjfT5EKfogM/",
+	"cyf7E7Rge+S3UP99kv5qOv/tz/dO8/9ddzJDFg86VYkK9+XU/+ukaC54apWxX7NZUFh5ZG4cdt9hXbC8",
+	"sgGNda5ci8svtjzrUgVeUaE8Rr5XwvAtNTOV7bHOMIpkqaxWAXRccmtB4L9E+s7Sx4jWLe4cVzkDVIjN",
+	"Tf0TvUg+4UWeiaKie3sQLsTcEIbh0v6A+jt9kSWISSnyCRsL5j4OijOoPg0F2yo45G9FxcfPCPAuYkuH",
+	"xO8YoPlMRLIdvXPE7EAkoqcUKs8tATjgzarTaY/9WAIC0ccri9KlEriq13I7IAuWMgtSBXbFTF2KEYLa",
+	"gxLnQEm92URyD3JaC56dTw3zchbcYnTIg/zy9RlbRZlG42Ol61jZx5XEbickuEjYizX9gcnWKSvaIwkB",
+	"x0bL3nA15bjemQGt3kpNXZltGMmyu1nsoFXi9lIuO9pNru5tuwG/vRHOjY8ORBSzCuvjCMgyEy5X4C9D",
+	"9zdRqI/wU6UKBqMyUfCgf9Z/OBoMR4eHvaPB8N+CsLxvbL/3bTqY3E+GotsfP+Ddw8mR6D5MBml3yA/G",
+	"h8lRel98ay0wcBIEo+B8brqHqmv5keVoyMpGR3YtvKMfjIZhgOwBNGJgyWGA8RZrScEcyl/elYCPkPTY",
+	"2gWY9h7kNLKHsbXXH0+5OZ1DefY4y3N7ypqdgA92gzO6xkHe5KW/Brfx9tBDLnr9T9tY4a5d76/bvV0q",
+	"SNDJncR+TaBe2yMB2NHmdJycy/MFPxcM76Wws1UZioW1uHvMVfu4rvoObLZyj2gBgBGt6Sw/4BA+Y6wO",
+	"vrCpLS+MmyXc8Fyd/0bzSu5O3PoT18z1MG7X/SwP+qF2QK7EeKrUxfojYl+n6xaAeyYEzPdNqWvHLNYX",
+	"2Zz9keXZLDMMoSeZg76aCY4BFgRNcVX69h09diqSQhhU78FJPlVXcl3O2Bs3jd9wwhjNYdtsscZ23B3s",
+	"O1G6Kf9rqRZFSSweWyh/AifRGgfBeaYJh5UJmZJJqbA0cwXsh1Pufx1lg6jWLOeCsG0JwIntxT9FwTdR",
+	"8DYeUczI3tSBgw9hFt+mQ68sGNrZOWSixxoYRRwih4gkgvjJRIwwwz6jN7x+9bwU3THUwmKIAn6zHAZg",
+	"PjjLlZqjYe5iU5HMM3nRzVXCc6YKtpDZzwtBfz97yXiaFkJDL+3hMO5gCtlUaYiCJlMBLSooQ6sQWuWX",
+	"Ig0jyQ3NNxV5Zv/Rxt0egxFGvCH4FJBZnud1E/JJBe7mm4cODuGn4JvgbRgsCmvPlbXDwGnotb1EzfaT",
+	"KTcaLCskOrLd/A+d+uW9aPr7H1ypW+HnVAOrZNfSEBPyPJNCOCwX0M+g5MIoBiUhlvNVo25Cau08ja2t",
+	"QNoX3KTtehwObltg4MfTdcofHW+q2MBzLFKkUTw6kFUuvQAfepcchlkhvnTxBk1sV4PVCdCvY7DeybEv",
+	"AfiC9Mu4I+t2Odai4O5/oH+9y9KPyHVyYVr4D/Zp19Un/P51lk1nQh8zA059KzWWwoCYqhRVkFnNhrW+",
+	"x5Ne7QKT2mR57sKTDZ9nK3Y5jLISC7tpvfTcBh/lmmiqz0wIFKEX/NrCkTS7nX099Nydy+frAVYDSV13",
+	"usN2S/WVwIS9Nki5ymR1CVyV+Ou1pRb5CtfntfeukdtfVfZ+/E0c7buD+UVSja89lTeTQen6DvqPyWBA",
+	"PFxhLT8rXI/9NnJg4iGSLybCEghy5L8rCkbQZjaOJFS8a+qjUd7QYycszWCj0lLI7cVRICT8Zl8w4bkW",
+	"cYf9vBAL6APoKQS9RhQ09BGt24KeW6gAkdyoA7wGtO5b1QFu3MAE127V7FNzWmi3TjU7E5c2GMHC7m50",
+	"4fS/dGP5a7g2WZx33PtOMfunSjgjxPJPM7v2PUZwfbyhuhlZLnbE3Kzdra2lj6Qrpgf4oszvCgIAJTKl",
+	"1JKpuiLlUKaAdAHYRIpNeHFN9OE7n8391sMQNJnltuGISpx5UvGft4T9ThH9qpXsbdR2+2qp5WdTwXMz",
+	"/fv6CjLsbsziYb8fl22uBaMVB4gkKIgqm0cbtaCYietG3GqBfg8f/pwGKH1hXT0ATSCDftCX4sZ+nt/W",
+	"sbDUJpJFYf8Y/fS2TnuXQgrtExpSB4k+6FG+PaWIlZbU1Cc7ZPFR/8B3/7VRxyvB04wG85UIhNq/QKoM",
+	"ALM6QCj9OyGVr8IJ19CmTw9N4qw/+CEYA9bpycJM7XugjgiAHteVzRHuLuRjw781tnRJVbKYUW0MBtj2",
+	"QTmhEbS9qlTakik3Y4VtUijjHeCVNqXWi9SrClytd3T1Dz2GgU2vVVyJkoGZXJFcC3y02qGL7WEWbMiw",
+	"N1ZYgSp1yt5z0DxCXEVypYuu31NfivdVHijokfUO4esmjt+wk1sFb+JUL1rrbucglO3kjZAuruf114uk",
+	"8tsajVwPUNgUvkgJziSvDZKiq80hPqFkAFj+pVoUel1aAKQfQCqAC+yXCfvoHgkhpA8YfJH86dRwmfIi",
+	"ZS61p8Kvvrq66mm6XCa/JGq232F6LpJsYlVPBgjLLrIOUiyS8csfT88AdrdctZCJ9zwx+XJz37p9l60A",
+	"xdUsM1UieiRJZ2UxjaYLoM2xuDTv4jJR3yE6Z+mo6kalJG1rIUyxhKqFVJQUFkloqtUJqzdbG0YbPpvH",
+	"bO+1zN6XeNa0qdxYgjaIQVg+ZRcWSTySe/HlIKyGZUXP/UP3+Pc/nDzunn5/Mjy6H7ILsXT4MdWd3VQk",
+	"KhUpm/PC0GORpEAyAhTHV1MtkndxCBBjH6pF+dj70JjHx96HsUqXH2Po3OjtVyTJ6muSMKtRMKwaNCfO",
+	"NMuVNgghu0gSIaDsHcEth+/fx5j+D92F3cL12IlcYt84kWvB9lwWGqYQhFBFkmaFSExIWW1qYUImlYcb",
+	"3oHx2j3M3IqJ98jTM55DGquaTMB+HR6yqT0mIS1WdVTKuUNjyx47iWT5k5WxvCiyS4E1wFANj5UndiM9",
+	"U1lNqIAfkMfx9HlPQ+9kS//Y5BJr+6E2ZLxsAI/XWECpU7fzqWvTaKs3UR5i8z1OwYI5FU6iWU10LPQx",
+	"lMioi7JjtPdGknQf3378HwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -95,6 +95,25 @@ func (q *Queries) WebhookDelete(ctx context.Context, db DBTX, arg WebhookDeleteP
 	return id, err
 }
 
+const webhookDeliveryCount = `-- name: WebhookDeliveryCount :one
+SELECT (SELECT count(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id) AS total
+FROM webhooks w
+WHERE w.id = $1 AND w.owner_id = $2
+`
+
+type WebhookDeliveryCountParams struct {
+	WebhookID uuid.UUID
+	Caller    uuid.UUID
+}
+
+// How many deliveries the webhook has; no row for a webhook that is not the caller's.
+func (q *Queries) WebhookDeliveryCount(ctx context.Context, db DBTX, arg WebhookDeliveryCountParams) (int64, error) {
+	row := db.QueryRow(ctx, webhookDeliveryCount, arg.WebhookID, arg.Caller)
+	var total int64
+	err := row.Scan(&total)
+	return total, err
+}
+
 const webhookDeliveryForSending = `-- name: WebhookDeliveryForSending :one
 
 SELECT d.state, d.created_at AS queued_at, w.url, w.secret, w.enabled,
@@ -140,6 +159,79 @@ func (q *Queries) WebhookDeliveryForSending(ctx context.Context, db DBTX, id int
 		&i.Data,
 	)
 	return i, err
+}
+
+const webhookDeliveryList = `-- name: WebhookDeliveryList :many
+SELECT d.id, d.bot_id, d.event_id, e.type AS event_type, d.state, d.attempts, d.last_status,
+       d.last_error, d.last_latency_ms, d.next_attempt_at, d.created_at, d.updated_at
+FROM webhook_deliveries d
+JOIN webhooks w ON w.id = d.webhook_id
+JOIN bot_events e ON e.bot_id = d.bot_id AND e.id = d.event_id
+WHERE d.webhook_id = $1 AND w.owner_id = $2
+ORDER BY d.id DESC
+LIMIT $4 OFFSET $3
+`
+
+type WebhookDeliveryListParams struct {
+	WebhookID uuid.UUID
+	Caller    uuid.UUID
+	Off       int32
+	Lim       int32
+}
+
+type WebhookDeliveryListRow struct {
+	ID            int64
+	BotID         uuid.UUID
+	EventID       int64
+	EventType     string
+	State         WebhookDeliveryState
+	Attempts      int32
+	LastStatus    *int32
+	LastError     *string
+	LastLatencyMs *int32
+	NextAttemptAt *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// A webhook's deliveries, newest first, along webhook_deliveries_webhook; none for a webhook
+// that is not the caller's.
+func (q *Queries) WebhookDeliveryList(ctx context.Context, db DBTX, arg WebhookDeliveryListParams) ([]WebhookDeliveryListRow, error) {
+	rows, err := db.Query(ctx, webhookDeliveryList,
+		arg.WebhookID,
+		arg.Caller,
+		arg.Off,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []WebhookDeliveryListRow
+	for rows.Next() {
+		var i WebhookDeliveryListRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.BotID,
+			&i.EventID,
+			&i.EventType,
+			&i.State,
+			&i.Attempts,
+			&i.LastStatus,
+			&i.LastError,
+			&i.LastLatencyMs,
+			&i.NextAttemptAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const webhookDeliveryRecord = `-- name: WebhookDeliveryRecord :exec

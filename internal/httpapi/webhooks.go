@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/oapi-codegen/nullable"
+
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
 	"github.com/chatsphere/bots/internal/bots"
@@ -98,6 +100,37 @@ func (h *Handler) DeleteWebhook(ctx context.Context, req api.DeleteWebhookReques
 		return nil, err
 	}
 	return api.DeleteWebhook204Response{}, nil
+}
+
+// ListWebhookDeliveries answers with a page of the deliveries of one of the caller's webhooks.
+func (h *Handler) ListWebhookDeliveries(ctx context.Context, req api.ListWebhookDeliveriesRequestObject) (api.ListWebhookDeliveriesResponseObject, error) {
+	skip, limit := deref(req.Params.Skip), deref(req.Params.Limit)
+	page, err := h.webhooks.Deliveries(ctx, auth.User(ctx), req.WebhookId, skip, limit)
+	switch {
+	case errors.Is(err, webhook.ErrNotFound):
+		return api.ListWebhookDeliveries404ApplicationProblemPlusJSONResponse{WebhookNotFoundApplicationProblemPlusJSONResponse: webhookNotFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	out := api.WebhookDeliveryList{Items: make([]api.WebhookDelivery, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
+	for i, d := range page.Items {
+		item := api.WebhookDelivery{Id: d.ID, BotId: d.BotID, EventId: d.EventID, EventType: api.BotEventType(d.EventType),
+			State: api.WebhookDeliveryState(d.State), Attempts: d.Attempts, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+		item.LastStatus = orNull(d.LastStatus)
+		item.LastError = orNull(d.LastError)
+		item.LatencyMs = orNull(d.LatencyMs)
+		item.NextAttemptAt = orNull(d.NextAttemptAt)
+		out.Items[i] = item
+	}
+	return api.ListWebhookDeliveries200JSONResponse{Body: out}, nil
+}
+
+// orNull is a nullable field of an answer: null for nil.
+func orNull[T any](v *T) nullable.Nullable[T] {
+	if v == nil {
+		return nullable.NewNullNullable[T]()
+	}
+	return nullable.NewNullableWithValue(*v)
 }
 
 // webhookIfMatch is an If-Match header as the webhook service takes it; nil when not sent.

@@ -161,6 +161,15 @@ func TestWebhookDeliveryIsSignedAndRetriedUntilItSucceeds(t *testing.T) {
 	require.Equal(t, 3, d.Attempts)
 	require.Equal(t, http.StatusOK, *d.LastStatus)
 
+	var shown api.WebhookDeliveryList
+	e.get(u, webhookPath(hook.Id)+"/deliveries").decode(t, &shown)
+	require.EqualValues(t, 1, shown.Total)
+	require.Equal(t, api.Delivered, shown.Items[0].State)
+	require.EqualValues(t, 3, shown.Items[0].Attempts)
+	require.Equal(t, int32(http.StatusOK), shown.Items[0].LastStatus.MustGet())
+	require.True(t, shown.Items[0].NextAttemptAt.IsNull(), "a delivered delivery has no next attempt")
+	require.Equal(t, api.BotEventType("bot.created"), shown.Items[0].EventType)
+
 	var page struct {
 		Items []json.RawMessage `json:"items"`
 	}
@@ -321,6 +330,8 @@ func TestWebhookEndpoints(t *testing.T) {
 		res.problem(t, http.StatusNotFound)
 		res = e.delete(other, webhookPath(created.Id), map[string]string{"If-Match": "*"})
 		res.problem(t, http.StatusNotFound)
+		e.get(other, webhookPath(created.Id)+"/deliveries").problem(t, http.StatusNotFound)
+		require.Equal(t, http.StatusOK, e.get(owner, webhookPath(created.Id)+"/deliveries").code)
 		var list api.WebhookList
 		e.get(other, "/api/v1/webhooks").decode(t, &list)
 		require.Zero(t, list.Total)

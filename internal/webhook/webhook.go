@@ -189,6 +189,50 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, ifMatch *Pre
 	return nil
 }
 
+// Delivery is one event to send to one webhook, and how its sending went so far.
+type Delivery struct {
+	ID            int64
+	BotID         uuid.UUID
+	EventID       int64
+	EventType     string
+	State         string
+	Attempts      int32
+	LastStatus    *int32
+	LastError     *string
+	LatencyMs     *int32
+	NextAttemptAt *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// DeliveryPage is one page of a webhook's deliveries and how many there are over all pages.
+type DeliveryPage struct {
+	Items []Delivery
+	Total int64
+}
+
+// Deliveries returns a page of the deliveries of one of the caller's webhooks, newest first.
+func (s *Service) Deliveries(ctx context.Context, caller, id uuid.UUID, skip, limit int32) (DeliveryPage, error) {
+	total, err := s.q.WebhookDeliveryCount(ctx, s.pool, db.WebhookDeliveryCountParams{WebhookID: id, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return DeliveryPage{}, ErrNotFound
+	}
+	if err != nil {
+		return DeliveryPage{}, fmt.Errorf("count deliveries: %w", err)
+	}
+	rows, err := s.q.WebhookDeliveryList(ctx, s.pool, db.WebhookDeliveryListParams{WebhookID: id, Caller: caller, Off: skip, Lim: limit})
+	if err != nil {
+		return DeliveryPage{}, fmt.Errorf("list deliveries: %w", err)
+	}
+	items := make([]Delivery, len(rows))
+	for i, r := range rows {
+		items[i] = Delivery{ID: r.ID, BotID: r.BotID, EventID: r.EventID, EventType: r.EventType, State: string(r.State),
+			Attempts: r.Attempts, LastStatus: r.LastStatus, LastError: r.LastError, LatencyMs: r.LastLatencyMs,
+			NextAttemptAt: r.NextAttemptAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	}
+	return DeliveryPage{Items: items, Total: total}, nil
+}
+
 // missed tells why a conditional write of a webhook matched no row: the webhook is not the
 // caller's (ErrNotFound), or its version was not allowed (*PreconditionError).
 func (s *Service) missed(ctx context.Context, caller, id uuid.UUID) error {

@@ -65,3 +65,21 @@ UPDATE webhook_deliveries SET
     next_attempt_at = sqlc.narg(next_attempt_at),
     updated_at      = now()
 WHERE id = @id AND state = 'pending';
+
+-- name: WebhookDeliveryList :many
+-- A webhook's deliveries, newest first, along webhook_deliveries_webhook; none for a webhook
+-- that is not the caller's.
+SELECT d.id, d.bot_id, d.event_id, e.type AS event_type, d.state, d.attempts, d.last_status,
+       d.last_error, d.last_latency_ms, d.next_attempt_at, d.created_at, d.updated_at
+FROM webhook_deliveries d
+JOIN webhooks w ON w.id = d.webhook_id
+JOIN bot_events e ON e.bot_id = d.bot_id AND e.id = d.event_id
+WHERE d.webhook_id = @webhook_id AND w.owner_id = @caller
+ORDER BY d.id DESC
+LIMIT @lim OFFSET @off;
+
+-- name: WebhookDeliveryCount :one
+-- How many deliveries the webhook has; no row for a webhook that is not the caller's.
+SELECT (SELECT count(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id) AS total
+FROM webhooks w
+WHERE w.id = @webhook_id AND w.owner_id = @caller;

@@ -592,6 +592,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a webhook's deliveries
+         * @description Lists the deliveries queued for one of the caller's webhooks, newest first, one page at
+         *     a time: each is one event to send, with how its sending went so far.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/models": {
         parameters: {
             query?: never;
@@ -1233,6 +1257,86 @@ export interface components {
             /**
              * Format: int64
              * @description How many webhooks the caller has.
+             */
+            total: number;
+            /**
+             * Format: int32
+             * @description The `skip` of this page.
+             */
+            skip: number;
+            /**
+             * Format: int32
+             * @description The `limit` of this page.
+             */
+            limit: number;
+        };
+        /** @description One event to send to one webhook, and how its sending went so far. */
+        WebhookDelivery: {
+            /**
+             * Format: int64
+             * @description The delivery's id.
+             */
+            id: number;
+            /**
+             * Format: uuid
+             * @description The bot whose event it sends.
+             */
+            bot_id: string;
+            /**
+             * Format: int64
+             * @description The event it sends; its `webhook-id` is `evt_` and this id.
+             */
+            event_id: number;
+            event_type: components["schemas"]["BotEventType"];
+            /**
+             * @description `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`).
+             * @enum {string}
+             */
+            state: "pending" | "delivered" | "failed";
+            /**
+             * Format: int32
+             * @description Attempts so far.
+             */
+            attempts: number;
+            /**
+             * Format: int32
+             * @description The HTTP status of the last attempt; `null` when it got none.
+             * @example 503
+             */
+            last_status: number | null;
+            /**
+             * @description Why the last attempt failed, with up to 1 KiB of the endpoint's answer.
+             * @example the endpoint answered 503: upstream unavailable
+             */
+            last_error: string | null;
+            /**
+             * Format: int32
+             * @description How long the last attempt took, in milliseconds.
+             * @example 84
+             */
+            latency_ms: number | null;
+            /**
+             * Format: date-time
+             * @description When a pending delivery is tried next; `null` once it is not pending.
+             */
+            next_attempt_at: string | null;
+            /**
+             * Format: date-time
+             * @description When the delivery was queued.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When its last attempt was recorded.
+             */
+            updated_at: string;
+        };
+        /** @description One page of a webhook's deliveries, newest first. */
+        WebhookDeliveryList: {
+            items: components["schemas"]["WebhookDelivery"][];
+            /**
+             * Format: int64
+             * @description How many deliveries the webhook has.
              */
             total: number;
             /**
@@ -2920,6 +3024,44 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["WebhookNotFound"];
             412: components["responses"]["WebhookPreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description How many items to skip before the page starts. */
+                skip?: components["parameters"]["Skip"];
+                /** @description The largest number of items on the page. */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the webhook's deliveries. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
