@@ -1536,6 +1536,9 @@ type ServerInterface interface {
 	// ListWebhookDeliveries List a webhook's deliveries
 	// (GET /api/v1/webhooks/{webhook_id}/deliveries)
 	ListWebhookDeliveries(ctx echo.Context, webhookId WebhookId, params ListWebhookDeliveriesParams) error
+	// RotateWebhookSecret Give a webhook a new secret
+	// (POST /api/v1/webhooks/{webhook_id}/rotate-secret)
+	RotateWebhookSecret(ctx echo.Context, webhookId WebhookId) error
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
@@ -2557,6 +2560,22 @@ func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
 	return err
 }
 
+// RotateWebhookSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) RotateWebhookSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RotateWebhookSecret(ctx, webhookId)
+	return err
+}
+
 // GetHealth converts echo context to params.
 func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 	var err error
@@ -2648,6 +2667,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.DELETE(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.DeleteWebhook, options.OperationMiddlewares["deleteWebhook"]...)
 	router.GET(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.GetWebhook, options.OperationMiddlewares["getWebhook"]...)
 	router.PUT(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.UpdateWebhook, options.OperationMiddlewares["updateWebhook"]...)
+	router.POST(options.BaseURL+"/api/v1/webhooks/:webhook_id/rotate-secret", wrapper.RotateWebhookSecret, options.OperationMiddlewares["rotateWebhookSecret"]...)
 	router.GET(options.BaseURL+"/api/v1/webhooks/:webhook_id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
 	router.GET(options.BaseURL+"/api/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
@@ -8435,6 +8455,196 @@ func (response ListWebhookDeliveries503ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type RotateWebhookSecretRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+}
+
+type RotateWebhookSecretResponseObject interface {
+	VisitRotateWebhookSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateWebhookSecret200ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+
+type RotateWebhookSecret200JSONResponse struct {
+	Body    WebhookCreated
+	Headers RotateWebhookSecret200ResponseHeaders
+}
+
+func (response RotateWebhookSecret200JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret400ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret401ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret404ApplicationProblemPlusJSONResponse struct {
+	WebhookNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret404ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret413ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret415ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret422ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret429ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret500ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret503ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -8732,6 +8942,9 @@ type StrictServerInterface interface {
 	// ListWebhookDeliveries List a webhook's deliveries
 	// (GET /api/v1/webhooks/{webhook_id}/deliveries)
 	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// RotateWebhookSecret Give a webhook a new secret
+	// (POST /api/v1/webhooks/{webhook_id}/rotate-secret)
+	RotateWebhookSecret(ctx context.Context, request RotateWebhookSecretRequestObject) (RotateWebhookSecretResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -9615,6 +9828,31 @@ func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, webhookId Webho
 	return nil
 }
 
+// RotateWebhookSecret operation middleware
+func (sh *strictHandler) RotateWebhookSecret(ctx echo.Context, webhookId WebhookId) error {
+	var request RotateWebhookSecretRequestObject
+
+	request.WebhookId = webhookId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateWebhookSecret(ctx.Request().Context(), request.(RotateWebhookSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateWebhookSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RotateWebhookSecretResponseObject); ok {
+		return validResponse.VisitRotateWebhookSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 	var request GetHealthRequestObject
@@ -9666,323 +9904,326 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dbhtJti74KoHcfWCxOkmRlOSyKTQOZJfd5d0ul8eS23N2pY8zmBkUs5WMYGUEJbNdBgbzDHO/LwaY",
-	"wdzP3A1wgLPve95hnuQg1lqRGclMUqQs21Vd2sCutph/8bNi/a9vfQgSNZsrKaTRwehDMBU8FQX88yTP",
-	"uH5yxs/tH6nQSZHNTaZkMArOpoJxe/meZtoUSp4zIU1mlszw82MmLkWxZDN1KZiaMONuZsmUy3OhWWZ6",
-	"QRiI93w2z0UwCqJgGAVBGBTi50VWiDQYmWIhwkAnUzHj9vNmObc3alNk8jz4+DHE0T1XCcchtY3w9avn",
-	"7vtSXOEY6h/e5/Ns/3KwP1ZG7x9M+sn9cV90H/Aj0T1MD5Puw7Q/7t4fDybDyWByPx3yfXiJ0PvzQqWL",
-	"BD6227gf82QqHitpCpU3h30i9ZUoNDOK8YWZ2kVNuBEps58Q2mjGCzubS1GwxL4ptROqvifkYhaMfgqk",
-	"6mqjChG8DdvGoOQkO988knheZJfciJDN+PsuPxd/OhgcHdzv9/shy2azheHjXMTsaiokrPClKHSmJLvi",
-	"mnF9IVI2UQUbL5lczMaiYHuZiSQNHMmgc8yqj0jVhfnE9hGkFlWwnBuhTciuplkyZQmXQFQjVohLnmcp",
-	"NyKSV5mZsvjZpPtCSdH9gZtkGveizdvilqnx+SAMtpn3pmVdf2IaJ8VRZwIPLgqgZVYIno78Nb2naRF7",
-	"7CQx2WV5QddXNGRawXOaz4Rb90xXP9W+g2vkH8KDnQ/h40VRCGnWT3mszD3NErytuQChJfRCmGLJYBvt",
-	"f9TCwBJk8hxGPlaG8XOeyVWecbjzcK8bZ2N8PXYil7S6dqhuPBUjC5kpeCbtYLXhZlEyuUhmMskXqUib",
-	"Cz3YeeTPHOVtPrTAl4GFsNpR6+12Gnam/J348FiZT+TCOy7eX/G03Aq/s0yNSxZzOIixO4mORdVWPZJA",
-	"t8csduw4ZspMRXGVabEtiyo5+adwJlqB77LJZP0ZSLPJpO0QIC8yV6rk8chadMjiKIgW/f5BAhPVBv4Q",
-	"XfwN78KfoiDusWcG1yeSjiybJ6O7OxOiya2fWMVGW+aWGcddGZcpHWIYqzvkSubLUs5F0n8bHHhVuH/N",
-	"hNb8XLBUtc1t2EWiuekEdzpkNMpPVXecoNk/2nHMb8R4qtTF+k25whvaFUhecV2aE92+QYXcnanSGHda",
-	"VxpH+7rSRb3fT4+S4eS+6B6MB7x7mDwQ3YeTb9PukN8f27/6k8FuTOxjGMx5wWfC+Mr5swmoO82B/yiF",
-	"JcuZKgSzW6BrenjIEjWb8a4W9p1GpKG9Of4mhgtzXoiUNiVf9hhsVpFZVSvTLOFFkYmUWSkNByPzFXzx",
-	"PgMdVaZwrpzct0OwioiSbj9nbC/+Jh7Zje4cR7Lkiiw+HAzjHnuqCkbra5nM0PIPOFCZnR4aKUEYSD6z",
-	"y/RsgnpfTRWe8ffPhTw302A06A8Pw3U2xLOJVRzXLCQMMikEN8Kbpp34MQ4VGUNmaOo99qOdCrvk+UKg",
-	"sp6dS1Wgnr5u8JXmeqMZvIAXbbLR7KdCkF3lolYGTFwObc7NtBoYPLyRSufcGFHYJ//rT7z797f2P/3u",
-	"w+7bD/3w4OHHPwSrQw6D9116qEvMMhgFs4U2bCzYwKpYh32WqytRJFwLlgt7rw5Zmp1bglIFmy7nUyF1",
-	"aHluYazeBZojp3thVR4p8yzdpOhlqbVHNIuzNO6EjLPXr599t2YZxsq8y9KN6zBRxYybYBQsFnBni/6W",
-	"itlcGSGT5V/Esjm0H/iFQEWdiE3ziaiU471nT86esrTgE8MimIf3wu5fxJJ9f3b2kn0PpMWeZiJPo6Az",
-	"YjyS+ILxsrICFloUuGjlTxdiCYe2/IHMTbgtk2x4yKZqUWhSLnUk7Z2TrNBWV9dzJbVAJZ3toSwM2Vil",
-	"y5DFjrvGHfgCTk8ze+QzeY7sxY2BjDkOqogA1kEDGbH4cGgZw4kzF6ZZjkfSjQIHnFl5kuU5KxbSauWj",
-	"SMaH/YfxMT3H2UzN7IutaVng+/BJM+WGTXiWA/dTxeog7RrN+NISqhbSRNIaumye20kbdSGkpU747eeF",
-	"MshCM3l+bNebcTYphJ4CnbG5KJiaCzTDQqYXyZRxHcn4aPIg7ScD0T3g3467h2MQG8O0ez8Z8OH4IDlM",
-	"j0TcY2/ISrLWB6d52ZER6XCmRaJkCor2BqZZp6B1nGd4dBQGs0yWnCisHfsoej8cdKPo/bdP3v7xD+20",
-	"v7WUWiuYcAe8PV4nhuB4R3KD4GmRcSN2JfgFCcq9+M1+FPR6vSiIO6TPz+z4j+1AIgn/tqxdLpHnWxZk",
-	"Vxo5PwgxU5lhmUY5EVYnzg0uth+0Yu3UfoTn4MRA/wXLMyk0S9RCGsZx/HmmTUMwHkRBHMJb8W12lku1",
-	"KFjOtbGHn6efQW5uFJnb76q3FXYD8iUtvp0Uc+tMk7RaQvxN9XNz+d84T1Td59BKApzFf35yFrM9VUQy",
-	"/v7JyXdxx96EmyZSFh/0D9kLZdgPKs0mmUjjav9opS03k4rYnP2Do5qE+02srLnfIdxlR11yF3//PSdW",
-	"CxFEcncqYNcTwc31j+fZLDPtkjbnxbk9rWRcqQnLjJjZacBI5/xclBL354UoltWQcnirP5RUTPgiN8Fo",
-	"2A8rcZtJczAMQjvQbGbN5UG/D8yK/ipHnEkjzkk5OL3I5s0Rf6+u2MwSFQ7SKKYvsjkbi4mlYzdgVDr0",
-	"unHbR9qHfd2o6f+8wfdbB08myzrtpjKqdtFw6KlP13Lc6HY2S2gEn8MwqZZkS2ukctFY1WGdNfIpx+0G",
-	"J+2j3RjUsyrz72UBcj6zq/sUFBd7KVHSCAmHks/neYbq1/68UONczP74N42WbvXxPxRiEoyCf9mvIkH7",
-	"eFXvv8SncAQrplElrVKFyhJy58pQWl30PVV4VlT5FPDxjt3rSNZ54Ih9E0NEwWpcpYbq25o9y6WnYAaU",
-	"Aab02G0MOr8j2TqaFcsNtswLf10f+drg1i7DIrWxBhtNfGu48PQVKjk77GTph7BjNTzLg1FgPHXJSii7",
-	"EnapIWzC/vX0xxcjtpDi/VwkVlUVMrVEbH9nmZwvgPmCHh+MDi1bMpkBT8cjnjI3wpJK3Yj0/pinXfps",
-	"8DH8dBrztb6ESzuDsaAAyYznliMJnE7IMomTe332tPsAGAdMB9R6mv2zrv0pknuvnj5m3x4+PBhZe0CA",
-	"fLLHk5mrLBEsk8gbxn8TCajYuf1TL4pCnYP/lbPXMktUKphUMpnygidGFB1LQhQGyrPkU7dwqRaM53au",
-	"Szbll1avHysD40xZFJwu5nNVWMVAZ9pwacD9VW3aw2rTygG17Jh9XdfwCyFvbcNgJe3Js2+FjTBehMVa",
-	"KOXJ53muruByaQ/17DieqmKcpamQn7iGIAjg9VcSdRAzzTSsIxhM6GLM6uR+UK1cNY6WpZuUF29r5ey4",
-	"QAsFEQSG+j3N5otxniX24jFJNqNpQrVJwMo9k9Y04/mTolDFlxQHJ9JnKNaOXhSilTvDOF8o81QtZPqJ",
-	"GwwKuHG6eWb1ntpeHlZ7abV5/GTbMVCmO4GLt7GXLxQa9WNlgP4t+wBLgOc57Zqlfi2EWwtnZmwTRQXh",
-	"VZpHdZvhmOLJcyT7JM/sE1OVpxrMZnxFry7pIDDW9SJjbdOm+/drUTQvprrxGS9MDMv1ki9zxdMzpZ5b",
-	"K+FL0imuJ0pEMFEse+KS3T9kf8kewX58kl61ThpbMp1Wh4DpTCbCqo0gzqwesucUqlV9yp53u3adYzYR",
-	"+AM526xGBP4fn+gHw4ro/akwmksL+c+927roA7uVg7BZR2ySNer7K2YwRNN8RuLih6t6XssL12p1u5Gr",
-	"tzyvSvvok0gCUjGKGQw7FbmwD46smpuykgxKDwLOq1wgnqbsP9ML/mStNH/3hw/W7H458Jb9p5fB8Lul",
-	"BXgbFHCCsxPMOfnpUyJlZeIO7bPden9WMRzGU1FcZol4Lfklz3IIcX9hbpFyw8dci7oGmkxFyorsfGqY",
-	"VFdrzBD0zaKruU6Hr+yV7snEiKLJ809h28ALccUz47wQ8LZMnrfaEZWXwM7iTKkfuFySqq4/lX8phc4R",
-	"MLe1m1cm2YB8zTUK9FTPM6WYHQgrR9JCfdbU74LP55aI7qw+3hB8pxioF7ywcjOsEuoyyeaFOi+E1owb",
-	"pmQiUGjPhaTAfiS1KQSfaYyhgaJhlbMee2O3J/Y2M6YF0WQDnmeXVgl2fiTYP0pnWmVNn5kkXku+MFNV",
-	"ZH+/HXkmeGFlJ0Q+pmDjzom9VOrXoKKE2udbiGDhX78lJQwNwtpInTNh5Ti+efOme+IlXLZkZuZXfKlZ",
-	"/Aje5vvzC8G1krjdvOUzm03+13JeqERobVnbE3Ah3KLtbzdmWJrGk0zkqT2CwloHOhj99CGA3+xTYgYm",
-	"2AJSjfIyJyKwylIQBs1wLTdsprRhw+BjWL1nplKRX/OGhbyQ6koyuJdFwfncdB9GwbHViNmfn5wxl1AB",
-	"N+jg41ufvQx9ovIWj9HqtRAXZYva4dyOUIPZhqzMyYDINEZfx4XgF9rldZqCJ+aYxbjiMXEiKz6sVQAS",
-	"7rXUaMuL9AeRZvwMRv91NGIr32L/a/YrcQhhVatTUXw2foxj6z6RiUozeU6JbaBKRzLOUnSGxcBJ3cNG",
-	"MS4rSx9dMwYi3xRIafDEkyQR8+ozLQka3qdwhFUYKF3e021DJW0Rz+3I3phRroZVxSMJRvZC2lW0UkGk",
-	"DBxGDweDPvvv/+fgqHfUG9zv4FibCXtuQG2ZeF421wtlXgmefuphdyl5B86VTj4E8K5gsvBeBr+4PNUO",
-	"eRG4dDe4dyRcwrmGFPf0Jt4kelPXmtPgubo114gbY0mjmH8JKc8ZOAeZFBnQYDUFJlWB5tV4ybhVywwr",
-	"FtJkM8GWAh0mFLO4PX+Ey1T7lfokylALJLL6jiZ/OT6LCexW5s4MrpnB7RGq7QIba57dPpbRfEEzCX63",
-	"TMWP5YrBpx8pA8GqFo0KPcVzlUmIh4PyDSE5Thavyz7tQfKzFRwmw/gXprqk73hL8PlNPfYCy4e32/eU",
-	"UczUWh2WFTRDmS5Yd11KXT0LtFYS1HjjYp5uO2III87U5S4DpqVqH3MVgvcrdaoPwhZY66c2oWFbzHpz",
-	"bL0ik59wCauBhf6e1ZajkpMYcQkwgw+o5vtMG1Us20PJEJG35CLLXbGrpkMmxZXVfiE1rEk8EOKv/WPT",
-	"uXZD+UFdCjs0GisvCg7iLV+fAhHDtbiMO7ich52WNcS0gvYP2Eu7vL/f9n6jDM83pETAojJ1KQrG8xy+",
-	"olc/c/8wuDZ5wacOXHr37dClTuBibqKI55luWe0nUHFI2bnEQEKoPqNjehsU0Nz91kltGj0QUSsxu2pJ",
-	"R8wtPA9lwDYcZEfm4d48XraTGWaMThW+t/pO7QvtWSFhMCnU7N1G9rSGIYnUigR0dByzWC7y3Ks3hPUi",
-	"lkLVAA2yt4+gxxClVhvp32ho4CniEyOKNQNDp+eNB7ZCV7UlrA26tnehTyKbqPDlAnW4FFUdnr/0CG3C",
-	"cy1Wae8m4kXhWnlrx82xVdqcA8Ep8bcpddxA10wfSzTbp1GvwqSjWLOQQszvrdkRxUK6apT6kvF2rafU",
-	"IRpVs2So1CnKWS9ujSHF2EB6nRHabNBA1tBYdTApsX1jmvxWJxxdPteUXsFN9eGez033UHXt7ra9dl4I",
-	"SPl6l5Sb1k6xOL9VhshNVZrpXkXuW1HbwhEd21Tk9zSbF+oyS6kaDAye9yaSV5lM1RUmfXmeMvxBL7UR",
-	"M/vkbG7K4hehTTYD7gQuQR2W+Uv4dyRzMTHViBRUlrWV5pLh9d68w2EEo8HwAWYL8vfv/Aff4avtDd8+",
-	"fNAvt2Zlqd0creiZC3nyzApgmMQ7nEQwCv6LWrgcZnAlWj2c8bFaGPZ4ys3pfCoKwcZZnjv3s/+CciBD",
-	"qwp4rsVRv3fwcfVshsH77rnq0o/WjOy94lc/kL/wY2Nw1xT5+dtRp7idJ9UgytpcNo/Du7U2in7vwBfM",
-	"amEPafkpPOg3VOkh9zD4NA5a1rtUMsZVAjnfbt1XXN+c5rldx4pBdl8rhxo2I1UQsx9lvmSx1e8wFzuG",
-	"0cXkx8P5NLly7XXXqn3feXd/DINMv8NknFpub+tA30wFuFYQCgMUqIRLcHDbwaYLdJ8I57PziG2sVC64",
-	"rHHWa8b5A9zn2a3X3A8VY+3niiYVBKszeia1KVC6aAxruYp4dONTRAon7DOlY7aY21sH/X6fldlyuuVk",
-	"FlgokwmZ5kumXYbbuZDGFV4rmWdSMD1V8x7mUFeJs5Yj+rUp/zWK3vf7b7/ZqQ5NKgNsn2eSvXj93Btw",
-	"6/F3+d29b1fX69RODUAMfHnRtysxZIANoLNLAbHURSFFysR7nph8aQU8LO8K0/i2jWmUOeTDVuvLMZN2",
-	"0xypa83x/A412HbuoxYmUTPy1aCu23bUyjeQb9wK6rdtdE63kmmzndGCqsv1Sek1Ay0Nyo8Ftc+uXYUa",
-	"u6ivxGsg66MaVWMGCyhwdQJ3yC6rckcVqSi0c2EuCvR2eXR9ZMl6VZn7zGRuZ+441I4c+sc5zq7Sa+bL",
-	"Y8vhpkzN8R0t9vjujLXMc8tchmQ7C92JI35sp4Inl+T1bprtVZU6d2x8xQxIjCraT1GWOvldGdg8FU5B",
-	"BUQXS03IpWO25/RZVDvni+JcdOpU9nA8FIeTb5PuID3g3UNxNO4+SO6n3W/Fg8lD3h8PkmGrCl/ZAtdq",
-	"+1u5XmlZrFkDU4JaFFNwqTlIEEwFLkxneydFyg1v+yI3lXfcfgXzuTVLxRzS2iWL7btitmeFb+yHlwEH",
-	"4QPO/eO+sLus4/qKQpFzMoVQuZoHo6AQ85wnAMfB7fEM9v0BhQFUfm8476RcBh/f7q4Gr7PWYORgrx0z",
-	"julG+JsfFJyC7XoOu1dg8Nmb52DY/3aTR6/VMUlZBmutyPh/7lLeT/dZGrvB1ApuVwi+NH4d+0Dav7ei",
-	"LRyN++IgGfLu/ckg7R7yB6L7cPxt0h2mh+L+5AEQ+jYmsKFQ+zXMAc4/hOVbBUqpMcPrQjryteVZ8X4D",
-	"Lb/dwGzavZw1pzfZ6Ei1t+7yRpb3u3R344pSgA55R/gr8H5XRNi6NhcZ1vA4wVEDe7CSiSIuqJZQroL9",
-	"nQgT6djdRX9VqpL9qxBQF19edBqC+wFDr++IG1cWpPcJdBuDG7n8y33kbcsBfaS2OAqWjd8Cyb+iArvf",
-	"J9XbRfSC0pMsJ3X2qxP+D+3uxR/L8k2WpRoSqwS4SuNmBlnM9nDUcBS66CnobPJGlpMs729Ym6uwCG3E",
-	"2w7NMiBz2NO62Z4rKYP/YJShc4xVZwsJaHhX08wIPecJllcV2Wwm0h47hUPJMhnJqiytmPE8+zu6su1c",
-	"2GO29+Lp4w4kzETBYz75j/8rCpgdc+qyuhI1G6O/lCeJK7iEa1Fg746ktdCVxBKvHnslJgtdJnIfDocx",
-	"2+OSQaob6F3gnOmMMA9O5W3TjaTlIOeqWLLHSYmFwZ6cPg6Z4WOr/0pxZW3+Dmq94yzNCpGgJcGsrpem",
-	"oBJbQi2yFPwrkcy0snqQ/8nXfxz2hyd26eFfT2B69p/377sf7z9EL60dOGmukCulJpH0Vh9cvPIy09k4",
-	"F2yPDJYuIP1YfaPjf9ZNyb6//8hO6PUfnz55+rQX4Yb9vBCMzxShHUJd1z2NxxE0JAD8VKYMKe0BnklV",
-	"pdzxYRQQGSSS1ei8kcCw7RjtFgO+znhZVjJOFnmOP05Ubld0xKLg1BT8P/5dRAEuahScnr06OT19EgUh",
-	"i4J//Ps//rd//Ps//ne8bH/4b//4v//x3/6//xUv//f/JwrY3ixLCsV0di477q7/1z5AVfUIVQnk9AIW",
-	"HUVMJKvKey1YscgpQ+9CzA2FQJbsShRiFWetURd57blts6Wj6PTmdvVYsHHO5QWkn200skuR05IcA05O",
-	"jGtDtikbLzCWJtIMoP7sSYSqrkLwtGvptCVmDC7Ydzu4klGrxOiS8yuPVvJGeFlS5oF8kf81jGTsebzI",
-	"N1tzNMZsrxxyp8dON5tlLgkoXtnpwc4idivLFcoJq5Sh2lC3t1U/yct8LXRVfUgV7W+JnXmtib/ijvnt",
-	"+bWBi641S1v8LupKliVk69d3S+/KtevrchSvnc8p3lg+8q7kNs19Wfrpv5mklPO4tKgrjL2V+V1rJTei",
-	"BNeNGu5/ibc3nebXPH3m3b1t3pydNWTNubTSG5zaNsu+pKPQ+czrzp7tAmLVcSq3vrGh4Sqr3jlf7rQk",
-	"qpXkU+c1jD3QNCKTsahFx/fwVEtxFVYnOWWQRA1vEQAqFkmEwWFTUVj1owTDdYgaJJOWoSNCyo5x4XhM",
-	"rY3kXlxfhZhpvtTsarqk7Hpnp7on0bmSXQpXw7LOaKyRYGNJ7kJZuEpnm4LZv6b4FYz2NRyBHcMRZ2DL",
-	"ihxL55xzhBuWC8svlBQ9xEvUVJIvDbsQYm6pIXM4nseRjCP/xVEwYshVk1zwQlMZb3kdqXeWSX98g88Z",
-	"i/4niD1/OamyJszz13Va8o9SVAjbLXli7ZGfrdTNegJYoop0p8RN+sR1iZuakLLKT/jf3i3Ha2tqwKN7",
-	"TY4M3nXsWR4I5+mV+ww+KT3QCvVLUdhFmhRq1hzPU8uMWYx3EaxXe3INrmN99zPLYeeZ0E0161of4PXZ",
-	"qVotimSNvxf3E2yxtk0d+YAIlkowfVEyVCQQjk9HsjadkHGPO+y5iQ+QyBM1X3YQcdSuFZXzCV7kmSiq",
-	"FElVRJJDmk4p72u5lPUF3Itf/nh6xvbhXoBgW61Kq0PGY48L9+KyAgiXgAzS2gcg6uUhoq9oFniCSgXL",
-	"anhl4NvRjj0P9otW2ajEfPnAl1TvvXOxScX/tav1q/koyCu21ac36NC+yuwxx/IorbKDtxslwfZROOek",
-	"uPU4nJNJv8uYhFtVP4b91SMSoC2W8Fr17aUi+A/rlND2ivFmKVmd/hsnN1/bseANJLAa9z2W6Xq4Dwrx",
-	"HWopoYASQmWbJeXxo2pwzfr/62zpcrwhrVD15rYV/l7w3Eybq1vxVTchddHe78T/OD3V9qE1kaUTlnN5",
-	"vrBHHO1BRN6zOnSxsHZbq5+1lqC9lqQxL9qzNa2hXAKPrKRkYJJ341A1D1Ka6XnOl++cCl5t1p9fnnUP",
-	"FVuXY7/ORQZ2DxqqxOHIvbtTBv+Mv393bcL0NDufQjpIdaO3PGQ567VK4Pr86SrL3V+QMuG9MdpCGAfs",
-	"VB/lK7yAI8IwBEUbJ+AaAaj6RByDmlHTPrTDDFogKviszdRqzVH0N9SbSrhKac1FriayluSdXPsU2VQq",
-	"+jesiHPl0i0t8BigLRwefcuoMpthGXlbiimWl7dmhV0BHAQUM1e1+JSTExJtz0WhsVbJpc43yMJhpbQZ",
-	"DhD0DMnQVpOJwEAtMDkAW95mJT2B0iLlM6kNl+usAMvCV/Kq1rf8aSf6zSlcJeZ+GjKea0VIvHolt+sY",
-	"mx5YhZzKluyphVCy28TeZlW5+WloaeGaqqm0zhwBBmYLzkgIAE0Wr6eqMEwvZjMOewdL6JJovCFXS7kZ",
-	"bKaZVNZCkivvJ3gIjamJUBoE7+aG6oTmKwGIVkSb6wQgZaXhSnjaMx2etsOJhsn2aa9lM6zmEb1xZul2",
-	"HhAojdxERURAK2WkkxoqLfocqhls5Xb2tLXqtmuNrrZz9kzamWuhkU8hN4EsNHSMxBkmTyIIGeWnrZyG",
-	"FiW4eRjWmpdVeLHhkYcqVz+nd+9quiQnf2WCbhdIMurdzrbxxoRLf/f911dTrVHVNaS+vblHRDVFdILb",
-	"Nfr8s7fJ6ruhLXdTE+2L2lhk9b5sbyNwgsjecBWhme4/7A87bCzMlRDSb1Wo760oZJHciz9E6GjANBVP",
-	"d8Ifau6GKPgYd0aQ9BRT6ncMDXzQvgL/G3Yr0mEkM3TqQk0Hi/cpI4LF+35GhP27ng9B7QK2oQ5/ZX50",
-	"SFqkaz/DFxw0iab9qVZS95Z2BalLCwPVzzX3Gi2DIulVnAvjuXfBjGgeCDVfj6/nFplqRlbUaQBCF1VS",
-	"jM+tXWZ+myGLufptbA/nC3gDpce38ep955jar2va9X1s/TLVA6x1CbhVYkQ79TVke5z6SIHIciSFSTUr",
-	"VBQy7jzXeK9PdJ2VaNzD1TOq5pVHAMfcdjAJHmpjNiaiXN/TDlvoWvieW8+poVGuRMyEtMIp3Rgvk9Rh",
-	"22E3NsNieNOWI3iCN29brbaa7bDdwiyKfMvhvH71vF2g2leUU1tNcnDrtltGAn3yE6p8XatNqvRdFI7u",
-	"qVDn9ip9t6AXKklrhxpoJZ9jFsPkYvbzQiwA9Qtrbm6Npj5t42t7fu0Opghpkf84gVKoLb4JqKArDjyR",
-	"FGKNy1pn59hFG+4ZsfhqqkXyLi5RE8Zci/uHlskcDFnBZapmbLwEeF9D7fnUBBsT2ncB29NsDx/rpgKy",
-	"XLGRU0HgLeVHOj12OlVXErN9py1ppXjjD5O//E8Piwd//st/+bk4u/rb65ffPXj2/OW/PVPD5/w5P716",
-	"cHGYDf5yeXB5pP4U1DI48PmfTrr/hj0y/7j/9o9/+tAPhx//cK0BR8vW3KO3zYPjMPb+toBWROeZNqIQ",
-	"KcHVZkavLLQP+vedyDMrWtu5OxaUGYUg5UaBTlSiCdpdmqor/AK5QcABoxWb8KKlLtJY8WTacOHoivfo",
-	"jkrrNcgmFMnFCWWQ9JFuh2W0VUg/pWWEmD6c/R0i+jCodxsL/cohY71jTHvQtVZipi17NOWxyRogLttV",
-	"9uEwdi+PW+9Rdqty74Yjyrk274QLu7RHRyEFkAiLksyI8Clti/0le+TUFCFTqLK459r+rYRgvFuqvoBH",
-	"/YMRW8zJEl94oPRbmL8whW09XjRKf0p1ZKDMsHNlSqlSjvyof3AjKKycQy/QdzPdHr7IXYlCbZUNnP5M",
-	"slmW5xlhn9fG8+DwRsOR4r15R19Zf944mxOzKU8dlsaIlNk3VKFxmQjyWkhl3FNrz+X1wXPTihIe04tj",
-	"tpAmyyGdgVZKL5JEiFSzvZjGKtK449ojFcIOWkMnrr0YaTdeyVWgdyNwAb7Ajh9xSt/eBHPS8o/adt4k",
-	"DWmjh6bkZzWe4tYvrMRA/XjUznuNNpuUcSO91Mm6bXw+FUYqrXt22xiTqwL4dxntrxaXraAFf/EYf4tB",
-	"8GnoHy/5OU1Lya41kJmQ55kUkJ4HfMzqJedKQJoqkP2vAAakbnFs0Ejs97TTDXERfoqCb6LgLbra0WNj",
-	"7wrZvBBlN8fJooGO9dN2pcRvPX+Z44/fUB3yr7qiufLTDbESjf4arBz5MFhAbSBdtvtd7cj1XKvVERMy",
-	"lae3zbR+n8zKLanf1+0rcipr4G9IBlpxTWCa5VirfGEEi6fGzHXMXr96TpbRVOmqiQDLlZqPeXIRRnJe",
-	"ZJfQATPP5EU3VwnP7WFHSqW/n71kPE0LofWqDQ3fGe3vo1OQfu8larafTLnRAL5XZ3rD/uGDa8us3RJ8",
-	"nvKAY3d9fXlA73Zz/W/He/lrdD+tUK89xiJZFJlZntoHKGAMDXZOFuiwx7+euiP1r2/OGsB0358Oj+6z",
-	"f31zRoXoejGO2Z4r77unofV1h1yH7+dx2ZMHlgHeXy2LpVGE8M/kRLnULo7dXKmFsw8VCWXags8aHuoA",
-	"/WZhGcEQ2IYqhPpdr74qdB3SEAIMBJKPRmnPhv0M+li0EJG8oi3nro4Lu8QaZWcMdeX/8i/Ma2eUKRlJ",
-	"LCWOKSEk9qI7EsyS+IT6L3HsRYeNjli06PcPkn99cwb/EPGo7HGks3Ppqv9hD0I7Mss/cAuSnGcz12yl",
-	"lEVQkmB3BNEFplkypd7d1g7HHcJHe+yEzTKtM3keRpLaS0FnrrKS0TU2wgH5DfwJk6A/IJ/xaoMnN7+4",
-	"F0ksAUDupUVxKYoQcCI0vbfbhUHjSiwWWUpLweYFYEHbg0WLDmk82i02IiFkut5Sx2+XEbO9n1y209s9",
-	"xyCvrq56xSTpWkpRRU8V5/vFJLH/b+/rWLOQMK0QqKAldaVCm8UZ0cpoyNBBuAdQFRCUyrjklONIVpkl",
-	"7l3WZD0cDuMOEHB7tlOVC6BjbM1e5riAbsgLMbJr9Av8zX5xbo5f2Exw8Ef+Eslfut1u+f/23ri1tXTM",
-	"fmGH/T77pQYntWN/6DXNodnebXaEtheqcbiRQtlfmf57jHlV8eHg29iVBsZPoJGu31WJxYN+v2uZUSYX",
-	"EEQ+PBjgA9ToAxOjsY9pyOKjPl3mLD4ruNQTUbT2a2JxMl3IC5HSUTnqH5UDAY+Ui0V6jwx679nqDvkd",
-	"3HCLBuwXJlvbsK0+W/ZSxgcPaG+JvWGhWwgICJs6IDdeW7bQwdce4ngAkaMQWBJwTYPexitnwkxVCh2O",
-	"oHu1m+sRDRky8rDfOwYm8IGq8QvC0J3YZ+NOc8RlP2587UN6LY2sagiuiftTaiPHzuCN9yXUran+Nq9J",
-	"VGaNT2zLjXAjdmC63pO78dZGn6fq9a5/AbiSSgx4++I6gMRKI6fGJ7JUzOYK3D7dC7HsZtJyYe875XGq",
-	"kjvjZ95DfxFL8Idrk+V5WekMCXwibXyupfUPfGswZL+wW2tj2/wsNkLuGqW60I0YP1rRP7Zlq51sJZm1",
-	"QNbvzqJqKNediTTjXRQW9s1HK29e1/ANCWxjnzdW9V5zRF3v1hZ3YCFcL8TN/d9kk3YrSQRjHw5h23dt",
-	"vccZ1Dt4D0wR4MaSEL9i8TEM33K+/3TwCD2yVBOOvF9Tz32j1LVUWoiFJsqB4UL6XoMq7YoAchKyZ8wf",
-	"sivkSLrtFDf68+JXHsCikApJ+D8bu+o2Xu63X8V3ApvYoocqZL9TG1WqYHC9YSm+2tYZtTEAS/z2U13q",
-	"stoyCK8ZK6VB6mOW5FbZtJSDCZwtAsmFZ+wrj0qxsr6jb61lb3O3qbk+vq2P3K7Z9d4lQ8dVcnW8mhaN",
-	"wiqSJyu9/tHAxvY1vMR8svzaymYuWeaSzhwjAlmDgAN5XirAkSz7kwLEUnzYP4xDzxmHYmnEpAJWkHBp",
-	"bd6CTiXKFhRjbCFzoQlyyYpGe9Yz41Tex0oi70uW2DOBJ9NMnjsd2L6nEOT0w3Nfqvuu1xg2NeuxE1kK",
-	"c8srsOoG6z7L7m+jSOIEgC5RzQUFitAaysRkiERT8u+yKhnd8/AwjKrkjyoiWSazAh6R1bFevj4jrei7",
-	"J8+fnD0Bv1LcClSE+SilEOF5eTYiSUo+NZA82ErTHwz6/6IR6Kw7OOh0QH3uVkd7xKLgIAos88JVRBSw",
-	"TCsJKLBga9rT/03cGdU05UzTFqRMlRrVJJJsjTgDCVTmd82OPQMsPhwMY8JMo3Z1mYatMUL22KlAI8S+",
-	"G95UNvob8+QCMOKaK6wV0qC9F/YaxB/WO3O3wfbilF/Cm0lVkz23PpXYrRbpSvALb4lGLH6zT9dAlAvN",
-	"Yvy7ZfXsQIEi7Oe8DqOuLfvKCqHiR40mrF5y0D9kL5RhP6g0m2SWzZankxr6Ab4ac31Qj9csDQYwYdF7",
-	"jZl+U80EYEzt4bUbMlamV6McUIvEJc8XAO+CzmB2apea52CdQPi5mpAWpY2RqAXWf9irdpXsqPdqRDmw",
-	"awrD9n8dwkoLqzas3BzS1Q6MktwUdoolo2iSJa4aFINzluSZ/c2ysFQkBAFIjLxExGNAdxnFsIGhQhdu",
-	"5veGRPdZtTQI/ufCMysWgmWDe1ymQBSWsTpJiSRqyaY8J3V6qHNltgeVRP2DuGMX1slwKBcjHvuKosN2",
-	"XiCpdSSpcN5jRbTqjd8rLLXS6RQDxCN0q2nqJ5HE3R6Bku1WsRr1hUBOD4LDXsokGx6yqVoUmp0LoymJ",
-	"toAUJES4w9WOJEgI8IxpxzF67A0sHBXWgR4CKdbgddmLD4cP6bzU1IkOOcQUPGcVBMAl8jSEHjslViKV",
-	"B4NieHGJOwL7o0Nsxww32H0FaQKJxrD9GlWQSG7uGI9bo02lIbG9Bqqd1S7pnWpiBHYuVVJEEmSuyWai",
-	"x05KRg1qP54/3HXo/Y7Y+gCovihkSLktnNSr44o/2css05GcLAr0F17x5SprWrO6PfYCMEShchG58EzQ",
-	"1pZk+f2Tk+9Kx6Llj5jEnGmWqmQxE9LgupDHCMaA9xVqYco4lfO5wcKTnyqSsX176R9D0fmwd9Ab7iw9",
-	"4akOCsFIAgnzmnMUBllZG2FF6kRQkN1GHHDP8Z7SODoDiGik7fJHjFjE1pRwTCeHn9ysYSEA6TNddpwI",
-	"xS7YjOaO9lkkqdrUnonSegqpdS7QruXnhL4EKWGwxh4jodeeuBerCeMrp6V0EMLc4ad7upw07KL0CpW9",
-	"IXJyuGWolEYSg8ogJ+yh1zgEFOBAx45+fsTABWVZ2T2HAzOF+u+/EzuDn8DJ8PeYFGiWW/sMjh8wesvX",
-	"hdYh3Tyz3DLRMRKWjuTLQll1Vyw0o2vuVss2+DzrLfksd/fXKdidYncnem0dgUSyvI9r8Cl2vFGnyo6i",
-	"CkNCPKzso12LIlgew88FvOnk5TOv/dIoGPT6vT7AGuIYglFw0Ov3DihhH6ImtTrP0YfgvC3P9jmo8zV3",
-	"vLqS67FmQ5Dy6Ceu+FMMwckYt1jj4Y4kCkhuSh2khiKtFcZl2R+RAsiZzuhVVi+AJwqBXnzkFbBo7Cyz",
-	"e0jlEdpuP9bX2MGOC3AnjpdQJAffueL5hTtxgBDBLjOduYGSXYNnBSgZNqU8Vs9SWqdHWDBbeg302rzn",
-	"6pb904tsDnnP19z3HOK59sbVCH5OSNyOkVZFiZm9wUE3UCSqQkLZqkV1raxu/bcNNcdjigaBpfhZuoIq",
-	"71X/x+tG6ApnqgHuBKK9ZpjoEAZbbiHQZQNy1ZnPexT77JTY8G1jq+Eyrja09srz168UhrvA8aoKHwDO",
-	"JdUQMzHivfFgmrmmwA1GRbbHZIZMyxdPH5fI3Ja/l1jPkdwMRU3H0BRcaxGzSWYZugfy3GPxfyKm+w6t",
-	"WTzLqZVAxhoHOQgROxs0EKy8aUOahpAkgoNT6Mh/zkwLISLp3a8KNlN49nOlLkRqlRpo7M4ymYr31iSD",
-	"gm3sXOJAM/KchGkkS4YGG86e+nRK3lBXZtdCCT+vo9DhDSj0rMamwJokyyPuxnBFA6lQCqrDvbZP1Chh",
-	"7aFXAElVjbdq2tatZULWMa7ox+66ZMkw6Nb+IuiJLvxvC8rK2zBwyj1InGG/XyKhYNn4qlsZSkC2ZVSQ",
-	"4tTSS39tkpM76V7b+8c8mYruY0SfX/dNun8fbnb3wocPcUZtD5Uz33/EU8JBCOCRwfWPvPYCZfDQ4OD6",
-	"h15ipOBMqee8wHZAh4OjbT5WBgN+EGnGXZ7+4XC4zcMe5AEhHsCzD69/9kypH7hc0uJAxsjRNgv6jJys",
-	"JSLGUX+L5TkVxWWWiNdeRj7klyC+A8l0tlSLgjkoDH6uKd1QB28/hsFctSXVPSZjFV0A6kpik4mK9Hrs",
-	"mWEEiJuVTurKy9hjr+WFtHqWU1YBlziSlFeEVWyrnRTCKm4OBaCJVUSjoN/7NgriKjcL6z3JfKBUd2vx",
-	"oXXvPBhQDupNK25TenCij5TZWevx/Ad/EcsAOQPs+iOVLrdgCsSpEUJrkcNRrXbOw8AP1tbT7tZezwNP",
-	"pbSw9ka5xHHbegq09svdHfW30Rv3I+UL8pVVAKXDeXEhEwbpx1+SHScBTG5rhkyVnB/rKYuUl7oiCQa3",
-	"KQmqvjxNaXDWROy/PRkQBtbSv+4ZuOdjGDz3QNk23V/e92VlTH8Llv2YkgXuhNIXEkp4plC2NEXSxzBo",
-	"deNWzVWbfBDbtpK4Cim/DhP8/CDyCKs4RYY+uSoyUHp6a/72SEKUw4qR/1wLJh+XVgi9quFdfEDpYORA",
-	"lyzNNJ/PBS90JCeFmpFdbgVjCN4rMKfGIlFWLZ4UgpyrVc4PenEhq6OgWCqEk+xQ2vzilf+b0isbwZOY",
-	"zSANgco3hakH8oxSkdzDmISrvSM3RwezkspoLK0OxkcbMhZ350YydgID3ca58GxiJ1bd3mgHsBCxG6c3",
-	"ZYQ4FpJJtRIqcmAIbcYIvafdHiHZ2rCoP7Pp4FoXXyMvyMn1G7UZtuE/T11WHT5xeP0TL5R5qhaSzJIt",
-	"mLEfPXuKlYi/TeHxYLe5vnIa0G9U8nxHOeftkids9x+/Qg26GQ5VVxLTgbgsnXPQv+oNGDR1Xhu6zEVw",
-	"nlnBEklk58517Cdyxwf9wyqWwSk8fuXeu+6VXigCM/Vq74QAegt//rMwX5I5f2Y+uIXi/HWUZTucgy3Z",
-	"kUuZCL4oc71jlf9UevafhVnP6nY764+UeZbC0Z0v2txFlK5mGaFejLUoe3CXbfvQbt+irizErKAdW88w",
-	"GAK4mwksrOohXzbgmy+MRqwcyzZBe86kUTW3FfpdqF+ES8Ozj9hD7LF2x4Kh4grujuTUqvhSu9yy1XSp",
-	"Grv3uHlNSrhnK2Xb8vMKZ8xuJKYerWRBYboCDgWKivxUqM4xJRdVzRJaBAEWE35xWXBTpxmQwkq1umdl",
-	"2qurdLLWlWaJC308Dk28etMr+K08SuULyBgo9QPPxQRw1Au58qIX4oohLWKdkof9veeoEqrhgTRN1fKj",
-	"43+2zQc3FfmcJQtt1EwUmpx+DOpqe+yRsCajmLR43oa7ecOo2nQrb9gXFeoUw/m6wv2fyQra3XF2pwv8",
-	"qn1umEC8o89tH4qaxPrcGpSWWPpUtdKt/Gll5x5Dzb0ZNyFEfTGghD2Q/0qxdKOglhbz7ijX1HVrW5+w",
-	"ckJj/LwcCL6yLjxbIUnTgv1W3Ss7WwB3R/fLxHB5nb68I+wwnz9Bq7/u+O9/gH9s5YIHVzjwgz2fAWjD",
-	"l7pzXHe8ZhXsFssQl4vAxXvsxyspikhadXhUpsa5eqHS14Lu9v5B3KKZ+1o4jIj08Eg6j8veik7s4UXW",
-	"U+47PUpa96sgoFpQKnx3JB30CrC0TV5w4CQ7a9jwVKlmN30oh+24MFVVaun4/R36a2Hx7rSPr+53pSrp",
-	"ddzrfB1MLlKxw3ZoVypKncOd9VqZ3TFgEhgq0luNgzVcr75OwtaoJMcrPAGzgX2mwK7jCeh5vRlD+JI+",
-	"VRzhGsUH0b++sNUFI2r4VdcMbrWyryx9q5PBMdVQzynRCQuspipPwTlPr/jKM73TBX/vLl0lRcVeVg26",
-	"T9cGw+1UEWxovc4h/BL5cqUMcuNVVq60Dx2xeNgfeMoVPmL5prgK7cU+XoxkRuXZImV7gD6I8TfCBwFp",
-	"ABgHVJVRdr9FNH0uq8pnJ0QSLiM5pm9i5nb/YXwN7EepMXaOPYQPakNBE4xkmR4BZXWoqVrRAqot202z",
-	"RZnlO51xkQDPkorhKV2kYnHHbdWyoBZTMeJxJNtVYNPCOqlm16WCYJm8c5jbzfD1+bJ0xb3FKfYtUvDl",
-	"wtySWhxue/+nuKB3k5ovF+Yr+EuvF9jlOcISvKtKlVrtkv4Vhd0t51RusSpfMaXSm/v2eZXolvpKyZW/",
-	"Djc0tXl6ocwry53vjMLfiC7zkpoMVBpCKUrbFZpt3VT7JGuu8VqDyFKef6iObt5WBjpC35DlD4AuuRdD",
-	"Lz4aYwwh6g5V1tvXVzmcpc9rLzZq5QFMFaVBR1ItTJ5dQjarQ8KB4Tl7E+GTEKcPOr5ai1Mg2mHDFV8a",
-	"spFcb8leY5p+T8v5metCv4QN66ayRYmVU1zsPt758+/43i3782WdwL6iCbeWrSKG71ou+gYhsxKqm7b8",
-	"ETIjSx0SysPscSKQKiXt1AgFb1HIkcOsq3odIpzEvBBYMlzvukjoPA0TzpnBLVA1IZtnyYU1R8ZLFsOK",
-	"xyEUzjsWbA1IMnokZvOHnomaWyvJND+5ByUGkbSfGQsAmCd4QGwuAk+5m6+mWU68GiA3C55JjSEFh0Ji",
-	"lnMRyc1GZ2keu/fi1BqYkntVl1825ZA+xPBa+eRSYEbQakjDtyzpLe6ROvJaJF0vYVzvY6zfw5dBC0ta",
-	"bCzRK+UdLwTCDAIYhj0qImVQDzETM1Us7dZUzt7xkmzqUekrIEnnAM9kImhuhLnC7a4UAuSElZQAzHMF",
-	"0JvOlVeSC9dMKyXt/5rVAK6dPpR4Z3lmHMBaJPeUpHI0/AJhP1CPNYekjm2X7RcJXuSY0XOIveO5jB0o",
-	"3z1Y3GzisFkQmU8TsBbBDfndhkhrIFJb2d9MR7JWUl7D/1PSqz7B19R85QTWFMmqpSlug+9EZ1v40B/V",
-	"zhm8kqpk/F3EvaaTlAAgIeg450qlxxVBqIImG0Ju3EIbNhZ2rwnCBnw3UnXhDa6JUJtO8xjZWoO3rjUJ",
-	"Ib26hHFVVLRTA4WYFypdJFhluqZmxEU+KoXF72PCu39/+xM2yeu+/dAPDx5+3KmlyViwgR3bYZ/l6koU",
-	"gJ+QC4MICGl2niGM5XQ5nwqpQ2TO0K8OcbHx3nWV/eTaItVoZS3WzbhS5qs579Tw4leWWU6Es8Z/UJdV",
-	"dmkWn+Y+gffdxJGAT24RHPnKwZBbm+CvV5++sf/iTg//7Hq4Xe2mBrqq0RYL+aWybUqcQhQON8zPb8dz",
-	"UHMHKdnQqdfXNdmLtdKmEPPlOXQqhhhHKzTEmeMcWYXtS3C6cQlCEDPNl9pDiwRcQ4coEUk/Kf9NWQgV",
-	"W9lCERD3CfhsyqIA4bXsHdirgu3ZWzpREGIR7ro72NDeg7aHVlY/2quwHAlKUbZjr1gNew3GUSeMJML3",
-	"SIfMheD76LvBqlMhUgDZhgQpp+cNau3VEGRRcEDUA1RPjojBJY4QVAuUaPi6RPInOKbWbCRHa18d+oLq",
-	"ZnU9Vf6kJBzYoDIoRXczwulxSfH2ZANeeeMtSLvVS8hzRlDJ6qpWEuAhZGCruXUoEuxyuCOQRLng9rmv",
-	"jB1Bp/cOM+LLCfk7kIkvnXLmztvOOe9VY7ANwYMKcb10nVwXPKC4gJ/xCiaxKbjUPHHiuEINrZwLmWF7",
-	"3P91wrPcBdtLSGGAm4ObrFmMl1TZw3wuirJdUtU7BhAgwhJ4EYCDRtAHyvVzJJB4v3FkjJ2iXJNJ92e9",
-	"b2RMQjde6R4Zl1iakSQwTa9ZXwWmybDZE6VuVA6aqgNOQQrcbEQwQ0sAFRa5ht5EldpyT7PLTGAjKJnk",
-	"i1SkDbBySM2o9WpKueG1/kzQF8FrtRkz/DseVejamjXgjz2sfD1VV3bnXdeGevtN+z7yE1l5NWIx6gvv",
-	"8HlCnIcvegpQFbD2Xup2xo5wDvYcjhGaPb2E5d179fQxu/+wP+z4LUm8iWTGdbOp/5hZ5fBSFKUuVgPZ",
-	"Cl0BZshir9jM/lmvxgxruiDMDFXTKjq2B+7eQsxznogYKBjbbsGAic46xyxGyqO3EBmSgyR2xI7llq10",
-	"Co9VMIDkk0UfGR6eamVXHrYLPCnUDKaraJXxHqGPWexGgRcaY8OGIZXv0KcLd/x+sQsM/4axVXeUxxEa",
-	"PGEfgr34w8eywdLqyWPVbzQg58lxdNvr9ZzrWe9/QK9PjW6poQexMPyM1wwWPuHc7CvB0T2/jzv0iFKX",
-	"oqTdzHRgCav7/Zf7i9H+etpF/wX0wQ72HAGHXmJUiUUP0Ofo3HPQ4w1PblVEjHFX8CQ79O4sEZTkNQYE",
-	"apFPRlXLjUkmMz0F+FKXuDwXRabSLGHzRXGO3fPOSnJxAeAWAPVKNuGtXWSWcadqd+eDWkcS0fU4udZL",
-	"XG98LMReEyIrWEZIfIi2jpfv2V977MeJtxA6krA05NgmXn0l4DNECyWOsXL8uj6vEYo/onNOImX1OHmG",
-	"F4ydtjD0sDDKhh7phqIwatj5VaCMPXHmEsCtSFnnJnW94bfV7mFqqNZ9bo8nfGpbTFIUtDjxu3j5nSZ/",
-	"W5r8iUNlQ1bkafKkqX8GVxyJ1tt3xD0qMnmuXSOgpk/J632lvVxcYqWZYVOelpFjL3IbSQoDVyD2rsk+",
-	"ZRi3eq+MUhcV/BwFCmeCg+8zknsIh1DFroEzt8bWXuGKoTvpa0IBOK3oDgvg62EB3HHFLxC9wJ7ZtXZ5",
-	"O3g5aprkNc4O4j7X+DxGZWIko7xIZ5ZZ+5r0OHB3+AoyhO2rdnTMdaMLoQkT3rpNNd4GXRC7P3wZjfBz",
-	"KmTePLbVyVzVxZ06dsd4blkdq1t3twcxdg3H2kcbdy3HOmE/QVpZ0T2Fek849VXzrKmZ5T09F0nPmvJX",
-	"59A+a7bITWaPzT425epqIQ2xxp59ohNJ/KwPe78CGkyZWLQs8DB5QDX0kAJfluOIpUu27EflPA6ctDxA",
-	"EiMoY+B31NHeqnWquAAGCJ7hHjthiZpBD6U8k1Zri0dsKnhhxoKbuEOOrMFR2Yr2Qoi5ZlmaQzRYYsMw",
-	"Dd3keuyND3GQlRppJFXBtFFzTV2lLyuWXOmVIeMsPldSuCnC1KvmWuDzeMKT6epS+E0P4Zd7GpobUZNi",
-	"B3bMNYufc226sK/dZ9+5wkAo44CZyHPMS0pE5prZXbk0+VmmtUjRbcJZ7DHU2HWyYnHKDY+h72gcx5HM",
-	"0hE7HEL/VWlGtL+YuDdiH6IgS6NgdDgMowAJNQpGUXAw6Sf////yf0RBGAWeKIRrTqrBRaP8SygH4QK5",
-	"CCOEJgsjr58J3DrsD+93B4Pu8Ois/3B0OBj1v+0Nhgf/FgUfaeCRPCuW4LMDz2eyKHLWfcG637MoOCFG",
-	"S7DYj7BL/R/OooD94eTlMzx5f3j2Xf3QtaKHnsKlqsnSFnl1sLEkoXKuDdEA7Vl67BGMVecXEFAHT2lW",
-	"QTKjfKrcKDWyWJtzdv/Qzznrt+ScXS/BjXhvMErUrZgRhbTtqyzBDK4jmEGTYO6P+6L7gB+J7mF6mHQf",
-	"pv1x9/54MBlOBpP76ZC3UBPRRp2KagS2Ox3d7z18MEA6+gTqv8FkvsjRiKTHHCO5AuHtU2pTjByjCxM5",
-	"BDBb7ATo8RHHRnpBs3dQq7mKpI90dGxPKyDlYOvvhTRZ7qffQe9vTafgTqG7U+huQ6F7A+FAXlfr8uxS",
-	"fAGdDg787XvZXi5MFcrcs5pDZxXpNUQkWUALkMtGZA6DNqtt2HtWppL5Wiykdh4z+4XzwlLtiM1Vnpff",
-	"Nor6xlNrB9Zi6vYiebJaMpJJb6jevRC7sr+LFNuMljHZ4xq6AQTCa0n2EPWB6sVa/p8PwcU1ZfaVVS4U",
-	"gKaoVhxGshGjBbzSxZyNl/ajLiJVYS9QuUtIVTCuvAJgfyGIJs8RkpdKGJRsRcqBZW91Lg6/mHPR7bzV",
-	"JCkI5ZQVaAqdVTRX2787L+St4HzdiYLPLgqAxF11lGUvOzgUy8zodZb5WQP4ZZuCa8dGBvZ4NfhXJB0c",
-	"iQfcABVwVVpNx2/HXfkw29NUMNlpBTcce07zNIXWcmuaAZeQGWuclZHczlv5V7eOv+1ya5rGbsFjRxh3",
-	"6u0dT/ss8KmX1eH6EhUdjVSqtczRnoct6pmPN+CQluXG6JfMdCTxqz12wqpSzrr+V9MRj7GP/qZsOmhg",
-	"DOl0oM5lhvS7HntmViAXS+3ZOUpnITnedgJiPGkB7VopH7WSivRb7APqXoGerxr7GLnCgpDN+PsuPxd/",
-	"OhgcHdzv9/shy2azBbSr2NAn569lVeNGP5fdUNfg2S4HVonMeFcL+5wL0cffxF75yJXgF/mS7cVv9qOg",
-	"1+tFQVx1gYjdTx3PSevtq49wmGkvu2DWSHY96B+yF8pE0vWZ8Vrg0eYhLBQotj12ateb5+Dy0Cj1rLVg",
-	"P5Fn2kDn6UiW1bBRMOw6f43ff3rVZVfb/PXt0oeHX7wPs9vkNU6bW0DHoi/cRL+nR7co8FxDHV+t5PM2",
-	"J30n1e+AMJsy87ZxVDadKZSuISaqDsrAxJybacXj8KZgFf/v5jXxO2gb+2k2mWyIlG6qBoCWNq31om7J",
-	"Y5C72sToWsMcsUmJGsFiHEWMAcoVpxOAYYz/JhLD4g8R9nCOgpBFfocaKMqM6g1vouCjJ6ywZZSHwamn",
-	"6kpjBSrUPTjMD7+QIJKlXF+tKbALBogJ5NiDehgW75e24n6tpiGS8X7dVjxGHYTFP731tDRzpepLgGnX",
-	"4ucFz3veQiIIRiQRT0YVYB8TsEy5nBCZLB9x5ZMuDjsvxGWmFqWqG7oHWZcN4h77a2lPk9roHig3DjQp",
-	"ri8gR0cVCF+WTSZlCra38bX2gsNhzCSfATiIu6UXyRWN1VNosQmYqNKJXM5i1lBq3ezRPvfeHslHykzb",
-	"VrdU5lzCO1FETXlERLe63gpFtOiUnPMMYtrbo574zgbSuCi2HcnPo4l+Zw/5FlHXNRge5bpQWoPlZset",
-	"pET5pONNnXFpZz4N8+OraNKWxF2ntu3UZ1bXnpFibqo+M097HnQPfkWKcxfI448rtdtAZGoejAJiq0CC",
-	"9ruBzyOr6up+76Hd2zWP1JualQ8FJ7TqElbLUp6QieiB+2o7bZ5OyUuEiGnX5/EAgBxvSjfT5EKfogM/",
-	"cyf7E7Rge+S3UP99kv5qOv/tz/dO8/9ddzJDFg86VYkK9+XU/+ukaC54apWxX7NZUFh5ZG4cdt9hXbC8",
-	"sgGNda5ci8svtjzrUgVeUaE8Rr5XwvAtNTOV7bHOMIpkqaxWAXRccmtB4L9E+s7Sx4jWLe4cVzkDVIjN",
-	"Tf0TvUg+4UWeiaKie3sQLsTcEIbh0v6A+jt9kSWISSnyCRsL5j4OijOoPg0F2yo45G9FxcfPCPAuYkuH",
-	"xO8YoPlMRLIdvXPE7EAkoqcUKs8tATjgzarTaY/9WAIC0ccri9KlEriq13I7IAuWMgtSBXbFTF2KEYLa",
-	"gxLnQEm92URyD3JaC56dTw3zchbcYnTIg/zy9RlbRZlG42Ol61jZx5XEbickuEjYizX9gcnWKSvaIwkB",
-	"x0bL3nA15bjemQGt3kpNXZltGMmyu1nsoFXi9lIuO9pNru5tuwG/vRHOjY8ORBSzCuvjCMgyEy5X4C9D",
-	"9zdRqI/wU6UKBqMyUfCgf9Z/OBoMR4eHvaPB8N+CsLxvbL/3bTqY3E+GotsfP+Ddw8mR6D5MBml3yA/G",
-	"h8lRel98ay0wcBIEo+B8brqHqmv5keVoyMpGR3YtvKMfjIZhgOwBNGJgyWGA8RZrScEcyl/elYCPkPTY",
-	"2gWY9h7kNLKHsbXXH0+5OZ1DefY4y3N7ypqdgA92gzO6xkHe5KW/Brfx9tBDLnr9T9tY4a5d76/bvV0q",
-	"SNDJncR+TaBe2yMB2NHmdJycy/MFPxcM76Wws1UZioW1uHvMVfu4rvoObLZyj2gBgBGt6Sw/4BA+Y6wO",
-	"vrCpLS+MmyXc8Fyd/0bzSu5O3PoT18z1MG7X/SwP+qF2QK7EeKrUxfojYl+n6xaAeyYEzPdNqWvHLNYX",
-	"2Zz9keXZLDMMoSeZg76aCY4BFgRNcVX69h09diqSQhhU78FJPlVXcl3O2Bs3jd9wwhjNYdtsscZ23B3s",
-	"O1G6Kf9rqRZFSSweWyh/AifRGgfBeaYJh5UJmZJJqbA0cwXsh1Pufx1lg6jWLOeCsG0JwIntxT9FwTdR",
-	"8DYeUczI3tSBgw9hFt+mQ68sGNrZOWSixxoYRRwih4gkgvjJRIwwwz6jN7x+9bwU3THUwmKIAn6zHAZg",
-	"PjjLlZqjYe5iU5HMM3nRzVXCc6YKtpDZzwtBfz97yXiaFkJDL+3hMO5gCtlUaYiCJlMBLSooQ6sQWuWX",
-	"Ig0jyQ3NNxV5Zv/Rxt0egxFGvCH4FJBZnud1E/JJBe7mm4cODuGn4JvgbRgsCmvPlbXDwGnotb1EzfaT",
-	"KTcaLCskOrLd/A+d+uW9aPr7H1ypW+HnVAOrZNfSEBPyPJNCOCwX0M+g5MIoBiUhlvNVo25Cau08ja2t",
-	"QNoX3KTtehwObltg4MfTdcofHW+q2MBzLFKkUTw6kFUuvQAfepcchlkhvnTxBk1sV4PVCdCvY7DeybEv",
-	"AfiC9Mu4I+t2Odai4O5/oH+9y9KPyHVyYVr4D/Zp19Un/P51lk1nQh8zA059KzWWwoCYqhRVkFnNhrW+",
-	"x5Ne7QKT2mR57sKTDZ9nK3Y5jLISC7tpvfTcBh/lmmiqz0wIFKEX/NrCkTS7nX099Nydy+frAVYDSV13",
-	"usN2S/WVwIS9Nki5ymR1CVyV+Ou1pRb5CtfntfeukdtfVfZ+/E0c7buD+UVSja89lTeTQen6DvqPyWBA",
-	"PFxhLT8rXI/9NnJg4iGSLybCEghy5L8rCkbQZjaOJFS8a+qjUd7QYycszWCj0lLI7cVRICT8Zl8w4bkW",
-	"cYf9vBAL6APoKQS9RhQ09BGt24KeW6gAkdyoA7wGtO5b1QFu3MAE127V7FNzWmi3TjU7E5c2GMHC7m50",
-	"4fS/dGP5a7g2WZx33PtOMfunSjgjxPJPM7v2PUZwfbyhuhlZLnbE3Kzdra2lj6Qrpgf4oszvCgIAJTKl",
-	"1JKpuiLlUKaAdAHYRIpNeHFN9OE7n8391sMQNJnltuGISpx5UvGft4T9ThH9qpXsbdR2+2qp5WdTwXMz",
-	"/fv6CjLsbsziYb8fl22uBaMVB4gkKIgqm0cbtaCYietG3GqBfg8f/pwGKH1hXT0ATSCDftCX4sZ+nt/W",
-	"sbDUJpJFYf8Y/fS2TnuXQgrtExpSB4k+6FG+PaWIlZbU1Cc7ZPFR/8B3/7VRxyvB04wG85UIhNq/QKoM",
-	"ALM6QCj9OyGVr8IJ19CmTw9N4qw/+CEYA9bpycJM7XugjgiAHteVzRHuLuRjw781tnRJVbKYUW0MBtj2",
-	"QTmhEbS9qlTakik3Y4VtUijjHeCVNqXWi9SrClytd3T1Dz2GgU2vVVyJkoGZXJFcC3y02qGL7WEWbMiw",
-	"N1ZYgSp1yt5z0DxCXEVypYuu31NfivdVHijokfUO4esmjt+wk1sFb+JUL1rrbucglO3kjZAuruf114uk",
-	"8tsajVwPUNgUvkgJziSvDZKiq80hPqFkAFj+pVoUel1aAKQfQCqAC+yXCfvoHgkhpA8YfJH86dRwmfIi",
-	"ZS61p8Kvvrq66mm6XCa/JGq232F6LpJsYlVPBgjLLrIOUiyS8csfT88AdrdctZCJ9zwx+XJz37p9l60A",
-	"xdUsM1UieiRJZ2UxjaYLoM2xuDTv4jJR3yE6Z+mo6kalJG1rIUyxhKqFVJQUFkloqtUJqzdbG0YbPpvH",
-	"bO+1zN6XeNa0qdxYgjaIQVg+ZRcWSTySe/HlIKyGZUXP/UP3+Pc/nDzunn5/Mjy6H7ILsXT4MdWd3VQk",
-	"KhUpm/PC0GORpEAyAhTHV1MtkndxCBBjH6pF+dj70JjHx96HsUqXH2Po3OjtVyTJ6muSMKtRMKwaNCfO",
-	"NMuVNgghu0gSIaDsHcEth+/fx5j+D92F3cL12IlcYt84kWvB9lwWGqYQhFBFkmaFSExIWW1qYUImlYcb",
-	"3oHx2j3M3IqJ98jTM55DGquaTMB+HR6yqT0mIS1WdVTKuUNjyx47iWT5k5WxvCiyS4E1wFANj5UndiM9",
-	"U1lNqIAfkMfx9HlPQ+9kS//Y5BJr+6E2ZLxsAI/XWECpU7fzqWvTaKs3UR5i8z1OwYI5FU6iWU10LPQx",
-	"lMioi7JjtPdGknQf3378HwEAAP//",
+	"7L3dbhtJti74KoHcfVBidZIiKcllU2gcyC67y7tdVR5bbs/ZlT7OYGZQzFYygpURFM12GRjMM8z9vhhg",
+	"BnM/czfAAc6+73mHeZKDWGtFZiQzSZGybFd1aQO72mL+xc+K9b++9T5I1GyupJBGB6P3wVTwVBTwz7M8",
+	"4/rxOb+wf6RCJ0U2N5mSwSg4nwrG7eWvNNOmUPKCCWkys2KGX5wycSWKFZupK8HUhBl3M0umXF4IzTLT",
+	"C8JAvOOzeS6CURAFwygIwqAQPy+yQqTByBQLEQY6mYoZt583q7m9UZsikxfBhw8hju6ZSjgOqW2Er148",
+	"c9+XYoljqH/4kM+zw6vB4VgZfXg06Sf3xn3Rvc9PRPc4PU66D9L+uHtvPJgMJ4PJvXTID+ElQh/OC5Uu",
+	"EvjYfuN+xJOpeKSkKVTeHPaZ1EtRaGYU4wsztYuacCNSZj8htNGMF3Y2V6JgiX1TaidUfU/IxSwY/RRI",
+	"1dVGFSJ4E7aNQclJdrF9JPG8yK64ESGb8XddfiH+dDQ4ObrX7/dDls1mC8PHuYjZciokrPCVKHSmJFty",
+	"zbi+FCmbqIKNV0wuZmNRsIPMRJIGjmTQOWXVR6Tqwnxi+whSiypYzo3QJmTLaZZMWcIlENWIFeKK51nK",
+	"jYjkMjNTFj+ddH9QUnS/5yaZxr1o+7a4ZWp8PgiDXea9bVk3n5jGSXHUmcCDiwJomRWCpyN/Tb/StIg9",
+	"dpaY7Kq8oOsrGjKt4DnNZ8Kte6arn2rfwTXyD+HR3ofw0aIohDSbpzxW5ivNErytuQChJfRCmGLFYBvt",
+	"f9TCwBJk8gJGPlaG8QueyXWecbz3cK8bZ2N8PXYmV7S6dqhuPBUjC5kpeCbtYLXhZlEyuUhmMskXqUib",
+	"Cz3Ye+RPHeVtP7TAl4GFsNpR6+13Gvam/L348FiZj+TCey7eX/G03Aq/s0yNSxZzOIixO4mORdVWPZJA",
+	"t6csduw4ZspMRbHMtNiVRZWc/GM4E63At9lksvkMpNlk0nYIkBeZpSp5PLIWHbI4CqJFv3+UwES1gT9E",
+	"F3/Du/CnKIh77KnB9YmkI8vmyejuz4RocpsnVrHRlrllxnFXxmVKhxjG6g65kvmqlHOR9N8GB14V7l8z",
+	"oTW/ECxVbXMbdpFobjrBvQ4ZjfJj1R0naA5P9hzzazGeKnW5eVOWeEO7Askrrktzotu3qJD7M1Ua417r",
+	"SuNoX1e6qA/76UkynNwT3aPxgHePk/ui+2DyTdod8ntj+1d/MtiPiX0Igzkv+EwYXzl/OgF1pznwH6Ww",
+	"ZDlThWB2C3RNDw9ZomYz3tXCvtOINLQ3x1/HcGHOC5HSpuSrHoPNKjKramWaJbwoMpEyK6XhYGS+gi/e",
+	"ZaCjyhTOlZP7dghWEVHS7eeMHcRfxyO70Z3TSJZckcXHg2HcY09UwWh9LZMZWv4BByqz00MjJQgDyWd2",
+	"mZ5OUO+rqcIz/u6ZkBdmGowG/eFxuMmGeDqxiuOGhYRBJoXgRnjTtBM/xaEiY8gMTb3HfrRTYVc8XwhU",
+	"1rMLqQrU0zcNvtJcbzSDH+BF22w0+6kQZFe5qJUBE5dDm3MzrQYGD2+l0jk3RhT2yf/6E+/+/Y39T7/7",
+	"oPvmfT88evDhD8H6kMPgXZce6hKzDEbBbKENGws2sCrWcZ/laimKhGvBcmHv1SFLswtLUKpg09V8KqQO",
+	"Lc8tjNW7QHPkdC+sykNlnqbbFL0stfaIZnGWxp2Qcfbq1dNvNyzDWJm3Wbp1HSaqmHETjILFAu5s0d9S",
+	"MZsrI2Sy+otYNYf2Pb8UqKgTsWk+EZVyfPD08fkTlhZ8YlgE8/Be2P2LWLHvzs+fs++AtNiTTORpFHRG",
+	"jEcSXzBeVVbAQosCF6386VKs4NCWP5C5Cbdlkg2P2VQtCk3KpY6kvXOSFdrq6nqupBaopLMDlIUhG6t0",
+	"FbLYcde4A1/A6Wlmj3wmL5C9uDGQMcdBFRHAOmggIxYfDy1jOHPmwjTL8Ui6UeCAMytPsjxnxUJarXwU",
+	"yfi4/yA+pec4m6mZfbE1LQt8Hz5pptywCc9y4H6qWB+kXaMZX1lC1UKaSFpDl81zO2mjLoW01Am//bxQ",
+	"BlloJi9O7XozziaF0FOgMzYXBVNzgWZYyPQimTKuIxmfTO6n/WQgukf8m3H3eAxiY5h27yUDPhwfJcfp",
+	"iYh77DVZSdb64DQvOzIiHc60SJRMQdHewjTrFLSJ8wxPTsJglsmSE4W1Yx9F74aDbhS9++bxmz/+oZ32",
+	"d5ZSGwUT7oC3x5vEEBzvSG4RPC0ybsSWgl+SoDyIXx9GQa/Xi4K4Q/r8zI7/1A4kkvBvy9rlCnm+ZUF2",
+	"pZHzgxAzlRmWaZQTYXXi3OBi+0Er1l7aj/AcnBjov2B5JoVmiVpIwziOP8+0aQjGoyiIQ3grvs3OcqUW",
+	"Bcu5Nvbw8/QTyM2tInP3XfW2wm5AvqLFt5Nibp1pklZLiL+ufm4u/2vniar7HFpJgLP4z4/PY3agikjG",
+	"3z0++zbu2Jtw00TK4qP+MftBGfa9SrNJJtK42j9aacvNpCI2Z//gqCbhfhMra+53CHfZUZfcxd9/z4nV",
+	"QgSR3J8K2PVEcHP941k2y0y7pM15cWFPKxlXasIyI2Z2GjDSOb8QpcT9eSGKVTWkHN7qDyUVE77ITTAa",
+	"9sNK3GbSHA2D0A40m1lzedDvA7Oiv8oRZ9KIC1IOXl5m8+aIv1NLNrNEhYM0iunLbM7GYmLp2A0YlQ69",
+	"adz2kfZhXzdq+j9v8P3WwZPJskm7qYyqfTQceurjtRw3ur3NEhrBpzBMqiXZ0RqpXDRWddhkjXzMcbvB",
+	"SftgNwb1rMr8e16AnM/s6j4BxcVeSpQ0QsKh5PN5nqH6dTgv1DgXsz/+TaOlW338D4WYBKPgXw6rSNAh",
+	"XtWHz/EpHMGaaVRJq1ShsoTcuTKU1hf9QBWeFVU+BXy8Y/c6knUeOGJfxxBRsBpXqaH6tmbPcukpmAFl",
+	"gCk9dRuDzu9Ito5mzXKDLfPCX9dHvra4tcuwSG2swVYT3xouPH2BSs4eO1n6IexYDc/yYBQYT12yEsqu",
+	"hF1qCJuwf3354w8jtpDi3VwkVlUVMrVEbH9nmZwvgPmCHh+Mji1bMpkBT8dDnjI3wpJK3Yj04ZinXfps",
+	"8CH8eBrztb6ESzuDsaAAyYznliMJnE7IMomTe3X+pHsfGAdMB9R6mv3Trv0pkgcvnjxi3xw/OBpZe0CA",
+	"fLLHk5lllgiWSeQN47+JBFTs3P6pF0WhLsD/ytkrmSUqFUwqmUx5wRMjio4lIQoD5VnysVu4UgvGczvX",
+	"FZvyK6vXj5WBcaYsCl4u5nNVWMVAZ9pwacD9VW3ag2rTygG17Jh9XdfwSyFvbcNgJe3Js2+FjTBehMVa",
+	"KOXJ53mulnC5tId6dhxPVDHO0lTIj1xDEATw+qVEHcRMMw3rCAYTuhizOrkfVStXjaNl6SblxdtaOTsu",
+	"0EJBBIGh/pVm88U4zxJ78ZQkm9E0odokYOWeSmua8fxxUajic4qDM+kzFGtHLwrRyp1hnD8o80QtZPqR",
+	"GwwKuHG6eWb1ntpeHld7abV5/GTbMVCmO4GLt7GXPyg06sfKAP1b9gGWAM9z2jVL/VoItxbOzNgligrC",
+	"qzSP6jbDKcWT50j2SZ7ZJ6YqTzWYzfiKXl3SQWCs60XG2qZN9x/WomheTHXrM16YGJbrOV/liqfnSj2z",
+	"VsLnpFNcT5SIYKJY9sQlu3fM/pI9hP34KL1qkzS2ZDqtDgHTmUyEVRtBnFk95MApVOv6lD3vdu06p2wi",
+	"8AdytlmNCPw/PtEPhhXR+1NhNJcW8p97t3XRB3YrB2G7jtgka9T318xgiKb5jMTFD9f1vJYXbtTq9iNX",
+	"b3lelPbRR5EEpGIUMxh2KnJhHxxZNTdlJRmUHgScV7lAPE3Zf6YX/Mlaaf7uD+9v2P1y4C37Ty+D4XdL",
+	"C/A2KOAMZyeYc/LTp0TKysQd2me79f6sYjiML0VxlSXileRXPMshxP2ZuUXKDR9zLeoaaDIVKSuyi6lh",
+	"Ui03mCHom0VXc50OX9gr3bOJEUWT57+EbQMvxJJnxnkh4G2ZvGi1IyovgZ3FuVLfc7kiVV1/LP9SCp0j",
+	"YG5rN69MsgH5mmsU6Kme50oxOxBWjqSF+qyp3wWfzy0R3Xl9vCH4TjFQL3hh5WZYJdRlks0LdVEIrRk3",
+	"TMlEoNCeC0mB/UhqUwg+0xhDA0XDKmc99tpuT+xtZkwLoskGvMiurBLs/Eiwf5TOtM6aPjFJvJJ8Yaaq",
+	"yP5+O/JM8MLKToh8TMHGnRN7qdSvQUUJtc+3EMHCv35LShgahLWROmfC2nF8/fp198xLuGzJzMyXfKVZ",
+	"/BDe5vvzC8G1krjdvOUz203+V3JeqERobVnbY3Ah3KLtbzdmWJrGk0zkqT2CwloHOhj99D6A3+xTYgYm",
+	"2AJSjfIyJyKwylIQBs1wLTdsprRhw+BDWL1nplKRX/OGhbyUaikZ3Mui4GJuug+i4NRqxOzPj8+ZS6iA",
+	"G3Tw4Y3PXoY+UXmLx2j1WoiLskXtcG5HqMFsQ1bmZEBkGqOv40LwS+3yOk3BE3PKYlzxmDiRFR/WKgAJ",
+	"90pqtOVF+r1IM34Oo/8yGrGVb7H/NfuVOISwqtWpKD4bP8KxdR/LRKWZvKDENlClIxlnKTrDYuCk7mGj",
+	"GJeVpY+uGQORbwqkNHjiWZKIefWZlgQN71M4wioMlK6+0m1DJW0Rz+3I3phRroZVxSMJRvZC2lW0UkGk",
+	"DBxGDwaDPvvv/+fgpHfSG9zr4FibCXtuQG2ZeF421w/KvBA8/djD7lLyjpwrnXwI4F3BZOGDDH5xeaod",
+	"8iJw6W5w70i4hHMNKe7pTbxJ9KauNafBc3VrrhE3xpJGMf8SUp4zcA4yKTKgwWoKTKoCzavxinGrlhlW",
+	"LKTJZoKtBDpMKGZxe/4Il6n2K/VJlKEWSGT1HU3+cnwSE9itzJ0ZXDOD2yNUuwU2Njy7eyyj+YJmEvx+",
+	"mYofyhWDTz9UBoJVLRoVeornKpMQDwflG0JynCxel33ag+RnKzhMhvEvTHVJ3/KW4PPreuwFlg9vt+8p",
+	"o5iptTosK2iGMl2w7rqUunoWaK0kqPHGxTzddcQQRpypq30GTEvVPuYqBO9X6lQfhC2w1k9tQsO2mPX2",
+	"2HpFJj/hElYDC/09qy1HJScx4hJgBh9QzXeZNqpYtYeSISJvyUWWu2JXTYdMiqXVfiE1rEk8EOKv/WPb",
+	"uXZD+V5dCTs0GisvCg7iLd+cAhHDtbiMO7ich72WNcS0gvYP2Ev7vL/f9n6jDM+3pETAojJ1JQrG8xy+",
+	"otc/c+84uDZ5wacOXHr37dClTuBibqOIZ5luWe3HUHFI2bnEQEKoPqNjehsU0Nz91kltGz0QUSsxu2pJ",
+	"R8wtPA9lwC4cZE/m4d48XrWTGWaMThW+t/pO7QvtWSFhMCnU7O1W9rSBIYnUigR0dJyyWC7y3Ks3hPUi",
+	"lkLVAA2yt4+gxxClVhvp32ho4CniEyOKDQNDp+eNB7ZGV7UlrA26tnehTyLbqPD5AnW4FFUdnj/3CG3C",
+	"cy3Wae8m4kXhWnlrx82pVdqcA8Ep8bcpddxAN0wfSzTbp1GvwqSjWLOQQszvrdkRxUK6apT6kvF2rafU",
+	"IRpVs2So1CnKWS9ujSHF2EB6nRHabNFANtBYdTApsX1rmvxOJxxdPteUXsFN9eFezE33WHXt7ra9dl4I",
+	"SPl6m5Sb1k6xOL91hshNVZrpXkXuW1HbwhEd21TkX2k2L9RVllI1GBg870wkl5lM1RKTvjxPGf6gV9qI",
+	"mX1yNjdl8YvQJpsBdwKXoA7L/CX8O5K5mJhqRAoqy9pKc8nwemfe4jCC0WB4H7MF+bu3/oNv8dX2hm8e",
+	"3O+XW7O21G6OVvTMhTx7agUwTOItTiIYBf9FLVwOM7gSrR7O+FgtDHs05eblfCoKwcZZnjv3s/+CciBD",
+	"qwp4rsVRv3f0Yf1shsG77oXq0o/WjOy94MvvyV/4oTG4a4r8/O2oU9zek2oQZW0u28fh3VobRb935Atm",
+	"tbCHtPwUHvQbqvSQexh8HAct610qGeMqgZxvt+4rrm9O89xuYsUgu6+VQw2bkSqI2Y8yX7HY6neYix3D",
+	"6GLy4+F8mly59rpr1b5vvbs/hEGm32IyTi23t3Wgr6cCXCsIhQEKVMIlOLjtYNMFuk+E89l5xDZWKhdc",
+	"1jjrNeP8Hu7z7NZr7oeKsfZzRZMKgvUZPZXaFChdNIa1XEU8uvEpIoUT9pnSKVvM7a2Dfr/Pymw53XIy",
+	"CyyUyYRM8xXTLsPtQkjjCq+VzDMpmJ6qeQ9zqKvEWcsR/dqU/xpF7/r9N1/vVYcmlQG2zzPJfnj1zBtw",
+	"6/F3+d29b9bX66WdGoAY+PKib1diyAAbQGdXAmKpi0KKlIl3PDH5ygp4WN41pvFNG9Moc8iHrdaXYybt",
+	"pjlS14bj+S1qsO3cRy1Mombkq0Fdt+2olW8g37gV1G/a6JxuJdNmN6MFVZfrk9JrBloalB8Lap/duAo1",
+	"dlFfiVdA1ic1qsYMFlDg6gTukF3W5Y4qUlFo58JcFOjt8uj6xJL1ujL3icncztxxqD059I9znF2l18xX",
+	"p5bDTZma4zta7PH9GWuZ55a5DMl2FroXR/zQTgWPr8jr3TTbqyp17tj4mhmQGFW0n6IsdfK7MrB5KpyC",
+	"CogulpqQS8fswOmzqHbOF8WF6NSp7MF4KI4n3yTdQXrEu8fiZNy9n9xLu9+I+5MHvD8eJMNWFb6yBa7V",
+	"9ndyvdKyWLMGpgS1KKbgUnOQIJgKXJjO7k6KlBve9kVuKu+4/Qrmc2uWijmktUsW23fF7MAK39gPLwMO",
+	"wnuc+4dDYXdZx/UVhSLnZAqhcjUPRkEh5jlPAI6D2+MZHPoDCgOo/N5y3km5DD682V8N3mStwcjBXjtl",
+	"HNON8Dc/KDgF2/UCdq/A4LM3z8Gw/802j16rY5KyDDZakfH/3KW8n+7TNHaDqRXcrhF8afw69oG0/9Wa",
+	"tnAy7oujZMi79yaDtHvM74vug/E3SXeYHot7k/tA6LuYwIZC7dcwBzj/EJZvFSilxgyvC+nI15ZnzfsN",
+	"tPxmC7Np93LWnN5koyPV3rrLG1ne79LdjStKATrkHeGvwPtdEWHr2lxmWMPjBEcN7MFKJoq4oFpCuQr2",
+	"dyJMpGN3F/1VqUr2r0JAXXx50WkI7gcMvb4lblxZkN4n0G0MbuTyL/eRNy0H9KHa4ShYNn4LJP+CCux+",
+	"n1RvF9ELSk+ynNTZL07437e7F38syzdZlmpIrBLgKo2bGWQxO8BRw1Hooqegs80bWU6yvL9hba7DIrQR",
+	"bzs0y4DMYU/rZgeupAz+g1GGzilWnS0koOEtp5kRes4TLK8qstlMpD32Eg4ly2Qkq7K0Ysbz7O/oyrZz",
+	"YY/YwQ9PHnUgYSYKHvHJf/xfUcDsmFOX1ZWo2Rj9pTxJXMElXIsCe3ckrYWuJJZ49dgLMVnoMpH7eDiM",
+	"2QGXDFLdQO8C50xnhHlwKm+bbiQtB7lQxYo9SkosDPb45aOQGT62+q8US2vzd1DrHWdpVogELQlmdb00",
+	"BZXYEmqRpeBfiWSmldWD/E+++uOwPzyzSw//egzTs/+8d8/9eO8BemntwElzhVwpNYmkt/rg4pVXmc7G",
+	"uWAHZLB0AenH6hsd/7NuSvb9/Yd2Qq/++OTxkye9CDfs54VgfKYI7RDqur7SeBxBQwLAT2XKkNIB4JlU",
+	"VcodH0YBkUEiWY3OGwkM247RbjHg64xXZSXjZJHn+ONE5XZFRywKXpqC/8e/iyjARY2Cl+cvzl6+fBwF",
+	"IYuCf/z7P/63f/z7P/53vGx/+G//+L//8d/+v/8VL//3/ycK2MEsSwrFdHYhO+6u/9c+QFX1CFUJ5PQD",
+	"LDqKmEhWlfdasGKRU4bepZgbCoGs2FIUYh1nrVEXee25bbOlo+jlze3qsWDjnMtLSD/bamSXIqclOQac",
+	"nBjXhmxTNl5gLE2kGUD92ZMIVV2F4GnX0mlLzBhcsG/3cCWjVonRJedXHq3ljfCypMwD+SL/axjJ2PN4",
+	"kW+25miM2UE55E6PvdxulrkkoHhtpwd7i9idLFcoJ6xShmpD3d1W/Sgv87XQVfUhVbS/I3bmtSb+mjvm",
+	"t+fXBi660Sxt8buopSxLyDav747elWvX1+UoXjufl3hj+cjbkts092Xlp/9mklLO49KirjD21uZ3rZXc",
+	"iBJcN2q4/zne3nSaX/P0uXf3rnlzdtaQNefSSm9watss+5KOQuczrzt7dguIVcep3PrGhobrrHrvfLmX",
+	"JVGtJZ86r2HsgaYRmYxFLTp+gKdaimVYneSUQRI1vEUAqFgkEQaHTUVh1Y8SDNchapBMWoWOCCk7xoXj",
+	"MbU2kgdxfRVipvlKs+V0Rdn1zk51T6JzJbsSroZlk9FYI8HGktyFsnCVzrcFs39N8SsY7Ss4AnuGI87B",
+	"lhU5ls455wg3LBeWXygpeoiXqKkkXxp2KcTcUkPmcDxPIxlH/oujYMSQqya54IWmMt7yOlLvLJP++Aaf",
+	"Mhb9TxB7/nxSZUOY56+btOQfpagQtlvyxNojPzupm/UEsEQV6V6Jm/SJ6xI3NSFllZ/wv71fjtfO1IBH",
+	"95ocGbzr1LM8EM7TK/cZfFR6oBXqV6KwizQp1Kw5nieWGbMY7yJYr/bkGlzH+u5nlsPOM6Gbata1PsDr",
+	"s1O1WhTJBn8v7ifYYm2bOvIBESyVYPqiZKhIIByfjmRtOiHjHnc4cBMfIJEnar7qIOKoXSsq5xO8yDNR",
+	"VCmSqogkhzSdUt7XcinrC3gQP//x5Tk7hHsBgm29Kq0OGY89LtyLywogXAIySGsfgKiXh4i+plngCSoV",
+	"LKvhlYFvRzv2PNgvWmWjEvPlA59TvffOxTYV/9eu1q/noyCv2FWf3qJD+yqzxxzLo7TODt5slQS7R+Gc",
+	"k+LW43BOJv0uYxJuVf0Y9hePSIC2WMJr1beXiuDfb1JC2yvGm6VkdfpvnNx8Y8eC15DAatz3WKbr4T4o",
+	"xHeopYQCSgiVbZaUx4+qwTXr/6+zpcvxhrRC1ZvbVvg7wXMzba5uxVfdhNRle78T/+P0VNuHNkSWzljO",
+	"5cXCHnG0BxF5z+rQxcLaba1+1lqC9kaSxrxoz9a0hnIJPLKWkoFJ3o1D1TxIaabnOV+9dSp4tVl/fn7e",
+	"PVZsU479JhcZ2D1oqBKHI/fuXhn8M/7u7bUJ09PsYgrpINWN3vKQ5aw3KoGb86erLHd/QcqE98ZoC2Ec",
+	"sFN9lC/wAo4IwxAUbZyAawSg6hNxCmpGTfvQDjNogajgszZTqzVH0d9QbyrhOqU1F7mayEaSd3LtY2RT",
+	"qejfsCLOlUu3tMBjgLZwfPINo8pshmXkbSmmWF7emhW2BDgIKGauavEpJyck2p6LQmOtkkudb5CFw0pp",
+	"Mxwg6BmSoa0mE4GBWmByALa8y0p6AqVFymdSGy43WQGWha/lVW1u+dNO9NtTuErM/TRkPNeKkHj1Wm7X",
+	"KTY9sAo5lS3ZUwuhZLeJve2qcvPT0NLCNVVTaZ05AgzMDpyREACaLF5PVWGYXsxmHPYOltAl0XhDrpZy",
+	"O9hMM6mshSTX3k/wEBpTE6E0CN7NDdUJzdcCEK2INtcJQMpKw5XwtGc6PG2HEw2T3dNey2ZYzSN648zS",
+	"3TwgUBq5jYqIgNbKSCc1VFr0OVQz2Mnt7Glr1W3XGl1t5+yptDPXQiOfQm4CWWjoGIkzTJ5EEDLKT1s7",
+	"DS1KcPMwbDQvq/BiwyMPVa5+Tu/BcroiJ39lgu4WSDLq7d628daES3/3/ddXU61R1TWkvru5R0Q1RXSC",
+	"2zX6/LO3zeq7oS13UxPts9pYZPU+b28jcIbI3nAVoZnuPegPO2wszFII6bcq1F+tKWSRPIjfR+howDQV",
+	"T3fCH2ruhij4EHdGkPQUU+p3DA180L4C/xt2K9JhJDN06kJNB4sPKSOCxYd+RoT9u54PQe0CdqEOf2V+",
+	"dEhapGs/xRccNYmm/alWUveWdg2pSwsD1c819xotgyLpVVwI47l3wYxoHgg134yv5xaZakbW1GkAQhdV",
+	"UozPrV1mfpshi7n6bWwP5wt4A6XHt/HqQ+eYOqxr2vV9bP0y1QNsdAm4VWJEO/U1ZAec+kiByHIkhUk1",
+	"a1QUMu4813ivT3SdtWjcg/UzquaVRwDH3HYwCR5qazYmolx/pR220LXwPbeeU0OjXIuYCWmFU7o1Xiap",
+	"w7bDbmyGxfCmHUfwGG/etVptPdtht4VZFPmOw3n14lm7QLWvKKe2nuTg1m2/jAT65EdU+bpWm1Tpuygc",
+	"3VOhzu1V+u5AL1SS1g410Eo+pyyGycXs54VYAOoX1tzcGk193MbX9vzaHUwR0iL/cQKlUDt8E1BB1xx4",
+	"IinEBpe1zi6wizbcM2LxcqpF8jYuURPGXIt7x5bJHA1ZwWWqZmy8AnhfQ+351AQbE9p3AdvT7AAf66YC",
+	"slyxkVNB4C3lRzo99nKqlhKzfactaaV44/eTv/xPD4r7f/7Lf/m5OF/+7dXzb+8/ffb8356q4TP+jL9c",
+	"3r88zgZ/uTq6OlF/CmoZHPj8T2fdf8MemX88fPPHP73vh8MPf7jWgKNla+7Rm+bBcRh7f1tAK6KLTBtR",
+	"iJTgajOj1xbaB/37VuSZFa3t3B0LyoxCkHKjQCcq0QTtLk3VEr9AbhBwwGjFJrxoqYs0VjyZNlw4uuI9",
+	"uqfSeg2yCUVycUIZJH2ku2EZ7RTST2kZIaYPZ3+PiD4M6u3WQr9yyFjvGNMedK2VmGnLHk15bLIGiMtu",
+	"lX04jP3L4zZ7lN2qfHXDEeVcm7fChV3ao6OQAkiERUlmRPiUtsX+kj10aoqQKVRZfOXa/q2FYLxbqr6A",
+	"J/2jEVvMyRJfeKD0O5i/MIVdPV40Sn9KdWSgzLALZUqpUo78pH90IyisnEMv0Lcz3R6+yF2JQm2VDZz+",
+	"TLJZlucZYZ/XxnP/+EbDkeKdeUtf2XzeOJsTsylPHZbGiJTZN1ShcZkI8lpIZdxTG8/l9cFz04oSHtOL",
+	"Y7aQJsshnYFWSi+SRIhUs4OYxirSuOPaIxXCDlpDJ66DGGk3XstVoHcjcAG+wI4fcUrf3ARz0vKP2nbe",
+	"JA1pq4em5Gc1nuLWL6zEQP141M57jTablHEjvdTJul18PhVGKq17dtsYk+sC+HcZ7a8Wl62hBX/2GH+L",
+	"QfBx6B/P+QVNS8muNZCZkBeZFJCeB3zM6iUXSkCaKpD9rwAGpG5xbNFI7Pe00w1xEX6Kgq+j4A262tFj",
+	"Y+8K2bwQZTfHyaKBjvXTbqXEbzx/meOPX1Md8q+6orny0w2xEo3+Gqwd+TBYQG0gXbb7Xe3I9Vyr1RET",
+	"MpWnt820fp/Myi2p39ftC3Iqa+BvSQZac01gmuVYq3xhBIunxsx1zF69eEaW0VTpqokAy5Waj3lyGUZy",
+	"XmRX0AEzz+RlN1cJz+1hR0qlv58+ZzxNC6H1ug0N3xkdHqJTkH7vJWp2mEy50QC+V2d6w/7x/WvLrN0S",
+	"fJrygFN3fXN5QO92c/1vx3v5a3Q/rVGvPcYiWRSZWb20D1DAGBrsnC3QYY9/PXFH6l9fnzeA6b57OTy5",
+	"x/719TkVouvFOGYHrrzvKw2trzvkOnw3j8uePLAM8P5qWSyNIoR/JifKpXZx7OZKLZx9qEgo0xZ81vBQ",
+	"B+g3C8sIhsA2VCHU73r1VaHrkIYQYCCQfDRKezbsZ9DHooWI5JK2nLs6LuwSa5SdMdSV/8u/MK+dUaZk",
+	"JLGUOKaEkNiL7kgwS+Iz6r/EsRcdNjpi0aLfP0r+9fU5/EPEo7LHkc4upKv+hz0I7cgs/8AtSHKezVyz",
+	"lVIWQUmC3RFEF5hmyZR6d1s7HHcIH+2xMzbLtM7kRRhJai8FnbnKSkbX2AgH5DfwJ0yC/oB8xusNntz8",
+	"4l4ksQQAuZcWxZUoQsCJ0PTebhcGjSuxWGQpLQWbF4AFbQ8WLTqk8Wi32IiEkOl6Sx2/XUbMDn5y2U5v",
+	"DhyDXC6XvWKSdC2lqKKniovDYpLY/7f3daxZSJhWCFTQkrpSoc3ijGhlNGToINwDqAoISmVccsppJKvM",
+	"Evcua7IeD4dxBwi4PdupygXQMbZmL3NcQDfkhRjZNfoF/ma/ODfHL2wmOPgjf4nkL91ut/x/e2/c2lo6",
+	"Zr+w436f/VKDk9qzP/SG5tDs4DY7QtsL1TjcSKHsr0z/PcW8qvh48E3sSgPjx9BI1++qxOJBv9+1zCiT",
+	"CwgiHx8N8AFq9IGJ0djHNGTxSZ8ucxafF1zqiSha+zWxOJku5KVI6aic9E/KgYBHysUivUcGvXdsfYf8",
+	"Dm64RQP2C5OtbdjWny17KeODR7S3xN6w0C0EBIRtHZAbry1b6OBrj3E8gMhRCCwJuKZBb+OVM2GmKoUO",
+	"R9C92s31hIYMGXnY7x0DE/hA1fgFYejO7LNxpznish83vvYBvZZGVjUE18T9KbWRY2fwxvsS6tZUf5vX",
+	"JCqzxie25Ua4ETswXe/J3Xhro89T9XrXvwBcSSUGvH1xHUBirZFT4xNZKmZzBW6f7qVYdTNpubD3nfI4",
+	"Vcmd8VPvob+IFfjDtcnyvKx0hgQ+kTY+19L6B741GLJf2K21sW1+Fhshd41SXehGjB+t6B/bstVOtpLM",
+	"WiCbd2dRNZTrzkSa8S4KC/vmk7U3b2r4hgS2tc8bq3qvOaKud2uLO7AQrhfi9v5vskm7lSSCsQ+HsO37",
+	"tt7jDOodvAemCHBjSYgvWXwKw7ec7z8dPUSPLNWEI+/X1HPfKHUtlRZioYlyYLiQvtegSrsigJyE7Bnz",
+	"h+wKOZJuO8WN/rz4lfuwKKRCEv7P1q66jZf77VfxncAmduihCtnv1EaVKhhcb1iKr7Z1Rm0MwBK//VSX",
+	"uqy2DMJrxkppkPqUJblVNi3lYAJni0By4Rn7ypNSrGzu6Ftr2dvcbWquj2/rI7drdr13ydBxlVwdr6dF",
+	"o7CK5Nlar380sLF9DS8xnyy/trKZS5a5pDPHiEDWIOBAnpcKcCTL/qQAsRQf94/j0HPGoVgaMamAFSRc",
+	"Wpu3oFOJsgXFGFvIXGiCXLKi0Z71zDiV95GSyPuSFfZM4Mk0kxdOB7bvKQQ5/fDcl+q+6zWGTc167EyW",
+	"wtzyCqy6wbrPsvvbKJI4AaBLVHNBgSK0hjIxGSLRlPy7qkpGDzw8DKMq+aOKSJbJrIBHZHWs56/OSSv6",
+	"9vGzx+ePwa8UtwIVYT5KKUR4Xp6NSJKSTw0kj3bS9AeD/r9oBDrrDo46HVCfu9XRHrEoOIoCy7xwFREF",
+	"LNNKAgos2Jr29H8dd0Y1TTnTtAUpU6VGNYkk2yDOQAKV+V2zU88Ai48Hw5gw06hdXaZha4yQPfZSoBFi",
+	"3w1vKhv9jXlyCRhxzRXWCmnQ3gt7DeIP652522B7ccqv4M2kqsmeW59K7FaLtBT80luiEYtfH9I1EOVC",
+	"sxj/blk9O1CgCPs5r8Ooa8u+tkKo+FGjCauXHPWP2Q/KsO9Vmk0yy2bL00kN/QBfjbk+qKcblgYDmLDo",
+	"vcZMv65mAjCm9vDaDRkr06tRDqhF4ornC4B3QWcwe2mXmudgnUD4uZqQFqWNkagF1n/Yq3aV7KgPakQ5",
+	"sGsKw/Z/HcJKC6s2rN0c0tUOjJLcFHaKJaNokiWuGhSDc5bkmf3NsrBUJAQBSIy8RMRjQHcZxbCBoUIX",
+	"bub3hkT3WbU0CP7nwjNrFoJlgwdcpkAUlrE6SYkkasmmPCd1eqhzZXYAlUT9o7hjF9bJcCgXIx77gqLD",
+	"dl4gqXUkqXDeY0W06o3fKyy10ukUA8QjdKtp6ieRxN0egZLtVrEa9aVATg+Cw17KJBses6laFJpdCKMp",
+	"ibaAFCREuMPVjiRICPCMaccxeuw1LBwV1oEeAinW4HU5iI+HD+i81NSJDjnEFDxnFQTAJfI0hB57SaxE",
+	"Kg8GxfDiCncE9keH2I4ZbrD7CtIEEo1h+zWqIJHc3jEet0abSkNiBw1UO6td0jvVxAjsXKqkiCTIXJPN",
+	"RI+dlYwa1H48f7jr0PsdsfUBUH1RyJByWzipV6cVf7KXWaYjOVkU6C9c8tU6a9qwuj32A2CIQuUicuGZ",
+	"oK0tyfK7x2fflo5Fyx8xiTnTLFXJYiakwXUhjxGMAe8r1MKUcSrnc4OFJz9VJGP79tI/hqLzQe+oN9xb",
+	"esJTHRSCkQQS5jXnKAyysjbCitSJoCC7jTjggeM9pXF0DhDRSNvljxixiK0p4ZhODj+5WcNCANJnuuo4",
+	"EYpdsBnNHe2zSFK1qT0TpfUUUutcoF3Lzwl9CVLCYI09RkKvPXMvVhPG105L6SCEucNPX+ly0rCL0itU",
+	"9obIyeGWoVIaSQwqg5ywh17jEFCAAx07+vkRAxeUZWX3HA7MFOq//07sDH4CJ8PfY1KgWW7tMzh+wOgt",
+	"Xxdah3TzzHLLRMdIWDqSzwtl1V2x0IyuuVst2+DzrLfis9zdX6dgd4rdnei1dQQSyfI+rsGn2PFGnSo7",
+	"iioMCfGwso92LYpgeQy/EPCms+dPvfZLo2DQ6/f6AGuIYwhGwVGv3zuihH2ImtTqPEfvg4u2PNtnoM7X",
+	"3PFqKTdjzYYg5dFPXPGnGIKTMW6xxsMdSRSQ3JQ6SA1FWiuMy7I/IgWQM53Rq6xeAE8UAr34yCtg0dh5",
+	"ZveQyiO03X6sr7GDHRfgThyvoEgOvrPk+aU7cYAQwa4ynbmBkl2DZwUoGTalPFZPU1qnh1gwW3oN9Ma8",
+	"5+qWw5eX2Rzynq+57xnEc+2N6xH8nJC4HSOtihIze4ODbqBIVIWEslOL6lpZ3eZvG2qOxxQNAkvxs3QN",
+	"Vd6r/o83jdAVzlQD3AtEe8Mw0SEMttxCoMsG5Koznw8o9tkpseHbxlbDZVxvaO2V529eKQx3geNVFT4A",
+	"nEuqIWZixDvjwTRzTYEbjIrsjskMmZY/PHlUInNb/l5iPUdyOxQ1HUNTcK1FzCaZZegeyHOPxf+JmO5b",
+	"tGbxLKdWAhlrHOQgROxs0ECw8qYNaRpCkggOTqEj/zkzLYSIpHe/KthM4dnPlboUqVVqoLE7y2Qq3lmT",
+	"DAq2sXOJA83IcxKmkSwZGmw4e+LTKXlDXZldCyX8vIlChzeg0PMamwJrkiyPuBvDFQ2kQimoDvfaPlGj",
+	"hI2HXgEkVTXeqmlbt5YJWce4oh+7m5Ilw6Bb+4ugJ7rwvy0oK2/CwCn3IHGG/X6JhIJl4+tuZSgB2ZVR",
+	"QYpTSy/9jUlO7qR7be8f8WQquo8QfX7TN+n+Q7jZ3QsfPsYZtT1UzvzwIU8JByGARwbXP/LKC5TBQ4Oj",
+	"6x96jpGCc6We8QLbAR0PTnb5WBkM+F6kGXd5+sfD4S4Pe5AHhHgAzz64/tlzpb7nckWLAxkjJ7ss6FNy",
+	"spaIGCf9HZbnpSiuskS88jLyIb8E8R1IprOVWhTMQWHwC03phjp48yEM5qotqe4RGavoAlBLiU0mKtLr",
+	"saeGESBuVjqpKy9jj72Sl9LqWU5ZBVziSFJeEVaxrXdSCKu4ORSAJlYRjYJ+75soiKvcLKz3JPOBUt2t",
+	"xYfWvfNgQDmoN624TenBiT5UZm+tx/Mf/EWsAuQMsOsPVbragSkQp0YIrUUOR7XaOQ8DP9hYT7tfez0P",
+	"PJXSwtob5RLHbesp0Novd3/U30Zv3A+UL8jXVgGUDufFhUwYpB9/SfacBDC5nRkyVXJ+qKcsUl7qmiQY",
+	"3KYkqPryNKXBeROx//ZkQBhYS/+6Z+CeD2HwzANl23Z/ed/nlTH9HVj2I0oWuBNKn0ko4ZlC2dIUSR/C",
+	"oNWNWzVXbfJBbNtK4iqk/DpM8PODyCOs4hQZ+uSqyEDp6a352yMJUQ4rRv5zLZh8Wloh9KqGd/E+pYOR",
+	"A12yNNN8Phe80JGcFGpGdrkVjCF4r8CcGotEWbV4UghyrlY5P+jFhayOgmKpEE6yQ2nzi1f+b0qvbARP",
+	"YjaDNAQq3xSmHsgzSkXyAGMSrvaO3BwdzEoqo7G0OhgfbchY3J0bydgJDHQX58LTiZ1YdXujHcBCxG6c",
+	"3pQR4lhIJtVaqMiBIbQZI/SednuEZGvDov7EpoNrXXyNvCAn12/UZtiF/zxxWXX4xPH1T/ygzBO1kGSW",
+	"7MCM/ejZE6xE/G0Kj/v7zfWF04B+o5LnW8o5b5c8Ybv/+AVq0M1wqFpKTAfisnTOQf+q12DQ1Hlt6DIX",
+	"wXlmBUskkZ0717GfyB0f9Y+rWAan8PjSvXfTK71QBGbq1d4JAfQW/vxnYT4nc/7EfHAHxfnLKMt2OEc7",
+	"siOXMhF8VuZ6xyr/qfTsPwuzmdXtd9YfKvM0haM7X7S5iyhdzTJCvRhrUfbgLtv2od2+Q11ZiFlBe7ae",
+	"YTAEcDcTWFjVQ75swDdfGI1YOZZtgvacSaNqbiv0u1C/CJeGZx+xh9hj7Y4FQ8UV3B3JqVXxpXa5Zevp",
+	"UjV273HzmpRwz1bKtuXnFc6Y3UhMPVrLgsJ0BRwKFBX5qVCdU0ouqpoltAgCLCb87LLgpk4zIIW1anXP",
+	"yrRX1+lkoyvNEhf6eByaePWmF/BbeZTKF5AxUOoHnosJ4KgXcu1FP4glQ1rEOiUP+/vAUSVUwwNpmqrl",
+	"R8f/bJsPbiryOUsW2qiZKDQ5/RjU1fbYQ2FNRjFp8bwN9/OGUbXpTt6wzyrUKYbzZYX7P5MVtL/j7E4X",
+	"+FX73DCBeE+f2yEUNYnNuTUoLbH0qWqlW/nTys49hpp7M25CiPpiQAl7IP+VYulGQS0t5t1Rrqnr1rY5",
+	"YeWMxvhpORB8ZVN4tkKSpgX7rbpX9rYA7o7u54nh8jp9eUfYYT5/hFZ/3fE/fA//2MkFD65w4AcHPgPQ",
+	"hq9057TueM0q2C2WIS4XgYv32I9LKYpIWnV4VKbGuXqh0teC7vb+UdyimftaOIyI9PBIOo/LwZpO7OFF",
+	"1lPuOz1KWverIKBaUCp8dyQd9AqwtG1ecOAke2vY8FSpZjd9KMftuDBVVWrp+P0d+mth8e60jy/ud6Uq",
+	"6U3c62ITTC5SscN2aFcqSp3DnfVamd0pYBIYKtJbj4M1XK++TsI2qCSnazwBs4F9psCu4wnoeb0ZQ/ic",
+	"PlUc4QbFB9G/PrPVBSNq+FU3DG69sq8sfauTwSnVUM8p0QkLrKYqT8E5T6/4wjO90wV/7y5dJUXFXtYN",
+	"uo/XBsPdVBFsaL3JIfwc+XKlDHLjVVautQ8dsXjYH3jKFT5i+aZYhvZiHy9GMqPybJGyA0AfxPgb4YOA",
+	"NACMA6rKKLvfIpo+l1XlsxMiCZeRHNM3MXO7/yC+Bvaj1Bg7px7CB7WhoAlGskyPgLI61FStaAHVlu2n",
+	"2aLM8p3OuEiAZ0nF8JQuUrG407ZqWVCLqRjxNJLtKrBpYZ1Us+tSQbBM3jnM7Wb4+nxZuuLe4hT7Fin4",
+	"fGFuSS0Od73/Y1zQ+0nN5wvzBfyl1wvs8hxhCd6yUqXWu6R/QWF3yzmVO6zKF0yp9Oa+e14luqW+UHLl",
+	"r8MNTW2eflDmheXOd0bhb0SXeU5NBioNoRSl7QrNrm6qQ5I113itQWQpzz9URzdvKwMdoW/I8gdAlzyI",
+	"oRcfjTGGEHWHKuvt66scztLndRAbtfYAporSoCOpFibPriCb1SHhwPCcvYnwSYjTBx1frcUpEO2w4Yov",
+	"DdlIbrZkrzFNv6Pl/MR1oZ/DhnVT2aHEyikudh/v/Pl3fO+W/fmyTmBf0ITbyFYRw3cjF32NkFkJ1U1b",
+	"/giZkaUOCeVh9jgRSJWSdmqEgrco5Mhh1lW9DhFOYl4ILBmud10kdJ6GCefM4BaompDNs+TSmiPjFYth",
+	"xeMQCucdC7YGJBk9ErP5Q89Eza2VZJqfPIASg0jaz4wFAMwTPCA2F4Gn3M3LaZYTrwbIzYJnUmNIwaGQ",
+	"mNVcRHK70Vmax+69OLUGpuRB1eWXTTmkDzG8Vj65EpgRtB7S8C1Leot7pI68FknXSxjX+xTr9/Bl0MKS",
+	"FhtL9Ep5xwuBMIMAhmGPikgZ1EPMxEwVK7s1lbN3vCKbelT6CkjSOcAzmQiaG2GucLsrhQA5YSUlAPMs",
+	"AXrTufJKcuGaaaWk/V+zHsC104cS7yzPjANYi+SBklSOhl8g7AfqseaQ1LHtsv0iwYucMnoOsXc8l7ED",
+	"5fsKFjebOGwWRObTBKxFcEN+tyHSGojU1vY305GslZTX8P+U9KpP8DU1XzmBNUWyammK2+A70dkOPvSH",
+	"tXMGr6QqGX8Xca/pJCUASAg6zoVS6WlFEKqgyYaQG7fQho2F3WuCsAHfjVRdeINrItSm0zxCttbgrRtN",
+	"QkivLmFcFRXt1EAh5oVKFwlWmW6oGXGRj0ph8fuY8O7f3/yETfK6b973w6MHH/ZqaTIWbGDHdtxnuVqK",
+	"AvATcmEQASHNLjKEsZyu5lMhdYjMGfrVIS423rupsp9cW6Qara3FphlXynw1570aXvzKMsuJcDb4D+qy",
+	"yi7N4uPcJ/C+mzgS8MkdgiNfOBhyaxP89erTN/Zf3Onhn1wPt6vd1EDXNdpiIT9Xtk2JU4jC4Yb5+e14",
+	"DmruICUbOvXmuiZ7sVbaFGK+PIdOxRDjaIWGOHecI6uwfQlONy5BCGKm+Up7aJGAa+gQJSLpJ+W/Lguh",
+	"YitbKALiPgGfTVkUILyWvQN7VbADe0snCkIswt10Bxvae9D20MrqRwcVliNBKcp27BWrYW/AOOqEkUT4",
+	"HumQuRB8H303WHUqRAog25Ag5fS8Qa29GoIsCg6IeoDqyRExuMQRgmqBEg1fl0j+BMfUmo3kaO2LQ19Q",
+	"3ayup8qflYQDG1QGpehuRjg9LinenmzAK2+8BWm3egl5zggqWS1rJQEeQga2mtuEIsGuhnsCSZQLbp/7",
+	"wtgRdHrvMCM+n5C/A5n43Cln7rztnfNeNQbbEjyoENdL18l1wQOKC/gZr2ASm4JLzRMnjivU0Mq5kBl2",
+	"wP1fJzzLXbC9hBQGuDm4yZrFeEmVPcznoijbJVW9YwABIiyBFwE4aAR9oFw/RwKJ9xtHxtgpyjWZdH/W",
+	"+0bGJHTjte6RcYmlGUkC0/Sa9VVgmgybPVHqRuWgqTrgFKTAzUYEM7QCUGGRa+hNVKktX2l2lQlsBCWT",
+	"fJGKtAFWDqkZtV5NKTe81p8J+iJ4rTZjhn/HowpdW7MG/LGHla+naml33nVtqLfftO8jP5GVVyMWo77w",
+	"Fp8nxHn4oqcAVQFr76VuZ+wI52DP4Rih2dNzWN6DF08esXsP+sOO35LEm0hmXDeb+o+ZVQ6vRFHqYjWQ",
+	"rdAVYIYs9orN7J/1asywpgvCzFA1raJjB+DuLcQ854mIgYKx7RYMmOisc8pipDx6C5EhOUhiR+xYbtlK",
+	"p/BYBQNIPln0keHhqVZ27WG7wJNCzWC6ilYZ7xH6lMVuFHihMTZsGFL5Dn26cMfvF7vA8G8YW3VHeRyh",
+	"wRP2ITiI338oGyytnzxW/UYDcp4cR7e9Xs+5nvXhe/T61OiWGnoQC8PPeM1g4RPOzb4WHD3w+7hDjyh1",
+	"JUrazUwHlrC633+5vxjtr6dd9F9AH+xgzxFw6CVGlVj0AH2Ozj0HPd7w5FZFxBh3BU+yQ+/OEkFJXmNA",
+	"oBb5ZFS13JhkMtNTgC91ictzUWQqzRI2XxQX2D3vvCQXFwBuAVCvZBPe2kVmGXeqdnc+qHUkEV2Pk2u9",
+	"xPXGx0LsNSGygmWExIdo63j5K/trj/048RZCRxKWhhzbxKuXAj5DtFDiGCvHr+vzGqH4IzrnJFLWj5Nn",
+	"eMHYaQtDDwujbOiRbikKo4adXwTK2BNnLgHcipRNblLXG35X7R6mhmrdp/Z4wqd2xSRFQYsTv4uX32ny",
+	"t6XJnzlUNmRFniZPmvoncMWRaL19R9zDIpMX2jUCavqUvN5X2svFJVaaGTblaRk59iK3kaQwcAVi75rs",
+	"U4Zxq/fKKHVZwc9RoHAmOPg+I3mAcAhV7Bo4c2ts7QWuGLqTviQUgNOK7rAAvhwWwB1X/AzRC+yZXWuX",
+	"t4eXo6ZJXuPsIO5zjc9jVCZGMsqLdGaZta9JjwN3h68gQ9i+akfHXDe6EJow4a27VONt0QWx+8Pn0Qg/",
+	"pULmzWNXncxVXdypY3eM55bVsbp1d3sQY9dwrEO0cTdyrDP2E6SVFd2XUO8Jp75qnjU1s7yn5yLpWVN+",
+	"eQHts2aL3GT22BxiU66uFtIQa+zZJzqRxM/6sPdroMGUiUXLAg+TB1RDDynwZTmOWLpky35UzuPAScsD",
+	"JDGCMgZ+Rx3trVqniktggOAZ7rEzlqgZ9FDKM2m1tnjEpoIXZiy4iTvkyBqclK1oL4WYa5alOUSDJTYM",
+	"09BNrsde+xAHWamRRlIVTBs119RV+qpiyZVeGTLO4gslhZsiTL1qrgU+j8c8ma4vhd/0EH75SkNzI2pS",
+	"7MCOuWbxM65NF/a1+/RbVxgIZRwwE3mBeUmJyFwzu6VLk59lWosU3SacxR5DjV0nKxan3PAY+o7GcRzJ",
+	"LB2x4yH0X5VmRPuLiXsj9j4KsjQKRsfDMAqQUKNgFAVHk37y//8v/0cUhFHgiUK45qQaXDTKv4RyEC6Q",
+	"izBCaLIw8vqZwK3D/vBedzDoDk/O+w9Gx4NR/5veYHj0b1HwgQYeyfNiBT478HwmiyJn3R9Y9zsWBWfE",
+	"aAkW+yF2qf/DeRSwP5w9f4on7w9Pv60fulb00JdwqWqytENeHWwsSaica0M0QHuWnnoEY9X5BQTUwVOa",
+	"VZDMKJ8qN0qNLDbmnN079nPO+i05Z9dLcCPeGYwSdStmRCFt+ypLMIPrCGbQJJh7477o3ucnonucHifd",
+	"B2l/3L03HkyGk8HkXjrkLdREtFGnohqB7U9H93oP7g+Qjj6C+m8wmc9yNCLpMcdIrkF4+5TaFCOn6MJE",
+	"DgHMFjsBenzEsZFe0Owd1GquIukjHZ3a0wpIOdj6eyFNlvvpd9D7W9MpuFPo7hS621DoXkM4kNfVujy7",
+	"Ep9Bp4MDf/tetucLU4UyD6zm0FlHeg0RSRbQAuSqEZnDoM16G/aelalkvhYLqZ3HzH7horBUO2Jzlefl",
+	"t42ivvHU2oG1mLq9SJ6tl4xk0huqdy/EruzvIsU2o2VM9rSGbgCB8FqSPUR9oHqxlv/nQ3BxTZl9ZZUL",
+	"BaApqhWHkWzEaAGvdDFn45X9qItIVdgLVO4SUhWMK68A2F8IoskLhOSlEgYlW5FyYNlbnYvDz+ZcdDtv",
+	"NUkKQjllBZpCZxXN1fbvzgt5Kzhfd6Lgk4sCIHFXHWXZyx4OxTIzepNlft4Aftml4NqxkYE9Xg3+FUkH",
+	"R+IBN0AFXJVW0/HbcVc+zPY0FUx2WsMNx57TPE2htdyGZsAlZMYGZ2Ukd/NW/tWt42+73JqmsV/w2BHG",
+	"nXp7x9M+CXzqVXW4PkdFRyOVaiNztOdhh3rm0y04pGW5MfolMx1J/GqPnbGqlLOu/9V0xFPso78tmw4a",
+	"GEM6HahzmSH9rseemjXIxVJ7do7SWUiOt72AGM9aQLvWyketpCL9FvuAuleg56vGPkausCBkM/6uyy/E",
+	"n44GJ0f3+v1+yLLZbAHtKrb0yflrWdW41c9lN9Q1eLbLgVUiM97Vwj7nQvTx17FXPrIU/DJfsYP49WEU",
+	"9Hq9KIirLhCx+6njOWm9ffURDjPtZRfMGsmuR/1j9oMykXR9ZrwWeLR5CAsFim2PvbTrzXNweWiUetZa",
+	"sJ/IM22g83Qky2rYKBh2nb/G7z+97rKrbf7mdunD48/eh9lt8ganzS2gY9EXbqLf06M7FHhuoI4vVvJ5",
+	"m5O+k+p3QJhNmXnbOCrbzhRK1xATVQdlYGLOzbTicXhTsI7/d/Oa+D20jcM0m0y2REq3VQNAS5vWelG3",
+	"5DHIXW1idK1hjtikRI1gMY4ixgDlmtMJwDDGfxOJYfH7CHs4R0HIIr9DDRRlRvWGN1HwwRNW2DLKw+DU",
+	"U7XUWIEKdQ8O88MvJIhkKdfXawrsggFiAjn2oB6GxYelrXhYq2mIZHxYtxVPUQdh8U9vPC3NLFV9CTDt",
+	"Wvy84HnPW0gEwYgk4smoAuxjApYplxMik+UjrnzSxWHnhbjK1KJUdUP3IOuyQdxjfy3taVIb3QPlxoEm",
+	"xfUl5OioAuHLssmkTMH2Nr7WXnA4jJnkMwAHcbf0IrmmsXoKLTYBE1U6kctZzBpKrZs92ufe2yP5UJlp",
+	"2+qWypxLeCeKqCmPiOhW11uhiBadknOeQUx7d9QT39lAGhfFtiP5aTTRb+0h3yHqugHDo1wXSmuw3Oy0",
+	"lZQon3S8rTMu7czHYX58EU3akrjr1Lab+szq2jNSzE3VZ+Zpz4Pu0a9Ice4CefxxrXYbiEzNg1FAbBVI",
+	"0H438HlkVV3d7z2we7vhkXpTs/Kh4IxWXcJqWcoTMhE9cF/tps3TKXmOEDHt+jweAJDjTelmmlzoY3Tg",
+	"p+5kf4QWbI/8Duq/T9JfTOe//fneaf6/605myOJBpypR4T6f+n+dFM0FT60y9ms2Cworj8yNw+57rAuW",
+	"VzagsS6Ua3H52ZZnU6rACyqUx8j3Whi+pWamsj02GUaRLJXVKoCOS24tCPyXSN9a+hjRusWd0ypngAqx",
+	"ual/ohfJx7zIM1FUdG8PwqWYG8IwXNkfUH+nL7IEMSlFPmFjwdzHQXEG1aehYFsFh/ytqPj4GQHeRWzp",
+	"kPgdAzSfiUi2o3eOmB2IRPSUQuW5JQAHvFl1Ou2xH0tAIPp4ZVG6VAJX9VpuB2TBUmZBqsCumKkrMUJQ",
+	"e1DiHCipN5tIHkBOa8Gzi6lhXs6CW4wOeZCfvzpn6yjTaHysdR0r+7iS2O2EBBcJe7GhPzDZOmVFeyQh",
+	"4Nho2RuupxzXOzOg1VupqWuzDSNZdjeLHbRK3F7KZUe7zdW9azfgNzfCufHRgYhi1mF9HAFZZsLlGvxl",
+	"6P4mCvURfqpUwWBUJgoe9c/7D0aD4ej4uHcyGP5bEJb3je33vkkHk3vJUHT74/u8ezw5Ed0HySDtDvnR",
+	"+Dg5Se+Jb6wFBk6CYBRczE33WHUtP7IcDVnZ6MSuhXf0g9EwDJA9gEYMLDkMMN5iLSmYQ/nL2xLwEZIe",
+	"W7sA096DnEb2MLb2+qMpNy/nUJ49zvLcnrJmJ+Cj/eCMrnGQN3npr8FtvDv0kIte/9M2Vrhr1/vrdm+X",
+	"ChJ0ciexXxOo1/ZIAHa0PR0n5/JiwS8Ew3sp7GxVhmJhLe4ec9U+rqu+A5ut3CNaAGBEazrL9ziETxir",
+	"gy9sa8sL42YJNzxXF7/RvJK7E7f5xDVzPYzbdT/Lg36oHZClGE+Vutx8ROzrdN0CcM+EgPm+LXXtlMX6",
+	"MpuzP7I8m2WGIfQkc9BXM8ExwIKgKa5K376jx16KpBAG1Xtwkk/VUm7KGXvtpvEbThijOeyaLdbYjruD",
+	"fSdKt+V/rdSiKInFYwvlT+Ak2uAguMg04bAyIVMyKRWWZq6B/XDK/a+jbBDVmtVcELYtATixg/inKPg6",
+	"Ct7EI4oZ2Zs6cPAhzOLbdOiVBUM7u4BM9FgDo4hD5BCRRBA/mYgRZthn9IZXL56VojuGWlgMUcBvlsMA",
+	"zAdnuVJzNMxdbCqSeSYvu7lKeM5UwRYy+3kh6O+nzxlP00Jo6KU9HMYdTCGbKg1R0GQqoEUFZWgVQqv8",
+	"SqRhJLmh+aYiz+w/2rjbIzDCiDcEHwMyy/O8bkI+rsDdfPPQwSH8FHwdvAmDRWHtubJ2GDgNvbaXqNlh",
+	"MuVGg2WFREe2m/+hl355L5r+/gfX6lb4BdXAKtm1NMSEvMikEA7LBfQzKLkwikFJiOV81aibkFp7T2Nn",
+	"K5D2BTdptx6Hg9sWGPjxdJPyR8ebKjbwHIsUaRSPDmSVSy/Ah94lh2FWiM9dvEET29dgdQL0yxisd3Ls",
+	"cwC+IP0y7si6XY61KLiH7+lfb7P0A3KdXJgW/oN92nX1Cb9/nWXTmdCnzIBT30qNlTAgpipFFWRWs2Gt",
+	"7/GkV7vApDZZnrvwZMPn2YpdDqOsxMJ+Wi89t8VHuSGa6jMTAkXoBb+2cCTNbm9fDz135/L5coDVQFLX",
+	"ne6w3VJ9ITBhrw1SrjJZXQJXJf56balFvsL1ae29a+T2F5W9H34TR/vuYH6WVONrT+XNZFC6uYP+IzIY",
+	"EA9XWMvPCtdTv40cmHiI5IuJsASCHPnvioIRtJmNIwkV75r6aJQ39NgZSzPYqLQUcgdxFAgJv9kXTHiu",
+	"RdxhPy/EAvoAegpBrxEFDX1E67ag5w4qQCS36gCvAK37VnWAGzcwwbVbN/vUnBbarVPNzsSlDUawsPsb",
+	"XTj9z91Y/hquTRbnHfe+U8z+qRLOCLH848yuQ48RXB9vqG5GlosdMbdrdxtr6SPpiukBvijzu4IAQIlM",
+	"KbVkqpakHMoUkC4Am0ixCS+uiT5867O533oYgiaz2jUcUYkzTyr+85aw3ymiX7SSvY3abl8tvZafFcpw",
+	"I7poR+6fS7qmAm8IvUCZgF47ZC76QR5caus2KYSeWs5GwRBSOKmxETp3ewz8/pHkxojZnHpMSLVkSiLg",
+	"sOW4alJmXHh8uOoclOEQXH15maZI47HfHTFsJ0PZf4BraLk13UKJaezAf79hhZgstNAAwE5wSQX0crLj",
+	"Stth12EXaDExbPwZ7PZd3e4u31CKpedwuFMK7zjpFzbpITu0cnJ7BLpZu5sKnpvp3zfX02KvdxYP+/24",
+	"bPovGK0aAMZBeWjZSt+oBUWQXW/2Vn/cd/DhT3ms6QubqqNoAhl0x78SN/Z6/7ZI21KMSBaF/WP005u6",
+	"JL4SUmhf7CJ1EKkUgqer3SlFrDXoR2GlQxaf9I/8YEgbdbwQPM1oMF+IQKgZFiQOAky1g8fTvxNS+SLc",
+	"bANt+vTQJM76g++DMSA/ny3M1L4HqioB9nZTETGhkEN1Cvxbo36VqmQxo0pBTDc4BMWORtD2qtKETabc",
+	"jBU2jaL6HwCb21ZoBHqYqyxcr/521WCk7vmNM0vMIMxrjeRGGLj1foXsAGsCQlLtwgpirlN24iRlJ5Jr",
+	"PcW1V7UhxbsqKx5UOpp0mcbbPnH8Bmina1B2nKrna70+HaC8nbwR0mU5eN1GI6n8Jm8j1xEZNoUvUgJ3",
+	"ymuDpFyT5hAfU2oULP9KLQq9KUkKkrEgMcqlOZXlS+gsDp1+zXUkf3ppuEx5kTKX6Fih+S+Xy56my2Uq",
+	"YKJmhx2m5yLJJtYQZ4A37/KMQIpFMn7+48tzACEvVy1k4h1PTL7a3sXz0OVuAdQEy0xVlhNJUjtZTKPp",
+	"AoR9LK7M27gsW3L49lk6qnrzKUnbarX9FdRwpaKksEhCi8FOWL3ZZDOhDZ/NY3bwSmbvSnR/2lQycRCR",
+	"tXzKLiySeCQP4qtBWA3Lip57x+7x774/e9R9+d3Z8OReyC7Fyrd28M5uKhKVipTNeWHosdIIQrj2eDnV",
+	"InkbhwC4+L5alA+99415fOi9H6t09SGGPrbefkWSfGBNEmY1CoZVg1btmWa50gYBtRdJIgSAgCDU7/Dd",
+	"uxiLoaDXulu4HjuTK+yiKXIt2IHLycWEqhBq6tKsEIkJKcdXLUzIpPK6KHRgvGSxUR/Rd8jTM55DUr+a",
+	"TMCbNzxmU3tMQlqs6qiUc4c2vz12FsnyJytjeVFYBRYQEQAbBOvw7EZ6BqWaEJwJ9GHA0+c9DZ3kLf1j",
+	"y19EOoFKufGq0YahxgJKvbidT11bVFC9ibKym+9xChbMqXASzWqiY6FPoWBQXZb98703kqT78ObD/wgA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

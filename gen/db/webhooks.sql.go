@@ -340,6 +340,37 @@ func (q *Queries) WebhookList(ctx context.Context, db DBTX, arg WebhookListParam
 	return items, nil
 }
 
+const webhookRotateSecret = `-- name: WebhookRotateSecret :one
+UPDATE webhooks SET secret = $1, version = version + 1, updated_at = now()
+WHERE id = $2 AND owner_id = $3
+RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at
+`
+
+type WebhookRotateSecretParams struct {
+	Secret []byte
+	ID     uuid.UUID
+	Caller uuid.UUID
+}
+
+// Replaces the signing key of one of the caller's webhooks.
+func (q *Queries) WebhookRotateSecret(ctx context.Context, db DBTX, arg WebhookRotateSecretParams) (Webhook, error) {
+	row := db.QueryRow(ctx, webhookRotateSecret, arg.Secret, arg.ID, arg.Caller)
+	var i Webhook
+	err := row.Scan(
+		&i.ID,
+		&i.OwnerID,
+		&i.Url,
+		&i.Events,
+		&i.Description,
+		&i.Secret,
+		&i.Enabled,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const webhookUpdate = `-- name: WebhookUpdate :one
 UPDATE webhooks SET
     url         = COALESCE($1, url),

@@ -38,12 +38,29 @@ func (h *Handler) CreateWebhook(ctx context.Context, req api.CreateWebhookReques
 	if err != nil {
 		return nil, err
 	}
-	shown := webhookToAPI(w)
 	return api.CreateWebhook201JSONResponse{
-		Body: api.WebhookCreated{Id: shown.Id, Url: shown.Url, Events: shown.Events, Description: shown.Description,
-			Enabled: shown.Enabled, CreatedAt: shown.CreatedAt, UpdatedAt: shown.UpdatedAt, Secret: w.SecretString()},
+		Body:    withSecret(w),
 		Headers: api.CreateWebhook201ResponseHeaders{Location: "/api/v1/webhooks/" + w.ID.String(), ETag: etag(w.Version)},
 	}, nil
+}
+
+// RotateWebhookSecret gives one of the caller's webhooks a new secret and answers with it, this once.
+func (h *Handler) RotateWebhookSecret(ctx context.Context, req api.RotateWebhookSecretRequestObject) (api.RotateWebhookSecretResponseObject, error) {
+	w, err := h.webhooks.RotateSecret(ctx, auth.User(ctx), req.WebhookId)
+	switch {
+	case errors.Is(err, webhook.ErrNotFound):
+		return api.RotateWebhookSecret404ApplicationProblemPlusJSONResponse{WebhookNotFoundApplicationProblemPlusJSONResponse: webhookNotFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.RotateWebhookSecret200JSONResponse{Body: withSecret(w), Headers: api.RotateWebhookSecret200ResponseHeaders{ETag: etag(w.Version)}}, nil
+}
+
+// withSecret is a webhook as its create and its rotation show it, with its secret.
+func withSecret(w webhook.Webhook) api.WebhookCreated {
+	shown := webhookToAPI(w)
+	return api.WebhookCreated{Id: shown.Id, Url: shown.Url, Events: shown.Events, Description: shown.Description,
+		Enabled: shown.Enabled, CreatedAt: shown.CreatedAt, UpdatedAt: shown.UpdatedAt, Secret: w.SecretString()}
 }
 
 // GetWebhook returns one of the caller's webhooks.

@@ -386,3 +386,26 @@ func TestWebhookEndpoints(t *testing.T) {
 		e.get(u, webhookPath(hook.Id)).problem(t, http.StatusNotFound)
 	})
 }
+
+func TestWebhookRotatedSecretSignsLaterDeliveries(t *testing.T) {
+	t.Parallel()
+	e := setupWith(t, envConfig{webhooks: &testWebhooks})
+	u := newUser(t)
+	rcv := newReceiver(t)
+	hook := e.register(u, rcv.url, "bot.created")
+
+	// Another user's rotation finds no webhook.
+	e.post(newUser(t), webhookPath(hook.Id)+"/rotate-secret", nil).problem(t, http.StatusNotFound)
+	res := e.post(u, webhookPath(hook.Id)+"/rotate-secret", nil)
+	require.Equal(t, http.StatusOK, res.code, string(res.body))
+	require.Equal(t, `"2"`, res.header.Get("ETag"))
+	var rotated api.WebhookCreated
+	res.decode(t, &rotated)
+	require.NotEqual(t, hook.Secret, rotated.Secret)
+
+	e.createBot(u, map[string]any{"name": "Rotated"})
+	waitUntil(t, "the receiver gets the delivery", func() bool { return len(rcv.requests()) == 1 })
+	got := rcv.requests()[0]
+	require.True(t, signedBy(t, rotated.Secret, got), "signed with the new secret")
+	require.False(t, signedBy(t, hook.Secret, got), "not with the old one")
+}

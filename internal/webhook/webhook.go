@@ -112,9 +112,9 @@ func (s *Service) Create(ctx context.Context, caller uuid.UUID, p CreateParams) 
 	if err := s.policy.checkURL(p.URL); err != nil {
 		return Webhook{}, err
 	}
-	secret := make([]byte, SecretBytes)
-	if _, err := rand.Read(secret); err != nil {
-		return Webhook{}, fmt.Errorf("make a webhook secret: %w", err)
+	secret, err := newSecret()
+	if err != nil {
+		return Webhook{}, err
 	}
 	row, err := s.q.WebhookCreate(ctx, s.pool, db.WebhookCreateParams{
 		ID: uuid.New(), Caller: caller, Url: p.URL, Events: p.Events, Description: p.Description,
@@ -124,6 +124,32 @@ func (s *Service) Create(ctx context.Context, caller uuid.UUID, p CreateParams) 
 		return Webhook{}, fmt.Errorf("create webhook: %w", err)
 	}
 	return fromDB(row), nil
+}
+
+// RotateSecret gives one of the caller's webhooks a new secret, which signs every attempt
+// from then on; the answer is the only place it is shown.
+func (s *Service) RotateSecret(ctx context.Context, caller, id uuid.UUID) (Webhook, error) {
+	secret, err := newSecret()
+	if err != nil {
+		return Webhook{}, err
+	}
+	row, err := s.q.WebhookRotateSecret(ctx, s.pool, db.WebhookRotateSecretParams{ID: id, Caller: caller, Secret: secret})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Webhook{}, ErrNotFound
+	}
+	if err != nil {
+		return Webhook{}, fmt.Errorf("rotate webhook secret: %w", err)
+	}
+	return fromDB(row), nil
+}
+
+// newSecret is a fresh signing key of SecretBytes random bytes.
+func newSecret() ([]byte, error) {
+	secret := make([]byte, SecretBytes)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("make a webhook secret: %w", err)
+	}
+	return secret, nil
 }
 
 // Get returns one of the caller's webhooks, without its secret.

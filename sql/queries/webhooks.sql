@@ -32,6 +32,12 @@ WHERE id = @id AND owner_id = @caller
   AND (NOT @check_version::boolean OR version = ANY (@versions::bigint[]))
 RETURNING *;
 
+-- name: WebhookRotateSecret :one
+-- Replaces the signing key of one of the caller's webhooks.
+UPDATE webhooks SET secret = @secret, version = version + 1, updated_at = now()
+WHERE id = @id AND owner_id = @caller
+RETURNING *;
+
 -- name: WebhookDelete :one
 -- Deletes the webhook with its deliveries; a job of a delivery deleted finds nothing to send.
 DELETE FROM webhooks
