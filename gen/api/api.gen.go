@@ -223,6 +223,27 @@ func (e VersionPatchOperationPath) Valid() bool {
 	}
 }
 
+// Defines values for WebhookDeliveryState.
+const (
+	Delivered WebhookDeliveryState = "delivered"
+	Failed    WebhookDeliveryState = "failed"
+	Pending   WebhookDeliveryState = "pending"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryState enum.
+func (e WebhookDeliveryState) Valid() bool {
+	switch e {
+	case Delivered:
+		return true
+	case Failed:
+		return true
+	case Pending:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListBotsParamsSort.
 const (
 	CreatedAt      ListBotsParamsSort = "created_at"
@@ -864,6 +885,205 @@ type VersionPatchOperationOp string
 // VersionPatchOperationPath The JSON Pointer of the field.
 type VersionPatchOperationPath string
 
+// Webhook One of the caller's webhooks.
+type Webhook struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Description Up to 500 characters, or `null`.
+	//
+	// Example: Pages the on-call engineer when a bot goes to error.
+	Description nullable.Nullable[WebhookDescription] `json:"description"`
+
+	// Enabled Whether events are sent.
+	Enabled bool `json:"enabled"`
+
+	// Events The event types to send, or `["*"]` for every type, present and future.
+	//
+	// Example: ["bot.status_changed","version.created"]
+	Events    WebhookEvents      `json:"events"`
+	Id        openapi_types.UUID `json:"id"`
+	UpdatedAt time.Time          `json:"updated_at"`
+
+	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
+	// private, link-local or unique-local IP address.
+	//
+	//
+	// Example: https://hooks.example.com/chatsphere
+	Url WebhookURL `json:"url"`
+}
+
+// WebhookCreate A new webhook. Only `url` and `events` are required.
+type WebhookCreate struct {
+	// Description Up to 500 characters, or `null`.
+	//
+	// Example: Pages the on-call engineer when a bot goes to error.
+	Description nullable.Nullable[WebhookDescription] `json:"description,omitempty"`
+
+	// Enabled Whether events are sent; `false` queues none.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Events The event types to send, or `["*"]` for every type, present and future.
+	//
+	// Example: ["bot.status_changed","version.created"]
+	Events WebhookEvents `json:"events"`
+
+	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
+	// private, link-local or unique-local IP address.
+	//
+	//
+	// Example: https://hooks.example.com/chatsphere
+	Url WebhookURL `json:"url"`
+}
+
+// WebhookCreated A webhook just registered, with its signing secret.
+type WebhookCreated struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Description Up to 500 characters, or `null`.
+	//
+	// Example: Pages the on-call engineer when a bot goes to error.
+	Description nullable.Nullable[WebhookDescription] `json:"description"`
+
+	// Enabled Whether events are sent.
+	Enabled bool `json:"enabled"`
+
+	// Events The event types to send, or `["*"]` for every type, present and future.
+	//
+	// Example: ["bot.status_changed","version.created"]
+	Events WebhookEvents      `json:"events"`
+	Id     openapi_types.UUID `json:"id"`
+
+	// Secret The signing secret: `whsec_` and the base64 of 32 random bytes, the key of
+	// the signatures (base64-decode the part after `whsec_`). Shown only here.
+	//
+	//
+	// Example: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw8k4i1Kv3v5o=
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
+	// private, link-local or unique-local IP address.
+	//
+	//
+	// Example: https://hooks.example.com/chatsphere
+	Url WebhookURL `json:"url"`
+}
+
+// WebhookDelivery One event to send to one webhook, and how its sending went so far.
+type WebhookDelivery struct {
+	// Attempts Attempts so far.
+	Attempts int32 `json:"attempts"`
+
+	// BotId The bot whose event it sends.
+	BotId openapi_types.UUID `json:"bot_id"`
+
+	// CreatedAt When the delivery was queued.
+	CreatedAt time.Time `json:"created_at"`
+
+	// EventId The event it sends; its `webhook-id` is `evt_` and this id.
+	EventId int64 `json:"event_id"`
+
+	// EventType The kind of change, for example `bot.updated`.
+	EventType BotEventType `json:"event_type"`
+
+	// Id The delivery's id.
+	Id int64 `json:"id"`
+
+	// LastError Why the last attempt failed, with up to 1 KiB of the endpoint's answer.
+	//
+	// Example: the endpoint answered 503: upstream unavailable
+	LastError nullable.Nullable[string] `json:"last_error"`
+
+	// LastStatus The HTTP status of the last attempt; `null` when it got none.
+	//
+	// Example: 503
+	LastStatus nullable.Nullable[int32] `json:"last_status"`
+
+	// LatencyMs How long the last attempt took, in milliseconds.
+	//
+	// Example: 84
+	LatencyMs nullable.Nullable[int32] `json:"latency_ms"`
+
+	// NextAttemptAt When a pending delivery is tried next; `null` once it is not pending.
+	NextAttemptAt nullable.Nullable[time.Time] `json:"next_attempt_at"`
+
+	// State `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`).
+	State WebhookDeliveryState `json:"state"`
+
+	// UpdatedAt When its last attempt was recorded.
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// WebhookDeliveryState `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`).
+type WebhookDeliveryState string
+
+// WebhookDeliveryList One page of a webhook's deliveries, newest first.
+type WebhookDeliveryList struct {
+	Items []WebhookDelivery `json:"items"`
+
+	// Limit The `limit` of this page.
+	Limit int32 `json:"limit"`
+
+	// Skip The `skip` of this page.
+	Skip int32 `json:"skip"`
+
+	// Total How many deliveries the webhook has.
+	Total int64 `json:"total"`
+}
+
+// WebhookDescription Up to 500 characters, or `null`.
+//
+// Example: Pages the on-call engineer when a bot goes to error.
+type WebhookDescription = string
+
+// WebhookEvents The event types to send, or `["*"]` for every type, present and future.
+//
+// Example: ["bot.status_changed","version.created"]
+type WebhookEvents = []string
+
+// WebhookList One page of the caller's webhooks, oldest first.
+type WebhookList struct {
+	Items []Webhook `json:"items"`
+
+	// Limit The `limit` of this page.
+	Limit int32 `json:"limit"`
+
+	// Skip The `skip` of this page.
+	Skip int32 `json:"skip"`
+
+	// Total How many webhooks the caller has.
+	Total int64 `json:"total"`
+}
+
+// WebhookURL Where the events are sent: an absolute `https` URL whose host is not a loopback,
+// private, link-local or unique-local IP address.
+//
+// Example: https://hooks.example.com/chatsphere
+type WebhookURL = string
+
+// WebhookUpdate The fields to change, at least one; fields not sent keep their values.
+type WebhookUpdate struct {
+	// Description Up to 500 characters, or `null`.
+	//
+	// Example: Pages the on-call engineer when a bot goes to error.
+	Description nullable.Nullable[WebhookDescription] `json:"description,omitempty"`
+
+	// Enabled Whether events are sent; `false` queues none.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// Events The event types to send, or `["*"]` for every type, present and future.
+	//
+	// Example: ["bot.status_changed","version.created"]
+	Events *WebhookEvents `json:"events,omitempty"`
+
+	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
+	// private, link-local or unique-local IP address.
+	//
+	//
+	// Example: https://hooks.example.com/chatsphere
+	Url *WebhookURL `json:"url,omitempty"`
+}
+
 // AliasIfMatch defines model for AliasIfMatch.
 type AliasIfMatch = string
 
@@ -890,6 +1110,12 @@ type Limit = int32
 
 // Skip defines model for Skip.
 type Skip = int32
+
+// WebhookId defines model for WebhookId.
+type WebhookId = openapi_types.UUID
+
+// WebhookIfMatch defines model for WebhookIfMatch.
+type WebhookIfMatch = string
 
 // AliasPreconditionFailed An RFC 9457 problem detail.
 type AliasPreconditionFailed = Problem
@@ -935,6 +1161,12 @@ type UnsupportedMediaType = Problem
 
 // VersionNotReady An RFC 9457 problem detail.
 type VersionNotReady = Problem
+
+// WebhookNotFound An RFC 9457 problem detail.
+type WebhookNotFound = Problem
+
+// WebhookPreconditionFailed An RFC 9457 problem detail.
+type WebhookPreconditionFailed = Problem
 
 // ListBotsParams defines parameters for ListBots.
 type ListBotsParams struct {
@@ -1166,6 +1398,40 @@ type RevertBotVersionParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListWebhooksParams defines parameters for ListWebhooks.
+type ListWebhooksParams struct {
+	// Skip How many items to skip before the page starts.
+	Skip *Skip `form:"skip,omitempty" json:"skip,omitempty"`
+
+	// Limit The largest number of items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// DeleteWebhookParams defines parameters for DeleteWebhook.
+type DeleteWebhookParams struct {
+	// IfMatch One or more ETags of the webhook, comma-separated, or `*`, compared strongly. The write
+	// is carried out only if the webhook's current ETag is one of them (`*`: any); otherwise
+	// `412`. For example `"2"`, the `ETag` of your last read.
+	IfMatch *WebhookIfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateWebhookParams defines parameters for UpdateWebhook.
+type UpdateWebhookParams struct {
+	// IfMatch One or more ETags of the webhook, comma-separated, or `*`, compared strongly. The write
+	// is carried out only if the webhook's current ETag is one of them (`*`: any); otherwise
+	// `412`. For example `"2"`, the `ETag` of your last read.
+	IfMatch *WebhookIfMatch `json:"If-Match,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Skip How many items to skip before the page starts.
+	Skip *Skip `form:"skip,omitempty" json:"skip,omitempty"`
+
+	// Limit The largest number of items on the page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // CreateBotJSONRequestBody defines body for CreateBot for application/json ContentType.
 type CreateBotJSONRequestBody = BotCreate
 
@@ -1177,6 +1443,12 @@ type PutBotAliasJSONRequestBody = BotAliasPut
 
 // DuplicateBotJSONRequestBody defines body for DuplicateBot for application/json ContentType.
 type DuplicateBotJSONRequestBody = BotDuplicate
+
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody = WebhookCreate
+
+// UpdateWebhookJSONRequestBody defines body for UpdateWebhook for application/json ContentType.
+type UpdateWebhookJSONRequestBody = WebhookUpdate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -1246,6 +1518,27 @@ type ServerInterface interface {
 	// ListModels List the models
 	// (GET /api/v1/models)
 	ListModels(ctx echo.Context) error
+	// ListWebhooks List your webhooks
+	// (GET /api/v1/webhooks)
+	ListWebhooks(ctx echo.Context, params ListWebhooksParams) error
+	// CreateWebhook Register a webhook
+	// (POST /api/v1/webhooks)
+	CreateWebhook(ctx echo.Context) error
+	// DeleteWebhook Delete a webhook
+	// (DELETE /api/v1/webhooks/{webhook_id})
+	DeleteWebhook(ctx echo.Context, webhookId WebhookId, params DeleteWebhookParams) error
+	// GetWebhook Get a webhook
+	// (GET /api/v1/webhooks/{webhook_id})
+	GetWebhook(ctx echo.Context, webhookId WebhookId) error
+	// UpdateWebhook Change a webhook
+	// (PUT /api/v1/webhooks/{webhook_id})
+	UpdateWebhook(ctx echo.Context, webhookId WebhookId, params UpdateWebhookParams) error
+	// ListWebhookDeliveries List a webhook's deliveries
+	// (GET /api/v1/webhooks/{webhook_id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, webhookId WebhookId, params ListWebhookDeliveriesParams) error
+	// RotateWebhookSecret Give a webhook a new secret
+	// (POST /api/v1/webhooks/{webhook_id}/rotate-secret)
+	RotateWebhookSecret(ctx echo.Context, webhookId WebhookId) error
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
@@ -2113,6 +2406,176 @@ func (w *ServerInterfaceWrapper) ListModels(ctx echo.Context) error {
 	return err
 }
 
+// ListWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhooks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhooksParams
+	// ------------- Optional query parameter "skip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "skip", ctx.QueryParams(), &params.Skip, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter skip: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhooks(ctx, params)
+	return err
+}
+
+// CreateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhook(ctx)
+	return err
+}
+
+// DeleteWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeleteWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch WebhookIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWebhook(ctx, webhookId, params)
+	return err
+}
+
+// GetWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebhook(ctx, webhookId)
+	return err
+}
+
+// UpdateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch WebhookIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWebhook(ctx, webhookId, params)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "skip" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "skip", ctx.QueryParams(), &params.Skip, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter skip: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, webhookId, params)
+	return err
+}
+
+// RotateWebhookSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) RotateWebhookSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RotateWebhookSecret(ctx, webhookId)
+	return err
+}
+
 // GetHealth converts echo context to params.
 func (w *ServerInterfaceWrapper) GetHealth(ctx echo.Context) error {
 	var err error
@@ -2199,6 +2662,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias", wrapper.PutBotAlias, options.OperationMiddlewares["putBotAlias"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/aliases/:alias/history", wrapper.GetBotAliasHistory, options.OperationMiddlewares["getBotAliasHistory"]...)
 	router.GET(options.BaseURL+"/api/v1/bots/:bot_id/config", wrapper.GetBotConfig, options.OperationMiddlewares["getBotConfig"]...)
+	router.GET(options.BaseURL+"/api/v1/webhooks", wrapper.ListWebhooks, options.OperationMiddlewares["listWebhooks"]...)
+	router.POST(options.BaseURL+"/api/v1/webhooks", wrapper.CreateWebhook, options.OperationMiddlewares["createWebhook"]...)
+	router.DELETE(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.DeleteWebhook, options.OperationMiddlewares["deleteWebhook"]...)
+	router.GET(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.GetWebhook, options.OperationMiddlewares["getWebhook"]...)
+	router.PUT(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.UpdateWebhook, options.OperationMiddlewares["updateWebhook"]...)
+	router.POST(options.BaseURL+"/api/v1/webhooks/:webhook_id/rotate-secret", wrapper.RotateWebhookSecret, options.OperationMiddlewares["rotateWebhookSecret"]...)
+	router.GET(options.BaseURL+"/api/v1/webhooks/:webhook_id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
 	router.GET(options.BaseURL+"/api/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
@@ -2284,6 +2754,17 @@ type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
 }
 
 type VersionNotReadyApplicationProblemPlusJSONResponse Problem
+
+type WebhookNotFoundApplicationProblemPlusJSONResponse Problem
+
+type WebhookPreconditionFailedResponseHeaders struct {
+	ETag string
+}
+type WebhookPreconditionFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers WebhookPreconditionFailedResponseHeaders
+}
 
 type ListBotsRequestObject struct {
 	Params ListBotsParams
@@ -6848,6 +7329,1322 @@ func (response ListModels500ApplicationProblemPlusJSONResponse) VisitListModelsR
 	return err
 }
 
+type ListWebhooksRequestObject struct {
+	Params ListWebhooksParams
+}
+
+type ListWebhooksResponseObject interface {
+	VisitListWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListWebhooks200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type ListWebhooks200JSONResponse struct {
+	Body    WebhookList
+	Headers ListWebhooks200ResponseHeaders
+}
+
+func (response ListWebhooks200JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks400ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks401ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks413ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks415ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks422ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks429ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks500ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooks503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhooks503ApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookRequestObject struct {
+	Body *CreateWebhookJSONRequestBody
+}
+
+type CreateWebhookResponseObject interface {
+	VisitCreateWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhook201ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+	Location     string
+}
+
+type CreateWebhook201JSONResponse struct {
+	Body    WebhookCreated
+	Headers CreateWebhook201ResponseHeaders
+}
+
+func (response CreateWebhook201JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook400ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook401ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook413ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook415ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook422ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook429ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook500ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook503ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+	Params    DeleteWebhookParams
+}
+
+type DeleteWebhookResponseObject interface {
+	VisitDeleteWebhookResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhook204Response struct {
+}
+
+func (response DeleteWebhook204Response) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook400ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook401ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook404ApplicationProblemPlusJSONResponse struct {
+	WebhookNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook404ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook412ApplicationProblemPlusJSONResponse struct {
+	WebhookPreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook412ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook413ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook415ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook422ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook429ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook500ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhook503ApplicationProblemPlusJSONResponse) VisitDeleteWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+}
+
+type GetWebhookResponseObject interface {
+	VisitGetWebhookResponse(w http.ResponseWriter) error
+}
+
+type GetWebhook200ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+
+type GetWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers GetWebhook200ResponseHeaders
+}
+
+func (response GetWebhook200JSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook400ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook401ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook404ApplicationProblemPlusJSONResponse struct {
+	WebhookNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook404ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook413ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook415ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook422ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook429ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook500ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhook503ApplicationProblemPlusJSONResponse) VisitGetWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+	Params    UpdateWebhookParams
+	Body      *UpdateWebhookJSONRequestBody
+}
+
+type UpdateWebhookResponseObject interface {
+	VisitUpdateWebhookResponse(w http.ResponseWriter) error
+}
+
+type UpdateWebhook200ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+
+type UpdateWebhook200JSONResponse struct {
+	Body    Webhook
+	Headers UpdateWebhook200ResponseHeaders
+}
+
+func (response UpdateWebhook200JSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook400ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook401ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook404ApplicationProblemPlusJSONResponse struct {
+	WebhookNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook404ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook412ApplicationProblemPlusJSONResponse struct {
+	WebhookPreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook412ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook413ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook415ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook422ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook429ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook500ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhook503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhook503ApplicationProblemPlusJSONResponse) VisitUpdateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+	Params    ListWebhookDeliveriesParams
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type ListWebhookDeliveries200JSONResponse struct {
+	Body    WebhookDeliveryList
+	Headers ListWebhookDeliveries200ResponseHeaders
+}
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries400ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries401ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404ApplicationProblemPlusJSONResponse struct {
+	WebhookNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries404ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries413ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries415ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries422ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries429ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries500ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries503ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecretRequestObject struct {
+	WebhookId WebhookId `json:"webhook_id"`
+}
+
+type RotateWebhookSecretResponseObject interface {
+	VisitRotateWebhookSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateWebhookSecret200ResponseHeaders struct {
+	CacheControl *string
+	ETag         string
+}
+
+type RotateWebhookSecret200JSONResponse struct {
+	Body    WebhookCreated
+	Headers RotateWebhookSecret200ResponseHeaders
+}
+
+func (response RotateWebhookSecret200JSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret400ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret401ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret404ApplicationProblemPlusJSONResponse struct {
+	WebhookNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret404ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret413ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret415ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret422ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret429ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret500ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateWebhookSecret503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RotateWebhookSecret503ApplicationProblemPlusJSONResponse) VisitRotateWebhookSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetHealthRequestObject struct {
 }
 
@@ -7127,6 +8924,27 @@ type StrictServerInterface interface {
 	// ListModels List the models
 	// (GET /api/v1/models)
 	ListModels(ctx context.Context, request ListModelsRequestObject) (ListModelsResponseObject, error)
+	// ListWebhooks List your webhooks
+	// (GET /api/v1/webhooks)
+	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
+	// CreateWebhook Register a webhook
+	// (POST /api/v1/webhooks)
+	CreateWebhook(ctx context.Context, request CreateWebhookRequestObject) (CreateWebhookResponseObject, error)
+	// DeleteWebhook Delete a webhook
+	// (DELETE /api/v1/webhooks/{webhook_id})
+	DeleteWebhook(ctx context.Context, request DeleteWebhookRequestObject) (DeleteWebhookResponseObject, error)
+	// GetWebhook Get a webhook
+	// (GET /api/v1/webhooks/{webhook_id})
+	GetWebhook(ctx context.Context, request GetWebhookRequestObject) (GetWebhookResponseObject, error)
+	// UpdateWebhook Change a webhook
+	// (PUT /api/v1/webhooks/{webhook_id})
+	UpdateWebhook(ctx context.Context, request UpdateWebhookRequestObject) (UpdateWebhookResponseObject, error)
+	// ListWebhookDeliveries List a webhook's deliveries
+	// (GET /api/v1/webhooks/{webhook_id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// RotateWebhookSecret Give a webhook a new secret
+	// (POST /api/v1/webhooks/{webhook_id}/rotate-secret)
+	RotateWebhookSecret(ctx context.Context, request RotateWebhookSecretRequestObject) (RotateWebhookSecretResponseObject, error)
 	// GetHealth Liveness
 	// (GET /healthz)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -7813,6 +9631,228 @@ func (sh *strictHandler) ListModels(ctx echo.Context) error {
 	return nil
 }
 
+// ListWebhooks operation middleware
+func (sh *strictHandler) ListWebhooks(ctx echo.Context, params ListWebhooksParams) error {
+	var request ListWebhooksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhooks(ctx.Request().Context(), request.(ListWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhooksResponseObject); ok {
+		return validResponse.VisitListWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWebhook operation middleware
+func (sh *strictHandler) CreateWebhook(ctx echo.Context) error {
+	var request CreateWebhookRequestObject
+
+	var body CreateWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhook(ctx.Request().Context(), request.(CreateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWebhookResponseObject); ok {
+		return validResponse.VisitCreateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWebhook operation middleware
+func (sh *strictHandler) DeleteWebhook(ctx echo.Context, webhookId WebhookId, params DeleteWebhookParams) error {
+	var request DeleteWebhookRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhook(ctx.Request().Context(), request.(DeleteWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWebhookResponseObject); ok {
+		return validResponse.VisitDeleteWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWebhook operation middleware
+func (sh *strictHandler) GetWebhook(ctx echo.Context, webhookId WebhookId) error {
+	var request GetWebhookRequestObject
+
+	request.WebhookId = webhookId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhook(ctx.Request().Context(), request.(GetWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebhookResponseObject); ok {
+		return validResponse.VisitGetWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWebhook operation middleware
+func (sh *strictHandler) UpdateWebhook(ctx echo.Context, webhookId WebhookId, params UpdateWebhookParams) error {
+	var request UpdateWebhookRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	var body UpdateWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWebhook(ctx.Request().Context(), request.(UpdateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWebhookResponseObject); ok {
+		return validResponse.VisitUpdateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, webhookId WebhookId, params ListWebhookDeliveriesParams) error {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.WebhookId = webhookId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx.Request().Context(), request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitListWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RotateWebhookSecret operation middleware
+func (sh *strictHandler) RotateWebhookSecret(ctx echo.Context, webhookId WebhookId) error {
+	var request RotateWebhookSecretRequestObject
+
+	request.WebhookId = webhookId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateWebhookSecret(ctx.Request().Context(), request.(RotateWebhookSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateWebhookSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RotateWebhookSecretResponseObject); ok {
+		return validResponse.VisitRotateWebhookSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetHealth operation middleware
 func (sh *strictHandler) GetHealth(ctx echo.Context) error {
 	var request GetHealthRequestObject
@@ -7864,277 +9904,326 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1dbxtJljb4VwLZPbDYnaRISvIHhcFCdtld7q5yGbbc3p1KjzOYGRRznIxgZwQls6sELPY37P1cLLCL",
-	"vd+9e4EBZu77/Q/vL3kR55zIjPwgRdqyXdXtAbrGYmbG54kT5/M5PwWJWiyVFNLoYPJTMBc8FQX88yzP",
-	"uH58zi/sH6nQSZEtTaZkMAnO54Jx+/iOZtoUSl4wIU1m1szwi1MmLkWxZgt1KZiaMeNeZsmcywuhWWYG",
-	"QRiI93yxzEUwCaJgHAVBGBTiL6usEGkwMcVKhIFO5mLBbfdmvbQvalNk8iK4vg5xdN+phOOQukb46sV3",
-	"rn8prnAM9Y4P+TI7vBwdTpXRh0ezYXJ3OhT9+/xE9I/T46T/IB1O+3eno9l4NprdTcf8EBoR+nBZqHSV",
-	"QGf7jfsRT+bikZKmUHl72GdSX4lCM6MYX5m5XdSEG5Ey24XQRjNe2NlcioIltqXUTqjqT8jVIpj8GEjV",
-	"10YVIngTdo1ByVl2sX0k8bLILrkRIVvw931+If75aHRydHc4HIYsWyxWhk9zEbOruZCwwpei0JmS7Ipr",
-	"xvU7kbKZKth0zeRqMRUFO8hMJGngSAa9U1Z1IlUf5hPbT5BaVMFyboQ2IbuaZ8mcJVwCUU1YIS55nqXc",
-	"iEheZWbO4qez/jMlRf97bpJ5PIi2b4tbplb3QRjsMu9ty7r5xLROiqPOBD5cFUDLrBA8nfhrekfTIg7Y",
-	"WWKyy/KBrq9oyLSC7zRfCLfuma5+qvWDa+QfwqO9D+GjVVEIaTZPearMHc0SfK29AKEl9EKYYs1gG+1/",
-	"1MrAEmTyAkY+VYbxC57JJs843nu4N42zNb4BO5NrWl07VDeeipGFzBQ8k3aw2nCzKplcJDOZ5KtUpO2F",
-	"Hu098qeO8rYfWuDLwEJY7agN9jsNe1P+Xnx4qsxHcuE9F+/PeFpuhd9ZpsYlizkcxNidRMeiaqseSaDb",
-	"UxY7dhwzZeaiuMq02JVFlZz8YzgTrcA32Wy2+Qyk2WzWdQiQF5krVfJ4ZC06ZHEURKvh8CiBiWoDf4g+",
-	"/oZv4U9REA/YU4PrE0lHlu2T0d+fCdHkNk+sYqMdc8uM466My5QOMYzVHXIl83V5z0XSbw0OvCrcvxZC",
-	"a34hWKq65jbuI9F86AT3OmQ0yo8Vd9xFc3iy15ivw2DJC74Qxpcln87gdm6P/wcp7CouVCGY3UZdExtD",
-	"lqjFgve1sG0akYb25fh3MTxY8kKktLH5esDsWlwVmZUMMs0SXhSZSJm9VGAfM18eFe8zEKlkCmTgrik7",
-	"BHtvKunk1wU7iH8XTxiX695pJMtDzOLj0TgesCeqYLTM9kyMLbnD/md2eihTB2Eg+cIu09MZiik1yW3B",
-	"338n5IWZB5PRcHwcbhJ5n86snLNhIWGQSSG4Ed407cRPcahIx5mhqQ/YD3Yq7JLnK4GyZXYhVYFi5abB",
-	"V4LWB83gGTS0TaWwXYXAastFreTtuBzakpt5NTD4eCuVLrkxorBf/uuPvP/XN/Y/w/6D/pufhuHRg+vf",
-	"Bs0hh8H7Pn3Up7MdTILFShs2FWxkJYLjIcvVlSgSrgXLhX1XhyzNLixBqYLN18u5kDq0LKIwVkwAQYfT",
-	"u7AqD5V5mm6TS7LUis+axVka90LG2atXT7/ZsAxTZd5m6dZ1mKliwU0wCVYreLND3EjFYqmMkMn6T2Ld",
-	"Htr3/J1AuZKITfOZqGS5g6ePz5+wtOAzwyKYh9dg/09izb49P3/OvgXSYk8ykadR0JswHklsYLquhNaV",
-	"FgUuWvnTO7GGQ1v+QNoRvJZJNj5mc7UqNMlCOpL2zVlWaCta6qWSWqBMyQ6QdYdsqtJ1yGLHZOMe9IDT",
-	"08we+UxeIHtxYyDdg8PNKYB10EAmLD4eW8Zw5qTbeZbjkXSjwAFn9hbJ8pwVK2mFyEkk4+Phg/iUvuNs",
-	"oRa2YasJFdgefmnm3LAZz3LgfqpoDtKu0YKvLaFqIU0krV7GlrmdtFHvhLTUCb/9ZaUMstBMXpza9Wac",
-	"zQqh50BnbCkKppYCtYaQ6VUyZ1xHMj6Z3U+HyUj0j/i9af94el/0H8zGaf9uMuLj6VFynJ6IeMBek1Bv",
-	"hWVO87IjI9LhTItEyRTkwi1Ms05BmzjP+OQkDBaZLDlRWDv2UfR+POpH0ft7j9/8/rfdtL/zLbXxYsId",
-	"8PZ40zUExzuSWy6ejjtuwq4Ef0cX5UH8+jAKBoNBFMQ9Ej8XdvyndiCRhH9b1i7XyPMtC7IrjZwfLjFT",
-	"aQ2ZxnsirE6cG1xsO7TX2kvbCc9B50Z1m+WZFJolaiUN4zj+PNOmdTEeRUEcQqvYmp3lWq2soq+NPfw8",
-	"/QT35tYrc/dd9bbCbkC+psW3k2JunWmSVkqIf1f93F7+185wUleRO0mAs/gPj89jdqCKSMbfPj77Ju7Z",
-	"l3DTRMrio+Exe6YM+16l2SwTaVztH6205WZSEZuzf3AUk3C/iZW19zuEt+yoS+7i779nc+kggkjuTwXs",
-	"ZiL4cPnju2yRme6bNufFhT2tpAuoGcuMWNhpwEiX/EKUN+5fVqJYV0PKoVV/KKmY8VVugsl4GFbXbSbN",
-	"0TgI7UCzhdXuRsMhMCv6qxxxJo24IOHg5bts2R7xt+qKLSxR4SCNYvpdtmRTMbN07AaMQofeNG77Sfew",
-	"bxo1/Z83+GHH4K+tEIK3baUEPC+A22d2Ik/g+rKPEiWNkLA1fLnMM7yED5eFmuZi8ft/06j2VEP9bSFm",
-	"wST4zWFlvj7Ep/rwOX6FI2gIyBXPskqaJWo8o5W43DyMB6rwZOnyKzjNPcsbIlk/CRP2uxjMoPbeLeUU",
-	"X+MY2LM6B2GwtIqnp+40oMUukp2jacjvcE48m/3N5vottrjSllsba7BV0bPiK09f4FW3x06WSqkdq+FZ",
-	"HkwC412alk/ZlbBLDbZe9seXPzybsJUU75cisQKLkKk9pvZ3lsnlCo4gSHPB5NgSp8kMqL0PecrcCEsy",
-	"dSPSh1Oe9qnb4Dr8eBrz7/6ESzuDqSCr7oLn9mAJnE7IMomTe3X+pH8fLhqYDgh3NPunfftTJA9ePHnE",
-	"7h0/OJpYqVAAl7IHmZmrLBEsk3hnTP9NJCBo5fZPvSoKdQFGI85eySxRqWBSyWTOC54YUfQsCZHtOs+S",
-	"j93CtVoxntu5rtmcX1rpbqoMjDNlUfBytVyqwl4POtOGSwO2kGrTHlSbVg6oY8dsc33D3wl5axsGK2lP",
-	"nm0VNsJ4ZmErp5Ynn+e5uoLHpVQ8sON4oopplqZCfuQagoAIzV9JvInMPNOwjiA2ozU6q5P7UbVy1Tg6",
-	"lm5WPrytlbPjAlkErCKgrt3RbLma5lliH56SxGv1YZhQbRKwck+lFdB5/rgoVPE5r4Mz6TMUq02tCtHJ",
-	"nWGcz5R5olYy/cgNBjHMOAkts/p9bS+Pq720Mh122XUMlOnP4OFt7OUzhardVBmgf8s+QB7keU67Zqlf",
-	"C+HWwgmbu7h+4PIqheS65HhKTrAlkn2SZ/aLucpTDcoTNjGo33Rgze975vyuadP7hzXTv+cI2vqN59uC",
-	"5XrO17ni6blS31lZ8XPSKa4n3oggqFr2xCW7e8z+lD2E/fgouWrTbWzJdF4dAqYzmQgrq8N1ZuWQAydQ",
-	"NeUpe97t2vVO2UzgD2RysRIRWAF8oh+NK6L3p8JoLh3kv/Re66Ml5FYOwnYZsU3WqB82lCFwAfiMxDk9",
-	"mnJeR4Mbpbr9yNVbnhelLfCjSAL8x8UChp2KXNgPJ1bMTVlJBqUeifMqF4inKftfqIF/NsVK+Ls/vr9h",
-	"98uBd+w/NQbD75fWztuggDOcnWDO1EtdWc3fRRvQPtut92cVw2F8KYrLLBGvJL/kWQ5+uc/MLVJu+JRr",
-	"UZdAk7lIWZFdzA2T6mqDGoIWOjQ41unwhX3SP5sZUbR5/kvYNtBFr3hmnC4KrWXyolOP8HTF6zA4V+p7",
-	"LtckquuP5V9KoYoMZg7t5pVJNiKLY40CPdHzXClmB8LKkXRQX8GN6IPmf0tEd14fbwgWNPQuCl7YezOs",
-	"ooAyyZaFuiiE1owbpmQi8NJeCkneyEhqUwi+0OhJAUHDCmcD9tpuT+xtZkwLokkHvMgurRDsrAmwfxSD",
-	"0WRNn5gkXkm+MnNVZH+9nftM8MLenWD/noOOuyT2Uolfo4oSat13EMHKf35LQhgqhLWROmNC4zi+fv26",
-	"f+ZFiXWEk+VXfK1Z/BBa8626heBaSdxu3tHNdpX/lVwWKhFaW9b2GEwIt6j7240Zl6rxLBN5ao+gsNqB",
-	"DiY//hTAb/YrsQAVbAXxEXnpIA+ssBSEQdtpxw1bKG3YOLgOq3YWKhX5DS2s5DupriSDd1kUXCxN/0EU",
-	"nFqJmP3h8Tlz3nV4QQfXb3z2MvaJyls8RqvXQVwU4maHczuXGsw2ZKVnHvyT6IObFoK/0y4YzRQ8Macs",
-	"xhWPiRPZ68NqBXDDvZIadXmRfi/SjJ/D6L+MRGzvt9jvzfYSh+BcszIVeeniRzi2/mOZqDSTFxSNA6J0",
-	"JOMsRWNYDJzUfWwU47LS9NE0Y8D/Seb0Fk88SxKxrLrpcNN7XeEIK2dAur6ju4ZK0iKe24l9MSOPvRXF",
-	"IwlK9kraVbS3gkgZGIwejEZD9p//z+hkcDIY3e3hWNtRRm5AXeFDXgjKM2VeCJ5+7GF3cURHLs6DbAhg",
-	"XcEIx4MMfnHBdT2yInDpXnBtJFzCuYa43PRDrEnUUt+q02C5ujXTiBtjSaMYNAZxmhkYB5kUGdBgNQUm",
-	"VYHq1XTNuBXLDCtW0mQLwdbCDMArQAOw43uoDBjWO7g/WrWWKpPgwQFBAdxKnKRzF94zgOgyS+QmQ1s9",
-	"OmfTt7zDXfK6bicG4RFft+2UjoPUSkh22G03q3NB3BQEUg9fqsVct1pcLdNdRwx+poW63GfAtFTdY66c",
-	"Rn4odNUhbIGV1GoTGnd5WbZ7g6qgjh9xCauBhf6e1ZajOtNoHQ4w5gSo5ttMG1Wsu/2i4EOy5CLLXbGr",
-	"pkMmxZW9qSGYoU084JSq/WPbIXJD+V5dCjs0GisvCg5HMd/stIvhWVzaSJ2Xbq9lDdER1t2BfbRP+8Ou",
-	"9o0yPN/ixINFZepSFIznOfSim93cPb6hmwZ14NK7vkPn7MPF3EYR32W6Y7UfQ0oHxZMRAwkhvJ+O6W1Q",
-	"QHv3Oye1bfRARJ3E7NJRHDF38DzUgHfhIHsyD9fydN1NZhjjNFfYbtVPrYfuaK0wmBVq8XYre9rAkERq",
-	"rwRUyk5ZLFd57iV0wHoRS6GMnRbZ20/QuoExZl2k/0FDA62WW61yw8DQQPPBA2vQVW0Ja4Ou7V3ok8g2",
-	"Kny+QrkoRTMWz597hDbjuRZN2vuQ60XhWnlrx82pFSycsuMEjtu8ddxAN0wfc2C6p1FPc6GjWJPmQoxI",
-	"q8k8xUq6jLH6kvFuqaeUIVppSSRU1SnKSVpujSEozkBAiBHabJFANtBYdTApFHNrYOdOJxzV0xti2+Gl",
-	"+nCtinqs+nZ3u5pdFgLCmd4m5aZ1UyzOr8kQrR7kcl9cU2RqErUtnNCxTUV+R7NloS6zlMLtQYl4byJ5",
-	"lclUXWFUkKfV4w96rY1Y2C8XS1OGawttsgVwJzBf6LCMtcC/I5mLmalGpCB0vyv3iZSZ9+YtDiOYjMb3",
-	"Mb6Fv3/rf/gWm7Yv3Htwf1huTWOp3Rzt1bMU8uypvYBhEm9xEsEk+N/UykXdgdnDyuGMT9XKsEdzbl4u",
-	"56IQbJrluTOV+Q2UAxlbUcAzg0yGg6Pr5tkMg/f9C9WnH61qNnjBr74n28Z1a3A3ZFH421GnuL0n1SLK",
-	"2ly2j8N7tTaK4eDIv5jVyh7Ssis86B8o0kNwWvBxHLSM0K7uGBe77uxQdbtWfXPa53YTK4a7+8Z7qKUz",
-	"UooW+8Eq3LGV7zB6MIbRxWRzwPm0uXKtuRvFvm+8t6/DINNvMXCgFo3WOdDXcwGKM+YagwBl9WktBAw2",
-	"XaFJQjj7gkdsU6VywWWNs94wzu/hPU9vveF9yHHoPlc0qSBozuip1KbA20WjCd6lHKLJkaznOGGfKZ2y",
-	"1dK+OhoOh6yM7NEdJ7PA0O5MyDRfM+2icS6ENC6zTck8k4LpuVoOMOqvCqq0HNGPpv7XKHo/HL753V6Z",
-	"E1IZYPs8k+zZq++8AXcefxeROLjXXK+XdmqQJerfF0O7EmMGyZc6uxTg91kVUqRMvOeJydf2goflbTCN",
-	"e11Mo4x6HHdqX46ZdKvmSF0bjuc3KMF2cx+1MolakK0GZd2uo1a2QHY8e1G/6aJzepVUm92UFhRdbk4W",
-	"qSloaVB2FtS63bgKNXZRX4lXQNYnNapGbzsIcHUCd6nzzXtHFakotIs6WBVo7fLo+sSSdVOY+8Rkbmfu",
-	"ONSeHPqHJc6ukmuW61PL4eZMLbGNDn18f8ZaxuRkLpqrm4XuxRGvu6ng8SVZkttqO0WKOZtDhxqQGFV0",
-	"n6Isdfd3pWDzVDgBFVLmLTUhl47ZgZNnUexcrooL0atT2YPpWBzP7iX9UXrE+8fiZNq/n9xN+/fE/dkD",
-	"PpyOknGnCF/pAjdK+zuZXmlZrFoDU4L8MFNwqTncIBi2WJje7kaKlBve1SM3VWyA7QVjTzVLxRJCcCWL",
-	"bVsxO7CXb+y7wiDR9Cec+/WhsLus4/qKQlpeMge3nloGk6AQy5wnkO/M7fEMDv0BhQHkKm457yRcBtdv",
-	"9heDN2lrMHLQ104Zx9AI/M13YMxBd72A3SvQUebNczQe3ttm0es0TJJHdKMWGf+vfYpR6D9NYzeYWopY",
-	"g+BL5dexD6T9Ow1p4WQ6FEfJmPfvzkZp/5jfF/0H03tJf5wei7uz+0Dou6jAhtyCNzAHOP/gQuy8UEqJ",
-	"GZoL6cjXlqdh/QZafrOF2XRbOWtGb9LRkWpv3eSNLO8f0tyNK0oxdcg7wl+A9bsiws61eZdhvoG7OGrp",
-	"yfZmIo8LiiXkV7W/E2EiHbu36K9KVLJ/FQIyOcuHTkJwP6Br8y1x40qD9LpAszGYkcu/XCdvOg7oQ7XD",
-	"UbBs/BZI/gUlA/1jUr1dRC+OdJblJM5+ccL/vtu8+EOZgsiyVEMQiABTadyOdonZAY4ajkIfLQW9bdbI",
-	"cpLl+y1ts5nI20W83WACI1KHPambHbj0F/gPehl6p5ghs5IAN3Q1z4zQS55gKkiRLRYiHbCXcChZJiNZ",
-	"pdAUC55nf0VTtp0Le8QOnj151APnfhQ84rP/+n+jgNkxpy4CJVGLKdpLeZK45DB4FgX27UhaDV1JTEcZ",
-	"sBdittJl0OnxeByzAy4ZhOWA3AXGmd4EY3ZU3jXdSFoOcqGKNXuUlNnb7PHLRyEzfGrlXymurM7fQ6l3",
-	"mqVZIRLUJJiV9dIURGJLqEWWgn0lkplWVg7yu3z1+/FwfGaXHv71GKZn/3n3rvvx7gO00tqBk+QKcR1q",
-	"Fklv9cHEKy8znU1zwQ5IYekDNoWVN3p+t25Ktv3hQzuhV79/8vjJk0GEG/aXlWB8oQhOCnJQ7mg8jiAh",
-	"AaKaMqVL6QAy8Cuknp6f+Iu57JGsRueNBIZtx2i3GBAhpusy62q2ynP8caZyu6ITFgUvTcH/699FFOCi",
-	"RsHL8xdnL18+joKQRcHf/v1v/+ff/v1v/xc+tj/8x9/+v7/9x3//P/Dxf/7/UcAOFllSKKazC9lzb/03",
-	"+wHlgSIWGJDTM1h0vGIiWeWKasGKVU7RRO/E0pALZM2uRCGaQDatHK4bz22XLh1FLz9cr54KNs25fAeh",
-	"MluV7PLK6QiOASMn+rUhMo5NV+hLE2kGWEr2JEIGSiF42rd02uEzBhPs2z1MyShVonfJ2ZUnjbgRXqa/",
-	"eLA0ZH8NIxl7Fi+yzdYMjTE7KIfcG7CX29UyFwQUN3Z6tPcVu5PmCqlPVchQbai766ofZWW+EWylPqSK",
-	"9ncEJ7tRxW+YY359dm3gohvV0g67i7qSZbrL5vXd0bpy4/q6GMAb5/MSXyw/eVtym/a+rP1QxUxSeGxc",
-	"atQVKlRjfjdqyS0vwU2jhvef4+tto/kNX597b+8aN2dnDVFzLhPsA05tl2Zf0lHobOZ1Y89uDrHqOJVb",
-	"39rQsMmq946Xe1kSVSOa11kNYw/mh8hkKmre8QM81VJchdVJThkEfEIrAmBwIonADWwuCit+lGiDLvuf",
-	"7qR16IiQomOcOx6z4SJ5ENdXIWaarzW7mq8pEtjpqe5LNK5kl8LF229SGmsk2FqSr64sXKXzbc7sX5L/",
-	"Ckb7Co7Anu6Ic9BlRY5pPs44wg3LheUXSooBInxpSh+Whr0TYmmpIXPIc6eRjCO/4SiYMOSqSS54oSnl",
-	"sHyO1LvIpD++0af0Rf8d+J4/362ywc3z501S8g9SVBCmHXFi3Z6fncTNegBYoop0r8BN6uKmwE1NoJNl",
-	"F37f+8V47UwNeHRviJHBt049zQMB6LzUhNFHhQfaS/1SFHaRZoVatMfzxDJjFuNbhPvUHVyD61jf/cxy",
-	"2GUmdFvMutEGeHN0qlarItlg78X9BF2sa1MnfvK2pRIMX5QMBQkEkNKRrE0nZNzjDgdu4iMk8kQt1z3E",
-	"yLNrRalHghd5JooqRFIVkeQQplPe97VYyvoCHsTPf3h5zg7hXYAwbWbQ1DF5EUTcNVwm7eMSkEJa6wC8",
-	"Xh7kbEOywBNUClhWwisd34527HmwPVpho7rmyw8+p3jvnYttIv4vXaxvxqMgr9hVnt4iQ/sis8ccy6PU",
-	"ZAdvtt4Eu3vhnJHi1v1w7k76h/RJuFX1fdhf3CMB0mIJBVTfXkrY/WmTENqd3dpOJavTf+vk5huhtl9D",
-	"AKtx/bFM1919kDTscPYImZcgDLs0KY8fVYNr5yrfpEuX4w1phaqWu1b4W8FzM2+vbsVX3YTUu25Aeb9z",
-	"+qqrow2epTOWc3mxskcc9UFECbMydLGyelunnbUWoL2RpDEu2tM1raJcgiQ0QjIwyLt1qNoHKc30Mufr",
-	"t04ErzbrD8/P+8eKbYqx32QiA70HFVXicGTe3SuCf8Hfv70xYHqeXcwhHKR60Vse0pz1RiFwc/x0FeXu",
-	"L0gZ8N4abSGMA6Gpj/IFPsARoRuCvI0zMI0AuHIiTkHMqEkf2uGbrBDHdtGlanXGKPob6k0lbFJae5Gr",
-	"iWwkeXevfczdVAr6H5gR53KTO2oMMcgMPz65xygJmmFqdleIKaZsd0aFXUHqOsBIVlhmFJMTEm0vRaEx",
-	"V8mFzrfIwuE6dCkO4PQMSdFWs5lARy0wOYA13WUlvQul45bPpDZcbtICLAtvxFVtrqnQTfTbQ7hKlOg0",
-	"ZDzXilBDdSO26xRhuq1ATmlL9tSCK9lt4mC7qNzuGkDYXdUaldaZI0BW7MAZKcO+zeL1XBWG6dViwWHv",
-	"YAldEI035GoptwNjtIPKOkiy0T7B62kMTYTUIGibG8oTWjYcEJ3oGzddgBSVhivhSc90eLoOJyomu4e9",
-	"ltVG2kf0gyNLd7OAQGrkNioiAmqkkc5qCJpoc6hmsJPZ2ZPWqtduVLq6ztlTaWeuhUY+hdwEotDQMBJn",
-	"GDyJgEkUn9Y4DR1CcPswbFQvK/diyyIPWa5+TO/B1XxNRv5KBd3NkWTU2711460Bl/7u+81XU61R1Q2k",
-	"vru6R0Q1R3SC21X6/LO3Tev7QF3uQ1W0z6pjkdb7vBsT/wxRiOEpwsjcfTAc99hUmCshpF8LSt9pCGSR",
-	"PIh/itDQgGEqnuyEP9TMDVFwHfcmEPQUU+h3DCUnUL8C+xvW19BhJDM06kJOB4sPKSKCxYd+RIT9ux4P",
-	"QXjyu1CHvzI/ONQfkrWfYgNHbaLp/qqT1L2lbaAKaWEg+7lmXqNlUHR7FRfCeOZdUCPaB0ItN2OBuUWm",
-	"nJGGOA2gzaIKivG5tYvM71JkMVa/i+3hfAFvoLT4tpo+dIapw7qkXd/Hzp4pH2CjScCtEiPaqa8hO+BU",
-	"+QSuLEdSGFTToKKQcWe5xnd9ous1vHEPmmdULSuLAI65fTAtGxHJqsjM+qWlR7rhAb3tbIUrjH89cdzi",
-	"j6/PW5mE374cn9xlf3x9TpGDejWN2YGLx7ijoa4LRovF4v0yLgHfQG2C9qvrbW7MEgGOMjlTThfnCBVO",
-	"lQT83F6IqxN80QrTCTAhNSxJTiDGYQgBV55DPHTwm5izBQFrfvpwMufGdoOhhFqISF6RR447xztCkBtl",
-	"ZwyBgL/5DfOw8jIlI4mxXzFJ8LF3HKUQqWbxGYH7cQQ6RRQ9htXt/vj6HEvbxZMSQE9nF9KFa8IehHZk",
-	"SgvagiTn2cIheSGu8h0EZcRKOxAOSqVOiwLwvSTuEH46YGdskWmdyYswkoRdCLCPZeiJQ83DAfk1QiiI",
-	"dDgi4m6iB7r5WWaJPptcJTxnWhSXogghsFdTu/0+DBpXwkqbtBRsWQB4h5LlooPepd1iY+hqput4bT5m",
-	"WMwOfnTq6ZsDS3x6cnh4dXU1KGZJ31KKKgaquDgsZon9n32v1xtEkpKQMLK0Q9eo4AFwRq44FKhUGJ8L",
-	"UghmERmnTZxGslIFXFuaHYBm2gMC7lZPK+FNU0GgUilZLzHYcmLX6Gf4m/3sZJ6f2UJwcL78HMmf+/1+",
-	"+T/7btxZtyBmP7Pj4ZD9XMv/2bP4wIbKA5ZD3l65AfugGocbKcRplPbaU1SE4+PRvarg5mNAafch+1g8",
-	"Gg77lhllcgW3/vHRCD8gMD60ZCNIdsjikyE95iw+L7jUM1F0ggGyOJmv5DuR0lE5GZ6UAwGl2V0e3iej",
-	"wXvW3CEfHhS3aMR+ZrIT47P5bQnUjx8e0d4Se8PIhBBCVrfB67eaLTHjsdljHA+EUBcCfTg3oL+3mlwI",
-	"M1cpwOdBaQQ31xMaMphQsJgIen/xgwpcG/MGz+y3ca894rLYAzb7gJqlkVXVJjRxf7JFcSw70WovISjA",
-	"emseAmEmGaeaDxgfbgem6wUfWq22QASr5h3gFIQglKA9tuF6xG8DJbDVReZVQHsn1v1MWi7s9VMrg4em",
-	"j7hRNi2uKs650DSwuIi01V0HvDr0NRqzn9mtYaS3u0WU/b5Rqg9Q99hpRf+I+Vk72UpCga3Nu7Oq0Er7",
-	"C5FmvI+XhW35pNHyJjRRJLCtIKKsAvZ0RF2HAo2hYFBVHGgruKhs0251E8HYx2PY9n1xXTkDB5X3wRwz",
-	"EiwJ8SsWn8LwLef7p6OHcc+2R0F8yPs1FXQxSt1IpYVYaaIcGC7YW1pUaVcEUl2QPbcKKnae4hb4O/Zy",
-	"HxaFREhXUXwbZHurcR/bG9sENrEDQDe4K1ylfnQ5laUcwc7TCbvdGoAlfttVnyC8OwbhIX2T3UqfsiS3",
-	"wqalHLS4dVxIDpDeNnlSXiub4eJrePDt3abKLdjaELldu6SKs17HlTU8btqx8bKK5FmjkAwWvUa8QV4m",
-	"6UBVeJna7jJnJaiV5sII0TwvBWCvxB3kxMTHw+OY0jhBfsNracKkAlaQcMlywQs6lXi3UMXglcyFphwZ",
-	"ezXas54ZJ/I+UlTRMcEypQlP5pm8cDKwbacQy0JYFoDnvhT3XVkuKrbYKD/PG8XnsbzCJJI4AaBLKu5n",
-	"BSgKry0tyfYDZ61dVzE+B14As1HV/QOVzZz1ESsQhix+/uqcpKJvHn/3+PwxGE7jzswShAoqLxGel2cj",
-	"kiTkEzrx0U6S/mg0/I3GzLT+6KjXA/G5Xx3tCaNijAe0ipi2lWklIW0fdE2s5dib1CTl7hKdkWS7VWg8",
-	"ZY2K0JTkRtUVMg1bY4QcsJcClRDbNrRUFlOZ8uQdJPW1V1grpEH7Lpb4tNcfBqhxt8H24ZxfQsskqsmB",
-	"Wx+/Op1bJKgiWi3RhG2sZtmxenagQBG2u6t6LcvOGpaNIqM7FazEqcDNfLphadBOTmW4O+rwbSzAWaMc",
-	"EIvEJc9XEI+PZuay0CUWtlQzb0JalDpGq+qpHfVBjShHdk1h2P6vY1hpYcWGxsshPe3BKMlMAeW7HaNo",
-	"k6Ur16ktm6ASSpaFpSKhnE1XitilMDKgu4zyIoGhQokH5ldgQW98tTSYrSmJFTU0BMsGD7hMgSgsY3U3",
-	"JZKoJZsNRWfrXBlqLsbHw6O4ZxfW3eHg3ycea69RNJCkDG5qHUmKdPRYEa166/cq+a00OsWQkwvwgm35",
-	"JJK425OygHF3QWq4OJpFqC+E0WxTAepIdpaZfg0LR5EQIIeATRysLgfx8fgBnZeaONEjg5iC76yAAIkk",
-	"noQwYC+JlUjlxa0bXlzijsD+6BCx/uEFu69wm4BlGLZfowgSye3lSHBrtKkkJHbQSkO00iW1qWZGYHUo",
-	"KB0Ld67JFsKveg1iP54/3HUoLIJgSICAsypkSDkkrrD0acWf7GOW6UjOVgXaC6/4ulX/uHt1B+wZJH1D",
-	"qAkVWha0tSVZfvv47JvSsAg1e8HqnGmWqmS1ENLgupDFCMaA7xVqZcp8e2dzg4Uvi5hj5V9WuzofDI4G",
-	"471vT/iqh5dgJIGEec04CoOstI2wInUiKPvcccADx3tK5egcMD2QtssfMfkmtqqEYzo5/ORmDQsBqdnp",
-	"uhf6FYsHjOaO+hnWFaYz4Zcmh/JkQLuWn1O6DFTOhzX2GAk1e+YaVjPGG6elNBDC3OGnO7qcNOyi9CLL",
-	"vCFyMrhlKJRGEhOF4J6wh17jEPACBzp29PMD5pXIFPEJIokHZg4Be38ldgY/gZHhrzEJ0Cy3+hkcP2D0",
-	"lq8LrUN6eWG5ZaJjJCwdyeeFsuKuWGlGz9yrlm3wZTZY80Xu3q9TsDvF7k202joCiWT5HtdgU+x5o06V",
-	"HUUV0gp+ubJIQ82LYHkMvxDQ0tnzpx5e5iQYDYaDIeSh4hiCSXA0GA6OyMMCXpNaYM7kp+BCdPievwNx",
-	"vmaOV1dyMzhACLc82okr/hSD3zXGLdZ4uCOJFyQ3pQxSg/3QCmN82e+RAsiYzqgpKxfAF4Xwq2vCorHz",
-	"zO4h+bO03X50iNrBTgswJ07XENUA/Vzx/J07cRDSyy4znbmBkl6DZwUoGTalPFZPU1qnhxjhVFoNsBRP",
-	"ly+1euUQyldfhze+h5W57YtNj2lO0CmOkVZRJJ01rcvQ9Z0KeNTiIDb3bQjNGKuBZwS2DDFbNRggL1wz",
-	"3jRC5+ncULj8JtSTDcOkeqtWl1sJNNnAverU54MYsvfiXgnm0zW2WiJtswKUF0+5eaXQ3QWGV1X4GXsu",
-	"UZKYiRHvjYerwTU5btArsjuIRmjp4tmTRyWUiuXvJThHJLdjh9AxNAXXWsRsllmG7qFyDFj8T8R036I2",
-	"i2c5tTeQscpBDpeInQ0qCPa+6YIGAZckormQ68j/zswLISLpva8KtlB49nOl3onUCjVQPJNlMhXvrUoG",
-	"EXYINeeinPOcLtNIlgwNNrxeg5+sobFXZ79BCX/ZRKHjD6DQ8xqbAm2SNI+4H8MTDaSC7rMSqMR+UaOE",
-	"jYdeFRvq7wf9WsZKPSmJfuxvygMPg37tL4oV7sP/7wiLf9Oodz8eDrcUStqvFJbD6eqoNOTHT9VuMnfS",
-	"b6dqru34GGfU9VE580OvHjx8Mrr5k1eNOnrHo6ObP2rW44XvTnbprKN0mf14PN7l43blO/j2wc3fNutb",
-	"XofByS4LWi+PDV/tsDwdNUghvgQDculOZ2u1KpiLXeYXmkDrdPDmOgyWqite7xEpq2gCUFcSUcEq0huw",
-	"p4YRgkFWGqkrK+OAvaJaek5YBSCJSFIeOQKMN6GvwspvDhE7iRVEo2A4uBcFcVk9jAJ0SH2gYFSr8aF2",
-	"7ywYEL/jTSvuEnpwog+V2Vvq8ewHfxLrADkD7PpDtbV6WqNqGuY8rXI4qtXOeaBFwcYAqP3wkL1sd0rz",
-	"765sQBy3CwSqs8DB/jANrWIG1xQKyRur8IOrk+/cP1WpyHJJ9pzE9fX1HpIjAexf1yO9rAB23boJRrd5",
-	"E1RAiptL8jeqsn3OyulYgzoMvvOy6La9X773ee+Y4Q4su6wb+PVS+jyXEp4pvFvaV9J1GHSacSs0/DYf",
-	"RJx97UqWYXwdBvj5TmSqY07lGD3PQKOgOdnbIwleDnuN1Kqax6elFkJNtayL9ykcjAzokqWZ5sul4IWO",
-	"5KxQC9LL7cUYgvUK1KmpSJQVi2eFIONqFfODVlyI6ijIlwruJDuULrt4Zf+m8MqW8yRmCwhDKEu91x15",
-	"RqlIHqBPwoESkZmjh1FJpTfWFY0HI1frjsXd+aA7dgYD3cW48HRmJ1a93sJvWonYjVPXqtvj5KRquIpc",
-	"leQuZYTa6dZH6G5tadSfWHVwtSZuuC/IyPUr1Rl24T9PXFQdfnF88xfPlHmiVpLUkh2Yse89ewJhU7/S",
-	"y+P+fnN94SSgX+nN8w3FnHffPGG3/fgFStBtd6i6khgOxGVpnAPA0deg0NR5begiF8F4Zi+WSCI7d6Zj",
-	"P5A7PhoeV74MTu7xK9fupiY9VwRG6tXaBAd6B3/+gzCfkzl/Yj64g+D8ZYRlO5yjHdmRC5kIPitz/coq",
-	"/67k7D8Is5nV7XfWHyrzNIWju1x1mYsoXM0yQr2aalEWTSlxllFvP3U4gptxAkOMCtoTK5DBEMDcTNld",
-	"VdGfEjF5uTI6ki4SBqTnTBpVM1uh3YUAvlwYnv3EHmKPtTsWDBlX8HYk51bEl9rFljXDpWrs3uPmtVvC",
-	"fVsJ25afVzD9diMx9KgRBYXhCjgUSCryQ6F6pxRcVKFbdVwECA752e+CDzWaASk0iot5WqZ92qSTjaY0",
-	"S1xo43HwL1VLL+C38iiVDZAyUMoHnokJ8ENWstHQM3HlFzj1wVoOHFVeWJ0KSNNUGG09v9suG9xc5EuW",
-	"rLRRC1FoMvoxSIYdsIfCqoxi1mF5G+9nDSP00J2sYZ/1Uicfzpe93P+etKD9DWdfZYFftM0NA4j3tLkd",
-	"QlKT2Bxbg7clpj55ZdJKe1oJtWiqmu8heH3RoYRFK/5MvnSjIJcW4+4o1tTB624OWDmjMX5aDgS9bHLP",
-	"VtAftGC/VvPK3hrA16P7eXy4vE5f3hF2IB0fIdXfdPwPf4J/7GSCN2Vp/gOfAWjD17p3Wje8ZhVcM8sk",
-	"2LoJDWbAfriSooikFYcnZWicyxcqbS1obh8exR2SuS+Fw4hIDo+ks7gcNGTiEBlXrSALhL32BhS07mdB",
-	"QLagVNh2JB2MJ7C0bVbwMyoEvt9ewVelmN22oRx3w2NUWaml4fcf0F4Li/dV+vjidlfKkt7EvTpFjIqK",
-	"HbZDt1BRyhzurNfS7E4Bk8BQkl7TD9YyvfoyCdsgkpw2eAJGA/tMgd3EE9Dy+mEM4XPaVHGEGwQfLED5",
-	"mbUuGFHLrrphcM3MvjL1rU4Gp1U9bPgHJlhRka6yiS8806+y4D+6SVdJUbGXpkL38dJguJsoghVINhmE",
-	"nyNfroRBbrzMygbe+4TF4+HIE67wE8s3xVVoHw7xYSQzSs8WKTuAArjofyN8ELgNAOOAsjLKcgUMAsm4",
-	"rDKf3SWScBnJKfVZVYbcDvtR1Y089RA+CDeMJhjJMjwC0upQUrVXC4i2bD/JFu8s3+iMiwQ44pQMT+Ei",
-	"FYs77cqWBbGYkhFPI9ktApsO1kk5uy4UBNPkncHcboYvz5epK64VJ9h33ILPV+aWxOJw1/c/xgS93635",
-	"fGW+gL305gu7PEeYgndViVLNsjZf8LK75ZjKHVblC4ZUenPfPa4SzVJfKLjyl2GGJlzOZ8q8sNz5q1L4",
-	"K5FlniNGlqwkhPIq7RZodjVTHdJdc4PVGq4s5dmH6hDEXWmgE7QNUSmoSB7EAJ5MY4zBRd2jzHrbfBXD",
-	"Wdq8DmKjGh9gqCgNOpJqZfLsEqJZHRIODM/pmwifhDh9ANFvNU6BaIctU3ypyEZysyZ7g2r6LS3nJ84L",
-	"/Rw6rJvKDilWTnCx+/jVnv+V792yPV/WCewLqnAb2Spi+G7koq8RMiuhvGnLHyEyspQhIT3MHqd2DVhA",
-	"6Zg4zLoKnBrhJMpauq0qkQAh3lThnBrcAVUTsmWWvINS+GsWw4rHISTOOxZsFUhSeiRG84ftEu6tLg8g",
-	"xSCStpupYCpPHTygZfb1wu9lxWDSgSGoQ6NLwaGQmPVSRHK70nnVLHeJU2thSh5UZRnYnEP4ULMc4Fpg",
-	"RFDTpeFrltSK+6SOvBZJV/wB1/sU8/ewMcAcp8XGFL3yvuOFoLq2kYykPSoiZZAPsRALVazt1lTG3uma",
-	"dOpJVcUMbzoHeCYTQXMjzBVud6UQcE/YmxKAea4AetOZ8kpy4ZpphdUNTdOBa6cPKd5ZnhkHsBbJAyUp",
-	"HQ17IOyHVHjFHUJX+jgzDl7klNF3iL3jmYwdKN8dWNxs5rBZEJlPE7AWwQ0tsjzPCE+QpAYitcb+ZjqS",
-	"tZTyGv6fkl72CTZTs5UTWFMk2yVGKyM628GG/rB2zqBJypLxdxH3mk5SAoCEIONcKJWeVgShCppsCLFx",
-	"WD/N7jVB2IDtRqo+tBD3Nss0j5CttXjrRpUQwqtLGFdFSTs1UIhloVKshb0RE8J5PiqBxa9Nzft/fWP/",
-	"M+w/6L/5aRgePbjeq0z1VLCRHdvxkOXqShSAn5ALgwgIaXaRIYzlfL2cC6lDZM6ZK+vE6d1Nmf3dxVy9",
-	"ik9dM66E+WrOexXc+IVFlhPhbLAf1O8quzSrjzOfQHsfYkjAL3dwjnxhZ8itTfCXK09/sP3iqxz+yeVw",
-	"u9ptCbQp0RYr+bmibaqiyXA5fGB8fjeeA9TX7phtl+xc5jVByWk/tSnEeHmsBQ0+jk5oiHPHObIK25fg",
-	"dOMShCBmmq+1hxYJuIYOUSKSflD+6zIRKrZ3C3lAXBfQbcqiAOG17BtYq4IdQLntKAgxCXfTG2xs30Hd",
-	"QysrHx1UWI4EpSi7sVewmm4nxlEvjCTC90iHzIXg+2i7waxTIaDmuIIAKSfnjYZDH1cIQBYFB0Q9QPXk",
-	"iBhc4ghBtkCJhq9LJH+CY+qMRnK09sWhLyhvVtdD5c9KwoENKp1S9DYjnB4XFG9PNuCVt1pB2q0aIcsZ",
-	"QSWrq1pKgIeQgdXXNqFIsMvxnkAS5YLb774wdgSd3q+YEZ/vkv8KMvG5Q87ceds75h1LQ97gPKgQ10vT",
-	"yU3OA/IL+BGvoBKbgkvNE3cdV6ihlXEhM+yA+7/OeJY7Z3sJKQxwc/CSVYvxkR0GTAhwVF25pKp2DCBA",
-	"hCXwIgAHTaAO1ICcDwQSb38hIIk0xkpRA8q6cX9S1UtsPI3p0nUWgAG5VeMSSzOSBKYJiYKw6h6YJsNi",
-	"TxS6URloqgo4BQlwiwnBDK0BVFjkGmoTVWLLHc0uM4GFoGSSr1KRtsDKITSjVqsp5YbX6jNBXQQ7UTcT",
-	"hn/HkwpdW7MW/LGHla/n6sruvKvaAMvsCBXaIzuRva8mLEZ54S1+T4jz0KMnAFUOa69RtzN2hEvQ53CM",
-	"3TUfvZIk3kQy46rZ1H/MrHB4KYpSFquBbIUuATNkcaNgY7PSni8LwsxQNK28YwdbK0YSnfVOXb1VaqVZ",
-	"fJWIHdMtO+kUPqtgAONWCVlvZRsf2wWeFWoB01W0yviO0KcsdqPABzcXhvXowh2/n+0Cw79hbNUb5XGE",
-	"Ak9Yh+Ag/um6LLDUPHms+o0G5Cw5jm4Hg4EzPevDn9DqU6NbKuhBLAy7wQBQCMeCLpyZveEcPSCkttLg",
-	"DA5YR7uZ6cESVu/7jfuL0d087aLfAHXYw5ojYNBLjCqx6AH6HI17Dnq8ZcmtkojR7wqWZIfenSWCgrym",
-	"gEAt8tmkKrkxy2Sm5wBf6gKXl6LIVJolbLkqLrB6nlddmRzAHQDq1d2Er/aRWca9qtydD2odSUTX42Ra",
-	"L3G98bMQa02IrGAZIfEh2jo+vmN/HbAfZt5C6EjC0pBhm3j1lYBuiBZKHGPl+HV9XhO8/ojOOV0pzePk",
-	"KV4wdtrC0MPCqKqpb0kKe4yX+BeBMvauMxcAbq+UTWZSKi2+s3QPU0Ox7lNbPKuKzjs4zPGirQprf/WX",
-	"f5Xkb0OSP3OobMiKPEmeJPVPYIqjq/X2DXEPi0xeaFcIqG1T8mpfaS8Wl1hpZticp6Xn2PPcRpLcwBWI",
-	"fYEvuAjjTuuVUepdBT9HjsKF4GD7jOQBwiFUvmvgzJ2+tRe4YmhO+pJQAE4q+ooF8OWwAL5yxc/gvcCa",
-	"2bVyeXtYOWqS5A3GDuI+N9g8JmVgJKO4SKeWWf2a5Dgwd/gCMrjtq3J0zFWjC6EIE766SzbeFlkQqz98",
-	"HonwUwpk3jx2lclc1sVXcewr47llcayu3d0exNgNHOsQddyNHOuM/QhhZUX/JeR7wqmvimfNzSIf6KVI",
-	"BlaVv7qA8lmLVW4ye2wOsShXXwtpiDUO7Be9SGK3Pux9AzSYIrFoWeBjsoBqqCEFtizHEUuTbFmPylkc",
-	"OEl5gCRGUMbA76iivRXrVPEOGCBYhgfsjCVqATWU8kxaqS2esLnghZkKbuIeGbJGJ2Up2ndCLDXL0hy8",
-	"wRILhmmoJjdgr32Ig6yUSCOpCqaNWmqqKn1ZseRKrgwZZ/GFksJNEaZeFdcCm8djnsybS+EXPYRf7mgo",
-	"bkRFih3YMdcs/o5r04d97T/9xiUGQhoHzEReYFxSIjJXzO7KhckvMq1FimYTzmKPocaukhWLU254DHVH",
-	"4ziOZJZO2PEY6q9KM6H9xcC9CfspCrI0CibH4zAKkFCjYBIFR7Nh8j/+9/87CsIo8K5CeOZuNXholP8I",
-	"70F4QCbCCKHJwsirZwKvjofju/3RqD8+OR8+mByPJsN7g9H46F+i4JoGHsnzYg02O7B8JqsiZ/1nrP8t",
-	"i4IzYrQEi/0Qq9T/9jwK2G/Pnj/Fk/fbp9/UD10neuhLeFQVWdohrg42lm6onGtDNEB7lp56BGPF+RU4",
-	"1MFSmlWQzHg/VWaUGllsjDm7e+zHnA07Ys5uvsGNeG/QS9SvmBG5tG1TlmBGNxHMqE0wd6dD0b/PT0T/",
-	"OD1O+g/S4bR/dzqajWej2d10zDuoiWijTkU1Atufju4OHtwfIR19BPV/wGQ+y9GIpMccI9mA8PYptX2N",
-	"nKIJEzkEMFusBOjxEcdGBkG7dlCnuoqkj3R0ak8rIOVg6e+VNFnuh99B7W9Np+CrQPdVoLsNge41uAN5",
-	"XazLs0vxGWQ6OPC3b2V7vjKVK/PASg69JtJriEiygBYg1y3PHDptmmXYB/ZOJfW1WEntLGa2h4vCUu2E",
-	"LVWel30bRXXjqbQD61B1B5E8a6aMZNIbqvcu+K7s7yLFMqOlT/a0hm4AjvBakD14fSB7sRb/50NwcU2R",
-	"fWWWCzmgyasVh5Fs+WgBr3S1ZNO17dR5pCrsBUp3CSkLxqVXAOwvONHkBULyUgqDkp1IObDsncbF8Wcz",
-	"Lrqdt5IkOaGcsAJFobOK5mr799UKeSs4X1+vgk9+FQCJu+woy172MCiWkdGbNPPzFvDLLgnXjo2M7PFq",
-	"8a9IOjgSD7gBMuCqsJqeX467smF2h6lgsFMDNxxrTvM0hdJyG4oBl5AZG4yVkdzNWvlnt46/7nRrmsZ+",
-	"zmNHGF/F26887ZPAp15Wh+tzZHS0Qqk2Mkd7HnbIZz7dgkNaphujXTLTkcReB+yMVamcdfmvJiOeYh39",
-	"bdF0UMAYwulAnMsMyXcD9tQ0IBdL6dkZShchGd72AmI86wDtaqSP2puK5FusA+qaQMtXjX1MXGJByBb8",
-	"fZ9fiH8+Gp0c3R0OhyHLFosVlKvYUifnz2VW41Y7l91QV+DZLgdmiSx4Xwv7nXPRx7+LvfSRK8Hf5Wt2",
-	"EL8+jILBYBAFcVUFInY/9TwjrbevPsJhpr3ogkUr2PVoeMyeKRNJV2fGK4FHm4ewUCDYDthLu948B5OH",
-	"xlvPagu2izzTBipPR7LMho2Ccd/Za/z6002TXW3zN5dLHx9/9jrMbpM3GG1uAR2LevgQ+Z4+3SHBcwN1",
-	"fLGUz9uc9Ndb/SsQZvvOvG0clW1nCm/XEANVR6VjYsnNvOJx+FLQxP/78Jz4PaSNwzSbzbZ4SrdlA0BJ",
-	"m858UbfkMdy72sRoWsMYsVmJGsFiHEWMDsqG0QnAMKb/JhLD4p8irOEcBSGL/Ao1kJQZ1QveRMG1d1lh",
-	"ySgPg1PP1ZXGDFTIe3CYH34iQSTLe72ZU2AXDBATyLAH+TAsPix1xcNaTkMk48O6rniKMgiLf3zjSWnm",
-	"StWXAMOuxV9WPB94C4kgGJFEPBlVgH5MwDLlcoJnsvzEpU86P+yyEJeZWpWibug+ZH02igfsz6U+TWKj",
-	"+6DcOJCkuH4HMTqqQPiybDYrQ7C9ja+VFxyPYyb5AsBB3CuDSDYkVk+gxSJgogoncjGLWUuodbNH/dxr",
-	"PZIPlZl3rW4pzLmAd6KImvCIiG51uRWSaNEoueQZ+LR3Rz3xjQ0kcZFvO5KfRhL9xh7yHbyuGzA8ynWh",
-	"sAbLzU47SYniSafbKuPSznwc5scXkaQtibtKbbuJz6wuPSPFfKj4zDzpedQ/+gUJzn0gj983creByNQy",
-	"mATEVoEEbb+BzyOr7Orh4IHd2w2f1IualR8FZ7TqElbLUp6QiRiA+Wo3aZ5OyXOEiOmW5/EAwD3evt1M",
-	"mwt9jAz81J3sj5CC7ZHfQfz3SfqLyfy3P9+vkv8/dCUzZPEgU5WocJ9P/L/pFs0FT60w9ktWCwp7H5kP",
-	"drvvsS6YXtmCxrpQrsTlZ1ueTaECLyhRHj3fDTd8R85MpXtsUowiWQqrlQMdl9xqEPgvkb619DGhdYt7",
-	"p1XMACVic1PvYhDJx7zIM1FUdG8PwjuxNIRhuLY/oPxOPbIEMSlFPmNTwVznIDiD6NMSsK2AQ/ZWFHz8",
-	"iADvIZZ0SPyKAZovRCS70TsnzA5EInpKofLcEoAD3qwqnQ7YDyUgEHVeaZQulMBlvZbbAVGwFFmQKtAr",
-	"FupSTBDUHoQ4B0rqzSaSBxDTWvDsYm6YF7PgFqNHFuTnr85ZE2UalY9G1bGyjitdu72Q4CJhLzbUByZd",
-	"p8xojyQ4HFsle8NmyHG9MgNqvZWY2phtGMmyulnsoFXi7lQuO9ptpu5dqwG/+SCcGx8diCimCevjCMgy",
-	"Ey4b8Jeh+5so1Ef4qUIFg0kZKHg0PB8+mIzGk+Pjwclo/C9BWL43tf3dS0ezu8lY9IfT+7x/PDsR/QfJ",
-	"KO2P+dH0ODlJ74p7VgMDI0EwCS6Wpn+s+pYfWY6GrGxyYtfCO/rBZBwGyB5AIgaWHAbob7GaFMyh/OVt",
-	"CfgIQY+dVYBp7+GeRvYwtfr6ozk3L5eQnj3N8tyesnYl4KP94IxuMJC3eekvwWy8O/SQ817/3RZW+Fqu",
-	"95dt3i4FJKjkTtd+7UK9sUYCsKPt4Tg5lxcrfiEYvktuZysyFCurcQ+Yy/ZxVfUd2GxlHtECACM6w1m+",
-	"xyF8Ql8d9LCtLC+MmyXc8Fxd/ErjSr6euM0nrh3rYdyu+1Ee9AMekLnguZn/dbNnBFG7y8pjCN8uGE0W",
-	"Qn/B0F+Cohu1SuY1lO1Bl9H2W+j4U54H6mGTnYsmkAHO+aX44GKwvy6KtDQiklVh/5j8+KZOMZdCCu2T",
-	"ClIHkQpg7+9OKaIBtU747yGLT4ZHnijfSR0vBE8zGswXIhCCNYIrABIOXaCz/gchlS9y7W+gTZ8e2sRZ",
-	"//CnYAo5fGcrM7ftgH0cEpg2uYMonxTsDPBvjVBFqUpWC7L5rgqrzxyCIkcj6GqqtI8kc26mCuF/yJID",
-	"YcPbTEYi9bxdTT+es+u5MoMeBGIZ/YUSSiQ3BvQ2kefYAWp3IUPMt7AKFu6VmIoAiiKuItlAh/ZrRUjx",
-	"vtJvQJGuI99vmjj24VVGKYOSOflBa6iNLjXYTt4I6XzTHm4kVR93cF0Th20Lm8JXKYXp5bVBEvRD9xBv",
-	"lAyrduhqbbfjeCvYawpHzPYSmgp9ClYf9a4EQfZaJCK/fnP9PwMAAP//",
+	"7L3dbhtJti74KoHcfVBidZIiKcllU2gcyC67y7tdVR5bbs/ZlT7OYGZQzFYygpURFM12GRjMM8z9vhhg",
+	"BnM/czfAAc6+73mHeZKDWGtFZiQzSZGybFd1aQO72mL+xc+K9b++9T5I1GyupJBGB6P3wVTwVBTwz7M8",
+	"4/rxOb+wf6RCJ0U2N5mSwSg4nwrG7eWvNNOmUPKCCWkys2KGX5wycSWKFZupK8HUhBl3M0umXF4IzTLT",
+	"C8JAvOOzeS6CURAFwygIwqAQPy+yQqTByBQLEQY6mYoZt583q7m9UZsikxfBhw8hju6ZSjgOqW2Er148",
+	"c9+XYoljqH/4kM+zw6vB4VgZfXg06Sf3xn3Rvc9PRPc4PU66D9L+uHtvPJgMJ4PJvXTID+ElQh/OC5Uu",
+	"EvjYfuN+xJOpeKSkKVTeHPaZ1EtRaGYU4wsztYuacCNSZj8htNGMF3Y2V6JgiX1TaidUfU/IxSwY/RRI",
+	"1dVGFSJ4E7aNQclJdrF9JPG8yK64ESGb8XddfiH+dDQ4ObrX7/dDls1mC8PHuYjZciokrPCVKHSmJFty",
+	"zbi+FCmbqIKNV0wuZmNRsIPMRJIGjmTQOWXVR6Tqwnxi+whSiypYzo3QJmTLaZZMWcIlENWIFeKK51nK",
+	"jYjkMjNTFj+ddH9QUnS/5yaZxr1o+7a4ZWp8PgiDXea9bVk3n5jGSXHUmcCDiwJomRWCpyN/Tb/StIg9",
+	"dpaY7Kq8oOsrGjKt4DnNZ8Kte6arn2rfwTXyD+HR3ofw0aIohDSbpzxW5ivNErytuQChJfRCmGLFYBvt",
+	"f9TCwBJk8gJGPlaG8QueyXWecbz3cK8bZ2N8PXYmV7S6dqhuPBUjC5kpeCbtYLXhZlEyuUhmMskXqUib",
+	"Cz3Ye+RPHeVtP7TAl4GFsNpR6+13Gvam/L348FiZj+TCey7eX/G03Aq/s0yNSxZzOIixO4mORdVWPZJA",
+	"t6csduw4ZspMRbHMtNiVRZWc/GM4E63At9lksvkMpNlk0nYIkBeZpSp5PLIWHbI4CqJFv3+UwES1gT9E",
+	"F3/Du/CnKIh77KnB9YmkI8vmyejuz4RocpsnVrHRlrllxnFXxmVKhxjG6g65kvmqlHOR9N8GB14V7l8z",
+	"oTW/ECxVbXMbdpFobjrBvQ4ZjfJj1R0naA5P9hzzazGeKnW5eVOWeEO7Askrrktzotu3qJD7M1Ua417r",
+	"SuNoX1e6qA/76UkynNwT3aPxgHePk/ui+2DyTdod8ntj+1d/MtiPiX0Igzkv+EwYXzl/OgF1pznwH6Ww",
+	"ZDlThWB2C3RNDw9ZomYz3tXCvtOINLQ3x1/HcGHOC5HSpuSrHoPNKjKramWaJbwoMpEyK6XhYGS+gi/e",
+	"ZaCjyhTOlZP7dghWEVHS7eeMHcRfxyO70Z3TSJZckcXHg2HcY09UwWh9LZMZWv4BByqz00MjJQgDyWd2",
+	"mZ5OUO+rqcIz/u6ZkBdmGowG/eFxuMmGeDqxiuOGhYRBJoXgRnjTtBM/xaEiY8gMTb3HfrRTYVc8XwhU",
+	"1rMLqQrU0zcNvtJcbzSDH+BF22w0+6kQZFe5qJUBE5dDm3MzrQYGD2+l0jk3RhT2yf/6E+/+/Y39T7/7",
+	"oPvmfT88evDhD8H6kMPgXZce6hKzDEbBbKENGws2sCrWcZ/laimKhGvBcmHv1SFLswtLUKpg09V8KqQO",
+	"Lc8tjNW7QHPkdC+sykNlnqbbFL0stfaIZnGWxp2Qcfbq1dNvNyzDWJm3Wbp1HSaqmHETjILFAu5s0d9S",
+	"MZsrI2Sy+otYNYf2Pb8UqKgTsWk+EZVyfPD08fkTlhZ8YlgE8/Be2P2LWLHvzs+fs++AtNiTTORpFHRG",
+	"jEcSXzBeVVbAQosCF6386VKs4NCWP5C5Cbdlkg2P2VQtCk3KpY6kvXOSFdrq6nqupBaopLMDlIUhG6t0",
+	"FbLYcde4A1/A6Wlmj3wmL5C9uDGQMcdBFRHAOmggIxYfDy1jOHPmwjTL8Ui6UeCAMytPsjxnxUJarXwU",
+	"yfi4/yA+pec4m6mZfbE1LQt8Hz5pptywCc9y4H6qWB+kXaMZX1lC1UKaSFpDl81zO2mjLoW01Am//bxQ",
+	"BlloJi9O7XozziaF0FOgMzYXBVNzgWZYyPQimTKuIxmfTO6n/WQgukf8m3H3eAxiY5h27yUDPhwfJcfp",
+	"iYh77DVZSdb64DQvOzIiHc60SJRMQdHewjTrFLSJ8wxPTsJglsmSE4W1Yx9F74aDbhS9++bxmz/+oZ32",
+	"d5ZSGwUT7oC3x5vEEBzvSG4RPC0ybsSWgl+SoDyIXx9GQa/Xi4K4Q/r8zI7/1A4kkvBvy9rlCnm+ZUF2",
+	"pZHzgxAzlRmWaZQTYXXi3OBi+0Er1l7aj/AcnBjov2B5JoVmiVpIwziOP8+0aQjGoyiIQ3grvs3OcqUW",
+	"Bcu5Nvbw8/QTyM2tInP3XfW2wm5AvqLFt5Nibp1pklZLiL+ufm4u/2vniar7HFpJgLP4z4/PY3agikjG",
+	"3z0++zbu2Jtw00TK4qP+MftBGfa9SrNJJtK42j9aacvNpCI2Z//gqCbhfhMra+53CHfZUZfcxd9/z4nV",
+	"QgSR3J8K2PVEcHP941k2y0y7pM15cWFPKxlXasIyI2Z2GjDSOb8QpcT9eSGKVTWkHN7qDyUVE77ITTAa",
+	"9sNK3GbSHA2D0A40m1lzedDvA7Oiv8oRZ9KIC1IOXl5m8+aIv1NLNrNEhYM0iunLbM7GYmLp2A0YlQ69",
+	"adz2kfZhXzdq+j9v8P3WwZPJskm7qYyqfTQceurjtRw3ur3NEhrBpzBMqiXZ0RqpXDRWddhkjXzMcbvB",
+	"SftgNwb1rMr8e16AnM/s6j4BxcVeSpQ0QsKh5PN5nqH6dTgv1DgXsz/+TaOlW338D4WYBKPgXw6rSNAh",
+	"XtWHz/EpHMGaaVRJq1ShsoTcuTKU1hf9QBWeFVU+BXy8Y/c6knUeOGJfxxBRsBpXqaH6tmbPcukpmAFl",
+	"gCk9dRuDzu9Ito5mzXKDLfPCX9dHvra4tcuwSG2swVYT3xouPH2BSs4eO1n6IexYDc/yYBQYT12yEsqu",
+	"hF1qCJuwf3354w8jtpDi3VwkVlUVMrVEbH9nmZwvgPmCHh+Mji1bMpkBT8dDnjI3wpJK3Yj04ZinXfps",
+	"8CH8eBrztb6ESzuDsaAAyYznliMJnE7IMomTe3X+pHsfGAdMB9R6mv3Trv0pkgcvnjxi3xw/OBpZe0CA",
+	"fLLHk5lllgiWSeQN47+JBFTs3P6pF0WhLsD/ytkrmSUqFUwqmUx5wRMjio4lIQoD5VnysVu4UgvGczvX",
+	"FZvyK6vXj5WBcaYsCl4u5nNVWMVAZ9pwacD9VW3ag2rTygG17Jh9XdfwSyFvbcNgJe3Js2+FjTBehMVa",
+	"KOXJ53mulnC5tId6dhxPVDHO0lTIj1xDEATw+qVEHcRMMw3rCAYTuhizOrkfVStXjaNl6SblxdtaOTsu",
+	"0EJBBIGh/pVm88U4zxJ78ZQkm9E0odokYOWeSmua8fxxUajic4qDM+kzFGtHLwrRyp1hnD8o80QtZPqR",
+	"GwwKuHG6eWb1ntpeHld7abV5/GTbMVCmO4GLt7GXPyg06sfKAP1b9gGWAM9z2jVL/VoItxbOzNgligrC",
+	"qzSP6jbDKcWT50j2SZ7ZJ6YqTzWYzfiKXl3SQWCs60XG2qZN9x/WomheTHXrM16YGJbrOV/liqfnSj2z",
+	"VsLnpFNcT5SIYKJY9sQlu3fM/pI9hP34KL1qkzS2ZDqtDgHTmUyEVRtBnFk95MApVOv6lD3vdu06p2wi",
+	"8AdytlmNCPw/PtEPhhXR+1NhNJcW8p97t3XRB3YrB2G7jtgka9T318xgiKb5jMTFD9f1vJYXbtTq9iNX",
+	"b3lelPbRR5EEpGIUMxh2KnJhHxxZNTdlJRmUHgScV7lAPE3Zf6YX/Mlaaf7uD+9v2P1y4C37Ty+D4XdL",
+	"C/A2KOAMZyeYc/LTp0TKysQd2me79f6sYjiML0VxlSXileRXPMshxP2ZuUXKDR9zLeoaaDIVKSuyi6lh",
+	"Ui03mCHom0VXc50OX9gr3bOJEUWT57+EbQMvxJJnxnkh4G2ZvGi1IyovgZ3FuVLfc7kiVV1/LP9SCp0j",
+	"YG5rN69MsgH5mmsU6Kme50oxOxBWjqSF+qyp3wWfzy0R3Xl9vCH4TjFQL3hh5WZYJdRlks0LdVEIrRk3",
+	"TMlEoNCeC0mB/UhqUwg+0xhDA0XDKmc99tpuT+xtZkwLoskGvMiurBLs/Eiwf5TOtM6aPjFJvJJ8Yaaq",
+	"yP5+O/JM8MLKToh8TMHGnRN7qdSvQUUJtc+3EMHCv35LShgahLWROmfC2nF8/fp198xLuGzJzMyXfKVZ",
+	"/BDe5vvzC8G1krjdvOUz203+V3JeqERobVnbY3Ah3KLtbzdmWJrGk0zkqT2CwloHOhj99D6A3+xTYgYm",
+	"2AJSjfIyJyKwylIQBs1wLTdsprRhw+BDWL1nplKRX/OGhbyUaikZ3Mui4GJuug+i4NRqxOzPj8+ZS6iA",
+	"G3Tw4Y3PXoY+UXmLx2j1WoiLskXtcG5HqMFsQ1bmZEBkGqOv40LwS+3yOk3BE3PKYlzxmDiRFR/WKgAJ",
+	"90pqtOVF+r1IM34Oo/8yGrGVb7H/NfuVOISwqtWpKD4bP8KxdR/LRKWZvKDENlClIxlnKTrDYuCk7mGj",
+	"GJeVpY+uGQORbwqkNHjiWZKIefWZlgQN71M4wioMlK6+0m1DJW0Rz+3I3phRroZVxSMJRvZC2lW0UkGk",
+	"DBxGDwaDPvvv/+fgpHfSG9zr4FibCXtuQG2ZeF421w/KvBA8/djD7lLyjpwrnXwI4F3BZOGDDH5xeaod",
+	"8iJw6W5w70i4hHMNKe7pTbxJ9KauNafBc3VrrhE3xpJGMf8SUp4zcA4yKTKgwWoKTKoCzavxinGrlhlW",
+	"LKTJZoKtBDpMKGZxe/4Il6n2K/VJlKEWSGT1HU3+cnwSE9itzJ0ZXDOD2yNUuwU2Njy7eyyj+YJmEvx+",
+	"mYofyhWDTz9UBoJVLRoVeornKpMQDwflG0JynCxel33ag+RnKzhMhvEvTHVJ3/KW4PPreuwFlg9vt+8p",
+	"o5iptTosK2iGMl2w7rqUunoWaK0kqPHGxTzddcQQRpypq30GTEvVPuYqBO9X6lQfhC2w1k9tQsO2mPX2",
+	"2HpFJj/hElYDC/09qy1HJScx4hJgBh9QzXeZNqpYtYeSISJvyUWWu2JXTYdMiqXVfiE1rEk8EOKv/WPb",
+	"uXZD+V5dCTs0GisvCg7iLd+cAhHDtbiMO7ich72WNcS0gvYP2Ev7vL/f9n6jDM+3pETAojJ1JQrG8xy+",
+	"otc/c+84uDZ5wacOXHr37dClTuBibqOIZ5luWe3HUHFI2bnEQEKoPqNjehsU0Nz91kltGz0QUSsxu2pJ",
+	"R8wtPA9lwC4cZE/m4d48XrWTGWaMThW+t/pO7QvtWSFhMCnU7O1W9rSBIYnUigR0dJyyWC7y3Ks3hPUi",
+	"lkLVAA2yt4+gxxClVhvp32ho4CniEyOKDQNDp+eNB7ZGV7UlrA26tnehTyLbqPD5AnW4FFUdnj/3CG3C",
+	"cy3Wae8m4kXhWnlrx82pVdqcA8Ep8bcpddxAN0wfSzTbp1GvwqSjWLOQQszvrdkRxUK6apT6kvF2rafU",
+	"IRpVs2So1CnKWS9ujSHF2EB6nRHabNFANtBYdTApsX1rmvxOJxxdPteUXsFN9eFezE33WHXt7ra9dl4I",
+	"SPl6m5Sb1k6xOL91hshNVZrpXkXuW1HbwhEd21TkX2k2L9RVllI1GBg870wkl5lM1RKTvjxPGf6gV9qI",
+	"mX1yNjdl8YvQJpsBdwKXoA7L/CX8O5K5mJhqRAoqy9pKc8nwemfe4jCC0WB4H7MF+bu3/oNv8dX2hm8e",
+	"3O+XW7O21G6OVvTMhTx7agUwTOItTiIYBf9FLVwOM7gSrR7O+FgtDHs05eblfCoKwcZZnjv3s/+CciBD",
+	"qwp4rsVRv3f0Yf1shsG77oXq0o/WjOy94MvvyV/4oTG4a4r8/O2oU9zek2oQZW0u28fh3VobRb935Atm",
+	"tbCHtPwUHvQbqvSQexh8HAct610qGeMqgZxvt+4rrm9O89xuYsUgu6+VQw2bkSqI2Y8yX7HY6neYix3D",
+	"6GLy4+F8mly59rpr1b5vvbs/hEGm32IyTi23t3Wgr6cCXCsIhQEKVMIlOLjtYNMFuk+E89l5xDZWKhdc",
+	"1jjrNeP8Hu7z7NZr7oeKsfZzRZMKgvUZPZXaFChdNIa1XEU8uvEpIoUT9pnSKVvM7a2Dfr/Pymw53XIy",
+	"CyyUyYRM8xXTLsPtQkjjCq+VzDMpmJ6qeQ9zqKvEWcsR/dqU/xpF7/r9N1/vVYcmlQG2zzPJfnj1zBtw",
+	"6/F3+d29b9bX66WdGoAY+PKib1diyAAbQGdXAmKpi0KKlIl3PDH5ygp4WN41pvFNG9Moc8iHrdaXYybt",
+	"pjlS14bj+S1qsO3cRy1Mombkq0Fdt+2olW8g37gV1G/a6JxuJdNmN6MFVZfrk9JrBloalB8Lap/duAo1",
+	"dlFfiVdA1ic1qsYMFlDg6gTukF3W5Y4qUlFo58JcFOjt8uj6xJL1ujL3icncztxxqD059I9znF2l18xX",
+	"p5bDTZma4zta7PH9GWuZ55a5DMl2FroXR/zQTgWPr8jr3TTbqyp17tj4mhmQGFW0n6IsdfK7MrB5KpyC",
+	"CogulpqQS8fswOmzqHbOF8WF6NSp7MF4KI4n3yTdQXrEu8fiZNy9n9xLu9+I+5MHvD8eJMNWFb6yBa7V",
+	"9ndyvdKyWLMGpgS1KKbgUnOQIJgKXJjO7k6KlBve9kVuKu+4/Qrmc2uWijmktUsW23fF7MAK39gPLwMO",
+	"wnuc+4dDYXdZx/UVhSLnZAqhcjUPRkEh5jlPAI6D2+MZHPoDCgOo/N5y3km5DD682V8N3mStwcjBXjtl",
+	"HNON8Dc/KDgF2/UCdq/A4LM3z8Gw/802j16rY5KyDDZakfH/3KW8n+7TNHaDqRXcrhF8afw69oG0/9Wa",
+	"tnAy7oujZMi79yaDtHvM74vug/E3SXeYHot7k/tA6LuYwIZC7dcwBzj/EJZvFSilxgyvC+nI15ZnzfsN",
+	"tPxmC7Np93LWnN5koyPV3rrLG1ne79LdjStKATrkHeGvwPtdEWHr2lxmWMPjBEcN7MFKJoq4oFpCuQr2",
+	"dyJMpGN3F/1VqUr2r0JAXXx50WkI7gcMvb4lblxZkN4n0G0MbuTyL/eRNy0H9KHa4ShYNn4LJP+CCux+",
+	"n1RvF9ELSk+ynNTZL07437e7F38syzdZlmpIrBLgKo2bGWQxO8BRw1Hooqegs80bWU6yvL9hba7DIrQR",
+	"bzs0y4DMYU/rZgeupAz+g1GGzilWnS0koOEtp5kRes4TLK8qstlMpD32Eg4ly2Qkq7K0Ysbz7O/oyrZz",
+	"YY/YwQ9PHnUgYSYKHvHJf/xfUcDsmFOX1ZWo2Rj9pTxJXMElXIsCe3ckrYWuJJZ49dgLMVnoMpH7eDiM",
+	"2QGXDFLdQO8C50xnhHlwKm+bbiQtB7lQxYo9SkosDPb45aOQGT62+q8US2vzd1DrHWdpVogELQlmdb00",
+	"BZXYEmqRpeBfiWSmldWD/E+++uOwPzyzSw//egzTs/+8d8/9eO8BemntwElzhVwpNYmkt/rg4pVXmc7G",
+	"uWAHZLB0AenH6hsd/7NuSvb9/Yd2Qq/++OTxkye9CDfs54VgfKYI7RDqur7SeBxBQwLAT2XKkNIB4JlU",
+	"VcodH0YBkUEiWY3OGwkM247RbjHg64xXZSXjZJHn+ONE5XZFRywKXpqC/8e/iyjARY2Cl+cvzl6+fBwF",
+	"IYuCf/z7P/63f/z7P/53vGx/+G//+L//8d/+v/8VL//3/ycK2MEsSwrFdHYhO+6u/9c+QFX1CFUJ5PQD",
+	"LDqKmEhWlfdasGKRU4bepZgbCoGs2FIUYh1nrVEXee25bbOlo+jlze3qsWDjnMtLSD/bamSXIqclOQac",
+	"nBjXhmxTNl5gLE2kGUD92ZMIVV2F4GnX0mlLzBhcsG/3cCWjVonRJedXHq3ljfCypMwD+SL/axjJ2PN4",
+	"kW+25miM2UE55E6PvdxulrkkoHhtpwd7i9idLFcoJ6xShmpD3d1W/Sgv87XQVfUhVbS/I3bmtSb+mjvm",
+	"t+fXBi660Sxt8buopSxLyDav747elWvX1+UoXjufl3hj+cjbkts092Xlp/9mklLO49KirjD21uZ3rZXc",
+	"iBJcN2q4/zne3nSaX/P0uXf3rnlzdtaQNefSSm9watss+5KOQuczrzt7dguIVcep3PrGhobrrHrvfLmX",
+	"JVGtJZ86r2HsgaYRmYxFLTp+gKdaimVYneSUQRI1vEUAqFgkEQaHTUVh1Y8SDNchapBMWoWOCCk7xoXj",
+	"MbU2kgdxfRVipvlKs+V0Rdn1zk51T6JzJbsSroZlk9FYI8HGktyFsnCVzrcFs39N8SsY7Ss4AnuGI87B",
+	"lhU5ls455wg3LBeWXygpeoiXqKkkXxp2KcTcUkPmcDxPIxlH/oujYMSQqya54IWmMt7yOlLvLJP++Aaf",
+	"Mhb9TxB7/nxSZUOY56+btOQfpagQtlvyxNojPzupm/UEsEQV6V6Jm/SJ6xI3NSFllZ/wv71fjtfO1IBH",
+	"95ocGbzr1LM8EM7TK/cZfFR6oBXqV6KwizQp1Kw5nieWGbMY7yJYr/bkGlzH+u5nlsPOM6Gbata1PsDr",
+	"s1O1WhTJBn8v7ifYYm2bOvIBESyVYPqiZKhIIByfjmRtOiHjHnc4cBMfIJEnar7qIOKoXSsq5xO8yDNR",
+	"VCmSqogkhzSdUt7XcinrC3gQP//x5Tk7hHsBgm29Kq0OGY89LtyLywogXAIySGsfgKiXh4i+plngCSoV",
+	"LKvhlYFvRzv2PNgvWmWjEvPlA59TvffOxTYV/9eu1q/noyCv2FWf3qJD+yqzxxzLo7TODt5slQS7R+Gc",
+	"k+LW43BOJv0uYxJuVf0Y9hePSIC2WMJr1beXiuDfb1JC2yvGm6VkdfpvnNx8Y8eC15DAatz3WKbr4T4o",
+	"xHeopYQCSgiVbZaUx4+qwTXr/6+zpcvxhrRC1ZvbVvg7wXMzba5uxVfdhNRle78T/+P0VNuHNkSWzljO",
+	"5cXCHnG0BxF5z+rQxcLaba1+1lqC9kaSxrxoz9a0hnIJPLKWkoFJ3o1D1TxIaabnOV+9dSp4tVl/fn7e",
+	"PVZsU479JhcZ2D1oqBKHI/fuXhn8M/7u7bUJ09PsYgrpINWN3vKQ5aw3KoGb86erLHd/QcqE98ZoC2Ec",
+	"sFN9lC/wAo4IwxAUbZyAawSg6hNxCmpGTfvQDjNogajgszZTqzVH0d9QbyrhOqU1F7mayEaSd3LtY2RT",
+	"qejfsCLOlUu3tMBjgLZwfPINo8pshmXkbSmmWF7emhW2BDgIKGauavEpJyck2p6LQmOtkkudb5CFw0pp",
+	"Mxwg6BmSoa0mE4GBWmByALa8y0p6AqVFymdSGy43WQGWha/lVW1u+dNO9NtTuErM/TRkPNeKkHj1Wm7X",
+	"KTY9sAo5lS3ZUwuhZLeJve2qcvPT0NLCNVVTaZ05AgzMDpyREACaLF5PVWGYXsxmHPYOltAl0XhDrpZy",
+	"O9hMM6mshSTX3k/wEBpTE6E0CN7NDdUJzdcCEK2INtcJQMpKw5XwtGc6PG2HEw2T3dNey2ZYzSN648zS",
+	"3TwgUBq5jYqIgNbKSCc1VFr0OVQz2Mnt7Glr1W3XGl1t5+yptDPXQiOfQm4CWWjoGIkzTJ5EEDLKT1s7",
+	"DS1KcPMwbDQvq/BiwyMPVa5+Tu/BcroiJ39lgu4WSDLq7d628daES3/3/ddXU61R1TWkvru5R0Q1RXSC",
+	"2zX6/LO3zeq7oS13UxPts9pYZPU+b28jcIbI3nAVoZnuPegPO2wszFII6bcq1F+tKWSRPIjfR+howDQV",
+	"T3fCH2ruhij4EHdGkPQUU+p3DA180L4C/xt2K9JhJDN06kJNB4sPKSOCxYd+RoT9u54PQe0CdqEOf2V+",
+	"dEhapGs/xRccNYmm/alWUveWdg2pSwsD1c819xotgyLpVVwI47l3wYxoHgg134yv5xaZakbW1GkAQhdV",
+	"UozPrV1mfpshi7n6bWwP5wt4A6XHt/HqQ+eYOqxr2vV9bP0y1QNsdAm4VWJEO/U1ZAec+kiByHIkhUk1",
+	"a1QUMu4813ivT3SdtWjcg/UzquaVRwDH3HYwCR5qazYmolx/pR220LXwPbeeU0OjXIuYCWmFU7o1Xiap",
+	"w7bDbmyGxfCmHUfwGG/etVptPdtht4VZFPmOw3n14lm7QLWvKKe2nuTg1m2/jAT65EdU+bpWm1Tpuygc",
+	"3VOhzu1V+u5AL1SS1g410Eo+pyyGycXs54VYAOoX1tzcGk193MbX9vzaHUwR0iL/cQKlUDt8E1BB1xx4",
+	"IinEBpe1zi6wizbcM2LxcqpF8jYuURPGXIt7x5bJHA1ZwWWqZmy8AnhfQ+351AQbE9p3AdvT7AAf66YC",
+	"slyxkVNB4C3lRzo99nKqlhKzfactaaV44/eTv/xPD4r7f/7Lf/m5OF/+7dXzb+8/ffb8356q4TP+jL9c",
+	"3r88zgZ/uTq6OlF/CmoZHPj8T2fdf8MemX88fPPHP73vh8MPf7jWgKNla+7Rm+bBcRh7f1tAK6KLTBtR",
+	"iJTgajOj1xbaB/37VuSZFa3t3B0LyoxCkHKjQCcq0QTtLk3VEr9AbhBwwGjFJrxoqYs0VjyZNlw4uuI9",
+	"uqfSeg2yCUVycUIZJH2ku2EZ7RTST2kZIaYPZ3+PiD4M6u3WQr9yyFjvGNMedK2VmGnLHk15bLIGiMtu",
+	"lX04jP3L4zZ7lN2qfHXDEeVcm7fChV3ao6OQAkiERUlmRPiUtsX+kj10aoqQKVRZfOXa/q2FYLxbqr6A",
+	"J/2jEVvMyRJfeKD0O5i/MIVdPV40Sn9KdWSgzLALZUqpUo78pH90IyisnEMv0Lcz3R6+yF2JQm2VDZz+",
+	"TLJZlucZYZ/XxnP/+EbDkeKdeUtf2XzeOJsTsylPHZbGiJTZN1ShcZkI8lpIZdxTG8/l9cFz04oSHtOL",
+	"Y7aQJsshnYFWSi+SRIhUs4OYxirSuOPaIxXCDlpDJ66DGGk3XstVoHcjcAG+wI4fcUrf3ARz0vKP2nbe",
+	"JA1pq4em5Gc1nuLWL6zEQP141M57jTablHEjvdTJul18PhVGKq17dtsYk+sC+HcZ7a8Wl62hBX/2GH+L",
+	"QfBx6B/P+QVNS8muNZCZkBeZFJCeB3zM6iUXSkCaKpD9rwAGpG5xbNFI7Pe00w1xEX6Kgq+j4A262tFj",
+	"Y+8K2bwQZTfHyaKBjvXTbqXEbzx/meOPX1Md8q+6orny0w2xEo3+Gqwd+TBYQG0gXbb7Xe3I9Vyr1RET",
+	"MpWnt820fp/Myi2p39ftC3Iqa+BvSQZac01gmuVYq3xhBIunxsx1zF69eEaW0VTpqokAy5Waj3lyGUZy",
+	"XmRX0AEzz+RlN1cJz+1hR0qlv58+ZzxNC6H1ug0N3xkdHqJTkH7vJWp2mEy50QC+V2d6w/7x/WvLrN0S",
+	"fJrygFN3fXN5QO92c/1vx3v5a3Q/rVGvPcYiWRSZWb20D1DAGBrsnC3QYY9/PXFH6l9fnzeA6b57OTy5",
+	"x/719TkVouvFOGYHrrzvKw2trzvkOnw3j8uePLAM8P5qWSyNIoR/JifKpXZx7OZKLZx9qEgo0xZ81vBQ",
+	"B+g3C8sIhsA2VCHU73r1VaHrkIYQYCCQfDRKezbsZ9DHooWI5JK2nLs6LuwSa5SdMdSV/8u/MK+dUaZk",
+	"JLGUOKaEkNiL7kgwS+Iz6r/EsRcdNjpi0aLfP0r+9fU5/EPEo7LHkc4upKv+hz0I7cgs/8AtSHKezVyz",
+	"lVIWQUmC3RFEF5hmyZR6d1s7HHcIH+2xMzbLtM7kRRhJai8FnbnKSkbX2AgH5DfwJ0yC/oB8xusNntz8",
+	"4l4ksQQAuZcWxZUoQsCJ0PTebhcGjSuxWGQpLQWbF4AFbQ8WLTqk8Wi32IiEkOl6Sx2/XUbMDn5y2U5v",
+	"DhyDXC6XvWKSdC2lqKKniovDYpLY/7f3daxZSJhWCFTQkrpSoc3ijGhlNGToINwDqAoISmVccsppJKvM",
+	"Evcua7IeD4dxBwi4PdupygXQMbZmL3NcQDfkhRjZNfoF/ma/ODfHL2wmOPgjf4nkL91ut/x/e2/c2lo6",
+	"Zr+w436f/VKDk9qzP/SG5tDs4DY7QtsL1TjcSKHsr0z/PcW8qvh48E3sSgPjx9BI1++qxOJBv9+1zCiT",
+	"CwgiHx8N8AFq9IGJ0djHNGTxSZ8ucxafF1zqiSha+zWxOJku5KVI6aic9E/KgYBHysUivUcGvXdsfYf8",
+	"Dm64RQP2C5OtbdjWny17KeODR7S3xN6w0C0EBIRtHZAbry1b6OBrj3E8gMhRCCwJuKZBb+OVM2GmKoUO",
+	"R9C92s31hIYMGXnY7x0DE/hA1fgFYejO7LNxpznish83vvYBvZZGVjUE18T9KbWRY2fwxvsS6tZUf5vX",
+	"JCqzxie25Ua4ETswXe/J3Xhro89T9XrXvwBcSSUGvH1xHUBirZFT4xNZKmZzBW6f7qVYdTNpubD3nfI4",
+	"Vcmd8VPvob+IFfjDtcnyvKx0hgQ+kTY+19L6B741GLJf2K21sW1+Fhshd41SXehGjB+t6B/bstVOtpLM",
+	"WiCbd2dRNZTrzkSa8S4KC/vmk7U3b2r4hgS2tc8bq3qvOaKud2uLO7AQrhfi9v5vskm7lSSCsQ+HsO37",
+	"tt7jDOodvAemCHBjSYgvWXwKw7ec7z8dPUSPLNWEI+/X1HPfKHUtlRZioYlyYLiQvtegSrsigJyE7Bnz",
+	"h+wKOZJuO8WN/rz4lfuwKKRCEv7P1q66jZf77VfxncAmduihCtnv1EaVKhhcb1iKr7Z1Rm0MwBK//VSX",
+	"uqy2DMJrxkppkPqUJblVNi3lYAJni0By4Rn7ypNSrGzu6Ftr2dvcbWquj2/rI7drdr13ydBxlVwdr6dF",
+	"o7CK5Nlar380sLF9DS8xnyy/trKZS5a5pDPHiEDWIOBAnpcKcCTL/qQAsRQf94/j0HPGoVgaMamAFSRc",
+	"Wpu3oFOJsgXFGFvIXGiCXLKi0Z71zDiV95GSyPuSFfZM4Mk0kxdOB7bvKQQ5/fDcl+q+6zWGTc167EyW",
+	"wtzyCqy6wbrPsvvbKJI4AaBLVHNBgSK0hjIxGSLRlPy7qkpGDzw8DKMq+aOKSJbJrIBHZHWs56/OSSv6",
+	"9vGzx+ePwa8UtwIVYT5KKUR4Xp6NSJKSTw0kj3bS9AeD/r9oBDrrDo46HVCfu9XRHrEoOIoCy7xwFREF",
+	"LNNKAgos2Jr29H8dd0Y1TTnTtAUpU6VGNYkk2yDOQAKV+V2zU88Ai48Hw5gw06hdXaZha4yQPfZSoBFi",
+	"3w1vKhv9jXlyCRhxzRXWCmnQ3gt7DeIP652522B7ccqv4M2kqsmeW59K7FaLtBT80luiEYtfH9I1EOVC",
+	"sxj/blk9O1CgCPs5r8Ooa8u+tkKo+FGjCauXHPWP2Q/KsO9Vmk0yy2bL00kN/QBfjbk+qKcblgYDmLDo",
+	"vcZMv65mAjCm9vDaDRkr06tRDqhF4ornC4B3QWcwe2mXmudgnUD4uZqQFqWNkagF1n/Yq3aV7KgPakQ5",
+	"sGsKw/Z/HcJKC6s2rN0c0tUOjJLcFHaKJaNokiWuGhSDc5bkmf3NsrBUJAQBSIy8RMRjQHcZxbCBoUIX",
+	"bub3hkT3WbU0CP7nwjNrFoJlgwdcpkAUlrE6SYkkasmmPCd1eqhzZXYAlUT9o7hjF9bJcCgXIx77gqLD",
+	"dl4gqXUkqXDeY0W06o3fKyy10ukUA8QjdKtp6ieRxN0egZLtVrEa9aVATg+Cw17KJBses6laFJpdCKMp",
+	"ibaAFCREuMPVjiRICPCMaccxeuw1LBwV1oEeAinW4HU5iI+HD+i81NSJDjnEFDxnFQTAJfI0hB57SaxE",
+	"Kg8GxfDiCncE9keH2I4ZbrD7CtIEEo1h+zWqIJHc3jEet0abSkNiBw1UO6td0jvVxAjsXKqkiCTIXJPN",
+	"RI+dlYwa1H48f7jr0PsdsfUBUH1RyJByWzipV6cVf7KXWaYjOVkU6C9c8tU6a9qwuj32A2CIQuUicuGZ",
+	"oK0tyfK7x2fflo5Fyx8xiTnTLFXJYiakwXUhjxGMAe8r1MKUcSrnc4OFJz9VJGP79tI/hqLzQe+oN9xb",
+	"esJTHRSCkQQS5jXnKAyysjbCitSJoCC7jTjggeM9pXF0DhDRSNvljxixiK0p4ZhODj+5WcNCANJnuuo4",
+	"EYpdsBnNHe2zSFK1qT0TpfUUUutcoF3Lzwl9CVLCYI09RkKvPXMvVhPG105L6SCEucNPX+ly0rCL0itU",
+	"9obIyeGWoVIaSQwqg5ywh17jEFCAAx07+vkRAxeUZWX3HA7MFOq//07sDH4CJ8PfY1KgWW7tMzh+wOgt",
+	"Xxdah3TzzHLLRMdIWDqSzwtl1V2x0IyuuVst2+DzrLfis9zdX6dgd4rdnei1dQQSyfI+rsGn2PFGnSo7",
+	"iioMCfGwso92LYpgeQy/EPCms+dPvfZLo2DQ6/f6AGuIYwhGwVGv3zuihH2ImtTqPEfvg4u2PNtnoM7X",
+	"3PFqKTdjzYYg5dFPXPGnGIKTMW6xxsMdSRSQ3JQ6SA1FWiuMy7I/IgWQM53Rq6xeAE8UAr34yCtg0dh5",
+	"ZveQyiO03X6sr7GDHRfgThyvoEgOvrPk+aU7cYAQwa4ynbmBkl2DZwUoGTalPFZPU1qnh1gwW3oN9Ma8",
+	"5+qWw5eX2Rzynq+57xnEc+2N6xH8nJC4HSOtihIze4ODbqBIVIWEslOL6lpZ3eZvG2qOxxQNAkvxs3QN",
+	"Vd6r/o83jdAVzlQD3AtEe8Mw0SEMttxCoMsG5Koznw8o9tkpseHbxlbDZVxvaO2V529eKQx3geNVFT4A",
+	"nEuqIWZixDvjwTRzTYEbjIrsjskMmZY/PHlUInNb/l5iPUdyOxQ1HUNTcK1FzCaZZegeyHOPxf+JmO5b",
+	"tGbxLKdWAhlrHOQgROxs0ECw8qYNaRpCkggOTqEj/zkzLYSIpHe/KthM4dnPlboUqVVqoLE7y2Qq3lmT",
+	"DAq2sXOJA83IcxKmkSwZGmw4e+LTKXlDXZldCyX8vIlChzeg0PMamwJrkiyPuBvDFQ2kQimoDvfaPlGj",
+	"hI2HXgEkVTXeqmlbt5YJWce4oh+7m5Ilw6Bb+4ugJ7rwvy0oK2/CwCn3IHGG/X6JhIJl4+tuZSgB2ZVR",
+	"QYpTSy/9jUlO7qR7be8f8WQquo8QfX7TN+n+Q7jZ3QsfPsYZtT1UzvzwIU8JByGARwbXP/LKC5TBQ4Oj",
+	"6x96jpGCc6We8QLbAR0PTnb5WBkM+F6kGXd5+sfD4S4Pe5AHhHgAzz64/tlzpb7nckWLAxkjJ7ss6FNy",
+	"spaIGCf9HZbnpSiuskS88jLyIb8E8R1IprOVWhTMQWHwC03phjp48yEM5qotqe4RGavoAlBLiU0mKtLr",
+	"saeGESBuVjqpKy9jj72Sl9LqWU5ZBVziSFJeEVaxrXdSCKu4ORSAJlYRjYJ+75soiKvcLKz3JPOBUt2t",
+	"xYfWvfNgQDmoN624TenBiT5UZm+tx/Mf/EWsAuQMsOsPVbragSkQp0YIrUUOR7XaOQ8DP9hYT7tfez0P",
+	"PJXSwtob5RLHbesp0Novd3/U30Zv3A+UL8jXVgGUDufFhUwYpB9/SfacBDC5nRkyVXJ+qKcsUl7qmiQY",
+	"3KYkqPryNKXBeROx//ZkQBhYS/+6Z+CeD2HwzANl23Z/ed/nlTH9HVj2I0oWuBNKn0ko4ZlC2dIUSR/C",
+	"oNWNWzVXbfJBbNtK4iqk/DpM8PODyCOs4hQZ+uSqyEDp6a352yMJUQ4rRv5zLZh8Wloh9KqGd/E+pYOR",
+	"A12yNNN8Phe80JGcFGpGdrkVjCF4r8CcGotEWbV4UghyrlY5P+jFhayOgmKpEE6yQ2nzi1f+b0qvbARP",
+	"YjaDNAQq3xSmHsgzSkXyAGMSrvaO3BwdzEoqo7G0OhgfbchY3J0bydgJDHQX58LTiZ1YdXujHcBCxG6c",
+	"3pQR4lhIJtVaqMiBIbQZI/SednuEZGvDov7EpoNrXXyNvCAn12/UZtiF/zxxWXX4xPH1T/ygzBO1kGSW",
+	"7MCM/ejZE6xE/G0Kj/v7zfWF04B+o5LnW8o5b5c8Ybv/+AVq0M1wqFpKTAfisnTOQf+q12DQ1Hlt6DIX",
+	"wXlmBUskkZ0717GfyB0f9Y+rWAan8PjSvXfTK71QBGbq1d4JAfQW/vxnYT4nc/7EfHAHxfnLKMt2OEc7",
+	"siOXMhF8VuZ6xyr/qfTsPwuzmdXtd9YfKvM0haM7X7S5iyhdzTJCvRhrUfbgLtv2od2+Q11ZiFlBe7ae",
+	"YTAEcDcTWFjVQ75swDdfGI1YOZZtgvacSaNqbiv0u1C/CJeGZx+xh9hj7Y4FQ8UV3B3JqVXxpXa5Zevp",
+	"UjV273HzmpRwz1bKtuXnFc6Y3UhMPVrLgsJ0BRwKFBX5qVCdU0ouqpoltAgCLCb87LLgpk4zIIW1anXP",
+	"yrRX1+lkoyvNEhf6eByaePWmF/BbeZTKF5AxUOoHnosJ4KgXcu1FP4glQ1rEOiUP+/vAUSVUwwNpmqrl",
+	"R8f/bJsPbiryOUsW2qiZKDQ5/RjU1fbYQ2FNRjFp8bwN9/OGUbXpTt6wzyrUKYbzZYX7P5MVtL/j7E4X",
+	"+FX73DCBeE+f2yEUNYnNuTUoLbH0qWqlW/nTys49hpp7M25CiPpiQAl7IP+VYulGQS0t5t1Rrqnr1rY5",
+	"YeWMxvhpORB8ZVN4tkKSpgX7rbpX9rYA7o7u54nh8jp9eUfYYT5/hFZ/3fE/fA//2MkFD65w4AcHPgPQ",
+	"hq9057TueM0q2C2WIS4XgYv32I9LKYpIWnV4VKbGuXqh0teC7vb+UdyimftaOIyI9PBIOo/LwZpO7OFF",
+	"1lPuOz1KWverIKBaUCp8dyQd9AqwtG1ecOAke2vY8FSpZjd9KMftuDBVVWrp+P0d+mth8e60jy/ud6Uq",
+	"6U3c62ITTC5SscN2aFcqSp3DnfVamd0pYBIYKtJbj4M1XK++TsI2qCSnazwBs4F9psCu4wnoeb0ZQ/ic",
+	"PlUc4QbFB9G/PrPVBSNq+FU3DG69sq8sfauTwSnVUM8p0QkLrKYqT8E5T6/4wjO90wV/7y5dJUXFXtYN",
+	"uo/XBsPdVBFsaL3JIfwc+XKlDHLjVVautQ8dsXjYH3jKFT5i+aZYhvZiHy9GMqPybJGyA0AfxPgb4YOA",
+	"NACMA6rKKLvfIpo+l1XlsxMiCZeRHNM3MXO7/yC+Bvaj1Bg7px7CB7WhoAlGskyPgLI61FStaAHVlu2n",
+	"2aLM8p3OuEiAZ0nF8JQuUrG407ZqWVCLqRjxNJLtKrBpYZ1Us+tSQbBM3jnM7Wb4+nxZuuLe4hT7Fin4",
+	"fGFuSS0Od73/Y1zQ+0nN5wvzBfyl1wvs8hxhCd6yUqXWu6R/QWF3yzmVO6zKF0yp9Oa+e14luqW+UHLl",
+	"r8MNTW2eflDmheXOd0bhb0SXeU5NBioNoRSl7QrNrm6qQ5I113itQWQpzz9URzdvKwMdoW/I8gdAlzyI",
+	"oRcfjTGGEHWHKuvt66scztLndRAbtfYAporSoCOpFibPriCb1SHhwPCcvYnwSYjTBx1frcUpEO2w4Yov",
+	"DdlIbrZkrzFNv6Pl/MR1oZ/DhnVT2aHEyikudh/v/Pl3fO+W/fmyTmBf0ITbyFYRw3cjF32NkFkJ1U1b",
+	"/giZkaUOCeVh9jgRSJWSdmqEgrco5Mhh1lW9DhFOYl4ILBmud10kdJ6GCefM4BaompDNs+TSmiPjFYth",
+	"xeMQCucdC7YGJBk9ErP5Q89Eza2VZJqfPIASg0jaz4wFAMwTPCA2F4Gn3M3LaZYTrwbIzYJnUmNIwaGQ",
+	"mNVcRHK70Vmax+69OLUGpuRB1eWXTTmkDzG8Vj65EpgRtB7S8C1Leot7pI68FknXSxjX+xTr9/Bl0MKS",
+	"FhtL9Ep5xwuBMIMAhmGPikgZ1EPMxEwVK7s1lbN3vCKbelT6CkjSOcAzmQiaG2GucLsrhQA5YSUlAPMs",
+	"AXrTufJKcuGaaaWk/V+zHsC104cS7yzPjANYi+SBklSOhl8g7AfqseaQ1LHtsv0iwYucMnoOsXc8l7ED",
+	"5fsKFjebOGwWRObTBKxFcEN+tyHSGojU1vY305GslZTX8P+U9KpP8DU1XzmBNUWyammK2+A70dkOPvSH",
+	"tXMGr6QqGX8Xca/pJCUASAg6zoVS6WlFEKqgyYaQG7fQho2F3WuCsAHfjVRdeINrItSm0zxCttbgrRtN",
+	"QkivLmFcFRXt1EAh5oVKFwlWmW6oGXGRj0ph8fuY8O7f3/yETfK6b973w6MHH/ZqaTIWbGDHdtxnuVqK",
+	"AvATcmEQASHNLjKEsZyu5lMhdYjMGfrVIS423rupsp9cW6Qara3FphlXynw1570aXvzKMsuJcDb4D+qy",
+	"yi7N4uPcJ/C+mzgS8MkdgiNfOBhyaxP89erTN/Zf3Onhn1wPt6vd1EDXNdpiIT9Xtk2JU4jC4Yb5+e14",
+	"DmruICUbOvXmuiZ7sVbaFGK+PIdOxRDjaIWGOHecI6uwfQlONy5BCGKm+Up7aJGAa+gQJSLpJ+W/Lguh",
+	"YitbKALiPgGfTVkUILyWvQN7VbADe0snCkIswt10Bxvae9D20MrqRwcVliNBKcp27BWrYW/AOOqEkUT4",
+	"HumQuRB8H303WHUqRAog25Ag5fS8Qa29GoIsCg6IeoDqyRExuMQRgmqBEg1fl0j+BMfUmo3kaO2LQ19Q",
+	"3ayup8qflYQDG1QGpehuRjg9LinenmzAK2+8BWm3egl5zggqWS1rJQEeQga2mtuEIsGuhnsCSZQLbp/7",
+	"wtgRdHrvMCM+n5C/A5n43Cln7rztnfNeNQbbEjyoENdL18l1wQOKC/gZr2ASm4JLzRMnjivU0Mq5kBl2",
+	"wP1fJzzLXbC9hBQGuDm4yZrFeEmVPcznoijbJVW9YwABIiyBFwE4aAR9oFw/RwKJ9xtHxtgpyjWZdH/W",
+	"+0bGJHTjte6RcYmlGUkC0/Sa9VVgmgybPVHqRuWgqTrgFKTAzUYEM7QCUGGRa+hNVKktX2l2lQlsBCWT",
+	"fJGKtAFWDqkZtV5NKTe81p8J+iJ4rTZjhn/HowpdW7MG/LGHla+naml33nVtqLfftO8jP5GVVyMWo77w",
+	"Fp8nxHn4oqcAVQFr76VuZ+wI52DP4Rih2dNzWN6DF08esXsP+sOO35LEm0hmXDeb+o+ZVQ6vRFHqYjWQ",
+	"rdAVYIYs9orN7J/1asywpgvCzFA1raJjB+DuLcQ854mIgYKx7RYMmOisc8pipDx6C5EhOUhiR+xYbtlK",
+	"p/BYBQNIPln0keHhqVZ27WG7wJNCzWC6ilYZ7xH6lMVuFHihMTZsGFL5Dn26cMfvF7vA8G8YW3VHeRyh",
+	"wRP2ITiI338oGyytnzxW/UYDcp4cR7e9Xs+5nvXhe/T61OiWGnoQC8PPeM1g4RPOzb4WHD3w+7hDjyh1",
+	"JUrazUwHlrC633+5vxjtr6dd9F9AH+xgzxFw6CVGlVj0AH2Ozj0HPd7w5FZFxBh3BU+yQ+/OEkFJXmNA",
+	"oBb5ZFS13JhkMtNTgC91ictzUWQqzRI2XxQX2D3vvCQXFwBuAVCvZBPe2kVmGXeqdnc+qHUkEV2Pk2u9",
+	"xPXGx0LsNSGygmWExIdo63j5K/trj/048RZCRxKWhhzbxKuXAj5DtFDiGCvHr+vzGqH4IzrnJFLWj5Nn",
+	"eMHYaQtDDwujbOiRbikKo4adXwTK2BNnLgHcipRNblLXG35X7R6mhmrdp/Z4wqd2xSRFQYsTv4uX32ny",
+	"t6XJnzlUNmRFniZPmvoncMWRaL19R9zDIpMX2jUCavqUvN5X2svFJVaaGTblaRk59iK3kaQwcAVi75rs",
+	"U4Zxq/fKKHVZwc9RoHAmOPg+I3mAcAhV7Bo4c2ts7QWuGLqTviQUgNOK7rAAvhwWwB1X/AzRC+yZXWuX",
+	"t4eXo6ZJXuPsIO5zjc9jVCZGMsqLdGaZta9JjwN3h68gQ9i+akfHXDe6EJow4a27VONt0QWx+8Pn0Qg/",
+	"pULmzWNXncxVXdypY3eM55bVsbp1d3sQY9dwrEO0cTdyrDP2E6SVFd2XUO8Jp75qnjU1s7yn5yLpWVN+",
+	"eQHts2aL3GT22BxiU66uFtIQa+zZJzqRxM/6sPdroMGUiUXLAg+TB1RDDynwZTmOWLpky35UzuPAScsD",
+	"JDGCMgZ+Rx3trVqniktggOAZ7rEzlqgZ9FDKM2m1tnjEpoIXZiy4iTvkyBqclK1oL4WYa5alOUSDJTYM",
+	"09BNrsde+xAHWamRRlIVTBs119RV+qpiyZVeGTLO4gslhZsiTL1qrgU+j8c8ma4vhd/0EH75SkNzI2pS",
+	"7MCOuWbxM65NF/a1+/RbVxgIZRwwE3mBeUmJyFwzu6VLk59lWosU3SacxR5DjV0nKxan3PAY+o7GcRzJ",
+	"LB2x4yH0X5VmRPuLiXsj9j4KsjQKRsfDMAqQUKNgFAVHk37y//8v/0cUhFHgiUK45qQaXDTKv4RyEC6Q",
+	"izBCaLIw8vqZwK3D/vBedzDoDk/O+w9Gx4NR/5veYHj0b1HwgQYeyfNiBT478HwmiyJn3R9Y9zsWBWfE",
+	"aAkW+yF2qf/DeRSwP5w9f4on7w9Pv60fulb00JdwqWqytENeHWwsSaica0M0QHuWnnoEY9X5BQTUwVOa",
+	"VZDMKJ8qN0qNLDbmnN079nPO+i05Z9dLcCPeGYwSdStmRCFt+ypLMIPrCGbQJJh7477o3ucnonucHifd",
+	"B2l/3L03HkyGk8HkXjrkLdREtFGnohqB7U9H93oP7g+Qjj6C+m8wmc9yNCLpMcdIrkF4+5TaFCOn6MJE",
+	"DgHMFjsBenzEsZFe0Owd1GquIukjHZ3a0wpIOdj6eyFNlvvpd9D7W9MpuFPo7hS621DoXkM4kNfVujy7",
+	"Ep9Bp4MDf/tetucLU4UyD6zm0FlHeg0RSRbQAuSqEZnDoM16G/aelalkvhYLqZ3HzH7horBUO2Jzlefl",
+	"t42ivvHU2oG1mLq9SJ6tl4xk0huqdy/EruzvIsU2o2VM9rSGbgCB8FqSPUR9oHqxlv/nQ3BxTZl9ZZUL",
+	"BaApqhWHkWzEaAGvdDFn45X9qItIVdgLVO4SUhWMK68A2F8IoskLhOSlEgYlW5FyYNlbnYvDz+ZcdDtv",
+	"NUkKQjllBZpCZxXN1fbvzgt5Kzhfd6Lgk4sCIHFXHWXZyx4OxTIzepNlft4Aftml4NqxkYE9Xg3+FUkH",
+	"R+IBN0AFXJVW0/HbcVc+zPY0FUx2WsMNx57TPE2htdyGZsAlZMYGZ2Ukd/NW/tWt42+73JqmsV/w2BHG",
+	"nXp7x9M+CXzqVXW4PkdFRyOVaiNztOdhh3rm0y04pGW5MfolMx1J/GqPnbGqlLOu/9V0xFPso78tmw4a",
+	"GEM6HahzmSH9rseemjXIxVJ7do7SWUiOt72AGM9aQLvWyketpCL9FvuAuleg56vGPkausCBkM/6uyy/E",
+	"n44GJ0f3+v1+yLLZbAHtKrb0yflrWdW41c9lN9Q1eLbLgVUiM97Vwj7nQvTx17FXPrIU/DJfsYP49WEU",
+	"9Hq9KIirLhCx+6njOWm9ffURDjPtZRfMGsmuR/1j9oMykXR9ZrwWeLR5CAsFim2PvbTrzXNweWiUetZa",
+	"sJ/IM22g83Qky2rYKBh2nb/G7z+97rKrbf7mdunD48/eh9lt8ganzS2gY9EXbqLf06M7FHhuoI4vVvJ5",
+	"m5O+k+p3QJhNmXnbOCrbzhRK1xATVQdlYGLOzbTicXhTsI7/d/Oa+D20jcM0m0y2REq3VQNAS5vWelG3",
+	"5DHIXW1idK1hjtikRI1gMY4ixgDlmtMJwDDGfxOJYfH7CHs4R0HIIr9DDRRlRvWGN1HwwRNW2DLKw+DU",
+	"U7XUWIEKdQ8O88MvJIhkKdfXawrsggFiAjn2oB6GxYelrXhYq2mIZHxYtxVPUQdh8U9vPC3NLFV9CTDt",
+	"Wvy84HnPW0gEwYgk4smoAuxjApYplxMik+UjrnzSxWHnhbjK1KJUdUP3IOuyQdxjfy3taVIb3QPlxoEm",
+	"xfUl5OioAuHLssmkTMH2Nr7WXnA4jJnkMwAHcbf0IrmmsXoKLTYBE1U6kctZzBpKrZs92ufe2yP5UJlp",
+	"2+qWypxLeCeKqCmPiOhW11uhiBadknOeQUx7d9QT39lAGhfFtiP5aTTRb+0h3yHqugHDo1wXSmuw3Oy0",
+	"lZQon3S8rTMu7czHYX58EU3akrjr1Lab+szq2jNSzE3VZ+Zpz4Pu0a9Ice4CefxxrXYbiEzNg1FAbBVI",
+	"0H438HlkVV3d7z2we7vhkXpTs/Kh4IxWXcJqWcoTMhE9cF/tps3TKXmOEDHt+jweAJDjTelmmlzoY3Tg",
+	"p+5kf4QWbI/8Duq/T9JfTOe//fneaf6/605myOJBpypR4T6f+n+dFM0FT60y9ms2Cworj8yNw+57rAuW",
+	"VzagsS6Ua3H52ZZnU6rACyqUx8j3Whi+pWamsj02GUaRLJXVKoCOS24tCPyXSN9a+hjRusWd0ypngAqx",
+	"ual/ohfJx7zIM1FUdG8PwqWYG8IwXNkfUH+nL7IEMSlFPmFjwdzHQXEG1aehYFsFh/ytqPj4GQHeRWzp",
+	"kPgdAzSfiUi2o3eOmB2IRPSUQuW5JQAHvFl1Ou2xH0tAIPp4ZVG6VAJX9VpuB2TBUmZBqsCumKkrMUJQ",
+	"e1DiHCipN5tIHkBOa8Gzi6lhXs6CW4wOeZCfvzpn6yjTaHysdR0r+7iS2O2EBBcJe7GhPzDZOmVFeyQh",
+	"4Nho2RuupxzXOzOg1VupqWuzDSNZdjeLHbRK3F7KZUe7zdW9azfgNzfCufHRgYhi1mF9HAFZZsLlGvxl",
+	"6P4mCvURfqpUwWBUJgoe9c/7D0aD4ej4uHcyGP5bEJb3je33vkkHk3vJUHT74/u8ezw5Ed0HySDtDvnR",
+	"+Dg5Se+Jb6wFBk6CYBRczE33WHUtP7IcDVnZ6MSuhXf0g9EwDJA9gEYMLDkMMN5iLSmYQ/nL2xLwEZIe",
+	"W7sA096DnEb2MLb2+qMpNy/nUJ49zvLcnrJmJ+Cj/eCMrnGQN3npr8FtvDv0kIte/9M2Vrhr1/vrdm+X",
+	"ChJ0ciexXxOo1/ZIAHa0PR0n5/JiwS8Ew3sp7GxVhmJhLe4ec9U+rqu+A5ut3CNaAGBEazrL9ziETxir",
+	"gy9sa8sL42YJNzxXF7/RvJK7E7f5xDVzPYzbdT/Lg36oHZClGE+Vutx8ROzrdN0CcM+EgPm+LXXtlMX6",
+	"MpuzP7I8m2WGIfQkc9BXM8ExwIKgKa5K376jx16KpBAG1Xtwkk/VUm7KGXvtpvEbThijOeyaLdbYjruD",
+	"fSdKt+V/rdSiKInFYwvlT+Ak2uAguMg04bAyIVMyKRWWZq6B/XDK/a+jbBDVmtVcELYtATixg/inKPg6",
+	"Ct7EI4oZ2Zs6cPAhzOLbdOiVBUM7u4BM9FgDo4hD5BCRRBA/mYgRZthn9IZXL56VojuGWlgMUcBvlsMA",
+	"zAdnuVJzNMxdbCqSeSYvu7lKeM5UwRYy+3kh6O+nzxlP00Jo6KU9HMYdTCGbKg1R0GQqoEUFZWgVQqv8",
+	"SqRhJLmh+aYiz+w/2rjbIzDCiDcEHwMyy/O8bkI+rsDdfPPQwSH8FHwdvAmDRWHtubJ2GDgNvbaXqNlh",
+	"MuVGg2WFREe2m/+hl355L5r+/gfX6lb4BdXAKtm1NMSEvMikEA7LBfQzKLkwikFJiOV81aibkFp7T2Nn",
+	"K5D2BTdptx6Hg9sWGPjxdJPyR8ebKjbwHIsUaRSPDmSVSy/Ah94lh2FWiM9dvEET29dgdQL0yxisd3Ls",
+	"cwC+IP0y7si6XY61KLiH7+lfb7P0A3KdXJgW/oN92nX1Cb9/nWXTmdCnzIBT30qNlTAgpipFFWRWs2Gt",
+	"7/GkV7vApDZZnrvwZMPn2YpdDqOsxMJ+Wi89t8VHuSGa6jMTAkXoBb+2cCTNbm9fDz135/L5coDVQFLX",
+	"ne6w3VJ9ITBhrw1SrjJZXQJXJf56balFvsL1ae29a+T2F5W9H34TR/vuYH6WVONrT+XNZFC6uYP+IzIY",
+	"EA9XWMvPCtdTv40cmHiI5IuJsASCHPnvioIRtJmNIwkV75r6aJQ39NgZSzPYqLQUcgdxFAgJv9kXTHiu",
+	"RdxhPy/EAvoAegpBrxEFDX1E67ag5w4qQCS36gCvAK37VnWAGzcwwbVbN/vUnBbarVPNzsSlDUawsPsb",
+	"XTj9z91Y/hquTRbnHfe+U8z+qRLOCLH848yuQ48RXB9vqG5GlosdMbdrdxtr6SPpiukBvijzu4IAQIlM",
+	"KbVkqpakHMoUkC4Am0ixCS+uiT5867O533oYgiaz2jUcUYkzTyr+85aw3ymiX7SSvY3abl8tvZafFcpw",
+	"I7poR+6fS7qmAm8IvUCZgF47ZC76QR5caus2KYSeWs5GwRBSOKmxETp3ewz8/pHkxojZnHpMSLVkSiLg",
+	"sOW4alJmXHh8uOoclOEQXH15maZI47HfHTFsJ0PZf4BraLk13UKJaezAf79hhZgstNAAwE5wSQX0crLj",
+	"Stth12EXaDExbPwZ7PZd3e4u31CKpedwuFMK7zjpFzbpITu0cnJ7BLpZu5sKnpvp3zfX02KvdxYP+/24",
+	"bPovGK0aAMZBeWjZSt+oBUWQXW/2Vn/cd/DhT3ms6QubqqNoAhl0x78SN/Z6/7ZI21KMSBaF/WP005u6",
+	"JL4SUmhf7CJ1EKkUgqer3SlFrDXoR2GlQxaf9I/8YEgbdbwQPM1oMF+IQKgZFiQOAky1g8fTvxNS+SLc",
+	"bANt+vTQJM76g++DMSA/ny3M1L4HqioB9nZTETGhkEN1Cvxbo36VqmQxo0pBTDc4BMWORtD2qtKETabc",
+	"jBU2jaL6HwCb21ZoBHqYqyxcr/521WCk7vmNM0vMIMxrjeRGGLj1foXsAGsCQlLtwgpirlN24iRlJ5Jr",
+	"PcW1V7UhxbsqKx5UOpp0mcbbPnH8Bmina1B2nKrna70+HaC8nbwR0mU5eN1GI6n8Jm8j1xEZNoUvUgJ3",
+	"ymuDpFyT5hAfU2oULP9KLQq9KUkKkrEgMcqlOZXlS+gsDp1+zXUkf3ppuEx5kTKX6Fih+S+Xy56my2Uq",
+	"YKJmhx2m5yLJJtYQZ4A37/KMQIpFMn7+48tzACEvVy1k4h1PTL7a3sXz0OVuAdQEy0xVlhNJUjtZTKPp",
+	"AoR9LK7M27gsW3L49lk6qnrzKUnbarX9FdRwpaKksEhCi8FOWL3ZZDOhDZ/NY3bwSmbvSnR/2lQycRCR",
+	"tXzKLiySeCQP4qtBWA3Lip57x+7x774/e9R9+d3Z8OReyC7Fyrd28M5uKhKVipTNeWHosdIIQrj2eDnV",
+	"InkbhwC4+L5alA+99415fOi9H6t09SGGPrbefkWSfGBNEmY1CoZVg1btmWa50gYBtRdJIgSAgCDU7/Dd",
+	"uxiLoaDXulu4HjuTK+yiKXIt2IHLycWEqhBq6tKsEIkJKcdXLUzIpPK6KHRgvGSxUR/Rd8jTM55DUr+a",
+	"TMCbNzxmU3tMQlqs6qiUc4c2vz12FsnyJytjeVFYBRYQEQAbBOvw7EZ6BqWaEJwJ9GHA0+c9DZ3kLf1j",
+	"y19EOoFKufGq0YahxgJKvbidT11bVFC9ibKym+9xChbMqXASzWqiY6FPoWBQXZb98703kqT78ObD/wgA",
+	"AP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -149,6 +149,67 @@ func AllRiverJobStateValues() []RiverJobState {
 	}
 }
 
+type WebhookDeliveryState string
+
+const (
+	WebhookDeliveryStatePending   WebhookDeliveryState = "pending"
+	WebhookDeliveryStateDelivered WebhookDeliveryState = "delivered"
+	WebhookDeliveryStateFailed    WebhookDeliveryState = "failed"
+)
+
+func (e *WebhookDeliveryState) Scan(src interface{}) error {
+	switch s := src.(type) {
+	case []byte:
+		*e = WebhookDeliveryState(s)
+	case string:
+		*e = WebhookDeliveryState(s)
+	default:
+		return fmt.Errorf("unsupported scan type for WebhookDeliveryState: %T", src)
+	}
+	return nil
+}
+
+type NullWebhookDeliveryState struct {
+	WebhookDeliveryState WebhookDeliveryState
+	Valid                bool // Valid is true if WebhookDeliveryState is not NULL
+}
+
+// Scan implements the Scanner interface.
+func (ns *NullWebhookDeliveryState) Scan(value interface{}) error {
+	if value == nil {
+		ns.WebhookDeliveryState, ns.Valid = "", false
+		return nil
+	}
+	ns.Valid = true
+	return ns.WebhookDeliveryState.Scan(value)
+}
+
+// Value implements the driver Valuer interface.
+func (ns NullWebhookDeliveryState) Value() (driver.Value, error) {
+	if !ns.Valid {
+		return nil, nil
+	}
+	return string(ns.WebhookDeliveryState), nil
+}
+
+func (e WebhookDeliveryState) Valid() bool {
+	switch e {
+	case WebhookDeliveryStatePending,
+		WebhookDeliveryStateDelivered,
+		WebhookDeliveryStateFailed:
+		return true
+	}
+	return false
+}
+
+func AllWebhookDeliveryStateValues() []WebhookDeliveryState {
+	return []WebhookDeliveryState{
+		WebhookDeliveryStatePending,
+		WebhookDeliveryStateDelivered,
+		WebhookDeliveryStateFailed,
+	}
+}
+
 type Bot struct {
 	ID              uuid.UUID
 	OwnerID         uuid.UUID
@@ -251,4 +312,32 @@ type RiverJob struct {
 type User struct {
 	ID        uuid.UUID
 	CreatedAt time.Time
+}
+
+type Webhook struct {
+	ID          uuid.UUID
+	OwnerID     uuid.UUID
+	Url         string
+	Events      []string
+	Description *string
+	Secret      []byte
+	Enabled     bool
+	Version     int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type WebhookDelivery struct {
+	ID            int64
+	WebhookID     uuid.UUID
+	BotID         uuid.UUID
+	EventID       int64
+	State         WebhookDeliveryState
+	Attempts      int32
+	LastStatus    *int32
+	LastError     *string
+	LastLatencyMs *int32
+	NextAttemptAt *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }

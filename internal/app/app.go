@@ -34,6 +34,7 @@ import (
 	"github.com/chatsphere/bots/internal/statusfeed"
 	"github.com/chatsphere/bots/internal/tracing"
 	"github.com/chatsphere/bots/internal/training"
+	"github.com/chatsphere/bots/internal/webhook"
 )
 
 // Run runs the bots command with its arguments (without the program name). It returns when
@@ -83,9 +84,10 @@ func usage(w io.Writer) {
 	fmt.Fprint(w, `usage: bots <command>
 
 commands:
-  serve [--no-workers]          apply pending migrations, then serve the API and work
-                                training jobs (--no-workers: serve only)
-  worker                        apply pending migrations, then work training jobs only
+  serve [--no-workers]          apply pending migrations, then serve the API, work
+                                training jobs and send webhooks (--no-workers: serve only)
+  worker                        apply pending migrations, then work training jobs and
+                                send webhooks only
   migrate                       apply pending migrations and exit
   token --user <uuid> [--ttl 1h]
                                 print a bearer token signed with JWT_SECRET, for
@@ -158,7 +160,7 @@ func commandUsage(fs *flag.FlagSet) string {
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := newFlags("serve")
-	noWorkers := fs.Bool("no-workers", false, "serve the API only; training jobs are left to bots worker processes")
+	noWorkers := fs.Bool("no-workers", false, "serve the API only; training jobs and webhooks are left to bots worker processes")
 	if done, err := parseFlags(fs, args, stdout); done {
 		return err
 	}
@@ -168,6 +170,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if *noWorkers {
 		cfg.Training.Workers = 0
+		cfg.Webhooks.Workers = 0
 	}
 	// Bind first: a taken address is reported before the database is touched.
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
@@ -195,7 +198,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	stopping := make(chan struct{})
 	handler, err := httpapi.NewServer(httpapi.Deps{
-		Bots: rt.svc, Verifier: verifier(cfg), Logger: logger,
+		Bots: rt.svc, Webhooks: webhook.NewService(rt.pool, cfg.Webhooks.Policy), Verifier: verifier(cfg), Logger: logger,
 		Feed: feed, Stopping: stopping, Limits: cfg.Limits,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins, Tracing: rt.tracing,
 		Collectors: []prometheus.Collector{dbpool.NewCollector(rt.pool), bots.NewStatusCollector(rt.svc, logger),
@@ -225,7 +228,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := rt.jobs.Start(ctx, rt.svc); err != nil {
 		return fmt.Errorf("start training workers: %w", err)
 	}
-	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Int("training_workers", cfg.Training.Workers))
+	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Int("training_workers", cfg.Training.Workers),
+		slog.Int("webhook_workers", cfg.Webhooks.Workers))
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -333,8 +337,10 @@ func start(ctx context.Context, cfg config.Config, getenv func(string) string, s
 		rt.close()
 		return services{}, err
 	}
+	deliveries := webhook.NewWorker(rt.pool, cfg.Webhooks, logger)
 	if rt.jobs, err = training.NewClient(rt.pool, training.CatalogTrainer{}, cfg.Training, logger,
-		training.WithMiddleware(rt.tracing.JobMiddleware()...)); err != nil {
+		training.WithMiddleware(rt.tracing.JobMiddleware()...),
+		training.AlsoWorks[webhook.Args](webhook.QueueName, cfg.Webhooks.Workers, deliveries)); err != nil {
 		rt.close()
 		return services{}, err
 	}

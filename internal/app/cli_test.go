@@ -44,7 +44,7 @@ func TestCommandLineErrorsAreReportedOnce(t *testing.T) {
 		seen := terminal(stderr, err)
 		require.Equal(t, 1, strings.Count(seen, "not defined: -workers"), "the error must be printed once; seen:\n%s", seen)
 		require.Contains(t, seen, "usage: bots serve [--no-workers]")
-		require.Regexp(t, `(?m)^  --no-workers +serve the API only; training jobs are left to bots worker processes$`, seen)
+		require.Regexp(t, `(?m)^  --no-workers +serve the API only; training jobs and webhooks are left to bots worker processes$`, seen)
 		require.NotContains(t, seen, "-no-workers bots worker", "the flag's help line is garbled")
 	})
 

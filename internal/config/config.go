@@ -20,6 +20,7 @@ import (
 	"github.com/chatsphere/bots/internal/dbpool"
 	"github.com/chatsphere/bots/internal/httpapi"
 	"github.com/chatsphere/bots/internal/training"
+	"github.com/chatsphere/bots/internal/webhook"
 )
 
 // DefaultDatabaseURL is the local development database.
@@ -48,6 +49,8 @@ type Config struct {
 	CORSAllowedOrigins []string
 	// RuntimeCacheBytes bounds the memory of the runtime read path's cache; 0: off.
 	RuntimeCacheBytes int
+	// Webhooks tunes the deliveries of webhooks and says which endpoints they may reach.
+	Webhooks webhook.Config
 }
 
 // Tokens are the rules of bearer tokens that an operator chooses.
@@ -109,6 +112,11 @@ var Settings = []Setting{
 	{Name: "JWT_MAX_TTL", Unset: "(none)", Meaning: "the longest a bearer token may live, for example `24h`: `exp - iat`, or `exp` - now for a token without `iat`; unset: any"},
 	{Name: "CORS_ALLOWED_ORIGINS", Unset: "(none)", Meaning: "comma-separated origins (`scheme://host[:port]`) whose browser pages may call the API, for example `https://app.example.com`; `*` for any; unset: none"},
 	{Name: "CONFIG_CACHE_MB", Default: "32", Meaning: "megabytes (MiB) of memory in which the runtime read path (`GET /api/v1/bots/{id}/config`) keeps active versions and what reads of each bot depend on, per server process; the least recently read go first (`0`: off, every read goes to the database)"},
+	{Name: "WEBHOOK_WORKERS", Default: "4", Meaning: "webhook deliveries sent at once by `bots serve` (unless `--no-workers`) and `bots worker`"},
+	{Name: "WEBHOOK_RETRY_FOR", Default: "24h", Meaning: "how long a webhook delivery that fails is retried before it is `failed`"},
+	{Name: "WEBHOOK_RETRY_BACKOFF", Default: "5s", Meaning: "about the wait before a failed webhook delivery is retried; doubles with each attempt (at most 1h), varied by up to a quarter either way"},
+	{Name: "WEBHOOK_ALLOW_HTTP", Default: "false", Meaning: "`true` lets webhooks use plain `http` URLs; otherwise only `https`. For development only"},
+	{Name: "WEBHOOK_ALLOW_PRIVATE", Default: "false", Meaning: "`true` lets webhooks reach loopback, private, link-local and unique-local addresses; otherwise they are refused at registration (a literal address) and at every delivery (the resolved one). For development only"},
 }
 
 // Load reads and checks the settings; needSecret is false for commands that sign nothing.
@@ -157,6 +165,7 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 	}
 	c.CORSAllowedOrigins = origins
 	c.RuntimeCacheBytes = r.wholeNumber("CONFIG_CACHE_MB", 0) << 20
+	c.Webhooks = r.webhooks()
 
 	return c, errors.Join(r.errs...)
 }
@@ -231,6 +240,28 @@ func (r *reader) training() training.Config {
 			t.MinDuration, t.JobTimeout))
 	}
 	return t
+}
+
+// webhooks reads the settings of webhook deliveries.
+func (r *reader) webhooks() webhook.Config {
+	return webhook.Config{
+		Workers:      r.wholeNumber("WEBHOOK_WORKERS", 0),
+		RetryFor:     r.duration("WEBHOOK_RETRY_FOR", false),
+		RetryBackoff: r.duration("WEBHOOK_RETRY_BACKOFF", false),
+		Policy: webhook.Policy{
+			AllowHTTP:    r.boolean("WEBHOOK_ALLOW_HTTP"),
+			AllowPrivate: r.boolean("WEBHOOK_ALLOW_PRIVATE"),
+		},
+	}
+}
+
+// boolean reads a true or false setting.
+func (r *reader) boolean(name string) bool {
+	v, err := strconv.ParseBool(r.get(name))
+	if err != nil {
+		r.fail(name, fmt.Errorf("%s must be true or false", name))
+	}
+	return v
 }
 
 // limits reads the request timeout and the per-user limits.

@@ -258,6 +258,41 @@ var settingCases = []settingCase{
 			"1e3": "CONFIG_CACHE_MB must be a whole number of at least 0",
 		},
 	},
+	{
+		name:    "WEBHOOK_WORKERS",
+		field:   func(c config.Config) any { return c.Webhooks.Workers },
+		unset:   4,
+		valid:   map[string]any{"0": 0, "16": 16},
+		invalid: map[string]string{"-1": "WEBHOOK_WORKERS must be a whole number of at least 0"},
+	},
+	{
+		name:    "WEBHOOK_RETRY_FOR",
+		field:   func(c config.Config) any { return c.Webhooks.RetryFor },
+		unset:   24 * time.Hour,
+		valid:   map[string]any{"1h": time.Hour},
+		invalid: map[string]string{"0s": "WEBHOOK_RETRY_FOR must be a positive duration such as 24h"},
+	},
+	{
+		name:    "WEBHOOK_RETRY_BACKOFF",
+		field:   func(c config.Config) any { return c.Webhooks.RetryBackoff },
+		unset:   5 * time.Second,
+		valid:   map[string]any{"10ms": 10 * time.Millisecond},
+		invalid: map[string]string{"soon": "WEBHOOK_RETRY_BACKOFF must be a positive duration such as 5s"},
+	},
+	{
+		name:    "WEBHOOK_ALLOW_HTTP",
+		field:   func(c config.Config) any { return c.Webhooks.Policy.AllowHTTP },
+		unset:   false,
+		valid:   map[string]any{"true": true, "false": false},
+		invalid: map[string]string{"yes": "WEBHOOK_ALLOW_HTTP must be true or false"},
+	},
+	{
+		name:    "WEBHOOK_ALLOW_PRIVATE",
+		field:   func(c config.Config) any { return c.Webhooks.Policy.AllowPrivate },
+		unset:   false,
+		valid:   map[string]any{"true": true, "false": false},
+		invalid: map[string]string{"yes": "WEBHOOK_ALLOW_PRIVATE must be true or false"},
+	},
 }
 
 // loadWith loads the settings of vars, with a valid secret unless vars sets one.

@@ -15,6 +15,7 @@ import (
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
 	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/webhook"
 )
 
 // Handler implements the operations of openapi.yaml on the bot service. Each method decodes
@@ -22,6 +23,7 @@ import (
 // responses, anything else is returned as an error for the error handler.
 type Handler struct {
 	bots      *bots.Service
+	webhooks  *webhook.Service
 	feed      feed
 	heartbeat time.Duration
 	stopping  <-chan struct{}

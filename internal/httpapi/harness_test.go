@@ -34,6 +34,7 @@ import (
 	"github.com/chatsphere/bots/internal/httpapi"
 	"github.com/chatsphere/bots/internal/statusfeed"
 	"github.com/chatsphere/bots/internal/training"
+	"github.com/chatsphere/bots/internal/webhook"
 )
 
 var testSecret = []byte("test-secret-test-secret-test-secret!")
@@ -68,6 +69,10 @@ type envConfig struct {
 	databaseURL string
 	// cors are the origins allowed to call the API from a browser.
 	cors []string
+	// webhooks, when not nil, sends webhook deliveries with this configuration, whose Policy
+	// also rules the registrations; nil queues deliveries only, and registers as production
+	// does (https only, no private addresses).
+	webhooks *webhook.Config
 }
 
 // testTraining is a training configuration with short waits, for tests that work jobs.
@@ -97,7 +102,12 @@ func setupWith(t testing.TB, c envConfig) *env {
 	if c.trainer == nil {
 		cfg = training.Config{MaxAttempts: 1, JobTimeout: time.Second, RescueAfter: time.Minute}
 	}
-	jobs, err := training.NewClient(pool, c.trainer, cfg, logger)
+	var hooks webhook.Config
+	if c.webhooks != nil {
+		hooks = *c.webhooks
+	}
+	jobs, err := training.NewClient(pool, c.trainer, cfg, logger,
+		training.AlsoWorks[webhook.Args](webhook.QueueName, hooks.Workers, webhook.NewWorker(pool, hooks, logger)))
 	require.NoError(t, err)
 	svc := bots.NewService(pool, jobs)
 
@@ -121,6 +131,7 @@ func setupWith(t testing.TB, c envConfig) *env {
 
 	handler, err := httpapi.NewServer(httpapi.Deps{
 		Bots:      svc,
+		Webhooks:  webhook.NewService(pool, hooks.Policy),
 		Verifier:  auth.NewVerifier(testSecret),
 		Logger:    logger,
 		Feed:      feed,

@@ -27,11 +27,14 @@ import (
 	"github.com/chatsphere/bots/internal/bots"
 	"github.com/chatsphere/bots/internal/statusfeed"
 	"github.com/chatsphere/bots/internal/tracing"
+	"github.com/chatsphere/bots/internal/webhook"
 )
 
 // Deps are what the server needs to run.
 type Deps struct {
-	Bots     *bots.Service
+	Bots *bots.Service
+	// Webhooks registers the callers' webhooks.
+	Webhooks *webhook.Service
 	Verifier *auth.Verifier
 	Logger   *slog.Logger
 	// Feed wakes status streams up on status changes.
@@ -118,7 +121,7 @@ func NewServer(d Deps) (http.Handler, error) {
 		heartbeat = 15 * time.Second
 	}
 	handler := &Handler{
-		bots: d.Bots, feed: d.Feed, heartbeat: heartbeat, stopping: d.Stopping, logger: d.Logger,
+		bots: d.Bots, webhooks: d.Webhooks, feed: d.Feed, heartbeat: heartbeat, stopping: d.Stopping, logger: d.Logger,
 		streams: newStreamCounter(limits.StreamsPerUser),
 	}
 	api.RegisterHandlers(e, api.NewStrictHandler(handler, nil))

@@ -171,6 +171,7 @@ type Client struct {
 	worker *worker
 	cfg    Config
 	insert *river.InsertOpts // the queue of the trainings this client queues
+	works  bool              // whether the client works any queue
 }
 
 var _ bots.TrainingQueue = (*Client)(nil)
@@ -181,6 +182,26 @@ type Option func(*options)
 type options struct {
 	queue      string
 	middleware []rivertype.Middleware
+	also       []alsoWorked
+}
+
+// alsoWorked is a kind of job other than training that the client works.
+type alsoWorked struct {
+	queue   string
+	workers int
+	add     func(*river.Workers) error
+}
+
+// AlsoWorks makes the client work another kind of job, on its own queue with workers at once
+// (0: the client only knows the kind). The service has one River client for all its jobs:
+// River's maintenance, such as the rescue of jobs a crash left running, runs on one client
+// of the database, which must know every kind of job to handle it.
+func AlsoWorks[T river.JobArgs](queue string, workers int, worker river.Worker[T]) Option {
+	return func(o *options) {
+		o.also = append(o.also, alsoWorked{queue: queue, workers: workers, add: func(ws *river.Workers) error {
+			return river.AddWorkerSafely(ws, worker)
+		}})
+	}
 }
 
 // WithMiddleware runs River middleware around every job the client queues and works (in
@@ -210,6 +231,11 @@ func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Log
 	if err := river.AddWorkerSafely(workers, purge); err != nil {
 		return nil, err
 	}
+	for _, a := range o.also {
+		if err := a.add(workers); err != nil {
+			return nil, err
+		}
+	}
 	rc := &river.Config{
 		Workers:              workers,
 		ErrorHandler:         lastAttempt{w},
@@ -224,8 +250,14 @@ func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Log
 		Logger:        slog.New(warnings{logger.Handler()}).With(slog.String("component", "jobs")),
 		Middleware:    o.middleware,
 	}
+	queues := map[string]river.QueueConfig{}
+	for _, a := range o.also {
+		if a.workers > 0 {
+			queues[a.queue] = river.QueueConfig{MaxWorkers: a.workers}
+		}
+	}
 	if cfg.Workers > 0 {
-		rc.Queues = map[string]river.QueueConfig{o.queue: {MaxWorkers: cfg.Workers}}
+		queues[o.queue] = river.QueueConfig{MaxWorkers: cfg.Workers}
 		if cfg.PurgeInterval > 0 {
 			// Periodic jobs run on the elected leader only, whichever process that is.
 			rc.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
@@ -235,11 +267,14 @@ func NewClient(pool *pgxpool.Pool, trainer Trainer, cfg Config, logger *slog.Log
 			)}
 		}
 	}
+	if len(queues) > 0 {
+		rc.Queues = queues
+	}
 	client, err := river.NewClient(riverpgxv5.New(pool), rc)
 	if err != nil {
 		return nil, fmt.Errorf("create the job client: %w", err)
 	}
-	return &Client{river: client, worker: w, cfg: cfg, insert: &river.InsertOpts{Queue: o.queue}}, nil
+	return &Client{river: client, worker: w, cfg: cfg, insert: &river.InsertOpts{Queue: o.queue}, works: len(queues) > 0}, nil
 }
 
 // QueueTraining implements bots.TrainingQueue.
@@ -250,7 +285,7 @@ func (c *Client) QueueTraining(ctx context.Context, tx pgx.Tx, bot uuid.UUID, nu
 
 // Start starts working jobs for svc when the client has workers; it returns at once.
 func (c *Client) Start(ctx context.Context, svc *bots.Service) error {
-	if c.cfg.Workers == 0 {
+	if !c.works {
 		return nil
 	}
 	c.worker.svc = svc
@@ -260,7 +295,7 @@ func (c *Client) Start(ctx context.Context, svc *bots.Service) error {
 // Stop stops fetching jobs and waits for the running ones to finish, until ctx ends; jobs
 // still running then are left for another process to rescue.
 func (c *Client) Stop(ctx context.Context) error {
-	if c.cfg.Workers == 0 {
+	if !c.works {
 		return nil
 	}
 	return c.river.Stop(ctx)

@@ -528,6 +528,120 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your webhooks
+         * @description Lists the caller's webhooks, oldest first, one page at a time; `skip + limit < total`
+         *     means there is another page. Secrets are not shown.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook
+         * @description Registers an endpoint to which the events of all the caller's bots of the types in
+         *     `events` (`["*"]`: every type) are sent. The answer holds the signing `secret`, shown
+         *     this once: keep it. The URL must be `https` and must not name a loopback, private,
+         *     link-local or unique-local IP address (`422`); its host is checked again, resolved,
+         *     at every delivery.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a webhook
+         * @description Returns one of the caller's webhooks, without its secret.
+         */
+        get: operations["getWebhook"];
+        /**
+         * Change a webhook
+         * @description Changes the fields sent; the others keep their values, and `"description": null`
+         *     clears the description. A disabled webhook (`"enabled": false`) queues no deliveries.
+         *     With `If-Match`, the change happens only if the webhook's ETag still matches; `412`
+         *     otherwise.
+         */
+        put: operations["updateWebhook"];
+        post?: never;
+        /**
+         * Delete a webhook
+         * @description Deletes a webhook and its deliveries; those not yet sent are not sent. With
+         *     `If-Match`, only if the webhook's ETag still matches; `412` otherwise.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a webhook a new secret
+         * @description Replaces the webhook's signing secret with a fresh one, shown only in this answer. Every
+         *     attempt from now on, retries of earlier deliveries included, is signed with the new
+         *     secret only: update the receiver's secret at once (deliveries it refuses meanwhile are
+         *     retried).
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a webhook's deliveries
+         * @description Lists the deliveries queued for one of the caller's webhooks, newest first, one page at
+         *     a time: each is one event to send, with how its sending went so far.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/models": {
         parameters: {
             query?: never;
@@ -1102,6 +1216,166 @@ export interface components {
             /** @enum {string} */
             status: "ok";
         };
+        /**
+         * @description Where the events are sent: an absolute `https` URL whose host is not a loopback,
+         *     private, link-local or unique-local IP address.
+         * @example https://hooks.example.com/chatsphere
+         */
+        WebhookURL: string;
+        /**
+         * @description The event types to send, or `["*"]` for every type, present and future.
+         * @example [
+         *       "bot.status_changed",
+         *       "version.created"
+         *     ]
+         */
+        WebhookEvents: ("*" | "bot.created" | "bot.updated" | "bot.deleted" | "bot.restored" | "bot.duplicated" | "bot.status_changed" | "version.created" | "alias.moved" | "alias.deleted")[];
+        /**
+         * @description Up to 500 characters, or `null`.
+         * @example Pages the on-call engineer when a bot goes to error.
+         */
+        WebhookDescription: string | null;
+        /** @description A new webhook. Only `url` and `events` are required. */
+        WebhookCreate: {
+            url: components["schemas"]["WebhookURL"];
+            events: components["schemas"]["WebhookEvents"];
+            description?: components["schemas"]["WebhookDescription"];
+            /**
+             * @description Whether events are sent; `false` queues none.
+             * @default true
+             */
+            enabled?: boolean;
+        };
+        /** @description The fields to change, at least one; fields not sent keep their values. */
+        WebhookUpdate: {
+            url?: components["schemas"]["WebhookURL"];
+            events?: components["schemas"]["WebhookEvents"];
+            description?: components["schemas"]["WebhookDescription"];
+            /** @description Whether events are sent; `false` queues none. */
+            enabled?: boolean;
+        };
+        /** @description One of the caller's webhooks. */
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            url: components["schemas"]["WebhookURL"];
+            events: components["schemas"]["WebhookEvents"];
+            description: components["schemas"]["WebhookDescription"];
+            /** @description Whether events are sent. */
+            enabled: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description A webhook just registered, with its signing secret. */
+        WebhookCreated: components["schemas"]["Webhook"] & {
+            /**
+             * @description The signing secret: `whsec_` and the base64 of 32 random bytes, the key of
+             *     the signatures (base64-decode the part after `whsec_`). Shown only here.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw8k4i1Kv3v5o=
+             */
+            secret: string;
+        };
+        /** @description One page of the caller's webhooks, oldest first. */
+        WebhookList: {
+            items: components["schemas"]["Webhook"][];
+            /**
+             * Format: int64
+             * @description How many webhooks the caller has.
+             */
+            total: number;
+            /**
+             * Format: int32
+             * @description The `skip` of this page.
+             */
+            skip: number;
+            /**
+             * Format: int32
+             * @description The `limit` of this page.
+             */
+            limit: number;
+        };
+        /** @description One event to send to one webhook, and how its sending went so far. */
+        WebhookDelivery: {
+            /**
+             * Format: int64
+             * @description The delivery's id.
+             */
+            id: number;
+            /**
+             * Format: uuid
+             * @description The bot whose event it sends.
+             */
+            bot_id: string;
+            /**
+             * Format: int64
+             * @description The event it sends; its `webhook-id` is `evt_` and this id.
+             */
+            event_id: number;
+            event_type: components["schemas"]["BotEventType"];
+            /**
+             * @description `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`).
+             * @enum {string}
+             */
+            state: "pending" | "delivered" | "failed";
+            /**
+             * Format: int32
+             * @description Attempts so far.
+             */
+            attempts: number;
+            /**
+             * Format: int32
+             * @description The HTTP status of the last attempt; `null` when it got none.
+             * @example 503
+             */
+            last_status: number | null;
+            /**
+             * @description Why the last attempt failed, with up to 1 KiB of the endpoint's answer.
+             * @example the endpoint answered 503: upstream unavailable
+             */
+            last_error: string | null;
+            /**
+             * Format: int32
+             * @description How long the last attempt took, in milliseconds.
+             * @example 84
+             */
+            latency_ms: number | null;
+            /**
+             * Format: date-time
+             * @description When a pending delivery is tried next; `null` once it is not pending.
+             */
+            next_attempt_at: string | null;
+            /**
+             * Format: date-time
+             * @description When the delivery was queued.
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When its last attempt was recorded.
+             */
+            updated_at: string;
+        };
+        /** @description One page of a webhook's deliveries, newest first. */
+        WebhookDeliveryList: {
+            items: components["schemas"]["WebhookDelivery"][];
+            /**
+             * Format: int64
+             * @description How many deliveries the webhook has.
+             */
+            total: number;
+            /**
+             * Format: int32
+             * @description The `skip` of this page.
+             */
+            skip: number;
+            /**
+             * Format: int32
+             * @description The `limit` of this page.
+             */
+            limit: number;
+        };
         /** @description An RFC 9457 problem detail. */
         Problem: {
             /**
@@ -1300,6 +1574,45 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description No such webhook, or another user's. */
+        WebhookNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/not-found",
+                 *       "title": "Not Found",
+                 *       "status": 404,
+                 *       "detail": "no webhook with this id"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description `If-Match` does not match the webhook's current ETag. Nothing was changed; `ETag` is the
+         *     webhook's current ETag.
+         */
+        WebhookPreconditionFailed: {
+            headers: {
+                /** @description The webhook's current strong entity tag. */
+                ETag: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/precondition-failed",
+                 *       "title": "Precondition Failed",
+                 *       "status": 412,
+                 *       "detail": "the webhook has changed since you read it (If-Match does not match its ETag); fetch it again and retry"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is larger than 64 KiB. */
         PayloadTooLarge: {
             headers: {
@@ -1458,6 +1771,14 @@ export interface components {
          *     list. For example `"3"`, the `ETag` of your last read.
          */
         IfNoneMatch: string;
+        /** @description The webhook's id (its `id`), a UUID. */
+        WebhookId: string;
+        /**
+         * @description One or more ETags of the webhook, comma-separated, or `*`, compared strongly. The write
+         *     is carried out only if the webhook's current ETag is one of them (`*`: any); otherwise
+         *     `412`. For example `"2"`, the `ETag` of your last read.
+         */
+        WebhookIfMatch: string;
     };
     requestBodies: never;
     headers: {
@@ -1525,6 +1846,16 @@ export interface components {
          * @example /api/v1/bots/3f0c6b0e-8a5e-4d4c-9d0b-6b1f2f1f6d2a/aliases/production
          */
         AliasLocation: string;
+        /**
+         * @description The webhook's strong entity tag; any change of the webhook changes it.
+         * @example "1"
+         */
+        WebhookETag: string;
+        /**
+         * @description The URL of the new webhook.
+         * @example /api/v1/webhooks/0d5c2f6e-3b1a-4c8e-9f7d-2a6b4c8e0f1a
+         */
+        WebhookLocation: string;
     };
     pathItems: never;
 }
@@ -2532,6 +2863,265 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["VersionNotReady"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description How many items to skip before the page starts. */
+                skip?: components["parameters"]["Skip"];
+                /** @description The largest number of items on the page. */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the caller's webhooks. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description The webhook was registered; its secret is in the answer, and only there. */
+            201: {
+                headers: {
+                    Location: components["headers"]["WebhookLocation"];
+                    ETag: components["headers"]["WebhookETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["WebhookETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description One or more ETags of the webhook, comma-separated, or `*`, compared strongly. The write
+                 *     is carried out only if the webhook's current ETag is one of them (`*`: any); otherwise
+                 *     `412`. For example `"2"`, the `ETag` of your last read.
+                 */
+                "If-Match"?: components["parameters"]["WebhookIfMatch"];
+            };
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description The changed webhook. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["WebhookETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookNotFound"];
+            412: components["responses"]["WebhookPreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description One or more ETags of the webhook, comma-separated, or `*`, compared strongly. The write
+                 *     is carried out only if the webhook's current ETag is one of them (`*`: any); otherwise
+                 *     `412`. For example `"2"`, the `ETag` of your last read.
+                 */
+                "If-Match"?: components["parameters"]["WebhookIfMatch"];
+            };
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookNotFound"];
+            412: components["responses"]["WebhookPreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook with its new secret. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["WebhookETag"];
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description How many items to skip before the page starts. */
+                skip?: components["parameters"]["Skip"];
+                /** @description The largest number of items on the page. */
+                limit?: components["parameters"]["Limit"];
+            };
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the webhook's deliveries. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["WebhookNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];

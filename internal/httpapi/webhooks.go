@@ -1,0 +1,183 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/auth"
+	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/webhook"
+)
+
+// ListWebhooks answers with a page of the caller's webhooks.
+func (h *Handler) ListWebhooks(ctx context.Context, req api.ListWebhooksRequestObject) (api.ListWebhooksResponseObject, error) {
+	skip, limit := deref(req.Params.Skip), deref(req.Params.Limit)
+	page, err := h.webhooks.List(ctx, auth.User(ctx), skip, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := api.WebhookList{Items: make([]api.Webhook, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
+	for i, w := range page.Items {
+		out.Items[i] = webhookToAPI(w)
+	}
+	return api.ListWebhooks200JSONResponse{Body: out}, nil
+}
+
+// CreateWebhook registers a webhook for the caller and answers with its secret, this once.
+func (h *Handler) CreateWebhook(ctx context.Context, req api.CreateWebhookRequestObject) (api.CreateWebhookResponseObject, error) {
+	b := req.Body
+	w, err := h.webhooks.Create(ctx, auth.User(ctx), webhook.CreateParams{
+		URL: b.Url, Events: b.Events, Description: optional(b.Description), Enabled: deref(b.Enabled),
+	})
+	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
+		return api.CreateWebhook422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Body, v)}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return api.CreateWebhook201JSONResponse{
+		Body:    withSecret(w),
+		Headers: api.CreateWebhook201ResponseHeaders{Location: "/api/v1/webhooks/" + w.ID.String(), ETag: etag(w.Version)},
+	}, nil
+}
+
+// RotateWebhookSecret gives one of the caller's webhooks a new secret and answers with it, this once.
+func (h *Handler) RotateWebhookSecret(ctx context.Context, req api.RotateWebhookSecretRequestObject) (api.RotateWebhookSecretResponseObject, error) {
+	w, err := h.webhooks.RotateSecret(ctx, auth.User(ctx), req.WebhookId)
+	switch {
+	case errors.Is(err, webhook.ErrNotFound):
+		return api.RotateWebhookSecret404ApplicationProblemPlusJSONResponse{WebhookNotFoundApplicationProblemPlusJSONResponse: webhookNotFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.RotateWebhookSecret200JSONResponse{Body: withSecret(w), Headers: api.RotateWebhookSecret200ResponseHeaders{ETag: etag(w.Version)}}, nil
+}
+
+// withSecret is a webhook as its create and its rotation show it, with its secret.
+func withSecret(w webhook.Webhook) api.WebhookCreated {
+	shown := webhookToAPI(w)
+	return api.WebhookCreated{Id: shown.Id, Url: shown.Url, Events: shown.Events, Description: shown.Description,
+		Enabled: shown.Enabled, CreatedAt: shown.CreatedAt, UpdatedAt: shown.UpdatedAt, Secret: w.SecretString()}
+}
+
+// GetWebhook returns one of the caller's webhooks.
+func (h *Handler) GetWebhook(ctx context.Context, req api.GetWebhookRequestObject) (api.GetWebhookResponseObject, error) {
+	w, err := h.webhooks.Get(ctx, auth.User(ctx), req.WebhookId)
+	switch {
+	case errors.Is(err, webhook.ErrNotFound):
+		return api.GetWebhook404ApplicationProblemPlusJSONResponse{WebhookNotFoundApplicationProblemPlusJSONResponse: webhookNotFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.GetWebhook200JSONResponse{Body: webhookToAPI(w), Headers: api.GetWebhook200ResponseHeaders{ETag: etag(w.Version)}}, nil
+}
+
+// UpdateWebhook changes the fields the body sets, if If-Match allows.
+func (h *Handler) UpdateWebhook(ctx context.Context, req api.UpdateWebhookRequestObject) (api.UpdateWebhookResponseObject, error) {
+	b := req.Body
+	params := webhook.UpdateParams{
+		URL:            b.Url,
+		SetDescription: b.Description.IsSpecified(),
+		Description:    optional(b.Description),
+		Enabled:        b.Enabled,
+		IfMatch:        webhookIfMatch(req.Params.IfMatch),
+	}
+	if b.Events != nil {
+		params.Events = *b.Events
+	}
+	w, err := h.webhooks.Update(ctx, auth.User(ctx), req.WebhookId, params)
+	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
+		return api.UpdateWebhook422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Body, v)}, nil
+	}
+	if pe, ok := errors.AsType[*webhook.PreconditionError](err); ok {
+		return api.UpdateWebhook412ApplicationProblemPlusJSONResponse{WebhookPreconditionFailedApplicationProblemPlusJSONResponse: webhookChanged(ctx, pe.Version)}, nil
+	}
+	switch {
+	case errors.Is(err, webhook.ErrNotFound):
+		return api.UpdateWebhook404ApplicationProblemPlusJSONResponse{WebhookNotFoundApplicationProblemPlusJSONResponse: webhookNotFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.UpdateWebhook200JSONResponse{Body: webhookToAPI(w), Headers: api.UpdateWebhook200ResponseHeaders{ETag: etag(w.Version)}}, nil
+}
+
+// DeleteWebhook deletes one of the caller's webhooks, if If-Match allows.
+func (h *Handler) DeleteWebhook(ctx context.Context, req api.DeleteWebhookRequestObject) (api.DeleteWebhookResponseObject, error) {
+	err := h.webhooks.Delete(ctx, auth.User(ctx), req.WebhookId, webhookIfMatch(req.Params.IfMatch))
+	if pe, ok := errors.AsType[*webhook.PreconditionError](err); ok {
+		return api.DeleteWebhook412ApplicationProblemPlusJSONResponse{WebhookPreconditionFailedApplicationProblemPlusJSONResponse: webhookChanged(ctx, pe.Version)}, nil
+	}
+	switch {
+	case errors.Is(err, webhook.ErrNotFound):
+		return api.DeleteWebhook404ApplicationProblemPlusJSONResponse{WebhookNotFoundApplicationProblemPlusJSONResponse: webhookNotFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.DeleteWebhook204Response{}, nil
+}
+
+// ListWebhookDeliveries answers with a page of the deliveries of one of the caller's webhooks.
+func (h *Handler) ListWebhookDeliveries(ctx context.Context, req api.ListWebhookDeliveriesRequestObject) (api.ListWebhookDeliveriesResponseObject, error) {
+	skip, limit := deref(req.Params.Skip), deref(req.Params.Limit)
+	page, err := h.webhooks.Deliveries(ctx, auth.User(ctx), req.WebhookId, skip, limit)
+	switch {
+	case errors.Is(err, webhook.ErrNotFound):
+		return api.ListWebhookDeliveries404ApplicationProblemPlusJSONResponse{WebhookNotFoundApplicationProblemPlusJSONResponse: webhookNotFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	out := api.WebhookDeliveryList{Items: make([]api.WebhookDelivery, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
+	for i, d := range page.Items {
+		item := api.WebhookDelivery{Id: d.ID, BotId: d.BotID, EventId: d.EventID, EventType: api.BotEventType(d.EventType),
+			State: api.WebhookDeliveryState(d.State), Attempts: d.Attempts, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+		item.LastStatus = orNull(d.LastStatus)
+		item.LastError = orNull(d.LastError)
+		item.LatencyMs = orNull(d.LatencyMs)
+		item.NextAttemptAt = orNull(d.NextAttemptAt)
+		out.Items[i] = item
+	}
+	return api.ListWebhookDeliveries200JSONResponse{Body: out}, nil
+}
+
+// orNull is a nullable field of an answer: null for nil.
+func orNull[T any](v *T) nullable.Nullable[T] {
+	if v == nil {
+		return nullable.NewNullNullable[T]()
+	}
+	return nullable.NewNullableWithValue(*v)
+}
+
+// webhookIfMatch is an If-Match header as the webhook service takes it; nil when not sent.
+// Tags this server never issued allow no version.
+func webhookIfMatch(header *string) *webhook.Precondition {
+	tags := parseEntityTags(header, false)
+	if !tags.sent {
+		return nil
+	}
+	return &webhook.Precondition{Any: tags.any, Versions: tags.versions}
+}
+
+func webhookToAPI(w webhook.Webhook) api.Webhook {
+	out := api.Webhook{Id: w.ID, Url: w.URL, Events: w.Events, Enabled: w.Enabled, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+	out.Description.SetNull()
+	if w.Description != nil {
+		out.Description.Set(*w.Description)
+	}
+	return out
+}
+
+func webhookNotFound(ctx context.Context) api.WebhookNotFoundApplicationProblemPlusJSONResponse {
+	return api.WebhookNotFoundApplicationProblemPlusJSONResponse(newProblem(ctx, kindNotFound, "no webhook with this id"))
+}
+
+// webhookChanged is the 412 answer for a webhook whose current version is version.
+func webhookChanged(ctx context.Context, version int64) api.WebhookPreconditionFailedApplicationProblemPlusJSONResponse {
+	return api.WebhookPreconditionFailedApplicationProblemPlusJSONResponse{
+		Body: newProblem(ctx, kindPreconditionFailed,
+			"the webhook has changed since you read it (If-Match does not match its ETag); fetch it again and retry"),
+		Headers: api.WebhookPreconditionFailedResponseHeaders{ETag: etag(version)},
+	}
+}

@@ -1,0 +1,230 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/gen/db"
+)
+
+// QueueName is the River queue of deliveries; the trigger that queues them names it too.
+const QueueName = "webhooks"
+
+// Args is the job of one delivery. The trigger bot_events_webhook (migration
+// 0017_webhooks.sql) inserts these jobs with this kind, queue and JSON.
+type Args struct {
+	DeliveryID int64 `json:"delivery_id"`
+}
+
+// Kind implements river.JobArgs.
+func (Args) Kind() string { return "webhook_delivery" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (Args) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueName} }
+
+// Config tunes the deliveries; config.Load reads it, with its defaults, from the environment.
+type Config struct {
+	// Workers is how many deliveries this process sends at once; 0: none.
+	Workers int
+	// RetryFor is how long after its event a failing delivery is retried before it fails.
+	RetryFor time.Duration
+	// RetryBackoff is about the wait before the second attempt; it doubles with each attempt,
+	// up to MaxBackoff, each wait varied by up to a quarter either way (jitter).
+	RetryBackoff time.Duration
+	// Policy says which endpoints may be registered and reached.
+	Policy Policy
+}
+
+// MaxBackoff is the longest wait between two attempts of a delivery.
+const MaxBackoff = time.Hour
+
+// keptAnswer is how much of a failed answer's body a delivery keeps.
+const keptAnswer = 1024
+
+// Worker sends deliveries; the service's River client works it (training.AlsoWorks), on
+// QueueName.
+type Worker struct {
+	river.WorkerDefaults[Args]
+	pool   *pgxpool.Pool
+	q      *db.Queries
+	cfg    Config
+	client *http.Client
+	logger *slog.Logger
+}
+
+// NewWorker returns the worker of deliveries on pool.
+func NewWorker(pool *pgxpool.Pool, cfg Config, logger *slog.Logger) *Worker {
+	return &Worker{pool: pool, q: db.New(), cfg: cfg, client: newClient(cfg.Policy.AllowPrivate), logger: logger}
+}
+
+// Work sends one delivery and records the attempt. A delivery whose webhook or bot is gone,
+// or that is no longer pending, is dropped; a failed attempt is retried (an error to River)
+// until RetryFor has passed since the delivery was queued, then the delivery is failed.
+func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
+	d, err := w.q.WebhookDeliveryForSending(ctx, w.pool, job.Args.DeliveryID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read delivery: %w", err)
+	}
+	if d.State != db.WebhookDeliveryStatePending {
+		return nil
+	}
+	if !d.Enabled {
+		msg := "the webhook was disabled"
+		return w.record(ctx, job.Args.DeliveryID, db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateFailed, LastError: &msg})
+	}
+	body, err := eventJSON(event{ID: d.EventID, BotID: d.BotID, Type: d.Type, Actor: d.Actor,
+		RequestID: d.RequestID, CreatedAt: d.CreatedAt, Data: d.Data})
+	if err != nil {
+		return fmt.Errorf("encode event: %w", err)
+	}
+
+	start := time.Now()
+	status, failure := w.send(ctx, d.Url, d.Secret, messageID(d.EventID), body)
+	latency := int32(time.Since(start).Milliseconds())
+	rec := db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateDelivered, LatencyMs: &latency}
+	if status != 0 {
+		s := int32(status)
+		rec.LastStatus = &s
+	}
+	if failure == "" {
+		return w.record(ctx, job.Args.DeliveryID, rec)
+	}
+	rec.LastError = &failure
+	next := time.Now().Add(w.backoff(job.ID, job.Attempt))
+	if job.Attempt >= job.MaxAttempts || next.After(d.QueuedAt.Add(w.cfg.RetryFor)) {
+		rec.State = db.WebhookDeliveryStateFailed
+		if err := w.record(ctx, job.Args.DeliveryID, rec); err != nil {
+			return err
+		}
+		return river.JobCancel(fmt.Errorf("delivery failed after %d attempts: %s", job.Attempt, failure))
+	}
+	rec.State = db.WebhookDeliveryStatePending
+	rec.NextAttemptAt = &next
+	if err := w.record(ctx, job.Args.DeliveryID, rec); err != nil {
+		return err
+	}
+	return errors.New(failure)
+}
+
+// record stores an attempt's outcome, even when the attempt used up the job's time.
+func (w *Worker) record(ctx context.Context, id int64, rec db.WebhookDeliveryRecordParams) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	rec.ID = id
+	if err := w.q.WebhookDeliveryRecord(ctx, w.pool, rec); err != nil {
+		return fmt.Errorf("record delivery attempt: %w", err)
+	}
+	return nil
+}
+
+// send posts body to url, signed; it returns the answer's status (0 without one) and, for a
+// failed attempt, why it failed: the error, or the status and the start of the answer.
+func (w *Worker) send(ctx context.Context, url string, secret []byte, id string, body []byte) (int, string) {
+	timestamp := strconv.FormatInt(time.Now().Unix(), 10)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err.Error()
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "ChatSphere-Webhooks/1")
+	req.Header.Set("webhook-id", id)
+	req.Header.Set("webhook-timestamp", timestamp)
+	req.Header.Set("webhook-signature", Sign(secret, id, timestamp, body))
+	res, err := w.client.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer res.Body.Close()
+	kept, _ := io.ReadAll(io.LimitReader(res.Body, keptAnswer))
+	if res.StatusCode >= 200 && res.StatusCode < 300 {
+		return res.StatusCode, ""
+	}
+	answer := strings.ToValidUTF8(strings.ReplaceAll(string(kept), "\x00", ""), "\uFFFD")
+	return res.StatusCode, fmt.Sprintf("the endpoint answered %d: %s", res.StatusCode, answer)
+}
+
+// NextRetry implements river.Worker: the wait Work recorded as the delivery's next attempt.
+func (w *Worker) NextRetry(job *river.Job[Args]) time.Time {
+	return time.Now().Add(w.backoff(job.ID, job.Attempt))
+}
+
+// Timeout implements river.Worker: one attempt, and the reads and writes around it.
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return RequestTimeout + 10*time.Second }
+
+// backoff is the wait after a job's attempt failed: RetryBackoff doubled per earlier attempt,
+// at most MaxBackoff, times a jitter between 0.75 and 1.25. The jitter is drawn from the job
+// and the attempt, so that Work (which records it) and NextRetry (which schedules it) agree.
+func (w *Worker) backoff(job int64, attempt int) time.Duration {
+	wait := min(float64(w.cfg.RetryBackoff)*math.Pow(2, float64(max(attempt-1, 0))), float64(MaxBackoff))
+	h := fnv.New64a()
+	_ = binary.Write(h, binary.LittleEndian, [2]int64{job, int64(attempt)})
+	jitter := 0.75 + 0.5*float64(h.Sum64()>>11)/float64(1<<53)
+	return time.Duration(wait * jitter)
+}
+
+// event is a bot's event as deliveries send it.
+type event struct {
+	ID        int64
+	BotID     uuid.UUID
+	Type      string
+	Actor     string
+	RequestID *string
+	CreatedAt time.Time
+	Data      json.RawMessage
+}
+
+// eventJSON is the body of a delivery of e: the event as GET /api/v1/bots/{bot_id}/events
+// shows it, encoded from the same generated type (api.BotEvent) and, as the API writes every
+// answer, without HTML escaping.
+func eventJSON(e event) ([]byte, error) {
+	out := api.BotEvent{Id: e.ID, BotId: e.BotID, Type: api.BotEventType(e.Type), Actor: e.Actor,
+		CreatedAt: e.CreatedAt, Data: e.Data}
+	out.RequestId.SetNull()
+	if e.RequestID != nil {
+		out.RequestId.Set(*e.RequestID)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// messageID is the webhook-id of the deliveries of an event: the same for every attempt and
+// every endpoint, so that a receiver can drop what it already has.
+func messageID(eventID int64) string { return "evt_" + strconv.FormatInt(eventID, 10) }
+
+// Sign is the webhook-signature of a message, as Standard Webhooks specifies: v1, and the
+// base64 of the HMAC-SHA256, keyed with the secret, of "id.timestamp.body".
+func Sign(secret []byte, id, timestamp string, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(id + "." + timestamp + "."))
+	mac.Write(body)
+	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}

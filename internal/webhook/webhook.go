@@ -1,0 +1,325 @@
+// Package webhook registers an owner's endpoints and sends them the events of the owner's
+// bots, signed as Standard Webhooks (https://www.standardwebhooks.com/) specifies.
+//
+// Deliveries are queued in the transaction of the change that records the event: a trigger on
+// bot_events (migration 0017_webhooks.sql) writes a webhook_deliveries row and a River job for
+// each enabled webhook subscribed to the event's type, so that a committed event always has
+// its deliveries and a rolled-back write has none. The job's worker (Worker) sends one
+// delivery, retrying with exponential backoff until Config.RetryFor has passed.
+package webhook
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/chatsphere/bots/gen/db"
+	"github.com/chatsphere/bots/internal/bots"
+)
+
+// Errors of the webhook operations.
+var (
+	// ErrNotFound means no webhook of the caller has this id: it does not exist or is
+	// another user's, which the caller cannot tell apart.
+	ErrNotFound = errors.New("webhook not found")
+)
+
+// PreconditionError means the webhook's version is not one the caller allowed (If-Match);
+// Version is its current version.
+type PreconditionError struct{ Version int64 }
+
+func (e *PreconditionError) Error() string { return "webhook has changed" }
+
+// SecretBytes is the length of a signing key: Standard Webhooks asks for 24 to 64 bytes.
+const SecretBytes = 32
+
+// secretPrefix starts a secret as Standard Webhooks writes it: whsec_ and the key in base64.
+const secretPrefix = "whsec_"
+
+// Webhook is one registered endpoint. Secret is the signing key; only a create shows it.
+type Webhook struct {
+	ID          uuid.UUID
+	URL         string
+	Events      []string
+	Description *string
+	Enabled     bool
+	Version     int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Secret      []byte
+}
+
+// SecretString is the webhook's secret as its owner receives it: whsec_ and the key in base64.
+func (w Webhook) SecretString() string {
+	return secretPrefix + base64.StdEncoding.EncodeToString(w.Secret)
+}
+
+// Page is one page of webhooks and how many there are over all pages.
+type Page struct {
+	Items []Webhook
+	Total int64
+}
+
+// CreateParams are the fields of a new webhook.
+type CreateParams struct {
+	URL         string
+	Events      []string
+	Description *string
+	Enabled     bool
+}
+
+// UpdateParams are the fields to change: nil keeps a field, and SetDescription says whether
+// Description (nil: none) replaces the description. IfMatch, when not nil, lists the
+// versions the webhook may have (If-Match); an empty list allows any.
+type UpdateParams struct {
+	URL            *string
+	Events         []string
+	SetDescription bool
+	Description    *string
+	Enabled        *bool
+	IfMatch        *Precondition
+}
+
+// Precondition limits a write to some versions of the webhook (If-Match); Any is If-Match: *.
+type Precondition struct {
+	Any      bool
+	Versions []int64
+}
+
+// Service implements the webhook operations for one caller at a time.
+type Service struct {
+	pool   *pgxpool.Pool
+	q      *db.Queries
+	policy Policy
+}
+
+// NewService returns the webhook service on pool; policy says which URLs may be registered.
+func NewService(pool *pgxpool.Pool, policy Policy) *Service {
+	return &Service{pool: pool, q: db.New(), policy: policy}
+}
+
+// Create registers a webhook for the caller, with a fresh secret.
+func (s *Service) Create(ctx context.Context, caller uuid.UUID, p CreateParams) (Webhook, error) {
+	if err := s.policy.checkURL(p.URL); err != nil {
+		return Webhook{}, err
+	}
+	secret, err := newSecret()
+	if err != nil {
+		return Webhook{}, err
+	}
+	row, err := s.q.WebhookCreate(ctx, s.pool, db.WebhookCreateParams{
+		ID: uuid.New(), Caller: caller, Url: p.URL, Events: p.Events, Description: p.Description,
+		Secret: secret, Enabled: p.Enabled,
+	})
+	if err != nil {
+		return Webhook{}, fmt.Errorf("create webhook: %w", err)
+	}
+	return fromDB(row), nil
+}
+
+// RotateSecret gives one of the caller's webhooks a new secret, which signs every attempt
+// from then on; the answer is the only place it is shown.
+func (s *Service) RotateSecret(ctx context.Context, caller, id uuid.UUID) (Webhook, error) {
+	secret, err := newSecret()
+	if err != nil {
+		return Webhook{}, err
+	}
+	row, err := s.q.WebhookRotateSecret(ctx, s.pool, db.WebhookRotateSecretParams{ID: id, Caller: caller, Secret: secret})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Webhook{}, ErrNotFound
+	}
+	if err != nil {
+		return Webhook{}, fmt.Errorf("rotate webhook secret: %w", err)
+	}
+	return fromDB(row), nil
+}
+
+// newSecret is a fresh signing key of SecretBytes random bytes.
+func newSecret() ([]byte, error) {
+	secret := make([]byte, SecretBytes)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("make a webhook secret: %w", err)
+	}
+	return secret, nil
+}
+
+// Get returns one of the caller's webhooks, without its secret.
+func (s *Service) Get(ctx context.Context, caller, id uuid.UUID) (Webhook, error) {
+	row, err := s.q.WebhookGet(ctx, s.pool, db.WebhookGetParams{ID: id, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Webhook{}, ErrNotFound
+	}
+	if err != nil {
+		return Webhook{}, fmt.Errorf("get webhook: %w", err)
+	}
+	return withoutSecret(row), nil
+}
+
+// List returns a page of the caller's webhooks, oldest first, without their secrets.
+func (s *Service) List(ctx context.Context, caller uuid.UUID, skip, limit int32) (Page, error) {
+	total, err := s.q.WebhookCount(ctx, s.pool, caller)
+	if err != nil {
+		return Page{}, fmt.Errorf("count webhooks: %w", err)
+	}
+	rows, err := s.q.WebhookList(ctx, s.pool, db.WebhookListParams{Caller: caller, Off: skip, Lim: limit})
+	if err != nil {
+		return Page{}, fmt.Errorf("list webhooks: %w", err)
+	}
+	items := make([]Webhook, len(rows))
+	for i, r := range rows {
+		items[i] = withoutSecret(r)
+	}
+	return Page{Items: items, Total: total}, nil
+}
+
+// Update changes one of the caller's webhooks.
+func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdateParams) (Webhook, error) {
+	if p.URL != nil {
+		if err := s.policy.checkURL(*p.URL); err != nil {
+			return Webhook{}, err
+		}
+	}
+	check, versions := p.IfMatch.versions()
+	row, err := s.q.WebhookUpdate(ctx, s.pool, db.WebhookUpdateParams{
+		ID: id, Caller: caller, Url: p.URL, Events: p.Events, SetDescription: p.SetDescription,
+		Description: p.Description, Enabled: p.Enabled, CheckVersion: check, Versions: versions,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Webhook{}, s.missed(ctx, caller, id)
+	}
+	if err != nil {
+		return Webhook{}, fmt.Errorf("update webhook: %w", err)
+	}
+	return withoutSecret(row), nil
+}
+
+// Delete deletes one of the caller's webhooks with its deliveries.
+func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, ifMatch *Precondition) error {
+	check, versions := ifMatch.versions()
+	_, err := s.q.WebhookDelete(ctx, s.pool, db.WebhookDeleteParams{ID: id, Caller: caller, CheckVersion: check, Versions: versions})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s.missed(ctx, caller, id)
+	}
+	if err != nil {
+		return fmt.Errorf("delete webhook: %w", err)
+	}
+	return nil
+}
+
+// Delivery is one event to send to one webhook, and how its sending went so far.
+type Delivery struct {
+	ID            int64
+	BotID         uuid.UUID
+	EventID       int64
+	EventType     string
+	State         string
+	Attempts      int32
+	LastStatus    *int32
+	LastError     *string
+	LatencyMs     *int32
+	NextAttemptAt *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// DeliveryPage is one page of a webhook's deliveries and how many there are over all pages.
+type DeliveryPage struct {
+	Items []Delivery
+	Total int64
+}
+
+// Deliveries returns a page of the deliveries of one of the caller's webhooks, newest first.
+func (s *Service) Deliveries(ctx context.Context, caller, id uuid.UUID, skip, limit int32) (DeliveryPage, error) {
+	total, err := s.q.WebhookDeliveryCount(ctx, s.pool, db.WebhookDeliveryCountParams{WebhookID: id, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return DeliveryPage{}, ErrNotFound
+	}
+	if err != nil {
+		return DeliveryPage{}, fmt.Errorf("count deliveries: %w", err)
+	}
+	rows, err := s.q.WebhookDeliveryList(ctx, s.pool, db.WebhookDeliveryListParams{WebhookID: id, Caller: caller, Off: skip, Lim: limit})
+	if err != nil {
+		return DeliveryPage{}, fmt.Errorf("list deliveries: %w", err)
+	}
+	items := make([]Delivery, len(rows))
+	for i, r := range rows {
+		items[i] = Delivery{ID: r.ID, BotID: r.BotID, EventID: r.EventID, EventType: r.EventType, State: string(r.State),
+			Attempts: r.Attempts, LastStatus: r.LastStatus, LastError: r.LastError, LatencyMs: r.LastLatencyMs,
+			NextAttemptAt: r.NextAttemptAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	}
+	return DeliveryPage{Items: items, Total: total}, nil
+}
+
+// missed tells why a conditional write of a webhook matched no row: the webhook is not the
+// caller's (ErrNotFound), or its version was not allowed (*PreconditionError).
+func (s *Service) missed(ctx context.Context, caller, id uuid.UUID) error {
+	version, err := s.q.WebhookVersion(ctx, s.pool, db.WebhookVersionParams{ID: id, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("read webhook version: %w", err)
+	}
+	return &PreconditionError{Version: version}
+}
+
+// versions is the precondition as the conditional writes take it: whether to check the
+// version, and the versions allowed.
+func (p *Precondition) versions() (bool, []int64) {
+	if p == nil || p.Any {
+		return false, []int64{}
+	}
+	return true, append([]int64{}, p.Versions...)
+}
+
+func fromDB(r db.Webhook) Webhook {
+	return Webhook{ID: r.ID, URL: r.Url, Events: r.Events, Description: r.Description, Enabled: r.Enabled,
+		Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Secret: r.Secret}
+}
+
+func withoutSecret(r db.Webhook) Webhook {
+	w := fromDB(r)
+	w.Secret = nil
+	return w
+}
+
+// Policy says which endpoints webhooks may send to. The zero value is production's: https
+// only, and never to a loopback, private, link-local or unique-local address.
+type Policy struct {
+	// AllowHTTP lets webhooks use plain http URLs (WEBHOOK_ALLOW_HTTP).
+	AllowHTTP bool
+	// AllowPrivate lets webhooks reach the addresses Forbidden names (WEBHOOK_ALLOW_PRIVATE).
+	AllowPrivate bool
+}
+
+// checkURL refuses a URL that is not absolute http(s), not https unless AllowHTTP, or whose
+// host is a literal address Forbidden names unless AllowPrivate. A host name is resolved, and
+// its addresses checked, at every delivery instead: what it resolves to can change.
+func (p Policy) checkURL(raw string) error {
+	invalid := func(msg string) error {
+		return &bots.ValidationError{Fields: []bots.FieldError{{Field: "url", Message: msg}}}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Hostname() == "" || u.Opaque != "" {
+		return invalid("must be an absolute URL, such as https://hooks.example.com/chatsphere")
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && p.AllowHTTP:
+	default:
+		return invalid("must be an https URL")
+	}
+	if addr, err := netip.ParseAddr(u.Hostname()); err == nil && !p.AllowPrivate && Forbidden(addr) {
+		return invalid("must not point at a loopback, private, link-local or unique-local address")
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package webhook_test
+
+import (
+	"encoding/base64"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/internal/webhook"
+)
+
+// The Standard Webhooks specification's published test vector: any receiver library that
+// follows it verifies what Sign signs.
+func TestSignMatchesTheStandardWebhooksTestVector(t *testing.T) {
+	t.Parallel()
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_"))
+	require.NoError(t, err)
+	got := webhook.Sign(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330", []byte(`{"test": 2432232314}`))
+	require.Equal(t, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", got)
+}
+
+func TestForbiddenAddresses(t *testing.T) {
+	t.Parallel()
+	for addr, forbidden := range map[string]bool{
+		"127.0.0.1":        true,
+		"127.8.9.10":       true,
+		"::1":              true,
+		"10.0.0.1":         true,
+		"172.16.5.4":       true,
+		"192.168.1.1":      true,
+		"169.254.169.254":  true,
+		"fe80::1":          true,
+		"fd00::1":          true,
+		"fc00::1":          true,
+		"::ffff:127.0.0.1": true,
+		"::ffff:10.1.2.3":  true,
+		"100.64.0.1":       true,
+		"0.0.0.0":          true,
+		"::":               true,
+		"224.0.0.1":        true,
+		"93.184.215.14":    false,
+		"2606:4700::1111":  false,
+		"::ffff:8.8.8.8":   false,
+		"172.32.0.1":       false,
+	} {
+		require.Equal(t, forbidden, webhook.Forbidden(netip.MustParseAddr(addr)), addr)
+	}
+}
