@@ -32,7 +32,7 @@ import (
 const QueueName = "webhooks"
 
 // Args is the job of one delivery. The trigger bot_events_webhook (migration
-// 0017_webhooks.sql) inserts these jobs with this kind, queue and JSON.
+// 0018_webhooks.sql) inserts these jobs with this kind, queue and JSON.
 type Args struct {
 	DeliveryID int64 `json:"delivery_id"`
 }

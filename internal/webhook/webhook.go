@@ -2,7 +2,7 @@
 // bots, signed as Standard Webhooks (https://www.standardwebhooks.com/) specifies.
 //
 // Deliveries are queued in the transaction of the change that records the event: a trigger on
-// bot_events (migration 0017_webhooks.sql) writes a webhook_deliveries row and a River job for
+// bot_events (migration 0018_webhooks.sql) writes a webhook_deliveries row and a River job for
 // each enabled webhook subscribed to the event's type, so that a committed event always has
 // its deliveries and a rolled-back write has none. The job's worker (Worker) sends one
 // delivery, retrying with exponential backoff until Config.RetryFor has passed.
