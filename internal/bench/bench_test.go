@@ -74,7 +74,10 @@ func TestRun(t *testing.T) {
 		err := Run(t.Context(), []string{
 			"-database-url", dbURL,
 			"-users", "20", "-bots", "400",
-			"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-flood-connections", "8",
+			// A second per window: at 300 ms, a window of a slow write (a configuration update
+			// records a version and two events) could end before its first answer while the
+			// rest of the suite loads the machine, and a window without answers proves nothing.
+			"-duration", "1s", "-warmup", "200ms", "-concurrency", "4", "-flood-connections", "8",
 			"-json", jsonPath,
 		}, &out)
 		require.NoError(t, err, "output:\n%s", out.String())
