@@ -1945,10 +1945,12 @@ type ClientInterface interface {
 
 	// RotateWebhookSecret Give a webhook a new secret
 	//
-	// Replaces the webhook's signing secret with a fresh one, shown only in this answer. Every
-	// attempt from now on, retries of earlier deliveries included, is signed with the new
-	// secret only: update the receiver's secret at once (deliveries it refuses meanwhile are
-	// retried).
+	// Replaces the webhook's signing secret with a fresh one, shown only in this answer. For
+	// the next 24 hours every attempt, retries of earlier deliveries included, carries two
+	// signatures in `webhook-signature`, space-separated: the new secret's and the old one's,
+	// so the receiver may switch to the new secret at any time in that window. After it, only
+	// the new secret signs. A second rotation within the window ends the old secret's
+	// overlap at once: the secret it replaces is the one that keeps signing.
 	//
 	// Corresponds with POST /api/v1/webhooks/{webhook_id}/rotate-secret (the `RotateWebhookSecret` operationId).
 	RotateWebhookSecret(ctx context.Context, webhookId WebhookId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2735,10 +2737,12 @@ func (c *Client) ListWebhookDeliveries(ctx context.Context, webhookId WebhookId,
 
 // RotateWebhookSecret Give a webhook a new secret
 //
-// Replaces the webhook's signing secret with a fresh one, shown only in this answer. Every
-// attempt from now on, retries of earlier deliveries included, is signed with the new
-// secret only: update the receiver's secret at once (deliveries it refuses meanwhile are
-// retried).
+// Replaces the webhook's signing secret with a fresh one, shown only in this answer. For
+// the next 24 hours every attempt, retries of earlier deliveries included, carries two
+// signatures in `webhook-signature`, space-separated: the new secret's and the old one's,
+// so the receiver may switch to the new secret at any time in that window. After it, only
+// the new secret signs. A second rotation within the window ends the old secret's
+// overlap at once: the secret it replaces is the one that keeps signing.
 //
 // Corresponds with POST /api/v1/webhooks/{webhook_id}/rotate-secret (the `RotateWebhookSecret` operationId).
 func (c *Client) RotateWebhookSecret(ctx context.Context, webhookId WebhookId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5141,10 +5145,12 @@ type ClientWithResponsesInterface interface {
 
 	// RotateWebhookSecretWithResponse Give a webhook a new secret
 	//
-	// Replaces the webhook's signing secret with a fresh one, shown only in this answer. Every
-	// attempt from now on, retries of earlier deliveries included, is signed with the new
-	// secret only: update the receiver's secret at once (deliveries it refuses meanwhile are
-	// retried).
+	// Replaces the webhook's signing secret with a fresh one, shown only in this answer. For
+	// the next 24 hours every attempt, retries of earlier deliveries included, carries two
+	// signatures in `webhook-signature`, space-separated: the new secret's and the old one's,
+	// so the receiver may switch to the new secret at any time in that window. After it, only
+	// the new secret signs. A second rotation within the window ends the old secret's
+	// overlap at once: the secret it replaces is the one that keeps signing.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10251,10 +10257,12 @@ func (c *ClientWithResponses) ListWebhookDeliveriesWithResponse(ctx context.Cont
 
 // RotateWebhookSecretWithResponse Give a webhook a new secret
 //
-// Replaces the webhook's signing secret with a fresh one, shown only in this answer. Every
-// attempt from now on, retries of earlier deliveries included, is signed with the new
-// secret only: update the receiver's secret at once (deliveries it refuses meanwhile are
-// retried).
+// Replaces the webhook's signing secret with a fresh one, shown only in this answer. For
+// the next 24 hours every attempt, retries of earlier deliveries included, carries two
+// signatures in `webhook-signature`, space-separated: the new secret's and the old one's,
+// so the receiver may switch to the new secret at any time in that window. After it, only
+// the new secret signs. A second rotation within the window ends the old secret's
+// overlap at once: the secret it replaces is the one that keeps signing.
 //
 // Returns a wrapper object for the known response body format(s).
 //

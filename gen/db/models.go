@@ -315,16 +315,18 @@ type User struct {
 }
 
 type Webhook struct {
-	ID          uuid.UUID
-	OwnerID     uuid.UUID
-	Url         string
-	Events      []string
-	Description *string
-	Secret      []byte
-	Enabled     bool
-	Version     int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	ID             uuid.UUID
+	OwnerID        uuid.UUID
+	Url            string
+	Events         []string
+	Description    *string
+	Secret         []byte
+	Enabled        bool
+	Version        int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	PreviousSecret []byte
+	RotatedAt      *time.Time
 }
 
 type WebhookDelivery struct {

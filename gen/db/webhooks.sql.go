@@ -27,7 +27,7 @@ const webhookCreate = `-- name: WebhookCreate :one
 
 INSERT INTO webhooks (id, owner_id, url, events, description, secret, enabled)
 VALUES ($1, $2, $3, $4::text[], $5, $6, $7)
-RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at
+RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at
 `
 
 type WebhookCreateParams struct {
@@ -64,6 +64,8 @@ func (q *Queries) WebhookCreate(ctx context.Context, db DBTX, arg WebhookCreateP
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PreviousSecret,
+		&i.RotatedAt,
 	)
 	return i, err
 }
@@ -117,6 +119,8 @@ func (q *Queries) WebhookDeliveryCount(ctx context.Context, db DBTX, arg Webhook
 const webhookDeliveryForSending = `-- name: WebhookDeliveryForSending :one
 
 SELECT d.state, d.created_at AS queued_at, w.url, w.secret, w.enabled,
+       -- The key a rotation replaced signs too, for 24 hours after it.
+       (CASE WHEN w.rotated_at > now() - interval '24 hours' THEN w.previous_secret END)::bytea AS previous_secret,
        e.id AS event_id, e.bot_id, e.type, e.actor, e.request_id, e.created_at, e.data
 FROM webhook_deliveries d
 JOIN webhooks w ON w.id = d.webhook_id
@@ -125,18 +129,19 @@ WHERE d.id = $1
 `
 
 type WebhookDeliveryForSendingRow struct {
-	State     WebhookDeliveryState
-	QueuedAt  time.Time
-	Url       string
-	Secret    []byte
-	Enabled   bool
-	EventID   int64
-	BotID     uuid.UUID
-	Type      string
-	Actor     string
-	RequestID *string
-	CreatedAt time.Time
-	Data      []byte
+	State          WebhookDeliveryState
+	QueuedAt       time.Time
+	Url            string
+	Secret         []byte
+	Enabled        bool
+	PreviousSecret []byte
+	EventID        int64
+	BotID          uuid.UUID
+	Type           string
+	Actor          string
+	RequestID      *string
+	CreatedAt      time.Time
+	Data           []byte
 }
 
 // Queries of the delivery worker, which acts for the system: scoped by the job's delivery.
@@ -150,6 +155,7 @@ func (q *Queries) WebhookDeliveryForSending(ctx context.Context, db DBTX, id int
 		&i.Url,
 		&i.Secret,
 		&i.Enabled,
+		&i.PreviousSecret,
 		&i.EventID,
 		&i.BotID,
 		&i.Type,
@@ -269,7 +275,7 @@ func (q *Queries) WebhookDeliveryRecord(ctx context.Context, db DBTX, arg Webhoo
 }
 
 const webhookGet = `-- name: WebhookGet :one
-SELECT id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at FROM webhooks WHERE id = $1 AND owner_id = $2
+SELECT id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at FROM webhooks WHERE id = $1 AND owner_id = $2
 `
 
 type WebhookGetParams struct {
@@ -291,12 +297,14 @@ func (q *Queries) WebhookGet(ctx context.Context, db DBTX, arg WebhookGetParams)
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PreviousSecret,
+		&i.RotatedAt,
 	)
 	return i, err
 }
 
 const webhookList = `-- name: WebhookList :many
-SELECT id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at FROM webhooks
+SELECT id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at FROM webhooks
 WHERE owner_id = $1
 ORDER BY created_at, id
 LIMIT $3 OFFSET $2
@@ -329,6 +337,8 @@ func (q *Queries) WebhookList(ctx context.Context, db DBTX, arg WebhookListParam
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.PreviousSecret,
+			&i.RotatedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -341,9 +351,10 @@ func (q *Queries) WebhookList(ctx context.Context, db DBTX, arg WebhookListParam
 }
 
 const webhookRotateSecret = `-- name: WebhookRotateSecret :one
-UPDATE webhooks SET secret = $1, version = version + 1, updated_at = now()
+UPDATE webhooks SET secret = $1, previous_secret = secret, rotated_at = now(),
+    version = version + 1, updated_at = now()
 WHERE id = $2 AND owner_id = $3
-RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at
+RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at
 `
 
 type WebhookRotateSecretParams struct {
@@ -352,7 +363,8 @@ type WebhookRotateSecretParams struct {
 	Caller uuid.UUID
 }
 
-// Replaces the signing key of one of the caller's webhooks.
+// Replaces the signing key of one of the caller's webhooks; the key it replaces keeps
+// signing beside it for 24 hours (WebhookDeliveryForSending).
 func (q *Queries) WebhookRotateSecret(ctx context.Context, db DBTX, arg WebhookRotateSecretParams) (Webhook, error) {
 	row := db.QueryRow(ctx, webhookRotateSecret, arg.Secret, arg.ID, arg.Caller)
 	var i Webhook
@@ -367,6 +379,8 @@ func (q *Queries) WebhookRotateSecret(ctx context.Context, db DBTX, arg WebhookR
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PreviousSecret,
+		&i.RotatedAt,
 	)
 	return i, err
 }
@@ -381,7 +395,7 @@ UPDATE webhooks SET
     updated_at  = now()
 WHERE id = $6 AND owner_id = $7
   AND (NOT $8::boolean OR version = ANY ($9::bigint[]))
-RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at
+RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at
 `
 
 type WebhookUpdateParams struct {
@@ -421,6 +435,8 @@ func (q *Queries) WebhookUpdate(ctx context.Context, db DBTX, arg WebhookUpdateP
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.PreviousSecret,
+		&i.RotatedAt,
 	)
 	return i, err
 }

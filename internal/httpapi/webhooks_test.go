@@ -403,9 +403,21 @@ func TestWebhookRotatedSecretSignsLaterDeliveries(t *testing.T) {
 	res.decode(t, &rotated)
 	require.NotEqual(t, hook.Secret, rotated.Secret)
 
+	// For 24 hours both secrets sign, so the receiver may switch at its own pace.
 	e.createBot(u, map[string]any{"name": "Rotated"})
 	waitUntil(t, "the receiver gets the delivery", func() bool { return len(rcv.requests()) == 1 })
 	got := rcv.requests()[0]
+	require.Len(t, strings.Fields(got.header.Get("webhook-signature")), 2)
 	require.True(t, signedBy(t, rotated.Secret, got), "signed with the new secret")
-	require.False(t, signedBy(t, hook.Secret, got), "not with the old one")
+	require.True(t, signedBy(t, hook.Secret, got), "and, during the overlap, with the old one")
+
+	// After them, only the new secret signs.
+	_, err := e.pool.Exec(context.Background(), "UPDATE webhooks SET rotated_at = now() - interval '25 hours' WHERE id = $1", hook.Id)
+	require.NoError(t, err)
+	e.createBot(u, map[string]any{"name": "Rotated long ago"})
+	waitUntil(t, "the receiver gets the second delivery", func() bool { return len(rcv.requests()) == 2 })
+	got = rcv.requests()[1]
+	require.Len(t, strings.Fields(got.header.Get("webhook-signature")), 1)
+	require.True(t, signedBy(t, rotated.Secret, got), "signed with the new secret")
+	require.False(t, signedBy(t, hook.Secret, got), "no longer with the old one")
 }

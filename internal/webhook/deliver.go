@@ -103,7 +103,11 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	}
 
 	start := time.Now()
-	status, failure := w.send(ctx, d.Url, d.Secret, messageID(d.EventID), body)
+	secrets := [][]byte{d.Secret}
+	if d.PreviousSecret != nil { // rotated within 24 hours: both sign
+		secrets = append(secrets, d.PreviousSecret)
+	}
+	status, failure := w.send(ctx, d.Url, secrets, messageID(d.EventID), body)
 	latency := int32(time.Since(start).Milliseconds())
 	rec := db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateDelivered, LatencyMs: &latency}
 	if status != 0 {
@@ -141,9 +145,11 @@ func (w *Worker) record(ctx context.Context, id int64, rec db.WebhookDeliveryRec
 	return nil
 }
 
-// send posts body to url, signed; it returns the answer's status (0 without one) and, for a
-// failed attempt, why it failed: the error, or the status and the start of the answer.
-func (w *Worker) send(ctx context.Context, url string, secret []byte, id string, body []byte) (int, string) {
+// send posts body to url, signed with each of secrets (space-separated signatures, as
+// Standard Webhooks has it during a rotation); it returns the answer's status (0 without one)
+// and, for a failed attempt, why it failed: the error, or the status and the start of the
+// answer.
+func (w *Worker) send(ctx context.Context, url string, secrets [][]byte, id string, body []byte) (int, string) {
 	timestamp := strconv.FormatInt(time.Now().Unix(), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
@@ -153,7 +159,11 @@ func (w *Worker) send(ctx context.Context, url string, secret []byte, id string,
 	req.Header.Set("User-Agent", "ChatSphere-Webhooks/1")
 	req.Header.Set("webhook-id", id)
 	req.Header.Set("webhook-timestamp", timestamp)
-	req.Header.Set("webhook-signature", Sign(secret, id, timestamp, body))
+	signatures := make([]string, len(secrets))
+	for i, secret := range secrets {
+		signatures[i] = Sign(secret, id, timestamp, body)
+	}
+	req.Header.Set("webhook-signature", strings.Join(signatures, " "))
 	res, err := w.client.Do(req)
 	if err != nil {
 		return 0, err.Error()

@@ -33,8 +33,10 @@ WHERE id = @id AND owner_id = @caller
 RETURNING *;
 
 -- name: WebhookRotateSecret :one
--- Replaces the signing key of one of the caller's webhooks.
-UPDATE webhooks SET secret = @secret, version = version + 1, updated_at = now()
+-- Replaces the signing key of one of the caller's webhooks; the key it replaces keeps
+-- signing beside it for 24 hours (WebhookDeliveryForSending).
+UPDATE webhooks SET secret = @secret, previous_secret = secret, rotated_at = now(),
+    version = version + 1, updated_at = now()
 WHERE id = @id AND owner_id = @caller
 RETURNING *;
 
@@ -54,6 +56,8 @@ SELECT version FROM webhooks WHERE id = @id AND owner_id = @caller;
 -- name: WebhookDeliveryForSending :one
 -- A delivery with its endpoint and its event; no row once the webhook or the bot is gone.
 SELECT d.state, d.created_at AS queued_at, w.url, w.secret, w.enabled,
+       -- The key a rotation replaced signs too, for 24 hours after it.
+       (CASE WHEN w.rotated_at > now() - interval '24 hours' THEN w.previous_secret END)::bytea AS previous_secret,
        e.id AS event_id, e.bot_id, e.type, e.actor, e.request_id, e.created_at, e.data
 FROM webhook_deliveries d
 JOIN webhooks w ON w.id = d.webhook_id

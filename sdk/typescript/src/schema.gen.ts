@@ -606,10 +606,12 @@ export interface paths {
         put?: never;
         /**
          * Give a webhook a new secret
-         * @description Replaces the webhook's signing secret with a fresh one, shown only in this answer. Every
-         *     attempt from now on, retries of earlier deliveries included, is signed with the new
-         *     secret only: update the receiver's secret at once (deliveries it refuses meanwhile are
-         *     retried).
+         * @description Replaces the webhook's signing secret with a fresh one, shown only in this answer. For
+         *     the next 24 hours every attempt, retries of earlier deliveries included, carries two
+         *     signatures in `webhook-signature`, space-separated: the new secret's and the old one's,
+         *     so the receiver may switch to the new secret at any time in that window. After it, only
+         *     the new secret signs. A second rotation within the window ends the old secret's
+         *     overlap at once: the secret it replaces is the one that keeps signing.
          */
         post: operations["rotateWebhookSecret"];
         delete?: never;
