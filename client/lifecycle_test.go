@@ -20,19 +20,13 @@ func TestLifecycle(t *testing.T) {
 		require.NoError(t, err)
 		return c, bot
 	}
-	requireProblem := func(t *testing.T, err error, status int) {
-		t.Helper()
-		var p *client.Problem
-		require.ErrorAs(t, err, &p)
-		require.Equal(t, status, p.Status)
-	}
 
 	t.Run("DeleteWithAStaleETagIsAPreconditionFailure", func(t *testing.T) {
 		t.Parallel()
 		c, bot := setup(t)
 		_, err := c.Update(ctx(t), bot.ID, func(b *client.Bot) error { b.Name = "Changed"; return nil })
 		require.NoError(t, err)
-		requireProblem(t, c.Delete(ctx(t), bot.ID, bot.ETag), http.StatusPreconditionFailed)
+		requireProblem(t, c.Delete(ctx(t), bot.ID, bot.ETag), http.StatusPreconditionFailed, "/problems/precondition-failed")
 		_, err = c.Get(ctx(t), bot.ID)
 		require.NoError(t, err, "the bot is still there")
 	})
@@ -48,7 +42,7 @@ func TestLifecycle(t *testing.T) {
 			}
 			require.NoError(t, c.Delete(ctx(t), bot.ID, etag))
 			_, err := c.Get(ctx(t), bot.ID)
-			requireProblem(t, err, http.StatusNotFound)
+			requireProblem(t, err, http.StatusNotFound, "/problems/not-found")
 		})
 	}
 
@@ -69,7 +63,7 @@ func TestLifecycle(t *testing.T) {
 		t.Parallel()
 		c, bot := setup(t)
 		_, err := c.Restore(ctx(t), bot.ID)
-		requireProblem(t, err, http.StatusConflict)
+		requireProblem(t, err, http.StatusConflict, "/problems/conflict")
 	})
 
 	t.Run("TrainPutsTheBotInTraining", func(t *testing.T) {
@@ -84,6 +78,6 @@ func TestLifecycle(t *testing.T) {
 	t.Run("AnotherUsersBotCannotBeDeleted", func(t *testing.T) {
 		t.Parallel()
 		_, bot := setup(t)
-		requireProblem(t, newClient(t, srv.URL).Delete(ctx(t), bot.ID, ""), http.StatusNotFound)
+		requireProblem(t, newClient(t, srv.URL).Delete(ctx(t), bot.ID, ""), http.StatusNotFound, "/problems/not-found")
 	})
 }
