@@ -56,8 +56,8 @@ CREATE INDEX webhook_deliveries_event ON webhook_deliveries (bot_id, event_id);
 
 -- bot_events_webhook queues the deliveries of a new event: one per enabled webhook of the bot's
 -- owner subscribed to its type, each with its River job (kind webhook_delivery, queue
--- webhooks, as internal/webhook declares them). An owner without such a webhook costs one
--- probe of webhooks_owner and nothing else. max_attempts only bounds a job River would retry
+-- webhooks, as internal/webhook declares them). An owner without such a webhook costs the
+-- insert's one probe of webhooks_owner, which finds nothing and inserts nothing. max_attempts only bounds a job River would retry
 -- forever: the worker gives up after WEBHOOK_RETRY_FOR, long before.
 CREATE FUNCTION bot_events_webhook() RETURNS trigger
     LANGUAGE plpgsql AS $$
@@ -66,10 +66,6 @@ DECLARE
     queued bigint;
 BEGIN
     SELECT b.owner_id INTO owner FROM bots b WHERE b.id = NEW.bot_id;
-    IF NOT EXISTS (SELECT 1 FROM webhooks w
-                   WHERE w.owner_id = owner AND w.enabled AND w.events && ARRAY[NEW.type, '*']) THEN
-        RETURN NULL;
-    END IF;
     WITH delivery AS (
         INSERT INTO webhook_deliveries (webhook_id, bot_id, event_id, next_attempt_at)
         SELECT w.id, NEW.bot_id, NEW.id, now() FROM webhooks w
