@@ -50,6 +50,9 @@ type Options struct {
 	Profile string
 	// FloodConnections are the flooder's connections in the flood scenario.
 	FloodConnections int
+	// Webhooks is how many webhook endpoints each user has, subscribed to every event and
+	// sent to a receiver in this process; 0: none.
+	Webhooks int
 }
 
 const secret = "benchmark-secret-benchmark-secret-0123"
@@ -73,6 +76,7 @@ func Run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.Profile, "profile", "", "folder to write the server's CPU profile of each scenario to (SCENARIO.cpu.pprof)")
 	fs.IntVar(&o.PoolSize, "pool", 0, "database pool size of the server and the ceiling (0: pgx's default)")
 	fs.IntVar(&o.FloodConnections, "flood-connections", 32, "connections of the user who floods the server with searches in the flood scenario")
+	fs.IntVar(&o.Webhooks, "webhooks", 0, "webhook endpoints per user, subscribed to every event, delivered to a receiver in the benchmark")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -84,6 +88,9 @@ func Run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if o.FloodConnections < 1 {
 		return fmt.Errorf("-flood-connections must be at least 1")
+	}
+	if o.Webhooks < 0 || o.Webhooks > 20 {
+		return fmt.Errorf("-webhooks must be between 0 and 20")
 	}
 	if o.PoolSize == 0 {
 		o.PoolSize = max(4, runtime.NumCPU()) // pgxpool's default, as the server uses
@@ -135,10 +142,19 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 			return err
 		}
 	}
+	hooks, err := startReceiver()
+	if err != nil {
+		return err
+	}
+	defer hooks.close()
+	if err := subscribe(ctx, pool, o.Webhooks, hooks.url); err != nil {
+		return err
+	}
 	// The per-user limits on reads are off here, as the write limit is: each scenario spreads
 	// its load over few users. The flood scenario runs on a server of its own, with them on.
 	defer botsproc.RemoveBinary()
-	srv, err := startServer(dbURL, o.Profile != "", "INFLIGHT_PER_USER=0", "LIST_RATE=0")
+	srv, err := startServer(dbURL, o.Profile != "", "INFLIGHT_PER_USER=0", "LIST_RATE=0",
+		"WEBHOOK_ALLOW_HTTP=true", "WEBHOOK_ALLOW_PRIVATE=true")
 	if err != nil {
 		return err
 	}
@@ -229,8 +245,16 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 		}
 		fmt.Fprintln(out)
 	}
+	var deliveries *Deliveries
+	if o.Webhooks > 0 {
+		last := time.Now()
+		if err := settle(ctx, pool); err != nil {
+			return err
+		}
+		deliveries = hooks.stats(o.Webhooks, time.Since(last))
+	}
 	report := Report{
-		When: time.Now().UTC(), Options: o, Results: results, Flood: flood,
+		When: time.Now().UTC(), Options: o, Results: results, Flood: flood, Deliveries: deliveries,
 		ServerPeakRSSMB: float64(srv.peakRSS()) / 1024, CPUs: runtime.NumCPU(), GoVersion: runtime.Version(),
 	}
 	printTable(out, report)
@@ -257,6 +281,8 @@ type Report struct {
 	Results         []Result
 	// Flood is the flood scenario, when it ran.
 	Flood *Flood `json:",omitempty"`
+	// Deliveries are the webhook deliveries of the run, when users had webhooks.
+	Deliveries *Deliveries `json:",omitempty"`
 }
 
 // Result is one scenario, through the service and at the ceiling.
@@ -328,6 +354,9 @@ func printTable(out io.Writer, r Report) {
 	fmt.Fprintf(out, "server peak RSS: %.1f MB\n", r.ServerPeakRSSMB)
 	if r.Flood != nil {
 		printFlood(out, r.Flood)
+	}
+	if r.Deliveries != nil {
+		printDeliveries(out, r.Deliveries)
 	}
 }
 
@@ -506,10 +535,10 @@ func ownedOf(n int, w *worker) int {
 	return w.id + w.rng.IntN(max(k, 1))*w.workers
 }
 
-// settle waits until no training job is waiting or running, then vacuums the tables that
-// writes touch, so that each measured window holds the work of its own requests only: the
-// server works the trainings of both sides, and autovacuum would otherwise clean up after one
-// window during the next.
+// settle waits until no job (training or webhook delivery) is waiting or running, then
+// vacuums the tables that writes touch, so that each measured window holds the work of its
+// own requests only: the server works the jobs of both sides, and autovacuum would otherwise
+// clean up after one window during the next.
 func settle(ctx context.Context, pool *pgxpool.Pool) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -517,18 +546,18 @@ func settle(ctx context.Context, pool *pgxpool.Pool) error {
 		var pending int
 		err := pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available', 'running', 'retryable', 'scheduled')`).Scan(&pending)
 		if err != nil {
-			return fmt.Errorf("wait for the queued trainings: %w", err)
+			return fmt.Errorf("wait for the queued jobs: %w", err)
 		}
 		if pending == 0 {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%d trainings still queued after 2 minutes", pending)
+			return fmt.Errorf("%d jobs still queued after 2 minutes", pending)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	_, err := pool.Exec(ctx, "VACUUM (ANALYZE) bots, bot_counts, bot_events, river_job, idempotency_keys")
+	_, err := pool.Exec(ctx, "VACUUM (ANALYZE) bots, bot_counts, bot_events, river_job, idempotency_keys, webhook_deliveries")
 	return err
 }
 

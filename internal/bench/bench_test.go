@@ -12,7 +12,9 @@ import (
 	mathrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -151,6 +153,32 @@ func TestRun(t *testing.T) {
 		require.Zero(t, f.Errors, "the flooder got only 200s and 429s: %s", f.FirstError)
 	})
 
+	t.Run("WithWebhooksEveryEventIsDeliveredToEachEndpoint", func(t *testing.T) {
+		t.Parallel()
+		_, dbURL := benchDatabase(t)
+		var out bytes.Buffer
+		err := Run(t.Context(), []string{
+			"-database-url", dbURL, "-users", "10", "-bots", "100", "-scenarios", "create", "-webhooks", "2",
+			"-duration", "1s", "-warmup", "200ms", "-concurrency", "4", "-json", "",
+		}, &out)
+		require.NoError(t, err, "output:\n%s", out.String())
+		require.Regexp(t, `(?m)^webhooks: 2 endpoints per user; \d+ deliveries received; from event to receiver p50 `, out.String())
+
+		conn, err := pgx.Connect(t.Context(), dbURL)
+		require.NoError(t, err)
+		defer conn.Close(context.Background())
+		var events, deliveries, delivered int
+		require.NoError(t, conn.QueryRow(t.Context(), `
+			SELECT (SELECT count(*) FROM bot_events WHERE created_at >= (SELECT min(created_at) FROM webhooks)),
+			       (SELECT count(*) FROM webhook_deliveries),
+			       (SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered')`).Scan(&events, &deliveries, &delivered))
+		require.Positive(t, events, "the creates recorded events")
+		require.Equal(t, 2*events, deliveries, "each event is queued once per endpoint")
+		require.Equal(t, deliveries, delivered, "every delivery was sent before the run ended")
+		received := regexp.MustCompile(`(\d+) deliveries received`).FindStringSubmatch(out.String())
+		require.Equal(t, strconv.Itoa(deliveries), received[1], "the receiver got each delivery once")
+	})
+
 	t.Run("AnUnknownScenarioIsAnErrorNamingIt", func(t *testing.T) {
 		t.Parallel()
 		name, dbURL := benchDatabase(t)
@@ -168,6 +196,8 @@ func TestRun(t *testing.T) {
 		require.ErrorContains(t, err, "-users")
 		err = Run(t.Context(), []string{"-flood-connections", "0"}, io.Discard)
 		require.ErrorContains(t, err, "-flood-connections")
+		err = Run(t.Context(), []string{"-webhooks", "21"}, io.Discard)
+		require.ErrorContains(t, err, "-webhooks")
 	})
 }
 
