@@ -129,7 +129,8 @@ func (h lastAttempt) HandleError(ctx context.Context, job *rivertype.JobRow, err
 
 // HandlePanic implements river.ErrorHandler.
 func (h lastAttempt) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
-	h.w.logger.LogAttrs(ctx, slog.LevelError, "training panicked", slog.Int64("job_id", job.ID),
+	// The client works webhook deliveries too: the message names the job's kind.
+	h.w.logger.LogAttrs(ctx, slog.LevelError, "job panicked", slog.String("kind", job.Kind), slog.Int64("job_id", job.ID),
 		slog.Int("attempt", job.Attempt), slog.String("panic", fmt.Sprint(panicVal)), slog.String("trace", trace))
 	h.fail(ctx, job, fmt.Sprintf("panic: %v", panicVal))
 	return nil

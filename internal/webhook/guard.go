@@ -14,18 +14,65 @@ import (
 // while the policy does not allow private addresses.
 var ErrForbiddenAddress = errors.New("the endpoint's address is loopback, private or link-local")
 
-// sharedAddressSpace is 100.64.0.0/10 (RFC 6598), carrier-grade NAT: private in all but name.
-var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
+// reservedIPv4 are IPv4 ranges that no public receiver has, beside those netip classifies:
+// "this network", carrier-grade NAT (RFC 6598, private in all but name), the IETF's protocol
+// assignments, benchmarking, and the reserved and broadcast block.
+var reservedIPv4 = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("240.0.0.0/4"),
+}
+
+// Prefixes of IPv6 addresses that carry an IPv4 address, which a network on the way may
+// turn into a connection to that IPv4 address.
+var (
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")   // RFC 6052: the IPv4 address in the last 32 bits
+	nat64Site = netip.MustParsePrefix("64:ff9b:1::/48") // RFC 8215: a local NAT64, last 32 bits too
+	sixToFour = netip.MustParsePrefix("2002::/16")      // RFC 3056: the IPv4 address in bits 16 to 47
+	teredo    = netip.MustParsePrefix("2001::/32")      // RFC 4380: the client's, inverted, in the last 32 bits
+	ipv4Compt = netip.MustParsePrefix("::/96")          // RFC 4291's deprecated IPv4-compatible form
+)
 
 // Forbidden says whether a webhook must not be sent to addr unless private addresses are
 // allowed: a loopback, private (RFC 1918), unique-local (fc00::/7), link-local (169.254.0.0/16,
-// fe80::/10, the cloud metadata services among them), shared (100.64.0.0/10), unspecified or
-// multicast address, written as IPv4 or as IPv6, IPv4-mapped forms such as ::ffff:127.0.0.1
-// included.
+// fe80::/10, the cloud metadata services among them), reserved (see reservedIPv4), unspecified
+// or multicast address, written as IPv4 or as IPv6. An IPv6 address that carries an IPv4 one
+// (IPv4-mapped such as ::ffff:127.0.0.1, IPv4-compatible, NAT64, 6to4, Teredo) is judged by
+// the IPv4 address it carries too.
 func Forbidden(addr netip.Addr) bool {
 	a := addr.Unmap()
-	return a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
-		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() || sharedAddressSpace.Contains(a)
+	if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
+		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() {
+		return true
+	}
+	if a.Is4() {
+		for _, p := range reservedIPv4 {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if carried, ok := carriedIPv4(a); ok {
+		return Forbidden(carried)
+	}
+	return false
+}
+
+// carriedIPv4 is the IPv4 address an IPv6 address carries, in the forms that carry one.
+func carriedIPv4(a netip.Addr) (netip.Addr, bool) {
+	b := a.As16()
+	switch {
+	case nat64.Contains(a), nat64Site.Contains(a), ipv4Compt.Contains(a):
+		return netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}), true
+	case sixToFour.Contains(a):
+		return netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), true
+	case teredo.Contains(a):
+		return netip.AddrFrom4([4]byte{^b[12], ^b[13], ^b[14], ^b[15]}), true
+	}
+	return netip.Addr{}, false
 }
 
 // RequestTimeout bounds one attempt of a delivery: connecting, sending and reading the answer.

@@ -44,6 +44,23 @@ func TestForbiddenAddresses(t *testing.T) {
 		"2606:4700::1111":  false,
 		"::ffff:8.8.8.8":   false,
 		"172.32.0.1":       false,
+		// Reserved IPv4 blocks.
+		"0.1.2.3":         true,
+		"192.0.0.170":     true,
+		"198.18.0.1":      true,
+		"240.0.0.1":       true,
+		"255.255.255.255": true,
+		// IPv6 forms that carry an IPv4 address are judged by it.
+		"64:ff9b::7f00:1":                      true, // NAT64 of 127.0.0.1
+		"64:ff9b::a9fe:a9fe":                   true, // NAT64 of 169.254.169.254
+		"64:ff9b::808:808":                     false,
+		"64:ff9b:1::a00:1":                     true, // local NAT64 of 10.0.0.1
+		"2002:7f00:1::1":                       true, // 6to4 of 127.0.0.1
+		"2002:c0a8:101::1":                     true, // 6to4 of 192.168.1.1
+		"2002:808:808::1":                      false,
+		"2001:0:4136:e378:8000:63bf:f5ff:fffe": true,  // Teredo, client 10.0.0.1 inverted
+		"2001:0:4136:e378:8000:63bf:f7f7:f7f7": false, // Teredo, client 8.8.8.8 inverted
+		"::7f00:1":                             true,  // IPv4-compatible 127.0.0.1
 	} {
 		require.Equal(t, forbidden, webhook.Forbidden(netip.MustParseAddr(addr)), addr)
 	}
