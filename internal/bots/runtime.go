@@ -79,7 +79,11 @@ func (s *Service) RuntimeConfig(ctx context.Context, caller, id uuid.UUID, sel R
 		}
 		number = n
 	default:
-		n, err := s.q.BotLatestActive(ctx, s.pool, db.BotLatestActiveParams{BotID: id, Caller: caller})
+		var n int32
+		err := s.read(ctx, func(conn db.DBTX) (err error) {
+			n, err = s.q.BotLatestActive(ctx, conn, db.BotLatestActiveParams{BotID: id, Caller: caller})
+			return err
+		})
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return RuntimeConfig{}, ErrNotFound
