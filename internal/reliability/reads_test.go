@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/internal/botsproc"
@@ -67,6 +68,19 @@ func TestStandbyReads(t *testing.T) {
 			rounds, r.missed, r.latency)
 	})
 
+	// PostgreSQL delivers a commit's notifications only once the commit is visible, which with
+	// remote_apply is after the standby applied it: a replica that hears of a change and reads
+	// the standby at once sees the change.
+	t.Run("ANotifiedChangeIsOnTheStandby", func(t *testing.T) {
+		stale := notifiedThenRead(t, primary, standby, scaled, 100)
+		report(t, "remote_apply: 100 deletes, the standby read on each one's notification: %d stale", stale)
+		require.Zero(t, stale)
+	})
+	t.Run("ANotifiedChangeCommittedWithOnCanBeMissing", func(t *testing.T) {
+		stale := notifiedThenRead(t, primary, standby, plain, 100)
+		report(t, "synchronous_commit=on: 100 deletes, the standby read on each one's notification: %d stale", stale)
+	})
+
 	// A standby that replays late, as one under load does, makes the difference certain: a
 	// write committed with remote_apply waits for the replay; one committed with on does not.
 	standby.configure("recovery_min_apply_delay = '100ms'")
@@ -94,10 +108,13 @@ func TestStandbyReads(t *testing.T) {
 			}
 			toks = append(toks, tok)
 		}
+		// A first round warms both replicas and the servers' caches; it is not reported.
+		listLoad(t, plain, other, toks, 8, 2*time.Second)
+		listLoad(t, scaled, other, toks, 8, 2*time.Second)
 		for _, target := range []struct {
 			name string
 			p    *botsproc.Process
-		}{{"primary", plain}, {"standby", scaled}, {"primary", plain}, {"standby", scaled}} {
+		}{{"primary", plain}, {"standby", scaled}, {"primary", plain}, {"standby", scaled}, {"primary", plain}, {"standby", scaled}} {
 			lag := sampleLag(t, primary)
 			l := listLoad(t, target.p, other, toks, 8, 5*time.Second)
 			report(t, "lists read on the %s: %s; standby replay lag meanwhile %s", target.name, l, lag())
@@ -290,4 +307,42 @@ func sampleLag(t *testing.T, primary *node) func() string {
 		return fmt.Sprintf("replay_lag %s over %d samples; WAL not yet replayed p50 %d B, max %d B",
 			lags, len(lags), behind[len(behind)/2], behind[len(behind)-1])
 	}
+}
+
+// notifiedThenRead has a user create and delete n bots through writer, and reads each bot on
+// the standby as soon as the primary delivers the delete's bot_config notification; it returns
+// how many reads still found the bot not deleted.
+func notifiedThenRead(t *testing.T, primary, standby *node, writer *botsproc.Process, n int) (stale int) {
+	t.Helper()
+	ctx := t.Context()
+	listener, err := pgx.Connect(ctx, primary.url("chatsphere"))
+	require.NoError(t, err)
+	defer listener.Close(context.Background())
+	_, err = listener.Exec(ctx, "LISTEN bot_config")
+	require.NoError(t, err)
+	replica := openPool(t, standby.url("chatsphere"))
+	_, tok := token(t)
+	for i := range n {
+		code, body, _ := call(writer, http.MethodPost, "/api/v1/bots", tok, map[string]any{"name": fmt.Sprintf("gone %d", i), "model": "gpt-4o-mini"})
+		require.Equal(t, http.StatusCreated, code, "%s", body)
+		var bot struct{ ID uuid.UUID }
+		require.NoError(t, json.Unmarshal(body, &bot))
+		code, body, _ = call(writer, http.MethodDelete, "/api/v1/bots/"+bot.ID.String()+"?confirm=true", tok, nil)
+		require.Equal(t, http.StatusOK, code, "%s", body)
+		for {
+			waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			note, err := listener.WaitForNotification(waitCtx)
+			cancel()
+			require.NoError(t, err, "no notification of the delete")
+			if note.Payload == bot.ID.String() {
+				break
+			}
+		}
+		var deleted bool
+		require.NoError(t, replica.QueryRow(ctx, "SELECT deleted_at IS NOT NULL FROM bots WHERE id = $1", bot.ID).Scan(&deleted))
+		if !deleted {
+			stale++
+		}
+	}
+	return stale
 }
