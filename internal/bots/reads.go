@@ -17,8 +17,12 @@ import (
 // ReadPool sends the reads that may go to a synchronous hot standby (lists and the latest
 // active version of a configuration read) to pool. The primary's connections must commit with
 // synchronous_commit = remote_apply (dbpool.ReadYourWrites) in every process, so that every
-// write acknowledged, or shown to others, is already applied there. What the runtime cache
-// keeps is read on the primary all the same (see RuntimeConfig).
+// write acknowledged, shown to others or notified is already applied there. What the runtime
+// cache keeps is read on the primary all the same: a write of a process without remote_apply
+// (or a commit whose wait for the standby was cancelled) would reach the cache's notification
+// before the standby, and a value cached from the standby then would be served until the bot
+// changed again, where a stale list lasts one read. The cache takes most of those reads off
+// the primary anyway.
 func ReadPool(pool *pgxpool.Pool) Option {
 	return func(s *Service) { s.reads = &standby{pool: pool} }
 }

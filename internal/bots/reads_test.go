@@ -36,8 +36,8 @@ func TestStandbyReads(t *testing.T) {
 		require.ErrorIs(t, err, bots.ErrNotFound, "the latest active version is looked up in the read pool")
 
 		// What the runtime cache keeps (versions, and the bots and aliases reads by alias and
-		// number depend on) is read on the primary: a notification may reach this process before
-		// a standby has applied the write it announces.
+		// number depend on) is read on the primary: the notification of a write committed
+		// without remote_apply may reach this process before the standby has applied it.
 		_, err = s.RuntimeConfig(t.Context(), owner, onOther.ID, bots.RuntimeSelector{})
 		require.ErrorIs(t, err, bots.ErrNotFound, "the version the read pool named is read on the primary")
 		one := int32(1)
