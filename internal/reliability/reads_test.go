@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -30,11 +29,7 @@ import (
 // plain synchronous_commit = on can be missed. It also measures list throughput with and
 // without the standby, the cost of remote_apply to writes, and the standby's replay lag.
 func TestStandbyReads(t *testing.T) {
-	base := workDir(t)
-	primary := newPrimary(t, base, "standby1")
-	standby := newStandby(t, base, "standby1", primary)
-	primary.waitSync()
-	primary.exec("postgres", "CREATE DATABASE chatsphere")
+	_, primary, standby := newCluster(t)
 
 	env := []string{"DATABASE_URL=" + primary.url("chatsphere"), "LISTEN_ADDR=127.0.0.1:0", "JWT_SECRET=" + secret,
 		"WRITE_RATE=0", "LIST_RATE=0", "INFLIGHT_PER_USER=0", "SHUTDOWN_TIMEOUT=5s"}
@@ -83,8 +78,7 @@ func TestStandbyReads(t *testing.T) {
 
 	// A standby that replays late, as one under load does, makes the difference certain: a
 	// write committed with remote_apply waits for the replay; one committed with on does not.
-	standby.configure("recovery_min_apply_delay = '100ms'")
-	standby.reload()
+	standby.set("recovery_min_apply_delay", "100ms")
 	t.Run("AStandbyThatReplaysLateStillShowsYourWrites", func(t *testing.T) {
 		r := readYourWrites(t, scaled, other, 20)
 		report(t, "remote_apply, replay delayed 100ms: 20 writes: %d missed; create latency %s", r.missed, r.latency)
@@ -95,8 +89,7 @@ func TestStandbyReads(t *testing.T) {
 		report(t, "synchronous_commit=on, replay delayed 100ms: 20 writes: %d missed; create latency %s", r.missed, r.latency)
 		require.NotZero(t, r.missed, "without remote_apply, a list on the standby runs before the replay")
 	})
-	standby.configure("recovery_min_apply_delay = 0")
-	standby.reload()
+	standby.set("recovery_min_apply_delay", "0")
 
 	t.Run("ListThroughput", func(t *testing.T) {
 		var toks []string
@@ -122,18 +115,26 @@ func TestStandbyReads(t *testing.T) {
 	})
 
 	t.Run("APrimaryWithoutSynchronousStandbyIsRefused", func(t *testing.T) {
-		primary.configure("synchronous_standby_names = ''")
-		primary.reload()
+		primary.set("synchronous_standby_names", "")
 		_, err := start(readURL)
 		require.ErrorContains(t, err, "names no synchronous standby")
 	})
 }
 
-// reload makes the node read its settings again.
-func (n *node) reload() {
+// set changes one setting of the node that a reload applies, and waits until the server uses
+// the new value.
+func (n *node) set(setting, value string) {
 	n.t.Helper()
-	asPostgres(n.t, "pg_ctl", "-D", n.dir, "-l", filepath.Join(n.dir, "server.log"), "reload")
-	time.Sleep(200 * time.Millisecond) // pg_ctl reload only signals; give the server a moment to read
+	n.configure(fmt.Sprintf("%s = '%s'", setting, value))
+	asPostgres(n.t, "pg_ctl", "-D", n.dir, "reload")
+	conn, err := pgx.Connect(context.Background(), n.url("postgres"))
+	require.NoError(n.t, err)
+	defer conn.Close(context.Background())
+	require.Eventually(n.t, func() bool {
+		var got string
+		err := conn.QueryRow(context.Background(), "SELECT current_setting($1)", setting).Scan(&got)
+		return err == nil && got == value
+	}, 10*time.Second, 20*time.Millisecond, "%s never became %q", setting, value)
 }
 
 // rywResult is what a read-your-writes run saw.
