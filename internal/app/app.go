@@ -202,7 +202,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Feed: feed, Stopping: stopping, Limits: cfg.Limits,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins, Tracing: rt.tracing,
 		Collectors: []prometheus.Collector{dbpool.NewCollector(rt.pool), bots.NewStatusCollector(rt.svc, logger),
-			bots.NewRuntimeCacheCollector(rt.svc)},
+			bots.NewRuntimeCacheCollector(rt.svc), bots.NewStandbyReadsCollector(rt.svc)},
 	})
 	if err != nil {
 		return err
@@ -313,6 +313,7 @@ type services struct {
 	closeLogs func()
 	tracing   *tracing.Tracing // nil: tracing is off
 	pool      *pgxpool.Pool
+	reads     *pgxpool.Pool // nil: DATABASE_READ_URL is unset
 	jobs      *training.Client
 	svc       *bots.Service
 }
@@ -344,7 +345,16 @@ func start(ctx context.Context, cfg config.Config, getenv func(string) string, s
 		rt.close()
 		return services{}, err
 	}
-	rt.svc = bots.NewService(rt.pool, rt.jobs, bots.RuntimeCacheBytes(cfg.RuntimeCacheBytes))
+	opts := []bots.Option{bots.RuntimeCacheBytes(cfg.RuntimeCacheBytes)}
+	if cfg.ReadPool != nil {
+		cfg.ReadPool.ConnConfig.Tracer = rt.tracing.QueryTracer()
+		if rt.reads, err = connectReads(ctx, cfg.ReadPool, rt.pool, logger); err != nil {
+			rt.close()
+			return services{}, err
+		}
+		opts = append(opts, bots.ReadPool(rt.reads))
+	}
+	rt.svc = bots.NewService(rt.pool, rt.jobs, opts...)
 	return rt, nil
 }
 
@@ -359,6 +369,9 @@ func (rt services) stop(ctx context.Context) error {
 
 // close closes the pool, sends the spans still buffered, then flushes the logs.
 func (rt services) close() {
+	if rt.reads != nil {
+		rt.reads.Close()
+	}
 	if rt.pool != nil {
 		rt.pool.Close()
 	}
@@ -402,6 +415,39 @@ func connect(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 		pool.Close()
 		return nil, explainConnectError(cfg.Pool.ConnConfig, err)
 	}
+	return pool, nil
+}
+
+// connectReads opens the pool of DATABASE_READ_URL and checks that reads there see every write
+// the service acknowledged: a standby must be one the primary's commits wait for. A primary
+// that names no synchronous standby stops the process, since its standbys apply writes whenever
+// they get to them. A read target that does not answer yet is no reason to stop: its reads go
+// to the primary until it does.
+func connectReads(ctx context.Context, cfg *pgxpool.Config, primary *pgxpool.Pool, logger *slog.Logger) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open the read pool: %w", err)
+	}
+	checkCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	var standby bool
+	if err := pool.QueryRow(checkCtx, "SELECT pg_is_in_recovery()").Scan(&standby); err != nil {
+		logger.Warn("DATABASE_READ_URL does not answer; its reads go to DATABASE_URL until it does",
+			slog.String("at", where), slog.String("error", err.Error()))
+		return pool, nil
+	}
+	var names string
+	if err := primary.QueryRow(checkCtx, "SELECT current_setting('synchronous_standby_names')").Scan(&names); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("read synchronous_standby_names of the primary: %w", err)
+	}
+	if standby && strings.TrimSpace(names) == "" {
+		pool.Close()
+		return nil, fmt.Errorf("DATABASE_READ_URL (%s) is a standby, but the primary of DATABASE_URL names no synchronous standby (synchronous_standby_names is empty), so reads there could miss a client's own writes: name the standby in synchronous_standby_names on the primary, or unset DATABASE_READ_URL", where)
+	}
+	logger.Info("reads of lists and latest configurations go to DATABASE_READ_URL", slog.String("at", where),
+		slog.Bool("standby", standby), slog.String("synchronous_standby_names", names))
 	return pool, nil
 }
 

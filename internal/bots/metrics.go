@@ -88,3 +88,24 @@ func (c runtimeCacheCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(configCacheRequests, prometheus.CounterValue, float64(hits), "hit")
 	ch <- prometheus.MustNewConstMetric(configCacheRequests, prometheus.CounterValue, float64(misses), "miss")
 }
+
+// NewStandbyReadsCollector returns a collector of the reads that may go to the standby of
+// DATABASE_READ_URL, by the server that answered them: a rising count on the primary shows a
+// standby that fails. Without a standby it reports nothing.
+func NewStandbyReadsCollector(svc *Service) prometheus.Collector { return standbyReadsCollector{svc} }
+
+type standbyReadsCollector struct{ svc *Service }
+
+var standbyReads = prometheus.NewDesc("bots_standby_reads_total",
+	"Reads that may go to the standby of DATABASE_READ_URL, by the server that answered: standby, or primary when the standby failed or rested after a failure.", []string{"server"}, nil)
+
+func (standbyReadsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- standbyReads }
+
+func (c standbyReadsCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.svc.reads == nil {
+		return
+	}
+	standby, primary := c.svc.ReadStats()
+	ch <- prometheus.MustNewConstMetric(standbyReads, prometheus.CounterValue, float64(standby), "standby")
+	ch <- prometheus.MustNewConstMetric(standbyReads, prometheus.CounterValue, float64(primary), "primary")
+}

@@ -57,7 +57,8 @@ type runtimeBot struct {
 // may see the bot: ErrNotFound for a bot (or version) the caller may not see, ErrAliasNotFound
 // for a missing alias, and a *NotReadyError when the version picked is not active. Reads by
 // alias and number are served from the runtime cache when they can be (see runtimeCache);
-// the latest active version is looked up in the database each time.
+// the latest active version is looked up in the database each time, on the standby of
+// ReadPool when there is one.
 func (s *Service) RuntimeConfig(ctx context.Context, caller, id uuid.UUID, sel RuntimeSelector) (RuntimeConfig, error) {
 	var number int32
 	switch {
@@ -79,7 +80,11 @@ func (s *Service) RuntimeConfig(ctx context.Context, caller, id uuid.UUID, sel R
 		}
 		number = n
 	default:
-		n, err := s.q.BotLatestActive(ctx, s.pool, db.BotLatestActiveParams{BotID: id, Caller: caller})
+		var n int32
+		err := s.read(ctx, func(conn db.DBTX) (err error) {
+			n, err = s.q.BotLatestActive(ctx, conn, db.BotLatestActiveParams{BotID: id, Caller: caller})
+			return err
+		})
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return RuntimeConfig{}, ErrNotFound

@@ -42,6 +42,9 @@ type Service struct {
 
 	// runtime caches the runtime read path (RuntimeConfig).
 	runtime *runtimeCache
+
+	// reads is the standby that serves some reads (ReadPool); nil: the primary serves all.
+	reads *standby
 }
 
 // DefaultRuntimeCacheBytes is about the most memory the runtime read path keeps unless told
@@ -398,40 +401,56 @@ func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Pag
 		Caller: f.Caller, Status: f.Status, Model: f.Model, IsPublic: f.IsPublic, QPattern: f.QPattern,
 		Off: p.Skip, Lim: p.Limit,
 	}
-	var conn db.DBTX = s.pool
-	if pattern != nil {
-		conn = customPlans{s.pool}
-	}
-	var (
-		items []Bot
-		total int64
-		err   error
-	)
+	var list func(db.DBTX) ([]Bot, int64, error)
 	switch p.Sort {
 	case SortCreatedAsc:
-		items, total, err = page(s.q.BotListCreatedAsc(ctx, conn, db.BotListCreatedAscParams(args)))
+		list = func(c db.DBTX) ([]Bot, int64, error) {
+			return page(s.q.BotListCreatedAsc(ctx, c, db.BotListCreatedAscParams(args)))
+		}
 	case SortUpdatedAsc:
-		items, total, err = page(s.q.BotListUpdatedAsc(ctx, conn, db.BotListUpdatedAscParams(args)))
+		list = func(c db.DBTX) ([]Bot, int64, error) {
+			return page(s.q.BotListUpdatedAsc(ctx, c, db.BotListUpdatedAscParams(args)))
+		}
 	case SortUpdatedDesc:
-		items, total, err = page(s.q.BotListUpdatedDesc(ctx, conn, db.BotListUpdatedDescParams(args)))
+		list = func(c db.DBTX) ([]Bot, int64, error) {
+			return page(s.q.BotListUpdatedDesc(ctx, c, db.BotListUpdatedDescParams(args)))
+		}
 	case SortNameAsc:
-		items, total, err = page(s.q.BotListNameAsc(ctx, conn, db.BotListNameAscParams(args)))
+		list = func(c db.DBTX) ([]Bot, int64, error) {
+			return page(s.q.BotListNameAsc(ctx, c, db.BotListNameAscParams(args)))
+		}
 	case SortNameDesc:
-		items, total, err = page(s.q.BotListNameDesc(ctx, conn, db.BotListNameDescParams(args)))
+		list = func(c db.DBTX) ([]Bot, int64, error) {
+			return page(s.q.BotListNameDesc(ctx, c, db.BotListNameDescParams(args)))
+		}
 	case SortCreatedDesc, "":
-		items, total, err = page(s.q.BotListCreatedDesc(ctx, conn, args))
+		list = func(c db.DBTX) ([]Bot, int64, error) { return page(s.q.BotListCreatedDesc(ctx, c, args)) }
 	default:
 		// The contract's enum lets no other order through: this is a caller's mistake.
 		return Page{}, fmt.Errorf("list bots: unknown sort order %q", p.Sort)
 	}
-	if err != nil {
-		return Page{}, fmt.Errorf("list bots: %w", err)
-	}
-	if len(items) == 0 && p.Skip > 0 {
-		// A page past the end has no row to carry the total.
-		if total, err = s.q.BotCount(ctx, conn, f); err != nil {
-			return Page{}, fmt.Errorf("count bots: %w", err)
+	var (
+		items []Bot
+		total int64
+	)
+	err := s.read(ctx, func(conn db.DBTX) error {
+		if pattern != nil {
+			conn = customPlans{conn}
 		}
+		var err error
+		if items, total, err = list(conn); err != nil {
+			return fmt.Errorf("list bots: %w", err)
+		}
+		if len(items) == 0 && p.Skip > 0 {
+			// A page past the end has no row to carry the total.
+			if total, err = s.q.BotCount(ctx, conn, f); err != nil {
+				return fmt.Errorf("count bots: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Page{}, err
 	}
 	return Page{Items: items, Total: total}, nil
 }

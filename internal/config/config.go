@@ -33,7 +33,11 @@ const MinSecretLength = 32
 type Config struct {
 	DatabaseURL string
 	Pool        *pgxpool.Config
-	ListenAddr  string
+	// ReadURL is DATABASE_READ_URL; empty: every query goes to DatabaseURL.
+	ReadURL string
+	// ReadPool is the pool configuration of ReadURL; nil when it is unset.
+	ReadPool   *pgxpool.Config
+	ListenAddr string
 	// DebugAddr is where the profiler (net/http/pprof) listens; empty: nowhere.
 	DebugAddr       string
 	JWTSecret       []byte
@@ -88,6 +92,7 @@ func (s Setting) Shown() string {
 // the README show them.
 var Settings = []Setting{
 	{Name: "DATABASE_URL", Default: DefaultDatabaseURL, Meaning: "PostgreSQL connection string; pgx pool settings such as `pool_max_conns` may be added to it"},
+	{Name: "DATABASE_READ_URL", Unset: "(off)", Meaning: "PostgreSQL connection string of a synchronous hot standby that serves lists (`GET /api/v1/bots`) and reads of the latest active configuration; set, writes commit with `synchronous_commit = remote_apply`, so set it on every `bots serve` and `bots worker` (see Operating, Read scaling)"},
 	{Name: "LISTEN_ADDR", Default: ":8080", Meaning: "host:port the HTTP server listens on"},
 	{Name: "DEBUG_ADDR", Unset: "(off)", Meaning: "host:port of the profiler (`/debug/pprof/`), on its own listener, for example `127.0.0.1:6060`; keep it off public networks"},
 	{Name: "JWT_SECRET", Unset: "(required)", Meaning: fmt.Sprintf("HS256 key that signs and verifies bearer tokens; at least %d bytes", MinSecretLength)},
@@ -135,6 +140,16 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		r.fail("DATABASE_URL", fmt.Errorf("DATABASE_URL is not a valid PostgreSQL connection string (postgres://user@host:port/db?sslmode=disable): %w", err))
 	}
 	c.Pool = pool
+	c.ReadURL = r.get("DATABASE_READ_URL")
+	if c.ReadURL != "" {
+		c.ReadPool, err = dbpool.Config(c.ReadURL)
+		if err != nil {
+			r.fail("DATABASE_READ_URL", fmt.Errorf("DATABASE_READ_URL is not a valid PostgreSQL connection string (postgres://user@host:port/db?sslmode=disable): %w", err))
+		}
+		if pool != nil {
+			dbpool.ReadYourWrites(pool)
+		}
+	}
 
 	r.addr("LISTEN_ADDR", c.ListenAddr, ":8080 or 127.0.0.1:8080")
 	if c.DebugAddr != "" {

@@ -72,6 +72,24 @@ func TestLoadReadsEverySetting(t *testing.T) {
 		require.EqualValues(t, 7, cfg.Pool.MaxConns)
 	})
 
+	t.Run("AReadURLMakesWritesWaitForTheStandbysReplay", func(t *testing.T) {
+		t.Parallel()
+		cfg, err := config.Load(configEnv(map[string]string{}), false)
+		require.NoError(t, err)
+		require.Nil(t, cfg.ReadPool, "reads go to the primary unless a read URL is given")
+		require.NotContains(t, cfg.Pool.ConnConfig.RuntimeParams, "synchronous_commit", "the server's own setting applies")
+
+		cfg, err = config.Load(configEnv(map[string]string{
+			"DATABASE_READ_URL": "postgres://bots@standby.internal:6543/botsdb?sslmode=disable&pool_max_conns=9",
+		}), false)
+		require.NoError(t, err)
+		require.Equal(t, "standby.internal", cfg.ReadPool.ConnConfig.Host)
+		require.EqualValues(t, 9, cfg.ReadPool.MaxConns)
+		require.Equal(t, "remote_apply", cfg.Pool.ConnConfig.RuntimeParams["synchronous_commit"],
+			"a write must be applied on the standby before it is acknowledged")
+		require.NotContains(t, cfg.ReadPool.ConnConfig.RuntimeParams, "synchronous_commit")
+	})
+
 	t.Run("SurroundingWhitespaceIsIgnored", func(t *testing.T) {
 		t.Parallel()
 		cfg, err := config.Load(configEnv(map[string]string{

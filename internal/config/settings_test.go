@@ -41,6 +41,15 @@ var settingCases = []settingCase{
 		},
 	},
 	{
+		name:  "DATABASE_READ_URL",
+		field: func(c config.Config) any { return c.ReadURL },
+		unset: "",
+		valid: map[string]any{"postgres://bots@standby.internal:5432/botsdb?sslmode=disable": "postgres://bots@standby.internal:5432/botsdb?sslmode=disable"},
+		invalid: map[string]string{
+			"://bad": "DATABASE_READ_URL is not a valid PostgreSQL connection string (postgres://user@host:port/db?sslmode=disable): ",
+		},
+	},
+	{
 		name:  "LISTEN_ADDR",
 		field: func(c config.Config) any { return c.ListenAddr },
 		unset: ":8080",

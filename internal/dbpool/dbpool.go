@@ -32,3 +32,12 @@ func Config(databaseURL string) (*pgxpool.Config, error) {
 	}
 	return pool, nil
 }
+
+// ReadYourWrites makes the pool's commits wait until every synchronous standby has applied
+// them (synchronous_commit = remote_apply), not only flushed them: a write the service
+// acknowledged is then visible to reads on such a standby, from any process. PostgreSQL also
+// shows the commit to other sessions of the primary, and delivers its notifications, only
+// once that wait is over. It costs each write the standby's replay on top of its flush.
+func ReadYourWrites(pool *pgxpool.Config) {
+	pool.ConnConfig.RuntimeParams["synchronous_commit"] = "remote_apply"
+}

@@ -65,6 +65,18 @@ func workDir(t *testing.T) string {
 	return dir
 }
 
+// newCluster makes a primary and its synchronous hot standby standby1 in a work folder of
+// their own, waits until the standby is synchronous and creates the service's database.
+func newCluster(t *testing.T) (base string, primary, standby *node) {
+	t.Helper()
+	base = workDir(t)
+	primary = newPrimary(t, base, "standby1")
+	standby = newStandby(t, base, "standby1", primary)
+	primary.waitSync()
+	primary.exec("postgres", "CREATE DATABASE chatsphere")
+	return base, primary, standby
+}
+
 // newPrimary makes and starts a primary that commits only once the standby named standby
 // has the commit too (synchronous replication).
 func newPrimary(t *testing.T, base, standby string) *node {

@@ -29,11 +29,7 @@ import (
 // standby promoted), an API replica and a worker mid-training. No process of the service is
 // restarted or told: each finds the new primary through its multi-host DATABASE_URL.
 func TestFailover(t *testing.T) {
-	base := workDir(t)
-	primary := newPrimary(t, base, "standby1")
-	standby := newStandby(t, base, "standby1", primary)
-	primary.waitSync()
-	primary.exec("postgres", "CREATE DATABASE chatsphere")
+	base, primary, standby := newCluster(t)
 	dsn := fmt.Sprintf("postgres://postgres@127.0.0.1:%d,127.0.0.1:%d/chatsphere?sslmode=disable"+
 		"&target_session_attrs=read-write&connect_timeout=2", primary.port, standby.port)
 
