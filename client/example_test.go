@@ -337,6 +337,11 @@ func ExampleVerifyWebhook() {
 	if _, err := c.Create(ctx, client.CreateParams{Name: "Announced", Model: "gpt-4o-mini"}); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("verified:", <-types)
+	select {
+	case typ := <-types:
+		fmt.Println("verified:", typ)
+	case <-time.After(time.Minute):
+		log.Fatal("no verified delivery within a minute")
+	}
 	// Output: verified: bot.created
 }
