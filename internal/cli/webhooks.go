@@ -66,9 +66,9 @@ var webhookCommands = map[string]struct {
 }{
 	"list":       {0, runWebhookList},
 	"create":     {0, runWebhookCreate},
-	"get":        {1, runWebhookGet},
+	"get":        {1, webhookAction((*client.Client).Webhook)},
 	"rm":         {1, runWebhookRemove},
-	"rotate":     {1, runWebhookRotate},
+	"rotate":     {1, webhookAction((*client.Client).RotateWebhookSecret)},
 	"deliveries": {1, runWebhookDeliveries},
 }
 
@@ -177,22 +177,16 @@ func runWebhookCreate(ctx context.Context, call webhookCall) error {
 	return printWebhook(env, *f.output, w)
 }
 
-func runWebhookGet(ctx context.Context, call webhookCall) error {
-	env, f, c, id := call.env, call.f, call.c, call.id
-	w, err := c.Webhook(ctx, id)
-	if err != nil {
-		return apiError(err)
+// webhookAction is a subcommand that calls the SDK's method on one webhook and prints the
+// webhook it returns (get, rotate).
+func webhookAction(method func(*client.Client, context.Context, uuid.UUID) (client.Webhook, error)) func(context.Context, webhookCall) error {
+	return func(ctx context.Context, call webhookCall) error {
+		w, err := method(call.c, ctx, call.id)
+		if err != nil {
+			return apiError(err)
+		}
+		return printWebhook(call.env, *call.f.output, w)
 	}
-	return printWebhook(env, *f.output, w)
-}
-
-func runWebhookRotate(ctx context.Context, call webhookCall) error {
-	env, f, c, id := call.env, call.f, call.c, call.id
-	w, err := c.RotateWebhookSecret(ctx, id)
-	if err != nil {
-		return apiError(err)
-	}
-	return printWebhook(env, *f.output, w)
 }
 
 // runWebhookRemove deletes a webhook; on a terminal it shows the webhook and asks first, and
