@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"iter"
 	"net/http"
 	"slices"
@@ -215,14 +217,19 @@ func (c *Client) WebhookDeliveries(ctx context.Context, id uuid.UUID) iter.Seq2[
 // webhookFrom turns an answer carrying a webhook, with or without its secret, into a Webhook,
 // or its error.
 func webhookFrom(r reply, err error, want int) (Webhook, error) {
-	// WebhookCreated is Webhook with the secret: it reads both answers.
-	w, err := decode[gen.WebhookCreated](r, err, want)
+	w, err := decode[gen.Webhook](r, err, want)
 	if err != nil {
 		return Webhook{}, err
 	}
-	out := toWebhook(gen.Webhook{Id: w.Id, Url: w.Url, Events: w.Events, Description: w.Description, Enabled: w.Enabled,
-		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}, r.header.Get("ETag"))
-	out.Secret = w.Secret
+	out := toWebhook(w, r.header.Get("ETag"))
+	// Create and rotate answer a WebhookCreated: the webhook and its secret.
+	var secret struct {
+		Secret string `json:"secret"`
+	}
+	if err := json.Unmarshal(r.body, &secret); err != nil {
+		return Webhook{}, fmt.Errorf("bots api: read the webhook's secret: %w", err)
+	}
+	out.Secret = secret.Secret
 	return out, nil
 }
 
