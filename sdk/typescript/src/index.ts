@@ -124,7 +124,7 @@ export interface BotsClientOptions {
   token: string | (() => string | Promise<string>);
   /** The fetch to use; the global one by default. */
   fetch?: typeof globalThis.fetch;
-  /** How many times a create or duplicate is sent at most, with one key (default 3). */
+  /** How many times a create, duplicate or webhook create is sent at most, with one key (default 3). */
   createAttempts?: number;
   /** How many times `update` reads and writes at most when others write between (default 5). */
   updateAttempts?: number;
