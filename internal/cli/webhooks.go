@@ -62,7 +62,7 @@ func deliveryViewOf(d client.WebhookDelivery) deliveryView {
 // it takes (a webhook's id, or none).
 var webhookCommands = map[string]struct {
 	args int
-	run  func(ctx context.Context, w webhookCall) error
+	run  func(ctx context.Context, call webhookCall) error
 }{
 	"list":       {0, runWebhookList},
 	"create":     {0, runWebhookCreate},
