@@ -113,30 +113,50 @@ func (c *Client) Get(ctx context.Context, id uuid.UUID) (Bot, error) {
 // not on a connection error: the write may have been carried out, and its replay would
 // answer 412 and run change a second time on a bot that already has its edits.
 func (c *Client) Update(ctx context.Context, id uuid.UUID, change func(*Bot) error) (Bot, error) {
-	for attempt := 1; ; attempt++ {
-		cur, err := c.Get(ctx, id)
-		if err != nil {
-			return Bot{}, err
+	clone := func(b Bot) Bot {
+		if b.Description != nil {
+			b.Description = ptr(*b.Description)
 		}
-		next := cur
-		if cur.Description != nil {
-			next.Description = ptr(*cur.Description)
-		}
-		if err := change(&next); err != nil {
-			return Bot{}, err
-		}
+		return b
+	}
+	write := func(cur, next Bot) call {
 		body, changed := diff(cur, next)
 		if !changed {
-			return cur, nil
+			return nil
 		}
 		params := &gen.UpdateBotParams{IfMatch: ptr(cur.ETag)}
-		r, err := c.send(ctx, false, func(ctx context.Context) (*http.Response, error) {
-			return c.api.UpdateBot(ctx, id, params, body)
-		})
+		return func(ctx context.Context) (*http.Response, error) { return c.api.UpdateBot(ctx, id, params, body) }
+	}
+	return conditionally(ctx, c, func(ctx context.Context) (Bot, error) { return c.Get(ctx, id) }, clone, change, write,
+		func(r reply, err error) (Bot, error) { return botFrom(r, err, http.StatusOK) })
+}
+
+// conditionally is the read-change-write loop of Update and UpdateWebhook. It reads the
+// resource with read, calls change on a copy (clone), and sends the request write makes of the
+// two (nil: nothing changed, and the resource is returned as read), which carries If-Match.
+// On 412 it starts again, at most WithUpdateAttempts times in all; the last answer is turned
+// into the result by from. The write is retried on 503 and 429 but not on connection errors.
+func conditionally[T any](ctx context.Context, c *Client, read func(context.Context) (T, error), clone func(T) T,
+	change func(*T) error, write func(cur, next T) call, from func(reply, error) (T, error)) (T, error) {
+	var zero T
+	for attempt := 1; ; attempt++ {
+		cur, err := read(ctx)
+		if err != nil {
+			return zero, err
+		}
+		next := clone(cur)
+		if err := change(&next); err != nil {
+			return zero, err
+		}
+		fn := write(cur, next)
+		if fn == nil {
+			return cur, nil
+		}
+		r, err := c.send(ctx, false, fn)
 		if err == nil && r.status == http.StatusPreconditionFailed && attempt < c.updateAttempts {
 			continue
 		}
-		return botFrom(r, err, http.StatusOK)
+		return from(r, err)
 	}
 }
 
@@ -155,13 +175,22 @@ func diff(from, to Bot) (gen.BotUpdate, bool) {
 	set(to.SystemPrompt != from.SystemPrompt, func() { u.SystemPrompt = ptr(to.SystemPrompt) })
 	set(to.Temperature != from.Temperature, func() { u.Temperature = ptr(to.Temperature) })
 	set(to.IsPublic != from.IsPublic, func() { u.IsPublic = ptr(to.IsPublic) })
-	switch {
-	case to.Description == nil && from.Description != nil:
-		set(true, func() { u.Description = nullable.NewNullNullable[string]() })
-	case to.Description != nil && (from.Description == nil || *to.Description != *from.Description):
-		set(true, func() { u.Description = nullable.NewNullableWithValue(*to.Description) })
+	if d, ok := nullableDiff(from.Description, to.Description); ok {
+		set(true, func() { u.Description = d })
 	}
 	return u, changed
+}
+
+// nullableDiff is the value of a nullable field that turns from into to (null for nil), and
+// whether they differ at all.
+func nullableDiff(from, to *string) (nullable.Nullable[string], bool) {
+	switch {
+	case to == nil && from != nil:
+		return nullable.NewNullNullable[string](), true
+	case to != nil && (from == nil || *to != *from):
+		return nullable.NewNullableWithValue(*to), true
+	}
+	return nil, false
 }
 
 // botFrom turns an answer carrying a bot into a Bot, or its error.

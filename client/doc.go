@@ -24,6 +24,10 @@
 //     (an instant rollback when it is active); SetAlias, Aliases and DeleteAlias name the
 //     version a chat runtime runs, and Config reads it, by alias, by number or as the latest
 //     active version. Events reads a bot's record of changes (its owner only).
+//   - CreateWebhook, Webhooks, Webhook, UpdateWebhook (the conditional write of Update),
+//     DeleteWebhook, RotateWebhookSecret and WebhookDeliveries manage the endpoints the events
+//     of the caller's bots are sent to, and VerifyWebhook checks a delivery's signature and
+//     timestamp in the receiver, as Standard Webhooks specifies.
 //   - The SDK's own types (Bot, CreateParams, ...) use plain Go pointers for optional fields,
 //     so callers need not use the nullable package the generated models depend on.
 //

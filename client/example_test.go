@@ -2,10 +2,13 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"time"
 
@@ -281,4 +284,64 @@ func trained(ctx context.Context, c *client.Client, bot client.Bot) {
 			return
 		}
 	}
+}
+
+// A receiver verifies each delivery before it trusts it: here an http.Handler on 127.0.0.1,
+// registered as a webhook for the caller's new bots. (The service accepts such a URL only when
+// it runs with WEBHOOK_ALLOW_HTTP and WEBHOOK_ALLOW_PRIVATE, as in development; in production
+// the URL is https and public.)
+func ExampleVerifyWebhook() {
+	ctx := context.Background()
+	c, err := client.New(os.Getenv("BOTS_API_URL"), os.Getenv("BOTS_TOKEN"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The receiver listens before the webhook is registered, so the URL is known; it serves
+	// once the secret is, and connections wait until then.
+	receiver := httptest.NewUnstartedServer(nil)
+	defer receiver.Close()
+	hook, err := c.CreateWebhook(ctx, client.WebhookParams{URL: "http://" + receiver.Listener.Addr().String() + "/hooks",
+		Events: []string{"bot.created"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.DeleteWebhook(ctx, hook.ID, "")
+	types := make(chan string, 1)
+	receiver.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "unreadable body", http.StatusBadRequest)
+			return
+		}
+		if err := client.VerifyWebhook(hook.Secret, r.Header, body, time.Now(), 0); err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized) // forged, damaged or stale: not processed
+			return
+		}
+		// The body is the event as Client.Events reads it; deduplicate by webhook-id.
+		var event struct {
+			Type  string `json:"type"`
+			BotID string `json:"bot_id"`
+		}
+		if err := json.Unmarshal(body, &event); err != nil {
+			http.Error(w, "not an event", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		select {
+		case types <- event.Type:
+		default: // a repeated delivery
+		}
+	})
+	receiver.Start()
+
+	if _, err := c.Create(ctx, client.CreateParams{Name: "Announced", Model: "gpt-4o-mini"}); err != nil {
+		log.Fatal(err)
+	}
+	select {
+	case typ := <-types:
+		fmt.Println("verified:", typ)
+	case <-time.After(time.Minute):
+		log.Fatal("no verified delivery within a minute")
+	}
+	// Output: verified: bot.created
 }

@@ -81,15 +81,16 @@ func start(t *testing.T, args ...string) *server {
 	return &server{URL: p.URL()}
 }
 
-// serverEnv is the environment of a server on the database dsn, with a small pool and no
-// rate limits.
+// serverEnv is the environment of a server on the database dsn, with a small pool, no rate
+// limits, and webhooks allowed to reach a receiver of the test's on plain http at 127.0.0.1.
 func serverEnv(dsn string) []string {
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
 	return []string{"DATABASE_URL=" + dsn + sep + "pool_max_conns=3", "LISTEN_ADDR=127.0.0.1:0",
-		"JWT_SECRET=" + secret, "WRITE_RATE=0", "LIST_RATE=0", "INFLIGHT_PER_USER=0"}
+		"JWT_SECRET=" + secret, "WRITE_RATE=0", "LIST_RATE=0", "INFLIGHT_PER_USER=0",
+		"WEBHOOK_ALLOW_HTTP=true", "WEBHOOK_ALLOW_PRIVATE=true"}
 }
 
 // token mints a bearer token for a new user, so that subtests sharing a server never see

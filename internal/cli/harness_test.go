@@ -26,8 +26,9 @@ func TestMain(m *testing.M) {
 	m.Run()
 }
 
-// startServer starts a real `bots serve`, with its training workers, on a database of its
-// own; it is killed when t ends. Each test function starts one and shares it among its
+// startServer starts a real `bots serve`, with its training and webhook workers, on a
+// database of its own, its webhooks allowed to reach a receiver on 127.0.0.1 over http; it is
+// killed when t ends. Each test function starts one and shares it among its
 // subtests, each as a user of its own; the pool is small because the test functions run at
 // once on a shared PostgreSQL.
 func startServer(t *testing.T) string {
@@ -38,7 +39,7 @@ func startServer(t *testing.T) string {
 		sep = "&"
 	}
 	env := []string{"DATABASE_URL=" + dsn + sep + "pool_max_conns=3", "LISTEN_ADDR=127.0.0.1:0",
-		"JWT_SECRET=" + secret, "WRITE_RATE=0", "LIST_RATE=0", "INFLIGHT_PER_USER=0"}
+		"JWT_SECRET=" + secret, "WRITE_RATE=0", "LIST_RATE=0", "INFLIGHT_PER_USER=0", "WEBHOOK_ALLOW_HTTP=true", "WEBHOOK_ALLOW_PRIVATE=true"}
 	p, err := botsproc.Start(botsproc.Config{Args: []string{"serve"}, Env: env})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Kill() })

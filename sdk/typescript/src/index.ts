@@ -3,12 +3,20 @@
 // Types come from openapi.yaml (src/schema.gen.ts, by openapi-typescript) and requests go
 // through openapi-fetch: `client.api` is that typed client, for every operation. This module
 // adds only what the generator cannot know: problems as errors, idempotency keys on creates,
-// every page, conditional updates that survive a concurrent write, and the status stream.
+// every page, conditional updates that survive a concurrent write, the status stream, and the
+// verification of a webhook delivery's signature in a receiver.
 
 import createFetchClient, { type Client, type Middleware } from "openapi-fetch";
 import type { components, operations, paths } from "./schema.gen.js";
 
 export type { components, operations, paths } from "./schema.gen.js";
+export {
+  defaultWebhookToleranceSeconds,
+  verifyWebhook,
+  WebhookVerificationError,
+  type VerifyWebhookOptions,
+  type WebhookHeaders,
+} from "./webhook.js";
 
 type Schemas = components["schemas"];
 /** A bot as the API answers it. */
@@ -25,6 +33,16 @@ export type BotList = Schemas["BotList"];
 export type StatusEvent = Schemas["StatusEvent"];
 /** An RFC 9457 problem document, the body of every error. */
 export type Problem = Schemas["Problem"];
+/** A webhook as the API answers it, without its secret. */
+export type Webhook = Schemas["Webhook"];
+/** A webhook with its signing secret, as its create and a rotation answer it (only then). */
+export type WebhookCreated = Schemas["WebhookCreated"];
+/** The body of a webhook's create: `url` and `events` are required. */
+export type WebhookCreate = Schemas["WebhookCreate"];
+/** The fields of a webhook's update, at least one. */
+export type WebhookUpdate = Schemas["WebhookUpdate"];
+/** One event to send to one webhook, and how its sending went so far. */
+export type WebhookDelivery = Schemas["WebhookDelivery"];
 /** The filters and sort of `GET /api/v1/bots`, without paging. */
 export type ListFilters = Omit<NonNullable<operations["listBots"]["parameters"]["query"]>, "skip">;
 
@@ -106,7 +124,7 @@ export interface BotsClientOptions {
   token: string | (() => string | Promise<string>);
   /** The fetch to use; the global one by default. */
   fetch?: typeof globalThis.fetch;
-  /** How many times a create or duplicate is sent at most, with one key (default 3). */
+  /** How many times a create, duplicate or webhook create is sent at most, with one key (default 3). */
   createAttempts?: number;
   /** How many times `update` reads and writes at most when others write between (default 5). */
   updateAttempts?: number;
@@ -122,6 +140,12 @@ export interface CreateOptions {
 /** A bot with the ETag it was read with, for a later conditional write. */
 export interface Tagged<T> {
   bot: T;
+  etag: string;
+}
+
+/** A webhook with the ETag it was read with, for a later conditional write or delete. */
+export interface TaggedWebhook<W = Webhook> {
+  webhook: W;
   etag: string;
 }
 
@@ -180,31 +204,42 @@ export class BotsClient {
    */
   async create(body: BotCreate, opts: CreateOptions = {}): Promise<Tagged<Bot>> {
     const key = opts.idempotencyKey ?? newKey();
-    return this.retried(opts.signal, () =>
+    const { data, etag } = await this.retried(opts.signal, true, () =>
       this.api.POST("/api/v1/bots", { body, params: { header: { "Idempotency-Key": key } }, signal: opts.signal }),
     );
+    return { bot: data, etag };
   }
 
   /** Copies a bot (the caller's or a public one), retried as `create` is. */
   async duplicate(botId: string, body: BotDuplicate = {}, opts: CreateOptions = {}): Promise<Tagged<Bot>> {
     const key = opts.idempotencyKey ?? newKey();
-    return this.retried(opts.signal, () =>
+    const { data, etag } = await this.retried(opts.signal, true, () =>
       this.api.POST("/api/v1/bots/{bot_id}/duplicate", {
         body,
         params: { path: { bot_id: botId }, header: { "Idempotency-Key": key } },
         signal: opts.signal,
       }),
     );
+    return { bot: data, etag };
   }
 
-  private async retried(signal: AbortSignal | undefined, send: () => Promise<FetchResult<Bot>>): Promise<Tagged<Bot>> {
+  /**
+   * Sends a create with one Idempotency-Key, again on 429, 503 and a 409 that says the first
+   * attempt with the key is still running, and, when `dropped` allows it, after a dropped
+   * connection; returns the data with its ETag.
+   */
+  private async retried<T>(
+    signal: AbortSignal | undefined,
+    dropped: boolean,
+    send: () => Promise<FetchResult<T>>,
+  ): Promise<{ data: T; etag: string }> {
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= this.createAttempts;
-      let res: FetchResult<Bot>;
+      let res: FetchResult<T>;
       try {
         res = await send();
       } catch (err) {
-        if (last || signal?.aborted) throw err;
+        if (!dropped || last || signal?.aborted) throw err;
         await sleep(backoff(attempt), signal);
         continue;
       }
@@ -219,7 +254,7 @@ export class BotsClient {
         throw problem;
       }
       const { data, response } = await ok(res);
-      return { bot: data, etag: etagOf(response) };
+      return { data, etag: etagOf(response) };
     }
   }
 
@@ -234,12 +269,7 @@ export class BotsClient {
    * request). Each page is asked for as the loop reaches it.
    */
   async *all(filters: ListFilters = {}): AsyncGenerator<Bot, void, undefined> {
-    for (let skip = 0; ; ) {
-      const { data } = await ok(this.api.GET("/api/v1/bots", { params: { query: { ...filters, skip } } }));
-      yield* data.items;
-      skip += data.items.length;
-      if (data.items.length === 0 || skip >= data.total) return;
-    }
+    yield* pages((skip) => this.api.GET("/api/v1/bots", { params: { query: { ...filters, skip } } }));
   }
 
   /**
@@ -249,22 +279,106 @@ export class BotsClient {
    * made to a bot its author has not seen.
    */
   async update(botId: string, change: (bot: Bot) => BotUpdate | Promise<BotUpdate>): Promise<Tagged<Bot>> {
+    const { data, etag } = await this.conditionally(
+      async () => {
+        const { bot, etag } = await this.get(botId);
+        return { data: bot, etag };
+      },
+      change,
+      (body, etag) => this.api.PUT("/api/v1/bots/{bot_id}", { params: { path: { bot_id: botId }, header: { "If-Match": etag } }, body }),
+    );
+    return { bot: data, etag };
+  }
+
+  /**
+   * The loop of `update` and `updateWebhook`: read, ask `change` for the fields to write, write
+   * them with `If-Match`, and on `412` start again, up to `updateAttempts` times.
+   */
+  private async conditionally<T, U>(
+    read: () => Promise<{ data: T; etag: string }>,
+    change: (current: T) => U | Promise<U>,
+    write: (body: U, etag: string) => Promise<FetchResult<T>>,
+  ): Promise<{ data: T; etag: string }> {
     for (let attempt = 1; ; attempt++) {
-      const current = await this.get(botId);
-      const body = await change(current.bot);
+      const current = await read();
+      const body = await change(current.data);
       try {
-        const { data, response } = await ok(
-          this.api.PUT("/api/v1/bots/{bot_id}", {
-            params: { path: { bot_id: botId }, header: { "If-Match": current.etag } },
-            body,
-          }),
-        );
-        return { bot: data, etag: etagOf(response) };
+        const { data, response } = await ok(write(body, current.etag));
+        return { data, etag: etagOf(response) };
       } catch (err) {
         if (err instanceof BotsProblem && err.status === 412 && attempt < this.updateAttempts) continue;
         throw err;
       }
     }
+  }
+
+  /**
+   * Registers a webhook and returns it with its secret, shown only this once. It carries an
+   * Idempotency-Key, and is sent again on 429 and 503 (which register nothing), but not after
+   * a dropped connection: the service does not replay webhook creates by key yet, so a second
+   * send could register a second webhook whose secret nobody saw.
+   */
+  async createWebhook(body: WebhookCreate, opts: CreateOptions = {}): Promise<TaggedWebhook<WebhookCreated>> {
+    const headers = { "Idempotency-Key": opts.idempotencyKey ?? newKey() };
+    const { data, etag } = await this.retried(opts.signal, false, () =>
+      this.api.POST("/api/v1/webhooks", { body, headers, signal: opts.signal }),
+    );
+    return { webhook: data, etag };
+  }
+
+  /** Every webhook of the caller, oldest first, page after page as the loop reaches it. */
+  async *webhooks(): AsyncGenerator<Webhook, void, undefined> {
+    yield* pages((skip) => this.api.GET("/api/v1/webhooks", { params: { query: { skip } } }));
+  }
+
+  /** Reads one of the caller's webhooks (without its secret) with its ETag. */
+  async getWebhook(webhookId: string): Promise<TaggedWebhook> {
+    const { data, response } = await ok(this.api.GET("/api/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: webhookId } } }));
+    return { webhook: data, etag: etagOf(response) };
+  }
+
+  /**
+   * Changes a webhook only as it was read, as `update` changes a bot: reads it, asks `change`
+   * for the fields to write, writes them with `If-Match`, and on `412` reads and asks again.
+   */
+  async updateWebhook(webhookId: string, change: (webhook: Webhook) => WebhookUpdate | Promise<WebhookUpdate>): Promise<TaggedWebhook> {
+    const { data, etag } = await this.conditionally(
+      async () => {
+        const { webhook, etag } = await this.getWebhook(webhookId);
+        return { data: webhook, etag };
+      },
+      change,
+      (body, etag) =>
+        this.api.PUT("/api/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: webhookId }, header: { "If-Match": etag } }, body }),
+    );
+    return { webhook: data, etag };
+  }
+
+  /**
+   * Deletes a webhook and its deliveries not yet sent. With `etag` only if the webhook has not
+   * changed since it was read (a `412` BotsProblem otherwise).
+   */
+  async deleteWebhook(webhookId: string, etag?: string): Promise<void> {
+    const header = etag === undefined ? {} : { "If-Match": etag };
+    await ok(this.api.DELETE("/api/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: webhookId }, header } }));
+  }
+
+  /**
+   * Gives a webhook a new secret, returned only here. For 24 hours deliveries carry a
+   * signature by the new secret and one by the old, and either verifies them.
+   */
+  async rotateWebhookSecret(webhookId: string): Promise<TaggedWebhook<WebhookCreated>> {
+    const { data, response } = await ok(
+      this.api.POST("/api/v1/webhooks/{webhook_id}/rotate-secret", { params: { path: { webhook_id: webhookId } } }),
+    );
+    return { webhook: data, etag: etagOf(response) };
+  }
+
+  /** Every delivery of one of the caller's webhooks, newest first, page after page. */
+  async *webhookDeliveries(webhookId: string): AsyncGenerator<WebhookDelivery, void, undefined> {
+    yield* pages((skip) =>
+      this.api.GET("/api/v1/webhooks/{webhook_id}/deliveries", { params: { path: { webhook_id: webhookId }, query: { skip } } }),
+    );
   }
 
   /**
@@ -321,6 +435,21 @@ export class BotsClient {
       opts.signal?.removeEventListener("abort", onAbort);
       stop.abort();
     }
+  }
+}
+
+/**
+ * Every item of a paged list, reading the page that starts at `skip` with `get` as the loop
+ * reaches it; a page that is not a success is thrown as a BotsProblem.
+ */
+async function* pages<T>(
+  get: (skip: number) => Promise<FetchResult<{ items: T[]; total: number }>>,
+): AsyncGenerator<T, void, undefined> {
+  for (let skip = 0; ; ) {
+    const { data } = await ok(get(skip));
+    yield* data.items;
+    skip += data.items.length;
+    if (data.items.length === 0 || skip >= data.total) return;
   }
 }
 

@@ -1,0 +1,277 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/chatsphere/bots/client"
+)
+
+// webhookView is a webhook as -o json and -o yaml print it: the API's field names, plus its
+// ETag, and its secret where the service showed it (create and rotate).
+type webhookView struct {
+	ID          string    `json:"id" yaml:"id"`
+	URL         string    `json:"url" yaml:"url"`
+	Events      []string  `json:"events" yaml:"events"`
+	Description *string   `json:"description" yaml:"description"`
+	Enabled     bool      `json:"enabled" yaml:"enabled"`
+	CreatedAt   time.Time `json:"created_at" yaml:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at" yaml:"updated_at"`
+	Secret      string    `json:"secret,omitempty" yaml:"secret,omitempty"`
+	ETag        string    `json:"etag,omitempty" yaml:"etag,omitempty"`
+}
+
+func webhookViewOf(w client.Webhook) webhookView {
+	return webhookView{ID: w.ID.String(), URL: w.URL, Events: w.Events, Description: w.Description, Enabled: w.Enabled,
+		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Secret: w.Secret, ETag: w.ETag}
+}
+
+// deliveryView is a webhook delivery as -o json and -o yaml print it: the API's field names.
+type deliveryView struct {
+	ID            int64      `json:"id" yaml:"id"`
+	BotID         string     `json:"bot_id" yaml:"bot_id"`
+	EventID       int64      `json:"event_id" yaml:"event_id"`
+	EventType     string     `json:"event_type" yaml:"event_type"`
+	State         string     `json:"state" yaml:"state"`
+	Attempts      int32      `json:"attempts" yaml:"attempts"`
+	LastStatus    *int32     `json:"last_status" yaml:"last_status"`
+	LastError     *string    `json:"last_error" yaml:"last_error"`
+	LatencyMs     *int64     `json:"latency_ms" yaml:"latency_ms"`
+	NextAttemptAt *time.Time `json:"next_attempt_at" yaml:"next_attempt_at"`
+	CreatedAt     time.Time  `json:"created_at" yaml:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at" yaml:"updated_at"`
+}
+
+func deliveryViewOf(d client.WebhookDelivery) deliveryView {
+	v := deliveryView{ID: d.ID, BotID: d.BotID.String(), EventID: d.EventID, EventType: d.EventType, State: string(d.State),
+		Attempts: d.Attempts, LastStatus: d.LastStatus, NextAttemptAt: d.NextAttemptAt, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+	if d.LastError != "" {
+		v.LastError = ptr(d.LastError)
+	}
+	if d.Latency != nil {
+		v.LatencyMs = ptr(d.Latency.Milliseconds())
+	}
+	return v
+}
+
+// webhookCommands are the subcommands of `bots webhooks`, each with the number of arguments
+// it takes (a webhook's id, or none).
+var webhookCommands = map[string]struct {
+	args int
+	run  func(ctx context.Context, call webhookCall) error
+}{
+	"list":       {0, runWebhookList},
+	"create":     {0, runWebhookCreate},
+	"get":        {1, webhookAction((*client.Client).Webhook)},
+	"rm":         {1, runWebhookRemove},
+	"rotate":     {1, webhookAction((*client.Client).RotateWebhookSecret)},
+	"deliveries": {1, runWebhookDeliveries},
+}
+
+// webhookFlags are the flags of create and rm; a subcommand given another's flag is refused
+// (a usage error).
+type webhookFlags struct {
+	url, events, description *string
+	disabled, yes            *bool
+}
+
+// webhookCall is what a subcommand of `bots webhooks` runs with: its command line, parsed and
+// checked, the SDK client, and the webhook's id (uuid.Nil for list and create).
+type webhookCall struct {
+	env Env
+	f   *flags
+	wf  webhookFlags
+	c   *client.Client
+	id  uuid.UUID
+}
+
+func runWebhooks(ctx context.Context, env Env, args []string) error {
+	f := newFlags("webhooks")
+	wf := webhookFlags{
+		url:         f.String("url", "", "create: the `url` the events are sent to (https)"),
+		events:      f.String("events", "*", "create: the event `types`, comma-separated (bot.created, bot.status_changed, ...), or * for all (the default)"),
+		description: f.String("description", "", "create: the webhook's `text` for people"),
+		disabled:    f.Bool("disabled", false, "create: register it without sending anything yet"),
+		yes:         f.Bool("yes", false, "rm: delete without asking"),
+	}
+	pos, done, err := f.parse(env, args, 1, 2)
+	if done {
+		return err
+	}
+	sub, ok := webhookCommands[pos[0]]
+	if !ok || len(pos)-1 != sub.args {
+		return f.usageError(fmt.Sprintf("webhooks %s: wrong arguments", pos[0]))
+	}
+	if err := wf.check(f, pos[0]); err != nil {
+		return err
+	}
+	id := uuid.Nil
+	if sub.args == 1 {
+		if id, err = uuid.Parse(pos[1]); err != nil {
+			return f.usageError(fmt.Sprintf("%q is not a webhook id (bots webhooks list shows them)", pos[1]))
+		}
+	}
+	c, err := f.client(env)
+	if err != nil {
+		return err
+	}
+	return sub.run(ctx, webhookCall{env: env, f: f, wf: wf, c: c, id: id})
+}
+
+// check refuses a flag given to a subcommand that does not take it, so that a mistyped command
+// line is not half obeyed.
+func (wf webhookFlags) check(f *flags, sub string) error {
+	own := map[string]string{"url": "create", "events": "create", "description": "create", "disabled": "create", "yes": "rm"}
+	for name, owner := range own {
+		if f.set(name) && owner != sub {
+			return f.usageError(fmt.Sprintf("--%s is for webhooks %s", name, owner))
+		}
+	}
+	if sub == "create" && *wf.url == "" {
+		return f.usageError("webhooks create: --url is required")
+	}
+	return nil
+}
+
+func runWebhookList(ctx context.Context, call webhookCall) error {
+	env, f, c := call.env, call.f, call.c
+	hooks := []client.Webhook{}
+	for w, err := range c.Webhooks(ctx) {
+		if err != nil {
+			return apiError(err)
+		}
+		hooks = append(hooks, w)
+	}
+	views := make([]webhookView, len(hooks))
+	for i, w := range hooks {
+		views[i] = webhookViewOf(w)
+	}
+	if ok, err := encode(env.Stdout, *f.output, views); ok {
+		return err
+	}
+	rows := [][]string{{"ID", "URL", "EVENTS", "ENABLED", "UPDATED"}}
+	for _, w := range hooks {
+		rows = append(rows, []string{w.ID.String(), oneLine(w.URL), strings.Join(w.Events, ","), yesNo(w.Enabled), w.UpdatedAt.UTC().Format(time.RFC3339)})
+	}
+	return table(env.Stdout, rows)
+}
+
+func runWebhookCreate(ctx context.Context, call webhookCall) error {
+	env, f, c := call.env, call.f, call.c
+	wf := call.wf
+	p := client.WebhookParams{URL: *wf.url, Events: strings.Split(*wf.events, ",")}
+	if *wf.description != "" {
+		p.Description = wf.description
+	}
+	if *wf.disabled {
+		p.Enabled = ptr(false)
+	}
+	w, err := c.CreateWebhook(ctx, p)
+	if err != nil {
+		return apiError(err)
+	}
+	return printWebhook(env, *f.output, w)
+}
+
+// webhookAction is a subcommand that calls the SDK's method on one webhook and prints the
+// webhook it returns (get, rotate).
+func webhookAction(method func(*client.Client, context.Context, uuid.UUID) (client.Webhook, error)) func(context.Context, webhookCall) error {
+	return func(ctx context.Context, call webhookCall) error {
+		w, err := method(call.c, ctx, call.id)
+		if err != nil {
+			return apiError(err)
+		}
+		return printWebhook(call.env, *call.f.output, w)
+	}
+}
+
+// runWebhookRemove deletes a webhook; on a terminal it shows the webhook and asks first, and
+// deletes it only as shown (If-Match), so that a webhook someone changed since is kept.
+func runWebhookRemove(ctx context.Context, call webhookCall) error {
+	env, f, c, id := call.env, call.f, call.c, call.id
+	wf := call.wf
+	etag := ""
+	if !*wf.yes {
+		if !env.Terminal {
+			return f.usageError("no terminal to ask on; give --yes to delete")
+		}
+		w, err := c.Webhook(ctx, id)
+		if err != nil {
+			return apiError(err)
+		}
+		if err := confirm(env, false, "webhooks rm", fmt.Sprintf("Delete the webhook to %s (%s) and its deliveries?", w.URL, w.ID)); err != nil {
+			return err
+		}
+		etag = w.ETag
+	}
+	if err := c.DeleteWebhook(ctx, id, etag); err != nil {
+		return apiError(err)
+	}
+	_, err := fmt.Fprintf(env.Stdout, "deleted webhook %s\n", id)
+	return err
+}
+
+func runWebhookDeliveries(ctx context.Context, call webhookCall) error {
+	env, f, c, id := call.env, call.f, call.c, call.id
+	views := []deliveryView{}
+	for d, err := range c.WebhookDeliveries(ctx, id) {
+		if err != nil {
+			return apiError(err)
+		}
+		views = append(views, deliveryViewOf(d))
+	}
+	if ok, err := encode(env.Stdout, *f.output, views); ok {
+		return err
+	}
+	rows := [][]string{{"ID", "EVENT", "TYPE", "STATE", "ATTEMPTS", "STATUS", "LATENCY", "NEXT", "CREATED", "ERROR"}}
+	for _, v := range views {
+		status, latency, next, lastError := "-", "-", "-", ""
+		if v.LastStatus != nil {
+			status = fmt.Sprint(*v.LastStatus)
+		}
+		if v.LatencyMs != nil {
+			latency = fmt.Sprintf("%dms", *v.LatencyMs)
+		}
+		if v.NextAttemptAt != nil {
+			next = v.NextAttemptAt.UTC().Format(time.RFC3339)
+		}
+		if v.LastError != nil {
+			lastError = cut(oneLine(*v.LastError), 80)
+		}
+		rows = append(rows, []string{fmt.Sprint(v.ID), fmt.Sprint(v.EventID), v.EventType, v.State, fmt.Sprint(v.Attempts),
+			status, latency, next, v.CreatedAt.UTC().Format(time.RFC3339), lastError})
+	}
+	return table(env.Stdout, rows)
+}
+
+// printWebhook writes one webhook as a table of its fields, or as a JSON or YAML object. A
+// secret, which the service shows only once, comes with a reminder on stderr to keep it.
+func printWebhook(env Env, format string, w client.Webhook) error {
+	if w.Secret != "" {
+		fmt.Fprintln(env.Stderr, "Keep the secret: it is not shown again. Receivers verify each delivery with it.")
+	}
+	if ok, err := encode(env.Stdout, format, webhookViewOf(w)); ok {
+		return err
+	}
+	desc := ""
+	if w.Description != nil {
+		desc = *w.Description
+	}
+	rows := [][]string{
+		{"id:", w.ID.String()},
+		{"url:", oneLine(w.URL)},
+		{"events:", strings.Join(w.Events, ",")},
+		{"description:", oneLine(desc)},
+		{"enabled:", yesNo(w.Enabled)},
+		{"created:", w.CreatedAt.UTC().Format(time.RFC3339)},
+		{"updated:", w.UpdatedAt.UTC().Format(time.RFC3339)},
+	}
+	if w.Secret != "" {
+		rows = append(rows, []string{"secret:", w.Secret})
+	}
+	return table(env.Stdout, rows)
+}

@@ -1,0 +1,101 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+)
+
+func TestWebhookCommands(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+
+	t.Run("CreateListGetRotateAndRemove", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		r := u.run("webhooks", "create", "--url", "https://hooks.example.com/a", "--events", "bot.created,bot.deleted", "--description", "Pager", "-o", "json")
+		require.Equal(t, 0, r.code, r.seen())
+		require.Contains(t, r.stderr, "Keep the secret: it is not shown again.")
+		var created map[string]any
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &created))
+		require.Regexp(t, `^whsec_`, created["secret"])
+		require.Equal(t, []any{"bot.created", "bot.deleted"}, created["events"])
+		require.Equal(t, true, created["enabled"])
+		require.Equal(t, "Pager", created["description"])
+		id := created["id"].(string)
+		u.ok("webhooks", "create", "--url", "https://hooks.example.com/b", "--disabled")
+
+		require.Regexp(t, `^ID +URL +EVENTS +ENABLED +UPDATED\n`+id+` +https://hooks\.example\.com/a +bot\.created,bot\.deleted +yes +\S+\n\S+ +https://hooks\.example\.com/b +\* +no +\S+\n$`,
+			u.ok("webhooks", "list"), "oldest first; every type by default")
+		var listed []map[string]any
+		require.NoError(t, yaml.Unmarshal([]byte(u.ok("webhooks", "list", "-o", "yaml")), &listed))
+		require.Len(t, listed, 2)
+		require.NotContains(t, listed[0], "secret")
+
+		var got map[string]any
+		require.NoError(t, json.Unmarshal([]byte(u.ok("webhooks", "get", id, "-o", "json")), &got))
+		require.NotContains(t, got, "secret", "the secret is shown only once")
+		require.NotEmpty(t, got["etag"])
+		require.Regexp(t, `(?m)^url: +https://hooks\.example\.com/a$`, u.ok("webhooks", "get", id))
+
+		rotated := u.run("webhooks", "rotate", id)
+		require.Equal(t, 0, rotated.code, rotated.seen())
+		require.Regexp(t, `(?m)^secret: +whsec_\S+$`, rotated.stdout)
+		require.NotContains(t, rotated.stdout, created["secret"].(string))
+
+		require.Equal(t, 2, u.run("webhooks", "rm", id).code, "without a terminal, rm needs --yes")
+		declined := u.runWith(terminal("n\n"), "webhooks", "rm", id)
+		require.Equal(t, 1, declined.code, declined.seen())
+		require.Contains(t, declined.stderr, "Delete the webhook to https://hooks.example.com/a")
+		require.Equal(t, "deleted webhook "+id+"\n", u.ok("webhooks", "rm", id, "--yes"))
+		gone := u.run("webhooks", "get", id)
+		require.Equal(t, 1, gone.code, gone.seen())
+		require.Contains(t, gone.seen(), "404 Not Found")
+	})
+
+	t.Run("DeliveriesShowHowTheSendingWent", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+		t.Cleanup(receiver.Close)
+		var hook map[string]any
+		require.NoError(t, json.Unmarshal([]byte(u.ok("webhooks", "create", "--url", receiver.URL, "--events", "bot.created", "-o", "json")), &hook))
+		id := hook["id"].(string)
+		u.create("--name", "Announced", "--model", "gpt-4o-mini")
+
+		var deliveries []map[string]any
+		for waiting := ctx(t); ; time.Sleep(50 * time.Millisecond) {
+			require.NoError(t, json.Unmarshal([]byte(u.ok("webhooks", "deliveries", id, "-o", "json")), &deliveries))
+			if len(deliveries) == 1 && deliveries[0]["state"] == "delivered" {
+				break
+			}
+			require.NoError(t, waiting.Err(), "the delivery was not recorded as delivered: %v", deliveries)
+		}
+		require.Equal(t, "bot.created", deliveries[0]["event_type"])
+		require.EqualValues(t, 204, deliveries[0]["last_status"])
+		require.Nil(t, deliveries[0]["next_attempt_at"])
+		require.Regexp(t, `^ID +EVENT +TYPE +STATE +ATTEMPTS +STATUS +LATENCY +NEXT +CREATED +ERROR\n\d+ +\d+ +bot\.created +delivered +1 +204 +\d+ms +- +\S+\n$`,
+			u.ok("webhooks", "deliveries", id))
+	})
+
+	t.Run("AWrongCommandLineSendsNothing", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		for _, args := range [][]string{
+			{"webhooks"}, {"webhooks", "frob"}, {"webhooks", "get"}, {"webhooks", "get", "not-an-id"},
+			{"webhooks", "create"}, {"webhooks", "list", "--url", "https://hooks.example.com/a"},
+			{"webhooks", "get", "0d5c2f6e-3b1a-4c8e-9f7d-2a6b4c8e0f1a", "--yes"},
+		} {
+			r := u.run(args...)
+			require.Equal(t, 2, r.code, "%v is a usage error: %s", args, r.seen())
+		}
+		refused := u.run("webhooks", "create", "--url", "https://hooks.example.com/a", "--events", "bot.renamed")
+		require.Equal(t, 1, refused.code, refused.seen())
+		require.Contains(t, refused.seen(), "422")
+	})
+}

@@ -1,0 +1,201 @@
+// Webhooks through the SDK, against a real `bots serve` whose webhooks may reach a receiver of
+// the test's on 127.0.0.1 over http: register, list, read, change with a 412 between, delete
+// with a stale ETag, rotate; and verifyWebhook, on the Standard Webhooks test vector and on
+// real deliveries.
+
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { after, before, describe, it } from "node:test";
+import { BotsProblem, createBotsClient, verifyWebhook, WebhookVerificationError } from "../dist/index.js";
+import { startBots } from "./server.mjs";
+
+let server;
+before(async () => {
+  server = await startBots({
+    env: { WRITE_RATE: "0", LIST_RATE: "0", INFLIGHT_PER_USER: "0", WEBHOOK_ALLOW_HTTP: "true", WEBHOOK_ALLOW_PRIVATE: "true" },
+  });
+});
+after(async () => {
+  await server?.stop();
+});
+
+/** A client for a new user; `sent` records the requests it sends. */
+async function newClient() {
+  const token = await server.token();
+  const sent = [];
+  const recording = (input, init) => {
+    const req = new Request(input, init);
+    sent.push(req);
+    return fetch(req);
+  };
+  return { bots: createBotsClient({ baseUrl: server.url, token, fetch: recording }), sent };
+}
+
+/** Rejects with the BotsProblem a call throws, or fails when it succeeds. */
+async function problemOf(promise) {
+  const err = await promise.then(
+    () => assert.fail("the call succeeded"),
+    (e) => e,
+  );
+  assert.ok(err instanceof BotsProblem, `not a problem: ${err}`);
+  return err;
+}
+
+describe("webhooks", () => {
+  it("are registered with their secret once, listed, read, changed, rotated and deleted", async () => {
+    const { bots, sent } = await newClient();
+    const created = await bots.createWebhook({ url: "https://hooks.example.com/a", events: ["bot.created"], description: "Pager" });
+    assert.match(created.webhook.secret, /^whsec_[A-Za-z0-9+/]+={0,2}$/);
+    assert.match(created.etag, /^"\d+"$/);
+    assert.equal(created.webhook.enabled, true, "enabled by default");
+    assert.match(sent.at(-1).headers.get("Idempotency-Key"), /^[0-9a-f-]{36}$/);
+    const second = await bots.createWebhook({ url: "https://hooks.example.com/b", events: ["*"], enabled: false });
+
+    const listed = [];
+    for await (const w of bots.webhooks()) listed.push(w);
+    assert.deepEqual(listed.map((w) => w.id), [created.webhook.id, second.webhook.id], "oldest first");
+    assert.ok(listed.every((w) => !("secret" in w)), "no secret in a list");
+
+    const got = await bots.getWebhook(created.webhook.id);
+    assert.equal(got.etag, created.etag);
+    assert.equal(got.webhook.description, "Pager");
+    assert.ok(!("secret" in got.webhook), "the secret is shown only once");
+
+    // A change made between updateWebhook's read and its write is a 412: it reads again and
+    // asks for the change again, so neither write is lost.
+    let calls = 0;
+    const updated = await bots.updateWebhook(created.webhook.id, async (w) => {
+      calls++;
+      if (calls === 1) await bots.updateWebhook(w.id, () => ({ url: "https://hooks.example.com/moved" }));
+      return { events: [...w.events, "bot.deleted"], description: null };
+    });
+    assert.equal(calls, 2);
+    assert.equal(updated.webhook.url, "https://hooks.example.com/moved");
+    assert.deepEqual(updated.webhook.events, ["bot.created", "bot.deleted"]);
+    assert.equal(updated.webhook.description, null);
+
+    const stale = await problemOf(bots.deleteWebhook(created.webhook.id, created.etag));
+    assert.equal(stale.status, 412);
+    assert.equal(stale.type, "/problems/precondition-failed");
+    assert.equal(stale.etag, updated.etag, "the 412 carries the current ETag");
+
+    const rotated = await bots.rotateWebhookSecret(created.webhook.id);
+    assert.match(rotated.webhook.secret, /^whsec_/);
+    assert.notEqual(rotated.webhook.secret, created.webhook.secret);
+
+    await bots.deleteWebhook(created.webhook.id, rotated.etag);
+    await bots.deleteWebhook(second.webhook.id);
+    const gone = await problemOf(bots.getWebhook(created.webhook.id));
+    assert.equal(gone.status, 404);
+  });
+
+  it("turns a refused field and another user's webhook into problems", async () => {
+    const { bots } = await newClient();
+    const invalid = await problemOf(bots.createWebhook({ url: "https://hooks.example.com/a", events: ["bot.renamed"] }));
+    assert.equal(invalid.status, 422);
+    const { webhook } = await bots.createWebhook({ url: "https://hooks.example.com/a", events: ["*"] });
+    const { bots: other } = await newClient();
+    assert.equal((await problemOf(other.getWebhook(webhook.id))).status, 404);
+    const listing = other.webhookDeliveries(webhook.id).next();
+    assert.equal((await problemOf(listing)).status, 404);
+  });
+
+  it("sends deliveries that verifyWebhook accepts, with either secret during a rotation", async () => {
+    const received = [];
+    let arrived = () => {};
+    const receiver = createServer((req, res) => {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(204).end();
+        arrived();
+      });
+    });
+    await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const next = async (n) => {
+      while (received.length < n) await new Promise((resolve) => (arrived = resolve));
+      return received[n - 1];
+    };
+    try {
+      const { bots } = await newClient();
+      const { port } = receiver.address();
+      const hook = await bots.createWebhook({ url: `http://127.0.0.1:${port}/hooks`, events: ["bot.created"] });
+
+      const { bot } = await bots.create({ name: "Announced", model: "gpt-4o-mini" });
+      const first = await next(1);
+      await verifyWebhook(hook.webhook.secret, first.headers, first.body);
+      const event = JSON.parse(first.body.toString("utf8"));
+      assert.equal(event.type, "bot.created");
+      assert.equal(event.bot_id, bot.id);
+      assert.equal(first.headers["webhook-id"], `evt_${event.id}`);
+      const other = await bots.createWebhook({ url: "https://hooks.example.com/other", events: ["bot.deleted"] });
+      await assert.rejects(verifyWebhook(other.webhook.secret, first.headers, first.body), { name: "WebhookVerificationError", reason: "signature" });
+
+      const rotated = await bots.rotateWebhookSecret(hook.webhook.id);
+      await bots.create({ name: "Announced again", model: "gpt-4o-mini" });
+      const second = await next(2);
+      assert.equal(second.headers["webhook-signature"].split(" ").length, 2, "the new secret's signature and the old one's");
+      await verifyWebhook(rotated.webhook.secret, second.headers, second.body);
+      await verifyWebhook(hook.webhook.secret, second.headers, new Uint8Array(second.body));
+      await verifyWebhook(hook.webhook.secret, new Headers(second.headers), second.body.toString("utf8"));
+
+      // The attempts are recorded after the receiver answered: wait for both.
+      const deadline = Date.now() + 60_000;
+      let deliveries;
+      do {
+        deliveries = [];
+        for await (const d of bots.webhookDeliveries(hook.webhook.id)) deliveries.push(d);
+        if (deliveries.length === 2 && deliveries.every((d) => d.state === "delivered")) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      } while (Date.now() < deadline);
+      assert.deepEqual(deliveries.map((d) => [d.state, d.attempts, d.last_status]), [
+        ["delivered", 1, 204],
+        ["delivered", 1, 204],
+      ]);
+      assert.equal(deliveries[1].event_id, event.id, "newest first");
+    } finally {
+      receiver.close();
+    }
+  });
+});
+
+describe("verifyWebhook", () => {
+  // The Standard Webhooks specification's published test vector, as literal values.
+  const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const body = '{"test": 2432232314}';
+  const signature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+  const now = new Date(1614265330 * 1000);
+  const headers = (sig = signature) => ({ "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1614265330", "webhook-signature": sig });
+  const refused = (reason) => ({ name: "WebhookVerificationError", reason });
+
+  it("accepts the Standard Webhooks test vector, from any form of headers and body", async () => {
+    await verifyWebhook(secret, headers(), body, { now });
+    await verifyWebhook(secret.slice("whsec_".length), new Headers(headers()), new TextEncoder().encode(body), { now });
+    await verifyWebhook(secret, { "Webhook-Id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "Webhook-Timestamp": "1614265330", "Webhook-Signature": signature }, body, { now });
+  });
+
+  it("accepts any one of several signatures, skipping other versions", async () => {
+    await verifyWebhook(secret, headers(`v1,Ym9ndXMgc2lnbmF0dXJlIG9mIGFub3RoZXIgc2VjcmV0IQ== v2,whatever ${signature}`), body, { now });
+  });
+
+  it("refuses another body, another secret, another version and missing headers", async () => {
+    await assert.rejects(verifyWebhook(secret, headers(), '{"test": 2432232315}', { now }), refused("signature"));
+    await assert.rejects(verifyWebhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSx", headers(), body, { now }), refused("signature"));
+    await assert.rejects(verifyWebhook(secret, headers(`v2,${signature.slice(3)}`), body, { now }), refused("signature"));
+    const { "webhook-signature": _, ...unsigned } = headers();
+    await assert.rejects(verifyWebhook(secret, unsigned, body, { now }), refused("signature"));
+    const { "webhook-timestamp": __, ...undated } = headers();
+    await assert.rejects(verifyWebhook(secret, undated, body, { now }), refused("timestamp"));
+    await assert.rejects(verifyWebhook("whsec_not base64!", headers(), body, { now }), TypeError);
+  });
+
+  it("refuses a timestamp beyond the tolerance, either way", async () => {
+    const at = (seconds) => new Date(now.getTime() + seconds * 1000);
+    await assert.rejects(verifyWebhook(secret, headers(), body, { now: at(301) }), refused("timestamp"));
+    await assert.rejects(verifyWebhook(secret, headers(), body, { now: at(-301) }), refused("timestamp"));
+    await verifyWebhook(secret, headers(), body, { now: at(300) });
+    await assert.rejects(verifyWebhook(secret, headers(), body, { now: at(120), toleranceSeconds: 60 }), refused("timestamp"));
+    assert.ok(new WebhookVerificationError("timestamp", "x") instanceof Error);
+  });
+});
