@@ -73,9 +73,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("AVersionThatIsNotActiveCannotBeAliased", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"}) // version 1 is training
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"}) // version 1 is training
 		p := e.put(u, aliasPath(bot, "production"), map[string]any{"version": 1}, nil).problem(t, http.StatusConflict)
 		require.Equal(t, "/problems/version-not-ready", p.Type)
 		e.setStatus("error", "training failed", bot.Id)
@@ -86,9 +84,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("AVersionThatDoesNotExistIsNotFound", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		e.activate(bot.Id)
 		p := e.put(u, aliasPath(bot, "production"), map[string]any{"version": 7}, nil).problem(t, http.StatusNotFound)
 		require.Contains(t, p.Detail, "version 7")
@@ -96,9 +92,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("BadNamesAreRefused", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		e.activate(bot.Id)
 		for _, name := range []string{"Production", "1st", "-x", "a_b", "a%20b", "a" + fmt.Sprintf("%040d", 0)} {
 			e.put(u, aliasPath(bot, name), map[string]any{"version": 1}, nil).problem(t, http.StatusUnprocessableEntity)

@@ -33,9 +33,7 @@ func TestBotConfig(t *testing.T) {
 
 	t.Run("ByLatestAliasAndNumber", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "model": "gpt-4o", "temperature": 0.3, "system_prompt": "Be kind."})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "model": "gpt-4o", "temperature": 0.3, "system_prompt": "Be kind."})
 		e.activate(bot.Id)
 		res := e.put(u, botPath(bot.Id), map[string]any{"system_prompt": "Be brief."}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))

@@ -56,6 +56,15 @@ func setup(t *testing.T) *env {
 	return setupWith(t, envConfig{})
 }
 
+// setupBot is setup with a new user who owns a bot made of body: where most tests of one bot
+// start.
+func setupBot(t *testing.T, body map[string]any) (*env, user, api.BotResponse) {
+	t.Helper()
+	e := setup(t)
+	u := newUser(t)
+	return e, u, e.createBot(u, body)
+}
+
 // envConfig varies the server of a test; the zero value is setup's.
 type envConfig struct {
 	// trainer works training jobs with training; nil queues them only.

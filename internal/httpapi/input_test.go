@@ -45,9 +45,7 @@ var inQueryParams = []struct {
 // name rather than dropped (Go's query parser would drop the whole pair).
 func TestQuerySemicolonIsRefusedByName(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Support"})
+	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 	target := func(path string) string {
 		if strings.HasPrefix(path, "/status-events") {
 			return botPath(bot.Id, path)
@@ -96,9 +94,7 @@ func requireDeleteRefusedByConfirm(t *testing.T, e *env, u user, query string) {
 // A parameter that holds one value is refused by name when it is given twice.
 func TestRepeatedQueryParameterIsRefusedByName(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Support"})
+	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 	for _, p := range inQueryParams {
 		t.Run(p.op+"With"+camel(p.name)+"GivenTwiceNamesIt", func(t *testing.T) {
 			t.Parallel()
@@ -278,9 +274,7 @@ func TestContentEncodingOtherThanIdentityIsRefused(t *testing.T) {
 // written for the refused request.
 func TestBodyOnAnOperationThatTakesNone(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Support"})
+	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 	e.activate(bot.Id)
 	deleted := e.createBot(u, map[string]any{"name": "Deleted"})
 	require.Equal(t, http.StatusOK, e.delete(u, botPath(deleted.Id)+"?confirm=true", nil).code)

@@ -89,9 +89,7 @@ func TestBotNamesAreUniquePerOwner(t *testing.T) {
 
 	t.Run("DeletedBotsNameIsFreeAgain", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		old := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, old := setupBot(t, map[string]any{"name": "Support"})
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(old.Id)+"?confirm=true", nil).code)
 		fresh := e.createBot(u, map[string]any{"name": "SUPPORT"})
 		require.NotEqual(t, old.Id, fresh.Id)
@@ -116,9 +114,7 @@ func TestBotNamesAreUniquePerOwner(t *testing.T) {
 
 	t.Run("RenameToAnotherCaseOfItsOwnNameWorks", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Alpha"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Alpha"})
 		res := e.put(u, botPath(bot.Id), map[string]any{"name": "ALPHA"}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		require.Equal(t, []string{"ALPHA"}, lifeNames(lifeList(t, e, u)))

@@ -19,9 +19,7 @@ func TestDeleteBot(t *testing.T) {
 		for name, query := range map[string]string{"NoConfirm": "", "ConfirmFalse": "?confirm=false"} {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				e := setup(t)
-				u := newUser(t)
-				bot := e.createBot(u, map[string]any{"name": "Support"})
+				e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 				p := e.delete(u, botPath(bot.Id)+query, nil).problem(t, http.StatusPreconditionRequired)
 				require.Equal(t, "/problems/confirmation-required", p.Type)
 				require.Contains(t, p.Detail, "If-Match")
@@ -92,9 +90,7 @@ func TestDeleteBot(t *testing.T) {
 
 	t.Run("DeletedBotIsGoneFromEveryOperation", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		kept := e.createBot(u, map[string]any{"name": "Kept"})
+		e, u, kept := setupBot(t, map[string]any{"name": "Kept"})
 		bot := e.createBot(u, map[string]any{"name": "Support"})
 		current := e.get(u, botPath(bot.Id)).header.Get("ETag")
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
@@ -161,9 +157,7 @@ func TestRestoreBot(t *testing.T) {
 
 	t.Run("BotThatWasNotActiveComesBackInTraining", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		e.authzFor(t).setStatus("error", "the provider refused the prompt", bot.Id)
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
 
@@ -176,9 +170,7 @@ func TestRestoreBot(t *testing.T) {
 
 	t.Run("NameTakenMeanwhileConflictsAndTheBotStaysDeleted", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
 		taker := e.createBot(u, map[string]any{"name": "SUPPORT"})
 
@@ -196,9 +188,7 @@ func TestRestoreBot(t *testing.T) {
 
 	t.Run("BotThatIsNotDeletedConflicts", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		before := lifeLoad(t, e, bot.Id)
 		p := e.post(u, botPath(bot.Id, "/restore"), nil).problem(t, http.StatusConflict)
 		require.Equal(t, "/problems/conflict", p.Type)

@@ -17,9 +17,7 @@ func TestTrainBot(t *testing.T) {
 	for name, status := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := setup(t)
-			u := newUser(t)
-			bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 1.1})
+			e, u, bot := setupBot(t, map[string]any{"name": "Support", "temperature": 1.1})
 			e.authzFor(t).setStatus(status, "x", bot.Id)
 			before := e.get(u, botPath(bot.Id))
 

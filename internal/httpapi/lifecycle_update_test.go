@@ -45,9 +45,7 @@ func TestUpdateBot(t *testing.T) {
 
 	t.Run("NullDescriptionClearsIt", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, full())
+		e, u, bot := setupBot(t, full())
 		res := e.put(u, botPath(bot.Id), map[string]any{"description": nil}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		got := lifeJSON(t, e.get(u, botPath(bot.Id)))
@@ -106,9 +104,7 @@ func TestUpdateBot(t *testing.T) {
 		for name, c := range cases {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				e := setup(t)
-				u := newUser(t)
-				bot := e.createBot(u, full())
+				e, u, bot := setupBot(t, full())
 				e.authzFor(t).setStatus("active", "trained on the latest prompt", bot.Id)
 
 				res := e.put(u, botPath(bot.Id), c.body, nil)
@@ -217,9 +213,7 @@ func TestConcurrentWrites(t *testing.T) {
 
 	t.Run("ConcurrentDuplicatesGetDistinctDefaultNames", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		src := e.createBot(u, map[string]any{"name": "X"})
+		e, u, src := setupBot(t, map[string]any{"name": "X"})
 
 		const n = 10
 		duplicates := make([]request, n)

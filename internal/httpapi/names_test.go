@@ -79,9 +79,7 @@ func TestNamesThatLookTheSameAreOneName(t *testing.T) {
 
 func TestNamesAreStoredInNFC(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	created := e.createBot(u, map[string]any{"name": "  Cafe\u0301 "})
+	e, u, created := setupBot(t, map[string]any{"name": "  Cafe\u0301 "})
 	require.Equal(t, "Caf\u00e9", created.Name)
 	var stored string
 	require.NoError(t, e.pool.QueryRow(context.Background(), "SELECT name FROM bots WHERE id = $1", created.Id).Scan(&stored))

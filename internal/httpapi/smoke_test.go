@@ -9,9 +9,7 @@ import (
 
 func TestCreateThenGet(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Support"})
+	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 	res := e.get(u, botPath(bot.Id))
 	require.Equal(t, http.StatusOK, res.code)
 	e.do(request{method: http.MethodPatch, path: "/api/v1/bots"}).problem(t, http.StatusMethodNotAllowed)

@@ -80,9 +80,7 @@ func TestRevertBotVersion(t *testing.T) {
 
 	t.Run("ABotInErrorComesBackActive", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "system_prompt": "Be kind."})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "system_prompt": "Be kind."})
 		e.activate(bot.Id)
 		res := e.put(u, botPath(bot.Id), map[string]any{"model": "gpt-4o"}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -98,9 +96,7 @@ func TestRevertBotVersion(t *testing.T) {
 
 	t.Run("ToAVersionThatIsNotActiveTrains", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "system_prompt": "Be kind."})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "system_prompt": "Be kind."})
 		e.setStatus("error", "the provider was down", bot.Id)
 		res := e.put(u, botPath(bot.Id), map[string]any{"system_prompt": "Be brief."}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -123,9 +119,7 @@ func TestRevertBotVersion(t *testing.T) {
 
 	t.Run("ARevertCanBeReverted", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 0.1})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "temperature": 0.1})
 		e.activate(bot.Id)
 		res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.2}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -143,9 +137,7 @@ func TestRevertBotVersion(t *testing.T) {
 
 	t.Run("IfMatchMakesItConditional", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		e.activate(bot.Id)
 		tag := e.get(u, botPath(bot.Id)).header.Get("ETag")
 		res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 1.1}, nil)
@@ -180,9 +172,7 @@ func TestRevertBotVersion(t *testing.T) {
 
 	t.Run("ARevertRacingEditsLeavesConsecutiveNumbers", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 0})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "temperature": 0})
 		e.activate(bot.Id)
 		reqs := make([]request, 12)
 		for i := range reqs {

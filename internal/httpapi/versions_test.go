@@ -36,9 +36,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("ACreatedBotHasVersionOne", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "model": "gpt-4o", "temperature": 0.3, "system_prompt": "Be kind."})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "model": "gpt-4o", "temperature": 0.3, "system_prompt": "Be kind."})
 		require.Equal(t, int32(1), bot.ConfigVersion)
 
 		list := e.versions(u, bot)
@@ -61,9 +59,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("EachChangeOfTheConfigurationRecordsTheNextVersion", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 0.3, "system_prompt": "Be kind."})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "temperature": 0.3, "system_prompt": "Be kind."})
 		edits := []map[string]any{
 			{"temperature": 0.9},
 			{"model": "gpt-4o"},
@@ -98,9 +94,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("OtherEditsRecordNoVersion", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 0.3, "system_prompt": "Be kind."})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "temperature": 0.3, "system_prompt": "Be kind."})
 		for _, edit := range []map[string]any{
 			{"name": "Renamed"},
 			{"description": "Now described."},
@@ -142,9 +136,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("PagesAreNewestFirstWithTheTotal", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		for i := range 4 {
 			res := e.put(u, botPath(bot.Id), map[string]any{"temperature": float64(i+1) / 10}, nil)
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -193,9 +185,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("ADeletedBotsVersionsAreNotFoundAndComeBackWithIt", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 1.2}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		res = e.delete(u, botPath(bot.Id), map[string]string{"If-Match": "*"})
@@ -210,9 +200,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("AMissingNumberIsNotFound", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		p := e.get(u, botPath(bot.Id, "/versions/2")).problem(t, http.StatusNotFound)
 		require.Contains(t, p.Detail, "no version with this number")
 		e.get(u, botPath(bot.Id, "/versions/0")).problem(t, http.StatusUnprocessableEntity)
@@ -220,9 +208,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("AVersionAnswersIfNoneMatchWith304", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		_, first := e.version(u, bot, 1)
 		tag := first.header.Get("ETag")
 		require.Regexp(t, `^"[^"]+"$`, tag, "a strong ETag")
@@ -247,9 +233,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("OnlyAnActiveVersionMayBeCachedForever", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		_, res := e.version(u, bot, 1)
 		require.Equal(t, "no-store", res.header.Get("Cache-Control"), "a version in training still changes")
 
@@ -270,9 +254,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("ASupersededVersionKeepsItsStatus", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		e.activate(bot.Id)
 		res := e.put(u, botPath(bot.Id), map[string]any{"system_prompt": "Be brief."}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -288,9 +270,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("ConcurrentEditsNumberTheirVersionsWithoutGaps", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 0})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "temperature": 0})
 		reqs := make([]request, 10)
 		for i := range reqs {
 			reqs[i] = request{method: http.MethodPut, path: botPath(bot.Id), as: &u, body: map[string]any{"temperature": float64(i+1) / 10}}
@@ -318,9 +298,7 @@ func TestBotVersions(t *testing.T) {
 // change a recorded configuration.
 func TestBotVersionsAreImmutable(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Support", "system_prompt": "Be kind."})
+	e, _, bot := setupBot(t, map[string]any{"name": "Support", "system_prompt": "Be kind."})
 	_, err := e.pool.Exec(context.Background(), `UPDATE bot_versions SET system_prompt = 'Be rude.' WHERE bot_id = $1`, bot.Id)
 	require.ErrorContains(t, err, "immutable")
 	_, err = e.pool.Exec(context.Background(), `UPDATE bot_versions SET status = 'active' WHERE bot_id = $1`, bot.Id)
@@ -336,9 +314,7 @@ func TestBotVersionsAreImmutable(t *testing.T) {
 // A version is immutable: no method changes it.
 func TestAVersionCannotBeChanged(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Support"})
+	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 	for _, method := range []string{http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodPost} {
 		res := e.do(request{method: method, path: botPath(bot.Id, "/versions/1"), as: &u, body: map[string]any{"temperature": 1}})
 		res.problem(t, http.StatusMethodNotAllowed)
