@@ -120,3 +120,11 @@ func TestBotNamesAreUniquePerOwner(t *testing.T) {
 		require.Equal(t, []string{"ALPHA"}, lifeNames(lifeList(t, e, u)))
 	})
 }
+
+func TestCreateThenGet(t *testing.T) {
+	t.Parallel()
+	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
+	res := e.get(u, botPath(bot.Id))
+	require.Equal(t, http.StatusOK, res.code)
+	e.do(request{method: http.MethodPatch, path: "/api/v1/bots"}).problem(t, http.StatusMethodNotAllowed)
+}
