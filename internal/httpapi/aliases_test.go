@@ -243,9 +243,7 @@ func TestBotAliases(t *testing.T) {
 		bot := e.twoActiveVersions(owner, map[string]any{"name": "Private"})
 		require.Equal(t, http.StatusCreated, e.put(owner, aliasPath(bot, "production"), map[string]any{"version": 1}, nil).code)
 
-		e.get(stranger, botPath(bot.Id, "/aliases")).problem(t, http.StatusNotFound)
-		e.get(stranger, aliasPath(bot, "production")).problem(t, http.StatusNotFound)
-		e.get(stranger, aliasPath(bot, "production", "/history")).problem(t, http.StatusNotFound)
+		e.getNotFound(stranger, botPath(bot.Id, "/aliases"), aliasPath(bot, "production"), aliasPath(bot, "production", "/history"))
 		e.put(stranger, aliasPath(bot, "production"), map[string]any{"version": 2}, nil).problem(t, http.StatusNotFound)
 		e.put(stranger, aliasPath(bot, "production"), map[string]any{"version": 2}, map[string]string{"If-Match": `"1"`}).problem(t, http.StatusNotFound)
 		e.delete(stranger, aliasPath(bot, "production"), nil).problem(t, http.StatusNotFound)
@@ -262,8 +260,7 @@ func TestBotAliases(t *testing.T) {
 		e.put(u, aliasPath(bot, "production"), map[string]any{"version": 2}, nil).problem(t, http.StatusNotFound)
 		e.put(u, aliasPath(bot, "staging"), map[string]any{"version": 2}, nil).problem(t, http.StatusNotFound)
 		e.delete(u, aliasPath(bot, "production"), nil).problem(t, http.StatusNotFound)
-		e.get(u, aliasPath(bot, "production")).problem(t, http.StatusNotFound)
-		e.get(u, botPath(bot.Id, "/aliases")).problem(t, http.StatusNotFound)
+		e.getNotFound(u, aliasPath(bot, "production"), botPath(bot.Id, "/aliases"))
 
 		require.Equal(t, http.StatusOK, e.post(u, botPath(bot.Id, "/restore"), nil).code)
 		var a api.BotAlias

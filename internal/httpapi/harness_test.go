@@ -386,6 +386,15 @@ func (e *env) delete(u user, path string, header map[string]string) *response {
 	return e.do(request{method: http.MethodDelete, path: path, as: &u, header: header})
 }
 
+// getNotFound checks that each path answers u's GET with a 404 problem: what missing, deleted
+// and other users' private things all answer alike.
+func (e *env) getNotFound(u user, paths ...string) {
+	e.t.Helper()
+	for _, p := range paths {
+		e.get(u, p).problem(e.t, http.StatusNotFound)
+	}
+}
+
 // createBot creates a bot and fails the test unless it gets 201.
 func (e *env) createBot(u user, body map[string]any) api.BotResponse {
 	e.t.Helper()

@@ -179,8 +179,7 @@ func TestBotVersions(t *testing.T) {
 		e := setup(t)
 		owner, stranger := newUser(t), newUser(t)
 		bot := e.createBot(owner, map[string]any{"name": "Private"})
-		e.get(stranger, botPath(bot.Id, "/versions")).problem(t, http.StatusNotFound)
-		e.get(stranger, botPath(bot.Id, "/versions/1")).problem(t, http.StatusNotFound)
+		e.getNotFound(stranger, botPath(bot.Id, "/versions"), botPath(bot.Id, "/versions/1"))
 	})
 
 	t.Run("ADeletedBotsVersionsAreNotFoundAndComeBackWithIt", func(t *testing.T) {
@@ -190,8 +189,7 @@ func TestBotVersions(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		res = e.delete(u, botPath(bot.Id), map[string]string{"If-Match": "*"})
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
-		e.get(u, botPath(bot.Id, "/versions")).problem(t, http.StatusNotFound)
-		e.get(u, botPath(bot.Id, "/versions/1")).problem(t, http.StatusNotFound)
+		e.getNotFound(u, botPath(bot.Id, "/versions"), botPath(bot.Id, "/versions/1"))
 
 		res = e.post(u, botPath(bot.Id, "/restore"), nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
