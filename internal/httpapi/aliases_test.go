@@ -41,8 +41,7 @@ func TestBotAliases(t *testing.T) {
 		res := e.put(u, aliasPath(bot, "production"), map[string]any{"version": 1}, nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
 		require.Equal(t, aliasPath(bot, "production"), res.header.Get("Location"))
-		var a api.BotAlias
-		res.decode(t, &a)
+		a := decoded[api.BotAlias](t, res)
 		require.Equal(t, "production", a.Name)
 		require.Equal(t, int32(1), a.Version)
 		first := res.header.Get("ETag")
@@ -184,8 +183,7 @@ func TestBotAliases(t *testing.T) {
 
 		res := e.get(u, botPath(bot.Id, "/aliases"))
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
-		var list api.BotAliasList
-		res.decode(t, &list)
+		list := decoded[api.BotAliasList](t, res)
 		require.Len(t, list.Items, 2)
 		require.Equal(t, "production", list.Items[0].Name)
 		require.Equal(t, int32(2), list.Items[0].Version)

@@ -16,8 +16,7 @@ func (e *env) config(u user, bot api.BotResponse, query string) (api.BotConfig, 
 	e.t.Helper()
 	res := e.get(u, botPath(bot.Id, "/config"+query))
 	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
-	var c api.BotConfig
-	res.decode(e.t, &c)
+	c := decoded[api.BotConfig](e.t, res)
 	return c, res
 }
 

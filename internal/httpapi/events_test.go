@@ -211,8 +211,7 @@ func TestBotEventsRecordEveryChange(t *testing.T) {
 	t.Run("ACopyIsToldWithItsSource", func(t *testing.T) {
 		res := e.post(owner, botPath(id, "/duplicate"), map[string]any{})
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
-		var copied api.BotResponse
-		res.decode(t, &copied)
+		copied := decoded[api.BotResponse](t, res)
 		evs := e.eventHistory(owner, copied.Id)
 		// The copy trains: its training may already have ended, with a status change.
 		require.GreaterOrEqual(t, len(evs), 2)

@@ -411,8 +411,7 @@ func (e *env) create(u user, body map[string]any) (api.BotResponse, *response) {
 	}
 	res := e.post(u, "/api/v1/bots", body)
 	require.Equal(e.t, http.StatusCreated, res.code, string(res.body))
-	var bot api.BotResponse
-	res.decode(e.t, &bot)
+	bot := decoded[api.BotResponse](e.t, res)
 	return bot, res
 }
 
@@ -455,13 +454,20 @@ func (r *response) decode(t testing.TB, v any) {
 	require.NoError(t, json.Unmarshal(r.body, v), string(r.body))
 }
 
+// decoded is r's JSON body as a T, failing the test if it is not one.
+func decoded[T any](t testing.TB, r *response) T {
+	t.Helper()
+	var v T
+	r.decode(t, &v)
+	return v
+}
+
 // problem decodes a problem body and checks that it is one, with the expected status.
 func (r *response) problem(t testing.TB, status int) api.Problem {
 	t.Helper()
 	require.Equal(t, status, r.code, string(r.body))
 	require.Equal(t, "application/problem+json", r.header.Get("Content-Type"))
-	var p api.Problem
-	r.decode(t, &p)
+	p := decoded[api.Problem](t, r)
 	require.Equal(t, int32(status), p.Status)
 	require.NotEmpty(t, p.Type)
 	require.NotEmpty(t, p.Title)

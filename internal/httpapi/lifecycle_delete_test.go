@@ -56,8 +56,7 @@ func TestDeleteBot(t *testing.T) {
 
 				res := e.delete(u, botPath(bot.Id)+c.query, header)
 				require.Equal(t, http.StatusOK, res.code, string(res.body))
-				var del api.BotDeleted
-				res.decode(t, &del)
+				del := decoded[api.BotDeleted](t, res)
 				require.Equal(t, bot.Id, del.Id)
 				require.True(t, bool(del.Deleted))
 				require.True(t, del.DeletedAt.After(bot.CreatedAt), "deleted_at %s is not after created_at %s", del.DeletedAt, bot.CreatedAt)

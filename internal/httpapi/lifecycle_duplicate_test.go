@@ -26,8 +26,7 @@ func TestDuplicateBot(t *testing.T) {
 		res := e.post(u, botPath(id, "/duplicate"), body)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
 		lifeETag(t, res)
-		var bot api.BotResponse
-		res.decode(t, &bot)
+		bot := decoded[api.BotResponse](t, res)
 		require.Equal(t, "/api/v1/bots/"+bot.Id.String(), res.header.Get("Location"))
 		return bot
 	}
@@ -39,8 +38,7 @@ func TestDuplicateBot(t *testing.T) {
 
 		res := e.post(u, botPath(src.Id, "/duplicate"), nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
-		var dup api.BotResponse
-		res.decode(t, &dup)
+		dup := decoded[api.BotResponse](t, res)
 		require.Equal(t, "/api/v1/bots/"+dup.Id.String(), res.header.Get("Location"))
 		require.Equal(t, lifeETag(t, res), lifeETag(t, e.get(u, botPath(dup.Id))))
 

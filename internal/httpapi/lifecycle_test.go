@@ -24,8 +24,7 @@ func TestListModels(t *testing.T) {
 		t.Helper()
 		res := e.get(newUser(t), "/api/v1/models")
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
-		var list api.ModelList
-		res.decode(t, &list)
+		list := decoded[api.ModelList](t, res)
 		require.NotEmpty(t, list.Items)
 		return list.Items
 	}

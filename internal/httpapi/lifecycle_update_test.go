@@ -74,8 +74,7 @@ func TestUpdateBot(t *testing.T) {
 			require.NotContains(t, tags, tag, "after %v", body)
 			tags = append(tags, tag)
 
-			var bot api.BotResponse
-			res.decode(t, &bot)
+			bot := decoded[api.BotResponse](t, res)
 			require.False(t, bot.UpdatedAt.Before(prev.UpdatedAt), "updated_at went from %s back to %s", prev.UpdatedAt, bot.UpdatedAt)
 			require.True(t, bot.CreatedAt.Equal(prev.CreatedAt), "created_at changed")
 			require.Equal(t, tag, lifeETag(t, e.get(u, botPath(bot.Id))))
@@ -224,8 +223,7 @@ func TestConcurrentWrites(t *testing.T) {
 		var got []string
 		for i, res := range e.race(duplicates) {
 			require.Equal(t, http.StatusCreated, res.code, "duplicate %d: %s", i, res.body)
-			var bot api.BotResponse
-			res.decode(t, &bot)
+			bot := decoded[api.BotResponse](t, res)
 			got = append(got, bot.Name)
 		}
 		want := []string{"X (copy)"}

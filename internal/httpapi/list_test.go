@@ -29,8 +29,7 @@ func lstList(e *env, u user, query url.Values) api.BotList {
 	}
 	res := e.get(u, path)
 	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
-	var list api.BotList
-	res.decode(e.t, &list)
+	list := decoded[api.BotList](e.t, res)
 	return list
 }
 

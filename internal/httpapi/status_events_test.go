@@ -49,8 +49,7 @@ func TestStatusHistoryIsScopedToTheCaller(t *testing.T) {
 				return
 			}
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
-			var page api.StatusEventList
-			res.decode(t, &page)
+			page := decoded[api.StatusEventList](t, res)
 			require.Equal(t, c.total, page.Total)
 			require.Equal(t, c.want, transitions(page.Items))
 		})

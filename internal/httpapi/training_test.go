@@ -39,8 +39,7 @@ func (e *env) history(u user, id uuid.UUID) []api.StatusEvent {
 	e.t.Helper()
 	res := e.get(u, botPath(id, "/status-events?limit=100"))
 	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
-	var list api.StatusEventList
-	res.decode(e.t, &list)
+	list := decoded[api.StatusEventList](e.t, res)
 	require.Equal(e.t, int64(len(list.Items)), list.Total)
 	return list.Items
 }
@@ -223,8 +222,7 @@ func TestAnUpdateOfABotInTrainingQueuesATrainingOfItsNewVersion(t *testing.T) {
 // decodeBot reads a bot from an answer.
 func decodeBot(t *testing.T, res *response) api.BotResponse {
 	t.Helper()
-	var bot api.BotResponse
-	res.decode(t, &bot)
+	bot := decoded[api.BotResponse](t, res)
 	return bot
 }
 

@@ -74,8 +74,7 @@ func TestListQueryParameters(t *testing.T) {
 				valNamesOnly(t, res, "query", c.field)
 			default:
 				require.Equal(t, http.StatusOK, res.code, string(res.body))
-				var list api.BotList
-				res.decode(t, &list)
+				list := decoded[api.BotList](t, res)
 				require.Equal(t, c.total, list.Total)
 				require.Len(t, list.Items, c.items)
 			}
@@ -107,8 +106,7 @@ func TestListQueryParameters(t *testing.T) {
 			valClientError(t, res)
 			return
 		}
-		var list api.BotList
-		res.decode(t, &list)
+		list := decoded[api.BotList](t, res)
 		require.Equal(t, int64(1), list.Total)
 	})
 	t.Run("RepeatedJunkValuesOfOneParameterNeverFailTheServer", func(t *testing.T) {

@@ -25,8 +25,7 @@ func (e *env) diff(u user, bot api.BotResponse, number, against int) (api.Versio
 	res := e.get(u, path)
 	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
 	require.Equal(e.t, "application/json-patch+json", res.header.Get("Content-Type"))
-	var p api.VersionPatch
-	res.decode(e.t, &p)
+	p := decoded[api.VersionPatch](e.t, res)
 	return p, res
 }
 
@@ -209,8 +208,7 @@ func TestBotVersionDiff(t *testing.T) {
 		for n := 1; n < count; {
 			res := e.put(u, botPath(bot.Id), random(), nil)
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
-			var got api.BotResponse
-			res.decode(t, &got)
+			got := decoded[api.BotResponse](t, res)
 			n = int(got.ConfigVersion)
 		}
 		configs := map[int][]byte{}

@@ -51,8 +51,7 @@ func TestRevertBotVersion(t *testing.T) {
 		require.Equal(t, botPath(bot.Id, "/versions/3"), res.header.Get("Location"))
 		require.Equal(t, `"3-active"`, res.header.Get("ETag"))
 		require.Equal(t, "private, max-age=31536000, immutable", res.header.Get("Cache-Control"))
-		var v api.BotVersion
-		res.decode(t, &v)
+		v := decoded[api.BotVersion](t, res)
 		require.Equal(t, int32(3), v.Number)
 		require.Equal(t, api.Revert, v.Source)
 		require.Equal(t, int32(1), v.RevertedFrom.MustGet())
@@ -105,8 +104,7 @@ func TestRevertBotVersion(t *testing.T) {
 		res = e.revert(u, bot, 1, nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
 		require.Equal(t, "no-store", res.header.Get("Cache-Control"))
-		var v api.BotVersion
-		res.decode(t, &v)
+		v := decoded[api.BotVersion](t, res)
 		require.Equal(t, api.BotStatusTraining, v.Status)
 		require.Equal(t, "Be kind.", v.SystemPrompt)
 		require.Nil(t, e.preparedConfig(bot.Id, 3))
@@ -126,8 +124,7 @@ func TestRevertBotVersion(t *testing.T) {
 		require.Equal(t, http.StatusCreated, e.revert(u, bot, 1, nil).code)
 		res = e.revert(u, bot, 2, nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
-		var v api.BotVersion
-		res.decode(t, &v)
+		v := decoded[api.BotVersion](t, res)
 		require.Equal(t, int32(4), v.Number)
 		require.Equal(t, 0.2, v.Temperature)
 		require.Equal(t, api.BotStatusActive, v.Status)

@@ -16,8 +16,7 @@ func (e *env) versions(u user, bot api.BotResponse) api.BotVersionList {
 	e.t.Helper()
 	res := e.get(u, botPath(bot.Id, "/versions?limit=100"))
 	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
-	var list api.BotVersionList
-	res.decode(e.t, &list)
+	list := decoded[api.BotVersionList](e.t, res)
 	return list
 }
 
@@ -26,8 +25,7 @@ func (e *env) version(u user, bot api.BotResponse, number int) (api.BotVersion, 
 	e.t.Helper()
 	res := e.get(u, botPath(bot.Id, fmt.Sprintf("/versions/%d", number)))
 	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
-	var v api.BotVersion
-	res.decode(e.t, &v)
+	v := decoded[api.BotVersion](e.t, res)
 	return v, res
 }
 
@@ -69,8 +67,7 @@ func TestBotVersions(t *testing.T) {
 		for i, edit := range edits {
 			res := e.put(u, botPath(bot.Id), edit, nil)
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
-			var got api.BotResponse
-			res.decode(t, &got)
+			got := decoded[api.BotResponse](t, res)
 			require.Equal(t, int32(i+2), got.ConfigVersion, "after %v", edit)
 		}
 
@@ -103,8 +100,7 @@ func TestBotVersions(t *testing.T) {
 		} {
 			res := e.put(u, botPath(bot.Id), edit, nil)
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
-			var got api.BotResponse
-			res.decode(t, &got)
+			got := decoded[api.BotResponse](t, res)
 			require.Equal(t, int32(1), got.ConfigVersion, "after %v", edit)
 		}
 		require.Equal(t, int64(1), e.versions(u, bot).Total)
@@ -120,8 +116,7 @@ func TestBotVersions(t *testing.T) {
 
 		res = e.post(copier, botPath(src.Id, "/duplicate"), nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
-		var cp api.BotResponse
-		res.decode(t, &cp)
+		cp := decoded[api.BotResponse](t, res)
 		require.Equal(t, int32(1), cp.ConfigVersion)
 
 		list := e.versions(copier, cp)
@@ -145,8 +140,7 @@ func TestBotVersions(t *testing.T) {
 		for skip := 0; skip < 6; skip += 2 {
 			res := e.get(u, botPath(bot.Id, fmt.Sprintf("/versions?skip=%d&limit=2", skip)))
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
-			var page api.BotVersionList
-			res.decode(t, &page)
+			page := decoded[api.BotVersionList](t, res)
 			require.Equal(t, int64(5), page.Total)
 			require.Equal(t, int32(skip), page.Skip)
 			require.Equal(t, int32(2), page.Limit)
@@ -158,8 +152,7 @@ func TestBotVersions(t *testing.T) {
 
 		res := e.get(u, botPath(bot.Id, "/versions?skip=10"))
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
-		var past api.BotVersionList
-		res.decode(t, &past)
+		past := decoded[api.BotVersionList](t, res)
 		require.Empty(t, past.Items)
 		require.Equal(t, int64(5), past.Total)
 	})
@@ -276,8 +269,7 @@ func TestBotVersions(t *testing.T) {
 		seen := map[int32]bool{}
 		for _, res := range e.race(reqs) {
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
-			var got api.BotResponse
-			res.decode(t, &got)
+			got := decoded[api.BotResponse](t, res)
 			require.False(t, seen[got.ConfigVersion], "version %d answered twice", got.ConfigVersion)
 			seen[got.ConfigVersion] = true
 		}
