@@ -379,6 +379,25 @@ type Page struct {
 	Total int64
 }
 
+// countedRows reads one page of what a bot holds and the number of rows over all pages. The
+// count runs first and decides visibility: it has no row for a bot the caller may not see
+// (ErrNotFound), so that an empty page of a visible bot is told apart from a bot the caller
+// may not see. what names the rows in errors.
+func countedRows[R any](what string, count func() (int64, error), list func() ([]R, error)) ([]R, int64, error) {
+	total, err := count()
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, 0, ErrNotFound
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("count %s: %w", what, err)
+	}
+	rows, err := list()
+	if err != nil {
+		return nil, 0, fmt.Errorf("list %s: %w", what, err)
+	}
+	return rows, total, nil
+}
+
 // List returns a page of the caller's bots that are not deleted.
 func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Page, error) {
 	var pattern *string
