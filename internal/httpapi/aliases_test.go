@@ -34,8 +34,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("PutCreatesThenMoves", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
 
 		res := e.put(u, aliasPath(bot, "production"), map[string]any{"version": 1}, nil)
@@ -102,8 +101,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("IfMatchAndIfNoneMatch", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
 		path := aliasPath(bot, "production")
 
@@ -139,8 +137,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("ConcurrentMovesWithTheSameIfMatchMoveOnce", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
 		res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.1}, nil) // version 3, active
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -169,8 +166,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("ListAndHistory", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
 		for _, put := range []struct {
 			name    string
@@ -249,8 +245,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("ADeletedBotsAliasesAreKeptForItsRestore", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
 		require.Equal(t, http.StatusCreated, e.put(u, aliasPath(bot, "production"), map[string]any{"version": 1}, nil).code)
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id, "?confirm=true"), nil).code)

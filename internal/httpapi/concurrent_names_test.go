@@ -55,8 +55,7 @@ func TestConcurrentCreatesWithOneName(t *testing.T) {
 	for name, spell := range spellings {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := setup(t)
-			u := newUser(t)
+			e, u := setupUser(t)
 			var reqs []request
 			for i := range 30 {
 				reqs = append(reqs, request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: map[string]any{"name": spell(i), "model": "gpt-4o-mini"}})
@@ -86,8 +85,7 @@ func TestConcurrentRenamesToOneName(t *testing.T) {
 	for name, spell := range spellings {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := setup(t)
-			u := newUser(t)
+			e, u := setupUser(t)
 			var reqs []request
 			for i := range 10 {
 				bot := e.createBot(u, map[string]any{"name": fmt.Sprintf("Bot %d", i)})

@@ -15,8 +15,7 @@ import (
 // not as \u003c, \u003e and \u0026, in problems and in representations alike.
 func TestJSONIsNotHTMLEscaped(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	const name, description = `R&D <lab>`, `Answers "<b>" & "</b>" questions \u003c literally`
 	requireUnescaped := func(t *testing.T, res *response, want ...string) {
 		t.Helper()

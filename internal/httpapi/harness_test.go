@@ -56,12 +56,17 @@ func setup(t *testing.T) *env {
 	return setupWith(t, envConfig{})
 }
 
-// setupBot is setup with a new user who owns a bot made of body: where most tests of one bot
+// setupUser is setup with a new user, the caller of most tests.
+func setupUser(t *testing.T) (*env, user) {
+	t.Helper()
+	return setup(t), newUser(t)
+}
+
+// setupBot is setupUser with a bot of the user's made of body: where most tests of one bot
 // start.
 func setupBot(t *testing.T, body map[string]any) (*env, user, api.BotResponse) {
 	t.Helper()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	return e, u, e.createBot(u, body)
 }
 

@@ -162,8 +162,7 @@ func TestHeadOverTheWire(t *testing.T) {
 // A 405 lists HEAD among the methods of a path that answers GET.
 func TestHeadIsAnAllowedMethod(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	for _, path := range []string{"/healthz", "/api/v1/models", botPath(uuid.New())} {
 		res := e.do(request{method: http.MethodPatch, path: path, as: &u})
 		res.problem(t, http.StatusMethodNotAllowed)

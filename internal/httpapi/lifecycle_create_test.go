@@ -22,8 +22,7 @@ func TestCreateBot(t *testing.T) {
 
 	t.Run("AnswersCreatedWithLocationAndAStrongETag", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot, res := e.create(u, sent)
 		lifeETag(t, res)
 		require.Equal(t, "/api/v1/bots/"+bot.Id.String(), res.header.Get("Location"))
@@ -41,8 +40,7 @@ func TestCreateBot(t *testing.T) {
 
 	t.Run("GetAnswersTheSameETagAndBody", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		_, created := e.create(u, sent)
 
 		got := e.get(u, created.header.Get("Location"))
@@ -67,8 +65,7 @@ func TestBotNamesAreUniquePerOwner(t *testing.T) {
 		for name, c := range cases {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				e := setup(t)
-				u := newUser(t)
+				e, u := setupUser(t)
 				e.createBot(u, map[string]any{"name": c.first})
 				p := e.post(u, "/api/v1/bots", map[string]any{"name": c.second, "model": "gpt-4o-mini"}).problem(t, http.StatusConflict)
 				require.Equal(t, "/problems/name-taken", p.Type)
@@ -98,8 +95,7 @@ func TestBotNamesAreUniquePerOwner(t *testing.T) {
 
 	t.Run("RenameToATakenNameConflictsAndChangesNothing", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		e.createBot(u, map[string]any{"name": "Alpha"})
 		beta := e.createBot(u, map[string]any{"name": "Beta"})
 		before := e.get(u, botPath(beta.Id))

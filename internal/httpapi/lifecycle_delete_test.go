@@ -46,8 +46,7 @@ func TestDeleteBot(t *testing.T) {
 		for name, c := range cases {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				e := setup(t)
-				u := newUser(t)
+				e, u := setupUser(t)
 				bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 				var header map[string]string
 				if c.ifMatch != nil {
@@ -73,8 +72,7 @@ func TestDeleteBot(t *testing.T) {
 
 	t.Run("StaleIfMatchFailsAndKeepsTheBot", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 		require.Equal(t, http.StatusOK, e.put(u, botPath(bot.Id), map[string]any{"temperature": 1}, nil).code)
 		before := lifeLoad(t, e, bot.Id)
@@ -126,9 +124,7 @@ func TestRestoreBot(t *testing.T) {
 
 	t.Run("BringsTheBotBackAsItWas", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{
+		e, u, bot := setupBot(t, map[string]any{
 			"name": "Support", "description": "Orders.", "model": "claude-3-5-sonnet",
 			"temperature": 0.25, "system_prompt": "Be kind.", "is_public": true,
 		})

@@ -53,8 +53,7 @@ func TestListModels(t *testing.T) {
 
 	t.Run("EveryListedModelIsAcceptedOnCreate", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		for _, m := range models(t, e) {
 			bot := e.createBot(u, map[string]any{"name": "On " + m.Id, "model": m.Id})
 			require.Equal(t, m.Id, bot.Model)

@@ -27,8 +27,7 @@ func TestUpdateBot(t *testing.T) {
 
 	t.Run("UnsentFieldsKeepTheirValues", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot, before := e.create(u, full())
 
 		res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 1.3}, nil)
@@ -56,8 +55,7 @@ func TestUpdateBot(t *testing.T) {
 
 	t.Run("EveryUpdateChangesTheETagAndMovesUpdatedAtForward", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		prev, created := e.create(u, full())
 		tags := []string{lifeETag(t, created)}
 
@@ -142,8 +140,7 @@ func TestUpdateBotIfMatch(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := setup(t)
-			u := newUser(t)
+			e, u := setupUser(t)
 			bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 			stale := lifeETag(t, created)
 			first := e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.9}, nil)
@@ -174,8 +171,7 @@ func TestConcurrentWrites(t *testing.T) {
 
 	t.Run("OnlyOneOfManyUpdatesWithTheSameIfMatchWins", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot, created := e.create(u, map[string]any{"name": "Contested", "model": "gpt-4o-mini"})
 		tag := lifeETag(t, created)
 		before := lifeLoad(t, e, bot.Id)

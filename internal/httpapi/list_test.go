@@ -55,8 +55,7 @@ func lstIDs(items []api.BotResponse) []uuid.UUID {
 
 func TestListDefaults(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	var created []api.BotResponse
 	for i := range 25 {
 		created = append(created, e.createBot(u, map[string]any{"name": fmt.Sprintf("Bot %02d", i)}))
@@ -225,8 +224,7 @@ func TestListPagesVisitEveryBotOnce(t *testing.T) {
 
 func TestListSortsNamesIgnoringCase(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	// A case-sensitive (byte) order would put "Beta" and "Delta" before "alpha".
 	for _, name := range []string{"gamma", "Delta", "alpha", "charlie", "Beta"} {
 		e.createBot(u, map[string]any{"name": name})
@@ -253,8 +251,7 @@ func TestListSortsNamesIgnoringCase(t *testing.T) {
 
 func TestListPageBounds(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	e.createBot(u, map[string]any{"name": "First"})
 	_, err := e.pool.Exec(context.Background(), `INSERT INTO bots (id, owner_id, name, name_fold, model, temperature, system_prompt, is_public)
 		SELECT gen_random_uuid(), $1, 'Bulk ' || i, 'bulk ' || i, 'gpt-4o-mini', 0.7, '', false FROM generate_series(1, 104) AS i`, u.id)
@@ -289,8 +286,7 @@ func TestListPageBounds(t *testing.T) {
 
 func TestListRefusesOutOfRangeParameters(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	e.createBot(u, map[string]any{"name": "Only"})
 
 	cases := []struct {
@@ -340,8 +336,7 @@ func TestListRefusesOutOfRangeParameters(t *testing.T) {
 // the bots, it must equal a count of the live ones.
 func TestTheLiveBotCounterMatchesTheBots(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	ctx := context.Background()
 	check := func(step string) {
 		t.Helper()

@@ -170,8 +170,7 @@ func TestDefaultCopyNamesFollowTheNameRules(t *testing.T) {
 
 func TestSearchMatchesFoldedNamesAndDescriptions(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	for _, b := range []map[string]any{
 		{"name": "Straße helper"},
 		{"name": "ΟΔΟΣ guide"},

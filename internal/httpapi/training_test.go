@@ -228,8 +228,7 @@ func decodeBot(t *testing.T, res *response) api.BotResponse {
 
 func TestAFailedWriteLeavesNoJobBehind(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	e.createBot(u, map[string]any{"name": "Taken"})
 	e.createBot(u, map[string]any{"name": "Other"})
 	var before int
@@ -415,8 +414,7 @@ func TestTrainingOfADeletedBotStillFinishes(t *testing.T) {
 
 func TestTheDatabaseRefusesTransitionsTheLifecycleDoesNotHave(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	ctx := context.Background()
 	bot := e.createBot(u, map[string]any{"name": "Strict"})
 	set := func(status string) error {

@@ -123,8 +123,7 @@ func TestListQueryParameters(t *testing.T) {
 // bot, and never reaches the database as a 500.
 func TestMalformedBotIdsInThePath(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	valid := uuid.NewString()
 	ids := map[string]string{
 		"Letters":               "abc",

@@ -184,8 +184,7 @@ func TestBotVersionDiff(t *testing.T) {
 
 	t.Run("ApplyingThePatchGivesTheTargetConfiguration", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		seed := rand.Uint64()
 		t.Logf("seed %d", seed)
 		rng := rand.New(rand.NewPCG(seed, seed))
