@@ -27,18 +27,6 @@ func (e *env) pointAlias(u user, bot api.BotResponse, alias string, version int)
 	require.Contains(e.t, []int{http.StatusOK, http.StatusCreated}, res.code, string(res.body))
 }
 
-// aliasedBot creates a bot of u's made of body whose version 1 is active and aliased
-// production while version 2, its latest, trains: a bot each kind of configuration read serves.
-func (e *env) aliasedBot(u user, body map[string]any) api.BotResponse {
-	e.t.Helper()
-	bot := e.createBot(u, body)
-	e.activate(bot.Id)
-	res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.2}, nil)
-	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
-	e.pointAlias(u, bot, "production", 1)
-	return bot
-}
-
 func TestBotConfig(t *testing.T) {
 	t.Parallel()
 
@@ -122,7 +110,8 @@ func TestBotConfig(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		owner, viewer := newUser(t), newUser(t)
-		bot := e.aliasedBot(owner, map[string]any{"name": "Support", "temperature": 0.1, "is_public": true})
+		bot := e.twoActiveVersions(owner, map[string]any{"name": "Support", "temperature": 0.1, "is_public": true})
+		e.pointAlias(owner, bot, "production", 1)
 		// Reads fill the cache (once the feed listens, which the loop waits for).
 		waitUntil(t, "reads are served from memory", func() bool {
 			before, _ := e.svc.RuntimeCacheStats()
@@ -167,7 +156,8 @@ func TestBotConfig(t *testing.T) {
 		url := dbtest.URL(t)
 		a, b := setupWith(t, envConfig{databaseURL: url}), setupWith(t, envConfig{databaseURL: url})
 		u := newUser(t)
-		bot := a.aliasedBot(u, map[string]any{"name": "Support", "temperature": 0.1})
+		bot := a.twoActiveVersions(u, map[string]any{"name": "Support", "temperature": 0.1})
+		a.pointAlias(u, bot, "production", 1)
 		waitUntil(t, "replica b serves the alias from memory", func() bool {
 			before, _ := b.svc.RuntimeCacheStats()
 			c, _ := b.config(u, bot, "?alias=production")
