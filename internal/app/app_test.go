@@ -163,6 +163,24 @@ func runCommand(t *testing.T, env func(string) string, args ...string) (stdout, 
 	return out.text(), errOut.text(), err
 }
 
+// requireErrorSays checks that err is an error whose message holds each of parts.
+func requireErrorSays(t *testing.T, err error, parts ...string) {
+	t.Helper()
+	require.Error(t, err)
+	for _, part := range parts {
+		require.Contains(t, err.Error(), part)
+	}
+}
+
+// requireServeRefuses runs serve with env and checks that it stopped with an error saying
+// each of parts, without ever listening.
+func requireServeRefuses(t *testing.T, env map[string]string, parts ...string) {
+	t.Helper()
+	stdout, _, err := runCommand(t, appEnv(env), "serve")
+	requireErrorSays(t, err, parts...)
+	require.NotContains(t, stdout, `"listening"`)
+}
+
 // issueToken runs `token --user id` with the server's settings and returns the token.
 func issueToken(t *testing.T, env func(string) string, user uuid.UUID) string {
 	t.Helper()

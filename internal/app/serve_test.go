@@ -183,12 +183,7 @@ func TestServeRefusesBadSettings(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			stdout, _, err := runCommand(t, appEnv(tt.env), "serve")
-			require.Error(t, err)
-			for _, part := range tt.wantErr {
-				require.Contains(t, err.Error(), part)
-			}
-			require.NotContains(t, stdout, `"listening"`)
+			requireServeRefuses(t, tt.env, tt.wantErr...)
 		})
 	}
 }
@@ -202,28 +197,18 @@ func TestServeExplainsDatabaseProblems(t *testing.T) {
 		name := "bots_missing_" + hex.EncodeToString(randomBytes(t, 8))
 		url := fmt.Sprintf("postgres://%s@%s/%s?sslmode=disable", c.User, net.JoinHostPort(c.Host, c.Port), name)
 
-		stdout, _, err := runCommand(t, appEnv(map[string]string{
+		requireServeRefuses(t, map[string]string{
 			"DATABASE_URL": url, "LISTEN_ADDR": "127.0.0.1:0", "JWT_SECRET": appSecret,
-		}), "serve")
-		require.Error(t, err)
-		require.Contains(t, err.Error(), name)
-		require.Contains(t, err.Error(), "does not exist")
-		require.Contains(t, err.Error(), "createdb")
-		require.NotContains(t, stdout, `"listening"`)
+		}, name, "does not exist", "createdb")
 	})
 
 	t.Run("UnreachableServerSaysHowToStartPostgreSQL", func(t *testing.T) {
 		t.Parallel()
-		stdout, _, err := runCommand(t, appEnv(map[string]string{
+		requireServeRefuses(t, map[string]string{
 			"DATABASE_URL": "postgres://postgres@127.0.0.1:1/chatsphere?sslmode=disable",
 			"LISTEN_ADDR":  "127.0.0.1:0",
 			"JWT_SECRET":   appSecret,
-		}), "serve")
-		require.Error(t, err)
-		require.Contains(t, err.Error(), "PostgreSQL")
-		require.Contains(t, err.Error(), "127.0.0.1:1")
-		require.Contains(t, err.Error(), "start")
-		require.NotContains(t, stdout, `"listening"`)
+		}, "PostgreSQL", "127.0.0.1:1", "start")
 	})
 
 	t.Run("MigrateOnAnUnreachableServerSaysHowToStartPostgreSQL", func(t *testing.T) {
@@ -231,9 +216,7 @@ func TestServeExplainsDatabaseProblems(t *testing.T) {
 		_, _, err := runCommand(t, appEnv(map[string]string{
 			"DATABASE_URL": "postgres://postgres@127.0.0.1:1/chatsphere?sslmode=disable",
 		}), "migrate")
-		require.Error(t, err)
-		require.Contains(t, err.Error(), "PostgreSQL")
-		require.Contains(t, err.Error(), "start")
+		requireErrorSays(t, err, "PostgreSQL", "start")
 	})
 
 	t.Run("ListenAddressInUseIsReported", func(t *testing.T) {
@@ -245,7 +228,6 @@ func TestServeExplainsDatabaseProblems(t *testing.T) {
 		_, _, err = runCommand(t, appEnv(map[string]string{
 			"DATABASE_URL": dbtest.URL(t), "LISTEN_ADDR": taken.Addr().String(), "JWT_SECRET": appSecret,
 		}), "serve")
-		require.Error(t, err)
-		require.Contains(t, err.Error(), taken.Addr().String())
+		requireErrorSays(t, err, taken.Addr().String())
 	})
 }

@@ -128,17 +128,13 @@ func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name st
 }
 
 // explainAliasMiss says why an alias write matched no row, revealing nothing of a bot the
-// caller may not see: the bot (see explainMiss), then the version (when version is not nil),
+// caller may not see: the bot (see ownerAccess), then the version (when version is not nil),
 // then the alias's condition.
 func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, name string, version *int32) error {
-	acc, err := s.q.BotAccess(ctx, tx, db.BotAccessParams{ID: id, Caller: caller})
+	acc, err := s.ownerAccess(ctx, tx, caller, id)
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return ErrNotFound
 	case err != nil:
-		return fmt.Errorf("check bot access: %w", err)
-	case !acc.Owned:
-		return ErrForbidden
+		return err
 	case acc.Deleted:
 		return ErrNotFound
 	}

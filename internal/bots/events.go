@@ -3,12 +3,9 @@ package bots
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/chatsphere/bots/gen/db"
 )
@@ -70,25 +67,23 @@ func RequestID(ctx context.Context) string {
 // typ unless it is nil. The trail is the owner's: a public bot's viewers get ErrNotFound, as
 // for a bot they may not see.
 func (s *Service) Events(ctx context.Context, caller, id uuid.UUID, typ *EventType, skip, limit int32) (BotEventPage, error) {
-	var total int64
-	var rows []db.BotEvent
-	var err error
-	if typ == nil {
-		total, err = s.q.BotEventCount(ctx, s.pool, db.BotEventCountParams{BotID: id, Caller: caller})
-		if err == nil {
-			rows, err = s.q.BotEventList(ctx, s.pool, db.BotEventListParams{BotID: id, Caller: caller, Off: skip, Lim: limit})
+	count := func() (int64, error) {
+		return s.q.BotEventCount(ctx, s.pool, db.BotEventCountParams{BotID: id, Caller: caller})
+	}
+	list := func() ([]db.BotEvent, error) {
+		return s.q.BotEventList(ctx, s.pool, db.BotEventListParams{BotID: id, Caller: caller, Off: skip, Lim: limit})
+	}
+	if typ != nil {
+		count = func() (int64, error) {
+			return s.q.BotEventCountByType(ctx, s.pool, db.BotEventCountByTypeParams{BotID: id, Caller: caller, Type: string(*typ)})
 		}
-	} else {
-		total, err = s.q.BotEventCountByType(ctx, s.pool, db.BotEventCountByTypeParams{BotID: id, Caller: caller, Type: string(*typ)})
-		if err == nil {
-			rows, err = s.q.BotEventListByType(ctx, s.pool, db.BotEventListByTypeParams{BotID: id, Caller: caller, Type: string(*typ), Off: skip, Lim: limit})
+		list = func() ([]db.BotEvent, error) {
+			return s.q.BotEventListByType(ctx, s.pool, db.BotEventListByTypeParams{BotID: id, Caller: caller, Type: string(*typ), Off: skip, Lim: limit})
 		}
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return BotEventPage{}, ErrNotFound
-	}
+	rows, total, err := countedRows("events", count, list)
 	if err != nil {
-		return BotEventPage{}, fmt.Errorf("list events: %w", err)
+		return BotEventPage{}, err
 	}
 	items := make([]BotEvent, len(rows))
 	for i, r := range rows {

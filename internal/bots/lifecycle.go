@@ -80,18 +80,15 @@ type EventPage struct {
 
 // StatusEvents returns a bot's status history, newest first, to whoever may see the bot.
 func (s *Service) StatusEvents(ctx context.Context, caller, id uuid.UUID, skip, limit int32) (EventPage, error) {
-	// The count decides visibility, so that an empty page of a visible bot is told apart
-	// from a bot the caller may not see.
-	total, err := s.q.BotStatusEventCount(ctx, s.pool, db.BotStatusEventCountParams{BotID: id, Caller: caller})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return EventPage{}, ErrNotFound
-	}
+	rows, total, err := countedRows("status events",
+		func() (int64, error) {
+			return s.q.BotStatusEventCount(ctx, s.pool, db.BotStatusEventCountParams{BotID: id, Caller: caller})
+		},
+		func() ([]db.BotStatusEvent, error) {
+			return s.q.BotStatusEventList(ctx, s.pool, db.BotStatusEventListParams{BotID: id, Caller: caller, Off: skip, Lim: limit})
+		})
 	if err != nil {
-		return EventPage{}, fmt.Errorf("count status events: %w", err)
-	}
-	rows, err := s.q.BotStatusEventList(ctx, s.pool, db.BotStatusEventListParams{BotID: id, Caller: caller, Off: skip, Lim: limit})
-	if err != nil {
-		return EventPage{}, fmt.Errorf("list status events: %w", err)
+		return EventPage{}, err
 	}
 	return EventPage{Items: eventsFromDB(rows), Total: total}, nil
 }

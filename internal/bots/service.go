@@ -382,6 +382,25 @@ type Page struct {
 	Total int64
 }
 
+// countedRows reads one page of what a bot holds and the number of rows over all pages. The
+// count runs first and decides visibility: it has no row for a bot the caller may not see
+// (ErrNotFound), so that an empty page of a visible bot is told apart from a bot the caller
+// may not see. what names the rows in errors.
+func countedRows[R any](what string, count func() (int64, error), list func() ([]R, error)) ([]R, int64, error) {
+	total, err := count()
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, 0, ErrNotFound
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("count %s: %w", what, err)
+	}
+	rows, err := list()
+	if err != nil {
+		return nil, 0, fmt.Errorf("list %s: %w", what, err)
+	}
+	return rows, total, nil
+}
+
 // List returns a page of the caller's bots that are not deleted.
 func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Page, error) {
 	var pattern *string
@@ -508,17 +527,30 @@ func (s *Service) StatusCounts(ctx context.Context) (map[Status]int64, error) {
 	return counts, nil
 }
 
-// explainMiss says why a write scoped to the caller's bot matched no row, without revealing
-// a bot the caller may not see: the lookup itself is scoped to what the caller may see.
-func (s *Service) explainMiss(ctx context.Context, dbtx db.DBTX, caller, id uuid.UUID, restoring bool) error {
+// ownerAccess looks up the caller's access to bot id after a write scoped to the caller's
+// bot matched no row: ErrNotFound for a bot the caller may not see (the lookup itself is
+// scoped to what the caller may see), ErrForbidden for another user's public bot, and
+// otherwise the caller's own bot, deleted or not.
+func (s *Service) ownerAccess(ctx context.Context, dbtx db.DBTX, caller, id uuid.UUID) (db.BotAccessRow, error) {
 	acc, err := s.q.BotAccess(ctx, dbtx, db.BotAccessParams{ID: id, Caller: caller})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return ErrNotFound
+		return acc, ErrNotFound
 	case err != nil:
-		return fmt.Errorf("check bot access: %w", err)
+		return acc, fmt.Errorf("check bot access: %w", err)
 	case !acc.Owned:
-		return ErrForbidden
+		return acc, ErrForbidden
+	}
+	return acc, nil
+}
+
+// explainMiss says why a write scoped to the caller's bot matched no row, without revealing
+// a bot the caller may not see (see ownerAccess).
+func (s *Service) explainMiss(ctx context.Context, dbtx db.DBTX, caller, id uuid.UUID, restoring bool) error {
+	acc, err := s.ownerAccess(ctx, dbtx, caller, id)
+	switch {
+	case err != nil:
+		return err
 	case restoring && !acc.Deleted:
 		return ErrNotDeleted
 	case acc.Deleted != restoring:

@@ -70,18 +70,15 @@ func versionFromDB(v db.BotVersion) Version {
 
 // Versions returns a page of a bot's versions, newest first, to whoever may see the bot.
 func (s *Service) Versions(ctx context.Context, caller, id uuid.UUID, skip, limit int32) (VersionPage, error) {
-	// The count decides visibility, so that a page past the end of a visible bot's versions
-	// is told apart from a bot the caller may not see.
-	total, err := s.q.BotVersionCount(ctx, s.pool, db.BotVersionCountParams{BotID: id, Caller: caller})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return VersionPage{}, ErrNotFound
-	}
+	rows, total, err := countedRows("versions",
+		func() (int64, error) {
+			return s.q.BotVersionCount(ctx, s.pool, db.BotVersionCountParams{BotID: id, Caller: caller})
+		},
+		func() ([]db.BotVersion, error) {
+			return s.q.BotVersionList(ctx, s.pool, db.BotVersionListParams{BotID: id, Caller: caller, Off: skip, Lim: limit})
+		})
 	if err != nil {
-		return VersionPage{}, fmt.Errorf("count versions: %w", err)
-	}
-	rows, err := s.q.BotVersionList(ctx, s.pool, db.BotVersionListParams{BotID: id, Caller: caller, Off: skip, Lim: limit})
-	if err != nil {
-		return VersionPage{}, fmt.Errorf("list versions: %w", err)
+		return VersionPage{}, err
 	}
 	items := make([]Version, len(rows))
 	for i, r := range rows {

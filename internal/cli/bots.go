@@ -268,11 +268,7 @@ func runModels(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	views := make([]modelView, len(models))
-	for i, m := range models {
-		views[i] = modelView(m)
-	}
-	if ok, err := encode(env.Stdout, *f.output, views); ok {
+	if ok, err := encodeList(env.Stdout, *f.output, models, func(m client.Model) modelView { return modelView(m) }); ok {
 		return err
 	}
 	rows := [][]string{{"ID", "NAME", "PROVIDER", "CONTEXT", "MAX TEMP", "RETIRED"}}

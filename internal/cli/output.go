@@ -62,6 +62,16 @@ func encode(w io.Writer, format string, v any) (bool, error) {
 	return false, nil
 }
 
+// encodeList is encode of items as a list of their views, made by view: a list even when
+// empty, never null.
+func encodeList[T, V any](w io.Writer, format string, items []T, view func(T) V) (bool, error) {
+	views := make([]V, len(items))
+	for i, item := range items {
+		views[i] = view(item)
+	}
+	return encode(w, format, views)
+}
+
 // table writes rows aligned in columns, without the padding an empty last cell would leave.
 func table(w io.Writer, rows [][]string) error {
 	var b strings.Builder
@@ -82,11 +92,7 @@ func table(w io.Writer, rows [][]string) error {
 
 // printBots writes bots as a table with one row per bot, or as a JSON or YAML list.
 func printBots(w io.Writer, format string, bots []client.Bot) error {
-	views := make([]botView, len(bots))
-	for i, b := range bots {
-		views[i] = viewOf(b)
-	}
-	if ok, err := encode(w, format, views); ok {
+	if ok, err := encodeList(w, format, bots, viewOf); ok {
 		return err
 	}
 	rows := [][]string{{"ID", "NAME", "MODEL", "TEMP", "STATUS", "VERSION", "PUBLIC", "UPDATED"}}

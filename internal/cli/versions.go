@@ -34,11 +34,7 @@ func versionViewOf(v client.Version) versionView {
 // printVersions writes versions as a table, newest first as the service lists them, or as a
 // JSON or YAML list.
 func printVersions(env Env, format string, versions []client.Version) error {
-	views := make([]versionView, len(versions))
-	for i, v := range versions {
-		views[i] = versionViewOf(v)
-	}
-	if ok, err := encode(env.Stdout, format, views); ok {
+	if ok, err := encodeList(env.Stdout, format, versions, versionViewOf); ok {
 		return err
 	}
 	rows := [][]string{{"VERSION", "STATUS", "MODEL", "TEMP", "SOURCE", "CREATED", "SYSTEM PROMPT"}}
@@ -114,11 +110,7 @@ func runDiff(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	views := make([]patchView, len(ops))
-	for i, op := range ops {
-		views[i] = patchView(op)
-	}
-	if ok, err := encode(env.Stdout, *f.output, views); ok {
+	if ok, err := encodeList(env.Stdout, *f.output, ops, func(op client.PatchOp) patchView { return patchView(op) }); ok {
 		return err
 	}
 	if len(ops) == 0 {
@@ -190,11 +182,10 @@ func runAlias(ctx context.Context, env Env, args []string) error {
 			return apiError(err)
 		}
 	}
-	views := make([]aliasView, len(aliases))
-	for i, a := range aliases {
-		views[i] = aliasView{Name: a.Name, Version: a.Version, UpdatedAt: a.UpdatedAt}
+	view := func(a client.Alias) aliasView {
+		return aliasView{Name: a.Name, Version: a.Version, UpdatedAt: a.UpdatedAt}
 	}
-	if ok, err := encode(env.Stdout, *f.output, views); ok {
+	if ok, err := encodeList(env.Stdout, *f.output, aliases, view); ok {
 		return err
 	}
 	rows := [][]string{{"ALIAS", "VERSION", "UPDATED"}}

@@ -20,11 +20,7 @@ func (h *Handler) ListBotAliases(ctx context.Context, req api.ListBotAliasesRequ
 	case err != nil:
 		return nil, err
 	}
-	out := api.BotAliasList{Items: make([]api.BotAlias, len(aliases))}
-	for i, a := range aliases {
-		out.Items[i] = aliasToAPI(a)
-	}
-	return api.ListBotAliases200JSONResponse{Body: out}, nil
+	return api.ListBotAliases200JSONResponse{Body: api.BotAliasList{Items: apiItems(aliases, aliasToAPI)}}, nil
 }
 
 // GetBotAlias returns one alias, or 304 when If-None-Match holds its ETag.

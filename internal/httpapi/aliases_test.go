@@ -34,15 +34,13 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("PutCreatesThenMoves", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
 
 		res := e.put(u, aliasPath(bot, "production"), map[string]any{"version": 1}, nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
 		require.Equal(t, aliasPath(bot, "production"), res.header.Get("Location"))
-		var a api.BotAlias
-		res.decode(t, &a)
+		a := decoded[api.BotAlias](t, res)
 		require.Equal(t, "production", a.Name)
 		require.Equal(t, int32(1), a.Version)
 		first := res.header.Get("ETag")
@@ -73,9 +71,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("AVersionThatIsNotActiveCannotBeAliased", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"}) // version 1 is training
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"}) // version 1 is training
 		p := e.put(u, aliasPath(bot, "production"), map[string]any{"version": 1}, nil).problem(t, http.StatusConflict)
 		require.Equal(t, "/problems/version-not-ready", p.Type)
 		e.setStatus("error", "training failed", bot.Id)
@@ -86,9 +82,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("AVersionThatDoesNotExistIsNotFound", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		e.activate(bot.Id)
 		p := e.put(u, aliasPath(bot, "production"), map[string]any{"version": 7}, nil).problem(t, http.StatusNotFound)
 		require.Contains(t, p.Detail, "version 7")
@@ -96,9 +90,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("BadNamesAreRefused", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		e.activate(bot.Id)
 		for _, name := range []string{"Production", "1st", "-x", "a_b", "a%20b", "a" + fmt.Sprintf("%040d", 0)} {
 			e.put(u, aliasPath(bot, name), map[string]any{"version": 1}, nil).problem(t, http.StatusUnprocessableEntity)
@@ -109,8 +101,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("IfMatchAndIfNoneMatch", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
 		path := aliasPath(bot, "production")
 
@@ -146,8 +137,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("ConcurrentMovesWithTheSameIfMatchMoveOnce", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
 		res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.1}, nil) // version 3, active
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -176,8 +166,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("ListAndHistory", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
 		for _, put := range []struct {
 			name    string
@@ -190,8 +179,7 @@ func TestBotAliases(t *testing.T) {
 
 		res := e.get(u, botPath(bot.Id, "/aliases"))
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
-		var list api.BotAliasList
-		res.decode(t, &list)
+		list := decoded[api.BotAliasList](t, res)
 		require.Len(t, list.Items, 2)
 		require.Equal(t, "production", list.Items[0].Name)
 		require.Equal(t, int32(2), list.Items[0].Version)
@@ -249,9 +237,7 @@ func TestBotAliases(t *testing.T) {
 		bot := e.twoActiveVersions(owner, map[string]any{"name": "Private"})
 		require.Equal(t, http.StatusCreated, e.put(owner, aliasPath(bot, "production"), map[string]any{"version": 1}, nil).code)
 
-		e.get(stranger, botPath(bot.Id, "/aliases")).problem(t, http.StatusNotFound)
-		e.get(stranger, aliasPath(bot, "production")).problem(t, http.StatusNotFound)
-		e.get(stranger, aliasPath(bot, "production", "/history")).problem(t, http.StatusNotFound)
+		e.getNotFound(stranger, botPath(bot.Id, "/aliases"), aliasPath(bot, "production"), aliasPath(bot, "production", "/history"))
 		e.put(stranger, aliasPath(bot, "production"), map[string]any{"version": 2}, nil).problem(t, http.StatusNotFound)
 		e.put(stranger, aliasPath(bot, "production"), map[string]any{"version": 2}, map[string]string{"If-Match": `"1"`}).problem(t, http.StatusNotFound)
 		e.delete(stranger, aliasPath(bot, "production"), nil).problem(t, http.StatusNotFound)
@@ -259,8 +245,7 @@ func TestBotAliases(t *testing.T) {
 
 	t.Run("ADeletedBotsAliasesAreKeptForItsRestore", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
 		require.Equal(t, http.StatusCreated, e.put(u, aliasPath(bot, "production"), map[string]any{"version": 1}, nil).code)
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id, "?confirm=true"), nil).code)
@@ -268,8 +253,7 @@ func TestBotAliases(t *testing.T) {
 		e.put(u, aliasPath(bot, "production"), map[string]any{"version": 2}, nil).problem(t, http.StatusNotFound)
 		e.put(u, aliasPath(bot, "staging"), map[string]any{"version": 2}, nil).problem(t, http.StatusNotFound)
 		e.delete(u, aliasPath(bot, "production"), nil).problem(t, http.StatusNotFound)
-		e.get(u, aliasPath(bot, "production")).problem(t, http.StatusNotFound)
-		e.get(u, botPath(bot.Id, "/aliases")).problem(t, http.StatusNotFound)
+		e.getNotFound(u, aliasPath(bot, "production"), botPath(bot.Id, "/aliases"))
 
 		require.Equal(t, http.StatusOK, e.post(u, botPath(bot.Id, "/restore"), nil).code)
 		var a api.BotAlias

@@ -193,8 +193,7 @@ func TestAuthzWritesByOthersChangeNothing(t *testing.T) {
 			res := e.get(owner, botPath(id))
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
 			require.Equal(t, etag, res.header.Get("ETag"))
-			var now api.BotResponse
-			res.decode(t, &now)
+			now := decoded[api.BotResponse](t, res)
 			require.Equal(t, seen, now)
 		})
 	}
@@ -265,8 +264,7 @@ func authzEndpoints() []authzEndpoint {
 			gerund: "Getting",
 			call:   func(e *env, caller user, id uuid.UUID) *response { return e.get(caller, botPath(id)) },
 			succeeded: func(t *testing.T, e *env, _ user, id uuid.UUID, res *response) {
-				var bot api.BotResponse
-				res.decode(t, &bot)
+				bot := decoded[api.BotResponse](t, res)
 				require.Equal(t, id, bot.Id)
 				row := authzLoaded(t, e, id)
 				require.Equal(t, `"`+strconv.FormatInt(row.Version, 10)+`"`, res.header.Get("ETag"))
@@ -278,8 +276,7 @@ func authzEndpoints() []authzEndpoint {
 				return e.put(caller, botPath(id), map[string]any{"description": "Changed by its owner ✓"}, nil)
 			},
 			succeeded: func(t *testing.T, e *env, _ user, id uuid.UUID, res *response) {
-				var bot api.BotResponse
-				res.decode(t, &bot)
+				bot := decoded[api.BotResponse](t, res)
 				require.Equal(t, id, bot.Id)
 				row := authzLoaded(t, e, id)
 				require.Equal(t, "Changed by its owner ✓", *row.Description)
@@ -292,8 +289,7 @@ func authzEndpoints() []authzEndpoint {
 				return e.delete(caller, botPath(id, "?confirm=true"), nil)
 			},
 			succeeded: func(t *testing.T, e *env, _ user, id uuid.UUID, res *response) {
-				var del api.BotDeleted
-				res.decode(t, &del)
+				del := decoded[api.BotDeleted](t, res)
 				require.Equal(t, id, del.Id)
 				require.True(t, bool(del.Deleted))
 				row := authzLoaded(t, e, id)
@@ -306,8 +302,7 @@ func authzEndpoints() []authzEndpoint {
 				return e.post(caller, botPath(id, "/restore"), nil)
 			},
 			succeeded: func(t *testing.T, e *env, caller user, id uuid.UUID, res *response) {
-				var bot api.BotResponse
-				res.decode(t, &bot)
+				bot := decoded[api.BotResponse](t, res)
 				require.Equal(t, id, bot.Id)
 				require.Equal(t, caller.id, bot.OwnerId)
 				row := authzLoaded(t, e, id)
@@ -321,8 +316,7 @@ func authzEndpoints() []authzEndpoint {
 				return e.post(caller, botPath(id, "/duplicate"), nil)
 			},
 			succeeded: func(t *testing.T, e *env, caller user, id uuid.UUID, res *response) {
-				var bot api.BotResponse
-				res.decode(t, &bot)
+				bot := decoded[api.BotResponse](t, res)
 				src := authzLoaded(t, e, id)
 				require.NotEqual(t, id, bot.Id)
 				require.Equal(t, caller.id, bot.OwnerId, "the copy belongs to the caller")
@@ -342,8 +336,7 @@ func authzEndpoints() []authzEndpoint {
 				return e.post(caller, botPath(id, "/train"), nil)
 			},
 			succeeded: func(t *testing.T, e *env, _ user, id uuid.UUID, res *response) {
-				var bot api.BotResponse
-				res.decode(t, &bot)
+				bot := decoded[api.BotResponse](t, res)
 				require.Equal(t, api.BotStatus("training"), bot.Status)
 				row := authzLoaded(t, e, id)
 				require.Equal(t, "training", row.Status)

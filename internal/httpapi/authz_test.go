@@ -201,8 +201,7 @@ func TestAuthzListShowsOnlyTheCallersBots(t *testing.T) {
 	ids := func(t *testing.T, u user, query string) []uuid.UUID {
 		res := e.authzFor(t).get(u, "/api/v1/bots?limit=100"+query)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
-		var list api.BotList
-		res.decode(t, &list)
+		list := decoded[api.BotList](t, res)
 		require.Equal(t, int64(len(list.Items)), list.Total)
 		out := []uuid.UUID{}
 		for _, b := range list.Items {

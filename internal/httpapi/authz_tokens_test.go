@@ -195,8 +195,7 @@ func TestAuthzTokens(t *testing.T) {
 			res := e.do(request{method: http.MethodGet, path: "/api/v1/bots",
 				header: map[string]string{"Authorization": c.scheme + " " + tok}})
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
-			var list api.BotList
-			res.decode(t, &list)
+			list := decoded[api.BotList](t, res)
 			require.Zero(t, list.Total)
 			require.Equal(t, 1, authzUsers(e, sub))
 		})

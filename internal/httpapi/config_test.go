@@ -16,8 +16,7 @@ func (e *env) config(u user, bot api.BotResponse, query string) (api.BotConfig, 
 	e.t.Helper()
 	res := e.get(u, botPath(bot.Id, "/config"+query))
 	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
-	var c api.BotConfig
-	res.decode(e.t, &c)
+	c := decoded[api.BotConfig](e.t, res)
 	return c, res
 }
 
@@ -33,9 +32,7 @@ func TestBotConfig(t *testing.T) {
 
 	t.Run("ByLatestAliasAndNumber", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "model": "gpt-4o", "temperature": 0.3, "system_prompt": "Be kind."})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "model": "gpt-4o", "temperature": 0.3, "system_prompt": "Be kind."})
 		e.activate(bot.Id)
 		res := e.put(u, botPath(bot.Id), map[string]any{"system_prompt": "Be brief."}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -113,10 +110,7 @@ func TestBotConfig(t *testing.T) {
 		t.Parallel()
 		e := setup(t)
 		owner, viewer := newUser(t), newUser(t)
-		bot := e.createBot(owner, map[string]any{"name": "Support", "temperature": 0.1, "is_public": true})
-		e.activate(bot.Id)
-		res := e.put(owner, botPath(bot.Id), map[string]any{"temperature": 0.2}, nil)
-		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		bot := e.twoActiveVersions(owner, map[string]any{"name": "Support", "temperature": 0.1, "is_public": true})
 		e.pointAlias(owner, bot, "production", 1)
 		// Reads fill the cache (once the feed listens, which the loop waits for).
 		waitUntil(t, "reads are served from memory", func() bool {
@@ -136,7 +130,7 @@ func TestBotConfig(t *testing.T) {
 		c, _ := e.config(owner, bot, "?alias=production")
 		require.Equal(t, int32(2), c.Version, "an alias move")
 
-		res = e.revert(owner, bot, 1, nil)
+		res := e.revert(owner, bot, 1, nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
 		c, _ = e.config(viewer, bot, "")
 		require.Equal(t, int32(3), c.Version, "an instant rollback")
@@ -162,10 +156,7 @@ func TestBotConfig(t *testing.T) {
 		url := dbtest.URL(t)
 		a, b := setupWith(t, envConfig{databaseURL: url}), setupWith(t, envConfig{databaseURL: url})
 		u := newUser(t)
-		bot := a.createBot(u, map[string]any{"name": "Support", "temperature": 0.1})
-		a.activate(bot.Id)
-		res := a.put(u, botPath(bot.Id), map[string]any{"temperature": 0.2}, nil)
-		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		bot := a.twoActiveVersions(u, map[string]any{"name": "Support", "temperature": 0.1})
 		a.pointAlias(u, bot, "production", 1)
 		waitUntil(t, "replica b serves the alias from memory", func() bool {
 			before, _ := b.svc.RuntimeCacheStats()

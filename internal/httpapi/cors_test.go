@@ -130,8 +130,7 @@ func TestCORS(t *testing.T) {
 
 func TestCORSIsOffByDefault(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	rec := e.preflight("/api/v1/bots", allowedOrigin, http.MethodPost, "authorization, content-type")
 	require.Empty(t, rec.Header().Get("Access-Control-Allow-Origin"))
 	res := e.do(request{method: http.MethodGet, path: "/api/v1/bots", as: &u, header: map[string]string{"Origin": allowedOrigin}})

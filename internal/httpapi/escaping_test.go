@@ -3,27 +3,23 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-)
 
-// htmlEscape is an escape (a backslash not itself escaped) that encoding/json writes for <, >
-// and & unless told otherwise.
-var htmlEscape = regexp.MustCompile(`(^|[^\\])(\\\\)*\\u00(3c|3e|26)`)
+	"github.com/chatsphere/bots/internal/httpapi"
+)
 
 // JSON answers are for programs, not for embedding in HTML: <, > and & go out as written,
 // not as \u003c, \u003e and \u0026, in problems and in representations alike.
 func TestJSONIsNotHTMLEscaped(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	const name, description = `R&D <lab>`, `Answers "<b>" & "</b>" questions \u003c literally`
 	requireUnescaped := func(t *testing.T, res *response, want ...string) {
 		t.Helper()
-		require.NotRegexp(t, htmlEscape, string(res.body))
+		require.NotRegexp(t, httpapi.HTMLEscape, string(res.body))
 		for _, w := range want {
 			require.Contains(t, string(res.body), w)
 		}

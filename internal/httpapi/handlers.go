@@ -55,10 +55,7 @@ func (h *Handler) ListBots(ctx context.Context, req api.ListBotsRequestObject) (
 	if err != nil {
 		return nil, err
 	}
-	list := api.BotList{Items: make([]api.BotResponse, len(page.Items)), Total: page.Total, Skip: params.Skip, Limit: params.Limit}
-	for i, b := range page.Items {
-		list.Items[i] = toAPI(b)
-	}
+	list := api.BotList{Items: apiItems(page.Items, toAPI), Total: page.Total, Skip: params.Skip, Limit: params.Limit}
 	return api.ListBots200JSONResponse{Body: list}, nil
 }
 
@@ -261,6 +258,15 @@ func (h *Handler) GetReadiness(ctx context.Context, _ api.GetReadinessRequestObj
 		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
 	}
 	return api.GetReadiness200JSONResponse{Status: api.Ok}, nil
+}
+
+// apiItems converts each of a list's items with toAPI, into a list that is never null.
+func apiItems[T, R any](items []T, toAPI func(T) R) []R {
+	out := make([]R, len(items))
+	for i, item := range items {
+		out[i] = toAPI(item)
+	}
+	return out
 }
 
 // toAPI converts a bot to its representation.

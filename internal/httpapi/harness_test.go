@@ -56,6 +56,20 @@ func setup(t *testing.T) *env {
 	return setupWith(t, envConfig{})
 }
 
+// setupUser is setup with a new user, the caller of most tests.
+func setupUser(t *testing.T) (*env, user) {
+	t.Helper()
+	return setup(t), newUser(t)
+}
+
+// setupBot is setupUser with a bot of the user's made of body: where most tests of one bot
+// start.
+func setupBot(t *testing.T, body map[string]any) (*env, user, api.BotResponse) {
+	t.Helper()
+	e, u := setupUser(t)
+	return e, u, e.createBot(u, body)
+}
+
 // envConfig varies the server of a test; the zero value is setup's.
 type envConfig struct {
 	// trainer works training jobs with training; nil queues them only.
@@ -377,6 +391,15 @@ func (e *env) delete(u user, path string, header map[string]string) *response {
 	return e.do(request{method: http.MethodDelete, path: path, as: &u, header: header})
 }
 
+// getNotFound checks that each path answers u's GET with a 404 problem: what missing, deleted
+// and other users' private things all answer alike.
+func (e *env) getNotFound(u user, paths ...string) {
+	e.t.Helper()
+	for _, p := range paths {
+		e.get(u, p).problem(e.t, http.StatusNotFound)
+	}
+}
+
 // createBot creates a bot and fails the test unless it gets 201.
 func (e *env) createBot(u user, body map[string]any) api.BotResponse {
 	e.t.Helper()
@@ -393,8 +416,7 @@ func (e *env) create(u user, body map[string]any) (api.BotResponse, *response) {
 	}
 	res := e.post(u, "/api/v1/bots", body)
 	require.Equal(e.t, http.StatusCreated, res.code, string(res.body))
-	var bot api.BotResponse
-	res.decode(e.t, &bot)
+	bot := decoded[api.BotResponse](e.t, res)
 	return bot, res
 }
 
@@ -437,13 +459,20 @@ func (r *response) decode(t testing.TB, v any) {
 	require.NoError(t, json.Unmarshal(r.body, v), string(r.body))
 }
 
+// decoded is r's JSON body as a T, failing the test if it is not one.
+func decoded[T any](t testing.TB, r *response) T {
+	t.Helper()
+	var v T
+	r.decode(t, &v)
+	return v
+}
+
 // problem decodes a problem body and checks that it is one, with the expected status.
 func (r *response) problem(t testing.TB, status int) api.Problem {
 	t.Helper()
 	require.Equal(t, status, r.code, string(r.body))
 	require.Equal(t, "application/problem+json", r.header.Get("Content-Type"))
-	var p api.Problem
-	r.decode(t, &p)
+	p := decoded[api.Problem](t, r)
 	require.Equal(t, int32(status), p.Status)
 	require.NotEmpty(t, p.Type)
 	require.NotEmpty(t, p.Title)

@@ -17,9 +17,7 @@ import (
 // §9.3.2); Content-Length says how long the GET's body is.
 func TestHeadAnswersAsGetWithoutTheBody(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Support"})
+	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 
 	// The operations of openapi.yaml, through the harness that checks answers against it.
 	spec := map[string]string{
@@ -138,9 +136,7 @@ func TestHeadOfTheStatusStreamEndsAtOnce(t *testing.T) {
 // Over a real connection, the HEAD's Content-Length is the length of the GET's body.
 func TestHeadOverTheWire(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Support"})
+	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 	srv := e.listen()
 
 	call := func(method string) (*http.Response, []byte) {
@@ -166,8 +162,7 @@ func TestHeadOverTheWire(t *testing.T) {
 // A 405 lists HEAD among the methods of a path that answers GET.
 func TestHeadIsAnAllowedMethod(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	for _, path := range []string{"/healthz", "/api/v1/models", botPath(uuid.New())} {
 		res := e.do(request{method: http.MethodPatch, path: path, as: &u})
 		res.problem(t, http.StatusMethodNotAllowed)

@@ -41,29 +41,30 @@ var inQueryParams = []struct {
 	{"StatusEvents", "/status-events", "skip", "0"},
 }
 
+// inTarget is the target of an operation of inQueryParams on bot: the status events are the
+// bot's, the list is everyone's.
+func inTarget(bot api.BotResponse, path string) string {
+	if strings.HasPrefix(path, "/status-events") {
+		return botPath(bot.Id, path)
+	}
+	return path
+}
+
 // A ";" in the query string is not a separator, and a parameter that holds one is refused by
 // name rather than dropped (Go's query parser would drop the whole pair).
 func TestQuerySemicolonIsRefusedByName(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Support"})
-	target := func(path string) string {
-		if strings.HasPrefix(path, "/status-events") {
-			return botPath(bot.Id, path)
-		}
-		return path
-	}
+	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 	for _, p := range inQueryParams {
 		t.Run(p.op+"With"+camel(p.name)+"HoldingASemicolonNamesIt", func(t *testing.T) {
 			t.Parallel()
-			res := e.get(u, target(p.path)+"?"+p.name+"="+p.value+";yyy")
+			res := e.get(u, inTarget(bot, p.path)+"?"+p.name+"="+p.value+";yyy")
 			p422 := valNamesOnly(t, res, "query", p.name)
 			require.Contains(t, p422.Detail, "%3B")
 		})
 		t.Run(p.op+"With"+camel(p.name)+"AfterASemicolonNamesThePair", func(t *testing.T) {
 			t.Parallel()
-			res := e.get(u, target(p.path)+"?x;"+p.name+"="+p.value)
+			res := e.get(u, inTarget(bot, p.path)+"?x;"+p.name+"="+p.value)
 			valNamesOnly(t, res, "query", "x;"+p.name)
 		})
 	}
@@ -96,17 +97,11 @@ func requireDeleteRefusedByConfirm(t *testing.T, e *env, u user, query string) {
 // A parameter that holds one value is refused by name when it is given twice.
 func TestRepeatedQueryParameterIsRefusedByName(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Support"})
+	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 	for _, p := range inQueryParams {
 		t.Run(p.op+"With"+camel(p.name)+"GivenTwiceNamesIt", func(t *testing.T) {
 			t.Parallel()
-			path := p.path
-			if strings.HasPrefix(path, "/status-events") {
-				path = botPath(bot.Id, path)
-			}
-			res := e.get(u, path+"?"+p.name+"="+p.value+"&"+p.name+"="+p.value)
+			res := e.get(u, inTarget(bot, p.path)+"?"+p.name+"="+p.value+"&"+p.name+"="+p.value)
 			require.Equal(t, "must be given once", inFieldMessage(t, res, "query", p.name))
 		})
 	}
@@ -278,9 +273,7 @@ func TestContentEncodingOtherThanIdentityIsRefused(t *testing.T) {
 // written for the refused request.
 func TestBodyOnAnOperationThatTakesNone(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Support"})
+	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 	e.activate(bot.Id)
 	deleted := e.createBot(u, map[string]any{"name": "Deleted"})
 	require.Equal(t, http.StatusOK, e.delete(u, botPath(deleted.Id)+"?confirm=true", nil).code)

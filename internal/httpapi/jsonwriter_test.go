@@ -9,9 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// escape is an HTML escape of encoding/json: \u003c, \u003e or \u0026 after a backslash that
-// is not itself escaped.
-var escape = regexp.MustCompile(`(^|[^\\])(\\\\)*\\u00(3c|3e|26)`)
+// HTMLEscape is an HTML escape of encoding/json: \u003c, \u003e or \u0026 after a backslash
+// that is not itself escaped. It is exported to the package's external tests, which check that
+// no answer holds one.
+var HTMLEscape = regexp.MustCompile(`(^|[^\\])(\\\\)*\\u00(3c|3e|26)`)
 
 // However a JSON document is cut into writes, what goes out is the document encoding/json
 // writes without HTML escaping.
@@ -44,7 +45,7 @@ func TestUnescapeHTMLAcrossWrites(t *testing.T) {
 		require.Equal(t, value, got, "cut at %d", cut)
 		if !bytes.Equal(out, wantText) {
 			// A cut inside an escape leaves that one escape as it was; nothing else differs.
-			require.Len(t, escape.FindAll(out, -1), 1, "cut at %d: %s", cut, out)
+			require.Len(t, HTMLEscape.FindAll(out, -1), 1, "cut at %d: %s", cut, out)
 		}
 	}
 }

@@ -22,8 +22,7 @@ func TestCreateBot(t *testing.T) {
 
 	t.Run("AnswersCreatedWithLocationAndAStrongETag", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot, res := e.create(u, sent)
 		lifeETag(t, res)
 		require.Equal(t, "/api/v1/bots/"+bot.Id.String(), res.header.Get("Location"))
@@ -41,8 +40,7 @@ func TestCreateBot(t *testing.T) {
 
 	t.Run("GetAnswersTheSameETagAndBody", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		_, created := e.create(u, sent)
 
 		got := e.get(u, created.header.Get("Location"))
@@ -67,8 +65,7 @@ func TestBotNamesAreUniquePerOwner(t *testing.T) {
 		for name, c := range cases {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				e := setup(t)
-				u := newUser(t)
+				e, u := setupUser(t)
 				e.createBot(u, map[string]any{"name": c.first})
 				p := e.post(u, "/api/v1/bots", map[string]any{"name": c.second, "model": "gpt-4o-mini"}).problem(t, http.StatusConflict)
 				require.Equal(t, "/problems/name-taken", p.Type)
@@ -89,9 +86,7 @@ func TestBotNamesAreUniquePerOwner(t *testing.T) {
 
 	t.Run("DeletedBotsNameIsFreeAgain", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		old := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, old := setupBot(t, map[string]any{"name": "Support"})
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(old.Id)+"?confirm=true", nil).code)
 		fresh := e.createBot(u, map[string]any{"name": "SUPPORT"})
 		require.NotEqual(t, old.Id, fresh.Id)
@@ -100,8 +95,7 @@ func TestBotNamesAreUniquePerOwner(t *testing.T) {
 
 	t.Run("RenameToATakenNameConflictsAndChangesNothing", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		e.createBot(u, map[string]any{"name": "Alpha"})
 		beta := e.createBot(u, map[string]any{"name": "Beta"})
 		before := e.get(u, botPath(beta.Id))
@@ -116,11 +110,17 @@ func TestBotNamesAreUniquePerOwner(t *testing.T) {
 
 	t.Run("RenameToAnotherCaseOfItsOwnNameWorks", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Alpha"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Alpha"})
 		res := e.put(u, botPath(bot.Id), map[string]any{"name": "ALPHA"}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		require.Equal(t, []string{"ALPHA"}, lifeNames(lifeList(t, e, u)))
 	})
+}
+
+func TestCreateThenGet(t *testing.T) {
+	t.Parallel()
+	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
+	res := e.get(u, botPath(bot.Id))
+	require.Equal(t, http.StatusOK, res.code)
+	e.do(request{method: http.MethodPatch, path: "/api/v1/bots"}).problem(t, http.StatusMethodNotAllowed)
 }

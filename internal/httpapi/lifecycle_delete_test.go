@@ -19,9 +19,7 @@ func TestDeleteBot(t *testing.T) {
 		for name, query := range map[string]string{"NoConfirm": "", "ConfirmFalse": "?confirm=false"} {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				e := setup(t)
-				u := newUser(t)
-				bot := e.createBot(u, map[string]any{"name": "Support"})
+				e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 				p := e.delete(u, botPath(bot.Id)+query, nil).problem(t, http.StatusPreconditionRequired)
 				require.Equal(t, "/problems/confirmation-required", p.Type)
 				require.Contains(t, p.Detail, "If-Match")
@@ -48,8 +46,7 @@ func TestDeleteBot(t *testing.T) {
 		for name, c := range cases {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				e := setup(t)
-				u := newUser(t)
+				e, u := setupUser(t)
 				bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 				var header map[string]string
 				if c.ifMatch != nil {
@@ -58,8 +55,7 @@ func TestDeleteBot(t *testing.T) {
 
 				res := e.delete(u, botPath(bot.Id)+c.query, header)
 				require.Equal(t, http.StatusOK, res.code, string(res.body))
-				var del api.BotDeleted
-				res.decode(t, &del)
+				del := decoded[api.BotDeleted](t, res)
 				require.Equal(t, bot.Id, del.Id)
 				require.True(t, bool(del.Deleted))
 				require.True(t, del.DeletedAt.After(bot.CreatedAt), "deleted_at %s is not after created_at %s", del.DeletedAt, bot.CreatedAt)
@@ -76,8 +72,7 @@ func TestDeleteBot(t *testing.T) {
 
 	t.Run("StaleIfMatchFailsAndKeepsTheBot", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 		require.Equal(t, http.StatusOK, e.put(u, botPath(bot.Id), map[string]any{"temperature": 1}, nil).code)
 		before := lifeLoad(t, e, bot.Id)
@@ -92,9 +87,7 @@ func TestDeleteBot(t *testing.T) {
 
 	t.Run("DeletedBotIsGoneFromEveryOperation", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		kept := e.createBot(u, map[string]any{"name": "Kept"})
+		e, u, kept := setupBot(t, map[string]any{"name": "Kept"})
 		bot := e.createBot(u, map[string]any{"name": "Support"})
 		current := e.get(u, botPath(bot.Id)).header.Get("ETag")
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
@@ -131,9 +124,7 @@ func TestRestoreBot(t *testing.T) {
 
 	t.Run("BringsTheBotBackAsItWas", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{
+		e, u, bot := setupBot(t, map[string]any{
 			"name": "Support", "description": "Orders.", "model": "claude-3-5-sonnet",
 			"temperature": 0.25, "system_prompt": "Be kind.", "is_public": true,
 		})
@@ -161,9 +152,7 @@ func TestRestoreBot(t *testing.T) {
 
 	t.Run("BotThatWasNotActiveComesBackInTraining", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		e.authzFor(t).setStatus("error", "the provider refused the prompt", bot.Id)
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
 
@@ -176,9 +165,7 @@ func TestRestoreBot(t *testing.T) {
 
 	t.Run("NameTakenMeanwhileConflictsAndTheBotStaysDeleted", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
 		taker := e.createBot(u, map[string]any{"name": "SUPPORT"})
 
@@ -196,9 +183,7 @@ func TestRestoreBot(t *testing.T) {
 
 	t.Run("BotThatIsNotDeletedConflicts", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		before := lifeLoad(t, e, bot.Id)
 		p := e.post(u, botPath(bot.Id, "/restore"), nil).problem(t, http.StatusConflict)
 		require.Equal(t, "/problems/conflict", p.Type)

@@ -26,29 +26,19 @@ func TestDuplicateBot(t *testing.T) {
 		res := e.post(u, botPath(id, "/duplicate"), body)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
 		lifeETag(t, res)
-		var bot api.BotResponse
-		res.decode(t, &bot)
+		bot := decoded[api.BotResponse](t, res)
 		require.Equal(t, "/api/v1/bots/"+bot.Id.String(), res.header.Get("Location"))
 		return bot
 	}
 
-	// withSource gives a subtest its own server, a user, and the user's bot to copy.
-	withSource := func(t *testing.T, body map[string]any) (*env, user, api.BotResponse) {
-		t.Helper()
-		e := setup(t)
-		u := newUser(t)
-		return e, u, e.createBot(u, body)
-	}
-
 	t.Run("CopiesTheConfigurationIntoAPrivateBotInTraining", func(t *testing.T) {
 		t.Parallel()
-		e, u, src := withSource(t, source("Support"))
+		e, u, src := setupBot(t, source("Support"))
 		e.authzFor(t).setStatus("active", "ready", src.Id)
 
 		res := e.post(u, botPath(src.Id, "/duplicate"), nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
-		var dup api.BotResponse
-		res.decode(t, &dup)
+		dup := decoded[api.BotResponse](t, res)
 		require.Equal(t, "/api/v1/bots/"+dup.Id.String(), res.header.Get("Location"))
 		require.Equal(t, lifeETag(t, res), lifeETag(t, e.get(u, botPath(dup.Id))))
 
@@ -72,7 +62,7 @@ func TestDuplicateBot(t *testing.T) {
 
 	t.Run("IsPublicMakesTheCopyPublic", func(t *testing.T) {
 		t.Parallel()
-		e, u, src := withSource(t, map[string]any{"name": "Private one"})
+		e, u, src := setupBot(t, map[string]any{"name": "Private one"})
 		dup := duplicate(t, e, u, src.Id, map[string]any{"is_public": true})
 		require.True(t, dup.IsPublic)
 		require.Equal(t, "Private one (copy)", dup.Name)
@@ -80,7 +70,7 @@ func TestDuplicateBot(t *testing.T) {
 
 	t.Run("DefaultNamesCountUp", func(t *testing.T) {
 		t.Parallel()
-		e, u, src := withSource(t, map[string]any{"name": "X"})
+		e, u, src := setupBot(t, map[string]any{"name": "X"})
 		for _, want := range []string{"X (copy)", "X (copy 2)", "X (copy 3)"} {
 			require.Equal(t, want, duplicate(t, e, u, src.Id, nil).Name)
 		}
@@ -89,14 +79,14 @@ func TestDuplicateBot(t *testing.T) {
 
 	t.Run("CopyOfACopyGetsItsOwnSuffix", func(t *testing.T) {
 		t.Parallel()
-		e, u, src := withSource(t, map[string]any{"name": "X"})
+		e, u, src := setupBot(t, map[string]any{"name": "X"})
 		copy1 := duplicate(t, e, u, src.Id, nil)
 		require.Equal(t, "X (copy) (copy)", duplicate(t, e, u, copy1.Id, nil).Name)
 	})
 
 	t.Run("FreedDefaultNameIsReused", func(t *testing.T) {
 		t.Parallel()
-		e, u, src := withSource(t, map[string]any{"name": "X"})
+		e, u, src := setupBot(t, map[string]any{"name": "X"})
 		first := duplicate(t, e, u, src.Id, nil)
 		require.Equal(t, "X (copy 2)", duplicate(t, e, u, src.Id, nil).Name)
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(first.Id)+"?confirm=true", nil).code)
@@ -114,7 +104,7 @@ func TestDuplicateBot(t *testing.T) {
 		for name, long := range cases {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				e, u, src := withSource(t, map[string]any{"name": long})
+				e, u, src := setupBot(t, map[string]any{"name": long})
 				runes := []rune(long)
 				for _, suffix := range []string{" (copy)", " (copy 2)", " (copy 3)"} {
 					got := duplicate(t, e, u, src.Id, nil).Name
@@ -129,13 +119,13 @@ func TestDuplicateBot(t *testing.T) {
 
 	t.Run("ExplicitNameIsUsed", func(t *testing.T) {
 		t.Parallel()
-		e, u, src := withSource(t, map[string]any{"name": "X"})
+		e, u, src := setupBot(t, map[string]any{"name": "X"})
 		require.Equal(t, "New", duplicate(t, e, u, src.Id, map[string]any{"name": "  New  "}).Name)
 	})
 
 	t.Run("ExplicitNameThatIsTakenConflicts", func(t *testing.T) {
 		t.Parallel()
-		e, u, src := withSource(t, map[string]any{"name": "X"})
+		e, u, src := setupBot(t, map[string]any{"name": "X"})
 		e.createBot(u, map[string]any{"name": "Taken"})
 		p := e.post(u, botPath(src.Id, "/duplicate"), map[string]any{"name": "TAKEN"}).problem(t, http.StatusConflict)
 		require.Equal(t, "/problems/name-taken", p.Type)

@@ -24,8 +24,7 @@ func TestListModels(t *testing.T) {
 		t.Helper()
 		res := e.get(newUser(t), "/api/v1/models")
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
-		var list api.ModelList
-		res.decode(t, &list)
+		list := decoded[api.ModelList](t, res)
 		require.NotEmpty(t, list.Items)
 		return list.Items
 	}
@@ -54,8 +53,7 @@ func TestListModels(t *testing.T) {
 
 	t.Run("EveryListedModelIsAcceptedOnCreate", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		for _, m := range models(t, e) {
 			bot := e.createBot(u, map[string]any{"name": "On " + m.Id, "model": m.Id})
 			require.Equal(t, m.Id, bot.Model)
@@ -119,4 +117,34 @@ func lifeNames(list api.BotList) []string {
 		names[i] = b.Name
 	}
 	return names
+}
+
+func TestTrainBot(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"FailedBotGoesBackToTraining": "error",
+		"ActiveBotGoesBackToTraining": "active",
+		"TrainingBotStartsOver":       "training",
+	}
+	for name, status := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e, u, bot := setupBot(t, map[string]any{"name": "Support", "temperature": 1.1})
+			e.authzFor(t).setStatus(status, "x", bot.Id)
+			before := e.get(u, botPath(bot.Id))
+
+			res := e.post(u, botPath(bot.Id, "/train"), nil)
+			require.Equal(t, http.StatusAccepted, res.code, string(res.body))
+			tag := lifeETag(t, res)
+			require.NotEqual(t, lifeETag(t, before), tag)
+			got := lifeJSON(t, res)
+			require.Equal(t, "training", got["status"])
+			require.Nil(t, got["status_message"])
+			require.Equal(t, 1.1, got["temperature"])
+
+			after := e.get(u, botPath(bot.Id))
+			require.Equal(t, tag, lifeETag(t, after))
+			require.Equal(t, "training", lifeJSON(t, after)["status"])
+		})
+	}
 }

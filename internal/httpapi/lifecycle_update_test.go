@@ -27,8 +27,7 @@ func TestUpdateBot(t *testing.T) {
 
 	t.Run("UnsentFieldsKeepTheirValues", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot, before := e.create(u, full())
 
 		res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 1.3}, nil)
@@ -45,9 +44,7 @@ func TestUpdateBot(t *testing.T) {
 
 	t.Run("NullDescriptionClearsIt", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, full())
+		e, u, bot := setupBot(t, full())
 		res := e.put(u, botPath(bot.Id), map[string]any{"description": nil}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		got := lifeJSON(t, e.get(u, botPath(bot.Id)))
@@ -58,8 +55,7 @@ func TestUpdateBot(t *testing.T) {
 
 	t.Run("EveryUpdateChangesTheETagAndMovesUpdatedAtForward", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		prev, created := e.create(u, full())
 		tags := []string{lifeETag(t, created)}
 
@@ -76,8 +72,7 @@ func TestUpdateBot(t *testing.T) {
 			require.NotContains(t, tags, tag, "after %v", body)
 			tags = append(tags, tag)
 
-			var bot api.BotResponse
-			res.decode(t, &bot)
+			bot := decoded[api.BotResponse](t, res)
 			require.False(t, bot.UpdatedAt.Before(prev.UpdatedAt), "updated_at went from %s back to %s", prev.UpdatedAt, bot.UpdatedAt)
 			require.True(t, bot.CreatedAt.Equal(prev.CreatedAt), "created_at changed")
 			require.Equal(t, tag, lifeETag(t, e.get(u, botPath(bot.Id))))
@@ -106,9 +101,7 @@ func TestUpdateBot(t *testing.T) {
 		for name, c := range cases {
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				e := setup(t)
-				u := newUser(t)
-				bot := e.createBot(u, full())
+				e, u, bot := setupBot(t, full())
 				e.authzFor(t).setStatus("active", "trained on the latest prompt", bot.Id)
 
 				res := e.put(u, botPath(bot.Id), c.body, nil)
@@ -147,8 +140,7 @@ func TestUpdateBotIfMatch(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := setup(t)
-			u := newUser(t)
+			e, u := setupUser(t)
 			bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 			stale := lifeETag(t, created)
 			first := e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.9}, nil)
@@ -179,8 +171,7 @@ func TestConcurrentWrites(t *testing.T) {
 
 	t.Run("OnlyOneOfManyUpdatesWithTheSameIfMatchWins", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		bot, created := e.create(u, map[string]any{"name": "Contested", "model": "gpt-4o-mini"})
 		tag := lifeETag(t, created)
 		before := lifeLoad(t, e, bot.Id)
@@ -217,9 +208,7 @@ func TestConcurrentWrites(t *testing.T) {
 
 	t.Run("ConcurrentDuplicatesGetDistinctDefaultNames", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		src := e.createBot(u, map[string]any{"name": "X"})
+		e, u, src := setupBot(t, map[string]any{"name": "X"})
 
 		const n = 10
 		duplicates := make([]request, n)
@@ -230,8 +219,7 @@ func TestConcurrentWrites(t *testing.T) {
 		var got []string
 		for i, res := range e.race(duplicates) {
 			require.Equal(t, http.StatusCreated, res.code, "duplicate %d: %s", i, res.body)
-			var bot api.BotResponse
-			res.decode(t, &bot)
+			bot := decoded[api.BotResponse](t, res)
 			got = append(got, bot.Name)
 		}
 		want := []string{"X (copy)"}

@@ -29,8 +29,7 @@ func lstList(e *env, u user, query url.Values) api.BotList {
 	}
 	res := e.get(u, path)
 	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
-	var list api.BotList
-	res.decode(e.t, &list)
+	list := decoded[api.BotList](e.t, res)
 	return list
 }
 
@@ -56,8 +55,7 @@ func lstIDs(items []api.BotResponse) []uuid.UUID {
 
 func TestListDefaults(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	var created []api.BotResponse
 	for i := range 25 {
 		created = append(created, e.createBot(u, map[string]any{"name": fmt.Sprintf("Bot %02d", i)}))
@@ -226,8 +224,7 @@ func TestListPagesVisitEveryBotOnce(t *testing.T) {
 
 func TestListSortsNamesIgnoringCase(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	// A case-sensitive (byte) order would put "Beta" and "Delta" before "alpha".
 	for _, name := range []string{"gamma", "Delta", "alpha", "charlie", "Beta"} {
 		e.createBot(u, map[string]any{"name": name})
@@ -254,8 +251,7 @@ func TestListSortsNamesIgnoringCase(t *testing.T) {
 
 func TestListPageBounds(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	e.createBot(u, map[string]any{"name": "First"})
 	_, err := e.pool.Exec(context.Background(), `INSERT INTO bots (id, owner_id, name, name_fold, model, temperature, system_prompt, is_public)
 		SELECT gen_random_uuid(), $1, 'Bulk ' || i, 'bulk ' || i, 'gpt-4o-mini', 0.7, '', false FROM generate_series(1, 104) AS i`, u.id)
@@ -290,8 +286,7 @@ func TestListPageBounds(t *testing.T) {
 
 func TestListRefusesOutOfRangeParameters(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	e.createBot(u, map[string]any{"name": "Only"})
 
 	cases := []struct {
@@ -335,4 +330,52 @@ func TestListRefusesOutOfRangeParameters(t *testing.T) {
 			require.Equal(t, int64(0), list.Total)
 		})
 	}
+}
+
+// The unfiltered total of a list comes from a counter kept by a trigger; whatever happens to
+// the bots, it must equal a count of the live ones.
+func TestTheLiveBotCounterMatchesTheBots(t *testing.T) {
+	t.Parallel()
+	e, u := setupUser(t)
+	ctx := context.Background()
+	check := func(step string) {
+		t.Helper()
+		var counter, live int64
+		require.NoError(t, e.pool.QueryRow(ctx, "SELECT coalesce(sum(live), 0) FROM bot_counts WHERE owner_id = $1", u.id).Scan(&counter))
+		require.NoError(t, e.pool.QueryRow(ctx, "SELECT count(*) FROM bots WHERE owner_id = $1 AND deleted_at IS NULL", u.id).Scan(&live))
+		require.Equal(t, live, counter, step)
+		var page api.BotList
+		e.get(u, "/api/v1/bots?limit=1").decode(t, &page)
+		require.Equal(t, live, page.Total, step)
+	}
+
+	creates := make([]request, 20)
+	for i := range creates {
+		creates[i] = request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: fmt.Sprintf(`{"name":"Bot %d","model":"gpt-4o"}`, i)}
+	}
+	for i, res := range e.race(creates) {
+		require.Equal(t, http.StatusCreated, res.code, "create of Bot %d", i)
+	}
+	check("after concurrent creates")
+
+	first := e.createBot(u, map[string]any{"name": "First"})
+	copied := e.post(u, botPath(first.Id, "/duplicate"), nil)
+	require.Equal(t, http.StatusCreated, copied.code)
+	check("after a duplicate")
+
+	require.Equal(t, http.StatusOK, e.delete(u, botPath(first.Id), map[string]string{"If-Match": "*"}).code)
+	check("after a delete")
+	require.Equal(t, http.StatusOK, e.post(u, botPath(first.Id, "/restore"), nil).code)
+	check("after a restore")
+
+	require.Equal(t, http.StatusOK, e.delete(u, botPath(first.Id), map[string]string{"If-Match": "*"}).code)
+	_, err := e.pool.Exec(ctx, "UPDATE bots SET deleted_at = now() - interval '40 days' WHERE id = $1", first.Id)
+	require.NoError(t, err)
+	_, err = e.svc.PurgeDeleted(ctx, 30*24*time.Hour)
+	require.NoError(t, err)
+	check("after a purge")
+
+	// A failed write changes no count.
+	e.post(u, "/api/v1/bots", map[string]any{"name": "Bot 1", "model": "gpt-4o"}).problem(t, http.StatusConflict)
+	check("after a refused create")
 }

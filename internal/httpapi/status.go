@@ -26,10 +26,7 @@ func (h *Handler) ListBotStatusEvents(ctx context.Context, req api.ListBotStatus
 	case err != nil:
 		return nil, err
 	}
-	out := api.StatusEventList{Items: make([]api.StatusEvent, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
-	for i, e := range page.Items {
-		out.Items[i] = eventToAPI(e)
-	}
+	out := api.StatusEventList{Items: apiItems(page.Items, eventToAPI), Total: page.Total, Skip: skip, Limit: limit}
 	return api.ListBotStatusEvents200JSONResponse{Body: out}, nil
 }
 

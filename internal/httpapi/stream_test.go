@@ -99,9 +99,8 @@ func watch(t *testing.T, srv *httptest.Server, u user, bot uuid.UUID) (<-chan ss
 // body for a new user.
 func setupStream(t *testing.T, body map[string]any) (*env, *httptest.Server, user, api.BotResponse) {
 	t.Helper()
-	e := setup(t)
-	u := newUser(t)
-	return e, e.listen(), u, e.createBot(u, body)
+	e, u, bot := setupBot(t, body)
+	return e, e.listen(), u, bot
 }
 
 func TestStatusStreamSendsTheCurrentStatusThenEveryChange(t *testing.T) {

@@ -39,8 +39,7 @@ func (e *env) history(u user, id uuid.UUID) []api.StatusEvent {
 	e.t.Helper()
 	res := e.get(u, botPath(id, "/status-events?limit=100"))
 	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
-	var list api.StatusEventList
-	res.decode(e.t, &list)
+	list := decoded[api.StatusEventList](e.t, res)
 	require.Equal(e.t, int64(len(list.Items)), list.Total)
 	return list.Items
 }
@@ -223,15 +222,13 @@ func TestAnUpdateOfABotInTrainingQueuesATrainingOfItsNewVersion(t *testing.T) {
 // decodeBot reads a bot from an answer.
 func decodeBot(t *testing.T, res *response) api.BotResponse {
 	t.Helper()
-	var bot api.BotResponse
-	res.decode(t, &bot)
+	bot := decoded[api.BotResponse](t, res)
 	return bot
 }
 
 func TestAFailedWriteLeavesNoJobBehind(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	e.createBot(u, map[string]any{"name": "Taken"})
 	e.createBot(u, map[string]any{"name": "Other"})
 	var before int
@@ -417,8 +414,7 @@ func TestTrainingOfADeletedBotStillFinishes(t *testing.T) {
 
 func TestTheDatabaseRefusesTransitionsTheLifecycleDoesNotHave(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	ctx := context.Background()
 	bot := e.createBot(u, map[string]any{"name": "Strict"})
 	set := func(status string) error {

@@ -64,8 +64,7 @@ func TestCreateBodyBounds(t *testing.T) {
 // A bot created with only the required fields gets the documented defaults.
 func TestCreateFillsInDefaults(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	res := e.post(u, "/api/v1/bots", map[string]any{"name": "Minimal", "model": valValidModel})
 	require.Equal(t, http.StatusCreated, res.code, string(res.body))
 	created := valRepresentation(t, res)

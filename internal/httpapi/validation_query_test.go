@@ -74,8 +74,7 @@ func TestListQueryParameters(t *testing.T) {
 				valNamesOnly(t, res, "query", c.field)
 			default:
 				require.Equal(t, http.StatusOK, res.code, string(res.body))
-				var list api.BotList
-				res.decode(t, &list)
+				list := decoded[api.BotList](t, res)
 				require.Equal(t, c.total, list.Total)
 				require.Len(t, list.Items, c.items)
 			}
@@ -107,8 +106,7 @@ func TestListQueryParameters(t *testing.T) {
 			valClientError(t, res)
 			return
 		}
-		var list api.BotList
-		res.decode(t, &list)
+		list := decoded[api.BotList](t, res)
 		require.Equal(t, int64(1), list.Total)
 	})
 	t.Run("RepeatedJunkValuesOfOneParameterNeverFailTheServer", func(t *testing.T) {
@@ -125,8 +123,7 @@ func TestListQueryParameters(t *testing.T) {
 // bot, and never reaches the database as a 500.
 func TestMalformedBotIdsInThePath(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
+	e, u := setupUser(t)
 	valid := uuid.NewString()
 	ids := map[string]string{
 		"Letters":               "abc",

@@ -25,10 +25,7 @@ func (h *Handler) ListBotVersions(ctx context.Context, req api.ListBotVersionsRe
 	case err != nil:
 		return nil, err
 	}
-	out := api.BotVersionList{Items: make([]api.BotVersion, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
-	for i, v := range page.Items {
-		out.Items[i] = versionToAPI(v)
-	}
+	out := api.BotVersionList{Items: apiItems(page.Items, versionToAPI), Total: page.Total, Skip: skip, Limit: limit}
 	return api.ListBotVersions200JSONResponse{Body: out}, nil
 }
 

@@ -25,8 +25,7 @@ func (e *env) diff(u user, bot api.BotResponse, number, against int) (api.Versio
 	res := e.get(u, path)
 	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
 	require.Equal(e.t, "application/json-patch+json", res.header.Get("Content-Type"))
-	var p api.VersionPatch
-	res.decode(e.t, &p)
+	p := decoded[api.VersionPatch](e.t, res)
 	return p, res
 }
 
@@ -41,25 +40,32 @@ func configuration(t *testing.T, v api.BotVersion) []byte {
 func TestBotVersionDiff(t *testing.T) {
 	t.Parallel()
 
-	// edited creates a bot with three versions: 1 → 2 changes the temperature, 2 → 3 the
-	// model and the prompt.
-	edited := func(e *env, u user, public bool) api.BotResponse {
-		bot := e.createBot(u, map[string]any{"name": "Support", "model": "gpt-4o", "temperature": 0.3, "system_prompt": "Be kind.", "is_public": public})
+	// edited gives a subtest its own server and a user with a bot of three versions: 1 → 2
+	// changes the temperature, 2 → 3 the model and the prompt.
+	edited := func(t *testing.T, public bool) (*env, user, api.BotResponse) {
+		t.Helper()
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "model": "gpt-4o", "temperature": 0.3, "system_prompt": "Be kind.", "is_public": public})
 		for _, edit := range []map[string]any{{"temperature": 0.9}, {"model": "claude-3-haiku", "system_prompt": "Be brief."}} {
 			res := e.put(u, botPath(bot.Id), edit, nil)
-			require.Equal(e.t, http.StatusOK, res.code, string(res.body))
+			require.Equal(t, http.StatusOK, res.code, string(res.body))
 		}
-		return bot
+		return e, u, bot
 	}
 	replace := func(path api.VersionPatchOperationPath, value any) api.VersionPatchOperation {
 		return api.VersionPatchOperation{Op: api.Replace, Path: path, Value: value}
 	}
+	// replaceAll is the patch between two versions that differ in every field.
+	replaceAll := func(model string, temperature float64, prompt string) api.VersionPatch {
+		return api.VersionPatch{
+			replace(api.VersionPatchOperationPathModel, model),
+			replace(api.VersionPatchOperationPathTemperature, temperature),
+			replace(api.VersionPatchOperationPathSystemPrompt, prompt),
+		}
+	}
 
 	t.Run("TheDefaultIsThePreviousVersion", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := edited(e, u, false)
+		e, u, bot := edited(t, false)
 		p, res := e.diff(u, bot, 2, 0)
 		require.Equal(t, api.VersionPatch{replace(api.VersionPatchOperationPathTemperature, 0.9)}, p)
 		require.Equal(t, `"1-2"`, res.header.Get("ETag"))
@@ -72,30 +78,18 @@ func TestBotVersionDiff(t *testing.T) {
 
 	t.Run("AgainstMayBeOlderOrNewer", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := edited(e, u, false)
+		e, u, bot := edited(t, false)
 		p, res := e.diff(u, bot, 3, 1)
-		require.Equal(t, api.VersionPatch{
-			replace(api.VersionPatchOperationPathModel, "claude-3-haiku"),
-			replace(api.VersionPatchOperationPathTemperature, 0.9),
-			replace(api.VersionPatchOperationPathSystemPrompt, "Be brief."),
-		}, p, "one operation per field that differs, in the representation's order")
+		require.Equal(t, replaceAll("claude-3-haiku", 0.9, "Be brief."), p, "one operation per field that differs, in the representation's order")
 		require.Equal(t, `"1-3"`, res.header.Get("ETag"))
 		p, res = e.diff(u, bot, 1, 3)
-		require.Equal(t, api.VersionPatch{
-			replace(api.VersionPatchOperationPathModel, "gpt-4o"),
-			replace(api.VersionPatchOperationPathTemperature, 0.3),
-			replace(api.VersionPatchOperationPathSystemPrompt, "Be kind."),
-		}, p, "a patch back to an older version")
+		require.Equal(t, replaceAll("gpt-4o", 0.3, "Be kind."), p, "a patch back to an older version")
 		require.Equal(t, `"3-1"`, res.header.Get("ETag"))
 	})
 
 	t.Run("EqualConfigurationsGiveAnEmptyPatch", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := edited(e, u, false)
+		e, u, bot := edited(t, false)
 		res := e.put(u, botPath(bot.Id), map[string]any{"model": "gpt-4o", "temperature": 0.3, "system_prompt": "Be kind."}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		_, res = e.diff(u, bot, 4, 1)
@@ -106,9 +100,7 @@ func TestBotVersionDiff(t *testing.T) {
 
 	t.Run("VersionOneWithoutAgainstNamesAgainst", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := edited(e, u, false)
+		e, u, bot := edited(t, false)
 		p := e.get(u, botPath(bot.Id, "/versions/1/diff")).problem(t, http.StatusUnprocessableEntity)
 		require.NotNil(t, p.Errors)
 		require.Len(t, *p.Errors, 1)
@@ -119,9 +111,7 @@ func TestBotVersionDiff(t *testing.T) {
 
 	t.Run("AgainstMustBePositive", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := edited(e, u, false)
+		e, u, bot := edited(t, false)
 		for _, against := range []string{"0", "-1"} {
 			p := e.get(u, botPath(bot.Id, "/versions/2/diff?against="+against)).problem(t, http.StatusUnprocessableEntity)
 			require.Contains(t, p.Detail, `"against"`)
@@ -130,19 +120,14 @@ func TestBotVersionDiff(t *testing.T) {
 
 	t.Run("AMissingVersionIsNotFound", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := edited(e, u, false)
-		e.get(u, botPath(bot.Id, "/versions/4/diff")).problem(t, http.StatusNotFound)
-		e.get(u, botPath(bot.Id, "/versions/2/diff?against=4")).problem(t, http.StatusNotFound)
-		e.get(u, botPath(bot.Id, "/versions/4/diff?against=2")).problem(t, http.StatusNotFound)
+		e, u, bot := edited(t, false)
+		e.getNotFound(u, botPath(bot.Id, "/versions/4/diff"), botPath(bot.Id, "/versions/2/diff?against=4"),
+			botPath(bot.Id, "/versions/4/diff?against=2"))
 	})
 
 	t.Run("APatchIsWrittenWithoutHTMLEscapes", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := edited(e, u, false)
+		e, u, bot := edited(t, false)
 		res := e.put(u, botPath(bot.Id), map[string]any{"system_prompt": "Answer in <b>bold</b> & brief."}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		_, res = e.diff(u, bot, 4, 0)
@@ -151,28 +136,22 @@ func TestBotVersionDiff(t *testing.T) {
 
 	t.Run("AnyoneMayDiffAPublicBotsVersions", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		owner, viewer := newUser(t), newUser(t)
-		bot := edited(e, owner, true)
+		e, _, bot := edited(t, true)
+		viewer := newUser(t)
 		p, _ := e.diff(viewer, bot, 2, 0)
 		require.Equal(t, api.VersionPatch{replace(api.VersionPatchOperationPathTemperature, 0.9)}, p)
 	})
 
 	t.Run("OtherUsersPrivateBotsAreNotFound", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		owner, stranger := newUser(t), newUser(t)
-		bot := edited(e, owner, false)
-		e.get(stranger, botPath(bot.Id, "/versions/2/diff")).problem(t, http.StatusNotFound)
-		e.get(stranger, botPath(bot.Id, "/versions/3/diff?against=1")).problem(t, http.StatusNotFound)
-		e.get(stranger, botPath(bot.Id, "/versions/1/diff")).problem(t, http.StatusNotFound)
+		e, _, bot := edited(t, false)
+		e.getNotFound(newUser(t), botPath(bot.Id, "/versions/2/diff"), botPath(bot.Id, "/versions/3/diff?against=1"),
+			botPath(bot.Id, "/versions/1/diff"))
 	})
 
 	t.Run("ADeletedBotsVersionsAreNotFound", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := edited(e, u, false)
+		e, u, bot := edited(t, false)
 		res := e.delete(u, botPath(bot.Id), map[string]string{"If-Match": "*"})
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		e.get(u, botPath(bot.Id, "/versions/2/diff")).problem(t, http.StatusNotFound)
@@ -180,18 +159,14 @@ func TestBotVersionDiff(t *testing.T) {
 
 	t.Run("AgainstMustBeANumber", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := edited(e, u, false)
+		e, u, bot := edited(t, false)
 		p := e.get(u, botPath(bot.Id, "/versions/2/diff?against=one")).problem(t, http.StatusUnprocessableEntity)
 		require.Contains(t, p.Detail, `"against"`)
 	})
 
 	t.Run("ADiffIsCachedForeverAndAnswersIfNoneMatchWith304", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := edited(e, u, false)
+		e, u, bot := edited(t, false)
 		_, res := e.diff(u, bot, 3, 1)
 		tag := res.header.Get("ETag")
 		require.Equal(t, "private, max-age=31536000, immutable", res.header.Get("Cache-Control"), "the versions are still training, but their configurations never change")
@@ -209,8 +184,7 @@ func TestBotVersionDiff(t *testing.T) {
 
 	t.Run("ApplyingThePatchGivesTheTargetConfiguration", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
+		e, u := setupUser(t)
 		seed := rand.Uint64()
 		t.Logf("seed %d", seed)
 		rng := rand.New(rand.NewPCG(seed, seed))
@@ -233,8 +207,7 @@ func TestBotVersionDiff(t *testing.T) {
 		for n := 1; n < count; {
 			res := e.put(u, botPath(bot.Id), random(), nil)
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
-			var got api.BotResponse
-			res.decode(t, &got)
+			got := decoded[api.BotResponse](t, res)
 			n = int(got.ConfigVersion)
 		}
 		configs := map[int][]byte{}

@@ -51,8 +51,7 @@ func TestRevertBotVersion(t *testing.T) {
 		require.Equal(t, botPath(bot.Id, "/versions/3"), res.header.Get("Location"))
 		require.Equal(t, `"3-active"`, res.header.Get("ETag"))
 		require.Equal(t, "private, max-age=31536000, immutable", res.header.Get("Cache-Control"))
-		var v api.BotVersion
-		res.decode(t, &v)
+		v := decoded[api.BotVersion](t, res)
 		require.Equal(t, int32(3), v.Number)
 		require.Equal(t, api.Revert, v.Source)
 		require.Equal(t, int32(1), v.RevertedFrom.MustGet())
@@ -80,9 +79,7 @@ func TestRevertBotVersion(t *testing.T) {
 
 	t.Run("ABotInErrorComesBackActive", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "system_prompt": "Be kind."})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "system_prompt": "Be kind."})
 		e.activate(bot.Id)
 		res := e.put(u, botPath(bot.Id), map[string]any{"model": "gpt-4o"}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -98,9 +95,7 @@ func TestRevertBotVersion(t *testing.T) {
 
 	t.Run("ToAVersionThatIsNotActiveTrains", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "system_prompt": "Be kind."})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "system_prompt": "Be kind."})
 		e.setStatus("error", "the provider was down", bot.Id)
 		res := e.put(u, botPath(bot.Id), map[string]any{"system_prompt": "Be brief."}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -109,8 +104,7 @@ func TestRevertBotVersion(t *testing.T) {
 		res = e.revert(u, bot, 1, nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
 		require.Equal(t, "no-store", res.header.Get("Cache-Control"))
-		var v api.BotVersion
-		res.decode(t, &v)
+		v := decoded[api.BotVersion](t, res)
 		require.Equal(t, api.BotStatusTraining, v.Status)
 		require.Equal(t, "Be kind.", v.SystemPrompt)
 		require.Nil(t, e.preparedConfig(bot.Id, 3))
@@ -123,17 +117,14 @@ func TestRevertBotVersion(t *testing.T) {
 
 	t.Run("ARevertCanBeReverted", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 0.1})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "temperature": 0.1})
 		e.activate(bot.Id)
 		res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.2}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		require.Equal(t, http.StatusCreated, e.revert(u, bot, 1, nil).code)
 		res = e.revert(u, bot, 2, nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
-		var v api.BotVersion
-		res.decode(t, &v)
+		v := decoded[api.BotVersion](t, res)
 		require.Equal(t, int32(4), v.Number)
 		require.Equal(t, 0.2, v.Temperature)
 		require.Equal(t, api.BotStatusActive, v.Status)
@@ -143,9 +134,7 @@ func TestRevertBotVersion(t *testing.T) {
 
 	t.Run("IfMatchMakesItConditional", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		e.activate(bot.Id)
 		tag := e.get(u, botPath(bot.Id)).header.Get("ETag")
 		res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 1.1}, nil)
@@ -180,9 +169,7 @@ func TestRevertBotVersion(t *testing.T) {
 
 	t.Run("ARevertRacingEditsLeavesConsecutiveNumbers", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 0})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "temperature": 0})
 		e.activate(bot.Id)
 		reqs := make([]request, 12)
 		for i := range reqs {

@@ -16,8 +16,7 @@ func (e *env) versions(u user, bot api.BotResponse) api.BotVersionList {
 	e.t.Helper()
 	res := e.get(u, botPath(bot.Id, "/versions?limit=100"))
 	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
-	var list api.BotVersionList
-	res.decode(e.t, &list)
+	list := decoded[api.BotVersionList](e.t, res)
 	return list
 }
 
@@ -26,8 +25,7 @@ func (e *env) version(u user, bot api.BotResponse, number int) (api.BotVersion, 
 	e.t.Helper()
 	res := e.get(u, botPath(bot.Id, fmt.Sprintf("/versions/%d", number)))
 	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
-	var v api.BotVersion
-	res.decode(e.t, &v)
+	v := decoded[api.BotVersion](e.t, res)
 	return v, res
 }
 
@@ -36,9 +34,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("ACreatedBotHasVersionOne", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "model": "gpt-4o", "temperature": 0.3, "system_prompt": "Be kind."})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "model": "gpt-4o", "temperature": 0.3, "system_prompt": "Be kind."})
 		require.Equal(t, int32(1), bot.ConfigVersion)
 
 		list := e.versions(u, bot)
@@ -61,9 +57,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("EachChangeOfTheConfigurationRecordsTheNextVersion", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 0.3, "system_prompt": "Be kind."})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "temperature": 0.3, "system_prompt": "Be kind."})
 		edits := []map[string]any{
 			{"temperature": 0.9},
 			{"model": "gpt-4o"},
@@ -73,8 +67,7 @@ func TestBotVersions(t *testing.T) {
 		for i, edit := range edits {
 			res := e.put(u, botPath(bot.Id), edit, nil)
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
-			var got api.BotResponse
-			res.decode(t, &got)
+			got := decoded[api.BotResponse](t, res)
 			require.Equal(t, int32(i+2), got.ConfigVersion, "after %v", edit)
 		}
 
@@ -98,9 +91,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("OtherEditsRecordNoVersion", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 0.3, "system_prompt": "Be kind."})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "temperature": 0.3, "system_prompt": "Be kind."})
 		for _, edit := range []map[string]any{
 			{"name": "Renamed"},
 			{"description": "Now described."},
@@ -109,8 +100,7 @@ func TestBotVersions(t *testing.T) {
 		} {
 			res := e.put(u, botPath(bot.Id), edit, nil)
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
-			var got api.BotResponse
-			res.decode(t, &got)
+			got := decoded[api.BotResponse](t, res)
 			require.Equal(t, int32(1), got.ConfigVersion, "after %v", edit)
 		}
 		require.Equal(t, int64(1), e.versions(u, bot).Total)
@@ -126,8 +116,7 @@ func TestBotVersions(t *testing.T) {
 
 		res = e.post(copier, botPath(src.Id, "/duplicate"), nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
-		var cp api.BotResponse
-		res.decode(t, &cp)
+		cp := decoded[api.BotResponse](t, res)
 		require.Equal(t, int32(1), cp.ConfigVersion)
 
 		list := e.versions(copier, cp)
@@ -142,9 +131,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("PagesAreNewestFirstWithTheTotal", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		for i := range 4 {
 			res := e.put(u, botPath(bot.Id), map[string]any{"temperature": float64(i+1) / 10}, nil)
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -153,8 +140,7 @@ func TestBotVersions(t *testing.T) {
 		for skip := 0; skip < 6; skip += 2 {
 			res := e.get(u, botPath(bot.Id, fmt.Sprintf("/versions?skip=%d&limit=2", skip)))
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
-			var page api.BotVersionList
-			res.decode(t, &page)
+			page := decoded[api.BotVersionList](t, res)
 			require.Equal(t, int64(5), page.Total)
 			require.Equal(t, int32(skip), page.Skip)
 			require.Equal(t, int32(2), page.Limit)
@@ -166,8 +152,7 @@ func TestBotVersions(t *testing.T) {
 
 		res := e.get(u, botPath(bot.Id, "/versions?skip=10"))
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
-		var past api.BotVersionList
-		res.decode(t, &past)
+		past := decoded[api.BotVersionList](t, res)
 		require.Empty(t, past.Items)
 		require.Equal(t, int64(5), past.Total)
 	})
@@ -187,21 +172,17 @@ func TestBotVersions(t *testing.T) {
 		e := setup(t)
 		owner, stranger := newUser(t), newUser(t)
 		bot := e.createBot(owner, map[string]any{"name": "Private"})
-		e.get(stranger, botPath(bot.Id, "/versions")).problem(t, http.StatusNotFound)
-		e.get(stranger, botPath(bot.Id, "/versions/1")).problem(t, http.StatusNotFound)
+		e.getNotFound(stranger, botPath(bot.Id, "/versions"), botPath(bot.Id, "/versions/1"))
 	})
 
 	t.Run("ADeletedBotsVersionsAreNotFoundAndComeBackWithIt", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 1.2}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		res = e.delete(u, botPath(bot.Id), map[string]string{"If-Match": "*"})
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
-		e.get(u, botPath(bot.Id, "/versions")).problem(t, http.StatusNotFound)
-		e.get(u, botPath(bot.Id, "/versions/1")).problem(t, http.StatusNotFound)
+		e.getNotFound(u, botPath(bot.Id, "/versions"), botPath(bot.Id, "/versions/1"))
 
 		res = e.post(u, botPath(bot.Id, "/restore"), nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -210,9 +191,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("AMissingNumberIsNotFound", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		p := e.get(u, botPath(bot.Id, "/versions/2")).problem(t, http.StatusNotFound)
 		require.Contains(t, p.Detail, "no version with this number")
 		e.get(u, botPath(bot.Id, "/versions/0")).problem(t, http.StatusUnprocessableEntity)
@@ -220,9 +199,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("AVersionAnswersIfNoneMatchWith304", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		_, first := e.version(u, bot, 1)
 		tag := first.header.Get("ETag")
 		require.Regexp(t, `^"[^"]+"$`, tag, "a strong ETag")
@@ -247,9 +224,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("OnlyAnActiveVersionMayBeCachedForever", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		_, res := e.version(u, bot, 1)
 		require.Equal(t, "no-store", res.header.Get("Cache-Control"), "a version in training still changes")
 
@@ -270,9 +245,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("ASupersededVersionKeepsItsStatus", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 		e.activate(bot.Id)
 		res := e.put(u, botPath(bot.Id), map[string]any{"system_prompt": "Be brief."}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -288,9 +261,7 @@ func TestBotVersions(t *testing.T) {
 
 	t.Run("ConcurrentEditsNumberTheirVersionsWithoutGaps", func(t *testing.T) {
 		t.Parallel()
-		e := setup(t)
-		u := newUser(t)
-		bot := e.createBot(u, map[string]any{"name": "Support", "temperature": 0})
+		e, u, bot := setupBot(t, map[string]any{"name": "Support", "temperature": 0})
 		reqs := make([]request, 10)
 		for i := range reqs {
 			reqs[i] = request{method: http.MethodPut, path: botPath(bot.Id), as: &u, body: map[string]any{"temperature": float64(i+1) / 10}}
@@ -298,8 +269,7 @@ func TestBotVersions(t *testing.T) {
 		seen := map[int32]bool{}
 		for _, res := range e.race(reqs) {
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
-			var got api.BotResponse
-			res.decode(t, &got)
+			got := decoded[api.BotResponse](t, res)
 			require.False(t, seen[got.ConfigVersion], "version %d answered twice", got.ConfigVersion)
 			seen[got.ConfigVersion] = true
 		}
@@ -318,9 +288,7 @@ func TestBotVersions(t *testing.T) {
 // change a recorded configuration.
 func TestBotVersionsAreImmutable(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Support", "system_prompt": "Be kind."})
+	e, _, bot := setupBot(t, map[string]any{"name": "Support", "system_prompt": "Be kind."})
 	_, err := e.pool.Exec(context.Background(), `UPDATE bot_versions SET system_prompt = 'Be rude.' WHERE bot_id = $1`, bot.Id)
 	require.ErrorContains(t, err, "immutable")
 	_, err = e.pool.Exec(context.Background(), `UPDATE bot_versions SET status = 'active' WHERE bot_id = $1`, bot.Id)
@@ -336,9 +304,7 @@ func TestBotVersionsAreImmutable(t *testing.T) {
 // A version is immutable: no method changes it.
 func TestAVersionCannotBeChanged(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Support"})
+	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 	for _, method := range []string{http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodPost} {
 		res := e.do(request{method: method, path: botPath(bot.Id, "/versions/1"), as: &u, body: map[string]any{"temperature": 1}})
 		res.problem(t, http.StatusMethodNotAllowed)
