@@ -9,12 +9,16 @@ import (
 	"os/signal"
 
 	"github.com/chatsphere/bots/internal/bench"
+	"github.com/chatsphere/bots/internal/botsproc"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := bench.Run(ctx, os.Args[1:], os.Stdout); err != nil {
+	err := bench.Run(ctx, os.Args[1:], os.Stdout)
+	// The servers it started are gone: the binary they ran can go too.
+	botsproc.RemoveBinary()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}

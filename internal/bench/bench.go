@@ -152,7 +152,6 @@ func run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	// The per-user limits on reads are off here, as the write limit is: each scenario spreads
 	// its load over few users. The flood scenario runs on a server of its own, with them on.
-	defer botsproc.RemoveBinary()
 	srv, err := startServer(dbURL, o.Profile != "", "INFLIGHT_PER_USER=0", "LIST_RATE=0",
 		"WEBHOOK_ALLOW_HTTP=true", "WEBHOOK_ALLOW_PRIVATE=true")
 	if err != nil {

@@ -22,6 +22,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/internal/botsproc"
 )
 
 // adminURL is the local PostgreSQL's maintenance database, where test databases are made and
@@ -295,4 +297,11 @@ func TestSampleOwned(t *testing.T) {
 			require.Len(t, owner, tc.bots)
 		})
 	}
+}
+
+// TestMain removes the bots binary the runs built, once every run is over: runs share it.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	botsproc.RemoveBinary()
+	os.Exit(code)
 }
