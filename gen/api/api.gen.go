@@ -1129,6 +1129,9 @@ type Conflict = Problem
 // Forbidden An RFC 9457 problem detail.
 type Forbidden = Problem
 
+// IdempotencyKeyInUse An RFC 9457 problem detail.
+type IdempotencyKeyInUse = Problem
+
 // InternalError An RFC 9457 problem detail.
 type InternalError = Problem
 
@@ -1208,7 +1211,8 @@ type CreateBotParams struct {
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
 	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
-	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+	// or webhook. Bots and webhooks have keys of their own.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1328,7 +1332,8 @@ type DuplicateBotParams struct {
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
 	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
-	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+	// or webhook. Bots and webhooks have keys of their own.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1405,6 +1410,19 @@ type ListWebhooksParams struct {
 
 	// Limit The largest number of items on the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// CreateWebhookParams defines parameters for CreateWebhook.
+type CreateWebhookParams struct {
+	// IdempotencyKey Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
+	// retry by the same user with the same key and the same request within 24 hours answers
+	// the first response again (status, body, `Location`) and creates nothing. The same key
+	// with a different request: `422`. A retry while the first request is still running:
+	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
+	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+	// or webhook. Bots and webhooks have keys of their own.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // DeleteWebhookParams defines parameters for DeleteWebhook.
@@ -1523,7 +1541,7 @@ type ServerInterface interface {
 	ListWebhooks(ctx echo.Context, params ListWebhooksParams) error
 	// CreateWebhook Register a webhook
 	// (POST /api/v1/webhooks)
-	CreateWebhook(ctx echo.Context) error
+	CreateWebhook(ctx echo.Context, params CreateWebhookParams) error
 	// DeleteWebhook Delete a webhook
 	// (DELETE /api/v1/webhooks/{webhook_id})
 	DeleteWebhook(ctx echo.Context, webhookId WebhookId, params DeleteWebhookParams) error
@@ -2435,8 +2453,28 @@ func (w *ServerInterfaceWrapper) ListWebhooks(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) CreateWebhook(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateWebhook(ctx)
+	err = w.Handler.CreateWebhook(ctx, params)
 	return err
 }
 
@@ -2689,6 +2727,8 @@ type BadRequestApplicationProblemPlusJSONResponse Problem
 type ConflictApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
+
+type IdempotencyKeyInUseApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
@@ -2948,9 +2988,10 @@ type CreateBotResponseObject interface {
 }
 
 type CreateBot201ResponseHeaders struct {
-	CacheControl *string
-	ETag         string
-	Location     string
+	CacheControl       *string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateBot201JSONResponse struct {
@@ -2969,6 +3010,9 @@ func (response CreateBot201JSONResponse) VisitCreateBotResponse(w http.ResponseW
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -5130,9 +5174,10 @@ type DuplicateBotResponseObject interface {
 }
 
 type DuplicateBot201ResponseHeaders struct {
-	CacheControl *string
-	ETag         string
-	Location     string
+	CacheControl       *string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type DuplicateBot201JSONResponse struct {
@@ -5151,6 +5196,9 @@ func (response DuplicateBot201JSONResponse) VisitDuplicateBotResponse(w http.Res
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -7502,7 +7550,8 @@ func (response ListWebhooks503ApplicationProblemPlusJSONResponse) VisitListWebho
 }
 
 type CreateWebhookRequestObject struct {
-	Body *CreateWebhookJSONRequestBody
+	Params CreateWebhookParams
+	Body   *CreateWebhookJSONRequestBody
 }
 
 type CreateWebhookResponseObject interface {
@@ -7510,9 +7559,10 @@ type CreateWebhookResponseObject interface {
 }
 
 type CreateWebhook201ResponseHeaders struct {
-	CacheControl *string
-	ETag         string
-	Location     string
+	CacheControl       *string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateWebhook201JSONResponse struct {
@@ -7531,6 +7581,9 @@ func (response CreateWebhook201JSONResponse) VisitCreateWebhookResponse(w http.R
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -7568,6 +7621,22 @@ func (response CreateWebhook401ApplicationProblemPlusJSONResponse) VisitCreateWe
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook409ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyInUseApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook409ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9657,8 +9726,10 @@ func (sh *strictHandler) ListWebhooks(ctx echo.Context, params ListWebhooksParam
 }
 
 // CreateWebhook operation middleware
-func (sh *strictHandler) CreateWebhook(ctx echo.Context) error {
+func (sh *strictHandler) CreateWebhook(ctx echo.Context, params CreateWebhookParams) error {
 	var request CreateWebhookRequestObject
+
+	request.Params = params
 
 	var body CreateWebhookJSONRequestBody
 	var err error
@@ -9915,316 +9986,322 @@ var swaggerSpec = []string{
 	"IyK5yMyExc/GnRdKis4P3CSTuBtt3ha3TI3PB2Gwzbw3Lev6E9M4KY46E3hwXgAts0LwdOiv6T1Ni9hl",
 	"p4nJrsoLur6iIdMKntN8Kty6Z7r6qfYdXCP/EB7ufAgfz4tCSLN+yiNl7mmW4G3NBQgtoRfCFEsG22j/",
 	"o+YGliCTFzDykTKMX/BMrvKMo52He904G+PrslO5pNW1Q3XjqRhZyEzBM2kHqw0385LJRTKTST5PRdpc",
-	"6P7OI3/mKG/zoQW+DCyE1Y5ad7fTsDPl78SHR8p8IhfecfH+iqflVvidZWpcspjDQYzdSXQsqrbqkQS6",
-	"PWGxY8cxU2YiikWmxbYsquTkn8KZaAW+y8bj9WcgzcbjtkOAvMgsVMnjkbXokMVREM17vcMEJqoN/CE6",
-	"+BvehT9FQdxlzwyuTyQdWTZPRmd3JkSTWz+xio22zC0zjrsyLlM6xDBWd8iVzJelnIuk/zY48Kpw/5oK",
-	"rfmFYKlqm9ugg0Rz0wnudMholJ+q7jhBc3C845jfiNFEqcv1m7LAG9oVSF5xXZoT3b5BhdydqdIYd1pX",
-	"Gkf7utJFfdBLj5PB+L7oHI76vHOUPBCdh+Nv086A3x/Zv3rj/m5M7GMYzHjBp8L4yvmzMag7zYH/KIUl",
-	"y6kqBLNboGt6eMgSNZ3yjhb2nUakob05/iaGCzNeiJQ2JV92GWxWkVlVK9Ms4UWRiZRZKQ0HI/MVfPE+",
-	"Ax1VpnCunNy3Q7CKiJJuP6dsL/4mHtqN3j+JZMkVWXzUH8Rd9lQVjNbXMpmB5R9woDI7PTRSgjCQfGqX",
-	"6dkY9b6aKjzl758LeWEmwbDfGxyF62yIZ2OrOK5ZSBhkUghuhDdNO/ETHCoyhszQ1LvsRzsVdsXzuUBl",
-	"PbuQqkA9fd3gK831RjN4AS/aZKPZT4Ugu8pFrQyYuBzajJtJNTB4eCOVzrgxorBP/tefeOfvb+1/ep2H",
-	"nbcfeuHhw49/CFaHHAbvO/RQh5hlMAymc23YSLC+VbGOeixXC1EkXAuWC3uvDlmaXViCUgWbLGcTIXVo",
-	"eW5hrN4FmiOne2FVHinzLN2k6GWptUc0i7M03g8ZZ69fP/tuzTKMlHmXpRvXYayKKTfBMJjP4c4W/S0V",
-	"05kyQibLv4hlc2g/8EuBijoRm+ZjUSnHe8+enD9lacHHhkUwD++Fnb+IJfv+/Pwl+x5Iiz3NRJ5Gwf6Q",
-	"8UjiC0bLygqYa1HgopU/XYolHNryBzI34bZMssERm6h5oUm51JG0d46zQltdXc+U1AKVdLaHsjBkI5Uu",
-	"QxY77hrvwxdweprZI5/JC2QvbgxkzHFQRQSwDhrIkMVHA8sYTp25MMlyPJJuFDjgzMqTLM9ZMZdWKx9G",
-	"Mj7qPYxP6DnOpmpqX2xNywLfh0+aCTdszLMcuJ8qVgdp12jKl5ZQtZAmktbQZbPcTtqoSyEtdcJvP8+V",
-	"QRaayYsTu96Ms3Eh9ATojM1EwdRMoBkWMj1PJozrSMbH4wdpL+mLziH/dtQ5GoHYGKSd+0mfD0aHyVF6",
-	"LOIue0NWkrU+OM3LjoxIhzMtEiVTULQ3MM06Ba3jPIPj4zCYZrLkRGHt2EfR+0G/E0Xvv33y9o9/aKf9",
-	"raXUWsGEO+Dt8ToxBMc7khsET4uMG7KF4JckKPfiNwdR0O12oyDeJ31+asd/YgcSSfi3Ze1yiTzfsiC7",
-	"0sj5QYiZygzLNMqJsDpxbnCx/aAVa2f2IzwHJwb6L1ieSaFZoubSMI7jzzNtGoLxMAriEN6Kb7OzXKp5",
-	"wXKujT38PP0McnOjyNx+V72tsBuQL2nx7aSYW2eapNUS4m+qn5vL/8Z5ouo+h1YS4Cz+85PzmO2pIpLx",
-	"909Ov4v37U24aSJl8WHviL1Qhv2g0myciTSu9o9W2nIzqYjN2T84qkm438TKmvsdwl121CV38fffc2K1",
-	"EEEkd6cCdj0R3Fz/eJ5NM9MuaXNeXNjTSsaVGrPMiKmdBox0xi9EKXF/notiWQ0ph7f6Q0nFmM9zEwwH",
-	"vbASt5k0h4MgtAPNptZc7vd6wKzor3LEmTTigpSDs8ts1hzx92rBppaocJBGMX2ZzdhIjC0duwGj0qHX",
-	"jds+0j7s60ZN/+cNvtc6eDJZ1mk3lVG1i4ZDT326luNGt7NZQiP4HIZJtSRbWiOVi8aqDuuskU85bjc4",
-	"aR/txqCeVZl/LwuQ85ld3aeguNhLiZJGSDiUfDbLM1S/DmaFGuVi+se/abR0q4//oRDjYBj8y0EVCTrA",
-	"q/rgJT6FI1gxjSpplSpUlpA7V4bS6qLvqcKzosqngI/v272OZJ0HDtk3MUQUrMZVaqi+rdm1XHoCZkAZ",
-	"YEpP3Mag8zuSraNZsdxgy7zw1/WRrw1u7TIsUhtrsNHEt4YLT1+hkrPDTpZ+CDtWw7M8GAbGU5eshLIr",
-	"YZcawibsX89+fDFkcynez0RiVVUhU0vE9neWydkcmC/o8cHwyLIlkxnwdDziKXMjLKnUjUgfjHjaoc8G",
-	"H8NPpzFf60u4tDMYCQqQTHluOZLA6YQskzi51+dPOw+AccB0QK2n2T/r2J8iuffq6WP27dHDw6G1BwTI",
-	"J3s8mVlkiWCZRN4w+ptIQMXO7Z96XhTqAvyvnL2WWaJSwaSSyYQXPDGi2LckRGGgPEs+dQuXas54bue6",
-	"ZBN+ZfX6kTIwzpRFwdl8NlOFVQx0pg2XBtxf1aY9rDatHFDLjtnXdQy/FPLWNgxW0p48+1bYCONFWKyF",
-	"Up58nudqAZdLe6hrx/FUFaMsTYX8xDUEQQCvX0jUQcwk07COYDChizGrk/thtXLVOFqWblxevK2Vs+MC",
-	"LRREEBjq9zSbzUd5ltiLJyTZjKYJ1SYBK/dMWtOM50+KQhVfUhycSp+hWDt6XohW7gzjfKHMUzWX6Sdu",
-	"MCjgxunmmdV7ant5VO2l1ebxk23HQJnOGC7exl6+UGjUj5QB+rfsAywBnue0a5b6tRBuLZyZsU0UFYRX",
-	"aR7VbYYTiifPkOyTPLNPTFSeajCb8RXduqSDwFjHi4y1TZvuP6hF0byY6sZnvDAxLNdLvswVT8+Vem6t",
-	"hC9Jp7ieKBHBRLHsiUt2/4j9JXsE+/FJetU6aWzJdFIdAqYzmQirNoI4s3rInlOoVvUpe97t2u2fsLHA",
-	"H8jZZjUi8P/4RN8fVETvT4XRXFrIf+bd1kEf2K0chM06YpOsUd9fMYMhmuYzEhc/XNXzWl64VqvbjVy9",
-	"5XlV2kefRBKQilFMYdipyIV9cGjV3JSVZFB6EHBe5QLxNGX/mV7wJ2ul+bs/eLBm98uBt+w/vQyG3ykt",
-	"wNuggFOcnWDOyU+fEikrE3don+3W+7OK4TCeieIqS8Rrya94lkOI+wtzi5QbPuJa1DXQZCJSVmQXE8Ok",
-	"WqwxQ9A3i67mOh2+slc6p2MjiibPP4NtAy/EgmfGeSHgbZm8aLUjKi+BncW5Uj9wuSRVXX8q/1IKnSNg",
-	"bms3r0yyPvmaaxToqZ7nSjE7EFaOpIX6rKnfAZ/PLRHdeX28IfhOMVAveGHlZlgl1GWSzQp1UQitGTdM",
-	"yUSg0J4JSYH9SGpTCD7VGEMDRcMqZ132xm5P7G1mTAuiyQa8yK6sEuz8SLB/lM60ypo+M0m8lnxuJqrI",
-	"/n478kzwwspOiHxMwMadEXup1K9+RQm1z7cQwdy/fktKGBqEtZE6Z8LKcXzz5k3n1Eu4bMnMzBd8qVn8",
-	"CN7m+/MLwbWSuN285TObTf7XclaoRGhtWdsTcCHcou1vN2ZQmsbjTOSpPYLCWgc6GP70IYDf7FNiCibY",
-	"HFKN8jInIrDKUhAGzXAtN2yqtGGD4GNYvWeqUpFf84a5vJRqIRncy6LgYmY6D6PgxGrE7M9PzplLqIAb",
-	"dPDxrc9eBj5ReYvHaPVaiIuyRe1wbkeowWxDVuZkQGQao6+jQvBL7fI6TcETc8JiXPGYOJEVH9YqAAn3",
-	"Wmq05UX6g0gzfg6j/zoasZVvsf81+5U4hLCq1akoPhs/xrF1nshEpZm8oMQ2UKUjGWcpOsNi4KTuYaMY",
-	"l5Wlj64ZA5FvCqQ0eOJpkohZ9ZmWBA3vUzjCKgyULu/ptqGStojndmhvzChXw6rikQQjey7tKlqpIFIG",
-	"DqOH/X6P/ff/s3/cPe727+/jWJsJe25AbZl4XjbXC2VeCZ5+6mF3KXmHzpVOPgTwrmCy8F4Gv7g81X3y",
-	"InDpbnDvSLiEcw0p7ulNvEn0po41p8FzdWuuETfGkkYx/xJSnjNwDjIpMqDBagpMqgLNq9GScauWGVbM",
-	"pcmmgi0FOkwoZnF7/giXqfYr9UmUoRZIZPUdTf5yfBYT2K3MnRlcM4PbI1TbBTbWPLt9LKP5gmYS/G6Z",
-	"ih/LFYNPP1IGglUtGhV6imcqkxAPB+UbQnKcLF6XfdqF5GcrOEyG8S9MdUnf8Zbg85t67AWWD2+37ymj",
-	"mKm1OiwraIYyXbDuupS6ehZorSSo8cb5LN12xBBGnKqrXQZMS9U+5ioE71fqVB+ELbDWT21Cg7aY9ebY",
-	"ekUmP+ESVgML/T2rLUclJzHiEmAGH1DN95k2qli2h5IhIm/JRZa7YldNh0yKhdV+ITWsSTwQ4q/9Y9O5",
-	"dkP5QV0JOzQaKy8KDuItX58CEcO1uIw7uJyHnZY1xLSC9g/YS7u8v9f2fqMMzzekRMCiMnUlCsbzHL6i",
-	"Vz9z/yi4NnnBpw5cevft0KVO4GJuoojnmW5Z7SdQcUjZucRAQqg+o2N6GxTQ3P3WSW0aPRBRKzG7aklH",
-	"zC08D2XANhxkR+bh3jxatpMZZoxOFL63+k7tC+1ZIWEwLtT03Ub2tIYhidSKBHR0nLBYzvPcqzeE9SKW",
-	"QtUADbK3j6DHEKVWG+nfaGjgKeJjI4o1A0On540HtkJXtSWsDbq2d6FPIpuo8OUcdbgUVR2ev/QIbcxz",
-	"LVZp7ybiReFaeWvHzYlV2pwDwSnxtyl13EDXTB9LNNunUa/CpKNYs5BCzO+t2RHFXLpqlPqS8Xatp9Qh",
-	"GlWzZKjUKcpZL26NIcXYQHqdEdps0EDW0Fh1MCmxfWOa/FYnHF0+15RewU314V7MTOdIdezutr12VghI",
-	"+XqXlJvWTrE4v1WGyE1VmuleRe5bUdvCIR3bVOT3NJsV6ipLqRoMDJ73JpKLTKZqgUlfnqcMf9BLbcTU",
-	"PjmdmbL4RWiTTYE7gUtQh2X+Ev4dyVyMTTUiBZVlbaW5ZHi9N+9wGMGwP3iA2YL8/Tv/wXf4anvDtw8f",
-	"9MqtWVlqN0cremZCnj6zAhgm8Q4nEQyD/6LmLocZXIlWD2d8pOaGPZ5wczabiEKwUZbnzv3sv6AcyMCq",
-	"Ap5rcdjrHn5cPZth8L5zoTr0ozUju6/44gfyF35sDO6aIj9/O+oUt/OkGkRZm8vmcXi31kbR6x76glnN",
-	"7SEtP4UH/YYqPeQeBp/GQct6l0rGuEog59ut+4rrm9M8t+tYMcjua+VQw2akCmL2o8yXLLb6HeZixzC6",
-	"mPx4OJ8mV6697lq17zvv7o9hkOl3mIxTy+1tHeibiQDXCkJhgAKVcAkObjvYdI7uE+F8dh6xjZTKBZc1",
-	"znrNOH+A+zy79Zr7oWKs/VzRpIJgdUbPpDYFSheNYS1XEY9ufIpI4YR9pnTC5jN7a7/X67EyW063nMwC",
-	"C2UyIdN8ybTLcLsQ0rjCayXzTAqmJ2rWxRzqKnHWckS/NuW/RtH7Xu/tNzvVoUllgO3zTLIXr597A249",
-	"/i6/u/vt6nqd2akBiIEvL3p2JQYMsAF0diUgljovpEiZeM8Tky+tgIflXWEa37YxjTKHfNBqfTlm0m6a",
-	"I3WtOZ7foQbbzn3U3CRqSr4a1HXbjlr5BvKNW0H9to3O6VYybbYzWlB1uT4pvWagpUH5saD22bWrUGMX",
-	"9ZV4DWR9XKNqzGABBa5O4A7ZZVXuqCIVhXYuzHmB3i6Pro8tWa8qc5+ZzO3MHYfakUP/OMPZVXrNbHli",
-	"OdyEqRm+o8Ue352xlnlumcuQbGehO3HEj+1U8OSKvN5Ns72qUueOja+YAYlRRfspylInvysDm6fCKaiA",
-	"6GKpCbl0zPacPotq52xeXIj9OpU9HA3E0fjbpNNPD3nnSByPOg+S+2nnW/Fg/JD3Rv1k0KrCV7bAtdr+",
-	"Vq5XWhZr1sCUoBbFFFxqDhIEU4ELs7+9kyLlhrd9kZvKO26/gvncmqViBmntksX2XTHbs8I39sPLgIPw",
-	"Aef+8UDYXdZxfUWhyDmZQKhczYJhUIhZzhOA4+D2eAYH/oDCACq/N5x3Ui6Dj293V4PXWWswcrDXThjH",
-	"dCP8zQ8KTsB2vYDdKzD47M2zP+h9u8mj1+qYpCyDtVZk/D93KO+n8yyN3WBqBbcrBF8av459IO3fW9EW",
-	"jkc9cZgMeOf+uJ92jvgD0Xk4+jbpDNIjcX/8AAh9GxPYUKj9GuYA5x/C8q0CpdSY4XUhHfna8qx4v4GW",
-	"325gNu1ezprTm2x0pNpbd3kjy/tdurtxRSlAh7wj/BV4vysibF2bywxreJzgqIE9WMlEERdUSyhXwf5O",
-	"hIl07O6ivypVyf5VCKiLLy86DcH9gKHXd8SNKwvS+wS6jcGNXP7lPvK25YA+UlscBcvGb4HkX1GB3e+T",
-	"6u0iekHpcZaTOvvVCf+Hdvfij2X5JstSDYlVAlylcTODLGZ7OGo4Ch30FOxv8kaWkyzvb1ibq7AIbcTb",
-	"Ds3SJ3PY07rZnispg/9glGH/BKvO5hLQ8BaTzAg94wmWVxXZdCrSLjuDQ8kyGcmqLK2Y8jz7O7qy7VzY",
-	"Y7b34unjfUiYiYLHfPwf/1cUMDvm1GV1JWo6Qn8pTxJXcAnXosDeHUlroSuJJV5d9kqM57pM5D4aDGK2",
-	"xyWDVDfQu8A5sz/EPDiVt003kpaDXKhiyR4nJRYGe3L2OGSGj6z+K8XC2vz7qPWOsjQrRIKWBLO6XpqC",
-	"SmwJtchS8K9EMtPK6kH+J1//cdAbnNqlh389genZf96/7368/xC9tHbgpLlCrpQaR9JbfXDxyqtMZ6Nc",
-	"sD0yWDqA9GP1jX3/s25K9v29R3ZCr//49MnTp90IN+znuWB8qgjtEOq67mk8jqAhAeCnMmVIaQ/wTKoq",
-	"5X0fRgGRQSJZjc4bCQzbjtFuMeDrjJZlJeN4nuf441jldkWHLArOTMH/499FFOCiRsHZ+avTs7MnURCy",
-	"KPjHv//jf/vHv//jf8fL9of/9o//+x//7f/7X/Hyf/9/ooDtTbOkUExnF3Lf3fX/2geoqh6hKoGcXsCi",
-	"o4iJZFV5rwUr5jll6F2KmaEQyJItRCFWcdYadZHXnts2WzqKzm5uV48EG+VcXkL62UYjuxQ5Lckx4OTE",
-	"uDZkm7LRHGNpIs0A6s+eRKjqKgRPO5ZOW2LG4IJ9t4MrGbVKjC45v/JwJW+ElyVlHsgX+V/DSMaex4t8",
-	"szVHY8z2yiHvd9nZZrPMJQHFKzvd31nEbmW5QjlhlTJUG+r2tuoneZmvha6qD6mi/S2xM6818VfcMb89",
-	"vzZw0bVmaYvfRS1kWUK2fn239K5cu74uR/Ha+ZzhjeUj70pu09yXpZ/+m0lKOY9Li7rC2FuZ37VWciNK",
-	"cN2o4f6XeHvTaX7N0+fe3dvmzdlZQ9acSyu9walts+xLOgqdz7zu7NkuIFYdp3LrGxsarrLqnfPlzkqi",
-	"Wkk+dV7D2ANNIzIZiVp0fA9PtRSLsDrJKYMkaniLAFCxSCIMDpuIwqofJRiuQ9QgmbQMHRFSdowLx2Nq",
-	"bST34voqxEzzpWaLyZKy652d6p5E50p2JVwNyzqjsUaCjSW5C2XhKp1vCmb/muJXMNrXcAR2DEecgy0r",
-	"ciydc84RblguLL9QUnQRL1FTSb407FKImaWGzOF4nkQyjvwXR8GQIVdNcsELTWW85XWk3mkm/fH1P2cs",
-	"+p8g9vzlpMqaMM9f12nJP0pRIWy35Im1R362UjfrCWCJKtKdEjfpE9clbmpCyio/4X97txyvrakBj+41",
-	"OTJ414lneSCcp1fu0/+k9EAr1K9EYRdpXKhpczxPLTNmMd5FsF7tyTW4jvXdzyyHnWVCN9Wsa32A12en",
-	"ajUvkjX+XtxPsMXaNnXoAyJYKsH0RclQkUA4Ph3J2nRCxj3usOcm3kciT9RsuY+Io3atqJxP8CLPRFGl",
-	"SKoikhzSdEp5X8ulrC/gXvzyx7NzdgD3AgTbalVaHTIee1y4F5cVQLgEZJDWPgBRLw8RfUWzwBNUKlhW",
-	"wysD34527HmwX7TKRiXmywe+pHrvnYtNKv6vXa1fzUdBXrGtPr1Bh/ZVZo85lkdplR283SgJto/COSfF",
-	"rcfhnEz6XcYk3Kr6MeyvHpEAbbGE16pvLxXBf1inhLZXjDdLyer03zi5+dqOBW8ggdW477FM18N9UIjv",
-	"UEsJBZQQKtssKY8fVYNr1v9fZ0uX4w1phao3t63w94LnZtJc3Yqvugmpy/Z+J/7H6am2D62JLJ2ynMuL",
-	"uT3iaA8i8p7VoYu5tdta/ay1BO21JI150Z6taQ3lEnhkJSUDk7wbh6p5kNJMz3K+fOdU8Gqz/vzyvHOk",
-	"2Loc+3UuMrB70FAlDkfu3Z0y+Kf8/btrE6Yn2cUE0kGqG73lIctZr1UC1+dPV1nu/oKUCe+N0RbCOGCn",
-	"+ihf4QUcEYYhKNo4BtcIQNUn4gTUjJr2oR1m0BxRwadtplZrjqK/od5UwlVKay5yNZG1JO/k2qfIplLR",
-	"v2FFnCuXbmmBxwBt4ej4W0aV2QzLyNtSTLG8vDUrbAFwEFDMXNXiU05OSLQ9E4XGWiWXOt8gC4eV0mY4",
-	"QNAzJENbjccCA7XA5ABseZuV9ARKi5TPpDZcrrMCLAtfyata3/Knneg3p3CVmPtpyHiuFSHx6pXcrhNs",
-	"emAVcipbsqcWQsluE7ubVeXmp6GlhWuqptI6cwQYmC04IyEANFm8nqjCMD2fTjnsHSyhS6Lxhlwt5Waw",
-	"mWZSWQtJrryf4CE0piZCaRC8mxuqE5qtBCBaEW2uE4CUlYYr4WnPdHjaDicaJtunvZbNsJpH9MaZpdt5",
-	"QKA0chMVEQGtlJGOa6i06HOoZrCV29nT1qrbrjW62s7ZM2lnroVGPoXcBLLQ0DESZ5g8iSBklJ+2chpa",
-	"lODmYVhrXlbhxYZHHqpc/ZzevcVkSU7+ygTdLpBk1LudbeONCZf+7vuvr6Zao6prSH17c4+IaoLoBLdr",
-	"9Plnb5PVd0Nb7qYm2he1scjqfdneRuAUkb3hKkIz3X/YG+yzkTALIaTfqlDfW1HIIrkXf4jQ0YBpKp7u",
-	"hD/U3A1R8DHeH0LSU0yp3zE08EH7Cvxv2K1Ih5HM0KkLNR0sPqCMCBYf+BkR9u96PgS1C9iGOvyV+dEh",
-	"aZGu/QxfcNgkmvanWkndW9oVpC4tDFQ/19xrtAyKpFdxIYzn3gUzonkg1Gw9vp5bZKoZWVGnAQhdVEkx",
-	"Prd2mflthizm6rexPZwv4A2UHt/Gqw+cY+qgrmnX97H1y1QPsNYl4FaJEe3U15DtceojBSLLkRQm1axQ",
-	"Uci481zjvT7R7a9E4x6unlE1qzwCOOa2g0nwUBuzMRHl+p522ELXwvfcek4NjXIlYiakFU7pxniZpA7b",
-	"DruxGRbDm7YcwRO8edtqtdVsh+0WZl7kWw7n9avn7QLVvqKc2mqSg1u33TIS6JOfUOXrWm1Spe+8cHRP",
-	"hTq3V+m7Bb1QSVo71EAr+ZywGCYXs5/nYg6oX1hzc2s09WkbX9vza3cwRUiL/McxlEJt8U1ABV1x4Imk",
-	"EGtc1jq7wC7acM+QxYuJFsm7uERNGHEt7h9ZJnM4YAWXqZqy0RLgfQ2151NjbExo3wVsT7M9fKyTCshy",
-	"xUZOBYG3lB/Z77KziVpIzPadtKSV4o0/jP/yPz0sHvz5L//l5+J88bfXL7978Oz5y397pgbP+XN+tnhw",
-	"eZT1/3J1eHWs/hTUMjjw+Z9OO/+GPTL/ePD2j3/60AsHH/9wrQFHy9bco7fNg+Mw9v42h1ZEF5k2ohAp",
-	"wdVmRq8stA/6953IMyta27k7FpQZhSDlRoFOVKIJ2l2aqAV+gdwg4IDRio150VIXaax4Mm24cHTFe3RH",
-	"pfUaZBOK5OKEMkj6SLfDMtoqpJ/SMkJMH87+DhF9GNS7jYV+5ZCx3jGmPehYKzHTlj2a8thkDRCX7Sr7",
-	"cBi7l8et9yi7Vbl3wxHlXJt3woVd2qOjkAJIhEVJZkT4lLbF/pI9cmqKkClUWdxzbf9WQjDeLVVfwOPe",
-	"4ZDNZ2SJzz1Q+i3MX5jCth4vGqU/pToyUGbYhTKlVClHftw7vBEUVs6hF+i7qW4PX+SuRKG2ygZOfybZ",
-	"NMvzjLDPa+N5cHSj4Ujx3ryjr6w/b5zNiNmUpw5LY0TK7Buq0LhMBHktpDLuqbXn8vrguWlFCY/pxTGb",
-	"S5PlkM5AK6XnSSJEqtleTGMVabzv2iMVwg5aQyeuvRhpN17JVaB3I3ABvsCOH3FK394Ec9Lyj9p23iQN",
-	"aaOHpuRnNZ7i1i+sxED9eNTOe402m5RxI73UybptfD4VRiqte3bbGJOrAvh3Ge2vFpetoAV/8Rh/i0Hw",
-	"aegfL/kFTUvJjjWQmZAXmRSQngd8zOolF0pAmiqQ/a8ABqRucWzQSOz3tNMNcRF+ioJvouAtutrRY2Pv",
-	"CtmsEGU3x/G8gY7103alxG89f5njj99QHfKvuqK58tMNsBKN/uqvHPkwmENtIF22+13tyPVcq9UREzKV",
-	"p7fNtH6fzMotqd/X7StyKmvgb0gGWnFNYJrlSKt8bgSLJ8bMdMxev3pOltFE6aqJAMuVmo14chlGclZk",
-	"V9ABM8/kZSdXCc/tYUdKpb+fvWQ8TQuh9aoNDd8ZHhygU5B+7yZqepBMuNEAvldneoPe0YNry6zdEnye",
-	"8oATd319eUD3dnP9b8d7+Wt0P61Qrz3GIpkXmVme2QcoYAwNdk7n6LDHv566I/Wvb84bwHTfnw2O77N/",
-	"fXNOheh6PorZnivvu6eh9fU+uQ7fz+KyJw8sA7y/WhZLowjhn8mxcqldHLu5UgtnHyoSyrQFnzY81AH6",
-	"zcIygiGwDVUI9btefVXoOqQhBBgIJB+N0p4N+xn0sWghIrmgLeeujgu7xBplZwx15f/yL8xrZ5QpGUks",
-	"JY4pIST2ojsSzJL4lPovcexFh42OWDTv9Q6Tf31zDv8Q8bDscaSzC+mq/2EPQjsyyz9wC5KcZ1PXbKWU",
-	"RVCSYHcE0QUmWTKh3t3WDscdwke77JRNM60zeRFGktpLQWeuspLRNTbCAfkN/AmToNcnn/Fqgyc3v7gb",
-	"SSwBQO6lRXElihBwIjS9t9OBQeNKzOdZSkvBZgVgQduDRYsOaTzaLTYiIWS63lLHb5cRs72fXLbT2z3H",
-	"IBeLRbcYJx1LKaroquLioBgn9v/tffvWLCRMKwQqaEldqdBmcUa0MhoydBDuAVQFBKUyLjnlJJJVZol7",
-	"lzVZjwaDeB8IuD3bqcoF0DG2Zi9zXEA35IUY2jX6Bf5mvzg3xy9sKjj4I3+J5C+dTqf8f3tv3NpaOma/",
-	"sKNej/1Sg5PasT/0mubQbO82O0LbC9U43Eih7K9M/z3BvKr4qP9t7EoD4yfQSNfvqsTifq/Xscwok3MI",
-	"Ih8d9vEBavSBidHYxzRk8XGPLnMWnxdc6rEoWvs1sTiZzOWlSOmoHPeOy4GAR8rFIr1H+t33bHWH/A5u",
-	"uEV99guTrW3YVp8teynjg4e0t8TesNAtBASETR2QG68tW+jga49wPIDIUQgsCbimQW/jlVNhJiqFDkfQ",
-	"vdrN9ZiGDBl52O8dAxP4QNX4BWHoTu2z8X5zxGU/bnztQ3otjaxqCK6J+1NqI8fO4I33JdStqf42r0lU",
-	"Zo1PbMuNcCN2YLrek7vx1kafp+r1rn8BuJJKDHj74jqAxEojp8YnslRMZwrcPp1Lsexk0nJh7zvlcaqS",
-	"O+Nn3kN/EUvwh2uT5XlZ6QwJfCJtfK6l9Q98qz9gv7Bba2Pb/Cw2Qu4YpTrQjRg/WtE/tmWrnWwlmbVA",
-	"1u/OvGoo15mKNOMdFBb2zccrb17X8A0JbGOfN1b1XnNEXe/WFu/DQrheiJv7v8km7VaSCMY+GMC279p6",
-	"jzOod/AemCDAjSUhvmDxCQzfcr7/dPgIPbJUE468X1PPfaPUtVRaiLkmyoHhQvpegyrtigByErJnzB+y",
-	"K+RIuu0UN/rz4lcewKKQCkn4Pxu76jZe7rdfxXcCm9iihypkv1MbVapgcL1hKb7a1hm1MQBL/PZTHeqy",
-	"2jIIrxkrpUHqE5bkVtm0lIMJnC0CyYVn7CuPS7GyvqNvrWVvc7epuT6+rYfcrtn13iVDx1VydbyaFo3C",
-	"KpKnK73+0cDG9jW8xHyy/NrKZi5Z5pLOHCMCWYOAA3leKsCRLPuTAsRSfNQ7ikPPGYdiacikAlaQcGlt",
-	"3oJOJcoWFGNsLnOhCXLJikZ71jPjVN7HSiLvS5bYM4Enk0xeOB3YvqcQ5PTDc1+q+67XGDY167JTWQpz",
-	"yyuw6gbrPsvub8NI4gSALlHNBQWK0BrKxGSIRFPy77IqGd3z8DCMquSPKiJZJrMCHpHVsV6+Piet6Lsn",
-	"z5+cPwG/UtwKVIT5KKUQ4Xl5NiJJSj41kDzcStPv93v/ohHorNM/3N8H9blTHe0hi4LDKLDMC1cRUcAy",
-	"rSSgwIKtaU//N/H+sKYpZ5q2IGWq1KjGkWRrxBlIoDK/a3riGWDxUX8QE2YatavLNGyNEbLLzgQaIfbd",
-	"8Kay0d+IJ5eAEddcYa2QBu29sNcg/rDembsNthcn/AreTKqa7Lr1qcRutUgLwS+9JRqy+M0BXQNRLjSL",
-	"8e+W1bMDBYqwn/M6jLq27CsrhIofNZqweslh74i9UIb9oNJsnFk2W55OaugH+GrM9UE9WbM0GMCERe82",
-	"ZvpNNROAMbWH127ISJlujXJALRJXPJ8DvAs6g9mZXWqeg3UC4edqQlqUNkai5lj/Ya/aVbKj3qsRZd+u",
-	"KQzb/3UAKy2s2rByc0hX92GU5KawUywZRZMscdWgGJyzJM/sb5aFpSIhCEBi5CUiHgO6yyiGDQwVunAz",
-	"vzckus+qpUHwPxeeWbEQLBvc4zIForCM1UlKJFFLNuU5qdNDnSuzPagk6h3G+3ZhnQyHcjHisa8oOmzn",
-	"BZJaR5IK5z1WRKve+L3CUiudTjFAPEK3mqZ+Eknc7SEo2W4Vq1FfCuT0IDjspUyywRGbqHmh2YUwmpJo",
-	"C0hBQoQ7XO1IgoQAz5h2HKPL3sDCUWEd6CGQYg1el734aPCQzktNndgnh5iC56yCALhEnobQZWfESqTy",
-	"YFAML65wR2B/dIjtmOEGu68gTSDRGLZfowoSyc0d43FrtKk0JLbXQLWz2iW9U42NwM6lSopIgsw12VR0",
-	"2WnJqEHtx/OHuw693xFbHwDV54UMKbeFk3p1UvEne5llOpLjeYH+wgVfrrKmNavbZS8AQxQqF5ELTwVt",
-	"bUmW3z85/a50LFr+iEnMmWapSuZTIQ2uC3mMYAx4X6HmpoxTOZ8bLDz5qSIZ27eX/jEUnQ+7h93BztIT",
-	"ntpHIRhJIGFec47CICtrI6xInQgKstuIA+453lMaR+cAEY20Xf6IEYvYmhKO6eTwk5s1LAQgfabLfSdC",
-	"sQs2o7mjfRZJqja1Z6K0nkJqnQu0a/k5oS9BShisscdI6LWn7sVqzPjKaSkdhDB3+OmeLicNuyi9QmVv",
-	"iJwcbhkqpZHEoDLICXvoNQ4BBTjQsaOfHzFwQVlWds/hwEyg/vvvxM7gJ3Ay/D0mBZrl1j6D4weM3vJ1",
-	"oXVIN08tt0x0jISlI/myUFbdFXPN6Jq71bINPsu6Sz7N3f11Cnan2N2JXltHIJEs7+MafIr73qhTZUdR",
-	"hSEhHlb20a5FESyP4RcC3nT68pnXfmkY9Lu9bg9gDXEMwTA47Pa6h5SwD1GTWp3n8ENw0ZZn+xzU+Zo7",
-	"Xi3keqzZEKQ8+okr/hRDcDLGLdZ4uCOJApKbUgepoUhrhXFZ9kekAHKmM3qV1QvgiUKgFx95BSwaO8/s",
-	"HlJ5hLbbj/U1drCjAtyJoyUUycF3Fjy/dCcOECLYVaYzN1Cya/CsACXDppTH6llK6/QIC2ZLr4Fem/dc",
-	"3XJwdpnNIO/5mvueQzzX3rgawc8Jidsx0qooMbM3OOgGikRVSChbtaiuldWt/7ah5nhM0SCwFD9LV1Dl",
-	"ver/eN0IXeFMNcCdQLTXDBMdwmDLzQW6bECuOvN5j2Kf+yU2fNvYariMqw2tvfL89SuF4S5wvKrCB4Bz",
-	"STXETIx4bzyYZq4pcINRke0xmSHT8sXTxyUyt+XvJdZzJDdDUdMxNAXXWsRsnFmG7oE8d1n8n4jpvkNr",
-	"Fs9yaiWQscZBDkLEzgYNBCtv2pCmISSJ4OAUOvKfM5NCiEh696uCTRWe/VypS5FapQYau7NMpuK9Ncmg",
-	"YBs7lzjQjDwnYRrJkqHBhrOnPp2SN9SV2bVQws/rKHRwAwo9r7EpsCbJ8og7MVzRQCqUgupwr+0TNUpY",
-	"e+gVQFJV462atnVqmZB1jCv6sbMuWTIMOrW/CHqiA//bgrLyNgyccg8SZ9DrlUgoWDa+6laGEpBtGRWk",
-	"OLX00l+b5OROutf2/jFPJqLzGNHn132T7j+Am9298OEjnFHbQ+XMDx7xlHAQAnikf/0jr71AGTzUP7z+",
-	"oZcYKThX6jkvsB3QUf94m4+VwYAfRJpxl6d/NBhs87AHeUCIB/Dsw+ufPVfqBy6XtDiQMXK8zYI+Iydr",
-	"iYhx3Ntiec5EcZUl4rWXkQ/5JYjvQDKdLdW8YA4Kg19oSjfUwduPYTBTbUl1j8lYRReAWkhsMlGRXpc9",
-	"M4wAcbPSSV15GbvstbyUVs9yyirgEkeS8oqwim21k0JYxc2hADSximgU9LrfRkFc5WZhvSeZD5Tqbi0+",
-	"tO6dBwPKQb1pxW1KD070kTI7az2e/+AvYhkgZ4Bdf6TS5RZMgTg1QmjNcziq1c55GPjB2nra3drreeCp",
-	"lBbW3iiXOG5bT4HWfrm7o/42euN+pHxBvrIKoHQ4Ly5kwiD9+Euy4ySAyW3NkKmS82M9ZZHyUlckQf82",
-	"JUHVl6cpDc6biP23JwPCwFr61z0D93wMg+ceKNum+8v7vqyM6W3Bsh9TssCdUPpCQgnPFMqWpkj6GAat",
-	"btyquWqTD2LbVhJXIeXXYYKfH0QeYhWnyNAnV0UGSk9vzd8eSYhyWDHyn2vB5JPSCqFXNbyLDygdjBzo",
-	"kqWZ5rOZ4IWO5LhQU7LLrWAMwXsF5tRIJMqqxeNCkHO1yvlBLy5kdRQUS4Vwkh1Km1+88n9TemUjeBKz",
-	"KaQhUPmmMPVAnlEqknsYk3C1d+Tm2MespDIaS6uD8dGGjMXduZGMHcNAt3EuPBvbiVW3N9oBzEXsxulN",
-	"GSGOhWRSrYSKHBhCmzFC72m3R0i2Nizqz2w6uNbF18gLcnL9Rm2GbfjPU5dVh08cXf/EC2Weqrkks2QL",
-	"ZuxHz55iJeJvU3g82G2ur5wG9BuVPN9Rznm75Anb/cevUINuhkPVQmI6EJelcw76V70Bg6bOa0OXuQjO",
-	"MytYIons3LmO/UTu+LB3VMUyOIXHF+69617phSIwU6/2Tgigt/DnPwvzJZnzZ+aDWyjOX0dZtsM53JId",
-	"uZSJ4Isy1ztW+U+lZ/9ZmPWsbrez/kiZZykc3dm8zV1E6WqWEer5SIuyB3fZtg/t9i3qykLMCtqx9QyD",
-	"IYC7mcDCqh7yZQO+2dxoxMqxbBO050waVXNbod+F+kW4NDz7iD3EHmt3LBgqruDuSE6sii+1yy1bTZeq",
-	"sXuPm9ekhHu2UrYtP69wxuxGYurRShYUpivgUKCoyE+F2j+h5KKqWUKLIMBiwi8uC27qNANSWKlW96xM",
-	"e3WVTta60ixxoY/HoYlXb3oFv5VHqXwBGQOlfuC5mACOei5XXvRCLBjSItYpedjfe44qoRoeSNNULT/2",
-	"/c+2+eAmIp+xZK6NmopCk9OPQV1tlz0S1mQU4xbP22A3bxhVm27lDfuiQp1iOF9XuP8zWUG7O87udIFf",
-	"tc8NE4h39LkdQFGTWJ9bg9ISS5+qVrqVP63s3GOouTfjJoSoLwaUsAfyXymWbhTU0mLeHeWaum5t6xNW",
-	"TmmMn5cDwVfWhWcrJGlasN+qe2VnC+Du6H6ZGC6v05d3hB3m8ydo9dcd/4MP8I+tXPDgCgd+sOczAG34",
-	"Uu+f1B2vWQW7xTLE5SJw8S77cSFFEUmrDg/L1DhXL1T6WtDd3juMWzRzXwuHEZEeHknncdlb0Yk9vMh6",
-	"yv1+l5LW/SoIqBaUCt8dSQe9AixtkxccOMnOGjY8VarZTR/KUTsuTFWVWjp+f4f+Wli8O+3jq/tdqUp6",
-	"Hfe6WAeTi1TssB3alYpS53BnvVZmdwKYBIaK9FbjYA3Xq6+TsDUqyckKT8BsYJ8psOt4Anpeb8YQvqRP",
-	"FUe4RvFB9K8vbHXBiBp+1TWDW63sK0vf6mRwQjXUM0p0wgKricpTcM7TK77yTO90wd+7S1dJUbGXVYPu",
-	"07XBcDtVBBtar3MIv0S+XCmD3HiVlSvtQ4csHvT6nnKFj1i+KRahvdjDi5HMqDxbpGwP0Acx/kb4ICAN",
-	"AOOAqjLK7reIps9lVfnshEjCZSRH9E3M3O49jK+B/Sg1xv0TD+GD2lDQBCNZpkdAWR1qqla0gGrLdtNs",
-	"UWb5TmdcJMCzpGJ4ShepWNxJW7UsqMVUjHgSyXYV2LSwTqrZdakgWCbvHOZ2M3x9vixdcW9xin2LFHw5",
-	"N7ekFofb3v8pLujdpObLufkK/tLrBXZ5jrAEb1GpUqtd0r+isLvlnMotVuUrplR6c98+rxLdUl8pufLX",
-	"4YamNk8vlHllufOdUfgb0WVeUpOBSkMoRWm7QrOtm+qAZM01XmsQWcrzD9XRzdvKQIfoG7L8AdAl92Lo",
-	"xUdjjCFEvU+V9fb1VQ5n6fPai41aeQBTRWnQkVRzk2dXkM3qkHBgeM7eRPgkxOmDjq/W4hSIdthwxZeG",
-	"bCTXW7LXmKbf03J+5rrQL2HDuqlsUWLlFBe7j3f+/Du+d8v+fFknsK9owq1lq4jhu5aLvkHIrITqpi1/",
-	"hMzIUoeE8jB7nAikSkk7NULBmxdy6DDrql6HCCcxKwSWDNe7LhI6T8OEc2ZwC1RNyGZZcmnNkdGSxbDi",
-	"cQiF844FWwOSjB6J2fyhZ6Lm1koyzU/uQYlBJO1nRgIA5gkeEJuLwFPu5sUky4lXA+RmwTOpMaTgUEjM",
-	"ciYiudnoLM1j916cWgNTcq/q8ssmHNKHGF4rn1wKzAhaDWn4liW9xT1SR16LpOsljOt9gvV7+DJoYUmL",
-	"jSV6pbzjhUCYQQDDsEdFpAzqIaZiqoql3ZrK2Ttakk09LH0FJOkc4JlMBM2NMFe43ZVCgJywkhKAeRYA",
-	"velceSW5cM20UtL+r1kN4NrpQ4l3lmfGAaxFck9JKkfDLxD2A/VYc0jq2HbZfpHgRU4YPYfYO57L2IHy",
-	"3YPFzcYOmwWR+TQBaxHckN9tiLQGIrWV/c10JGsl5TX8PyW96hN8Tc1XTmBNkaxamuI2+E50toUP/VHt",
-	"nMErqUrG30XcazpJCQASgo5zoVR6UhGEKmiyIeTGzbVhI2H3miBswHcjVQfe4JoItek0j5GtNXjrWpMQ",
-	"0qtLGFdFRTs1UIhZodJ5glWma2pGXOSjUlj8Pia88/e3P2GTvM7bD73w8OHHnVqajATr27Ed9ViuFqIA",
-	"/IRcGERASLOLDGEsJ8vZREgdInOGfnWIi433rqvsJ9cWqUYra7FuxpUyX815p4YXv7LMciKcNf6Duqyy",
-	"SzP/NPcJvO8mjgR8covgyFcOhtzaBH+9+vSN/Rd3evhn18Ptajc10FWNtpjLL5VtU+IUonC4YX5+O56D",
-	"mjlIyYZOvb6uyV6slTaFmC/PoVMxxDhaoSHOHefIKmxfgtONSxCCmGm+1B5aJOAaOkSJSPpJ+W/KQqjY",
-	"yhaKgLhPwGdTFgUIr2XvwF4VbM/esh8FIRbhrruDDew9aHtoZfWjvQrLkaAUZTv2itWw12Ac7YeRRPge",
-	"6ZC5EHwffTdYdSpECiDbkCDl9Lx+rb0agiwKDoh6gOrJETG4xBGCaoESDV+XSP4Ex9SajeRo7atDX1Dd",
-	"rK6nyp+WhAMbVAal6G5GOD0uKd6ebMArb7wFabd6CXnOCCpZLWolAR5CBraaW4ciwa4GOwJJlAtun/vK",
-	"2BF0eu8wI76ckL8DmfjSKWfuvO2c8141BtsQPKgQ10vXyXXBA4oL+BmvYBKbgkvNEyeOK9TQyrmQGbbH",
-	"/V/HPMtdsL2EFAa4ObjJmsV4SZU9zGeiKNslVb1jAAEiLIEXAThoCH2gXD9HAon3G0fG2CnKNZl0f9b7",
-	"RsYkdOOV7pFxiaUZSQLT9Jr1VWCaDJs9UepG5aCpOuAUpMBNhwQztARQYZFr6E1UqS33NLvKBDaCkkk+",
-	"T0XaACuH1Ixar6aUG17rzwR9EbxWmzHDv+Nhha6tWQP+2MPK1xO1sDvvujbU22/a95GfyMqrIYtRX3iH",
-	"zxPiPHzRU4CqgLX3UrczdoQzsOdwjNDs6SUs796rp4/Z/Ye9wb7fksSbSGZcN5v6j5lVDq9EUepiNZCt",
-	"0BVghiz2is3sn/VqzLCmC8LMUDWtomN74O4txCzniYiBgrHtFgyY6Gz/hMVIefQWIkNykMSO2LHcspVO",
-	"4bEKBpB8sugjw8NTrezKw3aBx4WawnQVrTLeI/QJi90o8EJjbNgwpPId+nThjt8vdoHh3zC26o7yOEKD",
-	"J+xDsBd/+Fg2WFo9eaz6jQbkPDmObrvdrnM964MP6PWp0S019CAWhp/xmsHCJ5ybfSU4uuf3cYceUepK",
-	"lLSbmX1Ywup+/+X+YrS/nnbRfwF9cB97joBDLzGqxKIH6HN07jno8YYntyoixrgreJIdeneWCEryGgEC",
-	"tcjHw6rlxjiTmZ4AfKlLXJ6JIlNplrDZvLjA7nnnJbm4AHALgHolm/DWDjLLeL9qd+eDWkcS0fU4udZL",
-	"XG98LMReEyIrWEZIfIi2jpfv2V+77MextxA6krA05NgmXr0Q8BmihRLHWDl+XZ/XEMUf0TknkbJ6nDzD",
-	"C8ZOWxh6WBhlQ490Q1EYNez8KlDGnjhzCeBWpKxzk7re8Ntq9zA1VOs+t8cTPrUtJikKWpz4Xbz8TpO/",
-	"LU3+1KGyISvyNHnS1D+DK45E6+074h4VmbzQrhFQ06fk9b7SXi4usdLMsAlPy8ixF7mNJIWBKxB712Sf",
-	"MoxbvVdGqcsKfo4ChVPBwfcZyT2EQ6hi18CZW2Nrr3DF0J30NaEAnFZ0hwXw9bAA7rjiF4heYM/sWru8",
-	"HbwcNU3yGmcHcZ9rfB7DMjGSUV6kM8usfU16HLg7fAUZwvZVOzrmutGF0IQJb92mGm+DLojdH76MRvg5",
-	"FTJvHtvqZK7q4k4du2M8t6yO1a2724MYu4ZjHaCNu5ZjnbKfIK2s6JxBvSec+qp51sRM866eiaRrTfnF",
-	"BbTPms5zk9ljc4BNuTpaSEOssWuf2I8kftaHvV8BDaZMLFoWeJg8oBp6SIEvy3HE0iVb9qNyHgdOWh4g",
-	"iRGUMfA76mhv1TpVXAIDBM9wl52yRE2hh1KeSau1xUM2EbwwI8FNvE+OrP5x2Yr2UoiZZlmaQzRYYsMw",
-	"Dd3kuuyND3GQlRppJFXBtFEzTV2lryqWXOmVIeMsvlBSuCnC1KvmWuDzeMKTyepS+E0P4Zd7GpobUZNi",
-	"B3bMNYufc206sK+dZ9+5wkAo44CZyAvMS0pE5prZLVya/DTTWqToNuEs9hhq7DpZsTjlhsfQdzSO40hm",
-	"6ZAdDaD/qjRD2l9M3BuyD1GQpVEwPBqEUYCEGgXDKDgc95L//3/5P6IgjAJPFMI1J9XgolH+JZSDcIFc",
-	"hBFCk4WR188Ebh30Bvc7/X5ncHzeezg86g9733b7g8N/i4KPNPBInhdL8NmB5zOZFznrvGCd71kUnBKj",
-	"JVjsR9il/g/nUcD+cPryGZ68Pzz7rn7oWtFDz+BS1WRpi7w62FiSUDnXhmiA9iw98QjGqvNzCKiDpzSr",
-	"IJlRPlVulBpZrM05u3/k55z1WnLOrpfgRrw3GCXqVMyIQtr2VZZg+tcRTL9JMPdHPdF5wI9F5yg9SjoP",
-	"096oc3/UHw/G/fH9dMBbqIloo05FNQLbnY7udx8+6CMdfQL132AyX+RoRNJjjpFcgfD2KbUpRk7QhYkc",
-	"ApgtdgL0+IhjI92g2Tuo1VxF0kc6OrGnFZBysPX3XJos99PvoPe3plNwp9DdKXS3odC9gXAgr6t1eXYl",
-	"voBOBwf+9r1sL+emCmXuWc1hfxXpNUQkWUALkMtGZA6DNqtt2LtWppL5Wsyldh4z+4WLwlLtkM1Unpff",
-	"Nor6xlNrB9Zi6nYjebpaMpJJb6jevRC7sr+LFNuMljHZkxq6AQTCa0n2EPWB6sVa/p8PwcU1ZfaVVS4U",
-	"gKaoVhxGshGjBbzS+YyNlvajLiJVYS9QuUtIVTCuvAJgfyGIJi8QkpdKGJRsRcqBZW91Lg6+mHPR7bzV",
-	"JCkI5ZQVaAqdVTRX2787L+St4HzdiYLPLgqAxF11lGUvOzgUy8zodZb5eQP4ZZuCa8dG+vZ4NfhXJB0c",
-	"iQfcABVwVVrNvt+Ou/JhtqepYLLTCm449pzmaQqt5dY0Ay4hM9Y4KyO5nbfyr24df9vl1jSN3YLHjjDu",
-	"1Ns7nvZZ4FOvqsP1JSo6GqlUa5mjPQ9b1DOfbMAhLcuN0S+Z6UjiV7vslFWlnHX9r6YjnmAf/U3ZdNDA",
-	"GNLpQJ3LDOl3XfbMrEAultqzc5ROQ3K87QTEeNoC2rVSPmolFem32AfUvQI9XzX2MXSFBSGb8vcdfiH+",
-	"dNg/Przf6/VClk2nc2hXsaFPzl/LqsaNfi67oa7Bs10OrBKZ8o4W9jkXoo+/ib3ykYXgl/mS7cVvDqKg",
-	"2+1GQVx1gYjdT/uek9bbVx/hMNNedsG0kex62DtiL5SJpOsz47XAo81DWChQbLvszK43z8HloVHqWWvB",
-	"fiLPtIHO05Esq2GjYNBx/hq///Sqy662+evbpQ+OvngfZrfJa5w2t4CORV+4iX5Pj25R4LmGOr5ayedt",
-	"TvpOqt8BYTZl5m3jqGw6UyhdQ0xU7ZeBiRk3k4rH4U3BKv7fzWvid9A2DtJsPN4QKd1UDQAtbVrrRd2S",
-	"xyB3tYnRtYY5YuMSNYLFOIoYA5QrTicAwxj9TSSGxR8i7OEcBSGL/A41UJQZ1RveRMFHT1hhyygPg1NP",
-	"1EJjBSrUPTjMD7+QIJKlXF+tKbALBogJ5NiDehgWH5S24kGtpiGS8UHdVjxBHYTFP731tDSzUPUlwLRr",
-	"8fOc511vIREEI5KIJ6MKsI8JWKZcTohMlo+48kkXh50V4ipT81LVDd2DrMP6cZf9tbSnSW10D5QbB5oU",
-	"15eQo6MKhC/LxuMyBdvb+Fp7wcEgZpJPARzE3dKN5IrG6im02ARMVOlELmcxayi1bvZon3tvj+QjZSZt",
-	"q1sqcy7hnSiipjwioltdb4UiWnRKzngGMe3tUU98ZwNpXBTbjuTn0US/s4d8i6jrGgyPcl0orcFys5NW",
-	"UqJ80tGmzri0M5+G+fFVNGlL4q5T23bqM6trz0gxN1Wfmac99zuHvyLFuQPk8ceV2m0gMjULhgGxVSBB",
-	"+93A55FVdXWv+9Du7ZpH6k3NyoeCU1p1CatlKU/IRHTBfbWdNk+n5CVCxLTr83gAQI43pZtpcqFP0YGf",
-	"uZP9CVqwPfJbqP8+SX81nf/253un+f+uO5khiwedqkSF+3Lq/3VSNBc8tcrYr9ksKKw8MjcOu++wLlhe",
-	"2YDGulCuxeUXW551qQKvqFAeI98rYfiWmpnK9lhnGEWyVFarADouubUg8F8ifWfpY0jrFu+fVDkDVIjN",
-	"Tf0T3Ug+4UWeiaKie3sQLsXMEIbh0v6A+jt9kSWISSnyMRsJ5j4OijOoPg0F2yo45G9FxcfPCPAuYkuH",
-	"xO8YoPlURLIdvXPI7EAkoqcUKs8tATjgzarTaZf9WAIC0ccri9KlEriq13I7IAuWMgtSBXbFVF2JIYLa",
-	"gxLnQEm92URyD3JaC55dTAzzchbcYuyTB/nl63O2ijKNxsdK17GyjyuJ3f2Q4CJhL9b0ByZbp6xojyQE",
-	"HBste8PVlON6Zwa0eis1dWW2YSTL7maxg1aJ20u57Gg3ubq37Qb89kY4Nz46EFHMKqyPIyDLTLhcgb8M",
-	"3d9EoT7CT5UqGAzLRMHD3nnv4bA/GB4ddY/7g38LwvK+kf3et2l/fD8ZiE5v9IB3jsbHovMw6aedAT8c",
-	"HSXH6X3xrbXAwEkQDIOLmekcqY7lR5ajISsbHtu18I5+MByEAbIH0IiBJYcBxlusJQVzKH95VwI+QtJj",
-	"axdg2nuQ08geRtZefzzh5mwG5dmjLM/tKWt2Aj7cDc7oGgd5k5f+GtzG20MPuej1P21jhbt2vb9u93ap",
-	"IEEndxL7NYF6bY8EYEeb03FyLi/m/EIwvJfCzlZlKObW4u4yV+3juuo7sNnKPaIFAEa0prP8gEP4jLE6",
-	"+MKmtrwwbpZww3N18RvNK7k7cetPXDPXw7hd97M86IfaAVmI0USpy/VHxL5O1y0A90wImO+bUtdOWKwv",
-	"sxn7I8uzaWYYQk8yB301FRwDLAia4qr07Tu67EwkhTCo3oOTfKIWcl3O2Bs3jd9wwhjNYdtsscZ23B3s",
-	"O1G6Kf9rqeZFSSweWyh/AifRGgfBRaYJh5UJmZJJqbA0cwXsh1Pufx1lg6jWLGeCsG0JwIntxT9FwTdR",
-	"8DYeUszI3rQPBx/CLL5Nh15ZMLSzC8hEjzUwijhEDhFJBPGTiRhihn1Gb3j96nkpumOohcUQBfxmOQzA",
-	"fHCWKzVDw9zFpiKZZ/Kyk6uE50wVbC6zn+eC/n72kvE0LYSGXtqDQbyPKWQTpSEKmkwEtKigDK1CaJVf",
-	"iTSMJDc031Tkmf1HG3d7DEYY8YbgU0BmeZ7XTcgnFbibbx46OISfgm+Ct2EwL6w9V9YOA6eh13YTNT1I",
-	"JtxosKyQ6Mh28z905pf3ounvf3ClboVfUA2skh1LQ0zIi0wK4bBcQD+DkgujGJSEWM5XjboJqbXzNLa2",
-	"AmlfcJO263HYv22BgR9P1yl/dLypYgPPsUiRRvHoQFa59AJ86F1yGGaF+NLFGzSxXQ1WJ0C/jsF6J8e+",
-	"BOAL0i/jjqzb5ViLgnvwgf71Lks/ItfJhWnhP9inXVef8PvXWTadCX3CDDj1rdRYCgNiqlJUQWY1G9b6",
-	"Hk96tQtMapPluQtPNnyerdjlMMpKLOym9dJzG3yUa6KpPjMhUIRu8GsLR9Lsdvb10HN3Lp+vB1gNJHXd",
-	"6Q7bLdVXAhP22iDlKpPVJXBV4q/bllrkK1yf1967Rm5/Vdn78TdxtO8O5hdJNb72VN5MBqXrO+g/JoMB",
-	"8XCFtfyscD3x28iBiYdIvpgISyDIkf+uKBhCm9k4klDxrqmPRnlDl52yNIONSkshtxdHgZDwm33BmOda",
-	"xPvs57mYQx9ATyHoNqKgoY9o3Rb03EIFiORGHeA1oHXfqg5w4wYmuHarZp+a0UK7darZmbi0wRAWdnej",
-	"C6f/pRvLX8O1yeK84953itk/VcIZIZZ/mtl14DGC6+MN1c3IcrEj5mbtbm0tfSRdMT3AF2V+VxAAKJEp",
-	"pZZM1IKUQ5kC0gVgEyk25sU10YfvfDb3Ww9D0GSW24YjKnHmScV/3hL2O0X0q1ayt1Hb7aul1/KzQhlu",
-	"RAftyN1zSVdU4DWhFygT0CuHzEU/yINLbd3GhdATy9koGEIKJzU2QucuFSpjZtx7wwZHbKLmhUPw4MaI",
-	"6cwg9LDlvWpc5l54HLnqIVSiVi5UJO2wIJ0KPMoxjbdT/hyHTM94Iqq6lWGZo4dTuafL1EaVA9TIPR1G",
-	"kqqXCB6RsAAWmUkmruiregXEn+US+D1OntsVkqladNkpYSiiP86tQ/moHam21gDihDLYYYcoQE5yfFUF",
-	"62nH6QYfSXUlipzPXOIddcMhR7thhdtPVwAoCVoeAUlpX1tTEoHYiGYwOv4F3BPbRhdcWmW1lne6753A",
-	"+BV4LiAJtvLlewS6XomdCJ6byd/Xlw1jS3sWD3q9mGBAsFoQVg1w8aAKFjojSQDBm1Og3LWgb3U7fg8f",
-	"/pzHmr6wrgiMJmClheX1N3bu/7ZI21KMSOaF/WP409u6wnElpNC+doHUQaRSCJ4ut6cUV2hJREAyWYcs",
-	"Pu4d+jGfNup4JXia0WC+EoFQzy/IjwQ0bocCqH8npPJVuNka2vTpoUmc9Qc/BCMAuD6dm4l9DxSPArrv",
-	"ulppAlsH5QT+rVGNTFUyn1JBJGZVHID+SiNoe1VpqScTbkYKe2NRmRNg6m2qp7JKZlkKvlrk7oreugyz",
-	"Wbz+oCU0EqbvRnIt2t1qW0a2h6UPIcOGiGGFpLdfNhwlZSeSK63TtVecAgq2S/4HlY4mXWYrt08cvwGq",
-	"9wpiHyeQgFpLU4ebbydvhHTJHF5T1Ugqv5fd0DV+hk3h85QwrPLaICmlpjnEJ5QBBsu/BONhTS4Y5JxB",
-	"/pfL5iqrtNAnHoLGC8CrkfzpzHCZ8iJlLp+zalqwWCy6mi6XGY+Jmh7sMz0TSTbOhO4ygNV36VQgxSIZ",
-	"v/zx7Byw1stVC5l4zxOTLzc3Kz1wKWqAqAFGg6s+iiSpnZWRA0j9sbgy7+LShHEw/hnZOdCCUEnaVmti",
-	"LaFULRUlhUUSOinuh9WbrSGjDZ/OYrb3WmbvyyYGtKlksyHwbIvRFcm9+KofVsOyouf+kXv8+x9OH3fO",
-	"vj8dHN8P2aVYOtCw6s5OKhKVipTNeGHosUg6awssqngx0SJ5F4eAK/mhWpSP3Q+NeXzsfhipdPkxhna9",
-	"3n5Fklx9TRJmNQqGVYOO9JlmudIGccPnSSIEYJ0govHg/fsYa76gpbxbuC47lUtsFipyLdieSz3GvLEQ",
-	"SgfTrBCJCSmVWc1NyKTymkXsw3jRTKYVE++Rp2c8h9oFNR6D09LZ2CEtVnVUyrlDN+MuO41k+ZOVsda4",
-	"vhII/AAQKFhuaDfSs8bVmFBboN0Enj7vaWiYb+kfOxsjoAsUBI6WjW4TNRZQ6sXtfOra2onqTZR83nyP",
-	"U7BgToWTaFYTHQl9AnWR6lJIJoVIReq9kSTdx7cf/0cAAAD//w==",
+	"6P7OI3+WiulMGSHNKzHL+dI+1Tix9jXeieTASxwBjLNCG/ebZS+SCV7kmSgcb8EtcMQSybj8aLLs/EUs",
+	"45AV9PETxkfa7qgyE1EsMi1wks0TZsfUflqeucO0mQ+dVzOpcY/ubgd858O8k2gZKfOJgmVHevgrMoBb",
+	"YeGWT3PJYg68JXbMxXHd2qpHEo7iCYudhIlXaeD6TSmF06cwW1qB77LxeP2xTrPxuO1cI3s1C1WKLeSW",
+	"OmRxFETzXu8wgYlqA3+IDv6Gd+FPURB32TOD6xNJR5bNw97Zna/S5NZPrJIMLXPLjBMYjMuU+BKM1fEt",
+	"JfNlySgi6b8NeJgq3L+mQmt+IViq2uY26CDR3HSCOx0yGuWnanBOdh4c7zjmN2I0Uepy/aYs8IZ2nZhX",
+	"goTmRLdv0Ip3lxM0xp3WlcbRvq50UR/00uNkML4vOoejPu8cJQ9E5+H427Qz4PdH9q/euL8bE/sYBjNe",
+	"8Kkwvr3xbAwaXHPgP0phyXKqCsHsFuiaaRGyRE2nvKOFfacRaWhvjr+J4cKMFyKlTcmXXQabVWRWe8w0",
+	"S3hRZCJlVvGAg5H5Not4n4HaLVM4V06VsUOwolVJt59Tthd/Ew/tRu+fRLLkiiw+6g/iLnuqCkbra5nM",
+	"wPIPOFCZnR7aXUEYSD61y/RsjKpsTahO+fvnQl6YSTDs9wZH4Tqz6NnY6sJrFhIGmRSCG+FN0078BIeK",
+	"jCEzNPUu+9FOhV3xfC7Q/sgupCrQ9Fg3+EoZv9EMXsCLNpmd9lMhyK5yUSubLC6HNuNmUg0MHt5IpTNu",
+	"jCjsk//1J975+1v7n17nYefth154+PDjH4LVIYfB+w491CFmGQyD6VwbNhKsb1Wtox7L1UIUCdeC5cLe",
+	"q0OWZheWoFTBJsvZREgdWp5bGKtKgibG6V5YlUfKPEs36a5Zak0szeIsjfdDxtnr18++W7MMI2XeZenG",
+	"dRirYspNMAzmc7hzg0qaLP8ils2h/cAvBaqeRGyaj0Wl7+89e3L+lKUFHxsWwTxW1E32/fn5S/Y9kBZ7",
+	"mok8jYL9IeORxBeMlpVhM9eiqKuv7FIs4dCWP/habibZ4IhN1LzQpFzqSFZaciH0TEkt0O5geygLQzZS",
+	"6TJkseOu8T58AaenmT3ymbxA9uLGQPYpB1VEAOuggQxZfDSwjOHUWUCTLBfMHwUOOLPyJMtzVsylNTSG",
+	"kYyPeg/jE3qOs6ma2hdba7nA9+GTZsING/MsB+6nitVB2jWa8qUlVKvNR9La7myW20kbdSmkpU747ee5",
+	"MshCM3lxYtebcTYuhJ4AnbGZKJiaCbQsQ6bnyYRxHcn4ePwg7SV90Tnk3446RyMQG4O0cz/p88HoMDlK",
+	"j0XcZW/I8LMGFad52ZER6XCmRaJkamk9kqooZRZ7pIg5O0HFJvwKZuYERFYwtZCbWG2d7tbxq8HxcRhM",
+	"M1nyr7DGLKLo/aDfiaL33z55+8c/tJ+YrWXbWnGG++ZRxjrhBUwhkhvEVYtkHLKF4JckXvfiNwdR0O12",
+	"oyDeJytgasd/YgcSSfi3FQhyiZLCMi5rCKG8ANFXN0NBuoTVOXWDi+0HrTA8sx/hOXhz0JHD8kwKzRI1",
+	"l4ZxHH+eadMQp4dREIfwVnybneVSzQuWc20sy+DpZ5C2GwXt9rvqbYXdgHxJi28nxdw60yStbhF/U/3c",
+	"XP43zgFQd760kgBn8Z+fnMdsTxWRjL9/cvpdvG9vwk0TKYsPe0fshTLsB5Vm40ykcbV/tNL29ElFzNH+",
+	"wVG5wv0mBtjc7xDusqMueZK//543r4UIIrk7FbDrieDmWsvzbJqZdvmc8+LCnlYyydSYZUZM7TRgpDN+",
+	"IUo5/fNcFMtqSDm81R9KKsZ8nptgOOiFlZDOpDkcBKEdaDa1Rna/1wNmRX+VI86kERekUpxdZrPmiL9X",
+	"Cza1RIWDNIrpy2zGRmJs6dgNGFUVvW7c9pH2YV83avo/b/C91sGTobNOJ6pMsV30Inrq03UjN7qdjRka",
+	"wecwZ6ol2dKGqRw7VuFYZ8N8ynG7wUn7aDcGtbPKaHxZgHaQ2dV9CuqOvZQoaYSEQ8lnszxDpe1gVqhR",
+	"LqZ//JtG+7j6+B8KMQ6Gwb8cVCGxA7yqD17iUziCFYOqklapQhULuXNlXq0u+p4qPNurfAr4+L7d60jW",
+	"eeCQfRNDaAW8rk6v9S3UruXSEzAeykhbeuI2Bp3AkWwdzYq9B1vmxQGvDwFu8O9X3mh/rMFGx4A1d3j6",
+	"CpWcHXay9F7YsRqe5cEwMJ66ZCWUXQm71BA/Yv969uOLIZtL8X4mEqvgCplaIra/s0zO5sB8QfsPhkeW",
+	"LZnMgH/kEU+ZG2FJpW5E+mDE0w59NvgYfjqN+VpfwqWdwUhQpGjKc8uRBE4nZJnEyb0+f9p5AIwDpgPG",
+	"AM3+Wcf+FMm9V08fs2+PHh4OrRUhQD7Z48nMIksEyyTyhtHfRAKKeW7/1POiUBfgteXstcwSlQomlUwm",
+	"vOCJEcW+JSGKh+VZ8qlbuFRzxnM71yUq9xxiMHacKYuCs/lspgqrGOhMGy4NOM2qTXtYbVo5oJYds6/r",
+	"GH4p5K1tGKykPXn2rbARxgs1WbumPPk8z9UCLpdWVNeO46kqRlmaCvmJawiCAF6/kKiDmEmmYR3BzELH",
+	"ZFYn98Nq5apxtCzduLx4WytnxwVaKIggMO/vaTabj/IssRdPSLIZTROqTQJWru6eeCZfa/GJa8hXA2WZ",
+	"bvgsSlt9JCwrnhUqEVpbRow2bSZLc/0mRJp5n7sUy04mO3MtbmXZT1tm14gA7jI/3AVpDWSePykKVXxJ",
+	"oXwqfbY+5lk+L0SrjIRxvlDmqZrL9BNJBMwgfwVBP6y2+ajaZmtT4SfbmJEynTFcvI2tfaHQITNSBriQ",
+	"ZeJgj/E8p7NjeZAWwq2FM/a2CeqDClEaqXXL7YTSG2bIfJI8s09MVJ5qcF7gK7p1fQOCmh0vqtk2bbr/",
+	"oBYB9UL8G5/xshZguV7yZa54eq7Uc2urfUk6xfVEvQQMRSskuGT3j9hfskewH5+k3a7TiSyZTqpDwHQm",
+	"E2GVd1AqrDa459TaVa3Wcl27dvsnbCzwB3KUWr0U+IBP9P1BRfT+VBjNpYX8Z95tHfRf3spB2KypN8ka",
+	"ra4VZwREQn1G4mK/q9p2ywvX6ta7kau3PK9KK/WTSAIyg4opDDsVubAPDq2xkbKSDEo/Ds6rXCCepuw/",
+	"0wv+BPke3u4PHqzZ/XLgLftPL4Phd0o7/HakHMxOMBegoU+JlJV5ZLTPduv9WcVwGM9EcZUl4rXkVzzL",
+	"IT3hC3OLlBs+4lrU7YBkIlJWZBcTw6RarDEGUUZjmKBOh6/slc7p2IiiyfPPYNvAF7TgmXG+IHhbJi9a",
+	"rbnKV2Nnca7UD1wuyWDSn8q/lEIXFTg9tKd79ClOUKNAT7c6V4rZgbByJC3UV3AjOuB5uyWiO6+PNwQP",
+	"NiZZCF5YuRlW+Z2ZtFrVRSG0ZtwwJROBQnsmJCVlRFKbQvCpxvgnKBpWRe6yN3Z7Ym8zY1oQTZb4RXZl",
+	"TRHnzYP9o+y6Vdb0mUniteRzM1FF9vfbkWeCF5DYdikkCDbxfkbspVK/+hUl1D7fQgRz//otKWFoltdG",
+	"6lw6K8fxzZs3nVMv/7clUThf8KVm8SN4mx9VKQTXSuJ285bPbHa8vJak01vW9gQcObfogbEbMygdFONM",
+	"5Kk9gsJaBzoY/vQhgN/sU2IKhvAc0sTyMp8lsMpSEAbNUDs3bKq0YYPgY1i9Z6pSkV/zhrm8lGohGdzL",
+	"ouBiZjoPo+DEasTsz0/OmUuGgRt08PGtz14GPlF5i8do9VqIi5KX7XBuR6jBbENW5tNAVgFGzkeF4Jfa",
+	"pRmbgifmhMW44jFxIis+rFUAEu611OhREekPIs34OYz+62jEVr7F/tfsV+IQzFCrU1FsPX6MY+s8kYlK",
+	"M3lBSYmgSkcyzlJ0ScbASd3DmARb+lvQQWYga4HCWQ2eeJokYlZ9piW5xvsUjrAKxqXLe7ptqKQt4rkd",
+	"2hszyrOxqngkwdUxl3YVCzC2GbjtHvb7Pfbf/8/+cfe427+/vy4B1w2oLYvSy8R7ocwrwdNPPewunfLQ",
+	"BTTIkwM+Lsxd38vgF5c2vU++HC7dDe4dCZdwrqHiIr2Ju4Te1LHmNPgPb81B5cZY0ijmzkIGfgYuWiZF",
+	"BjRYTYFJVaB5NVoybtUyw4q5NNlUsKVAhwlFjm7PH+GyDH+lPoky4AVJyL67z1+Oz2ICu5W5M4NrZnB7",
+	"nHC78NKaZ7ePKDVf0KzJ2C3L9GO5YvDpR8pAyLBFo0J//UxlErISQPmGwCgni9dlDnchcd0KDpNhFBLT",
+	"lNJ3vCUF4E09AgbLh7fb95Sx5NRaHZYVNAPKLmR6XTpkPYO3VqHWeON8lm47YgjmTtXVLgOmpWofc5UI",
+	"4ReOVR+ELbDWT21Cg7bMgc0ZDhWZ/IRLWA0s9PesthyVnMS4V4DZl0A132faqGLZHtCHvAhLLrLcFbtq",
+	"OmRSLKz2C2l9TeKBRIvaPzadazeUH9QVOP5prLwoOIi3fH0iSgzX4jL64zJPdlrWEJM72j9gL+3y/l7b",
+	"+40yPN+QmAKLytSVKBjPc/iKXv3M/aPg2hQSnzpw6d23Q5fAgou5iSKeZ7pltZ9AASxlVhMDCaEYko7p",
+	"bVBAc/dbJ7Vp9EBErcTsincdMbfwPJQB23CQHZmHe/No2U5mmO07Ufje6ju1L7Tn5oTBuFDTdxvZ0xqG",
+	"JFIrEtDRccJiOc9zr9gO1otYClVyNMjePoIeQ5RabaR/o6GBp4iPjSjWDAydnjce2Apd1ZawNuja3oU+",
+	"iWyiwpdz1OFSVHV4/tIjtDHPtVilvZuIF4Vr5a0dNydWaXMOBKfE36bUcQNdM32sGG6fRr0omI5izUIK",
+	"MTe7ZkcUc+kqiepLxtu1nlKHaBRxk6FSpyhnvbg1hvRwA0mORmizQQNZQ2PVwaSihI0lDludcHT5XFM2",
+	"BzfVh3sxM50j1bG72/baWSEg8e5dUm5aO8Xi/FYZIjdVpbB7FblvRW0Lh3RsU5Hf02xWqKsspUo+MHje",
+	"m0guMpmqBabeeZ4y/EEvtRFT++R0ZsrCJaFNNgXuBC5BHZZZZPh3JHMxNtWIFFQFtlWKk+H13rzDYQTD",
+	"/uAB5mzy9+/8B9/hq+0N3z580Cu3ZmWp3Ryt6JkJefrMCmCYxDucRDAM/ouau0xycCVaPZzxkZob9njC",
+	"zdlsIgrBRlmeO/ez/4JyIAOrCniuxWGve/hx9WyGwfvOherQj9aM7L7iix/IX/ixMbhrCjT97ahT3M6T",
+	"ahBlbS6bx+HdWhtFr3voC2Y1t4e0/BQe9Buq9JABGnwaBy1rlSoZ46q4nG+37iuub07z3K5jxSC7r5VD",
+	"DZuRqr/ZjzJfstjqd5gRH8PoYvLj4XyaXLn2umvVvu+8uz+GQabfYUpULcO6daBvJgJcK4jMAgpUwiU4",
+	"uO1g0zm6T4Tz2XnENlIqF1zWOOs14/wB7vPs1mvuh2q/9nNFkwqC1Rk9k9oUKF00hrUcQAO68SkihRP2",
+	"mdIJm8/srf1er8fKnEXdcjILLHLKhEzzJdMuz/BCSOOK5pXMMymYnqhZFzPZq/RlyxH9CqH/GkXve723",
+	"3+xUQyiVAbbPM8levH7uDbj1+Lss++63q+t1ZqcGmBq+vOjZlRgwgKrQ2ZWAWOq8kCJl4j1PTL60Ah6W",
+	"d4VpfNvGNMpM/kGr9eWYSbtpjtS15nh+hxpsO/dRc5OoKflqUNdtO2rlG8g3bgX12zY6p1vJtNnOaEHV",
+	"5frSgJqBlgblx4LaZ9euQo1d1FfiNZD1cY2qMYMFFLg6gTugoVW5o4pUFNq5MOcFers8uj62ZL2qzH1m",
+	"MrczdxxqRw794wxnV+k1s+WJ5XATpmb4jhZ7fHfGWua5ZS5PtZ2F7sQRP7ZTwZMr8no3zfYKYYA7Nr5i",
+	"BiRGFe2nKEud/K4MbJ4Kp6ACwJClJuTSMdtz+iyqnbN5cSH261T2cDQQR+Nvk04/PeSdI3E86jxI7qed",
+	"b8WD8UPeG/WTQasKX9kC12r7W7leaVmsWQNTgoogU3CpOUgQTMguzP72ToqUG972RW4q77j9CmbVa5aK",
+	"GRQXSBbbd8Vszwrf2A8vA4bFB5z7xwNhd1nH9RWFAvVkAqFyNQuGASDyJAClwu3xDA78AYUBVO1vOO+k",
+	"XAYf3+6uBq+z1mDkYK+dMI7pRvibHxScgO16AbtXYPDZm2d/0Pt2k0ev1TFJWQZrrcj4f+5Q3k/nWRq7",
+	"wdSKpVcIvjR+HftA2r+3oi0cj3riMBnwzv1xP+0c8Qei83D0bdIZpEfi/vgBEPo2JrChUPs1zAHOP4Tl",
+	"WwVKqTHD60I68rXlWfF+Ay2/3cBs2r2cNac32ehItbfu8kaW97t0d+OKUoAOeUf4K/B+V0TYujaXGVZS",
+	"OcFRA+qwkokiLqiWUK6C/Z0IE+nY3UV/VaqS/asQgGlQXnQagvsBQ6/viBtXFqT3CXQbgxu5/Mt95G3L",
+	"AX2ktjgKlo3fAsm/ojLH3yfV20X0gtLjLCd19qsT/g/t7sUfyyJalqUaEqsEuErjZgZZzPZw1HAUOugp",
+	"2N/kjSwnWd7fsDZXwSnaiLcdVqdP5rCndbM9V9gH/8Eow/4J1v7NJYAzLiaZEXrGEyxyK7LpVKRddgaH",
+	"kmUyklVxYDHlefZ3dGXbubDHbO/F08f7kDATBY/5+D/+ryhgdsypy+pK1HSE/lKeJK7sFa5Fgb07ktZC",
+	"VxIL7brslRjPdZnIfTQYxGyPSwapbqB3gXNmf4h5cCpvm24kLQe5UMWSPU5KHBP25OxxyAwfWf1XioW1",
+	"+fdR6x1laVaIBC0JZnW9NAWV2BJqkaXgX4lkppXVg/xPvv7joDc4tUsP/3oC07P/vH/f/Xj/IXpp7cBJ",
+	"c4VcKTWOpLf64OKVV5nORrlge2SwdAClyeob+/5n3ZTs+3uP7IRe//Hpk6dPuxFu2M9zwfhUEfgmVNfd",
+	"03gcQUMC/FllypDSHmDRVLXi+z6YBaK6RLIanTcSGLYdo91iwEYaLct60vE8z/HHscrtig5ZFJyZgv/H",
+	"v4sowEWNgrPzV6dnZ0+iIGRR8I9//8f/9o9//8f/jpftD//tH//3P/7b//e/4uX//v9EAdubZkmhmM4u",
+	"5L676/+1DxC2ASKnAjm9gEVHERPJCv9AC1bMc8rQuxQzQyGQJVuIQqxi5DWqU689t222dBSd3dyuHgk2",
+	"yrm8hPSzjUZ2KXJakmPAyYlxbcg2ZaM5xtJEmgFMoz2JUNVVCJ52LJ22xIzBBftuB1cyapUYXXJ+5eFK",
+	"3ggvS8o8gDbyv4aRjD2PF/lma47GmO2VQ97vsrPNZplLAopXdrq/s4jdynKFcsIqZag21O1t1U/yMl8L",
+	"O1YfUkX7W+KeXmvir7hjfnt+beCia83SFr+LWsiyhGz9+m7pXbl2fV2O4rXzOcMby0feldymuS9LP/03",
+	"k5RyHpcWdYWPuDK/a63kRpTgulHD/S/x9qbT/Jqnz727t82bs7OGrDmXVnqDU9tm2Zd0FDqfed3Zs11A",
+	"rDpO5dY3NjRcZdU758udlUTVQKlGr2HsAd4RmbiicoqO7+GplmIRVic5ZZBEDW8RBAiHYERsIgqrfpRA",
+	"xg7XhGTSMnRESNkxLhyPqbWR3IvrqxAzzZeaLSZLyq6vQK3xSXSuZFfC1bCsMxprJNhYkrtQFq7S+aZg",
+	"9q8pfgWjfQ1HYMdwxDnYsiLH0jnnHOGG5cLyCyVFF7EuNZXkS8MuhZgRkCFisJ5EMo78F0fBkCFXTXLB",
+	"C01lvOV1pN5pJv3x9T9nLPqfIPb85aTKmjDPX9dpyT9KUaGjt+SJtUd+tlI36wlgiSrSnRI36RPXJW5q",
+	"wisrP+F/e7ccr62pAY/uNTkyeNeJZ3kgFKtX7tP/pPRAK9SvRGEXaVyoaXM8Ty0zZjHeReBq7ck1uI71",
+	"3c8sh51lQjfVrGt9gNdnp2o1L5I1/l7cT7DF2jZ16AMiWCrB9EXJUJFAUEQdydp0QsY97rDnJt5HIk/U",
+	"bLmPaLF2rVZ6WpQpkqqIJIc0nVLe13Ip6wu4F7/88eycHcC9AIS3WpVWh/vHlivuxWUFEC4BGaS1D0DU",
+	"y0OzX9Es8ASVCpbV8MrAt6Mdex7sF62yUYn58oEvqd5752KTiv9rV+tX81GQV2yrT2/QoX2V2WOO5VFa",
+	"ZQdvN0qC7aNwzklx63E4J5N+lzEJt6p+DPurRyRAWyzhterbS0XwH9Ypoe0V481Ssjr9N05uvrbbxBtI",
+	"YDXueyzT9XAfFOI77FjCYiWc0DZLyuNH1eCa9f/X2dLleENaoerNbSv8veC5mTRXt+KrbkLqsr1Xjf9x",
+	"eqrtQ2siS6cs5/Jibo842oOIf2h16GJu7bZWP2stQXstSWNetGdrWkO5BB5ZScnAJO/GoWoepDTTs5wv",
+	"3zkVvNqsP7887xwpti7Hfp2LDOweNFSJw5F7d6cM/il//+7ahOlJdjGBdJDqRm95yHLWa5XA9fnTVZa7",
+	"vyBlwntjtIUwDtipPspXeAFHhGEIijaOwTUCbQYScQJqRk370A4zaI7Y7NM2U6s1R9HfUG8q4SqlNRe5",
+	"mshakndy7VNkU6no37AizpVLt3RkZIC2cHT8LaPKbIZl5G0pplhe3poVtgA4CChmrmrxKScnJNqeiUJj",
+	"rZJLnW+QhcNKaTMcIOgZkqGtxmOBgVpgcgB5vc1KegKlRcpnUhsu11kBloWv5FWtb9fUTvSbU7jKzgdp",
+	"yHiuFeEh65XcrhNsWGEVcipbsqcWQsluE7ubVeXmp6Edievxp9I6cwQYmC04IyEANFm8nqjCMD2fTjns",
+	"HSyhS6Lxhlwt5WawmWZSWQtJrryf4CE0piZCaRC8mxuqE5qtBCBaEW2uE4CUlYYr4WnPdHjaDicaJtun",
+	"vZaNzJpH9MaZpdt5QKA0chMVEQGtlJGOa9jA6HOoZrCV29nT1qrbrjW62s7ZM2lnroVGPoXcBLLQ0DES",
+	"Z5g8iSBklJ+2chpalODmYVhrXlbhxYZHHqpc/ZzevcVkSU7+ygTdLpBk1LudbeONCZf+7vuvr6Zao6pr",
+	"SH17c4+IaoLoBLdr9Plnb5PVd0Nb7qYm2he1scjqfdnezOEU8dXhKkIz3X/YG+yzkTALIaTfZlLfW1HI",
+	"IrkXf4jQ0YBpKp7uhD/U3A1R8DHeH0LSU0yp3zE0X0L7Cvxv2GlKh5HM0KkLNR0sPqCMCBYf+BkR9u96",
+	"PgQ1bdiGOvyV+dEhaZGu/QxfcNgkmvanWkndW9oVpC4tDFQ/19xrtAyKpFdxIYzn3gUzonkg1Gw9vp5b",
+	"ZKoZWVGnAY5eVEkxPrd2mflthizm6rexPZwv4A2UHt/Gqw+cY+qgrmnX97H1y1QPsNYl4FaJEe3U15Dt",
+	"ceoBBiLLkRQm1axQUci481zjvT7R7a9E4x6unlE1qzwCOOa2g0nwUBuzMRHl+p4uO4RdFxq59ZwaGuVK",
+	"xExIK5zSjfEySQ3fHXZjMyyGN205gid487bVaqvZDtstzLzItxzO61fP2wWqfUU5tdUkB7duu2Uk0Cc/",
+	"ocq3bDmHlb7zwtE9FercXqXvFvRCJWntUAOt5HPCYphczH6eizmgfmHNza3R1KdtfG3Pr93BFCEt8h/H",
+	"UAq1xTcBFXTFgSeSQqxxWevsApu6wz1DFi8mWiTv4hI1YcS1uH9kmczhgBVcpmrKRkuA9zXUWlGNsamk",
+	"fRewPc328LFOKiDLFdtpFQTeUn5kv8vOJmohMdt30pJWijf+MP7L//SwePDnv/yXn4vzxd9ev/zuwbPn",
+	"L//tmRo858/52eLB5VHW/8vV4dWx+lNQy+DA53867fwb9jf948HbP/7pQy8cfPzDtQYcLVtzj942D47D",
+	"2PvbHBpCXWTaiEKkBFebGb2y0D7o33ciz6xobefuWFBmFIKUGwU6UYkmaHdpohb4BXKDgANGKzbmRUtd",
+	"pLHiybThwtEV79EdldZrkE0okosTyiDpI90Oy2irkH5KywgxfTj7O0T0YVDvNhb6lUPGeseY9qBjrcRM",
+	"W/ZoymOTNUBctqvsw2HsXh633qPsVuXeDUeUc23eCRd2aY+OQgogERYlmRHhU9oW+0v2yKkpQqZQZXHP",
+	"NV9cCcF4t1TdGY97h0M2n5ElPvdA6bcwf2EK23q8aJT+lOrIQJlhF8qUUqUc+XHv8EZQWDmHtjPvpro9",
+	"fJG7EoXaKhs4/Zlk0yzPM8I+r43nwdGNhiPFe/OOvrL+vHE2I2ZTnjosjREps2+oQuMyEeS1kMq4p9ae",
+	"y+uD56YVJTymF8dsLk2WQzoDrZSeJ4kQqWZ7MY1VpPG+a1JVCDtoDf3Q9mKk3XglV4HejcAF+AI7fsQp",
+	"fXsTzEnLP2rbeZM0pI0empKf1XiKW7+wEgP141E77zXabFLGjfRSJ+u28flUGKm07tltY0yuCuDfZbS/",
+	"Wly2ghb8xWP8LQbBp6F/vOQXNC0lO9ZAZkJeZFJAeh7wMauXXCgBaapA9r8CGJC6xbFBI7Hf0043xEX4",
+	"KQq+iYK36GpHj429K2SzQpQ9NcfzBjrWT9uVEr/1/GWOP35Ddci/6ormyk83wEo0+qu/cuTDYA61gXTZ",
+	"7ne1I9dzrVZHTMhUnt420/p9Mquy+73X1+0rcipr4G9IBlpxTWCa5UirfG4EiyfGzHTMXr96TpbRROmq",
+	"iQDLlZqNeHIZRnJWZFfQhzTP5GUnVwnP7WFHSqW/n71kPE0LofWqDQ3fGR4coFOQfu8manqQTLjRAL5X",
+	"Z3qD3tGDa8us3RJ8nvKAE3d9fXlA93Zz/W/He/lrdD+tUK89xiKZF5lZntkHKGAMDXZO5+iwx7+euiP1",
+	"r2/OG8B0358Nju+zf31zToXoej6K2Z4r77unoQH5PrkO38/isicPLAO8v1oWS6MI4Z/JsXKpXRx76lIj",
+	"bR8qEsq0BZ82PNQB+s3CMoIhsA1VCPW7Xn1V6DqkIQQYCCQfjdKeDfsZ9LFoISK5oC3nro4Le/UaZWcM",
+	"deX/8i/Ma2eUKRlJLCWOKSEk9qI7EsyS+JT6L3HsRYeNjlg07/UOk399cw7/EPGw7HGkswvpqv9hD0I7",
+	"Mss/cAuSnGdT12yllEVQkmB3BNEFJlkyoQ7q1g7HHcJHu+yUTTOtM3kRRpLaS0FnrrKS0TU2wgFlujLU",
+	"CZOg1yef8WqDJze/uBtJLAFA7qVFcSWKEHAiNL2304FB40rM51lKS8FmBWBB24NFiw5pPNotNiIhZLre",
+	"UsdvlxGzvZ9cttPbPccgF4tFtxgnHUspquiq4uKgGCf2/+19+9YsJEwrBCpoSV2p0GZxRrQyGjJ0EO4B",
+	"VAUEpTIuOeUkklVmiXuXNVmPBoN4Hwi4PdupygXQMTbIL3NcQDfkhRjaNfoF/ma/ODfHL2wqOPgjf4nk",
+	"L51Op/x/e2/c2uA7Zr+wo16P/VKDk9qxS/eaFt1s7zb7ctsL1TjcSKHsr0z/PcG8qvio/23sSgPjJ9BI",
+	"1++qxOJ+r9exzCiTcwgiHx328QFq9IGJ0djHNGTxcY8ucxafF1zqsSha+zWxOJnM5aVI6agc947LgYBH",
+	"ysUivUf63fdsdYf8Dm64RX32C5OtbdhWny07WuODh7S3xN6w0C0EBIRNfagbry1b6OBrj3A8gMhRCCwJ",
+	"uKZBb+OVU2EmKoUOR9BD3M31mIYMGXnYdR8DE/hA1fgFYehO7bPxfnPEZVd0fO1Dei2NrGrLron7U2oj",
+	"x/7sjfcl1K2p/javSRQ0kMbm6Ag3Ygem653RG29t9HmqXu/6F4ArqcSAty+uA0isNHJqfKK987b3nU9q",
+	"n934XEvrH/hWf8B+YbfWxrb5WWyE3DFKdaAbMX60on9sy1Y72Uoya4Gs35151VCuMxVpxjsoLOybj1fe",
+	"vK7hGxLYxj5vrOq95oi63q0t3oeFcL0QN/d/k03arSQRjH0wgG3ftfUeZ1Dv4D0wQYAbS0J8weITGL7l",
+	"fP/p8BF6ZKkmHHk/9vqxSoa6lkoLMddEOTBcSN9rUKVdEUBOQvaM+UN2hRxJt53iRn9e/MoDWBRSIQn/",
+	"Z2NX3cbL/far+E5gE1v0UIXsd2qjShUMrjcsxVfbOqM2BmCJ336qQ11WWwbhNWOlNEh9wpLcKpuWcjCB",
+	"s0UgufCMfeVxKVbWd/Sttext7jY118e39ZDbNbveu2TouEqujlfTolFYRfK01oKNkYGN7Wt4iflk+bWV",
+	"zVyyzCWdOUYEsgYBB/K8VIAjWfYnBYil+Kh3FIeeMw7F0pBJBawg4dLavAWdSpQtKMbYXOZCE+SSFY32",
+	"rGfGqbyPlUTelyyxZwJPJpm8cDqwfU8hyOmH575U912vMWxq1mWnshTmlldg1Q3WfZbd34aRxAkAXaKa",
+	"CwoUoTWUickQiabk32VVMrrn4WEYVckfVUSyTGYFPCKrY718fU5a0XdPnj85fwJ+pbgVqAjzUUohwvPy",
+	"bESSlHxqIHm4labf7/f+RSPQWad/uL8P6nOnOtpDFgWHUWCZF64iooBlWklAgQVb057+b+L9YU1TzjRt",
+	"QcpUqVGNI8nWiDOQQGV+1/TEM8Dio/4gJsw0aleXadgaI2SXnQk0Quy74U1lo78RTy4BI665wlohDdp7",
+	"Ya9B/GG9M3cbbC9O+BW8mVQ12XXrU4ndapEWgl96SzRk8ZsDugaiXGgW498tq2cHChRhP+d1GHVt2VdW",
+	"CBU/ajRh9ZLD3hF7oQz7QaXZOLNstjyd1NAP8NWY64N6smZpMIAJi95tzPSbaiYAY2oPr92QkTLdGuWA",
+	"WiSueD4HeBd0BrMzu9Q8B+sEws/VhLQobYxEzbH+w161q2RHvVcjyr5dUxi2/+sAVlpYtWHl5pCu7sMo",
+	"yU1hp1gyiiZZ4qpBMThnSZ7Z3ywLS0VCEIDEyEtEPAZ0l1EMGxgqdOFmfm9IdJ9VS4Pgfy48s2IhWDa4",
+	"x2UKRGEZq5OUSKKWbMpzUqeHOldme1BJ1DuM9+3COhkO5WLEY19RdNjOCyS1jiQVznusCBjW6o8VkFrp",
+	"caLdqd3q/NlxJDlocWCGNjQXJIMhaN9ueavpXAoUASBR7KVMssERm6h5odmFsKPG9NoCkpMQ+w73IWRT",
+	"XlyK1Pum6bwSs5wvRTpkoLkgn8HQi3b8psseKaPx/JROeUgTvhRLl0aRFdZctMO2Q/RUrxFo8kurAcCv",
+	"iCaA18r8wzewr1T3B2oSZICDU2gvPho8pONc03b2yV+n4DmrvwBskqfAdNkZcTqpPJQWw4srJBggHx1i",
+	"t2i4wQ4VhB1MEKhTo4YUyc0N7ZFytKkUOLbXAN2zyi+9U42NwMaqSopIgkpgsqnostNSjoBVguwBiRJa",
+	"0yP0P+C9zwsZUuoNJ+3vpGKf9jLLdCTH8wLdmQu+XOWca1a3y14AxCkUVqKQmAoBkJnVqfn+yel3pd/T",
+	"sm/Msc40S1UynwppcF3IoQVjwPsKNTdlGM25BGHhyY0Wydi+vXTfoWR/2D3sDnYW7vDUPsroSMJB4jXf",
+	"LQyyMobC6sARQUHyHTHoPccaS9vtHBCsIwmH3v2IAZXYWjqOJ+bwk5s1LAQAkabLfSfhsUk3o7mj+RhJ",
+	"Koa1Z6I07kLq7Au0a8UNgUNBxhqsscfn6LWn7sVqzPjKaSn9lzB3+OmeLicNuyi9OmpviJz8gRnqzJHE",
+	"mDeIMXvaNQ4B9QugY0c/P2JchZLA7J7DgZlAefrfiYvCT+AD+XtM+j3LrfkIxw/kkBU7QuuQbp5aZp7o",
+	"GAlLR/Jloaw2Luaa0TV3q2UbfJZ1l3yau/vrFOxOsbsTncqOQCJZ3sc1uDz3vVGnyo6iipJCuK5s810L",
+	"clgewy8EvOn05TOvO9Qw6Hd73R6gLuIYgmFw2O11D6meAII6tTLU4Yfgoi0N+DlYG7VogVrI9VC4ISgh",
+	"6Mau+FMMsdMYt1jj4Y4kym9uShWpBnKtFYaN2R+RAsjXz+hVVm2BJwqBQQbkFbBo7Dyze0jVG9puP5b/",
+	"2MGOCvB2jpZQwwffWfD80p04ALBgV5nO3EDJ7MKzApQMm1Ieq2cprdMjrOctnRp6bVp2dcvB2WU2g7Ts",
+	"a+57DuFme+NqgkFOQOGOkVY1k5m9wSFLUKCsAmrZqoN2repv/bcN9e5jigaBSAFZugJ674ETxOtG6Op6",
+	"qgHuhPG9ZpjorwZTcy7QowRy1Vn3exSa3S+h69vGVoONXO237aEHrF8pjMaBX1gVPj6dy/khZmLEe+Oh",
+	"SHNNcSUM2mwPGQ2JoC+ePi6Bwy1/L6GoI7kZKZuOoSm41iJm48wydA+Dusvi/0RM9x0a23iWUyuBjLVd",
+	"chAidjZov1h50waEDRFTxC6nyJb/nJkUQkTSu18VbKrw7OdKWS11PgPHuWSZTMV7azFCPTk2VnGYHnlO",
+	"wjSSJUODDWdPfTolZ62rAmyhhJ/XUejgBhR6XmNTYOySYRR3YriigVQoQ9bBctsnapSw9tArQMyqxlv1",
+	"lOvUEjXrEFz0Y2ddLmcYdGp/ETJGB/63BQTmbRg4CwMkzqDXK4FasKp91esNFSrbMirIwGpp9b82B8ud",
+	"dK8r/2OeTETnMYLjr/sm3X8AN7t74cNHOKO2h8qZHzziKcE0BPBI//pHXntxPHiof3j9Qy8xkHGu1HNe",
+	"YLeio/7xNh8rYxU/iDTjrozgaDDY5mEPkYEAGeDZh9c/e67UD1wuaXEgoeV4mwV9Rj7gErDjuLfF8pyJ",
+	"4ipLxGuvYADSXxB+gmQ6W6p5wRxSB7/QlA2pg7cfw2Cm2nL+HpM1jKasWkjsgVGRXpc9M4zwerPSh145",
+	"QbvstbyUVs9yyirAJkeS0p6wyG610UNYhfWhPjWximgU9LrfRkFcpY5hOSqZD5SJby0+dDE4BwtUq3rT",
+	"ituUHpzoI2V21no8J8ZfxDJAzgC7/kilyy2YAnFqRPia53BUq53zIPqDteW+u3X/87BdKWutvY8vcdy2",
+	"lget7Xx3ByVutO79SOmMfGUVQOlwTmZI1EH68Zdkx0kAk9uaIVOh6cd6RiWlza5Igv5tSoKqbVBTGpw3",
+	"GwrcngwIA2vpX/cM3PMxDFrcatc9Wj1SPvExDJ574HObni7v+7LCqrcF739MSRF30u0LSTc8nCikmrLt",
+	"Yxi0eqyrJrJNhortaUnuhZRHiImMfrB8iNWqIkPnXhUBKR3XtbhCJCGaY+XRf64FzU9Kc4Ze1XBTPqC0",
+	"NwoUSJZmms9mghc6kuNCTcnAtxI2BDcY2GUjkSirX48LQV7aKrcJ3cGQvVJQzBjCZnYobf7/ytVPaaSN",
+	"IFHMppBuQWWqwtQDlkapSO5h7MXVGJK/ZB+zr8qoM60OxoEbwhp350bCegwD3cZL8WxsJ1bd3mh7MBex",
+	"G6c3ZYRyFpJJtRISc6APbVYNvafdsCEh3TDNP7MN4lo0XyN4yFv2GzU+tuE/T132ID5xdP0TL5R5quaS",
+	"7JstmLEfJXyKFZe/TeHxYLe5vnKq1G9U8nxHufXtkidsd0S/QlW8GfZVC4lpT1yWXj7o0/UGLKM6rw1d",
+	"hiZ44axgiSSyc+eD9hPW48PeURUU4ZQGsHDvXfdKL6aBGYm1d0KiQAt//rMwX5I5f2Y+uIUG/nW0bjuc",
+	"wy3ZkUsNCb4oc71jlf9UevafhVnP6nY764+UeZbC0Z3N2/xOlJZnGaGej7Qoe42X7QnRAbBF/VyI2Rs7",
+	"tthhMATwWxMoWtUrv2w0OJu7pBPLNkF7zqRRNf8XOnCoL4ZLN7SP2EPssXbHgqGyDO6O5MSq+FK7HLrV",
+	"tLAau/e4eU1KuGcrZdvy8wpPzW4kplitZHth3gMOBYqn/JSv/RNKoqqaQrQIAiya/OKy4KbeNyCFlap8",
+	"z8q0V1fpZK1PzhIXOoscanr1plfwW3mUyheQMVDqB56vCmC353LlRS/EgiEtYj2Wh3G+56gSqv6BNE3V",
+	"2mTf/2ybM28i8hlL5tqoqSg0eQ8Z1A932SNhTUYxbnHhDXZzq1FV7VZutS8q1CkY9HWF+z+TFbS74+xO",
+	"F/hV+9wwUXpHn9sBFG+J9Uk6KC2xxKtqGVz508oORYaamDNuQggfY2QKez3/lYLyRkHNMCbwUU6t60q3",
+	"PvPllMb4eTkQfGVdnLdCzKYF+626V3a2AO6O7pcJBvM6fXlH2GFbf4JWf93xP/gA/9jKBQ+ucOAHez4D",
+	"0IYv9f5J3fGaVfBiLEP8MQJR77IfF1IUkbTq8LDMsXN1UaWvBd3tvcO4RTP3tXAYEenhkXQel70VndjD",
+	"xayXFux3KTnfr/aAqkip8N2RdBAzwNI2ecGBk+ysYcNTpZrd9KEctePfVNW3peP3d+ivhcW70z6+ut+V",
+	"qsHXca+LdXDASMUOw6JdqSh1DnfWa+WEJ4C9YKgYcTUO1nC9+joJW6OSnKzwBEwr9pkCu44noOf1Zgzh",
+	"S/pUcYRrFB9EOfvCVheMqOFXXTO41QrGssSvTgYnVCs+o4wpLCSbqDwF5zy94ivP9E4X/L27dJUUFXtZ",
+	"Neg+XRsMt1NFsHH3OofwS+TLlTLIjVdButImdcjiQa/vKVf4iOWbYhHaiz28GMmMytBFyvYAZRHjb4SD",
+	"AtIAsByovKPs8otdA7isKrydEEm4jOSIvokp4L2H8TXwJqXGuH/iIZlQuw2aYCTL9Aioz0NN1YoWUG3Z",
+	"bpotyizf6YyLBLidVPRP6SIViztpqwoGtZjKJk8i2a4CmxbWSbXJLhUE4QCcw9xuhq/PlzUw7i1OsW+R",
+	"gi/n5pbU4nDb+z/FBb2b1Hw5N1/BX3q9wC7PEdbyLSpVarUb/FcUdrecnLnFqnzF3Exv7tvnVaJb6isl",
+	"V/463NDUzuqFMq8sd74zCn8jusxLaqZQaQilKG1XaLZ1Ux2QrLnGaw0iS3n+oTqKe1s96RB9Q5Y/AIrm",
+	"Xgw9B2mMMYSo96lE376+yuEsfV57sVErD2CqKA06kmpu8uwKslkd4g8Mz9mbiEeAeITQ2dZanAJRHRuu",
+	"+NKQjeR6S/Ya0/R7Ws7PXGD6JWxYN5UtarWc4mL38c6ff8f3btmfL+sE9hVNuLVsFbGK13LRNwgNllAB",
+	"tuWPkBlZ6pBQZ2aPE4FxKWmnRmh/80IOHTZf1dMRcSlmhcDa43p3SUIhaphwzgxugeQJ2SxLLq05Mlqy",
+	"GFY8DqEC37Fga0CS0SMxmz/0TNTcWkmm+ck9KDGIJKHFqDx1MIjYRAWecjcvJllOvBqgRQueSY0hBQdn",
+	"YpYzEcnNRmdpHrv34tQa2Jl7VTdjNuGQPsTwWvnkUmBG0GpIw7cs6S3ukTrCXCRdz2Rc7xMsBMSXQatO",
+	"Wmys9SvlHS8EwikCqoY9KiJlUA8xFVNVLO3WVM7e0ZJs6mHpKyBJ54DdZCJobgTewu2uFALkhJWUFwIq",
+	"3zn0yUJXXkkuXDOtlLT/a1YDuHb6UCue5ZlxQHKR3FOS6trwCwQiQb3kHGI8tpe2XySckhNGzyGIj+cy",
+	"duCD92Bxs7EDeUEEQk0AYoSe5HdVIq2BSG1lfzMdyVpteg3nUEmv+gRfU/OVEyhVJKvWrbgNvhOdbeFD",
+	"f1Q7Z/BKqpLxdxH3mk5SAsCLoONcKJWeVAShCppsCLlxc23YSNi9Jiwc8N1I1YE3uGZJbTrNY2RrDd66",
+	"1iSE9OoSrlZR0U4NXWJWqHSeYLnqmpoRF/moFBa/Xwvv/P3tT9gMsPP2Qy88fPhxp9YtI8H6dmxHPZar",
+	"hSgAiCEXBqEU0uwiQ7jOyXI2EVKHyJyhLx/if+O96yACyLVFqtHKWqybcaXMV3PeqbHHryyznAhnjf+g",
+	"Lqvs0sw/zX0C77uJIwGf3CI48pWDIbc2wV+vPn1j/8WdHv7Z9XC72k0NdFWjLebyS2XblJCMKBxumJ/f",
+	"DgyhZg46s6FTr69rshdrpU0h5stz6MgMMY5WjIlzxzmyCsOYYIPjEs0gZpovtYeKCQCJDpoikn5S/puy",
+	"ECq2soUiIO4T8NmURQHidNk7sCcH27O37EdBiEW46+5gA3sP2h5aWf1or0KmJExG2Q7iYjXsNWBJ+2Ek",
+	"EQdIOogvbDKAvhusOhUiBTBxSJByel6/1kYO0RoFB2g+QC/liIxcAhJBtUCJ+q/LjgWE69SajeRo7atj",
+	"aFDdrK6nyp+WhAMbVAal6G5GgD8uKd6ebMBlb7wFabd6CXnOCBJaLWolAR7UBrbUWwdHwa4GOyJSlAtu",
+	"n/vKIBR0eu/AJ36D2sIdWsWXzl1zB3fn5Pmqk9qGKEQFUV/6YK6LQlCAwU+dBdvaFFxqnji5XuGYVl6K",
+	"zLA97v865lnuovYlijIA4MFN1r7GS6ps+j4TRdlfqmq2A1ASYQkFCVBGQ2ic5RpgEqq+32kzxtZariun",
+	"+7PeaDMm6R2vtNuMS3TPSBK8p9fdsIL3ZNgdi3JAKk9P1TKoIE1wOiTgoyXAHItcQzOnSv+5p9lVJrBz",
+	"lkzyeSrSBro75HjUmlul3PBaQytoJOH1Jo0Z/h0PKzhyzRqAzF5zAT1RC7vzrs1FvV+pfR85nKzgG7IY",
+	"FY93+DxBZ8MXPU2qinx7L3U7Y0c4A8MQxwjdsV7C8u69evqY3X/YG+z7PVy8iWTGtf+p/5hZLfNKFKVS",
+	"V4P9Cl0lZ8hir2rN/lkv6wxrSiXMDHXcKsy2B37jwoqORMRAwdinDAZMdLZ/wmKkPHoLkSF5WmJH7Fi3",
+	"2Uqn8FgFTEjOXXS24eGpVnblYbvA40JNYbqKVhnvEfqExW4UeKExNuywUjkhfbpwx+8Xu8DwbxhbdUd5",
+	"HKEjFjZu2Is/fCw7Uq2ePFb9RgNyLiFHt91u1/mw9cEHdB/V6JY6oBALw8943XPhE85fvxJl3fMb30NT",
+	"LXUlStrNzD4sYXW//3J/MdpfT7vov4A+uI9NWsAzmBhVgvcDGDt6CR0YesMlXFUjYwAXXNIOTzxLBGWL",
+	"jQATW+TjYdWjZJzJTE8AUNVlQM9Ekak0S9hsXlxgu8HzklxcJLkF0r2STXhrB5llvF/1B/RhtiOJeH+c",
+	"fPQl0jg+FmJzDpEVLCNsQMR/x8v37K9d9uPYWwgdSVga8pATr14I+AzRQomsrBy/rs9riOKP6JyTSFk9",
+	"Tp4FB2OnLQw9UI2yA0q6obqMOpx+FXBlT5y5THIrUtb5W10z/W3NBJgaqnWf23UKn9oWJRUFLU78LvB+",
+	"p8nfliZ/6uDdkBV5mjxp6p/Bp0ei9fY9eo+KTF5o1zmp6ZzymoVpL6mXWGlm2ISnZQjaCwFHkuLJFax+",
+	"gTe4VOVWN5hR6rLCsaOI41RwcKJGcg9xFaogOHDm1iDdK1wx9Et9TUwBpxXdgQp8PVCBO674BcIg2GS8",
+	"1l9wBy9HTZO8xtlB3Ocan8ewzLBklGDpzDJrX5MeB+4OX0GG+H/Vv4+59n0hNKfCW7cp69ugC2I/ii+j",
+	"EX5Ohcybx7Y6mSvfuFPH7hjPLatjdevu9rDKruFYB2jjruVYp+wnyE8rOmdQOAqnvmrnNTHTvKtnIula",
+	"U35xAQ29pvPcZPbYHGCbsI4W0hBr7Non9iOJn/WB+FfQhymli5YFHiYPqIauVuDLchyxdMmWHbKcx4GT",
+	"lgeQZISJDPwOhwZqnSougQGCZ7jLTlmiptDVKc+k1driIZsIXpiR4CbeJ0dW/7js3XspxEyzLM0hrCyx",
+	"hZmG/nZd9sbHSshKjTSSqmDaqJmmNtxXFUuu9MqQcRZfKCncFGHqVbsv8Hk84clkdSn8LpHwyz0N7Zao",
+	"q7NDTeaaxc+5Nh3Y186z71yFIdSDwEzkBSY4JSJz7fUWLt9+mmktUnSbcBZ7DDV2vbVYnHLDY2jUGsdx",
+	"JLN0yI4G0LBWmiHtL2YADtmHKMjSKBgeDcIoQEKNgmEUHI57yf//v/wfURBGgScK4ZqTanDRKP8SykG4",
+	"QC7CCDHOwsjrsAK3DnqD+51+vzM4Pu89HB71h71vu/3B4b9FwUcaeCTPiyX47MDzmcyLnHVesM73LApO",
+	"idESvvYjbOv/h/MoYH84ffkMT94fnn1XP3StMKRncKlq+7RFgh5sLEmonGtDNEB7lp54BGPV+TlE5sFT",
+	"mlXYziifKjdKjSzWJq/dP/KT13otyWvXS3Aj3huMEnUqZkSxcfsqSzD96wim3ySY+6Oe6Dzgx6JzlB4l",
+	"nYdpb9S5P+qPB+P++H464C3URLRRp6Iage1OR/e7Dx/0kY4+gfpvMJkvcjQi6THHSK5ggfuU2hQjJ+jC",
+	"RA4BzBZ7E3p8xLGRbtDsZtRqriLpIx2d2NMKkDvYK30uTZb7eXzQLF3TKbhT6O4UuttQ6N5AOJDX1bo8",
+	"uxJfQKeDA3/7XraXc1OFMves5rC/ChkbIiQtwA7IZSMyR22KV/rWd61MJfO1mEvtPGb2CxeFpdohm6k8",
+	"L79tFDXapx4RrMXU7UbydLX2JJPeUL17IXZlfy/bHLuY7EkNJgEC4bVsfYj6QBlkLZHQx/LimlIEy3IZ",
+	"CkBTVCsOI9mI0QLw6XzGRkv7UReRqkAcqG4mpHIaV6cB+MEQRJMXiO1LtRBKtkLuwLK3OhcHX8y56Hbe",
+	"apIUhHLKCjTLziqaq+3fnRfyVgDD7kTBZxcFQOKuzMqylx0cimWK9TrL/LyBILNN5bZjI317vBr8K5IO",
+	"18RDgIBSuiqtZt9vEF75MNvTVDDZaQWAHLtg8zSFZndr2hOX2BtrnJWR3M5b+Ve3jr/tum2axm7BY0cY",
+	"d+rtHU/7LDisV9Xh+hKlIY1UqrXM0Z6HLQqjTzYAmpZ1y+iXzHQk8atddsqqmtC6/lfTEU+ws/+mbDpo",
+	"qQzpdKDOZYb0uy57ZlawG0vt2TlKpyE53nZCdDxtQf9aqUO1kor0W+xM6l6Bnq8a+xi6CoWQTfn7Dr8Q",
+	"fzrsHx/e7/V6Icum0zn0vdjQcOevZXnkRj+X3VDXctouB5abTHlHC/ucC9HH38ReHcpC8Mt8yfbiNwdR",
+	"0O12oyCu2knE7qd9z0nr7asPlZhpL7tg2kh2PewdsRfKRNI1rPF66dHmIb4UKLZddmbXm+fg8tAo9ay1",
+	"YD+RZ9pAL+xIlmW1UTDoOH+N3xF71WVX2/z1DdwHR1+8M7Tb5DVOm1uA2aIv3ES/p0e3qBRdQx1frXb0",
+	"Nid9J9XvEDWbMvO2AVk2nSmUriEmqvbLwMSMm0nF4/CmYBVI8ObF9TtoGwdpNh5viJRuqgaA3jithadu",
+	"yWOQu9rE6FrDHLFxCT/BYhxFjAHKFacToGqM/iYSw+IPEXaVjoKQRX6rG6jujOqdc6LgoyessPeUB+ap",
+	"J2qhsZQV6h4ceIhfSBDJUq6v1hTYBQPoBXLsQT0Miw9KW/GgVtMQyfigbiueoA7C4p/eelqaWaj6EmDa",
+	"tfh5zvOut5CIphFJBKZRBdjHhFBTLidEJstHXB2mi8POCnGVqXmp6obuQdZh/bjL/lra06Q2ugfKjQNN",
+	"iutLyNFRBeKgZeNxmYLtbXytT+FgEDPJp4Ay4m7pRnJFY/UUWuwmJqp0IpezmDWUWjd7tM+9t0fykTKT",
+	"ttUtlTmX8E4UUVMeERqurrdCNS46JWc8g5j29vApvrOBNC6KbUfy82ii39lDvkXUdQ0YSLkulNZgudlJ",
+	"KylRPuloU4td2plPAw/5Kpq0JXHX8m079ZnVtWekmJuqz8zTnvudw1+R4twB8vjjShE4EJmaBcOA2CqQ",
+	"oP1u4PPIqky7131o93bNI/XuaOVDwSmtuoTVspQnZCK64L7aTpunU/ISsWba9Xk8ACDHm9LNNLnQp+jA",
+	"z9zJ/gQt2B75LdR/n6S/ms5/+/O90/x/1y3RkMWDTlXCy3059f86KZoLnlpl7NdsFhRWHpkbh913WBcs",
+	"r2xgbF0o1yvziy3PulSBV1Qoj5HvlTB8S81MZXusM4wiWSqrVQAdl9xaEPgvkb6z9DGkdYv3T6qcASrE",
+	"5qb+iW4kn/Aiz0RR0b09CJdiZggMcWl/QP2dvsgSBLcU+ZiNBHMfB8UZVJ+Ggm0VHPK3ouLjZwR4F7E3",
+	"ROK3HtB8KiLZDgM6ZHYgEmFYCpXnlgAcgmfVMrXLfiyRhejjlUXpUglc1Wu5HZAFS5kFqQK7YqquxBDR",
+	"8UGJc+im3mwiuQc5rQXPLiaGeTkLbjH2yYP88vU5W4WrRuNjpX1Z2RCWxO5+SLiTsBdrGg2TrVNWtEcS",
+	"Ao6N3r/haspxvcUDWr2Vmroy2zCSZZu02EGrxO2lXHa0m1zd27YVfnsjwBwfZogoZhUfyBGQZSZcruBo",
+	"hu5volAfKqhKFQyGZaLgYe+893DYHwyPjrrH/cG/BWF538h+79u0P76fDESnN3rAO0fjY9F5mPTTzoAf",
+	"jo6S4/S++NZaYOAkCIbBxcx0jlTH8iPL0ZCVDY/tWnhHPxgOwgDZA2jEwJLDAOMt1pKCOZS/vCuRIyHp",
+	"sbWdMO09yGlkDyNrrz+ecHM2g/LsUZbn9pQ1Wwof7oaLdI2DvMlLfw1u4+2hh1z0+p+2Q8Nd399ft3u7",
+	"VJCgJTyJ/ZpAvbbZArCjzek4OZcXc34hGN5LYWerMhRza3F3mav2ce35HWpt5R7RAgAjWtNZfsAhfMZY",
+	"HXxhU39fGDdLuOG5uviN5pXcnbj1J66Z62HcrvtZHvRD7YAsxGii1OX6I2Jfp+sWgHsmBPD4TalrJyzW",
+	"l9mM/ZHl2TQzDDEsmYO+mgqOARYETXFV+vYdXXYmkkIYVO/BST5RC7kuZ+yNm8ZvOGGM5rBttlhjO+4O",
+	"9p0o3ZT/tVTzoiQWjy2UP4GTaI2D4CLTBOjKhEzJpFRYmrkC9sMp97+OskFUa5YzQSC5BODE9uKfouCb",
+	"KHgbDylmZG/ah4MPYRbfpkOvLBja2QVkoscaGEUcIoeIJIL4yUQMMcM+oze8fvW8FN0x1MJiiAJ+sxwG",
+	"YD44y5WaoWHuYlORzDN52clVwnOmCjaX2c9zQX8/e8l4mhZCQ1PuwSDexxSyidIQBU0mAnpdUIZWIbTK",
+	"r0QaRpIbmm8q8sz+o7KmuWSxB1Xb+YtYxiE4NEyxdGsJeFYOCYraNbAKO4pWDL8bSVwmD/wPPCTk7AZP",
+	"S65IctCT2mR5znLBXRgcX4GrCeGLJUCuND/pgPNCKDuFWCPa/SLFRGKo8R2rAmhjSIWNnBXKUEpzhgzf",
+	"/y6iQiKx1lKdwaQHp4N7/p4u6YXryoeipKBEaPdBLOzFkjM72eqb9CGqPmZSsVzJC1G45pEtgugxjIfY",
+	"+NdFJuZ5XncXPKmA/HxXgIO++Cn4JngbBvPC2u5lnThIFXptN1HTg2TCjQYrGhkM2en+h878Um508/gf",
+	"XKlR4hdU76xkx/ILJuRFJoVwuD2gi0N5jVEMyn+slKtG3YRP23kaW1v8tLG4y9s1xuzftnKAH0/XKfr+",
+	"6SiIZ2MtAPnN4hYA4yGzgwdHZ6aZf57LnieUV+EzHOJyjquUZWD4BJ4yh4JXUDnTlywAogX7asDNTpv7",
+	"St6TLXSUOsN5Jl9rcaeQfTHkIjycjLsz266QtVhqBx/oX++y9COyVCvDmsz1O/hdV5/wOzpafSMT+oQZ",
+	"iE5Z9WcpDOhblcUFylezhbPvuqdXuwg7SlGKszec961o/jDKmwpNem6Ds31NWoDPKQndoxv82uLqNLud",
+	"nZb03J3v8ushr6Neec3pDttdLq8EZp62YSNWvheXiVhJ4W5bjlx1sj634+IapaT7NRWAj7+Jo313ML9I",
+	"zvy1p/JmMojAGOZtPYzIGkLNWuSpBuF64jdWBF8FQlJjRjeheUf+u6JgCI2X40gCdIOmzjLlDV12ytIM",
+	"NiothdxeHAVCwm/2BWOeaxHvs5/nYg6dMT2FoNsI54c+NHtb9H4LFSCSG3WA1wA7f6s6wI1b+uDardq0",
+	"akYL7dapZkTj0gZDWNjdLUqc/nYW5Rfj2mRO33HvO8XsnypzkqD3P83sOvAYwfWBs+pmZLnYI3azdrcW",
+	"FCKSDhUCcLgyv70NIO3IlHw9E7Ug5VCmANkCIFuKjXlxTRjtO5/N/dbjaTSZ5bZxtUqceVLxnxeL4U4R",
+	"/aqQDG3Udvtq6bX8DAInooN25O5J0Ssq8JoYItS76JVD5sJ45EimRofjQuiJ5WwU1SOFkzp0oY+ZKu4x",
+	"uvPesMERm6h54aBouDFiOjOIoW15rxqXSUQeR67iYSX86kJF0g4L8gLBsR3TeDvlz3HI9IwnoirAGpbJ",
+	"pjiVe7rM0VU5YObc02EkqQyPcD4J1GKRmWTivOzVKyCRQi6B3+PkuV0hmapFl50SGCj649w6lI/akWpr",
+	"DSDgbRkac406YRfgVRU+rR2nG3wk1ZUocj5zGaRDPxSXGVa4/XSVrJJ6JCCyLu1ra24tEBvRDKZ5fAH3",
+	"xLahE5cfXK3lne57JzB+BZ4LyOaufPkega5XYieC52by9/X175Q1EA96vZjwbLDsFVYNAB6hnBtafElA",
+	"c5xTxkfKDR9xLVrdjt/Dhz/nsaYvrKtmpAlYaWF5/Y2d+78t0rYUI5J5Yf8Y/vS2rnBcCSm0r10gdRCp",
+	"FIKny+0pxVUMExG4/JOQxce9Qz/m00YdrwRPMxrMVyIQal4Hib4AK+8C2/p3QipfhZutoU2fHprEWX/w",
+	"QzACpPbTuZnY90AVNMBUryv6p64BoJzAvzWqkalK5lOq7MWUkQPQX2kEba8qLfVkws1IYZM3qtcDcMhN",
+	"hYFWySwxDVbRGlz1Zpdhqo7X6LbE+MI89EiuhW1c7S/K9jBHKmTY2TOsICH3y865pOxEsl7Mx7VXZQUK",
+	"tqtiAZWOJl2m3bdPHL8BqvcK9CQntItab17XAMJO3gjpckq87sCRVH5TxqFrhQ6bwucpgbHltUFSvlBz",
+	"iE8olRGWfwnGw5qkRkiehERGl5ZYlhuiTzwEjRcQhCP505nhMuVFylxictV9Y7FYdDVdLlN3EzU92Gd6",
+	"JpJsnAndZdAfwuUFghSLZPzyx7NzaBpQrlrIxHuemHy5uevugcu1xPw2azS4MrpIktpZGTnQciIWV+Zd",
+	"XJowrh9FRnYOpAIpSdsKaYmQUZiKksIiCS1B98PqzdaQ0YZPZzHbey2z92U3DtpUstkQQbnF6IrkXnzV",
+	"D6thWdFz/8g9/v0Pp487Z9+fDo7vh+xSLF1uYHVnJxWJSkXKZrww9FiZGolJgfFiokXyLg4BIPVDtSgf",
+	"ux8a8/jY/TBS6fJjDH2nvf2KJLn6miTMahQMqyYVwujnShsEwJ8niRAA2oPQ3IP372MsXswk6/fcwnXZ",
+	"qVxi11uRa8H2XA49JsVhymiaFSIxIeXkq7kJmVRe15N9GC+aybRi4j3y9IznUISjxmNwWjobO6TFqo5K",
+	"OXdoy91lp5Esf7Iy1hrXVwIRTADLB+tm7UZ61rgaE/wQ9E3B0+c9reYGGAC16EZkIqhsHS0bbVNqLKDU",
+	"i9v51LVFQNWbqIqi+R6nYMGcCifRrCY6EvoECnzVpZBMCpGK1HsjSbqPbz/+jwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

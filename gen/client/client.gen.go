@@ -1123,6 +1123,9 @@ type Conflict = Problem
 // Forbidden An RFC 9457 problem detail.
 type Forbidden = Problem
 
+// IdempotencyKeyInUse An RFC 9457 problem detail.
+type IdempotencyKeyInUse = Problem
+
 // InternalError An RFC 9457 problem detail.
 type InternalError = Problem
 
@@ -1202,7 +1205,8 @@ type CreateBotParams struct {
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
 	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
-	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+	// or webhook. Bots and webhooks have keys of their own.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1322,7 +1326,8 @@ type DuplicateBotParams struct {
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
 	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
-	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+	// or webhook. Bots and webhooks have keys of their own.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1399,6 +1404,19 @@ type ListWebhooksParams struct {
 
 	// Limit The largest number of items on the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// CreateWebhookParams defines parameters for CreateWebhook.
+type CreateWebhookParams struct {
+	// IdempotencyKey Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
+	// retry by the same user with the same key and the same request within 24 hours answers
+	// the first response again (status, body, `Location`) and creates nothing. The same key
+	// with a different request: `422`. A retry while the first request is still running:
+	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
+	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+	// or webhook. Bots and webhooks have keys of their own.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // DeleteWebhookParams defines parameters for DeleteWebhook.
@@ -1878,10 +1896,16 @@ type ClientInterface interface {
 	// link-local or unique-local IP address (`422`); its host is checked again, resolved,
 	// at every delivery.
 	//
+	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
+	// secret included, so a client that lost the answer still learns the secret. The replay
+	// is the first answer as it was, whatever happened since, as for bots: after a rotation
+	// it shows the secret the webhook was created with (the rotation's answer has the new
+	// one), and after a delete it still shows the webhook, which no longer exists.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/webhooks (the `CreateWebhook` operationId).
-	CreateWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateWebhookWithBody(ctx context.Context, params *CreateWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateWebhook Register a webhook
 	//
@@ -1891,10 +1915,16 @@ type ClientInterface interface {
 	// link-local or unique-local IP address (`422`); its host is checked again, resolved,
 	// at every delivery.
 	//
+	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
+	// secret included, so a client that lost the answer still learns the secret. The replay
+	// is the first answer as it was, whatever happened since, as for bots: after a rotation
+	// it shows the secret the webhook was created with (the rotation's answer has the new
+	// one), and after a delete it still shows the webhook, which no longer exists.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v1/webhooks (the `CreateWebhook` operationId).
-	CreateWebhook(ctx context.Context, body CreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	CreateWebhook(ctx context.Context, params *CreateWebhookParams, body CreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteWebhook Delete a webhook
 	//
@@ -2600,11 +2630,17 @@ func (c *Client) ListWebhooks(ctx context.Context, params *ListWebhooksParams, r
 // link-local or unique-local IP address (`422`); its host is checked again, resolved,
 // at every delivery.
 //
+// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
+// secret included, so a client that lost the answer still learns the secret. The replay
+// is the first answer as it was, whatever happened since, as for bots: after a rotation
+// it shows the secret the webhook was created with (the rotation's answer has the new
+// one), and after a delete it still shows the webhook, which no longer exists.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/webhooks (the `CreateWebhook` operationId).
-func (c *Client) CreateWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateWebhookRequestWithBody(c.Server, contentType, body)
+func (c *Client) CreateWebhookWithBody(ctx context.Context, params *CreateWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2623,11 +2659,17 @@ func (c *Client) CreateWebhookWithBody(ctx context.Context, contentType string, 
 // link-local or unique-local IP address (`422`); its host is checked again, resolved,
 // at every delivery.
 //
+// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
+// secret included, so a client that lost the answer still learns the secret. The replay
+// is the first answer as it was, whatever happened since, as for bots: after a rotation
+// it shows the secret the webhook was created with (the rotation's answer has the new
+// one), and after a delete it still shows the webhook, which no longer exists.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/v1/webhooks (the `CreateWebhook` operationId).
-func (c *Client) CreateWebhook(ctx context.Context, body CreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewCreateWebhookRequest(c.Server, body)
+func (c *Client) CreateWebhook(ctx context.Context, params *CreateWebhookParams, body CreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateWebhookRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4285,18 +4327,18 @@ func NewListWebhooksRequest(server string, params *ListWebhooksParams) (*http.Re
 }
 
 // NewCreateWebhookRequest calls the generic CreateWebhook builder with application/json body
-func NewCreateWebhookRequest(server string, body CreateWebhookJSONRequestBody) (*http.Request, error) {
+func NewCreateWebhookRequest(server string, params *CreateWebhookParams, body CreateWebhookJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateWebhookRequestWithBody(server, "application/json", bodyReader)
+	return NewCreateWebhookRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewCreateWebhookRequestWithBody constructs an http.Request for the CreateWebhook method, with any body, and a specified content type
-func NewCreateWebhookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewCreateWebhookRequestWithBody(server string, params *CreateWebhookParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -4320,6 +4362,21 @@ func NewCreateWebhookRequestWithBody(server string, contentType string, body io.
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -5072,10 +5129,16 @@ type ClientWithResponsesInterface interface {
 	// link-local or unique-local IP address (`422`); its host is checked again, resolved,
 	// at every delivery.
 	//
+	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
+	// secret included, so a client that lost the answer still learns the secret. The replay
+	// is the first answer as it was, whatever happened since, as for bots: after a rotation
+	// it shows the secret the webhook was created with (the rotation's answer has the new
+	// one), and after a delete it still shows the webhook, which no longer exists.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/webhooks (the `CreateWebhook` operationId).
-	CreateWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookResponse, error)
+	CreateWebhookWithBodyWithResponse(ctx context.Context, params *CreateWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookResponse, error)
 
 	// CreateWebhookWithResponse Register a webhook
 	//
@@ -5085,10 +5148,16 @@ type ClientWithResponsesInterface interface {
 	// link-local or unique-local IP address (`422`); its host is checked again, resolved,
 	// at every delivery.
 	//
+	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
+	// secret included, so a client that lost the answer still learns the secret. The replay
+	// is the first answer as it was, whatever happened since, as for bots: after a rotation
+	// it shows the secret the webhook was created with (the rotation's answer has the new
+	// one), and after a delete it still shows the webhook, which no longer exists.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/webhooks (the `CreateWebhook` operationId).
-	CreateWebhookWithResponse(ctx context.Context, body CreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookResponse, error)
+	CreateWebhookWithResponse(ctx context.Context, params *CreateWebhookParams, body CreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookResponse, error)
 
 	// DeleteWebhookWithResponse Delete a webhook
 	//
@@ -5310,9 +5379,10 @@ func (r ListBotsResponse) ContentType() string {
 
 // CreateBotResponse201Headers the declared response headers of an HTTP 201 response for CreateBot
 type CreateBotResponse201Headers struct {
-	CacheControl *string
-	ETag         string
-	Location     string
+	CacheControl       *string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 // CreateBotResponse401Headers the declared response headers of an HTTP 401 response for CreateBot
@@ -6859,9 +6929,10 @@ func (r GetBotConfigResponse) ContentType() string {
 
 // DuplicateBotResponse201Headers the declared response headers of an HTTP 201 response for DuplicateBot
 type DuplicateBotResponse201Headers struct {
-	CacheControl *string
-	ETag         string
-	Location     string
+	CacheControl       *string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 // DuplicateBotResponse401Headers the declared response headers of an HTTP 401 response for DuplicateBot
@@ -8565,9 +8636,10 @@ func (r ListWebhooksResponse) ContentType() string {
 
 // CreateWebhookResponse201Headers the declared response headers of an HTTP 201 response for CreateWebhook
 type CreateWebhookResponse201Headers struct {
-	CacheControl *string
-	ETag         string
-	Location     string
+	CacheControl       *string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 // CreateWebhookResponse401Headers the declared response headers of an HTTP 401 response for CreateWebhook
@@ -8599,6 +8671,8 @@ type CreateWebhookResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *IdempotencyKeyInUse
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -8636,6 +8710,11 @@ func (r CreateWebhookResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
 func (r CreateWebhookResponse) GetApplicationproblemJSON401() *Unauthorized {
 	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r CreateWebhookResponse) GetApplicationproblemJSON409() *IdempotencyKeyInUse {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -10142,11 +10221,17 @@ func (c *ClientWithResponses) ListWebhooksWithResponse(ctx context.Context, para
 // link-local or unique-local IP address (`422`); its host is checked again, resolved,
 // at every delivery.
 //
+// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
+// secret included, so a client that lost the answer still learns the secret. The replay
+// is the first answer as it was, whatever happened since, as for bots: after a rotation
+// it shows the secret the webhook was created with (the rotation's answer has the new
+// one), and after a delete it still shows the webhook, which no longer exists.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/webhooks (the `CreateWebhook` operationId).
-func (c *ClientWithResponses) CreateWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookResponse, error) {
-	rsp, err := c.CreateWebhookWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) CreateWebhookWithBodyWithResponse(ctx context.Context, params *CreateWebhookParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateWebhookResponse, error) {
+	rsp, err := c.CreateWebhookWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10161,11 +10246,17 @@ func (c *ClientWithResponses) CreateWebhookWithBodyWithResponse(ctx context.Cont
 // link-local or unique-local IP address (`422`); its host is checked again, resolved,
 // at every delivery.
 //
+// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
+// secret included, so a client that lost the answer still learns the secret. The replay
+// is the first answer as it was, whatever happened since, as for bots: after a rotation
+// it shows the secret the webhook was created with (the rotation's answer has the new
+// one), and after a delete it still shows the webhook, which no longer exists.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/webhooks (the `CreateWebhook` operationId).
-func (c *ClientWithResponses) CreateWebhookWithResponse(ctx context.Context, body CreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookResponse, error) {
-	rsp, err := c.CreateWebhook(ctx, body, reqEditors...)
+func (c *ClientWithResponses) CreateWebhookWithResponse(ctx context.Context, params *CreateWebhookParams, body CreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateWebhookResponse, error) {
+	rsp, err := c.CreateWebhook(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10542,6 +10633,13 @@ func ParseCreateBotResponse(rsp *http.Response) (*CreateBotResponse, error) {
 				return nil, err
 			}
 			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
 		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
@@ -12236,6 +12334,13 @@ func ParseDuplicateBotResponse(rsp *http.Response) (*DuplicateBotResponse, error
 				return nil, err
 			}
 			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
 		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
@@ -13976,6 +14081,13 @@ func ParseCreateWebhookResponse(rsp *http.Response) (*CreateWebhookResponse, err
 		}
 		response.ApplicationproblemJSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest IdempotencyKeyInUse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14036,6 +14148,13 @@ func ParseCreateWebhookResponse(rsp *http.Response) (*CreateWebhookResponse, err
 				return nil, err
 			}
 			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
 		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string

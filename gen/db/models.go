@@ -296,7 +296,8 @@ type IdempotencyKey struct {
 	Key         string
 	RequestHash []byte
 	CreatedAt   time.Time
-	Bot         []byte
+	Resource    []byte
+	Scope       string
 }
 
 type RiverJob struct {

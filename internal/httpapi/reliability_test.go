@@ -132,7 +132,7 @@ func TestIdempotentCreate(t *testing.T) {
 		tx, err := e.pool.Begin(context.Background())
 		require.NoError(t, err)
 		_, err = tx.Exec(context.Background(),
-			"SELECT pg_advisory_xact_lock(hashtextextended(concat($1::uuid, ':', $2::text), 0))", u.id, key)
+			"SELECT pg_advisory_xact_lock(hashtextextended(concat($1::uuid, ':bot:', $2::text), 0))", u.id, key)
 		require.NoError(t, err)
 		p := e.postWithKey(u, "/api/v1/bots", key, body).problem(t, http.StatusConflict)
 		require.Equal(t, "/problems/idempotency-key-in-use", p.Type)

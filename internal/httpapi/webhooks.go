@@ -9,6 +9,7 @@ import (
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
 	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/idempotency"
 	"github.com/chatsphere/bots/internal/webhook"
 )
 
@@ -26,22 +27,28 @@ func (h *Handler) ListWebhooks(ctx context.Context, req api.ListWebhooksRequestO
 	return api.ListWebhooks200JSONResponse{Body: out}, nil
 }
 
-// CreateWebhook registers a webhook for the caller and answers with its secret, this once.
+// CreateWebhook registers a webhook for the caller, once per Idempotency-Key, and answers
+// with its secret: this once, and to the retries of the same request.
 func (h *Handler) CreateWebhook(ctx context.Context, req api.CreateWebhookRequestObject) (api.CreateWebhookResponseObject, error) {
 	b := req.Body
-	w, err := h.webhooks.Create(ctx, auth.User(ctx), webhook.CreateParams{
-		URL: b.Url, Events: b.Events, Description: optional(b.Description), Enabled: deref(b.Enabled),
-	})
+	w, replayed, err := h.webhooks.Create(ctx, auth.User(ctx), idempotencyKey(req.Params.IdempotencyKey), requestHash("create webhook", b),
+		webhook.CreateParams{URL: b.Url, Events: b.Events, Description: optional(b.Description), Enabled: deref(b.Enabled)})
 	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
 		return api.CreateWebhook422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Body, v)}, nil
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, idempotency.ErrKeyInFlight):
+		return api.CreateWebhook409ApplicationProblemPlusJSONResponse{IdempotencyKeyInUseApplicationProblemPlusJSONResponse: api.IdempotencyKeyInUseApplicationProblemPlusJSONResponse(keyInFlight(ctx))}, nil
+	case errors.Is(err, idempotency.ErrKeyReused):
+		return api.CreateWebhook422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: keyReused(ctx)}, nil
+	case err != nil:
 		return nil, err
 	}
-	return api.CreateWebhook201JSONResponse{
-		Body:    withSecret(w),
-		Headers: api.CreateWebhook201ResponseHeaders{Location: "/api/v1/webhooks/" + w.ID.String(), ETag: etag(w.Version)},
-	}, nil
+	headers := api.CreateWebhook201ResponseHeaders{Location: "/api/v1/webhooks/" + w.ID.String(), ETag: etag(w.Version)}
+	if replayed {
+		headers.IdempotentReplayed = new("true")
+	}
+	return api.CreateWebhook201JSONResponse{Body: withSecret(w), Headers: headers}, nil
 }
 
 // RotateWebhookSecret gives one of the caller's webhooks a new secret and answers with it, this once.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/chatsphere/bots/gen/db"
 	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/idempotency"
 )
 
 // Errors of the webhook operations.
@@ -107,23 +108,46 @@ func NewService(pool *pgxpool.Pool, policy Policy) *Service {
 	return &Service{pool: pool, q: db.New(), policy: policy}
 }
 
-// Create registers a webhook for the caller, with a fresh secret.
-func (s *Service) Create(ctx context.Context, caller uuid.UUID, p CreateParams) (Webhook, error) {
-	if err := s.policy.checkURL(p.URL); err != nil {
-		return Webhook{}, err
-	}
-	secret, err := newSecret()
-	if err != nil {
-		return Webhook{}, err
-	}
-	row, err := s.q.WebhookCreate(ctx, s.pool, db.WebhookCreateParams{
-		ID: uuid.New(), Caller: caller, Url: p.URL, Events: p.Events, Description: p.Description,
-		Secret: secret, Enabled: p.Enabled,
+// Create registers a webhook for the caller, with a fresh secret, at most once per
+// Idempotency-Key: key ("" for none) and hash (the request's) as idempotency.Once takes them.
+// A retry of the request gets the webhook back as it was created, its secret included, and
+// replayed true, whatever happened to the webhook since: a deleted webhook, or one whose
+// secret was rotated, is still answered as the first answer showed it.
+func (s *Service) Create(ctx context.Context, caller uuid.UUID, key string, hash []byte, p CreateParams) (Webhook, bool, error) {
+	kept, replayed, err := idempotency.Once(ctx, s.pool, idempotency.Webhooks, caller, key, hash, func(tx pgx.Tx) (keptWebhook, error) {
+		if err := s.policy.checkURL(p.URL); err != nil {
+			return keptWebhook{}, err
+		}
+		secret, err := newSecret()
+		if err != nil {
+			return keptWebhook{}, err
+		}
+		row, err := s.q.WebhookCreate(ctx, tx, db.WebhookCreateParams{
+			ID: uuid.New(), Caller: caller, Url: p.URL, Events: p.Events, Description: p.Description,
+			Secret: secret, Enabled: p.Enabled,
+		})
+		if err != nil {
+			return keptWebhook{}, fmt.Errorf("create webhook: %w", err)
+		}
+		return keptWebhook(fromDB(row)), nil
 	})
-	if err != nil {
-		return Webhook{}, fmt.Errorf("create webhook: %w", err)
-	}
-	return fromDB(row), nil
+	return Webhook(kept), replayed, err
+}
+
+// keptWebhook is a Webhook as an idempotency key keeps it, in the JSON of
+// idempotency_keys.resource: every field, the secret among them (a replay must show it, as
+// the first answer did), times to the nanosecond. It converts to and from Webhook, so the two
+// cannot drift.
+type keptWebhook struct {
+	ID          uuid.UUID `json:"id"`
+	URL         string    `json:"url"`
+	Events      []string  `json:"events"`
+	Description *string   `json:"description"`
+	Enabled     bool      `json:"enabled"`
+	Version     int64     `json:"version"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Secret      []byte    `json:"secret"`
 }
 
 // RotateSecret gives one of the caller's webhooks a new secret, which signs every attempt

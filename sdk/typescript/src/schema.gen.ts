@@ -549,6 +549,12 @@ export interface paths {
          *     this once: keep it. The URL must be `https` and must not name a loopback, private,
          *     link-local or unique-local IP address (`422`); its host is checked again, resolved,
          *     at every delivery.
+         *
+         *     With an `Idempotency-Key`, a retry of the same request answers the first answer again,
+         *     secret included, so a client that lost the answer still learns the secret. The replay
+         *     is the first answer as it was, whatever happened since, as for bots: after a rotation
+         *     it shows the secret the webhook was created with (the rotation's answer has the new
+         *     one), and after a delete it still shows the webhook, which no longer exists.
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -1514,6 +1520,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description A request with this `Idempotency-Key` is still being processed; retry in a moment. */
+        IdempotencyKeyInUse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/idempotency-key-in-use",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "a request with this Idempotency-Key is still being processed; retry in a moment"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The bot's current ETag matches `If-None-Match`; the copy the client holds is current. */
         NotModified: {
             headers: {
@@ -1738,7 +1761,8 @@ export interface components {
          *     with a different request: `422`. A retry while the first request is still running:
          *     `409`; retry a moment later. A request that failed stores nothing. The key may be sent
          *     as a plain token or as a quoted string; use a fresh UUID per operation, such as
-         *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
+         *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+         *     or webhook. Bots and webhooks have keys of their own.
          */
         IdempotencyKey: string;
         /** @description How many items to skip before the page starts. */
@@ -1800,6 +1824,11 @@ export interface components {
          * @example /api/v1/bots/3f0c6b0e-8a5e-4d4c-9d0b-6b1f2f1f6d2a
          */
         Location: string;
+        /**
+         * @description `true` when the answer is the first answer to an earlier request with the same
+         *     `Idempotency-Key`, replayed; absent otherwise.
+         */
+        IdempotentReplayed: "true";
         /** @description Answers to authenticated requests are never cached. */
         CacheControl: "no-store";
         /**
@@ -1925,7 +1954,8 @@ export interface operations {
                  *     with a different request: `422`. A retry while the first request is still running:
                  *     `409`; retry a moment later. A request that failed stores nothing. The key may be sent
                  *     as a plain token or as a quoted string; use a fresh UUID per operation, such as
-                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
+                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+                 *     or webhook. Bots and webhooks have keys of their own.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -1943,6 +1973,7 @@ export interface operations {
                 headers: {
                     Location: components["headers"]["Location"];
                     ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
@@ -2175,7 +2206,8 @@ export interface operations {
                  *     with a different request: `422`. A retry while the first request is still running:
                  *     `409`; retry a moment later. A request that failed stores nothing. The key may be sent
                  *     as a plain token or as a quoted string; use a fresh UUID per operation, such as
-                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
+                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+                 *     or webhook. Bots and webhooks have keys of their own.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2196,6 +2228,7 @@ export interface operations {
                 headers: {
                     Location: components["headers"]["Location"];
                     ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
@@ -2910,7 +2943,19 @@ export interface operations {
     createWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
+                 *     retry by the same user with the same key and the same request within 24 hours answers
+                 *     the first response again (status, body, `Location`) and creates nothing. The same key
+                 *     with a different request: `422`. A retry while the first request is still running:
+                 *     `409`; retry a moment later. A request that failed stores nothing. The key may be sent
+                 *     as a plain token or as a quoted string; use a fresh UUID per operation, such as
+                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+                 *     or webhook. Bots and webhooks have keys of their own.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2920,11 +2965,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The webhook was registered; its secret is in the answer, and only there. */
+            /**
+             * @description The webhook was registered (or, with `Idempotent-Replayed: true`, this is the first
+             *     answer to the same request); its secret is in the answer, and only there.
+             */
             201: {
                 headers: {
                     Location: components["headers"]["WebhookLocation"];
                     ETag: components["headers"]["WebhookETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
@@ -2934,6 +2983,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["IdempotencyKeyInUse"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
