@@ -1096,6 +1096,9 @@ type AliasName = string
 // BotId defines model for BotId.
 type BotId = openapi_types.UUID
 
+// DeliveryId defines model for DeliveryId.
+type DeliveryId = int64
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1126,6 +1129,9 @@ type BadRequest = Problem
 // Conflict An RFC 9457 problem detail.
 type Conflict = Problem
 
+// DeliveryNotFound An RFC 9457 problem detail.
+type DeliveryNotFound = Problem
+
 // Forbidden An RFC 9457 problem detail.
 type Forbidden = Problem
 
@@ -1146,6 +1152,9 @@ type PreconditionFailed = Problem
 
 // PreconditionRequired An RFC 9457 problem detail.
 type PreconditionRequired = Problem
+
+// RedeliveryConflict An RFC 9457 problem detail.
+type RedeliveryConflict = Problem
 
 // ServiceUnavailable An RFC 9457 problem detail.
 type ServiceUnavailable = Problem
@@ -1554,6 +1563,12 @@ type ServerInterface interface {
 	// ListWebhookDeliveries List a webhook's deliveries
 	// (GET /api/v1/webhooks/{webhook_id}/deliveries)
 	ListWebhookDeliveries(ctx echo.Context, webhookId WebhookId, params ListWebhookDeliveriesParams) error
+	// GetWebhookDelivery Get a delivery
+	// (GET /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id})
+	GetWebhookDelivery(ctx echo.Context, webhookId WebhookId, deliveryId DeliveryId) error
+	// RedeliverWebhookDelivery Send a delivery's event again
+	// (POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver)
+	RedeliverWebhookDelivery(ctx echo.Context, webhookId WebhookId, deliveryId DeliveryId) error
 	// RotateWebhookSecret Give a webhook a new secret
 	// (POST /api/v1/webhooks/{webhook_id}/rotate-secret)
 	RotateWebhookSecret(ctx echo.Context, webhookId WebhookId) error
@@ -2598,6 +2613,54 @@ func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
 	return err
 }
 
+// GetWebhookDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebhookDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// ------------- Path parameter "delivery_id" -------------
+	var deliveryId DeliveryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "delivery_id", ctx.Param("delivery_id"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter delivery_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebhookDelivery(ctx, webhookId, deliveryId)
+	return err
+}
+
+// RedeliverWebhookDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) RedeliverWebhookDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// ------------- Path parameter "delivery_id" -------------
+	var deliveryId DeliveryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "delivery_id", ctx.Param("delivery_id"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter delivery_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RedeliverWebhookDelivery(ctx, webhookId, deliveryId)
+	return err
+}
+
 // RotateWebhookSecret converts echo context to params.
 func (w *ServerInterfaceWrapper) RotateWebhookSecret(ctx echo.Context) error {
 	var err error
@@ -2707,6 +2770,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.UpdateWebhook, options.OperationMiddlewares["updateWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/webhooks/:webhook_id/rotate-secret", wrapper.RotateWebhookSecret, options.OperationMiddlewares["rotateWebhookSecret"]...)
 	router.GET(options.BaseURL+"/api/v1/webhooks/:webhook_id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
+	router.GET(options.BaseURL+"/api/v1/webhooks/:webhook_id/deliveries/:delivery_id", wrapper.GetWebhookDelivery, options.OperationMiddlewares["getWebhookDelivery"]...)
+	router.POST(options.BaseURL+"/api/v1/webhooks/:webhook_id/deliveries/:delivery_id/redeliver", wrapper.RedeliverWebhookDelivery, options.OperationMiddlewares["redeliverWebhookDelivery"]...)
 	router.GET(options.BaseURL+"/api/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
@@ -2725,6 +2790,8 @@ type AliasPreconditionFailedApplicationProblemPlusJSONResponse struct {
 type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
+
+type DeliveryNotFoundApplicationProblemPlusJSONResponse Problem
 
 type ForbiddenApplicationProblemPlusJSONResponse Problem
 
@@ -2754,6 +2821,8 @@ type PreconditionFailedApplicationProblemPlusJSONResponse struct {
 }
 
 type PreconditionRequiredApplicationProblemPlusJSONResponse Problem
+
+type RedeliveryConflictApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -8524,6 +8593,402 @@ func (response ListWebhookDeliveries503ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type GetWebhookDeliveryRequestObject struct {
+	WebhookId  WebhookId  `json:"webhook_id"`
+	DeliveryId DeliveryId `json:"delivery_id"`
+}
+
+type GetWebhookDeliveryResponseObject interface {
+	VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error
+}
+
+type GetWebhookDelivery200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type GetWebhookDelivery200JSONResponse struct {
+	Body    WebhookDelivery
+	Headers GetWebhookDelivery200ResponseHeaders
+}
+
+func (response GetWebhookDelivery200JSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery400ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery401ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery404ApplicationProblemPlusJSONResponse struct {
+	DeliveryNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery404ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery413ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery415ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery422ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery429ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery500ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery503ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDeliveryRequestObject struct {
+	WebhookId  WebhookId  `json:"webhook_id"`
+	DeliveryId DeliveryId `json:"delivery_id"`
+}
+
+type RedeliverWebhookDeliveryResponseObject interface {
+	VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error
+}
+
+type RedeliverWebhookDelivery202ResponseHeaders struct {
+	CacheControl *string
+	Location     string
+}
+
+type RedeliverWebhookDelivery202JSONResponse struct {
+	Body    WebhookDelivery
+	Headers RedeliverWebhookDelivery202ResponseHeaders
+}
+
+func (response RedeliverWebhookDelivery202JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery400ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery401ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery404ApplicationProblemPlusJSONResponse struct {
+	DeliveryNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery404ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse struct {
+	RedeliveryConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery413ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery415ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery422ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery429ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery500ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery503ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RotateWebhookSecretRequestObject struct {
 	WebhookId WebhookId `json:"webhook_id"`
 }
@@ -9011,6 +9476,12 @@ type StrictServerInterface interface {
 	// ListWebhookDeliveries List a webhook's deliveries
 	// (GET /api/v1/webhooks/{webhook_id}/deliveries)
 	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// GetWebhookDelivery Get a delivery
+	// (GET /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id})
+	GetWebhookDelivery(ctx context.Context, request GetWebhookDeliveryRequestObject) (GetWebhookDeliveryResponseObject, error)
+	// RedeliverWebhookDelivery Send a delivery's event again
+	// (POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver)
+	RedeliverWebhookDelivery(ctx context.Context, request RedeliverWebhookDeliveryRequestObject) (RedeliverWebhookDeliveryResponseObject, error)
 	// RotateWebhookSecret Give a webhook a new secret
 	// (POST /api/v1/webhooks/{webhook_id}/rotate-secret)
 	RotateWebhookSecret(ctx context.Context, request RotateWebhookSecretRequestObject) (RotateWebhookSecretResponseObject, error)
@@ -9899,6 +10370,58 @@ func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, webhookId Webho
 	return nil
 }
 
+// GetWebhookDelivery operation middleware
+func (sh *strictHandler) GetWebhookDelivery(ctx echo.Context, webhookId WebhookId, deliveryId DeliveryId) error {
+	var request GetWebhookDeliveryRequestObject
+
+	request.WebhookId = webhookId
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhookDelivery(ctx.Request().Context(), request.(GetWebhookDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhookDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebhookDeliveryResponseObject); ok {
+		return validResponse.VisitGetWebhookDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RedeliverWebhookDelivery operation middleware
+func (sh *strictHandler) RedeliverWebhookDelivery(ctx echo.Context, webhookId WebhookId, deliveryId DeliveryId) error {
+	var request RedeliverWebhookDeliveryRequestObject
+
+	request.WebhookId = webhookId
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RedeliverWebhookDelivery(ctx.Request().Context(), request.(RedeliverWebhookDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RedeliverWebhookDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RedeliverWebhookDeliveryResponseObject); ok {
+		return validResponse.VisitRedeliverWebhookDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // RotateWebhookSecret operation middleware
 func (sh *strictHandler) RotateWebhookSecret(ctx echo.Context, webhookId WebhookId) error {
 	var request RotateWebhookSecretRequestObject
@@ -9975,333 +10498,345 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dbhtJti74KoHcfWCpOkmRlOSyKTQOZJfd5d0ul8eS23N2pY8zmBkUs5WMYGUERbNdBgbzDHO/LwaY",
-	"wdzP3A1wgLPve95hnuQg1lqRGclMUqQs21Vd2sCutph/8bNi/a9vfQgSNZ0pKaTRwfBDMBE8FQX88zTP",
-	"uH5yzi/sH6nQSZHNTKZkMAzOJ4Jxe/meZtoUSl4wIU1mlszwixMmrkSxZFN1JZgaM+NuZsmEywuhWWa6",
-	"QRiI93w6y0UwDKJgEAVBGBTi53lWiDQYmmIuwkAnEzHl9vNmObM3alNk8iL4+DHE0T1XCcchtY3w9avn",
-	"7vtSLHAM9Q8f8Fl2cNU/GCmjDw7HveT+qCc6D/ix6BylR0nnYdobde6P+uPBuD++nw74AbxE6INZodJ5",
-	"Ah/bbdyPeTIRj5U0hcqbwz6VeiEKzYxifG4mdlETbkTK7CeENprxws7mShQssW9K7YSq7wk5nwbDnwKp",
-	"OtqoQgRvw7YxKDnOLjaPJJ4V2RU3ImRT/r7DL8SfDvvHh/d7vV7Isul0bvgoFzFbTISEFb4Shc6UZAuu",
-	"GdeXImVjVbDRksn5dCQKtpeZSNLAkQz2T1j1Eak6MJ/YPoLUogqWcyO0CdlikiUTlnAJRDVkhbjieZZy",
-	"IyK5yMyExc/GnRdKis4P3CSTuBtt3ha3TI3PB2Gwzbw3Lev6E9M4KY46E3hwXgAts0LwdOiv6T1Ni9hl",
-	"p4nJrsoLur6iIdMKntN8Kty6Z7r6qfYdXCP/EB7ufAgfz4tCSLN+yiNl7mmW4G3NBQgtoRfCFEsG22j/",
-	"o+YGliCTFzDykTKMX/BMrvKMo52He904G+PrslO5pNW1Q3XjqRhZyEzBM2kHqw0385LJRTKTST5PRdpc",
-	"6P7OI3+WiulMGSHNKzHL+dI+1Tix9jXeieTASxwBjLNCG/ebZS+SCV7kmSgcb8EtcMQSybj8aLLs/EUs",
-	"45AV9PETxkfa7qgyE1EsMi1wks0TZsfUflqeucO0mQ+dVzOpcY/ubgd858O8k2gZKfOJgmVHevgrMoBb",
-	"YeGWT3PJYg68JXbMxXHd2qpHEo7iCYudhIlXaeD6TSmF06cwW1qB77LxeP2xTrPxuO1cI3s1C1WKLeSW",
-	"OmRxFETzXu8wgYlqA3+IDv6Gd+FPURB32TOD6xNJR5bNw97Zna/S5NZPrJIMLXPLjBMYjMuU+BKM1fEt",
-	"JfNlySgi6b8NeJgq3L+mQmt+IViq2uY26CDR3HSCOx0yGuWnanBOdh4c7zjmN2I0Uepy/aYs8IZ2nZhX",
-	"goTmRLdv0Ip3lxM0xp3WlcbRvq50UR/00uNkML4vOoejPu8cJQ9E5+H427Qz4PdH9q/euL8bE/sYBjNe",
-	"8Kkwvr3xbAwaXHPgP0phyXKqCsHsFuiaaRGyRE2nvKOFfacRaWhvjr+J4cKMFyKlTcmXXQabVWRWe8w0",
-	"S3hRZCJlVvGAg5H5Not4n4HaLVM4V06VsUOwolVJt59Tthd/Ew/tRu+fRLLkiiw+6g/iLnuqCkbra5nM",
-	"wPIPOFCZnR7aXUEYSD61y/RsjKpsTahO+fvnQl6YSTDs9wZH4Tqz6NnY6sJrFhIGmRSCG+FN0078BIeK",
-	"jCEzNPUu+9FOhV3xfC7Q/sgupCrQ9Fg3+EoZv9EMXsCLNpmd9lMhyK5yUSubLC6HNuNmUg0MHt5IpTNu",
-	"jCjsk//1J975+1v7n17nYefth154+PDjH4LVIYfB+w491CFmGQyD6VwbNhKsb1Wtox7L1UIUCdeC5cLe",
-	"q0OWZheWoFTBJsvZREgdWp5bGKtKgibG6V5YlUfKPEs36a5Zak0szeIsjfdDxtnr18++W7MMI2XeZenG",
-	"dRirYspNMAzmc7hzg0qaLP8ils2h/cAvBaqeRGyaj0Wl7+89e3L+lKUFHxsWwTxW1E32/fn5S/Y9kBZ7",
-	"mok8jYL9IeORxBeMlpVhM9eiqKuv7FIs4dCWP/habibZ4IhN1LzQpFzqSFZaciH0TEkt0O5geygLQzZS",
-	"6TJkseOu8T58AaenmT3ymbxA9uLGQPYpB1VEAOuggQxZfDSwjOHUWUCTLBfMHwUOOLPyJMtzVsylNTSG",
-	"kYyPeg/jE3qOs6ma2hdba7nA9+GTZsING/MsB+6nitVB2jWa8qUlVKvNR9La7myW20kbdSmkpU747ee5",
-	"MshCM3lxYtebcTYuhJ4AnbGZKJiaCbQsQ6bnyYRxHcn4ePwg7SV90Tnk3446RyMQG4O0cz/p88HoMDlK",
-	"j0XcZW/I8LMGFad52ZER6XCmRaJkamk9kqooZRZ7pIg5O0HFJvwKZuYERFYwtZCbWG2d7tbxq8HxcRhM",
-	"M1nyr7DGLKLo/aDfiaL33z55+8c/tJ+YrWXbWnGG++ZRxjrhBUwhkhvEVYtkHLKF4JckXvfiNwdR0O12",
-	"oyDeJytgasd/YgcSSfi3FQhyiZLCMi5rCKG8ANFXN0NBuoTVOXWDi+0HrTA8sx/hOXhz0JHD8kwKzRI1",
-	"l4ZxHH+eadMQp4dREIfwVnybneVSzQuWc20sy+DpZ5C2GwXt9rvqbYXdgHxJi28nxdw60yStbhF/U/3c",
-	"XP43zgFQd760kgBn8Z+fnMdsTxWRjL9/cvpdvG9vwk0TKYsPe0fshTLsB5Vm40ykcbV/tNL29ElFzNH+",
-	"wVG5wv0mBtjc7xDusqMueZK//543r4UIIrk7FbDrieDmWsvzbJqZdvmc8+LCnlYyydSYZUZM7TRgpDN+",
-	"IUo5/fNcFMtqSDm81R9KKsZ8nptgOOiFlZDOpDkcBKEdaDa1Rna/1wNmRX+VI86kERekUpxdZrPmiL9X",
-	"Cza1RIWDNIrpy2zGRmJs6dgNGFUVvW7c9pH2YV83avo/b/C91sGTobNOJ6pMsV30Inrq03UjN7qdjRka",
-	"wecwZ6ol2dKGqRw7VuFYZ8N8ynG7wUn7aDcGtbPKaHxZgHaQ2dV9CuqOvZQoaYSEQ8lnszxDpe1gVqhR",
-	"LqZ//JtG+7j6+B8KMQ6Gwb8cVCGxA7yqD17iUziCFYOqklapQhULuXNlXq0u+p4qPNurfAr4+L7d60jW",
-	"eeCQfRNDaAW8rk6v9S3UruXSEzAeykhbeuI2Bp3AkWwdzYq9B1vmxQGvDwFu8O9X3mh/rMFGx4A1d3j6",
-	"CpWcHXay9F7YsRqe5cEwMJ66ZCWUXQm71BA/Yv969uOLIZtL8X4mEqvgCplaIra/s0zO5sB8QfsPhkeW",
-	"LZnMgH/kEU+ZG2FJpW5E+mDE0w59NvgYfjqN+VpfwqWdwUhQpGjKc8uRBE4nZJnEyb0+f9p5AIwDpgPG",
-	"AM3+Wcf+FMm9V08fs2+PHh4OrRUhQD7Z48nMIksEyyTyhtHfRAKKeW7/1POiUBfgteXstcwSlQomlUwm",
-	"vOCJEcW+JSGKh+VZ8qlbuFRzxnM71yUq9xxiMHacKYuCs/lspgqrGOhMGy4NOM2qTXtYbVo5oJYds6/r",
-	"GH4p5K1tGKykPXn2rbARxgs1WbumPPk8z9UCLpdWVNeO46kqRlmaCvmJawiCAF6/kKiDmEmmYR3BzELH",
-	"ZFYn98Nq5apxtCzduLx4WytnxwVaKIggMO/vaTabj/IssRdPSLIZTROqTQJWru6eeCZfa/GJa8hXA2WZ",
-	"bvgsSlt9JCwrnhUqEVpbRow2bSZLc/0mRJp5n7sUy04mO3MtbmXZT1tm14gA7jI/3AVpDWSePykKVXxJ",
-	"oXwqfbY+5lk+L0SrjIRxvlDmqZrL9BNJBMwgfwVBP6y2+ajaZmtT4SfbmJEynTFcvI2tfaHQITNSBriQ",
-	"ZeJgj/E8p7NjeZAWwq2FM/a2CeqDClEaqXXL7YTSG2bIfJI8s09MVJ5qcF7gK7p1fQOCmh0vqtk2bbr/",
-	"oBYB9UL8G5/xshZguV7yZa54eq7Uc2urfUk6xfVEvQQMRSskuGT3j9hfskewH5+k3a7TiSyZTqpDwHQm",
-	"E2GVd1AqrDa459TaVa3Wcl27dvsnbCzwB3KUWr0U+IBP9P1BRfT+VBjNpYX8Z95tHfRf3spB2KypN8ka",
-	"ra4VZwREQn1G4mK/q9p2ywvX6ta7kau3PK9KK/WTSAIyg4opDDsVubAPDq2xkbKSDEo/Ds6rXCCepuw/",
-	"0wv+BPke3u4PHqzZ/XLgLftPL4Phd0o7/HakHMxOMBegoU+JlJV5ZLTPduv9WcVwGM9EcZUl4rXkVzzL",
-	"IT3hC3OLlBs+4lrU7YBkIlJWZBcTw6RarDEGUUZjmKBOh6/slc7p2IiiyfPPYNvAF7TgmXG+IHhbJi9a",
-	"rbnKV2Nnca7UD1wuyWDSn8q/lEIXFTg9tKd79ClOUKNAT7c6V4rZgbByJC3UV3AjOuB5uyWiO6+PNwQP",
-	"NiZZCF5YuRlW+Z2ZtFrVRSG0ZtwwJROBQnsmJCVlRFKbQvCpxvgnKBpWRe6yN3Z7Ym8zY1oQTZb4RXZl",
-	"TRHnzYP9o+y6Vdb0mUniteRzM1FF9vfbkWeCF5DYdikkCDbxfkbspVK/+hUl1D7fQgRz//otKWFoltdG",
-	"6lw6K8fxzZs3nVMv/7clUThf8KVm8SN4mx9VKQTXSuJ285bPbHa8vJak01vW9gQcObfogbEbMygdFONM",
-	"5Kk9gsJaBzoY/vQhgN/sU2IKhvAc0sTyMp8lsMpSEAbNUDs3bKq0YYPgY1i9Z6pSkV/zhrm8lGohGdzL",
-	"ouBiZjoPo+DEasTsz0/OmUuGgRt08PGtz14GPlF5i8do9VqIi5KX7XBuR6jBbENW5tNAVgFGzkeF4Jfa",
-	"pRmbgifmhMW44jFxIis+rFUAEu611OhREekPIs34OYz+62jEVr7F/tfsV+IQzFCrU1FsPX6MY+s8kYlK",
-	"M3lBSYmgSkcyzlJ0ScbASd3DmARb+lvQQWYga4HCWQ2eeJokYlZ9piW5xvsUjrAKxqXLe7ptqKQt4rkd",
-	"2hszyrOxqngkwdUxl3YVCzC2GbjtHvb7Pfbf/8/+cfe427+/vy4B1w2oLYvSy8R7ocwrwdNPPewunfLQ",
-	"BTTIkwM+Lsxd38vgF5c2vU++HC7dDe4dCZdwrqHiIr2Ju4Te1LHmNPgPb81B5cZY0ijmzkIGfgYuWiZF",
-	"BjRYTYFJVaB5NVoybtUyw4q5NNlUsKVAhwlFjm7PH+GyDH+lPoky4AVJyL67z1+Oz2ICu5W5M4NrZnB7",
-	"nHC78NKaZ7ePKDVf0KzJ2C3L9GO5YvDpR8pAyLBFo0J//UxlErISQPmGwCgni9dlDnchcd0KDpNhFBLT",
-	"lNJ3vCUF4E09AgbLh7fb95Sx5NRaHZYVNAPKLmR6XTpkPYO3VqHWeON8lm47YgjmTtXVLgOmpWofc5UI",
-	"4ReOVR+ELbDWT21Cg7bMgc0ZDhWZ/IRLWA0s9PesthyVnMS4V4DZl0A132faqGLZHtCHvAhLLrLcFbtq",
-	"OmRSLKz2C2l9TeKBRIvaPzadazeUH9QVOP5prLwoOIi3fH0iSgzX4jL64zJPdlrWEJM72j9gL+3y/l7b",
-	"+40yPN+QmAKLytSVKBjPc/iKXv3M/aPg2hQSnzpw6d23Q5fAgou5iSKeZ7pltZ9AASxlVhMDCaEYko7p",
-	"bVBAc/dbJ7Vp9EBErcTsincdMbfwPJQB23CQHZmHe/No2U5mmO07Ufje6ju1L7Tn5oTBuFDTdxvZ0xqG",
-	"JFIrEtDRccJiOc9zr9gO1otYClVyNMjePoIeQ5RabaR/o6GBp4iPjSjWDAydnjce2Apd1ZawNuja3oU+",
-	"iWyiwpdz1OFSVHV4/tIjtDHPtVilvZuIF4Vr5a0dNydWaXMOBKfE36bUcQNdM32sGG6fRr0omI5izUIK",
-	"MTe7ZkcUc+kqiepLxtu1nlKHaBRxk6FSpyhnvbg1hvRwA0mORmizQQNZQ2PVwaSihI0lDludcHT5XFM2",
-	"BzfVh3sxM50j1bG72/baWSEg8e5dUm5aO8Xi/FYZIjdVpbB7FblvRW0Lh3RsU5Hf02xWqKsspUo+MHje",
-	"m0guMpmqBabeeZ4y/EEvtRFT++R0ZsrCJaFNNgXuBC5BHZZZZPh3JHMxNtWIFFQFtlWKk+H13rzDYQTD",
-	"/uAB5mzy9+/8B9/hq+0N3z580Cu3ZmWp3Ryt6JkJefrMCmCYxDucRDAM/ouau0xycCVaPZzxkZob9njC",
-	"zdlsIgrBRlmeO/ez/4JyIAOrCniuxWGve/hx9WyGwfvOherQj9aM7L7iix/IX/ixMbhrCjT97ahT3M6T",
-	"ahBlbS6bx+HdWhtFr3voC2Y1t4e0/BQe9Buq9JABGnwaBy1rlSoZ46q4nG+37iuub07z3K5jxSC7r5VD",
-	"DZuRqr/ZjzJfstjqd5gRH8PoYvLj4XyaXLn2umvVvu+8uz+GQabfYUpULcO6daBvJgJcK4jMAgpUwiU4",
-	"uO1g0zm6T4Tz2XnENlIqF1zWOOs14/wB7vPs1mvuh2q/9nNFkwqC1Rk9k9oUKF00hrUcQAO68SkihRP2",
-	"mdIJm8/srf1er8fKnEXdcjILLHLKhEzzJdMuz/BCSOOK5pXMMymYnqhZFzPZq/RlyxH9CqH/GkXve723",
-	"3+xUQyiVAbbPM8levH7uDbj1+Lss++63q+t1ZqcGmBq+vOjZlRgwgKrQ2ZWAWOq8kCJl4j1PTL60Ah6W",
-	"d4VpfNvGNMpM/kGr9eWYSbtpjtS15nh+hxpsO/dRc5OoKflqUNdtO2rlG8g3bgX12zY6p1vJtNnOaEHV",
-	"5frSgJqBlgblx4LaZ9euQo1d1FfiNZD1cY2qMYMFFLg6gTugoVW5o4pUFNq5MOcFers8uj62ZL2qzH1m",
-	"MrczdxxqRw794wxnV+k1s+WJ5XATpmb4jhZ7fHfGWua5ZS5PtZ2F7sQRP7ZTwZMr8no3zfYKYYA7Nr5i",
-	"BiRGFe2nKEud/K4MbJ4Kp6ACwJClJuTSMdtz+iyqnbN5cSH261T2cDQQR+Nvk04/PeSdI3E86jxI7qed",
-	"b8WD8UPeG/WTQasKX9kC12r7W7leaVmsWQNTgoogU3CpOUgQTMguzP72ToqUG972RW4q77j9CmbVa5aK",
-	"GRQXSBbbd8Vszwrf2A8vA4bFB5z7xwNhd1nH9RWFAvVkAqFyNQuGASDyJAClwu3xDA78AYUBVO1vOO+k",
-	"XAYf3+6uBq+z1mDkYK+dMI7pRvibHxScgO16AbtXYPDZm2d/0Pt2k0ev1TFJWQZrrcj4f+5Q3k/nWRq7",
-	"wdSKpVcIvjR+HftA2r+3oi0cj3riMBnwzv1xP+0c8Qei83D0bdIZpEfi/vgBEPo2JrChUPs1zAHOP4Tl",
-	"WwVKqTHD60I68rXlWfF+Ay2/3cBs2r2cNac32ehItbfu8kaW97t0d+OKUoAOeUf4K/B+V0TYujaXGVZS",
-	"OcFRA+qwkokiLqiWUK6C/Z0IE+nY3UV/VaqS/asQgGlQXnQagvsBQ6/viBtXFqT3CXQbgxu5/Mt95G3L",
-	"AX2ktjgKlo3fAsm/ojLH3yfV20X0gtLjLCd19qsT/g/t7sUfyyJalqUaEqsEuErjZgZZzPZw1HAUOugp",
-	"2N/kjSwnWd7fsDZXwSnaiLcdVqdP5rCndbM9V9gH/8Eow/4J1v7NJYAzLiaZEXrGEyxyK7LpVKRddgaH",
-	"kmUyklVxYDHlefZ3dGXbubDHbO/F08f7kDATBY/5+D/+ryhgdsypy+pK1HSE/lKeJK7sFa5Fgb07ktZC",
-	"VxIL7brslRjPdZnIfTQYxGyPSwapbqB3gXNmf4h5cCpvm24kLQe5UMWSPU5KHBP25OxxyAwfWf1XioW1",
-	"+fdR6x1laVaIBC0JZnW9NAWV2BJqkaXgX4lkppXVg/xPvv7joDc4tUsP/3oC07P/vH/f/Xj/IXpp7cBJ",
-	"c4VcKTWOpLf64OKVV5nORrlge2SwdAClyeob+/5n3ZTs+3uP7IRe//Hpk6dPuxFu2M9zwfhUEfgmVNfd",
-	"03gcQUMC/FllypDSHmDRVLXi+z6YBaK6RLIanTcSGLYdo91iwEYaLct60vE8z/HHscrtig5ZFJyZgv/H",
-	"v4sowEWNgrPzV6dnZ0+iIGRR8I9//8f/9o9//8f/jpftD//tH//3P/7b//e/4uX//v9EAdubZkmhmM4u",
-	"5L676/+1DxC2ASKnAjm9gEVHERPJCv9AC1bMc8rQuxQzQyGQJVuIQqxi5DWqU689t222dBSd3dyuHgk2",
-	"yrm8hPSzjUZ2KXJakmPAyYlxbcg2ZaM5xtJEmgFMoz2JUNVVCJ52LJ22xIzBBftuB1cyapUYXXJ+5eFK",
-	"3ggvS8o8gDbyv4aRjD2PF/lma47GmO2VQ97vsrPNZplLAopXdrq/s4jdynKFcsIqZag21O1t1U/yMl8L",
-	"O1YfUkX7W+KeXmvir7hjfnt+beCia83SFr+LWsiyhGz9+m7pXbl2fV2O4rXzOcMby0feldymuS9LP/03",
-	"k5RyHpcWdYWPuDK/a63kRpTgulHD/S/x9qbT/Jqnz727t82bs7OGrDmXVnqDU9tm2Zd0FDqfed3Zs11A",
-	"rDpO5dY3NjRcZdU758udlUTVQKlGr2HsAd4RmbiicoqO7+GplmIRVic5ZZBEDW8RBAiHYERsIgqrfpRA",
-	"xg7XhGTSMnRESNkxLhyPqbWR3IvrqxAzzZeaLSZLyq6vQK3xSXSuZFfC1bCsMxprJNhYkrtQFq7S+aZg",
-	"9q8pfgWjfQ1HYMdwxDnYsiLH0jnnHOGG5cLyCyVFF7EuNZXkS8MuhZgRkCFisJ5EMo78F0fBkCFXTXLB",
-	"C01lvOV1pN5pJv3x9T9nLPqfIPb85aTKmjDPX9dpyT9KUaGjt+SJtUd+tlI36wlgiSrSnRI36RPXJW5q",
-	"wisrP+F/e7ccr62pAY/uNTkyeNeJZ3kgFKtX7tP/pPRAK9SvRGEXaVyoaXM8Ty0zZjHeReBq7ck1uI71",
-	"3c8sh51lQjfVrGt9gNdnp2o1L5I1/l7cT7DF2jZ16AMiWCrB9EXJUJFAUEQdydp0QsY97rDnJt5HIk/U",
-	"bLmPaLF2rVZ6WpQpkqqIJIc0nVLe13Ip6wu4F7/88eycHcC9AIS3WpVWh/vHlivuxWUFEC4BGaS1D0DU",
-	"y0OzX9Es8ASVCpbV8MrAt6Mdex7sF62yUYn58oEvqd5752KTiv9rV+tX81GQV2yrT2/QoX2V2WOO5VFa",
-	"ZQdvN0qC7aNwzklx63E4J5N+lzEJt6p+DPurRyRAWyzhterbS0XwH9Ypoe0V481Ssjr9N05uvrbbxBtI",
-	"YDXueyzT9XAfFOI77FjCYiWc0DZLyuNH1eCa9f/X2dLleENaoerNbSv8veC5mTRXt+KrbkLqsr1Xjf9x",
-	"eqrtQ2siS6cs5/Jibo842oOIf2h16GJu7bZWP2stQXstSWNetGdrWkO5BB5ZScnAJO/GoWoepDTTs5wv",
-	"3zkVvNqsP7887xwpti7Hfp2LDOweNFSJw5F7d6cM/il//+7ahOlJdjGBdJDqRm95yHLWa5XA9fnTVZa7",
-	"vyBlwntjtIUwDtipPspXeAFHhGEIijaOwTUCbQYScQJqRk370A4zaI7Y7NM2U6s1R9HfUG8q4SqlNRe5",
-	"mshakndy7VNkU6no37AizpVLt3RkZIC2cHT8LaPKbIZl5G0pplhe3poVtgA4CChmrmrxKScnJNqeiUJj",
-	"rZJLnW+QhcNKaTMcIOgZkqGtxmOBgVpgcgB5vc1KegKlRcpnUhsu11kBloWv5FWtb9fUTvSbU7jKzgdp",
-	"yHiuFeEh65XcrhNsWGEVcipbsqcWQsluE7ubVeXmp6Edievxp9I6cwQYmC04IyEANFm8nqjCMD2fTjns",
-	"HSyhS6Lxhlwt5WawmWZSWQtJrryf4CE0piZCaRC8mxuqE5qtBCBaEW2uE4CUlYYr4WnPdHjaDicaJtun",
-	"vZaNzJpH9MaZpdt5QKA0chMVEQGtlJGOa9jA6HOoZrCV29nT1qrbrjW62s7ZM2lnroVGPoXcBLLQ0DES",
-	"Z5g8iSBklJ+2chpalODmYVhrXlbhxYZHHqpc/ZzevcVkSU7+ygTdLpBk1LudbeONCZf+7vuvr6Zao6pr",
-	"SH17c4+IaoLoBLdr9Plnb5PVd0Nb7qYm2he1scjqfdnezOEU8dXhKkIz3X/YG+yzkTALIaTfZlLfW1HI",
-	"IrkXf4jQ0YBpKp7uhD/U3A1R8DHeH0LSU0yp3zE0X0L7Cvxv2GlKh5HM0KkLNR0sPqCMCBYf+BkR9u96",
-	"PgQ1bdiGOvyV+dEhaZGu/QxfcNgkmvanWkndW9oVpC4tDFQ/19xrtAyKpFdxIYzn3gUzonkg1Gw9vp5b",
-	"ZKoZWVGnAY5eVEkxPrd2mflthizm6rexPZwv4A2UHt/Gqw+cY+qgrmnX97H1y1QPsNYl4FaJEe3U15Dt",
-	"ceoBBiLLkRQm1axQUci481zjvT7R7a9E4x6unlE1qzwCOOa2g0nwUBuzMRHl+p4uO4RdFxq59ZwaGuVK",
-	"xExIK5zSjfEySQ3fHXZjMyyGN205gid487bVaqvZDtstzLzItxzO61fP2wWqfUU5tdUkB7duu2Uk0Cc/",
-	"ocq3bDmHlb7zwtE9FercXqXvFvRCJWntUAOt5HPCYphczH6eizmgfmHNza3R1KdtfG3Pr93BFCEt8h/H",
-	"UAq1xTcBFXTFgSeSQqxxWevsApu6wz1DFi8mWiTv4hI1YcS1uH9kmczhgBVcpmrKRkuA9zXUWlGNsamk",
-	"fRewPc328LFOKiDLFdtpFQTeUn5kv8vOJmohMdt30pJWijf+MP7L//SwePDnv/yXn4vzxd9ev/zuwbPn",
-	"L//tmRo858/52eLB5VHW/8vV4dWx+lNQy+DA53867fwb9jf948HbP/7pQy8cfPzDtQYcLVtzj942D47D",
-	"2PvbHBpCXWTaiEKkBFebGb2y0D7o33ciz6xobefuWFBmFIKUGwU6UYkmaHdpohb4BXKDgANGKzbmRUtd",
-	"pLHiybThwtEV79EdldZrkE0okosTyiDpI90Oy2irkH5KywgxfTj7O0T0YVDvNhb6lUPGeseY9qBjrcRM",
-	"W/ZoymOTNUBctqvsw2HsXh633qPsVuXeDUeUc23eCRd2aY+OQgogERYlmRHhU9oW+0v2yKkpQqZQZXHP",
-	"NV9cCcF4t1TdGY97h0M2n5ElPvdA6bcwf2EK23q8aJT+lOrIQJlhF8qUUqUc+XHv8EZQWDmHtjPvpro9",
-	"fJG7EoXaKhs4/Zlk0yzPM8I+r43nwdGNhiPFe/OOvrL+vHE2I2ZTnjosjREps2+oQuMyEeS1kMq4p9ae",
-	"y+uD56YVJTymF8dsLk2WQzoDrZSeJ4kQqWZ7MY1VpPG+a1JVCDtoDf3Q9mKk3XglV4HejcAF+AI7fsQp",
-	"fXsTzEnLP2rbeZM0pI0empKf1XiKW7+wEgP141E77zXabFLGjfRSJ+u28flUGKm07tltY0yuCuDfZbS/",
-	"Wly2ghb8xWP8LQbBp6F/vOQXNC0lO9ZAZkJeZFJAeh7wMauXXCgBaapA9r8CGJC6xbFBI7Hf0043xEX4",
-	"KQq+iYK36GpHj429K2SzQpQ9NcfzBjrWT9uVEr/1/GWOP35Ddci/6ormyk83wEo0+qu/cuTDYA61gXTZ",
-	"7ne1I9dzrVZHTMhUnt420/p9Mquy+73X1+0rcipr4G9IBlpxTWCa5UirfG4EiyfGzHTMXr96TpbRROmq",
-	"iQDLlZqNeHIZRnJWZFfQhzTP5GUnVwnP7WFHSqW/n71kPE0LofWqDQ3fGR4coFOQfu8manqQTLjRAL5X",
-	"Z3qD3tGDa8us3RJ8nvKAE3d9fXlA93Zz/W/He/lrdD+tUK89xiKZF5lZntkHKGAMDXZO5+iwx7+euiP1",
-	"r2/OG8B0358Nju+zf31zToXoej6K2Z4r77unoQH5PrkO38/isicPLAO8v1oWS6MI4Z/JsXKpXRx76lIj",
-	"bR8qEsq0BZ82PNQB+s3CMoIhsA1VCPW7Xn1V6DqkIQQYCCQfjdKeDfsZ9LFoISK5oC3nro4Le/UaZWcM",
-	"deX/8i/Ma2eUKRlJLCWOKSEk9qI7EsyS+JT6L3HsRYeNjlg07/UOk399cw7/EPGw7HGkswvpqv9hD0I7",
-	"Mss/cAuSnGdT12yllEVQkmB3BNEFJlkyoQ7q1g7HHcJHu+yUTTOtM3kRRpLaS0FnrrKS0TU2wgFlujLU",
-	"CZOg1yef8WqDJze/uBtJLAFA7qVFcSWKEHAiNL2304FB40rM51lKS8FmBWBB24NFiw5pPNotNiIhZLre",
-	"UsdvlxGzvZ9cttPbPccgF4tFtxgnHUspquiq4uKgGCf2/+19+9YsJEwrBCpoSV2p0GZxRrQyGjJ0EO4B",
-	"VAUEpTIuOeUkklVmiXuXNVmPBoN4Hwi4PdupygXQMTbIL3NcQDfkhRjaNfoF/ma/ODfHL2wqOPgjf4nk",
-	"L51Op/x/e2/c2uA7Zr+wo16P/VKDk9qxS/eaFt1s7zb7ctsL1TjcSKHsr0z/PcG8qvio/23sSgPjJ9BI",
-	"1++qxOJ+r9exzCiTcwgiHx328QFq9IGJ0djHNGTxcY8ucxafF1zqsSha+zWxOJnM5aVI6agc947LgYBH",
-	"ysUivUf63fdsdYf8Dm64RX32C5OtbdhWny07WuODh7S3xN6w0C0EBIRNfagbry1b6OBrj3A8gMhRCCwJ",
-	"uKZBb+OVU2EmKoUOR9BD3M31mIYMGXnYdR8DE/hA1fgFYehO7bPxfnPEZVd0fO1Dei2NrGrLron7U2oj",
-	"x/7sjfcl1K2p/javSRQ0kMbm6Ag3Ygem653RG29t9HmqXu/6F4ArqcSAty+uA0isNHJqfKK987b3nU9q",
-	"n934XEvrH/hWf8B+YbfWxrb5WWyE3DFKdaAbMX60on9sy1Y72Uoya4Gs35151VCuMxVpxjsoLOybj1fe",
-	"vK7hGxLYxj5vrOq95oi63q0t3oeFcL0QN/d/k03arSQRjH0wgG3ftfUeZ1Dv4D0wQYAbS0J8weITGL7l",
-	"fP/p8BF6ZKkmHHk/9vqxSoa6lkoLMddEOTBcSN9rUKVdEUBOQvaM+UN2hRxJt53iRn9e/MoDWBRSIQn/",
-	"Z2NX3cbL/far+E5gE1v0UIXsd2qjShUMrjcsxVfbOqM2BmCJ336qQ11WWwbhNWOlNEh9wpLcKpuWcjCB",
-	"s0UgufCMfeVxKVbWd/Sttext7jY118e39ZDbNbveu2TouEqujlfTolFYRfK01oKNkYGN7Wt4iflk+bWV",
-	"zVyyzCWdOUYEsgYBB/K8VIAjWfYnBYil+Kh3FIeeMw7F0pBJBawg4dLavAWdSpQtKMbYXOZCE+SSFY32",
-	"rGfGqbyPlUTelyyxZwJPJpm8cDqwfU8hyOmH575U912vMWxq1mWnshTmlldg1Q3WfZbd34aRxAkAXaKa",
-	"CwoUoTWUickQiabk32VVMrrn4WEYVckfVUSyTGYFPCKrY718fU5a0XdPnj85fwJ+pbgVqAjzUUohwvPy",
-	"bESSlHxqIHm4labf7/f+RSPQWad/uL8P6nOnOtpDFgWHUWCZF64iooBlWklAgQVb057+b+L9YU1TzjRt",
-	"QcpUqVGNI8nWiDOQQGV+1/TEM8Dio/4gJsw0aleXadgaI2SXnQk0Quy74U1lo78RTy4BI665wlohDdp7",
-	"Ya9B/GG9M3cbbC9O+BW8mVQ12XXrU4ndapEWgl96SzRk8ZsDugaiXGgW498tq2cHChRhP+d1GHVt2VdW",
-	"CBU/ajRh9ZLD3hF7oQz7QaXZOLNstjyd1NAP8NWY64N6smZpMIAJi95tzPSbaiYAY2oPr92QkTLdGuWA",
-	"WiSueD4HeBd0BrMzu9Q8B+sEws/VhLQobYxEzbH+w161q2RHvVcjyr5dUxi2/+sAVlpYtWHl5pCu7sMo",
-	"yU1hp1gyiiZZ4qpBMThnSZ7Z3ywLS0VCEIDEyEtEPAZ0l1EMGxgqdOFmfm9IdJ9VS4Pgfy48s2IhWDa4",
-	"x2UKRGEZq5OUSKKWbMpzUqeHOldme1BJ1DuM9+3COhkO5WLEY19RdNjOCyS1jiQVznusCBjW6o8VkFrp",
-	"caLdqd3q/NlxJDlocWCGNjQXJIMhaN9ueavpXAoUASBR7KVMssERm6h5odmFsKPG9NoCkpMQ+w73IWRT",
-	"XlyK1Pum6bwSs5wvRTpkoLkgn8HQi3b8psseKaPx/JROeUgTvhRLl0aRFdZctMO2Q/RUrxFo8kurAcCv",
-	"iCaA18r8wzewr1T3B2oSZICDU2gvPho8pONc03b2yV+n4DmrvwBskqfAdNkZcTqpPJQWw4srJBggHx1i",
-	"t2i4wQ4VhB1MEKhTo4YUyc0N7ZFytKkUOLbXAN2zyi+9U42NwMaqSopIgkpgsqnostNSjoBVguwBiRJa",
-	"0yP0P+C9zwsZUuoNJ+3vpGKf9jLLdCTH8wLdmQu+XOWca1a3y14AxCkUVqKQmAoBkJnVqfn+yel3pd/T",
-	"sm/Msc40S1UynwppcF3IoQVjwPsKNTdlGM25BGHhyY0Wydi+vXTfoWR/2D3sDnYW7vDUPsroSMJB4jXf",
-	"LQyyMobC6sARQUHyHTHoPccaS9vtHBCsIwmH3v2IAZXYWjqOJ+bwk5s1LAQAkabLfSfhsUk3o7mj+RhJ",
-	"Koa1Z6I07kLq7Au0a8UNgUNBxhqsscfn6LWn7sVqzPjKaSn9lzB3+OmeLicNuyi9OmpviJz8gRnqzJHE",
-	"mDeIMXvaNQ4B9QugY0c/P2JchZLA7J7DgZlAefrfiYvCT+AD+XtM+j3LrfkIxw/kkBU7QuuQbp5aZp7o",
-	"GAlLR/Jloaw2Luaa0TV3q2UbfJZ1l3yau/vrFOxOsbsTncqOQCJZ3sc1uDz3vVGnyo6iipJCuK5s810L",
-	"clgewy8EvOn05TOvO9Qw6Hd73R6gLuIYgmFw2O11D6meAII6tTLU4Yfgoi0N+DlYG7VogVrI9VC4ISgh",
-	"6Mau+FMMsdMYt1jj4Y4kym9uShWpBnKtFYaN2R+RAsjXz+hVVm2BJwqBQQbkFbBo7Dyze0jVG9puP5b/",
-	"2MGOCvB2jpZQwwffWfD80p04ALBgV5nO3EDJ7MKzApQMm1Ieq2cprdMjrOctnRp6bVp2dcvB2WU2g7Ts",
-	"a+57DuFme+NqgkFOQOGOkVY1k5m9wSFLUKCsAmrZqoN2repv/bcN9e5jigaBSAFZugJ674ETxOtG6Op6",
-	"qgHuhPG9ZpjorwZTcy7QowRy1Vn3exSa3S+h69vGVoONXO237aEHrF8pjMaBX1gVPj6dy/khZmLEe+Oh",
-	"SHNNcSUM2mwPGQ2JoC+ePi6Bwy1/L6GoI7kZKZuOoSm41iJm48wydA+Dusvi/0RM9x0a23iWUyuBjLVd",
-	"chAidjZov1h50waEDRFTxC6nyJb/nJkUQkTSu18VbKrw7OdKWS11PgPHuWSZTMV7azFCPTk2VnGYHnlO",
-	"wjSSJUODDWdPfTolZ62rAmyhhJ/XUejgBhR6XmNTYOySYRR3YriigVQoQ9bBctsnapSw9tArQMyqxlv1",
-	"lOvUEjXrEFz0Y2ddLmcYdGp/ETJGB/63BQTmbRg4CwMkzqDXK4FasKp91esNFSrbMirIwGpp9b82B8ud",
-	"dK8r/2OeTETnMYLjr/sm3X8AN7t74cNHOKO2h8qZHzziKcE0BPBI//pHXntxPHiof3j9Qy8xkHGu1HNe",
-	"YLeio/7xNh8rYxU/iDTjrozgaDDY5mEPkYEAGeDZh9c/e67UD1wuaXEgoeV4mwV9Rj7gErDjuLfF8pyJ",
-	"4ipLxGuvYADSXxB+gmQ6W6p5wRxSB7/QlA2pg7cfw2Cm2nL+HpM1jKasWkjsgVGRXpc9M4zwerPSh145",
-	"QbvstbyUVs9yyirAJkeS0p6wyG610UNYhfWhPjWximgU9LrfRkFcpY5hOSqZD5SJby0+dDE4BwtUq3rT",
-	"ituUHpzoI2V21no8J8ZfxDJAzgC7/kilyy2YAnFqRPia53BUq53zIPqDteW+u3X/87BdKWutvY8vcdy2",
-	"lget7Xx3ByVutO79SOmMfGUVQOlwTmZI1EH68Zdkx0kAk9uaIVOh6cd6RiWlza5Igv5tSoKqbVBTGpw3",
-	"GwrcngwIA2vpX/cM3PMxDFrcatc9Wj1SPvExDJ574HObni7v+7LCqrcF739MSRF30u0LSTc8nCikmrLt",
-	"Yxi0eqyrJrJNhortaUnuhZRHiImMfrB8iNWqIkPnXhUBKR3XtbhCJCGaY+XRf64FzU9Kc4Ze1XBTPqC0",
-	"NwoUSJZmms9mghc6kuNCTcnAtxI2BDcY2GUjkSirX48LQV7aKrcJ3cGQvVJQzBjCZnYobf7/ytVPaaSN",
-	"IFHMppBuQWWqwtQDlkapSO5h7MXVGJK/ZB+zr8qoM60OxoEbwhp350bCegwD3cZL8WxsJ1bd3mh7MBex",
-	"G6c3ZYRyFpJJtRISc6APbVYNvafdsCEh3TDNP7MN4lo0XyN4yFv2GzU+tuE/T132ID5xdP0TL5R5quaS",
-	"7JstmLEfJXyKFZe/TeHxYLe5vnKq1G9U8nxHufXtkidsd0S/QlW8GfZVC4lpT1yWXj7o0/UGLKM6rw1d",
-	"hiZ44axgiSSyc+eD9hPW48PeURUU4ZQGsHDvXfdKL6aBGYm1d0KiQAt//rMwX5I5f2Y+uIUG/nW0bjuc",
-	"wy3ZkUsNCb4oc71jlf9UevafhVnP6nY764+UeZbC0Z3N2/xOlJZnGaGej7Qoe42X7QnRAbBF/VyI2Rs7",
-	"tthhMATwWxMoWtUrv2w0OJu7pBPLNkF7zqRRNf8XOnCoL4ZLN7SP2EPssXbHgqGyDO6O5MSq+FK7HLrV",
-	"tLAau/e4eU1KuGcrZdvy8wpPzW4kplitZHth3gMOBYqn/JSv/RNKoqqaQrQIAiya/OKy4KbeNyCFlap8",
-	"z8q0V1fpZK1PzhIXOoscanr1plfwW3mUyheQMVDqB56vCmC353LlRS/EgiEtYj2Wh3G+56gSqv6BNE3V",
-	"2mTf/2ybM28i8hlL5tqoqSg0eQ8Z1A932SNhTUYxbnHhDXZzq1FV7VZutS8q1CkY9HWF+z+TFbS74+xO",
-	"F/hV+9wwUXpHn9sBFG+J9Uk6KC2xxKtqGVz508oORYaamDNuQggfY2QKez3/lYLyRkHNMCbwUU6t60q3",
-	"PvPllMb4eTkQfGVdnLdCzKYF+626V3a2AO6O7pcJBvM6fXlH2GFbf4JWf93xP/gA/9jKBQ+ucOAHez4D",
-	"0IYv9f5J3fGaVfBiLEP8MQJR77IfF1IUkbTq8LDMsXN1UaWvBd3tvcO4RTP3tXAYEenhkXQel70VndjD",
-	"xayXFux3KTnfr/aAqkip8N2RdBAzwNI2ecGBk+ysYcNTpZrd9KEctePfVNW3peP3d+ivhcW70z6+ut+V",
-	"qsHXca+LdXDASMUOw6JdqSh1DnfWa+WEJ4C9YKgYcTUO1nC9+joJW6OSnKzwBEwr9pkCu44noOf1Zgzh",
-	"S/pUcYRrFB9EOfvCVheMqOFXXTO41QrGssSvTgYnVCs+o4wpLCSbqDwF5zy94ivP9E4X/L27dJUUFXtZ",
-	"Neg+XRsMt1NFsHH3OofwS+TLlTLIjVdButImdcjiQa/vKVf4iOWbYhHaiz28GMmMytBFyvYAZRHjb4SD",
-	"AtIAsByovKPs8otdA7isKrydEEm4jOSIvokp4L2H8TXwJqXGuH/iIZlQuw2aYCTL9Aioz0NN1YoWUG3Z",
-	"bpotyizf6YyLBLidVPRP6SIViztpqwoGtZjKJk8i2a4CmxbWSbXJLhUE4QCcw9xuhq/PlzUw7i1OsW+R",
-	"gi/n5pbU4nDb+z/FBb2b1Hw5N1/BX3q9wC7PEdbyLSpVarUb/FcUdrecnLnFqnzF3Exv7tvnVaJb6isl",
-	"V/463NDUzuqFMq8sd74zCn8jusxLaqZQaQilKG1XaLZ1Ux2QrLnGaw0iS3n+oTqKe1s96RB9Q5Y/AIrm",
-	"Xgw9B2mMMYSo96lE376+yuEsfV57sVErD2CqKA06kmpu8uwKslkd4g8Mz9mbiEeAeITQ2dZanAJRHRuu",
-	"+NKQjeR6S/Ya0/R7Ws7PXGD6JWxYN5UtarWc4mL38c6ff8f3btmfL+sE9hVNuLVsFbGK13LRNwgNllAB",
-	"tuWPkBlZ6pBQZ2aPE4FxKWmnRmh/80IOHTZf1dMRcSlmhcDa43p3SUIhaphwzgxugeQJ2SxLLq05Mlqy",
-	"GFY8DqEC37Fga0CS0SMxmz/0TNTcWkmm+ck9KDGIJKHFqDx1MIjYRAWecjcvJllOvBqgRQueSY0hBQdn",
-	"YpYzEcnNRmdpHrv34tQa2Jl7VTdjNuGQPsTwWvnkUmBG0GpIw7cs6S3ukTrCXCRdz2Rc7xMsBMSXQatO",
-	"Wmys9SvlHS8EwikCqoY9KiJlUA8xFVNVLO3WVM7e0ZJs6mHpKyBJ54DdZCJobgTewu2uFALkhJWUFwIq",
-	"3zn0yUJXXkkuXDOtlLT/a1YDuHb6UCue5ZlxQHKR3FOS6trwCwQiQb3kHGI8tpe2XySckhNGzyGIj+cy",
-	"duCD92Bxs7EDeUEEQk0AYoSe5HdVIq2BSG1lfzMdyVpteg3nUEmv+gRfU/OVEyhVJKvWrbgNvhOdbeFD",
-	"f1Q7Z/BKqpLxdxH3mk5SAsCLoONcKJWeVAShCppsCLlxc23YSNi9Jiwc8N1I1YE3uGZJbTrNY2RrDd66",
-	"1iSE9OoSrlZR0U4NXWJWqHSeYLnqmpoRF/moFBa/Xwvv/P3tT9gMsPP2Qy88fPhxp9YtI8H6dmxHPZar",
-	"hSgAiCEXBqEU0uwiQ7jOyXI2EVKHyJyhLx/if+O96yACyLVFqtHKWqybcaXMV3PeqbHHryyznAhnjf+g",
-	"Lqvs0sw/zX0C77uJIwGf3CI48pWDIbc2wV+vPn1j/8WdHv7Z9XC72k0NdFWjLebyS2XblJCMKBxumJ/f",
-	"DgyhZg46s6FTr69rshdrpU0h5stz6MgMMY5WjIlzxzmyCsOYYIPjEs0gZpovtYeKCQCJDpoikn5S/puy",
-	"ECq2soUiIO4T8NmURQHidNk7sCcH27O37EdBiEW46+5gA3sP2h5aWf1or0KmJExG2Q7iYjXsNWBJ+2Ek",
-	"EQdIOogvbDKAvhusOhUiBTBxSJByel6/1kYO0RoFB2g+QC/liIxcAhJBtUCJ+q/LjgWE69SajeRo7atj",
-	"aFDdrK6nyp+WhAMbVAal6G5GgD8uKd6ebMBlb7wFabd6CXnOCBJaLWolAR7UBrbUWwdHwa4GOyJSlAtu",
-	"n/vKIBR0eu/AJ36D2sIdWsWXzl1zB3fn5Pmqk9qGKEQFUV/6YK6LQlCAwU+dBdvaFFxqnji5XuGYVl6K",
-	"zLA97v865lnuovYlijIA4MFN1r7GS6ps+j4TRdlfqmq2A1ASYQkFCVBGQ2ic5RpgEqq+32kzxtZariun",
-	"+7PeaDMm6R2vtNuMS3TPSBK8p9fdsIL3ZNgdi3JAKk9P1TKoIE1wOiTgoyXAHItcQzOnSv+5p9lVJrBz",
-	"lkzyeSrSBro75HjUmlul3PBaQytoJOH1Jo0Z/h0PKzhyzRqAzF5zAT1RC7vzrs1FvV+pfR85nKzgG7IY",
-	"FY93+DxBZ8MXPU2qinx7L3U7Y0c4A8MQxwjdsV7C8u69evqY3X/YG+z7PVy8iWTGtf+p/5hZLfNKFKVS",
-	"V4P9Cl0lZ8hir2rN/lkv6wxrSiXMDHXcKsy2B37jwoqORMRAwdinDAZMdLZ/wmKkPHoLkSF5WmJH7Fi3",
-	"2Uqn8FgFTEjOXXS24eGpVnblYbvA40JNYbqKVhnvEfqExW4UeKExNuywUjkhfbpwx+8Xu8DwbxhbdUd5",
-	"HKEjFjZu2Is/fCw7Uq2ePFb9RgNyLiFHt91u1/mw9cEHdB/V6JY6oBALw8943XPhE85fvxJl3fMb30NT",
-	"LXUlStrNzD4sYXW//3J/MdpfT7vov4A+uI9NWsAzmBhVgvcDGDt6CR0YesMlXFUjYwAXXNIOTzxLBGWL",
-	"jQATW+TjYdWjZJzJTE8AUNVlQM9Ekak0S9hsXlxgu8HzklxcJLkF0r2STXhrB5llvF/1B/RhtiOJeH+c",
-	"fPQl0jg+FmJzDpEVLCNsQMR/x8v37K9d9uPYWwgdSVga8pATr14I+AzRQomsrBy/rs9riOKP6JyTSFk9",
-	"Tp4FB2OnLQw9UI2yA0q6obqMOpx+FXBlT5y5THIrUtb5W10z/W3NBJgaqnWf23UKn9oWJRUFLU78LvB+",
-	"p8nfliZ/6uDdkBV5mjxp6p/Bp0ei9fY9eo+KTF5o1zmp6ZzymoVpL6mXWGlm2ISnZQjaCwFHkuLJFax+",
-	"gTe4VOVWN5hR6rLCsaOI41RwcKJGcg9xFaogOHDm1iDdK1wx9Et9TUwBpxXdgQp8PVCBO674BcIg2GS8",
-	"1l9wBy9HTZO8xtlB3Ocan8ewzLBklGDpzDJrX5MeB+4OX0GG+H/Vv4+59n0hNKfCW7cp69ugC2I/ii+j",
-	"EX5Ohcybx7Y6mSvfuFPH7hjPLatjdevu9rDKruFYB2jjruVYp+wnyE8rOmdQOAqnvmrnNTHTvKtnIula",
-	"U35xAQ29pvPcZPbYHGCbsI4W0hBr7Non9iOJn/WB+FfQhymli5YFHiYPqIauVuDLchyxdMmWHbKcx4GT",
-	"lgeQZISJDPwOhwZqnSougQGCZ7jLTlmiptDVKc+k1driIZsIXpiR4CbeJ0dW/7js3XspxEyzLM0hrCyx",
-	"hZmG/nZd9sbHSshKjTSSqmDaqJmmNtxXFUuu9MqQcRZfKCncFGHqVbsv8Hk84clkdSn8LpHwyz0N7Zao",
-	"q7NDTeaaxc+5Nh3Y186z71yFIdSDwEzkBSY4JSJz7fUWLt9+mmktUnSbcBZ7DDV2vbVYnHLDY2jUGsdx",
-	"JLN0yI4G0LBWmiHtL2YADtmHKMjSKBgeDcIoQEKNgmEUHI57yf//v/wfURBGgScK4ZqTanDRKP8SykG4",
-	"QC7CCDHOwsjrsAK3DnqD+51+vzM4Pu89HB71h71vu/3B4b9FwUcaeCTPiyX47MDzmcyLnHVesM73LApO",
-	"idESvvYjbOv/h/MoYH84ffkMT94fnn1XP3StMKRncKlq+7RFgh5sLEmonGtDNEB7lp54BGPV+TlE5sFT",
-	"mlXYziifKjdKjSzWJq/dP/KT13otyWvXS3Aj3huMEnUqZkSxcfsqSzD96wim3ySY+6Oe6Dzgx6JzlB4l",
-	"nYdpb9S5P+qPB+P++H464C3URLRRp6Iage1OR/e7Dx/0kY4+gfpvMJkvcjQi6THHSK5ggfuU2hQjJ+jC",
-	"RA4BzBZ7E3p8xLGRbtDsZtRqriLpIx2d2NMKkDvYK30uTZb7eXzQLF3TKbhT6O4UuttQ6N5AOJDX1bo8",
-	"uxJfQKeDA3/7XraXc1OFMves5rC/ChkbIiQtwA7IZSMyR22KV/rWd61MJfO1mEvtPGb2CxeFpdohm6k8",
-	"L79tFDXapx4RrMXU7UbydLX2JJPeUL17IXZlfy/bHLuY7EkNJgEC4bVsfYj6QBlkLZHQx/LimlIEy3IZ",
-	"CkBTVCsOI9mI0QLw6XzGRkv7UReRqkAcqG4mpHIaV6cB+MEQRJMXiO1LtRBKtkLuwLK3OhcHX8y56Hbe",
-	"apIUhHLKCjTLziqaq+3fnRfyVgDD7kTBZxcFQOKuzMqylx0cimWK9TrL/LyBILNN5bZjI317vBr8K5IO",
-	"18RDgIBSuiqtZt9vEF75MNvTVDDZaQWAHLtg8zSFZndr2hOX2BtrnJWR3M5b+Ve3jr/tum2axm7BY0cY",
-	"d+rtHU/7LDisV9Xh+hKlIY1UqrXM0Z6HLQqjTzYAmpZ1y+iXzHQk8atddsqqmtC6/lfTEU+ws/+mbDpo",
-	"qQzpdKDOZYb0uy57ZlawG0vt2TlKpyE53nZCdDxtQf9aqUO1kor0W+xM6l6Bnq8a+xi6CoWQTfn7Dr8Q",
-	"fzrsHx/e7/V6Icum0zn0vdjQcOevZXnkRj+X3VDXctouB5abTHlHC/ucC9HH38ReHcpC8Mt8yfbiNwdR",
-	"0O12oyCu2knE7qd9z0nr7asPlZhpL7tg2kh2PewdsRfKRNI1rPF66dHmIb4UKLZddmbXm+fg8tAo9ay1",
-	"YD+RZ9pAL+xIlmW1UTDoOH+N3xF71WVX2/z1DdwHR1+8M7Tb5DVOm1uA2aIv3ES/p0e3qBRdQx1frXb0",
-	"Nid9J9XvEDWbMvO2AVk2nSmUriEmqvbLwMSMm0nF4/CmYBVI8ObF9TtoGwdpNh5viJRuqgaA3jithadu",
-	"yWOQu9rE6FrDHLFxCT/BYhxFjAHKFacToGqM/iYSw+IPEXaVjoKQRX6rG6jujOqdc6LgoyessPeUB+ap",
-	"J2qhsZQV6h4ceIhfSBDJUq6v1hTYBQPoBXLsQT0Miw9KW/GgVtMQyfigbiueoA7C4p/eelqaWaj6EmDa",
-	"tfh5zvOut5CIphFJBKZRBdjHhFBTLidEJstHXB2mi8POCnGVqXmp6obuQdZh/bjL/lra06Q2ugfKjQNN",
-	"iutLyNFRBeKgZeNxmYLtbXytT+FgEDPJp4Ay4m7pRnJFY/UUWuwmJqp0IpezmDWUWjd7tM+9t0fykTKT",
-	"ttUtlTmX8E4UUVMeERqurrdCNS46JWc8g5j29vApvrOBNC6KbUfy82ii39lDvkXUdQ0YSLkulNZgudlJ",
-	"KylRPuloU4td2plPAw/5Kpq0JXHX8m079ZnVtWekmJuqz8zTnvudw1+R4twB8vjjShE4EJmaBcOA2CqQ",
-	"oP1u4PPIqky7131o93bNI/XuaOVDwSmtuoTVspQnZCK64L7aTpunU/ISsWba9Xk8ACDHm9LNNLnQp+jA",
-	"z9zJ/gQt2B75LdR/n6S/ms5/+/O90/x/1y3RkMWDTlXCy3059f86KZoLnlpl7NdsFhRWHpkbh913WBcs",
-	"r2xgbF0o1yvziy3PulSBV1Qoj5HvlTB8S81MZXusM4wiWSqrVQAdl9xaEPgvkb6z9DGkdYv3T6qcASrE",
-	"5qb+iW4kn/Aiz0RR0b09CJdiZggMcWl/QP2dvsgSBLcU+ZiNBHMfB8UZVJ+Ggm0VHPK3ouLjZwR4F7E3",
-	"ROK3HtB8KiLZDgM6ZHYgEmFYCpXnlgAcgmfVMrXLfiyRhejjlUXpUglc1Wu5HZAFS5kFqQK7YqquxBDR",
-	"8UGJc+im3mwiuQc5rQXPLiaGeTkLbjH2yYP88vU5W4WrRuNjpX1Z2RCWxO5+SLiTsBdrGg2TrVNWtEcS",
-	"Ao6N3r/haspxvcUDWr2Vmroy2zCSZZu02EGrxO2lXHa0m1zd27YVfnsjwBwfZogoZhUfyBGQZSZcruBo",
-	"hu5volAfKqhKFQyGZaLgYe+893DYHwyPjrrH/cG/BWF538h+79u0P76fDESnN3rAO0fjY9F5mPTTzoAf",
-	"jo6S4/S++NZaYOAkCIbBxcx0jlTH8iPL0ZCVDY/tWnhHPxgOwgDZA2jEwJLDAOMt1pKCOZS/vCuRIyHp",
-	"sbWdMO09yGlkDyNrrz+ecHM2g/LsUZbn9pQ1Wwof7oaLdI2DvMlLfw1u4+2hh1z0+p+2Q8Nd399ft3u7",
-	"VJCgJTyJ/ZpAvbbZArCjzek4OZcXc34hGN5LYWerMhRza3F3mav2ce35HWpt5R7RAgAjWtNZfsAhfMZY",
-	"HXxhU39fGDdLuOG5uviN5pXcnbj1J66Z62HcrvtZHvRD7YAsxGii1OX6I2Jfp+sWgHsmBPD4TalrJyzW",
-	"l9mM/ZHl2TQzDDEsmYO+mgqOARYETXFV+vYdXXYmkkIYVO/BST5RC7kuZ+yNm8ZvOGGM5rBttlhjO+4O",
-	"9p0o3ZT/tVTzoiQWjy2UP4GTaI2D4CLTBOjKhEzJpFRYmrkC9sMp97+OskFUa5YzQSC5BODE9uKfouCb",
-	"KHgbDylmZG/ah4MPYRbfpkOvLBja2QVkoscaGEUcIoeIJIL4yUQMMcM+oze8fvW8FN0x1MJiiAJ+sxwG",
-	"YD44y5WaoWHuYlORzDN52clVwnOmCjaX2c9zQX8/e8l4mhZCQ1PuwSDexxSyidIQBU0mAnpdUIZWIbTK",
-	"r0QaRpIbmm8q8sz+o7KmuWSxB1Xb+YtYxiE4NEyxdGsJeFYOCYraNbAKO4pWDL8bSVwmD/wPPCTk7AZP",
-	"S65IctCT2mR5znLBXRgcX4GrCeGLJUCuND/pgPNCKDuFWCPa/SLFRGKo8R2rAmhjSIWNnBXKUEpzhgzf",
-	"/y6iQiKx1lKdwaQHp4N7/p4u6YXryoeipKBEaPdBLOzFkjM72eqb9CGqPmZSsVzJC1G45pEtgugxjIfY",
-	"+NdFJuZ5XncXPKmA/HxXgIO++Cn4JngbBvPC2u5lnThIFXptN1HTg2TCjQYrGhkM2en+h878Um508/gf",
-	"XKlR4hdU76xkx/ILJuRFJoVwuD2gi0N5jVEMyn+slKtG3YRP23kaW1v8tLG4y9s1xuzftnKAH0/XKfr+",
-	"6SiIZ2MtAPnN4hYA4yGzgwdHZ6aZf57LnieUV+EzHOJyjquUZWD4BJ4yh4JXUDnTlywAogX7asDNTpv7",
-	"St6TLXSUOsN5Jl9rcaeQfTHkIjycjLsz266QtVhqBx/oX++y9COyVCvDmsz1O/hdV5/wOzpafSMT+oQZ",
-	"iE5Z9WcpDOhblcUFylezhbPvuqdXuwg7SlGKszec961o/jDKmwpNem6Ds31NWoDPKQndoxv82uLqNLud",
-	"nZb03J3v8ushr6Neec3pDttdLq8EZp62YSNWvheXiVhJ4W5bjlx1sj634+IapaT7NRWAj7+Jo313ML9I",
-	"zvy1p/JmMojAGOZtPYzIGkLNWuSpBuF64jdWBF8FQlJjRjeheUf+u6JgCI2X40gCdIOmzjLlDV12ytIM",
-	"NiothdxeHAVCwm/2BWOeaxHvs5/nYg6dMT2FoNsI54c+NHtb9H4LFSCSG3WA1wA7f6s6wI1b+uDardq0",
-	"akYL7dapZkTj0gZDWNjdLUqc/nYW5Rfj2mRO33HvO8XsnypzkqD3P83sOvAYwfWBs+pmZLnYI3azdrcW",
-	"FCKSDhUCcLgyv70NIO3IlHw9E7Ug5VCmANkCIFuKjXlxTRjtO5/N/dbjaTSZ5bZxtUqceVLxnxeL4U4R",
-	"/aqQDG3Udvtq6bX8DAInooN25O5J0Ssq8JoYItS76JVD5sJ45EimRofjQuiJ5WwU1SOFkzp0oY+ZKu4x",
-	"uvPesMERm6h54aBouDFiOjOIoW15rxqXSUQeR67iYSX86kJF0g4L8gLBsR3TeDvlz3HI9IwnoirAGpbJ",
-	"pjiVe7rM0VU5YObc02EkqQyPcD4J1GKRmWTivOzVKyCRQi6B3+PkuV0hmapFl50SGCj649w6lI/akWpr",
-	"DSDgbRkac406YRfgVRU+rR2nG3wk1ZUocj5zGaRDPxSXGVa4/XSVrJJ6JCCyLu1ra24tEBvRDKZ5fAH3",
-	"xLahE5cfXK3lne57JzB+BZ4LyOaufPkega5XYieC52by9/X175Q1EA96vZjwbLDsFVYNAB6hnBtafElA",
-	"c5xTxkfKDR9xLVrdjt/Dhz/nsaYvrKtmpAlYaWF5/Y2d+78t0rYUI5J5Yf8Y/vS2rnBcCSm0r10gdRCp",
-	"FIKny+0pxVUMExG4/JOQxce9Qz/m00YdrwRPMxrMVyIQal4Hib4AK+8C2/p3QipfhZutoU2fHprEWX/w",
-	"QzACpPbTuZnY90AVNMBUryv6p64BoJzAvzWqkalK5lOq7MWUkQPQX2kEba8qLfVkws1IYZM3qtcDcMhN",
-	"hYFWySwxDVbRGlz1Zpdhqo7X6LbE+MI89EiuhW1c7S/K9jBHKmTY2TOsICH3y865pOxEsl7Mx7VXZQUK",
-	"tqtiAZWOJl2m3bdPHL8BqvcK9CQntItab17XAMJO3gjpckq87sCRVH5TxqFrhQ6bwucpgbHltUFSvlBz",
-	"iE8olRGWfwnGw5qkRkiehERGl5ZYlhuiTzwEjRcQhCP505nhMuVFylxictV9Y7FYdDVdLlN3EzU92Gd6",
-	"JpJsnAndZdAfwuUFghSLZPzyx7NzaBpQrlrIxHuemHy5uevugcu1xPw2azS4MrpIktpZGTnQciIWV+Zd",
-	"XJowrh9FRnYOpAIpSdsKaYmQUZiKksIiCS1B98PqzdaQ0YZPZzHbey2z92U3DtpUstkQQbnF6IrkXnzV",
-	"D6thWdFz/8g9/v0Pp487Z9+fDo7vh+xSLF1uYHVnJxWJSkXKZrww9FiZGolJgfFiokXyLg4BIPVDtSgf",
-	"ux8a8/jY/TBS6fJjDH2nvf2KJLn6miTMahQMqyYVwujnShsEwJ8niRAA2oPQ3IP372MsXswk6/fcwnXZ",
-	"qVxi11uRa8H2XA49JsVhymiaFSIxIeXkq7kJmVRe15N9GC+aybRi4j3y9IznUISjxmNwWjobO6TFqo5K",
-	"OXdoy91lp5Esf7Iy1hrXVwIRTADLB+tm7UZ61rgaE/wQ9E3B0+c9reYGGAC16EZkIqhsHS0bbVNqLKDU",
-	"i9v51LVFQNWbqIqi+R6nYMGcCifRrCY6EvoECnzVpZBMCpGK1HsjSbqPbz/+jwAAAP//",
+	"7L1fbxtJtif4VQK8PbBUnaQoSnbZFC4Gssvu8m1XlceS2zu30uMMZgbFbCUjWBlB0WyXgcV+hn2fhwV2",
+	"se+7bwsMMPPe+x32kyzinBORkcwkRcqyXdWtC9xqi/kv/pw4/8/vfOikajpTUkijO8MPnYngmSjhn6dF",
+	"zvXTc35h/8iETst8ZnIlO8PO+UQwbi/f00ybUskLJqTJzZIZfnHCxJUol2yqrgRTY2bczSydcHkhNMtN",
+	"rxN1xHs+nRWiM+zEnUHc6USdUvwyz0uRdYamnIuoo9OJmHL7ebOc2Ru1KXN50fn4McLRvVApxyG1jfD1",
+	"qxfu+1IscAz1Dx/wWX5wdXgwUkYfHI376YNRX3Qf8vuie5wdp91HWX/UfTA6HA/Gh+MH2YAfwEuEPpiV",
+	"Kpun8LHdxv2EpxPxRElTqqI57FOpF6LUzCjG52ZiFzXlRmTMfkJooxkv7WyuRMlS+6bMTqj6npDzaWf4",
+	"c0eqrjaqFJ23UdsYlBznF5tHkszK/IobEbEpf9/lF+Jfjw7vHz3o9/sRy6fTueGjQiRsMRESVvhKlDpX",
+	"ki24ZlxfioyNVclGSybn05Eo2V5uYkkDRzLYP2HVR6TqwnwS+whSiypZwY3QJmKLSZ5OWMolENWQleKK",
+	"F3nGjYjlIjcTljwfd39UUnR/4CadJL1487a4ZWp8vhN1tpn3pmVdf2IaJ8VRZwoPzkugZVYKng3DNb2n",
+	"aRF77DQ1+ZW/oOsrGjGt4DnNp8Kte66rn2rfwTUKD+HRzofwybwshTTrpzxS5p5mKd7WXIDIEnopTLlk",
+	"sI32P2puYAlyeQEjHynD+AXP5SrPON55uNeNszG+HjuVS1pdO1Q3noqRRcyUPJd2sNpwM/dMLpa5TIt5",
+	"JrLmQh/uPPLnmZjOlBHSvBKzgi/tU40Ta18TnEgOvMQRwDgvtXG/WfYimeBlkYvS8RbcAkcssUz8R9Nl",
+	"989imUSspI+fMD7SdkeVmYhykWuBk2yeMDum9tPy3B2mzXzovJpJjXv0djvgOx/mnUTLSJlPFCw70sNf",
+	"kAHcCgu3fJpLlnDgLYljLo7r1lY9lnAUT1jiJEyySgPXb4oXTp/CbGkFvsvH4/XHOsvH47ZzjezVLJQX",
+	"W8gtdcSSuBPP+/2jFCaqDfwhuvgb3oU/xZ2kx54bXJ9YOrJsHvbu7nyVJrd+YpVkaJlbbpzAYFxmxJdg",
+	"rI5vKVksPaOIZfg24GGqdP+aCq35hWCZapvboItEc9MJ7nTIaJSfqsE52Xlwf8cxvxGjiVKX6zdlgTe0",
+	"68S8EiQ0J7p9g1a8u5ygMe60rjSO9nWli/qgn91PB+MHons0OuTd4/Sh6D4af5t1B/zByP7VHx/uxsQ+",
+	"Rp0ZL/lUmNDeeD4GDa458J+ksGQ5VaVgdgt0zbSIWKqmU97Vwr7TiCyyNyffJHBhxkuR0aYUyx6DzSpz",
+	"qz3mmqW8LHORMat4wMHIQ5tFvM9B7ZYZnCunytghWNGqpNvPKdtLvkmGdqP3T2LpuSJLjg8HSY89UyWj",
+	"9bVMZmD5Bxyo3E4P7a5O1JF8apfp+RhV2ZpQnfL3L4S8MJPO8LA/OI7WmUXPx1YXXrOQMMi0FNyIYJp2",
+	"4ic4VGQMuaGp99hPdirsihdzgfZHfiFViabHusFXyviNZvAjvGiT2Wk/FYHs8ota2WSJH9qMm0k1MHh4",
+	"I5XOuDGitE/+l595929v7X/63Ufdtx/60dGjj3/orA456rzv0kNdYpadYWc614aNBDu0qtZxnxVqIcqU",
+	"a8EKYe/VEcvyC0tQqmST5WwipI4szy2NVSVBE+N0L6zKY2WeZ5t01zyzJpZmSZ4l+xHj7PXr59+tWYaR",
+	"Mu/ybOM6jFU55aYz7MzncGdzn74TRW7t/HXDyuj66tjWjMndvvXAcmkeHHeizjSX+dQqFod+lLk04oIW",
+	"LlBi/yyWzaH+wC8Fash0JjQfi8os2Xv+9PwZy0o+NiyGea1oxez78/OX7Hs4AexZLoos7uwPGY8lvmC0",
+	"rOyvuRZlXctml2IJvMX/ECrjuWSDYzZR81KTDqxjWSnzpdAzJbVA84jtociO2Ehly4glTggk+/AFnJ5m",
+	"ljPl8gK5oBsDmdEcNCYBHI4GMmTJ8cDyr1NnqE3yQrBwFDjg3Iq9vChYOZfWHhrGMjnuP0pO6DnOpmpq",
+	"X2yN+hLfh0+aCTdszPMCmLQqVwdp12jKl/Y8WaMjllwzzmaFnbRRl0LaQwS//TJXBjl9Li9O7Hozzsal",
+	"0BM4DmwmSqZmAg3giOl5OmFcxzK5P36Y9dND0T3i3466xyOQboOs+yA95IPRUXqc3RdJj70h+9TafZzm",
+	"ZUdGpMOZFqmSmT2SsVSlF63ssSIZ4uQpm/ArmJmTY3nJ1EJukgh1ulvHVgf378OZ8Gw2qvG0OH4/OOzG",
+	"8ftvn7794x9aD/b2Init1MV9CyhjnYwF3hXLDVK1RYAP2ULwS9IC9pI3B3Gn1+vFnWSfjJWpHf+JHUgs",
+	"4d9WbsklCjTLX629hmINJHTdWgYhGFXn1A0usR+0MvvMfoQX4HRCfxMrcik0S9VcGsZx/EWuTUPqH8Wd",
+	"JIK34tvsLJdqXrKCa2NZBs8+g1KwUR/YfleDrbAbUCxp8e2kmFtnmqRVgZJvqp+by//G+SnqPqJWEuAs",
+	"+dPT84TtqTKWyfdPT79L9u1NuGkiY8lR/5j9qAz7QWX5OBdZUu0frbQ9fVIRc7R/cNQBcb+JATb3O4K7",
+	"7Kg9Twr3P3A6thBBLHenAnY9EdxcuXqRT3PTLq8LXl7Y00qWoxqz3IipnQaMdMYvhBfdv8xFuayGVMBb",
+	"w6FkYsznhekMB/2oJrKPBlZk8/cksvv9awX42WU+a474e7VgU0tUOEijmL7MZ2wkxpaO3YBRo9Lrxm0f",
+	"aR/2daOm/wsG328dPNlj63SkymLcRX2jpz5dhXOj29nmohF8DqurWpItTa3K/2QVjnWm1qcctxuctI92",
+	"Y1A7q2zblyVoB7ld3Weg7thLqZJGSDiUfDYrclTaDmalGhVi+se/ajTjq4//oRTjzrDzLwdV5O4Ar+qD",
+	"l/gUjmDF7qukVaZQxULuXFmBq4u+p8rARPRPAR/ft3sdyzoPHLJvEogAgXPY6bWhId2zXHoCNo4PCGYn",
+	"bmPQVx3L1tGsmKWwZUG48vpI5YYwROU0D8fa2ei/sFYZz16hkrPDTnonix2r4XnRGXZMoC5ZCWVXwi41",
+	"hLnYv5399OOQzaV4PxOpVXCFzCwR299ZLmdzYL6g/XeGx5YtmdyAG+cxz5gboadSNyJ9MOJZlz7b+Rh9",
+	"Oo2FWl/KpZ3BSFBAa8oLy5EETidiucTJvT5/1n0IjAOmA8YAzf551/4Uy71Xz56wb48fHQ2tFSFAPtnj",
+	"ycwiTwXLJfKG0V9FCop5Yf/U87JUF+Bc5uy1zFOVCSaVTCe85KkR5b4lIQrbFXn6qVu4VHPGCzvXJSr3",
+	"HEJFdpwZiztn89lMlVYx0Lk2XBrw7VWb9qjaND+glh2zr+safinkrW0YrKQ9efatsBEmiIhZu8affF4U",
+	"agGXvRXV6wS+gB+VeabmMvvEpZTKew+cGpeDiBzD4HLtpERtBY+rFbSaIA6kbQmV6Y7h4m2s4I8KzUgv",
+	"Ejm6/sDYv6dhPSXd4ycFYoybyvX6Meo8U+UozzIhP3HxQJjCFi0k6nGwYiNg994HnddZxlG1dtU4WtZu",
+	"7C/eFvXZcYEmH64am81HRZ7aiyekHRhNE6pNAlau7uJ5Ll9r8YlryFdjorlu+H28v2MkrDiblSoVWlth",
+	"hn6BXHqXx00Oeh587lIsu7nszrW4lWU/bZldI9i7y/xwF6QRpeTF07JU5ZdUbE5lKBrHPC/mpWjVM2Cc",
+	"t8ejLOmG7Ok3xI1GygDnsYIQbFpeFHR2LB/XQri1cAbzNvkboIZ5Q79u/Z5QJssMmU9a5PaJiSoyDQ4g",
+	"fEWvrrNB/LobBLDbpk33H9SC3UE2x8ZnggQVWK6XfFkonp0r9cLau1+STnE9UbcDY9vKMi7Zg2P25/wx",
+	"7McnWQjr9EpLppPqEDCdy1RYAwgUM6tR7znTYNUysFzXrt3+CRsL/IGczVa3Bz4QEv3hoCL6cCqM5tJC",
+	"/rPgti76gG/lIGy2dppkjZbrikMHgt4hI3Fh/lWLpeWFa+2T3cg1WJ5X3tL/JJKAJLByCsPORCHsg0Nr",
+	"sGXMk4H3heG8/ALxLGP/kV7wr5DaE+z+4OGa3fcDb9l/ehkMv+t9Gbcj5WB2grlYHH1KZMynDNI+260P",
+	"Z5XAYXwlnL52cwsBdj7LNR/RWdbz6ZSXy87QOV+Yvxp1IMTaOL8uTyDX/t4TJqT9hz2PGIXZe/n6HOcV",
+	"d/BaFneGzM5m/ybqR+quQZxeyMwavbXxn4Fy4C61Dz7XTFzZE+GVCbq/ocmfsAXPDZtLkxfAdryunPt/",
+	"i8zu1Njxkk+Z021pr1vOzltVLXu5wmB+mYs55gx+jDpnorzKU/Fa8iueF5AM9YUFVsYNH3Et6uZ8OhEZ",
+	"K/OLiWFSLdb4dFBNxGhfnRW+sle6p2MjyqbacQacA1y6QBLk0oW35fKi1SlTuVztLM6V+oHLJfk99KeK",
+	"UKXQ0wy+Sx2ov4cU7qsxwYAWz5VidiDMj6SFKEtuRBcc6LfE987r440gEIUpXYKXVnWLqmzyXFrF/qIU",
+	"WjNumJKpQL1xJiSlgMVSm1LwqY4qsrZWWo+9sduTBJuZ0IJocqhd5FdCRt4pD/tHubyr0vEzk8Rryedm",
+	"osr8b7ejUgleQhrtpZCgW4n3M5JwFVc6rCih9vkWIpiH12/JDkDvWm2kzjO7chzfvHnTPQ2qDVrKEooF",
+	"X2qWPIa3hcHRUnCtJG43b/nMZv/pa0lmpWVtT8Efe4uOVLsxA+9nHOeiyOwRFNZA1Z3hzx868Jt9SkzB",
+	"nzWHpNTCZ891rL7eiTrNxB5u2FRpwwadj1H1nqnKRHHNG+byUqqFZHAvizsXM9N9FHdOrFHG/vT0nLnU",
+	"O7hBdz6+DdnLICSqYPEYrV4LcVGphB3O7ehVMNuI+ew9yGHCBJhRKfildkUNpuSpOWEJrnhCnMiKD2uY",
+	"gpL1Wmp0jIrsB5Hl/BxG/3WMMivfkvBr9itJBOLdinlKkUme4Ni6T2WqrLinFGiw5mKZ5BlGFhLgpO5h",
+	"TLn3blP0/xlIPqKodIMnnqapmFWfaUnlCz6FI6xi6tnynm4bKhkseG6H9sacsvqsNRhL8LbNpV3FEvw9",
+	"DLzvjw4P++y//x+H93v3e4cP9tel+7sBteVsB3m/PyrzSvDsUw+7S94+cnFJciaCqxorZfZy+MUVaeyT",
+	"O5FLd4N7R8olnGuo77qReklv6kpluhAGuDUfqRujp1HM1Id6nxwiLUyKHGiwmgKTqkQLf7Rk3KplhpVW",
+	"v54KthTosyMb5PZcYk6//Y26xUJ1vO5xDpfjs3hh3MrceWJqnpj2cP92UeI1z24fGG6+oFkBtltOe2VY",
+	"wqcfKwOR/xaNCsNuM5VLSC4C5RvyGzg5XVydQg/KZKzgMDn6EzDbMHvHWzJ53tQD2bB8eLt9j08JyazV",
+	"YVlBMy/EZT5cl3xdrxeo1cM23jifZduOGHIypupqlwHTUrWPucpnCstUqw/CFljrpzahQVsC0OZEpYpM",
+	"fsYlrAYWhXtWW45KTmL4uoO53kA13+faqHLZnpcD6U2WXKTfFbtqOmJSLKz2C36hJvFAvlTtH5vOtRvK",
+	"D+oKYk80Vl6WHMRbsT6fLIFriQ9AugSynZY1whyt9g/YS7u8v9/2fqMMLzbkl8GiMnUlSsaLAr6iVz9T",
+	"z0PvX0sduPTu25HLQ8PF3EQRL3LdstpPwU9GdRzEQCIovaZjehsU0Nz91kltGj0QUSsxO6gAR8wtPA9l",
+	"wDYcZEfm4d48WraTGSbtTxS+t/pO7QvtKXZRZ1yq6buN7GkNQxKZFQno6DhhiZwXRVDaC+tFLIXqxhpk",
+	"bx9BjyFKrTbSv9HQwFPEx0aUawaGfvcbD2yFrmpLWBt0be+ikEQ2UeHLOepwGao6vHgZENqYF1qs0t5N",
+	"xIvCtQrWjpsTq7Q5B4JT4m9T6riBrpk+4hO0T6MOQUBHsWYhRVhiUbMjyrl0dYv1JePtWo/XIRqQEWSo",
+	"1CnKWS9ujaHKw0CushHabNBA1tBYdTCpBGpjQdVWJxxdPtcU6cJN9eFezEz3WHXt7ra9dlYKyJ99l/pN",
+	"a6dYnN8qQ+SmwiVwryL3raht4ZCObSaKe5rNSnWVZ1Q3DAbPexPLRS4ztcAM2sBThj/opTZiap+czowv",
+	"kxTa5FPgTuAS1JFPBsW/Y1mIsalGpKAGuQ2Xggyv9+YdDqMzPBw8xNRr/v5d+OA7fLW94dtHD/t+a1aW",
+	"2s3Rip6ZkKfPrQCGSbzDSXSGnf+s5q4gBFyJVg9nfKTmhj2ZcHM2m4hSsFFeFM79HL7AD2RgVYHAtTjs",
+	"944+rp7NqPO+e6G69KM1I3uv+OIH8hd+bAzumnLwcDvqFLfzpBpEWZvL5nEEt9ZG0e8dhYJZze0h9Z/C",
+	"g35DlR4SuTufxkF9ZWQlY1zNqPPt1n3F9c1pntt1rBhk97VyqGEzEtYE+0kWS5ZY/Q4LWxIYXUJ+PJxP",
+	"kyvXXnet2vddcPfHqJPrd5iVVyuUaB3om4kA1wriQIEClXIJDm472GyO7hPhfHYBsY2UKgSXNc56zTh/",
+	"gPsCu/Wa+6G2uP1c0aQ6ndUZPZfalChdNIa1HBwMuvEpIoUTDpnSCZvP7K2H/X6f+dRj3XIyS6xVzIXM",
+	"iiXTLl34QkjjIDqULHIpmJ6oWQ8LUqoqBMsRw0K//xLH7/v9t9/sVLEslQG2z3PJfnz9Ihhw6/F3xTK9",
+	"b1fX68xODRB8QnnRtysxYACMo/MrAbHUeSlFxsR7nppiaQU8LO8K0/i2jWn4gpxBq/XlmEm7aY7UteZ4",
+	"focabDv3UXOTqin5alDXbTtq/g3kG7eC+m0bndOtZNpsZ7Sg6nJ9hU/NQMs6/mOd2mfXrkKNXdRX4jWQ",
+	"9f0aVWMSFShwdQJ3sGarckeVmSi1c2HOS/R2BXR935L1qjL3mcncztxxqB059E8znF2l18yWJ5bDTZia",
+	"4Tta7PHdGatPtcxdqnQ7C92JI35sp4KnV+T1bprtFZ4Jd2x8xQxIjSrbT1GeOfldGdg8E05BBTgzS03I",
+	"pRO25/RZVDtn8/JC7Nep7NFoII7H36bdw+yId4/F/VH3Yfog634rHo4f8f7oMB20qvCVLXCttr+V65WW",
+	"xZo1MCUo7DMll5qDBMG6itLsb++kyLjhbV/kpvKO269gcYxmmZhBjZBkiX1Xwvas8E3C8DIg5nzAuX88",
+	"gEQmndRXFOAw0gmEytWsM+wA/lcKwE3cHs/OQTggnwO29ryTctn5+HZ3NXidtQYjB3vthHFMN6K0rCAo",
+	"OAHb9QJ2r8TgczDPw0H/22g3ZAlkrUKvtyKT/6lLeT/d51niBlPDPFgheG/8OvaBtH9vRVu4P+qLo3TA",
+	"uw/Gh1n3mD8U3Uejb9PuIDsWD8YPgdC3MYENhdqvYQ5w/iEs3ypQvMYMr4voyNeWZ8X7DbT8dgOzafdy",
+	"1pzeZKMj1d66yxtZ3j+luxtXlAJ0yDui34D3uyLC1rW5zLEg0gmOGiyQlUwUcUG1hHIV7O9EmEjH7i76",
+	"q1KV7F+lAGgSf9FpCO4HDL2+I25cWZDBJ9BtDG5k/5f7yNuWA/pYbXEULBu/BZJ/RdXK/5xUbxcxCEqP",
+	"84LU2a9O+D+0uxd/8rXwLM80JFYJcJUmzQyyhO3hqOEodNFTsL/JG+kn6e9vWJurGDNtxNsO4nVI5nCg",
+	"dbM9V58L/8Eow/4JlvDOMaV6McmN0DOeYq1qmU+nIuuxMziULJexrGp8yykv8r+hK9vOhT1hez8+e7IP",
+	"CTNx5wkf/4//M+4wO+bMZXWlajpCfylPU1e9Tgn19u5YWgtdSayX7bFXYjzXvpbgeDBI2B6XDFLdQO8C",
+	"58z+EPPgVNE23VhaDnKhyiV7kno4Ivb07EnEDB9B6ahYWJt/H7XeUZ7lpUjRkmBW18syUIktoZZ5Bv6V",
+	"WOZaWT0o/OTrPw76g1O79PCvpzA9+88HD9yPDx6hl9YOnDRXyJVS41gGqw8uXnmV63xUCLZHBksXMOGs",
+	"vrEfftZNyb6//9hO6PUfnz199qwX44b9MheMTxVB/UKB5z2NxxE0JEC7VsaHlPYAUqqCfNgPMWkQnCmW",
+	"1eiCkcCw7RjtFgMS22jpy8LH86LAH8eqsCs6ZHHnzJT8f/xXEXdwUePO2fmr07Ozp3EnYnHn7//17//r",
+	"3//r3/83vGx/+G9//7/+/t/+3/8FL//3/zvusL1pnpaK6fxC7ru7/h/7AEGUIE4zkNOPsOgoYmJZwZho",
+	"wcp5QRl6l2JmKASyZAtRilVEzkaR+bXnts2WjuOzm9vVI8FGBZeXkH620cj2IqclOQacnBjXhmxTNppj",
+	"LE1kOYDC2pMIhYWl4FnX0mlLzBhcsO92cCWjVonRJedXHq7kjXBf1RjAQZL/NYplEni8yDdbczQmbM8P",
+	"eb/HzjabZS4JKFnZ6cOdRexWlitUtFYpQ7Whbm+rfpKX+VqQw/qQKtrfEmX5WhN/xR3z+/NrAxdda5a2",
+	"+F3UQvoqxvXru6V35dr1dTmK187nDG/0j7zz3Ka5L8sw/TeXlHKeeIu6QmNdmd+1VnIjSnDdqOH+l3h7",
+	"02l+zdPnwd3b5s3ZWUPWnEsrvcGpbbPsPR1Fzmded/ZsFxCrjpPf+saGRquseud8uTNPVA1MfPQaJgFu",
+	"JZGJwzWg6PgenmopFlF1kqHisBTwFkG4jogpxiaitOqHh0138EQkk5aRI0LKjnHheEytjeVeUl+FhGm+",
+	"1GwxWVJ2fQWhj0+icyW/Eq6GZZ3RWCPBxpLchbJwlc43BbN/S/ErGO1rOAI7hiPOwZYVBZbOOecIN6wQ",
+	"ll8oKXoIWasJFUIadinEjPBIEfH5JJZJHL447gwZctW0ELzUVEnuryP1TnMZju/wc8ai/wFiz19OqqwJ",
+	"8/xlnZb8kxRVL4aWPLH2yM9W6mY9ASxVZbZT4iZ94rrETU2wg/4T4bd3y/Hamhrw6F6TI4N3nQSWB9by",
+	"B+U+h5+UHmiF+pUo7SKNSzVtjueZZcYswbsII7E9uQbXsb77ueWws1zoppp1rQ/w+uxUreZlusbfi/sJ",
+	"tljbpg5DTA5LJZi+KBkqEohtqmNZm07EeMAd9tzED5HIUzVb7iPos12rlQ46PkVSlbHkkKbj5X0tl7K+",
+	"gHvJy5/OztkB3At4lqtVafXmItjgyb3YVwDhEpBBWvsARL2C3hkrmgWeIK9gWQ3PB74d7djzYL9olY1K",
+	"zPsHvqR6H5yLTSr+b12tX81HQV6xrT69QYcOVeaAOfqjtMoO3m6UBNtH4ZyT4tbjcE4m/VPGJNyqhjHs",
+	"rx6RAG3RI7zVt5eK4D+sU0LbK8abpWR1+m+c3GJtb5s3kMBq3PdYruvhPijEdxDQBKlMcL9tllTAj6rB",
+	"Nev/r7Ol/XgjWqHqzW0r/L3ghZk0V7fiq25C6rK9M1b4cXqq7UNrIkunrODyYm6PONqDCGNqdehybu22",
+	"Vj9rLUF7LUljXnRga1pD2QOPrKRkYJJ341A1D1KW61nBl++cCl5t1p9ennePFVuXY7/ORQZ2DxqqxOHI",
+	"vbtTBv+Uv393bcL0JL+YQDpIdWOwPGQ567VK4Pr86SrLPVwQn/DeGG0pjMMWq4/yFV7AEWEYgqKNY3CN",
+	"QLeQVJyAmlHTPrTDDJpji4Vpm6nVmqMYbmgwlWiV0pqLXE1kLck7ufYpsskr+jesiHPl0i39XxmgLRzf",
+	"/5ZRZTbDMvK2FFMsL2/NClsAHAQUM1e1+JSTExFtz0SpsVbJpc43yMJhpbQZDhD0jMjQVuOxw76yTA6Q",
+	"67dZyUCgtEj5XGrD5TorwLLwlbyq9c3h2ol+cwqXb2CSRYwXWhGsuV7J7TrBvjNWIaeyJXtqIZTsNrG3",
+	"WVVufhq6CrmOoiqrM0eAgdmCMxICQJPF64kqDSMsN7eELokmGHK1lJvBZppJZS0kufJ+gofQmJoIpUHw",
+	"bm6oTmi2EoBoRbS5TgBSVhquRKA90+FpO5xomGyf9urbJjaP6I0zS7fzgEBp5CYqIgJaKSMd1yC+0edQ",
+	"zWArt3OgrVW3XWt0tZ2z59LOXAuNfAq5CWShoWMkyTF5EkHIKD9t5TS0KMHNw7DWvKzCiw2PPFS5hjm9",
+	"e4vJkpz8lQm6XSDJqHc728YbEy7D3Q9fX021RlXXkPr25h4R1QTRCW7X6AvP3iar74a23E1NtC9qY5HV",
+	"+7K9J8sptkmAqwjN9OBRf7DPRsIshJBhU1t9b0Uhi+Ve8iFGRwOmqQS6E/5QczfEnY/J/hCSnhJK/U6g",
+	"hxraV+B/w4ZxOopljk5dqOlgyQFlRLDkIMyIsH/X8yGo98o21BGuzE8OSYt07ef4gqMm0bQ/1UrqwdKu",
+	"IHVpYaD6ueZeo2VQJL3KC2EC9y6YEc0DoWbr8fXcIlPNyIo6DV0lRJUUE3Jrl5nfZshirn4b28P5At6A",
+	"9/g2Xn3gHFMHdU27vo+tXw4wYVtdAm6VGNFOfQ3ZHqdWfiCyHElhUs0KFUWMO8813hsS3f5KNO7R6hlV",
+	"s8ojgGNuO5gED7UxGxOB1u955Ndr4XtuPaeGRrkSMSNM4I3xMoB2KIXHbmyGxfCmLUfwFG/etlptNdth",
+	"u4WZl8WWw3n96kW7QLWv8FNbTXJw67ZbRgJ98hOqfH3nSKz0nZeO7qlQ5/YqfbegFypJa4caaCWfE5bA",
+	"5BIGeMaaSaq5uTWa+rSNr+35tTuYIaRF8dMYSqG2+Caggq448ERaijUua51fQEgH7xmyZDHRIn2XeNSE",
+	"EdfiwbFlMkcDVnKZqSkbLQHe11CHVDXG3rD2XcD2NNvDx7qZgCxX7IpXEniL/8h+j51N1EJitu+kJa0U",
+	"b/xh/Of/9Kh8+Kc//+dfyvPFX1+//O7h8xcv//25GrzgL/jZ4uHlcX7456ujq/vqXzu1DA58/ufT7r9j",
+	"N+U/Hrz9479+6EeDj3+41oCjZWvu0dvmwXEYe3+dQ1+3i1wbUYqM4Gpzo1cWOgT9cy2M2rk7FpQZhTj5",
+	"RoFOFLT8ydhELfAL5AYBB4xWbMzLlrpIY8WTacOFoyvBozsqrdcgm1Akl4DLIekj2w7LaKuQftW3iWtG",
+	"WOZbR/RhUO82Fvr5IWO9Y0J70LVWYq4tezT+2OQNEJftKvtwGLuXx633KNd6Yd9gRAXX5p1wYZf26Cik",
+	"ABJhUZIZET6lbbE/54+dmiJkBlUW91wP1ZUQTHBL1WT1fv9oyOYzssTnASj9FuYvTGFbjxeNMpxSHRko",
+	"N+xCGS9V/Mjv949uBIVVcOh89G6q28MXhStRqK2ygdOfSzbNiyIn7PPaeB4e32g4Urw37+gr688b9/0G",
+	"wmYJBtpq2jdUoXGZCvJaSGXcU2vP5fXBc9OKEp7QixNq48ClXyk9T1MhMs32Et/MIdl3XRFKYQetoa3h",
+	"XoK0m6zkKlSNJvwL7PgRp/TtTTAnLf+obedN0pA2emg8P6vxFLd+USUG6sejdt5rtNmkjBvppU7WbePz",
+	"qTBSad3z28aYXBXA/5TR/mpx2Qpa8BeP8bcYBJ+G/vGSX9C0lOxaA5kJeZFLAel5wMesXnKhBKSpAtn/",
+	"BmBA6hbHBo3Efk873RAX4ee4803ceYuudvTY2LsiNiuFb407njfQsX7erpT4beAvc/zxG6pD/k1XNFd+",
+	"ugFWotFfhytHPurMoTaQLtv9rnbkeq7V6oiJmCqy22Za/5zMyi1p2FrwK3Iqa+BvSAZacU1gmuVIq2Ju",
+	"BEsmxsx0wl6/ekGW0UTpqokAK5SajXh6GcVyVuZX0E64yOVlt1ApL+xhR0qlv5+/ZDzLSqH1qg0N3xke",
+	"HKBTkH7vpWp6kE640QC+V2d6g/7xw2vLrN0SfJ7ygBN3fX15QO92c/1vx3v5W3Q/rVCvPcYinZe5WZ7Z",
+	"ByhgDA12TufosMe/nrkj9W9vzhvAdN+fDe4/YP/2hpq/JXo+StieK++7p9nr18+/2yfX4ftZ4nvywDLA",
+	"+6tlsTSKEP65HCuX2sWx8R31ww+hIqFMW/Bpw0PdQb9Z5CMYAttQRVC/G9RXRa5JH0KAgUAK0Sjt2bCf",
+	"QR+LFiKWC9py7uq4sOW2UXbGUFf+L//CgnZGuZKxxFLihBJCkiC6I8EsSU6p/xLHdojY6IjF837/KP23",
+	"N+fwD5EMfY8jnV9IV/0PexDZkVn+gVuQFjyfumYrXhZBSYLdEUQXmOTphKW8BLWPS9whfLTHTtk01zqX",
+	"F1Esqb0UdObylYyusREOKNeVoU6YBP1D8hmvNnhy80t6scQSAOReWpRXoowAJ0LTe7tdGDSuxHyeZ7QU",
+	"bFYCFrQ9WLTokMaj3WIjEkKu6y11wnYZCdv72WU7vd1zDHKxWPTKcdq1lKLKniovDspxav/f3rdvzULC",
+	"tEKggpbUlQptFmdEK6MhQwfhHkBVQFAq45JTTmJZZZa4d1mT9XgwSPaBgNuznapcAJ30GKQmuRwX0A15",
+	"KYZ2jX6Fv9mvzs3xK5sKDv7IX2P5a7fb9f9v701a+/Qn7Fd23O+zX2twUjs221/TaZ/t3WZ7fXuhGocb",
+	"KZT9+fTfE8yrSo4Pv01caWDyFHo5h12VWHLY73ctM8rlHILIx0eH+AA1+sDEaGylG7Hkfp8uc5acl1zq",
+	"sShb+zWxJJ3M5aXI6Kjc79/3AwGPlItFBo8c9t6z1R0KO7jhFh2yX5lsbcO2+qxvqo4PHtHeEnvDQrcI",
+	"EBA2tUJvvNa30MHXHuN4AJGjFFgScE2P6MYrp8JMVAYdjnhRqIWb630aMmTkife5NhSYwAeqxi8IQ3dq",
+	"n032myPmU9E1/NKtxCN6LY2MF8jqEcwt6L7NDdLr6vtcw8/626A7gjOwVVlzntkxQmNzcNEQBokdLdmv",
+	"XmysfqrR/Kn6pmtqAP4lDwxvX1xHlVjp7tT4RHtH+OA7n9TWvfG5ln5A8K3DAfuV3Vp75eZnsUF31yjV",
+	"hS7Z+NHqUGCvttpxV5JZs2T97syrLnPdqchy3kUJYt98f+XN67rAIdVtbP7GqoZsjtLrLdySfVgI1yBx",
+	"c1M42SToSjzB2AcD2PZd+/FxBkUQwQMTRL2xJMQXLDmB4Vt2+B+OHqOblgrFUSBgAyCreahrqbQUc02U",
+	"A8OFnL4GVdoVATgl5NmYVGRXyJF029Fu9I3GrzyERSG9kkCBNnZ7brw87MmK7wTesUVjVUiJp96qVNbg",
+	"GsZS0LWtXWpjAJb47ae61Hq1ZRBBh1bKjdQnLC2sBmopB7M6W6SUi9nYV973smZ9m99aH9/mbksjSskL",
+	"fFsfud3c6qsihRoBnhfzUrgM6aTKuE5Wc6VRgsXytNaXjZHVjVybeyAoy/2twOaS5S4TzTEiEECIQlAU",
+	"XiuOpW9aCrhLyXH/OIkCDx3KqiGTClhByqU1hEs6lShwULaxuSyEJhwmKy/tWc+N04OfKIm8L11iIwWe",
+	"TnJ54RRj+55SkCcQz723AVwDMux01mOn0kt4yyuwFAeLQX1LuGEscQJAl6j7glZFEA4+WxnC05QRvKzq",
+	"SPcCkAyjKvmjylj6DFcAKbKK18vX56Qqfff0xdPzp+BsSlrRizBJxQsRXvizEUvS/Kmr5NFW6v/hYf9f",
+	"NKKfdQ+P9vdBp+5WR3vI4s5R3LHMC1cRocFyrSRAw4IBak//N8n+sKY+55q2IGPKq1njWLI14gwkkE/6",
+	"mp4EVllyfDhICEiNetjlGrbGCNljZwItE/tueJPv/jfi6SUAxzVXWCukQXsv7DWIPyyC5m6D7cUJv4I3",
+	"k/4me259KrFbLdJC8MtgiYYseXNA10CUC80S/Ltl9exAgSLs54K2o3alWlYItUHqPmH1kqP+MftRGfaD",
+	"yvJxbtmsP53U5Q9A15hrjnqyZmkwqgmL3mvM9JtqJoBtag+v3ZCRMr0a5YBaJK54MQfMF/QQszO71LwA",
+	"kwVi0tWEtPCGR6rmWBRir9pVsqPeqxHloV1TGHb46wBWWli1YeXmiK7uwyjJd2Gn6BlFkyxx1aBCnLO0",
+	"yO1vloVlIiVcQGLkHiaPAd3lFNgGhgqtuVnYMBJ9atXSICKgi9msmA2WDe5xmQFRWMbqJCWSqCUbf07q",
+	"9FDnymwPyov6R8m+XVgnw6GGjHjsKwoZ23mBpNaxpGr6gBUBw1r9sUJX824o2p3arc7JncSSgxYHtmlD",
+	"c0EyGIL27Za3ms6lQBEAEsVeyiUbHLOJmpeaXQg7asy5LSFjCQHxcB8iNuXlpciCb5ruKzEr+FJkQwaa",
+	"C/IZjMdox2967LEyGs+P99RD7vClWLrciry0NqQdth1ioHqNQJNfWg0AfkWIAbzmkxLfwL5SMSCoSZAW",
+	"Dp6iveR48IiOc03b2ScnnoLnrP4CWEqBAtNjZ8TppAqgWwwvr5BggHx0hC2k4QY7VBB2MEGgTo0aUiw3",
+	"d7lHytGmUuDYXgOJzyq/9E41NgK7rSopYgkqgcmnosdOvRwBqwTZAxIl9KvHfgAAAj8vZUT5OJy0v5OK",
+	"fdrLLNexHM9L9HEu+HKVc65Z3R77EXBPodoShcRUCMDRrE7N909Pv/POUMu+MfE61yxT6XwqpMF1IS8X",
+	"jAHvK9Xc+Nia8xPCwpNvLZaJfbv36aFkf9Q76g12Fu7w1D7K6FjCQeI1hy4MsjKGourAEUFBRh4x6D3H",
+	"Gr3tdg6w1rGEQ+9+xChLYi0dxxML+MnNGhYC0Emz5b6T8Ni5m9Hc0XyMJVXI2jPhjbuI2v0C7VpxQ4hR",
+	"kMYGaxzwOXrtqXuxGjO+clq8UxPmDj/d037SsIsyKK4OhsjJSZijzhxLDISDGLOnXeMQUL8AOnb08xMG",
+	"WygzzO45HJgJ1Kz/jbgo/AQ+kL8lpN+zwpqPcPxADlmxI7SO6OapZeapTpCwdCxflspq42KuGV1zt1q2",
+	"wWd5b8mnhbu/TsHuFLs70dPsCCSW/j6uwQ+6H4w6U3YUVegUYni+93ct8mF5DL8Q8KbTl8+DllHDzmGv",
+	"3+sDFCOOoTPsHPX6vSMqMoBIT602dfihc9GWG/wCrI1aCEEt5Hp83AiUEPRtV/wpgYBqglus8XDHEuU3",
+	"N15FqiFfa4WxZPZHpAAKADB6lVVb4IlSYOQBeQUsGjvP7R5SSYe22481QXawoxJcoKMlFPbBdxa8uHQn",
+	"DlAt2FWuczdQMrvwrAAlw6b4Y/U8o3V6jEW+3qmh1+ZqV7ccnF3mM8jVvua+FxCDtjeuZh0UhB7uGGlV",
+	"SJnbGxzcBEXPKvSWrdpq10oB13/bUEM/pmgQCB+QZytI+AFiQbJuhK7YpxrgTsDfa4aJTmwwNecCPUog",
+	"V511v0fx2n2PZ982thqW5GoT7gBSYP1KYYgOnMXg+fV3uUQgYiZGvDcBtDTXFGzCSM72ONKQHfrjsyce",
+	"Tdzyd49PHcvN8Nl0DE3JtRYJG+eWoQfA1D2W/Adiuu/Q2MaznFkJZKztUoAQsbNB+8XKmzZ0bAijIqA5",
+	"hbvC58ykFCKWwf2qZFOFZ79Qymqp8xk4ziXLZSbeW4sRisyx24oD+igKEqax9AwNNpw9C+mUnLWuNLCF",
+	"En5ZR6GDG1DoeY1NgbFLhlHSTeCKBlKhtFmH1W2fqFHC2kOvAEarGm/VaK5by96s43LRj911CZ5Rp1v7",
+	"i+AyuvC/Lcgwb6OOszBA4gz6fY/egqXuq15vKFvZllFBWlZL//+1iVnupAet+p/wdCK6TxAxf9036f4D",
+	"uNndCx8+xhm1PeRnfvCYZ4Td0IFHDq9/5HUQ3IOHDo+uf+glBjLOlXrBS2xhdHx4f5uP+VjFDyLLuast",
+	"OB4Mtnk4gGkglAZ49tH1z54r9QOXS1ocyHK5v82CPicfsEfxuN/fYnnORHmVp+J1UEUAOTGISUEynS3V",
+	"vGQOvoNfaEqR1J23H6POTLUlAj4haxhNWbWQ2BijIr0ee24Ygfjm3odeOUF77LW8lFbPcsoqYCnHknKh",
+	"sPJutftDVMX6oWg1tYpo3On3vo07SZVPhjWqZD5Qer61+NDF4BwsUMIaTCtpU3pwoo+V2VnrCZwYfxbL",
+	"DnIG2PXHKltuwRSIUyPs17yAo1rtXIDb31lbA7xbS8AA8JVS2dqb+xLHbeuD0Nrjd3ek4kY/34+U48hX",
+	"VgGUDudkhuwdpJ9wSXacBDC5rRkyVZ9+rKdZUi7tiiQ4vE1JUPUSakqD82aXgduTAVHHWvrXPQP3fIw6",
+	"LW616x6tHvFPfIw6LwJEuk1P+/u+rLDqb8H7n1CmxJ10+0LSDQ8nCqmmbPsYdVo91lVn2SZDxZ61JPci",
+	"Si7E7MYwWD7EElaRo3OvioB4x3UtrhBLiOZYefQfa0HzE2/O0KsabsqHlAtHgQLJslzz2UzwUsdyXKop",
+	"GfhWwkbgBgO7bCRSZfXrcSnIS1slPKE7GLJXSooZQ9jMDqXN/1+5+im3tBEkStgU0i2odlWYesDSKBXL",
+	"PYy9uMJD8pfsY0qWjzrT6mAcuCGscXduJKzHMNBtvBTPx3Zi1e2NXghzkbhxBlNGfGchmVQrITGHBNFm",
+	"1dB72g0bEtIN0/wz2yCub/M1goe8Zb9T42Mb/vPMpRTiE8fXP/GjMs/UXJJ9swUzDqOEz7AM8/cpPB7u",
+	"NtdXTpX6nUqe7yjhvl3yRO2O6FeoijfDvmohMe2JS+/lg+Zdb8AyqvPayKVtghfOCpZYIjt3Pugwiz05",
+	"6h9XQRFOaQAL9951rwxiGpiRWHsnJAq08Oc/CfMlmfNn5oNbaOBfR+u2wznakh251JDOF2Wud6zyH0rP",
+	"/pMw61ndbmf9sTLPMzi6s3mb34nS8iwj1PORFr4Bue9ZiA6ALYrqIsze2LHvDoMhgN+akNKqBvq+++Bs",
+	"7pJOLNsE7TmXRtX8X+jAoWYZLt3QPmIPccDaHQuGcjO4O5YTq+JL7XLoVtPCauw+4OY1KeGerZRty88r",
+	"kDW7kZhitZLthXkPOBSoqApTvvZPKImq6hTRIgiwkvKLy4Kbet+AFFZK9QMr015dpZO1PjlLXOgsclDq",
+	"1ZtewW/+KPkXkDHg9YPAVwVY3HO58qIfxYIhLWKRVgB8vueoEqAAgDRN1e9kP/xsmzNvIooZS+faqKko",
+	"NXkPGRQV99hjYU1GMW5x4Q12c6tRqe1WbrUvKtQpGPR1hfs/khW0u+PsThf4TfvcMFF6R5/bARRvifVJ",
+	"OigtscSr6iNc+dN82yJDnc0ZNxGEjzEyhQ2g/0JBeaOgkBgT+Cin1rWqW5/5ckpj/LwcCL6yLs5bwWjT",
+	"gv1e3Ss7WwB3R/fLBIN5nb6CI+wArz9Bq7/u+B98gH9s5YIHVzjwg72QAWjDl3r/pO54zSvMMZYjKBkh",
+	"q/fYTwspylhadXjoc+xcXZT3taC7vX+UtGjmoRYOIyI9PJbO47K3ohMHYJn10oL9HiXnh9UeUBUpFb47",
+	"lg53BljaJi84cJKdNWx4yqvZTR/KcTsoTlV96x2//4T+Wli8O+3jq/tdqRp8Hfe6WIcRjFTsgC3alQqv",
+	"c7izXisnPAFABkPFiKtxsIbrNdRJ2BqV5GSFJ2BaccgU2HU8AT2vN2MIX9KniiNco/gg9NkXtrpgRA2/",
+	"6prBrVYw+hK/OhmcUK34jDKmsJBsoooMnPP0iq880ztd8J/dpaukqNjLqkH36dpgtJ0qgt281zmEXyJf",
+	"rpRBboIK0pXeqUOWDPqHgXKFj1i+KRaRvdjHi7HMqQxdZGwPoBcx/kbgKCANAMuByjt8619sJcBlVeHt",
+	"hEjKZSxH9E1MAe8/Sq6BN/Ea4/5JgGRCPThogrH06RFQn4eaqhUtoNqy3TRblFmh0xkXCcA8qeif0kUq",
+	"FnfSVhUMajGVTZ7Esl0FNi2sk2qTXSoIwgE4h7ndjFCf9zUw7i1OsW+Rgi/n5pbU4mjb+z/FBb2b1Hw5",
+	"N1/BX3q9wPbnCGv5FpUqtdoi/isKu1tOztxiVb5ibmYw9+3zKtEt9ZWSK38bbmjqcfWjMq8sd74zCn8n",
+	"usxL6rBQaQhelLYrNNu6qQ5I1lzjtQaRpQL/UB3ava2edIi+IcsfAFpzL4FGhDTGBELU+1Sib19f5XB6",
+	"n9deYtTKA5gqSoOOpZqbIr+CbFaH+APDc/Ym4hEgSCG0u7UWp0Cox4Yr3huysVxvyV5jmn5Py/mZC0y/",
+	"hA3rprJFrZZTXOw+3vnz7/jeLfvzZZ3AvqIJt5atIoDxWi76BqHBUirAtvwRMiO9Dgl1ZvY4ERiXknZq",
+	"hPY3L+XQYfNVjR4Rl2JWCqw9rrecJBSihgnnzOAWSJ6IzfL00pojoyVLYMWTCCrwHQu2BiQZPRKz+aPA",
+	"RC2slWSan9yDEoNYElqMKjIHg4idVeApd/NikhfEqwFvtOS51BhScHAmZjkTsdxsdHrz2L0Xp9bAztyr",
+	"WhyzCYf0IYbX/JNLgRlBqyGN0LKkt7hH6ghzsXSNlHG9T7AQEF8G/TtpsbHWz8s7XgqEUwRUDXtURMag",
+	"HmIqpqpc2q2pnL2jJdnUQ+8rIEnngN1kKmhuBN7C7a6UAuSElZQXAirfOTTPQleeJxeumVZK2v81qwFc",
+	"O32oFc+L3DgguVjuKUl1bfgFApGgBnMORh57TtsvEk7JCaPnEMQncBk78MF7sLj52IG8IAKhJgAxQk8K",
+	"Wy2R1kCktrK/uY5lrTa9hnOoZFB9gq+p+coJlCqWVT9X3IbQic628KE/rp0zeCVVyYS7iHtNJykF4EXQ",
+	"cS6Uyk4qglAlTTaC3Li5Nmwk7F4TFg74bqTqwhtcB6U2neYJsrUGb11rEkJ6tYerVVS0U0OXmJUqm6dY",
+	"rrqmZsRFPiqFJWziwrt/e/szdgjsvv3Qj44efdypn8tIsEM7tuM+K9RClADEUAiDUApZfpEjXOdkOZsI",
+	"qSNkztCsD0HB8d51EAHk2iLVaGUt1s24UuarOe/U7eM3lllOhLPGf1CXVXZp5p/mPoH33cSRgE9uERz5",
+	"ysGQW5vgb1efvrH/4k4P/+x6uF3tpga6qtGWc/mlsm08JCMKhxvm57cDQ6iZg85s6NTr65rsxVppU4T5",
+	"8hzaNEOMoxVj4txxjrzCMCbY4MSjGSRM86UOUDEBINFBU8QyTMp/4wuhEitbKALiPgGfzVjcQZwuewc2",
+	"6mB79pb9uBNhEe66O9jA3oO2h1ZWP9qrkCkJk1G2g7hYDXsNWNJ+FEvEAZIO4gs7D6DvBqtOhcgATBwS",
+	"pJyed1jrLYdojYIDNB+gl3JERvaARFAt4FsBaN/GgHCdWrORHK19dQwNqpvV9VT5U084sEE+KEV3MwL8",
+	"cUnx9mQDLnvjLUi71UvIc0aQ0GpRKwkIoDawz946OAp2NdgRkcIvuH3uK4NQ0Om9A5/4HWoLd2gVXzp3",
+	"zR3cnZPnq/ZqG6IQFUS998FcF4WgAEOYOgu2tSm51Dx1cr3CMa28FLlhezz8dczzwkXtPYoyAODBTda+",
+	"xkvKd4KfidI3nao68ACUROShIAHKaAjdtFxXTELVD9tvJthvy7XqdH/Wu28mJL2TlR6ciUf3jCXBewYt",
+	"Dyt4T4YtsygHpPL0VH2EStIEp0MCPloCzLEoNHR4qvSfe5pd5QLbacm0mGcia6C7Q45HreNVxg2vdbmC",
+	"RhJBw9KE4d/JsIIj16wByBw0F9ATtbA779pc1JuY2veRw8kKviFLUPF4h88TdDZ8MdCkqsh38FK3M3aE",
+	"MzAMcYzQMuslLO/eq2dP2INH/cF+2MMlmEhuXPuf+o+51TKvROmVuhrsV+QqOSOWBFVr9s96WWdUUyph",
+	"ZqjjVmG2PfAbl1Z0pCIBCsbmZTBgorP9E5Yg5dFbiAzJ05I4Yse6zVY6hccqYEJy7qKzDQ9PtbIrD9sF",
+	"HpdqCtNVtMp4j9AnLHGjwAuNsWGHlcoJGdKFO36/2gWGf8PYqjv8cYQ2Wdi4YS/58NG3qVo9eaz6jQbk",
+	"XEKObnu9nvNh64MP6D6q0S11QCEWhp8JWurCJ5y/fiXKuhd2w4dOW+pKeNrNzT4sYXV/+PJwMdpfT7sY",
+	"voA+uI9NWsAzmBrlwfsBjB29hA4MveESrqqRMYALLmmHJ56ngrLFRoCJLYrxsOpRMs5lricAqOoyoGei",
+	"zFWWp2w2Ly+wB+G5JxcXSW6BdK9kE97aRWaZ7FdNA0OY7Vgi3h8nH71HGsfHImzOIfKS5YQNiPjvePme",
+	"/bXHfhoHC6FjCUtDHnLi1QsBnyFa8MjKyvHr+ryGKP6IzjmJlNXjFFhwMHbawigA1fAdULIN1WXU9vSr",
+	"gCsH4sxlkluRss7f6jrsb2smwNRQrfvcrlP41LYoqShoceJ3gfc7Tf62NPlTB++GrCjQ5ElT/ww+PRKt",
+	"t+/Re1zm8kK7zklN51TQLEwHSb3ESnPDJjzzIeggBBxLiidXsPol3uBSlVvdYEapywrHjiKOU8HBiRrL",
+	"PcRVqILgwJlbg3SvcMXQL/U1MQWcVnQHKvD1QAXuuOIXCINg5/Faf8EdvBw1TfIaZwdxn2t8HkOfYcko",
+	"wdKZZda+Jj0O3B2hggzx/6p/H3Pt+yJoToW3blPWt0EXxH4UX0Yj/JwKWTCPbXUyV75xp47dMZ5bVsfq",
+	"1t3tYZVdw7EO0MZdy7FO2c+Qn1Z2z6BwFE591c5rYqZFT89E2rOm/OICGnpN54XJ7bE5wDZhXS2kIdbY",
+	"s0/sxxI/GwLxr6APU0oXLQs8TB5QDV2twJflOKJ3yfoOWc7jwEnLA0gywkQGfodDA7VOlZfAAMEz3GOn",
+	"LFVT6OpU5NJqbcmQTQQvzUhwk+yTI+vwvu/deynETLM8KyCsLLGFmYb+dj32JsRKyL1GGktVMm3UTFMb",
+	"7quKJVd6ZcQ4Sy6UFG6KMPWq3Rf4PJ7ydLK6FGGXSPjlnoZ2S9TV2aEmc82SF1ybLuxr9/l3rsIQ6kFg",
+	"JvICE5xSkbv2eguXbz/NtRYZuk04SwKGmrjeWizJuOEJNGpNkiSWeTZkxwNoWCvNkPYXMwCH7EPcybO4",
+	"MzweRHEHCTXuDOPO0bif/n//8/8ed6K4E4hCuOakGlw0KryEchAukIswRoyzKA46rMCtg/7gQffwsDu4",
+	"f95/NDw+HPa/7R0Ojv497nykgcfyvFyCzw48n+m8LFj3R9b9nsWdU2K0hK/9GHv9/+E87rA/nL58jifv",
+	"D8+/qx+6VhjSM7hUtX3aIkEPNpYkVMG1IRqgPctOAoKx6vwcIvPgKc0rbGeUT5UbpUYWa5PXHhyHyWv9",
+	"luS16yW4Ee8NRom6FTOi2Lh9lSWYw+sI5rBJMA9GfdF9yO+L7nF2nHYfZf1R98HocDwYH44fZAPeQk1E",
+	"G3UqqhHY7nT0oPfo4SHS0SdQ/w0m80WORiwD5hjLFSzwkFKbYuQEXZjIIYDZYm/CgI84NtLrNLsZtZqr",
+	"SPpIRyf2tALkDvZKn0uTF2EeHzRL13QK7hS6O4XuNhS6NxAO5HW1rsivxBfQ6eDA376X7eXcVKHMPas5",
+	"7K9CxkYISQuwA3LZiMxRm+KVvvU9K1PJfC3nUjuPmf3CRWmpdshmqij8t42iRvvUI4K1mLq9WJ6u1p7k",
+	"MhhqcC/Eruzvvs2xi8me1GASIBBey9aHqA+UQdYSCUMsL64pRdCXy1AAmqJaSRTLRowWgE/nMzZa2o+6",
+	"iFQF4kB1MxGV07g6DcAPhiCavEBsX6qFULIVcgeWvdW5OPhizkW381aTpCCUU1agWXZe0Vxt/+68kLcC",
+	"GHYnCj67KAASd2VWlr3s4FD0KdbrLPPzBoLMNpXbjo0c2uPV4F+xdLgmAQIElNJVaTX7YYPwyofZnqaC",
+	"yU4rAOTYBZtnGTS7W9Oe2GNvrHFWxnI7b+Vf3Dr+vuu2aRq7BY8dYdypt3c87bPgsF5Vh+tLlIY0UqnW",
+	"Mkd7HrYojD7ZAGjq65bRL5nrWOJXe+yUVTWhdf2vpiOeYGf/Tdl00FIZ0ulAncsN6Xc99tysYDd67dk5",
+	"SqcROd52QnQ8bUH/WqlDtZKK9FvsTOpegZ6vGvsYugqFiE35+y6/EP96dHj/6EG/349YPp3Ooe/FhoY7",
+	"f/HlkRv9XHZDXctpuxxYbjLlXS3scy5En3yTBHUoC8EviyXbS94cxJ1erxd3kqqdROJ+2g+ctMG+hlCJ",
+	"uQ6yC6aNZNej/jH7UZlYuoY1QS892jzElwLFtsfO7HrzAlweGqWetRbsJ4pcG+iFHUtfVht3Bl3nrwk7",
+	"Yq+67Gqbv76B++D4i3eGdpu8xmlzCzBb9IWb6Pf06BaVomuo46vVjt7mpO+k+h2iZlNm3jYgy6YzhdI1",
+	"wkTVQx+YmHEzqXgc3tRZBRK8eXH9DtrGQZaPxxsipZuqAaA3TmvhqVvyBOSuNgm61jBHbOzhJ1iCo0gw",
+	"QLnidAJUjdFfRWpY8iHGrtJxJ2Jx2OoGqjvjeuecuPMxEFbYeyoA89QTtdBYygp1Dw48JCwkiKWX66s1",
+	"BXbBAHqBHHtQD8OSA28rHtRqGmKZHNRtxRPUQVjy89tASzMLVV8CTLsWv8x50QsWEtE0YonANKoE+5gQ",
+	"avxyQmTSP+LqMF0cdlaKq1zNvaobuQdZlx0mPfYXb0+T2uge8BsHmhTXl5Cjo0rEQcvHY5+CHWx8rU/h",
+	"YJAwyaeAMuJu6cVyRWMNFFrsJiaqdCKXs5g3lFo3e7TPg7fH8rEyk7bV9cqcS3gniqgpjwgNV9dboRoX",
+	"nZIznkNMe3v4lNDZQBoXxbZj+Xk00e/sId8i6roGDMSvC6U1WG520kpKlE862tRil3bm08BDvoombUnc",
+	"tXzbTn1mde0ZKeam6jMLtOfD7tFvSHHuAnn8caUIHIhMzTrDDrFVIEH73U7II6sy7X7vkd3bNY/Uu6P5",
+	"hzqntOoSVstSnpCp6IH7ajttnk7JS8Saadfn8QCAHG9KN9PkQp+iAz93J/sTtGB75LdQ/0OS/mo6/+3P",
+	"907z/6duiYYsHnQqDy/35dT/66RoIXhmlbHfsllQWnlkbhx232FdsLyygbF1oVyvzC+2POtSBV5RoTxG",
+	"vlfC8C01M5Xtsc4wiqVXVqsAOi65tSDwXyJ7Z+ljSOuW7J9UOQNUiM1N/RO9WD7lZZGLsqJ7exAuxcwQ",
+	"GOLS/oD6O32RpQhuKYoxGwnmPg6KM6g+DQXbKjjkb0XFJ8wICC5ib4g0bD2g+VTEsh0GdMjsQCTCsJSq",
+	"KCwBOATPqmVqj/3kkYXo45VF6VIJXNWr3w7IgqXMgkyBXTFVV2KI6PigxDl002A2sdyDnNaS5xcTw4Kc",
+	"BbcY++RBfvn6nK3CVaPxsdK+zDeEJbG7HxHuJOzFmkbDZOv4ivZYQsCx0fs3Wk05rrd4QKu3UlNXZhvF",
+	"0rdJSxy0StJeymVHu8nVvW1b4bc3AswJYYaIYlbxgRwBWWbC5QqOZuT+JgoNoYKqVMHO0CcKHvXP+4+G",
+	"h4Ph8XHv/uHg3zuRv29kv/dtdjh+kA5Etz96yLvH4/ui+yg9zLoDfjQ6Tu9nD8S31gIDJ0Fn2LmYme6x",
+	"6lp+ZDkasrLhfbsWwdHvDAdRB9kDaMTAkqMOxlusJQVz8L+888iRkPTY2k6Y9h7kNLKHkbXXn0y4OZtB",
+	"efYoLwp7ypothY92w0W6xkHe5KW/Bbfx9tBDLnr9D9uh4a7v72/bve0VJGgJT2K/JlCvbbYA7GhzOk7B",
+	"5cWcXwiG91LY2aoM5dxa3D3mqn1ce36HWlu5R7QAwIjWdJYfcAifMVYHX9jU3xfGzVJueKEufqd5JXcn",
+	"bv2Ja+Z6GLfrYZYH/VA7IAsxmih1uf6I2NfpugXgnokAPH5T6toJS/RlPmN/ZEU+zQ1DDEvmoK+mgmOA",
+	"BUFTXJW+fUePnYm0FAbVe3CST9RCrssZe+Om8TtOGKM5bJst1tiOu4N9J0o35X8t1bz0xBKwBf8TOInW",
+	"OAguck2ArkzIjExKhaWZK2A/nHL/6ygbRLVmORMEkksATmwv+TnufBN33iZDihnZm/bh4EOYJbTp0CsL",
+	"hnZ+AZnoiQZGkUTIIWKJIH4yFUPMsM/pDa9fvfCiO4FaWAxRwG+WwwDMB2eFUjM0zF1sKpZFLi+7hUp5",
+	"wVTJ5jL/ZS7o7+cvGc+yUmhoyj0YJPuYQjZRGqKg6URArwvK0CqFVsWVyKJYckPzzUSR239U1jSXLAmg",
+	"art/FsskAoeGKZduLQHPyiFBUbsGVmFH0Yrhd2OJyxSA/4GHhJzd4GkpFEkOelKbvChYIbgLg+MrcDUh",
+	"fLEEyJXmJx1wXgRlpxBrRLtfZJhIDDW+Y1UCbQypsJGzUhlKac6R4YffRVRIJNZaqjOY9OB0cM/f055e",
+	"uK58KEoKSoR2H8TCXiw5s5OtvkkfoupjJhUrlLwQpWse2SKInsB4iI1/XWRiXhR1d8HTCsgvdAU46Iuf",
+	"O9903kadeWltd18nDlKFXttL1fQgnXCjwYpGBkN2evihs7CUG9084QdXapT4BdU7K9m1/IIJeZFLIRxu",
+	"D+jiUF5jFIPyHyvlqlE34dN2nsbWFj9tLO7ydo0xD29bOcCPZ+sU/fB0lMSzsRaA/GZJC4DxkNnBg6Mz",
+	"1yw8z77nCeVVhAyHuJzjKr4MDJ/AU+ZQ8EoqZ/qSBUC0YF8NuNlpc1/Je7KFjlJnOM/lay3uFLIvhlyE",
+	"h5Nxd2bbFbIWS+3gA/3rXZ59RJZqZViTuX4Hv+vqE2FHR6tv5EKfMAPRKav+LIUBfauyuED5arZwDl33",
+	"9GoXYUcpSnH2hvO+Fc0fRnlToUnPbXC2r0kLCDkloXv0Or+1uDrNbmenJT1357v8esjrqFdec7qjdpfL",
+	"K4GZp23YiJXvxWUiVlK415YjV52sz+24uEYp6X1NBeDj7+Jo3x3ML5Izf+2pvJkMIjCGeVsPI7KGULMW",
+	"RaZBuJ6EjRXBV4GQ1JjRTWjecfiuuDOExstJLAG6QVNnGX9Dj52yLIeNyryQ20vijpDwm33BmBdaJPvs",
+	"l7mYQ2fMQCHoNcL5UQjN3ha930IFiOVGHeA1wM7fqg5w45Y+uHarNq2a0UK7daoZ0bi0nSEs7O4WJU5/",
+	"O4vyi3FtMqfvuPedYvYPlTlJ0PufZnYdBIzg+sBZdTOyXOwRu1m7WwsKEUuHCgE4XHnY3gaQdmRGvp6J",
+	"WpByKDOAbAGQLcXGvLwmjPZdyOZ+7/E0msxy27haJc4CqfiPi8Vwp4h+VUiGNmq7fbV0B3528MFFo5x/",
+	"6Vob1T3gutxvtlk38aVhLAE6LAdeNlZFoRYQ9fIRMqveBp9zKQNO0w26WG0whh1L6Hw57rNOzfIT+8fl",
+	"MG4J7ljMV7F1s4rYb5erXC/k3c5/Gg868Md/92qNmw93XSrEf0Kj2ac8YNmN50kU5Q8DZj6S7LEF/d1Y",
+	"MsmNEdOZwW65pTCgKVZdXk9CJXIJWQqZg682DroQg/IQ5fZ3UigPBkGZ01jqm9CQunkGtQ5osifiyrxL",
+	"fGGBQ6DOM7bHdSzPDJcZLzPmcq0gtp4b7DvoPkARBLsK+74IAyCNS6ouFx6VTLPRMpa1wdiP29fyohQ8",
+	"WzI6iyIYEstKBVPvsdcaQvcYzB/n7xHIMpY+QwVLbwL9OxmDuZVAtaxRbMIRbjH4EEJKjparI4+l/fAM",
+	"2rRh/Tk1oMkLEYzOL+eMxJtdHoisem9My3ZC68ZYuiTXSuAhHQzZgtNKo2gU0kG6Vd8PZKDzAMVyD50T",
+	"sE9oS/hqjsT5lwLXEESC93vsR2qll3uTxUyEbC+UoKFeK1sHX1q2hkctonmcOK0ih2KXoAjkFh0cYYy4",
+	"OazXr144FSkcISQ2eADtBqvsZ/fTwfiB6B6NDnn3OH0ouo/G32bdAX8wsn/1x4c8ZKHHRxsrxxq4zL8L",
+	"rWGbsLYnyOVdP54vrHCcCYA2c+vvOuE1YDR38bRASpfoYoTrkxSADeWPUImvV8x/l2BIKS7Ugn1cCj2x",
+	"IoPyDckVTr2DMfuFsMDwhL83bHDMJmpeOpBMkvdRKOsd5w9kVZWp5xtDLFQs7bCgYglSbrz09D8nEdMz",
+	"nooKGmLoeQ1O5Z72Ql4VgOZ5T0exJIAQL/QAbm+Rm3Ti1JnqFZDiLZfgicLJc7tCMlOLHjulNgWYKeDW",
+	"wT9qR6qtIYetOHzSHqwwZRHhq6rOGXacbvCxVFeiLPjM1bYNwyTB3LDS7afD2JHUvQ2VJtrXVmEGxEY0",
+	"gwnoX8BG3Dapy1UuVmt555W/c2X9BuxMqDOtsowCAl3P9CeCF2byt/XIXJTPnAz6/VDLplUD6HkAmoLm",
+	"wxJw5ueUi55xw0dci9aEiO/hw5/zWNMX1uGs0ASstLC8/sZpR78v0rYUI9J5af8Y/vy27gq9ElLo0O+J",
+	"1EGkAqbg9pTisIyICFxmfMSS+/2jMButjTpeCZ7lNJivRCDUVhtKEKHhlUu51f8kpPJVuNka2gzpoUmc",
+	"9Qc/dEbQQ+p0bib2PYDPBA101sGRUT8zUE7g3xrVyEyl8ylhDmEy+wHorzSCtld5b3s64WaksP00IYkA",
+	"bP0myBKrZHq0tVUcOYcr02NYRLAoc0MKlUcfxgrZWK4FlGerePJ7WL0RsTlkP0QVWP0+ubS0U3ZiWYcZ",
+	"4TrAfwAF29XXg0pHk/YFwe0Tx2+A6r0Cis8Jh8+HVWceKi+CyRshXba7KbnUPMWaFRW2ix869x1sCp9n",
+	"BBNd1AZJlQzNIT4lFxYs/xKMhzXlVlDWBSVWrmDKA6Fgtk4EGi/0Nonlzw03XtUXcLFY9DRd9kWFqZoe",
+	"7DM9E2k+zoXuMehcF/oYeSyTlz+dnScu/kN9/8R7nppiCf3q1nfzd1VgWHmTmwrgI5akdtb9lXtr/ZTD",
+	"yt2pJG0rFEyBIzJwPMZytGS52Y+qN1tDRhs+nSVs77XM3/s+gbSpZLNhb5cWoyuWe8nVYVQNy4qeB8fu",
+	"8e9/OH3SPfv+dHD/QcQuxdJVLVV3djORqkxkbMZLQ4/5oi30cCaLiRbpuySC1g0fqkX52PvQmMfH3oeR",
+	"ypYfk/1azCzXsSSPXpOEWY2CYdWkwgZfhdIGW3PN01QIgBPFpkGD9+8ThFXJJTvsu4XrsVO5RCeiKLRg",
+	"ey5Uh+U6WMyW5aVITUTVwmpuIiZV0I9xH8aLZjKtmHiPPD3nBcADqPEY/KLOxo5osaqj4uc+5nlhxxW4",
+	"yK2Mtcb1lUBsRUAZRUQfu5GBNa7GBIwKHR3x9AVPq7kBBgBgqUPCTAXMndGy0dCxxgK8XtzOp66FJ6je",
+	"RPXdzfc4BYsCDCTRrCY6EvoEoIfUpZBMCpGJLHgjSbqPbz/+/wEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

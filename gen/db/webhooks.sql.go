@@ -167,6 +167,57 @@ func (q *Queries) WebhookDeliveryForSending(ctx context.Context, db DBTX, id int
 	return i, err
 }
 
+const webhookDeliveryGet = `-- name: WebhookDeliveryGet :one
+SELECT d.id, d.bot_id, d.event_id, e.type AS event_type, d.state, d.attempts, d.last_status,
+       d.last_error, d.last_latency_ms, d.next_attempt_at, d.created_at, d.updated_at
+FROM webhook_deliveries d
+JOIN webhooks w ON w.id = d.webhook_id
+JOIN bot_events e ON e.bot_id = d.bot_id AND e.id = d.event_id
+WHERE d.id = $1 AND d.webhook_id = $2 AND w.owner_id = $3
+`
+
+type WebhookDeliveryGetParams struct {
+	DeliveryID int64
+	WebhookID  uuid.UUID
+	Caller     uuid.UUID
+}
+
+type WebhookDeliveryGetRow struct {
+	ID            int64
+	BotID         uuid.UUID
+	EventID       int64
+	EventType     string
+	State         WebhookDeliveryState
+	Attempts      int32
+	LastStatus    *int32
+	LastError     *string
+	LastLatencyMs *int32
+	NextAttemptAt *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// One delivery of one of the caller's webhooks; no row for another webhook's delivery.
+func (q *Queries) WebhookDeliveryGet(ctx context.Context, db DBTX, arg WebhookDeliveryGetParams) (WebhookDeliveryGetRow, error) {
+	row := db.QueryRow(ctx, webhookDeliveryGet, arg.DeliveryID, arg.WebhookID, arg.Caller)
+	var i WebhookDeliveryGetRow
+	err := row.Scan(
+		&i.ID,
+		&i.BotID,
+		&i.EventID,
+		&i.EventType,
+		&i.State,
+		&i.Attempts,
+		&i.LastStatus,
+		&i.LastError,
+		&i.LastLatencyMs,
+		&i.NextAttemptAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const webhookDeliveryList = `-- name: WebhookDeliveryList :many
 SELECT d.id, d.bot_id, d.event_id, e.type AS event_type, d.state, d.attempts, d.last_status,
        d.last_error, d.last_latency_ms, d.next_attempt_at, d.created_at, d.updated_at
@@ -274,6 +325,93 @@ func (q *Queries) WebhookDeliveryRecord(ctx context.Context, db DBTX, arg Webhoo
 	return err
 }
 
+const webhookDeliveryRedeliver = `-- name: WebhookDeliveryRedeliver :one
+WITH delivery AS (
+    INSERT INTO webhook_deliveries (webhook_id, bot_id, event_id, next_attempt_at)
+    SELECT d.webhook_id, d.bot_id, d.event_id, now()
+    FROM webhook_deliveries d
+    JOIN webhooks w ON w.id = d.webhook_id
+    WHERE d.id = $1 AND d.webhook_id = $2 AND w.owner_id = $3 AND w.enabled
+    ON CONFLICT (webhook_id, bot_id, event_id) WHERE state = 'pending' DO NOTHING
+    RETURNING id, webhook_id, bot_id, event_id, state, attempts, last_status, last_error, last_latency_ms, next_attempt_at, created_at, updated_at
+), job AS (
+    INSERT INTO river_job (kind, queue, args, max_attempts)
+    SELECT 'webhook_delivery', 'webhooks', jsonb_build_object('delivery_id', delivery.id), 1000
+    FROM delivery
+)
+SELECT d.id, d.bot_id, d.event_id, e.type AS event_type, d.state, d.attempts, d.last_status,
+       d.last_error, d.last_latency_ms, d.next_attempt_at, d.created_at, d.updated_at
+FROM delivery d
+JOIN bot_events e ON e.bot_id = d.bot_id AND e.id = d.event_id
+`
+
+type WebhookDeliveryRedeliverParams struct {
+	DeliveryID int64
+	WebhookID  uuid.UUID
+	Caller     uuid.UUID
+}
+
+type WebhookDeliveryRedeliverRow struct {
+	ID            int64
+	BotID         uuid.UUID
+	EventID       int64
+	EventType     string
+	State         WebhookDeliveryState
+	Attempts      int32
+	LastStatus    *int32
+	LastError     *string
+	LastLatencyMs *int32
+	NextAttemptAt *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Queues the event of one of the caller's webhook's deliveries again, to the same webhook: a
+// new delivery and its River job (as the trigger bot_events_webhook writes them). Only while
+// the webhook is enabled and the event is not pending for it (webhook_deliveries_pending);
+// no row otherwise, and WebhookDeliveryRedeliverMiss tells why.
+func (q *Queries) WebhookDeliveryRedeliver(ctx context.Context, db DBTX, arg WebhookDeliveryRedeliverParams) (WebhookDeliveryRedeliverRow, error) {
+	row := db.QueryRow(ctx, webhookDeliveryRedeliver, arg.DeliveryID, arg.WebhookID, arg.Caller)
+	var i WebhookDeliveryRedeliverRow
+	err := row.Scan(
+		&i.ID,
+		&i.BotID,
+		&i.EventID,
+		&i.EventType,
+		&i.State,
+		&i.Attempts,
+		&i.LastStatus,
+		&i.LastError,
+		&i.LastLatencyMs,
+		&i.NextAttemptAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const webhookDeliveryRedeliverMiss = `-- name: WebhookDeliveryRedeliverMiss :one
+SELECT w.enabled
+FROM webhook_deliveries d
+JOIN webhooks w ON w.id = d.webhook_id
+WHERE d.id = $1 AND d.webhook_id = $2 AND w.owner_id = $3
+`
+
+type WebhookDeliveryRedeliverMissParams struct {
+	DeliveryID int64
+	WebhookID  uuid.UUID
+	Caller     uuid.UUID
+}
+
+// Why WebhookDeliveryRedeliver queued nothing: no row when the delivery is not one of the
+// caller's webhook's; otherwise whether the webhook is enabled.
+func (q *Queries) WebhookDeliveryRedeliverMiss(ctx context.Context, db DBTX, arg WebhookDeliveryRedeliverMissParams) (bool, error) {
+	row := db.QueryRow(ctx, webhookDeliveryRedeliverMiss, arg.DeliveryID, arg.WebhookID, arg.Caller)
+	var enabled bool
+	err := row.Scan(&enabled)
+	return enabled, err
+}
+
 const webhookGet = `-- name: WebhookGet :one
 SELECT id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at FROM webhooks WHERE id = $1 AND owner_id = $2
 `
@@ -348,6 +486,17 @@ func (q *Queries) WebhookList(ctx context.Context, db DBTX, arg WebhookListParam
 		return nil, err
 	}
 	return items, nil
+}
+
+const webhookQueueWake = `-- name: WebhookQueueWake :exec
+SELECT pg_notify(current_schema() || '.river_insert', '{"queue": "webhooks"}')
+`
+
+// What River's client sends on insert, so that a worker fetches a job written in SQL at once
+// rather than at its next poll.
+func (q *Queries) WebhookQueueWake(ctx context.Context, db DBTX) error {
+	_, err := db.Exec(ctx, webhookQueueWake)
+	return err
 }
 
 const webhookRotateSecret = `-- name: WebhookRotateSecret :one

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"strconv"
 
+	"github.com/google/uuid"
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/chatsphere/bots/gen/api"
@@ -44,7 +46,7 @@ func (h *Handler) CreateWebhook(ctx context.Context, req api.CreateWebhookReques
 	case err != nil:
 		return nil, err
 	}
-	headers := api.CreateWebhook201ResponseHeaders{Location: "/api/v1/webhooks/" + w.ID.String(), ETag: etag(w.Version)}
+	headers := api.CreateWebhook201ResponseHeaders{Location: webhookPath(w.ID), ETag: etag(w.Version)}
 	if replayed {
 		headers.IdempotentReplayed = new("true")
 	}
@@ -138,15 +140,56 @@ func (h *Handler) ListWebhookDeliveries(ctx context.Context, req api.ListWebhook
 	}
 	out := api.WebhookDeliveryList{Items: make([]api.WebhookDelivery, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
 	for i, d := range page.Items {
-		item := api.WebhookDelivery{Id: d.ID, BotId: d.BotID, EventId: d.EventID, EventType: api.BotEventType(d.EventType),
-			State: api.WebhookDeliveryState(d.State), Attempts: d.Attempts, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
-		item.LastStatus = orNull(d.LastStatus)
-		item.LastError = orNull(d.LastError)
-		item.LatencyMs = orNull(d.LatencyMs)
-		item.NextAttemptAt = orNull(d.NextAttemptAt)
-		out.Items[i] = item
+		out.Items[i] = deliveryToAPI(d)
 	}
 	return api.ListWebhookDeliveries200JSONResponse{Body: out}, nil
+}
+
+// GetWebhookDelivery answers with one delivery of one of the caller's webhooks.
+func (h *Handler) GetWebhookDelivery(ctx context.Context, req api.GetWebhookDeliveryRequestObject) (api.GetWebhookDeliveryResponseObject, error) {
+	d, err := h.webhooks.Delivery(ctx, auth.User(ctx), req.WebhookId, req.DeliveryId)
+	switch {
+	case errors.Is(err, webhook.ErrDeliveryNotFound):
+		return api.GetWebhookDelivery404ApplicationProblemPlusJSONResponse{DeliveryNotFoundApplicationProblemPlusJSONResponse: deliveryNotFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.GetWebhookDelivery200JSONResponse{Body: deliveryToAPI(d)}, nil
+}
+
+// RedeliverWebhookDelivery queues a delivery's event again to its webhook and answers with
+// the new delivery.
+func (h *Handler) RedeliverWebhookDelivery(ctx context.Context, req api.RedeliverWebhookDeliveryRequestObject) (api.RedeliverWebhookDeliveryResponseObject, error) {
+	d, err := h.webhooks.Redeliver(ctx, auth.User(ctx), req.WebhookId, req.DeliveryId)
+	switch {
+	case errors.Is(err, webhook.ErrDeliveryNotFound):
+		return api.RedeliverWebhookDelivery404ApplicationProblemPlusJSONResponse{DeliveryNotFoundApplicationProblemPlusJSONResponse: deliveryNotFound(ctx)}, nil
+	case errors.Is(err, webhook.ErrPending):
+		return api.RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse{RedeliveryConflictApplicationProblemPlusJSONResponse: api.RedeliveryConflictApplicationProblemPlusJSONResponse(newProblem(ctx, kindConflict,
+			"this event is still pending for this webhook; wait until its delivery is delivered or failed"))}, nil
+	case errors.Is(err, webhook.ErrDisabled):
+		return api.RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse{RedeliveryConflictApplicationProblemPlusJSONResponse: api.RedeliveryConflictApplicationProblemPlusJSONResponse(newProblem(ctx, kindConflict,
+			`the webhook is disabled; enable it first (PUT with "enabled": true)`))}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.RedeliverWebhookDelivery202JSONResponse{Body: deliveryToAPI(d), Headers: api.RedeliverWebhookDelivery202ResponseHeaders{
+		Location: webhookPath(req.WebhookId) + "/deliveries/" + strconv.FormatInt(d.ID, 10),
+	}}, nil
+}
+
+func deliveryToAPI(d webhook.Delivery) api.WebhookDelivery {
+	out := api.WebhookDelivery{Id: d.ID, BotId: d.BotID, EventId: d.EventID, EventType: api.BotEventType(d.EventType),
+		State: api.WebhookDeliveryState(d.State), Attempts: d.Attempts, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+	out.LastStatus = orNull(d.LastStatus)
+	out.LastError = orNull(d.LastError)
+	out.LatencyMs = orNull(d.LatencyMs)
+	out.NextAttemptAt = orNull(d.NextAttemptAt)
+	return out
+}
+
+func deliveryNotFound(ctx context.Context) api.DeliveryNotFoundApplicationProblemPlusJSONResponse {
+	return api.DeliveryNotFoundApplicationProblemPlusJSONResponse(newProblem(ctx, kindNotFound, "no delivery with this id for this webhook"))
 }
 
 // orNull is a nullable field of an answer: null for nil.
@@ -175,6 +218,9 @@ func webhookToAPI(w webhook.Webhook) api.Webhook {
 	}
 	return out
 }
+
+// webhookPath is the URL of a webhook.
+func webhookPath(id uuid.UUID) string { return "/api/v1/webhooks/" + id.String() }
 
 func webhookNotFound(ctx context.Context) api.WebhookNotFoundApplicationProblemPlusJSONResponse {
 	return api.WebhookNotFoundApplicationProblemPlusJSONResponse(newProblem(ctx, kindNotFound, "no webhook with this id"))

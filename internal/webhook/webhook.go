@@ -32,6 +32,13 @@ var (
 	// ErrNotFound means no webhook of the caller has this id: it does not exist or is
 	// another user's, which the caller cannot tell apart.
 	ErrNotFound = errors.New("webhook not found")
+	// ErrDeliveryNotFound means the caller has no webhook with this id, or the webhook has no
+	// delivery with this id.
+	ErrDeliveryNotFound = errors.New("delivery not found")
+	// ErrPending means the event is still pending for the webhook, so it is not queued again.
+	ErrPending = errors.New("the event is still pending for this webhook")
+	// ErrDisabled means the webhook is disabled, so it queues no deliveries.
+	ErrDisabled = errors.New("the webhook is disabled")
 )
 
 // PreconditionError means the webhook's version is not one the caller allowed (If-Match);
@@ -276,11 +283,65 @@ func (s *Service) Deliveries(ctx context.Context, caller, id uuid.UUID, skip, li
 	}
 	items := make([]Delivery, len(rows))
 	for i, r := range rows {
-		items[i] = Delivery{ID: r.ID, BotID: r.BotID, EventID: r.EventID, EventType: r.EventType, State: string(r.State),
-			Attempts: r.Attempts, LastStatus: r.LastStatus, LastError: r.LastError, LatencyMs: r.LastLatencyMs,
-			NextAttemptAt: r.NextAttemptAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		items[i] = deliveryFromDB(r)
 	}
 	return DeliveryPage{Items: items, Total: total}, nil
+}
+
+// Delivery returns one delivery of one of the caller's webhooks.
+func (s *Service) Delivery(ctx context.Context, caller, webhookID uuid.UUID, id int64) (Delivery, error) {
+	row, err := s.q.WebhookDeliveryGet(ctx, s.pool, db.WebhookDeliveryGetParams{DeliveryID: id, WebhookID: webhookID, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Delivery{}, ErrDeliveryNotFound
+	}
+	if err != nil {
+		return Delivery{}, fmt.Errorf("get delivery: %w", err)
+	}
+	return deliveryFromDB(db.WebhookDeliveryListRow(row)), nil
+}
+
+// Redeliver queues the event of one of the caller's webhook's deliveries again, to the same
+// webhook, and returns the new delivery. It is the same message, with the same webhook-id.
+// The webhook must be enabled (ErrDisabled) and the event not pending for it, by this
+// delivery or an earlier redelivery (ErrPending): one pending delivery of an event per
+// webhook, so that concurrent redeliveries queue it once.
+func (s *Service) Redeliver(ctx context.Context, caller, webhookID uuid.UUID, id int64) (Delivery, error) {
+	row, err := bots.InTx(ctx, s.pool, func(tx pgx.Tx) (db.WebhookDeliveryRedeliverRow, error) {
+		row, err := s.q.WebhookDeliveryRedeliver(ctx, tx, db.WebhookDeliveryRedeliverParams{DeliveryID: id, WebhookID: webhookID, Caller: caller})
+		if err != nil {
+			return row, err
+		}
+		return row, s.q.WebhookQueueWake(ctx, tx)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Delivery{}, s.notRedelivered(ctx, caller, webhookID, id)
+	}
+	if err != nil {
+		return Delivery{}, fmt.Errorf("redeliver: %w", err)
+	}
+	return deliveryFromDB(db.WebhookDeliveryListRow(row)), nil
+}
+
+// notRedelivered tells why a redelivery queued nothing: the delivery is not one of the
+// caller's webhook's (ErrDeliveryNotFound), the webhook is disabled (ErrDisabled), or else
+// the event is pending for it (ErrPending).
+func (s *Service) notRedelivered(ctx context.Context, caller, webhookID uuid.UUID, id int64) error {
+	enabled, err := s.q.WebhookDeliveryRedeliverMiss(ctx, s.pool, db.WebhookDeliveryRedeliverMissParams{DeliveryID: id, WebhookID: webhookID, Caller: caller})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return ErrDeliveryNotFound
+	case err != nil:
+		return fmt.Errorf("read delivery: %w", err)
+	case !enabled:
+		return ErrDisabled
+	}
+	return ErrPending
+}
+
+func deliveryFromDB(r db.WebhookDeliveryListRow) Delivery {
+	return Delivery{ID: r.ID, BotID: r.BotID, EventID: r.EventID, EventType: r.EventType, State: string(r.State),
+		Attempts: r.Attempts, LastStatus: r.LastStatus, LastError: r.LastError, LatencyMs: r.LastLatencyMs,
+		NextAttemptAt: r.NextAttemptAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // missed tells why a conditional write of a webhook matched no row: the webhook is not the

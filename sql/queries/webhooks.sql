@@ -93,3 +93,48 @@ LIMIT @lim OFFSET @off;
 SELECT (SELECT count(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id) AS total
 FROM webhooks w
 WHERE w.id = @webhook_id AND w.owner_id = @caller;
+
+-- name: WebhookDeliveryGet :one
+-- One delivery of one of the caller's webhooks; no row for another webhook's delivery.
+SELECT d.id, d.bot_id, d.event_id, e.type AS event_type, d.state, d.attempts, d.last_status,
+       d.last_error, d.last_latency_ms, d.next_attempt_at, d.created_at, d.updated_at
+FROM webhook_deliveries d
+JOIN webhooks w ON w.id = d.webhook_id
+JOIN bot_events e ON e.bot_id = d.bot_id AND e.id = d.event_id
+WHERE d.id = @delivery_id AND d.webhook_id = @webhook_id AND w.owner_id = @caller;
+
+-- name: WebhookDeliveryRedeliver :one
+-- Queues the event of one of the caller's webhook's deliveries again, to the same webhook: a
+-- new delivery and its River job (as the trigger bot_events_webhook writes them). Only while
+-- the webhook is enabled and the event is not pending for it (webhook_deliveries_pending);
+-- no row otherwise, and WebhookDeliveryRedeliverMiss tells why.
+WITH delivery AS (
+    INSERT INTO webhook_deliveries (webhook_id, bot_id, event_id, next_attempt_at)
+    SELECT d.webhook_id, d.bot_id, d.event_id, now()
+    FROM webhook_deliveries d
+    JOIN webhooks w ON w.id = d.webhook_id
+    WHERE d.id = @delivery_id AND d.webhook_id = @webhook_id AND w.owner_id = @caller AND w.enabled
+    ON CONFLICT (webhook_id, bot_id, event_id) WHERE state = 'pending' DO NOTHING
+    RETURNING *
+), job AS (
+    INSERT INTO river_job (kind, queue, args, max_attempts)
+    SELECT 'webhook_delivery', 'webhooks', jsonb_build_object('delivery_id', delivery.id), 1000
+    FROM delivery
+)
+SELECT d.id, d.bot_id, d.event_id, e.type AS event_type, d.state, d.attempts, d.last_status,
+       d.last_error, d.last_latency_ms, d.next_attempt_at, d.created_at, d.updated_at
+FROM delivery d
+JOIN bot_events e ON e.bot_id = d.bot_id AND e.id = d.event_id;
+
+-- name: WebhookDeliveryRedeliverMiss :one
+-- Why WebhookDeliveryRedeliver queued nothing: no row when the delivery is not one of the
+-- caller's webhook's; otherwise whether the webhook is enabled.
+SELECT w.enabled
+FROM webhook_deliveries d
+JOIN webhooks w ON w.id = d.webhook_id
+WHERE d.id = @delivery_id AND d.webhook_id = @webhook_id AND w.owner_id = @caller;
+
+-- name: WebhookQueueWake :exec
+-- What River's client sends on insert, so that a worker fetches a job written in SQL at once
+-- rather than at its next poll.
+SELECT pg_notify(current_schema() || '.river_insert', '{"queue": "webhooks"}');

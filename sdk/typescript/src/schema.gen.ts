@@ -650,6 +650,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description The delivery's id (its `id`). */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a delivery
+         * @description Returns one delivery of one of the caller's webhooks, with how its sending went so far:
+         *     poll it to follow a redelivery. A delivery of another webhook is `404`.
+         */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description The delivery's id (its `id`). */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery's event again
+         * @description Queues the event of a delivery again, to the same webhook, as a new delivery with
+         *     attempts and retries of its own; the delivery named keeps its record. The new
+         *     delivery is the same message: its `webhook-id` is still `evt_` and the event's id (as
+         *     Standard Webhooks has it for a message sent again), so a receiver that deduplicates by
+         *     `webhook-id` and has already processed the event drops it. Use it after fixing an
+         *     endpoint whose deliveries `failed`, or to have one processed again by a receiver that
+         *     dropped it.
+         *
+         *     `409` while the event is still pending for this webhook (the delivery named or an
+         *     earlier redelivery of it: wait for it to end), and while the webhook is disabled
+         *     (enable it first, with `PUT` and `"enabled": true`). Nothing is queued then.
+         */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/models": {
         parameters: {
             query?: never;
@@ -1616,6 +1677,35 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description No such webhook, another user's, or no such delivery of that webhook. */
+        DeliveryNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/not-found",
+                 *       "title": "Not Found",
+                 *       "status": 404,
+                 *       "detail": "no delivery with this id for this webhook"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The event is still pending for this webhook, or the webhook is disabled. Nothing was
+         *     queued.
+         */
+        RedeliveryConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /**
          * @description `If-Match` does not match the webhook's current ETag. Nothing was changed; `ETag` is the
          *     webhook's current ETag.
@@ -1799,6 +1889,8 @@ export interface components {
         IfNoneMatch: string;
         /** @description The webhook's id (its `id`), a UUID. */
         WebhookId: string;
+        /** @description The delivery's id (its `id`). */
+        DeliveryId: number;
         /**
          * @description One or more ETags of the webhook, comma-separated, or `*`, compared strongly. The write
          *     is carried out only if the webhook's current ETag is one of them (`*`: any); otherwise
@@ -3174,6 +3266,82 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["WebhookNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description The delivery's id (its `id`). */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["DeliveryNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description The delivery's id (its `id`). */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new delivery, queued; follow it at `Location`. */
+            202: {
+                headers: {
+                    /**
+                     * @description The URL of the new delivery.
+                     * @example /api/v1/webhooks/0d5c2f6e-3b1a-4c8e-9f7d-2a6b4c8e0f1a/deliveries/43
+                     */
+                    Location: string;
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["DeliveryNotFound"];
+            409: components["responses"]["RedeliveryConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
