@@ -888,15 +888,36 @@ type Webhook struct {
 	// Example: Pages the on-call engineer when a bot goes to error.
 	Description nullable.Nullable[WebhookDescription] `json:"description"`
 
+	// DisabledAt When the server disabled the webhook because its endpoint kept failing; `null` otherwise.
+	DisabledAt nullable.Nullable[time.Time] `json:"disabled_at,omitempty"`
+
+	// DisabledReason Why the server disabled the webhook: since when its endpoint fails, and the last
+	// error. `null` when it did not (a webhook you disabled yourself has none).
+	// Enabling the webhook (`PUT` with `"enabled": true`) clears it, with
+	// `failing_since` and `disabled_at`.
+	//
+	//
+	// Example: disabled automatically: every attempt since 2026-11-27T09:14:03Z has failed; the last error: the endpoint answered 503: upstream unavailable
+	DisabledReason nullable.Nullable[string] `json:"disabled_reason,omitempty"`
+
 	// Enabled Whether events are sent.
 	Enabled bool `json:"enabled"`
 
 	// Events The event types to send, or `["*"]` for every type, present and future.
 	//
 	// Example: ["bot.status_changed","version.created"]
-	Events    WebhookEvents      `json:"events"`
-	Id        openapi_types.UUID `json:"id"`
-	UpdatedAt time.Time          `json:"updated_at"`
+	Events WebhookEvents `json:"events"`
+
+	// FailingSince Since when every attempt to reach the endpoint has failed; `null` while the last
+	// attempt succeeded (or none was made). Once it is older than the server's
+	// `WEBHOOK_DISABLE_AFTER` (3 days unless configured), the next failed attempt
+	// disables the webhook.
+	//
+	//
+	// Example: 2026-11-27T09:14:03Z
+	FailingSince nullable.Nullable[time.Time] `json:"failing_since,omitempty"`
+	Id           openapi_types.UUID           `json:"id"`
+	UpdatedAt    time.Time                    `json:"updated_at"`
 
 	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
 	// private, link-local or unique-local IP address.
@@ -938,14 +959,35 @@ type WebhookCreated struct {
 	// Example: Pages the on-call engineer when a bot goes to error.
 	Description nullable.Nullable[WebhookDescription] `json:"description"`
 
+	// DisabledAt When the server disabled the webhook because its endpoint kept failing; `null` otherwise.
+	DisabledAt nullable.Nullable[time.Time] `json:"disabled_at,omitempty"`
+
+	// DisabledReason Why the server disabled the webhook: since when its endpoint fails, and the last
+	// error. `null` when it did not (a webhook you disabled yourself has none).
+	// Enabling the webhook (`PUT` with `"enabled": true`) clears it, with
+	// `failing_since` and `disabled_at`.
+	//
+	//
+	// Example: disabled automatically: every attempt since 2026-11-27T09:14:03Z has failed; the last error: the endpoint answered 503: upstream unavailable
+	DisabledReason nullable.Nullable[string] `json:"disabled_reason,omitempty"`
+
 	// Enabled Whether events are sent.
 	Enabled bool `json:"enabled"`
 
 	// Events The event types to send, or `["*"]` for every type, present and future.
 	//
 	// Example: ["bot.status_changed","version.created"]
-	Events WebhookEvents      `json:"events"`
-	Id     openapi_types.UUID `json:"id"`
+	Events WebhookEvents `json:"events"`
+
+	// FailingSince Since when every attempt to reach the endpoint has failed; `null` while the last
+	// attempt succeeded (or none was made). Once it is older than the server's
+	// `WEBHOOK_DISABLE_AFTER` (3 days unless configured), the next failed attempt
+	// disables the webhook.
+	//
+	//
+	// Example: 2026-11-27T09:14:03Z
+	FailingSince nullable.Nullable[time.Time] `json:"failing_since,omitempty"`
+	Id           openapi_types.UUID           `json:"id"`
 
 	// Secret The signing secret: `whsec_` and the base64 of 32 random bytes, the key of
 	// the signatures (base64-decode the part after `whsec_`). Shown only here.
@@ -1954,6 +1996,8 @@ type ClientInterface interface {
 	//
 	// Changes the fields sent; the others keep their values, and `"description": null`
 	// clears the description. A disabled webhook (`"enabled": false`) queues no deliveries.
+	// Enabling a disabled webhook clears `disabled_reason`, `disabled_at` and
+	// `failing_since`: its endpoint gets a fresh 3 days.
 	// With `If-Match`, the change happens only if the webhook's ETag still matches; `412`
 	// otherwise.
 	//
@@ -1966,6 +2010,8 @@ type ClientInterface interface {
 	//
 	// Changes the fields sent; the others keep their values, and `"description": null`
 	// clears the description. A disabled webhook (`"enabled": false`) queues no deliveries.
+	// Enabling a disabled webhook clears `disabled_reason`, `disabled_at` and
+	// `failing_since`: its endpoint gets a fresh 3 days.
 	// With `If-Match`, the change happens only if the webhook's ETag still matches; `412`
 	// otherwise.
 	//
@@ -2753,6 +2799,8 @@ func (c *Client) GetWebhook(ctx context.Context, webhookId WebhookId, reqEditors
 //
 // Changes the fields sent; the others keep their values, and `"description": null`
 // clears the description. A disabled webhook (`"enabled": false`) queues no deliveries.
+// Enabling a disabled webhook clears `disabled_reason`, `disabled_at` and
+// `failing_since`: its endpoint gets a fresh 3 days.
 // With `If-Match`, the change happens only if the webhook's ETag still matches; `412`
 // otherwise.
 //
@@ -2775,6 +2823,8 @@ func (c *Client) UpdateWebhookWithBody(ctx context.Context, webhookId WebhookId,
 //
 // Changes the fields sent; the others keep their values, and `"description": null`
 // clears the description. A disabled webhook (`"enabled": false`) queues no deliveries.
+// Enabling a disabled webhook clears `disabled_reason`, `disabled_at` and
+// `failing_since`: its endpoint gets a fresh 3 days.
 // With `If-Match`, the change happens only if the webhook's ETag still matches; `412`
 // otherwise.
 //
@@ -5343,6 +5393,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes the fields sent; the others keep their values, and `"description": null`
 	// clears the description. A disabled webhook (`"enabled": false`) queues no deliveries.
+	// Enabling a disabled webhook clears `disabled_reason`, `disabled_at` and
+	// `failing_since`: its endpoint gets a fresh 3 days.
 	// With `If-Match`, the change happens only if the webhook's ETag still matches; `412`
 	// otherwise.
 	//
@@ -5355,6 +5407,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Changes the fields sent; the others keep their values, and `"description": null`
 	// clears the description. A disabled webhook (`"enabled": false`) queues no deliveries.
+	// Enabling a disabled webhook clears `disabled_reason`, `disabled_at` and
+	// `failing_since`: its endpoint gets a fresh 3 days.
 	// With `If-Match`, the change happens only if the webhook's ETag still matches; `412`
 	// otherwise.
 	//
@@ -10774,6 +10828,8 @@ func (c *ClientWithResponses) GetWebhookWithResponse(ctx context.Context, webhoo
 //
 // Changes the fields sent; the others keep their values, and `"description": null`
 // clears the description. A disabled webhook (`"enabled": false`) queues no deliveries.
+// Enabling a disabled webhook clears `disabled_reason`, `disabled_at` and
+// `failing_since`: its endpoint gets a fresh 3 days.
 // With `If-Match`, the change happens only if the webhook's ETag still matches; `412`
 // otherwise.
 //
@@ -10792,6 +10848,8 @@ func (c *ClientWithResponses) UpdateWebhookWithBodyWithResponse(ctx context.Cont
 //
 // Changes the fields sent; the others keep their values, and `"description": null`
 // clears the description. A disabled webhook (`"enabled": false`) queues no deliveries.
+// Enabling a disabled webhook clears `disabled_reason`, `disabled_at` and
+// `failing_since`: its endpoint gets a fresh 3 days.
 // With `If-Match`, the change happens only if the webhook's ETag still matches; `412`
 // otherwise.
 //

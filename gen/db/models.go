@@ -328,6 +328,9 @@ type Webhook struct {
 	UpdatedAt      time.Time
 	PreviousSecret []byte
 	RotatedAt      *time.Time
+	FailingSince   *time.Time
+	DisabledAt     *time.Time
+	DisabledReason *string
 }
 
 type WebhookDelivery struct {

@@ -69,7 +69,8 @@ func (h *Handler) RotateWebhookSecret(ctx context.Context, req api.RotateWebhook
 func withSecret(w webhook.Webhook) api.WebhookCreated {
 	shown := webhookToAPI(w)
 	return api.WebhookCreated{Id: shown.Id, Url: shown.Url, Events: shown.Events, Description: shown.Description,
-		Enabled: shown.Enabled, CreatedAt: shown.CreatedAt, UpdatedAt: shown.UpdatedAt, Secret: w.SecretString()}
+		Enabled: shown.Enabled, FailingSince: shown.FailingSince, DisabledAt: shown.DisabledAt, DisabledReason: shown.DisabledReason,
+		CreatedAt: shown.CreatedAt, UpdatedAt: shown.UpdatedAt, Secret: w.SecretString()}
 }
 
 // GetWebhook returns one of the caller's webhooks.
@@ -211,12 +212,9 @@ func webhookIfMatch(header *string) *webhook.Precondition {
 }
 
 func webhookToAPI(w webhook.Webhook) api.Webhook {
-	out := api.Webhook{Id: w.ID, Url: w.URL, Events: w.Events, Enabled: w.Enabled, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
-	out.Description.SetNull()
-	if w.Description != nil {
-		out.Description.Set(*w.Description)
-	}
-	return out
+	return api.Webhook{Id: w.ID, Url: w.URL, Events: w.Events, Description: orNull(w.Description), Enabled: w.Enabled,
+		FailingSince: orNull(w.FailingSince), DisabledAt: orNull(w.DisabledAt), DisabledReason: orNull(w.DisabledReason),
+		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
 
 // webhookPath is the URL of a webhook.

@@ -54,16 +54,22 @@ const SecretBytes = 32
 const secretPrefix = "whsec_"
 
 // Webhook is one registered endpoint. Secret is the signing key; only a create shows it.
+// FailingSince is when the current run of failed attempts began (nil while the last attempt
+// succeeded); DisabledAt and DisabledReason say when and why the worker disabled the webhook
+// because that run lasted Config.DisableAfter.
 type Webhook struct {
-	ID          uuid.UUID
-	URL         string
-	Events      []string
-	Description *string
-	Enabled     bool
-	Version     int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	Secret      []byte
+	ID             uuid.UUID
+	URL            string
+	Events         []string
+	Description    *string
+	Enabled        bool
+	FailingSince   *time.Time
+	DisabledAt     *time.Time
+	DisabledReason *string
+	Version        int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Secret         []byte
 }
 
 // SecretString is the webhook's secret as its owner receives it: whsec_ and the key in base64.
@@ -146,15 +152,18 @@ func (s *Service) Create(ctx context.Context, caller uuid.UUID, key string, hash
 // the first answer did), times to the nanosecond. It converts to and from Webhook, so the two
 // cannot drift.
 type keptWebhook struct {
-	ID          uuid.UUID `json:"id"`
-	URL         string    `json:"url"`
-	Events      []string  `json:"events"`
-	Description *string   `json:"description"`
-	Enabled     bool      `json:"enabled"`
-	Version     int64     `json:"version"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-	Secret      []byte    `json:"secret"`
+	ID             uuid.UUID  `json:"id"`
+	URL            string     `json:"url"`
+	Events         []string   `json:"events"`
+	Description    *string    `json:"description"`
+	Enabled        bool       `json:"enabled"`
+	FailingSince   *time.Time `json:"failing_since"`
+	DisabledAt     *time.Time `json:"disabled_at"`
+	DisabledReason *string    `json:"disabled_reason"`
+	Version        int64      `json:"version"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+	Secret         []byte     `json:"secret"`
 }
 
 // RotateSecret gives one of the caller's webhooks a new secret, which signs every attempt
@@ -368,6 +377,7 @@ func (p *Precondition) versions() (bool, []int64) {
 
 func fromDB(r db.Webhook) Webhook {
 	return Webhook{ID: r.ID, URL: r.Url, Events: r.Events, Description: r.Description, Enabled: r.Enabled,
+		FailingSince: r.FailingSince, DisabledAt: r.DisabledAt, DisabledReason: r.DisabledReason,
 		Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Secret: r.Secret}
 }
 

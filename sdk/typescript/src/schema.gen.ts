@@ -582,6 +582,8 @@ export interface paths {
          * Change a webhook
          * @description Changes the fields sent; the others keep their values, and `"description": null`
          *     clears the description. A disabled webhook (`"enabled": false`) queues no deliveries.
+         *     Enabling a disabled webhook clears `disabled_reason`, `disabled_at` and
+         *     `failing_since`: its endpoint gets a fresh 3 days.
          *     With `If-Match`, the change happens only if the webhook's ETag still matches; `412`
          *     otherwise.
          */
@@ -1332,6 +1334,28 @@ export interface components {
             description: components["schemas"]["WebhookDescription"];
             /** @description Whether events are sent. */
             enabled: boolean;
+            /**
+             * Format: date-time
+             * @description Since when every attempt to reach the endpoint has failed; `null` while the last
+             *     attempt succeeded (or none was made). Once it is older than the server's
+             *     `WEBHOOK_DISABLE_AFTER` (3 days unless configured), the next failed attempt
+             *     disables the webhook.
+             * @example 2026-11-27T09:14:03Z
+             */
+            readonly failing_since: string | null;
+            /**
+             * Format: date-time
+             * @description When the server disabled the webhook because its endpoint kept failing; `null` otherwise.
+             */
+            readonly disabled_at: string | null;
+            /**
+             * @description Why the server disabled the webhook: since when its endpoint fails, and the last
+             *     error. `null` when it did not (a webhook you disabled yourself has none).
+             *     Enabling the webhook (`PUT` with `"enabled": true`) clears it, with
+             *     `failing_since` and `disabled_at`.
+             * @example disabled automatically: every attempt since 2026-11-27T09:14:03Z has failed; the last error: the endpoint answered 503: upstream unavailable
+             */
+            readonly disabled_reason: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
