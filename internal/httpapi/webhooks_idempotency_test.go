@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
@@ -92,16 +91,10 @@ func TestIdempotentWebhookCreate(t *testing.T) {
 		e := e.authzFor(t)
 		u := newUser(t)
 		key := uuid.NewString()
-		// Hold the key's lock as the first request would while it runs.
-		tx, err := e.pool.Begin(context.Background())
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
-		_, err = tx.Exec(context.Background(),
-			"SELECT pg_advisory_xact_lock(hashtextextended(concat($1::uuid, ':webhook:', $2::text), 0))", u.id, key)
-		require.NoError(t, err)
+		release := e.holdKey(u, "webhook", key)
 		p := e.postWithKey(u, "/api/v1/webhooks", key, body).problem(t, http.StatusConflict)
 		require.Equal(t, "/problems/idempotency-key-in-use", p.Type)
-		require.NoError(t, tx.Rollback(context.Background()))
+		release()
 		require.Zero(t, e.countWebhooks(u))
 		require.Equal(t, http.StatusCreated, e.postWithKey(u, "/api/v1/webhooks", key, body).code)
 	})
@@ -125,23 +118,7 @@ func TestIdempotentWebhookCreate(t *testing.T) {
 		e := e.authzFor(t)
 		u := newUser(t)
 		key := uuid.NewString()
-		const n = 10
-		retries := make([]request, n)
-		for i := range retries {
-			retries[i] = request{method: http.MethodPost, path: "/api/v1/webhooks", as: &u,
-				body: `{"url":"https://hooks.example.com/race","events":["*"]}`, header: map[string]string{"Idempotency-Key": key}}
-		}
-		var created []string
-		for _, res := range e.race(retries) {
-			require.Contains(t, []int{http.StatusCreated, http.StatusConflict}, res.code)
-			if res.code == http.StatusCreated {
-				created = append(created, res.header.Get("Location"))
-			}
-		}
-		require.NotEmpty(t, created)
-		for _, loc := range created {
-			require.Equal(t, created[0], loc, "every 201 names the one webhook")
-		}
+		e.raceRetries(u, "/api/v1/webhooks", `{"url":"https://hooks.example.com/race","events":["*"]}`, key, 10)
 		require.Equal(t, 1, e.countWebhooks(u))
 	})
 }
