@@ -1043,14 +1043,16 @@ type WebhookDelivery struct {
 	// NextAttemptAt When a pending delivery is tried next; `null` once it is not pending.
 	NextAttemptAt nullable.Nullable[time.Time] `json:"next_attempt_at"`
 
-	// State `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`).
+	// State `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`);
+	// also `failed` when its webhook was disabled first (`last_error` says so).
 	State WebhookDeliveryState `json:"state"`
 
 	// UpdatedAt When its last attempt was recorded.
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// WebhookDeliveryState `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`).
+// WebhookDeliveryState `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`);
+// also `failed` when its webhook was disabled first (`last_error` says so).
 type WebhookDeliveryState string
 
 // WebhookDeliveryList One page of a webhook's deliveries, newest first.

@@ -113,3 +113,37 @@ func TestWebhookRunOfFailuresStartsOnceAndEndsOnSuccess(t *testing.T) {
 	require.True(t, after.Enabled)
 	require.True(t, after.DisabledReason.IsNull())
 }
+
+// An attempt recorded while the owner enables the webhook (or another attempt is recorded)
+// judges the webhook as that write left it, not as it was when the record began.
+func TestWebhookRecordSeesTheWebhookAsAConcurrentWriteLeftIt(t *testing.T) {
+	t.Parallel()
+	cfg := testWebhooks
+	cfg.DisableAfter = 72 * time.Hour
+	cfg.RetryFor = time.Nanosecond
+	e := setupWith(t, envConfig{webhooks: &cfg})
+	ctx := context.Background()
+	u := newUser(t)
+	rcv := newReceiver(t, http.StatusServiceUnavailable)
+	hook := e.register(u, rcv.url, "bot.created")
+	e.backdate(hook, 73*time.Hour)
+
+	// A write that ends the run of failures, not committed yet.
+	tx, err := e.pool.Begin(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	_, err = tx.Exec(ctx, `UPDATE webhooks SET failing_since = NULL WHERE id = $1`, hook.Id)
+	require.NoError(t, err)
+
+	e.createBot(u, map[string]any{"name": "Failing meanwhile"})
+	waitUntil(t, "the failed attempt's record waits for the write", func() bool {
+		return e.count(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%WebhookDeliveryRecord%'`) == 1
+	})
+	require.NoError(t, tx.Commit(ctx))
+
+	waitUntil(t, "the delivery fails", func() bool { d := e.deliveries(hook.Id); return len(d) == 1 && d[0].State == "failed" })
+	got := e.getWebhook(u, hook)
+	require.True(t, got.Enabled, "the run the write ended does not disable the webhook")
+	require.True(t, got.DisabledReason.IsNull())
+	require.WithinDuration(t, time.Now(), got.FailingSince.MustGet(), time.Minute, "the failure starts a new run")
+}

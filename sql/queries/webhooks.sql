@@ -96,6 +96,9 @@ WITH delivery AS (
            (w.enabled AND NOT sqlc.narg(endpoint_ok)::boolean AND @disable_after_seconds::double precision > 0
                AND w.failing_since <= now() - make_interval(secs => @disable_after_seconds::double precision)) IS TRUE AS disable
     FROM webhooks w JOIN delivery ON w.id = delivery.webhook_id
+    -- The webhook as it is now, after any write this one waited for (another attempt's
+    -- record, an owner enabling it), rather than as the statement began.
+    FOR UPDATE OF w
 ), changed AS (
     UPDATE webhooks w SET
         failing_since   = s.failing_since,

@@ -1408,7 +1408,8 @@ export interface components {
             event_id: number;
             event_type: components["schemas"]["BotEventType"];
             /**
-             * @description `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`).
+             * @description `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`);
+             *     also `failed` when its webhook was disabled first (`last_error` says so).
              * @enum {string}
              */
             state: "pending" | "delivered" | "failed";
