@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/api"
@@ -21,13 +22,8 @@ func (e *env) deliveryIDs(webhookID uuid.UUID) []int64 {
 	e.t.Helper()
 	rows, err := e.pool.Query(context.Background(), `SELECT id FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY id`, webhookID)
 	require.NoError(e.t, err)
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		require.NoError(e.t, rows.Scan(&id))
-		ids = append(ids, id)
-	}
-	require.NoError(e.t, rows.Err())
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	require.NoError(e.t, err)
 	return ids
 }
 
