@@ -894,15 +894,36 @@ type Webhook struct {
 	// Example: Pages the on-call engineer when a bot goes to error.
 	Description nullable.Nullable[WebhookDescription] `json:"description"`
 
+	// DisabledAt When the server disabled the webhook because its endpoint kept failing; `null` otherwise.
+	DisabledAt nullable.Nullable[time.Time] `json:"disabled_at,omitempty"`
+
+	// DisabledReason Why the server disabled the webhook: since when its endpoint fails, and the last
+	// error. `null` when it did not (a webhook you disabled yourself has none).
+	// Enabling the webhook (`PUT` with `"enabled": true`) clears it, with
+	// `failing_since` and `disabled_at`.
+	//
+	//
+	// Example: disabled automatically: every attempt since 2026-11-27T09:14:03Z has failed; the last error: the endpoint answered 503: upstream unavailable
+	DisabledReason nullable.Nullable[string] `json:"disabled_reason,omitempty"`
+
 	// Enabled Whether events are sent.
 	Enabled bool `json:"enabled"`
 
 	// Events The event types to send, or `["*"]` for every type, present and future.
 	//
 	// Example: ["bot.status_changed","version.created"]
-	Events    WebhookEvents      `json:"events"`
-	Id        openapi_types.UUID `json:"id"`
-	UpdatedAt time.Time          `json:"updated_at"`
+	Events WebhookEvents `json:"events"`
+
+	// FailingSince Since when every attempt to reach the endpoint has failed; `null` while the last
+	// attempt succeeded (or none was made). Once it is older than the server's
+	// `WEBHOOK_DISABLE_AFTER` (3 days unless configured), the next failed attempt
+	// disables the webhook.
+	//
+	//
+	// Example: 2026-11-27T09:14:03Z
+	FailingSince nullable.Nullable[time.Time] `json:"failing_since,omitempty"`
+	Id           openapi_types.UUID           `json:"id"`
+	UpdatedAt    time.Time                    `json:"updated_at"`
 
 	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
 	// private, link-local or unique-local IP address.
@@ -944,14 +965,35 @@ type WebhookCreated struct {
 	// Example: Pages the on-call engineer when a bot goes to error.
 	Description nullable.Nullable[WebhookDescription] `json:"description"`
 
+	// DisabledAt When the server disabled the webhook because its endpoint kept failing; `null` otherwise.
+	DisabledAt nullable.Nullable[time.Time] `json:"disabled_at,omitempty"`
+
+	// DisabledReason Why the server disabled the webhook: since when its endpoint fails, and the last
+	// error. `null` when it did not (a webhook you disabled yourself has none).
+	// Enabling the webhook (`PUT` with `"enabled": true`) clears it, with
+	// `failing_since` and `disabled_at`.
+	//
+	//
+	// Example: disabled automatically: every attempt since 2026-11-27T09:14:03Z has failed; the last error: the endpoint answered 503: upstream unavailable
+	DisabledReason nullable.Nullable[string] `json:"disabled_reason,omitempty"`
+
 	// Enabled Whether events are sent.
 	Enabled bool `json:"enabled"`
 
 	// Events The event types to send, or `["*"]` for every type, present and future.
 	//
 	// Example: ["bot.status_changed","version.created"]
-	Events WebhookEvents      `json:"events"`
-	Id     openapi_types.UUID `json:"id"`
+	Events WebhookEvents `json:"events"`
+
+	// FailingSince Since when every attempt to reach the endpoint has failed; `null` while the last
+	// attempt succeeded (or none was made). Once it is older than the server's
+	// `WEBHOOK_DISABLE_AFTER` (3 days unless configured), the next failed attempt
+	// disables the webhook.
+	//
+	//
+	// Example: 2026-11-27T09:14:03Z
+	FailingSince nullable.Nullable[time.Time] `json:"failing_since,omitempty"`
+	Id           openapi_types.UUID           `json:"id"`
 
 	// Secret The signing secret: `whsec_` and the base64 of 32 random bytes, the key of
 	// the signatures (base64-decode the part after `whsec_`). Shown only here.
@@ -1007,14 +1049,16 @@ type WebhookDelivery struct {
 	// NextAttemptAt When a pending delivery is tried next; `null` once it is not pending.
 	NextAttemptAt nullable.Nullable[time.Time] `json:"next_attempt_at"`
 
-	// State `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`).
+	// State `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`);
+	// also `failed` when its webhook was disabled first (`last_error` says so).
 	State WebhookDeliveryState `json:"state"`
 
 	// UpdatedAt When its last attempt was recorded.
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// WebhookDeliveryState `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`).
+// WebhookDeliveryState `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`);
+// also `failed` when its webhook was disabled first (`last_error` says so).
 type WebhookDeliveryState string
 
 // WebhookDeliveryList One page of a webhook's deliveries, newest first.
@@ -1096,6 +1140,9 @@ type AliasName = string
 // BotId defines model for BotId.
 type BotId = openapi_types.UUID
 
+// DeliveryId defines model for DeliveryId.
+type DeliveryId = int64
+
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
@@ -1126,8 +1173,14 @@ type BadRequest = Problem
 // Conflict An RFC 9457 problem detail.
 type Conflict = Problem
 
+// DeliveryNotFound An RFC 9457 problem detail.
+type DeliveryNotFound = Problem
+
 // Forbidden An RFC 9457 problem detail.
 type Forbidden = Problem
+
+// IdempotencyKeyInUse An RFC 9457 problem detail.
+type IdempotencyKeyInUse = Problem
 
 // InternalError An RFC 9457 problem detail.
 type InternalError = Problem
@@ -1143,6 +1196,9 @@ type PreconditionFailed = Problem
 
 // PreconditionRequired An RFC 9457 problem detail.
 type PreconditionRequired = Problem
+
+// RedeliveryConflict An RFC 9457 problem detail.
+type RedeliveryConflict = Problem
 
 // ServiceUnavailable An RFC 9457 problem detail.
 type ServiceUnavailable = Problem
@@ -1208,7 +1264,8 @@ type CreateBotParams struct {
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
 	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
-	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+	// or webhook. Bots and webhooks have keys of their own.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1328,7 +1385,8 @@ type DuplicateBotParams struct {
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
 	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
-	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+	// or webhook. Bots and webhooks have keys of their own.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1405,6 +1463,19 @@ type ListWebhooksParams struct {
 
 	// Limit The largest number of items on the page.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// CreateWebhookParams defines parameters for CreateWebhook.
+type CreateWebhookParams struct {
+	// IdempotencyKey Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
+	// retry by the same user with the same key and the same request within 24 hours answers
+	// the first response again (status, body, `Location`) and creates nothing. The same key
+	// with a different request: `422`. A retry while the first request is still running:
+	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
+	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+	// or webhook. Bots and webhooks have keys of their own.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // DeleteWebhookParams defines parameters for DeleteWebhook.
@@ -1523,7 +1594,7 @@ type ServerInterface interface {
 	ListWebhooks(ctx echo.Context, params ListWebhooksParams) error
 	// CreateWebhook Register a webhook
 	// (POST /api/v1/webhooks)
-	CreateWebhook(ctx echo.Context) error
+	CreateWebhook(ctx echo.Context, params CreateWebhookParams) error
 	// DeleteWebhook Delete a webhook
 	// (DELETE /api/v1/webhooks/{webhook_id})
 	DeleteWebhook(ctx echo.Context, webhookId WebhookId, params DeleteWebhookParams) error
@@ -1536,6 +1607,12 @@ type ServerInterface interface {
 	// ListWebhookDeliveries List a webhook's deliveries
 	// (GET /api/v1/webhooks/{webhook_id}/deliveries)
 	ListWebhookDeliveries(ctx echo.Context, webhookId WebhookId, params ListWebhookDeliveriesParams) error
+	// GetWebhookDelivery Get a delivery
+	// (GET /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id})
+	GetWebhookDelivery(ctx echo.Context, webhookId WebhookId, deliveryId DeliveryId) error
+	// RedeliverWebhookDelivery Send a delivery's event again
+	// (POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver)
+	RedeliverWebhookDelivery(ctx echo.Context, webhookId WebhookId, deliveryId DeliveryId) error
 	// RotateWebhookSecret Give a webhook a new secret
 	// (POST /api/v1/webhooks/{webhook_id}/rotate-secret)
 	RotateWebhookSecret(ctx echo.Context, webhookId WebhookId) error
@@ -2435,8 +2512,28 @@ func (w *ServerInterfaceWrapper) ListWebhooks(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) CreateWebhook(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateWebhookParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.CreateWebhook(ctx)
+	err = w.Handler.CreateWebhook(ctx, params)
 	return err
 }
 
@@ -2560,6 +2657,54 @@ func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
 	return err
 }
 
+// GetWebhookDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebhookDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// ------------- Path parameter "delivery_id" -------------
+	var deliveryId DeliveryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "delivery_id", ctx.Param("delivery_id"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter delivery_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebhookDelivery(ctx, webhookId, deliveryId)
+	return err
+}
+
+// RedeliverWebhookDelivery converts echo context to params.
+func (w *ServerInterfaceWrapper) RedeliverWebhookDelivery(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "webhook_id" -------------
+	var webhookId WebhookId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "webhook_id", ctx.Param("webhook_id"), &webhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook_id: %s", err))
+	}
+
+	// ------------- Path parameter "delivery_id" -------------
+	var deliveryId DeliveryId
+
+	err = runtime.BindStyledParameterWithOptions("simple", "delivery_id", ctx.Param("delivery_id"), &deliveryId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter delivery_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RedeliverWebhookDelivery(ctx, webhookId, deliveryId)
+	return err
+}
+
 // RotateWebhookSecret converts echo context to params.
 func (w *ServerInterfaceWrapper) RotateWebhookSecret(ctx echo.Context) error {
 	var err error
@@ -2669,6 +2814,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PUT(options.BaseURL+"/api/v1/webhooks/:webhook_id", wrapper.UpdateWebhook, options.OperationMiddlewares["updateWebhook"]...)
 	router.POST(options.BaseURL+"/api/v1/webhooks/:webhook_id/rotate-secret", wrapper.RotateWebhookSecret, options.OperationMiddlewares["rotateWebhookSecret"]...)
 	router.GET(options.BaseURL+"/api/v1/webhooks/:webhook_id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
+	router.GET(options.BaseURL+"/api/v1/webhooks/:webhook_id/deliveries/:delivery_id", wrapper.GetWebhookDelivery, options.OperationMiddlewares["getWebhookDelivery"]...)
+	router.POST(options.BaseURL+"/api/v1/webhooks/:webhook_id/deliveries/:delivery_id/redeliver", wrapper.RedeliverWebhookDelivery, options.OperationMiddlewares["redeliverWebhookDelivery"]...)
 	router.GET(options.BaseURL+"/api/v1/models", wrapper.ListModels, options.OperationMiddlewares["listModels"]...)
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealth, options.OperationMiddlewares["getHealth"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadiness, options.OperationMiddlewares["getReadiness"]...)
@@ -2688,7 +2835,11 @@ type BadRequestApplicationProblemPlusJSONResponse Problem
 
 type ConflictApplicationProblemPlusJSONResponse Problem
 
+type DeliveryNotFoundApplicationProblemPlusJSONResponse Problem
+
 type ForbiddenApplicationProblemPlusJSONResponse Problem
+
+type IdempotencyKeyInUseApplicationProblemPlusJSONResponse Problem
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
@@ -2714,6 +2865,8 @@ type PreconditionFailedApplicationProblemPlusJSONResponse struct {
 }
 
 type PreconditionRequiredApplicationProblemPlusJSONResponse Problem
+
+type RedeliveryConflictApplicationProblemPlusJSONResponse Problem
 
 type ServiceUnavailableResponseHeaders struct {
 	RetryAfter *int
@@ -2948,9 +3101,10 @@ type CreateBotResponseObject interface {
 }
 
 type CreateBot201ResponseHeaders struct {
-	CacheControl *string
-	ETag         string
-	Location     string
+	CacheControl       *string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateBot201JSONResponse struct {
@@ -2969,6 +3123,9 @@ func (response CreateBot201JSONResponse) VisitCreateBotResponse(w http.ResponseW
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -5130,9 +5287,10 @@ type DuplicateBotResponseObject interface {
 }
 
 type DuplicateBot201ResponseHeaders struct {
-	CacheControl *string
-	ETag         string
-	Location     string
+	CacheControl       *string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type DuplicateBot201JSONResponse struct {
@@ -5151,6 +5309,9 @@ func (response DuplicateBot201JSONResponse) VisitDuplicateBotResponse(w http.Res
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -7502,7 +7663,8 @@ func (response ListWebhooks503ApplicationProblemPlusJSONResponse) VisitListWebho
 }
 
 type CreateWebhookRequestObject struct {
-	Body *CreateWebhookJSONRequestBody
+	Params CreateWebhookParams
+	Body   *CreateWebhookJSONRequestBody
 }
 
 type CreateWebhookResponseObject interface {
@@ -7510,9 +7672,10 @@ type CreateWebhookResponseObject interface {
 }
 
 type CreateWebhook201ResponseHeaders struct {
-	CacheControl *string
-	ETag         string
-	Location     string
+	CacheControl       *string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
 }
 
 type CreateWebhook201JSONResponse struct {
@@ -7531,6 +7694,9 @@ func (response CreateWebhook201JSONResponse) VisitCreateWebhookResponse(w http.R
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
 	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	if response.Headers.IdempotentReplayed != nil {
+		w.Header().Set("Idempotent-Replayed", fmt.Sprint(*response.Headers.IdempotentReplayed))
+	}
 	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -7568,6 +7734,22 @@ func (response CreateWebhook401ApplicationProblemPlusJSONResponse) VisitCreateWe
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhook409ApplicationProblemPlusJSONResponse struct {
+	IdempotencyKeyInUseApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhook409ApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8455,6 +8637,402 @@ func (response ListWebhookDeliveries503ApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type GetWebhookDeliveryRequestObject struct {
+	WebhookId  WebhookId  `json:"webhook_id"`
+	DeliveryId DeliveryId `json:"delivery_id"`
+}
+
+type GetWebhookDeliveryResponseObject interface {
+	VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error
+}
+
+type GetWebhookDelivery200ResponseHeaders struct {
+	CacheControl *string
+}
+
+type GetWebhookDelivery200JSONResponse struct {
+	Body    WebhookDelivery
+	Headers GetWebhookDelivery200ResponseHeaders
+}
+
+func (response GetWebhookDelivery200JSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery400ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery401ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery404ApplicationProblemPlusJSONResponse struct {
+	DeliveryNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery404ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery413ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery415ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery422ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery429ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery500ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookDelivery503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookDelivery503ApplicationProblemPlusJSONResponse) VisitGetWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDeliveryRequestObject struct {
+	WebhookId  WebhookId  `json:"webhook_id"`
+	DeliveryId DeliveryId `json:"delivery_id"`
+}
+
+type RedeliverWebhookDeliveryResponseObject interface {
+	VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error
+}
+
+type RedeliverWebhookDelivery202ResponseHeaders struct {
+	CacheControl *string
+	Location     string
+}
+
+type RedeliverWebhookDelivery202JSONResponse struct {
+	Body    WebhookDelivery
+	Headers RedeliverWebhookDelivery202ResponseHeaders
+}
+
+func (response RedeliverWebhookDelivery202JSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.CacheControl != nil {
+		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
+	}
+	w.Header().Set("Location", fmt.Sprint(response.Headers.Location))
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery400ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery401ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery404ApplicationProblemPlusJSONResponse struct {
+	DeliveryNotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery404ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse struct {
+	RedeliveryConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery413ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery415ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.AcceptEncoding != nil {
+		w.Header().Set("Accept-Encoding", fmt.Sprint(*response.Headers.AcceptEncoding))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery422ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery429ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery500ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RedeliverWebhookDelivery503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RedeliverWebhookDelivery503ApplicationProblemPlusJSONResponse) VisitRedeliverWebhookDeliveryResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RotateWebhookSecretRequestObject struct {
 	WebhookId WebhookId `json:"webhook_id"`
 }
@@ -8942,6 +9520,12 @@ type StrictServerInterface interface {
 	// ListWebhookDeliveries List a webhook's deliveries
 	// (GET /api/v1/webhooks/{webhook_id}/deliveries)
 	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
+	// GetWebhookDelivery Get a delivery
+	// (GET /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id})
+	GetWebhookDelivery(ctx context.Context, request GetWebhookDeliveryRequestObject) (GetWebhookDeliveryResponseObject, error)
+	// RedeliverWebhookDelivery Send a delivery's event again
+	// (POST /api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver)
+	RedeliverWebhookDelivery(ctx context.Context, request RedeliverWebhookDeliveryRequestObject) (RedeliverWebhookDeliveryResponseObject, error)
 	// RotateWebhookSecret Give a webhook a new secret
 	// (POST /api/v1/webhooks/{webhook_id}/rotate-secret)
 	RotateWebhookSecret(ctx context.Context, request RotateWebhookSecretRequestObject) (RotateWebhookSecretResponseObject, error)
@@ -9657,8 +10241,10 @@ func (sh *strictHandler) ListWebhooks(ctx echo.Context, params ListWebhooksParam
 }
 
 // CreateWebhook operation middleware
-func (sh *strictHandler) CreateWebhook(ctx echo.Context) error {
+func (sh *strictHandler) CreateWebhook(ctx echo.Context, params CreateWebhookParams) error {
 	var request CreateWebhookRequestObject
+
+	request.Params = params
 
 	var body CreateWebhookJSONRequestBody
 	var err error
@@ -9828,6 +10414,58 @@ func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, webhookId Webho
 	return nil
 }
 
+// GetWebhookDelivery operation middleware
+func (sh *strictHandler) GetWebhookDelivery(ctx echo.Context, webhookId WebhookId, deliveryId DeliveryId) error {
+	var request GetWebhookDeliveryRequestObject
+
+	request.WebhookId = webhookId
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhookDelivery(ctx.Request().Context(), request.(GetWebhookDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhookDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebhookDeliveryResponseObject); ok {
+		return validResponse.VisitGetWebhookDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RedeliverWebhookDelivery operation middleware
+func (sh *strictHandler) RedeliverWebhookDelivery(ctx echo.Context, webhookId WebhookId, deliveryId DeliveryId) error {
+	var request RedeliverWebhookDeliveryRequestObject
+
+	request.WebhookId = webhookId
+	request.DeliveryId = deliveryId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RedeliverWebhookDelivery(ctx.Request().Context(), request.(RedeliverWebhookDeliveryRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RedeliverWebhookDelivery")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RedeliverWebhookDeliveryResponseObject); ok {
+		return validResponse.VisitRedeliverWebhookDeliveryResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // RotateWebhookSecret operation middleware
 func (sh *strictHandler) RotateWebhookSecret(ctx echo.Context, webhookId WebhookId) error {
 	var request RotateWebhookSecretRequestObject
@@ -9904,327 +10542,355 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dbhtJti74KoHcfWCpOkmRlOSyKTQOZJfd5d0ul8eS23N2pY8zmBkUs5WMYGUERbNdBgbzDHO/LwaY",
-	"wdzP3A1wgLPve95hnuQg1lqRGclMUqQs21Vd2sCutph/8bNi/a9vfQgSNZ0pKaTRwfBDMBE8FQX88zTP",
-	"uH5yzi/sH6nQSZHNTKZkMAzOJ4Jxe/meZtoUSl4wIU1mlszwixMmrkSxZFN1JZgaM+NuZsmEywuhWWa6",
-	"QRiI93w6y0UwDKJgEAVBGBTi53lWiDQYmmIuwkAnEzHl9vNmObM3alNk8iL4+DHE0T1XCcchtY3w9avn",
-	"7vtSLHAM9Q8f8Fl2cNU/GCmjDw7HveT+qCc6D/ix6BylR0nnYdobde6P+uPBuD++nw74AbxE6INZodJ5",
-	"Ah/bbdyPeTIRj5U0hcqbwz6VeiEKzYxifG4mdlETbkTK7CeENprxws7mShQssW9K7YSq7wk5nwbDnwKp",
-	"OtqoQgRvw7YxKDnOLjaPJJ4V2RU3ImRT/r7DL8SfDvvHh/d7vV7Isul0bvgoFzFbTISEFb4Shc6UZAuu",
-	"GdeXImVjVbDRksn5dCQKtpeZSNLAkQz2T1j1Eak6MJ/YPoLUogqWcyO0CdlikiUTlnAJRDVkhbjieZZy",
-	"IyK5yMyExc/GnRdKis4P3CSTuBtt3ha3TI3PB2Gwzbw3Lev6E9M4KY46E3hwXgAts0LwdOiv6T1Ni9hl",
-	"p4nJrsoLur6iIdMKntN8Kty6Z7r6qfYdXCP/EB7ufAgfz4tCSLN+yiNl7mmW4G3NBQgtoRfCFEsG22j/",
-	"o+YGliCTFzDykTKMX/BMrvKMo52He904G+PrslO5pNW1Q3XjqRhZyEzBM2kHqw0385LJRTKTST5PRdpc",
-	"6P7OI3/mKG/zoQW+DCyE1Y5ad7fTsDPl78SHR8p8IhfecfH+iqflVvidZWpcspjDQYzdSXQsqrbqkQS6",
-	"PWGxY8cxU2YiikWmxbYsquTkn8KZaAW+y8bj9WcgzcbjtkOAvMgsVMnjkbXokMVREM17vcMEJqoN/CE6",
-	"+BvehT9FQdxlzwyuTyQdWTZPRmd3JkSTWz+xio22zC0zjrsyLlM6xDBWd8iVzJelnIuk/zY48Kpw/5oK",
-	"rfmFYKlqm9ugg0Rz0wnudMholJ+q7jhBc3C845jfiNFEqcv1m7LAG9oVSF5xXZoT3b5BhdydqdIYd1pX",
-	"Gkf7utJFfdBLj5PB+L7oHI76vHOUPBCdh+Nv086A3x/Zv3rj/m5M7GMYzHjBp8L4yvmzMag7zYH/KIUl",
-	"y6kqBLNboGt6eMgSNZ3yjhb2nUakob05/iaGCzNeiJQ2JV92GWxWkVlVK9Ms4UWRiZRZKQ0HI/MVfPE+",
-	"Ax1VpnCunNy3Q7CKiJJuP6dsL/4mHtqN3j+JZMkVWXzUH8Rd9lQVjNbXMpmB5R9woDI7PTRSgjCQfGqX",
-	"6dkY9b6aKjzl758LeWEmwbDfGxyF62yIZ2OrOK5ZSBhkUghuhDdNO/ETHCoyhszQ1LvsRzsVdsXzuUBl",
-	"PbuQqkA9fd3gK831RjN4AS/aZKPZT4Ugu8pFrQyYuBzajJtJNTB4eCOVzrgxorBP/tefeOfvb+1/ep2H",
-	"nbcfeuHhw49/CFaHHAbvO/RQh5hlMAymc23YSLC+VbGOeixXC1EkXAuWC3uvDlmaXViCUgWbLGcTIXVo",
-	"eW5hrN4FmiOne2FVHinzLN2k6GWptUc0i7M03g8ZZ69fP/tuzTKMlHmXpRvXYayKKTfBMJjP4c4W/S0V",
-	"05kyQibLv4hlc2g/8EuBijoRm+ZjUSnHe8+enD9lacHHhkUwD++Fnb+IJfv+/Pwl+x5Iiz3NRJ5Gwf6Q",
-	"8UjiC0bLygqYa1HgopU/XYolHNryBzI34bZMssERm6h5oUm51JG0d46zQltdXc+U1AKVdLaHsjBkI5Uu",
-	"QxY77hrvwxdweprZI5/JC2QvbgxkzHFQRQSwDhrIkMVHA8sYTp25MMlyPJJuFDjgzMqTLM9ZMZdWKx9G",
-	"Mj7qPYxP6DnOpmpqX2xNywLfh0+aCTdszLMcuJ8qVgdp12jKl5ZQtZAmktbQZbPcTtqoSyEtdcJvP8+V",
-	"QRaayYsTu96Ms3Eh9ATojM1EwdRMoBkWMj1PJozrSMbH4wdpL+mLziH/dtQ5GoHYGKSd+0mfD0aHyVF6",
-	"LOIue0NWkrU+OM3LjoxIhzMtEiVTULQ3MM06Ba3jPIPj4zCYZrLkRGHt2EfR+0G/E0Xvv33y9o9/aKf9",
-	"raXUWsGEO+Dt8ToxBMc7khsET4uMG7KF4JckKPfiNwdR0O12oyDeJ31+asd/YgcSSfi3Ze1yiTzfsiC7",
-	"0sj5QYiZygzLNMqJsDpxbnCx/aAVa2f2IzwHJwb6L1ieSaFZoubSMI7jzzNtGoLxMAriEN6Kb7OzXKp5",
-	"wXKujT38PP0McnOjyNx+V72tsBuQL2nx7aSYW2eapNUS4m+qn5vL/8Z5ouo+h1YS4Cz+85PzmO2pIpLx",
-	"909Ov4v37U24aSJl8WHviL1Qhv2g0myciTSu9o9W2nIzqYjN2T84qkm438TKmvsdwl121CV38fffc2K1",
-	"EEEkd6cCdj0R3Fz/eJ5NM9MuaXNeXNjTSsaVGrPMiKmdBox0xi9EKXF/notiWQ0ph7f6Q0nFmM9zEwwH",
-	"vbASt5k0h4MgtAPNptZc7vd6wKzor3LEmTTigpSDs8ts1hzx92rBppaocJBGMX2ZzdhIjC0duwGj0qHX",
-	"jds+0j7s60ZN/+cNvtc6eDJZ1mk3lVG1i4ZDT326luNGt7NZQiP4HIZJtSRbWiOVi8aqDuuskU85bjc4",
-	"aR/txqCeVZl/LwuQ85ld3aeguNhLiZJGSDiUfDbLM1S/DmaFGuVi+se/abR0q4//oRDjYBj8y0EVCTrA",
-	"q/rgJT6FI1gxjSpplSpUlpA7V4bS6qLvqcKzosqngI/v272OZJ0HDtk3MUQUrMZVaqi+rdm1XHoCZkAZ",
-	"YEpP3Mag8zuSraNZsdxgy7zw1/WRrw1u7TIsUhtrsNHEt4YLT1+hkrPDTpZ+CDtWw7M8GAbGU5eshLIr",
-	"YZcawibsX89+fDFkcynez0RiVVUhU0vE9neWydkcmC/o8cHwyLIlkxnwdDziKXMjLKnUjUgfjHjaoc8G",
-	"H8NPpzFf60u4tDMYCQqQTHluOZLA6YQskzi51+dPOw+AccB0QK2n2T/r2J8iuffq6WP27dHDw6G1BwTI",
-	"J3s8mVlkiWCZRN4w+ptIQMXO7Z96XhTqAvyvnL2WWaJSwaSSyYQXPDGi2LckRGGgPEs+dQuXas54bue6",
-	"ZBN+ZfX6kTIwzpRFwdl8NlOFVQx0pg2XBtxf1aY9rDatHFDLjtnXdQy/FPLWNgxW0p48+1bYCONFWKyF",
-	"Up58nudqAZdLe6hrx/FUFaMsTYX8xDUEQQCvX0jUQcwk07COYDChizGrk/thtXLVOFqWblxevK2Vs+MC",
-	"LRREEBjq9zSbzUd5ltiLJyTZjKYJ1SYBK/dMWtOM50+KQhVfUhycSp+hWDt6XohW7gzjfKHMUzWX6Sdu",
-	"MCjgxunmmdV7ant5VO2l1ebxk23HQJnOGC7exl6+UGjUj5QB+rfsAywBnue0a5b6tRBuLZyZsU0UFYRX",
-	"aR7VbYYTiifPkOyTPLNPTFSeajCb8RXduqSDwFjHi4y1TZvuP6hF0byY6sZnvDAxLNdLvswVT8+Vem6t",
-	"hC9Jp7ieKBHBRLHsiUt2/4j9JXsE+/FJetU6aWzJdFIdAqYzmQirNoI4s3rInlOoVvUpe97t2u2fsLHA",
-	"H8jZZjUi8P/4RN8fVETvT4XRXFrIf+bd1kEf2K0chM06YpOsUd9fMYMhmuYzEhc/XNXzWl64VqvbjVy9",
-	"5XlV2kefRBKQilFMYdipyIV9cGjV3JSVZFB6EHBe5QLxNGX/mV7wJ2ul+bs/eLBm98uBt+w/vQyG3ykt",
-	"wNuggFOcnWDOyU+fEikrE3don+3W+7OK4TCeieIqS8Rrya94lkOI+wtzi5QbPuJa1DXQZCJSVmQXE8Ok",
-	"WqwxQ9A3i67mOh2+slc6p2MjiibPP4NtAy/EgmfGeSHgbZm8aLUjKi+BncW5Uj9wuSRVXX8q/1IKnSNg",
-	"bms3r0yyPvmaaxToqZ7nSjE7EFaOpIX6rKnfAZ/PLRHdeX28IfhOMVAveGHlZlgl1GWSzQp1UQitGTdM",
-	"yUSg0J4JSYH9SGpTCD7VGEMDRcMqZ132xm5P7G1mTAuiyQa8yK6sEuz8SLB/lM60ypo+M0m8lnxuJqrI",
-	"/n478kzwwspOiHxMwMadEXup1K9+RQm1z7cQwdy/fktKGBqEtZE6Z8LKcXzz5k3n1Eu4bMnMzBd8qVn8",
-	"CN7m+/MLwbWSuN285TObTf7XclaoRGhtWdsTcCHcou1vN2ZQmsbjTOSpPYLCWgc6GP70IYDf7FNiCibY",
-	"HFKN8jInIrDKUhAGzXAtN2yqtGGD4GNYvWeqUpFf84a5vJRqIRncy6LgYmY6D6PgxGrE7M9PzplLqIAb",
-	"dPDxrc9eBj5ReYvHaPVaiIuyRe1wbkeowWxDVuZkQGQao6+jQvBL7fI6TcETc8JiXPGYOJEVH9YqAAn3",
-	"Wmq05UX6g0gzfg6j/zoasZVvsf81+5U4hLCq1akoPhs/xrF1nshEpZm8oMQ2UKUjGWcpOsNi4KTuYaMY",
-	"l5Wlj64ZA5FvCqQ0eOJpkohZ9ZmWBA3vUzjCKgyULu/ptqGStojndmhvzChXw6rikQQjey7tKlqpIFIG",
-	"DqOH/X6P/ff/s3/cPe727+/jWJsJe25AbZl4XjbXC2VeCZ5+6mF3KXmHzpVOPgTwrmCy8F4Gv7g81X3y",
-	"InDpbnDvSLiEcw0p7ulNvEn0po41p8FzdWuuETfGkkYx/xJSnjNwDjIpMqDBagpMqgLNq9GScauWGVbM",
-	"pcmmgi0FOkwoZnF7/giXqfYr9UmUoRZIZPUdTf5yfBYT2K3MnRlcM4PbI1TbBTbWPLt9LKP5gmYS/G6Z",
-	"ih/LFYNPP1IGglUtGhV6imcqkxAPB+UbQnKcLF6XfdqF5GcrOEyG8S9MdUnf8Zbg85t67AWWD2+37ymj",
-	"mKm1OiwraIYyXbDuupS6ehZorSSo8cb5LN12xBBGnKqrXQZMS9U+5ioE71fqVB+ELbDWT21Cg7aY9ebY",
-	"ekUmP+ESVgML/T2rLUclJzHiEmAGH1DN95k2qli2h5IhIm/JRZa7YldNh0yKhdV+ITWsSTwQ4q/9Y9O5",
-	"dkP5QV0JOzQaKy8KDuItX58CEcO1uIw7uJyHnZY1xLSC9g/YS7u8v9f2fqMMzzekRMCiMnUlCsbzHL6i",
-	"Vz9z/yi4NnnBpw5cevft0KVO4GJuoojnmW5Z7SdQcUjZucRAQqg+o2N6GxTQ3P3WSW0aPRBRKzG7aklH",
-	"zC08D2XANhxkR+bh3jxatpMZZoxOFL63+k7tC+1ZIWEwLtT03Ub2tIYhidSKBHR0nLBYzvPcqzeE9SKW",
-	"QtUADbK3j6DHEKVWG+nfaGjgKeJjI4o1A0On540HtkJXtSWsDbq2d6FPIpuo8OUcdbgUVR2ev/QIbcxz",
-	"LVZp7ybiReFaeWvHzYlV2pwDwSnxtyl13EDXTB9LNNunUa/CpKNYs5BCzO+t2RHFXLpqlPqS8Xatp9Qh",
-	"GlWzZKjUKcpZL26NIcXYQHqdEdps0EDW0Fh1MCmxfWOa/FYnHF0+15RewU314V7MTOdIdezutr12VghI",
-	"+XqXlJvWTrE4v1WGyE1VmuleRe5bUdvCIR3bVOT3NJsV6ipLqRoMDJ73JpKLTKZqgUlfnqcMf9BLbcTU",
-	"PjmdmbL4RWiTTYE7gUtQh2X+Ev4dyVyMTTUiBZVlbaW5ZHi9N+9wGMGwP3iA2YL8/Tv/wXf4anvDtw8f",
-	"9MqtWVlqN0cremZCnj6zAhgm8Q4nEQyD/6LmLocZXIlWD2d8pOaGPZ5wczabiEKwUZbnzv3sv6AcyMCq",
-	"Ap5rcdjrHn5cPZth8L5zoTr0ozUju6/44gfyF35sDO6aIj9/O+oUt/OkGkRZm8vmcXi31kbR6x76glnN",
-	"7SEtP4UH/YYqPeQeBp/GQct6l0rGuEog59ut+4rrm9M8t+tYMcjua+VQw2akCmL2o8yXLLb6HeZixzC6",
-	"mPx4OJ8mV6697lq17zvv7o9hkOl3mIxTy+1tHeibiQDXCkJhgAKVcAkObjvYdI7uE+F8dh6xjZTKBZc1",
-	"znrNOH+A+zy79Zr7oWKs/VzRpIJgdUbPpDYFSheNYS1XEY9ufIpI4YR9pnTC5jN7a7/X67EyW063nMwC",
-	"C2UyIdN8ybTLcLsQ0rjCayXzTAqmJ2rWxRzqKnHWckS/NuW/RtH7Xu/tNzvVoUllgO3zTLIXr597A249",
-	"/i6/u/vt6nqd2akBiIEvL3p2JQYMsAF0diUgljovpEiZeM8Tky+tgIflXWEa37YxjTKHfNBqfTlm0m6a",
-	"I3WtOZ7foQbbzn3U3CRqSr4a1HXbjlr5BvKNW0H9to3O6VYybbYzWlB1uT4pvWagpUH5saD22bWrUGMX",
-	"9ZV4DWR9XKNqzGABBa5O4A7ZZVXuqCIVhXYuzHmB3i6Pro8tWa8qc5+ZzO3MHYfakUP/OMPZVXrNbHli",
-	"OdyEqRm+o8Ue352xlnlumcuQbGehO3HEj+1U8OSKvN5Ns72qUueOja+YAYlRRfspylInvysDm6fCKaiA",
-	"6GKpCbl0zPacPotq52xeXIj9OpU9HA3E0fjbpNNPD3nnSByPOg+S+2nnW/Fg/JD3Rv1k0KrCV7bAtdr+",
-	"Vq5XWhZr1sCUoBbFFFxqDhIEU4ELs7+9kyLlhrd9kZvKO26/gvncmqViBmntksX2XTHbs8I39sPLgIPw",
-	"Aef+8UDYXdZxfUWhyDmZQKhczYJhUIhZzhOA4+D2eAYH/oDCACq/N5x3Ui6Dj293V4PXWWswcrDXThjH",
-	"dCP8zQ8KTsB2vYDdKzD47M2zP+h9u8mj1+qYpCyDtVZk/D93KO+n8yyN3WBqBbcrBF8av459IO3fW9EW",
-	"jkc9cZgMeOf+uJ92jvgD0Xk4+jbpDNIjcX/8AAh9GxPYUKj9GuYA5x/C8q0CpdSY4XUhHfna8qx4v4GW",
-	"325gNu1ezprTm2x0pNpbd3kjy/tdurtxRSlAh7wj/BV4vysibF2bywxreJzgqIE9WMlEERdUSyhXwf5O",
-	"hIl07O6ivypVyf5VCKiLLy86DcH9gKHXd8SNKwvS+wS6jcGNXP7lPvK25YA+UlscBcvGb4HkX1GB3e+T",
-	"6u0iekHpcZaTOvvVCf+Hdvfij2X5JstSDYlVAlylcTODLGZ7OGo4Ch30FOxv8kaWkyzvb1ibq7AIbcTb",
-	"Ds3SJ3PY07rZnispg/9glGH/BKvO5hLQ8BaTzAg94wmWVxXZdCrSLjuDQ8kyGcmqLK2Y8jz7O7qy7VzY",
-	"Y7b34unjfUiYiYLHfPwf/1cUMDvm1GV1JWo6Qn8pTxJXcAnXosDeHUlroSuJJV5d9kqM57pM5D4aDGK2",
-	"xyWDVDfQu8A5sz/EPDiVt003kpaDXKhiyR4nJRYGe3L2OGSGj6z+K8XC2vz7qPWOsjQrRIKWBLO6XpqC",
-	"SmwJtchS8K9EMtPK6kH+J1//cdAbnNqlh389genZf96/7368/xC9tHbgpLlCrpQaR9JbfXDxyqtMZ6Nc",
-	"sD0yWDqA9GP1jX3/s25K9v29R3ZCr//49MnTp90IN+znuWB8qgjtEOq67mk8jqAhAeCnMmVIaQ/wTKoq",
-	"5X0fRgGRQSJZjc4bCQzbjtFuMeDrjJZlJeN4nuf441jldkWHLArOTMH/499FFOCiRsHZ+avTs7MnURCy",
-	"KPjHv//jf/vHv//jf8fL9of/9o//+x//7f/7X/Hyf/9/ooDtTbOkUExnF3Lf3fX/2geoqh6hKoGcXsCi",
-	"o4iJZFV5rwUr5jll6F2KmaEQyJItRCFWcdYadZHXnts2WzqKzm5uV48EG+VcXkL62UYjuxQ5Lckx4OTE",
-	"uDZkm7LRHGNpIs0A6s+eRKjqKgRPO5ZOW2LG4IJ9t4MrGbVKjC45v/JwJW+ElyVlHsgX+V/DSMaex4t8",
-	"szVHY8z2yiHvd9nZZrPMJQHFKzvd31nEbmW5QjlhlTJUG+r2tuoneZmvha6qD6mi/S2xM6818VfcMb89",
-	"vzZw0bVmaYvfRS1kWUK2fn239K5cu74uR/Ha+ZzhjeUj70pu09yXpZ/+m0lKOY9Li7rC2FuZ37VWciNK",
-	"cN2o4f6XeHvTaX7N0+fe3dvmzdlZQ9acSyu9walts+xLOgqdz7zu7NkuIFYdp3LrGxsarrLqnfPlzkqi",
-	"Wkk+dV7D2ANNIzIZiVp0fA9PtRSLsDrJKYMkaniLAFCxSCIMDpuIwqofJRiuQ9QgmbQMHRFSdowLx2Nq",
-	"bST34voqxEzzpWaLyZKy652d6p5E50p2JVwNyzqjsUaCjSW5C2XhKp1vCmb/muJXMNrXcAR2DEecgy0r",
-	"ciydc84RblguLL9QUnQRL1FTSb407FKImaWGzOF4nkQyjvwXR8GQIVdNcsELTWW85XWk3mkm/fH1P2cs",
-	"+p8g9vzlpMqaMM9f12nJP0pRIWy35Im1R362UjfrCWCJKtKdEjfpE9clbmpCyio/4X97txyvrakBj+41",
-	"OTJ414lneSCcp1fu0/+k9EAr1K9EYRdpXKhpczxPLTNmMd5FsF7tyTW4jvXdzyyHnWVCN9Wsa32A12en",
-	"ajUvkjX+XtxPsMXaNnXoAyJYKsH0RclQkUA4Ph3J2nRCxj3usOcm3kciT9RsuY+Io3atqJxP8CLPRFGl",
-	"SKoikhzSdEp5X8ulrC/gXvzyx7NzdgD3AgTbalVaHTIee1y4F5cVQLgEZJDWPgBRLw8RfUWzwBNUKlhW",
-	"wysD34527HmwX7TKRiXmywe+pHrvnYtNKv6vXa1fzUdBXrGtPr1Bh/ZVZo85lkdplR283SgJto/COSfF",
-	"rcfhnEz6XcYk3Kr6MeyvHpEAbbGE16pvLxXBf1inhLZXjDdLyer03zi5+dqOBW8ggdW477FM18N9UIjv",
-	"UEsJBZQQKtssKY8fVYNr1v9fZ0uX4w1phao3t63w94LnZtJc3Yqvugmpy/Z+J/7H6am2D62JLJ2ynMuL",
-	"uT3iaA8i8p7VoYu5tdta/ay1BO21JI150Z6taQ3lEnhkJSUDk7wbh6p5kNJMz3K+fOdU8Gqz/vzyvHOk",
-	"2Loc+3UuMrB70FAlDkfu3Z0y+Kf8/btrE6Yn2cUE0kGqG73lIctZr1UC1+dPV1nu/oKUCe+N0RbCOGCn",
-	"+ihf4QUcEYYhKNo4BtcIQNUn4gTUjJr2oR1m0BxRwadtplZrjqK/od5UwlVKay5yNZG1JO/k2qfIplLR",
-	"v2FFnCuXbmmBxwBt4ej4W0aV2QzLyNtSTLG8vDUrbAFwEFDMXNXiU05OSLQ9E4XGWiWXOt8gC4eV0mY4",
-	"QNAzJENbjccCA7XA5ABseZuV9ARKi5TPpDZcrrMCLAtfyata3/Knneg3p3CVmPtpyHiuFSHx6pXcrhNs",
-	"emAVcipbsqcWQsluE7ubVeXmp6GlhWuqptI6cwQYmC04IyEANFm8nqjCMD2fTjnsHSyhS6Lxhlwt5Waw",
-	"mWZSWQtJrryf4CE0piZCaRC8mxuqE5qtBCBaEW2uE4CUlYYr4WnPdHjaDicaJtunvZbNsJpH9MaZpdt5",
-	"QKA0chMVEQGtlJGOa6i06HOoZrCV29nT1qrbrjW62s7ZM2lnroVGPoXcBLLQ0DESZ5g8iSBklJ+2chpa",
-	"lODmYVhrXlbhxYZHHqpc/ZzevcVkSU7+ygTdLpBk1LudbeONCZf+7vuvr6Zao6prSH17c4+IaoLoBLdr",
-	"9Plnb5PVd0Nb7qYm2he1scjqfdneRuAUkb3hKkIz3X/YG+yzkTALIaTfqlDfW1HIIrkXf4jQ0YBpKp7u",
-	"hD/U3A1R8DHeH0LSU0yp3zE08EH7Cvxv2K1Ih5HM0KkLNR0sPqCMCBYf+BkR9u96PgS1C9iGOvyV+dEh",
-	"aZGu/QxfcNgkmvanWkndW9oVpC4tDFQ/19xrtAyKpFdxIYzn3gUzonkg1Gw9vp5bZKoZWVGnAQhdVEkx",
-	"Prd2mflthizm6rexPZwv4A2UHt/Gqw+cY+qgrmnX97H1y1QPsNYl4FaJEe3U15DtceojBSLLkRQm1axQ",
-	"Uci481zjvT7R7a9E4x6unlE1qzwCOOa2g0nwUBuzMRHl+p522ELXwvfcek4NjXIlYiakFU7pxniZpA7b",
-	"DruxGRbDm7YcwRO8edtqtdVsh+0WZl7kWw7n9avn7QLVvqKc2mqSg1u33TIS6JOfUOXrWm1Spe+8cHRP",
-	"hTq3V+m7Bb1QSVo71EAr+ZywGCYXs5/nYg6oX1hzc2s09WkbX9vza3cwRUiL/McxlEJt8U1ABV1x4Imk",
-	"EGtc1jq7wC7acM+QxYuJFsm7uERNGHEt7h9ZJnM4YAWXqZqy0RLgfQ2151NjbExo3wVsT7M9fKyTCshy",
-	"xUZOBYG3lB/Z77KziVpIzPadtKSV4o0/jP/yPz0sHvz5L//l5+J88bfXL7978Oz5y397pgbP+XN+tnhw",
-	"eZT1/3J1eHWs/hTUMjjw+Z9OO/+GPTL/ePD2j3/60AsHH/9wrQFHy9bco7fNg+Mw9v42h1ZEF5k2ohAp",
-	"wdVmRq8stA/6953IMyta27k7FpQZhSDlRoFOVKIJ2l2aqAV+gdwg4IDRio150VIXaax4Mm24cHTFe3RH",
-	"pfUaZBOK5OKEMkj6SLfDMtoqpJ/SMkJMH87+DhF9GNS7jYV+5ZCx3jGmPehYKzHTlj2a8thkDRCX7Sr7",
-	"cBi7l8et9yi7Vbl3wxHlXJt3woVd2qOjkAJIhEVJZkT4lLbF/pI9cmqKkClUWdxzbf9WQjDeLVVfwOPe",
-	"4ZDNZ2SJzz1Q+i3MX5jCth4vGqU/pToyUGbYhTKlVClHftw7vBEUVs6hF+i7qW4PX+SuRKG2ygZOfybZ",
-	"NMvzjLDPa+N5cHSj4Ujx3ryjr6w/b5zNiNmUpw5LY0TK7Buq0LhMBHktpDLuqbXn8vrguWlFCY/pxTGb",
-	"S5PlkM5AK6XnSSJEqtleTGMVabzv2iMVwg5aQyeuvRhpN17JVaB3I3ABvsCOH3FK394Ec9Lyj9p23iQN",
-	"aaOHpuRnNZ7i1i+sxED9eNTOe402m5RxI73UybptfD4VRiqte3bbGJOrAvh3Ge2vFpetoAV/8Rh/i0Hw",
-	"aegfL/kFTUvJjjWQmZAXmRSQngd8zOolF0pAmiqQ/a8ABqRucWzQSOz3tNMNcRF+ioJvouAtutrRY2Pv",
-	"CtmsEGU3x/G8gY7103alxG89f5njj99QHfKvuqK58tMNsBKN/uqvHPkwmENtIF22+13tyPVcq9UREzKV",
-	"p7fNtH6fzMotqd/X7StyKmvgb0gGWnFNYJrlSKt8bgSLJ8bMdMxev3pOltFE6aqJAMuVmo14chlGclZk",
-	"V9ABM8/kZSdXCc/tYUdKpb+fvWQ8TQuh9aoNDd8ZHhygU5B+7yZqepBMuNEAvldneoPe0YNry6zdEnye",
-	"8oATd319eUD3dnP9b8d7+Wt0P61Qrz3GIpkXmVme2QcoYAwNdk7n6LDHv566I/Wvb84bwHTfnw2O77N/",
-	"fXNOheh6PorZnivvu6eh9fU+uQ7fz+KyJw8sA7y/WhZLowjhn8mxcqldHLu5UgtnHyoSyrQFnzY81AH6",
-	"zcIygiGwDVUI9btefVXoOqQhBBgIJB+N0p4N+xn0sWghIrmgLeeujgu7xBplZwx15f/yL8xrZ5QpGUks",
-	"JY4pIST2ojsSzJL4lPovcexFh42OWDTv9Q6Tf31zDv8Q8bDscaSzC+mq/2EPQjsyyz9wC5KcZ1PXbKWU",
-	"RVCSYHcE0QUmWTKh3t3WDscdwke77JRNM60zeRFGktpLQWeuspLRNTbCAfkN/AmToNcnn/Fqgyc3v7gb",
-	"SSwBQO6lRXElihBwIjS9t9OBQeNKzOdZSkvBZgVgQduDRYsOaTzaLTYiIWS63lLHb5cRs72fXLbT2z3H",
-	"IBeLRbcYJx1LKaroquLioBgn9v/tffvWLCRMKwQqaEldqdBmcUa0MhoydBDuAVQFBKUyLjnlJJJVZol7",
-	"lzVZjwaDeB8IuD3bqcoF0DG2Zi9zXEA35IUY2jX6Bf5mvzg3xy9sKjj4I3+J5C+dTqf8f3tv3NpaOma/",
-	"sKNej/1Sg5PasT/0mubQbO82O0LbC9U43Eih7K9M/z3BvKr4qP9t7EoD4yfQSNfvqsTifq/Xscwok3MI",
-	"Ih8d9vEBavSBidHYxzRk8XGPLnMWnxdc6rEoWvs1sTiZzOWlSOmoHPeOy4GAR8rFIr1H+t33bHWH/A5u",
-	"uEV99guTrW3YVp8teynjg4e0t8TesNAtBASETR2QG68tW+jga49wPIDIUQgsCbimQW/jlVNhJiqFDkfQ",
-	"vdrN9ZiGDBl52O8dAxP4QNX4BWHoTu2z8X5zxGU/bnztQ3otjaxqCK6J+1NqI8fO4I33JdStqf42r0lU",
-	"Zo1PbMuNcCN2YLrek7vx1kafp+r1rn8BuJJKDHj74jqAxEojp8YnslRMZwrcPp1Lsexk0nJh7zvlcaqS",
-	"O+Nn3kN/EUvwh2uT5XlZ6QwJfCJtfK6l9Q98qz9gv7Bba2Pb/Cw2Qu4YpTrQjRg/WtE/tmWrnWwlmbVA",
-	"1u/OvGoo15mKNOMdFBb2zccrb17X8A0JbGOfN1b1XnNEXe/WFu/DQrheiJv7v8km7VaSCMY+GMC279p6",
-	"jzOod/AemCDAjSUhvmDxCQzfcr7/dPgIPbJUE468X1PPfaPUtVRaiLkmyoHhQvpegyrtigByErJnzB+y",
-	"K+RIuu0UN/rz4lcewKKQCkn4Pxu76jZe7rdfxXcCm9iihypkv1MbVapgcL1hKb7a1hm1MQBL/PZTHeqy",
-	"2jIIrxkrpUHqE5bkVtm0lIMJnC0CyYVn7CuPS7GyvqNvrWVvc7epuT6+rYfcrtn13iVDx1VydbyaFo3C",
-	"KpKnK73+0cDG9jW8xHyy/NrKZi5Z5pLOHCMCWYOAA3leKsCRLPuTAsRSfNQ7ikPPGYdiacikAlaQcGlt",
-	"3oJOJcoWFGNsLnOhCXLJikZ71jPjVN7HSiLvS5bYM4Enk0xeOB3YvqcQ5PTDc1+q+67XGDY167JTWQpz",
-	"yyuw6gbrPsvub8NI4gSALlHNBQWK0BrKxGSIRFPy77IqGd3z8DCMquSPKiJZJrMCHpHVsV6+Piet6Lsn",
-	"z5+cPwG/UtwKVIT5KKUQ4Xl5NiJJSj41kDzcStPv93v/ohHorNM/3N8H9blTHe0hi4LDKLDMC1cRUcAy",
-	"rSSgwIKtaU//N/H+sKYpZ5q2IGWq1KjGkWRrxBlIoDK/a3riGWDxUX8QE2YatavLNGyNEbLLzgQaIfbd",
-	"8Kay0d+IJ5eAEddcYa2QBu29sNcg/rDembsNthcn/AreTKqa7Lr1qcRutUgLwS+9JRqy+M0BXQNRLjSL",
-	"8e+W1bMDBYqwn/M6jLq27CsrhIofNZqweslh74i9UIb9oNJsnFk2W55OaugH+GrM9UE9WbM0GMCERe82",
-	"ZvpNNROAMbWH127ISJlujXJALRJXPJ8DvAs6g9mZXWqeg3UC4edqQlqUNkai5lj/Ya/aVbKj3qsRZd+u",
-	"KQzb/3UAKy2s2rByc0hX92GU5KawUywZRZMscdWgGJyzJM/sb5aFpSIhCEBi5CUiHgO6yyiGDQwVunAz",
-	"vzckus+qpUHwPxeeWbEQLBvc4zIForCM1UlKJFFLNuU5qdNDnSuzPagk6h3G+3ZhnQyHcjHisa8oOmzn",
-	"BZJaR5IK5z1WRKve+L3CUiudTjFAPEK3mqZ+Eknc7SEo2W4Vq1FfCuT0IDjspUyywRGbqHmh2YUwmpJo",
-	"C0hBQoQ7XO1IgoQAz5h2HKPL3sDCUWEd6CGQYg1el734aPCQzktNndgnh5iC56yCALhEnobQZWfESqTy",
-	"YFAML65wR2B/dIjtmOEGu68gTSDRGLZfowoSyc0d43FrtKk0JLbXQLWz2iW9U42NwM6lSopIgsw12VR0",
-	"2WnJqEHtx/OHuw693xFbHwDV54UMKbeFk3p1UvEne5llOpLjeYH+wgVfrrKmNavbZS8AQxQqF5ELTwVt",
-	"bUmW3z85/a50LFr+iEnMmWapSuZTIQ2uC3mMYAx4X6HmpoxTOZ8bLDz5qSIZ27eX/jEUnQ+7h93BztIT",
-	"ntpHIRhJIGFec47CICtrI6xInQgKstuIA+453lMaR+cAEY20Xf6IEYvYmhKO6eTwk5s1LAQgfabLfSdC",
-	"sQs2o7mjfRZJqja1Z6K0nkJqnQu0a/k5oS9BShisscdI6LWn7sVqzPjKaSkdhDB3+OmeLicNuyi9QmVv",
-	"iJwcbhkqpZHEoDLICXvoNQ4BBTjQsaOfHzFwQVlWds/hwEyg/vvvxM7gJ3Ay/D0mBZrl1j6D4weM3vJ1",
-	"oXVIN08tt0x0jISlI/myUFbdFXPN6Jq71bINPsu6Sz7N3f11Cnan2N2JXltHIJEs7+MafIr73qhTZUdR",
-	"hSEhHlb20a5FESyP4RcC3nT68pnXfmkY9Lu9bg9gDXEMwTA47Pa6h5SwD1GTWp3n8ENw0ZZn+xzU+Zo7",
-	"Xi3keqzZEKQ8+okr/hRDcDLGLdZ4uCOJApKbUgepoUhrhXFZ9kekAHKmM3qV1QvgiUKgFx95BSwaO8/s",
-	"HlJ5hLbbj/U1drCjAtyJoyUUycF3Fjy/dCcOECLYVaYzN1Cya/CsACXDppTH6llK6/QIC2ZLr4Fem/dc",
-	"3XJwdpnNIO/5mvueQzzX3rgawc8Jidsx0qooMbM3OOgGikRVSChbtaiuldWt/7ah5nhM0SCwFD9LV1Dl",
-	"ver/eN0IXeFMNcCdQLTXDBMdwmDLzQW6bECuOvN5j2Kf+yU2fNvYariMqw2tvfL89SuF4S5wvKrCB4Bz",
-	"STXETIx4bzyYZq4pcINRke0xmSHT8sXTxyUyt+XvJdZzJDdDUdMxNAXXWsRsnFmG7oE8d1n8n4jpvkNr",
-	"Fs9yaiWQscZBDkLEzgYNBCtv2pCmISSJ4OAUOvKfM5NCiEh696uCTRWe/VypS5FapQYau7NMpuK9Ncmg",
-	"YBs7lzjQjDwnYRrJkqHBhrOnPp2SN9SV2bVQws/rKHRwAwo9r7EpsCbJ8og7MVzRQCqUgupwr+0TNUpY",
-	"e+gVQFJV462atnVqmZB1jCv6sbMuWTIMOrW/CHqiA//bgrLyNgyccg8SZ9DrlUgoWDa+6laGEpBtGRWk",
-	"OLX00l+b5OROutf2/jFPJqLzGNHn132T7j+Am9298OEjnFHbQ+XMDx7xlHAQAnikf/0jr71AGTzUP7z+",
-	"oZcYKThX6jkvsB3QUf94m4+VwYAfRJpxl6d/NBhs87AHeUCIB/Dsw+ufPVfqBy6XtDiQMXK8zYI+Iydr",
-	"iYhx3Ntiec5EcZUl4rWXkQ/5JYjvQDKdLdW8YA4Kg19oSjfUwduPYTBTbUl1j8lYRReAWkhsMlGRXpc9",
-	"M4wAcbPSSV15GbvstbyUVs9yyirgEkeS8oqwim21k0JYxc2hADSximgU9LrfRkFc5WZhvSeZD5Tqbi0+",
-	"tO6dBwPKQb1pxW1KD070kTI7az2e/+AvYhkgZ4Bdf6TS5RZMgTg1QmjNcziq1c55GPjB2nra3drreeCp",
-	"lBbW3iiXOG5bT4HWfrm7o/42euN+pHxBvrIKoHQ4Ly5kwiD9+Euy4ySAyW3NkKmS82M9ZZHyUlckQf82",
-	"JUHVl6cpDc6biP23JwPCwFr61z0D93wMg+ceKNum+8v7vqyM6W3Bsh9TssCdUPpCQgnPFMqWpkj6GAat",
-	"btyquWqTD2LbVhJXIeXXYYKfH0QeYhWnyNAnV0UGSk9vzd8eSYhyWDHyn2vB5JPSCqFXNbyLDygdjBzo",
-	"kqWZ5rOZ4IWO5LhQU7LLrWAMwXsF5tRIJMqqxeNCkHO1yvlBLy5kdRQUS4Vwkh1Km1+88n9TemUjeBKz",
-	"KaQhUPmmMPVAnlEqknsYk3C1d+Tm2MespDIaS6uD8dGGjMXduZGMHcNAt3EuPBvbiVW3N9oBzEXsxulN",
-	"GSGOhWRSrYSKHBhCmzFC72m3R0i2Nizqz2w6uNbF18gLcnL9Rm2GbfjPU5dVh08cXf/EC2Weqrkks2QL",
-	"ZuxHz55iJeJvU3g82G2ur5wG9BuVPN9Rznm75Anb/cevUINuhkPVQmI6EJelcw76V70Bg6bOa0OXuQjO",
-	"MytYIons3LmO/UTu+LB3VMUyOIXHF+69617phSIwU6/2Tgigt/DnPwvzJZnzZ+aDWyjOX0dZtsM53JId",
-	"uZSJ4Isy1ztW+U+lZ/9ZmPWsbrez/kiZZykc3dm8zV1E6WqWEer5SIuyB3fZtg/t9i3qykLMCtqx9QyD",
-	"IYC7mcDCqh7yZQO+2dxoxMqxbBO050waVXNbod+F+kW4NDz7iD3EHmt3LBgqruDuSE6sii+1yy1bTZeq",
-	"sXuPm9ekhHu2UrYtP69wxuxGYurRShYUpivgUKCoyE+F2j+h5KKqWUKLIMBiwi8uC27qNANSWKlW96xM",
-	"e3WVTta60ixxoY/HoYlXb3oFv5VHqXwBGQOlfuC5mACOei5XXvRCLBjSItYpedjfe44qoRoeSNNULT/2",
-	"/c+2+eAmIp+xZK6NmopCk9OPQV1tlz0S1mQU4xbP22A3bxhVm27lDfuiQp1iOF9XuP8zWUG7O87udIFf",
-	"tc8NE4h39LkdQFGTWJ9bg9ISS5+qVrqVP63s3GOouTfjJoSoLwaUsAfyXymWbhTU0mLeHeWaum5t6xNW",
-	"TmmMn5cDwVfWhWcrJGlasN+qe2VnC+Du6H6ZGC6v05d3hB3m8ydo9dcd/4MP8I+tXPDgCgd+sOczAG34",
-	"Uu+f1B2vWQW7xTLE5SJw8S77cSFFEUmrDg/L1DhXL1T6WtDd3juMWzRzXwuHEZEeHknncdlb0Yk9vMh6",
-	"yv1+l5LW/SoIqBaUCt8dSQe9AixtkxccOMnOGjY8VarZTR/KUTsuTFWVWjp+f4f+Wli8O+3jq/tdqUp6",
-	"Hfe6WAeTi1TssB3alYpS53BnvVZmdwKYBIaK9FbjYA3Xq6+TsDUqyckKT8BsYJ8psOt4Anpeb8YQvqRP",
-	"FUe4RvFB9K8vbHXBiBp+1TWDW63sK0vf6mRwQjXUM0p0wgKricpTcM7TK77yTO90wd+7S1dJUbGXVYPu",
-	"07XBcDtVBBtar3MIv0S+XCmD3HiVlSvtQ4csHvT6nnKFj1i+KRahvdjDi5HMqDxbpGwP0Acx/kb4ICAN",
-	"AOOAqjLK7reIps9lVfnshEjCZSRH9E3M3O49jK+B/Sg1xv0TD+GD2lDQBCNZpkdAWR1qqla0gGrLdtNs",
-	"UWb5TmdcJMCzpGJ4ShepWNxJW7UsqMVUjHgSyXYV2LSwTqrZdakgWCbvHOZ2M3x9vixdcW9xin2LFHw5",
-	"N7ekFofb3v8pLujdpObLufkK/tLrBXZ5jrAEb1GpUqtd0r+isLvlnMotVuUrplR6c98+rxLdUl8pufLX",
-	"4YamNk8vlHllufOdUfgb0WVeUpOBSkMoRWm7QrOtm+qAZM01XmsQWcrzD9XRzdvKQIfoG7L8AdAl92Lo",
-	"xUdjjCFEvU+V9fb1VQ5n6fPai41aeQBTRWnQkVRzk2dXkM3qkHBgeM7eRPgkxOmDjq/W4hSIdthwxZeG",
-	"bCTXW7LXmKbf03J+5rrQL2HDuqlsUWLlFBe7j3f+/Du+d8v+fFknsK9owq1lq4jhu5aLvkHIrITqpi1/",
-	"hMzIUoeE8jB7nAikSkk7NULBmxdy6DDrql6HCCcxKwSWDNe7LhI6T8OEc2ZwC1RNyGZZcmnNkdGSxbDi",
-	"cQiF844FWwOSjB6J2fyhZ6Lm1koyzU/uQYlBJO1nRgIA5gkeEJuLwFPu5sUky4lXA+RmwTOpMaTgUEjM",
-	"ciYiudnoLM1j916cWgNTcq/q8ssmHNKHGF4rn1wKzAhaDWn4liW9xT1SR16LpOsljOt9gvV7+DJoYUmL",
-	"jSV6pbzjhUCYQQDDsEdFpAzqIaZiqoql3ZrK2Ttakk09LH0FJOkc4JlMBM2NMFe43ZVCgJywkhKAeRYA",
-	"velceSW5cM20UtL+r1kN4NrpQ4l3lmfGAaxFck9JKkfDLxD2A/VYc0jq2HbZfpHgRU4YPYfYO57L2IHy",
-	"3YPFzcYOmwWR+TQBaxHckN9tiLQGIrWV/c10JGsl5TX8PyW96hN8Tc1XTmBNkaxamuI2+E50toUP/VHt",
-	"nMErqUrG30XcazpJCQASgo5zoVR6UhGEKmiyIeTGzbVhI2H3miBswHcjVQfe4JoItek0j5GtNXjrWpMQ",
-	"0qtLGFdFRTs1UIhZodJ5glWma2pGXOSjUlj8Pia88/e3P2GTvM7bD73w8OHHnVqajATr27Ed9ViuFqIA",
-	"/IRcGERASLOLDGEsJ8vZREgdInOGfnWIi433rqvsJ9cWqUYra7FuxpUyX815p4YXv7LMciKcNf6Duqyy",
-	"SzP/NPcJvO8mjgR8covgyFcOhtzaBH+9+vSN/Rd3evhn18Ptajc10FWNtpjLL5VtU+IUonC4YX5+O56D",
-	"mjlIyYZOvb6uyV6slTaFmC/PoVMxxDhaoSHOHefIKmxfgtONSxCCmGm+1B5aJOAaOkSJSPpJ+W/KQqjY",
-	"yhaKgLhPwGdTFgUIr2XvwF4VbM/esh8FIRbhrruDDew9aHtoZfWjvQrLkaAUZTv2itWw12Ac7YeRRPge",
-	"6ZC5EHwffTdYdSpECiDbkCDl9Lx+rb0agiwKDoh6gOrJETG4xBGCaoESDV+XSP4Ex9SajeRo7atDX1Dd",
-	"rK6nyp+WhAMbVAal6G5GOD0uKd6ebMArb7wFabd6CXnOCCpZLWolAR5CBraaW4ciwa4GOwJJlAtun/vK",
-	"2BF0eu8wI76ckL8DmfjSKWfuvO2c8141BtsQPKgQ10vXyXXBA4oL+BmvYBKbgkvNEyeOK9TQyrmQGbbH",
-	"/V/HPMtdsL2EFAa4ObjJmsV4SZU9zGeiKNslVb1jAAEiLIEXAThoCH2gXD9HAon3G0fG2CnKNZl0f9b7",
-	"RsYkdOOV7pFxiaUZSQLT9Jr1VWCaDJs9UepG5aCpOuAUpMBNhwQztARQYZFr6E1UqS33NLvKBDaCkkk+",
-	"T0XaACuH1Ixar6aUG17rzwR9EbxWmzHDv+Nhha6tWQP+2MPK1xO1sDvvujbU22/a95GfyMqrIYtRX3iH",
-	"zxPiPHzRU4CqgLX3UrczdoQzsOdwjNDs6SUs796rp4/Z/Ye9wb7fksSbSGZcN5v6j5lVDq9EUepiNZCt",
-	"0BVghiz2is3sn/VqzLCmC8LMUDWtomN74O4txCzniYiBgrHtFgyY6Gz/hMVIefQWIkNykMSO2LHcspVO",
-	"4bEKBpB8sugjw8NTrezKw3aBx4WawnQVrTLeI/QJi90o8EJjbNgwpPId+nThjt8vdoHh3zC26o7yOEKD",
-	"J+xDsBd/+Fg2WFo9eaz6jQbkPDmObrvdrnM964MP6PWp0S019CAWhp/xmsHCJ5ybfSU4uuf3cYceUepK",
-	"lLSbmX1Ywup+/+X+YrS/nnbRfwF9cB97joBDLzGqxKIH6HN07jno8YYntyoixrgreJIdeneWCEryGgEC",
-	"tcjHw6rlxjiTmZ4AfKlLXJ6JIlNplrDZvLjA7nnnJbm4AHALgHolm/DWDjLLeL9qd+eDWkcS0fU4udZL",
-	"XG98LMReEyIrWEZIfIi2jpfv2V+77MextxA6krA05NgmXr0Q8BmihRLHWDl+XZ/XEMUf0TknkbJ6nDzD",
-	"C8ZOWxh6WBhlQ490Q1EYNez8KlDGnjhzCeBWpKxzk7re8Ntq9zA1VOs+t8cTPrUtJikKWpz4Xbz8TpO/",
-	"LU3+1KGyISvyNHnS1D+DK45E6+074h4VmbzQrhFQ06fk9b7SXi4usdLMsAlPy8ixF7mNJIWBKxB712Sf",
-	"MoxbvVdGqcsKfo4ChVPBwfcZyT2EQ6hi18CZW2Nrr3DF0J30NaEAnFZ0hwXw9bAA7rjiF4heYM/sWru8",
-	"HbwcNU3yGmcHcZ9rfB7DMjGSUV6kM8usfU16HLg7fAUZwvZVOzrmutGF0IQJb92mGm+DLojdH76MRvg5",
-	"FTJvHtvqZK7q4k4du2M8t6yO1a2724MYu4ZjHaCNu5ZjnbKfIK2s6JxBvSec+qp51sRM866eiaRrTfnF",
-	"BbTPms5zk9ljc4BNuTpaSEOssWuf2I8kftaHvV8BDaZMLFoWeJg8oBp6SIEvy3HE0iVb9qNyHgdOWh4g",
-	"iRGUMfA76mhv1TpVXAIDBM9wl52yRE2hh1KeSau1xUM2EbwwI8FNvE+OrP5x2Yr2UoiZZlmaQzRYYsMw",
-	"Dd3kuuyND3GQlRppJFXBtFEzTV2lryqWXOmVIeMsvlBSuCnC1KvmWuDzeMKTyepS+E0P4Zd7GpobUZNi",
-	"B3bMNYufc206sK+dZ9+5wkAo44CZyAvMS0pE5prZLVya/DTTWqToNuEs9hhq7DpZsTjlhsfQdzSO40hm",
-	"6ZAdDaD/qjRD2l9M3BuyD1GQpVEwPBqEUYCEGgXDKDgc95L//3/5P6IgjAJPFMI1J9XgolH+JZSDcIFc",
-	"hBFCk4WR188Ebh30Bvc7/X5ncHzeezg86g9733b7g8N/i4KPNPBInhdL8NmB5zOZFznrvGCd71kUnBKj",
-	"JVjsR9il/g/nUcD+cPryGZ68Pzz7rn7oWtFDz+BS1WRpi7w62FiSUDnXhmiA9iw98QjGqvNzCKiDpzSr",
-	"IJlRPlVulBpZrM05u3/k55z1WnLOrpfgRrw3GCXqVMyIQtr2VZZg+tcRTL9JMPdHPdF5wI9F5yg9SjoP",
-	"096oc3/UHw/G/fH9dMBbqIloo05FNQLbnY7udx8+6CMdfQL132AyX+RoRNJjjpFcgfD2KbUpRk7QhYkc",
-	"ApgtdgL0+IhjI92g2Tuo1VxF0kc6OrGnFZBysPX3XJos99PvoPe3plNwp9DdKXS3odC9gXAgr6t1eXYl",
-	"voBOBwf+9r1sL+emCmXuWc1hfxXpNUQkWUALkMtGZA6DNqtt2LtWppL5Wsyldh4z+4WLwlLtkM1Unpff",
-	"Nor6xlNrB9Zi6nYjebpaMpJJb6jevRC7sr+LFNuMljHZkxq6AQTCa0n2EPWB6sVa/p8PwcU1ZfaVVS4U",
-	"gKaoVhxGshGjBbzS+YyNlvajLiJVYS9QuUtIVTCuvAJgfyGIJi8QkpdKGJRsRcqBZW91Lg6+mHPR7bzV",
-	"JCkI5ZQVaAqdVTRX2787L+St4HzdiYLPLgqAxF11lGUvOzgUy8zodZb5eQP4ZZuCa8dG+vZ4NfhXJB0c",
-	"iQfcABVwVVrNvt+Ou/JhtqepYLLTCm449pzmaQqt5dY0Ay4hM9Y4KyO5nbfyr24df9vl1jSN3YLHjjDu",
-	"1Ns7nvZZ4FOvqsP1JSo6GqlUa5mjPQ9b1DOfbMAhLcuN0S+Z6UjiV7vslFWlnHX9r6YjnmAf/U3ZdNDA",
-	"GNLpQJ3LDOl3XfbMrEAultqzc5ROQ3K87QTEeNoC2rVSPmolFem32AfUvQI9XzX2MXSFBSGb8vcdfiH+",
-	"dNg/Przf6/VClk2nc2hXsaFPzl/LqsaNfi67oa7Bs10OrBKZ8o4W9jkXoo+/ib3ykYXgl/mS7cVvDqKg",
-	"2+1GQVx1gYjdT/uek9bbVx/hMNNedsG0kex62DtiL5SJpOsz47XAo81DWChQbLvszK43z8HloVHqWWvB",
-	"fiLPtIHO05Esq2GjYNBx/hq///Sqy662+evbpQ+OvngfZrfJa5w2t4CORV+4iX5Pj25R4LmGOr5ayedt",
-	"TvpOqt8BYTZl5m3jqGw6UyhdQ0xU7ZeBiRk3k4rH4U3BKv7fzWvid9A2DtJsPN4QKd1UDQAtbVrrRd2S",
-	"xyB3tYnRtYY5YuMSNYLFOIoYA5QrTicAwxj9TSSGxR8i7OEcBSGL/A41UJQZ1RveRMFHT1hhyygPg1NP",
-	"1EJjBSrUPTjMD7+QIJKlXF+tKbALBogJ5NiDehgWH5S24kGtpiGS8UHdVjxBHYTFP731tDSzUPUlwLRr",
-	"8fOc511vIREEI5KIJ6MKsI8JWKZcTohMlo+48kkXh50V4ipT81LVDd2DrMP6cZf9tbSnSW10D5QbB5oU",
-	"15eQo6MKhC/LxuMyBdvb+Fp7wcEgZpJPARzE3dKN5IrG6im02ARMVOlELmcxayi1bvZon3tvj+QjZSZt",
-	"q1sqcy7hnSiipjwioltdb4UiWnRKzngGMe3tUU98ZwNpXBTbjuTn0US/s4d8i6jrGgyPcl0orcFys5NW",
-	"UqJ80tGmzri0M5+G+fFVNGlL4q5T23bqM6trz0gxN1Wfmac99zuHvyLFuQPk8ceV2m0gMjULhgGxVSBB",
-	"+93A55FVdXWv+9Du7ZpH6k3NyoeCU1p1CatlKU/IRHTBfbWdNk+n5CVCxLTr83gAQI43pZtpcqFP0YGf",
-	"uZP9CVqwPfJbqP8+SX81nf/253un+f+uO5khiwedqkSF+3Lq/3VSNBc8tcrYr9ksKKw8MjcOu++wLlhe",
-	"2YDGulCuxeUXW551qQKvqFAeI98rYfiWmpnK9lhnGEWyVFarADouubUg8F8ifWfpY0jrFu+fVDkDVIjN",
-	"Tf0T3Ug+4UWeiaKie3sQLsXMEIbh0v6A+jt9kSWISSnyMRsJ5j4OijOoPg0F2yo45G9FxcfPCPAuYkuH",
-	"xO8YoPlURLIdvXPI7EAkoqcUKs8tATjgzarTaZf9WAIC0ccri9KlEriq13I7IAuWMgtSBXbFVF2JIYLa",
-	"gxLnQEm92URyD3JaC55dTAzzchbcYuyTB/nl63O2ijKNxsdK17GyjyuJ3f2Q4CJhL9b0ByZbp6xojyQE",
-	"HBste8PVlON6Zwa0eis1dWW2YSTL7maxg1aJ20u57Gg3ubq37Qb89kY4Nz46EFHMKqyPIyDLTLhcgb8M",
-	"3d9EoT7CT5UqGAzLRMHD3nnv4bA/GB4ddY/7g38LwvK+kf3et2l/fD8ZiE5v9IB3jsbHovMw6aedAT8c",
-	"HSXH6X3xrbXAwEkQDIOLmekcqY7lR5ajISsbHtu18I5+MByEAbIH0IiBJYcBxlusJQVzKH95VwI+QtJj",
-	"axdg2nuQ08geRtZefzzh5mwG5dmjLM/tKWt2Aj7cDc7oGgd5k5f+GtzG20MPuej1P21jhbt2vb9u93ap",
-	"IEEndxL7NYF6bY8EYEeb03FyLi/m/EIwvJfCzlZlKObW4u4yV+3juuo7sNnKPaIFAEa0prP8gEP4jLE6",
-	"+MKmtrwwbpZww3N18RvNK7k7cetPXDPXw7hd97M86IfaAVmI0USpy/VHxL5O1y0A90wImO+bUtdOWKwv",
-	"sxn7I8uzaWYYQk8yB301FRwDLAia4qr07Tu67EwkhTCo3oOTfKIWcl3O2Bs3jd9wwhjNYdtsscZ23B3s",
-	"O1G6Kf9rqeZFSSweWyh/AifRGgfBRaYJh5UJmZJJqbA0cwXsh1Pufx1lg6jWLGeCsG0JwIntxT9FwTdR",
-	"8DYeUszI3rQPBx/CLL5Nh15ZMLSzC8hEjzUwijhEDhFJBPGTiRhihn1Gb3j96nkpumOohcUQBfxmOQzA",
-	"fHCWKzVDw9zFpiKZZ/Kyk6uE50wVbC6zn+eC/n72kvE0LYSGXtqDQbyPKWQTpSEKmkwEtKigDK1CaJVf",
-	"iTSMJDc031Tkmf1HG3d7DEYY8YbgU0BmeZ7XTcgnFbibbx46OISfgm+Ct2EwL6w9V9YOA6eh13YTNT1I",
-	"JtxosKyQ6Mh28z905pf3ounvf3ClboVfUA2skh1LQ0zIi0wK4bBcQD+DkgujGJSEWM5XjboJqbXzNLa2",
-	"AmlfcJO263HYv22BgR9P1yl/dLypYgPPsUiRRvHoQFa59AJ86F1yGGaF+NLFGzSxXQ1WJ0C/jsF6J8e+",
-	"BOAL0i/jjqzb5ViLgnvwgf71Lks/ItfJhWnhP9inXVef8PvXWTadCX3CDDj1rdRYCgNiqlJUQWY1G9b6",
-	"Hk96tQtMapPluQtPNnyerdjlMMpKLOym9dJzG3yUa6KpPjMhUIRu8GsLR9Lsdvb10HN3Lp+vB1gNJHXd",
-	"6Q7bLdVXAhP22iDlKpPVJXBV4q/bllrkK1yf1967Rm5/Vdn78TdxtO8O5hdJNb72VN5MBqXrO+g/JoMB",
-	"8XCFtfyscD3x28iBiYdIvpgISyDIkf+uKBhCm9k4klDxrqmPRnlDl52yNIONSkshtxdHgZDwm33BmOda",
-	"xPvs57mYQx9ATyHoNqKgoY9o3Rb03EIFiORGHeA1oHXfqg5w4wYmuHarZp+a0UK7darZmbi0wRAWdnej",
-	"C6f/pRvLX8O1yeK84953itk/VcIZIZZ/mtl14DGC6+MN1c3IcrEj5mbtbm0tfSRdMT3AF2V+VxAAKJEp",
-	"pZZM1IKUQ5kC0gVgEyk25sU10YfvfDb3Ww9D0GSW24YjKnHmScV/3hL2O0X0q1ayt1Hb7aul1/KzQhlu",
-	"RAftyN1zSVdU4DWhFygT0CuHzEU/yINLbd3GhdATy9koGEIKJzU2QucuFSpjZtx7wwZHbKLmhUPw4MaI",
-	"6cwg9LDlvWpc5l54HLnqIVSiVi5UJO2wIJ0KPMoxjbdT/hyHTM94Iqq6lWGZo4dTuafL1EaVA9TIPR1G",
-	"kqqXCB6RsAAWmUkmruiregXEn+US+D1OntsVkqladNkpYSiiP86tQ/moHam21gDihDLYYYcoQE5yfFUF",
-	"62nH6QYfSXUlipzPXOIddcMhR7thhdtPVwAoCVoeAUlpX1tTEoHYiGYwOv4F3BPbRhdcWmW1lne6753A",
-	"+BV4LiAJtvLlewS6XomdCJ6byd/Xlw1jS3sWD3q9mGBAsFoQVg1w8aAKFjojSQDBm1Og3LWgb3U7fg8f",
-	"/pzHmr6wrgiMJmClheX1N3bu/7ZI21KMSOaF/WP409u6wnElpNC+doHUQaRSCJ4ut6cUV2hJREAyWYcs",
-	"Pu4d+jGfNup4JXia0WC+EoFQzy/IjwQ0bocCqH8npPJVuNka2vTpoUmc9Qc/BCMAuD6dm4l9DxSPArrv",
-	"ulppAlsH5QT+rVGNTFUyn1JBJGZVHID+SiNoe1VpqScTbkYKe2NRmRNg6m2qp7JKZlkKvlrk7oreugyz",
-	"Wbz+oCU0EqbvRnIt2t1qW0a2h6UPIcOGiGGFpLdfNhwlZSeSK63TtVecAgq2S/4HlY4mXWYrt08cvwGq",
-	"9wpiHyeQgFpLU4ebbydvhHTJHF5T1Ugqv5fd0DV+hk3h85QwrPLaICmlpjnEJ5QBBsu/BONhTS4Y5JxB",
-	"/pfL5iqrtNAnHoLGC8CrkfzpzHCZ8iJlLp+zalqwWCy6mi6XGY+Jmh7sMz0TSTbOhO4ygNV36VQgxSIZ",
-	"v/zx7Byw1stVC5l4zxOTLzc3Kz1wKWqAqAFGg6s+iiSpnZWRA0j9sbgy7+LShHEw/hnZOdCCUEnaVmti",
-	"LaFULRUlhUUSOinuh9WbrSGjDZ/OYrb3WmbvyyYGtKlksyHwbIvRFcm9+KofVsOyouf+kXv8+x9OH3fO",
-	"vj8dHN8P2aVYOtCw6s5OKhKVipTNeGHosUg6awssqngx0SJ5F4eAK/mhWpSP3Q+NeXzsfhipdPkxhna9",
-	"3n5Fklx9TRJmNQqGVYOO9JlmudIGccPnSSIEYJ0govHg/fsYa76gpbxbuC47lUtsFipyLdieSz3GvLEQ",
-	"SgfTrBCJCSmVWc1NyKTymkXsw3jRTKYVE++Rp2c8h9oFNR6D09LZ2CEtVnVUyrlDN+MuO41k+ZOVsda4",
-	"vhII/AAQKFhuaDfSs8bVmFBboN0Enj7vaWiYb+kfOxsjoAsUBI6WjW4TNRZQ6sXtfOra2onqTZR83nyP",
-	"U7BgToWTaFYTHQl9AnWR6lJIJoVIReq9kSTdx7cf/0cAAAD//w==",
+	"7L3fbhtJ1if4KoH8emCxOkmRlOSyKTQGssvu8lcul8eS2ztd6XEGM4NitpIRrIykaLbLwGKfYe/nYoFd",
+	"7P3u3QIDzNz3vsM+ySLOOREZyUxSlCzbVd36gK/aYv6LPyfO//M7H4JEzeZKClnqYPQhmAqeigL+eZJn",
+	"XD854+fmj1TopMjmZaZkMArOpoJxc/meZroslDxnQpZZuWIlPz9m4lIUKzZTl4KpCSvtzSyZcnkuNMvK",
+	"XhAG4j2fzXMRjIIoGEZBEAaF+GWRFSINRmWxEGGgk6mYcfP5cjU3N+qyyOR58PFjiKN7rhKOQ2ob4etX",
+	"z+33pVjiGOof3ufzbP9ysD9Wpd4/mPST++O+6D7gR6J7mB4m3Ydpf9y9Px5MhpPB5H465PvwEqH354VK",
+	"Fwl87HrjfsyTqXisZFmovDnsE6mXotCsVIwvyqlZ1ISXImXmE0KXmvHCzOZSFCwxb0rNhKrvCbmYBaOf",
+	"A6m6ulSFCN6GbWNQcpKdbx9JPC+yS16KkM34+y4/F386GBwd3O/3+yHLZrNFyce5iNlyKiSs8KUodKYk",
+	"W3LNuL4QKZuogo1XTC5mY1GwvayMJA0cyaBzzKqPSNWF+cTmEaQWVbCcl0KXIVtOs2TKEi6BqEasEJc8",
+	"z1Jeikgus3LK4meT7gslRfdHXibTuBdt3xa7TI3PB2Gwy7y3LevmE9M4KZY6E3hwUQAts0LwdOSv6T1N",
+	"i9hjJ0mZXboLur6iIdMKntN8Juy6Z7r6qfYdXCP/EB5c+xA+XhSFkOXmKY9VeU+zBG9rLkBoCL0QZbFi",
+	"sI3mP2pRwhJk8hxGPlYl4+c8k+s84/Daw71qnI3x9diJXNHqmqHa8VSMLGRlwTNpBqtLXi4ck4tkJpN8",
+	"kYq0udCDa4/8WSpmc1UKWb4S85yvzFONE2te451IDrzEEsAkK3RpfzPsRTLBizwTheUtuAWWWCIZu48m",
+	"q+4PYhWHrKCPHzM+1mZHVTkVxTLTAifZPGFmTO2n5Zk9TNv50Fk1kxr36F3vgF/7MF9LtIxV+YmC5Zr0",
+	"8BdkALfCwg2f5pLFHHhLbJmL5bq1VY8kHMVjFlsJE6/TwNWb4oTTpzBbWoHvsslk87FOs8mk7Vwjey2X",
+	"yokt5JY6ZHEURIt+/yCBieoS/hBd/A3vwp+iIO6xZyWuTyQtWTYPe/f6fJUmt3lilWRomVtWWoHBuEyJ",
+	"L8FYLd9SMl85RhFJ/23Aw1Rh/zUTWvNzwVLVNrdhF4nmphO81iGjUX6qBmdl5/7RNcf8RoynSl1s3pQl",
+	"3tCuE/NKkNCc6PYtWvH15QSN8VrrSuNoX1e6qPf76VEynNwX3YPxgHcPkwei+3Dybdod8vtj81d/Mrge",
+	"E/sYBnNe8JkofXvj2QQ0uObAf5LCkOVMFYKZLdA10yJkiZrNeFcL885SpKG5Of4mhgtzXoiUNiVf9Rhs",
+	"VpEZ7THTLOFFkYmUGcUDDkbm2yzifQZqt0zhXFlVxgzBiFYl7X7O2F78TTwyG905jqTjiiw+HAzjHnuq",
+	"Ckbra5jM0PAPOFCZmR7aXUEYSD4zy/RsgqpsTajO+PvnQp6X02A06A8Pw01m0bOJ0YU3LCQMMikEL4U3",
+	"TTPxYxwqMoaspKn32E9mKuyS5wuB9kd2LlWBpsemwVfK+I1m8AJetM3sNJ8KQXa5Ra1sstgNbc7LaTUw",
+	"eHgrlc55WYrCPPlffubdv781/+l3H3bffuiHBw8//iFYH3IYvO/SQ11ilsEomC10ycaCDYyqddhnuVqK",
+	"IuFasFyYe3XI0uzcEJQq2HQ1nwqpQ8Nzi9KokqCJcboXVuWRKp+l23TXLDUmlmZxlsadkHH2+vWz7zYs",
+	"w1iV77J06zpMVDHjZTAKFgu4s7lP34k8M3b+pmGldH19bBvGZG/feWCZLO8fBmEwy2Q2M4rFwI0yk6U4",
+	"p4XzlNgfxKo51B/5hUANmc6E5hNRmSV7z56cPWVpwScli2Bea1ox+/7s7CX7Hk4Ae5qJPI2CzojxSOIL",
+	"xqvK/lpoUdS1bHYhVsBb3A++Mp5JNjxkU7UoNOnAOpKVMl8IPVdSCzSP2B6K7JCNVboKWWyFQNyBL+D0",
+	"NDOcKZPnyAXtGMiM5qAxCeBwNJARiw+Hhn+dWENtmuWC+aPAAWdG7GV5zoqFNPbQKJLxYf9hfEzPcTZT",
+	"M/NiY9QX+D58spzykk14lgOTVsX6IM0azfjKnCdjdESSa8bZPDeTLtWFkOYQwW+/LFSJnD6T58dmvRln",
+	"k0LoKRwHNhcFU3OBBnDI9CKZMq4jGR9NHqT9ZCC6B/zbcfdwDNJtmHbvJwM+HB8kh+mRiHvsDdmnxu7j",
+	"NC8zMiIdzrRIlEzNkYykKpxoZY8UyRArT9mUX8LMrBzLCqaWcptEqNPdJrY6PDqCM+HYbFjjaVH0fjjo",
+	"RtH7b5+8/eMfWg/27iJ4o9TFffMoY5OMBd4VyS1StUWAj9hS8AvSAvbiN/tR0Ov1oiDukLEyM+M/NgOJ",
+	"JPzbyC25QoFm+Kux11CsgYSuW8sgBMPqnNrBxeaDRmafmo/wHJxO6G9ieSaFZolayJJxHH+e6bIh9Q+i",
+	"IA7hrfg2M8uVWhQs57o0LIOnn0Ep2KoP7L6r3laYDchXtPhmUsyuM03SqEDxN9XPzeV/Y/0UdR9RKwlw",
+	"Fv/5yVnM9lQRyfj7JyffxR1zE26aSFl80D9kL1TJflRpNslEGlf7RyttTp9UxBzNHxx1QNxvYoDN/Q7h",
+	"LjNqx5P8/fecji1EEMnrUwG7mghurlw9z2ZZ2S6vc16cm9NKlqOasKwUMzMNGOmcnwsnun9ZiGJVDSmH",
+	"t/pDScWEL/IyGA37YU1kHwyNyObvSWT3+1cK8NOLbN4c8fdqyWaGqHCQpWL6IpuzsZgYOrYDRo1Kbxq3",
+	"eaR92FeNmv7PG3y/dfBkj23SkSqL8TrqGz316SqcHd21bS4aweewuqol2dHUqvxPRuHYZGp9ynG7wUn7",
+	"aDYGtbPKtn1ZgHaQmdV9CuqOuZQoWQoJh5LP53mGStv+vFDjXMz++DeNZnz18T8UYhKMgn/bryJ3+3hV",
+	"77/Ep3AEa3ZfJa1ShSoWcufKClxf9D1VeCaiewr4eMfsdSTrPHDEvokhAgTOYavX+oZ0z3DpKdg4LiCY",
+	"HtuNQV91JFtHs2aWwpZ54cqrI5VbwhCV09wfa7DVf2GsMp6+QiXnGjvpnCxmrCXP8mAUlJ66ZCSUWQmz",
+	"1BDmYv9++tOLEVtI8X4uEqPgCpkaIja/s0zOF8B8QfsPRoeGLZVZCW6cRzxldoSOSu2I9P6Yp136bPAx",
+	"/HQa87W+hEszg7GggNaM54YjCZxOyDKJk3t99rT7ABgHTAeMAZr9s675KZJ7r54+Zt8ePjwYGStCgHwy",
+	"x5OVyywRLJPIG8Z/Ewko5rn5Uy+KQp2Dc5mz1zJLVCqYVDKZ8oInpSg6hoQobJdnyadu4UotGM/NXFeo",
+	"3HMIFZlxpiwKThfzuSqMYqAzXXJZgm+v2rSH1aa5AbXsmHldt+QXQt7ahsFKmpNn3gobUXoRMWPXuJPP",
+	"81wt4bKzonqB5wt4ocqnaiHTT1xKqZz3wKpxGYjICQwu01ZK1FbwsFpBowniQNqWUJXdCVy8jRV8odCM",
+	"dCKRo+sPjP17GtZT0j1uUiDGeFm5Xj+GwVNVjLM0FfITFw+EKWzRUqIeBys2BnbvfNBZnWUcVGtXjaNl",
+	"7Sbu4m1RnxkXaPL+qrH5Ypxnibl4TNpBqWlCtUnAytVdPM/kay0+cQ35ekw00w2/j/N3jIURZ/NCJUJr",
+	"I8zQL5BJ5/K4yUHPvM9diFU3k92FFrey7Ccts2sEe68zP9wFWYpC8vxJUajiSyo2J9IXjROe5YtCtOoZ",
+	"MM7b41GGdH329BviRmNVAucxghBsWp7ndHYMH9dC2LWwBvMu+RughjlDv279HlMmyxyZT5Jn5ompylMN",
+	"DiB8Ra+us0H8uusFsNumTffv14LdXjbH1me8BBVYrpd8lSuenin13Ni7X5JOcT1RtwNj28gyLtn9Q/ZD",
+	"9gj245MshE16pSHTaXUImM5kIowBBIqZ0aj3rGmwbhkYrmvWrnPMJgJ/IGez0e2BD/hEPxhWRO9PhdFc",
+	"Wsh/7t3WRR/wrRyE7dZOk6zRcl1z6EDQ22ckNsy/brG0vHCjfXI9cvWW55Wz9D+JJCAJrJjBsFORC/Pg",
+	"yBhsKXNk4HxhOC+3QDxN2X+kF/wJUnu83R8+2LD7buAt+08vg+F3nS/jdqQczE4wG4ujT4mUuZRB2mez",
+	"9f6sYjiMr4TV125uIcDOp5nmYzrLejGb8WIVjKzzhbmrYQAh1sb5tXkCmXb3HjMhzT/MecQozN7L12c4",
+	"ryjAa2kUjJiZTecm6kdir0GcXsjUGL218Z+CcmAvtQ8+00xcmhPhlAm6v6HJH7Mlz0q2kGWWA9txunLm",
+	"/i1Ss1MTy0s+ZU63pb3uODtnVbXs5RqD+WUhFpgz+DEMTkVxmSXiteSXPMshGeoLC6yUl3zMtaib88lU",
+	"pKzIzqclk2q5waeDaiJG++qs8JW50j2ZlKJoqh2nwDnApQskQS5deFsmz1udMpXL1cziTKkfuVyR30N/",
+	"qghVCj3N4LvUnvo7oHBfjQl6tHimFDMDYW4kLURZ8FJ0wYF+S3zvrD7eEAJRmNIleGFUt7DKJs+kUezP",
+	"C6E14yVTMhGoN86FpBSwSOqyEHymw4qsjZXWY2/M9sTeZsa0IJocaufZpZChc8rD/lEu77p0/Mwk8Vry",
+	"RTlVRfb321GpBC8gjfZCSNCtxPs5SbiKKw0qSqh9voUIFv71W7ID0LtWG6n1zK4dxzdv3nRPvGqDlrKE",
+	"fMlXmsWP4G1+cLQQXCuJ281bPrPdf/pakllpWNsT8MfeoiPVbMzQ+RknmchTcwSFMVB1MPr5QwC/mafE",
+	"DPxZC0hKzV32XGD09SAMmok9vGQzpUs2DD6G1XtmKhX5FW9YyAuplpLBvSwKzudl92EUHBujjP35yRmz",
+	"qXdwgw4+vvXZy9AnKm/xGK1eC3FRqYQZzu3oVTDbkLnsPchhwgSYcSH4hbZFDWXBk/KYxbjiMXEiIz6M",
+	"YQpK1mup0TEq0h9FmvEzGP3XMcqMfIv9r5mvxCGIdyPmKUUmfoxj6z6RiTLinlKgwZqLZJylGFmIgZPa",
+	"hzHl3rlN0f9XQvIRRaUbPPEkScS8+kxLKp/3KRxhFVNPV/d021DJYMFzOzI3ZpTVZ6zBSIK3bSHNKhbg",
+	"72HgfX84GPTZf/8/Bke9o97gfmdTur8dUFvOtpf3+0KVrwRPP/Ww2+TtAxuXJGciuKqxUmYvg19skUaH",
+	"3Ilc2hvsOxIu4VxDfdeN1Et6U1eqsgthgFvzkdoxOhrFTH2o98kg0sKkyIAGqykwqQq08Mcrxo1aVrLC",
+	"6NczwVYCfXZkg9yeS8zqt79Rt5ivjtc9zv5yfBYvjF2ZO09MzRPTHu7fLUq84dndA8PNFzQrwK6X014Z",
+	"lvDpR6qEyH+LRoVht7nKJCQXgfIN+Q2cnC62TqEHZTJGcJQZ+hMw2zB9x1syed7UA9mwfHi7eY9LCUmN",
+	"1WFYQTMvxGY+XJV8Xa8XqNXDNt64mKe7jhhyMmbq8joDpqVqH3OVz+SXqVYfhC0w1k9tQsO2BKDtiUoV",
+	"mfyMS1gNLPT3rLYclZzE8HWAud5ANd9nulTFqj0vB9KbDLlItytm1XTIpFga7Rf8Qk3igXyp2j+2nWs7",
+	"lB/VJcSeaKy8KDiIt3xzPlkM12IXgLQJZNda1hBztNo/YC5d5/39tveXquT5lvwyWFSmLkXBeJ7DV/T6",
+	"Z+p56P0rqQOX3n47tHlouJjbKOJ5pltW+wn4yaiOgxhICKXXdExvgwKau986qW2jByJqJWYLFWCJuYXn",
+	"oQzYhYNck3nYN49X7WSGSftThe+tvlP7QnuKXRhMCjV7t5U9bWBIIjUiAR0dxyyWizz3SnthvYilUN1Y",
+	"g+zNI+gxRKnVRvo3Ghp4ivikFMWGgaHf/cYDW6Or2hLWBl3bu9AnkW1U+HKBOlyKqg7PX3qENuG5Fuu0",
+	"dxPxonCtvLXj5bFR2qwDwSrxtyl17EA3TB/xCdqnUYcgoKNYs5BCLLGo2RHFQtq6xfqS8Xatx+kQDcgI",
+	"MlTqFGWtF7vGUOVRQq5yKXS5RQPZQGPVwaQSqK0FVTudcHT5XFGkCzfVh3s+L7uHqmt2t+2180JA/uy7",
+	"xG1aO8Xi/NYZIi8rXAL7KnLfitoWjujYpiK/p9m8UJdZSnXDYPC8LyO5zGSqlphB63nK8Ae90qWYmSdn",
+	"89KVSQpdZjPgTuAS1KFLBsW/I5mLSVmNSEENchsuBRle78t3OIxgNBg+wNRr/v6d/+A7fLW54duHD/pu",
+	"a9aW2s7RiJ65kCfPjACGSbzDSQSj4D+rhS0IAVei0cMZH6tFyR5PeXk6n4pCsHGW59b97L/ADWRoVAHP",
+	"tTjq9w4+rp/NMHjfPVdd+tGYkb1XfPkj+Qs/NgZ3RTm4vx11irv2pBpEWZvL9nF4t9ZG0e8d+IJZLcwh",
+	"dZ/Cg35DlR4SuYNP46CuMrKSMbZm1Pp2677i+uY0z+0mVgyy+0o51LAZCWuC/STzFYuNfoeFLTGMLiY/",
+	"Hs6nyZVrr7tS7fvOu/tjGGT6HWbl1QolWgf6ZirAtYI4UKBAJVyCg9sMNl2g+0RYn51HbGOlcsFljbNe",
+	"Mc4f4T7Pbr3ifqgtbj9XNKkgWJ/RM6nLAqWLxrCWhYNBNz5FpHDCPlM6Zou5uXXQ7/eZSz3WLSezwFrF",
+	"TMg0XzFt04XPhSwtRIeSeSYF01M172FBSlWFYDiiX+j3X6Lofb//9ptrVSxLVQLb55lkL14/9wbcevxt",
+	"sUzv2/X1OjVTAwQfX170zUoMGQDj6OxSQCx1UUiRMvGeJ2W+MgIelneNaXzbxjRcQc6w1fqyzKTdNEfq",
+	"2nA8v0MNtp37qEWZqBn5alDXbTtq7g3kGzeC+m0bndOtZNrsZrSg6nJ1hU/NQEsD97Gg9tmNq1BjF/WV",
+	"eA1kfVSjakyiAgWuTuAW1mxd7qgiFYW2LsxFgd4uj66PDFmvK3OfmczNzC2HuiaH/mmOs6v0mvnq2HC4",
+	"KVNzfEeLPX59xupSLTObKt3OQq/FET+2U8GTS/J6N832Cs+EWza+ZgYkpSraT1GWWvldGdg8FVZBBTgz",
+	"Q03IpWO2Z/VZVDvni+JcdOpU9nA8FIeTb5PuID3g3UNxNO4+SO6n3W/Fg8lD3h8PkmGrCl/ZAldq+zu5",
+	"XmlZjFkDU4LCvrLgUnOQIFhXUZSd3Z0UKS952xd5WXnHzVewOEazVMyhRkiy2LwrZntG+MZ+eBkQcz7g",
+	"3D/uQyKTjusrCnAYyRRC5WoejALA/0oAuImb4xns+wNyOWAbzzspl8HHt9dXgzdZazBysNeOGcd0I0rL",
+	"8oKCU7Bdz2H3Cgw+e/McDPvfhtdDlkDWKvRmKzL+n7qU99N9lsZ2MDXMgzWCd8avZR9I+/fWtIWjcV8c",
+	"JEPevT8ZpN1D/kB0H46/TbrD9FDcnzwAQt/FBC4p1H4Fc4DzD2H5VoHiNGZ4XUhHvrY8a95voOW3W5hN",
+	"u5ez5vQmGx2p9tZd3sjy/iXd3biiFKBD3hH+BrzfFRG2rs1FhgWRVnDUYIGMZKKIC6ollKtgfifCRDq2",
+	"d9Fflapk/ioEQJO4i1ZDsD9g6PUdcePKgvQ+gW5jcCO7v+xH3rYc0Edqh6Ng2PgtkPwrqlb+16R6s4he",
+	"UHqS5aTOfnXC/7HdvfiTq4VnWaohsUqAqzRuZpDFbA9HDUehi56CzjZvpJuku79hba5jzLQRbzuI14DM",
+	"YU/rZnu2Phf+g1GGzjGW8C4wpXo5zUqh5zzBWtUim81E2mOncChZJiNZ1fgWM55nf0dXtpkLe8z2Xjx9",
+	"3IGEmSh4zCf/4/+MAmbGnNqsrkTNxugv5Uliq9cpod7cHUljoSuJ9bI99kpMFtrVEhwOhzHb45JBqhvo",
+	"XeCc6YwwD07lbdONpOEg56pYsceJgyNiT04fh6zkYygdFUtj83dQ6x1naVaIBC0JZnS9NAWV2BBqkaXg",
+	"X4lkppXRg/xPvv7jsD88MUsP/3oC0zP/vH/f/nj/IXppzcBJc4VcKTWJpLf64OKVl5nOxrlge2SwdAET",
+	"zugbHf+zdkrm/f1HZkKv//j0ydOnvQg37JeFYHymCOoXCjzvaTyOoCEB2rUqXUhpDyClKsiHjo9Jg+BM",
+	"kaxG540Ehm3GaLYYkNjGK1cWPlnkOf44UblZ0RGLgtOy4P/jv4oowEWNgtOzVyenp0+iIGRR8I//+o//",
+	"9R//9R//G142P/y3f/xf//hv/+//gpf/+/8dBWxvliWFYjo7lx171/9jHiCIEsRpBnJ6AYuOIiaSFYyJ",
+	"FqxY5JShdyHmJYVAVmwpCrGOyNkoMr/y3LbZ0lF0enO7eizYOOfyAtLPthrZTuS0JMeAkxPj2pBtysYL",
+	"jKWJNANQWHMSobCwEDztGjptiRmDC/bdNVzJqFVidMn6lUdreSPcVTV6cJDkfw0jGXseL/LN1hyNMdtz",
+	"Q+702Ol2s8wmAcVrOz24tojdyXKFitYqZag21N1t1U/yMl8JclgfUkX7O6IsX2nir7ljfn9+beCiG83S",
+	"Fr+LWkpXxbh5fXf0rly5vjZH8cr5nOKN7pF3jts092Xlp/9mklLOY2dRV2isa/O70kpuRAmuGjXc/xJv",
+	"bzrNr3j6zLt717w5M2vImrNppTc4tW2WvaOj0PrM686e3QJi1XFyW9/Y0HCdVV87X+7UEVUDEx+9hrGH",
+	"W0lkYnENKDq+h6daimVYnWSoOCwEvEUQriNiirGpKIz64WDTLTwRyaRVaImQsmNsOB5TayO5F9dXIWaa",
+	"rzRbTleUXV9B6OOT6FzJLoWtYdlkNNZIsLEkd6EsXKWzbcHs31L8Ckb7Go7ANcMRZ2DLihxL56xzhJcs",
+	"F4ZfKCl6CFmrCRVCluxCiDnhkSLi83Ek48h/cRSMGHLVJBe80FRJ7q4j9c4y6Y9v8Dlj0f8EsecvJ1U2",
+	"hHn+sklL/kmKqhdDS55Ye+RnJ3WzngCWqCK9VuImfeKqxE1NsIPuE/63r5fjtTM14NG9IkcG7zr2LA+s",
+	"5ffKfQaflB5ohPqlKMwiTQo1a47nqWHGLMa7CCOxPbkG17G++5nhsPNM6KaadaUP8OrsVK0WRbLB34v7",
+	"CbZY26aOfEwOQyWYvigZKhKIbaojWZtOyLjHHfbsxAdI5ImarzoI+mzWaq2DjkuRVEUkOaTpOHlfy6Ws",
+	"L+Be/PKn0zO2D/cCnuV6VVq9uQg2eLIvdhVAuARkkNY+AFEvr3fGmmaBJ8gpWEbDc4FvSzvmPJgvGmWj",
+	"EvPugS+p3nvnYpuK/1tX69fzUZBX7KpPb9GhfZXZY47uKK2zg7dbJcHuUTjrpLj1OJyVSf+SMQm7qn4M",
+	"+6tHJEBbdAhv9e2lIvgPm5TQ9orxZilZnf4bJzff2NvmDSSwlvZ7LNP1cB8U4lsIaIJUJrjfNkvK40fV",
+	"4Jr1/1fZ0m68Ia1Q9ea2Ff5e8LycNle34qt2QuqivTOW/3F6qu1DGyJLJyzn8nxhjjjagwhjanToYmHs",
+	"tlY/ay1BeyNJY160Z2saQ9kBj6ylZGCSd+NQNQ9Smul5zlfvrApebdafX551DxXblGO/yUUGdg8aqsTh",
+	"yL17rQz+GX//7sqE6Wl2PoV0kOpGb3nIctYblcDN+dNVlru/IC7hvTHaQpQWW6w+yld4AUeEYQiKNk7A",
+	"NQLdQhJxDGpGTfvQFjNogS0WZm2mVmuOor+h3lTCdUprLnI1kY0kb+Xap8gmp+jfsCLOlku39H9lgLZw",
+	"ePQto8pshmXkbSmmWF7emhW2BDgIKGauavEpJyck2p6LQmOtkk2db5CFxUppMxwg6BmSoa0mE4t9ZZgc",
+	"INfvspKeQGmR8pnUJZebrADDwtfyqjY3h2sn+u0pXK6BSRoynmtFsOZ6LbfrGPvOGIWcypbMqYVQst3E",
+	"3nZVuflp6CpkO4qqtM4cAQZmB85ICABNFq+nqigZYbnZJbRJNN6Qq6XcDjbTTCprIcm19xM8hMbURCgN",
+	"gnfzkuqE5msBiFZEm6sEIGWl4Up42jMdnrbDiYbJ7mmvrm1i84jeOLN0Nw8IlEZuoyIioLUy0kkN4ht9",
+	"DtUMdnI7e9padduVRlfbOXsmzcy10MinkJtAFho6RuIMkycRhIzy09ZOQ4sS3DwMG83LKrzY8MhDlauf",
+	"07u3nK7IyV+ZoLsFkkr17tq28daES3/3/ddXU61R1RWkvru5R0Q1RXSC2zX6/LO3zeq7oS13UxPti9pY",
+	"ZPW+bO/JcoJtEuAqQjPdf9gfdthYlEshpN/UVt9bU8giuRd/iNDRgGkqnu6EP9TcDVHwMe6MIOkpptTv",
+	"GHqooX0F/jdsGKfDSGbo1IWaDhbvU0YEi/f9jAjzdz0fgnqv7EId/sr8ZJG0SNd+hi84aBJN+1OtpO4t",
+	"7RpSlxYlVD/X3Gu0DIqkV3EuSs+9C2ZE80Co+WZ8PbvIVDOypk5DVwlRJcX43Npm5rcZspir38b2cL6A",
+	"N+A8vo1X71vH1H5d067vY+uXPUzYVpeAXSVGtFNfQ7bHqZUfiCxLUphUs0ZFIePWc433+kTXWYvGPVw/",
+	"o2peeQRwzG0Hk+ChtmZjItD6PYf8eiV8z63n1NAo1yJmFm12e0BGi+JSFA6atgZZOxYJN5YclHfLFOEN",
+	"ICNtwrMc+i1ujQL481sXlsb++Enmq43C0w0fces2+4i3zGBEeFsUqPdmYSbglahjLz6Q7b0aHkFm2F0K",
+	"sdI97hZmpRbV91ZqUWiRT6DiRCopOr1IPpF8jNFkbz334pevz6hNXdwAbY47NrqalQi3GcmYFvodzIPO",
+	"gbex60libtUYX5RqxsvMUOdqRDyEl+aMlLQqw/7wfncw6A6/Pes/HA0OR/2Dv8IkMF/h2K0MprhiiMWt",
+	"oGvEd9Q/GLHFnLS1hQdcfINdpzXZGuQFPJJCOMDRZiwXb9rx2DzBm41y7S92S4ZARUv15URzmjLJ3QL5",
+	"K+lIyiakIMG5/VgkiRCpSKH/lqEhV0rW6bGfzGdRA1V5ansIVKR/T0cyfvPk0fc//fTDu++enZ48ev7k",
+	"3cnTsyevYrZ3wFIjZxYyF7qKFYmU0ouleO8asdJoIklEpH3iXSe0NuK5tbO/owFVz5Xaja0uinxHunj9",
+	"6nm7Om5e4WhsPUXKEvA6NdX5cZO9XS//iYb4CZgCrk8t4gosCitlqSzw9nAF2qVT7aBTAWw7sEnruT9m",
+	"MUwuZoCejoz3VpnBpxFKjUau3MEUAXTynyZQeLnDNwGDeC1cIJJCbAiQ6ewcAsh4z4jFy6kWybvYCcAx",
+	"1+L+oVFpDoas4DJVMzZeAZh4Sf2Y1QQ7UZt3gZKl2R4+1k0F5NRjD86CoKLcRzo9djpVS4m1BdOWJHa8",
+	"8cfJD//pYfHgzz/851+Ks+XfXr/87sGz5y//+kwNn/Pn/HT54OIwG/xweXB5pP4U1PLF8PmfT7p/xd7t",
+	"f9x/+8c/feiHw49/uNJdRMvW3KO3zYNjBfnfFtBF8jzTpRGBBI5tFIz6QvsQo7ZhWrsuieWrpcKuHKUC",
+	"C8xrMJayqVriF8jpCu5erdiEFy1V2MjK21Ao6Yr36DVN5CtwlChvhNokQIpZuhty2k4JRFWXOK4ZdU7Y",
+	"OX8IBvVua1mxGzJWV8e0B90sBRTSWFyW7thkDcio3eqIcRjXL8bdHL+qdd6/wYiMOvJO2CBvu54NmqDV",
+	"WFBlIMKnJFH2Q/bIGkVWC7pnOzavBXw/WZNsBonNFHb1r9Mo/Skdr+v956p0UsWN/Kh/cCPgvZxDn7V3",
+	"M90eLM1tQVRtlUs4/ZlksyzPM+q0UBvPg8MbDceofe/oK5vPG3fdTfzWLCU08TVvqMy/SkM1lhI9tbMt",
+	"2BomaVHAY3pxTE1juGRrGrRme7FrHRN3bA+WQphBg/nH9mKkXehXDiEe+0NlJjpMa141bbFdd+LqrFD+",
+	"tlZrSVZVhxw3FtIHN5T9Xpn0bwZVo4yb5E9udS071lhjT3Yrwkqi1E9ajXXUyLxJZDdSca3Y3MVZXYE7",
+	"07pntw2Ouy7L/yXTlKrFZWsw5188OanFtvg02KKX/JympWQ34XnOhDzPpIC8YmCJRsU5VwLy69Fh9PXx",
+	"i+rGyxblxnxPWzUTF+HnKPgmCt5ijBD9GuaukM0L4Xp6TxYNWL+fd8NAeOs5+i1//IYAFH7TUAxVgGGI",
+	"JbT012DtyIfBAoqa6bLZ72pHruZarR7kEBw9t8y0/jWZlV1SvyfqV+RUr18935bFuOblwPzwsVb5ohQs",
+	"npblXMfs9avnZGRNla66n7BcqfmYJxdhJOdFdgl90PNMXnRzlfDcHHakVPr72UvG07QQWq+b4/Cd0f4+",
+	"RjPo916iZvvJlJcaUEPrTG/YP3xwJT6EXYLPU9d0bK9vrmvq3W6R0g6Ord+pJ2uNes0xFsmiyMrVqXmA",
+	"Ml2gM9jJAiON+NdTe6T+/c1ZA1Hz+9Ph0X3272+oa2WsF+OY7dm65HuavX797LsOeSHfz2PXTAyWAd5f",
+	"LYuhUew9ksmJsjmpHDt2Yl5o4GPcAr6E4LNGaC1AF1xY+caxf14IwANeYWhou4sidiEIJB9G15wN8xl0",
+	"12ghIrmkLee2ABXKRA0FL7QAQIx/+zfm9WHLlIwkYiDElMkWe2FpCRZOfEKN4zj2ccUObSxa9PsHyb+/",
+	"OYN/iHjkmrPp7Fxa2BLYg9CMzPAP3IIk59nMdolysghqqcyOICzKNEumLOEFqH1c4g7hoz12wmaZ1pk8",
+	"DyNJffGgpaArwbYd2XBAma5sfgJT6Q/I/bzemc7OL+5FEmuXkHth6CMEgBtN7+12YdC4EotFltJSsHkB",
+	"IPbmYNGiQ/6htouNEC6ZrvcC8/v8xGzvZ5um+XbPMsjlctkrJknXUIoqeqo43y8mifl/c1/HmIUExocI",
+	"Ky05d1UMkuKYnID0Mtd9DFQFRNMrbVbdcSSrlDj7LmP9Hg6HcQcIuD1Ns0pi0nGPQU6lTc4D3ZAXYmTW",
+	"6Ff4m/1qPSa/spng4Nr8NZK/drtd9//m3rjK1BvztEtZlDH7lR32++zXGg5era1oOmIznhtJLFLITQgd",
+	"rbw+e9p9EGLCAsybBN2zLvy0xwn6ENvqlMssgaQC6KkDjCsEYpECQYXO4QhzVmEGSadEQ5lXNQ47UqhX",
+	"dnULx5gQGh8Ovo1tTXP8BJrQ++3gWDzo97uGGWVyAdkvhwcDfIA6FGFFB/YAD1l81KfLnMVnBZd6IorW",
+	"RnMsTqYLeSFSOipH/SM3EHBu2SQK75FB7z1b3yG/9SRu0YD9ymRr/8j1ZyeqGGdpKiQ+eEB7S+wNK3RD",
+	"gG4BZ39mTt1SUh96yqjLysZrXe8vfO0hjgeghAqBtUxXNLdvvHImyqlKoTUbz3O1tHM9oiFDKrF4n+mS",
+	"Yhz4QNWxCvEzT8yzcac5Yj4T3ZJf2JV4SK+lkfEcWT2iUIJbHHOyeYn0uv4+26m4/jZo62INbFXU/HBm",
+	"jJmxSMFFQ+BJZrRkvzqxsf6pRte66pu2Gwv4l1xHC/PiOhzOWlu6xieyVMzmCnxB3Qux6mbSsGbvO+6M",
+	"Vanq8TPvoR/EKq6aLFvcBkhHFmnjcy2NzOBbgyH7ld1aX/jmZ/kqVzztlkp1ob0/frQ6FNhksnbclWTG",
+	"LNm8O4uqPWZ3JtKMd1GCmDcfrb15U/tKpLqtXStZ1UnSUnq992TcgYWwnV23d7OUTYKuxBOMfTiEbb9u",
+	"I1HOoHrLe2CKcF2GhPiSxccwfMMO/8PBI/T4EsIFCgTsXGY0D3UllRZioYlyYLiQjNygSrMigAOHPBuz",
+	"Ic0KWZJuO9qNhvf4lQewKKRXEprZ1jb1jZf7zaTxncA7dugIDbU81BSa6rFsp2uK37b1eW4MwBC/+VSX",
+	"eka3DMJrLU1J3fqYJbnRQA3loGO9RUrZ8I955ZGTNZv7k9cakDd3W5aikDzHt/WR2y2MvioSKG7iWb4o",
+	"hC3tiKtSkXi9yAMlWCRPag0lGVndyLW5Q7Az3N8IbC5ZZlNoLSMCAYTwKXnutOJIum7LABgXH/YP49Dz",
+	"0KGsGjGpgBUkXBpDuKBTiQIHZZvN/AEAOSMvzVnPSqsHP1YSeV+ywg4wPJlm8twqxuY9hSBPIJ57ZwPY",
+	"zonYorHHTqST8IZXYA0hVrG7XpajSOIEgC5R9wWtirBnXJkFRLqplGFVFcDveeg+parkjyoi6VLzAV3N",
+	"KF6QbQeq0ndPnj85ewLOprgVdg3zXZwQ4bk7G5EkzZ/a4R7spP4PBv1/0wjb2B0cdDqgU3eroz1iUXAQ",
+	"BYZ54SoipmGmlQRMazBAzen/Ju6MaupzpmkLUqacmjWJJNsgzkACuWzV2bFnlcWHg2FMCJDUfDPTsDWl",
+	"kD12KtAyMe+GN7m2pWOeXADiZXOFtUIaNPfCXoP4Q/QGbjfYXJzyS3gz6W+yZ9enErvVIi0Fv/CWaMTi",
+	"N/t0DUS50CzGv1tWzwwUKMJ8zuuXbFaqZYVQG6S2OUYvOegfsheqZD+qNJtkECi0p5PakwJaJLNdnY83",
+	"LA0GSGHRe42ZflPNBECZzeE1GzJWZa9GOaAWiUueLwCsCj3E7NQsNc/BZIHwdjUhLZzhkagFVrOZq2aV",
+	"zKj3akQ5MGsKw/Z/HcJKC6M2rN0c0tUOjJJ8F2aKjlE0yRJXDaAtOEvyzPxmWFgqEgI0JUbu8D0Z0J3N",
+	"pwWGes4z2WN+p1v0qVVLg1CmNmazZjYYNrjHZQpEYRirlZRIooZs3Dmp00OdK0PGZnzYP4g7ZmGtDIfi",
+	"V+Kxryj6bOYFklpHkmBAPFYEDGv9xwoW0rmhaHdqt1ondxxJDloc2KYNzQXJYATat13eajoXAkUASBRz",
+	"KZNseMimalFodi7MqLFYoIDkJ0TyxH0I2YwXFyL1vll2X4l5zlcipexm5DMYj9GW3/TYI1VqPD/OUw9F",
+	"DxdiZdM0ssLYkGbYZoie6jUGTX5lNAD4FbFR8JrLb3wD+0pVzKAmQT0LeIr24sPhQ5uQ7Ws7HXLiKXjO",
+	"6C8AAucpMD12SpxOKg9zquTFJRIMkI8Osfc93GCGCsIOJgjUqVFDiqTTxDLw5pwXRmaTVhYS5eiyUuDY",
+	"XgNC1Ci/9E41KQW2iVZSRBJUgjKbiR47cXIErBJkD0iUbMnNf83yQfeKRSFDSu3hpP0dV+zTXGaZjuRk",
+	"UaCPc8lX65xzw+r22AsAbIYycRQSMyEAALg6Nd8/OfnOOUMN+8aKkUyzVCWLmZAlrgt5uWAMeF+hFqWL",
+	"rVk/ISw8+dYiGZu3O58eSvaHvYPe8NrCHZ7qoIyOJBwkXnPowiArYyisDhwRFCT3EYPes6zR2W5ngMcf",
+	"STj09keMssTG0rE8MYef7KxhIQBWOV11rISHv3qM5o7mYySptN+cCWfchVQhALRrxA1B3UFGHKyxx+fo",
+	"tSf2xWrC+NppcU5NmDv8dE+7ScMuSg8VwhsiJydhhjpzJDEQDmLMnHaNQ0D9AujY0s9PGGyhJDOz53Bg",
+	"pgC28XfiovAT+ED+HpN+z3JjPsLxAzlkxI7QOqSbZ4aZJzpGwtKRfFkoo42LhWZ0zd5q2AafZ70Vn+X2",
+	"/joF21Ns70RPsyWQSLr7uAY/aMcbdarMKKrQKcTwbAP4euTD8Bh+LuBNJy+feb3uRsGg1+/1AUMWxxCM",
+	"goNev3dA1VEQ6akV1Y8+BOdtacbPwdqohRDUUm4G9g5BCUHfdsWfYgioxrjFGg93JFF+89KpSDXIfq0w",
+	"lsz+iBRAAQBGrzJqCzxRCIw8IK+ARWNnmdlDqkXTZvuxmNEMdlyAC3S8gopk+M6S5xf2xAEcD7vMdGYH",
+	"SmYXnhWgZNgUd6yepbROjxCdwDk19Ma07+qW/dOLbA5p31fc9xxi0ObG9ayDnNoeWEZaVYBn5gaLk0PR",
+	"swp2yjW/37mGefO3S+pEyhQNAnFPsnSthYcHtRJvGqGtUqwGeK2OBRuGiU5sMDWhKAvczuZ3su73KF7b",
+	"cY042sZWA8F142tioWxeKQzRgbMYPL/uLpsIRMykFO9LDxOfawo2YSRndwB8SDR98fSxa4Ng+LsD1o/k",
+	"dtx/OoZlwbUWMZtkhqF7iPo9Fv8HYrrv0NjGs5waCVQa2yUHIWJmg/aLkTdtsP4QRsVODBTu8p8rp4UQ",
+	"kfTuVwWbKTz7uVJGS13MwXEuWSZT8d5YjICOgW2iLEJRnpMwjaRjaLDh7KlPp+SstTXNLZTwyyYKHd6A",
+	"Qs9qbAqMXTKM4m4MVzSQCmXg2iYD5okaJWw89Arw/6rxVh0yu7XszTqgIP3Y3ZTgGQbd2l+E89OF/22B",
+	"tHobBtbCAIkz7Pcd7BRidKx7vaECZldGBWlZkDywY2KWPemksphPPObJVHQfY6uPTd+k+/fhZnsvfPgQ",
+	"Z9T2kJv5/iOeEuhMAI8Mrn7ktRfcg4cGB1c/9BIDGWdKPecF9l47HBzt8jEXq/hRpBm3ZQqHw+EuD3v4",
+	"MgQvA88+vPrZM6V+5HJFiwNZLke7LOgz8gE7+KGj/g7LcyqKyywRr72CBMiJQTAdkulQB8ws7hA/15Qi",
+	"qYO3H8NgrtoSAR+TNYymrFpK7OhTkV6PPSsZoY9nzodeOUF77LW8kEbPssoqgMBHknKhsIhvvW1NWMX6",
+	"odo+MYpoFPR730ZBXOWTYXE9mQ+U6W8sPnQxWAcL1N5704rblB6c6CNVXlvr8ZwYP4hVgJwBdv2RSlc7",
+	"MAXi1IhXuMjhqFY75zUcCTaCF1yvl6mHVE2pbO1dyYnjtjVwaW1Ofn2I9UYj8o+U48jXVgGUDutkhuwd",
+	"pB9/Sa45CWByOzNkKmT9WE+zpFzaNUkwuE1JUDVBa0qDs2Z7lNuTAWFgLP2rnoF7PoZBi1vtqkerR9wT",
+	"H8PguQelue1pd9+XFVb9HXj/Y8qUuJNuX0i64eFEIdWUbR/DoNVjXbXEbjJUbLZNci+k5ELMbvSD5SOs",
+	"hhUZOveqCIhzXNfiCpGEaI6RR/+xFjQ/duYMvarhpnxAuXAUKJBQ9TWfC17oSE4KNSMD30jYENxgYJeN",
+	"RaKMfj0pBHlpq4QndAdD9kpBMWMImxGwxxZXP+WWNoJEMZtBugWVwYqyHrAslYrkHsZebA0j+Us6mJLl",
+	"os60OhgHbghr3J0bCesJDHQXL8WziZlYdXujictCxHac3pQRmF5IJtVaSMyigbRZNfSedsOGhHTDNP/M",
+	"NohtOH+F4CFv2e/U+NiF/zy1KYX4xOHVT7xQ5VO1kGTf7MCM/SjhUyzD/H0KjwfXm+srq0r9TiXPd5Rw",
+	"3y55wnZH9CtUxZthX7WUmPbEpfPyQdfBN2AZ1XltaNM2wQtnBEskkZ1bH7SfxR4f9A+roAinNIClfe+m",
+	"V3oxDcxIrL0TEgVa+POfRfklmfNn5oM7aOBfR+s2wznYkR3Z1JDgizLXO1b5T6Vn/1mUm1nd9c76I1U+",
+	"S+HozhdtfidKyzOMUC/GWpQOt8M2W0UHwA5FdSFmb1yzYRiDIYDfmiAejdq+1jZ1vrBJJ4ZtgvacyVLV",
+	"/F/owKEuPzbd0DxiDrHH2i0LhnIzuDuSU6PiS21z6NbTwmrs3uPmNSlhn62UbcPPK3RIs5GYYrWW7YV5",
+	"DzgUqKjyU746x5REVQErtggCrKT84rLgpt43IIW1Un3PyjRX1+lko0/OEBc6i2wPiOpNr+A3d5TcC8gY",
+	"cPqB56uCJgILufaiF2LJkBaxSMvr2LBnqRKgAIA0y6pRU8f/bJszbyryOUsWulQzUWjyHjIoKu6xR8KY",
+	"jGLS4sIbXs+tRqW2O7nVvqhQp2DQ1xXu/0xW0PUdZ3e6wG/a54aJ0tf0ue1D8ZbYnKSD0hJLvKoG6JU/",
+	"zfVbK7H0SzNehhA+xsgUdq7/CwXlSwWFxJjARzm1tsfm5syXExrj5+VA8JVNcd4K/58W7PfqXrm2BXB3",
+	"dL9MMJjX6cs7whap/xO0+quO//4H+MdOLnhwhQM/2PMZgC75SneO647XrMIcYxmCklFLiB77aSlFEUmj",
+	"Do9cjp2ti3K+FnS39w/iFs3c18JhRKSHR9J6XPbWdGIPd7NeWtDpUXK+X+1B+Nz47kha3Blgadu84MBJ",
+	"rq1hw1NOzW76UA7bQXGq6lvn+P0X9NfC4t1pH1/d70rV4Ju41/kmuGGkYgts0a5UOJ3DnvVaOeExADKU",
+	"VIy4HgdruF59nYRtUEmO13gCphX7TIFdxRPQ83ozhvAlfao4wg2KD0KffWGrC0bU8KtuGNx6BaMr8auT",
+	"wTHVis8pYwoLyaYqT8E5T6/4yjO90wX/1V26SoqKvawbdJ+uDYa7qSIv+Exsdgi/RL5cKYO89CpI15o+",
+	"j1g87A885QofMXxTLENzsY8XI5lRGbpI2R5AL2L8jcBRQBoAlgOVd7ie5diVgMuqwtsKkYTLSI7pm5gC",
+	"3n8YXwFv4jTGzrGHZELNg2iCkXTpEVCfh5qqES2g2rLrabYos3ynMy4SgHlS0T+li1Qs7ritKhjUYiqb",
+	"PI5kuwpctrBOqk22qSAIB2Ad5mYzfH3e1cDYt1jFvkUKvlyUt6QWh7ve/yku6OtJzZeL8iv4S68W2O4c",
+	"YS3fslKlfB3rKwu7W07O3GFVvmJupjf33fMq0S31lZIrfxtuaGrO90KVrwx3vjMKfye6zEtq1lBpCE6U",
+	"tis0u7qp9knWXOG1BpGlPP9QHdq9rZ50hL4hwx8AWnMvhg6qNMYYQtQdKtE3r69yOJ3Pay8u1doDmCpK",
+	"g46kWpR5dgnZrBbxB4Zn7U3EI0CQQujTbSxOgVCPDVe8M2QjudmSvcI0/Z6W8zMXmH4JG9ZOZYdaLau4",
+	"mH288+ff8b1b9ufLOoF9RRNuI1tFAOONXPQNQoMlVIBt+CNkRjodEurMzHEiMC4lzdQI7W9RyJHF5qs6",
+	"1CIuxbwQWHtc75VLKEQNE86awS2QPCGbZ8mFMUfGKxbDischVOBbFmwMSDJ6JGbzh56JmhsrqWx+cg9K",
+	"DCJJaDFeG0XsrAJP2Zttl0aygSGpQ2NIwcKZlKu5iOR2o9OZx/a9OLUGduZe1ZudTTmkDzG85p5cCcwI",
+	"Wg9p+JYlvcU+UkeYi6TtAI/rfYyFgPgyaDxMi421fk7e8UIgnCKgapijIlIG9RAzMVPFymxN5ewdr8im",
+	"HjlfAUk6C+wmE0FzI/AWbnalECAnjKQ8F1D5zqEPF7ryHLlwzbRS0vxvuR7ANdOHWvEsz0oLJBfJPSWp",
+	"rg2/QCAS1KvOwshjs3zzRcIpOWb0HIL4eC5jCz54DxY3m1iQF0Qg1AQgRuhJftcm0hqI1Nb2N9ORrNWm",
+	"13AOlfSqT/A1NV85gVJFsmpEjdvgO9HZDj70R7VzBq+kKhl/F3Gv6SQlALwIOs65UulxRRCqoMmGkBu3",
+	"0CUbC7PXhIUDvhupuvCGuLNZp3mMbK3BWzeahJBe7eBqFRXt1NAl5oVKFwmWq26oGbGRj0ph8Zu48O7f",
+	"3/6MzQa7bz/0w4OHH6/Vz2Us2MCM7bDPcrUUBQAx5KJEKIU0O88QrnO6mk+F1CEyZ+j7h6DgeO8miABy",
+	"bZFqtLYWm2ZcKfPVnK/V7eM3lllOhLPBf1CXVWZpFp/mPoH33cSRgE/uEBz5ysGQW5vgb1efvrH/4k4P",
+	"/+x6uFntpga6rtEWC/mlsm0cJCMKhxvm57cDQ6i5hc5s6NSb65rMxVppU4j58hw6PkOMoxVj4sxyjqzC",
+	"MCbY4NihGVCzwwoVEwASLTRFJP2k/DeuECo2soUiIPYT8NmURQHidJk7sFEH2zO3dKIgxCLcTXewobkH",
+	"bQ+tjH60VyFTEiajbAdxMRr2BrCkThhJxAGSFuILOw+g7warTrFLe6kgQcrqeYNabzlEaxQcoPkAvZQj",
+	"MrIDJIJqAdcKQLs2BoTr1JqNZGntq2NoUN2srqfKnzjCgQ1yQSm6mxHgj02KNycbcNkbb0HarV5CnjOC",
+	"hFbLWkmAB7WBffY2wVGwy+E1ESncgpvnvjIIBZ3eO/CJ36G2cIdW8aVz1+zBvXbyfNVebUsUooKodz6Y",
+	"q6IQFGDwU2fBti4LLjVPrFyvcEwrL0VWsj3u/zrhWW6j9g5FGQDw4CZjX+Ml5ZrKz0Xhmk5VHXgASiJ0",
+	"UJAAZTSCblq2Kyah6vvtN2Pst2Vbddo/6903Y5Le8VoPztihe0aS4D29locVvCfDllmUA1J5eqo+QgVp",
+	"grMRAR+tAOZY5Bo6PFX6zz3NLjOB7bRkki9SkTbQ3SHHo9bxKuUlr3W5gkYSXsPSmOHf8aiCI9esAcjs",
+	"NRfQU7U0O2/bXNSbmJr3kcPJCL4Ri1HxeIfPE3Q2fNHTpKrIt/dSuzNmhHMwDHGM0DLrJSzv3qunj9n9",
+	"h/1hx+/h4k0kK237n/qPmdEyL0XhlLoa7FdoKzlDFntVa+bPellnWFMqYWao41Zhtj3wGxdGdCQiBgrG",
+	"5mUwYKKzzjGLkfLoLUSG5GmJLbFj3WYrncJjFTAhOXfR2YaHp1rZtYfNAk8KNYPpKlplvEfoYxbbUeCF",
+	"xtiww0rlhPTpwh6/X80Cw79hbNUd7jhCmyxs3LAXf/jo2lStnzxW/UYDsi4hS7e9Xs/6sPX+B3Qf1eiW",
+	"OqAQC8PPeC114RPWX78WZd3zG+tDpy11KRztZmUHlrC633+5vxjtr6dd9F9AH+xgkxbwDCalcuD9AMaO",
+	"XkILht5wCVfVyBjABZe0xRPPEkHZYmPAxBb5ZFT1KJlkMtNTAFS1GdBzUWQqzRI2XxTn2IPwzJGLjSS3",
+	"QLpXsglv7SKzjDtV00AfZjuSiPfHyUfvkMbxsRCbc4isYBlhAyL+O16+Z37tsZ8m3kLoSMLSkIecePVS",
+	"wGeIFhyysrL8uj6vEYo/onNOImX9OHkWHIydtjD0QDVcB5R0S3UZtT39KuDKnjizmeRGpGzyt9oO+7ua",
+	"CTA1VOs+t+sUPrUrSioKWpz4XeD9TpO/LU3+xMK7ISvyNHnS1D+DT49E6+179B4VmTzXtnNS0znlNQvT",
+	"XlIvsdKsZFOeuhC0FwKOJMWTK1j9Am+wqcqtbrBSqYsKx44ijjPBwYkayT3EVaiC4MCZW4N0r3DF0C/1",
+	"NTEFrFZ0Byrw9UAF7rjiFwiDYOfxWn/Ba3g5aprkFc4O4j5X+DxGLsOSUYKlNcuMfU16HLg7fAUZ4v9V",
+	"/z5m2/eF0JwKb92lrG+LLoj9KL6MRvg5FTJvHrvqZLZ8404du2M8t6yO1a2728Mqu4Jj7aONu5FjnbCf",
+	"IT+t6J5C4Sic+qqd17Sc5T09F0nPmPLLc2joNVvkZWaOzT62CetqIUtijT3zRCeS+FkfiH8NfZhSumhZ",
+	"4GHygGroagW+LMsRnUvWdciyHgdOWh5AkhEmMvA7HBqodaq4AAYInuEeO2GJmkFXpzyTRmuLR2wqeFGO",
+	"BS/jDjmyBkeud++FEHPNsjSHsLLEFmYa+tv12BsfKyFzGmkkVcF0qeaa2nBfViy50itDxll8rqSwU4Sp",
+	"V+2+wOfxhCfT9aXwu0TCL/c0tFuirs4WNZlrFj/nuuzCvnaffWcrDKEeBGYizzHBKRGZba+3tPn2s0xr",
+	"kaLbhLPYY6ix7a3F4pSXPIZGrXEcRzJLR+xwCA1rZTmi/cUMwBH7EAVZGgWjw2EYBUioUTCKgoNJP/n/",
+	"/uf/PQrCKPBEIVyzUg0ulsq/hHIQLpCLMEKMszDyOqzArcP+8H53MOgOj876D0eHg1H/295gePDXKPhI",
+	"A4/kWbECnx14PpNFkbPuC9b9nkXBCTFawtd+hL3+/3AWBewPJy+f4cn7w7Pv6oeuFYb0FC5VbZ92SNCD",
+	"jSUJlXNdEg3QnqXHHsEYdX4BkXnwlGYVtjPKp8qNUiOLjclr9w/95LV+S/La1RK8FO9LjBJ1K2ZEsXHz",
+	"KkMwg6sIZtAkmPvjvug+4Eeie5geJt2HaX/cvT8eTIaTweR+OuQt1ES0UaeiGoFdn47u9x4+GCAdfQL1",
+	"32AyX+RoRNJjjpFcwwL3KbUpRo7RhYkcApgt9ib0+IhlI72g2c2o1VxF0kc6OjanFSB3sFf6QpZZ7ufx",
+	"QbN0TafgTqG7U+huQ6F7A+FAXlfr8uxSfAGdDg787XvZXi7KKpS5ZzSHzjpkbIiQtAA7IFeNyBy1KV7r",
+	"W98zMpXM12IhtfWYmS+cF4ZqR2yu8tx9u1TUaJ96RLAWU7cXyZP12pNMekP17oXYlfndtTm2MdnjGkwC",
+	"BMJr2foQ9YEyyFoioY/lxTWlCLpyGQpAU1QrDiPZiNEC8OlizsYr81EbkapAHKhuJqRyGlunAfjBEEST",
+	"54jtS7UQSrZC7sCytzoXh1/MuWh33miSFISyygo0y84qmqvt350X8lYAw+5EwWcXBUDitszKsJdrOBRd",
+	"ivUmy/ysgSCzS+W2ZSMDc7wa/CuSFtfEQ4CAUroqrabjNwivfJjtaSqY7LQGQI5dsHmaQrO7De2JHfbG",
+	"BmdlJHfzVv7FruPvu26bpnG94LEljDv19o6nfRYc1svqcH2J0pBGKtVG5mjOww6F0cdbAE1d3TL6JTMd",
+	"Sfxqj52wqia0rv/VdMRj7Oy/LZsOWipDOh2oc1lJ+l2PPSvXsBud9mwdpbOQHG/XQnQ8aUH/WqtDNZKK",
+	"9FvsTGpfgZ6vGvsY2QqFkM34+y4/F386GBwd3O/3+yHLZrMF9L3Y0nDnL648cqufy2yobTltlgPLTWa8",
+	"q4V5zobo429irw5lKfhFvmJ78Zv9KOj1elEQV+0kYvtTx3PSevvqQyVm2ssumDWSXQ/6h+yFKiNpG9Z4",
+	"vfRo8xBfChTbHjs1681zcHlolHrGWjCfyDNdQi/sSLqy2igYdq2/xu+Ive6yq23+5gbuw8Mv3hnabvIG",
+	"p80twGzRF26i39OjO1SKbqCOr1Y7epuTvpPqd4iaTZl524As284UStcQE1UHLjAx5+W04nF4U7AOJHjz",
+	"4vpraBv7aTaZbImUbqsGgN44rYWndsljkLu6jNG1hjliEwc/wWIcRYwByjWnE6BqjP8mkpLFHyLsKh0F",
+	"IYv8VjdQ3RnVO+dEwUdPWGHvKQ/MU0/VUmMpK9Q9WPAQv5Agkk6ur9cUmAUD6AVy7EE9DIv3na24X6tp",
+	"iGS8X7cVj1EHYfHPbz0trVyq+hJg2rX4ZcHznreQiKYRSQSmUQXYx4RQ45YTIpPuEVuHaeOw80JcZmrh",
+	"VN3QPsi6bBD32F+cPU1qo33AbRxoUlxfQI6OKhAHLZtMXAq2t/G1PoXDYcwknwHKiL2lF8k1jdVTaLGb",
+	"mKjSiWzOYtZQau3s0T733h7JR6qctq2uU+ZswjtRRE15RGi4ut4K1bjolJzzDGLau8On+M4G0rgoth3J",
+	"z6OJfmcO+Q5R1w1gIG5dKK3BcLPjVlKifNLxtha7tDOfBh7yVTRpQ+K25dtu6jOra89IMTdVn5mnPQ+6",
+	"B78hxbkL5PHHtSJwIDI1D0YBsVUgQfPdwOeRVZl2v/fQ7O2GR+rd0dxDwQmtuoTVMpQnZCJ64L7aTZun",
+	"U/ISsWba9Xk8ACDHm9KtbHKhT9GBn9mT/QlasDnyO6j/Pkl/NZ3/9ud7p/n/S7dEQxYPOpWDl/ty6v9V",
+	"UjQXPDXK2G/ZLCiMPCpvHHa/xrpgeWUDY+tc2V6ZX2x5NqUKvKJCeYx8r4XhW2pmKttjk2EUSaesVgF0",
+	"XHJjQeC/RPrO0MeI1i3uHFc5A1SIzcv6J3qRfMKLPBNFRffmIFyIeUlgiCvzA+rv9EWWILilyCdsLJj9",
+	"OCjOoPo0FGyj4JC/FRUfPyPAu4i9IRK/9YDmMxHJdhjQETMDkQjDUqg8NwRgETyrlqk99pNDFqKPVxal",
+	"TSWwVa9uOyALljILUgV2xUxdihGi44MSZ9FNvdlEcg9yWguenU9L5uUs2MXokAf55esztg5XjcbHWvsy",
+	"1xCWxG4nJNxJ2IsNjYbJ1nEV7ZGEgGOj92+4nnJcb/GAVm+lpq7NNoyka5MWW2iVuL2Uy4x2m6t717bC",
+	"b28EmOPDDBHFrOMDWQIyzITLNRzN0P5NFOpDBVWpgsHIJQoe9M/6D0eD4ejwsHc0GP41CN19Y/O9b9PB",
+	"5H4yFN3++AHvHk6ORPdhMki7Q34wPkyO0vviW2OBgZMgGAXn87J7qLqGHxmOhqxsdGTWwjv6wWgYBsge",
+	"QCMGlhwGGG8xlhTMwf3yziFHQtJjazth2nuQ08gexsZefzzl5ekcyrPHWZ6bU9ZsKXxwPVykKxzkTV76",
+	"W3Ab7w49ZKPX/7QdGu76/v623dtOQYKW8CT2awL1ymYLwI62p+PkXJ4v+LlgeC+FnY3KUCyMxd1jttrH",
+	"tue3qLWVe0QLAIxoTWf5EYfwGWN18IVt/X1h3CzhJc/V+e80r+TuxG0+cc1cj9Luup/lQT/UDshSjKdK",
+	"XWw+IuZ1um4B2GdCAI/flrp2zGJ9kc3ZH1mezbKSIYYls9BXM8ExwIKgKbZK37yjx05FUogS1Xtwkk/V",
+	"Um7KGXtjp/E7ThijOeyaLdbYjruDfSdKt+V/rdSicMTisQX3EziJNjgIzjNNgK5MyJRMSoWlmWtgP5xy",
+	"/+soG0S15WouCCSXAJzYXvxzFHwTBW/jEcWMzE0dOPgQZvFtOvTKgqGdnUMmeqyBUcQhcohIIoifTMQI",
+	"M+wzesPrV8+d6I6hFhZDFPCb4TAA88FZrtQcDXMbm4pknsmLbq4SnjNVsIXMflkI+vvZS8bTtBAamnIP",
+	"h3EHU8imSkMUNJkK6HVBGVqF0Cq/FGkYSV7SfFORZ+YflTXNJYs9qNruD2IVh+DQKIuVXUvAs7JIUNSu",
+	"gVXYUbRi+N1I4jJ54H/gISFnN3hackWSg57UZZbnLBfchsHxFbiaEL5YAeRK85MWOC+EslOINaLdL1JM",
+	"JIYa34kqgDZGVNjIWaFKSmnOkOH730VUSCTWWqozmPTgdLDP39OOXriufChKCkqEth/Ewl4sOTOTrb5J",
+	"H6LqYyYVy5U8F4VtHtkiiB7DeIiNf11kYp7ndXfBkwrIz3cFWOiLn4NvgrdhsCiM7e7qxEGq0Gt7iZrt",
+	"J1NearCikcGQne5/6NQv5UY3j//BtRolfk71zkp2Db9gQp5nUgiL2wO6OJTXlIpB+Y+RctWom/Bp157G",
+	"zhY/bSzu8m6NMQe3rRzgx9NNir5/Ogri2VgLQH6zuAXAeMTM4MHRmWnmn2fX84TyKnyGQ1zOchVXBoZP",
+	"4CmzKHgFlTN9yQIgWrCvBtxstbmv5D3ZQUepM5xn8rUWdwrZF0MuwsPJuD2z7QpZi6W2/4H+9S5LPyJL",
+	"NTKsyVy/g9919Qm/o6PRNzKhj1kJ0Smj/qxECfpWZXGB8tVs4ey77unVNsKOUpTi7A3nfSuaP4zypkKT",
+	"ntvibN+QFuBzSkL36AW/tbg6ze7aTkt67s53+fWQ11GvvOJ0h+0ul1cCM0/bsBEr34vNRKykcK8tR646",
+	"WZ/bcXGFUtL7mgrAx9/F0b47mF8kZ/7KU3kzGURgDIu2HkZkDaFmLfJUg3A99hsrgq8CIakxo5vQvCP/",
+	"XVEwgsbLcSQBukFTZxl3Q4+dsDSDjUqdkNuLo0BI+M28YMJzLeIO+2UhFtAZ01MIepF8Yu4ETIjmm+ij",
+	"sb3wrhBcI+K9+4mX4FeJZDzhmXnROzD5Y0wzdt4jaG/J2aQQesoOWMpX5uNruQShjwvfljqwg/4Rya0K",
+	"yGvAvL9VBeTG/YRwCdcNajWnXbabVLPgcV+DEezq9c1ZnP5u5uwXExlky9+Jjjut8J8qbZNw/z/N5tv3",
+	"GMHVUbvqZuT32KB2u2q5EZEikhaSAkDAMr+3DsD8yJQcTVO1JM1UpoAXAwhfik14cUUM7zufzf3eg3k0",
+	"mdWuQb1KnHki+Z8XCOJOC/6qeBBt1Hb7OvE1+Nn+BxsKs86tKw1k+4Btsb/dYN7Gl0aRBNyyDHjZROW5",
+	"WkLIzYXnjG7tfc7mK1jl2GuhtcUStywh+HLcZ5Oa5Sb2z8th7BLcsZivYminFbHfLle5Wsjbnf80HrTv",
+	"jv/1S0VuPtxNeRj/CS12l2+BNT+OJ1GKgR+tc2FsB2zo7sZ6TV6WYjYvsVVvIUrQFKsWs8e+ErmCFInU",
+	"YmeXFjcRMwIgxO7upDgiDILSttEBENOQulkKhRZossfisnwXu6oGC3+dpWyP60iellymvEiZTfSCwH5W",
+	"YtND+wEKX5hV6LgKEMBTLqi0XThINM3Gq0jWBmM+bl7L80LwdMXoLApvSCwtFEy9x15ryBvATIJJ9h5R",
+	"NCPpHBxY9+Pp3+APgWZ7CkKqU45Yj96HEM9yvFofeSTNh+fQIw6L36n7TZYLb3RuOeck3szyQFjXuYJa",
+	"thP6RkbSZthWAg/pYMSWnFYaRaOQFk+u+r4nA60jKJJ76JyAfUJbwpWSxNa55fmlIAzd6bEX1McvcyZL",
+	"ORWyvUqDhnqlbB1+adnqH7WQ5nFstYoMKm28CpRbdHD4AermsF6/em5VJH+EkFXh0LsbrLKfHiXDyX3R",
+	"PRgPePcweSC6Dyffpt0hvz82f/UnA+6z0MODrWVrDVDo34XWsEtM3RHk6q4Z0BdWOE4F4KrZ9bdt+BoY",
+	"ntfxtEA+mehieO2TFIAttZcAA6DXzH+b3Uj5NdT/HZ3lSgpKdiRXODUuxtQbAiLDE/6+ZMNDNlWLwiJ0",
+	"krwPfVlvOb8nq6o0QdeVYqkiaYYF5VKQ7+Okp/s5Dpme80RUuBQjx2twKve0E/IqByjRezqMJKGTOKEH",
+	"WH/LrEymVp2pXgH55XIFniicPDcrJFO17LET6pGAaQp2HdyjZqTaGHLYB8RlDMIKUwoTvqpq22HGaQcf",
+	"SXUpipzPbWHdyM9QzEpW2P20AD+SWseh0kT72irMgNiIZjD7/QvYiLtmlNmyyWot77zyd66s34CdCUWu",
+	"VYqTR6Cbmf5U8Lyc/n0zLBglU8fDft/XsmnVAPceUK6g87EEkPsFJcKnvORjrkVrNsb38OHPeazpC5tA",
+	"XmgCRloYXn/jnKffF2kbihHJojB/jH5+W3eFXgoptO/3ROogUgFTcHdKsUBKRAQ2LT9k8VH/wE+Fa6OO",
+	"V4KnGQ3mKxEI9fSG+kfotmXzffW/CKl8FW62gTZ9emgSZ/3BD8EYGlidLMqpeQ+AQ0H3nk1YaNRMDZQT",
+	"+LdGNTJVyWJGgEeYSb8P+iuNoO1VztueTHk5Vtj7mmBMADN/G16KUTId1Ns6iJ0FtekxrGBYFllJCpWD",
+	"Psby3EhuRLNn62D2e1g6ErIFZD+EFVJ+h1xa2io7kaxjnHDtgU+Agm2L+0Glo0m7auT2ieM3QPVeQ+Tn",
+	"BALowqpzh9MXwuRLIW2qfVlwqXmCBTPK71U/su472BS+SAmjOq8NksoomkN8Qi4sWP4VGA8bar2gpgzq",
+	"u2y1lkNhwWydEDReaKwSyZ8bbryqKeFyuexpuuwqGhM12+8wPRdJNsmE7jFom+f7GHkk45c/nZ7FNv5D",
+	"TQfFe56U+Qqa5f35yRlrhwWyJWhY9pOVFbpIJEntrPsr9zb6KUeVu1NJ2lao1gJHpOd4jOR4xbKyE1Zv",
+	"NoaMLvlsHrO91zJ775oU0qaSzYaNZVqMrkjuxZeDsBqWET33D+3j3/948rh7+v3J8Oh+yC7EypZMVXd2",
+	"U5GoVKRszouSHnMVY+jhjJdTLZJ3cQh9Iz5Ui/Kx96Exj4+9D2OVrj7GnVrMLNORJI9ek4RZjYJh1aTC",
+	"7mK50iX2BVskiRCAZYodi4bv38eI6ZJJNujbheuxE7lCJ6LItWB7NlSHtUJYSZdmhUjKkEqV1aIMmVRe",
+	"M8gOjBfNZFox8R55esZzwCZQkwn4Ra2NHdJiVUfFzX3Cs9yMy3ORGxlrjOtLgcCOAHGKcEJmIz1rXE0I",
+	"lRXaSeLp855WixIYACC1jgiwFQB/xqtGN0lAk19zUtdcA+ADR1d1JM3sMDnPd+2O1rwVjXxAps0T2DOE",
+	"OrCnrtVhJKGSKwQmZT3V3mzNt0MqVqiSFHE7sR3cSi1Y5VsGD0+Nszl1v539Xgn5UL2Jauab77F6I8VN",
+	"SFAbBXss9DHAOakLIZkUIhWp90YS4B/ffvz/AwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

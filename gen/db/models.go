@@ -296,7 +296,8 @@ type IdempotencyKey struct {
 	Key         string
 	RequestHash []byte
 	CreatedAt   time.Time
-	Bot         []byte
+	Resource    []byte
+	Scope       string
 }
 
 type RiverJob struct {
@@ -327,6 +328,9 @@ type Webhook struct {
 	UpdatedAt      time.Time
 	PreviousSecret []byte
 	RotatedAt      *time.Time
+	FailingSince   *time.Time
+	DisabledAt     *time.Time
+	DisabledReason *string
 }
 
 type WebhookDelivery struct {

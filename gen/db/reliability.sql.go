@@ -40,26 +40,33 @@ func (q *Queries) BotPurgeDeleted(ctx context.Context, db DBTX, arg BotPurgeDele
 }
 
 const idempotencyGet = `-- name: IdempotencyGet :one
-SELECT request_hash, bot FROM idempotency_keys
-WHERE user_id = $1 AND key = $2 AND created_at > now() - make_interval(secs => $3::double precision)
+SELECT request_hash, resource FROM idempotency_keys
+WHERE user_id = $1 AND scope = $2 AND key = $3
+  AND created_at > now() - make_interval(secs => $4::double precision)
 `
 
 type IdempotencyGetParams struct {
 	UserID     uuid.UUID
+	Scope      string
 	Key        string
 	TtlSeconds float64
 }
 
 type IdempotencyGetRow struct {
 	RequestHash []byte
-	Bot         []byte
+	Resource    []byte
 }
 
-// The request a key was first used for and the bot it created, unless the key expired.
+// The request a key was first used for and what it created, unless the key expired.
 func (q *Queries) IdempotencyGet(ctx context.Context, db DBTX, arg IdempotencyGetParams) (IdempotencyGetRow, error) {
-	row := db.QueryRow(ctx, idempotencyGet, arg.UserID, arg.Key, arg.TtlSeconds)
+	row := db.QueryRow(ctx, idempotencyGet,
+		arg.UserID,
+		arg.Scope,
+		arg.Key,
+		arg.TtlSeconds,
+	)
 	var i IdempotencyGetRow
-	err := row.Scan(&i.RequestHash, &i.Bot)
+	err := row.Scan(&i.RequestHash, &i.Resource)
 	return i, err
 }
 
@@ -77,42 +84,46 @@ func (q *Queries) IdempotencyPurge(ctx context.Context, db DBTX, ttlSeconds floa
 }
 
 const idempotencyPut = `-- name: IdempotencyPut :exec
-INSERT INTO idempotency_keys (user_id, key, request_hash, bot)
-VALUES ($1, $2, $3, $4)
-ON CONFLICT (user_id, key) DO UPDATE SET
-    request_hash = EXCLUDED.request_hash, bot = EXCLUDED.bot, created_at = now()
+INSERT INTO idempotency_keys (user_id, scope, key, request_hash, resource)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (user_id, scope, key) DO UPDATE SET
+    request_hash = EXCLUDED.request_hash, resource = EXCLUDED.resource, created_at = now()
 `
 
 type IdempotencyPutParams struct {
 	UserID      uuid.UUID
+	Scope       string
 	Key         string
 	RequestHash []byte
-	Bot         []byte
+	Resource    []byte
 }
 
-// Keeps the bot a key's request created; an expired row for the same key is replaced.
+// Keeps what a key's request created; an expired row for the same key is replaced.
 func (q *Queries) IdempotencyPut(ctx context.Context, db DBTX, arg IdempotencyPutParams) error {
 	_, err := db.Exec(ctx, idempotencyPut,
 		arg.UserID,
+		arg.Scope,
 		arg.Key,
 		arg.RequestHash,
-		arg.Bot,
+		arg.Resource,
 	)
 	return err
 }
 
 const idempotencyTryLock = `-- name: IdempotencyTryLock :one
-SELECT pg_try_advisory_xact_lock(hashtextextended(concat($1::uuid, ':', $2::text), 0))::boolean AS locked
+SELECT pg_try_advisory_xact_lock(hashtextextended(concat($1::uuid, ':', $2::text, ':', $3::text), 0))::boolean AS locked
 `
 
 type IdempotencyTryLockParams struct {
 	UserID uuid.UUID
+	Scope  string
 	Key    string
 }
 
-// Claims a user's key for the rest of the transaction; false while another request holds it.
+// Claims a user's key of a scope for the rest of the transaction; false while another request
+// holds it.
 func (q *Queries) IdempotencyTryLock(ctx context.Context, db DBTX, arg IdempotencyTryLockParams) (bool, error) {
-	row := db.QueryRow(ctx, idempotencyTryLock, arg.UserID, arg.Key)
+	row := db.QueryRow(ctx, idempotencyTryLock, arg.UserID, arg.Scope, arg.Key)
 	var locked bool
 	err := row.Scan(&locked)
 	return locked, err

@@ -27,7 +27,7 @@ const webhookCreate = `-- name: WebhookCreate :one
 
 INSERT INTO webhooks (id, owner_id, url, events, description, secret, enabled)
 VALUES ($1, $2, $3, $4::text[], $5, $6, $7)
-RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at
+RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at, failing_since, disabled_at, disabled_reason
 `
 
 type WebhookCreateParams struct {
@@ -66,6 +66,9 @@ func (q *Queries) WebhookCreate(ctx context.Context, db DBTX, arg WebhookCreateP
 		&i.UpdatedAt,
 		&i.PreviousSecret,
 		&i.RotatedAt,
+		&i.FailingSince,
+		&i.DisabledAt,
+		&i.DisabledReason,
 	)
 	return i, err
 }
@@ -116,6 +119,22 @@ func (q *Queries) WebhookDeliveryCount(ctx context.Context, db DBTX, arg Webhook
 	return total, err
 }
 
+const webhookDeliveryFailDisabled = `-- name: WebhookDeliveryFailDisabled :exec
+UPDATE webhook_deliveries d SET
+    state = 'failed', next_attempt_at = NULL, updated_at = now(),
+    last_error = 'the webhook was ' || w.disabled_reason
+FROM webhooks w
+WHERE w.id = $1 AND d.webhook_id = w.id AND d.state = 'pending' AND NOT w.enabled
+  AND w.disabled_reason IS NOT NULL
+`
+
+// Ends as failed the pending deliveries of a webhook that was disabled automatically, with
+// the reason; their jobs then find nothing to send.
+func (q *Queries) WebhookDeliveryFailDisabled(ctx context.Context, db DBTX, webhookID uuid.UUID) error {
+	_, err := db.Exec(ctx, webhookDeliveryFailDisabled, webhookID)
+	return err
+}
+
 const webhookDeliveryForSending = `-- name: WebhookDeliveryForSending :one
 
 SELECT d.state, d.created_at AS queued_at, w.url, w.secret, w.enabled,
@@ -163,6 +182,57 @@ func (q *Queries) WebhookDeliveryForSending(ctx context.Context, db DBTX, id int
 		&i.RequestID,
 		&i.CreatedAt,
 		&i.Data,
+	)
+	return i, err
+}
+
+const webhookDeliveryGet = `-- name: WebhookDeliveryGet :one
+SELECT d.id, d.bot_id, d.event_id, e.type AS event_type, d.state, d.attempts, d.last_status,
+       d.last_error, d.last_latency_ms, d.next_attempt_at, d.created_at, d.updated_at
+FROM webhook_deliveries d
+JOIN webhooks w ON w.id = d.webhook_id
+JOIN bot_events e ON e.bot_id = d.bot_id AND e.id = d.event_id
+WHERE d.id = $1 AND d.webhook_id = $2 AND w.owner_id = $3
+`
+
+type WebhookDeliveryGetParams struct {
+	DeliveryID int64
+	WebhookID  uuid.UUID
+	Caller     uuid.UUID
+}
+
+type WebhookDeliveryGetRow struct {
+	ID            int64
+	BotID         uuid.UUID
+	EventID       int64
+	EventType     string
+	State         WebhookDeliveryState
+	Attempts      int32
+	LastStatus    *int32
+	LastError     *string
+	LastLatencyMs *int32
+	NextAttemptAt *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// One delivery of one of the caller's webhooks; no row for another webhook's delivery.
+func (q *Queries) WebhookDeliveryGet(ctx context.Context, db DBTX, arg WebhookDeliveryGetParams) (WebhookDeliveryGetRow, error) {
+	row := db.QueryRow(ctx, webhookDeliveryGet, arg.DeliveryID, arg.WebhookID, arg.Caller)
+	var i WebhookDeliveryGetRow
+	err := row.Scan(
+		&i.ID,
+		&i.BotID,
+		&i.EventID,
+		&i.EventType,
+		&i.State,
+		&i.Attempts,
+		&i.LastStatus,
+		&i.LastError,
+		&i.LastLatencyMs,
+		&i.NextAttemptAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
 	)
 	return i, err
 }
@@ -240,42 +310,179 @@ func (q *Queries) WebhookDeliveryList(ctx context.Context, db DBTX, arg WebhookD
 	return items, nil
 }
 
-const webhookDeliveryRecord = `-- name: WebhookDeliveryRecord :exec
-UPDATE webhook_deliveries SET
-    state           = $1,
-    attempts        = attempts + 1,
-    last_status     = $2,
-    last_error      = $3,
-    last_latency_ms = $4,
-    next_attempt_at = $5,
-    updated_at      = now()
-WHERE id = $6 AND state = 'pending'
+const webhookDeliveryRecord = `-- name: WebhookDeliveryRecord :one
+WITH delivery AS (
+    UPDATE webhook_deliveries wd SET
+        state           = $1,
+        attempts        = wd.attempts + 1,
+        last_status     = $2,
+        last_error      = $3,
+        last_latency_ms = $4,
+        next_attempt_at = $5,
+        updated_at      = now()
+    WHERE wd.id = $6 AND wd.state = 'pending'
+    RETURNING wd.webhook_id
+), streak AS (
+    SELECT w.id,
+           CASE $7::boolean
+               WHEN true THEN NULL
+               WHEN false THEN COALESCE(w.failing_since, now())
+               ELSE w.failing_since
+           END AS failing_since,
+           (w.enabled AND NOT $7::boolean AND $8::double precision > 0
+               AND w.failing_since <= now() - make_interval(secs => $8::double precision)) IS TRUE AS disable
+    FROM webhooks w JOIN delivery ON w.id = delivery.webhook_id
+    -- The webhook as it is now, after any write this one waited for (another attempt's
+    -- record, an owner enabling it), rather than as the statement began.
+    FOR UPDATE OF w
+), changed AS (
+    UPDATE webhooks w SET
+        failing_since   = s.failing_since,
+        enabled         = w.enabled AND NOT s.disable,
+        disabled_at     = CASE WHEN s.disable THEN now() ELSE w.disabled_at END,
+        disabled_reason = CASE WHEN s.disable THEN format(
+            'disabled automatically: every attempt since %s has failed; the last error: %s',
+            to_char(w.failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+            $3::text) ELSE w.disabled_reason END,
+        version         = w.version + 1,
+        updated_at      = now()
+    FROM streak s
+    WHERE w.id = s.id AND (s.disable OR s.failing_since IS DISTINCT FROM w.failing_since)
+    RETURNING w.id, w.enabled
+)
+SELECT w.id AS webhook_id, COALESCE(c.enabled, w.enabled)::boolean AS enabled
+FROM delivery d
+JOIN webhooks w ON w.id = d.webhook_id
+LEFT JOIN changed c ON c.id = w.id
 `
 
 type WebhookDeliveryRecordParams struct {
-	State         WebhookDeliveryState
-	LastStatus    *int32
-	LastError     *string
-	LatencyMs     *int32
-	NextAttemptAt *time.Time
-	ID            int64
+	State               WebhookDeliveryState
+	LastStatus          *int32
+	LastError           *string
+	LatencyMs           *int32
+	NextAttemptAt       *time.Time
+	ID                  int64
+	EndpointOk          *bool
+	DisableAfterSeconds float64
 }
 
-// Records one attempt of a pending delivery.
-func (q *Queries) WebhookDeliveryRecord(ctx context.Context, db DBTX, arg WebhookDeliveryRecordParams) error {
-	_, err := db.Exec(ctx, webhookDeliveryRecord,
+type WebhookDeliveryRecordRow struct {
+	WebhookID uuid.UUID
+	Enabled   bool
+}
+
+// Records one attempt of a pending delivery, and what it says of its endpoint: endpoint_ok
+// true (it answered 2xx) ends the webhook's run of failures, false starts one or continues
+// it, null (no attempt was made) leaves it. A failed attempt whose run began longer ago than
+// disable_after_seconds (0: never) disables the webhook, naming since when it fails and the
+// last error. It answers whether the webhook is enabled after it; no row when the delivery
+// was no longer pending.
+func (q *Queries) WebhookDeliveryRecord(ctx context.Context, db DBTX, arg WebhookDeliveryRecordParams) (WebhookDeliveryRecordRow, error) {
+	row := db.QueryRow(ctx, webhookDeliveryRecord,
 		arg.State,
 		arg.LastStatus,
 		arg.LastError,
 		arg.LatencyMs,
 		arg.NextAttemptAt,
 		arg.ID,
+		arg.EndpointOk,
+		arg.DisableAfterSeconds,
 	)
-	return err
+	var i WebhookDeliveryRecordRow
+	err := row.Scan(&i.WebhookID, &i.Enabled)
+	return i, err
+}
+
+const webhookDeliveryRedeliver = `-- name: WebhookDeliveryRedeliver :one
+WITH delivery AS (
+    INSERT INTO webhook_deliveries (webhook_id, bot_id, event_id, next_attempt_at)
+    SELECT d.webhook_id, d.bot_id, d.event_id, now()
+    FROM webhook_deliveries d
+    JOIN webhooks w ON w.id = d.webhook_id
+    WHERE d.id = $1 AND d.webhook_id = $2 AND w.owner_id = $3 AND w.enabled
+    ON CONFLICT (webhook_id, bot_id, event_id) WHERE state = 'pending' DO NOTHING
+    RETURNING id, webhook_id, bot_id, event_id, state, attempts, last_status, last_error, last_latency_ms, next_attempt_at, created_at, updated_at
+), job AS (
+    INSERT INTO river_job (kind, queue, args, max_attempts)
+    SELECT 'webhook_delivery', 'webhooks', jsonb_build_object('delivery_id', delivery.id), 1000
+    FROM delivery
+)
+SELECT d.id, d.bot_id, d.event_id, e.type AS event_type, d.state, d.attempts, d.last_status,
+       d.last_error, d.last_latency_ms, d.next_attempt_at, d.created_at, d.updated_at
+FROM delivery d
+JOIN bot_events e ON e.bot_id = d.bot_id AND e.id = d.event_id
+`
+
+type WebhookDeliveryRedeliverParams struct {
+	DeliveryID int64
+	WebhookID  uuid.UUID
+	Caller     uuid.UUID
+}
+
+type WebhookDeliveryRedeliverRow struct {
+	ID            int64
+	BotID         uuid.UUID
+	EventID       int64
+	EventType     string
+	State         WebhookDeliveryState
+	Attempts      int32
+	LastStatus    *int32
+	LastError     *string
+	LastLatencyMs *int32
+	NextAttemptAt *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Queues the event of one of the caller's webhook's deliveries again, to the same webhook: a
+// new delivery and its River job (as the trigger bot_events_webhook writes them). Only while
+// the webhook is enabled and the event is not pending for it (webhook_deliveries_pending);
+// no row otherwise, and WebhookDeliveryRedeliverMiss tells why.
+func (q *Queries) WebhookDeliveryRedeliver(ctx context.Context, db DBTX, arg WebhookDeliveryRedeliverParams) (WebhookDeliveryRedeliverRow, error) {
+	row := db.QueryRow(ctx, webhookDeliveryRedeliver, arg.DeliveryID, arg.WebhookID, arg.Caller)
+	var i WebhookDeliveryRedeliverRow
+	err := row.Scan(
+		&i.ID,
+		&i.BotID,
+		&i.EventID,
+		&i.EventType,
+		&i.State,
+		&i.Attempts,
+		&i.LastStatus,
+		&i.LastError,
+		&i.LastLatencyMs,
+		&i.NextAttemptAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const webhookDeliveryRedeliverMiss = `-- name: WebhookDeliveryRedeliverMiss :one
+SELECT w.enabled
+FROM webhook_deliveries d
+JOIN webhooks w ON w.id = d.webhook_id
+WHERE d.id = $1 AND d.webhook_id = $2 AND w.owner_id = $3
+`
+
+type WebhookDeliveryRedeliverMissParams struct {
+	DeliveryID int64
+	WebhookID  uuid.UUID
+	Caller     uuid.UUID
+}
+
+// Why WebhookDeliveryRedeliver queued nothing: no row when the delivery is not one of the
+// caller's webhook's; otherwise whether the webhook is enabled.
+func (q *Queries) WebhookDeliveryRedeliverMiss(ctx context.Context, db DBTX, arg WebhookDeliveryRedeliverMissParams) (bool, error) {
+	row := db.QueryRow(ctx, webhookDeliveryRedeliverMiss, arg.DeliveryID, arg.WebhookID, arg.Caller)
+	var enabled bool
+	err := row.Scan(&enabled)
+	return enabled, err
 }
 
 const webhookGet = `-- name: WebhookGet :one
-SELECT id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at FROM webhooks WHERE id = $1 AND owner_id = $2
+SELECT id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at, failing_since, disabled_at, disabled_reason FROM webhooks WHERE id = $1 AND owner_id = $2
 `
 
 type WebhookGetParams struct {
@@ -299,12 +506,15 @@ func (q *Queries) WebhookGet(ctx context.Context, db DBTX, arg WebhookGetParams)
 		&i.UpdatedAt,
 		&i.PreviousSecret,
 		&i.RotatedAt,
+		&i.FailingSince,
+		&i.DisabledAt,
+		&i.DisabledReason,
 	)
 	return i, err
 }
 
 const webhookList = `-- name: WebhookList :many
-SELECT id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at FROM webhooks
+SELECT id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at, failing_since, disabled_at, disabled_reason FROM webhooks
 WHERE owner_id = $1
 ORDER BY created_at, id
 LIMIT $3 OFFSET $2
@@ -339,6 +549,9 @@ func (q *Queries) WebhookList(ctx context.Context, db DBTX, arg WebhookListParam
 			&i.UpdatedAt,
 			&i.PreviousSecret,
 			&i.RotatedAt,
+			&i.FailingSince,
+			&i.DisabledAt,
+			&i.DisabledReason,
 		); err != nil {
 			return nil, err
 		}
@@ -350,11 +563,22 @@ func (q *Queries) WebhookList(ctx context.Context, db DBTX, arg WebhookListParam
 	return items, nil
 }
 
+const webhookQueueWake = `-- name: WebhookQueueWake :exec
+SELECT pg_notify(current_schema() || '.river_insert', '{"queue": "webhooks"}')
+`
+
+// What River's client sends on insert, so that a worker fetches a job written in SQL at once
+// rather than at its next poll.
+func (q *Queries) WebhookQueueWake(ctx context.Context, db DBTX) error {
+	_, err := db.Exec(ctx, webhookQueueWake)
+	return err
+}
+
 const webhookRotateSecret = `-- name: WebhookRotateSecret :one
 UPDATE webhooks SET secret = $1, previous_secret = secret, rotated_at = now(),
     version = version + 1, updated_at = now()
 WHERE id = $2 AND owner_id = $3
-RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at
+RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at, failing_since, disabled_at, disabled_reason
 `
 
 type WebhookRotateSecretParams struct {
@@ -381,6 +605,9 @@ func (q *Queries) WebhookRotateSecret(ctx context.Context, db DBTX, arg WebhookR
 		&i.UpdatedAt,
 		&i.PreviousSecret,
 		&i.RotatedAt,
+		&i.FailingSince,
+		&i.DisabledAt,
+		&i.DisabledReason,
 	)
 	return i, err
 }
@@ -391,11 +618,15 @@ UPDATE webhooks SET
     events      = COALESCE($2::text[], events),
     description = CASE WHEN $3::boolean THEN $4 ELSE description END,
     enabled     = COALESCE($5, enabled),
+    -- Enabling a disabled webhook starts afresh: no reason, no run of failures.
+    failing_since   = CASE WHEN $5 AND NOT enabled THEN NULL ELSE failing_since END,
+    disabled_at     = CASE WHEN $5 THEN NULL ELSE disabled_at END,
+    disabled_reason = CASE WHEN $5 THEN NULL ELSE disabled_reason END,
     version     = version + 1,
     updated_at  = now()
 WHERE id = $6 AND owner_id = $7
   AND (NOT $8::boolean OR version = ANY ($9::bigint[]))
-RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at
+RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at, failing_since, disabled_at, disabled_reason
 `
 
 type WebhookUpdateParams struct {
@@ -437,6 +668,9 @@ func (q *Queries) WebhookUpdate(ctx context.Context, db DBTX, arg WebhookUpdateP
 		&i.UpdatedAt,
 		&i.PreviousSecret,
 		&i.RotatedAt,
+		&i.FailingSince,
+		&i.DisabledAt,
+		&i.DisabledReason,
 	)
 	return i, err
 }

@@ -199,8 +199,8 @@ func seed(t *testing.T, conn *pgx.Conn, users, heavyUsers, heavyBots, lightBots 
 		 SELECT id, 'bot.status_changed', 'system', updated_at, jsonb_build_object('from', 'training', 'to', status, 'message', NULL)
 		 FROM bots WHERE status <> 'training'`,
 		// Idempotency keys of the last day.
-		`INSERT INTO idempotency_keys (user_id, key, request_hash, bot)
-		 SELECT owner_id, id::text, '\x00', '{}' FROM bots WHERE created_at > '2025-10-01'`,
+		`INSERT INTO idempotency_keys (user_id, scope, key, request_hash, resource)
+		 SELECT owner_id, 'bot', id::text, '\x00', '{}' FROM bots WHERE created_at > '2025-10-01'`,
 		"VACUUM ANALYZE",
 	} {
 		_, err := conn.Exec(ctx, sql)

@@ -119,6 +119,7 @@ var Settings = []Setting{
 	{Name: "CONFIG_CACHE_MB", Default: "32", Meaning: "megabytes (MiB) of memory in which the runtime read path (`GET /api/v1/bots/{id}/config`) keeps active versions and what reads of each bot depend on, per server process; the least recently read go first (`0`: off, every read goes to the database)"},
 	{Name: "WEBHOOK_WORKERS", Default: "4", Meaning: "webhook deliveries sent at once by `bots serve` (unless `--no-workers`) and `bots worker`"},
 	{Name: "WEBHOOK_RETRY_FOR", Default: "24h", Meaning: "how long a webhook delivery that fails is retried before it is `failed`"},
+	{Name: "WEBHOOK_DISABLE_AFTER", Default: "72h", Meaning: "how long every attempt to reach a webhook's endpoint may fail before the next failure disables the webhook, with the reason in its `disabled_reason`"},
 	{Name: "WEBHOOK_RETRY_BACKOFF", Default: "5s", Meaning: "about the wait before a failed webhook delivery is retried; doubles with each attempt (at most 1h), varied by up to a quarter either way"},
 	{Name: "WEBHOOK_ALLOW_HTTP", Default: "false", Meaning: "`true` lets webhooks use plain `http` URLs; otherwise only `https`. For development only"},
 	{Name: "WEBHOOK_ALLOW_PRIVATE", Default: "false", Meaning: "`true` lets webhooks reach loopback, private, link-local and unique-local addresses; otherwise they are refused at registration (a literal address) and at every delivery (the resolved one). For development only"},
@@ -262,6 +263,7 @@ func (r *reader) webhooks() webhook.Config {
 	return webhook.Config{
 		Workers:      r.wholeNumber("WEBHOOK_WORKERS", 0),
 		RetryFor:     r.duration("WEBHOOK_RETRY_FOR", false),
+		DisableAfter: r.duration("WEBHOOK_DISABLE_AFTER", false),
 		RetryBackoff: r.duration("WEBHOOK_RETRY_BACKOFF", false),
 		Policy: webhook.Policy{
 			AllowHTTP:    r.boolean("WEBHOOK_ALLOW_HTTP"),

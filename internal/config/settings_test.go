@@ -282,6 +282,13 @@ var settingCases = []settingCase{
 		invalid: map[string]string{"0s": "WEBHOOK_RETRY_FOR must be a positive duration such as 24h"},
 	},
 	{
+		name:    "WEBHOOK_DISABLE_AFTER",
+		field:   func(c config.Config) any { return c.Webhooks.DisableAfter },
+		unset:   72 * time.Hour,
+		valid:   map[string]any{"1m": time.Minute, "168h": 168 * time.Hour},
+		invalid: map[string]string{"0s": "WEBHOOK_DISABLE_AFTER must be a positive duration such as 72h", "never": "WEBHOOK_DISABLE_AFTER must be a positive duration such as 72h"},
+	},
+	{
 		name:    "WEBHOOK_RETRY_BACKOFF",
 		field:   func(c config.Config) any { return c.Webhooks.RetryBackoff },
 		unset:   5 * time.Second,

@@ -15,6 +15,7 @@ import (
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
 	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/idempotency"
 	"github.com/chatsphere/bots/internal/webhook"
 )
 
@@ -80,9 +81,9 @@ func (h *Handler) CreateBot(ctx context.Context, req api.CreateBotRequestObject)
 	switch {
 	case errors.Is(err, bots.ErrNameTaken):
 		return api.CreateBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: nameTaken(ctx, b.Name)}, nil
-	case errors.Is(err, bots.ErrKeyInFlight):
+	case errors.Is(err, idempotency.ErrKeyInFlight):
 		return api.CreateBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: keyInFlight(ctx)}, nil
-	case errors.Is(err, bots.ErrKeyReused):
+	case errors.Is(err, idempotency.ErrKeyReused):
 		return api.CreateBot422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: keyReused(ctx)}, nil
 	case err != nil:
 		return nil, err
@@ -206,9 +207,9 @@ func (h *Handler) DuplicateBot(ctx context.Context, req api.DuplicateBotRequestO
 		return api.DuplicateBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
 	case errors.Is(err, bots.ErrNameTaken):
 		return api.DuplicateBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: nameTaken(ctx, deref(params.Name))}, nil
-	case errors.Is(err, bots.ErrKeyInFlight):
+	case errors.Is(err, idempotency.ErrKeyInFlight):
 		return api.DuplicateBot409ApplicationProblemPlusJSONResponse{ConflictApplicationProblemPlusJSONResponse: keyInFlight(ctx)}, nil
-	case errors.Is(err, bots.ErrKeyReused):
+	case errors.Is(err, idempotency.ErrKeyReused):
 		return api.DuplicateBot422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: keyReused(ctx)}, nil
 	case err != nil:
 		return nil, err

@@ -43,6 +43,41 @@ func requireReplay(t *testing.T, first, again *response) {
 	require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
 }
 
+// holdKey holds the lock of a user's idempotency key of a scope ("bot", "webhook") as a first
+// request holds it while it runs, until the returned release is called (or the test ends).
+func (e *env) holdKey(u user, scope, key string) (release func()) {
+	e.t.Helper()
+	tx, err := e.pool.Begin(context.Background())
+	require.NoError(e.t, err)
+	release = func() { _ = tx.Rollback(context.Background()) }
+	e.t.Cleanup(release)
+	_, err = tx.Exec(context.Background(),
+		"SELECT pg_advisory_xact_lock(hashtextextended(concat($1::uuid, ':', $2::text, ':', $3::text), 0))", u.id, scope, key)
+	require.NoError(e.t, err)
+	return release
+}
+
+// raceRetries sends n copies of one create with one Idempotency-Key at once, and checks that
+// each is answered 201 or 409 and that every 201 names the same resource.
+func (e *env) raceRetries(u user, path, body, key string, n int) {
+	e.t.Helper()
+	retries := make([]request, n)
+	for i := range retries {
+		retries[i] = request{method: http.MethodPost, path: path, as: &u, body: body, header: map[string]string{"Idempotency-Key": key}}
+	}
+	var created []string
+	for _, res := range e.race(retries) {
+		require.Contains(e.t, []int{http.StatusCreated, http.StatusConflict}, res.code)
+		if res.code == http.StatusCreated {
+			created = append(created, res.header.Get("Location"))
+		}
+	}
+	require.NotEmpty(e.t, created)
+	for _, loc := range created {
+		require.Equal(e.t, created[0], loc, "every 201 names the one resource")
+	}
+}
+
 func (e *env) countBots(u user) int {
 	e.t.Helper()
 	var n int
@@ -128,15 +163,10 @@ func TestIdempotentCreate(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)
 		key := uuid.NewString()
-		// Hold the key's lock as the first request would while it runs.
-		tx, err := e.pool.Begin(context.Background())
-		require.NoError(t, err)
-		_, err = tx.Exec(context.Background(),
-			"SELECT pg_advisory_xact_lock(hashtextextended(concat($1::uuid, ':', $2::text), 0))", u.id, key)
-		require.NoError(t, err)
+		release := e.authzFor(t).holdKey(u, "bot", key)
 		p := e.postWithKey(u, "/api/v1/bots", key, body).problem(t, http.StatusConflict)
 		require.Equal(t, "/problems/idempotency-key-in-use", p.Type)
-		require.NoError(t, tx.Rollback(context.Background()))
+		release()
 		require.Equal(t, http.StatusCreated, e.postWithKey(u, "/api/v1/bots", key, body).code)
 	})
 
@@ -166,23 +196,7 @@ func TestIdempotentCreate(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)
 		key := uuid.NewString()
-		const n = 10
-		retries := make([]request, n)
-		for i := range retries {
-			retries[i] = request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: `{"name":"Once","model":"gpt-4o"}`,
-				header: map[string]string{"Idempotency-Key": key}}
-		}
-		var created []string
-		for _, res := range e.authzFor(t).race(retries) {
-			require.Contains(t, []int{http.StatusCreated, http.StatusConflict}, res.code)
-			if res.code == http.StatusCreated {
-				created = append(created, res.header.Get("Location"))
-			}
-		}
-		require.NotEmpty(t, created)
-		for _, loc := range created {
-			require.Equal(t, created[0], loc, "every 201 names the one bot")
-		}
+		e.authzFor(t).raceRetries(u, "/api/v1/bots", `{"name":"Once","model":"gpt-4o"}`, key, 10)
 		require.Equal(t, 1, e.countBots(u))
 	})
 }

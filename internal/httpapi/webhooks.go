@@ -3,12 +3,15 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"strconv"
 
+	"github.com/google/uuid"
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
 	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/idempotency"
 	"github.com/chatsphere/bots/internal/webhook"
 )
 
@@ -26,22 +29,28 @@ func (h *Handler) ListWebhooks(ctx context.Context, req api.ListWebhooksRequestO
 	return api.ListWebhooks200JSONResponse{Body: out}, nil
 }
 
-// CreateWebhook registers a webhook for the caller and answers with its secret, this once.
+// CreateWebhook registers a webhook for the caller, once per Idempotency-Key, and answers
+// with its secret: this once, and to the retries of the same request.
 func (h *Handler) CreateWebhook(ctx context.Context, req api.CreateWebhookRequestObject) (api.CreateWebhookResponseObject, error) {
 	b := req.Body
-	w, err := h.webhooks.Create(ctx, auth.User(ctx), webhook.CreateParams{
-		URL: b.Url, Events: b.Events, Description: optional(b.Description), Enabled: deref(b.Enabled),
-	})
+	w, replayed, err := h.webhooks.Create(ctx, auth.User(ctx), idempotencyKey(req.Params.IdempotencyKey), requestHash("create webhook", b),
+		webhook.CreateParams{URL: b.Url, Events: b.Events, Description: optional(b.Description), Enabled: deref(b.Enabled)})
 	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
 		return api.CreateWebhook422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Body, v)}, nil
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, idempotency.ErrKeyInFlight):
+		return api.CreateWebhook409ApplicationProblemPlusJSONResponse{IdempotencyKeyInUseApplicationProblemPlusJSONResponse: api.IdempotencyKeyInUseApplicationProblemPlusJSONResponse(keyInFlight(ctx))}, nil
+	case errors.Is(err, idempotency.ErrKeyReused):
+		return api.CreateWebhook422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: keyReused(ctx)}, nil
+	case err != nil:
 		return nil, err
 	}
-	return api.CreateWebhook201JSONResponse{
-		Body:    withSecret(w),
-		Headers: api.CreateWebhook201ResponseHeaders{Location: "/api/v1/webhooks/" + w.ID.String(), ETag: etag(w.Version)},
-	}, nil
+	headers := api.CreateWebhook201ResponseHeaders{Location: webhookPath(w.ID), ETag: etag(w.Version)}
+	if replayed {
+		headers.IdempotentReplayed = new("true")
+	}
+	return api.CreateWebhook201JSONResponse{Body: withSecret(w), Headers: headers}, nil
 }
 
 // RotateWebhookSecret gives one of the caller's webhooks a new secret and answers with it, this once.
@@ -60,7 +69,8 @@ func (h *Handler) RotateWebhookSecret(ctx context.Context, req api.RotateWebhook
 func withSecret(w webhook.Webhook) api.WebhookCreated {
 	shown := webhookToAPI(w)
 	return api.WebhookCreated{Id: shown.Id, Url: shown.Url, Events: shown.Events, Description: shown.Description,
-		Enabled: shown.Enabled, CreatedAt: shown.CreatedAt, UpdatedAt: shown.UpdatedAt, Secret: w.SecretString()}
+		Enabled: shown.Enabled, FailingSince: shown.FailingSince, DisabledAt: shown.DisabledAt, DisabledReason: shown.DisabledReason,
+		CreatedAt: shown.CreatedAt, UpdatedAt: shown.UpdatedAt, Secret: w.SecretString()}
 }
 
 // GetWebhook returns one of the caller's webhooks.
@@ -131,15 +141,56 @@ func (h *Handler) ListWebhookDeliveries(ctx context.Context, req api.ListWebhook
 	}
 	out := api.WebhookDeliveryList{Items: make([]api.WebhookDelivery, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
 	for i, d := range page.Items {
-		item := api.WebhookDelivery{Id: d.ID, BotId: d.BotID, EventId: d.EventID, EventType: api.BotEventType(d.EventType),
-			State: api.WebhookDeliveryState(d.State), Attempts: d.Attempts, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
-		item.LastStatus = orNull(d.LastStatus)
-		item.LastError = orNull(d.LastError)
-		item.LatencyMs = orNull(d.LatencyMs)
-		item.NextAttemptAt = orNull(d.NextAttemptAt)
-		out.Items[i] = item
+		out.Items[i] = deliveryToAPI(d)
 	}
 	return api.ListWebhookDeliveries200JSONResponse{Body: out}, nil
+}
+
+// GetWebhookDelivery answers with one delivery of one of the caller's webhooks.
+func (h *Handler) GetWebhookDelivery(ctx context.Context, req api.GetWebhookDeliveryRequestObject) (api.GetWebhookDeliveryResponseObject, error) {
+	d, err := h.webhooks.Delivery(ctx, auth.User(ctx), req.WebhookId, req.DeliveryId)
+	switch {
+	case errors.Is(err, webhook.ErrDeliveryNotFound):
+		return api.GetWebhookDelivery404ApplicationProblemPlusJSONResponse{DeliveryNotFoundApplicationProblemPlusJSONResponse: deliveryNotFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.GetWebhookDelivery200JSONResponse{Body: deliveryToAPI(d)}, nil
+}
+
+// RedeliverWebhookDelivery queues a delivery's event again to its webhook and answers with
+// the new delivery.
+func (h *Handler) RedeliverWebhookDelivery(ctx context.Context, req api.RedeliverWebhookDeliveryRequestObject) (api.RedeliverWebhookDeliveryResponseObject, error) {
+	d, err := h.webhooks.Redeliver(ctx, auth.User(ctx), req.WebhookId, req.DeliveryId)
+	switch {
+	case errors.Is(err, webhook.ErrDeliveryNotFound):
+		return api.RedeliverWebhookDelivery404ApplicationProblemPlusJSONResponse{DeliveryNotFoundApplicationProblemPlusJSONResponse: deliveryNotFound(ctx)}, nil
+	case errors.Is(err, webhook.ErrPending):
+		return api.RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse{RedeliveryConflictApplicationProblemPlusJSONResponse: api.RedeliveryConflictApplicationProblemPlusJSONResponse(newProblem(ctx, kindConflict,
+			"this event is still pending for this webhook; wait until its delivery is delivered or failed"))}, nil
+	case errors.Is(err, webhook.ErrDisabled):
+		return api.RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse{RedeliveryConflictApplicationProblemPlusJSONResponse: api.RedeliveryConflictApplicationProblemPlusJSONResponse(newProblem(ctx, kindConflict,
+			`the webhook is disabled; enable it first (PUT with "enabled": true)`))}, nil
+	case err != nil:
+		return nil, err
+	}
+	return api.RedeliverWebhookDelivery202JSONResponse{Body: deliveryToAPI(d), Headers: api.RedeliverWebhookDelivery202ResponseHeaders{
+		Location: webhookPath(req.WebhookId) + "/deliveries/" + strconv.FormatInt(d.ID, 10),
+	}}, nil
+}
+
+func deliveryToAPI(d webhook.Delivery) api.WebhookDelivery {
+	out := api.WebhookDelivery{Id: d.ID, BotId: d.BotID, EventId: d.EventID, EventType: api.BotEventType(d.EventType),
+		State: api.WebhookDeliveryState(d.State), Attempts: d.Attempts, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+	out.LastStatus = orNull(d.LastStatus)
+	out.LastError = orNull(d.LastError)
+	out.LatencyMs = orNull(d.LatencyMs)
+	out.NextAttemptAt = orNull(d.NextAttemptAt)
+	return out
+}
+
+func deliveryNotFound(ctx context.Context) api.DeliveryNotFoundApplicationProblemPlusJSONResponse {
+	return api.DeliveryNotFoundApplicationProblemPlusJSONResponse(newProblem(ctx, kindNotFound, "no delivery with this id for this webhook"))
 }
 
 // orNull is a nullable field of an answer: null for nil.
@@ -161,13 +212,13 @@ func webhookIfMatch(header *string) *webhook.Precondition {
 }
 
 func webhookToAPI(w webhook.Webhook) api.Webhook {
-	out := api.Webhook{Id: w.ID, Url: w.URL, Events: w.Events, Enabled: w.Enabled, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
-	out.Description.SetNull()
-	if w.Description != nil {
-		out.Description.Set(*w.Description)
-	}
-	return out
+	return api.Webhook{Id: w.ID, Url: w.URL, Events: w.Events, Description: orNull(w.Description), Enabled: w.Enabled,
+		FailingSince: orNull(w.FailingSince), DisabledAt: orNull(w.DisabledAt), DisabledReason: orNull(w.DisabledReason),
+		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 }
+
+// webhookPath is the URL of a webhook.
+func webhookPath(id uuid.UUID) string { return "/api/v1/webhooks/" + id.String() }
 
 func webhookNotFound(ctx context.Context) api.WebhookNotFoundApplicationProblemPlusJSONResponse {
 	return api.WebhookNotFoundApplicationProblemPlusJSONResponse(newProblem(ctx, kindNotFound, "no webhook with this id"))

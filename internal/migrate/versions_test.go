@@ -91,7 +91,8 @@ func TestBotVersionsMigration(t *testing.T) {
 
 	t.Run("AKeptBotIsReplayedAsVersionOne", func(t *testing.T) {
 		var cv int32
-		require.NoError(t, conn.QueryRow(t.Context(), "SELECT (bot->>'config_version')::int FROM idempotency_keys WHERE key = 'k'").Scan(&cv))
+		// The column is resource since 0020_idempotent_webhooks.
+		require.NoError(t, conn.QueryRow(t.Context(), "SELECT (resource->>'config_version')::int FROM idempotency_keys WHERE key = 'k'").Scan(&cv))
 		require.Equal(t, int32(1), cv)
 	})
 

@@ -12,7 +12,7 @@ import (
 
 // PurgeArgs is the periodic job that deletes for good what is past keeping: bots deleted
 // longer ago than the retention (bots.Service.PurgeDeleted), and idempotency keys older than
-// bots.IdempotencyTTL (bots.Service.PurgeIdempotencyKeys). It also puts in error the bots
+// idempotency.TTL (bots.Service.PurgeIdempotencyKeys). It also puts in error the bots
 // whose last training attempt a crash cut short (bots.Service.FailAbandonedTrainings). It
 // runs every PurgeInterval on the River leader, on the training queue's workers.
 type PurgeArgs struct{}

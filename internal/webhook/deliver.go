@@ -52,6 +52,9 @@ type Config struct {
 	// RetryBackoff is about the wait before the second attempt; it doubles with each attempt,
 	// up to MaxBackoff, each wait varied by up to a quarter either way (jitter).
 	RetryBackoff time.Duration
+	// DisableAfter is how long every attempt to reach an endpoint may fail before the next
+	// failed attempt disables its webhook (WEBHOOK_DISABLE_AFTER); 0: never.
+	DisableAfter time.Duration
 	// Policy says which endpoints may be registered and reached.
 	Policy Policy
 }
@@ -93,8 +96,9 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		return nil
 	}
 	if !d.Enabled {
-		msg := "the webhook was disabled"
-		return w.record(ctx, job.Args.DeliveryID, db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateFailed, LastError: &msg})
+		msg := "not sent: the webhook was disabled"
+		_, err := w.record(ctx, job.Args.DeliveryID, db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateFailed, LastError: &msg})
+		return err
 	}
 	body, err := eventJSON(event{ID: d.EventID, BotID: d.BotID, Type: d.Type, Actor: d.Actor,
 		RequestID: d.RequestID, CreatedAt: d.CreatedAt, Data: d.Data})
@@ -109,40 +113,64 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	}
 	status, failure := w.send(ctx, d.Url, secrets, messageID(d.EventID), body)
 	latency := int32(time.Since(start).Milliseconds())
-	rec := db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateDelivered, LatencyMs: &latency}
+	ok := failure == ""
+	rec := db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateDelivered, LatencyMs: &latency, EndpointOk: &ok}
 	if status != 0 {
 		s := int32(status)
 		rec.LastStatus = &s
 	}
-	if failure == "" {
-		return w.record(ctx, job.Args.DeliveryID, rec)
+	if ok {
+		_, err := w.record(ctx, job.Args.DeliveryID, rec)
+		return err
 	}
 	rec.LastError = &failure
 	next := time.Now().Add(w.backoff(job.ID, job.Attempt))
 	if job.Attempt >= job.MaxAttempts || next.After(d.QueuedAt.Add(w.cfg.RetryFor)) {
 		rec.State = db.WebhookDeliveryStateFailed
-		if err := w.record(ctx, job.Args.DeliveryID, rec); err != nil {
+		if _, err := w.record(ctx, job.Args.DeliveryID, rec); err != nil {
 			return err
 		}
 		return river.JobCancel(fmt.Errorf("delivery failed after %d attempts: %s", job.Attempt, failure))
 	}
 	rec.State = db.WebhookDeliveryStatePending
 	rec.NextAttemptAt = &next
-	if err := w.record(ctx, job.Args.DeliveryID, rec); err != nil {
+	enabled, err := w.record(ctx, job.Args.DeliveryID, rec)
+	if err != nil {
 		return err
+	}
+	if !enabled { // this attempt disabled the webhook, and failed its pending deliveries
+		return river.JobCancel(fmt.Errorf("webhook disabled after this attempt: %s", failure))
 	}
 	return errors.New(failure)
 }
 
-// record stores an attempt's outcome, even when the attempt used up the job's time.
-func (w *Worker) record(ctx context.Context, id int64, rec db.WebhookDeliveryRecordParams) error {
+// record stores an attempt's outcome, even when the attempt used up the job's time, with
+// what it says of the endpoint (see WebhookDeliveryRecord), and answers whether the webhook
+// is still enabled. When the attempt disabled it, the webhook's pending deliveries, this one
+// among them, end as failed in the same transaction, with the reason.
+func (w *Worker) record(ctx context.Context, id int64, rec db.WebhookDeliveryRecordParams) (enabled bool, err error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	rec.ID = id
-	if err := w.q.WebhookDeliveryRecord(ctx, w.pool, rec); err != nil {
-		return fmt.Errorf("record delivery attempt: %w", err)
+	rec.DisableAfterSeconds = w.cfg.DisableAfter.Seconds()
+	err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+		row, err := w.q.WebhookDeliveryRecord(ctx, tx, rec)
+		if errors.Is(err, pgx.ErrNoRows) { // no longer pending: nothing recorded
+			enabled = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if enabled = row.Enabled; !enabled {
+			return w.q.WebhookDeliveryFailDisabled(ctx, tx, row.WebhookID)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("record delivery attempt: %w", err)
 	}
-	return nil
+	return enabled, nil
 }
 
 // send posts body to url, signed with each of secrets (space-separated signatures, as

@@ -24,6 +24,7 @@ import (
 
 	"github.com/chatsphere/bots/gen/db"
 	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/idempotency"
 )
 
 // Errors of the webhook operations.
@@ -31,6 +32,13 @@ var (
 	// ErrNotFound means no webhook of the caller has this id: it does not exist or is
 	// another user's, which the caller cannot tell apart.
 	ErrNotFound = errors.New("webhook not found")
+	// ErrDeliveryNotFound means the caller has no webhook with this id, or the webhook has no
+	// delivery with this id.
+	ErrDeliveryNotFound = errors.New("delivery not found")
+	// ErrPending means the event is still pending for the webhook, so it is not queued again.
+	ErrPending = errors.New("the event is still pending for this webhook")
+	// ErrDisabled means the webhook is disabled, so it queues no deliveries.
+	ErrDisabled = errors.New("the webhook is disabled")
 )
 
 // PreconditionError means the webhook's version is not one the caller allowed (If-Match);
@@ -46,16 +54,22 @@ const SecretBytes = 32
 const secretPrefix = "whsec_"
 
 // Webhook is one registered endpoint. Secret is the signing key; only a create shows it.
+// FailingSince is when the current run of failed attempts began (nil while the last attempt
+// succeeded); DisabledAt and DisabledReason say when and why the worker disabled the webhook
+// because that run lasted Config.DisableAfter.
 type Webhook struct {
-	ID          uuid.UUID
-	URL         string
-	Events      []string
-	Description *string
-	Enabled     bool
-	Version     int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-	Secret      []byte
+	ID             uuid.UUID
+	URL            string
+	Events         []string
+	Description    *string
+	Enabled        bool
+	FailingSince   *time.Time
+	DisabledAt     *time.Time
+	DisabledReason *string
+	Version        int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Secret         []byte
 }
 
 // SecretString is the webhook's secret as its owner receives it: whsec_ and the key in base64.
@@ -107,23 +121,49 @@ func NewService(pool *pgxpool.Pool, policy Policy) *Service {
 	return &Service{pool: pool, q: db.New(), policy: policy}
 }
 
-// Create registers a webhook for the caller, with a fresh secret.
-func (s *Service) Create(ctx context.Context, caller uuid.UUID, p CreateParams) (Webhook, error) {
-	if err := s.policy.checkURL(p.URL); err != nil {
-		return Webhook{}, err
-	}
-	secret, err := newSecret()
-	if err != nil {
-		return Webhook{}, err
-	}
-	row, err := s.q.WebhookCreate(ctx, s.pool, db.WebhookCreateParams{
-		ID: uuid.New(), Caller: caller, Url: p.URL, Events: p.Events, Description: p.Description,
-		Secret: secret, Enabled: p.Enabled,
+// Create registers a webhook for the caller, with a fresh secret, at most once per
+// Idempotency-Key: key ("" for none) and hash (the request's) as idempotency.Once takes them.
+// A retry of the request gets the webhook back as it was created, its secret included, and
+// replayed true, whatever happened to the webhook since: a deleted webhook, or one whose
+// secret was rotated, is still answered as the first answer showed it.
+func (s *Service) Create(ctx context.Context, caller uuid.UUID, key string, hash []byte, p CreateParams) (Webhook, bool, error) {
+	kept, replayed, err := idempotency.Once(ctx, s.pool, idempotency.Webhooks, caller, key, hash, func(tx pgx.Tx) (keptWebhook, error) {
+		if err := s.policy.checkURL(p.URL); err != nil {
+			return keptWebhook{}, err
+		}
+		secret, err := newSecret()
+		if err != nil {
+			return keptWebhook{}, err
+		}
+		row, err := s.q.WebhookCreate(ctx, tx, db.WebhookCreateParams{
+			ID: uuid.New(), Caller: caller, Url: p.URL, Events: p.Events, Description: p.Description,
+			Secret: secret, Enabled: p.Enabled,
+		})
+		if err != nil {
+			return keptWebhook{}, fmt.Errorf("create webhook: %w", err)
+		}
+		return keptWebhook(fromDB(row)), nil
 	})
-	if err != nil {
-		return Webhook{}, fmt.Errorf("create webhook: %w", err)
-	}
-	return fromDB(row), nil
+	return Webhook(kept), replayed, err
+}
+
+// keptWebhook is a Webhook as an idempotency key keeps it, in the JSON of
+// idempotency_keys.resource: every field, the secret among them (a replay must show it, as
+// the first answer did), times to the nanosecond. It converts to and from Webhook, so the two
+// cannot drift.
+type keptWebhook struct {
+	ID             uuid.UUID  `json:"id"`
+	URL            string     `json:"url"`
+	Events         []string   `json:"events"`
+	Description    *string    `json:"description"`
+	Enabled        bool       `json:"enabled"`
+	FailingSince   *time.Time `json:"failing_since"`
+	DisabledAt     *time.Time `json:"disabled_at"`
+	DisabledReason *string    `json:"disabled_reason"`
+	Version        int64      `json:"version"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
+	Secret         []byte     `json:"secret"`
 }
 
 // RotateSecret gives one of the caller's webhooks a new secret, which signs every attempt
@@ -252,11 +292,65 @@ func (s *Service) Deliveries(ctx context.Context, caller, id uuid.UUID, skip, li
 	}
 	items := make([]Delivery, len(rows))
 	for i, r := range rows {
-		items[i] = Delivery{ID: r.ID, BotID: r.BotID, EventID: r.EventID, EventType: r.EventType, State: string(r.State),
-			Attempts: r.Attempts, LastStatus: r.LastStatus, LastError: r.LastError, LatencyMs: r.LastLatencyMs,
-			NextAttemptAt: r.NextAttemptAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		items[i] = deliveryFromDB(r)
 	}
 	return DeliveryPage{Items: items, Total: total}, nil
+}
+
+// Delivery returns one delivery of one of the caller's webhooks.
+func (s *Service) Delivery(ctx context.Context, caller, webhookID uuid.UUID, id int64) (Delivery, error) {
+	row, err := s.q.WebhookDeliveryGet(ctx, s.pool, db.WebhookDeliveryGetParams{DeliveryID: id, WebhookID: webhookID, Caller: caller})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Delivery{}, ErrDeliveryNotFound
+	}
+	if err != nil {
+		return Delivery{}, fmt.Errorf("get delivery: %w", err)
+	}
+	return deliveryFromDB(db.WebhookDeliveryListRow(row)), nil
+}
+
+// Redeliver queues the event of one of the caller's webhook's deliveries again, to the same
+// webhook, and returns the new delivery. It is the same message, with the same webhook-id.
+// The webhook must be enabled (ErrDisabled) and the event not pending for it, by this
+// delivery or an earlier redelivery (ErrPending): one pending delivery of an event per
+// webhook, so that concurrent redeliveries queue it once.
+func (s *Service) Redeliver(ctx context.Context, caller, webhookID uuid.UUID, id int64) (Delivery, error) {
+	row, err := bots.InTx(ctx, s.pool, func(tx pgx.Tx) (db.WebhookDeliveryRedeliverRow, error) {
+		row, err := s.q.WebhookDeliveryRedeliver(ctx, tx, db.WebhookDeliveryRedeliverParams{DeliveryID: id, WebhookID: webhookID, Caller: caller})
+		if err != nil {
+			return row, err
+		}
+		return row, s.q.WebhookQueueWake(ctx, tx)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Delivery{}, s.notRedelivered(ctx, caller, webhookID, id)
+	}
+	if err != nil {
+		return Delivery{}, fmt.Errorf("redeliver: %w", err)
+	}
+	return deliveryFromDB(db.WebhookDeliveryListRow(row)), nil
+}
+
+// notRedelivered tells why a redelivery queued nothing: the delivery is not one of the
+// caller's webhook's (ErrDeliveryNotFound), the webhook is disabled (ErrDisabled), or else
+// the event is pending for it (ErrPending).
+func (s *Service) notRedelivered(ctx context.Context, caller, webhookID uuid.UUID, id int64) error {
+	enabled, err := s.q.WebhookDeliveryRedeliverMiss(ctx, s.pool, db.WebhookDeliveryRedeliverMissParams{DeliveryID: id, WebhookID: webhookID, Caller: caller})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return ErrDeliveryNotFound
+	case err != nil:
+		return fmt.Errorf("read delivery: %w", err)
+	case !enabled:
+		return ErrDisabled
+	}
+	return ErrPending
+}
+
+func deliveryFromDB(r db.WebhookDeliveryListRow) Delivery {
+	return Delivery{ID: r.ID, BotID: r.BotID, EventID: r.EventID, EventType: r.EventType, State: string(r.State),
+		Attempts: r.Attempts, LastStatus: r.LastStatus, LastError: r.LastError, LatencyMs: r.LastLatencyMs,
+		NextAttemptAt: r.NextAttemptAt, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 // missed tells why a conditional write of a webhook matched no row: the webhook is not the
@@ -283,6 +377,7 @@ func (p *Precondition) versions() (bool, []int64) {
 
 func fromDB(r db.Webhook) Webhook {
 	return Webhook{ID: r.ID, URL: r.Url, Events: r.Events, Description: r.Description, Enabled: r.Enabled,
+		FailingSince: r.FailingSince, DisabledAt: r.DisabledAt, DisabledReason: r.DisabledReason,
 		Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Secret: r.Secret}
 }
 

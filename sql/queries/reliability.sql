@@ -1,18 +1,20 @@
 -- name: IdempotencyTryLock :one
--- Claims a user's key for the rest of the transaction; false while another request holds it.
-SELECT pg_try_advisory_xact_lock(hashtextextended(concat(sqlc.arg(user_id)::uuid, ':', sqlc.arg(key)::text), 0))::boolean AS locked;
+-- Claims a user's key of a scope for the rest of the transaction; false while another request
+-- holds it.
+SELECT pg_try_advisory_xact_lock(hashtextextended(concat(sqlc.arg(user_id)::uuid, ':', sqlc.arg(scope)::text, ':', sqlc.arg(key)::text), 0))::boolean AS locked;
 
 -- name: IdempotencyGet :one
--- The request a key was first used for and the bot it created, unless the key expired.
-SELECT request_hash, bot FROM idempotency_keys
-WHERE user_id = @user_id AND key = @key AND created_at > now() - make_interval(secs => @ttl_seconds::double precision);
+-- The request a key was first used for and what it created, unless the key expired.
+SELECT request_hash, resource FROM idempotency_keys
+WHERE user_id = @user_id AND scope = @scope AND key = @key
+  AND created_at > now() - make_interval(secs => @ttl_seconds::double precision);
 
 -- name: IdempotencyPut :exec
--- Keeps the bot a key's request created; an expired row for the same key is replaced.
-INSERT INTO idempotency_keys (user_id, key, request_hash, bot)
-VALUES (@user_id, @key, @request_hash, @bot)
-ON CONFLICT (user_id, key) DO UPDATE SET
-    request_hash = EXCLUDED.request_hash, bot = EXCLUDED.bot, created_at = now();
+-- Keeps what a key's request created; an expired row for the same key is replaced.
+INSERT INTO idempotency_keys (user_id, scope, key, request_hash, resource)
+VALUES (@user_id, @scope, @key, @request_hash, @resource)
+ON CONFLICT (user_id, scope, key) DO UPDATE SET
+    request_hash = EXCLUDED.request_hash, resource = EXCLUDED.resource, created_at = now();
 
 -- name: IdempotencyPurge :execrows
 DELETE FROM idempotency_keys

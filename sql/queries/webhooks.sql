@@ -26,6 +26,10 @@ UPDATE webhooks SET
     events      = COALESCE(sqlc.narg(events)::text[], events),
     description = CASE WHEN @set_description::boolean THEN sqlc.narg(description) ELSE description END,
     enabled     = COALESCE(sqlc.narg(enabled), enabled),
+    -- Enabling a disabled webhook starts afresh: no reason, no run of failures.
+    failing_since   = CASE WHEN sqlc.narg(enabled) AND NOT enabled THEN NULL ELSE failing_since END,
+    disabled_at     = CASE WHEN sqlc.narg(enabled) THEN NULL ELSE disabled_at END,
+    disabled_reason = CASE WHEN sqlc.narg(enabled) THEN NULL ELSE disabled_reason END,
     version     = version + 1,
     updated_at  = now()
 WHERE id = @id AND owner_id = @caller
@@ -64,17 +68,66 @@ JOIN webhooks w ON w.id = d.webhook_id
 JOIN bot_events e ON e.bot_id = d.bot_id AND e.id = d.event_id
 WHERE d.id = @id;
 
--- name: WebhookDeliveryRecord :exec
--- Records one attempt of a pending delivery.
-UPDATE webhook_deliveries SET
-    state           = @state,
-    attempts        = attempts + 1,
-    last_status     = sqlc.narg(last_status),
-    last_error      = sqlc.narg(last_error),
-    last_latency_ms = @latency_ms,
-    next_attempt_at = sqlc.narg(next_attempt_at),
-    updated_at      = now()
-WHERE id = @id AND state = 'pending';
+-- name: WebhookDeliveryRecord :one
+-- Records one attempt of a pending delivery, and what it says of its endpoint: endpoint_ok
+-- true (it answered 2xx) ends the webhook's run of failures, false starts one or continues
+-- it, null (no attempt was made) leaves it. A failed attempt whose run began longer ago than
+-- disable_after_seconds (0: never) disables the webhook, naming since when it fails and the
+-- last error. It answers whether the webhook is enabled after it; no row when the delivery
+-- was no longer pending.
+WITH delivery AS (
+    UPDATE webhook_deliveries wd SET
+        state           = @state,
+        attempts        = wd.attempts + 1,
+        last_status     = sqlc.narg(last_status),
+        last_error      = sqlc.narg(last_error),
+        last_latency_ms = @latency_ms,
+        next_attempt_at = sqlc.narg(next_attempt_at),
+        updated_at      = now()
+    WHERE wd.id = @id AND wd.state = 'pending'
+    RETURNING wd.webhook_id
+), streak AS (
+    SELECT w.id,
+           CASE sqlc.narg(endpoint_ok)::boolean
+               WHEN true THEN NULL
+               WHEN false THEN COALESCE(w.failing_since, now())
+               ELSE w.failing_since
+           END AS failing_since,
+           (w.enabled AND NOT sqlc.narg(endpoint_ok)::boolean AND @disable_after_seconds::double precision > 0
+               AND w.failing_since <= now() - make_interval(secs => @disable_after_seconds::double precision)) IS TRUE AS disable
+    FROM webhooks w JOIN delivery ON w.id = delivery.webhook_id
+    -- The webhook as it is now, after any write this one waited for (another attempt's
+    -- record, an owner enabling it), rather than as the statement began.
+    FOR UPDATE OF w
+), changed AS (
+    UPDATE webhooks w SET
+        failing_since   = s.failing_since,
+        enabled         = w.enabled AND NOT s.disable,
+        disabled_at     = CASE WHEN s.disable THEN now() ELSE w.disabled_at END,
+        disabled_reason = CASE WHEN s.disable THEN format(
+            'disabled automatically: every attempt since %s has failed; the last error: %s',
+            to_char(w.failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+            sqlc.narg(last_error)::text) ELSE w.disabled_reason END,
+        version         = w.version + 1,
+        updated_at      = now()
+    FROM streak s
+    WHERE w.id = s.id AND (s.disable OR s.failing_since IS DISTINCT FROM w.failing_since)
+    RETURNING w.id, w.enabled
+)
+SELECT w.id AS webhook_id, COALESCE(c.enabled, w.enabled)::boolean AS enabled
+FROM delivery d
+JOIN webhooks w ON w.id = d.webhook_id
+LEFT JOIN changed c ON c.id = w.id;
+
+-- name: WebhookDeliveryFailDisabled :exec
+-- Ends as failed the pending deliveries of a webhook that was disabled automatically, with
+-- the reason; their jobs then find nothing to send.
+UPDATE webhook_deliveries d SET
+    state = 'failed', next_attempt_at = NULL, updated_at = now(),
+    last_error = 'the webhook was ' || w.disabled_reason
+FROM webhooks w
+WHERE w.id = @webhook_id AND d.webhook_id = w.id AND d.state = 'pending' AND NOT w.enabled
+  AND w.disabled_reason IS NOT NULL;
 
 -- name: WebhookDeliveryList :many
 -- A webhook's deliveries, newest first, along webhook_deliveries_webhook; none for a webhook
@@ -93,3 +146,48 @@ LIMIT @lim OFFSET @off;
 SELECT (SELECT count(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id) AS total
 FROM webhooks w
 WHERE w.id = @webhook_id AND w.owner_id = @caller;
+
+-- name: WebhookDeliveryGet :one
+-- One delivery of one of the caller's webhooks; no row for another webhook's delivery.
+SELECT d.id, d.bot_id, d.event_id, e.type AS event_type, d.state, d.attempts, d.last_status,
+       d.last_error, d.last_latency_ms, d.next_attempt_at, d.created_at, d.updated_at
+FROM webhook_deliveries d
+JOIN webhooks w ON w.id = d.webhook_id
+JOIN bot_events e ON e.bot_id = d.bot_id AND e.id = d.event_id
+WHERE d.id = @delivery_id AND d.webhook_id = @webhook_id AND w.owner_id = @caller;
+
+-- name: WebhookDeliveryRedeliver :one
+-- Queues the event of one of the caller's webhook's deliveries again, to the same webhook: a
+-- new delivery and its River job (as the trigger bot_events_webhook writes them). Only while
+-- the webhook is enabled and the event is not pending for it (webhook_deliveries_pending);
+-- no row otherwise, and WebhookDeliveryRedeliverMiss tells why.
+WITH delivery AS (
+    INSERT INTO webhook_deliveries (webhook_id, bot_id, event_id, next_attempt_at)
+    SELECT d.webhook_id, d.bot_id, d.event_id, now()
+    FROM webhook_deliveries d
+    JOIN webhooks w ON w.id = d.webhook_id
+    WHERE d.id = @delivery_id AND d.webhook_id = @webhook_id AND w.owner_id = @caller AND w.enabled
+    ON CONFLICT (webhook_id, bot_id, event_id) WHERE state = 'pending' DO NOTHING
+    RETURNING *
+), job AS (
+    INSERT INTO river_job (kind, queue, args, max_attempts)
+    SELECT 'webhook_delivery', 'webhooks', jsonb_build_object('delivery_id', delivery.id), 1000
+    FROM delivery
+)
+SELECT d.id, d.bot_id, d.event_id, e.type AS event_type, d.state, d.attempts, d.last_status,
+       d.last_error, d.last_latency_ms, d.next_attempt_at, d.created_at, d.updated_at
+FROM delivery d
+JOIN bot_events e ON e.bot_id = d.bot_id AND e.id = d.event_id;
+
+-- name: WebhookDeliveryRedeliverMiss :one
+-- Why WebhookDeliveryRedeliver queued nothing: no row when the delivery is not one of the
+-- caller's webhook's; otherwise whether the webhook is enabled.
+SELECT w.enabled
+FROM webhook_deliveries d
+JOIN webhooks w ON w.id = d.webhook_id
+WHERE d.id = @delivery_id AND d.webhook_id = @webhook_id AND w.owner_id = @caller;
+
+-- name: WebhookQueueWake :exec
+-- What River's client sends on insert, so that a worker fetches a job written in SQL at once
+-- rather than at its next poll.
+SELECT pg_notify(current_schema() || '.river_insert', '{"queue": "webhooks"}');

@@ -549,6 +549,12 @@ export interface paths {
          *     this once: keep it. The URL must be `https` and must not name a loopback, private,
          *     link-local or unique-local IP address (`422`); its host is checked again, resolved,
          *     at every delivery.
+         *
+         *     With an `Idempotency-Key`, a retry of the same request answers the first answer again,
+         *     secret included, so a client that lost the answer still learns the secret. The replay
+         *     is the first answer as it was, whatever happened since, as for bots: after a rotation
+         *     it shows the secret the webhook was created with (the rotation's answer has the new
+         *     one), and after a delete it still shows the webhook, which no longer exists.
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -576,6 +582,8 @@ export interface paths {
          * Change a webhook
          * @description Changes the fields sent; the others keep their values, and `"description": null`
          *     clears the description. A disabled webhook (`"enabled": false`) queues no deliveries.
+         *     Enabling a disabled webhook clears `disabled_reason`, `disabled_at` and
+         *     `failing_since`: its endpoint gets a fresh 3 days.
          *     With `If-Match`, the change happens only if the webhook's ETag still matches; `412`
          *     otherwise.
          */
@@ -638,6 +646,67 @@ export interface paths {
         get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description The delivery's id (its `id`). */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a delivery
+         * @description Returns one delivery of one of the caller's webhooks, with how its sending went so far:
+         *     poll it to follow a redelivery. A delivery of another webhook is `404`.
+         */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description The delivery's id (its `id`). */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery's event again
+         * @description Queues the event of a delivery again, to the same webhook, as a new delivery with
+         *     attempts and retries of its own; the delivery named keeps its record. The new
+         *     delivery is the same message: its `webhook-id` is still `evt_` and the event's id (as
+         *     Standard Webhooks has it for a message sent again), so a receiver that deduplicates by
+         *     `webhook-id` and has already processed the event drops it. Use it after fixing an
+         *     endpoint whose deliveries `failed`, or to have one processed again by a receiver that
+         *     dropped it.
+         *
+         *     `409` while the event is still pending for this webhook (the delivery named or an
+         *     earlier redelivery of it: wait for it to end), and while the webhook is disabled
+         *     (enable it first, with `PUT` and `"enabled": true`). Nothing is queued then.
+         */
+        post: operations["redeliverWebhookDelivery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1265,6 +1334,28 @@ export interface components {
             description: components["schemas"]["WebhookDescription"];
             /** @description Whether events are sent. */
             enabled: boolean;
+            /**
+             * Format: date-time
+             * @description Since when every attempt to reach the endpoint has failed; `null` while the last
+             *     attempt succeeded (or none was made). Once it is older than the server's
+             *     `WEBHOOK_DISABLE_AFTER` (3 days unless configured), the next failed attempt
+             *     disables the webhook.
+             * @example 2026-11-27T09:14:03Z
+             */
+            readonly failing_since: string | null;
+            /**
+             * Format: date-time
+             * @description When the server disabled the webhook because its endpoint kept failing; `null` otherwise.
+             */
+            readonly disabled_at: string | null;
+            /**
+             * @description Why the server disabled the webhook: since when its endpoint fails, and the last
+             *     error. `null` when it did not (a webhook you disabled yourself has none).
+             *     Enabling the webhook (`PUT` with `"enabled": true`) clears it, with
+             *     `failing_since` and `disabled_at`.
+             * @example disabled automatically: every attempt since 2026-11-27T09:14:03Z has failed; the last error: the endpoint answered 503: upstream unavailable
+             */
+            readonly disabled_reason: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1317,7 +1408,8 @@ export interface components {
             event_id: number;
             event_type: components["schemas"]["BotEventType"];
             /**
-             * @description `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`).
+             * @description `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`);
+             *     also `failed` when its webhook was disabled first (`last_error` says so).
              * @enum {string}
              */
             state: "pending" | "delivered" | "failed";
@@ -1514,6 +1606,23 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description A request with this `Idempotency-Key` is still being processed; retry in a moment. */
+        IdempotencyKeyInUse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/idempotency-key-in-use",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "a request with this Idempotency-Key is still being processed; retry in a moment"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The bot's current ETag matches `If-None-Match`; the copy the client holds is current. */
         NotModified: {
             headers: {
@@ -1590,6 +1699,35 @@ export interface components {
                  *       "detail": "no webhook with this id"
                  *     }
                  */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No such webhook, another user's, or no such delivery of that webhook. */
+        DeliveryNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "/problems/not-found",
+                 *       "title": "Not Found",
+                 *       "status": 404,
+                 *       "detail": "no delivery with this id for this webhook"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The event is still pending for this webhook, or the webhook is disabled. Nothing was
+         *     queued.
+         */
+        RedeliveryConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1738,7 +1876,8 @@ export interface components {
          *     with a different request: `422`. A retry while the first request is still running:
          *     `409`; retry a moment later. A request that failed stores nothing. The key may be sent
          *     as a plain token or as a quoted string; use a fresh UUID per operation, such as
-         *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
+         *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+         *     or webhook. Bots and webhooks have keys of their own.
          */
         IdempotencyKey: string;
         /** @description How many items to skip before the page starts. */
@@ -1775,6 +1914,8 @@ export interface components {
         IfNoneMatch: string;
         /** @description The webhook's id (its `id`), a UUID. */
         WebhookId: string;
+        /** @description The delivery's id (its `id`). */
+        DeliveryId: number;
         /**
          * @description One or more ETags of the webhook, comma-separated, or `*`, compared strongly. The write
          *     is carried out only if the webhook's current ETag is one of them (`*`: any); otherwise
@@ -1800,6 +1941,11 @@ export interface components {
          * @example /api/v1/bots/3f0c6b0e-8a5e-4d4c-9d0b-6b1f2f1f6d2a
          */
         Location: string;
+        /**
+         * @description `true` when the answer is the first answer to an earlier request with the same
+         *     `Idempotency-Key`, replayed; absent otherwise.
+         */
+        IdempotentReplayed: "true";
         /** @description Answers to authenticated requests are never cached. */
         CacheControl: "no-store";
         /**
@@ -1925,7 +2071,8 @@ export interface operations {
                  *     with a different request: `422`. A retry while the first request is still running:
                  *     `409`; retry a moment later. A request that failed stores nothing. The key may be sent
                  *     as a plain token or as a quoted string; use a fresh UUID per operation, such as
-                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
+                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+                 *     or webhook. Bots and webhooks have keys of their own.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -1943,6 +2090,7 @@ export interface operations {
                 headers: {
                     Location: components["headers"]["Location"];
                     ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
@@ -2175,7 +2323,8 @@ export interface operations {
                  *     with a different request: `422`. A retry while the first request is still running:
                  *     `409`; retry a moment later. A request that failed stores nothing. The key may be sent
                  *     as a plain token or as a quoted string; use a fresh UUID per operation, such as
-                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot.
+                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+                 *     or webhook. Bots and webhooks have keys of their own.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2196,6 +2345,7 @@ export interface operations {
                 headers: {
                     Location: components["headers"]["Location"];
                     ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
@@ -2910,7 +3060,19 @@ export interface operations {
     createWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
+                 *     retry by the same user with the same key and the same request within 24 hours answers
+                 *     the first response again (status, body, `Location`) and creates nothing. The same key
+                 *     with a different request: `422`. A retry while the first request is still running:
+                 *     `409`; retry a moment later. A request that failed stores nothing. The key may be sent
+                 *     as a plain token or as a quoted string; use a fresh UUID per operation, such as
+                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
+                 *     or webhook. Bots and webhooks have keys of their own.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2920,11 +3082,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The webhook was registered; its secret is in the answer, and only there. */
+            /**
+             * @description The webhook was registered (or, with `Idempotent-Replayed: true`, this is the first
+             *     answer to the same request); its secret is in the answer, and only there.
+             */
             201: {
                 headers: {
                     Location: components["headers"]["WebhookLocation"];
                     ETag: components["headers"]["WebhookETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     "Cache-Control": components["headers"]["CacheControl"];
                     [name: string]: unknown;
                 };
@@ -2934,6 +3100,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            409: components["responses"]["IdempotencyKeyInUse"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -3124,6 +3291,82 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["WebhookNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description The delivery's id (its `id`). */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery. */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["DeliveryNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The webhook's id (its `id`), a UUID. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description The delivery's id (its `id`). */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new delivery, queued; follow it at `Location`. */
+            202: {
+                headers: {
+                    /**
+                     * @description The URL of the new delivery.
+                     * @example /api/v1/webhooks/0d5c2f6e-3b1a-4c8e-9f7d-2a6b4c8e0f1a/deliveries/43
+                     */
+                    Location: string;
+                    "Cache-Control": components["headers"]["CacheControl"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["DeliveryNotFound"];
+            409: components["responses"]["RedeliveryConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
