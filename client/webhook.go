@@ -85,28 +85,18 @@ type WebhookDelivery struct {
 }
 
 // CreateWebhook registers a webhook and returns it with its secret, which the service shows
-// only this once. Like Create it sends a fresh Idempotency-Key; but since the service does
-// not replay webhook creates by their key yet, a lost answer is not retried (its replay would
-// register a second webhook whose secret nobody saw), only 503 and 429, which create nothing.
+// only this once. Like Create it sends a fresh Idempotency-Key and retries with it, so that a
+// lost answer is replayed, secret included, rather than registering a second webhook.
 func (c *Client) CreateWebhook(ctx context.Context, p WebhookParams) (Webhook, error) {
 	body := gen.WebhookCreate{Url: p.URL, Events: p.Events, Enabled: p.Enabled}
 	if p.Description != nil {
 		body.Description = nullable.NewNullableWithValue(*p.Description)
 	}
-	key := idempotencyKey(uuid.NewString())
-	r, err := c.send(ctx, false, func(ctx context.Context) (*http.Response, error) {
-		return c.api.CreateWebhook(ctx, body, key)
+	params := &gen.CreateWebhookParams{IdempotencyKey: ptr(uuid.NewString())}
+	r, err := c.send(ctx, true, func(ctx context.Context) (*http.Response, error) {
+		return c.api.CreateWebhook(ctx, params, body)
 	})
 	return webhookFrom(r, err, http.StatusCreated)
-}
-
-// idempotencyKey sets the Idempotency-Key header, for an operation whose generated
-// parameters do not have it.
-func idempotencyKey(key string) gen.RequestEditorFn {
-	return func(_ context.Context, req *http.Request) error {
-		req.Header.Set("Idempotency-Key", key)
-		return nil
-	}
 }
 
 // Webhooks iterates over every webhook of the caller, oldest first, reading one page after
