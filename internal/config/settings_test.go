@@ -270,7 +270,7 @@ var settingCases = []settingCase{
 	{
 		name:    "WEBHOOK_WORKERS",
 		field:   func(c config.Config) any { return c.Webhooks.Workers },
-		unset:   4,
+		unset:   16,
 		valid:   map[string]any{"0": 0, "16": 16},
 		invalid: map[string]string{"-1": "WEBHOOK_WORKERS must be a whole number of at least 0"},
 	},
