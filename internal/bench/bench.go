@@ -29,6 +29,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/time/rate"
 
 	"github.com/chatsphere/bots/internal/auth"
 	"github.com/chatsphere/bots/internal/botsproc"
@@ -53,6 +54,9 @@ type Options struct {
 	// Webhooks is how many webhook endpoints each user has, subscribed to every event and
 	// sent to a receiver in this process; 0: none.
 	Webhooks int
+	// Rate caps the requests started per second over all workers, so that a scenario can be
+	// measured below the machine's ceiling; 0: as fast as the answers come.
+	Rate float64
 }
 
 const secret = "benchmark-secret-benchmark-secret-0123"
@@ -76,6 +80,7 @@ func Run(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&o.Profile, "profile", "", "folder to write the server's CPU profile of each scenario to (SCENARIO.cpu.pprof)")
 	fs.IntVar(&o.PoolSize, "pool", 0, "database pool size of the server and the ceiling (0: pgx's default)")
 	fs.IntVar(&o.FloodConnections, "flood-connections", 32, "connections of the user who floods the server with searches in the flood scenario")
+	fs.Float64Var(&o.Rate, "rate", 0, "requests started per second over all workers (0: as fast as answers come), to measure below the ceiling")
 	fs.IntVar(&o.Webhooks, "webhooks", 0, "webhook endpoints per user, subscribed to every event, delivered to a receiver in the benchmark")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -88,6 +93,9 @@ func Run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if o.FloodConnections < 1 {
 		return fmt.Errorf("-flood-connections must be at least 1")
+	}
+	if o.Rate < 0 {
+		return fmt.Errorf("-rate must be 0 or more")
 	}
 	if o.Webhooks < 0 || o.Webhooks > 20 {
 		return fmt.Errorf("-webhooks must be between 0 and 20")
@@ -408,11 +416,18 @@ func drive(ctx context.Context, o Options, fn func(context.Context, *worker) err
 	lat := make([][]time.Duration, o.Concurrency)
 	errs := make([]int, o.Concurrency)
 	firstErr := make([]error, o.Concurrency)
+	pace := rate.NewLimiter(rate.Inf, 1)
+	if o.Rate > 0 {
+		pace = rate.NewLimiter(rate.Limit(o.Rate), 1)
+	}
 	var wg sync.WaitGroup
 	for i := range o.Concurrency {
 		wg.Go(func() {
 			w := &worker{id: i, workers: o.Concurrency, rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
 			for ctx.Err() == nil {
+				if pace.Wait(ctx) != nil {
+					return
+				}
 				t0 := time.Now()
 				err := fn(ctx, w)
 				if ctx.Err() != nil || !time.Now().Before(end) {

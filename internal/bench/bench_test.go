@@ -198,6 +198,8 @@ func TestRun(t *testing.T) {
 		require.ErrorContains(t, err, "-users")
 		err = Run(t.Context(), []string{"-flood-connections", "0"}, io.Discard)
 		require.ErrorContains(t, err, "-flood-connections")
+		err = Run(t.Context(), []string{"-rate", "-1"}, io.Discard)
+		require.ErrorContains(t, err, "-rate")
 		err = Run(t.Context(), []string{"-webhooks", "21"}, io.Discard)
 		require.ErrorContains(t, err, "-webhooks")
 	})
@@ -249,6 +251,20 @@ func TestDrive(t *testing.T) {
 		})
 		require.Equal(t, int32(4), calls.Load(), "each worker made one call, which the end of the run cut")
 		require.Equal(t, Measure{}, m)
+	})
+
+	t.Run("ARateCapsTheCallsStartedOverAllWorkers", func(t *testing.T) {
+		t.Parallel()
+		var calls atomic.Int32
+		m := drive(t.Context(), Options{Concurrency: 4, Duration: 500 * time.Millisecond, Rate: 100}, func(context.Context, *worker) error {
+			calls.Add(1)
+			return nil
+		})
+		// At 100 a second, with a burst of one, half a second starts at most 1 + 50 calls,
+		// however fast each returns: without the cap, four workers make millions.
+		require.LessOrEqual(t, calls.Load(), int32(51))
+		require.Positive(t, m.Requests)
+		require.LessOrEqual(t, m.Requests, int(calls.Load()))
 	})
 
 	t.Run("ARunWhoseContextIsDoneMakesNoCall", func(t *testing.T) {
