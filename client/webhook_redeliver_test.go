@@ -30,13 +30,7 @@ func delivered(t *testing.T, c *client.Client, hook uuid.UUID, id int64) client.
 // A redelivery reaches the receiver again as the same message, and is a delivery of its own.
 func TestWebhookRedeliverySendsTheSameMessageAgain(t *testing.T) {
 	t.Parallel()
-	srv := startServerWithWorkers(t)
-	c := newClient(t, srv.URL)
-	url, deliveries := receiver(t)
-	hook, err := c.CreateWebhook(ctx(t), client.WebhookParams{URL: url, Events: []string{"bot.created"}})
-	require.NoError(t, err)
-	_, err = c.Create(ctx(t), client.CreateParams{Name: "Sent twice", Model: "gpt-4o-mini"})
-	require.NoError(t, err)
+	c, hook, _, deliveries := announced(t, "Sent twice")
 	sent := next(t, deliveries)
 	var first client.WebhookDelivery
 	for d, err := range c.WebhookDeliveries(ctx(t), hook.ID) {

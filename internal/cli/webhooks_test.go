@@ -15,6 +15,20 @@ import (
 	"github.com/chatsphere/bots/internal/dbtest"
 )
 
+// delivered waits until the one delivery of the webhook id is recorded as delivered, and
+// returns the deliveries as `webhooks deliveries -o json` prints them.
+func (u *user) delivered(id string) []map[string]any {
+	u.t.Helper()
+	var deliveries []map[string]any
+	for waiting := ctx(u.t); ; time.Sleep(50 * time.Millisecond) {
+		require.NoError(u.t, json.Unmarshal([]byte(u.ok("webhooks", "deliveries", id, "-o", "json")), &deliveries))
+		if len(deliveries) == 1 && deliveries[0]["state"] == "delivered" {
+			return deliveries
+		}
+		require.NoError(u.t, waiting.Err(), "the delivery was not recorded as delivered: %v", deliveries)
+	}
+}
+
 func TestWebhookCommands(t *testing.T) {
 	t.Parallel()
 	url, dsn := startServerOn(t, dbtest.URL(t))
@@ -72,14 +86,7 @@ func TestWebhookCommands(t *testing.T) {
 		id := hook["id"].(string)
 		u.create("--name", "Announced", "--model", "gpt-4o-mini")
 
-		var deliveries []map[string]any
-		for waiting := ctx(t); ; time.Sleep(50 * time.Millisecond) {
-			require.NoError(t, json.Unmarshal([]byte(u.ok("webhooks", "deliveries", id, "-o", "json")), &deliveries))
-			if len(deliveries) == 1 && deliveries[0]["state"] == "delivered" {
-				break
-			}
-			require.NoError(t, waiting.Err(), "the delivery was not recorded as delivered: %v", deliveries)
-		}
+		deliveries := u.delivered(id)
 		require.Equal(t, "bot.created", deliveries[0]["event_type"])
 		require.EqualValues(t, 204, deliveries[0]["last_status"])
 		require.Nil(t, deliveries[0]["next_attempt_at"])
@@ -101,14 +108,7 @@ func TestWebhookCommands(t *testing.T) {
 		id := hook["id"].(string)
 		u.create("--name", "Sent twice", "--model", "gpt-4o-mini")
 		first := <-got
-		var deliveries []map[string]any
-		for waiting := ctx(t); ; time.Sleep(50 * time.Millisecond) {
-			require.NoError(t, json.Unmarshal([]byte(u.ok("webhooks", "deliveries", id, "-o", "json")), &deliveries))
-			if len(deliveries) == 1 && deliveries[0]["state"] == "delivered" {
-				break
-			}
-			require.NoError(t, waiting.Err(), "the delivery was not recorded as delivered: %v", deliveries)
-		}
+		deliveries := u.delivered(id)
 		delivery := fmt.Sprint(deliveries[0]["id"])
 
 		out := u.ok("webhooks", "redeliver", id, delivery)

@@ -42,6 +42,31 @@ async function problemOf(promise) {
   return err;
 }
 
+/**
+ * A receiver on 127.0.0.1 that records each delivery and answers 204, once the promise `hold`
+ * returns (if any) settles; `next(n)` waits for the n-th delivery.
+ */
+async function startReceiver(hold = () => undefined) {
+  const received = [];
+  let arrived = () => {};
+  const receiver = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", async () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      arrived();
+      await hold();
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const next = async (n) => {
+    while (received.length < n) await new Promise((resolve) => (arrived = resolve));
+    return received[n - 1];
+  };
+  return { receiver, url: `http://127.0.0.1:${receiver.address().port}/hooks`, received, next };
+}
+
 describe("webhooks", () => {
   it("are registered with their secret once, listed, read, changed, rotated and deleted", async () => {
     const { bots, sent } = await newClient();
@@ -102,26 +127,10 @@ describe("webhooks", () => {
   });
 
   it("sends deliveries that verifyWebhook accepts, with either secret during a rotation", async () => {
-    const received = [];
-    let arrived = () => {};
-    const receiver = createServer((req, res) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        received.push({ headers: req.headers, body: Buffer.concat(chunks) });
-        res.writeHead(204).end();
-        arrived();
-      });
-    });
-    await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    const next = async (n) => {
-      while (received.length < n) await new Promise((resolve) => (arrived = resolve));
-      return received[n - 1];
-    };
+    const { receiver, url, next } = await startReceiver();
     try {
       const { bots } = await newClient();
-      const { port } = receiver.address();
-      const hook = await bots.createWebhook({ url: `http://127.0.0.1:${port}/hooks`, events: ["bot.created"] });
+      const hook = await bots.createWebhook({ url, events: ["bot.created"] });
 
       const { bot } = await bots.create({ name: "Announced", model: "gpt-4o-mini" });
       const first = await next(1);
@@ -189,25 +198,11 @@ describe("webhook creates and redeliveries", () => {
   });
 
   it("redeliver an event as the same message, and refuse a pending event, a disabled webhook and another user", async () => {
-    const received = [];
-    let arrived = () => {};
     let release; // while set, the receiver keeps its answer: the delivery stays pending
-    const receiver = createServer(async (req, res) => {
-      received.push(req.headers);
-      arrived();
-      if (release) await release.promise;
-      res.writeHead(204).end();
-      req.resume();
-    });
-    await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    const next = async (n) => {
-      while (received.length < n) await new Promise((resolve) => (arrived = resolve));
-      return received[n - 1];
-    };
+    const { receiver, url, received, next } = await startReceiver(() => release?.promise);
     try {
       const { bots } = await newClient();
-      const { port } = receiver.address();
-      const hook = await bots.createWebhook({ url: `http://127.0.0.1:${port}/hooks`, events: ["bot.created"] });
+      const hook = await bots.createWebhook({ url, events: ["bot.created"] });
       const healthy = (await bots.getWebhook(hook.webhook.id)).webhook;
       assert.deepEqual([healthy.failing_since, healthy.disabled_at, healthy.disabled_reason], [null, null, null]);
       await bots.create({ name: "Sent twice", model: "gpt-4o-mini" });
@@ -230,7 +225,8 @@ describe("webhook creates and redeliveries", () => {
       assert.equal(queued.event_id, first.event_id);
       assert.equal(queued.state, "pending");
       const again = await next(2);
-      assert.equal(again["webhook-id"], sent["webhook-id"], "the same message");
+      assert.equal(again.headers["webhook-id"], sent.headers["webhook-id"], "the same message");
+      assert.deepEqual(again.body, sent.body);
 
       // The redelivery's answer is held: the event is pending, and not queued a third time.
       const pending = await problemOf(bots.redeliverWebhookDelivery(hook.webhook.id, first.id));
