@@ -57,6 +57,8 @@ func runWithExampleServer(m *testing.M) (int, error) {
 // while a test runs.
 type server struct {
 	URL string
+	// DSN is the server's database, for a test that sets up what only the service can write.
+	DSN string
 }
 
 // startServer starts the server of one test; it is killed when t ends. The pool is kept
@@ -75,10 +77,11 @@ func startServerWithWorkers(t *testing.T) *server {
 
 func start(t *testing.T, args ...string) *server {
 	t.Helper()
-	p, err := botsproc.Start(botsproc.Config{Args: args, Env: serverEnv(dbtest.URL(t))})
+	dsn := dbtest.URL(t)
+	p, err := botsproc.Start(botsproc.Config{Args: args, Env: serverEnv(dsn)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Kill() })
-	return &server{URL: p.URL()}
+	return &server{URL: p.URL(), DSN: dsn}
 }
 
 // serverEnv is the environment of a server on the database dsn, with a small pool, no rate

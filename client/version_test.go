@@ -178,11 +178,12 @@ func TestVersions(t *testing.T) {
 	})
 }
 
-// requireProblem asserts that err is a *client.Problem of status and type.
-func requireProblem(t *testing.T, err error, status int, typ string) {
+// requireProblem asserts that err is a *client.Problem of status and type, and returns it.
+func requireProblem(t *testing.T, err error, status int, typ string) *client.Problem {
 	t.Helper()
 	var p *client.Problem
 	require.ErrorAs(t, err, &p)
 	require.Equal(t, status, p.Status, p.Error())
 	require.Equal(t, typ, p.Type)
+	return p
 }

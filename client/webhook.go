@@ -28,6 +28,14 @@ type Webhook struct {
 	Enabled     bool
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// FailingSince is when the endpoint's current run of failed attempts began; nil while the
+	// last attempt succeeded. The service disables a webhook whose endpoint keeps failing for
+	// WEBHOOK_DISABLE_AFTER (3 days by default): then Enabled is false, DisabledAt is when
+	// that happened and DisabledReason says why. UpdateWebhook setting Enabled clears all
+	// three; only the service sets them.
+	FailingSince   *time.Time
+	DisabledAt     *time.Time
+	DisabledReason *string
 	// Secret is the signing secret ("whsec_..."), the key VerifyWebhook needs. The service
 	// shows it only once: it is set by CreateWebhook and RotateWebhookSecret, and empty
 	// everywhere else.
@@ -204,6 +212,45 @@ func (c *Client) WebhookDeliveries(ctx context.Context, id uuid.UUID) iter.Seq2[
 	})
 }
 
+// WebhookDelivery reads the delivery deliveryID of the caller's webhook webhookID, with the
+// retries of Get, for example to follow a redelivery. A delivery of another webhook, or of
+// another user's, is a *Problem with Status 404.
+func (c *Client) WebhookDelivery(ctx context.Context, webhookID uuid.UUID, deliveryID int64) (WebhookDelivery, error) {
+	r, err := c.send(ctx, true, func(ctx context.Context) (*http.Response, error) {
+		return c.api.GetWebhookDelivery(ctx, webhookID, deliveryID)
+	})
+	return deliveryFrom(r, err, http.StatusOK)
+}
+
+// RedeliverWebhookDelivery queues the event of the delivery deliveryID of the caller's webhook
+// webhookID again, to the same endpoint with the same webhook-id (so a receiver that
+// deduplicates by it sees the same message), and returns the new delivery, pending. The
+// service queues an event at most once at a time per webhook: while a delivery of it is
+// pending, this one or a redelivery, it answers a *Problem with Status 409 (type
+// "/problems/conflict"), as it does for a disabled webhook, which UpdateWebhook must enable
+// first. A delivery of another webhook, or of another user's, is a 404.
+//
+// It is not retried on a connection error. The service keeps no key for a redelivery, so a
+// replay of one whose answer was lost would answer 409 while the first redelivery is pending,
+// an error for what succeeded, and once it is no longer pending would queue the event yet
+// again. After such an error, WebhookDeliveries shows whether a newer delivery of the same
+// EventID was queued.
+func (c *Client) RedeliverWebhookDelivery(ctx context.Context, webhookID uuid.UUID, deliveryID int64) (WebhookDelivery, error) {
+	r, err := c.send(ctx, false, func(ctx context.Context) (*http.Response, error) {
+		return c.api.RedeliverWebhookDelivery(ctx, webhookID, deliveryID)
+	})
+	return deliveryFrom(r, err, http.StatusAccepted)
+}
+
+// deliveryFrom turns an answer carrying a delivery into a WebhookDelivery, or its error.
+func deliveryFrom(r reply, err error, want int) (WebhookDelivery, error) {
+	d, err := decode[gen.WebhookDelivery](r, err, want)
+	if err != nil {
+		return WebhookDelivery{}, err
+	}
+	return toWebhookDelivery(d, ""), nil
+}
+
 // webhookFrom turns an answer carrying a webhook, with or without its secret, into a Webhook,
 // or its error.
 func webhookFrom(r reply, err error, want int) (Webhook, error) {
@@ -229,6 +276,15 @@ func toWebhook(w gen.Webhook, etag string) Webhook {
 		UpdatedAt: w.UpdatedAt, ETag: etag}
 	if d, err := w.Description.Get(); err == nil {
 		out.Description = &d
+	}
+	if t, err := w.FailingSince.Get(); err == nil {
+		out.FailingSince = &t
+	}
+	if t, err := w.DisabledAt.Get(); err == nil {
+		out.DisabledAt = &t
+	}
+	if r, err := w.DisabledReason.Get(); err == nil {
+		out.DisabledReason = &r
 	}
 	return out
 }

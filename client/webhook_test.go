@@ -204,18 +204,26 @@ func next(t *testing.T, deliveries <-chan delivery) delivery {
 	}
 }
 
-// Deliveries of a real server verify with the secret the create showed, and during a
-// rotation with either secret.
-func TestWebhookDeliveriesVerify(t *testing.T) {
-	t.Parallel()
+// announced starts a server that sends webhooks, registers a webhook of a new user's for
+// bot.created to a receiver, and creates the bot name, whose event the receiver gets. It
+// returns the user's client, the webhook, the bot and the receiver's deliveries.
+func announced(t *testing.T, name string) (*client.Client, client.Webhook, client.Bot, <-chan delivery) {
+	t.Helper()
 	srv := startServerWithWorkers(t)
 	c := newClient(t, srv.URL)
 	url, deliveries := receiver(t)
 	hook, err := c.CreateWebhook(ctx(t), client.WebhookParams{URL: url, Events: []string{"bot.created"}})
 	require.NoError(t, err)
-
-	bot, err := c.Create(ctx(t), client.CreateParams{Name: "Announced", Model: "gpt-4o-mini"})
+	bot, err := c.Create(ctx(t), client.CreateParams{Name: name, Model: "gpt-4o-mini"})
 	require.NoError(t, err)
+	return c, hook, bot, deliveries
+}
+
+// Deliveries of a real server verify with the secret the create showed, and during a
+// rotation with either secret.
+func TestWebhookDeliveriesVerify(t *testing.T) {
+	t.Parallel()
+	c, hook, bot, deliveries := announced(t, "Announced")
 	d := next(t, deliveries)
 	require.NoError(t, client.VerifyWebhook(hook.Secret, d.header, d.body, time.Now(), 0))
 	var event struct {

@@ -72,7 +72,7 @@ func init() {
 		{"revert", "bots revert <bot> <n>", "make version n's configuration the bot's latest", runRevert},
 		{"alias", "bots alias set <bot> <name> <n> | list <bot> | rm <bot> <name>", "point, list and remove a bot's aliases", runAlias},
 		{"events", "bots events <bot> [--type t]", "who changed the bot, what and when, newest first (owner only)", runEvents},
-		{"webhooks", "bots webhooks list | get <id> | create --url u [--events t,...] [--description d] [--disabled] | rotate <id> | deliveries <id> | rm <id> [--yes]", "register, show, re-key and remove the endpoints your bots' events are sent to, and see their deliveries", runWebhooks},
+		{"webhooks", "bots webhooks list | get <id> | create --url u [--events t,...] [--description d] [--disabled] | rotate <id> | deliveries <id> | redeliver <id> <delivery-id> | rm <id> [--yes]", "register, show, re-key and remove the endpoints your bots' events are sent to, see their deliveries and send one again", runWebhooks},
 		{"models", "bots models", "list the models a bot can run on", runModels},
 		{"export", "bots export [-o yaml|json]", "write your bots as a file that bots apply reads", runExport},
 		{"apply", "bots apply -f <file> [--dry-run] [--prune] [--yes]", "make your bots match a file: create, update, and with --prune delete", runApply},

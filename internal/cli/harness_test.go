@@ -33,7 +33,14 @@ func TestMain(m *testing.M) {
 // once on a shared PostgreSQL.
 func startServer(t *testing.T) string {
 	t.Helper()
-	dsn := dbtest.URL(t)
+	url, _ := startServerOn(t, dbtest.URL(t))
+	return url
+}
+
+// startServerOn starts the server of startServer on the database dsn, and returns its URL and
+// dsn, for a test that sets up what only the service writes.
+func startServerOn(t *testing.T, dsn string) (string, string) {
+	t.Helper()
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
@@ -43,7 +50,7 @@ func startServer(t *testing.T) string {
 	p, err := botsproc.Start(botsproc.Config{Args: []string{"serve"}, Env: env})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Kill() })
-	return p.URL()
+	return p.URL(), dsn
 }
 
 // user is a new user of a server, who runs commands.

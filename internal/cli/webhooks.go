@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,13 +22,28 @@ type webhookView struct {
 	Enabled     bool      `json:"enabled" yaml:"enabled"`
 	CreatedAt   time.Time `json:"created_at" yaml:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at" yaml:"updated_at"`
-	Secret      string    `json:"secret,omitempty" yaml:"secret,omitempty"`
-	ETag        string    `json:"etag,omitempty" yaml:"etag,omitempty"`
+	// FailingSince, DisabledAt and DisabledReason are the service's: since when the
+	// endpoint fails, and when and why the service disabled the webhook for it.
+	FailingSince   *time.Time `json:"failing_since" yaml:"failing_since"`
+	DisabledAt     *time.Time `json:"disabled_at" yaml:"disabled_at"`
+	DisabledReason *string    `json:"disabled_reason" yaml:"disabled_reason"`
+	Secret         string     `json:"secret,omitempty" yaml:"secret,omitempty"`
+	ETag           string     `json:"etag,omitempty" yaml:"etag,omitempty"`
 }
 
 func webhookViewOf(w client.Webhook) webhookView {
 	return webhookView{ID: w.ID.String(), URL: w.URL, Events: w.Events, Description: w.Description, Enabled: w.Enabled,
-		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Secret: w.Secret, ETag: w.ETag}
+		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, FailingSince: w.FailingSince, DisabledAt: w.DisabledAt,
+		DisabledReason: w.DisabledReason, Secret: w.Secret, ETag: w.ETag}
+}
+
+// enabledMark is a webhook's ENABLED column: yes or no, marked "(failing)" while its endpoint
+// fails, so that a list shows which webhooks need a look (get says since when and why).
+func enabledMark(w client.Webhook) string {
+	if w.FailingSince != nil || w.DisabledAt != nil {
+		return yesNo(w.Enabled) + " (failing)"
+	}
+	return yesNo(w.Enabled)
 }
 
 // deliveryView is a webhook delivery as -o json and -o yaml print it: the API's field names.
@@ -59,7 +75,7 @@ func deliveryViewOf(d client.WebhookDelivery) deliveryView {
 }
 
 // webhookCommands are the subcommands of `bots webhooks`, each with the number of arguments
-// it takes (a webhook's id, or none).
+// it takes (a webhook's id and a delivery's id, a webhook's id, or none).
 var webhookCommands = map[string]struct {
 	args int
 	run  func(ctx context.Context, call webhookCall) error
@@ -70,6 +86,7 @@ var webhookCommands = map[string]struct {
 	"rm":         {1, runWebhookRemove},
 	"rotate":     {1, webhookAction((*client.Client).RotateWebhookSecret)},
 	"deliveries": {1, runWebhookDeliveries},
+	"redeliver":  {2, runWebhookRedeliver},
 }
 
 // webhookFlags are the flags of create and rm; a subcommand given another's flag is refused
@@ -80,13 +97,15 @@ type webhookFlags struct {
 }
 
 // webhookCall is what a subcommand of `bots webhooks` runs with: its command line, parsed and
-// checked, the SDK client, and the webhook's id (uuid.Nil for list and create).
+// checked, the SDK client, the webhook's id (uuid.Nil for list and create) and the delivery's
+// id (redeliver only).
 type webhookCall struct {
-	env Env
-	f   *flags
-	wf  webhookFlags
-	c   *client.Client
-	id  uuid.UUID
+	env      Env
+	f        *flags
+	wf       webhookFlags
+	c        *client.Client
+	id       uuid.UUID
+	delivery int64
 }
 
 func runWebhooks(ctx context.Context, env Env, args []string) error {
@@ -98,7 +117,7 @@ func runWebhooks(ctx context.Context, env Env, args []string) error {
 		disabled:    f.Bool("disabled", false, "create: register it without sending anything yet"),
 		yes:         f.Bool("yes", false, "rm: delete without asking"),
 	}
-	pos, done, err := f.parse(env, args, 1, 2)
+	pos, done, err := f.parse(env, args, 1, 3)
 	if done {
 		return err
 	}
@@ -109,17 +128,22 @@ func runWebhooks(ctx context.Context, env Env, args []string) error {
 	if err := wf.check(f, pos[0]); err != nil {
 		return err
 	}
-	id := uuid.Nil
-	if sub.args == 1 {
+	id, delivery := uuid.Nil, int64(0)
+	if sub.args >= 1 {
 		if id, err = uuid.Parse(pos[1]); err != nil {
 			return f.usageError(fmt.Sprintf("%q is not a webhook id (bots webhooks list shows them)", pos[1]))
+		}
+	}
+	if sub.args == 2 {
+		if delivery, err = strconv.ParseInt(pos[2], 10, 64); err != nil || delivery < 1 {
+			return f.usageError(fmt.Sprintf("%q is not a delivery id (bots webhooks deliveries %s shows them)", pos[2], id))
 		}
 	}
 	c, err := f.client(env)
 	if err != nil {
 		return err
 	}
-	return sub.run(ctx, webhookCall{env: env, f: f, wf: wf, c: c, id: id})
+	return sub.run(ctx, webhookCall{env: env, f: f, wf: wf, c: c, id: id, delivery: delivery})
 }
 
 // check refuses a flag given to a subcommand that does not take it, so that a mistyped command
@@ -155,7 +179,7 @@ func runWebhookList(ctx context.Context, call webhookCall) error {
 	}
 	rows := [][]string{{"ID", "URL", "EVENTS", "ENABLED", "UPDATED"}}
 	for _, w := range hooks {
-		rows = append(rows, []string{w.ID.String(), oneLine(w.URL), strings.Join(w.Events, ","), yesNo(w.Enabled), w.UpdatedAt.UTC().Format(time.RFC3339)})
+		rows = append(rows, []string{w.ID.String(), oneLine(w.URL), strings.Join(w.Events, ","), enabledMark(w), w.UpdatedAt.UTC().Format(time.RFC3339)})
 	}
 	return table(env.Stdout, rows)
 }
@@ -227,6 +251,26 @@ func runWebhookDeliveries(ctx context.Context, call webhookCall) error {
 	if ok, err := encode(env.Stdout, *f.output, views); ok {
 		return err
 	}
+	return deliveryTable(env, views)
+}
+
+// runWebhookRedeliver queues a delivery's event again and prints the new delivery. The SDK
+// does not retry it after a lost answer (see RedeliverWebhookDelivery): `deliveries` shows
+// whether it was queued.
+func runWebhookRedeliver(ctx context.Context, call webhookCall) error {
+	env, f, c := call.env, call.f, call.c
+	d, err := c.RedeliverWebhookDelivery(ctx, call.id, call.delivery)
+	if err != nil {
+		return apiError(err)
+	}
+	if ok, err := encode(env.Stdout, *f.output, deliveryViewOf(d)); ok {
+		return err
+	}
+	return deliveryTable(env, []deliveryView{deliveryViewOf(d)})
+}
+
+// deliveryTable writes deliveries as a table, one a row.
+func deliveryTable(env Env, views []deliveryView) error {
 	rows := [][]string{{"ID", "EVENT", "TYPE", "STATE", "ATTEMPTS", "STATUS", "LATENCY", "NEXT", "CREATED", "ERROR"}}
 	for _, v := range views {
 		status, latency, next, lastError := "-", "-", "-", ""
@@ -269,6 +313,16 @@ func printWebhook(env Env, format string, w client.Webhook) error {
 		{"enabled:", yesNo(w.Enabled)},
 		{"created:", w.CreatedAt.UTC().Format(time.RFC3339)},
 		{"updated:", w.UpdatedAt.UTC().Format(time.RFC3339)},
+	}
+	// Only a failing endpoint has these: a healthy webhook's table stays as it was.
+	if w.FailingSince != nil {
+		rows = append(rows, []string{"failing since:", w.FailingSince.UTC().Format(time.RFC3339)})
+	}
+	if w.DisabledAt != nil {
+		rows = append(rows, []string{"disabled at:", w.DisabledAt.UTC().Format(time.RFC3339)})
+	}
+	if w.DisabledReason != nil {
+		rows = append(rows, []string{"disabled because:", oneLine(*w.DisabledReason)})
 	}
 	if w.Secret != "" {
 		rows = append(rows, []string{"secret:", w.Secret})

@@ -2,18 +2,36 @@ package cli_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/chatsphere/bots/internal/dbtest"
 )
+
+// delivered waits until the one delivery of the webhook id is recorded as delivered, and
+// returns the deliveries as `webhooks deliveries -o json` prints them.
+func (u *user) delivered(id string) []map[string]any {
+	u.t.Helper()
+	var deliveries []map[string]any
+	for waiting := ctx(u.t); ; time.Sleep(50 * time.Millisecond) {
+		require.NoError(u.t, json.Unmarshal([]byte(u.ok("webhooks", "deliveries", id, "-o", "json")), &deliveries))
+		if len(deliveries) == 1 && deliveries[0]["state"] == "delivered" {
+			return deliveries
+		}
+		require.NoError(u.t, waiting.Err(), "the delivery was not recorded as delivered: %v", deliveries)
+	}
+}
 
 func TestWebhookCommands(t *testing.T) {
 	t.Parallel()
-	url := startServer(t)
+	url, dsn := startServerOn(t, dbtest.URL(t))
 
 	t.Run("CreateListGetRotateAndRemove", func(t *testing.T) {
 		t.Parallel()
@@ -68,19 +86,74 @@ func TestWebhookCommands(t *testing.T) {
 		id := hook["id"].(string)
 		u.create("--name", "Announced", "--model", "gpt-4o-mini")
 
-		var deliveries []map[string]any
-		for waiting := ctx(t); ; time.Sleep(50 * time.Millisecond) {
-			require.NoError(t, json.Unmarshal([]byte(u.ok("webhooks", "deliveries", id, "-o", "json")), &deliveries))
-			if len(deliveries) == 1 && deliveries[0]["state"] == "delivered" {
-				break
-			}
-			require.NoError(t, waiting.Err(), "the delivery was not recorded as delivered: %v", deliveries)
-		}
+		deliveries := u.delivered(id)
 		require.Equal(t, "bot.created", deliveries[0]["event_type"])
 		require.EqualValues(t, 204, deliveries[0]["last_status"])
 		require.Nil(t, deliveries[0]["next_attempt_at"])
 		require.Regexp(t, `^ID +EVENT +TYPE +STATE +ATTEMPTS +STATUS +LATENCY +NEXT +CREATED +ERROR\n\d+ +\d+ +bot\.created +delivered +1 +204 +\d+ms +- +\S+\n$`,
 			u.ok("webhooks", "deliveries", id))
+	})
+
+	t.Run("RedeliverSendsTheEventAgain", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		got := make(chan string, 4)
+		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got <- r.Header.Get("webhook-id")
+			w.WriteHeader(http.StatusNoContent)
+		}))
+		t.Cleanup(receiver.Close)
+		var hook map[string]any
+		require.NoError(t, json.Unmarshal([]byte(u.ok("webhooks", "create", "--url", receiver.URL, "--events", "bot.created", "-o", "json")), &hook))
+		id := hook["id"].(string)
+		u.create("--name", "Sent twice", "--model", "gpt-4o-mini")
+		first := <-got
+		deliveries := u.delivered(id)
+		delivery := fmt.Sprint(deliveries[0]["id"])
+
+		out := u.ok("webhooks", "redeliver", id, delivery)
+		require.Regexp(t, `^ID +EVENT +TYPE +STATE +ATTEMPTS +STATUS +LATENCY +NEXT +CREATED +ERROR\n\d+ +`+fmt.Sprint(deliveries[0]["event_id"])+` +bot\.created +pending +0 +- +- +`, out)
+		require.NotRegexp(t, `\n`+delivery+` `, out, "a new delivery")
+		select {
+		case again := <-got:
+			require.Equal(t, first, again, "the same message")
+		case <-ctx(t).Done():
+			t.Fatal("the event was not sent again")
+		}
+
+		other := newUser(t, url).run("webhooks", "redeliver", id, delivery)
+		require.Equal(t, 1, other.code, other.seen())
+		require.Contains(t, other.seen(), "404 Not Found")
+	})
+
+	t.Run("GetAndListShowAWebhookTheServiceDisabled", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		var hook map[string]any
+		require.NoError(t, json.Unmarshal([]byte(u.ok("webhooks", "create", "--url", "https://hooks.example.com/failing", "-o", "json")), &hook))
+		require.Nil(t, hook["failing_since"])
+		require.Nil(t, hook["disabled_reason"])
+		id := hook["id"].(string)
+		require.NotContains(t, u.ok("webhooks", "get", id), "failing since:")
+
+		// Only the service writes these, as its worker does when it disables a webhook.
+		conn, err := pgx.Connect(ctx(t), dsn)
+		require.NoError(t, err)
+		defer conn.Close(ctx(t))
+		_, err = conn.Exec(ctx(t), `UPDATE webhooks SET enabled = false, failing_since = '2026-01-01T00:00:00Z',
+			disabled_at = '2026-01-04T00:00:00Z', disabled_reason = 'every attempt since 2026-01-01T00:00:00Z failed: the endpoint answered 503'
+			WHERE id = $1`, id)
+		require.NoError(t, err)
+
+		got := u.ok("webhooks", "get", id)
+		require.Regexp(t, `(?m)^failing since: +2026-01-01T00:00:00Z$`, got)
+		require.Regexp(t, `(?m)^disabled at: +2026-01-04T00:00:00Z$`, got)
+		require.Regexp(t, `(?m)^disabled because: +every attempt since 2026-01-01T00:00:00Z failed: the endpoint answered 503$`, got)
+		var view map[string]any
+		require.NoError(t, json.Unmarshal([]byte(u.ok("webhooks", "get", id, "-o", "json")), &view))
+		require.Equal(t, "2026-01-01T00:00:00Z", view["failing_since"])
+		require.Contains(t, view["disabled_reason"], "answered 503")
+		require.Regexp(t, `\n`+id+` +https://hooks\.example\.com/failing +\* +no \(failing\) +\S+\n$`, u.ok("webhooks", "list"))
 	})
 
 	t.Run("AWrongCommandLineSendsNothing", func(t *testing.T) {
@@ -90,6 +163,8 @@ func TestWebhookCommands(t *testing.T) {
 			{"webhooks"}, {"webhooks", "frob"}, {"webhooks", "get"}, {"webhooks", "get", "not-an-id"},
 			{"webhooks", "create"}, {"webhooks", "list", "--url", "https://hooks.example.com/a"},
 			{"webhooks", "get", "0d5c2f6e-3b1a-4c8e-9f7d-2a6b4c8e0f1a", "--yes"},
+			{"webhooks", "redeliver", "0d5c2f6e-3b1a-4c8e-9f7d-2a6b4c8e0f1a"}, {"webhooks", "redeliver", "0d5c2f6e-3b1a-4c8e-9f7d-2a6b4c8e0f1a", "x"},
+			{"webhooks", "redeliver", "0d5c2f6e-3b1a-4c8e-9f7d-2a6b4c8e0f1a", "0"}, {"webhooks", "get", "0d5c2f6e-3b1a-4c8e-9f7d-2a6b4c8e0f1a", "1"},
 		} {
 			r := u.run(args...)
 			require.Equal(t, 2, r.code, "%v is a usage error: %s", args, r.seen())

@@ -161,15 +161,15 @@ export interface WatchOptions {
   maxReconnects?: number;
 }
 
-/** The paths whose POST creates a bot, and so carries an Idempotency-Key. */
-const creatingPaths = new Set(["/api/v1/bots", "/api/v1/bots/{bot_id}/duplicate"]);
+/** The paths whose POST creates a bot or a webhook, and so carries an Idempotency-Key. */
+const creatingPaths = new Set(["/api/v1/bots", "/api/v1/bots/{bot_id}/duplicate", "/api/v1/webhooks"]);
 
 /**
  * A client of the API: `api` for every operation as generated, and the helpers that need
  * more than one request or a stream.
  */
 export class BotsClient {
-  /** The generated client, authenticated; creates and duplicates get an Idempotency-Key. */
+  /** The generated client, authenticated; creates (of bots and webhooks) and duplicates get an Idempotency-Key. */
   readonly api: BotsApi;
   private readonly baseUrl: string;
   private readonly token: () => Promise<string>;
@@ -313,15 +313,15 @@ export class BotsClient {
   }
 
   /**
-   * Registers a webhook and returns it with its secret, shown only this once. It carries an
-   * Idempotency-Key, and is sent again on 429 and 503 (which register nothing), but not after
-   * a dropped connection: the service does not replay webhook creates by key yet, so a second
-   * send could register a second webhook whose secret nobody saw.
+   * Registers a webhook and returns it with its secret, shown only this once. It is retried as
+   * `create` is, with one Idempotency-Key: the service replays the first answer to a retry
+   * with the key (the same webhook, ETag and secret, marked `Idempotent-Replayed: true`), so a
+   * create whose answer was lost registers one webhook, and its secret is not lost with it.
    */
   async createWebhook(body: WebhookCreate, opts: CreateOptions = {}): Promise<TaggedWebhook<WebhookCreated>> {
-    const headers = { "Idempotency-Key": opts.idempotencyKey ?? newKey() };
-    const { data, etag } = await this.retried(opts.signal, false, () =>
-      this.api.POST("/api/v1/webhooks", { body, headers, signal: opts.signal }),
+    const key = opts.idempotencyKey ?? newKey();
+    const { data, etag } = await this.retried(opts.signal, true, () =>
+      this.api.POST("/api/v1/webhooks", { body, params: { header: { "Idempotency-Key": key } }, signal: opts.signal }),
     );
     return { webhook: data, etag };
   }
@@ -379,6 +379,34 @@ export class BotsClient {
     yield* pages((skip) =>
       this.api.GET("/api/v1/webhooks/{webhook_id}/deliveries", { params: { path: { webhook_id: webhookId }, query: { skip } } }),
     );
+  }
+
+  /** Reads one delivery of one of the caller's webhooks, for example to follow a redelivery. */
+  async getWebhookDelivery(webhookId: string, deliveryId: number): Promise<WebhookDelivery> {
+    const { data } = await ok(
+      this.api.GET("/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}", {
+        params: { path: { webhook_id: webhookId, delivery_id: deliveryId } },
+      }),
+    );
+    return data;
+  }
+
+  /**
+   * Queues a delivery's event again, to the same webhook with the same `webhook-id`, and
+   * returns the new delivery (pending). While a delivery of the event is pending for the
+   * webhook, and while the webhook is disabled, it throws a `409` BotsProblem; a delivery of
+   * another webhook, or of another user's, is a `404`. It is sent once, not retried: the service keeps no
+   * key for it, so a retry after a lost answer would throw `409` for a redelivery that was
+   * queued, or, once that one is sent, queue the event yet again. After such an error,
+   * `webhookDeliveries` shows whether a newer delivery of the same `event_id` exists.
+   */
+  async redeliverWebhookDelivery(webhookId: string, deliveryId: number): Promise<WebhookDelivery> {
+    const { data } = await ok(
+      this.api.POST("/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", {
+        params: { path: { webhook_id: webhookId, delivery_id: deliveryId } },
+      }),
+    );
+    return data;
   }
 
   /**

@@ -1,6 +1,7 @@
 // Webhooks through the SDK, against a real `bots serve` whose webhooks may reach a receiver of
 // the test's on 127.0.0.1 over http: register, list, read, change with a 412 between, delete
-// with a stale ETag, rotate; and verifyWebhook, on the Standard Webhooks test vector and on
+// with a stale ETag, rotate; a create whose answer was lost, replayed by its key; a
+// redelivery and its refusals; and verifyWebhook, on the Standard Webhooks test vector and on
 // real deliveries.
 
 import assert from "node:assert/strict";
@@ -39,6 +40,31 @@ async function problemOf(promise) {
   );
   assert.ok(err instanceof BotsProblem, `not a problem: ${err}`);
   return err;
+}
+
+/**
+ * A receiver on 127.0.0.1 that records each delivery and answers 204, once the promise `hold`
+ * returns (if any) settles; `next(n)` waits for the n-th delivery.
+ */
+async function startReceiver(hold = () => undefined) {
+  const received = [];
+  let arrived = () => {};
+  const receiver = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", async () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      arrived();
+      await hold();
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const next = async (n) => {
+    while (received.length < n) await new Promise((resolve) => (arrived = resolve));
+    return received[n - 1];
+  };
+  return { receiver, url: `http://127.0.0.1:${receiver.address().port}/hooks`, received, next };
 }
 
 describe("webhooks", () => {
@@ -101,26 +127,10 @@ describe("webhooks", () => {
   });
 
   it("sends deliveries that verifyWebhook accepts, with either secret during a rotation", async () => {
-    const received = [];
-    let arrived = () => {};
-    const receiver = createServer((req, res) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        received.push({ headers: req.headers, body: Buffer.concat(chunks) });
-        res.writeHead(204).end();
-        arrived();
-      });
-    });
-    await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    const next = async (n) => {
-      while (received.length < n) await new Promise((resolve) => (arrived = resolve));
-      return received[n - 1];
-    };
+    const { receiver, url, next } = await startReceiver();
     try {
       const { bots } = await newClient();
-      const { port } = receiver.address();
-      const hook = await bots.createWebhook({ url: `http://127.0.0.1:${port}/hooks`, events: ["bot.created"] });
+      const hook = await bots.createWebhook({ url, events: ["bot.created"] });
 
       const { bot } = await bots.create({ name: "Announced", model: "gpt-4o-mini" });
       const first = await next(1);
@@ -155,6 +165,90 @@ describe("webhooks", () => {
       ]);
       assert.equal(deliveries[1].event_id, event.id, "newest first");
     } finally {
+      receiver.close();
+    }
+  });
+});
+
+describe("webhook creates and redeliveries", () => {
+  it("replay a create whose answer was lost, with the same key, webhook and secret", async () => {
+    const token = await server.token();
+    const posts = [];
+    let firstAnswer;
+    // The first create reaches the server, but its answer is lost, as on a dropped connection.
+    const losing = async (input, init) => {
+      const req = new Request(input, init);
+      if (req.method !== "POST") return fetch(req);
+      posts.push(req);
+      const res = await fetch(req);
+      if (posts.length > 1) return res;
+      firstAnswer = await res.json();
+      throw new TypeError("fetch failed");
+    };
+    const bots = createBotsClient({ baseUrl: server.url, token, fetch: losing });
+    const created = await bots.createWebhook({ url: "https://hooks.example.com/lost", events: ["*"] });
+    assert.equal(posts.length, 2, "sent again after the lost answer");
+    assert.match(posts[0].headers.get("Idempotency-Key"), /^[0-9a-f-]{36}$/);
+    assert.equal(posts[1].headers.get("Idempotency-Key"), posts[0].headers.get("Idempotency-Key"));
+    assert.equal(created.webhook.id, firstAnswer.id);
+    assert.equal(created.webhook.secret, firstAnswer.secret, "the secret of the lost answer");
+    const listed = [];
+    for await (const w of bots.webhooks()) listed.push(w.id);
+    assert.deepEqual(listed, [firstAnswer.id], "one webhook");
+  });
+
+  it("redeliver an event as the same message, and refuse a pending event, a disabled webhook and another user", async () => {
+    let release; // while set, the receiver keeps its answer: the delivery stays pending
+    const { receiver, url, received, next } = await startReceiver(() => release?.promise);
+    try {
+      const { bots } = await newClient();
+      const hook = await bots.createWebhook({ url, events: ["bot.created"] });
+      const healthy = (await bots.getWebhook(hook.webhook.id)).webhook;
+      assert.deepEqual([healthy.failing_since, healthy.disabled_at, healthy.disabled_reason], [null, null, null]);
+      await bots.create({ name: "Sent twice", model: "gpt-4o-mini" });
+      const sent = await next(1);
+      let first;
+      for await (const d of bots.webhookDeliveries(hook.webhook.id)) first = d;
+      const delivered = async (id) => {
+        for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+          const d = await bots.getWebhookDelivery(hook.webhook.id, id);
+          if (d.state === "delivered") return d;
+        }
+        assert.fail(`delivery ${id} was not delivered`);
+      };
+      await delivered(first.id);
+
+      release = {};
+      release.promise = new Promise((resolve) => (release.resolve = resolve));
+      const queued = await bots.redeliverWebhookDelivery(hook.webhook.id, first.id);
+      assert.notEqual(queued.id, first.id);
+      assert.equal(queued.event_id, first.event_id);
+      assert.equal(queued.state, "pending");
+      const again = await next(2);
+      assert.equal(again.headers["webhook-id"], sent.headers["webhook-id"], "the same message");
+      assert.deepEqual(again.body, sent.body);
+
+      // The redelivery's answer is held: the event is pending, and not queued a third time.
+      const pending = await problemOf(bots.redeliverWebhookDelivery(hook.webhook.id, first.id));
+      assert.equal(pending.status, 409);
+      assert.equal(pending.type, "/problems/conflict");
+      assert.match(pending.problem.detail, /still pending/);
+      release.resolve();
+      release = undefined;
+      assert.equal((await delivered(queued.id)).last_status, 204);
+
+      const { bots: other } = await newClient();
+      const notYours = await problemOf(other.redeliverWebhookDelivery(hook.webhook.id, first.id));
+      assert.equal(notYours.status, 404);
+      assert.equal((await problemOf(other.getWebhookDelivery(hook.webhook.id, first.id))).status, 404);
+
+      await bots.updateWebhook(hook.webhook.id, () => ({ enabled: false }));
+      const disabled = await problemOf(bots.redeliverWebhookDelivery(hook.webhook.id, first.id));
+      assert.equal(disabled.status, 409);
+      assert.match(disabled.problem.detail, /enable it first/);
+      assert.equal(received.length, 2, "nothing was sent a third time");
+    } finally {
+      release?.resolve();
       receiver.close();
     }
   });
