@@ -332,6 +332,12 @@ WITH delivery AS (
            (w.enabled AND NOT $7::boolean AND $8::double precision > 0
                AND w.failing_since <= now() - make_interval(secs => $8::double precision)) IS TRUE AS disable
     FROM webhooks w JOIN delivery ON w.id = delivery.webhook_id
+    -- Only an attempt that may change the webhook goes on: a failure, or a success that ends
+    -- a run of failures. A success on a healthy webhook, nearly every attempt, neither locks
+    -- nor writes the webhook's row, which concurrent deliveries to it would otherwise queue on.
+    -- (Such a success racing with the first failure of a run leaves the run to the next
+    -- success to end.)
+    WHERE (NOT $7::boolean OR w.failing_since IS NOT NULL) IS TRUE
     -- The webhook as it is now, after any write this one waited for (another attempt's
     -- record, an owner enabling it), rather than as the statement began.
     FOR UPDATE OF w

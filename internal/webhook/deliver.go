@@ -78,7 +78,7 @@ type Worker struct {
 
 // NewWorker returns the worker of deliveries on pool.
 func NewWorker(pool *pgxpool.Pool, cfg Config, logger *slog.Logger) *Worker {
-	return &Worker{pool: pool, q: db.New(), cfg: cfg, client: newClient(cfg.Policy.AllowPrivate), logger: logger}
+	return &Worker{pool: pool, q: db.New(), cfg: cfg, client: newClient(cfg.Policy.AllowPrivate, cfg.Workers), logger: logger}
 }
 
 // Work sends one delivery and records the attempt. A delivery whose webhook or bot is gone,

@@ -81,8 +81,11 @@ const RequestTimeout = 10 * time.Second
 // newClient is the HTTP client of deliveries. It follows no redirects (a 3xx is a failed
 // attempt), uses no proxy, and, unless allowPrivate, checks every address it connects to just
 // before connecting, after the name was resolved: a name that resolves to a forbidden address,
-// now or only at the time of a delivery, is refused.
-func newClient(allowPrivate bool) *http.Client {
+// now or only at the time of a delivery, is refused. It keeps up to workers idle connections
+// per receiver, one for each delivery that may be sent at once: with fewer, concurrent
+// deliveries to one receiver dialled a new connection nearly every time, which took as much of
+// a server's CPU as answering the creates that caused them.
+func newClient(allowPrivate bool, workers int) *http.Client {
 	dialer := &net.Dialer{Timeout: RequestTimeout}
 	if !allowPrivate {
 		dialer.Control = refuseForbidden
@@ -93,7 +96,7 @@ func newClient(allowPrivate bool) *http.Client {
 			DialContext:           dialer.DialContext,
 			TLSHandshakeTimeout:   RequestTimeout,
 			ResponseHeaderTimeout: RequestTimeout,
-			MaxIdleConnsPerHost:   2,
+			MaxIdleConnsPerHost:   max(workers, 2),
 			IdleConnTimeout:       90 * time.Second,
 			ForceAttemptHTTP2:     true,
 		},
