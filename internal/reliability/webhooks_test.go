@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,7 +62,7 @@ func TestWebhookReceiverDownThroughRestartAndKill(t *testing.T) {
 	cancel()
 	load.Wait()
 
-	rec := &signedReceiver{secret: secret, got: map[string]int{}}
+	rec := &signedReceiver{secret: secret, got: map[string]int{}, first: map[string]time.Time{}}
 	back, err := net.Listen("tcp", addr)
 	require.NoError(t, err, "the receiver's address was taken meanwhile")
 	hook := &http.Server{Handler: rec, ReadHeaderTimeout: 5 * time.Second}
@@ -103,10 +104,12 @@ func TestWebhookReceiverDownThroughRestartAndKill(t *testing.T) {
 	require.NoError(t, pool.QueryRow(context.Background(), `
 		SELECT count(*) FROM webhook_deliveries WHERE state <> 'delivered'`).Scan(&failed))
 	received, extra, bad := rec.counts()
+	half, most := rec.arrivals(receiverUp)
 	report(t, "%s; PostgreSQL restart took %s, ready again after %s; receiver down %s; events %d, "+
-		"received %d (%d more than once), bad signatures %d, deliveries not delivered %d; all in %s after the receiver came back; acknowledged writes lost: %d",
+		"received %d (%d more than once), bad signatures %d, deliveries not delivered %d; after the receiver came back, "+
+		"half in %s, 99%% in %s, all in %s (deliveries the killed server was sending wait for TRAINING_RESCUE_AFTER); acknowledged writes lost: %d",
 		st, took.Round(time.Millisecond), recovered.Round(time.Millisecond), receiverUp.Sub(receiverDown).Round(time.Millisecond),
-		len(want), received, extra, bad, failed, allIn.Round(time.Millisecond), len(lost))
+		len(want), received, extra, bad, failed, half.Round(time.Millisecond), most.Round(time.Millisecond), allIn.Round(time.Millisecond), len(lost))
 	require.Positive(t, st.byStatus[http.StatusCreated])
 	require.Zero(t, bad, "every delivery carries a valid signature")
 	require.Zero(t, failed, "every delivery ended delivered")
@@ -139,6 +142,7 @@ type signedReceiver struct {
 	secret string
 	mu     sync.Mutex
 	got    map[string]int
+	first  map[string]time.Time // when each message first came
 	bad    int
 }
 
@@ -160,6 +164,9 @@ func (r *signedReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	valid = valid && json.Unmarshal(body, &event) == nil && id == fmt.Sprintf("evt_%d", event.ID)
 	r.mu.Lock()
 	if valid {
+		if r.got[id] == 0 {
+			r.first[id] = time.Now()
+		}
 		r.got[id]++
 	} else {
 		r.bad++
@@ -179,6 +186,21 @@ func (r *signedReceiver) missing(want []string) []string {
 		}
 	}
 	return out
+}
+
+// arrivals returns how long after since half and 99% of the messages had first come.
+func (r *signedReceiver) arrivals(since time.Time) (p50, p99 time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var all []time.Duration
+	for _, at := range r.first {
+		all = append(all, at.Sub(since))
+	}
+	if len(all) == 0 {
+		return 0, 0
+	}
+	slices.Sort(all)
+	return all[len(all)/2], all[len(all)*99/100]
 }
 
 // counts returns how many distinct messages came, how many deliveries repeated one, and how
