@@ -226,9 +226,9 @@ func (c *Client) WebhookDelivery(ctx context.Context, webhookID uuid.UUID, deliv
 // webhookID again, to the same endpoint with the same webhook-id (so a receiver that
 // deduplicates by it sees the same message), and returns the new delivery, pending. The
 // service queues an event at most once at a time per webhook: while a delivery of it is
-// pending, this one or a redelivery, it answers a *Problem with Status 409 (type
-// "/problems/conflict"), as it does for a disabled webhook, which UpdateWebhook must enable
-// first. A delivery of another webhook, or of another user's, is a 404.
+// pending, this one or a redelivery, it answers a *Problem with Status 409 and type
+// "/problems/delivery-pending"; for a disabled webhook, which UpdateWebhook must enable
+// first, type "/problems/webhook-disabled". A delivery of another webhook, or of another user's, is a 404.
 //
 // It is not retried on a connection error. The service keeps no key for a redelivery, so a
 // replay of one whose answer was lost would answer 409 while the first redelivery is pending,

@@ -80,7 +80,7 @@ func TestWebhookRedeliveryProblems(t *testing.T) {
 
 	t.Run("APendingEventIsAConflict", func(t *testing.T) {
 		_, err := c.RedeliverWebhookDelivery(ctx(t), hook.ID, pending.ID)
-		p := requireProblem(t, err, http.StatusConflict, "/problems/conflict")
+		p := requireProblem(t, err, http.StatusConflict, "/problems/delivery-pending")
 		require.Contains(t, p.Detail, "still pending")
 	})
 
@@ -100,7 +100,7 @@ func TestWebhookRedeliveryProblems(t *testing.T) {
 		_, err := c.UpdateWebhook(ctx(t), hook.ID, func(w *client.Webhook) error { w.Enabled = false; return nil })
 		require.NoError(t, err)
 		_, err = c.RedeliverWebhookDelivery(ctx(t), hook.ID, pending.ID)
-		p := requireProblem(t, err, http.StatusConflict, "/problems/conflict")
+		p := requireProblem(t, err, http.StatusConflict, "/problems/webhook-disabled")
 		require.Contains(t, p.Detail, "enable it first")
 	})
 }

@@ -36,6 +36,8 @@ var (
 	kindRateLimited          = problemKind{http.StatusTooManyRequests, "/problems/rate-limited"}
 	kindTooManyStreams       = problemKind{http.StatusTooManyRequests, "/problems/too-many-streams"}
 	kindVersionNotReady      = problemKind{http.StatusConflict, "/problems/version-not-ready"}
+	kindDeliveryPending      = problemKind{http.StatusConflict, "/problems/delivery-pending"}
+	kindWebhookDisabled      = problemKind{http.StatusConflict, "/problems/webhook-disabled"}
 )
 
 // problemError is an error that is answered with a problem; middleware returns it and the

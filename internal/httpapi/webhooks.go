@@ -166,10 +166,10 @@ func (h *Handler) RedeliverWebhookDelivery(ctx context.Context, req api.Redelive
 	case errors.Is(err, webhook.ErrDeliveryNotFound):
 		return api.RedeliverWebhookDelivery404ApplicationProblemPlusJSONResponse{DeliveryNotFoundApplicationProblemPlusJSONResponse: deliveryNotFound(ctx)}, nil
 	case errors.Is(err, webhook.ErrPending):
-		return api.RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse{RedeliveryConflictApplicationProblemPlusJSONResponse: api.RedeliveryConflictApplicationProblemPlusJSONResponse(newProblem(ctx, kindConflict,
+		return api.RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse{RedeliveryConflictApplicationProblemPlusJSONResponse: api.RedeliveryConflictApplicationProblemPlusJSONResponse(newProblem(ctx, kindDeliveryPending,
 			"this event is still pending for this webhook; wait until its delivery is delivered or failed"))}, nil
 	case errors.Is(err, webhook.ErrDisabled):
-		return api.RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse{RedeliveryConflictApplicationProblemPlusJSONResponse: api.RedeliveryConflictApplicationProblemPlusJSONResponse(newProblem(ctx, kindConflict,
+		return api.RedeliverWebhookDelivery409ApplicationProblemPlusJSONResponse{RedeliveryConflictApplicationProblemPlusJSONResponse: api.RedeliveryConflictApplicationProblemPlusJSONResponse(newProblem(ctx, kindWebhookDisabled,
 			`the webhook is disabled; enable it first (PUT with "enabled": true)`))}, nil
 	case err != nil:
 		return nil, err

@@ -1720,8 +1720,8 @@ export interface components {
             };
         };
         /**
-         * @description The event is still pending for this webhook, or the webhook is disabled. Nothing was
-         *     queued.
+         * @description The event is still pending for this webhook (`/problems/delivery-pending`), or the
+         *     webhook is disabled (`/problems/webhook-disabled`). Nothing was queued.
          */
         RedeliveryConflict: {
             headers: {

@@ -231,7 +231,7 @@ describe("webhook creates and redeliveries", () => {
       // The redelivery's answer is held: the event is pending, and not queued a third time.
       const pending = await problemOf(bots.redeliverWebhookDelivery(hook.webhook.id, first.id));
       assert.equal(pending.status, 409);
-      assert.equal(pending.type, "/problems/conflict");
+      assert.equal(pending.type, "/problems/delivery-pending");
       assert.match(pending.problem.detail, /still pending/);
       release.resolve();
       release = undefined;
@@ -245,6 +245,7 @@ describe("webhook creates and redeliveries", () => {
       await bots.updateWebhook(hook.webhook.id, () => ({ enabled: false }));
       const disabled = await problemOf(bots.redeliverWebhookDelivery(hook.webhook.id, first.id));
       assert.equal(disabled.status, 409);
+      assert.equal(disabled.type, "/problems/webhook-disabled");
       assert.match(disabled.problem.detail, /enable it first/);
       assert.equal(received.length, 2, "nothing was sent a third time");
     } finally {
