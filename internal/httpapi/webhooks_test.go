@@ -192,6 +192,35 @@ func TestWebhookDeliveryIsSignedAndRetriedUntilItSucceeds(t *testing.T) {
 	}
 }
 
+// A redirect is a failed attempt, not followed, and of a failed answer at most 1 KiB is kept.
+func TestWebhookDeliveryFollowsNoRedirectAndKeepsAKibibyteOfTheAnswer(t *testing.T) {
+	t.Parallel()
+	e := setupWith(t, envConfig{webhooks: &testWebhooks})
+	u := newUser(t)
+	target := newReceiver(t)
+	long := strings.Repeat("x", 5000)
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Location", target.url)
+		w.WriteHeader(http.StatusFound)
+		_, _ = io.WriteString(w, long)
+	}))
+	t.Cleanup(redirecting.Close)
+	hook := e.register(u, redirecting.URL+"/hook", "bot.created")
+
+	e.createBot(u, map[string]any{"name": "Redirected"})
+
+	waitUntil(t, "an attempt is recorded", func() bool {
+		d := e.deliveries(hook.Id)
+		return len(d) == 1 && d[0].Attempts > 0
+	})
+	d := e.deliveries(hook.Id)[0]
+	require.Equal(t, "pending", d.State, "a 302 is a failure, retried")
+	require.Equal(t, http.StatusFound, *d.LastStatus)
+	require.Empty(t, target.requests(), "the redirect is not followed")
+	prefix := "the endpoint answered 302: "
+	require.Equal(t, prefix+long[:1024], *d.LastError, "1 KiB of the answer is kept")
+}
+
 func TestWebhookDeliveriesAreQueuedWithTheirWrite(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
