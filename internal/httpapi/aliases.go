@@ -112,20 +112,11 @@ func (h *Handler) GetBotAliasHistory(ctx context.Context, req api.GetBotAliasHis
 	case err != nil:
 		return nil, err
 	}
-	out := api.BotAliasHistory{Items: make([]api.BotAliasMove, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
-	for i, m := range page.Items {
-		item := api.BotAliasMove{ChangedBy: m.ChangedBy, ChangedAt: m.ChangedAt}
-		item.FromVersion.SetNull()
-		if m.FromVersion != nil {
-			item.FromVersion.Set(*m.FromVersion)
-		}
-		item.ToVersion.SetNull()
-		if m.ToVersion != nil {
-			item.ToVersion.Set(*m.ToVersion)
-		}
-		out.Items[i] = item
-	}
-	return api.GetBotAliasHistory200JSONResponse{Body: out}, nil
+	return api.GetBotAliasHistory200JSONResponse{Body: listOf[api.BotAliasHistory](page, skip, limit, aliasMoveToAPI)}, nil
+}
+
+func aliasMoveToAPI(m bots.AliasMove) api.BotAliasMove {
+	return api.BotAliasMove{ChangedBy: m.ChangedBy, ChangedAt: m.ChangedAt, FromVersion: orNull(m.FromVersion), ToVersion: orNull(m.ToVersion)}
 }
 
 func aliasToAPI(a bots.Alias) api.BotAlias {

@@ -49,10 +49,7 @@ func (h *Handler) GetBotConfig(ctx context.Context, req api.GetBotConfigRequestO
 		Temperature:    c.Temperature,
 		SystemPrompt:   c.SystemPrompt,
 		PreparedConfig: c.Prepared,
-	}
-	body.Alias.SetNull()
-	if c.Alias != nil {
-		body.Alias.Set(*c.Alias)
+		Alias:          orNull(c.Alias),
 	}
 	return api.GetBotConfig200JSONResponse{Body: body, Headers: headers}, nil
 }

@@ -25,8 +25,7 @@ func (h *Handler) ListBotVersions(ctx context.Context, req api.ListBotVersionsRe
 	case err != nil:
 		return nil, err
 	}
-	out := api.BotVersionList{Items: apiItems(page.Items, versionToAPI), Total: page.Total, Skip: skip, Limit: limit}
-	return api.ListBotVersions200JSONResponse{Body: out}, nil
+	return api.ListBotVersions200JSONResponse{Body: listOf[api.BotVersionList](page, skip, limit, versionToAPI)}, nil
 }
 
 // GetBotVersion returns one version of a bot, or 304 when If-None-Match holds its ETag.
@@ -77,25 +76,18 @@ func versionCacheControl(v bots.Version) string {
 
 // versionToAPI converts a version to its representation.
 func versionToAPI(v bots.Version) api.BotVersion {
-	out := api.BotVersion{
-		Number:       v.Number,
-		Model:        v.Model,
-		Temperature:  v.Temperature,
-		SystemPrompt: v.SystemPrompt,
-		Status:       api.BotStatus(v.Status),
-		CreatedAt:    v.CreatedAt,
-		CreatedBy:    v.CreatedBy,
-		Source:       api.BotVersionSource(v.Source),
+	return api.BotVersion{
+		Number:        v.Number,
+		Model:         v.Model,
+		Temperature:   v.Temperature,
+		SystemPrompt:  v.SystemPrompt,
+		Status:        api.BotStatus(v.Status),
+		StatusMessage: orNull(v.StatusMessage),
+		CreatedAt:     v.CreatedAt,
+		CreatedBy:     v.CreatedBy,
+		Source:        api.BotVersionSource(v.Source),
+		RevertedFrom:  orNull(v.RevertedFrom),
 	}
-	out.StatusMessage.SetNull()
-	if v.StatusMessage != nil {
-		out.StatusMessage.Set(*v.StatusMessage)
-	}
-	out.RevertedFrom.SetNull()
-	if v.RevertedFrom != nil {
-		out.RevertedFrom.Set(*v.RevertedFrom)
-	}
-	return out
 }
 
 // versionETag is the strong entity tag of a version: its configuration never changes, so its
