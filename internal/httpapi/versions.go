@@ -34,8 +34,7 @@ func (h *Handler) GetBotVersion(ctx context.Context, req api.GetBotVersionReques
 	v, err := h.bots.Version(ctx, auth.User(ctx), req.BotId, req.Number)
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
-		return api.GetBotVersion404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
-			newProblem(ctx, kindNotFound, "no bot with this id, or the bot has no version with this number"))}, nil
+		return api.GetBotVersion404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: versionNotFound(ctx)}, nil
 	case err != nil:
 		return nil, err
 	}
@@ -55,8 +54,7 @@ func (h *Handler) RevertBotVersion(ctx context.Context, req api.RevertBotVersion
 	}
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
-		return api.RevertBotVersion404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
-			newProblem(ctx, kindNotFound, "no bot with this id, or the bot has no version with this number"))}, nil
+		return api.RevertBotVersion404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: versionNotFound(ctx)}, nil
 	case errors.Is(err, bots.ErrForbidden):
 		return api.RevertBotVersion403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx)}, nil
 	case err != nil:
@@ -65,6 +63,10 @@ func (h *Handler) RevertBotVersion(ctx context.Context, req api.RevertBotVersion
 	loc := "/api/v1/bots/" + req.BotId.String() + "/versions/" + strconv.FormatInt(int64(v.Number), 10)
 	return api.RevertBotVersion201JSONResponse{Body: versionToAPI(v), Headers: api.RevertBotVersion201ResponseHeaders{
 		ETag: versionETag(v), CacheControl: versionCacheControl(v), Location: loc}}, nil
+}
+
+func versionNotFound(ctx context.Context) api.NotFoundApplicationProblemPlusJSONResponse {
+	return api.NotFoundApplicationProblemPlusJSONResponse(newProblem(ctx, kindNotFound, "no bot with this id, or the bot has no version with this number"))
 }
 
 // versionCacheControl lets clients keep an active version for good: it never changes again.
@@ -163,8 +165,7 @@ func (h *Handler) GetBotConfig(ctx context.Context, req api.GetBotConfigRequestO
 		return api.GetBotConfig404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
 			newProblem(ctx, kindNotFound, fmt.Sprintf("the bot has no alias named %q", *p.Alias)))}, nil
 	case errors.Is(err, bots.ErrNotFound):
-		return api.GetBotConfig404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
-			newProblem(ctx, kindNotFound, "no bot with this id, or the bot has no version with this number"))}, nil
+		return api.GetBotConfig404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: versionNotFound(ctx)}, nil
 	case err != nil:
 		return nil, err
 	}
