@@ -150,10 +150,10 @@ func onOperations(next echo.HandlerFunc, applies func(operation) bool, rule func
 	}
 }
 
-// everyOperation is the rules' applies for the rules of every operation.
+// everyOperation applies a rule to every operation of openapi.yaml.
 func everyOperation(operation) bool { return true }
 
-// securedOperation is the rules' applies for the rules of authenticated operations.
+// securedOperation applies a rule to the operations that need a bearer token.
 func securedOperation(op operation) bool { return op.secured }
 
 // match finds the operation of openapi.yaml that the request's route belongs to, for the
