@@ -18,11 +18,8 @@ import (
 
 // limitWrites refuses a write past the user's write rate with 429 and Retry-After.
 func (ct *contract) limitWrites(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		m := matchOf(c)
-		if m == nil || !m.op.secured || !m.op.write {
-			return next(c)
-		}
+	securedWrite := func(op operation) bool { return op.secured && op.write }
+	return onOperations(next, securedWrite, func(c echo.Context, _ *matched) error {
 		ctx := c.Request().Context()
 		if ok, wait := ct.writes.allow(auth.User(ctx), time.Now()); !ok {
 			secs := int(math.Ceil(wait.Seconds()))
@@ -31,18 +28,14 @@ func (ct *contract) limitWrites(next echo.HandlerFunc) echo.HandlerFunc {
 			return p
 		}
 		return next(c)
-	}
+	})
 }
 
 // limitReads waits for the user's turn (their lists and searches, their requests in
 // progress), or refuses the request with 429 when the turn is too far off; see readLimiter.
 // The turn is held until the request has ended.
 func (ct *contract) limitReads(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		m := matchOf(c)
-		if m == nil || !m.op.secured {
-			return next(c)
-		}
+	return onOperations(next, securedOperation, func(c echo.Context, m *matched) error {
 		ctx := c.Request().Context()
 		release, err := ct.reads.admit(ctx, auth.User(ctx), m.op)
 		if err != nil {
@@ -50,20 +43,17 @@ func (ct *contract) limitReads(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		defer release()
 		return next(c)
-	}
+	})
 }
 
 // timeout bounds every request by Limits.RequestTimeout, from the moment it is admitted, but
 // status streams, which last as long as their client wants.
 func (ct *contract) timeout(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		m := matchOf(c)
-		if m == nil || m.op.streaming {
-			return next(c)
-		}
+	bounded := func(op operation) bool { return !op.streaming }
+	return onOperations(next, bounded, func(c echo.Context, _ *matched) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), ct.limits.RequestTimeout)
 		defer cancel()
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
-	}
+	})
 }

@@ -41,14 +41,7 @@ func (h *Handler) GetBotAlias(ctx context.Context, req api.GetBotAliasRequestObj
 
 // PutBotAlias points an alias at a version: 201 when the alias is new, 200 otherwise.
 func (h *Handler) PutBotAlias(ctx context.Context, req api.PutBotAliasRequestObject) (api.PutBotAliasResponseObject, error) {
-	var cond bots.AliasCondition
-	if req.Params.IfMatch != nil {
-		tags := parseEntityTags(req.Params.IfMatch, false)
-		cond.MustExist = true
-		if !tags.any {
-			cond.Etags = append([]int64{}, tags.versions...)
-		}
-	}
+	cond := bots.AliasCondition{MustExist: req.Params.IfMatch != nil, Etags: aliasIfMatch(req.Params.IfMatch)}
 	if req.Params.IfNoneMatch != nil && parseEntityTags(req.Params.IfNoneMatch, true).any {
 		cond.CreateOnly = true
 	}
@@ -79,13 +72,7 @@ func (h *Handler) PutBotAlias(ctx context.Context, req api.PutBotAliasRequestObj
 
 // DeleteBotAlias deletes an alias; If-Match makes the delete conditional.
 func (h *Handler) DeleteBotAlias(ctx context.Context, req api.DeleteBotAliasRequestObject) (api.DeleteBotAliasResponseObject, error) {
-	var etags []int64
-	if req.Params.IfMatch != nil {
-		if tags := parseEntityTags(req.Params.IfMatch, false); !tags.any {
-			etags = append([]int64{}, tags.versions...)
-		}
-	}
-	err := h.bots.DeleteAlias(ctx, auth.User(ctx), req.BotId, req.Alias, etags)
+	err := h.bots.DeleteAlias(ctx, auth.User(ctx), req.BotId, req.Alias, aliasIfMatch(req.Params.IfMatch))
 	var pre *bots.AliasPreconditionError
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
@@ -112,20 +99,11 @@ func (h *Handler) GetBotAliasHistory(ctx context.Context, req api.GetBotAliasHis
 	case err != nil:
 		return nil, err
 	}
-	out := api.BotAliasHistory{Items: make([]api.BotAliasMove, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
-	for i, m := range page.Items {
-		item := api.BotAliasMove{ChangedBy: m.ChangedBy, ChangedAt: m.ChangedAt}
-		item.FromVersion.SetNull()
-		if m.FromVersion != nil {
-			item.FromVersion.Set(*m.FromVersion)
-		}
-		item.ToVersion.SetNull()
-		if m.ToVersion != nil {
-			item.ToVersion.Set(*m.ToVersion)
-		}
-		out.Items[i] = item
-	}
-	return api.GetBotAliasHistory200JSONResponse{Body: out}, nil
+	return api.GetBotAliasHistory200JSONResponse{Body: listOf[api.BotAliasHistory](page, skip, limit, aliasMoveToAPI)}, nil
+}
+
+func aliasMoveToAPI(m bots.AliasMove) api.BotAliasMove {
+	return api.BotAliasMove{ChangedBy: m.ChangedBy, ChangedAt: m.ChangedAt, FromVersion: orNull(m.FromVersion), ToVersion: orNull(m.ToVersion)}
 }
 
 func aliasToAPI(a bots.Alias) api.BotAlias {
@@ -134,6 +112,17 @@ func aliasToAPI(a bots.Alias) api.BotAlias {
 
 // aliasETag is the strong entity tag of an alias: its etag, which every move increments.
 func aliasETag(etag int64) string { return `"` + strconv.FormatInt(etag, 10) + `"` }
+
+// aliasIfMatch is an If-Match header as the alias service takes it: the etags the alias may
+// have, none when tags this server never issued are all it names, and nil (any etag) when
+// the header is absent or "*".
+func aliasIfMatch(header *string) []int64 {
+	tags := parseEntityTags(header, false)
+	if !tags.sent || tags.any {
+		return nil
+	}
+	return append([]int64{}, tags.versions...)
+}
 
 func aliasNotFound(ctx context.Context) api.NotFoundApplicationProblemPlusJSONResponse {
 	return api.NotFoundApplicationProblemPlusJSONResponse(newProblem(ctx, kindNotFound, "no bot with this id, or the bot has no alias with this name"))

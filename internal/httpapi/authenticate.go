@@ -16,11 +16,7 @@ import (
 // 401 and the challenge of RFC 6750, and puts the token's user in the request's context.
 // Answers to secured operations may hold a user's private bots, so no cache may store them.
 func (ct *contract) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		m := matchOf(c)
-		if m == nil || !m.op.secured {
-			return next(c)
-		}
+	return onOperations(next, securedOperation, func(c echo.Context, _ *matched) error {
 		req := c.Request()
 		c.Response().Header().Set("Cache-Control", "no-store")
 		user, err := ct.bearerUser(req)
@@ -31,7 +27,7 @@ func (ct *contract) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		c.SetRequest(req.WithContext(auth.WithUser(req.Context(), user)))
 		return next(c)
-	}
+	})
 }
 
 // bearerUser returns the user of the request's bearer token. Tokens are only taken from the

@@ -137,6 +137,25 @@ func matchOf(c echo.Context) *matched {
 	return m
 }
 
+// onOperations runs rule on a request that matches an operation of openapi.yaml for which
+// applies holds, and hands any other request to next untouched: each middleware of the
+// contract is one rule of this shape.
+func onOperations(next echo.HandlerFunc, applies func(operation) bool, rule func(echo.Context, *matched) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		m := matchOf(c)
+		if m == nil || !applies(m.op) {
+			return next(c)
+		}
+		return rule(c, m)
+	}
+}
+
+// everyOperation applies a rule to every operation of openapi.yaml.
+func everyOperation(operation) bool { return true }
+
+// securedOperation applies a rule to the operations that need a bearer token.
+func securedOperation(op operation) bool { return op.secured }
+
 // match finds the operation of openapi.yaml that the request's route belongs to, for the
 // contract's middlewares after it.
 func (ct *contract) match(next echo.HandlerFunc) echo.HandlerFunc {

@@ -19,15 +19,10 @@ func (h *Handler) ListBotEvents(ctx context.Context, req api.ListBotEventsReques
 	case err != nil:
 		return nil, err
 	}
-	out := api.BotEventList{Items: make([]api.BotEvent, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
-	for i, e := range page.Items {
-		item := api.BotEvent{Id: e.ID, BotId: e.BotID, Type: api.BotEventType(e.Type), Actor: e.Actor,
-			CreatedAt: e.CreatedAt, Data: e.Data}
-		item.RequestId.SetNull()
-		if e.RequestID != nil {
-			item.RequestId.Set(*e.RequestID)
-		}
-		out.Items[i] = item
-	}
-	return api.ListBotEvents200JSONResponse{Body: out}, nil
+	return api.ListBotEvents200JSONResponse{Body: listOf[api.BotEventList](page, skip, limit, botEventToAPI)}, nil
+}
+
+func botEventToAPI(e bots.BotEvent) api.BotEvent {
+	return api.BotEvent{Id: e.ID, BotId: e.BotID, Type: api.BotEventType(e.Type), Actor: e.Actor,
+		CreatedAt: e.CreatedAt, Data: e.Data, RequestId: orNull(e.RequestID)}
 }

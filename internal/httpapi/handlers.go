@@ -56,8 +56,7 @@ func (h *Handler) ListBots(ctx context.Context, req api.ListBotsRequestObject) (
 	if err != nil {
 		return nil, err
 	}
-	list := api.BotList{Items: apiItems(page.Items, toAPI), Total: page.Total, Skip: params.Skip, Limit: params.Limit}
-	return api.ListBots200JSONResponse{Body: list}, nil
+	return api.ListBots200JSONResponse{Body: listOf[api.BotList](page, params.Skip, params.Limit, toAPI)}, nil
 }
 
 // CreateBot creates a bot for the caller, once per Idempotency-Key.
@@ -270,30 +269,52 @@ func apiItems[T, R any](items []T, toAPI func(T) R) []R {
 	return out
 }
 
+// apiList is the shape of every paged list of openapi.yaml.
+type apiList[R any] interface {
+	~struct {
+		Items []R   `json:"items"`
+		Limit int32 `json:"limit"`
+		Skip  int32 `json:"skip"`
+		Total int64 `json:"total"`
+	}
+}
+
+// servicePage is the shape of every page the services return: its items, and how many there
+// are over all pages.
+type servicePage[T any] interface {
+	~struct {
+		Items []T
+		Total int64
+	}
+}
+
+// listOf converts a page of a service into the list L that answers it, each item with
+// toAPI, so that every paged list reports its page in the same way.
+func listOf[L apiList[R], P servicePage[T], T, R any](page P, skip, limit int32, toAPI func(T) R) L {
+	p := struct {
+		Items []T
+		Total int64
+	}(page)
+	return L{Items: apiItems(p.Items, toAPI), Limit: limit, Skip: skip, Total: p.Total}
+}
+
 // toAPI converts a bot to its representation.
 func toAPI(b bots.Bot) api.BotResponse {
-	out := api.BotResponse{
+	return api.BotResponse{
 		Id:            b.ID,
 		OwnerId:       b.OwnerID,
 		Name:          b.Name,
+		Description:   orNull(b.Description),
 		Model:         b.Model,
 		Temperature:   b.Temperature,
 		SystemPrompt:  b.SystemPrompt,
 		IsPublic:      b.IsPublic,
 		Status:        api.BotStatus(b.Status),
+		StatusMessage: orNull(b.StatusMessage),
 		ConfigVersion: b.ConfigVersion,
 		CreatedAt:     b.CreatedAt,
 		UpdatedAt:     b.UpdatedAt,
 	}
-	out.Description.SetNull()
-	if b.Description != nil {
-		out.Description.Set(*b.Description)
-	}
-	out.StatusMessage.SetNull()
-	if b.StatusMessage != nil {
-		out.StatusMessage.Set(*b.StatusMessage)
-	}
-	return out
 }
 
 // etag is the strong entity tag of a bot version.
@@ -335,6 +356,14 @@ func optional[T any](n nullable.Nullable[T]) *T {
 		return &v
 	}
 	return nil
+}
+
+// orNull is a nullable field of an answer: null for nil.
+func orNull[T any](v *T) nullable.Nullable[T] {
+	if v == nil {
+		return nullable.NewNullNullable[T]()
+	}
+	return nullable.NewNullableWithValue(*v)
 }
 
 // deref returns *p, or the zero value for nil. Defaults come from openapi.yaml: the request

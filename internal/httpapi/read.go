@@ -24,11 +24,7 @@ import (
 // with 400, and notes the parameters it cannot read as sent (see queryFields), which
 // validate refuses with 422 next to every other invalid field.
 func (ct *contract) checkQuery(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		m := matchOf(c)
-		if m == nil {
-			return next(c)
-		}
+	return onOperations(next, everyOperation, func(c echo.Context, m *matched) error {
 		fields, readable := queryFields(c.Request().URL.RawQuery, m.op.single)
 		if !readable {
 			return fail(c.Request().Context(), kindBadRequest,
@@ -36,7 +32,7 @@ func (ct *contract) checkQuery(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		m.fields = append(m.fields, fields...)
 		return next(c)
-	}
+	})
 }
 
 // readBody reads a body of at most MaxBodyBytes, on every operation, and refuses what the
@@ -46,18 +42,14 @@ func (ct *contract) checkQuery(next echo.HandlerFunc) echo.HandlerFunc {
 // It puts the body back for the validator and keeps it for refuseNulls. An empty body
 // passes; the schema says whether one is required.
 func (ct *contract) readBody(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		m := matchOf(c)
-		if m == nil {
-			return next(c)
-		}
+	return onOperations(next, everyOperation, func(c echo.Context, m *matched) error {
 		b, err := checkedBody(c, m.op.takesBody)
 		if err != nil {
 			return err
 		}
 		m.body = b
 		return next(c)
-	}
+	})
 }
 
 // checkedBody reads and checks the request body; see readBody.
@@ -113,12 +105,10 @@ func checkedBody(c echo.Context, takesBody bool) ([]byte, error) {
 // refuseNulls notes the top-level fields of the body that are null although their schema has
 // a default and is not nullable (nullDefaults); validate refuses them with 422.
 func (ct *contract) refuseNulls(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if m := matchOf(c); m != nil {
-			m.fields = append(m.fields, nullDefaults(m.body, m.op.route.Operation)...)
-		}
+	return onOperations(next, everyOperation, func(c echo.Context, m *matched) error {
+		m.fields = append(m.fields, nullDefaults(m.body, m.op.route.Operation)...)
 		return next(c)
-	}
+	})
 }
 
 // nullDefaults lists the top-level fields of an object body that are null although their

@@ -26,8 +26,7 @@ func (h *Handler) ListBotStatusEvents(ctx context.Context, req api.ListBotStatus
 	case err != nil:
 		return nil, err
 	}
-	out := api.StatusEventList{Items: apiItems(page.Items, eventToAPI), Total: page.Total, Skip: skip, Limit: limit}
-	return api.ListBotStatusEvents200JSONResponse{Body: out}, nil
+	return api.ListBotStatusEvents200JSONResponse{Body: listOf[api.StatusEventList](page, skip, limit, eventToAPI)}, nil
 }
 
 // StreamBotStatus answers with a Server-Sent Events stream of the bot's status changes.
@@ -167,16 +166,8 @@ func (s *statusStream) send(w http.ResponseWriter, rc *http.ResponseController, 
 }
 
 func eventToAPI(e bots.StatusEvent) api.StatusEvent {
-	out := api.StatusEvent{Id: e.ID, BotId: e.BotID, ToStatus: api.BotStatus(e.To), CreatedAt: e.CreatedAt}
-	out.FromStatus.SetNull()
-	if e.From != nil {
-		out.FromStatus.Set(api.StatusEventFromStatus(*e.From))
-	}
-	out.Message.SetNull()
-	if e.Message != nil {
-		out.Message.Set(*e.Message)
-	}
-	return out
+	return api.StatusEvent{Id: e.ID, BotId: e.BotID, ToStatus: api.BotStatus(e.To), CreatedAt: e.CreatedAt,
+		FromStatus: orNull((*api.StatusEventFromStatus)(e.From)), Message: orNull(e.Message)}
 }
 
 // feed is what status streams need of statusfeed.Feed.

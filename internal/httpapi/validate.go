@@ -20,11 +20,7 @@ import (
 // field: the ones the middlewares before it noted first, then the validator's. A body that
 // is not JSON at all is a 400.
 func (ct *contract) validate(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		m := matchOf(c)
-		if m == nil {
-			return next(c)
-		}
+	return onOperations(next, everyOperation, func(c echo.Context, m *matched) error {
 		params := make(map[string]string, len(c.ParamNames()))
 		for i, name := range c.ParamNames() {
 			params[name] = c.ParamValues()[i]
@@ -44,7 +40,7 @@ func (ct *contract) validate(next echo.HandlerFunc) echo.HandlerFunc {
 			return invalid(ctx, m.fields)
 		}
 		return next(c)
-	}
+	})
 }
 
 var errUnknownModel = errors.New("is not a known model; GET /api/v1/models lists the models")

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"strconv"
 	"strings"
@@ -25,8 +26,7 @@ func (h *Handler) ListBotVersions(ctx context.Context, req api.ListBotVersionsRe
 	case err != nil:
 		return nil, err
 	}
-	out := api.BotVersionList{Items: apiItems(page.Items, versionToAPI), Total: page.Total, Skip: skip, Limit: limit}
-	return api.ListBotVersions200JSONResponse{Body: out}, nil
+	return api.ListBotVersions200JSONResponse{Body: listOf[api.BotVersionList](page, skip, limit, versionToAPI)}, nil
 }
 
 // GetBotVersion returns one version of a bot, or 304 when If-None-Match holds its ETag.
@@ -34,8 +34,7 @@ func (h *Handler) GetBotVersion(ctx context.Context, req api.GetBotVersionReques
 	v, err := h.bots.Version(ctx, auth.User(ctx), req.BotId, req.Number)
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
-		return api.GetBotVersion404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
-			newProblem(ctx, kindNotFound, "no bot with this id, or the bot has no version with this number"))}, nil
+		return api.GetBotVersion404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: versionNotFound(ctx)}, nil
 	case err != nil:
 		return nil, err
 	}
@@ -55,8 +54,7 @@ func (h *Handler) RevertBotVersion(ctx context.Context, req api.RevertBotVersion
 	}
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
-		return api.RevertBotVersion404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
-			newProblem(ctx, kindNotFound, "no bot with this id, or the bot has no version with this number"))}, nil
+		return api.RevertBotVersion404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: versionNotFound(ctx)}, nil
 	case errors.Is(err, bots.ErrForbidden):
 		return api.RevertBotVersion403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx)}, nil
 	case err != nil:
@@ -65,6 +63,10 @@ func (h *Handler) RevertBotVersion(ctx context.Context, req api.RevertBotVersion
 	loc := "/api/v1/bots/" + req.BotId.String() + "/versions/" + strconv.FormatInt(int64(v.Number), 10)
 	return api.RevertBotVersion201JSONResponse{Body: versionToAPI(v), Headers: api.RevertBotVersion201ResponseHeaders{
 		ETag: versionETag(v), CacheControl: versionCacheControl(v), Location: loc}}, nil
+}
+
+func versionNotFound(ctx context.Context) api.NotFoundApplicationProblemPlusJSONResponse {
+	return api.NotFoundApplicationProblemPlusJSONResponse(newProblem(ctx, kindNotFound, "no bot with this id, or the bot has no version with this number"))
 }
 
 // versionCacheControl lets clients keep an active version for good: it never changes again.
@@ -77,25 +79,18 @@ func versionCacheControl(v bots.Version) string {
 
 // versionToAPI converts a version to its representation.
 func versionToAPI(v bots.Version) api.BotVersion {
-	out := api.BotVersion{
-		Number:       v.Number,
-		Model:        v.Model,
-		Temperature:  v.Temperature,
-		SystemPrompt: v.SystemPrompt,
-		Status:       api.BotStatus(v.Status),
-		CreatedAt:    v.CreatedAt,
-		CreatedBy:    v.CreatedBy,
-		Source:       api.BotVersionSource(v.Source),
+	return api.BotVersion{
+		Number:        v.Number,
+		Model:         v.Model,
+		Temperature:   v.Temperature,
+		SystemPrompt:  v.SystemPrompt,
+		Status:        api.BotStatus(v.Status),
+		StatusMessage: orNull(v.StatusMessage),
+		CreatedAt:     v.CreatedAt,
+		CreatedBy:     v.CreatedBy,
+		Source:        api.BotVersionSource(v.Source),
+		RevertedFrom:  orNull(v.RevertedFrom),
 	}
-	out.StatusMessage.SetNull()
-	if v.StatusMessage != nil {
-		out.StatusMessage.Set(*v.StatusMessage)
-	}
-	out.RevertedFrom.SetNull()
-	if v.RevertedFrom != nil {
-		out.RevertedFrom.Set(*v.RevertedFrom)
-	}
-	return out
 }
 
 // versionETag is the strong entity tag of a version: its configuration never changes, so its
@@ -150,4 +145,46 @@ func (h *Handler) GetBotVersionDiff(ctx context.Context, req api.GetBotVersionDi
 		body[i] = api.VersionPatchOperation{Op: api.VersionPatchOperationOp(op.Op), Path: api.VersionPatchOperationPath(op.Path), Value: op.Value}
 	}
 	return api.GetBotVersionDiff200ApplicationJSONPatchPlusJSONResponse{Body: body, Headers: headers}, nil
+}
+
+// GetBotConfig returns the configuration a chat runtime runs: an active version of the bot,
+// by alias, by number or the latest active one, or 304 when If-None-Match holds its ETag.
+func (h *Handler) GetBotConfig(ctx context.Context, req api.GetBotConfigRequestObject) (api.GetBotConfigResponseObject, error) {
+	p := req.Params
+	if p.Alias != nil && p.Version != nil {
+		v := &bots.ValidationError{Fields: []bots.FieldError{{Field: "version", Message: "cannot be given with alias: pick the version one way"}}}
+		return api.GetBotConfig422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Query, v)}, nil
+	}
+	c, err := h.bots.RuntimeConfig(ctx, auth.User(ctx), req.BotId, bots.RuntimeSelector{Alias: p.Alias, Version: p.Version})
+	if nr, ok := errors.AsType[*bots.NotReadyError](err); ok {
+		return api.GetBotConfig409ApplicationProblemPlusJSONResponse{VersionNotReadyApplicationProblemPlusJSONResponse: api.VersionNotReadyApplicationProblemPlusJSONResponse(
+			newProblem(ctx, kindVersionNotReady, nr.Error()+"; only an active version can be run"))}, nil
+	}
+	switch {
+	case errors.Is(err, bots.ErrAliasNotFound):
+		return api.GetBotConfig404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
+			newProblem(ctx, kindNotFound, fmt.Sprintf("the bot has no alias named %q", *p.Alias)))}, nil
+	case errors.Is(err, bots.ErrNotFound):
+		return api.GetBotConfig404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: versionNotFound(ctx)}, nil
+	case err != nil:
+		return nil, err
+	}
+	// By number the answer never changes; by alias or as the latest it can, at any time.
+	headers := api.GetBotConfig200ResponseHeaders{ETag: `"` + strconv.FormatInt(int64(c.Version), 10) + `"`, CacheControl: "private, no-cache"}
+	if p.Version != nil {
+		headers.CacheControl = immutable
+	}
+	if tagListHas(p.IfNoneMatch, headers.ETag) {
+		return api.GetBotConfig304Response{Headers: api.GetBotConfig304ResponseHeaders(headers)}, nil
+	}
+	body := api.BotConfig{
+		BotId:          c.BotID,
+		Version:        c.Version,
+		Model:          c.Model,
+		Temperature:    c.Temperature,
+		SystemPrompt:   c.SystemPrompt,
+		PreparedConfig: c.Prepared,
+		Alias:          orNull(c.Alias),
+	}
+	return api.GetBotConfig200JSONResponse{Body: body, Headers: headers}, nil
 }

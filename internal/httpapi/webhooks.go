@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/google/uuid"
-	"github.com/oapi-codegen/nullable"
 
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
@@ -22,11 +21,7 @@ func (h *Handler) ListWebhooks(ctx context.Context, req api.ListWebhooksRequestO
 	if err != nil {
 		return nil, err
 	}
-	out := api.WebhookList{Items: make([]api.Webhook, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
-	for i, w := range page.Items {
-		out.Items[i] = webhookToAPI(w)
-	}
-	return api.ListWebhooks200JSONResponse{Body: out}, nil
+	return api.ListWebhooks200JSONResponse{Body: listOf[api.WebhookList](page, skip, limit, webhookToAPI)}, nil
 }
 
 // CreateWebhook registers a webhook for the caller, once per Idempotency-Key, and answers
@@ -139,11 +134,7 @@ func (h *Handler) ListWebhookDeliveries(ctx context.Context, req api.ListWebhook
 	case err != nil:
 		return nil, err
 	}
-	out := api.WebhookDeliveryList{Items: make([]api.WebhookDelivery, len(page.Items)), Total: page.Total, Skip: skip, Limit: limit}
-	for i, d := range page.Items {
-		out.Items[i] = deliveryToAPI(d)
-	}
-	return api.ListWebhookDeliveries200JSONResponse{Body: out}, nil
+	return api.ListWebhookDeliveries200JSONResponse{Body: listOf[api.WebhookDeliveryList](page, skip, limit, deliveryToAPI)}, nil
 }
 
 // GetWebhookDelivery answers with one delivery of one of the caller's webhooks.
@@ -191,14 +182,6 @@ func deliveryToAPI(d webhook.Delivery) api.WebhookDelivery {
 
 func deliveryNotFound(ctx context.Context) api.DeliveryNotFoundApplicationProblemPlusJSONResponse {
 	return api.DeliveryNotFoundApplicationProblemPlusJSONResponse(newProblem(ctx, kindNotFound, "no delivery with this id for this webhook"))
-}
-
-// orNull is a nullable field of an answer: null for nil.
-func orNull[T any](v *T) nullable.Nullable[T] {
-	if v == nil {
-		return nullable.NewNullNullable[T]()
-	}
-	return nullable.NewNullableWithValue(*v)
 }
 
 // webhookIfMatch is an If-Match header as the webhook service takes it; nil when not sent.
