@@ -11,7 +11,7 @@ func TestEventsCommand(t *testing.T) {
 	t.Parallel()
 	url := startServer(t)
 	u := newUser(t, url)
-	u.create("--name", "Audited", "--model", "gpt-4o-mini")
+	u.createBots("Audited")
 	u.ok("watch", "Audited")
 	u.ok("edit", "Audited", "--description", "Answers billing questions")
 
