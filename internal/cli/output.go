@@ -81,6 +81,9 @@ func yamlOf(v reflect.Value) (reflect.Value, error) {
 	switch v.Kind() {
 	case reflect.Slice:
 		if raw, ok := v.Interface().(json.RawMessage); ok {
+			if len(raw) == 0 {
+				return out, nil // null, as encoding/json writes it
+			}
 			return out, json.Unmarshal(raw, out.Addr().Interface())
 		}
 		if v.IsNil() {
@@ -116,8 +119,8 @@ func yamlOf(v reflect.Value) (reflect.Value, error) {
 	return out, nil
 }
 
-// yamlType is the type of yamlOf's result for a value of type t: t itself unless t is or holds
-// a struct (other than a time) or a json.RawMessage.
+// yamlType is the type of yamlOf's result for a value of type t: t itself unless t is a struct
+// (other than a time) or a json.RawMessage, or a slice of or a pointer to one.
 func yamlType(t reflect.Type) reflect.Type {
 	switch {
 	case t == reflect.TypeFor[json.RawMessage]():
