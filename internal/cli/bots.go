@@ -250,12 +250,12 @@ func runDuplicate(ctx context.Context, env Env, args []string) error {
 
 // modelView is a model of the catalog as -o json and -o yaml print it: the API's field names.
 type modelView struct {
-	ID             string  `json:"id"`
-	DisplayName    string  `json:"display_name"`
-	Provider       string  `json:"provider"`
-	ContextWindow  int32   `json:"context_window"`
-	MaxTemperature float64 `json:"max_temperature"`
-	Retired        bool    `json:"retired"`
+	ID             string  `json:"id" yaml:"id"`
+	DisplayName    string  `json:"display_name" yaml:"display_name"`
+	Provider       string  `json:"provider" yaml:"provider"`
+	ContextWindow  int32   `json:"context_window" yaml:"context_window"`
+	MaxTemperature float64 `json:"max_temperature" yaml:"max_temperature"`
+	Retired        bool    `json:"retired" yaml:"retired"`
 }
 
 func runModels(ctx context.Context, env Env, args []string) error {

@@ -11,13 +11,15 @@ import (
 
 // changeView is an event as -o json and -o yaml print it: the API's field names.
 type changeView struct {
-	ID        int64           `json:"id"`
-	BotID     string          `json:"bot_id"`
-	Type      string          `json:"type"`
-	Actor     string          `json:"actor"`
-	RequestID string          `json:"request_id,omitempty"`
-	CreatedAt time.Time       `json:"created_at"`
-	Data      json.RawMessage `json:"data"`
+	ID        int64           `json:"id" yaml:"id"`
+	BotID     string          `json:"bot_id" yaml:"bot_id"`
+	Type      string          `json:"type" yaml:"type"`
+	Actor     string          `json:"actor" yaml:"actor"`
+	RequestID string          `json:"request_id,omitempty" yaml:"request_id,omitempty"`
+	CreatedAt time.Time       `json:"created_at" yaml:"created_at"`
+	Data      json.RawMessage `json:"data" yaml:"-"`
+	// DataYAML is Data for YAML, which would print raw JSON as a list of bytes.
+	DataYAML any `json:"-" yaml:"data"`
 }
 
 func runEvents(ctx context.Context, env Env, args []string) error {
@@ -38,8 +40,10 @@ func runEvents(ctx context.Context, env Env, args []string) error {
 }
 
 func changeViewOf(e client.Event) changeView {
-	return changeView{ID: e.ID, BotID: e.BotID.String(), Type: e.Type, Actor: e.Actor, RequestID: e.RequestID,
+	v := changeView{ID: e.ID, BotID: e.BotID.String(), Type: e.Type, Actor: e.Actor, RequestID: e.RequestID,
 		CreatedAt: e.CreatedAt, Data: e.Data}
+	_ = json.Unmarshal(e.Data, &v.DataYAML)
+	return v
 }
 
 // cut shortens s to at most n characters, marking a cut with "…"; -o json prints it whole.

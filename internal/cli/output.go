@@ -8,7 +8,6 @@ import (
 	"io"
 	"iter"
 	"net/url"
-	"reflect"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -20,20 +19,20 @@ import (
 
 // botView is a bot as -o json and -o yaml print it: the API's field names, plus its ETag.
 type botView struct {
-	ID            string    `json:"id"`
-	OwnerID       string    `json:"owner_id"`
-	Name          string    `json:"name"`
-	Description   *string   `json:"description"`
-	Model         string    `json:"model"`
-	Temperature   float64   `json:"temperature"`
-	SystemPrompt  string    `json:"system_prompt"`
-	IsPublic      bool      `json:"is_public"`
-	Status        string    `json:"status"`
-	StatusMessage string    `json:"status_message,omitempty"`
-	ConfigVersion int32     `json:"config_version"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
-	ETag          string    `json:"etag,omitempty"`
+	ID            string    `json:"id" yaml:"id"`
+	OwnerID       string    `json:"owner_id" yaml:"owner_id"`
+	Name          string    `json:"name" yaml:"name"`
+	Description   *string   `json:"description" yaml:"description"`
+	Model         string    `json:"model" yaml:"model"`
+	Temperature   float64   `json:"temperature" yaml:"temperature"`
+	SystemPrompt  string    `json:"system_prompt" yaml:"system_prompt"`
+	IsPublic      bool      `json:"is_public" yaml:"is_public"`
+	Status        string    `json:"status" yaml:"status"`
+	StatusMessage string    `json:"status_message,omitempty" yaml:"status_message,omitempty"`
+	ConfigVersion int32     `json:"config_version" yaml:"config_version"`
+	CreatedAt     time.Time `json:"created_at" yaml:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at" yaml:"updated_at"`
+	ETag          string    `json:"etag,omitempty" yaml:"etag,omitempty"`
 }
 
 func viewOf(b client.Bot) botView {
@@ -54,99 +53,14 @@ func encode(w io.Writer, format string, v any) (bool, error) {
 		enc.SetEscapeHTML(false)
 		return true, enc.Encode(v)
 	case "yaml":
-		doc, err := yamlOf(reflect.ValueOf(v))
-		if err != nil {
-			return true, err
-		}
 		enc := yaml.NewEncoder(w)
 		enc.SetIndent(2)
-		if err := enc.Encode(doc.Interface()); err != nil {
+		if err := enc.Encode(v); err != nil {
 			return true, err
 		}
 		return true, enc.Close()
 	}
 	return false, nil
-}
-
-// yamlOf is v with the json tags of its structs as their yaml tags, so that -o yaml prints a
-// view's fields under the names, in the order and with the omissions of -o json: a view
-// declares its names once, and the two formats cannot differ. A json.RawMessage becomes the
-// value it holds, which YAML would otherwise print as a list of bytes.
-func yamlOf(v reflect.Value) (reflect.Value, error) {
-	t := yamlType(v.Type())
-	if t == v.Type() {
-		return v, nil
-	}
-	out := reflect.New(t).Elem()
-	switch v.Kind() {
-	case reflect.Slice:
-		if raw, ok := v.Interface().(json.RawMessage); ok {
-			if len(raw) == 0 {
-				return out, nil // null, as encoding/json writes it
-			}
-			return out, json.Unmarshal(raw, out.Addr().Interface())
-		}
-		if v.IsNil() {
-			return out, nil
-		}
-		out.Set(reflect.MakeSlice(t, v.Len(), v.Len()))
-		for i := range v.Len() {
-			item, err := yamlOf(v.Index(i))
-			if err != nil {
-				return out, err
-			}
-			out.Index(i).Set(item)
-		}
-	case reflect.Pointer:
-		if v.IsNil() {
-			return out, nil
-		}
-		elem, err := yamlOf(v.Elem())
-		if err != nil {
-			return out, err
-		}
-		out.Set(reflect.New(t.Elem()))
-		out.Elem().Set(elem)
-	case reflect.Struct:
-		for i := range v.NumField() {
-			field, err := yamlOf(v.Field(i))
-			if err != nil {
-				return out, err
-			}
-			out.Field(i).Set(field)
-		}
-	}
-	return out, nil
-}
-
-// yamlType is the type of yamlOf's result for a value of type t: t itself unless t is a struct
-// (other than a time) or a json.RawMessage, or a slice of or a pointer to one.
-func yamlType(t reflect.Type) reflect.Type {
-	switch {
-	case t == reflect.TypeFor[json.RawMessage]():
-		return reflect.TypeFor[any]()
-	case t.Kind() == reflect.Slice:
-		if elem := yamlType(t.Elem()); elem != t.Elem() {
-			return reflect.SliceOf(elem)
-		}
-	case t.Kind() == reflect.Pointer:
-		if elem := yamlType(t.Elem()); elem != t.Elem() {
-			return reflect.PointerTo(elem)
-		}
-	case t.Kind() == reflect.Struct && t != reflect.TypeFor[time.Time]():
-		fields := make([]reflect.StructField, t.NumField())
-		for i := range fields {
-			f := t.Field(i)
-			tag := f.Tag.Get("json")
-			if tag == "" || strings.HasPrefix(tag, ",") {
-				tag = f.Name + tag // json's name for a field without one
-			}
-			f.Type, f.Tag = yamlType(f.Type), reflect.StructTag(fmt.Sprintf("yaml:%q", tag))
-			fields[i] = f
-		}
-		return reflect.StructOf(fields)
-	}
-	return t
 }
 
 // encodeList is encode of items as a list of their views, made by view: a list even when

@@ -13,16 +13,16 @@ import (
 
 // versionView is a version as -o json and -o yaml print it: the API's field names.
 type versionView struct {
-	Number        int32     `json:"number"`
-	Model         string    `json:"model"`
-	Temperature   float64   `json:"temperature"`
-	SystemPrompt  string    `json:"system_prompt"`
-	Status        string    `json:"status"`
-	StatusMessage string    `json:"status_message,omitempty"`
-	Source        string    `json:"source"`
-	RevertedFrom  *int32    `json:"reverted_from,omitempty"`
-	CreatedBy     string    `json:"created_by"`
-	CreatedAt     time.Time `json:"created_at"`
+	Number        int32     `json:"number" yaml:"number"`
+	Model         string    `json:"model" yaml:"model"`
+	Temperature   float64   `json:"temperature" yaml:"temperature"`
+	SystemPrompt  string    `json:"system_prompt" yaml:"system_prompt"`
+	Status        string    `json:"status" yaml:"status"`
+	StatusMessage string    `json:"status_message,omitempty" yaml:"status_message,omitempty"`
+	Source        string    `json:"source" yaml:"source"`
+	RevertedFrom  *int32    `json:"reverted_from,omitempty" yaml:"reverted_from,omitempty"`
+	CreatedBy     string    `json:"created_by" yaml:"created_by"`
+	CreatedAt     time.Time `json:"created_at" yaml:"created_at"`
 }
 
 func versionViewOf(v client.Version) versionView {
@@ -87,9 +87,9 @@ func (f *flags) startVersion(ctx context.Context, env Env, args []string) (c *cl
 
 // patchView is one operation of a diff as -o json and -o yaml print it: RFC 6902's fields.
 type patchView struct {
-	Op    string `json:"op"`
-	Path  string `json:"path"`
-	Value any    `json:"value"`
+	Op    string `json:"op" yaml:"op"`
+	Path  string `json:"path" yaml:"path"`
+	Value any    `json:"value" yaml:"value"`
 }
 
 func runDiff(ctx context.Context, env Env, args []string) error {
@@ -132,9 +132,9 @@ func runRevert(ctx context.Context, env Env, args []string) error {
 
 // aliasView is an alias as -o json and -o yaml print it.
 type aliasView struct {
-	Name      string    `json:"name"`
-	Version   int32     `json:"version"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Name      string    `json:"name" yaml:"name"`
+	Version   int32     `json:"version" yaml:"version"`
+	UpdatedAt time.Time `json:"updated_at" yaml:"updated_at"`
 }
 
 func runAlias(ctx context.Context, env Env, args []string) error {

@@ -14,12 +14,12 @@ import (
 
 // eventView is a status change as -o json and -o yaml print it.
 type eventView struct {
-	ID        int64     `json:"id"`
-	BotID     string    `json:"bot_id"`
-	From      string    `json:"from_status"`
-	To        string    `json:"to_status"`
-	Message   string    `json:"message,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        int64     `json:"id" yaml:"id"`
+	BotID     string    `json:"bot_id" yaml:"bot_id"`
+	From      string    `json:"from_status" yaml:"from_status"`
+	To        string    `json:"to_status" yaml:"to_status"`
+	Message   string    `json:"message,omitempty" yaml:"message,omitempty"`
+	CreatedAt time.Time `json:"created_at" yaml:"created_at"`
 }
 
 // runWatch prints the bot's status changes as they happen, starting with its latest one,

@@ -15,20 +15,20 @@ import (
 // webhookView is a webhook as -o json and -o yaml print it: the API's field names, plus its
 // ETag, and its secret where the service showed it (create and rotate).
 type webhookView struct {
-	ID          string    `json:"id"`
-	URL         string    `json:"url"`
-	Events      []string  `json:"events"`
-	Description *string   `json:"description"`
-	Enabled     bool      `json:"enabled"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string    `json:"id" yaml:"id"`
+	URL         string    `json:"url" yaml:"url"`
+	Events      []string  `json:"events" yaml:"events"`
+	Description *string   `json:"description" yaml:"description"`
+	Enabled     bool      `json:"enabled" yaml:"enabled"`
+	CreatedAt   time.Time `json:"created_at" yaml:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at" yaml:"updated_at"`
 	// FailingSince, DisabledAt and DisabledReason are the service's: since when the
 	// endpoint fails, and when and why the service disabled the webhook for it.
-	FailingSince   *time.Time `json:"failing_since"`
-	DisabledAt     *time.Time `json:"disabled_at"`
-	DisabledReason *string    `json:"disabled_reason"`
-	Secret         string     `json:"secret,omitempty"`
-	ETag           string     `json:"etag,omitempty"`
+	FailingSince   *time.Time `json:"failing_since" yaml:"failing_since"`
+	DisabledAt     *time.Time `json:"disabled_at" yaml:"disabled_at"`
+	DisabledReason *string    `json:"disabled_reason" yaml:"disabled_reason"`
+	Secret         string     `json:"secret,omitempty" yaml:"secret,omitempty"`
+	ETag           string     `json:"etag,omitempty" yaml:"etag,omitempty"`
 }
 
 func webhookViewOf(w client.Webhook) webhookView {
@@ -48,18 +48,18 @@ func enabledMark(w client.Webhook) string {
 
 // deliveryView is a webhook delivery as -o json and -o yaml print it: the API's field names.
 type deliveryView struct {
-	ID            int64      `json:"id"`
-	BotID         string     `json:"bot_id"`
-	EventID       int64      `json:"event_id"`
-	EventType     string     `json:"event_type"`
-	State         string     `json:"state"`
-	Attempts      int32      `json:"attempts"`
-	LastStatus    *int32     `json:"last_status"`
-	LastError     *string    `json:"last_error"`
-	LatencyMs     *int64     `json:"latency_ms"`
-	NextAttemptAt *time.Time `json:"next_attempt_at"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
+	ID            int64      `json:"id" yaml:"id"`
+	BotID         string     `json:"bot_id" yaml:"bot_id"`
+	EventID       int64      `json:"event_id" yaml:"event_id"`
+	EventType     string     `json:"event_type" yaml:"event_type"`
+	State         string     `json:"state" yaml:"state"`
+	Attempts      int32      `json:"attempts" yaml:"attempts"`
+	LastStatus    *int32     `json:"last_status" yaml:"last_status"`
+	LastError     *string    `json:"last_error" yaml:"last_error"`
+	LatencyMs     *int64     `json:"latency_ms" yaml:"latency_ms"`
+	NextAttemptAt *time.Time `json:"next_attempt_at" yaml:"next_attempt_at"`
+	CreatedAt     time.Time  `json:"created_at" yaml:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at" yaml:"updated_at"`
 }
 
 func deliveryViewOf(d client.WebhookDelivery) deliveryView {
