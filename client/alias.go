@@ -52,27 +52,16 @@ func (c *Client) SetAlias(ctx context.Context, botID uuid.UUID, name string, ver
 	if err == nil && r.status == http.StatusCreated {
 		want = http.StatusCreated // the alias is new
 	}
-	a, err := decode[gen.BotAlias](r, err, want)
-	if err != nil {
-		return Alias{}, err
-	}
-	return toAlias(a, r.header.Get("ETag")), nil
+	return decodeTo(r, err, want, toAlias)
 }
 
 // DeleteAlias deletes the alias name of the caller's bot botID; the version it pointed at
 // stays. An alias that does not exist is a *Problem with Status 404. It is not retried on a
 // connection error, whose replay would answer 404 for an alias the first request deleted.
 func (c *Client) DeleteAlias(ctx context.Context, botID uuid.UUID, name string) error {
-	r, err := c.send(ctx, false, func(ctx context.Context) (*http.Response, error) {
+	return c.remove(ctx, http.StatusNoContent, func(ctx context.Context) (*http.Response, error) {
 		return c.api.DeleteBotAlias(ctx, botID, name, nil)
 	})
-	if err != nil {
-		return err
-	}
-	if r.status != http.StatusNoContent {
-		return problemOf(r)
-	}
-	return nil
 }
 
 // toAlias converts the generated model at the one boundary where the SDK meets it.

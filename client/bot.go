@@ -77,7 +77,7 @@ func (c *Client) Create(ctx context.Context, p CreateParams) (Bot, error) {
 	r, err := c.send(ctx, true, func(ctx context.Context) (*http.Response, error) {
 		return c.api.CreateBot(ctx, params, body)
 	})
-	return botFrom(r, err, http.StatusCreated)
+	return decodeTo(r, err, http.StatusCreated, toBot)
 }
 
 // Duplicate copies the bot id into a new bot of the caller's, with an Idempotency-Key and
@@ -88,7 +88,7 @@ func (c *Client) Duplicate(ctx context.Context, id uuid.UUID, p DuplicateParams)
 	r, err := c.send(ctx, true, func(ctx context.Context) (*http.Response, error) {
 		return c.api.DuplicateBot(ctx, id, params, body)
 	})
-	return botFrom(r, err, http.StatusCreated)
+	return decodeTo(r, err, http.StatusCreated, toBot)
 }
 
 // Get reads the bot id with its ETag. A bot that does not exist, is deleted or is another
@@ -97,7 +97,7 @@ func (c *Client) Get(ctx context.Context, id uuid.UUID) (Bot, error) {
 	r, err := c.send(ctx, true, func(ctx context.Context) (*http.Response, error) {
 		return c.api.GetBot(ctx, id, nil)
 	})
-	return botFrom(r, err, http.StatusOK)
+	return decodeTo(r, err, http.StatusOK, toBot)
 }
 
 // Update changes the bot id without overwriting anyone else's change: it reads the bot,
@@ -119,25 +119,21 @@ func (c *Client) Update(ctx context.Context, id uuid.UUID, change func(*Bot) err
 		}
 		return b
 	}
-	write := func(cur, next Bot) call {
-		body, changed := diff(cur, next)
-		if !changed {
-			return nil
-		}
-		params := &gen.UpdateBotParams{IfMatch: ptr(cur.ETag)}
-		return func(ctx context.Context) (*http.Response, error) { return c.api.UpdateBot(ctx, id, params, body) }
+	write := func(ctx context.Context, cur Bot, body gen.BotUpdate) (*http.Response, error) {
+		return c.api.UpdateBot(ctx, id, &gen.UpdateBotParams{IfMatch: ptr(cur.ETag)}, body)
 	}
-	return conditionally(ctx, c, func(ctx context.Context) (Bot, error) { return c.Get(ctx, id) }, clone, change, write,
-		func(r reply, err error) (Bot, error) { return botFrom(r, err, http.StatusOK) })
+	return conditionally(ctx, c, func(ctx context.Context) (Bot, error) { return c.Get(ctx, id) }, clone, change, diff, write, toBot)
 }
 
 // conditionally is the read-change-write loop of Update and UpdateWebhook. It reads the
-// resource with read, calls change on a copy (clone), and sends the request write makes of the
-// two (nil: nothing changed, and the resource is returned as read), which carries If-Match.
-// On 412 it starts again, at most WithUpdateAttempts times in all; the last answer is turned
-// into the result by from. The write is retried on 503 and 429 but not on connection errors.
-func conditionally[T any](ctx context.Context, c *Client, read func(context.Context) (T, error), clone func(T) T,
-	change func(*T) error, write func(cur, next T) call, from func(reply, error) (T, error)) (T, error) {
+// resource with read, calls change on a copy (clone), and sends the update that diff finds
+// between the two with write, which carries If-Match (the ETag of the resource as read); when
+// diff finds nothing, nothing is written and the resource is returned as read. On 412 it
+// starts again, at most WithUpdateAttempts times in all; the last answer is converted with
+// conv. The write is retried on 503 and 429 but not on connection errors.
+func conditionally[T, U, G any](ctx context.Context, c *Client, read func(context.Context) (T, error), clone func(T) T,
+	change func(*T) error, diff func(from, to T) (U, bool),
+	write func(ctx context.Context, cur T, body U) (*http.Response, error), conv func(G, string) T) (T, error) {
 	var zero T
 	for attempt := 1; ; attempt++ {
 		cur, err := read(ctx)
@@ -148,15 +144,15 @@ func conditionally[T any](ctx context.Context, c *Client, read func(context.Cont
 		if err := change(&next); err != nil {
 			return zero, err
 		}
-		fn := write(cur, next)
-		if fn == nil {
+		body, changed := diff(cur, next)
+		if !changed {
 			return cur, nil
 		}
-		r, err := c.send(ctx, false, fn)
+		r, err := c.send(ctx, false, func(ctx context.Context) (*http.Response, error) { return write(ctx, cur, body) })
 		if err == nil && r.status == http.StatusPreconditionFailed && attempt < c.updateAttempts {
 			continue
 		}
-		return from(r, err)
+		return decodeTo(r, err, http.StatusOK, conv)
 	}
 }
 
@@ -191,15 +187,6 @@ func nullableDiff(from, to *string) (nullable.Nullable[string], bool) {
 		return nullable.NewNullableWithValue(*to), true
 	}
 	return nil, false
-}
-
-// botFrom turns an answer carrying a bot into a Bot, or its error.
-func botFrom(r reply, err error, want int) (Bot, error) {
-	b, err := decode[gen.BotResponse](r, err, want)
-	if err != nil {
-		return Bot{}, err
-	}
-	return toBot(b, r.header.Get("ETag")), nil
 }
 
 // toBot converts the generated model at the one boundary where the SDK meets it.

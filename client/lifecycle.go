@@ -23,13 +23,20 @@ func (c *Client) Delete(ctx context.Context, id uuid.UUID, etag string) error {
 	} else {
 		params.Confirm = ptr(true)
 	}
-	r, err := c.send(ctx, false, func(ctx context.Context) (*http.Response, error) {
+	return c.remove(ctx, http.StatusOK, func(ctx context.Context) (*http.Response, error) {
 		return c.api.DeleteBot(ctx, id, params)
 	})
+}
+
+// remove sends a delete and checks its answer: status want, or a *Problem.
+// It is retried on 503 and 429 but not on a connection error: the delete may have been carried
+// out, and its replay would answer 404 for what the first request deleted.
+func (c *Client) remove(ctx context.Context, want int, fn call) error {
+	r, err := c.send(ctx, false, fn)
 	if err != nil {
 		return err
 	}
-	if r.status != http.StatusOK {
+	if r.status != want {
 		return problemOf(r)
 	}
 	return nil
@@ -43,7 +50,7 @@ func (c *Client) Restore(ctx context.Context, id uuid.UUID) (Bot, error) {
 	r, err := c.send(ctx, false, func(ctx context.Context) (*http.Response, error) {
 		return c.api.RestoreBot(ctx, id)
 	})
-	return botFrom(r, err, http.StatusOK)
+	return decodeTo(r, err, http.StatusOK, toBot)
 }
 
 // Train puts the bot id (back) into training and returns it in StatusTraining; training runs
@@ -53,5 +60,5 @@ func (c *Client) Train(ctx context.Context, id uuid.UUID) (Bot, error) {
 	r, err := c.send(ctx, false, func(ctx context.Context) (*http.Response, error) {
 		return c.api.TrainBot(ctx, id)
 	})
-	return botFrom(r, err, http.StatusAccepted)
+	return decodeTo(r, err, http.StatusAccepted, toBot)
 }

@@ -64,7 +64,7 @@ func (c *Client) Version(ctx context.Context, botID uuid.UUID, number int32) (Ve
 	r, err := c.send(ctx, true, func(ctx context.Context) (*http.Response, error) {
 		return c.api.GetBotVersion(ctx, botID, number, nil)
 	})
-	return versionFrom(r, err, http.StatusOK)
+	return decodeTo(r, err, http.StatusOK, toVersion)
 }
 
 // Diff returns the JSON Patch that turns the configuration of version against into that of
@@ -104,16 +104,7 @@ func (c *Client) Revert(ctx context.Context, botID uuid.UUID, number int32, etag
 	r, err := c.send(ctx, false, func(ctx context.Context) (*http.Response, error) {
 		return c.api.RevertBotVersion(ctx, botID, number, params)
 	})
-	return versionFrom(r, err, http.StatusCreated)
-}
-
-// versionFrom turns an answer carrying a version into a Version, or its error.
-func versionFrom(r reply, err error, want int) (Version, error) {
-	v, err := decode[gen.BotVersion](r, err, want)
-	if err != nil {
-		return Version{}, err
-	}
-	return toVersion(v, r.header.Get("ETag")), nil
+	return decodeTo(r, err, http.StatusCreated, toVersion)
 }
 
 // toVersion converts the generated model at the one boundary where the SDK meets it.
@@ -146,6 +137,17 @@ func decode[T any](r reply, err error, want int) (T, error) {
 		return v, fmt.Errorf("bots api: read %T: %w", v, err)
 	}
 	return v, nil
+}
+
+// decodeTo is decode of the generated model G, converted with conv at the boundary where the
+// SDK meets it, with the answer's ETag: every answer that carries one resource reads it so.
+func decodeTo[G, T any](r reply, err error, want int, conv func(G, string) T) (T, error) {
+	g, err := decode[G](r, err, want)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return conv(g, r.header.Get("ETag")), nil
 }
 
 // page is what every paged list of the API answers: items and the total over all pages.

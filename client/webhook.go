@@ -138,16 +138,11 @@ func (c *Client) UpdateWebhook(ctx context.Context, id uuid.UUID, change func(*W
 		}
 		return w
 	}
-	write := func(cur, next Webhook) call {
-		body, changed := webhookDiff(cur, next)
-		if !changed {
-			return nil
-		}
-		params := &gen.UpdateWebhookParams{IfMatch: ptr(cur.ETag)}
-		return func(ctx context.Context) (*http.Response, error) { return c.api.UpdateWebhook(ctx, id, params, body) }
+	write := func(ctx context.Context, cur Webhook, body gen.WebhookUpdate) (*http.Response, error) {
+		return c.api.UpdateWebhook(ctx, id, &gen.UpdateWebhookParams{IfMatch: ptr(cur.ETag)}, body)
 	}
-	return conditionally(ctx, c, func(ctx context.Context) (Webhook, error) { return c.Webhook(ctx, id) }, clone, change, write,
-		func(r reply, err error) (Webhook, error) { return webhookFrom(r, err, http.StatusOK) })
+	return conditionally(ctx, c, func(ctx context.Context) (Webhook, error) { return c.Webhook(ctx, id) }, clone, change,
+		webhookDiff, write, toWebhook)
 }
 
 // webhookDiff is the update that turns from into to, and whether there is anything in it.
@@ -178,16 +173,9 @@ func (c *Client) DeleteWebhook(ctx context.Context, id uuid.UUID, etag string) e
 	if etag != "" {
 		params.IfMatch = ptr(etag)
 	}
-	r, err := c.send(ctx, false, func(ctx context.Context) (*http.Response, error) {
+	return c.remove(ctx, http.StatusNoContent, func(ctx context.Context) (*http.Response, error) {
 		return c.api.DeleteWebhook(ctx, id, params)
 	})
-	if err != nil {
-		return err
-	}
-	if r.status != http.StatusNoContent {
-		return problemOf(r)
-	}
-	return nil
 }
 
 // RotateWebhookSecret gives the caller's webhook id a new secret and returns the webhook with
@@ -219,7 +207,7 @@ func (c *Client) WebhookDelivery(ctx context.Context, webhookID uuid.UUID, deliv
 	r, err := c.send(ctx, true, func(ctx context.Context) (*http.Response, error) {
 		return c.api.GetWebhookDelivery(ctx, webhookID, deliveryID)
 	})
-	return deliveryFrom(r, err, http.StatusOK)
+	return decodeTo(r, err, http.StatusOK, toWebhookDelivery)
 }
 
 // RedeliverWebhookDelivery queues the event of the delivery deliveryID of the caller's webhook
@@ -239,26 +227,16 @@ func (c *Client) RedeliverWebhookDelivery(ctx context.Context, webhookID uuid.UU
 	r, err := c.send(ctx, false, func(ctx context.Context) (*http.Response, error) {
 		return c.api.RedeliverWebhookDelivery(ctx, webhookID, deliveryID)
 	})
-	return deliveryFrom(r, err, http.StatusAccepted)
-}
-
-// deliveryFrom turns an answer carrying a delivery into a WebhookDelivery, or its error.
-func deliveryFrom(r reply, err error, want int) (WebhookDelivery, error) {
-	d, err := decode[gen.WebhookDelivery](r, err, want)
-	if err != nil {
-		return WebhookDelivery{}, err
-	}
-	return toWebhookDelivery(d, ""), nil
+	return decodeTo(r, err, http.StatusAccepted, toWebhookDelivery)
 }
 
 // webhookFrom turns an answer carrying a webhook, with or without its secret, into a Webhook,
 // or its error.
 func webhookFrom(r reply, err error, want int) (Webhook, error) {
-	w, err := decode[gen.Webhook](r, err, want)
+	out, err := decodeTo(r, err, want, toWebhook)
 	if err != nil {
 		return Webhook{}, err
 	}
-	out := toWebhook(w, r.header.Get("ETag"))
 	// Create and rotate answer a WebhookCreated: the webhook and its secret.
 	var secret struct {
 		Secret string `json:"secret"`

@@ -116,8 +116,7 @@ Plan: 1 to create, 1 to update, 1 unchanged, 1 to delete.
 	t.Run("AConcurrentChangeStopsThatBotOnly", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, url)
-		u.create("--name", "Support", "--model", "gpt-4o-mini")
-		u.create("--name", "Sales", "--model", "gpt-4o-mini")
+		u.createBots("Support", "Sales")
 		file := writeFile(t, "bots.yaml", "bots:\n- {name: Support, model: gpt-4o}\n- {name: Sales, model: gpt-4o}\n")
 		support := u.bots()["Support"]
 		sneak := func(e cli.Env) cli.Env {
@@ -141,8 +140,7 @@ Plan: 1 to create, 1 to update, 1 unchanged, 1 to delete.
 	t.Run("PruneDeletesTheBotsNotInTheFile", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, url)
-		u.create("--name", "Keep", "--model", "gpt-4o-mini")
-		u.create("--name", "Drop", "--model", "gpt-4o-mini")
+		u.createBots("Keep", "Drop")
 		file := writeFile(t, "bots.yaml", "bots:\n- {name: Keep, model: gpt-4o-mini}\n")
 
 		r := u.run("apply", "-f", file, "--prune")

@@ -268,12 +268,9 @@ func runModels(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	if ok, err := encodeList(env.Stdout, *f.output, models, func(m client.Model) modelView { return modelView(m) }); ok {
-		return err
-	}
-	rows := [][]string{{"ID", "NAME", "PROVIDER", "CONTEXT", "MAX TEMP", "RETIRED"}}
-	for _, m := range models {
-		rows = append(rows, []string{m.ID, m.DisplayName, m.Provider, fmt.Sprint(m.ContextWindow), fmt.Sprint(m.MaxTemperature), yesNo(m.Retired)})
-	}
-	return table(env.Stdout, rows)
+	view := func(m client.Model) modelView { return modelView(m) }
+	header := []string{"ID", "NAME", "PROVIDER", "CONTEXT", "MAX TEMP", "RETIRED"}
+	return printList(env.Stdout, *f.output, models, view, header, func(m client.Model) []string {
+		return []string{m.ID, m.DisplayName, m.Provider, fmt.Sprint(m.ContextWindow), fmt.Sprint(m.MaxTemperature), yesNo(m.Retired)}
+	})
 }

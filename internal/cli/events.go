@@ -29,21 +29,14 @@ func runEvents(ctx context.Context, env Env, args []string) error {
 	if done {
 		return err
 	}
-	views := []changeView{}
-	for e, err := range c.Events(ctx, id, *typ) {
-		if err != nil {
-			return apiError(err)
-		}
-		views = append(views, changeViewOf(e))
-	}
-	if ok, err := encode(env.Stdout, *f.output, views); ok {
+	events, err := collect(c.Events(ctx, id, *typ))
+	if err != nil {
 		return err
 	}
-	rows := [][]string{{"ID", "TYPE", "ACTOR", "TIME", "DATA"}}
-	for _, v := range views {
-		rows = append(rows, []string{fmt.Sprint(v.ID), v.Type, v.Actor, v.CreatedAt.UTC().Format(time.RFC3339), cut(string(v.Data), 80)})
-	}
-	return table(env.Stdout, rows)
+	header := []string{"ID", "TYPE", "ACTOR", "TIME", "DATA"}
+	return printList(env.Stdout, *f.output, events, changeViewOf, header, func(e client.Event) []string {
+		return []string{fmt.Sprint(e.ID), e.Type, e.Actor, e.CreatedAt.UTC().Format(time.RFC3339), cut(string(e.Data), 80)}
+	})
 }
 
 func changeViewOf(e client.Event) changeView {

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestEventsCommand(t *testing.T) {
 	t.Parallel()
 	url := startServer(t)
 	u := newUser(t, url)
-	u.create("--name", "Audited", "--model", "gpt-4o-mini")
+	u.createBots("Audited")
 	u.ok("watch", "Audited")
 	u.ok("edit", "Audited", "--description", "Answers billing questions")
 
@@ -25,6 +26,9 @@ func TestEventsCommand(t *testing.T) {
 	require.Equal(t, "system", events[1]["actor"], "training is the system's")
 	require.Equal(t, map[string]any{"patch": []any{map[string]any{
 		"op": "replace", "path": "/description", "value": "Answers billing questions"}}}, events[0]["data"])
+	var fromYAML []map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(u.ok("events", "Audited", "-o", "yaml")), &fromYAML))
+	require.Equal(t, events[0]["data"], fromYAML[0]["data"], "-o yaml prints the data as a value, not as bytes")
 
 	table := u.ok("events", "Audited", "--type", "bot.updated")
 	require.Regexp(t, `(?m)^ID +TYPE +ACTOR +TIME +DATA\n\d+ +bot\.updated +[0-9a-f-]{36} +\S+ +\{"patch"`, table)

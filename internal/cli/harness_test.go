@@ -118,6 +118,15 @@ func (u *user) create(args ...string) map[string]any {
 	return bot
 }
 
+// createBots creates a bot on gpt-4o-mini of each name, for a test to which only their names
+// matter.
+func (u *user) createBots(names ...string) {
+	u.t.Helper()
+	for _, name := range names {
+		u.create("--name", name, "--model", "gpt-4o-mini")
+	}
+}
+
 // sdk is an SDK client of the user, to check what the commands did.
 func (u *user) sdk() *client.Client {
 	c, err := client.New(u.url, u.token)

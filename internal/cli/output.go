@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/url"
 	"strings"
 	"text/tabwriter"
@@ -72,6 +73,32 @@ func encodeList[T, V any](w io.Writer, format string, items []T, view func(T) V)
 	return encode(w, format, views)
 }
 
+// printList writes items as a JSON or YAML list of their views, made by view, or as a table:
+// header, then the row of each item.
+func printList[T, V any](w io.Writer, format string, items []T, view func(T) V, header []string, row func(T) []string) error {
+	if ok, err := encodeList(w, format, items, view); ok {
+		return err
+	}
+	rows := [][]string{header}
+	for _, item := range items {
+		rows = append(rows, row(item))
+	}
+	return table(w, rows)
+}
+
+// collect reads every item of a list of the SDK, every page; an error stops it and is
+// returned readable at a terminal.
+func collect[T any](list iter.Seq2[T, error]) ([]T, error) {
+	items := []T{}
+	for item, err := range list {
+		if err != nil {
+			return nil, apiError(err)
+		}
+		items = append(items, item)
+	}
+	return items, nil
+}
+
 // table writes rows aligned in columns, without the padding an empty last cell would leave.
 func table(w io.Writer, rows [][]string) error {
 	var b strings.Builder
@@ -92,15 +119,11 @@ func table(w io.Writer, rows [][]string) error {
 
 // printBots writes bots as a table with one row per bot, or as a JSON or YAML list.
 func printBots(w io.Writer, format string, bots []client.Bot) error {
-	if ok, err := encodeList(w, format, bots, viewOf); ok {
-		return err
-	}
-	rows := [][]string{{"ID", "NAME", "MODEL", "TEMP", "STATUS", "VERSION", "PUBLIC", "UPDATED"}}
-	for _, b := range bots {
-		rows = append(rows, []string{b.ID.String(), oneLine(b.Name), b.Model, fmt.Sprint(b.Temperature), string(b.Status),
-			fmt.Sprint(b.ConfigVersion), yesNo(b.IsPublic), b.UpdatedAt.UTC().Format(time.RFC3339)})
-	}
-	return table(w, rows)
+	header := []string{"ID", "NAME", "MODEL", "TEMP", "STATUS", "VERSION", "PUBLIC", "UPDATED"}
+	return printList(w, format, bots, viewOf, header, func(b client.Bot) []string {
+		return []string{b.ID.String(), oneLine(b.Name), b.Model, fmt.Sprint(b.Temperature), string(b.Status),
+			fmt.Sprint(b.ConfigVersion), yesNo(b.IsPublic), b.UpdatedAt.UTC().Format(time.RFC3339)}
+	})
 }
 
 // printBot writes one bot as a table of its fields, or as a JSON or YAML object.

@@ -34,11 +34,8 @@ func versionViewOf(v client.Version) versionView {
 // printVersions writes versions as a table, newest first as the service lists them, or as a
 // JSON or YAML list.
 func printVersions(env Env, format string, versions []client.Version) error {
-	if ok, err := encodeList(env.Stdout, format, versions, versionViewOf); ok {
-		return err
-	}
-	rows := [][]string{{"VERSION", "STATUS", "MODEL", "TEMP", "SOURCE", "CREATED", "SYSTEM PROMPT"}}
-	for _, v := range versions {
+	header := []string{"VERSION", "STATUS", "MODEL", "TEMP", "SOURCE", "CREATED", "SYSTEM PROMPT"}
+	return printList(env.Stdout, format, versions, versionViewOf, header, func(v client.Version) []string {
 		source := v.Source
 		if v.RevertedFrom != nil {
 			source = fmt.Sprintf("revert of %d", *v.RevertedFrom)
@@ -47,10 +44,9 @@ func printVersions(env Env, format string, versions []client.Version) error {
 		if v.StatusMessage != "" {
 			status += ": " + v.StatusMessage
 		}
-		rows = append(rows, []string{fmt.Sprint(v.Number), oneLine(status), v.Model, fmt.Sprint(v.Temperature), source,
-			v.CreatedAt.UTC().Format(time.RFC3339), show(v.SystemPrompt)})
-	}
-	return table(env.Stdout, rows)
+		return []string{fmt.Sprint(v.Number), oneLine(status), v.Model, fmt.Sprint(v.Temperature), source,
+			v.CreatedAt.UTC().Format(time.RFC3339), show(v.SystemPrompt)}
+	})
 }
 
 func runVersions(ctx context.Context, env Env, args []string) error {
@@ -59,12 +55,9 @@ func runVersions(ctx context.Context, env Env, args []string) error {
 	if done {
 		return err
 	}
-	versions := []client.Version{}
-	for v, err := range c.Versions(ctx, id) {
-		if err != nil {
-			return apiError(err)
-		}
-		versions = append(versions, v)
+	versions, err := collect(c.Versions(ctx, id))
+	if err != nil {
+		return err
 	}
 	return printVersions(env, *f.output, versions)
 }
@@ -185,12 +178,7 @@ func runAlias(ctx context.Context, env Env, args []string) error {
 	view := func(a client.Alias) aliasView {
 		return aliasView{Name: a.Name, Version: a.Version, UpdatedAt: a.UpdatedAt}
 	}
-	if ok, err := encodeList(env.Stdout, *f.output, aliases, view); ok {
-		return err
-	}
-	rows := [][]string{{"ALIAS", "VERSION", "UPDATED"}}
-	for _, a := range aliases {
-		rows = append(rows, []string{a.Name, fmt.Sprint(a.Version), a.UpdatedAt.UTC().Format(time.RFC3339)})
-	}
-	return table(env.Stdout, rows)
+	return printList(env.Stdout, *f.output, aliases, view, []string{"ALIAS", "VERSION", "UPDATED"}, func(a client.Alias) []string {
+		return []string{a.Name, fmt.Sprint(a.Version), a.UpdatedAt.UTC().Format(time.RFC3339)}
+	})
 }

@@ -163,25 +163,14 @@ func (wf webhookFlags) check(f *flags, sub string) error {
 
 func runWebhookList(ctx context.Context, call webhookCall) error {
 	env, f, c := call.env, call.f, call.c
-	hooks := []client.Webhook{}
-	for w, err := range c.Webhooks(ctx) {
-		if err != nil {
-			return apiError(err)
-		}
-		hooks = append(hooks, w)
-	}
-	views := make([]webhookView, len(hooks))
-	for i, w := range hooks {
-		views[i] = webhookViewOf(w)
-	}
-	if ok, err := encode(env.Stdout, *f.output, views); ok {
+	hooks, err := collect(c.Webhooks(ctx))
+	if err != nil {
 		return err
 	}
-	rows := [][]string{{"ID", "URL", "EVENTS", "ENABLED", "UPDATED"}}
-	for _, w := range hooks {
-		rows = append(rows, []string{w.ID.String(), oneLine(w.URL), strings.Join(w.Events, ","), enabledMark(w), w.UpdatedAt.UTC().Format(time.RFC3339)})
-	}
-	return table(env.Stdout, rows)
+	header := []string{"ID", "URL", "EVENTS", "ENABLED", "UPDATED"}
+	return printList(env.Stdout, *f.output, hooks, webhookViewOf, header, func(w client.Webhook) []string {
+		return []string{w.ID.String(), oneLine(w.URL), strings.Join(w.Events, ","), enabledMark(w), w.UpdatedAt.UTC().Format(time.RFC3339)}
+	})
 }
 
 func runWebhookCreate(ctx context.Context, call webhookCall) error {
@@ -241,17 +230,11 @@ func runWebhookRemove(ctx context.Context, call webhookCall) error {
 
 func runWebhookDeliveries(ctx context.Context, call webhookCall) error {
 	env, f, c, id := call.env, call.f, call.c, call.id
-	views := []deliveryView{}
-	for d, err := range c.WebhookDeliveries(ctx, id) {
-		if err != nil {
-			return apiError(err)
-		}
-		views = append(views, deliveryViewOf(d))
-	}
-	if ok, err := encode(env.Stdout, *f.output, views); ok {
+	deliveries, err := collect(c.WebhookDeliveries(ctx, id))
+	if err != nil {
 		return err
 	}
-	return deliveryTable(env, views)
+	return printList(env.Stdout, *f.output, deliveries, deliveryViewOf, deliveryHeader, deliveryRow)
 }
 
 // runWebhookRedeliver queues a delivery's event again and prints the new delivery. The SDK
@@ -266,30 +249,25 @@ func runWebhookRedeliver(ctx context.Context, call webhookCall) error {
 	if ok, err := encode(env.Stdout, *f.output, deliveryViewOf(d)); ok {
 		return err
 	}
-	return deliveryTable(env, []deliveryView{deliveryViewOf(d)})
+	return table(env.Stdout, [][]string{deliveryHeader, deliveryRow(d)})
 }
 
-// deliveryTable writes deliveries as a table, one a row.
-func deliveryTable(env Env, views []deliveryView) error {
-	rows := [][]string{{"ID", "EVENT", "TYPE", "STATE", "ATTEMPTS", "STATUS", "LATENCY", "NEXT", "CREATED", "ERROR"}}
-	for _, v := range views {
-		status, latency, next, lastError := "-", "-", "-", ""
-		if v.LastStatus != nil {
-			status = fmt.Sprint(*v.LastStatus)
-		}
-		if v.LatencyMs != nil {
-			latency = fmt.Sprintf("%dms", *v.LatencyMs)
-		}
-		if v.NextAttemptAt != nil {
-			next = v.NextAttemptAt.UTC().Format(time.RFC3339)
-		}
-		if v.LastError != nil {
-			lastError = cut(oneLine(*v.LastError), 80)
-		}
-		rows = append(rows, []string{fmt.Sprint(v.ID), fmt.Sprint(v.EventID), v.EventType, v.State, fmt.Sprint(v.Attempts),
-			status, latency, next, v.CreatedAt.UTC().Format(time.RFC3339), lastError})
+// deliveryHeader and deliveryRow are the table of deliveries: one delivery a row.
+var deliveryHeader = []string{"ID", "EVENT", "TYPE", "STATE", "ATTEMPTS", "STATUS", "LATENCY", "NEXT", "CREATED", "ERROR"}
+
+func deliveryRow(d client.WebhookDelivery) []string {
+	status, latency, next := "-", "-", "-"
+	if d.LastStatus != nil {
+		status = fmt.Sprint(*d.LastStatus)
 	}
-	return table(env.Stdout, rows)
+	if d.Latency != nil {
+		latency = fmt.Sprintf("%dms", d.Latency.Milliseconds())
+	}
+	if d.NextAttemptAt != nil {
+		next = d.NextAttemptAt.UTC().Format(time.RFC3339)
+	}
+	return []string{fmt.Sprint(d.ID), fmt.Sprint(d.EventID), d.EventType, string(d.State), fmt.Sprint(d.Attempts),
+		status, latency, next, d.CreatedAt.UTC().Format(time.RFC3339), cut(oneLine(d.LastError), 80)}
 }
 
 // printWebhook writes one webhook as a table of its fields, or as a JSON or YAML object. A

@@ -84,7 +84,7 @@ func TestWebhookCommands(t *testing.T) {
 		var hook map[string]any
 		require.NoError(t, json.Unmarshal([]byte(u.ok("webhooks", "create", "--url", receiver.URL, "--events", "bot.created", "-o", "json")), &hook))
 		id := hook["id"].(string)
-		u.create("--name", "Announced", "--model", "gpt-4o-mini")
+		u.createBots("Announced")
 
 		deliveries := u.delivered(id)
 		require.Equal(t, "bot.created", deliveries[0]["event_type"])
@@ -106,7 +106,7 @@ func TestWebhookCommands(t *testing.T) {
 		var hook map[string]any
 		require.NoError(t, json.Unmarshal([]byte(u.ok("webhooks", "create", "--url", receiver.URL, "--events", "bot.created", "-o", "json")), &hook))
 		id := hook["id"].(string)
-		u.create("--name", "Sent twice", "--model", "gpt-4o-mini")
+		u.createBots("Sent twice")
 		first := <-got
 		deliveries := u.delivered(id)
 		delivery := fmt.Sprint(deliveries[0]["id"])
