@@ -141,10 +141,8 @@ func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uu
 	if version != nil {
 		v, err := s.q.BotVersionGet(ctx, tx, db.BotVersionGetParams{BotID: id, Number: *version, Caller: caller})
 		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return ErrVersionNotFound
 		case err != nil:
-			return fmt.Errorf("get version: %w", err)
+			return RowError(err, ErrVersionNotFound, "get version")
 		case Status(v.Status) != StatusActive:
 			return ErrVersionNotReady
 		}
@@ -165,11 +163,8 @@ func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uu
 // Alias returns an alias of a bot the caller may see.
 func (s *Service) Alias(ctx context.Context, caller, id uuid.UUID, name string) (Alias, error) {
 	row, err := s.q.BotAliasGet(ctx, s.pool, db.BotAliasGetParams{BotID: id, Name: name, Caller: caller})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Alias{}, ErrNotFound
-	}
 	if err != nil {
-		return Alias{}, fmt.Errorf("get alias: %w", err)
+		return Alias{}, RowError(err, ErrNotFound, "get alias")
 	}
 	return aliasFromDB(row), nil
 }
