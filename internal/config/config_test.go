@@ -19,11 +19,18 @@ func configEnv(vars map[string]string) func(string) string {
 	return func(name string) string { return vars[name] }
 }
 
+// mustLoad loads the settings of vars, which must be valid; needSecret is config.Load's.
+func mustLoad(t *testing.T, vars map[string]string, needSecret bool) config.Config {
+	t.Helper()
+	cfg, err := config.Load(configEnv(vars), needSecret)
+	require.NoError(t, err)
+	return cfg
+}
+
 func TestLoadDefaults(t *testing.T) {
 	t.Parallel()
 
-	cfg, err := config.Load(configEnv(nil), false)
-	require.NoError(t, err)
+	cfg := mustLoad(t, nil, false)
 	require.Equal(t, config.DefaultDatabaseURL, cfg.DatabaseURL)
 	require.Equal(t, "postgres://postgres@127.0.0.1:5432/chatsphere?sslmode=disable", cfg.DatabaseURL)
 	require.NotNil(t, cfg.Pool)
@@ -42,15 +49,14 @@ func TestLoadReadsEverySetting(t *testing.T) {
 
 	t.Run("GivenValuesReplaceTheDefaults", func(t *testing.T) {
 		t.Parallel()
-		cfg, err := config.Load(configEnv(map[string]string{
+		cfg := mustLoad(t, map[string]string{
 			"DATABASE_URL":     "postgres://bots@db.internal:6543/botsdb?sslmode=disable",
 			"LISTEN_ADDR":      "127.0.0.1:9090",
 			"DEBUG_ADDR":       "127.0.0.1:6060",
 			"JWT_SECRET":       configSecret,
 			"LOG_LEVEL":        "debug",
 			"SHUTDOWN_TIMEOUT": "3s",
-		}), true)
-		require.NoError(t, err)
+		}, true)
 		require.Equal(t, "postgres://bots@db.internal:6543/botsdb?sslmode=disable", cfg.DatabaseURL)
 		require.Equal(t, "db.internal", cfg.Pool.ConnConfig.Host)
 		require.EqualValues(t, 6543, cfg.Pool.ConnConfig.Port)
@@ -65,24 +71,21 @@ func TestLoadReadsEverySetting(t *testing.T) {
 
 	t.Run("PoolSettingsInTheDatabaseURLApply", func(t *testing.T) {
 		t.Parallel()
-		cfg, err := config.Load(configEnv(map[string]string{
+		cfg := mustLoad(t, map[string]string{
 			"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/chatsphere?sslmode=disable&pool_max_conns=7",
-		}), false)
-		require.NoError(t, err)
+		}, false)
 		require.EqualValues(t, 7, cfg.Pool.MaxConns)
 	})
 
 	t.Run("AReadURLMakesWritesWaitForTheStandbysReplay", func(t *testing.T) {
 		t.Parallel()
-		cfg, err := config.Load(configEnv(map[string]string{}), false)
-		require.NoError(t, err)
+		cfg := mustLoad(t, map[string]string{}, false)
 		require.Nil(t, cfg.ReadPool, "reads go to the primary unless a read URL is given")
 		require.NotContains(t, cfg.Pool.ConnConfig.RuntimeParams, "synchronous_commit", "the server's own setting applies")
 
-		cfg, err = config.Load(configEnv(map[string]string{
+		cfg = mustLoad(t, map[string]string{
 			"DATABASE_READ_URL": "postgres://bots@standby.internal:6543/botsdb?sslmode=disable&pool_max_conns=9",
-		}), false)
-		require.NoError(t, err)
+		}, false)
 		require.Equal(t, "standby.internal", cfg.ReadPool.ConnConfig.Host)
 		require.EqualValues(t, 9, cfg.ReadPool.MaxConns)
 		require.Equal(t, "remote_apply", cfg.Pool.ConnConfig.RuntimeParams["synchronous_commit"],
@@ -92,12 +95,11 @@ func TestLoadReadsEverySetting(t *testing.T) {
 
 	t.Run("SurroundingWhitespaceIsIgnored", func(t *testing.T) {
 		t.Parallel()
-		cfg, err := config.Load(configEnv(map[string]string{
+		cfg := mustLoad(t, map[string]string{
 			"LISTEN_ADDR":      "  127.0.0.1:9090\n",
 			"LOG_LEVEL":        " warn ",
 			"SHUTDOWN_TIMEOUT": "\t20s ",
-		}), false)
-		require.NoError(t, err)
+		}, false)
 		require.Equal(t, "127.0.0.1:9090", cfg.ListenAddr)
 		require.Equal(t, slog.LevelWarn, cfg.LogLevel)
 		require.Equal(t, 20*time.Second, cfg.ShutdownTimeout)
@@ -105,13 +107,12 @@ func TestLoadReadsEverySetting(t *testing.T) {
 
 	t.Run("BlankValuesFallBackToTheDefaults", func(t *testing.T) {
 		t.Parallel()
-		cfg, err := config.Load(configEnv(map[string]string{
+		cfg := mustLoad(t, map[string]string{
 			"DATABASE_URL":     "   ",
 			"LISTEN_ADDR":      " ",
 			"LOG_LEVEL":        "",
 			"SHUTDOWN_TIMEOUT": "\t",
-		}), false)
-		require.NoError(t, err)
+		}, false)
 		require.Equal(t, config.DefaultDatabaseURL, cfg.DatabaseURL)
 		require.Equal(t, ":8080", cfg.ListenAddr)
 		require.Equal(t, slog.LevelInfo, cfg.LogLevel)

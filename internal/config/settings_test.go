@@ -505,7 +505,6 @@ func TestSettingsAreAllReadAndTested(t *testing.T) {
 
 func TestDefaultLimitsAreTheLimitsOfAnEmptyEnvironment(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Load(configEnv(nil), false)
-	require.NoError(t, err)
+	cfg := mustLoad(t, nil, false)
 	require.Equal(t, cfg.Limits, config.DefaultLimits())
 }
