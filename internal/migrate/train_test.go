@@ -14,16 +14,11 @@ import (
 // configuration, for its latest version; the migration gives every version its own.
 func TestVersionsTrainMigration(t *testing.T) {
 	t.Parallel()
-	conn := migrateConnect(t, emptyDatabaseURL(t))
-	foldMigrateBefore(t, conn, "0012_versions_train")
-
-	owner := uuid.New()
-	_, err := conn.Exec(t.Context(), "INSERT INTO users (id) VALUES ($1)", owner)
-	require.NoError(t, err)
+	conn, owner := olderRelease(t, "0012_versions_train")
 	// A bot at version 4: 1 active and superseded, 2 superseded in training, 3 active on a
 	// model retired since, 4 its active latest, with the bot's prepared configuration.
 	bot := uuid.New()
-	_, err = conn.Exec(t.Context(), `INSERT INTO bots (id, owner_id, name, name_fold, model, temperature, system_prompt,
+	_, err := conn.Exec(t.Context(), `INSERT INTO bots (id, owner_id, name, name_fold, model, temperature, system_prompt,
 			is_public, status, config_version, prepared_config)
 		VALUES ($1, $2, 'Support', 'support', 'gpt-4o', 0.4, 'Be kind.', false, 'active', 4, '{"from": "the bot"}')`, bot, owner)
 	require.NoError(t, err)

@@ -12,12 +12,7 @@ import (
 
 func TestBotVersionsMigration(t *testing.T) {
 	t.Parallel()
-	conn := migrateConnect(t, emptyDatabaseURL(t))
-	foldMigrateBefore(t, conn, "0010_bot_versions")
-
-	owner := uuid.New()
-	_, err := conn.Exec(t.Context(), "INSERT INTO users (id) VALUES ($1)", owner)
-	require.NoError(t, err)
+	conn, owner := olderRelease(t, "0010_bot_versions")
 	day := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	active, failed, deleted := uuid.New(), uuid.New(), uuid.New()
 	for i, b := range []struct {
@@ -30,7 +25,7 @@ func TestBotVersionsMigration(t *testing.T) {
 			b.id, owner, "bot "+b.status, 0.5+float64(i)/10, b.status, b.msg, day.AddDate(0, 0, i))
 		require.NoError(t, err)
 	}
-	_, err = conn.Exec(t.Context(), "UPDATE bots SET deleted_at = now() WHERE id = $1", deleted)
+	_, err := conn.Exec(t.Context(), "UPDATE bots SET deleted_at = now() WHERE id = $1", deleted)
 	require.NoError(t, err)
 	_, err = conn.Exec(t.Context(), `INSERT INTO idempotency_keys (user_id, key, request_hash, bot)
 		VALUES ($1, 'k', '\x00', jsonb_build_object('id', $2::uuid, 'version', 1))`, owner, active)
