@@ -14,15 +14,13 @@ func TestLoadTokenRules(t *testing.T) {
 
 	t.Run("NoAudienceAndNoMaximumByDefault", func(t *testing.T) {
 		t.Parallel()
-		cfg, err := config.Load(configEnv(nil), false)
-		require.NoError(t, err)
+		cfg := mustLoad(t, nil, false)
 		require.Equal(t, config.Tokens{}, cfg.Tokens)
 	})
 
 	t.Run("GivenValuesAreRead", func(t *testing.T) {
 		t.Parallel()
-		cfg, err := config.Load(configEnv(map[string]string{"JWT_AUDIENCE": " chatsphere-bots ", "JWT_MAX_TTL": "24h"}), false)
-		require.NoError(t, err)
+		cfg := mustLoad(t, map[string]string{"JWT_AUDIENCE": " chatsphere-bots ", "JWT_MAX_TTL": "24h"}, false)
 		require.Equal(t, config.Tokens{Audience: "chatsphere-bots", MaxTTL: 24 * time.Hour}, cfg.Tokens)
 	})
 
@@ -66,8 +64,7 @@ func TestLoadCORSAllowedOrigins(t *testing.T) {
 	for _, tt := range good {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			cfg, err := config.Load(configEnv(map[string]string{"CORS_ALLOWED_ORIGINS": tt.value}), false)
-			require.NoError(t, err)
+			cfg := mustLoad(t, map[string]string{"CORS_ALLOWED_ORIGINS": tt.value}, false)
 			require.Equal(t, tt.want, cfg.CORSAllowedOrigins)
 		})
 	}
