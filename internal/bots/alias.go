@@ -52,10 +52,7 @@ type AliasMove struct {
 }
 
 // AliasMovePage is one page of an alias's history and the number of entries in all.
-type AliasMovePage struct {
-	Items []AliasMove
-	Total int64
-}
+type AliasMovePage = PageOf[AliasMove]
 
 // AliasCondition limits an alias write (HTTP If-Match and If-None-Match: *): MustExist
 // refuses a new alias, Etags (when not nil) lists the etags the alias may have, and
