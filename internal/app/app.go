@@ -142,6 +142,17 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (done bool, e
 	return false, nil
 }
 
+// commandConfig parses a command's arguments into fs, as parseFlags does, and loads the
+// settings the command runs with (needSecret as for config.Load). done means the command
+// stops there and returns err: after its usage (nil), a wrong command line or wrong settings.
+func commandConfig(fs *flag.FlagSet, args []string, getenv func(string) string, stdout io.Writer, needSecret bool) (_ config.Config, done bool, _ error) {
+	if done, err := parseFlags(fs, args, stdout); done {
+		return config.Config{}, true, err
+	}
+	cfg, err := config.Load(getenv, needSecret)
+	return cfg, err != nil, err
+}
+
 // commandUsage is a command's usage line followed by one line per flag.
 func commandUsage(fs *flag.FlagSet) string {
 	var b strings.Builder
@@ -161,11 +172,8 @@ func commandUsage(fs *flag.FlagSet) string {
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := newFlags("serve")
 	noWorkers := fs.Bool("no-workers", false, "serve the API only; training jobs and webhooks are left to bots worker processes")
-	if done, err := parseFlags(fs, args, stdout); done {
-		return err
-	}
-	cfg, err := config.Load(getenv, true)
-	if err != nil {
+	cfg, done, err := commandConfig(fs, args, getenv, stdout, true)
+	if done {
 		return err
 	}
 	if *noWorkers {
@@ -280,11 +288,8 @@ func serveProfiler(addr string, logger *slog.Logger) (func(), error) {
 
 // worker works training jobs until ctx is cancelled, without serving the API.
 func worker(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if done, err := parseFlags(newFlags("worker"), args, stdout); done {
-		return err
-	}
-	cfg, err := config.Load(getenv, false)
-	if err != nil {
+	cfg, done, err := commandConfig(newFlags("worker"), args, getenv, stdout, false)
+	if done {
 		return err
 	}
 	if cfg.Training.Workers == 0 {
@@ -384,11 +389,8 @@ func (rt services) close() {
 }
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if done, err := parseFlags(newFlags("migrate"), args, stdout); done {
-		return err
-	}
-	cfg, err := config.Load(getenv, false)
-	if err != nil {
+	cfg, done, err := commandConfig(newFlags("migrate"), args, getenv, stdout, false)
+	if done {
 		return err
 	}
 	pool, err := connect(ctx, cfg)

@@ -52,10 +52,7 @@ type AliasMove struct {
 }
 
 // AliasMovePage is one page of an alias's history and the number of entries in all.
-type AliasMovePage struct {
-	Items []AliasMove
-	Total int64
-}
+type AliasMovePage = PageOf[AliasMove]
 
 // AliasCondition limits an alias write (HTTP If-Match and If-None-Match: *): MustExist
 // refuses a new alias, Etags (when not nil) lists the etags the alias may have, and
@@ -141,10 +138,8 @@ func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uu
 	if version != nil {
 		v, err := s.q.BotVersionGet(ctx, tx, db.BotVersionGetParams{BotID: id, Number: *version, Caller: caller})
 		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return ErrVersionNotFound
 		case err != nil:
-			return fmt.Errorf("get version: %w", err)
+			return RowError(err, ErrVersionNotFound, "get version")
 		case Status(v.Status) != StatusActive:
 			return ErrVersionNotReady
 		}
@@ -165,11 +160,8 @@ func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uu
 // Alias returns an alias of a bot the caller may see.
 func (s *Service) Alias(ctx context.Context, caller, id uuid.UUID, name string) (Alias, error) {
 	row, err := s.q.BotAliasGet(ctx, s.pool, db.BotAliasGetParams{BotID: id, Name: name, Caller: caller})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Alias{}, ErrNotFound
-	}
 	if err != nil {
-		return Alias{}, fmt.Errorf("get alias: %w", err)
+		return Alias{}, RowError(err, ErrNotFound, "get alias")
 	}
 	return aliasFromDB(row), nil
 }

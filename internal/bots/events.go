@@ -44,10 +44,7 @@ type BotEvent struct {
 }
 
 // BotEventPage is one page of a bot's events and the number of events over all pages.
-type BotEventPage struct {
-	Items []BotEvent
-	Total int64
-}
+type BotEventPage = PageOf[BotEvent]
 
 type requestIDKey struct{}
 
@@ -67,28 +64,19 @@ func RequestID(ctx context.Context) string {
 // typ unless it is nil. The trail is the owner's: a public bot's viewers get ErrNotFound, as
 // for a bot they may not see.
 func (s *Service) Events(ctx context.Context, caller, id uuid.UUID, typ *EventType, skip, limit int32) (BotEventPage, error) {
-	count := func() (int64, error) {
-		return s.q.BotEventCount(ctx, s.pool, db.BotEventCountParams{BotID: id, Caller: caller})
+	if typ == nil {
+		return CountedPage(ctx, s.pool, "events", ErrNotFound,
+			s.q.BotEventCount, db.BotEventCountParams{BotID: id, Caller: caller},
+			s.q.BotEventList, db.BotEventListParams{BotID: id, Caller: caller, Off: skip, Lim: limit},
+			botEventFromDB)
 	}
-	list := func() ([]db.BotEvent, error) {
-		return s.q.BotEventList(ctx, s.pool, db.BotEventListParams{BotID: id, Caller: caller, Off: skip, Lim: limit})
-	}
-	if typ != nil {
-		count = func() (int64, error) {
-			return s.q.BotEventCountByType(ctx, s.pool, db.BotEventCountByTypeParams{BotID: id, Caller: caller, Type: string(*typ)})
-		}
-		list = func() ([]db.BotEvent, error) {
-			return s.q.BotEventListByType(ctx, s.pool, db.BotEventListByTypeParams{BotID: id, Caller: caller, Type: string(*typ), Off: skip, Lim: limit})
-		}
-	}
-	rows, total, err := countedRows("events", count, list)
-	if err != nil {
-		return BotEventPage{}, err
-	}
-	items := make([]BotEvent, len(rows))
-	for i, r := range rows {
-		items[i] = BotEvent{ID: r.ID, BotID: r.BotID, Type: EventType(r.Type), Actor: r.Actor, RequestID: r.RequestID,
-			CreatedAt: r.CreatedAt, Data: r.Data}
-	}
-	return BotEventPage{Items: items, Total: total}, nil
+	return CountedPage(ctx, s.pool, "events", ErrNotFound,
+		s.q.BotEventCountByType, db.BotEventCountByTypeParams{BotID: id, Caller: caller, Type: string(*typ)},
+		s.q.BotEventListByType, db.BotEventListByTypeParams{BotID: id, Caller: caller, Type: string(*typ), Off: skip, Lim: limit},
+		botEventFromDB)
+}
+
+func botEventFromDB(r db.BotEvent) BotEvent {
+	return BotEvent{ID: r.ID, BotID: r.BotID, Type: EventType(r.Type), Actor: r.Actor, RequestID: r.RequestID,
+		CreatedAt: r.CreatedAt, Data: r.Data}
 }

@@ -73,24 +73,14 @@ type StatusEvent struct {
 }
 
 // EventPage is one page of a bot's status history and the number of events in all.
-type EventPage struct {
-	Items []StatusEvent
-	Total int64
-}
+type EventPage = PageOf[StatusEvent]
 
 // StatusEvents returns a bot's status history, newest first, to whoever may see the bot.
 func (s *Service) StatusEvents(ctx context.Context, caller, id uuid.UUID, skip, limit int32) (EventPage, error) {
-	rows, total, err := countedRows("status events",
-		func() (int64, error) {
-			return s.q.BotStatusEventCount(ctx, s.pool, db.BotStatusEventCountParams{BotID: id, Caller: caller})
-		},
-		func() ([]db.BotStatusEvent, error) {
-			return s.q.BotStatusEventList(ctx, s.pool, db.BotStatusEventListParams{BotID: id, Caller: caller, Off: skip, Lim: limit})
-		})
-	if err != nil {
-		return EventPage{}, err
-	}
-	return EventPage{Items: eventsFromDB(rows), Total: total}, nil
+	return CountedPage(ctx, s.pool, "status events", ErrNotFound,
+		s.q.BotStatusEventCount, db.BotStatusEventCountParams{BotID: id, Caller: caller},
+		s.q.BotStatusEventList, db.BotStatusEventListParams{BotID: id, Caller: caller, Off: skip, Lim: limit},
+		eventFromDB)
 }
 
 // EventsAfterPage is the most events StatusEventsAfter returns at once: a caller catching up
@@ -117,13 +107,18 @@ func (s *Service) StatusEventsAfter(ctx context.Context, caller, id uuid.UUID, a
 func eventsFromDB(rows []db.BotStatusEvent) []StatusEvent {
 	out := make([]StatusEvent, len(rows))
 	for i, r := range rows {
-		out[i] = StatusEvent{ID: r.ID, BotID: r.BotID, To: Status(r.ToStatus), Message: r.Message, CreatedAt: r.CreatedAt}
-		if r.FromStatus.Valid {
-			from := Status(r.FromStatus.BotStatus)
-			out[i].From = &from
-		}
+		out[i] = eventFromDB(r)
 	}
 	return out
+}
+
+func eventFromDB(r db.BotStatusEvent) StatusEvent {
+	e := StatusEvent{ID: r.ID, BotID: r.BotID, To: Status(r.ToStatus), Message: r.Message, CreatedAt: r.CreatedAt}
+	if r.FromStatus.Valid {
+		from := Status(r.FromStatus.BotStatus)
+		e.From = &from
+	}
+	return e
 }
 
 // TrainingFailedMessage is the status message of a bot whose training failed on its last

@@ -308,104 +308,53 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 				a := db.BotListCreatedDescParams{Caller: f.Caller, Status: f.Status, Model: f.Model, IsPublic: f.IsPublic, QPattern: f.QPattern, Off: page.off, Lim: page.lim}
 				x.need = float64(page.off + page.lim)
 				prefix := owner.name + "/" + fname + "/" + page.name + "/"
-				run(prefix+"CreatedDesc", func() error { _, err := q.BotListCreatedDesc(ctx, x, a); return err })
-				run(prefix+"CreatedAsc", func() error { _, err := q.BotListCreatedAsc(ctx, x, db.BotListCreatedAscParams(a)); return err })
-				run(prefix+"UpdatedDesc", func() error { _, err := q.BotListUpdatedDesc(ctx, x, db.BotListUpdatedDescParams(a)); return err })
-				run(prefix+"UpdatedAsc", func() error { _, err := q.BotListUpdatedAsc(ctx, x, db.BotListUpdatedAscParams(a)); return err })
-				run(prefix+"NameAsc", func() error { _, err := q.BotListNameAsc(ctx, x, db.BotListNameAscParams(a)); return err })
-				run(prefix+"NameDesc", func() error { _, err := q.BotListNameDesc(ctx, x, db.BotListNameDescParams(a)); return err })
+				run(prefix+"CreatedDesc", queryCall(ctx, x, q.BotListCreatedDesc, a))
+				run(prefix+"CreatedAsc", queryCall(ctx, x, q.BotListCreatedAsc, db.BotListCreatedAscParams(a)))
+				run(prefix+"UpdatedDesc", queryCall(ctx, x, q.BotListUpdatedDesc, db.BotListUpdatedDescParams(a)))
+				run(prefix+"UpdatedAsc", queryCall(ctx, x, q.BotListUpdatedAsc, db.BotListUpdatedAscParams(a)))
+				run(prefix+"NameAsc", queryCall(ctx, x, q.BotListNameAsc, db.BotListNameAscParams(a)))
+				run(prefix+"NameDesc", queryCall(ctx, x, q.BotListNameDesc, db.BotListNameDescParams(a)))
 			}
 			x.need = 0
-			run(owner.name+"/"+fname+"/Count", func() error { _, err := q.BotCount(ctx, x, f); return err })
+			run(owner.name+"/"+fname+"/Count", queryCall(ctx, x, q.BotCount, f))
 		}
 	}
 	x.search = false
 	other := uuid.New()
-	run("Get", func() error { _, err := q.BotGet(ctx, x, db.BotGetParams{ID: bot.ID, Caller: heavy}); return err })
-	run("GetPublicOfOther", func() error { _, err := q.BotGet(ctx, x, db.BotGetParams{ID: bot.ID, Caller: other}); return err })
-	run("Access", func() error { _, err := q.BotAccess(ctx, x, db.BotAccessParams{ID: bot.ID, Caller: heavy}); return err })
-	run("Update", func() error {
-		_, err := q.BotUpdate(ctx, x, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Name: str("Renamed in a plan"), NameFold: str("renamed in a plan"), CheckVersion: true, Versions: []int64{bot.Version}, ExceptVersions: []int64{}})
-		return err
-	})
-	run("UpdateConfiguration", func() error {
-		_, err := q.BotUpdate(ctx, x, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Temperature: new(1.9), Versions: []int64{}, ExceptVersions: []int64{},
-			Servable: []byte(`{"gpt-4o": 2}`)})
-		return err
-	})
+	run("Get", queryCall(ctx, x, q.BotGet, db.BotGetParams{ID: bot.ID, Caller: heavy}))
+	run("GetPublicOfOther", queryCall(ctx, x, q.BotGet, db.BotGetParams{ID: bot.ID, Caller: other}))
+	run("Access", queryCall(ctx, x, q.BotAccess, db.BotAccessParams{ID: bot.ID, Caller: heavy}))
+	run("Update", queryCall(ctx, x, q.BotUpdate, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Name: str("Renamed in a plan"), NameFold: str("renamed in a plan"), CheckVersion: true, Versions: []int64{bot.Version}, ExceptVersions: []int64{}}))
+	run("UpdateConfiguration", queryCall(ctx, x, q.BotUpdate, db.BotUpdateParams{ID: bot.ID, Caller: heavy, Temperature: new(1.9), Versions: []int64{}, ExceptVersions: []int64{},
+		Servable: []byte(`{"gpt-4o": 2}`)}))
 	runPages("VersionList", func(off, lim int32) error {
 		_, err := q.BotVersionList(ctx, x, db.BotVersionListParams{BotID: bot.ID, Caller: heavy, Off: off, Lim: lim})
 		return err
 	})
-	run("VersionCount", func() error {
-		_, err := q.BotVersionCount(ctx, x, db.BotVersionCountParams{BotID: bot.ID, Caller: heavy})
-		return err
-	})
-	run("VersionGet", func() error {
-		_, err := q.BotVersionGet(ctx, x, db.BotVersionGetParams{BotID: bot.ID, Number: 1500, Caller: heavy})
-		return err
-	})
-	run("VersionPair", func() error {
-		_, err := q.BotVersionPair(ctx, x, db.BotVersionPairParams{BotID: bot.ID, Number: 1500, Against: 3, Caller: heavy})
-		return err
-	})
+	run("VersionCount", queryCall(ctx, x, q.BotVersionCount, db.BotVersionCountParams{BotID: bot.ID, Caller: heavy}))
+	run("VersionGet", queryCall(ctx, x, q.BotVersionGet, db.BotVersionGetParams{BotID: bot.ID, Number: 1500, Caller: heavy}))
+	run("VersionPair", queryCall(ctx, x, q.BotVersionPair, db.BotVersionPairParams{BotID: bot.ID, Number: 1500, Against: 3, Caller: heavy}))
 	runPages("AliasHistory", func(off, lim int32) error {
 		_, err := q.BotAliasHistory(ctx, x, db.BotAliasHistoryParams{BotID: bot.ID, Name: "production", Caller: heavy, Off: off, Lim: lim})
 		return err
 	})
-	run("AliasHistoryCount", func() error {
-		_, err := q.BotAliasHistoryCount(ctx, x, db.BotAliasHistoryCountParams{BotID: bot.ID, Name: "production", Caller: heavy})
-		return err
-	})
-	run("AliasList", func() error {
-		_, err := q.BotAliasList(ctx, x, db.BotAliasListParams{BotID: bot.ID, Caller: heavy})
-		return err
-	})
-	run("AliasGet", func() error {
-		_, err := q.BotAliasGet(ctx, x, db.BotAliasGetParams{BotID: bot.ID, Name: "production", Caller: heavy})
-		return err
-	})
-	run("AliasPut", func() error {
-		_, err := q.BotAliasPut(ctx, x, db.BotAliasPutParams{BotID: bot.ID, Name: "staging", Version: 1500, Caller: heavy})
-		return err
-	})
-	run("AliasMove", func() error {
-		_, err := q.BotAliasMove(ctx, x, db.BotAliasMoveParams{BotID: bot.ID, Name: "production", Version: 1501, Caller: heavy, Etags: []int64{1}})
-		return err
-	})
+	run("AliasHistoryCount", queryCall(ctx, x, q.BotAliasHistoryCount, db.BotAliasHistoryCountParams{BotID: bot.ID, Name: "production", Caller: heavy}))
+	run("AliasList", queryCall(ctx, x, q.BotAliasList, db.BotAliasListParams{BotID: bot.ID, Caller: heavy}))
+	run("AliasGet", queryCall(ctx, x, q.BotAliasGet, db.BotAliasGetParams{BotID: bot.ID, Name: "production", Caller: heavy}))
+	run("AliasPut", queryCall(ctx, x, q.BotAliasPut, db.BotAliasPutParams{BotID: bot.ID, Name: "staging", Version: 1500, Caller: heavy}))
+	run("AliasMove", queryCall(ctx, x, q.BotAliasMove, db.BotAliasMoveParams{BotID: bot.ID, Name: "production", Version: 1501, Caller: heavy, Etags: []int64{1}}))
 	run("AliasMoveRecord", func() error {
 		return q.BotAliasMoveRecord(ctx, x, db.BotAliasMoveRecordParams{BotID: bot.ID, Name: "production", FromVersion: new(int32(1)), ToVersion: new(int32(2)), Caller: heavy})
 	})
-	run("AliasDelete", func() error {
-		_, err := q.BotAliasDelete(ctx, x, db.BotAliasDeleteParams{BotID: bot.ID, Name: "alias-7", Caller: heavy})
-		return err
-	})
-	run("RuntimeBot", func() error {
-		_, err := q.BotRuntime(ctx, x, db.BotRuntimeParams{BotID: bot.ID, Caller: heavy})
-		return err
-	})
-	run("RuntimeLatestActive", func() error {
-		_, err := q.BotLatestActive(ctx, x, db.BotLatestActiveParams{BotID: bot.ID, Caller: heavy})
-		return err
-	})
-	run("RuntimeVersion", func() error {
-		_, err := q.VersionRuntime(ctx, x, db.VersionRuntimeParams{BotID: bot.ID, Number: 2000, Caller: heavy})
-		return err
-	})
-	run("Revert", func() error {
-		_, err := q.BotRevert(ctx, x, db.BotRevertParams{ID: bot.ID, Caller: heavy, Number: 2, Versions: []int64{}, ExceptVersions: []int64{}})
-		return err
-	})
-	run("Train", func() error { _, err := q.BotTrain(ctx, x, db.BotTrainParams{ID: bot.ID, Caller: heavy}); return err })
+	run("AliasDelete", queryCall(ctx, x, q.BotAliasDelete, db.BotAliasDeleteParams{BotID: bot.ID, Name: "alias-7", Caller: heavy}))
+	run("RuntimeBot", queryCall(ctx, x, q.BotRuntime, db.BotRuntimeParams{BotID: bot.ID, Caller: heavy}))
+	run("RuntimeLatestActive", queryCall(ctx, x, q.BotLatestActive, db.BotLatestActiveParams{BotID: bot.ID, Caller: heavy}))
+	run("RuntimeVersion", queryCall(ctx, x, q.VersionRuntime, db.VersionRuntimeParams{BotID: bot.ID, Number: 2000, Caller: heavy}))
+	run("Revert", queryCall(ctx, x, q.BotRevert, db.BotRevertParams{ID: bot.ID, Caller: heavy, Number: 2, Versions: []int64{}, ExceptVersions: []int64{}}))
+	run("Train", queryCall(ctx, x, q.BotTrain, db.BotTrainParams{ID: bot.ID, Caller: heavy}))
 	run("TrainingAbandoned", func() error { _, err := q.TrainingAbandoned(ctx, x); return err })
-	run("Delete", func() error {
-		_, err := q.BotDelete(ctx, x, db.BotDeleteParams{ID: bot.ID, Caller: heavy, Versions: []int64{}, ExceptVersions: []int64{}})
-		return err
-	})
-	run("Restore", func() error {
-		_, err := q.BotRestore(ctx, x, db.BotRestoreParams{ID: deletedBot.ID, Caller: heavy})
-		return err
-	})
+	run("Delete", queryCall(ctx, x, q.BotDelete, db.BotDeleteParams{ID: bot.ID, Caller: heavy, Versions: []int64{}, ExceptVersions: []int64{}}))
+	run("Restore", queryCall(ctx, x, q.BotRestore, db.BotRestoreParams{ID: deletedBot.ID, Caller: heavy}))
 	run("FirstFreeCopyName", func() error {
 		names := make([]string, 50)
 		folds := make([]string, 50)
@@ -416,24 +365,12 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		_, err := q.BotFirstFreeName(ctx, x, db.BotFirstFreeNameParams{Candidates: names, Folds: folds, OwnerID: heavy})
 		return err
 	})
-	run("Create", func() error {
-		_, err := q.BotCreate(ctx, x, db.BotCreateParams{ID: uuid.New(), OwnerID: heavy, Name: "A new bot in a plan", NameFold: "a new bot in a plan", Model: "gpt-4o", Temperature: 0.7, Source: "create"})
-		return err
-	})
+	run("Create", queryCall(ctx, x, q.BotCreate, db.BotCreateParams{ID: uuid.New(), OwnerID: heavy, Name: "A new bot in a plan", NameFold: "a new bot in a plan", Model: "gpt-4o", Temperature: 0.7, Source: "create"}))
 	run("UserEnsure", func() error { return q.UserEnsure(ctx, x, other) })
 	run("UserLock", func() error { return q.UserLock(ctx, x, heavy) })
-	run("StatusEventList", func() error {
-		_, err := q.BotStatusEventList(ctx, x, db.BotStatusEventListParams{BotID: bot.ID, Caller: heavy, Lim: 20})
-		return err
-	})
-	run("StatusEventCount", func() error {
-		_, err := q.BotStatusEventCount(ctx, x, db.BotStatusEventCountParams{BotID: bot.ID, Caller: heavy})
-		return err
-	})
-	run("StatusEventsAfter", func() error {
-		_, err := q.BotStatusEventsAfter(ctx, x, db.BotStatusEventsAfterParams{BotID: bot.ID, Caller: heavy, Lim: bots.EventsAfterPage})
-		return err
-	})
+	run("StatusEventList", queryCall(ctx, x, q.BotStatusEventList, db.BotStatusEventListParams{BotID: bot.ID, Caller: heavy, Lim: 20}))
+	run("StatusEventCount", queryCall(ctx, x, q.BotStatusEventCount, db.BotStatusEventCountParams{BotID: bot.ID, Caller: heavy}))
+	run("StatusEventsAfter", queryCall(ctx, x, q.BotStatusEventsAfter, db.BotStatusEventsAfterParams{BotID: bot.ID, Caller: heavy, Lim: bots.EventsAfterPage}))
 	runPages("EventList", func(off, lim int32) error {
 		_, err := q.BotEventList(ctx, x, db.BotEventListParams{BotID: bot.ID, Caller: heavy, Off: off, Lim: lim})
 		return err
@@ -442,31 +379,13 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		_, err := q.BotEventListByType(ctx, x, db.BotEventListByTypeParams{BotID: bot.ID, Caller: heavy, Type: "alias.moved", Off: off, Lim: lim})
 		return err
 	})
-	run("EventCount", func() error {
-		_, err := q.BotEventCount(ctx, x, db.BotEventCountParams{BotID: bot.ID, Caller: heavy})
-		return err
-	})
-	run("EventCountByType", func() error {
-		_, err := q.BotEventCountByType(ctx, x, db.BotEventCountByTypeParams{BotID: bot.ID, Caller: heavy, Type: "alias.moved"})
-		return err
-	})
-	run("ForTraining", func() error {
-		_, err := q.VersionForTraining(ctx, x, db.VersionForTrainingParams{BotID: bot.ID, Number: bot.ConfigVersion})
-		return err
-	})
-	run("FinishTraining", func() error {
-		_, err := q.VersionFinishTraining(ctx, x, db.VersionFinishTrainingParams{BotID: bot.ID, Number: bot.ConfigVersion,
-			Status: db.BotStatusActive, PreparedConfig: []byte(`{}`)})
-		return err
-	})
-	run("IdempotencyGet", func() error {
-		_, err := q.IdempotencyGet(ctx, x, db.IdempotencyGetParams{UserID: heavy, Key: "k", TtlSeconds: 86400})
-		return err
-	})
-	run("PurgeDeleted", func() error {
-		_, err := q.BotPurgeDeleted(ctx, x, db.BotPurgeDeletedParams{RetentionSeconds: 30 * 86400, Batch: 1000})
-		return err
-	})
+	run("EventCount", queryCall(ctx, x, q.BotEventCount, db.BotEventCountParams{BotID: bot.ID, Caller: heavy}))
+	run("EventCountByType", queryCall(ctx, x, q.BotEventCountByType, db.BotEventCountByTypeParams{BotID: bot.ID, Caller: heavy, Type: "alias.moved"}))
+	run("ForTraining", queryCall(ctx, x, q.VersionForTraining, db.VersionForTrainingParams{BotID: bot.ID, Number: bot.ConfigVersion}))
+	run("FinishTraining", queryCall(ctx, x, q.VersionFinishTraining, db.VersionFinishTrainingParams{BotID: bot.ID, Number: bot.ConfigVersion,
+		Status: db.BotStatusActive, PreparedConfig: []byte(`{}`)}))
+	run("IdempotencyGet", queryCall(ctx, x, q.IdempotencyGet, db.IdempotencyGetParams{UserID: heavy, Key: "k", TtlSeconds: 86400}))
+	run("PurgeDeleted", queryCall(ctx, x, q.BotPurgeDeleted, db.BotPurgeDeletedParams{RetentionSeconds: 30 * 86400, Batch: 1000}))
 
 	require.NotEmpty(t, x.plans)
 	for _, p := range x.plans {
@@ -475,6 +394,14 @@ func TestQueryPlansStayFlatAsTablesGrow(t *testing.T) {
 		}
 	}
 	t.Logf("%d plans checked", len(x.plans))
+}
+
+// queryCall is a call of query with args on x, for run: only its error matters.
+func queryCall[P, R any](ctx context.Context, x db.DBTX, query func(context.Context, db.DBTX, P) (R, error), args P) func() error {
+	return func() error {
+		_, err := query(ctx, x, args)
+		return err
+	}
 }
 
 // The checks themselves must catch what they look for.

@@ -86,10 +86,8 @@ func (s *Service) RuntimeConfig(ctx context.Context, caller, id uuid.UUID, sel R
 			return err
 		})
 		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			return RuntimeConfig{}, ErrNotFound
 		case err != nil:
-			return RuntimeConfig{}, fmt.Errorf("find the latest active version: %w", err)
+			return RuntimeConfig{}, RowError(err, ErrNotFound, "find the latest active version")
 		case n == 0:
 			return RuntimeConfig{}, &NotReadyError{}
 		}
@@ -140,10 +138,8 @@ func (s *Service) runtimeVersion(ctx context.Context, caller, id uuid.UUID, numb
 	}
 	row, err := s.q.VersionRuntime(ctx, s.pool, db.VersionRuntimeParams{BotID: id, Number: number, Caller: caller})
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return runtimeVersion{}, ErrNotFound
 	case err != nil:
-		return runtimeVersion{}, fmt.Errorf("read version for its configuration: %w", err)
+		return runtimeVersion{}, RowError(err, ErrNotFound, "read version for its configuration")
 	case row.Status != db.BotStatusActive:
 		return runtimeVersion{}, &NotReadyError{Number: number, Status: Status(row.Status)}
 	}

@@ -175,11 +175,8 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, owner uuid.UUID, p Sett
 // Get returns a bot the caller owns, or any public bot.
 func (s *Service) Get(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 	row, err := s.q.BotGet(ctx, s.pool, db.BotGetParams{ID: id, Caller: caller})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Bot{}, ErrNotFound
-	}
 	if err != nil {
-		return Bot{}, fmt.Errorf("get bot: %w", err)
+		return Bot{}, RowError(err, ErrNotFound, "get bot")
 	}
 	return fromDB(row), nil
 }
@@ -312,11 +309,8 @@ func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 		return Bot{}, err
 	}
 	src, err := s.q.BotGet(ctx, tx, db.BotGetParams{ID: id, Caller: caller})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Bot{}, ErrNotFound
-	}
 	if err != nil {
-		return Bot{}, fmt.Errorf("get source bot: %w", err)
+		return Bot{}, RowError(err, ErrNotFound, "get source bot")
 	}
 	if p.Name == nil {
 		if err := s.q.UserLock(ctx, tx, caller); err != nil {
@@ -377,29 +371,7 @@ const (
 )
 
 // Page is one page of a list and the number of bots over all pages.
-type Page struct {
-	Items []Bot
-	Total int64
-}
-
-// countedRows reads one page of what a bot holds and the number of rows over all pages. The
-// count runs first and decides visibility: it has no row for a bot the caller may not see
-// (ErrNotFound), so that an empty page of a visible bot is told apart from a bot the caller
-// may not see. what names the rows in errors.
-func countedRows[R any](what string, count func() (int64, error), list func() ([]R, error)) ([]R, int64, error) {
-	total, err := count()
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, 0, ErrNotFound
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("count %s: %w", what, err)
-	}
-	rows, err := list()
-	if err != nil {
-		return nil, 0, fmt.Errorf("list %s: %w", what, err)
-	}
-	return rows, total, nil
-}
+type Page = PageOf[Bot]
 
 // List returns a page of the caller's bots that are not deleted.
 func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Page, error) {
@@ -423,27 +395,17 @@ func (s *Service) List(ctx context.Context, caller uuid.UUID, p ListParams) (Pag
 	var list func(db.DBTX) ([]Bot, int64, error)
 	switch p.Sort {
 	case SortCreatedAsc:
-		list = func(c db.DBTX) ([]Bot, int64, error) {
-			return page(s.q.BotListCreatedAsc(ctx, c, db.BotListCreatedAscParams(args)))
-		}
+		list = sorted(ctx, s.q.BotListCreatedAsc, args)
 	case SortUpdatedAsc:
-		list = func(c db.DBTX) ([]Bot, int64, error) {
-			return page(s.q.BotListUpdatedAsc(ctx, c, db.BotListUpdatedAscParams(args)))
-		}
+		list = sorted(ctx, s.q.BotListUpdatedAsc, args)
 	case SortUpdatedDesc:
-		list = func(c db.DBTX) ([]Bot, int64, error) {
-			return page(s.q.BotListUpdatedDesc(ctx, c, db.BotListUpdatedDescParams(args)))
-		}
+		list = sorted(ctx, s.q.BotListUpdatedDesc, args)
 	case SortNameAsc:
-		list = func(c db.DBTX) ([]Bot, int64, error) {
-			return page(s.q.BotListNameAsc(ctx, c, db.BotListNameAscParams(args)))
-		}
+		list = sorted(ctx, s.q.BotListNameAsc, args)
 	case SortNameDesc:
-		list = func(c db.DBTX) ([]Bot, int64, error) {
-			return page(s.q.BotListNameDesc(ctx, c, db.BotListNameDescParams(args)))
-		}
+		list = sorted(ctx, s.q.BotListNameDesc, args)
 	case SortCreatedDesc, "":
-		list = func(c db.DBTX) ([]Bot, int64, error) { return page(s.q.BotListCreatedDesc(ctx, c, args)) }
+		list = sorted(ctx, s.q.BotListCreatedDesc, args)
 	default:
 		// The contract's enum lets no other order through: this is a caller's mistake.
 		return Page{}, fmt.Errorf("list bots: unknown sort order %q", p.Sort)
@@ -499,6 +461,17 @@ type listRow interface {
 		db.BotListUpdatedAscRow | db.BotListNameAscRow | db.BotListNameDescRow
 }
 
+// listParams are the arguments of any of the list queries: the same fields in each.
+type listParams interface {
+	db.BotListCreatedDescParams | db.BotListCreatedAscParams | db.BotListUpdatedDescParams |
+		db.BotListUpdatedAscParams | db.BotListNameAscParams | db.BotListNameDescParams
+}
+
+// sorted reads a page with query, one list query per order, on the connection it is given.
+func sorted[P listParams, R listRow](ctx context.Context, query func(context.Context, db.DBTX, P) ([]R, error), args db.BotListCreatedDescParams) func(db.DBTX) ([]Bot, int64, error) {
+	return func(c db.DBTX) ([]Bot, int64, error) { return page(query(ctx, c, P(args))) }
+}
+
 // page converts the rows of a list query.
 func page[R listRow](rows []R, err error) ([]Bot, int64, error) {
 	if err != nil {
@@ -534,10 +507,8 @@ func (s *Service) StatusCounts(ctx context.Context) (map[Status]int64, error) {
 func (s *Service) ownerAccess(ctx context.Context, dbtx db.DBTX, caller, id uuid.UUID) (db.BotAccessRow, error) {
 	acc, err := s.q.BotAccess(ctx, dbtx, db.BotAccessParams{ID: id, Caller: caller})
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return acc, ErrNotFound
 	case err != nil:
-		return acc, fmt.Errorf("check bot access: %w", err)
+		return acc, RowError(err, ErrNotFound, "check bot access")
 	case !acc.Owned:
 		return acc, ErrForbidden
 	}

@@ -48,10 +48,7 @@ type Version struct {
 }
 
 // VersionPage is one page of a bot's versions and the number of versions in all.
-type VersionPage struct {
-	Items []Version
-	Total int64
-}
+type VersionPage = PageOf[Version]
 
 // versionFromDB converts the generated row type at the one boundary where rows leave the
 // data layer.
@@ -70,32 +67,18 @@ func versionFromDB(v db.BotVersion) Version {
 
 // Versions returns a page of a bot's versions, newest first, to whoever may see the bot.
 func (s *Service) Versions(ctx context.Context, caller, id uuid.UUID, skip, limit int32) (VersionPage, error) {
-	rows, total, err := countedRows("versions",
-		func() (int64, error) {
-			return s.q.BotVersionCount(ctx, s.pool, db.BotVersionCountParams{BotID: id, Caller: caller})
-		},
-		func() ([]db.BotVersion, error) {
-			return s.q.BotVersionList(ctx, s.pool, db.BotVersionListParams{BotID: id, Caller: caller, Off: skip, Lim: limit})
-		})
-	if err != nil {
-		return VersionPage{}, err
-	}
-	items := make([]Version, len(rows))
-	for i, r := range rows {
-		items[i] = versionFromDB(r)
-	}
-	return VersionPage{Items: items, Total: total}, nil
+	return CountedPage(ctx, s.pool, "versions", ErrNotFound,
+		s.q.BotVersionCount, db.BotVersionCountParams{BotID: id, Caller: caller},
+		s.q.BotVersionList, db.BotVersionListParams{BotID: id, Caller: caller, Off: skip, Lim: limit},
+		versionFromDB)
 }
 
 // Version returns version number of a bot the caller may see; ErrNotFound when the bot has
 // no such version, as when the caller may not see the bot.
 func (s *Service) Version(ctx context.Context, caller, id uuid.UUID, number int32) (Version, error) {
 	row, err := s.q.BotVersionGet(ctx, s.pool, db.BotVersionGetParams{BotID: id, Number: number, Caller: caller})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Version{}, ErrNotFound
-	}
 	if err != nil {
-		return Version{}, fmt.Errorf("get version: %w", err)
+		return Version{}, RowError(err, ErrNotFound, "get version")
 	}
 	return versionFromDB(row), nil
 }
@@ -119,11 +102,8 @@ func (s *Service) Revert(ctx context.Context, caller, id uuid.UUID, number int32
 			// A version the bot does not have is missing whoever asks; anything else is
 			// explained as for any write of the bot.
 			_, err := s.q.BotVersionGet(ctx, tx, db.BotVersionGetParams{BotID: id, Number: number, Caller: caller})
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				return Version{}, ErrNotFound
-			case err != nil:
-				return Version{}, fmt.Errorf("get version: %w", err)
+			if err != nil {
+				return Version{}, RowError(err, ErrNotFound, "get version")
 			}
 			return Version{}, s.explainMiss(ctx, tx, caller, id, false)
 		}

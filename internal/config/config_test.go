@@ -19,11 +19,18 @@ func configEnv(vars map[string]string) func(string) string {
 	return func(name string) string { return vars[name] }
 }
 
+// mustLoad loads the settings of vars, which must be valid; needSecret is config.Load's.
+func mustLoad(t *testing.T, vars map[string]string, needSecret bool) config.Config {
+	t.Helper()
+	cfg, err := config.Load(configEnv(vars), needSecret)
+	require.NoError(t, err)
+	return cfg
+}
+
 func TestLoadDefaults(t *testing.T) {
 	t.Parallel()
 
-	cfg, err := config.Load(configEnv(nil), false)
-	require.NoError(t, err)
+	cfg := mustLoad(t, nil, false)
 	require.Equal(t, config.DefaultDatabaseURL, cfg.DatabaseURL)
 	require.Equal(t, "postgres://postgres@127.0.0.1:5432/chatsphere?sslmode=disable", cfg.DatabaseURL)
 	require.NotNil(t, cfg.Pool)
@@ -42,15 +49,14 @@ func TestLoadReadsEverySetting(t *testing.T) {
 
 	t.Run("GivenValuesReplaceTheDefaults", func(t *testing.T) {
 		t.Parallel()
-		cfg, err := config.Load(configEnv(map[string]string{
+		cfg := mustLoad(t, map[string]string{
 			"DATABASE_URL":     "postgres://bots@db.internal:6543/botsdb?sslmode=disable",
 			"LISTEN_ADDR":      "127.0.0.1:9090",
 			"DEBUG_ADDR":       "127.0.0.1:6060",
 			"JWT_SECRET":       configSecret,
 			"LOG_LEVEL":        "debug",
 			"SHUTDOWN_TIMEOUT": "3s",
-		}), true)
-		require.NoError(t, err)
+		}, true)
 		require.Equal(t, "postgres://bots@db.internal:6543/botsdb?sslmode=disable", cfg.DatabaseURL)
 		require.Equal(t, "db.internal", cfg.Pool.ConnConfig.Host)
 		require.EqualValues(t, 6543, cfg.Pool.ConnConfig.Port)
@@ -65,24 +71,21 @@ func TestLoadReadsEverySetting(t *testing.T) {
 
 	t.Run("PoolSettingsInTheDatabaseURLApply", func(t *testing.T) {
 		t.Parallel()
-		cfg, err := config.Load(configEnv(map[string]string{
+		cfg := mustLoad(t, map[string]string{
 			"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/chatsphere?sslmode=disable&pool_max_conns=7",
-		}), false)
-		require.NoError(t, err)
+		}, false)
 		require.EqualValues(t, 7, cfg.Pool.MaxConns)
 	})
 
 	t.Run("AReadURLMakesWritesWaitForTheStandbysReplay", func(t *testing.T) {
 		t.Parallel()
-		cfg, err := config.Load(configEnv(map[string]string{}), false)
-		require.NoError(t, err)
+		cfg := mustLoad(t, map[string]string{}, false)
 		require.Nil(t, cfg.ReadPool, "reads go to the primary unless a read URL is given")
 		require.NotContains(t, cfg.Pool.ConnConfig.RuntimeParams, "synchronous_commit", "the server's own setting applies")
 
-		cfg, err = config.Load(configEnv(map[string]string{
+		cfg = mustLoad(t, map[string]string{
 			"DATABASE_READ_URL": "postgres://bots@standby.internal:6543/botsdb?sslmode=disable&pool_max_conns=9",
-		}), false)
-		require.NoError(t, err)
+		}, false)
 		require.Equal(t, "standby.internal", cfg.ReadPool.ConnConfig.Host)
 		require.EqualValues(t, 9, cfg.ReadPool.MaxConns)
 		require.Equal(t, "remote_apply", cfg.Pool.ConnConfig.RuntimeParams["synchronous_commit"],
@@ -92,12 +95,11 @@ func TestLoadReadsEverySetting(t *testing.T) {
 
 	t.Run("SurroundingWhitespaceIsIgnored", func(t *testing.T) {
 		t.Parallel()
-		cfg, err := config.Load(configEnv(map[string]string{
+		cfg := mustLoad(t, map[string]string{
 			"LISTEN_ADDR":      "  127.0.0.1:9090\n",
 			"LOG_LEVEL":        " warn ",
 			"SHUTDOWN_TIMEOUT": "\t20s ",
-		}), false)
-		require.NoError(t, err)
+		}, false)
 		require.Equal(t, "127.0.0.1:9090", cfg.ListenAddr)
 		require.Equal(t, slog.LevelWarn, cfg.LogLevel)
 		require.Equal(t, 20*time.Second, cfg.ShutdownTimeout)
@@ -105,13 +107,12 @@ func TestLoadReadsEverySetting(t *testing.T) {
 
 	t.Run("BlankValuesFallBackToTheDefaults", func(t *testing.T) {
 		t.Parallel()
-		cfg, err := config.Load(configEnv(map[string]string{
+		cfg := mustLoad(t, map[string]string{
 			"DATABASE_URL":     "   ",
 			"LISTEN_ADDR":      " ",
 			"LOG_LEVEL":        "",
 			"SHUTDOWN_TIMEOUT": "\t",
-		}), false)
-		require.NoError(t, err)
+		}, false)
 		require.Equal(t, config.DefaultDatabaseURL, cfg.DatabaseURL)
 		require.Equal(t, ":8080", cfg.ListenAddr)
 		require.Equal(t, slog.LevelInfo, cfg.LogLevel)
@@ -245,4 +246,85 @@ func TestLoadRefusesBadSettings(t *testing.T) {
 		require.Contains(t, err.Error(), "JWT_SECRET")
 		require.Contains(t, err.Error(), "required")
 	})
+}
+
+func TestLoadTokenRules(t *testing.T) {
+	t.Parallel()
+
+	t.Run("NoAudienceAndNoMaximumByDefault", func(t *testing.T) {
+		t.Parallel()
+		cfg := mustLoad(t, nil, false)
+		require.Equal(t, config.Tokens{}, cfg.Tokens)
+	})
+
+	t.Run("GivenValuesAreRead", func(t *testing.T) {
+		t.Parallel()
+		cfg := mustLoad(t, map[string]string{"JWT_AUDIENCE": " chatsphere-bots ", "JWT_MAX_TTL": "24h"}, false)
+		require.Equal(t, config.Tokens{Audience: "chatsphere-bots", MaxTTL: 24 * time.Hour}, cfg.Tokens)
+	})
+
+	t.Run("TokenRulesReadsThemAlone", func(t *testing.T) {
+		t.Parallel()
+		rules, err := config.TokenRules(configEnv(map[string]string{"JWT_AUDIENCE": "bots", "LISTEN_ADDR": "nonsense"}))
+		require.NoError(t, err)
+		require.Equal(t, "bots", rules.Audience)
+	})
+
+	for _, bad := range []string{"0", "0s", "-1h", "soon", "24"} {
+		t.Run("MaxTTLOf"+bad+"IsRefused", func(t *testing.T) {
+			t.Parallel()
+			_, err := config.Load(configEnv(map[string]string{"JWT_MAX_TTL": bad}), false)
+			require.ErrorContains(t, err, "JWT_MAX_TTL must be a positive duration")
+		})
+	}
+
+	t.Run("AudienceWithAControlCharacterIsRefused", func(t *testing.T) {
+		t.Parallel()
+		_, err := config.Load(configEnv(map[string]string{"JWT_AUDIENCE": "bots\x00"}), false)
+		require.ErrorContains(t, err, "JWT_AUDIENCE")
+	})
+}
+
+func TestLoadCORSAllowedOrigins(t *testing.T) {
+	t.Parallel()
+
+	good := []struct {
+		name, value string
+		want        []string
+	}{
+		{"OffByDefault", "", nil},
+		{"OneOrigin", "https://app.example.com", []string{"https://app.example.com"}},
+		{"SeveralWithSpaces", " https://app.example.com , http://localhost:3000 ", []string{"https://app.example.com", "http://localhost:3000"}},
+		{"WrittenAsBrowsersSendIt", "HTTPS://App.Example.com:443/", []string{"https://app.example.com"}},
+		{"DefaultHTTPPortDropped", "http://app.example.com:80", []string{"http://app.example.com"}},
+		{"IPv6Loopback", "http://[::1]:8081", []string{"http://[::1]:8081"}},
+		{"AnyOrigin", "*", []string{"*"}},
+	}
+	for _, tt := range good {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := mustLoad(t, map[string]string{"CORS_ALLOWED_ORIGINS": tt.value}, false)
+			require.Equal(t, tt.want, cfg.CORSAllowedOrigins)
+		})
+	}
+
+	bad := []struct{ name, value, want string }{
+		{"NoScheme", "app.example.com", `"app.example.com" is not an origin`},
+		{"OtherScheme", "ftp://app.example.com", `"ftp://app.example.com" is not an origin`},
+		{"WithAPath", "https://app.example.com/app", `"https://app.example.com/app" is not an origin`},
+		{"WithAQuery", "https://app.example.com?x=1", "is not an origin"},
+		{"WithUserInfo", "https://me@app.example.com", "is not an origin"},
+		{"WildcardSubdomain", "https://*.example.com", "is not an origin"},
+		{"NoHost", "https://", "is not an origin"},
+		{"SeveralBad", "app.example.com,https://ok.example.com,ftp://x", "are not origins"},
+		{"AnyOriginWithOthers", "*,https://app.example.com", "* already allows every origin"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name+"IsRefused", func(t *testing.T) {
+			t.Parallel()
+			_, err := config.Load(configEnv(map[string]string{"CORS_ALLOWED_ORIGINS": tt.value}), false)
+			require.ErrorContains(t, err, "CORS_ALLOWED_ORIGINS")
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
 }

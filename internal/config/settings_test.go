@@ -28,6 +28,15 @@ type settingCase struct {
 	invalid map[string]string
 }
 
+// refused maps each of values to the one problem message that each is refused with.
+func refused(message string, values ...string) map[string]string {
+	m := make(map[string]string, len(values))
+	for _, v := range values {
+		m[v] = message
+	}
+	return m
+}
+
 // settingCases covers every setting in config.Settings.
 var settingCases = []settingCase{
 	{
@@ -41,13 +50,11 @@ var settingCases = []settingCase{
 		},
 	},
 	{
-		name:  "DATABASE_READ_URL",
-		field: func(c config.Config) any { return c.ReadURL },
-		unset: "",
-		valid: map[string]any{"postgres://bots@standby.internal:5432/botsdb?sslmode=disable": "postgres://bots@standby.internal:5432/botsdb?sslmode=disable"},
-		invalid: map[string]string{
-			"://bad": "DATABASE_READ_URL is not a valid PostgreSQL connection string (postgres://user@host:port/db?sslmode=disable): ",
-		},
+		name:    "DATABASE_READ_URL",
+		field:   func(c config.Config) any { return c.ReadURL },
+		unset:   "",
+		valid:   map[string]any{"postgres://bots@standby.internal:5432/botsdb?sslmode=disable": "postgres://bots@standby.internal:5432/botsdb?sslmode=disable"},
+		invalid: refused("DATABASE_READ_URL is not a valid PostgreSQL connection string (postgres://user@host:port/db?sslmode=disable): ", "://bad"),
 	},
 	{
 		name:  "LISTEN_ADDR",
@@ -84,76 +91,53 @@ var settingCases = []settingCase{
 		invalid: map[string]string{"loud": "LOG_LEVEL must be debug, info, warn or error"},
 	},
 	{
-		name:  "SHUTDOWN_TIMEOUT",
-		field: func(c config.Config) any { return c.ShutdownTimeout },
-		unset: 15 * time.Second,
-		valid: map[string]any{"3s": 3 * time.Second},
-		invalid: map[string]string{
-			"soon": "SHUTDOWN_TIMEOUT must be a positive duration such as 15s",
-			"15":   "SHUTDOWN_TIMEOUT must be a positive duration such as 15s",
-			"0s":   "SHUTDOWN_TIMEOUT must be a positive duration such as 15s",
-			"-1s":  "SHUTDOWN_TIMEOUT must be a positive duration such as 15s",
-		},
+		name:    "SHUTDOWN_TIMEOUT",
+		field:   func(c config.Config) any { return c.ShutdownTimeout },
+		unset:   15 * time.Second,
+		valid:   map[string]any{"3s": 3 * time.Second},
+		invalid: refused("SHUTDOWN_TIMEOUT must be a positive duration such as 15s", "soon", "15", "0s", "-1s"),
 	},
 	{
-		name:  "TRAINING_WORKERS",
-		field: func(c config.Config) any { return c.Training.Workers },
-		unset: 4,
-		valid: map[string]any{"0": 0, "16": 16},
-		invalid: map[string]string{
-			"-1":   "TRAINING_WORKERS must be a whole number of at least 0",
-			"many": "TRAINING_WORKERS must be a whole number of at least 0",
-		},
+		name:    "TRAINING_WORKERS",
+		field:   func(c config.Config) any { return c.Training.Workers },
+		unset:   4,
+		valid:   map[string]any{"0": 0, "16": 16},
+		invalid: refused("TRAINING_WORKERS must be a whole number of at least 0", "-1", "many"),
 	},
 	{
-		name:  "TRAINING_MAX_ATTEMPTS",
-		field: func(c config.Config) any { return c.Training.MaxAttempts },
-		unset: 5,
-		valid: map[string]any{"1": 1, "10": 10},
-		invalid: map[string]string{
-			"0":   "TRAINING_MAX_ATTEMPTS must be a whole number of at least 1",
-			"2.5": "TRAINING_MAX_ATTEMPTS must be a whole number of at least 1",
-		},
+		name:    "TRAINING_MAX_ATTEMPTS",
+		field:   func(c config.Config) any { return c.Training.MaxAttempts },
+		unset:   5,
+		valid:   map[string]any{"1": 1, "10": 10},
+		invalid: refused("TRAINING_MAX_ATTEMPTS must be a whole number of at least 1", "0", "2.5"),
 	},
 	{
-		name:  "TRAINING_RETRY_BACKOFF",
-		field: func(c config.Config) any { return c.Training.RetryBackoff },
-		unset: time.Second,
-		valid: map[string]any{"250ms": 250 * time.Millisecond},
-		invalid: map[string]string{
-			"0s":   "TRAINING_RETRY_BACKOFF must be a positive duration such as 1s",
-			"soon": "TRAINING_RETRY_BACKOFF must be a positive duration such as 1s",
-		},
+		name:    "TRAINING_RETRY_BACKOFF",
+		field:   func(c config.Config) any { return c.Training.RetryBackoff },
+		unset:   time.Second,
+		valid:   map[string]any{"250ms": 250 * time.Millisecond},
+		invalid: refused("TRAINING_RETRY_BACKOFF must be a positive duration such as 1s", "0s", "soon"),
 	},
 	{
-		name:  "TRAINING_JOB_TIMEOUT",
-		field: func(c config.Config) any { return c.Training.JobTimeout },
-		unset: 30 * time.Second,
-		valid: map[string]any{"45s": 45 * time.Second},
-		invalid: map[string]string{
-			"soon": "TRAINING_JOB_TIMEOUT must be a positive duration such as 30s",
-			"0s":   "TRAINING_JOB_TIMEOUT must be a positive duration such as 30s",
-		},
+		name:    "TRAINING_JOB_TIMEOUT",
+		field:   func(c config.Config) any { return c.Training.JobTimeout },
+		unset:   30 * time.Second,
+		valid:   map[string]any{"45s": 45 * time.Second},
+		invalid: refused("TRAINING_JOB_TIMEOUT must be a positive duration such as 30s", "soon", "0s"),
 	},
 	{
-		name:  "TRAINING_RESCUE_AFTER",
-		field: func(c config.Config) any { return c.Training.RescueAfter },
-		unset: time.Minute,
-		valid: map[string]any{"5m": 5 * time.Minute},
-		invalid: map[string]string{
-			"-1m":   "TRAINING_RESCUE_AFTER must be a positive duration such as 1m",
-			"later": "TRAINING_RESCUE_AFTER must be a positive duration such as 1m",
-		},
+		name:    "TRAINING_RESCUE_AFTER",
+		field:   func(c config.Config) any { return c.Training.RescueAfter },
+		unset:   time.Minute,
+		valid:   map[string]any{"5m": 5 * time.Minute},
+		invalid: refused("TRAINING_RESCUE_AFTER must be a positive duration such as 1m", "-1m", "later"),
 	},
 	{
-		name:  "TRAINING_MIN_DURATION",
-		field: func(c config.Config) any { return c.Training.MinDuration },
-		unset: time.Duration(0),
-		valid: map[string]any{"0s": time.Duration(0), "2s": 2 * time.Second},
-		invalid: map[string]string{
-			"-1s":  "TRAINING_MIN_DURATION must be a duration of 0s or more, such as 2s",
-			"slow": "TRAINING_MIN_DURATION must be a duration of 0s or more, such as 2s",
-		},
+		name:    "TRAINING_MIN_DURATION",
+		field:   func(c config.Config) any { return c.Training.MinDuration },
+		unset:   time.Duration(0),
+		valid:   map[string]any{"0s": time.Duration(0), "2s": 2 * time.Second},
+		invalid: refused("TRAINING_MIN_DURATION must be a duration of 0s or more, such as 2s", "-1s", "slow"),
 	},
 	{
 		name:    "DELETED_RETENTION",
@@ -170,26 +154,18 @@ var settingCases = []settingCase{
 		invalid: map[string]string{"often": "PURGE_INTERVAL must be a positive duration such as 1h"},
 	},
 	{
-		name:  "REQUEST_TIMEOUT",
-		field: func(c config.Config) any { return c.Limits.RequestTimeout },
-		unset: 10 * time.Second,
-		valid: map[string]any{"2s": 2 * time.Second},
-		invalid: map[string]string{
-			"0":    "REQUEST_TIMEOUT must be a positive duration such as 10s",
-			"long": "REQUEST_TIMEOUT must be a positive duration such as 10s",
-		},
+		name:    "REQUEST_TIMEOUT",
+		field:   func(c config.Config) any { return c.Limits.RequestTimeout },
+		unset:   10 * time.Second,
+		valid:   map[string]any{"2s": 2 * time.Second},
+		invalid: refused("REQUEST_TIMEOUT must be a positive duration such as 10s", "0", "long"),
 	},
 	{
-		name:  "WRITE_RATE",
-		field: func(c config.Config) any { return c.Limits.WriteRate },
-		unset: 10.0,
-		valid: map[string]any{"0": 0.0, "2.5": 2.5},
-		invalid: map[string]string{
-			"-1":   "WRITE_RATE must be a number of writes per second, 0 or more",
-			"fast": "WRITE_RATE must be a number of writes per second, 0 or more",
-			"Inf":  "WRITE_RATE must be a number of writes per second, 0 or more",
-			"NaN":  "WRITE_RATE must be a number of writes per second, 0 or more",
-		},
+		name:    "WRITE_RATE",
+		field:   func(c config.Config) any { return c.Limits.WriteRate },
+		unset:   10.0,
+		valid:   map[string]any{"0": 0.0, "2.5": 2.5},
+		invalid: refused("WRITE_RATE must be a number of writes per second, 0 or more", "-1", "fast", "Inf", "NaN"),
 	},
 	{
 		name:    "WRITE_BURST",
@@ -206,25 +182,18 @@ var settingCases = []settingCase{
 		invalid: map[string]string{"0": "STREAMS_PER_USER must be a whole number of at least 1"},
 	},
 	{
-		name:  "INFLIGHT_PER_USER",
-		field: func(c config.Config) any { return c.Limits.InflightPerUser },
-		unset: 16,
-		valid: map[string]any{"0": 0, "4": 4},
-		invalid: map[string]string{
-			"-1":  "INFLIGHT_PER_USER must be a whole number of at least 0",
-			"2.5": "INFLIGHT_PER_USER must be a whole number of at least 0",
-		},
+		name:    "INFLIGHT_PER_USER",
+		field:   func(c config.Config) any { return c.Limits.InflightPerUser },
+		unset:   16,
+		valid:   map[string]any{"0": 0, "4": 4},
+		invalid: refused("INFLIGHT_PER_USER must be a whole number of at least 0", "-1", "2.5"),
 	},
 	{
-		name:  "LIST_RATE",
-		field: func(c config.Config) any { return c.Limits.ListRate },
-		unset: 20.0,
-		valid: map[string]any{"0": 0.0, "2.5": 2.5},
-		invalid: map[string]string{
-			"-1":   "LIST_RATE must be a number of lists per second, 0 or more",
-			"fast": "LIST_RATE must be a number of lists per second, 0 or more",
-			"Inf":  "LIST_RATE must be a number of lists per second, 0 or more",
-		},
+		name:    "LIST_RATE",
+		field:   func(c config.Config) any { return c.Limits.ListRate },
+		unset:   20.0,
+		valid:   map[string]any{"0": 0.0, "2.5": 2.5},
+		invalid: refused("LIST_RATE must be a number of lists per second, 0 or more", "-1", "fast", "Inf"),
 	},
 	{
 		name:    "LIST_BURST",
@@ -241,14 +210,11 @@ var settingCases = []settingCase{
 		invalid: map[string]string{"bots\x00": "JWT_AUDIENCE must be printable text, such as chatsphere-bots"},
 	},
 	{
-		name:  "JWT_MAX_TTL",
-		field: func(c config.Config) any { return c.Tokens.MaxTTL },
-		unset: time.Duration(0),
-		valid: map[string]any{"24h": 24 * time.Hour},
-		invalid: map[string]string{
-			"0s":   "JWT_MAX_TTL must be a positive duration such as 24h, or unset for no limit",
-			"soon": "JWT_MAX_TTL must be a positive duration such as 24h, or unset for no limit",
-		},
+		name:    "JWT_MAX_TTL",
+		field:   func(c config.Config) any { return c.Tokens.MaxTTL },
+		unset:   time.Duration(0),
+		valid:   map[string]any{"24h": 24 * time.Hour},
+		invalid: refused("JWT_MAX_TTL must be a positive duration such as 24h, or unset for no limit", "0s", "soon"),
 	},
 	{
 		name:    "CORS_ALLOWED_ORIGINS",
@@ -258,14 +224,11 @@ var settingCases = []settingCase{
 		invalid: map[string]string{"*,https://app.example.com": "CORS_ALLOWED_ORIGINS lists * with other origins: * already allows every origin; give either * or a list"},
 	},
 	{
-		name:  "CONFIG_CACHE_MB",
-		field: func(c config.Config) any { return c.RuntimeCacheBytes },
-		unset: 32 << 20,
-		valid: map[string]any{"0": 0, "500": 500 << 20},
-		invalid: map[string]string{
-			"-1":  "CONFIG_CACHE_MB must be a whole number of at least 0",
-			"1e3": "CONFIG_CACHE_MB must be a whole number of at least 0",
-		},
+		name:    "CONFIG_CACHE_MB",
+		field:   func(c config.Config) any { return c.RuntimeCacheBytes },
+		unset:   32 << 20,
+		valid:   map[string]any{"0": 0, "500": 500 << 20},
+		invalid: refused("CONFIG_CACHE_MB must be a whole number of at least 0", "-1", "1e3"),
 	},
 	{
 		name:    "WEBHOOK_WORKERS",
@@ -286,7 +249,7 @@ var settingCases = []settingCase{
 		field:   func(c config.Config) any { return c.Webhooks.DisableAfter },
 		unset:   72 * time.Hour,
 		valid:   map[string]any{"1m": time.Minute, "168h": 168 * time.Hour},
-		invalid: map[string]string{"0s": "WEBHOOK_DISABLE_AFTER must be a positive duration such as 72h", "never": "WEBHOOK_DISABLE_AFTER must be a positive duration such as 72h"},
+		invalid: refused("WEBHOOK_DISABLE_AFTER must be a positive duration such as 72h", "0s", "never"),
 	},
 	{
 		name:    "WEBHOOK_RETRY_BACKOFF",
@@ -505,7 +468,6 @@ func TestSettingsAreAllReadAndTested(t *testing.T) {
 
 func TestDefaultLimitsAreTheLimitsOfAnEmptyEnvironment(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Load(configEnv(nil), false)
-	require.NoError(t, err)
+	cfg := mustLoad(t, nil, false)
 	require.Equal(t, cfg.Limits, config.DefaultLimits())
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/internal/migrate"
@@ -13,16 +14,13 @@ import (
 // client's Last-Event-ID stays valid, and reads the same through the view.
 func TestBotEventsMigration(t *testing.T) {
 	t.Parallel()
-	conn := migrateConnect(t, emptyDatabaseURL(t))
-	foldMigrateBefore(t, conn, "0016_bot_events")
+	conn, owner := olderRelease(t, "0016_bot_events")
 	ctx := t.Context()
 
 	// Ids far from 1, as a long-lived history has them.
 	_, err := conn.Exec(ctx, "ALTER TABLE bot_status_events ALTER COLUMN id RESTART WITH 1000")
 	require.NoError(t, err)
-	owner, bot := uuid.New(), uuid.New()
-	_, err = conn.Exec(ctx, "INSERT INTO users (id) VALUES ($1)", owner)
-	require.NoError(t, err)
+	bot := uuid.New()
 	_, err = conn.Exec(ctx, `INSERT INTO bots (id, owner_id, name, name_fold, model, temperature, system_prompt, is_public)
 		VALUES ($1, $2, 'Support', 'support', 'gpt-4o', 0.5, '', false)`, bot, owner)
 	require.NoError(t, err)
@@ -43,14 +41,8 @@ func TestBotEventsMigration(t *testing.T) {
 		rows, err := conn.Query(ctx, `SELECT id, from_status::text, to_status::text, message FROM bot_status_events
 			WHERE bot_id = $1 ORDER BY id`, bot)
 		require.NoError(t, err)
-		defer rows.Close()
-		var out []change
-		for rows.Next() {
-			var c change
-			require.NoError(t, rows.Scan(&c.ID, &c.From, &c.To, &c.Message))
-			out = append(out, c)
-		}
-		require.NoError(t, rows.Err())
+		out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[change])
+		require.NoError(t, err)
 		return out
 	}
 	before := history()
@@ -61,15 +53,10 @@ func TestBotEventsMigration(t *testing.T) {
 	require.Contains(t, applied, "0016_bot_events")
 
 	require.Equal(t, before, history(), "the same history, ids included")
-	var actors []string
 	rows, err := conn.Query(ctx, "SELECT actor FROM bot_events WHERE bot_id = $1 ORDER BY id", bot)
 	require.NoError(t, err)
-	for rows.Next() {
-		var a string
-		require.NoError(t, rows.Scan(&a))
-		actors = append(actors, a)
-	}
-	require.NoError(t, rows.Err())
+	actors, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
 	require.Equal(t, []string{owner.String(), "system", owner.String(), "system"}, actors, "inferred from each transition")
 
 	_, err = conn.Exec(ctx, "UPDATE bots SET status = 'training' WHERE id = $1", bot)

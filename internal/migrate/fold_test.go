@@ -36,13 +36,24 @@ func foldMigrateBefore(t *testing.T, conn *pgx.Conn, name string) {
 	}
 }
 
+// olderRelease connects to a database of its own with the schema of the release before
+// migration name, holding one user, owner, for the bots a test writes there.
+func olderRelease(t *testing.T, name string) (*pgx.Conn, uuid.UUID) {
+	t.Helper()
+	conn := migrateConnect(t, emptyDatabaseURL(t))
+	foldMigrateBefore(t, conn, name)
+	owner := uuid.New()
+	_, err := conn.Exec(t.Context(), "INSERT INTO users (id) VALUES ($1)", owner)
+	require.NoError(t, err)
+	return conn, owner
+}
+
 func TestFoldedNamesMigration(t *testing.T) {
 	t.Parallel()
-	conn := migrateConnect(t, emptyDatabaseURL(t))
-	foldMigrateBefore(t, conn, "0008_folded_names")
+	conn, owner := olderRelease(t, "0008_folded_names")
 
-	owner, other := uuid.New(), uuid.New()
-	_, err := conn.Exec(t.Context(), "INSERT INTO users (id) VALUES ($1), ($2)", owner, other)
+	other := uuid.New()
+	_, err := conn.Exec(t.Context(), "INSERT INTO users (id) VALUES ($1)", other)
 	require.NoError(t, err)
 	day := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	type legacy struct {

@@ -12,6 +12,20 @@ import (
 	"github.com/chatsphere/bots/internal/training"
 )
 
+// prepare prepares c by the catalog's rules. With a refusal, Prepare must refuse c for it, as
+// a configuration error, and ok is false; without, Prepare must accept c.
+func prepare(t *testing.T, c bots.Configuration, refusal string) (_ training.Prepared, ok bool) {
+	t.Helper()
+	prepared, err := training.CatalogTrainer{}.Prepare(context.Background(), c)
+	if refusal != "" {
+		require.True(t, training.IsConfigError(err), "%v", err)
+		require.Equal(t, refusal, err.Error())
+		return prepared, false
+	}
+	require.NoError(t, err)
+	return prepared, true
+}
+
 // The documented estimate: one token per 4 code points of system prompt, rounded up, plus 8
 // for the message framing.
 func TestEstimateTokens(t *testing.T) {
@@ -63,15 +77,10 @@ func TestCatalogTrainerTemperatureLimit(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			prepared, err := training.CatalogTrainer{}.Prepare(context.Background(),
-				bots.Configuration{Model: c.model, Temperature: c.temperature, SystemPrompt: "Be kind."})
-			if c.refusal != "" {
-				require.True(t, training.IsConfigError(err), "%v", err)
-				require.Equal(t, c.refusal, err.Error())
-				return
+			prepared, ok := prepare(t, bots.Configuration{Model: c.model, Temperature: c.temperature, SystemPrompt: "Be kind."}, c.refusal)
+			if ok {
+				require.Equal(t, c.temperature, prepared.Temperature)
 			}
-			require.NoError(t, err)
-			require.Equal(t, c.temperature, prepared.Temperature)
 		})
 	}
 }
@@ -99,17 +108,12 @@ func TestCatalogTrainerPromptLimit(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			prepared, err := training.CatalogTrainer{}.Prepare(context.Background(),
-				bots.Configuration{Model: "chatsphere-nano", Temperature: 0.7, SystemPrompt: c.prompt})
-			if c.refusal != "" {
-				require.True(t, training.IsConfigError(err), "%v", err)
-				require.Equal(t, c.refusal, err.Error())
-				return
+			prepared, ok := prepare(t, bots.Configuration{Model: "chatsphere-nano", Temperature: 0.7, SystemPrompt: c.prompt}, c.refusal)
+			if ok {
+				require.Equal(t, c.tokens, prepared.SystemPromptTokens)
+				require.Equal(t, c.conversation, prepared.MaxConversationTokens)
+				require.Equal(t, int32(256), prepared.ContextWindow)
 			}
-			require.NoError(t, err)
-			require.Equal(t, c.tokens, prepared.SystemPromptTokens)
-			require.Equal(t, c.conversation, prepared.MaxConversationTokens)
-			require.Equal(t, int32(256), prepared.ContextWindow)
 		})
 	}
 }
@@ -126,10 +130,7 @@ func TestCatalogTrainerModels(t *testing.T) {
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			_, err := training.CatalogTrainer{}.Prepare(context.Background(),
-				bots.Configuration{Model: c.model, Temperature: 2, SystemPrompt: strings.Repeat("a", 1000)})
-			require.True(t, training.IsConfigError(err), "%v", err)
-			require.Equal(t, c.refusal, err.Error())
+			prepare(t, bots.Configuration{Model: c.model, Temperature: 2, SystemPrompt: strings.Repeat("a", 1000)}, c.refusal)
 		})
 	}
 }

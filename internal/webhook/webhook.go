@@ -78,10 +78,7 @@ func (w Webhook) SecretString() string {
 }
 
 // Page is one page of webhooks and how many there are over all pages.
-type Page struct {
-	Items []Webhook
-	Total int64
-}
+type Page = bots.PageOf[Webhook]
 
 // CreateParams are the fields of a new webhook.
 type CreateParams struct {
@@ -174,11 +171,8 @@ func (s *Service) RotateSecret(ctx context.Context, caller, id uuid.UUID) (Webho
 		return Webhook{}, err
 	}
 	row, err := s.q.WebhookRotateSecret(ctx, s.pool, db.WebhookRotateSecretParams{ID: id, Caller: caller, Secret: secret})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Webhook{}, ErrNotFound
-	}
 	if err != nil {
-		return Webhook{}, fmt.Errorf("rotate webhook secret: %w", err)
+		return Webhook{}, bots.RowError(err, ErrNotFound, "rotate webhook secret")
 	}
 	return fromDB(row), nil
 }
@@ -195,30 +189,18 @@ func newSecret() ([]byte, error) {
 // Get returns one of the caller's webhooks, without its secret.
 func (s *Service) Get(ctx context.Context, caller, id uuid.UUID) (Webhook, error) {
 	row, err := s.q.WebhookGet(ctx, s.pool, db.WebhookGetParams{ID: id, Caller: caller})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Webhook{}, ErrNotFound
-	}
 	if err != nil {
-		return Webhook{}, fmt.Errorf("get webhook: %w", err)
+		return Webhook{}, bots.RowError(err, ErrNotFound, "get webhook")
 	}
 	return withoutSecret(row), nil
 }
 
 // List returns a page of the caller's webhooks, oldest first, without their secrets.
 func (s *Service) List(ctx context.Context, caller uuid.UUID, skip, limit int32) (Page, error) {
-	total, err := s.q.WebhookCount(ctx, s.pool, caller)
-	if err != nil {
-		return Page{}, fmt.Errorf("count webhooks: %w", err)
-	}
-	rows, err := s.q.WebhookList(ctx, s.pool, db.WebhookListParams{Caller: caller, Off: skip, Lim: limit})
-	if err != nil {
-		return Page{}, fmt.Errorf("list webhooks: %w", err)
-	}
-	items := make([]Webhook, len(rows))
-	for i, r := range rows {
-		items[i] = withoutSecret(r)
-	}
-	return Page{Items: items, Total: total}, nil
+	return bots.CountedPage(ctx, s.pool, "webhooks", ErrNotFound,
+		s.q.WebhookCount, caller,
+		s.q.WebhookList, db.WebhookListParams{Caller: caller, Off: skip, Lim: limit},
+		withoutSecret)
 }
 
 // Update changes one of the caller's webhooks.
@@ -272,39 +254,21 @@ type Delivery struct {
 }
 
 // DeliveryPage is one page of a webhook's deliveries and how many there are over all pages.
-type DeliveryPage struct {
-	Items []Delivery
-	Total int64
-}
+type DeliveryPage = bots.PageOf[Delivery]
 
 // Deliveries returns a page of the deliveries of one of the caller's webhooks, newest first.
 func (s *Service) Deliveries(ctx context.Context, caller, id uuid.UUID, skip, limit int32) (DeliveryPage, error) {
-	total, err := s.q.WebhookDeliveryCount(ctx, s.pool, db.WebhookDeliveryCountParams{WebhookID: id, Caller: caller})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return DeliveryPage{}, ErrNotFound
-	}
-	if err != nil {
-		return DeliveryPage{}, fmt.Errorf("count deliveries: %w", err)
-	}
-	rows, err := s.q.WebhookDeliveryList(ctx, s.pool, db.WebhookDeliveryListParams{WebhookID: id, Caller: caller, Off: skip, Lim: limit})
-	if err != nil {
-		return DeliveryPage{}, fmt.Errorf("list deliveries: %w", err)
-	}
-	items := make([]Delivery, len(rows))
-	for i, r := range rows {
-		items[i] = deliveryFromDB(r)
-	}
-	return DeliveryPage{Items: items, Total: total}, nil
+	return bots.CountedPage(ctx, s.pool, "deliveries", ErrNotFound,
+		s.q.WebhookDeliveryCount, db.WebhookDeliveryCountParams{WebhookID: id, Caller: caller},
+		s.q.WebhookDeliveryList, db.WebhookDeliveryListParams{WebhookID: id, Caller: caller, Off: skip, Lim: limit},
+		deliveryFromDB)
 }
 
 // Delivery returns one delivery of one of the caller's webhooks.
 func (s *Service) Delivery(ctx context.Context, caller, webhookID uuid.UUID, id int64) (Delivery, error) {
 	row, err := s.q.WebhookDeliveryGet(ctx, s.pool, db.WebhookDeliveryGetParams{DeliveryID: id, WebhookID: webhookID, Caller: caller})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Delivery{}, ErrDeliveryNotFound
-	}
 	if err != nil {
-		return Delivery{}, fmt.Errorf("get delivery: %w", err)
+		return Delivery{}, bots.RowError(err, ErrDeliveryNotFound, "get delivery")
 	}
 	return deliveryFromDB(db.WebhookDeliveryListRow(row)), nil
 }
