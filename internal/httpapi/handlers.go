@@ -279,23 +279,10 @@ type apiList[R any] interface {
 	}
 }
 
-// servicePage is the shape of every page the services return: its items, and how many there
-// are over all pages.
-type servicePage[T any] interface {
-	~struct {
-		Items []T
-		Total int64
-	}
-}
-
 // listOf converts a page of a service into the list L that answers it, each item with
 // toAPI, so that every paged list reports its page in the same way.
-func listOf[L apiList[R], P servicePage[T], T, R any](page P, skip, limit int32, toAPI func(T) R) L {
-	p := struct {
-		Items []T
-		Total int64
-	}(page)
-	return L{Items: apiItems(p.Items, toAPI), Limit: limit, Skip: skip, Total: p.Total}
+func listOf[L apiList[R], T, R any](page bots.PageOf[T], skip, limit int32, toAPI func(T) R) L {
+	return L{Items: apiItems(page.Items, toAPI), Limit: limit, Skip: skip, Total: page.Total}
 }
 
 // toAPI converts a bot to its representation.
