@@ -19,28 +19,32 @@ func TestIdempotentWebhookCreate(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	body := map[string]any{"url": "https://hooks.example.com/once", "events": []string{"*"}, "description": "Once <&>"}
+	// each runs test as a parallel subtest on e, with a user of its own and a fresh key.
+	each := func(name string, test func(t *testing.T, e *env, u user, key string)) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			test(t, e.authzFor(t), newUser(t), uuid.NewString())
+		})
+	}
+	// first sends a create with key that the key has not seen: a 201 that is no replay.
+	first := func(t *testing.T, e *env, u user, path, key string, body any) *response {
+		t.Helper()
+		res := e.postWithKey(u, path, key, body)
+		require.Equal(t, http.StatusCreated, res.code, string(res.body))
+		require.Empty(t, res.header.Get("Idempotent-Replayed"))
+		return res
+	}
 
-	t.Run("ARetryGetsTheFirstAnswerWithItsSecretAndCreatesNothing", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
-		key := uuid.NewString()
-		first := e.postWithKey(u, "/api/v1/webhooks", key, body)
-		require.Equal(t, http.StatusCreated, first.code, string(first.body))
-		require.Empty(t, first.header.Get("Idempotent-Replayed"))
+	each("ARetryGetsTheFirstAnswerWithItsSecretAndCreatesNothing", func(t *testing.T, e *env, u user, key string) {
+		first := first(t, e, u, "/api/v1/webhooks", key, body)
 		for _, sent := range []string{key, `"` + key + `"`} {
 			requireReplay(t, first, e.postWithKey(u, "/api/v1/webhooks", sent, body))
 		}
 		require.Equal(t, 1, e.countWebhooks(u))
 	})
 
-	t.Run("AReplayIsTheFirstAnswerAfterARotationOrADelete", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
-		key := uuid.NewString()
-		first := e.postWithKey(u, "/api/v1/webhooks", key, body)
-		require.Equal(t, http.StatusCreated, first.code, string(first.body))
+	each("AReplayIsTheFirstAnswerAfterARotationOrADelete", func(t *testing.T, e *env, u user, key string) {
+		first := first(t, e, u, "/api/v1/webhooks", key, body)
 		var hook api.WebhookCreated
 		first.decode(t, &hook)
 
@@ -53,28 +57,18 @@ func TestIdempotentWebhookCreate(t *testing.T) {
 		require.Zero(t, e.countWebhooks(u), "the replay brings nothing back")
 	})
 
-	t.Run("TheSameKeyWithAnotherBodyIsRefused", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
-		key := uuid.NewString()
-		require.Equal(t, http.StatusCreated, e.postWithKey(u, "/api/v1/webhooks", key, body).code)
+	each("TheSameKeyWithAnotherBodyIsRefused", func(t *testing.T, e *env, u user, key string) {
+		first(t, e, u, "/api/v1/webhooks", key, body)
 		other := map[string]any{"url": "https://hooks.example.com/twice", "events": []string{"*"}}
 		p := e.postWithKey(u, "/api/v1/webhooks", key, other).problem(t, http.StatusUnprocessableEntity)
 		require.Equal(t, "/problems/idempotency-key-reused", p.Type)
 		require.Equal(t, 1, e.countWebhooks(u))
 	})
 
-	t.Run("BotsAndWebhooksHaveKeysOfTheirOwn", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
-		key := uuid.NewString()
-		bot := e.postWithKey(u, "/api/v1/bots", key, map[string]any{"name": "Keyed", "model": "gpt-4o"})
-		require.Equal(t, http.StatusCreated, bot.code, string(bot.body))
-		hook := e.postWithKey(u, "/api/v1/webhooks", key, body)
-		require.Equal(t, http.StatusCreated, hook.code, string(hook.body))
-		require.Empty(t, hook.header.Get("Idempotent-Replayed"), "the bot's key does not replay as a webhook")
+	each("BotsAndWebhooksHaveKeysOfTheirOwn", func(t *testing.T, e *env, u user, key string) {
+		bot := first(t, e, u, "/api/v1/bots", key, map[string]any{"name": "Keyed", "model": "gpt-4o"})
+		// The bot's key does not replay as a webhook.
+		hook := first(t, e, u, "/api/v1/webhooks", key, body)
 		var created api.WebhookCreated
 		hook.decode(t, &created)
 		require.Equal(t, webhookPath(created.Id), hook.header.Get("Location"))
@@ -86,11 +80,7 @@ func TestIdempotentWebhookCreate(t *testing.T) {
 		require.Equal(t, 1, e.countBots(u))
 	})
 
-	t.Run("ARetryWhileTheFirstRunsConflicts", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
-		key := uuid.NewString()
+	each("ARetryWhileTheFirstRunsConflicts", func(t *testing.T, e *env, u user, key string) {
 		release := e.holdKey(u, "webhook", key)
 		p := e.postWithKey(u, "/api/v1/webhooks", key, body).problem(t, http.StatusConflict)
 		require.Equal(t, "/problems/idempotency-key-in-use", p.Type)
@@ -99,25 +89,15 @@ func TestIdempotentWebhookCreate(t *testing.T) {
 		require.Equal(t, http.StatusCreated, e.postWithKey(u, "/api/v1/webhooks", key, body).code)
 	})
 
-	t.Run("AFailedRequestStoresNothing", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
-		key := uuid.NewString()
+	each("AFailedRequestStoresNothing", func(t *testing.T, e *env, u user, key string) {
 		refused := map[string]any{"url": "https://10.0.0.1/hook", "events": []string{"*"}}
 		e.postWithKey(u, "/api/v1/webhooks", key, refused).problem(t, http.StatusUnprocessableEntity)
 		require.Zero(t, e.countWebhooks(u))
 		require.Zero(t, e.count(`SELECT 1 FROM idempotency_keys WHERE user_id = $1`, u.id))
-		res := e.postWithKey(u, "/api/v1/webhooks", key, body)
-		require.Equal(t, http.StatusCreated, res.code, string(res.body))
-		require.Empty(t, res.header.Get("Idempotent-Replayed"))
+		first(t, e, u, "/api/v1/webhooks", key, body)
 	})
 
-	t.Run("ConcurrentRetriesCreateOneWebhook", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
-		key := uuid.NewString()
+	each("ConcurrentRetriesCreateOneWebhook", func(t *testing.T, e *env, u user, key string) {
 		e.raceRetries(u, "/api/v1/webhooks", `{"url":"https://hooks.example.com/race","events":["*"]}`, key, 10)
 		require.Equal(t, 1, e.countWebhooks(u))
 	})
