@@ -274,6 +274,25 @@ func TestBotsWhoseNamesClashedWhenFoldingBeganStayUsable(t *testing.T) {
 	})
 }
 
+// nameRace runs one subtest a spelling: on a server of its own, a user sends at once the n
+// requests that send makes of the spelling's names, one for each i; then check looks at what
+// the winner, which nameRaceWinner finds, left behind.
+func nameRace(t *testing.T, spellings map[string]func(i int) string, n, won int,
+	send func(e *env, u user, name string, i int) request, check func(t *testing.T, e *env, u user, winner api.BotResponse)) {
+	t.Helper()
+	for label, spell := range spellings {
+		t.Run(label, func(t *testing.T) {
+			t.Parallel()
+			e, u := setupUser(t)
+			reqs := make([]request, n)
+			for i := range reqs {
+				reqs[i] = send(e, u, spell(i), i)
+			}
+			check(t, e, u, nameRaceWinner(t, e.race(reqs), won))
+		})
+	}
+}
+
 // nameRaceWinner checks that exactly one of raced responses (already checked against the
 // spec) has status won and every other is a name-taken 409, and returns the winner's bot.
 func nameRaceWinner(t *testing.T, out []*response, won int) api.BotResponse {
@@ -312,26 +331,20 @@ func TestConcurrentCreatesWithOneName(t *testing.T) {
 			return b.String()
 		},
 	}
-	for name, spell := range spellings {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			e, u := setupUser(t)
-			var reqs []request
-			for i := range 30 {
-				reqs = append(reqs, request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: map[string]any{"name": spell(i), "model": "gpt-4o-mini"}})
-			}
-			winner := nameRaceWinner(t, e.race(reqs), http.StatusCreated)
-			var rows int
-			var stored uuid.UUID
-			require.NoError(t, e.pool.QueryRow(context.Background(),
-				`SELECT count(*) OVER (), id FROM bots WHERE owner_id = $1`, u.id).Scan(&rows, &stored))
-			require.Equal(t, 1, rows, "the losers left no row behind")
-			require.Equal(t, winner.Id, stored)
-			list := lstList(e, u, nil)
-			require.Equal(t, int64(1), list.Total)
-			require.Equal(t, []uuid.UUID{winner.Id}, lstIDs(list.Items))
-		})
+	create := func(_ *env, u user, name string, _ int) request {
+		return request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: map[string]any{"name": name, "model": "gpt-4o-mini"}}
 	}
+	nameRace(t, spellings, 30, http.StatusCreated, create, func(t *testing.T, e *env, u user, winner api.BotResponse) {
+		var rows int
+		var stored uuid.UUID
+		require.NoError(t, e.pool.QueryRow(context.Background(),
+			`SELECT count(*) OVER (), id FROM bots WHERE owner_id = $1`, u.id).Scan(&rows, &stored))
+		require.Equal(t, 1, rows, "the losers left no row behind")
+		require.Equal(t, winner.Id, stored)
+		list := lstList(e, u, nil)
+		require.Equal(t, int64(1), list.Total)
+		require.Equal(t, []uuid.UUID{winner.Id}, lstIDs(list.Items))
+	})
 }
 
 func TestConcurrentRenamesToOneName(t *testing.T) {
@@ -342,42 +355,37 @@ func TestConcurrentRenamesToOneName(t *testing.T) {
 			return []string{"Renamed", "RENAMED", "renamed", "reNAMED", "ReNaMeD"}[i%5]
 		},
 	}
-	for name, spell := range spellings {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			e, u := setupUser(t)
-			var reqs []request
-			for i := range 10 {
-				bot := e.createBot(u, map[string]any{"name": fmt.Sprintf("Bot %d", i)})
-				reqs = append(reqs, request{method: http.MethodPut, path: botPath(bot.Id), as: &u, body: map[string]any{"name": spell(i)}})
-			}
-			winner := nameRaceWinner(t, e.race(reqs), http.StatusOK)
-			require.Equal(t, "renamed", strings.ToLower(winner.Name))
-
-			// The losers keep their names and versions: a refused rename writes nothing.
-			pgRows, err := e.pool.Query(context.Background(),
-				`SELECT id, name, version FROM bots WHERE owner_id = $1 AND deleted_at IS NULL`, u.id)
-			require.NoError(t, err)
-			renamed := 0
-			for pgRows.Next() {
-				var id uuid.UUID
-				var name string
-				var version int64
-				require.NoError(t, pgRows.Scan(&id, &name, &version))
-				if id == winner.Id {
-					renamed++
-					require.Equal(t, winner.Name, name)
-					require.Equal(t, int64(2), version)
-					continue
-				}
-				require.True(t, strings.HasPrefix(name, "Bot "), "bot %s was renamed to %q", id, name)
-				require.Equal(t, int64(1), version, "bot %s changed", id)
-			}
-			require.NoError(t, pgRows.Err())
-			require.Equal(t, 1, renamed)
-			list := lstList(e, u, url.Values{"q": {"renamed"}})
-			require.Equal(t, int64(1), list.Total)
-			require.Equal(t, []uuid.UUID{winner.Id}, lstIDs(list.Items))
-		})
+	// Each user has ten bots, "Bot 0" to "Bot 9", which all try to take the name at once.
+	rename := func(e *env, u user, name string, i int) request {
+		bot := e.createBot(u, map[string]any{"name": fmt.Sprintf("Bot %d", i)})
+		return request{method: http.MethodPut, path: botPath(bot.Id), as: &u, body: map[string]any{"name": name}}
 	}
+	nameRace(t, spellings, 10, http.StatusOK, rename, func(t *testing.T, e *env, u user, winner api.BotResponse) {
+		require.Equal(t, "renamed", strings.ToLower(winner.Name))
+
+		// The losers keep their names and versions: a refused rename writes nothing.
+		pgRows, err := e.pool.Query(context.Background(),
+			`SELECT id, name, version FROM bots WHERE owner_id = $1 AND deleted_at IS NULL`, u.id)
+		require.NoError(t, err)
+		renamed := 0
+		for pgRows.Next() {
+			var id uuid.UUID
+			var name string
+			var version int64
+			require.NoError(t, pgRows.Scan(&id, &name, &version))
+			if id == winner.Id {
+				renamed++
+				require.Equal(t, winner.Name, name)
+				require.Equal(t, int64(2), version)
+				continue
+			}
+			require.True(t, strings.HasPrefix(name, "Bot "), "bot %s was renamed to %q", id, name)
+			require.Equal(t, int64(1), version, "bot %s changed", id)
+		}
+		require.NoError(t, pgRows.Err())
+		require.Equal(t, 1, renamed)
+		list := lstList(e, u, url.Values{"q": {"renamed"}})
+		require.Equal(t, int64(1), list.Total)
+		require.Equal(t, []uuid.UUID{winner.Id}, lstIDs(list.Items))
+	})
 }
