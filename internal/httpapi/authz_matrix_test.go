@@ -266,10 +266,17 @@ type authzEndpoint struct {
 	succeeded func(t *testing.T, e *env, caller user, id uuid.UUID, res *response)
 }
 
+// request is the operation on bot id, sent without a token.
+func (ep authzEndpoint) request(id uuid.UUID) request {
+	return request{method: ep.method, path: botPath(id, ep.suffix), body: ep.body}
+}
+
 // call sends the operation on bot id as caller.
 func (ep authzEndpoint) call(e *env, caller user, id uuid.UUID) *response {
 	e.t.Helper()
-	return e.do(request{method: ep.method, path: botPath(id, ep.suffix), as: &caller, body: ep.body})
+	r := ep.request(id)
+	r.as = &caller
+	return e.do(r)
 }
 
 func authzEndpoints() []authzEndpoint {
