@@ -122,8 +122,8 @@ func TestAuthzAuthenticatedResponsesAreNotStored(t *testing.T) {
 	}
 }
 
-// A user exists for the service from their first authenticated request on; a refused
-// request must not create anyone.
+// A user exists for the service from their first authenticated request on, even one that
+// answers 404; a request refused, for its token or by the contract, must not create anyone.
 func TestAuthzUserIsCreatedOnFirstUse(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
@@ -137,6 +137,13 @@ func TestAuthzUserIsCreatedOnFirstUse(t *testing.T) {
 		require.Equal(t, 1, authzUsers(e, u.id))
 		res = e.get(u, "/api/v1/models")
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		require.Equal(t, 1, authzUsers(e, u.id))
+	})
+	t.Run("AnAcceptedReadOfAMissingBotWritesTheUser", func(t *testing.T) {
+		t.Parallel()
+		e := e.authzFor(t)
+		u := newUser(t)
+		require.Equal(t, http.StatusNotFound, e.get(u, botPath(uuid.New())).code)
 		require.Equal(t, 1, authzUsers(e, u.id))
 	})
 	now := time.Now()
@@ -171,6 +178,29 @@ func TestAuthzUserIsCreatedOnFirstUse(t *testing.T) {
 			require.NoError(t, e.pool.QueryRow(context.Background(),
 				`SELECT count(*) FROM bots WHERE owner_id = $1`, sub).Scan(&bots))
 			require.Zero(t, bots)
+		})
+	}
+	// Requests the contract refuses, with the status each gets.
+	contract := map[string]struct {
+		req    request
+		status int
+	}{
+		"InvalidFields":        {request{method: http.MethodPost, path: "/api/v1/bots", body: `{"name":""}`}, 422},
+		"InvalidQuery":         {request{method: http.MethodGet, path: "/api/v1/bots?limit=0"}, 422},
+		"UnsupportedMediaType": {request{method: http.MethodPost, path: "/api/v1/bots", body: `name=x`, contentType: "text/plain"}, 415},
+		"TooLarge":             {request{method: http.MethodPost, path: "/api/v1/bots", body: strings.Repeat(" ", 70<<10)}, 413},
+		"MalformedJson":        {request{method: http.MethodPost, path: "/api/v1/bots", body: `{"name":`}, 400},
+		"MalformedBotId":       {request{method: http.MethodGet, path: "/api/v1/bots/abc"}, 422},
+	}
+	for name, c := range contract {
+		t.Run(name+"WritesNoUser", func(t *testing.T) {
+			t.Parallel()
+			e := e.authzFor(t)
+			u := newUser(t)
+			c.req.as = &u
+			res := e.do(c.req)
+			require.Equal(t, c.status, res.code, string(res.body))
+			require.Zero(t, authzUsers(e, u.id))
 		})
 	}
 }
