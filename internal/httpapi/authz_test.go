@@ -77,45 +77,34 @@ func TestAuthzPublicEndpointsNeedNoToken(t *testing.T) {
 // them: successes and errors alike.
 func TestAuthzAuthenticatedResponsesAreNotStored(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	cases := []struct {
-		name string
+	e, u := setupUser(t)
+	// Three bots of u's, each changed by one request only, and another user's public bot.
+	undeleted, unconfirmed, trained := authzBot(e, u, false, false), authzBot(e, u, false, false), authzBot(e, u, false, false)
+	others := authzBot(e, newUser(t), true, false)
+	for name, c := range map[string]struct {
+		req  request
 		want int
-		call func(e *env, u user) *response
 	}{
-		{"AListIsNotStored", http.StatusOK, func(e *env, u user) *response { return e.get(u, "/api/v1/bots") }},
-		{"ACreatedBotIsNotStored", http.StatusCreated, func(e *env, u user) *response {
-			return e.post(u, "/api/v1/bots", map[string]any{"name": "Café bot", "model": "gpt-4o"})
-		}},
-		{"AMissingBotIsNotStored", http.StatusNotFound, func(e *env, u user) *response { return e.get(u, botPath(uuid.New())) }},
-		{"AValidationErrorIsNotStored", http.StatusUnprocessableEntity, func(e *env, u user) *response {
-			return e.post(u, "/api/v1/bots", map[string]any{"name": "Café bot", "model": "no-such-model"})
-		}},
-		{"ABodyBreakingTheSchemaIsNotStored", http.StatusUnprocessableEntity, func(e *env, u user) *response {
-			return e.post(u, "/api/v1/bots", map[string]any{"name": "Café bot", "model": "gpt-4o", "temperature": "0.7"})
-		}},
-		{"AMalformedBodyIsNotStored", http.StatusBadRequest, func(e *env, u user) *response {
-			return e.post(u, "/api/v1/bots", `{"name":`)
-		}},
-		{"AForbiddenChangeIsNotStored", http.StatusForbidden, func(e *env, u user) *response {
-			return e.post(u, botPath(authzBot(e, newUser(e.t), true, false), "/train"), nil)
-		}},
-		{"AnUnconfirmedDeleteIsNotStored", http.StatusPreconditionRequired, func(e *env, u user) *response {
-			return e.delete(u, botPath(authzBot(e, u, false, false)), nil)
-		}},
-		{"AFailedPreconditionIsNotStored", http.StatusPreconditionFailed, func(e *env, u user) *response {
-			return e.delete(u, botPath(authzBot(e, u, false, false)), map[string]string{"If-Match": `"999"`})
-		}},
-		{"ATrainingRequestIsNotStored", http.StatusAccepted, func(e *env, u user) *response {
-			return e.post(u, botPath(authzBot(e, u, false, false), "/train"), nil)
-		}},
-		{"TheModelCatalogIsNotStored", http.StatusOK, func(e *env, u user) *response { return e.get(u, "/api/v1/models") }},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+		"AListIsNotStored": {request{method: http.MethodGet, path: "/api/v1/bots"}, http.StatusOK},
+		"ACreatedBotIsNotStored": {request{method: http.MethodPost, path: "/api/v1/bots",
+			body: map[string]any{"name": "Café bot", "model": "gpt-4o"}}, http.StatusCreated},
+		"AMissingBotIsNotStored": {request{method: http.MethodGet, path: botPath(uuid.New())}, http.StatusNotFound},
+		"AValidationErrorIsNotStored": {request{method: http.MethodPost, path: "/api/v1/bots",
+			body: map[string]any{"name": "Café bot", "model": "no-such-model"}}, http.StatusUnprocessableEntity},
+		"ABodyBreakingTheSchemaIsNotStored": {request{method: http.MethodPost, path: "/api/v1/bots",
+			body: map[string]any{"name": "Café bot", "model": "gpt-4o", "temperature": "0.7"}}, http.StatusUnprocessableEntity},
+		"AMalformedBodyIsNotStored":      {request{method: http.MethodPost, path: "/api/v1/bots", body: `{"name":`}, http.StatusBadRequest},
+		"AForbiddenChangeIsNotStored":    {request{method: http.MethodPost, path: botPath(others, "/train")}, http.StatusForbidden},
+		"AnUnconfirmedDeleteIsNotStored": {request{method: http.MethodDelete, path: botPath(unconfirmed)}, http.StatusPreconditionRequired},
+		"AFailedPreconditionIsNotStored": {request{method: http.MethodDelete, path: botPath(undeleted),
+			header: map[string]string{"If-Match": `"999"`}}, http.StatusPreconditionFailed},
+		"ATrainingRequestIsNotStored": {request{method: http.MethodPost, path: botPath(trained, "/train")}, http.StatusAccepted},
+		"TheModelCatalogIsNotStored":  {request{method: http.MethodGet, path: "/api/v1/models"}, http.StatusOK},
+	} {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := e.authzFor(t)
-			res := c.call(e, newUser(t))
+			c.req.as = &u
+			res := e.authzFor(t).do(c.req)
 			require.Equal(t, c.want, res.code, string(res.body))
 			require.Equal(t, "no-store", res.header.Get("Cache-Control"))
 		})
