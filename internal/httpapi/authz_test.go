@@ -116,10 +116,7 @@ func TestAuthzAuthenticatedResponsesAreNotStored(t *testing.T) {
 func TestAuthzUserIsCreatedOnFirstUse(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	t.Run("TheFirstAuthenticatedRequestCreatesTheUser", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
+	e.run(t, "TheFirstAuthenticatedRequestCreatesTheUser", func(t *testing.T, e *env, u user) {
 		require.Zero(t, authzUsers(e, u.id))
 		res := e.get(u, "/api/v1/bots")
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -128,10 +125,7 @@ func TestAuthzUserIsCreatedOnFirstUse(t *testing.T) {
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		require.Equal(t, 1, authzUsers(e, u.id))
 	})
-	t.Run("AnAcceptedReadOfAMissingBotWritesTheUser", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
+	e.run(t, "AnAcceptedReadOfAMissingBotWritesTheUser", func(t *testing.T, e *env, u user) {
 		require.Equal(t, http.StatusNotFound, e.get(u, botPath(uuid.New())).code)
 		require.Equal(t, 1, authzUsers(e, u.id))
 	})
@@ -182,10 +176,7 @@ func TestAuthzUserIsCreatedOnFirstUse(t *testing.T) {
 		"MalformedBotId":       {request{method: http.MethodGet, path: "/api/v1/bots/abc"}, 422},
 	}
 	for name, c := range contract {
-		t.Run(name+"WritesNoUser", func(t *testing.T) {
-			t.Parallel()
-			e := e.authzFor(t)
-			u := newUser(t)
+		e.run(t, name+"WritesNoUser", func(t *testing.T, e *env, u user) {
 			c.req.as = &u
 			res := e.do(c.req)
 			require.Equal(t, c.status, res.code, string(res.body))

@@ -161,10 +161,7 @@ func TestAuthzTokens(t *testing.T) {
 	}
 
 	for _, param := range []string{"access_token", "token"} {
-		t.Run("AValidTokenInThe"+camel(param)+"QueryParameterIsRefused", func(t *testing.T) {
-			t.Parallel()
-			e := e.authzFor(t)
-			u := newUser(t)
+		e.run(t, "AValidTokenInThe"+camel(param)+"QueryParameterIsRefused", func(t *testing.T, e *env, u user) {
 			res := e.do(request{method: http.MethodGet, path: "/api/v1/bots?" + param + "=" + url.QueryEscape(u.token)})
 			authzRequireUnauthorized(t, res)
 			require.Zero(t, authzUsers(e, u.id), "a token in the query string created its user")

@@ -39,10 +39,7 @@ func TestConditionalGet(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, method := range []string{http.MethodGet, http.MethodHead} {
-			t.Run(c.name+"/"+method, func(t *testing.T) {
-				t.Parallel()
-				e := e.authzFor(t)
-				u := newUser(t)
+			e.run(t, c.name+"/"+method, func(t *testing.T, e *env, u user) {
 				bot, stale, current := condChangedBot(e, u)
 
 				res := e.do(request{method: method, path: botPath(bot), as: &u, header: c.header(current, stale)})
@@ -131,10 +128,7 @@ func TestConditionalWrites(t *testing.T) {
 	}
 	for name, write := range writes {
 		for _, c := range cases {
-			t.Run(name+"/"+c.name, func(t *testing.T) {
-				t.Parallel()
-				e := e.authzFor(t)
-				u := newUser(t)
+			e.run(t, name+"/"+c.name, func(t *testing.T, e *env, u user) {
 				bot, stale, current := condChangedBot(e, u)
 				before := lifeLoad(t, e, bot)
 
@@ -153,10 +147,7 @@ func TestConditionalWrites(t *testing.T) {
 		}
 	}
 
-	t.Run("TheETagOfA412IsEnoughToRetry", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
+	e.run(t, "TheETagOfA412IsEnoughToRetry", func(t *testing.T, e *env, u user) {
 		bot, stale, _ := condChangedBot(e, u)
 		failed := e.put(u, botPath(bot), map[string]any{"name": "Renamed"}, map[string]string{"If-Match": stale})
 		require.Equal(t, http.StatusPreconditionFailed, failed.code)
@@ -211,10 +202,7 @@ func TestConditionalHeaderLinesAreOneList(t *testing.T) {
 		"PutWithTheCurrentETagOnASecondIfNoneMatchLine": {put("If-None-Match", "stale", "current"), http.StatusPreconditionFailed},
 		"DeleteWithTheCurrentETagOnASecondIfMatchLine":  {del("If-Match", `"999"`, "current"), http.StatusOK},
 	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			e := e.authzFor(t)
-			u := newUser(t)
+		e.run(t, name, func(t *testing.T, e *env, u user) {
 			bot, stale, current := condChangedBot(e, u)
 			req := c.req
 			req.path, req.as, req.lines = botPath(bot), &u, http.Header{}
@@ -233,10 +221,7 @@ func TestConditionalHeaderLinesAreOneList(t *testing.T) {
 			require.Equal(t, c.want, res.code, string(res.body))
 		})
 	}
-	t.Run("TheJoinedListIsValidatedWhole", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
+	e.run(t, "TheJoinedListIsValidatedWhole", func(t *testing.T, e *env, u user) {
 		bot, _, current := condChangedBot(e, u)
 		long := bytes.Repeat([]byte(`"1", `), 150) // 750 characters a line, 1,500 joined
 		res := e.do(request{method: http.MethodGet, path: botPath(bot), as: &u, lines: http.Header{"If-None-Match": {string(long) + current, string(long)}}})

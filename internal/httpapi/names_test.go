@@ -35,29 +35,21 @@ func TestNamesThatLookTheSameAreOneName(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	for _, c := range namTwins {
-		t.Run("Create"+c.name+"IsTaken", func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "Create"+c.name+"IsTaken", func(t *testing.T, e *env, u user) {
 			e.createBot(u, map[string]any{"name": c.first})
 			namTaken(t, e.post(u, "/api/v1/bots", map[string]any{"name": c.second, "model": "gpt-4o"}))
 			require.Equal(t, 1, valBotsOf(t, e, u.id))
 		})
-		t.Run("RenameTo"+c.name+"IsTaken", func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "RenameTo"+c.name+"IsTaken", func(t *testing.T, e *env, u user) {
 			e.createBot(u, map[string]any{"name": c.first})
 			other := e.createBot(u, map[string]any{"name": "Other"})
 			namTaken(t, e.put(u, botPath(other.Id), map[string]any{"name": c.second}, nil))
 		})
-		t.Run("DuplicateNamed"+c.name+"IsTaken", func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "DuplicateNamed"+c.name+"IsTaken", func(t *testing.T, e *env, u user) {
 			src := e.createBot(u, map[string]any{"name": c.first})
 			namTaken(t, e.post(u, botPath(src.Id, "/duplicate"), map[string]any{"name": c.second}))
 		})
-		t.Run("RestoreOf"+c.name+"IsTaken", func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "RestoreOf"+c.name+"IsTaken", func(t *testing.T, e *env, u user) {
 			deleted := e.createBot(u, map[string]any{"name": c.first})
 			require.Equal(t, http.StatusOK, e.delete(u, botPath(deleted.Id)+"?confirm=true", nil).code)
 			e.createBot(u, map[string]any{"name": c.second})
@@ -70,9 +62,7 @@ func TestNamesThatLookTheSameAreOneName(t *testing.T) {
 		e.createBot(newUser(t), map[string]any{"name": "Straße"})
 		e.createBot(newUser(t), map[string]any{"name": "STRASSE"})
 	})
-	t.Run("RenamingABotToItsOwnNameInAnotherFormIsAllowed", func(t *testing.T) {
-		t.Parallel()
-		e, u := e.authzFor(t), newUser(t)
+	e.run(t, "RenamingABotToItsOwnNameInAnotherFormIsAllowed", func(t *testing.T, e *env, u user) {
 		bot := e.createBot(u, map[string]any{"name": "Straße"})
 		res := e.put(u, botPath(bot.Id), map[string]any{"name": "STRASSE"}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -107,23 +97,17 @@ func TestNamesThatHideOrReorderTextAreRefused(t *testing.T) {
 		{"OnlyByteOrderMarkAndSpaces", " \ufeff "},
 		{"OnlyUnicodeWhitespace", "\u00a0\u2003\u3000"},
 	} {
-		t.Run("Create"+c.name, func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "Create"+c.name, func(t *testing.T, e *env, u user) {
 			valNamesOnly(t, e.post(u, "/api/v1/bots", map[string]any{"name": c.value, "model": "gpt-4o"}), "body", "name")
 			require.Zero(t, valBotsOf(t, e, u.id))
 		})
-		t.Run("Rename"+c.name, func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "Rename"+c.name, func(t *testing.T, e *env, u user) {
 			bot := e.createBot(u, map[string]any{"name": "Kept"})
 			valNamesOnly(t, e.put(u, botPath(bot.Id), map[string]any{"name": c.value}, nil), "body", "name")
 			res := e.get(u, botPath(bot.Id))
 			require.Equal(t, "Kept", valRepresentation(t, res).Name)
 		})
-		t.Run("DuplicateNamed"+c.name, func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "DuplicateNamed"+c.name, func(t *testing.T, e *env, u user) {
 			src := e.createBot(u, map[string]any{"name": "Source"})
 			valNamesOnly(t, e.post(u, botPath(src.Id, "/duplicate"), map[string]any{"name": c.value}), "body", "name")
 			require.Equal(t, 1, valBotsOf(t, e, u.id))
@@ -141,18 +125,14 @@ func namSetLegacyName(t *testing.T, e *env, id uuid.UUID, name, fold string) {
 func TestDefaultCopyNamesFollowTheNameRules(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	t.Run("ACopyNameTakenInAnotherCaseIsSkipped", func(t *testing.T) {
-		t.Parallel()
-		e, u := e.authzFor(t), newUser(t)
+	e.run(t, "ACopyNameTakenInAnotherCaseIsSkipped", func(t *testing.T, e *env, u user) {
 		src := e.createBot(u, map[string]any{"name": "Straße"})
 		e.createBot(u, map[string]any{"name": "STRASSE (COPY)"})
 		res := e.post(u, botPath(src.Id, "/duplicate"), nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
 		require.Equal(t, "Straße (copy 2)", valRepresentation(t, res).Name)
 	})
-	t.Run("ACopyOfALegacyNameDropsWhatHidesOrReordersText", func(t *testing.T) {
-		t.Parallel()
-		e, u := e.authzFor(t), newUser(t)
+	e.run(t, "ACopyOfALegacyNameDropsWhatHidesOrReordersText", func(t *testing.T, e *env, u user) {
 		src := e.createBot(u, map[string]any{"name": "Placeholder"})
 		namSetLegacyName(t, e, src.Id, "invoice\u202egpj\x1b.exe", "invoice\u202egpj\x1b.exe")
 		res := e.post(u, botPath(src.Id, "/duplicate"), nil)

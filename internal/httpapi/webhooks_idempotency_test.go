@@ -21,10 +21,7 @@ func TestIdempotentWebhookCreate(t *testing.T) {
 	body := map[string]any{"url": "https://hooks.example.com/once", "events": []string{"*"}, "description": "Once <&>"}
 	// each runs test as a parallel subtest on e, with a user of its own and a fresh key.
 	each := func(name string, test func(t *testing.T, e *env, u user, key string)) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			test(t, e.authzFor(t), newUser(t), uuid.NewString())
-		})
+		e.run(t, name, func(t *testing.T, e *env, u user) { test(t, e, u, uuid.NewString()) })
 	}
 	// first sends a create with key that the key has not seen: a 201 that is no replay.
 	first := func(t *testing.T, e *env, u user, path, key string, body any) *response {
