@@ -234,6 +234,47 @@ func TestAuthzListShowsOnlyTheCallersBots(t *testing.T) {
 		res := e.authzFor(t).get(caller, botPath(public.Id))
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 	})
+	// Live means not deleted: a deleted bot leaves the list, and comes back restored.
+	e.run(t, "TheCallersLiveBotsAreListedThroughADeleteAndARestore", func(t *testing.T, e *env, u user) {
+		other := newUser(t)
+		one := e.createBot(u, map[string]any{"name": "Mine one"})
+		two := e.createBot(u, map[string]any{"name": "Mine two", "is_public": true})
+		three := e.createBot(u, map[string]any{"name": "Mine three"})
+		theirPublic := e.createBot(other, map[string]any{"name": "Mine one", "is_public": true})
+		theirPrivate := e.createBot(other, map[string]any{"name": "Theirs"})
+
+		list := lstList(e, u, nil)
+		require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id, three.Id}, lstIDs(list.Items))
+		require.Equal(t, int64(3), list.Total)
+		require.ElementsMatch(t, []uuid.UUID{theirPublic.Id, theirPrivate.Id}, lstIDs(lstList(e, other, nil).Items))
+
+		public := lstList(e, u, url.Values{"is_public": {"true"}})
+		require.Equal(t, []uuid.UUID{two.Id}, lstIDs(public.Items), "another user's public bot is not the caller's")
+		require.Equal(t, int64(1), public.Total)
+
+		named := lstList(e, u, url.Values{"q": {"Mine one"}})
+		require.Equal(t, []uuid.UUID{one.Id}, lstIDs(named.Items))
+
+		res := e.delete(u, botPath(three.Id)+"?confirm=true", nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		list = lstList(e, u, nil)
+		require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id}, lstIDs(list.Items), "a deleted bot leaves the list")
+		require.Equal(t, int64(2), list.Total)
+		searched := lstList(e, u, url.Values{"q": {"three"}})
+		require.Empty(t, searched.Items)
+		require.Equal(t, int64(0), searched.Total)
+		training := lstList(e, u, url.Values{"status": {"training"}, "is_public": {"false"}})
+		require.Equal(t, []uuid.UUID{one.Id}, lstIDs(training.Items))
+		require.Equal(t, int64(1), training.Total)
+
+		res = e.post(u, botPath(three.Id, "/restore"), nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		list = lstList(e, u, nil)
+		require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id, three.Id}, lstIDs(list.Items), "a restored bot comes back")
+		require.Equal(t, int64(3), list.Total)
+		searched = lstList(e, u, url.Values{"q": {"three"}})
+		require.Equal(t, []uuid.UUID{three.Id}, lstIDs(searched.Items))
+	})
 }
 
 // authzBot creates a bot of owner that has finished training (status active, as the

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/api"
@@ -172,47 +171,4 @@ func TestListSearch(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestListShowsOnlyTheCallersLiveBots(t *testing.T) {
-	t.Parallel()
-	e := setup(t)
-	u, other := newUser(t), newUser(t)
-	one := e.createBot(u, map[string]any{"name": "Mine one"})
-	two := e.createBot(u, map[string]any{"name": "Mine two", "is_public": true})
-	three := e.createBot(u, map[string]any{"name": "Mine three"})
-	theirPublic := e.createBot(other, map[string]any{"name": "Mine one", "is_public": true})
-	theirPrivate := e.createBot(other, map[string]any{"name": "Theirs"})
-
-	list := lstList(e, u, nil)
-	require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id, three.Id}, lstIDs(list.Items))
-	require.Equal(t, int64(3), list.Total)
-	require.ElementsMatch(t, []uuid.UUID{theirPublic.Id, theirPrivate.Id}, lstIDs(lstList(e, other, nil).Items))
-
-	public := lstList(e, u, url.Values{"is_public": {"true"}})
-	require.Equal(t, []uuid.UUID{two.Id}, lstIDs(public.Items), "another user's public bot is not the caller's")
-	require.Equal(t, int64(1), public.Total)
-
-	named := lstList(e, u, url.Values{"q": {"Mine one"}})
-	require.Equal(t, []uuid.UUID{one.Id}, lstIDs(named.Items))
-
-	res := e.delete(u, botPath(three.Id)+"?confirm=true", nil)
-	require.Equal(t, http.StatusOK, res.code, string(res.body))
-	list = lstList(e, u, nil)
-	require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id}, lstIDs(list.Items), "a deleted bot leaves the list")
-	require.Equal(t, int64(2), list.Total)
-	searched := lstList(e, u, url.Values{"q": {"three"}})
-	require.Empty(t, searched.Items)
-	require.Equal(t, int64(0), searched.Total)
-	training := lstList(e, u, url.Values{"status": {"training"}, "is_public": {"false"}})
-	require.Equal(t, []uuid.UUID{one.Id}, lstIDs(training.Items))
-	require.Equal(t, int64(1), training.Total)
-
-	res = e.post(u, botPath(three.Id, "/restore"), nil)
-	require.Equal(t, http.StatusOK, res.code, string(res.body))
-	list = lstList(e, u, nil)
-	require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id, three.Id}, lstIDs(list.Items), "a restored bot comes back")
-	require.Equal(t, int64(3), list.Total)
-	searched = lstList(e, u, url.Values{"q": {"three"}})
-	require.Equal(t, []uuid.UUID{three.Id}, lstIDs(searched.Items))
 }
