@@ -262,3 +262,46 @@ func TestSeveralInvalidFieldsAreAllListed(t *testing.T) {
 		})
 	}
 }
+
+// A bot id that is not a UUID is a validation problem on the path, for every operation on a
+// bot, and never reaches the database as a 500.
+func TestMalformedBotIdsInThePath(t *testing.T) {
+	t.Parallel()
+	e, u := setupUser(t)
+	valid := uuid.NewString()
+	ids := map[string]string{
+		"Letters":               "abc",
+		"Digits":                "123",
+		"UuidWithATrailingChar": valid + "0",
+		"UuidWithATrailingX":    valid + "x",
+		"UuidMissingAChar":      valid[:len(valid)-1],
+		"Nul":                   "%00",
+		"EncodedSpace":          "%20",
+	}
+	ops := []struct {
+		name   string
+		method string
+		suffix string
+		body   any
+	}{
+		{name: "Get", method: http.MethodGet},
+		{name: "Put", method: http.MethodPut, body: map[string]any{"name": "x"}},
+		{name: "Delete", method: http.MethodDelete, suffix: "?confirm=true"},
+		{name: "Restore", method: http.MethodPost, suffix: "/restore"},
+		{name: "Duplicate", method: http.MethodPost, suffix: "/duplicate"},
+		{name: "Train", method: http.MethodPost, suffix: "/train"},
+	}
+	for idName, id := range ids {
+		for _, op := range ops {
+			t.Run(op.name+"With"+idName+"AsTheIdNamesBotId", func(t *testing.T) {
+				t.Parallel()
+				res := e.do(request{method: op.method, path: "/api/v1/bots/" + id + op.suffix, as: &u, body: op.body})
+				valNamesOnly(t, res, "path", "bot_id")
+			})
+		}
+	}
+	t.Run("NothingWasWritten", func(t *testing.T) {
+		t.Parallel()
+		require.Zero(t, valBotsOf(t, e, u.id))
+	})
+}
