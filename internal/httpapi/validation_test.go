@@ -204,54 +204,45 @@ func valBoundCases() []valCase {
 func TestSeveralInvalidFieldsAreAllListed(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	cases := []struct {
-		name   string
-		method string
-		body   map[string]any
-		want   []string
-	}{
-		{
-			name:   "CreateListsEveryBrokenType",
-			method: http.MethodPost,
-			body:   map[string]any{"name": "", "model": valValidModel, "temperature": 3, "is_public": "yes", "foo": 1},
-			want:   []string{"body:name", "body:temperature", "body:is_public", "body:foo"},
-		},
-		{
-			// The example of openapi.yaml's 422 response: a bound and an unknown model together.
-			name:   "CreateListsAnUnknownModelNextToATemperatureOutOfRange",
-			method: http.MethodPost,
-			body:   map[string]any{"name": "Support", "model": "gpt-9", "temperature": 3},
-			want:   []string{"body:temperature", "body:model"},
-		},
-		{
-			name:   "CreateListsAnUnknownModelNextToANulInTheDescription",
-			method: http.MethodPost,
-			body:   map[string]any{"name": "Support", "model": "gpt-9", "description": "a\x00b"},
-			want:   []string{"body:model", "body:description"},
-		},
-		{
-			name:   "CreateListsBothMissingRequiredFields",
-			method: http.MethodPost,
-			body:   map[string]any{"description": "no name, no model"},
-			want:   []string{"body:name", "body:model"},
-		},
-		{
-			name:   "UpdateListsEveryBrokenBound",
-			method: http.MethodPut,
-			body: map[string]any{"name": strings.Repeat("é", 101), "system_prompt": strings.Repeat("é", 1001),
-				"description": strings.Repeat("日", 501), "id": uuid.NewString()},
-			want: []string{"body:name", "body:system_prompt", "body:description", "body:id"},
-		},
+	// An update goes to a bot of the subtest's user, made for it.
+	create := func(body map[string]any) request {
+		return request{method: http.MethodPost, path: "/api/v1/bots", body: body}
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			u := newUser(t)
-			path, existing := "/api/v1/bots", 0
-			if c.method == http.MethodPut {
-				path, existing = botPath(e.createBot(u, map[string]any{"name": "Support"}).Id), 1
+	update := func(body map[string]any) request { return request{method: http.MethodPut, body: body} }
+	for name, c := range map[string]struct {
+		req  request
+		want []string
+	}{
+		"CreateListsEveryBrokenType": {
+			create(map[string]any{"name": "", "model": valValidModel, "temperature": 3, "is_public": "yes", "foo": 1}),
+			[]string{"body:name", "body:temperature", "body:is_public", "body:foo"},
+		},
+		// The example of openapi.yaml's 422 response: a bound and an unknown model together.
+		"CreateListsAnUnknownModelNextToATemperatureOutOfRange": {
+			create(map[string]any{"name": "Support", "model": "gpt-9", "temperature": 3}),
+			[]string{"body:temperature", "body:model"},
+		},
+		"CreateListsAnUnknownModelNextToANulInTheDescription": {
+			create(map[string]any{"name": "Support", "model": "gpt-9", "description": "a\x00b"}),
+			[]string{"body:model", "body:description"},
+		},
+		"CreateListsBothMissingRequiredFields": {
+			create(map[string]any{"description": "no name, no model"}),
+			[]string{"body:name", "body:model"},
+		},
+		"UpdateListsEveryBrokenBound": {
+			update(map[string]any{"name": strings.Repeat("é", 101), "system_prompt": strings.Repeat("é", 1001),
+				"description": strings.Repeat("日", 501), "id": uuid.NewString()}),
+			[]string{"body:name", "body:system_prompt", "body:description", "body:id"},
+		},
+	} {
+		e.run(t, name, func(t *testing.T, e *env, u user) {
+			existing := 0
+			if c.req.method == http.MethodPut {
+				c.req.path, existing = botPath(e.createBot(u, map[string]any{"name": "Support"}).Id), 1
 			}
-			res := e.do(request{method: c.method, path: path, as: &u, body: c.body})
+			c.req.as = &u
+			res := e.do(c.req)
 			p := valProblem(t, res, http.StatusUnprocessableEntity, valTypeValidation)
 			got := fieldsOf(p)
 			for _, f := range c.want {
