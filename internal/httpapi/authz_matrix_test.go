@@ -33,6 +33,9 @@ func TestAuthzMatrix(t *testing.T) {
 				res := ep.call(e, caller, id)
 				if want < 300 {
 					require.Equal(t, want, res.code, string(res.body))
+					if !ep.copies {
+						require.Equal(t, id, decoded[struct{ ID uuid.UUID }](t, res).ID, "the answer is about another bot")
+					}
 					ep.succeeded(t, e, caller, id, res)
 					return
 				}
@@ -253,31 +256,44 @@ func authzAll(status int) map[string]int {
 
 // authzEndpoint is one operation on a bot, and what its success must look like.
 type authzEndpoint struct {
-	gerund    string
-	call      func(e *env, caller user, id uuid.UUID) *response
+	gerund string
+	// method, suffix and body make the request: suffix follows the bot's path.
+	method, suffix string
+	body           any
+	// copies is true of an operation whose success answers another bot than the one called;
+	// every other success answers the bot called.
+	copies    bool
 	succeeded func(t *testing.T, e *env, caller user, id uuid.UUID, res *response)
+}
+
+// request is the operation on bot id, sent without a token.
+func (ep authzEndpoint) request(id uuid.UUID) request {
+	return request{method: ep.method, path: botPath(id, ep.suffix), body: ep.body}
+}
+
+// call sends the operation on bot id as caller.
+func (ep authzEndpoint) call(e *env, caller user, id uuid.UUID) *response {
+	e.t.Helper()
+	r := ep.request(id)
+	r.as = &caller
+	return e.do(r)
 }
 
 func authzEndpoints() []authzEndpoint {
 	return []authzEndpoint{
 		{
 			gerund: "Getting",
-			call:   func(e *env, caller user, id uuid.UUID) *response { return e.get(caller, botPath(id)) },
+			method: http.MethodGet,
 			succeeded: func(t *testing.T, e *env, _ user, id uuid.UUID, res *response) {
-				bot := decoded[api.BotResponse](t, res)
-				require.Equal(t, id, bot.Id)
 				row := authzLoaded(t, e, id)
 				require.Equal(t, `"`+strconv.FormatInt(row.Version, 10)+`"`, res.header.Get("ETag"))
 			},
 		},
 		{
 			gerund: "Updating",
-			call: func(e *env, caller user, id uuid.UUID) *response {
-				return e.put(caller, botPath(id), map[string]any{"description": "Changed by its owner ✓"}, nil)
-			},
+			method: http.MethodPut,
+			body:   map[string]any{"description": "Changed by its owner ✓"},
 			succeeded: func(t *testing.T, e *env, _ user, id uuid.UUID, res *response) {
-				bot := decoded[api.BotResponse](t, res)
-				require.Equal(t, id, bot.Id)
 				row := authzLoaded(t, e, id)
 				require.Equal(t, "Changed by its owner ✓", *row.Description)
 				require.Equal(t, int64(2), row.Version)
@@ -285,12 +301,10 @@ func authzEndpoints() []authzEndpoint {
 		},
 		{
 			gerund: "Deleting",
-			call: func(e *env, caller user, id uuid.UUID) *response {
-				return e.delete(caller, botPath(id, "?confirm=true"), nil)
-			},
+			method: http.MethodDelete,
+			suffix: "?confirm=true",
 			succeeded: func(t *testing.T, e *env, _ user, id uuid.UUID, res *response) {
 				del := decoded[api.BotDeleted](t, res)
-				require.Equal(t, id, del.Id)
 				require.True(t, bool(del.Deleted))
 				row := authzLoaded(t, e, id)
 				require.True(t, row.Deleted)
@@ -298,13 +312,10 @@ func authzEndpoints() []authzEndpoint {
 		},
 		{
 			gerund: "Restoring",
-			call: func(e *env, caller user, id uuid.UUID) *response {
-				return e.post(caller, botPath(id, "/restore"), nil)
-			},
+			method: http.MethodPost,
+			suffix: "/restore",
 			succeeded: func(t *testing.T, e *env, caller user, id uuid.UUID, res *response) {
-				bot := decoded[api.BotResponse](t, res)
-				require.Equal(t, id, bot.Id)
-				require.Equal(t, caller.id, bot.OwnerId)
+				require.Equal(t, caller.id, decoded[api.BotResponse](t, res).OwnerId)
 				row := authzLoaded(t, e, id)
 				require.False(t, row.Deleted)
 				require.Equal(t, http.StatusOK, e.get(caller, botPath(id)).code)
@@ -312,9 +323,9 @@ func authzEndpoints() []authzEndpoint {
 		},
 		{
 			gerund: "Duplicating",
-			call: func(e *env, caller user, id uuid.UUID) *response {
-				return e.post(caller, botPath(id, "/duplicate"), nil)
-			},
+			method: http.MethodPost,
+			suffix: "/duplicate",
+			copies: true,
 			succeeded: func(t *testing.T, e *env, caller user, id uuid.UUID, res *response) {
 				bot := decoded[api.BotResponse](t, res)
 				src := authzLoaded(t, e, id)
@@ -332,9 +343,8 @@ func authzEndpoints() []authzEndpoint {
 		},
 		{
 			gerund: "Training",
-			call: func(e *env, caller user, id uuid.UUID) *response {
-				return e.post(caller, botPath(id, "/train"), nil)
-			},
+			method: http.MethodPost,
+			suffix: "/train",
 			succeeded: func(t *testing.T, e *env, _ user, id uuid.UUID, res *response) {
 				bot := decoded[api.BotResponse](t, res)
 				require.Equal(t, api.BotStatus("training"), bot.Status)

@@ -23,25 +23,25 @@ import (
 func TestAuthzPublicEndpointsNeedNoToken(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	t.Run("HealthAnswersOK", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		res := e.do(request{method: http.MethodGet, path: "/healthz"})
-		require.Equal(t, http.StatusOK, res.code, string(res.body))
-		require.JSONEq(t, `{"status":"ok"}`, string(res.body))
-	})
-	t.Run("HealthIgnoresAnInvalidToken", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		res := e.do(request{method: http.MethodGet, path: "/healthz", header: map[string]string{"Authorization": "Bearer garbage"}})
-		require.Equal(t, http.StatusOK, res.code, string(res.body))
-	})
-	t.Run("ReadinessAnswersOK", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		res := e.do(request{method: http.MethodGet, path: "/readyz"})
-		require.Equal(t, http.StatusOK, res.code, string(res.body))
-	})
+	// Each path answers a GET without a token, or with an invalid one, with 200 and a body
+	// that holds says.
+	for name, c := range map[string]struct{ path, authorization, says string }{
+		"HealthAnswersOK":             {"/healthz", "", `"status":"ok"`},
+		"HealthIgnoresAnInvalidToken": {"/healthz", "Bearer garbage", `"status":"ok"`},
+		"ReadinessAnswersOK":          {"/readyz", "", ""},
+		"SwaggerUIsBundleIsServed":    {"/docs/swagger-ui-bundle.js", "", "SwaggerUIBundle"},
+		"MetricsAreServed":            {"/metrics", "", "db_pool_max_connections"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			res := e.authzFor(t).do(request{method: http.MethodGet, path: c.path, header: map[string]string{"Authorization": c.authorization}})
+			require.Equal(t, http.StatusOK, res.code, string(res.body))
+			require.Contains(t, string(res.body), c.says)
+			if c.path == "/healthz" {
+				require.JSONEq(t, `{"status":"ok"}`, string(res.body))
+			}
+		})
+	}
 	t.Run("TheOpenAPIDocumentIsServed", func(t *testing.T) {
 		t.Parallel()
 		res := e.do(request{method: http.MethodGet, path: "/openapi.yaml"})
@@ -71,84 +71,62 @@ func TestAuthzPublicEndpointsNeedNoToken(t *testing.T) {
 			require.NotEmpty(t, asset.body, "asset %s", a[1])
 		}
 	})
-	t.Run("SwaggerUIsBundleIsServed", func(t *testing.T) {
-		t.Parallel()
-		res := e.do(request{method: http.MethodGet, path: "/docs/swagger-ui-bundle.js"})
-		require.Equal(t, http.StatusOK, res.code)
-		require.Contains(t, string(res.body), "SwaggerUIBundle")
-	})
-	t.Run("MetricsAreServed", func(t *testing.T) {
-		t.Parallel()
-		res := e.do(request{method: http.MethodGet, path: "/metrics"})
-		require.Equal(t, http.StatusOK, res.code)
-		require.Contains(t, string(res.body), "db_pool_max_connections")
-	})
 }
 
 // Answers to authenticated requests may hold a user's private bots, so no cache may keep
 // them: successes and errors alike.
 func TestAuthzAuthenticatedResponsesAreNotStored(t *testing.T) {
 	t.Parallel()
-	e := setup(t)
-	cases := []struct {
-		name string
+	e, u := setupUser(t)
+	// Three bots of u's, each changed by one request only, and another user's public bot.
+	undeleted, unconfirmed, trained := authzBot(e, u, false, false), authzBot(e, u, false, false), authzBot(e, u, false, false)
+	others := authzBot(e, newUser(t), true, false)
+	for name, c := range map[string]struct {
+		req  request
 		want int
-		call func(e *env, u user) *response
 	}{
-		{"AListIsNotStored", http.StatusOK, func(e *env, u user) *response { return e.get(u, "/api/v1/bots") }},
-		{"ACreatedBotIsNotStored", http.StatusCreated, func(e *env, u user) *response {
-			return e.post(u, "/api/v1/bots", map[string]any{"name": "Café bot", "model": "gpt-4o"})
-		}},
-		{"AMissingBotIsNotStored", http.StatusNotFound, func(e *env, u user) *response { return e.get(u, botPath(uuid.New())) }},
-		{"AValidationErrorIsNotStored", http.StatusUnprocessableEntity, func(e *env, u user) *response {
-			return e.post(u, "/api/v1/bots", map[string]any{"name": "Café bot", "model": "no-such-model"})
-		}},
-		{"ABodyBreakingTheSchemaIsNotStored", http.StatusUnprocessableEntity, func(e *env, u user) *response {
-			return e.post(u, "/api/v1/bots", map[string]any{"name": "Café bot", "model": "gpt-4o", "temperature": "0.7"})
-		}},
-		{"AMalformedBodyIsNotStored", http.StatusBadRequest, func(e *env, u user) *response {
-			return e.post(u, "/api/v1/bots", `{"name":`)
-		}},
-		{"AForbiddenChangeIsNotStored", http.StatusForbidden, func(e *env, u user) *response {
-			return e.post(u, botPath(authzBot(e, newUser(e.t), true, false), "/train"), nil)
-		}},
-		{"AnUnconfirmedDeleteIsNotStored", http.StatusPreconditionRequired, func(e *env, u user) *response {
-			return e.delete(u, botPath(authzBot(e, u, false, false)), nil)
-		}},
-		{"AFailedPreconditionIsNotStored", http.StatusPreconditionFailed, func(e *env, u user) *response {
-			return e.delete(u, botPath(authzBot(e, u, false, false)), map[string]string{"If-Match": `"999"`})
-		}},
-		{"ATrainingRequestIsNotStored", http.StatusAccepted, func(e *env, u user) *response {
-			return e.post(u, botPath(authzBot(e, u, false, false), "/train"), nil)
-		}},
-		{"TheModelCatalogIsNotStored", http.StatusOK, func(e *env, u user) *response { return e.get(u, "/api/v1/models") }},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+		"AListIsNotStored": {request{method: http.MethodGet, path: "/api/v1/bots"}, http.StatusOK},
+		"ACreatedBotIsNotStored": {request{method: http.MethodPost, path: "/api/v1/bots",
+			body: map[string]any{"name": "Café bot", "model": "gpt-4o"}}, http.StatusCreated},
+		"AMissingBotIsNotStored": {request{method: http.MethodGet, path: botPath(uuid.New())}, http.StatusNotFound},
+		"AValidationErrorIsNotStored": {request{method: http.MethodPost, path: "/api/v1/bots",
+			body: map[string]any{"name": "Café bot", "model": "no-such-model"}}, http.StatusUnprocessableEntity},
+		"ABodyBreakingTheSchemaIsNotStored": {request{method: http.MethodPost, path: "/api/v1/bots",
+			body: map[string]any{"name": "Café bot", "model": "gpt-4o", "temperature": "0.7"}}, http.StatusUnprocessableEntity},
+		"AMalformedBodyIsNotStored":      {request{method: http.MethodPost, path: "/api/v1/bots", body: `{"name":`}, http.StatusBadRequest},
+		"AForbiddenChangeIsNotStored":    {request{method: http.MethodPost, path: botPath(others, "/train")}, http.StatusForbidden},
+		"AnUnconfirmedDeleteIsNotStored": {request{method: http.MethodDelete, path: botPath(unconfirmed)}, http.StatusPreconditionRequired},
+		"AFailedPreconditionIsNotStored": {request{method: http.MethodDelete, path: botPath(undeleted),
+			header: map[string]string{"If-Match": `"999"`}}, http.StatusPreconditionFailed},
+		"ATrainingRequestIsNotStored": {request{method: http.MethodPost, path: botPath(trained, "/train")}, http.StatusAccepted},
+		"TheModelCatalogIsNotStored":  {request{method: http.MethodGet, path: "/api/v1/models"}, http.StatusOK},
+	} {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := e.authzFor(t)
-			res := c.call(e, newUser(t))
+			c.req.as = &u
+			res := e.authzFor(t).do(c.req)
 			require.Equal(t, c.want, res.code, string(res.body))
 			require.Equal(t, "no-store", res.header.Get("Cache-Control"))
 		})
 	}
 }
 
-// A user exists for the service from their first authenticated request on; a refused
-// request must not create anyone.
+// A user exists for the service from their first authenticated request on, even one that
+// answers 404; a request refused, for its token or by the contract, must not create anyone.
 func TestAuthzUserIsCreatedOnFirstUse(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	t.Run("TheFirstAuthenticatedRequestCreatesTheUser", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
+	e.run(t, "TheFirstAuthenticatedRequestCreatesTheUser", func(t *testing.T, e *env, u user) {
 		require.Zero(t, authzUsers(e, u.id))
 		res := e.get(u, "/api/v1/bots")
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		require.Equal(t, 1, authzUsers(e, u.id))
 		res = e.get(u, "/api/v1/models")
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		require.Equal(t, 1, authzUsers(e, u.id))
+	})
+	e.run(t, "AnAcceptedReadOfAMissingBotWritesTheUser", func(t *testing.T, e *env, u user) {
+		require.Equal(t, http.StatusNotFound, e.get(u, botPath(uuid.New())).code)
 		require.Equal(t, 1, authzUsers(e, u.id))
 	})
 	now := time.Now()
@@ -183,6 +161,26 @@ func TestAuthzUserIsCreatedOnFirstUse(t *testing.T) {
 			require.NoError(t, e.pool.QueryRow(context.Background(),
 				`SELECT count(*) FROM bots WHERE owner_id = $1`, sub).Scan(&bots))
 			require.Zero(t, bots)
+		})
+	}
+	// Requests the contract refuses, with the status each gets.
+	contract := map[string]struct {
+		req    request
+		status int
+	}{
+		"InvalidFields":        {request{method: http.MethodPost, path: "/api/v1/bots", body: `{"name":""}`}, 422},
+		"InvalidQuery":         {request{method: http.MethodGet, path: "/api/v1/bots?limit=0"}, 422},
+		"UnsupportedMediaType": {request{method: http.MethodPost, path: "/api/v1/bots", body: `name=x`, contentType: "text/plain"}, 415},
+		"TooLarge":             {request{method: http.MethodPost, path: "/api/v1/bots", body: strings.Repeat(" ", 70<<10)}, 413},
+		"MalformedJson":        {request{method: http.MethodPost, path: "/api/v1/bots", body: `{"name":`}, 400},
+		"MalformedBotId":       {request{method: http.MethodGet, path: "/api/v1/bots/abc"}, 422},
+	}
+	for name, c := range contract {
+		e.run(t, name+"WritesNoUser", func(t *testing.T, e *env, u user) {
+			c.req.as = &u
+			res := e.do(c.req)
+			require.Equal(t, c.status, res.code, string(res.body))
+			require.Zero(t, authzUsers(e, u.id))
 		})
 	}
 }
@@ -235,6 +233,47 @@ func TestAuthzListShowsOnlyTheCallersBots(t *testing.T) {
 		t.Parallel()
 		res := e.authzFor(t).get(caller, botPath(public.Id))
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
+	})
+	// Live means not deleted: a deleted bot leaves the list, and comes back restored.
+	e.run(t, "TheCallersLiveBotsAreListedThroughADeleteAndARestore", func(t *testing.T, e *env, u user) {
+		other := newUser(t)
+		one := e.createBot(u, map[string]any{"name": "Mine one"})
+		two := e.createBot(u, map[string]any{"name": "Mine two", "is_public": true})
+		three := e.createBot(u, map[string]any{"name": "Mine three"})
+		theirPublic := e.createBot(other, map[string]any{"name": "Mine one", "is_public": true})
+		theirPrivate := e.createBot(other, map[string]any{"name": "Theirs"})
+
+		list := lstList(e, u, nil)
+		require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id, three.Id}, lstIDs(list.Items))
+		require.Equal(t, int64(3), list.Total)
+		require.ElementsMatch(t, []uuid.UUID{theirPublic.Id, theirPrivate.Id}, lstIDs(lstList(e, other, nil).Items))
+
+		public := lstList(e, u, url.Values{"is_public": {"true"}})
+		require.Equal(t, []uuid.UUID{two.Id}, lstIDs(public.Items), "another user's public bot is not the caller's")
+		require.Equal(t, int64(1), public.Total)
+
+		named := lstList(e, u, url.Values{"q": {"Mine one"}})
+		require.Equal(t, []uuid.UUID{one.Id}, lstIDs(named.Items))
+
+		res := e.delete(u, botPath(three.Id)+"?confirm=true", nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		list = lstList(e, u, nil)
+		require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id}, lstIDs(list.Items), "a deleted bot leaves the list")
+		require.Equal(t, int64(2), list.Total)
+		searched := lstList(e, u, url.Values{"q": {"three"}})
+		require.Empty(t, searched.Items)
+		require.Equal(t, int64(0), searched.Total)
+		training := lstList(e, u, url.Values{"status": {"training"}, "is_public": {"false"}})
+		require.Equal(t, []uuid.UUID{one.Id}, lstIDs(training.Items))
+		require.Equal(t, int64(1), training.Total)
+
+		res = e.post(u, botPath(three.Id, "/restore"), nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		list = lstList(e, u, nil)
+		require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id, three.Id}, lstIDs(list.Items), "a restored bot comes back")
+		require.Equal(t, int64(3), list.Total)
+		searched = lstList(e, u, url.Values{"q": {"three"}})
+		require.Equal(t, []uuid.UUID{three.Id}, lstIDs(searched.Items))
 	})
 }
 

@@ -24,39 +24,32 @@ import (
 func TestAuthzEveryRouteNeedsAToken(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	routes := []struct {
-		name   string
-		method string
-		path   func(id uuid.UUID) string
-		body   any
-	}{
-		{"Listing", http.MethodGet, func(uuid.UUID) string { return "/api/v1/bots" }, nil},
-		{"Creating", http.MethodPost, func(uuid.UUID) string { return "/api/v1/bots" },
-			map[string]any{"name": "Anonymous 日本", "model": "gpt-4o-mini"}},
-		{"Getting", http.MethodGet, func(id uuid.UUID) string { return botPath(id) }, nil},
-		{"Updating", http.MethodPut, func(id uuid.UUID) string { return botPath(id) },
-			map[string]any{"description": "Anonymous edit"}},
-		{"Deleting", http.MethodDelete, func(id uuid.UUID) string { return botPath(id, "?confirm=true") }, nil},
-		{"Restoring", http.MethodPost, func(id uuid.UUID) string { return botPath(id, "/restore") }, nil},
-		{"Duplicating", http.MethodPost, func(id uuid.UUID) string { return botPath(id, "/duplicate") }, nil},
-		{"Training", http.MethodPost, func(id uuid.UUID) string { return botPath(id, "/train") }, nil},
-		{"ListingModels", http.MethodGet, func(uuid.UUID) string { return "/api/v1/models" }, nil},
+	// The routes that are not an operation on one bot; authzEndpoints lists those.
+	routes := map[string]func(id uuid.UUID) request{
+		"Listing": func(uuid.UUID) request { return request{method: http.MethodGet, path: "/api/v1/bots"} },
+		"Creating": func(uuid.UUID) request {
+			return request{method: http.MethodPost, path: "/api/v1/bots", body: map[string]any{"name": "Anonymous 日本", "model": "gpt-4o-mini"}}
+		},
+		"ListingModels": func(uuid.UUID) request { return request{method: http.MethodGet, path: "/api/v1/models"} },
 	}
-	for _, r := range routes {
-		t.Run(r.name+"WithoutATokenIsUnauthorized", func(t *testing.T) {
+	for _, ep := range authzEndpoints() {
+		routes[ep.gerund] = ep.request
+	}
+	for name, route := range routes {
+		t.Run(name+"WithoutATokenIsUnauthorized", func(t *testing.T) {
 			t.Parallel()
 			e := e.authzFor(t)
 			owner := newUser(t)
 			// A public bot: the one a stranger could most plausibly reach.
-			id := authzBot(e, owner, true, r.name == "Restoring")
+			id := authzBot(e, owner, true, name == "Restoring")
 			before := authzRows(e, owner)
 
-			res := e.do(request{method: r.method, path: r.path(id), body: r.body})
+			res := e.do(route(id))
 			authzRequireUnauthorized(t, res)
 			require.Equal(t, before, authzRows(e, owner))
 			var anonymous int
 			require.NoError(t, e.pool.QueryRow(context.Background(),
-				`SELECT count(*) FROM bots WHERE name = 'Anonymous 日本' OR description = 'Anonymous edit'`).Scan(&anonymous))
+				`SELECT count(*) FROM bots WHERE name = 'Anonymous 日本' OR description = 'Changed by its owner ✓'`).Scan(&anonymous))
 			require.Zero(t, anonymous, "an unauthenticated request wrote a bot")
 		})
 	}
@@ -168,10 +161,7 @@ func TestAuthzTokens(t *testing.T) {
 	}
 
 	for _, param := range []string{"access_token", "token"} {
-		t.Run("AValidTokenInThe"+camel(param)+"QueryParameterIsRefused", func(t *testing.T) {
-			t.Parallel()
-			e := e.authzFor(t)
-			u := newUser(t)
+		e.run(t, "AValidTokenInThe"+camel(param)+"QueryParameterIsRefused", func(t *testing.T, e *env, u user) {
 			res := e.do(request{method: http.MethodGet, path: "/api/v1/bots?" + param + "=" + url.QueryEscape(u.token)})
 			authzRequireUnauthorized(t, res)
 			require.Zero(t, authzUsers(e, u.id), "a token in the query string created its user")

@@ -39,10 +39,7 @@ func TestConditionalGet(t *testing.T) {
 	}
 	for _, c := range cases {
 		for _, method := range []string{http.MethodGet, http.MethodHead} {
-			t.Run(c.name+"/"+method, func(t *testing.T) {
-				t.Parallel()
-				e := e.authzFor(t)
-				u := newUser(t)
+			e.run(t, c.name+"/"+method, func(t *testing.T, e *env, u user) {
 				bot, stale, current := condChangedBot(e, u)
 
 				res := e.do(request{method: method, path: botPath(bot), as: &u, header: c.header(current, stale)})
@@ -131,10 +128,7 @@ func TestConditionalWrites(t *testing.T) {
 	}
 	for name, write := range writes {
 		for _, c := range cases {
-			t.Run(name+"/"+c.name, func(t *testing.T) {
-				t.Parallel()
-				e := e.authzFor(t)
-				u := newUser(t)
+			e.run(t, name+"/"+c.name, func(t *testing.T, e *env, u user) {
 				bot, stale, current := condChangedBot(e, u)
 				before := lifeLoad(t, e, bot)
 
@@ -153,10 +147,7 @@ func TestConditionalWrites(t *testing.T) {
 		}
 	}
 
-	t.Run("TheETagOfA412IsEnoughToRetry", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
+	e.run(t, "TheETagOfA412IsEnoughToRetry", func(t *testing.T, e *env, u user) {
 		bot, stale, _ := condChangedBot(e, u)
 		failed := e.put(u, botPath(bot), map[string]any{"name": "Renamed"}, map[string]string{"If-Match": stale})
 		require.Equal(t, http.StatusPreconditionFailed, failed.code)
@@ -188,51 +179,49 @@ func TestConditionalWrites(t *testing.T) {
 func TestConditionalHeaderLinesAreOneList(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	// The lines are sent as they are, but for "current" and "stale", which stand for the bot's
-	// current ETag and one it had before.
-	cases := []struct {
-		name   string
-		method string
-		header string
-		lines  []string
-		want   int
-	}{
-		{"GetWithTheCurrentETagOnASecondIfNoneMatchLine", http.MethodGet, "If-None-Match", []string{"stale", "current"}, http.StatusNotModified},
-		{"GetWithStaleETagsOnTwoIfNoneMatchLines", http.MethodGet, "If-None-Match", []string{"stale", `"999"`}, http.StatusOK},
-		{"GetWithStaleETagsOnTwoIfMatchLines", http.MethodGet, "If-Match", []string{"stale", `"999"`}, http.StatusPreconditionFailed},
-		{"PutWithTheCurrentETagOnASecondIfMatchLine", http.MethodPut, "If-Match", []string{"stale", "current"}, http.StatusOK},
-		{"PutWithStaleETagsOnTwoIfMatchLines", http.MethodPut, "If-Match", []string{"stale", `"999"`}, http.StatusPreconditionFailed},
-		{"PutWithTheCurrentETagOnASecondIfNoneMatchLine", http.MethodPut, "If-None-Match", []string{"stale", "current"}, http.StatusPreconditionFailed},
-		{"DeleteWithTheCurrentETagOnASecondIfMatchLine", http.MethodDelete, "If-Match", []string{`"999"`, "current"}, http.StatusOK},
+	// Each request is sent as it is, by a user of its own to a bot of theirs, but for the
+	// lines "current" and "stale", which stand for the bot's current ETag and one it had before.
+	get := func(header string, lines ...string) request {
+		return request{method: http.MethodGet, lines: http.Header{header: lines}}
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			e := e.authzFor(t)
-			u := newUser(t)
+	put := func(header string, lines ...string) request {
+		return request{method: http.MethodPut, body: map[string]any{"name": "Renamed"}, lines: http.Header{header: lines}}
+	}
+	del := func(header string, lines ...string) request {
+		return request{method: http.MethodDelete, lines: http.Header{header: lines}}
+	}
+	for name, c := range map[string]struct {
+		req  request
+		want int
+	}{
+		"GetWithTheCurrentETagOnASecondIfNoneMatchLine": {get("If-None-Match", "stale", "current"), http.StatusNotModified},
+		"GetWithStaleETagsOnTwoIfNoneMatchLines":        {get("If-None-Match", "stale", `"999"`), http.StatusOK},
+		"GetWithStaleETagsOnTwoIfMatchLines":            {get("If-Match", "stale", `"999"`), http.StatusPreconditionFailed},
+		"PutWithTheCurrentETagOnASecondIfMatchLine":     {put("If-Match", "stale", "current"), http.StatusOK},
+		"PutWithStaleETagsOnTwoIfMatchLines":            {put("If-Match", "stale", `"999"`), http.StatusPreconditionFailed},
+		"PutWithTheCurrentETagOnASecondIfNoneMatchLine": {put("If-None-Match", "stale", "current"), http.StatusPreconditionFailed},
+		"DeleteWithTheCurrentETagOnASecondIfMatchLine":  {del("If-Match", `"999"`, "current"), http.StatusOK},
+	} {
+		e.run(t, name, func(t *testing.T, e *env, u user) {
 			bot, stale, current := condChangedBot(e, u)
-			lines := http.Header{}
-			for _, line := range c.lines {
-				switch line {
-				case "current":
-					line = current
-				case "stale":
-					line = stale
+			req := c.req
+			req.path, req.as, req.lines = botPath(bot), &u, http.Header{}
+			for header, lines := range c.req.lines {
+				for _, line := range lines {
+					switch line {
+					case "current":
+						line = current
+					case "stale":
+						line = stale
+					}
+					req.lines.Add(header, line)
 				}
-				lines.Add(c.header, line)
 			}
-			var body any
-			if c.method == http.MethodPut {
-				body = map[string]any{"name": "Renamed"}
-			}
-			res := e.do(request{method: c.method, path: botPath(bot), as: &u, body: body, lines: lines})
+			res := e.do(req)
 			require.Equal(t, c.want, res.code, string(res.body))
 		})
 	}
-	t.Run("TheJoinedListIsValidatedWhole", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		u := newUser(t)
+	e.run(t, "TheJoinedListIsValidatedWhole", func(t *testing.T, e *env, u user) {
 		bot, _, current := condChangedBot(e, u)
 		long := bytes.Repeat([]byte(`"1", `), 150) // 750 characters a line, 1,500 joined
 		res := e.do(request{method: http.MethodGet, path: botPath(bot), as: &u, lines: http.Header{"If-None-Match": {string(long) + current, string(long)}}})

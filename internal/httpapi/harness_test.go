@@ -370,6 +370,16 @@ func (e *env) authzFor(t *testing.T) *env {
 	return &c
 }
 
+// run runs test as a parallel subtest of t, on e's server and database but failing on its
+// own, with a new user: how the subtests of one test share a server.
+func (e *env) run(t *testing.T, name string, test func(t *testing.T, e *env, u user)) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		test(t, e.authzFor(t), newUser(t))
+	})
+}
+
 // Shorthands for the common calls.
 func (e *env) get(u user, path string) *response {
 	e.t.Helper()

@@ -19,40 +19,30 @@ func TestHeadAnswersAsGetWithoutTheBody(t *testing.T) {
 	t.Parallel()
 	e, u, bot := setupBot(t, map[string]any{"name": "Support"})
 
-	// The operations of openapi.yaml, through the harness that checks answers against it.
-	spec := map[string]string{
-		"Health":       "/healthz",
-		"Readiness":    "/readyz",
-		"Models":       "/api/v1/models",
-		"BotList":      "/api/v1/bots?sort=name",
-		"Bot":          botPath(bot.Id),
-		"StatusEvents": botPath(bot.Id, "/status-events"),
+	// The operations of openapi.yaml, through the harness that checks answers against it, and
+	// the routes outside the spec: documentation and metrics.
+	routes := map[string]request{
+		"Health":        {path: "/healthz", as: &u},
+		"Readiness":     {path: "/readyz", as: &u},
+		"Models":        {path: "/api/v1/models", as: &u},
+		"BotList":       {path: "/api/v1/bots?sort=name", as: &u},
+		"Bot":           {path: botPath(bot.Id), as: &u},
+		"StatusEvents":  {path: botPath(bot.Id, "/status-events"), as: &u},
+		"Document":      {path: "/openapi.yaml"},
+		"DocsPage":      {path: "/docs"},
+		"SwaggerBundle": {path: "/docs/swagger-ui-bundle.js"},
 	}
-	for name, path := range spec {
+	for name, r := range routes {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := e.authzFor(t)
-			get := e.do(request{method: http.MethodGet, path: path, as: &u})
-			head := e.do(request{method: http.MethodHead, path: path, as: &u})
+			get, head := e.authzFor(t).getAndHead(r)
 			headMatchesGet(t, get, head)
-		})
-	}
-	// The routes outside the spec: documentation and metrics.
-	other := map[string]string{
-		"Document":      "/openapi.yaml",
-		"DocsPage":      "/docs",
-		"SwaggerBundle": "/docs/swagger-ui-bundle.js",
-	}
-	for name, path := range other {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			headMatchesGet(t, e.do(request{method: http.MethodGet, path: path}), e.do(request{method: http.MethodHead, path: path}))
 		})
 	}
 	t.Run("Metrics", func(t *testing.T) {
 		t.Parallel()
 		// The metrics change with every request, so only their headers are compared.
-		get, head := e.do(request{method: http.MethodGet, path: "/metrics"}), e.do(request{method: http.MethodHead, path: "/metrics"})
+		get, head := e.authzFor(t).getAndHead(request{path: "/metrics"})
 		require.Equal(t, http.StatusOK, head.code)
 		require.Empty(t, head.body)
 		require.Equal(t, get.header.Get("Content-Type"), head.header.Get("Content-Type"))
@@ -60,6 +50,15 @@ func TestHeadAnswersAsGetWithoutTheBody(t *testing.T) {
 		require.NoError(t, err)
 		require.Positive(t, n)
 	})
+}
+
+// getAndHead sends r as a GET, then as a HEAD.
+func (e *env) getAndHead(r request) (get, head *response) {
+	e.t.Helper()
+	r.method = http.MethodGet
+	get = e.do(r)
+	r.method = http.MethodHead
+	return get, e.do(r)
 }
 
 // headMatchesGet checks a HEAD answer against the GET's.
@@ -93,12 +92,8 @@ func TestHeadIsCheckedLikeGet(t *testing.T) {
 	for name, r := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			e := e.authzFor(t)
-			r.method = http.MethodGet
-			get := e.do(r)
+			get, head := e.authzFor(t).getAndHead(r)
 			require.GreaterOrEqual(t, get.code, 400)
-			r.method = http.MethodHead
-			head := e.do(r)
 			headMatchesGet(t, get, head)
 			require.Equal(t, "application/problem+json", head.header.Get("Content-Type"))
 		})

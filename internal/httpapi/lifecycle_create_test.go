@@ -11,14 +11,8 @@ import (
 func TestCreateBot(t *testing.T) {
 	t.Parallel()
 
-	sent := map[string]any{
-		"name":          "Café support ☕",
-		"description":   "Answers questions about orders and returns.",
-		"model":         "claude-3-haiku",
-		"temperature":   0.7,
-		"system_prompt": "You are a friendly support agent.",
-		"is_public":     true,
-	}
+	sent := lifeFull()
+	sent["is_public"] = true // not the default, so that the answer can only echo it
 
 	t.Run("AnswersCreatedWithLocationAndAStrongETag", func(t *testing.T) {
 		t.Parallel()

@@ -13,13 +13,13 @@ import (
 
 func TestDeleteBot(t *testing.T) {
 	t.Parallel()
+	e := setup(t)
 
 	t.Run("UnconfirmedDeleteIsRefusedWithHowToConfirm", func(t *testing.T) {
 		t.Parallel()
 		for name, query := range map[string]string{"NoConfirm": "", "ConfirmFalse": "?confirm=false"} {
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				e, u, bot := setupBot(t, map[string]any{"name": "Support"})
+			e.run(t, name, func(t *testing.T, e *env, u user) {
+				bot := e.createBot(u, map[string]any{"name": "Support"})
 				p := e.delete(u, botPath(bot.Id)+query, nil).problem(t, http.StatusPreconditionRequired)
 				require.Equal(t, "/problems/confirmation-required", p.Type)
 				require.Contains(t, p.Detail, "If-Match")
@@ -44,9 +44,7 @@ func TestDeleteBot(t *testing.T) {
 			"IfMatchAndFalse": {query: "?confirm=false", ifMatch: func(cur string) string { return cur }},
 		}
 		for name, c := range cases {
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				e, u := setupUser(t)
+			e.run(t, name, func(t *testing.T, e *env, u user) {
 				bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 				var header map[string]string
 				if c.ifMatch != nil {
@@ -70,9 +68,7 @@ func TestDeleteBot(t *testing.T) {
 		}
 	})
 
-	t.Run("StaleIfMatchFailsAndKeepsTheBot", func(t *testing.T) {
-		t.Parallel()
-		e, u := setupUser(t)
+	e.run(t, "StaleIfMatchFailsAndKeepsTheBot", func(t *testing.T, e *env, u user) {
 		bot, created := e.create(u, map[string]any{"name": "Support", "model": "gpt-4o-mini"})
 		require.Equal(t, http.StatusOK, e.put(u, botPath(bot.Id), map[string]any{"temperature": 1}, nil).code)
 		before := lifeLoad(t, e, bot.Id)
@@ -85,9 +81,8 @@ func TestDeleteBot(t *testing.T) {
 		require.Equal(t, http.StatusOK, e.get(u, botPath(bot.Id)).code)
 	})
 
-	t.Run("DeletedBotIsGoneFromEveryOperation", func(t *testing.T) {
-		t.Parallel()
-		e, u, kept := setupBot(t, map[string]any{"name": "Kept"})
+	e.run(t, "DeletedBotIsGoneFromEveryOperation", func(t *testing.T, e *env, u user) {
+		kept := e.createBot(u, map[string]any{"name": "Kept"})
 		bot := e.createBot(u, map[string]any{"name": "Support"})
 		current := e.get(u, botPath(bot.Id)).header.Get("ETag")
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
@@ -121,14 +116,14 @@ func TestDeleteBot(t *testing.T) {
 
 func TestRestoreBot(t *testing.T) {
 	t.Parallel()
+	e := setup(t)
 
-	t.Run("BringsTheBotBackAsItWas", func(t *testing.T) {
-		t.Parallel()
-		e, u, bot := setupBot(t, map[string]any{
+	e.run(t, "BringsTheBotBackAsItWas", func(t *testing.T, e *env, u user) {
+		bot := e.createBot(u, map[string]any{
 			"name": "Support", "description": "Orders.", "model": "claude-3-5-sonnet",
 			"temperature": 0.25, "system_prompt": "Be kind.", "is_public": true,
 		})
-		e.authzFor(t).setStatus("active", "", bot.Id)
+		e.setStatus("active", "", bot.Id)
 		before := e.get(u, botPath(bot.Id))
 		require.Equal(t, http.StatusOK, before.code)
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
@@ -150,10 +145,9 @@ func TestRestoreBot(t *testing.T) {
 		require.Nil(t, lifeLoad(t, e, bot.Id).deletedAt)
 	})
 
-	t.Run("BotThatWasNotActiveComesBackInTraining", func(t *testing.T) {
-		t.Parallel()
-		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
-		e.authzFor(t).setStatus("error", "the provider refused the prompt", bot.Id)
+	e.run(t, "BotThatWasNotActiveComesBackInTraining", func(t *testing.T, e *env, u user) {
+		bot := e.createBot(u, map[string]any{"name": "Support"})
+		e.setStatus("error", "the provider refused the prompt", bot.Id)
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
 
 		res := e.post(u, botPath(bot.Id, "/restore"), nil)
@@ -163,9 +157,8 @@ func TestRestoreBot(t *testing.T) {
 		require.Nil(t, got["status_message"])
 	})
 
-	t.Run("NameTakenMeanwhileConflictsAndTheBotStaysDeleted", func(t *testing.T) {
-		t.Parallel()
-		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
+	e.run(t, "NameTakenMeanwhileConflictsAndTheBotStaysDeleted", func(t *testing.T, e *env, u user) {
+		bot := e.createBot(u, map[string]any{"name": "Support"})
 		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id)+"?confirm=true", nil).code)
 		taker := e.createBot(u, map[string]any{"name": "SUPPORT"})
 
@@ -181,9 +174,8 @@ func TestRestoreBot(t *testing.T) {
 		require.Equal(t, http.StatusOK, e.post(u, botPath(bot.Id, "/restore"), nil).code)
 	})
 
-	t.Run("BotThatIsNotDeletedConflicts", func(t *testing.T) {
-		t.Parallel()
-		e, u, bot := setupBot(t, map[string]any{"name": "Support"})
+	e.run(t, "BotThatIsNotDeletedConflicts", func(t *testing.T, e *env, u user) {
+		bot := e.createBot(u, map[string]any{"name": "Support"})
 		before := lifeLoad(t, e, bot.Id)
 		p := e.post(u, botPath(bot.Id, "/restore"), nil).problem(t, http.StatusConflict)
 		require.Equal(t, "/problems/conflict", p.Type)

@@ -78,6 +78,18 @@ func lifeJSON(t *testing.T, res *response) map[string]any {
 	return m
 }
 
+// lifeFull is a new bot's body with every field set, a new map each time.
+func lifeFull() map[string]any {
+	return map[string]any{
+		"name":          "Café support ☕",
+		"description":   "Answers questions about orders and returns.",
+		"model":         "gpt-4o-mini",
+		"temperature":   0.7,
+		"system_prompt": "You are a friendly support agent.",
+		"is_public":     false,
+	}
+}
+
 // lifeRow is what the bots table holds about a bot, deleted or not.
 type lifeRow struct {
 	name, status  string

@@ -13,22 +13,10 @@ import (
 
 func TestUpdateBot(t *testing.T) {
 	t.Parallel()
+	e := setup(t)
 
-	full := func() map[string]any {
-		return map[string]any{
-			"name":          "Support",
-			"description":   "Answers questions.",
-			"model":         "gpt-4o-mini",
-			"temperature":   0.3,
-			"system_prompt": "Be kind.",
-			"is_public":     false,
-		}
-	}
-
-	t.Run("UnsentFieldsKeepTheirValues", func(t *testing.T) {
-		t.Parallel()
-		e, u := setupUser(t)
-		bot, before := e.create(u, full())
+	e.run(t, "UnsentFieldsKeepTheirValues", func(t *testing.T, e *env, u user) {
+		bot, before := e.create(u, lifeFull())
 
 		res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 1.3}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -42,21 +30,18 @@ func TestUpdateBot(t *testing.T) {
 		require.Equal(t, want, got)
 	})
 
-	t.Run("NullDescriptionClearsIt", func(t *testing.T) {
-		t.Parallel()
-		e, u, bot := setupBot(t, full())
+	e.run(t, "NullDescriptionClearsIt", func(t *testing.T, e *env, u user) {
+		bot := e.createBot(u, lifeFull())
 		res := e.put(u, botPath(bot.Id), map[string]any{"description": nil}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
 		got := lifeJSON(t, e.get(u, botPath(bot.Id)))
 		require.Contains(t, got, "description")
 		require.Nil(t, got["description"])
-		require.Equal(t, "Be kind.", got["system_prompt"])
+		require.Equal(t, "You are a friendly support agent.", got["system_prompt"])
 	})
 
-	t.Run("EveryUpdateChangesTheETagAndMovesUpdatedAtForward", func(t *testing.T) {
-		t.Parallel()
-		e, u := setupUser(t)
-		prev, created := e.create(u, full())
+	e.run(t, "EveryUpdateChangesTheETagAndMovesUpdatedAtForward", func(t *testing.T, e *env, u user) {
+		prev, created := e.create(u, lifeFull())
 		tags := []string{lifeETag(t, created)}
 
 		// The last update sets the name it already has: still an update, so still a new ETag.
@@ -96,12 +81,11 @@ func TestUpdateBot(t *testing.T) {
 			"NewDescriptionKeepsItActive":              {map[string]any{"description": "Other."}, false},
 			"ClearedDescriptionKeepsItActive":          {map[string]any{"description": nil}, false},
 			"SameModelKeepsItActive":                   {map[string]any{"model": "gpt-4o-mini"}, false},
-			"SameSystemPromptKeepsItActive":            {map[string]any{"system_prompt": "Be kind."}, false},
+			"SameSystemPromptKeepsItActive":            {map[string]any{"system_prompt": "You are a friendly support agent."}, false},
 		}
 		for name, c := range cases {
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				e, u, bot := setupBot(t, full())
+			e.run(t, name, func(t *testing.T, e *env, u user) {
+				bot := e.createBot(u, lifeFull())
 				e.authzFor(t).setStatus("active", "trained on the latest prompt", bot.Id)
 
 				res := e.put(u, botPath(bot.Id), c.body, nil)

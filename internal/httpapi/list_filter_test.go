@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/api"
@@ -121,10 +120,14 @@ func lstSortName(sort string) string {
 	return camel(sort) + "Ascending"
 }
 
+// A search finds the caller's bots whose name or description holds the text: %, _ and \ are
+// read as themselves, and case is ignored in the sense of Unicode full case folding, as are
+// invisible characters. Each case searches the bots of one of two users: literal's, for how
+// the text is read, and folded's, for how names and descriptions are folded.
 func TestListSearch(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	u, other := newUser(t), newUser(t)
+	literal, folded, other := newUser(t), newUser(t), newUser(t)
 	for _, b := range []map[string]any{
 		{"name": "100% sure"},
 		{"name": "100 percent"},
@@ -136,83 +139,64 @@ func TestListSearch(t *testing.T) {
 		{"name": "Éclair"},
 		{"name": "Plain", "description": "Nothing special"},
 	} {
-		e.createBot(u, b)
+		e.createBot(literal, b)
+	}
+	for _, b := range []map[string]any{
+		{"name": "Straße helper"},
+		{"name": "ΟΔΟΣ guide"},
+		{"name": "Cafe\u0301 finder"},
+		{"name": "Micro", "description": "Measures in \u00b5m"},
+		{"name": "Sale", "description": "100% off, SALE_2026"},
+		{"name": "Thousand", "description": "1000 items"},
+		{"name": "Hidden", "description": "Sup\u200bport desk"},
+	} {
+		e.createBot(folded, b)
 	}
 	// Another user's matching bots, even public ones, are never found.
 	e.createBot(other, map[string]any{"name": "100% sure", "is_public": true})
 	e.createBot(other, map[string]any{"name": "a_b", "is_public": true})
 
-	cases := []struct {
-		name, q string
-		want    []string
+	for name, c := range map[string]struct {
+		as   user
+		q    string
+		want []string
 	}{
-		{"UpperCaseFindsMixedCaseName", "SUPP", []string{"Support bot"}},
-		{"WordOnlyInTheDescription", "ZEBRA", []string{"Notes"}},
-		{"SubstringInTheMiddle", "ort b", []string{"Support bot"}},
-		{"PercentIsLiteral", "%", []string{"100% sure"}},
-		{"PercentInsideTextIsLiteral", "0% s", []string{"100% sure"}},
-		{"PercentDoesNotMatchAnything", "%sure", nil},
-		{"UnderscoreIsLiteral", "_", []string{"a_b"}},
-		{"UnderscoreDoesNotMatchAnyCharacter", "a_b", []string{"a_b"}},
-		{"UnderscoreIgnoringCase", "A_B", []string{"a_b"}},
-		{"BackslashIsLiteral", `\`, []string{`back\slash`}},
-		{"BackslashBeforeALetterIsLiteral", `k\s`, []string{`back\slash`}},
-		{"CommonPrefix", "100", []string{"100 percent", "100% sure"}},
-		{"MultibyteIgnoringCase", "éCL", []string{"Éclair"}},
-		{"NoMatch", "nothing here", nil},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+		"UpperCaseFindsMixedCaseName":        {literal, "SUPP", []string{"Support bot"}},
+		"WordOnlyInTheDescription":           {literal, "ZEBRA", []string{"Notes"}},
+		"SubstringInTheMiddle":               {literal, "ort b", []string{"Support bot"}},
+		"PercentIsLiteral":                   {literal, "%", []string{"100% sure"}},
+		"PercentInsideTextIsLiteral":         {literal, "0% s", []string{"100% sure"}},
+		"PercentDoesNotMatchAnything":        {literal, "%sure", nil},
+		"UnderscoreIsLiteral":                {literal, "_", []string{"a_b"}},
+		"UnderscoreDoesNotMatchAnyCharacter": {literal, "a_b", []string{"a_b"}},
+		"UnderscoreIgnoringCase":             {literal, "A_B", []string{"a_b"}},
+		"BackslashIsLiteral":                 {literal, `\`, []string{`back\slash`}},
+		"BackslashBeforeALetterIsLiteral":    {literal, `k\s`, []string{`back\slash`}},
+		"CommonPrefix":                       {literal, "100", []string{"100 percent", "100% sure"}},
+		"MultibyteIgnoringCase":              {literal, "éCL", []string{"Éclair"}},
+		"NoMatch":                            {literal, "nothing here", nil},
+		"SharpSIsDoubleS":                    {folded, "STRASSE", []string{"Straße helper"}},
+		"FinalSigma":                         {folded, "οδος", []string{"ΟΔΟΣ guide"}},
+		"DecomposedAccentFindsComposed":      {folded, "CAFE\u0301", []string{"Café finder"}},
+		"ComposedAccentFindsComposed":        {folded, "caf\u00e9", []string{"Café finder"}},
+		"GreekMuFindsMicroSign":              {folded, "\u03bcm", []string{"Micro"}},
+		"InvisibleCharactersAreIgnored":      {folded, "support", []string{"Hidden"}},
+		"PercentInADescriptionIsLiteral":     {folded, "100%", []string{"Sale"}},
+		"UnderscoreInADescriptionIsLiteral":  {folded, "e_2", []string{"Sale"}},
+		"ShortTextStillMatches":              {folded, "ΟΣ", []string{"ΟΔΟΣ guide"}},
+	} {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			list := lstList(e.authzFor(t), u, url.Values{"q": {c.q}})
+			list := lstList(e.authzFor(t), c.as, url.Values{"q": {c.q}, "sort": {"name"}})
 			require.Equal(t, c.want, lstNames(list.Items), "q=%q", c.q)
 			require.Equal(t, int64(len(c.want)), list.Total)
 			for _, b := range list.Items {
-				require.Equal(t, u.id, b.OwnerId)
+				require.Equal(t, c.as.id, b.OwnerId)
 			}
 		})
 	}
-}
-
-func TestListShowsOnlyTheCallersLiveBots(t *testing.T) {
-	t.Parallel()
-	e := setup(t)
-	u, other := newUser(t), newUser(t)
-	one := e.createBot(u, map[string]any{"name": "Mine one"})
-	two := e.createBot(u, map[string]any{"name": "Mine two", "is_public": true})
-	three := e.createBot(u, map[string]any{"name": "Mine three"})
-	theirPublic := e.createBot(other, map[string]any{"name": "Mine one", "is_public": true})
-	theirPrivate := e.createBot(other, map[string]any{"name": "Theirs"})
-
-	list := lstList(e, u, nil)
-	require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id, three.Id}, lstIDs(list.Items))
-	require.Equal(t, int64(3), list.Total)
-	require.ElementsMatch(t, []uuid.UUID{theirPublic.Id, theirPrivate.Id}, lstIDs(lstList(e, other, nil).Items))
-
-	public := lstList(e, u, url.Values{"is_public": {"true"}})
-	require.Equal(t, []uuid.UUID{two.Id}, lstIDs(public.Items), "another user's public bot is not the caller's")
-	require.Equal(t, int64(1), public.Total)
-
-	named := lstList(e, u, url.Values{"q": {"Mine one"}})
-	require.Equal(t, []uuid.UUID{one.Id}, lstIDs(named.Items))
-
-	res := e.delete(u, botPath(three.Id)+"?confirm=true", nil)
-	require.Equal(t, http.StatusOK, res.code, string(res.body))
-	list = lstList(e, u, nil)
-	require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id}, lstIDs(list.Items), "a deleted bot leaves the list")
-	require.Equal(t, int64(2), list.Total)
-	searched := lstList(e, u, url.Values{"q": {"three"}})
-	require.Empty(t, searched.Items)
-	require.Equal(t, int64(0), searched.Total)
-	training := lstList(e, u, url.Values{"status": {"training"}, "is_public": {"false"}})
-	require.Equal(t, []uuid.UUID{one.Id}, lstIDs(training.Items))
-	require.Equal(t, int64(1), training.Total)
-
-	res = e.post(u, botPath(three.Id, "/restore"), nil)
-	require.Equal(t, http.StatusOK, res.code, string(res.body))
-	list = lstList(e, u, nil)
-	require.ElementsMatch(t, []uuid.UUID{one.Id, two.Id, three.Id}, lstIDs(list.Items), "a restored bot comes back")
-	require.Equal(t, int64(3), list.Total)
-	searched = lstList(e, u, url.Values{"q": {"three"}})
-	require.Equal(t, []uuid.UUID{three.Id}, lstIDs(searched.Items))
+	t.Run("ASearchTextOfOnlyInvisibleCharactersIsRefused", func(t *testing.T) {
+		t.Parallel()
+		valNamesOnly(t, e.authzFor(t).get(literal, "/api/v1/bots?q="+url.QueryEscape("\u200b\ufeff")), "query", "q")
+	})
 }

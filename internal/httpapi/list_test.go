@@ -284,52 +284,121 @@ func TestListPageBounds(t *testing.T) {
 	}
 }
 
-func TestListRefusesOutOfRangeParameters(t *testing.T) {
+// The bounds of the list's query parameters are checked and named; text that no column
+// could hold is unreadable; the edges of each range are accepted.
+func TestListQueryParameters(t *testing.T) {
 	t.Parallel()
-	e, u := setupUser(t)
-	e.createBot(u, map[string]any{"name": "Only"})
-
+	e := setup(t)
+	owner := newUser(t)
+	e.createBot(owner, map[string]any{"name": "Support", "description": "help desk"})
 	cases := []struct {
-		name, param, value string
+		name  string
+		query string
+		field string // the query parameter a 422 names; "" means accepted
+		bad   bool   // 400 bad-request
+		total int64  // the page's total when accepted
+		items int    // the page's length when accepted
 	}{
-		{"NegativeSkip", "skip", "-1"},
-		{"SkipOverTheMaximum", "skip", "1000000001"},
-		{"SkipThatIsNotANumber", "skip", "ten"},
-		{"HugeSkip", "skip", "99999999999999999999999999"},
-		{"LimitOfZero", "limit", "0"},
-		{"NegativeLimit", "limit", "-5"},
-		{"LimitOverAHundred", "limit", "101"},
-		{"FractionalLimit", "limit", "1.5"},
-		{"UnknownSort", "sort", "size"},
-		{"SortInUpperCase", "sort", "NAME"},
-		{"UnknownStatus", "status", "deleted"},
-		{"IsPublicThatIsNotABoolean", "is_public", "yes"},
-		{"QOver200Characters", "q", strings.Repeat("日", 201)},
-		{"ModelOver100Characters", "model", strings.Repeat("é", 101)},
+		{name: "LimitOfZeroIsRefused", query: "limit=0", field: "limit"},
+		{name: "LimitOfOneHundredAndOneIsRefused", query: "limit=101", field: "limit"},
+		{name: "NegativeLimitIsRefused", query: "limit=-1", field: "limit"},
+		{name: "QMatchingTheDescriptionIsAccepted", query: "q=HELP", total: 1, items: 1},
+		{name: "LimitInExponentNotationIsRefused", query: "limit=1e99", field: "limit"},
+		{name: "FractionalLimitIsRefused", query: "limit=1.5", field: "limit"},
+		{name: "NonNumericLimitIsRefused", query: "limit=abc", field: "limit"},
+		{name: "LimitBeyondAnyIntegerIsRefused", query: "limit=99999999999999999999", field: "limit"},
+		{name: "EmptyLimitIsRefused", query: "limit=", field: "limit"},
+		{name: "LimitOfMinusFiveIsRefused", query: "limit=-5", field: "limit"},
+		{name: "NegativeSkipIsRefused", query: "skip=-1", field: "skip"},
+		{name: "NonNumericSkipIsRefused", query: "skip=abc", field: "skip"},
+		{name: "HugeSkipIsRefused", query: "skip=99999999999999999999", field: "skip"},
+		{name: "SkipJustOverItsMaximumIsRefused", query: "skip=1000000001", field: "skip"},
+		{name: "SkipThatIsAWordIsRefused", query: "skip=ten", field: "skip"},
+		{name: "SkipOfTwentySixDigitsIsRefused", query: "skip=99999999999999999999999999", field: "skip"},
+		{name: "UnknownSortIsRefused", query: "sort=bogus", field: "sort"},
+		{name: "SortByAnUnlistedColumnIsRefused", query: "sort=owner_id", field: "sort"},
+		{name: "SortBySizeIsRefused", query: "sort=size", field: "sort"},
+		{name: "SortInUpperCaseIsRefused", query: "sort=NAME", field: "sort"},
+		{name: "UnknownStatusIsRefused", query: "status=bogus", field: "status"},
+		{name: "StatusDifferingOnlyInCaseIsRefused", query: "status=ACTIVE", field: "status"},
+		{name: "DeletedStatusIsRefused", query: "status=deleted", field: "status"},
+		{name: "IsPublicMaybeIsRefused", query: "is_public=maybe", field: "is_public"},
+		{name: "IsPublicYesIsRefused", query: "is_public=yes", field: "is_public"},
+		{name: "QOfTwoHundredAndOneCharactersIsRefused", query: "q=" + url.QueryEscape(strings.Repeat("é", 201)), field: "q"},
+		{name: "QOfTwoHundredAndOneCJKCharactersIsRefused", query: "q=" + url.QueryEscape(strings.Repeat("日", 201)), field: "q"},
+		{name: "EmptyQIsRefused", query: "q=", field: "q"},
+		{name: "EmptyModelIsRefused", query: "model=", field: "model"},
+		{name: "ModelOfOneHundredAndOneCharactersIsRefused", query: "model=" + strings.Repeat("m", 101), field: "model"},
+		{name: "ModelOfOneHundredAndOneMultibyteCharactersIsRefused", query: "model=" + url.QueryEscape(strings.Repeat("é", 101)), field: "model"},
+		{name: "InvalidUtf8InQIsBadRequest", query: "q=%FF", bad: true},
+		{name: "InvalidUtf8InAParameterNameIsBadRequest", query: "%FF=1", bad: true},
+		{name: "NulInQIsBadRequest", query: "q=%00", bad: true},
+		{name: "NulInModelIsBadRequest", query: "model=gpt%00", bad: true},
+		{name: "LimitOfOneIsAccepted", query: "limit=1", total: 1, items: 1},
+		{name: "LimitOfOneHundredIsAccepted", query: "limit=100", total: 1, items: 1},
+		{name: "SkipOfZeroIsAccepted", query: "skip=0", total: 1, items: 1},
+		{name: "SkipAtItsMaximumIsAccepted", query: "skip=1000000000", total: 1, items: 0},
+		{name: "QOfTwoHundredMultibyteCharactersIsAccepted", query: "q=" + url.QueryEscape(strings.Repeat("é", 200)), total: 0, items: 0},
+		{name: "QOfTwoHundredCJKCharactersIsAccepted", query: "q=" + url.QueryEscape(strings.Repeat("日", 200)), total: 0, items: 0},
+		{name: "ModelOfOneHundredMultibyteCharactersIsAccepted", query: "model=" + url.QueryEscape(strings.Repeat("é", 100)), total: 0, items: 0},
+		{name: "DescendingNameSortIsAccepted", query: "sort=-name", total: 1, items: 1},
+		{name: "IsPublicFalseIsAccepted", query: "is_public=false", total: 1, items: 1},
+		{name: "StatusTrainingIsAccepted", query: "status=training", total: 1, items: 1},
 	}
 	for _, c := range cases {
-		t.Run(c.name+"IsRefused", func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			res := e.authzFor(t).get(u, "/api/v1/bots?"+url.Values{c.param: {c.value}}.Encode())
-			p := res.problem(t, http.StatusUnprocessableEntity)
-			require.Equal(t, "/problems/validation", p.Type)
-			require.Equal(t, []string{"query:" + c.param}, fieldsOf(p))
+			res := e.get(owner, "/api/v1/bots?"+c.query)
+			switch {
+			case c.bad:
+				valProblem(t, res, http.StatusBadRequest, valTypeBadRequest)
+			case c.field != "":
+				require.Equal(t, []string{"query:" + c.field}, fieldsOf(valNamesOnly(t, res, "query", c.field)))
+			default:
+				require.Equal(t, http.StatusOK, res.code, string(res.body))
+				list := decoded[api.BotList](t, res)
+				require.Equal(t, c.total, list.Total)
+				require.Len(t, list.Items, c.items)
+			}
 		})
 	}
-	accepted := []struct {
-		name, param, value string
-	}{
-		{"QOf200Characters", "q", strings.Repeat("日", 200)},
-		{"ModelOf100Characters", "model", strings.Repeat("é", 100)},
-	}
-	for _, c := range accepted {
-		t.Run(c.name+"IsAccepted", func(t *testing.T) {
-			t.Parallel()
-			list := lstList(e.authzFor(t), u, url.Values{c.param: {c.value}})
-			require.Empty(t, list.Items)
-			require.Equal(t, int64(0), list.Total)
-		})
-	}
+	t.Run("SeveralBadParametersAreAllNamed", func(t *testing.T) {
+		t.Parallel()
+		res := e.get(owner, "/api/v1/bots?limit=0&skip=-1&sort=bogus&status=bogus&is_public=maybe")
+		p := valProblem(t, res, http.StatusUnprocessableEntity, valTypeValidation)
+		require.ElementsMatch(t, []string{"query:limit", "query:skip", "query:sort", "query:status", "query:is_public"}, fieldsOf(p))
+	})
+	t.Run("DefaultsAreEchoedInThePage", func(t *testing.T) {
+		t.Parallel()
+		list := lstList(e.authzFor(t), owner, nil)
+		require.Equal(t, int32(0), list.Skip)
+		require.Equal(t, int32(20), list.Limit)
+		require.Equal(t, int64(1), list.Total)
+	})
+	t.Run("AVeryLongQueryStringOfJunkParametersNeverFailsTheServer", func(t *testing.T) {
+		t.Parallel()
+		var q strings.Builder
+		for i := range 20000 {
+			fmt.Fprintf(&q, "junk%d=%d&", i, i)
+		}
+		q.WriteString("limit=5")
+		res := e.get(owner, "/api/v1/bots?"+q.String())
+		require.Less(t, res.code, 500, string(res.body))
+		if res.code != http.StatusOK {
+			valClientError(t, res)
+			return
+		}
+		list := decoded[api.BotList](t, res)
+		require.Equal(t, int64(1), list.Total)
+	})
+	t.Run("RepeatedJunkValuesOfOneParameterNeverFailTheServer", func(t *testing.T) {
+		t.Parallel()
+		res := e.get(owner, "/api/v1/bots?"+strings.Repeat("limit=5&", 5000)+"limit=abc")
+		require.Less(t, res.code, 500, string(res.body))
+		if res.code != http.StatusOK {
+			valClientError(t, res)
+		}
+	})
 }
 
 // The unfiltered total of a list comes from a counter kept by a trigger; whatever happens to

@@ -35,29 +35,21 @@ func TestNamesThatLookTheSameAreOneName(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	for _, c := range namTwins {
-		t.Run("Create"+c.name+"IsTaken", func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "Create"+c.name+"IsTaken", func(t *testing.T, e *env, u user) {
 			e.createBot(u, map[string]any{"name": c.first})
 			namTaken(t, e.post(u, "/api/v1/bots", map[string]any{"name": c.second, "model": "gpt-4o"}))
 			require.Equal(t, 1, valBotsOf(t, e, u.id))
 		})
-		t.Run("RenameTo"+c.name+"IsTaken", func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "RenameTo"+c.name+"IsTaken", func(t *testing.T, e *env, u user) {
 			e.createBot(u, map[string]any{"name": c.first})
 			other := e.createBot(u, map[string]any{"name": "Other"})
 			namTaken(t, e.put(u, botPath(other.Id), map[string]any{"name": c.second}, nil))
 		})
-		t.Run("DuplicateNamed"+c.name+"IsTaken", func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "DuplicateNamed"+c.name+"IsTaken", func(t *testing.T, e *env, u user) {
 			src := e.createBot(u, map[string]any{"name": c.first})
 			namTaken(t, e.post(u, botPath(src.Id, "/duplicate"), map[string]any{"name": c.second}))
 		})
-		t.Run("RestoreOf"+c.name+"IsTaken", func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "RestoreOf"+c.name+"IsTaken", func(t *testing.T, e *env, u user) {
 			deleted := e.createBot(u, map[string]any{"name": c.first})
 			require.Equal(t, http.StatusOK, e.delete(u, botPath(deleted.Id)+"?confirm=true", nil).code)
 			e.createBot(u, map[string]any{"name": c.second})
@@ -70,9 +62,7 @@ func TestNamesThatLookTheSameAreOneName(t *testing.T) {
 		e.createBot(newUser(t), map[string]any{"name": "Straße"})
 		e.createBot(newUser(t), map[string]any{"name": "STRASSE"})
 	})
-	t.Run("RenamingABotToItsOwnNameInAnotherFormIsAllowed", func(t *testing.T) {
-		t.Parallel()
-		e, u := e.authzFor(t), newUser(t)
+	e.run(t, "RenamingABotToItsOwnNameInAnotherFormIsAllowed", func(t *testing.T, e *env, u user) {
 		bot := e.createBot(u, map[string]any{"name": "Straße"})
 		res := e.put(u, botPath(bot.Id), map[string]any{"name": "STRASSE"}, nil)
 		require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -107,23 +97,17 @@ func TestNamesThatHideOrReorderTextAreRefused(t *testing.T) {
 		{"OnlyByteOrderMarkAndSpaces", " \ufeff "},
 		{"OnlyUnicodeWhitespace", "\u00a0\u2003\u3000"},
 	} {
-		t.Run("Create"+c.name, func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "Create"+c.name, func(t *testing.T, e *env, u user) {
 			valNamesOnly(t, e.post(u, "/api/v1/bots", map[string]any{"name": c.value, "model": "gpt-4o"}), "body", "name")
 			require.Zero(t, valBotsOf(t, e, u.id))
 		})
-		t.Run("Rename"+c.name, func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "Rename"+c.name, func(t *testing.T, e *env, u user) {
 			bot := e.createBot(u, map[string]any{"name": "Kept"})
 			valNamesOnly(t, e.put(u, botPath(bot.Id), map[string]any{"name": c.value}, nil), "body", "name")
 			res := e.get(u, botPath(bot.Id))
 			require.Equal(t, "Kept", valRepresentation(t, res).Name)
 		})
-		t.Run("DuplicateNamed"+c.name, func(t *testing.T) {
-			t.Parallel()
-			e, u := e.authzFor(t), newUser(t)
+		e.run(t, "DuplicateNamed"+c.name, func(t *testing.T, e *env, u user) {
 			src := e.createBot(u, map[string]any{"name": "Source"})
 			valNamesOnly(t, e.post(u, botPath(src.Id, "/duplicate"), map[string]any{"name": c.value}), "body", "name")
 			require.Equal(t, 1, valBotsOf(t, e, u.id))
@@ -141,18 +125,14 @@ func namSetLegacyName(t *testing.T, e *env, id uuid.UUID, name, fold string) {
 func TestDefaultCopyNamesFollowTheNameRules(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	t.Run("ACopyNameTakenInAnotherCaseIsSkipped", func(t *testing.T) {
-		t.Parallel()
-		e, u := e.authzFor(t), newUser(t)
+	e.run(t, "ACopyNameTakenInAnotherCaseIsSkipped", func(t *testing.T, e *env, u user) {
 		src := e.createBot(u, map[string]any{"name": "Straße"})
 		e.createBot(u, map[string]any{"name": "STRASSE (COPY)"})
 		res := e.post(u, botPath(src.Id, "/duplicate"), nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
 		require.Equal(t, "Straße (copy 2)", valRepresentation(t, res).Name)
 	})
-	t.Run("ACopyOfALegacyNameDropsWhatHidesOrReordersText", func(t *testing.T) {
-		t.Parallel()
-		e, u := e.authzFor(t), newUser(t)
+	e.run(t, "ACopyOfALegacyNameDropsWhatHidesOrReordersText", func(t *testing.T, e *env, u user) {
 		src := e.createBot(u, map[string]any{"name": "Placeholder"})
 		namSetLegacyName(t, e, src.Id, "invoice\u202egpj\x1b.exe", "invoice\u202egpj\x1b.exe")
 		res := e.post(u, botPath(src.Id, "/duplicate"), nil)
@@ -167,48 +147,6 @@ func TestDefaultCopyNamesFollowTheNameRules(t *testing.T) {
 		res := e.post(u, botPath(src.Id, "/duplicate"), nil)
 		require.Equal(t, http.StatusCreated, res.code, string(res.body))
 		require.Equal(t, "Caf\u00e9 (copy)", valRepresentation(t, res).Name)
-	})
-}
-
-func TestSearchMatchesFoldedNamesAndDescriptions(t *testing.T) {
-	t.Parallel()
-	e, u := setupUser(t)
-	for _, b := range []map[string]any{
-		{"name": "Straße helper"},
-		{"name": "ΟΔΟΣ guide"},
-		{"name": "Cafe\u0301 finder"},
-		{"name": "Micro", "description": "Measures in \u00b5m"},
-		{"name": "Sale", "description": "100% off, SALE_2026"},
-		{"name": "Thousand", "description": "1000 items"},
-		{"name": "Hidden", "description": "Sup\u200bport desk"},
-	} {
-		e.createBot(u, b)
-	}
-	for _, c := range []struct {
-		name, q string
-		want    []string
-	}{
-		{"SharpSIsDoubleS", "STRASSE", []string{"Straße helper"}},
-		{"FinalSigma", "οδος", []string{"ΟΔΟΣ guide"}},
-		{"DecomposedAccentFindsComposed", "CAFE\u0301", []string{"Café finder"}},
-		{"ComposedAccentFindsComposed", "caf\u00e9", []string{"Café finder"}},
-		{"GreekMuFindsMicroSign", "\u03bcm", []string{"Micro"}},
-		{"InvisibleCharactersAreIgnored", "support", []string{"Hidden"}},
-		{"PercentIsLiteral", "100%", []string{"Sale"}},
-		{"UnderscoreIsLiteral", "e_2", []string{"Sale"}},
-		{"ShortTextStillMatches", "ΟΣ", []string{"ΟΔΟΣ guide"}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			page := lstList(e.authzFor(t), u, url.Values{"q": {c.q}, "sort": {"name"}})
-			require.Equal(t, c.want, lstNames(page.Items))
-			require.Equal(t, len(c.want), int(page.Total))
-		})
-	}
-	t.Run("ASearchTextOfOnlyInvisibleCharactersIsRefused", func(t *testing.T) {
-		t.Parallel()
-		e := e.authzFor(t)
-		valNamesOnly(t, e.get(u, "/api/v1/bots?q="+url.QueryEscape("\u200b\ufeff")), "query", "q")
 	})
 }
 
@@ -274,6 +212,25 @@ func TestBotsWhoseNamesClashedWhenFoldingBeganStayUsable(t *testing.T) {
 	})
 }
 
+// nameRace runs one subtest a spelling: on a server of its own, a user sends at once the n
+// requests that send makes of the spelling's names, one for each i; then check looks at what
+// the winner, which nameRaceWinner finds, left behind.
+func nameRace(t *testing.T, spellings map[string]func(i int) string, n, won int,
+	send func(e *env, u user, name string, i int) request, check func(t *testing.T, e *env, u user, winner api.BotResponse)) {
+	t.Helper()
+	for label, spell := range spellings {
+		t.Run(label, func(t *testing.T) {
+			t.Parallel()
+			e, u := setupUser(t)
+			reqs := make([]request, n)
+			for i := range reqs {
+				reqs[i] = send(e, u, spell(i), i)
+			}
+			check(t, e, u, nameRaceWinner(t, e.race(reqs), won))
+		})
+	}
+}
+
 // nameRaceWinner checks that exactly one of raced responses (already checked against the
 // spec) has status won and every other is a name-taken 409, and returns the winner's bot.
 func nameRaceWinner(t *testing.T, out []*response, won int) api.BotResponse {
@@ -312,26 +269,20 @@ func TestConcurrentCreatesWithOneName(t *testing.T) {
 			return b.String()
 		},
 	}
-	for name, spell := range spellings {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			e, u := setupUser(t)
-			var reqs []request
-			for i := range 30 {
-				reqs = append(reqs, request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: map[string]any{"name": spell(i), "model": "gpt-4o-mini"}})
-			}
-			winner := nameRaceWinner(t, e.race(reqs), http.StatusCreated)
-			var rows int
-			var stored uuid.UUID
-			require.NoError(t, e.pool.QueryRow(context.Background(),
-				`SELECT count(*) OVER (), id FROM bots WHERE owner_id = $1`, u.id).Scan(&rows, &stored))
-			require.Equal(t, 1, rows, "the losers left no row behind")
-			require.Equal(t, winner.Id, stored)
-			list := lstList(e, u, nil)
-			require.Equal(t, int64(1), list.Total)
-			require.Equal(t, []uuid.UUID{winner.Id}, lstIDs(list.Items))
-		})
+	create := func(_ *env, u user, name string, _ int) request {
+		return request{method: http.MethodPost, path: "/api/v1/bots", as: &u, body: map[string]any{"name": name, "model": "gpt-4o-mini"}}
 	}
+	nameRace(t, spellings, 30, http.StatusCreated, create, func(t *testing.T, e *env, u user, winner api.BotResponse) {
+		var rows int
+		var stored uuid.UUID
+		require.NoError(t, e.pool.QueryRow(context.Background(),
+			`SELECT count(*) OVER (), id FROM bots WHERE owner_id = $1`, u.id).Scan(&rows, &stored))
+		require.Equal(t, 1, rows, "the losers left no row behind")
+		require.Equal(t, winner.Id, stored)
+		list := lstList(e, u, nil)
+		require.Equal(t, int64(1), list.Total)
+		require.Equal(t, []uuid.UUID{winner.Id}, lstIDs(list.Items))
+	})
 }
 
 func TestConcurrentRenamesToOneName(t *testing.T) {
@@ -342,42 +293,37 @@ func TestConcurrentRenamesToOneName(t *testing.T) {
 			return []string{"Renamed", "RENAMED", "renamed", "reNAMED", "ReNaMeD"}[i%5]
 		},
 	}
-	for name, spell := range spellings {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			e, u := setupUser(t)
-			var reqs []request
-			for i := range 10 {
-				bot := e.createBot(u, map[string]any{"name": fmt.Sprintf("Bot %d", i)})
-				reqs = append(reqs, request{method: http.MethodPut, path: botPath(bot.Id), as: &u, body: map[string]any{"name": spell(i)}})
-			}
-			winner := nameRaceWinner(t, e.race(reqs), http.StatusOK)
-			require.Equal(t, "renamed", strings.ToLower(winner.Name))
-
-			// The losers keep their names and versions: a refused rename writes nothing.
-			pgRows, err := e.pool.Query(context.Background(),
-				`SELECT id, name, version FROM bots WHERE owner_id = $1 AND deleted_at IS NULL`, u.id)
-			require.NoError(t, err)
-			renamed := 0
-			for pgRows.Next() {
-				var id uuid.UUID
-				var name string
-				var version int64
-				require.NoError(t, pgRows.Scan(&id, &name, &version))
-				if id == winner.Id {
-					renamed++
-					require.Equal(t, winner.Name, name)
-					require.Equal(t, int64(2), version)
-					continue
-				}
-				require.True(t, strings.HasPrefix(name, "Bot "), "bot %s was renamed to %q", id, name)
-				require.Equal(t, int64(1), version, "bot %s changed", id)
-			}
-			require.NoError(t, pgRows.Err())
-			require.Equal(t, 1, renamed)
-			list := lstList(e, u, url.Values{"q": {"renamed"}})
-			require.Equal(t, int64(1), list.Total)
-			require.Equal(t, []uuid.UUID{winner.Id}, lstIDs(list.Items))
-		})
+	// Each user has ten bots, "Bot 0" to "Bot 9", which all try to take the name at once.
+	rename := func(e *env, u user, name string, i int) request {
+		bot := e.createBot(u, map[string]any{"name": fmt.Sprintf("Bot %d", i)})
+		return request{method: http.MethodPut, path: botPath(bot.Id), as: &u, body: map[string]any{"name": name}}
 	}
+	nameRace(t, spellings, 10, http.StatusOK, rename, func(t *testing.T, e *env, u user, winner api.BotResponse) {
+		require.Equal(t, "renamed", strings.ToLower(winner.Name))
+
+		// The losers keep their names and versions: a refused rename writes nothing.
+		pgRows, err := e.pool.Query(context.Background(),
+			`SELECT id, name, version FROM bots WHERE owner_id = $1 AND deleted_at IS NULL`, u.id)
+		require.NoError(t, err)
+		renamed := 0
+		for pgRows.Next() {
+			var id uuid.UUID
+			var name string
+			var version int64
+			require.NoError(t, pgRows.Scan(&id, &name, &version))
+			if id == winner.Id {
+				renamed++
+				require.Equal(t, winner.Name, name)
+				require.Equal(t, int64(2), version)
+				continue
+			}
+			require.True(t, strings.HasPrefix(name, "Bot "), "bot %s was renamed to %q", id, name)
+			require.Equal(t, int64(1), version, "bot %s changed", id)
+		}
+		require.NoError(t, pgRows.Err())
+		require.Equal(t, 1, renamed)
+		list := lstList(e, u, url.Values{"q": {"renamed"}})
+		require.Equal(t, int64(1), list.Total)
+		require.Equal(t, []uuid.UUID{winner.Id}, lstIDs(list.Items))
+	})
 }

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -63,26 +62,33 @@ func openStream(t *testing.T, srv *httptest.Server, u user, id uuid.UUID, header
 	return res, events, cancel
 }
 
+// nextEvent reads events until one that match accepts, and returns it; the test fails if the
+// stream ends first, or if none comes in the time waitUntil gives.
+func nextEvent(t *testing.T, events <-chan sse, what string, match func(sse) bool) sse {
+	t.Helper()
+	var got sse
+	waitUntil(t, what, func() bool {
+		select {
+		case ev, ok := <-events:
+			require.True(t, ok, "the stream ended before %s", what)
+			got = ev
+			return match(ev)
+		default:
+			return false
+		}
+	})
+	return got
+}
+
 // nextStatus returns the next status event, skipping heartbeats.
 func nextStatus(t *testing.T, events <-chan sse) (sse, api.StatusEvent) {
 	t.Helper()
-	timeout := time.After(15 * time.Second)
-	for {
-		select {
-		case ev, ok := <-events:
-			require.True(t, ok, "the stream ended")
-			if ev.comment != "" {
-				continue
-			}
-			var se api.StatusEvent
-			if ev.event == "status" {
-				require.NoError(t, json.Unmarshal([]byte(ev.data), &se))
-			}
-			return ev, se
-		case <-timeout:
-			t.Fatal("no status event came")
-		}
+	ev := nextEvent(t, events, "a status event comes", func(ev sse) bool { return ev.comment == "" })
+	var se api.StatusEvent
+	if ev.event == "status" {
+		require.NoError(t, json.Unmarshal([]byte(ev.data), &se))
 	}
+	return ev, se
 }
 
 // watch opens a status stream of bot for u and reads its first event, the current status.
@@ -144,17 +150,7 @@ func TestStatusStreamSendsHeartbeats(t *testing.T) {
 	t.Parallel()
 	_, srv, u, bot := setupStream(t, map[string]any{"name": "Quiet"})
 	events, _ := watch(t, srv, u, bot.Id)
-	timeout := time.After(15 * time.Second)
-	for {
-		select {
-		case ev := <-events:
-			if ev.comment == "heartbeat" {
-				return
-			}
-		case <-timeout:
-			t.Fatal("no heartbeat came")
-		}
-	}
+	nextEvent(t, events, "a heartbeat comes", func(ev sse) bool { return ev.comment == "heartbeat" })
 }
 
 func TestStatusStreamResumesAfterLastEventID(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -327,31 +326,38 @@ func (g *gateTrainer) Prepare(ctx context.Context, bot bots.Configuration) (trai
 	return training.Prepared{}, g.first
 }
 
-func waitClosed(t *testing.T, ch <-chan struct{}) {
+// setupHeldTraining starts a server whose trainer is a newGateTrainer(first), and a user's bot
+// of that name whose training has started and is held until gate.release is closed.
+func setupHeldTraining(t *testing.T, first error, name string) (e *env, u user, bot api.BotResponse, gate *gateTrainer) {
 	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(15 * time.Second):
-		t.Fatal("timed out")
-	}
+	gate = newGateTrainer(first)
+	e = setupTraining(t, gate, testTraining)
+	u = newUser(t)
+	bot = e.createBot(u, map[string]any{"name": name})
+	waitUntil(t, "the first training is held", func() bool {
+		select {
+		case <-gate.started:
+			return true
+		default:
+			return false
+		}
+	})
+	return e, u, bot, gate
 }
 
 // A training trains one version and writes only that version: a version edited away while
 // it trains still gets its result, and the bot, which is its latest version, does not.
 func TestASupersededVersionFinishesItsTrainingOnItsOwn(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct {
-		name    string
-		verdict error
-		want    api.BotStatus
-	}{{"Failed", &training.ConfigError{Message: "stale verdict"}, api.BotStatusError}, {"Active", nil, api.BotStatusActive}} {
-		t.Run(c.name, func(t *testing.T) {
+	// The trainer's verdict on the first version: the version ends in error or active.
+	for name, verdict := range map[string]error{"Failed": &training.ConfigError{Message: "stale verdict"}, "Active": nil} {
+		want := api.BotStatusActive
+		if verdict != nil {
+			want = api.BotStatusError
+		}
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			gate := newGateTrainer(c.verdict)
-			e := setupTraining(t, gate, testTraining)
-			u := newUser(t)
-			bot := e.createBot(u, map[string]any{"name": "Edited while training"})
-			waitClosed(t, gate.started)
+			e, u, bot, gate := setupHeldTraining(t, verdict, "Edited while training")
 
 			res := e.put(u, botPath(bot.Id), map[string]any{"system_prompt": "A newer prompt."}, nil)
 			require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -364,7 +370,7 @@ func TestASupersededVersionFinishesItsTrainingOnItsOwn(t *testing.T) {
 				return v.Status != api.BotStatusTraining
 			})
 			v1, _ := e.version(u, bot, 1)
-			require.Equal(t, c.want, v1.Status)
+			require.Equal(t, want, v1.Status)
 			require.Equal(t, []string{"none>training", "training>active"}, transitions(e.history(u, bot.Id)),
 				"the bot follows its latest version only")
 			after := decodeBot(t, e.get(u, botPath(bot.Id)))
@@ -372,7 +378,7 @@ func TestASupersededVersionFinishesItsTrainingOnItsOwn(t *testing.T) {
 
 			// Only an active version can be aliased.
 			res = e.put(u, botPath(bot.Id, "/aliases/previous"), map[string]any{"version": 1}, nil)
-			if c.want == api.BotStatusActive {
+			if want == api.BotStatusActive {
 				require.Equal(t, http.StatusCreated, res.code, string(res.body))
 			} else {
 				require.Equal(t, http.StatusConflict, res.code, string(res.body))
@@ -385,11 +391,7 @@ func TestASupersededVersionFinishesItsTrainingOnItsOwn(t *testing.T) {
 // is restored trained, with no training to start again.
 func TestTrainingOfADeletedBotStillFinishes(t *testing.T) {
 	t.Parallel()
-	gate := newGateTrainer(nil)
-	e := setupTraining(t, gate, testTraining)
-	u := newUser(t)
-	bot := e.createBot(u, map[string]any{"name": "Deleted while training"})
-	waitClosed(t, gate.started)
+	e, u, bot, gate := setupHeldTraining(t, nil, "Deleted while training")
 	require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id), map[string]string{"If-Match": "*"}).code)
 	close(gate.release)
 

@@ -199,3 +199,100 @@ func valBoundCases() []valCase {
 			check: func(t *testing.T, b valRepresented) { require.Equal(t, "gpt-3.5-turbo", b.Model) }},
 	}
 }
+
+// One answer lists every offending field, whether the schema or a business rule refuses it.
+func TestSeveralInvalidFieldsAreAllListed(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	// An update goes to a bot of the subtest's user, made for it.
+	create := func(body map[string]any) request {
+		return request{method: http.MethodPost, path: "/api/v1/bots", body: body}
+	}
+	update := func(body map[string]any) request { return request{method: http.MethodPut, body: body} }
+	for name, c := range map[string]struct {
+		req  request
+		want []string
+	}{
+		"CreateListsEveryBrokenType": {
+			create(map[string]any{"name": "", "model": valValidModel, "temperature": 3, "is_public": "yes", "foo": 1}),
+			[]string{"body:name", "body:temperature", "body:is_public", "body:foo"},
+		},
+		// The example of openapi.yaml's 422 response: a bound and an unknown model together.
+		"CreateListsAnUnknownModelNextToATemperatureOutOfRange": {
+			create(map[string]any{"name": "Support", "model": "gpt-9", "temperature": 3}),
+			[]string{"body:temperature", "body:model"},
+		},
+		"CreateListsAnUnknownModelNextToANulInTheDescription": {
+			create(map[string]any{"name": "Support", "model": "gpt-9", "description": "a\x00b"}),
+			[]string{"body:model", "body:description"},
+		},
+		"CreateListsBothMissingRequiredFields": {
+			create(map[string]any{"description": "no name, no model"}),
+			[]string{"body:name", "body:model"},
+		},
+		"UpdateListsEveryBrokenBound": {
+			update(map[string]any{"name": strings.Repeat("é", 101), "system_prompt": strings.Repeat("é", 1001),
+				"description": strings.Repeat("日", 501), "id": uuid.NewString()}),
+			[]string{"body:name", "body:system_prompt", "body:description", "body:id"},
+		},
+	} {
+		e.run(t, name, func(t *testing.T, e *env, u user) {
+			existing := 0
+			if c.req.method == http.MethodPut {
+				c.req.path, existing = botPath(e.createBot(u, map[string]any{"name": "Support"}).Id), 1
+			}
+			c.req.as = &u
+			res := e.do(c.req)
+			p := valProblem(t, res, http.StatusUnprocessableEntity, valTypeValidation)
+			got := fieldsOf(p)
+			for _, f := range c.want {
+				require.Contains(t, got, f, string(res.body))
+			}
+			require.Subset(t, c.want, got, "an error names a field that is valid")
+			require.Equal(t, existing, valBotsOf(t, e, u.id))
+		})
+	}
+}
+
+// A bot id that is not a UUID is a validation problem on the path, for every operation on a
+// bot, and never reaches the database as a 500.
+func TestMalformedBotIdsInThePath(t *testing.T) {
+	t.Parallel()
+	e, u := setupUser(t)
+	valid := uuid.NewString()
+	ids := map[string]string{
+		"Letters":               "abc",
+		"Digits":                "123",
+		"UuidWithATrailingChar": valid + "0",
+		"UuidWithATrailingX":    valid + "x",
+		"UuidMissingAChar":      valid[:len(valid)-1],
+		"Nul":                   "%00",
+		"EncodedSpace":          "%20",
+	}
+	ops := []struct {
+		name   string
+		method string
+		suffix string
+		body   any
+	}{
+		{name: "Get", method: http.MethodGet},
+		{name: "Put", method: http.MethodPut, body: map[string]any{"name": "x"}},
+		{name: "Delete", method: http.MethodDelete, suffix: "?confirm=true"},
+		{name: "Restore", method: http.MethodPost, suffix: "/restore"},
+		{name: "Duplicate", method: http.MethodPost, suffix: "/duplicate"},
+		{name: "Train", method: http.MethodPost, suffix: "/train"},
+	}
+	for idName, id := range ids {
+		for _, op := range ops {
+			t.Run(op.name+"With"+idName+"AsTheIdNamesBotId", func(t *testing.T) {
+				t.Parallel()
+				res := e.do(request{method: op.method, path: "/api/v1/bots/" + id + op.suffix, as: &u, body: op.body})
+				valNamesOnly(t, res, "path", "bot_id")
+			})
+		}
+	}
+	t.Run("NothingWasWritten", func(t *testing.T) {
+		t.Parallel()
+		require.Zero(t, valBotsOf(t, e, u.id))
+	})
+}

@@ -29,10 +29,7 @@ func (e *env) deliveryIDs(webhookID uuid.UUID) []int64 {
 
 func TestWebhookRedeliverySendsTheSameMessageAgain(t *testing.T) {
 	t.Parallel()
-	e := setupWith(t, envConfig{webhooks: &testWebhooks})
-	u := newUser(t)
-	rcv := newReceiver(t)
-	hook := e.register(u, rcv.url, "bot.created")
+	e, u, rcv, hook := setupDelivery(t)
 	e.createBot(u, map[string]any{"name": "Sent twice"})
 	waitUntil(t, "the delivery is delivered", func() bool {
 		d := e.deliveries(hook.Id)

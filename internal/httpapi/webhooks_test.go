@@ -59,6 +59,16 @@ type received struct {
 	body   []byte
 }
 
+// setupDelivery starts a server that sends webhook deliveries, and a user whose webhook for
+// bot.created sends them to a new receiver that gives answers first (see newReceiver).
+func setupDelivery(t *testing.T, answers ...int) (*env, user, *receiver, registered) {
+	t.Helper()
+	e := setupWith(t, envConfig{webhooks: &testWebhooks})
+	u := newUser(t)
+	rcv := newReceiver(t, answers...)
+	return e, u, rcv, e.register(u, rcv.url, "bot.created")
+}
+
 // receiver is a webhook endpoint on loopback that answers its requests with the statuses of
 // answers in turn, then 200.
 type receiver struct {
@@ -144,10 +154,7 @@ func (e *env) count(query string, args ...any) int {
 
 func TestWebhookDeliveryIsSignedAndRetriedUntilItSucceeds(t *testing.T) {
 	t.Parallel()
-	e := setupWith(t, envConfig{webhooks: &testWebhooks})
-	u := newUser(t)
-	rcv := newReceiver(t, http.StatusInternalServerError, http.StatusInternalServerError)
-	hook := e.register(u, rcv.url, "bot.created")
+	e, u, rcv, hook := setupDelivery(t, http.StatusInternalServerError, http.StatusInternalServerError)
 
 	bot := e.createBot(u, map[string]any{"name": "Signed"})
 
@@ -418,10 +425,7 @@ func TestWebhookEndpoints(t *testing.T) {
 
 func TestWebhookRotatedSecretSignsLaterDeliveries(t *testing.T) {
 	t.Parallel()
-	e := setupWith(t, envConfig{webhooks: &testWebhooks})
-	u := newUser(t)
-	rcv := newReceiver(t)
-	hook := e.register(u, rcv.url, "bot.created")
+	e, u, rcv, hook := setupDelivery(t)
 
 	// Another user's rotation finds no webhook.
 	e.post(newUser(t), webhookPath(hook.Id)+"/rotate-secret", nil).problem(t, http.StatusNotFound)
