@@ -36,9 +36,7 @@ func TestBots(t *testing.T) {
 
 	t.Run("ABotWithoutDescriptionHasANilDescription", func(t *testing.T) {
 		t.Parallel()
-		c := newClient(t, srv.URL)
-		created, err := c.Create(ctx(t), client.CreateParams{Name: "Plain", Model: "gpt-4o-mini"})
-		require.NoError(t, err)
+		_, created := newBot(t, srv.URL, client.CreateParams{Name: "Plain", Model: "gpt-4o-mini"})
 		require.Nil(t, created.Description)
 	})
 
@@ -70,9 +68,8 @@ func TestBots(t *testing.T) {
 
 	t.Run("AnotherUsersBotIsNotFound", func(t *testing.T) {
 		t.Parallel()
-		created, err := newClient(t, srv.URL).Create(ctx(t), client.CreateParams{Name: "Mine", Model: "gpt-4o-mini"})
-		require.NoError(t, err)
-		_, err = newClient(t, srv.URL).Get(ctx(t), created.ID)
+		_, created := newBot(t, srv.URL, client.CreateParams{Name: "Mine", Model: "gpt-4o-mini"})
+		_, err := newClient(t, srv.URL).Get(ctx(t), created.ID)
 		var p *client.Problem
 		require.ErrorAs(t, err, &p)
 		require.Equal(t, http.StatusNotFound, p.Status)
@@ -80,9 +77,7 @@ func TestBots(t *testing.T) {
 
 	t.Run("DuplicateCopiesTheBot", func(t *testing.T) {
 		t.Parallel()
-		c := newClient(t, srv.URL)
-		orig, err := c.Create(ctx(t), client.CreateParams{Name: "Original", Model: "gpt-4o-mini", SystemPrompt: ptr("Be brief.")})
-		require.NoError(t, err)
+		c, orig := newBot(t, srv.URL, client.CreateParams{Name: "Original", Model: "gpt-4o-mini", SystemPrompt: ptr("Be brief.")})
 		dup, err := c.Duplicate(ctx(t), orig.ID, client.DuplicateParams{Name: ptr("Copy")})
 		require.NoError(t, err)
 		require.NotEqual(t, orig.ID, dup.ID)

@@ -16,10 +16,8 @@ func TestEvents(t *testing.T) {
 
 	t.Run("TheOwnerReadsEveryChangeNewestFirst", func(t *testing.T) {
 		t.Parallel()
-		c := newClient(t, srv.URL)
-		bot, err := c.Create(ctx(t), client.CreateParams{Name: "Audited", Model: "gpt-4o-mini"})
-		require.NoError(t, err)
-		_, err = c.Update(ctx(t), bot.ID, func(b *client.Bot) error { b.Name = "Audited again"; return nil })
+		c, bot := newBot(t, srv.URL, client.CreateParams{Name: "Audited", Model: "gpt-4o-mini"})
+		_, err := c.Update(ctx(t), bot.ID, func(b *client.Bot) error { b.Name = "Audited again"; return nil })
 		require.NoError(t, err)
 
 		var types []string
@@ -47,11 +45,9 @@ func TestEvents(t *testing.T) {
 
 	t.Run("APublicBotsViewerSeesNoEvents", func(t *testing.T) {
 		t.Parallel()
-		owner := newClient(t, srv.URL)
-		bot, err := owner.Create(ctx(t), client.CreateParams{Name: "Shown", Model: "gpt-4o-mini", IsPublic: ptr(true)})
-		require.NoError(t, err)
+		_, bot := newBot(t, srv.URL, client.CreateParams{Name: "Shown", Model: "gpt-4o-mini", IsPublic: ptr(true)})
 		viewer := newClient(t, srv.URL)
-		_, err = viewer.Get(ctx(t), bot.ID)
+		_, err := viewer.Get(ctx(t), bot.ID)
 		require.NoError(t, err, "the viewer sees the bot")
 		seen := 0
 		for e, err := range viewer.Events(ctx(t), bot.ID, "") {

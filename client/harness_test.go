@@ -113,6 +113,16 @@ func newClient(t *testing.T, baseURL string, opts ...client.Option) *client.Clie
 	return c
 }
 
+// newBot returns an SDK client for a new user of the server at baseURL and the bot p creates
+// for that user.
+func newBot(t *testing.T, baseURL string, p client.CreateParams, opts ...client.Option) (*client.Client, client.Bot) {
+	t.Helper()
+	c := newClient(t, baseURL, opts...)
+	bot, err := c.Create(ctx(t), p)
+	require.NoError(t, err)
+	return c, bot
+}
+
 // ctx is the context of a test's calls. It ends with the test, or after a minute, so that a
 // watch that waits for an event that never comes fails the test instead of hanging the run.
 func ctx(t *testing.T) context.Context {

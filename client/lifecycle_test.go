@@ -15,10 +15,7 @@ func TestLifecycle(t *testing.T) {
 
 	// setup returns a client for a new user and one bot of theirs.
 	setup := func(t *testing.T) (*client.Client, client.Bot) {
-		c := newClient(t, srv.URL)
-		bot, err := c.Create(ctx(t), client.CreateParams{Name: "Doomed", Model: "gpt-4o-mini"})
-		require.NoError(t, err)
-		return c, bot
+		return newBot(t, srv.URL, client.CreateParams{Name: "Doomed", Model: "gpt-4o-mini"})
 	}
 
 	t.Run("DeleteWithAStaleETagIsAPreconditionFailure", func(t *testing.T) {

@@ -18,10 +18,7 @@ func TestUpdate(t *testing.T) {
 
 	// setup returns a client for a new user and one bot of theirs.
 	setup := func(t *testing.T, opts ...client.Option) (*client.Client, client.Bot) {
-		c := newClient(t, srv.URL, opts...)
-		bot, err := c.Create(ctx(t), client.CreateParams{Name: "Editable", Model: "gpt-4o-mini", Description: ptr("first")})
-		require.NoError(t, err)
-		return c, bot
+		return newBot(t, srv.URL, client.CreateParams{Name: "Editable", Model: "gpt-4o-mini", Description: ptr("first")}, opts...)
 	}
 	// concurrently changes the bot's system prompt as another writer would.
 	concurrently := func(t *testing.T, c *client.Client, id uuid.UUID, prompt string) {

@@ -18,11 +18,9 @@ func TestVersions(t *testing.T) {
 	// setup returns a client for a new user and an active bot of theirs with three versions:
 	// 1 (created), 2 (a warmer temperature, active at once) and 3 (a new prompt, trained).
 	setup := func(t *testing.T) (*client.Client, client.Bot) {
-		c := newClient(t, srv.URL)
-		bot, err := c.Create(ctx(t), client.CreateParams{Name: "Versioned", Model: "gpt-4o-mini", Temperature: ptr(0.2)})
-		require.NoError(t, err)
+		c, bot := newBot(t, srv.URL, client.CreateParams{Name: "Versioned", Model: "gpt-4o-mini", Temperature: ptr(0.2)})
 		waitActive(t, c, bot.ID)
-		_, err = c.Update(ctx(t), bot.ID, func(b *client.Bot) error { b.Temperature = 0.9; return nil })
+		_, err := c.Update(ctx(t), bot.ID, func(b *client.Bot) error { b.Temperature = 0.9; return nil })
 		require.NoError(t, err)
 		_, err = c.Update(ctx(t), bot.ID, func(b *client.Bot) error { b.SystemPrompt = "Answer in one line."; return nil })
 		require.NoError(t, err)

@@ -22,9 +22,7 @@ func TestWatchStatus(t *testing.T) {
 
 	t.Run("SeesANewBotBecomeActive", func(t *testing.T) {
 		t.Parallel()
-		c := newClient(t, srv.URL)
-		bot, err := c.Create(ctx(t), client.CreateParams{Name: "Watched", Model: "gpt-4o-mini"})
-		require.NoError(t, err)
+		c, bot := newBot(t, srv.URL, client.CreateParams{Name: "Watched", Model: "gpt-4o-mini"})
 		// The stream starts with the latest event: the creation, or the end of training when
 		// the worker was quicker than the watch.
 		var last client.StatusEvent
@@ -88,9 +86,7 @@ func TestWatchStatus(t *testing.T) {
 
 	t.Run("ADeletedBotEndsTheWatchWithErrGone", func(t *testing.T) {
 		t.Parallel()
-		c := newClient(t, srv.URL)
-		bot, err := c.Create(ctx(t), client.CreateParams{Name: "Deleted", Model: "gpt-4o-mini"})
-		require.NoError(t, err)
+		c, bot := newBot(t, srv.URL, client.CreateParams{Name: "Deleted", Model: "gpt-4o-mini"})
 		events, errs := 0, []error{}
 		for _, err := range c.WatchStatus(ctx(t), bot.ID) {
 			if err != nil {
