@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/bots"
 	"github.com/chatsphere/bots/internal/dbtest"
 )
 
@@ -95,4 +96,6 @@ func TestTheSchemaHoldsTheContractsBounds(t *testing.T) {
 	for _, w := range want {
 		require.Equal(t, w.def, have[w.constraint], "the constraint %s, against %s in openapi.yaml", w.constraint, w.from)
 	}
+	// The service checks a name's length again after normalising it, with its own constant.
+	require.EqualValues(t, *schema("BotName").MaxLength, bots.MaxNameLength, "bots.MaxNameLength against BotName in openapi.yaml")
 }
