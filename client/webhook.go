@@ -48,7 +48,7 @@ type Webhook struct {
 // WebhookParams is a new webhook. URL and Events are required; a nil field takes the
 // service's default (no description, enabled).
 type WebhookParams struct {
-	// URL is where the events are sent: https, and not a loopback or private address (the
+	// URL is where the events are sent: https, to a public address (the
 	// service refuses them with a 422 unless it runs with WEBHOOK_ALLOW_HTTP and
 	// WEBHOOK_ALLOW_PRIVATE, for development).
 	URL         string

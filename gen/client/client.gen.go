@@ -919,8 +919,9 @@ type Webhook struct {
 	Id           openapi_types.UUID           `json:"id"`
 	UpdatedAt    time.Time                    `json:"updated_at"`
 
-	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
-	// private, link-local or unique-local IP address.
+	// Url Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
+	// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
+	// unspecified).
 	//
 	//
 	// Example: https://hooks.example.com/chatsphere
@@ -942,8 +943,9 @@ type WebhookCreate struct {
 	// Example: ["bot.status_changed","version.created"]
 	Events WebhookEvents `json:"events"`
 
-	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
-	// private, link-local or unique-local IP address.
+	// Url Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
+	// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
+	// unspecified).
 	//
 	//
 	// Example: https://hooks.example.com/chatsphere
@@ -997,8 +999,9 @@ type WebhookCreated struct {
 	Secret    string    `json:"secret"`
 	UpdatedAt time.Time `json:"updated_at"`
 
-	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
-	// private, link-local or unique-local IP address.
+	// Url Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
+	// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
+	// unspecified).
 	//
 	//
 	// Example: https://hooks.example.com/chatsphere
@@ -1093,8 +1096,9 @@ type WebhookList struct {
 	Total int64 `json:"total"`
 }
 
-// WebhookURL Where the events are sent: an absolute `https` URL whose host is not a loopback,
-// private, link-local or unique-local IP address.
+// WebhookURL Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
+// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
+// unspecified).
 //
 // Example: https://hooks.example.com/chatsphere
 type WebhookURL = string
@@ -1114,8 +1118,9 @@ type WebhookUpdate struct {
 	// Example: ["bot.status_changed","version.created"]
 	Events *WebhookEvents `json:"events,omitempty"`
 
-	// Url Where the events are sent: an absolute `https` URL whose host is not a loopback,
-	// private, link-local or unique-local IP address.
+	// Url Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
+	// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
+	// unspecified).
 	//
 	//
 	// Example: https://hooks.example.com/chatsphere
@@ -1945,9 +1950,10 @@ type ClientInterface interface {
 	//
 	// Registers an endpoint to which the events of all the caller's bots of the types in
 	// `events` (`["*"]`: every type) are sent. The answer holds the signing `secret`, shown
-	// this once: keep it. The URL must be `https` and must not name a loopback, private,
-	// link-local or unique-local IP address (`422`); its host is checked again, resolved,
-	// at every delivery.
+	// this once: keep it. The URL must be `https`, and an IP address in it must be a public
+	// one: not loopback, private, link-local, unique-local, reserved, multicast or
+	// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
+	// checked again, resolved, at every delivery.
 	//
 	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 	// secret included, so a client that lost the answer still learns the secret. The replay
@@ -1964,9 +1970,10 @@ type ClientInterface interface {
 	//
 	// Registers an endpoint to which the events of all the caller's bots of the types in
 	// `events` (`["*"]`: every type) are sent. The answer holds the signing `secret`, shown
-	// this once: keep it. The URL must be `https` and must not name a loopback, private,
-	// link-local or unique-local IP address (`422`); its host is checked again, resolved,
-	// at every delivery.
+	// this once: keep it. The URL must be `https`, and an IP address in it must be a public
+	// one: not loopback, private, link-local, unique-local, reserved, multicast or
+	// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
+	// checked again, resolved, at every delivery.
 	//
 	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 	// secret included, so a client that lost the answer still learns the secret. The replay
@@ -2708,9 +2715,10 @@ func (c *Client) ListWebhooks(ctx context.Context, params *ListWebhooksParams, r
 //
 // Registers an endpoint to which the events of all the caller's bots of the types in
 // `events` (`["*"]`: every type) are sent. The answer holds the signing `secret`, shown
-// this once: keep it. The URL must be `https` and must not name a loopback, private,
-// link-local or unique-local IP address (`422`); its host is checked again, resolved,
-// at every delivery.
+// this once: keep it. The URL must be `https`, and an IP address in it must be a public
+// one: not loopback, private, link-local, unique-local, reserved, multicast or
+// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
+// checked again, resolved, at every delivery.
 //
 // With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 // secret included, so a client that lost the answer still learns the secret. The replay
@@ -2737,9 +2745,10 @@ func (c *Client) CreateWebhookWithBody(ctx context.Context, params *CreateWebhoo
 //
 // Registers an endpoint to which the events of all the caller's bots of the types in
 // `events` (`["*"]`: every type) are sent. The answer holds the signing `secret`, shown
-// this once: keep it. The URL must be `https` and must not name a loopback, private,
-// link-local or unique-local IP address (`422`); its host is checked again, resolved,
-// at every delivery.
+// this once: keep it. The URL must be `https`, and an IP address in it must be a public
+// one: not loopback, private, link-local, unique-local, reserved, multicast or
+// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
+// checked again, resolved, at every delivery.
 //
 // With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 // secret included, so a client that lost the answer still learns the secret. The replay
@@ -5338,9 +5347,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Registers an endpoint to which the events of all the caller's bots of the types in
 	// `events` (`["*"]`: every type) are sent. The answer holds the signing `secret`, shown
-	// this once: keep it. The URL must be `https` and must not name a loopback, private,
-	// link-local or unique-local IP address (`422`); its host is checked again, resolved,
-	// at every delivery.
+	// this once: keep it. The URL must be `https`, and an IP address in it must be a public
+	// one: not loopback, private, link-local, unique-local, reserved, multicast or
+	// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
+	// checked again, resolved, at every delivery.
 	//
 	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 	// secret included, so a client that lost the answer still learns the secret. The replay
@@ -5357,9 +5367,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Registers an endpoint to which the events of all the caller's bots of the types in
 	// `events` (`["*"]`: every type) are sent. The answer holds the signing `secret`, shown
-	// this once: keep it. The URL must be `https` and must not name a loopback, private,
-	// link-local or unique-local IP address (`422`); its host is checked again, resolved,
-	// at every delivery.
+	// this once: keep it. The URL must be `https`, and an IP address in it must be a public
+	// one: not loopback, private, link-local, unique-local, reserved, multicast or
+	// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
+	// checked again, resolved, at every delivery.
 	//
 	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 	// secret included, so a client that lost the answer still learns the secret. The replay
@@ -10749,9 +10760,10 @@ func (c *ClientWithResponses) ListWebhooksWithResponse(ctx context.Context, para
 //
 // Registers an endpoint to which the events of all the caller's bots of the types in
 // `events` (`["*"]`: every type) are sent. The answer holds the signing `secret`, shown
-// this once: keep it. The URL must be `https` and must not name a loopback, private,
-// link-local or unique-local IP address (`422`); its host is checked again, resolved,
-// at every delivery.
+// this once: keep it. The URL must be `https`, and an IP address in it must be a public
+// one: not loopback, private, link-local, unique-local, reserved, multicast or
+// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
+// checked again, resolved, at every delivery.
 //
 // With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 // secret included, so a client that lost the answer still learns the secret. The replay
@@ -10774,9 +10786,10 @@ func (c *ClientWithResponses) CreateWebhookWithBodyWithResponse(ctx context.Cont
 //
 // Registers an endpoint to which the events of all the caller's bots of the types in
 // `events` (`["*"]`: every type) are sent. The answer holds the signing `secret`, shown
-// this once: keep it. The URL must be `https` and must not name a loopback, private,
-// link-local or unique-local IP address (`422`); its host is checked again, resolved,
-// at every delivery.
+// this once: keep it. The URL must be `https`, and an IP address in it must be a public
+// one: not loopback, private, link-local, unique-local, reserved, multicast or
+// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
+// checked again, resolved, at every delivery.
 //
 // With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 // secret included, so a client that lost the answer still learns the secret. The replay

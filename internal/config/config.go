@@ -122,7 +122,7 @@ var Settings = []Setting{
 	{Name: "WEBHOOK_DISABLE_AFTER", Default: "72h", Meaning: "how long every attempt to reach a webhook's endpoint may fail before the next failure disables the webhook, with the reason in its `disabled_reason`"},
 	{Name: "WEBHOOK_RETRY_BACKOFF", Default: "5s", Meaning: "about the wait before a failed webhook delivery is retried; doubles with each attempt (at most 1h), varied by up to a quarter either way"},
 	{Name: "WEBHOOK_ALLOW_HTTP", Default: "false", Meaning: "`true` lets webhooks use plain `http` URLs; otherwise only `https`. For development only"},
-	{Name: "WEBHOOK_ALLOW_PRIVATE", Default: "false", Meaning: "`true` lets webhooks reach loopback, private, link-local and unique-local addresses; otherwise they are refused at registration (a literal address) and at every delivery (the resolved one). For development only"},
+	{Name: "WEBHOOK_ALLOW_PRIVATE", Default: "false", Meaning: "`true` lets webhooks reach addresses that are not public (loopback, private, link-local, unique-local, reserved, multicast, unspecified); otherwise they are refused at registration (a literal address) and at every delivery (the resolved one). For development only"},
 }
 
 // Load reads and checks the settings; needSecret is false for commands that sign nothing.

@@ -302,7 +302,7 @@ func TestWebhookDeliveryRefusesPrivateAddressesItResolves(t *testing.T) {
 		return len(d) == 1 && d[0].State == "failed"
 	})
 	d := e.deliveries(hook.Id)[0]
-	require.Contains(t, *d.LastError, "loopback, private or link-local")
+	require.Contains(t, *d.LastError, "address is not public")
 	require.Nil(t, d.LastStatus)
 	require.Empty(t, rcv.requests(), "the receiver on loopback got nothing")
 }
@@ -319,10 +319,19 @@ func TestWebhookRegistrationRefusesPrivateAddresses(t *testing.T) {
 		"https://[::ffff:127.0.0.1]/hook",
 		"https://[fd00::1]:8443/hook",
 		"https://192.168.1.10/hook",
-		"http://hooks.example.com/plain",
-		"ftp://hooks.example.com/",
-		"hooks.example.com/relative",
+		"https://100.64.0.1/hook",
+		"https://224.0.0.1/hook",
+		"https://0.0.0.0/hook",
+		"https://[64:ff9b::7f00:1]/hook",
 	} {
+		t.Run(url, func(t *testing.T) {
+			res := e.authzFor(t).post(u, "/api/v1/webhooks", map[string]any{"url": url, "events": []string{"*"}})
+			p := res.problem(t, http.StatusUnprocessableEntity)
+			require.Equal(t, []string{"body:url"}, fieldsOf(p))
+			require.Contains(t, (*p.Errors)[0].Message, "not public (loopback, private, link-local, unique-local, reserved")
+		})
+	}
+	for _, url := range []string{"http://hooks.example.com/plain", "ftp://hooks.example.com/", "hooks.example.com/relative"} {
 		t.Run(url, func(t *testing.T) {
 			res := e.authzFor(t).post(u, "/api/v1/webhooks", map[string]any{"url": url, "events": []string{"*"}})
 			p := res.problem(t, http.StatusUnprocessableEntity)

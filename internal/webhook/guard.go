@@ -10,9 +10,12 @@ import (
 	"time"
 )
 
+// nonPublic names the kinds of address Forbidden refuses, for the messages that refuse one.
+const nonPublic = "not public (loopback, private, link-local, unique-local, reserved, multicast or unspecified)"
+
 // ErrForbiddenAddress means a delivery's host resolved to an address that Forbidden names,
 // while the policy does not allow private addresses.
-var ErrForbiddenAddress = errors.New("the endpoint's address is loopback, private or link-local")
+var ErrForbiddenAddress = errors.New("the endpoint's address is " + nonPublic)
 
 // reservedIPv4 are IPv4 ranges that no public receiver has, beside those netip classifies:
 // "this network", carrier-grade NAT (RFC 6598, private in all but name), the IETF's protocol

@@ -352,7 +352,7 @@ func withoutSecret(r db.Webhook) Webhook {
 }
 
 // Policy says which endpoints webhooks may send to. The zero value is production's: https
-// only, and never to a loopback, private, link-local or unique-local address.
+// only, and never to an address Forbidden names.
 type Policy struct {
 	// AllowHTTP lets webhooks use plain http URLs (WEBHOOK_ALLOW_HTTP).
 	AllowHTTP bool
@@ -378,7 +378,7 @@ func (p Policy) checkURL(raw string) error {
 		return invalid("must be an https URL")
 	}
 	if addr, err := netip.ParseAddr(u.Hostname()); err == nil && !p.AllowPrivate && Forbidden(addr) {
-		return invalid("must not point at a loopback, private, link-local or unique-local address")
+		return invalid("must not point at an address that is " + nonPublic)
 	}
 	return nil
 }

@@ -546,9 +546,10 @@ export interface paths {
          * Register a webhook
          * @description Registers an endpoint to which the events of all the caller's bots of the types in
          *     `events` (`["*"]`: every type) are sent. The answer holds the signing `secret`, shown
-         *     this once: keep it. The URL must be `https` and must not name a loopback, private,
-         *     link-local or unique-local IP address (`422`); its host is checked again, resolved,
-         *     at every delivery.
+         *     this once: keep it. The URL must be `https`, and an IP address in it must be a public
+         *     one: not loopback, private, link-local, unique-local, reserved, multicast or
+         *     unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
+         *     checked again, resolved, at every delivery.
          *
          *     With an `Idempotency-Key`, a retry of the same request answers the first answer again,
          *     secret included, so a client that lost the answer still learns the secret. The replay
@@ -1288,8 +1289,9 @@ export interface components {
             status: "ok";
         };
         /**
-         * @description Where the events are sent: an absolute `https` URL whose host is not a loopback,
-         *     private, link-local or unique-local IP address.
+         * @description Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
+         *     is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
+         *     unspecified).
          * @example https://hooks.example.com/chatsphere
          */
         WebhookURL: string;
