@@ -293,6 +293,8 @@ func TestConditionalIfNoneMatchIsReadAlikeOnEveryRead(t *testing.T) {
 		"TwoWeakPrefixesAreNoETag":         {func(cur string) string { return "W/W/" + cur }, http.StatusOK},
 		"TrailingCharactersAreNoETag":      {func(cur string) string { return cur + "x" }, http.StatusOK},
 		"ALeadingZeroIsAnotherETag":        {func(cur string) string { return `"0` + cur[1:] }, http.StatusOK},
+		// "*" stands alone (If-None-Match = "*" / #entity-tag): W/* is neither.
+		"AWeakStarIsNoStar": {func(string) string { return "W/*" }, http.StatusOK},
 	}
 	for read, path := range reads {
 		t.Run(read, func(t *testing.T) {
