@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
@@ -32,7 +31,7 @@ func (h *Handler) GetBotAlias(ctx context.Context, req api.GetBotAliasRequestObj
 	case err != nil:
 		return nil, err
 	}
-	tag := aliasETag(a.Etag)
+	tag := etag(a.Etag)
 	if parseEntityTags(req.Params.IfNoneMatch, true).match(a.Etag) {
 		return api.GetBotAlias304Response{Headers: api.GetBotAlias304ResponseHeaders{ETag: tag}}, nil
 	}
@@ -65,9 +64,9 @@ func (h *Handler) PutBotAlias(ctx context.Context, req api.PutBotAliasRequestObj
 	}
 	if created {
 		loc := "/api/v1/bots/" + req.BotId.String() + "/aliases/" + a.Name
-		return api.PutBotAlias201JSONResponse{Body: aliasToAPI(a), Headers: api.PutBotAlias201ResponseHeaders{ETag: aliasETag(a.Etag), Location: loc}}, nil
+		return api.PutBotAlias201JSONResponse{Body: aliasToAPI(a), Headers: api.PutBotAlias201ResponseHeaders{ETag: etag(a.Etag), Location: loc}}, nil
 	}
-	return api.PutBotAlias200JSONResponse{Body: aliasToAPI(a), Headers: api.PutBotAlias200ResponseHeaders{ETag: aliasETag(a.Etag)}}, nil
+	return api.PutBotAlias200JSONResponse{Body: aliasToAPI(a), Headers: api.PutBotAlias200ResponseHeaders{ETag: etag(a.Etag)}}, nil
 }
 
 // DeleteBotAlias deletes an alias; If-Match makes the delete conditional.
@@ -110,9 +109,6 @@ func aliasToAPI(a bots.Alias) api.BotAlias {
 	return api.BotAlias{Name: a.Name, Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 }
 
-// aliasETag is the strong entity tag of an alias: its etag, which every move increments.
-func aliasETag(etag int64) string { return `"` + strconv.FormatInt(etag, 10) + `"` }
-
 // aliasIfMatch is an If-Match header as the alias service takes it: the etags the alias may
 // have, none when tags this server never issued are all it names, and nil (any etag) when
 // the header is absent or "*".
@@ -135,7 +131,7 @@ func aliasPreconditionFailed(ctx context.Context, pre *bots.AliasPreconditionErr
 		return api.AliasPreconditionFailedApplicationProblemPlusJSONResponse{Body: newProblem(ctx, kindPreconditionFailed,
 			"the bot has no alias with this name, and If-Match requires one")}
 	}
-	tag := aliasETag(pre.Etag)
+	tag := etag(pre.Etag)
 	return api.AliasPreconditionFailedApplicationProblemPlusJSONResponse{
 		Body: newProblem(ctx, kindPreconditionFailed,
 			"the alias has changed since you read it (If-Match does not match its ETag), or it exists and If-None-Match: * forbids that; fetch it again and retry"),

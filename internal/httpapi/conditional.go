@@ -38,11 +38,13 @@ func joinListHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// entityTags is an If-Match or If-None-Match header: "*", any version of the bot, or the
-// versions its entity tags name. Tags this server never issued name no version.
+// entityTags is an If-Match or If-None-Match header: "*", any current representation, or
+// the entity tags it lists, and the versions those name. Values that are no entity tag name
+// nothing, and tags this server never issued name no version.
 type entityTags struct {
 	sent     bool
 	any      bool
+	tags     []string
 	versions []int64
 }
 
@@ -65,6 +67,7 @@ func parseEntityTags(header *string, weak bool) entityTags {
 		if len(tag) < 2 || tag[0] != '"' || tag[len(tag)-1] != '"' {
 			continue
 		}
+		tags.tags = append(tags.tags, tag)
 		opaque := tag[1 : len(tag)-1]
 		v, err := strconv.ParseInt(opaque, 10, 64)
 		if err == nil && strconv.FormatInt(v, 10) == opaque {
@@ -74,8 +77,14 @@ func parseEntityTags(header *string, weak bool) entityTags {
 	return tags
 }
 
+// match reports whether the header names the version whose ETag is etag(version).
 func (t entityTags) match(version int64) bool {
 	return t.any || slices.Contains(t.versions, version)
+}
+
+// has reports whether the header names the strong entity tag tag, whatever its form.
+func (t entityTags) has(tag string) bool {
+	return t.any || slices.Contains(t.tags, tag)
 }
 
 // conditions are the preconditions of one request on a bot.

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -244,4 +245,78 @@ func TestConditionalTrainingChangesTheETag(t *testing.T) {
 	require.NotEqual(t, created.header.Get("ETag"), res.header.Get("ETag"))
 	res = e.do(request{method: http.MethodGet, path: botPath(bot.Id), as: &u, header: map[string]string{"If-None-Match": res.header.Get("ETag")}})
 	require.Equal(t, http.StatusNotModified, res.code)
+}
+
+// Every read that answers If-None-Match reads it by one rule (RFC 9110 §13.1.2): "*", or a
+// list of entity tags compared weakly, where a value that is no entity tag names nothing.
+func TestConditionalIfNoneMatchIsReadAlikeOnEveryRead(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := newUser(t)
+	// A bot whose version 1 is active and aliased, and whose version 2 trains: nothing changes
+	// any of them while the reads run.
+	bot := e.createBot(u, map[string]any{"name": "Support"})
+	e.activate(bot.Id)
+	res := e.put(u, botPath(bot.Id), map[string]any{"temperature": 0.9}, nil)
+	require.Equal(t, http.StatusOK, res.code, string(res.body))
+	e.pointAlias(u, bot, "production", 1)
+
+	reads := map[string]string{
+		"ABot":             botPath(bot.Id),
+		"AnAlias":          botPath(bot.Id, "/aliases/production"),
+		"AVersion":         botPath(bot.Id, "/versions/2"),
+		"ADiff":            botPath(bot.Id, "/versions/2/diff"),
+		"TheRuntimeConfig": botPath(bot.Id, "/config"),
+	}
+	// Each header is made from the current ETag of what is read.
+	cases := map[string]struct {
+		header func(current string) string
+		want   int
+	}{
+		"TheCurrentETagIsNotModified":           {func(cur string) string { return cur }, http.StatusNotModified},
+		"TheCurrentETagMarkedWeakIsNotModified": {func(cur string) string { return "W/" + cur }, http.StatusNotModified},
+		"AListHoldingTheCurrentETagIsNotModified": {func(cur string) string {
+			return `"other", W/"999",` + cur
+		}, http.StatusNotModified},
+		"AListWithEmptyAndMalformedElementsStillMatches": {func(cur string) string {
+			return ` , other,,W/ "x" ,  ` + cur + `  `
+		}, http.StatusNotModified},
+		"AStarIsNotModified":        {func(string) string { return "*" }, http.StatusNotModified},
+		"AStarInAListIsNotModified": {func(string) string { return `"other", *` }, http.StatusNotModified},
+		"AnotherETagAnswersInFull":  {func(string) string { return `"other"` }, http.StatusOK},
+		"AnEmptyValueAnswersInFull": {func(string) string { return "" }, http.StatusOK},
+		"TheCurrentETagUnquotedIsNoETag": {func(cur string) string {
+			return strings.Trim(cur, `"`)
+		}, http.StatusOK},
+		"ALowercaseWeakPrefixIsNoETag":     {func(cur string) string { return "w/" + cur }, http.StatusOK},
+		"ASpaceAfterTheWeakPrefixIsNoETag": {func(cur string) string { return "W/ " + cur }, http.StatusOK},
+		"TwoWeakPrefixesAreNoETag":         {func(cur string) string { return "W/W/" + cur }, http.StatusOK},
+		"TrailingCharactersAreNoETag":      {func(cur string) string { return cur + "x" }, http.StatusOK},
+		"ALeadingZeroIsAnotherETag":        {func(cur string) string { return `"0` + cur[1:] }, http.StatusOK},
+		// "*" stands alone (If-None-Match = "*" / #entity-tag): W/* is neither.
+		"AWeakStarIsNoStar": {func(string) string { return "W/*" }, http.StatusOK},
+	}
+	for read, path := range reads {
+		t.Run(read, func(t *testing.T) {
+			t.Parallel()
+			e := e.authzFor(t)
+			full := e.get(u, path)
+			require.Equal(t, http.StatusOK, full.code, string(full.body))
+			current := full.header.Get("ETag")
+			require.Regexp(t, `^"[^"]+"$`, current, "a strong ETag")
+			for name, c := range cases {
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					e := e.authzFor(t)
+					sent := c.header(current)
+					res := e.do(request{method: http.MethodGet, path: path, as: &u, lines: http.Header{"If-None-Match": {sent}}})
+					require.Equal(t, c.want, res.code, "If-None-Match: %s", sent)
+					require.Equal(t, current, res.header.Get("ETag"))
+					if c.want == http.StatusNotModified {
+						require.Empty(t, res.body)
+					}
+				})
+			}
+		})
+	}
 }

@@ -304,7 +304,8 @@ func toAPI(b bots.Bot) api.BotResponse {
 	}
 }
 
-// etag is the strong entity tag of a bot version.
+// etag is the strong entity tag "N" of what a number names: a bot's or a webhook's version,
+// an alias's etag, the version a runtime config runs.
 func etag(version int64) string {
 	return `"` + strconv.FormatInt(version, 10) + `"`
 }

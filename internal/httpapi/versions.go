@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
-	"strings"
 
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
@@ -39,7 +38,7 @@ func (h *Handler) GetBotVersion(ctx context.Context, req api.GetBotVersionReques
 		return nil, err
 	}
 	tag, cache := versionETag(v), versionCacheControl(v)
-	if tagListHas(req.Params.IfNoneMatch, tag) {
+	if parseEntityTags(req.Params.IfNoneMatch, true).has(tag) {
 		return api.GetBotVersion304Response{Headers: api.GetBotVersion304ResponseHeaders{ETag: tag, CacheControl: cache}}, nil
 	}
 	return api.GetBotVersion200JSONResponse{Body: versionToAPI(v), Headers: api.GetBotVersion200ResponseHeaders{ETag: tag, CacheControl: cache}}, nil
@@ -105,21 +104,6 @@ func versionETag(v bots.Version) string {
 	return `"` + tag + `"`
 }
 
-// tagListHas reports whether an If-None-Match header names tag, compared weakly (RFC 9110
-// §8.8.3.2: W/"x" matches "x"), or is "*".
-func tagListHas(header *string, tag string) bool {
-	if header == nil {
-		return false
-	}
-	for t := range strings.SplitSeq(*header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == "*" || t == tag {
-			return true
-		}
-	}
-	return false
-}
-
 // GetBotVersionDiff returns the JSON Patch from one version's configuration to another's, or
 // 304 when If-None-Match holds its ETag. Both configurations are immutable, so the answer is
 // too.
@@ -137,7 +121,7 @@ func (h *Handler) GetBotVersionDiff(ctx context.Context, req api.GetBotVersionDi
 	}
 	tag := `"` + strconv.FormatInt(int64(d.Against), 10) + "-" + strconv.FormatInt(int64(d.Number), 10) + `"`
 	headers := api.GetBotVersionDiff200ResponseHeaders{ETag: tag, CacheControl: immutable}
-	if tagListHas(req.Params.IfNoneMatch, tag) {
+	if parseEntityTags(req.Params.IfNoneMatch, true).has(tag) {
 		return api.GetBotVersionDiff304Response{Headers: api.GetBotVersionDiff304ResponseHeaders(headers)}, nil
 	}
 	body := make(api.VersionPatch, len(d.Ops))
@@ -170,11 +154,11 @@ func (h *Handler) GetBotConfig(ctx context.Context, req api.GetBotConfigRequestO
 		return nil, err
 	}
 	// By number the answer never changes; by alias or as the latest it can, at any time.
-	headers := api.GetBotConfig200ResponseHeaders{ETag: `"` + strconv.FormatInt(int64(c.Version), 10) + `"`, CacheControl: "private, no-cache"}
+	headers := api.GetBotConfig200ResponseHeaders{ETag: etag(int64(c.Version)), CacheControl: "private, no-cache"}
 	if p.Version != nil {
 		headers.CacheControl = immutable
 	}
-	if tagListHas(p.IfNoneMatch, headers.ETag) {
+	if parseEntityTags(p.IfNoneMatch, true).has(headers.ETag) {
 		return api.GetBotConfig304Response{Headers: api.GetBotConfig304ResponseHeaders(headers)}, nil
 	}
 	body := api.BotConfig{
