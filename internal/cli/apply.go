@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/chatsphere/bots/client"
+	"github.com/chatsphere/bots/internal/bots"
 )
 
 // action is what apply does to one bot.
@@ -94,26 +95,30 @@ func count(steps []step, a action) int {
 	return n
 }
 
-// plan compares the file with the caller's bots, by name.
+// plan compares the file with the caller's bots, by name as the service compares names: by
+// their folded key (bots.Fold), so that "support" in the file is the bot named "Support",
+// which the service would not let the file create beside it.
 func plan(ctx context.Context, c *client.Client, want botsFile, prune bool) ([]step, error) {
 	have := map[string]client.Bot{}
-	var order []string
+	var all []client.Bot
 	for b, err := range c.All(ctx, client.ListOptions{Sort: client.SortName}) {
 		if err != nil {
 			return nil, apiError(err)
 		}
-		have[b.Name] = b
-		order = append(order, b.Name)
+		have[bots.Fold(b.Name)] = b
+		all = append(all, b)
 	}
 	var steps []step
 	inFile := map[string]bool{}
 	for _, w := range want.Bots {
-		inFile[w.Name] = true
-		b, ok := have[w.Name]
-		if !ok {
+		// A blank name has no key; the service refuses it when apply creates it.
+		_, key, _ := bots.NormalizeName(w.Name)
+		b, ok := have[key]
+		if key == "" || !ok {
 			steps = append(steps, step{act: actCreate, want: w, aliases: aliasesToSet(w.Aliases, nil)})
 			continue
 		}
+		inFile[key] = true
 		current, err := aliasesOf(ctx, c, b.ID)
 		if err != nil {
 			return nil, apiError(err)
@@ -125,20 +130,25 @@ func plan(ctx context.Context, c *client.Client, want botsFile, prune bool) ([]s
 		steps = append(steps, s)
 	}
 	if prune {
-		for _, name := range order {
-			if !inFile[name] {
-				steps = append(steps, step{act: actDelete, have: have[name]})
+		for _, b := range all {
+			if !inFile[bots.Fold(b.Name)] {
+				steps = append(steps, step{act: actDelete, have: b})
 			}
 		}
 	}
 	return steps, nil
 }
 
-// fieldChanges describes the fields the file manages whose value differs from the bot's.
+// fieldChanges describes the fields the file manages whose value differs from the bot's. The
+// name differs when the file spells it otherwise ("support" for "Support") once both are in
+// the form the service stores.
 func fieldChanges(b client.Bot, w fileBot) []string {
 	var changes []string
 	add := func(field string, from, to any) {
 		changes = append(changes, fmt.Sprintf("%s: %s -> %s", field, show(from), show(to)))
+	}
+	if stored := storedName(w.Name); stored != storedName(b.Name) {
+		add("name", b.Name, stored)
 	}
 	if w.Description != nil && (b.Description == nil || *b.Description != *w.Description) {
 		add("description", b.Description, *w.Description)
@@ -277,6 +287,9 @@ func editableChanges(a, b client.Bot) []string {
 
 // setFields sets the fields the file manages on b.
 func setFields(b *client.Bot, w fileBot) {
+	if stored := storedName(w.Name); stored != storedName(b.Name) {
+		b.Name = stored
+	}
 	b.Model = w.Model
 	if w.Description != nil {
 		b.Description = ptr(*w.Description)
@@ -290,6 +303,12 @@ func setFields(b *client.Bot, w fileBot) {
 	if w.IsPublic != nil {
 		b.IsPublic = *w.IsPublic
 	}
+}
+
+// storedName is name in the form the service stores it (see bots.NormalizeName).
+func storedName(name string) string {
+	stored, _, _ := bots.NormalizeName(name)
+	return stored
 }
 
 func createParams(w fileBot) client.CreateParams {

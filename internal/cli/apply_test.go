@@ -162,8 +162,9 @@ Plan: 1 to create, 1 to update, 1 unchanged, 1 to delete.
 		t.Parallel()
 		u := newUser(t, url)
 		for content, want := range map[string]string{
-			"bots:\n- {name: A, model: gpt-4o, temprature: 1}\n":              "field temprature not found",
-			"bots:\n- {name: A, model: gpt-4o}\n- {name: A, model: gpt-4o}\n": `"A" is in the file twice`,
+			"bots:\n- {name: A, model: gpt-4o, temprature: 1}\n":                          "field temprature not found",
+			"bots:\n- {name: A, model: gpt-4o}\n- {name: A, model: gpt-4o}\n":             `"A" is in the file twice`,
+			"bots:\n- {name: Support, model: gpt-4o}\n- {name: SUPPORT, model: gpt-4o}\n": `bot 2: "SUPPORT" is the same name as bot 1's "Support" to the service (names are compared ignoring case)`,
 			"bots:\n- {name: A}\n": "model is required",
 		} {
 			r := u.run("apply", "-f", writeFile(t, "bots.yaml", content))
@@ -171,6 +172,30 @@ Plan: 1 to create, 1 to update, 1 unchanged, 1 to delete.
 			require.Contains(t, r.err.Error(), want)
 		}
 		require.Empty(t, u.bots())
+	})
+
+	t.Run("AFileBotIsTheBotWhoseNameTheServiceComparesAsTheSame", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		u.createBots("Support", "Straße")
+		u.settle()
+		before := u.bots()
+		file := writeFile(t, "bots.yaml", "bots:\n- {name: support, model: gpt-4o-mini}\n- {name: STRASSE, model: gpt-4o-mini}\n")
+
+		out := u.ok("apply", "-f", file, "--dry-run", "--prune")
+		require.Equal(t, `update     support  name: "Support" -> "support"
+update     STRASSE  name: "Straße" -> "STRASSE"
+Plan: 0 to create, 2 to update, 0 unchanged, 0 to delete.
+`, out)
+
+		out = u.ok("apply", "-f", file, "--prune", "--yes")
+		require.Contains(t, out, "updated    support\n")
+		require.Contains(t, out, "updated    STRASSE\n")
+		after := u.bots()
+		require.Len(t, after, 2, "nothing created, nothing deleted")
+		require.Equal(t, before["Support"].ID, after["support"].ID, "the bot is renamed as the file spells it")
+		require.Equal(t, before["Straße"].ID, after["STRASSE"].ID)
+		require.Contains(t, u.ok("apply", "-f", file, "--prune"), "Plan: 0 to create, 0 to update, 2 unchanged, 0 to delete.")
 	})
 
 	t.Run("AServiceRefusalFailsThatBotOnly", func(t *testing.T) {

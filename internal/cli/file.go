@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/chatsphere/bots/client"
+	"github.com/chatsphere/bots/internal/bots"
 )
 
 // botsFile is the declarative document that `bots export` writes and `bots apply` reads, in
@@ -72,15 +73,23 @@ func readBotsFile(env Env, path string) (botsFile, error) {
 		return botsFile{}, fmt.Errorf("%s: %w", path, err)
 	}
 	var problems []error
-	seen := map[string]bool{}
+	// seen is the number of the first bot of each folded name: two names the service
+	// compares as one (bots.Fold) would be one bot, which the file cannot say twice.
+	seen := map[string]int{}
 	for i, b := range f.Bots {
+		stored, key, _ := bots.NormalizeName(b.Name)
+		first, twice := seen[key]
 		switch {
 		case b.Name == "":
 			problems = append(problems, fmt.Errorf("bot %d: name is required", i+1))
-		case seen[b.Name]:
+		case twice && storedName(f.Bots[first-1].Name) == stored:
 			problems = append(problems, fmt.Errorf("bot %d: %q is in the file twice", i+1, b.Name))
+		case twice:
+			problems = append(problems, fmt.Errorf("bot %d: %q is the same name as bot %d's %q to the service (names are compared ignoring case)",
+				i+1, b.Name, first, f.Bots[first-1].Name))
+		case key != "":
+			seen[key] = i + 1
 		}
-		seen[b.Name] = true
 		if b.Model == "" {
 			problems = append(problems, fmt.Errorf("bot %d (%q): model is required", i+1, b.Name))
 		}

@@ -81,6 +81,35 @@ func TestImportOpenAI(t *testing.T) {
 		require.Len(t, u.bots(), 1)
 	})
 
+	t.Run("ANameTheServiceComparesAsTakenIsRejected", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		u.create("--name", "Straße", "--model", "gpt-4o")
+		r := u.run("import", "openai", writeFile(t, "assistants.json", `{"object":"list","data":[
+			{"id":"asst_1","name":"Fine","model":"gpt-4o"},
+			{"id":"asst_2","name":"STRASSE","model":"gpt-4o"},
+			{"id":"asst_3","name":"FINE","model":"gpt-4o"}]}`))
+		require.Equal(t, 1, r.code, r.seen())
+		require.Contains(t, r.stdout, `rejected   asst_2  name "STRASSE" is taken by your bot "Straße" (names are compared ignoring case)`+"\n")
+		require.Contains(t, r.stdout, `rejected   asst_3  name "FINE" is taken by assistant asst_1's "Fine" (names are compared ignoring case)`+"\n")
+		require.Contains(t, r.err.Error(), "2 of 3 assistants cannot be imported (see above); nothing created")
+		require.Equal(t, []string{"Straße"}, keys(u.bots()))
+	})
+
+	t.Run("ANameIsCheckedAsTheServiceStoresIt", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		// 100 "é" typed as "e" and a combining accent: 200 code points, 100 once composed.
+		composed := strings.Repeat("\u00e9", 100)
+		r := u.run("import", "openai", writeFile(t, "assistants.json", `{"object":"list","data":[
+			{"id":"asst_1","name":" `+strings.Repeat("e\u0301", 100)+` ","model":"gpt-4o"},
+			{"id":"asst_2","name":"Over\u202eride","model":"gpt-4o"}]}`))
+		require.Equal(t, 1, r.code, r.seen())
+		require.Contains(t, r.stdout, `create     asst_1  -> "`+composed+`" on gpt-4o`)
+		require.Contains(t, r.stdout, `rejected   asst_2  name must not contain bidirectional embedding, override or isolate characters`)
+		require.Empty(t, u.bots())
+	})
+
 	t.Run("ACreateThatFailsMidwayDeletesWhatTheImportCreated", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, url)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/chatsphere/bots/client"
+	"github.com/chatsphere/bots/internal/bots"
 )
 
 // openAIModels maps the model ids of OpenAI's assistants to this service's catalog: a model
@@ -29,11 +30,11 @@ var openAIModels = map[string]string{
 	"gpt-3.5-turbo-1106":     "gpt-3.5-turbo",
 }
 
-// The contract's bounds on what an assistant becomes (openapi.yaml: BotName, BotDescription,
+// The contract's bounds on what an assistant becomes (openapi.yaml: BotDescription,
 // BotSystemPrompt, BotTemperature), checked before anything is created so that an import
-// either creates every bot or none.
+// either creates every bot or none. The name is checked by the service's own rule
+// (bots.NormalizeName, bots.MaxNameLength).
 const (
-	maxNameLength        = 100
 	maxDescriptionLength = 500
 	maxPromptLength      = 1000
 	maxTemperature       = 2.0
@@ -95,12 +96,12 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	taken := map[string]bool{}
+	taken := map[string]string{}
 	for b, err := range c.All(ctx, client.ListOptions{}) {
 		if err != nil {
 			return apiError(err)
 		}
-		taken[strings.ToLower(b.Name)] = true
+		taken[bots.Fold(b.Name)] = fmt.Sprintf("your bot %q", b.Name)
 	}
 	items := make([]importItem, len(list.Data))
 	rejected := 0
@@ -134,29 +135,33 @@ func runImport(ctx context.Context, env Env, args []string) error {
 }
 
 // convert makes a bot of an assistant, or says why it cannot: each reason is a bound of the
-// contract or the catalog that the assistant does not fit. taken holds the caller's bot names
-// and the names of the assistants converted before this one, lowercased: a simpler folding
-// than the service's (which also folds "ß" to "ss"), so a name the service still finds taken
-// fails its create, and the import deletes what it created.
-func convert(a openAIAssistant, catalog []client.Model, taken map[string]bool) importItem {
+// contract or the catalog, or a rule of the service, that the assistant does not fit. The
+// name is checked as the service checks it (bots.NormalizeName), in the form it is stored
+// and sent in; taken maps the folded key (bots.Fold) of each of the caller's bots and of each
+// assistant converted before this one to who has it, so that a name the service would find
+// taken ("STRASSE" beside "Straße") is rejected here, before anything is created.
+func convert(a openAIAssistant, catalog []client.Model, taken map[string]string) importItem {
 	it := importItem{assistant: a}
 	reject := func(format string, v ...any) { it.reasons = append(it.reasons, fmt.Sprintf(format, v...)) }
 
-	name := ""
+	name, key, problems := "", "", []string(nil)
 	if a.Name != nil {
-		name = strings.TrimSpace(*a.Name)
+		name, key, problems = bots.NormalizeName(*a.Name)
 	}
 	if name == "" {
-		name = a.ID
+		name, key, problems = bots.NormalizeName(a.ID)
 		it.notes = append(it.notes, "it has no name: named after its id")
 	}
 	switch n := utf8.RuneCountInString(name); {
-	case n > maxNameLength:
-		reject("name is %d characters; at most %d fit", n, maxNameLength)
-	case taken[strings.ToLower(name)]:
-		reject("name %q is taken by one of your bots or an assistant above", name)
+	case n > bots.MaxNameLength:
+		reject("name is %d characters; at most %d fit", n, bots.MaxNameLength)
+	case len(problems) > 0:
+		reject("name %s", strings.Join(problems, "; "))
+	case taken[key] != "":
+		reject("name %q is taken by %s (names are compared ignoring case)", name, taken[key])
+	default:
+		taken[key] = fmt.Sprintf("assistant %s's %q", a.ID, name)
 	}
-	taken[strings.ToLower(name)] = true
 	it.bot = client.CreateParams{Name: name, Description: a.Description, SystemPrompt: a.Instructions}
 	if a.Description != nil {
 		if n := utf8.RuneCountInString(*a.Description); n > maxDescriptionLength {
