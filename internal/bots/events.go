@@ -10,22 +10,10 @@ import (
 	"github.com/chatsphere/bots/gen/db"
 )
 
-// EventType names the kind of change an event records.
-type EventType string
-
-// The kinds of change. Triggers record them (migration 0016_bot_events.sql), in the
+// EventType names the kind of change an event records: one of openapi.yaml's BotEventType,
+// which says what each records. Triggers record them (migration 0016_bot_events.sql), in the
 // transaction of the write: no write path can leave one out.
-const (
-	EventBotCreated       EventType = "bot.created"        // data: {bot}
-	EventBotUpdated       EventType = "bot.updated"        // data: {patch}, an RFC 6902 JSON Patch
-	EventBotDeleted       EventType = "bot.deleted"        // data: {deleted_at}
-	EventBotRestored      EventType = "bot.restored"       // data: {}
-	EventBotDuplicated    EventType = "bot.duplicated"     // on the copy; data: {source_bot_id, bot}
-	EventBotStatusChanged EventType = "bot.status_changed" // data: {from, to, message}
-	EventVersionCreated   EventType = "version.created"    // data: {version}
-	EventAliasMoved       EventType = "alias.moved"        // data: {alias, from_version, to_version}
-	EventAliasDeleted     EventType = "alias.deleted"      // data: {alias, from_version, to_version}
-)
+type EventType string
 
 // ActorSystem is the actor of the changes no user made: the training worker's and the purge's.
 const ActorSystem = "system"

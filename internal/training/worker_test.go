@@ -169,7 +169,7 @@ func TestTheUpkeepPutsInErrorAVersionWhoseLastAttemptACrashCutShort(t *testing.T
 	require.Equal(t, bots.StatusError, got.Status)
 	require.NotNil(t, got.StatusMessage)
 	require.Equal(t, crashed, *got.StatusMessage)
-	changed := bots.EventBotStatusChanged
+	changed := bots.EventType("bot.status_changed")
 	events, err := e.svc.Events(ctx, owner, abandoned.ID, &changed, 0, 1)
 	require.NoError(t, err)
 	require.Len(t, events.Items, 1)
