@@ -110,7 +110,8 @@ func aliasToAPI(a bots.Alias) api.BotAlias {
 	return api.BotAlias{Name: a.Name, Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 }
 
-// aliasETag is the strong entity tag of an alias: its etag, which every move increments.
+// aliasETag is the strong entity tag of an alias: its etag, a value never given before, new
+// at its creation and at every move (not a count of moves).
 func aliasETag(etag int64) string { return `"` + strconv.FormatInt(etag, 10) + `"` }
 
 // aliasIfMatch is an If-Match header as the alias service takes it: the etags the alias may
