@@ -193,7 +193,7 @@ const botAliasMove = `-- name: BotAliasMove :one
 UPDATE bot_aliases a
 SET version = v.number,
     moved_from = a.version,
-    etag = a.etag + CASE WHEN a.version = v.number THEN 0 ELSE 1 END,
+    etag = CASE WHEN a.version = v.number THEN a.etag ELSE nextval('bot_aliases_etag_seq') END,
     updated_at = CASE WHEN a.version = v.number THEN a.updated_at ELSE now() END
 FROM bot_versions v, bots b
 WHERE a.bot_id = $1 AND a.name = $2
@@ -279,7 +279,7 @@ WHERE v.bot_id = $2 AND v.number = $3 AND v.status = 'active'
 ON CONFLICT (bot_id, name) DO UPDATE
     SET version = EXCLUDED.version,
         moved_from = a.version,
-        etag = a.etag + CASE WHEN a.version = EXCLUDED.version THEN 0 ELSE 1 END,
+        etag = CASE WHEN a.version = EXCLUDED.version THEN a.etag ELSE nextval('bot_aliases_etag_seq') END,
         updated_at = CASE WHEN a.version = EXCLUDED.version THEN a.updated_at ELSE now() END
     WHERE NOT $5::boolean
 RETURNING a.bot_id, a.name, a.version, a.etag, a.moved_from, a.created_at, a.updated_at
@@ -293,6 +293,11 @@ type BotAliasPutParams struct {
 	CreateOnly bool
 }
 
+// An alias's etag is a value of bot_aliases_etag_seq (migration 0023), taken at its creation
+// (the column's default) and at every move to another version, never given twice, even to
+// an alias deleted and created again; pointing an alias at the version it has keeps its etag
+// and updated_at.
+//
 // Reads are scoped like BotGet: the bot is not deleted, and the caller owns it or it is
 // public. Writes are scoped to the owner of a bot that is not deleted. A bot the caller may
 // not see, or may not change, gives no row.

@@ -76,8 +76,11 @@ func TestSeed(t *testing.T) {
 
 		require.Equal(t, reconfigured, count(t, pool, `
 			SELECT count(*) FROM bot_aliases a JOIN bots b ON b.id = a.bot_id
-			WHERE a.name = 'production' AND a.version = b.config_version - 1 AND a.etag = 1`),
-			"every reconfigured bot, and no other, has its alias at the version before its latest")
+			WHERE a.name = 'production' AND a.version = b.config_version - 1
+			  AND a.etag <= (SELECT last_value FROM bot_aliases_etag_seq)`),
+			"every reconfigured bot, and no other, has its alias at the version before its latest, with an etag its creation took from the sequence")
+		require.Equal(t, reconfigured, count(t, pool, `SELECT count(DISTINCT etag) FROM bot_aliases`),
+			"no two aliases were given one etag")
 		require.Equal(t, reconfigured, count(t, pool, `SELECT count(*) FROM bot_aliases`))
 		require.Equal(t, reconfigured, count(t, pool, `
 			SELECT count(*) FROM bot_alias_moves m JOIN bot_aliases a USING (bot_id, name)
@@ -91,7 +94,9 @@ func TestSeed(t *testing.T) {
 			"the sample holds every live reconfigured bot of a small dataset")
 		for i, b := range data.versioned.bots {
 			require.GreaterOrEqual(t, len(b.Active), 3, "bot %s", b.ID)
-			require.Equal(t, int64(1), data.versioned.etags[i])
+			var etag int64
+			require.NoError(t, pool.QueryRow(t.Context(), `SELECT etag FROM bot_aliases WHERE bot_id = $1 AND name = $2`, b.ID, benchAlias).Scan(&etag))
+			require.Equal(t, etag, data.versioned.etags[i], "bot %s: the sample holds the alias's etag", b.ID)
 			require.Equal(t, b.Active[len(b.Active)-2], data.versioned.at[i], "bot %s: the alias is at the version before the latest", b.ID)
 		}
 	})

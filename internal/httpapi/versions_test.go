@@ -438,6 +438,43 @@ func TestBotAliases(t *testing.T) {
 		e.delete(u, path, nil).problem(t, http.StatusNotFound)
 	})
 
+	t.Run("ARecreatedAliasHasANewETag", func(t *testing.T) {
+		t.Parallel()
+		e, u := setupUser(t)
+		bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
+		path := aliasPath(bot, "production")
+
+		// Each life of the alias: at version 1, at another version, at the same again.
+		var old []string
+		for _, version := range []int{1, 2, 2, 1} {
+			res := e.put(u, path, map[string]any{"version": version}, nil)
+			require.Equal(t, http.StatusCreated, res.code, string(res.body))
+			tag := res.header.Get("ETag")
+			require.NotContains(t, old, tag, "a recreated alias repeats no ETag of its earlier lives")
+
+			for _, stale := range old {
+				res := e.do(request{method: http.MethodGet, path: path, as: &u, header: map[string]string{"If-None-Match": stale}})
+				require.Equal(t, http.StatusOK, res.code, "If-None-Match: %s, an ETag of an earlier life", stale)
+				require.Equal(t, tag, res.header.Get("ETag"))
+				require.Equal(t, int32(version), decoded[api.BotAlias](t, res).Version)
+
+				res = e.put(u, path, map[string]any{"version": 3 - version}, map[string]string{"If-Match": stale})
+				res.problem(t, http.StatusPreconditionFailed)
+				require.Equal(t, tag, res.header.Get("ETag"), "If-Match: %s, an ETag of an earlier life", stale)
+
+				res = e.delete(u, path, map[string]string{"If-Match": stale})
+				res.problem(t, http.StatusPreconditionFailed)
+				require.Equal(t, tag, res.header.Get("ETag"))
+			}
+			res = e.do(request{method: http.MethodGet, path: path, as: &u, header: map[string]string{"If-None-Match": tag}})
+			require.Equal(t, http.StatusNotModified, res.code, "the current ETag still answers 304")
+
+			res = e.delete(u, path, map[string]string{"If-Match": tag})
+			require.Equal(t, http.StatusNoContent, res.code, string(res.body))
+			old = append(old, tag)
+		}
+	})
+
 	t.Run("ConcurrentMovesWithTheSameIfMatchMoveOnce", func(t *testing.T) {
 		t.Parallel()
 		e, u := setupUser(t)
