@@ -1982,7 +1982,10 @@ export interface components {
         /** @description The answer never changes. */
         ImmutableCacheControl: "private, max-age=31536000, immutable";
         /**
-         * @description The alias's strong entity tag; every move of the alias changes it.
+         * @description The alias's strong entity tag. Every move of the alias to another version gives it a
+         *     new one, and so does its creation; pointing it at the version it has keeps it. No
+         *     value is given twice, not even to an alias deleted and created again, so a cached or
+         *     stale tag never matches an alias that has moved since. Opaque: not a count of moves.
          * @example "2"
          */
         AliasETag: string;
