@@ -31,30 +31,45 @@ var (
 
 // VerifyWebhook checks that a delivery of the service's webhooks is genuine, as the
 // Standard Webhooks specification says: one of the signatures in header's
-// webhook-signature (space-separated, "v1," and the base64 of an HMAC-SHA256) must be the
-// HMAC-SHA256, keyed with the base64-decoded part of secret after "whsec_", of the
-// webhook-id, the webhook-timestamp and body joined by dots; and the timestamp must be within
-// tolerance of now (0: DefaultWebhookTolerance), either way, so that a captured delivery
-// cannot be replayed later. Signatures are compared in constant time; other versions than
-// v1 are skipped. While a rotated secret overlaps with the new one a delivery carries a
-// signature by each, and either secret verifies it.
+// webhook-signature ("v1," and the base64 of an HMAC-SHA256) must be the HMAC-SHA256, keyed
+// with the base64-decoded part of secret after "whsec_", of the webhook-id, the
+// webhook-timestamp and body joined by dots; and the timestamp must be within tolerance of now
+// (0: DefaultWebhookTolerance), either way, so that a captured delivery cannot be replayed
+// later. Signatures are compared in constant time; other versions than v1 are skipped. While
+// a rotated secret overlaps with the new one a delivery carries a signature by each, and
+// either secret verifies it.
+//
+// It reads the headers by the same rules as the TypeScript SDK's verifyWebhook, so that the
+// two accept the same deliveries (client/testdata/webhook_verify.json holds the cases both
+// pass): a header repeated counts as its values joined by ", ", as fetch's Headers and Node
+// join them, so a repeated webhook-id, webhook-timestamp or webhook-signature is refused;
+// spaces and tabs around a value are not part of it; webhook-timestamp is digits only;
+// webhook-signature's signatures are separated by spaces (one or more), and each must be the
+// padded standard base64 of the HMAC exactly; secret likewise, after "whsec_".
 //
 // body must be the request body exactly as received, before any decoding. A receiver calls
 // it first in its handler and answers 4xx without processing on an error, which wraps
 // ErrWebhookSignature or ErrWebhookTimestamp (or says that secret is not a secret).
 // Deliveries can repeat: deduplicate by webhook-id.
 func VerifyWebhook(secret string, header http.Header, body []byte, now time.Time, tolerance time.Duration) error {
-	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
-	if err != nil || len(key) == 0 {
+	encodedKey := strings.TrimPrefix(secret, "whsec_")
+	key, err := base64.StdEncoding.DecodeString(encodedKey)
+	if err != nil || len(key) == 0 || base64.StdEncoding.EncodeToString(key) != encodedKey {
 		return errors.New("webhook: the secret is not whsec_ and base64")
 	}
-	id, ts, sigs := header.Get("webhook-id"), header.Get("webhook-timestamp"), header.Get("webhook-signature")
+	id, ts, sigs := webhookHeader(header, "webhook-id"), webhookHeader(header, "webhook-timestamp"), webhookHeader(header, "webhook-signature")
 	if id == "" || sigs == "" {
 		return fmt.Errorf("%w: the webhook-id or webhook-signature header is missing", ErrWebhookSignature)
 	}
+	if strings.Contains(sigs, ", ") {
+		return fmt.Errorf("%w: the webhook-signature header is repeated", ErrWebhookSignature)
+	}
+	if ts == "" || strings.Trim(ts, "0123456789") != "" {
+		return fmt.Errorf("%w: webhook-timestamp %q is not a number of seconds", ErrWebhookTimestamp, ts)
+	}
 	sent, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return fmt.Errorf("%w: webhook-timestamp %q is not a number of seconds", ErrWebhookTimestamp, ts)
+		return fmt.Errorf("%w: webhook-timestamp %q is too far from now", ErrWebhookTimestamp, ts)
 	}
 	if tolerance <= 0 {
 		tolerance = DefaultWebhookTolerance
@@ -65,16 +80,27 @@ func VerifyWebhook(secret string, header http.Header, body []byte, now time.Time
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(id + "." + ts + "."))
 	mac.Write(body)
-	want := mac.Sum(nil)
-	for sig := range strings.FieldsSeq(sigs) {
+	want := []byte(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	for sig := range strings.SplitSeq(sigs, " ") {
 		version, encoded, ok := strings.Cut(sig, ",")
-		if !ok || version != "v1" {
-			continue
-		}
-		got, err := base64.StdEncoding.DecodeString(encoded)
-		if err == nil && hmac.Equal(got, want) {
+		if ok && version == "v1" && hmac.Equal([]byte(encoded), want) {
 			return nil
 		}
 	}
 	return fmt.Errorf("%w: none of the signatures of %s is the secret's", ErrWebhookSignature, id)
 }
+
+// webhookHeader is one header of a delivery as fetch's Headers reads it: each value without
+// the spaces and tabs around it, and the values of a repeated header joined by ", "; "" when
+// absent.
+func webhookHeader(header http.Header, name string) string {
+	values := header.Values(name)
+	trimmed := make([]string, len(values))
+	for i, v := range values {
+		trimmed[i] = strings.Trim(v, httpWhitespace)
+	}
+	return strings.Join(trimmed, ", ")
+}
+
+// httpWhitespace is what fetch's Headers strips around a header's value.
+const httpWhitespace = " \t\r\n"
