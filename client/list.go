@@ -21,6 +21,10 @@ const (
 	SortNameDesc      Sort = "-name"
 )
 
+// MaxPageSize is the most items one page of a list may hold, the service's bound on its
+// limit parameter.
+const MaxPageSize = 100
+
 // ListOptions filters and sorts a list; the zero value lists every bot the caller can see in
 // the service's default order.
 type ListOptions struct {
@@ -35,7 +39,8 @@ type ListOptions struct {
 	Query string
 	// Sort is the order; empty: the service's default.
 	Sort Sort
-	// PageSize is how many bots each request asks for, 1 to 100; 0: the service's default.
+	// PageSize is how many bots each request asks for, 1 to MaxPageSize; 0: the service's
+	// default.
 	PageSize int
 }
 

@@ -84,6 +84,23 @@ func TestAll(t *testing.T) {
 		}
 		require.Equal(t, 1, errs)
 	})
+
+	t.Run("MaxPageSizeIsTheServicesBound", func(t *testing.T) {
+		t.Parallel()
+		c, made := setup(t, 1)
+		for b, err := range c.All(ctx(t), client.ListOptions{PageSize: client.MaxPageSize}) {
+			require.NoError(t, err)
+			require.Contains(t, made, b.ID)
+		}
+		refused := 0
+		for _, err := range c.All(ctx(t), client.ListOptions{PageSize: client.MaxPageSize + 1}) {
+			var p *client.Problem
+			require.ErrorAs(t, err, &p)
+			require.Equal(t, http.StatusUnprocessableEntity, p.Status)
+			refused++
+		}
+		require.Equal(t, 1, refused)
+	})
 }
 
 // countingTransport counts the GET requests it sends.

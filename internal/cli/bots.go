@@ -30,7 +30,7 @@ func runList(ctx context.Context, env Env, args []string) error {
 	}
 	opts := client.ListOptions{Status: client.Status(*status), Model: *model, IsPublic: public.v, Query: *q, Sort: client.Sort(*sort)}
 	if *limit > 0 {
-		opts.PageSize = min(*limit, 100)
+		opts.PageSize = min(*limit, client.MaxPageSize)
 	}
 	bots := []client.Bot{}
 	for b, err := range c.All(ctx, opts) {
