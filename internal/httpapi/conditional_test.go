@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"bytes"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -281,13 +280,11 @@ func TestConditionalIfNoneMatchIsReadAlikeOnEveryRead(t *testing.T) {
 		"AListWithEmptyAndMalformedElementsStillMatches": {func(cur string) string {
 			return ` , other,,W/ "x" ,  ` + cur + `  `
 		}, http.StatusNotModified},
-		"AStarIsNotModified":        {func(string) string { return "*" }, http.StatusNotModified},
-		"AStarInAListIsNotModified": {func(string) string { return `"other", *` }, http.StatusNotModified},
-		"AnotherETagAnswersInFull":  {func(string) string { return `"other"` }, http.StatusOK},
-		"AnEmptyValueAnswersInFull": {func(string) string { return "" }, http.StatusOK},
-		"TheCurrentETagUnquotedIsNoETag": {func(cur string) string {
-			return strings.Trim(cur, `"`)
-		}, http.StatusOK},
+		"AStarIsNotModified":               {func(string) string { return "*" }, http.StatusNotModified},
+		"AStarInAListIsNotModified":        {func(string) string { return `"other", *` }, http.StatusNotModified},
+		"AnotherETagAnswersInFull":         {func(string) string { return `"other"` }, http.StatusOK},
+		"AnEmptyValueAnswersInFull":        {func(string) string { return "" }, http.StatusOK},
+		"TheCurrentETagUnquotedIsNoETag":   {func(cur string) string { return cur[1 : len(cur)-1] }, http.StatusOK},
 		"ALowercaseWeakPrefixIsNoETag":     {func(cur string) string { return "w/" + cur }, http.StatusOK},
 		"ASpaceAfterTheWeakPrefixIsNoETag": {func(cur string) string { return "W/ " + cur }, http.StatusOK},
 		"TwoWeakPrefixesAreNoETag":         {func(cur string) string { return "W/W/" + cur }, http.StatusOK},
