@@ -31,9 +31,9 @@ var openAIModels = map[string]string{
 }
 
 // The contract's bounds on what an assistant becomes (openapi.yaml: BotDescription,
-// BotSystemPrompt, BotTemperature), checked before anything is created so that an import
-// either creates every bot or none. The name is checked by the service's own rule
-// (bots.NormalizeName, bots.MaxNameLength).
+// BotSystemPrompt, BotTemperature; a test holds them to it), checked before anything is
+// created so that an import either creates every bot or none. The name is checked by the
+// service's own rule (bots.NormalizeName, bots.MaxNameLength).
 const (
 	maxDescriptionLength = 500
 	maxPromptLength      = 1000

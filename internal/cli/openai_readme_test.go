@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/gen/api"
 )
 
 // The README's table of OpenAI models is what people read; openAIModels is what the import
@@ -32,4 +35,16 @@ func TestTheREADMEShowsTheOpenAIModelTable(t *testing.T) {
 		}
 	}
 	require.Equal(t, openAIModels, shown)
+}
+
+// The import checks an assistant against the contract's bounds before it creates anything;
+// they must be the bounds the service's validator applies.
+func TestTheImportChecksTheContractsBounds(t *testing.T) {
+	t.Parallel()
+	spec, err := api.GetSwagger()
+	require.NoError(t, err)
+	schema := func(name string) *openapi3.Schema { return spec.Components.Schemas[name].Value }
+	require.EqualValues(t, *schema("BotDescription").MaxLength, maxDescriptionLength, "BotDescription")
+	require.EqualValues(t, *schema("BotSystemPrompt").MaxLength, maxPromptLength, "BotSystemPrompt")
+	require.Equal(t, *schema("BotTemperature").Max, maxTemperature, "BotTemperature")
 }
