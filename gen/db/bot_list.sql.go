@@ -13,12 +13,7 @@ import (
 
 const botCount = `-- name: BotCount :one
 
-SELECT count(*) FROM bots
-WHERE owner_id = $1 AND deleted_at IS NULL
-  AND ($2::bot_status IS NULL OR status = $2)
-  AND ($3::text IS NULL OR model = $3)
-  AND ($4::boolean IS NULL OR is_public = $4)
-  AND ($5::text IS NULL OR name_fold LIKE $5 OR description_fold LIKE $5)
+SELECT count(*) FROM bots_matching($1, $2, $3, $4, $5)
 `
 
 type BotCountParams struct {
@@ -29,9 +24,11 @@ type BotCountParams struct {
 	QPattern *string
 }
 
-// The filters repeat on purpose: sqlc has no shared fragments (sqlc-dev/sqlc#2244), and each sort needs its own ORDER BY over them for its index plan (internal/bots/plan_test.go).
 // The list has one query per sort order, so that each can walk its own index instead of
-// sorting the caller's bots; the filters are the same in all of them and in BotCount.
+// sorting the caller's bots. What matches the filters is decided in one place, the function
+// bots_matching (migration 0024), which all of them and BotCount read: being one STABLE
+// SELECT, it is inlined into each query and planned with its values
+// (internal/bots/plan_test.go fails if it stops being inlined).
 // q_pattern is a LIKE pattern that the service makes of the caller's search text (folded with
 // bots.Fold, \, % and _ escaped, between two %), matched against the folded name and
 // description, where the trigram indexes of migration 0008 find the matches.
@@ -58,22 +55,12 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
-    ELSE (SELECT count(*) FROM bots c
-    WHERE c.owner_id = $5 AND c.deleted_at IS NULL
-      AND ($1::bot_status IS NULL OR c.status = $1)
-      AND ($2::text IS NULL OR c.model = $2)
-      AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR c.name_fold LIKE $4 OR c.description_fold LIKE $4)
-) END)::bigint AS total
+    ELSE (SELECT count(*) FROM bots_matching($5, $1, $2, $3, $4))
+    END)::bigint AS total
 FROM bots
 JOIN (
     -- The page's ids, from the index alone where the filters allow.
-    SELECT id AS page_id FROM bots
-    WHERE owner_id = $5 AND deleted_at IS NULL
-      AND ($1::bot_status IS NULL OR status = $1)
-      AND ($2::text IS NULL OR model = $2)
-      AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR name_fold LIKE $4 OR description_fold LIKE $4)
+    SELECT id AS page_id FROM bots_matching($5, $1, $2, $3, $4)
     ORDER BY created_at, id
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -148,22 +135,12 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
-    ELSE (SELECT count(*) FROM bots c
-    WHERE c.owner_id = $5 AND c.deleted_at IS NULL
-      AND ($1::bot_status IS NULL OR c.status = $1)
-      AND ($2::text IS NULL OR c.model = $2)
-      AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR c.name_fold LIKE $4 OR c.description_fold LIKE $4)
-) END)::bigint AS total
+    ELSE (SELECT count(*) FROM bots_matching($5, $1, $2, $3, $4))
+    END)::bigint AS total
 FROM bots
 JOIN (
     -- The page's ids, from the index alone where the filters allow.
-    SELECT id AS page_id FROM bots
-    WHERE owner_id = $5 AND deleted_at IS NULL
-      AND ($1::bot_status IS NULL OR status = $1)
-      AND ($2::text IS NULL OR model = $2)
-      AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR name_fold LIKE $4 OR description_fold LIKE $4)
+    SELECT id AS page_id FROM bots_matching($5, $1, $2, $3, $4)
     ORDER BY created_at DESC, id DESC
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -238,22 +215,12 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
-    ELSE (SELECT count(*) FROM bots c
-    WHERE c.owner_id = $5 AND c.deleted_at IS NULL
-      AND ($1::bot_status IS NULL OR c.status = $1)
-      AND ($2::text IS NULL OR c.model = $2)
-      AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR c.name_fold LIKE $4 OR c.description_fold LIKE $4)
-) END)::bigint AS total
+    ELSE (SELECT count(*) FROM bots_matching($5, $1, $2, $3, $4))
+    END)::bigint AS total
 FROM bots
 JOIN (
     -- The page's ids, from the index alone where the filters allow.
-    SELECT id AS page_id FROM bots
-    WHERE owner_id = $5 AND deleted_at IS NULL
-      AND ($1::bot_status IS NULL OR status = $1)
-      AND ($2::text IS NULL OR model = $2)
-      AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR name_fold LIKE $4 OR description_fold LIKE $4)
+    SELECT id AS page_id FROM bots_matching($5, $1, $2, $3, $4)
     ORDER BY name_fold, id
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -330,22 +297,12 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
-    ELSE (SELECT count(*) FROM bots c
-    WHERE c.owner_id = $5 AND c.deleted_at IS NULL
-      AND ($1::bot_status IS NULL OR c.status = $1)
-      AND ($2::text IS NULL OR c.model = $2)
-      AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR c.name_fold LIKE $4 OR c.description_fold LIKE $4)
-) END)::bigint AS total
+    ELSE (SELECT count(*) FROM bots_matching($5, $1, $2, $3, $4))
+    END)::bigint AS total
 FROM bots
 JOIN (
     -- The page's ids, from the index alone where the filters allow.
-    SELECT id AS page_id FROM bots
-    WHERE owner_id = $5 AND deleted_at IS NULL
-      AND ($1::bot_status IS NULL OR status = $1)
-      AND ($2::text IS NULL OR model = $2)
-      AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR name_fold LIKE $4 OR description_fold LIKE $4)
+    SELECT id AS page_id FROM bots_matching($5, $1, $2, $3, $4)
     ORDER BY name_fold DESC, id DESC
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -420,22 +377,12 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
-    ELSE (SELECT count(*) FROM bots c
-    WHERE c.owner_id = $5 AND c.deleted_at IS NULL
-      AND ($1::bot_status IS NULL OR c.status = $1)
-      AND ($2::text IS NULL OR c.model = $2)
-      AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR c.name_fold LIKE $4 OR c.description_fold LIKE $4)
-) END)::bigint AS total
+    ELSE (SELECT count(*) FROM bots_matching($5, $1, $2, $3, $4))
+    END)::bigint AS total
 FROM bots
 JOIN (
     -- The page's ids, from the index alone where the filters allow.
-    SELECT id AS page_id FROM bots
-    WHERE owner_id = $5 AND deleted_at IS NULL
-      AND ($1::bot_status IS NULL OR status = $1)
-      AND ($2::text IS NULL OR model = $2)
-      AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR name_fold LIKE $4 OR description_fold LIKE $4)
+    SELECT id AS page_id FROM bots_matching($5, $1, $2, $3, $4)
     ORDER BY updated_at, id
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id
@@ -510,22 +457,12 @@ SELECT bots.id, bots.owner_id, bots.name, bots.description, bots.model, bots.tem
     WHEN $1::bot_status IS NULL AND $2::text IS NULL
          AND $3::boolean IS NULL AND $4::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = $5)
-    ELSE (SELECT count(*) FROM bots c
-    WHERE c.owner_id = $5 AND c.deleted_at IS NULL
-      AND ($1::bot_status IS NULL OR c.status = $1)
-      AND ($2::text IS NULL OR c.model = $2)
-      AND ($3::boolean IS NULL OR c.is_public = $3)
-      AND ($4::text IS NULL OR c.name_fold LIKE $4 OR c.description_fold LIKE $4)
-) END)::bigint AS total
+    ELSE (SELECT count(*) FROM bots_matching($5, $1, $2, $3, $4))
+    END)::bigint AS total
 FROM bots
 JOIN (
     -- The page's ids, from the index alone where the filters allow.
-    SELECT id AS page_id FROM bots
-    WHERE owner_id = $5 AND deleted_at IS NULL
-      AND ($1::bot_status IS NULL OR status = $1)
-      AND ($2::text IS NULL OR model = $2)
-      AND ($3::boolean IS NULL OR is_public = $3)
-      AND ($4::text IS NULL OR name_fold LIKE $4 OR description_fold LIKE $4)
+    SELECT id AS page_id FROM bots_matching($5, $1, $2, $3, $4)
     ORDER BY updated_at DESC, id DESC
     LIMIT $7 OFFSET $6
 ) page ON page.page_id = bots.id

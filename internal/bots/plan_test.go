@@ -53,6 +53,7 @@ var trigramIndexes = []string{"bots_owner_name_trgm_idx", "bots_owner_descriptio
 type planNode struct {
 	NodeType     string     `json:"Node Type"`
 	RelationName string     `json:"Relation Name"`
+	FunctionName string     `json:"Function Name"`
 	IndexName    string     `json:"Index Name"`
 	ActualRows   float64    `json:"Actual Rows"`
 	ActualLoops  float64    `json:"Actual Loops"`
@@ -98,8 +99,8 @@ func (explainedRow) Scan(...any) error { return errExplained }
 // such a sort does not grow with the tables.
 const smallSort = 500
 
-// problems lists what makes a plan slow as the tables grow: a sequential scan, a sort of
-// more rows than the query returns, or a search that no trigram index serves (it would read
+// problems lists what makes a plan slow as the tables grow: a sequential scan, a sort or a
+// function scan of more rows than the query returns, or a search that no trigram index serves (it would read
 // every bot of the caller). A paged query must produce offset + limit rows in order whatever
 // the plan; its sort may take up to twice that, which happens on deep pages with a filter,
 // where reading the matching rows and sorting them beats walking the index.
@@ -116,6 +117,12 @@ func (p plan) problems() []string {
 		switch n.NodeType {
 		case "Seq Scan":
 			out = append(out, "sequential scan of "+n.RelationName)
+		case "Function Scan":
+			// A set-returning function that is not inlined (bots_matching, if it stopped being
+			// one STABLE SELECT) returns every row before the query can filter or page them.
+			if read := n.ActualRows * max(n.ActualLoops, 1); read > allowed {
+				out = append(out, fmt.Sprintf("Function Scan of %s reading %.0f rows to return %.0f", n.FunctionName, read, returned))
+			}
 		case "Sort", "Incremental Sort":
 			sorted := 0.0
 			for _, c := range n.Plans {
@@ -415,6 +422,12 @@ func TestPlanChecksCatchSlowPlans(t *testing.T) {
 	small := plan{root: planNode{NodeType: "Limit", ActualRows: 20, Plans: []planNode{{NodeType: "Sort", ActualRows: 20,
 		Plans: []planNode{{NodeType: "Bitmap Heap Scan", ActualRows: 54, ActualLoops: 1}}}}}}
 	require.Empty(t, small.problems(), "a sort of a few dozen matches does not grow with the table")
+	function := plan{root: planNode{NodeType: "Limit", ActualRows: 20, Plans: []planNode{{NodeType: "Function Scan",
+		FunctionName: "bots_matching", ActualRows: 5000, ActualLoops: 1}}}}
+	require.Equal(t, []string{"Function Scan of bots_matching reading 5000 rows to return 20"}, function.problems())
+	candidates := plan{root: planNode{NodeType: "Limit", ActualRows: 1, Plans: []planNode{{NodeType: "Function Scan",
+		FunctionName: "unnest", ActualRows: 5, ActualLoops: 1}}}}
+	require.Empty(t, candidates.problems(), "a function scan of a few values does not grow with the table")
 	fine := plan{root: planNode{NodeType: "Limit", ActualRows: 20, Plans: []planNode{{NodeType: "Index Scan", ActualRows: 20}}}}
 	require.Empty(t, fine.problems())
 	deep := sort

@@ -1,6 +1,8 @@
--- The filters repeat on purpose: sqlc has no shared fragments (sqlc-dev/sqlc#2244), and each sort needs its own ORDER BY over them for its index plan (internal/bots/plan_test.go).
 -- The list has one query per sort order, so that each can walk its own index instead of
--- sorting the caller's bots; the filters are the same in all of them and in BotCount.
+-- sorting the caller's bots. What matches the filters is decided in one place, the function
+-- bots_matching (migration 0024), which all of them and BotCount read: being one STABLE
+-- SELECT, it is inlined into each query and planned with its values
+-- (internal/bots/plan_test.go fails if it stops being inlined).
 -- q_pattern is a LIKE pattern that the service makes of the caller's search text (folded with
 -- bots.Fold, \, % and _ escaped, between two %), matched against the folded name and
 -- description, where the trigram indexes of migration 0008 find the matches.
@@ -11,34 +13,19 @@
 -- only for a page past the end, which has no row to carry the total.
 
 -- name: BotCount :one
-SELECT count(*) FROM bots
-WHERE owner_id = @caller AND deleted_at IS NULL
-  AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
-  AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
-  AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-  AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern));
+SELECT count(*) FROM bots_matching(@caller, sqlc.narg(status), sqlc.narg(model), sqlc.narg(is_public), sqlc.narg(q_pattern));
 
 -- name: BotListCreatedDesc :many
 SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
          AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q_pattern)::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
-    ELSE (SELECT count(*) FROM bots c
-    WHERE c.owner_id = @caller AND c.deleted_at IS NULL
-      AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
-      AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
-      AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q_pattern)::text IS NULL OR c.name_fold LIKE sqlc.narg(q_pattern) OR c.description_fold LIKE sqlc.narg(q_pattern))
-) END)::bigint AS total
+    ELSE (SELECT count(*) FROM bots_matching(@caller, sqlc.narg(status), sqlc.narg(model), sqlc.narg(is_public), sqlc.narg(q_pattern)))
+    END)::bigint AS total
 FROM bots
 JOIN (
     -- The page's ids, from the index alone where the filters allow.
-    SELECT id AS page_id FROM bots
-    WHERE owner_id = @caller AND deleted_at IS NULL
-      AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
-      AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
-      AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern))
+    SELECT id AS page_id FROM bots_matching(@caller, sqlc.narg(status), sqlc.narg(model), sqlc.narg(is_public), sqlc.narg(q_pattern))
     ORDER BY created_at DESC, id DESC
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
@@ -49,22 +36,12 @@ SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
          AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q_pattern)::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
-    ELSE (SELECT count(*) FROM bots c
-    WHERE c.owner_id = @caller AND c.deleted_at IS NULL
-      AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
-      AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
-      AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q_pattern)::text IS NULL OR c.name_fold LIKE sqlc.narg(q_pattern) OR c.description_fold LIKE sqlc.narg(q_pattern))
-) END)::bigint AS total
+    ELSE (SELECT count(*) FROM bots_matching(@caller, sqlc.narg(status), sqlc.narg(model), sqlc.narg(is_public), sqlc.narg(q_pattern)))
+    END)::bigint AS total
 FROM bots
 JOIN (
     -- The page's ids, from the index alone where the filters allow.
-    SELECT id AS page_id FROM bots
-    WHERE owner_id = @caller AND deleted_at IS NULL
-      AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
-      AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
-      AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern))
+    SELECT id AS page_id FROM bots_matching(@caller, sqlc.narg(status), sqlc.narg(model), sqlc.narg(is_public), sqlc.narg(q_pattern))
     ORDER BY created_at, id
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
@@ -75,22 +52,12 @@ SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
          AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q_pattern)::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
-    ELSE (SELECT count(*) FROM bots c
-    WHERE c.owner_id = @caller AND c.deleted_at IS NULL
-      AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
-      AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
-      AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q_pattern)::text IS NULL OR c.name_fold LIKE sqlc.narg(q_pattern) OR c.description_fold LIKE sqlc.narg(q_pattern))
-) END)::bigint AS total
+    ELSE (SELECT count(*) FROM bots_matching(@caller, sqlc.narg(status), sqlc.narg(model), sqlc.narg(is_public), sqlc.narg(q_pattern)))
+    END)::bigint AS total
 FROM bots
 JOIN (
     -- The page's ids, from the index alone where the filters allow.
-    SELECT id AS page_id FROM bots
-    WHERE owner_id = @caller AND deleted_at IS NULL
-      AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
-      AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
-      AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern))
+    SELECT id AS page_id FROM bots_matching(@caller, sqlc.narg(status), sqlc.narg(model), sqlc.narg(is_public), sqlc.narg(q_pattern))
     ORDER BY updated_at DESC, id DESC
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
@@ -101,22 +68,12 @@ SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
          AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q_pattern)::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
-    ELSE (SELECT count(*) FROM bots c
-    WHERE c.owner_id = @caller AND c.deleted_at IS NULL
-      AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
-      AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
-      AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q_pattern)::text IS NULL OR c.name_fold LIKE sqlc.narg(q_pattern) OR c.description_fold LIKE sqlc.narg(q_pattern))
-) END)::bigint AS total
+    ELSE (SELECT count(*) FROM bots_matching(@caller, sqlc.narg(status), sqlc.narg(model), sqlc.narg(is_public), sqlc.narg(q_pattern)))
+    END)::bigint AS total
 FROM bots
 JOIN (
     -- The page's ids, from the index alone where the filters allow.
-    SELECT id AS page_id FROM bots
-    WHERE owner_id = @caller AND deleted_at IS NULL
-      AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
-      AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
-      AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern))
+    SELECT id AS page_id FROM bots_matching(@caller, sqlc.narg(status), sqlc.narg(model), sqlc.narg(is_public), sqlc.narg(q_pattern))
     ORDER BY updated_at, id
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
@@ -129,22 +86,12 @@ SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
          AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q_pattern)::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
-    ELSE (SELECT count(*) FROM bots c
-    WHERE c.owner_id = @caller AND c.deleted_at IS NULL
-      AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
-      AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
-      AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q_pattern)::text IS NULL OR c.name_fold LIKE sqlc.narg(q_pattern) OR c.description_fold LIKE sqlc.narg(q_pattern))
-) END)::bigint AS total
+    ELSE (SELECT count(*) FROM bots_matching(@caller, sqlc.narg(status), sqlc.narg(model), sqlc.narg(is_public), sqlc.narg(q_pattern)))
+    END)::bigint AS total
 FROM bots
 JOIN (
     -- The page's ids, from the index alone where the filters allow.
-    SELECT id AS page_id FROM bots
-    WHERE owner_id = @caller AND deleted_at IS NULL
-      AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
-      AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
-      AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern))
+    SELECT id AS page_id FROM bots_matching(@caller, sqlc.narg(status), sqlc.narg(model), sqlc.narg(is_public), sqlc.narg(q_pattern))
     ORDER BY name_fold, id
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
@@ -155,22 +102,12 @@ SELECT sqlc.embed(bots), (CASE
     WHEN sqlc.narg(status)::bot_status IS NULL AND sqlc.narg(model)::text IS NULL
          AND sqlc.narg(is_public)::boolean IS NULL AND sqlc.narg(q_pattern)::text IS NULL
     THEN (SELECT coalesce(sum(n.live), 0) FROM bot_counts n WHERE n.owner_id = @caller)
-    ELSE (SELECT count(*) FROM bots c
-    WHERE c.owner_id = @caller AND c.deleted_at IS NULL
-      AND (sqlc.narg(status)::bot_status IS NULL OR c.status = sqlc.narg(status))
-      AND (sqlc.narg(model)::text IS NULL OR c.model = sqlc.narg(model))
-      AND (sqlc.narg(is_public)::boolean IS NULL OR c.is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q_pattern)::text IS NULL OR c.name_fold LIKE sqlc.narg(q_pattern) OR c.description_fold LIKE sqlc.narg(q_pattern))
-) END)::bigint AS total
+    ELSE (SELECT count(*) FROM bots_matching(@caller, sqlc.narg(status), sqlc.narg(model), sqlc.narg(is_public), sqlc.narg(q_pattern)))
+    END)::bigint AS total
 FROM bots
 JOIN (
     -- The page's ids, from the index alone where the filters allow.
-    SELECT id AS page_id FROM bots
-    WHERE owner_id = @caller AND deleted_at IS NULL
-      AND (sqlc.narg(status)::bot_status IS NULL OR status = sqlc.narg(status))
-      AND (sqlc.narg(model)::text IS NULL OR model = sqlc.narg(model))
-      AND (sqlc.narg(is_public)::boolean IS NULL OR is_public = sqlc.narg(is_public))
-      AND (sqlc.narg(q_pattern)::text IS NULL OR name_fold LIKE sqlc.narg(q_pattern) OR description_fold LIKE sqlc.narg(q_pattern))
+    SELECT id AS page_id FROM bots_matching(@caller, sqlc.narg(status), sqlc.narg(model), sqlc.narg(is_public), sqlc.narg(q_pattern))
     ORDER BY name_fold DESC, id DESC
     LIMIT @lim OFFSET @off
 ) page ON page.page_id = bots.id
