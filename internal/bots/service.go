@@ -159,7 +159,7 @@ func (s *Service) insert(ctx context.Context, tx pgx.Tx, owner uuid.UUID, p Sett
 		Description:     p.Description,
 		DescriptionFold: fold(p.Description),
 		Model:           p.Model,
-		Temperature:     p.Temperature,
+		Temperature:     unsigned(p.Temperature),
 		SystemPrompt:    p.SystemPrompt,
 		IsPublic:        p.IsPublic,
 		Source:          string(source),
@@ -240,7 +240,7 @@ func (s *Service) updateParams(ctx context.Context, caller, id uuid.UUID, p Upda
 		Description:     p.Description,
 		DescriptionFold: fold(p.Description),
 		Model:           p.Model,
-		Temperature:     p.Temperature,
+		Temperature:     unsignedPtr(p.Temperature),
 		SystemPrompt:    p.SystemPrompt,
 		IsPublic:        p.IsPublic,
 		CheckVersion:    p.Precondition.Required,
@@ -571,6 +571,24 @@ func (p Precondition) exceptVersions() []int64 {
 
 // normalizeName returns the name to store and its folded key, or records why name cannot be
 // a bot's name (see NormalizeName).
+// unsigned stores a temperature of -0 as 0. PostgreSQL compares the two equal, so a bot set
+// from -0 to 0 would record no new version, and the bot and its version would then disagree
+// about the sign.
+func unsigned(t float64) float64 {
+	if t == 0 {
+		return 0
+	}
+	return t
+}
+
+func unsignedPtr(t *float64) *float64 {
+	if t == nil {
+		return nil
+	}
+	u := unsigned(*t)
+	return &u
+}
+
 func normalizeName(v *ValidationError, field, name string) (stored, key string) {
 	stored, key, problems := NormalizeName(name)
 	for _, p := range problems {

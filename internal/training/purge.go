@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/chatsphere/bots/internal/bots"
 )
@@ -20,9 +21,14 @@ type PurgeArgs struct{}
 // Kind implements river.JobArgs.
 func (PurgeArgs) Kind() string { return "purge" }
 
-// InsertOpts implements river.JobArgsWithInsertOpts: one purge at a time is enough.
+// InsertOpts implements river.JobArgsWithInsertOpts: one purge at a time is enough, so a
+// purge is not queued while another waits or runs; a finished one does not hold back the
+// next, which comes PurgeInterval later however short that is.
 func (PurgeArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueName, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: time.Minute}}
+	return river.InsertOpts{Queue: QueueName, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+		rivertype.JobStateScheduled, rivertype.JobStateRetryable,
+	}}}
 }
 
 type purgeWorker struct {

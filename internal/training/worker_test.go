@@ -192,3 +192,23 @@ func TestTheUpkeepPutsInErrorAVersionWhoseLastAttemptACrashCutShort(t *testing.T
 	require.NoError(t, err)
 	require.Zero(t, failed, "a version is put in error once")
 }
+
+// The purge runs every PurgeInterval, however short: a finished purge does not hold back the
+// next one, only a purge still queued or running does.
+func TestThePurgeRunsEveryPurgeInterval(t *testing.T) {
+	t.Parallel()
+	cfg := config(1)
+	cfg.PurgeInterval = 50 * time.Millisecond
+	e := setup(t, nil, cfg)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var finished int
+		require.NoError(t, e.pool.QueryRow(t.Context(),
+			`SELECT count(*) FROM river_job WHERE kind = 'purge' AND state = 'completed'`).Scan(&finished))
+		if finished >= 3 {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "%d purges finished in 30 s", finished)
+		time.Sleep(20 * time.Millisecond)
+	}
+}
