@@ -261,3 +261,28 @@ func requireStatus(t *testing.T, err error, status int) {
 	require.ErrorAs(t, err, &p)
 	require.Equal(t, status, p.Status)
 }
+
+// A table shows text from the API, another user's public bot included: its control and format
+// characters show escaped, so that none can rewrite the terminal; -o json stays exact.
+func TestTablesEscapeControlCharacters(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+	owner, reader := newUser(t, url), newUser(t, url)
+	const desc = "harmless\u001b[2K\r\u001b[1Aid: SPOOFED\u001b]0;title\u0007 \u202egnp.exe\u2066x\u2069"
+	bot := owner.create("--name", "Spoof\u200bX", "--model", "gpt-4o-mini", "--public",
+		"--description", desc, "--system-prompt", "line\none\ttab\u0085\u2028")
+	id := bot["id"].(string)
+
+	for _, out := range []string{reader.ok("get", id), owner.ok("list")} {
+		require.NotRegexp(t, "[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b\u202a-\u202e\u2066-\u2069\u2028]", out)
+		require.Contains(t, out, `Spoof\u200bX`)
+	}
+	got := reader.ok("get", id)
+	require.Contains(t, got, `  harmless\x1b[2K⏎\x1b[1Aid: SPOOFED\x1b]0;title\a \u202egnp.exe\u2066x\u2069`)
+	require.Contains(t, got, `  line⏎one tab\u0085\u2028`)
+	require.Regexp(t, `(?m)^id: +`+id+`$`, got)
+
+	var exact map[string]any
+	require.NoError(t, json.Unmarshal([]byte(reader.ok("get", id, "-o", "json")), &exact))
+	require.Equal(t, desc, exact["description"], "-o json prints the API's text as it is")
+}

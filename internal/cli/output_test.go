@@ -79,3 +79,23 @@ func printedKeys(t *testing.T, format string, v any) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// oneLine, which every table cell goes through, leaves printable text as it is and shows every
+// control and format character visibly, never raw.
+func TestOneLineEscapesControlAndFormatCharacters(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"Café 日本 🤖 a\\b":                                   "Café 日本 🤖 a\\b",
+		"a\r\nb\nc\rd\te":                                  "a⏎b⏎c⏎d e",
+		"\x1b[2K\x07\x00\x7f\u0085":                        `\x1b[2K\a\x00\x7f\u0085`,
+		"\u202a\u202b\u202c\u202d\u202e":                   `\u202a\u202b\u202c\u202d\u202e`,
+		"\u2066\u2067\u2068\u2069\u200e\u200f\ufeff\u00ad": `\u2066\u2067\u2068\u2069\u200e\u200f\ufeff\u00ad`,
+		"\u2028\u2029\U000e0001":                           `\u2028\u2029\U000e0001`,
+		"bad\xffbyte":                                      `bad\xffbyte`,
+	} {
+		require.Equal(t, want, oneLine(in), "%q", in)
+	}
+	var out bytes.Buffer
+	require.NoError(t, table(&out, [][]string{{"a:", "x\x1b]0;t\x07"}, {"bb:", "\u202eb"}}))
+	require.Equal(t, "a:   x\\x1b]0;t\\a\nbb:  \\u202eb\n", out.String(), "every cell of a table goes through oneLine")
+}

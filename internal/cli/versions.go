@@ -44,7 +44,7 @@ func printVersions(env Env, format string, versions []client.Version) error {
 		if v.StatusMessage != "" {
 			status += ": " + v.StatusMessage
 		}
-		return []string{fmt.Sprint(v.Number), oneLine(status), v.Model, fmt.Sprint(v.Temperature), source,
+		return []string{fmt.Sprint(v.Number), status, v.Model, fmt.Sprint(v.Temperature), source,
 			v.CreatedAt.UTC().Format(time.RFC3339), show(v.SystemPrompt)}
 	})
 }
