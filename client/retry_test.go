@@ -2,10 +2,12 @@ package client_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -76,6 +78,20 @@ func unavailable(retryAfter string) func(w http.ResponseWriter) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("upstream is restarting"))
 	}
+}
+
+// cutAnswer sends the status and headers of answer, with its Content-Length, but only the first
+// bytes of its body, then closes the connection.
+func cutAnswer(w http.ResponseWriter, answer *httptest.ResponseRecorder) {
+	for k, v := range answer.Header() {
+		w.Header()[k] = v
+	}
+	body := answer.Body.Bytes()
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(answer.Code)
+	_, _ = w.Write(body[:len(body)/2])
+	w.(http.Flusher).Flush()
+	panic(http.ErrAbortHandler)
 }
 
 // alwaysUnavailable is a rule that answers every request 503 with retryAfter.
@@ -172,6 +188,65 @@ func TestRetries(t *testing.T) {
 		require.Equal(t, 1, countBots(t, direct))
 	})
 
+	t.Run("AnAnswerCutOffMidBodyIsRetriedWithTheSameKey", func(t *testing.T) {
+		t.Parallel()
+		var first *httptest.ResponseRecorder
+		via, direct, p := setup(t, http.MethodPost, func(n int, w http.ResponseWriter, r *http.Request, fwd http.Handler) bool {
+			if n == 1 {
+				// The server makes the bot; its answer breaks off after a few bytes.
+				first = httptest.NewRecorder()
+				fwd.ServeHTTP(first, r)
+				cutAnswer(w, first)
+			}
+			return n == 1
+		})
+		bot, err := via.Create(ctx(t), params)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusCreated, first.Code)
+		keys := p.keys()
+		require.Len(t, keys, 2)
+		require.Equal(t, keys[0], keys[1])
+		require.Equal(t, 1, countBots(t, direct))
+		require.Contains(t, first.Body.String(), bot.ID.String(), "the retry got the first answer, replayed")
+	})
+
+	t.Run("AReadCutOffMidBodyIsRetried", func(t *testing.T) {
+		t.Parallel()
+		via, direct, p := setup(t, http.MethodGet, func(n int, w http.ResponseWriter, r *http.Request, fwd http.Handler) bool {
+			if n == 1 {
+				rec := httptest.NewRecorder()
+				fwd.ServeHTTP(rec, r)
+				cutAnswer(w, rec)
+			}
+			return n == 1
+		})
+		bot, err := direct.Create(ctx(t), params)
+		require.NoError(t, err)
+		got, err := via.Get(ctx(t), bot.ID)
+		require.NoError(t, err)
+		require.Equal(t, bot.ETag, got.ETag)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		require.Len(t, p.requests(http.MethodGet), 2)
+	})
+
+	t.Run("AnUpdateCutOffMidBodyIsNotRetried", func(t *testing.T) {
+		t.Parallel()
+		via, direct, p := setup(t, http.MethodPut, func(n int, w http.ResponseWriter, r *http.Request, fwd http.Handler) bool {
+			rec := httptest.NewRecorder()
+			fwd.ServeHTTP(rec, r)
+			cutAnswer(w, rec)
+			return true
+		})
+		bot, err := direct.Create(ctx(t), params)
+		require.NoError(t, err)
+		_, err = via.Update(ctx(t), bot.ID, func(b *client.Bot) error { b.Temperature = 0.2; return nil })
+		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		require.Len(t, p.requests(http.MethodPut), 1, "a conditional write is never sent twice")
+	})
+
 	t.Run("AttemptsAreBoundedAndTheLastAnswerIsAProblem", func(t *testing.T) {
 		t.Parallel()
 		via, direct, p := setup(t, http.MethodPost, alwaysUnavailable("0"), client.WithRetry(3, time.Minute))
@@ -194,6 +269,19 @@ func TestRetries(t *testing.T) {
 		require.ErrorAs(t, err, &prob)
 		require.Equal(t, http.StatusServiceUnavailable, prob.Status)
 		require.Len(t, p.keys(), 1)
+	})
+
+	t.Run("ARetryAfterTooLongForADurationIsNotWaitedForEither", func(t *testing.T) {
+		t.Parallel()
+		// 9300000000 seconds overflows time.Duration; the last does not fit an int64.
+		for _, retryAfter := range []string{"9300000000", "99999999999999999999999"} {
+			via, _, p := setup(t, http.MethodPost, alwaysUnavailable(retryAfter))
+			_, err := via.Create(ctx(t), params)
+			var prob *client.Problem
+			require.ErrorAs(t, err, &prob)
+			require.Equal(t, http.StatusServiceUnavailable, prob.Status)
+			require.Len(t, p.keys(), 1, "Retry-After: %s", retryAfter)
+		}
 	})
 
 	t.Run("ACancelledContextStopsTheRetries", func(t *testing.T) {
