@@ -286,3 +286,41 @@ func TestTablesEscapeControlCharacters(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(reader.ok("get", id, "-o", "json")), &exact))
 	require.Equal(t, desc, exact["description"], "-o json prints the API's text as it is")
 }
+
+// A bot is named on the command line as the service compares names: in the form it stores them.
+func TestABotIsNamedAsTheServiceStoresNames(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+
+	t.Run("ANameTypedInAnotherFormOrWithSpacesIsTheBot", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		id := u.create("--name", "Caf\u00e9", "--model", "gpt-4o-mini")["id"].(string)
+		for _, arg := range []string{"Cafe\u0301", "  Caf\u00e9 ", "\tCafe\u0301\n"} {
+			require.Regexp(t, `(?m)^id: +`+id+`$`, u.ok("get", arg), "%q", arg)
+		}
+	})
+
+	t.Run("ANameThatMatchesOnlyIgnoringCaseIsNamedNotTaken", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		id := u.create("--name", "Stra\u00dfe", "--model", "gpt-4o-mini")["id"].(string)
+		r := u.run("delete", "STRASSE", "--yes")
+		require.Equal(t, 1, r.code, r.seen())
+		require.Equal(t, `no bot of yours is named exactly "STRASSE"; ignoring case it matches "Straße" (`+id+`); give its exact name or id`, r.err.Error())
+		require.Len(t, u.bots(), 1)
+
+		r = u.run("get", "Nobody")
+		require.Equal(t, 1, r.code, r.seen())
+		require.Equal(t, `no bot of yours is named "Nobody"; give its id or exact name (bots list)`, r.err.Error())
+	})
+
+	t.Run("ANameThatUUIDParseWouldReadIsAName", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		for _, name := range []string{"deadbeefdeadbeefdeadbeefdeadbeef", "{deadbeef-dead-beef-dead-beefdeadbeef}", "urn:uuid:deadbeef-dead-beef-dead-beefdeadbeef"} {
+			id := u.create("--name", name, "--model", "gpt-4o-mini")["id"].(string)
+			require.Regexp(t, `(?m)^id: +`+id+`$`, u.ok("get", name), "%q", name)
+		}
+	})
+}
