@@ -137,6 +137,24 @@ func TestBotCommands(t *testing.T) {
 		require.Equal(t, 1, r.code, "restoring a bot that is not deleted is the service's refusal:\n%s", r.seen())
 	})
 
+	t.Run("RestoreTakesOnlyAnIdNeverAName", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		deleted := u.create("--name", "Phoenix", "--model", "gpt-4o-mini")["id"].(string)
+		u.ok("delete", deleted, "--yes")
+		live := u.create("--name", "Phoenix", "--model", "gpt-4o")["id"].(string)
+
+		r := u.run("restore", "Phoenix")
+		require.Equal(t, 2, r.code, r.seen())
+		require.Contains(t, r.err.Error(), `restore: "Phoenix" is not a bot id: a deleted bot is restored by its id, which bots delete printed`)
+		bots := u.bots()
+		require.Len(t, bots, 1)
+		require.Equal(t, live, bots["Phoenix"].ID.String())
+
+		r = u.run("restore", strings.ReplaceAll(deleted, "-", ""))
+		require.Equal(t, 2, r.code, "an id is written in its canonical form:\n%s", r.seen())
+	})
+
 	t.Run("DuplicateTrainAndWatch", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, url)
@@ -242,6 +260,7 @@ func TestBotCommands(t *testing.T) {
 			{"export", "-o", "table"},
 			{"apply"},
 			{"import", "csv", "file.csv"},
+			{"restore", "Phoenix"},
 		} {
 			r := u.run(args...)
 			require.Equal(t, 2, r.code, "bots %s:\n%s", strings.Join(args, " "), r.seen())
