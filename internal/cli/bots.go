@@ -203,7 +203,7 @@ func runDelete(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if *yes {
-		err = c.Delete(ctx, id, "")
+		err = apiError(c.Delete(ctx, id, ""))
 	} else {
 		err = deleteConfirmed(ctx, env, c, id)
 	}

@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 
@@ -199,6 +200,28 @@ func TestBotCommands(t *testing.T) {
 		r = u.run("get", uuid.NewString())
 		require.Equal(t, 1, r.code)
 		require.Contains(t, r.seen(), "404 Not Found")
+	})
+
+	t.Run("DeleteWithYesSaysAProblemAsEveryCommandDoes", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		missing := uuid.NewString()
+		for _, args := range [][]string{{"get", missing}, {"delete", missing, "--yes"}} {
+			r := u.run(args...)
+			require.Equal(t, 1, r.code, r.seen())
+			require.Regexp(t, `^404 Not Found: .*\n  request id: [0-9a-f-]{36}$`, r.err.Error(), "bots %v", args)
+		}
+
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		require.NoError(t, l.Close())
+		nowhere := *u
+		nowhere.url = "http://" + l.Addr().String()
+		for _, args := range [][]string{{"get", missing}, {"delete", missing, "--yes"}} {
+			r := nowhere.run(args...)
+			require.Equal(t, 1, r.code, r.seen())
+			require.Contains(t, r.err.Error(), "cannot reach the service (", "bots %v", args)
+		}
 	})
 
 	t.Run("ModelsListsTheCatalog", func(t *testing.T) {
