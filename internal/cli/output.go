@@ -31,7 +31,7 @@ type botView struct {
 	SystemPrompt  string    `json:"system_prompt" yaml:"system_prompt"`
 	IsPublic      bool      `json:"is_public" yaml:"is_public"`
 	Status        string    `json:"status" yaml:"status"`
-	StatusMessage string    `json:"status_message,omitempty" yaml:"status_message,omitempty"`
+	StatusMessage *string   `json:"status_message" yaml:"status_message"`
 	ConfigVersion int32     `json:"config_version" yaml:"config_version"`
 	CreatedAt     time.Time `json:"created_at" yaml:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at" yaml:"updated_at"`
@@ -42,9 +42,19 @@ func viewOf(b client.Bot) botView {
 	return botView{
 		ID: b.ID.String(), OwnerID: b.OwnerID.String(), Name: b.Name, Description: b.Description,
 		Model: b.Model, Temperature: b.Temperature, SystemPrompt: b.SystemPrompt, IsPublic: b.IsPublic,
-		Status: string(b.Status), StatusMessage: b.StatusMessage, ConfigVersion: b.ConfigVersion,
+		Status: string(b.Status), StatusMessage: null(b.StatusMessage), ConfigVersion: b.ConfigVersion,
 		CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt, ETag: b.ETag,
 	}
+}
+
+// null is s as the API sends it: the SDK reads the API's null as "", and the API sends no
+// empty string for the fields that go through null (a status message, a request id, a
+// previous status).
+func null[S ~string](s S) *string {
+	if s == "" {
+		return nil
+	}
+	return ptr(string(s))
 }
 
 // encode writes v as JSON or YAML; it reports whether format was one of them.

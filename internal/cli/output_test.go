@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"reflect"
 	"slices"
 	"testing"
@@ -10,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/chatsphere/bots/client"
+	"github.com/chatsphere/bots/gen/api"
 )
 
 // Every view names its fields twice, for -o json and for -o yaml: both formats must print the
@@ -98,4 +102,35 @@ func TestOneLineEscapesControlAndFormatCharacters(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, table(&out, [][]string{{"a:", "x\x1b]0;t\x07"}, {"bb:", "\u202eb"}}))
 	require.Equal(t, "a:   x\\x1b]0;t\\a\nbb:  \\u202eb\n", out.String(), "every cell of a table goes through oneLine")
+}
+
+// -o json and -o yaml print what the API sends, under its field names: every field of the
+// contract's schema, a null one as null, even when the view's fields are all empty.
+func TestViewsPrintEveryFieldOfTheAPI(t *testing.T) {
+	t.Parallel()
+	spec, err := api.GetSwagger()
+	require.NoError(t, err)
+	for schema, view := range map[string]any{
+		"BotResponse": botView{}, "BotVersion": versionView{}, "BotEvent": changeView{}, "StatusEvent": eventView{},
+		"Webhook": webhookView{}, "WebhookDelivery": deliveryView{}, "Model": modelView{}, "BotAlias": aliasView{},
+	} {
+		t.Run(schema, func(t *testing.T) {
+			t.Parallel()
+			props := slices.Sorted(maps.Keys(spec.Components.Schemas[schema].Value.Properties))
+			require.Equal(t, props, printedKeys(t, "json", view))
+		})
+	}
+}
+
+// A bot's first status change has no previous status: watch prints it as the API does, null.
+func TestWatchPrintsTheFirstChangeFromNull(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	require.NoError(t, printEvent(Env{Stdout: &out}, "json", client.StatusEvent{ID: 1, To: client.StatusTraining}))
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got))
+	require.Contains(t, got, "from_status")
+	require.Nil(t, got["from_status"])
+	require.Contains(t, got, "message")
+	require.Nil(t, got["message"])
 }
