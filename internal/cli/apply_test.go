@@ -166,6 +166,10 @@ Plan: 1 to create, 1 to update, 1 unchanged, 1 to delete.
 			"bots:\n- {name: A, model: gpt-4o}\n- {name: A, model: gpt-4o}\n":             `"A" is in the file twice`,
 			"bots:\n- {name: Support, model: gpt-4o}\n- {name: SUPPORT, model: gpt-4o}\n": `bot 2: "SUPPORT" is the same name as bot 1's "Support" to the service (names are compared ignoring case)`,
 			"bots:\n- {name: A}\n": "model is required",
+			"bots:\n- {name: A, model: gpt-4o, aliases: {prod: 0}}\n":                                                    `bot 1 ("A"): alias "prod": version 0: versions are numbered from 1`,
+			"bots:\n- {name: A, model: gpt-4o, aliases: {canary: -3}}\n":                                                 `bot 1 ("A"): alias "canary": version -3: versions are numbered from 1`,
+			"bots:\n- {name: A, model: gpt-4o, aliases: {Bad_Name: 1}}\n":                                                `bot 1 ("A"): alias "Bad_Name": an alias name must be 1 to 40 lowercase letters, digits or hyphens, starting with a letter`,
+			`{"bots": [{"name": "A", "model": "gpt-4o", "aliases": {"a23456789012345678901234567890123456789012": 1}}]}`: `alias "a23456789012345678901234567890123456789012": an alias name must be`,
 		} {
 			r := u.run("apply", "-f", writeFile(t, "bots.yaml", content))
 			require.Equal(t, 1, r.code, r.seen())

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -43,6 +46,16 @@ func fileBotOf(b client.Bot) fileBot {
 	return fileBot{Name: b.Name, Description: b.Description, Model: b.Model, Temperature: ptr(b.Temperature),
 		SystemPrompt: ptr(b.SystemPrompt), IsPublic: ptr(b.IsPublic)}
 }
+
+// The contract's rules for an alias a file names (openapi.yaml: the AliasName parameter and
+// BotAliasPut's version; a test holds them to it), checked before anything is sent so that a
+// file with a mistake writes nothing.
+var aliasName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
+
+const (
+	aliasNameRule = "must be 1 to 40 lowercase letters, digits or hyphens, starting with a letter"
+	minVersion    = 1
+)
 
 // errNoBotsKey refuses a file that does not list its bots under `bots:` (an empty file, `null`,
 // another document): read as no bots, it would have --prune delete every bot.
@@ -100,6 +113,14 @@ func readBotsFile(env Env, path string) (botsFile, error) {
 		}
 		if b.Model == "" {
 			problems = append(problems, fmt.Errorf("bot %d (%q): model is required", i+1, b.Name))
+		}
+		for _, alias := range slices.Sorted(maps.Keys(b.Aliases)) {
+			if !aliasName.MatchString(alias) {
+				problems = append(problems, fmt.Errorf("bot %d (%q): alias %q: an alias name %s", i+1, b.Name, alias, aliasNameRule))
+			}
+			if v := b.Aliases[alias]; v < minVersion {
+				problems = append(problems, fmt.Errorf("bot %d (%q): alias %q: version %d: versions are numbered from %d", i+1, b.Name, alias, v, minVersion))
+			}
 		}
 	}
 	if len(problems) > 0 {
