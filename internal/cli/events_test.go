@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -71,6 +72,8 @@ func TestNullFieldsPrintAsNull(t *testing.T) {
 		require.Contains(t, events[0], "request_id")
 		require.Nil(t, events[0]["request_id"], "the system's change has no request")
 	}
-	require.Nil(t, field(t, "json", watched, "message"))
-	require.Equal(t, "training", field(t, "json", watched, "from_status"))
+	lines := strings.Split(strings.TrimSpace(watched), "\n")
+	last := lines[len(lines)-1] // training -> active
+	require.Nil(t, field(t, "json", last, "message"))
+	require.Equal(t, "training", field(t, "json", last, "from_status"))
 }
