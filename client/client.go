@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -123,7 +124,7 @@ func (c *Client) send(ctx context.Context, transport retryTransport, fn call) (r
 			return reply{}, ctx.Err()
 		}
 		wait, retry := retryWait(r, err, attempt, bool(transport))
-		if !retry || attempt >= c.attempts || waited+wait > c.budget {
+		if !retry || attempt >= c.attempts || wait > c.budget-waited {
 			return r, err
 		}
 		if err := pause(ctx, wait); err != nil {
@@ -153,21 +154,37 @@ func roundTrip(ctx context.Context, fn call) (reply, error) {
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody))
 	if err != nil {
-		return reply{}, fmt.Errorf("read answer: %w", err)
+		return reply{}, &cutAnswerError{err: err}
 	}
 	return reply{status: res.StatusCode, header: res.Header, body: body}, nil
 }
+
+// cutAnswerError is an answer whose body broke off (the connection closed before its
+// Content-Length, say). Its request may have taken effect, as after any connection error, so
+// send retries it as one: with the same Idempotency-Key, which replays the first answer.
+type cutAnswerError struct{ err error }
+
+func (e *cutAnswerError) Error() string { return "read answer: " + e.err.Error() }
+
+func (e *cutAnswerError) Unwrap() error { return e.err }
 
 // retryWait says whether an attempt's outcome is worth another try, and after how long.
 func retryWait(r reply, err error, attempt int, transport bool) (time.Duration, bool) {
 	if err != nil {
 		var ue *url.Error
-		return backoff(attempt), transport && errors.As(err, &ue)
+		var cut *cutAnswerError
+		return backoff(attempt), transport && (errors.As(err, &ue) || errors.As(err, &cut))
 	}
 	switch r.status {
 	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
-		if s, err := strconv.Atoi(r.header.Get("Retry-After")); err == nil && s >= 0 {
-			return time.Duration(s) * time.Second, true
+		s, err := strconv.Atoi(r.header.Get("Retry-After"))
+		if errors.Is(err, strconv.ErrRange) && s > 0 {
+			err = nil // more seconds than an int holds: Atoi gave the most it holds
+		}
+		if err == nil && s >= 0 {
+			// Clamped, since time.Duration would overflow into a negative wait past
+			// about 292 years; any such wait is beyond every budget, which ends the retries.
+			return time.Duration(min(int64(s), int64(maxWait/time.Second))) * time.Second, true
 		}
 		return backoff(attempt), true
 	case http.StatusConflict:
@@ -176,6 +193,9 @@ func retryWait(r reply, err error, attempt int, transport bool) (time.Duration, 
 	}
 	return 0, false
 }
+
+// maxWait is the longest wait time.Duration holds.
+const maxWait = time.Duration(math.MaxInt64)
 
 // backoff grows exponentially from 100ms to 5s, with jitter so that clients that failed
 // together do not retry together.

@@ -7,8 +7,8 @@
 //     callers match with errors.As. The generated client returns such answers with a nil
 //     error and a dozen response fields to inspect.
 //   - Creates and duplicates carry an Idempotency-Key, one per call, and are retried with that
-//     same key on connection errors, 503 and 429 (honouring Retry-After), so a retry never
-//     makes a second bot. Reads retry likewise. Retries are bounded by a number of attempts
+//     same key on connection errors (an answer whose body breaks off included), 503 and 429
+//     (honouring Retry-After), so a retry never makes a second bot. Reads retry likewise. Retries are bounded by a number of attempts
 //     and a total waiting time (see WithRetry), and stop when the context ends.
 //   - Reads return the bot's ETag next to it (Bot.ETag), and Update is a conditional write:
 //     it reads the bot, applies a function, sends If-Match, and on 412 reads again and

@@ -2,10 +2,12 @@ package client_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -78,6 +80,35 @@ func unavailable(retryAfter string) func(w http.ResponseWriter) {
 	}
 }
 
+// firstAnsweredBy is a rule that forwards the first request to the server, keeps the server's
+// answer in *first, and answers the client with answer(w, *first) instead; later requests
+// pass.
+func firstAnsweredBy(first **httptest.ResponseRecorder, answer func(http.ResponseWriter, *httptest.ResponseRecorder)) rule {
+	return func(n int, w http.ResponseWriter, r *http.Request, fwd http.Handler) bool {
+		if n != 1 {
+			return false
+		}
+		*first = httptest.NewRecorder()
+		fwd.ServeHTTP(*first, r)
+		answer(w, *first)
+		return true
+	}
+}
+
+// cutAnswer sends the status and headers of answer, with its Content-Length, but only the first
+// bytes of its body, then closes the connection.
+func cutAnswer(w http.ResponseWriter, answer *httptest.ResponseRecorder) {
+	for k, v := range answer.Header() {
+		w.Header()[k] = v
+	}
+	body := answer.Body.Bytes()
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(answer.Code)
+	_, _ = w.Write(body[:len(body)/2])
+	w.(http.Flusher).Flush()
+	panic(http.ErrAbortHandler)
+}
+
 // alwaysUnavailable is a rule that answers every request 503 with retryAfter.
 func alwaysUnavailable(retryAfter string) rule {
 	return func(_ int, w http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
@@ -135,17 +166,11 @@ func TestRetries(t *testing.T) {
 
 	t.Run("ALostAnswerIsReplayedNotRepeated", func(t *testing.T) {
 		t.Parallel()
+		// The server makes the bot, but its answer never reaches the client.
 		var first *httptest.ResponseRecorder
-		via, direct, p := setup(t, http.MethodPost, func(n int, w http.ResponseWriter, r *http.Request, fwd http.Handler) bool {
-			if n == 1 {
-				// The server makes the bot, but its answer never reaches the client.
-				first = httptest.NewRecorder()
-				fwd.ServeHTTP(first, r)
-				unavailable("0")(w)
-				return true
-			}
-			return false
-		})
+		via, direct, p := setup(t, http.MethodPost, firstAnsweredBy(&first, func(w http.ResponseWriter, _ *httptest.ResponseRecorder) {
+			unavailable("0")(w)
+		}))
 		bot, err := via.Create(ctx(t), params)
 		require.NoError(t, err)
 		require.Equal(t, http.StatusCreated, first.Code)
@@ -172,6 +197,34 @@ func TestRetries(t *testing.T) {
 		require.Equal(t, 1, countBots(t, direct))
 	})
 
+	t.Run("AnAnswerCutOffMidBodyIsRetriedWithTheSameKey", func(t *testing.T) {
+		t.Parallel()
+		// The server makes the bot; its answer breaks off halfway.
+		var first *httptest.ResponseRecorder
+		via, direct, p := setup(t, http.MethodPost, firstAnsweredBy(&first, cutAnswer))
+		bot, err := via.Create(ctx(t), params)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusCreated, first.Code)
+		keys := p.keys()
+		require.Len(t, keys, 2)
+		require.Equal(t, keys[0], keys[1])
+		require.Equal(t, 1, countBots(t, direct))
+		require.Contains(t, first.Body.String(), bot.ID.String(), "the retry got the first answer, replayed")
+	})
+
+	t.Run("AnUpdateCutOffMidBodyIsNotRetried", func(t *testing.T) {
+		t.Parallel()
+		var first *httptest.ResponseRecorder
+		via, direct, p := setup(t, http.MethodPut, firstAnsweredBy(&first, cutAnswer))
+		bot, err := direct.Create(ctx(t), params)
+		require.NoError(t, err)
+		_, err = via.Update(ctx(t), bot.ID, func(b *client.Bot) error { b.Temperature = 0.2; return nil })
+		require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		require.Len(t, p.requests(http.MethodPut), 1, "a conditional write is never sent twice")
+	})
+
 	t.Run("AttemptsAreBoundedAndTheLastAnswerIsAProblem", func(t *testing.T) {
 		t.Parallel()
 		via, direct, p := setup(t, http.MethodPost, alwaysUnavailable("0"), client.WithRetry(3, time.Minute))
@@ -196,6 +249,19 @@ func TestRetries(t *testing.T) {
 		require.Len(t, p.keys(), 1)
 	})
 
+	t.Run("ARetryAfterTooLongForADurationIsNotWaitedForEither", func(t *testing.T) {
+		t.Parallel()
+		// 9300000000 seconds overflows time.Duration; the last does not fit an int64.
+		for _, retryAfter := range []string{"9300000000", "99999999999999999999999"} {
+			via, _, p := setup(t, http.MethodPost, alwaysUnavailable(retryAfter))
+			_, err := via.Create(ctx(t), params)
+			var prob *client.Problem
+			require.ErrorAs(t, err, &prob)
+			require.Equal(t, http.StatusServiceUnavailable, prob.Status)
+			require.Len(t, p.keys(), 1, "Retry-After: %s", retryAfter)
+		}
+	})
+
 	t.Run("ACancelledContextStopsTheRetries", func(t *testing.T) {
 		t.Parallel()
 		c, cancel := context.WithCancel(ctx(t))
@@ -209,23 +275,29 @@ func TestRetries(t *testing.T) {
 		require.Len(t, p.keys(), 1)
 	})
 
-	t.Run("AReadIsRetriedAfterA429", func(t *testing.T) {
+	t.Run("AReadIsRetriedAfterA429OrACutAnswer", func(t *testing.T) {
 		t.Parallel()
-		via, direct, p := setup(t, http.MethodGet, func(n int, w http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
-			if n == 1 {
-				w.Header().Set("Retry-After", "0")
-				w.WriteHeader(http.StatusTooManyRequests)
-				return true
-			}
-			return false
-		})
-		bot, err := direct.Create(ctx(t), params)
-		require.NoError(t, err)
-		got, err := via.Get(ctx(t), bot.ID)
-		require.NoError(t, err)
-		require.Equal(t, bot.ETag, got.ETag)
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		require.Len(t, p.requests(http.MethodGet), 2)
+		var first *httptest.ResponseRecorder
+		for name, handle := range map[string]rule{
+			"429": func(n int, w http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
+				if n == 1 {
+					w.Header().Set("Retry-After", "0")
+					w.WriteHeader(http.StatusTooManyRequests)
+					return true
+				}
+				return false
+			},
+			"cut": firstAnsweredBy(&first, cutAnswer),
+		} {
+			via, direct, p := setup(t, http.MethodGet, handle)
+			bot, err := direct.Create(ctx(t), params)
+			require.NoError(t, err)
+			got, err := via.Get(ctx(t), bot.ID)
+			require.NoError(t, err, name)
+			require.Equal(t, bot.ETag, got.ETag, name)
+			p.mu.Lock()
+			require.Len(t, p.requests(http.MethodGet), 2, name)
+			p.mu.Unlock()
+		}
 	})
 }

@@ -69,7 +69,7 @@ func runApply(ctx context.Context, env Env, args []string) error {
 	for _, s := range steps {
 		if err := carryOut(ctx, c, env.Stdout, s); err != nil {
 			failed++
-			fmt.Fprintf(env.Stderr, "%s: %v\n", s.name(), err)
+			fmt.Fprintf(env.Stderr, "%s: %v\n", oneLine(s.name()), err)
 		}
 	}
 	if failed > 0 {
@@ -204,11 +204,11 @@ func printPlan(w io.Writer, steps []step) {
 }
 
 // report writes one line of what apply or import plans or did to a bot: a word in a column of
-// its own, the bot, and details if any.
+// its own, the bot, and details if any, both through oneLine.
 func report(w io.Writer, word, bot, details string) {
-	line := fmt.Sprintf("%-10s %s", word, bot)
+	line := fmt.Sprintf("%-10s %s", word, oneLine(bot))
 	if details != "" {
-		line += "  " + details
+		line += "  " + oneLine(details)
 	}
 	fmt.Fprintln(w, line)
 }

@@ -166,12 +166,52 @@ Plan: 1 to create, 1 to update, 1 unchanged, 1 to delete.
 			"bots:\n- {name: A, model: gpt-4o}\n- {name: A, model: gpt-4o}\n":             `"A" is in the file twice`,
 			"bots:\n- {name: Support, model: gpt-4o}\n- {name: SUPPORT, model: gpt-4o}\n": `bot 2: "SUPPORT" is the same name as bot 1's "Support" to the service (names are compared ignoring case)`,
 			"bots:\n- {name: A}\n": "model is required",
+			"bots:\n- {name: A, model: gpt-4o, aliases: {prod: 0}}\n":                                                    `bot 1 ("A"): alias "prod": version 0: versions are numbered from 1`,
+			"bots:\n- {name: A, model: gpt-4o, aliases: {canary: -3}}\n":                                                 `bot 1 ("A"): alias "canary": version -3: versions are numbered from 1`,
+			"bots:\n- {name: A, model: gpt-4o, aliases: {Bad_Name: 1}}\n":                                                `bot 1 ("A"): alias "Bad_Name": an alias name must be 1 to 40 lowercase letters, digits or hyphens, starting with a letter`,
+			`{"bots": [{"name": "A", "model": "gpt-4o", "aliases": {"a23456789012345678901234567890123456789012": 1}}]}`: `alias "a23456789012345678901234567890123456789012": an alias name must be`,
 		} {
 			r := u.run("apply", "-f", writeFile(t, "bots.yaml", content))
 			require.Equal(t, 1, r.code, r.seen())
 			require.Contains(t, r.err.Error(), want)
 		}
 		require.Empty(t, u.bots())
+	})
+
+	t.Run("AFileThatDoesNotSayBotsIsRefusedNotReadAsNoBots", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		u.createBots("Keep")
+		const noBots = "the file must list its bots under `bots:`; to delete every bot with --prune, write `bots: []`"
+		for content, want := range map[string]string{
+			"":                          noBots,
+			"# nothing here\n":          noBots,
+			"null\n":                    noBots,
+			"bots:\n":                   noBots,
+			"bots: ~\n":                 noBots,
+			"{}":                        noBots,
+			`{"bots": null}`:            noBots,
+			"bots: []\nbots: []\n":      `mapping key "bots" already defined`,
+			"bots: []\n---\nbots: []\n": "there is more than one YAML document",
+			`{"bots": [{"name": "Keep", "model": "gpt-4o-mini"}], "bots": []}`: `the member "bots" is twice in one object`,
+			`{"bots": [], "Bots": []}`: `the member "Bots" is twice in one object (as "bots" and "Bots")`,
+			`{"bots": [{"name": "Keep", "model": "gpt-4o-mini", "aliases": {}, "model": "gpt-4o"}]}`: `the member "model" is twice`,
+			`{"bots": [{"name": "A", "model": "gpt-4o", "aliases": {"a": 1, "a": 2}}]}`:              `the member "a" is twice`,
+			`{"bots": []} garbage`:     "there is more after the JSON value",
+			`{"bots": []}{"bots": []}`: "there is more after the JSON value",
+		} {
+			r := u.run("apply", "-f", writeFile(t, "bots.file", content), "--prune", "--yes")
+			require.Equal(t, 1, r.code, "%q:\n%s", content, r.seen())
+			require.Contains(t, r.err.Error(), want, "%q", content)
+		}
+		require.Equal(t, []string{"Keep"}, keys(u.bots()), "nothing is deleted")
+
+		sameNamesApart := `{"bots": [{"name": "Keep", "model": "gpt-4o-mini", "aliases": {"name": 1}}, {"name": "B", "model": "gpt-4o"}]}`
+		require.Contains(t, u.ok("apply", "-f", writeFile(t, "bots.json", sameNamesApart), "--dry-run"), "create     B",
+			"one name in different objects is no duplicate")
+		require.Contains(t, u.ok("apply", "-f", writeFile(t, "bots.json", `{"bots": []}`), "--prune", "--dry-run"), "delete     Keep")
+		require.Contains(t, u.ok("apply", "-f", writeFile(t, "bots.yaml", "bots: []\n"), "--prune", "--yes"), "deleted    Keep")
+		require.Empty(t, u.bots(), "bots: [] says no bots")
 	})
 
 	t.Run("AFileBotIsTheBotWhoseNameTheServiceComparesAsTheSame", func(t *testing.T) {

@@ -49,8 +49,23 @@ func runGet(ctx context.Context, env Env, args []string) error {
 	return botAction(ctx, env, args, "get", (*client.Client).Get)
 }
 
+// runRestore takes only an id: a deleted bot is not among the bots a name is looked up in, and
+// a live bot that has the name since is not the one to restore.
 func runRestore(ctx context.Context, env Env, args []string) error {
-	return botAction(ctx, env, args, "restore", (*client.Client).Restore)
+	f := newFlags("restore")
+	c, pos, done, err := f.start(env, args, 1, 1)
+	if done {
+		return err
+	}
+	id, ok := parseID(pos[0])
+	if !ok {
+		return f.usageError(fmt.Sprintf("%q is not a bot id: a deleted bot is restored by its id, which bots delete printed", pos[0]))
+	}
+	bot, err := c.Restore(ctx, id)
+	if err != nil {
+		return apiError(err)
+	}
+	return printBot(env.Stdout, *f.output, bot)
 }
 
 func runTrain(ctx context.Context, env Env, args []string) error {
@@ -188,7 +203,7 @@ func runDelete(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	if *yes {
-		err = c.Delete(ctx, id, "")
+		err = apiError(c.Delete(ctx, id, ""))
 	} else {
 		err = deleteConfirmed(ctx, env, c, id)
 	}

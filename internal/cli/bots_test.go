@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 
@@ -137,6 +138,24 @@ func TestBotCommands(t *testing.T) {
 		require.Equal(t, 1, r.code, "restoring a bot that is not deleted is the service's refusal:\n%s", r.seen())
 	})
 
+	t.Run("RestoreTakesOnlyAnIdNeverAName", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		deleted := u.create("--name", "Phoenix", "--model", "gpt-4o-mini")["id"].(string)
+		u.ok("delete", deleted, "--yes")
+		live := u.create("--name", "Phoenix", "--model", "gpt-4o")["id"].(string)
+
+		r := u.run("restore", "Phoenix")
+		require.Equal(t, 2, r.code, r.seen())
+		require.Contains(t, r.err.Error(), `restore: "Phoenix" is not a bot id: a deleted bot is restored by its id, which bots delete printed`)
+		bots := u.bots()
+		require.Len(t, bots, 1)
+		require.Equal(t, live, bots["Phoenix"].ID.String())
+
+		r = u.run("restore", strings.ReplaceAll(deleted, "-", ""))
+		require.Equal(t, 2, r.code, "an id is written in its canonical form:\n%s", r.seen())
+	})
+
 	t.Run("DuplicateTrainAndWatch", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, url)
@@ -181,6 +200,28 @@ func TestBotCommands(t *testing.T) {
 		r = u.run("get", uuid.NewString())
 		require.Equal(t, 1, r.code)
 		require.Contains(t, r.seen(), "404 Not Found")
+	})
+
+	t.Run("DeleteWithYesSaysAProblemAsEveryCommandDoes", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		missing := uuid.NewString()
+		for _, args := range [][]string{{"get", missing}, {"delete", missing, "--yes"}} {
+			r := u.run(args...)
+			require.Equal(t, 1, r.code, r.seen())
+			require.Regexp(t, `^404 Not Found: .*\n  request id: [0-9a-f-]{36}$`, r.err.Error(), "bots %v", args)
+		}
+
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		require.NoError(t, l.Close())
+		nowhere := *u
+		nowhere.url = "http://" + l.Addr().String()
+		for _, args := range [][]string{{"get", missing}, {"delete", missing, "--yes"}} {
+			r := nowhere.run(args...)
+			require.Equal(t, 1, r.code, r.seen())
+			require.Contains(t, r.err.Error(), "cannot reach the service (", "bots %v", args)
+		}
 	})
 
 	t.Run("ModelsListsTheCatalog", func(t *testing.T) {
@@ -242,6 +283,7 @@ func TestBotCommands(t *testing.T) {
 			{"export", "-o", "table"},
 			{"apply"},
 			{"import", "csv", "file.csv"},
+			{"restore", "Phoenix"},
 		} {
 			r := u.run(args...)
 			require.Equal(t, 2, r.code, "bots %s:\n%s", strings.Join(args, " "), r.seen())
@@ -260,4 +302,67 @@ func requireStatus(t *testing.T, err error, status int) {
 	var p *client.Problem
 	require.ErrorAs(t, err, &p)
 	require.Equal(t, status, p.Status)
+}
+
+// A table shows text from the API, another user's public bot included: its control and format
+// characters show escaped, so that none can rewrite the terminal; -o json stays exact.
+func TestTablesEscapeControlCharacters(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+	owner, reader := newUser(t, url), newUser(t, url)
+	const desc = "harmless\u001b[2K\r\u001b[1Aid: SPOOFED\u001b]0;title\u0007 \u202egnp.exe\u2066x\u2069"
+	bot := owner.create("--name", "Spoof\u200bX", "--model", "gpt-4o-mini", "--public",
+		"--description", desc, "--system-prompt", "line\none\ttab\u0085\u2028")
+	id := bot["id"].(string)
+
+	for _, out := range []string{reader.ok("get", id), owner.ok("list")} {
+		require.NotRegexp(t, "[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b\u202a-\u202e\u2066-\u2069\u2028]", out)
+		require.Contains(t, out, `Spoof\u200bX`)
+	}
+	got := reader.ok("get", id)
+	require.Contains(t, got, `  harmless\x1b[2K⏎\x1b[1Aid: SPOOFED\x1b]0;title\a \u202egnp.exe\u2066x\u2069`)
+	require.Contains(t, got, `  line⏎one tab\u0085\u2028`)
+	require.Regexp(t, `(?m)^id: +`+id+`$`, got)
+
+	var exact map[string]any
+	require.NoError(t, json.Unmarshal([]byte(reader.ok("get", id, "-o", "json")), &exact))
+	require.Equal(t, desc, exact["description"], "-o json prints the API's text as it is")
+}
+
+// A bot is named on the command line as the service compares names: in the form it stores them.
+func TestABotIsNamedAsTheServiceStoresNames(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+
+	t.Run("ANameTypedInAnotherFormOrWithSpacesIsTheBot", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		id := u.create("--name", "Caf\u00e9", "--model", "gpt-4o-mini")["id"].(string)
+		for _, arg := range []string{"Cafe\u0301", "  Caf\u00e9 ", "\tCafe\u0301\n"} {
+			require.Regexp(t, `(?m)^id: +`+id+`$`, u.ok("get", arg), "%q", arg)
+		}
+	})
+
+	t.Run("ANameThatMatchesOnlyIgnoringCaseIsNamedNotTaken", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		id := u.create("--name", "Stra\u00dfe", "--model", "gpt-4o-mini")["id"].(string)
+		r := u.run("delete", "STRASSE", "--yes")
+		require.Equal(t, 1, r.code, r.seen())
+		require.Equal(t, `no bot of yours is named exactly "STRASSE"; ignoring case it matches "Straße" (`+id+`); give its exact name or id`, r.err.Error())
+		require.Len(t, u.bots(), 1)
+
+		r = u.run("get", "Nobody")
+		require.Equal(t, 1, r.code, r.seen())
+		require.Equal(t, `no bot of yours is named "Nobody"; give its id or exact name (bots list)`, r.err.Error())
+	})
+
+	t.Run("ANameThatUUIDParseWouldReadIsAName", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		for _, name := range []string{"deadbeefdeadbeefdeadbeefdeadbeef", "{deadbeef-dead-beef-dead-beefdeadbeef}", "urn:uuid:deadbeef-dead-beef-dead-beefdeadbeef"} {
+			id := u.create("--name", name, "--model", "gpt-4o-mini")["id"].(string)
+			require.Regexp(t, `(?m)^id: +`+id+`$`, u.ok("get", name), "%q", name)
+		}
+	})
 }

@@ -15,7 +15,7 @@ type changeView struct {
 	BotID     string          `json:"bot_id" yaml:"bot_id"`
 	Type      string          `json:"type" yaml:"type"`
 	Actor     string          `json:"actor" yaml:"actor"`
-	RequestID string          `json:"request_id,omitempty" yaml:"request_id,omitempty"`
+	RequestID *string         `json:"request_id" yaml:"request_id"`
 	CreatedAt time.Time       `json:"created_at" yaml:"created_at"`
 	Data      json.RawMessage `json:"data" yaml:"-"`
 	// DataYAML is Data for YAML, which would print raw JSON as a list of bytes.
@@ -40,7 +40,7 @@ func runEvents(ctx context.Context, env Env, args []string) error {
 }
 
 func changeViewOf(e client.Event) changeView {
-	v := changeView{ID: e.ID, BotID: e.BotID.String(), Type: e.Type, Actor: e.Actor, RequestID: e.RequestID,
+	v := changeView{ID: e.ID, BotID: e.BotID.String(), Type: e.Type, Actor: e.Actor, RequestID: null(e.RequestID),
 		CreatedAt: e.CreatedAt, Data: e.Data}
 	_ = json.Unmarshal(e.Data, &v.DataYAML)
 	return v

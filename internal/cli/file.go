@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"regexp"
+	"slices"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -43,9 +47,25 @@ func fileBotOf(b client.Bot) fileBot {
 		SystemPrompt: ptr(b.SystemPrompt), IsPublic: ptr(b.IsPublic)}
 }
 
+// The contract's rules for an alias a file names (openapi.yaml: the AliasName parameter and
+// BotAliasPut's version; a test holds them to it), checked before anything is sent so that a
+// file with a mistake writes nothing.
+var aliasName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
+
+const (
+	aliasNameRule = "must be 1 to 40 lowercase letters, digits or hyphens, starting with a letter"
+	minVersion    = 1
+)
+
+// errNoBotsKey refuses a file that does not list its bots under `bots:` (an empty file, `null`,
+// another document): read as no bots, it would have --prune delete every bot.
+var errNoBotsKey = errors.New("the file must list its bots under `bots:`; to delete every bot with --prune, write `bots: []`")
+
 // readBotsFile reads and checks a botsFile from path ("-": stdin), as JSON when it starts
-// with "{", else as YAML. Both are read strictly: a field the format does not have is an
-// error, so that a typo is not silently ignored.
+// with "{", else as YAML. Both are read strictly: a field the format does not have, a key twice
+// in one object, anything after the document, and a file without `bots:` (or with `bots:
+// null`) are errors, so that a typo is not silently ignored and no file means "no bots" unless
+// it says `bots: []`.
 func readBotsFile(env Env, path string) (botsFile, error) {
 	var data []byte
 	var err error
@@ -57,21 +77,22 @@ func readBotsFile(env Env, path string) (botsFile, error) {
 	if err != nil {
 		return botsFile{}, err
 	}
-	var f botsFile
+	// read is the file as decoded: Bots is nil when the file has no `bots:` or it is null.
+	var read struct {
+		Bots *[]fileBot `json:"bots" yaml:"bots"`
+	}
 	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(&f)
+		err = decodeJSON(data, &read)
 	} else {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err = dec.Decode(&f); errors.Is(err, io.EOF) {
-			err = nil // an empty file lists no bots
-		}
+		err = decodeYAML(data, &read)
+	}
+	if err == nil && read.Bots == nil {
+		err = errNoBotsKey
 	}
 	if err != nil {
 		return botsFile{}, fmt.Errorf("%s: %w", path, err)
 	}
+	f := botsFile{Bots: *read.Bots}
 	var problems []error
 	// seen is the number of the first bot of each folded name: two names the service
 	// compares as one (bots.Fold) would be one bot, which the file cannot say twice.
@@ -93,9 +114,96 @@ func readBotsFile(env Env, path string) (botsFile, error) {
 		if b.Model == "" {
 			problems = append(problems, fmt.Errorf("bot %d (%q): model is required", i+1, b.Name))
 		}
+		for _, alias := range slices.Sorted(maps.Keys(b.Aliases)) {
+			if !aliasName.MatchString(alias) {
+				problems = append(problems, fmt.Errorf("bot %d (%q): alias %q: an alias name %s", i+1, b.Name, alias, aliasNameRule))
+			}
+			if v := b.Aliases[alias]; v < minVersion {
+				problems = append(problems, fmt.Errorf("bot %d (%q): alias %q: version %d: versions are numbered from %d", i+1, b.Name, alias, v, minVersion))
+			}
+		}
 	}
 	if len(problems) > 0 {
 		return botsFile{}, fmt.Errorf("%s: %w", path, errors.Join(problems...))
 	}
 	return f, nil
+}
+
+// decodeJSON decodes data, one JSON value, into v, and refuses what encoding/json would let
+// through: a field v does not have, a member name twice in one object at any depth (Go keeps
+// the last, other readers the first; and Go matches field names ignoring case, so "bots" and
+// "Bots" are one member), and anything after the value.
+func decodeJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("there is more after the JSON value; a file holds one")
+	}
+	return uniqueMembers(data)
+}
+
+// uniqueMembers walks data, valid JSON, and refuses an object that has a member name twice,
+// compared ignoring case as encoding/json matches them to fields.
+func uniqueMembers(data []byte) error {
+	// frame is one open object (names: the names read so far) or array (names: nil).
+	type frame struct {
+		object, wantName bool
+		names            []string
+	}
+	var stack []frame
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if n := len(stack); n > 0 && stack[n-1].wantName && tok != json.Delim('}') {
+			top := &stack[n-1]
+			name := tok.(string)
+			for _, seen := range top.names {
+				if strings.EqualFold(seen, name) {
+					return fmt.Errorf("the member %q is twice in one object (as %q and %q); write each once", name, seen, name)
+				}
+			}
+			top.names = append(top.names, name)
+			top.wantName = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{object: true, wantName: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: the next token of an object is a name again.
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].wantName = true
+		}
+	}
+}
+
+// decodeYAML decodes data, one YAML document, into v; yaml.v3 already refuses a key twice in
+// one mapping, and KnownFields a field v does not have. A second document is refused, an
+// empty file left to the caller (v stays as it was).
+func decodeYAML(data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	var more any
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return errors.New("there is more than one YAML document; a file holds one")
+	}
+	return nil
 }

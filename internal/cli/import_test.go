@@ -1,6 +1,9 @@
 package cli_test
 
 import (
+	"encoding/json"
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -142,6 +145,47 @@ func TestImportOpenAI(t *testing.T) {
 		require.Contains(t, r.stderr, "Delete the 2 bots this import created? [y/N]")
 		require.Contains(t, r.err.Error(), "import failed and its 2 bots were kept")
 		require.Len(t, u2.bots(), 3)
+	})
+
+	t.Run("ATextIsRefusedExactlyWhenTheServiceRefusesIt", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		texts := map[string]string{
+			"fdd0": "\ufdd0", "fdef": "\ufdef", "fffe": "\ufffe", "ffff": "\uffff",
+			"1fffe": "\U0001fffe", "1ffff": "\U0001ffff", "10ffff": "\U0010ffff",
+			"fdcf": "\ufdcf", "fdf0": "\ufdf0", "fffd": "\ufffd", "e000": "\ue000", "plain": "plain",
+		}
+		var assistants []map[string]any
+		for id, text := range texts {
+			for _, field := range []string{"name", "description", "instructions"} {
+				a := map[string]any{"id": "asst_" + field + "_" + id, "name": field + " " + id, "model": "gpt-4o"}
+				a[field] = "a" + text + "b"
+				assistants = append(assistants, a)
+			}
+		}
+		file, err := json.Marshal(map[string]any{"object": "list", "data": assistants})
+		require.NoError(t, err)
+		r := u.run("import", "openai", writeFile(t, "assistants.json", string(file)), "--dry-run")
+
+		for _, a := range assistants {
+			id := a["id"].(string)
+			p := client.CreateParams{Name: a["name"].(string), Model: "gpt-4o"}
+			if d, ok := a["description"].(string); ok {
+				p.Description = &d
+			}
+			if i, ok := a["instructions"].(string); ok {
+				p.SystemPrompt = &i
+			}
+			_, err := u.sdk().Create(ctx(t), p)
+			var prob *client.Problem
+			require.True(t, err == nil || errors.As(err, &prob) && prob.Status == http.StatusBadRequest, "%s: %v", id, err)
+			cliRefuses := strings.Contains(r.stdout, "rejected   "+id+"  ")
+			require.Equal(t, err != nil, cliRefuses, "%s: the service refuses it: %v; the import says:\n%s", id, err, r.stdout)
+			if cliRefuses {
+				require.Regexp(t, `(?m)^rejected   `+id+`  \w+ contains the Unicode noncharacter U\+[0-9A-F]{4,6}, which the service refuses`, r.stdout)
+			}
+		}
+		require.Contains(t, r.seen(), "21 of 36 assistants cannot be imported", "the table has refused and accepted texts")
 	})
 
 	t.Run("AFileThatIsNotAListOfAssistantsIsRefused", func(t *testing.T) {

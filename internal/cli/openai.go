@@ -176,10 +176,18 @@ func convert(a openAIAssistant, catalog []client.Model, taken map[string]string)
 			reject("instructions are %d characters; a system prompt takes at most %d", n, maxPromptLength)
 		}
 	}
-	for _, s := range []*string{a.Name, a.Description, a.Instructions} {
-		if s != nil && strings.ContainsRune(*s, 0) {
-			reject("a text contains a NUL character")
-			break
+	for _, text := range []struct {
+		field string
+		s     *string
+	}{{"name", a.Name}, {"description", a.Description}, {"instructions", a.Instructions}} {
+		if text.s == nil {
+			continue
+		}
+		if strings.ContainsRune(*text.s, 0) {
+			reject("%s contains a NUL character", text.field)
+		}
+		if r, found := noncharacter(*text.s); found {
+			reject("%s contains the Unicode noncharacter U+%04X, which the service refuses (I-JSON, RFC 7493)", text.field, r)
 		}
 	}
 
@@ -216,6 +224,18 @@ func convert(a openAIAssistant, catalog []client.Model, taken map[string]string)
 		it.notes = append(it.notes, "its metadata is left out")
 	}
 	return it
+}
+
+// noncharacter returns the first Unicode noncharacter of s: U+FDD0..U+FDEF, and the last two
+// code points of every plane. The service refuses a request body that holds one, as I-JSON
+// (RFC 7493) says; a test holds this copy of its rule to the running service.
+func noncharacter(s string) (rune, bool) {
+	for _, r := range s {
+		if r >= 0xFDD0 && r <= 0xFDEF || r&0xFFFE == 0xFFFE {
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 // printImport writes what the import makes of each assistant.

@@ -48,3 +48,15 @@ func TestTheImportChecksTheContractsBounds(t *testing.T) {
 	require.EqualValues(t, *schema("BotSystemPrompt").MaxLength, maxPromptLength, "BotSystemPrompt")
 	require.Equal(t, *schema("BotTemperature").Max, maxTemperature, "BotTemperature")
 }
+
+// Apply checks a file's aliases against the contract before it sends anything; the rules must
+// be the contract's.
+func TestTheApplyFileChecksTheContractsAliasRules(t *testing.T) {
+	t.Parallel()
+	spec, err := api.GetSwagger()
+	require.NoError(t, err)
+	name := spec.Components.Parameters["AliasName"].Value.Schema.Value
+	require.Equal(t, name.Pattern, aliasName.String(), "AliasName")
+	require.Equal(t, name.Extensions["x-pattern-message"], aliasNameRule, "AliasName")
+	require.EqualValues(t, *spec.Components.Schemas["BotAliasPut"].Value.Properties["version"].Value.Min, minVersion, "BotAliasPut.version")
+}

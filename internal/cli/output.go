@@ -8,9 +8,12 @@ import (
 	"io"
 	"iter"
 	"net/url"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -28,7 +31,7 @@ type botView struct {
 	SystemPrompt  string    `json:"system_prompt" yaml:"system_prompt"`
 	IsPublic      bool      `json:"is_public" yaml:"is_public"`
 	Status        string    `json:"status" yaml:"status"`
-	StatusMessage string    `json:"status_message,omitempty" yaml:"status_message,omitempty"`
+	StatusMessage *string   `json:"status_message" yaml:"status_message"`
 	ConfigVersion int32     `json:"config_version" yaml:"config_version"`
 	CreatedAt     time.Time `json:"created_at" yaml:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at" yaml:"updated_at"`
@@ -39,9 +42,19 @@ func viewOf(b client.Bot) botView {
 	return botView{
 		ID: b.ID.String(), OwnerID: b.OwnerID.String(), Name: b.Name, Description: b.Description,
 		Model: b.Model, Temperature: b.Temperature, SystemPrompt: b.SystemPrompt, IsPublic: b.IsPublic,
-		Status: string(b.Status), StatusMessage: b.StatusMessage, ConfigVersion: b.ConfigVersion,
+		Status: string(b.Status), StatusMessage: null(b.StatusMessage), ConfigVersion: b.ConfigVersion,
 		CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt, ETag: b.ETag,
 	}
+}
+
+// null is s as the API sends it: the SDK reads the API's null as "", and the API sends no
+// empty string for the fields that go through null (a status message, a request id, a
+// previous status).
+func null[S ~string](s S) *string {
+	if s == "" {
+		return nil
+	}
+	return ptr(string(s))
 }
 
 // encode writes v as JSON or YAML; it reports whether format was one of them.
@@ -100,11 +113,16 @@ func collect[T any](list iter.Seq2[T, error]) ([]T, error) {
 }
 
 // table writes rows aligned in columns, without the padding an empty last cell would leave.
+// Every cell goes through oneLine: a cell may hold any text the API sent.
 func table(w io.Writer, rows [][]string) error {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		cells := make([]string, len(r))
+		for i, cell := range r {
+			cells[i] = oneLine(cell)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -121,7 +139,7 @@ func table(w io.Writer, rows [][]string) error {
 func printBots(w io.Writer, format string, bots []client.Bot) error {
 	header := []string{"ID", "NAME", "MODEL", "TEMP", "STATUS", "VERSION", "PUBLIC", "UPDATED"}
 	return printList(w, format, bots, viewOf, header, func(b client.Bot) []string {
-		return []string{b.ID.String(), oneLine(b.Name), b.Model, fmt.Sprint(b.Temperature), string(b.Status),
+		return []string{b.ID.String(), b.Name, b.Model, fmt.Sprint(b.Temperature), string(b.Status),
 			fmt.Sprint(b.ConfigVersion), yesNo(b.IsPublic), b.UpdatedAt.UTC().Format(time.RFC3339)}
 	})
 }
@@ -141,22 +159,48 @@ func printBot(w io.Writer, format string, b client.Bot) error {
 	}
 	return table(w, [][]string{
 		{"id:", b.ID.String()},
-		{"name:", oneLine(b.Name)},
-		{"description:", oneLine(desc)},
+		{"name:", b.Name},
+		{"description:", desc},
 		{"model:", b.Model},
 		{"temperature:", fmt.Sprint(b.Temperature)},
-		{"system prompt:", oneLine(b.SystemPrompt)},
+		{"system prompt:", b.SystemPrompt},
 		{"public:", yesNo(b.IsPublic)},
-		{"status:", oneLine(status)},
+		{"status:", status},
 		{"version:", fmt.Sprint(b.ConfigVersion)},
 		{"created:", b.CreatedAt.UTC().Format(time.RFC3339)},
 		{"updated:", b.UpdatedAt.UTC().Format(time.RFC3339)},
 	})
 }
 
-// oneLine keeps a table cell on one line: newlines and tabs would break the columns.
+// oneLine makes s safe to show as one table cell or on one line at a terminal, whoever wrote
+// it (another user's public bot, say). A line break shows as ⏎ and a tab as a space: they would
+// break the columns. Every other control or format character (Unicode Cc and Cf: escape
+// sequences, BEL, the bidi embeddings, overrides and isolates), a line or paragraph separator,
+// and a byte that is not UTF-8 shows escaped as strconv.QuoteToGraphic writes it (\x1b,
+// \u202e): raw, it could move the cursor, retitle the terminal or reorder what is shown.
 func oneLine(s string) string {
-	return strings.NewReplacer("\r\n", "⏎", "\n", "⏎", "\r", "⏎", "\t", " ").Replace(s)
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\r' && strings.HasPrefix(s[i:], "\r\n"):
+			b.WriteString("⏎")
+			size = 2
+		case r == '\r' || r == '\n':
+			b.WriteString("⏎")
+		case r == '\t':
+			b.WriteByte(' ')
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp):
+			q := strconv.QuoteRuneToGraphic(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 func yesNo(b bool) string {

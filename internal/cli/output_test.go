@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"reflect"
 	"slices"
 	"testing"
@@ -10,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/chatsphere/bots/client"
+	"github.com/chatsphere/bots/gen/api"
 )
 
 // Every view names its fields twice, for -o json and for -o yaml: both formats must print the
@@ -78,4 +82,55 @@ func printedKeys(t *testing.T, format string, v any) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// oneLine, which every table cell goes through, leaves printable text as it is and shows every
+// control and format character visibly, never raw.
+func TestOneLineEscapesControlAndFormatCharacters(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"Café 日本 🤖 a\\b":                                   "Café 日本 🤖 a\\b",
+		"a\r\nb\nc\rd\te":                                  "a⏎b⏎c⏎d e",
+		"\x1b[2K\x07\x00\x7f\u0085":                        `\x1b[2K\a\x00\x7f\u0085`,
+		"\u202a\u202b\u202c\u202d\u202e":                   `\u202a\u202b\u202c\u202d\u202e`,
+		"\u2066\u2067\u2068\u2069\u200e\u200f\ufeff\u00ad": `\u2066\u2067\u2068\u2069\u200e\u200f\ufeff\u00ad`,
+		"\u2028\u2029\U000e0001":                           `\u2028\u2029\U000e0001`,
+		"bad\xffbyte":                                      `bad\xffbyte`,
+	} {
+		require.Equal(t, want, oneLine(in), "%q", in)
+	}
+	var out bytes.Buffer
+	require.NoError(t, table(&out, [][]string{{"a:", "x\x1b]0;t\x07"}, {"bb:", "\u202eb"}}))
+	require.Equal(t, "a:   x\\x1b]0;t\\a\nbb:  \\u202eb\n", out.String(), "every cell of a table goes through oneLine")
+}
+
+// -o json and -o yaml print what the API sends, under its field names: every field of the
+// contract's schema, a null one as null, even when the view's fields are all empty.
+func TestViewsPrintEveryFieldOfTheAPI(t *testing.T) {
+	t.Parallel()
+	spec, err := api.GetSwagger()
+	require.NoError(t, err)
+	for schema, view := range map[string]any{
+		"BotResponse": botView{}, "BotVersion": versionView{}, "BotEvent": changeView{}, "StatusEvent": eventView{},
+		"Webhook": webhookView{}, "WebhookDelivery": deliveryView{}, "Model": modelView{}, "BotAlias": aliasView{},
+	} {
+		t.Run(schema, func(t *testing.T) {
+			t.Parallel()
+			props := slices.Sorted(maps.Keys(spec.Components.Schemas[schema].Value.Properties))
+			require.Equal(t, props, printedKeys(t, "json", view))
+		})
+	}
+}
+
+// A bot's first status change has no previous status: watch prints it as the API does, null.
+func TestWatchPrintsTheFirstChangeFromNull(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	require.NoError(t, printEvent(Env{Stdout: &out}, "json", client.StatusEvent{ID: 1, To: client.StatusTraining}))
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got))
+	require.Contains(t, got, "from_status")
+	require.Nil(t, got["from_status"])
+	require.Contains(t, got, "message")
+	require.Nil(t, got["message"])
 }

@@ -9,31 +9,59 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/chatsphere/bots/client"
+	"github.com/chatsphere/bots/internal/bots"
 )
 
-// resolve turns a bot argument into its id: a UUID is taken as it is; anything else must be
-// the exact name of one of the caller's bots, found through a search (q) on it.
+// resolve turns a bot argument into its id: an id is taken as it is (see parseID); anything
+// else must name one of the caller's bots as the service compares it: the name in the form
+// the service stores it (bots.NormalizeName: NFC, without surrounding spaces), found through
+// a search (q) on it. A bot whose name matches only ignoring case is named in the error, not
+// taken: a command that changes or deletes a bot acts only on the one the person named.
 func resolve(ctx context.Context, c *client.Client, arg string) (uuid.UUID, error) {
-	if id, err := uuid.Parse(arg); err == nil {
+	if id, ok := parseID(arg); ok {
 		return id, nil
 	}
-	var found []client.Bot
-	for b, err := range c.All(ctx, client.ListOptions{Query: arg}) {
+	stored, key, _ := bots.NormalizeName(arg)
+	if stored == "" {
+		return uuid.Nil, fmt.Errorf("%q names no bot; give a bot's id or exact name (bots list)", arg)
+	}
+	var found, folded []client.Bot
+	for b, err := range c.All(ctx, client.ListOptions{Query: stored}) {
 		if err != nil {
 			return uuid.Nil, apiError(err)
 		}
-		if b.Name == arg {
+		switch {
+		case b.Name == stored:
 			found = append(found, b)
+		case bots.Fold(b.Name) == key:
+			folded = append(folded, b)
 		}
 	}
-	switch len(found) {
-	case 0:
-		return uuid.Nil, fmt.Errorf("no bot of yours is named %q; give its id or exact name (bots list)", arg)
-	case 1:
+	switch {
+	case len(found) == 1:
 		return found[0].ID, nil
-	default:
-		return uuid.Nil, fmt.Errorf("%d of your bots are named %q; give the id of one", len(found), arg)
+	case len(found) > 1:
+		return uuid.Nil, fmt.Errorf("%d of your bots are named %q; give the id of one", len(found), stored)
+	case len(folded) > 0:
+		names := make([]string, len(folded))
+		for i, b := range folded {
+			names[i] = fmt.Sprintf("%q (%s)", b.Name, b.ID)
+		}
+		return uuid.Nil, fmt.Errorf("no bot of yours is named exactly %q; ignoring case it matches %s; give its exact name or id",
+			stored, strings.Join(names, ", "))
 	}
+	return uuid.Nil, fmt.Errorf("no bot of yours is named %q; give its id or exact name (bots list)", stored)
+}
+
+// parseID takes arg as a bot's id only in the canonical form the service writes,
+// xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx: uuid.Parse also reads 32 hex digits, braces and
+// urn:uuid:, forms that a bot's name may have.
+func parseID(arg string) (uuid.UUID, bool) {
+	if len(arg) != 36 {
+		return uuid.Nil, false
+	}
+	id, err := uuid.Parse(arg)
+	return id, err == nil
 }
 
 // confirm asks the person at the terminal a yes/no question on stderr, and returns nil when

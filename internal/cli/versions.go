@@ -18,16 +18,16 @@ type versionView struct {
 	Temperature   float64   `json:"temperature" yaml:"temperature"`
 	SystemPrompt  string    `json:"system_prompt" yaml:"system_prompt"`
 	Status        string    `json:"status" yaml:"status"`
-	StatusMessage string    `json:"status_message,omitempty" yaml:"status_message,omitempty"`
+	StatusMessage *string   `json:"status_message" yaml:"status_message"`
 	Source        string    `json:"source" yaml:"source"`
-	RevertedFrom  *int32    `json:"reverted_from,omitempty" yaml:"reverted_from,omitempty"`
+	RevertedFrom  *int32    `json:"reverted_from" yaml:"reverted_from"`
 	CreatedBy     string    `json:"created_by" yaml:"created_by"`
 	CreatedAt     time.Time `json:"created_at" yaml:"created_at"`
 }
 
 func versionViewOf(v client.Version) versionView {
 	return versionView{Number: v.Number, Model: v.Model, Temperature: v.Temperature, SystemPrompt: v.SystemPrompt,
-		Status: string(v.Status), StatusMessage: v.StatusMessage, Source: v.Source, RevertedFrom: v.RevertedFrom,
+		Status: string(v.Status), StatusMessage: null(v.StatusMessage), Source: v.Source, RevertedFrom: v.RevertedFrom,
 		CreatedBy: v.CreatedBy.String(), CreatedAt: v.CreatedAt}
 }
 
@@ -44,7 +44,7 @@ func printVersions(env Env, format string, versions []client.Version) error {
 		if v.StatusMessage != "" {
 			status += ": " + v.StatusMessage
 		}
-		return []string{fmt.Sprint(v.Number), oneLine(status), v.Model, fmt.Sprint(v.Temperature), source,
+		return []string{fmt.Sprint(v.Number), status, v.Model, fmt.Sprint(v.Temperature), source,
 			v.CreatedAt.UTC().Format(time.RFC3339), show(v.SystemPrompt)}
 	})
 }
@@ -134,6 +134,7 @@ func runRevert(ctx context.Context, env Env, args []string) error {
 type aliasView struct {
 	Name      string    `json:"name" yaml:"name"`
 	Version   int32     `json:"version" yaml:"version"`
+	CreatedAt time.Time `json:"created_at" yaml:"created_at"`
 	UpdatedAt time.Time `json:"updated_at" yaml:"updated_at"`
 }
 
@@ -176,7 +177,7 @@ func runAlias(ctx context.Context, env Env, args []string) error {
 		}
 	}
 	view := func(a client.Alias) aliasView {
-		return aliasView{Name: a.Name, Version: a.Version, UpdatedAt: a.UpdatedAt}
+		return aliasView{Name: a.Name, Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 	}
 	return printList(env.Stdout, *f.output, aliases, view, []string{"ALIAS", "VERSION", "UPDATED"}, func(a client.Alias) []string {
 		return []string{a.Name, fmt.Sprint(a.Version), a.UpdatedAt.UTC().Format(time.RFC3339)}

@@ -16,9 +16,9 @@ import (
 type eventView struct {
 	ID        int64     `json:"id" yaml:"id"`
 	BotID     string    `json:"bot_id" yaml:"bot_id"`
-	From      string    `json:"from_status" yaml:"from_status"`
+	From      *string   `json:"from_status" yaml:"from_status"`
 	To        string    `json:"to_status" yaml:"to_status"`
-	Message   string    `json:"message,omitempty" yaml:"message,omitempty"`
+	Message   *string   `json:"message" yaml:"message"`
 	CreatedAt time.Time `json:"created_at" yaml:"created_at"`
 }
 
@@ -63,7 +63,7 @@ func settle(ctx context.Context, c *client.Client, id uuid.UUID, each func(clien
 }
 
 func printEvent(env Env, format string, ev client.StatusEvent) error {
-	v := eventView{ID: ev.ID, BotID: ev.BotID.String(), From: string(ev.From), To: string(ev.To), Message: ev.Message, CreatedAt: ev.CreatedAt}
+	v := eventView{ID: ev.ID, BotID: ev.BotID.String(), From: null(ev.From), To: string(ev.To), Message: null(ev.Message), CreatedAt: ev.CreatedAt}
 	switch format {
 	case "json":
 		line, err := json.Marshal(v)

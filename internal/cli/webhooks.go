@@ -169,7 +169,7 @@ func runWebhookList(ctx context.Context, call webhookCall) error {
 	}
 	header := []string{"ID", "URL", "EVENTS", "ENABLED", "UPDATED"}
 	return printList(env.Stdout, *f.output, hooks, webhookViewOf, header, func(w client.Webhook) []string {
-		return []string{w.ID.String(), oneLine(w.URL), strings.Join(w.Events, ","), enabledMark(w), w.UpdatedAt.UTC().Format(time.RFC3339)}
+		return []string{w.ID.String(), w.URL, strings.Join(w.Events, ","), enabledMark(w), w.UpdatedAt.UTC().Format(time.RFC3339)}
 	})
 }
 
@@ -267,7 +267,7 @@ func deliveryRow(d client.WebhookDelivery) []string {
 		next = d.NextAttemptAt.UTC().Format(time.RFC3339)
 	}
 	return []string{fmt.Sprint(d.ID), fmt.Sprint(d.EventID), d.EventType, string(d.State), fmt.Sprint(d.Attempts),
-		status, latency, next, d.CreatedAt.UTC().Format(time.RFC3339), cut(oneLine(d.LastError), 80)}
+		status, latency, next, d.CreatedAt.UTC().Format(time.RFC3339), cut(d.LastError, 80)}
 }
 
 // printWebhook writes one webhook as a table of its fields, or as a JSON or YAML object. A
@@ -285,9 +285,9 @@ func printWebhook(env Env, format string, w client.Webhook) error {
 	}
 	rows := [][]string{
 		{"id:", w.ID.String()},
-		{"url:", oneLine(w.URL)},
+		{"url:", w.URL},
 		{"events:", strings.Join(w.Events, ",")},
-		{"description:", oneLine(desc)},
+		{"description:", desc},
 		{"enabled:", yesNo(w.Enabled)},
 		{"created:", w.CreatedAt.UTC().Format(time.RFC3339)},
 		{"updated:", w.UpdatedAt.UTC().Format(time.RFC3339)},
@@ -300,7 +300,7 @@ func printWebhook(env Env, format string, w client.Webhook) error {
 		rows = append(rows, []string{"disabled at:", w.DisabledAt.UTC().Format(time.RFC3339)})
 	}
 	if w.DisabledReason != nil {
-		rows = append(rows, []string{"disabled because:", oneLine(*w.DisabledReason)})
+		rows = append(rows, []string{"disabled because:", *w.DisabledReason})
 	}
 	if w.Secret != "" {
 		rows = append(rows, []string{"secret:", w.Secret})
