@@ -174,10 +174,8 @@ func printBot(w io.Writer, format string, b client.Bot) error {
 
 // oneLine makes s safe to show as one table cell or on one line at a terminal, whoever wrote
 // it (another user's public bot, say). A line break shows as ⏎ and a tab as a space: they would
-// break the columns. Every other control or format character (Unicode Cc and Cf: escape
-// sequences, BEL, the bidi embeddings, overrides and isolates), a line or paragraph separator,
-// and a byte that is not UTF-8 shows escaped as strconv.QuoteToGraphic writes it (\x1b,
-// \u202e): raw, it could move the cursor, retitle the terminal or reorder what is shown.
+// break the columns. Every character shownEscaped names, and a byte that is not UTF-8, shows
+// escaped as strconv.QuoteToGraphic writes it (\x1b, \u202e).
 func oneLine(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
@@ -192,7 +190,7 @@ func oneLine(s string) string {
 			b.WriteByte(' ')
 		case r == utf8.RuneError && size == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp):
+		case shownEscaped(r):
 			q := strconv.QuoteRuneToGraphic(r)
 			b.WriteString(q[1 : len(q)-1])
 		default:
@@ -201,6 +199,19 @@ func oneLine(s string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// shownEscaped reports whether oneLine escapes r: control and format characters (Unicode Cc
+// and Cf: escape sequences, BEL, bidi embeddings, overrides and isolates, invisible spaces)
+// and line or paragraph separators, which raw could move the cursor, retitle the terminal,
+// reorder or hide text. The joiners and the tag characters stay: emoji sequences (👩‍💻, the
+// flags of regions) and several scripts are written with them.
+func shownEscaped(r rune) bool {
+	switch {
+	case r == '\u200c', r == '\u200d', r >= 0xE0020 && r <= 0xE007F:
+		return false
+	}
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 func yesNo(b bool) string {

@@ -85,16 +85,18 @@ func printedKeys(t *testing.T, format string, v any) []string {
 }
 
 // oneLine, which every table cell goes through, leaves printable text as it is and shows every
-// control and format character visibly, never raw.
+// control and format character visibly, never raw, but for those emoji and scripts are
+// written with.
 func TestOneLineEscapesControlAndFormatCharacters(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"Café 日本 🤖 a\\b":                                   "Café 日本 🤖 a\\b",
+		"Café 日本 🤖 a\\b": "Café 日本 🤖 a\\b",
+		"👩\u200d💻 नमस्\u200cते 🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f": "👩\u200d💻 नमस्\u200cते 🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
 		"a\r\nb\nc\rd\te":                                  "a⏎b⏎c⏎d e",
 		"\x1b[2K\x07\x00\x7f\u0085":                        `\x1b[2K\a\x00\x7f\u0085`,
 		"\u202a\u202b\u202c\u202d\u202e":                   `\u202a\u202b\u202c\u202d\u202e`,
 		"\u2066\u2067\u2068\u2069\u200e\u200f\ufeff\u00ad": `\u2066\u2067\u2068\u2069\u200e\u200f\ufeff\u00ad`,
-		"\u2028\u2029\U000e0001":                           `\u2028\u2029\U000e0001`,
+		"\u2028\u2029\U000e0001\u200b":                     `\u2028\u2029\U000e0001\u200b`,
 		"bad\xffbyte":                                      `bad\xffbyte`,
 	} {
 		require.Equal(t, want, oneLine(in), "%q", in)
