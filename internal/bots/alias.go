@@ -18,9 +18,17 @@ var (
 	ErrVersionNotFound = errors.New("no such version")
 	// ErrVersionNotReady means an alias was to point at a version that is not active.
 	ErrVersionNotReady = errors.New("version is not active")
+	// ErrTooManyAliases means a new alias was refused because the bot already has
+	// MaxAliases aliases.
+	ErrTooManyAliases = errors.New("too many aliases")
 	// ErrAliasNotFound means the bot, which the caller may see, has no alias of that name.
 	ErrAliasNotFound = errors.New("no such alias")
 )
+
+// MaxAliases is the most aliases a bot may have. It bounds what a list of them and the
+// runtime cache's entry of a bot (which holds every alias) cost; a bot that had more before
+// the limit keeps them, and may move or delete them, but creates no more.
+const MaxAliases = 100
 
 // AliasPreconditionError is ErrPreconditionFailed for an alias: Etag is the alias's current
 // etag, 0 when the alias does not exist.
@@ -68,8 +76,11 @@ func aliasFromDB(a db.BotAlias) Alias {
 }
 
 // PutAlias points the caller's bot's alias at version, creating it (created is true) or
-// moving it. The version must be active: the write checks it in the same statement, so that
-// the rule holds across replicas; the history records the move in the same transaction.
+// moving it. The version must be active (ErrVersionNotReady otherwise): the write checks it
+// in the same statement, so that the rule holds across replicas; the history records the move
+// in the same transaction. A new alias is refused with ErrTooManyAliases when the bot
+// already has MaxAliases: a write that may create locks the bot first, so that concurrent
+// creations count one after another.
 func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name string, version int32, c AliasCondition) (alias Alias, created bool, err error) {
 	defer s.forgetIfWritten(id, &err)
 	type result struct {
@@ -82,10 +93,13 @@ func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name strin
 		if c.MustExist {
 			row, err = s.q.BotAliasMove(ctx, tx, db.BotAliasMoveParams{BotID: id, Name: name, Version: version, Caller: caller, Etags: c.Etags, CreateOnly: c.CreateOnly})
 		} else {
-			row, err = s.q.BotAliasPut(ctx, tx, db.BotAliasPutParams{BotID: id, Name: name, Version: version, Caller: caller, CreateOnly: c.CreateOnly})
+			if err := s.q.BotAliasLockBot(ctx, tx, db.BotAliasLockBotParams{BotID: id, Caller: caller}); err != nil {
+				return result{}, fmt.Errorf("lock bot: %w", err)
+			}
+			row, err = s.q.BotAliasPut(ctx, tx, db.BotAliasPutParams{BotID: id, Name: name, Version: version, Caller: caller, CreateOnly: c.CreateOnly, MaxAliases: MaxAliases})
 		}
 		if errors.Is(err, pgx.ErrNoRows) {
-			return result{}, s.explainAliasMiss(ctx, tx, caller, id, name, &version)
+			return result{}, s.explainAliasMiss(ctx, tx, caller, id, name, c, &version)
 		}
 		if err != nil {
 			return result{}, fmt.Errorf("put alias: %w", err)
@@ -110,7 +124,7 @@ func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name st
 	_, err = InTx(ctx, s.pool, func(tx pgx.Tx) (struct{}, error) {
 		row, err := s.q.BotAliasDelete(ctx, tx, db.BotAliasDeleteParams{BotID: id, Name: name, Caller: caller, Etags: etags})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return struct{}{}, s.explainAliasMiss(ctx, tx, caller, id, name, nil)
+			return struct{}{}, s.explainAliasMiss(ctx, tx, caller, id, name, AliasCondition{MustExist: true, Etags: etags}, nil)
 		}
 		if err != nil {
 			return struct{}{}, fmt.Errorf("delete alias: %w", err)
@@ -124,10 +138,11 @@ func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name st
 	return err
 }
 
-// explainAliasMiss says why an alias write matched no row, revealing nothing of a bot the
-// caller may not see: the bot (see ownerAccess), then the version (when version is not nil),
-// then the alias's condition.
-func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, name string, version *int32) error {
+// explainAliasMiss says why an alias write under condition c matched no row, revealing
+// nothing of a bot the caller may not see: the bot (see ownerAccess), then the version (when
+// version is not nil), then the alias's condition, then the bot's number of aliases (for a
+// new alias).
+func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, name string, c AliasCondition, version *int32) error {
 	acc, err := s.ownerAccess(ctx, tx, caller, id)
 	switch {
 	case err != nil:
@@ -149,6 +164,15 @@ func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uu
 	case errors.Is(err, pgx.ErrNoRows):
 		if version == nil {
 			return ErrAliasNotFound // a delete of an alias that does not exist
+		}
+		if !c.MustExist {
+			n, err := s.q.BotAliasCount(ctx, tx, id)
+			switch {
+			case err != nil:
+				return fmt.Errorf("count aliases: %w", err)
+			case n >= MaxAliases:
+				return ErrTooManyAliases
+			}
 		}
 		return &AliasPreconditionError{}
 	case err != nil:

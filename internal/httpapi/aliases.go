@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
@@ -55,8 +56,9 @@ func (h *Handler) PutBotAlias(ctx context.Context, req api.PutBotAliasRequestObj
 		return api.PutBotAlias404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
 			newProblem(ctx, kindNotFound, fmt.Sprintf("the bot has no version %d", req.Body.Version)))}, nil
 	case errors.Is(err, bots.ErrVersionNotReady):
-		return api.PutBotAlias409ApplicationProblemPlusJSONResponse{VersionNotReadyApplicationProblemPlusJSONResponse: api.VersionNotReadyApplicationProblemPlusJSONResponse(
-			newProblem(ctx, kindVersionNotReady, fmt.Sprintf("version %d of the bot is not active; only an active version can be aliased", req.Body.Version)))}, nil
+		return aliasPutConflict(ctx, kindVersionNotReady, fmt.Sprintf("version %d of the bot is not active; only an active version can be aliased", req.Body.Version)), nil
+	case errors.Is(err, bots.ErrTooManyAliases):
+		return aliasPutConflict(ctx, kindTooManyAliases, fmt.Sprintf("the bot already has the most aliases a bot may have, %d; delete one it no longer needs (DELETE /api/v1/bots/{bot_id}/aliases/{alias}) to create another, or move an existing alias to this version", bots.MaxAliases)), nil
 	case errors.As(err, &pre):
 		return api.PutBotAlias412ApplicationProblemPlusJSONResponse{AliasPreconditionFailedApplicationProblemPlusJSONResponse: aliasPreconditionFailed(ctx, pre)}, nil
 	case err != nil:
@@ -118,6 +120,14 @@ func aliasIfMatch(header *string) []int64 {
 		return nil
 	}
 	return append([]int64{}, tags.versions...)
+}
+
+// kindTooManyAliases answers the creation of an alias beyond bots.MaxAliases.
+var kindTooManyAliases = problemKind{http.StatusConflict, "/problems/too-many-aliases"}
+
+// aliasPutConflict is the 409 of an alias put, of kind k.
+func aliasPutConflict(ctx context.Context, k problemKind, detail string) api.PutBotAlias409ApplicationProblemPlusJSONResponse {
+	return api.PutBotAlias409ApplicationProblemPlusJSONResponse{AliasPutConflictApplicationProblemPlusJSONResponse: api.AliasPutConflictApplicationProblemPlusJSONResponse(newProblem(ctx, k, detail))}
 }
 
 func aliasNotFound(ctx context.Context) api.NotFoundApplicationProblemPlusJSONResponse {
