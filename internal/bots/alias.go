@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -139,9 +140,10 @@ func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name st
 }
 
 // explainAliasMiss says why an alias write under condition c matched no row, revealing
-// nothing of a bot the caller may not see: the bot (see ownerAccess), then the version (when
-// version is not nil), then the alias's condition, then the bot's number of aliases (for a
-// new alias).
+// nothing of a bot the caller may not see: the bot (see ownerAccess) first, then the alias's
+// condition, since preconditions are evaluated before the request's content (RFC 9110
+// §13.2.1), then the version (when version is not nil, a put), then the bot's number of
+// aliases (for a new alias).
 func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, name string, c AliasCondition, version *int32) error {
 	acc, err := s.ownerAccess(ctx, tx, caller, id)
 	switch {
@@ -149,6 +151,18 @@ func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uu
 		return err
 	case acc.Deleted:
 		return ErrNotFound
+	}
+	a, err := s.q.BotAliasGet(ctx, tx, db.BotAliasGetParams{BotID: id, Name: name, Caller: caller})
+	exists := err == nil
+	switch {
+	case err != nil && !errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("get alias: %w", err)
+	case !exists && version == nil:
+		return ErrAliasNotFound // a delete of an alias that does not exist
+	case !exists && c.MustExist:
+		return &AliasPreconditionError{}
+	case exists && (c.CreateOnly || c.Etags != nil && !slices.Contains(c.Etags, a.Etag)):
+		return &AliasPreconditionError{Etag: a.Etag}
 	}
 	if version != nil {
 		v, err := s.q.BotVersionGet(ctx, tx, db.BotVersionGetParams{BotID: id, Number: *version, Caller: caller})
@@ -159,25 +173,16 @@ func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uu
 			return ErrVersionNotReady
 		}
 	}
-	a, err := s.q.BotAliasGet(ctx, tx, db.BotAliasGetParams{BotID: id, Name: name, Caller: caller})
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		if version == nil {
-			return ErrAliasNotFound // a delete of an alias that does not exist
+	if !exists && version != nil {
+		n, err := s.q.BotAliasCount(ctx, tx, id)
+		switch {
+		case err != nil:
+			return fmt.Errorf("count aliases: %w", err)
+		case n >= MaxAliases:
+			return ErrTooManyAliases
 		}
-		if !c.MustExist {
-			n, err := s.q.BotAliasCount(ctx, tx, id)
-			switch {
-			case err != nil:
-				return fmt.Errorf("count aliases: %w", err)
-			case n >= MaxAliases:
-				return ErrTooManyAliases
-			}
-		}
-		return &AliasPreconditionError{}
-	case err != nil:
-		return fmt.Errorf("get alias: %w", err)
 	}
+	// The alias changed between the write and this look, which a retry resolves.
 	return &AliasPreconditionError{Etag: a.Etag}
 }
 
