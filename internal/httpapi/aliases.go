@@ -60,7 +60,8 @@ func (h *Handler) PutBotAlias(ctx context.Context, req api.PutBotAliasRequestObj
 	case errors.Is(err, bots.ErrTooManyAliases):
 		return aliasPutConflict(ctx, kindTooManyAliases, fmt.Sprintf("the bot already has the most aliases a bot may have, %d; delete one it no longer needs (DELETE /api/v1/bots/{bot_id}/aliases/{alias}) to create another, or move an existing alias to this version", bots.MaxAliases)), nil
 	case errors.As(err, &pre):
-		return api.PutBotAlias412ApplicationProblemPlusJSONResponse{AliasPreconditionFailedApplicationProblemPlusJSONResponse: aliasPreconditionFailed(ctx, pre)}, nil
+		return api.PutBotAlias412ApplicationProblemPlusJSONResponse{AliasPreconditionFailedApplicationProblemPlusJSONResponse: aliasPreconditionFailed(ctx, pre,
+			"the alias has changed since you read it (If-Match does not match its ETag), or it exists and If-None-Match: * forbids that; fetch it again and retry")}, nil
 	case err != nil:
 		return nil, err
 	}
@@ -83,7 +84,8 @@ func (h *Handler) DeleteBotAlias(ctx context.Context, req api.DeleteBotAliasRequ
 	case errors.Is(err, bots.ErrForbidden):
 		return api.DeleteBotAlias403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx)}, nil
 	case errors.As(err, &pre):
-		return api.DeleteBotAlias412ApplicationProblemPlusJSONResponse{AliasPreconditionFailedApplicationProblemPlusJSONResponse: aliasPreconditionFailed(ctx, pre)}, nil
+		return api.DeleteBotAlias412ApplicationProblemPlusJSONResponse{AliasPreconditionFailedApplicationProblemPlusJSONResponse: aliasPreconditionFailed(ctx, pre,
+			"the alias has changed since you read it (If-Match does not match its ETag); fetch it again and retry")}, nil
 	case err != nil:
 		return nil, err
 	}
@@ -135,16 +137,15 @@ func aliasNotFound(ctx context.Context) api.NotFoundApplicationProblemPlusJSONRe
 }
 
 // aliasPreconditionFailed is the 412 of an alias write, with the alias's current ETag when it
-// exists.
-func aliasPreconditionFailed(ctx context.Context, pre *bots.AliasPreconditionError) api.AliasPreconditionFailedApplicationProblemPlusJSONResponse {
+// exists; changed is its detail then, naming the headers the operation takes.
+func aliasPreconditionFailed(ctx context.Context, pre *bots.AliasPreconditionError, changed string) api.AliasPreconditionFailedApplicationProblemPlusJSONResponse {
 	if pre.Etag == 0 {
 		return api.AliasPreconditionFailedApplicationProblemPlusJSONResponse{Body: newProblem(ctx, kindPreconditionFailed,
 			"the bot has no alias with this name, and If-Match requires one")}
 	}
 	tag := etag(pre.Etag)
 	return api.AliasPreconditionFailedApplicationProblemPlusJSONResponse{
-		Body: newProblem(ctx, kindPreconditionFailed,
-			"the alias has changed since you read it (If-Match does not match its ETag), or it exists and If-None-Match: * forbids that; fetch it again and retry"),
+		Body:    newProblem(ctx, kindPreconditionFailed, changed),
 		Headers: api.AliasPreconditionFailedResponseHeaders{ETag: &tag},
 	}
 }

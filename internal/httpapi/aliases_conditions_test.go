@@ -70,3 +70,22 @@ func TestAliasPreconditionsComeFirst(t *testing.T) {
 		}
 	})
 }
+
+// TestAliasDeletePreconditionFailedSpeaksOfIfMatch checks that the 412 of an alias delete
+// names only the header a delete takes.
+func TestAliasDeletePreconditionFailedSpeaksOfIfMatch(t *testing.T) {
+	t.Parallel()
+	e, u := setupUser(t)
+	bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
+	path := aliasPath(bot, "production")
+	res := e.put(u, path, map[string]any{"version": 1}, nil)
+	require.Equal(t, http.StatusCreated, res.code, string(res.body))
+	stale := res.header.Get("ETag")
+	res = e.put(u, path, map[string]any{"version": 2}, nil)
+	require.Equal(t, http.StatusOK, res.code, string(res.body))
+
+	res = e.delete(u, path, map[string]string{"If-Match": stale})
+	p := res.problem(t, http.StatusPreconditionFailed)
+	require.Contains(t, p.Detail, "If-Match")
+	require.NotContains(t, p.Detail, "If-None-Match")
+}
