@@ -17,8 +17,6 @@ var (
 	// ErrVersionNotFound means the bot, which the caller may change, has no version with
 	// the number an alias was to point at.
 	ErrVersionNotFound = errors.New("no such version")
-	// ErrVersionNotReady means an alias was to point at a version that is not active.
-	ErrVersionNotReady = errors.New("version is not active")
 	// ErrTooManyAliases means a new alias was refused because the bot already has
 	// MaxAliases aliases.
 	ErrTooManyAliases = errors.New("too many aliases")
@@ -77,11 +75,11 @@ func aliasFromDB(a db.BotAlias) Alias {
 }
 
 // PutAlias points the caller's bot's alias at version, creating it (created is true) or
-// moving it. The version must be active (ErrVersionNotReady otherwise): the write checks it
-// in the same statement, so that the rule holds across replicas; the history records the move
-// in the same transaction. A new alias is refused with ErrTooManyAliases when the bot
-// already has MaxAliases: a write that may create locks the bot first, so that concurrent
-// creations count one after another.
+// moving it. The version must be active (a *NotReadyError, naming its status, otherwise):
+// the write checks it in the same statement, so that the rule holds across replicas; the
+// history records the move in the same transaction. A new alias is refused with
+// ErrTooManyAliases when the bot already has MaxAliases: a write that may create locks the
+// bot first, so that concurrent creations count one after another.
 func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name string, version int32, c AliasCondition) (alias Alias, created bool, err error) {
 	defer s.forgetIfWritten(id, &err)
 	type result struct {
@@ -170,7 +168,7 @@ func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uu
 		case err != nil:
 			return RowError(err, ErrVersionNotFound, "get version")
 		case Status(v.Status) != StatusActive:
-			return ErrVersionNotReady
+			return &NotReadyError{Number: v.Number, Status: Status(v.Status)}
 		}
 	}
 	if !exists && version != nil {

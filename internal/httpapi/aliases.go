@@ -46,6 +46,9 @@ func (h *Handler) PutBotAlias(ctx context.Context, req api.PutBotAliasRequestObj
 		cond.CreateOnly = true
 	}
 	a, created, err := h.bots.PutAlias(ctx, auth.User(ctx), req.BotId, req.Alias, req.Body.Version, cond)
+	if nr, ok := errors.AsType[*bots.NotReadyError](err); ok {
+		return aliasPutConflict(ctx, kindVersionNotReady, nr.Error()+"; only an active version can be aliased"), nil
+	}
 	var pre *bots.AliasPreconditionError
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
@@ -55,8 +58,6 @@ func (h *Handler) PutBotAlias(ctx context.Context, req api.PutBotAliasRequestObj
 	case errors.Is(err, bots.ErrVersionNotFound):
 		return api.PutBotAlias404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
 			newProblem(ctx, kindNotFound, fmt.Sprintf("the bot has no version %d", req.Body.Version)))}, nil
-	case errors.Is(err, bots.ErrVersionNotReady):
-		return aliasPutConflict(ctx, kindVersionNotReady, fmt.Sprintf("version %d of the bot is not active; only an active version can be aliased", req.Body.Version)), nil
 	case errors.Is(err, bots.ErrTooManyAliases):
 		return aliasPutConflict(ctx, kindTooManyAliases, fmt.Sprintf("the bot already has the most aliases a bot may have, %d; delete one it no longer needs (DELETE /api/v1/bots/{bot_id}/aliases/{alias}) to create another, or move an existing alias to this version", bots.MaxAliases)), nil
 	case errors.As(err, &pre):

@@ -55,6 +55,7 @@ func TestAliasPreconditionsComeFirst(t *testing.T) {
 		for _, header := range []map[string]string{nil, {"If-Match": current}} {
 			p := e.put(u, path, map[string]any{"version": training}, header).problem(t, http.StatusConflict)
 			require.Equal(t, "/problems/version-not-ready", p.Type)
+			require.Equal(t, "version 3 of the bot is not active (it is training); only an active version can be aliased", p.Detail)
 			e.put(u, path, map[string]any{"version": missing}, header).problem(t, http.StatusNotFound)
 		}
 		p := e.put(u, aliasPath(bot, "staging"), map[string]any{"version": training}, map[string]string{"If-None-Match": "*"}).problem(t, http.StatusConflict)
