@@ -9,6 +9,18 @@ import (
 	"github.com/chatsphere/bots/gen/api"
 )
 
+// movedAlias creates the alias at path at version 1 and moves it to version 2, returning its
+// ETag before the move and its current one.
+func (e *env) movedAlias(u user, path string) (stale, current string) {
+	e.t.Helper()
+	res := e.put(u, path, map[string]any{"version": 1}, nil)
+	require.Equal(e.t, http.StatusCreated, res.code, string(res.body))
+	stale = res.header.Get("ETag")
+	res = e.put(u, path, map[string]any{"version": 2}, nil)
+	require.Equal(e.t, http.StatusOK, res.code, string(res.body))
+	return stale, res.header.Get("ETag")
+}
+
 // TestAliasPreconditionsComeFirst checks that an alias write evaluates If-Match and
 // If-None-Match before its body's version (RFC 9110 §13.2.1), and only on a bot the caller
 // may change.
@@ -17,13 +29,8 @@ func TestAliasPreconditionsComeFirst(t *testing.T) {
 	e, u := setupUser(t)
 	bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
 	path := aliasPath(bot, "production")
-	res := e.put(u, path, map[string]any{"version": 1}, nil)
-	require.Equal(t, http.StatusCreated, res.code, string(res.body))
-	stale := res.header.Get("ETag")
-	res = e.put(u, path, map[string]any{"version": 2}, nil)
-	require.Equal(t, http.StatusOK, res.code, string(res.body))
-	current := res.header.Get("ETag")
-	res = e.put(u, botPath(bot.Id), map[string]any{"model": "gpt-4o"}, nil)
+	stale, current := e.movedAlias(u, path)
+	res := e.put(u, botPath(bot.Id), map[string]any{"model": "gpt-4o"}, nil)
 	require.Equal(t, http.StatusOK, res.code, string(res.body))
 	v, _ := e.version(u, bot, 3)
 	require.Equal(t, api.BotStatusTraining, v.Status)
@@ -79,13 +86,9 @@ func TestAliasDeletePreconditionFailedSpeaksOfIfMatch(t *testing.T) {
 	e, u := setupUser(t)
 	bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
 	path := aliasPath(bot, "production")
-	res := e.put(u, path, map[string]any{"version": 1}, nil)
-	require.Equal(t, http.StatusCreated, res.code, string(res.body))
-	stale := res.header.Get("ETag")
-	res = e.put(u, path, map[string]any{"version": 2}, nil)
-	require.Equal(t, http.StatusOK, res.code, string(res.body))
+	stale, _ := e.movedAlias(u, path)
 
-	res = e.delete(u, path, map[string]string{"If-Match": stale})
+	res := e.delete(u, path, map[string]string{"If-Match": stale})
 	p := res.problem(t, http.StatusPreconditionFailed)
 	require.Contains(t, p.Detail, "If-Match")
 	require.NotContains(t, p.Detail, "If-None-Match")
