@@ -301,7 +301,8 @@ type BotAliasHistory struct {
 	Total int64 `json:"total"`
 }
 
-// BotAliasList Every alias of a bot, by name.
+// BotAliasList Every alias of a bot, by name: at most 100 (the most a bot may have; a bot that had
+// more before the limit keeps them), so the list has no pages.
 type BotAliasList struct {
 	Items []BotAlias `json:"items"`
 }
@@ -1166,6 +1167,9 @@ type WebhookIfMatch = string
 // AliasPreconditionFailed An RFC 9457 problem detail.
 type AliasPreconditionFailed = Problem
 
+// AliasPutConflict An RFC 9457 problem detail.
+type AliasPutConflict = Problem
+
 // BadRequest An RFC 9457 problem detail.
 type BadRequest = Problem
 
@@ -1673,8 +1677,9 @@ type ClientInterface interface {
 
 	// ListBotAliases List a bot's aliases
 	//
-	// Every alias of the bot with the version it points at, sorted by name. Visible to
-	// whoever may see the bot.
+	// Every alias of the bot with the version it points at, sorted by name, in one answer:
+	// a bot has at most 100 aliases (see `PUT /aliases/{alias}`), so the list has no pages.
+	// Visible to whoever may see the bot.
 	//
 	// Corresponds with GET /api/v1/bots/{bot_id}/aliases (the `ListBotAliases` operationId).
 	ListBotAliases(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1705,8 +1710,15 @@ type ClientInterface interface {
 	// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
 	// does not have is `404`. Owner only: another user's public bot is `403`. With
 	// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
-	// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
-	// in the alias's history.
+	// `412` otherwise, with the alias's current `ETag` when it exists. The preconditions are
+	// evaluated before the version: a `412` wins over the `404` or `409` of the version.
+	// Every move is recorded in the alias's history.
+	//
+	// A bot has at most 100 aliases. Creating another is answered `409`
+	// `/problems/too-many-aliases`, even when creations race; delete an alias the bot no
+	// longer needs (`DELETE /aliases/{alias}`) to free one, or move an existing alias
+	// instead, which is always allowed. A bot that had more aliases before the limit keeps
+	// them, and can move and delete them, but creates no more until it has fewer than 100.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1720,8 +1732,15 @@ type ClientInterface interface {
 	// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
 	// does not have is `404`. Owner only: another user's public bot is `403`. With
 	// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
-	// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
-	// in the alias's history.
+	// `412` otherwise, with the alias's current `ETag` when it exists. The preconditions are
+	// evaluated before the version: a `412` wins over the `404` or `409` of the version.
+	// Every move is recorded in the alias's history.
+	//
+	// A bot has at most 100 aliases. Creating another is answered `409`
+	// `/problems/too-many-aliases`, even when creations race; delete an alias the bot no
+	// longer needs (`DELETE /aliases/{alias}`) to free one, or move an existing alias
+	// instead, which is always allowed. A bot that had more aliases before the limit keeps
+	// them, and can move and delete them, but creates no more until it has fewer than 100.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2238,8 +2257,9 @@ func (c *Client) UpdateBot(ctx context.Context, botId BotId, params *UpdateBotPa
 
 // ListBotAliases List a bot's aliases
 //
-// Every alias of the bot with the version it points at, sorted by name. Visible to
-// whoever may see the bot.
+// Every alias of the bot with the version it points at, sorted by name, in one answer:
+// a bot has at most 100 aliases (see `PUT /aliases/{alias}`), so the list has no pages.
+// Visible to whoever may see the bot.
 //
 // Corresponds with GET /api/v1/bots/{bot_id}/aliases (the `ListBotAliases` operationId).
 func (c *Client) ListBotAliases(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2300,8 +2320,15 @@ func (c *Client) GetBotAlias(ctx context.Context, botId BotId, alias AliasName, 
 // be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
 // does not have is `404`. Owner only: another user's public bot is `403`. With
 // `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
-// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
-// in the alias's history.
+// `412` otherwise, with the alias's current `ETag` when it exists. The preconditions are
+// evaluated before the version: a `412` wins over the `404` or `409` of the version.
+// Every move is recorded in the alias's history.
+//
+// A bot has at most 100 aliases. Creating another is answered `409`
+// `/problems/too-many-aliases`, even when creations race; delete an alias the bot no
+// longer needs (`DELETE /aliases/{alias}`) to free one, or move an existing alias
+// instead, which is always allowed. A bot that had more aliases before the limit keeps
+// them, and can move and delete them, but creates no more until it has fewer than 100.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2325,8 +2352,15 @@ func (c *Client) PutBotAliasWithBody(ctx context.Context, botId BotId, alias Ali
 // be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
 // does not have is `404`. Owner only: another user's public bot is `403`. With
 // `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
-// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
-// in the alias's history.
+// `412` otherwise, with the alias's current `ETag` when it exists. The preconditions are
+// evaluated before the version: a `412` wins over the `404` or `409` of the version.
+// Every move is recorded in the alias's history.
+//
+// A bot has at most 100 aliases. Creating another is answered `409`
+// `/problems/too-many-aliases`, even when creations race; delete an alias the bot no
+// longer needs (`DELETE /aliases/{alias}`) to free one, or move an existing alias
+// instead, which is always allowed. A bot that had more aliases before the limit keeps
+// them, and can move and delete them, but creates no more until it has fewer than 100.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5038,8 +5072,9 @@ type ClientWithResponsesInterface interface {
 
 	// ListBotAliasesWithResponse List a bot's aliases
 	//
-	// Every alias of the bot with the version it points at, sorted by name. Visible to
-	// whoever may see the bot.
+	// Every alias of the bot with the version it points at, sorted by name, in one answer:
+	// a bot has at most 100 aliases (see `PUT /aliases/{alias}`), so the list has no pages.
+	// Visible to whoever may see the bot.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5076,8 +5111,15 @@ type ClientWithResponsesInterface interface {
 	// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
 	// does not have is `404`. Owner only: another user's public bot is `403`. With
 	// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
-	// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
-	// in the alias's history.
+	// `412` otherwise, with the alias's current `ETag` when it exists. The preconditions are
+	// evaluated before the version: a `412` wins over the `404` or `409` of the version.
+	// Every move is recorded in the alias's history.
+	//
+	// A bot has at most 100 aliases. Creating another is answered `409`
+	// `/problems/too-many-aliases`, even when creations race; delete an alias the bot no
+	// longer needs (`DELETE /aliases/{alias}`) to free one, or move an existing alias
+	// instead, which is always allowed. A bot that had more aliases before the limit keeps
+	// them, and can move and delete them, but creates no more until it has fewer than 100.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5091,8 +5133,15 @@ type ClientWithResponsesInterface interface {
 	// be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
 	// does not have is `404`. Owner only: another user's public bot is `403`. With
 	// `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
-	// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
-	// in the alias's history.
+	// `412` otherwise, with the alias's current `ETag` when it exists. The preconditions are
+	// evaluated before the version: a `412` wins over the `404` or `409` of the version.
+	// Every move is recorded in the alias's history.
+	//
+	// A bot has at most 100 aliases. Creating another is answered `409`
+	// `/problems/too-many-aliases`, even when creations race; delete an alias the bot no
+	// longer needs (`DELETE /aliases/{alias}`) to free one, or move an existing alias
+	// instead, which is always allowed. A bot that had more aliases before the limit keeps
+	// them, and can move and delete them, but creates no more until it has fewer than 100.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6760,7 +6809,7 @@ type PutBotAliasResponse struct {
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *VersionNotReady
+	ApplicationproblemJSON409 *AliasPutConflict
 	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
 	ApplicationproblemJSON412 *AliasPreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -6822,7 +6871,7 @@ func (r PutBotAliasResponse) GetApplicationproblemJSON404() *NotFound {
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r PutBotAliasResponse) GetApplicationproblemJSON409() *VersionNotReady {
+func (r PutBotAliasResponse) GetApplicationproblemJSON409() *AliasPutConflict {
 	return r.ApplicationproblemJSON409
 }
 
@@ -10331,8 +10380,9 @@ func (c *ClientWithResponses) UpdateBotWithResponse(ctx context.Context, botId B
 
 // ListBotAliasesWithResponse List a bot's aliases
 //
-// Every alias of the bot with the version it points at, sorted by name. Visible to
-// whoever may see the bot.
+// Every alias of the bot with the version it points at, sorted by name, in one answer:
+// a bot has at most 100 aliases (see `PUT /aliases/{alias}`), so the list has no pages.
+// Visible to whoever may see the bot.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10387,8 +10437,15 @@ func (c *ClientWithResponses) GetBotAliasWithResponse(ctx context.Context, botId
 // be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
 // does not have is `404`. Owner only: another user's public bot is `403`. With
 // `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
-// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
-// in the alias's history.
+// `412` otherwise, with the alias's current `ETag` when it exists. The preconditions are
+// evaluated before the version: a `412` wins over the `404` or `409` of the version.
+// Every move is recorded in the alias's history.
+//
+// A bot has at most 100 aliases. Creating another is answered `409`
+// `/problems/too-many-aliases`, even when creations race; delete an alias the bot no
+// longer needs (`DELETE /aliases/{alias}`) to free one, or move an existing alias
+// instead, which is always allowed. A bot that had more aliases before the limit keeps
+// them, and can move and delete them, but creates no more until it has fewer than 100.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10408,8 +10465,15 @@ func (c *ClientWithResponses) PutBotAliasWithBodyWithResponse(ctx context.Contex
 // be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
 // does not have is `404`. Owner only: another user's public bot is `403`. With
 // `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
-// `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
-// in the alias's history.
+// `412` otherwise, with the alias's current `ETag` when it exists. The preconditions are
+// evaluated before the version: a `412` wins over the `404` or `409` of the version.
+// Every move is recorded in the alias's history.
+//
+// A bot has at most 100 aliases. Creating another is answered `409`
+// `/problems/too-many-aliases`, even when creations race; delete an alias the bot no
+// longer needs (`DELETE /aliases/{alias}`) to free one, or move an existing alias
+// instead, which is always allowed. A bot that had more aliases before the limit keeps
+// them, and can move and delete them, but creates no more until it has fewer than 100.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12343,7 +12407,7 @@ func ParsePutBotAliasResponse(rsp *http.Response) (*PutBotAliasResponse, error) 
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest VersionNotReady
+		var dest AliasPutConflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

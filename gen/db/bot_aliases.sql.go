@@ -11,6 +11,18 @@ import (
 	"github.com/google/uuid"
 )
 
+const botAliasCount = `-- name: BotAliasCount :one
+SELECT count(*) AS total FROM bot_aliases WHERE bot_id = $1
+`
+
+// How many aliases a bot has, for a write that already found the bot to be the caller's.
+func (q *Queries) BotAliasCount(ctx context.Context, db DBTX, botID uuid.UUID) (int64, error) {
+	row := db.QueryRow(ctx, botAliasCount, botID)
+	var total int64
+	err := row.Scan(&total)
+	return total, err
+}
+
 const botAliasDelete = `-- name: BotAliasDelete :one
 DELETE FROM bot_aliases a
 USING bots b
@@ -189,6 +201,35 @@ func (q *Queries) BotAliasList(ctx context.Context, db DBTX, arg BotAliasListPar
 	return items, nil
 }
 
+const botAliasLockBot = `-- name: BotAliasLockBot :exec
+
+SELECT b.id FROM bots b
+WHERE b.id = $1 AND b.owner_id = $2 AND b.deleted_at IS NULL
+FOR NO KEY UPDATE
+`
+
+type BotAliasLockBotParams struct {
+	BotID  uuid.UUID
+	Caller uuid.UUID
+}
+
+// An alias's etag is a value of bot_aliases_etag_seq (migration 0023), taken at its creation
+// (the column's default) and at every move to another version, never given twice, even to
+// an alias deleted and created again; pointing an alias at the version it has keeps its etag
+// and updated_at.
+//
+// Reads are scoped like BotGet: the bot is not deleted, and the caller owns it or it is
+// public. Writes are scoped to the owner of a bot that is not deleted. A bot the caller may
+// not see, or may not change, gives no row.
+// Locks the caller's bot until the transaction ends, so that alias creations of one bot
+// take turns and the count BotAliasPut reads cannot go stale. It must be a statement of its
+// own, before BotAliasPut: a statement that waited for the lock would still count with the
+// snapshot it took before waiting, without the alias the other creation committed.
+func (q *Queries) BotAliasLockBot(ctx context.Context, db DBTX, arg BotAliasLockBotParams) error {
+	_, err := db.Exec(ctx, botAliasLockBot, arg.BotID, arg.Caller)
+	return err
+}
+
 const botAliasMove = `-- name: BotAliasMove :one
 UPDATE bot_aliases a
 SET version = v.number,
@@ -269,19 +310,20 @@ func (q *Queries) BotAliasMoveRecord(ctx context.Context, db DBTX, arg BotAliasM
 }
 
 const botAliasPut = `-- name: BotAliasPut :one
-
 INSERT INTO bot_aliases AS a (bot_id, name, version)
 SELECT v.bot_id, $1, v.number
 FROM bot_versions v
 JOIN bots b ON b.id = v.bot_id
 WHERE v.bot_id = $2 AND v.number = $3 AND v.status = 'active'
   AND b.owner_id = $4 AND b.deleted_at IS NULL
+  AND (EXISTS (SELECT FROM bot_aliases e WHERE e.bot_id = $2 AND e.name = $1)
+       OR (SELECT count(*) FROM bot_aliases e WHERE e.bot_id = $2) < $5::int)
 ON CONFLICT (bot_id, name) DO UPDATE
     SET version = EXCLUDED.version,
         moved_from = a.version,
         etag = CASE WHEN a.version = EXCLUDED.version THEN a.etag ELSE nextval('bot_aliases_etag_seq') END,
         updated_at = CASE WHEN a.version = EXCLUDED.version THEN a.updated_at ELSE now() END
-    WHERE NOT $5::boolean
+    WHERE NOT $6::boolean
 RETURNING a.bot_id, a.name, a.version, a.etag, a.moved_from, a.created_at, a.updated_at
 `
 
@@ -290,28 +332,25 @@ type BotAliasPutParams struct {
 	BotID      uuid.UUID
 	Version    int32
 	Caller     uuid.UUID
+	MaxAliases int32
 	CreateOnly bool
 }
 
-// An alias's etag is a value of bot_aliases_etag_seq (migration 0023), taken at its creation
-// (the column's default) and at every move to another version, never given twice, even to
-// an alias deleted and created again; pointing an alias at the version it has keeps its etag
-// and updated_at.
-//
-// Reads are scoped like BotGet: the bot is not deleted, and the caller owns it or it is
-// public. Writes are scoped to the owner of a bot that is not deleted. A bot the caller may
-// not see, or may not change, gives no row.
 // Points an alias at a version, creating the alias or moving it, only when the version is
 // active and the bot is the caller's, in one statement: no check in Go can go stale under a
-// concurrent write. create_only refuses an existing alias. No row when the bot is not the
-// caller's, the version is not active, or create_only meets an existing alias. moved_from
-// is null when the alias was created.
+// concurrent write. create_only refuses an existing alias. A new alias is created only
+// while the bot has fewer than max_aliases; moving an existing one is always allowed, and a
+// bot that has more keeps them. The count holds under concurrent creations because each
+// takes BotAliasLockBot first (deletions only lower it). No row when the bot is not the
+// caller's, the version is not active, create_only meets an existing alias, or a new alias
+// would exceed max_aliases. moved_from is null when the alias was created.
 func (q *Queries) BotAliasPut(ctx context.Context, db DBTX, arg BotAliasPutParams) (BotAlias, error) {
 	row := db.QueryRow(ctx, botAliasPut,
 		arg.Name,
 		arg.BotID,
 		arg.Version,
 		arg.Caller,
+		arg.MaxAliases,
 		arg.CreateOnly,
 	)
 	var i BotAlias

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,11 +17,17 @@ var (
 	// ErrVersionNotFound means the bot, which the caller may change, has no version with
 	// the number an alias was to point at.
 	ErrVersionNotFound = errors.New("no such version")
-	// ErrVersionNotReady means an alias was to point at a version that is not active.
-	ErrVersionNotReady = errors.New("version is not active")
+	// ErrTooManyAliases means a new alias was refused because the bot already has
+	// MaxAliases aliases.
+	ErrTooManyAliases = errors.New("too many aliases")
 	// ErrAliasNotFound means the bot, which the caller may see, has no alias of that name.
 	ErrAliasNotFound = errors.New("no such alias")
 )
+
+// MaxAliases is the most aliases a bot may have. It bounds what a list of them and the
+// runtime cache's entry of a bot (which holds every alias) cost; a bot that had more before
+// the limit keeps them, and may move or delete them, but creates no more.
+const MaxAliases = 100
 
 // AliasPreconditionError is ErrPreconditionFailed for an alias: Etag is the alias's current
 // etag, 0 when the alias does not exist.
@@ -68,8 +75,11 @@ func aliasFromDB(a db.BotAlias) Alias {
 }
 
 // PutAlias points the caller's bot's alias at version, creating it (created is true) or
-// moving it. The version must be active: the write checks it in the same statement, so that
-// the rule holds across replicas; the history records the move in the same transaction.
+// moving it. The version must be active (a *NotReadyError, naming its status, otherwise):
+// the write checks it in the same statement, so that the rule holds across replicas; the
+// history records the move in the same transaction. A new alias is refused with
+// ErrTooManyAliases when the bot already has MaxAliases: a write that may create locks the
+// bot first, so that concurrent creations count one after another.
 func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name string, version int32, c AliasCondition) (alias Alias, created bool, err error) {
 	defer s.forgetIfWritten(id, &err)
 	type result struct {
@@ -82,10 +92,13 @@ func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name strin
 		if c.MustExist {
 			row, err = s.q.BotAliasMove(ctx, tx, db.BotAliasMoveParams{BotID: id, Name: name, Version: version, Caller: caller, Etags: c.Etags, CreateOnly: c.CreateOnly})
 		} else {
-			row, err = s.q.BotAliasPut(ctx, tx, db.BotAliasPutParams{BotID: id, Name: name, Version: version, Caller: caller, CreateOnly: c.CreateOnly})
+			if err := s.q.BotAliasLockBot(ctx, tx, db.BotAliasLockBotParams{BotID: id, Caller: caller}); err != nil {
+				return result{}, fmt.Errorf("lock bot: %w", err)
+			}
+			row, err = s.q.BotAliasPut(ctx, tx, db.BotAliasPutParams{BotID: id, Name: name, Version: version, Caller: caller, CreateOnly: c.CreateOnly, MaxAliases: MaxAliases})
 		}
 		if errors.Is(err, pgx.ErrNoRows) {
-			return result{}, s.explainAliasMiss(ctx, tx, caller, id, name, &version)
+			return result{}, s.explainAliasMiss(ctx, tx, caller, id, name, c, &version)
 		}
 		if err != nil {
 			return result{}, fmt.Errorf("put alias: %w", err)
@@ -110,7 +123,7 @@ func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name st
 	_, err = InTx(ctx, s.pool, func(tx pgx.Tx) (struct{}, error) {
 		row, err := s.q.BotAliasDelete(ctx, tx, db.BotAliasDeleteParams{BotID: id, Name: name, Caller: caller, Etags: etags})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return struct{}{}, s.explainAliasMiss(ctx, tx, caller, id, name, nil)
+			return struct{}{}, s.explainAliasMiss(ctx, tx, caller, id, name, AliasCondition{MustExist: true, Etags: etags}, nil)
 		}
 		if err != nil {
 			return struct{}{}, fmt.Errorf("delete alias: %w", err)
@@ -124,10 +137,12 @@ func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name st
 	return err
 }
 
-// explainAliasMiss says why an alias write matched no row, revealing nothing of a bot the
-// caller may not see: the bot (see ownerAccess), then the version (when version is not nil),
-// then the alias's condition.
-func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, name string, version *int32) error {
+// explainAliasMiss says why an alias write under condition c matched no row, revealing
+// nothing of a bot the caller may not see: the bot (see ownerAccess) first, then the alias's
+// condition, since preconditions are evaluated before the request's content (RFC 9110
+// §13.2.1), then the version (when version is not nil, a put), then the bot's number of
+// aliases (for a new alias).
+func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, name string, c AliasCondition, version *int32) error {
 	acc, err := s.ownerAccess(ctx, tx, caller, id)
 	switch {
 	case err != nil:
@@ -135,25 +150,37 @@ func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uu
 	case acc.Deleted:
 		return ErrNotFound
 	}
+	a, err := s.q.BotAliasGet(ctx, tx, db.BotAliasGetParams{BotID: id, Name: name, Caller: caller})
+	exists := err == nil
+	switch {
+	case err != nil && !errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("get alias: %w", err)
+	case !exists && version == nil:
+		return ErrAliasNotFound // a delete of an alias that does not exist
+	case !exists && c.MustExist:
+		return &AliasPreconditionError{}
+	case exists && (c.CreateOnly || c.Etags != nil && !slices.Contains(c.Etags, a.Etag)):
+		return &AliasPreconditionError{Etag: a.Etag}
+	}
 	if version != nil {
 		v, err := s.q.BotVersionGet(ctx, tx, db.BotVersionGetParams{BotID: id, Number: *version, Caller: caller})
 		switch {
 		case err != nil:
 			return RowError(err, ErrVersionNotFound, "get version")
 		case Status(v.Status) != StatusActive:
-			return ErrVersionNotReady
+			return &NotReadyError{Number: v.Number, Status: Status(v.Status)}
 		}
 	}
-	a, err := s.q.BotAliasGet(ctx, tx, db.BotAliasGetParams{BotID: id, Name: name, Caller: caller})
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		if version == nil {
-			return ErrAliasNotFound // a delete of an alias that does not exist
+	if !exists && version != nil {
+		n, err := s.q.BotAliasCount(ctx, tx, id)
+		switch {
+		case err != nil:
+			return fmt.Errorf("count aliases: %w", err)
+		case n >= MaxAliases:
+			return ErrTooManyAliases
 		}
-		return &AliasPreconditionError{}
-	case err != nil:
-		return fmt.Errorf("get alias: %w", err)
 	}
+	// The alias changed between the write and this look, which a retry resolves.
 	return &AliasPreconditionError{Etag: a.Etag}
 }
 

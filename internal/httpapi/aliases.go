@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
@@ -45,6 +46,9 @@ func (h *Handler) PutBotAlias(ctx context.Context, req api.PutBotAliasRequestObj
 		cond.CreateOnly = true
 	}
 	a, created, err := h.bots.PutAlias(ctx, auth.User(ctx), req.BotId, req.Alias, req.Body.Version, cond)
+	if nr, ok := errors.AsType[*bots.NotReadyError](err); ok {
+		return aliasPutConflict(ctx, kindVersionNotReady, nr.Error()+"; only an active version can be aliased"), nil
+	}
 	var pre *bots.AliasPreconditionError
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
@@ -54,11 +58,11 @@ func (h *Handler) PutBotAlias(ctx context.Context, req api.PutBotAliasRequestObj
 	case errors.Is(err, bots.ErrVersionNotFound):
 		return api.PutBotAlias404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: api.NotFoundApplicationProblemPlusJSONResponse(
 			newProblem(ctx, kindNotFound, fmt.Sprintf("the bot has no version %d", req.Body.Version)))}, nil
-	case errors.Is(err, bots.ErrVersionNotReady):
-		return api.PutBotAlias409ApplicationProblemPlusJSONResponse{VersionNotReadyApplicationProblemPlusJSONResponse: api.VersionNotReadyApplicationProblemPlusJSONResponse(
-			newProblem(ctx, kindVersionNotReady, fmt.Sprintf("version %d of the bot is not active; only an active version can be aliased", req.Body.Version)))}, nil
+	case errors.Is(err, bots.ErrTooManyAliases):
+		return aliasPutConflict(ctx, kindTooManyAliases, fmt.Sprintf("the bot already has the most aliases a bot may have, %d; delete one it no longer needs (DELETE /api/v1/bots/{bot_id}/aliases/{alias}) to create another, or move an existing alias to this version", bots.MaxAliases)), nil
 	case errors.As(err, &pre):
-		return api.PutBotAlias412ApplicationProblemPlusJSONResponse{AliasPreconditionFailedApplicationProblemPlusJSONResponse: aliasPreconditionFailed(ctx, pre)}, nil
+		return api.PutBotAlias412ApplicationProblemPlusJSONResponse{AliasPreconditionFailedApplicationProblemPlusJSONResponse: aliasPreconditionFailed(ctx, pre,
+			"the alias has changed since you read it (If-Match does not match its ETag), or it exists and If-None-Match: * forbids that; fetch it again and retry")}, nil
 	case err != nil:
 		return nil, err
 	}
@@ -81,7 +85,8 @@ func (h *Handler) DeleteBotAlias(ctx context.Context, req api.DeleteBotAliasRequ
 	case errors.Is(err, bots.ErrForbidden):
 		return api.DeleteBotAlias403ApplicationProblemPlusJSONResponse{ForbiddenApplicationProblemPlusJSONResponse: forbidden(ctx)}, nil
 	case errors.As(err, &pre):
-		return api.DeleteBotAlias412ApplicationProblemPlusJSONResponse{AliasPreconditionFailedApplicationProblemPlusJSONResponse: aliasPreconditionFailed(ctx, pre)}, nil
+		return api.DeleteBotAlias412ApplicationProblemPlusJSONResponse{AliasPreconditionFailedApplicationProblemPlusJSONResponse: aliasPreconditionFailed(ctx, pre,
+			"the alias has changed since you read it (If-Match does not match its ETag); fetch it again and retry")}, nil
 	case err != nil:
 		return nil, err
 	}
@@ -120,21 +125,28 @@ func aliasIfMatch(header *string) []int64 {
 	return append([]int64{}, tags.versions...)
 }
 
+// kindTooManyAliases answers the creation of an alias beyond bots.MaxAliases.
+var kindTooManyAliases = problemKind{http.StatusConflict, "/problems/too-many-aliases"}
+
+// aliasPutConflict is the 409 of an alias put, of kind k.
+func aliasPutConflict(ctx context.Context, k problemKind, detail string) api.PutBotAlias409ApplicationProblemPlusJSONResponse {
+	return api.PutBotAlias409ApplicationProblemPlusJSONResponse{AliasPutConflictApplicationProblemPlusJSONResponse: api.AliasPutConflictApplicationProblemPlusJSONResponse(newProblem(ctx, k, detail))}
+}
+
 func aliasNotFound(ctx context.Context) api.NotFoundApplicationProblemPlusJSONResponse {
 	return api.NotFoundApplicationProblemPlusJSONResponse(newProblem(ctx, kindNotFound, "no bot with this id, or the bot has no alias with this name"))
 }
 
 // aliasPreconditionFailed is the 412 of an alias write, with the alias's current ETag when it
-// exists.
-func aliasPreconditionFailed(ctx context.Context, pre *bots.AliasPreconditionError) api.AliasPreconditionFailedApplicationProblemPlusJSONResponse {
+// exists; changed is its detail then, naming the headers the operation takes.
+func aliasPreconditionFailed(ctx context.Context, pre *bots.AliasPreconditionError, changed string) api.AliasPreconditionFailedApplicationProblemPlusJSONResponse {
 	if pre.Etag == 0 {
 		return api.AliasPreconditionFailedApplicationProblemPlusJSONResponse{Body: newProblem(ctx, kindPreconditionFailed,
 			"the bot has no alias with this name, and If-Match requires one")}
 	}
 	tag := etag(pre.Etag)
 	return api.AliasPreconditionFailedApplicationProblemPlusJSONResponse{
-		Body: newProblem(ctx, kindPreconditionFailed,
-			"the alias has changed since you read it (If-Match does not match its ETag), or it exists and If-None-Match: * forbids that; fetch it again and retry"),
+		Body:    newProblem(ctx, kindPreconditionFailed, changed),
 		Headers: api.AliasPreconditionFailedResponseHeaders{ETag: &tag},
 	}
 }

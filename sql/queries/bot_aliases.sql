@@ -7,18 +7,32 @@
 -- public. Writes are scoped to the owner of a bot that is not deleted. A bot the caller may
 -- not see, or may not change, gives no row.
 
+-- name: BotAliasLockBot :exec
+-- Locks the caller's bot until the transaction ends, so that alias creations of one bot
+-- take turns and the count BotAliasPut reads cannot go stale. It must be a statement of its
+-- own, before BotAliasPut: a statement that waited for the lock would still count with the
+-- snapshot it took before waiting, without the alias the other creation committed.
+SELECT b.id FROM bots b
+WHERE b.id = @bot_id AND b.owner_id = @caller AND b.deleted_at IS NULL
+FOR NO KEY UPDATE;
+
 -- name: BotAliasPut :one
 -- Points an alias at a version, creating the alias or moving it, only when the version is
 -- active and the bot is the caller's, in one statement: no check in Go can go stale under a
--- concurrent write. create_only refuses an existing alias. No row when the bot is not the
--- caller's, the version is not active, or create_only meets an existing alias. moved_from
--- is null when the alias was created.
+-- concurrent write. create_only refuses an existing alias. A new alias is created only
+-- while the bot has fewer than max_aliases; moving an existing one is always allowed, and a
+-- bot that has more keeps them. The count holds under concurrent creations because each
+-- takes BotAliasLockBot first (deletions only lower it). No row when the bot is not the
+-- caller's, the version is not active, create_only meets an existing alias, or a new alias
+-- would exceed max_aliases. moved_from is null when the alias was created.
 INSERT INTO bot_aliases AS a (bot_id, name, version)
 SELECT v.bot_id, @name, v.number
 FROM bot_versions v
 JOIN bots b ON b.id = v.bot_id
 WHERE v.bot_id = @bot_id AND v.number = @version AND v.status = 'active'
   AND b.owner_id = @caller AND b.deleted_at IS NULL
+  AND (EXISTS (SELECT FROM bot_aliases e WHERE e.bot_id = @bot_id AND e.name = @name)
+       OR (SELECT count(*) FROM bot_aliases e WHERE e.bot_id = @bot_id) < @max_aliases::int)
 ON CONFLICT (bot_id, name) DO UPDATE
     SET version = EXCLUDED.version,
         moved_from = a.version,
@@ -60,6 +74,10 @@ WHERE a.bot_id = @bot_id AND a.name = @name AND b.id = a.bot_id
   AND b.owner_id = @caller AND b.deleted_at IS NULL
   AND (sqlc.narg(etags)::bigint[] IS NULL OR a.etag = ANY (sqlc.narg(etags)::bigint[]))
 RETURNING a.*;
+
+-- name: BotAliasCount :one
+-- How many aliases a bot has, for a write that already found the bot to be the caller's.
+SELECT count(*) AS total FROM bot_aliases WHERE bot_id = @bot_id;
 
 -- name: BotAliasGet :one
 SELECT a.* FROM bot_aliases a

@@ -406,8 +406,9 @@ export interface paths {
         };
         /**
          * List a bot's aliases
-         * @description Every alias of the bot with the version it points at, sorted by name. Visible to
-         *     whoever may see the bot.
+         * @description Every alias of the bot with the version it points at, sorted by name, in one answer:
+         *     a bot has at most 100 aliases (see `PUT /aliases/{alias}`), so the list has no pages.
+         *     Visible to whoever may see the bot.
          */
         get: operations["listBotAliases"];
         put?: never;
@@ -444,8 +445,15 @@ export interface paths {
          *     be aliased (`409` `/problems/version-not-ready` otherwise); a version number the bot
          *     does not have is `404`. Owner only: another user's public bot is `403`. With
          *     `If-Match`, the alias must exist and its ETag match; `If-None-Match: *` only creates;
-         *     `412` otherwise, with the alias's current `ETag` when it exists. Every move is recorded
-         *     in the alias's history.
+         *     `412` otherwise, with the alias's current `ETag` when it exists. The preconditions are
+         *     evaluated before the version: a `412` wins over the `404` or `409` of the version.
+         *     Every move is recorded in the alias's history.
+         *
+         *     A bot has at most 100 aliases. Creating another is answered `409`
+         *     `/problems/too-many-aliases`, even when creations race; delete an alias the bot no
+         *     longer needs (`DELETE /aliases/{alias}`) to free one, or move an existing alias
+         *     instead, which is always allowed. A bot that had more aliases before the limit keeps
+         *     them, and can move and delete them, but creates no more until it has fewer than 100.
          */
         put: operations["putBotAlias"];
         post?: never;
@@ -1209,7 +1217,10 @@ export interface components {
              */
             updated_at: string;
         };
-        /** @description Every alias of a bot, by name. */
+        /**
+         * @description Every alias of a bot, by name: at most 100 (the most a bot may have; a bot that had
+         *     more before the limit keeps them), so the list has no pages.
+         */
         BotAliasList: {
             items: components["schemas"]["BotAlias"][];
         };
@@ -1648,6 +1659,19 @@ export interface components {
                  *       "detail": "version 3 of the bot is not active (it is training); only an active version can be aliased"
                  *     }
                  */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The version is not `active` (`/problems/version-not-ready`), or the alias is new and
+         *     the bot already has 100 aliases, the most it may have (`/problems/too-many-aliases`).
+         *     Nothing was changed.
+         */
+        AliasPutConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -2879,7 +2903,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["VersionNotReady"];
+            409: components["responses"]["AliasPutConflict"];
             412: components["responses"]["AliasPreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
