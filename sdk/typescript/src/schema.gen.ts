@@ -1858,7 +1858,11 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The database cannot be reached right now. Nothing was changed; retry later. */
+        /**
+         * @description The database cannot be reached right now (`/problems/unavailable`; nothing was
+         *     changed), or the request took longer than the server allows and was stopped
+         *     (`/problems/timeout`; a write stopped before its commit is rolled back). Retry later.
+         */
         ServiceUnavailable: {
             headers: {
                 /** @description Seconds to wait before retrying. */
