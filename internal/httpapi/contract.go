@@ -31,6 +31,8 @@ type operation struct {
 	takesBody bool
 	// single lists the query parameters that take one value; a repeat is refused.
 	single map[string]bool
+	// headers are the header parameters the operation declares, by their names in openapi.yaml.
+	headers []string
 }
 
 // contract enforces openapi.yaml on every request that matches one of its operations. Each
@@ -90,6 +92,7 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 				streaming: streams(op),
 				takesBody: op.RequestBody != nil,
 				single:    singleValued(item, op),
+				headers:   headerParameters(item, op),
 			}
 			c.ops[method+" "+echoPath] = o
 			if method == http.MethodGet {
@@ -110,6 +113,7 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 func (ct *contract) pipeline() []echo.MiddlewareFunc {
 	return []echo.MiddlewareFunc{
 		ct.match,        // find the request's operation
+		ct.checkHeaders, // 400 for a header that takes one value sent twice; notes an empty Idempotency-Key
 		ct.authenticate, // 401 without a valid bearer token, where the operation asks for one
 		ct.limitWrites,  // 429 past the user's write rate
 		ct.limitReads,   // wait for the user's turn (lists, requests in progress), or 429

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -31,6 +32,43 @@ func singleValued(item *openapi3.PathItem, op *openapi3.Operation) map[string]bo
 		}
 	}
 	return single
+}
+
+// headerParameters lists the header parameters of an operation, by their names in openapi.yaml.
+func headerParameters(item *openapi3.PathItem, op *openapi3.Operation) []string {
+	var names []string
+	for _, params := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+		for _, p := range params {
+			if p != nil && p.Value != nil && p.Value.In == openapi3.ParameterInHeader {
+				names = append(names, p.Value.Name)
+			}
+		}
+	}
+	return names
+}
+
+// repeatedHeader returns the first header of names, or Authorization or Content-Type, sent
+// on more than one line, or "" when each comes once at most. These headers take one value
+// (RFC 9110 §5.3): which line would win is a guess the server does not make. The list headers
+// If-Match and If-None-Match were joined into one line before (joinListHeaders).
+func repeatedHeader(h http.Header, names []string) string {
+	for _, name := range append([]string{"Authorization", "Content-Type"}, names...) {
+		if len(h.Values(name)) > 1 {
+			return name
+		}
+	}
+	return ""
+}
+
+// emptyIdempotencyKey notes an Idempotency-Key that is empty once unquoted (`""`), which
+// would otherwise turn idempotency off without a word.
+func emptyIdempotencyKey(h http.Header, names []string) []api.FieldError {
+	const name = "Idempotency-Key"
+	if lines, declared := h.Values(name), slices.Contains(names, name); declared && len(lines) == 1 && idempotencyKey(&lines[0]) == "" {
+		return []api.FieldError{{Location: api.Header, Field: name,
+			Message: "must not be empty, quoted or not; send a fresh key such as a UUID, or no header"}}
+	}
+	return nil
 }
 
 // queryFields reads the raw query string pair by pair and lists every parameter that Go's

@@ -35,6 +35,20 @@ func (ct *contract) checkQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	})
 }
 
+// checkHeaders refuses with 400 a request that sends a header taking one value on several
+// lines (see repeatedHeader), before authentication reads Authorization, and notes an empty
+// Idempotency-Key, which validate refuses with 422 next to every other invalid field.
+func (ct *contract) checkHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return onOperations(next, everyOperation, func(c echo.Context, m *matched) error {
+		h := c.Request().Header
+		if name := repeatedHeader(h, m.op.headers); name != "" {
+			return fail(c.Request().Context(), kindBadRequest, fmt.Sprintf("the %s header must be sent once", name))
+		}
+		m.fields = append(m.fields, emptyIdempotencyKey(h, m.op.headers)...)
+		return next(c)
+	})
+}
+
 // readBody reads a body of at most MaxBodyBytes, on every operation, and refuses what the
 // API does not read: a Content-Encoding other than identity, a body on an operation that
 // takes none, a media type other than JSON, and JSON that not every parser reads the same

@@ -1878,12 +1878,15 @@ export interface components {
         /**
          * @description Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
          *     retry by the same user with the same key and the same request within 24 hours answers
-         *     the first response again (status, body, `Location`) and creates nothing. The same key
+         *     the first response again (status, body, `Location`) and creates nothing. Requests are
+         *     compared by what they ask for: a field left out, sent as `null` or sent with its
+         *     default value is one request, however the JSON is formatted. The same key
          *     with a different request: `422`. A retry while the first request is still running:
          *     `409`; retry a moment later. A request that failed stores nothing. The key may be sent
          *     as a plain token or as a quoted string; use a fresh UUID per operation, such as
-         *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
-         *     or webhook. Bots and webhooks have keys of their own.
+         *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. A key that is empty once unquoted (`""`) is
+         *     refused with `422`; sent twice, the header is refused with `400`. Without it, a retry
+         *     may create a second bot or webhook. Bots and webhooks have keys of their own.
          */
         IdempotencyKey: string;
         /** @description How many items to skip before the page starts. */
@@ -2076,12 +2079,15 @@ export interface operations {
                 /**
                  * @description Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
                  *     retry by the same user with the same key and the same request within 24 hours answers
-                 *     the first response again (status, body, `Location`) and creates nothing. The same key
+                 *     the first response again (status, body, `Location`) and creates nothing. Requests are
+                 *     compared by what they ask for: a field left out, sent as `null` or sent with its
+                 *     default value is one request, however the JSON is formatted. The same key
                  *     with a different request: `422`. A retry while the first request is still running:
                  *     `409`; retry a moment later. A request that failed stores nothing. The key may be sent
                  *     as a plain token or as a quoted string; use a fresh UUID per operation, such as
-                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
-                 *     or webhook. Bots and webhooks have keys of their own.
+                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. A key that is empty once unquoted (`""`) is
+                 *     refused with `422`; sent twice, the header is refused with `400`. Without it, a retry
+                 *     may create a second bot or webhook. Bots and webhooks have keys of their own.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -2328,12 +2334,15 @@ export interface operations {
                 /**
                  * @description Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
                  *     retry by the same user with the same key and the same request within 24 hours answers
-                 *     the first response again (status, body, `Location`) and creates nothing. The same key
+                 *     the first response again (status, body, `Location`) and creates nothing. Requests are
+                 *     compared by what they ask for: a field left out, sent as `null` or sent with its
+                 *     default value is one request, however the JSON is formatted. The same key
                  *     with a different request: `422`. A retry while the first request is still running:
                  *     `409`; retry a moment later. A request that failed stores nothing. The key may be sent
                  *     as a plain token or as a quoted string; use a fresh UUID per operation, such as
-                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
-                 *     or webhook. Bots and webhooks have keys of their own.
+                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. A key that is empty once unquoted (`""`) is
+                 *     refused with `422`; sent twice, the header is refused with `400`. Without it, a retry
+                 *     may create a second bot or webhook. Bots and webhooks have keys of their own.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
@@ -3073,12 +3082,15 @@ export interface operations {
                 /**
                  * @description Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
                  *     retry by the same user with the same key and the same request within 24 hours answers
-                 *     the first response again (status, body, `Location`) and creates nothing. The same key
+                 *     the first response again (status, body, `Location`) and creates nothing. Requests are
+                 *     compared by what they ask for: a field left out, sent as `null` or sent with its
+                 *     default value is one request, however the JSON is formatted. The same key
                  *     with a different request: `422`. A retry while the first request is still running:
                  *     `409`; retry a moment later. A request that failed stores nothing. The key may be sent
                  *     as a plain token or as a quoted string; use a fresh UUID per operation, such as
-                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
-                 *     or webhook. Bots and webhooks have keys of their own.
+                 *     `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. A key that is empty once unquoted (`""`) is
+                 *     refused with `422`; sent twice, the header is refused with `400`. Without it, a retry
+                 *     may create a second bot or webhook. Bots and webhooks have keys of their own.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
