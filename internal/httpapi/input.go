@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
 
 	"github.com/chatsphere/bots/gen/api"
 )
@@ -224,4 +225,46 @@ func seconds(n int) string {
 // plainNumber writes a bound as people write numbers: 1000000000, not 1e+09.
 func plainNumber(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// normalizePath decodes the percent-encoded unreserved characters of the request's path
+// (letters, digits, "-", ".", "_", "~"), before routing: RFC 3986 (§2.3, §6.2.2.2) makes
+// /aliases/pro%64uction and /aliases/production the same URI, and the router and the
+// validator read the path as sent. Other escapes, such as %2F, keep their meaning and are
+// left as they are.
+func normalizePath(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u := c.Request().URL
+		if u.RawPath != "" {
+			u.RawPath = decodeUnreserved(u.RawPath)
+			if !strings.Contains(u.RawPath, "%") {
+				u.RawPath = "" // the path is then Path itself
+			}
+		}
+		return next(c)
+	}
+}
+
+// decodeUnreserved decodes every %XX escape of an unreserved character in path.
+func decodeUnreserved(path string) string {
+	if !strings.Contains(path, "%") {
+		return path
+	}
+	var b strings.Builder
+	for i := 0; i < len(path); i++ {
+		if path[i] == '%' && i+2 < len(path) {
+			if v, err := strconv.ParseUint(path[i+1:i+3], 16, 8); err == nil && unreserved(byte(v)) {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(path[i])
+	}
+	return b.String()
+}
+
+// unreserved reports whether c is an unreserved character of RFC 3986 §2.3.
+func unreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 }

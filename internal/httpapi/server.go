@@ -90,6 +90,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	e.Pre(normalizePath)
 	if d.Tracing != nil {
 		// Outside observe, so that the span ends with the status observe answered.
 		e.Use(d.Tracing.Echo())
