@@ -31,6 +31,8 @@ type operation struct {
 	takesBody bool
 	// single lists the query parameters that take one value; a repeat is refused.
 	single map[string]bool
+	// booleans lists the boolean query parameters; they take true or false only.
+	booleans map[string]bool
 	// headers are the header parameters the operation declares, by their names in openapi.yaml.
 	headers []string
 }
@@ -83,6 +85,7 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 			if op.Security != nil {
 				security = *op.Security
 			}
+			single, booleans := queryParameters(item, op)
 			o := operation{
 				route: &routers.Route{
 					Spec: spec, Path: path, PathItem: item, Method: method, Operation: op,
@@ -91,7 +94,8 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 				write:     method != http.MethodGet && method != http.MethodHead,
 				streaming: streams(op),
 				takesBody: op.RequestBody != nil,
-				single:    singleValued(item, op),
+				single:    single,
+				booleans:  booleans,
 				headers:   headerParameters(item, op),
 			}
 			c.ops[method+" "+echoPath] = o

@@ -178,18 +178,54 @@ func parameterMessage(err *openapi3filter.RequestError) string {
 	if errors.Is(err.Err, openapi3filter.ErrInvalidRequired) {
 		return "is required"
 	}
+	var s *openapi3.Schema
+	if ref := err.Parameter.Schema; ref != nil {
+		s = ref.Value
+	}
+	if errors.Is(err.Err, openapi3filter.ErrInvalidEmptyValue) {
+		return "is empty; it " + typeMessage(s)
+	}
 	var parseErr *openapi3filter.ParseError
 	if errors.As(err.Err, &parseErr) {
-		switch t := err.Parameter.Schema.Value.Type; {
-		case t.Is("integer"):
-			return "must be an integer"
-		case t.Is("boolean"):
-			return "must be true or false"
-		case t.Is("number"):
-			return "must be a number"
+		if raw, ok := parseErr.Value.(string); ok && errors.Is(parseErr.Cause, strconv.ErrRange) && s != nil && s.Type.Is("integer") {
+			return integerRange(s, strings.HasPrefix(raw, "-"))
 		}
+		return typeMessage(s)
 	}
 	return "is invalid"
+}
+
+// typeMessage says what type a parameter's value must have.
+func typeMessage(s *openapi3.Schema) string {
+	switch {
+	case s == nil:
+	case s.Type.Is("integer"):
+		return "must be an integer"
+	case s.Type.Is("boolean"):
+		return "must be true or false"
+	case s.Type.Is("number"):
+		return "must be a number"
+	}
+	return "is invalid"
+}
+
+// integerRange explains an integer parameter too large (or, when negative, too small) for its
+// format: by the schema's bound where it has one, else by the format's.
+func integerRange(s *openapi3.Schema, negative bool) string {
+	bits := 64
+	if s.Format == "int32" {
+		bits = 32
+	}
+	if negative {
+		if s.Min != nil {
+			return "must be at least " + plainNumber(*s.Min)
+		}
+		return "must be at least " + strconv.FormatInt(-1<<(bits-1), 10)
+	}
+	if s.Max != nil {
+		return "must be at most " + plainNumber(*s.Max)
+	}
+	return "must be at most " + strconv.FormatInt(1<<(bits-1)-1, 10)
 }
 
 // schemaFieldError names the body field a schema error is about.
