@@ -177,10 +177,20 @@ func TestAuthenticate(t *testing.T) {
 
 	t.Run("ARefusedTokenIsAnInvalidToken", func(t *testing.T) {
 		t.Parallel()
-		for _, header := range []string{"Basic dXNlcjpwYXNz", "Bearer ", "Bearer not-a-token"} {
+		rec := s.serve(http.MethodGet, "/api/v1/bots", nil, "", "Authorization", "Bearer not-a-token")
+		problemOf(t, rec, http.StatusUnauthorized)
+		require.Equal(t, `Bearer realm="chatsphere", error="invalid_token"`, rec.Header().Get("WWW-Authenticate"))
+	})
+
+	// RFC 6750 §3.1: a request that presents no bearer token gets the challenge without an
+	// error code, whatever else its Authorization header holds.
+	t.Run("AnotherSchemeOrABareBearerIsAChallenge", func(t *testing.T) {
+		t.Parallel()
+		for _, header := range []string{"Basic dXNlcjpwYXNz", "Bearer ", "Bearer", "bearer   "} {
 			rec := s.serve(http.MethodGet, "/api/v1/bots", nil, "", "Authorization", header)
-			problemOf(t, rec, http.StatusUnauthorized)
-			require.Equal(t, `Bearer realm="chatsphere", error="invalid_token"`, rec.Header().Get("WWW-Authenticate"), header)
+			p := problemOf(t, rec, http.StatusUnauthorized)
+			require.Equal(t, `invalid bearer token: the Authorization header must be "Bearer <token>"`, p.Detail, header)
+			require.Equal(t, `Bearer realm="chatsphere"`, rec.Header().Get("WWW-Authenticate"), header)
 		}
 	})
 
