@@ -121,11 +121,16 @@ func NewServer(d Deps) (http.Handler, error) {
 // read the API's answers, with the headers a client of the API needs: the ones it sends
 // (authentication, conditional and idempotent requests, stream resumption) and the ones it
 // reads (ETag, Location, Retry-After, Idempotent-Replayed, X-Request-Id, WWW-Authenticate). The methods a
-// preflight allows are the route's own, from Echo's router. Tokens travel in the
-// Authorization header, never in cookies, so credentials are not allowed.
+// preflight allows are the route's own, from Echo's router; a preflight to a path without a
+// route is no CORS request and is answered 404, instead of Echo's default list of methods,
+// which names PATCH although no route takes it. Tokens travel in the Authorization header,
+// never in cookies, so credentials are not allowed.
 func cors(origins []string) echo.MiddlewareFunc {
 	return middleware.CORSWithConfig(middleware.CORSConfig{
-		Skipper:      func(c echo.Context) bool { return !strings.HasPrefix(c.Request().URL.Path, "/api/") },
+		Skipper: func(c echo.Context) bool {
+			noRoute := c.Request().Method == http.MethodOptions && c.Get(echo.ContextKeyHeaderAllow) == nil
+			return !strings.HasPrefix(c.Request().URL.Path, "/api/") || noRoute
+		},
 		AllowOrigins: origins,
 		AllowHeaders: []string{
 			echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match",
