@@ -381,9 +381,11 @@ type BotCreate struct {
 	// Example: gpt-4o-mini
 	Model BotModel `json:"model"`
 
-	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
-	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
-	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// Name 1 to 100 characters (Unicode code points), counted on the name as sent, surrounding
+	// whitespace included, and again once it is in NFC and trimmed (NFC can lengthen a name:
+	// U+0958 becomes two code points). Surrounding whitespace is trimmed. Stored in Unicode
+	// normalization form C (NFC), so "Café" typed with a combining accent and with "é" are
+	// one name. Refused with `422` (an error on `name`): control characters (Unicode
 	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
 	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
 	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
@@ -428,9 +430,11 @@ type BotDuplicate struct {
 	// IsPublic Whether the copy is public.
 	IsPublic *bool `json:"is_public,omitempty"`
 
-	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
-	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
-	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// Name 1 to 100 characters (Unicode code points), counted on the name as sent, surrounding
+	// whitespace included, and again once it is in NFC and trimmed (NFC can lengthen a name:
+	// U+0958 becomes two code points). Surrounding whitespace is trimmed. Stored in Unicode
+	// normalization form C (NFC), so "Café" typed with a combining accent and with "é" are
+	// one name. Refused with `422` (an error on `name`): control characters (Unicode
 	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
 	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
 	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
@@ -511,9 +515,11 @@ type BotList struct {
 // Example: gpt-4o-mini
 type BotModel = string
 
-// BotName 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
-// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
-// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+// BotName 1 to 100 characters (Unicode code points), counted on the name as sent, surrounding
+// whitespace included, and again once it is in NFC and trimmed (NFC can lengthen a name:
+// U+0958 becomes two code points). Surrounding whitespace is trimmed. Stored in Unicode
+// normalization form C (NFC), so "Café" typed with a combining accent and with "é" are
+// one name. Refused with `422` (an error on `name`): control characters (Unicode
 // category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
 // isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
 // whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
@@ -556,9 +562,11 @@ type BotResponse struct {
 	// Example: gpt-4o-mini
 	Model BotModel `json:"model"`
 
-	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
-	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
-	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// Name 1 to 100 characters (Unicode code points), counted on the name as sent, surrounding
+	// whitespace included, and again once it is in NFC and trimmed (NFC can lengthen a name:
+	// U+0958 becomes two code points). Surrounding whitespace is trimmed. Stored in Unicode
+	// normalization form C (NFC), so "Café" typed with a combining accent and with "é" are
+	// one name. Refused with `422` (an error on `name`): control characters (Unicode
 	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
 	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
 	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
@@ -630,9 +638,11 @@ type BotUpdate struct {
 	// Example: gpt-4o-mini
 	Model *BotModel `json:"model,omitempty"`
 
-	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
-	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
-	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// Name 1 to 100 characters (Unicode code points), counted on the name as sent, surrounding
+	// whitespace included, and again once it is in NFC and trimmed (NFC can lengthen a name:
+	// U+0958 becomes two code points). Surrounding whitespace is trimmed. Stored in Unicode
+	// normalization form C (NFC), so "Café" typed with a combining accent and with "é" are
+	// one name. Refused with `422` (an error on `name`): control characters (Unicode
 	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
 	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
 	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
