@@ -382,9 +382,11 @@ type BotCreate struct {
 	// Example: gpt-4o-mini
 	Model BotModel `json:"model"`
 
-	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
-	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
-	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// Name 1 to 100 characters (Unicode code points), counted on the name as sent, surrounding
+	// whitespace included, and again once it is in NFC and trimmed (NFC can lengthen a name:
+	// U+0958 becomes two code points). Surrounding whitespace is trimmed. Stored in Unicode
+	// normalization form C (NFC), so "Café" typed with a combining accent and with "é" are
+	// one name. Refused with `422` (an error on `name`): control characters (Unicode
 	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
 	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
 	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
@@ -429,9 +431,11 @@ type BotDuplicate struct {
 	// IsPublic Whether the copy is public.
 	IsPublic *bool `json:"is_public,omitempty"`
 
-	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
-	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
-	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// Name 1 to 100 characters (Unicode code points), counted on the name as sent, surrounding
+	// whitespace included, and again once it is in NFC and trimmed (NFC can lengthen a name:
+	// U+0958 becomes two code points). Surrounding whitespace is trimmed. Stored in Unicode
+	// normalization form C (NFC), so "Café" typed with a combining accent and with "é" are
+	// one name. Refused with `422` (an error on `name`): control characters (Unicode
 	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
 	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
 	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
@@ -512,9 +516,11 @@ type BotList struct {
 // Example: gpt-4o-mini
 type BotModel = string
 
-// BotName 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
-// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
-// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+// BotName 1 to 100 characters (Unicode code points), counted on the name as sent, surrounding
+// whitespace included, and again once it is in NFC and trimmed (NFC can lengthen a name:
+// U+0958 becomes two code points). Surrounding whitespace is trimmed. Stored in Unicode
+// normalization form C (NFC), so "Café" typed with a combining accent and with "é" are
+// one name. Refused with `422` (an error on `name`): control characters (Unicode
 // category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
 // isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
 // whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
@@ -557,9 +563,11 @@ type BotResponse struct {
 	// Example: gpt-4o-mini
 	Model BotModel `json:"model"`
 
-	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
-	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
-	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// Name 1 to 100 characters (Unicode code points), counted on the name as sent, surrounding
+	// whitespace included, and again once it is in NFC and trimmed (NFC can lengthen a name:
+	// U+0958 becomes two code points). Surrounding whitespace is trimmed. Stored in Unicode
+	// normalization form C (NFC), so "Café" typed with a combining accent and with "é" are
+	// one name. Refused with `422` (an error on `name`): control characters (Unicode
 	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
 	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
 	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
@@ -631,9 +639,11 @@ type BotUpdate struct {
 	// Example: gpt-4o-mini
 	Model *BotModel `json:"model,omitempty"`
 
-	// Name 1 to 100 characters (Unicode code points); surrounding whitespace is trimmed. Stored in
-	// Unicode normalization form C (NFC), so "Café" typed with a combining accent and with "é"
-	// are one name. Refused with `422` (an error on `name`): control characters (Unicode
+	// Name 1 to 100 characters (Unicode code points), counted on the name as sent, surrounding
+	// whitespace included, and again once it is in NFC and trimmed (NFC can lengthen a name:
+	// U+0958 becomes two code points). Surrounding whitespace is trimmed. Stored in Unicode
+	// normalization form C (NFC), so "Café" typed with a combining accent and with "é" are
+	// one name. Refused with `422` (an error on `name`): control characters (Unicode
 	// category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
 	// isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
 	// whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
@@ -1263,12 +1273,15 @@ type ListBotsParamsSort string
 type CreateBotParams struct {
 	// IdempotencyKey Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
 	// retry by the same user with the same key and the same request within 24 hours answers
-	// the first response again (status, body, `Location`) and creates nothing. The same key
+	// the first response again (status, body, `Location`) and creates nothing. Requests are
+	// compared by what they ask for: a field left out, sent as `null` or sent with its
+	// default value is one request, however the JSON is formatted. The same key
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
 	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
-	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
-	// or webhook. Bots and webhooks have keys of their own.
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. A key that is empty once unquoted (`""`) is
+	// refused with `422`; sent twice, the header is refused with `400`. Without it, a retry
+	// may create a second bot or webhook. Bots and webhooks have keys of their own.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1384,12 +1397,15 @@ type GetBotConfigParams struct {
 type DuplicateBotParams struct {
 	// IdempotencyKey Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
 	// retry by the same user with the same key and the same request within 24 hours answers
-	// the first response again (status, body, `Location`) and creates nothing. The same key
+	// the first response again (status, body, `Location`) and creates nothing. Requests are
+	// compared by what they ask for: a field left out, sent as `null` or sent with its
+	// default value is one request, however the JSON is formatted. The same key
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
 	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
-	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
-	// or webhook. Bots and webhooks have keys of their own.
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. A key that is empty once unquoted (`""`) is
+	// refused with `422`; sent twice, the header is refused with `400`. Without it, a retry
+	// may create a second bot or webhook. Bots and webhooks have keys of their own.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -1472,12 +1488,15 @@ type ListWebhooksParams struct {
 type CreateWebhookParams struct {
 	// IdempotencyKey Makes the create safe to retry (IETF draft "The Idempotency-Key HTTP Header Field"): a
 	// retry by the same user with the same key and the same request within 24 hours answers
-	// the first response again (status, body, `Location`) and creates nothing. The same key
+	// the first response again (status, body, `Location`) and creates nothing. Requests are
+	// compared by what they ask for: a field left out, sent as `null` or sent with its
+	// default value is one request, however the JSON is formatted. The same key
 	// with a different request: `422`. A retry while the first request is still running:
 	// `409`; retry a moment later. A request that failed stores nothing. The key may be sent
 	// as a plain token or as a quoted string; use a fresh UUID per operation, such as
-	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. Without it, a retry may create a second bot
-	// or webhook. Bots and webhooks have keys of their own.
+	// `5f8d0c1e-3a7b-4b8e-9f2d-6c1a2b3c4d5e`. A key that is empty once unquoted (`""`) is
+	// refused with `422`; sent twice, the header is refused with `400`. Without it, a retry
+	// may create a second bot or webhook. Bots and webhooks have keys of their own.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 

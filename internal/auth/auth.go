@@ -5,9 +5,13 @@ package auth
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -114,7 +118,7 @@ func (v *Verifier) verify(token string) (uuid.UUID, time.Time, error) {
 	parsed, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.secret, nil })
 	var r *refusal
 	switch {
-	case errors.As(err, &r):
+	case errors.As(err, &r) && v.signed(token):
 		return refuse(r.reason)
 	case errors.Is(err, jwt.ErrTokenMalformed), errors.Is(err, jwt.ErrTokenSignatureInvalid),
 		errors.Is(err, jwt.ErrTokenUnverifiable):
@@ -156,6 +160,18 @@ func (v *Verifier) verify(token string) (uuid.UUID, time.Time, error) {
 	return user, c.ExpiresAt.Add(leeway), nil
 }
 
+// signed reports whether token carries an HS256 signature made with the secret. jwt decodes
+// the claims before it checks the signature, so a claim of the wrong type is found first;
+// only a token that the secret signed is told which claim is wrong.
+func (v *Verifier) signed(token string) bool {
+	i := strings.LastIndexByte(token, '.')
+	if i < 0 {
+		return false
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(token[i+1:])
+	return err == nil && jwt.SigningMethodHS256.Verify(token[:i], sig, v.secret) == nil
+}
+
 // refuse is verify's answer for a refused token.
 func refuse(reason string) (uuid.UUID, time.Time, error) {
 	return uuid.Nil, time.Time{}, fmt.Errorf("%w: %s", ErrInvalidToken, reason)
@@ -181,12 +197,52 @@ func (c *claims) UnmarshalJSON(data []byte) error {
 	}
 	for _, name := range []string{"exp", "nbf", "iat"} {
 		raw, ok := fields[name]
-		if ok && (len(raw) == 0 || raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		if !ok {
+			continue
+		}
+		if len(raw) == 0 || raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
 			return &refusal{fmt.Sprintf("the token's %s claim must be a number of seconds since 1970-01-01 (a JSON number, not a string)", name)}
 		}
+		// Beyond this, jwt's conversion to a time overflows: 2^63 seconds would be a time
+		// long past, and the token "expired".
+		if secs, err := strconv.ParseFloat(string(raw), 64); err != nil || math.Abs(secs) > maxSeconds {
+			return &refusal{fmt.Sprintf("the token's %s claim is out of range: it must be a number of seconds since 1970-01-01 before the year 10000", name)}
+		}
+	}
+	if raw, ok := fields["sub"]; ok && !isJSONString(raw) {
+		return &refusal{"the token's sub claim must be a string holding a user UUID"}
+	}
+	var aud any
+	if raw, ok := fields["aud"]; ok && (json.Unmarshal(raw, &aud) != nil || !audienceShape(aud)) {
+		return &refusal{"the token's aud claim must be a string or an array of strings"}
 	}
 	_, c.hasAudience = fields["aud"]
 	return json.Unmarshal(data, &c.RegisteredClaims)
+}
+
+// maxSeconds is the last second of the year 9999 (UTC), the latest time a token may name.
+const maxSeconds = 253402300799
+
+func isJSONString(raw json.RawMessage) bool {
+	var s string
+	return json.Unmarshal(raw, &s) == nil
+}
+
+// audienceShape reports whether an aud claim, decoded, is a string or an array of strings
+// (RFC 7519, section 4.1.3).
+func audienceShape(aud any) bool {
+	switch a := aud.(type) {
+	case string:
+		return true
+	case []any:
+		for _, v := range a {
+			if _, ok := v.(string); !ok {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // Issue signs a token for user that expires after ttl. Its aud claim lists audience; without

@@ -134,6 +134,51 @@ func TestVerifyTrustsOnlyTheClaimsItExpects(t *testing.T) {
 			reason: "exp claim must be a number",
 		},
 		{
+			name:   "SubjectAsANumber",
+			token:  func(t *testing.T) string { return signMap(t, with(validMap(user), jwt.MapClaims{"sub": 42}), nil) },
+			reason: "the token's sub claim must be a string holding a user UUID",
+		},
+		{
+			name:   "AudienceAsANumber",
+			opts:   []auth.Option{auth.WithAudience("bots")},
+			token:  func(t *testing.T) string { return signMap(t, with(validMap(user), jwt.MapClaims{"aud": 7}), nil) },
+			reason: "the token's aud claim must be a string or an array of strings",
+		},
+		{
+			name: "AudienceArrayHoldingANumber",
+			token: func(t *testing.T) string {
+				return signMap(t, with(validMap(user), jwt.MapClaims{"aud": []any{"bots", 7}}), nil)
+			},
+			reason: "the token's aud claim must be a string or an array of strings",
+		},
+		{
+			name: "ExpiryOfTheLargestInt64",
+			token: func(t *testing.T) string {
+				return signMap(t, with(validMap(user), jwt.MapClaims{"exp": int64(9223372036854775807)}), nil)
+			},
+			reason: "the token's exp claim is out of range",
+		},
+		{
+			name:   "ExpiryBeyondAnyDate",
+			token:  func(t *testing.T) string { return signMap(t, with(validMap(user), jwt.MapClaims{"exp": 1e19}), nil) },
+			reason: "the token's exp claim is out of range",
+		},
+		{
+			name:   "NotBeforeLongBeforeAnyDate",
+			token:  func(t *testing.T) string { return signMap(t, with(validMap(user), jwt.MapClaims{"nbf": -1e19}), nil) },
+			reason: "the token's nbf claim is out of range",
+		},
+		{
+			name: "ClaimOfTheWrongTypeWithoutAValidSignature",
+			token: func(t *testing.T) string {
+				tok := jwt.NewWithClaims(jwt.SigningMethodHS256, with(validMap(user), jwt.MapClaims{"sub": 42}))
+				s, err := tok.SignedString([]byte("another-secret-another-secret-!!"))
+				require.NoError(t, err)
+				return s
+			},
+			reason: "the token is malformed or its signature does not verify",
+		},
+		{
 			name: "IssuedInTheFuture",
 			token: func(t *testing.T) string {
 				return signMap(t, with(validMap(user), jwt.MapClaims{"iat": time.Now().Add(10 * time.Minute).Unix()}), nil)
@@ -209,6 +254,12 @@ func TestVerifyTrustsOnlyTheClaimsItExpects(t *testing.T) {
 				c := validMap(user)
 				delete(c, "iat")
 				return signMap(t, c, nil)
+			},
+		},
+		{
+			name: "ExpiryInTheYear9999",
+			token: func(t *testing.T) string {
+				return signMap(t, with(validMap(user), jwt.MapClaims{"exp": int64(253402300799)}), nil)
 			},
 		},
 		{

@@ -46,8 +46,10 @@ func (ct *contract) limitReads(next echo.HandlerFunc) echo.HandlerFunc {
 	})
 }
 
-// timeout bounds every request by Limits.RequestTimeout, from the moment it is admitted, but
-// status streams, which last as long as their client wants.
+// timeout bounds every request by Limits.RequestTimeout, from the moment its body has been
+// read (the server's read timeout bounds the upload), but status streams, which last as long
+// as their client wants. A request still running at its deadline is answered 503
+// /problems/timeout (see handleError).
 func (ct *contract) timeout(next echo.HandlerFunc) echo.HandlerFunc {
 	bounded := func(op operation) bool { return !op.streaming }
 	return onOperations(next, bounded, func(c echo.Context, _ *matched) error {

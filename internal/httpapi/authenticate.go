@@ -39,7 +39,7 @@ func (ct *contract) bearerUser(req *http.Request) (uuid.UUID, error) {
 		return uuid.Nil, errNoToken
 	}
 	if !found || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return uuid.Nil, fmt.Errorf("%w: the Authorization header must be \"Bearer <token>\"", auth.ErrInvalidToken)
+		return uuid.Nil, fmt.Errorf("%w: %w", auth.ErrInvalidToken, errNotBearer)
 	}
 	return ct.verifier.Verify(strings.TrimSpace(token))
 }
@@ -47,10 +47,15 @@ func (ct *contract) bearerUser(req *http.Request) (uuid.UUID, error) {
 // errNoToken is the reason given when no Authorization header was sent.
 var errNoToken = errors.New("this operation needs an Authorization: Bearer <token> header")
 
-// wwwAuthenticate is the challenge of RFC 6750: bare when no token was sent, with
-// error="invalid_token" when one was refused.
+// errNotBearer is the reason given when the Authorization header holds no bearer token: another
+// scheme (Basic), or "Bearer" alone.
+var errNotBearer = errors.New(`the Authorization header must be "Bearer <token>"`)
+
+// wwwAuthenticate is the challenge of RFC 6750 (§3.1): bare when no bearer token was sent
+// (no Authorization header, another scheme, or "Bearer" alone), with error="invalid_token"
+// when one was refused.
 func wwwAuthenticate(err error) string {
-	if errors.Is(err, errNoToken) {
+	if errors.Is(err, errNoToken) || errors.Is(err, errNotBearer) {
 		return `Bearer realm="chatsphere"`
 	}
 	return `Bearer realm="chatsphere", error="invalid_token"`

@@ -31,13 +31,16 @@ type operation struct {
 	takesBody bool
 	// single lists the query parameters that take one value; a repeat is refused.
 	single map[string]bool
+	// booleans lists the boolean query parameters; they take true or false only.
+	booleans map[string]bool
+	// headers are the header parameters the operation declares, by their names in openapi.yaml.
+	headers []string
 }
 
 // contract enforces openapi.yaml on every request that matches one of its operations. Each
-// of its rules is a middleware of its own (match, authenticate, limitWrites, limitReads,
-// timeout, checkQuery, readBody, refuseNulls, validate, ensureUser), wired in that order in
-// NewServer: authentication where the operation asks for it, the user's limits, then the
-// query string, the body's size, encoding and media type, then every parameter and the body
+// of its rules is a middleware of its own, wired in the order of pipeline: authentication
+// where the operation asks for it, the user's limits, then the query string, the body's
+// size, encoding and media type, the request timeout, then every parameter and the body
 // against their schemas. Handlers only ever see requests that passed.
 type contract struct {
 	ops      map[string]operation // by method and Echo path, "GET /api/v1/bots/:bot_id"
@@ -82,6 +85,7 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 			if op.Security != nil {
 				security = *op.Security
 			}
+			single, booleans := queryParameters(item, op)
 			o := operation{
 				route: &routers.Route{
 					Spec: spec, Path: path, PathItem: item, Method: method, Operation: op,
@@ -90,7 +94,9 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 				write:     method != http.MethodGet && method != http.MethodHead,
 				streaming: streams(op),
 				takesBody: op.RequestBody != nil,
-				single:    singleValued(item, op),
+				single:    single,
+				booleans:  booleans,
+				headers:   headerParameters(item, op),
 			}
 			c.ops[method+" "+echoPath] = o
 			if method == http.MethodGet {
@@ -103,6 +109,25 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 		return nil, errors.New("the OpenAPI document has no operations")
 	}
 	return c, nil
+}
+
+// pipeline is the contract's middlewares in the order NewServer wires them. A request that
+// matches no operation (an unknown path, /metrics, /docs) passes through all of them
+// untouched.
+func (ct *contract) pipeline() []echo.MiddlewareFunc {
+	return []echo.MiddlewareFunc{
+		ct.match,        // find the request's operation
+		ct.checkHeaders, // 400 for a header that takes one value sent twice; notes an empty Idempotency-Key
+		ct.authenticate, // 401 without a valid bearer token, where the operation asks for one
+		ct.limitWrites,  // 429 past the user's write rate
+		ct.limitReads,   // wait for the user's turn (lists, requests in progress), or 429
+		ct.checkQuery,   // 400 for a query string no column could hold; notes unreadable parameters
+		ct.readBody,     // 413, 415 or 400 for a body the API does not read
+		ct.timeout,      // from here on, every request but a stream has RequestTimeout
+		ct.refuseNulls,  // notes nulls the validator would replace with the default
+		ct.validate,     // 422 listing every invalid parameter and field, or 400 for a body that is not JSON
+		ct.ensureUser,   // only a request that passed everything writes the user's row
+	}
 }
 
 // streams reports whether an operation answers with an event stream.

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -112,13 +114,8 @@ func problemOf(t *testing.T, rec *httptest.ResponseRecorder, status int) api.Pro
 	return p
 }
 
-// all is the whole contract, in NewServer's order.
-func all(ct *contract) []echo.MiddlewareFunc {
-	return []echo.MiddlewareFunc{
-		ct.authenticate, ct.limitWrites, ct.limitReads, ct.timeout, ct.checkQuery, ct.readBody,
-		ct.refuseNulls, ct.validate, ct.ensureUser,
-	}
-}
+// all is the whole contract, in NewServer's order (its match runs again, to no effect).
+func all(ct *contract) []echo.MiddlewareFunc { return ct.pipeline() }
 
 const somePath = "/api/v1/bots/3f0c6b0e-8a5e-4d4c-9d0b-6b1f2f1f6d2a"
 
@@ -180,10 +177,20 @@ func TestAuthenticate(t *testing.T) {
 
 	t.Run("ARefusedTokenIsAnInvalidToken", func(t *testing.T) {
 		t.Parallel()
-		for _, header := range []string{"Basic dXNlcjpwYXNz", "Bearer ", "Bearer not-a-token"} {
+		rec := s.serve(http.MethodGet, "/api/v1/bots", nil, "", "Authorization", "Bearer not-a-token")
+		problemOf(t, rec, http.StatusUnauthorized)
+		require.Equal(t, `Bearer realm="chatsphere", error="invalid_token"`, rec.Header().Get("WWW-Authenticate"))
+	})
+
+	// RFC 6750 §3.1: a request that presents no bearer token gets the challenge without an
+	// error code, whatever else its Authorization header holds.
+	t.Run("AnotherSchemeOrABareBearerIsAChallenge", func(t *testing.T) {
+		t.Parallel()
+		for _, header := range []string{"Basic dXNlcjpwYXNz", "Bearer ", "Bearer", "bearer   "} {
 			rec := s.serve(http.MethodGet, "/api/v1/bots", nil, "", "Authorization", header)
-			problemOf(t, rec, http.StatusUnauthorized)
-			require.Equal(t, `Bearer realm="chatsphere", error="invalid_token"`, rec.Header().Get("WWW-Authenticate"), header)
+			p := problemOf(t, rec, http.StatusUnauthorized)
+			require.Equal(t, `invalid bearer token: the Authorization header must be "Bearer <token>"`, p.Detail, header)
+			require.Equal(t, `Bearer realm="chatsphere"`, rec.Header().Get("WWW-Authenticate"), header)
 		}
 	})
 
@@ -278,6 +285,71 @@ func TestTimeout(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, deadline.Before(before.Add(time.Hour)), "the deadline is RequestTimeout away")
 	require.Equal(t, http.StatusNoContent, s.serve(http.MethodGet, somePath+"/status/stream", nil, "").Code, "a stream has none")
+}
+
+// The request timeout counts from the moment the body has been read: a slow upload is
+// bounded by the server's read timeout, and leaves the request its whole RequestTimeout.
+func TestTimeoutStartsOnceTheBodyIsRead(t *testing.T) {
+	t.Parallel()
+	s := newStepServer(t, Limits{RequestTimeout: time.Hour}, bots.NewService(dbtest.Pool(t), nil), all)
+	var deadline time.Time
+	s.handle = func(c echo.Context) error {
+		deadline, _ = c.Request().Context().Deadline()
+		return c.NoContent(http.StatusNoContent)
+	}
+	u := newStepUser(t)
+	body := &clockedBody{r: strings.NewReader(`{"name":"Support"}`)}
+	req := httptest.NewRequest(http.MethodPut, somePath, body)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	rec := httptest.NewRecorder()
+	s.e.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusNoContent, rec.Code, rec.Body.String())
+	require.False(t, body.read.IsZero(), "the body was read")
+	require.False(t, deadline.Before(body.read.Add(time.Hour)), "the deadline is RequestTimeout after the body's last byte")
+}
+
+// clockedBody notes when its end has been read; each read first waits for the clock to move
+// on, so that reading takes time.
+type clockedBody struct {
+	r    io.Reader
+	read time.Time
+}
+
+func (b *clockedBody) Read(p []byte) (int, error) {
+	for start := time.Now(); !time.Now().After(start); {
+	}
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		b.read = time.Now()
+	}
+	return n, err
+}
+
+// A request still running at its deadline is answered 503 /problems/timeout and logged as
+// such, not as a database outage: the query it was running failed for want of time, on a
+// database that is fine.
+func TestARequestPastItsDeadlineTimesOut(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	s := newStepServer(t, Limits{RequestTimeout: time.Nanosecond}, nil, func(ct *contract) []echo.MiddlewareFunc {
+		return []echo.MiddlewareFunc{ct.timeout}
+	})
+	var logs bytes.Buffer
+	s.e.HTTPErrorHandler = (&server{logger: slog.New(slog.NewTextHandler(&logs, nil))}).handleError
+	s.handle = func(c echo.Context) error {
+		ctx := c.Request().Context()
+		<-ctx.Done()
+		_, err := pool.Exec(ctx, "SELECT 1")
+		return fmt.Errorf("get bot: %w", err)
+	}
+	rec := s.serve(http.MethodGet, somePath, nil, "")
+	p := problemOf(t, rec, http.StatusServiceUnavailable)
+	require.Equal(t, "/problems/timeout", p.Type)
+	require.Equal(t, "the request took longer than the server allows and was stopped; retry later", p.Detail)
+	require.Equal(t, "1", rec.Header().Get("Retry-After"))
+	require.Contains(t, logs.String(), `msg="request timed out"`)
+	require.NotContains(t, logs.String(), "database unavailable")
 }
 
 // ---- checkQuery

@@ -54,7 +54,7 @@ func TestCORS(t *testing.T) {
 			{botPath(bot.Id), http.MethodPut, "authorization, content-type, if-match"},
 			{botPath(bot.Id), http.MethodDelete, "authorization, if-match"},
 			{botPath(bot.Id), http.MethodGet, "authorization, if-none-match, x-request-id"},
-			{botPath(bot.Id, "status/stream"), http.MethodGet, "authorization, last-event-id"},
+			{botPath(bot.Id, "/status/stream"), http.MethodGet, "authorization, last-event-id"},
 		} {
 			rec := e.preflight(tt.path, allowedOrigin, tt.method, tt.headers)
 			require.Equal(t, http.StatusNoContent, rec.Code, "%s %s: %s", tt.method, tt.path, rec.Body)
@@ -75,6 +75,14 @@ func TestCORS(t *testing.T) {
 		rec := e.preflight("/api/v1/models", allowedOrigin, http.MethodGet, "authorization")
 		require.Equal(t, http.StatusNoContent, rec.Code)
 		require.False(t, listed(rec.Header().Get("Access-Control-Allow-Methods"), http.MethodPost))
+	})
+
+	t.Run("APreflightToAPathWithoutARouteAllowsNothing", func(t *testing.T) {
+		t.Parallel()
+		rec := e.preflight("/api/v1/nothing-here", allowedOrigin, http.MethodGet, "authorization")
+		require.Equal(t, http.StatusNotFound, rec.Code)
+		require.Empty(t, rec.Header().Get("Access-Control-Allow-Methods"), "no route, no methods: not even PATCH, which none takes")
+		require.Empty(t, rec.Header().Get("Access-Control-Allow-Origin"))
 	})
 
 	t.Run("RequestFromAnAllowedOriginCanReadTheAnswer", func(t *testing.T) {

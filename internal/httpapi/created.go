@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -68,12 +69,46 @@ func idempotencyKey(header *string) string {
 	return key
 }
 
-// requestHash identifies a request for idempotency: the operation (with its target) and the
-// validated body, re-encoded so that formatting differences do not count.
+// requestHash identifies a create for idempotency: the operation (with its target) and the
+// validated body, re-encoded so that formatting differences do not count. The validator has
+// filled in the defaults, so a field sent with its default value and one left out are one
+// request; a field sent as null and one left out are one too (see withoutNulls).
 func requestHash(op string, body any) []byte {
 	raw, _ := json.Marshal(body) // validated request bodies always encode
-	sum := sha256.Sum256(append([]byte(op+"\x00"), raw...))
+	sum := sha256.Sum256(append([]byte(op+"\x00"), withoutNulls(raw, body)...))
 	return sum[:]
+}
+
+// withoutNulls is the encoding of body without its top-level members that are null: in a
+// create, a nullable field sent as null makes what leaving it out makes, but a generated
+// nullable.Nullable encodes the two differently. The body is decoded again into its own type
+// and encoded, so that the result is byte for byte that of the body without the field. A body
+// without such a member is returned as it is, so that the keys stored before still match.
+func withoutNulls(raw []byte, body any) []byte {
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &members) != nil {
+		return raw
+	}
+	dropped := false
+	for name, value := range members {
+		if string(value) == "null" {
+			delete(members, name)
+			dropped = true
+		}
+	}
+	if !dropped {
+		return raw
+	}
+	trimmed, _ := json.Marshal(members)
+	again := reflect.New(reflect.TypeOf(body))
+	if json.Unmarshal(trimmed, again.Interface()) != nil {
+		return raw
+	}
+	out, err := json.Marshal(again.Elem().Interface())
+	if err != nil {
+		return raw
+	}
+	return out
 }
 
 func keyInFlight(ctx context.Context) api.ConflictApplicationProblemPlusJSONResponse {

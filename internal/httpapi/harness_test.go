@@ -160,16 +160,22 @@ func setupWith(t testing.TB, c envConfig) *env {
 	return &env{t: t, handler: handler, pool: pool, svc: svc, jobs: jobs, feed: feed}
 }
 
-// testLimits gives l's zero RequestTimeout, WriteBurst, StreamsPerUser and ListBurst the
-// defaults of config.DefaultLimits; NewServer refuses them zero.
+// testLimits gives l's zero WriteBurst, StreamsPerUser and ListBurst the defaults of
+// config.DefaultLimits, and a zero RequestTimeout testRequestTimeout; NewServer refuses them
+// zero.
 func testLimits(l httpapi.Limits) httpapi.Limits {
 	d := config.DefaultLimits()
-	l.RequestTimeout = cmp.Or(l.RequestTimeout, d.RequestTimeout)
+	l.RequestTimeout = cmp.Or(l.RequestTimeout, testRequestTimeout)
 	l.WriteBurst = cmp.Or(l.WriteBurst, d.WriteBurst)
 	l.StreamsPerUser = cmp.Or(l.StreamsPerUser, d.StreamsPerUser)
 	l.ListBurst = cmp.Or(l.ListBurst, d.ListBurst)
 	return l
 }
+
+// testRequestTimeout is the tests' request timeout: a minute, not production's 10 s, so that
+// tests racing many writes on a loaded machine under -race are not cut short with 503; tests
+// of the timeout set their own.
+const testRequestTimeout = time.Minute
 
 // user is a caller with a valid token.
 type user struct {

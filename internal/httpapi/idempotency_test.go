@@ -187,6 +187,24 @@ func TestIdempotentCreate(t *testing.T) {
 		require.Equal(t, 0, e.countBots(u))
 	})
 
+	t.Run("NullDefaultsAndAbsenceAreOneRequest", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t)
+		key := uuid.NewString()
+		first := e.postWithKey(u, "/api/v1/bots", key, body)
+		require.Equal(t, http.StatusCreated, first.code, string(first.body))
+		spelled := map[string]any{
+			"name": "Once", "model": "gpt-4o", "description": nil, "temperature": 0.7, "system_prompt": "", "is_public": false,
+		}
+		requireReplay(t, first, e.postWithKey(u, "/api/v1/bots", key, spelled))
+		for field, other := range map[string]any{"description": "", "temperature": 0.8, "system_prompt": "Be brief.", "is_public": true} {
+			differs := map[string]any{"name": "Once", "model": "gpt-4o", field: other}
+			p := e.postWithKey(u, "/api/v1/bots", key, differs).problem(t, http.StatusUnprocessableEntity)
+			require.Equal(t, "/problems/idempotency-key-reused", p.Type, field)
+		}
+		require.Equal(t, 1, e.countBots(u))
+	})
+
 	t.Run("ConcurrentRetriesCreateOneBot", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t)
@@ -336,6 +354,17 @@ func TestIdempotentWebhookCreate(t *testing.T) {
 		require.Equal(t, 1, e.countBots(u))
 	})
 
+	each("NullDefaultsAndAbsenceAreOneRequest", func(t *testing.T, e *env, u user, key string) {
+		bare := map[string]any{"url": "https://hooks.example.com/bare", "events": []string{"*"}}
+		first := first(t, e, u, "/api/v1/webhooks", key, bare)
+		spelled := map[string]any{"url": "https://hooks.example.com/bare", "events": []string{"*"}, "description": nil, "enabled": true}
+		requireReplay(t, first, e.postWithKey(u, "/api/v1/webhooks", key, spelled))
+		described := map[string]any{"url": "https://hooks.example.com/bare", "events": []string{"*"}, "description": ""}
+		p := e.postWithKey(u, "/api/v1/webhooks", key, described).problem(t, http.StatusUnprocessableEntity)
+		require.Equal(t, "/problems/idempotency-key-reused", p.Type)
+		require.Equal(t, 1, e.countWebhooks(u))
+	})
+
 	each("ARetryWhileTheFirstRunsConflicts", func(t *testing.T, e *env, u user, key string) {
 		release := e.holdKey(u, "webhook", key)
 		p := e.postWithKey(u, "/api/v1/webhooks", key, body).problem(t, http.StatusConflict)
@@ -357,4 +386,28 @@ func TestIdempotentWebhookCreate(t *testing.T) {
 		e.raceRetries(u, "/api/v1/webhooks", `{"url":"https://hooks.example.com/race","events":["*"]}`, key, 10)
 		require.Equal(t, 1, e.countWebhooks(u))
 	})
+}
+
+// An Idempotency-Key that is empty once unquoted would turn idempotency off without a word:
+// a retry would create twice. Every operation that takes the header refuses it.
+func TestAnEmptyIdempotencyKeyIsRefused(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	owner := newUser(t)
+	src := e.createBot(owner, map[string]any{"name": "Source"})
+	for path, body := range map[string]any{
+		"/api/v1/bots":                map[string]any{"name": "Keyless", "model": "gpt-4o"},
+		botPath(src.Id, "/duplicate"): map[string]any{},
+		"/api/v1/webhooks":            map[string]any{"url": "https://hooks.example.com/keyless", "events": []string{"*"}},
+	} {
+		for _, lines := range [][]string{{`""`}, {` "" `}, {""}} {
+			u := newUser(t)
+			res := e.do(request{method: http.MethodPost, path: path, as: &u, body: body, lines: http.Header{"Idempotency-Key": lines}})
+			p := res.problem(t, http.StatusUnprocessableEntity)
+			require.Equal(t, []string{"header:Idempotency-Key"}, fieldsOf(p), "%s %q", path, lines)
+			require.Equal(t, `the header parameter "Idempotency-Key" must not be empty, quoted or not; send a fresh key such as a UUID, or no header`, p.Detail)
+			require.Zero(t, e.countBots(u), path)
+			require.Zero(t, e.countWebhooks(u), path)
+		}
+	}
 }

@@ -8,19 +8,21 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
 
 	"github.com/chatsphere/bots/gen/api"
 )
 
-// singleValued lists the query parameters of an operation that take one value: every query
-// parameter whose schema is not an array.
-func singleValued(item *openapi3.PathItem, op *openapi3.Operation) map[string]bool {
-	single := make(map[string]bool)
+// queryParameters describes the query parameters of an operation by name: whether each takes
+// one value (its schema is not an array), and which are booleans.
+func queryParameters(item *openapi3.PathItem, op *openapi3.Operation) (single, booleans map[string]bool) {
+	single, booleans = make(map[string]bool), make(map[string]bool)
 	for _, params := range []openapi3.Parameters{item.Parameters, op.Parameters} {
 		for _, p := range params {
 			if p == nil || p.Value == nil || p.Value.In != openapi3.ParameterInQuery {
@@ -28,17 +30,56 @@ func singleValued(item *openapi3.PathItem, op *openapi3.Operation) map[string]bo
 			}
 			s := p.Value.Schema
 			single[p.Value.Name] = s == nil || s.Value == nil || !s.Value.Type.Is("array")
+			booleans[p.Value.Name] = s != nil && s.Value != nil && s.Value.Type.Is("boolean")
 		}
 	}
-	return single
+	return single, booleans
+}
+
+// headerParameters lists the header parameters of an operation, by their names in openapi.yaml.
+func headerParameters(item *openapi3.PathItem, op *openapi3.Operation) []string {
+	var names []string
+	for _, params := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+		for _, p := range params {
+			if p != nil && p.Value != nil && p.Value.In == openapi3.ParameterInHeader {
+				names = append(names, p.Value.Name)
+			}
+		}
+	}
+	return names
+}
+
+// repeatedHeader returns the first header of names, or Authorization or Content-Type, sent
+// on more than one line, or "" when each comes once at most. These headers take one value
+// (RFC 9110 §5.3): which line would win is a guess the server does not make. The list headers
+// If-Match and If-None-Match were joined into one line before (joinListHeaders).
+func repeatedHeader(h http.Header, names []string) string {
+	for _, name := range append([]string{"Authorization", "Content-Type"}, names...) {
+		if len(h.Values(name)) > 1 {
+			return name
+		}
+	}
+	return ""
+}
+
+// emptyIdempotencyKey notes an Idempotency-Key that is empty once unquoted (`""`), which
+// would otherwise turn idempotency off without a word.
+func emptyIdempotencyKey(h http.Header, names []string) []api.FieldError {
+	const name = "Idempotency-Key"
+	if lines, declared := h.Values(name), slices.Contains(names, name); declared && len(lines) == 1 && idempotencyKey(&lines[0]) == "" {
+		return []api.FieldError{{Location: api.Header, Field: name,
+			Message: "must not be empty, quoted or not; send a fresh key such as a UUID, or no header"}}
+	}
+	return nil
 }
 
 // queryFields reads the raw query string pair by pair and lists every parameter that Go's
-// query parser would drop without a word (a pair holding ";", a malformed %-escape) or that
-// is repeated although it takes one value. The parameters the validator sees are then
-// exactly the ones the client sent. A name or value that no text column could hold (invalid
-// UTF-8, NUL) makes the whole query string unreadable.
-func queryFields(rawQuery string, single map[string]bool) (fields []api.FieldError, readable bool) {
+// query parser would drop without a word (a pair holding ";", a malformed %-escape), that
+// is repeated although it takes one value, or that is a boolean spelled other than true or
+// false (the validator and the generated server would take 1, t or TRUE too). The parameters
+// the validator sees are then exactly the ones the client sent. A name or value that no text
+// column could hold (invalid UTF-8, NUL) makes the whole query string unreadable.
+func queryFields(rawQuery string, single, booleans map[string]bool) (fields []api.FieldError, readable bool) {
 	seen := make(map[string]int)
 	for pair := range strings.SplitSeq(rawQuery, "&") {
 		if pair == "" {
@@ -63,6 +104,8 @@ func queryFields(rawQuery string, single map[string]bool) (fields []api.FieldErr
 		case nameErr != nil || valueErr != nil:
 			fields = append(fields, api.FieldError{Location: api.Query, Field: name,
 				Message: `has a "%" that does not start a percent-encoded byte; write a literal "%" as %25`})
+		case booleans[name] && value != "true" && value != "false":
+			fields = append(fields, api.FieldError{Location: api.Query, Field: name, Message: "must be true or false"})
 		}
 		seen[name]++
 		if seen[name] == 2 && single[name] {
@@ -186,4 +229,46 @@ func seconds(n int) string {
 // plainNumber writes a bound as people write numbers: 1000000000, not 1e+09.
 func plainNumber(f float64) string {
 	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// normalizePath decodes the percent-encoded unreserved characters of the request's path
+// (letters, digits, "-", ".", "_", "~"), before routing: RFC 3986 (§2.3, §6.2.2.2) makes
+// /aliases/pro%64uction and /aliases/production the same URI, and the router and the
+// validator read the path as sent. Other escapes, such as %2F, keep their meaning and are
+// left as they are.
+func normalizePath(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u := c.Request().URL
+		if u.RawPath != "" {
+			u.RawPath = decodeUnreserved(u.RawPath)
+			if !strings.Contains(u.RawPath, "%") {
+				u.RawPath = "" // the path is then Path itself
+			}
+		}
+		return next(c)
+	}
+}
+
+// decodeUnreserved decodes every %XX escape of an unreserved character in path.
+func decodeUnreserved(path string) string {
+	if !strings.Contains(path, "%") {
+		return path
+	}
+	var b strings.Builder
+	for i := 0; i < len(path); i++ {
+		if path[i] == '%' && i+2 < len(path) {
+			if v, err := strconv.ParseUint(path[i+1:i+3], 16, 8); err == nil && unreserved(byte(v)) {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(path[i])
+	}
+	return b.String()
+}
+
+// unreserved reports whether c is an unreserved character of RFC 3986 §2.3.
+func unreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 }

@@ -30,6 +30,7 @@ var (
 	kindConfirmationRequired = problemKind{http.StatusPreconditionRequired, "/problems/confirmation-required"}
 	kindInternal             = problemKind{http.StatusInternalServerError, "/problems/internal"}
 	kindUnavailable          = problemKind{http.StatusServiceUnavailable, "/problems/unavailable"}
+	kindTimeout              = problemKind{http.StatusServiceUnavailable, "/problems/timeout"}
 	kindHeaderTooLarge       = problemKind{http.StatusRequestHeaderFieldsTooLarge, "/problems/bad-request"}
 	kindKeyInFlight          = problemKind{http.StatusConflict, "/problems/idempotency-key-in-use"}
 	kindKeyReused            = problemKind{http.StatusUnprocessableEntity, "/problems/idempotency-key-reused"}

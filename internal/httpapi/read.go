@@ -25,12 +25,26 @@ import (
 // validate refuses with 422 next to every other invalid field.
 func (ct *contract) checkQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return onOperations(next, everyOperation, func(c echo.Context, m *matched) error {
-		fields, readable := queryFields(c.Request().URL.RawQuery, m.op.single)
+		fields, readable := queryFields(c.Request().URL.RawQuery, m.op.single, m.op.booleans)
 		if !readable {
 			return fail(c.Request().Context(), kindBadRequest,
 				"the query string must be UTF-8 text without NUL characters")
 		}
 		m.fields = append(m.fields, fields...)
+		return next(c)
+	})
+}
+
+// checkHeaders refuses with 400 a request that sends a header taking one value on several
+// lines (see repeatedHeader), before authentication reads Authorization, and notes an empty
+// Idempotency-Key, which validate refuses with 422 next to every other invalid field.
+func (ct *contract) checkHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return onOperations(next, everyOperation, func(c echo.Context, m *matched) error {
+		h := c.Request().Header
+		if name := repeatedHeader(h, m.op.headers); name != "" {
+			return fail(c.Request().Context(), kindBadRequest, fmt.Sprintf("the %s header must be sent once", name))
+		}
+		m.fields = append(m.fields, emptyIdempotencyKey(h, m.op.headers)...)
 		return next(c)
 	})
 }

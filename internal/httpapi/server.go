@@ -90,6 +90,7 @@ func NewServer(d Deps) (http.Handler, error) {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	e.Pre(normalizePath)
 	if d.Tracing != nil {
 		// Outside observe, so that the span ends with the status observe answered.
 		e.Use(d.Tracing.Echo())
@@ -99,22 +100,8 @@ func NewServer(d Deps) (http.Handler, error) {
 		// Before the contract: a preflight carries no token and no body, and is answered here.
 		e.Use(cors(d.CORSAllowedOrigins))
 	}
-	e.Use(
-		dropHeadBody,
-		joinListHeaders,
-		// The contract of openapi.yaml, one rule per middleware. A request that matches no
-		// operation (an unknown path, /metrics, /docs) passes through all of them untouched.
-		ct.match,        // find the request's operation
-		ct.authenticate, // 401 without a valid bearer token, where the operation asks for one
-		ct.limitWrites,  // 429 past the user's write rate
-		ct.limitReads,   // wait for the user's turn (lists, requests in progress), or 429
-		ct.timeout,      // from here on, every request but a stream has RequestTimeout
-		ct.checkQuery,   // 400 for a query string no column could hold; notes unreadable parameters
-		ct.readBody,     // 413, 415 or 400 for a body the API does not read
-		ct.refuseNulls,  // notes nulls the validator would replace with the default
-		ct.validate,     // 422 listing every invalid parameter and field, or 400 for a body that is not JSON
-		ct.ensureUser,   // only a request that passed everything writes the user's row
-	)
+	e.Use(dropHeadBody, joinListHeaders)
+	e.Use(ct.pipeline()...)
 	answerHeadLikeGet(e)
 	heartbeat := d.Heartbeat
 	if heartbeat <= 0 {
@@ -134,11 +121,16 @@ func NewServer(d Deps) (http.Handler, error) {
 // read the API's answers, with the headers a client of the API needs: the ones it sends
 // (authentication, conditional and idempotent requests, stream resumption) and the ones it
 // reads (ETag, Location, Retry-After, Idempotent-Replayed, X-Request-Id, WWW-Authenticate). The methods a
-// preflight allows are the route's own, from Echo's router. Tokens travel in the
-// Authorization header, never in cookies, so credentials are not allowed.
+// preflight allows are the route's own, from Echo's router; a preflight to a path without a
+// route is no CORS request and is answered 404, instead of Echo's default list of methods,
+// which names PATCH although no route takes it. Tokens travel in the Authorization header,
+// never in cookies, so credentials are not allowed.
 func cors(origins []string) echo.MiddlewareFunc {
 	return middleware.CORSWithConfig(middleware.CORSConfig{
-		Skipper:      func(c echo.Context) bool { return !strings.HasPrefix(c.Request().URL.Path, "/api/") },
+		Skipper: func(c echo.Context) bool {
+			noRoute := c.Request().Method == http.MethodOptions && c.Get(echo.ContextKeyHeaderAllow) == nil
+			return !strings.HasPrefix(c.Request().URL.Path, "/api/") || noRoute
+		},
 		AllowOrigins: origins,
 		AllowHeaders: []string{
 			echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match",
@@ -244,7 +236,8 @@ var errUnavailable = errors.New("database unavailable")
 
 // handleError answers every error that reaches Echo with a problem: problems raised by the
 // middleware as they are, Echo's own errors (unknown path, other method) by their status,
-// database outages as 503, and anything else as a 500 that is logged but not explained.
+// a request that ran out of its time and database outages as 503 (each its own problem
+// type), and anything else as a 500 that is logged but not explained.
 func (s *server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -256,6 +249,13 @@ func (s *server) handleError(err error, c echo.Context) {
 	case errors.As(err, &pe):
 	case errors.As(err, &he):
 		pe = fromHTTPError(c, he)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
+		// The request ran out of its RequestTimeout: the database may be fine, only slow for
+		// this request, or the request too costly.
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "request timed out",
+			slog.String("error", err.Error()), slog.String("request_id", requestID(c)))
+		pe = fail(ctx, kindTimeout, "the request took longer than the server allows and was stopped; retry later")
+		pe.header = http.Header{"Retry-After": {"1"}}
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// The client went away; nobody reads the answer, and it is no server fault.
 		s.logger.LogAttrs(ctx, slog.LevelInfo, "request cancelled by the client", slog.String("request_id", requestID(c)))
@@ -304,8 +304,12 @@ func fromHTTPError(c echo.Context, he *echo.HTTPError) *problemError {
 }
 
 // unavailable reports whether err means the database could not be reached, as opposed to a
-// query that failed.
+// query that failed. A deadline that expired is no outage, although context.DeadlineExceeded
+// is a net.Error and pgx calls a query cut short by it safe to retry.
 func unavailable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
 	var connectErr *pgconn.ConnectError
 	var pgErr *pgconn.PgError
 	var netErr net.Error

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -22,4 +23,5 @@ func TestAQueryOnABrokenConnectionIsUnavailable(t *testing.T) {
 	require.Error(t, err)
 	require.True(t, unavailable(err), "%v", err)
 	require.False(t, unavailable(errors.New("some bug")))
+	require.False(t, unavailable(fmt.Errorf("get bot: %w", context.DeadlineExceeded)), "a deadline that expired is no outage")
 }

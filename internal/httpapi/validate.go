@@ -1,11 +1,16 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math/big"
+	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -39,8 +44,78 @@ func (ct *contract) validate(next echo.HandlerFunc) echo.HandlerFunc {
 		if len(m.fields) > 0 {
 			return invalid(ctx, m.fields)
 		}
+		plainIntegers(req, m.op.route.Operation)
 		return next(c)
 	})
+}
+
+// plainIntegers rewrites the body of a request that passed validation when a number the
+// schema types as integer was written with a fraction or an exponent (1.0, 1e0): JSON Schema
+// counts it as the integer it is, and the validator accepted it, but the generated server
+// decodes it into a Go integer, which refuses such a literal. Any other body is left as sent.
+func plainIntegers(req *http.Request, op *openapi3.Operation) {
+	validated, ok := req.Body.(interface{ ValidatedValue() any })
+	if !ok || op.RequestBody == nil || op.RequestBody.Value == nil {
+		return
+	}
+	media := op.RequestBody.Value.Content.Get("application/json")
+	if media == nil || media.Schema == nil {
+		return
+	}
+	value, changed := integralNumbers(validated.ValidatedValue(), media.Schema.Value)
+	if !changed {
+		return
+	}
+	body, err := json.Marshal(value)
+	if err != nil {
+		return // the generated server then reports the body it cannot read, as before
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.ContentLength = int64(len(body))
+}
+
+// integralNumbers returns v with each number at a place schema types as integer written as a
+// plain integer literal, and whether it rewrote any. v is a JSON value decoded with
+// UseNumber, as the validator decodes bodies.
+func integralNumbers(v any, schema *openapi3.Schema) (any, bool) {
+	if schema == nil {
+		return v, false
+	}
+	changed := false
+	switch v := v.(type) {
+	case json.Number:
+		if !schema.Type.Is("integer") {
+			return v, false
+		}
+		if _, err := strconv.ParseInt(string(v), 10, 64); err == nil {
+			return v, false
+		}
+		r, ok := new(big.Rat).SetString(string(v))
+		if !ok || !r.IsInt() {
+			return v, false
+		}
+		return json.Number(r.Num().String()), true
+	case map[string]any:
+		for name, member := range v {
+			prop := schema.Properties[name]
+			if prop == nil {
+				continue
+			}
+			if rewritten, ok := integralNumbers(member, prop.Value); ok {
+				v[name], changed = rewritten, true
+			}
+		}
+	case []any:
+		if schema.Items == nil {
+			return v, false
+		}
+		for i, item := range v {
+			if rewritten, ok := integralNumbers(item, schema.Items.Value); ok {
+				v[i], changed = rewritten, true
+			}
+		}
+	}
+	return v, changed
 }
 
 var errUnknownModel = errors.New("is not a known model; GET /api/v1/models lists the models")
@@ -103,18 +178,54 @@ func parameterMessage(err *openapi3filter.RequestError) string {
 	if errors.Is(err.Err, openapi3filter.ErrInvalidRequired) {
 		return "is required"
 	}
+	var s *openapi3.Schema
+	if ref := err.Parameter.Schema; ref != nil {
+		s = ref.Value
+	}
+	if errors.Is(err.Err, openapi3filter.ErrInvalidEmptyValue) {
+		return "is empty; it " + typeMessage(s)
+	}
 	var parseErr *openapi3filter.ParseError
 	if errors.As(err.Err, &parseErr) {
-		switch t := err.Parameter.Schema.Value.Type; {
-		case t.Is("integer"):
-			return "must be an integer"
-		case t.Is("boolean"):
-			return "must be true or false"
-		case t.Is("number"):
-			return "must be a number"
+		if raw, ok := parseErr.Value.(string); ok && errors.Is(parseErr.Cause, strconv.ErrRange) && s != nil && s.Type.Is("integer") {
+			return integerRange(s, strings.HasPrefix(raw, "-"))
 		}
+		return typeMessage(s)
 	}
 	return "is invalid"
+}
+
+// typeMessage says what type a parameter's value must have.
+func typeMessage(s *openapi3.Schema) string {
+	switch {
+	case s == nil:
+	case s.Type.Is("integer"):
+		return "must be an integer"
+	case s.Type.Is("boolean"):
+		return "must be true or false"
+	case s.Type.Is("number"):
+		return "must be a number"
+	}
+	return "is invalid"
+}
+
+// integerRange explains an integer parameter too large (or, when negative, too small) for its
+// format: by the schema's bound where it has one, else by the format's.
+func integerRange(s *openapi3.Schema, negative bool) string {
+	bits := 64
+	if s.Format == "int32" {
+		bits = 32
+	}
+	if negative {
+		if s.Min != nil {
+			return "must be at least " + plainNumber(*s.Min)
+		}
+		return "must be at least " + strconv.FormatInt(-1<<(bits-1), 10)
+	}
+	if s.Max != nil {
+		return "must be at most " + plainNumber(*s.Max)
+	}
+	return "must be at most " + strconv.FormatInt(1<<(bits-1)-1, 10)
 }
 
 // schemaFieldError names the body field a schema error is about.
