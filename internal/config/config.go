@@ -106,7 +106,7 @@ var Settings = []Setting{
 	{Name: "TRAINING_MIN_DURATION", Default: "0s", Meaning: "the least time a training takes, shorter than `TRAINING_JOB_TIMEOUT`; for demonstrations and crash drills"},
 	{Name: "DELETED_RETENTION", Default: "720h", Meaning: "how long a deleted bot can be restored before it is purged for good"},
 	{Name: "PURGE_INTERVAL", Default: "1h", Meaning: "how often deleted bots and expired idempotency keys are purged, and versions whose last training attempt a crash cut short are put in `error`"},
-	{Name: "REQUEST_TIMEOUT", Default: "10s", Meaning: "the longest a request (but a status stream) may take; then `503`"},
+	{Name: "REQUEST_TIMEOUT", Default: "10s", Meaning: "the longest a request (but a status stream) may take, counted from the end of its body; then `503` `/problems/timeout`"},
 	{Name: "WRITE_RATE", Default: "10", Meaning: "writes per second a user may make on average, per server process (`0`: unlimited)"},
 	{Name: "WRITE_BURST", Default: "20", Meaning: "writes a user may make at once before `WRITE_RATE` applies"},
 	{Name: "STREAMS_PER_USER", Default: "5", Meaning: "status streams a user may hold open at once, per server process"},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/chatsphere/bots/gen/api"
 	"github.com/chatsphere/bots/internal/auth"
@@ -125,8 +124,6 @@ func aliasIfMatch(header *string) []int64 {
 	return append([]int64{}, tags.versions...)
 }
 
-// kindTooManyAliases answers the creation of an alias beyond bots.MaxAliases.
-var kindTooManyAliases = problemKind{http.StatusConflict, "/problems/too-many-aliases"}
 
 // aliasPutConflict is the 409 of an alias put, of kind k.
 func aliasPutConflict(ctx context.Context, k problemKind, detail string) api.PutBotAlias409ApplicationProblemPlusJSONResponse {

@@ -31,8 +31,6 @@ type operation struct {
 	takesBody bool
 	// single lists the query parameters that take one value; a repeat is refused.
 	single map[string]bool
-	// booleans lists the boolean query parameters; they take true or false only.
-	booleans map[string]bool
 	// headers are the header parameters the operation declares, by their names in openapi.yaml.
 	headers []string
 }
@@ -85,7 +83,7 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 			if op.Security != nil {
 				security = *op.Security
 			}
-			single, booleans := queryParameters(item, op)
+			single := singleValued(item, op)
 			o := operation{
 				route: &routers.Route{
 					Spec: spec, Path: path, PathItem: item, Method: method, Operation: op,
@@ -95,7 +93,6 @@ func newContract(spec *openapi3.T, verifier *auth.Verifier, users userEnsurer, l
 				streaming: streams(op),
 				takesBody: op.RequestBody != nil,
 				single:    single,
-				booleans:  booleans,
 				headers:   headerParameters(item, op),
 			}
 			c.ops[method+" "+echoPath] = o

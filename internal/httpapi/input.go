@@ -19,10 +19,10 @@ import (
 	"github.com/chatsphere/bots/gen/api"
 )
 
-// queryParameters describes the query parameters of an operation by name: whether each takes
-// one value (its schema is not an array), and which are booleans.
-func queryParameters(item *openapi3.PathItem, op *openapi3.Operation) (single, booleans map[string]bool) {
-	single, booleans = make(map[string]bool), make(map[string]bool)
+// singleValued lists the query parameters of an operation that take one value: every query
+// parameter whose schema is not an array.
+func singleValued(item *openapi3.PathItem, op *openapi3.Operation) map[string]bool {
+	single := make(map[string]bool)
 	for _, params := range []openapi3.Parameters{item.Parameters, op.Parameters} {
 		for _, p := range params {
 			if p == nil || p.Value == nil || p.Value.In != openapi3.ParameterInQuery {
@@ -30,10 +30,9 @@ func queryParameters(item *openapi3.PathItem, op *openapi3.Operation) (single, b
 			}
 			s := p.Value.Schema
 			single[p.Value.Name] = s == nil || s.Value == nil || !s.Value.Type.Is("array")
-			booleans[p.Value.Name] = s != nil && s.Value != nil && s.Value.Type.Is("boolean")
 		}
 	}
-	return single, booleans
+	return single
 }
 
 // headerParameters lists the header parameters of an operation, by their names in openapi.yaml.
@@ -74,12 +73,11 @@ func emptyIdempotencyKey(h http.Header, names []string) []api.FieldError {
 }
 
 // queryFields reads the raw query string pair by pair and lists every parameter that Go's
-// query parser would drop without a word (a pair holding ";", a malformed %-escape), that
-// is repeated although it takes one value, or that is a boolean spelled other than true or
-// false (the validator and the generated server would take 1, t or TRUE too). The parameters
-// the validator sees are then exactly the ones the client sent. A name or value that no text
+// query parser would drop without a word (a pair holding ";", a malformed %-escape) or that
+// is repeated although it takes one value. The parameters the validator sees are then
+// exactly the ones the client sent. A name or value that no text
 // column could hold (invalid UTF-8, NUL) makes the whole query string unreadable.
-func queryFields(rawQuery string, single, booleans map[string]bool) (fields []api.FieldError, readable bool) {
+func queryFields(rawQuery string, single map[string]bool) (fields []api.FieldError, readable bool) {
 	seen := make(map[string]int)
 	for pair := range strings.SplitSeq(rawQuery, "&") {
 		if pair == "" {
@@ -104,8 +102,6 @@ func queryFields(rawQuery string, single, booleans map[string]bool) (fields []ap
 		case nameErr != nil || valueErr != nil:
 			fields = append(fields, api.FieldError{Location: api.Query, Field: name,
 				Message: `has a "%" that does not start a percent-encoded byte; write a literal "%" as %25`})
-		case booleans[name] && value != "true" && value != "false":
-			fields = append(fields, api.FieldError{Location: api.Query, Field: name, Message: "must be true or false"})
 		}
 		seen[name]++
 		if seen[name] == 2 && single[name] {

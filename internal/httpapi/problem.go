@@ -37,6 +37,7 @@ var (
 	kindRateLimited          = problemKind{http.StatusTooManyRequests, "/problems/rate-limited"}
 	kindTooManyStreams       = problemKind{http.StatusTooManyRequests, "/problems/too-many-streams"}
 	kindVersionNotReady      = problemKind{http.StatusConflict, "/problems/version-not-ready"}
+	kindTooManyAliases       = problemKind{http.StatusConflict, "/problems/too-many-aliases"}
 	kindDeliveryPending      = problemKind{http.StatusConflict, "/problems/delivery-pending"}
 	kindWebhookDisabled      = problemKind{http.StatusConflict, "/problems/webhook-disabled"}
 )

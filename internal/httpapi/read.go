@@ -25,7 +25,7 @@ import (
 // validate refuses with 422 next to every other invalid field.
 func (ct *contract) checkQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	return onOperations(next, everyOperation, func(c echo.Context, m *matched) error {
-		fields, readable := queryFields(c.Request().URL.RawQuery, m.op.single, m.op.booleans)
+		fields, readable := queryFields(c.Request().URL.RawQuery, m.op.single)
 		if !readable {
 			return fail(c.Request().Context(), kindBadRequest,
 				"the query string must be UTF-8 text without NUL characters")
