@@ -909,9 +909,9 @@ type Webhook struct {
 	Events WebhookEvents `json:"events"`
 
 	// FailingSince Since when every attempt to reach the endpoint has failed; `null` while the last
-	// attempt succeeded (or none was made). Once it is older than the server's
-	// `WEBHOOK_DISABLE_AFTER` (3 days unless configured), the next failed attempt
-	// disables the webhook.
+	// attempt succeeded (or none was made since the webhook was enabled or given a
+	// different `url`). Once it is older than the server's `WEBHOOK_DISABLE_AFTER`
+	// (3 days unless configured), the next failed attempt disables the webhook.
 	//
 	//
 	// Example: 2026-11-27T09:14:03Z
@@ -982,9 +982,9 @@ type WebhookCreated struct {
 	Events WebhookEvents `json:"events"`
 
 	// FailingSince Since when every attempt to reach the endpoint has failed; `null` while the last
-	// attempt succeeded (or none was made). Once it is older than the server's
-	// `WEBHOOK_DISABLE_AFTER` (3 days unless configured), the next failed attempt
-	// disables the webhook.
+	// attempt succeeded (or none was made since the webhook was enabled or given a
+	// different `url`). Once it is older than the server's `WEBHOOK_DISABLE_AFTER`
+	// (3 days unless configured), the next failed attempt disables the webhook.
 	//
 	//
 	// Example: 2026-11-27T09:14:03Z
@@ -1047,7 +1047,10 @@ type WebhookDelivery struct {
 	NextAttemptAt nullable.Nullable[time.Time] `json:"next_attempt_at"`
 
 	// State `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`);
-	// also `failed` when its webhook was disabled first (`last_error` says so).
+	// also `failed` when its webhook was disabled first (`last_error` says so, while
+	// `attempts`, `last_status` and `latency_ms` stay those of the last attempt made).
+	// An attempt on its way when the webhook is disabled is still recorded: a `2xx`
+	// makes the delivery `delivered`.
 	State WebhookDeliveryState `json:"state"`
 
 	// UpdatedAt When its last attempt was recorded.
@@ -1055,7 +1058,10 @@ type WebhookDelivery struct {
 }
 
 // WebhookDeliveryState `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`);
-// also `failed` when its webhook was disabled first (`last_error` says so).
+// also `failed` when its webhook was disabled first (`last_error` says so, while
+// `attempts`, `last_status` and `latency_ms` stay those of the last attempt made).
+// An attempt on its way when the webhook is disabled is still recorded: a `2xx`
+// makes the delivery `delivered`.
 type WebhookDeliveryState string
 
 // WebhookDeliveryList One page of a webhook's deliveries, newest first.
@@ -1110,7 +1116,9 @@ type WebhookUpdate struct {
 	// Example: Pages the on-call engineer when a bot goes to error.
 	Description nullable.Nullable[WebhookDescription] `json:"description,omitempty"`
 
-	// Enabled Whether events are sent; `false` queues none.
+	// Enabled Whether events are sent; `false` queues none, and ends the webhook's pending
+	// deliveries as `failed` at once (a delivery already on its way is recorded as it
+	// ends). Enabling it again does not resume them; redeliver those you still want.
 	Enabled *bool `json:"enabled,omitempty"`
 
 	// Events The event types to send, or `["*"]` for every type, present and future.

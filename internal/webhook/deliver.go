@@ -83,7 +83,9 @@ func NewWorker(pool *pgxpool.Pool, cfg Config, logger *slog.Logger) *Worker {
 
 // Work sends one delivery and records the attempt. A delivery whose webhook or bot is gone,
 // or that is no longer pending, is dropped; a failed attempt is retried (an error to River)
-// until RetryFor has passed since the delivery was queued, then the delivery is failed.
+// until RetryFor has passed since the delivery was queued, then the delivery is failed. An
+// attempt that the process cut off itself (ctx cancelled: a stop that ran out of time) is no
+// failure of the endpoint: it is made again later and not recorded as an attempt.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	d, err := w.q.WebhookDeliveryForSending(ctx, w.pool, job.Args.DeliveryID)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -95,10 +97,9 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if d.State != db.WebhookDeliveryStatePending {
 		return nil
 	}
-	if !d.Enabled {
+	if !d.Enabled { // disabled by a write that did not end its deliveries
 		msg := "not sent: the webhook was disabled"
-		_, err := w.record(ctx, job.Args.DeliveryID, db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateFailed, LastError: &msg})
-		return err
+		return w.notSent(ctx, db.WebhookDeliveryNotSentParams{ID: job.Args.DeliveryID, State: db.WebhookDeliveryStateFailed, LastError: &msg})
 	}
 	body, err := eventJSON(event{ID: d.EventID, BotID: d.BotID, Type: d.Type, Actor: d.Actor,
 		RequestID: d.RequestID, CreatedAt: d.CreatedAt, Data: d.Data})
@@ -114,7 +115,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	status, failure := w.send(ctx, d.Url, secrets, messageID(d.EventID), body)
 	latency := int32(time.Since(start).Milliseconds())
 	ok := failure == ""
-	rec := db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateDelivered, LatencyMs: &latency, EndpointOk: &ok}
+	if !ok && errors.Is(ctx.Err(), context.Canceled) {
+		next := w.NextRetry(job)
+		if err := w.notSent(ctx, db.WebhookDeliveryNotSentParams{ID: job.Args.DeliveryID, State: db.WebhookDeliveryStatePending, NextAttemptAt: &next}); err != nil {
+			return err
+		}
+		return fmt.Errorf("attempt cut off as the process stops: %w", context.Cause(ctx))
+	}
+	rec := db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateDelivered, LatencyMs: &latency, EndpointOk: &ok, Attempts: d.Attempts}
 	if status != 0 {
 		s := int32(status)
 		rec.LastStatus = &s
@@ -144,18 +152,33 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	return errors.New(failure)
 }
 
+// recordTimeout bounds the writes that record how a job went, which run even when the job's
+// context is done.
+const recordTimeout = 5 * time.Second
+
+// notSent records that a delivery was not sent this time (see WebhookDeliveryNotSent), even
+// when the job's context is done.
+func (w *Worker) notSent(ctx context.Context, p db.WebhookDeliveryNotSentParams) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err := w.q.WebhookDeliveryNotSent(ctx, w.pool, p); err != nil {
+		return fmt.Errorf("record delivery not sent: %w", err)
+	}
+	return nil
+}
+
 // record stores an attempt's outcome, even when the attempt used up the job's time, with
 // what it says of the endpoint (see WebhookDeliveryRecord), and answers whether the webhook
-// is still enabled. When the attempt disabled it, the webhook's pending deliveries, this one
-// among them, end as failed in the same transaction, with the reason.
+// is still enabled. When it is not, the webhook's pending deliveries, this one among them,
+// end as failed in the same transaction, with the reason.
 func (w *Worker) record(ctx context.Context, id int64, rec db.WebhookDeliveryRecordParams) (enabled bool, err error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	rec.ID = id
 	rec.DisableAfterSeconds = w.cfg.DisableAfter.Seconds()
 	err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
 		row, err := w.q.WebhookDeliveryRecord(ctx, tx, rec)
-		if errors.Is(err, pgx.ErrNoRows) { // no longer pending: nothing recorded
+		if errors.Is(err, pgx.ErrNoRows) { // changed since the attempt began: nothing recorded
 			enabled = true
 			return nil
 		}

@@ -203,7 +203,9 @@ func (s *Service) List(ctx context.Context, caller uuid.UUID, skip, limit int32)
 		withoutSecret)
 }
 
-// Update changes one of the caller's webhooks.
+// Update changes one of the caller's webhooks. A new URL ends the webhook's run of failures,
+// which was the old endpoint's. Disabling it ends its pending deliveries as failed, in the
+// same transaction (see WebhookDeliveryFailDisabled): enabling it again does not resume them.
 func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdateParams) (Webhook, error) {
 	if p.URL != nil {
 		if err := s.policy.checkURL(*p.URL); err != nil {
@@ -211,9 +213,15 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 		}
 	}
 	check, versions := p.IfMatch.versions()
-	row, err := s.q.WebhookUpdate(ctx, s.pool, db.WebhookUpdateParams{
-		ID: id, Caller: caller, Url: p.URL, Events: p.Events, SetDescription: p.SetDescription,
-		Description: p.Description, Enabled: p.Enabled, CheckVersion: check, Versions: versions,
+	row, err := bots.InTx(ctx, s.pool, func(tx pgx.Tx) (db.Webhook, error) {
+		row, err := s.q.WebhookUpdate(ctx, tx, db.WebhookUpdateParams{
+			ID: id, Caller: caller, Url: p.URL, Events: p.Events, SetDescription: p.SetDescription,
+			Description: p.Description, Enabled: p.Enabled, CheckVersion: check, Versions: versions,
+		})
+		if err != nil || row.Enabled {
+			return row, err
+		}
+		return row, s.q.WebhookDeliveryFailDisabled(ctx, tx, row.ID)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Webhook{}, s.missed(ctx, caller, id)

@@ -1324,7 +1324,11 @@ export interface components {
             url?: components["schemas"]["WebhookURL"];
             events?: components["schemas"]["WebhookEvents"];
             description?: components["schemas"]["WebhookDescription"];
-            /** @description Whether events are sent; `false` queues none. */
+            /**
+             * @description Whether events are sent; `false` queues none, and ends the webhook's pending
+             *     deliveries as `failed` at once (a delivery already on its way is recorded as it
+             *     ends). Enabling it again does not resume them; redeliver those you still want.
+             */
             enabled?: boolean;
         };
         /** @description One of the caller's webhooks. */
@@ -1339,9 +1343,9 @@ export interface components {
             /**
              * Format: date-time
              * @description Since when every attempt to reach the endpoint has failed; `null` while the last
-             *     attempt succeeded (or none was made). Once it is older than the server's
-             *     `WEBHOOK_DISABLE_AFTER` (3 days unless configured), the next failed attempt
-             *     disables the webhook.
+             *     attempt succeeded (or none was made since the webhook was enabled or given a
+             *     different `url`). Once it is older than the server's `WEBHOOK_DISABLE_AFTER`
+             *     (3 days unless configured), the next failed attempt disables the webhook.
              * @example 2026-11-27T09:14:03Z
              */
             readonly failing_since: string | null;
@@ -1411,7 +1415,10 @@ export interface components {
             event_type: components["schemas"]["BotEventType"];
             /**
              * @description `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`);
-             *     also `failed` when its webhook was disabled first (`last_error` says so).
+             *     also `failed` when its webhook was disabled first (`last_error` says so, while
+             *     `attempts`, `last_status` and `latency_ms` stay those of the last attempt made).
+             *     An attempt on its way when the webhook is disabled is still recorded: a `2xx`
+             *     makes the delivery `delivered`.
              * @enum {string}
              */
             state: "pending" | "delivered" | "failed";
