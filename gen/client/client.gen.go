@@ -919,9 +919,9 @@ type Webhook struct {
 	Id           openapi_types.UUID           `json:"id"`
 	UpdatedAt    time.Time                    `json:"updated_at"`
 
-	// Url Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
-	// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
-	// unspecified).
+	// Url Where the events are sent: an absolute `https` URL whose port, when it has one, is
+	// from 1 to 65535, and whose host, when it is an IP address, is a public one (not
+	// loopback, private, link-local, unique-local, reserved, multicast or unspecified).
 	//
 	//
 	// Example: https://hooks.example.com/chatsphere
@@ -943,9 +943,9 @@ type WebhookCreate struct {
 	// Example: ["bot.status_changed","version.created"]
 	Events WebhookEvents `json:"events"`
 
-	// Url Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
-	// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
-	// unspecified).
+	// Url Where the events are sent: an absolute `https` URL whose port, when it has one, is
+	// from 1 to 65535, and whose host, when it is an IP address, is a public one (not
+	// loopback, private, link-local, unique-local, reserved, multicast or unspecified).
 	//
 	//
 	// Example: https://hooks.example.com/chatsphere
@@ -999,9 +999,9 @@ type WebhookCreated struct {
 	Secret    string    `json:"secret"`
 	UpdatedAt time.Time `json:"updated_at"`
 
-	// Url Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
-	// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
-	// unspecified).
+	// Url Where the events are sent: an absolute `https` URL whose port, when it has one, is
+	// from 1 to 65535, and whose host, when it is an IP address, is a public one (not
+	// loopback, private, link-local, unique-local, reserved, multicast or unspecified).
 	//
 	//
 	// Example: https://hooks.example.com/chatsphere
@@ -1102,9 +1102,9 @@ type WebhookList struct {
 	Total int64 `json:"total"`
 }
 
-// WebhookURL Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
-// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
-// unspecified).
+// WebhookURL Where the events are sent: an absolute `https` URL whose port, when it has one, is
+// from 1 to 65535, and whose host, when it is an IP address, is a public one (not
+// loopback, private, link-local, unique-local, reserved, multicast or unspecified).
 //
 // Example: https://hooks.example.com/chatsphere
 type WebhookURL = string
@@ -1126,9 +1126,9 @@ type WebhookUpdate struct {
 	// Example: ["bot.status_changed","version.created"]
 	Events *WebhookEvents `json:"events,omitempty"`
 
-	// Url Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
-	// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
-	// unspecified).
+	// Url Where the events are sent: an absolute `https` URL whose port, when it has one, is
+	// from 1 to 65535, and whose host, when it is an IP address, is a public one (not
+	// loopback, private, link-local, unique-local, reserved, multicast or unspecified).
 	//
 	//
 	// Example: https://hooks.example.com/chatsphere

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -368,8 +369,9 @@ type Policy struct {
 	AllowPrivate bool
 }
 
-// checkURL refuses a URL that is not absolute http(s), not https unless AllowHTTP, or whose
-// host is a literal address Forbidden names unless AllowPrivate. A host name is resolved, and
+// checkURL refuses a URL that is not absolute http(s), not https unless AllowHTTP, whose
+// port is outside 1-65535 (no connection could ever be made), or whose host is a literal
+// address Forbidden names unless AllowPrivate. A host name is resolved, and
 // its addresses checked, at every delivery instead: what it resolves to can change.
 func (p Policy) checkURL(raw string) error {
 	invalid := func(msg string) error {
@@ -384,6 +386,11 @@ func (p Policy) checkURL(raw string) error {
 	case u.Scheme == "http" && p.AllowHTTP:
 	default:
 		return invalid("must be an https URL")
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return invalid("must have a port from 1 to 65535, or none for the scheme's own")
+		}
 	}
 	if addr, err := netip.ParseAddr(u.Hostname()); err == nil && !p.AllowPrivate && Forbidden(addr) {
 		return invalid("must not point at an address that is " + nonPublic)

@@ -1289,9 +1289,9 @@ export interface components {
             status: "ok";
         };
         /**
-         * @description Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
-         *     is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
-         *     unspecified).
+         * @description Where the events are sent: an absolute `https` URL whose port, when it has one, is
+         *     from 1 to 65535, and whose host, when it is an IP address, is a public one (not
+         *     loopback, private, link-local, unique-local, reserved, multicast or unspecified).
          * @example https://hooks.example.com/chatsphere
          */
         WebhookURL: string;
