@@ -1186,9 +1186,6 @@ type DeliveryNotFound = Problem
 // Forbidden An RFC 9457 problem detail.
 type Forbidden = Problem
 
-// IdempotencyKeyInUse An RFC 9457 problem detail.
-type IdempotencyKeyInUse = Problem
-
 // InternalError An RFC 9457 problem detail.
 type InternalError = Problem
 
@@ -1224,6 +1221,9 @@ type UnsupportedMediaType = Problem
 
 // VersionNotReady An RFC 9457 problem detail.
 type VersionNotReady = Problem
+
+// WebhookCreateConflict An RFC 9457 problem detail.
+type WebhookCreateConflict = Problem
 
 // WebhookNotFound An RFC 9457 problem detail.
 type WebhookNotFound = Problem
@@ -1963,6 +1963,12 @@ type ClientInterface interface {
 	// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 	// checked again, resolved, at every delivery.
 	//
+	// A user may have 20 webhooks: a create beyond that is `409`
+	// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+	// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+	// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+	// before the limit keeps them.
+	//
 	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 	// secret included, so a client that lost the answer still learns the secret. The replay
 	// is the first answer as it was, whatever happened since, as for bots: after a rotation
@@ -1982,6 +1988,12 @@ type ClientInterface interface {
 	// one: not loopback, private, link-local, unique-local, reserved, multicast or
 	// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 	// checked again, resolved, at every delivery.
+	//
+	// A user may have 20 webhooks: a create beyond that is `409`
+	// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+	// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+	// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+	// before the limit keeps them.
 	//
 	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 	// secret included, so a client that lost the answer still learns the secret. The replay
@@ -2728,6 +2740,12 @@ func (c *Client) ListWebhooks(ctx context.Context, params *ListWebhooksParams, r
 // unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 // checked again, resolved, at every delivery.
 //
+// A user may have 20 webhooks: a create beyond that is `409`
+// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+// before the limit keeps them.
+//
 // With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 // secret included, so a client that lost the answer still learns the secret. The replay
 // is the first answer as it was, whatever happened since, as for bots: after a rotation
@@ -2757,6 +2775,12 @@ func (c *Client) CreateWebhookWithBody(ctx context.Context, params *CreateWebhoo
 // one: not loopback, private, link-local, unique-local, reserved, multicast or
 // unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 // checked again, resolved, at every delivery.
+//
+// A user may have 20 webhooks: a create beyond that is `409`
+// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+// before the limit keeps them.
 //
 // With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 // secret included, so a client that lost the answer still learns the secret. The replay
@@ -5360,6 +5384,12 @@ type ClientWithResponsesInterface interface {
 	// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 	// checked again, resolved, at every delivery.
 	//
+	// A user may have 20 webhooks: a create beyond that is `409`
+	// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+	// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+	// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+	// before the limit keeps them.
+	//
 	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 	// secret included, so a client that lost the answer still learns the secret. The replay
 	// is the first answer as it was, whatever happened since, as for bots: after a rotation
@@ -5379,6 +5409,12 @@ type ClientWithResponsesInterface interface {
 	// one: not loopback, private, link-local, unique-local, reserved, multicast or
 	// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 	// checked again, resolved, at every delivery.
+	//
+	// A user may have 20 webhooks: a create beyond that is `409`
+	// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+	// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+	// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+	// before the limit keeps them.
 	//
 	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 	// secret included, so a client that lost the answer still learns the secret. The replay
@@ -8937,7 +8973,7 @@ type CreateWebhookResponse struct {
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *IdempotencyKeyInUse
+	ApplicationproblemJSON409 *WebhookCreateConflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -8978,7 +9014,7 @@ func (r CreateWebhookResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r CreateWebhookResponse) GetApplicationproblemJSON409() *IdempotencyKeyInUse {
+func (r CreateWebhookResponse) GetApplicationproblemJSON409() *WebhookCreateConflict {
 	return r.ApplicationproblemJSON409
 }
 
@@ -10773,6 +10809,12 @@ func (c *ClientWithResponses) ListWebhooksWithResponse(ctx context.Context, para
 // unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 // checked again, resolved, at every delivery.
 //
+// A user may have 20 webhooks: a create beyond that is `409`
+// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+// before the limit keeps them.
+//
 // With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 // secret included, so a client that lost the answer still learns the secret. The replay
 // is the first answer as it was, whatever happened since, as for bots: after a rotation
@@ -10798,6 +10840,12 @@ func (c *ClientWithResponses) CreateWebhookWithBodyWithResponse(ctx context.Cont
 // one: not loopback, private, link-local, unique-local, reserved, multicast or
 // unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 // checked again, resolved, at every delivery.
+//
+// A user may have 20 webhooks: a create beyond that is `409`
+// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+// before the limit keeps them.
 //
 // With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 // secret included, so a client that lost the answer still learns the secret. The replay
@@ -14680,7 +14728,7 @@ func ParseCreateWebhookResponse(rsp *http.Response) (*CreateWebhookResponse, err
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest IdempotencyKeyInUse
+		var dest WebhookCreateConflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -26,7 +26,8 @@ func (q *Queries) WebhookCount(ctx context.Context, db DBTX, caller uuid.UUID) (
 const webhookCreate = `-- name: WebhookCreate :one
 
 INSERT INTO webhooks (id, owner_id, url, events, description, secret, enabled)
-VALUES ($1, $2, $3, $4::text[], $5, $6, $7)
+SELECT $1, $2, $3, $4::text[], $5, $6, $7
+WHERE (SELECT count(*) FROM webhooks WHERE owner_id = $2) < $8::bigint
 RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at, failing_since, disabled_at, disabled_reason
 `
 
@@ -38,10 +39,14 @@ type WebhookCreateParams struct {
 	Description *string
 	Secret      []byte
 	Enabled     bool
+	MaxWebhooks int64
 }
 
 // A webhook is its owner's alone: every query of the API is scoped to the caller, and another
 // user's webhook gives no row, as one that does not exist.
+// Registers a webhook while the caller has fewer than max_webhooks; no row otherwise. Run it
+// after UserLock, in the same transaction: the lock serialises the caller's creates, and this
+// statement's snapshot, taken after the lock, counts every webhook they committed.
 func (q *Queries) WebhookCreate(ctx context.Context, db DBTX, arg WebhookCreateParams) (Webhook, error) {
 	row := db.QueryRow(ctx, webhookCreate,
 		arg.ID,
@@ -51,6 +56,7 @@ func (q *Queries) WebhookCreate(ctx context.Context, db DBTX, arg WebhookCreateP
 		arg.Description,
 		arg.Secret,
 		arg.Enabled,
+		arg.MaxWebhooks,
 	)
 	var i Webhook
 	err := row.Scan(

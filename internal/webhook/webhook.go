@@ -40,7 +40,15 @@ var (
 	ErrPending = errors.New("the event is still pending for this webhook")
 	// ErrDisabled means the webhook is disabled, so it queues no deliveries.
 	ErrDisabled = errors.New("the webhook is disabled")
+	// ErrTooMany means the caller has MaxPerUser webhooks already, so a create registers none.
+	ErrTooMany = fmt.Errorf("a user may have at most %d webhooks", MaxPerUser)
 )
+
+// MaxPerUser is how many webhooks a user may have at once. Every delivery of every webhook
+// waits its turn in one queue, so a user with many slow endpoints would hold up everybody's
+// deliveries; deleting a webhook frees its place. A user who had more before the limit keeps
+// them, and can create one again once fewer than MaxPerUser are left.
+const MaxPerUser = 20
 
 // PreconditionError means the webhook's version is not one the caller allowed (If-Match);
 // Version is its current version.
@@ -119,7 +127,8 @@ func NewService(pool *pgxpool.Pool, policy Policy) *Service {
 	return &Service{pool: pool, q: db.New(), policy: policy}
 }
 
-// Create registers a webhook for the caller, with a fresh secret, at most once per
+// Create registers a webhook for the caller, with a fresh secret, unless the caller has
+// MaxPerUser webhooks already (ErrTooMany); at most once per
 // Idempotency-Key: key ("" for none) and hash (the request's) as idempotency.Once takes them.
 // A retry of the request gets the webhook back as it was created, its secret included, and
 // replayed true, whatever happened to the webhook since: a deleted webhook, or one whose
@@ -133,10 +142,18 @@ func (s *Service) Create(ctx context.Context, caller uuid.UUID, key string, hash
 		if err != nil {
 			return keptWebhook{}, err
 		}
+		// The lock serialises the caller's creates, so that concurrent ones cannot together
+		// go over MaxPerUser.
+		if err := s.q.UserLock(ctx, tx, caller); err != nil {
+			return keptWebhook{}, fmt.Errorf("lock the user: %w", err)
+		}
 		row, err := s.q.WebhookCreate(ctx, tx, db.WebhookCreateParams{
 			ID: uuid.New(), Caller: caller, Url: p.URL, Events: p.Events, Description: p.Description,
-			Secret: secret, Enabled: p.Enabled,
+			Secret: secret, Enabled: p.Enabled, MaxWebhooks: MaxPerUser,
 		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return keptWebhook{}, ErrTooMany
+		}
 		if err != nil {
 			return keptWebhook{}, fmt.Errorf("create webhook: %w", err)
 		}

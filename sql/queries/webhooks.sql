@@ -2,8 +2,12 @@
 -- user's webhook gives no row, as one that does not exist.
 
 -- name: WebhookCreate :one
+-- Registers a webhook while the caller has fewer than max_webhooks; no row otherwise. Run it
+-- after UserLock, in the same transaction: the lock serialises the caller's creates, and this
+-- statement's snapshot, taken after the lock, counts every webhook they committed.
 INSERT INTO webhooks (id, owner_id, url, events, description, secret, enabled)
-VALUES (@id, @caller, @url, @events::text[], sqlc.narg(description), @secret, @enabled)
+SELECT @id, @caller, @url, @events::text[], sqlc.narg(description), @secret, @enabled
+WHERE (SELECT count(*) FROM webhooks WHERE owner_id = @caller) < @max_webhooks::bigint
 RETURNING *;
 
 -- name: WebhookGet :one

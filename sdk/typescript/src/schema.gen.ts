@@ -551,6 +551,12 @@ export interface paths {
          *     unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
          *     checked again, resolved, at every delivery.
          *
+         *     A user may have 20 webhooks: a create beyond that is `409`
+         *     `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+         *     delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+         *     everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+         *     before the limit keeps them.
+         *
          *     With an `Idempotency-Key`, a retry of the same request answers the first answer again,
          *     secret included, so a client that lost the answer still learns the secret. The replay
          *     is the first answer as it was, whatever happened since, as for bots: after a rotation
@@ -1615,23 +1621,6 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A request with this `Idempotency-Key` is still being processed; retry in a moment. */
-        IdempotencyKeyInUse: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/problems/idempotency-key-in-use",
-                 *       "title": "Conflict",
-                 *       "status": 409,
-                 *       "detail": "a request with this Idempotency-Key is still being processed; retry in a moment"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
         /** @description The bot's current ETag matches `If-None-Match`; the copy the client holds is current. */
         NotModified: {
             headers: {
@@ -1725,6 +1714,20 @@ export interface components {
                  *       "detail": "no delivery with this id for this webhook"
                  *     }
                  */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The caller has 20 webhooks already, the most a user may have
+         *     (`/problems/too-many-webhooks`): delete one to make room. Or a request with this
+         *     `Idempotency-Key` is still being processed (`/problems/idempotency-key-in-use`); retry
+         *     in a moment. Nothing was registered.
+         */
+        WebhookCreateConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -3112,7 +3115,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["IdempotencyKeyInUse"];
+            409: components["responses"]["WebhookCreateConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
