@@ -258,9 +258,11 @@ type event struct {
 	Data      json.RawMessage
 }
 
-// eventJSON is the body of a delivery of e: the event as GET /api/v1/bots/{bot_id}/events
-// shows it, encoded from the same generated type (api.BotEvent) and, as the API writes every
-// answer, without HTML escaping.
+// eventJSON is the body of a delivery of e: the event byte for byte as
+// GET /api/v1/bots/{bot_id}/events shows it. It is encoded from the same generated type
+// (api.BotEvent), as the API encodes it (with encoding/json's HTML escaping, which also
+// escapes U+2028 and U+2029), and then, as the API's writer does on the way out
+// (httpapi.jsonWriter), with \u003c, \u003e and \u0026 written as <, > and &.
 func eventJSON(e event) ([]byte, error) {
 	out := api.BotEvent{Id: e.ID, BotId: e.BotID, Type: api.BotEventType(e.Type), Actor: e.Actor,
 		CreatedAt: e.CreatedAt, Data: e.Data}
@@ -268,13 +270,33 @@ func eventJSON(e event) ([]byte, error) {
 	if e.RequestID != nil {
 		out.RequestId.Set(*e.RequestID)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
+	escaped, err := json.Marshal(out)
+	if err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return unescapeHTML(escaped), nil
+}
+
+// htmlEscapes are the escapes of encoding/json's HTML escaping that the API undoes.
+var htmlEscapes = map[string]byte{`\u003c`: '<', `\u003e`: '>', `\u0026`: '&'}
+
+// unescapeHTML is src, a JSON document, with the escapes of htmlEscapes written as their
+// characters. Only escapes are rewritten: an escaped backslash followed by u003c stays.
+func unescapeHTML(src []byte) []byte {
+	dst := make([]byte, 0, len(src))
+	for i := 0; i < len(src); {
+		j := bytes.IndexByte(src[i:], '\\')
+		if j < 0 || i+j+1 == len(src) {
+			return append(dst, src[i:]...)
+		}
+		dst, i = append(dst, src[i:i+j]...), i+j
+		if c, ok := htmlEscapes[string(src[i:min(i+6, len(src))])]; ok {
+			dst, i = append(dst, c), i+6
+			continue
+		}
+		dst, i = append(dst, src[i], src[i+1]), i+2
+	}
+	return dst
 }
 
 // messageID is the webhook-id of the deliveries of an event: the same for every attempt and
