@@ -10913,10 +10913,11 @@ var swaggerSpec = []string{
 	"n3JYuTuVpG2Fei1wRAaOx1iOliw37ah6szVktOHTWcL23sj8g+84SZtKNht2CWowumK5l1z2o2pYVvTc",
 	"P3SP//jzyePO6Y8ng6P7EbsQS1c0Vd3ZyUSqMpGxGS8NPeZrxtDDmSwmWqTvkwiagHysFuVT9+PaPD51",
 	"P45UtvyUtGsxs1zHkjx66yTMahQMqyYVtoorlDbY5G2epkIAMC22nxp8+JAgQE8uWb/nFq7LTuQSnYii",
-	"0ILtuVAdVgthLV2WlyI1EdWdq7mJmFRBZ882jBfNZFox8QF5es4LAJpQ4zH4RZ2NHdFiVUfFz33M88KO",
-	"K3CRWxlrjetLgVWCgFeL2FB2IwNrXI0JYhd6g+LpC55WcwMMAGB3h4S+C+hNo+Vaa1BoDbDipK65BsAH",
-	"jq7qWNrZYXJe6Nodrngr1vIBmbZPYAMYaqef+b6VsYRargiYlPNUB7O1346oWKFKUsTtxN5+SzVnlW8Z",
-	"PDw1zubV/Wb2eyV+R/UmAkBYf4/TGyluQoLaKtgjoY8Bm0tdCMmkEJnIgjeSAP/07tP/HwAA//8=",
+	"0ILtuVAdVgthLV2WlyI1EdWdq7mJmFRBZ882jBfNZFox8QF5es4LAJpQ4zH4RZ2NHVW9GWnPvEqwtPbk",
+	"McvHLDexHPO8gDbyUd2/Dr932UngSLeS2JrglwJrCQHVFhGk7HYHNrsaExAvdBDFMxo8reYG2ASA8w4J",
+	"oxcwnkbLtQai0EBgxZVdcyCApxwd2rG0a4ApfKEDeLji01jLGmTaPoFtYqjpfuZXMJZQ8RUBK3P+7GC2",
+	"9tsRlTRUqYy46dgBcKnmrPJAgx+oxv+8UdDMpK9E+ajeRDAJ6+9x2iVFV0icWzV8JPQxIHipCyGZFCIT",
+	"WfBGEvOf3n36/wMAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

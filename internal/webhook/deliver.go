@@ -83,7 +83,7 @@ func NewWorker(pool *pgxpool.Pool, cfg Config, logger *slog.Logger) *Worker {
 
 // Work sends one delivery and records the attempt. A delivery whose webhook or bot is gone,
 // or that is no longer pending, is dropped; a failed attempt is retried (an error to River)
-// until RetryFor has passed since the delivery was queued, then the delivery is failed. An
+// at NextRetry; one made once RetryFor has passed since the delivery was queued fails it. An
 // attempt that the process cut off itself (ctx cancelled: a stop that ran out of time) is no
 // failure of the endpoint: it is made again later and not recorded as an attempt.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
@@ -132,14 +132,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		return err
 	}
 	rec.LastError = &failure
-	next := time.Now().Add(w.backoff(job.ID, job.Attempt))
-	if job.Attempt >= job.MaxAttempts || next.After(d.QueuedAt.Add(w.cfg.RetryFor)) {
+	if job.Attempt >= job.MaxAttempts || !time.Now().Before(d.QueuedAt.Add(w.cfg.RetryFor)) {
 		rec.State = db.WebhookDeliveryStateFailed
 		if _, err := w.record(ctx, job.Args.DeliveryID, rec); err != nil {
 			return err
 		}
 		return river.JobCancel(fmt.Errorf("delivery failed after %d attempts: %s", job.Attempt, failure))
 	}
+	next := w.NextRetry(job)
 	rec.State = db.WebhookDeliveryStatePending
 	rec.NextAttemptAt = &next
 	enabled, err := w.record(ctx, job.Args.DeliveryID, rec)
@@ -228,9 +228,17 @@ func (w *Worker) send(ctx context.Context, url string, secrets [][]byte, id stri
 	return res.StatusCode, fmt.Sprintf("the endpoint answered %d: %s", res.StatusCode, answer)
 }
 
-// NextRetry implements river.Worker: the wait Work recorded as the delivery's next attempt.
+// NextRetry implements river.Worker: the delivery's next attempt, as Work records it. It is
+// the backoff's, but never later than RetryFor after the delivery was queued, so that the
+// last attempt is made when RetryFor ends (an attempt then that fails is the last). The job
+// was inserted in the transaction that queued the delivery, so its CreatedAt is the
+// delivery's created_at.
 func (w *Worker) NextRetry(job *river.Job[Args]) time.Time {
-	return time.Now().Add(w.backoff(job.ID, job.Attempt))
+	next := time.Now().Add(w.backoff(job.ID, job.Attempt))
+	if deadline := job.CreatedAt.Add(w.cfg.RetryFor); next.After(deadline) {
+		return deadline
+	}
+	return next
 }
 
 // Timeout implements river.Worker: one attempt, and the reads and writes around it.
