@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/internal/webhook"
 )
 
 // holdingReceiver is a webhook endpoint that answers its n-th request (from 0) with
@@ -52,6 +54,30 @@ func (r *holdingReceiver) requests() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.arrived
+}
+
+// retryWaiting starts a server that sends deliveries with cfg, and a user whose webhook for
+// bot.created sends them to an endpoint that fails the first attempt with 503; it creates a
+// bot and returns once its delivery's first attempt is recorded and its retry scheduled.
+func retryWaiting(t *testing.T, cfg webhook.Config) (*env, user, registered) {
+	t.Helper()
+	e := setupWith(t, envConfig{webhooks: &cfg})
+	u := newUser(t)
+	rcv := newReceiver(t, http.StatusServiceUnavailable)
+	hook := e.register(u, rcv.url, "bot.created")
+	e.createBot(u, map[string]any{"name": "Waits for its retry"})
+	waitUntil(t, "the first attempt's retry is scheduled", func() bool {
+		return e.count(`SELECT 1 FROM river_job WHERE kind = 'webhook_delivery' AND state = 'retryable'`) == 1
+	})
+	return e, u, hook
+}
+
+// latency is the last_latency_ms of the webhook's one delivery.
+func (e *env) latency(hook registered) *int32 {
+	e.t.Helper()
+	var ms *int32
+	require.NoError(e.t, e.pool.QueryRow(context.Background(), `SELECT last_latency_ms FROM webhook_deliveries WHERE webhook_id = $1`, hook.Id).Scan(&ms))
+	return ms
 }
 
 // Deliveries on their way when a failure disables their webhook are recorded as what
@@ -106,14 +132,8 @@ func TestWebhookDisabledByItsOwnerEndsItsPendingDeliveries(t *testing.T) {
 	t.Parallel()
 	cfg := testWebhooks
 	cfg.RetryBackoff = time.Hour // the retry waits: the delivery is pending when disabled
-	e := setupWith(t, envConfig{webhooks: &cfg})
-	u := newUser(t)
-	rcv := newReceiver(t, http.StatusServiceUnavailable)
-	hook := e.register(u, rcv.url, "bot.created")
-	e.createBot(u, map[string]any{"name": "Waits for its retry"})
-	waitUntil(t, "the first attempt fails", func() bool { d := e.deliveries(hook.Id); return len(d) == 1 && d[0].Attempts == 1 })
-	var latency *int32
-	require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT last_latency_ms FROM webhook_deliveries WHERE webhook_id = $1`, hook.Id).Scan(&latency))
+	e, u, hook := retryWaiting(t, cfg)
+	latency := e.latency(hook)
 	require.NotNil(t, latency)
 
 	res := e.put(u, webhookPath(hook.Id), map[string]any{"enabled": false}, nil)
@@ -123,9 +143,7 @@ func TestWebhookDisabledByItsOwnerEndsItsPendingDeliveries(t *testing.T) {
 	require.Equal(t, 1, d.Attempts)
 	require.Equal(t, http.StatusServiceUnavailable, *d.LastStatus)
 	require.Equal(t, "the webhook was disabled by its owner", *d.LastError)
-	var kept *int32
-	require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT last_latency_ms FROM webhook_deliveries WHERE webhook_id = $1`, hook.Id).Scan(&kept))
-	require.Equal(t, latency, kept)
+	require.Equal(t, latency, e.latency(hook))
 
 	res = e.put(u, webhookPath(hook.Id), map[string]any{"enabled": true}, nil)
 	require.Equal(t, http.StatusOK, res.code, string(res.body))
@@ -138,16 +156,7 @@ func TestWebhookDeliveryNotSentIsNoAttempt(t *testing.T) {
 	t.Parallel()
 	cfg := testWebhooks
 	cfg.RetryBackoff = time.Hour
-	e := setupWith(t, envConfig{webhooks: &cfg})
-	u := newUser(t)
-	rcv := newReceiver(t, http.StatusServiceUnavailable)
-	hook := e.register(u, rcv.url, "bot.created")
-	e.createBot(u, map[string]any{"name": "Not sent"})
-	waitUntil(t, "the first attempt fails", func() bool { d := e.deliveries(hook.Id); return len(d) == 1 && d[0].Attempts == 1 })
-
-	waitUntil(t, "its retry is scheduled", func() bool {
-		return e.count(`SELECT 1 FROM river_job WHERE kind = 'webhook_delivery' AND state = 'retryable'`) == 1
-	})
+	e, _, hook := retryWaiting(t, cfg)
 
 	ctx := context.Background()
 	_, err := e.pool.Exec(ctx, `UPDATE webhooks SET enabled = false WHERE id = $1`, hook.Id)

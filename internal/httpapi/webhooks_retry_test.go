@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"net/http"
 	"testing"
 	"time"
 
@@ -16,14 +15,7 @@ func TestWebhookLastRetryIsAtTheDeadline(t *testing.T) {
 	cfg := testWebhooks
 	cfg.RetryFor = time.Minute
 	cfg.RetryBackoff = time.Hour
-	e := setupWith(t, envConfig{webhooks: &cfg})
-	u := newUser(t)
-	rcv := newReceiver(t, http.StatusServiceUnavailable)
-	hook := e.register(u, rcv.url, "bot.created")
-	e.createBot(u, map[string]any{"name": "Retried at the deadline"})
-	waitUntil(t, "the first attempt's retry is scheduled", func() bool {
-		return e.count(`SELECT 1 FROM river_job WHERE kind = 'webhook_delivery' AND state = 'retryable'`) == 1
-	})
+	e, _, hook := retryWaiting(t, cfg)
 
 	var state string
 	var queued, next, scheduled time.Time
