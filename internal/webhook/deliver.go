@@ -146,7 +146,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if err != nil {
 		return err
 	}
-	if !enabled { // this attempt disabled the webhook, and failed its pending deliveries
+	if !enabled { // disabled, by this attempt or while it was on its way; record ended the delivery
 		return river.JobCancel(fmt.Errorf("webhook disabled after this attempt: %s", failure))
 	}
 	return errors.New(failure)
