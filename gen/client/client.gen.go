@@ -920,9 +920,9 @@ type Webhook struct {
 	Events WebhookEvents `json:"events"`
 
 	// FailingSince Since when every attempt to reach the endpoint has failed; `null` while the last
-	// attempt succeeded (or none was made). Once it is older than the server's
-	// `WEBHOOK_DISABLE_AFTER` (3 days unless configured), the next failed attempt
-	// disables the webhook.
+	// attempt succeeded (or none was made since the webhook was enabled or given a
+	// different `url`). Once it is older than the server's `WEBHOOK_DISABLE_AFTER`
+	// (3 days unless configured), the next failed attempt disables the webhook.
 	//
 	//
 	// Example: 2026-11-27T09:14:03Z
@@ -930,9 +930,9 @@ type Webhook struct {
 	Id           openapi_types.UUID           `json:"id"`
 	UpdatedAt    time.Time                    `json:"updated_at"`
 
-	// Url Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
-	// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
-	// unspecified).
+	// Url Where the events are sent: an absolute `https` URL whose port, when it has one, is
+	// from 1 to 65535, and whose host, when it is an IP address, is a public one (not
+	// loopback, private, link-local, unique-local, reserved, multicast or unspecified).
 	//
 	//
 	// Example: https://hooks.example.com/chatsphere
@@ -954,9 +954,9 @@ type WebhookCreate struct {
 	// Example: ["bot.status_changed","version.created"]
 	Events WebhookEvents `json:"events"`
 
-	// Url Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
-	// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
-	// unspecified).
+	// Url Where the events are sent: an absolute `https` URL whose port, when it has one, is
+	// from 1 to 65535, and whose host, when it is an IP address, is a public one (not
+	// loopback, private, link-local, unique-local, reserved, multicast or unspecified).
 	//
 	//
 	// Example: https://hooks.example.com/chatsphere
@@ -993,9 +993,9 @@ type WebhookCreated struct {
 	Events WebhookEvents `json:"events"`
 
 	// FailingSince Since when every attempt to reach the endpoint has failed; `null` while the last
-	// attempt succeeded (or none was made). Once it is older than the server's
-	// `WEBHOOK_DISABLE_AFTER` (3 days unless configured), the next failed attempt
-	// disables the webhook.
+	// attempt succeeded (or none was made since the webhook was enabled or given a
+	// different `url`). Once it is older than the server's `WEBHOOK_DISABLE_AFTER`
+	// (3 days unless configured), the next failed attempt disables the webhook.
 	//
 	//
 	// Example: 2026-11-27T09:14:03Z
@@ -1010,9 +1010,9 @@ type WebhookCreated struct {
 	Secret    string    `json:"secret"`
 	UpdatedAt time.Time `json:"updated_at"`
 
-	// Url Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
-	// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
-	// unspecified).
+	// Url Where the events are sent: an absolute `https` URL whose port, when it has one, is
+	// from 1 to 65535, and whose host, when it is an IP address, is a public one (not
+	// loopback, private, link-local, unique-local, reserved, multicast or unspecified).
 	//
 	//
 	// Example: https://hooks.example.com/chatsphere
@@ -1058,7 +1058,10 @@ type WebhookDelivery struct {
 	NextAttemptAt nullable.Nullable[time.Time] `json:"next_attempt_at"`
 
 	// State `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`);
-	// also `failed` when its webhook was disabled first (`last_error` says so).
+	// also `failed` when its webhook was disabled first (`last_error` says so, while
+	// `attempts`, `last_status` and `latency_ms` stay those of the last attempt made).
+	// An attempt on its way when the webhook is disabled is still recorded: a `2xx`
+	// makes the delivery `delivered`.
 	State WebhookDeliveryState `json:"state"`
 
 	// UpdatedAt When its last attempt was recorded.
@@ -1066,7 +1069,10 @@ type WebhookDelivery struct {
 }
 
 // WebhookDeliveryState `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`);
-// also `failed` when its webhook was disabled first (`last_error` says so).
+// also `failed` when its webhook was disabled first (`last_error` says so, while
+// `attempts`, `last_status` and `latency_ms` stay those of the last attempt made).
+// An attempt on its way when the webhook is disabled is still recorded: a `2xx`
+// makes the delivery `delivered`.
 type WebhookDeliveryState string
 
 // WebhookDeliveryList One page of a webhook's deliveries, newest first.
@@ -1107,9 +1113,9 @@ type WebhookList struct {
 	Total int64 `json:"total"`
 }
 
-// WebhookURL Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
-// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
-// unspecified).
+// WebhookURL Where the events are sent: an absolute `https` URL whose port, when it has one, is
+// from 1 to 65535, and whose host, when it is an IP address, is a public one (not
+// loopback, private, link-local, unique-local, reserved, multicast or unspecified).
 //
 // Example: https://hooks.example.com/chatsphere
 type WebhookURL = string
@@ -1121,7 +1127,9 @@ type WebhookUpdate struct {
 	// Example: Pages the on-call engineer when a bot goes to error.
 	Description nullable.Nullable[WebhookDescription] `json:"description,omitempty"`
 
-	// Enabled Whether events are sent; `false` queues none.
+	// Enabled Whether events are sent; `false` queues none, and ends the webhook's pending
+	// deliveries as `failed` at once (a delivery already on its way is recorded as it
+	// ends). Enabling it again does not resume them; redeliver those you still want.
 	Enabled *bool `json:"enabled,omitempty"`
 
 	// Events The event types to send, or `["*"]` for every type, present and future.
@@ -1129,9 +1137,9 @@ type WebhookUpdate struct {
 	// Example: ["bot.status_changed","version.created"]
 	Events *WebhookEvents `json:"events,omitempty"`
 
-	// Url Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
-	// is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
-	// unspecified).
+	// Url Where the events are sent: an absolute `https` URL whose port, when it has one, is
+	// from 1 to 65535, and whose host, when it is an IP address, is a public one (not
+	// loopback, private, link-local, unique-local, reserved, multicast or unspecified).
 	//
 	//
 	// Example: https://hooks.example.com/chatsphere
@@ -1192,9 +1200,6 @@ type DeliveryNotFound = Problem
 // Forbidden An RFC 9457 problem detail.
 type Forbidden = Problem
 
-// IdempotencyKeyInUse An RFC 9457 problem detail.
-type IdempotencyKeyInUse = Problem
-
 // InternalError An RFC 9457 problem detail.
 type InternalError = Problem
 
@@ -1230,6 +1235,9 @@ type UnsupportedMediaType = Problem
 
 // VersionNotReady An RFC 9457 problem detail.
 type VersionNotReady = Problem
+
+// WebhookCreateConflict An RFC 9457 problem detail.
+type WebhookCreateConflict = Problem
 
 // WebhookNotFound An RFC 9457 problem detail.
 type WebhookNotFound = Problem
@@ -1993,6 +2001,12 @@ type ClientInterface interface {
 	// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 	// checked again, resolved, at every delivery.
 	//
+	// A user may have 20 webhooks: a create beyond that is `409`
+	// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+	// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+	// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+	// before the limit keeps them.
+	//
 	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 	// secret included, so a client that lost the answer still learns the secret. The replay
 	// is the first answer as it was, whatever happened since, as for bots: after a rotation
@@ -2012,6 +2026,12 @@ type ClientInterface interface {
 	// one: not loopback, private, link-local, unique-local, reserved, multicast or
 	// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 	// checked again, resolved, at every delivery.
+	//
+	// A user may have 20 webhooks: a create beyond that is `409`
+	// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+	// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+	// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+	// before the limit keeps them.
 	//
 	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 	// secret included, so a client that lost the answer still learns the secret. The replay
@@ -2773,6 +2793,12 @@ func (c *Client) ListWebhooks(ctx context.Context, params *ListWebhooksParams, r
 // unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 // checked again, resolved, at every delivery.
 //
+// A user may have 20 webhooks: a create beyond that is `409`
+// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+// before the limit keeps them.
+//
 // With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 // secret included, so a client that lost the answer still learns the secret. The replay
 // is the first answer as it was, whatever happened since, as for bots: after a rotation
@@ -2802,6 +2828,12 @@ func (c *Client) CreateWebhookWithBody(ctx context.Context, params *CreateWebhoo
 // one: not loopback, private, link-local, unique-local, reserved, multicast or
 // unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 // checked again, resolved, at every delivery.
+//
+// A user may have 20 webhooks: a create beyond that is `409`
+// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+// before the limit keeps them.
 //
 // With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 // secret included, so a client that lost the answer still learns the secret. The replay
@@ -5420,6 +5452,12 @@ type ClientWithResponsesInterface interface {
 	// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 	// checked again, resolved, at every delivery.
 	//
+	// A user may have 20 webhooks: a create beyond that is `409`
+	// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+	// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+	// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+	// before the limit keeps them.
+	//
 	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 	// secret included, so a client that lost the answer still learns the secret. The replay
 	// is the first answer as it was, whatever happened since, as for bots: after a rotation
@@ -5439,6 +5477,12 @@ type ClientWithResponsesInterface interface {
 	// one: not loopback, private, link-local, unique-local, reserved, multicast or
 	// unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 	// checked again, resolved, at every delivery.
+	//
+	// A user may have 20 webhooks: a create beyond that is `409`
+	// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+	// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+	// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+	// before the limit keeps them.
 	//
 	// With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 	// secret included, so a client that lost the answer still learns the secret. The replay
@@ -8997,7 +9041,7 @@ type CreateWebhookResponse struct {
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
-	ApplicationproblemJSON409 *IdempotencyKeyInUse
+	ApplicationproblemJSON409 *WebhookCreateConflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -9038,7 +9082,7 @@ func (r CreateWebhookResponse) GetApplicationproblemJSON401() *Unauthorized {
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
-func (r CreateWebhookResponse) GetApplicationproblemJSON409() *IdempotencyKeyInUse {
+func (r CreateWebhookResponse) GetApplicationproblemJSON409() *WebhookCreateConflict {
 	return r.ApplicationproblemJSON409
 }
 
@@ -10848,6 +10892,12 @@ func (c *ClientWithResponses) ListWebhooksWithResponse(ctx context.Context, para
 // unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 // checked again, resolved, at every delivery.
 //
+// A user may have 20 webhooks: a create beyond that is `409`
+// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+// before the limit keeps them.
+//
 // With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 // secret included, so a client that lost the answer still learns the secret. The replay
 // is the first answer as it was, whatever happened since, as for bots: after a rotation
@@ -10873,6 +10923,12 @@ func (c *ClientWithResponses) CreateWebhookWithBodyWithResponse(ctx context.Cont
 // one: not loopback, private, link-local, unique-local, reserved, multicast or
 // unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
 // checked again, resolved, at every delivery.
+//
+// A user may have 20 webhooks: a create beyond that is `409`
+// `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+// delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+// everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+// before the limit keeps them.
 //
 // With an `Idempotency-Key`, a retry of the same request answers the first answer again,
 // secret included, so a client that lost the answer still learns the secret. The replay
@@ -14755,7 +14811,7 @@ func ParseCreateWebhookResponse(rsp *http.Response) (*CreateWebhookResponse, err
 		response.ApplicationproblemJSON401 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
-		var dest IdempotencyKeyInUse
+		var dest WebhookCreateConflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -26,7 +26,8 @@ func (q *Queries) WebhookCount(ctx context.Context, db DBTX, caller uuid.UUID) (
 const webhookCreate = `-- name: WebhookCreate :one
 
 INSERT INTO webhooks (id, owner_id, url, events, description, secret, enabled)
-VALUES ($1, $2, $3, $4::text[], $5, $6, $7)
+SELECT $1, $2, $3, $4::text[], $5, $6, $7
+WHERE (SELECT count(*) FROM webhooks WHERE owner_id = $2) < $8::bigint
 RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at, failing_since, disabled_at, disabled_reason
 `
 
@@ -38,10 +39,14 @@ type WebhookCreateParams struct {
 	Description *string
 	Secret      []byte
 	Enabled     bool
+	MaxWebhooks int64
 }
 
 // A webhook is its owner's alone: every query of the API is scoped to the caller, and another
 // user's webhook gives no row, as one that does not exist.
+// Registers a webhook while the caller has fewer than max_webhooks; no row otherwise. Run it
+// after UserLock, in the same transaction: the lock serialises the caller's creates, and this
+// statement's snapshot, taken after the lock, counts every webhook they committed.
 func (q *Queries) WebhookCreate(ctx context.Context, db DBTX, arg WebhookCreateParams) (Webhook, error) {
 	row := db.QueryRow(ctx, webhookCreate,
 		arg.ID,
@@ -51,6 +56,7 @@ func (q *Queries) WebhookCreate(ctx context.Context, db DBTX, arg WebhookCreateP
 		arg.Description,
 		arg.Secret,
 		arg.Enabled,
+		arg.MaxWebhooks,
 	)
 	var i Webhook
 	err := row.Scan(
@@ -122,14 +128,20 @@ func (q *Queries) WebhookDeliveryCount(ctx context.Context, db DBTX, arg Webhook
 const webhookDeliveryFailDisabled = `-- name: WebhookDeliveryFailDisabled :exec
 UPDATE webhook_deliveries d SET
     state = 'failed', next_attempt_at = NULL, updated_at = now(),
-    last_error = 'the webhook was ' || w.disabled_reason
+    last_error = 'the webhook was ' || COALESCE(w.disabled_reason, 'disabled by its owner')
 FROM webhooks w
-WHERE w.id = $1 AND d.webhook_id = w.id AND d.state = 'pending' AND NOT w.enabled
-  AND w.disabled_reason IS NOT NULL
+WHERE w.id = $1 AND d.webhook_id = w.id AND NOT w.enabled
+  AND d.id IN (SELECT p.id FROM webhook_deliveries p
+               WHERE p.webhook_id = $1 AND p.state = 'pending'
+               FOR UPDATE SKIP LOCKED)
 `
 
-// Ends as failed the pending deliveries of a webhook that was disabled automatically, with
-// the reason; their jobs then find nothing to send.
+// Ends as failed the pending deliveries of a disabled webhook, saying who disabled it and
+// why; their jobs then find nothing to send, and enabling the webhook again does not resume
+// them. Attempts, last_status and last_latency_ms stay those of the last attempt made. A
+// delivery whose attempt is being recorded (its row locked) is skipped, not waited for: that
+// record ends it itself once it sees the webhook disabled, and waiting could deadlock with it,
+// since a record locks its delivery before the webhook.
 func (q *Queries) WebhookDeliveryFailDisabled(ctx context.Context, db DBTX, webhookID uuid.UUID) error {
 	_, err := db.Exec(ctx, webhookDeliveryFailDisabled, webhookID)
 	return err
@@ -137,7 +149,7 @@ func (q *Queries) WebhookDeliveryFailDisabled(ctx context.Context, db DBTX, webh
 
 const webhookDeliveryForSending = `-- name: WebhookDeliveryForSending :one
 
-SELECT d.state, d.created_at AS queued_at, w.url, w.secret, w.enabled,
+SELECT d.state, d.attempts, d.created_at AS queued_at, w.url, w.secret, w.enabled,
        -- The key a rotation replaced signs too, for 24 hours after it.
        (CASE WHEN w.rotated_at > now() - interval '24 hours' THEN w.previous_secret END)::bytea AS previous_secret,
        e.id AS event_id, e.bot_id, e.type, e.actor, e.request_id, e.created_at, e.data
@@ -149,6 +161,7 @@ WHERE d.id = $1
 
 type WebhookDeliveryForSendingRow struct {
 	State          WebhookDeliveryState
+	Attempts       int32
 	QueuedAt       time.Time
 	Url            string
 	Secret         []byte
@@ -170,6 +183,7 @@ func (q *Queries) WebhookDeliveryForSending(ctx context.Context, db DBTX, id int
 	var i WebhookDeliveryForSendingRow
 	err := row.Scan(
 		&i.State,
+		&i.Attempts,
 		&i.QueuedAt,
 		&i.Url,
 		&i.Secret,
@@ -310,34 +324,66 @@ func (q *Queries) WebhookDeliveryList(ctx context.Context, db DBTX, arg WebhookD
 	return items, nil
 }
 
+const webhookDeliveryNotSent = `-- name: WebhookDeliveryNotSent :exec
+UPDATE webhook_deliveries SET
+    state           = $1,
+    last_error      = COALESCE($2, last_error),
+    next_attempt_at = $3,
+    updated_at      = now()
+WHERE id = $4 AND state = 'pending'
+`
+
+type WebhookDeliveryNotSentParams struct {
+	State         WebhookDeliveryState
+	LastError     *string
+	NextAttemptAt *time.Time
+	ID            int64
+}
+
+// Records that a pending delivery was not sent this time, which is no attempt: its state,
+// next attempt and, when given, last_error change; attempts, last_status and
+// last_latency_ms stay those of the last attempt made, and the webhook's run of failures is
+// left as it was.
+func (q *Queries) WebhookDeliveryNotSent(ctx context.Context, db DBTX, arg WebhookDeliveryNotSentParams) error {
+	_, err := db.Exec(ctx, webhookDeliveryNotSent,
+		arg.State,
+		arg.LastError,
+		arg.NextAttemptAt,
+		arg.ID,
+	)
+	return err
+}
+
 const webhookDeliveryRecord = `-- name: WebhookDeliveryRecord :one
 WITH delivery AS (
     UPDATE webhook_deliveries wd SET
-        state           = $1,
+        state           = CASE WHEN wd.state = 'pending' OR $1::webhook_delivery_state = 'delivered'
+                               THEN $1::webhook_delivery_state ELSE wd.state END,
         attempts        = wd.attempts + 1,
         last_status     = $2,
-        last_error      = $3,
+        last_error      = CASE WHEN wd.state = 'pending' OR $1::webhook_delivery_state = 'delivered'
+                               THEN $3::text ELSE wd.last_error END,
         last_latency_ms = $4,
-        next_attempt_at = $5,
+        next_attempt_at = CASE WHEN wd.state = 'pending' THEN $5::timestamptz END,
         updated_at      = now()
-    WHERE wd.id = $6 AND wd.state = 'pending'
+    WHERE wd.id = $6 AND wd.attempts = $7 AND wd.state IN ('pending', 'failed')
     RETURNING wd.webhook_id
 ), streak AS (
-    SELECT w.id,
-           CASE $7::boolean
+    SELECT w.id, w.enabled,
+           CASE $8::boolean
                WHEN true THEN NULL
                WHEN false THEN COALESCE(w.failing_since, now())
                ELSE w.failing_since
            END AS failing_since,
-           (w.enabled AND NOT $7::boolean AND $8::double precision > 0
-               AND w.failing_since <= now() - make_interval(secs => $8::double precision)) IS TRUE AS disable
+           (w.enabled AND NOT $8::boolean AND $9::double precision > 0
+               AND w.failing_since <= now() - make_interval(secs => $9::double precision)) IS TRUE AS disable
     FROM webhooks w JOIN delivery ON w.id = delivery.webhook_id
     -- Only an attempt that may change the webhook goes on: a failure, or a success that ends
     -- a run of failures. A success on a healthy webhook, nearly every attempt, neither locks
     -- nor writes the webhook's row, which concurrent deliveries to it would otherwise queue on.
     -- (Such a success racing with the first failure of a run leaves the run to the next
     -- success to end.)
-    WHERE (NOT $7::boolean OR w.failing_since IS NOT NULL) IS TRUE
+    WHERE (NOT $8::boolean OR w.failing_since IS NOT NULL) IS TRUE
     -- The webhook as it is now, after any write this one waited for (another attempt's
     -- record, an owner enabling it), rather than as the statement began.
     FOR UPDATE OF w
@@ -356,9 +402,10 @@ WITH delivery AS (
     WHERE w.id = s.id AND (s.disable OR s.failing_since IS DISTINCT FROM w.failing_since)
     RETURNING w.id, w.enabled
 )
-SELECT w.id AS webhook_id, COALESCE(c.enabled, w.enabled)::boolean AS enabled
+SELECT w.id AS webhook_id, COALESCE(c.enabled, s.enabled, w.enabled)::boolean AS enabled
 FROM delivery d
 JOIN webhooks w ON w.id = d.webhook_id
+LEFT JOIN streak s ON s.id = w.id
 LEFT JOIN changed c ON c.id = w.id
 `
 
@@ -369,6 +416,7 @@ type WebhookDeliveryRecordParams struct {
 	LatencyMs           *int32
 	NextAttemptAt       *time.Time
 	ID                  int64
+	Attempts            int32
 	EndpointOk          *bool
 	DisableAfterSeconds float64
 }
@@ -383,7 +431,12 @@ type WebhookDeliveryRecordRow struct {
 // it, null (no attempt was made) leaves it. A failed attempt whose run began longer ago than
 // disable_after_seconds (0: never) disables the webhook, naming since when it fails and the
 // last error. It answers whether the webhook is enabled after it; no row when the delivery
-// was no longer pending.
+// has changed since the attempt began (attempts is the count read then).
+// A delivery that a disable ended (WebhookDeliveryFailDisabled) while this attempt was on its
+// way still gets the attempt: delivered if the endpoint answered 2xx; otherwise it stays
+// failed, with the disable as its last_error, and counts the attempt.
+// enabled is the webhook's after this record: as changed left it, else as the lock of streak
+// read it (a disable this record waited for counts), else as the statement began.
 func (q *Queries) WebhookDeliveryRecord(ctx context.Context, db DBTX, arg WebhookDeliveryRecordParams) (WebhookDeliveryRecordRow, error) {
 	row := db.QueryRow(ctx, webhookDeliveryRecord,
 		arg.State,
@@ -392,6 +445,7 @@ func (q *Queries) WebhookDeliveryRecord(ctx context.Context, db DBTX, arg Webhoo
 		arg.LatencyMs,
 		arg.NextAttemptAt,
 		arg.ID,
+		arg.Attempts,
 		arg.EndpointOk,
 		arg.DisableAfterSeconds,
 	)
@@ -624,8 +678,10 @@ UPDATE webhooks SET
     events      = COALESCE($2::text[], events),
     description = CASE WHEN $3::boolean THEN $4 ELSE description END,
     enabled     = COALESCE($5, enabled),
-    -- Enabling a disabled webhook starts afresh: no reason, no run of failures.
-    failing_since   = CASE WHEN $5 AND NOT enabled THEN NULL ELSE failing_since END,
+    -- Enabling a disabled webhook starts afresh: no reason, no run of failures. A new URL
+    -- is a new endpoint: the old one's run of failures is not its.
+    failing_since   = CASE WHEN ($5 AND NOT enabled) OR $1 <> url THEN NULL
+                           ELSE failing_since END,
     disabled_at     = CASE WHEN $5 THEN NULL ELSE disabled_at END,
     disabled_reason = CASE WHEN $5 THEN NULL ELSE disabled_reason END,
     version     = version + 1,

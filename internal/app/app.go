@@ -233,8 +233,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		defer stopProfiler()
 	}
-	if err := rt.jobs.Start(ctx, rt.svc); err != nil {
-		return fmt.Errorf("start training workers: %w", err)
+	if err := rt.startJobs(ctx); err != nil {
+		return err
 	}
 	logger.Info("listening", slog.String("addr", ln.Addr().String()), slog.Int("training_workers", cfg.Training.Workers),
 		slog.Int("webhook_workers", cfg.Webhooks.Workers))
@@ -249,10 +249,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shut down: %w", err)
+	shutErr := srv.Shutdown(shutdownCtx)
+	stopErr := rt.stop(shutdownCtx) // the jobs stop even when requests outlived the timeout
+	if shutErr != nil {
+		return fmt.Errorf("shut down: %w", shutErr)
 	}
-	return rt.stop(shutdownCtx)
+	return stopErr
 }
 
 // verifier checks bearer tokens with the secret and the token rules of cfg.
@@ -301,8 +303,8 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 	}
 	defer rt.close()
 	logger := rt.logger
-	if err := rt.jobs.Start(ctx, rt.svc); err != nil {
-		return fmt.Errorf("start training workers: %w", err)
+	if err := rt.startJobs(ctx); err != nil {
+		return err
 	}
 	logger.Info("working", slog.Int("training_workers", cfg.Training.Workers))
 	<-ctx.Done()
@@ -321,6 +323,9 @@ type services struct {
 	reads     *pgxpool.Pool // nil: DATABASE_READ_URL is unset
 	jobs      *training.Client
 	svc       *bots.Service
+	// cancelJobs cancels the context the job client was started with: River's hard stop,
+	// which cancels the jobs still running. Nil until startJobs.
+	cancelJobs context.CancelFunc
 }
 
 // start makes the logger on stdout, starts tracing if the OTEL_* variables of getenv ask for
@@ -363,17 +368,49 @@ func start(ctx context.Context, cfg config.Config, getenv func(string) string, s
 	return rt, nil
 }
 
-// stop waits, until ctx ends, for the training workers to finish their jobs.
-func (rt services) stop(ctx context.Context) error {
-	if err := rt.jobs.Stop(ctx); err != nil {
+// hardStopWait is how long a stop that ran out of time waits, after cancelling the jobs still
+// running, for them to record how they ended.
+const hardStopWait = 5 * time.Second
+
+// startJobs starts working jobs (trainings and webhook deliveries). The job client runs under
+// a context of its own, which the end of ctx does not cancel: River takes a cancelled start
+// context for a hard stop that cancels the running jobs, and stop is to let them finish first.
+func (rt *services) startJobs(ctx context.Context) error {
+	jobsCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	rt.cancelJobs = cancel
+	if err := rt.jobs.Start(jobsCtx, rt.svc); err != nil {
+		return fmt.Errorf("start training workers: %w", err)
+	}
+	return nil
+}
+
+// stop stops fetching jobs and waits, until ctx ends, for the running ones to finish: a
+// training in progress completes, a delivery being sent is answered and recorded. Jobs still
+// running when ctx ends are cancelled (a training is retried later, a delivery's attempt is
+// made again without counting against its endpoint), and stop waits up to hardStopWait more
+// for them to record it.
+func (rt *services) stop(ctx context.Context) error {
+	err := rt.jobs.Stop(ctx)
+	if err != nil && ctx.Err() != nil && rt.cancelJobs != nil {
+		rt.logger.Warn("the shutdown timeout ran out; cancelling the jobs still running")
+		rt.cancelJobs()
+		waitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hardStopWait)
+		defer cancel()
+		_ = rt.jobs.Stop(waitCtx)
+	}
+	if err != nil {
 		return fmt.Errorf("stop training workers: %w", err)
 	}
 	rt.logger.Info("stopped")
 	return nil
 }
 
-// close closes the pool, sends the spans still buffered, then flushes the logs.
-func (rt services) close() {
+// close cancels the jobs still running, closes the pool, sends the spans still buffered, then
+// flushes the logs.
+func (rt *services) close() {
+	if rt.cancelJobs != nil {
+		rt.cancelJobs()
+	}
 	if rt.reads != nil {
 		rt.reads.Close()
 	}

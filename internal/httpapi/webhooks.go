@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -13,6 +15,10 @@ import (
 	"github.com/chatsphere/bots/internal/idempotency"
 	"github.com/chatsphere/bots/internal/webhook"
 )
+
+// kindTooManyWebhooks is the problem of a create beyond webhook.MaxPerUser; openapi.yaml lists
+// it with the other problem types.
+var kindTooManyWebhooks = problemKind{http.StatusConflict, "/problems/too-many-webhooks"}
 
 // ListWebhooks answers with a page of the caller's webhooks.
 func (h *Handler) ListWebhooks(ctx context.Context, req api.ListWebhooksRequestObject) (api.ListWebhooksResponseObject, error) {
@@ -35,7 +41,10 @@ func (h *Handler) CreateWebhook(ctx context.Context, req api.CreateWebhookReques
 	}
 	switch {
 	case errors.Is(err, idempotency.ErrKeyInFlight):
-		return api.CreateWebhook409ApplicationProblemPlusJSONResponse{IdempotencyKeyInUseApplicationProblemPlusJSONResponse: api.IdempotencyKeyInUseApplicationProblemPlusJSONResponse(keyInFlight(ctx))}, nil
+		return api.CreateWebhook409ApplicationProblemPlusJSONResponse{WebhookCreateConflictApplicationProblemPlusJSONResponse: api.WebhookCreateConflictApplicationProblemPlusJSONResponse(keyInFlight(ctx))}, nil
+	case errors.Is(err, webhook.ErrTooMany):
+		return api.CreateWebhook409ApplicationProblemPlusJSONResponse{WebhookCreateConflictApplicationProblemPlusJSONResponse: api.WebhookCreateConflictApplicationProblemPlusJSONResponse(newProblem(ctx, kindTooManyWebhooks,
+			fmt.Sprintf("you have %d webhooks, the most a user may have; delete one (DELETE /api/v1/webhooks/{webhook_id}) to register another", webhook.MaxPerUser)))}, nil
 	case errors.Is(err, idempotency.ErrKeyReused):
 		return api.CreateWebhook422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: keyReused(ctx)}, nil
 	case err != nil:

@@ -147,3 +147,32 @@ func TestWebhookRecordSeesTheWebhookAsAConcurrentWriteLeftIt(t *testing.T) {
 	require.True(t, got.DisabledReason.IsNull())
 	require.WithinDuration(t, time.Now(), got.FailingSince.MustGet(), time.Minute, "the failure starts a new run")
 }
+
+// A new URL is a new endpoint: the old URL's run of failures is not its, so its first failed
+// attempt cannot disable the webhook. The same URL sent again keeps the run.
+func TestWebhookNewURLStartsWithoutTheOldRunOfFailures(t *testing.T) {
+	t.Parallel()
+	cfg := testWebhooks
+	cfg.DisableAfter = 72 * time.Hour
+	cfg.RetryFor = time.Nanosecond
+	e := setupWith(t, envConfig{webhooks: &cfg})
+	u := newUser(t)
+	old := newReceiver(t)
+	hook := e.register(u, old.url, "bot.created")
+	since := e.backdate(hook, 73*time.Hour)
+
+	res := e.put(u, webhookPath(hook.Id), map[string]any{"url": old.url}, nil)
+	require.Equal(t, http.StatusOK, res.code, string(res.body))
+	require.True(t, e.getWebhook(u, hook).FailingSince.MustGet().Equal(since), "the same URL keeps its run")
+
+	failing := newReceiver(t, http.StatusInternalServerError)
+	res = e.put(u, webhookPath(hook.Id), map[string]any{"url": failing.url}, nil)
+	require.Equal(t, http.StatusOK, res.code, string(res.body))
+	require.True(t, e.getWebhook(u, hook).FailingSince.IsNull())
+
+	e.createBot(u, map[string]any{"name": "First at the new URL"})
+	waitUntil(t, "the delivery fails", func() bool { d := e.deliveries(hook.Id); return len(d) == 1 && d[0].State == "failed" })
+	got := e.getWebhook(u, hook)
+	require.True(t, got.Enabled, "one failure of the new URL does not disable the webhook")
+	require.True(t, got.DisabledReason.IsNull())
+}

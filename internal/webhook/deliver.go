@@ -83,7 +83,9 @@ func NewWorker(pool *pgxpool.Pool, cfg Config, logger *slog.Logger) *Worker {
 
 // Work sends one delivery and records the attempt. A delivery whose webhook or bot is gone,
 // or that is no longer pending, is dropped; a failed attempt is retried (an error to River)
-// until RetryFor has passed since the delivery was queued, then the delivery is failed.
+// at NextRetry; one made once RetryFor has passed since the delivery was queued fails it. An
+// attempt that the process cut off itself (ctx cancelled: a stop that ran out of time) is no
+// failure of the endpoint: it is made again later and not recorded as an attempt.
 func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	d, err := w.q.WebhookDeliveryForSending(ctx, w.pool, job.Args.DeliveryID)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -95,10 +97,9 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if d.State != db.WebhookDeliveryStatePending {
 		return nil
 	}
-	if !d.Enabled {
+	if !d.Enabled { // disabled by a write that did not end its deliveries
 		msg := "not sent: the webhook was disabled"
-		_, err := w.record(ctx, job.Args.DeliveryID, db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateFailed, LastError: &msg})
-		return err
+		return w.notSent(ctx, db.WebhookDeliveryNotSentParams{ID: job.Args.DeliveryID, State: db.WebhookDeliveryStateFailed, LastError: &msg})
 	}
 	body, err := eventJSON(event{ID: d.EventID, BotID: d.BotID, Type: d.Type, Actor: d.Actor,
 		RequestID: d.RequestID, CreatedAt: d.CreatedAt, Data: d.Data})
@@ -114,7 +115,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	status, failure := w.send(ctx, d.Url, secrets, messageID(d.EventID), body)
 	latency := int32(time.Since(start).Milliseconds())
 	ok := failure == ""
-	rec := db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateDelivered, LatencyMs: &latency, EndpointOk: &ok}
+	if !ok && errors.Is(ctx.Err(), context.Canceled) {
+		next := w.NextRetry(job)
+		if err := w.notSent(ctx, db.WebhookDeliveryNotSentParams{ID: job.Args.DeliveryID, State: db.WebhookDeliveryStatePending, NextAttemptAt: &next}); err != nil {
+			return err
+		}
+		return fmt.Errorf("attempt cut off as the process stops: %w", context.Cause(ctx))
+	}
+	rec := db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateDelivered, LatencyMs: &latency, EndpointOk: &ok, Attempts: d.Attempts}
 	if status != 0 {
 		s := int32(status)
 		rec.LastStatus = &s
@@ -124,38 +132,53 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		return err
 	}
 	rec.LastError = &failure
-	next := time.Now().Add(w.backoff(job.ID, job.Attempt))
-	if job.Attempt >= job.MaxAttempts || next.After(d.QueuedAt.Add(w.cfg.RetryFor)) {
+	if job.Attempt >= job.MaxAttempts || !time.Now().Before(d.QueuedAt.Add(w.cfg.RetryFor)) {
 		rec.State = db.WebhookDeliveryStateFailed
 		if _, err := w.record(ctx, job.Args.DeliveryID, rec); err != nil {
 			return err
 		}
 		return river.JobCancel(fmt.Errorf("delivery failed after %d attempts: %s", job.Attempt, failure))
 	}
+	next := w.NextRetry(job)
 	rec.State = db.WebhookDeliveryStatePending
 	rec.NextAttemptAt = &next
 	enabled, err := w.record(ctx, job.Args.DeliveryID, rec)
 	if err != nil {
 		return err
 	}
-	if !enabled { // this attempt disabled the webhook, and failed its pending deliveries
+	if !enabled { // disabled, by this attempt or while it was on its way; record ended the delivery
 		return river.JobCancel(fmt.Errorf("webhook disabled after this attempt: %s", failure))
 	}
 	return errors.New(failure)
 }
 
+// recordTimeout bounds the writes that record how a job went, which run even when the job's
+// context is done.
+const recordTimeout = 5 * time.Second
+
+// notSent records that a delivery was not sent this time (see WebhookDeliveryNotSent), even
+// when the job's context is done.
+func (w *Worker) notSent(ctx context.Context, p db.WebhookDeliveryNotSentParams) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err := w.q.WebhookDeliveryNotSent(ctx, w.pool, p); err != nil {
+		return fmt.Errorf("record delivery not sent: %w", err)
+	}
+	return nil
+}
+
 // record stores an attempt's outcome, even when the attempt used up the job's time, with
 // what it says of the endpoint (see WebhookDeliveryRecord), and answers whether the webhook
-// is still enabled. When the attempt disabled it, the webhook's pending deliveries, this one
-// among them, end as failed in the same transaction, with the reason.
+// is still enabled. When it is not, the webhook's pending deliveries, this one among them,
+// end as failed in the same transaction, with the reason.
 func (w *Worker) record(ctx context.Context, id int64, rec db.WebhookDeliveryRecordParams) (enabled bool, err error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	rec.ID = id
 	rec.DisableAfterSeconds = w.cfg.DisableAfter.Seconds()
 	err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
 		row, err := w.q.WebhookDeliveryRecord(ctx, tx, rec)
-		if errors.Is(err, pgx.ErrNoRows) { // no longer pending: nothing recorded
+		if errors.Is(err, pgx.ErrNoRows) { // changed since the attempt began: nothing recorded
 			enabled = true
 			return nil
 		}
@@ -205,9 +228,17 @@ func (w *Worker) send(ctx context.Context, url string, secrets [][]byte, id stri
 	return res.StatusCode, fmt.Sprintf("the endpoint answered %d: %s", res.StatusCode, answer)
 }
 
-// NextRetry implements river.Worker: the wait Work recorded as the delivery's next attempt.
+// NextRetry implements river.Worker: the delivery's next attempt, as Work records it. It is
+// the backoff's, but never later than RetryFor after the delivery was queued, so that the
+// last attempt is made when RetryFor ends (an attempt then that fails is the last). The job
+// was inserted in the transaction that queued the delivery, so its CreatedAt is the
+// delivery's created_at.
 func (w *Worker) NextRetry(job *river.Job[Args]) time.Time {
-	return time.Now().Add(w.backoff(job.ID, job.Attempt))
+	next := time.Now().Add(w.backoff(job.ID, job.Attempt))
+	if deadline := job.CreatedAt.Add(w.cfg.RetryFor); next.After(deadline) {
+		return deadline
+	}
+	return next
 }
 
 // Timeout implements river.Worker: one attempt, and the reads and writes around it.
@@ -235,9 +266,11 @@ type event struct {
 	Data      json.RawMessage
 }
 
-// eventJSON is the body of a delivery of e: the event as GET /api/v1/bots/{bot_id}/events
-// shows it, encoded from the same generated type (api.BotEvent) and, as the API writes every
-// answer, without HTML escaping.
+// eventJSON is the body of a delivery of e: the event byte for byte as
+// GET /api/v1/bots/{bot_id}/events shows it. It is encoded from the same generated type
+// (api.BotEvent), as the API encodes it (with encoding/json's HTML escaping, which also
+// escapes U+2028 and U+2029), and then, as the API's writer does on the way out
+// (httpapi.jsonWriter), with \u003c, \u003e and \u0026 written as <, > and &.
 func eventJSON(e event) ([]byte, error) {
 	out := api.BotEvent{Id: e.ID, BotId: e.BotID, Type: api.BotEventType(e.Type), Actor: e.Actor,
 		CreatedAt: e.CreatedAt, Data: e.Data}
@@ -245,13 +278,33 @@ func eventJSON(e event) ([]byte, error) {
 	if e.RequestID != nil {
 		out.RequestId.Set(*e.RequestID)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
+	escaped, err := json.Marshal(out)
+	if err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return unescapeHTML(escaped), nil
+}
+
+// htmlEscapes are the escapes of encoding/json's HTML escaping that the API undoes.
+var htmlEscapes = map[string]byte{`\u003c`: '<', `\u003e`: '>', `\u0026`: '&'}
+
+// unescapeHTML is src, a JSON document, with the escapes of htmlEscapes written as their
+// characters. Only escapes are rewritten: an escaped backslash followed by u003c stays.
+func unescapeHTML(src []byte) []byte {
+	dst := make([]byte, 0, len(src))
+	for i := 0; i < len(src); {
+		j := bytes.IndexByte(src[i:], '\\')
+		if j < 0 || i+j+1 == len(src) {
+			return append(dst, src[i:]...)
+		}
+		dst, i = append(dst, src[i:i+j]...), i+j
+		if c, ok := htmlEscapes[string(src[i:min(i+6, len(src))])]; ok {
+			dst, i = append(dst, c), i+6
+			continue
+		}
+		dst, i = append(dst, src[i], src[i+1]), i+2
+	}
+	return dst
 }
 
 // messageID is the webhook-id of the deliveries of an event: the same for every attempt and

@@ -19,13 +19,27 @@ var ErrForbiddenAddress = errors.New("the endpoint's address is " + nonPublic)
 
 // reservedIPv4 are IPv4 ranges that no public receiver has, beside those netip classifies:
 // "this network", carrier-grade NAT (RFC 6598, private in all but name), the IETF's protocol
-// assignments, benchmarking, and the reserved and broadcast block.
+// assignments, documentation (RFC 5737), the deprecated 6to4 relay anycast (RFC 7526),
+// benchmarking, and the reserved and broadcast block.
 var reservedIPv4 = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("100.64.0.0/10"),
 	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("192.0.2.0/24"),
+	netip.MustParsePrefix("192.88.99.0/24"),
 	netip.MustParsePrefix("198.18.0.0/15"),
+	netip.MustParsePrefix("198.51.100.0/24"),
+	netip.MustParsePrefix("203.0.113.0/24"),
 	netip.MustParsePrefix("240.0.0.0/4"),
+}
+
+// reservedIPv6 are IPv6 ranges that no public receiver has, beside those netip classifies:
+// discard-only (RFC 6666), documentation (RFC 3849) and the deprecated site-local addresses
+// (RFC 3879).
+var reservedIPv6 = []netip.Prefix{
+	netip.MustParsePrefix("100::/64"),
+	netip.MustParsePrefix("2001:db8::/32"),
+	netip.MustParsePrefix("fec0::/10"),
 }
 
 // Prefixes of IPv6 addresses that carry an IPv4 address, which a network on the way may
@@ -40,7 +54,8 @@ var (
 
 // Forbidden says whether a webhook must not be sent to addr unless private addresses are
 // allowed: a loopback, private (RFC 1918), unique-local (fc00::/7), link-local (169.254.0.0/16,
-// fe80::/10, the cloud metadata services among them), reserved (see reservedIPv4), unspecified
+// fe80::/10, the cloud metadata services among them), reserved (see reservedIPv4 and
+// reservedIPv6: documentation, benchmarking, discard and other special-purpose ranges), unspecified
 // or multicast address, written as IPv4 or as IPv6. An IPv6 address that carries an IPv4 one
 // (IPv4-mapped such as ::ffff:127.0.0.1, IPv4-compatible, NAT64, 6to4, Teredo) is judged by
 // the IPv4 address it carries too.
@@ -51,15 +66,23 @@ func Forbidden(addr netip.Addr) bool {
 		return true
 	}
 	if a.Is4() {
-		for _, p := range reservedIPv4 {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		return false
+		return inAny(reservedIPv4, a)
+	}
+	if inAny(reservedIPv6, a) {
+		return true
 	}
 	if carried, ok := carriedIPv4(a); ok {
 		return Forbidden(carried)
+	}
+	return false
+}
+
+// inAny says whether one of prefixes contains a.
+func inAny(prefixes []netip.Prefix, a netip.Addr) bool {
+	for _, p := range prefixes {
+		if p.Contains(a) {
+			return true
+		}
 	}
 	return false
 }

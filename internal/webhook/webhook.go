@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,7 +40,15 @@ var (
 	ErrPending = errors.New("the event is still pending for this webhook")
 	// ErrDisabled means the webhook is disabled, so it queues no deliveries.
 	ErrDisabled = errors.New("the webhook is disabled")
+	// ErrTooMany means the caller has MaxPerUser webhooks already, so a create registers none.
+	ErrTooMany = fmt.Errorf("a user may have at most %d webhooks", MaxPerUser)
 )
+
+// MaxPerUser is how many webhooks a user may have at once. Every delivery of every webhook
+// waits its turn in one queue, so a user with many slow endpoints would hold up everybody's
+// deliveries; deleting a webhook frees its place. A user who had more before the limit keeps
+// them, and can create one again once fewer than MaxPerUser are left.
+const MaxPerUser = 20
 
 // PreconditionError means the webhook's version is not one the caller allowed (If-Match);
 // Version is its current version.
@@ -118,7 +127,8 @@ func NewService(pool *pgxpool.Pool, policy Policy) *Service {
 	return &Service{pool: pool, q: db.New(), policy: policy}
 }
 
-// Create registers a webhook for the caller, with a fresh secret, at most once per
+// Create registers a webhook for the caller, with a fresh secret, unless the caller has
+// MaxPerUser webhooks already (ErrTooMany); at most once per
 // Idempotency-Key: key ("" for none) and hash (the request's) as idempotency.Once takes them.
 // A retry of the request gets the webhook back as it was created, its secret included, and
 // replayed true, whatever happened to the webhook since: a deleted webhook, or one whose
@@ -132,10 +142,18 @@ func (s *Service) Create(ctx context.Context, caller uuid.UUID, key string, hash
 		if err != nil {
 			return keptWebhook{}, err
 		}
+		// The lock serialises the caller's creates, so that concurrent ones cannot together
+		// go over MaxPerUser.
+		if err := s.q.UserLock(ctx, tx, caller); err != nil {
+			return keptWebhook{}, fmt.Errorf("lock the user: %w", err)
+		}
 		row, err := s.q.WebhookCreate(ctx, tx, db.WebhookCreateParams{
 			ID: uuid.New(), Caller: caller, Url: p.URL, Events: p.Events, Description: p.Description,
-			Secret: secret, Enabled: p.Enabled,
+			Secret: secret, Enabled: p.Enabled, MaxWebhooks: MaxPerUser,
 		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return keptWebhook{}, ErrTooMany
+		}
 		if err != nil {
 			return keptWebhook{}, fmt.Errorf("create webhook: %w", err)
 		}
@@ -203,7 +221,9 @@ func (s *Service) List(ctx context.Context, caller uuid.UUID, skip, limit int32)
 		withoutSecret)
 }
 
-// Update changes one of the caller's webhooks.
+// Update changes one of the caller's webhooks. A new URL ends the webhook's run of failures,
+// which was the old endpoint's. Disabling it ends its pending deliveries as failed, in the
+// same transaction (see WebhookDeliveryFailDisabled): enabling it again does not resume them.
 func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdateParams) (Webhook, error) {
 	if p.URL != nil {
 		if err := s.policy.checkURL(*p.URL); err != nil {
@@ -211,9 +231,15 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 		}
 	}
 	check, versions := p.IfMatch.versions()
-	row, err := s.q.WebhookUpdate(ctx, s.pool, db.WebhookUpdateParams{
-		ID: id, Caller: caller, Url: p.URL, Events: p.Events, SetDescription: p.SetDescription,
-		Description: p.Description, Enabled: p.Enabled, CheckVersion: check, Versions: versions,
+	row, err := bots.InTx(ctx, s.pool, func(tx pgx.Tx) (db.Webhook, error) {
+		row, err := s.q.WebhookUpdate(ctx, tx, db.WebhookUpdateParams{
+			ID: id, Caller: caller, Url: p.URL, Events: p.Events, SetDescription: p.SetDescription,
+			Description: p.Description, Enabled: p.Enabled, CheckVersion: check, Versions: versions,
+		})
+		if err != nil || row.Enabled {
+			return row, err
+		}
+		return row, s.q.WebhookDeliveryFailDisabled(ctx, tx, row.ID)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Webhook{}, s.missed(ctx, caller, id)
@@ -360,8 +386,9 @@ type Policy struct {
 	AllowPrivate bool
 }
 
-// checkURL refuses a URL that is not absolute http(s), not https unless AllowHTTP, or whose
-// host is a literal address Forbidden names unless AllowPrivate. A host name is resolved, and
+// checkURL refuses a URL that is not absolute http(s), not https unless AllowHTTP, whose
+// port is outside 1-65535 (no connection could ever be made), or whose host is a literal
+// address Forbidden names unless AllowPrivate. A host name is resolved, and
 // its addresses checked, at every delivery instead: what it resolves to can change.
 func (p Policy) checkURL(raw string) error {
 	invalid := func(msg string) error {
@@ -376,6 +403,11 @@ func (p Policy) checkURL(raw string) error {
 	case u.Scheme == "http" && p.AllowHTTP:
 	default:
 		return invalid("must be an https URL")
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return invalid("must have a port from 1 to 65535, or none for the scheme's own")
+		}
 	}
 	if addr, err := netip.ParseAddr(u.Hostname()); err == nil && !p.AllowPrivate && Forbidden(addr) {
 		return invalid("must not point at an address that is " + nonPublic)

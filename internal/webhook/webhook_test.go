@@ -50,6 +50,19 @@ func TestForbiddenAddresses(t *testing.T) {
 		"198.18.0.1":      true,
 		"240.0.0.1":       true,
 		"255.255.255.255": true,
+		// Documentation, 6to4 relay, discard and deprecated site-local ranges.
+		"192.0.2.1":        true,
+		"198.51.100.7":     true,
+		"203.0.113.200":    true,
+		"192.88.99.1":      true,
+		"2001:db8::1":      true,
+		"100::1":           true,
+		"fec0::1":          true,
+		"2001:db9::1":      false,
+		"100:0:0:1::1":     false,
+		"192.0.3.1":        false,
+		"203.0.114.1":      false,
+		"2002:c000:201::1": true, // 6to4 of 192.0.2.1
 		// IPv6 forms that carry an IPv4 address are judged by it.
 		"64:ff9b::7f00:1":                      true, // NAT64 of 127.0.0.1
 		"64:ff9b::a9fe:a9fe":                   true, // NAT64 of 169.254.169.254

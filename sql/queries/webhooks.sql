@@ -2,8 +2,12 @@
 -- user's webhook gives no row, as one that does not exist.
 
 -- name: WebhookCreate :one
+-- Registers a webhook while the caller has fewer than max_webhooks; no row otherwise. Run it
+-- after UserLock, in the same transaction: the lock serialises the caller's creates, and this
+-- statement's snapshot, taken after the lock, counts every webhook they committed.
 INSERT INTO webhooks (id, owner_id, url, events, description, secret, enabled)
-VALUES (@id, @caller, @url, @events::text[], sqlc.narg(description), @secret, @enabled)
+SELECT @id, @caller, @url, @events::text[], sqlc.narg(description), @secret, @enabled
+WHERE (SELECT count(*) FROM webhooks WHERE owner_id = @caller) < @max_webhooks::bigint
 RETURNING *;
 
 -- name: WebhookGet :one
@@ -26,8 +30,10 @@ UPDATE webhooks SET
     events      = COALESCE(sqlc.narg(events)::text[], events),
     description = CASE WHEN @set_description::boolean THEN sqlc.narg(description) ELSE description END,
     enabled     = COALESCE(sqlc.narg(enabled), enabled),
-    -- Enabling a disabled webhook starts afresh: no reason, no run of failures.
-    failing_since   = CASE WHEN sqlc.narg(enabled) AND NOT enabled THEN NULL ELSE failing_since END,
+    -- Enabling a disabled webhook starts afresh: no reason, no run of failures. A new URL
+    -- is a new endpoint: the old one's run of failures is not its.
+    failing_since   = CASE WHEN (sqlc.narg(enabled) AND NOT enabled) OR sqlc.narg(url) <> url THEN NULL
+                           ELSE failing_since END,
     disabled_at     = CASE WHEN sqlc.narg(enabled) THEN NULL ELSE disabled_at END,
     disabled_reason = CASE WHEN sqlc.narg(enabled) THEN NULL ELSE disabled_reason END,
     version     = version + 1,
@@ -59,7 +65,7 @@ SELECT version FROM webhooks WHERE id = @id AND owner_id = @caller;
 
 -- name: WebhookDeliveryForSending :one
 -- A delivery with its endpoint and its event; no row once the webhook or the bot is gone.
-SELECT d.state, d.created_at AS queued_at, w.url, w.secret, w.enabled,
+SELECT d.state, d.attempts, d.created_at AS queued_at, w.url, w.secret, w.enabled,
        -- The key a rotation replaced signs too, for 24 hours after it.
        (CASE WHEN w.rotated_at > now() - interval '24 hours' THEN w.previous_secret END)::bytea AS previous_secret,
        e.id AS event_id, e.bot_id, e.type, e.actor, e.request_id, e.created_at, e.data
@@ -74,20 +80,25 @@ WHERE d.id = @id;
 -- it, null (no attempt was made) leaves it. A failed attempt whose run began longer ago than
 -- disable_after_seconds (0: never) disables the webhook, naming since when it fails and the
 -- last error. It answers whether the webhook is enabled after it; no row when the delivery
--- was no longer pending.
+-- has changed since the attempt began (attempts is the count read then).
+-- A delivery that a disable ended (WebhookDeliveryFailDisabled) while this attempt was on its
+-- way still gets the attempt: delivered if the endpoint answered 2xx; otherwise it stays
+-- failed, with the disable as its last_error, and counts the attempt.
 WITH delivery AS (
     UPDATE webhook_deliveries wd SET
-        state           = @state,
+        state           = CASE WHEN wd.state = 'pending' OR @state::webhook_delivery_state = 'delivered'
+                               THEN @state::webhook_delivery_state ELSE wd.state END,
         attempts        = wd.attempts + 1,
         last_status     = sqlc.narg(last_status),
-        last_error      = sqlc.narg(last_error),
+        last_error      = CASE WHEN wd.state = 'pending' OR @state::webhook_delivery_state = 'delivered'
+                               THEN sqlc.narg(last_error)::text ELSE wd.last_error END,
         last_latency_ms = @latency_ms,
-        next_attempt_at = sqlc.narg(next_attempt_at),
+        next_attempt_at = CASE WHEN wd.state = 'pending' THEN sqlc.narg(next_attempt_at)::timestamptz END,
         updated_at      = now()
-    WHERE wd.id = @id AND wd.state = 'pending'
+    WHERE wd.id = @id AND wd.attempts = @attempts AND wd.state IN ('pending', 'failed')
     RETURNING wd.webhook_id
 ), streak AS (
-    SELECT w.id,
+    SELECT w.id, w.enabled,
            CASE sqlc.narg(endpoint_ok)::boolean
                WHEN true THEN NULL
                WHEN false THEN COALESCE(w.failing_since, now())
@@ -120,20 +131,41 @@ WITH delivery AS (
     WHERE w.id = s.id AND (s.disable OR s.failing_since IS DISTINCT FROM w.failing_since)
     RETURNING w.id, w.enabled
 )
-SELECT w.id AS webhook_id, COALESCE(c.enabled, w.enabled)::boolean AS enabled
+-- enabled is the webhook's after this record: as changed left it, else as the lock of streak
+-- read it (a disable this record waited for counts), else as the statement began.
+SELECT w.id AS webhook_id, COALESCE(c.enabled, s.enabled, w.enabled)::boolean AS enabled
 FROM delivery d
 JOIN webhooks w ON w.id = d.webhook_id
+LEFT JOIN streak s ON s.id = w.id
 LEFT JOIN changed c ON c.id = w.id;
 
 -- name: WebhookDeliveryFailDisabled :exec
--- Ends as failed the pending deliveries of a webhook that was disabled automatically, with
--- the reason; their jobs then find nothing to send.
+-- Ends as failed the pending deliveries of a disabled webhook, saying who disabled it and
+-- why; their jobs then find nothing to send, and enabling the webhook again does not resume
+-- them. Attempts, last_status and last_latency_ms stay those of the last attempt made. A
+-- delivery whose attempt is being recorded (its row locked) is skipped, not waited for: that
+-- record ends it itself once it sees the webhook disabled, and waiting could deadlock with it,
+-- since a record locks its delivery before the webhook.
 UPDATE webhook_deliveries d SET
     state = 'failed', next_attempt_at = NULL, updated_at = now(),
-    last_error = 'the webhook was ' || w.disabled_reason
+    last_error = 'the webhook was ' || COALESCE(w.disabled_reason, 'disabled by its owner')
 FROM webhooks w
-WHERE w.id = @webhook_id AND d.webhook_id = w.id AND d.state = 'pending' AND NOT w.enabled
-  AND w.disabled_reason IS NOT NULL;
+WHERE w.id = @webhook_id AND d.webhook_id = w.id AND NOT w.enabled
+  AND d.id IN (SELECT p.id FROM webhook_deliveries p
+               WHERE p.webhook_id = @webhook_id AND p.state = 'pending'
+               FOR UPDATE SKIP LOCKED);
+
+-- name: WebhookDeliveryNotSent :exec
+-- Records that a pending delivery was not sent this time, which is no attempt: its state,
+-- next attempt and, when given, last_error change; attempts, last_status and
+-- last_latency_ms stay those of the last attempt made, and the webhook's run of failures is
+-- left as it was.
+UPDATE webhook_deliveries SET
+    state           = @state,
+    last_error      = COALESCE(sqlc.narg(last_error), last_error),
+    next_attempt_at = sqlc.narg(next_attempt_at),
+    updated_at      = now()
+WHERE id = @id AND state = 'pending';
 
 -- name: WebhookDeliveryList :many
 -- A webhook's deliveries, newest first, along webhook_deliveries_webhook; none for a webhook

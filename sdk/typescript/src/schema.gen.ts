@@ -559,6 +559,12 @@ export interface paths {
          *     unspecified, nor an IPv6 address that carries such an IPv4 one (`422`); its host is
          *     checked again, resolved, at every delivery.
          *
+         *     A user may have 20 webhooks: a create beyond that is `409`
+         *     `/problems/too-many-webhooks`, and registers nothing; deleting one makes room. (Every
+         *     delivery waits its turn in one queue, so many slow endpoints of one user would hold up
+         *     everybody's.) The limit holds under concurrent creates. A user who had more webhooks
+         *     before the limit keeps them.
+         *
          *     With an `Idempotency-Key`, a retry of the same request answers the first answer again,
          *     secret included, so a client that lost the answer still learns the secret. The replay
          *     is the first answer as it was, whatever happened since, as for bots: after a rotation
@@ -1302,9 +1308,9 @@ export interface components {
             status: "ok";
         };
         /**
-         * @description Where the events are sent: an absolute `https` URL whose host, when it is an IP address,
-         *     is a public one (not loopback, private, link-local, unique-local, reserved, multicast or
-         *     unspecified).
+         * @description Where the events are sent: an absolute `https` URL whose port, when it has one, is
+         *     from 1 to 65535, and whose host, when it is an IP address, is a public one (not
+         *     loopback, private, link-local, unique-local, reserved, multicast or unspecified).
          * @example https://hooks.example.com/chatsphere
          */
         WebhookURL: string;
@@ -1337,7 +1343,11 @@ export interface components {
             url?: components["schemas"]["WebhookURL"];
             events?: components["schemas"]["WebhookEvents"];
             description?: components["schemas"]["WebhookDescription"];
-            /** @description Whether events are sent; `false` queues none. */
+            /**
+             * @description Whether events are sent; `false` queues none, and ends the webhook's pending
+             *     deliveries as `failed` at once (a delivery already on its way is recorded as it
+             *     ends). Enabling it again does not resume them; redeliver those you still want.
+             */
             enabled?: boolean;
         };
         /** @description One of the caller's webhooks. */
@@ -1352,9 +1362,9 @@ export interface components {
             /**
              * Format: date-time
              * @description Since when every attempt to reach the endpoint has failed; `null` while the last
-             *     attempt succeeded (or none was made). Once it is older than the server's
-             *     `WEBHOOK_DISABLE_AFTER` (3 days unless configured), the next failed attempt
-             *     disables the webhook.
+             *     attempt succeeded (or none was made since the webhook was enabled or given a
+             *     different `url`). Once it is older than the server's `WEBHOOK_DISABLE_AFTER`
+             *     (3 days unless configured), the next failed attempt disables the webhook.
              * @example 2026-11-27T09:14:03Z
              */
             readonly failing_since: string | null;
@@ -1424,7 +1434,10 @@ export interface components {
             event_type: components["schemas"]["BotEventType"];
             /**
              * @description `pending` until an attempt succeeds (`delivered`) or the retries end (`failed`);
-             *     also `failed` when its webhook was disabled first (`last_error` says so).
+             *     also `failed` when its webhook was disabled first (`last_error` says so, while
+             *     `attempts`, `last_status` and `latency_ms` stay those of the last attempt made).
+             *     An attempt on its way when the webhook is disabled is still recorded: a `2xx`
+             *     makes the delivery `delivered`.
              * @enum {string}
              */
             state: "pending" | "delivered" | "failed";
@@ -1621,23 +1634,6 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A request with this `Idempotency-Key` is still being processed; retry in a moment. */
-        IdempotencyKeyInUse: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "/problems/idempotency-key-in-use",
-                 *       "title": "Conflict",
-                 *       "status": 409,
-                 *       "detail": "a request with this Idempotency-Key is still being processed; retry in a moment"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
         /** @description The bot's current ETag matches `If-None-Match`; the copy the client holds is current. */
         NotModified: {
             headers: {
@@ -1744,6 +1740,20 @@ export interface components {
                  *       "detail": "no delivery with this id for this webhook"
                  *     }
                  */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The caller has 20 webhooks already, the most a user may have
+         *     (`/problems/too-many-webhooks`): delete one to make room. Or a request with this
+         *     `Idempotency-Key` is still being processed (`/problems/idempotency-key-in-use`); retry
+         *     in a moment. Nothing was registered.
+         */
+        WebhookCreateConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -3147,7 +3157,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["IdempotencyKeyInUse"];
+            409: components["responses"]["WebhookCreateConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
