@@ -97,7 +97,7 @@ var Settings = []Setting{
 	{Name: "DEBUG_ADDR", Unset: "(off)", Meaning: "host:port of the profiler (`/debug/pprof/`), on its own listener, for example `127.0.0.1:6060`; keep it off public networks"},
 	{Name: "JWT_SECRET", Unset: "(required)", Meaning: fmt.Sprintf("HS256 key that signs and verifies bearer tokens; at least %d bytes", MinSecretLength)},
 	{Name: "LOG_LEVEL", Default: "info", Meaning: "`debug`, `info`, `warn` or `error`"},
-	{Name: "SHUTDOWN_TIMEOUT", Default: "15s", Meaning: "how long a stopping server lets in-flight requests finish"},
+	{Name: "SHUTDOWN_TIMEOUT", Default: "15s", Meaning: "how long a stopping process lets in-flight requests, trainings and webhook deliveries finish; jobs still running then are cancelled and retried later"},
 	{Name: "TRAINING_WORKERS", Default: "4", Meaning: "training jobs worked at once by `bots serve` (unless `--no-workers`) and `bots worker`"},
 	{Name: "TRAINING_MAX_ATTEMPTS", Default: "5", Meaning: "attempts of a training job before the version it trains (and its bot, if that version is the latest) goes to `error`"},
 	{Name: "TRAINING_RETRY_BACKOFF", Default: "1s", Meaning: "wait before a failed training is retried; doubles with each attempt (at most 1m)"},

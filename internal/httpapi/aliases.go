@@ -124,7 +124,6 @@ func aliasIfMatch(header *string) []int64 {
 	return append([]int64{}, tags.versions...)
 }
 
-
 // aliasPutConflict is the 409 of an alias put, of kind k.
 func aliasPutConflict(ctx context.Context, k problemKind, detail string) api.PutBotAlias409ApplicationProblemPlusJSONResponse {
 	return api.PutBotAlias409ApplicationProblemPlusJSONResponse{AliasPutConflictApplicationProblemPlusJSONResponse: api.AliasPutConflictApplicationProblemPlusJSONResponse(newProblem(ctx, k, detail))}

@@ -38,6 +38,7 @@ var (
 	kindTooManyStreams       = problemKind{http.StatusTooManyRequests, "/problems/too-many-streams"}
 	kindVersionNotReady      = problemKind{http.StatusConflict, "/problems/version-not-ready"}
 	kindTooManyAliases       = problemKind{http.StatusConflict, "/problems/too-many-aliases"}
+	kindTooManyWebhooks      = problemKind{http.StatusConflict, "/problems/too-many-webhooks"}
 	kindDeliveryPending      = problemKind{http.StatusConflict, "/problems/delivery-pending"}
 	kindWebhookDisabled      = problemKind{http.StatusConflict, "/problems/webhook-disabled"}
 )

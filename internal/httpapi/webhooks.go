@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -15,10 +14,6 @@ import (
 	"github.com/chatsphere/bots/internal/idempotency"
 	"github.com/chatsphere/bots/internal/webhook"
 )
-
-// kindTooManyWebhooks is the problem of a create beyond webhook.MaxPerUser; openapi.yaml lists
-// it with the other problem types.
-var kindTooManyWebhooks = problemKind{http.StatusConflict, "/problems/too-many-webhooks"}
 
 // ListWebhooks answers with a page of the caller's webhooks.
 func (h *Handler) ListWebhooks(ctx context.Context, req api.ListWebhooksRequestObject) (api.ListWebhooksResponseObject, error) {
