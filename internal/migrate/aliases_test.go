@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/db"
+	"github.com/chatsphere/bots/internal/bots"
 	"github.com/chatsphere/bots/internal/migrate"
 )
 
@@ -64,7 +65,7 @@ func TestAliasETagsMigration(t *testing.T) {
 		name    string
 		version int32
 	}{{"canary", 1}, {"staging", 2}, {"production", 2}, {"staging", 1}} {
-		a, err := q.BotAliasPut(ctx, conn, db.BotAliasPutParams{Name: w.name, BotID: bot, Version: w.version, Caller: owner})
+		a, err := q.BotAliasPut(ctx, conn, db.BotAliasPutParams{Name: w.name, BotID: bot, Version: w.version, Caller: owner, MaxAliases: bots.MaxAliases})
 		require.NoError(t, err)
 		require.Greater(t, a.Etag, int64(highest), "%s at %d: above every etag given before", w.name, w.version)
 		require.False(t, seen[a.Etag], "%s at %d: an etag given twice", w.name, w.version)
