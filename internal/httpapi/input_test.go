@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -365,4 +366,73 @@ func TestRateLimitedWriteSaysOneSecond(t *testing.T) {
 	p := valProblem(t, res, http.StatusTooManyRequests, "/problems/rate-limited")
 	require.Equal(t, "1", res.header.Get("Retry-After"))
 	require.Equal(t, "too many writes; retry in 1 second", p.Detail)
+}
+
+// A percent-encoded unreserved character is the character itself (RFC 3986 §2.3, §6.2.2.2):
+// /aliases/pro%64uction is /aliases/production. Other escapes keep their meaning.
+func TestPercentEncodedUnreservedCharactersInThePathAreTheCharacters(t *testing.T) {
+	t.Parallel()
+	e, u := setupUser(t)
+	bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
+	require.Equal(t, http.StatusCreated, e.put(u, aliasPath(bot, "production"), map[string]any{"version": 1}, nil).code)
+
+	id := bot.Id.String()
+	escaped := fmt.Sprintf("%%%02X", id[0]) + id[1:]
+	for _, path := range []string{
+		"/api/v1/bots/" + id + "/aliases/pro%64uction",
+		"/api/v1/bots/" + id + "/aliases/%70%72%6f%64%75%63%74%69%6F%6E",
+		"/api/v1/bots/" + escaped + "/aliases/production",
+		"/api/v1/%62ots/" + id + "/aliases/production",
+	} {
+		res := e.get(u, path)
+		require.Equal(t, http.StatusOK, res.code, "%s: %s", path, res.body)
+		var alias api.BotAlias
+		res.decode(t, &alias)
+		require.Equal(t, "production", alias.Name, path)
+	}
+
+	res := e.get(u, "/api/v1/bots%2F"+id)
+	require.Equal(t, http.StatusNotFound, res.code, "%%2F is no path separator: %s", res.body)
+	p := e.get(u, "/api/v1/bots/"+id+"/aliases/pro%2Fduction").problem(t, http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"path:alias"}, fieldsOf(p))
+}
+
+// A header that takes one value (RFC 9110 §5.3) sent on several lines is refused with 400
+// naming it, instead of the first line silently winning: two Authorization lines must not
+// authenticate as either user.
+func TestAHeaderThatTakesOneValueIsSentOnce(t *testing.T) {
+	t.Parallel()
+	e, u := setupUser(t)
+	other := newUser(t)
+	bot := e.createBot(u, map[string]any{"name": "Mine"})
+	for _, c := range []struct {
+		name   string
+		method string
+		path   string
+		body   any
+		lines  http.Header
+	}{
+		{"Authorization", http.MethodGet, botPath(bot.Id), nil,
+			http.Header{"Authorization": {"Bearer " + u.token, "Bearer garbage"}}},
+		{"Authorization", http.MethodGet, botPath(bot.Id), nil,
+			http.Header{"Authorization": {"Bearer " + other.token, "Bearer " + u.token}}},
+		{"Content-Type", http.MethodPut, botPath(bot.Id), map[string]any{"name": "Renamed"},
+			http.Header{"Content-Type": {"text/plain"}}},
+		{"Idempotency-Key", http.MethodPost, "/api/v1/bots", map[string]any{"name": "Twice", "model": "gpt-4o"},
+			http.Header{"Idempotency-Key": {"a", "b"}}},
+		{"Last-Event-ID", http.MethodGet, botPath(bot.Id, "/status/stream"), nil,
+			http.Header{"Last-Event-Id": {"1", "2"}}},
+	} {
+		r := request{method: c.method, path: c.path, body: c.body, lines: c.lines}
+		if c.name != "Authorization" {
+			r.as = &u
+		}
+		p := e.do(r).problem(t, http.StatusBadRequest)
+		require.Equal(t, "/problems/bad-request", p.Type, c.name)
+		require.Equal(t, "the "+c.name+" header must be sent once", p.Detail)
+	}
+	require.Equal(t, 1, e.countBots(u))
+	var got api.BotResponse
+	e.get(u, botPath(bot.Id)).decode(t, &got)
+	require.Equal(t, "Mine", got.Name, "nothing was changed")
 }

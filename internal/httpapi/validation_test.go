@@ -296,3 +296,60 @@ func TestMalformedBotIdsInThePath(t *testing.T) {
 		require.Zero(t, valBotsOf(t, e, u.id))
 	})
 }
+
+// JSON Schema counts 1.0 and 1e0 as the integer 1: a body field typed integer takes them as
+// the validator does, instead of the generated server refusing them with 400.
+func TestAnIntegerMayBeWrittenWithAFractionOrAnExponent(t *testing.T) {
+	t.Parallel()
+	e, u := setupUser(t)
+	bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
+	for _, body := range []string{`{"version": 1.0}`, `{"version": 1e0}`, `{"version": 10E-1}`, `{"version": 0.2e1}`, `{"version": 2.000}`} {
+		res := e.put(u, aliasPath(bot, "production"), body, nil)
+		require.Contains(t, []int{http.StatusCreated, http.StatusOK}, res.code, "%s: %s", body, res.body)
+		var alias api.BotAlias
+		res.decode(t, &alias)
+		want := int32(1)
+		if body == `{"version": 0.2e1}` || body == `{"version": 2.000}` {
+			want = 2
+		}
+		require.EqualValues(t, want, alias.Version, body)
+	}
+	p := e.put(u, aliasPath(bot, "production"), `{"version": 1.5}`, nil).problem(t, http.StatusUnprocessableEntity)
+	require.Equal(t, []string{"body:version"}, fieldsOf(p), "a fraction is still refused")
+}
+
+// A parameter the server refuses is named with what is wrong with it: the bound an integer
+// too large for any integer breaks, not "must be an integer"; an empty value as such. A
+// boolean takes true and false, and the other spellings clients have sent (1, t, TRUE, ...),
+// but not yes.
+func TestParameterMessagesSayWhatIsWrong(t *testing.T) {
+	t.Parallel()
+	e, u, bot := setupBot(t, map[string]any{"name": "Kept"})
+	stream := botPath(bot.Id, "/status/stream")
+	for _, c := range []struct {
+		method, path string
+		lines        http.Header
+		field, says  string
+	}{
+		{http.MethodGet, "/api/v1/bots?limit=2147483648", nil, "query:limit", "must be at most 100"},
+		{http.MethodGet, "/api/v1/bots?limit=-99999999999999999999", nil, "query:limit", "must be at least 1"},
+		{http.MethodGet, "/api/v1/bots?skip=99999999999999999999", nil, "query:skip", "must be at most 1000000000"},
+		{http.MethodGet, "/api/v1/bots?limit=", nil, "query:limit", "is empty; it must be an integer"},
+		{http.MethodGet, stream, http.Header{"Last-Event-ID": {"99999999999999999999"}}, "header:Last-Event-ID", "must be at most 9223372036854775807"},
+		{http.MethodGet, stream, http.Header{"Last-Event-ID": {""}}, "header:Last-Event-ID", "is empty; it must be an integer"},
+		{http.MethodGet, "/api/v1/bots?is_public=", nil, "query:is_public", "is empty; it must be true or false"},
+		{http.MethodGet, "/api/v1/bots?is_public=yes", nil, "query:is_public", "must be true or false"},
+		{http.MethodDelete, botPath(bot.Id) + "?confirm=", nil, "query:confirm", "is empty; it must be true or false"},
+		{http.MethodDelete, botPath(bot.Id) + "?confirm=yes", nil, "query:confirm", "must be true or false"},
+	} {
+		p := e.do(request{method: c.method, path: c.path, as: &u, lines: c.lines}).problem(t, http.StatusUnprocessableEntity)
+		require.Equal(t, []string{c.field}, fieldsOf(p), c.path)
+		require.Equal(t, c.says, (*p.Errors)[0].Message, "%s %v", c.path, c.lines)
+	}
+	require.Equal(t, http.StatusOK, e.get(u, botPath(bot.Id)).code, "the bot was not deleted")
+	for query, public := range map[string]bool{"true": true, "1": true, "t": true, "TRUE": true, "True": true,
+		"false": false, "0": false, "f": false, "FALSE": false, "False": false} {
+		page := decoded[api.BotList](t, e.get(u, "/api/v1/bots?is_public="+query))
+		require.Len(t, page.Items, map[bool]int{true: 0, false: 1}[public], "is_public=%s", query)
+	}
+}

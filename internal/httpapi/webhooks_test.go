@@ -307,38 +307,52 @@ func TestWebhookDeliveryRefusesPrivateAddressesItResolves(t *testing.T) {
 	require.Empty(t, rcv.requests(), "the receiver on loopback got nothing")
 }
 
-func TestWebhookRegistrationRefusesPrivateAddresses(t *testing.T) {
+// A URL the service could never deliver to is refused at registration, naming what is wrong:
+// an address that is not public, a port no connection can use, a scheme other than https.
+func TestWebhookRegistrationRefusesURLsItCannotUse(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	u := newUser(t)
-	for _, url := range []string{
-		"https://127.0.0.1/hook",
-		"https://[::1]/hook",
-		"https://10.0.0.1/hook",
-		"https://169.254.169.254/latest/meta-data",
-		"https://[::ffff:127.0.0.1]/hook",
-		"https://[fd00::1]:8443/hook",
-		"https://192.168.1.10/hook",
-		"https://100.64.0.1/hook",
-		"https://224.0.0.1/hook",
-		"https://0.0.0.0/hook",
-		"https://[64:ff9b::7f00:1]/hook",
+	const notPublic, badPort = "not public (loopback, private, link-local, unique-local, reserved", "port from 1 to 65535"
+	for url, says := range map[string]string{
+		"https://127.0.0.1/hook":                              notPublic,
+		"https://[::1]/hook":                                  notPublic,
+		"https://10.0.0.1/hook":                               notPublic,
+		"https://169.254.169.254/latest/meta-data":            notPublic,
+		"https://[::ffff:127.0.0.1]/hook":                     notPublic,
+		"https://[fd00::1]:8443/hook":                         notPublic,
+		"https://192.168.1.10/hook":                           notPublic,
+		"https://100.64.0.1/hook":                             notPublic,
+		"https://224.0.0.1/hook":                              notPublic,
+		"https://0.0.0.0/hook":                                notPublic,
+		"https://[64:ff9b::7f00:1]/hook":                      notPublic,
+		"https://hooks.example.com:0/hook":                    badPort,
+		"https://hooks.example.com:65536/hook":                badPort,
+		"https://hooks.example.com:99999/hook":                badPort,
+		"https://hooks.example.com:99999999999999999999/hook": badPort,
+		"http://hooks.example.com/plain":                      "",
+		"ftp://hooks.example.com/":                            "",
+		"hooks.example.com/relative":                          "",
 	} {
 		t.Run(url, func(t *testing.T) {
 			res := e.authzFor(t).post(u, "/api/v1/webhooks", map[string]any{"url": url, "events": []string{"*"}})
 			p := res.problem(t, http.StatusUnprocessableEntity)
 			require.Equal(t, []string{"body:url"}, fieldsOf(p))
-			require.Contains(t, (*p.Errors)[0].Message, "not public (loopback, private, link-local, unique-local, reserved")
-		})
-	}
-	for _, url := range []string{"http://hooks.example.com/plain", "ftp://hooks.example.com/", "hooks.example.com/relative"} {
-		t.Run(url, func(t *testing.T) {
-			res := e.authzFor(t).post(u, "/api/v1/webhooks", map[string]any{"url": url, "events": []string{"*"}})
-			p := res.problem(t, http.StatusUnprocessableEntity)
-			require.Equal(t, []string{"body:url"}, fieldsOf(p))
+			require.Contains(t, (*p.Errors)[0].Message, says)
 		})
 	}
 	require.Zero(t, e.count(`SELECT 1 FROM webhooks`), "nothing refused was stored")
+
+	t.Run("EveryUsablePortIsTakenAndAPutIsCheckedAlike", func(t *testing.T) {
+		for _, url := range []string{"https://hooks.example.com:1/hook", "https://hooks.example.com:65535/hook", "https://hooks.example.com:/hook"} {
+			e.register(u, url, "*")
+		}
+		hook := e.register(u, "https://hooks.example.com/hook", "*")
+		res := e.put(u, webhookPath(hook.Id), map[string]any{"url": "https://hooks.example.com:0/hook"}, nil)
+		p := res.problem(t, http.StatusUnprocessableEntity)
+		require.Equal(t, []string{"body:url"}, fieldsOf(p))
+		require.Contains(t, (*p.Errors)[0].Message, badPort)
+	})
 }
 
 func TestWebhookEndpoints(t *testing.T) {
