@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -324,32 +322,6 @@ func (b *clockedBody) Read(p []byte) (int, error) {
 		b.read = time.Now()
 	}
 	return n, err
-}
-
-// A request still running at its deadline is answered 503 /problems/timeout and logged as
-// such, not as a database outage: the query it was running failed for want of time, on a
-// database that is fine.
-func TestARequestPastItsDeadlineTimesOut(t *testing.T) {
-	t.Parallel()
-	pool := dbtest.Pool(t)
-	s := newStepServer(t, Limits{RequestTimeout: time.Nanosecond}, nil, func(ct *contract) []echo.MiddlewareFunc {
-		return []echo.MiddlewareFunc{ct.timeout}
-	})
-	var logs bytes.Buffer
-	s.e.HTTPErrorHandler = (&server{logger: slog.New(slog.NewTextHandler(&logs, nil))}).handleError
-	s.handle = func(c echo.Context) error {
-		ctx := c.Request().Context()
-		<-ctx.Done()
-		_, err := pool.Exec(ctx, "SELECT 1")
-		return fmt.Errorf("get bot: %w", err)
-	}
-	rec := s.serve(http.MethodGet, somePath, nil, "")
-	p := problemOf(t, rec, http.StatusServiceUnavailable)
-	require.Equal(t, "/problems/timeout", p.Type)
-	require.Equal(t, "the request took longer than the server allows and was stopped; retry later", p.Detail)
-	require.Equal(t, "1", rec.Header().Get("Retry-After"))
-	require.Contains(t, logs.String(), `msg="request timed out"`)
-	require.NotContains(t, logs.String(), "database unavailable")
 }
 
 // ---- checkQuery

@@ -1,12 +1,17 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/internal/dbtest"
@@ -24,4 +29,30 @@ func TestAQueryOnABrokenConnectionIsUnavailable(t *testing.T) {
 	require.True(t, unavailable(err), "%v", err)
 	require.False(t, unavailable(errors.New("some bug")))
 	require.False(t, unavailable(fmt.Errorf("get bot: %w", context.DeadlineExceeded)), "a deadline that expired is no outage")
+}
+
+// A request still running at its deadline is answered 503 /problems/timeout and logged as
+// such, not as a database outage: the query it was running failed for want of time, on a
+// database that is fine.
+func TestARequestPastItsDeadlineTimesOut(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	s := newStepServer(t, Limits{RequestTimeout: time.Nanosecond}, nil, func(ct *contract) []echo.MiddlewareFunc {
+		return []echo.MiddlewareFunc{ct.timeout}
+	})
+	var logs bytes.Buffer
+	s.e.HTTPErrorHandler = (&server{logger: slog.New(slog.NewTextHandler(&logs, nil))}).handleError
+	s.handle = func(c echo.Context) error {
+		ctx := c.Request().Context()
+		<-ctx.Done()
+		_, err := pool.Exec(ctx, "SELECT 1")
+		return fmt.Errorf("get bot: %w", err)
+	}
+	rec := s.serve(http.MethodGet, somePath, nil, "")
+	p := problemOf(t, rec, http.StatusServiceUnavailable)
+	require.Equal(t, "/problems/timeout", p.Type)
+	require.Equal(t, "the request took longer than the server allows and was stopped; retry later", p.Detail)
+	require.Equal(t, "1", rec.Header().Get("Retry-After"))
+	require.Contains(t, logs.String(), `msg="request timed out"`)
+	require.NotContains(t, logs.String(), "database unavailable")
 }
