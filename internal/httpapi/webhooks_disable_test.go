@@ -82,12 +82,19 @@ func TestWebhookFailingForTheWholeWindowIsDisabled(t *testing.T) {
 	res.problem(t, http.StatusUnprocessableEntity)
 }
 
-func TestWebhookRunOfFailuresStartsOnceAndEndsOnSuccess(t *testing.T) {
-	t.Parallel()
+// setupFailingOnce is an environment whose webhooks are disabled after 72 hours of failures
+// and whose deliveries end at their first failed attempt.
+func setupFailingOnce(t *testing.T) *env {
+	t.Helper()
 	cfg := testWebhooks
 	cfg.DisableAfter = 72 * time.Hour
 	cfg.RetryFor = time.Nanosecond // each delivery's first failure is its last
-	e := setupWith(t, envConfig{webhooks: &cfg})
+	return setupWith(t, envConfig{webhooks: &cfg})
+}
+
+func TestWebhookRunOfFailuresStartsOnceAndEndsOnSuccess(t *testing.T) {
+	t.Parallel()
+	e := setupFailingOnce(t)
 	u := newUser(t)
 	rcv := newReceiver(t, http.StatusInternalServerError, http.StatusInternalServerError)
 	hook := e.register(u, rcv.url, "bot.created")
@@ -118,10 +125,7 @@ func TestWebhookRunOfFailuresStartsOnceAndEndsOnSuccess(t *testing.T) {
 // judges the webhook as that write left it, not as it was when the record began.
 func TestWebhookRecordSeesTheWebhookAsAConcurrentWriteLeftIt(t *testing.T) {
 	t.Parallel()
-	cfg := testWebhooks
-	cfg.DisableAfter = 72 * time.Hour
-	cfg.RetryFor = time.Nanosecond
-	e := setupWith(t, envConfig{webhooks: &cfg})
+	e := setupFailingOnce(t)
 	ctx := context.Background()
 	u := newUser(t)
 	rcv := newReceiver(t, http.StatusServiceUnavailable)
@@ -152,10 +156,7 @@ func TestWebhookRecordSeesTheWebhookAsAConcurrentWriteLeftIt(t *testing.T) {
 // attempt cannot disable the webhook. The same URL sent again keeps the run.
 func TestWebhookNewURLStartsWithoutTheOldRunOfFailures(t *testing.T) {
 	t.Parallel()
-	cfg := testWebhooks
-	cfg.DisableAfter = 72 * time.Hour
-	cfg.RetryFor = time.Nanosecond
-	e := setupWith(t, envConfig{webhooks: &cfg})
+	e := setupFailingOnce(t)
 	u := newUser(t)
 	old := newReceiver(t)
 	hook := e.register(u, old.url, "bot.created")
