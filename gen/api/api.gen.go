@@ -1435,6 +1435,23 @@ type ListBotEventsParams struct {
 	Type *BotEventType `form:"type,omitempty" json:"type,omitempty"`
 }
 
+// RestoreBotParams defines parameters for RestoreBot.
+type RestoreBotParams struct {
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
 // ListBotStatusEventsParams defines parameters for ListBotStatusEvents.
 type ListBotStatusEventsParams struct {
 	// Skip How many items to skip before the page starts.
@@ -1448,6 +1465,23 @@ type ListBotStatusEventsParams struct {
 type StreamBotStatusParams struct {
 	// LastEventID The `id` of the last event received; the stream resumes after it.
 	LastEventID *int64 `json:"Last-Event-ID,omitempty"`
+}
+
+// TrainBotParams defines parameters for TrainBot.
+type TrainBotParams struct {
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListBotVersionsParams defines parameters for ListBotVersions.
@@ -1600,7 +1634,7 @@ type ServerInterface interface {
 	ListBotEvents(ctx echo.Context, botId BotId, params ListBotEventsParams) error
 	// RestoreBot Restore a deleted bot
 	// (POST /api/v1/bots/{bot_id}/restore)
-	RestoreBot(ctx echo.Context, botId BotId) error
+	RestoreBot(ctx echo.Context, botId BotId, params RestoreBotParams) error
 	// ListBotStatusEvents A bot's status history
 	// (GET /api/v1/bots/{bot_id}/status-events)
 	ListBotStatusEvents(ctx echo.Context, botId BotId, params ListBotStatusEventsParams) error
@@ -1609,7 +1643,7 @@ type ServerInterface interface {
 	StreamBotStatus(ctx echo.Context, botId BotId, params StreamBotStatusParams) error
 	// TrainBot Train a bot again
 	// (POST /api/v1/bots/{bot_id}/train)
-	TrainBot(ctx echo.Context, botId BotId) error
+	TrainBot(ctx echo.Context, botId BotId, params TrainBotParams) error
 	// ListBotVersions List a bot's versions
 	// (GET /api/v1/bots/{bot_id}/versions)
 	ListBotVersions(ctx echo.Context, botId BotId, params ListBotVersionsParams) error
@@ -2251,8 +2285,43 @@ func (w *ServerInterfaceWrapper) RestoreBot(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RestoreBotParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.RestoreBot(ctx, botId)
+	err = w.Handler.RestoreBot(ctx, botId, params)
 	return err
 }
 
@@ -2335,8 +2404,43 @@ func (w *ServerInterfaceWrapper) TrainBot(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TrainBotParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.TrainBot(ctx, botId)
+	err = w.Handler.TrainBot(ctx, botId, params)
 	return err
 }
 
@@ -5718,7 +5822,8 @@ func (response ListBotEvents503ApplicationProblemPlusJSONResponse) VisitListBotE
 }
 
 type RestoreBotRequestObject struct {
-	BotId BotId `json:"bot_id"`
+	BotId  BotId `json:"bot_id"`
+	Params RestoreBotParams
 }
 
 type RestoreBotResponseObject interface {
@@ -5830,6 +5935,23 @@ func (response RestoreBot409ApplicationProblemPlusJSONResponse) VisitRestoreBotR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RestoreBot412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response RestoreBot412ApplicationProblemPlusJSONResponse) VisitRestoreBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6345,7 +6467,8 @@ func (response StreamBotStatus503ApplicationProblemPlusJSONResponse) VisitStream
 }
 
 type TrainBotRequestObject struct {
-	BotId BotId `json:"bot_id"`
+	BotId  BotId `json:"bot_id"`
+	Params TrainBotParams
 }
 
 type TrainBotResponseObject interface {
@@ -6441,6 +6564,23 @@ func (response TrainBot404ApplicationProblemPlusJSONResponse) VisitTrainBotRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrainBot412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response TrainBot412ApplicationProblemPlusJSONResponse) VisitTrainBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10022,10 +10162,11 @@ func (sh *strictHandler) ListBotEvents(ctx echo.Context, botId BotId, params Lis
 }
 
 // RestoreBot operation middleware
-func (sh *strictHandler) RestoreBot(ctx echo.Context, botId BotId) error {
+func (sh *strictHandler) RestoreBot(ctx echo.Context, botId BotId, params RestoreBotParams) error {
 	var request RestoreBotRequestObject
 
 	request.BotId = botId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.RestoreBot(ctx.Request().Context(), request.(RestoreBotRequestObject))
@@ -10099,10 +10240,11 @@ func (sh *strictHandler) StreamBotStatus(ctx echo.Context, botId BotId, params S
 }
 
 // TrainBot operation middleware
-func (sh *strictHandler) TrainBot(ctx echo.Context, botId BotId) error {
+func (sh *strictHandler) TrainBot(ctx echo.Context, botId BotId, params TrainBotParams) error {
 	var request TrainBotRequestObject
 
 	request.BotId = botId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.TrainBot(ctx.Request().Context(), request.(TrainBotRequestObject))
@@ -10580,385 +10722,390 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1fbxtJsi/4VRI8c2Gxp0iRlOS2KQwuZLc97dPuto8lj/eeLl9Xsiop1qiYya5Miua4DSz2M+z7eVhg",
-	"F/u++7bABe59n/0O+0kWGRGZlUUWKUqW7e4ZDdAekaw/mZGRkfH3Fx9aqZrOlBTS6NbwQ2sieCZK+POk",
-	"yLl+csbP7YdM6LTMZyZXsjVsnU0E4/bne5ppUyp5zoQ0uVkyw8+77MmlKJdsqi4FU2Nm3MXMKMalMhNR",
-	"sktR6lxJdp5fCs1yw3gspVgwJUXEuMyYVixT8JNmaSm4ffMxm6lcmlyewx0GHu2elBs24ZpdCDGzd3XZ",
-	"TyqWl7yYC5ZreI9kZpGnImJSGSbgsx0QDS4ThTAig5fDC+3f5zyXkR0LZylPJyJjqoylNrwQdqpMiktR",
-	"sik36UTo6llmwnE0lgYZ07lMRZe9mPFf5mIIr+csVXNpLH3sNboby1bUEu/5dFaI1rAVtwZxqxW1SvHL",
-	"PC9F1hqaci6ilk4nYsrtipjlzF6oTZnL89bHjxEu2HOVclylpkV7/eq5WxJLbRhtt/bifT7L9y/7+yNl",
-	"9P7BuJfeH/VE5wE/Ep3D7DDtPMx6o879UX88GPfH97MB34eHCL0/K1U2T+Fl1xv3Y0vZx0qaUhXrwz6R",
-	"eiFKZJ65mVg+S2Fx7CuENprxUtBC4BrZCVXvE3I+bQ1/bknV0UaVovU2ahqDkuP8fPtIklmZX3IjIjbl",
-	"7zv8XPzpoH90cL/X60Usn07nho8KkbDFxHJWwJkLrhnXFyJjY1Wy0ZLJ+XQkSraXG8v0MPAJl+dCt49Z",
-	"9RKpOjCfxN6CfKVKVnAjtInYYpKnE5ZyCfwzZKW45EWecSNiucjNhCXPxp2flBSdHy13Jshgm5fFkWnt",
-	"9a2otcu8t5F1sxBZEx6OO1O4cV4CL7NS8GwY0vSeJiJ22Ulq8kv/g65TFPauvU/zqXB0z3X1Ve0965vw",
-	"4Nqb8PG8LIU0m6c8UuaeZiletk6AyDJ6KUy5ZLCM9h81N0ACK/gMPgJFU3dluIfXHu5V42yQ7idySdS1",
-	"Q3XjIQ5muYmYKXku7WC14Wau3W+xzGVazDORrRO6f+2RP8vEdKaMkOaVmBV8ae9a27H2McGO5CBLHAOM",
-	"81Ib9x0eBYKXRS5KJ1twCRyzxDLxL02XnR/EMolYSS8/Znyk7YrC+bbItcBJru8wO6bm3fLMbabtcuis",
-	"mklNenSvt8GvvZmvdbSMlPnEg+Wa/PAXFAC3IsKtnOaSJRxkS+KEi5O6NarHErbiMUvcCZOs8sDVi+IP",
-	"p08RtkSB7/LxePO2zvLxuGlfo3g1C+WPLZSWOmJJ3Irnvd5BChPVBj6IDn6HV+FXcSvpsmcG6RNLx5br",
-	"m71zfblKk9s8sepkaJib1SJJ+oNyCXIJxurklpLF0guKWIZPAxmmSvfXVGjNzwWopw1qWweZ5qYTvNYm",
-	"o1F+qgbnzs79o2uO+Y0YTZS62LwoC7ygaVGOGa8OEpoTXR4cJt1PPidojNeiK42jma70o97vZUfpYHxf",
-	"dA5Gfd45TB+IzsPxt1lnwO+P7KfeuH89IfYxas14yafChCbYszFocOsDfyGFZcupKgWzS6Br1lbEUjWd",
-	"8o4W9plGZJG9OPkmgR9mvLSGCSxKsewyWKwyt9pjrlnKyzK3xs7c4MbIQzNOvM9B7ZYZWmekytgh2KNV",
-	"SbeeU7aXfJMM7UK3j2PppSJLDvuDpMueqpIRfa2QGVj5ARsqt9NDU7QVtSSfWjI9G6MqWztUp/z9cyHP",
-	"zaQ17PcGh9Ems+jZ2OrCGwgJg0SbL5imnfgxDhUFQ25o6l32Ao1Ya12i/ZGfS1Wi6bFp8JUyfqMZ/AQP",
-	"2maJ21dFcHZ5olY2WeKHNuNmUg0Mbt7KpTNujCjtnf/1Z97521v7T6/zsPP2Qy86ePjxD63VIUet9x26",
-	"qUPCsjVsTefasJFgfatqHfZYoRaiTLkWrBD2Wh2xLD+3DKVKNlnOJkLqyMrcEgx+0MQ4XQtUeaTMs2yb",
-	"7ppn1sTSLMmzpB0xzl6/fvbdBjKMlHmXZ1vpMFbllJvWsDWfw5Xr6/SdKPJLUS43DSuj31fHtmFM7vKd",
-	"B5ZLc/+wFbWmucynVrHo+1Hm0ohzIlygxP4glutD/ZFfCNSQaU9oPhaVWbL37MnZU5aVfGxYDPNa0YrZ",
-	"92dnL9n3sAPY01wUWdxqDxmPJT5gtKzsr7kWZV3LZhdiCbLFfxEq47lkg0M2UfNSkw6sY1kp86XQMyW1",
-	"QPOI7eGRHbGRypYRS9whkLQDN49mVjLl8rzLXgUuhVh6MTmymgG6m5bWkrd7bMg4G9u5sUKMjZWUEQP9",
-	"n2uWyHlRJKAy2G9gernRsczEmM8Lw7xbyspKml7EJmoBiqWdzr+evvjJXoBra0SGItoRiGx8DuqcAPFL",
-	"jxmy5HBgheuJsyIneSFYSCKkZm7P5LwoWDmX1lgbxjI57D1Mjuk+zqZqah9ccAN2tr8TvFtjnhdwgqgy",
-	"pKAdpF3AKV/azW7nH0uuGWezwq6IURdCWsrAd7/MlcFjKJfnx5YZLFVLoSewV9lMlEzNBFrnEdPzdMK4",
-	"jmVyNH6Q9dK+6Bzwb0edwxEcvYOscz/t88HoID3MjgTQwI4FxptrJqYzs2RKpoLNJb16zyq3raTNcm3Z",
-	"czzXIsMFAzIe4wqS39ASEQW7fdzK1b1e0mVvyFq3VjBHQsbS0oJ2EmdapEpmYDKr0isa7JGiE9VpF2zC",
-	"L4GU7lTPS6YWctv5WN+Fmw6ZwdERSAh/6EQ1CR/H7wf9Thy///bJ2z/+oVHM7a6QbNRBkFECVtykcYAk",
-	"j+UWHaNBnRmyheAXpBPtJW/241a324VlDhy2x3YgdnWc83aJx7s9baz1ioc86Ct13wGoBFEltdzgEvtC",
-	"q8Gc2pfwAlxw6H1jRS6FJp8vx/EXuTZrOtBB3EqQ0fBpdpZLNS9ZwbWxHMqzz6AibdWOdl/VYCnsAhRL",
-	"Ir6dlHeS0yStQph8k7DN5H/jvDZ1j1kjC3CW/PnJWcL2VBnL5PsnJ9/BlqZFExlLDnqH7Cdl2I8qy8e5",
-	"yJJq/YjSdvdJRUeF/cBRI8b1Jom7vt4RXGVH7YVguP6BC7aBCWJ5fS5gVzPBzVXN5/k0N83aS8HLc7tb",
-	"yY5WY5YbMbXTgJHO+Lnwiswvc1EuqyEV8NRwKHQStoaDXlRTYA4GVoHh70mB6fWuVGdOL/LZ+oi/Vws2",
-	"tUyFgzSK6Yt8xkZibPnYDRj1S71p3PaW5mFfNWr6XzD4XuPgyTrdpDFW9vN1lFm669MVWje6a1ugNILP",
-	"YYNWJNnR8Ky8cVbD2WR4fsp2u8FO+2gXBnXVytJ/WYJykFvqPgX9yv6UKmmEhE3JZ7MiRxV2f1aqUSGm",
-	"f/yrRqdG9fI/lGLcGrb+Zb8K7e7jr3r/Jd6FI1ixgqvTCiKvUhmUzpVNvEr0PVUGBrO/C+R4O4JYaV0G",
-	"Dtk3CcTDUFUmLT90K3StlJ6Axcdd5CA7dguDnvtYNo5mxUiHJQvi2VeHsrcEZaoQQjjW1lZvjrPcX87N",
-	"YyXHRZ6aa6wn8ScMXSrzSvAMbDU9n055uWwNnccQ48ngdGxFLTAtcJqG50Vr2HL+3AO3Oa3umevgNitZ",
-	"gLQUt7F7xu44Lt0F7hkpl1atx5CvlRloYLWGh72HUcvkBjxlfrae793stPM1dqQynRLmZOlklPqRy5X5",
-	"nSmFIpwizI2z8/GwAp4GUXf73VRp425kHC6xerjVqiPW7/WOKeAPUiM39uQvlDyHmIrINNv77snzJ2dP",
-	"WM2b+gHdBB99zPsD/PGxbc8Xp+KjnytCwXgpIKzkFBufB2EmuXZUvQkZjVIdS5uOow2w2yfLgLMwoQJZ",
-	"xAdB9pItq5jAdg92iL1bLOwWR/t8dY36vZ5bnqhasLxapdr7VqebtLuxbBAUdtN/jFqPeEam/PU33Bp3",
-	"OSvFKoaOKBBrByN9yOZSvJ+J1FqTQmZ2k6HxLmdzU1vaXrW0j3jmnA1NqzviWYde27qtZXXTSLm0MxgJ",
-	"iqpPeWEVAYHTiVgucXKvz552HsCiwnScEW3vfdaxX8Vy79XTx+zbw4cHQ8bZVIBaaE9FtJdZLvFIHv1V",
-	"pGAPF/ajnpelOocIF2evZZ6qTDCpZDrhJU+NKNu0iDeXmbUlXKp5wHh2PwIv2nFmLG6dzmczVVp9XOfa",
-	"cGkgwHDt/Wgf1zH8QshbWzCgpJXK9ql+d7mwvBU1/sDlRaEW8LP3lnRbgUPyJ2WeqrnMPpGUUnkXprOe",
-	"ctBMxzC4XDvlrEbBw4qC1gDDgTSRUJnOGH68DQr+pNBd5DVRl3k216K8p4Gekq7xk4IDkpsq/vMxaj1V",
-	"5SjPMiE/kXhwosISLSSaT0AxdzBRICyvi4yDinbVOBpoN/Y/3hb3kZJQpxqbzUdFntofSUUAfz1MqDYJ",
-	"oNwzaUQpefGkLFX5JTXZExkK5THPi3kpGhVLGOft7Q5LtHBj/Ib2wUgZ4HkrgsGJwYuCVs1KEC2Eo4Xz",
-	"kOySvgR6t/fs1N0dx5TINUO2T4vc3jFRRQbaAT2iW1fSIX2jE+RvNE2brt+v5XoEyUxb7wnys4BcL/my",
-	"UDw7U+o5L8/Fl+RTpCdqFeBdsVKUS3b/kP2QP4L1+CSTcJNGY9l0Um0CzE+1Fi+oBFYJ23O24KopaPe7",
-	"pV37mI0FfkGxFmvMgcM7ZPr+oGL6cCqM5tLA/rPgsg5GGW5lI2w3b9fZGl0VKx48yPkIBYnLclk1URse",
-	"uNEgvR67BuR55V07n8QSkANZTmHYYBTlSg6thZ4xzwbe+Ynz8gTiWcb+Mz3gT5DZFqz+4MGG1fcDb1h/",
-	"ehgMv+OdV7fBASfO5HOhaHqVj+FUHGKXPpxVApvxlXCawifa81mu+Yj2cmXvkreN+V832bsuTSbX/tpj",
-	"JqT9w+5HjPPtvXx9hvOKW/hbFreGzM6mfRMNl17a8aODdBUhs1ye1+dxCmFF91PzJHINGfhBGJKuX9Ml",
-	"j9mC54bNpckLED9eW8v935CXTyHJm8zNPbLjBn171vSOs6xZu6vDqYzrWDasfe3e1WVK2nXF55e5mHs7",
-	"+VSUl3kqXkt+yfMCMgu/8PGXccNHXIu6WQqVFmV+PjFMqkVtfvNqrMmxC7nUJHHlifABa0sw8u7AAQup",
-	"BaK8FCWaThR65XaV1GwmsljWvA/5VKi5SY59SIguc+EESINS0ym60UpV2FUZ8fSi3WWvIJqOQfTVEwB+",
-	"65yMjSjXta1TEJjgLYIdQO+CMzaX543Oxyq0YMl9hl41l9XwqZqDc8cBCbTLE8gl61NUuyb7g613phSz",
-	"A/H5FU17sORGdCBQdEvi/qw+3ggCrpjIKXhpNdaoqiHJJZuV6rwUWjNuIEkA1eWZkJT4GUttSsGnOqp2",
-	"rzWLuuyNXZ4kWMyECKLJcQzVR5EPPsH6UQb/F2aJ15LPzUSV+d9uR5MUvITk+QshQaUU72d0sFdCuF9x",
-	"Qu31DUwwD3+/JfMH3Vm1kboIxIrx8ebNm85JUGPUUIxULPhSs+QRPC1MAigF10ricvOG12yPE7yWs1Kl",
-	"QoPMfgJxh1v0XNqFGXjHHmQt2S0orF2uW8OfP7TgO3uXmIIDaQ6p6IXPmW1ZM6UVtdbT+bhBz+2g9TGq",
-	"njNVmSiueMJcXki1kAyuZXHrfGY6D+PWsbVF2Z+fnHnXO1ygWx/fhuJlEDJVQDxG1GsKPWCBlB3O7aiT",
-	"MNuI+ZxdyFzE/KBRKfiFdqVMpuSpOWYJUjwhSWTPOWuPg275Wmr0RIrsR5Hl/AxG/3VsUXT7B2+zb0ki",
-	"0GJ8QhtnyWMcW+eJTBXoKRhqhTM2lkmeYQQtAUnqbsZCG++nRIebgZRDyr5Yk4knaSpm1WsaEniDV+EI",
-	"q9yRbHlPNw2V7DTct0N7YU65vNYIjiW4t+aQBGhPBatmvXr6mD3s93vsv/8f/aPuUbd/v72pyMcNqKlS",
-	"I8j2/ykI7H3CZv/Nh/g+b2gKqvxyCG0wKXLgwWoKTKoSHRujJeMstfxWWnNiKthSoKuSTK/HEML7ROMu",
-	"l08Lq7rWjaLVHNlcWuWh0Triq+VnuV5LsfUGxUhYXYIEoLUDvVbmEjhvsoR58LoLsezksmNHe3Wo1qUv",
-	"Nk5sqeYYghn0/IVB8I9jNrALANYitKvhWF+E8aFKdsEwbCnOc22g0Aek0SdFV/10bs8gJMcrnMkVGVyI",
-	"ajM5VkyS1REm7WFIL2PX40KwUqlpl70oWQNTNdQzbuSrmg3WzB1J+9hlvAbcV7c+3eJ4C5Q23u254J19",
-	"/Bt1w/twlCpXYiuhHPosXl9HmTvPb83z25xPtlsa0oZ7d888Wn/AesH19UrIKjkFr36kDOQgNZgyGGD2",
-	"iBpg9UICHScnrysL7EJVqtXYTI5HHOFjvOMNqaJv6plSQD683D7H5xxm1ty3Z/B64qFLrbuq1qlenleD",
-	"n1h74nyW7TpiSPoD4I7dB+wyeRrHXCXMhqgQ1QthCTTj9WLHQVOG6fZM2IpNfkYSVgOLwjWrkaNSUDFR",
-	"o4WlVcA13+faqHLZnPgJ+bOWXaRfFYAyiZgUC3vQgB96nXkgIbf2x7Z97Ybyo7oUdmg0Vl6WHPTKYnPC",
-	"cgK/JT7U7jKUr0XWCJOAm19gf7rO83tNzzfK8GJLAjMQlSlyVsJb9Opr6mVfvSu5A0nv3h25RGck5jaO",
-	"eJ7rBmoj4A+VTZIAiQDphE/F0PsI+r0e2wv0mzAp75g+E3ROFkvIKg7ytWFwhO9jJmLa9uAe1pyGY00q",
-	"Ig9I4Ntgu3WWa6TkNpIB5zbuIIeQ5HZQg6DFg2cXsXVNieWePFo28zYW5k0UQRj599Te0Jw4HrXGpZq+",
-	"2yoTN0hBkVlmwUU/dnV03pgHejlsJqwNX9tr9hYMZOBR2bTfbjQ08AvzsRHlhoE5AKkbDmyFr2okrA26",
-	"tnZRyCLbuPDlHBXHDPUrXrwMGG3MCy1Wee8mZ5pCWgW04+YYsjrJXehM9ts86txAN0wfMYiap1GHGaKt",
-	"WPOHRFipWPMalHPpsAnqJOPNqtZZhYC2AgtFbok6RzlfhaMxFEuCnAPspy1qzwYeqzYmlTlvLZreaYej",
-	"g/cKIA64qD7c85npHKqOXd2mx85KAVUh71K/aM0ci/NbFYjcVNhD7lEUrBG1JRzSts1EcU9bK/cyzwgb",
-	"BKys9yaWi1xmaoEGeeAXxy/0UhsxtXdOZ8ZDIQht8ilIJwgA6MiXOODnWEKxsB+RApyRJuwpsvbem3c4",
-	"jNawP3iABUX8/bvwxnf4aHvBtw8f9PzSrJDazdEePTMhT57ZUx8m8Q4n0Rq2/ouauzJHcBVY5Z/xkZob",
-	"9njCzelsIuyRnBeFCzaFD/ADGVj9IwgkDHvdg4+rezNqve+cqw59aW3X7iu++JGiAx/XBncF5Eu4HHWO",
-	"u/ak1piyNpft4wgurY2i1z0ID2Y1t5vUvwo3+g3tCChPan2aBPXoB9UZ43AhXCSnHhmqL876vt0kiuHs",
-	"vvIcWjNUCU+KvZDFkiVWqcRyzQRGl5DXHuezLpVrj7tS7fsuuPpj1Mr1O0x6rZX/NQ70zUSAP0eANgwK",
-	"VMolhLPsYLM5+myE89AHzDZSqhBc1iTrFeP8Ea4LjOUrrgf8kOZ9RZNqtVZn9ExqU+Lp4iE0VSU6nXaO",
-	"Ew6F0jGbz+yl/V6vx3xmv27YmSWW/OdCZsWSaZeNfy6kcTBcSha5FExP1KyLZZZVbZ2ViGH5+n+N4/e9",
-	"3ttvroVKIpUBsc9zyX56/TwYcOP2dyWg3W9X6XVqpwYofeF50bOUGDAAv9O5NXVKYealFBkT73lqiqU9",
-	"4IG8K0Lj2yah4ctMB40mnxMmzf4A5K4N2/M71GCbpY+am1RNyUGEum7TVvNPoEiYPajfNvE5XUqmzW5G",
-	"C6ouV9et1gy0rOVf1qq9diMVauKiTonXwNZHNa7GTFFQ4OoM7qBLV88dVWai1M5vOi/RxRbw9ZFl61Vl",
-	"7jOzuZ25k1DXlNAvZji7Sq+ZLY+thJswNcNnNLiBri9YfT557ioRmkXotSTix2YueHJJrvZ1s73CLONO",
-	"jK+YAalRZfMuyjN3flcGNs+EU1ABstRyE0rphO05fRbVztm8PBftOpc9HA3E4fjbtNPPDnjnUByNOg/S",
-	"+1nnW/Fg/JD3Rv100KjCV7bAldr+Tv5eIos1a2BKUK5uSi41hxMEy5ZK097dSZFxw5veyE3lkrdvwdoz",
-	"zTIxgxI8yRL7rITt2cM3CZNJ6nWckJ2pkzpFAfIqnUBijJq1hi3A+EwBnJHb7dnaDwfkI50b9zspl62P",
-	"b6+vBm+y1mDkYK8dM47phZRrGqQATMB2PYfVKzHVJJhnf9D7NroeehSKVqE3W5HJ/9ShLL/Osyxxg6lB",
-	"B60wvDd+nfhA3r+3oi0cjXriIB3wzv1xP+sc8gei83D0bdoZZIfi/vgBMPouJrChxJorhAPsf0jCaTxQ",
-	"vMYMj4toy9fIs+JyB15+u0XYNLtWa552stGRa2/dz44i75/Sx44Upaggyo7oN+Byr5iwkTYXOdYbu4Oj",
-	"Bv1nTyYK86BaQplJ9ntiTORjdxV9qlQl+6kUgPDlf3QagvsC473vSBpXFmTwCnQbgxvZf3IveduwQR+p",
-	"HbaCFeO3wPKvCIPjn5PrLRGDSPg4L0id/eqM/2Oze/GFR3hheaYh7oPwfMl6vmjC9nDUsBU66Clob/NG",
-	"+kn669eszVXktCbmbQbq7JM5HGjdbM+Vv8M/GGVoRwgQJTIHrARhesokjrB8fg5lIbFcTHIj9IxDsT1C",
-	"qxN0FSRmANQd5v1Zlf/pY3RHlvl0KjK2Z79IuWQFzAfyliFeF8vXf+w9PHrARsJafBpQocMhdtlpNQoW",
-	"DkK7p3fZKcgN+2KaZSylJXCR/w297Zbc7DEMA0N5cesxH/+P/zNuMUvWzKWZpmo6QpcuT1MHG0OFTXA1",
-	"gDUqiZTqsldrKH5sj0sGubegGoL/qD3ExFxVNK1ILK2QO1flkj1OPfAge3L6OGKGj6B4XCyKXIo2Kuaj",
-	"PMtLkaKxw6w6mmWgtdu9VOaZQCSMXCurqoWvfP3HQW9wYrkD/noC07N/3r/vvrz/EFfVDpyUa0jeVOMa",
-	"C4AXWl7mOh8Vgu2RTdUBaFqrErXD17op2ef3HtkJvf7j0ydPn3ZjGcvXMv9lLhifKuo4ACXe9zRKDFDi",
-	"oOmGMj7qtQfgkRXWUjsEg0NUxFhWowtGAsO2Y7RLDICwo6UHhhjPiwK/HKvCUnTI4tapKfn/+A9hl94S",
-	"NW6dnr06OT19ErciFrf+/h9//1///h9//9/wZ/vFf/v7//X3//b//i/483//v+MW25vmaamYzs9l2131",
-	"/yArBe0igJ1+AqLjKRjLKh6tBSvnBaUMX4iZoSjNki1EKVaBwddgJq4ULU3mfhyf3tz0Hwk2Kri8gHzY",
-	"rX4Afyo2JA2BHxbj/Qh/OppjuE9kOWDTWzNDIz4mzzqWTxvC2uAlfncNbzcqvhgAc67v4Uo+DffV5QEq",
-	"NbmIo1gmgVOO3Mc1X2jC9vyQrYjbbjm65KhkZaX719YCdjKuAVmgSqWqDXV3c/qTHOFXYi3Xh1Tx/o7N",
-	"Hq70Qqx4jH5/rneQohst5wbXkFpIX02+mb47OoCupK/L3bxyPqd4ob/lnZc26+uyDOsRckk1MIk3+itQ",
-	"+JX5XWnIrwUyrho1XP8SL1/3619x91lw9a75hHbWkE3o0m1vsGubnA+ejyLn1q/7o3aL2VXbyS/92oJG",
-	"q6L62nmEp56p1lrzoGMzCRCqiU1c7jkF8PdwV0uxiKqdDBXfpYCnCMBThr5spdFsIkqrfnjgMocLSGfS",
-	"MnJMSAk8LmMAU45juZfUqZAwzZeaLSZLKvepOvngnej/Qfw9ePImu7bGgmskuYu2IZXOtsXbf0shNhjt",
-	"a9gC14yYnIG5LQqs5XX+G25YIay8UFJ0ETlfEzqPxMxHAgLHxhPHsUzi8MFxa8hQqqaF4KUmRA//O3Lv",
-	"NJfh+PqfM1z+DxAe/3KnyoZI1F82ackvpKhaQjWksjUHp3ZSN+s5aqkqs2vlltIrrsot1YT3618Rvvt6",
-	"aWg7cwNu3SvSePCq48DyQEyVoP6w/0kZjPZQvxSlJdK4VNP18Ty1wpgleBWBEzfn/yAd66ufWwk7y4Ve",
-	"V7OudFNenUCr1bxMN7ikcT3BFmta1GGIjURdXSN76qAigaDiOpa16USMB9Jhz028j0yeqtmyjd0WLK1W",
-	"Gvn5LE5VxpJDJpE/72vpnnUC7iUvX5yesX24FoCkV8tk6z3OMBXdPdhXRiEJyCCtvQACc0ELrxXNAneQ",
-	"V7Cshudj84537H6wb7TKRnXM+xu+pHof7IttKv5vXa1fTZlBWbGrPr1Fhw5V5kA4+q20Kg7ebj0Jdg8U",
-	"OifFrYcK3Zn0Txk2cVQNw+xfPWgC2qJH2qwvL6FyfNikhDZDWKyX2NX5f23nFhtb7L2BHFvj3sdyXY9I",
-	"AjKI671AvQwIZ7/JkgrkUTW4dUCSq2xpP96IKFQ9uYnC3wtemMk6dSu56iakLpobdIYvp7uaXrQh+HXC",
-	"Ci7P53aLoz2IBVNWhy7n1m5r9LPWcsg3sjSmbge2pjWUPRLSStYI5qGvbar1jZTlelbw5TungleL9eeX",
-	"Z51DxTaVAWxykWHfLDBUScKRe/daRQZT/v7dlTndk/x8Ahkr1YUBechy1huVwM0p3lUifkgQn5O/NtpS",
-	"GIfxWB/lK/wBR4RhCAqIjsE1An3BUnEMakZN+9AObW2OvY2mTaZWYxpluKDBVKJVTlsncjWRjSzvzrVP",
-	"OZu8on/Doj1XRt7Qhp4B/Mvh0beMKtYZltc3ZcFi2X1j4toC8GmgyLvCKPA94JC3Z6LUWE7lsvvX2MKB",
-	"NzUZDhD0jMjQVuOxwxy0Qg5axuxCyeBAaTjlc6kNl5usACvCV1K/NveobWb67VlmvnNYFjFeaFW13qul",
-	"nx1jhzmrkFNlld21EEp2i9jdriqvvxqaG7rG5iqrC0fApdpBMhIywrqI1xNVGkbAKo6ELs8nGHJFyu3o",
-	"V+t5bw0sufJ8gs3QmD0J1UvwbOyAyIyarQQgGiG2rjoAKXEOKRFoz7R5mjYnGia7Z+b67s3rW/TGya+7",
-	"eUCgenMbFxEDrVS6jmsg/+hzqGawk9s50Naqy640upr22TNpZ66FRjmF0gQS5dAxkuSY34moiJRCt7Ib",
-	"GpTg9c2w0byswotrHnkoxA3TjvcWk2WV60Im6G6BJKPeXds23poTGq5++PhqqjWuuoLVdzf3iKkmiNpw",
-	"u0ZfuPe2WX03tOVuaqJ9URuLrN6Xzc3QTrBRCvyKWHH3H/YGbTYSZiGEDHvr63srClks95IPMToaME0l",
-	"0J3wi5q7IW59TNpDAGxJKDs9gW6paF+B/w1bw+oI4Jggiae0Zl2yTxkRLNkPMyLs53o+BDU924U7Qsq8",
-	"cNB+pGs/wwccrDNN812NrB6QdgU6UAsDBdo19xqRQdHpVZ4LE7h3wYxY3xBqthnw0xGZylpW1GkANRNV",
-	"UkworV3xQJMhi+UETWIP5wuQCN7ju/bofeeY2q9r2vV1bHxzAM7W6BJwVGLEO3Uasj1OTXvhyHIshUk1",
-	"K1wUMe4813htyHTtlWjcw9U9qmaVRwDH3LQxCTZra8Io4q7d84jbV8Ia3XpODY1yJWLmgLq3B2QIrdpD",
-	"foeAXiORcmvJQQW6zBCBATLSxjwvoLPy1ihAOL/Vw9LaHy9ksdx4ePrhI5DmZh/xlhkMCYeMAvXBLOwE",
-	"gip6bIILZ3u3BpmQW3GXQax0j3vCLNW8et9SzUstijEBxUjR7sbyieQjjCYH9NxLXr4+o/6wyRp4ftJ2",
-	"0dXcIP5vLBMi9DuYB+2DYGFXk8Q81RifGzXlJrfcuRySDOHG7hFDVBn0Bvc7/X5n8O1Z7+GwfzjsHfw7",
-	"TALzFY49ZTDFFUMsnoK+A+5R72DI5jPS1gIY9ZusOtFka5BXYh91j4C8HsvFi3bcNk/wYqtch8RuyBCo",
-	"eKlOTjSnKdndEyikpGcpl5CCDOfXY56mQmQig8aXkHLsq91wrUI2sj8RnZgqKaGDx7Jq2Z7MyyJpd9mL",
-	"Kk9bFdk6SL1VgN88efT9ixc/vPvu2enJo+dP3p08PXvyKonl3gHL7Ak1l4XQVZQJYPAhaCje+2btbh7E",
-	"fToc7iqHNnHdrQmNHS2vepLVbvJ4XhY7MtTrV8+b9Xj7CM+cq7lVjvNX2bAuyNfl4vUSp2p4tDfCS/Cd",
-	"5REzwXIaiiUqebw9zITmY60mIai4txm0pVFgHLMEJpdgwwqU2LcqRT6NUWo8cuUKZggOVLwYQ1HpDu8E",
-	"NPWVOINIS7Ehsqbzc4g84zVDliwmWqTvEn9yjrgW9w+tLnQwYCWXmZqy0dK45psXAqsJDD0LtDPN9vC2",
-	"TiYgGR+7ZpcEg+Vf0u6y04laSCxKmDRkv+OFP45/+LeH5YM///BffinPFn99/fK7B8+ev/z3Z2rwnD/n",
-	"p4sHF4d5/4fLg8sj9adWLdEM7//5pPPvvPO3XufhH/ff/vFPH3rR4OMfrvQzEdnW1+jt+sZxovuvc+j7",
-	"7LBqCebfaiZ1QoeYra7XYrMSiqW5RmFbJaPAdAt6E2Zsohb4BvLWgp9YKzbmZUOFOUryJlhP+iW49Zq2",
-	"9RUYUZRwQn1tIDct2w0VbqfMo6rBZNWsZufEIxjUu60l037IWDmeuH45eQawrom4NH7b5GtwWLvVSOMw",
-	"rl9ovDnw5ahy74YjsnrMO+Giw80KOqiQTkVAjYEYn7JL2Q/5I2dNOfXpniYNcyVS/Mkq6Hp02U5hV8c8",
-	"jTKc0vGqwXCujD9V/MiPegc3AhUsOMBhv5vq5ihr4SqpalQ2sPtzyaZ5UeTUM6Y2ngeHNxqO1fre0Vs2",
-	"7zfu21GFPbUMtN23T6jsxkpBtSYW3bWzEdkYX2nQ3BPX74q6fXHJVlRvzfYS3/MraVeNnuygwW5kewny",
-	"btI+jiXEhtwXlX0ZqujeFKO2aUm1VyjxW6sITYJYJk7wJhFLAo4k3arigsRyot1XVlY2cCMYDdYCPanm",
-	"qGhwfFkhSza1+/IY7S7Dbsg4Swbv3yexnEIjjZogDQhWTzKrOrT5K0it3VCZfWXRgx1+bZY3yR/d6lr3",
-	"Er4mZR1HRdXBWBcYNQlY263re+VGmro7/Xdx1leg30T3/LZBk1dVkn/KNK2KuGwF/v6LJ2c1mEifhiz1",
-	"kp/TtJTspLwomJDnuRSQVw2S3Wpq50pAfQE6zL4+xFTdBtuio9n3aactIxF+jlvfxK23GCNFv469KmKz",
-	"UmhXFT6eryEv/rwbTMXbINDh5OM3hHHxm0bLqAIsAywhpk/9lS0fteZQ1E0/2/WuVuRqqdXoQY/AXXXL",
-	"QuufU1j5PjCm1iLma0mq16+eb8viXHHWYH78SKtibgRLJsbMdMJev3pOtuJMlSbyeveEa2v9RizXsRyX",
-	"asoAG+P+0dHBEZrCeNdE6eAu6EXPnr1kPMtKoTV0I+OuIT20CJLKxLJQajbi6YUVDPklNyJiRS4vOoVK",
-	"eREx3ATukxUd5aW1c6bzwuQp1F6VbC71TKTQBL296sqAyQ339zGERN93UzXdTyfcaECTrUvaQe/wwZW4",
-	"IY7un6eY7Nj9vrmYrHu7lWE7OAVv6gVEHhHQB7PWQoX02VgGJz/XlfpP2axsj1fKMbVdCnXvvFJZ7e25",
-	"iaV9WbvLfLTIF3j4fjKl0PMpJlMes9L1iSb9f6nmpLEvuDTIUV/Rj7my6a30E+m8zM3y1N5ACVLQ4fJk",
-	"jgFq/PTUSaJ/fXO2hhX7/eng6D771zfUdDrR81GC3R6wvxF7/frZd23yQb+fJb4pJpABnl+Rxe4ybOWT",
-	"y7Fyqcwce7JhOnErRG8GWBLBp2sR2RY6YKMqMIJ9YCPAqwjqiSPXPQtROeEcDwGi7e62r0Hu00LEckFM",
-	"y13dMrKSUXbGgKPyL//Cgn6iuZKxROiMhBIgkyCbQYJ9m5xQA1SObdix0yiL573eQfqvb87gD5EMfZNR",
-	"nZ9Lh3YDaxDZkVm2wyVIC55PXbdDf4RDCZ5dERK4eTphKS9xz0hcIby1y07YNNc6l+dRLKm/K7TG9ZX7",
-	"rrMoDijXlceHMHh6fTKQVzusuvlZyxRL3kAyU9wrAugmTc/tdGDQSIn5PM+IFFbQW6GhpCc6pK1qR2xE",
-	"/sl1vadl2DYrYXs/u+zet3tOxC8Wi245TjuWU1TZVeX5fjlO7X/2urY9GghmEoF5GlI1q9C1azdNEJG5",
-	"76IJGhbiRBqXjHkcyyqT0j1Lsz1I7G1jv5PG7N4q900nXQapuC6nE1RqXoqhpdGv8Jn96vxlv7Kp4ODY",
-	"/jWWv3Y6Hf+fvTZo/TbiWYeSbxP2Kzvs9divNYTHWh/vbMimvLAKjMggpSXyvPL67GnnQYR5LjBv8i09",
-	"68BXe5xAPRH+yixywLjCFlUguCJgFikQEesctjD3uEFSSW97QHVgNQ43Uihz9+Uu9hoqfAk6ktrnYx7M",
-	"Xn1jJlHVU/QM4QLXmulFLHnOtemArO48+y5p49mrJJsiiBDHCcFIwu6iR92D9jEmNieH/W8TV5ufPHk/",
-	"E6kJ+6yypN/rdax0zOUchnF40McbqAMZVibdP2Q/5I8ilhz16GfOkrOSSz0WZWMHV5akk7m8gJPT7t2j",
-	"3pEfCPhaXTJQcEu/+56tskzY0xl5ps9+ZbKxMfPqvWNVjvIsExJvPCBmI3mLyl8EEEQQe7JHOIBjQFsh",
-	"ygzNzdpjfW8/fOwhjgcgsUqBNXnY/VuKUCG3D0UNSqw9cirMRGXQ8xRayru5HtGQISVevM+1cS0v4YZK",
-	"g0Co2hN7b9JeHzGfio7lSaLEQ3osjcypMQj4ClEarC3gBjfQ6vNS6n5Zfxq0bXKOElXW3MJ2jNDXEVxt",
-	"BAKGzfPBD+HPsdVXrbWDrd7pGh+Bn9A3j7EPrsM6rfR7XXuF74aJLV/12qxqBOr3etQbtt59tN6Oqt5M",
-	"Ew1037JxdQCOUB3vwfZTrLTBJVUck4+DJoaKoXPEuwxwtwirL3LhKucM3vAioxivHMZ00zGlo9gdgc7u",
-	"jXT0XUWbmG2ldemOHVyb37ihlWhtVqu9cK/RtXT1dQ0tJuFd/QH7lW3vE0lF60GfR3RMPRt3flJS1O5c",
-	"ey1fFopnHUvfgpfnOMF+Jc6w73ZNUCvJuFxu2VfzqmN4ZyqynHdQGbFPPlp58qaO3igvtjbyZlVzbSej",
-	"6u24kzYQwjW7397gW66LokrTgbEPBrDs1+2tzhnUjwY3TBAw0LIQX7DkGIZvD7L/dPAIQ0eEsYO6BfaU",
-	"tEqsupJLSzHXxDkwXCiHWONKSxFAosTTtsr7cizdJJRza2JZ7nRuHHzLAyAKbSfCUwwZ1nIi3f4nyFJc",
-	"e3jJjeiA48c9E7a1b9xc5pANgq3pVcm04GU6EeiDphH7ilDXZpoSQV7ZD50T+yFhFMbcLFww/qsbBqFm",
-	"1qBBlZSuOmZpATG0jSIkiCPbRx55LSHjho+4FnWdNJ1UXbIRNn1toPlUqLmpP8wjmFupXCh5vp6m547D",
-	"veTVk397/eT07N3Zsx+fvHh9llSYruDvQnk5xWwEjZvU7sSRoO5faCbDjjJqNrtqwJAlLnmBI+7hwTq3",
-	"tppI4aU8L+alcNVwSVVdl6zWxaGyFMuTWm9i50tDBYF70E84WWVmX5e7qgMnOUHXQcSpovAWYSxJjhPG",
-	"ZnLYO0yiwKmPatGQSQVkQXxaXpIYwUMa1SiX8giYm/bIscIpN2ADniBRqQwA0GQT8pEmJIssv4GpQcnp",
-	"aDNT0jsYwXQDdICzV8YS/CMc5jhkSd9q2/1uj/TjvuglNQDRY/vrUYKOSgSilXzqso0xm5+dxJJ8QGsC",
-	"DMeZ4Ha2Gxx9YZjwq2cCmgpoGoex/5zBP69eP4H/t/fFEsbWs1+M7T9P4Z+T56dwzVP0rmEuIM9cozk7",
-	"elyUtMjBI0elFmjMollrH73EHsmi0NZCWgqdAJqLmM7MEmnZDqbvzPPHSuI5mi6x5RpPJ+C4Q3t9BP40",
-	"iuvgGeJdE64/MjZi7rIT6fV80HmgIh4xWXzH6mEskbdAxhFAsrWtCEnNFw1C+hUV5i0rOJe9AKvOqEoL",
-	"VWUsfaEZYIVakkLuOBAdW9ZD6CBpBBFFwnuFhBdezsaSHBJoD/YPdvJK9Pu9f9EIQtzpH7TbYOp3qmNi",
-	"yOLWQdyyByFSERF6c60kNJEAv5hltG+S9rAm9XJNS5Ax5Y2tcSzZBtUItBlfezE9DpxFyWF/kBCeMbXY",
-	"zjUsjRGyy06Jx+yz4Um+OfmIpxeA37xOYegDyw1cC2sNqhRiEXG3wPZHbKTPnBUnu44+lQpXEWkh+EVA",
-	"oiFL3uzTb6AW2s2JnxuoZwcKHGFftwgQIe/pJgqhEk196qyOe9A7ZD8pw35UGQQiEuYFJzUhhy1opwKy",
-	"7ngDaTB0AkTvrs30m2om0AXBylW7ICNlujXOASEm7IYG6EWM97FTS2pegP8Ccq6qCWnh3Q9w9DEM+gCV",
-	"7Kj3akzZtzSFYYffDoDSVjKuXhzRr20YJblU7RS9oFhnS6QaADVxEmtwumQiJXhuOmM9WjUDvnPyGs66",
-	"c57LLgv72WOwoiINAnNL38245jywJ9QelxkwhRWvTutCFrVs4/dJnR/qBybUHySHvYOkbQnr9EGAciAZ",
-	"+4pSouy8QOvTsSRQq0AUgcBa/bICOfbecVqd2qXeRowlB4sAPFRrWjCywRAsOUfeajoXAo8AOK7tT7lk",
-	"g0M2UfNSs3NhR42HZQkZuYhLjesQsSkvL+zJ7t9pOq/ErOBLkVGtDsoZNN61kzdd9kgZjfvHx12hhO9C",
-	"LF3uYF4ytZB22HaIgRrvvAQjgd9iIAh/80n3b2BdCZMDVG6ozgTreC85HDx05UWh5tym2IKC+6wuDJCm",
-	"gTLcZack6aQKEBQNLy+RYYB9dMSgzMXb4nDYwQSBOzVq27H0Wn0OTubz0qpTpOFHxDkYEUVjgO2tAWJb",
-	"Q4qeqcZGSLhLSRFL0NasKt1lJ/4cURgUs+IBmZItuP3Xkg/aRc1LGVG+KSdL4rgSn/ZnDBvPSwy9LPhy",
-	"VXJuoG6X/QTtBwD0BA+JqRBG13bN909OvvMxGiu+sf4x1yxT6XwKHRgg+ojuHBgDXlequfGZEi58AYQn",
-	"l38sE/t0H2rAk/1h96A7uPbhDne18YyOJWwkXoszwSArwzqqNhwxFGSck4Dec6JxxaNNuqP7EsPXibWa",
-	"nUzEzhFu1kCIe2jPtN0JD5+6jOaOrohYElCN3RPeURBRDRXwrj1uCLgV0rSBxoGco8eeuAerMeMru8XH",
-	"WmDu8NU97SftY8gO4ygYIqfYRY7mTCwxrQmOMbvbNQ4B9QvgY8c/LzCKTZnPds1hw0wAOupvJEXhK3BH",
-	"/i0h04sV+aWQsP3gHLLHDiQ54MVTK8xTnSBj6Vi+LJU1lMRcM/rNXWrFBp/l3SWfFu76Oge7XeyuxACY",
-	"Y5BY+uvI7GkHo86UHUWVCIOhbAQzWQnIWhnDzwU86eTls6C57LDV7/a6PUBExzG0hq2Dbq97QLW+EICu",
-	"QcQMP7TOm2pfnoMhWItsqoXc3KYiAiUEQ26VfEogPSbBJda4ua1Z5vuVoYpU65GjFWYGsT8iB1BcktGj",
-	"rNoCd5RkTaKsAKKxs9yuIVVWa7v8WJpvBzsqIRAyWgK+BrxnwYsLt+MAXI5d5jp3AyWLGPcKcDIsit9W",
-	"zzKi0yPE2vH2pd5Yi1Rdsn96kc+gFumK655DRpG9cDWHrKA+Q06QVngmub3Aob5RUL8CUQRT+1qIHJvf",
-	"baj1N7bUyakzOaAH1XpmBcBhyaYRupr7aoDXahG0YZiUx7SXUIkxBJ/s9+R42SPjv+07XzWNrQbp7se3",
-	"juy1mVLoBYGQEcR//FUurZOEiRHvTdDhhWuKgWOAefd2LlHYmcjJd98mJpbbu9jQNjQl11okbJxbgR70",
-	"h+my5D+R0H2Hxjbu5cyeQMbaLgUcInY2aL/Y86apSQ1kd2BfIYrCh/eZSSlELIPrVYkx3lyzQimrpc5n",
-	"ED6TLJeZeG8tRsB6wr6MDm+vKOgwjaUXaLDg7GnIp+T4dwgdDZzwyyYOHdyAQ89qYgqMXTKMkk4Cv2hg",
-	"FSoLcS1z7B01Tti46RWg2VbjrVpSd2q5+HV4XPqysyldP2p1ap8Ita4D/98A0Pg2ajkLA06cQa/nQRQR",
-	"cWo1ggJlmbsKKkiyhZymHdNs3U4nlcW+4jFPJ6LzGBtXbXonXb8PF7tr4cWHOKOmm/zM9x/xjCDUWnBL",
-	"/+pbXgchfripf3D1TS8xKHam1HNeYrPTw/7RLi/zca8fRZZzVzt3OBjscnOAlkZgaXDvw6vvPVPqRy6X",
-	"RBxIvjvahaDPyD3vwfSOejuQ51SUl3kqXgdVcpCqh9BwdKYDqgVzKHr8XFPCu269/Ri1ZqoprfsxWcNo",
-	"yqqFxBZ6Fet12TPDqJdG7uMxlRO0y17LC2n1LKesQkuTWFKSKXqTV5uwRVUKEmDHpFYRjVu97rdxyxkG",
-	"HiqGzAcqP7MWH7oYnIMFkGSCaSVNSg9O9JEy19Z6AifGD2LZQskAq/5IZcsdhAJJakTfnRewVauVC9pn",
-	"tTZC8VyveXjQd4FyhAkafwUMlSRuUzuyFeDtmzYMqSGr9roHlmkhY52vUAGUDudkhqRC5J+QJNecBAi5",
-	"nQUyoSt8rCfNU2XEyknQv82ToOo6un4anK03+7q9MyBqWUv/qnvgmo9Rq8GtdtWt1S3+jo9R63kADL3t",
-	"bn/dlz2sejvI/seUL3V3un2h0+0xJVzZzbB+tn2MWo0eaxSj1tRfF6jfwfd07kWU84xJ12HixRDDnCJH",
-	"514VAfGO61pcIZYQzbHn0X+uJWAce3OGHrXmpnxAKboUKJCQsDWbCV66whg08O0JG4EbDOwy15V1XAry",
-	"0lZpj+gOhkyoksL5EDYjmKotrn5KeV8LEiWsVlIsTD1gaZSK5R7GXlypDvlL2piY6RMCiDoYol87rHF1",
-	"bnRYj2Ggu3gpno3txKrL11qSzUXixhlMGdusCMmkWgmJOWyrJquGntNs2NAhvWaaf2Yb5DuqJLzi4CFv",
-	"2e/U+NhF/jx1icV4x+HVd/ykzFM1l2Tf7CCMwyjhUyyq/30eHg+uN9dXTpX6nZ4831EdUPPJEzU7ol+h",
-	"Kr4e9lULiSl0XHovH/TQfQOWUV3WRi55G7xw9mCJJYpz54MOi2uSg95hFRThlAawcM/d9MggpoHZrbVn",
-	"QqJAg3z+szBfUjh/Zjm4gwb+dbRuO5yDHcWRSw1pfVHheicq/6H07D8Ls1nUXW+vP1LmWQZbdzZv8jtR",
-	"Wp4VhHo+0sJ4MCnXOhwdADtUK1MC4jXbXzIYAvitCbDYqu0rTcBnc5d0YsUmaM+5NKrm/0IHDvWsc+mG",
-	"9ha7iQPR7kQwVMHC1bGcWBVfapdDt5oWVhP3gTSvnRLu3krZtvK8wjq2C4kpVivZXpj3gEOBHNcw5at9",
-	"TElUFUxww0GAJepf/Cy4qfcNWGEFeCWwMu2vq3yy0SdnmQudRa6jUfWkV/Cd30r+AWQMeP0g8FVBS5y5",
-	"XHnQT2LBkBexdjToP7TnuBKAXYA1TdV2sB2+tsmZNxHFjKVzbdRUlJq8hwwgIrrskbAmoxg3uPAG13Or",
-	"EYbBTm61L3qoUzDo6x7u/0hW0PUdZ3e6wG/a54aJ0tf0ue1TLeXGJJ0nhLSRcw/MGFSoBt1DDRaAasZN",
-	"BOFjjExJqEag4m+0VIax5K71ou/4F9R1UqXay9dnzA1v/wP88TFpY7PWCSYjExw8dW2M5V8o9m+UNZkw",
-	"TZAyd11f6s35NSdEic8r5+Atm6LJVc8cmvfv1YlzbTvjTkB8mZAzr/NXIChcd5tPsB2uEjJuF+/i6AeH",
-	"O0idvVDMaMOXun1cd++GoD85YgFRG6Uue7GQooylVbqHPpPPFcZ5jw469XsHSYP+H+r6MCLS9mPp/Dp7",
-	"K5p3ADldL2Bod6kEIKwpcUIMnh1Lh1UGHVy3+dpBklxbj4e7vDK/7qk5bAZSqyr9vXv5n9ArDMS703G+",
-	"uneXkCc2Sa/zTUj7yMUO1adZdfGajdvrtaLFY0CjMVTyuBptW3PwdtnVKsnxikzA5OVQKLCrZAL6d28m",
-	"EL6k5xZHuEHxQbjML2zbwYjWvLcbBrdaJ+kLCetscEzoBjPKy8JytYkqMggB0CO+8kzvdMF/dscxGGRO",
-	"vKyajZ+uDUa7qSI/8anY7HZ+iXK5Uga5CepUSZd1Yx2yZNDrB8oV3mLlplhE9sce/hjLnHAIRMb2AK4X",
-	"o3yEMwSnAaCPUBEJvaFNDXm4rOrI3SGSchnLEb0TE817D5MroJS8xtg+DlCTCNOAJhhLn4QBVYCoqdqj",
-	"BVRbdj3NFs+s0LWNRAIAaEJ9oKSUSsQdN9Ueg1pMxZnHsWxWgU2D6KQKaJdwgngQDu9upTY3llVxLrbb",
-	"DU9ugM7H7JVcal+fSOcpVtk+TByzOLhmVyJo133VdAjH60wIB0mx0V/RZZDvBAxDy1CPyvYeJrHchngF",
-	"7b4pTQVICvMveVqhMHm0LWc1SBVLgjKR1FwBy8YbnCZW+xiXQiB0L5Q3XIpaBIGMj1xqAwlLmGBlp4E9",
-	"NAkWrctOmC+tmvAM6ySc3yZYISyruhBihvEYAlNMuXTvztzM8NfR3ASlvvhcbCRBqMNjsfBAdb1ekxb0",
-	"cm5uySyKdr3+UwId19OaXs7NV/DKX62weTmKFaOLSpWubbqvq+zccgrwDlT5ihnAwdx3z95Ft+RXSuH9",
-	"bQQ73Da7dtDjzivwdZXZl9SoqlIRvS7VrNHu6qfcJxXgiuAIHGgqcBDW+8E0lS0P0TlIR30s9xJoO09j",
-	"TCATok1IEPbxVaqwd3ruJUat3IBKFA06lmpuivwSkqYd5hcMzzkcEPYCIXrteW5lFuYYeFpWerb3ZMTy",
-	"etGVwDfxPZHzM9cxfwknhpvKDiWBTp+063gX0LmTe7cc0JF1BvuKNvxGsYrw/Rul6BsEB0ypzt/KR0jA",
-	"9UoklDPa7USYb0raqRFA6byUQwcnWrX1R/iTWSmwxL32mwO7WrPhnR+kAfkpYrM8vRBZLEdLlgDFkwiA",
-	"HpwItnYVWb0Si0aiwEdRWMPGrL9yDwytWBIoUdBBGtuxwV3uYtfampwgkDukMabkUHPMciZqtmaD18H7",
-	"R9xzcWprQM17qgxjVLGUiuFv/s6lwMSz1ZhW6Fqgp7hb6hiTsXSgyUjvY8JahIeNlJk4YmNJqT/veCkQ",
-	"ARbM81NoBIP4nFMxVeXSLk3l7R8tyaky9M4iOukcfqBMBc2NMIK4XZVSwDlhT8pzAQALHHqQoi/XswvX",
-	"TCslGQ+hy5xRrEpA/BjlRW4cXmEs95Sk8kl8A2GVUJ9e1waGDOrcteHUx4zuQ6yoIGbg8FLvAXHzscMS",
-	"QtBUTVY2gXSFHStJayBWW1nfXENTngoCoQbNqmRQ5ISPqQVLCPsslvQ4OzZYhjCKwnYIojyq7TN4JBVj",
-	"hauIa007KQWsWNBxzpXKjiuGUCVNNoIUzLk2bCTsWhPkEjjvpOrAE5L2Zp3mMYq1Ndm60SZEkFKHja6o",
-	"NqwGYjIrVTZPsSp6Q2mSC31VCkvY+Y13/vb2Z2y03Hn7oRcdPPx4rSZwI4EdnQ57rFALUQLeRyEMInZk",
-	"+XmOCMOT5WwipI5QOEPPY2yJgdduQqIg32bdJedosWnGlTJfzflaLcJ+YwUMxDgbHAj1s8qSZv5p/hN4",
-	"3k08CXjnDtGxrxwNu7UJ/nb16V0cGH/BbfKTMq/sQX+nh38hPdxSe10DXdVoy7n8UulWHvkTD4cbloE0",
-	"44+omUNoXdOpN5fPQeuMsIIuwrIMzqRYYJCrEcrkzEmOvEIxJ+DwxINmUKPnCnwVcDgdAkosw9qPN77e",
-	"LrFnC4XA3CvgtRmLWwgHZ6/ANlVsz17SjlsR1npvuoIN7DVoe2hl9aO9CgCVoD9lM1aQ1bA3YHK1o1gi",
-	"3JR0SHLY5gZ9N1jcLEQG/Q+wdTXpef1aQ1oEBRUcECABJJcjALfHvYKiFN93RvueOQQf1piO5njtq0O1",
-	"UHm2rldknHjGgQXyUUm6mhGulKu9sDsbWkmsPQV5t3oIec4IeVwtapUnAaILNufdhHrCLgfXBD7xBLf3",
-	"fWWsE9q9dxgnv0Nt4Q4U5UsnL7qNe+0ajaq56JYoRNUJwftgropCUIBhJQEilqbkUvPUnesVXG7lpcgN",
-	"2+Pht2OeFy6XwoN1A84iXGTta/zJDgObaM1E6VsuVu3eALEk8oijgJg1hF6SrpU2NW8Ie3Yn2G3S9fd2",
-	"H+stuxM6vZOVxt2JB5GNJaHIBn2SKxRZhg0jKQmo8vRUTetK0gSnQ8LXWgKatig09Des9J97ml3mAptJ",
-	"yrSYZyJbayIAST61fo8ZN7zW4xFayQRdzhOGn5NhhXqv2Rrud9DDQk/Uwq6868xT73xun0cOJ3vwDVmC",
-	"isc7vJ8Q2uGNgSZVhb6Dh7qVsSOcgWGIY4QuLi+BvNBE8f7D3qAdtp0KJpIb12uu/mVutcxLUXqlroYu",
-	"F7mC4YglQXGk/VivHo5qSiXMDHXcKsy2B37j0h4dqUiAg6lNjR0w8Vn7mCXIefQUYkPytCSO2bE8uJFP",
-	"4bYK/5Kcu+hsw81TUXblZkvgcammMF1FVMZrhD5miRsF/rA2NmwKVTkhQ75w2+9XS2D4G8ZWXeG3I/Rk",
-	"xP4ge8mHj74n4urOY9V3NCDnEnJ82+12nQ9b739A91GNb6kHEokwfE3Qhx9e4fz1K1HWPYIo9J5riOQ6",
-	"3s1NG0hYXR8+PCRG8+NpFcMH0Avb2KYJPIOpUb5HBGD+o5fQYe6vuYSroncM4IJL2sHW56mgdMERQK+L",
-	"YjysWuGMc5nrCeD2uhT4mShzleUpm83Lc+zAe+bZxUWSGzoHVGcTXtpBYZm0q5a5IZp7LH2TIt9DCwDt",
-	"8TZX05eXLCcISmwzgD/fs9922YtxQAgdSyANechJVi8EvIZ4wQN4Kyev6/Ma4vFHfM7pSFndToEFB2On",
-	"JYwC7BbfaCfbUl5ITb+/CoZ3cJy5UgJ7pGzyt4L79BomCUwN1brP7TqFV+0KxosHLU78LvB+p8nfliZ/",
-	"4lAEURQFmjxp6p/Bp0dH6+179B6V0IiOGnStO6eCdoE6yOomUQrJuZkPQQch4FhSPLnq3lDiBS5JutEN",
-	"Bi0aPVwiRRyngoMTNZZ7CN9RBcFBMjcG6V4hxdAv9TWhK5xWdIdd8fWwK+6k4hcIgwCb1zuMXsPLUdMk",
-	"r3B2kPS5wucx9BmWjBIsnVlm7WvS48DdESrIEP+v2kQy1yUygh5oeOkudZ1bdEFse/JlNMLPqZAF89hV",
-	"J3NVNXfq2J3guWV1rG7d3R4k3hUSax9t3I0S64T9DPlpZecUKodh11dd4yZmWnT1TKRda8ovzqFv3HRe",
-	"mNxum33sRtfRQhoSjV17RzuW+Nqw38MKyDWldBFZ4GbygGponga+LCcRvUvWN2JzHgdOWh4g31FlGMg7",
-	"apxt1TpVXoAABM9wl52wVE2heViRS6u1JUM2Ebw0I8FN0iZHVv/ItxuHQjGWZwWElSV2ytPQRrHL3oRg",
-	"GbnXSGOpSmixrdlIWPF9WYnkSq+MGGfJuZLCTRGmXnWVA5/HE55OVkkRNiOFb+5p6OpFjegdODfXLHnO",
-	"tenAunaefedKTKEeBGYizzHBKRW56+K4cPn201xrQS3DOUsCgZq4Fm4sybjhCfQDTpIklnk2ZIcD6Iss",
-	"zZDWFzMAh+xD3MqzuDU8HERxCxk1bg3j1sG4l/5///P/HreiuBUchfCbO9XgR6PCn/AchB/IRRgjlF4U",
-	"B4184NJBb3C/0+93BkdnvYfDw/6w9223Pzj497j1kQYey7NyCT478Hym87JgnZ9Y53sWt05I0BKM+yPB",
-	"S1GyP5zFLfaHk5fPcOf94dl39U3XiHZ7Cj9V3cV2SNCDhaUTquDaEA/QmmXHAcNYdX4OkXnwlOYVhDie",
-	"T5UbpcYWG5PX7h+GyWu9huS1q09wI94bjBJ1KmFEsXH7KMsw/asYpr/OMPdHPdF5wI9E5zA7TDsPs96o",
-	"c3/UHw/G/fH9bMAbuIl4o85FNQa7Ph/d7z580Ec++gTuv8FkvsjWiGUgHGO5Ajkfcur6MXKMLkyUECBs",
-	"sQVmIEecGOm21ptmNZqryPrIR8d2twLmEshiqsgN8vjSQmno1n6n0N0pdLel0L2BcCCvq3VFfim+gE4H",
-	"G/72vWwv56YKZe5ZzaG9ikwcIfIxwggs1yJzVEBPme4OoKFrz1QyX8u51M5jZt9wXlquHbKZKgr/bqPA",
-	"RrXqC7QiYQ2mbjeWJ6u1J7kMhhpcC7Er+73vpu1issc1nAwIhNey9SHqA2WQtUTCEJGBa0oR9OUyFICm",
-	"qFYSxXItRgv4uvMZGy3tS11EqkLxoLqZiMppXJ0GwFRDEE2eI4Q01UIo2Yi5BGRvdC4Ovphz0a281SQp",
-	"COWUFejJnlc8V1u/Oy/krSDG3R0Fn/0oABZ3ZVZWvFzDoehTrDdZ5mdrEEK7VG47MdK322tNfsXSAdsE",
-	"EBBQSlel1bTDPvSVD7M5TQWTnVZw7rHZOs8y6Km4oQu2B9/Y4KyM5W7eyr84Ov6+67ZpGtcLHjvGuFNv",
-	"72TaZwHivaw215coDVlLpdooHO1+2KEw+ngLoq2vW0a/ZK5jiW/tshNW1YTW9b+ajngMAnZrNh107oZ0",
-	"OlDnckP6XZc9MyvgnV57do5SQqW6JqTnSQP820odqj2pSL/FBrjuEej5qomPoatQiNiUv+/wc/Gng/7R",
-	"wf1erxexfDqdQ3uVLX2d/uLLI7f6ueyCus7mlhxYbjLlHS3sfS5En3yTBHUoC8EviiXbS97sx61utxu3",
-	"kqprSeK+agdO2mBdQ6zMXAfZBdO1ZNeD3iH7SZlYur5IQctGWjwEmALFtstOLb15AS4PjaeetRbsK4pc",
-	"G2i5HktfVhu3Bh3nrwkbr6+67GqLv6kLe783OPziDcjdIm9w2twCzha94Sb6Pd26Q6XoBu74arWjtznp",
-	"u1P9DlJ1/cy8bUCWbXsKT9cIE1X7PjAx42ZSyTi8qLWKJHjz4vpraBv7WT4eb4mUbqsGgBZMjYWnjuQJ",
-	"nLvaJOhawxyxsYefYAmOIsEA5YrTCVA1Rn8VqWHJhxibl8etiMVhRyWo7ozrDZri1sfgsMIWZwGaq56o",
-	"hYM3hYkReEhYSBBLf66v1hRYggH0Ajn2oB6GJfveVtyv1TTEMtmv24rHqIOw5Oe3gZZmFqpOAky7Fr/M",
-	"edENCIloGrFEYBpVgn1MCDWenBCZ9Le4OkwXh52V4jJXc6/qRu5G1mH9pMv+4u1p182FbvALB5oU1xeQ",
-	"o6NKxEHLx2Ofgh0sfA14dTBImORTQBlxl3RjuaKxBgotNq0TVTqRy1nM15RaN3u0z4Onx/KRMpMm6npl",
-	"zjexQY6oKY8IDVfXW6EaF52SM55DTHt3+JTQ2UAaF8W2Y/l5NNHv7CbfIeq6AQzE04XSGqw0O25kJcon",
-	"HW3r5Ewr82ngIV9Fk7Ys7joL7qY+s7r2jBxzU/WZBdpzv3PwG1KcO8Aef1wpAgcmU7PWsEViFVjQvrcV",
-	"ysiqTLvXfWjXdsMt9SZ8/qbWCVEdO1pZzhMyFV1wX+2mzdMueYlYM836PG4AOMfXTzezLoU+RQd+5nb2",
-	"J2jBdsvvoP6HLP3VdP7bn++d5v9P3XkPRTzoVB5e7sup/1edooXgmVXGfstmQWnPI3PjsPs16ILllWsY",
-	"W+fKtWT9YuTZlCrwigrlMfK9EoZvqJmpbI9NhlEsvbJaBdCR5NaCwL9E9s7yx5DolrSPq5wBKsTmpv6K",
-	"biyf8LLIRVnxvd0IF2JmCAxxab9A/Z3eCD0AsDaVjQRzLwfFGVSfNQXbKjjkb0XFJ8wICH7E5iBp2HtC",
-	"86mIZTMM6JDZgUiEYSlVUVgGcAieVWfeLnvhkYXo5ZVF6VIJXNWrXw7IgqXMgkyBXTFVl2KI8PigxDl0",
-	"02A2sdyDnNaS5+cTw4KcBUeMNnmQG5tjIg3r/et832E6dtsR4U7CWmzoZ022jq9ojyUEHNdaTEerKcf1",
-	"Hh9o9VZq6spso1j6PnmJg1ZJmku57Gi3ubp37V799kaAOSHMEHHMKj6QYyArTLhcwdGM3Gfi0BAqqEoV",
-	"bA19ouBB76z3cNgfDA8Pu0f9wb+3In/dyL7v26w/vp8ORKc3esA7h+Mj0XmY9rPOgB+MDtOj7L741lpg",
-	"4CRoDVvnM9M5VB0rj6xEQ1E2PLK0CLZ+aziIWigeQCMGkRy1MN5iLSmYg//mnUeOhKTHxq7VtPZwTqN4",
-	"GFl7/fGEm9MZlGeP8qKwu2y9c/XB9XCRrnCQr8vS34LbeHfoIRe9/odt0XDXXvq37d72ChL0DaJjv3ag",
-	"XtlsAcTR9nScgsvzOT8XDK+lsLNVGcq5tbipAdE97bJlHIBv4B7RAgAjGtNZfsQhfMZYHbxhW4NnGDdL",
-	"ueGFOv+d5pXc7bjNO24918O4VQ+zPOiL2gZZiNFEqYvNW8Q+TtctAHdPBODx21LXjlmiL/IZ+yN150IM",
-	"S+agr6aCY4AFQVNclb59RpedirQUBtV7cJJP1EJuyhl746bxO04Yoznsmi22thx3G/vuKN2W/7VU89Iz",
-	"SyAW/FfgJNrgIDjPNQG6MiEzMikVNe2rg/1wyv2vo2wQ15rlTBBILgE4sb3k57j1Tdx6mwwpZmQvasPG",
-	"hzBLaNOhVxYM7fwcMtETDYIiiVBCxBJB/GQqhphhn9MTXr967o/uBGphKVDFJXv2kvEsK4XW2M7dX+gg",
-	"9GKppBiCICqUmqHh7mNXRS4vOoVKeRGxucx/mQv3qRRQs5pFDApsU64NhO/mUs9ECpGTiElA7mPPXl7e",
-	"98NA3wdVhOp5OqErDkHM7kGksY3JahOlMecrnQhoq0HJYKXQqoB3c0OUzUSR2z+oxSTAf035Evt8Dnqe",
-	"PYaMUyYxG4mlcvUMCBK4qbeku5nIWnqmIWA26iwJWMBSIOwiK5WadtkegCzE0o2PLbidmf3PzEvpYh+/",
-	"zMUcfTv2hUwXauHZUbsmK4hppuZFBtzC5jMo3SuXI5Ut7+luG7tPwIGE7DSXGWqWzplAbSGt6ucQ0qre",
-	"k26asWzuPgmulsoxwiVLAtThzg9iaQkE0A5Lty0AmsyBelHnDVbBgBHz47rGEjk+wHEEZxfFLWChCkVK",
-	"AN2pTV4UrBDcZTTgI3BjQCRqCeg56690GIgRVBBD2BhdOCLDnHAo1x6rErb5kGpUOSuVoez0HM/u8L0I",
-	"8Il0rGWtg3cG/Efu/nvab32uK3eYkoJy2t0LqbcnVA/ayVbvpBe5FqNSMepiSo1gG3QKaK8q6ET+uiDT",
-	"vCjqnp8nFSZj6NVxKCY/t75pvY1a87JoDVu+5B8UBHpsN1XT/XTCjQaHCJ4V5HIJX3QaVuWjxy584Uq5",
-	"GT+n0nUlO1b0MyHPcymEg2ACswoqpYxiUMllFZZq1OtIeNeexs7OG1pYXOXdmpz2b1vPw5dnm2y2cHc4",
-	"SYplHeQCTRqwqIfMDh581rlm4X727WsoRSYUOHSMOKniK/rwDtxlDtCwpMq0L1nLRQT7ahjcTjH/So6w",
-	"HdTNGkvdwVB9cRgq3J6Mu13brF03mN37H+ivd3n2EYWqPcXWxet38L2uXhG257QqUy70MTMQarRK6lIY",
-	"UJ4r8xk06fWG7GEchh7t0iXwHKWkibVITGNrBhjlTY9Num9L5GRDjkcoKwmqpdv6rSVJ0Oyu7YGm++4c",
-	"0V8PRp/64W/f3VGz/+yVwDTiJqDLypHm0kqrc7jblPBY7azP7YW6Qi3pfk0V4OPvYmvfbcwvUgBx5a68",
-	"2RlEyBrzpoZUZA+hbi2KTMPhehx2yQTHE+KLY3o+QbPH4bPi1hC6aCexBBwOTW2C/AVddsKyHBYq84fc",
-	"XhK3hITv7APGvNAiaaNrBNLFK4WgG8sn9koA+Fh/Er00cT+8KwXX2L7Af8UN5PHGMhnz3D7oHRj9CeaM",
-	"e1cg9CrlbFwKPWEHLONL+/KVxJAoBPlvygPZQf+I5VYF5DU0MLhVBeTGzaGQhKsmtZrRKrtFqtnwuK6t",
-	"Iazq9Q1anP5uBu0XOzLImr87Ou60wn+oHFxq4vBpNt9+IAiuDsFWF6O8x27D21XLjfAisXT4IoDoloeN",
-	"kgCzSWbkapqoBWmmMgPwH4BrU2zMyysCst+FYu73HpmlySx3jdBWx1lwJP/jonrcacFfFdyjidtuXye+",
-	"hjzb/+Ciec65daWB7MN/FMrbbjBvk0vDWAIIXQ6ybKyKQi0g6OYjoFa3Dl7nkk+cchz0Q9tiiTuR0Ppy",
-	"0meTmuUn9o8rYRwJ7kTMVzG0s4rZb1eqXH3Iu5X/NBm077f/9et+bj7cTUk1/4YWu0+ewQIuL5MoiSOM",
-	"1/lAtkeprPIlwLHPjRHTmdGUf2FAU6z6BR+HSuQSarwzB4RuHAgm5gRAkN1fSZFEGATl4KMDIKEhdfIM",
-	"qmbQZE/EpXmX+BIVh2WeZ2yP61ieGi4zXmbMZe1BaD832MHSvYDCF5YKbV/OA+DYJeEUCI9vp9loGcva",
-	"YOzL7WN5UQqeLRntRREMiWWlgql32WsNmQOYSzDO3yMkaiy9gwOLuAL9G/wh0DlRQVAVMmhAu/YvQnDS",
-	"0XJ15LG0L55Bwz9EMqBWRnkhgtF5cs7oeLPkgcCudwU1LCekEsXSpUtXBx7ywRAyawjTACLx0oEDVu8P",
-	"zkDnCIrlHjonYJ3QlvB1QYlzbgV+KQhEt7vsJ2rKmHuTxUyEbC65oaFeebYOvvTZGm61iOZx7LSKHMqm",
-	"gnKiW3RwhCHq9WG9fvXcqUjhCCGvwkOxr4nKXnaUDsb3Redg1Oedw/SB6Dwcf5t1Bvz+yH7qjfs8FKGH",
-	"B1trENcQvn8XWsMuUXXPkMu7kPoXVjhOBYDkOfq7noprgKzX8bRARpnoYHjtkxSALYW0gOmgV8x/l6pK",
-	"GTbUzB+d5UoKylwlVzh1ocbkG0KVwx3+3rDBIZuoeengVum8j8Kz3kn+4KyqEgV9i5GFiqUdFtS+QcaP",
-	"Pz3910nE9IynogIZGXpZg1O5p/0hrwrAhb2no1gS1Iw/9AC4cZGbdOLUmeoRUCwgl+CJwslzSyGZqUWX",
-	"nVDDC0xTcHTwt9qRQpImNnXxOYNAYUpiwkdVPVjsON3gY6kuRVnwmauSHIY5irlhpVtPh9YkqQ8gKk20",
-	"ro2HGTAb8QyWMnwBG3HXnDJXA1vR8s4rf+fK+g3YmVCxXKU4BQy6WehPBC/M5G+bMd4onToZ9Hqhlk1U",
-	"gyYGAFkGbawldCyYU1VDxg0fcS0aszG+hxd/zm1Nb9iE2EMTsKeFlfU3znn6fbG25RiRzkv7Yfjz27or",
-	"9FJIoUO/J3IHsQqYgrtzikPFIiZwifkRS456B2EqXBN3vBI8y2kwX4lBqEE7FLNCGYrL+NX/JKzyVaTZ",
-	"Bt4M+WGdOes3fmiNoBvZydxM7HMA6QtaMW0CtqPOeKCcwN8a1chMpfMpoVdhLv0+6K80gqZHeW97OuFm",
-	"pLCROWHSQAOEbeA3Vsn0uH2riIQOoajLsIZhUeaGFCqPY4211rHc2JqArXYm2MPikYjNIfshqtoetMml",
-	"pZ2yE8s6YA3XAZIIKNgOqQFUOpq0Ly1vnji+A1TvlfYKnBAdfVh15kEXI5i8EdIl25uSS81TLJlxcQ+4",
-	"dOjcd7AofJ4R4HhRGyQVUqwP8UlYH7UE42FD4R4UCEKxniu985A6mK0TgcYLXXJi+fOaG6/qMLlYLLqa",
-	"fvblqama7reZK3vTXQY9EEMfI49l8vLF6Vni4j/UQVK856kpltD58M9PzlgzxpOrJ8TCn9xUUDGxJLWz",
-	"7q/c2+inHFbuTiVpWaFeCxyRgeMxlqMly007qp5sDRlt+HSWsL3XMn/vO07SopLNhl2CGoyuWO4ll/2o",
-	"GpY9eu4futu///Hkcef0+5PB0f2IXYilK5qqruxkIlWZyNiMl4Zu8zVj6OFMFhMt0ndJBE1APlRE+dj9",
-	"sDaPj90PI5UtPybtWsws17Ekj946C7MaBwPVpMJWcYXSBpu8zdNUCACmxfZTg/fvEwToySXr9xzhuuxE",
-	"LtGJKAot2J4L1WG1ENbSZXkpUhNR3bmam4hJFXT2bMN40Uwmion3KNNzXgDQhBqPwS/qbOyo6s1Ia+ZV",
-	"gqW1J49ZPma5ieWY5wW0kY/q/nX4vstOAke6PYmtCX4psJYQUG0RQcoud2CzqzEB8UIHUdyjwd1qbkBM",
-	"ADjvkDB6AeNptFxrIAoNBFZc2TUHAnjK0aEdS0sDTOELHcDDFZ/GWtYg0/YObBNDTfczT8FYQsVXBKLM",
-	"+bOD2dp3R1TSUKUy4qJjB8ClmrPKAw1+oJr880ZBs5C+EuWjehLBJKw/x2mXFF2h49yq4SOhjwHBS10I",
-	"yaQQmciCJ9Ix//Htx/8/AAD//w==",
+	"7L1fbxtJtif4VQK8PTBZnaRISnLZFBoD2WV3+Zar7LHl9s6t9DiDzKCYV8kIVkakaLbbwGI/w77PwwK7",
+	"2PfdtwUGmHnv/Q77SRZxzonISDIpkbLKrurWBbquxfwXceLEifP3dz62Jmq+UFJIo1ujj62Z4Kko4J+n",
+	"ecb1kzN+bv9IhZ4U2cJkSrZGrbOZYNxevqeZNoWS50xIk5kVM/y8x55cimLF5upSMDVlxt3MjGJcKjMT",
+	"BbsUhc6UZOfZpdAsM4zHUoolU1JEjMuUacVSBZc0mxSC2y+fsIXKpMnkOTxh4NXuTZlhM67ZhRAL+1SP",
+	"/aRiecnzUrBMw3ckM8tsIiImlWEC/rYDosGlIhdGpPBx+KD99znPZGTHwtmET2YiZaqIpTY8F3aqTIpL",
+	"UbA5N5OZ0NW7zIzjaCwNUqYzORE99mLBfynFCD7P2USV0lj62Ht0L5atqCU+8PkiF61RK24N41YrahXi",
+	"lzIrRNoamaIUUUtPZmLO7YqY1cLeqE2RyfPWp08RLthzNeG4Sk2L9ubVc7ckltow2l7twwd8kR1cDg7G",
+	"yuiDw2l/cn/cF90H/Fh0j9KjSfdh2h93748H0+F0ML2fDvkBvETog0Wh0nICH9tv3I8tZR8raQqVbw77",
+	"VOqlKJB5SjOzfDaBxbGfENpoxgtBC4FrZCdUfU/Ict4a/dySqquNKkTrXdQ0BiWn2fnVI0kWRXbJjYjY",
+	"nH/o8nPxp8PB8eH9fr8fsWw+Lw0f5yJhy5nlrIAzl1wzri9EyqaqYOMVk+V8LArWzoxlehj4jMtzoTsn",
+	"rPqIVF2YT2IfQb5SBcu5EdpEbDnLJjM24RL4Z8QKccnzLOVGxHKZmRlLnk27Pykpuj9a7kyQwbYviyPT",
+	"xudbUWuXeV9F1u1CZEN4OO6cwINlAbzMCsHTUUjTe5qI2GOnE5Nd+gu6TlHYu/Y5zefC0T3T1U+172xu",
+	"wsO9N+HjsiiENNunPFbmnmYTvG2TAJFl9EKYYsVgGe1/VGmABFbwGXwFiqbe2nCP9h7udeNskO6nckXU",
+	"tUN14yEOZpmJmCl4Ju1gteGm1O5aLDM5yctUpJuEHuw98mepmC+UEdK8Eoucr+xTGzvWvibYkRxkiWOA",
+	"aVZo437Do0DwIs9E4WQLLoFjllgm/qOTVfcHsUoiVtDHTxgfa7uicL4tMy1wkps7zI6pebc8c5vpajl0",
+	"Vs2kJj16+23wvTfzXkfLWJnPPFj25Ie/oAC4FRFu5TSXLOEgWxInXJzUrVE9lrAVT1jiTphknQeuXxR/",
+	"OH2OsCUKfJdNp9u3dZpNp037GsWrWSp/bKG01BFL4lZc9vuHE5ioNvCH6OJveBf+FLeSHntmkD6xdGy5",
+	"udm7+8tVmtz2iVUnQ8PcrBZJ0h+US5BLMFYnt5TMV15QxDJ8G8gwVbh/zYXW/FyAetqgtnWRaW46wb02",
+	"GY3yczU4d3YeHO855rdiPFPqYvuiLPGGpkU5Ybw6SGhOdHtwmPQ++5ygMe5FVxpHM13poj7op8eT4fS+",
+	"6B6OB7x7NHkgug+n36bdIb8/tn/1p4P9hNinqLXgBZ8LE5pgz6agwW0O/IUUli3nqhDMLoGuWVsRm6j5",
+	"nHe1sO80Io3szck3CVxY8MIaJrAo+arHYLGKzGqPmWYTXhSZNXZKgxsjC8048SEDtVumaJ2RKmOHYI9W",
+	"Jd16zlk7+SYZ2YXunMTSS0WWHA2GSY89VQUj+lohM7TyAzZUZqeHpmgrakk+t2R6NkVVtnaozvmH50Ke",
+	"m1lrNOgPj6JtZtGzqdWFtxASBok2XzBNO/ETHCoKhszQ1HvsBRqx1rpE+yM7l6pA02Pb4Ctl/EYz+Ale",
+	"dJUlbj8VwdnliVrZZIkf2oKbWTUwePhKLl1wY0Rhn/wvP/PuX9/Z//S7D7vvPvajw4ef/tBaH3LU+tCl",
+	"h7okLFuj1rzUho0FG1hV66jPcrUUxYRrwXJh79URS7Nzy1CqYLPVYiakjqzMLcDgB02M071AlUfKPEuv",
+	"0l2z1JpYmiVZmnQixtmbN8++20KGsTLvs/RKOkxVMeemNWqVJdy5uU7fiTy7FMVq27BSur4+ti1jcrfv",
+	"PLBMmvtHrag1z2Q2t4rFwI8yk0acE+ECJfYHsdoc6o/8QqCGTHtC86mozJL2sydnT1la8KlhMcxrTStm",
+	"35+dvWTfww5gTzORp3GrM2I8lviC8aqyv0otirqWzS7ECmSL/yFUxjPJhkdspspCkw6sY1kp84XQCyW1",
+	"QPOItfHIjthYpauIJe4QSDqBm0czK5kyed5jrwKXQiy9mBxbzQDdTStryds9NmKcTe3cWC6mxkrKiIH+",
+	"zzVLZJnnCagM9heYXmZ0LFMx5WVumHdLWVlJ04vYTC1BsbTT+dfXL36yN+DaGpGiiHYEIhufgzonQPzS",
+	"a0YsORpa4XrqrMhZlgsWkgipmdkzOctzVpTSGmujWCZH/YfJCT3H2VzN7YtzbsDO9k+Cd2vKsxxOEFWE",
+	"FLSDtAs45yu72e38Y8k142yR2xUx6kJISxn47ZdSGTyGMnl+YpnBUrUQegZ7lS1EwdRCoHUeMV1OZozr",
+	"WCbH0wdpfzIQ3UP+7bh7NIajd5h2708GfDg+nBylxwJoYMcC4800E/OFWTElJ4KVkj7dtsptK+mwTFv2",
+	"nJZapLhgQMYTXEHyG1oiomC3r1u7u99PeuwtWevWCuZIyFhaWtBO4kyLiZIpmMyq8IoGe6ToRHXaBZvx",
+	"SyClO9WzgqmlvOp8rO/CbYfM8PgYJIQ/dKKahI/jD8NBN44/fPvk3R//0CjmdldItuogyCgBK27TOECS",
+	"x/IKHaNBnRmxpeAXpBO1k7cHcavX68EyBw7bEzsQuzrOebvC492eNtZ6xUMe9JW67wBUgqiSWm5wif2g",
+	"1WBe24/wHFxw6H1jeSaFJp8vx/HnmTYbOtBh3EqQ0fBtdpYrVRYs59pYDuXpr6AiXakd7b6qwVLYBchX",
+	"RHw7Ke8kp0lahTD5JmHbyf/WeW3qHrNGFuAs+fOTs4S1VRHL5Psnp9/BlqZFEylLDvtH7Cdl2I8qzaaZ",
+	"SJNq/YjSdvdJRUeF/YOjRozrTRJ3c70juMuO2gvBcP0DF2wDE8Ryfy5g1zPBzVXN59k8M83aS86Lc7tb",
+	"yY5WU5YZMbfTgJEu+LnwiswvpShW1ZByeGs4FDoJW6NhP6opMIdDq8DwD6TA9PvXqjOvL7LF5oi/V0s2",
+	"t0yFgzSK6YtswcZiavnYDRj1S71t3PaR5mFfN2r6v2Dw/cbBk3W6TWOs7Od9lFl66vMVWje6vS1QGsGv",
+	"YYNWJNnR8Ky8cVbD2WZ4fs52u8FO+2QXBnXVytJ/WYBykFnqPgX9yl6aKGmEhE3JF4s8QxX2YFGocS7m",
+	"f/x3jU6N6uN/KMS0NWr9y0EV2j3Aq/rgJT6FI1izgqvTCiKvUhmUzpVNvE70tioCg9k/BXK8E0GstC4D",
+	"R+ybBOJhqCqTlh+6FXpWSs/A4uMucpCeuIVBz30sG0ezZqTDkgXx7OtD2VcEZaoQQjjW1pXeHGe5vyzN",
+	"YyWneTYxe6wn8ScMXSrzSvAUbDVdzue8WLVGzmOI8WRwOraiFpgWOE3Ds7w1ajl/7qHbnFb3zHTwmJUs",
+	"QFqK29g9Y3ccl+4G944Jl1atx5CvlRloYLVGR/2HUctkBjxlfrae793stPM1dqUy3QLmZOlklPqRy7X5",
+	"nSmFIpwizI2z8/GwHN4GUXf721xp4x5kHG6xerjVqiM26PdPKOAPUiMz9uTPlTyHmIpINWt/9+T5k7Mn",
+	"rOZN/Yhugk8+5v0R/vGpY88Xp+KjnytCwXgpIKzkFBufB2FmmXZUvQkZjVJdS5uuow2w22fLgLMwoQJZ",
+	"xAdB2skVq5jAdg92iH1aLO0WR/t8fY0G/b5bnqhasKxapdr31qebdHqxbBAUdtN/ilqPeEqm/P4bboO7",
+	"nJViFUNHFIi1g5E+YqUUHxZiYq1JIVO7ydB4l4vS1Ja2Xy3tI546Z0PT6o552qXPtm5rWd00JlzaGYwF",
+	"RdXnPLeKgMDpRCyTOLk3Z0+7D2BRYTrOiLbPPuvan2LZfvX0Mfv26OHhiHE2F6AW2lMR7WWWSTySx/8u",
+	"JmAP5/ZPXRaFOocIF2dvZDZRqWBSycmMF3xiRNGhRby5zKwt4UqVAePZ/Qi8aMeZsrj1ulwsVGH1cZ1p",
+	"w6WBAMPe+9G+rmv4hZC3tmBASSuV7Vv97nJheStq/IHL81wt4bL3lvRagUPyJ2WeqlKmn0lKqbwL01lP",
+	"GWimUxhcpp1yVqPgUUVBa4DhQJpIqEx3Chdvg4I/KXQXeU3UZZ6VWhT3NNBT0j1+UnBAclPFfz5Fraeq",
+	"GGdpKuRnEg9OVFiipUTzCSjmDiYKhGV1kXFY0a4aRwPtpv7ibXEfKQl1qrFFOc6zib1IKgL462FCtUkA",
+	"5Z5JIwrJ8ydFoYovqcmeylAoT3mWl4VoVCxhnLe3OyzRwo3xG9oHY2WA560IBicGz3NaNStBtBCOFs5D",
+	"skv6Eujd3rNTd3ecUCLXAtl+kmf2iZnKU9AO6BW9upIO6RvdIH+jadp0/0Et1yNIZrrymSA/C8j1kq9y",
+	"xdMzpZ7z4lx8ST5FeqJWAd4VK0W5ZPeP2A/ZI1iPzzIJt2k0lk1n1SbA/FRr8YJKYJWwtrMF101Bu98t",
+	"7TonbCrwB4q1WGMOHN4h0w+GFdOHU2E0lwb2XwS3dTHKcCsb4WrzdpOt0VWx5sGDnI9QkLgsl3UTteGF",
+	"Ww3S/dg1IM8r79r5LJaAHMhiDsMGoyhTcmQt9JR5NvDOT5yXJxBPU/Yf6QV/gsy2YPWHD7asvh94w/rT",
+	"y2D4Xe+8ug0OOHUmnwtF06d8DKfiELv04awS2IyvhNMUPtOeTzPNx7SXK3uXvG3MX91m77o0mUz7e0+Y",
+	"kPYfdj9inK/98s0Zzitu4bU0bo2YnU3nJhoufbTrRwfpKkKmmTyvz+M1hBXdpeZJZBoy8IMwJN2/oUue",
+	"sCXPDCulyXIQP15by/y/IS+fQpI3mZt7ZdcN+vas6R1nWbN214dTGdexbFj72rPry5R06orPL6UovZ38",
+	"WhSX2US8kfySZzlkFn7h4y/lho+5FnWzFCotiux8ZphUy9r8ymqsyYkLudQkceWJ8AFrSzDy7sABC6kF",
+	"orgUBZpOFHrldpXUYiHSWNa8D9lcqNIkJz4kRLe5cAKkQan5HN1ohcrtqoz55KLTY68gmo5B9PUTAK51",
+	"T6dGFJva1msQmOAtgh1A34IzNpPnjc7HKrRgyX2GXjWX1fC5moNzxwEJtMsTyCQbUFS7JvuDrXemFLMD",
+	"8fkVTXuw4EZ0IVB0S+L+rD7eCAKumMgpeGE11qiqIckkWxTqvBBaM24gSQDV5YWQlPgZS20Kwec6qnav",
+	"NYt67K1dniRYzIQIoslxDNVHkQ8+wfpRBv8XZok3kpdmporsr7ejSQpeQPL8hZCgUooPCzrYKyE8qDih",
+	"9vkGJijD67dk/qA7qzZSF4FYMz7evn3bPQ1qjBqKkfIlX2mWPIK3hUkAheBaSVxu3vCZq+MEb+SiUBOh",
+	"QWY/gbjDLXou7cIMvWMPspbsFhTWLtet0c8fW/CbfUrMwYFUQip67nNmW9ZMaUWtzXQ+btBzO2x9iqr3",
+	"zFUq8mveUMoLqZaSwb0sbp0vTPdh3Dqxtij785Mz73qHG3Tr07tQvAxDpgqIx4h6TaEHLJCyw7kddRJm",
+	"GzGfswuZi5gfNC4Ev9CulMkUfGJOWIIUT0gS2XPO2uOgW76RGj2RIv1RpBk/g9F/HVsU3f7B1+xXkgi0",
+	"GJ/QxlnyGMfWfSInCvQUDLXCGRvLJEsxgpaAJHUPY6GN91Oiw81AyiFlX2zIxNPJRCyqzzQk8AafwhFW",
+	"uSPp6p5uGirZabhvR/bGjHJ5rREcS3BvlZAEaE8Fq2a9evqYPRwM+uy//x+D495xb3C/s63Ixw2oqVIj",
+	"yPb/KQjsfcZm/82H+H7d0BRU+WUQ2mBSZMCD1RSYVAU6NsYrxtnE8lthzYm5YCuBrkoyvR5DCO8zjbtM",
+	"Ps2t6lo3itZzZDNplYdG64ivl59leiPF1hsUY2F1CRKA1g70WplL4LzJEmbB5y7EqpvJrh3t9aFal77Y",
+	"OLGVKjEEM+z7G4PgH8dsYBcArEVo18OxvgjjY5XsgmHYQpxn2kChD0ijz4qu+uncnkFIjlc4kysyuBDV",
+	"dnKsmSTrI0w6o5Bexq7HhWCFUvMee1GwBqZqqGfcylc1G6yZO5LOict4Dbivbn26xfEWKG2823PBO/v4",
+	"N+qG9+EoVazFVkI59Kt4fR1l7jy/Nc9vcz7ZbmlIW57dPfNo8wWbBdf7lZBVcgo+/UgZyEFqMGUwwOwR",
+	"NcDqhQQ6Tk5eVxbYg6pUq7GZDI84wsd4zxtSRd/WM6WAfHi7fY/POUytuW/P4M3EQ5dad12tU708rwY/",
+	"sfHGcpHuOmJI+gPgjt0H7DJ5GsdcJcyGqBDVB2EJNOP1YsdhU4bp1ZmwFZv8jCSsBhaFa1YjR6WgYqJG",
+	"C0urgGu+z7RRxao58RPyZy27SL8qAGUSMSmW9qABP/Qm80BCbu0fV+1rN5Qf1aWwQ6Ox8qLgoFfm2xOW",
+	"E7iW+FC7y1Dei6wRJgE3f8Be2uf9/ab3G2V4fkUCMxCVKXJWwlf0+mfqZV/9a7kDSe++HblEZyTmVRzx",
+	"PNMN1EbAHyqbJAESAdIJn4uR9xEM+n3WDvSbMCnvhP4m6Jw0lpBVHORrw+AI38fMxLzjwT2sOQ3HmlRE",
+	"HpDAt8F2myzXSMmrSAac27iDHEKS20ENghYPnl3E1p4Sy715vGrmbSzMmymCMPLfqX2hOXE8ak0LNX9/",
+	"pUzcIgVFapkFF/3E1dF5Yx7o5bCZsDZ8Y6/ZRzCQgUdl03670dDAL8ynRhRbBuYApG44sDW+qpGwNuja",
+	"2kUhi1zFhS9LVBxT1K94/jJgtCnPtVjnvZucaQppFdCOmxPI6iR3oTPZb/OocwPdMn3EIGqeRh1miLZi",
+	"zR8SYaVizWtQlNJhE9RJxptVrbMKAW0NForcEnWOcr4KR2MolgQ5B9hPV6g9W3is2phU5nxl0fROOxwd",
+	"vNcAccBN9eGeL0z3SHXt6ja9dlEIqAp5P/GL1syxOL91gchNhT3kXkXBGlFbwhFt21Tk97S1ci+zlLBB",
+	"wMr6YGK5zGSqlmiQB35x/EGvtBFz++R8YTwUgtAmm4N0ggCAjnyJA/4dSygW9iNSgDPShD1F1t4H8x6H",
+	"0RoNhg+woIh/eB8++B5fbW/49uGDvl+aNVK7OdqjZyHk6TN76sMk3uMkWqPWf1alK3MEV4FV/hkfq9Kw",
+	"xzNuXi9mwh7JWZ67YFP4Aj+QodU/gkDCqN87/LS+N6PWh+656tKP1nbtveLLHyk68GljcNdAvoTLUee4",
+	"vSe1wZS1uVw9juDW2ij6vcPwYFal3aT+U7jRb2hHQHlS6/MkqEc/qM4YhwvhIjn1yFB9cTb37TZRDGf3",
+	"tefQhqFKeFLshcxXLLFKJZZrJjC6hLz2OJ9NqVx73bVq33fB3Z+iVqbfY9JrrfyvcaBvZwL8OQK0YVCg",
+	"JlxCOMsONi3RZyOchz5gtrFSueCyJlmvGeePcF9gLF9zP+CHNO8rmlSrtT6jZ1KbAk8XD6GpKtHptHOc",
+	"cCiUTli5sLcO+v0+85n9umFnFljynwmZ5iumXTb+uZDGwXApmWdSMD1Tix6WWVa1dVYihuXr/yWOP/T7",
+	"777ZC5VEKgNin2eS/fTmeTDgxu3vSkB7367T67WdGqD0hedF31JiyAD8TmfW1CmEKQspUiY+8InJV/aA",
+	"B/KuCY1vm4SGLzMdNpp8Tpg0+wOQu7Zsz+9Qg22WPqo0EzUnBxHquk1bzb+BImH2oH7XxOd0K5k2uxkt",
+	"qLpcX7daM9DSlv9Yq/bZrVSoiYs6Jd4AWx/XuBozRUGBqzO4gy5dP3dUkYpCO79pWaCLLeDrY8vW68rc",
+	"r8zmduZOQu0poV8scHaVXrNYnVgJN2Nqge9ocAPtL1h9PnnmKhGaReheEvFTMxc8uSRX+6bZXmGWcSfG",
+	"18yAiVFF8y7KUnd+VwY2T4VTUAGy1HITSumEtZ0+i2rnoizORafOZQ/HQ3E0/XbSHaSHvHskjsfdB5P7",
+	"afdb8WD6kPfHg8mwUYWvbIFrtf2d/L1EFmvWwJSgXN0UXGoOJwiWLRWms7uTIuWGN32Rm8olb7+CtWea",
+	"pWIBJXiSJfZdCWvbwzcJk0nqdZyQnamTOkUB8moyg8QYtWiNWoDxOQFwRm63Z+sgHJCPdG7d76Rctj69",
+	"218N3matwcjBXjthHNMLKdc0SAGYge16DqtXYKpJMM/BsP9ttB96FIpWobdbkcn/1KUsv+6zNHGDqUEH",
+	"rTG8N36d+EDev7emLRyP++JwMuTd+9NB2j3iD0T34fjbSXeYHon70wfA6LuYwIYSa64RDrD/IQmn8UDx",
+	"GjO8LqItXyPPmssdePndFcKm2bVa87STjY5ce+t+dhR5/5Q+dqQoRQVRdkS/AZd7xYSNtLnIsN7YHRw1",
+	"6D97MlGYB9USykyyvxNjIh+7u+ivSlWyfxUCEL78RachuB8w3vuepHFlQQafQLcxuJH9X+4j7xo26CO1",
+	"w1awYvwWWP4VYXD8c3K9JWIQCZ9mOamzX53xf2x2L77wCC8sSzXEfRCeL9nMF01YG0cNW6GLnoLOVd5I",
+	"P0l//4a1uY6c1sS8zUCdAzKHA62btV35O/wHowydCAGiROqAlSBMT5nEEZbPl1AWEsvlLDNCLzgU2yO0",
+	"OkFXQWIGQN1h3p9V+Z8+Rndkkc3nImVt+8OES5bDfCBvGeJ1sXzzx/7D4wdsLKzFpwEVOhxij72uRsHC",
+	"QWj39h57DXLDfphmGUtpCZxnf0VvuyU3ewzDwFBe3HrMp//j/4xbzJI1dWmmEzUfo0uXTyYONoYKm+Bu",
+	"AGtUEinVY682UPxYm0sGubegGoL/qDPCxFyVN61ILK2QO1fFij2eeOBB9uT144gZPobicbHMMyk6qJiP",
+	"szQrxASNHWbV0TQFrd3upSJLBSJhZFpZVS385Js/DvvDU8sd8K8nMD37z/v33Y/3H+Kq2oGTcg3Jm2pa",
+	"YwHwQsvLTGfjXLA22VRdgKa1KlEn/Kybkn1//5Gd0Js/Pn3y9GkvlrF8I7NfSsH4XFHHASjxvqdRYoAS",
+	"B003lPFRrzaAR1ZYS50QDA5REWNZjS4YCQzbjtEuMQDCjlceGGJa5jn+OFW5peiIxa3XpuD/478Ku/SW",
+	"qHHr9dmr09evn8StiMWtv//Xv/+vf/+vf//f8LL94b/9/f/6+3/7f/8XvPzf/++4xdrzbFIoprNz2XF3",
+	"/T/ISkG7CGCnn4DoeArGsopHa8GKMqeU4QuxMBSlWbGlKMQ6MPgGzMS1oqXJ3I/j1zc3/ceCjXMuLyAf",
+	"9ko/gD8VG5KGwA+L8X6EPx2XGO4TaQbY9NbM0IiPydOu5dOGsDZ4id/v4e1GxRcDYM71PVrLp+G+ujxA",
+	"pSYXcRTLJHDKkfu45gtNWNsP2Yq4qy1HlxyVrK30YG8tYCfjGpAFqlSq2lB3N6c/yxF+LdZyfUgV7+/Y",
+	"7OFaL8Sax+j353oHKbrVcm5wDaml9NXk2+m7owPoWvq63M1r5/Mab/SPvPfSZnNdVmE9QiapBibxRn8F",
+	"Cr82v2sN+Y1AxnWjhvtf4u2bfv1rnj4L7t41n9DOGrIJXbrtDXZtk/PB81Hk3Pp1f9RuMbtqO/ml31jQ",
+	"aF1U751H+Noz1UZrHnRsJgFCNbGJyz2nAH4bd7UUy6jayVDxXQh4iwA8ZejLVhjNZqKw6ocHLnO4gHQm",
+	"rSLHhJTA4zIGMOU4lu2kToWEab7SbDlbUblP1ckHn0T/D+LvwZu32bU1FtwgyV20Dal0dlW8/bcUYoPR",
+	"voEtsGfE5AzMbZFjLa/z33DDcmHlhZKih8j5mtB5JGY+EhA4Np44iWUShy+OWyOGUnWSC15oQvTw15F7",
+	"55kMxzf4NcPl/wDh8S93qmyJRP1lm5b8QoqqJVRDKltzcGondbOeozZRRbpXbil94rrcUk14v/4T4bf3",
+	"S0PbmRtw616TxoN3nQSWB2KqBPWHg8/KYLSH+qUoLJGmhZpvjuepFcYswbsInLg5/wfpWF/9zErYRSb0",
+	"ppp1rZvy+gRarcpissUljesJtljToo5CbCTq6hrZUwcVCQQV17GsTSdiPJAObTfxATL5RC1WHey2YGm1",
+	"1sjPZ3GqIpYcMon8eV9L96wTsJ28fPH6jB3AvQAkvV4mW+9xhqno7sW+MgpJQAZp7QMQmAtaeK1pFriD",
+	"vIJlNTwfm3e8Y/eD/aJVNqpj3j/wJdX7YF9cpeL/1tX69ZQZlBW76tNX6NChyhwIR7+V1sXBuytPgt0D",
+	"hc5JceuhQncm/VOGTRxVwzD7Vw+agLbokTbry0uoHB+3KaHNEBabJXZ1/t/YufnWFntvIcfWuO+xTNcj",
+	"koAM4novUC8DwtlvsqQCeVQNbhOQ5Dpb2o83IgpVb26i8PeC52a2Sd1KrroJqYvmBp3hx+mppg9tCX6d",
+	"spzL89JucbQHsWDK6tBFae22Rj9rLYd8K0tj6nZga1pD2SMhrWWNYB76xqba3Ehpphc5X713Kni1WH9+",
+	"edY9UmxbGcA2Fxn2zQJDlSQcuXf3KjKY8w/vr83pnmXnM8hYqW4MyEOWs96qBG5P8a4S8UOC+Jz8jdEW",
+	"wjiMx/ooX+EFHBGGISggOgXXCPQFm4gTUDNq2od2aGsl9jaaN5lajWmU4YIGU4nWOW2TyNVEtrK8O9c+",
+	"52zyiv4Ni/ZcGXlDG3oG8C9Hx98yqlhnWF7flAWLZfeNiWtLwKeBIu8Ko8D3gEPeXohCYzmVy+7fYAsH",
+	"3tRkOEDQMyJDW02nDnPQCjloGbMLJYMDpeGUz6Q2XG6zAqwIX0v92t6jtpnpr84y853D0ojxXKuq9V4t",
+	"/ewEO8xZhZwqq+yuhVCyW8Te1ary5qehuaFrbK7SunAEXKodJCMhI2yKeD1ThWEErOJI6PJ8giFXpLwa",
+	"/Woz762BJdfeT7AZGrMnoXoJ3o0dEJlRi7UARCPE1nUHICXOISUC7Zk2T9PmRMNk98xc3715c4veOPl1",
+	"Nw8IVG9exUXEQGuVrtMayD/6HKoZ7OR2DrS16rZrja6mffZM2plroVFOoTSBRDl0jCQZ5nciKiKl0K3t",
+	"hgYleHMzbDUvq/DihkceCnHDtOP2craqcl3IBN0tkGTU+71t4ytzQsPVD19fTbXGVdew+u7mHjHVDFEb",
+	"btfoC/feVVbfDW25m5poX9TGIqv3ZXMztFNslAJXESvu/sP+sMPGwiyFkGFvfX1vTSGLZTv5GKOjAdNU",
+	"At0Jf6i5G+LWp6QzAsCWhLLTE+iWivYV+N+wNayOAI4JkngKa9YlB5QRwZKDMCPC/l3Ph6CmZ7twR0iZ",
+	"Fw7aj3TtZ/iCw02maX6qkdUD0q5BB2phoEC75l4jMig6vYpzYQL3LpgRmxtCLbYDfjoiU1nLmjoNoGai",
+	"SooJpbUrHmgyZLGcoEns4XwBEsF7fDdefeAcUwd1Tbu+jo1fDsDZGl0CjkqMeKdOQ9bm1LQXjizHUphU",
+	"s8ZFEePOc433hkzXWYvGPVzfo2pReQRwzE0bk2CzrkwYRdy1ex5x+1pYo1vPqaFRrkXMHFD31QEZQqv2",
+	"kN8hoNdYTLi15KACXaaIwAAZaVOe5dBZ+cooQDi/9cPS2h8vZL7aenj64SOQ5nYf8RUzGBEOGQXqg1nY",
+	"CQRV9NgEF872Xg0yIbPiLoVYaZt7wqxUWX1vpcpCi3xKQDFSdHqxfCL5GKPJAT3bycs3Z9QfNtkAz086",
+	"LrqaGcT/jWVChH4P86B9ECzsepKYpxrjpVFzbjLLnasRyRBu7B4xRJVhf3i/Oxh0h9+e9R+OBkej/uG/",
+	"wSQwX+HEUwZTXDHE4inoO+Ae9w9HrFyQthbAqN9k1YkmVwZ5JfZR9wjIm7FcvGnHbfMEb7bKdUjshgyB",
+	"ipfq5ERzmpLdPYFCSnqWcgkpyHB+PcrJRIhUpND4ElKOfbUbrlXIRvYS0YmpghI6eCyrlu1JWeRJp8de",
+	"VHnaKk83QeqtAvz2yaPvX7z44f13z16fPnr+5P3p07Mnr5JYtg9Zak+oUuZCV1EmgMGHoKH44Ju1u3kQ",
+	"9+lwuOsc2sR1tyY0drS86klWu8njssh3ZKg3r5436/H2FZ4513OrHOevs2FdkG/Kxf0Sp2p4tDfCS/Cd",
+	"5REzwXIaiiUqebw9zITmY60mIai4txm0pVFgnLAEJpdgwwqU2LcqRT6PUWo8cu0KpggOlL+YQlHpDt8E",
+	"NPW1OIOYFGJLZE1n5xB5xntGLFnOtJi8T/zJOeZa3D+yutDhkBVcpmrOxivjmm9eCKwmMPQu0M40a+Nj",
+	"3VRAMj52zS4IBst/pNNjr2dqKbEoYdaQ/Y43/jj94T89LB78+Yf//Etxtvz3Ny+/e/Ds+ct/e6aGz/lz",
+	"/nr54OIoG/xweXh5rP7UqiWa4fM/n3b/jXf/2u8+/OPBuz/+6WM/Gn76w7V+JiLb5hq929w4TnT/ewl9",
+	"nx1WLcH8W82kTugQs9X1WmxWQrE01yhsq2QUmG5Bb8KUzdQSv0DeWvATa8WmvGioMEdJ3gTrSVeCR/e0",
+	"ra/BiKKEE+prA7lp6W6ocDtlHlUNJqtmNTsnHsGg3l9ZMu2HjJXjieuXk6UA65qIS+O3TbYBh7VbjTQO",
+	"Y/9C4+2BL0eVezcckdVj3gsXHW5W0EGFdCoCagzE+JRdyn7IHjlryqlP9zRpmGuR4s9WQTejy3YKuzrm",
+	"aZThlE7WDYZzZfyp4kd+3D+8EahgzgEO+/1cN0dZc1dJVaOygd2fSTbP8jyjnjG18Tw4utFwrNb3nr6y",
+	"fb9x344q7KlloO2+fUNlN1YKqjWx6KmdjcjG+EqD5p64flfU7YtLtqZ6a9ZOfM+vpFM1erKDBruRtRPk",
+	"3aRzEkuIDbkfKvsyVNG9KUZt05Jqr1Dit1YRmgSxTJzgTSKWBBxJulXFBYnlRLuvrKxs4EYwGqwFelrN",
+	"UdHg+KpClmxq9+Ux2l2G3Yhxlgw/fEhiOYdGGjVBGhCsnmRWdWjzd5Bau6Uy+9qiBzv82ixvkj96pWvd",
+	"S/ialHUcFVUHY11g1CRgbbdu7pUbaeru9N/FWV+BfhPds9sGTV5XSf4p07Qq4rI1+PsvnpzVYCJ9HrLU",
+	"S35O01KyO+F5zoQ8z6SAvGqQ7FZTO1cC6gvQYfb1IabqNtgVOpr9nnbaMhLh57j1Tdx6hzFS9OvYuyK2",
+	"KIR2VeHTcgN58efdYCreBYEOJx+/IYyL3zRaRhVgGWIJMf01WNvyUauEom66bNe7WpHrpVajBz0Cd9Ut",
+	"C61/TmHl+8CYWouYryWp3rx6flUW55qzBvPjx1rlpREsmRmz0Al78+o52YoLVZjI690zrq31G7FMx3Ja",
+	"qDkDbIz7x8eHx2gK41MzpYOnoBc9e/aS8TQthNbQjYy7hvTQIkgqE8tcqcWYTy6sYMguuRERyzN50c3V",
+	"hOcRw03g/rKio7i0ds68zE02gdqrgpVSL8QEmqB31l0ZMLnRwQGGkOj33kTNDyYzbjSgydYl7bB/9OBa",
+	"3BBH91+nmOzEXd9eTNa73cqwHZyCN/UCIo8I6INZa6FC+mwsg5Of60r9p2xW1uaVckxtl0LdO6tUVvt4",
+	"ZmJpP9bpMR8t8gUevp9MIXQ5x2TKE1a4PtGk/69USRr7kkuDHPUV/Zhrm95KPzEpi8ysXtsHKEEKOlye",
+	"lhigxr+eOkn0r2/PNrBiv389PL7P/vUtNZ1OdDlOsNsD9jdib948+65DPugPi8Q3xQQywPsrsthdhq18",
+	"MjlVLpWZY082TCduhejNAEsi+HwjIttCB2xUBUawD2wEeBVBPXHkumchKiec4yFAtN3d9jPIfVqIWC6J",
+	"abmrW0ZWMsrOGHBU/uVfWNBPNFMylgidkVACZBJkM0iwb5NTaoDKsQ07dhplcdnvH07+9e0Z/EMkI99k",
+	"VGfn0qHdwBpEdmSW7XAJJjnP5q7boT/CoQTPrggJ3GwyYxNe4J6RuEL4aI+dsnmmdSbPo1hSf1dojesr",
+	"911nURxQpiuPD2Hw9AdkIK93WHXzs5YplryBZKa4VwTQTZre2+3CoJESZZmlRAor6K3QUNITHdJWtSM2",
+	"Iv9kut7TMmyblbD2zy67913bifjlctkrppOu5RRV9FRxflBMJ/Z/9r6OPRoIZhKBeRpSNavQtWs3TRCR",
+	"me+iCRoW4kQal4x5Essqk9K9S7M2JPZ2sN9JY3Zvlfumkx6DVFyX0wkqNS/EyNLob/A3+5vzl/2NzQUH",
+	"x/bfYvm3brfr/2fvDVq/jXnapeTbhP2NHfX77G81hMdaH+90xOY8twqMSCGlJfK88ubsafdBhHkuMG/y",
+	"LT3rwk9tTqCeCH9llhlgXGGLKhBcETCLFIiIdQ5bmHvcIKmktz2gOrAahxsplLn7chd7DxW+BB1J7fsx",
+	"D6Zd35hJVPUUPUO4wI1mehFLnnNtuiCru8++Szp49irJ5ggixHFCMJKwu+hx77BzgonNydHg28TV5idP",
+	"PizExIR9Vlky6Pe7VjpmsoRhHB0O8AHqQIaVSfeP2A/Zo4glx326zFlyVnCpp6Jo7ODKksmslBdwctq9",
+	"e9w/9gMBX6tLBgoeGfQ+sHWWCXs6I88M2N+YbGzMvP7sVBXjLE2FxAcPidlI3qLyFwEEEcSe7BEO4BjQ",
+	"VogyQzOz8Vrf2w9fe4TjAUisQmBNHnb/liJUyO1LUYMSG6+cCzNTKfQ8hZbybq7HNGRIiRcfMm1cy0t4",
+	"oNIgEKr21D6bdDZHzOeia3mSKPGQXksjc2oMAr5ClAZrC7jBDbT+vgl1v6y/Ddo2OUeJKmpuYTtG6OsI",
+	"rjYCAcPm+eCH8OfY+qc22sFW33SNj8BP6JvH2BfXYZ3W+r1ufMJ3w8SWr3pjVjUCDfp96g1b7z5ab0dV",
+	"b6aJBrpv2bg+AEeorvdg+ylW2uCKKo7Jx0ETQ8XQOeJdBrhbhPUPuXCVcwZv+ZBRjFcOY3rohNJR7I5A",
+	"Z/dWOvquok3Mtta6dMcOrs1f3NJKtDar9V64e3QtXf9cQ4tJ+NZgyP7Gru4TSUXrQZ9HdEw9m3Z/UlLU",
+	"ntz4LF/liqddS9+cF+c4wUElzrDvdk1QK8m4XF2xr8qqY3h3LtKMd1EZsW8+Xnvzto7eKC+ubOTNquba",
+	"TkbV23EnHSCEa3Z/dYNvuSmKKk0Hxj4cwrLv21udM6gfDR6YIWCgZSG+ZMkJDN8eZP/h8BGGjghjB3UL",
+	"7ClplVh1LZcWotTEOTBcKIfY4EpLEUCixNO2yvtyLN0klDNrYlnudG4c/MoDIAptJ8JTDBnWciI9/ifI",
+	"Utx4ecGN6ILjx70TtrVv3FxkkA2CrelVwbTgxWQm0AdNI/YVoa7NNCWCvLJ/dE/tHwmjMOZ24YLxX90w",
+	"CLWwBg2qpHTXCZvkEEPbKkKCOLJ95bHXElJu+JhrUddJJ7OqSzbCpm8MNJsLVZr6yzyCuZXKuZLnm2l6",
+	"7jhsJ6+e/Kc3T16fvT979uOTF2/OkgrTFfxdKC/nmI2gcZPanTgW1P0LzWTYUUYtFtcNGLLEJc9xxH08",
+	"WEtrq4kJfJRneVkIVw2XVNV1yXpdHCpLsTyt9SZ2vjRUELgH/YSTVab2c5mrOnCSE3QdRJzKc28RxpLk",
+	"OGFsJkf9oyQKnPqoFo2YVEAWxKflBYkRPKRRjXIpj4C5aY8cK5wyAzbgKRKVygAATTYhH2lCssjyG5ga",
+	"lJyONjMlvYMRTA9ABzh7ZyzBP8JhjiOWDKy2Pej1ST8eiH5SAxA9sVePE3RUIhCt5HOXbYzZ/Ow0luQD",
+	"2hBgOM4Et7Pd4OgLw4RfvRDQVEDTOIz9zxn859WbJ/D/7XOxhLH17Q9T+5+n8J/T56/hnqfoXcNcQJ66",
+	"RnN29LgokzwDjxyVWqAxi2atffUKeySLXFsLaSV0AmguYr4wK6RlJ5i+M88fK4nn6GSFLdf4ZAaOO7TX",
+	"x+BPo7gOniHeNeH6I2Mj5h47lV7PB50HKuIRk8V3rB7FEnkLZBwBJFvbipDUfNEgpF9RYd6qgnNpB1h1",
+	"RlVaqCpi6QvNACvUkhRyx4Ho2LIeQgdJI4goEt4rJDz3cjaW5JBAe3BwuJNXYjDo/4tGEOLu4LDTAVO/",
+	"Wx0TIxa3DuOWPQiRiojQm2kloYkE+MUso32TdEY1qZdpWoKUKW9sTWPJtqhGoM342ov5SeAsSo4Gw4Tw",
+	"jKnFdqZhaYyQPfaaeMy+G97km5OP+eQC8Js3KQx9YLmBe2GtQZVCLCLuFthexEb6zFlxsufoU6lwFZGW",
+	"gl8EJBqx5O0BXQO10G5O/LuBenagwBH2c8sAEfKebqIQKtHUp87quIf9I/aTMuxHlUIgImFecFITctiC",
+	"diog6062kAZDJ0D03sZMv6lmAl0QrFy1CzJWplfjHBBiwm5ogF7EeB97bUnNc/BfQM5VNSEtvPsBjj6G",
+	"QR+gkh11u8aUA0tTGHb46xAobSXj+s0RXe3AKMmlaqfoBcUmWyLVAKiJk1iD0yUVE4LnpjPWo1Uz4Dsn",
+	"r+GsO+eZ7LGwnz0GKyrSIDC39N2Ma84De0K1uUyBKax4dVoXsqhlG79P6vxQPzCh/iA56h8mHUtYpw8C",
+	"lAPJ2FeUEmXnBVqfjiWBWgWiCATW+o8VyLH3jtPq1G71NmIsOVgE4KHa0IKRDUZgyTnyVtO5EHgEwHFt",
+	"L2WSDY/YTJWFZufCjhoPywIychGXGtchYnNeXNiT3X/TdF+JRc5XIqVaHZQzaLxrJ2967JEyGvePj7tC",
+	"Cd+FWLncwaxgaintsO0QAzXeeQnGAn/FQBBe80n3b2FdCZMDVG6ozgTruJ0cDR+68qJQc+5QbEHBc1YX",
+	"BkjTQBnusdck6aQKEBQNLy6RYYB9dMSgzMXb4nDYwQSBOzVq27H0Wn0GTubzwqpTpOFHxDkYEUVjgLU3",
+	"ALGtIUXvVFMjJDylpIglaGtWle6xU3+OKAyKWfGATMmW3P7Xkg/aRZWFjCjflJMlcVKJT3sZw8ZlgaGX",
+	"JV+tS84t1O2xn6D9AICe4CExF8Lo2q75/snpdz5GY8U31j9mmqVqUs6hAwNEH9GdA2PA+wpVGp8p4cIX",
+	"QHhy+ccysW/3oQY82R/2DnvDvQ93eKqDZ3QsYSPxWpwJBlkZ1lG14YihIOOcBHTbicY1jzbpju5HDF8n",
+	"1mp2MhE7R7hZAyHuoT3TcSc8/NVjNHd0RcSSgGrsnvCOgohqqIB37XFDwK2Qpg00DuQcvfbUvVhNGV/b",
+	"LT7WAnOHn+5pP2kfQ3YYR8EQOcUuMjRnYolpTXCM2d2ucQioXwAfO/55gVFsyny2aw4bZgbQUX8lKQo/",
+	"gTvyrwmZXizPLoWE7QfnkD12IMkBb55bYT7RCTKWjuXLQllDSZSa0TV3qxUbfJH1Vnyeu/vrHOx2sbsT",
+	"A2COQWLp7yOzpxOMOlV2FFUiDIayEcxkLSBrZQw/F/Cm05fPguayo9ag1+/1AREdx9AatQ57/d4h1fpC",
+	"ALoGETP62Dpvqn15DoZgLbKplnJ7m4oIlBAMuVXyKYH0mASXWOPmtmaZ71eGKlKtR45WmBnE/ogcQHFJ",
+	"Rq+yags8UZA1ibICiMbOMruGVFmt7fJjab4d7LiAQMh4Bfga8J0lzy/cjgNwOXaZ6cwNlCxi3CvAybAo",
+	"fls9S4lOjxBrx9uXemstUnXLweuLbAG1SNfc9xwyiuyN6zlkOfUZcoK0wjPJ7A0O9Y2C+hWIIpjaeyFy",
+	"bP+2odbf2FIno87kgB5U65kVAIcl20boau6rAe7VImjLMCmPqZ1QiTEEn+zv5Hhpk/Hf8Z2vmsZWg3T3",
+	"49tE9tpOKfSCQMgI4j/+LpfWScLEiA8m6PDCNcXAMcC8ezuXKOxM5OS7bxMTy6u72NA2NAXXWiRsmlmB",
+	"HvSH6bHkP5DQfY/GNu7l1J5AxtouORwidjZov9jzpqlJDWR3YF8hisKHz5lZIUQsg/tVgTHeTLNcKaul",
+	"lgsIn0mWyVR8sBYjYD1hX0aHt5fndJjG0gs0WHD2NORTcvw7hI4GTvhlG4cOb8ChZzUxBcYuGUZJN4Er",
+	"GliFykJcyxz7RI0Ttm56BWi21XirltTdWi5+HR6XfuxuS9ePWt3aX4Ra14X/3wDQ+C5qOQsDTpxhv+9B",
+	"FBFxaj2CAmWZuwoqSLKFnKYd02zdTieVxX7iMZ/MRPcxNq7a9k26/wBudvfCh49wRk0P+ZkfPOIpQai1",
+	"4JHB9Y+8CUL88NDg8PqHXmJQ7Eyp57zAZqdHg+NdPubjXj+KNOOudu5oONzl4QAtjcDS4NmH1z97ptSP",
+	"XK6IOJB8d7wLQZ+Re96D6R33dyDPa1FcZhPxJqiSg1Q9hIajMx1QLZhD0ePnmhLedevdp6i1UE1p3Y/J",
+	"GkZTVi0lttCrWK/HnhlGvTQyH4+pnKA99kZeSKtnOWUVWprEkpJM0Zu83oQtqlKQADtmYhXRuNXvfRu3",
+	"nGHgoWLIfKDyM2vxoYvBOVgASSaYVtKk9OBEHymzt9YTODF+EKsWSgZY9UcqXe0gFEhSI/pumcNWrVYu",
+	"aJ/V2grFs1/z8KDvAuUIEzT+GhgqSdymdmRrwNs3bRhSQ1bt9w4t00LGOl+jAigdzskMSYXIPyFJ9pwE",
+	"CLmdBTKhK3yqJ81TZcTaSTC4zZOg6jq6eRqcbTb7ur0zIGpZS/+6Z+CeT1Grwa123aPVI/6JT1HreQAM",
+	"fdXT/r4ve1j1d5D9jylf6u50+0Kn22NKuLKbYfNs+xS1Gj3WKEatqb8pUL+D3+nciyjnGZOuw8SLEYY5",
+	"RYbOvSoC4h3XtbhCLCGaY8+j/1hLwDjx5gy9asNN+YBSdClQICFha7EQvHCFMWjg2xM2AjcY2GWuK+u0",
+	"EOSlrdIe0R0MmVAFhfMhbEYwVVe4+inlfSNIlLBaSbEw9YClUSqWbYy9uFId8pd0MDHTJwQQdTBEv3FY",
+	"4+rc6LCewkB38VI8m9qJVbdvtCQrReLGGUwZ26wIyaRaC4k5bKsmq4be02zY0CG9YZr/yjbId1RJeM3B",
+	"Q96y36nxsYv8eeoSi/GJo+uf+EmZp6qUZN/sIIzDKOFTLKr/fR4eD/ab6yunSv1OT57vqA6o+eSJmh3R",
+	"r1AV3wz7qqXEFDouvZcPeui+BcuoLmsjl7wNXjh7sMQSxbnzQYfFNclh/6gKinBKA1i69257ZRDTwOzW",
+	"2jshUaBBPv9ZmC8pnH9lObiDBv51tG47nMMdxZFLDWl9UeF6Jyr/ofTsPwuzXdTtt9cfKfMsha27KJv8",
+	"TpSWZwWhLsdaGA8m5VqHowNgh2plSkDcs/0lgyGA35oAi63avtYEfFG6pBMrNkF7zqRRNf8XOnCoZ51L",
+	"N7SP2E0ciHYngqEKFu6O5cyq+FK7HLr1tLCauA+kee2UcM9WyraV5xXWsV1ITLFay/bCvAccCuS4hilf",
+	"nRNKoqpgghsOAixR/+JnwU29b8AKa8ArgZVpr67zyVafnGUudBa5jkbVm17Bb34r+ReQMeD1g8BXBS1x",
+	"Srn2op/EkiEvYu1o0H+o7bgSgF2ANU3VdrATfrbJmTcT+YJNSm3UXBSavIcMICJ67JGwJqOYNrjwhvu5",
+	"1QjDYCe32hc91CkY9HUP938kK2h/x9mdLvCb9rlhovSePrcDqqXcmqTzhJA2Mu6BGYMK1aB7qMECUM24",
+	"iSB8jJEpCdUIVPyNlsoolty1XvQd/4K6TqpUe/nmjLnhHXyEf3xKOtisdYbJyAQHT10bY/kXiv0bZU0m",
+	"TBOkzF3Xl3p7fs0pUeLXlXPwlW3R5KpnDs379+rE2dvOuBMQXybkzOv8FQgK193mM2yH64SM28W7OPrB",
+	"4Q5Spx2KGW34SndO6u7dEPQnQywgaqPUYy+WUhSxtEr3yGfyucI479FBp37/MGnQ/0NdH0ZE2n4snV+n",
+	"vaZ5B5DT9QKGTo9KAMKaEifE4N2xdFhl0MH1Kl87SJK99Xh4yivzm56ao2YgtarS37uX/wm9wkC8Ox3n",
+	"q3t3CXlim/Q634a0j1zsUH2aVRev2bi9XitaPAE0GkMlj+vRtg0Hb49dr5KcrMkETF4OhQK7Tiagf/dm",
+	"AuFLem5xhFsUH4TL/MK2HYxow3u7ZXDrdZK+kLDOBieEbrCgvCwsV5upPIUQAL3iK8/0Thf8Z3ccg0Hm",
+	"xMu62fj52mC0myryE5+L7W7nlyiXK2WQm6BOlXRZN9YRS4b9QaBc4SNWboplZC/28WIsM8IhEClrA1wv",
+	"RvkIZwhOA0AfoSIS+kKHGvJwWdWRu0NkwmUsx/RNTDTvP0yugVLyGmPnJEBNIkwDmmAsfRIGVAGipmqP",
+	"FlBt2X6aLZ5ZoWsbiQQA0IT6QEkplYg7aao9BrWYijNPYtmsApsG0UkV0C7hBPEgHN7dWm1uLKviXGy3",
+	"G57cAJ2P2SuZ1L4+kc5TrLJ9mDhmcXDNrkTQrvu66RCO15kQDpJiq7+ixyDfCRiGlqEele0/TGJ5FeIV",
+	"tPumNBUgKcy/4JMKhcmjbTmrQapYEpSJpOYKWDbe4DSx2se0EAKhe6G84VLUIghkfGRSG0hYwgQrOw3s",
+	"oUmwaD12ynxp1YynWCfh/DbBCmFZ1YUQC4zHEJjihEv37dTNDK+OSxOU+uJ7sZEEoQ5PxdID1fX7TVrQ",
+	"y9LcklkU7Xr/5wQ69tOaXpbmK3jlr1fYvBzFitFlpUrXNt3XVXZuOQV4B6p8xQzgYO67Z++iW/IrpfD+",
+	"NoIdbpvtHfS48wp8XWX2JTWqqlREr0s1a7S7+ikPSAW4JjgCB5oKHIT1fjBNZcsjdA7SUR/LdgJt52mM",
+	"CWRCdAgJwr6+ShX2Ts92YtTaA6hE0aBjqUqTZ5eQNO0wv2B4zuGAsBcI0WvPcyuzMMfA07LSs70nI5b7",
+	"RVcC38T3RM5fuY75Szgx3FR2KAl0+qRdx7uAzp3cu+WAjqwz2Fe04beKVYTv3ypF3yI44ITq/K18hARc",
+	"r0RCOaPdToT5pqSdGgGUloUcOTjRqq0/wp8sCoEl7rVrDuxqw4Z3fpAG5KeILbLJhUhjOV6xBCieRAD0",
+	"4ESwtavI6pVYNBIFPorcGjZm85NtMLRiSaBEQQdpbMcGT7mbXWtrcoJA7pDGmJJDzTGrhajZmg1eB+8f",
+	"ce/FqW0ANbdVEcaoYikVw2v+yZXAxLP1mFboWqC3uEfqGJOxdKDJSO8TwlqEl42VmTliY0mpP+94IRAB",
+	"Fszz19AIBvE552KuipVdmsrbP16RU2XknUV00jn8QDkRNDfCCOJ2VQoB54Q9Kc8FACxw6EGKvlzPLlwz",
+	"rZRkPIQuc0axKgDxY5zlmXF4hbFsK0nlk/gFwiqhPr2uDQwZ1Jlrw6lPGD2HWFFBzMDhpd4D4mZThyWE",
+	"oKmarGwC6Qo7VpLWQKy2tr6ZhqY8FQRCDZpVyaDICV9TC5YQ9lks6XV2bLAMYRSF7RBEeVTbZ/BKKsYK",
+	"VxHXmnbSBLBiQcc5Vyo9qRhCFTTZCFIwS23YWNi1JsglcN5J1YU3JJ3tOs1jFGsbsnWrTYggpQ4bXVFt",
+	"WA3EZFGotJxgVfSW0iQX+qoUlrDzG+/+9d3P2Gi5++5jPzp8+GmvJnBjgR2djvosV0tRAN5HLgwidqTZ",
+	"eYYIw7PVYiakjlA4Q89jbImB925DoiDfZt0l52ixbcaVMl/Nea8WYb+xAgZinC0OhPpZZUlTfp7/BN53",
+	"E08CPrlDdOwrR8NubYK/XX16FwfGX3Cb/KTMK3vQ3+nhX0gPt9Te1EDXNdqilF8q3cojf+LhcMMykGb8",
+	"EbVwCK0bOvX28jlonRFW0EVYlsGZFEsMcjVCmZw5yZFVKOYEHJ540Axq9FyBrwIOp0NAiWVY+/HW19sl",
+	"9myhEJj7BHw2ZXEL4eDsHdimirXtLZ24FWGt97Y72NDeg7aHVlY/alcAqAT9KZuxgqyGvQWTqxPFEuGm",
+	"pEOSwzY36LvB4mYhUuh/gK2rSc8b1BrSIiio4IAACSC5HAG4Pe4VFKX4vjPa98wh+LDGdDTHa18dqoXK",
+	"s3W9IuPUMw4skI9K0t2McKVc7YXd2dBKYuMtyLvVS8hzRsjjalmrPAkQXbA57zbUE3Y53BP4xBPcPveV",
+	"sU5o995hnPwOtYU7UJQvnbzoNu7eNRpVc9ErohBVJwTvg7kuCkEBhrUEiFiagkvNJ+5cr+ByKy9FZlib",
+	"h79OeZa7XAoP1g04i3CTta/xkh0GNtFaiMK3XKzavQFiSeQRRwExawS9JF0rbWreEPbsTrDbpOvv7f6s",
+	"t+xO6PRO1hp3Jx5ENpaEIhv0Sa5QZBk2jKQkoMrTUzWtK0gTnI8IX2sFaNoi19DfsNJ/7ml2mQlsJikn",
+	"eZmKdKOJACT51Po9ptzwWo9HaCUTdDlPGP6djCrUe802cL+DHhZ6ppZ25V1nnnrnc/s+cjjZg2/EElQ8",
+	"3uPzhNAOXww0qSr0HbzUrYwd4QIMQxwjdHF5CeSFJor3H/aHnbDtVDCRzLhec/UfM6tlXorCK3U1dLnI",
+	"FQxHLAmKI+2f9erhqKZUwsxQx63CbG3wGxf26JiIBDiY2tTYAROfdU5YgpxHbyE2JE9L4pgdy4Mb+RQe",
+	"q/AvybmLzjbcPBVl1x62BJ4Wag7TVURlvEfoE5a4UeCFjbFhU6jKCRnyhdt+f7MEhn/D2Ko7/HaEnozY",
+	"H6SdfPzkeyKu7zxW/UYDci4hx7e9Xs/5sPXBR3Qf1fiWeiCRCMPPBH344RPOX78WZW0TRKH3XEMk1/Fu",
+	"ZjpAwur+8OUhMZpfT6sYvoA+2ME2TeAZnBjle0QA5j96CR3m/oZLuCp6xwAuuKQdbH02EZQuOAbodZFP",
+	"R1UrnGkmMz0D3F6XAr8QRabSbMIWZXGOHXjPPLu4SHJD54DqbMJbuygsk07VMjdEc4+lb1Lke2gBoD0+",
+	"5mr6soJlBEGJbQbw8j37a4+9mAaE0LEE0pCHnGT1UsBniBc8gLdy8ro+rxEef8TnnI6U9e0UWHAwdlrC",
+	"KMBu8Y120ivKC6np91fB8A6OM1dKYI+Ubf5WcJ/uYZLA1FCt+7Vdp/CpXcF48aDFid8F3u80+dvS5E8d",
+	"iiCKokCTJ039V/Dp0dF6+x69RwU0oqMGXZvOqaBdoA6yukmUQnJu6kPQQQg4lhRPrro3FHiDS5JudINB",
+	"i0YPl0gRx7ng4ESNZRvhO6ogOEjmDpxcAbqfa0cVxhXrrZ6sfgENt9xPLkRK+i6NGoqxXDs1WAG2jgHj",
+	"c+WpKVgwDOzH2U6+SUbgAA1faqe/UmWhO5Q6S4+GQ3bPb8OCoSHpzpUJ+MEKNrTUWuvl5lS4HjubcQeQ",
+	"SfqJ66jtc9DO+aWozE3sAIMX5fkGtI4lOXXnQLsRFJU2NPSrlBQ0JkFTEdpnPPiu4W4uVZtA7OoCPlIV",
+	"dljDtnNVRjplm0vlGoBSvIqa/210BiKzlQyyMGMuoCcp0UB6I/Ic+xaGpA26n32T+AWDChSrusEyBhzk",
+	"EuxXqqx1LHcGYbS90sOyQP+QPsurNP36NsSd6lMLwC0fpK42KTCvcND/RAhybhPcoc3coc3cqUDNMU88",
+	"DGvScA+XZs1svMazSarGNQ7OkU+nZpRN7XwwVnaS0Qa+zdAahmSfqicscy1hI2h4iLfuUsR9heGHPY6+",
+	"jPn3a8rNYB67GmCuhO7O9roTPLdse9VdObeHf3mNxDpAh9ZWiXXKfoZk1KL7GmACYNdXLSJnZp739EJM",
+	"elb5W55Dk8h5mZvMbpsDbD3Z1UIaEo09+0QnlvjZsLnLGqI95W8SWeBhCndo6JQI5oWTiD7+4rsuOvci",
+	"J5MOTBwqAwV5R13yrQ2nigsQgBAGsgrrRM2hU2CeSWuiJSM2E7wwY8FN0iGlenBMHUE1VoWyLM0hh0Ri",
+	"W0wNPVN77G2IjFMp/LFUBfTT12wsrPi+rERyZURGjLPkXEnhpghTr1pIgpn4hE9m66QIOw/DL/c0tPBj",
+	"begn4JD4rdH4nGvThXXtPvvO1ZODIgIzsSaMYoWYiMy1bF264pp5prVIO6SgJ4FATVy/Rpak3PAEmn8n",
+	"SRLLLB2xoyE0QZdmROuL6b4j9jFuZWncGh0No7iFjBq3RnHrcNqf/H//8/8et6K4FRyFcM2danDRqPAS",
+	"noNwgeIBMeJmRnHQtQtuHfaH97uDQXd4fNZ/ODoajPrf9gbDw3+LW59o4LE8K1bgoIcwx6Qsctb9iXW/",
+	"Z3HrlAQt9Wx4JHghCvaHs7jF/nD68hnuvD88+66+6RqhrV/DpaqV4A7ZuLCwdELlXBviAVqz9CRgGGsJ",
+	"lJCGA2GRrOoXgOdT5TOtscXWTNX7R2Gmar8hU/X6E9yIDwZDwt1KGFEijH2VZZjBdQwz2GSY++O+6D7g",
+	"x6J7lB5Nug/T/rh7fzyYDqeD6f10yBu4iXijzkU1Btufj+73Hj4YIB99BvffYDJfZGvEMhCOsVzrLxFy",
+	"6uYxcoLxCpQQIGyx320gR5wY6bU2O+Q1WrrI+shHJ3a3AsAayGIqvw+Sdie50uBzuVPo7hS621Lo3kLs",
+	"n9fVujy7FF9Ap4MNf/su9ZelqfIW2lZz6KzDkEcIc46YIauNMDyhZXgnJ/oHe/ZMJfO1KKV27nH7hfPC",
+	"cu2ILVSe+28bhc5DQ32HWIOp24vl6XqhWSaDoQb3giPY/u5b57sEjJMaKA5kvdRKcyDECzXPtazhEH6F",
+	"a8oH9rVxlG1CIewkiuVGQgaAaZcLNl7Zj7rwcwXZQ0VyEXmSXVEWYNJDxFyeI148FT4piVHwRhR47zuA",
+	"YcP2cT0Nd8KC3wCMawKDZ3tgwePkYnktFny0pQHWligAeuiNkHbtfylFifEAocWuURTUl9Br3ubOpY11",
+	"juTTRsgl7z/yywdebNbe6udurMiCffF1PdTDL+ahdmxobQrPhye+s74L14AFFe7kO1f2Xfuof3h9AnaH",
+	"K8y1Z9QeXmlflLPNvXO2ATq3C9aHO4sGdmduHIKxdFBoAWgQFF9XiZjUUlesZfo2JzZieuxaZxQMzvI0",
+	"RVHrU14ZZbziq11+3haPdyx3c3n/xdHx9430QdPYL93IMcadjXQn034V6PbLanN9iWLCjeTbrcLR7ocd",
+	"oDROrsBA90gXqK1aTRS/2mOnrEIRqBsRNUPjBDMwrsq/jqVLwAabIDOkR/fYM7MG9+xNMKc+z116xV4g",
+	"0KcNgKFryAX2pCIjCVumu1eg+7QmPkaupi1ic/6hy8/Fnw4Hx4f3+/1+xLL5vISGXFd0AvyLL6i/0llq",
+	"FxTAIgvM4MECxTnvamGfc0ldyTdJULm4FPwiX7F28vYgbvV6vbiVVH2uEvdTJ/D0B+saoitTOhUK1/lG",
+	"ecRh/4j9pEwsXSe9oMkvLR4aNaAT99hrS2+eg99M46lnzRf7iTzTpsee2mPTAzHErWHXOf2Iko1+39ri",
+	"19x5c/7huZDnZtYaDfrDo02H3Jc5vbZ5/m4BmZG+cBPTgB7dAVtgC3d8NbSB25z03al+B8K9eWbeNoTX",
+	"VXsKT9cISxsGPrq14GZWyTi8qbWOPXtzOJY9tI2DNJtOrwi3X1U/Bk37GqEKHMkTOHe1SdA/i1nFUw9Y",
+	"xBIcRYJR7jXPJaTEjv9dTAxLPsYtsMXiVsTisAcf4AHE9ZZ+cetTcFhhU8wA/1vP1NIBYsPECG4qLD2L",
+	"pT/X16vQLMEArIe8w1BByZIDbyse1KrgYpkc1G3FE9RBWPLzu0BLM0tVJwEW6ohfSp73AkIi/lIsEcpM",
+	"FWAfE6aZJyeEt/0jrnLfBfMXhbjMVOlV3cg9yLpskPTYX7w97fp/0QN+4UCT4voCEr0UZthauviinWDh",
+	"a1Ddw2HCJJ8DLpW7pQeZtaHGGii0LkHX56S5LPdsQ6l1s0f7PHh7LB8pM2uirlfmfNsz5Iia8ohgonW9",
+	"FfAb0LO94BkkRuwOuBU6G0jjogSJWP46muh3dpPvELrfAh/l6UK5MVaanTSyElUgjK/q/U8r83lwU19F",
+	"k7Ysfk/voz6zuvaMHHNT9ZkF2vOge/gbUpy7wB5/XIMNASZTi9aoRWIVWNB+txXKyArYo997aNd2yyP1",
+	"tq3+odYpUR17IFrOE3IieuC+2k2bp13yEkMPzfo8bgA4xzdPN7MphT5HB37mdvZnaMF2y++g/ocs/dV0",
+	"/tuf753m/0/dqxVFPOhUHpD0y6n/152iueCpVcZ+y2ZBYc8jc+PcjT3oggX5G6iM58o18f5i5NmWb/KK",
+	"oFUwfWItl6OhyrKyPbYZRrH0ymqVhYEktxYE/kuk7y1/jIhuSeekSjwh6A5u6p/oxfIJL/JMFBXf241w",
+	"IRaG4HNX9gfU3+mL0DUG0QzYWDD3cczTsKrPhoJtFRzyt6LiE6aVBBexndQkTI/QfC5i2QwcPWJ2IBKB",
+	"uwqV55YBHOZz1cu9x154LDr6eGVRunwUh5PglwNSqSk9JVVgV8zVpRhhQxVQ4hwedjCbWLYhMbrg2fnM",
+	"sCDxxRGjQx7kxnbKTbkuvlM9HbudiMpfYS3Wq1/rDnyPgRJLCDjum4iCVm+lpq7NNoql76yaODCupLlm",
+	"0Y72Klf3rnkh724EsRYC0xHHrCPKOQaywoTLNeTlyP1NHBqCy1X5pq2RzzY97J/1H44Gw9HRUe94MPy3",
+	"VuTvG9vvfZsOpvcnQ9Htjx/w7tH0WHQfTgZpd8gPx0eT4/S++NZaYOAkaI1a5wvTPVJdK4+sRENRNjq2",
+	"tAi2fms0jFooHkAjBpEctTDeYi0pmIP/5b3HGobM2bpTpDVq/WdVurWHcxrFw9ja649n3LxeAKDHOMtz",
+	"u8vsORko6aN+73A/JL1rHOSbsvS34DbeHazORa//YZv63CXi/Lbd215Bgk5zdOzXDtRr2/OAOLo6HSfn",
+	"8rzk54LhvRR2tipDUVqLmyrq72mXLeMg3wP3iBYAMdSYzvIjDuFXjNXBF7YlmZzNaGZswg3P1fnvNK/k",
+	"bsdt33GbuR7GrXqY5UE/1DbIUoxnSl1s3yLPAUKkZgG4ZyJoN3JV6toJS/RFtmB/pH6OiHrMHFjiXHAM",
+	"sCDMlsvYte/osddiUgiD6j04yWdqKbfljL110/gdJ4zRHHbNFttYjruNfXeUXpX/tVJl4ZklEAv+J3AS",
+	"bXEQnGeaIMCZkCmZlIravNbh4TgVkNRxmVxBwmohCFadIP9YO/k5bn0Tt94lI4oZ2Zs6sPEhzBLadOiV",
+	"BUM7O4ck9kSDoEgilBCxRNhXOREjLNPI6A1vXj33R3cCBdUO60ayZy8ZT9NCaKiJqdq6eNDVWCopRiCI",
+	"cqUWaLj72FWeyYturiY8j1gps19K4f4qBBQ+pxGDKu0J1wbCd6XUCzGByEnEJGC9smcvL+/7YaDvg8qK",
+	"dTmZ0R1HIGbbEGnsYLLaTGnM+ZrMBDRiomSwQmiVw7e5IcqmIs/sP6gpMQBGzvkKO0MP+549RoxTJjEb",
+	"i5VyRTGIIrStG7F7mMhaeKahwpCTCtvJzgGAelmh1LzH2k8Q2MmNjy25nZn9nykL6WIfUEoCvh37QaZz",
+	"tfTsqF1bLkTBVGWeArewcgH1n8VqrNLVPd3rYL8iOJCQnUqZombpnAnUSNiqfg5Ts+pW7KYZy+Z+xeBq",
+	"qRwjXLIkwKnv/iBWlkCAD7Jy2wLALB0MJPVqYhVwJDE/rmsskeMD5F9wdlHcAhYqV6QE0JNYTJQL7jIa",
+	"8BW4MSAStQK8tc1POtTcqIKbQheOSDEnHGr+p6qAbT6iwh3OCmUoOz3Dszv8LkJCIx1rWevgnQH/kXv+",
+	"nvZbn+vKHaakoJx290HC54ISVDvZ6pv0IdeUukLwotbhDToFNOQWdCJ/3bYEPM/rnp8nFYpv6NVxUDg/",
+	"t75pvYtaZZG3Ri2PGwEKAr22N1Hzg8mMGw0OETwryOUSfuh1CO2AHrvwg2s1i9xhtSnZtaKfCXmeSSEc",
+	"aB+YVVBuZxSDckCrsFSj3sRO3XsaOztvaGFxlXdriz24bT0PP55us9nC3eEkKZZ1kAs0aeheMGJ28OCz",
+	"zjQL97MHoqMUmVDg0DHipIovC8UncJc5CNxC4Hb5kmVgRLCv1rXBKeZfyRG2g7pZY6m7xgxfHMsMtyfj",
+	"btc2a9cNZvfBR/rX+yz9hELVnmKb4vU7+F1XnwgbOluVKRP6hBkINVoldSUMKM+V+Qya9FtfRbxeQBwc",
+	"lFsqkNciMY3NfGCUNz026bkrIidbcjxCWUnlwL3Wby1Jgma3tweanrtzRH+9xiuoWV6zu6Nm/9krgWnE",
+	"TdDIlSPNpZVW53CvKeGx2lm/thfqGrWk9zVVgE+/i619tzG/SAHEtbvyZmcQwbOUTS0MA1xqSJvXcLie",
+	"hH2VwfGEHSkwPZ/AnOPwXXFrxABXNJYA5qIJZ9rf0GOnLM1goVJ/yLWTuCUk/GZfMOW5FkkHXSOQLl4p",
+	"BL1YPrF3AkrM5pvoo4m78L4QXGPDG/8TN5DHG8tkyjP7ovdg9CeYM+5dgdDdmrNpIfSMHbKUr+zHG0FQ",
+	"qHayKQ9kB/0jllcqIG+g5c2tKiA3bieIJFw3qdXCoYnTItVseFzX1ghWdX+DFqe/m0H7xY4Msubvjo47",
+	"rfAfKgeX2v58ns13EAiC60Ow1c2EqgSO16tVy63wIrF0+CIAC5iFrfUA+Eum5GqaqSVppjIF3CDA/FNs",
+	"yotrArLfhWLu9x6Zpcmsdo3QVsdZcCT/46J63GnBXxXco4nbbl8n3kOeHXx00Tzn3LrWQPbhPwrlXW0w",
+	"XyWXRrEEJMMMZNlU5blaQtDNR0Ctbh18ziWfOOU46KB5hSXuRELry0mfbWqWn9g/roRxJLgTMV/F0E4r",
+	"Zr9dqXL9Ie9W/vNk0IHf/vvX/dx8uNuSav4TWuw+eQYLuLxMoiSOMF7nA9ke6rTKlwDHPjdGzBdGU/6F",
+	"AU2x6jB/EiqRK6jxTh2avnFIqpgTAEF2fydFEmEQlIOPDoCEhtTNUqiaQZM9EZfmfeJLVBwgfpayNtex",
+	"fG24THmRMpe1B6H9zFB7LPoAhS+wOZcr5wGE9YJwCoTHt9NsvIplbTD24/a1PC8ET1eM9qIIhsTSQsHU",
+	"e+yNhswBzCWYZh8QVzeW3sGBRVyB/g3+EOi1qyCoChk0oF37DyHC7Xi1PvJY2g8voEUsIhlQ8zvXqwxH",
+	"58m5oOPNkgcCu94V1LCckEoUS5cuXR14yAcjyKwhTAOIxEsHDlh9PzgDnSMolm10TsA6oS3h64IS59wK",
+	"/FIQiO702E9VazgyWcxMbGkTRkO99mwdfumzNdxqEc3jxGkVGZRNBeVEt+jgCEPUm8N68+q5U5HCEUJe",
+	"hcfz3xCV/fR4MpzeF93D8YB3jyYPRPfh9Nu0O+T3x/av/nTAQxF6dHhlDeIGTPzvQmvYJaruGXJ1F1L/",
+	"wgrHawEgeY7+rgvvBiDrPp4WyCgTXQyvfZYCcEUhLWA66DXz36WqUoYNyE3nLFdSUOYqucIlynhMviFU",
+	"OdzhHwwbHrGZKgsHt0rnfRSe9U7yB2dVlSjo+9QsVSztsKD2DTJ+/Onpf04iphd8IiqQkZGXNTiVe9of",
+	"8ioHXNh7umqk6Q89AG5cZmYyc+pM9QooFpAr8ETh5LmlkEzVssdOqWsKpik4OvhH7UghSRM7A/mcQaAw",
+	"JTHhq6pGPnacbvCxVJeiyPnCVUmOwhzFzLDCrWetgSl3iZ60ro2HGTAb8QyWMnwBG3HXnDJXA1vR8s4r",
+	"f+fK+g3YmVCxXKU4BQy6XejPBM/N7K/bMd4onToZ9vuhlk1Ug04YAFkG/YQltL0oqaoh5YaPuRaN2Rjf",
+	"w4d/zW1NX9iG2EMTsKeFlfU3znn6fbG25RgxKQv7x+jnd3VX6KWQQod+T+QOYhUwBXfnFIeKRUzgEvMj",
+	"lhz3D8NUuCbueCV4mtFgvhKDaNxvUMwKZSgu41f/k7DKV5FmW3gz5IdN5qw/+LE1hpZ2p6WZ2fcA0hf0",
+	"89oGbEftFUE5gX9rVCNTNSnnhF6FufQHoL/SCJpe5b3tkxk3Y2UgZkWYNNAA4SrwG6tkety+dURCh1DU",
+	"Y1jDgG3csdLJ4VhjrXUst7YmYOudCdpYPBKxErIfoqrtQYdcWtopO7GsA9ZwHSCJgILtkBpApaNJ+9Ly",
+	"5onjN0D1XmuvwAnR0YdVFx50MWKuQw7pqabgUvMJlsy4uAfcOnLuO1gUXqYEOJ7XBkmFFJtDfBLWR63A",
+	"eNhSuAcFglCs50rvPKQOZutEoPFC255Y/rzhxqvalC6Xy56my748daLmBx3myt50j0EjzdDHyGOZvHzx",
+	"+ixx8R9qQyo+8InJV9At6M9PzlgzxpOrJ8TCn8xUUDGxJLWz7q9sb/VTjip3p5K0rFCvBY7IwPEYy/GK",
+	"ZaYTVW+2how2fL5IWPuNzD74tqW0qGSzUa+iTaMrlu3kchBVw7JHz/0j9/j3P54+7r7+/nR4fD9iF2Ll",
+	"iqaqO7upmKhUpGzBC0OP+Zox6qu0nGkxeZ9E0ATkY0WUT72PG/P41Ps4VunqU9KpxcwyHUvy6G2yMKtx",
+	"MFAN2lJlGkrTsFNgOZkIAcC02MNs+OFDggA9mWSDviNcj53KFToRRa5F1dkJq4Wwli7NCjExEdWdq9JE",
+	"TKqgPWwHxotmMlFMfECZnvEcgCbUdAp+UWdjR1WDT1ozrxKsrD15gn23YjnlWW43lYrq/nX4vcdOA0e6",
+	"PYmtCX4psJYQUG0RQcoud2CzqykB8UIbWtyjwdOqNCAmAJx3RBi9gPE0Xm10oYUGAmuu7JoDATzl6NCO",
+	"paUBpvCFDuDRmk9jI2uQafsEtonBii/iX0vBWELFVwSizPmzg9nab0dU0lClMuKiYxvJlSpZ5YEGP1BN",
+	"/nmjoFlIX4vyUb2JYBI23+O0S4qu0HFu1fCx0CeA4KUuhGRSiFSkwRvpmP/07tP/HwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

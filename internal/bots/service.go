@@ -273,20 +273,41 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 	return Deleted{ID: row.ID, DeletedAt: row.DeletedAt}, nil
 }
 
-// Restore brings back one of the caller's deleted bots, with the status it had.
-func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (_ Bot, err error) {
+// Restore brings back one of the caller's deleted bots, with the status it had, if its
+// version passes pre. That is the deleted bot's version: the one its deletion gave it, or a
+// later one when a training of it finished since; never the one it had before.
+func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID, pre Precondition) (_ Bot, err error) {
 	defer s.forgetIfWritten(id, &err)
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		row, err := s.q.BotRestore(ctx, tx, db.BotRestoreParams{ID: id, Caller: caller, RequestID: RequestID(ctx)})
+		row, err := s.q.BotRestore(ctx, tx, db.BotRestoreParams{
+			ID:             id,
+			Caller:         caller,
+			CheckVersion:   pre.Required,
+			Versions:       pre.versions(),
+			ExceptVersions: pre.exceptVersions(),
+			RequestID:      RequestID(ctx),
+		})
 		return s.finishWrite(ctx, tx, caller, id, "restore bot", true, db.Bot(row), err)
 	})
 }
 
-// Train puts the bot (back) into training: its latest version, or, when that version is
-// active, a new version with its configuration (see BotTrain).
+// Train is TrainIf with no precondition.
 func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
+	return s.TrainIf(ctx, caller, id, Precondition{})
+}
+
+// TrainIf puts the bot (back) into training, if its version passes pre: its latest version,
+// or, when that version is active, a new version with its configuration (see BotTrain).
+func (s *Service) TrainIf(ctx context.Context, caller, id uuid.UUID, pre Precondition) (Bot, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{ID: id, Caller: caller, RequestID: RequestID(ctx)})
+		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{
+			ID:             id,
+			Caller:         caller,
+			CheckVersion:   pre.Required,
+			Versions:       pre.versions(),
+			ExceptVersions: pre.exceptVersions(),
+			RequestID:      RequestID(ctx),
+		})
 		return s.finishWrite(ctx, tx, caller, id, "train bot", false, db.Bot(row), err)
 	})
 }
@@ -527,8 +548,9 @@ func (s *Service) explainMiss(ctx context.Context, dbtx db.DBTX, caller, id uuid
 	case acc.Deleted != restoring:
 		return ErrNotFound
 	default:
-		// The caller's own live bot, so the version did not match (or the bot changed
-		// between the write and this look, which a retry resolves the same way).
+		// The caller's own bot, live (deleted for a restore), so the version did not match
+		// (or the bot changed between the write and this look, which a retry resolves the
+		// same way).
 		return &PreconditionError{Version: acc.Version}
 	}
 }

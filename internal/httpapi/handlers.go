@@ -166,9 +166,14 @@ func (h *Handler) DeleteBot(ctx context.Context, req api.DeleteBotRequestObject)
 	return api.DeleteBot200JSONResponse{Body: api.BotDeleted{Id: del.ID, Deleted: true, DeletedAt: del.DeletedAt}}, nil
 }
 
-// RestoreBot brings back one of the caller's deleted bots.
+// RestoreBot brings back one of the caller's deleted bots, unless its preconditions, on the
+// deleted bot's ETag, say otherwise.
 func (h *Handler) RestoreBot(ctx context.Context, req api.RestoreBotRequestObject) (api.RestoreBotResponseObject, error) {
-	bot, err := h.bots.Restore(ctx, auth.User(ctx), req.BotId)
+	cond := newConditions(req.Params.IfMatch, req.Params.IfNoneMatch)
+	bot, err := h.bots.Restore(ctx, auth.User(ctx), req.BotId, cond.precondition())
+	if pe, ok := errors.AsType[*bots.PreconditionError](err); ok {
+		return api.RestoreBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx, cond, pe.Version)}, nil
+	}
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
 		return api.RestoreBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
@@ -216,9 +221,13 @@ func (h *Handler) DuplicateBot(ctx context.Context, req api.DuplicateBotRequestO
 	return res, nil
 }
 
-// TrainBot puts the bot (back) into training.
+// TrainBot puts the bot (back) into training, unless its preconditions say otherwise.
 func (h *Handler) TrainBot(ctx context.Context, req api.TrainBotRequestObject) (api.TrainBotResponseObject, error) {
-	bot, err := h.bots.Train(ctx, auth.User(ctx), req.BotId)
+	cond := newConditions(req.Params.IfMatch, req.Params.IfNoneMatch)
+	bot, err := h.bots.TrainIf(ctx, auth.User(ctx), req.BotId, cond.precondition())
+	if pe, ok := errors.AsType[*bots.PreconditionError](err); ok {
+		return api.TrainBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx, cond, pe.Version)}, nil
+	}
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
 		return api.TrainBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
