@@ -1415,6 +1415,13 @@ type DuplicateBotParams struct {
 	// refused with `422`; sent twice, the header is refused with `400`. Without it, a retry
 	// may create a second bot or webhook. Bots and webhooks have keys of their own.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListBotEventsParams defines parameters for ListBotEvents.
@@ -1849,6 +1856,15 @@ type ClientInterface interface {
 	// shortening the source name when needed to stay within 100 characters and leaving out
 	// any characters of it that names may not contain.
 	//
+	// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+	// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+	// of those listed (`*`: any source you may see), so that you copy exactly the version you
+	// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+	// source you may not see is `404` first. Only `If-Match` is evaluated here:
+	// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+	// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+	// request answered `412` made nothing, so its retry is evaluated afresh.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
@@ -1862,6 +1878,15 @@ type ClientInterface interface {
 	// and so on (the first that none of the caller's bots has, compared as names are),
 	// shortening the source name when needed to stay within 100 characters and leaving out
 	// any characters of it that names may not contain.
+	//
+	// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+	// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+	// of those listed (`*`: any source you may see), so that you copy exactly the version you
+	// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+	// source you may not see is `404` first. Only `If-Match` is evaluated here:
+	// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+	// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+	// request answered `412` made nothing, so its retry is evaluated afresh.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2528,6 +2553,15 @@ func (c *Client) GetBotConfig(ctx context.Context, botId BotId, params *GetBotCo
 // shortening the source name when needed to stay within 100 characters and leaving out
 // any characters of it that names may not contain.
 //
+// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+// of those listed (`*`: any source you may see), so that you copy exactly the version you
+// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+// source you may not see is `404` first. Only `If-Match` is evaluated here:
+// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+// request answered `412` made nothing, so its retry is evaluated afresh.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
@@ -2551,6 +2585,15 @@ func (c *Client) DuplicateBotWithBody(ctx context.Context, botId BotId, params *
 // and so on (the first that none of the caller's bots has, compared as names are),
 // shortening the source name when needed to stay within 100 characters and leaving out
 // any characters of it that names may not contain.
+//
+// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+// of those listed (`*`: any source you may see), so that you copy exactly the version you
+// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+// source you may not see is `404` first. Only `If-Match` is evaluated here:
+// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+// request answered `412` made nothing, so its retry is evaluated afresh.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3978,6 +4021,17 @@ func NewDuplicateBotRequestWithBody(server string, botId BotId, params *Duplicat
 			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -5364,6 +5418,15 @@ type ClientWithResponsesInterface interface {
 	// shortening the source name when needed to stay within 100 characters and leaving out
 	// any characters of it that names may not contain.
 	//
+	// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+	// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+	// of those listed (`*`: any source you may see), so that you copy exactly the version you
+	// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+	// source you may not see is `404` first. Only `If-Match` is evaluated here:
+	// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+	// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+	// request answered `412` made nothing, so its retry is evaluated afresh.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
@@ -5377,6 +5440,15 @@ type ClientWithResponsesInterface interface {
 	// and so on (the first that none of the caller's bots has, compared as names are),
 	// shortening the source name when needed to stay within 100 characters and leaving out
 	// any characters of it that names may not contain.
+	//
+	// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+	// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+	// of those listed (`*`: any source you may see), so that you copy exactly the version you
+	// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+	// source you may not see is `404` first. Only `If-Match` is evaluated here:
+	// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+	// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+	// request answered `412` made nothing, so its retry is evaluated afresh.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7446,6 +7518,11 @@ type DuplicateBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DuplicateBotResponse412Headers the declared response headers of an HTTP 412 response for DuplicateBot
+type DuplicateBotResponse412Headers struct {
+	ETag string
+}
+
 // DuplicateBotResponse415Headers the declared response headers of an HTTP 415 response for DuplicateBot
 type DuplicateBotResponse415Headers struct {
 	AcceptEncoding *string
@@ -7474,6 +7551,8 @@ type DuplicateBotResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -7490,6 +7569,8 @@ type DuplicateBotResponse struct {
 	Headers201 *DuplicateBotResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DuplicateBotResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DuplicateBotResponse412Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
 	Headers415 *DuplicateBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -7521,6 +7602,11 @@ func (r DuplicateBotResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r DuplicateBotResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DuplicateBotResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -10771,6 +10857,15 @@ func (c *ClientWithResponses) GetBotConfigWithResponse(ctx context.Context, botI
 // shortening the source name when needed to stay within 100 characters and leaving out
 // any characters of it that names may not contain.
 //
+// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+// of those listed (`*`: any source you may see), so that you copy exactly the version you
+// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+// source you may not see is `404` first. Only `If-Match` is evaluated here:
+// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+// request answered `412` made nothing, so its retry is evaluated afresh.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
@@ -10790,6 +10885,15 @@ func (c *ClientWithResponses) DuplicateBotWithBodyWithResponse(ctx context.Conte
 // and so on (the first that none of the caller's bots has, compared as names are),
 // shortening the source name when needed to stay within 100 characters and leaving out
 // any characters of it that names may not contain.
+//
+// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+// of those listed (`*`: any source you may see), so that you copy exactly the version you
+// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+// source you may not see is `404` first. Only `If-Match` is evaluated here:
+// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+// request answered `412` made nothing, so its retry is evaluated afresh.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13185,6 +13289,13 @@ func ParseDuplicateBotResponse(rsp *http.Response) (*DuplicateBotResponse, error
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13271,6 +13382,16 @@ func ParseDuplicateBotResponse(rsp *http.Response) (*DuplicateBotResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers DuplicateBotResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 415:
 		var headers DuplicateBotResponse415Headers
 		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -315,12 +316,18 @@ func (s *Service) TrainIf(ctx context.Context, caller, id uuid.UUID, pre Precond
 // copyNameBatch is how many default copy names are tried per query.
 const copyNameBatch = 50
 
-// DuplicateTx copies the configuration of a bot the caller may see into a new private bot
+// DuplicateTx is DuplicateIfTx with no precondition.
+func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
+	return s.DuplicateIfTx(ctx, tx, caller, id, p, Precondition{})
+}
+
+// DuplicateIfTx copies the configuration of a bot the caller may see into a new private bot
 // of the caller's, in training, inside tx: the transaction of an idempotent request (see
 // Idempotent). Without a name, the copy gets the first free of "<name> (copy)",
 // "<name> (copy 2)", ...; the caller's row lock serialises concurrent duplicates so that
-// they pick different names.
-func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
+// they pick different names. A source whose version source does not allow is a
+// *PreconditionError with the source's version, which the caller may read anyway.
+func (s *Service) DuplicateIfTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams, source Precondition) (Bot, error) {
 	var v ValidationError
 	var name, nameFold string
 	if p.Name != nil { // its Unicode rules are beyond openapi.yaml
@@ -332,6 +339,10 @@ func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 	src, err := s.q.BotGet(ctx, tx, db.BotGetParams{ID: id, Caller: caller})
 	if err != nil {
 		return Bot{}, RowError(err, ErrNotFound, "get source bot")
+	}
+	// The row checked is the row copied, so the copy is of a version source allows.
+	if !source.allows(src.Version) {
+		return Bot{}, &PreconditionError{Version: src.Version}
 	}
 	if p.Name == nil {
 		if err := s.q.UserLock(ctx, tx, caller); err != nil {
@@ -572,6 +583,12 @@ func writeError(op string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// allows reports whether a bot at version passes p: the rule that the conditional writes
+// state in SQL (BotUpdate), for a check on a row that is read, not written.
+func (p Precondition) allows(version int64) bool {
+	return (!p.Required || slices.Contains(p.Versions, version)) && !slices.Contains(p.Except, version)
 }
 
 // versions returns the versions to compare against, never nil (the query takes an array).

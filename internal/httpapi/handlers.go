@@ -192,19 +192,25 @@ func (h *Handler) RestoreBot(ctx context.Context, req api.RestoreBotRequestObjec
 }
 
 // DuplicateBot copies a bot the caller may see into a new bot of the caller's, once per
-// Idempotency-Key.
+// Idempotency-Key, if the source's ETag matches If-Match. If-Match is left out of the
+// request's hash and evaluated only by the request that copies: a retry gets the first
+// answer, whatever it sends.
 func (h *Handler) DuplicateBot(ctx context.Context, req api.DuplicateBotRequestObject) (api.DuplicateBotResponseObject, error) {
 	var params bots.DuplicateParams
 	if b := req.Body; b != nil {
 		params = bots.DuplicateParams{Name: b.Name, IsPublic: deref(b.IsPublic)}
 	}
 	user := auth.User(ctx)
+	cond := newConditions(req.Params.IfMatch, nil)
 	hash := requestHash("duplicate "+req.BotId.String(), params)
 	res, err := h.createOnce(ctx, req.Params.IdempotencyKey, hash, func(tx pgx.Tx) (bots.Bot, error) {
-		return h.bots.DuplicateTx(ctx, tx, user, req.BotId, params)
+		return h.bots.DuplicateIfTx(ctx, tx, user, req.BotId, params, cond.precondition())
 	})
 	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
 		return api.DuplicateBot422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Body, v)}, nil
+	}
+	if pe, ok := errors.AsType[*bots.PreconditionError](err); ok {
+		return api.DuplicateBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx, cond, pe.Version)}, nil
 	}
 	switch {
 	case errors.Is(err, bots.ErrNotFound):

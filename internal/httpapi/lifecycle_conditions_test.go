@@ -14,7 +14,8 @@ import (
 )
 
 // Tests of If-Match and If-None-Match on the lifecycle's POSTs: train and restore evaluate
-// both as PUT does, on the bot they change (for restore, the deleted bot).
+// both as PUT does, on the bot they change (for restore, the deleted bot); duplicate
+// evaluates If-Match only, on the source it copies.
 
 // condCase is one set of precondition headers, made from the bot's current ETag and a stale
 // one, and whether the request is carried out with them.
@@ -240,6 +241,89 @@ func TestRestoreBotPreconditions(t *testing.T) {
 	e.run(t, "ABotThatIsNotDeletedIsAConflictWhateverThePrecondition", func(t *testing.T, e *env, u user) {
 		bot, created := e.create(u, map[string]any{"name": "Live"})
 		requireRefused(t, e, u, bot.Id, "/restore", http.StatusConflict, ifMatch(`"999"`), ifMatch(lifeETag(t, created)), ifNoneMatch("*"))
+	})
+}
+
+func TestDuplicateBotPreconditions(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	// A source renamed once, so that it has a current ETag and a stale one.
+	sourceBot := func(t *testing.T, e *env, owner user, public bool) (id uuid.UUID, current, stale string) {
+		t.Helper()
+		bot, created := e.create(owner, map[string]any{"name": "Source", "is_public": public})
+		renamed := e.put(owner, botPath(bot.Id), map[string]any{"name": "Source v2"}, nil)
+		require.Equal(t, http.StatusOK, renamed.code, string(renamed.body))
+		return bot.Id, lifeETag(t, renamed), lifeETag(t, created)
+	}
+	// If-None-Match means nothing on a copy: it is not evaluated.
+	cases := merged(ifMatchCases, map[string]condCase{
+		"IfNoneMatchIsIgnored":     {func(cur, _ string) map[string]string { return ifNoneMatch(cur) }, true},
+		"IfNoneMatchStarIsIgnored": {func(string, string) map[string]string { return ifNoneMatch("*") }, true},
+	})
+	for name, c := range cases {
+		for _, public := range []bool{false, true} {
+			whose := "OfOwnBot"
+			if public {
+				whose = "OfAnotherUsersPublicBot"
+			}
+			e.run(t, name+whose, func(t *testing.T, e *env, u user) {
+				owner := u
+				if public {
+					owner = newUser(t)
+				}
+				id, current, stale := sourceBot(t, e, owner, public)
+				source := loadWrites(t, e, id)
+				count := e.countBots(u)
+
+				res := e.postWith(u, botPath(id, "/duplicate"), nil, c.header(current, stale))
+				require.Equal(t, source, loadWrites(t, e, id), "a copy changed its source")
+				if !c.carried {
+					requirePreconditionFailed(t, res, current)
+					require.Equal(t, count, e.countBots(u), "a failed precondition made a copy")
+					return
+				}
+				require.Equal(t, http.StatusCreated, res.code, string(res.body))
+				require.Equal(t, "Source v2 (copy)", decoded[api.BotResponse](t, res).Name)
+				require.Equal(t, count+1, e.countBots(u))
+			})
+		}
+	}
+
+	e.run(t, "AnotherUsersPrivateBotIsNotFoundWhateverThePrecondition", func(t *testing.T, e *env, u user) {
+		owner := newUser(t)
+		id, current, stale := sourceBot(t, e, owner, false)
+		requireRefused(t, e, u, id, "/duplicate", http.StatusNotFound, ifMatch(stale), ifMatch(current), ifMatch("*"))
+		require.Zero(t, e.countBots(u))
+	})
+	e.run(t, "ADeletedBotIsNotFoundWhateverThePrecondition", func(t *testing.T, e *env, u user) {
+		id, current, _ := sourceBot(t, e, u, false)
+		require.Equal(t, http.StatusOK, e.delete(u, botPath(id), ifMatch(current)).code)
+		deleted := etagOf(lifeLoad(t, e, id).version)
+		requireRefused(t, e, u, id, "/duplicate", http.StatusNotFound, ifMatch(current), ifMatch(deleted), ifMatch("*"))
+		require.Equal(t, 1, e.countBots(u))
+	})
+	e.run(t, "AReplayAnswersTheFirstAnswerWhateverItsIfMatch", func(t *testing.T, e *env, u user) {
+		id, current, _ := sourceBot(t, e, u, false)
+		key := uuid.NewString()
+		first := e.postWith(u, botPath(id, "/duplicate"), map[string]any{}, map[string]string{"Idempotency-Key": key, "If-Match": current})
+		require.Equal(t, http.StatusCreated, first.code, string(first.body))
+		// The source changes, so the If-Match the first request sent no longer matches.
+		require.Equal(t, http.StatusOK, e.put(u, botPath(id), map[string]any{"name": "Source v3"}, nil).code)
+		for _, h := range []string{current, `"999"`, "*", ""} {
+			again := e.postWith(u, botPath(id, "/duplicate"), map[string]any{}, map[string]string{"Idempotency-Key": key, "If-Match": h})
+			requireReplay(t, first, again)
+		}
+		require.Equal(t, 2, e.countBots(u))
+	})
+	e.run(t, "ARequestAnswered412KeepsNothingForItsKey", func(t *testing.T, e *env, u user) {
+		id, current, stale := sourceBot(t, e, u, false)
+		key := uuid.NewString()
+		failed := e.postWith(u, botPath(id, "/duplicate"), map[string]any{}, map[string]string{"Idempotency-Key": key, "If-Match": stale})
+		requirePreconditionFailed(t, failed, current)
+		res := e.postWith(u, botPath(id, "/duplicate"), map[string]any{}, map[string]string{"Idempotency-Key": key, "If-Match": current})
+		require.Equal(t, http.StatusCreated, res.code, string(res.body))
+		require.Empty(t, res.header.Get("Idempotent-Replayed"))
+		require.Equal(t, 2, e.countBots(u))
 	})
 }
 

@@ -129,6 +129,15 @@ export interface paths {
          *     and so on (the first that none of the caller's bots has, compared as names are),
          *     shortening the source name when needed to stay within 100 characters and leaving out
          *     any characters of it that names may not contain.
+         *
+         *     The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+         *     `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+         *     of those listed (`*`: any source you may see), so that you copy exactly the version you
+         *     read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+         *     source you may not see is `404` first. Only `If-Match` is evaluated here:
+         *     `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+         *     of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+         *     request answered `412` made nothing, so its retry is evaluated afresh.
          */
         post: operations["duplicateBot"];
         delete?: never;
@@ -2416,6 +2425,14 @@ export interface operations {
                  *     may create a second bot or webhook. Bots and webhooks have keys of their own.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+                 *     current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+                 *     matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+                 *     Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+                 *     read.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
                 /** @description The bot's id (its `id`), a UUID. */
@@ -2446,6 +2463,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
