@@ -1421,6 +1421,13 @@ type DuplicateBotParams struct {
 	// refused with `422`; sent twice, the header is refused with `400`. Without it, a retry
 	// may create a second bot or webhook. Bots and webhooks have keys of their own.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListBotEventsParams defines parameters for ListBotEvents.
@@ -1433,6 +1440,23 @@ type ListBotEventsParams struct {
 
 	// Type Only the events of this type.
 	Type *BotEventType `form:"type,omitempty" json:"type,omitempty"`
+}
+
+// RestoreBotParams defines parameters for RestoreBot.
+type RestoreBotParams struct {
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListBotStatusEventsParams defines parameters for ListBotStatusEvents.
@@ -1448,6 +1472,23 @@ type ListBotStatusEventsParams struct {
 type StreamBotStatusParams struct {
 	// LastEventID The `id` of the last event received; the stream resumes after it.
 	LastEventID *int64 `json:"Last-Event-ID,omitempty"`
+}
+
+// TrainBotParams defines parameters for TrainBot.
+type TrainBotParams struct {
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListBotVersionsParams defines parameters for ListBotVersions.
@@ -1600,7 +1641,7 @@ type ServerInterface interface {
 	ListBotEvents(ctx echo.Context, botId BotId, params ListBotEventsParams) error
 	// RestoreBot Restore a deleted bot
 	// (POST /api/v1/bots/{bot_id}/restore)
-	RestoreBot(ctx echo.Context, botId BotId) error
+	RestoreBot(ctx echo.Context, botId BotId, params RestoreBotParams) error
 	// ListBotStatusEvents A bot's status history
 	// (GET /api/v1/bots/{bot_id}/status-events)
 	ListBotStatusEvents(ctx echo.Context, botId BotId, params ListBotStatusEventsParams) error
@@ -1609,7 +1650,7 @@ type ServerInterface interface {
 	StreamBotStatus(ctx echo.Context, botId BotId, params StreamBotStatusParams) error
 	// TrainBot Train a bot again
 	// (POST /api/v1/bots/{bot_id}/train)
-	TrainBot(ctx echo.Context, botId BotId) error
+	TrainBot(ctx echo.Context, botId BotId, params TrainBotParams) error
 	// ListBotVersions List a bot's versions
 	// (GET /api/v1/bots/{bot_id}/versions)
 	ListBotVersions(ctx echo.Context, botId BotId, params ListBotVersionsParams) error
@@ -2195,6 +2236,21 @@ func (w *ServerInterfaceWrapper) DuplicateBot(ctx echo.Context) error {
 
 		params.IdempotencyKey = &IdempotencyKey
 	}
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.DuplicateBot(ctx, botId, params)
@@ -2251,8 +2307,43 @@ func (w *ServerInterfaceWrapper) RestoreBot(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RestoreBotParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.RestoreBot(ctx, botId)
+	err = w.Handler.RestoreBot(ctx, botId, params)
 	return err
 }
 
@@ -2335,8 +2426,43 @@ func (w *ServerInterfaceWrapper) TrainBot(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter bot_id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TrainBotParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.TrainBot(ctx, botId)
+	err = w.Handler.TrainBot(ctx, botId, params)
 	return err
 }
 
@@ -5423,6 +5549,23 @@ func (response DuplicateBot409ApplicationProblemPlusJSONResponse) VisitDuplicate
 	return err
 }
 
+type DuplicateBot412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DuplicateBot412ApplicationProblemPlusJSONResponse) VisitDuplicateBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DuplicateBot413ApplicationProblemPlusJSONResponse struct {
 	PayloadTooLargeApplicationProblemPlusJSONResponse
 }
@@ -5718,7 +5861,8 @@ func (response ListBotEvents503ApplicationProblemPlusJSONResponse) VisitListBotE
 }
 
 type RestoreBotRequestObject struct {
-	BotId BotId `json:"bot_id"`
+	BotId  BotId `json:"bot_id"`
+	Params RestoreBotParams
 }
 
 type RestoreBotResponseObject interface {
@@ -5830,6 +5974,23 @@ func (response RestoreBot409ApplicationProblemPlusJSONResponse) VisitRestoreBotR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RestoreBot412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response RestoreBot412ApplicationProblemPlusJSONResponse) VisitRestoreBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6345,7 +6506,8 @@ func (response StreamBotStatus503ApplicationProblemPlusJSONResponse) VisitStream
 }
 
 type TrainBotRequestObject struct {
-	BotId BotId `json:"bot_id"`
+	BotId  BotId `json:"bot_id"`
+	Params TrainBotParams
 }
 
 type TrainBotResponseObject interface {
@@ -6441,6 +6603,23 @@ func (response TrainBot404ApplicationProblemPlusJSONResponse) VisitTrainBotRespo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TrainBot412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response TrainBot412ApplicationProblemPlusJSONResponse) VisitTrainBotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("ETag", fmt.Sprint(response.Headers.ETag))
+	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10022,10 +10201,11 @@ func (sh *strictHandler) ListBotEvents(ctx echo.Context, botId BotId, params Lis
 }
 
 // RestoreBot operation middleware
-func (sh *strictHandler) RestoreBot(ctx echo.Context, botId BotId) error {
+func (sh *strictHandler) RestoreBot(ctx echo.Context, botId BotId, params RestoreBotParams) error {
 	var request RestoreBotRequestObject
 
 	request.BotId = botId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.RestoreBot(ctx.Request().Context(), request.(RestoreBotRequestObject))
@@ -10099,10 +10279,11 @@ func (sh *strictHandler) StreamBotStatus(ctx echo.Context, botId BotId, params S
 }
 
 // TrainBot operation middleware
-func (sh *strictHandler) TrainBot(ctx echo.Context, botId BotId) error {
+func (sh *strictHandler) TrainBot(ctx echo.Context, botId BotId, params TrainBotParams) error {
 	var request TrainBotRequestObject
 
 	request.BotId = botId
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.TrainBot(ctx.Request().Context(), request.(TrainBotRequestObject))
@@ -10580,385 +10761,394 @@ func (sh *strictHandler) GetReadiness(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L1fbxtJsi/4VRI8c2Gxp0iRlOS2KQwuZLc97dPuto8lj/eeLl9Xsiop1qiYya5Miua4DSz2M+z7eVhg",
-	"F/u++7bABe59n/0O+0kWGRGZlUUWKUqW7e4ZDdAekaw/mZGRkfH3Fx9aqZrOlBTS6NbwQ2sieCZK+POk",
-	"yLl+csbP7YdM6LTMZyZXsjVsnU0E4/bne5ppUyp5zoQ0uVkyw8+77MmlKJdsqi4FU2Nm3MXMKMalMhNR",
-	"sktR6lxJdp5fCs1yw3gspVgwJUXEuMyYVixT8JNmaSm4ffMxm6lcmlyewx0GHu2elBs24ZpdCDGzd3XZ",
-	"TyqWl7yYC5ZreI9kZpGnImJSGSbgsx0QDS4ThTAig5fDC+3f5zyXkR0LZylPJyJjqoylNrwQdqpMiktR",
-	"sik36UTo6llmwnE0lgYZ07lMRZe9mPFf5mIIr+csVXNpLH3sNboby1bUEu/5dFaI1rAVtwZxqxW1SvHL",
-	"PC9F1hqaci6ilk4nYsrtipjlzF6oTZnL89bHjxEu2HOVclylpkV7/eq5WxJLbRhtt/bifT7L9y/7+yNl",
-	"9P7BuJfeH/VE5wE/Ep3D7DDtPMx6o879UX88GPfH97MB34eHCL0/K1U2T+Fl1xv3Y0vZx0qaUhXrwz6R",
-	"eiFKZJ65mVg+S2Fx7CuENprxUtBC4BrZCVXvE3I+bQ1/bknV0UaVovU2ahqDkuP8fPtIklmZX3IjIjbl",
-	"7zv8XPzpoH90cL/X60Usn07nho8KkbDFxHJWwJkLrhnXFyJjY1Wy0ZLJ+XQkSraXG8v0MPAJl+dCt49Z",
-	"9RKpOjCfxN6CfKVKVnAjtInYYpKnE5ZyCfwzZKW45EWecSNiucjNhCXPxp2flBSdHy13Jshgm5fFkWnt",
-	"9a2otcu8t5F1sxBZEx6OO1O4cV4CL7NS8GwY0vSeJiJ22Ulq8kv/g65TFPauvU/zqXB0z3X1Ve0965vw",
-	"4Nqb8PG8LIU0m6c8UuaeZiletk6AyDJ6KUy5ZLCM9h81N0ACK/gMPgJFU3dluIfXHu5V42yQ7idySdS1",
-	"Q3XjIQ5muYmYKXku7WC14Wau3W+xzGVazDORrRO6f+2RP8vEdKaMkOaVmBV8ae9a27H2McGO5CBLHAOM",
-	"81Ib9x0eBYKXRS5KJ1twCRyzxDLxL02XnR/EMolYSS8/Znyk7YrC+bbItcBJru8wO6bm3fLMbabtcuis",
-	"mklNenSvt8GvvZmvdbSMlPnEg+Wa/PAXFAC3IsKtnOaSJRxkS+KEi5O6NarHErbiMUvcCZOs8sDVi+IP",
-	"p08RtkSB7/LxePO2zvLxuGlfo3g1C+WPLZSWOmJJ3Irnvd5BChPVBj6IDn6HV+FXcSvpsmcG6RNLx5br",
-	"m71zfblKk9s8sepkaJib1SJJ+oNyCXIJxurklpLF0guKWIZPAxmmSvfXVGjNzwWopw1qWweZ5qYTvNYm",
-	"o1F+qgbnzs79o2uO+Y0YTZS62LwoC7ygaVGOGa8OEpoTXR4cJt1PPidojNeiK42jma70o97vZUfpYHxf",
-	"dA5Gfd45TB+IzsPxt1lnwO+P7KfeuH89IfYxas14yafChCbYszFocOsDfyGFZcupKgWzS6Br1lbEUjWd",
-	"8o4W9plGZJG9OPkmgR9mvLSGCSxKsewyWKwyt9pjrlnKyzK3xs7c4MbIQzNOvM9B7ZYZWmekytgh2KNV",
-	"SbeeU7aXfJMM7UK3j2PppSJLDvuDpMueqpIRfa2QGVj5ARsqt9NDU7QVtSSfWjI9G6MqWztUp/z9cyHP",
-	"zaQ17PcGh9Ems+jZ2OrCGwgJg0SbL5imnfgxDhUFQ25o6l32Ao1Ya12i/ZGfS1Wi6bFp8JUyfqMZ/AQP",
-	"2maJ21dFcHZ5olY2WeKHNuNmUg0Mbt7KpTNujCjtnf/1Z97521v7T6/zsPP2Qy86ePjxD63VIUet9x26",
-	"qUPCsjVsTefasJFgfatqHfZYoRaiTLkWrBD2Wh2xLD+3DKVKNlnOJkLqyMrcEgx+0MQ4XQtUeaTMs2yb",
-	"7ppn1sTSLMmzpB0xzl6/fvbdBjKMlHmXZ1vpMFbllJvWsDWfw5Xr6/SdKPJLUS43DSuj31fHtmFM7vKd",
-	"B5ZLc/+wFbWmucynVrHo+1Hm0ohzIlygxP4glutD/ZFfCNSQaU9oPhaVWbL37MnZU5aVfGxYDPNa0YrZ",
-	"92dnL9n3sAPY01wUWdxqDxmPJT5gtKzsr7kWZV3LZhdiCbLFfxEq47lkg0M2UfNSkw6sY1kp86XQMyW1",
-	"QPOI7eGRHbGRypYRS9whkLQDN49mVjLl8rzLXgUuhVh6MTmymgG6m5bWkrd7bMg4G9u5sUKMjZWUEQP9",
-	"n2uWyHlRJKAy2G9gernRsczEmM8Lw7xbyspKml7EJmoBiqWdzr+evvjJXoBra0SGItoRiGx8DuqcAPFL",
-	"jxmy5HBgheuJsyIneSFYSCKkZm7P5LwoWDmX1lgbxjI57D1Mjuk+zqZqah9ccAN2tr8TvFtjnhdwgqgy",
-	"pKAdpF3AKV/azW7nH0uuGWezwq6IURdCWsrAd7/MlcFjKJfnx5YZLFVLoSewV9lMlEzNBFrnEdPzdMK4",
-	"jmVyNH6Q9dK+6Bzwb0edwxEcvYOscz/t88HoID3MjgTQwI4FxptrJqYzs2RKpoLNJb16zyq3raTNcm3Z",
-	"czzXIsMFAzIe4wqS39ASEQW7fdzK1b1e0mVvyFq3VjBHQsbS0oJ2EmdapEpmYDKr0isa7JGiE9VpF2zC",
-	"L4GU7lTPS6YWctv5WN+Fmw6ZwdERSAh/6EQ1CR/H7wf9Thy///bJ2z/+oVHM7a6QbNRBkFECVtykcYAk",
-	"j+UWHaNBnRmyheAXpBPtJW/241a324VlDhy2x3YgdnWc83aJx7s9baz1ioc86Ct13wGoBFEltdzgEvtC",
-	"q8Gc2pfwAlxw6H1jRS6FJp8vx/EXuTZrOtBB3EqQ0fBpdpZLNS9ZwbWxHMqzz6AibdWOdl/VYCnsAhRL",
-	"Ir6dlHeS0yStQph8k7DN5H/jvDZ1j1kjC3CW/PnJWcL2VBnL5PsnJ9/BlqZFExlLDnqH7Cdl2I8qy8e5",
-	"yJJq/YjSdvdJRUeF/cBRI8b1Jom7vt4RXGVH7YVguP6BC7aBCWJ5fS5gVzPBzVXN5/k0N83aS8HLc7tb",
-	"yY5WY5YbMbXTgJHO+Lnwiswvc1EuqyEV8NRwKHQStoaDXlRTYA4GVoHh70mB6fWuVGdOL/LZ+oi/Vws2",
-	"tUyFgzSK6Yt8xkZibPnYDRj1S71p3PaW5mFfNWr6XzD4XuPgyTrdpDFW9vN1lFm669MVWje6a1ugNILP",
-	"YYNWJNnR8Ky8cVbD2WR4fsp2u8FO+2gXBnXVytJ/WYJykFvqPgX9yv6UKmmEhE3JZ7MiRxV2f1aqUSGm",
-	"f/yrRqdG9fI/lGLcGrb+Zb8K7e7jr3r/Jd6FI1ixgqvTCiKvUhmUzpVNvEr0PVUGBrO/C+R4O4JYaV0G",
-	"Dtk3CcTDUFUmLT90K3StlJ6Axcdd5CA7dguDnvtYNo5mxUiHJQvi2VeHsrcEZaoQQjjW1lZvjrPcX87N",
-	"YyXHRZ6aa6wn8ScMXSrzSvAMbDU9n055uWwNnccQ48ngdGxFLTAtcJqG50Vr2HL+3AO3Oa3umevgNitZ",
-	"gLQUt7F7xu44Lt0F7hkpl1atx5CvlRloYLWGh72HUcvkBjxlfrae793stPM1dqQynRLmZOlklPqRy5X5",
-	"nSmFIpwizI2z8/GwAp4GUXf73VRp425kHC6xerjVqiPW7/WOKeAPUiM39uQvlDyHmIrINNv77snzJ2dP",
-	"WM2b+gHdBB99zPsD/PGxbc8Xp+KjnytCwXgpIKzkFBufB2EmuXZUvQkZjVIdS5uOow2w2yfLgLMwoQJZ",
-	"xAdB9pItq5jAdg92iL1bLOwWR/t8dY36vZ5bnqhasLxapdr7VqebtLuxbBAUdtN/jFqPeEam/PU33Bp3",
-	"OSvFKoaOKBBrByN9yOZSvJ+J1FqTQmZ2k6HxLmdzU1vaXrW0j3jmnA1NqzviWYde27qtZXXTSLm0MxgJ",
-	"iqpPeWEVAYHTiVgucXKvz552HsCiwnScEW3vfdaxX8Vy79XTx+zbw4cHQ8bZVIBaaE9FtJdZLvFIHv1V",
-	"pGAPF/ajnpelOocIF2evZZ6qTDCpZDrhJU+NKNu0iDeXmbUlXKp5wHh2PwIv2nFmLG6dzmczVVp9XOfa",
-	"cGkgwHDt/Wgf1zH8QshbWzCgpJXK9ql+d7mwvBU1/sDlRaEW8LP3lnRbgUPyJ2WeqrnMPpGUUnkXprOe",
-	"ctBMxzC4XDvlrEbBw4qC1gDDgTSRUJnOGH68DQr+pNBd5DVRl3k216K8p4Gekq7xk4IDkpsq/vMxaj1V",
-	"5SjPMiE/kXhwosISLSSaT0AxdzBRICyvi4yDinbVOBpoN/Y/3hb3kZJQpxqbzUdFntofSUUAfz1MqDYJ",
-	"oNwzaUQpefGkLFX5JTXZExkK5THPi3kpGhVLGOft7Q5LtHBj/Ib2wUgZ4HkrgsGJwYuCVs1KEC2Eo4Xz",
-	"kOySvgR6t/fs1N0dx5TINUO2T4vc3jFRRQbaAT2iW1fSIX2jE+RvNE2brt+v5XoEyUxb7wnys4BcL/my",
-	"UDw7U+o5L8/Fl+RTpCdqFeBdsVKUS3b/kP2QP4L1+CSTcJNGY9l0Um0CzE+1Fi+oBFYJ23O24KopaPe7",
-	"pV37mI0FfkGxFmvMgcM7ZPr+oGL6cCqM5tLA/rPgsg5GGW5lI2w3b9fZGl0VKx48yPkIBYnLclk1URse",
-	"uNEgvR67BuR55V07n8QSkANZTmHYYBTlSg6thZ4xzwbe+Ynz8gTiWcb+Mz3gT5DZFqz+4MGG1fcDb1h/",
-	"ehgMv+OdV7fBASfO5HOhaHqVj+FUHGKXPpxVApvxlXCawifa81mu+Yj2cmXvkreN+V832bsuTSbX/tpj",
-	"JqT9w+5HjPPtvXx9hvOKW/hbFreGzM6mfRMNl17a8aODdBUhs1ye1+dxCmFF91PzJHINGfhBGJKuX9Ml",
-	"j9mC54bNpckLED9eW8v935CXTyHJm8zNPbLjBn171vSOs6xZu6vDqYzrWDasfe3e1WVK2nXF55e5mHs7",
-	"+VSUl3kqXkt+yfMCMgu/8PGXccNHXIu6WQqVFmV+PjFMqkVtfvNqrMmxC7nUJHHlifABa0sw8u7AAQup",
-	"BaK8FCWaThR65XaV1GwmsljWvA/5VKi5SY59SIguc+EESINS0ym60UpV2FUZ8fSi3WWvIJqOQfTVEwB+",
-	"65yMjSjXta1TEJjgLYIdQO+CMzaX543Oxyq0YMl9hl41l9XwqZqDc8cBCbTLE8gl61NUuyb7g613phSz",
-	"A/H5FU17sORGdCBQdEvi/qw+3ggCrpjIKXhpNdaoqiHJJZuV6rwUWjNuIEkA1eWZkJT4GUttSsGnOqp2",
-	"rzWLuuyNXZ4kWMyECKLJcQzVR5EPPsH6UQb/F2aJ15LPzUSV+d9uR5MUvITk+QshQaUU72d0sFdCuF9x",
-	"Qu31DUwwD3+/JfMH3Vm1kboIxIrx8ebNm85JUGPUUIxULPhSs+QRPC1MAigF10ricvOG12yPE7yWs1Kl",
-	"QoPMfgJxh1v0XNqFGXjHHmQt2S0orF2uW8OfP7TgO3uXmIIDaQ6p6IXPmW1ZM6UVtdbT+bhBz+2g9TGq",
-	"njNVmSiueMJcXki1kAyuZXHrfGY6D+PWsbVF2Z+fnHnXO1ygWx/fhuJlEDJVQDxG1GsKPWCBlB3O7aiT",
-	"MNuI+ZxdyFzE/KBRKfiFdqVMpuSpOWYJUjwhSWTPOWuPg275Wmr0RIrsR5Hl/AxG/3VsUXT7B2+zb0ki",
-	"0GJ8QhtnyWMcW+eJTBXoKRhqhTM2lkmeYQQtAUnqbsZCG++nRIebgZRDyr5Yk4knaSpm1WsaEniDV+EI",
-	"q9yRbHlPNw2V7DTct0N7YU65vNYIjiW4t+aQBGhPBatmvXr6mD3s93vsv/8f/aPuUbd/v72pyMcNqKlS",
-	"I8j2/ykI7H3CZv/Nh/g+b2gKqvxyCG0wKXLgwWoKTKoSHRujJeMstfxWWnNiKthSoKuSTK/HEML7ROMu",
-	"l08Lq7rWjaLVHNlcWuWh0Triq+VnuV5LsfUGxUhYXYIEoLUDvVbmEjhvsoR58LoLsezksmNHe3Wo1qUv",
-	"Nk5sqeYYghn0/IVB8I9jNrALANYitKvhWF+E8aFKdsEwbCnOc22g0Aek0SdFV/10bs8gJMcrnMkVGVyI",
-	"ajM5VkyS1REm7WFIL2PX40KwUqlpl70oWQNTNdQzbuSrmg3WzB1J+9hlvAbcV7c+3eJ4C5Q23u254J19",
-	"/Bt1w/twlCpXYiuhHPosXl9HmTvPb83z25xPtlsa0oZ7d888Wn/AesH19UrIKjkFr36kDOQgNZgyGGD2",
-	"iBpg9UICHScnrysL7EJVqtXYTI5HHOFjvOMNqaJv6plSQD683D7H5xxm1ty3Z/B64qFLrbuq1qlenleD",
-	"n1h74nyW7TpiSPoD4I7dB+wyeRrHXCXMhqgQ1QthCTTj9WLHQVOG6fZM2IpNfkYSVgOLwjWrkaNSUDFR",
-	"o4WlVcA13+faqHLZnPgJ+bOWXaRfFYAyiZgUC3vQgB96nXkgIbf2x7Z97Ybyo7oUdmg0Vl6WHPTKYnPC",
-	"cgK/JT7U7jKUr0XWCJOAm19gf7rO83tNzzfK8GJLAjMQlSlyVsJb9Opr6mVfvSu5A0nv3h25RGck5jaO",
-	"eJ7rBmoj4A+VTZIAiQDphE/F0PsI+r0e2wv0mzAp75g+E3ROFkvIKg7ytWFwhO9jJmLa9uAe1pyGY00q",
-	"Ig9I4Ntgu3WWa6TkNpIB5zbuIIeQ5HZQg6DFg2cXsXVNieWePFo28zYW5k0UQRj599Te0Jw4HrXGpZq+",
-	"2yoTN0hBkVlmwUU/dnV03pgHejlsJqwNX9tr9hYMZOBR2bTfbjQ08AvzsRHlhoE5AKkbDmyFr2okrA26",
-	"tnZRyCLbuPDlHBXHDPUrXrwMGG3MCy1Wee8mZ5pCWgW04+YYsjrJXehM9ts86txAN0wfMYiap1GHGaKt",
-	"WPOHRFipWPMalHPpsAnqJOPNqtZZhYC2AgtFbok6RzlfhaMxFEuCnAPspy1qzwYeqzYmlTlvLZreaYej",
-	"g/cKIA64qD7c85npHKqOXd2mx85KAVUh71K/aM0ci/NbFYjcVNhD7lEUrBG1JRzSts1EcU9bK/cyzwgb",
-	"BKys9yaWi1xmaoEGeeAXxy/0UhsxtXdOZ8ZDIQht8ilIJwgA6MiXOODnWEKxsB+RApyRJuwpsvbem3c4",
-	"jNawP3iABUX8/bvwxnf4aHvBtw8f9PzSrJDazdEePTMhT57ZUx8m8Q4n0Rq2/ouauzJHcBVY5Z/xkZob",
-	"9njCzelsIuyRnBeFCzaFD/ADGVj9IwgkDHvdg4+rezNqve+cqw59aW3X7iu++JGiAx/XBncF5Eu4HHWO",
-	"u/ak1piyNpft4wgurY2i1z0ID2Y1t5vUvwo3+g3tCChPan2aBPXoB9UZ43AhXCSnHhmqL876vt0kiuHs",
-	"vvIcWjNUCU+KvZDFkiVWqcRyzQRGl5DXHuezLpVrj7tS7fsuuPpj1Mr1O0x6rZX/NQ70zUSAP0eANgwK",
-	"VMolhLPsYLM5+myE89AHzDZSqhBc1iTrFeP8Ea4LjOUrrgf8kOZ9RZNqtVZn9ExqU+Lp4iE0VSU6nXaO",
-	"Ew6F0jGbz+yl/V6vx3xmv27YmSWW/OdCZsWSaZeNfy6kcTBcSha5FExP1KyLZZZVbZ2ViGH5+n+N4/e9",
-	"3ttvroVKIpUBsc9zyX56/TwYcOP2dyWg3W9X6XVqpwYofeF50bOUGDAAv9O5NXVKYealFBkT73lqiqU9",
-	"4IG8K0Lj2yah4ctMB40mnxMmzf4A5K4N2/M71GCbpY+am1RNyUGEum7TVvNPoEiYPajfNvE5XUqmzW5G",
-	"C6ouV9et1gy0rOVf1qq9diMVauKiTonXwNZHNa7GTFFQ4OoM7qBLV88dVWai1M5vOi/RxRbw9ZFl61Vl",
-	"7jOzuZ25k1DXlNAvZji7Sq+ZLY+thJswNcNnNLiBri9YfT557ioRmkXotSTix2YueHJJrvZ1s73CLONO",
-	"jK+YAalRZfMuyjN3flcGNs+EU1ABstRyE0rphO05fRbVztm8PBftOpc9HA3E4fjbtNPPDnjnUByNOg/S",
-	"+1nnW/Fg/JD3Rv100KjCV7bAldr+Tv5eIos1a2BKUK5uSi41hxMEy5ZK097dSZFxw5veyE3lkrdvwdoz",
-	"zTIxgxI8yRL7rITt2cM3CZNJ6nWckJ2pkzpFAfIqnUBijJq1hi3A+EwBnJHb7dnaDwfkI50b9zspl62P",
-	"b6+vBm+y1mDkYK8dM47phZRrGqQATMB2PYfVKzHVJJhnf9D7NroeehSKVqE3W5HJ/9ShLL/Osyxxg6lB",
-	"B60wvDd+nfhA3r+3oi0cjXriIB3wzv1xP+sc8gei83D0bdoZZIfi/vgBMPouJrChxJorhAPsf0jCaTxQ",
-	"vMYMj4toy9fIs+JyB15+u0XYNLtWa552stGRa2/dz44i75/Sx44Upaggyo7oN+Byr5iwkTYXOdYbu4Oj",
-	"Bv1nTyYK86BaQplJ9ntiTORjdxV9qlQl+6kUgPDlf3QagvsC473vSBpXFmTwCnQbgxvZf3IveduwQR+p",
-	"HbaCFeO3wPKvCIPjn5PrLRGDSPg4L0id/eqM/2Oze/GFR3hheaYh7oPwfMl6vmjC9nDUsBU66Clob/NG",
-	"+kn669eszVXktCbmbQbq7JM5HGjdbM+Vv8M/GGVoRwgQJTIHrARhesokjrB8fg5lIbFcTHIj9IxDsT1C",
-	"qxN0FSRmANQd5v1Zlf/pY3RHlvl0KjK2Z79IuWQFzAfyliFeF8vXf+w9PHrARsJafBpQocMhdtlpNQoW",
-	"DkK7p3fZKcgN+2KaZSylJXCR/w297Zbc7DEMA0N5cesxH/+P/zNuMUvWzKWZpmo6QpcuT1MHG0OFTXA1",
-	"gDUqiZTqsldrKH5sj0sGubegGoL/qD3ExFxVNK1ILK2QO1flkj1OPfAge3L6OGKGj6B4XCyKXIo2Kuaj",
-	"PMtLkaKxw6w6mmWgtdu9VOaZQCSMXCurqoWvfP3HQW9wYrkD/noC07N/3r/vvrz/EFfVDpyUa0jeVOMa",
-	"C4AXWl7mOh8Vgu2RTdUBaFqrErXD17op2ef3HtkJvf7j0ydPn3ZjGcvXMv9lLhifKuo4ACXe9zRKDFDi",
-	"oOmGMj7qtQfgkRXWUjsEg0NUxFhWowtGAsO2Y7RLDICwo6UHhhjPiwK/HKvCUnTI4tapKfn/+A9hl94S",
-	"NW6dnr06OT19ErciFrf+/h9//1///h9//9/wZ/vFf/v7//X3//b//i/483//v+MW25vmaamYzs9l2131",
-	"/yArBe0igJ1+AqLjKRjLKh6tBSvnBaUMX4iZoSjNki1EKVaBwddgJq4ULU3mfhyf3tz0Hwk2Kri8gHzY",
-	"rX4Afyo2JA2BHxbj/Qh/OppjuE9kOWDTWzNDIz4mzzqWTxvC2uAlfncNbzcqvhgAc67v4Uo+DffV5QEq",
-	"NbmIo1gmgVOO3Mc1X2jC9vyQrYjbbjm65KhkZaX719YCdjKuAVmgSqWqDXV3c/qTHOFXYi3Xh1Tx/o7N",
-	"Hq70Qqx4jH5/rneQohst5wbXkFpIX02+mb47OoCupK/L3bxyPqd4ob/lnZc26+uyDOsRckk1MIk3+itQ",
-	"+JX5XWnIrwUyrho1XP8SL1/3619x91lw9a75hHbWkE3o0m1vsGubnA+ejyLn1q/7o3aL2VXbyS/92oJG",
-	"q6L62nmEp56p1lrzoGMzCRCqiU1c7jkF8PdwV0uxiKqdDBXfpYCnCMBThr5spdFsIkqrfnjgMocLSGfS",
-	"MnJMSAk8LmMAU45juZfUqZAwzZeaLSZLKvepOvngnej/Qfw9ePImu7bGgmskuYu2IZXOtsXbf0shNhjt",
-	"a9gC14yYnIG5LQqs5XX+G25YIay8UFJ0ETlfEzqPxMxHAgLHxhPHsUzi8MFxa8hQqqaF4KUmRA//O3Lv",
-	"NJfh+PqfM1z+DxAe/3KnyoZI1F82ackvpKhaQjWksjUHp3ZSN+s5aqkqs2vlltIrrsot1YT3618Rvvt6",
-	"aWg7cwNu3SvSePCq48DyQEyVoP6w/0kZjPZQvxSlJdK4VNP18Ty1wpgleBWBEzfn/yAd66ufWwk7y4Ve",
-	"V7OudFNenUCr1bxMN7ikcT3BFmta1GGIjURdXSN76qAigaDiOpa16USMB9Jhz028j0yeqtmyjd0WLK1W",
-	"Gvn5LE5VxpJDJpE/72vpnnUC7iUvX5yesX24FoCkV8tk6z3OMBXdPdhXRiEJyCCtvQACc0ELrxXNAneQ",
-	"V7Cshudj84537H6wb7TKRnXM+xu+pHof7IttKv5vXa1fTZlBWbGrPr1Fhw5V5kA4+q20Kg7ebj0Jdg8U",
-	"OifFrYcK3Zn0Txk2cVQNw+xfPWgC2qJH2qwvL6FyfNikhDZDWKyX2NX5f23nFhtb7L2BHFvj3sdyXY9I",
-	"AjKI671AvQwIZ7/JkgrkUTW4dUCSq2xpP96IKFQ9uYnC3wtemMk6dSu56iakLpobdIYvp7uaXrQh+HXC",
-	"Ci7P53aLoz2IBVNWhy7n1m5r9LPWcsg3sjSmbge2pjWUPRLSStYI5qGvbar1jZTlelbw5TungleL9eeX",
-	"Z51DxTaVAWxykWHfLDBUScKRe/daRQZT/v7dlTndk/x8Ahkr1YUBechy1huVwM0p3lUifkgQn5O/NtpS",
-	"GIfxWB/lK/wBR4RhCAqIjsE1An3BUnEMakZN+9AObW2OvY2mTaZWYxpluKDBVKJVTlsncjWRjSzvzrVP",
-	"OZu8on/Doj1XRt7Qhp4B/Mvh0beMKtYZltc3ZcFi2X1j4toC8GmgyLvCKPA94JC3Z6LUWE7lsvvX2MKB",
-	"NzUZDhD0jMjQVuOxwxy0Qg5axuxCyeBAaTjlc6kNl5usACvCV1K/NveobWb67VlmvnNYFjFeaFW13qul",
-	"nx1jhzmrkFNlld21EEp2i9jdriqvvxqaG7rG5iqrC0fApdpBMhIywrqI1xNVGkbAKo6ELs8nGHJFyu3o",
-	"V+t5bw0sufJ8gs3QmD0J1UvwbOyAyIyarQQgGiG2rjoAKXEOKRFoz7R5mjYnGia7Z+b67s3rW/TGya+7",
-	"eUCgenMbFxEDrVS6jmsg/+hzqGawk9s50Naqy640upr22TNpZ66FRjmF0gQS5dAxkuSY34moiJRCt7Ib",
-	"GpTg9c2w0byswotrHnkoxA3TjvcWk2WV60Im6G6BJKPeXds23poTGq5++PhqqjWuuoLVdzf3iKkmiNpw",
-	"u0ZfuPe2WX03tOVuaqJ9URuLrN6Xzc3QTrBRCvyKWHH3H/YGbTYSZiGEDHvr63srClks95IPMToaME0l",
-	"0J3wi5q7IW59TNpDAGxJKDs9gW6paF+B/w1bw+oI4Jggiae0Zl2yTxkRLNkPMyLs53o+BDU924U7Qsq8",
-	"cNB+pGs/wwccrDNN812NrB6QdgU6UAsDBdo19xqRQdHpVZ4LE7h3wYxY3xBqthnw0xGZylpW1GkANRNV",
-	"UkworV3xQJMhi+UETWIP5wuQCN7ju/bofeeY2q9r2vV1bHxzAM7W6BJwVGLEO3Uasj1OTXvhyHIshUk1",
-	"K1wUMe4813htyHTtlWjcw9U9qmaVRwDH3LQxCTZra8Io4q7d84jbV8Ia3XpODY1yJWLmgLq3B2QIrdpD",
-	"foeAXiORcmvJQQW6zBCBATLSxjwvoLPy1ihAOL/Vw9LaHy9ksdx4ePrhI5DmZh/xlhkMCYeMAvXBLOwE",
-	"gip6bIILZ3u3BpmQW3GXQax0j3vCLNW8et9SzUstijEBxUjR7sbyieQjjCYH9NxLXr4+o/6wyRp4ftJ2",
-	"0dXcIP5vLBMi9DuYB+2DYGFXk8Q81RifGzXlJrfcuRySDOHG7hFDVBn0Bvc7/X5n8O1Z7+GwfzjsHfw7",
-	"TALzFY49ZTDFFUMsnoK+A+5R72DI5jPS1gIY9ZusOtFka5BXYh91j4C8HsvFi3bcNk/wYqtch8RuyBCo",
-	"eKlOTjSnKdndEyikpGcpl5CCDOfXY56mQmQig8aXkHLsq91wrUI2sj8RnZgqKaGDx7Jq2Z7MyyJpd9mL",
-	"Kk9bFdk6SL1VgN88efT9ixc/vPvu2enJo+dP3p08PXvyKonl3gHL7Ak1l4XQVZQJYPAhaCje+2btbh7E",
-	"fToc7iqHNnHdrQmNHS2vepLVbvJ4XhY7MtTrV8+b9Xj7CM+cq7lVjvNX2bAuyNfl4vUSp2p4tDfCS/Cd",
-	"5REzwXIaiiUqebw9zITmY60mIai4txm0pVFgHLMEJpdgwwqU2LcqRT6NUWo8cuUKZggOVLwYQ1HpDu8E",
-	"NPWVOINIS7Ehsqbzc4g84zVDliwmWqTvEn9yjrgW9w+tLnQwYCWXmZqy0dK45psXAqsJDD0LtDPN9vC2",
-	"TiYgGR+7ZpcEg+Vf0u6y04laSCxKmDRkv+OFP45/+LeH5YM///BffinPFn99/fK7B8+ev/z3Z2rwnD/n",
-	"p4sHF4d5/4fLg8sj9adWLdEM7//5pPPvvPO3XufhH/ff/vFPH3rR4OMfrvQzEdnW1+jt+sZxovuvc+j7",
-	"7LBqCebfaiZ1QoeYra7XYrMSiqW5RmFbJaPAdAt6E2Zsohb4BvLWgp9YKzbmZUOFOUryJlhP+iW49Zq2",
-	"9RUYUZRwQn1tIDct2w0VbqfMo6rBZNWsZufEIxjUu60l037IWDmeuH45eQawrom4NH7b5GtwWLvVSOMw",
-	"rl9ovDnw5ahy74YjsnrMO+Giw80KOqiQTkVAjYEYn7JL2Q/5I2dNOfXpniYNcyVS/Mkq6Hp02U5hV8c8",
-	"jTKc0vGqwXCujD9V/MiPegc3AhUsOMBhv5vq5ihr4SqpalQ2sPtzyaZ5UeTUM6Y2ngeHNxqO1fre0Vs2",
-	"7zfu21GFPbUMtN23T6jsxkpBtSYW3bWzEdkYX2nQ3BPX74q6fXHJVlRvzfYS3/MraVeNnuygwW5kewny",
-	"btI+jiXEhtwXlX0ZqujeFKO2aUm1VyjxW6sITYJYJk7wJhFLAo4k3arigsRyot1XVlY2cCMYDdYCPanm",
-	"qGhwfFkhSza1+/IY7S7Dbsg4Swbv3yexnEIjjZogDQhWTzKrOrT5K0it3VCZfWXRgx1+bZY3yR/d6lr3",
-	"Er4mZR1HRdXBWBcYNQlY263re+VGmro7/Xdx1leg30T3/LZBk1dVkn/KNK2KuGwF/v6LJ2c1mEifhiz1",
-	"kp/TtJTspLwomJDnuRSQVw2S3Wpq50pAfQE6zL4+xFTdBtuio9n3aactIxF+jlvfxK23GCNFv469KmKz",
-	"UmhXFT6eryEv/rwbTMXbINDh5OM3hHHxm0bLqAIsAywhpk/9lS0fteZQ1E0/2/WuVuRqqdXoQY/AXXXL",
-	"QuufU1j5PjCm1iLma0mq16+eb8viXHHWYH78SKtibgRLJsbMdMJev3pOtuJMlSbyeveEa2v9RizXsRyX",
-	"asoAG+P+0dHBEZrCeNdE6eAu6EXPnr1kPMtKoTV0I+OuIT20CJLKxLJQajbi6YUVDPklNyJiRS4vOoVK",
-	"eREx3ATukxUd5aW1c6bzwuQp1F6VbC71TKTQBL296sqAyQ339zGERN93UzXdTyfcaECTrUvaQe/wwZW4",
-	"IY7un6eY7Nj9vrmYrHu7lWE7OAVv6gVEHhHQB7PWQoX02VgGJz/XlfpP2axsj1fKMbVdCnXvvFJZ7e25",
-	"iaV9WbvLfLTIF3j4fjKl0PMpJlMes9L1iSb9f6nmpLEvuDTIUV/Rj7my6a30E+m8zM3y1N5ACVLQ4fJk",
-	"jgFq/PTUSaJ/fXO2hhX7/eng6D771zfUdDrR81GC3R6wvxF7/frZd23yQb+fJb4pJpABnl+Rxe4ybOWT",
-	"y7Fyqcwce7JhOnErRG8GWBLBp2sR2RY6YKMqMIJ9YCPAqwjqiSPXPQtROeEcDwGi7e62r0Hu00LEckFM",
-	"y13dMrKSUXbGgKPyL//Cgn6iuZKxROiMhBIgkyCbQYJ9m5xQA1SObdix0yiL573eQfqvb87gD5EMfZNR",
-	"nZ9Lh3YDaxDZkVm2wyVIC55PXbdDf4RDCZ5dERK4eTphKS9xz0hcIby1y07YNNc6l+dRLKm/K7TG9ZX7",
-	"rrMoDijXlceHMHh6fTKQVzusuvlZyxRL3kAyU9wrAugmTc/tdGDQSIn5PM+IFFbQW6GhpCc6pK1qR2xE",
-	"/sl1vadl2DYrYXs/u+zet3tOxC8Wi245TjuWU1TZVeX5fjlO7X/2urY9GghmEoF5GlI1q9C1azdNEJG5",
-	"76IJGhbiRBqXjHkcyyqT0j1Lsz1I7G1jv5PG7N4q900nXQapuC6nE1RqXoqhpdGv8Jn96vxlv7Kp4ODY",
-	"/jWWv3Y6Hf+fvTZo/TbiWYeSbxP2Kzvs9divNYTHWh/vbMimvLAKjMggpSXyvPL67GnnQYR5LjBv8i09",
-	"68BXe5xAPRH+yixywLjCFlUguCJgFikQEesctjD3uEFSSW97QHVgNQ43Uihz9+Uu9hoqfAk6ktrnYx7M",
-	"Xn1jJlHVU/QM4QLXmulFLHnOtemArO48+y5p49mrJJsiiBDHCcFIwu6iR92D9jEmNieH/W8TV5ufPHk/",
-	"E6kJ+6yypN/rdax0zOUchnF40McbqAMZVibdP2Q/5I8ilhz16GfOkrOSSz0WZWMHV5akk7m8gJPT7t2j",
-	"3pEfCPhaXTJQcEu/+56tskzY0xl5ps9+ZbKxMfPqvWNVjvIsExJvPCBmI3mLyl8EEEQQe7JHOIBjQFsh",
-	"ygzNzdpjfW8/fOwhjgcgsUqBNXnY/VuKUCG3D0UNSqw9cirMRGXQ8xRayru5HtGQISVevM+1cS0v4YZK",
-	"g0Co2hN7b9JeHzGfio7lSaLEQ3osjcypMQj4ClEarC3gBjfQ6vNS6n5Zfxq0bXKOElXW3MJ2jNDXEVxt",
-	"BAKGzfPBD+HPsdVXrbWDrd7pGh+Bn9A3j7EPrsM6rfR7XXuF74aJLV/12qxqBOr3etQbtt59tN6Oqt5M",
-	"Ew1037JxdQCOUB3vwfZTrLTBJVUck4+DJoaKoXPEuwxwtwirL3LhKucM3vAioxivHMZ00zGlo9gdgc7u",
-	"jXT0XUWbmG2ldemOHVyb37ihlWhtVqu9cK/RtXT1dQ0tJuFd/QH7lW3vE0lF60GfR3RMPRt3flJS1O5c",
-	"ey1fFopnHUvfgpfnOMF+Jc6w73ZNUCvJuFxu2VfzqmN4ZyqynHdQGbFPPlp58qaO3igvtjbyZlVzbSej",
-	"6u24kzYQwjW7397gW66LokrTgbEPBrDs1+2tzhnUjwY3TBAw0LIQX7DkGIZvD7L/dPAIQ0eEsYO6BfaU",
-	"tEqsupJLSzHXxDkwXCiHWONKSxFAosTTtsr7cizdJJRza2JZ7nRuHHzLAyAKbSfCUwwZ1nIi3f4nyFJc",
-	"e3jJjeiA48c9E7a1b9xc5pANgq3pVcm04GU6EeiDphH7ilDXZpoSQV7ZD50T+yFhFMbcLFww/qsbBqFm",
-	"1qBBlZSuOmZpATG0jSIkiCPbRx55LSHjho+4FnWdNJ1UXbIRNn1toPlUqLmpP8wjmFupXCh5vp6m547D",
-	"veTVk397/eT07N3Zsx+fvHh9llSYruDvQnk5xWwEjZvU7sSRoO5faCbDjjJqNrtqwJAlLnmBI+7hwTq3",
-	"tppI4aU8L+alcNVwSVVdl6zWxaGyFMuTWm9i50tDBYF70E84WWVmX5e7qgMnOUHXQcSpovAWYSxJjhPG",
-	"ZnLYO0yiwKmPatGQSQVkQXxaXpIYwUMa1SiX8giYm/bIscIpN2ADniBRqQwA0GQT8pEmJIssv4GpQcnp",
-	"aDNT0jsYwXQDdICzV8YS/CMc5jhkSd9q2/1uj/TjvuglNQDRY/vrUYKOSgSilXzqso0xm5+dxJJ8QGsC",
-	"DMeZ4Ha2Gxx9YZjwq2cCmgpoGoex/5zBP69eP4H/t/fFEsbWs1+M7T9P4Z+T56dwzVP0rmEuIM9cozk7",
-	"elyUtMjBI0elFmjMollrH73EHsmi0NZCWgqdAJqLmM7MEmnZDqbvzPPHSuI5mi6x5RpPJ+C4Q3t9BP40",
-	"iuvgGeJdE64/MjZi7rIT6fV80HmgIh4xWXzH6mEskbdAxhFAsrWtCEnNFw1C+hUV5i0rOJe9AKvOqEoL",
-	"VWUsfaEZYIVakkLuOBAdW9ZD6CBpBBFFwnuFhBdezsaSHBJoD/YPdvJK9Pu9f9EIQtzpH7TbYOp3qmNi",
-	"yOLWQdyyByFSERF6c60kNJEAv5hltG+S9rAm9XJNS5Ax5Y2tcSzZBtUItBlfezE9DpxFyWF/kBCeMbXY",
-	"zjUsjRGyy06Jx+yz4Um+OfmIpxeA37xOYegDyw1cC2sNqhRiEXG3wPZHbKTPnBUnu44+lQpXEWkh+EVA",
-	"oiFL3uzTb6AW2s2JnxuoZwcKHGFftwgQIe/pJgqhEk196qyOe9A7ZD8pw35UGQQiEuYFJzUhhy1opwKy",
-	"7ngDaTB0AkTvrs30m2om0AXBylW7ICNlujXOASEm7IYG6EWM97FTS2pegP8Ccq6qCWnh3Q9w9DEM+gCV",
-	"7Kj3akzZtzSFYYffDoDSVjKuXhzRr20YJblU7RS9oFhnS6QaADVxEmtwumQiJXhuOmM9WjUDvnPyGs66",
-	"c57LLgv72WOwoiINAnNL38245jywJ9QelxkwhRWvTutCFrVs4/dJnR/qBybUHySHvYOkbQnr9EGAciAZ",
-	"+4pSouy8QOvTsSRQq0AUgcBa/bICOfbecVqd2qXeRowlB4sAPFRrWjCywRAsOUfeajoXAo8AOK7tT7lk",
-	"g0M2UfNSs3NhR42HZQkZuYhLjesQsSkvL+zJ7t9pOq/ErOBLkVGtDsoZNN61kzdd9kgZjfvHx12hhO9C",
-	"LF3uYF4ytZB22HaIgRrvvAQjgd9iIAh/80n3b2BdCZMDVG6ozgTreC85HDx05UWh5tym2IKC+6wuDJCm",
-	"gTLcZack6aQKEBQNLy+RYYB9dMSgzMXb4nDYwQSBOzVq27H0Wn0OTubz0qpTpOFHxDkYEUVjgO2tAWJb",
-	"Q4qeqcZGSLhLSRFL0NasKt1lJ/4cURgUs+IBmZItuP3Xkg/aRc1LGVG+KSdL4rgSn/ZnDBvPSwy9LPhy",
-	"VXJuoG6X/QTtBwD0BA+JqRBG13bN909OvvMxGiu+sf4x1yxT6XwKHRgg+ojuHBgDXlequfGZEi58AYQn",
-	"l38sE/t0H2rAk/1h96A7uPbhDne18YyOJWwkXoszwSArwzqqNhwxFGSck4Dec6JxxaNNuqP7EsPXibWa",
-	"nUzEzhFu1kCIe2jPtN0JD5+6jOaOrohYElCN3RPeURBRDRXwrj1uCLgV0rSBxoGco8eeuAerMeMru8XH",
-	"WmDu8NU97SftY8gO4ygYIqfYRY7mTCwxrQmOMbvbNQ4B9QvgY8c/LzCKTZnPds1hw0wAOupvJEXhK3BH",
-	"/i0h04sV+aWQsP3gHLLHDiQ54MVTK8xTnSBj6Vi+LJU1lMRcM/rNXWrFBp/l3SWfFu76Oge7XeyuxACY",
-	"Y5BY+uvI7GkHo86UHUWVCIOhbAQzWQnIWhnDzwU86eTls6C57LDV7/a6PUBExzG0hq2Dbq97QLW+EICu",
-	"QcQMP7TOm2pfnoMhWItsqoXc3KYiAiUEQ26VfEogPSbBJda4ua1Z5vuVoYpU65GjFWYGsT8iB1BcktGj",
-	"rNoCd5RkTaKsAKKxs9yuIVVWa7v8WJpvBzsqIRAyWgK+BrxnwYsLt+MAXI5d5jp3AyWLGPcKcDIsit9W",
-	"zzKi0yPE2vH2pd5Yi1Rdsn96kc+gFumK655DRpG9cDWHrKA+Q06QVngmub3Aob5RUL8CUQRT+1qIHJvf",
-	"baj1N7bUyakzOaAH1XpmBcBhyaYRupr7aoDXahG0YZiUx7SXUIkxBJ/s9+R42SPjv+07XzWNrQbp7se3",
-	"juy1mVLoBYGQEcR//FUurZOEiRHvTdDhhWuKgWOAefd2LlHYmcjJd98mJpbbu9jQNjQl11okbJxbgR70",
-	"h+my5D+R0H2Hxjbu5cyeQMbaLgUcInY2aL/Y86apSQ1kd2BfIYrCh/eZSSlELIPrVYkx3lyzQimrpc5n",
-	"ED6TLJeZeG8tRsB6wr6MDm+vKOgwjaUXaLDg7GnIp+T4dwgdDZzwyyYOHdyAQ89qYgqMXTKMkk4Cv2hg",
-	"FSoLcS1z7B01Tti46RWg2VbjrVpSd2q5+HV4XPqysyldP2p1ap8Ita4D/98A0Pg2ajkLA06cQa/nQRQR",
-	"cWo1ggJlmbsKKkiyhZymHdNs3U4nlcW+4jFPJ6LzGBtXbXonXb8PF7tr4cWHOKOmm/zM9x/xjCDUWnBL",
-	"/+pbXgchfripf3D1TS8xKHam1HNeYrPTw/7RLi/zca8fRZZzVzt3OBjscnOAlkZgaXDvw6vvPVPqRy6X",
-	"RBxIvjvahaDPyD3vwfSOejuQ51SUl3kqXgdVcpCqh9BwdKYDqgVzKHr8XFPCu269/Ri1ZqoprfsxWcNo",
-	"yqqFxBZ6Fet12TPDqJdG7uMxlRO0y17LC2n1LKesQkuTWFKSKXqTV5uwRVUKEmDHpFYRjVu97rdxyxkG",
-	"HiqGzAcqP7MWH7oYnIMFkGSCaSVNSg9O9JEy19Z6AifGD2LZQskAq/5IZcsdhAJJakTfnRewVauVC9pn",
-	"tTZC8VyveXjQd4FyhAkafwUMlSRuUzuyFeDtmzYMqSGr9roHlmkhY52vUAGUDudkhqRC5J+QJNecBAi5",
-	"nQUyoSt8rCfNU2XEyknQv82ToOo6un4anK03+7q9MyBqWUv/qnvgmo9Rq8GtdtWt1S3+jo9R63kADL3t",
-	"bn/dlz2sejvI/seUL3V3un2h0+0xJVzZzbB+tn2MWo0eaxSj1tRfF6jfwfd07kWU84xJ12HixRDDnCJH",
-	"514VAfGO61pcIZYQzbHn0X+uJWAce3OGHrXmpnxAKboUKJCQsDWbCV66whg08O0JG4EbDOwy15V1XAry",
-	"0lZpj+gOhkyoksL5EDYjmKotrn5KeV8LEiWsVlIsTD1gaZSK5R7GXlypDvlL2piY6RMCiDoYol87rHF1",
-	"bnRYj2Ggu3gpno3txKrL11qSzUXixhlMGdusCMmkWgmJOWyrJquGntNs2NAhvWaaf2Yb5DuqJLzi4CFv",
-	"2e/U+NhF/jx1icV4x+HVd/ykzFM1l2Tf7CCMwyjhUyyq/30eHg+uN9dXTpX6nZ4831EdUPPJEzU7ol+h",
-	"Kr4e9lULiSl0XHovH/TQfQOWUV3WRi55G7xw9mCJJYpz54MOi2uSg95hFRThlAawcM/d9MggpoHZrbVn",
-	"QqJAg3z+szBfUjh/Zjm4gwb+dbRuO5yDHcWRSw1pfVHheicq/6H07D8Ls1nUXW+vP1LmWQZbdzZv8jtR",
-	"Wp4VhHo+0sJ4MCnXOhwdADtUK1MC4jXbXzIYAvitCbDYqu0rTcBnc5d0YsUmaM+5NKrm/0IHDvWsc+mG",
-	"9ha7iQPR7kQwVMHC1bGcWBVfapdDt5oWVhP3gTSvnRLu3krZtvK8wjq2C4kpVivZXpj3gEOBHNcw5at9",
-	"TElUFUxww0GAJepf/Cy4qfcNWGEFeCWwMu2vq3yy0SdnmQudRa6jUfWkV/Cd30r+AWQMeP0g8FVBS5y5",
-	"XHnQT2LBkBexdjToP7TnuBKAXYA1TdV2sB2+tsmZNxHFjKVzbdRUlJq8hwwgIrrskbAmoxg3uPAG13Or",
-	"EYbBTm61L3qoUzDo6x7u/0hW0PUdZ3e6wG/a54aJ0tf0ue1TLeXGJJ0nhLSRcw/MGFSoBt1DDRaAasZN",
-	"BOFjjExJqEag4m+0VIax5K71ou/4F9R1UqXay9dnzA1v/wP88TFpY7PWCSYjExw8dW2M5V8o9m+UNZkw",
-	"TZAyd11f6s35NSdEic8r5+Atm6LJVc8cmvfv1YlzbTvjTkB8mZAzr/NXIChcd5tPsB2uEjJuF+/i6AeH",
-	"O0idvVDMaMOXun1cd++GoD85YgFRG6Uue7GQooylVbqHPpPPFcZ5jw469XsHSYP+H+r6MCLS9mPp/Dp7",
-	"K5p3ADldL2Bod6kEIKwpcUIMnh1Lh1UGHVy3+dpBklxbj4e7vDK/7qk5bAZSqyr9vXv5n9ArDMS703G+",
-	"uneXkCc2Sa/zTUj7yMUO1adZdfGajdvrtaLFY0CjMVTyuBptW3PwdtnVKsnxikzA5OVQKLCrZAL6d28m",
-	"EL6k5xZHuEHxQbjML2zbwYjWvLcbBrdaJ+kLCetscEzoBjPKy8JytYkqMggB0CO+8kzvdMF/dscxGGRO",
-	"vKyajZ+uDUa7qSI/8anY7HZ+iXK5Uga5CepUSZd1Yx2yZNDrB8oV3mLlplhE9sce/hjLnHAIRMb2AK4X",
-	"o3yEMwSnAaCPUBEJvaFNDXm4rOrI3SGSchnLEb0TE817D5MroJS8xtg+DlCTCNOAJhhLn4QBVYCoqdqj",
-	"BVRbdj3NFs+s0LWNRAIAaEJ9oKSUSsQdN9Ueg1pMxZnHsWxWgU2D6KQKaJdwgngQDu9upTY3llVxLrbb",
-	"DU9ugM7H7JVcal+fSOcpVtk+TByzOLhmVyJo133VdAjH60wIB0mx0V/RZZDvBAxDy1CPyvYeJrHchngF",
-	"7b4pTQVICvMveVqhMHm0LWc1SBVLgjKR1FwBy8YbnCZW+xiXQiB0L5Q3XIpaBIGMj1xqAwlLmGBlp4E9",
-	"NAkWrctOmC+tmvAM6ySc3yZYISyruhBihvEYAlNMuXTvztzM8NfR3ASlvvhcbCRBqMNjsfBAdb1ekxb0",
-	"cm5uySyKdr3+UwId19OaXs7NV/DKX62weTmKFaOLSpWubbqvq+zccgrwDlT5ihnAwdx3z95Ft+RXSuH9",
-	"bQQ73Da7dtDjzivwdZXZl9SoqlIRvS7VrNHu6qfcJxXgiuAIHGgqcBDW+8E0lS0P0TlIR30s9xJoO09j",
-	"TCATok1IEPbxVaqwd3ruJUat3IBKFA06lmpuivwSkqYd5hcMzzkcEPYCIXrteW5lFuYYeFpWerb3ZMTy",
-	"etGVwDfxPZHzM9cxfwknhpvKDiWBTp+063gX0LmTe7cc0JF1BvuKNvxGsYrw/Rul6BsEB0ypzt/KR0jA",
-	"9UoklDPa7USYb0raqRFA6byUQwcnWrX1R/iTWSmwxL32mwO7WrPhnR+kAfkpYrM8vRBZLEdLlgDFkwiA",
-	"HpwItnYVWb0Si0aiwEdRWMPGrL9yDwytWBIoUdBBGtuxwV3uYtfampwgkDukMabkUHPMciZqtmaD18H7",
-	"R9xzcWprQM17qgxjVLGUiuFv/s6lwMSz1ZhW6Fqgp7hb6hiTsXSgyUjvY8JahIeNlJk4YmNJqT/veCkQ",
-	"ARbM81NoBIP4nFMxVeXSLk3l7R8tyaky9M4iOukcfqBMBc2NMIK4XZVSwDlhT8pzAQALHHqQoi/XswvX",
-	"TCslGQ+hy5xRrEpA/BjlRW4cXmEs95Sk8kl8A2GVUJ9e1waGDOrcteHUx4zuQ6yoIGbg8FLvAXHzscMS",
-	"QtBUTVY2gXSFHStJayBWW1nfXENTngoCoQbNqmRQ5ISPqQVLCPsslvQ4OzZYhjCKwnYIojyq7TN4JBVj",
-	"hauIa007KQWsWNBxzpXKjiuGUCVNNoIUzLk2bCTsWhPkEjjvpOrAE5L2Zp3mMYq1Ndm60SZEkFKHja6o",
-	"NqwGYjIrVTZPsSp6Q2mSC31VCkvY+Y13/vb2Z2y03Hn7oRcdPPx4rSZwI4EdnQ57rFALUQLeRyEMInZk",
-	"+XmOCMOT5WwipI5QOEPPY2yJgdduQqIg32bdJedosWnGlTJfzflaLcJ+YwUMxDgbHAj1s8qSZv5p/hN4",
-	"3k08CXjnDtGxrxwNu7UJ/nb16V0cGH/BbfKTMq/sQX+nh38hPdxSe10DXdVoy7n8UulWHvkTD4cbloE0",
-	"44+omUNoXdOpN5fPQeuMsIIuwrIMzqRYYJCrEcrkzEmOvEIxJ+DwxINmUKPnCnwVcDgdAkosw9qPN77e",
-	"LrFnC4XA3CvgtRmLWwgHZ6/ANlVsz17SjlsR1npvuoIN7DVoe2hl9aO9CgCVoD9lM1aQ1bA3YHK1o1gi",
-	"3JR0SHLY5gZ9N1jcLEQG/Q+wdTXpef1aQ1oEBRUcECABJJcjALfHvYKiFN93RvueOQQf1piO5njtq0O1",
-	"UHm2rldknHjGgQXyUUm6mhGulKu9sDsbWkmsPQV5t3oIec4IeVwtapUnAaILNufdhHrCLgfXBD7xBLf3",
-	"fWWsE9q9dxgnv0Nt4Q4U5UsnL7qNe+0ajaq56JYoRNUJwftgropCUIBhJQEilqbkUvPUnesVXG7lpcgN",
-	"2+Pht2OeFy6XwoN1A84iXGTta/zJDgObaM1E6VsuVu3eALEk8oijgJg1hF6SrpU2NW8Ie3Yn2G3S9fd2",
-	"H+stuxM6vZOVxt2JB5GNJaHIBn2SKxRZhg0jKQmo8vRUTetK0gSnQ8LXWgKatig09Des9J97ml3mAptJ",
-	"yrSYZyJbayIAST61fo8ZN7zW4xFayQRdzhOGn5NhhXqv2Rrud9DDQk/Uwq6868xT73xun0cOJ3vwDVmC",
-	"isc7vJ8Q2uGNgSZVhb6Dh7qVsSOcgWGIY4QuLi+BvNBE8f7D3qAdtp0KJpIb12uu/mVutcxLUXqlroYu",
-	"F7mC4YglQXGk/VivHo5qSiXMDHXcKsy2B37j0h4dqUiAg6lNjR0w8Vn7mCXIefQUYkPytCSO2bE8uJFP",
-	"4bYK/5Kcu+hsw81TUXblZkvgcammMF1FVMZrhD5miRsF/rA2NmwKVTkhQ75w2+9XS2D4G8ZWXeG3I/Rk",
-	"xP4ge8mHj74n4urOY9V3NCDnEnJ82+12nQ9b739A91GNb6kHEokwfE3Qhx9e4fz1K1HWPYIo9J5riOQ6",
-	"3s1NG0hYXR8+PCRG8+NpFcMH0Avb2KYJPIOpUb5HBGD+o5fQYe6vuYSroncM4IJL2sHW56mgdMERQK+L",
-	"YjysWuGMc5nrCeD2uhT4mShzleUpm83Lc+zAe+bZxUWSGzoHVGcTXtpBYZm0q5a5IZp7LH2TIt9DCwDt",
-	"8TZX05eXLCcISmwzgD/fs9922YtxQAgdSyANechJVi8EvIZ4wQN4Kyev6/Ma4vFHfM7pSFndToEFB2On",
-	"JYwC7BbfaCfbUl5ITb+/CoZ3cJy5UgJ7pGzyt4L79BomCUwN1brP7TqFV+0KxosHLU78LvB+p8nfliZ/",
-	"4lAEURQFmjxp6p/Bp0dH6+179B6V0IiOGnStO6eCdoE6yOomUQrJuZkPQQch4FhSPLnq3lDiBS5JutEN",
-	"Bi0aPVwiRRyngoMTNZZ7CN9RBcFBMjcG6V4hxdAv9TWhK5xWdIdd8fWwK+6k4hcIgwCb1zuMXsPLUdMk",
-	"r3B2kPS5wucx9BmWjBIsnVlm7WvS48DdESrIEP+v2kQy1yUygh5oeOkudZ1bdEFse/JlNMLPqZAF89hV",
-	"J3NVNXfq2J3guWV1rG7d3R4k3hUSax9t3I0S64T9DPlpZecUKodh11dd4yZmWnT1TKRda8ovzqFv3HRe",
-	"mNxum33sRtfRQhoSjV17RzuW+Nqw38MKyDWldBFZ4GbygGponga+LCcRvUvWN2JzHgdOWh4g31FlGMg7",
-	"apxt1TpVXoAABM9wl52wVE2heViRS6u1JUM2Ebw0I8FN0iZHVv/ItxuHQjGWZwWElSV2ytPQRrHL3oRg",
-	"GbnXSGOpSmixrdlIWPF9WYnkSq+MGGfJuZLCTRGmXnWVA5/HE55OVkkRNiOFb+5p6OpFjegdODfXLHnO",
-	"tenAunaefedKTKEeBGYizzHBKRW56+K4cPn201xrQS3DOUsCgZq4Fm4sybjhCfQDTpIklnk2ZIcD6Iss",
-	"zZDWFzMAh+xD3MqzuDU8HERxCxk1bg3j1sG4l/5///P/HreiuBUchfCbO9XgR6PCn/AchB/IRRgjlF4U",
-	"B4184NJBb3C/0+93BkdnvYfDw/6w9223Pzj497j1kQYey7NyCT478Hym87JgnZ9Y53sWt05I0BKM+yPB",
-	"S1GyP5zFLfaHk5fPcOf94dl39U3XiHZ7Cj9V3cV2SNCDhaUTquDaEA/QmmXHAcNYdX4OkXnwlOYVhDie",
-	"T5UbpcYWG5PX7h+GyWu9huS1q09wI94bjBJ1KmFEsXH7KMsw/asYpr/OMPdHPdF5wI9E5zA7TDsPs96o",
-	"c3/UHw/G/fH9bMAbuIl4o85FNQa7Ph/d7z580Ec++gTuv8FkvsjWiGUgHGO5Ajkfcur6MXKMLkyUECBs",
-	"sQVmIEecGOm21ptmNZqryPrIR8d2twLmEshiqsgN8vjSQmno1n6n0N0pdLel0L2BcCCvq3VFfim+gE4H",
-	"G/72vWwv56YKZe5ZzaG9ikwcIfIxwggs1yJzVEBPme4OoKFrz1QyX8u51M5jZt9wXlquHbKZKgr/bqPA",
-	"RrXqC7QiYQ2mbjeWJ6u1J7kMhhpcC7Er+73vpu1issc1nAwIhNey9SHqA2WQtUTCEJGBa0oR9OUyFICm",
-	"qFYSxXItRgv4uvMZGy3tS11EqkLxoLqZiMppXJ0GwFRDEE2eI4Q01UIo2Yi5BGRvdC4Ovphz0a281SQp",
-	"COWUFejJnlc8V1u/Oy/krSDG3R0Fn/0oABZ3ZVZWvFzDoehTrDdZ5mdrEEK7VG47MdK322tNfsXSAdsE",
-	"EBBQSlel1bTDPvSVD7M5TQWTnVZw7rHZOs8y6Km4oQu2B9/Y4KyM5W7eyr84Ov6+67ZpGtcLHjvGuFNv",
-	"72TaZwHivaw215coDVlLpdooHO1+2KEw+ngLoq2vW0a/ZK5jiW/tshNW1YTW9b+ajngMAnZrNh107oZ0",
-	"OlDnckP6XZc9MyvgnV57do5SQqW6JqTnSQP820odqj2pSL/FBrjuEej5qomPoatQiNiUv+/wc/Gng/7R",
-	"wf1erxexfDqdQ3uVLX2d/uLLI7f6ueyCus7mlhxYbjLlHS3sfS5En3yTBHUoC8EviiXbS97sx61utxu3",
-	"kqprSeK+agdO2mBdQ6zMXAfZBdO1ZNeD3iH7SZlYur5IQctGWjwEmALFtstOLb15AS4PjaeetRbsK4pc",
-	"G2i5HktfVhu3Bh3nrwkbr6+67GqLv6kLe783OPziDcjdIm9w2twCzha94Sb6Pd26Q6XoBu74arWjtznp",
-	"u1P9DlJ1/cy8bUCWbXsKT9cIE1X7PjAx42ZSyTi8qLWKJHjz4vpraBv7WT4eb4mUbqsGgBZMjYWnjuQJ",
-	"nLvaJOhawxyxsYefYAmOIsEA5YrTCVA1Rn8VqWHJhxibl8etiMVhRyWo7ozrDZri1sfgsMIWZwGaq56o",
-	"hYM3hYkReEhYSBBLf66v1hRYggH0Ajn2oB6GJfveVtyv1TTEMtmv24rHqIOw5Oe3gZZmFqpOAky7Fr/M",
-	"edENCIloGrFEYBpVgn1MCDWenBCZ9Le4OkwXh52V4jJXc6/qRu5G1mH9pMv+4u1p182FbvALB5oU1xeQ",
-	"o6NKxEHLx2Ofgh0sfA14dTBImORTQBlxl3RjuaKxBgotNq0TVTqRy1nM15RaN3u0z4Onx/KRMpMm6npl",
-	"zjexQY6oKY8IDVfXW6EaF52SM55DTHt3+JTQ2UAaF8W2Y/l5NNHv7CbfIeq6AQzE04XSGqw0O25kJcon",
-	"HW3r5Ewr82ngIV9Fk7Ys7joL7qY+s7r2jBxzU/WZBdpzv3PwG1KcO8Aef1wpAgcmU7PWsEViFVjQvrcV",
-	"ysiqTLvXfWjXdsMt9SZ8/qbWCVEdO1pZzhMyFV1wX+2mzdMueYlYM836PG4AOMfXTzezLoU+RQd+5nb2",
-	"J2jBdsvvoP6HLP3VdP7bn++d5v9P3XkPRTzoVB5e7sup/1edooXgmVXGfstmQWnPI3PjsPs16ILllWsY",
-	"W+fKtWT9YuTZlCrwigrlMfK9EoZvqJmpbI9NhlEsvbJaBdCR5NaCwL9E9s7yx5DolrSPq5wBKsTmpv6K",
-	"biyf8LLIRVnxvd0IF2JmCAxxab9A/Z3eCD0AsDaVjQRzLwfFGVSfNQXbKjjkb0XFJ8wICH7E5iBp2HtC",
-	"86mIZTMM6JDZgUiEYSlVUVgGcAieVWfeLnvhkYXo5ZVF6VIJXNWrXw7IgqXMgkyBXTFVl2KI8PigxDl0",
-	"02A2sdyDnNaS5+cTw4KcBUeMNnmQG5tjIg3r/et832E6dtsR4U7CWmzoZ022jq9ojyUEHNdaTEerKcf1",
-	"Hh9o9VZq6spso1j6PnmJg1ZJmku57Gi3ubp37V799kaAOSHMEHHMKj6QYyArTLhcwdGM3Gfi0BAqqEoV",
-	"bA19ouBB76z3cNgfDA8Pu0f9wb+3In/dyL7v26w/vp8ORKc3esA7h+Mj0XmY9rPOgB+MDtOj7L741lpg",
-	"4CRoDVvnM9M5VB0rj6xEQ1E2PLK0CLZ+aziIWigeQCMGkRy1MN5iLSmYg//mnUeOhKTHxq7VtPZwTqN4",
-	"GFl7/fGEm9MZlGeP8qKwu2y9c/XB9XCRrnCQr8vS34LbeHfoIRe9/odt0XDXXvq37d72ChL0DaJjv3ag",
-	"XtlsAcTR9nScgsvzOT8XDK+lsLNVGcq5tbipAdE97bJlHIBv4B7RAgAjGtNZfsQhfMZYHbxhW4NnGDdL",
-	"ueGFOv+d5pXc7bjNO24918O4VQ+zPOiL2gZZiNFEqYvNW8Q+TtctAHdPBODx21LXjlmiL/IZ+yN150IM",
-	"S+agr6aCY4AFQVNclb59RpedirQUBtV7cJJP1EJuyhl746bxO04Yoznsmi22thx3G/vuKN2W/7VU89Iz",
-	"SyAW/FfgJNrgIDjPNQG6MiEzMikVNe2rg/1wyv2vo2wQ15rlTBBILgE4sb3k57j1Tdx6mwwpZmQvasPG",
-	"hzBLaNOhVxYM7fwcMtETDYIiiVBCxBJB/GQqhphhn9MTXr967o/uBGphKVDFJXv2kvEsK4XW2M7dX+gg",
-	"9GKppBiCICqUmqHh7mNXRS4vOoVKeRGxucx/mQv3qRRQs5pFDApsU64NhO/mUs9ECpGTiElA7mPPXl7e",
-	"98NA3wdVhOp5OqErDkHM7kGksY3JahOlMecrnQhoq0HJYKXQqoB3c0OUzUSR2z+oxSTAf035Evt8Dnqe",
-	"PYaMUyYxG4mlcvUMCBK4qbeku5nIWnqmIWA26iwJWMBSIOwiK5WadtkegCzE0o2PLbidmf3PzEvpYh+/",
-	"zMUcfTv2hUwXauHZUbsmK4hppuZFBtzC5jMo3SuXI5Ut7+luG7tPwIGE7DSXGWqWzplAbSGt6ucQ0qre",
-	"k26asWzuPgmulsoxwiVLAtThzg9iaQkE0A5Lty0AmsyBelHnDVbBgBHz47rGEjk+wHEEZxfFLWChCkVK",
-	"AN2pTV4UrBDcZTTgI3BjQCRqCeg56690GIgRVBBD2BhdOCLDnHAo1x6rErb5kGpUOSuVoez0HM/u8L0I",
-	"8Il0rGWtg3cG/Efu/nvab32uK3eYkoJy2t0LqbcnVA/ayVbvpBe5FqNSMepiSo1gG3QKaK8q6ET+uiDT",
-	"vCjqnp8nFSZj6NVxKCY/t75pvY1a87JoDVu+5B8UBHpsN1XT/XTCjQaHCJ4V5HIJX3QaVuWjxy584Uq5",
-	"GT+n0nUlO1b0MyHPcymEg2ACswoqpYxiUMllFZZq1OtIeNeexs7OG1pYXOXdmpz2b1vPw5dnm2y2cHc4",
-	"SYplHeQCTRqwqIfMDh581rlm4X727WsoRSYUOHSMOKniK/rwDtxlDtCwpMq0L1nLRQT7ahjcTjH/So6w",
-	"HdTNGkvdwVB9cRgq3J6Mu13brF03mN37H+ivd3n2EYWqPcXWxet38L2uXhG257QqUy70MTMQarRK6lIY",
-	"UJ4r8xk06fWG7GEchh7t0iXwHKWkibVITGNrBhjlTY9Num9L5GRDjkcoKwmqpdv6rSVJ0Oyu7YGm++4c",
-	"0V8PRp/64W/f3VGz/+yVwDTiJqDLypHm0kqrc7jblPBY7azP7YW6Qi3pfk0V4OPvYmvfbcwvUgBx5a68",
-	"2RlEyBrzpoZUZA+hbi2KTMPhehx2yQTHE+KLY3o+QbPH4bPi1hC6aCexBBwOTW2C/AVddsKyHBYq84fc",
-	"XhK3hITv7APGvNAiaaNrBNLFK4WgG8sn9koA+Fh/Er00cT+8KwXX2L7Af8UN5PHGMhnz3D7oHRj9CeaM",
-	"e1cg9CrlbFwKPWEHLONL+/KVxJAoBPlvygPZQf+I5VYF5DU0MLhVBeTGzaGQhKsmtZrRKrtFqtnwuK6t",
-	"Iazq9Q1anP5uBu0XOzLImr87Ou60wn+oHFxq4vBpNt9+IAiuDsFWF6O8x27D21XLjfAisXT4IoDoloeN",
-	"kgCzSWbkapqoBWmmMgPwH4BrU2zMyysCst+FYu73HpmlySx3jdBWx1lwJP/jonrcacFfFdyjidtuXye+",
-	"hjzb/+Ciec65daWB7MN/FMrbbjBvk0vDWAIIXQ6ybKyKQi0g6OYjoFa3Dl7nkk+cchz0Q9tiiTuR0Ppy",
-	"0meTmuUn9o8rYRwJ7kTMVzG0s4rZb1eqXH3Iu5X/NBm077f/9et+bj7cTUk1/4YWu0+ewQIuL5MoiSOM",
-	"1/lAtkeprPIlwLHPjRHTmdGUf2FAU6z6BR+HSuQSarwzB4RuHAgm5gRAkN1fSZFEGATl4KMDIKEhdfIM",
-	"qmbQZE/EpXmX+BIVh2WeZ2yP61ieGi4zXmbMZe1BaD832MHSvYDCF5YKbV/OA+DYJeEUCI9vp9loGcva",
-	"YOzL7WN5UQqeLRntRREMiWWlgql32WsNmQOYSzDO3yMkaiy9gwOLuAL9G/wh0DlRQVAVMmhAu/YvQnDS",
-	"0XJ15LG0L55Bwz9EMqBWRnkhgtF5cs7oeLPkgcCudwU1LCekEsXSpUtXBx7ywRAyawjTACLx0oEDVu8P",
-	"zkDnCIrlHjonYJ3QlvB1QYlzbgV+KQhEt7vsJ2rKmHuTxUyEbC65oaFeebYOvvTZGm61iOZx7LSKHMqm",
-	"gnKiW3RwhCHq9WG9fvXcqUjhCCGvwkOxr4nKXnaUDsb3Redg1Oedw/SB6Dwcf5t1Bvz+yH7qjfs8FKGH",
-	"B1trENcQvn8XWsMuUXXPkMu7kPoXVjhOBYDkOfq7noprgKzX8bRARpnoYHjtkxSALYW0gOmgV8x/l6pK",
-	"GTbUzB+d5UoKylwlVzh1ocbkG0KVwx3+3rDBIZuoeengVum8j8Kz3kn+4KyqEgV9i5GFiqUdFtS+QcaP",
-	"Pz3910nE9IynogIZGXpZg1O5p/0hrwrAhb2no1gS1Iw/9AC4cZGbdOLUmeoRUCwgl+CJwslzSyGZqUWX",
-	"nVDDC0xTcHTwt9qRQpImNnXxOYNAYUpiwkdVPVjsON3gY6kuRVnwmauSHIY5irlhpVtPh9YkqQ8gKk20",
-	"ro2HGTAb8QyWMnwBG3HXnDJXA1vR8s4rf+fK+g3YmVCxXKU4BQy6WehPBC/M5G+bMd4onToZ9Hqhlk1U",
-	"gyYGAFkGbawldCyYU1VDxg0fcS0aszG+hxd/zm1Nb9iE2EMTsKeFlfU3znn6fbG25RiRzkv7Yfjz27or",
-	"9FJIoUO/J3IHsQqYgrtzikPFIiZwifkRS456B2EqXBN3vBI8y2kwX4lBqEE7FLNCGYrL+NX/JKzyVaTZ",
-	"Bt4M+WGdOes3fmiNoBvZydxM7HMA6QtaMW0CtqPOeKCcwN8a1chMpfMpoVdhLv0+6K80gqZHeW97OuFm",
-	"pLCROWHSQAOEbeA3Vsn0uH2riIQOoajLsIZhUeaGFCqPY4211rHc2JqArXYm2MPikYjNIfshqtoetMml",
-	"pZ2yE8s6YA3XAZIIKNgOqQFUOpq0Ly1vnji+A1TvlfYKnBAdfVh15kEXI5i8EdIl25uSS81TLJlxcQ+4",
-	"dOjcd7AofJ4R4HhRGyQVUqwP8UlYH7UE42FD4R4UCEKxniu985A6mK0TgcYLXXJi+fOaG6/qMLlYLLqa",
-	"fvblqama7reZK3vTXQY9EEMfI49l8vLF6Vni4j/UQVK856kpltD58M9PzlgzxpOrJ8TCn9xUUDGxJLWz",
-	"7q/c2+inHFbuTiVpWaFeCxyRgeMxlqMly007qp5sDRlt+HSWsL3XMn/vO07SopLNhl2CGoyuWO4ll/2o",
-	"GpY9eu4futu///Hkcef0+5PB0f2IXYilK5qqruxkIlWZyNiMl4Zu8zVj6OFMFhMt0ndJBE1APlRE+dj9",
-	"sDaPj90PI5UtPybtWsws17Ekj946C7MaBwPVpMJWcYXSBpu8zdNUCACmxfZTg/fvEwToySXr9xzhuuxE",
-	"LtGJKAot2J4L1WG1ENbSZXkpUhNR3bmam4hJFXT2bMN40Uwmion3KNNzXgDQhBqPwS/qbOyo6s1Ia+ZV",
-	"gqW1J49ZPma5ieWY5wW0kY/q/nX4vstOAke6PYmtCX4psJYQUG0RQcoud2CzqzEB8UIHUdyjwd1qbkBM",
-	"ADjvkDB6AeNptFxrIAoNBFZc2TUHAnjK0aEdS0sDTOELHcDDFZ/GWtYg0/YObBNDTfczT8FYQsVXBKLM",
-	"+bOD2dp3R1TSUKUy4qJjB8ClmrPKAw1+oJr880ZBs5C+EuWjehLBJKw/x2mXFF2h49yq4SOhjwHBS10I",
-	"yaQQmciCJ9Ix//Htx/8/AAD//w==",
+	"7L1fbxtJsi/4VRI8c2Gyp0iRlOS2KQwuZLc97TPutq8tj/ecLl9XkpUUa1TMZFcmRXM8Bhb7Gfb9PCyw",
+	"i33ffVvgAve+z36H/SSLjIjMyioWJVJW290zGqA9Ill/MiMjI+PvLz62Jmq+UFJIo1ujj62Z4Kko4M/T",
+	"POP6yRk/tx9SoSdFtjCZkq1R62wmGLc/39NMm0LJcyakycyaGX7eY08uRbFmc3UpmJoy4y5mRjEulZmJ",
+	"gl2KQmdKsvPsUmiWGcZjKcWKKSkixmXKtGKpgp80mxSC2zefsIXKpMnkOdxh4NHuSZlhM67ZhRALe1eP",
+	"/ahiecnzpWCZhvdIZlbZRERMKsMEfLYDosGlIhdGpPByeKH9+5xnMrJj4WzCJzORMlXEUhueCztVJsWl",
+	"KNicm8lM6PJZZsZxNJYGKdOZnIgee7HgPy/FCF7P2UQtpbH0sdfoXixbUUt84PNFLlqjVtwaxq1W1CrE",
+	"z8usEGlrZIqliFp6MhNzblfErBf2Qm2KTJ63Pn2KcMGeqwnHVWpatDevnrslsdSG0fYqLz7gi+zgcnAw",
+	"VkYfHE77k/vjvug+4Meie5QeTboP0/64e388mA6ng+n9dMgP4CFCHywKlS4n8LL9xv3YUvaxkqZQ+eaw",
+	"T6VeiQKZZ2lmls8msDj2FUIbzXghaCFwjeyEyvcJuZy3Rj+1pOpqowrRehc1jUHJaXZ+9UiSRZFdciMi",
+	"Nucfuvxc/OFwcHx4v9/vRyybz5eGj3ORsNXMclbAmSuuGdcXImVTVbDxmsnlfCwK1s6MZXoY+IzLc6E7",
+	"J6x8iVRdmE9ib0G+UgXLuRHaRGw1yyYzNuES+GfECnHJ8yzlRsRylZkZS55Nuz8qKbo/WO5MkMG2L4sj",
+	"08brW1Frl3lfRdbtQmRDeDjunMCNywJ4mRWCp6OQpvc0EbHHTicmu/Q/6CpFYe/a+zSfC0f3TJdfVd6z",
+	"uQkP996Ej5dFIaTZPuWxMvc0m+BlmwSILKMXwhRrBsto/1FLAySwgs/gI1A09WrDPdp7uNeNs0G6n8o1",
+	"UdcO1Y2HOJhlJmKm4Jm0g9WGm6V2v8Uyk5N8mYp0k9CDvUf+LBXzhTJCmldikfO1vWtjx9rHBDuSgyxx",
+	"DDDNCm3cd3gUCF7kmSicbMElcMwSy8S/dLLu/kmsk4gV9PITxsfariicb6tMC5zk5g6zY2reLc/cZrpa",
+	"Dp2VM6lIj95+G3zvzbzX0TJW5jMPlj354c8oAG5FhFs5zSVLOMiWxAkXJ3UrVI8lbMUTlrgTJqnzwPWL",
+	"4g+nzxG2RIHvsul0+7ZOs+m0aV+jeDUr5Y8tlJY6Ykncipf9/uEEJqoNfBBd/A6vwq/iVtJjzwzSJ5aO",
+	"LTc3e3d/uUqT2z6x8mRomJvVIkn6g3IJcgnG6uSWkvnaC4pYhk8DGaYK99dcaM3PBainDWpbF5nmphPc",
+	"a5PRKD9Xg3Nn58HxnmN+K8YzpS62L8oKL2halBPGy4OE5kSXB4dJ77PPCRrjXnSlcTTTlX7UB/30eDKc",
+	"3hfdw/GAd48mD0T34fTbtDvk98f2U3862E+IfYpaC17wuTChCfZsChrc5sBfSGHZcq4KwewS6Iq1FbGJ",
+	"ms95Vwv7TCPSyF6cfJPADwteWMMEFiVf9xgsVpFZ7THTbMKLIrPGztLgxshCM058yEDtlilaZ6TK2CHY",
+	"o1VJt55z1k6+SUZ2oTsnsfRSkSVHg2HSY09VwYi+VsgMrfyADZXZ6aEp2opaks8tmZ5NUZWtHKpz/uG5",
+	"kOdm1hoN+sOjaJtZ9GxqdeEthIRBos0XTNNO/ASHioIhMzT1HnuBRqy1LtH+yM6lKtD02Db4Uhm/0Qx+",
+	"hAddZYnbV0VwdnmiljZZ4oe24GZWDgxuvpJLF9wYUdg7/+tPvPvXd/affvdh993HfnT48NPvWvUhR60P",
+	"XbqpS8KyNWrNl9qwsWADq2od9VmuVqKYcC1YLuy1OmJpdm4ZShVstl7MhNSRlbkFGPygiXG6FqjySJln",
+	"6VW6a5ZaE0uzJEuTTsQ4e/Pm2XdbyDBW5n2WXkmHqSrm3LRGreUSrtxcp+9Enl2KYr1tWCn9Xh/bljG5",
+	"y3ceWCbN/aNW1JpnMptbxWLgR5lJI86JcIES+yex3hzqD/xCoIZMe0LzqSjNkvazJ2dPWVrwqWExzKum",
+	"FbPvz85esu9hB7CnmcjTuNUZMR5LfMB4XdpfSy2KqpbNLsQaZIv/IlTGM8mGR2ymloUmHVjHslTmC6EX",
+	"SmqB5hFr45EdsbFK1xFL3CGQdAI3j2ZWMmXyvMdeBS6FWHoxObaaAbqb1taSt3tsxDib2rmxXEyNlZQR",
+	"A/2fa5bIZZ4noDLYb2B6mdGxTMWUL3PDvFvKykqaXsRmagWKpZ3Ov75+8aO9ANfWiBRFtCMQ2fgc1DkB",
+	"4pceM2LJ0dAK11NnRc6yXLCQREjNzJ7JWZ6zYimtsTaKZXLUf5ic0H2czdXcPjjnBuxsfyd4t6Y8y+EE",
+	"UUVIQTtIu4Bzvrab3c4/llwzzha5XRGjLoS0lIHvfl4qg8dQJs9PLDNYqhZCz2CvsoUomFoItM4jppeT",
+	"GeM6lsnx9EHanwxE95B/O+4ejeHoHabd+5MBH44PJ0fpsQAa2LHAeDPNxHxh1kzJiWBLSa9uW+W2lXRY",
+	"pi17TpdapLhgQMYTXEHyG1oiomC3j6td3e8nPfaWrHVrBXMkZCwtLWgncabFRMkUTGZVeEWDPVJ0ojrt",
+	"gs34JZDSnepZwdRKXnU+VnfhtkNmeHwMEsIfOlFFwsfxh+GgG8cfvn3y7ve/axRzuyskW3UQZJSAFbdp",
+	"HCDJY3mFjtGgzozYSvAL0onayduDuNXr9WCZA4ftiR2IXR3nvF3j8W5PG2u94iEP+krVdwAqQVRKLTe4",
+	"xL7QajCv7Ut4Di449L6xPJNCk8+X4/jzTJsNHegwbiXIaPg0O8u1WhYs59pYDuXpL6AiXakd7b6qwVLY",
+	"BcjXRHw7Ke8kp0lahTD5JmHbyf/WeW2qHrNGFuAs+eOTs4S1VRHL5Psnp9/BlqZFEylLDvtH7Edl2A8q",
+	"zaaZSJNy/YjSdvdJRUeF/cBRI8b1Jom7ud4RXGVH7YVguP6BC7aBCWK5Pxew65ng5qrm82yemWbtJefF",
+	"ud2tZEerKcuMmNtpwEgX/Fx4RebnpSjW5ZByeGo4FDoJW6NhP6ooMIdDq8DwD6TA9PvXqjOvL7LF5oi/",
+	"Vys2t0yFgzSK6YtswcZiavnYDRj1S71t3PaW5mFfN2r6XzD4fuPgyTrdpjGW9vM+yizd9fkKrRvd3hYo",
+	"jeCXsEFLkuxoeJbeOKvhbDM8P2e73WCnfbILg7pqaem/LEA5yCx1n4J+ZX+aKGmEhE3JF4s8QxX2YFGo",
+	"cS7mv/+LRqdG+fLfFWLaGrX+5aAM7R7gr/rgJd6FI6hZweVpBZFXqQxK59ImrhO9rYrAYPZ3gRzvRBAr",
+	"rcrAEfsmgXgYqsqk5YduhZ6V0jOw+LiLHKQnbmHQcx/LxtHUjHRYsiCefX0o+4qgTBlCCMfautKb4yz3",
+	"l0vzWMlpnk3MHutJ/AlDl8q8EjwFW00v53NerFsj5zHEeDI4HVtRC0wLnKbhWd4atZw/99BtTqt7Zjq4",
+	"zUoWIC3FbeyesTuOS3eBe8aES6vWY8jXygw0sFqjo/7DqGUyA54yP1vP92522vkau1KZbgFzsnQySv3A",
+	"ZW1+Z0qhCKcIc+PsfDwsh6dB1N1+N1fauBsZh0usHm616ogN+v0TCviD1MiMPflzJc8hpiJSzdrfPXn+",
+	"5OwJq3hTP6Kb4JOPeX+EPz517PniVHz0c0UoGC8FhJWcYuPzIMws046qNyGjUapradN1tAF2+2wZcBYm",
+	"VCCL+CBIO7liFRPY7sEOsXeLld3iaJ/X12jQ77vlicoFy8pVqryvPt2k04tlg6Cwm/5T1HrEUzLl999w",
+	"G9zlrBSrGDqiQKwdjPQRW0rxYSEm1poUMrWbDI13uViaytL2y6V9xFPnbGha3TFPu/Ta1m0tq5vGhEs7",
+	"g7GgqPqc51YREDidiGUSJ/fm7Gn3ASwqTMcZ0fbeZ137VSzbr54+Zt8ePTwcMc7mAtRCeyqivcwyiUfy",
+	"+C9iAvZwbj/qZVGoc4hwcfZGZhOVCiaVnMx4wSdGFB1axJvLzMoSrtUyYDy7H4EX7ThTFrdeLxcLVVh9",
+	"XGfacGkgwLD3frSP6xp+IeStLRhQ0kpl+1S/u1xY3ooaf+DyPFcr+Nl7S3qtwCH5ozJP1VKmn0lKqbwL",
+	"01lPGWimUxhcpp1yVqHgUUlBa4DhQJpIqEx3Cj/eBgV/VOgu8pqoyzxbalHc00BPSdf4ScEByU0Z//kU",
+	"tZ6qYpylqZCfSTw4UWGJVhLNJ6CYO5goEJZVRcZhSbtyHA20m/ofb4v7SEmoUo0tluM8m9gfSUUAfz1M",
+	"qDIJoNwzaUQhef6kKFTxJTXZUxkK5SnP8mUhGhVLGOft7Q5LtHBj/Ir2wVgZ4HkrgsGJwfOcVs1KEC2E",
+	"o4XzkOySvgR6t/fsVN0dJ5TItUC2n+SZvWOm8hS0A3pEr6qkQ/pGN8jfaJo2XX9QyfUIkpmuvCfIzwJy",
+	"veTrXPH0TKnnvDgXX5JPkZ6oVYB3xUpRLtn9I/an7BGsx2eZhNs0Gsums3ITYH6qtXhBJbBKWNvZgnVT",
+	"0O53S7vOCZsK/IJiLdaYA4d3yPSDYcn04VQYzaWB/RfBZV2MMtzKRrjavN1ka3RV1Dx4kPMRChKX5VI3",
+	"URseuNUg3Y9dA/K88q6dz2IJyIEs5jBsMIoyJUfWQk+ZZwPv/MR5eQLxNGX/mR7wB8hsC1Z/+GDL6vuB",
+	"N6w/PQyG3/XOq9vggFNn8rlQNL3Kx3BKDrFLH84qgc34SjhN4TPt+TTTfEx7ubR3ydvG/K/b7F2XJpNp",
+	"f+0JE9L+YfcjxvnaL9+c4bziFv6Wxq0Rs7Pp3ETDpZd2/eggXUXINJPn1Xm8hrCi+6l5EpmGDPwgDEnX",
+	"b+iSJ2zFM8OW0mQ5iB+vrWX+b8jLp5DkTebmHtl1g749a3rHWVas3fpwSuM6lg1rX7m3vkxJp6r4/LwU",
+	"S28nvxbFZTYRbyS/5FkOmYVf+PhLueFjrkXVLIVKiyI7nxkm1aoyv2U51uTEhVwqkrj0RPiAtSUYeXfg",
+	"gIXUAlFcigJNJwq9crtKarEQaSwr3odsLtTSJCc+JESXuXACpEGp+RzdaIXK7aqM+eSi02OvIJqOQfT6",
+	"CQC/dU+nRhSb2tZrEJjgLYIdQO+CMzaT543OxzK0YMl9hl41l9XwuZqDc8cBCbTLE8gkG1BUuyL7g613",
+	"phSzA/H5FU17sOBGdCFQdEvi/qw63ggCrpjIKXhhNdaorCHJJFsU6rwQWjNuIEkA1eWFkJT4GUttCsHn",
+	"Oip3rzWLeuytXZ4kWMyECKLJcQzVR5EPPsH6UQb/F2aJN5IvzUwV2V9vR5MUvIDk+QshQaUUHxZ0sJdC",
+	"eFByQuX1DUywDH+/JfMH3VmVkboIRM34ePv2bfc0qDFqKEbKV3ytWfIInhYmARSCayVxuXnDa66OE7yR",
+	"i0JNhAaZ/QTiDrfoubQLM/SOPchasltQWLtct0Y/fWzBd/YuMQcH0hJS0XOfM9uyZkoram2m83GDntth",
+	"61NUPmeuUpFf84SlvJBqJRlcy+LW+cJ0H8atE2uLsj8+OfOud7hAtz69C8XLMGSqgHiMqNcUesACKTuc",
+	"21EnYbYR8zm7kLmI+UHjQvAL7UqZTMEn5oQlSPGEJJE956w9DrrlG6nREynSH0Sa8TMY/dexRdHtH7zN",
+	"viWJQIvxCW2cJY9xbN0ncqJAT8FQK5yxsUyyFCNoCUhSdzMW2ng/JTrcDKQcUvbFhkw8nUzEonxNQwJv",
+	"8CocYZk7kq7v6aahkp2G+3ZkL8wol9cawbEE99YSkgDtqWDVrFdPH7OHg0Gf/ff/Y3DcO+4N7ne2Ffm4",
+	"ATVVagTZ/j8Ggb3P2Oy/+hDfLxuagiq/DEIbTIoMeLCcApOqQMfGeM04m1h+K6w5MRdsLdBVSabXYwjh",
+	"faZxl8mnuVVdq0ZRPUc2k1Z5aLSOeL38LNMbKbbeoBgLq0uQALR2oNfKXALnTZYwC153IdbdTHbtaK8P",
+	"1br0xcaJrdUSQzDDvr8wCP5xzAZ2AcBKhLYejvVFGB/LZBcMwxbiPNMGCn1AGn1WdNVP5/YMQnK8wplc",
+	"ksGFqLaTo2aS1EeYdEYhvYxdjwvBCqXmPfaiYA1M1VDPuJWvKjZYM3cknROX8RpwX9X6dIvjLVDaeLfn",
+	"gnf28a/UDe/DUaqoxVZCOfSLeH0dZe48vxXPb3M+2W5pSFvu3T3zaPMBmwXX+5WQlXIKXv1IGchBajBl",
+	"MMDsETXA6oUEOk5OXlcW2IOqVKuxmQyPOMLHeM8bUkXfVjOlgHx4uX2OzzlMrblvz+DNxEOXWnddrVO1",
+	"PK8CP7HxxOUi3XXEkPQHwB27D9hl8jSOuUyYDVEhyhfCEmjGq8WOw6YM06szYUs2+QlJWA4sCtesQo5S",
+	"QcVEjRaWVgHXfJ9po4p1c+In5M9adpF+VQDKJGJSrOxBA37oTeaBhNzKH1ftazeUH9SlsEOjsfKi4KBX",
+	"5tsTlhP4LfGhdpehvBdZI0wCbn6B/Wmf5/ebnm+U4fkVCcxAVKbIWQlv0fXXVMu++tdyB5LevTtyic5I",
+	"zKs44nmmG6iNgD9UNkkCJAKkEz4XI+8jGPT7rB3oN2FS3gl9JuicNJaQVRzka8PgCN/HzMS848E9rDkN",
+	"x5pURB6QwLfBdpss10jJq0gGnNu4gxxCkttBDYIWD55dxNaeEss9ebxu5m0szJspgjDy76m8oTlxPGpN",
+	"CzV/f6VM3CIFRWqZBRf9xNXReWMe6OWwmbA2fGOv2VswkIFHZdN+u9HQwC/Mp0YUWwbmAKRuOLAaX1VI",
+	"WBl0Ze2ikEWu4sKXS1QcU9SveP4yYLQpz7Wo895NzjSFtApox80JZHWSu9CZ7Ld51LmBbpk+YhA1T6MK",
+	"M0RbseIPibBSseI1KJbSYRNUScabVa2zEgGtBgtFbokqRzlfhaMxFEuCnAPspyvUni08Vm5MKnO+smh6",
+	"px2ODt5rgDjgoupwzxeme6S6dnWbHrsoBFSFvJ/4RWvmWJxfXSByU2IPuUdRsEZUlnBE2zYV+T1trdzL",
+	"LCVsELCyPphYrjKZqhUa5IFfHL/Qa23E3N45XxgPhSC0yeYgnSAAoCNf4oCfYwnFwn5ECnBGmrCnyNr7",
+	"YN7jMFqjwfABFhTxD+/DG9/jo+0F3z580PdLUyO1m6M9ehZCnj6zpz5M4j1OojVq/ZtaujJHcBVY5Z/x",
+	"sVoa9njGzevFTNgjOctzF2wKH+AHMrT6RxBIGPV7h5/qezNqfeieqy59aW3X3iu++oGiA582BncN5Eu4",
+	"HFWO23tSG0xZmcvV4wgurYyi3zsMD2a1tJvUvwo3+g3tCChPan2eBPXoB+UZ43AhXCSnGhmqLs7mvt0m",
+	"iuHsvvYc2jBUCU+KvZD5miVWqcRyzQRGl5DXHuezKZUrj7tW7fsuuPpT1Mr0e0x6rZT/NQ707UyAP0eA",
+	"NgwK1IRLCGfZwaZL9NkI56EPmG2sVC64rEjWa8b5A1wXGMvXXA/4Ic37iibVatVn9ExqU+Dp4iE0VSk6",
+	"nXaOEw6F0glbLuylg36/z3xmv27YmQWW/GdCpvmaaZeNfy6kcTBcSuaZFEzP1KKHZZZlbZ2ViGH5+n+N",
+	"4w/9/rtv9kIlkcqA2OeZZD++eR4MuHH7uxLQ3rd1er22UwOUvvC86FtKDBmA3+nMmjqFMMtCipSJD3xi",
+	"8rU94IG8NaHxbZPQ8GWmw0aTzwmTZn8ActeW7fkdarDN0kctzUTNyUGEum7TVvNPoEiYPajfNfE5XUqm",
+	"zW5GC6ou19etVgy0tOVf1qq8disVKuKiSok3wNbHFa7GTFFQ4KoM7qBL6+eOKlJRaOc3XRboYgv4+tiy",
+	"dV2Z+4XZ3M7cSag9JfSLBc6u1GsW6xMr4WZMLfAZDW6g/QWrzyfPXCVCswjdSyJ+auaCJ5fkat8020vM",
+	"Mu7EeM0MmBhVNO+iLHXnd2lg81Q4BRUgSy03oZROWNvps6h2LpbFuehUuezheCiOpt9OuoP0kHePxPG4",
+	"+2ByP+1+Kx5MH/L+eDAZNqrwpS1wrba/k7+XyGLNGpgSlKubgkvN4QTBsqXCdHZ3UqTc8KY3clO65O1b",
+	"sPZMs1QsoARPssQ+K2Fte/gmYTJJtY4TsjN1UqUoQF5NZpAYoxatUQswPicAzsjt9mwdhAPykc6t+52U",
+	"y9and/urwdusNRg52GsnjGN6IeWaBikAM7Bdz2H1Ckw1CeY5GPa/jfZDj0LRKvR2KzL5n7qU5dd9liZu",
+	"MBXooBrDe+PXiQ/k/Xs1beF43BeHkyHv3p8O0u4RfyC6D8ffTrrD9Ejcnz4ARt/FBDaUWHONcID9D0k4",
+	"jQeK15jhcRFt+Qp5ai534OV3VwibZtdqxdNONjpy7a372VHk/VP62JGiFBVE2RH9ClzuJRM20uYiw3pj",
+	"d3BUoP/syURhHlRLKDPJfk+MiXzsrqJPpapkPxUCEL78j05DcF9gvPc9SePSggxegW5jcCP7T+4l7xo2",
+	"6CO1w1awYvwWWP4VYXD8c3K9JWIQCZ9mOamzX53xf2h2L77wCC8sSzXEfRCeL9nMF01YG0cNW6GLnoLO",
+	"Vd5IP0l//Ya1WUdOa2LeZqDOAZnDgdbN2q78Hf7BKEMnQoAokTpgJQjTUyZxhOXzSygLieVqlhmhFxyK",
+	"7RFanaCrIDEDoO4w78+q/E8fozuyyOZzkbK2/WLCJcthPpC3DPG6WL75ff/h8QM2Ftbi04AKHQ6xx16X",
+	"o2DhILR7eo+9BrlhX0yzjKW0BM6zv6K33ZKbPYZhYCgvbj3m0//xf8YtZsmaujTTiZqP0aXLJxMHG0OF",
+	"TXA1gDUqiZTqsVcbKH6szSWD3FtQDcF/1BlhYq7Km1YkllbInatizR5PPPAge/L6ccQMH0PxuFjlmRQd",
+	"VMzHWZoVYoLGDrPqaJqC1m73UpGlApEwMq2sqha+8s3vh/3hqeUO+OsJTM/+ef+++/L+Q1xVO3BSriF5",
+	"U00rLABeaHmZ6WycC9Ymm6oL0LRWJeqEr3VTss/vP7ITevP7p0+ePu3FMpZvZPbzUjA+V9RxAEq872mU",
+	"GKDEQdMNZXzUqw3gkSXWUicEg0NUxFiWowtGAsO2Y7RLDICw47UHhpgu8xy/nKrcUnTE4tZrU/D/8R/C",
+	"Lr0latx6ffbq9PXrJ3ErYnHr7//x9//17//x9/8Nf7Zf/Le//19//2//7/+CP//3/ztusfY8mxSK6exc",
+	"dtxV/w+yUtAuAtjpRyA6noKxLOPRWrBimVPK8IVYGIrSrNlKFKIODL4BM3GtaGky9+P49c1N/7Fg45zL",
+	"C8iHvdIP4E/FhqQh8MNivB/hT8dLDPeJNANsemtmaMTH5GnX8mlDWBu8xO/38Haj4osBMOf6HtXyabiv",
+	"Lg9QqclFHMUyCZxy5D6u+EIT1vZDtiLuasvRJUcltZUe7K0F7GRcA7JAmUpVGeru5vRnOcKvxVquDqnk",
+	"/R2bPVzrhah5jH57rneQolst5wbXkFpJX02+nb47OoCupa/L3bx2Pq/xQn/Ley9tNtdlHdYjZJJqYBJv",
+	"9Jeg8LX5XWvIbwQyrhs1XP8SL9/0619z91lw9a75hHbWkE3o0m1vsGubnA+ejyLn1q/6o3aL2ZXbyS/9",
+	"xoJGdVG9dx7ha89UG6150LGZBAjVxCYu95wC+G3c1VKsonInQ8V3IeApAvCUoS9bYTSbicKqHx64zOEC",
+	"0pm0jhwTUgKPyxjAlONYtpMqFRKm+Vqz1WxN5T5lJx+8E/0/iL8HT95m11ZYcIMkd9E2pNLZVfH2X1OI",
+	"DUb7BrbAnhGTMzC3RY61vM5/ww3LhZUXSooeIudrQueRmPlIQODYeOIklkkcPjhujRhK1UkueKEJ0cP/",
+	"jtw7z2Q4vsEvGS7/BwiPf7lTZUsk6s/btOQXUpQtoRpS2ZqDUzupm9UctYkq0r1yS+kV1+WWasL79a8I",
+	"371fGtrO3IBb95o0HrzqJLA8EFMlqD8cfFYGoz3UL0VhiTQt1HxzPE+tMGYJXkXgxM35P0jH6upnVsIu",
+	"MqE31axr3ZTXJ9BqtSwmW1zSuJ5gizUt6ijERqKurpE9dVCRQFBxHcvKdCLGA+nQdhMfIJNP1GLdwW4L",
+	"lla1Rn4+i1MVseSQSeTP+0q6Z5WA7eTli9dn7ACuBSDpeplstccZpqK7B/vKKCQBGaSVF0BgLmjhVdMs",
+	"cAd5BctqeD4273jH7gf7RqtslMe8v+FLqvfBvrhKxf+1q/X1lBmUFbvq01fo0KHKHAhHv5Xq4uDdlSfB",
+	"7oFC56S49VChO5P+KcMmjqphmP2rB01AW/RIm9XlJVSOj9uU0GYIi80Suyr/b+zcfGuLvbeQY2vc+1im",
+	"qxFJQAZxvReolwHh7DdZUoE8Kge3CUhynS3txxsRhconN1H4e8FzM9ukbilX3YTURXODzvDldFfTi7YE",
+	"v05ZzuX50m5xtAexYMrq0MXS2m2NftZKDvlWlsbU7cDWtIayR0KqZY1gHvrGptrcSGmmFzlfv3cqeLlY",
+	"f3x51j1SbFsZwDYXGfbNAkOVJBy5d/cqMpjzD++vzemeZeczyFgpLwzIQ5az3qoEbk/xLhPxQ4L4nPyN",
+	"0RbCOIzH6ihf4Q84IgxDUEB0Cq4R6As2ESegZlS0D+3Q1pbY22jeZGo1plGGCxpMJapz2iaRy4lsZXl3",
+	"rn3O2eQV/RsW7bky8oY29AzgX46Ov2VUsc6wvL4pCxbL7hsT11aATwNF3iVGge8Bh7y9EIXGciqX3b/B",
+	"Fg68qclwgKBnRIa2mk4d5qAVctAyZhdKBgdKwymfSW243GYFWBFeS/3a3qO2memvzjLzncPSiPFcq7L1",
+	"XiX97AQ7zFmFnCqr7K6FULJbxN7VqvLmq6G5oWtsrtKqcARcqh0kIyEjbIp4PVOFYQSs4kjo8nyCIZek",
+	"vBr9ajPvrYEla88n2AyN2ZNQvQTPxg6IzKhFLQDRCLF13QFIiXNIiUB7ps3TtDnRMNk9M9d3b97cojdO",
+	"ft3NAwLVm1dxETFQrdJ1WgH5R59DOYOd3M6BtlZedq3R1bTPnkk7cy00yimUJpAoh46RJMP8TkRFpBS6",
+	"2m5oUII3N8NW87IML2545KEQN0w7bq9m6zLXhUzQ3QJJRr3f2za+Mic0XP3w8eVUK1x1Davvbu4RU80Q",
+	"teF2jb5w711l9d3QlrupifZFbSyyel82N0M7xUYp8Ctixd1/2B922FiYlRAy7K2v79UUsli2k48xOhow",
+	"TSXQnfCLirshbn1KOiMAbEkoOz2BbqloX4H/DVvD6gjgmCCJp7BmXXJAGREsOQgzIuznaj4ENT3bhTtC",
+	"yrxw0H6kaz/DBxxuMk3zXY2sHpC2Bh2ohYEC7Yp7jcig6PQqzoUJ3LtgRmxuCLXYDvjpiExlLTV1GkDN",
+	"RJkUE0prVzzQZMhiOUGT2MP5AiSC9/huPPrAOaYOqpp2dR0b3xyAszW6BByVGPFOlYaszalpLxxZjqUw",
+	"qabGRRHjznON14ZM16lF4x7W96halB4BHHPTxiTYrCsTRhF37Z5H3L4W1ujWc2polLWImQPqvjogQ2jV",
+	"HvI7BPQaiwm3lhxUoMsUERggI23Ksxw6K18ZBQjnVz8srf3xQubrrYenHz4CaW73EV8xgxHhkFGgPpiF",
+	"nUBQRY9NcOFs71UgEzIr7lKIlba5J8xaLcv3rdWy0CKfElCMFJ1eLJ9IPsZockDPdvLyzRn1h002wPOT",
+	"jouuZgbxf2OZEKHfwzxoHwQLW08S81RjfGnUnJvMcud6RDKEG7tHDFFl2B/e7w4G3eG3Z/2Ho8HRqH/4",
+	"7zAJzFc48ZTBFFcMsXgK+g64x/3DEVsuSFsLYNRvsupEkyuDvBL7qHsE5M1YLl6047Z5ghdb5TokdkOG",
+	"QMlLVXKiOU3J7p5AISU9S7mEFGQ4vx7LyUSIVKTQ+BJSjn21G65VyEb2J6ITUwUldPBYli3bk2WRJ50e",
+	"e1Hmaas83QSptwrw2yePvn/x4k/vv3v2+vTR8yfvT5+ePXmVxLJ9yFJ7Qi1lLnQZZQIYfAgaig++Wbub",
+	"B3GfDodb59Amrrs1obGj5VVNstpNHi+LfEeGevPqebMebx/hmbOeW+U4v86GVUG+KRf3S5yq4NHeCC/B",
+	"d5ZHzATLaSiWqOTx9jATmo+1ioSg4t5m0JZGgXHCEphcgg0rUGLfqhT5PEap8Mi1K5giOFD+YgpFpTu8",
+	"E9DUa3EGMSnElsiazs4h8ozXjFiymmkxeZ/4k3PMtbh/ZHWhwyEruEzVnI3XxjXfvBBYTWDoWaCdadbG",
+	"27qpgGR87JpdEAyWf0mnx17P1EpiUcKsIfsdL/xh+qf/8rB48Mc//dvPxdnqL29efvfg2fOX//5MDZ/z",
+	"5/z16sHFUTb40+Xh5bH6Q6uSaIb3/3Ta/Xfe/Wu/+/D3B+9+/4eP/Wj46XfX+pmIbJtr9G5z4zjR/Zcl",
+	"9H12WLUE8281kyqhQ8xW12uxWQnF0lyjsK2SUWC6Bb0JUzZTK3wDeWvBT6wVm/KiocIcJXkTrCf9Ety6",
+	"p219DUYUJZxQXxvITUt3Q4XbKfOobDBZNqvZOfEIBvX+ypJpP2SsHE9cv5wsBVjXRFwav22yDTis3Wqk",
+	"cRj7FxpvD3w5qty74YisHvNeuOhws4IOKqRTEVBjIMan7FL2p+yRs6ac+nRPk4ZZixR/tgq6GV22U9jV",
+	"MU+jDKd0UjcYzpXxp4of+XH/8EaggjkHOOz3c90cZc1dJVWFygZ2fybZPMvzjHrGVMbz4OhGw7Fa33t6",
+	"y/b9xn07qrCnloG2+/YJpd1YKqjWxKK7djYiG+MrDZp74vpdUbcvLllN9dasnfieX0mnbPRkBw12I2sn",
+	"yLtJ5ySWEBtyX5T2Zaiie1OM2qYl5V6hxG+tIjQJYpk4wZtELAk4knSrkgsSy4l2X1lZ2cCNYDRYC/S0",
+	"nKOiwfF1iSzZ1O7LY7S7DLsR4ywZfviQxHIOjTQqgjQgWDXJrOzQ5q8gtXZLZfa1RQ92+JVZ3iR/9ErX",
+	"upfwFSnrOCoqD8aqwKhIwMpu3dwrN9LU3em/i7O+BP0mume3DZpcV0n+KdO0SuKyGvz9F0/OajCRPg9Z",
+	"6iU/p2kp2Z3wPGdCnmdSQF41SHarqZ0rAfUF6DD7+hBTVRvsCh3Nvk87bRmJ8FPc+iZuvcMYKfp17FUR",
+	"WxRCu6rw6XIDefGn3WAq3gWBDicfvyGMi181WkYZYBliCTF9GtS2fNRaQlE3/WzXu1yR66VWowc9AnfV",
+	"LQutf05h5fvAmEqLmK8lqd68en5VFmfNWYP58WOt8qURLJkZs9AJe/PqOdmKC1WYyOvdM66t9RuxTMdy",
+	"Wqg5A2yM+8fHh8doCuNdM6WDu6AXPXv2kvE0LYTW0I2Mu4b00CJIKhPLXKnFmE8urGDILrkREcszedHN",
+	"1YTnEcNN4D5Z0VFcWjtnvsxNNoHaq4ItpV6ICTRB79RdGTC50cEBhpDo+95EzQ8mM240oMlWJe2wf/Tg",
+	"WtwQR/dfppjsxP2+vZisd7uVYTs4BW/qBUQeEdAHs9JChfTZWAYnP9el+k/ZrKzNS+WY2i6FundWqqz2",
+	"9szE0r6s02M+WuQLPHw/mULo5RyTKU9Y4fpEk/6/VkvS2FdcGuSor+jHrG16K/3EZFlkZv3a3kAJUtDh",
+	"8nSJAWr89NRJon99e7aBFfv96+Hxffavb6npdKKX4wS7PWB/I/bmzbPvOuSD/rBIfFNMIAM8vySL3WXY",
+	"yieTU+VSmTn2ZMN04laI3gywJILPNyKyLXTARmVgBPvARoBXEdQTR657FqJywjkeAkTb3W1fg9ynhYjl",
+	"ipiWu7plZCWj7IwBR+Vf/oUF/UQzJWOJ0BkJJUAmQTaDBPs2OaUGqBzbsGOnURYv+/3Dyb++PYM/RDLy",
+	"TUZ1di4d2g2sQWRHZtkOl2CS82zuuh36IxxK8OyKkMDNJjM24QXuGYkrhLf22CmbZ1pn8jyKJfV3hda4",
+	"vnLfdRbFAWW69PgQBk9/QAZyvcOqm5+1TLHkDSQzxb0igG7S9NxuFwaNlFgus5RIYQW9FRpKeqJD2qp2",
+	"xEbkn0xXe1qGbbMS1v7JZfe+azsRv1qtesV00rWcooqeKs4PiunE/mev69ijgWAmEZinIVWzDF27dtME",
+	"EZn5LpqgYSFOpHHJmCexLDMp3bM0a0Nibwf7nTRm95a5bzrpMUjFdTmdoFLzQowsjf4Gn9nfnL/sb2wu",
+	"ODi2/xbLv3W7Xf+fvTZo/TbmaZeSbxP2N3bU77O/VRAeK3280xGb89wqMCKFlJbI88qbs6fdBxHmucC8",
+	"ybf0rAtftTmBeiL8lVllgHGFLapAcEXALFIgItY5bGHucYOkkt72gOrAchxupFDm7std7DVU+BJ0JLXP",
+	"xzyYdnVjJlHZU/QM4QI3mulFLHnOtemCrO4++y7p4NmrJJsjiBDHCcFIwu6ix73DzgkmNidHg28TV5uf",
+	"PPmwEBMT9lllyaDf71rpmMklDOPocIA3UAcyrEy6f8T+lD2KWHLcp585S84KLvVUFI0dXFkymS3lBZyc",
+	"du8e94/9QMDX6pKBglsGvQ+szjJhT2fkmQH7G5ONjZnr905VMc7SVEi88ZCYjeQtKn8RQBBB7Mke4QCO",
+	"AW2FKDM0MxuP9b398LFHOB6AxCoE1uRh928pQoXcPhQ1KLHxyLkwM5VCz1NoKe/mekxDhpR48SHTxrW8",
+	"hBtKDQKhak/tvUlnc8R8LrqWJ4kSD+mxNDKnxiDgK0RpsLaAG9xA9edNqPtl9WnQtsk5SlRRcQvbMUJf",
+	"R3C1EQgYNs8HP4Q/x+qv2mgHW77TNT4CP6FvHmMfXIV1qvV73XiF74aJLV/1xqwqBBr0+9Qbttp9tNqO",
+	"qtpMEw1037KxPgBHqK73YPspltrgmiqOycdBE0PF0DniXQa4W4T6i1y4yjmDt7zIKMZLhzHddELpKHZH",
+	"oLN7Kx19V9EmZqu1Lt2xg2vzG7e0Eq3Mqt4Ld4+upfXXNbSYhHcNhuxv7Oo+kVS0HvR5RMfUs2n3RyVF",
+	"5c6N1/J1rnjatfTNeXGOExyU4gz7blcEtZKMy/UV+2pZdgzvzkWa8S4qI/bJx7Unb+vojfLiykberGyu",
+	"7WRUtR130gFCuGb3Vzf4lpuiqNR0YOzDISz7vr3VOYP60eCGGQIGWhbiK5acwPDtQfafDh9h6IgwdlC3",
+	"wJ6SVolV13JpIZaaOAeGC+UQG1xpKQJIlHjalnlfjqWbhHJmTSzLnc6Ng295AESh7UR4iiHDWk6k2/8A",
+	"WYobDy+4EV1w/Lhnwrb2jZuLDLJBsDW9KpgWvJjMBPqgacS+ItS1maZEkFf2Q/fUfkgYhTG3CxeM/+qG",
+	"QaiFNWhQJaWrTtgkhxjaVhESxJHtI4+9lpByw8dci6pOOpmVXbIRNn1joNlcqKWpPswjmFupnCt5vpmm",
+	"547DdvLqyX958+T12fuzZz88efHmLCkxXcHfhfJyjtkIGjep3YljQd2/0EyGHWXUYnHdgCFLXPIcR9zH",
+	"g3VpbTUxgZfyLF8WwlXDJWV1XVKvi0NlKZanld7EzpeGCgL3oJ9wssrUvi5zVQdOcoKug4hTee4twliS",
+	"HCeMzeSof5REgVMf1aIRkwrIgvi0vCAxgoc0qlEu5REwN+2RY4VTZsAGPEWiUhkAoMkm5CNNSBZZfgNT",
+	"g5LT0WampHcwgukG6ABnr4wl+Ec4zHHEkoHVtge9PunHA9FPKgCiJ/bX4wQdlQhEK/ncZRtjNj87jSX5",
+	"gDYEGI4zwe1sNzj6wjDhVy8ENBXQNA5j/zmDf169eQL/b++LJYytb7+Y2n+ewj+nz1/DNU/Ru4a5gDx1",
+	"jebs6HFRJnkGHjkqtUBjFs1a++g19kgWubYW0lroBNBcxHxh1kjLTjB9Z54/VhLP0ckaW67xyQwcd2iv",
+	"j8GfRnEdPEO8a8L1R8ZGzD12Kr2eDzoPVMQjJovvWD2KJfIWyDgCSLa2FSGp+aJBSL+iwrx1CefSDrDq",
+	"jCq1UFXE0heaAVaoJSnkjgPRsWU9hA6SRhBRJLxXSHju5WwsySGB9uDgcCevxGDQ/xeNIMTdwWGnA6Z+",
+	"tzwmRixuHcYtexAiFRGhN9NKQhMJ8ItZRvsm6YwqUi/TtAQpU97YmsaSbVGNQJvxtRfzk8BZlBwNhgnh",
+	"GVOL7UzD0hghe+w18Zh9NjzJNycf88kF4DdvUhj6wHID18JagyqFWETcLbD9ERvpM2fFyZ6jT6nClURa",
+	"CX4RkGjEkrcH9BuohXZz4ucG6tmBAkfY160CRMh7uolCqERTnzqr4x72j9iPyrAfVAqBiIR5wUlNyGEL",
+	"2qmArDvZQhoMnQDRexsz/aacCXRBsHLVLshYmV6Fc0CICbuhAXoR433stSU1z8F/ATlX5YS08O4HOPoY",
+	"Bn2ASnbU7QpTDixNYdjht0OgtJWM9Ysj+rUDoySXqp2iFxSbbIlUA6AmTmINTpdUTAiem85Yj1bNgO+c",
+	"vIaz7pxnssfCfvYYrChJg8Dc0nczrjgP7AnV5jIFprDi1WldyKKWbfw+qfJD9cCE+oPkqH+YdCxhnT4I",
+	"UA4kY19RSpSdF2h9OpYEahWIIhBY9S9LkGPvHafVqVzqbcRYcrAIwEO1oQUjG4zAknPkLadzIfAIgOPa",
+	"/pRJNjxiM7UsNDsXdtR4WBaQkYu41LgOEZvz4sKe7P6dpvtKLHK+FinV6qCcQeNdO3nTY4+U0bh/fNwV",
+	"SvguxNrlDmYFUytph22HGKjxzkswFvgtBoLwN590/xbWlTA5QOWG6kywjtvJ0fChKy8KNecOxRYU3Gd1",
+	"YYA0DZThHntNkk6qAEHR8OISGQbYR0cMyly8LQ6HHUwQuFOjth1Lr9Vn4GQ+L6w6RRp+RJyDEVE0Blh7",
+	"AxDbGlL0TDU1QsJdSopYgrZmVekeO/XniMKgmBUPyJRsxe2/lnzQLmpZyIjyTTlZEiel+LQ/Y9h4WWDo",
+	"ZcXXdcm5hbo99iO0HwDQEzwk5kIYXdk13z85/c7HaKz4xvrHTLNUTZZz6MAA0Ud058AY8LpCLY3PlHDh",
+	"CyA8ufxjmdin+1ADnuwPe4e94d6HO9zVwTM6lrCReCXOBIMsDeuo3HDEUJBxTgK67URjzaNNuqP7EsPX",
+	"ibWanUzEzhFu1kCIe2jPdNwJD596jOaOrohYElCN3RPeURBRDRXwrj1uCLgV0rSBxoGco8eeugerKeO1",
+	"3eJjLTB3+Oqe9pP2MWSHcRQMkVPsIkNzJpaY1gTHmN3tGoeA+gXwseOfFxjFpsxnu+awYWYAHfVXkqLw",
+	"Fbgj/5qQ6cXy7FJI2H5wDtljB5Ic8OK5FeYTnSBj6Vi+LJQ1lMRSM/rNXWrFBl9kvTWf5+76Kge7Xeyu",
+	"xACYY5BY+uvI7OkEo06VHUWZCIOhbAQzqQVkrYzh5wKedPryWdBcdtQa9Pq9PiCi4xhao9Zhr987pFpf",
+	"CEBXIGJGH1vnTbUvz8EQrEQ21Upub1MRgRKCIbdSPiWQHpPgEmvc3NYs8/3KUEWq9MjRCjOD2O+RAygu",
+	"yehRVm2BOwqyJlFWANHYWWbXkCqrtV1+LM23gx0XEAgZrwFfA96z4vmF23EALscuM525gZJFjHsFOBkW",
+	"xW+rZynR6RFi7Xj7Um+tRSovOXh9kS2gFuma655DRpG9sJ5DllOfISdISzyTzF7gUN8oqF+CKIKpvRci",
+	"x/Z3G2r9jS11MupMDuhBlZ5ZAXBYsm2Erua+HOBeLYK2DJPymNoJlRhD8Ml+T46XNhn/Hd/5qmlsFUh3",
+	"P75NZK/tlEIvCISMIP7jr3JpnSRMjPhggg4vXFMMHAPMu7dzicLORE6++zYxsby6iw1tQ1NwrUXCppkV",
+	"6EF/mB5L/hMJ3fdobONeTu0JZKztksMhYmeD9os9b5qa1EB2B/YVoih8eJ+ZFULEMrheFRjjzTTLlbJa",
+	"6nIB4TPJMpmKD9ZiBKwn7Mvo8PbynA7TWHqBBgvOnoZ8So5/h9DRwAk/b+PQ4Q049KwipsDYJcMo6Sbw",
+	"iwZWobIQ1zLH3lHhhK2bXgGabTnesiV1t5KLX4XHpS+729L1o1a38olQ67rw/w0Aje+ilrMw4MQZ9vse",
+	"RBERp+oRFCjL3FVQQZIt5DTtmGbrdjqpLPYVj/lkJrqPsXHVtnfS9QdwsbsWXnyEM2q6yc/84BFPCUKt",
+	"BbcMrr/lTRDih5sGh9ff9BKDYmdKPecFNjs9Ghzv8jIf9/pBpBl3tXNHw+EuNwdoaQSWBvc+vP7eM6V+",
+	"4HJNxIHku+NdCPqM3PMeTO+4vwN5XoviMpuIN0GVHKTqITQcnemAasEcih4/15TwrlvvPkWthWpK635M",
+	"1jCasmolsYVeyXo99sww6qWR+XhM6QTtsTfyQlo9yymr0NIklpRkit7kehO2qExBAuyYiVVE41a/923c",
+	"coaBh4oh84HKz6zFhy4G52ABJJlgWkmT0oMTfaTM3lpP4MT4k1i3UDLAqj9S6XoHoUCSGtF3lzls1XLl",
+	"gvZZra1QPPs1Dw/6LlCOMEHj18BQSeI2tSOrAW/ftGFIBVm13zu0TAsZ67xGBVA6nJMZkgqRf0KS7DkJ",
+	"EHI7C2RCV/hUTZqnyojaSTC4zZOg7Dq6eRqcbTb7ur0zIGpZS/+6e+CaT1Grwa123a3lLf6OT1HreQAM",
+	"fdXd/rove1j1d5D9jylf6u50+0Kn22NKuLKbYfNs+xS1Gj3WKEatqb8pUL+D7+nciyjnGZOuw8SLEYY5",
+	"RYbOvTIC4h3XlbhCLCGaY8+j/1xJwDjx5gw9asNN+YBSdClQICFha7EQvHCFMWjg2xM2AjcY2GWuK+u0",
+	"EOSlLdMe0R0MmVAFhfMhbEYwVVe4+inlfSNIlLBKSbEw1YClUSqWbYy9uFId8pd0MDHTJwQQdTBEv3FY",
+	"4+rc6LCewkB38VI8m9qJlZdvtCRbisSNM5gytlkRkklVC4k5bKsmq4ae02zY0CG9YZr/wjbId1RJeM3B",
+	"Q96y36jxsYv8eeoSi/GOo+vv+FGZp2opyb7ZQRiHUcKnWFT/2zw8Huw311dOlfqNnjzfUR1Q88kTNTui",
+	"X6Eqvhn2VSuJKXRcei8f9NB9C5ZRVdZGLnkbvHD2YIklinPngw6La5LD/lEZFOGUBrByz932yCCmgdmt",
+	"lWdCokCDfP6jMF9SOP/CcnAHDfzraN12OIc7iiOXGtL6osL1TlT+Q+nZfxRmu6jbb68/UuZZClt3sWzy",
+	"O1FanhWEejnWwngwKdc6HB0AO1QrUwLinu0vGQwB/NYEWGzV9loT8MXSJZ1YsQnacyaNqvi/0IFDPetc",
+	"uqG9xW7iQLQ7EQxVsHB1LGdWxZfa5dDV08Iq4j6Q5pVTwt1bKttWnpdYx3YhMcWqlu2FeQ84FMhxDVO+",
+	"OieURFXCBDccBFii/sXPgpt634AVasArgZVpf63zyVafnGUudBa5jkblk17Bd34r+QeQMeD1g8BXBS1x",
+	"lrL2oB/FiiEvYu1o0H+o7bgSgF2ANU3ZdrATvrbJmTcT+YJNltqouSg0eQ8ZQET02CNhTUYxbXDhDfdz",
+	"qxGGwU5utS96qFMw6Ose7v9IVtD+jrM7XeBX7XPDROk9fW4HVEu5NUnnCSFtZNwDMwYVqkH3UIMFoJpx",
+	"E0H4GCNTEqoRqPgbLZVRLLlrveg7/gV1nVSp9vLNGXPDO/gIf3xKOtisdYbJyAQHT10bY/lniv0bZU0m",
+	"TBOkzF3Xl3p7fs0pUeKXlXPwlm3R5LJnDs37t+rE2dvOuBMQXybkzKv8FQgK193mM2yH64SM28W7OPrB",
+	"4Q5Spx2KGW34WndOqu7dEPQnQywgaqPUYy9WUhSxtEr3yGfyucI479FBp37/MGnQ/0NdH0ZE2n4snV+n",
+	"XdO8A8jpagFDp0clAGFNiRNi8OxYOqwy6OB6la8dJMneejzc5ZX5TU/NUTOQWlnp793L/4ReYSDenY7z",
+	"1b27hDyxTXqdb0PaRy52qD7NqovXbNxerxQtngAajaGSx3q0bcPB22PXqyQnNZmAycuhUGDXyQT0795M",
+	"IHxJzy2OcIvig3CZX9i2gxFteG+3DK5eJ+kLCatscELoBgvKy8JytZnKUwgB0CO+8kzvdMF/dscxGGRO",
+	"vNTNxs/XBqPdVJEf+Vxsdzu/RLlcKoPcBHWqpMu6sY5YMuwPAuUKb7FyU6wi+2Mff4xlRjgEImVtgOvF",
+	"KB/hDMFpAOgjVERCb+hQQx4uyzpyd4hMuIzlmN6Jieb9h8k1UEpeY+ycBKhJhGlAE4ylT8KAKkDUVO3R",
+	"Aqot20+zxTMrdG0jkQAAmlAfKCmlFHEnTbXHoBZTceZJLJtVYNMgOqkC2iWcIB6Ew7ur1ebGsizOxXa7",
+	"4ckN0PmYvZJJ7esT6TzFKtuHiWMWB9fsSgTtutdNh3C8zoRwkBRb/RU9BvlOwDC0DNWobP9hEsurEK+g",
+	"3TelqQBJYf4Fn5QoTB5ty1kNUsWSoEwkNVfAsvEGp4nVPqaFEAjdC+UNl6ISQSDjI5PaQMISJljZaWAP",
+	"TYJF67FT5kurZjzFOgnntwlWCMuqLoRYYDyGwBQnXLp3p25m+Ot4aYJSX3wuNpIg1OGpWHmgun6/SQt6",
+	"uTS3ZBZFu17/OYGO/bSml0vzFbzy1ytsXo5ixeiqVKUrm+7rKju3nAK8A1W+YgZwMPfds3fRLfmVUnh/",
+	"HcEOt832DnrceQW+rjL7khpVlSqi16WaNdpd/ZQHpAJcExyBA00FDsJqP5imsuUROgfpqI9lO4G28zTG",
+	"BDIhOoQEYR9fpgp7p2c7Map2AypRNOhYqqXJs0tImnaYXzA853BA2AuE6LXnuZVZmGPgaVnq2d6TEcv9",
+	"oiuBb+J7IucvXMf8JZwYbio7lAQ6fdKu411A507u3XJAR1YZ7Cva8FvFKsL3b5WibxEccEJ1/lY+QgKu",
+	"VyKhnNFuJ8J8U9JOjQBKl4UcOTjRsq0/wp8sCoEl7pXfHNjVhg3v/CANyE8RW2STC5HGcrxmCVA8iQDo",
+	"wYlga1eR1SuxaCQKfBS5NWzM5ivbYGjFkkCJgg7S2I4N7nIXu9bW5ASB3CGNMSWHmmPWC1GxNRu8Dt4/",
+	"4p6LU9sAam6rIoxRxVIqhr/5O9cCE8/qMa3QtUBPcbdUMSZj6UCTkd4nhLUIDxsrM3PExpJSf97xQiAC",
+	"LJjnr6ERDOJzzsVcFWu7NKW3f7wmp8rIO4vopHP4gXIiaG6EEcTtqhQCzgl7Up4LAFjg0IMUfbmeXbhm",
+	"WinJeAhd5oxiVQDixzjLM+PwCmPZVpLKJ/ENhFVCfXpdGxgyqDPXhlOfMLoPsaKCmIHDS70HxM2mDksI",
+	"QVM1WdkE0hV2rCStgVittr6ZhqY8JQRCBZpVyaDICR9TCZYQ9lks6XF2bLAMYRSF7RBEeVTZZ/BIKsYK",
+	"VxHXmnbSBLBiQcc5Vyo9KRlCFTTZCFIwl9qwsbBrTZBL4LyTqgtPSDrbdZrHKNY2ZOtWmxBBSh02uqLa",
+	"sAqIyaJQ6XKCVdFbSpNc6KtUWMLOb7z713c/YaPl7ruP/ejw4ae9msCNBXZ0OuqzXK1EAXgfuTCI2JFm",
+	"5xkiDM/Wi5mQOkLhDD2PsSUGXrsNiYJ8m1WXnKPFthmXynw5571ahP3KChiIcbY4EKpnlSXN8vP8J/C8",
+	"m3gS8M4domNfORp2axP89erTuzgw/ozb5EdlXtmD/k4P/0J6uKX2pgZa12iLpfxS6VYe+RMPhxuWgTTj",
+	"j6iFQ2jd0Km3l89B64ywgi7CsgzOpFhhkKsRyuTMSY6sRDEn4PDEg2ZQo+cSfBVwOB0CSizD2o+3vt4u",
+	"sWcLhcDcK+C1KYtbCAdnr8A2VaxtL+nErQhrvbddwYb2GrQ9tLL6UbsEQCXoT9mMFWQ17C2YXJ0olgg3",
+	"JR2SHLa5Qd8NFjcLkUL/A2xdTXreoNKQFkFBBQcESADJ5QjA7XGvoCjF953RvmcOwYeBrn1Wvr6sDid9",
+	"VddLrBH1JDOjemUjEgafc0/H0qFYggoPuDjQihqwo2FYnepSgaocZua5R4X4zJRMpzRmC4Ni900ywiIm",
+	"nMJaLZ2J51KLCYoa3uSg+UJlZa2WVlvk6UbFTRD09MOpIxjXoLNdjICdxrI2JNesyAV8HXAzhKC3gTvP",
+	"BGC4NejUiNATtOSgnCKv2SLUawXldwMQGChatnUprRaO9DoXDrAPPhLUrzWbQE8PR42I9PqEcY9lW6tk",
+	"xScTsWBxrO6JQ6xMmk8LoWeNyZJOEt4GkFC0e5HUZ1U9Ec6ArpYWnXoJCKT1a0RXMwJIc0VE9oiCnigb",
+	"T0EhXD6EXMAEoa9WlRKqAJoIu0xvg+9hl8M9EXz82tj7vjJoDx1Dd2A9v0G1965I6TeUwOv2/N51SmWD",
+	"3SsicWU3EO+HvC4SR0G2WhJQLE3BpeYTp9uWkNHlmZcZ1ubht1Oe5S6fyAPWA9YoXGTPOfzJDgMbyS1E",
+	"4duOli0PAbUn8qi7gBo3gn6qrp08NTAJ+9Yn2HHV9bh3H6tt6xPSYJNa8/rEAynHkpCUg17hJZIyw6ap",
+	"pIWU3s6ycWNB1tB8RBhza9DERK6hx2dpA9zT7DIT2FBVTvJlKtKNRhqQ6FbpeZpywyt9TqGdUtDpP2H4",
+	"ORmVnR8028C+D/q46Jla2ZV33amq3f/t88jpas/MEUtQT3uP95NKB28MVNQy/SN4qFsZO8IFqEE4Ruhk",
+	"9BLIC41E7z/sDzth67VgIplx/RarX2bW0gIdiwybCsJi5IrmI5YEBcL2Y7WCPqoYVjAztPPKUHMbYieF",
+	"PXUmIgEOplZNoPchn3VOWIKcR08hNiRvY+KYHc2CRj6F20oMWApwoMMZN09J2drNlsDWkoDpKqIyXiP0",
+	"CUvcKPCHjbFhY7TSER/yhdt+f7MEhr9hbOUVfjtCX1JU9NvJx0++L2h957HyOxqQszQc3/Z6PRfH0Qcf",
+	"0YVa4VvqA0YiDF+D6fSQ3AqvcDGrWqZBm2A6ffQGshkc74LdVUk0CB8eEqP58bSK4QPohR1sVQbe8YlR",
+	"vk8K9L1AT7mzCjbCIiXwAyYxQFjGtW7IJoJSZsfQfkDk01HZDmqayUyjPeHKQBaiyFSaTdhiWZyL0sZF",
+	"5FTKpmjonlGeTXhpF4Vl0inbRocdDWLpG3X5PnLQ1AFvc3WtWcEygmHFVhv48z37bY+9mAaE0LEE0lCU",
+	"iGS1NaBKXvAg9srJ6+q8Rnj8EZ9zOlLq2ynwYsDYaQmjAL/IN5tKryixpcb3XwXHPjjOnOlrj5RtMQcI",
+	"IexhzcDUUK37pcMH8KpdAanxoMWJ3yWf3Gnyt6XJnzokTRRFgSZPmvov4Nemo/X2vdqPCmjGSE3qNh20",
+	"QctMHTr5UJRCgnrq0zCCNIhYkuOt7GBS4AWuUKDRFQxtSj1kKEXd54JDICGWbYSwKRNBQDJ34OQKPGyu",
+	"JVvoB6y2O7P6BTSdc1+5NAHSd2nUUJDoWgrCCrA6DpKvF6HGeMEwsCdt6XgNH2qnv1bLQnfIL0q3hkN2",
+	"92/DQ6Ih6c6VRSjBCl7vlHUqXI+dzbgDiSX9xHWV93mY5/xSlOYmdkHCH+X5BryUJTl1qEG7ERSVNjS1",
+	"LJUUNCZBUxHaZ/34zvluLmWrTHS0QpxAhV0GsfViWZVBFRdSuSa4FLOlBpgb3bHIbCWDLMwaDehJSjSQ",
+	"3og8x96dIWmDDoDfJH7BoArLu4YDDnJFJtsc4dH2aifLAv1Dei0vS1Wq2xB3qk+vgdBU4BNqUmBe4aD/",
+	"iVAU3Sa4Q1y6Q1y6U4Ga4/54GFak4R4uzYrZeI1nk1SNaxycI19SwKiiwPlgrOwkow18m6E1DHHRsi8y",
+	"c22RI4i14aW7ABlcYfhhn68vY/79knIzmMeuBpgrI72zve4Ezy3bXlVXzu1hwF4jsQ7QobVVYp2ynyAh",
+	"u+i+BqgM2PVlm9SZmec9vRCTnlX+VufQKHW+zE1mt80Btl/taiENicaevaMTS3xt2OCo1tWBcpiJLHAz",
+	"hTsg1QAtEycRffzFdx517kVOJh2YOFQKDfIOhwY2nCouQABCGMgqrBM1h26ZeSatiZaM2EzwwowFN0mH",
+	"lOrBMXXF1VgZzbI0hzwqia1hIRlD9tjbEB2qVPhjqQqmjVpoNhZWfF+WIrk0IiPGWXKupHBThKmXbVTB",
+	"THzCJ7M6KcLu2/DNPQ1tLFkbemq4bhTWaHzOtenCunaffecwFUARgZlYE0axQkxE5toWr1yB2TzTWqQd",
+	"UtCTQKAmrmcpS1JueAIN8JMkiWWWjtjRMJYwqhGtL6a8j9jHuJWlcWt0NIziFjJq3BrFrcNpf/L//c//",
+	"e9yK4lZwFMJv7lSDH40Kf8JzEH6geECM2LFRHHSug0uH/eH97mDQHR6f9R+Ojgaj/re9wfDw3+PWJxp4",
+	"LM+KNTjoIcwxWRY56/7Iut+zuHVKgpb6ljwSvBAF+91Z3GK/O335DHfe7559V910jfDur+Gnsp3mDhnp",
+	"sLB0QkGmFfIArVl6EjCMtQSWkIoGYZGs7JmB51PpM62wxdZs7ftHYbZ2vyFb+/oT3IgPBkPC3VIYUQ6N",
+	"fZRlmMF1DDPYZJj7477oPuDHonuUHk26D9P+uHt/PJgOp4Pp/XTIG7iJeKPKRRUG25+P7vcePhggH30G",
+	"999gMl9ka8QyEI6xrPVYCTl18xg5wXgFSggQttjzOZAjToz0WptdIhstXWR95KMTSEwzkFC6EJIgKILE",
+	"9UmuNPhc7hS6O4XuthS6txD751W1Ls8uxRfQ6WDD375L/eXSlHkLbas5dOpQ/BFC/SNuznojDE+IMd7J",
+	"if7Bnj1TyXwtllI797h9w3lhuXbEFirP/buNQuehod5brMHU7cXytF5smclgqMG14Ai234sU3a4+AeOk",
+	"AgwFWS+V8jSfwlrNnA8hiLimnHhfH0rZJhTCTqJYbiRkAKD8csHGa/tSF34uYauoUDQiT7IrTIS+DBAx",
+	"l+fYM4GK/5TEKHhjJwTvO4Bhw/ZxfT136oewkZvc1BCB7dEPAScXy2v7IURbmsBtiQKgh94Iadf+56VY",
+	"YjxAaLFrFAX1JfSat7lzaWOtL/m0EXbM+4/88oEXm7W3+rkbqxJhX3xdD/Xwi3moHRtam8Lz4Qmtbrp2",
+	"4RqwoMKdfOfKvmuh9g+vT8DucMXp9ozawyvtC9O2uXfONoAXd8G7cWfRwO7MjUMwlg4OMADOAgCCMhGT",
+	"2kqLWqZvc2IjpsfWugNhcJanKYpan/LKKOMVH+3y87Z4vGO5m8v7z46Ov220G5rGfulGjjHubKQ7mfaL",
+	"tC+4LDfXlyio3Ui+3Soc7X7YAU7m5Io+AB7tBbVVq4niW3vslJVIGlUjomJonGAGxlX517F0CdhgE2SG",
+	"9Ogee2ZqkOfeBHPq89ylV+wFhH7aAJpbQ+/AakEwkkAB949A92lFfIxcOVzE5vxDl5+LPxwOjg/v9/v9",
+	"iGXz+RKa0l3RDfPPHlTiSmepXVAATC0wgweLdOe8q4W9zyV1Jd8kQfXuSvCLfM3ayduDuNXr9eJWUvZ6",
+	"S9xXncDTH6xriDBO6VQoXOcb5RGH/SP2ozKxdN0kg0bXtHho1IBO3GOvLb15Dn4zjaeeNV/sK/JMmx57",
+	"ao9ND0YSt4Zd5/QjSjb6fSuLX3HnzfmH50Kem1lrNOgPjzYdcl/m9Nrm+bsFdFJ6w01MA7p1B3yNLdzx",
+	"1RA3bnPSd6f6HRD95pl52zB2V+0pPF0Je2Dgo1sLbmaljMOLWnX85ZtDEu2hbRyk2XR6Rbj9qvoxaFzZ",
+	"CNfhSJ7AuatNgv5ZzCqeetAuluAoEoxy1zyXkBI7/ouYGJZ8jFtgi8WtiMVhH0rAxIirbS3j1qfgsMLG",
+	"sAEGvp6plQOFh4kR5FpYehZLf67Xq9AswQCwirzDUEHJkgNvKx5UquBimRxUbcUT1EFY8tO7QEszK1Ul",
+	"ARbqiJ+XPO8FhEQMslginJ8qwD4mXD9PTghv+1tc0b8L5i8KcZmppVd1I3cj67JB0mN/9va064FHN/iF",
+	"A02K6wtI9FKYYWvp4ot2goWvwNUPhwmTfA7YbO6SHmTWhhproNC6BF2fk+ay3LMNpdbNHu3z4OmxfKTM",
+	"rIm6Xpnzrf+QIyrKIwLqVvVWwDBBz/aCZ5AYsTvoXOhsII2LEiRi+ctoot/ZTb5D6H4LhJqnC+XGWGl2",
+	"0shKVIEw1qQFNILM4cp8HuTaV9GkLYtXYWCuU59ZVXtGjrmp+swC7XnQPfwVKc5dYI/f1xBHgMnUojVq",
+	"kVgFFrTvbYUyssQE6fce2rXdcku1dbG/qXVKVMc+oJbzhJyIHrivdtPmaZe8xNBDsz6PGwDO8c3TzWxK",
+	"oc/RgZ+5nf0ZWrDd8juo/yFLfzWd//bne6f5/1P3K0YRDzqVB+X9cur/dadoLnhqlbFfs1lQ2PPI3Dh3",
+	"Yw+6YEH+BjLpuXKN7L8Yebblm7wiaBVMn6jlcjRUWZa2xzbDKJZeWS2zMJDk1oLAv0T63vLHiOiWdE7K",
+	"xBOC7gAwtOAVvVg+4UWeiaLke7sRLsTCEIT02n6B+ju9ETonIZoBGwvmXo55Glb12VCwrYJD/lZUfMK0",
+	"kuBHbKk2qYDX8bmIZTN4+ojZgUjE/CpUnlsGcLjnipX1Ii88HiO9vLQoXT6Kw0nwywGp1JSekiqwK+bq",
+	"UoywqRAocQ4TPphNLNuQGF3w7HxmWJD44ojRIQ9yY0vxplwXRDwoM1kIfZDWol79WnXgewyUWELAcd9E",
+	"FLR6SzW1Ntsolr67cOJwvJLmmkU72qtc3XvB2e2NzhZi2hHH1MHoHANZYcJlDX08cp+JQ0NcujLftDXy",
+	"2aaH/bP+w9FgODo66h0Phv/eivx1Y/u+b9PB9P5kKLr98QPePZoei+7DySDtDvnh+GhynN4X31oLDJwE",
+	"rVHrfGG6R6pr5ZGVaCjKRseWFsHWb42GUQvFA2jEIJKjFsZbrCUFc/DfvPd425A5W3WKtEatf1NLt/Zw",
+	"TqN4ABjNxzNuXi8A0GOc5bndZfacDJT0Ub93uB8I3zUO8k1Z+mtwG++Oc+ei1/+wja3uEnF+3e5tryBB",
+	"t0U69isH6rUtqkAcXZ2Ok3N5vuTnguG1FHa2KkOxtBY3VdTf0y5bxrU9CNwjWgDEUGM6yw84hF8wVgdv",
+	"2JZkcjajmbEJNzxX57/RvJK7Hbd9x23mehi36mGWB31R2SArMZ4pdbF9izwHCJGKBeDuiaDlzlWpaycs",
+	"0RfZgv2eepoi8jdzYIlzwTHAgjBbLmPXPqPHXotJIQyq9+Akn6mV3JYz9tZN4zecMEZz2DVbbGM57jb2",
+	"3VF6Vf4XIMOvyo3ixIL/CpxEWxwE55kmGHwmZEompaJWx1V4OE4FJFVcJleQsF4Iai1AkH+snfwUt76J",
+	"W++SEcWM7EUd2PgQZgltOvTKgqGdnUMSe6JBUCQRSohYIuyrnIgRlmlk9IQ3r577ozuBgmqHdSPZs5eM",
+	"p2khNNTElK2NPOhqLJUUIxBEuVILNNx97CrP5EU3VxOeR2wps5+Xwn0qBBQ+pxGDKu0J1wbCd0upF2IC",
+	"kZOIScB6Zc9eXt73w0DfB5UV6+VkRlccgZhtQ6Sxg8lqM6Ux52syE9CMjJLBCqFVDu/mhiibijyzf1Bj",
+	"bgCMnPM1dkcf9j17jBinTGI2FmvlimIQRWhbR253M5G18ExDhSEnJbaTnQMA9bJCqXmPtZ8gsJMbH1tx",
+	"OzP7n1kW0sU+oJQEfDtz6EOQq5VnR+1a0yEKplrmKXALWy6g/rNYj1W6vqd7HezZBQcSstNSpqhZOmcC",
+	"NdO2qp/D1Cw7drtpxrK5Zze4WkrHCJebrQAi8E2ZYu22BYBZVpH8kcsROJKYH9c1lsjxAfIvOLsobgEL",
+	"lStSAuhOLCbKBXcZDfgI3BgQiVoD3trmKx1qbtCJAF04IsWccKj5n6oCtvmICnc4K5Sh7PQMz+7wvQgJ",
+	"jXSsZK2Ddwb8R+7+e9pvfa5Ld5iSgnLa3QsJnwtKUO1ky3fSi1xj9hLBi9rnN+gU0JRe0In82c0PPquj",
+	"Ac/zqufnSYniG3p1HBTOT61vWu+i1rLIW6OWx40ABYEe25uo+cFkxo0GhwieFeRyCV/0OoR2QI9d+MJa",
+	"zSJ3WG1Kdq3oZ0KeZ1IIB9oHZhWU2xnFoBzQKizlqDexU/eexs7OG1pYXOXdWsMPblvPw5en22y2cHc4",
+	"SYplHZHrB7PZ+GDE7ODBZ51pFu5nD0RHKTKhwKFjxEkVXxaKd+AucxC4hcDt8iXLwIhgX63hg1PMv5Ij",
+	"bAd1s8JSVRi0O+36C2CZ4fZk3O3aZu26wew++Eh/vc/STyhU7Sm2KV6/g+91+YqwqblVmTKhT6hfk1VS",
+	"1wJ6BJnSfAZN+q2vIq4XEAcH5ZYK5FokprFlEIzypscm3XdF5GRLjkcoK6kcuNf6tSVJ0Oz29kDTfXeO",
+	"6K/XeAU1y2t2d9TsP3slMI24CRq5dKS5tNLyHO41JTyWO+uX9kJdo5b0vqYK8Ok3sbXvNuYXKYC4dlfe",
+	"7AwieJZlUxvPAJca0uY1HK4nYW9xcDxhRwpMzycw5zh8VtwaMcAVjSWAuWjCmfYX9NgpSzNYqNQfcu0k",
+	"bgkJ39kHTHmuRdJB1wiki5cKQS+WT+yVgBKz+SR6aeJ+eF8IrrHhjf+KG8jjjWUy5Zl90Hsw+hPMGfeu",
+	"QOhdyBn0EmSHLOVr+/JGEBSqnWzKA9lB/4jllQrIG2h5c6sKyI07ESIJ6ya1Wjg0cVqkig2P69oawaru",
+	"b9Di9HczaL/YkUHW/N3RcacV/kPl4FLbn8+z+Q4CQXB9CLa8mFCVwPF6tWq5FV4klg5fBGABs7C1HgB/",
+	"yZRcTTO1Is1UpoAbBJh/ik15cU1A9rtQzP3WI7M0mfWuEdryOAuO5H9cVI87Lfirgns0cdvt68R7yLOD",
+	"jy6a55xb1xrIPvxHobyrDear5NIoloBkmIEsm6o8VysIuvkIqNWtg9e55BOnHAcdNK+wxJ1IaH056bNN",
+	"zfIT+8eVMI4EdyLmqxjaacnstytVrj/k3cp/ngw68Nt//7qfmw93W1LNf0GL3SfPYAGXl0mUxBHG63wg",
+	"20OdlvkS4Njnxoj5wprikH9hQFMsm9OfhErkGmq8U4embxySKuYEQJDdX0mRRBgE5eCjAyChIXWzFKpm",
+	"0GRPxKV5n/gSFQeIn6WszXUsXxsuU16kzGXtQWg/M9Qei15A4QtszuXKeQBhvSCcAuHx7TQbr2NZGYx9",
+	"uX0szwvB0zWjvSiCIbG0UDD1HnujIXMAcwmm2QfE1Y2ld3BgEVegf4M/BHrtKgiqQgYNaNf+RYhwO17X",
+	"Rx5L++IFtIhFJANqfud6leHoPDkXdLxZ8kBg17uCGpYTUoli6dKlywMP+WAEmTWEaQCReOnAAcv3B2eg",
+	"cwTFso3OCVgntCV8XVDinFuBXwoC0Z0e+7FsDUcmi5mJLW3CaKjXnq3DL322hlstonmcOK0ig7KpoJzo",
+	"Fh0cYYh6c1hvXj13KlI4Qsir8Hj+G6Kynx5PhtP7ons4HvDu0eSB6D6cfpt2h/z+2H7qTwc8FKFHh1fW",
+	"IG7AxP8mtIZdouqeIdd3IfUvrHC8FgCS5+jvuvBuALLu42mBjDLRxfDaZykAVxTSAqaDrpn/LlWVMmxA",
+	"bjpnuZKCMlfJFS5RxmPyDaHK4Q7/YNjwiM3UsnBwq3TeR+FZ7yR/cFaViYK+T81KxdIOC2rfIOPHn57+",
+	"6yRiesEnogQZGXlZg1O5p/0hr3LAhb2ny0aa/tAD4MZVZiYzp86Uj4BiAbkGTxROnlsKyVSteuyUuqZg",
+	"moKjg7/VjhSSNLEzkM8ZBApTEhM+qmzkY8fpBh9LdSmKnC9cleQozFHMDCvcelYamHKX6Enr2niYAbMR",
+	"z2ApwxewEXfNKXM1sCUt77zyd66sX4GdCRXLZYpTwKDbhf5M8NzM/rod443SqZNhvx9q2UQ16IQBkGXQ",
+	"T1hC24slVTWk3PAx16IxG+N7ePEvua3pDdsQe2gC9rSwsv7GOU+/Lda2HCMmy8J+GP30ruoKvRRS6NDv",
+	"idxBrAKm4O6c4lCxiAlcYn7EkuP+YZgK18QdrwRPMxrMV2IQjfsNilmhDMVl/Op/Elb5KtJsC2+G/LDJ",
+	"nNUbP7bG0NLudGlm9jmA9AX9vLYB21F7RVBO4G+NamSqJss5oVdhLv0B6K80gqZHeW/7ZMbNWBmIWREm",
+	"DTRAuAr8xiqZHrevjkjoEIp6DGsYsI07Vjo5HGustY7l1tYErN6ZoI3FIxFbQvZDVLY96JBLSztlJ5ZV",
+	"wBquAyQRULAdUgOodDRpX1rePHF8B6jetfYKnBAdfVh14UEXI+Y65JCeagouNZ9gyYyLe8ClI+e+g0Xh",
+	"y5QAx/PKIKmQYnOIT8L6qDUYD1sK96BAEIr1XOmdh9TBbJ0INF5o2xPLnzbceGWb0tVq1dP0sy9Pnaj5",
+	"QYe5sjfdY9BIM/Qx8lgmL1+8Pktc/IfakIoPfGLyNXQL+uOTM9aM8eTqCbHwJzMlVEwsSe2s+ivbW/2U",
+	"o9LdqSQtK9RrgSMycDzGcrxmmelE5ZOtIaMNny8S1n4jsw++bSktKtls1Kto0+iKZTu5HETlsOzRc//I",
+	"3f79D6ePu6+/Px0e34/YhVi7oqnyym4qJioVKVvwwtBtvmaM+iqtZlpM3icRNAH5WBLlU+/jxjw+9T6O",
+	"Vbr+lHQqMbNMx5I8epsszCocDFSDtlSZhtI07BS4nEyEAGBa7GE2/PAhQYCeTLJB3xGux07lGp2IItei",
+	"7OyE1UJYS5dmhZiYiOrO1dJETKqgPWwHxotmMlFMfECZnvEcgCbUdAp+UWdjR2WDT1ozrxKsrT15gn23",
+	"YjnlWW43lYqq/nX4vsdOA0e6PYmtCX4psJYQUG0RQcoud2CzqykB8UIbWtyjwd1qaUBMADjviDB6AeNp",
+	"vN7oQgsNBGqu7IoDATzl6NCOpaUBpvCFDuBRzaexkTXItL0D28RgxRfxr6VgLKHiKwJR5vzZwWztuyMq",
+	"aShTGXHRsY3kWi1Z6YEGP1BF/nmjoFlIX4vyUT6JYBI2n+O0S4qu0HFu1fCx0CeA4KUuhGRSiFSkwRPp",
+	"mP/07tP/HwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1415,6 +1415,13 @@ type DuplicateBotParams struct {
 	// refused with `422`; sent twice, the header is refused with `400`. Without it, a retry
 	// may create a second bot or webhook. Bots and webhooks have keys of their own.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListBotEventsParams defines parameters for ListBotEvents.
@@ -1427,6 +1434,23 @@ type ListBotEventsParams struct {
 
 	// Type Only the events of this type.
 	Type *BotEventType `form:"type,omitempty" json:"type,omitempty"`
+}
+
+// RestoreBotParams defines parameters for RestoreBot.
+type RestoreBotParams struct {
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListBotStatusEventsParams defines parameters for ListBotStatusEvents.
@@ -1442,6 +1466,23 @@ type ListBotStatusEventsParams struct {
 type StreamBotStatusParams struct {
 	// LastEventID The `id` of the last event received; the stream resumes after it.
 	LastEventID *int64 `json:"Last-Event-ID,omitempty"`
+}
+
+// TrainBotParams defines parameters for TrainBot.
+type TrainBotParams struct {
+	// IfMatch One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+	// current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+	// matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+	// Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+	// read.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IfNoneMatch One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+	// `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+	// `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+	// with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+	// list. For example `"3"`, the `ETag` of your last read.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
 // ListBotVersionsParams defines parameters for ListBotVersions.
@@ -1815,6 +1856,15 @@ type ClientInterface interface {
 	// shortening the source name when needed to stay within 100 characters and leaving out
 	// any characters of it that names may not contain.
 	//
+	// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+	// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+	// of those listed (`*`: any source you may see), so that you copy exactly the version you
+	// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+	// source you may not see is `404` first. Only `If-Match` is evaluated here:
+	// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+	// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+	// request answered `412` made nothing, so its retry is evaluated afresh.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
@@ -1828,6 +1878,15 @@ type ClientInterface interface {
 	// and so on (the first that none of the caller's bots has, compared as names are),
 	// shortening the source name when needed to stay within 100 characters and leaving out
 	// any characters of it that names may not contain.
+	//
+	// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+	// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+	// of those listed (`*`: any source you may see), so that you copy exactly the version you
+	// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+	// source you may not see is `404` first. Only `If-Match` is evaluated here:
+	// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+	// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+	// request answered `412` made nothing, so its retry is evaluated afresh.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1872,8 +1931,19 @@ type ClientInterface interface {
 	// is not deleted, or when another of the caller's bots took its name in the meantime
 	// (rename that one first).
 	//
+	// `If-Match` and `If-None-Match` are evaluated as `PUT` evaluates them, on the deleted
+	// bot: the restore happens only if its ETag is one `If-Match` lists (`*`: any deleted
+	// bot of yours) and none `If-None-Match` lists (`If-None-Match: *` never restores);
+	// `412` otherwise, with the deleted bot's current `ETag`, and nothing is restored. That
+	// ETag is the one the deletion gave the bot, since deleting changes the ETag as every
+	// write does (and a training that finishes while the bot is deleted changes it again),
+	// so the `ETag` read before the delete no longer matches. `GET` and every other write
+	// answer `404` for a deleted bot: the `412` tells its `ETag`, and `If-Match: *` restores
+	// it whatever its ETag is. A bot you may not see is `404`, another user's public bot
+	// `403`, and a bot that is not deleted `409`, before any precondition.
+	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/restore (the `RestoreBot` operationId).
-	RestoreBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RestoreBot(ctx context.Context, botId BotId, params *RestoreBotParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListBotStatusEvents A bot's status history
 	//
@@ -1914,8 +1984,14 @@ type ClientInterface interface {
 	// `config_version` goes up by one) and that version trains, while aliases keep serving
 	// the active one.
 	//
+	// With `If-Match`, the training is requested only if the bot's ETag still matches; with
+	// `If-None-Match`, only if it matches none of the tags (`If-None-Match: *` never trains
+	// an existing bot); `412` otherwise, with the bot's current `ETag`, and nothing is
+	// written or queued. These are evaluated as `PUT` evaluates them, after `404` (a bot you
+	// may not see, or a deleted one) and `403` (another user's public bot).
+	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/train (the `TrainBot` operationId).
-	TrainBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error)
+	TrainBot(ctx context.Context, botId BotId, params *TrainBotParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListBotVersions List a bot's versions
 	//
@@ -2477,6 +2553,15 @@ func (c *Client) GetBotConfig(ctx context.Context, botId BotId, params *GetBotCo
 // shortening the source name when needed to stay within 100 characters and leaving out
 // any characters of it that names may not contain.
 //
+// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+// of those listed (`*`: any source you may see), so that you copy exactly the version you
+// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+// source you may not see is `404` first. Only `If-Match` is evaluated here:
+// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+// request answered `412` made nothing, so its retry is evaluated afresh.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
@@ -2500,6 +2585,15 @@ func (c *Client) DuplicateBotWithBody(ctx context.Context, botId BotId, params *
 // and so on (the first that none of the caller's bots has, compared as names are),
 // shortening the source name when needed to stay within 100 characters and leaving out
 // any characters of it that names may not contain.
+//
+// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+// of those listed (`*`: any source you may see), so that you copy exactly the version you
+// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+// source you may not see is `404` first. Only `If-Match` is evaluated here:
+// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+// request answered `412` made nothing, so its retry is evaluated afresh.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2564,9 +2658,20 @@ func (c *Client) ListBotEvents(ctx context.Context, botId BotId, params *ListBot
 // is not deleted, or when another of the caller's bots took its name in the meantime
 // (rename that one first).
 //
+// `If-Match` and `If-None-Match` are evaluated as `PUT` evaluates them, on the deleted
+// bot: the restore happens only if its ETag is one `If-Match` lists (`*`: any deleted
+// bot of yours) and none `If-None-Match` lists (`If-None-Match: *` never restores);
+// `412` otherwise, with the deleted bot's current `ETag`, and nothing is restored. That
+// ETag is the one the deletion gave the bot, since deleting changes the ETag as every
+// write does (and a training that finishes while the bot is deleted changes it again),
+// so the `ETag` read before the delete no longer matches. `GET` and every other write
+// answer `404` for a deleted bot: the `412` tells its `ETag`, and `If-Match: *` restores
+// it whatever its ETag is. A bot you may not see is `404`, another user's public bot
+// `403`, and a bot that is not deleted `409`, before any precondition.
+//
 // Corresponds with POST /api/v1/bots/{bot_id}/restore (the `RestoreBot` operationId).
-func (c *Client) RestoreBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRestoreBotRequest(c.Server, botId)
+func (c *Client) RestoreBot(ctx context.Context, botId BotId, params *RestoreBotParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRestoreBotRequest(c.Server, botId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -2636,9 +2741,15 @@ func (c *Client) StreamBotStatus(ctx context.Context, botId BotId, params *Strea
 // `config_version` goes up by one) and that version trains, while aliases keep serving
 // the active one.
 //
+// With `If-Match`, the training is requested only if the bot's ETag still matches; with
+// `If-None-Match`, only if it matches none of the tags (`If-None-Match: *` never trains
+// an existing bot); `412` otherwise, with the bot's current `ETag`, and nothing is
+// written or queued. These are evaluated as `PUT` evaluates them, after `404` (a bot you
+// may not see, or a deleted one) and `403` (another user's public bot).
+//
 // Corresponds with POST /api/v1/bots/{bot_id}/train (the `TrainBot` operationId).
-func (c *Client) TrainBot(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewTrainBotRequest(c.Server, botId)
+func (c *Client) TrainBot(ctx context.Context, botId BotId, params *TrainBotParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTrainBotRequest(c.Server, botId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3910,6 +4021,17 @@ func NewDuplicateBotRequestWithBody(server string, botId BotId, params *Duplicat
 			req.Header.Set("Idempotency-Key", headerParam0)
 		}
 
+		if params.IfMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -4001,7 +4123,7 @@ func NewListBotEventsRequest(server string, botId BotId, params *ListBotEventsPa
 }
 
 // NewRestoreBotRequest constructs an http.Request for the RestoreBot method
-func NewRestoreBotRequest(server string, botId BotId) (*http.Request, error) {
+func NewRestoreBotRequest(server string, botId BotId, params *RestoreBotParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4029,6 +4151,32 @@ func NewRestoreBotRequest(server string, botId BotId) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -4157,7 +4305,7 @@ func NewStreamBotStatusRequest(server string, botId BotId, params *StreamBotStat
 }
 
 // NewTrainBotRequest constructs an http.Request for the TrainBot method
-func NewTrainBotRequest(server string, botId BotId) (*http.Request, error) {
+func NewTrainBotRequest(server string, botId BotId, params *TrainBotParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4185,6 +4333,32 @@ func NewTrainBotRequest(server string, botId BotId) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
 	}
 
 	return req, nil
@@ -5244,6 +5418,15 @@ type ClientWithResponsesInterface interface {
 	// shortening the source name when needed to stay within 100 characters and leaving out
 	// any characters of it that names may not contain.
 	//
+	// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+	// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+	// of those listed (`*`: any source you may see), so that you copy exactly the version you
+	// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+	// source you may not see is `404` first. Only `If-Match` is evaluated here:
+	// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+	// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+	// request answered `412` made nothing, so its retry is evaluated afresh.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
@@ -5257,6 +5440,15 @@ type ClientWithResponsesInterface interface {
 	// and so on (the first that none of the caller's bots has, compared as names are),
 	// shortening the source name when needed to stay within 100 characters and leaving out
 	// any characters of it that names may not contain.
+	//
+	// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+	// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+	// of those listed (`*`: any source you may see), so that you copy exactly the version you
+	// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+	// source you may not see is `404` first. Only `If-Match` is evaluated here:
+	// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+	// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+	// request answered `412` made nothing, so its retry is evaluated afresh.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5303,10 +5495,21 @@ type ClientWithResponsesInterface interface {
 	// is not deleted, or when another of the caller's bots took its name in the meantime
 	// (rename that one first).
 	//
+	// `If-Match` and `If-None-Match` are evaluated as `PUT` evaluates them, on the deleted
+	// bot: the restore happens only if its ETag is one `If-Match` lists (`*`: any deleted
+	// bot of yours) and none `If-None-Match` lists (`If-None-Match: *` never restores);
+	// `412` otherwise, with the deleted bot's current `ETag`, and nothing is restored. That
+	// ETag is the one the deletion gave the bot, since deleting changes the ETag as every
+	// write does (and a training that finishes while the bot is deleted changes it again),
+	// so the `ETag` read before the delete no longer matches. `GET` and every other write
+	// answer `404` for a deleted bot: the `412` tells its `ETag`, and `If-Match: *` restores
+	// it whatever its ETag is. A bot you may not see is `404`, another user's public bot
+	// `403`, and a bot that is not deleted `409`, before any precondition.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/restore (the `RestoreBot` operationId).
-	RestoreBotWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*RestoreBotResponse, error)
+	RestoreBotWithResponse(ctx context.Context, botId BotId, params *RestoreBotParams, reqEditors ...RequestEditorFn) (*RestoreBotResponse, error)
 
 	// ListBotStatusEventsWithResponse A bot's status history
 	//
@@ -5351,10 +5554,16 @@ type ClientWithResponsesInterface interface {
 	// `config_version` goes up by one) and that version trains, while aliases keep serving
 	// the active one.
 	//
+	// With `If-Match`, the training is requested only if the bot's ETag still matches; with
+	// `If-None-Match`, only if it matches none of the tags (`If-None-Match: *` never trains
+	// an existing bot); `412` otherwise, with the bot's current `ETag`, and nothing is
+	// written or queued. These are evaluated as `PUT` evaluates them, after `404` (a bot you
+	// may not see, or a deleted one) and `403` (another user's public bot).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/bots/{bot_id}/train (the `TrainBot` operationId).
-	TrainBotWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*TrainBotResponse, error)
+	TrainBotWithResponse(ctx context.Context, botId BotId, params *TrainBotParams, reqEditors ...RequestEditorFn) (*TrainBotResponse, error)
 
 	// ListBotVersionsWithResponse List a bot's versions
 	//
@@ -7309,6 +7518,11 @@ type DuplicateBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// DuplicateBotResponse412Headers the declared response headers of an HTTP 412 response for DuplicateBot
+type DuplicateBotResponse412Headers struct {
+	ETag string
+}
+
 // DuplicateBotResponse415Headers the declared response headers of an HTTP 415 response for DuplicateBot
 type DuplicateBotResponse415Headers struct {
 	AcceptEncoding *string
@@ -7337,6 +7551,8 @@ type DuplicateBotResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -7353,6 +7569,8 @@ type DuplicateBotResponse struct {
 	Headers201 *DuplicateBotResponse201Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DuplicateBotResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *DuplicateBotResponse412Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
 	Headers415 *DuplicateBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -7384,6 +7602,11 @@ func (r DuplicateBotResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r DuplicateBotResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r DuplicateBotResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -7595,6 +7818,11 @@ type RestoreBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// RestoreBotResponse412Headers the declared response headers of an HTTP 412 response for RestoreBot
+type RestoreBotResponse412Headers struct {
+	ETag string
+}
+
 // RestoreBotResponse415Headers the declared response headers of an HTTP 415 response for RestoreBot
 type RestoreBotResponse415Headers struct {
 	AcceptEncoding *string
@@ -7625,6 +7853,8 @@ type RestoreBotResponse struct {
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -7641,6 +7871,8 @@ type RestoreBotResponse struct {
 	Headers200 *RestoreBotResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RestoreBotResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *RestoreBotResponse412Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
 	Headers415 *RestoreBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -7677,6 +7909,11 @@ func (r RestoreBotResponse) GetApplicationproblemJSON404() *NotFound {
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
 func (r RestoreBotResponse) GetApplicationproblemJSON409() *Conflict {
 	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r RestoreBotResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -8020,6 +8257,11 @@ type TrainBotResponse401Headers struct {
 	WWWAuthenticate *string
 }
 
+// TrainBotResponse412Headers the declared response headers of an HTTP 412 response for TrainBot
+type TrainBotResponse412Headers struct {
+	ETag string
+}
+
 // TrainBotResponse415Headers the declared response headers of an HTTP 415 response for TrainBot
 type TrainBotResponse415Headers struct {
 	AcceptEncoding *string
@@ -8048,6 +8290,8 @@ type TrainBotResponse struct {
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *PayloadTooLarge
 	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
@@ -8064,6 +8308,8 @@ type TrainBotResponse struct {
 	Headers202 *TrainBotResponse202Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *TrainBotResponse401Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *TrainBotResponse412Headers
 	// Headers415 the parsed response headers for an HTTP 415 response
 	Headers415 *TrainBotResponse415Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -8095,6 +8341,11 @@ func (r TrainBotResponse) GetApplicationproblemJSON403() *Forbidden {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r TrainBotResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r TrainBotResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -10606,6 +10857,15 @@ func (c *ClientWithResponses) GetBotConfigWithResponse(ctx context.Context, botI
 // shortening the source name when needed to stay within 100 characters and leaving out
 // any characters of it that names may not contain.
 //
+// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+// of those listed (`*`: any source you may see), so that you copy exactly the version you
+// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+// source you may not see is `404` first. Only `If-Match` is evaluated here:
+// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+// request answered `412` made nothing, so its retry is evaluated afresh.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/bots/{bot_id}/duplicate (the `DuplicateBot` operationId).
@@ -10625,6 +10885,15 @@ func (c *ClientWithResponses) DuplicateBotWithBodyWithResponse(ctx context.Conte
 // and so on (the first that none of the caller's bots has, compared as names are),
 // shortening the source name when needed to stay within 100 characters and leaving out
 // any characters of it that names may not contain.
+//
+// The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+// `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+// of those listed (`*`: any source you may see), so that you copy exactly the version you
+// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+// source you may not see is `404` first. Only `If-Match` is evaluated here:
+// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+// request answered `412` made nothing, so its retry is evaluated afresh.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10683,11 +10952,22 @@ func (c *ClientWithResponses) ListBotEventsWithResponse(ctx context.Context, bot
 // is not deleted, or when another of the caller's bots took its name in the meantime
 // (rename that one first).
 //
+// `If-Match` and `If-None-Match` are evaluated as `PUT` evaluates them, on the deleted
+// bot: the restore happens only if its ETag is one `If-Match` lists (`*`: any deleted
+// bot of yours) and none `If-None-Match` lists (`If-None-Match: *` never restores);
+// `412` otherwise, with the deleted bot's current `ETag`, and nothing is restored. That
+// ETag is the one the deletion gave the bot, since deleting changes the ETag as every
+// write does (and a training that finishes while the bot is deleted changes it again),
+// so the `ETag` read before the delete no longer matches. `GET` and every other write
+// answer `404` for a deleted bot: the `412` tells its `ETag`, and `If-Match: *` restores
+// it whatever its ETag is. A bot you may not see is `404`, another user's public bot
+// `403`, and a bot that is not deleted `409`, before any precondition.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/bots/{bot_id}/restore (the `RestoreBot` operationId).
-func (c *ClientWithResponses) RestoreBotWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*RestoreBotResponse, error) {
-	rsp, err := c.RestoreBot(ctx, botId, reqEditors...)
+func (c *ClientWithResponses) RestoreBotWithResponse(ctx context.Context, botId BotId, params *RestoreBotParams, reqEditors ...RequestEditorFn) (*RestoreBotResponse, error) {
+	rsp, err := c.RestoreBot(ctx, botId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -10749,11 +11029,17 @@ func (c *ClientWithResponses) StreamBotStatusWithResponse(ctx context.Context, b
 // `config_version` goes up by one) and that version trains, while aliases keep serving
 // the active one.
 //
+// With `If-Match`, the training is requested only if the bot's ETag still matches; with
+// `If-None-Match`, only if it matches none of the tags (`If-None-Match: *` never trains
+// an existing bot); `412` otherwise, with the bot's current `ETag`, and nothing is
+// written or queued. These are evaluated as `PUT` evaluates them, after `404` (a bot you
+// may not see, or a deleted one) and `403` (another user's public bot).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/bots/{bot_id}/train (the `TrainBot` operationId).
-func (c *ClientWithResponses) TrainBotWithResponse(ctx context.Context, botId BotId, reqEditors ...RequestEditorFn) (*TrainBotResponse, error) {
-	rsp, err := c.TrainBot(ctx, botId, reqEditors...)
+func (c *ClientWithResponses) TrainBotWithResponse(ctx context.Context, botId BotId, params *TrainBotParams, reqEditors ...RequestEditorFn) (*TrainBotResponse, error) {
+	rsp, err := c.TrainBot(ctx, botId, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13003,6 +13289,13 @@ func ParseDuplicateBotResponse(rsp *http.Response) (*DuplicateBotResponse, error
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13089,6 +13382,16 @@ func ParseDuplicateBotResponse(rsp *http.Response) (*DuplicateBotResponse, error
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers DuplicateBotResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 415:
 		var headers DuplicateBotResponse415Headers
 		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
@@ -13322,6 +13625,13 @@ func ParseRestoreBotResponse(rsp *http.Response) (*RestoreBotResponse, error) {
 		}
 		response.ApplicationproblemJSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13394,6 +13704,16 @@ func ParseRestoreBotResponse(rsp *http.Response) (*RestoreBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers RestoreBotResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 415:
 		var headers RestoreBotResponse415Headers
 		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
@@ -13755,6 +14075,13 @@ func ParseTrainBotResponse(rsp *http.Response) (*TrainBotResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13827,6 +14154,16 @@ func ParseTrainBotResponse(rsp *http.Response) (*TrainBotResponse, error) {
 			headers.WWWAuthenticate = &value
 		}
 		response.Headers401 = &headers
+	case rsp.StatusCode == 412:
+		var headers TrainBotResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		response.Headers412 = &headers
 	case rsp.StatusCode == 415:
 		var headers TrainBotResponse415Headers
 		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {

@@ -276,7 +276,9 @@ WITH cur AS (
     SELECT bots.id, bots.status AS old_status, bots.config_version
     FROM bots
     WHERE bots.id = $1 AND bots.owner_id = $2 AND bots.deleted_at IS NOT NULL
-      AND bot_events_context($2, $3::text)
+      AND (NOT $3::boolean OR bots.version = ANY ($4::bigint[]))
+      AND bots.version <> ALL ($5::bigint[])
+      AND bot_events_context($2, $6::text)
     FOR NO KEY UPDATE
 ), bot AS (
     UPDATE bots SET deleted_at = NULL, name_clash = false, updated_at = now(), version = version + 1,
@@ -294,9 +296,12 @@ SELECT id, owner_id, name, description, model, temperature, system_prompt, is_pu
 `
 
 type BotRestoreParams struct {
-	ID        uuid.UUID
-	Caller    uuid.UUID
-	RequestID string
+	ID             uuid.UUID
+	Caller         uuid.UUID
+	CheckVersion   bool
+	Versions       []int64
+	ExceptVersions []int64
+	RequestID      string
 }
 
 type BotRestoreRow struct {
@@ -323,9 +328,17 @@ type BotRestoreRow struct {
 // A restored bot whose latest version is in error is trained again, that version in place:
 // the error may come from a training cut short while the bot was deleted. One still in
 // training gets a new job too (a second job of a version is harmless: the first to finish
-// records it). Its name must be free again (name_clash is cleared).
+// records it). Its name must be free again (name_clash is cleared). The version checks are
+// BotUpdate's, on the deleted bot's version: its deletion changed it, as every write does.
 func (q *Queries) BotRestore(ctx context.Context, db DBTX, arg BotRestoreParams) (BotRestoreRow, error) {
-	row := db.QueryRow(ctx, botRestore, arg.ID, arg.Caller, arg.RequestID)
+	row := db.QueryRow(ctx, botRestore,
+		arg.ID,
+		arg.Caller,
+		arg.CheckVersion,
+		arg.Versions,
+		arg.ExceptVersions,
+		arg.RequestID,
+	)
 	var i BotRestoreRow
 	err := row.Scan(
 		&i.ID,
@@ -448,7 +461,9 @@ WITH cur AS (
     SELECT bots.id, bots.status AS old_status, bots.config_version
     FROM bots
     WHERE bots.id = $1 AND bots.owner_id = $2 AND bots.deleted_at IS NULL
-      AND bot_events_context($2, $3::text)
+      AND (NOT $3::boolean OR bots.version = ANY ($4::bigint[]))
+      AND bots.version <> ALL ($5::bigint[])
+      AND bot_events_context($2, $6::text)
     FOR NO KEY UPDATE
 ), bot AS (
     UPDATE bots SET status = 'training', status_message = NULL,
@@ -473,9 +488,12 @@ SELECT id, owner_id, name, description, model, temperature, system_prompt, is_pu
 `
 
 type BotTrainParams struct {
-	ID        uuid.UUID
-	Caller    uuid.UUID
-	RequestID string
+	ID             uuid.UUID
+	Caller         uuid.UUID
+	CheckVersion   bool
+	Versions       []int64
+	ExceptVersions []int64
+	RequestID      string
 }
 
 type BotTrainRow struct {
@@ -501,9 +519,16 @@ type BotTrainRow struct {
 
 // Trains the bot's latest configuration again. A latest version in training or in error is
 // trained again in place; an active one never changes, so its configuration is recorded as
-// a new version (source train) that trains.
+// a new version (source train) that trains. The version checks are BotUpdate's.
 func (q *Queries) BotTrain(ctx context.Context, db DBTX, arg BotTrainParams) (BotTrainRow, error) {
-	row := db.QueryRow(ctx, botTrain, arg.ID, arg.Caller, arg.RequestID)
+	row := db.QueryRow(ctx, botTrain,
+		arg.ID,
+		arg.Caller,
+		arg.CheckVersion,
+		arg.Versions,
+		arg.ExceptVersions,
+		arg.RequestID,
+	)
 	var i BotTrainRow
 	err := row.Scan(
 		&i.ID,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -273,20 +274,41 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 	return Deleted{ID: row.ID, DeletedAt: row.DeletedAt}, nil
 }
 
-// Restore brings back one of the caller's deleted bots, with the status it had.
-func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID) (_ Bot, err error) {
+// Restore brings back one of the caller's deleted bots, with the status it had, if its
+// version passes pre. That is the deleted bot's version: the one its deletion gave it, or a
+// later one when a training of it finished since; never the one it had before.
+func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID, pre Precondition) (_ Bot, err error) {
 	defer s.forgetIfWritten(id, &err)
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		row, err := s.q.BotRestore(ctx, tx, db.BotRestoreParams{ID: id, Caller: caller, RequestID: RequestID(ctx)})
+		row, err := s.q.BotRestore(ctx, tx, db.BotRestoreParams{
+			ID:             id,
+			Caller:         caller,
+			CheckVersion:   pre.Required,
+			Versions:       pre.versions(),
+			ExceptVersions: pre.exceptVersions(),
+			RequestID:      RequestID(ctx),
+		})
 		return s.finishWrite(ctx, tx, caller, id, "restore bot", true, db.Bot(row), err)
 	})
 }
 
-// Train puts the bot (back) into training: its latest version, or, when that version is
-// active, a new version with its configuration (see BotTrain).
+// Train is TrainIf with no precondition.
 func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
+	return s.TrainIf(ctx, caller, id, Precondition{})
+}
+
+// TrainIf puts the bot (back) into training, if its version passes pre: its latest version,
+// or, when that version is active, a new version with its configuration (see BotTrain).
+func (s *Service) TrainIf(ctx context.Context, caller, id uuid.UUID, pre Precondition) (Bot, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{ID: id, Caller: caller, RequestID: RequestID(ctx)})
+		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{
+			ID:             id,
+			Caller:         caller,
+			CheckVersion:   pre.Required,
+			Versions:       pre.versions(),
+			ExceptVersions: pre.exceptVersions(),
+			RequestID:      RequestID(ctx),
+		})
 		return s.finishWrite(ctx, tx, caller, id, "train bot", false, db.Bot(row), err)
 	})
 }
@@ -294,12 +316,18 @@ func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) 
 // copyNameBatch is how many default copy names are tried per query.
 const copyNameBatch = 50
 
-// DuplicateTx copies the configuration of a bot the caller may see into a new private bot
+// DuplicateTx is DuplicateIfTx with no precondition.
+func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
+	return s.DuplicateIfTx(ctx, tx, caller, id, p, Precondition{})
+}
+
+// DuplicateIfTx copies the configuration of a bot the caller may see into a new private bot
 // of the caller's, in training, inside tx: the transaction of an idempotent request (see
 // Idempotent). Without a name, the copy gets the first free of "<name> (copy)",
 // "<name> (copy 2)", ...; the caller's row lock serialises concurrent duplicates so that
-// they pick different names.
-func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
+// they pick different names. A source whose version source does not allow is a
+// *PreconditionError with the source's version, which the caller may read anyway.
+func (s *Service) DuplicateIfTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams, source Precondition) (Bot, error) {
 	var v ValidationError
 	var name, nameFold string
 	if p.Name != nil { // its Unicode rules are beyond openapi.yaml
@@ -311,6 +339,10 @@ func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 	src, err := s.q.BotGet(ctx, tx, db.BotGetParams{ID: id, Caller: caller})
 	if err != nil {
 		return Bot{}, RowError(err, ErrNotFound, "get source bot")
+	}
+	// The row checked is the row copied, so the copy is of a version source allows.
+	if !source.allows(src.Version) {
+		return Bot{}, &PreconditionError{Version: src.Version}
 	}
 	if p.Name == nil {
 		if err := s.q.UserLock(ctx, tx, caller); err != nil {
@@ -527,8 +559,9 @@ func (s *Service) explainMiss(ctx context.Context, dbtx db.DBTX, caller, id uuid
 	case acc.Deleted != restoring:
 		return ErrNotFound
 	default:
-		// The caller's own live bot, so the version did not match (or the bot changed
-		// between the write and this look, which a retry resolves the same way).
+		// The caller's own bot, live (deleted for a restore), so the version did not match
+		// (or the bot changed between the write and this look, which a retry resolves the
+		// same way).
 		return &PreconditionError{Version: acc.Version}
 	}
 }
@@ -550,6 +583,12 @@ func writeError(op string, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// allows reports whether a bot at version passes p: the rule that the conditional writes
+// state in SQL (BotUpdate), for a check on a row that is read, not written.
+func (p Precondition) allows(version int64) bool {
+	return (!p.Required || slices.Contains(p.Versions, version)) && !slices.Contains(p.Except, version)
 }
 
 // versions returns the versions to compare against, never nil (the query takes an array).

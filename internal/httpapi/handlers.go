@@ -166,9 +166,14 @@ func (h *Handler) DeleteBot(ctx context.Context, req api.DeleteBotRequestObject)
 	return api.DeleteBot200JSONResponse{Body: api.BotDeleted{Id: del.ID, Deleted: true, DeletedAt: del.DeletedAt}}, nil
 }
 
-// RestoreBot brings back one of the caller's deleted bots.
+// RestoreBot brings back one of the caller's deleted bots, unless its preconditions, on the
+// deleted bot's ETag, say otherwise.
 func (h *Handler) RestoreBot(ctx context.Context, req api.RestoreBotRequestObject) (api.RestoreBotResponseObject, error) {
-	bot, err := h.bots.Restore(ctx, auth.User(ctx), req.BotId)
+	cond := newConditions(req.Params.IfMatch, req.Params.IfNoneMatch)
+	bot, err := h.bots.Restore(ctx, auth.User(ctx), req.BotId, cond.precondition())
+	if pe, ok := errors.AsType[*bots.PreconditionError](err); ok {
+		return api.RestoreBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx, cond, pe.Version)}, nil
+	}
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
 		return api.RestoreBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil
@@ -187,19 +192,25 @@ func (h *Handler) RestoreBot(ctx context.Context, req api.RestoreBotRequestObjec
 }
 
 // DuplicateBot copies a bot the caller may see into a new bot of the caller's, once per
-// Idempotency-Key.
+// Idempotency-Key, if the source's ETag matches If-Match. If-Match is left out of the
+// request's hash and evaluated only by the request that copies: a retry gets the first
+// answer, whatever it sends.
 func (h *Handler) DuplicateBot(ctx context.Context, req api.DuplicateBotRequestObject) (api.DuplicateBotResponseObject, error) {
 	var params bots.DuplicateParams
 	if b := req.Body; b != nil {
 		params = bots.DuplicateParams{Name: b.Name, IsPublic: deref(b.IsPublic)}
 	}
 	user := auth.User(ctx)
+	cond := newConditions(req.Params.IfMatch, nil)
 	hash := requestHash("duplicate "+req.BotId.String(), params)
 	res, err := h.createOnce(ctx, req.Params.IdempotencyKey, hash, func(tx pgx.Tx) (bots.Bot, error) {
-		return h.bots.DuplicateTx(ctx, tx, user, req.BotId, params)
+		return h.bots.DuplicateIfTx(ctx, tx, user, req.BotId, params, cond.precondition())
 	})
 	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
 		return api.DuplicateBot422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Body, v)}, nil
+	}
+	if pe, ok := errors.AsType[*bots.PreconditionError](err); ok {
+		return api.DuplicateBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx, cond, pe.Version)}, nil
 	}
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
@@ -216,9 +227,13 @@ func (h *Handler) DuplicateBot(ctx context.Context, req api.DuplicateBotRequestO
 	return res, nil
 }
 
-// TrainBot puts the bot (back) into training.
+// TrainBot puts the bot (back) into training, unless its preconditions say otherwise.
 func (h *Handler) TrainBot(ctx context.Context, req api.TrainBotRequestObject) (api.TrainBotResponseObject, error) {
-	bot, err := h.bots.Train(ctx, auth.User(ctx), req.BotId)
+	cond := newConditions(req.Params.IfMatch, req.Params.IfNoneMatch)
+	bot, err := h.bots.TrainIf(ctx, auth.User(ctx), req.BotId, cond.precondition())
+	if pe, ok := errors.AsType[*bots.PreconditionError](err); ok {
+		return api.TrainBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx, cond, pe.Version)}, nil
+	}
 	switch {
 	case errors.Is(err, bots.ErrNotFound):
 		return api.TrainBot404ApplicationProblemPlusJSONResponse{NotFoundApplicationProblemPlusJSONResponse: notFound(ctx)}, nil

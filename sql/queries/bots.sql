@@ -148,11 +148,14 @@ RETURNING id, deleted_at::timestamptz AS deleted_at;
 -- A restored bot whose latest version is in error is trained again, that version in place:
 -- the error may come from a training cut short while the bot was deleted. One still in
 -- training gets a new job too (a second job of a version is harmless: the first to finish
--- records it). Its name must be free again (name_clash is cleared).
+-- records it). Its name must be free again (name_clash is cleared). The version checks are
+-- BotUpdate's, on the deleted bot's version: its deletion changed it, as every write does.
 WITH cur AS (
     SELECT bots.id, bots.status AS old_status, bots.config_version
     FROM bots
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NOT NULL
+      AND (NOT @check_version::boolean OR bots.version = ANY (@versions::bigint[]))
+      AND bots.version <> ALL (@except_versions::bigint[])
       AND bot_events_context(@caller, @request_id::text)
     FOR NO KEY UPDATE
 ), bot AS (
@@ -172,11 +175,13 @@ SELECT * FROM bot;
 -- name: BotTrain :one
 -- Trains the bot's latest configuration again. A latest version in training or in error is
 -- trained again in place; an active one never changes, so its configuration is recorded as
--- a new version (source train) that trains.
+-- a new version (source train) that trains. The version checks are BotUpdate's.
 WITH cur AS (
     SELECT bots.id, bots.status AS old_status, bots.config_version
     FROM bots
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
+      AND (NOT @check_version::boolean OR bots.version = ANY (@versions::bigint[]))
+      AND bots.version <> ALL (@except_versions::bigint[])
       AND bot_events_context(@caller, @request_id::text)
     FOR NO KEY UPDATE
 ), bot AS (

@@ -90,6 +90,17 @@ export interface paths {
          * @description Brings back one of the caller's deleted bots, with the status it had. `409` when the bot
          *     is not deleted, or when another of the caller's bots took its name in the meantime
          *     (rename that one first).
+         *
+         *     `If-Match` and `If-None-Match` are evaluated as `PUT` evaluates them, on the deleted
+         *     bot: the restore happens only if its ETag is one `If-Match` lists (`*`: any deleted
+         *     bot of yours) and none `If-None-Match` lists (`If-None-Match: *` never restores);
+         *     `412` otherwise, with the deleted bot's current `ETag`, and nothing is restored. That
+         *     ETag is the one the deletion gave the bot, since deleting changes the ETag as every
+         *     write does (and a training that finishes while the bot is deleted changes it again),
+         *     so the `ETag` read before the delete no longer matches. `GET` and every other write
+         *     answer `404` for a deleted bot: the `412` tells its `ETag`, and `If-Match: *` restores
+         *     it whatever its ETag is. A bot you may not see is `404`, another user's public bot
+         *     `403`, and a bot that is not deleted `409`, before any precondition.
          */
         post: operations["restoreBot"];
         delete?: never;
@@ -118,6 +129,15 @@ export interface paths {
          *     and so on (the first that none of the caller's bots has, compared as names are),
          *     shortening the source name when needed to stay within 100 characters and leaving out
          *     any characters of it that names may not contain.
+         *
+         *     The source does not change, so `If-Match` is about it: with `If-Match` (the source's
+         *     `ETag`, from your last read of it), the copy is made only if the source's ETag is one
+         *     of those listed (`*`: any source you may see), so that you copy exactly the version you
+         *     read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
+         *     source you may not see is `404` first. Only `If-Match` is evaluated here:
+         *     `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
+         *     of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
+         *     request answered `412` made nothing, so its retry is evaluated afresh.
          */
         post: operations["duplicateBot"];
         delete?: never;
@@ -146,6 +166,12 @@ export interface paths {
          *     never changes, so its configuration is recorded as a new version (`source: train`,
          *     `config_version` goes up by one) and that version trains, while aliases keep serving
          *     the active one.
+         *
+         *     With `If-Match`, the training is requested only if the bot's ETag still matches; with
+         *     `If-None-Match`, only if it matches none of the tags (`If-None-Match: *` never trains
+         *     an existing bot); `412` otherwise, with the bot's current `ETag`, and nothing is
+         *     written or queued. These are evaluated as `PUT` evaluates them, after `404` (a bot you
+         *     may not see, or a deleted one) and `403` (another user's public bot).
          */
         post: operations["trainBot"];
         delete?: never;
@@ -2330,7 +2356,24 @@ export interface operations {
     restoreBot: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+                 *     current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+                 *     matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+                 *     Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+                 *     read.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+                 *     `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+                 *     `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+                 *     with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+                 *     list. For example `"3"`, the `ETag` of your last read.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description The bot's id (its `id`), a UUID. */
                 bot_id: components["parameters"]["BotId"];
@@ -2355,6 +2398,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -2381,6 +2425,14 @@ export interface operations {
                  *     may create a second bot or webhook. Bots and webhooks have keys of their own.
                  */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+                 *     current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+                 *     matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+                 *     Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+                 *     read.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
             };
             path: {
                 /** @description The bot's id (its `id`), a UUID. */
@@ -2411,6 +2463,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -2422,7 +2475,24 @@ export interface operations {
     trainBot: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description One or more ETags, comma-separated, or `*`. The request is carried out only if the bot's
+                 *     current ETag is one of them, compared strongly: weak ETags (`W/"..."`) never match; `*`
+                 *     matches any existing bot. Otherwise the answer is `412`, with the current `ETag`.
+                 *     Several `If-Match` lines count as one list. For example `"3"`, the `ETag` of your last
+                 *     read.
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+                /**
+                 * @description One or more ETags, comma-separated, or `*`, compared weakly (`W/"3"` matches `"3"`);
+                 *     `*` matches any existing bot. When the bot's current ETag is one of them, a `GET` (or
+                 *     `HEAD`) is answered `304 Not Modified` with the `ETag` and no body, and a write `412`
+                 *     with the current `ETag`, writing nothing. Several `If-None-Match` lines count as one
+                 *     list. For example `"3"`, the `ETag` of your last read.
+                 */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+            };
             path: {
                 /** @description The bot's id (its `id`), a UUID. */
                 bot_id: components["parameters"]["BotId"];
@@ -2446,6 +2516,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
