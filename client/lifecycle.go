@@ -48,7 +48,7 @@ func (c *Client) remove(ctx context.Context, want int, fn call) error {
 // for a bot the first request restored.
 func (c *Client) Restore(ctx context.Context, id uuid.UUID) (Bot, error) {
 	r, err := c.send(ctx, false, func(ctx context.Context) (*http.Response, error) {
-		return c.api.RestoreBot(ctx, id)
+		return c.api.RestoreBot(ctx, id, nil)
 	})
 	return decodeTo(r, err, http.StatusOK, toBot)
 }
@@ -58,7 +58,7 @@ func (c *Client) Restore(ctx context.Context, id uuid.UUID) (Bot, error) {
 // the first request may have started a training, and a replay would record another version.
 func (c *Client) Train(ctx context.Context, id uuid.UUID) (Bot, error) {
 	r, err := c.send(ctx, false, func(ctx context.Context) (*http.Response, error) {
-		return c.api.TrainBot(ctx, id)
+		return c.api.TrainBot(ctx, id, nil)
 	})
 	return decodeTo(r, err, http.StatusAccepted, toBot)
 }
