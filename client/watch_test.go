@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -82,6 +83,75 @@ func TestWatchStatus(t *testing.T) {
 		require.Len(t, streams, 2, "one reconnect")
 		require.Empty(t, streams[0].Header.Get("Last-Event-ID"))
 		require.Equal(t, strconv.FormatInt(seen[0].ID, 10), streams[1].Header.Get("Last-Event-ID"))
+	})
+
+	t.Run("ResumesAfterTheServiceIsAwayForMoreTriesThanTheAttempts", func(t *testing.T) {
+		t.Parallel()
+		tok := token(t)
+		direct, err := client.New(srv.URL, tok)
+		require.NoError(t, err)
+		bot, err := direct.Create(ctx(t), client.CreateParams{Name: "Restarted", Model: "gpt-4o-mini"})
+		require.NoError(t, err)
+		waitActive(t, direct, bot.ID)
+
+		// The stream breaks off after its first event, and the next three reconnects find
+		// nobody: more tries than the two attempts, well within the budget.
+		cut := cutAfterFirstEvent(srv.URL)
+		p := newProxy(t, srv.URL, http.MethodGet, func(n int, w http.ResponseWriter, r *http.Request, fwd http.Handler) bool {
+			if n >= 2 && n <= 4 {
+				panic(http.ErrAbortHandler)
+			}
+			return cut(n, w, r, fwd)
+		})
+		proxied, err := client.New(p.URL, tok, client.WithRetry(2, time.Minute))
+		require.NoError(t, err)
+		var seen []transition
+		for e, err := range proxied.WatchStatus(ctx(t), bot.ID) {
+			require.NoError(t, err)
+			seen = append(seen, transition{e.From, e.To})
+			if len(seen) == 1 {
+				_, err := direct.Train(ctx(t), bot.ID)
+				require.NoError(t, err)
+			}
+			if len(seen) > 1 && e.To == client.StatusActive {
+				break
+			}
+		}
+		require.Equal(t, []transition{
+			{client.StatusTraining, client.StatusActive},
+			{client.StatusActive, client.StatusTraining},
+			{client.StatusTraining, client.StatusActive},
+		}, seen)
+	})
+
+	t.Run("AServiceAwayForTheWholeBudgetEndsTheWatchWithErrUnreachable", func(t *testing.T) {
+		t.Parallel()
+		tok := token(t)
+		direct, err := client.New(srv.URL, tok)
+		require.NoError(t, err)
+		bot, err := direct.Create(ctx(t), client.CreateParams{Name: "Abandoned", Model: "gpt-4o-mini"})
+		require.NoError(t, err)
+		cut := cutAfterFirstEvent(srv.URL)
+		p := newProxy(t, srv.URL, http.MethodGet, func(n int, w http.ResponseWriter, r *http.Request, fwd http.Handler) bool {
+			if n >= 2 {
+				panic(http.ErrAbortHandler)
+			}
+			return cut(n, w, r, fwd)
+		})
+		proxied, err := client.New(p.URL, tok, client.WithRetry(client.DefaultAttempts, 300*time.Millisecond))
+		require.NoError(t, err)
+		var events int
+		var errs []error
+		for _, err := range proxied.WatchStatus(ctx(t), bot.ID) {
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			events++
+		}
+		require.Equal(t, 1, events)
+		require.Len(t, errs, 1, "the error is the last value")
+		require.ErrorIs(t, errs[0], client.ErrUnreachable)
 	})
 
 	t.Run("ADeletedBotEndsTheWatchWithErrGone", func(t *testing.T) {
