@@ -218,7 +218,7 @@ func TestBotCommands(t *testing.T) {
 		nowhere := *u
 		nowhere.url = "http://" + l.Addr().String()
 		for _, args := range [][]string{{"get", missing}, {"delete", missing, "--yes"}} {
-			r := nowhere.run(args...)
+			r := nowhere.runWith(shortRetries, args...)
 			require.Equal(t, 1, r.code, r.seen())
 			require.Contains(t, r.err.Error(), "cannot reach the service (", "bots %v", args)
 		}
