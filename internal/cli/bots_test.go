@@ -252,7 +252,7 @@ func TestBotCommands(t *testing.T) {
 			{[]string{"train", missing}, "404 Not Found"},
 			{[]string{"watch", missing}, "404 Not Found"},
 			{[]string{"versions", missing}, "404 Not Found"},
-			{[]string{"diff", id, "1"}, "422 Unprocessable Entity"},
+			{[]string{"diff", id, "9"}, "404 Not Found"},
 			{[]string{"revert", id, "9"}, "404 Not Found"},
 			{[]string{"alias", "rm", id, "production"}, "404 Not Found"},
 			{[]string{"alias", "set", id, "Not An Alias", "1"}, "422 Unprocessable Entity"},
