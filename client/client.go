@@ -21,6 +21,7 @@ type Client struct {
 	attempts       int
 	budget         time.Duration
 	updateAttempts int
+	notify         func(err error, wait time.Duration)
 }
 
 // Option configures a Client.
@@ -60,6 +61,17 @@ func WithRetry(attempts int, budget time.Duration) Option {
 			return fmt.Errorf("client: retry needs at least one attempt and a budget of 0 or more, not %d and %s", attempts, budget)
 		}
 		c.attempts, c.budget = attempts, budget
+		return nil
+	}
+}
+
+// WithRetryNotify has fn called before each wait between two tries of a call or of a status
+// stream's reconnects, with what ended the try (a connection error, or the *Problem of an
+// answer that asked for a retry) and the wait, so that a program can tell a person why it
+// waits: while the service is away, that may be the whole retry budget.
+func WithRetryNotify(fn func(err error, wait time.Duration)) Option {
+	return func(c *Client) error {
+		c.notify = fn
 		return nil
 	}
 }
@@ -171,6 +183,12 @@ func (c *Client) next(spent *retries, r reply, err error, transport bool) (time.
 		}
 	}
 	spent.waited += wait
+	if c.notify != nil {
+		if err == nil {
+			err = problemOf(r)
+		}
+		c.notify(err, wait)
+	}
 	return wait, true
 }
 

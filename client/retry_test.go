@@ -279,12 +279,13 @@ func TestRetries(t *testing.T) {
 	t.Run("ConnectionErrorsAreRetriedBeyondTheAttemptsWithinTheBudget", func(t *testing.T) {
 		t.Parallel()
 		// Two attempts, but the service is away for three tries: a restart, not a refusal.
+		var notices []error
 		via, direct, p := setup(t, http.MethodGet, func(n int, _ http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
 			if n <= 3 {
 				panic(http.ErrAbortHandler) // closes the connection without an answer
 			}
 			return false
-		}, client.WithRetry(2, time.Minute))
+		}, client.WithRetry(2, time.Minute), client.WithRetryNotify(func(err error, _ time.Duration) { notices = append(notices, err) }))
 		bot, err := direct.Create(ctx(t), params)
 		require.NoError(t, err)
 		got, err := via.Get(ctx(t), bot.ID)
@@ -293,6 +294,11 @@ func TestRetries(t *testing.T) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		require.Len(t, p.requests(http.MethodGet), 4)
+		require.Len(t, notices, 3, "one notice before each wait")
+		for _, err := range notices {
+			var ue *url.Error
+			require.ErrorAs(t, err, &ue)
+		}
 	})
 
 	t.Run("AServiceAwayForTheWholeBudgetIsErrUnreachable", func(t *testing.T) {
@@ -313,11 +319,18 @@ func TestRetries(t *testing.T) {
 
 	t.Run("AnswersAreNeverErrUnreachable", func(t *testing.T) {
 		t.Parallel()
-		via, _, _ := setup(t, http.MethodGet, alwaysUnavailable("0"))
+		var notices []error
+		via, _, _ := setup(t, http.MethodGet, alwaysUnavailable("0"),
+			client.WithRetryNotify(func(err error, _ time.Duration) { notices = append(notices, err) }))
 		_, err := via.Get(ctx(t), uuid.New())
 		var prob *client.Problem
 		require.ErrorAs(t, err, &prob)
 		require.NotErrorIs(t, err, client.ErrUnreachable)
+		require.Len(t, notices, client.DefaultAttempts-1, "one notice before each wait")
+		for _, err := range notices {
+			require.ErrorAs(t, err, &prob)
+			require.Equal(t, http.StatusServiceUnavailable, prob.Status)
+		}
 	})
 
 	t.Run("AReadIsRetriedAfterA429OrACutAnswer", func(t *testing.T) {

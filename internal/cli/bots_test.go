@@ -217,10 +217,17 @@ func TestBotCommands(t *testing.T) {
 		require.NoError(t, l.Close())
 		nowhere := *u
 		nowhere.url = "http://" + l.Addr().String()
-		for _, args := range [][]string{{"get", missing}, {"delete", missing, "--yes"}} {
-			r := nowhere.runWith(shortRetries, args...)
+		// A read keeps trying while the service is away, and says so once; a delete is sent
+		// once, since a replay could not tell whether the first one deleted the bot.
+		for _, c := range []struct {
+			args    []string
+			notices int
+		}{{[]string{"get", missing}, 1}, {[]string{"delete", missing, "--yes"}, 0}} {
+			r := nowhere.runWith(shortRetries, c.args...)
 			require.Equal(t, 1, r.code, r.seen())
-			require.Contains(t, r.err.Error(), "cannot reach the service (", "bots %v", args)
+			require.Contains(t, r.err.Error(), "cannot reach the service (", "bots %v", c.args)
+			notice := "bots: cannot reach the service at " + nowhere.url + "; trying again for up to 30s (Ctrl-C stops)\n"
+			require.Equal(t, c.notices, strings.Count(r.stderr, notice), "bots %v: %s", c.args, r.stderr)
 		}
 	})
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -261,7 +262,19 @@ func (f *flags) client(env Env) (*client.Client, error) {
 	if token == "" {
 		return nil, usageErrorf("%s: no token: set BOTS_TOKEN or give --token (bots token --user <uuid> prints one for a local server)", f.name)
 	}
-	c, err := client.New(url, token, env.clientOptions...)
+	// While the service cannot be reached the SDK keeps trying for its whole retry budget: the
+	// person is told once why the command waits, on stderr, which a script's output never
+	// mixes with.
+	told := false
+	notice := client.WithRetryNotify(func(err error, _ time.Duration) {
+		var p *client.Problem
+		if told || errors.As(err, &p) {
+			return
+		}
+		told = true
+		fmt.Fprintf(env.Stderr, "bots: cannot reach the service at %s; trying again for up to %s (Ctrl-C stops)\n", url, client.DefaultRetryBudget)
+	})
+	c, err := client.New(url, token, append([]client.Option{notice}, env.clientOptions...)...)
 	if err != nil {
 		return nil, usageErrorf("%s: --api-url or BOTS_API_URL: %v", f.name, err)
 	}

@@ -25,6 +25,7 @@ func TestWatchExitsThreeWhenItLosesTheService(t *testing.T) {
 	require.Regexp(t, `(?m)^\S+  \(new\) -> training$`, r.stdout, "the watch printed what it saw first")
 	require.Contains(t, r.err.Error(), "watch: lost contact with the service, so how the bot went on is unknown")
 	require.Contains(t, r.err.Error(), "cannot reach the service")
+	require.Contains(t, r.stderr, "bots: cannot reach the service at "+u.url+"; trying again", "the person is told why it waits")
 
 	help := u.ok("watch", "-h")
 	require.Contains(t, help, "3 the service could not be reached")
