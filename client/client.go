@@ -21,13 +21,17 @@ type Client struct {
 	attempts       int
 	budget         time.Duration
 	updateAttempts int
+	notify         func(err error, wait time.Duration)
 }
 
 // Option configures a Client.
 type Option func(*Client) error
 
-// Defaults of the retry policy: four tries and up to 30 seconds of waiting cover a restart
-// of the database or a burst of the rate limit without hanging a caller for minutes.
+// Defaults of the retry policy. While the service cannot be reached, a call that may retry
+// keeps trying, with a backoff that grows to 5 seconds, until 30 seconds of waiting are spent:
+// that covers a restart of the service or of its database without hanging a caller for
+// minutes. An answer that asks for a retry (503, 429) is tried again, but at most 4 tries in
+// all, so that a service that answers but is overloaded is not pressed further.
 const (
 	DefaultAttempts       = 4
 	DefaultRetryBudget    = 30 * time.Second
@@ -44,15 +48,30 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithRetry bounds the retries of reads, creates and duplicates: at most attempts tries in
-// all (1 turns retries off), and at most budget of waiting between them. A Retry-After longer
-// than what is left of the budget ends the retries at once with the answer's *Problem.
+// WithRetry bounds the retries of reads, creates and duplicates. Every wait between tries
+// counts against budget. A connection error (the service cannot be reached, or its answer or
+// status stream broke off) is retried for as long as budget allows, however many tries that
+// takes, the last wait cut to what is left of it; an answer that asks for a retry (503, 429,
+// an Idempotency-Key still in use) is retried until the service has answered attempts times.
+// A Retry-After longer than what is left of the budget ends the retries at once with the
+// answer's *Problem. An attempts of 1 turns every retry off.
 func WithRetry(attempts int, budget time.Duration) Option {
 	return func(c *Client) error {
 		if attempts < 1 || budget < 0 {
 			return fmt.Errorf("client: retry needs at least one attempt and a budget of 0 or more, not %d and %s", attempts, budget)
 		}
 		c.attempts, c.budget = attempts, budget
+		return nil
+	}
+}
+
+// WithRetryNotify has fn called before each wait between two tries of a call or of a status
+// stream's reconnects, with what ended the try (a connection error, or the *Problem of an
+// answer that asked for a retry) and the wait, so that a program can tell a person why it
+// waits: while the service is away, that may be the whole retry budget.
+func WithRetryNotify(fn func(err error, wait time.Duration)) Option {
+	return func(c *Client) error {
+		c.notify = fn
 		return nil
 	}
 }
@@ -114,24 +133,86 @@ type call func(ctx context.Context) (*http.Response, error)
 type retryTransport bool
 
 // send runs fn, retrying what the server said is safe to retry (503, 429, an idempotency key
-// still in use) and, when transport allows it, connection errors, within the Client's
-// attempts and budget. It returns the last answer, whatever its status.
+// still in use) and, when transport allows it, connection errors, within the Client's retry
+// policy (see retries). It returns the last answer, whatever its status.
 func (c *Client) send(ctx context.Context, transport retryTransport, fn call) (reply, error) {
-	var waited time.Duration
-	for attempt := 1; ; attempt++ {
+	var spent retries
+	for {
 		r, err := roundTrip(ctx, fn)
 		if ctx.Err() != nil {
 			return reply{}, ctx.Err()
 		}
-		wait, retry := retryWait(r, err, attempt, bool(transport))
-		if !retry || attempt >= c.attempts || wait > c.budget-waited {
-			return r, err
+		wait, retry := c.next(&spent, r, err, bool(transport))
+		if !retry {
+			return r, unreachable(err)
 		}
 		if err := pause(ctx, wait); err != nil {
 			return reply{}, err
 		}
-		waited += wait
 	}
+}
+
+// retries is what one call (or one stretch of a status stream without progress) has spent of
+// the Client's retry policy.
+type retries struct {
+	tries    int // every try so far: the backoff grows with it
+	answered int // the tries the service answered
+	waited   time.Duration
+}
+
+// next counts a try that ended with r or err and says how long to wait before the next one,
+// or false when there is none. A connection error is retried until the budget is spent: the
+// service is away, and trying again costs it nothing. An answer is retried while fewer than
+// c.attempts tries were answered and its wait fits what is left of the budget.
+func (c *Client) next(spent *retries, r reply, err error, transport bool) (time.Duration, bool) {
+	spent.tries++
+	wait, retry := retryWait(r, err, spent.tries, transport)
+	left := c.budget - spent.waited
+	switch {
+	case !retry || c.attempts == 1:
+		return 0, false
+	case err != nil:
+		if left <= 0 {
+			return 0, false
+		}
+		wait = min(wait, left)
+	default:
+		spent.answered++
+		if spent.answered >= c.attempts || wait > left {
+			return 0, false
+		}
+	}
+	spent.waited += wait
+	if c.notify != nil {
+		if err == nil {
+			err = problemOf(r)
+		}
+		c.notify(err, wait)
+	}
+	return wait, true
+}
+
+// ErrUnreachable is matched (errors.Is) by the error of a call that got no whole answer from
+// the service: it could not be reached, or its answer or status stream broke off, on every try
+// the retry policy allowed. The error also matches what went wrong (a *url.Error, say). For a
+// write that is not retried (Update, Delete, Train, ...) it is unknown whether the write took
+// effect; for a watch, how the bot went on.
+var ErrUnreachable = errors.New("bots api: the service cannot be reached")
+
+// unreachableError is a connection error marked as ErrUnreachable; it reads as the error.
+type unreachableError struct{ err error }
+
+func (e *unreachableError) Error() string { return e.err.Error() }
+
+func (e *unreachableError) Unwrap() []error { return []error{e.err, ErrUnreachable} }
+
+// unreachable marks err as ErrUnreachable when it is a connection error, and returns any other
+// error (or nil) as it is.
+func unreachable(err error) error {
+	if !isConnectionError(err) {
+		return err
+	}
+	return &unreachableError{err}
 }
 
 // pause waits d, or until ctx ends, when it returns ctx.Err().
@@ -171,9 +252,7 @@ func (e *cutAnswerError) Unwrap() error { return e.err }
 // retryWait says whether an attempt's outcome is worth another try, and after how long.
 func retryWait(r reply, err error, attempt int, transport bool) (time.Duration, bool) {
 	if err != nil {
-		var ue *url.Error
-		var cut *cutAnswerError
-		return backoff(attempt), transport && (errors.As(err, &ue) || errors.As(err, &cut))
+		return backoff(attempt), transport && isConnectionError(err)
 	}
 	switch r.status {
 	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
@@ -192,6 +271,15 @@ func retryWait(r reply, err error, attempt int, transport bool) (time.Duration, 
 		return backoff(attempt), problemOf(r).Type == "/problems/idempotency-key-in-use"
 	}
 	return 0, false
+}
+
+// isConnectionError says whether err is a try that got no whole answer: the request failed
+// (a *url.Error), or its answer or status stream broke off.
+func isConnectionError(err error) bool {
+	var ue *url.Error
+	var cut *cutAnswerError
+	var dropped *droppedError
+	return errors.As(err, &ue) || errors.As(err, &cut) || errors.As(err, &dropped)
 }
 
 // maxWait is the longest wait time.Duration holds.

@@ -8,8 +8,12 @@
 //     error and a dozen response fields to inspect.
 //   - Creates and duplicates carry an Idempotency-Key, one per call, and are retried with that
 //     same key on connection errors (an answer whose body breaks off included), 503 and 429
-//     (honouring Retry-After), so a retry never makes a second bot. Reads retry likewise. Retries are bounded by a number of attempts
-//     and a total waiting time (see WithRetry), and stop when the context ends.
+//     (honouring Retry-After), so a retry never makes a second bot. Reads retry likewise.
+//     While the service cannot be reached, retries go on with a growing backoff until the
+//     budget of waiting is spent (30 seconds by default: a restart of the service or of its
+//     database); an answer asking for a retry is tried a bounded number of times (4). See
+//     WithRetry. Retries stop when the context ends, and a call that got no answer for the
+//     whole budget returns an error matching ErrUnreachable.
 //   - Reads return the bot's ETag next to it (Bot.ETag), and Update is a conditional write:
 //     it reads the bot, applies a function, sends If-Match, and on 412 reads again and
 //     retries a bounded number of times, so concurrent writers never overwrite each other.
@@ -19,7 +23,9 @@
 //     Delete, Restore and Train, like Update's write, are not retried on connection errors.
 //   - WatchStatus follows a bot's status stream (Server-Sent Events) as a Go iterator,
 //     reconnecting with Last-Event-ID after a dropped connection so that no change is missed
-//     or seen twice, and ends with ErrGone when the bot is deleted.
+//     or seen twice (by the retry rule above, counted afresh after each event or heartbeat),
+//     and ends with ErrGone when the bot is deleted, or ErrUnreachable when the service stayed
+//     away for the whole budget.
 //   - Versions, Diff and Revert read a bot's immutable configurations and go back to one
 //     (an instant rollback when it is active); SetAlias, Aliases and DeleteAlias name the
 //     version a chat runtime runs, and Config reads it, by alias, by number or as the latest

@@ -258,8 +258,10 @@ func ExampleClient_Delete() {
 	// Short-lived is back
 }
 
-// Retries of reads, creates and duplicates are bounded; a create is retried with the same
-// Idempotency-Key, so a retry never makes a second bot.
+// Retries of reads, creates and duplicates are bounded: here, while the service cannot be
+// reached, up to a minute of waiting between tries, and up to 6 tries while it answers 503
+// or 429. A create is retried with the same Idempotency-Key, so a retry never makes a second
+// bot.
 func ExampleWithRetry() {
 	c, err := client.New(os.Getenv("BOTS_API_URL"), os.Getenv("BOTS_TOKEN"),
 		client.WithRetry(6, time.Minute), client.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}))

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/client"
@@ -273,6 +274,63 @@ func TestRetries(t *testing.T) {
 		_, err := via.Create(c, params)
 		require.ErrorIs(t, err, context.Canceled)
 		require.Len(t, p.keys(), 1)
+	})
+
+	t.Run("ConnectionErrorsAreRetriedBeyondTheAttemptsWithinTheBudget", func(t *testing.T) {
+		t.Parallel()
+		// Two attempts, but the service is away for three tries: a restart, not a refusal.
+		var notices []error
+		via, direct, p := setup(t, http.MethodGet, func(n int, _ http.ResponseWriter, _ *http.Request, _ http.Handler) bool {
+			if n <= 3 {
+				panic(http.ErrAbortHandler) // closes the connection without an answer
+			}
+			return false
+		}, client.WithRetry(2, time.Minute), client.WithRetryNotify(func(err error, _ time.Duration) { notices = append(notices, err) }))
+		bot, err := direct.Create(ctx(t), params)
+		require.NoError(t, err)
+		got, err := via.Get(ctx(t), bot.ID)
+		require.NoError(t, err)
+		require.Equal(t, bot.ID, got.ID)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		require.Len(t, p.requests(http.MethodGet), 4)
+		require.Len(t, notices, 3, "one notice before each wait")
+		for _, err := range notices {
+			var ue *url.Error
+			require.ErrorAs(t, err, &ue)
+		}
+	})
+
+	t.Run("AServiceAwayForTheWholeBudgetIsErrUnreachable", func(t *testing.T) {
+		t.Parallel()
+		// The first backoffs wait at most 100ms and 200ms, so a budget of 300ms allows a
+		// third try, past the two attempts, and then ends.
+		via, _, p := setup(t, http.MethodGet, func(int, http.ResponseWriter, *http.Request, http.Handler) bool {
+			panic(http.ErrAbortHandler)
+		}, client.WithRetry(2, 300*time.Millisecond))
+		_, err := via.Get(ctx(t), uuid.New())
+		require.ErrorIs(t, err, client.ErrUnreachable)
+		var ue *url.Error
+		require.ErrorAs(t, err, &ue, "the error still says what went wrong")
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		require.Greater(t, len(p.requests(http.MethodGet)), 2)
+	})
+
+	t.Run("AnswersAreNeverErrUnreachable", func(t *testing.T) {
+		t.Parallel()
+		var notices []error
+		via, _, _ := setup(t, http.MethodGet, alwaysUnavailable("0"),
+			client.WithRetryNotify(func(err error, _ time.Duration) { notices = append(notices, err) }))
+		_, err := via.Get(ctx(t), uuid.New())
+		var prob *client.Problem
+		require.ErrorAs(t, err, &prob)
+		require.NotErrorIs(t, err, client.ErrUnreachable)
+		require.Len(t, notices, client.DefaultAttempts-1, "one notice before each wait")
+		for _, err := range notices {
+			require.ErrorAs(t, err, &prob)
+			require.Equal(t, http.StatusServiceUnavailable, prob.Status)
+		}
 	})
 
 	t.Run("AReadIsRetriedAfterA429OrACutAnswer", func(t *testing.T) {

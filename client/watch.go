@@ -41,9 +41,10 @@ const maxEventLine = 1 << 20
 // bot's latest status event, then yields each change as it happens. It reads the service's
 // event stream as it arrives and, when the connection drops, reconnects with the id of the
 // last event it yielded (Last-Event-ID), so that no change is missed or yielded twice.
-// Reconnects follow the retry policy of reads (WithRetry): backoff between tries, at most
-// that many tries and that much waiting in a row; an event or a heartbeat of the service
-// (every 15 seconds) starts the count again.
+// Reconnects follow the retry policy of reads (WithRetry): while the service cannot be
+// reached, tries with a growing backoff until the budget of waiting is spent; a stream the
+// service refuses with 503 or 429, at most that many tries; an event or a heartbeat of the
+// service (every 15 seconds) starts the count again.
 //
 // It is an iterator rather than a channel so that a caller that stops ranging closes the
 // stream at once, and no goroutine outlives it. The sequence runs until the caller stops or
@@ -51,12 +52,14 @@ const maxEventLine = 1 << 20
 //   - ErrGone when the bot is deleted or stops being visible to the caller;
 //   - ctx.Err() when ctx ends;
 //   - a *Problem when the service refuses the stream (404 for a bot the caller cannot
-//     see), or the last error when reconnecting failed as often as the policy allows.
+//     see), for good or as often as the policy allows;
+//   - an error that matches ErrUnreachable when the service could not be reached (or the
+//     stream kept breaking off) for the whole budget: how the bot went on is unknown.
 func (c *Client) WatchStatus(ctx context.Context, id uuid.UUID) iter.Seq2[StatusEvent, error] {
 	return func(yield func(StatusEvent, error) bool) {
 		var last *int64
-		var waited time.Duration
-		for attempt := 1; ; attempt++ {
+		var spent retries
+		for {
 			r, progressed, err := c.watchOnce(ctx, id, &last, yield)
 			if errors.Is(err, errWatchOver) {
 				return
@@ -66,24 +69,20 @@ func (c *Client) WatchStatus(ctx context.Context, id uuid.UUID) iter.Seq2[Status
 				return
 			}
 			if progressed {
-				attempt, waited = 1, 0
+				spent = retries{}
 			}
-			wait, retry := retryWait(r, err, attempt, true)
-			if dropped := new(droppedError); errors.As(err, &dropped) {
-				wait, retry = backoff(attempt), true
-			}
-			if !retry || attempt >= c.attempts || waited+wait > c.budget {
+			wait, retry := c.next(&spent, r, err, true)
+			if !retry {
 				if err == nil {
 					err = problemOf(r)
 				}
-				yield(StatusEvent{}, err)
+				yield(StatusEvent{}, unreachable(err))
 				return
 			}
 			if err := pause(ctx, wait); err != nil {
 				yield(StatusEvent{}, err)
 				return
 			}
-			waited += wait
 		}
 	}
 }

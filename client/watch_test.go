@@ -2,10 +2,12 @@ package client_test
 
 import (
 	"bufio"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -40,29 +42,7 @@ func TestWatchStatus(t *testing.T) {
 
 	t.Run("ResumesAfterADroppedConnectionWithoutMissingOrRepeating", func(t *testing.T) {
 		t.Parallel()
-		tok := token(t)
-		direct, err := client.New(srv.URL, tok)
-		require.NoError(t, err)
-		bot, err := direct.Create(ctx(t), client.CreateParams{Name: "Resumed", Model: "gpt-4o-mini"})
-		require.NoError(t, err)
-		waitActive(t, direct, bot.ID)
-
-		p := newProxy(t, srv.URL, http.MethodGet, cutAfterFirstEvent(srv.URL))
-		proxied, err := client.New(p.URL, tok)
-		require.NoError(t, err)
-		var seen []client.StatusEvent
-		for e, err := range proxied.WatchStatus(ctx(t), bot.ID) {
-			require.NoError(t, err)
-			seen = append(seen, e)
-			if len(seen) == 1 {
-				// Changed while the stream is cut: the resumed stream must bring both changes.
-				_, err := direct.Train(ctx(t), bot.ID)
-				require.NoError(t, err)
-			}
-			if len(seen) > 1 && e.To == client.StatusActive {
-				break // trained again
-			}
-		}
+		seen, p := watchRetrained(t, srv, cutThenAway(srv.URL, 1))
 		var got []transition
 		for i, e := range seen {
 			got = append(got, transition{e.From, e.To})
@@ -70,11 +50,7 @@ func TestWatchStatus(t *testing.T) {
 				require.Greater(t, e.ID, seen[i-1].ID, "no event is seen twice")
 			}
 		}
-		require.Equal(t, []transition{
-			{client.StatusTraining, client.StatusActive},
-			{client.StatusActive, client.StatusTraining},
-			{client.StatusTraining, client.StatusActive},
-		}, got)
+		require.Equal(t, retrained, got)
 
 		p.mu.Lock()
 		streams := p.requests(http.MethodGet)
@@ -82,6 +58,38 @@ func TestWatchStatus(t *testing.T) {
 		require.Len(t, streams, 2, "one reconnect")
 		require.Empty(t, streams[0].Header.Get("Last-Event-ID"))
 		require.Equal(t, strconv.FormatInt(seen[0].ID, 10), streams[1].Header.Get("Last-Event-ID"))
+	})
+
+	t.Run("ResumesAfterTheServiceIsAwayForMoreTriesThanTheAttempts", func(t *testing.T) {
+		t.Parallel()
+		// The next three reconnects find nobody: more tries than the two attempts, well
+		// within the budget.
+		seen, _ := watchRetrained(t, srv, cutThenAway(srv.URL, 4), client.WithRetry(2, time.Minute))
+		var got []transition
+		for _, e := range seen {
+			got = append(got, transition{e.From, e.To})
+		}
+		require.Equal(t, retrained, got)
+	})
+
+	t.Run("AServiceAwayForTheWholeBudgetEndsTheWatchWithErrUnreachable", func(t *testing.T) {
+		t.Parallel()
+		tok, _, bot := newUserBot(t, srv, "Abandoned")
+		p := newProxy(t, srv.URL, http.MethodGet, cutThenAway(srv.URL, math.MaxInt))
+		proxied, err := client.New(p.URL, tok, client.WithRetry(client.DefaultAttempts, 300*time.Millisecond))
+		require.NoError(t, err)
+		var events int
+		var errs []error
+		for _, err := range proxied.WatchStatus(ctx(t), bot.ID) {
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			events++
+		}
+		require.Equal(t, 1, events)
+		require.Len(t, errs, 1, "the error is the last value")
+		require.ErrorIs(t, errs[0], client.ErrUnreachable)
 	})
 
 	t.Run("ADeletedBotEndsTheWatchWithErrGone", func(t *testing.T) {
@@ -124,6 +132,66 @@ func waitActive(t *testing.T, c *client.Client, id uuid.UUID) {
 		if e.To == client.StatusActive {
 			return
 		}
+	}
+}
+
+// retrained is what a watch of an active bot that is trained again sees.
+var retrained = []transition{
+	{client.StatusTraining, client.StatusActive},
+	{client.StatusActive, client.StatusTraining},
+	{client.StatusTraining, client.StatusActive},
+}
+
+// watchRetrained watches an active bot of a new user through a proxy with handle, trains it
+// again once the watch saw its first event (while handle may have cut the stream), and
+// returns every event the watch saw until the bot is active again, and the proxy.
+func watchRetrained(t *testing.T, srv *server, handle rule, opts ...client.Option) ([]client.StatusEvent, *proxy) {
+	t.Helper()
+	tok, direct, bot := newUserBot(t, srv, "Resumed")
+	waitActive(t, direct, bot.ID)
+
+	p := newProxy(t, srv.URL, http.MethodGet, handle)
+	proxied, err := client.New(p.URL, tok, opts...)
+	require.NoError(t, err)
+	var seen []client.StatusEvent
+	for e, err := range proxied.WatchStatus(ctx(t), bot.ID) {
+		require.NoError(t, err)
+		seen = append(seen, e)
+		if len(seen) == 1 {
+			// Changed while the stream is cut: the resumed stream must bring both changes.
+			_, err := direct.Train(ctx(t), bot.ID)
+			require.NoError(t, err)
+		}
+		if len(seen) > 1 && e.To == client.StatusActive {
+			break // trained again
+		}
+	}
+	return seen, p
+}
+
+// newUserBot creates a bot named name on gpt-4o-mini for a new user of srv, and returns the
+// user's token and a client that calls srv directly, for a test that also goes through a
+// proxy as that user.
+func newUserBot(t *testing.T, srv *server, name string) (string, *client.Client, client.Bot) {
+	t.Helper()
+	tok := token(t)
+	direct, err := client.New(srv.URL, tok)
+	require.NoError(t, err)
+	bot, err := direct.Create(ctx(t), client.CreateParams{Name: name, Model: "gpt-4o-mini"})
+	require.NoError(t, err)
+	return tok, direct, bot
+}
+
+// cutThenAway is a proxy rule that cuts the first stream after its first event (see
+// cutAfterFirstEvent), and then closes the connection of every request up to the until-th
+// without an answer, as a service that is away; later requests pass.
+func cutThenAway(target string, until int) rule {
+	cut := cutAfterFirstEvent(target)
+	return func(n int, w http.ResponseWriter, r *http.Request, fwd http.Handler) bool {
+		if n >= 2 && n <= until {
+			panic(http.ErrAbortHandler)
+		}
+		return cut(n, w, r, fwd)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -34,6 +35,9 @@ type Env struct {
 
 	// beforeWrites, when set, runs between what apply and import check and what they write.
 	beforeWrites func()
+	// clientOptions are added to the SDK client's options, so that a test can shorten its
+	// retry budget.
+	clientOptions []client.Option
 }
 
 // writing marks the moment a command that checked everything starts writing.
@@ -115,7 +119,7 @@ func Usage(w io.Writer) {
 	fmt.Fprintf(w, `
 They call the service at BOTS_API_URL (default %s) with the bearer token
 BOTS_TOKEN, or --api-url and --token; -o table|json|yaml chooses the output. Exit status:
-0 done, 1 failed, 2 wrong command line.
+0 done, 1 failed, 2 wrong command line; watch: 3 lost contact with the service.
 `, DefaultAPIURL)
 }
 
@@ -132,14 +136,17 @@ func usageErrorf(format string, a ...any) error {
 }
 
 // ExitCode is the exit status for what a command returned: 0 done, 2 a wrong command line,
-// 1 anything else.
+// 3 a watch that lost contact with the service (see runWatch), 1 anything else.
 func ExitCode(err error) int {
 	var u *UsageError
+	var lost *lostContactError
 	switch {
 	case err == nil:
 		return 0
 	case errors.As(err, &u):
 		return 2
+	case errors.As(err, &lost):
+		return 3
 	default:
 		return 1
 	}
@@ -149,6 +156,7 @@ func ExitCode(err error) int {
 type flags struct {
 	*flag.FlagSet
 	name   string
+	help   string // said after the flags in the usage, when set
 	apiURL *string
 	token  *string
 	output *string // nil for a command without -o
@@ -241,6 +249,9 @@ func (f *flags) usage() string {
 		fmt.Fprintf(tw, "  %s%s%s\t%s\n", dash, fl.Name, arg, usage)
 	})
 	_ = tw.Flush()
+	if f.help != "" {
+		b.WriteString(f.help)
+	}
 	return b.String()
 }
 
@@ -251,7 +262,19 @@ func (f *flags) client(env Env) (*client.Client, error) {
 	if token == "" {
 		return nil, usageErrorf("%s: no token: set BOTS_TOKEN or give --token (bots token --user <uuid> prints one for a local server)", f.name)
 	}
-	c, err := client.New(url, token)
+	// While the service cannot be reached the SDK keeps trying for its whole retry budget: the
+	// person is told once why the command waits, on stderr, which a script's output never
+	// mixes with.
+	told := false
+	notice := client.WithRetryNotify(func(err error, _ time.Duration) {
+		var p *client.Problem
+		if told || errors.As(err, &p) {
+			return
+		}
+		told = true
+		fmt.Fprintf(env.Stderr, "bots: cannot reach the service at %s; trying again for up to %s (Ctrl-C stops)\n", url, client.DefaultRetryBudget)
+	})
+	c, err := client.New(url, token, append([]client.Option{notice}, env.clientOptions...)...)
 	if err != nil {
 		return nil, usageErrorf("%s: --api-url or BOTS_API_URL: %v", f.name, err)
 	}

@@ -41,16 +41,29 @@ func startServer(t *testing.T) string {
 // dsn, for a test that sets up what only the service writes.
 func startServerOn(t *testing.T, dsn string) (string, string) {
 	t.Helper()
+	return startServerWith(t, dsn, "serve"), dsn
+}
+
+// startIdleServer starts the server of startServer without its workers, so that a new bot
+// stays in training for as long as the test needs.
+func startIdleServer(t *testing.T) string {
+	t.Helper()
+	return startServerWith(t, dbtest.URL(t), "serve", "--no-workers")
+}
+
+// startServerWith starts `bots args...` on the database dsn and returns its URL.
+func startServerWith(t *testing.T, dsn string, args ...string) string {
+	t.Helper()
 	sep := "?"
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
 	env := []string{"DATABASE_URL=" + dsn + sep + "pool_max_conns=3", "LISTEN_ADDR=127.0.0.1:0",
 		"JWT_SECRET=" + secret, "WRITE_RATE=0", "LIST_RATE=0", "INFLIGHT_PER_USER=0", "WEBHOOK_ALLOW_HTTP=true", "WEBHOOK_ALLOW_PRIVATE=true"}
-	p, err := botsproc.Start(botsproc.Config{Args: []string{"serve"}, Env: env})
+	p, err := botsproc.Start(botsproc.Config{Args: args, Env: env})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Kill() })
-	return p.URL(), dsn
+	return p.URL()
 }
 
 // user is a new user of a server, who runs commands.
@@ -151,6 +164,12 @@ func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(t.Context(), time.Minute)
 	t.Cleanup(cancel)
 	return c
+}
+
+// shortRetries gives the SDK a retry budget of 300ms instead of 30s, for a test of a service
+// that cannot be reached.
+func shortRetries(e cli.Env) cli.Env {
+	return cli.WithClientOptions(e, client.WithRetry(client.DefaultAttempts, 300*time.Millisecond))
 }
 
 // terminal makes the command's stdin a terminal on which the person types answer.

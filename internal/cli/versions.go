@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -71,15 +72,21 @@ func versionNumber(f *flags, arg string) (int32, error) {
 	return int32(n), nil
 }
 
-// startVersion is start for a command whose arguments are a bot and one of its versions.
-func (f *flags) startVersion(ctx context.Context, env Env, args []string) (c *client.Client, id uuid.UUID, n int32, done bool, err error) {
-	// The number is checked first: a command line that cannot run sends nothing.
+// startVersion is start for a command whose arguments are a bot and one of its versions;
+// check, when set, checks the rest of the command line with the version's number.
+func (f *flags) startVersion(ctx context.Context, env Env, args []string, check func(n int32) error) (c *client.Client, id uuid.UUID, n int32, done bool, err error) {
+	// The command line is checked first: one that cannot run sends nothing.
 	pos, done, err := f.parse(env, args, 2, 2)
 	if done {
 		return nil, uuid.Nil, 0, true, err
 	}
 	if n, err = versionNumber(f, pos[1]); err != nil {
 		return nil, uuid.Nil, 0, true, err
+	}
+	if check != nil {
+		if err := check(n); err != nil {
+			return nil, uuid.Nil, 0, true, err
+		}
 	}
 	c, id, err = f.bot(ctx, env, pos[0])
 	return c, id, n, err != nil, err
@@ -92,10 +99,22 @@ type patchView struct {
 	Value any    `json:"value" yaml:"value"`
 }
 
+// runDiff prints the patch from version m to version n. Without --against it sends no
+// against, which the service reads as n-1; version 1 has no previous version, so it needs
+// --against, and is refused before anything is sent rather than with the service's word for
+// a query parameter the person never typed.
 func runDiff(ctx context.Context, env Env, args []string) error {
 	f := newFlags("diff")
-	against := f.Int("against", 0, "the version `m` to compare with (default: n-1)")
-	c, id, n, done, err := f.startVersion(ctx, env, args)
+	against := f.Int("against", 0, "the version `m` to compare with (default: n-1; version 1 needs it)")
+	c, id, n, done, err := f.startVersion(ctx, env, args, func(n int32) error {
+		switch {
+		case f.set("against") && (*against < 1 || *against > math.MaxInt32):
+			return f.usageError(fmt.Sprintf("--against %d is not a version number (1, 2, ...)", *against))
+		case !f.set("against") && n == 1:
+			return f.usageError("version 1 has no previous version to compare with; give --against m to compare it with version m")
+		}
+		return nil
+	})
 	if done {
 		return err
 	}
@@ -119,7 +138,7 @@ func runDiff(ctx context.Context, env Env, args []string) error {
 
 func runRevert(ctx context.Context, env Env, args []string) error {
 	f := newFlags("revert")
-	c, id, n, done, err := f.startVersion(ctx, env, args)
+	c, id, n, done, err := f.startVersion(ctx, env, args, nil)
 	if done {
 		return err
 	}

@@ -52,9 +52,23 @@ func TestVersionCommands(t *testing.T) {
 		require.Equal(t, 1, r.code, r.seen())
 		require.Contains(t, r.seen(), "409 Conflict")
 
-		for _, args := range [][]string{{"diff", "Support", "x"}, {"alias", "set", "Support", "production"}, {"alias", "move", "Support"}, {"revert", "Support", "0"}} {
+		for _, args := range [][]string{{"diff", "Support", "x"}, {"alias", "set", "Support", "production"}, {"alias", "move", "Support"}, {"revert", "Support", "0"},
+			{"diff", "Support", "2", "--against", "0"}, {"diff", "Support", "2", "--against", "4294967298"}} {
 			require.Equal(t, 2, u.run(args...).code, "%v is a usage error", args)
 		}
+	})
+
+	t.Run("TheDiffOfVersionOneNeedsAgainst", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		u.create("--name", "Support", "--model", "gpt-4o-mini", "--temperature", "0.3")
+		u.ok("watch", "Support")
+		u.ok("edit", "Support", "--temperature", "0.7")
+		r := u.run("diff", "Support", "1")
+		require.Equal(t, 2, r.code, r.seen())
+		require.Contains(t, r.err.Error(), "diff: version 1 has no previous version to compare with; give --against m")
+		require.NotContains(t, r.seen(), "query parameter", "the person typed no query parameter")
+		require.Equal(t, "replace  /temperature  0.3\n", u.ok("diff", "Support", "1", "--against", "2"))
 	})
 
 	t.Run("ApplySetsAliasesAndSaysWhenAVersionIsNotActive", func(t *testing.T) {

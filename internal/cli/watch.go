@@ -22,12 +22,29 @@ type eventView struct {
 	CreatedAt time.Time `json:"created_at" yaml:"created_at"`
 }
 
+// watchHelp is what `bots watch -h` says after the flags.
+const watchHelp = `Exit status: 0 the bot is active; 1 it is in error or was deleted, or the service
+refused; 2 the command line cannot run as given; 3 the service could not be reached
+(for 30 seconds of retries, whether it stopped answering or never did): how the bot
+went on is unknown, watch it again.
+`
+
 // runWatch prints the bot's status changes as they happen, starting with its latest one,
 // until the bot settles: it exits 0 once the bot is active and 1 once it is in error (or
-// deleted), so that a script can wait for a training with it. -o json prints one JSON
-// object per line.
+// deleted), so that a script can wait for a training with it. When the service cannot be
+// reached for the SDK's whole retry budget it exits 3, so that the script does not take the
+// lost contact for a failed training. -o json prints one JSON object per line.
 func runWatch(ctx context.Context, env Env, args []string) error {
+	err := watch(ctx, env, args)
+	if errors.Is(err, client.ErrUnreachable) {
+		return &lostContactError{err}
+	}
+	return err
+}
+
+func watch(ctx context.Context, env Env, args []string) error {
 	f := newFlags("watch")
+	f.help = watchHelp
 	c, id, _, done, err := f.startBot(ctx, env, args, 1, 1)
 	if done {
 		return err
@@ -41,6 +58,16 @@ func runWatch(ctx context.Context, env Env, args []string) error {
 	}
 	return nil
 }
+
+// lostContactError is a watch that ended because the service could not be reached: not the
+// bot's outcome. It exits 3.
+type lostContactError struct{ err error }
+
+func (e *lostContactError) Error() string {
+	return "watch: lost contact with the service, so how the bot went on is unknown (watch it again): " + e.err.Error()
+}
+
+func (e *lostContactError) Unwrap() error { return e.err }
 
 // settle follows the bot's status, calling each for every change, until the bot is active or
 // in error, and returns the change that settled it.

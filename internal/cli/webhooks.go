@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -221,10 +223,16 @@ func runWebhookRemove(ctx context.Context, call webhookCall) error {
 		}
 		etag = w.ETag
 	}
-	if err := c.DeleteWebhook(ctx, id, etag); err != nil {
+	err := c.DeleteWebhook(ctx, id, etag)
+	var p *client.Problem
+	if errors.As(err, &p) && p.Status == http.StatusPreconditionFailed {
+		// The service's 412 speaks of If-Match, which the person never typed.
+		return errors.New("webhooks rm: not deleted: the webhook changed since you confirmed; run webhooks rm again to see it as it is now")
+	}
+	if err != nil {
 		return apiError(err)
 	}
-	_, err := fmt.Fprintf(env.Stdout, "deleted webhook %s\n", id)
+	_, err = fmt.Fprintf(env.Stdout, "deleted webhook %s\n", id)
 	return err
 }
 

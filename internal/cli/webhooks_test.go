@@ -5,15 +5,35 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/chatsphere/bots/client"
+	"github.com/chatsphere/bots/internal/cli"
 	"github.com/chatsphere/bots/internal/dbtest"
 )
+
+// answerAfter is a person at a terminal who types answer; before runs first, once, while the
+// question is on the screen.
+type answerAfter struct {
+	answer string
+	before func()
+	read   *strings.Reader
+}
+
+func (a *answerAfter) Read(p []byte) (int, error) {
+	if a.read == nil {
+		a.before()
+		a.read = strings.NewReader(a.answer)
+	}
+	return a.read.Read(p)
+}
 
 // delivered waits until the one delivery of the webhook id is recorded as delivered, and
 // returns the deliveries as `webhooks deliveries -o json` prints them.
@@ -74,6 +94,30 @@ func TestWebhookCommands(t *testing.T) {
 		gone := u.run("webhooks", "get", id)
 		require.Equal(t, 1, gone.code, gone.seen())
 		require.Contains(t, gone.seen(), "404 Not Found")
+	})
+
+	t.Run("RemoveKeepsAWebhookChangedSinceTheQuestion", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		var created map[string]any
+		require.NoError(t, json.Unmarshal([]byte(u.ok("webhooks", "create", "--url", "https://hooks.example.com/a", "-o", "json")), &created))
+		id, err := uuid.Parse(created["id"].(string))
+		require.NoError(t, err)
+		// Someone disables the webhook while the person reads the question, then they answer yes.
+		changeThenYes := func(e cli.Env) cli.Env {
+			e.Terminal, e.Stdin = true, &answerAfter{answer: "y\n", before: func() {
+				_, err := u.sdk().UpdateWebhook(ctx(t), id, func(w *client.Webhook) error { w.Enabled = false; return nil })
+				require.NoError(t, err)
+			}}
+			return e
+		}
+		r := u.runWith(changeThenYes, "webhooks", "rm", id.String())
+		require.Equal(t, 1, r.code, r.seen())
+		require.Contains(t, r.err.Error(), "webhooks rm: not deleted: the webhook changed since you confirmed")
+		require.NotContains(t, r.seen(), "If-Match", "the person sent no If-Match")
+		w, err := u.sdk().Webhook(ctx(t), id)
+		require.NoError(t, err, "the webhook is kept")
+		require.False(t, w.Enabled)
 	})
 
 	t.Run("DeliveriesShowHowTheSendingWent", func(t *testing.T) {
