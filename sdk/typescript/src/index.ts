@@ -31,6 +31,8 @@ export type BotDuplicate = Schemas["BotDuplicate"];
 export type BotList = Schemas["BotList"];
 /** One change of a bot's status, as the history and the stream carry it. */
 export type StatusEvent = Schemas["StatusEvent"];
+/** One change of a bot, as `GET /api/v1/bots/{bot_id}/events` lists it; `data`'s members depend on `type`. */
+export type BotEvent = Schemas["BotEvent"];
 /** An RFC 9457 problem document, the body of every error. */
 export type Problem = Schemas["Problem"];
 /** A webhook as the API answers it, without its secret. */

@@ -1035,7 +1035,9 @@ export interface components {
              *       ]
              *     }
              */
-            data: Record<string, never>;
+            data: {
+                [key: string]: unknown;
+            };
         };
         /** @description One page of a bot's events, newest first. */
         BotEventList: {
