@@ -76,7 +76,11 @@ export class BotsProblem extends Error {
     return this.problem.type;
   }
 
-  /** The resource's current ETag, which every `412` carries; null otherwise. */
+  /**
+   * The resource's current ETag, as a `412` carries it; null when the answer has none: any
+   * other status, and the `412` of an alias write with `If-Match` when the alias does not
+   * exist (there is no current ETag to send).
+   */
   get etag(): string | null {
     return this.response?.headers.get("ETag") ?? null;
   }
