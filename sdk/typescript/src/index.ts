@@ -31,6 +31,8 @@ export type BotDuplicate = Schemas["BotDuplicate"];
 export type BotList = Schemas["BotList"];
 /** One change of a bot's status, as the history and the stream carry it. */
 export type StatusEvent = Schemas["StatusEvent"];
+/** One change of a bot, as `GET /api/v1/bots/{bot_id}/events` lists it; `data`'s members depend on `type`. */
+export type BotEvent = Schemas["BotEvent"];
 /** An RFC 9457 problem document, the body of every error. */
 export type Problem = Schemas["Problem"];
 /** A webhook as the API answers it, without its secret. */
@@ -74,7 +76,11 @@ export class BotsProblem extends Error {
     return this.problem.type;
   }
 
-  /** The resource's current ETag, which every `412` carries; null otherwise. */
+  /**
+   * The resource's current ETag, as a `412` carries it; null when the answer has none: any
+   * other status, and the `412` of an alias write with `If-Match` when the alias does not
+   * exist (there is no current ETag to send).
+   */
   get etag(): string | null {
     return this.response?.headers.get("ETag") ?? null;
   }
@@ -155,9 +161,20 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** Resume after this event id: only later events are sent. */
   lastEventId?: number;
-  /** How long to wait before reconnecting after a dropped stream, in ms (default 1000; the server's `retry:` wins). */
+  /**
+   * How long to wait before reconnecting after a dropped stream, in ms (default 1000; the
+   * server's `retry:` wins). Each further failed reconnection waits twice as long as the one
+   * before, up to `maxReconnectDelayMs`.
+   */
   reconnectDelayMs?: number;
-  /** Consecutive failed reconnections before the watch gives up (default 5). */
+  /** The longest wait between two reconnections, in ms (default 10000). */
+  maxReconnectDelayMs?: number;
+  /**
+   * How long after a drop the watch keeps reconnecting before it gives up, in ms (default
+   * 60000): long enough for a server to restart, including the trainings it lets finish.
+   */
+  reconnectBudgetMs?: number;
+  /** Consecutive failed reconnections before the watch gives up, even within the budget (no limit by default). */
   maxReconnects?: number;
 }
 
@@ -414,18 +431,42 @@ export class BotsClient {
    * with fetch, since EventSource cannot send a bearer token). It starts with the bot's latest
    * event, resumes after a dropped connection with `Last-Event-ID` so that no change is
    * missed or repeated, and ends when the bot is deleted (the server's `gone` event), when
-   * `signal` aborts, or when the loop over it stops. A problem (404, 429) is thrown.
+   * `signal` aborts, or when the loop over it stops.
+   *
+   * An answer to the first connection that is not a success (404, 429, 503, ...) is thrown
+   * as a BotsProblem. Once the stream has opened, a drop starts an outage that the watch
+   * rides out, as a server restart needs: it reconnects after `reconnectDelayMs`, then waits
+   * twice as long after each failed attempt (at most `maxReconnectDelayMs`), and takes a
+   * network error and a `429`, `502`, `503` or `504` answer for a failed attempt, waiting the
+   * answer's `Retry-After` when it has one. It gives up `reconnectBudgetMs` after the drop
+   * (or after `maxReconnects` failed attempts) by throwing the last attempt's error. Any
+   * other answer to a reconnection is thrown at once, a `404` (the bot was deleted
+   * meanwhile) among them. Network errors before the first connection are retried the same
+   * way.
    */
   async *watchStatus(botId: string, opts: WatchOptions = {}): AsyncGenerator<StatusEvent, void, undefined> {
     const url = `${this.baseUrl}/api/v1/bots/${encodeURIComponent(botId)}/status/stream`;
     let lastId = opts.lastEventId;
     let delay = opts.reconnectDelayMs ?? 1000;
-    const maxReconnects = opts.maxReconnects ?? 5;
+    const maxDelay = opts.maxReconnectDelayMs ?? 10_000;
+    const budget = opts.reconnectBudgetMs ?? 60_000;
+    const maxReconnects = opts.maxReconnects ?? Infinity;
+    let opened = false;
+    // The outage under way: when the stream dropped, and how many attempts failed since.
+    let since = 0;
     let failures = 0;
     // One controller per watch: the caller's signal, or the loop stopping, ends the fetch.
     const stop = new AbortController();
     const onAbort = () => stop.abort(opts.signal?.reason);
     opts.signal?.addEventListener("abort", onAbort, { once: true });
+    /** Counts a failed attempt and waits before the next one, or throws err when the outage has lasted too long. */
+    const failed = async (err: unknown, wait?: number) => {
+      if (failures++ === 0) since = performance.now();
+      const left = since + budget - performance.now();
+      if (failures > maxReconnects || left <= 0) throw err;
+      wait ??= backoff(failures, delay, maxDelay);
+      await sleep(Math.min(wait, left), stop.signal).catch(() => {});
+    };
     try {
       while (!stop.signal.aborted) {
         const headers = new Headers({ Accept: "text/event-stream", Authorization: `Bearer ${await this.token()}` });
@@ -435,11 +476,16 @@ export class BotsClient {
           res = await this.fetch(url, { headers, signal: stop.signal, cache: "no-store" });
         } catch (err) {
           if (stop.signal.aborted) return;
-          if (++failures > maxReconnects) throw err;
-          await sleep(delay, stop.signal).catch(() => {});
+          await failed(err);
           continue;
         }
-        if (!res.ok || res.body === null) throw await BotsProblem.from(res);
+        if (!res.ok || res.body === null) {
+          const problem = await BotsProblem.from(res);
+          if (!opened || !reconnectable.has(res.status)) throw problem;
+          await failed(problem, retryAfter(res));
+          continue;
+        }
+        opened = true;
         failures = 0;
         try {
           for await (const ev of serverSentEvents(res.body)) {
@@ -456,8 +502,7 @@ export class BotsClient {
           // The connection dropped mid-stream: reconnect below, after lastId.
         }
         if (stop.signal.aborted) return;
-        if (++failures > maxReconnects) throw new Error(`the status stream of bot ${botId} ended ${failures} times in a row`);
-        await sleep(delay, stop.signal).catch(() => {});
+        await failed(new Error(`the status stream of bot ${botId} ended and could not be resumed`));
       }
     } finally {
       opts.signal?.removeEventListener("abort", onAbort);
@@ -465,6 +510,9 @@ export class BotsClient {
     }
   }
 }
+
+/** The answers to a reconnection that mean the server is restarting or busy, not that the watch must end. */
+const reconnectable = new Set([429, 502, 503, 504]);
 
 /**
  * Every item of a paged list, reading the page that starts at `skip` with `get` as the loop
@@ -558,8 +606,9 @@ function newKey(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-function backoff(attempt: number): number {
-  return Math.min(200 * 2 ** (attempt - 1), 5000);
+/** The wait before the attempt after the attempt-th failed one: first, doubled each time, at most most. */
+function backoff(attempt: number, first = 200, most = 5000): number {
+  return Math.min(first * 2 ** (attempt - 1), most);
 }
 
 /** Retry-After in ms, when it is a number of seconds; at most a minute. */

@@ -1061,7 +1061,9 @@ export interface components {
              *       ]
              *     }
              */
-            data: Record<string, never>;
+            data: {
+                [key: string]: unknown;
+            };
         };
         /** @description One page of a bot's events, newest first. */
         BotEventList: {

@@ -1,10 +1,14 @@
 // The whole life of a bot through the SDK, against a real `bots serve` that trains: create,
 // list with filters, get with its ETag, a conditional update that meets a 412, delete with
-// confirmation, restore, duplicate, and watching the status until the bot is active.
+// confirmation, restore, duplicate, and watching the status until the bot is active, also
+// through a server that goes away: a proxy of the test's drops the stream, then for a while
+// closes each connection as it opens and answers 503, 429, 502 and 504, as a restarting server
+// and its load balancer do.
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { BotsProblem, createBotsClient, ok, serverSentEvents } from "../dist/index.js";
+import { startFlakyProxy } from "./proxy.mjs";
 import { startBots } from "./server.mjs";
 
 /** Each call of the tests ends within a minute, so a watch that never sees its event fails. */
@@ -28,6 +32,21 @@ async function newClient(opts = {}) {
     return (opts.fetch ?? fetch)(req);
   };
   return { bots: createBotsClient({ baseUrl: server.url, token, fetch: recording }), sent };
+}
+
+/**
+ * A client of the server for a new user (`bots`), and one of the same user whose requests go
+ * through a new flaky proxy (`watcher`, and `proxy` to steer it), closed after the test.
+ */
+async function throughProxy() {
+  const token = await server.token();
+  const proxy = await startFlakyProxy(server.url);
+  after(proxy.close);
+  return {
+    bots: createBotsClient({ baseUrl: server.url, token }),
+    watcher: createBotsClient({ baseUrl: proxy.url, token }),
+    proxy,
+  };
 }
 
 /** Waits for the bot to reach `status` on its stream; returns every event seen. */
@@ -207,6 +226,87 @@ describe("a bot's life", () => {
       if (later.length === 3) break;
     }
     assert.deepEqual(later.map((e) => e.id), history.items.slice(0, 3).map((e) => e.id).reverse());
+  });
+});
+
+describe("a status watch through an outage", () => {
+  it("reconnects through dropped and refused connections and 503, 429, 502 and 504, missing nothing", async () => {
+    const { bots, watcher, proxy } = await throughProxy();
+    const { bot } = await bots.create({ name: "Outlasting", model: "gpt-4o-mini" });
+    await watchUntil(bots, bot.id, "active");
+
+    // The stream ends after its first event; then six connections are closed as they open,
+    // four are answered with a status, and connections keep being closed until the bot has
+    // trained again, so that the training and its end happen while the watch is away.
+    proxy.outageAfterFirstEvent(["close", "close", "close", "close", "close", "close", 503, 429, 502, 504]);
+    const seen = [];
+    const watch = watcher.watchStatus(bot.id, { signal: deadline(), reconnectDelayMs: 10, maxReconnectDelayMs: 100 });
+    for await (const ev of watch) {
+      seen.push(ev);
+      if (seen.length === 1) {
+        await ok(bots.api.POST("/api/v1/bots/{bot_id}/train", { params: { path: { bot_id: bot.id } } }));
+        for await (const direct of bots.watchStatus(bot.id, { signal: deadline(), lastEventId: ev.id })) {
+          if (direct.to_status === "active") break;
+        }
+        proxy.endOutage();
+      } else if (ev.to_status === "active") break;
+    }
+
+    assert.deepEqual(proxy.refused.slice(0, 10), ["close", "close", "close", "close", "close", "close", 503, 429, 502, 504]);
+    assert.deepEqual(proxy.streamed, [null, String(seen[0].id)], "one stream before the outage, one after, resumed after the last event seen");
+    assert.deepEqual(seen.map((e) => e.to_status), ["active", "training", "active"]);
+    const ids = seen.map((e) => e.id);
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    assert.equal(new Set(ids).size, ids.length, "no event twice");
+  });
+
+  it("ends with the 404 of a bot deleted during the outage", async () => {
+    const { bots, watcher, proxy } = await throughProxy();
+    const { bot } = await bots.create({ name: "Deleted meanwhile", model: "gpt-4o-mini" });
+    await watchUntil(bots, bot.id, "active");
+
+    proxy.outageAfterFirstEvent([503]);
+    const seen = [];
+    const err = await (async () => {
+      for await (const ev of watcher.watchStatus(bot.id, { signal: deadline(), reconnectDelayMs: 10 })) {
+        seen.push(ev);
+        await ok(bots.api.DELETE("/api/v1/bots/{bot_id}", { params: { path: { bot_id: bot.id }, query: { confirm: true } } }));
+        proxy.endOutage();
+      }
+    })().catch((e) => e);
+    assert.ok(err instanceof BotsProblem, `not a problem: ${err}`);
+    assert.equal(err.status, 404);
+    assert.equal(seen.length, 1);
+    assert.equal(proxy.refused[0], 503);
+  });
+
+  it("gives up when the outage outlasts its budget, with the last attempt's error", async () => {
+    const { bots, watcher, proxy } = await throughProxy();
+    const { bot } = await bots.create({ name: "Abandoned", model: "gpt-4o-mini" });
+    await watchUntil(bots, bot.id, "active");
+
+    proxy.outageAfterFirstEvent([]);
+    const seen = [];
+    const err = await (async () => {
+      for await (const ev of watcher.watchStatus(bot.id, { signal: deadline(), reconnectDelayMs: 10, reconnectBudgetMs: 300 })) seen.push(ev);
+    })().catch((e) => e);
+    assert.ok(err instanceof TypeError, `not a network error: ${err}`);
+    assert.equal(seen.length, 1);
+    assert.ok(proxy.refused.length >= 1, "it reconnected at least once");
+    assert.ok(proxy.refused.every((r) => r === "close"));
+  });
+
+  it("throws a refusal of the first connection, as before", async () => {
+    const { bots, watcher, proxy } = await throughProxy();
+    const { bot } = await bots.create({ name: "Refused at once", model: "gpt-4o-mini" });
+    await watchUntil(bots, bot.id, "active");
+
+    proxy.refuseNow([503]);
+    const err = await (async () => {
+      for await (const ev of watcher.watchStatus(bot.id, { signal: deadline(), reconnectDelayMs: 10 })) void ev;
+    })().catch((e) => e);
+    assert.ok(err instanceof BotsProblem, `not a problem: ${err}`);
+    assert.equal(err.status, 503);
   });
 });
 

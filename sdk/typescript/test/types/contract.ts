@@ -4,7 +4,7 @@
 // Each `@ts-expect-error` line must be an error; when the contract stops refusing it, tsc
 // reports the directive as unused.
 
-import type { Bot, BotCreate, BotUpdate, operations, paths, Problem, StatusEvent } from "../../src/index.js";
+import type { Bot, BotCreate, BotEvent, BotUpdate, operations, paths, Problem, StatusEvent } from "../../src/index.js";
 import { createBotsClient } from "../../src/index.js";
 
 /** Compiles only when A and B are the same type. */
@@ -49,6 +49,14 @@ export type StatusEventFields = Expect<
   Equal<RequiredKeys<StatusEvent>, "id" | "bot_id" | "from_status" | "to_status" | "message" | "created_at">
 >;
 export type FirstEventHasNoFromStatus = Expect<Has<StatusEvent["from_status"], null>>;
+
+// An event's data has members that depend on its type, such as the `patch` of `bot.updated`:
+// a caller reads them, as unknown, and narrows them itself.
+export type EventDataHasMembers = Expect<Equal<BotEvent["data"]["patch"], unknown>>;
+export function patchOf(event: BotEvent): unknown[] {
+  const patch = event.data.patch;
+  return event.type === "bot.updated" && Array.isArray(patch) ? patch : [];
+}
 
 // The status codes callers handle.
 export type CreateAnswers = Expect<Equal<Has<Status<"createBot">, 201 | 409 | 422 | 429 | 503>, true>>;
