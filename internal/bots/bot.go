@@ -141,7 +141,8 @@ type Precondition struct {
 
 // PreconditionError is ErrPreconditionFailed with the bot's current version, so that the
 // caller can be told the current ETag and retry without reading the bot again. It is only
-// returned for a bot the caller owns.
+// returned for a bot the caller may see: one it owns for a write, or the source of a
+// duplicate.
 type PreconditionError struct {
 	Version int64
 }
