@@ -199,7 +199,7 @@ func (w *Worker) record(ctx context.Context, id int64, rec db.WebhookDeliveryRec
 // send posts body to url, signed with each of secrets (space-separated signatures, as
 // Standard Webhooks has it during a rotation); it returns the answer's status (0 without one)
 // and, for a failed attempt, why it failed: the error, or the status and the start of the
-// answer.
+// answer, if it had one.
 func (w *Worker) send(ctx context.Context, url string, secrets [][]byte, id string, body []byte) (int, string) {
 	timestamp := strconv.FormatInt(time.Now().Unix(), 10)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
@@ -224,8 +224,11 @@ func (w *Worker) send(ctx context.Context, url string, secrets [][]byte, id stri
 	if res.StatusCode >= 200 && res.StatusCode < 300 {
 		return res.StatusCode, ""
 	}
-	answer := strings.ToValidUTF8(strings.ReplaceAll(string(kept), "\x00", ""), "\uFFFD")
-	return res.StatusCode, fmt.Sprintf("the endpoint answered %d: %s", res.StatusCode, answer)
+	why := fmt.Sprintf("the endpoint answered %d", res.StatusCode)
+	if answer := strings.ToValidUTF8(strings.ReplaceAll(string(kept), "\x00", ""), "\uFFFD"); answer != "" {
+		why += ": " + answer
+	}
+	return res.StatusCode, why
 }
 
 // NextRetry implements river.Worker: the delivery's next attempt, as Work records it. It is
