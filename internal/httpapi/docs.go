@@ -68,9 +68,9 @@ var builtDocs = sync.OnceValues(func() (*docs, error) {
 	}
 	d := &docs{
 		yaml: newDocument("application/yaml", spec.YAML),
-		// Not compressed: observe's jsonWriter reads every application/json body as JSON
-		// text, which a gzip stream is not.
-		json:   &document{contentType: echo.MIMEApplicationJSON, identity: newRepresentation(asJSON)},
+		// Written without HTML escapes, so that jsonWriter leaves the identity answer as
+		// it is and both codings are the same document.
+		json:   newDocument(echo.MIMEApplicationJSON, asJSON),
 		page:   newDocument(echo.MIMETextHTMLCharsetUTF8, docsPage),
 		assets: make(map[string]*document, len(assets)),
 	}

@@ -58,13 +58,17 @@ func (w *jsonWriter) Write(p []byte) (int, error) {
 }
 
 // decide looks at the headers once, before they are sent: JSON bodies and event streams are
-// rewritten. A rewritten body may be shorter than a Content-Length set for it, so that header
-// is dropped and net/http measures the body itself.
+// rewritten, unless they are sent in a content coding (a gzipped body is no JSON text; what
+// sends one wrote it without the escapes). A rewritten body may be shorter than a
+// Content-Length set for it, so that header is dropped and net/http measures the body itself.
 func (w *jsonWriter) decide() {
 	if w.decided {
 		return
 	}
 	w.decided = true
+	if coding := w.Header().Get("Content-Encoding"); coding != "" && !strings.EqualFold(coding, "identity") {
+		return
+	}
 	mediaType, _, _ := strings.Cut(w.Header().Get("Content-Type"), ";")
 	switch strings.ToLower(strings.TrimSpace(mediaType)) {
 	case "application/json", "application/problem+json", "application/json-patch+json", "text/event-stream":
