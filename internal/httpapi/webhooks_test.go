@@ -199,33 +199,47 @@ func TestWebhookDeliveryIsSignedAndRetriedUntilItSucceeds(t *testing.T) {
 	}
 }
 
-// A redirect is a failed attempt, not followed, and of a failed answer at most 1 KiB is kept.
-func TestWebhookDeliveryFollowsNoRedirectAndKeepsAKibibyteOfTheAnswer(t *testing.T) {
+// A failed attempt is recorded with the endpoint's status and up to 1 KiB of its answer, the
+// status alone when the answer is empty; a redirect is a failure, not followed.
+func TestWebhookDeliveryRecordsTheAnswerOfAFailedAttempt(t *testing.T) {
 	t.Parallel()
 	e := setupWith(t, envConfig{webhooks: &testWebhooks})
-	u := newUser(t)
-	target := newReceiver(t)
-	long := strings.Repeat("x", 5000)
-	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Location", target.url)
-		w.WriteHeader(http.StatusFound)
-		_, _ = io.WriteString(w, long)
-	}))
-	t.Cleanup(redirecting.Close)
-	hook := e.register(u, redirecting.URL+"/hook", "bot.created")
+	// firstAttempt registers a webhook whose endpoint answers with answer, and returns its
+	// first delivery once an attempt is recorded.
+	firstAttempt := func(t *testing.T, answer http.HandlerFunc) delivery {
+		u := newUser(t)
+		endpoint := httptest.NewServer(answer)
+		t.Cleanup(endpoint.Close)
+		hook := e.register(u, endpoint.URL+"/hook", "bot.created")
+		e.createBot(u, map[string]any{"name": "Answered"})
+		waitUntil(t, "an attempt is recorded", func() bool {
+			d := e.deliveries(hook.Id)
+			return len(d) == 1 && d[0].Attempts > 0
+		})
+		return e.deliveries(hook.Id)[0]
+	}
 
-	e.createBot(u, map[string]any{"name": "Redirected"})
-
-	waitUntil(t, "an attempt is recorded", func() bool {
-		d := e.deliveries(hook.Id)
-		return len(d) == 1 && d[0].Attempts > 0
+	t.Run("ARedirectIsNotFollowedAndAKibibyteOfTheAnswerIsKept", func(t *testing.T) {
+		t.Parallel()
+		target := newReceiver(t)
+		long := strings.Repeat("x", 5000)
+		d := firstAttempt(t, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Location", target.url)
+			w.WriteHeader(http.StatusFound)
+			_, _ = io.WriteString(w, long)
+		})
+		require.Equal(t, "pending", d.State, "a 302 is a failure, retried")
+		require.Equal(t, http.StatusFound, *d.LastStatus)
+		require.Empty(t, target.requests(), "the redirect is not followed")
+		require.Equal(t, "the endpoint answered 302: "+long[:1024], *d.LastError, "1 KiB of the answer is kept")
 	})
-	d := e.deliveries(hook.Id)[0]
-	require.Equal(t, "pending", d.State, "a 302 is a failure, retried")
-	require.Equal(t, http.StatusFound, *d.LastStatus)
-	require.Empty(t, target.requests(), "the redirect is not followed")
-	prefix := "the endpoint answered 302: "
-	require.Equal(t, prefix+long[:1024], *d.LastError, "1 KiB of the answer is kept")
+
+	t.Run("AnEmptyAnswerIsRecordedAsItsStatusAlone", func(t *testing.T) {
+		t.Parallel()
+		d := firstAttempt(t, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
+		require.Equal(t, http.StatusInternalServerError, *d.LastStatus)
+		require.Equal(t, "the endpoint answered 500", *d.LastError)
+	})
 }
 
 func TestWebhookDeliveriesAreQueuedWithTheirWrite(t *testing.T) {
