@@ -14,6 +14,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -215,8 +216,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// The requests run under a context of their own, which a stop that runs out of
+	// SHUTDOWN_TIMEOUT cancels: their transactions roll back and they end.
+	requestsCtx, cutRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer cutRequests()
+	running := &runningRequests{next: handler}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           running,
+		BaseContext:       func(net.Listener) context.Context { return requestsCtx },
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -249,12 +256,29 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
-	shutErr := srv.Shutdown(shutdownCtx)
-	stopErr := rt.stop(shutdownCtx) // the jobs stop even when requests outlived the timeout
-	if shutErr != nil {
-		return fmt.Errorf("shut down: %w", shutErr)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		// SHUTDOWN_TIMEOUT bounds the stop: the requests still running are cancelled (their
+		// transactions roll back, so nothing half-done is acknowledged) and their connections
+		// closed. A stop that had to cut requests is still a normal stop.
+		logger.Warn("the shutdown timeout ran out; cancelling the requests still running",
+			slog.Int64("requests", running.n.Load()))
+		cutRequests()
+		_ = srv.Close()
 	}
-	return stopErr
+	return rt.stop(shutdownCtx) // the jobs stop even when requests outlived the timeout
+}
+
+// runningRequests counts the requests its handler is serving, so that a stop can say how
+// many it cut.
+type runningRequests struct {
+	n    atomic.Int64
+	next http.Handler
+}
+
+func (h *runningRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.n.Add(1)
+	defer h.n.Add(-1)
+	h.next.ServeHTTP(w, r)
 }
 
 // verifier checks bearer tokens with the secret and the token rules of cfg.
@@ -396,7 +420,7 @@ func (rt *services) stop(ctx context.Context) error {
 		rt.cancelJobs()
 		waitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hardStopWait)
 		defer cancel()
-		_ = rt.jobs.Stop(waitCtx)
+		err = rt.jobs.Stop(waitCtx) // a stop that had to cancel jobs is still a normal stop
 	}
 	if err != nil {
 		return fmt.Errorf("stop training workers: %w", err)
