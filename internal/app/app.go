@@ -225,8 +225,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Handler:           running,
 		BaseContext:       func(net.Listener) context.Context { return requestsCtx },
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout(cfg.Limits.RequestTimeout),
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
@@ -279,6 +279,21 @@ func (h *runningRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.n.Add(1)
 	defer h.n.Add(-1)
 	h.next.ServeHTTP(w, r)
+}
+
+// readTimeout bounds the reading of a request, headers and body.
+const readTimeout = 30 * time.Second
+
+// writeTimeoutMargin is the time left, in the worst case, to write an answer.
+const writeTimeoutMargin = 5 * time.Second
+
+// writeTimeout is the server's WriteTimeout for requests that may run requestTimeout once
+// their body has been read. Go's server counts it from the end of the request's headers, so
+// it covers the reading of the body (up to readTimeout), the request and the answer: it is
+// that long, and at least 30 s, so that an answer (a 503 at the latest) is always written
+// before the connection is cut. Status streams lift the deadline for themselves.
+func writeTimeout(requestTimeout time.Duration) time.Duration {
+	return max(30*time.Second, readTimeout+requestTimeout+writeTimeoutMargin)
 }
 
 // verifier checks bearer tokens with the secret and the token rules of cfg.
