@@ -144,13 +144,14 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (done bool, e
 }
 
 // commandConfig parses a command's arguments into fs, as parseFlags does, and loads the
-// settings the command runs with (needSecret as for config.Load). done means the command
-// stops there and returns err: after its usage (nil), a wrong command line or wrong settings.
-func commandConfig(fs *flag.FlagSet, args []string, getenv func(string) string, stdout io.Writer, needSecret bool) (_ config.Config, done bool, _ error) {
+// settings the command runs with (needSecret and opts as for config.Load). done means the
+// command stops there and returns err: after its usage (nil), a wrong command line or wrong
+// settings.
+func commandConfig(fs *flag.FlagSet, args []string, getenv func(string) string, stdout io.Writer, needSecret bool, opts ...config.Option) (_ config.Config, done bool, _ error) {
 	if done, err := parseFlags(fs, args, stdout); done {
 		return config.Config{}, true, err
 	}
-	cfg, err := config.Load(getenv, needSecret)
+	cfg, err := config.Load(getenv, needSecret, opts...)
 	return cfg, err != nil, err
 }
 
@@ -173,7 +174,7 @@ func commandUsage(fs *flag.FlagSet) string {
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := newFlags("serve")
 	noWorkers := fs.Bool("no-workers", false, "serve the API only; training jobs and webhooks are left to bots worker processes")
-	cfg, done, err := commandConfig(fs, args, getenv, stdout, true)
+	cfg, done, err := commandConfig(fs, args, getenv, stdout, true, config.ServesAPI)
 	if done {
 		return err
 	}
@@ -329,12 +330,9 @@ func serveProfiler(addr string, logger *slog.Logger) (func(), error) {
 
 // worker works training jobs until ctx is cancelled, without serving the API.
 func worker(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	cfg, done, err := commandConfig(newFlags("worker"), args, getenv, stdout, false)
+	cfg, done, err := commandConfig(newFlags("worker"), args, getenv, stdout, false, config.WorksTrainings)
 	if done {
 		return err
-	}
-	if cfg.Training.Workers == 0 {
-		return errors.New("TRAINING_WORKERS is 0: a worker needs at least 1")
 	}
 	rt, err := start(ctx, cfg, getenv, stdout)
 	if err != nil {
