@@ -188,12 +188,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
 	defer ln.Close()
+	debugLn, err := listenProfiler(cfg.DebugAddr)
+	if err != nil {
+		return err
+	}
+	defer closeListener(debugLn)
 	rt, err := start(ctx, cfg, getenv, stdout)
 	if err != nil {
 		return err
 	}
 	defer rt.close()
 	logger := rt.logger
+	defer serveProfiler(debugLn, logger)()
 
 	feed := statusfeed.New(func(ctx context.Context) (*pgx.Conn, error) {
 		return pgx.ConnectConfig(ctx, cfg.Pool.ConnConfig.Copy())
@@ -234,13 +240,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	srv.RegisterOnShutdown(func() { close(stopping) })
 	ln = httpapi.ProblemListener(ln, srv.MaxHeaderBytes)
-	if cfg.DebugAddr != "" {
-		stopProfiler, err := serveProfiler(cfg.DebugAddr, logger)
-		if err != nil {
-			return err
-		}
-		defer stopProfiler()
-	}
 	if err := rt.startJobs(ctx); err != nil {
 		return err
 	}
@@ -309,12 +308,32 @@ func verifier(cfg config.Config) *auth.Verifier {
 	return auth.NewVerifier(cfg.JWTSecret, opts...)
 }
 
-// serveProfiler serves net/http/pprof on its own listener, so that the profiler is never
-// reachable through the API's address. It returns a function that stops it.
-func serveProfiler(addr string, logger *slog.Logger) (func(), error) {
+// listenProfiler binds DEBUG_ADDR, before the database is touched, so that a taken address
+// is reported before any migration runs. It returns nil when addr is empty: no profiler.
+func listenProfiler(addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on DEBUG_ADDR %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// closeListener closes ln unless it is nil.
+func closeListener(ln net.Listener) {
+	if ln != nil {
+		_ = ln.Close()
+	}
+}
+
+// serveProfiler serves net/http/pprof on ln, its own listener, so that the profiler is never
+// reachable through the API's address; a nil ln serves nothing. It returns a function that
+// stops it.
+func serveProfiler(ln net.Listener, logger *slog.Logger) func() {
+	if ln == nil {
+		return func() {}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -325,21 +344,28 @@ func serveProfiler(addr string, logger *slog.Logger) (func(), error) {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	logger.Info("profiler listening", slog.String("addr", ln.Addr().String()))
-	return func() { _ = srv.Close() }, nil
+	return func() { _ = srv.Close() }
 }
 
-// worker works training jobs until ctx is cancelled, without serving the API.
+// worker works training jobs until ctx is cancelled, without serving the API; with
+// DEBUG_ADDR it serves the profiler.
 func worker(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cfg, done, err := commandConfig(newFlags("worker"), args, getenv, stdout, false, config.WorksTrainings)
 	if done {
 		return err
 	}
+	debugLn, err := listenProfiler(cfg.DebugAddr)
+	if err != nil {
+		return err
+	}
+	defer closeListener(debugLn)
 	rt, err := start(ctx, cfg, getenv, stdout)
 	if err != nil {
 		return err
 	}
 	defer rt.close()
 	logger := rt.logger
+	defer serveProfiler(debugLn, logger)()
 	if err := rt.startJobs(ctx); err != nil {
 		return err
 	}

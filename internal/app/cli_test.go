@@ -131,3 +131,30 @@ func TestServeOnATakenAddressTouchesNoDatabase(t *testing.T) {
 	require.NoError(t, conn.QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").Scan(&tables))
 	require.Zero(t, tables, "serve migrated a database it could not serve")
 }
+
+// A taken DEBUG_ADDR is reported, by serve and by worker, before any migration runs.
+func TestATakenDebugAddrTouchesNoDatabase(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []string{"serve", "worker"} {
+		t.Run(cmd, func(t *testing.T) {
+			t.Parallel()
+			taken, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = taken.Close() })
+			url := emptyDatabaseURL(t)
+
+			stdout, _, err := runCommand(t, appEnv(map[string]string{
+				"DATABASE_URL": url, "LISTEN_ADDR": "127.0.0.1:0", "DEBUG_ADDR": taken.Addr().String(), "JWT_SECRET": appSecret,
+			}), cmd)
+			requireErrorSays(t, err, "DEBUG_ADDR", taken.Addr().String(), "address already in use")
+			require.NotContains(t, stdout, `"migrations applied"`, "DEBUG_ADDR must be checked before migrating")
+
+			conn, err := pgx.Connect(t.Context(), url)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = conn.Close(t.Context()) })
+			var tables int
+			require.NoError(t, conn.QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").Scan(&tables))
+			require.Zero(t, tables, "%s migrated a database though its DEBUG_ADDR was taken", cmd)
+		})
+	}
+}

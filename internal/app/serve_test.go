@@ -111,6 +111,21 @@ func TestServeProfiler(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, res.code, "the profiler must not be served on the API's address")
 	})
 
+	t.Run("AWorkerServesItOnDebugAddr", func(t *testing.T) {
+		t.Parallel()
+		logs := background(t, appEnv(map[string]string{"DATABASE_URL": dbtest.URL(t), "DEBUG_ADDR": "127.0.0.1:0"}), "worker")
+		line := logs.waitFor(t, `"profiler listening"`, func(e map[string]any) bool { return e["msg"] == "profiler listening" })
+		addr, ok := line["addr"].(string)
+		require.True(t, ok, "the profiler line has no addr: %v", line)
+		res, err := http.Get("http://" + addr + "/debug/pprof/heap?debug=1")
+		require.NoError(t, err)
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.Contains(t, string(body), "heap profile")
+	})
+
 	t.Run("DebugAddrServesItOnItsOwnListener", func(t *testing.T) {
 		t.Parallel()
 		s := startServer(t, "DEBUG_ADDR", "127.0.0.1:0")
