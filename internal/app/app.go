@@ -598,16 +598,23 @@ func token(args []string, getenv func(string) string, stdout io.Writer) error {
 	if done, err := parseFlags(fs, args, stdout); done {
 		return err
 	}
+	// The servers take neither the nil UUID for a user nor a token that has expired when it
+	// is printed (a JWT's times are whole seconds).
 	id, err := uuid.Parse(strings.TrimSpace(*user))
-	if err != nil || len(strings.TrimSpace(*user)) != 36 {
-		return errors.New("token: --user must be a UUID such as 3f0c6b0e-8a5e-4d4c-9d0b-6b1f2f1f6d2a")
+	switch {
+	case err != nil || len(strings.TrimSpace(*user)) != 36:
+		return &cli.UsageError{Err: errors.New("token: --user must be a UUID such as 3f0c6b0e-8a5e-4d4c-9d0b-6b1f2f1f6d2a")}
+	case id == uuid.Nil:
+		return &cli.UsageError{Err: errors.New("token: --user is the nil UUID, which names no user; give a user's UUID such as 3f0c6b0e-8a5e-4d4c-9d0b-6b1f2f1f6d2a")}
 	}
 	ttl, err := time.ParseDuration(strings.TrimSpace(*ttlText))
 	switch {
 	case err != nil:
-		return fmt.Errorf("token: --ttl %q is not a duration; give one, for example 24h or 30m", *ttlText)
+		return &cli.UsageError{Err: fmt.Errorf("token: --ttl %q is not a duration; give one, for example 24h or 30m", *ttlText)}
 	case ttl <= 0:
-		return errors.New("token: --ttl must be positive, for example 24h")
+		return &cli.UsageError{Err: errors.New("token: --ttl must be positive, for example 24h")}
+	case ttl < time.Second:
+		return &cli.UsageError{Err: fmt.Errorf("token: --ttl %s is under a second, so the token would expire before it is used; give 1s or more, for example 24h", ttl)}
 	}
 	// A token needs the secret and the token rules and nothing else: other settings may be
 	// for another machine.
