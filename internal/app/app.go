@@ -224,9 +224,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	// The requests run under a context of their own, which a stop that runs out of
-	// SHUTDOWN_TIMEOUT cancels: their transactions roll back and they end.
-	requestsCtx, cutRequests := context.WithCancel(context.WithoutCancel(ctx))
-	defer cutRequests()
+	// SHUTDOWN_TIMEOUT cancels: their transactions roll back and they end. Its cause tells
+	// them from requests their clients cancelled.
+	requestsCtx, cutRequests := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cutRequests(errStopping)
 	running := &runningRequests{next: handler}
 	srv := &http.Server{
 		Handler:           running,
@@ -253,7 +254,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
+	logger.Info("shutting down", slog.String("timeout", cfg.ShutdownTimeout.String()))
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
@@ -262,11 +263,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// closed. A stop that had to cut requests is still a normal stop.
 		logger.Warn("the shutdown timeout ran out; cancelling the requests still running",
 			slog.Int64("requests", running.n.Load()))
-		cutRequests()
+		cutRequests(errStopping)
 		_ = srv.Close()
 	}
 	return rt.stop(shutdownCtx) // the jobs stop even when requests outlived the timeout
 }
+
+// errStopping is the cause of the cancellation of the requests a stop cut.
+var errStopping = errors.New("the server is stopping")
 
 // runningRequests counts the requests its handler is serving, so that a stop can say how
 // many it cut.

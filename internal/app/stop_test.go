@@ -204,6 +204,9 @@ func TestStopOutOfTimeCancelsTheRequestsStillRunning(t *testing.T) {
 	require.Equal(t, 1, waiting, "the update never waited on the lock")
 
 	require.NoError(t, s.stop(t), "a stop that had to cut requests is still a normal stop")
+	s.logs.waitFor(t, `"shutting down" with the timeout as a duration`, func(e map[string]any) bool {
+		return e["msg"] == "shutting down" && e["timeout"] == "200ms"
+	})
 	s.logs.waitFor(t, "the cut", func(e map[string]any) bool {
 		return e["msg"] == "the shutdown timeout ran out; cancelling the requests still running" && e["requests"] == float64(1)
 	})
