@@ -14,6 +14,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -143,13 +144,14 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (done bool, e
 }
 
 // commandConfig parses a command's arguments into fs, as parseFlags does, and loads the
-// settings the command runs with (needSecret as for config.Load). done means the command
-// stops there and returns err: after its usage (nil), a wrong command line or wrong settings.
-func commandConfig(fs *flag.FlagSet, args []string, getenv func(string) string, stdout io.Writer, needSecret bool) (_ config.Config, done bool, _ error) {
+// settings the command runs with (needSecret and opts as for config.Load). done means the
+// command stops there and returns err: after its usage (nil), a wrong command line or wrong
+// settings.
+func commandConfig(fs *flag.FlagSet, args []string, getenv func(string) string, stdout io.Writer, needSecret bool, opts ...config.Option) (_ config.Config, done bool, _ error) {
 	if done, err := parseFlags(fs, args, stdout); done {
 		return config.Config{}, true, err
 	}
-	cfg, err := config.Load(getenv, needSecret)
+	cfg, err := config.Load(getenv, needSecret, opts...)
 	return cfg, err != nil, err
 }
 
@@ -172,7 +174,7 @@ func commandUsage(fs *flag.FlagSet) string {
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := newFlags("serve")
 	noWorkers := fs.Bool("no-workers", false, "serve the API only; training jobs and webhooks are left to bots worker processes")
-	cfg, done, err := commandConfig(fs, args, getenv, stdout, true)
+	cfg, done, err := commandConfig(fs, args, getenv, stdout, true, config.ServesAPI)
 	if done {
 		return err
 	}
@@ -186,12 +188,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
 	defer ln.Close()
+	debugLn, err := listenProfiler(cfg.DebugAddr)
+	if err != nil {
+		return err
+	}
+	defer closeListener(debugLn)
 	rt, err := start(ctx, cfg, getenv, stdout)
 	if err != nil {
 		return err
 	}
 	defer rt.close()
 	logger := rt.logger
+	defer serveProfiler(debugLn, logger)()
 
 	feed := statusfeed.New(func(ctx context.Context) (*pgx.Conn, error) {
 		return pgx.ConnectConfig(ctx, cfg.Pool.ConnConfig.Copy())
@@ -215,24 +223,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// The requests run under a context of their own, which a stop that runs out of
+	// SHUTDOWN_TIMEOUT cancels: their transactions roll back and they end. Its cause tells
+	// them from requests their clients cancelled.
+	requestsCtx, cutRequests := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cutRequests(errStopping)
+	running := &runningRequests{next: handler}
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           running,
+		BaseContext:       func(net.Listener) context.Context { return requestsCtx },
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout(cfg.Limits.RequestTimeout),
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(func() { close(stopping) })
 	ln = httpapi.ProblemListener(ln, srv.MaxHeaderBytes)
-	if cfg.DebugAddr != "" {
-		stopProfiler, err := serveProfiler(cfg.DebugAddr, logger)
-		if err != nil {
-			return err
-		}
-		defer stopProfiler()
-	}
 	if err := rt.startJobs(ctx); err != nil {
 		return err
 	}
@@ -246,15 +254,50 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", slog.Duration("timeout", cfg.ShutdownTimeout))
+	logger.Info("shutting down", slog.String("timeout", cfg.ShutdownTimeout.String()))
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
-	shutErr := srv.Shutdown(shutdownCtx)
-	stopErr := rt.stop(shutdownCtx) // the jobs stop even when requests outlived the timeout
-	if shutErr != nil {
-		return fmt.Errorf("shut down: %w", shutErr)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		// SHUTDOWN_TIMEOUT bounds the stop: the requests still running are cancelled (their
+		// transactions roll back, so nothing half-done is acknowledged) and their connections
+		// closed. A stop that had to cut requests is still a normal stop.
+		logger.Warn("the shutdown timeout ran out; cancelling the requests still running",
+			slog.Int64("requests", running.n.Load()))
+		cutRequests(errStopping)
+		_ = srv.Close()
 	}
-	return stopErr
+	return rt.stop(shutdownCtx) // the jobs stop even when requests outlived the timeout
+}
+
+// errStopping is the cause of the cancellation of the requests a stop cut.
+var errStopping = errors.New("the server is stopping")
+
+// runningRequests counts the requests its handler is serving, so that a stop can say how
+// many it cut.
+type runningRequests struct {
+	n    atomic.Int64
+	next http.Handler
+}
+
+func (h *runningRequests) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.n.Add(1)
+	defer h.n.Add(-1)
+	h.next.ServeHTTP(w, r)
+}
+
+// readTimeout bounds the reading of a request, headers and body.
+const readTimeout = 30 * time.Second
+
+// writeTimeoutMargin is the time left, in the worst case, to write an answer.
+const writeTimeoutMargin = 5 * time.Second
+
+// writeTimeout is the server's WriteTimeout for requests that may run requestTimeout once
+// their body has been read. Go's server counts it from the end of the request's headers, so
+// it covers the reading of the body (up to readTimeout), the request and the answer: it is
+// that long, and at least 30 s, so that an answer (a 503 at the latest) is always written
+// before the connection is cut. Status streams lift the deadline for themselves.
+func writeTimeout(requestTimeout time.Duration) time.Duration {
+	return max(30*time.Second, readTimeout+requestTimeout+writeTimeoutMargin)
 }
 
 // verifier checks bearer tokens with the secret and the token rules of cfg.
@@ -269,12 +312,32 @@ func verifier(cfg config.Config) *auth.Verifier {
 	return auth.NewVerifier(cfg.JWTSecret, opts...)
 }
 
-// serveProfiler serves net/http/pprof on its own listener, so that the profiler is never
-// reachable through the API's address. It returns a function that stops it.
-func serveProfiler(addr string, logger *slog.Logger) (func(), error) {
+// listenProfiler binds DEBUG_ADDR, before the database is touched, so that a taken address
+// is reported before any migration runs. It returns nil when addr is empty: no profiler.
+func listenProfiler(addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on DEBUG_ADDR %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// closeListener closes ln unless it is nil.
+func closeListener(ln net.Listener) {
+	if ln != nil {
+		_ = ln.Close()
+	}
+}
+
+// serveProfiler serves net/http/pprof on ln, its own listener, so that the profiler is never
+// reachable through the API's address; a nil ln serves nothing. It returns a function that
+// stops it.
+func serveProfiler(ln net.Listener, logger *slog.Logger) func() {
+	if ln == nil {
+		return func() {}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -285,24 +348,28 @@ func serveProfiler(addr string, logger *slog.Logger) (func(), error) {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	logger.Info("profiler listening", slog.String("addr", ln.Addr().String()))
-	return func() { _ = srv.Close() }, nil
+	return func() { _ = srv.Close() }
 }
 
-// worker works training jobs until ctx is cancelled, without serving the API.
+// worker works training jobs until ctx is cancelled, without serving the API; with
+// DEBUG_ADDR it serves the profiler.
 func worker(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	cfg, done, err := commandConfig(newFlags("worker"), args, getenv, stdout, false)
+	cfg, done, err := commandConfig(newFlags("worker"), args, getenv, stdout, false, config.WorksTrainings)
 	if done {
 		return err
 	}
-	if cfg.Training.Workers == 0 {
-		return errors.New("TRAINING_WORKERS is 0: a worker needs at least 1")
+	debugLn, err := listenProfiler(cfg.DebugAddr)
+	if err != nil {
+		return err
 	}
+	defer closeListener(debugLn)
 	rt, err := start(ctx, cfg, getenv, stdout)
 	if err != nil {
 		return err
 	}
 	defer rt.close()
 	logger := rt.logger
+	defer serveProfiler(debugLn, logger)()
 	if err := rt.startJobs(ctx); err != nil {
 		return err
 	}
@@ -396,7 +463,7 @@ func (rt *services) stop(ctx context.Context) error {
 		rt.cancelJobs()
 		waitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hardStopWait)
 		defer cancel()
-		_ = rt.jobs.Stop(waitCtx)
+		err = rt.jobs.Stop(waitCtx) // a stop that had to cancel jobs is still a normal stop
 	}
 	if err != nil {
 		return fmt.Errorf("stop training workers: %w", err)
@@ -535,16 +602,23 @@ func token(args []string, getenv func(string) string, stdout io.Writer) error {
 	if done, err := parseFlags(fs, args, stdout); done {
 		return err
 	}
+	// The servers take neither the nil UUID for a user nor a token that has expired when it
+	// is printed (a JWT's times are whole seconds).
 	id, err := uuid.Parse(strings.TrimSpace(*user))
-	if err != nil || len(strings.TrimSpace(*user)) != 36 {
-		return errors.New("token: --user must be a UUID such as 3f0c6b0e-8a5e-4d4c-9d0b-6b1f2f1f6d2a")
+	switch {
+	case err != nil || len(strings.TrimSpace(*user)) != 36:
+		return &cli.UsageError{Err: errors.New("token: --user must be a UUID such as 3f0c6b0e-8a5e-4d4c-9d0b-6b1f2f1f6d2a")}
+	case id == uuid.Nil:
+		return &cli.UsageError{Err: errors.New("token: --user is the nil UUID, which names no user; give a user's UUID such as 3f0c6b0e-8a5e-4d4c-9d0b-6b1f2f1f6d2a")}
 	}
 	ttl, err := time.ParseDuration(strings.TrimSpace(*ttlText))
 	switch {
 	case err != nil:
-		return fmt.Errorf("token: --ttl %q is not a duration; give one, for example 24h or 30m", *ttlText)
+		return &cli.UsageError{Err: fmt.Errorf("token: --ttl %q is not a duration; give one, for example 24h or 30m", *ttlText)}
 	case ttl <= 0:
-		return errors.New("token: --ttl must be positive, for example 24h")
+		return &cli.UsageError{Err: errors.New("token: --ttl must be positive, for example 24h")}
+	case ttl < time.Second:
+		return &cli.UsageError{Err: fmt.Errorf("token: --ttl %s is under a second, so the token would expire before it is used; give 1s or more, for example 24h", ttl)}
 	}
 	// A token needs the secret and the token rules and nothing else: other settings may be
 	// for another machine.

@@ -105,29 +105,61 @@ func TestServeExplainsALoginPostgreSQLRefuses(t *testing.T) {
 	}
 }
 
-func TestServeOnATakenAddressTouchesNoDatabase(t *testing.T) {
-	t.Parallel()
+// takenAddr returns an address something listens on until t ends.
+func takenAddr(t *testing.T) string {
+	t.Helper()
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = taken.Close() })
+	return taken.Addr().String()
+}
+
+func TestServeOnATakenAddressTouchesNoDatabase(t *testing.T) {
+	t.Parallel()
+	taken := takenAddr(t)
 	url := emptyDatabaseURL(t)
 
 	stdout, stderr, err := runCommand(t, appEnv(map[string]string{
-		"DATABASE_URL": url, "LISTEN_ADDR": taken.Addr().String(), "JWT_SECRET": appSecret,
+		"DATABASE_URL": url, "LISTEN_ADDR": taken, "JWT_SECRET": appSecret,
 	}), "serve")
 	require.Error(t, err)
 	seen := terminal(stderr, err)
 	require.Equal(t, 1, strings.Count(seen, "address already in use"), "seen:\n%s", seen)
-	require.Contains(t, err.Error(), taken.Addr().String())
+	require.Contains(t, err.Error(), taken)
 	require.NotContains(t, stdout, "address already in use", "the error is printed once, by main")
 	require.NotContains(t, stdout, `"migrations applied"`, "the address must be checked before migrating")
 	require.NotContains(t, stdout, `"WARN"`)
 	require.NotContains(t, stdout, `"ERROR"`)
 
+	requireNoTables(t, url, "serve migrated a database it could not serve")
+}
+
+// requireNoTables checks that the database of url has no table: nothing migrated it.
+func requireNoTables(t *testing.T, url string, msgAndArgs ...any) {
+	t.Helper()
 	conn, err := pgx.Connect(t.Context(), url)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close(t.Context()) })
 	var tables int
 	require.NoError(t, conn.QueryRow(t.Context(), "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").Scan(&tables))
-	require.Zero(t, tables, "serve migrated a database it could not serve")
+	require.Zero(t, tables, msgAndArgs...)
+}
+
+// A taken DEBUG_ADDR is reported, by serve and by worker, before any migration runs.
+func TestATakenDebugAddrTouchesNoDatabase(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []string{"serve", "worker"} {
+		t.Run(cmd, func(t *testing.T) {
+			t.Parallel()
+			taken := takenAddr(t)
+			url := emptyDatabaseURL(t)
+
+			stdout, _, err := runCommand(t, appEnv(map[string]string{
+				"DATABASE_URL": url, "LISTEN_ADDR": "127.0.0.1:0", "DEBUG_ADDR": taken, "JWT_SECRET": appSecret,
+			}), cmd)
+			requireErrorSays(t, err, "DEBUG_ADDR", taken, "address already in use")
+			require.NotContains(t, stdout, `"migrations applied"`, "DEBUG_ADDR must be checked before migrating")
+			requireNoTables(t, url, "%s migrated a database though its DEBUG_ADDR was taken", cmd)
+		})
+	}
 }

@@ -111,29 +111,47 @@ func TestServeProfiler(t *testing.T) {
 		require.Equal(t, http.StatusNotFound, res.code, "the profiler must not be served on the API's address")
 	})
 
+	t.Run("AWorkerServesItOnDebugAddr", func(t *testing.T) {
+		t.Parallel()
+		logs := background(t, appEnv(map[string]string{"DATABASE_URL": dbtest.URL(t), "DEBUG_ADDR": "127.0.0.1:0"}), "worker")
+		requireProfilerServes(t, http.DefaultClient, profilerAddr(t, logs))
+	})
+
 	t.Run("DebugAddrServesItOnItsOwnListener", func(t *testing.T) {
 		t.Parallel()
 		s := startServer(t, "DEBUG_ADDR", "127.0.0.1:0")
-		line := s.logs.waitFor(t, `"profiler listening"`, func(e map[string]any) bool { return e["msg"] == "profiler listening" })
-		addr, ok := line["addr"].(string)
-		require.True(t, ok, "the profiler line has no addr: %v", line)
+		addr := profilerAddr(t, s.logs)
 		require.NotEqual(t, strings.TrimPrefix(s.base, "http://"), addr)
-
-		res, err := s.client.Get("http://" + addr + "/debug/pprof/heap?debug=1")
-		require.NoError(t, err)
-		body, err := io.ReadAll(res.Body)
-		res.Body.Close()
-		require.NoError(t, err)
-		require.Equal(t, http.StatusOK, res.StatusCode)
-		require.Contains(t, string(body), "heap profile")
+		requireProfilerServes(t, s.client, addr)
 
 		api := s.call(t, http.MethodGet, "/debug/pprof/", "", "", nil)
 		require.Equal(t, http.StatusNotFound, api.code, "the profiler must not be served on the API's address")
 
 		require.NoError(t, s.stop(t))
-		_, err = net.DialTimeout("tcp", addr, appWaitLimit)
+		_, err := net.DialTimeout("tcp", addr, appWaitLimit)
 		require.Error(t, err, "the profiler still listens after Run returned")
 	})
+}
+
+// profilerAddr waits for the line saying where the profiler listens and returns the address.
+func profilerAddr(t *testing.T, logs *logRecorder) string {
+	t.Helper()
+	line := logs.waitFor(t, `"profiler listening"`, func(e map[string]any) bool { return e["msg"] == "profiler listening" })
+	addr, ok := line["addr"].(string)
+	require.True(t, ok, "the profiler line has no addr: %v", line)
+	return addr
+}
+
+// requireProfilerServes checks that the profiler at addr serves a heap profile.
+func requireProfilerServes(t *testing.T, client *http.Client, addr string) {
+	t.Helper()
+	res, err := client.Get("http://" + addr + "/debug/pprof/heap?debug=1")
+	require.NoError(t, err)
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Contains(t, string(body), "heap profile")
 }
 
 func TestServeRefusesBadSettings(t *testing.T) {

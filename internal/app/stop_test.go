@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -136,7 +138,7 @@ func TestStopOutOfTimeDoesNotBlameTheEndpoint(t *testing.T) {
 	before := readDelivery(t, pool, hook)
 
 	s.cancel()
-	require.ErrorContains(t, s.stop(t), "deadline exceeded")
+	require.NoError(t, s.stop(t), "a stop that had to cancel jobs is still a normal stop")
 	s.logs.waitFor(t, "the hard stop", func(e map[string]any) bool {
 		return e["msg"] == "the shutdown timeout ran out; cancelling the jobs still running"
 	})
@@ -147,4 +149,75 @@ func TestStopOutOfTimeDoesNotBlameTheEndpoint(t *testing.T) {
 	require.Nil(t, d.LastStatus)
 	require.Nil(t, d.FailingSince)
 	require.Equal(t, before.Version, d.Version, "the webhook did not change")
+}
+
+// SHUTDOWN_TIMEOUT bounds a stop: a request still running when it ends (here an update
+// waiting on a row lock) is cancelled, so that its write rolls back and its client gets no
+// success, and the process stops normally.
+func TestStopOutOfTimeCancelsTheRequestsStillRunning(t *testing.T) {
+	t.Parallel()
+	// No training runs, so that the update is the only one waiting on the lock.
+	s := startServer(t, "SHUTDOWN_TIMEOUT", "200ms", "TRAINING_WORKERS", "0")
+	pool, err := pgxpool.New(t.Context(), s.env("DATABASE_URL"))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	token := issueToken(t, s.env, uuid.New())
+	res := s.call(t, http.MethodPost, "/api/v1/bots", token, "", map[string]any{"name": "Locked at the stop", "model": "gpt-4o"})
+	require.Equal(t, http.StatusCreated, res.code, string(res.body))
+	var bot struct{ ID uuid.UUID }
+	res.json(t, &bot)
+
+	lock, err := pool.Begin(t.Context())
+	require.NoError(t, err)
+	defer func() { _ = lock.Rollback(context.WithoutCancel(t.Context())) }()
+	_, err = lock.Exec(t.Context(), "SELECT 1 FROM bots WHERE id = $1 FOR UPDATE", bot.ID)
+	require.NoError(t, err)
+
+	type answer struct {
+		code int
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, s.base+"/api/v1/bots/"+bot.ID.String(),
+			bytes.NewReader([]byte(`{"name":"Renamed during the stop"}`)))
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := s.client.Do(req)
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		_, err = io.Copy(io.Discard, res.Body)
+		_ = res.Body.Close()
+		answered <- answer{code: res.StatusCode, err: err}
+	}()
+	waiting := 0
+	for deadline := time.Now().Add(appWaitLimit); waiting == 0 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		require.NoError(t, pool.QueryRow(t.Context(),
+			"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Scan(&waiting))
+	}
+	require.Equal(t, 1, waiting, "the update never waited on the lock")
+
+	require.NoError(t, s.stop(t), "a stop that had to cut requests is still a normal stop")
+	s.logs.waitFor(t, `"shutting down" with the timeout as a duration`, func(e map[string]any) bool {
+		return e["msg"] == "shutting down" && e["timeout"] == "200ms"
+	})
+	s.logs.waitFor(t, "the cut", func(e map[string]any) bool {
+		return e["msg"] == "the shutdown timeout ran out; cancelling the requests still running" && e["requests"] == float64(1)
+	})
+	s.logs.waitFor(t, `"stopped"`, func(e map[string]any) bool { return e["msg"] == "stopped" })
+	a := <-answered
+	if a.err == nil {
+		require.NotEqual(t, http.StatusOK, a.code, "the cut update must not be answered as a success")
+	}
+
+	require.NoError(t, lock.Rollback(t.Context()))
+	var name string
+	require.NoError(t, pool.QueryRow(t.Context(), "SELECT name FROM bots WHERE id = $1", bot.ID).Scan(&name))
+	require.Equal(t, "Locked at the stop", name, "the cut update did not commit")
 }

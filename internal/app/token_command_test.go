@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/chatsphere/bots/internal/app"
 	"github.com/chatsphere/bots/internal/auth"
 )
 
@@ -92,25 +93,34 @@ func TestToken(t *testing.T) {
 		{name: "UserInBracedForm", args: []string{"token", "--user", "{" + uuid.NewString() + "}"}},
 		{name: "UserWithoutHyphens", args: []string{"token", "--user", strings.ReplaceAll(uuid.NewString(), "-", "")}},
 		{name: "UserWithOneDigitTooMany", args: []string{"token", "--user", uuid.NewString() + "0"}},
+		{name: "NilUser", args: []string{"token", "--user", uuid.Nil.String()}},
 	}
 	for _, tt := range badUsers {
 		t.Run("RefusesBadUser/"+tt.name, func(t *testing.T) {
 			t.Parallel()
 			stdout, _, err := runCommand(t, env, tt.args...)
 			requireErrorSays(t, err, "--user")
+			require.Equal(t, 2, app.ExitCode(err), "a bad user is a command line that cannot run")
 			require.Empty(t, stdout, "no token may be printed for a bad user")
 		})
 	}
 
-	badTTLs := []string{"-1h", "-1ns", "0s", "0", "soon"}
+	badTTLs := []string{"-1h", "-1ns", "0s", "0", "soon", "1ns", "500ms", "999ms"}
 	for _, ttl := range badTTLs {
 		t.Run("RefusesTTL/"+ttl, func(t *testing.T) {
 			t.Parallel()
 			stdout, _, err := runCommand(t, env, "token", "--user", uuid.NewString(), "--ttl", ttl)
-			require.Error(t, err)
+			requireErrorSays(t, err, "--ttl")
+			require.Equal(t, 2, app.ExitCode(err), "a bad TTL is a command line that cannot run")
 			require.Empty(t, stdout)
 		})
 	}
+
+	t.Run("OneSecondIsTheShortestTTL", func(t *testing.T) {
+		t.Parallel()
+		_, _, err := runCommand(t, env, "token", "--user", uuid.NewString(), "--ttl", "1s")
+		require.NoError(t, err)
+	})
 
 	t.Run("NegativeTTLSaysItMustBePositive", func(t *testing.T) {
 		t.Parallel()

@@ -15,42 +15,75 @@ var botsByStatus = prometheus.NewDesc("bots",
 // statusCountTTL is how long a count of bots by status is reused.
 const statusCountTTL = 30 * time.Second
 
+// statusCountTimeout bounds one count: a scrape waits no longer for the database.
+const statusCountTimeout = time.Second
+
+// statusCountRetryAfter is how long a failed count is remembered: scrapes meanwhile go on
+// without the counts rather than wait on a database that just failed to answer.
+const statusCountRetryAfter = 5 * time.Second
+
 // NewStatusCollector returns a collector of the bots that are not deleted, by status.
 // Counting reads every live bot, so a count is reused for statusCountTTL: scrapes stay cheap
-// however large the table grows. When the database cannot be reached, the failure is logged
-// and the scrape goes on without the counts.
+// however large the table grows. One scrape at a time counts, for at most
+// statusCountTimeout; scrapes that come meanwhile do not wait for it, and serve the count
+// before (or none). When the count fails, the failure is logged, the scrape goes on without
+// the counts, and so do the scrapes of the next statusCountRetryAfter.
 func NewStatusCollector(svc *Service, logger *slog.Logger) prometheus.Collector {
-	return &statusCollector{svc: svc, logger: logger}
+	return &statusCollector{svc: svc, logger: logger, timeout: statusCountTimeout, retryAfter: statusCountRetryAfter}
 }
 
 type statusCollector struct {
-	svc    *Service
-	logger *slog.Logger
+	svc        *Service
+	logger     *slog.Logger
+	timeout    time.Duration // statusCountTimeout, but in tests
+	retryAfter time.Duration // statusCountRetryAfter, but in tests
 
-	mu     sync.Mutex
-	at     time.Time
-	counts map[Status]int64
+	mu         sync.Mutex
+	at         time.Time
+	counts     map[Status]int64 // nil: none to serve, as after a failed count
+	failedAt   time.Time
+	refreshing bool
 }
 
 func (c *statusCollector) Describe(ch chan<- *prometheus.Desc) { ch <- botsByStatus }
 
 func (c *statusCollector) Collect(ch chan<- prometheus.Metric) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.counts == nil || time.Since(c.at) > statusCountTTL {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		counts, err := c.svc.StatusCounts(ctx)
-		if err != nil {
-			// A scrape during a database outage still serves the other metrics.
-			c.logger.Warn("count bots by status for metrics", slog.String("error", err.Error()))
-			return
-		}
-		c.counts, c.at = counts, time.Now()
+	counts := c.current()
+	if counts == nil {
+		return
 	}
 	for _, s := range []Status{StatusTraining, StatusActive, StatusError} {
-		ch <- prometheus.MustNewConstMetric(botsByStatus, prometheus.GaugeValue, float64(c.counts[s]), string(s))
+		ch <- prometheus.MustNewConstMetric(botsByStatus, prometheus.GaugeValue, float64(counts[s]), string(s))
 	}
+}
+
+// current returns the counts to serve, counting again when the last count is too old, no
+// other scrape is counting and no count failed in the last statusCountRetryAfter.
+func (c *statusCollector) current() map[Status]int64 {
+	c.mu.Lock()
+	stale := c.counts == nil || time.Since(c.at) > statusCountTTL
+	if !stale || c.refreshing || time.Since(c.failedAt) < c.retryAfter {
+		defer c.mu.Unlock()
+		return c.counts
+	}
+	c.refreshing = true
+	timeout := c.timeout
+	c.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	counts, err := c.svc.StatusCounts(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refreshing = false
+	if err != nil {
+		// A scrape during a database outage still serves the other metrics.
+		c.logger.Warn("count bots by status for metrics", slog.String("error", err.Error()))
+		c.counts, c.failedAt = nil, time.Now()
+		return nil
+	}
+	c.counts, c.at = counts, time.Now()
+	return counts
 }
 
 var configCacheRequests = prometheus.NewDesc("bots_config_cache_requests_total",

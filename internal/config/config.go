@@ -16,6 +16,7 @@ import (
 	"unicode"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 
 	"github.com/chatsphere/bots/internal/dbpool"
 	"github.com/chatsphere/bots/internal/httpapi"
@@ -28,6 +29,19 @@ const DefaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/chatsphere?sslmod
 
 // MinSecretLength is the shortest JWT_SECRET accepted: HS256 wants a key of at least 256 bits.
 const MinSecretLength = 32
+
+// MaxWorkers is the most TRAINING_WORKERS and WEBHOOK_WORKERS may be: the job queue's limit
+// of workers per queue.
+const MaxWorkers = river.QueueNumWorkersMax
+
+// MaxTrainingAttempts is the most TRAINING_MAX_ATTEMPTS may be. The job queue keeps a job's
+// attempts in a smallint; a hundred attempts, backed off up to a minute each, already keep a
+// failing training retried for over an hour and a half.
+const MaxTrainingAttempts = 100
+
+// MaxCacheMB is the most CONFIG_CACHE_MB may be, 64 GiB: more than any process of the service
+// is given, and far from the sizes whose bytes no longer fit in an int.
+const MaxCacheMB = 64 << 10
 
 // Config is every setting of the service.
 type Config struct {
@@ -94,12 +108,12 @@ var Settings = []Setting{
 	{Name: "DATABASE_URL", Default: DefaultDatabaseURL, Meaning: "PostgreSQL connection string; pgx pool settings such as `pool_max_conns` may be added to it"},
 	{Name: "DATABASE_READ_URL", Unset: "(off)", Meaning: "PostgreSQL connection string of a synchronous hot standby that serves lists (`GET /api/v1/bots`) and reads of the latest active configuration; set, writes commit with `synchronous_commit = remote_apply`, so set it on every `bots serve` and `bots worker` (see Operating, Read scaling)"},
 	{Name: "LISTEN_ADDR", Default: ":8080", Meaning: "host:port the HTTP server listens on"},
-	{Name: "DEBUG_ADDR", Unset: "(off)", Meaning: "host:port of the profiler (`/debug/pprof/`), on its own listener, for example `127.0.0.1:6060`; keep it off public networks"},
+	{Name: "DEBUG_ADDR", Unset: "(off)", Meaning: "host:port of the profiler (`/debug/pprof/`) of `bots serve` and `bots worker`, on its own listener (bound before any migration runs, and for `bots serve` another port than `LISTEN_ADDR`'s), for example `127.0.0.1:6060`; keep it off public networks"},
 	{Name: "JWT_SECRET", Unset: "(required)", Meaning: fmt.Sprintf("HS256 key that signs and verifies bearer tokens; at least %d bytes", MinSecretLength)},
 	{Name: "LOG_LEVEL", Default: "info", Meaning: "`debug`, `info`, `warn` or `error`"},
-	{Name: "SHUTDOWN_TIMEOUT", Default: "15s", Meaning: "how long a stopping process lets in-flight requests, trainings and webhook deliveries finish; jobs still running then are cancelled and retried later"},
-	{Name: "TRAINING_WORKERS", Default: "4", Meaning: "training jobs worked at once by `bots serve` (unless `--no-workers`) and `bots worker`"},
-	{Name: "TRAINING_MAX_ATTEMPTS", Default: "5", Meaning: "attempts of a training job before the version it trains (and its bot, if that version is the latest) goes to `error`"},
+	{Name: "SHUTDOWN_TIMEOUT", Default: "15s", Meaning: "how long a stopping process lets in-flight requests, trainings and webhook deliveries finish; requests still running then are cancelled (their writes roll back) and jobs still running are cancelled and retried later"},
+	{Name: "TRAINING_WORKERS", Default: "4", Meaning: fmt.Sprintf("training jobs worked at once by `bots serve` (unless `--no-workers`) and `bots worker` (which needs at least 1); at most %d", MaxWorkers)},
+	{Name: "TRAINING_MAX_ATTEMPTS", Default: "5", Meaning: fmt.Sprintf("attempts of a training job before the version it trains (and its bot, if that version is the latest) goes to `error`, at most %d. It is written into each training job when `bots serve` queues it (a create, an update that retrains, a train, a revert): the value of the process that queued a job counts, not that of the process that works it, so give every `bots serve` the same value", MaxTrainingAttempts)},
 	{Name: "TRAINING_RETRY_BACKOFF", Default: "1s", Meaning: "wait before a failed training is retried; doubles with each attempt (at most 1m)"},
 	{Name: "TRAINING_JOB_TIMEOUT", Default: "30s", Meaning: "how long one training attempt may run"},
 	{Name: "TRAINING_RESCUE_AFTER", Default: "1m", Meaning: "when a training left running by a crashed process runs again; longer than `TRAINING_JOB_TIMEOUT`. Webhook deliveries left running are sent again after it too: below 20 s (an attempt's longest) a slow one may be sent twice"},
@@ -116,18 +130,57 @@ var Settings = []Setting{
 	{Name: "JWT_AUDIENCE", Unset: "(none)", Meaning: "the `aud` a bearer token must name (as a string, or in an array); unset: a token that has an `aud` claim is refused. `bots token` names it in the tokens it prints"},
 	{Name: "JWT_MAX_TTL", Unset: "(none)", Meaning: "the longest a bearer token may live, for example `24h`: `exp - iat`, or `exp` - now for a token without `iat`; unset: any"},
 	{Name: "CORS_ALLOWED_ORIGINS", Unset: "(none)", Meaning: "comma-separated origins (`scheme://host[:port]`) whose browser pages may call the API, for example `https://app.example.com`; `*` for any; unset: none"},
-	{Name: "CONFIG_CACHE_MB", Default: "32", Meaning: "megabytes (MiB) of memory in which the runtime read path (`GET /api/v1/bots/{id}/config`) keeps active versions and what reads of each bot depend on, per server process; the least recently read go first (`0`: off, every read goes to the database)"},
-	{Name: "WEBHOOK_WORKERS", Default: "16", Meaning: "webhook deliveries sent at once by `bots serve` (unless `--no-workers`) and `bots worker`; a delivery mostly waits on its receiver"},
+	{Name: "CONFIG_CACHE_MB", Default: "32", Meaning: fmt.Sprintf("megabytes (MiB) of memory in which the runtime read path (`GET /api/v1/bots/{id}/config`) keeps active versions and what reads of each bot depend on, per server process; the least recently read go first (`0`: off, every read goes to the database); at most %d", MaxCacheMB)},
+	{Name: "WEBHOOK_WORKERS", Default: "16", Meaning: fmt.Sprintf("webhook deliveries sent at once by `bots serve` (unless `--no-workers`) and `bots worker`; at most %d. A delivery mostly waits on its receiver", MaxWorkers)},
 	{Name: "WEBHOOK_RETRY_FOR", Default: "24h", Meaning: "how long a webhook delivery that fails is retried before it is `failed`"},
 	{Name: "WEBHOOK_DISABLE_AFTER", Default: "72h", Meaning: "how long every attempt to reach a webhook's endpoint may fail before the next failure disables the webhook, with the reason in its `disabled_reason`"},
-	{Name: "WEBHOOK_RETRY_BACKOFF", Default: "5s", Meaning: "about the wait before a failed webhook delivery is retried; doubles with each attempt (at most 1h), varied by up to a quarter either way"},
+	{Name: "WEBHOOK_RETRY_BACKOFF", Default: "5s", Meaning: "about the wait before a failed webhook delivery is retried; doubles with each attempt (at most 1h), varied by up to a quarter either way. No retry is later than `WEBHOOK_RETRY_FOR` after the event: when it ends, the last attempt is made, so a backoff longer than `WEBHOOK_RETRY_FOR` leaves two attempts, the first and that last"},
 	{Name: "WEBHOOK_ALLOW_HTTP", Default: "false", Meaning: "`true` lets webhooks use plain `http` URLs; otherwise only `https`. For development only"},
 	{Name: "WEBHOOK_ALLOW_PRIVATE", Default: "false", Meaning: "`true` lets webhooks reach addresses that are not public (loopback, private, link-local, unique-local, reserved, multicast, unspecified); otherwise they are refused at registration (a literal address) and at every delivery (the resolved one). For development only"},
 }
 
-// Load reads and checks the settings; needSecret is false for commands that sign nothing.
-// All problems are reported at once.
-func Load(getenv func(string) string, needSecret bool) (Config, error) {
+// Option is a check of the settings that only some commands need.
+type Option struct {
+	check func(r *reader, c Config)
+}
+
+// ServesAPI checks the settings of a process that serves the API (`bots serve`): its
+// profiler cannot listen where the API does.
+var ServesAPI = Option{check: func(r *reader, c Config) {
+	if c.DebugAddr != "" && r.ok("LISTEN_ADDR", "DEBUG_ADDR") && sameListener(c.ListenAddr, c.DebugAddr) {
+		r.fail("DEBUG_ADDR", fmt.Errorf("DEBUG_ADDR %q is the address of LISTEN_ADDR %q: give the profiler a port of its own, for example 127.0.0.1:6060",
+			c.DebugAddr, c.ListenAddr))
+	}
+}}
+
+// WorksTrainings checks the settings of a process that exists to work training jobs
+// (`bots worker`): it needs at least one training worker.
+var WorksTrainings = Option{check: func(r *reader, c Config) {
+	if r.ok("TRAINING_WORKERS") && c.Training.Workers == 0 {
+		r.fail("TRAINING_WORKERS", errors.New("TRAINING_WORKERS is 0: a worker needs at least 1"))
+	}
+}}
+
+// sameListener says whether two valid host:port addresses would take the same port: the
+// same port (but 0, any free one) on the same host, or on every interface for either.
+func sameListener(a, b string) bool {
+	hostA, textA, _ := net.SplitHostPort(a)
+	hostB, textB, _ := net.SplitHostPort(b)
+	portA, _ := strconv.Atoi(textA)
+	portB, _ := strconv.Atoi(textB)
+	if portA != portB || portA == 0 {
+		return false
+	}
+	everywhere := func(host string) bool {
+		ip := net.ParseIP(host)
+		return host == "" || (ip != nil && ip.IsUnspecified())
+	}
+	return hostA == hostB || everywhere(hostA) || everywhere(hostB)
+}
+
+// Load reads and checks the settings; needSecret is false for commands that sign nothing,
+// and opts add the checks of the command that loads them. All problems are reported at once.
+func Load(getenv func(string) string, needSecret bool, opts ...Option) (Config, error) {
 	r := &reader{getenv: getenv}
 	c := Config{
 		DatabaseURL: r.get("DATABASE_URL"),
@@ -163,9 +216,7 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		}
 	}
 
-	if err := c.LogLevel.UnmarshalText([]byte(r.get("LOG_LEVEL"))); err != nil {
-		r.fail("LOG_LEVEL", errors.New("LOG_LEVEL must be debug, info, warn or error"))
-	}
+	c.LogLevel = r.logLevel()
 	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT", false)
 	c.Training = r.training()
 	c.Limits = r.limits()
@@ -180,8 +231,11 @@ func Load(getenv func(string) string, needSecret bool) (Config, error) {
 		r.errs = append(r.errs, err)
 	}
 	c.CORSAllowedOrigins = origins
-	c.RuntimeCacheBytes = r.wholeNumber("CONFIG_CACHE_MB", 0) << 20
+	c.RuntimeCacheBytes = r.wholeNumberUpTo("CONFIG_CACHE_MB", 0, MaxCacheMB) << 20
 	c.Webhooks = r.webhooks()
+	for _, o := range opts {
+		o.check(r, c)
+	}
 
 	return c, errors.Join(r.errs...)
 }
@@ -237,8 +291,8 @@ func (r *reader) ok(names ...string) bool {
 // training reads the settings of the training jobs and checks them against each other.
 func (r *reader) training() training.Config {
 	t := training.Config{
-		Workers:          r.wholeNumber("TRAINING_WORKERS", 0),
-		MaxAttempts:      r.wholeNumber("TRAINING_MAX_ATTEMPTS", 1),
+		Workers:          r.wholeNumberUpTo("TRAINING_WORKERS", 0, MaxWorkers),
+		MaxAttempts:      r.wholeNumberUpTo("TRAINING_MAX_ATTEMPTS", 1, MaxTrainingAttempts),
 		RetryBackoff:     r.duration("TRAINING_RETRY_BACKOFF", false),
 		JobTimeout:       r.duration("TRAINING_JOB_TIMEOUT", false),
 		RescueAfter:      r.duration("TRAINING_RESCUE_AFTER", false),
@@ -261,7 +315,7 @@ func (r *reader) training() training.Config {
 // webhooks reads the settings of webhook deliveries.
 func (r *reader) webhooks() webhook.Config {
 	return webhook.Config{
-		Workers:      r.wholeNumber("WEBHOOK_WORKERS", 0),
+		Workers:      r.wholeNumberUpTo("WEBHOOK_WORKERS", 0, MaxWorkers),
 		RetryFor:     r.duration("WEBHOOK_RETRY_FOR", false),
 		DisableAfter: r.duration("WEBHOOK_DISABLE_AFTER", false),
 		RetryBackoff: r.duration("WEBHOOK_RETRY_BACKOFF", false),
@@ -310,6 +364,25 @@ func (r *reader) wholeNumber(name string, least int) int {
 		r.fail(name, fmt.Errorf("%s must be a whole number of at least %d", name, least))
 	}
 	return n
+}
+
+// wholeNumberUpTo reads an integer setting from least to most.
+func (r *reader) wholeNumberUpTo(name string, least, most int) int {
+	n := r.wholeNumber(name, least)
+	if r.ok(name) && n > most {
+		r.fail(name, fmt.Errorf("%s must be at most %d", name, most))
+	}
+	return n
+}
+
+// logLevel reads LOG_LEVEL: one of the four level names, in any case.
+func (r *reader) logLevel() slog.Level {
+	levels := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+	l, ok := levels[strings.ToLower(r.get("LOG_LEVEL"))]
+	if !ok {
+		r.fail("LOG_LEVEL", errors.New("LOG_LEVEL must be debug, info, warn or error"))
+	}
+	return l
 }
 
 // perSecond reads a rate setting: a finite number of what, 0 or more.

@@ -87,8 +87,8 @@ var settingCases = []settingCase{
 		name:    "LOG_LEVEL",
 		field:   func(c config.Config) any { return c.LogLevel },
 		unset:   slog.LevelInfo,
-		valid:   map[string]any{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError},
-		invalid: map[string]string{"loud": "LOG_LEVEL must be debug, info, warn or error"},
+		valid:   map[string]any{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError, "WARN": slog.LevelWarn},
+		invalid: refused("LOG_LEVEL must be debug, info, warn or error", "loud", "error+100", "info-4"),
 	},
 	{
 		name:    "SHUTDOWN_TIMEOUT",
@@ -98,18 +98,27 @@ var settingCases = []settingCase{
 		invalid: refused("SHUTDOWN_TIMEOUT must be a positive duration such as 15s", "soon", "15", "0s", "-1s"),
 	},
 	{
-		name:    "TRAINING_WORKERS",
-		field:   func(c config.Config) any { return c.Training.Workers },
-		unset:   4,
-		valid:   map[string]any{"0": 0, "16": 16},
-		invalid: refused("TRAINING_WORKERS must be a whole number of at least 0", "-1", "many"),
+		name:  "TRAINING_WORKERS",
+		field: func(c config.Config) any { return c.Training.Workers },
+		unset: 4,
+		valid: map[string]any{"0": 0, "16": 16, "10000": 10000},
+		invalid: map[string]string{
+			"-1":    "TRAINING_WORKERS must be a whole number of at least 0",
+			"many":  "TRAINING_WORKERS must be a whole number of at least 0",
+			"10001": "TRAINING_WORKERS must be at most 10000",
+		},
 	},
 	{
-		name:    "TRAINING_MAX_ATTEMPTS",
-		field:   func(c config.Config) any { return c.Training.MaxAttempts },
-		unset:   5,
-		valid:   map[string]any{"1": 1, "10": 10},
-		invalid: refused("TRAINING_MAX_ATTEMPTS must be a whole number of at least 1", "0", "2.5"),
+		name:  "TRAINING_MAX_ATTEMPTS",
+		field: func(c config.Config) any { return c.Training.MaxAttempts },
+		unset: 5,
+		valid: map[string]any{"1": 1, "10": 10, "100": 100},
+		invalid: map[string]string{
+			"0":     "TRAINING_MAX_ATTEMPTS must be a whole number of at least 1",
+			"2.5":   "TRAINING_MAX_ATTEMPTS must be a whole number of at least 1",
+			"101":   "TRAINING_MAX_ATTEMPTS must be at most 100",
+			"32768": "TRAINING_MAX_ATTEMPTS must be at most 100",
+		},
 	},
 	{
 		name:    "TRAINING_RETRY_BACKOFF",
@@ -224,18 +233,26 @@ var settingCases = []settingCase{
 		invalid: map[string]string{"*,https://app.example.com": "CORS_ALLOWED_ORIGINS lists * with other origins: * already allows every origin; give either * or a list"},
 	},
 	{
-		name:    "CONFIG_CACHE_MB",
-		field:   func(c config.Config) any { return c.RuntimeCacheBytes },
-		unset:   32 << 20,
-		valid:   map[string]any{"0": 0, "500": 500 << 20},
-		invalid: refused("CONFIG_CACHE_MB must be a whole number of at least 0", "-1", "1e3"),
+		name:  "CONFIG_CACHE_MB",
+		field: func(c config.Config) any { return c.RuntimeCacheBytes },
+		unset: 32 << 20,
+		valid: map[string]any{"0": 0, "500": 500 << 20, "65536": 65536 << 20},
+		invalid: map[string]string{
+			"-1":             "CONFIG_CACHE_MB must be a whole number of at least 0",
+			"1e3":            "CONFIG_CACHE_MB must be a whole number of at least 0",
+			"65537":          "CONFIG_CACHE_MB must be at most 65536",
+			"17592186044416": "CONFIG_CACHE_MB must be at most 65536",
+		},
 	},
 	{
-		name:    "WEBHOOK_WORKERS",
-		field:   func(c config.Config) any { return c.Webhooks.Workers },
-		unset:   16,
-		valid:   map[string]any{"0": 0, "16": 16},
-		invalid: map[string]string{"-1": "WEBHOOK_WORKERS must be a whole number of at least 0"},
+		name:  "WEBHOOK_WORKERS",
+		field: func(c config.Config) any { return c.Webhooks.Workers },
+		unset: 16,
+		valid: map[string]any{"0": 0, "16": 16, "10000": 10000},
+		invalid: map[string]string{
+			"-1":    "WEBHOOK_WORKERS must be a whole number of at least 0",
+			"10001": "WEBHOOK_WORKERS must be at most 10000",
+		},
 	},
 	{
 		name:    "WEBHOOK_RETRY_FOR",
@@ -470,4 +487,82 @@ func TestDefaultLimitsAreTheLimitsOfAnEmptyEnvironment(t *testing.T) {
 	t.Parallel()
 	cfg := mustLoad(t, nil, false)
 	require.Equal(t, cfg.Limits, config.DefaultLimits())
+}
+
+// Some checks concern only the command that loads the settings; each is reported with the
+// others, before anything starts.
+func TestLoadChecksOfTheCommand(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name string
+		vars map[string]string
+		opt  config.Option
+		// wantErr is the problem reported, alone; empty: none.
+		wantErr string
+	}{
+		{
+			name:    "ServerProfilerOnTheAPIsAddressIsRefused",
+			vars:    map[string]string{"LISTEN_ADDR": "127.0.0.1:8080", "DEBUG_ADDR": "127.0.0.1:8080"},
+			opt:     config.ServesAPI,
+			wantErr: `DEBUG_ADDR "127.0.0.1:8080" is the address of LISTEN_ADDR "127.0.0.1:8080": give the profiler a port of its own, for example 127.0.0.1:6060`,
+		},
+		{
+			name:    "ServerProfilerOnTheAPIsPortOfEveryInterfaceIsRefused",
+			vars:    map[string]string{"DEBUG_ADDR": "127.0.0.1:8080"},
+			opt:     config.ServesAPI,
+			wantErr: `DEBUG_ADDR "127.0.0.1:8080" is the address of LISTEN_ADDR ":8080": give the profiler a port of its own, for example 127.0.0.1:6060`,
+		},
+		{
+			name: "ServerProfilerOnAnotherPortIsAccepted",
+			vars: map[string]string{"LISTEN_ADDR": "127.0.0.1:8080", "DEBUG_ADDR": "127.0.0.1:6060"},
+			opt:  config.ServesAPI,
+		},
+		{
+			name: "ServerProfilerOnAnotherHostsPortIsAccepted",
+			vars: map[string]string{"LISTEN_ADDR": "10.0.0.1:8080", "DEBUG_ADDR": "127.0.0.1:8080"},
+			opt:  config.ServesAPI,
+		},
+		{
+			name: "ServerProfilerAndAPIOnAnyFreePortAreAccepted",
+			vars: map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "DEBUG_ADDR": "127.0.0.1:0"},
+			opt:  config.ServesAPI,
+		},
+		{
+			// A worker serves no API: its LISTEN_ADDR means nothing.
+			name: "WorkerProfilerOnTheListenAddrIsAccepted",
+			vars: map[string]string{"DEBUG_ADDR": ":8080"},
+			opt:  config.WorksTrainings,
+		},
+		{
+			name:    "WorkerWithoutTrainingWorkersIsRefusedWithTheOtherProblems",
+			vars:    map[string]string{"TRAINING_WORKERS": "0", "LOG_LEVEL": "loud"},
+			opt:     config.WorksTrainings,
+			wantErr: "LOG_LEVEL must be debug, info, warn or error\nTRAINING_WORKERS is 0: a worker needs at least 1",
+		},
+		{
+			name:    "WorkerWithARefusedTrainingWorkersIsToldOnce",
+			vars:    map[string]string{"TRAINING_WORKERS": "-1"},
+			opt:     config.WorksTrainings,
+			wantErr: "TRAINING_WORKERS must be a whole number of at least 0",
+		},
+		{
+			name: "ServerWithoutTrainingWorkersIsAccepted",
+			vars: map[string]string{"TRAINING_WORKERS": "0"},
+			opt:  config.ServesAPI,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := map[string]string{"JWT_SECRET": configSecret}
+			maps.Copy(env, tt.vars)
+			_, err := config.Load(configEnv(env), true, tt.opt)
+			if tt.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.EqualError(t, err, tt.wantErr)
+		})
+	}
 }
