@@ -34,10 +34,9 @@ const MinSecretLength = 32
 // of workers per queue.
 const MaxWorkers = river.QueueNumWorkersMax
 
-// MaxTrainingAttempts is the most TRAINING_MAX_ATTEMPTS may be. The job queue keeps a job's
-// attempts in a smallint; a hundred attempts, backed off up to a minute each, already keep a
-// failing training retried for over an hour and a half.
-const MaxTrainingAttempts = 100
+// MaxTrainingAttempts is the most TRAINING_MAX_ATTEMPTS may be: the job queue keeps a job's
+// attempts in a smallint, and silently wrote a larger value as this one.
+const MaxTrainingAttempts = math.MaxInt16
 
 // MaxCacheMB is the most CONFIG_CACHE_MB may be, 64 GiB: more than any process of the service
 // is given, and far from the sizes whose bytes no longer fit in an int.

@@ -116,8 +116,7 @@ var settingCases = []settingCase{
 		invalid: map[string]string{
 			"0":     "TRAINING_MAX_ATTEMPTS must be a whole number of at least 1",
 			"2.5":   "TRAINING_MAX_ATTEMPTS must be a whole number of at least 1",
-			"101":   "TRAINING_MAX_ATTEMPTS must be at most 100",
-			"32768": "TRAINING_MAX_ATTEMPTS must be at most 100",
+			"32768": "TRAINING_MAX_ATTEMPTS must be at most 32767",
 		},
 	},
 	{
