@@ -231,6 +231,10 @@ func printable(s string) bool {
 	return true
 }
 
+// StatusClientClosedRequest is the status a request is logged and counted with when its
+// client closed the connection before the answer (nginx's 499): no answer reaches anyone.
+const StatusClientClosedRequest = 499
+
 // errUnavailable marks a failure to reach the database.
 var errUnavailable = errors.New("database unavailable")
 
@@ -256,10 +260,19 @@ func (s *server) handleError(err error, c echo.Context) {
 			slog.String("error", err.Error()), slog.String("request_id", requestID(c)))
 		pe = fail(ctx, kindTimeout, "the request took longer than the server allows and was stopped; retry later")
 		pe.header = http.Header{"Retry-After": {"1"}}
-	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
-		// The client went away; nobody reads the answer, and it is no server fault.
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil && context.Cause(ctx) == context.Canceled:
+		// net/http cancels the request of a connection the client closed, without a cause:
+		// nobody reads the answer, and it is no server fault. Logged and counted as 499
+		// (client closed request), so that the 5xx of the service do not count it.
 		s.logger.LogAttrs(ctx, slog.LevelInfo, "request cancelled by the client", slog.String("request_id", requestID(c)))
-		pe = fail(ctx, kindUnavailable, "the request was cancelled")
+		c.Response().WriteHeader(StatusClientClosedRequest)
+		return
+	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+		// Cancelled with a cause: the process is stopping and SHUTDOWN_TIMEOUT ran out. The
+		// request's transaction rolled back.
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "request cut by the stop", slog.String("request_id", requestID(c)))
+		pe = fail(ctx, kindUnavailable, "the server is stopping; nothing was changed, retry later")
+		pe.header = http.Header{"Retry-After": {"1"}}
 	case unavailable(err):
 		s.logger.LogAttrs(ctx, slog.LevelWarn, "database unavailable",
 			slog.String("error", err.Error()), slog.String("request_id", requestID(c)))

@@ -56,3 +56,41 @@ func TestARequestPastItsDeadlineTimesOut(t *testing.T) {
 	require.Contains(t, logs.String(), `msg="request timed out"`)
 	require.NotContains(t, logs.String(), "database unavailable")
 }
+
+// A request whose client went away is logged and counted as 499, not as a 5xx of the service;
+// one the stopping process cut (its context cancelled with a cause) is a 503 that says so.
+func TestACancelledRequestIsTheClientsOrTheStops(t *testing.T) {
+	t.Parallel()
+	pool := dbtest.Pool(t)
+	for _, c := range []struct {
+		name   string
+		cancel func(context.CancelCauseFunc)
+		status int
+		logged string
+	}{
+		{"TheClientWentAway", func(cancel context.CancelCauseFunc) { cancel(nil) }, StatusClientClosedRequest, `msg="request cancelled by the client"`},
+		{"TheProcessIsStopping", func(cancel context.CancelCauseFunc) { cancel(errors.New("the server is stopping")) }, http.StatusServiceUnavailable, `msg="request cut by the stop"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s := newStepServer(t, Limits{RequestTimeout: time.Hour}, nil, func(*contract) []echo.MiddlewareFunc { return nil })
+			var logs bytes.Buffer
+			s.e.HTTPErrorHandler = (&server{logger: slog.New(slog.NewTextHandler(&logs, nil))}).handleError
+			s.handle = func(e echo.Context) error {
+				ctx, cancel := context.WithCancelCause(e.Request().Context())
+				e.SetRequest(e.Request().WithContext(ctx))
+				c.cancel(cancel)
+				_, err := pool.Exec(ctx, "SELECT 1")
+				return fmt.Errorf("get bot: %w", err)
+			}
+			rec := s.serve(http.MethodGet, somePath, nil, "")
+			require.Equal(t, c.status, rec.Code)
+			require.Contains(t, logs.String(), c.logged)
+			if c.status == http.StatusServiceUnavailable {
+				p := problemOf(t, rec, c.status)
+				require.Equal(t, "the server is stopping; nothing was changed, retry later", p.Detail)
+				require.Equal(t, "1", rec.Header().Get("Retry-After"))
+			}
+		})
+	}
+}
