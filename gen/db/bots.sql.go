@@ -174,8 +174,7 @@ func (q *Queries) BotCreate(ctx context.Context, db DBTX, arg BotCreateParams) (
 const botDelete = `-- name: BotDelete :one
 UPDATE bots SET deleted_at = now(), updated_at = now(), version = version + 1
 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL
-  AND (NOT $3::boolean OR version = ANY ($4::bigint[]))
-  AND version <> ALL ($5::bigint[])
+  AND preconditions_hold(version, $3::boolean, $4::bigint[], $5::bigint[])
   AND bot_events_context($2, $6::text)
 RETURNING id, deleted_at::timestamptz AS deleted_at
 `
@@ -276,8 +275,7 @@ WITH cur AS (
     SELECT bots.id, bots.status AS old_status, bots.config_version
     FROM bots
     WHERE bots.id = $1 AND bots.owner_id = $2 AND bots.deleted_at IS NOT NULL
-      AND (NOT $3::boolean OR bots.version = ANY ($4::bigint[]))
-      AND bots.version <> ALL ($5::bigint[])
+      AND preconditions_hold(bots.version, $3::boolean, $4::bigint[], $5::bigint[])
       AND bot_events_context($2, $6::text)
     FOR NO KEY UPDATE
 ), bot AS (
@@ -370,8 +368,7 @@ WITH target AS (
     SELECT bots.id AS bot_id
     FROM bots
     WHERE bots.id = $1 AND bots.owner_id = $3 AND bots.deleted_at IS NULL
-      AND (NOT $4::boolean OR bots.version = ANY ($5::bigint[]))
-      AND bots.version <> ALL ($6::bigint[])
+      AND preconditions_hold(bots.version, $4::boolean, $5::bigint[], $6::bigint[])
       AND bot_events_context($3, $7::text)
     FOR NO KEY UPDATE
 ), bot AS (
@@ -461,8 +458,7 @@ WITH cur AS (
     SELECT bots.id, bots.status AS old_status, bots.config_version
     FROM bots
     WHERE bots.id = $1 AND bots.owner_id = $2 AND bots.deleted_at IS NULL
-      AND (NOT $3::boolean OR bots.version = ANY ($4::bigint[]))
-      AND bots.version <> ALL ($5::bigint[])
+      AND preconditions_hold(bots.version, $3::boolean, $4::bigint[], $5::bigint[])
       AND bot_events_context($2, $6::text)
     FOR NO KEY UPDATE
 ), bot AS (
@@ -566,8 +562,7 @@ WITH edit AS (
     FROM bots
     LEFT JOIN bot_versions prior ON prior.bot_id = bots.id AND prior.number = bots.config_version
     WHERE bots.id = $5 AND bots.owner_id = $6 AND bots.deleted_at IS NULL
-      AND (NOT $7::boolean OR bots.version = ANY ($8::bigint[]))
-      AND bots.version <> ALL ($9::bigint[])
+      AND preconditions_hold(bots.version, $7::boolean, $8::bigint[], $9::bigint[])
       AND bot_events_context($6, $10::text)
     FOR NO KEY UPDATE OF bots
 ), bot AS (
@@ -644,8 +639,8 @@ type BotUpdateRow struct {
 }
 
 // A NULL parameter keeps the column; description has its own flag because null clears it.
-// When check_version is set, the row is changed only if its version is one of versions
-// (If-Match); it is never changed if its version is one of except_versions (If-None-Match).
+// The version checks are preconditions_hold's: check_version and versions carry If-Match,
+// except_versions If-None-Match.
 // name_fold and description_fold come with name and description; a new folded name clears
 // name_clash, so that the uniqueness of names applies to the renamed bot.
 // This statement alone decides what an edit does to the configuration:

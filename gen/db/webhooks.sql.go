@@ -82,7 +82,7 @@ func (q *Queries) WebhookCreate(ctx context.Context, db DBTX, arg WebhookCreateP
 const webhookDelete = `-- name: WebhookDelete :one
 DELETE FROM webhooks
 WHERE id = $1 AND owner_id = $2
-  AND (NOT $3::boolean OR version = ANY ($4::bigint[]))
+  AND preconditions_hold(version, $3::boolean, $4::bigint[], '{}')
 RETURNING id
 `
 
@@ -687,7 +687,7 @@ UPDATE webhooks SET
     version     = version + 1,
     updated_at  = now()
 WHERE id = $6 AND owner_id = $7
-  AND (NOT $8::boolean OR version = ANY ($9::bigint[]))
+  AND preconditions_hold(version, $8::boolean, $9::bigint[], '{}')
 RETURNING id, owner_id, url, events, description, secret, enabled, version, created_at, updated_at, previous_secret, rotated_at, failing_since, disabled_at, disabled_reason
 `
 
@@ -703,7 +703,8 @@ type WebhookUpdateParams struct {
 	Versions       []int64
 }
 
-// Changes the fields set, only while the webhook's version is one the caller allows (If-Match).
+// Changes the fields set, only while the webhook's version is one the caller allows (If-Match;
+// webhooks take no If-None-Match, hence no except_versions).
 func (q *Queries) WebhookUpdate(ctx context.Context, db DBTX, arg WebhookUpdateParams) (Webhook, error) {
 	row := db.QueryRow(ctx, webhookUpdate,
 		arg.Url,

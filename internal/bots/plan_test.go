@@ -46,6 +46,10 @@ type plan struct {
 	search    bool
 }
 
+// inlined are the scalar SQL functions that must be inlined into the queries that call them
+// (migration 0025): a call left in a plan runs once per row, as a function of its own.
+var inlined = []string{"preconditions_hold"}
+
 // trigramIndexes serve q searches (migration 0008).
 var trigramIndexes = []string{"bots_owner_name_trgm_idx", "bots_owner_description_trgm_idx"}
 
@@ -55,6 +59,7 @@ type planNode struct {
 	RelationName string     `json:"Relation Name"`
 	FunctionName string     `json:"Function Name"`
 	IndexName    string     `json:"Index Name"`
+	Filter       string     `json:"Filter"`
 	ActualRows   float64    `json:"Actual Rows"`
 	ActualLoops  float64    `json:"Actual Loops"`
 	Plans        []planNode `json:"Plans"`
@@ -100,7 +105,8 @@ func (explainedRow) Scan(...any) error { return errExplained }
 const smallSort = 500
 
 // problems lists what makes a plan slow as the tables grow: a sequential scan, a sort or a
-// function scan of more rows than the query returns, or a search that no trigram index serves (it would read
+// function scan of more rows than the query returns, a call of a function that should be
+// inlined, or a search that no trigram index serves (it would read
 // every bot of the caller). A paged query must produce offset + limit rows in order whatever
 // the plan; its sort may take up to twice that, which happens on deep pages with a filter,
 // where reading the matching rows and sorting them beats walking the index.
@@ -113,6 +119,11 @@ func (p plan) problems() []string {
 	walk = func(n planNode) {
 		if slices.Contains(trigramIndexes, n.IndexName) && n.ActualLoops > 0 {
 			trigrams = true
+		}
+		for _, f := range inlined {
+			if strings.Contains(n.Filter, f+"(") {
+				out = append(out, f+" is called, not inlined")
+			}
 		}
 		switch n.NodeType {
 		case "Seq Scan":
@@ -439,4 +450,7 @@ func TestPlanChecksCatchSlowPlans(t *testing.T) {
 	search.root.Plans = []planNode{{NodeType: "Bitmap Heap Scan", ActualRows: 12, ActualLoops: 1, Plans: []planNode{{NodeType: "Bitmap Index Scan",
 		IndexName: "bots_owner_description_trgm_idx", ActualRows: 12, ActualLoops: 1}}}}
 	require.Empty(t, search.problems())
+	called := plan{root: planNode{NodeType: "Update", Plans: []planNode{{NodeType: "Index Scan", ActualRows: 1,
+		Filter: "((deleted_at IS NULL) AND preconditions_hold(version, true, '{3}'::bigint[], '{}'::bigint[]))"}}}}
+	require.Equal(t, []string{"preconditions_hold is called, not inlined"}, called.problems())
 }

@@ -10,12 +10,12 @@ import (
 	"os"
 	"regexp"
 	"slices"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/chatsphere/bots/client"
 	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/ijson"
 )
 
 // botsFile is the declarative document that `bots export` writes and `bots apply` reads, in
@@ -145,51 +145,16 @@ func decodeJSON(data []byte, v any) error {
 	return uniqueMembers(data)
 }
 
-// uniqueMembers walks data, valid JSON, and refuses an object that has a member name twice,
-// compared ignoring case as encoding/json matches them to fields.
+// uniqueMembers refuses data, valid JSON, when an object has a member name twice (I-JSON,
+// package ijson), compared ignoring case as encoding/json matches them to fields.
 func uniqueMembers(data []byte) error {
-	// frame is one open object (names: the names read so far) or array (names: nil).
-	type frame struct {
-		object, wantName bool
-		names            []string
+	var dup *ijson.DuplicateError
+	if err := ijson.CheckNames(data, ijson.FoldCase); errors.As(err, &dup) {
+		return fmt.Errorf("the member %q is twice in one object (as %q and %q); write each once", dup.Name, dup.First, dup.Name)
+	} else if err != nil {
+		return err
 	}
-	var stack []frame
-	dec := json.NewDecoder(bytes.NewReader(data))
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if n := len(stack); n > 0 && stack[n-1].wantName && tok != json.Delim('}') {
-			top := &stack[n-1]
-			name := tok.(string)
-			for _, seen := range top.names {
-				if strings.EqualFold(seen, name) {
-					return fmt.Errorf("the member %q is twice in one object (as %q and %q); write each once", name, seen, name)
-				}
-			}
-			top.names = append(top.names, name)
-			top.wantName = false
-			continue
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, frame{object: true, wantName: true})
-			continue
-		case json.Delim('['):
-			stack = append(stack, frame{})
-			continue
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-		}
-		// A value ended: the next token of an object is a name again.
-		if n := len(stack); n > 0 && stack[n-1].object {
-			stack[n-1].wantName = true
-		}
-	}
+	return nil
 }
 
 // decodeYAML decodes data, one YAML document, into v; yaml.v3 already refuses a key twice in

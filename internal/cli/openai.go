@@ -13,6 +13,7 @@ import (
 
 	"github.com/chatsphere/bots/client"
 	"github.com/chatsphere/bots/internal/bots"
+	"github.com/chatsphere/bots/internal/ijson"
 )
 
 // openAIModels maps the model ids of OpenAI's assistants to this service's catalog: a model
@@ -186,7 +187,7 @@ func convert(a openAIAssistant, catalog []client.Model, taken map[string]string)
 		if strings.ContainsRune(*text.s, 0) {
 			reject("%s contains a NUL character", text.field)
 		}
-		if r, found := noncharacter(*text.s); found {
+		if r, found := ijson.Noncharacter(*text.s); found {
 			reject("%s contains the Unicode noncharacter U+%04X, which the service refuses (I-JSON, RFC 7493)", text.field, r)
 		}
 	}
@@ -224,18 +225,6 @@ func convert(a openAIAssistant, catalog []client.Model, taken map[string]string)
 		it.notes = append(it.notes, "its metadata is left out")
 	}
 	return it
-}
-
-// noncharacter returns the first Unicode noncharacter of s: U+FDD0..U+FDEF, and the last two
-// code points of every plane. The service refuses a request body that holds one, as I-JSON
-// (RFC 7493) says; a test holds this copy of its rule to the running service.
-func noncharacter(s string) (rune, bool) {
-	for _, r := range s {
-		if r >= 0xFDD0 && r <= 0xFDEF || r&0xFFFE == 0xFFFE {
-			return r, true
-		}
-	}
-	return 0, false
 }
 
 // printImport writes what the import makes of each assistant.

@@ -1,11 +1,8 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -17,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/ijson"
 )
 
 // singleValued lists the query parameters of an operation that take one value: every query
@@ -129,90 +127,25 @@ func identityOnly(h http.Header) bool {
 	return true
 }
 
-// checkMembers walks a body that is already known to be valid JSON and refuses what I-JSON
-// (RFC 7493) forbids beyond UTF-8 and surrogates: a member name twice in one object (§2.3),
-// where parsers disagree on which value wins, and Unicode noncharacters (§2.1), raw or
-// escaped, in names and strings.
+// checkMembers refuses a body, already known to be valid JSON, that I-JSON (RFC 7493) forbids
+// beyond UTF-8 and surrogates (package ijson): a member name twice in one object, compared
+// exactly after unescaping, and Unicode noncharacters, raw or escaped, in names and strings.
+// The message names the member as the validator names fields.
 func checkMembers(body []byte) error {
-	// frame is one open object or array; path names the member or element being read.
-	type frame struct {
-		object  bool
-		wantKey bool
-		names   map[string]struct{}
-		key     string
-		index   int
+	var dup *ijson.DuplicateError
+	var non *ijson.NoncharacterError
+	switch err := ijson.Check(body, ijson.Exact); {
+	case errors.As(err, &dup):
+		return fmt.Errorf("the request body has the member %q twice in one object; send each member once", strings.Join(dup.Path, "."))
+	case errors.As(err, &non):
+		return fmt.Errorf("the request body contains the Unicode noncharacter U+%04X, which I-JSON (RFC 7493) does not allow", non.Rune)
+	case err != nil:
+		return errNotJSON
 	}
-	// path names the value at the top of the stack, as the validator names fields.
-	path := func(stack []frame) string {
-		parts := make([]string, 0, len(stack))
-		for _, f := range stack {
-			if f.object {
-				parts = append(parts, f.key)
-			} else {
-				parts = append(parts, strconv.Itoa(f.index))
-			}
-		}
-		return strings.Join(parts, ".")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var stack []frame
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return errNotJSON
-		}
-		if s, ok := tok.(string); ok {
-			if r, found := noncharacter(s); found {
-				return fmt.Errorf("the request body contains the Unicode noncharacter U+%04X, which I-JSON (RFC 7493) does not allow", r)
-			}
-			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
-				top := &stack[n-1]
-				if _, dup := top.names[s]; dup {
-					top.key = s
-					return fmt.Errorf("the request body has the member %q twice in one object; send each member once", path(stack))
-				}
-				if top.names == nil {
-					top.names = make(map[string]struct{})
-				}
-				top.names[s] = struct{}{}
-				top.key, top.wantKey = s, false
-				continue
-			}
-		}
-		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
-			stack = stack[:len(stack)-1]
-			continue
-		}
-		// A value starts: the next token of an object is a name again, and an array moves on.
-		if n := len(stack); n > 0 {
-			if stack[n-1].object {
-				stack[n-1].wantKey = true
-			} else {
-				stack[n-1].index++
-			}
-		}
-		if d, ok := tok.(json.Delim); ok {
-			stack = append(stack, frame{object: d == '{', wantKey: d == '{', index: -1})
-		}
-	}
+	return nil
 }
 
 var errNotJSON = errors.New("the request body is not valid JSON")
-
-// noncharacter returns the first Unicode noncharacter of s: U+FDD0..U+FDEF, and the last two
-// code points of every plane.
-func noncharacter(s string) (rune, bool) {
-	for _, r := range s {
-		if r >= 0xFDD0 && r <= 0xFDEF || r&0xFFFE == 0xFFFE {
-			return r, true
-		}
-	}
-	return 0, false
-}
 
 // seconds says a number of seconds in words: "1 second", "2 seconds".
 func seconds(n int) string {

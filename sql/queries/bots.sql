@@ -30,8 +30,8 @@ WHERE id = @id AND deleted_at IS NULL AND (owner_id = @caller OR is_public);
 
 -- name: BotUpdate :one
 -- A NULL parameter keeps the column; description has its own flag because null clears it.
--- When check_version is set, the row is changed only if its version is one of versions
--- (If-Match); it is never changed if its version is one of except_versions (If-None-Match).
+-- The version checks are preconditions_hold's: check_version and versions carry If-Match,
+-- except_versions If-None-Match.
 -- name_fold and description_fold come with name and description; a new folded name clears
 -- name_clash, so that the uniqueness of names applies to the renamed bot.
 -- This statement alone decides what an edit does to the configuration:
@@ -61,8 +61,7 @@ WITH edit AS (
     FROM bots
     LEFT JOIN bot_versions prior ON prior.bot_id = bots.id AND prior.number = bots.config_version
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
-      AND (NOT @check_version::boolean OR bots.version = ANY (@versions::bigint[]))
-      AND bots.version <> ALL (@except_versions::bigint[])
+      AND preconditions_hold(bots.version, @check_version::boolean, @versions::bigint[], @except_versions::bigint[])
       AND bot_events_context(@caller, @request_id::text)
     FOR NO KEY UPDATE OF bots
 ), bot AS (
@@ -108,8 +107,7 @@ WITH target AS (
     SELECT bots.id AS bot_id
     FROM bots
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
-      AND (NOT @check_version::boolean OR bots.version = ANY (@versions::bigint[]))
-      AND bots.version <> ALL (@except_versions::bigint[])
+      AND preconditions_hold(bots.version, @check_version::boolean, @versions::bigint[], @except_versions::bigint[])
       AND bot_events_context(@caller, @request_id::text)
     FOR NO KEY UPDATE
 ), bot AS (
@@ -139,8 +137,7 @@ SELECT * FROM recorded;
 -- The version checks are BotUpdate's.
 UPDATE bots SET deleted_at = now(), updated_at = now(), version = version + 1
 WHERE id = @id AND owner_id = @caller AND deleted_at IS NULL
-  AND (NOT @check_version::boolean OR version = ANY (@versions::bigint[]))
-  AND version <> ALL (@except_versions::bigint[])
+  AND preconditions_hold(version, @check_version::boolean, @versions::bigint[], @except_versions::bigint[])
   AND bot_events_context(@caller, @request_id::text)
 RETURNING id, deleted_at::timestamptz AS deleted_at;
 
@@ -154,8 +151,7 @@ WITH cur AS (
     SELECT bots.id, bots.status AS old_status, bots.config_version
     FROM bots
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NOT NULL
-      AND (NOT @check_version::boolean OR bots.version = ANY (@versions::bigint[]))
-      AND bots.version <> ALL (@except_versions::bigint[])
+      AND preconditions_hold(bots.version, @check_version::boolean, @versions::bigint[], @except_versions::bigint[])
       AND bot_events_context(@caller, @request_id::text)
     FOR NO KEY UPDATE
 ), bot AS (
@@ -180,8 +176,7 @@ WITH cur AS (
     SELECT bots.id, bots.status AS old_status, bots.config_version
     FROM bots
     WHERE bots.id = @id AND bots.owner_id = @caller AND bots.deleted_at IS NULL
-      AND (NOT @check_version::boolean OR bots.version = ANY (@versions::bigint[]))
-      AND bots.version <> ALL (@except_versions::bigint[])
+      AND preconditions_hold(bots.version, @check_version::boolean, @versions::bigint[], @except_versions::bigint[])
       AND bot_events_context(@caller, @request_id::text)
     FOR NO KEY UPDATE
 ), bot AS (

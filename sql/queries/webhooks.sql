@@ -24,7 +24,8 @@ LIMIT @lim OFFSET @off;
 SELECT count(*) FROM webhooks WHERE owner_id = @caller;
 
 -- name: WebhookUpdate :one
--- Changes the fields set, only while the webhook's version is one the caller allows (If-Match).
+-- Changes the fields set, only while the webhook's version is one the caller allows (If-Match;
+-- webhooks take no If-None-Match, hence no except_versions).
 UPDATE webhooks SET
     url         = COALESCE(sqlc.narg(url), url),
     events      = COALESCE(sqlc.narg(events)::text[], events),
@@ -39,7 +40,7 @@ UPDATE webhooks SET
     version     = version + 1,
     updated_at  = now()
 WHERE id = @id AND owner_id = @caller
-  AND (NOT @check_version::boolean OR version = ANY (@versions::bigint[]))
+  AND preconditions_hold(version, @check_version::boolean, @versions::bigint[], '{}')
 RETURNING *;
 
 -- name: WebhookRotateSecret :one
@@ -54,7 +55,7 @@ RETURNING *;
 -- Deletes the webhook with its deliveries; a job of a delivery deleted finds nothing to send.
 DELETE FROM webhooks
 WHERE id = @id AND owner_id = @caller
-  AND (NOT @check_version::boolean OR version = ANY (@versions::bigint[]))
+  AND preconditions_hold(version, @check_version::boolean, @versions::bigint[], '{}')
 RETURNING id;
 
 -- name: WebhookVersion :one
