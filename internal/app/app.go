@@ -188,18 +188,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
 	defer ln.Close()
-	debugLn, err := listenProfiler(cfg.DebugAddr)
+	rt, finish, err := startProfiled(ctx, cfg, getenv, stdout)
 	if err != nil {
 		return err
 	}
-	defer closeListener(debugLn)
-	rt, err := start(ctx, cfg, getenv, stdout)
-	if err != nil {
-		return err
-	}
-	defer rt.close()
+	defer finish()
 	logger := rt.logger
-	defer serveProfiler(debugLn, logger)()
 
 	feed := statusfeed.New(func(ctx context.Context) (*pgx.Conn, error) {
 		return pgx.ConnectConfig(ctx, cfg.Pool.ConnConfig.Copy())
@@ -325,6 +319,27 @@ func listenProfiler(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
+// startProfiled binds DEBUG_ADDR (before the database is touched), starts the process's
+// services and serves the profiler; done stops all three, in the reverse order.
+func startProfiled(ctx context.Context, cfg config.Config, getenv func(string) string, stdout io.Writer) (rt *services, done func(), err error) {
+	debugLn, err := listenProfiler(cfg.DebugAddr)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := start(ctx, cfg, getenv, stdout)
+	if err != nil {
+		closeListener(debugLn)
+		return nil, nil, err
+	}
+	rt = &s
+	stopProfiler := serveProfiler(debugLn, rt.logger)
+	return rt, func() {
+		stopProfiler()
+		rt.close()
+		closeListener(debugLn)
+	}, nil
+}
+
 // closeListener closes ln unless it is nil.
 func closeListener(ln net.Listener) {
 	if ln != nil {
@@ -358,18 +373,12 @@ func worker(ctx context.Context, args []string, getenv func(string) string, stdo
 	if done {
 		return err
 	}
-	debugLn, err := listenProfiler(cfg.DebugAddr)
+	rt, finish, err := startProfiled(ctx, cfg, getenv, stdout)
 	if err != nil {
 		return err
 	}
-	defer closeListener(debugLn)
-	rt, err := start(ctx, cfg, getenv, stdout)
-	if err != nil {
-		return err
-	}
-	defer rt.close()
+	defer finish()
 	logger := rt.logger
-	defer serveProfiler(debugLn, logger)()
 	if err := rt.startJobs(ctx); err != nil {
 		return err
 	}
