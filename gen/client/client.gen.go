@@ -6100,6 +6100,7 @@ func (r CreateBotResponse) ContentType() string {
 // DeleteBotResponse200Headers the declared response headers of an HTTP 200 response for DeleteBot
 type DeleteBotResponse200Headers struct {
 	CacheControl *string
+	ETag         string
 }
 
 // DeleteBotResponse401Headers the declared response headers of an HTTP 401 response for DeleteBot
@@ -11825,6 +11826,13 @@ func ParseDeleteBotResponse(rsp *http.Response) (*DeleteBotResponse, error) {
 				return nil, err
 			}
 			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
 		}
 		response.Headers200 = &headers
 	case rsp.StatusCode == 401:

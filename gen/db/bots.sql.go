@@ -176,7 +176,7 @@ UPDATE bots SET deleted_at = now(), updated_at = now(), version = version + 1
 WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL
   AND preconditions_hold(version, $3::boolean, $4::bigint[], $5::bigint[])
   AND bot_events_context($2, $6::text)
-RETURNING id, deleted_at::timestamptz AS deleted_at
+RETURNING id, deleted_at::timestamptz AS deleted_at, version
 `
 
 type BotDeleteParams struct {
@@ -191,9 +191,11 @@ type BotDeleteParams struct {
 type BotDeleteRow struct {
 	ID        uuid.UUID
 	DeletedAt time.Time
+	Version   int64
 }
 
-// The version checks are BotUpdate's.
+// The version checks are BotUpdate's. The new version is the deleted bot's ETag, which a
+// restore's If-Match may name.
 func (q *Queries) BotDelete(ctx context.Context, db DBTX, arg BotDeleteParams) (BotDeleteRow, error) {
 	row := db.QueryRow(ctx, botDelete,
 		arg.ID,
@@ -204,7 +206,7 @@ func (q *Queries) BotDelete(ctx context.Context, db DBTX, arg BotDeleteParams) (
 		arg.RequestID,
 	)
 	var i BotDeleteRow
-	err := row.Scan(&i.ID, &i.DeletedAt)
+	err := row.Scan(&i.ID, &i.DeletedAt, &i.Version)
 	return i, err
 }
 

@@ -178,4 +178,6 @@ type DuplicateParams struct {
 type Deleted struct {
 	ID        uuid.UUID
 	DeletedAt time.Time
+	// Version is the deleted bot's version: its ETag, which a restore's If-Match may name.
+	Version int64
 }

@@ -271,7 +271,7 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 	if err != nil {
 		return Deleted{}, fmt.Errorf("delete bot: %w", err)
 	}
-	return Deleted{ID: row.ID, DeletedAt: row.DeletedAt}, nil
+	return Deleted{ID: row.ID, DeletedAt: row.DeletedAt, Version: row.Version}, nil
 }
 
 // Restore brings back one of the caller's deleted bots, with the status it had, if its

@@ -163,7 +163,8 @@ func (h *Handler) DeleteBot(ctx context.Context, req api.DeleteBotRequestObject)
 	case err != nil:
 		return nil, err
 	}
-	return api.DeleteBot200JSONResponse{Body: api.BotDeleted{Id: del.ID, Deleted: true, DeletedAt: del.DeletedAt}}, nil
+	return api.DeleteBot200JSONResponse{Body: api.BotDeleted{Id: del.ID, Deleted: true, DeletedAt: del.DeletedAt},
+		Headers: api.DeleteBot200ResponseHeaders{ETag: etag(del.Version)}}, nil
 }
 
 // RestoreBot brings back one of the caller's deleted bots, unless its preconditions, on the

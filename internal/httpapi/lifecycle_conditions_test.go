@@ -176,13 +176,16 @@ func TestRestoreBotPreconditions(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	// A deleted bot (in training, so that a restore queues a job): stale is the ETag read
-	// before the delete, current the one the delete gave it.
+	// before the delete, current the one the delete gave it, which its answer carries.
 	deletedBot := func(t *testing.T, e *env, u user) (id uuid.UUID, current, stale string) {
 		t.Helper()
 		bot, created := e.create(u, map[string]any{"name": "Support"})
 		stale = lifeETag(t, created)
-		require.Equal(t, http.StatusOK, e.delete(u, botPath(bot.Id), ifMatch(stale)).code)
-		return bot.Id, etagOf(lifeLoad(t, e, bot.Id).version), stale
+		res := e.delete(u, botPath(bot.Id), ifMatch(stale))
+		require.Equal(t, http.StatusOK, res.code)
+		current = res.header.Get("ETag")
+		require.Equal(t, etagOf(lifeLoad(t, e, bot.Id).version), current, "the delete's answer carries the deleted bot's ETag")
+		return bot.Id, current, stale
 	}
 	for name, c := range merged(ifMatchCases, ifNoneMatchCases) {
 		e.run(t, name, func(t *testing.T, e *env, u user) {

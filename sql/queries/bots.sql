@@ -134,12 +134,13 @@ WITH target AS (
 SELECT * FROM recorded;
 
 -- name: BotDelete :one
--- The version checks are BotUpdate's.
+-- The version checks are BotUpdate's. The new version is the deleted bot's ETag, which a
+-- restore's If-Match may name.
 UPDATE bots SET deleted_at = now(), updated_at = now(), version = version + 1
 WHERE id = @id AND owner_id = @caller AND deleted_at IS NULL
   AND preconditions_hold(version, @check_version::boolean, @versions::bigint[], @except_versions::bigint[])
   AND bot_events_context(@caller, @request_id::text)
-RETURNING id, deleted_at::timestamptz AS deleted_at;
+RETURNING id, deleted_at::timestamptz AS deleted_at, version;
 
 -- name: BotRestore :one
 -- A restored bot whose latest version is in error is trained again, that version in place:

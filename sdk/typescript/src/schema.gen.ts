@@ -2331,10 +2331,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The bot was deleted. */
+            /**
+             * @description The bot was deleted. The `ETag` is the deleted bot's, which `If-Match` of a
+             *     restore may name to restore exactly this deletion.
+             */
             200: {
                 headers: {
                     "Cache-Control": components["headers"]["CacheControl"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
