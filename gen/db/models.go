@@ -241,6 +241,11 @@ type BotAlias struct {
 	UpdatedAt time.Time
 }
 
+type BotAliasEtag struct {
+	BotID uuid.UUID
+	Last  int64
+}
+
 type BotAliasMove struct {
 	ID          int64
 	BotID       uuid.UUID

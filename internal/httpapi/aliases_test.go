@@ -202,6 +202,67 @@ func TestBotAliases(t *testing.T) {
 		}
 	})
 
+	t.Run("EachBotCountsItsOwnETags", func(t *testing.T) {
+		t.Parallel()
+		e, u := setupUser(t)
+		mine := e.twoActiveVersions(u, map[string]any{"name": "Support"})
+		other := newUser(t)
+		theirs := e.twoActiveVersions(other, map[string]any{"name": "Sales"})
+
+		res := e.put(other, aliasPath(theirs, "production"), map[string]any{"version": 1}, nil)
+		require.Equal(t, http.StatusCreated, res.code, string(res.body))
+		require.Equal(t, `"1"`, res.header.Get("ETag"), "a new bot's first alias")
+
+		// Another user's alias writes, creations and moves, tell nothing through ours.
+		for i := range 50 {
+			path := aliasPath(mine, fmt.Sprintf("alias-%d", i%5))
+			res := e.put(u, path, map[string]any{"version": 1 + i/5%2}, nil)
+			require.Contains(t, []int{http.StatusCreated, http.StatusOK}, res.code, string(res.body))
+		}
+		res = e.put(other, aliasPath(theirs, "production"), map[string]any{"version": 2}, nil)
+		require.Equal(t, http.StatusOK, res.code, string(res.body))
+		require.Equal(t, `"2"`, res.header.Get("ETag"), "the bot's second etag, whatever other bots wrote")
+		res = e.put(other, aliasPath(theirs, "staging"), map[string]any{"version": 1}, nil)
+		require.Equal(t, http.StatusCreated, res.code, string(res.body))
+		require.Equal(t, `"3"`, res.header.Get("ETag"))
+	})
+
+	t.Run("ConcurrentWritesOfOneBotGetDistinctETags", func(t *testing.T) {
+		t.Parallel()
+		e, u := setupUser(t)
+		bot := e.twoActiveVersions(u, map[string]any{"name": "Support"})
+		const n = 8
+		seen := map[string]string{} // ETag: the alias that has it
+		var reqs []request
+		for i := range n {
+			path := aliasPath(bot, fmt.Sprintf("moved-%d", i))
+			res := e.put(u, path, map[string]any{"version": 1}, nil)
+			require.Equal(t, http.StatusCreated, res.code, string(res.body))
+			seen[res.header.Get("ETag")] = path
+			// Moves of the alias with and without If-Match, and a creation, race with the
+			// others of the same bot. Whichever move comes second keeps the first's ETag.
+			reqs = append(reqs,
+				request{method: http.MethodPut, path: path, as: &u, body: map[string]any{"version": 2}, header: map[string]string{"If-Match": res.header.Get("ETag")}},
+				request{method: http.MethodPut, path: path, as: &u, body: map[string]any{"version": 2}},
+				request{method: http.MethodPut, path: aliasPath(bot, fmt.Sprintf("created-%d", i)), as: &u, body: map[string]any{"version": 1}})
+		}
+		moves := map[string]string{} // alias: the ETag its move gave
+		for i, res := range e.race(reqs) {
+			path := reqs[i].path
+			if res.code == http.StatusPreconditionFailed { // the If-Match move came second
+				continue
+			}
+			require.Contains(t, []int{http.StatusCreated, http.StatusOK}, res.code, string(res.body))
+			tag := res.header.Get("ETag")
+			if moves[path] == tag {
+				continue
+			}
+			require.NotContains(t, seen, tag, "%s and %s got the same ETag", seen[tag], path)
+			seen[tag], moves[path] = path, tag
+		}
+		require.Len(t, seen, 3*n)
+	})
+
 	t.Run("ListAndHistory", func(t *testing.T) {
 		t.Parallel()
 		e, u := setupUser(t)

@@ -1,7 +1,9 @@
--- An alias's etag is a value of bot_aliases_etag_seq (migration 0023), taken at its creation
--- (the column's default) and at every move to another version, never given twice, even to
--- an alias deleted and created again; pointing an alias at the version it has keeps its etag
--- and updated_at.
+-- An alias's etag is a value of its bot's own counter, bot_alias_etags (migration 0026),
+-- taken at its creation and at every move to another version, never given twice to an alias
+-- of the same name of the same bot, even to one deleted and created again; pointing an alias
+-- at the version it has keeps its etag and updated_at. Other bots' writes do not advance it.
+-- A write takes the value (bot_alias_next_etag) before it locks the alias's row, so that the
+-- writes of one bot lock the counter and the alias in one order.
 --
 -- Reads are scoped like BotGet: the bot is not deleted, and the caller owns it or it is
 -- public. Writes are scoped to the owner of a bot that is not deleted. A bot the caller may
@@ -24,7 +26,9 @@ FOR NO KEY UPDATE;
 -- bot that has more keeps them. The count holds under concurrent creations because each
 -- takes BotAliasLockBot first (deletions only lower it). No row when the bot is not the
 -- caller's, the version is not active, create_only meets an existing alias, or a new alias
--- would exceed max_aliases. moved_from is null when the alias was created.
+-- would exceed max_aliases. moved_from is null when the alias was created. The insert's
+-- trigger takes the bot's next etag (bot_aliases_etag) before the alias's row is looked for,
+-- and a move uses it as EXCLUDED.etag; a write that keeps the etag leaves it unused.
 INSERT INTO bot_aliases AS a (bot_id, name, version)
 SELECT v.bot_id, @name, v.number
 FROM bot_versions v
@@ -36,7 +40,7 @@ WHERE v.bot_id = @bot_id AND v.number = @version AND v.status = 'active'
 ON CONFLICT (bot_id, name) DO UPDATE
     SET version = EXCLUDED.version,
         moved_from = a.version,
-        etag = CASE WHEN a.version = EXCLUDED.version THEN a.etag ELSE nextval('bot_aliases_etag_seq') END,
+        etag = CASE WHEN a.version = EXCLUDED.version THEN a.etag ELSE EXCLUDED.etag END,
         updated_at = CASE WHEN a.version = EXCLUDED.version THEN a.updated_at ELSE now() END
     WHERE NOT @create_only::boolean
 RETURNING a.*;
@@ -45,13 +49,20 @@ RETURNING a.*;
 -- Moves an existing alias (If-Match) when its etag is one of etags (any, when null), the
 -- version is active and the bot is the caller's. The row lock makes concurrent moves with
 -- the same etag succeed once: the others find the new etag. create_only (If-None-Match: *
--- with If-Match) refuses the existing alias.
+-- with If-Match) refuses the existing alias. The next etag is taken first, for the caller's
+-- bot only, even when the alias keeps its etag or the write is refused (the value then goes
+-- unused): taking it only once the alias's row is locked would lock the two in the other
+-- order than BotAliasPut does.
+WITH next AS MATERIALIZED (
+    SELECT bot_alias_next_etag(b.id) AS etag FROM bots b
+    WHERE b.id = @bot_id AND b.owner_id = @caller AND b.deleted_at IS NULL
+)
 UPDATE bot_aliases a
 SET version = v.number,
     moved_from = a.version,
-    etag = CASE WHEN a.version = v.number THEN a.etag ELSE nextval('bot_aliases_etag_seq') END,
+    etag = CASE WHEN a.version = v.number THEN a.etag ELSE next.etag END,
     updated_at = CASE WHEN a.version = v.number THEN a.updated_at ELSE now() END
-FROM bot_versions v, bots b
+FROM next, bot_versions v, bots b
 WHERE a.bot_id = @bot_id AND a.name = @name
   AND v.bot_id = a.bot_id AND v.number = @version AND v.status = 'active'
   AND b.id = a.bot_id AND b.owner_id = @caller AND b.deleted_at IS NULL

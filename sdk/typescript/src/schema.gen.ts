@@ -2056,7 +2056,9 @@ export interface components {
          * @description The alias's strong entity tag. Every move of the alias to another version gives it a
          *     new one, and so does its creation; pointing it at the version it has keeps it. No
          *     value is given twice, not even to an alias deleted and created again, so a cached or
-         *     stale tag never matches an alias that has moved since. Opaque: not a count of moves.
+         *     stale tag never matches an alias that has moved since. Each bot counts its aliases'
+         *     tags on its own, so they tell nothing of writes to other bots. Opaque: not a count of
+         *     moves.
          * @example "2"
          */
         AliasETag: string;
