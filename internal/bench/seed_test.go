@@ -77,10 +77,10 @@ func TestSeed(t *testing.T) {
 		require.Equal(t, reconfigured, count(t, pool, `
 			SELECT count(*) FROM bot_aliases a JOIN bots b ON b.id = a.bot_id
 			WHERE a.name = 'production' AND a.version = b.config_version - 1
-			  AND a.etag <= (SELECT last_value FROM bot_aliases_etag_seq)`),
-			"every reconfigured bot, and no other, has its alias at the version before its latest, with an etag its creation took from the sequence")
-		require.Equal(t, reconfigured, count(t, pool, `SELECT count(DISTINCT etag) FROM bot_aliases`),
-			"no two aliases were given one etag")
+			  AND a.etag = (SELECT c.last FROM bot_alias_etags c WHERE c.bot_id = a.bot_id)`),
+			"every reconfigured bot, and no other, has its alias at the version before its latest, with an etag its creation took from its bot's counter")
+		require.Equal(t, reconfigured, count(t, pool, `SELECT count(*) FROM bot_alias_etags WHERE last = 1`),
+			"each bot's one alias has its bot's first etag")
 		require.Equal(t, reconfigured, count(t, pool, `SELECT count(*) FROM bot_aliases`))
 		require.Equal(t, reconfigured, count(t, pool, `
 			SELECT count(*) FROM bot_alias_moves m JOIN bot_aliases a USING (bot_id, name)
