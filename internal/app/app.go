@@ -596,7 +596,9 @@ func applyMigrations(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logge
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Release()
-	applied, err := migrate.Up(ctx, conn.Conn())
+	applied, err := migrate.Up(ctx, conn.Conn(), migrate.WhenWaiting(func() {
+		logger.Info("waiting for the migrations another process is applying")
+	}))
 	if err != nil {
 		return err
 	}

@@ -126,15 +126,42 @@ func All() ([]Migration, error) {
 	return out, nil
 }
 
+// Option changes how Up runs.
+type Option func(*options)
+
+type options struct {
+	waiting func()
+}
+
+// WhenWaiting has Up call f once, before it waits for another process that holds the
+// migration lock (another replica migrating), so that the wait can be told; without it a
+// waiting process says nothing until the other is done.
+func WhenWaiting(f func()) Option {
+	return func(o *options) { o.waiting = f }
+}
+
 // Up applies every migration that the database has not seen yet and returns the names of
 // those it applied. It runs on one connection because advisory locks belong to a session.
-func Up(ctx context.Context, conn *pgx.Conn) ([]string, error) {
+func Up(ctx context.Context, conn *pgx.Conn, opts ...Option) ([]string, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	all, err := All()
 	if err != nil {
 		return nil, fmt.Errorf("read migrations: %w", err)
 	}
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockKey); err != nil {
+	var took bool
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", lockKey).Scan(&took); err != nil {
 		return nil, fmt.Errorf("take the migration lock: %w", err)
+	}
+	if !took {
+		if o.waiting != nil {
+			o.waiting()
+		}
+		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockKey); err != nil {
+			return nil, fmt.Errorf("take the migration lock: %w", err)
+		}
 	}
 	defer func() {
 		// A failed unlock ends with the session anyway; the caller closes the connection.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/peterldowns/pgtestdb"
@@ -152,9 +153,36 @@ func TestUp(t *testing.T) {
 			"SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()").Scan(&held))
 		require.Zero(t, held, "Up left an advisory lock held on its connection")
 
-		applied, err := migrate.Up(t.Context(), migrateConnect(t, url))
+		applied, err := migrate.Up(t.Context(), migrateConnect(t, url), migrate.WhenWaiting(func() {
+			t.Error("a run that finds the lock free has nothing to wait for")
+		}))
 		require.NoError(t, err)
 		require.Empty(t, applied)
+	})
+
+	t.Run("ARunThatWaitsForAnotherSaysSoFirst", func(t *testing.T) {
+		t.Parallel()
+		url := emptyDatabaseURL(t)
+		holder, waiter := migrateConnect(t, url), migrateConnect(t, url)
+		_, err := holder.Exec(t.Context(), "SELECT pg_advisory_lock($1)", migrate.LockKey)
+		require.NoError(t, err)
+		waiting := make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			_, err := migrate.Up(t.Context(), waiter, migrate.WhenWaiting(func() { close(waiting) }))
+			done <- err
+		}()
+		select {
+		case <-waiting:
+		case err := <-done:
+			t.Fatalf("Up returned (%v) while another session held the lock", err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("Up waited for the lock without saying so")
+		}
+		_, err = holder.Exec(t.Context(), "SELECT pg_advisory_unlock($1)", migrate.LockKey)
+		require.NoError(t, err)
+		require.NoError(t, <-done, "the run goes on once the lock is free")
+		require.Equal(t, migrationNames(t), appliedNames(t, waiter))
 	})
 
 	t.Run("ConcurrentRunsApplyEachMigrationOnce", func(t *testing.T) {
