@@ -303,7 +303,7 @@ func (c *ceiling) scenario(ctx context.Context, name string, data *sample, w *wo
 		b := data.randomBot(w)
 		name := newName(w)
 		_, err := bots.InTx(ctx, c.pool, func(tx pgx.Tx) (bots.Bot, error) {
-			return c.svc.DuplicateTx(ctx, tx, b.Owner, b.ID, bots.DuplicateParams{Name: &name})
+			return c.svc.DuplicateTx(ctx, tx, b.Owner, b.ID, bots.DuplicateParams{Name: &name}, bots.Precondition{})
 		})
 		return err
 	case "config":

@@ -292,14 +292,10 @@ func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID, pre Precond
 	})
 }
 
-// Train is TrainIf with no precondition.
-func (s *Service) Train(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
-	return s.TrainIf(ctx, caller, id, Precondition{})
-}
-
-// TrainIf puts the bot (back) into training, if its version passes pre: its latest version,
-// or, when that version is active, a new version with its configuration (see BotTrain).
-func (s *Service) TrainIf(ctx context.Context, caller, id uuid.UUID, pre Precondition) (Bot, error) {
+// Train puts the bot (back) into training, if its version passes pre (the zero Precondition:
+// always): its latest version, or, when that version is active, a new version with its
+// configuration (see BotTrain).
+func (s *Service) Train(ctx context.Context, caller, id uuid.UUID, pre Precondition) (Bot, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
 		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{
 			ID:             id,
@@ -316,18 +312,14 @@ func (s *Service) TrainIf(ctx context.Context, caller, id uuid.UUID, pre Precond
 // copyNameBatch is how many default copy names are tried per query.
 const copyNameBatch = 50
 
-// DuplicateTx is DuplicateIfTx with no precondition.
-func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams) (Bot, error) {
-	return s.DuplicateIfTx(ctx, tx, caller, id, p, Precondition{})
-}
-
-// DuplicateIfTx copies the configuration of a bot the caller may see into a new private bot
+// DuplicateTx copies the configuration of a bot the caller may see into a new private bot
 // of the caller's, in training, inside tx: the transaction of an idempotent request (see
 // Idempotent). Without a name, the copy gets the first free of "<name> (copy)",
 // "<name> (copy 2)", ...; the caller's row lock serialises concurrent duplicates so that
 // they pick different names. A source whose version source does not allow is a
-// *PreconditionError with the source's version, which the caller may read anyway.
-func (s *Service) DuplicateIfTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams, source Precondition) (Bot, error) {
+// *PreconditionError with the source's version, which the caller may read anyway (the zero
+// Precondition allows any).
+func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams, source Precondition) (Bot, error) {
 	var v ValidationError
 	var name, nameFold string
 	if p.Name != nil { // its Unicode rules are beyond openapi.yaml

@@ -333,7 +333,7 @@ func TestBotEventsOfARolledBackWriteAreNotKept(t *testing.T) {
 	defer func() { _ = tx.Rollback(ctx) }()
 	made, err := e.svc.CreateTx(ctx, tx, owner.id, bots.CreateParams{Name: "Never", Model: "gpt-4o-mini", Temperature: 0.5})
 	require.NoError(t, err)
-	copied, err := e.svc.DuplicateTx(ctx, tx, owner.id, taken.Id, bots.DuplicateParams{})
+	copied, err := e.svc.DuplicateTx(ctx, tx, owner.id, taken.Id, bots.DuplicateParams{}, bots.Precondition{})
 	require.NoError(t, err)
 	var inside int
 	require.NoError(t, tx.QueryRow(ctx, "SELECT count(*) FROM bot_events WHERE bot_id = ANY($1) AND request_id = 'rolled-back'",

@@ -205,7 +205,7 @@ func (h *Handler) DuplicateBot(ctx context.Context, req api.DuplicateBotRequestO
 	cond := newConditions(req.Params.IfMatch, nil)
 	hash := requestHash("duplicate "+req.BotId.String(), params)
 	res, err := h.createOnce(ctx, req.Params.IdempotencyKey, hash, func(tx pgx.Tx) (bots.Bot, error) {
-		return h.bots.DuplicateIfTx(ctx, tx, user, req.BotId, params, cond.precondition())
+		return h.bots.DuplicateTx(ctx, tx, user, req.BotId, params, cond.precondition())
 	})
 	if v, ok := errors.AsType[*bots.ValidationError](err); ok {
 		return api.DuplicateBot422ApplicationProblemPlusJSONResponse{UnprocessableEntityApplicationProblemPlusJSONResponse: unprocessable(ctx, api.Body, v)}, nil
@@ -231,7 +231,7 @@ func (h *Handler) DuplicateBot(ctx context.Context, req api.DuplicateBotRequestO
 // TrainBot puts the bot (back) into training, unless its preconditions say otherwise.
 func (h *Handler) TrainBot(ctx context.Context, req api.TrainBotRequestObject) (api.TrainBotResponseObject, error) {
 	cond := newConditions(req.Params.IfMatch, req.Params.IfNoneMatch)
-	bot, err := h.bots.TrainIf(ctx, auth.User(ctx), req.BotId, cond.precondition())
+	bot, err := h.bots.Train(ctx, auth.User(ctx), req.BotId, cond.precondition())
 	if pe, ok := errors.AsType[*bots.PreconditionError](err); ok {
 		return api.TrainBot412ApplicationProblemPlusJSONResponse{PreconditionFailedApplicationProblemPlusJSONResponse: preconditionFailed(ctx, cond, pe.Version)}, nil
 	}

@@ -158,7 +158,7 @@ func TestTheUpkeepPutsInErrorAVersionWhoseLastAttemptACrashCutShort(t *testing.T
 	// Trained again after the crash: a second job of the same version is still queued.
 	retrained := create("Retrained")
 	discardLikeTheRescuer(t, e, retrained.ID, 1)
-	_, err = e.svc.Train(ctx, owner, retrained.ID)
+	_, err = e.svc.Train(ctx, owner, retrained.ID, bots.Precondition{})
 	require.NoError(t, err)
 
 	failed, err := e.svc.FailAbandonedTrainings(ctx)
