@@ -1,11 +1,9 @@
 package client_test
 
 import (
-	"bufio"
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/client"
+	"github.com/chatsphere/bots/internal/ssetest"
 )
 
 // transition is what a test asserts of a status event.
@@ -202,30 +201,7 @@ func cutAfterFirstEvent(target string) rule {
 		if n != 1 {
 			return false
 		}
-		req, err := http.NewRequestWithContext(r.Context(), r.Method, target+r.URL.RequestURI(), nil)
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		req.Header = r.Header.Clone()
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		defer res.Body.Close()
-		w.Header().Set("Content-Type", res.Header.Get("Content-Type"))
-		w.WriteHeader(res.StatusCode)
-		body := bufio.NewReader(res.Body)
-		for {
-			line, err := body.ReadString('\n')
-			if err != nil {
-				panic(http.ErrAbortHandler)
-			}
-			_, _ = w.Write([]byte(line))
-			if strings.TrimRight(line, "\r\n") == "" {
-				break
-			}
-		}
-		w.(http.Flusher).Flush()
+		ssetest.ForwardFirstEvent(w, r, target)
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bufio"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -10,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/chatsphere/bots/internal/ssetest"
 )
 
 // A watch that loses the service for longer than the SDK's retry budget exits 3, so that a
@@ -45,31 +46,7 @@ func goneAfterFirstEvent(t *testing.T, target string) string {
 			fwd.ServeHTTP(w, r)
 			return
 		}
-		req, err := http.NewRequestWithContext(r.Context(), r.Method, target+r.URL.RequestURI(), nil)
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		req.Header = r.Header.Clone()
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			panic(http.ErrAbortHandler)
-		}
-		defer res.Body.Close()
-		w.Header().Set("Content-Type", res.Header.Get("Content-Type"))
-		w.WriteHeader(res.StatusCode)
-		body := bufio.NewReader(res.Body)
-		for event := false; ; {
-			line, err := body.ReadString('\n')
-			if err != nil {
-				panic(http.ErrAbortHandler)
-			}
-			_, _ = w.Write([]byte(line))
-			event = event || strings.HasPrefix(line, "data:")
-			if event && strings.TrimRight(line, "\r\n") == "" {
-				break
-			}
-		}
-		w.(http.Flusher).Flush()
+		ssetest.ForwardFirstEvent(w, r, target)
 		_ = srv.Listener.Close()
 		panic(http.ErrAbortHandler)
 	}))
