@@ -9,7 +9,6 @@ import (
 
 	"github.com/chatsphere/bots/gen/db"
 	"github.com/chatsphere/bots/internal/bots"
-	"github.com/chatsphere/bots/internal/migrate"
 )
 
 // Before migration 0026 every alias's etag came from one sequence shared by all bots. After
@@ -20,23 +19,7 @@ func TestAliasETagCountersMigration(t *testing.T) {
 	t.Parallel()
 	conn, owner := olderRelease(t, "0026_alias_etags_per_bot")
 	ctx := t.Context()
-	// The job queue's tables come with Up, after our migrations: until then the events of
-	// the writes below queue no webhook delivery.
-	_, err := conn.Exec(ctx, "ALTER TABLE bot_events DISABLE TRIGGER bot_events_webhook")
-	require.NoError(t, err)
-
-	newBot := func(name string) uuid.UUID {
-		bot := uuid.New()
-		_, err := conn.Exec(ctx, `INSERT INTO bots (id, owner_id, name, name_fold, model, temperature, system_prompt, is_public, status, config_version)
-			VALUES ($1, $2, $3, lower($3), 'gpt-4o', 0.5, '', false, 'active', 2)`, bot, owner, name)
-		require.NoError(t, err)
-		_, err = conn.Exec(ctx, `INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, prepared_config, created_by, source)
-			SELECT $1, n, 'gpt-4o', 0.5, '', 'active', '{}', $2, CASE WHEN n = 1 THEN 'create' ELSE 'update' END
-			FROM generate_series(1, 2) n`, bot, owner)
-		require.NoError(t, err)
-		return bot
-	}
-	a, b, c := newBot("Support"), newBot("Sales"), newBot("Quiet")
+	a, b, c := activeBot(t, conn, owner, "Support", 2), activeBot(t, conn, owner, "Sales", 2), activeBot(t, conn, owner, "Quiet", 2)
 	highest := map[uuid.UUID]int64{} // the highest etag any alias of the bot ever had
 	// write points an alias at version, as the release before did (the etag from the
 	// sequence), or deletes it when version is nil, and records it in the alias's history.
@@ -79,12 +62,8 @@ func TestAliasETagCountersMigration(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 	require.Len(t, kept, 3)
-	_, err = conn.Exec(ctx, "ALTER TABLE bot_events ENABLE TRIGGER bot_events_webhook")
-	require.NoError(t, err)
 
-	applied, err := migrate.Up(ctx, conn)
-	require.NoError(t, err)
-	require.Contains(t, applied, "0026_alias_etags_per_bot")
+	upgrade(t, conn, "0026_alias_etags_per_bot")
 
 	for key, etag := range kept {
 		var now int64

@@ -3,12 +3,10 @@ package migrate_test
 import (
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/gen/db"
 	"github.com/chatsphere/bots/internal/bots"
-	"github.com/chatsphere/bots/internal/migrate"
 )
 
 // Before migration 0023 an alias's etag counted its moves from 1 and started again when the
@@ -19,20 +17,7 @@ func TestAliasETagsMigration(t *testing.T) {
 	t.Parallel()
 	conn, owner := olderRelease(t, "0023_alias_etags")
 	ctx := t.Context()
-	// The job queue's tables come with Up, after our migrations: until then the events of
-	// the writes below queue no webhook delivery.
-	_, err := conn.Exec(ctx, "ALTER TABLE bot_events DISABLE TRIGGER bot_events_webhook")
-	require.NoError(t, err)
-
-	bot := uuid.New()
-	_, err = conn.Exec(ctx, `INSERT INTO bots (id, owner_id, name, name_fold, model, temperature, system_prompt, is_public, status, config_version)
-		VALUES ($1, $2, 'Support', 'support', 'gpt-4o', 0.5, '', false, 'active', 2)`, bot, owner)
-	require.NoError(t, err)
-	for n := 1; n <= 2; n++ {
-		_, err := conn.Exec(ctx, `INSERT INTO bot_versions (bot_id, number, model, temperature, system_prompt, status, prepared_config, created_by, source)
-			VALUES ($1, $2, 'gpt-4o', 0.5, '', 'active', '{}', $3, CASE WHEN $2 = 1 THEN 'create' ELSE 'update' END)`, bot, n, owner)
-		require.NoError(t, err)
-	}
+	bot := activeBot(t, conn, owner, "Support", 2)
 	moves := func(name string, versions ...*int) {
 		for i := 1; i < len(versions); i++ {
 			_, err := conn.Exec(ctx, `INSERT INTO bot_alias_moves (bot_id, name, from_version, to_version, changed_by)
@@ -45,15 +30,11 @@ func TestAliasETagsMigration(t *testing.T) {
 	moves("production", nil, one, two, one)
 	// staging: a first life that reached etag 6 and was deleted, then created again at 1.
 	moves("staging", nil, one, two, one, two, one, two, nil, one)
-	_, err = conn.Exec(ctx, `INSERT INTO bot_aliases (bot_id, name, version, etag) VALUES ($1, 'production', 1, 3), ($1, 'staging', 1, 1)`, bot)
+	_, err := conn.Exec(ctx, `INSERT INTO bot_aliases (bot_id, name, version, etag) VALUES ($1, 'production', 1, 3), ($1, 'staging', 1, 1)`, bot)
 	require.NoError(t, err)
 	const highest = 6 // the highest etag any alias ever had
-	_, err = conn.Exec(ctx, "ALTER TABLE bot_events ENABLE TRIGGER bot_events_webhook")
-	require.NoError(t, err)
 
-	applied, err := migrate.Up(ctx, conn)
-	require.NoError(t, err)
-	require.Contains(t, applied, "0023_alias_etags")
+	upgrade(t, conn, "0023_alias_etags")
 
 	var etag int64
 	require.NoError(t, conn.QueryRow(ctx, "SELECT etag FROM bot_aliases WHERE bot_id = $1 AND name = 'production'", bot).Scan(&etag))

@@ -3,11 +3,8 @@ package migrate_test
 import (
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
-
-	"github.com/chatsphere/bots/internal/migrate"
 )
 
 // The status history moves into the events with the ids that streams sent, so that a
@@ -20,10 +17,7 @@ func TestBotEventsMigration(t *testing.T) {
 	// Ids far from 1, as a long-lived history has them.
 	_, err := conn.Exec(ctx, "ALTER TABLE bot_status_events ALTER COLUMN id RESTART WITH 1000")
 	require.NoError(t, err)
-	bot := uuid.New()
-	_, err = conn.Exec(ctx, `INSERT INTO bots (id, owner_id, name, name_fold, model, temperature, system_prompt, is_public)
-		VALUES ($1, $2, 'Support', 'support', 'gpt-4o', 0.5, '', false)`, bot, owner)
-	require.NoError(t, err)
+	bot := insertBot(t, conn, owner, "Support", map[string]any{"name_fold": "support"})
 	for _, sql := range []string{
 		"UPDATE bots SET status = 'error', status_message = 'out of quota' WHERE id = $1",
 		"UPDATE bots SET status = 'training', status_message = NULL WHERE id = $1",
@@ -48,9 +42,7 @@ func TestBotEventsMigration(t *testing.T) {
 	before := history()
 	require.Len(t, before, 4)
 
-	applied, err := migrate.Up(ctx, conn)
-	require.NoError(t, err)
-	require.Contains(t, applied, "0016_bot_events")
+	upgrade(t, conn, "0016_bot_events")
 
 	require.Equal(t, before, history(), "the same history, ids included")
 	rows, err := conn.Query(ctx, "SELECT actor FROM bot_events WHERE bot_id = $1 ORDER BY id", bot)

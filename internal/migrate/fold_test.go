@@ -5,48 +5,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
-
-	"github.com/chatsphere/bots/internal/migrate"
 )
-
-// foldMigrateBefore applies our migrations that come before name, as Up would have on an
-// older release.
-func foldMigrateBefore(t *testing.T, conn *pgx.Conn, name string) {
-	t.Helper()
-	all, err := migrate.All()
-	require.NoError(t, err)
-	_, err = conn.Exec(t.Context(), `CREATE TABLE schema_migrations (
-		name       text PRIMARY KEY,
-		applied_at timestamptz NOT NULL DEFAULT now()
-	)`)
-	require.NoError(t, err)
-	for _, m := range all {
-		if m.Name >= name {
-			break
-		}
-		tx, err := conn.Begin(t.Context())
-		require.NoError(t, err)
-		require.NoError(t, m.Apply(t.Context(), tx), m.Name) // with its Go step, if it has one
-		require.NoError(t, tx.Commit(t.Context()))
-		_, err = conn.Exec(t.Context(), "INSERT INTO schema_migrations (name) VALUES ($1)", m.Name)
-		require.NoError(t, err)
-	}
-}
-
-// olderRelease connects to a database of its own with the schema of the release before
-// migration name, holding one user, owner, for the bots a test writes there.
-func olderRelease(t *testing.T, name string) (*pgx.Conn, uuid.UUID) {
-	t.Helper()
-	conn := migrateConnect(t, emptyDatabaseURL(t))
-	foldMigrateBefore(t, conn, name)
-	owner := uuid.New()
-	_, err := conn.Exec(t.Context(), "INSERT INTO users (id) VALUES ($1)", owner)
-	require.NoError(t, err)
-	return conn, owner
-}
 
 func TestFoldedNamesMigration(t *testing.T) {
 	t.Parallel()
@@ -75,21 +36,17 @@ func TestFoldedNamesMigration(t *testing.T) {
 	ids := map[string]uuid.UUID{}
 	for i, key := range []string{"older", "newer", "deleted", "composed", "decomposed", "described", "anotherOwners"} {
 		b := bots[key]
-		ids[key] = uuid.New()
 		var deletedAt *time.Time
 		if b.deleted {
 			d := day.AddDate(0, 1, 0)
 			deletedAt = &d
 		}
-		_, err := conn.Exec(t.Context(), `INSERT INTO bots (id, owner_id, name, description, model, temperature, system_prompt, is_public, created_at, deleted_at)
-			VALUES ($1, $2, $3, $4, 'gpt-4o', 0.7, '', false, $5, $6)`,
-			ids[key], b.owner, b.name, b.description, day.AddDate(0, 0, i), deletedAt)
-		require.NoError(t, err, key)
+		ids[key] = insertBot(t, conn, b.owner, b.name, map[string]any{
+			"description": b.description, "created_at": day.AddDate(0, 0, i), "deleted_at": deletedAt,
+		})
 	}
 
-	applied, err := migrate.Up(t.Context(), conn)
-	require.NoError(t, err)
-	require.Contains(t, applied, "0008_folded_names")
+	upgrade(t, conn, "0008_folded_names")
 
 	type row struct {
 		name, fold      string

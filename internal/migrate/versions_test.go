@@ -7,34 +7,30 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
-
-	"github.com/chatsphere/bots/internal/migrate"
 )
 
 func TestBotVersionsMigration(t *testing.T) {
 	t.Parallel()
 	conn, owner := olderRelease(t, "0010_bot_versions")
 	day := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	active, failed, deleted := uuid.New(), uuid.New(), uuid.New()
+	var ids []uuid.UUID
 	for i, b := range []struct {
-		id     uuid.UUID
 		status string
 		msg    *string
-	}{{id: active, status: "active"}, {id: failed, status: "error", msg: new("out of quota")}, {id: deleted, status: "training"}} {
-		_, err := conn.Exec(t.Context(), `INSERT INTO bots (id, owner_id, name, name_fold, model, temperature, system_prompt, is_public, status, status_message, created_at)
-			VALUES ($1, $2, $3, $3, 'gpt-4o', $4, 'Be kind.', false, $5, $6, $7)`,
-			b.id, owner, "bot "+b.status, 0.5+float64(i)/10, b.status, b.msg, day.AddDate(0, 0, i))
-		require.NoError(t, err)
+	}{{status: "active"}, {status: "error", msg: new("out of quota")}, {status: "training"}} {
+		ids = append(ids, insertBot(t, conn, owner, "bot "+b.status, map[string]any{
+			"name_fold": "bot " + b.status, "temperature": 0.5 + float64(i)/10, "system_prompt": "Be kind.",
+			"status": b.status, "status_message": b.msg, "created_at": day.AddDate(0, 0, i),
+		}))
 	}
+	active, failed, deleted := ids[0], ids[1], ids[2]
 	_, err := conn.Exec(t.Context(), "UPDATE bots SET deleted_at = now() WHERE id = $1", deleted)
 	require.NoError(t, err)
 	_, err = conn.Exec(t.Context(), `INSERT INTO idempotency_keys (user_id, key, request_hash, bot)
 		VALUES ($1, 'k', '\x00', jsonb_build_object('id', $2::uuid, 'version', 1))`, owner, active)
 	require.NoError(t, err)
 
-	applied, err := migrate.Up(t.Context(), conn)
-	require.NoError(t, err)
-	require.Contains(t, applied, "0010_bot_versions")
+	upgrade(t, conn, "0010_bot_versions")
 
 	type version struct {
 		number      int32
@@ -113,11 +109,10 @@ func TestVersionsTrainMigration(t *testing.T) {
 	conn, owner := olderRelease(t, "0012_versions_train")
 	// A bot at version 4: 1 active and superseded, 2 superseded in training, 3 active on a
 	// model retired since, 4 its active latest, with the bot's prepared configuration.
-	bot := uuid.New()
-	_, err := conn.Exec(t.Context(), `INSERT INTO bots (id, owner_id, name, name_fold, model, temperature, system_prompt,
-			is_public, status, config_version, prepared_config)
-		VALUES ($1, $2, 'Support', 'support', 'gpt-4o', 0.4, 'Be kind.', false, 'active', 4, '{"from": "the bot"}')`, bot, owner)
-	require.NoError(t, err)
+	bot := insertBot(t, conn, owner, "Support", map[string]any{
+		"name_fold": "support", "temperature": 0.4, "system_prompt": "Be kind.",
+		"status": "active", "config_version": 4, "prepared_config": `{"from": "the bot"}`,
+	})
 	for _, v := range []struct {
 		number int
 		model  string
@@ -129,9 +124,7 @@ func TestVersionsTrainMigration(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	applied, err := migrate.Up(t.Context(), conn)
-	require.NoError(t, err)
-	require.Contains(t, applied, "0012_versions_train")
+	upgrade(t, conn, "0012_versions_train")
 
 	read := func(number int) (status string, msg *string, prepared map[string]any) {
 		var raw []byte
