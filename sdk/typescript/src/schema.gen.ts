@@ -828,10 +828,11 @@ export interface components {
         /**
          * @description 1 to 100 characters (Unicode code points), counted on the name as sent, surrounding
          *     whitespace included, and again once it is in NFC and trimmed (NFC can lengthen a name:
-         *     U+0958 becomes two code points). Surrounding whitespace is trimmed. Stored in Unicode
-         *     normalization form C (NFC), so "Café" typed with a combining accent and with "é" are
-         *     one name. Refused with `422` (an error on `name`): control characters (Unicode
-         *     category Cc, such as ESC, tab or newline), the bidirectional embedding, override and
+         *     U+0958 becomes two code points). Surrounding whitespace (tabs and newlines at either
+         *     end included) is trimmed first. Stored in Unicode normalization form C (NFC), so "Café"
+         *     typed with a combining accent and with "é" are one name. Refused with `422` (an error
+         *     on `name`), in what is left once trimmed: control characters (Unicode category Cc,
+         *     such as ESC, tab or newline), the bidirectional embedding, override and
          *     isolate characters U+202A to U+202E and U+2066 to U+2069, and names made only of
          *     whitespace and invisible (default-ignorable) characters such as U+200B or U+FEFF.
          *
