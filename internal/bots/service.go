@@ -215,15 +215,16 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 
 func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
 	row, err := s.q.BotUpdate(ctx, tx, s.updateParams(ctx, caller, id, p, false))
-	return s.finishWrite(ctx, tx, caller, id, "update bot", false, db.Bot(row), err)
+	return s.finishWrite(ctx, tx, caller, id, "update bot", false, p.Precondition, db.Bot(row), err)
 }
 
-// finishWrite completes a conditional write of the caller's bot id inside tx, which returned
-// row and err: a write that matched no row is explained (see explainMiss, restoring for a
-// restore), and a bot the write left in training gets its job. op names the write in errors.
-func (s *Service) finishWrite(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, op string, restoring bool, row db.Bot, err error) (Bot, error) {
+// finishWrite completes a conditional write under pre of the caller's bot id inside tx, which
+// returned row and err: a write that matched no row is explained (see explainMiss, restoring
+// for a restore), and a bot the write left in training gets its job. op names the write in
+// errors.
+func (s *Service) finishWrite(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, op string, restoring bool, pre Precondition, row db.Bot, err error) (Bot, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Bot{}, s.explainMiss(ctx, tx, caller, id, restoring)
+		return Bot{}, s.explainMiss(ctx, tx, caller, id, restoring, pre)
 	}
 	if err != nil {
 		return Bot{}, writeError(op, err)
@@ -266,7 +267,7 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 		RequestID:      RequestID(ctx),
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Deleted{}, s.explainMiss(ctx, s.pool, caller, id, false)
+		return Deleted{}, s.explainMiss(ctx, s.pool, caller, id, false, pre)
 	}
 	if err != nil {
 		return Deleted{}, fmt.Errorf("delete bot: %w", err)
@@ -288,7 +289,7 @@ func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID, pre Precond
 			ExceptVersions: pre.exceptVersions(),
 			RequestID:      RequestID(ctx),
 		})
-		return s.finishWrite(ctx, tx, caller, id, "restore bot", true, db.Bot(row), err)
+		return s.finishWrite(ctx, tx, caller, id, "restore bot", true, pre, db.Bot(row), err)
 	})
 }
 
@@ -305,7 +306,7 @@ func (s *Service) Train(ctx context.Context, caller, id uuid.UUID, pre Precondit
 			ExceptVersions: pre.exceptVersions(),
 			RequestID:      RequestID(ctx),
 		})
-		return s.finishWrite(ctx, tx, caller, id, "train bot", false, db.Bot(row), err)
+		return s.finishWrite(ctx, tx, caller, id, "train bot", false, pre, db.Bot(row), err)
 	})
 }
 
@@ -539,9 +540,11 @@ func (s *Service) ownerAccess(ctx context.Context, dbtx db.DBTX, caller, id uuid
 	return acc, nil
 }
 
-// explainMiss says why a write scoped to the caller's bot matched no row, without revealing
-// a bot the caller may not see (see ownerAccess).
-func (s *Service) explainMiss(ctx context.Context, dbtx db.DBTX, caller, id uuid.UUID, restoring bool) error {
+// explainMiss says why a write under pre scoped to the caller's bot matched no row, without
+// revealing a bot the caller may not see (see ownerAccess). It looks after the write, so the
+// bot may have changed in between; a 412 is only ever the answer to a precondition the
+// caller sent.
+func (s *Service) explainMiss(ctx context.Context, dbtx db.DBTX, caller, id uuid.UUID, restoring bool, pre Precondition) error {
 	acc, err := s.ownerAccess(ctx, dbtx, caller, id)
 	switch {
 	case err != nil:
@@ -549,6 +552,14 @@ func (s *Service) explainMiss(ctx context.Context, dbtx db.DBTX, caller, id uuid
 	case restoring && !acc.Deleted:
 		return ErrNotDeleted
 	case acc.Deleted != restoring:
+		return ErrNotFound
+	case !pre.checks():
+		// The caller's own bot, live (deleted for a restore), missed by a write that checked
+		// no version: it was deleted (not deleted) when the write ran and changed before this
+		// look, and the answer is the one that was true when the write ran.
+		if restoring {
+			return ErrNotDeleted
+		}
 		return ErrNotFound
 	default:
 		// The caller's own bot, live (deleted for a restore), so the version did not match
@@ -582,6 +593,10 @@ func writeError(op string, err error) error {
 func (p Precondition) allows(version int64) bool {
 	return (!p.Required || slices.Contains(p.Versions, version)) && !slices.Contains(p.Except, version)
 }
+
+// checks reports whether p checks the version at all: whether the request carried If-Match
+// or If-None-Match.
+func (p Precondition) checks() bool { return p.Required || len(p.Except) > 0 }
 
 // versions returns the versions to compare against, never nil (the query takes an array).
 func (p Precondition) versions() []int64 {
