@@ -313,11 +313,20 @@ func (s *Service) Train(ctx context.Context, caller, id uuid.UUID, pre Precondit
 // copyNameBatch is how many default copy names are tried per query.
 const copyNameBatch = 50
 
+// copyNameAttempts bounds the picks of a default copy name (see insertCopy). The caller's
+// lock keeps the caller's other copies out, so an attempt loses its name only to a create,
+// rename or restore of the caller's that takes that very name between the pick and the
+// insert, and a write takes a name once: the next pick sees it. Losing this many times in a
+// row takes a client racing its own writes against the copy, name after name, and it gets
+// the ErrNameTaken its writes caused.
+const copyNameAttempts = 5
+
 // DuplicateTx copies the configuration of a bot the caller may see into a new private bot
 // of the caller's, in training, inside tx: the transaction of an idempotent request (see
 // Idempotent). Without a name, the copy gets the first free of "<name> (copy)",
 // "<name> (copy 2)", ...; the caller's row lock serialises concurrent duplicates so that
-// they pick different names. A source whose version source does not allow is a
+// they pick different names (see insertCopy). A copy named by the caller is ErrNameTaken
+// when the name is taken. A source whose version source does not allow is a
 // *PreconditionError with the source's version, which the caller may read anyway (the zero
 // Precondition allows any).
 func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams, source Precondition) (Bot, error) {
@@ -337,18 +346,40 @@ func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 	if !source.allows(src.Version) {
 		return Bot{}, &PreconditionError{Version: src.Version}
 	}
-	if p.Name == nil {
-		if err := s.q.UserLock(ctx, tx, caller); err != nil {
-			return Bot{}, fmt.Errorf("lock user: %w", err)
-		}
-		if name, err = s.freeCopyName(ctx, tx, caller, src.Name); err != nil {
-			return Bot{}, err
-		}
-		nameFold = Fold(name)
-	}
 	copied := settingsFromDB(src)
 	copied.Name, copied.IsPublic = name, p.IsPublic
-	return s.insert(ctx, tx, caller, copied, nameFold, SourceDuplicate, uuid.NullUUID{UUID: src.ID, Valid: true}, "create copy")
+	of := uuid.NullUUID{UUID: src.ID, Valid: true}
+	if p.Name != nil {
+		return s.insert(ctx, tx, caller, copied, nameFold, SourceDuplicate, of, "create copy")
+	}
+	if err := s.q.UserLock(ctx, tx, caller); err != nil {
+		return Bot{}, fmt.Errorf("lock user: %w", err)
+	}
+	return s.insertCopy(ctx, tx, caller, src.Name, copied, of)
+}
+
+// insertCopy stores copied, the copy of a bot named source, as a bot of the caller's under the
+// first free default copy name, inside tx, which holds the caller's lock. Only copies take
+// that lock, so a create, rename or restore of the caller's may commit the picked name before
+// the insert does. The insert therefore runs in a savepoint: a name taken meanwhile is rolled
+// back to it and picked again, by a new statement that sees the name committed (tx is READ
+// COMMITTED), at most copyNameAttempts times.
+func (s *Service) insertCopy(ctx context.Context, tx pgx.Tx, caller uuid.UUID, source string, copied Settings, of uuid.NullUUID) (Bot, error) {
+	for attempt := 1; ; attempt++ {
+		name, err := s.freeCopyName(ctx, tx, caller, source)
+		if err != nil {
+			return Bot{}, err
+		}
+		copied.Name = name
+		var bot Bot
+		err = pgx.BeginFunc(ctx, tx, func(savepoint pgx.Tx) (err error) {
+			bot, err = s.insert(ctx, savepoint, caller, copied, Fold(name), SourceDuplicate, of, "create copy")
+			return err
+		})
+		if !errors.Is(err, ErrNameTaken) || attempt == copyNameAttempts {
+			return bot, err
+		}
+	}
 }
 
 // freeCopyName finds the first default copy name of source that the owner does not use.
