@@ -32,12 +32,8 @@ func TestDuplicateRacingACreateOfItsName(t *testing.T) {
 			ctx := t.Context()
 			pool := dbtest.Pool(t)
 			s := bots.NewService(pool, noTraining{})
-			owner := uuid.New()
-			require.NoError(t, s.EnsureUser(ctx, owner))
-			src, err := bots.InTx(ctx, pool, func(tx pgx.Tx) (bots.Bot, error) {
-				return s.CreateTx(ctx, tx, owner, bots.CreateParams{Name: "Support", Model: "gpt-4o-mini"})
-			})
-			require.NoError(t, err)
+			owner := newUser(t, s)
+			src := createBot(t, s, owner, "Support")
 
 			// The racing create holds the name, not yet committed, when the copy picks its name.
 			racer, err := pool.Begin(ctx)
@@ -76,4 +72,23 @@ func TestDuplicateRacingACreateOfItsName(t *testing.T) {
 			require.Equal(t, tc.want, got.bot.Name)
 		})
 	}
+}
+
+// newUser returns a new user of s's, whose row exists.
+func newUser(t *testing.T, s *bots.Service) uuid.UUID {
+	t.Helper()
+	user := uuid.New()
+	require.NoError(t, s.EnsureUser(t.Context(), user))
+	return user
+}
+
+// createBot creates a bot named name of owner's with s, in training.
+func createBot(t *testing.T, s *bots.Service, owner uuid.UUID, name string) bots.Bot {
+	t.Helper()
+	ctx := t.Context()
+	bot, err := bots.InTx(ctx, s.Pool(), func(tx pgx.Tx) (bots.Bot, error) {
+		return s.CreateTx(ctx, tx, owner, bots.CreateParams{Name: name, Model: "gpt-4o-mini"})
+	})
+	require.NoError(t, err)
+	return bot
 }

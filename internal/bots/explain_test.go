@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/internal/bots"
@@ -18,19 +17,10 @@ import (
 func TestExplainMiss(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	pool := dbtest.Pool(t)
-	s := bots.NewService(pool, noTraining{})
-	owner := uuid.New()
-	require.NoError(t, s.EnsureUser(ctx, owner))
-	create := func(name string) bots.Bot {
-		bot, err := bots.InTx(ctx, pool, func(tx pgx.Tx) (bots.Bot, error) {
-			return s.CreateTx(ctx, tx, owner, bots.CreateParams{Name: name, Model: "gpt-4o-mini"})
-		})
-		require.NoError(t, err)
-		return bot
-	}
-	live := create("Live")
-	deleted := create("Deleted")
+	s := bots.NewService(dbtest.Pool(t), noTraining{})
+	owner := newUser(t, s)
+	live := createBot(t, s, owner, "Live")
+	deleted := createBot(t, s, owner, "Deleted")
 	gone, err := s.Delete(ctx, owner, deleted.ID, bots.Precondition{})
 	require.NoError(t, err)
 
