@@ -1,6 +1,8 @@
 package bots
 
 import (
+	"context"
+
 	"github.com/google/uuid"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -30,3 +32,9 @@ func AgeStatusCount(c prometheus.Collector) {
 
 // Pool is the service's pool.
 func (s *Service) Pool() *pgxpool.Pool { return s.pool }
+
+// ExplainMiss is explainMiss on the service's pool: why a write of the caller's bot id under
+// pre (a restore when restoring) matched no row, as told after the write.
+func (s *Service) ExplainMiss(ctx context.Context, caller, id uuid.UUID, restoring bool, pre Precondition) error {
+	return s.explainMiss(ctx, s.pool, caller, id, restoring, pre)
+}

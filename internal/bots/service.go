@@ -215,15 +215,16 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 
 func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
 	row, err := s.q.BotUpdate(ctx, tx, s.updateParams(ctx, caller, id, p, false))
-	return s.finishWrite(ctx, tx, caller, id, "update bot", false, db.Bot(row), err)
+	return s.finishWrite(ctx, tx, caller, id, "update bot", false, p.Precondition, db.Bot(row), err)
 }
 
-// finishWrite completes a conditional write of the caller's bot id inside tx, which returned
-// row and err: a write that matched no row is explained (see explainMiss, restoring for a
-// restore), and a bot the write left in training gets its job. op names the write in errors.
-func (s *Service) finishWrite(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, op string, restoring bool, row db.Bot, err error) (Bot, error) {
+// finishWrite completes a conditional write under pre of the caller's bot id inside tx, which
+// returned row and err: a write that matched no row is explained (see explainMiss, restoring
+// for a restore), and a bot the write left in training gets its job. op names the write in
+// errors.
+func (s *Service) finishWrite(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, op string, restoring bool, pre Precondition, row db.Bot, err error) (Bot, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Bot{}, s.explainMiss(ctx, tx, caller, id, restoring)
+		return Bot{}, s.explainMiss(ctx, tx, caller, id, restoring, pre)
 	}
 	if err != nil {
 		return Bot{}, writeError(op, err)
@@ -266,7 +267,7 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 		RequestID:      RequestID(ctx),
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Deleted{}, s.explainMiss(ctx, s.pool, caller, id, false)
+		return Deleted{}, s.explainMiss(ctx, s.pool, caller, id, false, pre)
 	}
 	if err != nil {
 		return Deleted{}, fmt.Errorf("delete bot: %w", err)
@@ -288,7 +289,7 @@ func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID, pre Precond
 			ExceptVersions: pre.exceptVersions(),
 			RequestID:      RequestID(ctx),
 		})
-		return s.finishWrite(ctx, tx, caller, id, "restore bot", true, db.Bot(row), err)
+		return s.finishWrite(ctx, tx, caller, id, "restore bot", true, pre, db.Bot(row), err)
 	})
 }
 
@@ -305,18 +306,27 @@ func (s *Service) Train(ctx context.Context, caller, id uuid.UUID, pre Precondit
 			ExceptVersions: pre.exceptVersions(),
 			RequestID:      RequestID(ctx),
 		})
-		return s.finishWrite(ctx, tx, caller, id, "train bot", false, db.Bot(row), err)
+		return s.finishWrite(ctx, tx, caller, id, "train bot", false, pre, db.Bot(row), err)
 	})
 }
 
 // copyNameBatch is how many default copy names are tried per query.
 const copyNameBatch = 50
 
+// copyNameAttempts bounds the picks of a default copy name (see insertCopy). The caller's
+// lock keeps the caller's other copies out, so an attempt loses its name only to a create,
+// rename or restore of the caller's that takes that very name between the pick and the
+// insert, and a write takes a name once: the next pick sees it. Losing this many times in a
+// row takes a client racing its own writes against the copy, name after name, and it gets
+// the ErrNameTaken its writes caused.
+const copyNameAttempts = 5
+
 // DuplicateTx copies the configuration of a bot the caller may see into a new private bot
 // of the caller's, in training, inside tx: the transaction of an idempotent request (see
 // Idempotent). Without a name, the copy gets the first free of "<name> (copy)",
 // "<name> (copy 2)", ...; the caller's row lock serialises concurrent duplicates so that
-// they pick different names. A source whose version source does not allow is a
+// they pick different names (see insertCopy). A copy named by the caller is ErrNameTaken
+// when the name is taken. A source whose version source does not allow is a
 // *PreconditionError with the source's version, which the caller may read anyway (the zero
 // Precondition allows any).
 func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p DuplicateParams, source Precondition) (Bot, error) {
@@ -336,18 +346,40 @@ func (s *Service) DuplicateTx(ctx context.Context, tx pgx.Tx, caller, id uuid.UU
 	if !source.allows(src.Version) {
 		return Bot{}, &PreconditionError{Version: src.Version}
 	}
-	if p.Name == nil {
-		if err := s.q.UserLock(ctx, tx, caller); err != nil {
-			return Bot{}, fmt.Errorf("lock user: %w", err)
-		}
-		if name, err = s.freeCopyName(ctx, tx, caller, src.Name); err != nil {
-			return Bot{}, err
-		}
-		nameFold = Fold(name)
-	}
 	copied := settingsFromDB(src)
 	copied.Name, copied.IsPublic = name, p.IsPublic
-	return s.insert(ctx, tx, caller, copied, nameFold, SourceDuplicate, uuid.NullUUID{UUID: src.ID, Valid: true}, "create copy")
+	of := uuid.NullUUID{UUID: src.ID, Valid: true}
+	if p.Name != nil {
+		return s.insert(ctx, tx, caller, copied, nameFold, SourceDuplicate, of, "create copy")
+	}
+	if err := s.q.UserLock(ctx, tx, caller); err != nil {
+		return Bot{}, fmt.Errorf("lock user: %w", err)
+	}
+	return s.insertCopy(ctx, tx, caller, src.Name, copied, of)
+}
+
+// insertCopy stores copied, the copy of a bot named source, as a bot of the caller's under the
+// first free default copy name, inside tx, which holds the caller's lock. Only copies take
+// that lock, so a create, rename or restore of the caller's may commit the picked name before
+// the insert does. The insert therefore runs in a savepoint: a name taken meanwhile is rolled
+// back to it and picked again, by a new statement that sees the name committed (tx is READ
+// COMMITTED), at most copyNameAttempts times.
+func (s *Service) insertCopy(ctx context.Context, tx pgx.Tx, caller uuid.UUID, source string, copied Settings, of uuid.NullUUID) (Bot, error) {
+	for attempt := 1; ; attempt++ {
+		name, err := s.freeCopyName(ctx, tx, caller, source)
+		if err != nil {
+			return Bot{}, err
+		}
+		copied.Name = name
+		var bot Bot
+		err = pgx.BeginFunc(ctx, tx, func(savepoint pgx.Tx) (err error) {
+			bot, err = s.insert(ctx, savepoint, caller, copied, Fold(name), SourceDuplicate, of, "create copy")
+			return err
+		})
+		if !errors.Is(err, ErrNameTaken) || attempt == copyNameAttempts {
+			return bot, err
+		}
+	}
 }
 
 // freeCopyName finds the first default copy name of source that the owner does not use.
@@ -539,9 +571,11 @@ func (s *Service) ownerAccess(ctx context.Context, dbtx db.DBTX, caller, id uuid
 	return acc, nil
 }
 
-// explainMiss says why a write scoped to the caller's bot matched no row, without revealing
-// a bot the caller may not see (see ownerAccess).
-func (s *Service) explainMiss(ctx context.Context, dbtx db.DBTX, caller, id uuid.UUID, restoring bool) error {
+// explainMiss says why a write under pre scoped to the caller's bot matched no row, without
+// revealing a bot the caller may not see (see ownerAccess). It looks after the write, so the
+// bot may have changed in between; a 412 is only ever the answer to a precondition the
+// caller sent.
+func (s *Service) explainMiss(ctx context.Context, dbtx db.DBTX, caller, id uuid.UUID, restoring bool, pre Precondition) error {
 	acc, err := s.ownerAccess(ctx, dbtx, caller, id)
 	switch {
 	case err != nil:
@@ -549,6 +583,14 @@ func (s *Service) explainMiss(ctx context.Context, dbtx db.DBTX, caller, id uuid
 	case restoring && !acc.Deleted:
 		return ErrNotDeleted
 	case acc.Deleted != restoring:
+		return ErrNotFound
+	case !pre.checks():
+		// The caller's own bot, live (deleted for a restore), missed by a write that checked
+		// no version: it was deleted (not deleted) when the write ran and changed before this
+		// look, and the answer is the one that was true when the write ran.
+		if restoring {
+			return ErrNotDeleted
+		}
 		return ErrNotFound
 	default:
 		// The caller's own bot, live (deleted for a restore), so the version did not match
@@ -582,6 +624,10 @@ func writeError(op string, err error) error {
 func (p Precondition) allows(version int64) bool {
 	return (!p.Required || slices.Contains(p.Versions, version)) && !slices.Contains(p.Except, version)
 }
+
+// checks reports whether p checks the version at all: whether the request carried If-Match
+// or If-None-Match.
+func (p Precondition) checks() bool { return p.Required || len(p.Except) > 0 }
 
 // versions returns the versions to compare against, never nil (the query takes an array).
 func (p Precondition) versions() []int64 {

@@ -105,7 +105,7 @@ func (s *Service) Revert(ctx context.Context, caller, id uuid.UUID, number int32
 			if err != nil {
 				return Version{}, RowError(err, ErrNotFound, "get version")
 			}
-			return Version{}, s.explainMiss(ctx, tx, caller, id, false)
+			return Version{}, s.explainMiss(ctx, tx, caller, id, false, pre)
 		}
 		if err != nil {
 			return Version{}, writeError("revert bot", err)
