@@ -1866,9 +1866,10 @@ type ClientInterface interface {
 	// of those listed (`*`: any source you may see), so that you copy exactly the version you
 	// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
 	// source you may not see is `404` first. Only `If-Match` is evaluated here:
-	// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
-	// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
-	// request answered `412` made nothing, so its retry is evaluated afresh.
+	// `If-None-Match` is not a parameter of this operation, and is refused with `400`. A retry
+	// with the `Idempotency-Key` of a request that made a copy gets that copy again, whatever
+	// `If-Match` it sends; a request answered `412` made nothing, so its retry is evaluated
+	// afresh.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1889,9 +1890,10 @@ type ClientInterface interface {
 	// of those listed (`*`: any source you may see), so that you copy exactly the version you
 	// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
 	// source you may not see is `404` first. Only `If-Match` is evaluated here:
-	// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
-	// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
-	// request answered `412` made nothing, so its retry is evaluated afresh.
+	// `If-None-Match` is not a parameter of this operation, and is refused with `400`. A retry
+	// with the `Idempotency-Key` of a request that made a copy gets that copy again, whatever
+	// `If-Match` it sends; a request answered `412` made nothing, so its retry is evaluated
+	// afresh.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2563,9 +2565,10 @@ func (c *Client) GetBotConfig(ctx context.Context, botId BotId, params *GetBotCo
 // of those listed (`*`: any source you may see), so that you copy exactly the version you
 // read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
 // source you may not see is `404` first. Only `If-Match` is evaluated here:
-// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
-// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
-// request answered `412` made nothing, so its retry is evaluated afresh.
+// `If-None-Match` is not a parameter of this operation, and is refused with `400`. A retry
+// with the `Idempotency-Key` of a request that made a copy gets that copy again, whatever
+// `If-Match` it sends; a request answered `412` made nothing, so its retry is evaluated
+// afresh.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2596,9 +2599,10 @@ func (c *Client) DuplicateBotWithBody(ctx context.Context, botId BotId, params *
 // of those listed (`*`: any source you may see), so that you copy exactly the version you
 // read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
 // source you may not see is `404` first. Only `If-Match` is evaluated here:
-// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
-// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
-// request answered `412` made nothing, so its retry is evaluated afresh.
+// `If-None-Match` is not a parameter of this operation, and is refused with `400`. A retry
+// with the `Idempotency-Key` of a request that made a copy gets that copy again, whatever
+// `If-Match` it sends; a request answered `412` made nothing, so its retry is evaluated
+// afresh.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5428,9 +5432,10 @@ type ClientWithResponsesInterface interface {
 	// of those listed (`*`: any source you may see), so that you copy exactly the version you
 	// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
 	// source you may not see is `404` first. Only `If-Match` is evaluated here:
-	// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
-	// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
-	// request answered `412` made nothing, so its retry is evaluated afresh.
+	// `If-None-Match` is not a parameter of this operation, and is refused with `400`. A retry
+	// with the `Idempotency-Key` of a request that made a copy gets that copy again, whatever
+	// `If-Match` it sends; a request answered `412` made nothing, so its retry is evaluated
+	// afresh.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5451,9 +5456,10 @@ type ClientWithResponsesInterface interface {
 	// of those listed (`*`: any source you may see), so that you copy exactly the version you
 	// read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
 	// source you may not see is `404` first. Only `If-Match` is evaluated here:
-	// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
-	// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
-	// request answered `412` made nothing, so its retry is evaluated afresh.
+	// `If-None-Match` is not a parameter of this operation, and is refused with `400`. A retry
+	// with the `Idempotency-Key` of a request that made a copy gets that copy again, whatever
+	// `If-Match` it sends; a request answered `412` made nothing, so its retry is evaluated
+	// afresh.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10868,9 +10874,10 @@ func (c *ClientWithResponses) GetBotConfigWithResponse(ctx context.Context, botI
 // of those listed (`*`: any source you may see), so that you copy exactly the version you
 // read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
 // source you may not see is `404` first. Only `If-Match` is evaluated here:
-// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
-// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
-// request answered `412` made nothing, so its retry is evaluated afresh.
+// `If-None-Match` is not a parameter of this operation, and is refused with `400`. A retry
+// with the `Idempotency-Key` of a request that made a copy gets that copy again, whatever
+// `If-Match` it sends; a request answered `412` made nothing, so its retry is evaluated
+// afresh.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10897,9 +10904,10 @@ func (c *ClientWithResponses) DuplicateBotWithBodyWithResponse(ctx context.Conte
 // of those listed (`*`: any source you may see), so that you copy exactly the version you
 // read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
 // source you may not see is `404` first. Only `If-Match` is evaluated here:
-// `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
-// of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
-// request answered `412` made nothing, so its retry is evaluated afresh.
+// `If-None-Match` is not a parameter of this operation, and is refused with `400`. A retry
+// with the `Idempotency-Key` of a request that made a copy gets that copy again, whatever
+// `If-Match` it sends; a request answered `412` made nothing, so its retry is evaluated
+// afresh.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

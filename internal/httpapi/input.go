@@ -59,6 +59,26 @@ func repeatedHeader(h http.Header, names []string) string {
 	return ""
 }
 
+// undeclaredPrecondition returns why a write is refused that sends If-Match or If-None-Match
+// although its operation, method and path as in openapi.yaml, does not declare that header,
+// or "" when it sends none of them. Such a header would be ignored, and the write done even
+// when the condition is false, which RFC 9110 §13.1.1 and §13.1.2 forbid: the client sent it
+// as a guard, so the server refuses rather than writes without looking.
+func undeclaredPrecondition(method, path string, h http.Header, declared []string) string {
+	preconditions := []string{"If-Match", "If-None-Match"}
+	for i, name := range preconditions {
+		if len(h.Values(name)) == 0 || slices.Contains(declared, name) {
+			continue
+		}
+		also := ""
+		if other := preconditions[1-i]; slices.Contains(declared, other) {
+			also = " (it evaluates " + other + " only)"
+		}
+		return fmt.Sprintf("%s %s does not evaluate %s%s; send the request without it", method, path, name, also)
+	}
+	return ""
+}
+
 // emptyIdempotencyKey notes an Idempotency-Key that is empty once unquoted (`""`), which
 // would otherwise turn idempotency off without a word.
 func emptyIdempotencyKey(h http.Header, names []string) []api.FieldError {

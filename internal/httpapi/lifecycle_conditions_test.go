@@ -258,12 +258,7 @@ func TestDuplicateBotPreconditions(t *testing.T) {
 		require.Equal(t, http.StatusOK, renamed.code, string(renamed.body))
 		return bot.Id, lifeETag(t, renamed), lifeETag(t, created)
 	}
-	// If-None-Match means nothing on a copy: it is not evaluated.
-	cases := merged(ifMatchCases, map[string]condCase{
-		"IfNoneMatchIsIgnored":     {func(cur, _ string) map[string]string { return ifNoneMatch(cur) }, true},
-		"IfNoneMatchStarIsIgnored": {func(string, string) map[string]string { return ifNoneMatch("*") }, true},
-	})
-	for name, c := range cases {
+	for name, c := range ifMatchCases {
 		for _, public := range []bool{false, true} {
 			whose := "OfOwnBot"
 			if public {
@@ -290,6 +285,21 @@ func TestDuplicateBotPreconditions(t *testing.T) {
 				require.Equal(t, count+1, e.countBots(u))
 			})
 		}
+	}
+
+	// If-None-Match is not a parameter of a copy: it is refused rather than ignored, and
+	// nothing is copied.
+	for whose, public := range map[string]bool{"OfOwnBot": false, "OfAnotherUsersPublicBot": true} {
+		e.run(t, "IfNoneMatchIsRefused"+whose, func(t *testing.T, e *env, u user) {
+			owner := u
+			if public {
+				owner = newUser(t)
+			}
+			id, current, _ := sourceBot(t, e, owner, public)
+			count := e.countBots(u)
+			requireRefused(t, e, u, id, "/duplicate", http.StatusBadRequest, ifNoneMatch(current), ifNoneMatch("*"))
+			require.Equal(t, count, e.countBots(u), "a refused request made a copy")
+		})
 	}
 
 	e.run(t, "AnotherUsersPrivateBotIsNotFoundWhateverThePrecondition", func(t *testing.T, e *env, u user) {

@@ -36,13 +36,21 @@ func (ct *contract) checkQuery(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // checkHeaders refuses with 400 a request that sends a header taking one value on several
-// lines (see repeatedHeader), before authentication reads Authorization, and notes an empty
-// Idempotency-Key, which validate refuses with 422 next to every other invalid field.
+// lines (see repeatedHeader), before authentication reads Authorization, and a write that
+// sends a precondition its operation would ignore (see undeclaredPrecondition); it notes an
+// empty Idempotency-Key, which validate refuses with 422 next to every other invalid field.
 func (ct *contract) checkHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return onOperations(next, everyOperation, func(c echo.Context, m *matched) error {
 		h := c.Request().Header
 		if name := repeatedHeader(h, m.op.headers); name != "" {
 			return fail(c.Request().Context(), kindBadRequest, fmt.Sprintf("the %s header must be sent once", name))
+		}
+		// GET and HEAD keep ignoring an undeclared precondition: browsers and caches send
+		// If-None-Match by themselves, and the resource is the answer they expect.
+		if m.op.write {
+			if detail := undeclaredPrecondition(m.op.route.Method, m.op.route.Path, h, m.op.headers); detail != "" {
+				return fail(c.Request().Context(), kindBadRequest, detail)
+			}
 		}
 		m.fields = append(m.fields, emptyIdempotencyKey(h, m.op.headers)...)
 		return next(c)

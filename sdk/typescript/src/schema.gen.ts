@@ -135,9 +135,10 @@ export interface paths {
          *     of those listed (`*`: any source you may see), so that you copy exactly the version you
          *     read; `412` otherwise, with the source's current `ETag`, and nothing is created. A
          *     source you may not see is `404` first. Only `If-Match` is evaluated here:
-         *     `If-None-Match` is not a parameter of this operation. A retry with the `Idempotency-Key`
-         *     of a request that made a copy gets that copy again, whatever `If-Match` it sends; a
-         *     request answered `412` made nothing, so its retry is evaluated afresh.
+         *     `If-None-Match` is not a parameter of this operation, and is refused with `400`. A retry
+         *     with the `Idempotency-Key` of a request that made a copy gets that copy again, whatever
+         *     `If-Match` it sends; a request answered `412` made nothing, so its retry is evaluated
+         *     afresh.
          */
         post: operations["duplicateBot"];
         delete?: never;
