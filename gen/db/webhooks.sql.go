@@ -372,11 +372,12 @@ WITH delivery AS (
     SELECT w.id, w.enabled,
            CASE $8::boolean
                WHEN true THEN NULL
-               WHEN false THEN COALESCE(w.failing_since, now())
+               -- A run of failures began when its first failed attempt did, not when it ended.
+               WHEN false THEN COALESCE(w.failing_since, $9::timestamptz)
                ELSE w.failing_since
            END AS failing_since,
-           (w.enabled AND NOT $8::boolean AND $9::double precision > 0
-               AND w.failing_since <= now() - make_interval(secs => $9::double precision)) IS TRUE AS disable
+           (w.enabled AND NOT $8::boolean AND $10::double precision > 0
+               AND w.failing_since <= now() - make_interval(secs => $10::double precision)) IS TRUE AS disable
     FROM webhooks w JOIN delivery ON w.id = delivery.webhook_id
     -- Only an attempt that may change the webhook goes on: a failure, or a success that ends
     -- a run of failures. A success on a healthy webhook, nearly every attempt, neither locks
@@ -418,6 +419,7 @@ type WebhookDeliveryRecordParams struct {
 	ID                  int64
 	Attempts            int32
 	EndpointOk          *bool
+	AttemptedAt         time.Time
 	DisableAfterSeconds float64
 }
 
@@ -447,6 +449,7 @@ func (q *Queries) WebhookDeliveryRecord(ctx context.Context, db DBTX, arg Webhoo
 		arg.ID,
 		arg.Attempts,
 		arg.EndpointOk,
+		arg.AttemptedAt,
 		arg.DisableAfterSeconds,
 	)
 	var i WebhookDeliveryRecordRow

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -176,4 +177,28 @@ func TestWebhookNewURLStartsWithoutTheOldRunOfFailures(t *testing.T) {
 	got := e.getWebhook(u, hook)
 	require.True(t, got.Enabled, "one failure of the new URL does not disable the webhook")
 	require.True(t, got.DisabledReason.IsNull())
+}
+
+// A run of failures began when its first failed attempt did: for a slow endpoint, not when
+// the attempt ended, which would start WEBHOOK_DISABLE_AFTER late by as long as it took.
+func TestWebhookRunOfFailuresStartsWhenItsFirstAttemptBegan(t *testing.T) {
+	t.Parallel()
+	e := setupFailingOnce(t)
+	u := newUser(t)
+	arrived := make(chan time.Time, 1)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		select {
+		case arrived <- time.Now():
+		default:
+		}
+		time.Sleep(300 * time.Millisecond) // a slow endpoint, failing in the end
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	t.Cleanup(slow.Close)
+	hook := e.register(u, slow.URL+"/hook", "bot.created")
+
+	e.createBot(u, map[string]any{"name": "Slow failure"})
+	waitUntil(t, "the delivery fails", func() bool { return len(e.deliveries(hook.Id)) == 1 && e.deliveries(hook.Id)[0].State == "failed" })
+	since := e.getWebhook(u, hook).FailingSince.MustGet()
+	require.False(t, since.After(<-arrived), "the run began before the request reached the endpoint, not when its answer came")
 }

@@ -122,7 +122,8 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		}
 		return fmt.Errorf("attempt cut off as the process stops: %w", context.Cause(ctx))
 	}
-	rec := db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateDelivered, LatencyMs: &latency, EndpointOk: &ok, Attempts: d.Attempts}
+	rec := db.WebhookDeliveryRecordParams{State: db.WebhookDeliveryStateDelivered, LatencyMs: &latency, EndpointOk: &ok,
+		Attempts: d.Attempts, AttemptedAt: start}
 	if status != 0 {
 		s := int32(status)
 		rec.LastStatus = &s

@@ -102,7 +102,8 @@ WITH delivery AS (
     SELECT w.id, w.enabled,
            CASE sqlc.narg(endpoint_ok)::boolean
                WHEN true THEN NULL
-               WHEN false THEN COALESCE(w.failing_since, now())
+               -- A run of failures began when its first failed attempt did, not when it ended.
+               WHEN false THEN COALESCE(w.failing_since, @attempted_at::timestamptz)
                ELSE w.failing_since
            END AS failing_since,
            (w.enabled AND NOT sqlc.narg(endpoint_ok)::boolean AND @disable_after_seconds::double precision > 0
