@@ -814,7 +814,9 @@ type Problem struct {
 	// Example: /api/v1/bots
 	Instance *string `json:"instance,omitempty"`
 
-	// RequestId The request id, also sent as `X-Request-Id`; quote it when reporting a problem.
+	// RequestId The request id, also sent as `X-Request-Id`; quote it when reporting a problem. It is
+	// the request's own `X-Request-Id` when that has at most 128 printable ASCII characters
+	// and no space, else a new UUID.
 	RequestId *string `json:"request_id,omitempty"`
 
 	// Status The HTTP status code.

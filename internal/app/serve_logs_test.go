@@ -56,6 +56,28 @@ func TestServeRequestLogs(t *testing.T) {
 		require.NotContains(t, fmt.Sprint(line), long)
 	})
 
+	t.Run("ARequestIDIsKeptOnlyIfItIsAtMost128PrintableASCIICharacters", func(t *testing.T) {
+		t.Parallel()
+		for sent, kept := range map[string]bool{
+			strings.Repeat("k", 128): true,
+			"a~!#$%&'*+-.^_`|0Z":     true,
+			strings.Repeat("k", 129): false,
+			"with space":             false,
+			"h\u00e9llo":             false,
+		} {
+			res := s.call(t, http.MethodGet, "/healthz", "", sent, nil)
+			require.Equal(t, http.StatusOK, res.code)
+			got := res.header.Get("X-Request-Id")
+			if kept {
+				require.Equal(t, sent, got)
+				continue
+			}
+			require.NotEqual(t, sent, got)
+			_, err := uuid.Parse(got)
+			require.NoError(t, err, "a refused id is replaced by a new UUID")
+		}
+	})
+
 	t.Run("EachRequestLogsOneLineWithEveryField", func(t *testing.T) {
 		t.Parallel()
 		id := "fields-" + uuid.NewString()

@@ -1553,7 +1553,11 @@ export interface components {
              * @example /api/v1/bots
              */
             instance?: string;
-            /** @description The request id, also sent as `X-Request-Id`; quote it when reporting a problem. */
+            /**
+             * @description The request id, also sent as `X-Request-Id`; quote it when reporting a problem. It is
+             *     the request's own `X-Request-Id` when that has at most 128 printable ASCII characters
+             *     and no space, else a new UUID.
+             */
             request_id?: string;
             /** @description For `422`, every offending field. */
             errors?: components["schemas"]["FieldError"][];
