@@ -78,8 +78,8 @@ func aliasFromDB(a db.BotAlias) Alias {
 // moving it. The version must be active (a *NotReadyError, naming its status, otherwise):
 // the write checks it in the same statement, so that the rule holds across replicas; the
 // history records the move in the same transaction. A new alias is refused with
-// ErrTooManyAliases when the bot already has MaxAliases: a write that may create locks the
-// bot first, so that concurrent creations count one after another.
+// ErrTooManyAliases when the bot already has MaxAliases: every alias write locks the bot
+// first, so that concurrent creations count one after another.
 func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name string, version int32, c AliasCondition) (alias Alias, created bool, err error) {
 	defer s.forgetIfWritten(id, &err)
 	type result struct {
@@ -87,14 +87,14 @@ func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name strin
 		created bool
 	}
 	r, err := InTx(ctx, s.pool, func(tx pgx.Tx) (result, error) {
+		if err := s.lockBot(ctx, tx, caller, id); err != nil {
+			return result{}, err
+		}
 		var row db.BotAlias
 		var err error
 		if c.MustExist {
 			row, err = s.q.BotAliasMove(ctx, tx, db.BotAliasMoveParams{BotID: id, Name: name, Version: version, Caller: caller, Etags: c.Etags, CreateOnly: c.CreateOnly})
 		} else {
-			if err := s.q.BotAliasLockBot(ctx, tx, db.BotAliasLockBotParams{BotID: id, Caller: caller}); err != nil {
-				return result{}, fmt.Errorf("lock bot: %w", err)
-			}
 			row, err = s.q.BotAliasPut(ctx, tx, db.BotAliasPutParams{BotID: id, Name: name, Version: version, Caller: caller, CreateOnly: c.CreateOnly, MaxAliases: MaxAliases})
 		}
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -121,6 +121,9 @@ func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name strin
 func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name string, etags []int64) (err error) {
 	defer s.forgetIfWritten(id, &err)
 	_, err = InTx(ctx, s.pool, func(tx pgx.Tx) (struct{}, error) {
+		if err := s.lockBot(ctx, tx, caller, id); err != nil {
+			return struct{}{}, err
+		}
 		row, err := s.q.BotAliasDelete(ctx, tx, db.BotAliasDeleteParams{BotID: id, Name: name, Caller: caller, Etags: etags})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return struct{}{}, s.explainAliasMiss(ctx, tx, caller, id, name, AliasCondition{MustExist: true, Etags: etags}, nil)

@@ -182,10 +182,11 @@ func (s *Service) Get(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 	return fromDB(row), nil
 }
 
-// Update changes the fields that p sets. It first tries the write as one statement (one
-// round trip instead of BEGIN, UPDATE and COMMIT), which BotUpdate refuses when the edit
-// records a version that needs training; such an edit is then written in a transaction that
-// queues the training of the new version. Which edits train is decided by BotUpdate alone.
+// Update changes the fields that p sets, in a transaction that locks the bot first (see
+// InTx). It first tries the edit with settled_only, which BotUpdate refuses when the edit
+// records a version that needs training; such an edit is then written by a second BotUpdate,
+// in the same transaction, which queues the training of the new version. Which edits train
+// is decided by BotUpdate alone.
 func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdateParams) (_ Bot, err error) {
 	if p.IsPublic != nil { // who may see the bot: what the runtime cache keeps
 		defer s.forgetIfWritten(id, &err)
@@ -199,23 +200,22 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 	if err := v.err(); err != nil {
 		return Bot{}, err
 	}
-	row, err := s.q.BotUpdate(ctx, s.pool, s.updateParams(ctx, caller, id, p, true))
-	if err == nil {
-		return fromDB(db.Bot(row)), nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return Bot{}, writeError("update bot", err)
-	}
-	// Missing, not the caller's, a failed If-Match, or in training after the edit: the
-	// transaction below writes the edit or tells why not.
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		return s.update(ctx, tx, caller, id, p)
+		if err := s.lockBot(ctx, tx, caller, id); err != nil {
+			return Bot{}, err
+		}
+		row, err := s.q.BotUpdate(ctx, tx, s.updateParams(ctx, caller, id, p, true))
+		if err == nil {
+			return fromDB(db.Bot(row)), nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return Bot{}, writeError("update bot", err)
+		}
+		// Missing, not the caller's, a failed If-Match, or in training after the edit: the
+		// write below makes the edit or tells why not.
+		row, err = s.q.BotUpdate(ctx, tx, s.updateParams(ctx, caller, id, p, false))
+		return s.finishWrite(ctx, tx, caller, id, "update bot", false, p.Precondition, db.Bot(row), err)
 	})
-}
-
-func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
-	row, err := s.q.BotUpdate(ctx, tx, s.updateParams(ctx, caller, id, p, false))
-	return s.finishWrite(ctx, tx, caller, id, "update bot", false, p.Precondition, db.Bot(row), err)
 }
 
 // finishWrite completes a conditional write under pre of the caller's bot id inside tx, which
@@ -281,6 +281,9 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID, pre Precondition) (_ Bot, err error) {
 	defer s.forgetIfWritten(id, &err)
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
+		if err := s.lockBot(ctx, tx, caller, id); err != nil {
+			return Bot{}, err
+		}
 		row, err := s.q.BotRestore(ctx, tx, db.BotRestoreParams{
 			ID:             id,
 			Caller:         caller,
@@ -298,6 +301,9 @@ func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID, pre Precond
 // configuration (see BotTrain).
 func (s *Service) Train(ctx context.Context, caller, id uuid.UUID, pre Precondition) (Bot, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
+		if err := s.lockBot(ctx, tx, caller, id); err != nil {
+			return Bot{}, err
+		}
 		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{
 			ID:             id,
 			Caller:         caller,
