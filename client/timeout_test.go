@@ -65,18 +65,7 @@ func TestAServiceThatNeverAnswers(t *testing.T) {
 		})
 		c := newClient(t, srv.URL, client.WithRetry(client.DefaultAttempts, time.Second), client.WithTimeouts(200*time.Millisecond, 300*time.Millisecond))
 		within := bounded(t)
-		var events int
-		var errs []error
-		for _, err := range c.WatchStatus(within, bot) {
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			events++
-		}
-		require.Equal(t, 1, events)
-		require.Len(t, errs, 1, "the error is the last value")
-		require.ErrorIs(t, errs[0], client.ErrUnreachable)
+		requireOneEventThenUnreachable(t, c.WatchStatus(within, bot))
 		require.NoError(t, within.Err(), "the watch ended by itself, not with the test's context")
 	})
 }
