@@ -1,8 +1,10 @@
 package cli_test
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,6 +158,28 @@ Plan: 1 to create, 1 to update, 1 unchanged, 1 to delete.
 		require.Equal(t, []string{"Keep"}, keys(u.bots()))
 		require.Len(t, u.bots(), 1)
 		require.Contains(t, u.ok("apply", "-f", file), "unchanged  Keep", "without --prune nothing is deleted")
+	})
+
+	t.Run("PruneKeepsABotEditedSinceThePlan", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		u.createBots("Keep", "Drop", "Old")
+		file := writeFile(t, "bots.yaml", "bots:\n- {name: Keep, model: gpt-4o-mini}\n")
+		drop := u.bots()["Drop"]
+		sneak := func(e cli.Env) cli.Env {
+			return cli.WithBeforeWrites(e, func() {
+				_, err := u.sdk().Update(ctx(t), drop.ID, func(b *client.Bot) error { b.Name = "Renamed"; return nil })
+				require.NoError(t, err)
+			})
+		}
+		r := u.runWith(sneak, "apply", "-f", file, "--prune", "--yes")
+		require.Equal(t, 1, r.code, r.seen())
+		require.Contains(t, r.stdout, "delete     Drop  (")
+		require.Contains(t, r.stderr, "Drop: stopped: the bot changed since the plan read it (name); nothing written to it; run apply again")
+		require.Contains(t, r.stdout, "deleted    Old  (", "the other bot is deleted")
+		bots := u.bots()
+		require.Equal(t, []string{"Keep", "Renamed"}, slices.Sorted(maps.Keys(bots)))
+		require.Equal(t, drop.ID, bots["Renamed"].ID, "the bot edited meanwhile is not deleted")
 	})
 
 	t.Run("AFileWithMistakesIsRefusedBeforeAnything", func(t *testing.T) {
