@@ -190,6 +190,8 @@ Plan: 1 to create, 1 to update, 1 unchanged, 1 to delete.
 			"bots:\n- {name: A, model: gpt-4o}\n- {name: A, model: gpt-4o}\n":             `"A" is in the file twice`,
 			"bots:\n- {name: Support, model: gpt-4o}\n- {name: SUPPORT, model: gpt-4o}\n": `bot 2: "SUPPORT" is the same name as bot 1's "Support" to the service (names are compared ignoring case)`,
 			"bots:\n- {name: A}\n": "model is required",
+			"bots:\n- {name: A, model: gpt-4o, temperature: .nan}\n":                                                     `bot 1 ("A"): temperature NaN is not a finite number`,
+			"bots:\n- {name: A, model: gpt-4o, temperature: -.Inf}\n":                                                    `bot 1 ("A"): temperature -Inf is not a finite number`,
 			"bots:\n- {name: A, model: gpt-4o, aliases: {prod: 0}}\n":                                                    `bot 1 ("A"): alias "prod": version 0: versions are numbered from 1`,
 			"bots:\n- {name: A, model: gpt-4o, aliases: {canary: -3}}\n":                                                 `bot 1 ("A"): alias "canary": version -3: versions are numbered from 1`,
 			"bots:\n- {name: A, model: gpt-4o, aliases: {Bad_Name: 1}}\n":                                                `bot 1 ("A"): alias "Bad_Name": an alias name must be 1 to 40 lowercase letters, digits or hyphens, starting with a letter`,

@@ -104,9 +104,10 @@ func newBotFields(f *flags) *botFields {
 		name:         f.String("name", "", "the bot's `name`"),
 		description:  f.String("description", "", "the bot's `text` for people; \"\" removes it"),
 		model:        f.String("model", "", "the `model` id (bots models lists them)"),
-		temperature:  f.Float64("temperature", 0, "sampling `temperature`, 0 to 2 (default: the service's)"),
+		temperature:  new(float64),
 		systemPrompt: f.String("system-prompt", "", "the `instructions` the model gets before every conversation"),
 	}
+	f.Var((*finite)(b.temperature), "temperature", "sampling `temperature`, 0 to 2 (default: the service's)")
 	f.Var(&b.public, "public", "whether every user can see and duplicate the bot (--public=false: private)")
 	return b
 }

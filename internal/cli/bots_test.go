@@ -291,6 +291,9 @@ func TestBotCommands(t *testing.T) {
 			{"apply"},
 			{"import", "csv", "file.csv"},
 			{"restore", "Phoenix"},
+			{"create", "--name", "A", "--model", "gpt-4o", "--temperature", "NaN"},
+			{"create", "--name", "A", "--model", "gpt-4o", "--temperature", "-Inf"},
+			{"edit", "A", "--temperature", "+inf"},
 		} {
 			r := u.run(args...)
 			require.Equal(t, 2, r.code, "bots %s:\n%s", strings.Join(args, " "), r.seen())
