@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -204,7 +203,7 @@ func convert(a openAIAssistant, raw assistantTexts, catalog []client.Model, take
 		switch {
 		case !utf8.Valid(text.raw):
 			reject("%s is not valid UTF-8, which the service refuses (I-JSON, RFC 7493)", text.field)
-		case loneSurrogate(text.raw):
+		case ijson.LoneSurrogate(text.raw):
 			reject("%s has a \\u escape of a lone UTF-16 surrogate, which the service refuses (I-JSON, RFC 7493)", text.field)
 		}
 		if strings.ContainsRune(*text.s, 0) {
@@ -248,39 +247,6 @@ func convert(a openAIAssistant, raw assistantTexts, catalog []client.Model, take
 		it.notes = append(it.notes, "its metadata is left out")
 	}
 	return it
-}
-
-// loneSurrogate reports whether raw, a JSON string as a file spells it, has a \u escape of a
-// UTF-16 surrogate that is not half of a pair.
-func loneSurrogate(raw []byte) bool {
-	high := false // the previous character was a \u escape of a high surrogate
-	for i := 0; i < len(raw); i++ {
-		r := rune(-1)
-		if raw[i] == '\\' && i+1 < len(raw) {
-			i++ // the escaped character, which may be a backslash
-			if raw[i] == 'u' && i+4 < len(raw) {
-				if v, err := strconv.ParseUint(string(raw[i+1:i+5]), 16, 16); err == nil {
-					r = rune(v)
-					i += 4
-				}
-			}
-		}
-		switch {
-		case r >= 0xD800 && r <= 0xDBFF:
-			if high {
-				return true
-			}
-			high = true
-		case r >= 0xDC00 && r <= 0xDFFF:
-			if !high {
-				return true
-			}
-			high = false
-		case high:
-			return true
-		}
-	}
-	return high
 }
 
 // printImport writes what the import makes of each assistant.
