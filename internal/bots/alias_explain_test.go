@@ -3,7 +3,6 @@ package bots_test
 import (
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -85,12 +84,7 @@ func TestADeleteOfAnAliasRacingItsRecreationIsNotFound(t *testing.T) {
 	go func() { deleted <- s.DeleteAlias(ctx, owner, bot.ID, "production", nil) }()
 
 	// The delete waits on the alias's row, which the racer deleted.
-	racerPID := racer.Conn().PgConn().PID()
-	require.Eventually(t, func() bool {
-		var waiting bool
-		err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid)))`, racerPID).Scan(&waiting)
-		return err == nil && waiting
-	}, 10*time.Second, 5*time.Millisecond, "the delete never waited on the racing delete")
+	waitUntilBlockedBy(t, pool, racer, "the delete never waited on the racing delete")
 	require.NoError(t, racer.Commit(ctx))
 
 	require.ErrorIs(t, <-deleted, bots.ErrAliasNotFound)
