@@ -18,10 +18,13 @@ import (
 // Client calls the bots API as one user. It is safe for concurrent use.
 type Client struct {
 	api            *gen.Client
+	hc             *http.Client // the caller's (WithHTTPClient), or nil for the SDK's own
 	attempts       int
 	budget         time.Duration
 	updateAttempts int
 	notify         func(err error, wait time.Duration)
+	answerTimeout  time.Duration // see AnswerTimeout
+	silence        time.Duration // see StreamSilence
 }
 
 // Option configures a Client.
@@ -38,18 +41,42 @@ const (
 	DefaultUpdateAttempts = 5
 )
 
-// WithHTTPClient sends the requests through hc, for its timeouts, transport or proxy.
+// AnswerTimeout is how long the SDK's own HTTP client waits for the headers of an answer
+// before it counts the try as one that could not reach the service, and retries it within
+// the retry policy, as it does a refused connection: a service that accepts connections but
+// never answers (stopped, or stuck) would otherwise hang a call for ever. The service answers
+// every request but a status stream within its REQUEST_TIMEOUT (10 seconds by default) of
+// having read its body, with a 503 /problems/timeout at the latest, and a status stream's
+// headers at once; 20 seconds leaves room for a slow network and a longer REQUEST_TIMEOUT,
+// and is short enough that a call to a stopped service is tried again (and a person told
+// why it waits, see WithRetryNotify) before the default budget of 30 seconds is spent. A
+// client given WithHTTPClient keeps the timeouts of its own.
+const AnswerTimeout = 20 * time.Second
+
+// StreamSilence is how long a status stream may deliver nothing, neither an event nor a
+// heartbeat, before WatchStatus takes it for lost and resumes it as it does a dropped
+// connection: the service sends a heartbeat every 15 seconds on an idle stream, so two
+// missed heartbeats and a margin for a slow network mean that the service, or the way to it,
+// is gone, even though no connection was closed.
+const StreamSilence = 2*15*time.Second + 5*time.Second
+
+// WithHTTPClient sends the requests through hc, for its timeouts, transport or proxy. Its
+// timeouts replace the SDK's AnswerTimeout: a Transport with a ResponseHeaderTimeout keeps a
+// service that never answers from hanging a call.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
 			return errors.New("client: nil *http.Client")
 		}
-		return gen.WithHTTPClient(hc)(c.api)
+		c.hc = hc
+		return nil
 	}
 }
 
 // WithRetry bounds the retries of reads, creates and duplicates. Every wait between tries
-// counts against budget. A connection error (the service cannot be reached, or its answer or
+// counts against budget, and so does the time a try that got no answer waited for one (up to
+// AnswerTimeout for a service that accepts connections but never answers), so that a call to
+// a stopped service ends about when the budget does. A connection error (the service cannot be reached, or its answer or
 // status stream broke off) is retried for as long as budget allows, however many tries that
 // takes, the last wait cut to what is left of it; an answer that asks for a retry (503, 429,
 // an Idempotency-Key still in use) is retried until the service has answered attempts times.
@@ -99,16 +126,26 @@ func New(baseURL, token string, opts ...Option) (*Client, error) {
 		req.Header.Set("Authorization", "Bearer "+token)
 		return nil
 	}
-	api, err := gen.NewClient(baseURL, gen.WithRequestEditorFn(auth))
-	if err != nil {
-		return nil, fmt.Errorf("client: %w", err)
-	}
-	c := &Client{api: api, attempts: DefaultAttempts, budget: DefaultRetryBudget, updateAttempts: DefaultUpdateAttempts}
+	c := &Client{attempts: DefaultAttempts, budget: DefaultRetryBudget, updateAttempts: DefaultUpdateAttempts,
+		answerTimeout: AnswerTimeout, silence: StreamSilence}
 	for _, o := range opts {
 		if err := o(c); err != nil {
 			return nil, err
 		}
 	}
+	hc := c.hc
+	if hc == nil {
+		// A clone of the default transport keeps its proxy, dial and TLS settings; only the
+		// wait for an answer is bounded, not the answer itself, so a status stream lives on.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = c.answerTimeout
+		hc = &http.Client{Transport: t}
+	}
+	api, err := gen.NewClient(baseURL, gen.WithRequestEditorFn(auth), gen.WithHTTPClient(hc))
+	if err != nil {
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	c.api = api
 	return c, nil
 }
 
@@ -138,11 +175,12 @@ type retryTransport bool
 func (c *Client) send(ctx context.Context, transport retryTransport, fn call) (reply, error) {
 	var spent retries
 	for {
+		began := time.Now()
 		r, err := roundTrip(ctx, fn)
 		if ctx.Err() != nil {
 			return reply{}, ctx.Err()
 		}
-		wait, retry := c.next(&spent, r, err, bool(transport))
+		wait, retry := c.next(&spent, r, err, bool(transport), time.Since(began))
 		if !retry {
 			return r, unreachable(err)
 		}
@@ -160,13 +198,17 @@ type retries struct {
 	waited   time.Duration
 }
 
-// next counts a try that ended with r or err and says how long to wait before the next one,
-// or false when there is none. A connection error is retried until the budget is spent: the
-// service is away, and trying again costs it nothing. An answer is retried while fewer than
+// next counts a try that ended with r or err after took and says how long to wait before the
+// next one, or false when there is none. A connection error is retried until the budget is
+// spent, took included (the try waited for an answer that never came): the service is away,
+// and trying again costs it nothing. An answer is retried while fewer than
 // c.attempts tries were answered and its wait fits what is left of the budget.
-func (c *Client) next(spent *retries, r reply, err error, transport bool) (time.Duration, bool) {
+func (c *Client) next(spent *retries, r reply, err error, transport bool, took time.Duration) (time.Duration, bool) {
 	spent.tries++
 	wait, retry := retryWait(r, err, spent.tries, transport)
+	if err != nil {
+		spent.waited += took
+	}
 	left := c.budget - spent.waited
 	switch {
 	case !retry || c.attempts == 1:

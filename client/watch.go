@@ -44,7 +44,9 @@ const maxEventLine = 1 << 20
 // Reconnects follow the retry policy of reads (WithRetry): while the service cannot be
 // reached, tries with a growing backoff until the budget of waiting is spent; a stream the
 // service refuses with 503 or 429, at most that many tries; an event or a heartbeat of the
-// service (every 15 seconds) starts the count again.
+// service (every 15 seconds) starts the count again. A stream that delivers nothing for
+// StreamSilence (a frozen service, or a connection lost without a word) is resumed as a
+// dropped one is.
 //
 // It is an iterator rather than a channel so that a caller that stops ranging closes the
 // stream at once, and no goroutine outlives it. The sequence runs until the caller stops or
@@ -60,7 +62,9 @@ func (c *Client) WatchStatus(ctx context.Context, id uuid.UUID) iter.Seq2[Status
 		var last *int64
 		var spent retries
 		for {
+			began := time.Now()
 			r, progressed, err := c.watchOnce(ctx, id, &last, yield)
+			took := time.Since(began)
 			if errors.Is(err, errWatchOver) {
 				return
 			}
@@ -69,9 +73,9 @@ func (c *Client) WatchStatus(ctx context.Context, id uuid.UUID) iter.Seq2[Status
 				return
 			}
 			if progressed {
-				spent = retries{}
+				spent, took = retries{}, 0
 			}
-			wait, retry := c.next(&spent, r, err, true)
+			wait, retry := c.next(&spent, r, err, true, took)
 			if !retry {
 				if err == nil {
 					err = problemOf(r)
@@ -90,6 +94,9 @@ func (c *Client) WatchStatus(ctx context.Context, id uuid.UUID) iter.Seq2[Status
 // errWatchOver says a watch ended: the caller stopped, or its last value was yielded.
 var errWatchOver = errors.New("watch over")
 
+// errSilent ends a stream that delivered nothing for the Client's silence bound.
+var errSilent = errors.New("no event or heartbeat for too long")
+
 // droppedError is a stream that ended after the service accepted it.
 type droppedError struct{ err error }
 
@@ -100,6 +107,11 @@ func (e *droppedError) Unwrap() error { return e.err }
 // refused stream, whether the stream delivered an event or a heartbeat before it ended, and
 // a connection error, a *droppedError or errWatchOver.
 func (c *Client) watchOnce(ctx context.Context, id uuid.UUID, last **int64, yield func(StatusEvent, error) bool) (reply, bool, error) {
+	// The stream's own context ends it when it stays silent; every line read puts that off.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	silence := time.AfterFunc(c.silence, func() { cancel(errSilent) })
+	defer silence.Stop()
 	res, err := c.api.StreamBotStatus(ctx, id, &gen.StreamBotStatusParams{LastEventID: *last})
 	if err != nil {
 		return reply{}, false, err
@@ -117,6 +129,7 @@ func (c *Client) watchOnce(ctx context.Context, id uuid.UUID, last **int64, yiel
 	sc.Buffer(nil, maxEventLine)
 	var event, data string
 	for sc.Scan() {
+		silence.Reset(c.silence)
 		line := sc.Text()
 		field, value, _ := strings.Cut(line, ":")
 		value = strings.TrimPrefix(value, " ")
@@ -151,6 +164,9 @@ func (c *Client) watchOnce(ctx context.Context, id uuid.UUID, last **int64, yiel
 		}
 	}
 	err = sc.Err()
+	if errors.Is(context.Cause(ctx), errSilent) {
+		err = fmt.Errorf("%w (%s)", errSilent, c.silence)
+	}
 	if err == nil {
 		err = io.ErrUnexpectedEOF // the service never ends a stream but with a gone event
 	}

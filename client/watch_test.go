@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"iter"
 	"math"
 	"net/http"
 	"strconv"
@@ -77,18 +78,7 @@ func TestWatchStatus(t *testing.T) {
 		p := newProxy(t, srv.URL, http.MethodGet, cutThenAway(srv.URL, math.MaxInt))
 		proxied, err := client.New(p.URL, tok, client.WithRetry(client.DefaultAttempts, 300*time.Millisecond))
 		require.NoError(t, err)
-		var events int
-		var errs []error
-		for _, err := range proxied.WatchStatus(ctx(t), bot.ID) {
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			events++
-		}
-		require.Equal(t, 1, events)
-		require.Len(t, errs, 1, "the error is the last value")
-		require.ErrorIs(t, errs[0], client.ErrUnreachable)
+		requireOneEventThenUnreachable(t, proxied.WatchStatus(ctx(t), bot.ID))
 	})
 
 	t.Run("ADeletedBotEndsTheWatchWithErrGone", func(t *testing.T) {
@@ -121,6 +111,24 @@ func TestWatchStatus(t *testing.T) {
 		require.ErrorAs(t, errs[0], &p)
 		require.Equal(t, http.StatusNotFound, p.Status)
 	})
+}
+
+// requireOneEventThenUnreachable ranges over a watch and requires that it yields one event,
+// then an error that matches ErrUnreachable as its last value.
+func requireOneEventThenUnreachable(t *testing.T, watch iter.Seq2[client.StatusEvent, error]) {
+	t.Helper()
+	var events int
+	var errs []error
+	for _, err := range watch {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		events++
+	}
+	require.Equal(t, 1, events)
+	require.Len(t, errs, 1, "the error is the last value")
+	require.ErrorIs(t, errs[0], client.ErrUnreachable)
 }
 
 // waitActive watches the bot id until training made it active.

@@ -92,13 +92,21 @@ func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name strin
 		}
 		var row db.BotAlias
 		var err error
-		if c.MustExist {
-			row, err = s.q.BotAliasMove(ctx, tx, db.BotAliasMoveParams{BotID: id, Name: name, Version: version, Caller: caller, Etags: c.Etags, CreateOnly: c.CreateOnly})
-		} else {
-			row, err = s.q.BotAliasPut(ctx, tx, db.BotAliasPutParams{BotID: id, Name: name, Version: version, Caller: caller, CreateOnly: c.CreateOnly, MaxAliases: MaxAliases})
-		}
-		if errors.Is(err, pgx.ErrNoRows) {
-			return result{}, s.explainAliasMiss(ctx, tx, caller, id, name, c, &version)
+		for retried := false; ; retried = true {
+			if c.MustExist {
+				row, err = s.q.BotAliasMove(ctx, tx, db.BotAliasMoveParams{BotID: id, Name: name, Version: version, Caller: caller, Etags: c.Etags, CreateOnly: c.CreateOnly})
+			} else {
+				row, err = s.q.BotAliasPut(ctx, tx, db.BotAliasPutParams{BotID: id, Name: name, Version: version, Caller: caller, CreateOnly: c.CreateOnly, MaxAliases: MaxAliases})
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				break
+			}
+			switch err := s.explainAliasMiss(ctx, tx, caller, id, name, c, &version); {
+			case !errors.Is(err, errAliasWriteRaced):
+				return result{}, err
+			case retried:
+				return result{}, ErrNotFound // see errAliasWriteRaced
+			}
 		}
 		if err != nil {
 			return result{}, fmt.Errorf("put alias: %w", err)
@@ -126,7 +134,7 @@ func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name st
 		}
 		row, err := s.q.BotAliasDelete(ctx, tx, db.BotAliasDeleteParams{BotID: id, Name: name, Caller: caller, Etags: etags})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return struct{}{}, s.explainAliasMiss(ctx, tx, caller, id, name, AliasCondition{MustExist: true, Etags: etags}, nil)
+			return struct{}{}, s.explainAliasMiss(ctx, tx, caller, id, name, AliasCondition{Etags: etags}, nil)
 		}
 		if err != nil {
 			return struct{}{}, fmt.Errorf("delete alias: %w", err)
@@ -140,11 +148,30 @@ func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name st
 	return err
 }
 
+// errAliasWriteRaced is explainAliasMiss's answer to a put without a precondition that
+// matched no row although the look after it finds nothing to refuse: the bot live and the
+// caller's, the version active and room for the alias. The write missed for a reason gone
+// by the look, one the look cannot name: the bot was deleted when the write ran (its
+// BotAliasLockBot, an :exec, locks nothing then, and BotAliasPut finds no bot) and has been
+// restored since, or, under the bot's lock, the bot had MaxAliases aliases and another
+// alias has been deleted since. PutAlias then runs the write once more in the same
+// transaction, whose new statements see what has committed since (READ COMMITTED): that is
+// the put taking effect now, which the look just found nothing to refuse. Under the lock
+// the retry takes, the bot stays live and its versions keep their status, and no other put
+// creates an alias, so a retry that misses the same way again found no bot to lock: it
+// raced another deletion of the bot and is answered ErrNotFound, what was true when it ran.
+// (Only a bot at its limit of aliases, whose first write found no bot either, could instead
+// have lost a count to a deletion of another alias twice: ErrNotFound misnames that.)
+var errAliasWriteRaced = errors.New("alias write raced a change of its bot")
+
 // explainAliasMiss says why an alias write under condition c matched no row, revealing
 // nothing of a bot the caller may not see: the bot (see ownerAccess) first, then the alias's
 // condition, since preconditions are evaluated before the request's content (RFC 9110
 // §13.2.1), then the version (when version is not nil, a put), then the bot's number of
-// aliases (for a new alias).
+// aliases (for a new alias). The look comes after the write, so the bot or the alias may
+// have changed in between; a 412 is only ever the answer to a precondition the caller sent.
+// A delete's only precondition is its etags: it needs the alias whatever it carries, and
+// If-Match: * is no precondition for it.
 func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, name string, c AliasCondition, version *int32) error {
 	acc, err := s.ownerAccess(ctx, tx, caller, id)
 	switch {
@@ -183,8 +210,18 @@ func (s *Service) explainAliasMiss(ctx context.Context, tx pgx.Tx, caller, id uu
 			return ErrTooManyAliases
 		}
 	}
-	// The alias changed between the write and this look, which a retry resolves.
-	return &AliasPreconditionError{Etag: a.Etag}
+	switch {
+	case c.MustExist || c.Etags != nil || c.CreateOnly:
+		// The alias changed between the write and this look, which a retry resolves the same
+		// way.
+		return &AliasPreconditionError{Etag: a.Etag}
+	case version == nil:
+		// A delete without a precondition: the alias (or the bot) was gone when the write ran
+		// and is back since, and the answer is the one that was true when the write ran.
+		return ErrAliasNotFound
+	default:
+		return errAliasWriteRaced
+	}
 }
 
 // Alias returns an alias of a bot the caller may see.

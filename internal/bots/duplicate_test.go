@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/chatsphere/bots/internal/bots"
@@ -55,12 +56,7 @@ func TestDuplicateRacingACreateOfItsName(t *testing.T) {
 			}()
 
 			// The copy's insert waits on the racer's row in the unique name index.
-			racerPID := racer.Conn().PgConn().PID()
-			require.Eventually(t, func() bool {
-				var waiting bool
-				err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid)))`, racerPID).Scan(&waiting)
-				return err == nil && waiting
-			}, 10*time.Second, 5*time.Millisecond, "the copy never waited on the racing create")
+			waitUntilBlockedBy(t, pool, racer, "the copy never waited on the racing create")
 			require.NoError(t, racer.Commit(ctx))
 
 			got := <-copied
@@ -91,4 +87,16 @@ func createBot(t *testing.T, s *bots.Service, owner uuid.UUID, name string) bots
 	})
 	require.NoError(t, err)
 	return bot
+}
+
+// waitUntilBlockedBy waits until some backend of pool waits on a lock that tx holds: the
+// moment a test has the other side of a race parked where it wants it.
+func waitUntilBlockedBy(t *testing.T, pool *pgxpool.Pool, tx pgx.Tx, what string) {
+	t.Helper()
+	pid := tx.Conn().PgConn().PID()
+	require.Eventually(t, func() bool {
+		var waiting bool
+		err := pool.QueryRow(t.Context(), `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid)))`, pid).Scan(&waiting)
+		return err == nil && waiting
+	}, 10*time.Second, 5*time.Millisecond, what)
 }

@@ -38,3 +38,19 @@ func (s *Service) Pool() *pgxpool.Pool { return s.pool }
 func (s *Service) ExplainMiss(ctx context.Context, caller, id uuid.UUID, restoring bool, pre Precondition) error {
 	return s.explainMiss(ctx, s.pool, caller, id, restoring, pre)
 }
+
+// ExplainAliasMiss is explainAliasMiss in a transaction of the service's pool: why a write of
+// the alias name of the caller's bot id under c (a put of version, or a delete when version
+// is nil) matched no row, as told after the write.
+func (s *Service) ExplainAliasMiss(ctx context.Context, caller, id uuid.UUID, name string, c AliasCondition, version *int32) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	return s.explainAliasMiss(ctx, tx, caller, id, name, c, version)
+}
+
+// ErrAliasWriteRaced is errAliasWriteRaced: a put without a precondition that PutAlias runs
+// once more.
+var ErrAliasWriteRaced = errAliasWriteRaced

@@ -213,8 +213,8 @@ func report(w io.Writer, word, bot, details string) {
 	fmt.Fprintln(w, line)
 }
 
-// errChangedSincePlan stops the update of a bot that someone changed after the plan read it:
-// apply would otherwise overwrite a change that its plan never showed.
+// errChangedSincePlan stops the update or delete of a bot that someone changed after the plan
+// read it: apply would otherwise overwrite or delete a change that its plan never showed.
 type errChangedSincePlan struct{ fields []string }
 
 func (e *errChangedSincePlan) Error() string {
@@ -256,8 +256,14 @@ func carryOut(ctx context.Context, c *client.Client, w io.Writer, s step) error 
 		}
 		return setAliases(ctx, c, w, s.want.Name, s.have.ID, s.aliases)
 	case actDelete:
-		if err := c.Delete(ctx, s.have.ID, ""); err != nil {
+		// The plan read the bot from a list, without an ETag: deleteAsSeen compares its
+		// fields, as an update does, so that a bot edited since the plan is not deleted.
+		moved, err := deleteAsSeen(ctx, c, s.have)
+		if err != nil {
 			return apiError(err)
+		}
+		if len(moved) > 0 {
+			return &errChangedSincePlan{fields: moved}
 		}
 		report(w, "deleted", s.have.Name, "("+s.have.ID.String()+")")
 	}

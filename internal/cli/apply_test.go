@@ -1,8 +1,10 @@
 package cli_test
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -158,6 +160,28 @@ Plan: 1 to create, 1 to update, 1 unchanged, 1 to delete.
 		require.Contains(t, u.ok("apply", "-f", file), "unchanged  Keep", "without --prune nothing is deleted")
 	})
 
+	t.Run("PruneKeepsABotEditedSinceThePlan", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		u.createBots("Keep", "Drop", "Old")
+		file := writeFile(t, "bots.yaml", "bots:\n- {name: Keep, model: gpt-4o-mini}\n")
+		drop := u.bots()["Drop"]
+		sneak := func(e cli.Env) cli.Env {
+			return cli.WithBeforeWrites(e, func() {
+				_, err := u.sdk().Update(ctx(t), drop.ID, func(b *client.Bot) error { b.Name = "Renamed"; return nil })
+				require.NoError(t, err)
+			})
+		}
+		r := u.runWith(sneak, "apply", "-f", file, "--prune", "--yes")
+		require.Equal(t, 1, r.code, r.seen())
+		require.Contains(t, r.stdout, "delete     Drop  (")
+		require.Contains(t, r.stderr, "Drop: stopped: the bot changed since the plan read it (name); nothing written to it; run apply again")
+		require.Contains(t, r.stdout, "deleted    Old  (", "the other bot is deleted")
+		bots := u.bots()
+		require.Equal(t, []string{"Keep", "Renamed"}, slices.Sorted(maps.Keys(bots)))
+		require.Equal(t, drop.ID, bots["Renamed"].ID, "the bot edited meanwhile is not deleted")
+	})
+
 	t.Run("AFileWithMistakesIsRefusedBeforeAnything", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, url)
@@ -166,6 +190,8 @@ Plan: 1 to create, 1 to update, 1 unchanged, 1 to delete.
 			"bots:\n- {name: A, model: gpt-4o}\n- {name: A, model: gpt-4o}\n":             `"A" is in the file twice`,
 			"bots:\n- {name: Support, model: gpt-4o}\n- {name: SUPPORT, model: gpt-4o}\n": `bot 2: "SUPPORT" is the same name as bot 1's "Support" to the service (names are compared ignoring case)`,
 			"bots:\n- {name: A}\n": "model is required",
+			"bots:\n- {name: A, model: gpt-4o, temperature: .nan}\n":                                                     `bot 1 ("A"): temperature NaN is not a finite number`,
+			"bots:\n- {name: A, model: gpt-4o, temperature: -.Inf}\n":                                                    `bot 1 ("A"): temperature -Inf is not a finite number`,
 			"bots:\n- {name: A, model: gpt-4o, aliases: {prod: 0}}\n":                                                    `bot 1 ("A"): alias "prod": version 0: versions are numbered from 1`,
 			"bots:\n- {name: A, model: gpt-4o, aliases: {canary: -3}}\n":                                                 `bot 1 ("A"): alias "canary": version -3: versions are numbered from 1`,
 			"bots:\n- {name: A, model: gpt-4o, aliases: {Bad_Name: 1}}\n":                                                `bot 1 ("A"): alias "Bad_Name": an alias name must be 1 to 40 lowercase letters, digits or hyphens, starting with a letter`,

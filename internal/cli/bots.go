@@ -104,9 +104,10 @@ func newBotFields(f *flags) *botFields {
 		name:         f.String("name", "", "the bot's `name`"),
 		description:  f.String("description", "", "the bot's `text` for people; \"\" removes it"),
 		model:        f.String("model", "", "the `model` id (bots models lists them)"),
-		temperature:  f.Float64("temperature", 0, "sampling `temperature`, 0 to 2 (default: the service's)"),
+		temperature:  new(float64),
 		systemPrompt: f.String("system-prompt", "", "the `instructions` the model gets before every conversation"),
 	}
+	f.Var((*finite)(b.temperature), "temperature", "sampling `temperature`, 0 to 2 (default: the service's)")
 	f.Var(&b.public, "public", "whether every user can see and duplicate the bot (--public=false: private)")
 	return b
 }
@@ -215,8 +216,7 @@ func runDelete(ctx context.Context, env Env, args []string) error {
 }
 
 // deleteConfirmed shows the person the bot, asks, and deletes the bot they saw: a bot
-// someone edited since is not deleted. Training changes a bot's ETag too, without changing
-// what the person saw, so a 412 whose bot has the same fields is retried with the new ETag.
+// someone edited since is not deleted.
 func deleteConfirmed(ctx context.Context, env Env, c *client.Client, id uuid.UUID) error {
 	seen, err := c.Get(ctx, id)
 	if err != nil {
@@ -225,21 +225,40 @@ func deleteConfirmed(ctx context.Context, env Env, c *client.Client, id uuid.UUI
 	if err := confirm(env, false, "delete", fmt.Sprintf("Delete bot %q (%s)?", seen.Name, seen.ID)); err != nil {
 		return err
 	}
+	moved, err := deleteAsSeen(ctx, c, seen)
+	if err != nil {
+		return apiError(err)
+	}
+	if len(moved) > 0 {
+		return fmt.Errorf("delete: not deleted: the bot changed since you confirmed (%s)", strings.Join(moved, ", "))
+	}
+	return nil
+}
+
+// deleteAsSeen deletes the bot seen unless someone edited one of its fields since, and then
+// returns the fields that moved, with nothing deleted. It deletes with If-Match: the ETag of
+// seen, or, when seen has none (a bot from a list), of the bot read again now. Training
+// changes a bot's ETag too, without changing what was seen, so a 412 whose bot has the same
+// fields is retried with the new ETag.
+func deleteAsSeen(ctx context.Context, c *client.Client, seen client.Bot) ([]string, error) {
 	etag := seen.ETag
 	for attempt := 1; ; attempt++ {
-		err := c.Delete(ctx, id, etag)
+		if etag == "" {
+			now, err := c.Get(ctx, seen.ID)
+			if err != nil {
+				return nil, err
+			}
+			if moved := editableChanges(seen, now); len(moved) > 0 {
+				return moved, nil
+			}
+			etag = now.ETag
+		}
+		err := c.Delete(ctx, seen.ID, etag)
 		var p *client.Problem
 		if !errors.As(err, &p) || p.Status != http.StatusPreconditionFailed || attempt == client.DefaultUpdateAttempts {
-			return apiError(err)
+			return nil, err
 		}
-		now, err := c.Get(ctx, id)
-		if err != nil {
-			return apiError(err)
-		}
-		if moved := editableChanges(seen, now); len(moved) > 0 {
-			return fmt.Errorf("delete: not deleted: the bot changed since you confirmed (%s)", strings.Join(moved, ", "))
-		}
-		etag = now.ETag
+		etag = ""
 	}
 }
 

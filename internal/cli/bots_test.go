@@ -291,6 +291,9 @@ func TestBotCommands(t *testing.T) {
 			{"apply"},
 			{"import", "csv", "file.csv"},
 			{"restore", "Phoenix"},
+			{"create", "--name", "A", "--model", "gpt-4o", "--temperature", "NaN"},
+			{"create", "--name", "A", "--model", "gpt-4o", "--temperature", "-Inf"},
+			{"edit", "A", "--temperature", "+inf"},
 		} {
 			r := u.run(args...)
 			require.Equal(t, 2, r.code, "bots %s:\n%s", strings.Join(args, " "), r.seen())
@@ -371,5 +374,18 @@ func TestABotIsNamedAsTheServiceStoresNames(t *testing.T) {
 			id := u.create("--name", name, "--model", "gpt-4o-mini")["id"].(string)
 			require.Regexp(t, `(?m)^id: +`+id+`$`, u.ok("get", name), "%q", name)
 		}
+	})
+
+	t.Run("AnIdInUpperCaseIsAName", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		other := u.create("--name", "Other", "--model", "gpt-4o-mini")["id"].(string)
+		upper := strings.ToUpper(other)
+		named := u.create("--name", upper, "--model", "gpt-4o-mini")["id"].(string)
+		u.ok("edit", upper, "--description", "edited")
+		bots := u.bots()
+		require.Equal(t, named, bots[upper].ID.String())
+		require.Equal(t, "edited", *bots[upper].Description, "the bot of that name is edited")
+		require.Nil(t, bots["Other"].Description, "the bot whose id it spells is not")
 	})
 }

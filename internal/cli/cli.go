@@ -9,6 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -313,6 +315,29 @@ func (t *triState) Set(s string) error {
 }
 
 func (t *triState) IsBoolFlag() bool { return true }
+
+// finite is a float flag that refuses NaN and the infinities: strconv.ParseFloat reads them,
+// but JSON cannot carry them, so the command would fail only when it sends the request.
+type finite float64
+
+func (v *finite) String() string {
+	if v == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(float64(*v), 'g', -1, 64)
+}
+
+func (v *finite) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a number", s)
+	case math.IsNaN(f) || math.IsInf(f, 0):
+		return fmt.Errorf("%q is not a finite number", s)
+	}
+	*v = finite(f)
+	return nil
+}
 
 func ptr[T any](v T) *T { return &v }
 

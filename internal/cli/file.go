@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -113,6 +114,10 @@ func readBotsFile(env Env, path string) (botsFile, error) {
 		}
 		if b.Model == "" {
 			problems = append(problems, fmt.Errorf("bot %d (%q): model is required", i+1, b.Name))
+		}
+		// YAML reads .nan and .inf, which JSON, and so the request, cannot carry.
+		if t := b.Temperature; t != nil && (math.IsNaN(*t) || math.IsInf(*t, 0)) {
+			problems = append(problems, fmt.Errorf("bot %d (%q): temperature %v is not a finite number", i+1, b.Name, *t))
 		}
 		for _, alias := range slices.Sorted(maps.Keys(b.Aliases)) {
 			if !aliasName.MatchString(alias) {

@@ -188,6 +188,28 @@ func TestImportOpenAI(t *testing.T) {
 		require.Contains(t, r.seen(), "21 of 36 assistants cannot be imported", "the table has refused and accepted texts")
 	})
 
+	t.Run("ATextTheServiceRefusesAsIJSONIsRejectedNotReplaced", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		file := writeFile(t, "assistants.json", `{"object":"list","data":[
+			{"id":"asst_high01","name":"High","description":"a\ud800b","model":"gpt-4o"},
+			{"id":"asst_low002","name":"Low\udc00","instructions":"\ud83d\ude00\ud800","model":"gpt-4o"},
+			{"id":"asst_utf003","name":"Bytes","description":"a`+"\xff"+`b","model":"gpt-4o"},
+			{"id":"asst_pair04","name":"Pair","description":"\\ud800 \ud83d\ude00 \ufffd","model":"gpt-4o"}]}`)
+		r := u.run("import", "openai", file)
+		require.Equal(t, 1, r.code, r.seen())
+		for _, want := range []string{
+			`rejected   asst_high01  description has a \u escape of a lone UTF-16 surrogate, which the service refuses (I-JSON, RFC 7493)`,
+			`rejected   asst_low002  name has a \u escape of a lone UTF-16 surrogate, which the service refuses (I-JSON, RFC 7493); instructions has a \u escape`,
+			`rejected   asst_utf003  description is not valid UTF-8, which the service refuses (I-JSON, RFC 7493)`,
+			`create     asst_pair04  -> "Pair" on gpt-4o`,
+		} {
+			require.Contains(t, r.stdout, want)
+		}
+		require.Contains(t, r.err.Error(), "3 of 4 assistants cannot be imported (see above); nothing created")
+		require.Empty(t, u.bots())
+	})
+
 	t.Run("AFileThatIsNotAListOfAssistantsIsRefused", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, url)

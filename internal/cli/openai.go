@@ -62,6 +62,15 @@ type openAIAssistant struct {
 	ResponseFormat json.RawMessage   `json:"response_format"`
 }
 
+// assistantTexts are an assistant's texts as the file spells them: decoding replaces a lone
+// surrogate escape and bytes that are not UTF-8 with U+FFFD, and only the file tells a text
+// the service would refuse (I-JSON, RFC 7493) from one that holds U+FFFD.
+type assistantTexts struct {
+	Name         json.RawMessage `json:"name"`
+	Description  json.RawMessage `json:"description"`
+	Instructions json.RawMessage `json:"instructions"`
+}
+
 // importItem is one assistant and what the import makes of it: a bot to create, or the
 // reasons it cannot be one; notes say what of the assistant the bot leaves out.
 type importItem struct {
@@ -93,6 +102,12 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	if list.Object != "list" {
 		return fmt.Errorf("import: %s is not OpenAI's list of assistants (its object is %q, not \"list\")", pos[1], list.Object)
 	}
+	var texts struct {
+		Data []assistantTexts `json:"data"`
+	}
+	if err := json.Unmarshal(data, &texts); err != nil {
+		return fmt.Errorf("import: %s is not the JSON of OpenAI's list of assistants: %w", pos[1], err)
+	}
 	catalog, err := c.Models(ctx)
 	if err != nil {
 		return apiError(err)
@@ -107,7 +122,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 	items := make([]importItem, len(list.Data))
 	rejected := 0
 	for i, a := range list.Data {
-		items[i] = convert(a, catalog, taken)
+		items[i] = convert(a, texts.Data[i], catalog, taken)
 		if len(items[i].reasons) > 0 {
 			rejected++
 		}
@@ -141,7 +156,7 @@ func runImport(ctx context.Context, env Env, args []string) error {
 // and sent in; taken maps the folded key (bots.Fold) of each of the caller's bots and of each
 // assistant converted before this one to who has it, so that a name the service would find
 // taken ("STRASSE" beside "Straße") is rejected here, before anything is created.
-func convert(a openAIAssistant, catalog []client.Model, taken map[string]string) importItem {
+func convert(a openAIAssistant, raw assistantTexts, catalog []client.Model, taken map[string]string) importItem {
 	it := importItem{assistant: a}
 	reject := func(format string, v ...any) { it.reasons = append(it.reasons, fmt.Sprintf(format, v...)) }
 
@@ -180,9 +195,16 @@ func convert(a openAIAssistant, catalog []client.Model, taken map[string]string)
 	for _, text := range []struct {
 		field string
 		s     *string
-	}{{"name", a.Name}, {"description", a.Description}, {"instructions", a.Instructions}} {
+		raw   json.RawMessage
+	}{{"name", a.Name, raw.Name}, {"description", a.Description, raw.Description}, {"instructions", a.Instructions, raw.Instructions}} {
 		if text.s == nil {
 			continue
+		}
+		switch {
+		case !utf8.Valid(text.raw):
+			reject("%s is not valid UTF-8, which the service refuses (I-JSON, RFC 7493)", text.field)
+		case ijson.LoneSurrogate(text.raw):
+			reject("%s has a \\u escape of a lone UTF-16 surrogate, which the service refuses (I-JSON, RFC 7493)", text.field)
 		}
 		if strings.ContainsRune(*text.s, 0) {
 			reject("%s contains a NUL character", text.field)

@@ -54,14 +54,11 @@ func resolve(ctx context.Context, c *client.Client, arg string) (uuid.UUID, erro
 }
 
 // parseID takes arg as a bot's id only in the canonical form the service writes,
-// xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx: uuid.Parse also reads 32 hex digits, braces and
-// urn:uuid:, forms that a bot's name may have.
+// xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in lower case: uuid.Parse also reads upper case, 32
+// hex digits, braces and urn:uuid:, forms that a bot's name may have.
 func parseID(arg string) (uuid.UUID, bool) {
-	if len(arg) != 36 {
-		return uuid.Nil, false
-	}
 	id, err := uuid.Parse(arg)
-	return id, err == nil
+	return id, err == nil && id.String() == arg
 }
 
 // confirm asks the person at the terminal a yes/no question on stderr, and returns nil when

@@ -178,7 +178,7 @@ func runWebhookList(ctx context.Context, call webhookCall) error {
 func runWebhookCreate(ctx context.Context, call webhookCall) error {
 	env, f, c := call.env, call.f, call.c
 	wf := call.wf
-	p := client.WebhookParams{URL: *wf.url, Events: strings.Split(*wf.events, ",")}
+	p := client.WebhookParams{URL: *wf.url, Events: eventTypes(*wf.events)}
 	if *wf.description != "" {
 		p.Description = wf.description
 	}
@@ -190,6 +190,16 @@ func runWebhookCreate(ctx context.Context, call webhookCall) error {
 		return apiError(err)
 	}
 	return printWebhook(env, *f.output, w)
+}
+
+// eventTypes splits --events at its commas, without the spaces around each type, so that
+// "bot.created, bot.updated" names the two types a person means.
+func eventTypes(list string) []string {
+	types := strings.Split(list, ",")
+	for i, t := range types {
+		types[i] = strings.TrimSpace(t)
+	}
+	return types
 }
 
 // webhookAction is a subcommand that calls the SDK's method on one webhook and prints the

@@ -96,6 +96,15 @@ func TestWebhookCommands(t *testing.T) {
 		require.Contains(t, gone.seen(), "404 Not Found")
 	})
 
+	t.Run("EventsMayHaveSpacesAfterTheirCommas", func(t *testing.T) {
+		t.Parallel()
+		u := newUser(t, url)
+		var created map[string]any
+		require.NoError(t, json.Unmarshal([]byte(u.ok("webhooks", "create", "--url", "https://hooks.example.com/a",
+			"--events", " bot.created, bot.updated ,bot.deleted", "-o", "json")), &created))
+		require.Equal(t, []any{"bot.created", "bot.updated", "bot.deleted"}, created["events"])
+	})
+
 	t.Run("RemoveKeepsAWebhookChangedSinceTheQuestion", func(t *testing.T) {
 		t.Parallel()
 		u := newUser(t, url)

@@ -8,13 +8,13 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
 
 	"github.com/chatsphere/bots/gen/api"
+	"github.com/chatsphere/bots/internal/ijson"
 )
 
 // What the validator cannot see, each a middleware of the contract: a query string read pair
@@ -110,8 +110,8 @@ func checkedBody(c echo.Context, takesBody bool) ([]byte, error) {
 	if !utf8.Valid(body) {
 		return nil, fail(ctx, kindBadRequest, "the request body is not valid UTF-8")
 	}
-	if err := checkSurrogates(body); err != nil {
-		return nil, fail(ctx, kindBadRequest, err.Error())
+	if ijson.LoneSurrogate(body) {
+		return nil, fail(ctx, kindBadRequest, errLoneSurrogate.Error())
 	}
 	if !json.Valid(body) {
 		// Also refuses what a lenient decoder would skip: data after the JSON value, and
@@ -156,52 +156,6 @@ func nullDefaults(body []byte, op *openapi3.Operation) []api.FieldError {
 		}
 	}
 	return fields
-}
-
-// checkSurrogates refuses \u escapes of UTF-16 surrogates that do not form a pair, which
-// decoders would otherwise silently replace with U+FFFD.
-func checkSurrogates(body []byte) error {
-	pendingHigh := false
-	for i := 0; i < len(body); i++ {
-		if body[i] != '\\' || i+1 >= len(body) {
-			if pendingHigh {
-				return errLoneSurrogate
-			}
-			continue
-		}
-		if body[i+1] != 'u' || i+5 >= len(body) {
-			if pendingHigh {
-				return errLoneSurrogate
-			}
-			i++ // skip the escaped character, which may be a backslash
-			continue
-		}
-		r, err := strconv.ParseUint(string(body[i+2:i+6]), 16, 16)
-		if err != nil {
-			return nil // not an escape JSON accepts; the decoder reports it
-		}
-		switch {
-		case r >= 0xD800 && r <= 0xDBFF:
-			if pendingHigh {
-				return errLoneSurrogate
-			}
-			pendingHigh = true
-		case r >= 0xDC00 && r <= 0xDFFF:
-			if !pendingHigh {
-				return errLoneSurrogate
-			}
-			pendingHigh = false
-		default:
-			if pendingHigh {
-				return errLoneSurrogate
-			}
-		}
-		i += 5
-	}
-	if pendingHigh {
-		return errLoneSurrogate
-	}
-	return nil
 }
 
 var errLoneSurrogate = errors.New(`the request body has a \u escape of a lone UTF-16 surrogate`)

@@ -1,7 +1,8 @@
 // Package ijson holds the rules of I-JSON (RFC 7493) that a JSON parser lets through: a member
 // name twice in one object (§2.3), where parsers disagree on which value wins, and Unicode
-// noncharacters (§2.1) in member names and strings. (The rest of I-JSON, UTF-8 without lone
-// surrogates, is checked where the bytes are read.)
+// noncharacters (§2.1) in member names and strings. \u escapes of lone UTF-16
+// surrogates (§2.1), which decoders replace without a word. (UTF-8 itself is checked where
+// the bytes are read.)
 //
 // The service refuses request bodies that break either rule (internal/httpapi), comparing
 // member names exactly. The command line refuses an apply file in JSON with a member name
