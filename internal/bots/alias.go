@@ -150,18 +150,12 @@ func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name st
 
 // errAliasWriteRaced is explainAliasMiss's answer to a put without a precondition that
 // matched no row although the look after it finds nothing to refuse: the bot live and the
-// caller's, the version active and room for the alias. The write missed for a reason gone
-// by the look, one the look cannot name: the bot was deleted when the write ran (its
-// BotAliasLockBot, an :exec, locks nothing then, and BotAliasPut finds no bot) and has been
-// restored since, or, under the bot's lock, the bot had MaxAliases aliases and another
-// alias has been deleted since. PutAlias then runs the write once more in the same
-// transaction, whose new statements see what has committed since (READ COMMITTED): that is
-// the put taking effect now, which the look just found nothing to refuse. Under the lock
-// the retry takes, the bot stays live and its versions keep their status, and no other put
-// creates an alias, so a retry that misses the same way again found no bot to lock: it
-// raced another deletion of the bot and is answered ErrNotFound, what was true when it ran.
-// (Only a bot at its limit of aliases, whose first write found no bot either, could instead
-// have lost a count to a deletion of another alias twice: ErrNotFound misnames that.)
+// caller's, the version active and room for the alias. Every alias write locks the bot
+// first (lockBot), so nothing of the bot should change between the write and the look; if
+// something still did, PutAlias runs the write once more in the same transaction, whose new
+// statements see what has committed since (READ COMMITTED), and answers a second such miss
+// with ErrNotFound. A precondition failure (412) is only ever the answer to a precondition
+// the caller sent.
 var errAliasWriteRaced = errors.New("alias write raced a change of its bot")
 
 // explainAliasMiss says why an alias write under condition c matched no row, revealing
