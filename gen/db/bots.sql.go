@@ -294,6 +294,8 @@ type BotLockParams struct {
 // took before it waited, finds the row's older version, and queues for that version's tuple
 // lock while holding the newer one, behind a writer that waits for it: a deadlock (40P01).
 // With the lock taken before, the statement's snapshot sees the version it holds.
+// One exception, for its single round trip: Update's settled-only edit (BotUpdate with
+// settled_only, alone), which the service runs again when it is a deadlock's victim.
 // Locks the caller's bot, deleted or not, until the transaction ends: the first statement
 // of every transaction that writes it (see Lock order above). No row, and no lock, for a
 // bot that is not the caller's; the write that follows misses it too and says why.

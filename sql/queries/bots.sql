@@ -13,6 +13,8 @@
 -- took before it waited, finds the row's older version, and queues for that version's tuple
 -- lock while holding the newer one, behind a writer that waits for it: a deadlock (40P01).
 -- With the lock taken before, the statement's snapshot sees the version it holds.
+-- One exception, for its single round trip: Update's settled-only edit (BotUpdate with
+-- settled_only, alone), which the service runs again when it is a deadlock's victim.
 
 -- name: BotLock :exec
 -- Locks the caller's bot, deleted or not, until the transaction ends: the first statement
