@@ -56,16 +56,12 @@ func (q *Queries) TrainingAbandoned(ctx context.Context, db DBTX) ([]TrainingAba
 }
 
 const versionFinishTraining = `-- name: VersionFinishTraining :one
-WITH locked AS (
-    SELECT bots.id FROM bots
-    WHERE bots.id = $1
-    FOR NO KEY UPDATE
-), version AS (
+WITH version AS (
     UPDATE bot_versions SET
-        status          = $2,
-        status_message  = $3,
-        prepared_config = $4
-    WHERE bot_id = (SELECT id FROM locked) AND number = $5 AND status = 'training'
+        status          = $1,
+        status_message  = $2,
+        prepared_config = $3
+    WHERE bot_id = $4 AND number = $5 AND status = 'training'
     RETURNING bot_id, number, status, status_message
 ), bot AS (
     UPDATE bots SET
@@ -81,10 +77,10 @@ SELECT version.number, EXISTS (SELECT 1 FROM bot) AS latest FROM version
 `
 
 type VersionFinishTrainingParams struct {
-	BotID          uuid.UUID
 	Status         BotStatus
 	StatusMessage  *string
 	PreparedConfig []byte
+	BotID          uuid.UUID
 	Number         int32
 }
 
@@ -95,19 +91,19 @@ type VersionFinishTrainingRow struct {
 
 // Moves a version out of training, and its bot with it when the version is still the bot's
 // latest. A version already out of training (another job of it finished first) matches
-// nothing, and the result is dropped. The bot row is locked first, as every write of a bot
-// and its versions does, so that this statement and a concurrent edit or retraining of the
-// same bot wait for each other instead of deadlocking.
+// nothing, and the result is dropped. It runs after VersionLockBot, in its transaction, as
+// every write of a bot and its versions locks the bot first, so that this statement and a
+// concurrent edit or retraining of the same bot wait for each other instead of deadlocking.
 // Its commit waits for the WAL flush like every other (synchronous_commit as configured).
 // Without it, a failover to a standby loses the newest outcomes while River, whose first try
 // to record the job's completion failed with the old primary, records it on the new one: the
 // version would stay in training with a completed job, as the failover drill showed.
 func (q *Queries) VersionFinishTraining(ctx context.Context, db DBTX, arg VersionFinishTrainingParams) (VersionFinishTrainingRow, error) {
 	row := db.QueryRow(ctx, versionFinishTraining,
-		arg.BotID,
 		arg.Status,
 		arg.StatusMessage,
 		arg.PreparedConfig,
+		arg.BotID,
 		arg.Number,
 	)
 	var i VersionFinishTrainingRow
@@ -146,4 +142,17 @@ func (q *Queries) VersionForTraining(ctx context.Context, db DBTX, arg VersionFo
 		&i.Status,
 	)
 	return i, err
+}
+
+const versionLockBot = `-- name: VersionLockBot :exec
+SELECT bots.id FROM bots
+WHERE bots.id = $1
+FOR NO KEY UPDATE
+`
+
+// Locks a bot, by id alone, for the training worker's write of one of its versions: the
+// first statement of VersionFinishTraining's transaction (see bots.sql's lock order).
+func (q *Queries) VersionLockBot(ctx context.Context, db DBTX, botID uuid.UUID) error {
+	_, err := db.Exec(ctx, versionLockBot, botID)
+	return err
 }

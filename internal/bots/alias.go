@@ -78,8 +78,8 @@ func aliasFromDB(a db.BotAlias) Alias {
 // moving it. The version must be active (a *NotReadyError, naming its status, otherwise):
 // the write checks it in the same statement, so that the rule holds across replicas; the
 // history records the move in the same transaction. A new alias is refused with
-// ErrTooManyAliases when the bot already has MaxAliases: a write that may create locks the
-// bot first, so that concurrent creations count one after another.
+// ErrTooManyAliases when the bot already has MaxAliases: every alias write locks the bot
+// first, so that concurrent creations count one after another.
 func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name string, version int32, c AliasCondition) (alias Alias, created bool, err error) {
 	defer s.forgetIfWritten(id, &err)
 	type result struct {
@@ -87,15 +87,15 @@ func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name strin
 		created bool
 	}
 	r, err := InTx(ctx, s.pool, func(tx pgx.Tx) (result, error) {
+		if err := s.lockBot(ctx, tx, caller, id); err != nil {
+			return result{}, err
+		}
 		var row db.BotAlias
 		var err error
 		for retried := false; ; retried = true {
 			if c.MustExist {
 				row, err = s.q.BotAliasMove(ctx, tx, db.BotAliasMoveParams{BotID: id, Name: name, Version: version, Caller: caller, Etags: c.Etags, CreateOnly: c.CreateOnly})
 			} else {
-				if err := s.q.BotAliasLockBot(ctx, tx, db.BotAliasLockBotParams{BotID: id, Caller: caller}); err != nil {
-					return result{}, fmt.Errorf("lock bot: %w", err)
-				}
 				row, err = s.q.BotAliasPut(ctx, tx, db.BotAliasPutParams{BotID: id, Name: name, Version: version, Caller: caller, CreateOnly: c.CreateOnly, MaxAliases: MaxAliases})
 			}
 			if !errors.Is(err, pgx.ErrNoRows) {
@@ -129,6 +129,9 @@ func (s *Service) PutAlias(ctx context.Context, caller, id uuid.UUID, name strin
 func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name string, etags []int64) (err error) {
 	defer s.forgetIfWritten(id, &err)
 	_, err = InTx(ctx, s.pool, func(tx pgx.Tx) (struct{}, error) {
+		if err := s.lockBot(ctx, tx, caller, id); err != nil {
+			return struct{}{}, err
+		}
 		row, err := s.q.BotAliasDelete(ctx, tx, db.BotAliasDeleteParams{BotID: id, Name: name, Caller: caller, Etags: etags})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return struct{}{}, s.explainAliasMiss(ctx, tx, caller, id, name, AliasCondition{Etags: etags}, nil)
@@ -147,18 +150,12 @@ func (s *Service) DeleteAlias(ctx context.Context, caller, id uuid.UUID, name st
 
 // errAliasWriteRaced is explainAliasMiss's answer to a put without a precondition that
 // matched no row although the look after it finds nothing to refuse: the bot live and the
-// caller's, the version active and room for the alias. The write missed for a reason gone
-// by the look, one the look cannot name: the bot was deleted when the write ran (its
-// BotAliasLockBot, an :exec, locks nothing then, and BotAliasPut finds no bot) and has been
-// restored since, or, under the bot's lock, the bot had MaxAliases aliases and another
-// alias has been deleted since. PutAlias then runs the write once more in the same
-// transaction, whose new statements see what has committed since (READ COMMITTED): that is
-// the put taking effect now, which the look just found nothing to refuse. Under the lock
-// the retry takes, the bot stays live and its versions keep their status, and no other put
-// creates an alias, so a retry that misses the same way again found no bot to lock: it
-// raced another deletion of the bot and is answered ErrNotFound, what was true when it ran.
-// (Only a bot at its limit of aliases, whose first write found no bot either, could instead
-// have lost a count to a deletion of another alias twice: ErrNotFound misnames that.)
+// caller's, the version active and room for the alias. Every alias write locks the bot
+// first (lockBot), so nothing of the bot should change between the write and the look; if
+// something still did, PutAlias runs the write once more in the same transaction, whose new
+// statements see what has committed since (READ COMMITTED), and answers a second such miss
+// with ErrNotFound. A precondition failure (412) is only ever the answer to a precondition
+// the caller sent.
 var errAliasWriteRaced = errors.New("alias write raced a change of its bot")
 
 // explainAliasMiss says why an alias write under condition c matched no row, revealing

@@ -44,21 +44,27 @@ type Outcome struct {
 // FinishTraining records the outcome of training version number of bot id, on the version
 // and, when it is still the bot's latest, on the bot. It reports false, and changes nothing,
 // when the version is no longer in training: the result is dropped.
+// Like every write of a bot, it locks the bot first (see InTx).
 func (s *Service) FinishTraining(ctx context.Context, id uuid.UUID, number int32, o Outcome) (bool, error) {
-	_, err := s.q.VersionFinishTraining(ctx, s.pool, db.VersionFinishTrainingParams{
-		BotID:          id,
-		Number:         number,
-		Status:         db.BotStatus(o.Status),
-		StatusMessage:  o.Message,
-		PreparedConfig: o.Prepared,
+	return InTx(ctx, s.pool, func(tx pgx.Tx) (bool, error) {
+		if err := s.q.VersionLockBot(ctx, tx, id); err != nil {
+			return false, fmt.Errorf("lock bot: %w", err)
+		}
+		_, err := s.q.VersionFinishTraining(ctx, tx, db.VersionFinishTrainingParams{
+			BotID:          id,
+			Number:         number,
+			Status:         db.BotStatus(o.Status),
+			StatusMessage:  o.Message,
+			PreparedConfig: o.Prepared,
+		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, writeError("finish training", err)
+		}
+		return true, nil
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, writeError("finish training", err)
-	}
-	return true, nil
 }
 
 // StatusEvent is one change of a bot's status.

@@ -182,9 +182,9 @@ func (s *Service) Get(ctx context.Context, caller, id uuid.UUID) (Bot, error) {
 	return fromDB(row), nil
 }
 
-// Update changes the fields that p sets. It first tries the write as one statement (one
-// round trip instead of BEGIN, UPDATE and COMMIT), which BotUpdate refuses when the edit
-// records a version that needs training; such an edit is then written in a transaction that
+// Update changes the fields that p sets. It first tries the write as one statement (see
+// updateAlone), which BotUpdate refuses when the edit records a version that needs training;
+// such an edit is then written in a transaction that locks the bot first (see InTx) and
 // queues the training of the new version. Which edits train is decided by BotUpdate alone.
 func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdateParams) (_ Bot, err error) {
 	if p.IsPublic != nil { // who may see the bot: what the runtime cache keeps
@@ -199,7 +199,7 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 	if err := v.err(); err != nil {
 		return Bot{}, err
 	}
-	row, err := s.q.BotUpdate(ctx, s.pool, s.updateParams(ctx, caller, id, p, true))
+	row, err := s.updateAlone(ctx, s.updateParams(ctx, caller, id, p, true))
 	if err == nil {
 		return fromDB(db.Bot(row)), nil
 	}
@@ -207,15 +207,35 @@ func (s *Service) Update(ctx context.Context, caller, id uuid.UUID, p UpdatePara
 		return Bot{}, writeError("update bot", err)
 	}
 	// Missing, not the caller's, a failed If-Match, or in training after the edit: the
-	// transaction below writes the edit or tells why not.
+	// transaction below, which locks the bot first, makes the edit or tells why not.
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
-		return s.update(ctx, tx, caller, id, p)
+		if err := s.lockBot(ctx, tx, caller, id); err != nil {
+			return Bot{}, err
+		}
+		row, err := s.q.BotUpdate(ctx, tx, s.updateParams(ctx, caller, id, p, false))
+		return s.finishWrite(ctx, tx, caller, id, "update bot", false, p.Precondition, db.Bot(row), err)
 	})
 }
 
-func (s *Service) update(ctx context.Context, tx pgx.Tx, caller, id uuid.UUID, p UpdateParams) (Bot, error) {
-	row, err := s.q.BotUpdate(ctx, tx, s.updateParams(ctx, caller, id, p, false))
-	return s.finishWrite(ctx, tx, caller, id, "update bot", false, p.Precondition, db.Bot(row), err)
+// updateAttempts bounds updateAlone's tries.
+const updateAttempts = 3
+
+// deadlockDetected is PostgreSQL's SQLSTATE for a statement chosen as a deadlock's victim.
+const deadlockDetected = "40P01"
+
+// updateAlone runs the settled-only edit as one statement: one round trip instead of BEGIN,
+// the lock, the UPDATE and COMMIT, for the edit nearly every PUT is. It is the one write of a
+// bot that does not lock the bot in a statement of its own first (see InTx), and so the one
+// that can still be chosen as a deadlock's victim, when writers of the same bot race; a
+// deadlock rolls the statement back whole, so it is run again, at most updateAttempts times.
+func (s *Service) updateAlone(ctx context.Context, p db.BotUpdateParams) (db.BotUpdateRow, error) {
+	for attempt := 1; ; attempt++ {
+		row, err := s.q.BotUpdate(ctx, s.pool, p)
+		var pgErr *pgconn.PgError
+		if attempt == updateAttempts || !errors.As(err, &pgErr) || pgErr.Code != deadlockDetected {
+			return row, err
+		}
+	}
 }
 
 // finishWrite completes a conditional write under pre of the caller's bot id inside tx, which
@@ -281,6 +301,9 @@ func (s *Service) Delete(ctx context.Context, caller, id uuid.UUID, pre Precondi
 func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID, pre Precondition) (_ Bot, err error) {
 	defer s.forgetIfWritten(id, &err)
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
+		if err := s.lockBot(ctx, tx, caller, id); err != nil {
+			return Bot{}, err
+		}
 		row, err := s.q.BotRestore(ctx, tx, db.BotRestoreParams{
 			ID:             id,
 			Caller:         caller,
@@ -298,6 +321,9 @@ func (s *Service) Restore(ctx context.Context, caller, id uuid.UUID, pre Precond
 // configuration (see BotTrain).
 func (s *Service) Train(ctx context.Context, caller, id uuid.UUID, pre Precondition) (Bot, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Bot, error) {
+		if err := s.lockBot(ctx, tx, caller, id); err != nil {
+			return Bot{}, err
+		}
 		row, err := s.q.BotTrain(ctx, tx, db.BotTrainParams{
 			ID:             id,
 			Caller:         caller,

@@ -89,6 +89,9 @@ func (s *Service) Version(ctx context.Context, caller, id uuid.UUID, number int3
 // bot, as for Update. ErrNotFound when the bot or the version does not exist for the caller.
 func (s *Service) Revert(ctx context.Context, caller, id uuid.UUID, number int32, pre Precondition) (Version, error) {
 	return InTx(ctx, s.pool, func(tx pgx.Tx) (Version, error) {
+		if err := s.lockBot(ctx, tx, caller, id); err != nil {
+			return Version{}, err
+		}
 		row, err := s.q.BotRevert(ctx, tx, db.BotRevertParams{
 			ID:             id,
 			Number:         number,

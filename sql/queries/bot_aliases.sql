@@ -2,21 +2,13 @@
 -- taken at its creation and at every move to another version, never given twice to an alias
 -- of the same name of the same bot, even to one deleted and created again; pointing an alias
 -- at the version it has keeps its etag and updated_at. Other bots' writes do not advance it.
--- A write takes the value (bot_alias_next_etag) before it locks the alias's row, so that the
--- writes of one bot lock the counter and the alias in one order.
+-- A write locks the bot first (BotLock, see bots.sql's lock order), then takes the value
+-- (bot_alias_next_etag) before it locks the alias's row, so that the writes of one bot lock
+-- the bot, the counter and the alias in one order.
 --
 -- Reads are scoped like BotGet: the bot is not deleted, and the caller owns it or it is
 -- public. Writes are scoped to the owner of a bot that is not deleted. A bot the caller may
 -- not see, or may not change, gives no row.
-
--- name: BotAliasLockBot :exec
--- Locks the caller's bot until the transaction ends, so that alias creations of one bot
--- take turns and the count BotAliasPut reads cannot go stale. It must be a statement of its
--- own, before BotAliasPut: a statement that waited for the lock would still count with the
--- snapshot it took before waiting, without the alias the other creation committed.
-SELECT b.id FROM bots b
-WHERE b.id = @bot_id AND b.owner_id = @caller AND b.deleted_at IS NULL
-FOR NO KEY UPDATE;
 
 -- name: BotAliasPut :one
 -- Points an alias at a version, creating the alias or moving it, only when the version is
@@ -24,7 +16,9 @@ FOR NO KEY UPDATE;
 -- concurrent write. create_only refuses an existing alias. A new alias is created only
 -- while the bot has fewer than max_aliases; moving an existing one is always allowed, and a
 -- bot that has more keeps them. The count holds under concurrent creations because each
--- takes BotAliasLockBot first (deletions only lower it). No row when the bot is not the
+-- takes BotLock first, in a statement of its own: a statement that waited for the lock would
+-- still count with the snapshot it took before waiting, without the alias the other
+-- creation committed (deletions only lower it). No row when the bot is not the
 -- caller's, the version is not active, create_only meets an existing alias, or a new alias
 -- would exceed max_aliases. moved_from is null when the alias was created. The insert's
 -- trigger takes the bot's next etag (bot_aliases_etag) before the alias's row is looked for,

@@ -2,6 +2,27 @@
 -- never loaded. Reads see the caller's bots and public bots; writes only the caller's.
 -- Every write names its caller and request for the events its triggers record
 -- (bot_events_context, migration 0016), in the statement itself.
+--
+-- Lock order. Every transaction that writes a bot or its versions, aliases or events locks
+-- the bot's row first, FOR NO KEY UPDATE (BotLock, or VersionLockBot for the training
+-- worker), in a statement of its own, before any statement that reads, locks or writes the
+-- row or a row that refers to it (a foreign key check takes FOR KEY SHARE on the bot).
+-- Then the other rows it writes: the alias counter (bot_alias_etags), then the alias. A
+-- statement that locks the bot and then updates it (the CTEs of BotUpdate, BotTrain, ...)
+-- must not be the one that takes the lock: its UPDATE scans with the snapshot the statement
+-- took before it waited, finds the row's older version, and queues for that version's tuple
+-- lock while holding the newer one, behind a writer that waits for it: a deadlock (40P01).
+-- With the lock taken before, the statement's snapshot sees the version it holds.
+-- One exception, for its single round trip: Update's settled-only edit (BotUpdate with
+-- settled_only, alone), which the service runs again when it is a deadlock's victim.
+
+-- name: BotLock :exec
+-- Locks the caller's bot, deleted or not, until the transaction ends: the first statement
+-- of every transaction that writes it (see Lock order above). No row, and no lock, for a
+-- bot that is not the caller's; the write that follows misses it too and says why.
+SELECT b.id FROM bots b
+WHERE b.id = @id AND b.owner_id = @caller
+FOR NO KEY UPDATE;
 
 -- name: BotCreate :one
 -- name_fold and description_fold are the folded forms of name and description (bots.Fold).
@@ -43,12 +64,12 @@ WHERE id = @id AND deleted_at IS NULL AND (owner_id = @caller OR is_public);
 --     (servable maps each model that can be served to its highest temperature): the new
 --     version is active at once, with the prepared configuration of its predecessor at the
 --     new temperature.
--- Both are read from the row as locked, which holds the latest version's status. The
--- predecessor's prepared configuration is read from the statement's snapshot: when a training
--- of it committed while this statement waited for the lock, the snapshot has none yet, and
--- the new version trains instead of being active at once, which is never wrong. When
+-- Both are read from the row as locked, which holds the latest version's status. It runs
+-- after BotLock (see Lock order above), so the statement's snapshot, taken with the lock
+-- held, has the latest version and its prepared configuration, which no training can change
+-- before the transaction ends: it locks the bot first too. When
 -- settled_only is set, an edit that trains is left alone (no row comes back): its new version
--- needs a job, which only a transaction can queue with the write.
+-- needs a job, which the caller queues only for an edit that trains.
 WITH edit AS (
     SELECT bots.id AS bot_id,
            (sqlc.narg(model) <> bots.model OR sqlc.narg(system_prompt) <> bots.system_prompt

@@ -6,26 +6,29 @@
 SELECT model, temperature, system_prompt, status FROM bot_versions
 WHERE bot_id = @bot_id AND number = @number;
 
+-- name: VersionLockBot :exec
+-- Locks a bot, by id alone, for the training worker's write of one of its versions: the
+-- first statement of VersionFinishTraining's transaction (see bots.sql's lock order).
+SELECT bots.id FROM bots
+WHERE bots.id = @bot_id
+FOR NO KEY UPDATE;
+
 -- name: VersionFinishTraining :one
 -- Moves a version out of training, and its bot with it when the version is still the bot's
 -- latest. A version already out of training (another job of it finished first) matches
--- nothing, and the result is dropped. The bot row is locked first, as every write of a bot
--- and its versions does, so that this statement and a concurrent edit or retraining of the
--- same bot wait for each other instead of deadlocking.
+-- nothing, and the result is dropped. It runs after VersionLockBot, in its transaction, as
+-- every write of a bot and its versions locks the bot first, so that this statement and a
+-- concurrent edit or retraining of the same bot wait for each other instead of deadlocking.
 -- Its commit waits for the WAL flush like every other (synchronous_commit as configured).
 -- Without it, a failover to a standby loses the newest outcomes while River, whose first try
 -- to record the job's completion failed with the old primary, records it on the new one: the
 -- version would stay in training with a completed job, as the failover drill showed.
-WITH locked AS (
-    SELECT bots.id FROM bots
-    WHERE bots.id = @bot_id
-    FOR NO KEY UPDATE
-), version AS (
+WITH version AS (
     UPDATE bot_versions SET
         status          = @status,
         status_message  = sqlc.narg(status_message),
         prepared_config = sqlc.narg(prepared_config)
-    WHERE bot_id = (SELECT id FROM locked) AND number = @number AND status = 'training'
+    WHERE bot_id = @bot_id AND number = @number AND status = 'training'
     RETURNING bot_id, number, status, status_message
 ), bot AS (
     UPDATE bots SET
